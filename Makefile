@@ -1,0 +1,125 @@
+# quan - build with `make -j2`; `make check` runs every test (README).
+#
+# Two trees: build/ (optimised, -g) and build/asan/ (AddressSanitizer +
+# UndefinedBehaviorSanitizer). `make check` runs the whole suite in both.
+
+CC      ?= cc
+PKGS    := libfyaml jansson libcrypto
+BUILD   ?= build
+OPT     ?= -O2 -g
+SAN     ?=
+DATADIR := $(CURDIR)/data
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wvla -Wformat=2
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(SAN) $(WARN) -Isrc \
+           -DQUAN_DATADIR='"$(DATADIR)"' $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS))
+LDFLAGS += $(SAN)
+
+LIB_SRC := $(wildcard src/core/*.c src/policy/*.c src/engine/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all test check unit e2e policy-test asan fuzz fuzz-smoke bench bench-smoke \
+        clean format-check lint
+all: $(BUILD)/quan $(UNIT_BIN) $(BENCH_BIN)
+
+$(BUILD)/libquan.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/quan: $(CLI_OBJ) $(BUILD)/libquan.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libquan.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< \
+		$(BUILD)/libquan.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libquan.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libquan.a $(LDLIBS)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# --- tests -----------------------------------------------------------------
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+policy-test: $(BUILD)/quan
+	$(BUILD)/quan policy test tests/policy/*.yaml
+
+e2e: $(BUILD)/quan
+	QUAN=$(CURDIR)/$(BUILD)/quan bats tests/e2e
+
+# The suite in one tree.
+test: unit policy-test e2e
+
+# Everything, as CI runs it: the suite optimised, then under ASan + UBSan,
+# then each fuzzer and each benchmark for a few seconds.
+check: format-check lint
+	$(MAKE) test
+	$(MAKE) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
+		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test
+	$(MAKE) fuzz-smoke
+	$(MAKE) bench-smoke
+	@echo "check: all passed"
+
+# --- fuzzing (clang + libFuzzer) --------------------------------------------
+
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+FUZZ_LIB_SRC := $(LIB_SRC)
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -DQUAN_DATADIR='"$(DATADIR)"' \
+	$(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined
+FUZZ_SECONDS ?= 10
+
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+
+fuzz-smoke: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+	  echo "== $$n for $(FUZZ_SECONDS)s"; \
+	  mkdir -p build/fuzz/corpus-$$n; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
+	      build/fuzz/corpus-$$n fuzz/corpus/$${n#fuzz_} 2>build/fuzz/$$n.log \
+	    || { tail -50 build/fuzz/$$n.log; exit 1; }; \
+	  tail -1 build/fuzz/$$n.log; done
+
+# --- benchmarks ----------------------------------------------------------------
+
+bench: $(BENCH_BIN)
+	$(BUILD)/bench/decide
+
+bench-smoke: $(BENCH_BIN)
+	$(BUILD)/bench/decide --smoke
+
+# --- hygiene ---------------------------------------------------------------------
+
+BANNED := '\b(sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|sscanf|gets|localtime|gmtime)\s*\('
+format-check:
+	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) 2>/dev/null \
+	  || { echo "format-check: run clang-format -i on the files above"; \
+	       clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) 2>&1 | grep -m20 warning; exit 1; }
+lint:
+	@if grep -nE $(BANNED) $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h); then \
+	  echo "lint: banned call above"; exit 1; fi
+	@if grep -nE '\b(float|double)\b' $(LIB_SRC) $(wildcard src/*/*.h); then \
+	  echo "lint: floating point in the library above (money must stay integer)"; exit 1; fi
+
+clean:
+	rm -rf build

@@ -1,0 +1,57 @@
+#include "core/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int qerr_set(struct qerr *e, int code, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return code;
+	e->code = code;
+	snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void qerr_clear(struct qerr *e)
+{
+	if (!e)
+		return;
+	e->code = Q_OK;
+	e->field[0] = '\0';
+	e->msg[0] = '\0';
+}
+
+const char *qerr_name(int code)
+{
+	static const char *const names[Q_ERR__COUNT] = {
+		[Q_OK] = "ok",
+		[Q_ERR_INVALID] = "invalid",
+		[Q_ERR_INVALID_MONEY] = "invalid_money",
+		[Q_ERR_INVALID_RATE] = "invalid_rate",
+		[Q_ERR_INVALID_DATE] = "invalid_date",
+		[Q_ERR_INVALID_USCC] = "invalid_uscc",
+		[Q_ERR_INVALID_JSON] = "invalid_json",
+		[Q_ERR_UNKNOWN_FIELD] = "unknown_field",
+		[Q_ERR_MISSING_FIELD] = "missing_field",
+		[Q_ERR_WRONG_TYPE] = "wrong_type",
+		[Q_ERR_TOO_LARGE] = "too_large",
+		[Q_ERR_UNKNOWN_CHIP] = "unknown_chip",
+		[Q_ERR_UNKNOWN_MEASURE] = "unknown_measure",
+		[Q_ERR_UNKNOWN_PROGRAM] = "unknown_program",
+		[Q_ERR_OVERFLOW] = "overflow",
+		[Q_ERR_POLICY] = "policy_error",
+		[Q_ERR_DECISION] = "decision_error",
+		[Q_ERR_IO] = "io_error",
+		[Q_ERR_NOMEM] = "out_of_memory",
+	};
+
+	if (code < 0 || code >= Q_ERR__COUNT)
+		return "unknown_error";
+	return names[code];
+}

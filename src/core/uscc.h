@@ -1,0 +1,29 @@
+/*
+ * uscc.h - the Unified Social Credit Code (统一社会信用代码, GB 32100-2015).
+ *
+ * 18 characters from the 31-character set 0-9 A-H J-N P-R T U W-Y (no I, O,
+ * S, V, Z): registration authority (1), organisation type (1), administrative
+ * division code (6 digits), organisation code (9), check character (1). The
+ * check character is 31 - (sum of value(c_i) * 3^(i-1) mod 31) mod 31, over
+ * the first 17 characters (weights 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10
+ * 30 28).
+ */
+#ifndef QUAN_USCC_H
+#define QUAN_USCC_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+
+#define USCC_LEN 18
+
+/* Check s (len bytes). On failure the message gives the 1-based position of
+ * the first wrong character and why, e.g. "applicant.uscc: character 18 of
+ * '91310115MA1K4ABCDD' is 'D', the check character should be 'X'". */
+int uscc_check(const char *s, size_t len, const char *field, struct qerr *e);
+
+/* The check character for the first 17 characters of s, or 0 if one of them
+ * is not in the alphabet. Used by tests and by generators of sample data. */
+char uscc_check_char(const char *s17);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * app.h - an application, parsed and validated (DESIGN.md, "Application").
+ *
+ * app_parse_json() reads the JSON application format strictly: unknown
+ * fields, missing required fields, money given as a JSON number, a bad USCC,
+ * an impossible date, duplicate keys and bodies above APP_MAX_BYTES are all
+ * errors naming the field ("contract.value") and the reason. A parsed
+ * application owns all its strings (one arena); it is freed with
+ * app_release().
+ */
+#ifndef QUAN_APP_H
+#define QUAN_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/date.h"
+#include "core/err.h"
+#include "core/money.h"
+#include "policy/policy.h"
+
+#define APP_MAX_BYTES (1u << 20) /* 1 MiB: an application is a few KiB */
+#define APP_MAX_CONTROLLERS 64
+#define APP_MAX_OTHER_SUBSIDIES 32
+#define APP_MAX_STRING 512 /* bytes of any one string field */
+
+struct app_party {
+	const char *uscc;
+	const char *name;
+	const char *registered_city; /* applicant only; "" for a supplier */
+	const char *industry;	     /* applicant only */
+	bool sme, startup, registered_model; /* applicant only */
+	bool has_bad_credit;		     /* applicant only */
+	qdate last_bad_credit_on;	     /* when has_bad_credit */
+	bool platform_listed;		     /* supplier only */
+	const char **controllers;
+	size_t ncontrollers;
+};
+
+struct app_other_subsidy {
+	const char *program;
+	money_t amount;
+};
+
+struct app_compute {
+	const char *chip; /* catalog id, checked when deciding */
+	int64_t accelerators;
+	int64_t hours;
+	const char *location;
+};
+
+struct app_contract {
+	const char *number;
+	enum contract_kind kind;
+	money_t value;
+	qdate signed_on;
+	int64_t term_months;
+	bool uses_registered_model;
+	struct app_other_subsidy *other_subsidies;
+	size_t nother_subsidies;
+	bool has_compute;
+	struct app_compute compute;
+};
+
+struct application {
+	const char *id;
+	const char *program;
+	const char *measure;
+	int64_t submitted_at; /* epoch seconds, UTC */
+	qdate submitted_on;   /* the calendar date as written */
+	struct app_party applicant;
+	struct app_party supplier;
+	struct app_contract contract;
+	void *arena; /* private: owns every string above */
+};
+
+/* Parse buf (len bytes, need not be NUL-terminated) into *out. On error
+ * returns the code, fills e (e->field names the offending field), and
+ * leaves *out empty (safe to app_release). On success the caller releases
+ * *out with app_release(). */
+int app_parse_json(const char *buf, size_t len, struct application *out,
+		   struct qerr *e);
+
+/* Read a file (refusing more than APP_MAX_BYTES before reading it all) and
+ * parse it. Errors as app_parse_json, or Q_ERR_IO / Q_ERR_TOO_LARGE. */
+int app_load_file(const char *path, struct application *out, struct qerr *e);
+
+/* Free what *a owns and zero it. */
+void app_release(struct application *a);
+
+#endif

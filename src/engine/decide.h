@@ -1,0 +1,98 @@
+/*
+ * decide.h - the decision: is an application eligible, at what rate, for
+ * how much, and why.
+ *
+ * decide() is a pure function of the policy, the application, the chip
+ * catalog and the applicant's history; it does no I/O and no allocation, so
+ * the same code serves the CLI, the server, the simulator and the tests.
+ * The trace holds rule indices (policy->rules); it is rendered to text only
+ * when shown (engine/render.h).
+ */
+#ifndef QUAN_DECIDE_H
+#define QUAN_DECIDE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/money.h"
+#include "engine/app.h"
+#include "policy/chips.h"
+#include "policy/fields.h"
+#include "policy/policy.h"
+
+#define DECISION_MAX_CAPS 16
+#define DECISION_MAX_REASONS 32
+#define DECISION_MAX_TRACE 64
+
+/* What the decision knows of the applicant's past. Without a database
+ * (quan estimate) from_db is false and both sums are 0: yearly caps count
+ * this contract alone, and the output says so. */
+struct history {
+	bool from_db;
+	money_t awarded_year;		/* awarded this fiscal year, before */
+	money_t compute_contracts_year; /* earlier compute contracts, same year */
+};
+
+enum trace_outcome {
+	TRACE_PASSED,	    /* an eligibility rule held, kind/window fine */
+	TRACE_FAILED,	    /* an eligibility rule failed */
+	TRACE_MATCHED,	    /* a rate row matched (not chosen) */
+	TRACE_CHOSEN,	    /* the rate row that set the rate */
+	TRACE_NOT_IN_FORCE, /* a rule whose parameter is null on the date */
+	TRACE_APPLIED,	    /* a base, or a cap that cut the amount */
+	TRACE_NOT_BINDING,  /* a cap that applied but did not cut */
+	TRACE_RELAXED,	    /* a cap relaxed by its condition */
+};
+
+struct trace_entry {
+	uint32_t rule;
+	uint8_t outcome; /* enum trace_outcome */
+	int64_t value;	 /* rate bp, base, cap limit ... (per kind) */
+};
+
+struct cap_hit {
+	uint32_t rule; /* the cap, or its relaxed rule */
+	money_t limit; /* the limit that applied (remaining, per year) */
+	money_t cut;   /* how much it took off, > 0 */
+};
+
+struct decision {
+	int32_t measure; /* index into policy->measures, -1 if unknown */
+	bool eligible;
+	rate_bp rate;	   /* 0 when not eligible */
+	int32_t rate_rule; /* rule index of the chosen row, -1 none */
+	money_t base;	   /* the base the rate applies to */
+	money_t gross;	   /* base x rate, rounded down */
+	money_t amount;	   /* after caps */
+	bool yearly_caps_without_history;	/* true in estimate mode */
+	uint32_t reasons[DECISION_MAX_REASONS]; /* failed rule indices */
+	uint16_t nreasons;
+	struct cap_hit caps[DECISION_MAX_CAPS];
+	uint16_t ncaps;
+	struct trace_entry trace[DECISION_MAX_TRACE];
+	uint16_t ntrace;
+	uint16_t trace_truncated;
+	qdate params_date; /* signed_on: the date whose values applied */
+};
+
+/* Fill the facts of application a (fields.h). Q_ERR_UNKNOWN_CHIP when the
+ * compute chip is not in the catalog. hist may be NULL (no history). */
+int facts_build(const struct application *a, const struct chip_catalog *chips,
+		const struct history *hist, struct facts *f, struct qerr *e);
+
+/* Decide a under p. Returns 0 when decided, eligible or not (see
+ * out->eligible); otherwise an error with e filled: Q_ERR_UNKNOWN_MEASURE,
+ * Q_ERR_UNKNOWN_PROGRAM (a names another program), Q_ERR_UNKNOWN_CHIP,
+ * Q_ERR_DECISION (no rate row matches an eligible application, two rows of a
+ * `unique` table match, or arithmetic overflowed). hist may be NULL. */
+int decide(const struct policy *p, const struct application *a,
+	   const struct chip_catalog *chips, const struct history *hist,
+	   struct decision *out, struct qerr *e);
+
+/* The same over facts already built, for callers that build facts once
+ * (the benchmark, the simulator). measure is an index into p->measures. */
+int decide_facts(const struct policy *p, int measure, const struct facts *f,
+		 bool with_history, struct decision *out, struct qerr *e);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * chips.h - the chip catalog (data/chips.yaml).
+ *
+ * Whether compute is domestic, and how it compares with an H100, comes from
+ * this catalog, never from the applicant. A catalog is loaded once and is
+ * read-only afterwards.
+ *
+ * File format:
+ *   chips:
+ *     - id: ascend-910c            # lowercase id used in applications
+ *       name: Huawei Ascend 910C
+ *       vendor: Huawei
+ *       domestic: true
+ *       h100_ratio: "0.65"         # throughput relative to an H100, up to 4 decimals
+ *       source: "analysts, as reported in the press, 2025"
+ */
+#ifndef QUAN_CHIPS_H
+#define QUAN_CHIPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/diag.h"
+
+struct chip {
+	char *id;
+	char *name;
+	char *vendor;
+	bool domestic;
+	int32_t h100_bp; /* throughput relative to an H100 in bp: 6500 = 0.65 */
+	char *source;
+};
+
+struct chip_catalog {
+	struct chip *chips;
+	size_t n;
+};
+
+/* Load a catalog from path. Every problem goes to d as file:line:col;
+ * returns 0 or Q_ERR_POLICY / Q_ERR_IO. On success the caller owns *out and
+ * frees it with chips_free(). */
+int chips_load(const char *path, struct chip_catalog **out,
+	       struct diag_list *d);
+
+/* Same from a buffer; name is used in diagnostics. */
+int chips_load_buf(const char *name, const char *buf, size_t len,
+		   struct chip_catalog **out, struct diag_list *d);
+
+/* The chip with this id (len bytes), or NULL. */
+const struct chip *chips_find(const struct chip_catalog *c, const char *id,
+			      size_t len);
+
+void chips_free(struct chip_catalog *c);
+
+#endif

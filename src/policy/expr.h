@@ -1,0 +1,106 @@
+/*
+ * expr.h - the condition language.
+ *
+ * A small, total expression language, modelled on CEL: an expression is
+ * parsed, type-checked against the fields of fields.h and the policy's
+ * parameters, and compiled to a flat program once, when the policy is
+ * loaded. Evaluation then needs no allocation and no name look-up and runs
+ * in time linear in the expression (no loops, no calls but the built-ins).
+ *
+ * Syntax (precedence from low to high):
+ *   a || b        a && b        !a
+ *   a == b  a != b  a < b  a <= b  a > b  a >= b  a in [x, y, ...]
+ *   a + b  a - b          a * b  a / b          -a (int only)
+ *   ( e )  min(a, b)  max(a, b)  add_years(date, int)  add_days(date, int)
+ * Atoms:
+ *   true false null
+ *   42                   int
+ *   1200000.00  5.5      money (a '.' and one or two decimals: yuan)
+ *   30%  12.5%           rate
+ *   2025-06-13           date
+ *   "shanghai"           string (\" and \\ escapes only)
+ *   applicant.sme        a field (fields.h)
+ *   param.sme_rate       a parameter of the policy
+ *
+ * Types: bool, int, money, rate, date, string. Arithmetic: money +/- money,
+ * money * rate (rounded down to the fen by money_apply_rate), money * int,
+ * money / int (rounded down by money_scale), int +-* / int, rate +/- rate,
+ * date +/- nothing (use add_days). Comparisons need both sides of one type;
+ * == and != also take null on one side against a nullable field, and strings
+ * and bools. Ordering comparisons (< <= > >=) with a null field are false.
+ * `x in [...]` takes a list of literals of x's type. min/max take two values
+ * of one numeric type (int, money, rate, date).
+ *
+ * Errors at compile time carry a byte offset into the source so the policy
+ * loader can print file:line:column.
+ */
+#ifndef QUAN_EXPR_H
+#define QUAN_EXPR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/fields.h"
+
+/* Hard limits, so no policy can make evaluation unbounded. */
+#define EXPR_MAX_SOURCE 4096 /* bytes of source */
+#define EXPR_MAX_DEPTH 64    /* nesting of parentheses and operators */
+#define EXPR_MAX_LIST 256    /* items in an `in [...]` list */
+
+/* Status of an evaluation. */
+enum expr_status {
+	EXPR_OK = 0,
+	EXPR_NOT_IN_FORCE, /* a parameter it reads is null on that date */
+	EXPR_OVERFLOW,	   /* money or int arithmetic overflowed */
+	EXPR_DIV_ZERO,	   /* division by zero */
+};
+
+/* How the compiler learns the policy's parameters: lookup returns the
+ * parameter's index (>= 0) and sets *type, or returns -1 if there is no
+ * parameter of that name. */
+struct expr_env {
+	int (*param_lookup)(void *ctx, const char *name, size_t len,
+			    enum qtype *type);
+	void *ctx;
+};
+
+/* Where and why compilation failed. */
+struct expr_error {
+	size_t offset; /* byte offset into the source */
+	char msg[256]; /* "unknown field 'applicant.sme_flag'" */
+};
+
+struct expr; /* opaque, immutable after compile */
+
+/* Compile src (len bytes). want is the type the context needs (QT_BOOL for
+ * a condition, QT_RATE for a rate, QT_MONEY for a cap or base), or QT_NONE
+ * to accept any. On success *out is a new expression the caller frees with
+ * expr_free(). Returns 0, or -1 with *err filled. env may be NULL (then
+ * `param.x` is an unknown parameter). */
+int expr_compile(const char *src, size_t len, const struct expr_env *env,
+		 enum qtype want, struct expr **out, struct expr_error *err);
+
+/* The type of a compiled expression. */
+enum qtype expr_type(const struct expr *x);
+
+/* Evaluate x over the facts f and the parameter values in force (params[i]
+ * and param_null[i] != 0 when parameter i is null on the decision's date;
+ * both may be NULL if the expression reads no parameter). The result goes
+ * to *out (bool 0/1, int, fen, bp, qdate); a string-typed expression is
+ * not allowed at top level. Returns an enum expr_status. */
+int expr_eval(const struct expr *x, const struct facts *f,
+	      const int64_t *params, const uint8_t *param_null, int64_t *out);
+
+/* The source text the expression was compiled from (NUL-terminated copy). */
+const char *expr_source(const struct expr *x);
+
+/* Whether x is the literal `true` (used to prove table overlaps). */
+int expr_is_const_true(const struct expr *x);
+
+/* The canonical form of x (tokens re-joined with single spaces), for
+ * comparing two conditions; owned by x. */
+const char *expr_canonical(const struct expr *x);
+
+void expr_free(struct expr *x);
+
+#endif

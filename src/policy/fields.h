@@ -1,0 +1,107 @@
+/*
+ * fields.h - the facts a condition may read, and their types.
+ *
+ * Conditions in a policy name facts ("applicant.sme", "compute.domestic");
+ * names are resolved to a field id when the policy is checked, so deciding an
+ * application never looks a name up. struct facts holds one application's
+ * values in flat slots indexed by field id; the engine fills it once per
+ * decision (engine/facts.h) from the application, the chip catalog and, later,
+ * the applicant's history.
+ *
+ * Derived facts (related_party, compute.domestic, ...) never come from the
+ * applicant's word: see the comment on each.
+ */
+#ifndef QUAN_FIELDS_H
+#define QUAN_FIELDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum qtype {
+	QT_NONE = 0,
+	QT_BOOL,   /* 0 or 1 */
+	QT_INT,	   /* plain integer */
+	QT_MONEY,  /* fen */
+	QT_RATE,   /* basis points */
+	QT_DATE,   /* qdate, days since 1970-01-01 */
+	QT_STRING, /* const char *, in facts.s[] */
+	QT_NULL,   /* the literal null, comparable with nullable fields */
+	QT__COUNT
+};
+
+/* The name of a type as policy authors see it ("money"). */
+const char *qtype_name(enum qtype t);
+
+enum field_id {
+	F_APPLICANT_USCC,
+	F_APPLICANT_NAME,
+	F_APPLICANT_REGISTERED_CITY,
+	F_APPLICANT_INDUSTRY,
+	F_APPLICANT_SME,
+	F_APPLICANT_STARTUP,
+	F_APPLICANT_REGISTERED_MODEL,
+	F_APPLICANT_LAST_BAD_CREDIT_ON, /* date, null when there is no record */
+	/* Derived: the value of the applicant's compute contracts (rent, buy,
+	 * build) signed in the calendar year of this contract, this one
+	 * included. Without a database: this contract alone. */
+	F_APPLICANT_COMPUTE_CONTRACTS_YEAR,
+	/* Derived: what the applicant has been awarded in this program in the
+	 * fiscal year of this contract, before this application. Without a
+	 * database: 0. */
+	F_APPLICANT_AWARDED_YEAR,
+	F_SUPPLIER_USCC,
+	F_SUPPLIER_NAME,
+	F_SUPPLIER_PLATFORM_LISTED,
+	F_CONTRACT_NUMBER,
+	F_CONTRACT_KIND,  /* "rent", "buy", ... */
+	F_CONTRACT_VALUE, /* money: face value */
+	F_CONTRACT_SIGNED_ON,
+	F_CONTRACT_TERM_MONTHS,
+	F_CONTRACT_USES_REGISTERED_MODEL,
+	F_CONTRACT_OTHER_SUBSIDIES_TOTAL, /* money: sum of other_subsidies */
+	F_CONTRACT_OTHER_SUBSIDIES_COUNT, /* int */
+	F_COMPUTE_PRESENT, /* bool: the contract has a compute section */
+	F_COMPUTE_CHIP,	   /* "" when absent */
+	F_COMPUTE_ACCELERATORS,
+	F_COMPUTE_HOURS,
+	F_COMPUTE_LOCATION, /* "" when absent */
+	/* Derived from the chip catalog, never from the applicant. */
+	F_COMPUTE_DOMESTIC,
+	/* Derived: hours x accelerators x the chip's throughput relative to an
+	 * H100, rounded down. */
+	F_COMPUTE_H100_HOURS,
+	/* Derived: applicant and supplier share a USCC or a controller. */
+	F_RELATED_PARTY,
+	/* The calendar date of submitted_at, as written. */
+	F_SUBMITTED_ON,
+	F__COUNT
+};
+
+/* One application's facts. i[] holds every non-string field (bool, int,
+ * money, rate, date); s[] the strings (borrowed from the application, never
+ * NULL: "" when absent); null_mask has bit (1 << id) set for a field whose
+ * value is null. submitted_at and kind are not fields: the engine reads them
+ * for the window and kind checks. */
+struct facts {
+	int64_t i[F__COUNT];
+	const char *s[F__COUNT];
+	uint64_t null_mask;
+	int64_t submitted_at; /* epoch seconds, for the window check */
+	int32_t kind;	      /* enum contract_kind of the contract */
+};
+
+struct field_info {
+	const char *name; /* "applicant.sme" */
+	enum qtype type;
+	bool nullable;
+	const char *doc; /* one line for `quan policy fields` and errors */
+};
+
+/* The table of every field, indexed by enum field_id. */
+extern const struct field_info field_table[F__COUNT];
+
+/* Resolve a dotted name (len bytes); returns the id or -1. */
+int field_lookup(const char *name, size_t len);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * policy.h - a program as data: the parsed, checked policy file.
+ *
+ * policy_load() reads a YAML policy (docs/policy-format.md), reports every
+ * problem as file:line:column, compiles every condition, rate and limit
+ * (expr.h), and returns an immutable struct policy. Nothing in it changes
+ * after loading, so one policy may be shared by many threads.
+ *
+ * Every rule a decision can name (an eligibility condition, a rate row, a
+ * cap, the base, the window, the accepted kinds) has an entry in rules[];
+ * decisions refer to rules by index, and the text is looked up only when a
+ * decision is shown.
+ *
+ * Parameters are dated in the OpenFisca manner: each value takes effect on
+ * a date, and a null value ends it. The loader splits time into epochs at
+ * every change date and stores the full vector of values per epoch, so a
+ * decision finds the values in force with one binary search.
+ */
+#ifndef QUAN_POLICY_H
+#define QUAN_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/date.h"
+#include "core/money.h"
+#include "policy/diag.h"
+#include "policy/expr.h"
+
+#define POLICY_MAX_BYTES (4u << 20) /* a policy file above 4 MiB is refused */
+#define POLICY_HASH_TEXT 72	    /* "sha256:" + 64 hex + NUL */
+
+enum contract_kind {
+	KIND_RENT,
+	KIND_BUY,
+	KIND_BUILD,
+	KIND_API,
+	KIND_PRIVATE_DEPLOYMENT,
+	KIND_CORPUS,
+	KIND_GRANT,
+	KIND__COUNT
+};
+
+/* "rent" .. "grant"; kind_lookup returns -1 for an unknown name. */
+const char *kind_name(enum contract_kind k);
+int kind_lookup(const char *s, size_t len);
+
+enum alloc_mode { ALLOC_FCFS, ALLOC_PRO_RATA };
+enum hit_policy { HIT_FIRST, HIT_MAX, HIT_UNIQUE };
+enum cap_per { CAP_PER_CONTRACT, CAP_PER_APPLICANT_YEAR };
+enum clawback_to { CLAWBACK_TO_POOL, CLAWBACK_TO_TREASURY };
+
+enum rule_kind {
+	RULE_KIND,   /* the measure accepts the contract's kind */
+	RULE_WINDOW, /* submitted inside the application window */
+	RULE_ELIGIBILITY,
+	RULE_BASE,
+	RULE_RATE_ROW,
+	RULE_CAP,
+	RULE_CAP_RELAXED,
+};
+
+/* A rule a decision can name. id is "compute-rent.rate.default"; line and
+ * col point at the rule in the policy file. */
+struct policy_rule {
+	char *id;
+	enum rule_kind kind;
+	char *says;	  /* plain words, may be NULL */
+	char *source;	  /* source id, may be NULL */
+	char *assumption; /* set when the value is an assumption */
+	int line, col;
+	uint32_t measure; /* index of its measure */
+};
+
+struct policy_source {
+	char *id, *title, *url, *published; /* published may be NULL */
+};
+
+struct policy_budget {
+	int year; /* fiscal year */
+	money_t amount;
+};
+
+struct policy_pool {
+	char *id, *name;
+	struct policy_budget *budgets;
+	size_t nbudgets;
+	bool rollover;
+	uint32_t rule; /* for its source and line */
+};
+
+/* One dated value of a parameter: in force from `from` until the next. */
+struct policy_param_value {
+	qdate from;
+	bool is_null;
+	int64_t v;
+};
+
+struct policy_param {
+	char *name;			   /* referenced as param.<name> */
+	enum qtype type;		   /* int, money, rate, date or bool */
+	struct policy_param_value *values; /* sorted by from */
+	size_t nvalues;
+	char *source, *assumption;
+	int line, col;
+};
+
+struct policy_cond { /* an eligibility condition */
+	uint32_t rule;
+	struct expr *when; /* QT_BOOL */
+};
+
+struct policy_row { /* a row of a rate table */
+	uint32_t rule;
+	struct expr *when; /* QT_BOOL, NULL = always */
+	struct expr *rate; /* QT_RATE */
+};
+
+struct policy_cap {
+	uint32_t rule;
+	enum cap_per per;
+	struct expr *when;  /* QT_BOOL, NULL = always */
+	struct expr *limit; /* QT_MONEY */
+	/* A condition that relaxes the cap to another limit; both NULL when
+	 * the cap is never relaxed. */
+	uint32_t relaxed_rule;
+	struct expr *relaxed_when;
+	struct expr *relaxed_limit;
+};
+
+struct policy_measure {
+	char *id, *name;
+	uint32_t pool;	/* index into pools */
+	uint32_t kinds; /* bit (1 << enum contract_kind) */
+	uint32_t kind_rule;
+	enum alloc_mode alloc;
+	int64_t window_opens;  /* epoch seconds, INT64_MIN if none */
+	int64_t window_closes; /* inclusive, INT64_MAX if none */
+	uint32_t window_rule;
+	struct expr *base; /* QT_MONEY; default contract.value */
+	uint32_t base_rule;
+	struct policy_cond *conds;
+	size_t nconds;
+	enum hit_policy hit;
+	struct policy_row *rows;
+	size_t nrows;
+	struct policy_cap *caps;
+	size_t ncaps;
+	money_t second_approver_above; /* -1 when never needed */
+	enum clawback_to clawback;
+	int grant_years_min, grant_years_max; /* 0 unless a grant */
+};
+
+struct policy {
+	char *path;		     /* as given to policy_load */
+	char hash[POLICY_HASH_TEXT]; /* "sha256:<hex of the file's bytes>" */
+	char *program, *name, *issuer, *currency;
+	struct policy_source *sources;
+	size_t nsources;
+	struct policy_pool *pools;
+	size_t npools;
+	struct policy_param *params;
+	size_t nparams;
+	struct policy_measure *measures;
+	size_t nmeasures;
+	struct policy_rule *rules;
+	size_t nrules;
+	/* Epochs: epoch k covers [epoch_from[k], epoch_from[k+1]); epoch 0
+	 * starts at the beginning of time. Values in force during epoch k are
+	 * epoch_vals[k * nparams + i], null when epoch_null[...] is 1. */
+	size_t nepochs;
+	qdate *epoch_from;
+	int64_t *epoch_vals;
+	uint8_t *epoch_null;
+};
+
+/* Load and check the policy at path. Every problem goes to d; returns 0,
+ * Q_ERR_POLICY (problems in d), Q_ERR_TOO_LARGE or Q_ERR_IO. On success
+ * the caller owns *out and frees it with policy_free(). */
+int policy_load(const char *path, struct policy **out, struct diag_list *d);
+
+/* Same from a buffer; name stands for the file in diagnostics and in
+ * policy->path. The hash is over the buffer's bytes. */
+int policy_load_buf(const char *name, const char *buf, size_t len,
+		    struct policy **out, struct diag_list *d);
+
+void policy_free(struct policy *p);
+
+/* Index of the measure with this id, or -1. */
+int policy_find_measure(const struct policy *p, const char *id, size_t len);
+
+/* The parameter values in force on date t. Never fails. */
+void policy_params_on(const struct policy *p, qdate t, const int64_t **vals,
+		      const uint8_t **nulls);
+
+/* The budget of pool `pool` for fiscal year `year`, or -1 if none. */
+money_t policy_pool_budget(const struct policy *p, uint32_t pool, int year);
+
+#endif
