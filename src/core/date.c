@@ -111,7 +111,19 @@ char *date_format(qdate t, char *buf)
 	int y, m, d;
 
 	date_to_ymd(t, &y, &m, &d);
-	snprintf(buf, DATE_TEXT_MAX, "%04d-%02d-%02d", y % 10000, m, d);
+	if (y < 0 || y > 9999)
+		y = 0;
+	buf[0] = (char)('0' + y / 1000);
+	buf[1] = (char)('0' + y / 100 % 10);
+	buf[2] = (char)('0' + y / 10 % 10);
+	buf[3] = (char)('0' + y % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + m / 10);
+	buf[6] = (char)('0' + m % 10);
+	buf[7] = '-';
+	buf[8] = (char)('0' + d / 10);
+	buf[9] = (char)('0' + d % 10);
+	buf[10] = '\0';
 	return buf;
 }
 

@@ -19,7 +19,7 @@
 
 /* Check s (len bytes). On failure the message gives the 1-based position of
  * the first wrong character and why, e.g. "applicant.uscc: character 18 of
- * '91310115MA1K4ABCDD' is 'D', the check character should be 'X'". */
+ * '91310115MA1K4ABCD0' is '0', the check character should be 'D'". */
 int uscc_check(const char *s, size_t len, const char *field, struct qerr *e);
 
 /* The check character for the first 17 characters of s, or 0 if one of them

@@ -1,0 +1,837 @@
+/*
+ * app.c - the JSON application format, read strictly (app.h).
+ *
+ * The walk is schema-first: each object's known keys are listed once, any
+ * other key is refused before its siblings are read, then the fields are
+ * read in the order of the format. The first problem found is the one
+ * reported; later ones are not looked for, so the message stays one line
+ * that names one field.
+ */
+#include "engine/app.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core/uscc.h"
+
+/* An application is four levels deep; anything much deeper is an attack on
+ * the parser's stack, refused before jansson recurses into it. */
+#define APP_MAX_DEPTH 32
+#define PATH_CAP sizeof(((struct qerr *)0)->field)
+#define ARENA_BLOCK 4096
+#define TERM_MONTHS_MAX 600
+
+/* ---- arena ---------------------------------------------------------------- */
+
+/* One block of the arena that owns every string and array of a parsed
+ * application. Blocks are chained newest first and freed together. */
+struct arena_block {
+	struct arena_block *next;
+	size_t used, cap;
+	alignas(max_align_t) unsigned char data[];
+};
+
+static void arena_free(struct arena_block *b)
+{
+	while (b) {
+		struct arena_block *next = b->next;
+
+		free(b);
+		b = next;
+	}
+}
+
+static void *arena_alloc(struct arena_block **head, size_t n, size_t align)
+{
+	struct arena_block *b = *head;
+	size_t at = 0;
+
+	assert(align && (align & (align - 1)) == 0 && n < (1u << 30));
+	if (b)
+		at = (b->used + align - 1) & ~(align - 1);
+	if (!b || at > b->cap || b->cap - at < n) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->next = *head;
+		b->used = 0;
+		b->cap = cap;
+		*head = b;
+		at = 0;
+	}
+	b->used = at + n;
+	return b->data + at;
+}
+
+/* ---- the walk ------------------------------------------------------------- */
+
+struct pctx {
+	struct arena_block *arena;
+	struct qerr *e;
+};
+
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned c = s[0];
+	size_t n;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Copy at most cap-1 bytes of s into dst as printable, valid UTF-8: a byte
+ * that starts no valid sequence, or a control character, becomes '?'; a
+ * sequence that would not fit whole is dropped and "..." marks the cut.
+ * Used for anything from the input that goes into a message. */
+static void show(char *dst, size_t cap, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0;
+	/* Replacing never lengthens, so only a long input is ever cut. */
+	bool cut = len >= cap;
+
+	assert(cap >= 8);
+	while (i < len) {
+		size_t n = utf8_seq(u + i, len - i);
+
+		if (cut && o + (n ? n : 1) + 4 > cap) {
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (n == 0 || (n == 1 && (u[i] < 0x20 || u[i] == 0x7f))) {
+			dst[o++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(dst + o, s + i, n);
+		o += n;
+		i += n;
+	}
+	dst[o] = '\0';
+}
+
+/* Make a message or field that came partly from the input valid UTF-8
+ * (core parsers quote 40 bytes, which may cut a character in two). */
+static void sanitize(char *buf, size_t cap)
+{
+	char tmp[sizeof(((struct qerr *)0)->msg)];
+	size_t len = strlen(buf);
+
+	assert(cap <= sizeof(tmp));
+	show(tmp, cap, buf, len);
+	memcpy(buf, tmp, strlen(tmp) + 1);
+}
+
+static void path_join(char *path, const char *prefix, const char *key)
+{
+	if (prefix[0])
+		snprintf(path, PATH_CAP, "%s.%s", prefix, key);
+	else
+		snprintf(path, PATH_CAP, "%s", key);
+}
+
+static void path_index(char *out, const char *path, size_t i)
+{
+	/* Paths are short field names; an item number never overflows. */
+	int n = snprintf(out, PATH_CAP, "%s[%zu]", path, i);
+
+	assert(n > 0 && (size_t)n < PATH_CAP);
+	(void)n;
+}
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "an unknown value";
+}
+
+static int wrong_type(struct pctx *c, const char *path, const char *want,
+		      const json_t *v)
+{
+	return qerr_set(c->e, Q_ERR_WRONG_TYPE, path, "%s: expected %s, got %s",
+			path, want, type_name(v));
+}
+
+/* Refuse any key of obj not in keys (NULL-terminated). The message lists
+ * the keys the object takes, so a typo is fixed at once. */
+static int check_keys(struct pctx *c, json_t *obj, const char *prefix,
+		      const char *const *keys)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v)
+	{
+		char shown[64], path[PATH_CAP], list[256];
+		size_t o = 0;
+		bool known = false;
+
+		for (size_t i = 0; keys[i]; i++)
+			if (strcmp(keys[i], k) == 0)
+				known = true;
+		if (known)
+			continue;
+		show(shown, sizeof(shown), k, strlen(k));
+		path_join(path, prefix, shown);
+		list[0] = '\0';
+		for (size_t i = 0; keys[i]; i++) {
+			int n = snprintf(list + o, sizeof(list) - o, "%s%s",
+					 i ? ", " : "", keys[i]);
+
+			if (n < 0 || (size_t)n >= sizeof(list) - o)
+				break;
+			o += (size_t)n;
+		}
+		return qerr_set(c->e, Q_ERR_UNKNOWN_FIELD, path,
+				"unknown field '%s' (%s takes %s)", path,
+				prefix[0] ? prefix : "an application", list);
+	}
+	return Q_OK;
+}
+
+/* Find key in obj, writing its dotted path into path. *v is NULL when the
+ * key is absent, which is an error only when required. */
+static int lookup(struct pctx *c, json_t *obj, const char *prefix,
+		  const char *key, bool required, char *path, json_t **v)
+{
+	path_join(path, prefix, key);
+	*v = json_object_get(obj, key);
+	if (!*v && required)
+		return qerr_set(c->e, Q_ERR_MISSING_FIELD, path,
+				"missing field '%s'", path);
+	return Q_OK;
+}
+
+static bool utf8_valid(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* A string field: a JSON string, 1..APP_MAX_STRING bytes of valid UTF-8
+ * without NUL or control characters, copied into the arena. */
+static int val_string(struct pctx *c, json_t *v, const char *path,
+		      const char **out)
+{
+	const char *s;
+	size_t len;
+	char *copy;
+
+	if (!json_is_string(v))
+		return wrong_type(c, path, "a string", v);
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len == 0)
+		return qerr_set(c->e, Q_ERR_INVALID, path,
+				"%s: must not be empty", path);
+	if (len > APP_MAX_STRING)
+		return qerr_set(c->e, Q_ERR_TOO_LARGE, path,
+				"%s: %zu bytes, more than the limit of %d",
+				path, len, APP_MAX_STRING);
+	if (memchr(s, '\0', len))
+		return qerr_set(c->e, Q_ERR_INVALID, path,
+				"%s: contains a NUL character", path);
+	if (!utf8_valid(s, len))
+		return qerr_set(c->e, Q_ERR_INVALID, path,
+				"%s: is not valid UTF-8", path);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return qerr_set(
+				c->e, Q_ERR_INVALID, path,
+				"%s: contains a control character (byte 0x%02x)",
+				path, (unsigned char)s[i]);
+	copy = arena_alloc(&c->arena, len + 1, 1);
+	if (!copy)
+		return qerr_set(c->e, Q_ERR_NOMEM, path, "%s: out of memory",
+				path);
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	*out = copy;
+	return Q_OK;
+}
+
+static int get_string(struct pctx *c, json_t *obj, const char *prefix,
+		      const char *key, const char **out)
+{
+	char path[PATH_CAP];
+	json_t *v;
+	int rc = lookup(c, obj, prefix, key, true, path, &v);
+
+	return rc ? rc : val_string(c, v, path, out);
+}
+
+static int get_bool(struct pctx *c, json_t *obj, const char *prefix,
+		    const char *key, bool required, bool *out)
+{
+	char path[PATH_CAP];
+	json_t *v;
+	int rc = lookup(c, obj, prefix, key, required, path, &v);
+
+	if (rc || !v)
+		return rc;
+	if (!json_is_boolean(v))
+		return wrong_type(c, path, "true or false", v);
+	*out = json_is_true(v);
+	return Q_OK;
+}
+
+static int get_int(struct pctx *c, json_t *obj, const char *prefix,
+		   const char *key, int64_t min, int64_t max, int64_t *out)
+{
+	char path[PATH_CAP];
+	json_t *v;
+	int rc = lookup(c, obj, prefix, key, true, path, &v);
+	json_int_t n;
+
+	if (rc)
+		return rc;
+	if (!json_is_integer(v))
+		return wrong_type(c, path, "a whole number", v);
+	n = json_integer_value(v);
+	if (n < min || n > max) {
+		if (max == INT64_MAX)
+			return qerr_set(c->e, Q_ERR_INVALID, path,
+					"%s: %lld is less than %lld", path,
+					(long long)n, (long long)min);
+		return qerr_set(c->e, Q_ERR_INVALID, path,
+				"%s: %lld is out of range %lld..%lld", path,
+				(long long)n, (long long)min, (long long)max);
+	}
+	*out = (int64_t)n;
+	return Q_OK;
+}
+
+/* Money is a decimal string; a JSON number is refused with the reason, so
+ * that the applicant does not take it for a formatting quibble. */
+static int val_money(struct pctx *c, json_t *v, const char *path, money_t *out)
+{
+	if (json_is_number(v))
+		return qerr_set(
+			c->e, Q_ERR_WRONG_TYPE, path,
+			"%s: money must be a decimal string like \"1200000.00\", not a JSON number (JSON numbers become binary floats, which cannot hold 0.10 exactly)",
+			path);
+	if (!json_is_string(v))
+		return wrong_type(c, path,
+				  "a decimal string like \"1200000.00\"", v);
+	return money_parse(json_string_value(v), json_string_length(v), out,
+			   path, c->e);
+}
+
+static int get_money(struct pctx *c, json_t *obj, const char *prefix,
+		     const char *key, money_t *out)
+{
+	char path[PATH_CAP];
+	json_t *v;
+	int rc = lookup(c, obj, prefix, key, true, path, &v);
+
+	return rc ? rc : val_money(c, v, path, out);
+}
+
+static int val_date(struct pctx *c, json_t *v, const char *path, qdate *out)
+{
+	if (!json_is_string(v))
+		return wrong_type(c, path, "a date string like \"2025-08-15\"",
+				  v);
+	return date_parse(json_string_value(v), json_string_length(v), out,
+			  path, c->e);
+}
+
+static int get_date(struct pctx *c, json_t *obj, const char *prefix,
+		    const char *key, qdate *out)
+{
+	char path[PATH_CAP];
+	json_t *v;
+	int rc = lookup(c, obj, prefix, key, true, path, &v);
+
+	return rc ? rc : val_date(c, v, path, out);
+}
+
+static int get_uscc(struct pctx *c, json_t *obj, const char *prefix,
+		    const char **out)
+{
+	char path[PATH_CAP];
+	json_t *v;
+	int rc = lookup(c, obj, prefix, "uscc", true, path, &v);
+
+	if (rc)
+		return rc;
+	if (!json_is_string(v))
+		return wrong_type(c, path, "a string", v);
+	rc = uscc_check(json_string_value(v), json_string_length(v), path,
+			c->e);
+	return rc ? rc : val_string(c, v, path, out);
+}
+
+/* An object field; *v is NULL when optional and absent (or null, when
+ * null_absent). */
+static int get_object(struct pctx *c, json_t *obj, const char *prefix,
+		      const char *key, bool required, bool null_absent,
+		      char *path, json_t **v)
+{
+	int rc = lookup(c, obj, prefix, key, required, path, v);
+
+	if (rc || !*v)
+		return rc;
+	if (null_absent && json_is_null(*v)) {
+		*v = NULL;
+		return Q_OK;
+	}
+	if (!json_is_object(*v))
+		return wrong_type(c, path, "an object", *v);
+	return Q_OK;
+}
+
+/* An optional array of at most max items; *v is NULL when absent. */
+static int get_array(struct pctx *c, json_t *obj, const char *prefix,
+		     const char *key, size_t max, char *path, json_t **v)
+{
+	int rc = lookup(c, obj, prefix, key, false, path, v);
+
+	if (rc || !*v)
+		return rc;
+	if (!json_is_array(*v))
+		return wrong_type(c, path, "an array", *v);
+	if (json_array_size(*v) > max)
+		return qerr_set(c->e, Q_ERR_TOO_LARGE, path,
+				"%s: %zu items, more than the limit of %zu",
+				path, json_array_size(*v), max);
+	return Q_OK;
+}
+
+static int get_controllers(struct pctx *c, json_t *obj, const char *prefix,
+			   struct app_party *p)
+{
+	char path[PATH_CAP];
+	json_t *arr, *item;
+	size_t i;
+	int rc = get_array(c, obj, prefix, "controllers", APP_MAX_CONTROLLERS,
+			   path, &arr);
+
+	if (rc || !arr || json_array_size(arr) == 0)
+		return rc;
+	p->controllers =
+		arena_alloc(&c->arena, json_array_size(arr) * sizeof(char *),
+			    alignof(char *));
+	if (!p->controllers)
+		return qerr_set(c->e, Q_ERR_NOMEM, path, "%s: out of memory",
+				path);
+	json_array_foreach(arr, i, item)
+	{
+		char ipath[PATH_CAP];
+
+		path_index(ipath, path, i);
+		rc = val_string(c, item, ipath, &p->controllers[i]);
+		if (rc)
+			return rc;
+		p->ncontrollers = i + 1;
+	}
+	return Q_OK;
+}
+
+static const char *const applicant_keys[] = {
+	"uscc",	       "name",	  "registered_city",  "industry",
+	"sme",	       "startup", "registered_model", "last_bad_credit_on",
+	"controllers", NULL};
+
+static int parse_applicant(struct pctx *c, json_t *o, struct app_party *p)
+{
+	const char *pre = "applicant";
+	char path[PATH_CAP];
+	json_t *v;
+	int rc;
+
+	if ((rc = check_keys(c, o, pre, applicant_keys)) ||
+	    (rc = get_uscc(c, o, pre, &p->uscc)) ||
+	    (rc = get_string(c, o, pre, "name", &p->name)) ||
+	    (rc = get_string(c, o, pre, "registered_city",
+			     &p->registered_city)) ||
+	    (rc = get_string(c, o, pre, "industry", &p->industry)) ||
+	    (rc = get_bool(c, o, pre, "sme", true, &p->sme)) ||
+	    (rc = get_bool(c, o, pre, "startup", true, &p->startup)) ||
+	    (rc = get_bool(c, o, pre, "registered_model", true,
+			   &p->registered_model)) ||
+	    (rc = lookup(c, o, pre, "last_bad_credit_on", false, path, &v)))
+		return rc;
+	if (v && !json_is_null(v)) {
+		rc = val_date(c, v, path, &p->last_bad_credit_on);
+		if (rc)
+			return rc;
+		p->has_bad_credit = true;
+	}
+	return get_controllers(c, o, pre, p);
+}
+
+static const char *const supplier_keys[] = {"uscc", "name", "platform_listed",
+					    "controllers", NULL};
+
+static int parse_supplier(struct pctx *c, json_t *o, struct app_party *p)
+{
+	const char *pre = "supplier";
+	int rc;
+
+	p->registered_city = "";
+	p->industry = "";
+	if ((rc = check_keys(c, o, pre, supplier_keys)) ||
+	    (rc = get_uscc(c, o, pre, &p->uscc)) ||
+	    (rc = get_string(c, o, pre, "name", &p->name)) ||
+	    (rc = get_bool(c, o, pre, "platform_listed", true,
+			   &p->platform_listed)))
+		return rc;
+	return get_controllers(c, o, pre, p);
+}
+
+static const char *const subsidy_keys[] = {"program", "amount", NULL};
+
+static int parse_other_subsidies(struct pctx *c, json_t *o,
+				 struct app_contract *k)
+{
+	char path[PATH_CAP];
+	json_t *arr, *item;
+	size_t i;
+	int rc = get_array(c, o, "contract", "other_subsidies",
+			   APP_MAX_OTHER_SUBSIDIES, path, &arr);
+
+	if (rc || !arr || json_array_size(arr) == 0)
+		return rc;
+	k->other_subsidies = arena_alloc(
+		&c->arena, json_array_size(arr) * sizeof(*k->other_subsidies),
+		alignof(struct app_other_subsidy));
+	if (!k->other_subsidies)
+		return qerr_set(c->e, Q_ERR_NOMEM, path, "%s: out of memory",
+				path);
+	json_array_foreach(arr, i, item)
+	{
+		struct app_other_subsidy *s = &k->other_subsidies[i];
+		char ipath[PATH_CAP];
+
+		path_index(ipath, path, i);
+		if (!json_is_object(item))
+			return wrong_type(c, ipath, "an object", item);
+		if ((rc = check_keys(c, item, ipath, subsidy_keys)) ||
+		    (rc = get_string(c, item, ipath, "program", &s->program)) ||
+		    (rc = get_money(c, item, ipath, "amount", &s->amount)))
+			return rc;
+		k->nother_subsidies = i + 1;
+	}
+	return Q_OK;
+}
+
+static const char *const compute_keys[] = {"chip", "accelerators", "hours",
+					   "location", NULL};
+
+static int parse_compute(struct pctx *c, json_t *o, struct app_compute *k)
+{
+	const char *pre = "contract.compute";
+	int rc;
+
+	if ((rc = check_keys(c, o, pre, compute_keys)) ||
+	    (rc = get_string(c, o, pre, "chip", &k->chip)) ||
+	    (rc = get_int(c, o, pre, "accelerators", 1, INT64_MAX,
+			  &k->accelerators)) ||
+	    (rc = get_int(c, o, pre, "hours", 1, INT64_MAX, &k->hours)) ||
+	    (rc = get_string(c, o, pre, "location", &k->location)))
+		return rc;
+	return Q_OK;
+}
+
+static const char *const contract_keys[] = {
+	"number",	   "kind",	  "value",
+	"signed_on",	   "term_months", "uses_registered_model",
+	"other_subsidies", "compute",	  NULL};
+
+static int parse_contract(struct pctx *c, json_t *o, struct app_contract *k)
+{
+	const char *pre = "contract";
+	char path[PATH_CAP];
+	json_t *v;
+	int rc, kind;
+
+	k->compute.chip = "";
+	k->compute.location = "";
+	if ((rc = check_keys(c, o, pre, contract_keys)) ||
+	    (rc = get_string(c, o, pre, "number", &k->number)) ||
+	    (rc = lookup(c, o, pre, "kind", true, path, &v)))
+		return rc;
+	if (!json_is_string(v))
+		return wrong_type(c, path, "a string", v);
+	kind = kind_lookup(json_string_value(v), json_string_length(v));
+	if (kind < 0) {
+		char shown[64];
+
+		show(shown, sizeof(shown), json_string_value(v),
+		     json_string_length(v));
+		return qerr_set(
+			c->e, Q_ERR_INVALID, path,
+			"%s: unknown kind '%s': use rent, buy, build, api, private-deployment, corpus or grant",
+			path, shown);
+	}
+	k->kind = (enum contract_kind)kind;
+	if ((rc = get_money(c, o, pre, "value", &k->value)))
+		return rc;
+	if (k->value <= 0)
+		return qerr_set(c->e, Q_ERR_INVALID_MONEY, "contract.value",
+				"contract.value: must be more than 0.00");
+	if ((rc = get_date(c, o, pre, "signed_on", &k->signed_on)) ||
+	    (rc = get_int(c, o, pre, "term_months", 1, TERM_MONTHS_MAX,
+			  &k->term_months)) ||
+	    (rc = get_bool(c, o, pre, "uses_registered_model", false,
+			   &k->uses_registered_model)) ||
+	    (rc = parse_other_subsidies(c, o, k)) ||
+	    (rc = get_object(c, o, pre, "compute", false, true, path, &v)))
+		return rc;
+	if (v) {
+		k->has_compute = true;
+		return parse_compute(c, v, &k->compute);
+	}
+	return Q_OK;
+}
+
+static const char *const app_keys[] = {"id",	       "program",   "measure",
+				       "submitted_at", "applicant", "supplier",
+				       "contract",     NULL};
+
+static int parse_app(struct pctx *c, json_t *root, struct application *a)
+{
+	char path[PATH_CAP];
+	json_t *v;
+	int rc;
+
+	if (!json_is_object(root))
+		return qerr_set(c->e, Q_ERR_WRONG_TYPE, "",
+				"an application must be a JSON object, got %s",
+				type_name(root));
+	if ((rc = check_keys(c, root, "", app_keys)) ||
+	    (rc = get_string(c, root, "", "id", &a->id)) ||
+	    (rc = get_string(c, root, "", "program", &a->program)) ||
+	    (rc = get_string(c, root, "", "measure", &a->measure)) ||
+	    (rc = lookup(c, root, "", "submitted_at", true, path, &v)))
+		return rc;
+	if (!json_is_string(v))
+		return wrong_type(
+			c, path,
+			"a time string like \"2025-09-01T10:00:00+08:00\"", v);
+	if ((rc = datetime_parse(json_string_value(v), json_string_length(v),
+				 &a->submitted_at, &a->submitted_on, path,
+				 c->e)) ||
+	    (rc = get_object(c, root, "", "applicant", true, false, path,
+			     &v)) ||
+	    (rc = parse_applicant(c, v, &a->applicant)) ||
+	    (rc = get_object(c, root, "", "supplier", true, false, path, &v)) ||
+	    (rc = parse_supplier(c, v, &a->supplier)) ||
+	    (rc = get_object(c, root, "", "contract", true, false, path, &v)) ||
+	    (rc = parse_contract(c, v, &a->contract)))
+		return rc;
+	return Q_OK;
+}
+
+/* Refuse nesting deeper than APP_MAX_DEPTH before jansson, which recurses
+ * once per level, sees it. Strings are skipped so that brackets inside
+ * them do not count; malformed input is left for jansson to report. */
+static int depth_check(const char *buf, size_t len, struct qerr *e)
+{
+	int depth = 0, line = 1, col = 0;
+	bool in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = buf[i];
+
+		if (ch == '\n') {
+			line++;
+			col = 0;
+		} else if (((unsigned char)ch & 0xc0) != 0x80) {
+			col++;
+		}
+		if (in_str) {
+			if (ch == '\\')
+				i++; /* an escaped character is never a quote */
+			else if (ch == '"')
+				in_str = false;
+			continue;
+		}
+		if (ch == '"') {
+			in_str = true;
+		} else if (ch == '[' || ch == '{') {
+			if (++depth > APP_MAX_DEPTH)
+				return qerr_set(
+					e, Q_ERR_INVALID_JSON, "",
+					"line %d column %d: nesting deeper than %d levels",
+					line, col, APP_MAX_DEPTH);
+		} else if (ch == ']' || ch == '}') {
+			depth--;
+		}
+	}
+	return Q_OK;
+}
+
+int app_parse_json(const char *buf, size_t len, struct application *out,
+		   struct qerr *e)
+{
+	struct pctx c = {.arena = NULL, .e = e};
+	json_error_t jerr;
+	json_t *root;
+	int result;
+
+	memset(out, 0, sizeof(*out));
+	qerr_clear(e);
+	if (len > APP_MAX_BYTES)
+		return qerr_set(
+			e, Q_ERR_TOO_LARGE, "",
+			"the application is %zu bytes, more than the limit of %u",
+			len, APP_MAX_BYTES);
+	result = depth_check(buf, len, e);
+	if (result)
+		return result;
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		char text[sizeof(jerr.text)];
+
+		show(text, sizeof(text), jerr.text,
+		     strnlen(jerr.text, sizeof(jerr.text)));
+		if (json_error_code(&jerr) == json_error_out_of_memory)
+			return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+		return qerr_set(e, Q_ERR_INVALID_JSON, "",
+				"line %d column %d: %s", jerr.line, jerr.column,
+				text);
+	}
+	result = parse_app(&c, root, out);
+	json_decref(root);
+	if (result) {
+		arena_free(c.arena);
+		memset(out, 0, sizeof(*out));
+		if (e) {
+			sanitize(e->field, sizeof(e->field));
+			sanitize(e->msg, sizeof(e->msg));
+		}
+		return result;
+	}
+	out->arena = c.arena;
+	return Q_OK;
+}
+
+int app_load_file(const char *path, struct application *out, struct qerr *e)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, result;
+
+	memset(out, 0, sizeof(*out));
+	qerr_clear(e);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return qerr_set(e, Q_ERR_IO, "", "cannot open '%s': %s", path,
+				strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		result = qerr_set(e, Q_ERR_IO, "", "cannot stat '%s': %s", path,
+				  strerror(errno));
+		goto done;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		result = qerr_set(e, Q_ERR_IO, "", "'%s' is a directory", path);
+		goto done;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > (off_t)APP_MAX_BYTES) {
+		result = qerr_set(
+			e, Q_ERR_TOO_LARGE, "",
+			"'%s' is %lld bytes, more than the limit of %u for an application",
+			path, (long long)st.st_size, APP_MAX_BYTES);
+		goto done;
+	}
+	/* Read at most one byte past the limit, so that a pipe or a file that
+	 * grew since fstat() is refused without reading all of it. */
+	buf = malloc(APP_MAX_BYTES + 1);
+	if (!buf) {
+		result = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+		goto done;
+	}
+	while (len < APP_MAX_BYTES + 1) {
+		ssize_t n = read(fd, buf + len, APP_MAX_BYTES + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			result = qerr_set(e, Q_ERR_IO, "",
+					  "cannot read '%s': %s", path,
+					  strerror(errno));
+			goto done;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > APP_MAX_BYTES) {
+		result = qerr_set(
+			e, Q_ERR_TOO_LARGE, "",
+			"'%s' is more than the limit of %u bytes for an application",
+			path, APP_MAX_BYTES);
+		goto done;
+	}
+	result = app_parse_json(buf, len, out, e);
+done:
+	free(buf);
+	close(fd);
+	if (result && e)
+		sanitize(e->msg, sizeof(e->msg));
+	return result;
+}
+
+void app_release(struct application *a)
+{
+	if (!a)
+		return;
+	arena_free(a->arena);
+	memset(a, 0, sizeof(*a));
+}

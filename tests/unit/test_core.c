@@ -1,0 +1,600 @@
+/*
+ * test_core.c - money, rates, dates and USCCs (src/core/): round trips,
+ * the rounding rule, overflow at the edges of int64, and every refusal.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/date.h"
+#include "core/err.h"
+#include "core/money.h"
+#include "core/uscc.h"
+
+/* ---- money ---------------------------------------------------------------- */
+
+static money_t money_ok(const char *s)
+{
+	money_t m = -1;
+	struct qerr e;
+	int rc = money_parse(s, strlen(s), &m, "v", &e);
+
+	if (rc)
+		print_error("'%s': %s\n", s, e.msg);
+	assert_int_equal(rc, Q_OK);
+	return m;
+}
+
+static void money_bad(const char *s, size_t len, const char *words)
+{
+	money_t m = 12345;
+	struct qerr e;
+
+	qerr_clear(&e);
+	assert_int_equal(money_parse(s, len, &m, "contract.value", &e),
+			 Q_ERR_INVALID_MONEY);
+	assert_int_equal(e.code, Q_ERR_INVALID_MONEY);
+	assert_string_equal(e.field, "contract.value");
+	if (!strstr(e.msg, words))
+		print_error("'%.*s': %s\n", (int)len, s, e.msg);
+	assert_non_null(strstr(e.msg, words));
+	assert_non_null(strstr(e.msg, "contract.value"));
+	assert_int_equal(m, 12345); /* untouched on error */
+}
+
+static void test_money_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(money_ok("0"), 0);
+	assert_int_equal(money_ok("0.00"), 0);
+	assert_int_equal(money_ok("1"), 100);
+	assert_int_equal(money_ok("1.5"), 150);
+	assert_int_equal(money_ok("1.05"), 105);
+	assert_int_equal(money_ok("0.01"), 1);
+	assert_int_equal(money_ok("1200000.00"), 120000000);
+	assert_int_equal(money_ok("007.10"), 710);
+	/* The largest amount: INT64_MAX fen. */
+	assert_int_equal(money_ok("92233720368547758.07"), INT64_MAX);
+	/* Not NUL-terminated: only len bytes are read. */
+	{
+		money_t m;
+
+		assert_int_equal(money_parse("12.34999", 5, &m, "v", NULL),
+				 Q_OK);
+		assert_int_equal(m, 1234);
+	}
+}
+
+static void test_money_refused(void **state)
+{
+	(void)state;
+	money_bad("12.345", 6, "more than two decimals");
+	money_bad("-5.00", 5, "negative");
+	money_bad("1e9", 3, "not a decimal amount");
+	money_bad("", 0, "empty");
+	money_bad(".", 1, "not a decimal amount");
+	money_bad("1.", 2, "not a decimal amount");
+	money_bad(".5", 2, "not a decimal amount");
+	money_bad("+1", 2, "not a decimal amount");
+	money_bad(" 1", 2, "not a decimal amount");
+	money_bad("1 ", 2, "not a decimal amount");
+	money_bad("1,000.00", 8, "not a decimal amount");
+	money_bad("1.0.0", 5, "not a decimal amount");
+	money_bad("0x10", 4, "not a decimal amount");
+	money_bad("1\0", 2, "not a decimal amount");
+	money_bad("92233720368547758.08", 20, "too large");
+	money_bad("92233720368547759", 17, "too large");
+	money_bad("99999999999999999999999999999999", 32, "too large");
+	/* A long input is quoted only in part. */
+	{
+		char big[300];
+		struct qerr e;
+		money_t m;
+
+		memset(big, '9', sizeof(big));
+		assert_int_equal(money_parse(big, sizeof(big), &m, "v", &e),
+				 Q_ERR_INVALID_MONEY);
+		assert_true(strlen(e.msg) < 120);
+	}
+}
+
+static void test_money_format(void **state)
+{
+	char buf[MONEY_TEXT_MAX];
+
+	(void)state;
+	assert_string_equal(money_format(0, buf), "0.00");
+	assert_string_equal(money_format(1, buf), "0.01");
+	assert_string_equal(money_format(-5, buf), "-0.05");
+	assert_string_equal(money_format(120000000, buf), "1200000.00");
+	assert_string_equal(money_format(-123456, buf), "-1234.56");
+	assert_string_equal(money_format(INT64_MAX, buf),
+			    "92233720368547758.07");
+	assert_string_equal(money_format(INT64_MIN, buf),
+			    "-92233720368547758.08");
+	assert_true(strlen(money_format(INT64_MIN, buf)) < MONEY_TEXT_MAX);
+}
+
+static void test_money_round_trip(void **state)
+{
+	static const money_t samples[] = {0,
+					  1,
+					  9,
+					  10,
+					  99,
+					  100,
+					  101,
+					  12345,
+					  120000000,
+					  999999999,
+					  INT64_MAX,
+					  INT64_MAX - 1,
+					  INT64_MAX / 100 * 100};
+	char buf[MONEY_TEXT_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
+		assert_int_equal(money_ok(money_format(samples[i], buf)),
+				 samples[i]);
+	/* A walk over many magnitudes. */
+	for (money_t m = 1; m < INT64_MAX / 7; m = m * 7 + 3)
+		assert_int_equal(money_ok(money_format(m, buf)), m);
+	/* Text that is already canonical comes back the same. */
+	assert_string_equal(money_format(money_ok("600000000.00"), buf),
+			    "600000000.00");
+	assert_string_equal(money_format(money_ok("0.5"), buf), "0.50");
+}
+
+static void test_money_scale(void **state)
+{
+	money_t r;
+
+	(void)state;
+	/* floor: toward minus infinity, for both signs */
+	assert_int_equal(money_scale(100000003, 3000, 10000, &r), Q_OK);
+	assert_int_equal(r, 30000000); /* 1,000,000.03 x 30% = 300,000.009 */
+	assert_int_equal(money_scale(5, 3000, 10000, &r), Q_OK);
+	assert_int_equal(r, 1); /* 0.05 x 30% = 0.015 -> 0.01 */
+	assert_int_equal(money_scale(-5, 3000, 10000, &r), Q_OK);
+	assert_int_equal(r, -2); /* -0.015 -> -0.02 */
+	assert_int_equal(money_scale(5, -3000, 10000, &r), Q_OK);
+	assert_int_equal(r, -2);
+	assert_int_equal(money_scale(-10, 3000, 10000, &r), Q_OK);
+	assert_int_equal(r, -3); /* exact: no extra step down */
+	assert_int_equal(money_scale(7, 1, 3, &r), Q_OK);
+	assert_int_equal(r, 2);
+	assert_int_equal(money_scale(-7, 1, 3, &r), Q_OK);
+	assert_int_equal(r, -3);
+	assert_int_equal(money_scale(0, 12345, 7, &r), Q_OK);
+	assert_int_equal(r, 0);
+	/* No intermediate overflow: a * num exceeds int64, the result not. */
+	assert_int_equal(money_scale(INT64_MAX, 10000, 10000, &r), Q_OK);
+	assert_int_equal(r, INT64_MAX);
+	assert_int_equal(money_scale(INT64_MAX, INT64_MAX, INT64_MAX, &r),
+			 Q_OK);
+	assert_int_equal(r, INT64_MAX);
+	assert_int_equal(money_scale(INT64_MIN, 1, 1, &r), Q_OK);
+	assert_int_equal(r, INT64_MIN);
+	assert_int_equal(money_scale(INT64_MAX, 3, 2, &r), Q_ERR_OVERFLOW);
+	assert_int_equal(money_scale(INT64_MIN, -1, 1, &r), Q_ERR_OVERFLOW);
+	assert_int_equal(money_scale(1, 1, 0, &r), Q_ERR_INVALID);
+	assert_int_equal(money_scale(1, 1, -1, &r), Q_ERR_INVALID);
+	/* money_apply_rate is money_scale over 10000 */
+	assert_int_equal(money_apply_rate(120000000, 3000, &r), Q_OK);
+	assert_int_equal(r, 36000000);
+	assert_int_equal(money_apply_rate(2666666664, 3000, &r), Q_OK);
+	assert_int_equal(r, 799999999); /* 7,999,999.992 -> 7,999,999.99 */
+}
+
+static void test_money_overflow(void **state)
+{
+	money_t r = 77;
+
+	(void)state;
+	assert_int_equal(money_add(INT64_MAX - 1, 1, &r), Q_OK);
+	assert_int_equal(r, INT64_MAX);
+	assert_int_equal(money_add(INT64_MAX, 1, &r), Q_ERR_OVERFLOW);
+	assert_int_equal(money_add(INT64_MIN, -1, &r), Q_ERR_OVERFLOW);
+	assert_int_equal(money_add(INT64_MAX, INT64_MIN, &r), Q_OK);
+	assert_int_equal(r, -1);
+	assert_int_equal(money_sub(INT64_MIN + 1, 1, &r), Q_OK);
+	assert_int_equal(r, INT64_MIN);
+	assert_int_equal(money_sub(INT64_MIN, 1, &r), Q_ERR_OVERFLOW);
+	assert_int_equal(money_sub(0, INT64_MIN, &r), Q_ERR_OVERFLOW);
+	assert_int_equal(money_mul_int(INT64_MAX / 2, 2, &r), Q_OK);
+	assert_int_equal(r, INT64_MAX - 1);
+	assert_int_equal(money_mul_int(INT64_MAX / 2 + 1, 2, &r),
+			 Q_ERR_OVERFLOW);
+	assert_int_equal(money_mul_int(INT64_MIN, -1, &r), Q_ERR_OVERFLOW);
+	assert_int_equal(money_mul_int(-1, INT64_MIN, &r), Q_ERR_OVERFLOW);
+	assert_int_equal(money_mul_int(INT64_MIN, 1, &r), Q_OK);
+	assert_int_equal(r, INT64_MIN);
+	assert_int_equal(money_min(3, -4), -4);
+	assert_int_equal(money_max(3, -4), 3);
+}
+
+/* ---- rates ---------------------------------------------------------------- */
+
+static void rate_round(const char *in, rate_bp want, const char *out)
+{
+	rate_bp r = -1;
+	char buf[RATE_TEXT_MAX];
+	struct qerr e;
+	int rc = rate_parse(in, strlen(in), &r, "rate", &e);
+
+	if (rc)
+		print_error("'%s': %s\n", in, e.msg);
+	assert_int_equal(rc, Q_OK);
+	assert_int_equal(r, want);
+	assert_string_equal(rate_format(r, buf), out);
+}
+
+static void rate_bad(const char *s, const char *words)
+{
+	rate_bp r = 7;
+	struct qerr e;
+
+	assert_int_equal(rate_parse(s, strlen(s), &r, "rates.rate", &e),
+			 Q_ERR_INVALID_RATE);
+	assert_string_equal(e.field, "rates.rate");
+	if (!strstr(e.msg, words))
+		print_error("'%s': %s\n", s, e.msg);
+	assert_non_null(strstr(e.msg, words));
+	assert_int_equal(r, 7);
+}
+
+static void test_rates(void **state)
+{
+	(void)state;
+	rate_round("30%", 3000, "30%");
+	rate_round("12.5%", 1250, "12.5%");
+	rate_round("12.50%", 1250, "12.5%");
+	rate_round("0.05%", 5, "0.05%");
+	rate_round("0%", 0, "0%");
+	rate_round("100%", 10000, "100%");
+	rate_round("1000%", 100000, "1000%");
+	rate_round("33.33%", 3333, "33.33%");
+	rate_bad("30", "not a percentage");
+	rate_bad("1001%", "above 1000%");
+	rate_bad("1000.01%", "above 1000%");
+	rate_bad("99999999999999999999%", "above 1000%");
+	rate_bad("", "not a percentage");
+	rate_bad("%", "not a percentage");
+	rate_bad("-5%", "not a percentage");
+	rate_bad("5.%", "not a percentage");
+	rate_bad(".5%", "not a percentage");
+	rate_bad("5.555%", "more than two decimals");
+	rate_bad("30 %", "not a percentage");
+	rate_bad("30%%", "not a percentage");
+	rate_bad("0.3", "not a percentage");
+}
+
+static void test_rate_format_all(void **state)
+{
+	char buf[RATE_TEXT_MAX];
+
+	(void)state;
+	/* Every rate the parser accepts formats to text it reads back. */
+	for (rate_bp r = 0; r <= 100000; r++) {
+		rate_bp back = -1;
+
+		rate_format(r, buf);
+		assert_int_equal(rate_parse(buf, strlen(buf), &back, "r", NULL),
+				 Q_OK);
+		assert_int_equal(back, r);
+	}
+	assert_string_equal(rate_format(-1250, buf), "-12.5%");
+}
+
+/* ---- dates ---------------------------------------------------------------- */
+
+static qdate date_ok(const char *s)
+{
+	qdate d = -1;
+	struct qerr e;
+	int rc = date_parse(s, strlen(s), &d, "d", &e);
+
+	if (rc)
+		print_error("'%s': %s\n", s, e.msg);
+	assert_int_equal(rc, Q_OK);
+	return d;
+}
+
+static void date_bad(const char *s, const char *words)
+{
+	qdate d = 99;
+	struct qerr e;
+
+	assert_int_equal(date_parse(s, strlen(s), &d, "contract.signed_on", &e),
+			 Q_ERR_INVALID_DATE);
+	assert_string_equal(e.field, "contract.signed_on");
+	if (!strstr(e.msg, words))
+		print_error("'%s': %s\n", s, e.msg);
+	assert_non_null(strstr(e.msg, words));
+	assert_int_equal(d, 99);
+}
+
+static void test_dates(void **state)
+{
+	char buf[DATE_TEXT_MAX];
+
+	(void)state;
+	assert_int_equal(date_ok("1970-01-01"), 0);
+	assert_int_equal(date_ok("1970-01-02"), 1);
+	assert_int_equal(date_ok("1969-12-31"), -1);
+	assert_int_equal(date_ok("2000-03-01") - date_ok("2000-02-28"), 2);
+	assert_int_equal(date_ok("1900-03-01") - date_ok("1900-02-28"), 1);
+	assert_int_equal(date_ok("2024-03-01") - date_ok("2024-02-28"), 2);
+	assert_int_equal(date_ok("2025-03-01") - date_ok("2025-02-28"), 1);
+	assert_int_equal(date_ok("2025-08-15"), 20315);
+	date_ok("2024-02-29");
+	date_ok("2000-02-29");
+	date_ok("1900-01-01");
+	date_ok("2200-12-31");
+	date_bad("2025-02-30", "day 30 of '2025-02-30' does not exist");
+	date_bad("2025-02-29", "does not exist");
+	date_bad("1900-02-29", "does not exist"); /* 1900 is not leap */
+	date_bad("2100-02-29", "does not exist");
+	date_bad("2025-04-31", "does not exist");
+	date_bad("2025-13-01", "month 13");
+	date_bad("2025-00-10", "month 0");
+	date_bad("2025-01-00", "day 0");
+	date_bad("1899-12-31", "out of range");
+	date_bad("2201-01-01", "out of range");
+	date_bad("2025-8-15", "not a date");
+	date_bad("2025/08/15", "not a date");
+	date_bad("2025-08-15 ", "not a date");
+	date_bad("20250815", "not a date");
+	date_bad("", "not a date");
+	date_bad("2025-0a-15", "not a date");
+	date_bad("+025-08-15", "not a date");
+	assert_string_equal(date_format(date_ok("2025-08-15"), buf),
+			    "2025-08-15");
+	assert_int_equal(date_days_in_month(2024, 2), 29);
+	assert_int_equal(date_days_in_month(2023, 2), 28);
+	assert_int_equal(date_days_in_month(2000, 2), 29);
+	assert_int_equal(date_days_in_month(1900, 2), 28);
+	assert_int_equal(date_days_in_month(2025, 12), 31);
+	assert_int_equal(date_year(date_ok("2025-12-31")), 2025);
+}
+
+static void test_dates_every_day(void **state)
+{
+	qdate t = date_from_ymd(DATE_MIN_YEAR, 1, 1);
+	char buf[DATE_TEXT_MAX];
+
+	(void)state;
+	/* Every day of 1900..2200 in order: consecutive day numbers, and
+	 * each survives ymd, text and back. */
+	for (int y = DATE_MIN_YEAR; y <= DATE_MAX_YEAR; y++) {
+		for (int m = 1; m <= 12; m++) {
+			for (int d = 1; d <= date_days_in_month(y, m); d++) {
+				int yy, mm, dd;
+				qdate back;
+
+				assert_int_equal(date_from_ymd(y, m, d), t);
+				date_to_ymd(t, &yy, &mm, &dd);
+				assert_int_equal(yy, y);
+				assert_int_equal(mm, m);
+				assert_int_equal(dd, d);
+				date_format(t, buf);
+				assert_int_equal(
+					date_parse(buf, 10, &back, "d", NULL),
+					Q_OK);
+				assert_int_equal(back, t);
+				t++;
+			}
+		}
+	}
+}
+
+static void test_date_add_years(void **state)
+{
+	(void)state;
+	assert_int_equal(date_add_years(date_ok("2024-02-29"), 1),
+			 date_ok("2025-02-28"));
+	assert_int_equal(date_add_years(date_ok("2024-02-29"), 4),
+			 date_ok("2028-02-29"));
+	assert_int_equal(date_add_years(date_ok("2024-02-29"), -4),
+			 date_ok("2020-02-29"));
+	assert_int_equal(date_add_years(date_ok("2024-02-29"), -124),
+			 date_ok("1900-02-28"));
+	assert_int_equal(date_add_years(date_ok("2025-08-15"), -3),
+			 date_ok("2022-08-15"));
+	assert_int_equal(date_add_years(date_ok("2025-12-31"), 0),
+			 date_ok("2025-12-31"));
+}
+
+static void dt_ok(const char *s, int64_t epoch, qdate day)
+{
+	int64_t t = -1;
+	qdate local = -1;
+	struct qerr e;
+	int rc = datetime_parse(s, strlen(s), &t, &local, "submitted_at", &e);
+
+	if (rc)
+		print_error("'%s': %s\n", s, e.msg);
+	assert_int_equal(rc, Q_OK);
+	assert_int_equal(t, epoch);
+	assert_int_equal(local, day);
+}
+
+static void dt_bad(const char *s, int code, const char *words)
+{
+	int64_t t = 5;
+	struct qerr e;
+
+	assert_int_equal(
+		datetime_parse(s, strlen(s), &t, NULL, "submitted_at", &e),
+		code);
+	assert_string_equal(e.field, "submitted_at");
+	if (!strstr(e.msg, words))
+		print_error("'%s': %s\n", s, e.msg);
+	assert_non_null(strstr(e.msg, words));
+	assert_int_equal(t, 5);
+}
+
+static void test_datetime(void **state)
+{
+	const int64_t d0901 = (int64_t)date_from_ymd(2025, 9, 1) * 86400;
+	const qdate day0901 = date_from_ymd(2025, 9, 1);
+
+	(void)state;
+	dt_ok("2025-09-01T10:00:00Z", d0901 + 36000, day0901);
+	dt_ok("2025-09-01T10:00:00+08:00", d0901 + 7200, day0901);
+	dt_ok("2025-09-01T10:00:00-05:30", d0901 + 36000 + 5 * 3600 + 1800,
+	      day0901);
+	/* The local day is the date as written, before the offset. */
+	dt_ok("2026-01-01T00:00:00+08:00",
+	      (int64_t)date_from_ymd(2025, 12, 31) * 86400 + 16 * 3600,
+	      date_from_ymd(2026, 1, 1));
+	dt_ok("1970-01-01T00:00:00Z", 0, 0);
+	dt_ok("2025-12-31T23:59:59+08:00",
+	      (int64_t)date_from_ymd(2025, 12, 31) * 86400 + 15 * 3600 + 3599,
+	      date_from_ymd(2025, 12, 31));
+	dt_bad("2025-09-01T10:00:00", Q_ERR_INVALID_DATE, "not a time");
+	dt_bad("2025-09-01 10:00:00Z", Q_ERR_INVALID_DATE, "not a time");
+	dt_bad("2025-09-01T10:00:00.5Z", Q_ERR_INVALID_DATE, "not a time");
+	dt_bad("2025-09-01T24:00:00Z", Q_ERR_INVALID_DATE, "not a time");
+	dt_bad("2025-09-01T10:60:00Z", Q_ERR_INVALID_DATE, "not a time");
+	dt_bad("2025-09-01T10:00:60Z", Q_ERR_INVALID_DATE, "not a time");
+	dt_bad("2025-09-01T10:00:00+0800", Q_ERR_INVALID_DATE, "not a time");
+	dt_bad("2025-09-01T10:00:00+15:00", Q_ERR_INVALID_DATE, "not a time");
+	dt_bad("2025-09-01T10:00:00+08:60", Q_ERR_INVALID_DATE, "not a time");
+	dt_bad("2025-09-01T10:00:00z", Q_ERR_INVALID_DATE, "not a time");
+	dt_bad("2025-09-01T10:00:00Z ", Q_ERR_INVALID_DATE, "not a time");
+	dt_bad("2025-02-30T10:00:00Z", Q_ERR_INVALID_DATE, "does not exist");
+	dt_bad("2025-09-01", Q_ERR_INVALID_DATE, "not a time");
+	dt_bad("", Q_ERR_INVALID_DATE, "not a time");
+}
+
+/* ---- USCC ----------------------------------------------------------------- */
+
+static void uscc_bad(const char *s, const char *words)
+{
+	struct qerr e;
+
+	assert_int_equal(uscc_check(s, strlen(s), "applicant.uscc", &e),
+			 Q_ERR_INVALID_USCC);
+	assert_int_equal(e.code, Q_ERR_INVALID_USCC);
+	assert_string_equal(e.field, "applicant.uscc");
+	if (!strstr(e.msg, words))
+		print_error("'%s': %s\n", s, e.msg);
+	assert_non_null(strstr(e.msg, words));
+}
+
+static void test_uscc(void **state)
+{
+	struct qerr e;
+
+	(void)state;
+	assert_int_equal(uscc_check("91310115MA1K4ABCDD", 18, "u", &e), Q_OK);
+	assert_int_equal(uscc_check("91310104MA1FR5T2K1", 18, "u", &e), Q_OK);
+	/* A code often quoted as an example (Fujian): 91350100M000100Y43. */
+	assert_int_equal(uscc_check_char("91350100M000100Y4"), '3');
+	assert_int_equal(uscc_check_char("91310115MA1K4ABCD"), 'D');
+	assert_int_equal(uscc_check_char("9131011IMA1K4ABCD"), 0);
+	/* Only the first 18 bytes of a longer buffer, with len 18. */
+	assert_int_equal(uscc_check("91310115MA1K4ABCDDxyz", 18, "u", &e),
+			 Q_OK);
+
+	uscc_bad("91310115ma1k4abcdd", "capitals");
+	uscc_bad("91310115MA1K4ABCDd", "capitals");
+	uscc_bad("9131I115MA1K4ABCDD",
+		 "character 5 of '9131I115MA1K4ABCDD' is 'I'");
+	uscc_bad("9131I115MA1K4ABCDD", "never uses");
+	uscc_bad("91310115MA1K4ABCD", "has 17 characters");
+	uscc_bad("91310115MA1K4ABCDD1", "has 19 characters");
+	uscc_bad("", "has 0 characters");
+	uscc_bad(
+		"91310115MA1K4ABCDX",
+		"character 18 of '91310115MA1K4ABCDX' is 'X', the check character should be 'D'");
+	uscc_bad("913A0115MA1K4ABCDD", "character 4");
+	uscc_bad("913A0115MA1K4ABCDD", "characters 3-8 are the division code");
+	uscc_bad("9131011AMA1K4ABCDD", "character 8");
+	uscc_bad("91310115MA1K4ABCOD", "character 17 of");
+	uscc_bad("91310115MA1K4AB-DD", "character 16 of");
+	uscc_bad("91310115MA1K4AB\x01"
+		 "DD",
+		 "byte 0x01");
+	{
+		char longer[200];
+
+		memset(longer, '9', sizeof(longer) - 1);
+		longer[sizeof(longer) - 1] = '\0';
+		uscc_bad(longer, "has 199 characters");
+	}
+}
+
+static void test_uscc_every_check_char(void **state)
+{
+	/* Changing character 18 to each other letter of the alphabet is
+	 * caught, and the message names the right one. */
+	static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+	char s[19] = "91310115MA1K4ABCDD";
+
+	(void)state;
+	for (const char *c = alphabet; *c; c++) {
+		struct qerr e;
+		int rc;
+
+		s[17] = *c;
+		rc = uscc_check(s, 18, "u", &e);
+		if (*c == 'D') {
+			assert_int_equal(rc, Q_OK);
+		} else {
+			assert_int_equal(rc, Q_ERR_INVALID_USCC);
+			assert_non_null(strstr(
+				e.msg, "the check character should be 'D'"));
+		}
+	}
+}
+
+static void test_qerr(void **state)
+{
+	struct qerr e;
+
+	(void)state;
+	assert_int_equal(qerr_set(&e, Q_ERR_OVERFLOW, "a.b", "x %d", 5),
+			 Q_ERR_OVERFLOW);
+	assert_string_equal(e.field, "a.b");
+	assert_string_equal(e.msg, "x 5");
+	assert_int_equal(qerr_set(NULL, Q_ERR_IO, "f", "m"), Q_ERR_IO);
+	qerr_clear(&e);
+	assert_int_equal(e.code, Q_OK);
+	assert_string_equal(e.field, "");
+	assert_string_equal(qerr_name(Q_ERR_INVALID_MONEY), "invalid_money");
+	assert_string_equal(qerr_name(Q_ERR_TOO_LARGE), "too_large");
+	assert_string_equal(qerr_name(-1), "unknown_error");
+	assert_string_equal(qerr_name(Q_ERR__COUNT), "unknown_error");
+	for (int c = 0; c < Q_ERR__COUNT; c++)
+		assert_non_null(qerr_name(c));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_money_parse),
+		cmocka_unit_test(test_money_refused),
+		cmocka_unit_test(test_money_format),
+		cmocka_unit_test(test_money_round_trip),
+		cmocka_unit_test(test_money_scale),
+		cmocka_unit_test(test_money_overflow),
+		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_rate_format_all),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_dates_every_day),
+		cmocka_unit_test(test_date_add_years),
+		cmocka_unit_test(test_datetime),
+		cmocka_unit_test(test_uscc),
+		cmocka_unit_test(test_uscc_every_check_char),
+		cmocka_unit_test(test_qerr),
+	};
+
+	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}
