@@ -4,6 +4,32 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Replace every byte that is not part of a well-formed UTF-8 sequence with
+ * '?', in place. Messages quote a bounded prefix of the input, which can cut
+ * a character in half; a message must stay valid text for JSON. */
+static void utf8_repair(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		int n = *p < 0x80	      ? 0
+			: (*p & 0xe0) == 0xc0 ? 1
+			: (*p & 0xf0) == 0xe0 ? 2
+			: (*p & 0xf8) == 0xf0 ? 3
+					      : -1;
+		int ok = n >= 0 && !(n == 1 && *p < 0xc2) &&
+			 !(n == 3 && *p > 0xf4);
+
+		for (int i = 1; ok && i <= n; i++)
+			ok = (p[i] & 0xc0) == 0x80;
+		if (!ok) {
+			*p++ = '?';
+			continue;
+		}
+		p += n + 1;
+	}
+}
+
 int qerr_set(struct qerr *e, int code, const char *field, const char *fmt, ...)
 {
 	va_list ap;
@@ -15,6 +41,8 @@ int qerr_set(struct qerr *e, int code, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	utf8_repair(e->field);
+	utf8_repair(e->msg);
 	return code;
 }
 
