@@ -1,0 +1,33 @@
+/*
+ * cli.h - what the commands of `quan` share.
+ *
+ * Exit codes, for every command: 0 done (for estimate: decided, eligible or
+ * not), 1 bad input (usage, application, file), 2 bad policy (or a policy
+ * that cannot decide an application, or a bad chip catalog).
+ */
+#ifndef QUAN_CLI_H
+#define QUAN_CLI_H
+
+#include <stdbool.h>
+
+#include "policy/chips.h"
+#include "policy/policy.h"
+
+enum { EXIT_DECIDED = 0, EXIT_BAD_INPUT = 1, EXIT_BAD_POLICY = 2 };
+
+int cmd_policy(int argc, char **argv);
+int cmd_estimate(int argc, char **argv);
+int cmd_policy_test(int argc, char **argv);
+
+/* Load the policy at path; print every problem to stderr. Returns the exit
+ * code (0 on success, *out set; the caller frees it with policy_free). */
+int cli_load_policy(const char *path, struct policy **out);
+
+/* Load the chip catalog from path, or $QUAN_CHIPS, or the catalog
+ * installed with quan (QUAN_DATADIR/chips.yaml). Same convention. */
+int cli_load_chips(const char *path, struct chip_catalog **out);
+
+/* Exit code for an error code from deciding or parsing. */
+int cli_exit_for(int code);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * cmd_estimate.c - `quan estimate`: decide applications with no database.
+ *
+ * Several --policy files may be given; each application is decided under
+ * the policy of its `program`. Without a database, yearly caps per
+ * applicant count this contract alone, and the output says so.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "engine/app.h"
+#include "engine/decide.h"
+#include "engine/render.h"
+
+#define MAX_POLICIES 16
+
+static const char usage[] =
+	"usage: quan estimate --policy FILE [--policy FILE...] [--chips FILE]\n"
+	"                     [--json | --table] APPLICATION.json...\n"
+	"\n"
+	"Decide each application under the policy of its program, without a\n"
+	"database: yearly caps per applicant count this contract alone.\n"
+	"One application prints its explanation; several print a table.\n"
+	"--json prints the decision (an array for several applications).\n"
+	"Exit: 0 decided (eligible or not), 1 bad input, 2 bad policy.\n";
+
+struct opts {
+	const char *policies[MAX_POLICIES];
+	int npolicies;
+	const char *chips;
+	int json, table;
+	char **apps;
+	int napps;
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			exit(0);
+		} else if (!strcmp(a, "--policy") && i + 1 < argc) {
+			if (o->npolicies == MAX_POLICIES) {
+				fprintf(stderr,
+					"quan estimate: at most %d policies\n",
+					MAX_POLICIES);
+				return -1;
+			}
+			o->policies[o->npolicies++] = argv[++i];
+		} else if (!strcmp(a, "--chips") && i + 1 < argc) {
+			o->chips = argv[++i];
+		} else if (!strcmp(a, "--json")) {
+			o->json = 1;
+		} else if (!strcmp(a, "--table")) {
+			o->table = 1;
+		} else if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr,
+				"quan estimate: unknown option '%s'\n\n%s", a,
+				usage);
+			return -1;
+		} else {
+			break;
+		}
+	}
+	o->apps = argv + i;
+	o->napps = argc - i;
+	if (!o->npolicies || !o->napps) {
+		fputs(usage, stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_explanation(const struct policy *p,
+			      const struct application *a,
+			      const struct decision *d)
+{
+	char m1[MONEY_TEXT_MAX], r[RATE_TEXT_MAX], at[512], words[512];
+
+	printf("%s — %s / %s\n", a->id, p->program, p->measures[d->measure].id);
+	printf("  policy     %s\n", p->hash);
+	printf("  eligible   %s\n", d->eligible ? "yes" : "no");
+	for (uint16_t i = 0; i < d->nreasons; i++) {
+		const struct policy_rule *ru = &p->rules[d->reasons[i]];
+
+		printf("  not met    %s%s%s  (%s)\n", ru->id,
+		       ru->says ? ": " : "", ru->says ? ru->says : "",
+		       render_rule_at(p, d->reasons[i], at, sizeof(at)));
+	}
+	if (d->eligible) {
+		const struct policy_rule *ru = &p->rules[d->rate_rule];
+
+		printf("  base       %s yuan\n", money_format(d->base, m1));
+		printf("  rate       %s  by %s%s%s\n", rate_format(d->rate, r),
+		       ru->id, ru->says ? ": " : "", ru->says ? ru->says : "");
+		printf("  gross      %s yuan\n", money_format(d->gross, m1));
+		for (uint16_t i = 0; i < d->ncaps; i++) {
+			char m2[MONEY_TEXT_MAX];
+
+			printf("  cap        %s: limit %s, cut %s\n",
+			       p->rules[d->caps[i].rule].id,
+			       money_format(d->caps[i].limit, m1),
+			       money_format(d->caps[i].cut, m2));
+		}
+	}
+	printf("  amount     %s yuan\n", money_format(d->amount, m1));
+	printf("  trace\n");
+	for (uint16_t i = 0; i < d->ntrace; i++)
+		printf("    %-44s %s\n", p->rules[d->trace[i].rule].id,
+		       render_trace_words(p, &d->trace[i], words,
+					  sizeof(words)));
+	if (d->yearly_caps_without_history)
+		printf("  note       no database: yearly caps per applicant count this contract alone\n");
+}
+
+static void print_row(const struct policy *p, const struct application *a,
+		      const struct decision *d)
+{
+	char m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX], r[RATE_TEXT_MAX];
+	const char *why = "";
+
+	if (d->nreasons)
+		why = p->rules[d->reasons[0]].id;
+	else if (d->ncaps)
+		why = p->rules[d->caps[d->ncaps - 1].rule].id;
+	else if (d->rate_rule >= 0)
+		why = p->rules[d->rate_rule].id;
+	printf("%-20s %-14s %-15s %-4s %6s %16s %16s  %s\n", a->id, p->program,
+	       p->measures[d->measure].id, d->eligible ? "yes" : "no",
+	       rate_format(d->rate, r), money_format(d->gross, m1),
+	       money_format(d->amount, m2), why);
+}
+
+static struct policy *policy_for(struct policy **ps, int n, const char *prog)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(ps[i]->program, prog))
+			return ps[i];
+	return NULL;
+}
+
+int cmd_estimate(int argc, char **argv)
+{
+	struct opts o;
+	struct policy *ps[MAX_POLICIES] = {0};
+	struct chip_catalog *chips = NULL;
+	json_t *all = NULL;
+	int worst = 0;
+	int rc;
+
+	if (parse_opts(argc, argv, &o))
+		return EXIT_BAD_INPUT;
+	for (int i = 0; i < o.npolicies; i++) {
+		rc = cli_load_policy(o.policies[i], &ps[i]);
+		if (rc) {
+			worst = rc;
+			goto out;
+		}
+	}
+	rc = cli_load_chips(o.chips, &chips);
+	if (rc) {
+		worst = rc;
+		goto out;
+	}
+	if (o.napps > 1 || o.table)
+		o.table = !o.json;
+	if (o.json && o.napps > 1)
+		all = json_array();
+	if (o.table)
+		printf("%-20s %-14s %-15s %-4s %6s %16s %16s  %s\n",
+		       "application", "program", "measure", "elig", "rate",
+		       "gross", "amount", "decided by");
+	for (int i = 0; i < o.napps; i++) {
+		struct application a;
+		struct decision d;
+		struct qerr e;
+		struct policy *p = NULL;
+		json_t *j = NULL;
+
+		qerr_clear(&e);
+		rc = app_load_file(o.apps[i], &a, &e);
+		if (rc == Q_OK) {
+			p = policy_for(ps, o.npolicies, a.program);
+			if (!p)
+				rc = qerr_set(
+					&e, Q_ERR_UNKNOWN_PROGRAM, "program",
+					"program: no policy given for '%.64s'",
+					a.program);
+		}
+		if (rc == Q_OK)
+			rc = decide(p, &a, chips, NULL, &d, &e);
+		if (rc) {
+			fprintf(stderr, "%s: %s\n", o.apps[i], e.msg);
+			if (o.json)
+				j = render_error_json(&e);
+			worst = cli_exit_for(rc) > worst ? cli_exit_for(rc)
+							 : worst;
+		} else if (o.json) {
+			j = render_decision_json(p, &a, &d);
+		} else if (o.table) {
+			print_row(p, &a, &d);
+		} else {
+			print_explanation(p, &a, &d);
+		}
+		if (j && all) {
+			json_array_append_new(all, j);
+		} else if (j) {
+			char *s = json_dumps(j, JSON_INDENT(2) |
+							JSON_PRESERVE_ORDER);
+
+			if (s)
+				puts(s);
+			free(s);
+			json_decref(j);
+		}
+		app_release(&a);
+	}
+	if (all) {
+		char *s = json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		if (s)
+			puts(s);
+		free(s);
+		json_decref(all);
+	}
+	if (o.table)
+		printf("no database: yearly caps per applicant count each contract alone\n");
+out:
+	for (int i = 0; i < o.npolicies; i++)
+		policy_free(ps[i]);
+	chips_free(chips);
+	return worst;
+}

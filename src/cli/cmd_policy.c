@@ -1,0 +1,110 @@
+/*
+ * cmd_policy.c - `quan policy check|test|fields`.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "policy/fields.h"
+
+static const char usage[] =
+	"usage: quan policy check FILE...\n"
+	"       quan policy test TESTFILE...\n"
+	"       quan policy fields\n"
+	"\n"
+	"check: report every problem as file:line:column: message (exit 2), or\n"
+	"       print the policy's summary and content hash (exit 0).\n"
+	"test:  run YAML policy tests (docs/policy-tests.md); exit 1 if any fails.\n"
+	"fields: the facts that conditions may read, with their types.\n";
+
+static void print_summary(const struct policy *p)
+{
+	char a[MONEY_TEXT_MAX];
+	size_t nassume = 0;
+
+	for (size_t i = 0; i < p->nrules; i++)
+		nassume += p->rules[i].assumption != NULL;
+	for (size_t i = 0; i < p->nparams; i++)
+		nassume += p->params[i].assumption != NULL;
+	printf("%s: ok\n", p->path);
+	printf("  program   %s — %s\n", p->program, p->name);
+	printf("  issuer    %s\n", p->issuer);
+	printf("  currency  %s, %zu sources, %zu parameters, %zu rules, %zu assumptions\n",
+	       p->currency, p->nsources, p->nparams, p->nrules, nassume);
+	for (size_t i = 0; i < p->npools; i++) {
+		const struct policy_pool *pl = &p->pools[i];
+
+		printf("  pool      %-10s", pl->id);
+		for (size_t j = 0; j < pl->nbudgets; j++)
+			printf(" %d: %s", pl->budgets[j].year,
+			       money_format(pl->budgets[j].amount, a));
+		printf("\n");
+	}
+	for (size_t i = 0; i < p->nmeasures; i++) {
+		const struct policy_measure *m = &p->measures[i];
+
+		printf("  measure   %-14s pool %-10s kinds", m->id,
+		       p->pools[m->pool].id);
+		for (int k = 0; k < KIND__COUNT; k++)
+			if (m->kinds & (1u << k))
+				printf(" %s", kind_name((enum contract_kind)k));
+		printf("; %zu conditions, %zu rates (%s), %zu caps, %s\n",
+		       m->nconds, m->nrows,
+		       m->hit == HIT_FIRST ? "first"
+		       : m->hit == HIT_MAX ? "max"
+					   : "unique",
+		       m->ncaps,
+		       m->alloc == ALLOC_FCFS ? "first come first served"
+					      : "pro-rata round");
+	}
+	printf("  hash      %s\n", p->hash);
+}
+
+static int policy_check(int argc, char **argv)
+{
+	int worst = 0;
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	for (int i = 1; i < argc; i++) {
+		struct policy *p = NULL;
+		int rc = cli_load_policy(argv[i], &p);
+
+		if (rc) {
+			worst = rc > worst ? rc : worst;
+			continue;
+		}
+		print_summary(p);
+		policy_free(p);
+	}
+	return worst;
+}
+
+static int policy_fields(void)
+{
+	for (int i = 0; i < F__COUNT; i++)
+		printf("%-34s %-7s%s %s\n", field_table[i].name,
+		       qtype_name(field_table[i].type),
+		       field_table[i].nullable ? "?" : " ", field_table[i].doc);
+	printf("param.NAME                         the policy's dated parameters\n");
+	return 0;
+}
+
+int cmd_policy(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_BAD_INPUT : 0;
+	}
+	if (!strcmp(argv[1], "check"))
+		return policy_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "test"))
+		return cmd_policy_test(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "fields"))
+		return policy_fields();
+	fprintf(stderr, "quan policy: unknown subcommand '%s'\n\n%s", argv[1],
+		usage);
+	return EXIT_BAD_INPUT;
+}

@@ -1,0 +1,382 @@
+#include "engine/decide.h"
+
+#include <string.h>
+
+/* Build the facts a condition may read. Every derived fact is computed
+ * here, from the application and the catalog, never taken on the
+ * applicant's word. */
+int facts_build(const struct application *a, const struct chip_catalog *chips,
+		const struct history *hist, struct facts *f, struct qerr *e)
+{
+	const struct app_party *ap = &a->applicant;
+	const struct app_party *sp = &a->supplier;
+	const struct app_contract *c = &a->contract;
+	money_t other = 0;
+	money_t compute_year = 0;
+	bool related;
+
+	memset(f, 0, sizeof(*f));
+	for (int i = 0; i < F__COUNT; i++)
+		f->s[i] = "";
+	f->s[F_APPLICANT_USCC] = ap->uscc;
+	f->s[F_APPLICANT_NAME] = ap->name;
+	f->s[F_APPLICANT_REGISTERED_CITY] = ap->registered_city;
+	f->s[F_APPLICANT_INDUSTRY] = ap->industry;
+	f->i[F_APPLICANT_SME] = ap->sme;
+	f->i[F_APPLICANT_STARTUP] = ap->startup;
+	f->i[F_APPLICANT_REGISTERED_MODEL] = ap->registered_model;
+	if (ap->has_bad_credit)
+		f->i[F_APPLICANT_LAST_BAD_CREDIT_ON] = ap->last_bad_credit_on;
+	else
+		f->null_mask |= 1ull << F_APPLICANT_LAST_BAD_CREDIT_ON;
+
+	f->s[F_SUPPLIER_USCC] = sp->uscc;
+	f->s[F_SUPPLIER_NAME] = sp->name;
+	f->i[F_SUPPLIER_PLATFORM_LISTED] = sp->platform_listed;
+
+	f->s[F_CONTRACT_NUMBER] = c->number;
+	f->s[F_CONTRACT_KIND] = kind_name(c->kind);
+	f->i[F_CONTRACT_VALUE] = c->value;
+	f->i[F_CONTRACT_SIGNED_ON] = c->signed_on;
+	f->i[F_CONTRACT_TERM_MONTHS] = c->term_months;
+	f->i[F_CONTRACT_USES_REGISTERED_MODEL] = c->uses_registered_model;
+	for (size_t i = 0; i < c->nother_subsidies; i++)
+		if (money_add(other, c->other_subsidies[i].amount, &other))
+			return qerr_set(
+				e, Q_ERR_OVERFLOW, "contract.other_subsidies",
+				"contract.other_subsidies: the amounts add up to more than quan can hold");
+	f->i[F_CONTRACT_OTHER_SUBSIDIES_TOTAL] = other;
+	f->i[F_CONTRACT_OTHER_SUBSIDIES_COUNT] = (int64_t)c->nother_subsidies;
+
+	if (c->has_compute) {
+		const struct chip *chip =
+			chips ? chips_find(chips, c->compute.chip,
+					   strlen(c->compute.chip))
+			      : NULL;
+		__int128 h;
+
+		if (!chip)
+			return qerr_set(
+				e, Q_ERR_UNKNOWN_CHIP, "contract.compute.chip",
+				"contract.compute.chip: unknown chip '%.64s' (see data/chips.yaml)",
+				c->compute.chip);
+		f->i[F_COMPUTE_PRESENT] = 1;
+		f->s[F_COMPUTE_CHIP] = c->compute.chip;
+		f->i[F_COMPUTE_ACCELERATORS] = c->compute.accelerators;
+		f->i[F_COMPUTE_HOURS] = c->compute.hours;
+		f->s[F_COMPUTE_LOCATION] = c->compute.location;
+		f->i[F_COMPUTE_DOMESTIC] = chip->domestic;
+		h = (__int128)c->compute.hours * c->compute.accelerators *
+		    chip->h100_bp / RATE_BP_ONE;
+		if (h > INT64_MAX)
+			return qerr_set(
+				e, Q_ERR_OVERFLOW, "contract.compute",
+				"contract.compute: hours x accelerators is too large");
+		f->i[F_COMPUTE_H100_HOURS] = (int64_t)h;
+	}
+
+	/* The applicant's compute contracts this calendar year: earlier ones
+	 * from the history, plus this one if it buys compute. */
+	if (hist)
+		compute_year = hist->compute_contracts_year;
+	if (c->kind == KIND_RENT || c->kind == KIND_BUY ||
+	    c->kind == KIND_BUILD)
+		if (money_add(compute_year, c->value, &compute_year))
+			return qerr_set(
+				e, Q_ERR_OVERFLOW, "contract.value",
+				"contract.value: the year's compute contracts add up to more than quan can hold");
+	f->i[F_APPLICANT_COMPUTE_CONTRACTS_YEAR] = compute_year;
+	f->i[F_APPLICANT_AWARDED_YEAR] = hist ? hist->awarded_year : 0;
+
+	related = strcmp(ap->uscc, sp->uscc) == 0;
+	for (size_t i = 0; !related && i < ap->ncontrollers; i++)
+		for (size_t j = 0; !related && j < sp->ncontrollers; j++)
+			related = strcmp(ap->controllers[i],
+					 sp->controllers[j]) == 0;
+	f->i[F_RELATED_PARTY] = related;
+	f->i[F_SUBMITTED_ON] = a->submitted_on;
+	f->submitted_at = a->submitted_at;
+	f->kind = (int32_t)c->kind;
+	return Q_OK;
+}
+
+static void trace(struct decision *d, uint32_t rule, enum trace_outcome o,
+		  int64_t value)
+{
+	if (d->ntrace >= DECISION_MAX_TRACE) {
+		d->trace_truncated++;
+		return;
+	}
+	d->trace[d->ntrace].rule = rule;
+	d->trace[d->ntrace].outcome = (uint8_t)o;
+	d->trace[d->ntrace].value = value;
+	d->ntrace++;
+}
+
+static void reason(struct decision *d, uint32_t rule)
+{
+	if (d->nreasons < DECISION_MAX_REASONS)
+		d->reasons[d->nreasons++] = rule;
+	trace(d, rule, TRACE_FAILED, 0);
+}
+
+/* Map an evaluation failure that is not "not in force" to an error. */
+static int eval_error(const struct policy *p, uint32_t rule, int st,
+		      struct qerr *e)
+{
+	return qerr_set(e, Q_ERR_DECISION, "",
+			"rule '%s' at %s:%d:%d cannot be computed: %s",
+			p->rules[rule].id, p->path, p->rules[rule].line,
+			p->rules[rule].col,
+			st == EXPR_OVERFLOW ? "the arithmetic overflows"
+					    : "division by zero");
+}
+
+static int decide_rate(const struct policy *p, const struct policy_measure *m,
+		       const struct facts *f, const int64_t *pv,
+		       const uint8_t *pn, struct decision *d, struct qerr *e)
+{
+	int chosen = -1;
+	int chosen_trace = -1;
+	int64_t best = 0;
+
+	for (size_t i = 0; i < m->nrows; i++) {
+		const struct policy_row *r = &m->rows[i];
+		int64_t v = 1;
+		int64_t rate;
+		int st;
+
+		if (r->when) {
+			st = expr_eval(r->when, f, pv, pn, &v);
+			if (st == EXPR_NOT_IN_FORCE) {
+				trace(d, r->rule, TRACE_NOT_IN_FORCE, 0);
+				continue;
+			}
+			if (st)
+				return eval_error(p, r->rule, st, e);
+		}
+		if (!v)
+			continue;
+		st = expr_eval(r->rate, f, pv, pn, &rate);
+		if (st == EXPR_NOT_IN_FORCE) {
+			trace(d, r->rule, TRACE_NOT_IN_FORCE, 0);
+			continue;
+		}
+		if (st)
+			return eval_error(p, r->rule, st, e);
+		if (chosen >= 0 && m->hit == HIT_UNIQUE)
+			return qerr_set(
+				e, Q_ERR_DECISION, "",
+				"rows '%s' (line %d) and '%s' (line %d) of a unique rate table both match",
+				p->rules[m->rows[chosen].rule].id,
+				p->rules[m->rows[chosen].rule].line,
+				p->rules[r->rule].id, p->rules[r->rule].line);
+		trace(d, r->rule, TRACE_MATCHED, rate);
+		if (chosen < 0 || (m->hit == HIT_MAX && rate > best)) {
+			chosen = (int)i;
+			chosen_trace = d->ntrace - 1;
+			best = rate;
+		}
+		if (m->hit == HIT_FIRST)
+			break;
+	}
+	if (chosen < 0)
+		return qerr_set(
+			e, Q_ERR_DECISION, "",
+			"no rate row of measure '%s' matches this eligible application",
+			m->id);
+	if (chosen_trace >= 0 &&
+	    d->trace[chosen_trace].rule == m->rows[chosen].rule)
+		d->trace[chosen_trace].outcome = TRACE_CHOSEN;
+	if (best < 0 || best > INT32_MAX)
+		return qerr_set(e, Q_ERR_DECISION, "",
+				"rule '%s' gives a rate out of range",
+				p->rules[m->rows[chosen].rule].id);
+	d->rate = (rate_bp)best;
+	d->rate_rule = (int32_t)m->rows[chosen].rule;
+	return Q_OK;
+}
+
+static int apply_caps(const struct policy *p, const struct policy_measure *m,
+		      const struct facts *f, const int64_t *pv,
+		      const uint8_t *pn, struct decision *d, struct qerr *e)
+{
+	for (size_t i = 0; i < m->ncaps; i++) {
+		const struct policy_cap *c = &m->caps[i];
+		const struct expr *limit = c->limit;
+		uint32_t rule = c->rule;
+		int64_t v = 1;
+		money_t lim;
+		int st;
+
+		if (c->when) {
+			st = expr_eval(c->when, f, pv, pn, &v);
+			if (st == EXPR_NOT_IN_FORCE) {
+				trace(d, rule, TRACE_NOT_IN_FORCE, 0);
+				continue;
+			}
+			if (st)
+				return eval_error(p, rule, st, e);
+			if (!v)
+				continue;
+		}
+		if (c->relaxed_when) {
+			st = expr_eval(c->relaxed_when, f, pv, pn, &v);
+			if (st && st != EXPR_NOT_IN_FORCE)
+				return eval_error(p, c->relaxed_rule, st, e);
+			if (st == EXPR_OK && v) {
+				limit = c->relaxed_limit;
+				rule = c->relaxed_rule;
+			}
+		}
+		st = expr_eval(limit, f, pv, pn, &lim);
+		if (st == EXPR_NOT_IN_FORCE) {
+			trace(d, rule, TRACE_NOT_IN_FORCE, 0);
+			continue;
+		}
+		if (st)
+			return eval_error(p, rule, st, e);
+		if (rule != c->rule)
+			trace(d, rule, TRACE_RELAXED, lim);
+		if (c->per == CAP_PER_APPLICANT_YEAR &&
+		    money_sub(lim, f->i[F_APPLICANT_AWARDED_YEAR], &lim))
+			return eval_error(p, rule, EXPR_OVERFLOW, e);
+		if (lim < 0)
+			lim = 0;
+		if (d->amount > lim) {
+			if (d->ncaps < DECISION_MAX_CAPS) {
+				d->caps[d->ncaps].rule = rule;
+				d->caps[d->ncaps].limit = lim;
+				d->caps[d->ncaps].cut = d->amount - lim;
+				d->ncaps++;
+			}
+			d->amount = lim;
+			trace(d, rule, TRACE_APPLIED, lim);
+		} else {
+			trace(d, rule, TRACE_NOT_BINDING, lim);
+		}
+	}
+	return Q_OK;
+}
+
+int decide_facts(const struct policy *p, int measure, const struct facts *f,
+		 bool with_history, struct decision *d, struct qerr *e)
+{
+	const struct policy_measure *m = &p->measures[measure];
+	const int64_t *pv;
+	const uint8_t *pn;
+	int64_t base;
+	int st;
+	int rc;
+
+	/* Only the counters and scalars: the arrays are read up to them. */
+	d->measure = measure;
+	d->eligible = false;
+	d->rate = 0;
+	d->rate_rule = -1;
+	d->base = d->gross = d->amount = 0;
+	d->nreasons = d->ncaps = d->ntrace = d->trace_truncated = 0;
+	d->params_date = (qdate)f->i[F_CONTRACT_SIGNED_ON];
+	d->yearly_caps_without_history = false;
+	if (!with_history)
+		for (size_t i = 0; i < m->ncaps; i++)
+			if (m->caps[i].per == CAP_PER_APPLICANT_YEAR)
+				d->yearly_caps_without_history = true;
+
+	policy_params_on(p, d->params_date, &pv, &pn);
+
+	if (m->kinds & (1u << f->kind))
+		trace(d, m->kind_rule, TRACE_PASSED, f->kind);
+	else
+		reason(d, m->kind_rule);
+	if (f->submitted_at < m->window_opens ||
+	    f->submitted_at > m->window_closes)
+		reason(d, m->window_rule);
+	else if (m->window_opens != INT64_MIN || m->window_closes != INT64_MAX)
+		trace(d, m->window_rule, TRACE_PASSED, f->submitted_at);
+
+	for (size_t i = 0; i < m->nconds; i++) {
+		int64_t v;
+
+		st = expr_eval(m->conds[i].when, f, pv, pn, &v);
+		if (st == EXPR_NOT_IN_FORCE) {
+			trace(d, m->conds[i].rule, TRACE_NOT_IN_FORCE, 0);
+			continue;
+		}
+		if (st)
+			return eval_error(p, m->conds[i].rule, st, e);
+		if (v)
+			trace(d, m->conds[i].rule, TRACE_PASSED, 1);
+		else
+			reason(d, m->conds[i].rule);
+	}
+	if (d->nreasons)
+		return Q_OK;
+
+	st = expr_eval(m->base, f, pv, pn, &base);
+	if (st == EXPR_NOT_IN_FORCE)
+		return qerr_set(
+			e, Q_ERR_DECISION, "",
+			"the base of measure '%s' reads a parameter that is not in force on the signing date",
+			m->id);
+	if (st)
+		return eval_error(p, m->base_rule, st, e);
+	if (base < 0)
+		return qerr_set(e, Q_ERR_DECISION, "",
+				"the base of measure '%s' is negative", m->id);
+	d->base = base;
+	trace(d, m->base_rule, TRACE_APPLIED, base);
+
+	rc = decide_rate(p, m, f, pv, pn, d, e);
+	if (rc)
+		return rc;
+	if (money_apply_rate(d->base, d->rate, &d->gross))
+		return eval_error(p, (uint32_t)d->rate_rule, EXPR_OVERFLOW, e);
+	d->amount = d->gross;
+	rc = apply_caps(p, m, f, pv, pn, d, e);
+	if (rc)
+		return rc;
+	d->eligible = true;
+	return Q_OK;
+}
+
+int decide(const struct policy *p, const struct application *a,
+	   const struct chip_catalog *chips, const struct history *hist,
+	   struct decision *out, struct qerr *e)
+{
+	struct facts f;
+	int m;
+	int rc;
+
+	out->measure = -1;
+	out->eligible = false;
+	out->nreasons = out->ncaps = out->ntrace = out->trace_truncated = 0;
+	if (strcmp(a->program, p->program) != 0)
+		return qerr_set(
+			e, Q_ERR_UNKNOWN_PROGRAM, "program",
+			"program: the application is for '%.64s', this policy is '%s'",
+			a->program, p->program);
+	m = policy_find_measure(p, a->measure, strlen(a->measure));
+	if (m < 0) {
+		char list[256] = "";
+		size_t used = 0;
+
+		for (size_t i = 0; i < p->nmeasures && used < sizeof(list);
+		     i++) {
+			int n = snprintf(list + used, sizeof(list) - used,
+					 "%s%s", i ? ", " : "",
+					 p->measures[i].id);
+			if (n < 0)
+				break;
+			used += (size_t)n;
+		}
+		return qerr_set(
+			e, Q_ERR_UNKNOWN_MEASURE, "measure",
+			"measure: '%.64s' is not a measure of '%s' (it has %s)",
+			a->measure, p->program, list);
+	}
+	rc = facts_build(a, chips, hist, &f, e);
+	if (rc)
+		return rc;
+	return decide_facts(p, m, &f, hist && hist->from_db, out, e);
+}

@@ -1,0 +1,200 @@
+#include "engine/render.h"
+
+#include <stdio.h>
+
+char *render_rule_at(const struct policy *p, uint32_t r, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s:%d:%d", p->path, p->rules[r].line,
+		 p->rules[r].col);
+	return buf;
+}
+
+static const char *outcome_name(enum trace_outcome o)
+{
+	switch (o) {
+	case TRACE_PASSED:
+		return "passed";
+	case TRACE_FAILED:
+		return "failed";
+	case TRACE_MATCHED:
+		return "matched";
+	case TRACE_CHOSEN:
+		return "chosen";
+	case TRACE_NOT_IN_FORCE:
+		return "not in force";
+	case TRACE_APPLIED:
+		return "applied";
+	case TRACE_NOT_BINDING:
+		return "not binding";
+	case TRACE_RELAXED:
+		return "relaxed";
+	}
+	return "?";
+}
+
+char *render_trace_words(const struct policy *p, const struct trace_entry *t,
+			 char *buf, size_t n)
+{
+	const struct policy_rule *r = &p->rules[t->rule];
+	const char *says = r->says ? r->says : "";
+	const char *sep = r->says ? ": " : "";
+	char a[MONEY_TEXT_MAX];
+	char rt[RATE_TEXT_MAX];
+
+	switch ((enum trace_outcome)t->outcome) {
+	case TRACE_MATCHED:
+	case TRACE_CHOSEN:
+		snprintf(buf, n, "rate %s %s%s%s",
+			 rate_format((rate_bp)t->value, rt),
+			 outcome_name((enum trace_outcome)t->outcome), sep,
+			 says);
+		break;
+	case TRACE_APPLIED:
+	case TRACE_NOT_BINDING:
+	case TRACE_RELAXED:
+		if (r->kind == RULE_BASE)
+			snprintf(buf, n, "base %s yuan%s%s",
+				 money_format(t->value, a), sep, says);
+		else
+			snprintf(buf, n, "limit %s yuan %s%s%s",
+				 money_format(t->value, a),
+				 outcome_name((enum trace_outcome)t->outcome),
+				 sep, says);
+		break;
+	default:
+		snprintf(buf, n, "%s%s%s",
+			 outcome_name((enum trace_outcome)t->outcome), sep,
+			 says);
+		break;
+	}
+	return buf;
+}
+
+/* Add a key and steal the value; returns -1 if anything is NULL. */
+static int put(json_t *o, const char *k, json_t *v)
+{
+	if (!o || !v)
+		return -1;
+	return json_object_set_new(o, k, v);
+}
+
+static json_t *money_json(money_t m)
+{
+	char buf[MONEY_TEXT_MAX];
+
+	return json_string(money_format(m, buf));
+}
+
+static json_t *rule_json(const struct policy *p, uint32_t r)
+{
+	char at[512];
+	json_t *o = json_object();
+	int bad = 0;
+
+	bad |= put(o, "rule", json_string(p->rules[r].id));
+	bad |= put(o, "at", json_string(render_rule_at(p, r, at, sizeof(at))));
+	if (p->rules[r].says)
+		bad |= put(o, "says", json_string(p->rules[r].says));
+	if (p->rules[r].assumption)
+		bad |= put(o, "assumption",
+			   json_string(p->rules[r].assumption));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *render_decision_json(const struct policy *p,
+			     const struct application *a,
+			     const struct decision *d)
+{
+	json_t *o = json_object();
+	json_t *caps = json_array();
+	json_t *reasons = json_array();
+	json_t *trace = json_array();
+	char buf[512];
+	int bad = 0;
+
+	if (!o || !caps || !reasons || !trace)
+		goto fail;
+	bad |= put(o, "application", json_string(a->id));
+	bad |= put(o, "program", json_string(p->program));
+	bad |= put(o, "policy", json_string(p->hash));
+	bad |= put(o, "eligible", json_boolean(d->eligible));
+	bad |= put(o, "measure", json_string(p->measures[d->measure].id));
+	bad |= put(o, "rate_bp", json_integer(d->rate));
+	bad |= put(o, "rate", json_string(rate_format(d->rate, buf)));
+	if (d->rate_rule >= 0)
+		bad |= put(o, "rate_rule",
+			   json_string(p->rules[d->rate_rule].id));
+	bad |= put(o, "base", money_json(d->base));
+	bad |= put(o, "gross", money_json(d->gross));
+	bad |= put(o, "amount", money_json(d->amount));
+	bad |= put(o, "values_on",
+		   json_string(date_format(d->params_date, buf)));
+	for (uint16_t i = 0; i < d->ncaps; i++) {
+		json_t *c = rule_json(p, d->caps[i].rule);
+
+		bad |= put(c, "limit", money_json(d->caps[i].limit));
+		bad |= put(c, "cut", money_json(d->caps[i].cut));
+		bad |= c ? json_array_append_new(caps, c) : -1;
+	}
+	for (uint16_t i = 0; i < d->nreasons; i++) {
+		json_t *r = rule_json(p, d->reasons[i]);
+
+		bad |= r ? json_array_append_new(reasons, r) : -1;
+	}
+	for (uint16_t i = 0; i < d->ntrace; i++) {
+		const struct trace_entry *t = &d->trace[i];
+		json_t *r = rule_json(p, t->rule);
+
+		bad |= put(r, "outcome",
+			   json_string(outcome_name(
+				   (enum trace_outcome)t->outcome)));
+		bad |= put(r, "words",
+			   json_string(
+				   render_trace_words(p, t, buf, sizeof(buf))));
+		bad |= r ? json_array_append_new(trace, r) : -1;
+	}
+	bad |= put(o, "caps", caps);
+	bad |= put(o, "reasons", reasons);
+	bad |= put(o, "flags", json_array());
+	bad |= put(o, "trace", trace);
+	if (d->trace_truncated)
+		bad |= put(o, "trace_truncated",
+			   json_integer(d->trace_truncated));
+	if (d->yearly_caps_without_history)
+		bad |= put(
+			o, "note",
+			json_string(
+				"no database: yearly caps per applicant count this contract alone"));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+fail:
+	json_decref(o);
+	json_decref(caps);
+	json_decref(reasons);
+	json_decref(trace);
+	return NULL;
+}
+
+json_t *render_error_json(const struct qerr *e)
+{
+	json_t *inner = json_object();
+	json_t *o = json_object();
+	int bad = 0;
+
+	bad |= put(inner, "code", json_string(qerr_name(e->code)));
+	bad |= put(inner, "message", json_string(e->msg));
+	if (e->field[0])
+		bad |= put(inner, "field", json_string(e->field));
+	if (!o || bad || json_object_set_new(o, "error", inner)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}

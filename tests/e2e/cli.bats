@@ -1,0 +1,248 @@
+#!/usr/bin/env bats
+# End-to-end: the real `quan` binary on the real policy files.
+
+setup() {
+	QUAN=${QUAN:-$BATS_TEST_DIRNAME/../../build/quan}
+	ROOT=$BATS_TEST_DIRNAME/../..
+	SH=$ROOT/policies/shanghai-2025.yaml
+	HZ=$ROOT/policies/hangzhou-2024.yaml
+	EX=$ROOT/examples/applications
+	TMP=$(mktemp -d)
+}
+
+teardown() {
+	rm -rf "$TMP"
+}
+
+# Write the Shanghai compute-rent example with one field replaced (jq-free:
+# a python one-liner would do too, but sed on a known line keeps it simple).
+app_with() { # field-regex replacement
+	sed -E "s/$1/$2/" "$EX/sh-compute-rent.json" >"$TMP/app.json"
+}
+
+@test "policy check accepts both bundled programs and prints their hashes" {
+	run "$QUAN" policy check "$SH" "$HZ"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"program   shanghai-2025"* ]]
+	[[ "$output" == *"program   hangzhou-2024"* ]]
+	[ "$(grep -c 'hash      sha256:[0-9a-f]\{64\}' <<<"$output")" -eq 2 ]
+}
+
+@test "policy check hash is the sha256 of the file" {
+	run "$QUAN" policy check "$SH"
+	[ "$status" -eq 0 ]
+	want=$(sha256sum "$SH" | cut -d' ' -f1)
+	[[ "$output" == *"sha256:$want"* ]]
+}
+
+@test "policy check reports every problem with file:line:column and exits 2" {
+	cat >"$TMP/bad.yaml" <<'YAML'
+program: bad
+name: "a bad policy"
+issuer: "nobody"
+currency: CNY
+sources:
+  - id: s
+    title: "t"
+    url: "u"
+pools:
+  - id: p
+    name: "p"
+    budgets: { 2025: "100.00" }
+    source: s
+measures:
+  - id: m
+    name: "m"
+    pool: nopool
+    kinds: [rent]
+    allocation: first-come-first-served
+    eligibility:
+      - id: e
+        when: applicant.sme_flag
+        source: s
+    rates:
+      hit: first
+      rows:
+        - id: r
+          rate: "30"
+          source: s
+YAML
+	run "$QUAN" policy check "$TMP/bad.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"bad.yaml:17:"*"nopool"* ]]
+	[[ "$output" == *"bad.yaml:22:"*"applicant.sme_flag"* ]]
+	[[ "$output" == *"bad.yaml:28:"* ]]
+}
+
+@test "policy check on a missing file exits 2 and names it" {
+	run "$QUAN" policy check "$TMP/none.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"none.yaml"* ]]
+}
+
+@test "estimate explains a Shanghai compute-rent decision" {
+	run "$QUAN" estimate --policy "$SH" "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"eligible   yes"* ]]
+	[[ "$output" == *"rate       30%"* ]]
+	[[ "$output" == *"amount     360000.00 yuan"* ]]
+}
+
+@test "estimate --json has the decision format of DESIGN.md" {
+	run "$QUAN" estimate --policy "$SH" --json "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	for k in application policy eligible measure rate_bp gross amount caps reasons flags trace; do
+		[[ "$output" == *"\"$k\":"* ]] || { echo "missing $k"; false; }
+	done
+	[[ "$output" == *'"rate_bp": 3000'* ]]
+	[[ "$output" == *'"amount": "360000.00"'* ]]
+	[[ "$output" == *'"at": "'*'shanghai-2025.yaml:'* ]]
+}
+
+@test "estimate of the model voucher names the 5 M cap and its cut" {
+	run "$QUAN" estimate --policy "$SH" --json "$EX/sh-model.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"amount": "5000000.00"'* ]]
+	[[ "$output" == *'"cut": "5000000.00"'* ]]
+}
+
+@test "estimate of a related-party corpus purchase is not eligible, exit 0" {
+	run "$QUAN" estimate --policy "$SH" "$EX/sh-corpus-related.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"eligible   no"* ]]
+	[[ "$output" == *"not met"* ]]
+}
+
+@test "estimate without a database says yearly caps count this contract alone" {
+	run "$QUAN" estimate --policy "$HZ" "$EX/hz-compute-domestic.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"count this contract alone"* ]]
+}
+
+@test "estimate of several applications prints a table" {
+	run "$QUAN" estimate --policy "$SH" --policy "$HZ" "$EX"/*.json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"application"*"measure"*"amount"* ]]
+	[ "$(grep -c '^SH-\|^HZ-' <<<"$output")" -eq "$(ls "$EX"/*.json | wc -l)" ]
+}
+
+@test "bad money '12.345' exits 1 naming contract.value" {
+	app_with '"value": *"[0-9.]+"' '"value": "12.345"'
+	run "$QUAN" estimate --policy "$SH" "$TMP/app.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"contract.value"*"more than two decimals"* ]]
+}
+
+@test "negative money exits 1" {
+	app_with '"value": *"[0-9.]+"' '"value": "-5.00"'
+	run "$QUAN" estimate --policy "$SH" "$TMP/app.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"contract.value"*"negative"* ]]
+}
+
+@test "money as a JSON number exits 1" {
+	app_with '"value": *"[0-9.]+"' '"value": 1200000.00'
+	run "$QUAN" estimate --policy "$SH" "$TMP/app.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"contract.value"* ]]
+}
+
+@test "exponent money '1e9' exits 1" {
+	app_with '"value": *"[0-9.]+"' '"value": "1e9"'
+	run "$QUAN" estimate --policy "$SH" "$TMP/app.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"contract.value"* ]]
+}
+
+@test "a 19-character USCC exits 1 naming applicant.uscc" {
+	app_with '"uscc": *"([0-9A-Z]{18})"' '"uscc": "\10"'
+	run "$QUAN" estimate --policy "$SH" "$TMP/app.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"applicant.uscc"*"19 characters"* ]]
+}
+
+@test "a wrong USCC check character names character 18" {
+	uscc=$(grep -o '"uscc": *"[0-9A-Z]*"' "$EX/sh-compute-rent.json" | head -1 | grep -o '[0-9A-Z]\{18\}')
+	last=${uscc:17:1}
+	if [ "$last" = "0" ]; then new=1; else new=0; fi
+	app_with "\"uscc\": *\"${uscc}\"" "\"uscc\": \"${uscc:0:17}${new}\""
+	run "$QUAN" estimate --policy "$SH" "$TMP/app.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"character 18"*"check character should be '$last'"* ]]
+}
+
+@test "an impossible date 2025-02-30 exits 1 naming contract.signed_on" {
+	app_with '"signed_on": *"[0-9-]+"' '"signed_on": "2025-02-30"'
+	run "$QUAN" estimate --policy "$SH" "$TMP/app.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"contract.signed_on"*"day 30"* ]]
+}
+
+@test "an unknown field exits 1 naming its path" {
+	app_with '"sme":' '"sme_flag": true, "sme":'
+	run "$QUAN" estimate --policy "$SH" "$TMP/app.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"applicant.sme_flag"* ]]
+}
+
+@test "an unknown measure exits 1 and lists the measures" {
+	app_with '"measure": *"[a-z-]+"' '"measure": "compute-lease"'
+	run "$QUAN" estimate --policy "$SH" "$TMP/app.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"compute-lease"*"compute-rent"* ]]
+}
+
+@test "an unknown chip exits 1" {
+	app_with '"chip": *"[a-z0-9-]+"' '"chip": "abacus-9000"'
+	run "$QUAN" estimate --policy "$SH" "$TMP/app.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"contract.compute.chip"*"abacus-9000"* ]]
+}
+
+@test "a 100 MB application is refused without reading it, exit 1" {
+	head -c 100000000 /dev/zero | tr '\0' ' ' >"$TMP/big.json"
+	run "$QUAN" estimate --policy "$SH" "$TMP/big.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"big.json"* ]]
+}
+
+@test "broken JSON exits 1 with a line and column" {
+	printf '{"id": "x",\n  "program": }' >"$TMP/broken.json"
+	run "$QUAN" estimate --policy "$SH" "$TMP/broken.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"line 2"* ]]
+}
+
+@test "policy test runs the bundled cases and they all pass" {
+	run "$QUAN" policy test "$ROOT"/tests/policy/*.yaml
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" 0 failed"* ]]
+	n=$(grep -o '^[0-9]* passed' <<<"$output" | cut -d' ' -f1)
+	[ "$n" -ge 40 ]
+}
+
+@test "policy test fails and exits 1 when an expectation is wrong" {
+	cat >"$TMP/wrong.yaml" <<YAML
+policy: $SH
+base: $EX/sh-compute-rent.json
+cases:
+  - name: "deliberately wrong amount"
+    expect:
+      amount: "360000.01"
+YAML
+	run "$QUAN" policy test "$TMP/wrong.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"0 passed, 1 failed"* ]]
+	[[ "$output" == *"expected 360000.01, got 360000.00"* ]]
+}
+
+@test "usage errors exit 1 and help exits 0" {
+	run "$QUAN"
+	[ "$status" -eq 1 ]
+	run "$QUAN" frobnicate
+	[ "$status" -eq 1 ]
+	run "$QUAN" --help
+	[ "$status" -eq 0 ]
+	run "$QUAN" estimate --help
+	[ "$status" -eq 0 ]
+}

@@ -1,0 +1,400 @@
+/*
+ * test_decide.c - the decision engine over a small inline policy: hit
+ * policies, caps, relaxed caps, dated parameters, windows, kinds, derived
+ * facts, and the decision errors that must never become silent defaults.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/decide.h"
+
+static const char policy_text[] =
+	"program: t\n"
+	"name: test\n"
+	"issuer: nobody\n"
+	"currency: CNY\n"
+	"sources:\n"
+	"  - { id: s, title: t, url: u }\n"
+	"parameters:\n"
+	"  sme_rate:\n"
+	"    values: { 2025-06-13: \"50%\", 2025-10-01: null }\n"
+	"    source: s\n"
+	"pools:\n"
+	"  - { id: p, name: p, budgets: { 2025: \"1000000000.00\" }, source: s }\n"
+	"measures:\n"
+	"  - id: m\n"
+	"    name: m\n"
+	"    pool: p\n"
+	"    kinds: [rent]\n"
+	"    allocation: first-come-first-served\n"
+	"    window: { opens: 2025-01-01T00:00:00+08:00, closes: 2025-12-31T23:59:59+08:00 }\n"
+	"    eligibility:\n"
+	"      - { id: city, when: applicant.registered_city == \"shanghai\", source: s }\n"
+	"      - { id: unrelated, when: \"!related_party\", source: s }\n"
+	"    rates:\n"
+	"      hit: max\n"
+	"      rows:\n"
+	"        - { id: domestic, when: compute.domestic, rate: 30%, source: s }\n"
+	"        - { id: other, rate: 20%, source: s }\n"
+	"        - { id: sme, when: applicant.sme, rate: param.sme_rate, source: s }\n"
+	"    caps:\n"
+	"      - { id: contract, per: contract, limit: \"5000000.00\", source: s }\n"
+	"      - id: year\n"
+	"        per: applicant-year\n"
+	"        limit: \"8000000.00\"\n"
+	"        source: s\n"
+	"        relaxed: { when: applicant.registered_model, limit: \"16000000.00\", source: s }\n"
+	"  - id: first\n"
+	"    name: first\n"
+	"    pool: p\n"
+	"    kinds: [rent]\n"
+	"    allocation: first-come-first-served\n"
+	"    rates:\n"
+	"      hit: first\n"
+	"      rows:\n"
+	"        - { id: a, when: applicant.sme, rate: 10%, source: s }\n"
+	"        - { id: b, when: applicant.sme, rate: 40%, source: s }\n"
+	"  - id: uniq\n"
+	"    name: uniq\n"
+	"    pool: p\n"
+	"    kinds: [rent]\n"
+	"    allocation: pro-rata\n"
+	"    rates:\n"
+	"      hit: unique\n"
+	"      rows:\n"
+	"        - { id: a, when: applicant.sme, rate: 10%, source: s }\n"
+	"        - { id: b, when: applicant.startup, rate: 40%, source: s }\n";
+
+struct fixture {
+	struct policy *p;
+	struct chip_catalog *chips;
+};
+
+static const char chips_text[] =
+	"chips:\n"
+	"  - { id: ascend-910c, name: A, vendor: Huawei, domestic: true, h100_ratio: \"0.65\", source: s }\n"
+	"  - { id: nvidia-h100, name: H, vendor: Nvidia, domestic: false, h100_ratio: \"1\", source: s }\n";
+
+static int setup(void **state)
+{
+	static struct fixture fx;
+	struct diag_list d = DIAG_LIST_INIT;
+
+	if (policy_load_buf("t.yaml", policy_text, strlen(policy_text), &fx.p,
+			    &d) ||
+	    chips_load_buf("chips.yaml", chips_text, strlen(chips_text),
+			   &fx.chips, &d)) {
+		diag_print(&d, stderr);
+		diag_release(&d);
+		return -1;
+	}
+	*state = &fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	policy_free(fx->p);
+	chips_free(fx->chips);
+	return 0;
+}
+
+/* An application for measure m, with overrides spliced in as JSON text. */
+static void app(struct application *a, const char *measure, const char *value,
+		const char *signed_on, const char *submitted, const char *chip,
+		const char *applicant_extra, const char *supplier_ctrl)
+{
+	char buf[4096];
+	struct qerr e;
+	int rc;
+
+	snprintf(buf, sizeof(buf),
+		 "{\"id\":\"A1\",\"program\":\"t\",\"measure\":\"%s\","
+		 "\"submitted_at\":\"%s\","
+		 "\"applicant\":{\"uscc\":\"91310115MA1K4ABCDD\",\"name\":\"n\","
+		 "\"registered_city\":\"shanghai\",\"industry\":\"I65\","
+		 "%s"
+		 "\"last_bad_credit_on\":null,\"controllers\":[\"310101198001010018\"]},"
+		 "\"supplier\":{\"uscc\":\"91310104MA1FR5T2K1\",\"name\":\"s\","
+		 "\"platform_listed\":true,\"controllers\":[\"%s\"]},"
+		 "\"contract\":{\"number\":\"N\",\"kind\":\"rent\",\"value\":\"%s\","
+		 "\"signed_on\":\"%s\",\"term_months\":12,"
+		 "\"compute\":{\"chip\":\"%s\",\"accelerators\":8,\"hours\":1000,"
+		 "\"location\":\"shanghai\"}}}",
+		 measure, submitted, applicant_extra, supplier_ctrl, value,
+		 signed_on, chip);
+	rc = app_parse_json(buf, strlen(buf), a, &e);
+	if (rc)
+		fail_msg("fixture application: %s", e.msg);
+}
+
+#define PLAIN "\"sme\":false,\"startup\":false,\"registered_model\":false,"
+#define SME "\"sme\":true,\"startup\":false,\"registered_model\":false,"
+#define BOTH "\"sme\":true,\"startup\":true,\"registered_model\":false,"
+#define MODEL "\"sme\":false,\"startup\":false,\"registered_model\":true,"
+#define IN "2025-09-01T10:00:00+08:00"
+#define OTHER_CTRL "310104197505050026"
+
+static const char *rule_id(const struct fixture *fx, uint32_t r)
+{
+	return fx->p->rules[r].id;
+}
+
+static void test_max_hit_and_rounding(void **state)
+{
+	struct fixture *fx = *state;
+	struct application a;
+	struct decision d;
+	struct qerr e;
+
+	/* Domestic 30 % beats the other row's 20 %; 0.05 yuan rounds down. */
+	app(&a, "m", "1000000.05", "2025-03-01", IN, "ascend-910c", PLAIN,
+	    OTHER_CTRL);
+	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e), 0);
+	assert_true(d.eligible);
+	assert_int_equal(d.rate, 3000);
+	assert_string_equal(rule_id(fx, (uint32_t)d.rate_rule), "m.rate.domestic");
+	assert_int_equal(d.gross, 30000001); /* 1000000.05 x 30% = 300000.015 */
+	assert_int_equal(d.amount, 30000001);
+	assert_int_equal(d.ncaps, 0);
+	assert_true(d.yearly_caps_without_history);
+	app_release(&a);
+
+	app(&a, "m", "1000000.00", "2025-03-01", IN, "nvidia-h100", PLAIN,
+	    OTHER_CTRL);
+	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e), 0);
+	assert_int_equal(d.rate, 2000);
+	assert_string_equal(rule_id(fx, (uint32_t)d.rate_rule), "m.rate.other");
+	app_release(&a);
+}
+
+static void test_dated_parameter(void **state)
+{
+	struct fixture *fx = *state;
+	struct application a;
+	struct decision d;
+	struct qerr e;
+	const char *dates[] = { "2025-06-12", "2025-06-13", "2025-09-30",
+				"2025-10-01" };
+	const int want[] = { 2000, 5000, 5000, 2000 };
+
+	/* The SME row is in force from 2025-06-13 until null ends it on
+	 * 2025-10-01, judged on the signing date. */
+	for (int i = 0; i < 4; i++) {
+		app(&a, "m", "100000.00", dates[i], IN, "nvidia-h100", SME,
+		    OTHER_CTRL);
+		assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e), 0);
+		assert_int_equal(d.rate, want[i]);
+		if (want[i] == 2000) {
+			int seen = 0;
+
+			for (int t = 0; t < d.ntrace; t++)
+				if (d.trace[t].outcome == TRACE_NOT_IN_FORCE &&
+				    !strcmp(rule_id(fx, d.trace[t].rule),
+					    "m.rate.sme"))
+					seen = 1;
+			assert_true(seen);
+		}
+		app_release(&a);
+	}
+}
+
+static void test_caps(void **state)
+{
+	struct fixture *fx = *state;
+	struct application a;
+	struct decision d;
+	struct qerr e;
+	struct history h = { true, 0, 0 };
+
+	/* 30 % of 20 M = 6 M, cut to 5 M by the contract cap. */
+	app(&a, "m", "20000000.00", "2025-03-01", IN, "ascend-910c", PLAIN,
+	    OTHER_CTRL);
+	assert_int_equal(decide(fx->p, &a, fx->chips, &h, &d, &e), 0);
+	assert_int_equal(d.gross, 600000000);
+	assert_int_equal(d.amount, 500000000);
+	assert_int_equal(d.ncaps, 1);
+	assert_string_equal(rule_id(fx, d.caps[0].rule), "m.cap.contract");
+	assert_int_equal(d.caps[0].cut, 100000000);
+	assert_false(d.yearly_caps_without_history);
+
+	/* 6.5 M awarded already this year: 1.5 M left under the 8 M cap. */
+	h.awarded_year = 650000000;
+	assert_int_equal(decide(fx->p, &a, fx->chips, &h, &d, &e), 0);
+	assert_int_equal(d.amount, 150000000);
+	assert_int_equal(d.ncaps, 2);
+	assert_string_equal(rule_id(fx, d.caps[1].rule), "m.cap.year");
+	assert_int_equal(d.caps[1].limit, 150000000);
+	assert_int_equal(d.caps[1].cut, 350000000);
+
+	/* More than the cap already: nothing left, never negative. */
+	h.awarded_year = 900000000;
+	assert_int_equal(decide(fx->p, &a, fx->chips, &h, &d, &e), 0);
+	assert_int_equal(d.amount, 0);
+	app_release(&a);
+
+	/* A registered-model firm gets the relaxed 16 M yearly cap. */
+	app(&a, "m", "20000000.00", "2025-03-01", IN, "ascend-910c", MODEL,
+	    OTHER_CTRL);
+	h.awarded_year = 900000000;
+	assert_int_equal(decide(fx->p, &a, fx->chips, &h, &d, &e), 0);
+	assert_int_equal(d.amount, 500000000);
+	assert_int_equal(d.ncaps, 1);
+	app_release(&a);
+}
+
+static void test_ineligible_names_every_failure(void **state)
+{
+	struct fixture *fx = *state;
+	struct application a;
+	struct decision d;
+	struct qerr e;
+	char buf[4096];
+
+	/* Shared controller (related party) and submitted after the window:
+	 * both named, nothing awarded. */
+	app(&a, "m", "100000.00", "2025-03-01", "2026-01-01T00:00:00+08:00",
+	    "ascend-910c", PLAIN, "310101198001010018");
+	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e), 0);
+	assert_false(d.eligible);
+	assert_int_equal(d.amount, 0);
+	assert_int_equal(d.nreasons, 2);
+	assert_string_equal(rule_id(fx, d.reasons[0]), "m.window");
+	assert_string_equal(rule_id(fx, d.reasons[1]), "m.eligibility.unrelated");
+	app_release(&a);
+
+	/* The last second of the window is inside it. */
+	app(&a, "m", "100000.00", "2025-03-01", "2025-12-31T23:59:59+08:00",
+	    "ascend-910c", PLAIN, OTHER_CTRL);
+	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e), 0);
+	assert_true(d.eligible);
+	app_release(&a);
+
+	/* Another registered city. */
+	app(&a, "m", "100000.00", "2025-03-01", IN, "ascend-910c", PLAIN,
+	    OTHER_CTRL);
+	a.applicant.registered_city = "hangzhou";
+	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e), 0);
+	assert_false(d.eligible);
+	assert_string_equal(rule_id(fx, d.reasons[0]), "m.eligibility.city");
+	app_release(&a);
+	(void)buf;
+}
+
+static void test_first_and_unique(void **state)
+{
+	struct fixture *fx = *state;
+	struct application a;
+	struct decision d;
+	struct qerr e;
+
+	app(&a, "first", "100000.00", "2025-03-01", IN, "ascend-910c", SME,
+	    OTHER_CTRL);
+	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e), 0);
+	assert_int_equal(d.rate, 1000); /* first matching row, not the higher */
+	app_release(&a);
+
+	/* No row matches an eligible application: an error, not zero. */
+	app(&a, "first", "100000.00", "2025-03-01", IN, "ascend-910c", PLAIN,
+	    OTHER_CTRL);
+	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e),
+			 Q_ERR_DECISION);
+	assert_non_null(strstr(e.msg, "no rate row"));
+	app_release(&a);
+
+	/* Two rows of a unique table match: an error naming both. */
+	app(&a, "uniq", "100000.00", "2025-03-01", IN, "ascend-910c", BOTH,
+	    OTHER_CTRL);
+	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e),
+			 Q_ERR_DECISION);
+	assert_non_null(strstr(e.msg, "uniq.rate.a"));
+	assert_non_null(strstr(e.msg, "uniq.rate.b"));
+	app_release(&a);
+
+	app(&a, "uniq", "100000.00", "2025-03-01", IN, "ascend-910c", SME,
+	    OTHER_CTRL);
+	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e), 0);
+	assert_int_equal(d.rate, 1000);
+	app_release(&a);
+}
+
+static void test_input_errors(void **state)
+{
+	struct fixture *fx = *state;
+	struct application a;
+	struct decision d;
+	struct qerr e;
+
+	app(&a, "m", "100000.00", "2025-03-01", IN, "abacus-9000", PLAIN,
+	    OTHER_CTRL);
+	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e),
+			 Q_ERR_UNKNOWN_CHIP);
+	assert_string_equal(e.field, "contract.compute.chip");
+	app_release(&a);
+
+	app(&a, "nope", "100000.00", "2025-03-01", IN, "ascend-910c", PLAIN,
+	    OTHER_CTRL);
+	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e),
+			 Q_ERR_UNKNOWN_MEASURE);
+	assert_string_equal(e.field, "measure");
+	assert_non_null(strstr(e.msg, "first"));
+	app_release(&a);
+
+	app(&a, "m", "100000.00", "2025-03-01", IN, "ascend-910c", PLAIN,
+	    OTHER_CTRL);
+	a.program = "other";
+	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e),
+			 Q_ERR_UNKNOWN_PROGRAM);
+	a.program = "t";
+	app_release(&a);
+}
+
+static void test_derived_facts(void **state)
+{
+	struct fixture *fx = *state;
+	struct application a;
+	struct facts f;
+	struct qerr e;
+	struct history h = { true, 0, 30000000 };
+
+	app(&a, "m", "100000.00", "2025-03-01", IN, "ascend-910c", PLAIN,
+	    OTHER_CTRL);
+	assert_int_equal(facts_build(&a, fx->chips, &h, &f, &e), 0);
+	assert_int_equal(f.i[F_COMPUTE_DOMESTIC], 1);
+	/* 8 accelerators x 1000 h x 0.65 */
+	assert_int_equal(f.i[F_COMPUTE_H100_HOURS], 5200);
+	assert_int_equal(f.i[F_RELATED_PARTY], 0);
+	/* 300 k earlier this year + 100 k now */
+	assert_int_equal(f.i[F_APPLICANT_COMPUTE_CONTRACTS_YEAR], 40000000);
+	assert_true(f.null_mask & (1ull << F_APPLICANT_LAST_BAD_CREDIT_ON));
+	/* The same USCC on both sides is a related party, whatever the
+	 * controllers say. */
+	a.supplier.uscc = a.applicant.uscc;
+	assert_int_equal(facts_build(&a, fx->chips, &h, &f, &e), 0);
+	assert_int_equal(f.i[F_RELATED_PARTY], 1);
+	a.supplier.uscc = "91310104MA1FR5T2K1";
+	app_release(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_max_hit_and_rounding),
+		cmocka_unit_test(test_dated_parameter),
+		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_ineligible_names_every_failure),
+		cmocka_unit_test(test_first_and_unique),
+		cmocka_unit_test(test_input_errors),
+		cmocka_unit_test(test_derived_facts),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
