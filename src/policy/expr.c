@@ -1,0 +1,1861 @@
+/*
+ * expr.c - the condition language: lexer, parser, type checker and a small
+ * stack machine.
+ *
+ * Compilation runs in three steps over bounded arrays sized from the source
+ * length: the lexer turns the source into tokens (each at least one byte,
+ * so at most len + 1 of them), the recursive-descent parser builds an AST
+ * and type-checks every node as it is made, and the code generator walks
+ * the AST once and writes postfix instructions. Evaluation is a switch loop
+ * over those instructions with a fixed int64 stack: no allocation, no name
+ * look-up, every jump forward, so time is linear in the program.
+ *
+ * Nulls: only a nullable field can be null. A comparison whose operands read
+ * a nullable field starts with a guard that tests the fields' null bits at
+ * once and, if any is set, pushes the comparison's null result (false, or
+ * true for !=) and jumps past it, so null values never reach arithmetic.
+ * Anything else that would see a possibly null value (&&, ||, !, the top
+ * level) is a compile error that asks for an explicit `x == null`.
+ */
+#include "policy/expr.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/date.h"
+#include "core/money.h"
+
+_Static_assert(F__COUNT <= 64, "null_mask holds one bit per field");
+
+/* A chain like `a + b + c + ...` nests to the left; its height bounds the
+ * code generator's recursion, so it is limited too. */
+#define EXPR_MAX_HEIGHT 512
+
+/* Quote at most this many bytes of a token in an error. */
+#define QUOTE_MAX 40
+
+/* qdate of 1900-01-01 and 2200-12-31: the range date.h can represent and
+ * the range add_days and add_years must stay within. */
+#define DATE_LO (-25567)
+#define DATE_HI 84370
+
+/* ---- tokens --------------------------------------------------------------- */
+
+enum tok_kind {
+	T_END,
+	T_INT,
+	T_MONEY,
+	T_RATE,
+	T_DATE,
+	T_STRING,
+	T_IDENT,
+	T_TRUE,
+	T_FALSE,
+	T_NULL,
+	T_IN,
+	T_LPAREN,
+	T_RPAREN,
+	T_LBRACK,
+	T_RBRACK,
+	T_COMMA,
+	T_OR,
+	T_AND,
+	T_NOT,
+	T_EQ,
+	T_NE,
+	T_LT,
+	T_LE,
+	T_GT,
+	T_GE,
+	T_PLUS,
+	T_MINUS,
+	T_STAR,
+	T_SLASH,
+};
+
+/* One token: where it is in the source and, for a literal, its value (a
+ * string's value is its offset in the expression's string pool). */
+struct token {
+	enum tok_kind kind;
+	uint32_t off;
+	uint32_t len;
+	int64_t val;
+};
+
+/* ---- the program ---------------------------------------------------------- */
+
+enum op {
+	OP_END,
+	OP_PUSH,    /* imm */
+	OP_FIELD,   /* f->i[a] */
+	OP_FIELD_S, /* f->s[a] as a pointer */
+	OP_PARAM,   /* params[a], or not in force */
+	OP_ISNULL,  /* bit a of null_mask */
+	OP_NOTNULL,
+	OP_JNULL,  /* if null_mask & imm: push b, jump to a */
+	OP_JFALSE, /* if top is 0 jump to a (keeping it), else pop */
+	OP_JTRUE,  /* if top is not 0 jump to a (keeping it), else pop */
+	OP_NOT,
+	OP_EQ,
+	OP_NE,
+	OP_LT,
+	OP_LE,
+	OP_GT,
+	OP_GE,
+	OP_SEQ, /* strcmp of two string pointers */
+	OP_SNE,
+	/* field <op> constant, the commonest comparison, in one step; the
+	 * order follows T_EQ .. T_GE. */
+	OP_FEQK,
+	OP_FNEK,
+	OP_FLTK,
+	OP_FLEK,
+	OP_FGTK,
+	OP_FGEK,
+	OP_FSEQK, /* strcmp(f->s[a], imm) == 0 */
+	OP_FSNEK,
+	OP_IN,	/* top in pool[a .. a + imm) */
+	OP_SIN, /* the same, of strings */
+	OP_NEG, /* int */
+	OP_ADD, /* int or rate, checked */
+	OP_SUB,
+	OP_MUL,
+	OP_DIV,	  /* int, rounded down */
+	OP_MADD,  /* money_add */
+	OP_MSUB,  /* money_sub */
+	OP_MMULI, /* money x int, either order */
+	OP_MMULR, /* money x rate, either order, rounded down */
+	OP_MDIVI, /* money / int, rounded down */
+	OP_MIN,
+	OP_MAX,
+	OP_ADD_DAYS,
+	OP_ADD_YEARS,
+};
+
+/* One instruction; a is a field, parameter, jump target or pool index. */
+struct insn {
+	uint8_t op;
+	uint8_t b;
+	int32_t a;
+	int64_t imm;
+};
+
+struct expr {
+	enum qtype type;
+	bool const_true;
+	int max_stack;
+	struct insn *code;
+	int64_t *pool; /* `in` list items; strings as pointers into strs */
+	char *strs;    /* decoded string literals, each NUL-terminated */
+	char *source;
+	char *canonical;
+};
+
+/* ---- the AST -------------------------------------------------------------- */
+
+enum node_kind { N_LIT, N_FIELD, N_PARAM, N_UNARY, N_BINARY, N_IN, N_CALL };
+
+enum builtin { B_MIN, B_MAX, B_ADD_YEARS, B_ADD_DAYS };
+
+static const char *const builtin_names[] = {"min", "max", "add_years",
+					    "add_days"};
+
+/* One node. A node's type is known when it is made; nullmask has the bits
+ * of the nullable fields its value may come from (0 once a comparison has
+ * tested them). */
+struct node {
+	uint8_t kind;
+	uint8_t type;
+	uint8_t op;   /* enum tok_kind of an operator, enum builtin of a call */
+	bool int_lit; /* a plain int literal, for hints */
+	int32_t a;    /* field, parameter, or first pool index of a list */
+	int32_t n;    /* items of a list */
+	int32_t l, r; /* children, -1 when absent */
+	int32_t height;	 /* 1 for a leaf */
+	uint32_t off;	 /* first byte of the node */
+	uint32_t op_off; /* its operator */
+	uint32_t tok;	 /* its literal's token */
+	uint64_t nullmask;
+	int64_t val;
+};
+
+struct parser {
+	const char *src;
+	size_t len;
+	struct token *tok;
+	size_t ntok;
+	size_t pos;
+	struct node *nodes;
+	size_t nnodes;
+	size_t capnodes;
+	int64_t *pool;
+	size_t npool;
+	size_t cappool;
+	char *strs;
+	size_t nstrs;
+	const struct expr_env *env;
+	struct expr_error *err;
+	int depth;
+};
+
+static int fail(struct parser *p, size_t off, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Record the first error; every later one is a consequence of it. */
+static int fail(struct parser *p, size_t off, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->err->offset = off;
+	va_start(ap, fmt);
+	vsnprintf(p->err->msg, sizeof(p->err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- lexer ---------------------------------------------------------------- */
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool is_ident(char c)
+{
+	return is_ident_start(c) || is_digit(c);
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The message of a core parser without its "x: " prefix. */
+static const char *core_msg(const struct qerr *e)
+{
+	return strncmp(e->msg, "x: ", 3) == 0 ? e->msg + 3 : e->msg;
+}
+
+/* A number: int 42, money 5.5, rate 12.5%, or date 2025-06-13. */
+static int lex_number(struct parser *p, size_t i, struct token *t)
+{
+	const char *s = p->src;
+	size_t j = i;
+	struct qerr e;
+
+	while (j < p->len && is_digit(s[j]))
+		j++;
+	if (j - i == 4 && j + 1 < p->len && s[j] == '-' && is_digit(s[j + 1])) {
+		qdate d;
+
+		while (j < p->len && (is_digit(s[j]) || s[j] == '-'))
+			j++;
+		if (date_parse(s + i, j - i, &d, "x", &e))
+			return fail(p, i, "invalid date: %s", core_msg(&e));
+		t->kind = T_DATE;
+		t->val = d;
+		t->len = (uint32_t)(j - i);
+		return 0;
+	}
+	t->kind = T_INT;
+	if (j < p->len && s[j] == '.') {
+		t->kind = T_MONEY;
+		for (j++; j < p->len && is_digit(s[j]); j++)
+			;
+	}
+	if (j < p->len && s[j] == '%') {
+		t->kind = T_RATE;
+		j++;
+	}
+	if (j < p->len && (is_ident(s[j]) || s[j] == '.' || s[j] == '%')) {
+		while (j < p->len && (is_ident(s[j]) || s[j] == '.'))
+			j++;
+		return fail(p, i, "malformed number '%.*s%s'",
+			    (int)(j - i > QUOTE_MAX ? QUOTE_MAX : j - i), s + i,
+			    j - i > QUOTE_MAX ? "..." : "");
+	}
+	t->len = (uint32_t)(j - i);
+	if (t->kind == T_RATE) {
+		rate_bp r;
+
+		if (rate_parse(s + i, j - i, &r, "x", &e))
+			return fail(p, i, "invalid rate: %s", core_msg(&e));
+		t->val = r;
+	} else if (t->kind == T_MONEY) {
+		money_t m;
+
+		if (money_parse(s + i, j - i, &m, "x", &e))
+			return fail(p, i, "invalid money: %s", core_msg(&e));
+		t->val = m;
+	} else {
+		int64_t v = 0;
+
+		for (size_t k = i; k < j; k++)
+			if (__builtin_mul_overflow(v, 10, &v) ||
+			    __builtin_add_overflow(v, s[k] - '0', &v))
+				return fail(
+					p, i, "integer '%.*s%s' is too large",
+					(int)(j - i > QUOTE_MAX ? QUOTE_MAX
+								: j - i),
+					s + i, j - i > QUOTE_MAX ? "..." : "");
+		t->val = v;
+	}
+	return 0;
+}
+
+/* A string: its decoded bytes go to the pool, NUL-terminated. */
+static int lex_string(struct parser *p, size_t i, struct token *t)
+{
+	size_t j = i + 1;
+
+	t->kind = T_STRING;
+	t->val = (int64_t)p->nstrs;
+	for (;;) {
+		char c;
+
+		if (j >= p->len)
+			return fail(p, i, "unterminated string");
+		c = p->src[j];
+		if (c == '"')
+			break;
+		if (c == '\0')
+			return fail(p, j, "NUL byte in a string");
+		if (c == '\\') {
+			if (j + 1 < p->len &&
+			    (p->src[j + 1] == '"' || p->src[j + 1] == '\\')) {
+				c = p->src[j + 1];
+				j++;
+			} else {
+				return fail(
+					p, j,
+					"unknown escape in a string: only \\\" and \\\\ are allowed");
+			}
+		}
+		p->strs[p->nstrs++] = c;
+		j++;
+	}
+	p->strs[p->nstrs++] = '\0';
+	t->len = (uint32_t)(j + 1 - i);
+	return 0;
+}
+
+static const struct {
+	const char *text;
+	enum tok_kind kind;
+} keywords[] = {
+	{"true", T_TRUE},
+	{"false", T_FALSE},
+	{"null", T_NULL},
+	{"in", T_IN},
+};
+
+/* An identifier: letters, digits and '_', with dots between the parts. */
+static void lex_ident(struct parser *p, size_t i, struct token *t)
+{
+	size_t j = i;
+
+	for (;;) {
+		while (j < p->len && is_ident(p->src[j]))
+			j++;
+		if (j + 1 < p->len && p->src[j] == '.' &&
+		    is_ident_start(p->src[j + 1]))
+			j++;
+		else
+			break;
+	}
+	t->kind = T_IDENT;
+	t->len = (uint32_t)(j - i);
+	for (size_t k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++)
+		if (strlen(keywords[k].text) == t->len &&
+		    memcmp(keywords[k].text, p->src + i, t->len) == 0)
+			t->kind = keywords[k].kind;
+}
+
+/* The operator at s[i]: its kind and length, or 0. */
+static size_t lex_op(const char *s, size_t i, size_t len, enum tok_kind *k)
+{
+	char c = s[i];
+	char d = i + 1 < len ? s[i + 1] : '\0';
+
+	switch (c) {
+	case '(':
+		*k = T_LPAREN;
+		return 1;
+	case ')':
+		*k = T_RPAREN;
+		return 1;
+	case '[':
+		*k = T_LBRACK;
+		return 1;
+	case ']':
+		*k = T_RBRACK;
+		return 1;
+	case ',':
+		*k = T_COMMA;
+		return 1;
+	case '+':
+		*k = T_PLUS;
+		return 1;
+	case '-':
+		*k = T_MINUS;
+		return 1;
+	case '*':
+		*k = T_STAR;
+		return 1;
+	case '/':
+		*k = T_SLASH;
+		return 1;
+	case '|':
+		*k = T_OR;
+		return d == '|' ? 2 : 0;
+	case '&':
+		*k = T_AND;
+		return d == '&' ? 2 : 0;
+	case '=':
+		*k = T_EQ;
+		return d == '=' ? 2 : 0;
+	case '!':
+		*k = d == '=' ? T_NE : T_NOT;
+		return d == '=' ? 2 : 1;
+	case '<':
+		*k = d == '=' ? T_LE : T_LT;
+		return d == '=' ? 2 : 1;
+	case '>':
+		*k = d == '=' ? T_GE : T_GT;
+		return d == '=' ? 2 : 1;
+	default:
+		return 0;
+	}
+}
+
+static int lex(struct parser *p)
+{
+	size_t i = 0;
+
+	for (;;) {
+		struct token *t;
+		enum tok_kind k;
+		size_t n;
+		char c;
+
+		while (i < p->len && is_space(p->src[i]))
+			i++;
+		assert(p->ntok <= p->len);
+		t = &p->tok[p->ntok++];
+		memset(t, 0, sizeof(*t));
+		t->off = (uint32_t)i;
+		if (i >= p->len) {
+			t->kind = T_END;
+			return 0;
+		}
+		c = p->src[i];
+		if (is_digit(c)) {
+			if (lex_number(p, i, t))
+				return -1;
+		} else if (c == '"') {
+			if (lex_string(p, i, t))
+				return -1;
+		} else if (is_ident_start(c)) {
+			lex_ident(p, i, t);
+		} else if ((n = lex_op(p->src, i, p->len, &k)) > 0) {
+			t->kind = k;
+			t->len = (uint32_t)n;
+		} else if (c == '=') {
+			return fail(p, i, "unexpected '=': compare with '=='");
+		} else if (c == '&') {
+			return fail(p, i,
+				    "unexpected '&': 'and' is written '&&'");
+		} else if (c == '|') {
+			return fail(p, i,
+				    "unexpected '|': 'or' is written '||'");
+		} else if (c > 0x20 && c < 0x7f) {
+			return fail(p, i, "unexpected character '%c'", c);
+		} else {
+			return fail(p, i, "unexpected byte 0x%02x",
+				    (unsigned)(unsigned char)c);
+		}
+		i += t->len;
+	}
+}
+
+/* ---- parser --------------------------------------------------------------- */
+
+static const struct token *peek(const struct parser *p)
+{
+	return &p->tok[p->pos];
+}
+
+static const struct token *next(struct parser *p)
+{
+	const struct token *t = &p->tok[p->pos];
+
+	if (t->kind != T_END)
+		p->pos++;
+	return t;
+}
+
+/* How an error names a token: quoted source text, or "the end". */
+static void tok_quote(const struct parser *p, const struct token *t, char *buf,
+		      size_t size)
+{
+	if (t->kind == T_END)
+		snprintf(buf, size, "the end of the expression");
+	else
+		snprintf(buf, size, "'%.*s%s'",
+			 (int)(t->len > QUOTE_MAX ? QUOTE_MAX : t->len),
+			 p->src + t->off, t->len > QUOTE_MAX ? "..." : "");
+}
+
+static int new_node(struct parser *p, enum node_kind kind, enum qtype type,
+		    uint32_t off)
+{
+	struct node *n;
+
+	assert(p->nnodes < p->capnodes);
+	n = &p->nodes[p->nnodes];
+	memset(n, 0, sizeof(*n));
+	n->kind = (uint8_t)kind;
+	n->type = (uint8_t)type;
+	n->off = off;
+	n->l = -1;
+	n->r = -1;
+	n->height = 1;
+	return (int)p->nnodes++;
+}
+
+/* Make an inner node over l and r (r may be -1); checks its height. */
+static int new_inner(struct parser *p, enum node_kind kind, enum qtype type,
+		     int l, int r, uint32_t op_off, int op)
+{
+	int h = p->nodes[l].height;
+	int id;
+
+	if (r >= 0 && p->nodes[r].height > h)
+		h = p->nodes[r].height;
+	if (h + 1 > EXPR_MAX_HEIGHT)
+		return fail(
+			p, op_off,
+			"expression too long: more than %d operators in a chain",
+			EXPR_MAX_HEIGHT);
+	id = new_node(p, kind, type, p->nodes[l].off);
+	p->nodes[id].l = l;
+	p->nodes[id].r = r;
+	p->nodes[id].op_off = op_off;
+	p->nodes[id].op = (uint8_t)op;
+	p->nodes[id].height = h + 1;
+	p->nodes[id].nullmask =
+		p->nodes[l].nullmask | (r >= 0 ? p->nodes[r].nullmask : 0);
+	return id;
+}
+
+static const char *nullable_name(uint64_t mask)
+{
+	return field_table[__builtin_ctzll(mask)].name;
+}
+
+/* A value that may be null cannot be used where a plain value is needed. */
+static int check_not_null(struct parser *p, int id)
+{
+	const struct node *n = &p->nodes[id];
+
+	if (n->nullmask)
+		return fail(
+			p, n->off,
+			"'%s' may be null here: test it with '%s == null' first",
+			nullable_name(n->nullmask), nullable_name(n->nullmask));
+	return 0;
+}
+
+static int check_bool(struct parser *p, int id, const char *op)
+{
+	const struct node *n = &p->nodes[id];
+
+	if (n->type != QT_BOOL)
+		return fail(p, n->off, "'%s' needs bool operands, got %s", op,
+			    qtype_name(n->type));
+	return check_not_null(p, id);
+}
+
+/* A hint for an int literal where money or a rate was meant. */
+static void int_hint(const struct parser *p, const struct node *lit,
+		     enum qtype want, char *buf, size_t size)
+{
+	const struct token *t = &p->tok[lit->tok];
+	int n = (int)(t->len > QUOTE_MAX ? QUOTE_MAX : t->len);
+
+	/* No hint for -5: money and rate literals have no sign. */
+	buf[0] = '\0';
+	if (!lit->int_lit || lit->val < 0)
+		return;
+	if (want == QT_MONEY)
+		snprintf(buf, size, ": write the amount as %.*s.00", n,
+			 p->src + t->off);
+	else if (want == QT_RATE)
+		snprintf(buf, size, ": write the rate as %.*s%%", n,
+			 p->src + t->off);
+}
+
+/* The hint for a pair of operand types where one is an int literal. */
+static void pair_hint(const struct parser *p, int l, int r, char *buf,
+		      size_t size)
+{
+	const struct node *a = &p->nodes[l];
+	const struct node *b = &p->nodes[r];
+
+	buf[0] = '\0';
+	if (a->int_lit && b->type != QT_INT)
+		int_hint(p, a, b->type, buf, size);
+	else if (b->int_lit && a->type != QT_INT)
+		int_hint(p, b, a->type, buf, size);
+}
+
+static int parse_or(struct parser *p);
+
+static int enter(struct parser *p)
+{
+	if (++p->depth > EXPR_MAX_DEPTH)
+		return fail(
+			p, peek(p)->off,
+			"expression nested too deeply (more than %d levels)",
+			EXPR_MAX_DEPTH);
+	return 0;
+}
+
+static bool is_numeric(enum qtype t)
+{
+	return t == QT_INT || t == QT_MONEY || t == QT_RATE || t == QT_DATE;
+}
+
+/* min(a, b), max(a, b), add_years(d, n), add_days(d, n). */
+static int parse_call(struct parser *p, const struct token *name,
+		      enum builtin b)
+{
+	const char *fn = builtin_names[b];
+	char hint[96];
+	int l, r, id;
+	enum qtype lt, rt, type;
+
+	if (peek(p)->kind != T_LPAREN)
+		return fail(p, peek(p)->off, "expected '(' after '%s'", fn);
+	next(p);
+	l = parse_or(p);
+	if (l < 0)
+		return -1;
+	if (peek(p)->kind != T_COMMA)
+		return fail(p, peek(p)->off,
+			    "expected ',' after the first argument of '%s'",
+			    fn);
+	next(p);
+	r = parse_or(p);
+	if (r < 0)
+		return -1;
+	if (peek(p)->kind != T_RPAREN)
+		return fail(p, peek(p)->off,
+			    "expected ')' after arguments of '%s'", fn);
+	next(p);
+	lt = (enum qtype)p->nodes[l].type;
+	rt = (enum qtype)p->nodes[r].type;
+	if (b == B_MIN || b == B_MAX) {
+		if (!is_numeric(lt))
+			return fail(p, p->nodes[l].off,
+				    "'%s' needs numbers or dates, got %s", fn,
+				    qtype_name(lt));
+		if (lt != rt) {
+			pair_hint(p, l, r, hint, sizeof(hint));
+			return fail(
+				p, p->nodes[r].off,
+				"'%s' needs two values of one type, got %s and %s%s",
+				fn, qtype_name(lt), qtype_name(rt), hint);
+		}
+		type = lt;
+	} else {
+		if (lt != QT_DATE)
+			return fail(p, p->nodes[l].off,
+				    "'%s' needs a date first, got %s", fn,
+				    qtype_name(lt));
+		if (rt != QT_INT)
+			return fail(
+				p, p->nodes[r].off,
+				"'%s' needs an int number of %s second, got %s",
+				fn, b == B_ADD_DAYS ? "days" : "years",
+				qtype_name(rt));
+		type = QT_DATE;
+	}
+	id = new_inner(p, N_CALL, type, l, r, name->off, b);
+	if (id >= 0)
+		p->nodes[id].off = name->off;
+	return id;
+}
+
+/* A field or param.NAME. */
+static int parse_name(struct parser *p, const struct token *t)
+{
+	const char *s = p->src + t->off;
+	int id, f;
+
+	if (t->len > 6 && memcmp(s, "param.", 6) == 0) {
+		enum qtype type = QT_NONE;
+		int ix = -1;
+
+		if (p->env && p->env->param_lookup)
+			ix = p->env->param_lookup(p->env->ctx, s + 6,
+						  t->len - 6, &type);
+		if (ix < 0)
+			return fail(p, t->off, "unknown parameter '%.*s'",
+				    (int)t->len, s);
+		if (type != QT_BOOL && !is_numeric(type))
+			return fail(
+				p, t->off,
+				"parameter '%.*s' has a type expressions cannot use (%s)",
+				(int)t->len, s, qtype_name(type));
+		id = new_node(p, N_PARAM, type, t->off);
+		p->nodes[id].a = ix;
+		return id;
+	}
+	f = field_lookup(s, t->len);
+	if (f < 0)
+		return fail(p, t->off, "unknown field '%.*s%s'",
+			    (int)(t->len > 80 ? 80 : t->len), s,
+			    t->len > 80 ? "..." : "");
+	id = new_node(p, N_FIELD, field_table[f].type, t->off);
+	p->nodes[id].a = f;
+	if (field_table[f].nullable)
+		p->nodes[id].nullmask = 1ull << f;
+	return id;
+}
+
+static enum qtype literal_type(enum tok_kind k)
+{
+	switch (k) {
+	case T_INT:
+		return QT_INT;
+	case T_MONEY:
+		return QT_MONEY;
+	case T_RATE:
+		return QT_RATE;
+	case T_DATE:
+		return QT_DATE;
+	case T_STRING:
+		return QT_STRING;
+	case T_TRUE:
+	case T_FALSE:
+		return QT_BOOL;
+	case T_NULL:
+		return QT_NULL;
+	default:
+		return QT_NONE;
+	}
+}
+
+static int parse_primary(struct parser *p)
+{
+	const struct token *t = next(p);
+	enum qtype lt = literal_type(t->kind);
+	char q[64];
+	int id;
+
+	if (lt != QT_NONE) {
+		id = new_node(p, N_LIT, lt, t->off);
+		p->nodes[id].tok = (uint32_t)(t - p->tok);
+		p->nodes[id].int_lit = t->kind == T_INT;
+		p->nodes[id].val = t->kind == T_TRUE ? 1 : t->val;
+		return id;
+	}
+	if (t->kind == T_LPAREN) {
+		id = parse_or(p);
+		if (id < 0)
+			return -1;
+		if (peek(p)->kind != T_RPAREN) {
+			tok_quote(p, peek(p), q, sizeof(q));
+			return fail(
+				p, peek(p)->off,
+				"expected ')' to close the '(' at offset %u, got %s",
+				t->off, q);
+		}
+		next(p);
+		/* A parenthesised literal is no longer a bare literal. */
+		p->nodes[id].int_lit = false;
+		return id;
+	}
+	if (t->kind == T_IDENT) {
+		for (int b = 0; b < 4; b++)
+			if (strlen(builtin_names[b]) == t->len &&
+			    memcmp(builtin_names[b], p->src + t->off, t->len) ==
+				    0)
+				return parse_call(p, t, (enum builtin)b);
+		return parse_name(p, t);
+	}
+	if (t->kind == T_END)
+		return fail(
+			p, t->off,
+			"unexpected end of the expression: expected a value");
+	tok_quote(p, t, q, sizeof(q));
+	return fail(p, t->off, "expected a value, got %s", q);
+}
+
+static int parse_unary(struct parser *p)
+{
+	const struct token *t = peek(p);
+	int e, id;
+
+	if (t->kind != T_MINUS)
+		return parse_primary(p);
+	next(p);
+	/* -42 is a literal, so that `in [-1, 2]` and hints work. */
+	if (peek(p)->kind == T_INT) {
+		id = parse_primary(p);
+		p->nodes[id].val = -p->nodes[id].val;
+		p->nodes[id].off = t->off;
+		return id;
+	}
+	if (enter(p))
+		return -1;
+	e = parse_unary(p);
+	if (e < 0)
+		return -1;
+	p->depth--;
+	if (p->nodes[e].type != QT_INT)
+		return fail(p, t->off, "'-' needs an int operand, got %s",
+			    qtype_name(p->nodes[e].type));
+	id = new_inner(p, N_UNARY, QT_INT, e, -1, t->off, T_MINUS);
+	if (id >= 0)
+		p->nodes[id].off = t->off;
+	return id;
+}
+
+/* The type of l op r for + - * /, or QT_NONE. */
+static enum qtype arith_type(enum tok_kind op, enum qtype l, enum qtype r)
+{
+	switch (op) {
+	case T_PLUS:
+	case T_MINUS:
+		if (l == r && (l == QT_INT || l == QT_MONEY || l == QT_RATE))
+			return l;
+		return QT_NONE;
+	case T_STAR:
+		if (l == QT_INT && r == QT_INT)
+			return QT_INT;
+		if ((l == QT_MONEY && (r == QT_INT || r == QT_RATE)) ||
+		    (r == QT_MONEY && (l == QT_INT || l == QT_RATE)))
+			return QT_MONEY;
+		return QT_NONE;
+	case T_SLASH:
+		if (r == QT_INT && (l == QT_INT || l == QT_MONEY))
+			return l;
+		return QT_NONE;
+	default:
+		return QT_NONE;
+	}
+}
+
+static int arith_error(struct parser *p, enum tok_kind op, int l, int r,
+		       uint32_t off)
+{
+	const char *lt = qtype_name(p->nodes[l].type);
+	const char *rt = qtype_name(p->nodes[r].type);
+	char hint[96];
+
+	pair_hint(p, l, r, hint, sizeof(hint));
+	if (!hint[0] &&
+	    (p->nodes[l].type == QT_DATE || p->nodes[r].type == QT_DATE))
+		snprintf(
+			hint, sizeof(hint),
+			": move a date with add_days(date, n) or add_years(date, n)");
+	switch (op) {
+	case T_PLUS:
+		return fail(p, off, "cannot add %s and %s%s", lt, rt, hint);
+	case T_MINUS:
+		return fail(p, off, "cannot subtract %s from %s%s", rt, lt,
+			    hint);
+	case T_STAR:
+		return fail(p, off, "cannot multiply %s by %s%s", lt, rt, hint);
+	default:
+		return fail(p, off, "cannot divide %s by %s%s", lt, rt, hint);
+	}
+}
+
+static int parse_mul(struct parser *p)
+{
+	int l = parse_unary(p);
+
+	while (l >= 0 &&
+	       (peek(p)->kind == T_STAR || peek(p)->kind == T_SLASH)) {
+		const struct token *op = next(p);
+		int r = parse_unary(p);
+		enum qtype t;
+
+		if (r < 0)
+			return -1;
+		t = arith_type(op->kind, p->nodes[l].type, p->nodes[r].type);
+		if (t == QT_NONE)
+			return arith_error(p, op->kind, l, r, op->off);
+		l = new_inner(p, N_BINARY, t, l, r, op->off, op->kind);
+	}
+	return l;
+}
+
+static int parse_add(struct parser *p)
+{
+	int l = parse_mul(p);
+
+	while (l >= 0 &&
+	       (peek(p)->kind == T_PLUS || peek(p)->kind == T_MINUS)) {
+		const struct token *op = next(p);
+		int r = parse_mul(p);
+		enum qtype t;
+
+		if (r < 0)
+			return -1;
+		t = arith_type(op->kind, p->nodes[l].type, p->nodes[r].type);
+		if (t == QT_NONE)
+			return arith_error(p, op->kind, l, r, op->off);
+		l = new_inner(p, N_BINARY, t, l, r, op->off, op->kind);
+	}
+	return l;
+}
+
+static bool is_cmp(enum tok_kind k)
+{
+	return k >= T_EQ && k <= T_GE;
+}
+
+static const char *tok_text(enum tok_kind k)
+{
+	static const char *const text[] = {
+		[T_EQ] = "==", [T_NE] = "!=", [T_LT] = "<",
+		[T_LE] = "<=", [T_GT] = ">",  [T_GE] = ">=",
+	};
+
+	return is_cmp(k) ? text[k] : "?";
+}
+
+/* x == null, null != x: x must be a nullable field. */
+static int compare_null(struct parser *p, const struct token *op, int l, int r)
+{
+	int other = p->nodes[l].type == QT_NULL ? r : l;
+	const struct node *o = &p->nodes[other];
+	int id;
+
+	if (op->kind != T_EQ && op->kind != T_NE)
+		return fail(p, op->off, "'%s' cannot compare with null",
+			    tok_text(op->kind));
+	if (o->type == QT_NULL)
+		return fail(p, op->off, "cannot compare null with null");
+	if (o->kind == N_FIELD && !field_table[o->a].nullable)
+		return fail(p, o->off, "'%s' is never null",
+			    field_table[o->a].name);
+	if (o->kind != N_FIELD)
+		return fail(
+			p, o->off,
+			"only a field that may be null can be compared with null, not a %s expression",
+			qtype_name(o->type));
+	id = new_inner(p, N_BINARY, QT_BOOL, l, r, op->off, op->kind);
+	if (id >= 0)
+		p->nodes[id].nullmask = 0;
+	return id;
+}
+
+static int compare(struct parser *p, const struct token *op, int l, int r)
+{
+	enum qtype lt = (enum qtype)p->nodes[l].type;
+	enum qtype rt = (enum qtype)p->nodes[r].type;
+	char hint[96];
+	int id;
+
+	if (lt == QT_NULL || rt == QT_NULL)
+		return compare_null(p, op, l, r);
+	if (lt != rt) {
+		pair_hint(p, l, r, hint, sizeof(hint));
+		return fail(p, op->off, "cannot compare %s with %s%s",
+			    qtype_name(lt), qtype_name(rt), hint);
+	}
+	if (op->kind != T_EQ && op->kind != T_NE && !is_numeric(lt))
+		return fail(
+			p, op->off,
+			"'%s' needs numbers or dates, got %s: only == and != compare a %s",
+			tok_text(op->kind), qtype_name(lt), qtype_name(lt));
+	/* The comparison tests its operands' nulls (see guard()). */
+	id = new_inner(p, N_BINARY, QT_BOOL, l, r, op->off, op->kind);
+	if (id >= 0)
+		p->nodes[id].nullmask = 0;
+	return id;
+}
+
+/* x in [a, b, ...]: literals of x's type, stored in the pool. */
+static int parse_in(struct parser *p, const struct token *op, int l)
+{
+	enum qtype lt = (enum qtype)p->nodes[l].type;
+	size_t start = p->npool;
+	char q[64];
+	int id;
+
+	if (lt == QT_NULL || lt == QT_NONE)
+		return fail(p, p->nodes[l].off, "'in' needs a value, got %s",
+			    qtype_name(lt));
+	if (peek(p)->kind != T_LBRACK)
+		return fail(p, peek(p)->off, "expected '[' after 'in'");
+	next(p);
+	for (;;) {
+		const struct token *t = next(p);
+		bool neg = false;
+		int64_t v;
+
+		if (t->kind == T_MINUS && peek(p)->kind == T_INT) {
+			neg = true;
+			t = next(p);
+		}
+		if (literal_type(t->kind) == QT_NONE ||
+		    literal_type(t->kind) == QT_NULL) {
+			tok_quote(p, t, q, sizeof(q));
+			return fail(p, t->off,
+				    "expected a literal in the list, got %s",
+				    q);
+		}
+		if (literal_type(t->kind) != lt) {
+			char hint[96] = "";
+
+			if (t->kind == T_INT && !neg &&
+			    (lt == QT_MONEY || lt == QT_RATE))
+				snprintf(hint, sizeof(hint),
+					 ": write it as %.*s%s", (int)t->len,
+					 p->src + t->off,
+					 lt == QT_MONEY ? ".00" : "%");
+			return fail(p, t->off,
+				    "list item is %s but the value is %s%s",
+				    qtype_name(literal_type(t->kind)),
+				    qtype_name(lt), hint);
+		}
+		if (p->npool - start >= EXPR_MAX_LIST)
+			return fail(p, t->off, "more than %d items in a list",
+				    EXPR_MAX_LIST);
+		if (t->kind == T_STRING)
+			v = (int64_t)(intptr_t)(p->strs + t->val);
+		else if (t->kind == T_TRUE)
+			v = 1;
+		else if (t->kind == T_FALSE)
+			v = 0;
+		else
+			v = neg ? -t->val : t->val;
+		assert(p->npool < p->cappool);
+		p->pool[p->npool++] = v;
+		t = next(p);
+		if (t->kind == T_RBRACK)
+			break;
+		if (t->kind != T_COMMA) {
+			tok_quote(p, t, q, sizeof(q));
+			return fail(p, t->off,
+				    "expected ',' or ']' in the list, got %s",
+				    q);
+		}
+	}
+	id = new_inner(p, N_IN, QT_BOOL, l, -1, op->off, T_IN);
+	if (id >= 0) {
+		p->nodes[id].nullmask = 0;
+		p->nodes[id].a = (int32_t)start;
+		p->nodes[id].n = (int32_t)(p->npool - start);
+	}
+	return id;
+}
+
+static int parse_cmp(struct parser *p)
+{
+	int l = parse_add(p);
+	const struct token *op = peek(p);
+	int r, id;
+
+	if (l < 0)
+		return -1;
+	if (op->kind == T_IN) {
+		next(p);
+		id = parse_in(p, op, l);
+	} else if (is_cmp(op->kind)) {
+		next(p);
+		r = parse_add(p);
+		if (r < 0)
+			return -1;
+		id = compare(p, op, l, r);
+	} else {
+		return l;
+	}
+	if (id >= 0 && (is_cmp(peek(p)->kind) || peek(p)->kind == T_IN))
+		return fail(
+			p, peek(p)->off,
+			"comparisons cannot be chained: join them with '&&'");
+	return id;
+}
+
+static int parse_not(struct parser *p)
+{
+	const struct token *t = peek(p);
+	int e, id;
+
+	if (t->kind != T_NOT)
+		return parse_cmp(p);
+	next(p);
+	if (enter(p))
+		return -1;
+	e = parse_not(p);
+	if (e < 0)
+		return -1;
+	p->depth--;
+	if (p->nodes[e].type != QT_BOOL)
+		return fail(p, p->nodes[e].off,
+			    "'!' needs a bool operand, got %s",
+			    qtype_name(p->nodes[e].type));
+	if (check_not_null(p, e))
+		return -1;
+	id = new_inner(p, N_UNARY, QT_BOOL, e, -1, t->off, T_NOT);
+	if (id >= 0)
+		p->nodes[id].off = t->off;
+	return id;
+}
+
+static int parse_and(struct parser *p)
+{
+	int l = parse_not(p);
+
+	while (l >= 0 && peek(p)->kind == T_AND) {
+		const struct token *op = next(p);
+		int r;
+
+		if (check_bool(p, l, "&&"))
+			return -1;
+		r = parse_not(p);
+		if (r < 0 || check_bool(p, r, "&&"))
+			return -1;
+		l = new_inner(p, N_BINARY, QT_BOOL, l, r, op->off, T_AND);
+	}
+	return l;
+}
+
+static int parse_or(struct parser *p)
+{
+	int l;
+
+	if (enter(p))
+		return -1;
+	l = parse_and(p);
+	while (l >= 0 && peek(p)->kind == T_OR) {
+		const struct token *op = next(p);
+		int r;
+
+		if (check_bool(p, l, "||"))
+			return -1;
+		r = parse_and(p);
+		if (r < 0 || check_bool(p, r, "||"))
+			return -1;
+		l = new_inner(p, N_BINARY, QT_BOOL, l, r, op->off, T_OR);
+	}
+	p->depth--;
+	return l;
+}
+
+/* ---- code generation ------------------------------------------------------ */
+
+struct gen {
+	const struct parser *p;
+	struct insn *code;
+	size_t n;
+	size_t cap;
+	int sp;
+	int max;
+	int32_t deep_off; /* where the stack first got too deep, or -1 */
+};
+
+static size_t emit(struct gen *g, enum op op, int32_t a, int64_t imm)
+{
+	assert(g->n < g->cap);
+	g->code[g->n].op = (uint8_t)op;
+	g->code[g->n].b = 0;
+	g->code[g->n].a = a;
+	g->code[g->n].imm = imm;
+	return g->n++;
+}
+
+static void push(struct gen *g, const struct node *n)
+{
+	if (++g->sp > g->max)
+		g->max = g->sp;
+	if (g->sp > EXPR_MAX_DEPTH && g->deep_off < 0)
+		g->deep_off = (int32_t)n->off;
+}
+
+static enum op cmp_op(enum tok_kind k, enum qtype t)
+{
+	if (t == QT_STRING)
+		return k == T_EQ ? OP_SEQ : OP_SNE;
+	switch (k) {
+	case T_EQ:
+		return OP_EQ;
+	case T_NE:
+		return OP_NE;
+	case T_LT:
+		return OP_LT;
+	case T_LE:
+		return OP_LE;
+	case T_GT:
+		return OP_GT;
+	default:
+		return OP_GE;
+	}
+}
+
+static enum op arith_op(enum tok_kind k, enum qtype t, enum qtype lt,
+			enum qtype rt)
+{
+	if (t == QT_MONEY) {
+		switch (k) {
+		case T_PLUS:
+			return OP_MADD;
+		case T_MINUS:
+			return OP_MSUB;
+		case T_STAR:
+			return (lt == QT_RATE || rt == QT_RATE) ? OP_MMULR
+								: OP_MMULI;
+		default:
+			return OP_MDIVI;
+		}
+	}
+	switch (k) {
+	case T_PLUS:
+		return OP_ADD;
+	case T_MINUS:
+		return OP_SUB;
+	case T_STAR:
+		return OP_MUL;
+	default:
+		return OP_DIV;
+	}
+}
+
+static void gen_node(struct gen *g, int id);
+
+/* A null guard before a comparison over nullable fields: if one is null the
+ * comparison's value is `res` and its code is skipped. Returns the guard's
+ * index to patch, or -1. */
+static int guard(struct gen *g, uint64_t mask, int res)
+{
+	size_t at;
+
+	if (!mask)
+		return -1;
+	at = emit(g, OP_JNULL, 0, (int64_t)mask);
+	g->code[at].b = (uint8_t)res;
+	return (int)at;
+}
+
+static void patch(struct gen *g, int at)
+{
+	if (at >= 0)
+		g->code[at].a = (int32_t)g->n;
+}
+
+/* field <op> literal (or literal <op> field) as one instruction. */
+static bool gen_field_const(struct gen *g, const struct node *n,
+			    const struct node *l, const struct node *r)
+{
+	/* The same comparison with its operands swapped: 3 < x is x > 3. */
+	static const enum tok_kind flip[] = {
+		[T_EQ] = T_EQ, [T_NE] = T_NE, [T_LT] = T_GT,
+		[T_LE] = T_GE, [T_GT] = T_LT, [T_GE] = T_LE,
+	};
+	enum tok_kind k = (enum tok_kind)n->op;
+	const struct node *f = l, *c = r;
+	int64_t imm;
+
+	if (l->kind == N_LIT && r->kind == N_FIELD) {
+		f = r;
+		c = l;
+		k = flip[k];
+	}
+	if (f->kind != N_FIELD || c->kind != N_LIT)
+		return false;
+	if (f->type == QT_STRING) {
+		imm = (int64_t)(intptr_t)(g->p->strs + c->val);
+		emit(g, k == T_EQ ? OP_FSEQK : OP_FSNEK, f->a, imm);
+	} else {
+		emit(g, (enum op)(OP_FEQK + (k - T_EQ)), f->a, c->val);
+	}
+	push(g, n);
+	return true;
+}
+
+static void gen_binary(struct gen *g, const struct node *n)
+{
+	const struct node *l = &g->p->nodes[n->l];
+	const struct node *r = &g->p->nodes[n->r];
+	size_t j;
+	int gd;
+
+	switch (n->op) {
+	case T_AND:
+	case T_OR:
+		gen_node(g, n->l);
+		j = emit(g, n->op == T_AND ? OP_JFALSE : OP_JTRUE, 0, 0);
+		g->sp--;
+		gen_node(g, n->r);
+		g->code[j].a = (int32_t)g->n;
+		return;
+	case T_EQ:
+	case T_NE:
+		if (l->type == QT_NULL || r->type == QT_NULL) {
+			const struct node *f = l->type == QT_NULL ? r : l;
+
+			emit(g, n->op == T_EQ ? OP_ISNULL : OP_NOTNULL, f->a,
+			     0);
+			push(g, n);
+			return;
+		}
+		/* fall through */
+	case T_LT:
+	case T_LE:
+	case T_GT:
+	case T_GE:
+		gd = guard(g, l->nullmask | r->nullmask, n->op == T_NE);
+		if (gen_field_const(g, n, l, r)) {
+			patch(g, gd);
+			return;
+		}
+		gen_node(g, n->l);
+		gen_node(g, n->r);
+		emit(g, cmp_op((enum tok_kind)n->op, (enum qtype)l->type), 0,
+		     0);
+		g->sp--;
+		patch(g, gd);
+		return;
+	default:
+		gen_node(g, n->l);
+		gen_node(g, n->r);
+		emit(g,
+		     arith_op((enum tok_kind)n->op, (enum qtype)n->type,
+			      (enum qtype)l->type, (enum qtype)r->type),
+		     0, 0);
+		g->sp--;
+		return;
+	}
+}
+
+static void gen_node(struct gen *g, int id)
+{
+	const struct node *n = &g->p->nodes[id];
+	static const enum op call_ops[] = {
+		[B_MIN] = OP_MIN,
+		[B_MAX] = OP_MAX,
+		[B_ADD_YEARS] = OP_ADD_YEARS,
+		[B_ADD_DAYS] = OP_ADD_DAYS,
+	};
+	int gd;
+
+	switch (n->kind) {
+	case N_LIT:
+		assert(n->type != QT_NULL);
+		if (n->type == QT_STRING)
+			emit(g, OP_PUSH, 0,
+			     (int64_t)(intptr_t)(g->p->strs + n->val));
+		else
+			emit(g, OP_PUSH, 0, n->val);
+		push(g, n);
+		return;
+	case N_FIELD:
+		emit(g, n->type == QT_STRING ? OP_FIELD_S : OP_FIELD, n->a, 0);
+		push(g, n);
+		return;
+	case N_PARAM:
+		emit(g, OP_PARAM, n->a, 0);
+		push(g, n);
+		return;
+	case N_UNARY:
+		gen_node(g, n->l);
+		emit(g, n->op == T_NOT ? OP_NOT : OP_NEG, 0, 0);
+		return;
+	case N_IN:
+		gd = guard(g, g->p->nodes[n->l].nullmask, 0);
+		gen_node(g, n->l);
+		emit(g, g->p->nodes[n->l].type == QT_STRING ? OP_SIN : OP_IN,
+		     n->a, n->n);
+		patch(g, gd);
+		return;
+	case N_CALL:
+		gen_node(g, n->l);
+		gen_node(g, n->r);
+		emit(g, call_ops[n->op], 0, 0);
+		g->sp--;
+		return;
+	default:
+		gen_binary(g, n);
+		return;
+	}
+}
+
+/* ---- compile -------------------------------------------------------------- */
+
+static const char *want_what(enum qtype want)
+{
+	switch (want) {
+	case QT_BOOL:
+		return "a condition";
+	case QT_RATE:
+		return "a rate";
+	case QT_MONEY:
+		return "an amount";
+	default:
+		return "the expression";
+	}
+}
+
+/* Check the root against the type the context wants. */
+static int check_root(struct parser *p, int root, enum qtype want)
+{
+	const struct node *n = &p->nodes[root];
+	char hint[96] = "";
+
+	if (want != QT_NONE && n->type != want) {
+		int_hint(p, n, want, hint, sizeof(hint));
+		return fail(p, n->off, "%s must be %s, got %s%s",
+			    want_what(want), qtype_name(want),
+			    qtype_name(n->type), hint);
+	}
+	if (n->type == QT_STRING)
+		return fail(
+			p, n->off,
+			"a string cannot stand alone: compare it, as in x == \"text\"");
+	if (n->type == QT_NULL)
+		return fail(p, n->off,
+			    "null cannot stand alone: compare a field with it");
+	return check_not_null(p, root);
+}
+
+/* Tokens joined by single spaces. */
+static char *canonical_of(const struct parser *p)
+{
+	size_t size = 1;
+	char *c, *w;
+
+	for (size_t i = 0; i + 1 < p->ntok; i++)
+		size += p->tok[i].len + 1;
+	c = malloc(size);
+	if (!c)
+		return NULL;
+	w = c;
+	for (size_t i = 0; i + 1 < p->ntok; i++) {
+		if (i > 0)
+			*w++ = ' ';
+		memcpy(w, p->src + p->tok[i].off, p->tok[i].len);
+		w += p->tok[i].len;
+	}
+	*w = '\0';
+	return c;
+}
+
+int expr_compile(const char *src, size_t len, const struct expr_env *env,
+		 enum qtype want, struct expr **out, struct expr_error *err)
+{
+	struct expr_error spare;
+	struct parser p;
+	struct gen g;
+	struct expr *x = NULL;
+	int root;
+
+	if (!err)
+		err = &spare;
+	memset(err, 0, sizeof(*err));
+	memset(&p, 0, sizeof(p));
+	*out = NULL;
+	p.src = src;
+	p.len = len;
+	p.env = env;
+	p.err = err;
+	if (len > EXPR_MAX_SOURCE)
+		return fail(&p, EXPR_MAX_SOURCE,
+			    "expression longer than %d bytes", EXPR_MAX_SOURCE);
+	x = calloc(1, sizeof(*x));
+	p.tok = calloc(len + 1, sizeof(*p.tok));
+	p.capnodes = len + 1;
+	p.nodes = calloc(p.capnodes, sizeof(*p.nodes));
+	p.cappool = len + 1;
+	p.pool = calloc(p.cappool, sizeof(*p.pool));
+	p.strs = calloc(len + 1, 1);
+	if (!x || !p.tok || !p.nodes || !p.pool || !p.strs) {
+		fail(&p, 0, "out of memory");
+		goto err;
+	}
+	x->strs = p.strs;
+	x->pool = p.pool;
+	if (lex(&p))
+		goto err;
+	if (p.ntok == 1) {
+		fail(&p, 0, "empty expression");
+		goto err;
+	}
+	root = parse_or(&p);
+	if (root < 0)
+		goto err;
+	if (peek(&p)->kind != T_END) {
+		fail(&p, peek(&p)->off, "trailing input after expression");
+		goto err;
+	}
+	if (check_root(&p, root, want))
+		goto err;
+
+	memset(&g, 0, sizeof(g));
+	g.p = &p;
+	g.cap = 2 * p.nnodes + 1;
+	g.deep_off = -1;
+	g.code = calloc(g.cap, sizeof(*g.code));
+	if (!g.code) {
+		fail(&p, 0, "out of memory");
+		goto err;
+	}
+	x->code = g.code;
+	gen_node(&g, root);
+	emit(&g, OP_END, 0, 0);
+	assert(g.sp == 1);
+	if (g.deep_off >= 0) {
+		fail(&p, (size_t)g.deep_off,
+		     "expression too deeply nested: it needs more than %d stack slots",
+		     EXPR_MAX_DEPTH);
+		goto err;
+	}
+	x->type = (enum qtype)p.nodes[root].type;
+	x->max_stack = g.max;
+	x->const_true = p.ntok == 2 && p.tok[0].kind == T_TRUE;
+	x->source = malloc(len + 1);
+	x->canonical = canonical_of(&p);
+	if (!x->source || !x->canonical) {
+		fail(&p, 0, "out of memory");
+		goto err;
+	}
+	memcpy(x->source, src, len);
+	x->source[len] = '\0';
+	free(p.tok);
+	free(p.nodes);
+	*out = x;
+	return 0;
+err:
+	if (x) {
+		x->strs = p.strs;
+		x->pool = p.pool;
+		expr_free(x);
+	} else {
+		free(p.strs);
+		free(p.pool);
+	}
+	free(p.tok);
+	free(p.nodes);
+	return -1;
+}
+
+/* ---- evaluation ----------------------------------------------------------- */
+
+/* floor(a / b) for b != 0, and not INT64_MIN / -1. */
+static int64_t div_floor(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	if ((a % b != 0) && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+/* money / int rounded down, through money_scale. */
+static int money_div(int64_t a, int64_t k, int64_t *out)
+{
+	if (k > 0)
+		return money_scale(a, 1, k, out);
+	if (k != INT64_MIN)
+		return money_scale(a, -1, -k, out);
+	/* a / INT64_MIN lies in [0, 1] for a <= 0 and in (-1, 0) above. */
+	*out = a == INT64_MIN ? 1 : a > 0 ? -1 : 0;
+	return 0;
+}
+
+int expr_eval(const struct expr *x, const struct facts *f,
+	      const int64_t *params, const uint8_t *param_null, int64_t *out)
+{
+	int64_t st[EXPR_MAX_DEPTH];
+	const struct insn *code = x->code;
+	const struct insn *ip = code;
+	int n = 0;
+
+	for (;;) {
+		const struct insn *in = ip++;
+		int64_t a, b;
+
+		switch ((enum op)in->op) {
+		case OP_END:
+			assert(n == 1);
+			*out = st[0];
+			return EXPR_OK;
+		case OP_PUSH:
+			st[n++] = in->imm;
+			break;
+		case OP_FIELD:
+			st[n++] = f->i[in->a];
+			break;
+		case OP_FIELD_S: {
+			const char *s = f->s[in->a];
+
+			st[n++] = (int64_t)(intptr_t)(s ? s : "");
+			break;
+		}
+		case OP_PARAM:
+			if (!params || (param_null && param_null[in->a]))
+				return EXPR_NOT_IN_FORCE;
+			st[n++] = params[in->a];
+			break;
+		case OP_ISNULL:
+			st[n++] = (f->null_mask >> in->a) & 1;
+			break;
+		case OP_NOTNULL:
+			st[n++] = !((f->null_mask >> in->a) & 1);
+			break;
+		case OP_JNULL:
+			if (f->null_mask & (uint64_t)in->imm) {
+				st[n++] = in->b;
+				ip = code + in->a;
+			}
+			break;
+		case OP_JFALSE:
+			if (!st[n - 1])
+				ip = code + in->a;
+			else
+				n--;
+			break;
+		case OP_JTRUE:
+			if (st[n - 1])
+				ip = code + in->a;
+			else
+				n--;
+			break;
+		case OP_NOT:
+			st[n - 1] = !st[n - 1];
+			break;
+		case OP_EQ:
+			n--;
+			st[n - 1] = st[n - 1] == st[n];
+			break;
+		case OP_NE:
+			n--;
+			st[n - 1] = st[n - 1] != st[n];
+			break;
+		case OP_LT:
+			n--;
+			st[n - 1] = st[n - 1] < st[n];
+			break;
+		case OP_LE:
+			n--;
+			st[n - 1] = st[n - 1] <= st[n];
+			break;
+		case OP_GT:
+			n--;
+			st[n - 1] = st[n - 1] > st[n];
+			break;
+		case OP_GE:
+			n--;
+			st[n - 1] = st[n - 1] >= st[n];
+			break;
+		case OP_FEQK:
+			st[n++] = f->i[in->a] == in->imm;
+			break;
+		case OP_FNEK:
+			st[n++] = f->i[in->a] != in->imm;
+			break;
+		case OP_FLTK:
+			st[n++] = f->i[in->a] < in->imm;
+			break;
+		case OP_FLEK:
+			st[n++] = f->i[in->a] <= in->imm;
+			break;
+		case OP_FGTK:
+			st[n++] = f->i[in->a] > in->imm;
+			break;
+		case OP_FGEK:
+			st[n++] = f->i[in->a] >= in->imm;
+			break;
+		case OP_FSEQK:
+		case OP_FSNEK: {
+			const char *s = f->s[in->a];
+			int eq = strcmp(s ? s : "",
+					(const char *)(intptr_t)in->imm) == 0;
+
+			st[n++] = in->op == OP_FSEQK ? eq : !eq;
+			break;
+		}
+		case OP_SEQ:
+		case OP_SNE: {
+			const char *l = (const char *)(intptr_t)st[n - 2];
+			const char *r = (const char *)(intptr_t)st[n - 1];
+			int eq = strcmp(l, r) == 0;
+
+			n--;
+			st[n - 1] = in->op == OP_SEQ ? eq : !eq;
+			break;
+		}
+		case OP_IN: {
+			const int64_t *it = x->pool + in->a;
+			int64_t v = st[n - 1];
+			int hit = 0;
+
+			for (int64_t k = 0; k < in->imm; k++)
+				if (it[k] == v) {
+					hit = 1;
+					break;
+				}
+			st[n - 1] = hit;
+			break;
+		}
+		case OP_SIN: {
+			const int64_t *it = x->pool + in->a;
+			const char *v = (const char *)(intptr_t)st[n - 1];
+			int hit = 0;
+
+			for (int64_t k = 0; k < in->imm; k++)
+				if (strcmp((const char *)(intptr_t)it[k], v) ==
+				    0) {
+					hit = 1;
+					break;
+				}
+			st[n - 1] = hit;
+			break;
+		}
+		case OP_NEG:
+			if (__builtin_sub_overflow((int64_t)0, st[n - 1],
+						   &st[n - 1]))
+				return EXPR_OVERFLOW;
+			break;
+		case OP_ADD:
+			n--;
+			if (__builtin_add_overflow(st[n - 1], st[n],
+						   &st[n - 1]))
+				return EXPR_OVERFLOW;
+			break;
+		case OP_SUB:
+			n--;
+			if (__builtin_sub_overflow(st[n - 1], st[n],
+						   &st[n - 1]))
+				return EXPR_OVERFLOW;
+			break;
+		case OP_MUL:
+			n--;
+			if (__builtin_mul_overflow(st[n - 1], st[n],
+						   &st[n - 1]))
+				return EXPR_OVERFLOW;
+			break;
+		case OP_DIV:
+			n--;
+			a = st[n - 1];
+			b = st[n];
+			if (b == 0)
+				return EXPR_DIV_ZERO;
+			if (a == INT64_MIN && b == -1)
+				return EXPR_OVERFLOW;
+			st[n - 1] = div_floor(a, b);
+			break;
+		case OP_MADD:
+			n--;
+			if (money_add(st[n - 1], st[n], &st[n - 1]))
+				return EXPR_OVERFLOW;
+			break;
+		case OP_MSUB:
+			n--;
+			if (money_sub(st[n - 1], st[n], &st[n - 1]))
+				return EXPR_OVERFLOW;
+			break;
+		case OP_MMULI:
+			n--;
+			if (money_mul_int(st[n - 1], st[n], &st[n - 1]))
+				return EXPR_OVERFLOW;
+			break;
+		case OP_MMULR:
+			/* floor(a * b / 10000) is symmetric in a and b, so
+			 * money * rate and rate * money share the op. */
+			n--;
+			if (money_scale(st[n - 1], st[n], RATE_BP_ONE,
+					&st[n - 1]))
+				return EXPR_OVERFLOW;
+			break;
+		case OP_MDIVI:
+			n--;
+			if (st[n] == 0)
+				return EXPR_DIV_ZERO;
+			if (money_div(st[n - 1], st[n], &st[n - 1]))
+				return EXPR_OVERFLOW;
+			break;
+		case OP_MIN:
+			n--;
+			if (st[n] < st[n - 1])
+				st[n - 1] = st[n];
+			break;
+		case OP_MAX:
+			n--;
+			if (st[n] > st[n - 1])
+				st[n - 1] = st[n];
+			break;
+		case OP_ADD_DAYS:
+			n--;
+			a = st[n - 1];
+			if (a < DATE_LO || a > DATE_HI ||
+			    __builtin_add_overflow(a, st[n], &a) ||
+			    a < DATE_LO || a > DATE_HI)
+				return EXPR_OVERFLOW;
+			st[n - 1] = a;
+			break;
+		case OP_ADD_YEARS:
+			n--;
+			a = st[n - 1];
+			b = st[n];
+			if (a < DATE_LO || a > DATE_HI ||
+			    b < -(DATE_MAX_YEAR - DATE_MIN_YEAR) ||
+			    b > DATE_MAX_YEAR - DATE_MIN_YEAR)
+				return EXPR_OVERFLOW;
+			a = date_add_years((qdate)a, (int)b);
+			if (a < DATE_LO || a > DATE_HI)
+				return EXPR_OVERFLOW;
+			st[n - 1] = a;
+			break;
+		}
+	}
+}
+
+/* ---- accessors ------------------------------------------------------------ */
+
+enum qtype expr_type(const struct expr *x)
+{
+	return x->type;
+}
+
+const char *expr_source(const struct expr *x)
+{
+	return x->source;
+}
+
+int expr_is_const_true(const struct expr *x)
+{
+	return x->const_true;
+}
+
+const char *expr_canonical(const struct expr *x)
+{
+	return x->canonical;
+}
+
+void expr_free(struct expr *x)
+{
+	if (!x)
+		return;
+	free(x->code);
+	free(x->pool);
+	free(x->strs);
+	free(x->source);
+	free(x->canonical);
+	free(x);
+}
