@@ -15,9 +15,9 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	money_t compute_year = 0;
 	bool related;
 
-	memset(f, 0, sizeof(*f));
-	for (int i = 0; i < F__COUNT; i++)
-		f->s[i] = "";
+	/* Every slot is written below, so no memset: this runs once per
+	 * decision. */
+	f->null_mask = 0;
 	f->s[F_APPLICANT_USCC] = ap->uscc;
 	f->s[F_APPLICANT_NAME] = ap->name;
 	f->s[F_APPLICANT_REGISTERED_CITY] = ap->registered_city;
@@ -25,9 +25,9 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	f->i[F_APPLICANT_SME] = ap->sme;
 	f->i[F_APPLICANT_STARTUP] = ap->startup;
 	f->i[F_APPLICANT_REGISTERED_MODEL] = ap->registered_model;
-	if (ap->has_bad_credit)
-		f->i[F_APPLICANT_LAST_BAD_CREDIT_ON] = ap->last_bad_credit_on;
-	else
+	f->i[F_APPLICANT_LAST_BAD_CREDIT_ON] =
+		ap->has_bad_credit ? ap->last_bad_credit_on : 0;
+	if (!ap->has_bad_credit)
 		f->null_mask |= 1ull << F_APPLICANT_LAST_BAD_CREDIT_ON;
 
 	f->s[F_SUPPLIER_USCC] = sp->uscc;
@@ -48,6 +48,13 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	f->i[F_CONTRACT_OTHER_SUBSIDIES_TOTAL] = other;
 	f->i[F_CONTRACT_OTHER_SUBSIDIES_COUNT] = (int64_t)c->nother_subsidies;
 
+	f->i[F_COMPUTE_PRESENT] = 0;
+	f->s[F_COMPUTE_CHIP] = "";
+	f->i[F_COMPUTE_ACCELERATORS] = 0;
+	f->i[F_COMPUTE_HOURS] = 0;
+	f->s[F_COMPUTE_LOCATION] = "";
+	f->i[F_COMPUTE_DOMESTIC] = 0;
+	f->i[F_COMPUTE_H100_HOURS] = 0;
 	if (c->has_compute) {
 		const struct chip *chip =
 			chips ? chips_find(chips, c->compute.chip,

@@ -78,18 +78,26 @@ enum field_id {
 	F__COUNT
 };
 
-/* One application's facts. i[] holds every non-string field (bool, int,
- * money, rate, date); s[] the strings (borrowed from the application, never
- * NULL: "" when absent); null_mask has bit (1 << id) set for a field whose
- * value is null. submitted_at and kind are not fields: the engine reads them
- * for the window and kind checks. */
+/* One application's facts, in flat slots indexed by field id. A field is
+ * either a string (read through s[]) or a number (bool, int, money, rate,
+ * date: read through i[]), never both, so the two views share storage and a
+ * decision reads half the memory. Strings are borrowed from the
+ * application, never NULL ("" when absent); null_mask has bit (1 << id) set
+ * for a field whose value is null. submitted_at and kind are not fields:
+ * the engine reads them for the window and kind checks. */
 struct facts {
-	int64_t i[F__COUNT];
-	const char *s[F__COUNT];
+	union {
+		int64_t i[F__COUNT];
+		const char *s[F__COUNT];
+	};
 	uint64_t null_mask;
 	int64_t submitted_at; /* epoch seconds, for the window check */
 	int32_t kind;	      /* enum contract_kind of the contract */
 };
+
+_Static_assert(sizeof(const char *) <= sizeof(int64_t),
+	       "a string slot must fit in a number slot");
+_Static_assert(F__COUNT <= 64, "null_mask has one bit per field");
 
 struct field_info {
 	const char *name; /* "applicant.sme" */

@@ -116,21 +116,22 @@ static void app(struct application *a, const char *measure, const char *value,
 	struct qerr e;
 	int rc;
 
-	snprintf(buf, sizeof(buf),
-		 "{\"id\":\"A1\",\"program\":\"t\",\"measure\":\"%s\","
-		 "\"submitted_at\":\"%s\","
-		 "\"applicant\":{\"uscc\":\"91310115MA1K4ABCDD\",\"name\":\"n\","
-		 "\"registered_city\":\"shanghai\",\"industry\":\"I65\","
-		 "%s"
-		 "\"last_bad_credit_on\":null,\"controllers\":[\"310101198001010018\"]},"
-		 "\"supplier\":{\"uscc\":\"91310104MA1FR5T2K1\",\"name\":\"s\","
-		 "\"platform_listed\":true,\"controllers\":[\"%s\"]},"
-		 "\"contract\":{\"number\":\"N\",\"kind\":\"rent\",\"value\":\"%s\","
-		 "\"signed_on\":\"%s\",\"term_months\":12,"
-		 "\"compute\":{\"chip\":\"%s\",\"accelerators\":8,\"hours\":1000,"
-		 "\"location\":\"shanghai\"}}}",
-		 measure, submitted, applicant_extra, supplier_ctrl, value,
-		 signed_on, chip);
+	snprintf(
+		buf, sizeof(buf),
+		"{\"id\":\"A1\",\"program\":\"t\",\"measure\":\"%s\","
+		"\"submitted_at\":\"%s\","
+		"\"applicant\":{\"uscc\":\"91310115MA1K4ABCDD\",\"name\":\"n\","
+		"\"registered_city\":\"shanghai\",\"industry\":\"I65\","
+		"%s"
+		"\"last_bad_credit_on\":null,\"controllers\":[\"310101198001010018\"]},"
+		"\"supplier\":{\"uscc\":\"91310104MA1FR5T2K1\",\"name\":\"s\","
+		"\"platform_listed\":true,\"controllers\":[\"%s\"]},"
+		"\"contract\":{\"number\":\"N\",\"kind\":\"rent\",\"value\":\"%s\","
+		"\"signed_on\":\"%s\",\"term_months\":12,"
+		"\"compute\":{\"chip\":\"%s\",\"accelerators\":8,\"hours\":1000,"
+		"\"location\":\"shanghai\"}}}",
+		measure, submitted, applicant_extra, supplier_ctrl, value,
+		signed_on, chip);
 	rc = app_parse_json(buf, strlen(buf), a, &e);
 	if (rc)
 		fail_msg("fixture application: %s", e.msg);
@@ -161,7 +162,8 @@ static void test_max_hit_and_rounding(void **state)
 	assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e), 0);
 	assert_true(d.eligible);
 	assert_int_equal(d.rate, 3000);
-	assert_string_equal(rule_id(fx, (uint32_t)d.rate_rule), "m.rate.domestic");
+	assert_string_equal(rule_id(fx, (uint32_t)d.rate_rule),
+			    "m.rate.domestic");
 	assert_int_equal(d.gross, 30000001); /* 1000000.05 x 30% = 300000.015 */
 	assert_int_equal(d.amount, 30000001);
 	assert_int_equal(d.ncaps, 0);
@@ -182,9 +184,9 @@ static void test_dated_parameter(void **state)
 	struct application a;
 	struct decision d;
 	struct qerr e;
-	const char *dates[] = { "2025-06-12", "2025-06-13", "2025-09-30",
-				"2025-10-01" };
-	const int want[] = { 2000, 5000, 5000, 2000 };
+	const char *dates[] = {"2025-06-12", "2025-06-13", "2025-09-30",
+			       "2025-10-01"};
+	const int want[] = {2000, 5000, 5000, 2000};
 
 	/* The SME row is in force from 2025-06-13 until null ends it on
 	 * 2025-10-01, judged on the signing date. */
@@ -213,7 +215,7 @@ static void test_caps(void **state)
 	struct application a;
 	struct decision d;
 	struct qerr e;
-	struct history h = { true, 0, 0 };
+	struct history h = {true, 0, 0};
 
 	/* 30 % of 20 M = 6 M, cut to 5 M by the contract cap. */
 	app(&a, "m", "20000000.00", "2025-03-01", IN, "ascend-910c", PLAIN,
@@ -268,7 +270,8 @@ static void test_ineligible_names_every_failure(void **state)
 	assert_int_equal(d.amount, 0);
 	assert_int_equal(d.nreasons, 2);
 	assert_string_equal(rule_id(fx, d.reasons[0]), "m.window");
-	assert_string_equal(rule_id(fx, d.reasons[1]), "m.eligibility.unrelated");
+	assert_string_equal(rule_id(fx, d.reasons[1]),
+			    "m.eligibility.unrelated");
 	app_release(&a);
 
 	/* The last second of the window is inside it. */
@@ -363,11 +366,21 @@ static void test_derived_facts(void **state)
 	struct application a;
 	struct facts f;
 	struct qerr e;
-	struct history h = { true, 0, 30000000 };
+	struct history h = {true, 0, 30000000};
 
 	app(&a, "m", "100000.00", "2025-03-01", IN, "ascend-910c", PLAIN,
 	    OTHER_CTRL);
+	/* facts_build writes every slot (it does not clear the struct first):
+	 * poison it and check nothing is left over. */
+	memset(&f, 0xa5, sizeof(f));
 	assert_int_equal(facts_build(&a, fx->chips, &h, &f, &e), 0);
+	for (int k = 0; k < F__COUNT; k++) {
+		if (f.i[k] == (int64_t)0xa5a5a5a5a5a5a5a5ull)
+			fail_msg("field %s was not written",
+				 field_table[k].name);
+		if (field_table[k].type == QT_STRING)
+			assert_non_null(f.s[k]);
+	}
 	assert_int_equal(f.i[F_COMPUTE_DOMESTIC], 1);
 	/* 8 accelerators x 1000 h x 0.65 */
 	assert_int_equal(f.i[F_COMPUTE_H100_HOURS], 5200);
@@ -381,6 +394,14 @@ static void test_derived_facts(void **state)
 	assert_int_equal(facts_build(&a, fx->chips, &h, &f, &e), 0);
 	assert_int_equal(f.i[F_RELATED_PARTY], 1);
 	a.supplier.uscc = "91310104MA1FR5T2K1";
+	/* Without a compute section: the compute facts are empty, not stale. */
+	a.contract.has_compute = false;
+	memset(&f, 0xa5, sizeof(f));
+	assert_int_equal(facts_build(&a, fx->chips, &h, &f, &e), 0);
+	assert_int_equal(f.i[F_COMPUTE_PRESENT], 0);
+	assert_int_equal(f.i[F_COMPUTE_DOMESTIC], 0);
+	assert_string_equal(f.s[F_COMPUTE_CHIP], "");
+	assert_string_equal(f.s[F_COMPUTE_LOCATION], "");
 	app_release(&a);
 }
 
