@@ -44,7 +44,8 @@ static void fill(struct facts *f)
 {
 	memset(f, 0, sizeof(*f));
 	for (int i = 0; i < F__COUNT; i++)
-		f->s[i] = "";
+		if (field_table[i].type == QT_STRING)
+			f->s[i] = "";
 	f->s[F_APPLICANT_REGISTERED_CITY] = "shanghai";
 	f->s[F_CONTRACT_KIND] = "rent";
 	f->s[F_APPLICANT_NAME] = "a\"b\\c";
