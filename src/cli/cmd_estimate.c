@@ -35,15 +35,22 @@ struct opts {
 	int napps;
 };
 
+/* Options may stand before or after the application files; `--` ends
+ * them. The application paths are gathered in argv's own storage. */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	int i;
+	int only_files = 0;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
+	o->apps = argv + 1;
+	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		if (only_files || a[0] != '-' || !a[1]) {
+			o->apps[o->napps++] = argv[i];
+		} else if (!strcmp(a, "--")) {
+			only_files = 1;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			fputs(usage, stdout);
 			exit(0);
 		} else if (!strcmp(a, "--policy") && i + 1 < argc) {
@@ -60,20 +67,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->json = 1;
 		} else if (!strcmp(a, "--table")) {
 			o->table = 1;
-		} else if (!strcmp(a, "--")) {
-			i++;
-			break;
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr,
-				"quan estimate: unknown option '%s'\n\n%s", a,
-				usage);
-			return -1;
 		} else {
-			break;
+			fprintf(stderr,
+				"quan estimate: unknown option '%s' (or it needs a value)\n\n%s",
+				a, usage);
+			return -1;
 		}
 	}
-	o->apps = argv + i;
-	o->napps = argc - i;
 	if (!o->npolicies || !o->napps) {
 		fputs(usage, stderr);
 		return -1;

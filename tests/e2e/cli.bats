@@ -246,3 +246,12 @@ YAML
 	run "$QUAN" estimate --help
 	[ "$status" -eq 0 ]
 }
+
+@test "estimate takes its options after the application too" {
+	run "$QUAN" estimate "$EX/sh-compute-rent.json" --json --policy "$SH"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"amount": "360000.00"'* ]]
+	run "$QUAN" estimate --policy "$SH" "$EX/sh-compute-rent.json" --jsn
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unknown option '--jsn'"* ]]
+}
