@@ -13,6 +13,7 @@
  *       domestic: true
  *       h100_ratio: "0.65"         # throughput relative to an H100, up to 4 decimals
  *       source: "analysts, as reported in the press, 2025"
+ *       note: "..."                # optional: the basis of an estimate
  */
 #ifndef QUAN_CHIPS_H
 #define QUAN_CHIPS_H
@@ -30,6 +31,7 @@ struct chip {
 	bool domestic;
 	int32_t h100_bp; /* throughput relative to an H100 in bp: 6500 = 0.65 */
 	char *source;
+	char *note; /* how an estimated ratio was reached; may be NULL */
 };
 
 struct chip_catalog {

@@ -59,6 +59,7 @@ enum rule_kind {
 	RULE_RATE_ROW,
 	RULE_CAP,
 	RULE_CAP_RELAXED,
+	RULE_POOL, /* a pool's entry, "pool.<id>", for its source and line */
 };
 
 /* A rule a decision can name. id is "compute-rent.rate.default"; line and
@@ -70,7 +71,7 @@ struct policy_rule {
 	char *source;	  /* source id, may be NULL */
 	char *assumption; /* set when the value is an assumption */
 	int line, col;
-	uint32_t measure; /* index of its measure */
+	uint32_t measure; /* index of its measure; UINT32_MAX for a pool */
 };
 
 struct policy_source {

@@ -1,0 +1,555 @@
+/*
+ * chips.c - load the chip catalog (chips.h, data/chips.yaml).
+ *
+ * Same discipline as the policy loader: every problem is reported with its
+ * file:line:column, the walk goes on after one, and the catalog is handed
+ * out only when there were none.
+ */
+#include "policy/chips.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libfyaml.h>
+
+#include "core/err.h"
+
+#define CHIPS_MAX_BYTES (1u << 20)
+#define CHIPS_MAX 1024
+#define CHIP_ID_MAX 64
+#define CHIP_TEXT_MAX 1024
+/* A ratio is at most 100 H100s, so h100_bp fits easily in an int32_t. */
+#define RATIO_MAX_BP 1000000
+
+struct cctx {
+	const char *file;
+	struct diag_list *d;
+	size_t nerr;
+	bool nomem;
+};
+
+struct loc {
+	int line, col;
+};
+
+static void err_at(struct cctx *c, struct loc l, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void err_at(struct cctx *c, struct loc l, const char *fmt, ...)
+{
+	char buf[480];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag_add(c->d, c->file, l.line, l.col, "%s", buf);
+	c->nerr++;
+}
+
+/* Text from the file, cut short and with control characters replaced. */
+struct shown {
+	char s[72];
+};
+
+static struct shown show(const char *s, size_t len)
+{
+	struct shown r;
+	size_t n = len > 64 ? 61 : len;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		r.s[i] =
+			(unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (n < len) {
+		memcpy(r.s + n, "...", 3);
+		n += 3;
+	}
+	r.s[n] = '\0';
+	return r;
+}
+
+/* Where a node starts: scalars have a mark, a collection is placed at its
+ * first scalar, anything else at the fallback. */
+static struct loc node_loc(struct fy_node *n, struct loc fallback)
+{
+	for (int depth = 0; n && depth < 256; depth++) {
+		void *it = NULL;
+		struct fy_node_pair *pr;
+		struct fy_token *t;
+		const struct fy_mark *m;
+
+		switch (fy_node_get_type(n)) {
+		case FYNT_SCALAR:
+			t = fy_node_get_scalar_token(n);
+			m = t ? fy_token_start_mark(t) : NULL;
+			if (!m)
+				return fallback;
+			return (struct loc){m->line + 1, m->column + 1};
+		case FYNT_SEQUENCE:
+			n = fy_node_sequence_iterate(n, &it);
+			break;
+		case FYNT_MAPPING:
+			pr = fy_node_mapping_iterate(n, &it);
+			n = pr ? fy_node_pair_key(pr) : NULL;
+			break;
+		default:
+			return fallback;
+		}
+	}
+	return fallback;
+}
+
+static bool text_eq(const char *s, size_t len, const char *lit)
+{
+	return strlen(lit) == len && memcmp(s, lit, len) == 0;
+}
+
+static bool is_map(struct fy_node *n)
+{
+	return n && !fy_node_is_alias(n) && fy_node_get_type(n) == FYNT_MAPPING;
+}
+
+/* The text of a scalar value, or NULL after reporting why it is not one. */
+static const char *scalar(struct cctx *c, struct fy_node *n, struct loc at,
+			  const char *key, size_t *len)
+{
+	const char *s;
+	size_t tl = 0;
+
+	*len = 0;
+	if (!n)
+		return "";
+	if (fy_node_is_alias(n)) {
+		err_at(c, at, "'%s': aliases are not supported", key);
+		return NULL;
+	}
+	if (fy_node_get_type(n) != FYNT_SCALAR) {
+		err_at(c, at, "'%s' must be a single value", key);
+		return NULL;
+	}
+	if (fy_node_get_tag(n, &tl) && tl) {
+		err_at(c, at, "'%s': YAML tags are not supported", key);
+		return NULL;
+	}
+	s = fy_node_get_scalar(n, len);
+	return s ? s : "";
+}
+
+static char *text(struct cctx *c, struct fy_node *n, struct loc at,
+		  const char *key)
+{
+	size_t len;
+	const char *s = scalar(c, n, at, key, &len);
+	char *r;
+
+	if (!s)
+		return NULL;
+	if (len == 0 || len > CHIP_TEXT_MAX || memchr(s, '\0', len)) {
+		err_at(c, at, "'%s' must be text of 1 to %d bytes", key,
+		       CHIP_TEXT_MAX);
+		return NULL;
+	}
+	r = malloc(len + 1);
+	if (!r) {
+		c->nomem = true;
+		return NULL;
+	}
+	memcpy(r, s, len);
+	r[len] = '\0';
+	return r;
+}
+
+/* "0.65" -> 6500: digits, optionally '.' and up to four decimals, above 0. */
+static bool parse_ratio(const char *s, size_t len, int32_t *out)
+{
+	int64_t whole = 0, frac = 0;
+	size_t i = 0, nd = 0, nf = 0;
+
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++) {
+		whole = whole * 10 + (s[i] - '0');
+		if (whole > RATIO_MAX_BP / 10000)
+			return false;
+	}
+	if (nd == 0)
+		return false;
+	if (i < len && s[i] == '.') {
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, nf++) {
+			if (nf == 4)
+				return false;
+			frac = frac * 10 + (s[i] - '0');
+		}
+		if (nf == 0)
+			return false;
+		for (; nf < 4; nf++)
+			frac *= 10;
+	}
+	if (i != len || whole * 10000 + frac == 0 ||
+	    whole * 10000 + frac > RATIO_MAX_BP)
+		return false;
+	*out = (int32_t)(whole * 10000 + frac);
+	return true;
+}
+
+static bool id_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > CHIP_ID_MAX || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+enum { K_ID, K_NAME, K_VENDOR, K_DOMESTIC, K_RATIO, K_SOURCE, K_NOTE, K__N };
+static const char *const chip_keys[K__N] = {
+	"id", "name", "vendor", "domestic", "h100_ratio", "source", "note"};
+
+static void parse_chip(struct cctx *c, struct chip_catalog *cat,
+		       struct fy_node *item, struct loc at, int *lines)
+{
+	struct chip *ch = &cat->chips[cat->n];
+	struct fy_node *v[K__N] = {NULL};
+	struct loc vat[K__N];
+	bool seen[K__N] = {false};
+	struct fy_node_pair *pr;
+	void *it = NULL;
+	char what[96] = "chip";
+	size_t len;
+	const char *s;
+
+	lines[cat->n] = at.line;
+	cat->n++;
+	if (!is_map(item)) {
+		err_at(c, at, "a chip must be a mapping of keys");
+		return;
+	}
+	while ((pr = fy_node_mapping_iterate(item, &it))) {
+		struct fy_node *k = fy_node_pair_key(pr);
+		struct loc kl = node_loc(k, at);
+
+		s = k && !fy_node_is_alias(k) &&
+				    fy_node_get_type(k) == FYNT_SCALAR
+			    ? fy_node_get_scalar(k, &len)
+			    : NULL;
+		for (int i = 0; s && i < K__N; i++)
+			if (text_eq(s, len, chip_keys[i])) {
+				v[i] = fy_node_pair_value(pr);
+				vat[i] = node_loc(v[i], kl);
+				seen[i] = true;
+			}
+	}
+	if (seen[K_ID] && v[K_ID] && fy_node_get_type(v[K_ID]) == FYNT_SCALAR &&
+	    (s = fy_node_get_scalar(v[K_ID], &len)) && len)
+		snprintf(what, sizeof(what), "chip '%s'", show(s, len).s);
+	it = NULL;
+	while ((pr = fy_node_mapping_iterate(item, &it))) {
+		struct fy_node *k = fy_node_pair_key(pr);
+		bool known = false;
+
+		s = k && !fy_node_is_alias(k) &&
+				    fy_node_get_type(k) == FYNT_SCALAR
+			    ? fy_node_get_scalar(k, &len)
+			    : NULL;
+		for (int i = 0; s && i < K__N; i++)
+			known |= text_eq(s, len, chip_keys[i]);
+		if (!known)
+			err_at(c, node_loc(k, at), "unknown key '%s' in %s",
+			       s ? show(s, len).s : "?", what);
+	}
+	for (int i = 0; i < K__N; i++)
+		if (!seen[i] && i != K_NOTE)
+			err_at(c, at, "missing key '%s' in %s", chip_keys[i],
+			       what);
+
+	if (seen[K_ID]) {
+		s = scalar(c, v[K_ID], vat[K_ID], "id", &len);
+		if (s && !id_ok(s, len)) {
+			err_at(c, vat[K_ID],
+			       "'%s' is not a valid chip id: use lowercase letters, digits and '-'",
+			       show(s, len).s);
+		} else if (s) {
+			ch->id = text(c, v[K_ID], vat[K_ID], "id");
+			for (size_t j = 0; ch->id && j + 1 < cat->n; j++)
+				if (cat->chips[j].id &&
+				    !strcmp(cat->chips[j].id, ch->id))
+					err_at(c, vat[K_ID],
+					       "duplicate chip id '%s' (first at line %d)",
+					       ch->id, lines[j]);
+		}
+	}
+	if (seen[K_NAME])
+		ch->name = text(c, v[K_NAME], vat[K_NAME], "name");
+	if (seen[K_VENDOR])
+		ch->vendor = text(c, v[K_VENDOR], vat[K_VENDOR], "vendor");
+	if (seen[K_SOURCE])
+		ch->source = text(c, v[K_SOURCE], vat[K_SOURCE], "source");
+	if (seen[K_NOTE])
+		ch->note = text(c, v[K_NOTE], vat[K_NOTE], "note");
+	if (seen[K_DOMESTIC]) {
+		s = scalar(c, v[K_DOMESTIC], vat[K_DOMESTIC], "domestic", &len);
+		if (s && text_eq(s, len, "true"))
+			ch->domestic = true;
+		else if (s && !text_eq(s, len, "false"))
+			err_at(c, vat[K_DOMESTIC],
+			       "'domestic' must be true or false");
+	}
+	if (seen[K_RATIO]) {
+		s = scalar(c, v[K_RATIO], vat[K_RATIO], "h100_ratio", &len);
+		if (s && !parse_ratio(s, len, &ch->h100_bp))
+			err_at(c, vat[K_RATIO],
+			       "h100_ratio '%s' is not a ratio like \"0.65\" (above 0, at most 100, up to four decimals)",
+			       show(s, len).s);
+	}
+}
+
+static void parse_catalog(struct cctx *c, struct fy_node *root,
+			  struct chip_catalog *cat)
+{
+	struct loc at = node_loc(root, (struct loc){1, 1});
+	struct fy_node *seq = NULL, *item;
+	struct fy_node_pair *pr;
+	void *it = NULL;
+	int cnt;
+	int *lines;
+
+	if (!is_map(root)) {
+		err_at(c, at,
+		       "the chip catalog must be a mapping with 'chips'");
+		return;
+	}
+	while ((pr = fy_node_mapping_iterate(root, &it))) {
+		struct fy_node *k = fy_node_pair_key(pr);
+		const char *s = NULL;
+		size_t len = 0;
+
+		if (k && !fy_node_is_alias(k) &&
+		    fy_node_get_type(k) == FYNT_SCALAR)
+			s = fy_node_get_scalar(k, &len);
+		if (s && text_eq(s, len, "chips"))
+			seq = fy_node_pair_value(pr);
+		else
+			err_at(c, node_loc(k, at),
+			       "unknown key '%s' in the chip catalog",
+			       s ? show(s, len).s : "?");
+	}
+	if (!seq || fy_node_is_alias(seq) ||
+	    fy_node_get_type(seq) != FYNT_SEQUENCE) {
+		err_at(c, seq ? node_loc(seq, at) : at,
+		       "'chips' must be a list of chips");
+		return;
+	}
+	cnt = fy_node_sequence_item_count(seq);
+	if (cnt <= 0 || cnt > CHIPS_MAX) {
+		err_at(c, node_loc(seq, at), "'chips' must list 1 to %d chips",
+		       CHIPS_MAX);
+		return;
+	}
+	cat->chips = calloc((size_t)cnt, sizeof(*cat->chips));
+	lines = calloc((size_t)cnt, sizeof(*lines));
+	if (!cat->chips || !lines) {
+		free(lines);
+		c->nomem = true;
+		return;
+	}
+	it = NULL;
+	while ((item = fy_node_sequence_iterate(seq, &it)) &&
+	       cat->n < (size_t)cnt && !c->nomem)
+		parse_chip(c, cat, item, node_loc(item, at), lines);
+	free(lines);
+}
+
+/* The place of the first byte that is not part of well-formed UTF-8 (no
+ * overlong forms, no surrogates, at most U+10FFFF), or line 0 if there is
+ * none. libfyaml 0.7 drops such bytes from scalars without a word, and can
+ * loop forever on them in a directive, so the loader refuses them first. */
+static struct loc utf8_bad(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	struct loc l = {1, 1};
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i];
+		unsigned lo = 0x80, hi = 0xbf;
+		size_t n;
+
+		if (c < 0x80)
+			n = 0;
+		else if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return l;
+		if (n > len - i - 1)
+			return l;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		else if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		for (size_t k = 1; k <= n; k++) {
+			if (s[i + k] < lo || s[i + k] > hi)
+				return l;
+			lo = 0x80;
+			hi = 0xbf;
+		}
+		if (c == '\n') {
+			l.line++;
+			l.col = 1;
+		} else {
+			l.col++;
+		}
+		i += n + 1;
+	}
+	return (struct loc){0, 0};
+}
+
+static void output_nothing(struct fy_diag *diag, void *user, const char *buf,
+			   size_t len)
+{
+	(void)diag;
+	(void)user;
+	(void)buf;
+	(void)len;
+}
+
+int chips_load_buf(const char *name, const char *buf, size_t len,
+		   struct chip_catalog **out, struct diag_list *d)
+{
+	struct cctx c = {name ? name : "<chips>", d, 0, false};
+	struct chip_catalog *cat = NULL;
+	struct fy_diag_cfg dcfg;
+	struct fy_diag *dg = NULL;
+	struct fy_parser *fyp = NULL;
+	struct fy_document *doc = NULL, *more = NULL;
+	struct fy_parse_cfg cfg;
+	struct fy_diag_error *fe;
+	void *it = NULL;
+	struct loc bad;
+	int result = Q_ERR_NOMEM;
+
+	*out = NULL;
+	if (len > CHIPS_MAX_BYTES) {
+		diag_add(d, c.file, 0, 0,
+			 "the file is larger than %u bytes: refused",
+			 CHIPS_MAX_BYTES);
+		return Q_ERR_POLICY;
+	}
+	bad = utf8_bad(buf, len);
+	if (bad.line) {
+		err_at(&c, bad, "the file is not valid UTF-8");
+		return Q_ERR_POLICY;
+	}
+	cat = calloc(1, sizeof(*cat));
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.output_fn = output_nothing;
+	dcfg.colorize = false;
+	dg = cat ? fy_diag_create(&dcfg) : NULL;
+	if (!dg)
+		goto out;
+	fy_diag_set_collect_errors(dg, true);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2;
+	cfg.diag = dg;
+	fyp = fy_parser_create(&cfg);
+	if (!fyp || fy_parser_set_string(fyp, buf, len))
+		goto out;
+	doc = fy_parse_load_document(fyp);
+	more = doc ? fy_parse_load_document(fyp) : NULL;
+	while ((fe = fy_diag_errors_iterate(dg, &it)))
+		if (fe->type >= FYET_ERROR ||
+		    (!doc && fe->type >= FYET_WARNING))
+			err_at(&c,
+			       (struct loc){fe->line > 0 ? fe->line : 0,
+					    fe->column > 0 ? fe->column : 0},
+			       "%s", fe->msg ? fe->msg : "invalid YAML");
+	if (more) {
+		err_at(&c, node_loc(fy_document_root(more), (struct loc){0, 0}),
+		       "the chip catalog holds one YAML document; this is a second");
+		fy_parse_document_destroy(fyp, more);
+	}
+	if (!doc && c.nerr == 0)
+		err_at(&c, (struct loc){0, 0},
+		       "the file holds no YAML document");
+	if (doc && c.nerr == 0)
+		parse_catalog(&c, fy_document_root(doc), cat);
+	result = c.nomem ? Q_ERR_NOMEM : c.nerr ? Q_ERR_POLICY : Q_OK;
+out:
+	if (doc)
+		fy_parse_document_destroy(fyp, doc);
+	if (fyp)
+		fy_parser_destroy(fyp);
+	if (dg) {
+		/* Leaving collect mode frees the collected errors, which
+		 * fy_diag_unref() alone leaks in libfyaml 0.7. */
+		fy_diag_set_collect_errors(dg, false);
+		fy_diag_destroy(dg);
+	}
+	if (result == Q_OK)
+		*out = cat;
+	else
+		chips_free(cat);
+	return result;
+}
+
+int chips_load(const char *path, struct chip_catalog **out, struct diag_list *d)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t len;
+	int result;
+
+	*out = NULL;
+	if (!f)
+		return Q_ERR_IO;
+	buf = malloc(CHIPS_MAX_BYTES + 1);
+	if (!buf) {
+		fclose(f);
+		return Q_ERR_NOMEM;
+	}
+	len = fread(buf, 1, CHIPS_MAX_BYTES + 1, f);
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return Q_ERR_IO;
+	}
+	fclose(f);
+	result = chips_load_buf(path, buf, len, out, d);
+	free(buf);
+	return result;
+}
+
+const struct chip *chips_find(const struct chip_catalog *c, const char *id,
+			      size_t len)
+{
+	for (size_t i = 0; c && i < c->n; i++)
+		if (c->chips[i].id && text_eq(id, len, c->chips[i].id))
+			return &c->chips[i];
+	return NULL;
+}
+
+void chips_free(struct chip_catalog *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->chips[i].id);
+		free(c->chips[i].name);
+		free(c->chips[i].vendor);
+		free(c->chips[i].source);
+		free(c->chips[i].note);
+	}
+	free(c->chips);
+	free(c);
+}

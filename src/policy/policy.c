@@ -1,0 +1,2152 @@
+/*
+ * policy.c - load and check a policy file (docs/policy-format.md).
+ *
+ * The file is parsed into a libfyaml document, then walked once in a fixed
+ * order (sources, parameters, pools, measures) whatever the order of the keys
+ * in the file, so that every reference can be checked against what it names.
+ * Every problem is reported and the walk goes on, so a program office sees
+ * all of them at once; the policy is handed out only when there were none.
+ */
+#include "policy/policy.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libfyaml.h>
+#include <openssl/evp.h>
+
+/* Sizes past which a policy is refused: no file can make the loader, or a
+ * decision, do unbounded work. */
+#define MAX_SOURCES 256
+#define MAX_POOLS 64
+#define MAX_BUDGETS 32
+#define MAX_PARAMS 256
+#define MAX_PARAM_VALUES 64
+#define MAX_DATED_VALUES 1024
+#define MAX_MEASURES 64
+#define MAX_CONDS 64
+#define MAX_ROWS 64
+#define MAX_CAPS 16
+#define MAX_ID 64
+#define MAX_TEXT 4096
+#define GRANT_MAX_YEARS 10
+
+/* A place in the file, 1-based; line 0 when there is none. */
+struct loc {
+	int line, col;
+};
+
+/* One key of a mapping as found: its value node (NULL or an empty scalar
+ * when the key has no value) and where to point at it. */
+struct kv {
+	struct fy_node *v;
+	struct loc at;
+	bool present;
+};
+
+/* The state of one load. */
+struct ctx {
+	const char *file;
+	const char *buf; /* the file's bytes */
+	size_t len;
+	struct diag_list *d;
+	struct policy *p;
+	size_t nerr;
+	bool nomem;
+	size_t rules_alloc;
+	struct expr_env env;
+};
+
+/* Text from the file, cut to a readable length, with control characters
+ * replaced, for quoting in a message. */
+struct shown {
+	char s[72];
+};
+
+static struct shown show(const char *s, size_t len)
+{
+	struct shown r;
+	size_t n = len > 64 ? 61 : len;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		r.s[i] =
+			(unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (n < len) {
+		memcpy(r.s + n, "...", 3);
+		n += 3;
+	}
+	r.s[n] = '\0';
+	return r;
+}
+
+static void err_at(struct ctx *c, struct loc l, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void err_at(struct ctx *c, struct loc l, const char *fmt, ...)
+{
+	char buf[480];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag_add(c->d, c->file, l.line, l.col, "%s", buf);
+	c->nerr++;
+}
+
+static void *xcalloc(struct ctx *c, size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		c->nomem = true;
+	return p;
+}
+
+static char *xstrndup(struct ctx *c, const char *s, size_t len)
+{
+	char *r = malloc(len + 1);
+
+	if (!r) {
+		c->nomem = true;
+		return NULL;
+	}
+	memcpy(r, s, len);
+	r[len] = '\0';
+	return r;
+}
+
+static char *xstrdup(struct ctx *c, const char *s)
+{
+	return s ? xstrndup(c, s, strlen(s)) : NULL;
+}
+
+/* Where a node starts. libfyaml 0.7 gives marks only for tokens, so a
+ * collection is placed at its first scalar; an empty one, or a value that
+ * is absent, at the fallback (its key). */
+static struct loc node_loc(struct fy_node *n, struct loc fallback)
+{
+	for (int depth = 0; n && depth < 256; depth++) {
+		void *it = NULL;
+		struct fy_node_pair *pr;
+		struct fy_token *t;
+		const struct fy_mark *m;
+
+		switch (fy_node_get_type(n)) {
+		case FYNT_SCALAR:
+			t = fy_node_get_scalar_token(n);
+			m = t ? fy_token_start_mark(t) : NULL;
+			if (!m)
+				return fallback;
+			return (struct loc){m->line + 1, m->column + 1};
+		case FYNT_SEQUENCE:
+			n = fy_node_sequence_iterate(n, &it);
+			break;
+		case FYNT_MAPPING:
+			pr = fy_node_mapping_iterate(n, &it);
+			n = pr ? fy_node_pair_key(pr) : NULL;
+			break;
+		default:
+			return fallback;
+		}
+	}
+	return fallback;
+}
+
+static bool is_plain(struct fy_node *n)
+{
+	return !n || fy_node_get_style(n) == FYNS_PLAIN;
+}
+
+static bool is_map(struct fy_node *n)
+{
+	return n && !fy_node_is_alias(n) && fy_node_get_type(n) == FYNT_MAPPING;
+}
+
+static bool is_seq(struct fy_node *n)
+{
+	return n && !fy_node_is_alias(n) &&
+	       fy_node_get_type(n) == FYNT_SEQUENCE;
+}
+
+/* The text of a scalar node (len bytes, not NUL-terminated), or NULL after
+ * reporting why the node is not a plain value. An absent value is "". */
+static const char *node_text(struct ctx *c, struct fy_node *n, struct loc at,
+			     const char *key, size_t *len)
+{
+	const char *s;
+	const char *tag;
+	size_t tl = 0;
+
+	*len = 0;
+	if (!n)
+		return "";
+	if (fy_node_is_alias(n)) {
+		err_at(c, at, "'%s': aliases are not supported", key);
+		return NULL;
+	}
+	if (fy_node_get_type(n) != FYNT_SCALAR) {
+		err_at(c, at, "'%s' must be a single value, not a %s", key,
+		       fy_node_get_type(n) == FYNT_MAPPING ? "mapping"
+							   : "list");
+		return NULL;
+	}
+	tag = fy_node_get_tag(n, &tl);
+	if (tag && tl) {
+		err_at(c, at,
+		       "'%s' has the YAML tag '%s': tags are not supported (quote a value that starts with '!')",
+		       key, show(tag, tl).s);
+		return NULL;
+	}
+	s = fy_node_get_scalar(n, len);
+	if (!s) {
+		*len = 0;
+		return "";
+	}
+	return s;
+}
+
+static const char *scalar_of(struct ctx *c, const struct kv *f, const char *key,
+			     size_t *len)
+{
+	return node_text(c, f->v, f->at, key, len);
+}
+
+/* A non-empty text value, copied. */
+static char *text_of(struct ctx *c, const struct kv *f, const char *key)
+{
+	size_t len;
+	const char *s;
+
+	if (!f->present)
+		return NULL;
+	s = scalar_of(c, f, key, &len);
+	if (!s)
+		return NULL;
+	if (len == 0) {
+		err_at(c, f->at, "'%s' is empty", key);
+		return NULL;
+	}
+	if (len > MAX_TEXT) {
+		err_at(c, f->at, "'%s' is longer than %d bytes", key, MAX_TEXT);
+		return NULL;
+	}
+	if (memchr(s, '\0', len)) {
+		err_at(c, f->at, "'%s' contains a NUL character", key);
+		return NULL;
+	}
+	return xstrndup(c, s, len);
+}
+
+static bool id_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > MAX_ID || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* An id: lowercase letters, digits and '-', as rule ids are built from
+ * them with '.' between. */
+static char *id_of(struct ctx *c, const struct kv *f, const char *key)
+{
+	size_t len;
+	const char *s;
+
+	if (!f->present)
+		return NULL;
+	s = scalar_of(c, f, key, &len);
+	if (!s)
+		return NULL;
+	if (!id_ok(s, len)) {
+		err_at(c, f->at,
+		       "'%s' is not a valid %s: use up to %d lowercase letters, digits and '-'",
+		       show(s, len).s, key, MAX_ID);
+		return NULL;
+	}
+	return xstrndup(c, s, len);
+}
+
+static bool text_eq(const char *s, size_t len, const char *lit)
+{
+	return strlen(lit) == len && memcmp(s, lit, len) == 0;
+}
+
+static int bool_of(struct ctx *c, const struct kv *f, const char *key,
+		   bool *out)
+{
+	size_t len;
+	const char *s = scalar_of(c, f, key, &len);
+
+	if (!s)
+		return -1;
+	if (is_plain(f->v) && text_eq(s, len, "true")) {
+		*out = true;
+		return 0;
+	}
+	if (is_plain(f->v) && text_eq(s, len, "false")) {
+		*out = false;
+		return 0;
+	}
+	err_at(c, f->at, "'%s' must be true or false, not '%s'", key,
+	       show(s, len).s);
+	return -1;
+}
+
+/* A decimal integer (optional '-'), at most 18 digits. */
+static bool parse_int(const char *s, size_t len, int64_t *out)
+{
+	size_t i = 0;
+	int64_t v = 0;
+	bool neg = false;
+
+	if (len && s[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	if (i == len || len - i > 18)
+		return false;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = neg ? -v : v;
+	return true;
+}
+
+static int int_of(struct ctx *c, const struct kv *f, const char *key, int lo,
+		  int hi, int *out)
+{
+	size_t len;
+	const char *s = scalar_of(c, f, key, &len);
+	int64_t v;
+
+	if (!s)
+		return -1;
+	if (!is_plain(f->v) || !parse_int(s, len, &v) || v < lo || v > hi) {
+		err_at(c, f->at, "'%s' must be a whole number from %d to %d",
+		       key, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* Money is read from the scalar's text, so "0.10" stays exact. */
+static int money_of(struct ctx *c, const struct kv *f, const char *key,
+		    money_t *out)
+{
+	size_t len;
+	const char *s = scalar_of(c, f, key, &len);
+	struct qerr e;
+
+	if (!s)
+		return -1;
+	if (money_parse(s, len, out, key, &e)) {
+		err_at(c, f->at, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The value of a key that must be one of names[]; returns its index. */
+static int choice_of(struct ctx *c, const struct kv *f, const char *key,
+		     const char *const *names, int n, const char *expect)
+{
+	size_t len;
+	const char *s = scalar_of(c, f, key, &len);
+
+	if (!s)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (text_eq(s, len, names[i]))
+			return i;
+	err_at(c, f->at, "'%s' must be %s, not '%s'", key, expect,
+	       show(s, len).s);
+	return -1;
+}
+
+/* Collect the values of a mapping's known keys into kv[] and report every
+ * unknown key. The mapping is described in messages as "<kind> '<name>'",
+ * with its own `id` when name is NULL; the description goes to what. */
+static bool fields_of(struct ctx *c, struct fy_node *n, struct loc at,
+		      const char *kind, const char *name,
+		      const char *const *keys, size_t nkeys, struct kv *kv,
+		      char *what, size_t whatsz)
+{
+	struct fy_node_pair *pr;
+	void *it = NULL;
+	const char *id = NULL;
+	size_t idlen = 0;
+
+	memset(kv, 0, nkeys * sizeof(*kv));
+	if (name)
+		snprintf(what, whatsz, "%s '%s'", kind, name);
+	else
+		snprintf(what, whatsz, "%s", kind);
+	if (!is_map(n)) {
+		err_at(c, node_loc(n, at), "%s must be a mapping of keys",
+		       what);
+		return false;
+	}
+	while ((pr = fy_node_mapping_iterate(n, &it))) {
+		struct fy_node *k = fy_node_pair_key(pr);
+		struct fy_node *v = fy_node_pair_value(pr);
+		struct loc kl = node_loc(k, at);
+		const char *s;
+		size_t len;
+
+		if (!k || fy_node_is_alias(k) ||
+		    fy_node_get_type(k) != FYNT_SCALAR)
+			continue; /* reported in the second pass */
+		s = fy_node_get_scalar(k, &len);
+		if (!s)
+			continue;
+		for (size_t i = 0; i < nkeys; i++) {
+			if (!text_eq(s, len, keys[i]))
+				continue;
+			if (kv[i].present)
+				err_at(c, kl, "duplicate key '%s'", keys[i]);
+			kv[i].v = v;
+			kv[i].at = node_loc(v, kl);
+			kv[i].present = true;
+			if (!strcmp(keys[i], "id") && v &&
+			    !fy_node_is_alias(v) &&
+			    fy_node_get_type(v) == FYNT_SCALAR)
+				id = fy_node_get_scalar(v, &idlen);
+		}
+	}
+	if (!name && id && idlen)
+		snprintf(what, whatsz, "%s '%s'", kind, show(id, idlen).s);
+	it = NULL;
+	while ((pr = fy_node_mapping_iterate(n, &it))) {
+		struct fy_node *k = fy_node_pair_key(pr);
+		struct loc kl = node_loc(k, at);
+		const char *s;
+		size_t len;
+		bool known = false;
+
+		if (!k || fy_node_is_alias(k) ||
+		    fy_node_get_type(k) != FYNT_SCALAR) {
+			err_at(c, kl, "keys of %s must be plain text", what);
+			continue;
+		}
+		s = fy_node_get_scalar(k, &len);
+		if (!s)
+			s = "";
+		for (size_t i = 0; i < nkeys && !known; i++)
+			known = text_eq(s, len, keys[i]);
+		if (!known)
+			err_at(c, kl, "unknown key '%s' in %s", show(s, len).s,
+			       what);
+	}
+	return true;
+}
+
+static bool need(struct ctx *c, const struct kv *f, const char *key,
+		 const char *what, struct loc at)
+{
+	if (f->present)
+		return true;
+	err_at(c, at, "missing key '%s' in %s", key, what);
+	return false;
+}
+
+/* A list of at most max items; *n gets the count. NULL when absent or
+ * wrong (reported). */
+static struct fy_node *seq_of(struct ctx *c, const struct kv *f,
+			      const char *key, size_t max, size_t *n)
+{
+	int cnt;
+
+	*n = 0;
+	if (!f->present)
+		return NULL;
+	if (!is_seq(f->v)) {
+		err_at(c, f->at, "'%s' must be a list", key);
+		return NULL;
+	}
+	cnt = fy_node_sequence_item_count(f->v);
+	if (cnt < 0)
+		cnt = 0;
+	if ((size_t)cnt > max) {
+		err_at(c, f->at, "'%s' has %d entries; at most %zu are allowed",
+		       key, cnt, max);
+		return NULL;
+	}
+	*n = (size_t)cnt;
+	return f->v;
+}
+
+/* --- rules ------------------------------------------------------------ */
+
+/* Append a rule; says, source and assumption move into it. */
+static uint32_t add_rule(struct ctx *c, enum rule_kind kind, uint32_t measure,
+			 struct loc at, const char *id, char *says,
+			 char *source, char *assumption)
+{
+	struct policy *p = c->p;
+	struct policy_rule *r;
+
+	if (p->nrules == c->rules_alloc) {
+		size_t na = c->rules_alloc ? c->rules_alloc * 2 : 32;
+		struct policy_rule *nr = realloc(p->rules, na * sizeof(*nr));
+
+		if (!nr) {
+			c->nomem = true;
+			goto fail;
+		}
+		p->rules = nr;
+		c->rules_alloc = na;
+	}
+	r = &p->rules[p->nrules];
+	memset(r, 0, sizeof(*r));
+	r->id = xstrdup(c, id);
+	if (!r->id)
+		goto fail;
+	r->kind = kind;
+	r->says = says;
+	r->source = source;
+	r->assumption = assumption;
+	r->line = at.line;
+	r->col = at.col;
+	r->measure = measure;
+	return (uint32_t)p->nrules++;
+fail:
+	free(says);
+	free(source);
+	free(assumption);
+	return 0;
+}
+
+/* --- sources ---------------------------------------------------------- */
+
+static int find_source(const struct policy *p, const char *s, size_t len)
+{
+	for (size_t i = 0; i < p->nsources; i++)
+		if (p->sources[i].id && text_eq(s, len, p->sources[i].id))
+			return (int)i;
+	return -1;
+}
+
+/* `source:` naming an entry of sources. */
+static char *source_of(struct ctx *c, const struct kv *f)
+{
+	size_t len;
+	const char *s;
+
+	if (!f->present)
+		return NULL;
+	s = scalar_of(c, f, "source", &len);
+	if (!s)
+		return NULL;
+	if (find_source(c->p, s, len) < 0) {
+		err_at(c, f->at, "unknown source '%s'", show(s, len).s);
+		return NULL;
+	}
+	return xstrndup(c, s, len);
+}
+
+/* Every value carries a source, an assumption, or both. */
+static void need_provenance(struct ctx *c, const struct kv *src,
+			    const struct kv *asm_, const char *what,
+			    struct loc at)
+{
+	if (!src->present && !asm_->present)
+		err_at(c, at, "%s needs a 'source' or an 'assumption'", what);
+}
+
+enum { S_ID, S_TITLE, S_URL, S_PUBLISHED, S__N };
+static const char *const source_keys[S__N] = {"id", "title", "url",
+					      "published"};
+
+static void parse_sources(struct ctx *c, const struct kv *f)
+{
+	struct policy *p = c->p;
+	struct fy_node *seq, *item;
+	void *it = NULL;
+	size_t n;
+	int *lines;
+
+	seq = seq_of(c, f, "sources", MAX_SOURCES, &n);
+	if (!seq)
+		return;
+	if (n == 0) {
+		err_at(c, f->at, "'sources' must list at least one source");
+		return;
+	}
+	p->sources = xcalloc(c, n, sizeof(*p->sources));
+	lines = xcalloc(c, n, sizeof(*lines));
+	if (!p->sources || !lines)
+		goto out;
+	while ((item = fy_node_sequence_iterate(seq, &it)) && p->nsources < n) {
+		struct policy_source *s = &p->sources[p->nsources];
+		struct loc at = node_loc(item, f->at);
+		struct kv kv[S__N];
+		char what[128];
+
+		p->nsources++;
+		lines[p->nsources - 1] = at.line;
+		if (!fields_of(c, item, at, "source", NULL, source_keys, S__N,
+			       kv, what, sizeof(what)))
+			continue;
+		need(c, &kv[S_ID], "id", what, at);
+		need(c, &kv[S_TITLE], "title", what, at);
+		need(c, &kv[S_URL], "url", what, at);
+		s->id = id_of(c, &kv[S_ID], "id");
+		s->title = text_of(c, &kv[S_TITLE], "title");
+		s->url = text_of(c, &kv[S_URL], "url");
+		if (kv[S_PUBLISHED].present) {
+			size_t len;
+			const char *t = scalar_of(c, &kv[S_PUBLISHED],
+						  "published", &len);
+			struct qerr e;
+			qdate dd;
+
+			if (t && date_parse(t, len, &dd, "published", &e))
+				err_at(c, kv[S_PUBLISHED].at, "%s", e.msg);
+			else if (t)
+				s->published = xstrndup(c, t, len);
+		}
+		for (size_t j = 0; s->id && j + 1 < p->nsources; j++)
+			if (p->sources[j].id &&
+			    !strcmp(p->sources[j].id, s->id))
+				err_at(c, kv[S_ID].at,
+				       "duplicate source id '%s' (first at line %d)",
+				       s->id, lines[j]);
+	}
+out:
+	free(lines);
+}
+
+/* --- parameters ------------------------------------------------------- */
+
+static int param_lookup(void *ctx, const char *name, size_t len,
+			enum qtype *type)
+{
+	const struct policy *p = ctx;
+
+	for (size_t i = 0; i < p->nparams; i++)
+		if (p->params[i].name &&
+		    text_eq(name, len, p->params[i].name)) {
+			*type = p->params[i].type;
+			return (int)i;
+		}
+	return -1;
+}
+
+static bool param_name_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > MAX_ID ||
+	    !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Read one dated value: its type from its text. Returns QT_NULL for a null
+ * value, QT_NONE after reporting a bad one. */
+static enum qtype param_value(struct ctx *c, struct fy_node *n, struct loc at,
+			      const char *name, int64_t *v)
+{
+	size_t len;
+	const char *s = node_text(c, n, at, name, &len);
+	struct qerr e;
+
+	if (!s)
+		return QT_NONE;
+	if (is_plain(n) &&
+	    (len == 0 || text_eq(s, len, "null") || text_eq(s, len, "~")))
+		return QT_NULL;
+	if (text_eq(s, len, "true") || text_eq(s, len, "false")) {
+		*v = s[0] == 't';
+		return QT_BOOL;
+	}
+	if (len && s[len - 1] == '%') {
+		rate_bp r;
+
+		if (rate_parse(s, len, &r, name, &e)) {
+			err_at(c, at, "%s", e.msg);
+			return QT_NONE;
+		}
+		*v = r;
+		return QT_RATE;
+	}
+	if (len == 10 && s[4] == '-' && s[7] == '-') {
+		qdate dd;
+
+		if (date_parse(s, len, &dd, name, &e)) {
+			err_at(c, at, "%s", e.msg);
+			return QT_NONE;
+		}
+		*v = dd;
+		return QT_DATE;
+	}
+	if (memchr(s, '.', len)) {
+		money_t m;
+
+		if (money_parse(s, len, &m, name, &e)) {
+			err_at(c, at, "%s", e.msg);
+			return QT_NONE;
+		}
+		*v = m;
+		return QT_MONEY;
+	}
+	if (parse_int(s, len, v))
+		return QT_INT;
+	err_at(c, at,
+	       "value '%s' of parameter '%s' is not money (\"8000000.00\"), a rate (\"30%%\"), a whole number, true, false, a date or null",
+	       show(s, len).s, name);
+	return QT_NONE;
+}
+
+enum { PA_VALUES, PA_SOURCE, PA_ASSUMPTION, PA__N };
+static const char *const param_keys[PA__N] = {"values", "source", "assumption"};
+
+static void parse_param(struct ctx *c, struct policy_param *pp,
+			struct fy_node *n, struct loc at, size_t *ndated)
+{
+	struct kv kv[PA__N];
+	char what[128];
+	struct fy_node_pair *pr;
+	void *it = NULL;
+	int cnt;
+	int first_line = 0;
+
+	if (!fields_of(c, n, at, "parameter", pp->name, param_keys, PA__N, kv,
+		       what, sizeof(what)))
+		return;
+	need_provenance(c, &kv[PA_SOURCE], &kv[PA_ASSUMPTION], what, at);
+	pp->source = source_of(c, &kv[PA_SOURCE]);
+	pp->assumption = text_of(c, &kv[PA_ASSUMPTION], "assumption");
+	if (!need(c, &kv[PA_VALUES], "values", what, at))
+		return;
+	if (!is_map(kv[PA_VALUES].v)) {
+		err_at(c, kv[PA_VALUES].at,
+		       "'values' of %s must map dates to values", what);
+		return;
+	}
+	cnt = fy_node_mapping_item_count(kv[PA_VALUES].v);
+	if (cnt <= 0) {
+		err_at(c, kv[PA_VALUES].at, "%s has no values", what);
+		return;
+	}
+	if (cnt > MAX_PARAM_VALUES) {
+		err_at(c, kv[PA_VALUES].at,
+		       "%s has %d values; at most %d are allowed", what, cnt,
+		       MAX_PARAM_VALUES);
+		return;
+	}
+	if (*ndated + (size_t)cnt > MAX_DATED_VALUES) {
+		err_at(c, kv[PA_VALUES].at,
+		       "the parameters have more than %d dated values in all",
+		       MAX_DATED_VALUES);
+		return;
+	}
+	*ndated += (size_t)cnt;
+	pp->values = xcalloc(c, (size_t)cnt, sizeof(*pp->values));
+	if (!pp->values)
+		return;
+	while ((pr = fy_node_mapping_iterate(kv[PA_VALUES].v, &it))) {
+		struct fy_node *k = fy_node_pair_key(pr);
+		struct fy_node *v = fy_node_pair_value(pr);
+		struct loc kl = node_loc(k, kv[PA_VALUES].at);
+		struct loc vl = node_loc(v, kl);
+		struct policy_param_value *pv;
+		size_t len;
+		const char *s = node_text(c, k, kl, "values", &len);
+		struct qerr e;
+		qdate from;
+		enum qtype t;
+		int64_t val = 0;
+
+		if (!s)
+			continue;
+		if (date_parse(s, len, &from, "date", &e)) {
+			err_at(c, kl,
+			       "%s: a parameter's values are keyed by date",
+			       e.msg);
+			continue;
+		}
+		for (size_t j = 0; j < pp->nvalues; j++)
+			if (pp->values[j].from == from)
+				err_at(c, kl, "date %s is given twice in %s",
+				       show(s, len).s, what);
+		t = param_value(c, v, vl, pp->name, &val);
+		if (t == QT_NONE)
+			continue;
+		if (t != QT_NULL && pp->type == QT_NONE) {
+			pp->type = t;
+			first_line = vl.line;
+		} else if (t != QT_NULL && t != pp->type) {
+			err_at(c, vl,
+			       "%s has values of mixed types: %s at line %d, %s here",
+			       what, qtype_name(pp->type), first_line,
+			       qtype_name(t));
+		}
+		if ((size_t)cnt <= pp->nvalues)
+			break;
+		/* Keep the values sorted by date as they arrive. */
+		pv = &pp->values[pp->nvalues];
+		while (pv > pp->values && pv[-1].from > from) {
+			pv[0] = pv[-1];
+			pv--;
+		}
+		pv->from = from;
+		pv->is_null = t == QT_NULL;
+		pv->v = t == QT_NULL ? 0 : val;
+		pp->nvalues++;
+	}
+	if (pp->type == QT_NONE && pp->nvalues)
+		err_at(c, kv[PA_VALUES].at, "%s has only null values", what);
+}
+
+static void parse_params(struct ctx *c, const struct kv *f)
+{
+	struct policy *p = c->p;
+	struct fy_node_pair *pr;
+	void *it = NULL;
+	int cnt;
+	size_t ndated = 0;
+
+	if (!f->present)
+		return;
+	if (!is_map(f->v)) {
+		err_at(c, f->at,
+		       "'parameters' must map parameter names to their values");
+		return;
+	}
+	cnt = fy_node_mapping_item_count(f->v);
+	if (cnt > MAX_PARAMS) {
+		err_at(c, f->at,
+		       "'parameters' has %d entries; at most %d are allowed",
+		       cnt, MAX_PARAMS);
+		return;
+	}
+	if (cnt <= 0)
+		return;
+	p->params = xcalloc(c, (size_t)cnt, sizeof(*p->params));
+	if (!p->params)
+		return;
+	while ((pr = fy_node_mapping_iterate(f->v, &it)) &&
+	       p->nparams < (size_t)cnt) {
+		struct fy_node *k = fy_node_pair_key(pr);
+		struct loc kl = node_loc(k, f->at);
+		struct policy_param *pp = &p->params[p->nparams];
+		size_t len;
+		const char *s = node_text(c, k, kl, "parameters", &len);
+
+		if (!s)
+			continue;
+		if (!param_name_ok(s, len)) {
+			err_at(c, kl,
+			       "'%s' is not a valid parameter name: use lowercase letters, digits and '_', starting with a letter",
+			       show(s, len).s);
+			continue;
+		}
+		if (param_lookup(p, s, len, &(enum qtype){QT_NONE}) >= 0) {
+			err_at(c, kl, "duplicate parameter '%s'",
+			       show(s, len).s);
+			continue;
+		}
+		pp->name = xstrndup(c, s, len);
+		if (!pp->name)
+			return;
+		pp->line = kl.line;
+		pp->col = kl.col;
+		p->nparams++;
+		parse_param(c, pp, fy_node_pair_value(pr), kl, &ndated);
+	}
+}
+
+static int cmp_qdate(const void *a, const void *b)
+{
+	qdate x = *(const qdate *)a, y = *(const qdate *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Split time at every date a parameter changes and store the full vector
+ * of values for each epoch, so a decision needs one binary search. */
+static void build_epochs(struct ctx *c)
+{
+	struct policy *p = c->p;
+	size_t ndates = 0, k;
+	qdate *dates;
+
+	for (size_t i = 0; i < p->nparams; i++)
+		ndates += p->params[i].nvalues;
+	dates = xcalloc(c, ndates + 1, sizeof(*dates));
+	if (!dates)
+		return;
+	dates[0] = INT32_MIN; /* epoch 0: the beginning of time */
+	k = 1;
+	for (size_t i = 0; i < p->nparams; i++)
+		for (size_t j = 0; j < p->params[i].nvalues; j++)
+			dates[k++] = p->params[i].values[j].from;
+	qsort(dates + 1, ndates, sizeof(*dates), cmp_qdate);
+	k = 1;
+	for (size_t i = 1; i <= ndates; i++)
+		if (dates[i] != dates[k - 1])
+			dates[k++] = dates[i];
+	p->nepochs = k;
+	p->epoch_from = dates;
+	p->epoch_vals = xcalloc(c, p->nepochs * (p->nparams ? p->nparams : 1),
+				sizeof(*p->epoch_vals));
+	p->epoch_null = xcalloc(c, p->nepochs * (p->nparams ? p->nparams : 1),
+				sizeof(*p->epoch_null));
+	if (!p->epoch_vals || !p->epoch_null)
+		return;
+	for (size_t e = 0; e < p->nepochs; e++) {
+		for (size_t i = 0; i < p->nparams; i++) {
+			const struct policy_param *pp = &p->params[i];
+			size_t at = e * p->nparams + i;
+			const struct policy_param_value *in = NULL;
+
+			for (size_t j = 0; j < pp->nvalues; j++)
+				if (pp->values[j].from <= dates[e])
+					in = &pp->values[j];
+			p->epoch_null[at] = !in || in->is_null;
+			p->epoch_vals[at] = in && !in->is_null ? in->v : 0;
+		}
+	}
+}
+
+/* --- pools ------------------------------------------------------------ */
+
+enum { P_ID, P_NAME, P_BUDGETS, P_ROLLOVER, P_SOURCE, P_ASSUMPTION, P__N };
+static const char *const pool_keys[P__N] = {"id",	"name",	  "budgets",
+					    "rollover", "source", "assumption"};
+
+static void parse_budgets(struct ctx *c, struct policy_pool *pl,
+			  const struct kv *f, const char *what)
+{
+	struct fy_node_pair *pr;
+	void *it = NULL;
+	int cnt;
+
+	if (!is_map(f->v)) {
+		err_at(c, f->at,
+		       "'budgets' of %s must map fiscal years to amounts",
+		       what);
+		return;
+	}
+	cnt = fy_node_mapping_item_count(f->v);
+	if (cnt <= 0) {
+		err_at(c, f->at, "%s has no budget", what);
+		return;
+	}
+	if (cnt > MAX_BUDGETS) {
+		err_at(c, f->at, "%s has %d budgets; at most %d are allowed",
+		       what, cnt, MAX_BUDGETS);
+		return;
+	}
+	pl->budgets = xcalloc(c, (size_t)cnt, sizeof(*pl->budgets));
+	if (!pl->budgets)
+		return;
+	while ((pr = fy_node_mapping_iterate(f->v, &it)) &&
+	       pl->nbudgets < (size_t)cnt) {
+		struct fy_node *k = fy_node_pair_key(pr);
+		struct loc kl = node_loc(k, f->at);
+		struct kv vv = {fy_node_pair_value(pr), {0, 0}, true};
+		size_t len;
+		const char *s = node_text(c, k, kl, "budgets", &len);
+		int64_t year;
+		money_t amount;
+		bool dup = false;
+
+		vv.at = node_loc(vv.v, kl);
+		if (!s)
+			continue;
+		if (!parse_int(s, len, &year) || year < DATE_MIN_YEAR ||
+		    year > DATE_MAX_YEAR) {
+			err_at(c, kl,
+			       "'%s' is not a fiscal year: budgets are keyed by year (%d..%d)",
+			       show(s, len).s, DATE_MIN_YEAR, DATE_MAX_YEAR);
+			continue;
+		}
+		for (size_t j = 0; j < pl->nbudgets; j++)
+			dup |= pl->budgets[j].year == (int)year;
+		if (dup) {
+			err_at(c, kl, "year %d is given twice in %s", (int)year,
+			       what);
+			continue;
+		}
+		if (money_of(c, &vv, "budget", &amount))
+			continue;
+		pl->budgets[pl->nbudgets].year = (int)year;
+		pl->budgets[pl->nbudgets].amount = amount;
+		pl->nbudgets++;
+	}
+}
+
+static void parse_pools(struct ctx *c, const struct kv *f)
+{
+	struct policy *p = c->p;
+	struct fy_node *seq, *item;
+	void *it = NULL;
+	size_t n;
+
+	seq = seq_of(c, f, "pools", MAX_POOLS, &n);
+	if (!seq)
+		return;
+	if (n == 0) {
+		err_at(c, f->at, "'pools' must list at least one pool");
+		return;
+	}
+	p->pools = xcalloc(c, n, sizeof(*p->pools));
+	if (!p->pools)
+		return;
+	while ((item = fy_node_sequence_iterate(seq, &it)) && p->npools < n) {
+		struct policy_pool *pl = &p->pools[p->npools];
+		struct loc at = node_loc(item, f->at);
+		struct kv kv[P__N];
+		char what[128];
+		char rid[MAX_ID + 8];
+
+		p->npools++;
+		if (!fields_of(c, item, at, "pool", NULL, pool_keys, P__N, kv,
+			       what, sizeof(what)))
+			continue;
+		need(c, &kv[P_ID], "id", what, at);
+		need(c, &kv[P_NAME], "name", what, at);
+		need_provenance(c, &kv[P_SOURCE], &kv[P_ASSUMPTION], what, at);
+		pl->id = id_of(c, &kv[P_ID], "id");
+		pl->name = text_of(c, &kv[P_NAME], "name");
+		if (kv[P_ROLLOVER].present)
+			bool_of(c, &kv[P_ROLLOVER], "rollover", &pl->rollover);
+		if (need(c, &kv[P_BUDGETS], "budgets", what, at))
+			parse_budgets(c, pl, &kv[P_BUDGETS], what);
+		snprintf(rid, sizeof(rid), "pool.%s", pl->id ? pl->id : "?");
+		pl->rule =
+			add_rule(c, RULE_POOL, UINT32_MAX, at, rid, NULL,
+				 source_of(c, &kv[P_SOURCE]),
+				 text_of(c, &kv[P_ASSUMPTION], "assumption"));
+		for (size_t j = 0; pl->id && j + 1 < p->npools; j++)
+			if (p->pools[j].id && !strcmp(p->pools[j].id, pl->id))
+				err_at(c, kv[P_ID].at,
+				       "duplicate pool id '%s' (first at line %d)",
+				       pl->id, p->rules[p->pools[j].rule].line);
+	}
+}
+
+/* --- expressions ------------------------------------------------------ */
+
+/* The indentation of line `line` (1-based) of the file. */
+static int line_indent(const struct ctx *c, int line)
+{
+	size_t i = 0;
+	int n = 0;
+
+	for (int l = 1; l < line && i < c->len; i++)
+		if (c->buf[i] == '\n')
+			l++;
+	while (i < c->len && c->buf[i] == ' ') {
+		i++;
+		n++;
+	}
+	return n;
+}
+
+/* The place of byte off of an expression's text. libfyaml marks a plain or
+ * quoted scalar at its first character, a block scalar at the start of its
+ * first content line. Lines of a literal block map one to one; escapes in
+ * quoted text and line folding make the column only close. */
+static struct loc expr_loc(const struct ctx *c, const struct kv *f,
+			   const char *s, size_t off)
+{
+	struct loc l = f->at;
+	enum fy_node_style st = fy_node_get_style(f->v);
+	bool block = st == FYNS_LITERAL || st == FYNS_FOLDED;
+	size_t nl = 0, last = 0;
+
+	for (size_t i = 0; i < off; i++)
+		if (s[i] == '\n') {
+			nl++;
+			last = i + 1;
+		}
+	if (nl || block) {
+		if (nl > (size_t)(INT_MAX / 2) || off - last > INT_MAX / 2)
+			return l;
+		/* The block's indentation is that of its first line. */
+		l.col = 1 + line_indent(c, l.line) + (int)(off - last);
+		l.line += (int)nl;
+		return l;
+	}
+	if (off < (size_t)(INT_MAX / 2 - l.col))
+		l.col += (int)off;
+	return l;
+}
+
+/* Compile the expression of a key; an error points into the scalar. */
+static struct expr *expr_of(struct ctx *c, const struct kv *f, const char *key,
+			    enum qtype want)
+{
+	struct expr_error e;
+	struct expr *x = NULL;
+	size_t len;
+	const char *s;
+
+	if (!f->present)
+		return NULL;
+	s = scalar_of(c, f, key, &len);
+	if (!s)
+		return NULL;
+	if (len == 0) {
+		err_at(c, f->at, "'%s' is empty", key);
+		return NULL;
+	}
+	memset(&e, 0, sizeof(e));
+	if (expr_compile(s, len, &c->env, want, &x, &e)) {
+		e.msg[sizeof(e.msg) - 1] = '\0';
+		err_at(c, expr_loc(c, f, s, e.offset > len ? len : e.offset),
+		       "%s", e.msg[0] ? e.msg : "invalid expression");
+		return NULL;
+	}
+	if (want != QT_NONE && expr_type(x) != want) {
+		err_at(c, f->at, "'%s' must be a %s expression, not %s", key,
+		       qtype_name(want), qtype_name(expr_type(x)));
+		expr_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* --- measures --------------------------------------------------------- */
+
+enum {
+	M_ID,
+	M_NAME,
+	M_POOL,
+	M_KINDS,
+	M_ALLOCATION,
+	M_WINDOW,
+	M_BASE,
+	M_SECOND,
+	M_CLAWBACK,
+	M_GRANT,
+	M_ELIGIBILITY,
+	M_RATES,
+	M_CAPS,
+	M_SOURCE,
+	M_ASSUMPTION,
+	M__N
+};
+static const char *const measure_keys[M__N] = {
+	"id",	      "name",	"pool",	       "kinds",
+	"allocation", "window", "base",	       "second_approver_above",
+	"clawback",   "grant",	"eligibility", "rates",
+	"caps",	      "source", "assumption"};
+
+enum { R_ID, R_WHEN, R_RATE, R_SAYS, R_SOURCE, R_ASSUMPTION, R__N };
+static const char *const row_keys[R__N] = {"id",   "when",   "rate",
+					   "says", "source", "assumption"};
+
+enum { E_ID, E_WHEN, E_SAYS, E_SOURCE, E_ASSUMPTION, E__N };
+static const char *const cond_keys[E__N] = {"id", "when", "says", "source",
+					    "assumption"};
+
+enum {
+	C_ID,
+	C_PER,
+	C_WHEN,
+	C_LIMIT,
+	C_SAYS,
+	C_SOURCE,
+	C_ASSUMPTION,
+	C_RELAXED,
+	C__N
+};
+static const char *const cap_keys[C__N] = {"id",	 "per",	   "when",
+					   "limit",	 "says",   "source",
+					   "assumption", "relaxed"};
+
+enum { X_WHEN, X_LIMIT, X_SAYS, X_SOURCE, X_ASSUMPTION, X__N };
+static const char *const relaxed_keys[X__N] = {"when", "limit", "says",
+					       "source", "assumption"};
+
+enum { W_OPENS, W_CLOSES, W__N };
+static const char *const window_keys[W__N] = {"opens", "closes"};
+
+enum { T_HIT, T_ROWS, T__N };
+static const char *const rates_keys[T__N] = {"hit", "rows"};
+
+enum { G_MIN, G_MAX, G__N };
+static const char *const grant_keys[G__N] = {"years_min", "years_max"};
+
+/* What one measure's parts share while they are read. */
+struct mctx {
+	struct policy_measure *m;
+	uint32_t index;
+	const char *mid; /* the measure's id, "?" when it has none */
+	const struct kv *source, *assumption; /* the measure's own */
+};
+
+static int find_pool(const struct policy *p, const char *s, size_t len)
+{
+	for (size_t i = 0; i < p->npools; i++)
+		if (p->pools[i].id && text_eq(s, len, p->pools[i].id))
+			return (int)i;
+	return -1;
+}
+
+static void parse_kinds(struct ctx *c, struct mctx *mc, const struct kv *f)
+{
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n;
+
+	if (!seq_of(c, f, "kinds", 64, &n))
+		return;
+	if (n == 0) {
+		err_at(c, f->at, "'kinds' must list at least one kind");
+		return;
+	}
+	while ((item = fy_node_sequence_iterate(f->v, &it))) {
+		struct loc at = node_loc(item, f->at);
+		size_t len;
+		const char *s = node_text(c, item, at, "kinds", &len);
+		int k;
+
+		if (!s)
+			continue;
+		k = kind_lookup(s, len);
+		if (k < 0 || k >= KIND__COUNT) {
+			err_at(c, at,
+			       "unknown kind '%s': use rent, buy, build, api, private-deployment, corpus or grant",
+			       show(s, len).s);
+			continue;
+		}
+		if (mc->m->kinds & (1u << k))
+			err_at(c, at, "kind '%s' is listed twice",
+			       show(s, len).s);
+		mc->m->kinds |= 1u << k;
+	}
+}
+
+static void parse_window(struct ctx *c, struct mctx *mc, const struct kv *f)
+{
+	struct policy_measure *m = mc->m;
+	struct kv kv[W__N];
+	char what[160];
+	char label[MAX_ID + 16];
+	int64_t *dst[W__N] = {&m->window_opens, &m->window_closes};
+	bool ok = true;
+
+	snprintf(label, sizeof(label), "%s", mc->mid);
+	if (!fields_of(c, f->v, f->at, "window of measure", label, window_keys,
+		       W__N, kv, what, sizeof(what)))
+		return;
+	if (!kv[W_OPENS].present && !kv[W_CLOSES].present)
+		err_at(c, f->at, "%s needs 'opens', 'closes' or both", what);
+	for (int i = 0; i < W__N; i++) {
+		size_t len;
+		const char *s;
+		struct qerr e;
+
+		if (!kv[i].present)
+			continue;
+		s = scalar_of(c, &kv[i], window_keys[i], &len);
+		if (!s) {
+			ok = false;
+			continue;
+		}
+		if (datetime_parse(s, len, dst[i], NULL, window_keys[i], &e)) {
+			err_at(c, kv[i].at, "%s", e.msg);
+			ok = false;
+		}
+	}
+	if (ok && m->window_opens > m->window_closes)
+		err_at(c, kv[W_CLOSES].at, "the window closes before it opens");
+}
+
+static void parse_grant(struct ctx *c, struct mctx *mc, const struct kv *f)
+{
+	struct policy_measure *m = mc->m;
+	struct kv kv[G__N];
+	char what[160];
+
+	if (!fields_of(c, f->v, f->at, "grant of measure", mc->mid, grant_keys,
+		       G__N, kv, what, sizeof(what)))
+		return;
+	if (need(c, &kv[G_MIN], "years_min", what, f->at))
+		int_of(c, &kv[G_MIN], "years_min", 1, GRANT_MAX_YEARS,
+		       &m->grant_years_min);
+	if (need(c, &kv[G_MAX], "years_max", what, f->at))
+		int_of(c, &kv[G_MAX], "years_max", 1, GRANT_MAX_YEARS,
+		       &m->grant_years_max);
+	if (m->grant_years_min && m->grant_years_max &&
+	    m->grant_years_min > m->grant_years_max)
+		err_at(c, kv[G_MAX].at,
+		       "'years_max' (%d) is below 'years_min' (%d)",
+		       m->grant_years_max, m->grant_years_min);
+}
+
+/* The index of a rule with this id among a measure's rules so far, for
+ * duplicate ids; first is the index of the measure's first rule. */
+static int earlier_rule(const struct policy *p, size_t first, size_t last,
+			const char *id)
+{
+	for (size_t i = first; i < last; i++)
+		if (p->rules[i].id && !strcmp(p->rules[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+/* Build "<measure>.<part>.<id>" into buf; false when id is missing. */
+static bool rule_id(char *buf, size_t sz, const char *mid, const char *part,
+		    const char *id, const char *suffix)
+{
+	snprintf(buf, sz, "%s.%s.%s%s", mid, part, id ? id : "?", suffix);
+	return id != NULL;
+}
+
+static void parse_conds(struct ctx *c, struct mctx *mc, const struct kv *f)
+{
+	struct policy *p = c->p;
+	struct policy_measure *m = mc->m;
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n;
+	size_t first = p->nrules;
+
+	if (!seq_of(c, f, "eligibility", MAX_CONDS, &n) || n == 0)
+		return;
+	m->conds = xcalloc(c, n, sizeof(*m->conds));
+	if (!m->conds)
+		return;
+	while ((item = fy_node_sequence_iterate(f->v, &it)) && m->nconds < n) {
+		struct policy_cond *cd = &m->conds[m->nconds];
+		struct loc at = node_loc(item, f->at);
+		struct kv kv[E__N];
+		char what[128];
+		char rid[3 * MAX_ID];
+		char *id;
+		int dup;
+
+		if (!fields_of(c, item, at, "eligibility condition", NULL,
+			       cond_keys, E__N, kv, what, sizeof(what)))
+			continue;
+		need(c, &kv[E_ID], "id", what, at);
+		need(c, &kv[E_WHEN], "when", what, at);
+		need_provenance(c, &kv[E_SOURCE], &kv[E_ASSUMPTION], what, at);
+		id = id_of(c, &kv[E_ID], "id");
+		rule_id(rid, sizeof(rid), mc->mid, "eligibility", id, "");
+		dup = id ? earlier_rule(p, first, p->nrules, rid) : -1;
+		if (dup >= 0)
+			err_at(c, kv[E_ID].at,
+			       "duplicate eligibility condition id '%s' (first at line %d)",
+			       id, p->rules[dup].line);
+		free(id);
+		cd->when = expr_of(c, &kv[E_WHEN], "when", QT_BOOL);
+		cd->rule =
+			add_rule(c, RULE_ELIGIBILITY, mc->index, at, rid,
+				 text_of(c, &kv[E_SAYS], "says"),
+				 source_of(c, &kv[E_SOURCE]),
+				 text_of(c, &kv[E_ASSUMPTION], "assumption"));
+		m->nconds++;
+	}
+}
+
+/* In a `unique` table, two rows that both always match, or that have the
+ * same condition, overlap whatever the application: a policy error. Other
+ * overlaps depend on the facts and are caught when deciding. */
+static void check_unique(struct ctx *c, struct policy_measure *m,
+			 const bool *ok)
+{
+	const struct policy *p = c->p;
+
+	for (size_t j = 1; j < m->nrows; j++) {
+		const struct policy_row *b = &m->rows[j];
+		bool tb = !b->when || expr_is_const_true(b->when);
+
+		if (!ok[j])
+			continue;
+		for (size_t i = 0; i < j; i++) {
+			const struct policy_row *a = &m->rows[i];
+			bool ta = !a->when || expr_is_const_true(a->when);
+			bool same = (ta && tb) ||
+				    (a->when && b->when &&
+				     !strcmp(expr_canonical(a->when),
+					     expr_canonical(b->when)));
+			const struct policy_rule *ra = &p->rules[a->rule];
+			const struct policy_rule *rb = &p->rules[b->rule];
+
+			if (!ok[i] || !same)
+				continue;
+			err_at(c, (struct loc){rb->line, rb->col},
+			       "rows '%s' (line %d) and '%s' (line %d) of a unique table overlap",
+			       strrchr(ra->id, '.') + 1, ra->line,
+			       strrchr(rb->id, '.') + 1, rb->line);
+			break;
+		}
+	}
+}
+
+static void parse_rates(struct ctx *c, struct mctx *mc, const struct kv *f)
+{
+	static const char *const hits[] = {"first", "max", "unique"};
+	struct policy *p = c->p;
+	struct policy_measure *m = mc->m;
+	struct kv kv[T__N];
+	char what[160];
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n;
+	size_t first = p->nrules;
+	bool *ok;
+
+	if (!fields_of(c, f->v, f->at, "rates of measure", mc->mid, rates_keys,
+		       T__N, kv, what, sizeof(what)))
+		return;
+	if (kv[T_HIT].present) {
+		int h = choice_of(c, &kv[T_HIT], "hit", hits, 3,
+				  "first, max or unique");
+
+		if (h >= 0)
+			m->hit = (enum hit_policy)h;
+	}
+	if (!kv[T_ROWS].present) {
+		err_at(c, f->at, "measure '%s' has no rate rows", mc->mid);
+		return;
+	}
+	if (!seq_of(c, &kv[T_ROWS], "rows", MAX_ROWS, &n))
+		return;
+	if (n == 0) {
+		err_at(c, kv[T_ROWS].at, "measure '%s' has no rate rows",
+		       mc->mid);
+		return;
+	}
+	m->rows = xcalloc(c, n, sizeof(*m->rows));
+	ok = xcalloc(c, n, sizeof(*ok));
+	if (!m->rows || !ok)
+		goto out;
+	while ((item = fy_node_sequence_iterate(kv[T_ROWS].v, &it)) &&
+	       m->nrows < n) {
+		struct policy_row *r = &m->rows[m->nrows];
+		struct loc at = node_loc(item, kv[T_ROWS].at);
+		struct kv rk[R__N];
+		char rwhat[128];
+		char rid[3 * MAX_ID];
+		char *id;
+		int dup;
+		size_t before = c->nerr;
+
+		if (!fields_of(c, item, at, "rate row", NULL, row_keys, R__N,
+			       rk, rwhat, sizeof(rwhat)))
+			continue;
+		need(c, &rk[R_ID], "id", rwhat, at);
+		need(c, &rk[R_RATE], "rate", rwhat, at);
+		need_provenance(c, &rk[R_SOURCE], &rk[R_ASSUMPTION], rwhat, at);
+		id = id_of(c, &rk[R_ID], "id");
+		rule_id(rid, sizeof(rid), mc->mid, "rate", id, "");
+		dup = id ? earlier_rule(p, first, p->nrules, rid) : -1;
+		if (dup >= 0)
+			err_at(c, rk[R_ID].at,
+			       "duplicate rate row id '%s' (first at line %d)",
+			       id, p->rules[dup].line);
+		free(id);
+		r->when = expr_of(c, &rk[R_WHEN], "when", QT_BOOL);
+		r->rate = expr_of(c, &rk[R_RATE], "rate", QT_RATE);
+		r->rule = add_rule(c, RULE_RATE_ROW, mc->index, at, rid,
+				   text_of(c, &rk[R_SAYS], "says"),
+				   source_of(c, &rk[R_SOURCE]),
+				   text_of(c, &rk[R_ASSUMPTION], "assumption"));
+		ok[m->nrows] = c->nerr == before && !c->nomem;
+		m->nrows++;
+	}
+	if (m->hit == HIT_UNIQUE && !c->nomem)
+		check_unique(c, m, ok);
+out:
+	free(ok);
+}
+
+static void parse_relaxed(struct ctx *c, struct mctx *mc, struct policy_cap *cp,
+			  const struct kv *f, const char *capid)
+{
+	struct kv kv[X__N];
+	char what[160];
+	char rid[3 * MAX_ID + 16];
+
+	if (!fields_of(c, f->v, f->at, "relaxed limit of cap",
+		       capid ? capid : "?", relaxed_keys, X__N, kv, what,
+		       sizeof(what)))
+		return;
+	need(c, &kv[X_WHEN], "when", what, f->at);
+	need(c, &kv[X_LIMIT], "limit", what, f->at);
+	need_provenance(c, &kv[X_SOURCE], &kv[X_ASSUMPTION], what, f->at);
+	cp->relaxed_when = expr_of(c, &kv[X_WHEN], "when", QT_BOOL);
+	cp->relaxed_limit = expr_of(c, &kv[X_LIMIT], "limit", QT_MONEY);
+	rule_id(rid, sizeof(rid), mc->mid, "cap", capid, ".relaxed");
+	cp->relaxed_rule = add_rule(
+		c, RULE_CAP_RELAXED, mc->index, f->at, rid,
+		text_of(c, &kv[X_SAYS], "says"), source_of(c, &kv[X_SOURCE]),
+		text_of(c, &kv[X_ASSUMPTION], "assumption"));
+}
+
+static void parse_caps(struct ctx *c, struct mctx *mc, const struct kv *f)
+{
+	static const char *const pers[] = {"contract", "applicant-year"};
+	struct policy *p = c->p;
+	struct policy_measure *m = mc->m;
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n;
+	size_t first = p->nrules;
+
+	if (!seq_of(c, f, "caps", MAX_CAPS, &n) || n == 0)
+		return;
+	m->caps = xcalloc(c, n, sizeof(*m->caps));
+	if (!m->caps)
+		return;
+	while ((item = fy_node_sequence_iterate(f->v, &it)) && m->ncaps < n) {
+		struct policy_cap *cp = &m->caps[m->ncaps];
+		struct loc at = node_loc(item, f->at);
+		struct kv kv[C__N];
+		char what[128];
+		char rid[3 * MAX_ID];
+		char *id;
+		int dup;
+
+		if (!fields_of(c, item, at, "cap", NULL, cap_keys, C__N, kv,
+			       what, sizeof(what)))
+			continue;
+		need(c, &kv[C_ID], "id", what, at);
+		need(c, &kv[C_LIMIT], "limit", what, at);
+		need_provenance(c, &kv[C_SOURCE], &kv[C_ASSUMPTION], what, at);
+		if (need(c, &kv[C_PER], "per", what, at)) {
+			int per = choice_of(c, &kv[C_PER], "per", pers, 2,
+					    "contract or applicant-year");
+
+			if (per >= 0)
+				cp->per = (enum cap_per)per;
+		}
+		id = id_of(c, &kv[C_ID], "id");
+		rule_id(rid, sizeof(rid), mc->mid, "cap", id, "");
+		dup = id ? earlier_rule(p, first, p->nrules, rid) : -1;
+		if (dup >= 0)
+			err_at(c, kv[C_ID].at,
+			       "duplicate cap id '%s' (first at line %d)", id,
+			       p->rules[dup].line);
+		cp->when = expr_of(c, &kv[C_WHEN], "when", QT_BOOL);
+		cp->limit = expr_of(c, &kv[C_LIMIT], "limit", QT_MONEY);
+		cp->rule =
+			add_rule(c, RULE_CAP, mc->index, at, rid,
+				 text_of(c, &kv[C_SAYS], "says"),
+				 source_of(c, &kv[C_SOURCE]),
+				 text_of(c, &kv[C_ASSUMPTION], "assumption"));
+		if (kv[C_RELAXED].present)
+			parse_relaxed(c, mc, cp, &kv[C_RELAXED], id);
+		free(id);
+		m->ncaps++;
+	}
+}
+
+/* A rule of the measure itself (kind, window, base): it carries the
+ * measure's own source and assumption. */
+static uint32_t measure_rule(struct ctx *c, struct mctx *mc,
+			     enum rule_kind kind, const char *part,
+			     struct loc at)
+{
+	char rid[2 * MAX_ID];
+	char *src = NULL, *as = NULL;
+
+	snprintf(rid, sizeof(rid), "%s.%s", mc->mid, part);
+	if (mc->source->present)
+		src = source_of(c, mc->source);
+	if (mc->assumption->present)
+		as = text_of(c, mc->assumption, "assumption");
+	return add_rule(c, kind, mc->index, at, rid, NULL, src, as);
+}
+
+static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
+			  uint32_t index, int *lines)
+{
+	static const char *const allocs[] = {"first-come-first-served",
+					     "pro-rata"};
+	static const char *const claws[] = {"pool", "treasury"};
+	struct policy *p = c->p;
+	struct policy_measure *m = &p->measures[index];
+	struct kv kv[M__N];
+	char what[128];
+	struct mctx mc;
+	struct expr_error ee;
+
+	memset(&ee, 0, sizeof(ee));
+	m->window_opens = INT64_MIN;
+	m->window_closes = INT64_MAX;
+	m->second_approver_above = -1;
+	m->clawback = CLAWBACK_TO_POOL;
+	m->hit = HIT_FIRST;
+	lines[index] = at.line;
+	if (!fields_of(c, item, at, "measure", NULL, measure_keys, M__N, kv,
+		       what, sizeof(what)))
+		return;
+	need(c, &kv[M_ID], "id", what, at);
+	need(c, &kv[M_NAME], "name", what, at);
+	need(c, &kv[M_POOL], "pool", what, at);
+	need(c, &kv[M_KINDS], "kinds", what, at);
+	need(c, &kv[M_ALLOCATION], "allocation", what, at);
+	need(c, &kv[M_RATES], "rates", what, at);
+	m->id = id_of(c, &kv[M_ID], "id");
+	m->name = text_of(c, &kv[M_NAME], "name");
+	for (uint32_t j = 0; m->id && j < index; j++)
+		if (p->measures[j].id && !strcmp(p->measures[j].id, m->id))
+			err_at(c, kv[M_ID].at,
+			       "duplicate measure id '%s' (first at line %d)",
+			       m->id, lines[j]);
+	mc.m = m;
+	mc.index = index;
+	mc.mid = m->id ? m->id : "?";
+	mc.source = &kv[M_SOURCE];
+	mc.assumption = &kv[M_ASSUMPTION];
+	/* Checked once here, so that a bad one is reported once; each rule
+	 * of the measure gets a copy (measure_rule). */
+	if (kv[M_SOURCE].present) {
+		char *s = source_of(c, &kv[M_SOURCE]);
+
+		if (!s)
+			kv[M_SOURCE].present = false;
+		free(s);
+	}
+	if (kv[M_ASSUMPTION].present) {
+		char *s = text_of(c, &kv[M_ASSUMPTION], "assumption");
+
+		if (!s)
+			kv[M_ASSUMPTION].present = false;
+		free(s);
+	}
+
+	if (kv[M_POOL].present) {
+		size_t len;
+		const char *s = scalar_of(c, &kv[M_POOL], "pool", &len);
+		int pi = s ? find_pool(p, s, len) : -1;
+
+		if (s && pi < 0)
+			err_at(c, kv[M_POOL].at, "unknown pool '%s' in %s",
+			       show(s, len).s, what);
+		m->pool = pi < 0 ? 0 : (uint32_t)pi;
+	}
+	if (kv[M_KINDS].present)
+		parse_kinds(c, &mc, &kv[M_KINDS]);
+	m->kind_rule = measure_rule(c, &mc, RULE_KIND, "kind",
+				    kv[M_KINDS].present ? kv[M_KINDS].at : at);
+	if (kv[M_ALLOCATION].present) {
+		int a = choice_of(c, &kv[M_ALLOCATION], "allocation", allocs, 2,
+				  "first-come-first-served or pro-rata");
+
+		if (a >= 0)
+			m->alloc = (enum alloc_mode)a;
+	}
+	if (kv[M_WINDOW].present)
+		parse_window(c, &mc, &kv[M_WINDOW]);
+	m->window_rule =
+		measure_rule(c, &mc, RULE_WINDOW, "window",
+			     kv[M_WINDOW].present ? kv[M_WINDOW].at : at);
+	if (kv[M_ELIGIBILITY].present)
+		parse_conds(c, &mc, &kv[M_ELIGIBILITY]);
+	if (kv[M_BASE].present) {
+		m->base = expr_of(c, &kv[M_BASE], "base", QT_MONEY);
+	} else if (expr_compile("contract.value", 14, &c->env, QT_MONEY,
+				&m->base, &ee)) {
+		m->base = NULL;
+		err_at(c, at, "cannot compile the default base: %s", ee.msg);
+	}
+	m->base_rule = measure_rule(c, &mc, RULE_BASE, "base",
+				    kv[M_BASE].present ? kv[M_BASE].at : at);
+	if (kv[M_RATES].present)
+		parse_rates(c, &mc, &kv[M_RATES]);
+	if (kv[M_CAPS].present)
+		parse_caps(c, &mc, &kv[M_CAPS]);
+	if (kv[M_SECOND].present &&
+	    money_of(c, &kv[M_SECOND], "second_approver_above",
+		     &m->second_approver_above))
+		m->second_approver_above = -1;
+	if (kv[M_CLAWBACK].present) {
+		int w = choice_of(c, &kv[M_CLAWBACK], "clawback", claws, 2,
+				  "pool or treasury");
+
+		if (w >= 0)
+			m->clawback = (enum clawback_to)w;
+	}
+	if (kv[M_GRANT].present)
+		parse_grant(c, &mc, &kv[M_GRANT]);
+}
+
+static void parse_measures(struct ctx *c, const struct kv *f)
+{
+	struct policy *p = c->p;
+	struct fy_node *seq, *item;
+	void *it = NULL;
+	size_t n;
+	int *lines;
+
+	seq = seq_of(c, f, "measures", MAX_MEASURES, &n);
+	if (!seq)
+		return;
+	if (n == 0) {
+		err_at(c, f->at, "'measures' must list at least one measure");
+		return;
+	}
+	p->measures = xcalloc(c, n, sizeof(*p->measures));
+	lines = xcalloc(c, n, sizeof(*lines));
+	if (!p->measures || !lines)
+		goto out;
+	while ((item = fy_node_sequence_iterate(seq, &it)) &&
+	       p->nmeasures < n && !c->nomem) {
+		uint32_t index = (uint32_t)p->nmeasures++;
+
+		parse_measure(c, item, node_loc(item, f->at), index, lines);
+	}
+out:
+	free(lines);
+}
+
+/* --- the whole file --------------------------------------------------- */
+
+enum {
+	TOP_PROGRAM,
+	TOP_NAME,
+	TOP_ISSUER,
+	TOP_CURRENCY,
+	TOP_SOURCES,
+	TOP_PARAMETERS,
+	TOP_POOLS,
+	TOP_MEASURES,
+	TOP__N
+};
+static const char *const top_keys[TOP__N] = {
+	"program", "name",	 "issuer", "currency",
+	"sources", "parameters", "pools",  "measures"};
+
+static void parse_policy(struct ctx *c, struct fy_node *root)
+{
+	struct policy *p = c->p;
+	struct loc at = node_loc(root, (struct loc){1, 1});
+	struct kv kv[TOP__N];
+	char what[64];
+
+	if (!fields_of(c, root, at, "the policy", NULL, top_keys, TOP__N, kv,
+		       what, sizeof(what)))
+		return;
+	for (int i = 0; i < TOP__N; i++)
+		if (i != TOP_PARAMETERS)
+			need(c, &kv[i], top_keys[i], what, at);
+	p->program = id_of(c, &kv[TOP_PROGRAM], "program");
+	p->name = text_of(c, &kv[TOP_NAME], "name");
+	p->issuer = text_of(c, &kv[TOP_ISSUER], "issuer");
+	p->currency = text_of(c, &kv[TOP_CURRENCY], "currency");
+	if (p->currency && strcmp(p->currency, "CNY"))
+		err_at(c, kv[TOP_CURRENCY].at,
+		       "currency '%s' is not supported: only CNY",
+		       show(p->currency, strlen(p->currency)).s);
+	parse_sources(c, &kv[TOP_SOURCES]);
+	parse_params(c, &kv[TOP_PARAMETERS]);
+	if (c->nomem)
+		return;
+	parse_pools(c, &kv[TOP_POOLS]);
+	if (c->nomem)
+		return;
+	parse_measures(c, &kv[TOP_MEASURES]);
+}
+
+/* Sort the diagnostics this load added by place, keeping the order of
+ * those at one place, so a file reads top to bottom. */
+static void sort_diags(struct diag_list *d, size_t from)
+{
+	for (size_t i = from + 1; i < d->n; i++) {
+		struct diag t = d->items[i];
+		size_t j = i;
+
+		while (j > from && (d->items[j - 1].line > t.line ||
+				    (d->items[j - 1].line == t.line &&
+				     d->items[j - 1].col > t.col))) {
+			d->items[j] = d->items[j - 1];
+			j--;
+		}
+		d->items[j] = t;
+	}
+}
+
+/* The place of the first byte that is not part of well-formed UTF-8 (no
+ * overlong forms, no surrogates, at most U+10FFFF), or line 0 if there is
+ * none. libfyaml 0.7 drops such bytes from scalars without a word, and can
+ * loop forever on them in a directive, so the loader refuses them first. */
+static struct loc utf8_bad(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	struct loc l = {1, 1};
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i];
+		unsigned lo = 0x80, hi = 0xbf;
+		size_t n;
+
+		if (c < 0x80)
+			n = 0;
+		else if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return l;
+		if (n > len - i - 1)
+			return l;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		else if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		for (size_t k = 1; k <= n; k++) {
+			if (s[i + k] < lo || s[i + k] > hi)
+				return l;
+			lo = 0x80;
+			hi = 0xbf;
+		}
+		if (c == '\n') {
+			l.line++;
+			l.col = 1;
+		} else {
+			l.col++;
+		}
+		i += n + 1;
+	}
+	return (struct loc){0, 0};
+}
+
+static void output_nothing(struct fy_diag *diag, void *user, const char *buf,
+			   size_t len)
+{
+	(void)diag;
+	(void)user;
+	(void)buf;
+	(void)len;
+}
+
+static int hash_buf(const char *buf, size_t len, char out[POLICY_HASH_TEXT])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen != 32)
+		return -1;
+	memcpy(out, "sha256:", 7);
+	for (unsigned int i = 0; i < mdlen; i++) {
+		out[7 + 2 * i] = hex[md[i] >> 4];
+		out[7 + 2 * i + 1] = hex[md[i] & 15];
+	}
+	out[7 + 2 * mdlen] = '\0';
+	return 0;
+}
+
+/* Parse buf into one YAML document; syntax errors go to d. Returns 0 with
+ * *docp (and the parser that owns it, *fypp), Q_ERR_POLICY or
+ * Q_ERR_NOMEM. */
+static int yaml_parse(struct ctx *c, const char *buf, size_t len,
+		      struct fy_diag *dg, struct fy_parser **fypp,
+		      struct fy_document **docp)
+{
+	struct fy_parse_cfg cfg;
+	struct fy_parser *fyp;
+	struct fy_document *doc, *more;
+	struct fy_diag_error *fe;
+	void *it = NULL;
+	size_t before = c->nerr;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2;
+	cfg.diag = dg;
+	*docp = NULL;
+	*fypp = fyp = fy_parser_create(&cfg);
+	if (!fyp)
+		return Q_ERR_NOMEM;
+	if (fy_parser_set_string(fyp, buf, len))
+		return Q_ERR_NOMEM;
+	doc = fy_parse_load_document(fyp);
+	more = doc ? fy_parse_load_document(fyp) : NULL;
+	/* A warning matters when no document came of it ("unsupported
+	 * directive"). */
+	while ((fe = fy_diag_errors_iterate(dg, &it)))
+		if (fe->type >= FYET_ERROR ||
+		    (!doc && fe->type >= FYET_WARNING))
+			err_at(c,
+			       (struct loc){fe->line > 0 ? fe->line : 0,
+					    fe->column > 0 ? fe->column : 0},
+			       "%s", fe->msg ? fe->msg : "invalid YAML");
+	if (more) {
+		err_at(c, node_loc(fy_document_root(more), (struct loc){0, 0}),
+		       "a policy file holds one YAML document; this is a second");
+		fy_parse_document_destroy(fyp, more);
+	}
+	if (!doc) {
+		if (c->nerr == before)
+			err_at(c, (struct loc){0, 0},
+			       "the file holds no YAML document");
+		return Q_ERR_POLICY;
+	}
+	*docp = doc;
+	if (c->nerr != before)
+		return Q_ERR_POLICY;
+	if (!fy_document_root(doc)) {
+		err_at(c, (struct loc){0, 0}, "the policy is empty");
+		return Q_ERR_POLICY;
+	}
+	return 0;
+}
+
+int policy_load_buf(const char *name, const char *buf, size_t len,
+		    struct policy **out, struct diag_list *d)
+{
+	struct ctx c;
+	struct policy *p;
+	struct fy_diag_cfg dcfg;
+	struct fy_diag *dg = NULL;
+	struct fy_parser *fyp = NULL;
+	struct fy_document *doc = NULL;
+	size_t first_diag = d->n;
+	struct loc bad;
+	int result;
+
+	*out = NULL;
+	if (!name)
+		name = "<policy>";
+	if (len > POLICY_MAX_BYTES) {
+		diag_add(d, name, 0, 0,
+			 "the file is larger than %u bytes: refused",
+			 POLICY_MAX_BYTES);
+		return Q_ERR_TOO_LARGE;
+	}
+	memset(&c, 0, sizeof(c));
+	c.file = name;
+	c.buf = buf;
+	c.len = len;
+	c.d = d;
+	p = c.p = calloc(1, sizeof(*p));
+	if (!p)
+		return Q_ERR_NOMEM;
+	c.env.param_lookup = param_lookup;
+	c.env.ctx = p;
+	p->path = xstrdup(&c, name);
+	if (!p->path || hash_buf(buf, len, p->hash)) {
+		result = Q_ERR_NOMEM;
+		goto out;
+	}
+
+	bad = utf8_bad(buf, len);
+	if (bad.line) {
+		err_at(&c, bad, "the file is not valid UTF-8");
+		result = Q_ERR_POLICY;
+		goto out;
+	}
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.output_fn = output_nothing;
+	dcfg.colorize = false;
+	dg = fy_diag_create(&dcfg);
+	if (!dg) {
+		result = Q_ERR_NOMEM;
+		goto out;
+	}
+	fy_diag_set_collect_errors(dg, true);
+	result = yaml_parse(&c, buf, len, dg, &fyp, &doc);
+	if (result)
+		goto out;
+	parse_policy(&c, fy_document_root(doc));
+	if (!c.nomem)
+		build_epochs(&c);
+	result = c.nomem ? Q_ERR_NOMEM : c.nerr ? Q_ERR_POLICY : Q_OK;
+out:
+	if (doc)
+		fy_parse_document_destroy(fyp, doc);
+	if (fyp)
+		fy_parser_destroy(fyp);
+	if (dg) {
+		/* Leaving collect mode frees the collected errors, which
+		 * fy_diag_unref() alone leaks in libfyaml 0.7. */
+		fy_diag_set_collect_errors(dg, false);
+		fy_diag_destroy(dg);
+	}
+	sort_diags(d, first_diag);
+	if (result == Q_OK)
+		*out = p;
+	else
+		policy_free(p);
+	return result;
+}
+
+int policy_load(const char *path, struct policy **out, struct diag_list *d)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t len = 0, alloc = 0;
+	int result;
+
+	*out = NULL;
+	f = fopen(path, "rb");
+	if (!f)
+		return Q_ERR_IO;
+	for (;;) {
+		size_t got;
+
+		if (len == alloc) {
+			size_t na = alloc ? alloc * 2 : 64 * 1024;
+			char *nb;
+
+			if (na > POLICY_MAX_BYTES + 1)
+				na = POLICY_MAX_BYTES + 1;
+			if (na <= len) {
+				fclose(f);
+				free(buf);
+				diag_add(
+					d, path, 0, 0,
+					"the file is larger than %u bytes: refused",
+					POLICY_MAX_BYTES);
+				return Q_ERR_TOO_LARGE;
+			}
+			nb = realloc(buf, na);
+			if (!nb) {
+				fclose(f);
+				free(buf);
+				return Q_ERR_NOMEM;
+			}
+			buf = nb;
+			alloc = na;
+		}
+		got = fread(buf + len, 1, alloc - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return Q_ERR_IO;
+	}
+	fclose(f);
+	result = policy_load_buf(path, buf ? buf : "", len, out, d);
+	free(buf);
+	return result;
+}
+
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	free(p->path);
+	free(p->program);
+	free(p->name);
+	free(p->issuer);
+	free(p->currency);
+	for (size_t i = 0; i < p->nsources; i++) {
+		free(p->sources[i].id);
+		free(p->sources[i].title);
+		free(p->sources[i].url);
+		free(p->sources[i].published);
+	}
+	free(p->sources);
+	for (size_t i = 0; i < p->npools; i++) {
+		free(p->pools[i].id);
+		free(p->pools[i].name);
+		free(p->pools[i].budgets);
+	}
+	free(p->pools);
+	for (size_t i = 0; i < p->nparams; i++) {
+		free(p->params[i].name);
+		free(p->params[i].values);
+		free(p->params[i].source);
+		free(p->params[i].assumption);
+	}
+	free(p->params);
+	for (size_t i = 0; i < p->nmeasures; i++) {
+		struct policy_measure *m = &p->measures[i];
+
+		free(m->id);
+		free(m->name);
+		expr_free(m->base);
+		for (size_t j = 0; j < m->nconds; j++)
+			expr_free(m->conds[j].when);
+		free(m->conds);
+		for (size_t j = 0; j < m->nrows; j++) {
+			expr_free(m->rows[j].when);
+			expr_free(m->rows[j].rate);
+		}
+		free(m->rows);
+		for (size_t j = 0; j < m->ncaps; j++) {
+			expr_free(m->caps[j].when);
+			expr_free(m->caps[j].limit);
+			expr_free(m->caps[j].relaxed_when);
+			expr_free(m->caps[j].relaxed_limit);
+		}
+		free(m->caps);
+	}
+	free(p->measures);
+	for (size_t i = 0; i < p->nrules; i++) {
+		free(p->rules[i].id);
+		free(p->rules[i].says);
+		free(p->rules[i].source);
+		free(p->rules[i].assumption);
+	}
+	free(p->rules);
+	free(p->epoch_from);
+	free(p->epoch_vals);
+	free(p->epoch_null);
+	free(p);
+}
+
+int policy_find_measure(const struct policy *p, const char *id, size_t len)
+{
+	for (size_t i = 0; i < p->nmeasures; i++)
+		if (p->measures[i].id && text_eq(id, len, p->measures[i].id))
+			return (int)i;
+	return -1;
+}
+
+void policy_params_on(const struct policy *p, qdate t, const int64_t **vals,
+		      const uint8_t **nulls)
+{
+	size_t lo = 0, hi = p->nepochs;
+
+	assert(p->nepochs >= 1);
+	/* The last epoch that starts on or before t; epoch 0 always does. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->epoch_from[mid] <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*vals = p->epoch_vals + lo * p->nparams;
+	*nulls = p->epoch_null + lo * p->nparams;
+}
+
+money_t policy_pool_budget(const struct policy *p, uint32_t pool, int year)
+{
+	if (pool >= p->npools)
+		return -1;
+	for (size_t i = 0; i < p->pools[pool].nbudgets; i++)
+		if (p->pools[pool].budgets[i].year == year)
+			return p->pools[pool].budgets[i].amount;
+	return -1;
+}
