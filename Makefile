@@ -66,9 +66,11 @@ e2e: $(BUILD)/quan
 # The suite in one tree.
 test: unit policy-test e2e
 
-# Everything, as CI runs it: the suite optimised, then under ASan + UBSan,
-# then each fuzzer and each benchmark for a few seconds.
+# Everything, as CI runs it: a warning-free build with clang too, the suite
+# optimised (gcc), then under ASan + UBSan, then each fuzzer and each
+# benchmark for a few seconds.
 check: format-check lint
+	$(MAKE) CC=clang BUILD=build/clang all
 	$(MAKE) test
 	$(MAKE) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test
