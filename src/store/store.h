@@ -1,0 +1,195 @@
+/*
+ * store.h - where a program office keeps its state: one interface, one
+ * back end per database (SQLite now: store_sqlite.c; PostgreSQL later).
+ *
+ * Nothing above this header writes SQL. A store holds the policy versions
+ * (by content hash), the applications with their decisions and states, the
+ * ledger (through struct ledger_io) and the audit chain. Every change is
+ * made inside store_begin() ... store_commit(); a failure anywhere is
+ * followed by store_rollback(), so a batch is durable whole or not at all.
+ *
+ * Errors are returned as Q_ERR_* codes with a struct qerr; Q_ERR_IO for the
+ * database itself (the message names the operation and carries the
+ * database's text).
+ */
+#ifndef QUAN_STORE_H
+#define QUAN_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/money.h"
+#include "ledger/ledger.h"
+
+struct store;
+
+/* Open (creating if need be) the database at url: a file path, or
+ * "sqlite:PATH". Runs the schema migrations. The caller frees the store with
+ * store_close(). */
+int store_open(const char *url, struct store **out, struct qerr *e);
+void store_close(struct store *s);
+
+/* The schema version after migrations. */
+int store_schema_version(struct store *s);
+
+/* A write transaction: SQLite takes the write lock at once (BEGIN
+ * IMMEDIATE), so two processes never both read a balance and then both
+ * spend it; a busy database is waited for (up to 10 s). */
+int store_begin(struct store *s, struct qerr *e);
+int store_commit(struct store *s, struct qerr *e);
+void store_rollback(struct store *s);
+
+/* The ledger's storage inside the current transaction. */
+const struct ledger_io *store_ledger_io(struct store *s);
+
+/* After a ledger_io call answered -1 (a ledger function returned a storage
+ * error): copy the database's error into e and return its code (Q_ERR_IO). */
+int store_ledger_error(struct store *s, struct qerr *e);
+
+/* --- policies ------------------------------------------------------------ */
+
+/* Record a policy version (its text and hash) for program; *is_new is set
+ * when this hash was not stored before. The newest version of a program is
+ * the current one. */
+int store_policy_add(struct store *s, const char *program, const char *hash,
+		     const char *path, const char *text, size_t len,
+		     int64_t now, bool *is_new, struct qerr *e);
+
+/* The current policy of program: its hash (POLICY_HASH_TEXT bytes) and a
+ * malloc'd copy of its text (the caller frees). Q_ERR_UNKNOWN_PROGRAM when
+ * the store has none. text/len may be NULL. */
+int store_policy_current(struct store *s, const char *program, char *hash,
+			 char **text, size_t *len, struct qerr *e);
+
+/* The text of the policy version with this hash (malloc'd). */
+int store_policy_text(struct store *s, const char *hash, char **text,
+		      size_t *len, struct qerr *e);
+
+/* The path the policy version with this hash was loaded from, into path
+ * (n bytes), so decisions can point at file:line:column. */
+int store_policy_path(struct store *s, const char *hash, char *path, size_t n,
+		      struct qerr *e);
+
+/* Every program with a policy: fn(arg, program, hash) per program, in
+ * name order.
+ *
+ * All the store_*_each functions: fn returns non-zero to stop early, which
+ * is not an error (the function returns 0); a non-zero return is a Q_ERR_*
+ * of the store itself. fn may call any store function, including writes
+ * inside the caller's transaction; rows it adds or changes may or may not
+ * be visited. */
+int store_programs_each(struct store *s,
+			int (*fn)(void *arg, const char *program,
+				  const char *hash),
+			void *arg, struct qerr *e);
+
+/* --- applications -------------------------------------------------------- */
+
+enum app_state {
+	APP_INELIGIBLE, /* decided not eligible: recorded, nothing reserved */
+	APP_RESERVED,	/* pending transfer available -> awarded */
+	APP_WAITLISTED, /* eligible, the pool could not cover it yet */
+	APP_QUEUED,	/* eligible, waiting for its pro-rata round */
+	APP_AWARDED,	/* approved: the reservation posted */
+	APP_REJECTED,
+	APP_WITHDRAWN,
+	APP_EXPIRED,
+	APP__STATE_COUNT
+};
+
+const char *app_state_name(int st); /* "reserved" ... */
+
+/* One application as stored. Strings are fixed-size copies; json and
+ * decision are malloc'd and owned by the record (store_app_release). */
+struct store_app {
+	char id[64];
+	char program[64];
+	char measure[64];
+	char uscc[20];	      /* the applicant */
+	char policy_hash[72]; /* the version it was decided under */
+	int state;	      /* enum app_state */
+	int64_t seq;	      /* arrival order, set by the store */
+	int fiscal_year;      /* of contract.signed_on */
+	money_t requested;    /* the decision's amount */
+	money_t awarded;      /* posted on approval */
+	money_t paid;	      /* disbursed, net of nothing */
+	money_t recovered;    /* clawed back */
+	money_t contract_value;
+	bool compute;	   /* a compute contract (rent/buy/build) */
+	char approver[64]; /* first approval of a two-person award */
+	int64_t submitted_at;
+	int64_t updated_at;
+	char *json;	/* the application as submitted */
+	char *decision; /* the decision JSON */
+};
+
+void store_app_release(struct store_app *a);
+
+/* Insert a new application (a->seq is set). Q_ERR_INVALID if the id exists. */
+int store_app_insert(struct store *s, struct store_app *a, struct qerr *e);
+
+/* Read one; returns 1 (and e untouched) when there is none. The caller
+ * releases *out with store_app_release. */
+int store_app_get(struct store *s, const char *id, struct store_app *out,
+		  struct qerr *e);
+
+/* Write back the mutable part: state, awarded, paid, recovered, approver,
+ * updated_at. */
+int store_app_update(struct store *s, const struct store_app *a,
+		     struct qerr *e);
+
+/* Visit applications of program (NULL: all) in state st (-1: any), in
+ * arrival order; the record passed to fn is released after fn returns.
+ * fn returns non-zero to stop. */
+int store_app_each(struct store *s, const char *program, int st,
+		   int (*fn)(void *arg, const struct store_app *a), void *arg,
+		   struct qerr *e);
+
+/* What the decision needs of the applicant's past in program and fiscal
+ * year: the sum requested of its reserved and awarded applications (minus
+ * nothing), and the value of its compute contracts that calendar year,
+ * excluding application except_id. */
+int store_applicant_year(struct store *s, const char *program, const char *uscc,
+			 int year, const char *except_id, money_t *awarded,
+			 money_t *compute_contracts, struct qerr *e);
+
+/* --- audit chain ------------------------------------------------------------ */
+
+/* One event of the audit chain. hash = SHA-256 over prev_hash and the
+ * event's fields in a fixed encoding (audit.h). */
+struct store_event {
+	int64_t seq; /* 1, 2, 3 ... */
+	int64_t at;  /* epoch seconds */
+	char who[64];
+	char action[32];  /* "apply", "approve", ... */
+	char subject[64]; /* an application id, a program, ... */
+	char policy_hash[72];
+	char *detail;	    /* JSON text, owned (store_event_release) */
+	char prev_hash[65]; /* hex */
+	char hash[65];	    /* hex */
+};
+
+void store_event_release(struct store_event *ev);
+
+/* Append an event: the store fills seq, prev_hash and hash (the chain's
+ * single order is the order of appends inside write transactions). */
+int store_event_append(struct store *s, struct store_event *ev, struct qerr *e);
+
+/* Visit every event in seq order (the record is released after fn). */
+int store_event_each(struct store *s,
+		     int (*fn)(void *arg, const struct store_event *ev),
+		     void *arg, struct qerr *e);
+
+/* --- ledger reading ------------------------------------------------------------ */
+
+/* Visit every account, and every transfer (timestamp order). */
+int store_account_each(struct store *s,
+		       int (*fn)(void *arg, const struct ledger_account *a),
+		       void *arg, struct qerr *e);
+int store_transfer_each(struct store *s, const char *ref,
+			int (*fn)(void *arg, const struct ledger_transfer *t),
+			void *arg, struct qerr *e);
+
+#endif

@@ -1,0 +1,1484 @@
+/*
+ * store_sqlite.c - the store (store.h) on SQLite: one file, WAL mode,
+ * synchronous=FULL so that a commit that returned survives a power loss.
+ *
+ * Every statement is prepared once, on first use, and kept in struct store;
+ * after each use it is reset, so no statement stays open between calls. The
+ * iterators (store_*_each) read a page of rows, reset their statement and
+ * only then call the visitor, so a visitor may use the store freely (read,
+ * and write inside the caller's transaction).
+ */
+#include "store/store.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "store/audit.h"
+
+#define BUSY_TIMEOUT_MS 10000
+#define PAGE 64			    /* rows read before visiting them */
+#define POLICY_TEXT_MAX (16u << 20) /* one policy file, bytes */
+#define POLICY_HASH_MAX 72	    /* "sha256:" + 64 hex + NUL */
+#define PROGRAM_MAX 64		    /* as struct store_app.program */
+
+/* --- the schema ------------------------------------------------------------ */
+
+/* Migration i brings the schema from version i to version i + 1. Append
+ * only: a migration that shipped is never edited. */
+static const char *const migrations[] = {
+	/* 1: everything. Money is INTEGER fen. */
+	"CREATE TABLE policies ("
+	"  hash TEXT PRIMARY KEY NOT NULL,"
+	"  program TEXT NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  added_at INTEGER NOT NULL);"
+	"CREATE INDEX policies_program ON policies (program);"
+	/* The version in force per program: the one added (or added again)
+	 * last, so re-loading an older file makes it current again. */
+	"CREATE TABLE current_policies ("
+	"  program TEXT PRIMARY KEY NOT NULL,"
+	"  hash TEXT NOT NULL REFERENCES policies (hash),"
+	"  since INTEGER NOT NULL);"
+	"CREATE TABLE applications ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  program TEXT NOT NULL,"
+	"  measure TEXT NOT NULL,"
+	"  uscc TEXT NOT NULL,"
+	"  policy_hash TEXT NOT NULL REFERENCES policies (hash),"
+	"  state TEXT NOT NULL CHECK (state IN ('ineligible', 'reserved',"
+	"    'waitlisted', 'queued', 'awarded', 'rejected', 'withdrawn',"
+	"    'expired')),"
+	"  seq INTEGER NOT NULL UNIQUE CHECK (seq > 0),"
+	"  fiscal_year INTEGER NOT NULL,"
+	"  requested INTEGER NOT NULL CHECK (requested >= 0),"
+	"  awarded INTEGER NOT NULL CHECK (awarded >= 0),"
+	"  paid INTEGER NOT NULL CHECK (paid >= 0),"
+	"  recovered INTEGER NOT NULL CHECK (recovered >= 0),"
+	"  contract_value INTEGER NOT NULL CHECK (contract_value >= 0),"
+	"  compute INTEGER NOT NULL CHECK (compute IN (0, 1)),"
+	"  approver TEXT NOT NULL,"
+	"  submitted_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  json TEXT,"
+	"  decision TEXT);"
+	"CREATE INDEX applications_queue ON applications (program, state, seq);"
+	"CREATE INDEX applications_applicant"
+	"  ON applications (program, uscc, fiscal_year);"
+	"CREATE TABLE accounts ("
+	"  id INTEGER PRIMARY KEY NOT NULL,"
+	"  code TEXT NOT NULL UNIQUE,"
+	"  flags INTEGER NOT NULL,"
+	"  debits_pending INTEGER NOT NULL,"
+	"  debits_posted INTEGER NOT NULL,"
+	"  credits_pending INTEGER NOT NULL,"
+	"  credits_posted INTEGER NOT NULL);"
+	"CREATE TABLE transfers ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  debit INTEGER NOT NULL REFERENCES accounts (id),"
+	"  credit INTEGER NOT NULL REFERENCES accounts (id),"
+	"  amount INTEGER NOT NULL,"
+	"  flags INTEGER NOT NULL,"
+	"  pending_id TEXT NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  code INTEGER NOT NULL,"
+	"  ref TEXT NOT NULL,"
+	"  timestamp INTEGER NOT NULL UNIQUE);"
+	"CREATE INDEX transfers_pending ON transfers (pending_id);"
+	"CREATE INDEX transfers_ref ON transfers (ref);"
+	"CREATE TABLE events ("
+	"  seq INTEGER PRIMARY KEY NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  who TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  policy_hash TEXT NOT NULL,"
+	"  detail TEXT NOT NULL,"
+	"  prev_hash TEXT NOT NULL,"
+	"  hash TEXT NOT NULL);"
+	/* Transfers, events and policy versions are history: quan never
+	 * changes them. The triggers stop a mistake, not an attacker (who
+	 * can drop them); the audit chain is what catches the attacker. */
+	"CREATE TRIGGER transfers_immutable BEFORE UPDATE ON transfers"
+	"  BEGIN SELECT RAISE(ABORT, 'transfers are immutable'); END;"
+	"CREATE TRIGGER transfers_kept BEFORE DELETE ON transfers"
+	"  BEGIN SELECT RAISE(ABORT, 'transfers are immutable'); END;"
+	"CREATE TRIGGER events_immutable BEFORE UPDATE ON events"
+	"  BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;"
+	"CREATE TRIGGER events_kept BEFORE DELETE ON events"
+	"  BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;"
+	"CREATE TRIGGER policies_immutable BEFORE UPDATE ON policies"
+	"  BEGIN SELECT RAISE(ABORT, 'policy versions are immutable'); END;"
+	"CREATE TRIGGER policies_kept BEFORE DELETE ON policies"
+	"  BEGIN SELECT RAISE(ABORT, 'policy versions are immutable'); END;",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* --- statements ----------------------------------------------------------- */
+
+#define APP_COLS                                                               \
+	"id, program, measure, uscc, policy_hash, state, seq, fiscal_year, "   \
+	"requested, awarded, paid, recovered, contract_value, compute, "       \
+	"approver, submitted_at, updated_at, json, decision"
+#define TRANSFER_COLS                                                           \
+	"id, debit, credit, amount, flags, pending_id, expires_at, code, ref, " \
+	"timestamp"
+#define EVENT_COLS                                                             \
+	"seq, at, who, action, subject, policy_hash, detail, prev_hash, hash"
+#define ACCOUNT_COLS                                                           \
+	"id, code, flags, debits_pending, debits_posted, credits_pending, "    \
+	"credits_posted"
+
+enum stmt_id {
+	ST_POLICY_PROGRAM,
+	ST_POLICY_INSERT,
+	ST_CURRENT_SET,
+	ST_POLICY_CURRENT,
+	ST_POLICY_TEXT,
+	ST_POLICY_PATH,
+	ST_PROGRAMS_PAGE,
+	ST_APP_EXISTS,
+	ST_APP_NEXT_SEQ,
+	ST_APP_INSERT,
+	ST_APP_GET,
+	ST_APP_UPDATE,
+	ST_APPS_PAGE,	      /* any program, any state */
+	ST_APPS_PAGE_STATE,   /* any program, one state */
+	ST_APPS_PAGE_PROGRAM, /* one program, any state */
+	ST_APPS_PAGE_BOTH,    /* one program, one state */
+	ST_APPLICANT_YEAR,
+	ST_ACCOUNT_GET,
+	ST_ACCOUNT_PUT,
+	ST_ACCOUNTS_PAGE,
+	ST_TRANSFER_GET,
+	ST_TRANSFER_PUT,
+	ST_TRANSFERS_PAGE,
+	ST_TRANSFERS_PAGE_REF,
+	ST_PENDING_STATE,
+	ST_LAST_TIMESTAMP,
+	ST_EVENT_LAST,
+	ST_EVENT_INSERT,
+	ST_EVENTS_PAGE,
+	ST__COUNT
+};
+
+#define PAGE_TEXT "64" /* PAGE, for the SQL below */
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_POLICY_PROGRAM] = "SELECT program FROM policies WHERE hash = ?1",
+	[ST_POLICY_INSERT] = "INSERT INTO policies (hash, program, path, text, "
+			     "added_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_CURRENT_SET] =
+		"INSERT INTO current_policies (program, hash, since) "
+		"VALUES (?1, ?2, ?3) ON CONFLICT (program) DO "
+		"UPDATE SET hash = excluded.hash, "
+		"since = excluded.since",
+	[ST_POLICY_CURRENT] =
+		"SELECT c.hash, p.text FROM current_policies c "
+		"JOIN policies p ON p.hash = c.hash WHERE c.program = ?1",
+	[ST_POLICY_TEXT] = "SELECT text FROM policies WHERE hash = ?1",
+	[ST_POLICY_PATH] = "SELECT path FROM policies WHERE hash = ?1",
+	[ST_PROGRAMS_PAGE] = "SELECT program, hash FROM current_policies "
+			     "WHERE program > ?1 ORDER BY program "
+			     "LIMIT " PAGE_TEXT,
+	[ST_APP_EXISTS] = "SELECT 1 FROM applications WHERE id = ?1",
+	[ST_APP_NEXT_SEQ] =
+		"SELECT COALESCE(MAX(seq), 0) + 1 FROM applications",
+	[ST_APP_INSERT] = "INSERT INTO applications (" APP_COLS
+			  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+			  "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+	[ST_APP_GET] = "SELECT " APP_COLS " FROM applications WHERE id = ?1",
+	[ST_APP_UPDATE] = "UPDATE applications SET state = ?2, awarded = ?3, "
+			  "paid = ?4, recovered = ?5, approver = ?6, "
+			  "updated_at = ?7 WHERE id = ?1",
+	[ST_APPS_PAGE] = "SELECT " APP_COLS " FROM applications WHERE "
+			 "seq > ?3 ORDER BY seq LIMIT " PAGE_TEXT,
+	[ST_APPS_PAGE_STATE] = "SELECT " APP_COLS " FROM applications WHERE "
+			       "state = ?2 AND seq > ?3 ORDER BY seq "
+			       "LIMIT " PAGE_TEXT,
+	[ST_APPS_PAGE_PROGRAM] = "SELECT " APP_COLS " FROM applications WHERE "
+				 "program = ?1 AND seq > ?3 ORDER BY seq "
+				 "LIMIT " PAGE_TEXT,
+	[ST_APPS_PAGE_BOTH] = "SELECT " APP_COLS " FROM applications WHERE "
+			      "program = ?1 AND state = ?2 AND seq > ?3 "
+			      "ORDER BY seq LIMIT " PAGE_TEXT,
+	[ST_APPLICANT_YEAR] =
+		"SELECT COALESCE(SUM(CASE state WHEN 'reserved' THEN requested "
+		"WHEN 'awarded' THEN awarded ELSE 0 END), 0), "
+		"COALESCE(SUM(CASE WHEN compute THEN contract_value ELSE 0 "
+		"END), 0) FROM applications WHERE program = ?1 AND uscc = ?2 "
+		"AND fiscal_year = ?3 AND id <> ?4",
+	[ST_ACCOUNT_GET] =
+		"SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?1",
+	[ST_ACCOUNT_PUT] =
+		"INSERT INTO accounts (" ACCOUNT_COLS ") VALUES (?1, ?2, ?3, "
+		"?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET "
+		"debits_pending = excluded.debits_pending, "
+		"debits_posted = excluded.debits_posted, "
+		"credits_pending = excluded.credits_pending, "
+		"credits_posted = excluded.credits_posted",
+	[ST_ACCOUNTS_PAGE] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE "
+			     "id > ?1 ORDER BY id LIMIT " PAGE_TEXT,
+	[ST_TRANSFER_GET] = "SELECT " TRANSFER_COLS " FROM transfers "
+			    "WHERE id = ?1",
+	[ST_TRANSFER_PUT] = "INSERT INTO transfers (" TRANSFER_COLS
+			    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+			    "?10)",
+	[ST_TRANSFERS_PAGE] = "SELECT " TRANSFER_COLS " FROM transfers WHERE "
+			      "timestamp > ?1 ORDER BY timestamp "
+			      "LIMIT " PAGE_TEXT,
+	[ST_TRANSFERS_PAGE_REF] = "SELECT " TRANSFER_COLS " FROM transfers "
+				  "WHERE ref = ?2 AND timestamp > ?1 "
+				  "ORDER BY timestamp LIMIT " PAGE_TEXT,
+	/* The pending transfer's flags, and the flags of the transfer that
+	 * posted or voided it, if any (LEDGER_POST_PENDING = 4,
+	 * LEDGER_VOID_PENDING = 8). */
+	[ST_PENDING_STATE] =
+		"SELECT p.flags, (SELECT t.flags FROM transfers t "
+		"WHERE t.pending_id = p.id AND (t.flags & 12) <> 0 "
+		"LIMIT 1) FROM transfers p WHERE p.id = ?1",
+	[ST_LAST_TIMESTAMP] =
+		"SELECT COALESCE(MAX(timestamp), 0) FROM transfers",
+	[ST_EVENT_LAST] = "SELECT seq, hash FROM events ORDER BY seq DESC "
+			  "LIMIT 1",
+	[ST_EVENT_INSERT] = "INSERT INTO events (" EVENT_COLS
+			    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_EVENTS_PAGE] = "SELECT " EVENT_COLS " FROM events WHERE seq > ?1 "
+			   "ORDER BY seq LIMIT " PAGE_TEXT,
+};
+
+_Static_assert(PAGE == 64, "PAGE_TEXT must spell PAGE");
+_Static_assert(LEDGER_POST_PENDING == 4 && LEDGER_VOID_PENDING == 8,
+	       "ST_PENDING_STATE spells the flags as numbers");
+
+/* One open database. Not for use by two threads at once. */
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT]; /* prepared on first use, or NULL */
+	struct ledger_io io;	     /* ctx is this store */
+	struct qerr io_err;	     /* the last error of a ledger_io call */
+	int version;		     /* schema version after migrations */
+};
+
+static const char *const state_names[APP__STATE_COUNT] = {
+	[APP_INELIGIBLE] = "ineligible", [APP_RESERVED] = "reserved",
+	[APP_WAITLISTED] = "waitlisted", [APP_QUEUED] = "queued",
+	[APP_AWARDED] = "awarded",	 [APP_REJECTED] = "rejected",
+	[APP_WITHDRAWN] = "withdrawn",	 [APP_EXPIRED] = "expired",
+};
+
+const char *app_state_name(int st)
+{
+	if (st < 0 || st >= APP__STATE_COUNT)
+		return "unknown";
+	return state_names[st];
+}
+
+static int app_state_parse(const char *name)
+{
+	for (int i = 0; i < APP__STATE_COUNT; i++)
+		if (!strcmp(state_names[i], name))
+			return i;
+	return -1;
+}
+
+/* --- helpers ----------------------------------------------------------------- */
+
+/* Q_ERR_IO with the database's own words; call before any reset, which
+ * can replace the message. */
+static int db_err(struct store *s, struct qerr *e, const char *op)
+{
+	return qerr_set(e, Q_ERR_IO, "", "sqlite: %s: %s", op,
+			sqlite3_errmsg(s->db));
+}
+
+/* The cached statement id, prepared on first use. */
+static int stmt(struct store *s, enum stmt_id id, sqlite3_stmt **out,
+		struct qerr *e)
+{
+	if (!s->st[id] && sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
+					     SQLITE_PREPARE_PERSISTENT,
+					     &s->st[id], NULL) != SQLITE_OK) {
+		s->st[id] = NULL;
+		return db_err(s, e, "preparing a statement");
+	}
+	/* A statement is reset after each use: none is left running. */
+	assert(!sqlite3_stmt_busy(s->st[id]));
+	*out = s->st[id];
+	return Q_OK;
+}
+
+static void done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Bind a fixed-size string field (never reading past cap). */
+static int bind_str(sqlite3_stmt *st, int i, const char *str, size_t cap)
+{
+	return sqlite3_bind_text(st, i, str, (int)strnlen(str, cap),
+				 SQLITE_STATIC);
+}
+
+#define BIND_FIELD(st, i, field) bind_str(st, i, field, sizeof(field))
+
+/* Copy text column i into buf (cap bytes), cut if longer. */
+static void col_str(sqlite3_stmt *st, int i, char *buf, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+
+	if (!t)
+		n = 0;
+	if (n >= cap)
+		n = cap - 1;
+	if (n)
+		memcpy(buf, t, n);
+	buf[n] = '\0';
+}
+
+/* A malloc'd NUL-terminated copy of column i (its exact bytes) into *out,
+ * NULL for SQL NULL; *len gets the length. Returns -1 when out of memory. */
+static int col_dup(sqlite3_stmt *st, int i, char **out, size_t *len)
+{
+	const void *b;
+	size_t n;
+
+	*out = NULL;
+	if (len)
+		*len = 0;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return 0;
+	b = sqlite3_column_blob(st, i);
+	n = (size_t)sqlite3_column_bytes(st, i);
+	*out = malloc(n + 1);
+	if (!*out)
+		return -1;
+	if (n)
+		memcpy(*out, b, n);
+	(*out)[n] = '\0';
+	if (len)
+		*len = n;
+	return 0;
+}
+
+static int nomem(struct qerr *e)
+{
+	return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+}
+
+/* Run SQL that returns no rows. */
+static int exec(struct store *s, const char *sql, const char *op,
+		struct qerr *e)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(s, e, op);
+	return Q_OK;
+}
+
+/* --- opening, transactions ------------------------------------------------------ */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* BEGIN IMMEDIATE takes the write lock at once. The busy handler already
+ * waits for a lock held by another connection; the loop covers the cases
+ * where SQLite reports SQLITE_BUSY without calling it, so the whole wait
+ * stays within the busy timeout. */
+int store_begin(struct store *s, struct qerr *e)
+{
+	int64_t until = now_ms() + BUSY_TIMEOUT_MS;
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY || now_ms() >= until)
+			break;
+		sqlite3_sleep(10);
+	}
+	if (rc != SQLITE_OK)
+		return db_err(s, e, "beginning a transaction");
+	return Q_OK;
+}
+
+int store_commit(struct store *s, struct qerr *e)
+{
+	return exec(s, "COMMIT", "committing", e);
+}
+
+void store_rollback(struct store *s)
+{
+	if (s && s->db && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* For the functions that must be atomic when called outside a
+ * transaction: open one of their own (*own is set) if none is open. */
+static int begin_own(struct store *s, bool *own, struct qerr *e)
+{
+	*own = sqlite3_get_autocommit(s->db) != 0;
+	return *own ? store_begin(s, e) : Q_OK;
+}
+
+static int end_own(struct store *s, bool own, int rc, struct qerr *e)
+{
+	if (!own)
+		return rc;
+	if (rc == Q_OK)
+		rc = store_commit(s, e);
+	if (rc != Q_OK)
+		store_rollback(s);
+	return rc;
+}
+
+static int read_version(struct store *s, int *v, struct qerr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL))
+		return db_err(s, e, "reading the schema version");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(st, 0);
+	else
+		db_err(s, e, "reading the schema version");
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? Q_OK : Q_ERR_IO;
+}
+
+/* Bring the schema to SCHEMA_VERSION in one transaction, so a crash leaves
+ * the old version whole and two processes opening at once migrate once. */
+static int migrate(struct store *s, struct qerr *e)
+{
+	char sql[64];
+	int v = 0;
+	int rc;
+
+	rc = store_begin(s, e);
+	if (rc)
+		return rc;
+	rc = read_version(s, &v, e);
+	if (rc)
+		goto out;
+	if (v < 0 || v > SCHEMA_VERSION) {
+		rc = qerr_set(e, Q_ERR_IO, "",
+			      "database schema version %d is newer than this "
+			      "quan knows (%d)",
+			      v, SCHEMA_VERSION);
+		goto out;
+	}
+	for (int i = v; !rc && i < SCHEMA_VERSION; i++) {
+		char op[64];
+
+		snprintf(op, sizeof(op), "migration %d", i + 1);
+		rc = exec(s, migrations[i], op, e);
+	}
+	if (!rc && v != SCHEMA_VERSION) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+			 SCHEMA_VERSION);
+		rc = exec(s, sql, "setting the schema version", e);
+	}
+out:
+	if (!rc)
+		rc = store_commit(s, e);
+	if (rc)
+		store_rollback(s);
+	else
+		s->version = SCHEMA_VERSION;
+	return rc;
+}
+
+/* Set a pragma whose answer is a row, and check the answer. */
+static int pragma_expect(struct store *s, const char *sql, const char *want,
+			 const char *op, struct qerr *e)
+{
+	sqlite3_stmt *st;
+	char got[32] = "";
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+		return db_err(s, e, op);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		col_str(st, 0, got, sizeof(got));
+	else if (rc != SQLITE_DONE)
+		db_err(s, e, op);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return Q_ERR_IO;
+	if (strcmp(got, want))
+		return qerr_set(e, Q_ERR_IO, "", "sqlite: %s: got '%s'", op,
+				got);
+	return Q_OK;
+}
+
+static const struct ledger_io sqlite_io; /* below */
+
+int store_open(const char *url, struct store **out, struct qerr *e)
+{
+	const char *path = url;
+	struct store *s;
+	int rc;
+
+	*out = NULL;
+	if (!strncmp(url, "sqlite://", 9))
+		path = url + 9;
+	else if (!strncmp(url, "sqlite:", 7))
+		path = url + 7;
+	else if (!strncmp(url, "postgres:", 9) ||
+		 !strncmp(url, "postgresql:", 11))
+		return qerr_set(e, Q_ERR_INVALID, "db",
+				"database '%.64s': postgresql is not supported "
+				"yet",
+				url);
+	if (!*path)
+		return qerr_set(e, Q_ERR_INVALID, "db",
+				"database '%.64s': no file name", url);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return nomem(e);
+	s->io = sqlite_io;
+	s->io.ctx = s;
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			    NULL) != SQLITE_OK) {
+		if (!s->db) {
+			rc = nomem(e);
+			goto err;
+		}
+		rc = qerr_set(e, Q_ERR_IO, "", "sqlite: opening '%.200s': %s",
+			      path, sqlite3_errmsg(s->db));
+		goto err;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	/* An in-memory database (tests) has no WAL. */
+	rc = pragma_expect(s, "PRAGMA journal_mode = WAL",
+			   strcmp(path, ":memory:") ? "wal" : "memory",
+			   "setting WAL mode", e);
+	/* FULL in WAL mode syncs the log at every commit: a commit that
+	 * returned survives a power loss. */
+	if (!rc)
+		rc = exec(s, "PRAGMA synchronous = FULL", "setting synchronous",
+			  e);
+	if (!rc)
+		rc = pragma_expect(s, "PRAGMA synchronous", "2",
+				   "setting synchronous", e);
+	if (!rc)
+		rc = exec(s, "PRAGMA foreign_keys = ON",
+			  "enabling foreign keys", e);
+	if (!rc)
+		rc = pragma_expect(s, "PRAGMA foreign_keys", "1",
+				   "enabling foreign keys", e);
+	if (!rc)
+		rc = migrate(s, e);
+	if (rc)
+		goto err;
+	*out = s;
+	return Q_OK;
+err:
+	store_close(s);
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	store_rollback(s);
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+	return s->version;
+}
+
+/* --- policies --------------------------------------------------------------- */
+
+int store_policy_add(struct store *s, const char *program, const char *hash,
+		     const char *path, const char *text, size_t len,
+		     int64_t now, bool *is_new, struct qerr *e)
+{
+	char stored[PROGRAM_MAX] = "";
+	sqlite3_stmt *st;
+	bool own;
+	int rc;
+
+	*is_new = false;
+	if (!*program || !*hash)
+		return qerr_set(e, Q_ERR_INVALID, "program",
+				"a policy needs a program and a hash");
+	if (strlen(program) >= PROGRAM_MAX)
+		return qerr_set(e, Q_ERR_INVALID, "program",
+				"program name '%.64s...' is too long", program);
+	if (strlen(hash) >= POLICY_HASH_MAX)
+		return qerr_set(e, Q_ERR_INVALID, "hash",
+				"policy hash '%.72s...' is too long", hash);
+	if (len > POLICY_TEXT_MAX)
+		return qerr_set(e, Q_ERR_TOO_LARGE, "",
+				"policy '%.200s' is "
+				"larger than %u bytes",
+				path, POLICY_TEXT_MAX);
+	rc = begin_own(s, &own, e);
+	if (rc)
+		return rc;
+
+	rc = stmt(s, ST_POLICY_PROGRAM, &st, e);
+	if (rc)
+		goto out;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		col_str(st, 0, stored, sizeof(stored));
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE
+		     ? Q_OK
+		     : db_err(s, e, "looking up a policy version");
+	*is_new = stored[0] == '\0' && rc == Q_OK;
+	done(st);
+	if (rc)
+		goto out;
+	if (!*is_new && strcmp(stored, program)) {
+		rc = qerr_set(e, Q_ERR_INVALID, "program",
+			      "policy %s is stored for program '%s', not '%s'",
+			      hash, stored, program);
+		goto out;
+	}
+
+	if (*is_new) {
+		rc = stmt(s, ST_POLICY_INSERT, &st, e);
+		if (rc)
+			goto out;
+		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, program, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, path ? path : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text64(st, 4, len ? text : "", len, SQLITE_STATIC,
+				    SQLITE_UTF8);
+		sqlite3_bind_int64(st, 5, now);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_err(s, e, "storing a policy version");
+		done(st);
+		if (rc)
+			goto out;
+	}
+
+	rc = stmt(s, ST_CURRENT_SET, &st, e);
+	if (rc)
+		goto out;
+	sqlite3_bind_text(st, 1, program, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_err(s, e, "making a policy version current");
+	done(st);
+out:
+	if (rc)
+		*is_new = false;
+	return end_own(s, own, rc, e);
+}
+
+int store_policy_current(struct store *s, const char *program, char *hash,
+			 char **text, size_t *len, struct qerr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (text)
+		*text = NULL;
+	rc = stmt(s, ST_POLICY_CURRENT, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, program, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		rc = Q_OK;
+		col_str(st, 0, hash, POLICY_HASH_MAX);
+		if (text && col_dup(st, 1, text, len))
+			rc = nomem(e);
+	} else if (rc == SQLITE_DONE) {
+		rc = qerr_set(e, Q_ERR_UNKNOWN_PROGRAM, "program",
+			      "no policy for program '%s'", program);
+	} else {
+		rc = db_err(s, e, "reading the current policy");
+	}
+	done(st);
+	return rc;
+}
+
+int store_policy_text(struct store *s, const char *hash, char **text,
+		      size_t *len, struct qerr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*text = NULL;
+	rc = stmt(s, ST_POLICY_TEXT, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = col_dup(st, 0, text, len) ? nomem(e) : Q_OK;
+	else if (rc == SQLITE_DONE)
+		rc = qerr_set(e, Q_ERR_INVALID, "policy",
+			      "no policy version '%s'", hash);
+	else
+		rc = db_err(s, e, "reading a policy version");
+	done(st);
+	return rc;
+}
+
+int store_policy_path(struct store *s, const char *hash, char *path, size_t n,
+		      struct qerr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = stmt(s, ST_POLICY_PATH, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col_str(st, 0, path, n);
+		rc = Q_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = qerr_set(e, Q_ERR_INVALID, "policy",
+			      "no policy version '%s'", hash);
+	} else {
+		rc = db_err(s, e, "reading a policy version");
+	}
+	done(st);
+	return rc;
+}
+
+int store_programs_each(struct store *s,
+			int (*fn)(void *arg, const char *program,
+				  const char *hash),
+			void *arg, struct qerr *e)
+{
+	char prog[PAGE][PROGRAM_MAX], hash[PAGE][POLICY_HASH_MAX];
+	char last[PROGRAM_MAX] = "";
+	sqlite3_stmt *st;
+	size_t n;
+	int rc;
+
+	do {
+		rc = stmt(s, ST_PROGRAMS_PAGE, &st, e);
+		if (rc)
+			return rc;
+		sqlite3_bind_text(st, 1, last, -1, SQLITE_STATIC);
+		for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+			col_str(st, 0, prog[n], sizeof(prog[n]));
+			col_str(st, 1, hash[n], sizeof(hash[n]));
+		}
+		rc = rc == SQLITE_DONE ? Q_OK
+				       : db_err(s, e, "listing programs");
+		done(st);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			if (fn(arg, prog[i], hash[i]))
+				return Q_OK;
+		if (n)
+			memcpy(last, prog[n - 1], sizeof(last));
+	} while (n == PAGE);
+	return Q_OK;
+}
+
+/* --- applications ------------------------------------------------------------ */
+
+void store_app_release(struct store_app *a)
+{
+	if (!a)
+		return;
+	free(a->json);
+	free(a->decision);
+	a->json = NULL;
+	a->decision = NULL;
+}
+
+/* Decode a row of APP_COLS into a (which owns json and decision). */
+static int app_row(sqlite3_stmt *st, struct store_app *a, struct qerr *e)
+{
+	char state[16];
+
+	memset(a, 0, sizeof(*a));
+	col_str(st, 0, a->id, sizeof(a->id));
+	col_str(st, 1, a->program, sizeof(a->program));
+	col_str(st, 2, a->measure, sizeof(a->measure));
+	col_str(st, 3, a->uscc, sizeof(a->uscc));
+	col_str(st, 4, a->policy_hash, sizeof(a->policy_hash));
+	col_str(st, 5, state, sizeof(state));
+	a->state = app_state_parse(state);
+	a->seq = sqlite3_column_int64(st, 6);
+	a->fiscal_year = sqlite3_column_int(st, 7);
+	a->requested = sqlite3_column_int64(st, 8);
+	a->awarded = sqlite3_column_int64(st, 9);
+	a->paid = sqlite3_column_int64(st, 10);
+	a->recovered = sqlite3_column_int64(st, 11);
+	a->contract_value = sqlite3_column_int64(st, 12);
+	a->compute = sqlite3_column_int(st, 13) != 0;
+	col_str(st, 14, a->approver, sizeof(a->approver));
+	a->submitted_at = sqlite3_column_int64(st, 15);
+	a->updated_at = sqlite3_column_int64(st, 16);
+	if (a->state < 0)
+		return qerr_set(e, Q_ERR_IO, "",
+				"application '%s' has an unknown state '%s'",
+				a->id, state);
+	if (col_dup(st, 17, &a->json, NULL) ||
+	    col_dup(st, 18, &a->decision, NULL)) {
+		store_app_release(a);
+		return nomem(e);
+	}
+	return Q_OK;
+}
+
+static int bind_nullable(sqlite3_stmt *st, int i, const char *text)
+{
+	if (!text)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+}
+
+static int app_insert(struct store *s, struct store_app *a, struct qerr *e)
+{
+	sqlite3_stmt *st;
+	int64_t seq = 0;
+	int rc;
+
+	rc = stmt(s, ST_APP_EXISTS, &st, e);
+	if (rc)
+		return rc;
+	BIND_FIELD(st, 1, a->id);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_ROW
+		     ? qerr_set(e, Q_ERR_INVALID, "id",
+				"application '%s' already exists", a->id)
+	     : rc == SQLITE_DONE ? Q_OK
+				 : db_err(s, e, "looking up an application");
+	done(st);
+	if (rc)
+		return rc;
+
+	rc = stmt(s, ST_APP_NEXT_SEQ, &st, e);
+	if (rc)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0);
+	else
+		rc = db_err(s, e, "numbering an application");
+	done(st);
+	if (rc)
+		return rc;
+
+	rc = stmt(s, ST_APP_INSERT, &st, e);
+	if (rc)
+		return rc;
+	BIND_FIELD(st, 1, a->id);
+	BIND_FIELD(st, 2, a->program);
+	BIND_FIELD(st, 3, a->measure);
+	BIND_FIELD(st, 4, a->uscc);
+	BIND_FIELD(st, 5, a->policy_hash);
+	sqlite3_bind_text(st, 6, app_state_name(a->state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, seq);
+	sqlite3_bind_int(st, 8, a->fiscal_year);
+	sqlite3_bind_int64(st, 9, a->requested);
+	sqlite3_bind_int64(st, 10, a->awarded);
+	sqlite3_bind_int64(st, 11, a->paid);
+	sqlite3_bind_int64(st, 12, a->recovered);
+	sqlite3_bind_int64(st, 13, a->contract_value);
+	sqlite3_bind_int(st, 14, a->compute ? 1 : 0);
+	BIND_FIELD(st, 15, a->approver);
+	sqlite3_bind_int64(st, 16, a->submitted_at);
+	sqlite3_bind_int64(st, 17, a->updated_at);
+	bind_nullable(st, 18, a->json);
+	bind_nullable(st, 19, a->decision);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = qerr_set(e, Q_ERR_IO, "",
+			      "sqlite: storing application '%s': %s", a->id,
+			      sqlite3_errmsg(s->db));
+	done(st);
+	if (!rc)
+		a->seq = seq;
+	return rc;
+}
+
+int store_app_insert(struct store *s, struct store_app *a, struct qerr *e)
+{
+	bool own;
+	int rc;
+
+	if (a->state < 0 || a->state >= APP__STATE_COUNT)
+		return qerr_set(e, Q_ERR_INVALID, "state",
+				"application '%.64s': unknown state %d", a->id,
+				a->state);
+	rc = begin_own(s, &own, e);
+	if (rc)
+		return rc;
+	rc = app_insert(s, a, e);
+	return end_own(s, own, rc, e);
+}
+
+int store_app_get(struct store *s, const char *id, struct store_app *out,
+		  struct qerr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = stmt(s, ST_APP_GET, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = app_row(st, out, e);
+	else if (rc == SQLITE_DONE)
+		rc = 1;
+	else
+		rc = db_err(s, e, "reading an application");
+	done(st);
+	return rc;
+}
+
+int store_app_update(struct store *s, const struct store_app *a, struct qerr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (a->state < 0 || a->state >= APP__STATE_COUNT)
+		return qerr_set(e, Q_ERR_INVALID, "state",
+				"application '%.64s': unknown state %d", a->id,
+				a->state);
+	rc = stmt(s, ST_APP_UPDATE, &st, e);
+	if (rc)
+		return rc;
+	BIND_FIELD(st, 1, a->id);
+	sqlite3_bind_text(st, 2, app_state_name(a->state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, a->awarded);
+	sqlite3_bind_int64(st, 4, a->paid);
+	sqlite3_bind_int64(st, 5, a->recovered);
+	BIND_FIELD(st, 6, a->approver);
+	sqlite3_bind_int64(st, 7, a->updated_at);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = qerr_set(e, Q_ERR_IO, "",
+			      "sqlite: updating application '%.64s': %s", a->id,
+			      sqlite3_errmsg(s->db));
+	else if (sqlite3_changes(s->db) != 1)
+		rc = qerr_set(e, Q_ERR_INVALID, "id", "no application '%.64s'",
+			      a->id);
+	done(st);
+	return rc;
+}
+
+int store_app_each(struct store *s, const char *program, int state,
+		   int (*fn)(void *arg, const struct store_app *a), void *arg,
+		   struct qerr *e)
+{
+	static const enum stmt_id which[2][2] = {
+		{ST_APPS_PAGE, ST_APPS_PAGE_STATE},
+		{ST_APPS_PAGE_PROGRAM, ST_APPS_PAGE_BOTH},
+	};
+	struct store_app *page;
+	int64_t last = 0;
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc, src;
+
+	if (state >= APP__STATE_COUNT || state < -1)
+		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
+				state);
+	page = calloc(PAGE, sizeof(*page));
+	if (!page)
+		return nomem(e);
+	do {
+		bool stop = false;
+
+		rc = stmt(s, which[program != NULL][state >= 0], &st, e);
+		if (rc)
+			break;
+		if (program)
+			sqlite3_bind_text(st, 1, program, -1, SQLITE_STATIC);
+		if (state >= 0)
+			sqlite3_bind_text(st, 2, app_state_name(state), -1,
+					  SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, last);
+		n = 0;
+		while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+			assert(n < PAGE);
+			rc = app_row(st, &page[n], e);
+			if (rc)
+				break;
+			n++;
+		}
+		if (!rc && src != SQLITE_DONE)
+			rc = db_err(s, e, "listing applications");
+		done(st);
+		for (size_t i = 0; !rc && !stop && i < n; i++)
+			stop = fn(arg, &page[i]) != 0;
+		if (n)
+			last = page[n - 1].seq;
+		for (size_t i = 0; i < n; i++)
+			store_app_release(&page[i]);
+		if (stop)
+			break;
+	} while (!rc && n == PAGE);
+	free(page);
+	return rc;
+}
+
+int store_applicant_year(struct store *s, const char *program, const char *uscc,
+			 int year, const char *except_id, money_t *awarded,
+			 money_t *compute_contracts, struct qerr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*awarded = 0;
+	*compute_contracts = 0;
+	rc = stmt(s, ST_APPLICANT_YEAR, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, program, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, uscc, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, year);
+	sqlite3_bind_text(st, 4, except_id ? except_id : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*awarded = sqlite3_column_int64(st, 0);
+		*compute_contracts = sqlite3_column_int64(st, 1);
+	} else {
+		rc = db_err(s, e, "summing an applicant's year");
+	}
+	done(st);
+	return rc;
+}
+
+/* --- the ledger's storage ----------------------------------------------------- */
+
+/* The ledger_io callbacks answer -1 on a storage error; the error itself is
+ * kept here for store_ledger_error(). */
+static int io_fail(struct store *s, const char *op)
+{
+	db_err(s, &s->io_err, op);
+	return -1;
+}
+
+int store_ledger_error(struct store *s, struct qerr *e)
+{
+	if (s->io_err.code == Q_OK)
+		return qerr_set(e, Q_ERR_IO, "", "ledger: storage error");
+	if (e)
+		*e = s->io_err;
+	return s->io_err.code;
+}
+
+static int io_stmt(struct store *s, enum stmt_id id, sqlite3_stmt **st)
+{
+	return stmt(s, id, st, &s->io_err) ? -1 : 0;
+}
+
+static void account_row(sqlite3_stmt *st, struct ledger_account *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = (uint64_t)sqlite3_column_int64(st, 0);
+	col_str(st, 1, a->code, sizeof(a->code));
+	a->flags = (uint32_t)sqlite3_column_int64(st, 2);
+	a->debits_pending = sqlite3_column_int64(st, 3);
+	a->debits_posted = sqlite3_column_int64(st, 4);
+	a->credits_pending = sqlite3_column_int64(st, 5);
+	a->credits_posted = sqlite3_column_int64(st, 6);
+}
+
+static void transfer_row(sqlite3_stmt *st, struct ledger_transfer *t)
+{
+	memset(t, 0, sizeof(*t));
+	col_str(st, 0, t->id, sizeof(t->id));
+	t->debit = (uint64_t)sqlite3_column_int64(st, 1);
+	t->credit = (uint64_t)sqlite3_column_int64(st, 2);
+	t->amount = sqlite3_column_int64(st, 3);
+	t->flags = (uint32_t)sqlite3_column_int64(st, 4);
+	col_str(st, 5, t->pending_id, sizeof(t->pending_id));
+	t->expires_at = sqlite3_column_int64(st, 6);
+	t->code = (uint32_t)sqlite3_column_int64(st, 7);
+	col_str(st, 8, t->ref, sizeof(t->ref));
+	t->timestamp = sqlite3_column_int64(st, 9);
+}
+
+/* Account ids are uint64_t; SQLite keeps them as the int64_t with the same
+ * bits (ids above INT64_MAX are stored negative and read back exactly). */
+static int io_account_get(void *ctx, uint64_t id, struct ledger_account *out)
+{
+	struct store *s = ctx;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (io_stmt(s, ST_ACCOUNT_GET, &st))
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		account_row(st, out);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : io_fail(s, "reading an account");
+	}
+	done(st);
+	return rc;
+}
+
+static int io_account_put(void *ctx, const struct ledger_account *a)
+{
+	struct store *s = ctx;
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (io_stmt(s, ST_ACCOUNT_PUT, &st))
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)a->id);
+	BIND_FIELD(st, 2, a->code);
+	sqlite3_bind_int64(st, 3, a->flags);
+	sqlite3_bind_int64(st, 4, a->debits_pending);
+	sqlite3_bind_int64(st, 5, a->debits_posted);
+	sqlite3_bind_int64(st, 6, a->credits_pending);
+	sqlite3_bind_int64(st, 7, a->credits_posted);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = io_fail(s, "writing an account");
+	done(st);
+	return rc;
+}
+
+static int io_transfer_get(void *ctx, const char *id,
+			   struct ledger_transfer *out)
+{
+	struct store *s = ctx;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (io_stmt(s, ST_TRANSFER_GET, &st))
+		return -1;
+	bind_str(st, 1, id, LEDGER_ID_MAX);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		transfer_row(st, out);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : io_fail(s, "reading a transfer");
+	}
+	done(st);
+	return rc;
+}
+
+static int io_transfer_put(void *ctx, const struct ledger_transfer *t)
+{
+	struct store *s = ctx;
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (io_stmt(s, ST_TRANSFER_PUT, &st))
+		return -1;
+	BIND_FIELD(st, 1, t->id);
+	sqlite3_bind_int64(st, 2, (int64_t)t->debit);
+	sqlite3_bind_int64(st, 3, (int64_t)t->credit);
+	sqlite3_bind_int64(st, 4, t->amount);
+	sqlite3_bind_int64(st, 5, t->flags);
+	BIND_FIELD(st, 6, t->pending_id);
+	sqlite3_bind_int64(st, 7, t->expires_at);
+	sqlite3_bind_int64(st, 8, t->code);
+	BIND_FIELD(st, 9, t->ref);
+	sqlite3_bind_int64(st, 10, t->timestamp);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = io_fail(s, "writing a transfer");
+	done(st);
+	return rc;
+}
+
+/* 1 when id is not a pending transfer, as the in-memory ledger answers. */
+static int io_pending_state(void *ctx, const char *id,
+			    enum ledger_pending_state *out)
+{
+	struct store *s = ctx;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (io_stmt(s, ST_PENDING_STATE, &st))
+		return -1;
+	bind_str(st, 1, id, LEDGER_ID_MAX);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		uint32_t flags = (uint32_t)sqlite3_column_int64(st, 0);
+		uint32_t by = (uint32_t)sqlite3_column_int64(st, 1);
+
+		rc = 0;
+		if (!(flags & LEDGER_PENDING))
+			rc = 1;
+		else if (by & LEDGER_POST_PENDING)
+			*out = LEDGER_PENDING_POSTED;
+		else if (by & LEDGER_VOID_PENDING)
+			*out = LEDGER_PENDING_VOIDED;
+		else
+			*out = LEDGER_PENDING_OPEN;
+	} else {
+		rc = rc == SQLITE_DONE
+			     ? 1
+			     : io_fail(s, "reading a pending transfer");
+	}
+	done(st);
+	return rc;
+}
+
+static int io_last_timestamp(void *ctx, int64_t *out)
+{
+	struct store *s = ctx;
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (io_stmt(s, ST_LAST_TIMESTAMP, &st))
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		rc = io_fail(s, "reading the last timestamp");
+	done(st);
+	return rc;
+}
+
+static const struct ledger_io sqlite_io = {
+	.ctx = NULL,
+	.account_get = io_account_get,
+	.account_put = io_account_put,
+	.transfer_get = io_transfer_get,
+	.transfer_put = io_transfer_put,
+	.pending_state = io_pending_state,
+	.last_timestamp = io_last_timestamp,
+};
+
+const struct ledger_io *store_ledger_io(struct store *s)
+{
+	return &s->io;
+}
+
+int store_account_each(struct store *s,
+		       int (*fn)(void *arg, const struct ledger_account *a),
+		       void *arg, struct qerr *e)
+{
+	struct ledger_account *page;
+	int64_t last = INT64_MIN;
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc;
+
+	page = malloc(PAGE * sizeof(*page));
+	if (!page)
+		return nomem(e);
+	do {
+		bool stop = false;
+
+		rc = stmt(s, ST_ACCOUNTS_PAGE, &st, e);
+		if (rc)
+			break;
+		sqlite3_bind_int64(st, 1, last);
+		for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++)
+			account_row(st, &page[n]);
+		rc = rc == SQLITE_DONE ? Q_OK
+				       : db_err(s, e, "listing accounts");
+		done(st);
+		for (size_t i = 0; !rc && !stop && i < n; i++)
+			stop = fn(arg, &page[i]) != 0;
+		if (stop)
+			break;
+		if (n)
+			last = (int64_t)page[n - 1].id;
+	} while (!rc && n == PAGE);
+	free(page);
+	return rc;
+}
+
+int store_transfer_each(struct store *s, const char *ref,
+			int (*fn)(void *arg, const struct ledger_transfer *t),
+			void *arg, struct qerr *e)
+{
+	struct ledger_transfer *page;
+	int64_t last = INT64_MIN;
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc;
+
+	page = malloc(PAGE * sizeof(*page));
+	if (!page)
+		return nomem(e);
+	do {
+		bool stop = false;
+
+		rc = stmt(s, ref ? ST_TRANSFERS_PAGE_REF : ST_TRANSFERS_PAGE,
+			  &st, e);
+		if (rc)
+			break;
+		sqlite3_bind_int64(st, 1, last);
+		if (ref)
+			sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+		for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++)
+			transfer_row(st, &page[n]);
+		rc = rc == SQLITE_DONE ? Q_OK
+				       : db_err(s, e, "listing transfers");
+		done(st);
+		for (size_t i = 0; !rc && !stop && i < n; i++)
+			stop = fn(arg, &page[i]) != 0;
+		if (stop)
+			break;
+		if (n)
+			last = page[n - 1].timestamp;
+	} while (!rc && n == PAGE);
+	free(page);
+	return rc;
+}
+
+/* --- the audit chain ------------------------------------------------------------ */
+
+void store_event_release(struct store_event *ev)
+{
+	if (!ev)
+		return;
+	free(ev->detail);
+	ev->detail = NULL;
+}
+
+static int event_append(struct store *s, struct store_event *ev, struct qerr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = stmt(s, ST_EVENT_LAST, &st, e);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ev->seq = sqlite3_column_int64(st, 0) + 1;
+		col_str(st, 1, ev->prev_hash, sizeof(ev->prev_hash));
+		rc = Q_OK;
+	} else if (rc == SQLITE_DONE) {
+		ev->seq = 1;
+		memcpy(ev->prev_hash, AUDIT_GENESIS, sizeof(ev->prev_hash));
+		rc = Q_OK;
+	} else {
+		rc = db_err(s, e, "reading the last event");
+	}
+	done(st);
+	if (rc)
+		return rc;
+	if (audit_hash(ev))
+		return nomem(e);
+
+	rc = stmt(s, ST_EVENT_INSERT, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, ev->seq);
+	sqlite3_bind_int64(st, 2, ev->at);
+	BIND_FIELD(st, 3, ev->who);
+	BIND_FIELD(st, 4, ev->action);
+	BIND_FIELD(st, 5, ev->subject);
+	BIND_FIELD(st, 6, ev->policy_hash);
+	sqlite3_bind_text(st, 7, ev->detail ? ev->detail : "", -1,
+			  SQLITE_STATIC);
+	BIND_FIELD(st, 8, ev->prev_hash);
+	BIND_FIELD(st, 9, ev->hash);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_err(s, e, "appending an event");
+	done(st);
+	return rc;
+}
+
+int store_event_append(struct store *s, struct store_event *ev, struct qerr *e)
+{
+	bool own;
+	int rc;
+
+	rc = begin_own(s, &own, e);
+	if (rc)
+		return rc;
+	rc = event_append(s, ev, e);
+	return end_own(s, own, rc, e);
+}
+
+static int event_row(sqlite3_stmt *st, struct store_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = sqlite3_column_int64(st, 0);
+	ev->at = sqlite3_column_int64(st, 1);
+	col_str(st, 2, ev->who, sizeof(ev->who));
+	col_str(st, 3, ev->action, sizeof(ev->action));
+	col_str(st, 4, ev->subject, sizeof(ev->subject));
+	col_str(st, 5, ev->policy_hash, sizeof(ev->policy_hash));
+	col_str(st, 7, ev->prev_hash, sizeof(ev->prev_hash));
+	col_str(st, 8, ev->hash, sizeof(ev->hash));
+	if (col_dup(st, 6, &ev->detail, NULL))
+		return -1;
+	if (!ev->detail) {
+		ev->detail = calloc(1, 1);
+		if (!ev->detail)
+			return -1;
+	}
+	return 0;
+}
+
+int store_event_each(struct store *s,
+		     int (*fn)(void *arg, const struct store_event *ev),
+		     void *arg, struct qerr *e)
+{
+	struct store_event *page;
+	int64_t last = INT64_MIN;
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc, src;
+
+	page = calloc(PAGE, sizeof(*page));
+	if (!page)
+		return nomem(e);
+	do {
+		bool stop = false;
+
+		rc = stmt(s, ST_EVENTS_PAGE, &st, e);
+		if (rc)
+			break;
+		sqlite3_bind_int64(st, 1, last);
+		n = 0;
+		while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+			assert(n < PAGE);
+			if (event_row(st, &page[n++])) {
+				rc = nomem(e);
+				break;
+			}
+		}
+		if (!rc && src != SQLITE_DONE)
+			rc = db_err(s, e, "listing events");
+		done(st);
+		for (size_t i = 0; !rc && !stop && i < n; i++)
+			stop = fn(arg, &page[i]) != 0;
+		if (n)
+			last = page[n - 1].seq;
+		for (size_t i = 0; i < n; i++)
+			store_event_release(&page[i]);
+		if (stop)
+			break;
+	} while (!rc && n == PAGE);
+	free(page);
+	return rc;
+}

@@ -1,0 +1,1040 @@
+/*
+ * test_store.c - the SQLite store (src/store/) on a temporary database file:
+ * migrations, policy versions, applications, the applicant's year, the
+ * ledger's storage (and the ledger running on it), transactions, and the
+ * audit chain, tampered with behind the store's back.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "policy/policy.h"
+#include "store/audit.h"
+#include "store/store.h"
+
+#define HASH_A "sha256:aaaa"
+#define HASH_B "sha256:bbbb"
+#define USCC1 "91310115MA1K4ABCDD"
+#define USCC2 "91310104MA1FR5T2K1"
+
+/* One test's database: a fresh directory under /tmp, removed afterwards. */
+struct fx {
+	char dir[64];
+	char path[96];
+	struct store *s;
+};
+
+static void rm_db(struct fx *f)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+	char p[128];
+
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
+		unlink(p);
+	}
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct qerr e;
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/quan-store-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/quan.db", f->dir);
+	if (store_open(f->path, &f->s, &e)) {
+		fprintf(stderr, "store_open: %s\n", e.msg);
+		rmdir(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->s);
+	rm_db(f);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Run SQL on the file behind the store's back, as an intruder would. */
+static void raw(struct fx *f, const char *sql)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		fprintf(stderr, "raw: %s: %s\n", sql, err);
+		sqlite3_free(err);
+		sqlite3_close(db);
+		fail();
+	}
+	sqlite3_close(db);
+}
+
+/* The first column of the first row of sql, as text, on a separate
+ * connection. */
+static void raw_text(struct fx *f, const char *sql, char *out, size_t cap)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void add_policy(struct store *s, const char *program, const char *hash,
+		       const char *text, int64_t now, bool want_new)
+{
+	struct qerr e;
+	bool is_new = !want_new;
+
+	assert_int_equal(store_policy_add(s, program, hash, "p.yaml", text,
+					  strlen(text), now, &is_new, &e),
+			 0);
+	assert_int_equal(is_new, want_new);
+}
+
+static struct store_app app(const char *id, const char *uscc, int state,
+			    int year, money_t requested, money_t value,
+			    bool compute)
+{
+	struct store_app a;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(a.id, sizeof(a.id), "%s", id);
+	snprintf(a.program, sizeof(a.program), "shanghai-2025");
+	snprintf(a.measure, sizeof(a.measure), "compute-rent");
+	snprintf(a.uscc, sizeof(a.uscc), "%s", uscc);
+	snprintf(a.policy_hash, sizeof(a.policy_hash), HASH_A);
+	a.state = state;
+	a.fiscal_year = year;
+	a.requested = requested;
+	a.contract_value = value;
+	a.compute = compute;
+	a.submitted_at = 1756692000;
+	a.updated_at = 1756692000;
+	return a;
+}
+
+static void insert(struct store *s, struct store_app a)
+{
+	struct qerr e;
+
+	a.json = "{\"id\":1}";
+	a.decision = "{\"eligible\":true}";
+	if (store_app_insert(s, &a, &e))
+		fail_msg("insert '%s': %s", a.id, e.msg);
+}
+
+/* ---- opening ---------------------------------------------------------------- */
+
+static void test_open_migrate(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = NULL;
+	char url[128], mode[16];
+	struct qerr e;
+
+	assert_int_equal(store_schema_version(f->s), 1);
+	store_close(f->s);
+	f->s = NULL;
+	/* Again, and through a "sqlite:" URL: nothing to migrate. */
+	snprintf(url, sizeof(url), "sqlite:%s", f->path);
+	assert_int_equal(store_open(url, &f->s, &e), 0);
+	assert_int_equal(store_schema_version(f->s), 1);
+	raw_text(f, "PRAGMA user_version", mode, sizeof(mode));
+	assert_string_equal(mode, "1");
+	raw_text(f, "PRAGMA journal_mode", mode, sizeof(mode));
+	assert_string_equal(mode, "wal");
+
+	/* Two stores on one file at once. */
+	assert_int_equal(store_open(f->path, &s2, &e), 0);
+	assert_int_equal(store_schema_version(s2), 1);
+	store_close(s2);
+
+	/* A database from a newer quan is refused, not clobbered. */
+	store_close(f->s);
+	f->s = NULL;
+	raw(f, "PRAGMA user_version = 99");
+	assert_int_equal(store_open(f->path, &s2, &e), Q_ERR_IO);
+	assert_null(s2);
+	assert_non_null(strstr(e.msg, "version 99 is newer"));
+	raw(f, "PRAGMA user_version = 1");
+	assert_int_equal(store_open(f->path, &f->s, &e), 0);
+
+	assert_int_equal(store_open(":memory:", &s2, &e), 0);
+	assert_int_equal(store_schema_version(s2), 1);
+	store_close(s2);
+	assert_int_equal(store_open("postgres://x", &s2, &e), Q_ERR_INVALID);
+	assert_int_equal(store_open("sqlite:", &s2, &e), Q_ERR_INVALID);
+	assert_int_equal(store_open("/nonexistent-dir/x/quan.db", &s2, &e),
+			 Q_ERR_IO);
+	assert_non_null(strstr(e.msg, "sqlite: opening"));
+}
+
+/* ---- policies --------------------------------------------------------------- */
+
+static int count_program(void *arg, const char *program, const char *hash)
+{
+	char *seen = arg;
+	size_t n = strlen(seen);
+
+	snprintf(seen + n, 256 - n, "%s=%s;", program, hash);
+	return 0;
+}
+
+static void test_policies(void **state)
+{
+	struct fx *f = *state;
+	char hash[POLICY_HASH_TEXT] = "";
+	char seen[256] = "";
+	char *text = NULL;
+	size_t len = 0;
+	bool is_new;
+	struct qerr e;
+
+	assert_int_equal(store_policy_current(f->s, "shanghai-2025", hash,
+					      &text, &len, &e),
+			 Q_ERR_UNKNOWN_PROGRAM);
+	add_policy(f->s, "shanghai-2025", HASH_A, "version: a\n", 100, true);
+	assert_int_equal(store_policy_current(f->s, "shanghai-2025", hash,
+					      &text, &len, &e),
+			 0);
+	assert_string_equal(hash, HASH_A);
+	assert_string_equal(text, "version: a\n");
+	assert_int_equal(len, 11);
+	free(text);
+
+	/* A new version becomes current; the old text stays readable. */
+	add_policy(f->s, "shanghai-2025", HASH_B, "version: b\n", 200, true);
+	assert_int_equal(store_policy_current(f->s, "shanghai-2025", hash, NULL,
+					      NULL, &e),
+			 0);
+	assert_string_equal(hash, HASH_B);
+	assert_int_equal(store_policy_text(f->s, HASH_A, &text, &len, &e), 0);
+	assert_string_equal(text, "version: a\n");
+	free(text);
+	assert_int_equal(
+		store_policy_text(f->s, "sha256:none", &text, &len, &e),
+		Q_ERR_INVALID);
+	assert_null(text);
+
+	/* Loading the old file again is not new, and makes it current. */
+	add_policy(f->s, "shanghai-2025", HASH_A, "version: a\n", 300, false);
+	assert_int_equal(store_policy_current(f->s, "shanghai-2025", hash, NULL,
+					      NULL, &e),
+			 0);
+	assert_string_equal(hash, HASH_A);
+
+	/* The same hash claimed by another program is refused. */
+	assert_int_equal(store_policy_add(f->s, "beijing-2025", HASH_A, "p",
+					  "x", 1, 400, &is_new, &e),
+			 Q_ERR_INVALID);
+	assert_false(is_new);
+
+	/* Bytes are kept exactly, NUL included. */
+	assert_int_equal(store_policy_add(f->s, "beijing-2025", "sha256:cc",
+					  "p", "a\0b", 3, 400, &is_new, &e),
+			 0);
+	assert_true(is_new);
+	assert_int_equal(store_policy_text(f->s, "sha256:cc", &text, &len, &e),
+			 0);
+	assert_int_equal(len, 3);
+	assert_memory_equal(text, "a\0b", 3);
+	free(text);
+
+	assert_int_equal(store_programs_each(f->s, count_program, seen, &e), 0);
+	assert_string_equal(seen, "beijing-2025=sha256:cc;"
+				  "shanghai-2025=" HASH_A ";");
+}
+
+/* ---- applications ------------------------------------------------------------ */
+
+struct visit {
+	char ids[512];
+	int n, stop_after;
+	struct store *s; /* when set, the visitor updates what it sees */
+};
+
+static int visit_app(void *arg, const struct store_app *a)
+{
+	struct visit *v = arg;
+	size_t n = strlen(v->ids);
+
+	if (n < 400)
+		snprintf(v->ids + n, sizeof(v->ids) - n, "%s,", a->id);
+	v->n++;
+	if (v->s) {
+		struct store_app u = *a;
+		struct qerr e;
+
+		u.state = APP_REJECTED;
+		assert_int_equal(store_app_update(v->s, &u, &e), 0);
+	}
+	return v->stop_after && v->n >= v->stop_after;
+}
+
+static void test_apps(void **state)
+{
+	struct fx *f = *state;
+	struct store_app a =
+		app("A-1", USCC1, APP_RESERVED, 2025, 100, 1000, true);
+	struct store_app got;
+	struct visit v;
+	struct qerr e;
+
+	add_policy(f->s, "shanghai-2025", HASH_A, "a", 1, true);
+	a.json = "{\"id\":\"A-1\"}";
+	a.decision = NULL;
+	assert_int_equal(store_app_insert(f->s, &a, &e), 0);
+	assert_int_equal(a.seq, 1);
+	insert(f->s, app("A-2", USCC2, APP_WAITLISTED, 2025, 200, 2000, false));
+	insert(f->s, app("A-3", USCC1, APP_WAITLISTED, 2025, 300, 3000, true));
+
+	/* A duplicate id is refused, and changes nothing. */
+	a.requested = 999;
+	assert_int_equal(store_app_insert(f->s, &a, &e), Q_ERR_INVALID);
+	assert_non_null(strstr(e.msg, "'A-1' already exists"));
+
+	assert_int_equal(store_app_get(f->s, "A-1", &got, &e), 0);
+	assert_string_equal(got.id, "A-1");
+	assert_string_equal(got.program, "shanghai-2025");
+	assert_string_equal(got.measure, "compute-rent");
+	assert_string_equal(got.uscc, USCC1);
+	assert_string_equal(got.policy_hash, HASH_A);
+	assert_int_equal(got.state, APP_RESERVED);
+	assert_int_equal(got.seq, 1);
+	assert_int_equal(got.fiscal_year, 2025);
+	assert_int_equal(got.requested, 100);
+	assert_int_equal(got.contract_value, 1000);
+	assert_true(got.compute);
+	assert_int_equal(got.submitted_at, 1756692000);
+	assert_string_equal(got.json, "{\"id\":\"A-1\"}");
+	assert_null(got.decision);
+	store_app_release(&got);
+	assert_int_equal(store_app_get(f->s, "A-9", &got, &e), 1);
+
+	/* The mutable part is written back. */
+	a.state = APP_AWARDED;
+	a.awarded = 90;
+	a.paid = 50;
+	a.recovered = 5;
+	snprintf(a.approver, sizeof(a.approver), "wang");
+	a.updated_at = 1756700000;
+	a.requested = 12345; /* not mutable: ignored */
+	assert_int_equal(store_app_update(f->s, &a, &e), 0);
+	assert_int_equal(store_app_get(f->s, "A-1", &got, &e), 0);
+	assert_int_equal(got.state, APP_AWARDED);
+	assert_int_equal(got.awarded, 90);
+	assert_int_equal(got.paid, 50);
+	assert_int_equal(got.recovered, 5);
+	assert_string_equal(got.approver, "wang");
+	assert_int_equal(got.updated_at, 1756700000);
+	assert_int_equal(got.requested, 100);
+	store_app_release(&got);
+	snprintf(a.id, sizeof(a.id), "A-9");
+	assert_int_equal(store_app_update(f->s, &a, &e), Q_ERR_INVALID);
+
+	/* In arrival order, filtered by program and state. */
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(store_app_each(f->s, NULL, -1, visit_app, &v, &e), 0);
+	assert_string_equal(v.ids, "A-1,A-2,A-3,");
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(store_app_each(f->s, "shanghai-2025", APP_WAITLISTED,
+					visit_app, &v, &e),
+			 0);
+	assert_string_equal(v.ids, "A-2,A-3,");
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(
+		store_app_each(f->s, NULL, APP_AWARDED, visit_app, &v, &e), 0);
+	assert_string_equal(v.ids, "A-1,");
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(store_app_each(f->s, "beijing", -1, visit_app, &v, &e),
+			 0);
+	assert_int_equal(v.n, 0);
+	memset(&v, 0, sizeof(v));
+	v.stop_after = 2;
+	assert_int_equal(store_app_each(f->s, NULL, -1, visit_app, &v, &e), 0);
+	assert_string_equal(v.ids, "A-1,A-2,");
+	assert_string_equal(app_state_name(APP_WAITLISTED), "waitlisted");
+	assert_string_equal(app_state_name(APP__STATE_COUNT), "unknown");
+
+	/* An application under an unknown policy version is refused. */
+	a = app("A-4", USCC1, APP_RESERVED, 2025, 1, 1, false);
+	snprintf(a.policy_hash, sizeof(a.policy_hash), "sha256:none");
+	assert_int_equal(store_app_insert(f->s, &a, &e), Q_ERR_IO);
+	assert_non_null(strstr(e.msg, "FOREIGN KEY"));
+}
+
+/* More than a page of rows, a visitor that writes while visiting, and a
+ * visitor that stops in the second page. */
+static void test_apps_many(void **state)
+{
+	struct fx *f = *state;
+	struct visit v;
+	struct qerr e;
+	char id[16];
+
+	add_policy(f->s, "shanghai-2025", HASH_A, "a", 1, true);
+	assert_int_equal(store_begin(f->s, &e), 0);
+	for (int i = 1; i <= 150; i++) {
+		snprintf(id, sizeof(id), "M-%03d", i);
+		insert(f->s, app(id, USCC1, APP_WAITLISTED, 2025, i, i, false));
+	}
+	assert_int_equal(store_commit(f->s, &e), 0);
+
+	memset(&v, 0, sizeof(v));
+	v.stop_after = 70;
+	assert_int_equal(
+		store_app_each(f->s, NULL, APP_WAITLISTED, visit_app, &v, &e),
+		0);
+	assert_int_equal(v.n, 70);
+
+	/* Each visited application is rejected as it is seen. */
+	memset(&v, 0, sizeof(v));
+	v.s = f->s;
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(store_app_each(f->s, "shanghai-2025", APP_WAITLISTED,
+					visit_app, &v, &e),
+			 0);
+	assert_int_equal(store_commit(f->s, &e), 0);
+	assert_int_equal(v.n, 150);
+	assert_int_equal(strncmp(v.ids, "M-001,M-002,M-003,", 18), 0);
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(
+		store_app_each(f->s, NULL, APP_REJECTED, visit_app, &v, &e), 0);
+	assert_int_equal(v.n, 150);
+}
+
+static void test_applicant_year(void **state)
+{
+	struct fx *f = *state;
+	struct store_app a;
+	money_t awarded = -1, compute = -1;
+	struct qerr e;
+
+	add_policy(f->s, "shanghai-2025", HASH_A, "a", 1, true);
+	insert(f->s, app("Y-1", USCC1, APP_RESERVED, 2025, 100, 1000, true));
+	a = app("Y-2", USCC1, APP_AWARDED, 2025, 200, 2000, true);
+	a.awarded = 150; /* approved at a lower amount */
+	insert(f->s, a);
+	insert(f->s, app("Y-3", USCC1, APP_WAITLISTED, 2025, 400, 4000, false));
+	insert(f->s, app("Y-4", USCC1, APP_REJECTED, 2025, 800, 8000, false));
+	insert(f->s, app("Y-5", USCC1, APP_RESERVED, 2024, 1600, 16000, true));
+	insert(f->s, app("Y-6", USCC2, APP_RESERVED, 2025, 3200, 32000, true));
+	a = app("Y-7", USCC1, APP_RESERVED, 2025, 6400, 64000, true);
+	snprintf(a.program, sizeof(a.program), "beijing-2025");
+	insert(f->s, a);
+
+	assert_int_equal(store_applicant_year(f->s, "shanghai-2025", USCC1,
+					      2025, NULL, &awarded, &compute,
+					      &e),
+			 0);
+	assert_int_equal(awarded, 100 + 150);
+	assert_int_equal(compute, 1000 + 2000);
+	assert_int_equal(store_applicant_year(f->s, "shanghai-2025", USCC1,
+					      2025, "Y-1", &awarded, &compute,
+					      &e),
+			 0);
+	assert_int_equal(awarded, 150);
+	assert_int_equal(compute, 2000);
+	assert_int_equal(store_applicant_year(f->s, "shanghai-2025", USCC2,
+					      2024, NULL, &awarded, &compute,
+					      &e),
+			 0);
+	assert_int_equal(awarded, 0);
+	assert_int_equal(compute, 0);
+}
+
+/* ---- the ledger's storage -------------------------------------------------------- */
+
+static struct ledger_account account(uint64_t id, const char *code,
+				     uint32_t flags)
+{
+	struct ledger_account a;
+
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	snprintf(a.code, sizeof(a.code), "%s", code);
+	a.flags = flags;
+	return a;
+}
+
+static struct ledger_transfer transfer(const char *id, uint64_t debit,
+				       uint64_t credit, money_t amount,
+				       uint32_t flags, const char *pending_id,
+				       int64_t ts)
+{
+	struct ledger_transfer t;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.id, sizeof(t.id), "%s", id);
+	t.debit = debit;
+	t.credit = credit;
+	t.amount = amount;
+	t.flags = flags;
+	if (pending_id)
+		snprintf(t.pending_id, sizeof(t.pending_id), "%s", pending_id);
+	t.code = 3;
+	snprintf(t.ref, sizeof(t.ref), "A-%s", id);
+	t.timestamp = ts;
+	return t;
+}
+
+static void assert_account(const struct ledger_account *x,
+			   const struct ledger_account *y)
+{
+	assert_true(x->id == y->id);
+	assert_string_equal(x->code, y->code);
+	assert_int_equal(x->flags, y->flags);
+	assert_int_equal(x->debits_pending, y->debits_pending);
+	assert_int_equal(x->debits_posted, y->debits_posted);
+	assert_int_equal(x->credits_pending, y->credits_pending);
+	assert_int_equal(x->credits_posted, y->credits_posted);
+}
+
+static void assert_transfer(const struct ledger_transfer *x,
+			    const struct ledger_transfer *y)
+{
+	assert_string_equal(x->id, y->id);
+	assert_true(x->debit == y->debit);
+	assert_true(x->credit == y->credit);
+	assert_int_equal(x->amount, y->amount);
+	assert_int_equal(x->flags, y->flags);
+	assert_string_equal(x->pending_id, y->pending_id);
+	assert_int_equal(x->expires_at, y->expires_at);
+	assert_int_equal(x->code, y->code);
+	assert_string_equal(x->ref, y->ref);
+	assert_int_equal(x->timestamp, y->timestamp);
+}
+
+static int pending(const struct ledger_io *io, const char *id)
+{
+	enum ledger_pending_state st = (enum ledger_pending_state) - 1;
+
+	assert_int_equal(io->pending_state(io->ctx, id, &st), 0);
+	return (int)st;
+}
+
+struct sums {
+	int n;
+	money_t total;
+	int64_t last_ts;
+};
+
+static int sum_transfer(void *arg, const struct ledger_transfer *t)
+{
+	struct sums *s = arg;
+
+	assert_true(t->timestamp > s->last_ts);
+	s->last_ts = t->timestamp;
+	s->n++;
+	s->total += t->amount;
+	return 0;
+}
+
+static int sum_account(void *arg, const struct ledger_account *a)
+{
+	struct sums *s = arg;
+
+	s->n++;
+	s->total += a->credits_posted;
+	return 0;
+}
+
+static void test_ledger_io(void **state)
+{
+	struct fx *f = *state;
+	const struct ledger_io *io = store_ledger_io(f->s);
+	const uint64_t big = UINT64_C(0xfedcba9876543210); /* > INT64_MAX */
+	struct ledger_account a = account(
+		1, "pool/available", LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS);
+	struct ledger_account b = account(big, "pool/awarded/" USCC1, 0);
+	struct ledger_account got;
+	struct ledger_transfer t, tg;
+	struct sums sums;
+	int64_t ts = -1;
+	struct qerr e;
+
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(io->account_get(io->ctx, 1, &got), 1);
+	assert_int_equal(io->last_timestamp(io->ctx, &ts), 0);
+	assert_int_equal(ts, 0);
+	assert_int_equal(io->account_put(io->ctx, &a), 0);
+	assert_int_equal(io->account_put(io->ctx, &b), 0);
+	assert_int_equal(io->account_get(io->ctx, big, &got), 0);
+	assert_true(got.id == big);
+	assert_string_equal(got.code, "pool/awarded/" USCC1);
+
+	/* put replaces the sums. */
+	a.credits_posted = 1000000;
+	a.debits_pending = 300;
+	a.debits_posted = 7;
+	a.credits_pending = 9;
+	assert_int_equal(io->account_put(io->ctx, &a), 0);
+	assert_int_equal(io->account_get(io->ctx, 1, &got), 0);
+	assert_account(&got, &a);
+
+	t = transfer("p1", 1, big, 300, LEDGER_PENDING, NULL, 5000);
+	t.expires_at = 1800000000;
+	assert_int_equal(io->transfer_put(io->ctx, &t), 0);
+	assert_int_equal(io->transfer_get(io->ctx, "p1", &tg), 0);
+	assert_transfer(&tg, &t);
+	assert_int_equal(io->transfer_get(io->ctx, "p9", &tg), 1);
+	assert_int_equal(pending(io, "p1"), LEDGER_PENDING_OPEN);
+
+	t = transfer("p2", 1, big, 50, LEDGER_PENDING, NULL, 5001);
+	assert_int_equal(io->transfer_put(io->ctx, &t), 0);
+	t = transfer("post1", 1, big, 200, LEDGER_POST_PENDING, "p1", 5002);
+	assert_int_equal(io->transfer_put(io->ctx, &t), 0);
+	t = transfer("void2", 1, big, 0, LEDGER_VOID_PENDING, "p2", 5003);
+	assert_int_equal(io->transfer_put(io->ctx, &t), 0);
+	assert_int_equal(pending(io, "p1"), LEDGER_PENDING_POSTED);
+	assert_int_equal(pending(io, "p2"), LEDGER_PENDING_VOIDED);
+	{
+		enum ledger_pending_state st;
+
+		/* Not a pending transfer, and no transfer at all. */
+		assert_int_equal(io->pending_state(io->ctx, "post1", &st), 1);
+		assert_int_equal(io->pending_state(io->ctx, "zz", &st), 1);
+	}
+	assert_int_equal(io->last_timestamp(io->ctx, &ts), 0);
+	assert_int_equal(ts, 5003);
+
+	/* A storage error: -1, with the database's reason kept. */
+	t = transfer("bad", 1, 424242, 1, 0, NULL, 5004);
+	assert_int_equal(io->transfer_put(io->ctx, &t), -1);
+	assert_int_equal(store_ledger_error(f->s, &e), Q_ERR_IO);
+	assert_non_null(strstr(e.msg, "sqlite: writing a transfer: FOREIGN"));
+	t = transfer("p1", 1, big, 1, 0, NULL, 5005); /* same id */
+	assert_int_equal(io->transfer_put(io->ctx, &t), -1);
+	assert_int_equal(store_commit(f->s, &e), 0);
+
+	memset(&sums, 0, sizeof(sums));
+	assert_int_equal(
+		store_transfer_each(f->s, NULL, sum_transfer, &sums, &e), 0);
+	assert_int_equal(sums.n, 4);
+	assert_int_equal(sums.total, 300 + 50 + 200 + 0);
+	memset(&sums, 0, sizeof(sums));
+	assert_int_equal(
+		store_transfer_each(f->s, "A-p2", sum_transfer, &sums, &e), 0);
+	assert_int_equal(sums.n, 1);
+	memset(&sums, 0, sizeof(sums));
+	assert_int_equal(store_account_each(f->s, sum_account, &sums, &e), 0);
+	assert_int_equal(sums.n, 2);
+	assert_int_equal(sums.total, 1000000);
+}
+
+/* The ledger itself, running on the SQLite store. */
+static void test_ledger_on_sqlite(void **state)
+{
+	struct fx *f = *state;
+	const struct ledger_io *io = store_ledger_io(f->s);
+	struct ledger_account as[3] = {
+		account(1, "funding", 0),
+		account(2, "available", LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS),
+		account(3, "awarded", LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS),
+	};
+	struct ledger_transfer ts[4] = {
+		transfer("fund", 1, 2, 1000, 0, NULL, 0),
+		transfer("res", 2, 3, 600, LEDGER_PENDING, NULL, 0),
+		transfer("over", 2, 3, 500, LEDGER_PENDING, NULL, 0),
+		transfer("post", 0, 0, 400, LEDGER_POST_PENDING, "res", 0),
+	};
+	int results[4];
+	struct ledger_account got;
+	struct qerr e;
+
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(ledger_create_accounts(io, as, 3, results), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(results[i], LEDGER_OK);
+	assert_int_equal(
+		ledger_create_transfers(io, ts, 4, 1700000000, results), 0);
+	assert_int_equal(results[0], LEDGER_OK);
+	assert_int_equal(results[1], LEDGER_OK);
+	assert_int_equal(results[2], LEDGER_EXCEEDS_CREDITS);
+	assert_int_equal(results[3], LEDGER_OK);
+	assert_int_equal(store_commit(f->s, &e), 0);
+
+	/* Reopen: everything was durable. */
+	store_close(f->s);
+	assert_int_equal(store_open(f->path, &f->s, &e), 0);
+	io = store_ledger_io(f->s);
+	assert_int_equal(io->account_get(io->ctx, 2, &got), 0);
+	assert_int_equal(ledger_balance(&got), 600);
+	assert_int_equal(io->account_get(io->ctx, 3, &got), 0);
+	assert_int_equal(got.credits_posted, 400);
+	assert_int_equal(pending(io, "res"), LEDGER_PENDING_POSTED);
+
+	/* A retry is harmless, and timestamps keep increasing. */
+	ts[0].timestamp = 0;
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(
+		ledger_create_transfers(io, ts, 1, 1700000000, results), 0);
+	assert_int_equal(results[0], LEDGER_EXISTS);
+	ts[0] = transfer("fund2", 1, 2, 5, 0, NULL, 0);
+	assert_int_equal(ledger_create_transfers(io, ts, 1, 1, results), 0);
+	assert_int_equal(results[0], LEDGER_OK);
+	assert_true(ts[0].timestamp > 1700000000LL * 1000000);
+	assert_int_equal(store_commit(f->s, &e), 0);
+}
+
+/* ---- transactions --------------------------------------------------------------- */
+
+static void test_rollback(void **state)
+{
+	struct fx *f = *state;
+	const struct ledger_io *io = store_ledger_io(f->s);
+	struct ledger_account a = account(7, "x", 0), got;
+	struct store_event ev;
+	struct store_app ga;
+	struct sums sums;
+	char hash[POLICY_HASH_TEXT];
+	struct qerr e;
+
+	add_policy(f->s, "shanghai-2025", HASH_A, "a", 1, true);
+	assert_int_equal(store_begin(f->s, &e), 0);
+	add_policy(f->s, "shanghai-2025", HASH_B, "b", 2, true);
+	insert(f->s, app("R-1", USCC1, APP_RESERVED, 2025, 1, 1, false));
+	assert_int_equal(io->account_put(io->ctx, &a), 0);
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.action, sizeof(ev.action), "apply");
+	assert_int_equal(store_event_append(f->s, &ev, &e), 0);
+	assert_int_equal(ev.seq, 1);
+	store_rollback(f->s);
+	store_rollback(f->s); /* harmless outside a transaction */
+
+	assert_int_equal(store_app_get(f->s, "R-1", &ga, &e), 1);
+	assert_int_equal(io->account_get(io->ctx, 7, &got), 1);
+	assert_int_equal(store_policy_current(f->s, "shanghai-2025", hash, NULL,
+					      NULL, &e),
+			 0);
+	assert_string_equal(hash, HASH_A);
+	memset(&sums, 0, sizeof(sums));
+	assert_int_equal(store_account_each(f->s, sum_account, &sums, &e), 0);
+	assert_int_equal(sums.n, 0);
+
+	/* The next event starts the chain again at 1. */
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(store_event_append(f->s, &ev, &e), 0);
+	assert_int_equal(ev.seq, 1);
+	assert_string_equal(ev.prev_hash, AUDIT_GENESIS);
+
+	/* A second transaction inside the first is an error. */
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(store_begin(f->s, &e), Q_ERR_IO);
+	assert_non_null(strstr(e.msg, "sqlite: beginning a transaction"));
+	store_rollback(f->s);
+	assert_int_equal(store_commit(f->s, &e), Q_ERR_IO);
+}
+
+/* ---- the audit chain --------------------------------------------------------------- */
+
+static void test_audit_hash(void **state)
+{
+	struct store_event ev;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	memcpy(ev.prev_hash, AUDIT_GENESIS, 65);
+	ev.seq = 1;
+	ev.at = 1700000000;
+	snprintf(ev.who, sizeof(ev.who), "alice");
+	snprintf(ev.action, sizeof(ev.action), "apply");
+	snprintf(ev.subject, sizeof(ev.subject), "SH-1");
+	snprintf(ev.policy_hash, sizeof(ev.policy_hash), "sha256:ab");
+	ev.detail = "{\"a\":1}";
+	assert_int_equal(audit_hash(&ev), 0);
+	/* The encoding pinned: sha256 of the genesis hash, then
+	 * "1:1" "10:1700000000" "5:alice" "5:apply" "4:SH-1" "9:sha256:ab"
+	 * "7:{"a":1}" (computed independently with Python's hashlib). */
+	assert_string_equal(
+		ev.hash,
+		"952860d7efc5f7cc7502dfb5f3ad97613944754fe80e471d60ac10db43a61a4d");
+
+	/* Moving bytes between fields changes the hash. */
+	snprintf(ev.who, sizeof(ev.who), "alic");
+	snprintf(ev.action, sizeof(ev.action), "eapply");
+	assert_int_equal(audit_hash(&ev), 0);
+	assert_string_not_equal(
+		ev.hash,
+		"952860d7efc5f7cc7502dfb5f3ad97613944754fe80e471d60ac10db43a61a4d");
+}
+
+static void append_events(struct store *s, int n)
+{
+	struct qerr e;
+
+	assert_int_equal(store_begin(s, &e), 0);
+	for (int i = 1; i <= n; i++) {
+		struct store_event ev;
+		char detail[64];
+
+		memset(&ev, 0, sizeof(ev));
+		ev.at = 1700000000 + i;
+		snprintf(ev.who, sizeof(ev.who), "clerk-%d", i);
+		snprintf(ev.action, sizeof(ev.action), "apply");
+		snprintf(ev.subject, sizeof(ev.subject), "SH-%d", i);
+		snprintf(ev.policy_hash, sizeof(ev.policy_hash), HASH_A);
+		snprintf(detail, sizeof(detail), "{\"amount\":\"%d.00\"}", i);
+		ev.detail = i == 2 ? NULL : detail;
+		assert_int_equal(store_event_append(s, &ev, &e), 0);
+		assert_int_equal(ev.seq, i);
+		assert_int_equal(strlen(ev.hash), 64);
+	}
+	assert_int_equal(store_commit(s, &e), 0);
+}
+
+static int walk_event(void *arg, const struct store_event *ev)
+{
+	return audit_walk_step(arg, ev);
+}
+
+/* Walk the chain; returns bad_seq (0 when sound) and copies why. */
+static int64_t verify(struct store *s, char *why, size_t cap, int64_t *count)
+{
+	struct audit_walk w;
+	struct qerr e;
+
+	audit_walk_init(&w);
+	assert_int_equal(store_event_each(s, walk_event, &w, &e), 0);
+	snprintf(why, cap, "%s", w.why);
+	if (count)
+		*count = w.count;
+	return w.bad_seq;
+}
+
+#define UNLOCK_EVENTS                                                          \
+	"DROP TRIGGER events_immutable;"                                       \
+	"DROP TRIGGER events_kept;"
+
+static void test_audit_chain(void **state)
+{
+	struct fx *f = *state;
+	char why[256];
+	int64_t count = 0;
+	struct store_event ev;
+	struct qerr e;
+
+	append_events(f->s, 5);
+	assert_int_equal(verify(f->s, why, sizeof(why), &count), 0);
+	assert_int_equal(count, 5);
+
+	/* The store itself refuses to change history. */
+	store_close(f->s);
+	f->s = NULL;
+	{
+		sqlite3 *db;
+
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		assert_int_not_equal(sqlite3_exec(db,
+						  "UPDATE events SET who = 'x'",
+						  NULL, NULL, NULL),
+				     SQLITE_OK);
+		assert_int_not_equal(sqlite3_exec(db, "DELETE FROM events",
+						  NULL, NULL, NULL),
+				     SQLITE_OK);
+		sqlite3_close(db);
+	}
+	assert_int_equal(store_open(f->path, &f->s, &e), 0);
+	assert_int_equal(verify(f->s, why, sizeof(why), NULL), 0);
+
+	/* Appending continues the chain across a reopen. */
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.action, sizeof(ev.action), "approve");
+	assert_int_equal(store_event_append(f->s, &ev, &e), 0);
+	assert_int_equal(ev.seq, 6);
+	assert_int_equal(verify(f->s, why, sizeof(why), &count), 0);
+	assert_int_equal(count, 6);
+}
+
+static void test_audit_tamper_detail(void **state)
+{
+	struct fx *f = *state;
+	char why[256];
+
+	append_events(f->s, 5);
+	raw(f, UNLOCK_EVENTS
+	    "UPDATE events SET detail = '{\"amount\":\"3000.00\"}' "
+	    "WHERE seq = 3");
+	assert_int_equal(verify(f->s, why, sizeof(why), NULL), 3);
+	assert_string_equal(
+		why,
+		"event 3 was changed: its hash does not match its contents");
+}
+
+static void test_audit_tamper_delete(void **state)
+{
+	struct fx *f = *state;
+	char why[256];
+
+	append_events(f->s, 5);
+	raw(f, UNLOCK_EVENTS "DELETE FROM events WHERE seq = 3");
+	assert_int_equal(verify(f->s, why, sizeof(why), NULL), 3);
+	assert_string_equal(why, "event 3 is missing");
+
+	/* Removed and renumbered to hide the gap. */
+	raw(f, "UPDATE events SET seq = seq - 1 WHERE seq > 3");
+	assert_int_equal(verify(f->s, why, sizeof(why), NULL), 3);
+	assert_string_equal(why, "event 3 does not follow event 2: reordered "
+				 "or an earlier event was removed");
+
+	/* The first one removed. */
+	raw(f, "DELETE FROM events WHERE seq = 1");
+	assert_int_equal(verify(f->s, why, sizeof(why), NULL), 1);
+	assert_string_equal(why, "event 1 is missing");
+}
+
+static void test_audit_tamper_swap(void **state)
+{
+	struct fx *f = *state;
+	char why[256];
+
+	append_events(f->s, 5);
+	raw(f, UNLOCK_EVENTS "UPDATE events SET seq = -2 WHERE seq = 2;"
+			     "UPDATE events SET seq = 2 WHERE seq = 4;"
+			     "UPDATE events SET seq = 4 WHERE seq = -2;");
+	assert_int_equal(verify(f->s, why, sizeof(why), NULL), 2);
+	assert_string_equal(why, "event 2 does not follow event 1: reordered "
+				 "or an earlier event was removed");
+}
+
+struct grab {
+	int64_t seq;
+	struct store_event ev;
+};
+
+static int grab_event(void *arg, const struct store_event *ev)
+{
+	struct grab *g = arg;
+
+	if (ev->seq != g->seq)
+		return 0;
+	g->ev = *ev;
+	g->ev.detail = strdup(ev->detail);
+	return 1;
+}
+
+static void test_audit_tamper_rehash(void **state)
+{
+	struct fx *f = *state;
+	struct grab g = {.seq = 2};
+	char why[256], sql[256];
+	struct qerr e;
+
+	/* An intruder who edits event 2 and recomputes its hash breaks the
+	 * link from event 3. */
+	append_events(f->s, 5);
+	assert_int_equal(store_event_each(f->s, grab_event, &g, &e), 0);
+	assert_non_null(g.ev.detail);
+	snprintf(g.ev.who, sizeof(g.ev.who), "mallory");
+	assert_int_equal(audit_hash(&g.ev), 0);
+	snprintf(sql, sizeof(sql),
+		 UNLOCK_EVENTS "UPDATE events SET who = 'mallory', hash = '%s' "
+			       "WHERE seq = 2",
+		 g.ev.hash);
+	free(g.ev.detail);
+	raw(f, sql);
+	assert_int_equal(verify(f->s, why, sizeof(why), NULL), 3);
+	assert_string_equal(why, "event 3 does not follow event 2: reordered "
+				 "or an earlier event was removed");
+
+	/* With a made-up hash, event 2 itself is named. */
+	raw(f, "UPDATE events SET hash = '0123' WHERE seq = 2");
+	assert_int_equal(verify(f->s, why, sizeof(why), NULL), 2);
+	assert_non_null(strstr(why, "event 2 was changed"));
+}
+
+static void test_audit_walk_order(void **state)
+{
+	struct store_event evs[3];
+	struct audit_walk w;
+
+	(void)state;
+	memset(evs, 0, sizeof(evs));
+	for (int i = 0; i < 3; i++) {
+		evs[i].seq = i + 1;
+		memcpy(evs[i].prev_hash, i ? evs[i - 1].hash : AUDIT_GENESIS,
+		       65);
+		assert_int_equal(audit_hash(&evs[i]), 0);
+	}
+	audit_walk_init(&w);
+	assert_int_equal(audit_walk_step(&w, &evs[0]), 0);
+	assert_int_equal(audit_walk_step(&w, &evs[1]), 0);
+	assert_int_equal(audit_walk_step(&w, &evs[0]), 1);
+	assert_int_equal(w.bad_seq, 1);
+	assert_string_equal(w.why, "event 1 is out of order");
+	assert_int_equal(w.count, 2);
+	/* Once bad, it stays bad. */
+	assert_int_equal(audit_walk_step(&w, &evs[2]), 1);
+	assert_int_equal(w.bad_seq, 1);
+
+	audit_walk_init(&w);
+	assert_int_equal(audit_walk_step(&w, &evs[0]), 0);
+	assert_int_equal(audit_walk_step(&w, &evs[1]), 0);
+	assert_int_equal(audit_walk_step(&w, &evs[2]), 0);
+	assert_int_equal(w.count, 3);
+	assert_int_equal(w.bad_seq, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_migrate, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apps_many, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_applicant_year, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_io, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_on_sqlite, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test(test_audit_hash),
+		cmocka_unit_test_setup_teardown(test_audit_chain, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_audit_tamper_detail, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_audit_tamper_delete, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_audit_tamper_swap, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_audit_tamper_rehash, setup,
+						teardown),
+		cmocka_unit_test(test_audit_walk_order),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
