@@ -4,7 +4,7 @@
 # UndefinedBehaviorSanitizer). `make check` runs the whole suite in both.
 
 CC      ?= cc
-PKGS    := libfyaml jansson libcrypto
+PKGS    := libfyaml jansson libcrypto sqlite3
 BUILD   ?= build
 OPT     ?= -O2 -g
 SAN     ?=
@@ -17,7 +17,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(SAN) $(WARN) -Isrc \
 LDLIBS  += $(shell pkg-config --libs $(PKGS))
 LDFLAGS += $(SAN)
 
-LIB_SRC := $(wildcard src/core/*.c src/policy/*.c src/engine/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/policy/*.c src/engine/*.c src/ledger/*.c src/store/*.c src/office/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)

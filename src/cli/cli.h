@@ -18,6 +18,16 @@ enum { EXIT_DECIDED = 0, EXIT_BAD_INPUT = 1, EXIT_BAD_POLICY = 2 };
 int cmd_policy(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
 int cmd_policy_test(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_review(int argc, char **argv);
+int cmd_withdraw(int argc, char **argv);
+int cmd_disburse(int argc, char **argv);
+int cmd_clawback(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 
 /* Load the policy at path; print every problem to stderr. Returns the exit
  * code (0 on success, *out set; the caller frees it with policy_free). */

@@ -16,6 +16,16 @@ static const char usage[] =
 	"  policy test FILE...            run YAML policy tests\n"
 	"  policy fields                  list the fields conditions may read\n"
 	"  estimate --policy FILE APP...  decide applications without a database\n"
+	"  init --db FILE --policy FILE   create an office, load (a new version of) a policy\n"
+	"  apply --db FILE --by NAME APP... decide, reserve, queue or waitlist\n"
+	"  review --db FILE ID --approve|--reject --by NAME   award or reject\n"
+	"  withdraw --db FILE ID --by NAME                     release a reservation\n"
+	"  disburse --db FILE ID AMOUNT --by NAME              pay a tranche\n"
+	"  clawback --db FILE ID AMOUNT --why TEXT --by NAME   recover money\n"
+	"  report --db FILE [--json]      pools, money and applications by state\n"
+	"  show --db FILE ID [--json]     an application: decision, transfers, history\n"
+	"  ledger check --db FILE         prove conservation to the fen\n"
+	"  audit verify --db FILE         re-walk the audit chain\n"
 	"\n"
 	"`quan <command> --help` explains each. Exit codes: 0 done, 1 bad input,\n"
 	"2 bad policy.\n";
@@ -66,6 +76,17 @@ int cli_load_chips(const char *path, struct chip_catalog **out)
 	return EXIT_BAD_POLICY;
 }
 
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} verbs[] = {
+	{"init", cmd_init},	    {"apply", cmd_apply},
+	{"review", cmd_review},	    {"withdraw", cmd_withdraw},
+	{"disburse", cmd_disburse}, {"clawback", cmd_clawback},
+	{"report", cmd_report},	    {"ledger", cmd_ledger},
+	{"audit", cmd_audit},	    {"show", cmd_show},
+};
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -81,6 +102,9 @@ int main(int argc, char **argv)
 		return cmd_policy(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "estimate"))
 		return cmd_estimate(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "quan: unknown command '%s'\n\n%s", argv[1], usage);
 	return EXIT_BAD_INPUT;
 }

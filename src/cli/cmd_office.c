@@ -1,0 +1,701 @@
+/*
+ * cmd_office.c - the program office verbs: init, apply, review, withdraw,
+ * disburse, clawback, report, ledger check, audit verify.
+ *
+ * Each takes --db FILE; each that changes state takes --by NAME. The work
+ * is in office/office.c; this file reads arguments and prints.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "engine/app.h"
+#include "office/office.h"
+
+#define MAX_ARGS 4096
+
+/* The options every office verb understands. */
+struct oopts {
+	const char *db, *by, *policy, *chips, *why, *rate, *value;
+	int json, approve, reject;
+	char *args[MAX_ARGS];
+	int nargs;
+};
+
+static int parse(int argc, char **argv, struct oopts *o, const char *usage)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **slot = NULL;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		if (!strcmp(a, "--db"))
+			slot = &o->db;
+		else if (!strcmp(a, "--by"))
+			slot = &o->by;
+		else if (!strcmp(a, "--policy"))
+			slot = &o->policy;
+		else if (!strcmp(a, "--chips"))
+			slot = &o->chips;
+		else if (!strcmp(a, "--why"))
+			slot = &o->why;
+		else if (!strcmp(a, "--rate"))
+			slot = &o->rate;
+		else if (!strcmp(a, "--approved-value"))
+			slot = &o->value;
+		if (slot) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "quan: %s needs a value\n", a);
+				return -1;
+			}
+			*slot = argv[++i];
+		} else if (!strcmp(a, "--json")) {
+			o->json = 1;
+		} else if (!strcmp(a, "--approve")) {
+			o->approve = 1;
+		} else if (!strcmp(a, "--reject")) {
+			o->reject = 1;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "quan: unknown option '%s'\n\n%s", a,
+				usage);
+			return -1;
+		} else if (o->nargs < MAX_ARGS) {
+			o->args[o->nargs++] = argv[i];
+		} else {
+			fprintf(stderr, "quan: at most %d arguments\n",
+				MAX_ARGS);
+			return -1;
+		}
+	}
+	if (!o->db) {
+		fprintf(stderr, "quan: --db FILE is required\n\n%s", usage);
+		return -1;
+	}
+	return 0;
+}
+
+static int need_by(const struct oopts *o)
+{
+	if (o->by && *o->by)
+		return 0;
+	fputs("quan: --by NAME is required: every change records who made it\n",
+	      stderr);
+	return -1;
+}
+
+/* Open the office with the chip catalog; prints the error. */
+static int open_office(struct office *off, const struct oopts *o,
+		       struct chip_catalog **chips)
+{
+	struct qerr e;
+	int rc = cli_load_chips(o->chips, chips);
+
+	if (rc)
+		return rc;
+	qerr_clear(&e);
+	if (office_open(off, o->db, *chips, &e)) {
+		fprintf(stderr, "quan: %s\n", e.msg);
+		chips_free(*chips);
+		return EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+static void close_office(struct office *off, struct chip_catalog *chips)
+{
+	office_close(off);
+	chips_free(chips);
+}
+
+static int fail(const struct qerr *e)
+{
+	fprintf(stderr, "quan: %s\n", e->msg);
+	return cli_exit_for(e->code);
+}
+
+static int64_t now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int cmd_init(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan init --db FILE --policy FILE [--by NAME]\n"
+		"Create a program office database (or open one) and load the\n"
+		"policy: a changed policy is a new version; old decisions keep\n"
+		"theirs. Each pool is funded with its budget per fiscal year.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct qerr e;
+	bool is_new = false;
+	int rc;
+
+	if (parse(argc, argv, &o, usage))
+		return EXIT_BAD_INPUT;
+	if (!o.policy) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	qerr_clear(&e);
+	rc = office_load_policy(&off, o.policy, o.by ? o.by : "init", now(),
+				&is_new, &e);
+	if (rc) {
+		close_office(&off, chips);
+		return fail(&e);
+	}
+	printf("%s: policy %s %s\n", o.db, o.policy,
+	       is_new ? "loaded as a new version" : "already loaded");
+	close_office(&off, chips);
+	return 0;
+}
+
+static int read_all(const char *path, char **out, size_t *len, struct qerr *e)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return qerr_set(e, Q_ERR_IO, "", "cannot read '%s'", path);
+	buf = malloc(APP_MAX_BYTES + 1);
+	if (!buf) {
+		fclose(f);
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	}
+	n = fread(buf, 1, APP_MAX_BYTES + 1, f);
+	fclose(f);
+	if (n > APP_MAX_BYTES) {
+		free(buf);
+		return qerr_set(e, Q_ERR_TOO_LARGE, "",
+				"'%s' is larger than 1 MiB", path);
+	}
+	*out = buf;
+	*len = n;
+	return Q_OK;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan apply --db FILE --by NAME APPLICATION.json...\n"
+		"Validate and decide each application; reserve its amount\n"
+		"(first come first served), queue it (pro-rata round) or\n"
+		"waitlist it when the pool cannot cover it. Re-submitting the\n"
+		"same application is harmless.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	int worst = 0, rc;
+
+	if (parse(argc, argv, &o, usage) || need_by(&o))
+		return EXIT_BAD_INPUT;
+	if (!o.nargs) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	for (int i = 0; i < o.nargs; i++) {
+		struct office_result res;
+		struct qerr e;
+		char *text = NULL;
+		size_t len = 0;
+		char m[MONEY_TEXT_MAX];
+
+		qerr_clear(&e);
+		rc = read_all(o.args[i], &text, &len, &e);
+		if (!rc)
+			rc = office_apply(&off, text, len, o.by, now(), &res,
+					  &e);
+		free(text);
+		if (rc) {
+			fprintf(stderr, "%s: %s\n", o.args[i], e.msg);
+			if (cli_exit_for(rc) > worst)
+				worst = cli_exit_for(rc);
+			continue;
+		}
+		if (o.json)
+			printf("{\"application\":\"%s\",\"state\":\"%s\",\"amount\":\"%s\",\"existed\":%s}\n",
+			       res.id, app_state_name(res.state),
+			       money_format(res.amount, m),
+			       res.existed ? "true" : "false");
+		else
+			printf("%-20s %-11s %16s%s\n", res.id,
+			       app_state_name(res.state),
+			       money_format(res.amount, m),
+			       res.existed ? "  (submitted before)" : "");
+	}
+	close_office(&off, chips);
+	return worst;
+}
+
+int cmd_review(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan review --db FILE ID --approve|--reject --by NAME\n"
+		"                   [--rate BP] [--approved-value YUAN] [--why TEXT]\n"
+		"Approval is the award: it posts the reservation, in full or at\n"
+		"a lower approved rate (basis points) or value; the rest returns\n"
+		"to the pool. Above the policy's threshold two different\n"
+		"approvers are needed.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct office_result res;
+	struct qerr e;
+	rate_bp rate = -1;
+	money_t value = -1;
+	char m[MONEY_TEXT_MAX];
+	int rc;
+
+	if (parse(argc, argv, &o, usage) || need_by(&o))
+		return EXIT_BAD_INPUT;
+	if (o.nargs != 1 || o.approve == o.reject) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	qerr_clear(&e);
+	if (o.rate) {
+		char *end;
+		long r = strtol(o.rate, &end, 10);
+
+		if (*end || r < 0 || r > 10000) {
+			fprintf(stderr,
+				"quan: --rate: '%s' is not basis points 0..10000\n",
+				o.rate);
+			return EXIT_BAD_INPUT;
+		}
+		rate = (rate_bp)r;
+	}
+	if (o.value && money_parse(o.value, strlen(o.value), &value,
+				   "--approved-value", &e))
+		return fail(&e);
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	if (o.approve)
+		rc = office_approve(&off, o.args[0], rate, value, o.by, now(),
+				    &res, &e);
+	else
+		rc = office_reject(&off, o.args[0], o.why, o.by, now(), &res,
+				   &e);
+	close_office(&off, chips);
+	if (rc)
+		return fail(&e);
+	printf("%s %s %s\n", res.id, app_state_name(res.state),
+	       money_format(res.amount, m));
+	return 0;
+}
+
+int cmd_withdraw(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan withdraw --db FILE ID --by NAME\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct office_result res;
+	struct qerr e;
+	int rc;
+
+	if (parse(argc, argv, &o, usage) || need_by(&o))
+		return EXIT_BAD_INPUT;
+	if (o.nargs != 1) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	qerr_clear(&e);
+	rc = office_withdraw(&off, o.args[0], o.by, now(), &res, &e);
+	close_office(&off, chips);
+	if (rc)
+		return fail(&e);
+	printf("%s %s\n", res.id, app_state_name(res.state));
+	return 0;
+}
+
+/* disburse and clawback: ID AMOUNT. */
+static int money_verb(int argc, char **argv, bool clawback)
+{
+	static const char usage_d[] =
+		"usage: quan disburse --db FILE ID AMOUNT --by NAME\n"
+		"Pay a tranche of an award (never more than awarded).\n";
+	static const char usage_c[] =
+		"usage: quan clawback --db FILE ID AMOUNT --why TEXT --by NAME\n"
+		"Record money recovered (never more than was paid); it returns\n"
+		"to the pool or to the treasury as the policy says.\n";
+	const char *usage = clawback ? usage_c : usage_d;
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct qerr e;
+	money_t amount;
+	int rc;
+
+	if (parse(argc, argv, &o, usage) || need_by(&o))
+		return EXIT_BAD_INPUT;
+	if (o.nargs != 2) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	qerr_clear(&e);
+	if (money_parse(o.args[1], strlen(o.args[1]), &amount, "amount", &e))
+		return fail(&e);
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	rc = clawback ? office_clawback(&off, o.args[0], amount, o.why, o.by,
+					now(), &e)
+		      : office_disburse(&off, o.args[0], amount, o.by, now(),
+					&e);
+	close_office(&off, chips);
+	if (rc)
+		return fail(&e);
+	printf("%s %s %s\n", o.args[0], clawback ? "recovered" : "paid",
+	       o.args[1]);
+	return 0;
+}
+
+int cmd_disburse(int argc, char **argv)
+{
+	return money_verb(argc, argv, false);
+}
+
+int cmd_clawback(int argc, char **argv)
+{
+	return money_verb(argc, argv, true);
+}
+
+struct report {
+	int json;
+	json_t *arr;
+};
+
+static int report_pool(void *arg, const struct office_pool_figures *f)
+{
+	struct report *r = arg;
+	char b[6][MONEY_TEXT_MAX], t[MONEY_TEXT_MAX];
+
+	if (r->json) {
+		json_t *counts = json_object();
+
+		for (int s = 0; s < APP__STATE_COUNT; s++)
+			json_object_set_new(counts, app_state_name(s),
+					    json_integer(f->count[s]));
+		json_array_append_new(
+			r->arr,
+			json_pack(
+				"{s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}",
+				"program", f->program, "pool", f->pool, "year",
+				f->year, "budget",
+				money_format(f->budget, b[0]), "available",
+				money_format(f->available, b[1]), "reserved",
+				money_format(f->reserved, b[2]), "awarded",
+				money_format(f->awarded, b[3]), "paid",
+				money_format(f->paid, b[4]), "recovered",
+				money_format(f->recovered, b[5]), "treasury",
+				money_format(f->treasury, t), "applications",
+				counts));
+		return 0;
+	}
+	printf("%-14s %-10s %d %16s %16s %16s %16s %16s %14s", f->program,
+	       f->pool, f->year, money_format(f->budget, b[0]),
+	       money_format(f->available, b[1]),
+	       money_format(f->reserved, b[2]), money_format(f->awarded, b[3]),
+	       money_format(f->paid, b[4]), money_format(f->recovered, b[5]));
+	for (int s = 0; s < APP__STATE_COUNT; s++)
+		if (f->count[s])
+			printf(" %s:%ld", app_state_name(s), f->count[s]);
+	printf("\n");
+	return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan report --db FILE [--json]\n"
+		"Per pool and fiscal year: budget, available, reserved, awarded,\n"
+		"paid, recovered, and the applications by state.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct report r = {0, NULL};
+	struct qerr e;
+	int rc;
+
+	if (parse(argc, argv, &o, usage))
+		return EXIT_BAD_INPUT;
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	r.json = o.json;
+	r.arr = json_array();
+	if (!o.json)
+		printf("%-14s %-10s %-4s %16s %16s %16s %16s %16s %14s  applications\n",
+		       "program", "pool", "year", "budget", "available",
+		       "reserved", "awarded", "paid", "recovered");
+	qerr_clear(&e);
+	rc = office_pools_each(&off, report_pool, &r, &e);
+	close_office(&off, chips);
+	if (!rc && o.json) {
+		char *s = json_dumps(r.arr, JSON_INDENT(2));
+
+		if (s)
+			puts(s);
+		free(s);
+	}
+	json_decref(r.arr);
+	return rc ? fail(&e) : 0;
+}
+
+int cmd_ledger(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan ledger check --db FILE\n"
+		"Prove, to the fen, for every pool and year: budget = available\n"
+		"+ reserved + awarded + paid + recovered + treasury, and that\n"
+		"debits equal credits. Exit 1 naming the account on a difference.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct qerr e;
+	long problems;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "check")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return EXIT_BAD_INPUT;
+	}
+	if (parse(argc - 1, argv + 1, &o, usage))
+		return EXIT_BAD_INPUT;
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	qerr_clear(&e);
+	problems = office_ledger_check(&off, stdout, &e);
+	close_office(&off, chips);
+	if (problems < 0)
+		return fail(&e);
+	if (problems) {
+		printf("ledger check: %ld problems\n", problems);
+		return 1;
+	}
+	printf("ledger check: every pool balances to the fen; debits equal credits\n");
+	return 0;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan audit verify --db FILE\n"
+		"Re-walk the audit chain and name the first event that was\n"
+		"changed, removed or reordered (exit 1).\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct qerr e;
+	int64_t count = 0, bad = 0;
+	char why[256];
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "verify")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return EXIT_BAD_INPUT;
+	}
+	if (parse(argc - 1, argv + 1, &o, usage))
+		return EXIT_BAD_INPUT;
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	qerr_clear(&e);
+	rc = office_audit_verify(&off, &count, &bad, why, sizeof(why), &e);
+	close_office(&off, chips);
+	if (rc < 0)
+		return fail(&e);
+	if (rc) {
+		printf("audit verify: %s\n", why);
+		return 1;
+	}
+	printf("audit verify: %lld events, chain intact\n", (long long)count);
+	return 0;
+}
+
+struct show {
+	const char *id;
+	json_t *arr;
+	int json;
+};
+
+static const char *xfer_flags(uint32_t f)
+{
+	if (f & LEDGER_PENDING)
+		return "pending";
+	if (f & LEDGER_POST_PENDING)
+		return "post";
+	if (f & LEDGER_VOID_PENDING)
+		return "void";
+	return "posted";
+}
+
+static int show_transfer(void *arg, const struct ledger_transfer *t)
+{
+	struct show *s = arg;
+	char m[MONEY_TEXT_MAX];
+
+	if (s->json)
+		json_array_append_new(
+			s->arr,
+			json_pack("{s:s,s:s,s:s,s:s?}", "id", t->id, "kind",
+				  xfer_flags(t->flags), "amount",
+				  money_format(t->amount, m), "pending_id",
+				  t->pending_id[0] ? t->pending_id : NULL));
+	else
+		printf("    %-40s %-8s %16s\n", t->id, xfer_flags(t->flags),
+		       money_format(t->amount, m));
+	return 0;
+}
+
+static int show_event(void *arg, const struct store_event *ev)
+{
+	struct show *s = arg;
+
+	if (strcmp(ev->subject, s->id))
+		return 0;
+	if (s->json) {
+		json_error_t err;
+		json_t *d = json_loads(ev->detail ? ev->detail : "{}", 0, &err);
+
+		json_array_append_new(
+			s->arr, json_pack("{s:I,s:I,s:s,s:s,s:o?}", "seq",
+					  (json_int_t)ev->seq, "at",
+					  (json_int_t)ev->at, "who", ev->who,
+					  "action", ev->action, "detail", d));
+	} else {
+		printf("    #%-6lld %-14s %-16s %s\n", (long long)ev->seq,
+		       ev->action, ev->who, ev->detail ? ev->detail : "");
+	}
+	return 0;
+}
+
+/* The stored decision in words: rate, amount, failed rules, trace. */
+static void print_decision(const char *text)
+{
+	json_error_t err;
+	json_t *d = json_loads(text ? text : "null", JSON_DECODE_ANY, &err);
+	json_t *v;
+	size_t i;
+
+	if (!json_is_object(d)) {
+		json_decref(d);
+		return;
+	}
+	printf("  decision   %s, rate %s, amount %s\n",
+	       json_is_true(json_object_get(d, "eligible")) ? "eligible"
+							    : "not eligible",
+	       json_string_value(json_object_get(d, "rate")),
+	       json_string_value(json_object_get(d, "amount")));
+	json_array_foreach(json_object_get(d, "reasons"), i, v)
+		printf("    not met  %s\n",
+		       json_string_value(json_object_get(v, "rule")));
+	json_array_foreach(json_object_get(d, "trace"), i, v) printf(
+		"    %-44s %s\n", json_string_value(json_object_get(v, "rule")),
+		json_string_value(json_object_get(v, "words")));
+	json_decref(d);
+}
+
+int cmd_show(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan show --db FILE ID [--json]\n"
+		"One application: its state, its decision with the trace, its\n"
+		"transfers and its history.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct store_app a;
+	struct show s;
+	struct qerr e;
+	char m[4][MONEY_TEXT_MAX];
+	int rc;
+
+	if (parse(argc, argv, &o, usage))
+		return EXIT_BAD_INPUT;
+	if (o.nargs != 1) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	qerr_clear(&e);
+	rc = store_app_get(off.store, o.args[0], &a, &e);
+	if (rc) {
+		close_office(&off, chips);
+		if (rc > 0 && !e.code) {
+			fprintf(stderr, "quan: no application '%s'\n",
+				o.args[0]);
+			return EXIT_BAD_INPUT;
+		}
+		return fail(&e);
+	}
+	s.id = a.id;
+	s.json = o.json;
+	if (o.json) {
+		json_error_t err;
+		json_t *out =
+			json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o?}",
+				  "id", a.id, "program", a.program, "measure",
+				  a.measure, "state", app_state_name(a.state),
+				  "policy", a.policy_hash, "requested",
+				  money_format(a.requested, m[0]), "awarded",
+				  money_format(a.awarded, m[1]), "paid",
+				  money_format(a.paid, m[2]), "recovered",
+				  money_format(a.recovered, m[3]), "decision",
+				  json_loads(a.decision ? a.decision : "null",
+					     JSON_DECODE_ANY, &err));
+
+		s.arr = json_array();
+		rc = store_transfer_each(off.store, a.id, show_transfer, &s,
+					 &e);
+		json_object_set_new(out, "transfers", s.arr);
+		s.arr = json_array();
+		if (!rc)
+			rc = store_event_each(off.store, show_event, &s, &e);
+		json_object_set_new(out, "history", s.arr);
+		if (!rc) {
+			char *txt = json_dumps(
+				out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+			if (txt)
+				puts(txt);
+			free(txt);
+		}
+		json_decref(out);
+	} else {
+		printf("%s — %s / %s\n", a.id, a.program, a.measure);
+		printf("  state      %s\n", app_state_name(a.state));
+		printf("  policy     %s\n", a.policy_hash);
+		printf("  requested  %s   awarded %s   paid %s   recovered %s\n",
+		       money_format(a.requested, m[0]),
+		       money_format(a.awarded, m[1]),
+		       money_format(a.paid, m[2]),
+		       money_format(a.recovered, m[3]));
+		print_decision(a.decision);
+		printf("  transfers\n");
+		rc = store_transfer_each(off.store, a.id, show_transfer, &s,
+					 &e);
+		printf("  history\n");
+		if (!rc)
+			rc = store_event_each(off.store, show_event, &s, &e);
+	}
+	store_app_release(&a);
+	close_office(&off, chips);
+	return rc ? fail(&e) : 0;
+}

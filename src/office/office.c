@@ -1,0 +1,1279 @@
+#include "office/office.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/app.h"
+#include "engine/render.h"
+#include "store/audit.h"
+
+/* What a transfer is for (struct ledger_transfer.code). */
+enum xfer_code {
+	XFER_BUDGET = 1,
+	XFER_RESERVE,
+	XFER_AWARD,
+	XFER_RELEASE,
+	XFER_DISBURSE,
+	XFER_CLAWBACK,
+	XFER_RETURN,
+};
+
+#define MAX_WAITLIST 4096
+
+/* --- accounts ---------------------------------------------------------------- */
+
+/* Account ids are the first 63 bits of the SHA-256 of the account's code,
+ * so every process derives the same id without a shared counter. */
+static uint64_t account_id(const char *code)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	uint64_t id = 0;
+
+	EVP_Digest(code, strlen(code), md, &n, EVP_sha256(), NULL);
+	for (int i = 0; i < 8; i++)
+		id = id << 8 | md[i];
+	id &= INT64_MAX;
+	return id ? id : 1;
+}
+
+static void pool_code(char *buf, const char *program, const char *pool,
+		      int year, const char *name, const char *uscc)
+{
+	snprintf(buf, LEDGER_ID_MAX, "%s/%s/%d/%s%s%s", program, pool, year,
+		 name, uscc ? "/" : "", uscc ? uscc : "");
+}
+
+/* A storage error under the ledger: the store knows the reason. */
+static int io_error(struct office *o, struct qerr *e, const char *what)
+{
+	struct qerr why;
+
+	qerr_clear(&why);
+	store_ledger_error(o->store, &why);
+	return qerr_set(e, Q_ERR_IO, "", "ledger: %s: %s", what,
+			why.msg[0] ? why.msg : "the store failed");
+}
+
+/* Create the accounts named (name, flags) for one pool and year; existing
+ * ones are left as they are. */
+static int ensure_accounts(struct office *o, const char *program,
+			   const char *pool, int year, const char *uscc,
+			   struct qerr *e)
+{
+	static const struct {
+		const char *name;
+		uint32_t flags;
+		bool per_applicant;
+	} kinds[] = {
+		{"funding", 0, false},
+		{"available", LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS, false},
+		{"recovered", LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS, false},
+		{"treasury", 0, false},
+		{"awarded", LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS, true},
+		{"paid", LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS, true},
+	};
+	struct ledger_account as[6];
+	int results[6];
+	size_t n = 0;
+
+	for (size_t i = 0; i < 6; i++) {
+		if (kinds[i].per_applicant != (uscc != NULL))
+			continue;
+		memset(&as[n], 0, sizeof(as[n]));
+		pool_code(as[n].code, program, pool, year, kinds[i].name, uscc);
+		as[n].id = account_id(as[n].code);
+		as[n].flags = kinds[i].flags;
+		n++;
+	}
+	if (ledger_create_accounts(store_ledger_io(o->store), as, n, results))
+		return io_error(o, e, "creating accounts");
+	for (size_t i = 0; i < n; i++)
+		if (results[i] != LEDGER_OK &&
+		    results[i] != LEDGER_ACCOUNT_EXISTS)
+			return qerr_set(e, Q_ERR_IO, "",
+					"ledger: account '%s': %s", as[i].code,
+					ledger_result_name(results[i]));
+	return Q_OK;
+}
+
+static int get_account(struct office *o, const char *code,
+		       struct ledger_account *a, struct qerr *e)
+{
+	const struct ledger_io *io = store_ledger_io(o->store);
+	int rc = io->account_get(io->ctx, account_id(code), a);
+
+	if (rc < 0)
+		return io_error(o, e, "reading an account");
+	if (rc > 0)
+		memset(a, 0, sizeof(*a));
+	return Q_OK;
+}
+
+/* One transfer; *result gets the ledger's answer. */
+static int xfer(struct office *o, struct ledger_transfer *t, int64_t now,
+		int *result, struct qerr *e)
+{
+	if (ledger_create_transfers(store_ledger_io(o->store), t, 1, now,
+				    result))
+		return io_error(o, e, "a transfer");
+	return Q_OK;
+}
+
+/* A transfer "<verb>/<application id>" about app_id. */
+static void transfer_init(struct ledger_transfer *t, const char *verb,
+			  const char *app_id, uint32_t code)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->id, sizeof(t->id), "%s/%s", verb, app_id);
+	snprintf(t->ref, sizeof(t->ref), "%s", app_id);
+	t->code = code;
+}
+
+/* --- policies ----------------------------------------------------------------- */
+
+static const struct policy *policy_of(struct office *o, const char *program)
+{
+	for (size_t i = 0; i < o->npolicies; i++)
+		if (!strcmp(o->policies[i]->program, program))
+			return o->policies[i];
+	return NULL;
+}
+
+struct loading {
+	struct office *o;
+	struct qerr *e;
+	int rc;
+};
+
+/* Load the current version of one program, named by the path it was
+ * loaded from so decisions point at file:line:column. A version that no
+ * longer loads is an error of the office, never skipped. */
+static int load_current(void *arg, const char *program, const char *hash)
+{
+	struct loading *l = arg;
+	struct office *o = l->o;
+	struct diag_list d = DIAG_LIST_INIT;
+	struct policy *p = NULL;
+	char path[512];
+	char *text = NULL;
+	size_t len = 0;
+
+	if (o->npolicies == OFFICE_MAX_PROGRAMS) {
+		l->rc = qerr_set(l->e, Q_ERR_INVALID, "",
+				 "an office holds at most %d programs",
+				 OFFICE_MAX_PROGRAMS);
+		return 1;
+	}
+	l->rc = store_policy_path(o->store, hash, path, sizeof(path), l->e);
+	if (!l->rc)
+		l->rc = store_policy_text(o->store, hash, &text, &len, l->e);
+	if (l->rc)
+		return 1;
+	if (policy_load_buf(path, text, len, &p, &d)) {
+		l->rc = qerr_set(
+			l->e, Q_ERR_POLICY, "",
+			"the stored policy of '%s' (%s) no longer loads",
+			program, hash);
+		free(text);
+		diag_release(&d);
+		return 1;
+	}
+	free(text);
+	diag_release(&d);
+	o->policies[o->npolicies++] = p;
+	return 0;
+}
+
+static void drop_policies(struct office *o)
+{
+	for (size_t i = 0; i < o->npolicies; i++)
+		policy_free(o->policies[i]);
+	o->npolicies = 0;
+}
+
+static int reload_policies(struct office *o, struct qerr *e)
+{
+	struct loading l = {o, e, Q_OK};
+	int rc;
+
+	drop_policies(o);
+	rc = store_programs_each(o->store, load_current, &l, e);
+	return rc ? rc : l.rc;
+}
+
+int office_open(struct office *o, const char *url,
+		const struct chip_catalog *chips, struct qerr *e)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	o->chips = chips;
+	rc = store_open(url, &o->store, e);
+	if (rc)
+		return rc;
+	rc = reload_policies(o, e);
+	if (rc) {
+		office_close(o);
+		return rc;
+	}
+	return Q_OK;
+}
+
+void office_close(struct office *o)
+{
+	drop_policies(o);
+	store_close(o->store);
+	o->store = NULL;
+}
+
+/* --- audit ---------------------------------------------------------------------- */
+
+/* Append an event; detail is a JSON object whose reference is stolen. */
+static int audit(struct office *o, const char *action, const char *subject,
+		 const char *policy_hash, const char *by, int64_t now,
+		 json_t *detail, struct qerr *e)
+{
+	struct store_event ev;
+	int rc;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.at = now;
+	snprintf(ev.who, sizeof(ev.who), "%s", by);
+	snprintf(ev.action, sizeof(ev.action), "%s", action);
+	snprintf(ev.subject, sizeof(ev.subject), "%s", subject);
+	snprintf(ev.policy_hash, sizeof(ev.policy_hash), "%s",
+		 policy_hash ? policy_hash : "");
+	ev.detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS)
+			   : strdup("{}");
+	json_decref(detail);
+	if (!ev.detail)
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	rc = store_event_append(o->store, &ev, e);
+	free(ev.detail);
+	return rc;
+}
+
+static json_t *money_j(money_t m)
+{
+	char buf[MONEY_TEXT_MAX];
+
+	return json_string(money_format(m, buf));
+}
+
+/* --- loading a policy ------------------------------------------------------------- */
+
+static int read_file(const char *path, char **text, size_t *len, struct qerr *e)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return qerr_set(e, Q_ERR_IO, "", "cannot read '%s'", path);
+	buf = malloc(POLICY_MAX_BYTES + 1);
+	if (!buf) {
+		fclose(f);
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	}
+	n = fread(buf, 1, POLICY_MAX_BYTES + 1, f);
+	fclose(f);
+	if (n > POLICY_MAX_BYTES) {
+		free(buf);
+		return qerr_set(e, Q_ERR_TOO_LARGE, "",
+				"'%s' is larger than a policy may be", path);
+	}
+	*text = buf;
+	*len = n;
+	return Q_OK;
+}
+
+/* Fund pool/year up to the policy's budget: the funding account gives the
+ * difference between the budget and what it has given so far. */
+static int fund(struct office *o, const struct policy *p,
+		const struct policy_pool *pl, const struct policy_budget *b,
+		const char *by, int64_t now, struct qerr *e)
+{
+	char code[LEDGER_ID_MAX];
+	struct ledger_account funding;
+	struct ledger_transfer t;
+	money_t given, diff;
+	int result;
+	int rc;
+
+	rc = ensure_accounts(o, p->program, pl->id, b->year, NULL, e);
+	if (rc)
+		return rc;
+	pool_code(code, p->program, pl->id, b->year, "funding", NULL);
+	rc = get_account(o, code, &funding, e);
+	if (rc)
+		return rc;
+	given = funding.debits_posted - funding.credits_posted;
+	if (money_sub(b->amount, given, &diff))
+		return qerr_set(e, Q_ERR_OVERFLOW, "", "budget overflow");
+	if (diff == 0)
+		return Q_OK;
+	memset(&t, 0, sizeof(t));
+	snprintf(t.id, sizeof(t.id), "budget/%s/%s/%d/%s", p->program, pl->id,
+		 b->year, p->hash + 7);
+	t.code = XFER_BUDGET;
+	t.amount = diff > 0 ? diff : -diff;
+	t.debit = account_id(code);
+	pool_code(code, p->program, pl->id, b->year, "available", NULL);
+	t.credit = account_id(code);
+	if (diff < 0) {
+		uint64_t x = t.debit;
+
+		t.debit = t.credit;
+		t.credit = x;
+	}
+	rc = xfer(o, &t, now, &result, e);
+	if (rc)
+		return rc;
+	if (result != LEDGER_OK && result != LEDGER_EXISTS)
+		return qerr_set(
+			e, Q_ERR_POLICY, "",
+			"pool '%s' %d: cannot move the budget to %s: %s",
+			pl->id, b->year, money_format(b->amount, code),
+			ledger_result_name(result));
+	return audit(o, "fund", pl->id, p->hash, by, now,
+		     json_pack("{s:s,s:i,s:o,s:o}", "program", p->program,
+			       "year", b->year, "budget", money_j(b->amount),
+			       "change", money_j(diff)),
+		     e);
+}
+
+int office_load_policy(struct office *o, const char *path, const char *by,
+		       int64_t now, bool *is_new, struct qerr *e)
+{
+	struct diag_list d = DIAG_LIST_INIT;
+	struct policy *p = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = read_file(path, &text, &len, e);
+	if (rc)
+		return rc;
+	if (policy_load_buf(path, text, len, &p, &d)) {
+		if (d.n)
+			qerr_set(e, Q_ERR_POLICY, "", "%s:%d:%d: %s%s",
+				 d.items[0].file, d.items[0].line,
+				 d.items[0].col, d.items[0].msg,
+				 d.n > 1 ? " (and more: run quan policy check)"
+					 : "");
+		else
+			qerr_set(e, Q_ERR_POLICY, "",
+				 "'%s' is not a valid policy", path);
+		diag_release(&d);
+		free(text);
+		return Q_ERR_POLICY;
+	}
+	diag_release(&d);
+	rc = store_begin(o->store, e);
+	if (rc)
+		goto out;
+	rc = store_policy_add(o->store, p->program, p->hash, path, text, len,
+			      now, is_new, e);
+	if (!rc && *is_new)
+		rc = audit(o, "policy", p->program, p->hash, by, now,
+			   json_pack("{s:s}", "path", path), e);
+	for (size_t i = 0; !rc && i < p->npools; i++)
+		for (size_t j = 0; !rc && j < p->pools[i].nbudgets; j++)
+			rc = fund(o, p, &p->pools[i], &p->pools[i].budgets[j],
+				  by, now, e);
+	if (!rc)
+		rc = store_commit(o->store, e);
+	if (rc)
+		store_rollback(o->store);
+	else
+		rc = reload_policies(o, e);
+out:
+	policy_free(p);
+	free(text);
+	return rc;
+}
+
+/* --- applying ------------------------------------------------------------------------ */
+
+struct collect {
+	char (*ids)[64];
+	size_t n, max;
+	const char *pool;
+	int year;
+	const struct policy *p;
+};
+
+static int collect_waitlisted(void *arg, const struct store_app *a)
+{
+	struct collect *c = arg;
+	int m = policy_find_measure(c->p, a->measure, strlen(a->measure));
+
+	if (m < 0 || a->fiscal_year != c->year ||
+	    strcmp(c->p->pools[c->p->measures[m].pool].id, c->pool))
+		return 0;
+	if (c->n == c->max)
+		return 1;
+	memcpy(c->ids[c->n++], a->id, 64);
+	return 0;
+}
+
+/* Try to reserve a's amount; sets a->state to RESERVED or WAITLISTED. */
+static int reserve(struct office *o, const struct policy *p,
+		   struct store_app *a, int64_t now, struct qerr *e)
+{
+	int m = policy_find_measure(p, a->measure, strlen(a->measure));
+	const char *pool = p->pools[p->measures[m].pool].id;
+	char code[LEDGER_ID_MAX];
+	struct ledger_transfer t;
+	int result;
+	int rc;
+
+	if (a->requested == 0) {
+		a->state = APP_RESERVED;
+		return Q_OK;
+	}
+	rc = ensure_accounts(o, p->program, pool, a->fiscal_year, a->uscc, e);
+	if (rc)
+		return rc;
+	transfer_init(&t, "reserve", a->id, XFER_RESERVE);
+	pool_code(code, p->program, pool, a->fiscal_year, "available", NULL);
+	t.debit = account_id(code);
+	pool_code(code, p->program, pool, a->fiscal_year, "awarded", a->uscc);
+	t.credit = account_id(code);
+	t.amount = a->requested;
+	t.flags = LEDGER_PENDING;
+	rc = xfer(o, &t, now, &result, e);
+	if (rc)
+		return rc;
+	if (result == LEDGER_OK) {
+		a->state = APP_RESERVED;
+		return Q_OK;
+	}
+	if (result == LEDGER_EXCEEDS_CREDITS) {
+		a->state = APP_WAITLISTED;
+		return Q_OK;
+	}
+	return qerr_set(e, Q_ERR_IO, "", "ledger: reserving '%s': %s", a->id,
+			ledger_result_name(result));
+}
+
+/* Serve the waitlist of pool/year in arrival order, until one does not
+ * fit: first come, first served, with no overtaking. */
+static int serve_waitlist(struct office *o, const struct policy *p,
+			  const char *pool, int year, const char *by,
+			  int64_t now, struct qerr *e)
+{
+	struct collect c = {NULL, 0, MAX_WAITLIST, pool, year, p};
+	int rc = Q_OK;
+
+	c.ids = malloc(sizeof(*c.ids) * MAX_WAITLIST);
+	if (!c.ids)
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	rc = store_app_each(o->store, p->program, APP_WAITLISTED,
+			    collect_waitlisted, &c, e);
+	for (size_t i = 0; !rc && i < c.n; i++) {
+		struct store_app a;
+
+		if (store_app_get(o->store, c.ids[i], &a, e) != 0) {
+			rc = e->code ? e->code : Q_ERR_IO;
+			break;
+		}
+		rc = reserve(o, p, &a, now, e);
+		if (!rc && a.state == APP_RESERVED) {
+			a.updated_at = now;
+			rc = store_app_update(o->store, &a, e);
+			if (!rc)
+				rc = audit(o, "reserve", a.id, a.policy_hash,
+					   by, now,
+					   json_pack("{s:o,s:s}", "amount",
+						     money_j(a.requested),
+						     "from", "waitlist"),
+					   e);
+		}
+		if (!rc && a.state == APP_WAITLISTED) {
+			store_app_release(&a);
+			break;
+		}
+		store_app_release(&a);
+	}
+	free(c.ids);
+	return rc;
+}
+
+static bool waitlist_nonempty(struct office *o, const struct policy *p,
+			      const char *pool, int year, struct qerr *e)
+{
+	char one[1][64];
+	struct collect c = {one, 0, 1, pool, year, p};
+
+	store_app_each(o->store, p->program, APP_WAITLISTED, collect_waitlisted,
+		       &c, e);
+	return c.n > 0;
+}
+
+static bool is_compute(enum contract_kind k)
+{
+	return k == KIND_RENT || k == KIND_BUY || k == KIND_BUILD;
+}
+
+int office_apply(struct office *o, const char *json, size_t len, const char *by,
+		 int64_t now, struct office_result *res, struct qerr *e)
+{
+	struct application a;
+	struct store_app rec, old;
+	struct history h = {true, 0, 0};
+	struct decision d;
+	const struct policy *p;
+	json_t *dj = NULL;
+	int rc;
+
+	memset(&rec, 0, sizeof(rec));
+	memset(res, 0, sizeof(*res));
+	rc = app_parse_json(json, len, &a, e);
+	if (rc)
+		return rc;
+	p = policy_of(o, a.program);
+	if (!p) {
+		rc = qerr_set(
+			e, Q_ERR_UNKNOWN_PROGRAM, "program",
+			"program: '%.64s' is not a program of this office",
+			a.program);
+		goto out_app;
+	}
+	snprintf(res->id, sizeof(res->id), "%s", a.id);
+	rc = store_begin(o->store, e);
+	if (rc)
+		goto out_app;
+	rc = store_app_get(o->store, a.id, &old, e);
+	if (rc == 0) {
+		bool same =
+			strlen(old.json) == len && !memcmp(old.json, json, len);
+
+		res->existed = true;
+		res->state = old.state;
+		res->amount = old.requested;
+		store_app_release(&old);
+		store_rollback(o->store);
+		if (!same)
+			rc = qerr_set(
+				e, Q_ERR_INVALID, "id",
+				"id: application '%.64s' was submitted before with other contents",
+				a.id);
+		goto out_app;
+	}
+	if (rc < 0 || (rc > 0 && e->code))
+		goto fail;
+	rc = Q_OK;
+
+	snprintf(rec.id, sizeof(rec.id), "%s", a.id);
+	snprintf(rec.program, sizeof(rec.program), "%s", a.program);
+	snprintf(rec.measure, sizeof(rec.measure), "%s", a.measure);
+	snprintf(rec.uscc, sizeof(rec.uscc), "%s", a.applicant.uscc);
+	snprintf(rec.policy_hash, sizeof(rec.policy_hash), "%s", p->hash);
+	rec.fiscal_year = date_year(a.submitted_on);
+	rec.contract_value = a.contract.value;
+	rec.compute = is_compute(a.contract.kind);
+	rec.submitted_at = a.submitted_at;
+	rec.updated_at = now;
+	rc = store_applicant_year(o->store, a.program, a.applicant.uscc,
+				  rec.fiscal_year, a.id, &h.awarded_year,
+				  &h.compute_contracts_year, e);
+	if (rc)
+		goto fail;
+	if (!rec.compute)
+		h.compute_contracts_year = 0;
+	rc = decide(p, &a, o->chips, &h, &d, e);
+	if (rc)
+		goto fail;
+	dj = render_decision_json(p, &a, &d);
+	rec.decision =
+		dj ? json_dumps(dj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	rec.json = malloc(len + 1);
+	if (!rec.decision || !rec.json) {
+		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+		goto fail;
+	}
+	memcpy(rec.json, json, len);
+	rec.json[len] = '\0';
+	rec.requested = d.eligible ? d.amount : 0;
+
+	if (!d.eligible) {
+		rec.state = APP_INELIGIBLE;
+	} else if (p->measures[d.measure].alloc == ALLOC_PRO_RATA) {
+		rec.state = APP_QUEUED;
+	} else {
+		const char *pool = p->pools[p->measures[d.measure].pool].id;
+
+		if (policy_pool_budget(p, p->measures[d.measure].pool,
+				       rec.fiscal_year) < 0) {
+			rc = qerr_set(
+				e, Q_ERR_DECISION, "submitted_at",
+				"pool '%s' has no budget for fiscal year %d",
+				pool, rec.fiscal_year);
+			goto fail;
+		}
+		if (waitlist_nonempty(o, p, pool, rec.fiscal_year, e))
+			rec.state = APP_WAITLISTED;
+		else
+			rc = reserve(o, p, &rec, now, e);
+		if (rc)
+			goto fail;
+	}
+	rc = store_app_insert(o->store, &rec, e);
+	if (!rc)
+		rc = audit(o, "apply", rec.id, p->hash, by, now,
+			   json_pack("{s:s,s:s,s:b,s:o}", "measure",
+				     rec.measure, "state",
+				     app_state_name(rec.state), "eligible",
+				     d.eligible, "amount",
+				     money_j(rec.requested)),
+			   e);
+	if (!rc)
+		rc = store_commit(o->store, e);
+	if (rc)
+		goto fail;
+	res->state = rec.state;
+	res->amount = rec.requested;
+	goto out;
+fail:
+	store_rollback(o->store);
+out:
+	json_decref(dj);
+	store_app_release(&rec);
+out_app:
+	app_release(&a);
+	return rc;
+}
+
+/* --- reviewing ---------------------------------------------------------------------------- */
+
+/* Load application id for a change, with its program's policy. */
+static int begin_on(struct office *o, const char *id, struct store_app *a,
+		    const struct policy **p, int *measure, struct qerr *e)
+{
+	int rc = store_begin(o->store, e);
+
+	if (rc)
+		return rc;
+	rc = store_app_get(o->store, id, a, e);
+	if (rc > 0 && !e->code)
+		rc = qerr_set(e, Q_ERR_INVALID, "id",
+			      "id: no application '%.64s'", id);
+	if (rc) {
+		store_rollback(o->store);
+		return rc;
+	}
+	*p = policy_of(o, a->program);
+	*measure = *p ? policy_find_measure(*p, a->measure, strlen(a->measure))
+		      : -1;
+	if (*measure < 0) {
+		store_app_release(a);
+		store_rollback(o->store);
+		return qerr_set(e, Q_ERR_UNKNOWN_PROGRAM, "program",
+				"program of '%.64s' is no longer loaded", id);
+	}
+	return Q_OK;
+}
+
+static int finish(struct office *o, int rc, struct store_app *a, struct qerr *e)
+{
+	if (!rc)
+		rc = store_commit(o->store, e);
+	if (rc)
+		store_rollback(o->store);
+	store_app_release(a);
+	return rc;
+}
+
+/* Release the reservation of a (void), if it holds one. */
+static int release(struct office *o, const struct policy *p, int measure,
+		   struct store_app *a, const char *by, int64_t now,
+		   struct qerr *e)
+{
+	struct ledger_transfer t;
+	int result;
+	int rc;
+
+	if (a->state != APP_RESERVED || a->requested == 0)
+		return Q_OK;
+	transfer_init(&t, "release", a->id, XFER_RELEASE);
+	snprintf(t.pending_id, sizeof(t.pending_id), "reserve/%s", a->id);
+	t.flags = LEDGER_VOID_PENDING;
+	rc = xfer(o, &t, now, &result, e);
+	if (rc)
+		return rc;
+	if (result != LEDGER_OK)
+		return qerr_set(e, Q_ERR_IO, "", "ledger: releasing '%s': %s",
+				a->id, ledger_result_name(result));
+	(void)measure;
+	(void)p;
+	(void)by;
+	return Q_OK;
+}
+
+static int end_state(struct office *o, const char *id, int to,
+		     const char *action, const char *why, const char *by,
+		     int64_t now, struct office_result *res, struct qerr *e)
+{
+	struct store_app a;
+	const struct policy *p;
+	int m, rc;
+
+	rc = begin_on(o, id, &a, &p, &m, e);
+	if (rc)
+		return rc;
+	if (a.state != APP_RESERVED && a.state != APP_WAITLISTED &&
+	    a.state != APP_QUEUED) {
+		rc = qerr_set(
+			e, Q_ERR_INVALID, "state",
+			"application '%s' is %s: only a reserved, waitlisted or queued application can be %s",
+			id, app_state_name(a.state),
+			to == APP_REJECTED ? "rejected" : "withdrawn");
+		return finish(o, rc, &a, e);
+	}
+	rc = release(o, p, m, &a, by, now, e);
+	if (!rc) {
+		bool freed = a.state == APP_RESERVED && a.requested > 0;
+
+		a.state = to;
+		a.updated_at = now;
+		rc = store_app_update(o->store, &a, e);
+		if (!rc)
+			rc = audit(o, action, id, a.policy_hash, by, now,
+				   json_pack("{s:s?,s:o}", "why", why,
+					     "released",
+					     money_j(freed ? a.requested : 0)),
+				   e);
+		if (!rc && freed)
+			rc = serve_waitlist(o, p,
+					    p->pools[p->measures[m].pool].id,
+					    a.fiscal_year, by, now, e);
+	}
+	if (res) {
+		memset(res, 0, sizeof(*res));
+		snprintf(res->id, sizeof(res->id), "%s", id);
+		res->state = a.state;
+	}
+	return finish(o, rc, &a, e);
+}
+
+int office_reject(struct office *o, const char *id, const char *why,
+		  const char *by, int64_t now, struct office_result *res,
+		  struct qerr *e)
+{
+	return end_state(o, id, APP_REJECTED, "reject", why, by, now, res, e);
+}
+
+int office_withdraw(struct office *o, const char *id, const char *by,
+		    int64_t now, struct office_result *res, struct qerr *e)
+{
+	return end_state(o, id, APP_WITHDRAWN, "withdraw", NULL, by, now, res,
+			 e);
+}
+
+/* The amount an approval awards: the decision again with the approved
+ * contract value, at most the approved rate, never more than reserved. */
+static int approved_amount(struct office *o, const struct policy *p,
+			   const struct store_app *a, rate_bp rate,
+			   money_t value, money_t *out, struct qerr *e)
+{
+	struct application app;
+	struct history h = {true, 0, 0};
+	struct decision d;
+	money_t amt;
+	int rc;
+
+	*out = a->requested;
+	if (rate < 0 && value < 0)
+		return Q_OK;
+	rc = app_parse_json(a->json, strlen(a->json), &app, e);
+	if (rc)
+		return rc;
+	if (value >= 0) {
+		if (value > app.contract.value) {
+			app_release(&app);
+			return qerr_set(
+				e, Q_ERR_INVALID, "approved_value",
+				"approved value is above the contract's face value");
+		}
+		app.contract.value = value;
+	}
+	rc = store_applicant_year(o->store, a->program, a->uscc, a->fiscal_year,
+				  a->id, &h.awarded_year,
+				  &h.compute_contracts_year, e);
+	if (!rc)
+		rc = decide(p, &app, o->chips, &h, &d, e);
+	app_release(&app);
+	if (rc)
+		return rc;
+	if (!d.eligible)
+		return qerr_set(
+			e, Q_ERR_INVALID, "approved_value",
+			"at the approved value the application is not eligible");
+	amt = d.amount;
+	if (rate >= 0) {
+		money_t r;
+
+		if (rate > d.rate)
+			return qerr_set(
+				e, Q_ERR_INVALID, "rate",
+				"approved rate %d bp is above the policy's rate %d bp",
+				rate, d.rate);
+		if (money_apply_rate(d.base, rate, &r))
+			return qerr_set(e, Q_ERR_OVERFLOW, "rate", "overflow");
+		amt = money_min(amt, r);
+	}
+	*out = money_min(amt, a->requested);
+	return Q_OK;
+}
+
+int office_approve(struct office *o, const char *id, rate_bp rate,
+		   money_t approved_value, const char *by, int64_t now,
+		   struct office_result *res, struct qerr *e)
+{
+	const struct policy_measure *pm;
+	const struct policy *p;
+	struct store_app a;
+	struct ledger_transfer t;
+	money_t amount;
+	int m, rc, result;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->id, sizeof(res->id), "%s", id);
+	rc = begin_on(o, id, &a, &p, &m, e);
+	if (rc)
+		return rc;
+	pm = &p->measures[m];
+	if (a.state != APP_RESERVED) {
+		rc = qerr_set(
+			e, Q_ERR_INVALID, "state",
+			"application '%s' is %s: only a reserved application can be approved",
+			id, app_state_name(a.state));
+		return finish(o, rc, &a, e);
+	}
+	rc = approved_amount(o, p, &a, rate, approved_value, &amount, e);
+	if (rc)
+		return finish(o, rc, &a, e);
+	if (pm->second_approver_above >= 0 &&
+	    amount > pm->second_approver_above) {
+		if (!a.approver[0]) {
+			snprintf(a.approver, sizeof(a.approver), "%s", by);
+			a.updated_at = now;
+			rc = store_app_update(o->store, &a, e);
+			if (!rc)
+				rc = audit(o, "approve-first", id,
+					   a.policy_hash, by, now,
+					   json_pack("{s:o}", "amount",
+						     money_j(amount)),
+					   e);
+			res->state = a.state;
+			res->amount = amount;
+			return finish(o, rc, &a, e);
+		}
+		if (!strcmp(a.approver, by)) {
+			rc = qerr_set(
+				e, Q_ERR_INVALID, "by",
+				"'%s' approved '%s' already: an award above %s needs a second, different approver",
+				by, id,
+				money_format(pm->second_approver_above,
+					     (char[MONEY_TEXT_MAX]){0}));
+			return finish(o, rc, &a, e);
+		}
+	}
+	if (a.requested > 0) {
+		transfer_init(&t, amount > 0 ? "award" : "release", a.id,
+			      amount > 0 ? XFER_AWARD : XFER_RELEASE);
+		snprintf(t.pending_id, sizeof(t.pending_id), "reserve/%s",
+			 a.id);
+		t.flags =
+			amount > 0 ? LEDGER_POST_PENDING : LEDGER_VOID_PENDING;
+		t.amount = amount;
+		rc = xfer(o, &t, now, &result, e);
+		if (!rc && result != LEDGER_OK)
+			rc = qerr_set(e, Q_ERR_IO, "",
+				      "ledger: awarding '%s': %s", id,
+				      ledger_result_name(result));
+	}
+	if (!rc) {
+		a.state = APP_AWARDED;
+		a.awarded = amount;
+		a.updated_at = now;
+		rc = store_app_update(o->store, &a, e);
+	}
+	if (!rc)
+		rc = audit(o, "approve", id, a.policy_hash, by, now,
+			   json_pack("{s:o,s:o,s:s?}", "awarded",
+				     money_j(amount), "released",
+				     money_j(a.requested - amount),
+				     "first_approver",
+				     a.approver[0] ? a.approver : NULL),
+			   e);
+	if (!rc && amount < a.requested)
+		rc = serve_waitlist(o, p, p->pools[pm->pool].id, a.fiscal_year,
+				    by, now, e);
+	res->state = a.state;
+	res->amount = amount;
+	return finish(o, rc, &a, e);
+}
+
+/* --- paying and recovering -------------------------------------------------------------------- */
+
+int office_disburse(struct office *o, const char *id, money_t amount,
+		    const char *by, int64_t now, struct qerr *e)
+{
+	const struct policy *p;
+	struct store_app a;
+	struct ledger_transfer t;
+	char code[LEDGER_ID_MAX], left[MONEY_TEXT_MAX];
+	const char *pool;
+	int m, rc, result;
+
+	if (amount <= 0)
+		return qerr_set(
+			e, Q_ERR_INVALID_MONEY, "amount",
+			"amount: a disbursement must be more than 0.00");
+	rc = begin_on(o, id, &a, &p, &m, e);
+	if (rc)
+		return rc;
+	pool = p->pools[p->measures[m].pool].id;
+	if (a.state != APP_AWARDED) {
+		rc = qerr_set(
+			e, Q_ERR_INVALID, "state",
+			"application '%s' is %s: only an awarded application is paid",
+			id, app_state_name(a.state));
+		return finish(o, rc, &a, e);
+	}
+	if (amount > a.awarded - a.paid) {
+		rc = qerr_set(
+			e, Q_ERR_INVALID_MONEY, "amount",
+			"amount: only %s of the award of '%s' is left to pay",
+			money_format(a.awarded - a.paid, left), id);
+		return finish(o, rc, &a, e);
+	}
+	memset(&t, 0, sizeof(t));
+	snprintf(t.id, sizeof(t.id), "disburse/%s/%lld", id, (long long)a.paid);
+	snprintf(t.ref, sizeof(t.ref), "%s", id);
+	t.code = XFER_DISBURSE;
+	pool_code(code, a.program, pool, a.fiscal_year, "awarded", a.uscc);
+	t.debit = account_id(code);
+	pool_code(code, a.program, pool, a.fiscal_year, "paid", a.uscc);
+	t.credit = account_id(code);
+	t.amount = amount;
+	rc = xfer(o, &t, now, &result, e);
+	if (!rc && result != LEDGER_OK)
+		rc = qerr_set(e, Q_ERR_IO, "", "ledger: paying '%s': %s", id,
+			      ledger_result_name(result));
+	if (!rc) {
+		a.paid += amount;
+		a.updated_at = now;
+		rc = store_app_update(o->store, &a, e);
+	}
+	if (!rc)
+		rc = audit(o, "disburse", id, a.policy_hash, by, now,
+			   json_pack("{s:o,s:o}", "amount", money_j(amount),
+				     "paid", money_j(a.paid)),
+			   e);
+	return finish(o, rc, &a, e);
+}
+
+int office_clawback(struct office *o, const char *id, money_t amount,
+		    const char *why, const char *by, int64_t now,
+		    struct qerr *e)
+{
+	const struct policy_measure *pm;
+	const struct policy *p;
+	struct store_app a;
+	struct ledger_transfer t[2];
+	char code[LEDGER_ID_MAX], left[MONEY_TEXT_MAX];
+	const char *pool;
+	int m, rc, results[2];
+
+	if (amount <= 0)
+		return qerr_set(e, Q_ERR_INVALID_MONEY, "amount",
+				"amount: a clawback must be more than 0.00");
+	if (!why || !*why)
+		return qerr_set(e, Q_ERR_INVALID, "why",
+				"why: a clawback needs a reason");
+	rc = begin_on(o, id, &a, &p, &m, e);
+	if (rc)
+		return rc;
+	pm = &p->measures[m];
+	pool = p->pools[pm->pool].id;
+	if (amount > a.paid - a.recovered) {
+		rc = qerr_set(
+			e, Q_ERR_INVALID_MONEY, "amount",
+			"amount: only %s was paid to '%s' and not yet recovered",
+			money_format(a.paid - a.recovered, left), id);
+		return finish(o, rc, &a, e);
+	}
+	memset(t, 0, sizeof(t));
+	snprintf(t[0].id, sizeof(t[0].id), "clawback/%s/%lld", id,
+		 (long long)a.recovered);
+	snprintf(t[1].id, sizeof(t[1].id), "return/%s/%lld", id,
+		 (long long)a.recovered);
+	snprintf(t[0].ref, sizeof(t[0].ref), "%s", id);
+	snprintf(t[1].ref, sizeof(t[1].ref), "%s", id);
+	t[0].code = XFER_CLAWBACK;
+	t[1].code = XFER_RETURN;
+	t[0].flags = LEDGER_LINKED;
+	t[0].amount = t[1].amount = amount;
+	pool_code(code, a.program, pool, a.fiscal_year, "paid", a.uscc);
+	t[0].debit = account_id(code);
+	pool_code(code, a.program, pool, a.fiscal_year, "recovered", NULL);
+	t[0].credit = t[1].debit = account_id(code);
+	pool_code(code, a.program, pool, a.fiscal_year,
+		  pm->clawback == CLAWBACK_TO_TREASURY ? "treasury"
+						       : "available",
+		  NULL);
+	t[1].credit = account_id(code);
+	if (ledger_create_transfers(store_ledger_io(o->store), t, 2, now,
+				    results))
+		rc = io_error(o, e, "a clawback");
+	else if (results[0] != LEDGER_OK || results[1] != LEDGER_OK)
+		rc = qerr_set(e, Q_ERR_IO, "", "ledger: clawback of '%s': %s",
+			      id,
+			      ledger_result_name(results[0] != LEDGER_OK
+							 ? results[0]
+							 : results[1]));
+	if (!rc) {
+		a.recovered += amount;
+		a.updated_at = now;
+		rc = store_app_update(o->store, &a, e);
+	}
+	if (!rc)
+		rc = audit(o, "clawback", id, a.policy_hash, by, now,
+			   json_pack("{s:o,s:s,s:s}", "amount", money_j(amount),
+				     "why", why, "to",
+				     pm->clawback == CLAWBACK_TO_TREASURY
+					     ? "treasury"
+					     : "pool"),
+			   e);
+	if (!rc && pm->clawback == CLAWBACK_TO_POOL)
+		rc = serve_waitlist(o, p, pool, a.fiscal_year, by, now, e);
+	return finish(o, rc, &a, e);
+}
+
+/* --- reports and checks ------------------------------------------------------------------------ */
+
+struct sums {
+	const char *prefix_awarded, *prefix_paid;
+	size_t la, lp;
+	money_t awarded, paid;
+};
+
+static int sum_accounts(void *arg, const struct ledger_account *a)
+{
+	struct sums *s = arg;
+
+	if (!strncmp(a->code, s->prefix_awarded, s->la))
+		s->awarded += ledger_balance(a);
+	else if (!strncmp(a->code, s->prefix_paid, s->lp))
+		s->paid += ledger_balance(a);
+	return 0;
+}
+
+struct counting {
+	struct office_pool_figures *f;
+	const struct policy *p;
+};
+
+static int count_apps(void *arg, const struct store_app *a)
+{
+	struct counting *c = arg;
+	int m = policy_find_measure(c->p, a->measure, strlen(a->measure));
+
+	if (m >= 0 && a->fiscal_year == c->f->year &&
+	    !strcmp(c->p->pools[c->p->measures[m].pool].id, c->f->pool) &&
+	    a->state >= 0 && a->state < APP__STATE_COUNT)
+		c->f->count[a->state]++;
+	return 0;
+}
+
+static int figures(struct office *o, const struct policy *p,
+		   const struct policy_pool *pl, int year,
+		   struct office_pool_figures *f, struct qerr *e)
+{
+	struct ledger_account acc;
+	char code[LEDGER_ID_MAX], pa[LEDGER_ID_MAX], pp[LEDGER_ID_MAX];
+	struct sums s;
+	struct counting c = {f, p};
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->program, sizeof(f->program), "%s", p->program);
+	snprintf(f->pool, sizeof(f->pool), "%s", pl->id);
+	f->year = year;
+	pool_code(code, p->program, pl->id, year, "funding", NULL);
+	if ((rc = get_account(o, code, &acc, e)))
+		return rc;
+	f->budget = acc.debits_posted - acc.credits_posted;
+	pool_code(code, p->program, pl->id, year, "available", NULL);
+	if ((rc = get_account(o, code, &acc, e)))
+		return rc;
+	f->available = ledger_balance(&acc);
+	f->reserved = acc.debits_pending;
+	pool_code(code, p->program, pl->id, year, "recovered", NULL);
+	if ((rc = get_account(o, code, &acc, e)))
+		return rc;
+	f->recovered = ledger_balance(&acc);
+	pool_code(code, p->program, pl->id, year, "treasury", NULL);
+	if ((rc = get_account(o, code, &acc, e)))
+		return rc;
+	f->treasury = ledger_balance(&acc);
+	pool_code(pa, p->program, pl->id, year, "awarded/", NULL);
+	pool_code(pp, p->program, pl->id, year, "paid/", NULL);
+	s.prefix_awarded = pa;
+	s.prefix_paid = pp;
+	s.la = strlen(pa);
+	s.lp = strlen(pp);
+	s.awarded = s.paid = 0;
+	if ((rc = store_account_each(o->store, sum_accounts, &s, e)))
+		return rc;
+	/* The awarded accounts' balances count pending credits as not yet
+	 * theirs: reserved money is shown once, as reserved. */
+	f->awarded = s.awarded;
+	f->paid = s.paid;
+	return store_app_each(o->store, p->program, -1, count_apps, &c, e);
+}
+
+int office_pools_each(struct office *o,
+		      int (*fn)(void *arg, const struct office_pool_figures *f),
+		      void *arg, struct qerr *e)
+{
+	for (size_t i = 0; i < o->npolicies; i++) {
+		const struct policy *p = o->policies[i];
+
+		for (size_t j = 0; j < p->npools; j++)
+			for (size_t k = 0; k < p->pools[j].nbudgets; k++) {
+				struct office_pool_figures f;
+				int rc = figures(o, p, &p->pools[j],
+						 p->pools[j].budgets[k].year,
+						 &f, e);
+
+				if (rc)
+					return rc;
+				if (fn(arg, &f))
+					return Q_OK;
+			}
+	}
+	return Q_OK;
+}
+
+struct check {
+	FILE *out;
+	long problems;
+	__int128 dp, dq, cp, cq; /* debits/credits posted and pending */
+};
+
+static int check_account(void *arg, const struct ledger_account *a)
+{
+	struct check *c = arg;
+
+	c->dp += a->debits_posted;
+	c->dq += a->debits_pending;
+	c->cp += a->credits_posted;
+	c->cq += a->credits_pending;
+	if ((a->flags & LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS) &&
+	    a->debits_pending + a->debits_posted > a->credits_posted) {
+		char x[MONEY_TEXT_MAX];
+
+		fprintf(c->out, "account '%s' is overdrawn by %s\n", a->code,
+			money_format(a->debits_pending + a->debits_posted -
+					     a->credits_posted,
+				     x));
+		c->problems++;
+	}
+	return 0;
+}
+
+static int check_pool(void *arg, const struct office_pool_figures *f)
+{
+	struct check *c = arg;
+	__int128 sum = (__int128)f->available + f->reserved + f->awarded +
+		       f->paid + f->recovered + f->treasury;
+
+	if (sum != f->budget) {
+		char b[MONEY_TEXT_MAX], s[MONEY_TEXT_MAX];
+
+		fprintf(c->out,
+			"pool '%s/%s/%d': budget %s but available + reserved + awarded + paid + recovered + treasury = %s\n",
+			f->program, f->pool, f->year,
+			money_format(f->budget, b),
+			money_format((money_t)sum, s));
+		c->problems++;
+	}
+	return 0;
+}
+
+long office_ledger_check(struct office *o, FILE *out, struct qerr *e)
+{
+	struct check c = {out, 0, 0, 0, 0, 0};
+
+	if (store_account_each(o->store, check_account, &c, e))
+		return -1;
+	if (c.dp != c.cp) {
+		fprintf(out, "debits posted differ from credits posted\n");
+		c.problems++;
+	}
+	if (c.dq != c.cq) {
+		fprintf(out, "debits pending differ from credits pending\n");
+		c.problems++;
+	}
+	for (size_t i = 0; i < o->npolicies; i++) {
+		const struct policy *p = o->policies[i];
+
+		for (size_t j = 0; j < p->npools; j++)
+			for (size_t k = 0; k < p->pools[j].nbudgets; k++) {
+				struct office_pool_figures f;
+
+				if (figures(o, p, &p->pools[j],
+					    p->pools[j].budgets[k].year, &f, e))
+					return -1;
+				if (f.budget != p->pools[j].budgets[k].amount) {
+					char a[MONEY_TEXT_MAX],
+						b[MONEY_TEXT_MAX];
+
+					fprintf(out,
+						"pool '%s/%s/%d': the policy's budget is %s, the ledger was funded with %s\n",
+						p->program, p->pools[j].id,
+						f.year,
+						money_format(p->pools[j]
+								     .budgets[k]
+								     .amount,
+							     a),
+						money_format(f.budget, b));
+					c.problems++;
+				}
+				check_pool(&c, &f);
+			}
+	}
+	return c.problems;
+}
+
+struct verify {
+	struct audit_walk w;
+};
+
+static int verify_event(void *arg, const struct store_event *ev)
+{
+	struct verify *v = arg;
+
+	return audit_walk_step(&v->w, ev);
+}
+
+int office_audit_verify(struct office *o, int64_t *count, int64_t *bad_seq,
+			char *why, size_t why_len, struct qerr *e)
+{
+	struct verify v;
+
+	audit_walk_init(&v.w);
+	if (store_event_each(o->store, verify_event, &v, e))
+		return e->code ? -1 : 1;
+	*count = v.w.count;
+	*bad_seq = v.w.bad_seq;
+	snprintf(why, why_len, "%s", v.w.why);
+	return v.w.bad_seq ? 1 : 0;
+}

@@ -1,0 +1,120 @@
+/*
+ * office.h - the life of an application in a program office: apply, review,
+ * withdraw, disburse, claw back, and the reports and checks an auditor runs.
+ *
+ * Each verb is one store transaction: it decides with the engine, moves
+ * money with the ledger, records the application's new state and appends
+ * an event to the audit chain, or does none of these. Verbs that change
+ * state take the name of who did it.
+ *
+ * Money of one pool and fiscal year sits in these ledger accounts (codes
+ * "<program>/<pool>/<year>/<name>"): funding (the counter-account of the
+ * budget), available, awarded/<uscc>, paid/<uscc>, recovered, treasury.
+ * Reserved money is the pending debits of available. Conservation:
+ *   budget = available + reserved + awarded + paid + recovered + treasury.
+ */
+#ifndef QUAN_OFFICE_H
+#define QUAN_OFFICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/err.h"
+#include "core/money.h"
+#include "engine/decide.h"
+#include "policy/chips.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+#define OFFICE_MAX_PROGRAMS 16
+
+/* An open program office: a store, the chip catalog, and the policies of
+ * its programs (current versions, loaded once). */
+struct office {
+	struct store *store;
+	const struct chip_catalog *chips; /* borrowed */
+	struct policy *policies[OFFICE_MAX_PROGRAMS];
+	size_t npolicies;
+};
+
+/* Open the office in the store at url. chips is borrowed and must outlive
+ * the office. Release with office_close. */
+int office_open(struct office *o, const char *url,
+		const struct chip_catalog *chips, struct qerr *e);
+void office_close(struct office *o);
+
+/* Load the policy file at path into the store (a new version when its hash
+ * is new), fund its pools (budget -> available, once per pool and year; a
+ * new version that raises a budget adds the difference), and audit it.
+ * *is_new says whether the version was new. */
+int office_load_policy(struct office *o, const char *path, const char *by,
+		       int64_t now, bool *is_new, struct qerr *e);
+
+/* The outcome of one application. */
+struct office_result {
+	char id[64];
+	int state;	/* enum app_state */
+	bool existed;	/* the same application had been submitted */
+	money_t amount; /* reserved or requested */
+};
+
+/* Validate, decide, and reserve (first come first served), queue (pro-rata)
+ * or waitlist (the pool cannot cover it) one application given as JSON
+ * text. Re-submitting the same id with the same text is harmless
+ * (res->existed); with different text it is refused (Q_ERR_INVALID). */
+int office_apply(struct office *o, const char *json, size_t len, const char *by,
+		 int64_t now, struct office_result *res, struct qerr *e);
+
+/* Approve (award) a reserved application: post its reservation in full, or
+ * at a lower rate (rate_bp >= 0) or approved contract value
+ * (approved_value >= 0); the rest returns to available and the waitlist is
+ * served. Above the measure's second_approver_above, the first approval is
+ * recorded and a second, different approver posts it. */
+int office_approve(struct office *o, const char *id, rate_bp rate,
+		   money_t approved_value, const char *by, int64_t now,
+		   struct office_result *res, struct qerr *e);
+
+/* Reject a reserved, waitlisted or queued application; releases its money. */
+int office_reject(struct office *o, const char *id, const char *why,
+		  const char *by, int64_t now, struct office_result *res,
+		  struct qerr *e);
+
+/* Withdraw at the applicant's request; releases its money. */
+int office_withdraw(struct office *o, const char *id, const char *by,
+		    int64_t now, struct office_result *res, struct qerr *e);
+
+/* Pay a tranche of an awarded application (awarded -> paid). */
+int office_disburse(struct office *o, const char *id, money_t amount,
+		    const char *by, int64_t now, struct qerr *e);
+
+/* Record money recovered from an applicant (paid -> recovered -> available
+ * or treasury, as the measure says). */
+int office_clawback(struct office *o, const char *id, money_t amount,
+		    const char *why, const char *by, int64_t now,
+		    struct qerr *e);
+
+/* One pool and fiscal year, as the ledger holds it. */
+struct office_pool_figures {
+	char program[64], pool[64];
+	int year;
+	money_t budget, available, reserved, awarded, paid, recovered, treasury;
+	long count[APP__STATE_COUNT];
+};
+
+/* Visit every pool and year of every program. */
+int office_pools_each(struct office *o,
+		      int (*fn)(void *arg, const struct office_pool_figures *f),
+		      void *arg, struct qerr *e);
+
+/* Prove conservation for every pool and year, and debits = credits over
+ * the whole ledger. Writes one line per problem to out (naming the
+ * account); returns the number of problems, or -1 with e on error. */
+long office_ledger_check(struct office *o, FILE *out, struct qerr *e);
+
+/* Re-walk the audit chain. Returns 0 when intact, 1 when an event was
+ * changed, removed or reordered (*bad_seq and why say which), -1 on error. */
+int office_audit_verify(struct office *o, int64_t *count, int64_t *bad_seq,
+			char *why, size_t why_len, struct qerr *e);
+
+#endif

@@ -1,0 +1,311 @@
+#!/usr/bin/env bats
+# End-to-end: the life of applications in a program office database,
+# through the real `quan` binary on SQLite.
+
+setup() {
+	QUAN=${QUAN:-$BATS_TEST_DIRNAME/../../build/quan}
+	ROOT=$BATS_TEST_DIRNAME/../..
+	SH=$ROOT/policies/shanghai-2025.yaml
+	EX=$ROOT/examples/applications
+	TMP=$(mktemp -d)
+	DB=$TMP/office.db
+}
+
+teardown() {
+	rm -rf "$TMP"
+}
+
+# A copy of example $1 with id $2 and contract value $3.
+variant() {
+	sed -E -e "s/\"id\": *\"[^\"]*\"/\"id\": \"$2\"/" \
+		-e "s/\"value\": *\"[0-9.]+\"/\"value\": \"$3\"/" \
+		"$EX/$1" >"$TMP/$2.json"
+}
+
+# Shanghai with the corpus pool cut to $1 yuan, and two approvers above
+# 1 M yuan for the model voucher.
+small_policy() {
+	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"$1\"/" \
+		-e "s/^    pool: model$/    pool: model\n    second_approver_above: \"1000000.00\"/" \
+		"$SH" >"$TMP/small.yaml"
+}
+
+@test "init loads the policy and funds every pool; loading it again changes nothing" {
+	run "$QUAN" init --db "$DB" --policy "$SH" --by admin
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"loaded as a new version"* ]]
+	run "$QUAN" init --db "$DB" --policy "$SH" --by admin
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"already loaded"* ]]
+	run "$QUAN" report --db "$DB" --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"budget": "600000000.00"'* ]]
+	[[ "$output" == *'"available": "600000000.00"'* ]]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+}
+
+@test "the whole life of an application: apply, approve, disburse, claw back" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	run "$QUAN" apply --db "$DB" --by applicant "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"SH-2025-000123"*"reserved"*"360000.00"* ]]
+	run "$QUAN" report --db "$DB" --json
+	[[ "$output" == *'"reserved": "360000.00"'* ]]
+	[[ "$output" == *'"available": "599640000.00"'* ]]
+
+	run "$QUAN" review --db "$DB" SH-2025-000123 --approve --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"awarded 360000.00"* ]]
+	run "$QUAN" disburse --db "$DB" SH-2025-000123 360000.01 --by finance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"only 360000.00"* ]]
+	run "$QUAN" disburse --db "$DB" SH-2025-000123 200000.00 --by finance
+	[ "$status" -eq 0 ]
+	run "$QUAN" disburse --db "$DB" SH-2025-000123 160000.00 --by finance
+	[ "$status" -eq 0 ]
+	run "$QUAN" disburse --db "$DB" SH-2025-000123 0.01 --by finance
+	[ "$status" -eq 1 ]
+	run "$QUAN" clawback --db "$DB" SH-2025-000123 360000.01 --why "audit" --by finance
+	[ "$status" -eq 1 ]
+	run "$QUAN" clawback --db "$DB" SH-2025-000123 60000.00 --why "price above the catalog" --by finance
+	[ "$status" -eq 0 ]
+	run "$QUAN" report --db "$DB" --json
+	# paid is net of clawbacks; the recovered money returned to the pool
+	[[ "$output" == *'"paid": "300000.00"'* ]]
+	[[ "$output" == *'"available": "599700000.00"'* ]]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"chain intact"* ]]
+}
+
+@test "re-submitting the same application is harmless; other contents under the same id are refused" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"submitted before"* ]]
+	variant sh-compute-rent.json SH-2025-000123 1300000.00
+	run "$QUAN" apply --db "$DB" --by a "$TMP/SH-2025-000123.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"other contents"* ]]
+	run "$QUAN" report --db "$DB" --json
+	[[ "$output" == *'"reserved": "360000.00"'* ]]
+}
+
+@test "an ineligible application is recorded and reserves nothing" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-corpus-related.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ineligible"* ]]
+	run "$QUAN" report --db "$DB" --json
+	[[ "$output" == *'"ineligible": 1'* ]]
+	[[ "$output" == *'"available": "100000000.00"'* ]]
+}
+
+@test "a pool that cannot cover an application waitlists it, and serves it when money is released" {
+	small_policy 1000000.00
+	"$QUAN" init --db "$DB" --policy "$TMP/small.yaml" --by admin
+	variant sh-corpus.json C1 3000000.00 # 900 000.00
+	variant sh-corpus.json C2 2000000.00 # 600 000.00
+	variant sh-corpus.json C3 100000.00  #  30 000.00, must not overtake C2
+	run "$QUAN" apply --db "$DB" --by a "$TMP/C1.json" "$TMP/C2.json" "$TMP/C3.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"C1"*"reserved"* ]]
+	[[ "$output" == *"C2"*"waitlisted"* ]]
+	[[ "$output" == *"C3"*"waitlisted"* ]]
+	run "$QUAN" review --db "$DB" C1 --reject --why "incomplete" --by reviewer
+	[ "$status" -eq 0 ]
+	run "$QUAN" report --db "$DB" --json
+	[[ "$output" == *'"reserved": "630000.00"'* ]]
+	[[ "$output" == *'"waitlisted": 0'* ]]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+}
+
+@test "an approval at a lower rate returns the rest to the pool" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	run "$QUAN" review --db "$DB" SH-2025-000123 --approve --rate 2000 --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"awarded 240000.00"* ]]
+	run "$QUAN" report --db "$DB" --json
+	[[ "$output" == *'"awarded": "240000.00"'* ]]
+	[[ "$output" == *'"available": "599760000.00"'* ]]
+	run "$QUAN" review --db "$DB" SH-2025-000123 --approve --rate 2000 --by reviewer
+	[ "$status" -eq 1 ]
+}
+
+@test "an award above the threshold needs two different approvers" {
+	small_policy 100000000.00
+	"$QUAN" init --db "$DB" --policy "$TMP/small.yaml" --by admin
+	"$QUAN" apply --db "$DB" --by a "$EX/sh-model.json"
+	run "$QUAN" review --db "$DB" SH-2025-000412 --approve --by alice
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"reserved"* ]]
+	run "$QUAN" review --db "$DB" SH-2025-000412 --approve --by alice
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"second, different approver"* ]]
+	run "$QUAN" review --db "$DB" SH-2025-000412 --approve --by bob
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"awarded 5000000.00"* ]]
+}
+
+@test "withdrawal releases the reservation" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	run "$QUAN" withdraw --db "$DB" SH-2025-000123 --by applicant
+	[ "$status" -eq 0 ]
+	run "$QUAN" report --db "$DB" --json
+	[[ "$output" == *'"available": "600000000.00"'* ]]
+	[[ "$output" == *'"withdrawn": 1'* ]]
+	run "$QUAN" withdraw --db "$DB" SH-2025-000123 --by applicant
+	[ "$status" -eq 1 ]
+}
+
+@test "bad input changes nothing: unknown ids, negative and zero amounts, no --by" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	before=$(sqlite3 "$DB" 'select count(*) from events; select count(*) from transfers;')
+	run "$QUAN" review --db "$DB" NOPE --approve --by r
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no application 'NOPE'"* ]]
+	run "$QUAN" disburse --db "$DB" SH-2025-000123 -5.00 --by f
+	[ "$status" -eq 1 ]
+	run "$QUAN" disburse --db "$DB" SH-2025-000123 0.00 --by f
+	[ "$status" -eq 1 ]
+	run "$QUAN" disburse --db "$DB" SH-2025-000123 10.00 --by f
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"only an awarded application"* ]]
+	run "$QUAN" apply --db "$DB" "$EX/sh-model.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--by"* ]]
+	after=$(sqlite3 "$DB" 'select count(*) from events; select count(*) from transfers;')
+	[ "$before" = "$after" ]
+}
+
+@test "the schema refuses to change or delete an audit event" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	run sqlite3 "$DB" "update events set who = 'mallory' where seq = 1"
+	[ "$status" -ne 0 ]
+	run sqlite3 "$DB" "delete from events where seq = 1"
+	[ "$status" -ne 0 ]
+	run sqlite3 "$DB" "delete from transfers"
+	[ "$status" -ne 0 ]
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 0 ]
+}
+
+@test "audit verify names the event that was changed, removed or reordered" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json" "$EX/sh-model.json" "$EX/sh-corpus.json"
+	n=$(sqlite3 "$DB" 'select max(seq) from events')
+	# The schema refuses updates and deletes of events; someone with the
+	# file can drop those triggers, and the chain must still tell.
+	sqlite3 "$DB" 'drop trigger events_immutable; drop trigger events_kept'
+	run sqlite3 "$DB" "pragma wal_checkpoint(TRUNCATE)"
+	cp "$DB" "$TMP/clean.db"
+
+	sqlite3 "$DB" "update events set who = 'mallory' where seq = $((n - 1))"
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"event $((n - 1))"* ]]
+
+	cp "$TMP/clean.db" "$DB"
+	sqlite3 "$DB" "delete from events where seq = $((n - 1))"
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"event $((n - 1))"* ]]
+
+	cp "$TMP/clean.db" "$DB"
+	sqlite3 "$DB" "update events set seq = -1 where seq = $n; update events set seq = $n where seq = $((n - 1)); update events set seq = $((n - 1)) where seq = -1"
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"event $((n - 1))"* ]]
+}
+
+@test "ledger check names an account whose balance was forged" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	sqlite3 "$DB" "update accounts set credits_posted = credits_posted + 1 where code = 'shanghai-2025/compute/2025/available'"
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"shanghai-2025/compute/2025"* ]]
+}
+
+# Applications C<i> for corpus: 300 000.00 each, so 90 000.00 reserved each.
+many() {
+	for i in $(seq "$1" "$2"); do
+		sed -E -e "s/\"id\": *\"[^\"]*\"/\"id\": \"C$i\"/" \
+			-e "s/\"number\": *\"[^\"]*\"/\"number\": \"HT-C$i\"/" \
+			-e "s/\"value\": *\"[0-9.]+\"/\"value\": \"300000.00\"/" \
+			"$EX/sh-corpus.json" >"$TMP/C$i.json"
+	done
+}
+
+@test "four processes racing for the last yuan never overspend the pool" {
+	small_policy 1000000.00
+	"$QUAN" init --db "$DB" --policy "$TMP/small.yaml" --by admin
+	many 1 40
+	for p in 0 1 2 3; do
+		files=()
+		for i in $(seq $((p * 10 + 1)) $((p * 10 + 10))); do files+=("$TMP/C$i.json"); done
+		"$QUAN" apply --db "$DB" --by "racer$p" "${files[@]}" >"$TMP/out$p" 2>&1 &
+	done
+	wait
+	cat "$TMP"/out*
+	# 11 x 90 000.00 = 990 000.00 fits in 1 000 000.00; the 12th does not.
+	[ "$(cat "$TMP"/out* | grep -c reserved)" -eq 11 ]
+	[ "$(cat "$TMP"/out* | grep -c waitlisted)" -eq 29 ]
+	[ "$(sqlite3 "$DB" 'select count(*) from applications')" -eq 40 ]
+	run "$QUAN" report --db "$DB" --json
+	[[ "$output" == *'"reserved": "990000.00"'* ]]
+	[[ "$output" == *'"available": "10000.00"'* ]]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 0 ]
+}
+
+@test "killed mid-stream (SIGKILL), nothing acknowledged is lost and the ledger balances" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	many 1 300
+	files=()
+	for i in $(seq 1 300); do files+=("$TMP/C$i.json"); done
+	for round in 1 2 3; do
+		stdbuf -oL "$QUAN" apply --db "$DB" --by crash "${files[@]}" >"$TMP/acked$round" 2>/dev/null &
+		pid=$!
+		sleep 0.$((RANDOM % 5 + 1))
+		kill -9 $pid 2>/dev/null || true
+		wait $pid 2>/dev/null || true
+		# Every application whose apply was acknowledged is in the database.
+		for id in $(awk '{print $1}' "$TMP/acked$round"); do
+			[ "$(sqlite3 "$DB" "select count(*) from applications where id = '$id'")" -eq 1 ]
+		done
+		run "$QUAN" ledger check --db "$DB"
+		[ "$status" -eq 0 ]
+		run "$QUAN" audit verify --db "$DB"
+		[ "$status" -eq 0 ]
+	done
+}
+
+@test "show gives the decision with its trace, the transfers and the history" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	"$QUAN" apply --db "$DB" --by applicant "$EX/sh-model.json"
+	"$QUAN" review --db "$DB" SH-2025-000412 --approve --by reviewer
+	run "$QUAN" show --db "$DB" SH-2025-000412
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"state      awarded"* ]]
+	[[ "$output" == *"model.cap.per-contract"*"applied"* ]]
+	[[ "$output" == *"reserve/SH-2025-000412"*"pending"*"5000000.00"* ]]
+	[[ "$output" == *"award/SH-2025-000412"*"post"* ]]
+	[[ "$output" == *"apply"*"applicant"* ]]
+	[[ "$output" == *"approve"*"reviewer"* ]]
+	run "$QUAN" show --db "$DB" SH-2025-000412 --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"rate_bp": 5000'* ]]
+	run "$QUAN" show --db "$DB" NOPE
+	[ "$status" -eq 1 ]
+}
