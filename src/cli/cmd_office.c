@@ -186,18 +186,45 @@ static int read_all(const char *path, char **out, size_t *len, struct qerr *e)
 	return Q_OK;
 }
 
+#define APPLY_BATCH 256
+
+static void print_result(const struct oopts *o, const struct office_result *r)
+{
+	char m[MONEY_TEXT_MAX];
+
+	if (o->json)
+		printf("{\"application\":\"%s\",\"state\":\"%s\",\"amount\":\"%s\",\"existed\":%s}\n",
+		       r->id, app_state_name(r->state),
+		       money_format(r->amount, m),
+		       r->existed ? "true" : "false");
+	else
+		printf("%-20s %-11s %16s%s\n", r->id, app_state_name(r->state),
+		       money_format(r->amount, m),
+		       r->existed ? "  (submitted before)" : "");
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan apply --db FILE --by NAME APPLICATION.json...\n"
+		"usage: quan apply --db FILE --by NAME [--json] APPLICATION.json...\n"
 		"Validate and decide each application; reserve its amount\n"
 		"(first come first served), queue it (pro-rata round) or\n"
 		"waitlist it when the pool cannot cover it. Re-submitting the\n"
-		"same application is harmless.\n";
+		"same application is harmless. Applications are committed in\n"
+		"batches of up to 256 (one fsync each); a result is printed only\n"
+		"once its batch is on disk, and a bad application is refused\n"
+		"alone.\n";
+	static const char *texts[APPLY_BATCH];
+	static size_t lens[APPLY_BATCH];
+	static struct office_result res[APPLY_BATCH];
+	static int rcs[APPLY_BATCH];
+	static struct qerr errs[APPLY_BATCH];
+	static const char *names[APPLY_BATCH];
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
 	int worst = 0, rc;
+	int i = 0;
 
 	if (parse(argc, argv, &o, usage) || need_by(&o))
 		return EXIT_BAD_INPUT;
@@ -207,35 +234,47 @@ int cmd_apply(int argc, char **argv)
 	}
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
-	for (int i = 0; i < o.nargs; i++) {
-		struct office_result res;
+	while (i < o.nargs) {
+		size_t n = 0;
 		struct qerr e;
-		char *text = NULL;
-		size_t len = 0;
-		char m[MONEY_TEXT_MAX];
 
-		qerr_clear(&e);
-		rc = read_all(o.args[i], &text, &len, &e);
-		if (!rc)
-			rc = office_apply(&off, text, len, o.by, now(), &res,
-					  &e);
-		free(text);
-		if (rc) {
-			fprintf(stderr, "%s: %s\n", o.args[i], e.msg);
-			if (cli_exit_for(rc) > worst)
-				worst = cli_exit_for(rc);
-			continue;
+		/* Read up to a batch; an unreadable file is reported alone. */
+		for (; i < o.nargs && n < APPLY_BATCH; i++) {
+			char *text = NULL;
+
+			qerr_clear(&e);
+			if (read_all(o.args[i], &text, &lens[n], &e)) {
+				fprintf(stderr, "%s: %s\n", o.args[i], e.msg);
+				if (cli_exit_for(e.code) > worst)
+					worst = cli_exit_for(e.code);
+				continue;
+			}
+			texts[n] = text;
+			names[n++] = o.args[i];
 		}
-		if (o.json)
-			printf("{\"application\":\"%s\",\"state\":\"%s\",\"amount\":\"%s\",\"existed\":%s}\n",
-			       res.id, app_state_name(res.state),
-			       money_format(res.amount, m),
-			       res.existed ? "true" : "false");
-		else
-			printf("%-20s %-11s %16s%s\n", res.id,
-			       app_state_name(res.state),
-			       money_format(res.amount, m),
-			       res.existed ? "  (submitted before)" : "");
+		qerr_clear(&e);
+		rc = office_apply_batch(&off, texts, lens, n, o.by, now(), res,
+					rcs, errs, &e);
+		for (size_t k = 0; k < n; k++) {
+			if (rc) {
+				fprintf(stderr, "%s: not recorded: %s\n",
+					names[k], e.msg);
+			} else if (rcs[k]) {
+				fprintf(stderr, "%s: %s\n", names[k],
+					errs[k].msg);
+				if (cli_exit_for(rcs[k]) > worst)
+					worst = cli_exit_for(rcs[k]);
+			} else {
+				print_result(&o, &res[k]);
+			}
+			free((char *)texts[k]);
+		}
+		fflush(stdout);
+		if (rc) {
+			worst = cli_exit_for(rc) > worst ? cli_exit_for(rc)
+							 : worst;
+			break;
+		}
 	}
 	close_office(&off, chips);
 	return worst;

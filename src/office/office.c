@@ -519,8 +519,11 @@ static bool is_compute(enum contract_kind k)
 	return k == KIND_RENT || k == KIND_BUY || k == KIND_BUILD;
 }
 
-int office_apply(struct office *o, const char *json, size_t len, const char *by,
-		 int64_t now, struct office_result *res, struct qerr *e)
+/* Apply one application inside the current transaction. Returns the error
+ * for this application alone; the caller rolls back what it wrote. */
+static int apply_one(struct office *o, const char *json, size_t len,
+		     const char *by, int64_t now, struct office_result *res,
+		     struct qerr *e)
 {
 	struct application a;
 	struct store_app rec, old;
@@ -544,9 +547,6 @@ int office_apply(struct office *o, const char *json, size_t len, const char *by,
 		goto out_app;
 	}
 	snprintf(res->id, sizeof(res->id), "%s", a.id);
-	rc = store_begin(o->store, e);
-	if (rc)
-		goto out_app;
 	rc = store_app_get(o->store, a.id, &old, e);
 	if (rc == 0) {
 		bool same =
@@ -556,7 +556,6 @@ int office_apply(struct office *o, const char *json, size_t len, const char *by,
 		res->state = old.state;
 		res->amount = old.requested;
 		store_app_release(&old);
-		store_rollback(o->store);
 		if (!same)
 			rc = qerr_set(
 				e, Q_ERR_INVALID, "id",
@@ -565,7 +564,7 @@ int office_apply(struct office *o, const char *json, size_t len, const char *by,
 		goto out_app;
 	}
 	if (rc < 0 || (rc > 0 && e->code))
-		goto fail;
+		goto out;
 	rc = Q_OK;
 
 	snprintf(rec.id, sizeof(rec.id), "%s", a.id);
@@ -582,19 +581,19 @@ int office_apply(struct office *o, const char *json, size_t len, const char *by,
 				  rec.fiscal_year, a.id, &h.awarded_year,
 				  &h.compute_contracts_year, e);
 	if (rc)
-		goto fail;
+		goto out;
 	if (!rec.compute)
 		h.compute_contracts_year = 0;
 	rc = decide(p, &a, o->chips, &h, &d, e);
 	if (rc)
-		goto fail;
+		goto out;
 	dj = render_decision_json(p, &a, &d);
 	rec.decision =
 		dj ? json_dumps(dj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	rec.json = malloc(len + 1);
 	if (!rec.decision || !rec.json) {
 		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
-		goto fail;
+		goto out;
 	}
 	memcpy(rec.json, json, len);
 	rec.json[len] = '\0';
@@ -613,14 +612,14 @@ int office_apply(struct office *o, const char *json, size_t len, const char *by,
 				e, Q_ERR_DECISION, "submitted_at",
 				"pool '%s' has no budget for fiscal year %d",
 				pool, rec.fiscal_year);
-			goto fail;
+			goto out;
 		}
 		if (waitlist_nonempty(o, p, pool, rec.fiscal_year, e))
 			rec.state = APP_WAITLISTED;
 		else
 			rc = reserve(o, p, &rec, now, e);
 		if (rc)
-			goto fail;
+			goto out;
 	}
 	rc = store_app_insert(o->store, &rec, e);
 	if (!rc)
@@ -631,20 +630,67 @@ int office_apply(struct office *o, const char *json, size_t len, const char *by,
 				     d.eligible, "amount",
 				     money_j(rec.requested)),
 			   e);
-	if (!rc)
-		rc = store_commit(o->store, e);
-	if (rc)
-		goto fail;
-	res->state = rec.state;
-	res->amount = rec.requested;
-	goto out;
-fail:
-	store_rollback(o->store);
+	if (!rc) {
+		res->state = rec.state;
+		res->amount = rec.requested;
+	}
 out:
 	json_decref(dj);
 	store_app_release(&rec);
 out_app:
 	app_release(&a);
+	return rc;
+}
+
+int office_apply(struct office *o, const char *json, size_t len, const char *by,
+		 int64_t now, struct office_result *res, struct qerr *e)
+{
+	int rc = store_begin(o->store, e);
+
+	if (rc)
+		return rc;
+	rc = apply_one(o, json, len, by, now, res, e);
+	if (!rc)
+		rc = store_commit(o->store, e);
+	if (rc)
+		store_rollback(o->store);
+	return rc;
+}
+
+int office_apply_batch(struct office *o, const char *const *jsons,
+		       const size_t *lens, size_t n, const char *by,
+		       int64_t now, struct office_result *res, int *rcs,
+		       struct qerr *errs, struct qerr *e)
+{
+	int rc = store_begin(o->store, e);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		qerr_clear(&errs[i]);
+		rc = store_savepoint(o->store, e);
+		if (rc)
+			goto fail;
+		rcs[i] = apply_one(o, jsons[i], lens[i], by, now, &res[i],
+				   &errs[i]);
+		if (rcs[i] == Q_ERR_IO) {
+			*e = errs[i];
+			rc = Q_ERR_IO;
+			goto fail;
+		}
+		if (rcs[i]) {
+			store_savepoint_rollback(o->store);
+			continue;
+		}
+		rc = store_savepoint_release(o->store, e);
+		if (rc)
+			goto fail;
+	}
+	rc = store_commit(o->store, e);
+	if (!rc)
+		return Q_OK;
+fail:
+	store_rollback(o->store);
 	return rc;
 }
 

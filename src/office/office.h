@@ -66,6 +66,17 @@ struct office_result {
 int office_apply(struct office *o, const char *json, size_t len, const char *by,
 		 int64_t now, struct office_result *res, struct qerr *e);
 
+/* The same for n applications in one transaction (group commit: one
+ * fsync for the batch). Each application gets its own savepoint, so a bad
+ * one is refused alone (rcs[i], errs[i]) and the others still commit;
+ * res[i] is set for each that succeeded. Returns 0 when the batch
+ * committed, or an error (e) when the store failed and nothing of the
+ * batch was written. */
+int office_apply_batch(struct office *o, const char *const *jsons,
+		       const size_t *lens, size_t n, const char *by,
+		       int64_t now, struct office_result *res, int *rcs,
+		       struct qerr *errs, struct qerr *e);
+
 /* Approve (award) a reserved application: post its reservation in full, or
  * at a lower rate (rate_bp >= 0) or approved contract value
  * (approved_value >= 0); the rest returns to available and the waitlist is

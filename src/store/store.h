@@ -41,6 +41,13 @@ int store_begin(struct store *s, struct qerr *e);
 int store_commit(struct store *s, struct qerr *e);
 void store_rollback(struct store *s);
 
+/* A savepoint inside the current transaction, for one item of a batch:
+ * rolled back alone when the item fails, so the rest of the batch still
+ * commits together (group commit). Savepoints do not nest. */
+int store_savepoint(struct store *s, struct qerr *e);
+int store_savepoint_release(struct store *s, struct qerr *e);
+void store_savepoint_rollback(struct store *s);
+
 /* The ledger's storage inside the current transaction. */
 const struct ledger_io *store_ledger_io(struct store *s);
 

@@ -426,6 +426,21 @@ void store_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_savepoint(struct store *s, struct qerr *e)
+{
+	return exec(s, "SAVEPOINT one", "opening a savepoint", e);
+}
+
+int store_savepoint_release(struct store *s, struct qerr *e)
+{
+	return exec(s, "RELEASE one", "releasing a savepoint", e);
+}
+
+void store_savepoint_rollback(struct store *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK TO one; RELEASE one", NULL, NULL, NULL);
+}
+
 /* For the functions that must be atomic when called outside a
  * transaction: open one of their own (*own is set) if none is open. */
 static int begin_own(struct store *s, bool *own, struct qerr *e)

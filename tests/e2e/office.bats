@@ -309,3 +309,20 @@ many() {
 	run "$QUAN" show --db "$DB" NOPE
 	[ "$status" -eq 1 ]
 }
+
+@test "a bad application in a batch is refused alone; the others are recorded" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	variant sh-corpus.json B1 100000.00
+	variant sh-corpus.json B2 12.345
+	variant sh-corpus.json B3 200000.00
+	run "$QUAN" apply --db "$DB" --by a "$TMP/B1.json" "$TMP/B2.json" "$TMP/B3.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"B1"*"reserved"* ]]
+	[[ "$output" == *"B2.json"*"more than two decimals"* ]]
+	[[ "$output" == *"B3"*"reserved"* ]]
+	[ "$(sqlite3 "$DB" 'select group_concat(id) from applications order by seq')" = "B1,B3" ]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 0 ]
+}
