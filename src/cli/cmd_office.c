@@ -20,7 +20,7 @@
 
 /* The options every office verb understands. */
 struct oopts {
-	const char *db, *by, *policy, *chips, *why, *rate, *value;
+	const char *db, *by, *policy, *chips, *why, *rate, *value, *at;
 	int json, approve, reject;
 	char *args[MAX_ARGS];
 	int nargs;
@@ -51,6 +51,8 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			slot = &o->rate;
 		else if (!strcmp(a, "--approved-value"))
 			slot = &o->value;
+		else if (!strcmp(a, "--at"))
+			slot = &o->at;
 		if (slot) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "quan: %s needs a value\n", a);
@@ -737,4 +739,35 @@ int cmd_show(int argc, char **argv)
 	store_app_release(&a);
 	close_office(&off, chips);
 	return rc ? fail(&e) : 0;
+}
+
+int cmd_expire(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan expire --db FILE --by NAME [--at TIME]\n"
+		"Release every reservation not approved within its measure's\n"
+		"reservation_days; the money returns to the pool and the\n"
+		"waitlist is served. --at 2026-01-31T00:00:00+08:00 judges\n"
+		"expiry at that time instead of now.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct qerr e;
+	int64_t t = now();
+	long count = 0;
+	int rc;
+
+	if (parse(argc, argv, &o, usage) || need_by(&o))
+		return EXIT_BAD_INPUT;
+	qerr_clear(&e);
+	if (o.at && datetime_parse(o.at, strlen(o.at), &t, NULL, "--at", &e))
+		return fail(&e);
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	rc = office_expire(&off, o.by, t, &count, &e);
+	close_office(&off, chips);
+	if (rc)
+		return fail(&e);
+	printf("expired %ld reservations\n", count);
+	return 0;
 }

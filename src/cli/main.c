@@ -24,6 +24,7 @@ static const char usage[] =
 	"  clawback --db FILE ID AMOUNT --why TEXT --by NAME   recover money\n"
 	"  report --db FILE [--json]      pools, money and applications by state\n"
 	"  show --db FILE ID [--json]     an application: decision, transfers, history\n"
+	"  expire --db FILE --by NAME     release reservations past their time\n"
 	"  ledger check --db FILE         prove conservation to the fen\n"
 	"  audit verify --db FILE         re-walk the audit chain\n"
 	"\n"
@@ -85,6 +86,7 @@ static const struct {
 	{"disburse", cmd_disburse}, {"clawback", cmd_clawback},
 	{"report", cmd_report},	    {"ledger", cmd_ledger},
 	{"audit", cmd_audit},	    {"show", cmd_show},
+	{"expire", cmd_expire},
 };
 
 int main(int argc, char **argv)

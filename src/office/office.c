@@ -445,6 +445,9 @@ static int reserve(struct office *o, const struct policy *p,
 	t.credit = account_id(code);
 	t.amount = a->requested;
 	t.flags = LEDGER_PENDING;
+	if (p->measures[m].reservation_days > 0)
+		t.expires_at =
+			now + (int64_t)p->measures[m].reservation_days * 86400;
 	rc = xfer(o, &t, now, &result, e);
 	if (rc)
 		return rc;
@@ -938,7 +941,12 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 			amount > 0 ? LEDGER_POST_PENDING : LEDGER_VOID_PENDING;
 		t.amount = amount;
 		rc = xfer(o, &t, now, &result, e);
-		if (!rc && result != LEDGER_OK)
+		if (!rc && result == LEDGER_PENDING_EXPIRED)
+			rc = qerr_set(
+				e, Q_ERR_INVALID, "state",
+				"the reservation of '%s' has expired: it can no longer be approved (quan expire releases it)",
+				id);
+		else if (!rc && result != LEDGER_OK)
 			rc = qerr_set(e, Q_ERR_IO, "",
 				      "ledger: awarding '%s': %s", id,
 				      ledger_result_name(result));
@@ -963,6 +971,56 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 	res->state = a.state;
 	res->amount = amount;
 	return finish(o, rc, &a, e);
+}
+
+struct expiring {
+	struct office *o;
+	int64_t now;
+	char (*ids)[64];
+	size_t n, max;
+};
+
+static int collect_expired(void *arg, const struct store_app *a)
+{
+	struct expiring *x = arg;
+	const struct ledger_io *io = store_ledger_io(x->o->store);
+	struct ledger_transfer t;
+	char id[LEDGER_ID_MAX];
+
+	if (a->requested == 0)
+		return 0;
+	snprintf(id, sizeof(id), "reserve/%s", a->id);
+	if (io->transfer_get(io->ctx, id, &t) != 0)
+		return 0;
+	if (t.expires_at == 0 || x->now < t.expires_at)
+		return 0;
+	if (x->n == x->max)
+		return 1;
+	memcpy(x->ids[x->n++], a->id, 64);
+	return 0;
+}
+
+int office_expire(struct office *o, const char *by, int64_t now, long *count,
+		  struct qerr *e)
+{
+	struct expiring x = {o, now, NULL, 0, MAX_WAITLIST};
+	int rc;
+
+	*count = 0;
+	x.ids = malloc(sizeof(*x.ids) * MAX_WAITLIST);
+	if (!x.ids)
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	rc = store_app_each(o->store, NULL, APP_RESERVED, collect_expired, &x,
+			    e);
+	for (size_t i = 0; !rc && i < x.n; i++) {
+		rc = end_state(o, x.ids[i], APP_EXPIRED, "expire",
+			       "not approved before its reservation expired",
+			       by, now, NULL, e);
+		if (!rc)
+			(*count)++;
+	}
+	free(x.ids);
+	return rc;
 }
 
 /* --- paying and recovering -------------------------------------------------------------------- */

@@ -95,6 +95,12 @@ int office_reject(struct office *o, const char *id, const char *why,
 int office_withdraw(struct office *o, const char *id, const char *by,
 		    int64_t now, struct office_result *res, struct qerr *e);
 
+/* Release every reservation whose measure's reservation_days have passed
+ * without an approval (state expired), serving the waitlists; *count gets
+ * how many. Each is its own transaction. */
+int office_expire(struct office *o, const char *by, int64_t now, long *count,
+		  struct qerr *e);
+
 /* Pay a tranche of an awarded application (awarded -> paid). */
 int office_disburse(struct office *o, const char *id, money_t amount,
 		    const char *by, int64_t now, struct qerr *e);

@@ -1143,13 +1143,14 @@ enum {
 	M_CAPS,
 	M_SOURCE,
 	M_ASSUMPTION,
+	M_RESERVATION_DAYS,
 	M__N
 };
 static const char *const measure_keys[M__N] = {
 	"id",	      "name",	"pool",	       "kinds",
 	"allocation", "window", "base",	       "second_approver_above",
 	"clawback",   "grant",	"eligibility", "rates",
-	"caps",	      "source", "assumption"};
+	"caps",	      "source", "assumption",  "reservation_days"};
 
 enum { R_ID, R_WHEN, R_RATE, R_SAYS, R_SOURCE, R_ASSUMPTION, R__N };
 static const char *const row_keys[R__N] = {"id",   "when",   "rate",
@@ -1684,6 +1685,9 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 	}
 	if (kv[M_GRANT].present)
 		parse_grant(c, &mc, &kv[M_GRANT]);
+	if (kv[M_RESERVATION_DAYS].present)
+		int_of(c, &kv[M_RESERVATION_DAYS], "reservation_days", 1, 3660,
+		       &m->reservation_days);
 }
 
 static void parse_measures(struct ctx *c, const struct kv *f)

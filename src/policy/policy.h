@@ -151,6 +151,9 @@ struct policy_measure {
 	money_t second_approver_above; /* -1 when never needed */
 	enum clawback_to clawback;
 	int grant_years_min, grant_years_max; /* 0 unless a grant */
+	/* A reservation not approved within this many days expires and
+	 * its money returns to the pool; 0: reservations do not expire. */
+	int reservation_days;
 };
 
 struct policy {

@@ -326,3 +326,24 @@ many() {
 	run "$QUAN" audit verify --db "$DB"
 	[ "$status" -eq 0 ]
 }
+
+@test "a reservation not approved within reservation_days expires and frees its money" {
+	sed -E "s/^    pool: compute$/    pool: compute\n    reservation_days: 30/" "$SH" >"$TMP/expiring.yaml"
+	"$QUAN" init --db "$DB" --policy "$TMP/expiring.yaml" --by admin
+	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	run "$QUAN" expire --db "$DB" --by clerk --at "$(date -u -d '+29 days' +%Y-%m-%dT%H:%M:%SZ)"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"expired 0 reservations"* ]]
+	run "$QUAN" expire --db "$DB" --by clerk --at "$(date -u -d '+31 days' +%Y-%m-%dT%H:%M:%SZ)"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"expired 1 reservations"* ]]
+	run "$QUAN" report --db "$DB" --json
+	[[ "$output" == *'"expired": 1'* ]]
+	[[ "$output" == *'"available": "600000000.00"'* ]]
+	run "$QUAN" review --db "$DB" SH-2025-000123 --approve --by reviewer
+	[ "$status" -eq 1 ]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	run "$QUAN" expire --db "$DB"
+	[ "$status" -eq 1 ]
+}
