@@ -771,3 +771,53 @@ int cmd_expire(int argc, char **argv)
 	printf("expired %ld reservations\n", count);
 	return 0;
 }
+
+int cmd_round(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan round close --db FILE PROGRAM MEASURE YEAR --by NAME\n"
+		"Close the review round of a pro-rata measure: when demand exceeds\n"
+		"the pool every request is scaled by the same factor, rounded down\n"
+		"to the fen, and the leftover fen go one each to the largest\n"
+		"remainders (ties: earlier arrival), so the total equals the pool.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct office_round r;
+	struct qerr e;
+	char m[3][MONEY_TEXT_MAX];
+	char *end;
+	long year;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "close")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return EXIT_BAD_INPUT;
+	}
+	if (parse(argc - 1, argv + 1, &o, usage) || need_by(&o))
+		return EXIT_BAD_INPUT;
+	if (o.nargs != 3) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	year = strtol(o.args[2], &end, 10);
+	if (*end || year < 1900 || year > 2200) {
+		fprintf(stderr, "quan: YEAR: '%s' is not a fiscal year\n",
+			o.args[2]);
+		return EXIT_BAD_INPUT;
+	}
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	qerr_clear(&e);
+	rc = office_round_close(&off, o.args[0], o.args[1], (int)year, o.by,
+				now(), &r, &e);
+	close_office(&off, chips);
+	if (rc)
+		return fail(&e);
+	printf("round %s/%s/%ld: %ld applications asked %s, the pool had %s, reserved %s%s\n",
+	       o.args[0], o.args[1], year, r.count,
+	       money_format(r.demand, m[0]), money_format(r.available, m[1]),
+	       money_format(r.awarded, m[2]),
+	       r.scaled ? " (scaled pro rata)" : "");
+	return 0;
+}

@@ -25,6 +25,7 @@ static const char usage[] =
 	"  report --db FILE [--json]      pools, money and applications by state\n"
 	"  show --db FILE ID [--json]     an application: decision, transfers, history\n"
 	"  expire --db FILE --by NAME     release reservations past their time\n"
+	"  round close --db FILE PROGRAM MEASURE YEAR --by NAME   pro-rata round\n"
 	"  ledger check --db FILE         prove conservation to the fen\n"
 	"  audit verify --db FILE         re-walk the audit chain\n"
 	"\n"
@@ -86,7 +87,7 @@ static const struct {
 	{"disburse", cmd_disburse}, {"clawback", cmd_clawback},
 	{"report", cmd_report},	    {"ledger", cmd_ledger},
 	{"audit", cmd_audit},	    {"show", cmd_show},
-	{"expire", cmd_expire},
+	{"expire", cmd_expire},	    {"round", cmd_round},
 };
 
 int main(int argc, char **argv)

@@ -1023,6 +1023,204 @@ int office_expire(struct office *o, const char *by, int64_t now, long *count,
 	return rc;
 }
 
+struct queued {
+	char id[64];
+	int64_t seq;
+	money_t requested, award;
+};
+
+struct queue_collect {
+	struct queued *q;
+	size_t n, max;
+	const char *measure;
+	int year;
+	bool overflow;
+};
+
+static int collect_queued(void *arg, const struct store_app *a)
+{
+	struct queue_collect *c = arg;
+
+	if (strcmp(a->measure, c->measure) || a->fiscal_year != c->year)
+		return 0;
+	if (c->n == c->max) {
+		c->overflow = true;
+		return 1;
+	}
+	memcpy(c->q[c->n].id, a->id, 64);
+	c->q[c->n].seq = a->seq;
+	c->q[c->n].requested = a->requested;
+	c->n++;
+	return 0;
+}
+
+/* Largest remainder first, then earlier arrival (lower index). */
+struct share {
+	size_t i;
+	__int128 rem;
+};
+
+static int by_remainder(const void *x, const void *y)
+{
+	const struct share *a = x, *b = y;
+
+	if (a->rem != b->rem)
+		return a->rem > b->rem ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+int office_pro_rata(const money_t *asks, size_t n, money_t available,
+		    money_t *awards)
+{
+	struct share *sh;
+	money_t demand = 0, given = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (asks[i] < 0 || money_add(demand, asks[i], &demand))
+			return Q_ERR_INVALID;
+	if (available < 0)
+		return Q_ERR_INVALID;
+	if (demand <= available) {
+		memcpy(awards, asks, n * sizeof(*awards));
+		return Q_OK;
+	}
+	sh = malloc((n ? n : 1) * sizeof(*sh));
+	if (!sh)
+		return Q_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		__int128 num = (__int128)asks[i] * available;
+
+		awards[i] = (money_t)(num / demand);
+		sh[i].i = i;
+		sh[i].rem = num % demand;
+		given += awards[i];
+	}
+	qsort(sh, n, sizeof(*sh), by_remainder);
+	for (size_t k = 0; given < available && k < n; k++, given++)
+		awards[sh[k].i]++;
+	free(sh);
+	return Q_OK;
+}
+
+int office_round_close(struct office *o, const char *program,
+		       const char *measure, int year, const char *by,
+		       int64_t now, struct office_round *out, struct qerr *e)
+{
+	const struct policy *p = policy_of(o, program);
+	struct queue_collect c = {NULL, 0, MAX_WAITLIST, measure, year, false};
+	struct ledger_account avail;
+	char code[LEDGER_ID_MAX], m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX];
+	const char *pool;
+	int m, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!p)
+		return qerr_set(e, Q_ERR_UNKNOWN_PROGRAM, "program",
+				"program: '%s' is not a program of this office",
+				program);
+	m = policy_find_measure(p, measure, strlen(measure));
+	if (m < 0)
+		return qerr_set(e, Q_ERR_UNKNOWN_MEASURE, "measure",
+				"measure: '%s' is not a measure of '%s'",
+				measure, program);
+	if (p->measures[m].alloc != ALLOC_PRO_RATA)
+		return qerr_set(
+			e, Q_ERR_INVALID, "measure",
+			"measure '%s' is first come first served: it has no round to close",
+			measure);
+	pool = p->pools[p->measures[m].pool].id;
+	c.q = calloc(MAX_WAITLIST, sizeof(*c.q));
+	if (!c.q)
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	rc = store_begin(o->store, e);
+	if (rc)
+		goto out;
+	rc = store_app_each(o->store, program, APP_QUEUED, collect_queued, &c,
+			    e);
+	if (!rc && c.overflow)
+		rc = qerr_set(e, Q_ERR_TOO_LARGE, "",
+			      "a round holds at most %d applications",
+			      MAX_WAITLIST);
+	pool_code(code, program, pool, year, "available", NULL);
+	if (!rc)
+		rc = get_account(o, code, &avail, e);
+	if (rc)
+		goto fail;
+	out->available = ledger_balance(&avail);
+	for (size_t i = 0; i < c.n; i++)
+		if (money_add(out->demand, c.q[i].requested, &out->demand)) {
+			rc = qerr_set(e, Q_ERR_OVERFLOW, "",
+				      "demand overflows");
+			goto fail;
+		}
+	out->count = (long)c.n;
+	out->scaled = out->demand > out->available;
+	{
+		money_t *asks = malloc((c.n ? c.n : 1) * sizeof(*asks));
+		money_t *awards = malloc((c.n ? c.n : 1) * sizeof(*awards));
+
+		/* c.q is in arrival order (store_app_each walks by seq). */
+		for (size_t i = 0; asks && i < c.n; i++)
+			asks[i] = c.q[i].requested;
+		rc = asks && awards ? office_pro_rata(asks, c.n, out->available,
+						      awards)
+				    : Q_ERR_NOMEM;
+		for (size_t i = 0; !rc && i < c.n; i++)
+			c.q[i].award = awards[i];
+		free(asks);
+		free(awards);
+		if (rc) {
+			rc = qerr_set(e, rc, "",
+				      "round: cannot share the pool");
+			goto fail;
+		}
+	}
+	for (size_t i = 0; !rc && i < c.n; i++) {
+		struct store_app a;
+
+		rc = store_app_get(o->store, c.q[i].id, &a, e);
+		if (rc) {
+			rc = e->code ? e->code : Q_ERR_IO;
+			break;
+		}
+		a.requested = c.q[i].award;
+		out->awarded += c.q[i].award;
+		rc = reserve(o, p, &a, now, e);
+		if (!rc && a.state != APP_RESERVED)
+			rc = qerr_set(e, Q_ERR_IO, "",
+				      "round: '%s' did not fit the pool", a.id);
+		a.updated_at = now;
+		if (!rc)
+			rc = store_app_update(o->store, &a, e);
+		if (!rc)
+			rc = audit(o, "reserve", a.id, a.policy_hash, by, now,
+				   json_pack("{s:o,s:o,s:s}", "amount",
+					     money_j(c.q[i].award), "asked",
+					     money_j(c.q[i].requested), "from",
+					     "round"),
+				   e);
+		store_app_release(&a);
+	}
+	if (!rc)
+		rc = audit(o, "round-close", measure, p->hash, by, now,
+			   json_pack("{s:s,s:i,s:I,s:s,s:s,s:b}", "program",
+				     program, "year", year, "applications",
+				     (json_int_t)c.n, "demand",
+				     money_format(out->demand, m1), "available",
+				     money_format(out->available, m2), "scaled",
+				     out->scaled),
+			   e);
+	if (!rc)
+		rc = store_commit(o->store, e);
+	if (!rc)
+		goto out;
+fail:
+	store_rollback(o->store);
+out:
+	free(c.q);
+	return rc;
+}
+
 /* --- paying and recovering -------------------------------------------------------------------- */
 
 int office_disburse(struct office *o, const char *id, money_t amount,

@@ -101,6 +101,33 @@ int office_withdraw(struct office *o, const char *id, const char *by,
 int office_expire(struct office *o, const char *by, int64_t now, long *count,
 		  struct qerr *e);
 
+/* What a round close did. */
+struct office_round {
+	long count;	   /* applications in the round */
+	money_t demand;	   /* what they asked for */
+	money_t available; /* what the pool had */
+	money_t awarded;   /* what was reserved: min(demand, available) */
+	bool scaled;	   /* demand exceeded the pool */
+};
+
+/* Close the round of a pro-rata measure for fiscal year `year`: every
+ * queued application is reserved in full when the pool covers the demand;
+ * otherwise each gets floor(asked x available / demand) and the leftover
+ * fen go one each to the largest remainders, ties to the earlier arrival,
+ * so the reservations add up to the pool exactly. One transaction. */
+int office_round_close(struct office *o, const char *program,
+		       const char *measure, int year, const char *by,
+		       int64_t now, struct office_round *out, struct qerr *e);
+
+/* The sharing rule of a round, on its own: awards[i] = asks[i] when the
+ * total asked fits in available; otherwise floor(asks[i] x available /
+ * demand), plus one fen each for the largest remainders (ties: lower i)
+ * until the awards add up to available exactly. asks are in arrival
+ * order. Returns 0, Q_ERR_INVALID (a negative ask or total overflow) or
+ * Q_ERR_NOMEM. */
+int office_pro_rata(const money_t *asks, size_t n, money_t available,
+		    money_t *awards);
+
 /* Pay a tranche of an awarded application (awarded -> paid). */
 int office_disburse(struct office *o, const char *id, money_t amount,
 		    const char *by, int64_t now, struct qerr *e);

@@ -142,8 +142,8 @@ int store_app_insert(struct store *s, struct store_app *a, struct qerr *e);
 int store_app_get(struct store *s, const char *id, struct store_app *out,
 		  struct qerr *e);
 
-/* Write back the mutable part: state, awarded, paid, recovered, approver,
- * updated_at. */
+/* Write back the mutable part: state, requested (a pro-rata round scales
+ * it), awarded, paid, recovered, approver, updated_at. */
 int store_app_update(struct store *s, const struct store_app *a,
 		     struct qerr *e);
 

@@ -198,7 +198,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_APP_GET] = "SELECT " APP_COLS " FROM applications WHERE id = ?1",
 	[ST_APP_UPDATE] = "UPDATE applications SET state = ?2, awarded = ?3, "
 			  "paid = ?4, recovered = ?5, approver = ?6, "
-			  "updated_at = ?7 WHERE id = ?1",
+			  "updated_at = ?7, requested = ?8 WHERE id = ?1",
 	[ST_APPS_PAGE] = "SELECT " APP_COLS " FROM applications WHERE "
 			 "seq > ?3 ORDER BY seq LIMIT " PAGE_TEXT,
 	[ST_APPS_PAGE_STATE] = "SELECT " APP_COLS " FROM applications WHERE "
@@ -994,6 +994,7 @@ int store_app_update(struct store *s, const struct store_app *a, struct qerr *e)
 	sqlite3_bind_int64(st, 5, a->recovered);
 	BIND_FIELD(st, 6, a->approver);
 	sqlite3_bind_int64(st, 7, a->updated_at);
+	sqlite3_bind_int64(st, 8, a->requested);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = qerr_set(e, Q_ERR_IO, "",
 			      "sqlite: updating application '%.64s': %s", a->id,

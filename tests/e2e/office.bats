@@ -347,3 +347,32 @@ many() {
 	run "$QUAN" expire --db "$DB"
 	[ "$status" -eq 1 ]
 }
+
+@test "a pro-rata round shares an oversubscribed pool to the fen" {
+	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"1000000.00\"/" \
+		-e "/^  - id: corpus$/,/^  - id:/ s/^    allocation: first-come-first-served.*/    allocation: pro-rata/" \
+		"$SH" >"$TMP/round.yaml"
+	"$QUAN" init --db "$DB" --policy "$TMP/round.yaml" --by admin
+	variant sh-corpus.json R1 3000000.00 # asks 900 000.00
+	variant sh-corpus.json R2 2000000.00 # asks 600 000.00
+	variant sh-corpus.json R3 100000.00  # asks  30 000.00
+	run "$QUAN" apply --db "$DB" --by a "$TMP/R1.json" "$TMP/R2.json" "$TMP/R3.json"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c queued <<<"$output")" -eq 3 ]
+	run "$QUAN" round close --db "$DB" shanghai-2025 corpus 2025 --by admin
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"asked 1530000.00, the pool had 1000000.00, reserved 1000000.00 (scaled pro rata)"* ]]
+	# 90 000 000 x 100 000 000 / 153 000 000 fen = 58 823 529.41 -> 58 823 529, +1 fen
+	# for the largest remainder (.41 > .31 > .27); 39 215 686.27; 1 960 784.31.
+	[ "$(sqlite3 "$DB" "select group_concat(id || '=' || requested, ' ') from (select * from applications order by seq)")" = "R1=58823530 R2=39215686 R3=1960784" ]
+	run "$QUAN" report --db "$DB" --json
+	[[ "$output" == *'"available": "0.00"'* ]]
+	[[ "$output" == *'"reserved": "1000000.00"'* ]]
+	run "$QUAN" review --db "$DB" R2 --approve --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"awarded 392156.86"* ]]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	run "$QUAN" round close --db "$DB" shanghai-2025 compute-rent 2025 --by admin
+	[ "$status" -eq 1 ]
+}
