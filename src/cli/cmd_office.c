@@ -534,12 +534,39 @@ int cmd_ledger(int argc, char **argv)
 	return 0;
 }
 
+static int audit_replay(int argc, char **argv)
+{
+	static const char usage[] = "usage: quan audit replay --db FILE\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct qerr e;
+	long count = 0, differ;
+	int rc;
+
+	if (parse(argc - 1, argv + 1, &o, usage))
+		return EXIT_BAD_INPUT;
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	qerr_clear(&e);
+	differ = office_replay(&off, stdout, &count, &e);
+	close_office(&off, chips);
+	if (differ < 0)
+		return fail(&e);
+	printf("audit replay: %ld applications re-decided, %ld differ\n", count,
+	       differ);
+	return differ ? 1 : 0;
+}
+
 int cmd_audit(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: quan audit verify --db FILE\n"
-		"Re-walk the audit chain and name the first event that was\n"
-		"changed, removed or reordered (exit 1).\n";
+		"       quan audit replay --db FILE\n"
+		"verify: re-walk the audit chain and name the first event that\n"
+		"was changed, removed or reordered (exit 1).\n"
+		"replay: re-decide every application under the policy version it\n"
+		"was decided with; name each that comes out differently (exit 1).\n";
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -548,6 +575,8 @@ int cmd_audit(int argc, char **argv)
 	char why[256];
 	int rc;
 
+	if (argc >= 2 && !strcmp(argv[1], "replay"))
+		return audit_replay(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "verify")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return EXIT_BAD_INPUT;

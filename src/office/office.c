@@ -591,6 +591,15 @@ static int apply_one(struct office *o, const char *json, size_t len,
 	if (rc)
 		goto out;
 	dj = render_decision_json(p, &a, &d);
+	/* What the decision knew of the applicant's past, so that it can be
+	 * replayed exactly (office_replay). */
+	if (dj)
+		json_object_set_new(
+			dj, "history",
+			json_pack("{s:o,s:o}", "awarded_year",
+				  money_j(h.awarded_year),
+				  "compute_contracts_year",
+				  money_j(h.compute_contracts_year)));
 	rec.decision =
 		dj ? json_dumps(dj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	rec.json = malloc(len + 1);
@@ -1578,4 +1587,144 @@ int office_audit_verify(struct office *o, int64_t *count, int64_t *bad_seq,
 	*bad_seq = v.w.bad_seq;
 	snprintf(why, why_len, "%s", v.w.why);
 	return v.w.bad_seq ? 1 : 0;
+}
+
+/* --- replay --------------------------------------------------------------- */
+
+struct replay {
+	struct office *o;
+	FILE *out;
+	long count, differ;
+	struct policy *cache[OFFICE_MAX_PROGRAMS * 4];
+	size_t ncache;
+	struct qerr *e;
+	int rc;
+};
+
+/* The policy version with this hash, loaded once per replay. */
+static const struct policy *policy_version(struct replay *r, const char *hash)
+{
+	struct diag_list d = DIAG_LIST_INIT;
+	struct policy *p = NULL;
+	char path[512];
+	char *text = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < r->ncache; i++)
+		if (!strcmp(r->cache[i]->hash, hash))
+			return r->cache[i];
+	if (r->ncache == sizeof(r->cache) / sizeof(r->cache[0]))
+		return NULL;
+	if (store_policy_path(r->o->store, hash, path, sizeof(path), r->e) ||
+	    store_policy_text(r->o->store, hash, &text, &len, r->e))
+		return NULL;
+	if (policy_load_buf(path, text, len, &p, &d))
+		p = NULL;
+	free(text);
+	diag_release(&d);
+	if (p)
+		r->cache[r->ncache++] = p;
+	return p;
+}
+
+static money_t money_field(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	money_t m = -1;
+
+	if (!s || money_parse(s, strlen(s), &m, k, NULL))
+		return -1;
+	return m;
+}
+
+/* The parts of a decision that must come out the same. */
+static bool same_decision(json_t *a, json_t *b)
+{
+	static const char *const keys[] = {
+		"eligible", "measure", "rate_bp", "rate_rule", "base",
+		"gross",    "amount",  "caps",	  "reasons",   "policy"};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!json_equal(json_object_get(a, keys[i]),
+				json_object_get(b, keys[i])) &&
+		    (json_object_get(a, keys[i]) ||
+		     json_object_get(b, keys[i])))
+			return false;
+	return true;
+}
+
+static int replay_one(void *arg, const struct store_app *sa)
+{
+	struct replay *r = arg;
+	const struct policy *p = policy_version(r, sa->policy_hash);
+	struct application a;
+	struct history h = {true, 0, 0};
+	struct decision d;
+	struct qerr e;
+	json_error_t jerr;
+	json_t *was = json_loads(sa->decision ? sa->decision : "null",
+				 JSON_DECODE_ANY, &jerr);
+	json_t *now = NULL;
+	json_t *hist = json_object_get(was, "history");
+	const char *why = NULL;
+
+	r->count++;
+	qerr_clear(&e);
+	if (!p) {
+		why = "its policy version no longer loads";
+	} else if (!json_is_object(was)) {
+		why = "its stored decision is not readable";
+	} else if (app_parse_json(sa->json, strlen(sa->json), &a, &e)) {
+		why = "its stored application no longer parses";
+	} else {
+		h.awarded_year = money_field(hist, "awarded_year");
+		h.compute_contracts_year =
+			money_field(hist, "compute_contracts_year");
+		if (h.awarded_year < 0 || h.compute_contracts_year < 0)
+			why = "its stored decision has no history";
+		else if (decide(p, &a, r->o->chips, &h, &d, &e))
+			why = e.msg;
+		else if (!(now = render_decision_json(p, &a, &d)))
+			why = "out of memory";
+		else if (!same_decision(was, now))
+			why = "the decision comes out differently";
+		app_release(&a);
+	}
+	if (why) {
+		r->differ++;
+		fprintf(r->out, "%s: %s\n", sa->id, why);
+		if (now && json_is_object(was)) {
+			char m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX];
+
+			fprintf(r->out,
+				"  recorded: eligible %s, amount %s; now: eligible %s, amount %s\n",
+				json_is_true(json_object_get(was, "eligible"))
+					? "yes"
+					: "no",
+				money_format(money_field(was, "amount"), m1),
+				json_is_true(json_object_get(now, "eligible"))
+					? "yes"
+					: "no",
+				money_format(money_field(now, "amount"), m2));
+		}
+	}
+	json_decref(was);
+	json_decref(now);
+	return 0;
+}
+
+long office_replay(struct office *o, FILE *out, long *count, struct qerr *e)
+{
+	struct replay r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.out = out;
+	r.e = e;
+	rc = store_app_each(o->store, NULL, -1, replay_one, &r, e);
+	for (size_t i = 0; i < r.ncache; i++)
+		policy_free(r.cache[i]);
+	*count = r.count;
+	return rc ? -1 : r.differ;
 }

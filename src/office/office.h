@@ -161,4 +161,10 @@ long office_ledger_check(struct office *o, FILE *out, struct qerr *e);
 int office_audit_verify(struct office *o, int64_t *count, int64_t *bad_seq,
 			char *why, size_t why_len, struct qerr *e);
 
+/* Re-decide every application under the policy version it was decided
+ * with (and the history it was decided with) and report, one line each to
+ * out, every decision that would now come out differently. Returns the
+ * number that differ (*count: how many were replayed), or -1 with e. */
+long office_replay(struct office *o, FILE *out, long *count, struct qerr *e);
+
 #endif

@@ -376,3 +376,27 @@ many() {
 	run "$QUAN" round close --db "$DB" shanghai-2025 compute-rent 2025 --by admin
 	[ "$status" -eq 1 ]
 }
+
+@test "audit replay re-decides every application and names one whose record was altered" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	"$QUAN" apply --db "$DB" --by a "$EX"/sh-*.json
+	run "$QUAN" audit replay --db "$DB"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"7 applications re-decided, 0 differ"* ]]
+	# A new version of the policy (the model voucher at 40 %) decides new
+	# applications; old ones replay under the version they were decided with.
+	sed -E 's/^          rate: 50%$/          rate: 40%/' "$SH" >"$TMP/v2.yaml"
+	run "$QUAN" init --db "$DB" --policy "$TMP/v2.yaml" --by admin
+	[[ "$output" == *"new version"* ]]
+	variant sh-model.json M2 2000000.00
+	run "$QUAN" apply --db "$DB" --by a "$TMP/M2.json"
+	[[ "$output" == *"M2"*"reserved"*"800000.00"* ]]
+	run "$QUAN" audit replay --db "$DB"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"8 applications re-decided, 0 differ"* ]]
+	sqlite3 "$DB" "update applications set decision = replace(decision, '\"amount\":\"5000000.00\"', '\"amount\":\"6000000.00\"') where id = 'SH-2025-000412'"
+	run "$QUAN" audit replay --db "$DB"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"SH-2025-000412: the decision comes out differently"* ]]
+	[[ "$output" == *"recorded: eligible yes, amount 6000000.00; now: eligible yes, amount 5000000.00"* ]]
+}
