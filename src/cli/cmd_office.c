@@ -850,3 +850,44 @@ int cmd_round(int argc, char **argv)
 	       r.scaled ? " (scaled pro rata)" : "");
 	return 0;
 }
+
+int cmd_milestone(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan milestone --db FILE ID YEAR --why TEXT --by NAME\n"
+		"Record a milestone of an awarded institute grant and post the\n"
+		"tranche ring-fenced for fiscal year YEAR, so it can be paid.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct qerr e;
+	money_t posted = 0;
+	char m[MONEY_TEXT_MAX];
+	char *end;
+	long year;
+	int rc;
+
+	if (parse(argc, argv, &o, usage) || need_by(&o))
+		return EXIT_BAD_INPUT;
+	if (o.nargs != 2) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	year = strtol(o.args[1], &end, 10);
+	if (*end || year < 1900 || year > 2200) {
+		fprintf(stderr, "quan: YEAR: '%s' is not a fiscal year\n",
+			o.args[1]);
+		return EXIT_BAD_INPUT;
+	}
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	qerr_clear(&e);
+	rc = office_milestone(&off, o.args[0], (int)year, o.why, o.by, now(),
+			      &posted, &e);
+	close_office(&off, chips);
+	if (rc)
+		return fail(&e);
+	printf("%s %ld tranche posted %s\n", o.args[0], year,
+	       money_format(posted, m));
+	return 0;
+}

@@ -26,6 +26,7 @@ static const char usage[] =
 	"  show --db FILE ID [--json]     an application: decision, transfers, history\n"
 	"  expire --db FILE --by NAME     release reservations past their time\n"
 	"  round close --db FILE PROGRAM MEASURE YEAR --by NAME   pro-rata round\n"
+	"  milestone --db FILE ID YEAR --why TEXT --by NAME      post a grant's tranche\n"
 	"  ledger check --db FILE         prove conservation to the fen\n"
 	"  audit verify --db FILE         re-walk the audit chain\n"
 	"\n"
@@ -82,12 +83,13 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } verbs[] = {
-	{"init", cmd_init},	    {"apply", cmd_apply},
-	{"review", cmd_review},	    {"withdraw", cmd_withdraw},
-	{"disburse", cmd_disburse}, {"clawback", cmd_clawback},
-	{"report", cmd_report},	    {"ledger", cmd_ledger},
-	{"audit", cmd_audit},	    {"show", cmd_show},
-	{"expire", cmd_expire},	    {"round", cmd_round},
+	{"init", cmd_init},	      {"apply", cmd_apply},
+	{"review", cmd_review},	      {"withdraw", cmd_withdraw},
+	{"disburse", cmd_disburse},   {"clawback", cmd_clawback},
+	{"report", cmd_report},	      {"ledger", cmd_ledger},
+	{"audit", cmd_audit},	      {"show", cmd_show},
+	{"expire", cmd_expire},	      {"round", cmd_round},
+	{"milestone", cmd_milestone},
 };
 
 int main(int argc, char **argv)

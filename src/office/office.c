@@ -421,6 +421,140 @@ static int collect_waitlisted(void *arg, const struct store_app *a)
 }
 
 /* Try to reserve a's amount; sets a->state to RESERVED or WAITLISTED. */
+/* --- institute grants ------------------------------------------------------------
+ *
+ * A grant is spread over N = ceil(term_months / 12) fiscal years, starting
+ * in the application's year: tranche k is floor(total / N), the first one
+ * also taking the fen left over. Each tranche is a pending transfer in its
+ * year's pool (ring-fenced) made when the grant is reserved, all linked so
+ * the grant is held whole or not at all; approval awards the grant and a
+ * recorded milestone posts one year's tranche, which can then be paid. */
+
+#define GRANT_MAX_TRANCHES 10
+
+static bool is_grant(const struct policy *p, int m)
+{
+	return p->measures[m].grant_years_min > 0;
+}
+
+/* The years and tranche amounts of grant a, from its stored application
+ * (term_months). */
+static int grant_plan(const struct policy *p, int m, const struct store_app *a,
+		      int *n, money_t *tranche, struct qerr *e)
+{
+	struct application app;
+	int64_t term;
+	int rc = app_parse_json(a->json, strlen(a->json), &app, e);
+
+	if (rc)
+		return rc;
+	term = app.contract.term_months;
+	app_release(&app);
+	*n = (int)((term + 11) / 12);
+	if (*n < p->measures[m].grant_years_min ||
+	    *n > p->measures[m].grant_years_max || *n > GRANT_MAX_TRANCHES)
+		return qerr_set(
+			e, Q_ERR_INVALID, "contract.term_months",
+			"a grant of %lld months spans %d years; measure '%s' takes %d to %d",
+			(long long)term, *n, p->measures[m].id,
+			p->measures[m].grant_years_min,
+			p->measures[m].grant_years_max);
+	for (int k = 0; k < *n; k++)
+		tranche[k] = a->requested / *n;
+	tranche[0] += a->requested % *n;
+	return Q_OK;
+}
+
+static int grant_reserve(struct office *o, const struct policy *p, int m,
+			 struct store_app *a, int64_t now, struct qerr *e)
+{
+	const char *pool = p->pools[p->measures[m].pool].id;
+	struct ledger_transfer t[GRANT_MAX_TRANCHES];
+	money_t tranche[GRANT_MAX_TRANCHES];
+	int results[GRANT_MAX_TRANCHES];
+	char code[LEDGER_ID_MAX];
+	int n, rc;
+
+	rc = grant_plan(p, m, a, &n, tranche, e);
+	if (rc)
+		return rc;
+	for (int k = 0; k < n; k++) {
+		int year = a->fiscal_year + k;
+
+		if (policy_pool_budget(p, p->measures[m].pool, year) < 0)
+			return qerr_set(
+				e, Q_ERR_DECISION, "contract.term_months",
+				"pool '%s' has no budget for fiscal year %d, which the grant's tranche %d falls in",
+				pool, year, k + 1);
+		rc = ensure_accounts(o, p->program, pool, year, a->uscc, e);
+		if (rc)
+			return rc;
+		memset(&t[k], 0, sizeof(t[k]));
+		snprintf(t[k].id, sizeof(t[k].id), "reserve/%s/%d", a->id,
+			 year);
+		snprintf(t[k].ref, sizeof(t[k].ref), "%s", a->id);
+		t[k].code = XFER_RESERVE;
+		pool_code(code, p->program, pool, year, "available", NULL);
+		t[k].debit = account_id(code);
+		pool_code(code, p->program, pool, year, "awarded", a->uscc);
+		t[k].credit = account_id(code);
+		t[k].amount = tranche[k];
+		t[k].flags = LEDGER_PENDING | (k + 1 < n ? LEDGER_LINKED : 0);
+	}
+	if (ledger_create_transfers(store_ledger_io(o->store), t, (size_t)n,
+				    now, results))
+		return io_error(o, e, "reserving a grant");
+	for (int k = 0; k < n; k++) {
+		if (results[k] == LEDGER_OK)
+			continue;
+		if (results[k] == LEDGER_EXCEEDS_CREDITS) {
+			a->state = APP_WAITLISTED;
+			return Q_OK;
+		}
+		if (results[k] != LEDGER_LINKED_EVENT_FAILED)
+			return qerr_set(
+				e, Q_ERR_IO, "",
+				"ledger: reserving tranche %d of '%s': %s",
+				k + 1, a->id, ledger_result_name(results[k]));
+	}
+	a->state = APP_RESERVED;
+	return Q_OK;
+}
+
+/* Void every tranche still pending (a rejected or withdrawn grant). */
+static int grant_release(struct office *o, const struct policy *p, int m,
+			 const struct store_app *a, int64_t now, struct qerr *e)
+{
+	const struct ledger_io *io = store_ledger_io(o->store);
+	money_t tranche[GRANT_MAX_TRANCHES];
+	int n, rc;
+
+	rc = grant_plan(p, m, a, &n, tranche, e);
+	for (int k = 0; !rc && k < n; k++) {
+		struct ledger_transfer t;
+		enum ledger_pending_state st;
+		int result;
+
+		memset(&t, 0, sizeof(t));
+		snprintf(t.pending_id, sizeof(t.pending_id), "reserve/%s/%d",
+			 a->id, a->fiscal_year + k);
+		if (io->pending_state(io->ctx, t.pending_id, &st) != 0 ||
+		    st != LEDGER_PENDING_OPEN)
+			continue;
+		snprintf(t.id, sizeof(t.id), "release/%s/%d", a->id,
+			 a->fiscal_year + k);
+		snprintf(t.ref, sizeof(t.ref), "%s", a->id);
+		t.code = XFER_RELEASE;
+		t.flags = LEDGER_VOID_PENDING;
+		rc = xfer(o, &t, now, &result, e);
+		if (!rc && result != LEDGER_OK)
+			rc = qerr_set(e, Q_ERR_IO, "",
+				      "ledger: releasing '%s': %s", a->id,
+				      ledger_result_name(result));
+	}
+	return rc;
+}
+
 static int reserve(struct office *o, const struct policy *p,
 		   struct store_app *a, int64_t now, struct qerr *e)
 {
@@ -435,6 +569,8 @@ static int reserve(struct office *o, const struct policy *p,
 		a->state = APP_RESERVED;
 		return Q_OK;
 	}
+	if (is_grant(p, m))
+		return grant_reserve(o, p, m, a, now, e);
 	rc = ensure_accounts(o, p->program, pool, a->fiscal_year, a->uscc, e);
 	if (rc)
 		return rc;
@@ -755,7 +891,13 @@ static int release(struct office *o, const struct policy *p, int measure,
 	int result;
 	int rc;
 
-	if (a->state != APP_RESERVED || a->requested == 0)
+	if (a->requested == 0)
+		return Q_OK;
+	if (is_grant(p, measure))
+		return a->state == APP_RESERVED || a->state == APP_AWARDED
+			       ? grant_release(o, p, measure, a, now, e)
+			       : Q_OK;
+	if (a->state != APP_RESERVED)
 		return Q_OK;
 	transfer_init(&t, "release", a->id, XFER_RELEASE);
 	snprintf(t.pending_id, sizeof(t.pending_id), "reserve/%s", a->id);
@@ -766,8 +908,6 @@ static int release(struct office *o, const struct policy *p, int measure,
 	if (result != LEDGER_OK)
 		return qerr_set(e, Q_ERR_IO, "", "ledger: releasing '%s': %s",
 				a->id, ledger_result_name(result));
-	(void)measure;
-	(void)p;
 	(void)by;
 	return Q_OK;
 }
@@ -784,7 +924,8 @@ static int end_state(struct office *o, const char *id, int to,
 	if (rc)
 		return rc;
 	if (a.state != APP_RESERVED && a.state != APP_WAITLISTED &&
-	    a.state != APP_QUEUED) {
+	    a.state != APP_QUEUED &&
+	    !(a.state == APP_AWARDED && is_grant(p, m) && to != APP_EXPIRED)) {
 		rc = qerr_set(
 			e, Q_ERR_INVALID, "state",
 			"application '%s' is %s: only a reserved, waitlisted or queued application can be %s",
@@ -794,7 +935,9 @@ static int end_state(struct office *o, const char *id, int to,
 	}
 	rc = release(o, p, m, &a, by, now, e);
 	if (!rc) {
-		bool freed = a.state == APP_RESERVED && a.requested > 0;
+		bool freed =
+			(a.state == APP_RESERVED || a.state == APP_AWARDED) &&
+			a.requested > 0;
 
 		a.state = to;
 		a.updated_at = now;
@@ -912,6 +1055,12 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 			id, app_state_name(a.state));
 		return finish(o, rc, &a, e);
 	}
+	if (is_grant(p, m) && (rate >= 0 || approved_value >= 0)) {
+		rc = qerr_set(
+			e, Q_ERR_INVALID, "rate",
+			"a grant is awarded as reserved, tranche by tranche: reject it and apply again to change it");
+		return finish(o, rc, &a, e);
+	}
 	rc = approved_amount(o, p, &a, rate, approved_value, &amount, e);
 	if (rc)
 		return finish(o, rc, &a, e);
@@ -940,6 +1089,23 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 					     (char[MONEY_TEXT_MAX]){0}));
 			return finish(o, rc, &a, e);
 		}
+	}
+	if (a.requested > 0 && is_grant(p, m)) {
+		/* The tranches stay ring-fenced; milestones post them. */
+		a.state = APP_AWARDED;
+		a.awarded = 0;
+		a.updated_at = now;
+		rc = store_app_update(o->store, &a, e);
+		if (!rc)
+			rc = audit(o, "approve", id, a.policy_hash, by, now,
+				   json_pack("{s:o,s:s?}", "grant",
+					     money_j(a.requested),
+					     "first_approver",
+					     a.approver[0] ? a.approver : NULL),
+				   e);
+		res->state = a.state;
+		res->amount = a.requested;
+		return finish(o, rc, &a, e);
 	}
 	if (a.requested > 0) {
 		transfer_init(&t, amount > 0 ? "award" : "release", a.id,
@@ -1230,6 +1396,209 @@ out:
 	return rc;
 }
 
+int office_milestone(struct office *o, const char *id, int year,
+		     const char *what, const char *by, int64_t now,
+		     money_t *posted, struct qerr *e)
+{
+	const struct ledger_io *io;
+	const struct policy *p;
+	struct store_app a;
+	struct ledger_transfer t, pend;
+	enum ledger_pending_state st;
+	int m, rc, result;
+
+	*posted = 0;
+	if (!what || !*what)
+		return qerr_set(e, Q_ERR_INVALID, "why",
+				"why: a milestone says what was achieved");
+	rc = begin_on(o, id, &a, &p, &m, e);
+	if (rc)
+		return rc;
+	io = store_ledger_io(o->store);
+	if (!is_grant(p, m) || a.state != APP_AWARDED) {
+		rc = qerr_set(e, Q_ERR_INVALID, "state",
+			      "application '%s' is not an awarded grant (%s)",
+			      id, app_state_name(a.state));
+		return finish(o, rc, &a, e);
+	}
+	memset(&t, 0, sizeof(t));
+	snprintf(t.pending_id, sizeof(t.pending_id), "reserve/%s/%d", id, year);
+	rc = io->transfer_get(io->ctx, t.pending_id, &pend);
+	if (rc == 0)
+		rc = io->pending_state(io->ctx, t.pending_id, &st);
+	if (rc < 0) {
+		rc = io_error(o, e, "reading a tranche");
+		return finish(o, rc, &a, e);
+	}
+	if (rc > 0 || st != LEDGER_PENDING_OPEN) {
+		rc = qerr_set(e, Q_ERR_INVALID, "year",
+			      "grant '%s' has no open tranche in %d", id, year);
+		return finish(o, rc, &a, e);
+	}
+	snprintf(t.id, sizeof(t.id), "award/%s/%d", id, year);
+	snprintf(t.ref, sizeof(t.ref), "%s", id);
+	t.code = XFER_AWARD;
+	t.flags = LEDGER_POST_PENDING;
+	t.amount = pend.amount;
+	rc = xfer(o, &t, now, &result, e);
+	if (!rc && result != LEDGER_OK)
+		rc = qerr_set(e, Q_ERR_IO, "", "ledger: tranche %d of '%s': %s",
+			      year, id, ledger_result_name(result));
+	if (!rc) {
+		a.awarded += pend.amount;
+		a.updated_at = now;
+		rc = store_app_update(o->store, &a, e);
+	}
+	if (!rc)
+		rc = audit(o, "milestone", id, a.policy_hash, by, now,
+			   json_pack("{s:i,s:o,s:s}", "year", year, "tranche",
+				     money_j(pend.amount), "what", what),
+			   e);
+	if (!rc)
+		*posted = pend.amount;
+	return finish(o, rc, &a, e);
+}
+
+/* Per year of a grant: what its milestones posted, what was paid and
+ * recovered, read back from the application's transfers. */
+struct grant_years {
+	const char *id;
+	int first;
+	money_t posted[GRANT_MAX_TRANCHES], paid[GRANT_MAX_TRANCHES],
+		recovered[GRANT_MAX_TRANCHES];
+};
+
+static int grant_year_of(const struct grant_years *g, const char *tid,
+			 const char *verb)
+{
+	size_t lv = strlen(verb), li = strlen(g->id);
+	const char *y = tid + lv + 1 + li + 1;
+	int year = 0;
+
+	if (strncmp(tid, verb, lv) || tid[lv] != '/' ||
+	    strncmp(tid + lv + 1, g->id, li) || tid[lv + 1 + li] != '/')
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		if (y[k] < '0' || y[k] > '9')
+			return -1;
+		year = year * 10 + (y[k] - '0');
+	}
+	year -= g->first;
+	return year >= 0 && year < GRANT_MAX_TRANCHES ? year : -1;
+}
+
+static int grant_scan(void *arg, const struct ledger_transfer *t)
+{
+	struct grant_years *g = arg;
+	int k;
+
+	if ((k = grant_year_of(g, t->id, "award")) >= 0)
+		g->posted[k] += t->amount;
+	else if ((k = grant_year_of(g, t->id, "disburse")) >= 0)
+		g->paid[k] += t->amount;
+	else if ((k = grant_year_of(g, t->id, "clawback")) >= 0)
+		g->recovered[k] += t->amount;
+	return 0;
+}
+
+/* Pay (sign 1) or claw back (sign -1) amount of grant a, year by year:
+ * payments from the earliest posted tranche, clawbacks from the latest
+ * paid year, as one linked chain. */
+static int grant_money(struct office *o, const struct policy *p, int m,
+		       struct store_app *a, money_t amount, int sign,
+		       int64_t now, struct qerr *e)
+{
+	struct grant_years g;
+	struct ledger_transfer t[2 * GRANT_MAX_TRANCHES];
+	int results[2 * GRANT_MAX_TRANCHES];
+	const char *pool = p->pools[p->measures[m].pool].id;
+	char code[LEDGER_ID_MAX];
+	money_t left = amount;
+	size_t n = 0;
+	int rc;
+
+	memset(&g, 0, sizeof(g));
+	g.id = a->id;
+	g.first = a->fiscal_year;
+	rc = store_transfer_each(o->store, a->id, grant_scan, &g, e);
+	if (rc)
+		return rc;
+	for (int i = 0; left > 0 && i < GRANT_MAX_TRANCHES; i++) {
+		int k = sign > 0 ? i : GRANT_MAX_TRANCHES - 1 - i;
+		int year = g.first + k;
+		money_t room = sign > 0 ? g.posted[k] - g.paid[k]
+					: g.paid[k] - g.recovered[k];
+		money_t take = money_min(room, left);
+
+		if (take <= 0)
+			continue;
+		memset(&t[n], 0, sizeof(t[n]));
+		snprintf(t[n].ref, sizeof(t[n].ref), "%s", a->id);
+		t[n].amount = take;
+		if (sign > 0) {
+			snprintf(t[n].id, sizeof(t[n].id),
+				 "disburse/%s/%d/%lld", a->id, year,
+				 (long long)g.paid[k]);
+			t[n].code = XFER_DISBURSE;
+			pool_code(code, a->program, pool, year, "awarded",
+				  a->uscc);
+			t[n].debit = account_id(code);
+			pool_code(code, a->program, pool, year, "paid",
+				  a->uscc);
+			t[n].credit = account_id(code);
+			n++;
+		} else {
+			snprintf(t[n].id, sizeof(t[n].id),
+				 "clawback/%s/%d/%lld", a->id, year,
+				 (long long)g.recovered[k]);
+			t[n].code = XFER_CLAWBACK;
+			pool_code(code, a->program, pool, year, "paid",
+				  a->uscc);
+			t[n].debit = account_id(code);
+			pool_code(code, a->program, pool, year, "recovered",
+				  NULL);
+			t[n].credit = account_id(code);
+			n++;
+			memset(&t[n], 0, sizeof(t[n]));
+			snprintf(t[n].ref, sizeof(t[n].ref), "%s", a->id);
+			snprintf(t[n].id, sizeof(t[n].id), "return/%s/%d/%lld",
+				 a->id, year, (long long)g.recovered[k]);
+			t[n].code = XFER_RETURN;
+			t[n].amount = take;
+			t[n].debit = t[n - 1].credit;
+			pool_code(code, a->program, pool, year,
+				  p->measures[m].clawback ==
+						  CLAWBACK_TO_TREASURY
+					  ? "treasury"
+					  : "available",
+				  NULL);
+			t[n].credit = account_id(code);
+			n++;
+		}
+		left -= take;
+	}
+	if (left > 0) {
+		char x[MONEY_TEXT_MAX];
+
+		return qerr_set(e, Q_ERR_INVALID_MONEY, "amount",
+				"amount: only %s of grant '%s' can be %s now",
+				money_format(amount - left, x), a->id,
+				sign > 0 ? "paid (milestones post the tranches)"
+					 : "recovered");
+	}
+	for (size_t i = 0; i + 1 < n; i++)
+		t[i].flags |= LEDGER_LINKED;
+	if (ledger_create_transfers(store_ledger_io(o->store), t, n, now,
+				    results))
+		return io_error(o, e, "moving grant money");
+	for (size_t i = 0; i < n; i++)
+		if (results[i] != LEDGER_OK)
+			return qerr_set(e, Q_ERR_IO, "",
+					"ledger: grant '%s': %s", a->id,
+					ledger_result_name(results[i]));
+	return Q_OK;
+}
+
 /* --- paying and recovering -------------------------------------------------------------------- */
 
 int office_disburse(struct office *o, const char *id, money_t amount,
@@ -1264,6 +1633,10 @@ int office_disburse(struct office *o, const char *id, money_t amount,
 			money_format(a.awarded - a.paid, left), id);
 		return finish(o, rc, &a, e);
 	}
+	if (is_grant(p, m)) {
+		rc = grant_money(o, p, m, &a, amount, 1, now, e);
+		goto recorded;
+	}
 	memset(&t, 0, sizeof(t));
 	snprintf(t.id, sizeof(t.id), "disburse/%s/%lld", id, (long long)a.paid);
 	snprintf(t.ref, sizeof(t.ref), "%s", id);
@@ -1277,6 +1650,7 @@ int office_disburse(struct office *o, const char *id, money_t amount,
 	if (!rc && result != LEDGER_OK)
 		rc = qerr_set(e, Q_ERR_IO, "", "ledger: paying '%s': %s", id,
 			      ledger_result_name(result));
+recorded:
 	if (!rc) {
 		a.paid += amount;
 		a.updated_at = now;
@@ -1320,6 +1694,10 @@ int office_clawback(struct office *o, const char *id, money_t amount,
 			money_format(a.paid - a.recovered, left), id);
 		return finish(o, rc, &a, e);
 	}
+	if (is_grant(p, m)) {
+		rc = grant_money(o, p, m, &a, amount, -1, now, e);
+		goto recorded;
+	}
 	memset(t, 0, sizeof(t));
 	snprintf(t[0].id, sizeof(t[0].id), "clawback/%s/%lld", id,
 		 (long long)a.recovered);
@@ -1349,6 +1727,7 @@ int office_clawback(struct office *o, const char *id, money_t amount,
 			      ledger_result_name(results[0] != LEDGER_OK
 							 ? results[0]
 							 : results[1]));
+recorded:
 	if (!rc) {
 		a.recovered += amount;
 		a.updated_at = now;

@@ -95,6 +95,13 @@ int office_reject(struct office *o, const char *id, const char *why,
 int office_withdraw(struct office *o, const char *id, const char *by,
 		    int64_t now, struct office_result *res, struct qerr *e);
 
+/* Record a milestone of an awarded grant (what was achieved) and post the
+ * tranche ring-fenced in fiscal year `year`, which can then be paid;
+ * *posted gets its amount. */
+int office_milestone(struct office *o, const char *id, int year,
+		     const char *what, const char *by, int64_t now,
+		     money_t *posted, struct qerr *e);
+
 /* Release every reservation whose measure's reservation_days have passed
  * without an approval (state expired), serving the waitlists; *count gets
  * how many. Each is its own transaction. */

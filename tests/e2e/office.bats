@@ -400,3 +400,50 @@ many() {
 	[[ "$output" == *"SH-2025-000412: the decision comes out differently"* ]]
 	[[ "$output" == *"recorded: eligible yes, amount 6000000.00; now: eligible yes, amount 5000000.00"* ]]
 }
+
+@test "an institute grant is ring-fenced year by year and paid as milestones post its tranches" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	run "$QUAN" apply --db "$DB" --by institute "$EX/sh-institute.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"SH-2025-000901"*"reserved"*"500000000.00"* ]]
+	# 500 M over 60 months: five tranches of 100 M, one in each year's pool.
+	run "$QUAN" report --db "$DB" --json
+	[ "$(grep -c '"reserved": "100000000.00"' <<<"$output")" -eq 5 ]
+	# A second grant finds every year's pool ring-fenced: waitlisted.
+	variant sh-institute.json INST-2 300000000.00
+	run "$QUAN" apply --db "$DB" --by other "$TMP/INST-2.json"
+	[[ "$output" == *"INST-2"*"waitlisted"* ]]
+
+	run "$QUAN" review --db "$DB" SH-2025-000901 --approve --by reviewer
+	[ "$status" -eq 0 ]
+	run "$QUAN" disburse --db "$DB" SH-2025-000901 1.00 --by finance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"only 0.00 of the award"*"left to pay"* ]]
+	run "$QUAN" milestone --db "$DB" SH-2025-000901 2025 --why "institute registered, 120 researchers hired" --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"tranche posted 100000000.00"* ]]
+	run "$QUAN" milestone --db "$DB" SH-2025-000901 2025 --why "again" --by reviewer
+	[ "$status" -eq 1 ]
+	run "$QUAN" disburse --db "$DB" SH-2025-000901 100000000.01 --by finance
+	[ "$status" -eq 1 ]
+	run "$QUAN" disburse --db "$DB" SH-2025-000901 100000000.00 --by finance
+	[ "$status" -eq 0 ]
+	run "$QUAN" milestone --db "$DB" SH-2025-000901 2026 --why "first models released" --by reviewer
+	[ "$status" -eq 0 ]
+	run "$QUAN" clawback --db "$DB" SH-2025-000901 10000000.00 --why "equipment not bought" --by finance
+	[ "$status" -eq 0 ]
+	# The institute stops after two years: the three tranches still
+	# ring-fenced return to their pools.
+	run "$QUAN" withdraw --db "$DB" SH-2025-000901 --by institute
+	[ "$status" -eq 0 ]
+	run "$QUAN" report --db "$DB"
+	[ "$(grep -cE 'institute +202[789] +100000000.00 +100000000.00 +0.00 ' <<<"$output")" -eq 3 ]
+	# 2025: 100 M paid, 10 M of it recovered back to the pool; 2026: the
+	# posted tranche stays awarded to the institute.
+	[[ "$output" == *"institute  2025     100000000.00      10000000.00             0.00             0.00      90000000.00"* ]]
+	[[ "$output" == *"institute  2026     100000000.00             0.00             0.00     100000000.00"* ]]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 0 ]
+}
