@@ -333,7 +333,7 @@ static void test_apps(void **state)
 	assert_int_equal(got.state, APP_RESERVED);
 	assert_int_equal(got.seq, 1);
 	assert_int_equal(got.fiscal_year, 2025);
-	assert_int_equal(got.requested, 100);
+	assert_int_equal(got.requested, 90);
 	assert_int_equal(got.contract_value, 1000);
 	assert_true(got.compute);
 	assert_int_equal(got.submitted_at, 1756692000);
@@ -349,7 +349,7 @@ static void test_apps(void **state)
 	a.recovered = 5;
 	snprintf(a.approver, sizeof(a.approver), "wang");
 	a.updated_at = 1756700000;
-	a.requested = 12345; /* not mutable: ignored */
+	a.requested = 90; /* a pro-rata round scales it */
 	assert_int_equal(store_app_update(f->s, &a, &e), 0);
 	assert_int_equal(store_app_get(f->s, "A-1", &got, &e), 0);
 	assert_int_equal(got.state, APP_AWARDED);
@@ -358,7 +358,7 @@ static void test_apps(void **state)
 	assert_int_equal(got.recovered, 5);
 	assert_string_equal(got.approver, "wang");
 	assert_int_equal(got.updated_at, 1756700000);
-	assert_int_equal(got.requested, 100);
+	assert_int_equal(got.requested, 90);
 	store_app_release(&got);
 	snprintf(a.id, sizeof(a.id), "A-9");
 	assert_int_equal(store_app_update(f->s, &a, &e), Q_ERR_INVALID);
