@@ -333,7 +333,7 @@ static void test_apps(void **state)
 	assert_int_equal(got.state, APP_RESERVED);
 	assert_int_equal(got.seq, 1);
 	assert_int_equal(got.fiscal_year, 2025);
-	assert_int_equal(got.requested, 90);
+	assert_int_equal(got.requested, 100);
 	assert_int_equal(got.contract_value, 1000);
 	assert_true(got.compute);
 	assert_int_equal(got.submitted_at, 1756692000);
