@@ -155,9 +155,12 @@ int store_app_each(struct store *s, const char *program, int st,
 		   struct qerr *e);
 
 /* What the decision needs of the applicant's past in program and fiscal
- * year: the sum requested of its reserved and awarded applications (minus
- * nothing), and the value of its compute contracts that calendar year,
- * excluding application except_id. */
+ * year, excluding application except_id: what it holds or may still be
+ * given (requested of its reserved, waitlisted and queued applications,
+ * awarded of its awarded ones), so a yearly cap holds however its
+ * applications are served; and the value of its compute contracts (every
+ * compute application it filed that year: contracts it signed, whatever
+ * became of the application). */
 int store_applicant_year(struct store *s, const char *program, const char *uscc,
 			 int year, const char *except_id, money_t *awarded,
 			 money_t *compute_contracts, struct qerr *e);

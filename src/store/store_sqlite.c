@@ -211,8 +211,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 			      "program = ?1 AND state = ?2 AND seq > ?3 "
 			      "ORDER BY seq LIMIT " PAGE_TEXT,
 	[ST_APPLICANT_YEAR] =
-		"SELECT COALESCE(SUM(CASE state WHEN 'reserved' THEN requested "
-		"WHEN 'awarded' THEN awarded ELSE 0 END), 0), "
+		"SELECT COALESCE(SUM(CASE WHEN state IN ('reserved', "
+		"'waitlisted', 'queued') THEN requested "
+		"WHEN state = 'awarded' THEN awarded ELSE 0 END), 0), "
 		"COALESCE(SUM(CASE WHEN compute THEN contract_value ELSE 0 "
 		"END), 0) FROM applications WHERE program = ?1 AND uscc = ?2 "
 		"AND fiscal_year = ?3 AND id <> ?4",
