@@ -948,7 +948,9 @@ static int end_state(struct office *o, const char *id, int to,
 					     "released",
 					     money_j(freed ? a.requested : 0)),
 				   e);
-		if (!rc && freed)
+		/* Freed money, or a waitlist whose head just left: either
+		 * way the next in line may fit now. */
+		if (!rc)
 			rc = serve_waitlist(o, p,
 					    p->pools[p->measures[m].pool].id,
 					    a.fiscal_year, by, now, e);
