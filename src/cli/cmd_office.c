@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "core/file.h"
 #include "engine/app.h"
 #include "office/office.h"
 
@@ -163,31 +164,6 @@ int cmd_init(int argc, char **argv)
 	return 0;
 }
 
-static int read_all(const char *path, char **out, size_t *len, struct qerr *e)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return qerr_set(e, Q_ERR_IO, "", "cannot read '%s'", path);
-	buf = malloc(APP_MAX_BYTES + 1);
-	if (!buf) {
-		fclose(f);
-		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
-	}
-	n = fread(buf, 1, APP_MAX_BYTES + 1, f);
-	fclose(f);
-	if (n > APP_MAX_BYTES) {
-		free(buf);
-		return qerr_set(e, Q_ERR_TOO_LARGE, "",
-				"'%s' is larger than 1 MiB", path);
-	}
-	*out = buf;
-	*len = n;
-	return Q_OK;
-}
-
 #define APPLY_BATCH 256
 
 static void print_result(const struct oopts *o, const struct office_result *r)
@@ -245,7 +221,8 @@ int cmd_apply(int argc, char **argv)
 			char *text = NULL;
 
 			qerr_clear(&e);
-			if (read_all(o.args[i], &text, &lens[n], &e)) {
+			if (file_read(o.args[i], APP_MAX_BYTES,
+				      "an application", &text, &lens[n], &e)) {
 				fprintf(stderr, "%s: %s\n", o.args[i], e.msg);
 				if (cli_exit_for(e.code) > worst)
 					worst = cli_exit_for(e.code);

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "core/file.h"
 #include "core/uscc.h"
 
 /* An application is four levels deep; anything much deeper is an attack on
@@ -763,68 +764,18 @@ int app_parse_json(const char *buf, size_t len, struct application *out,
 
 int app_load_file(const char *path, struct application *out, struct qerr *e)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	int fd, result;
+	char *buf;
+	size_t len;
+	int result;
 
 	memset(out, 0, sizeof(*out));
 	qerr_clear(e);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return qerr_set(e, Q_ERR_IO, "", "cannot open '%s': %s", path,
-				strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		result = qerr_set(e, Q_ERR_IO, "", "cannot stat '%s': %s", path,
-				  strerror(errno));
-		goto done;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		result = qerr_set(e, Q_ERR_IO, "", "'%s' is a directory", path);
-		goto done;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size > (off_t)APP_MAX_BYTES) {
-		result = qerr_set(
-			e, Q_ERR_TOO_LARGE, "",
-			"'%s' is %lld bytes, more than the limit of %u for an application",
-			path, (long long)st.st_size, APP_MAX_BYTES);
-		goto done;
-	}
-	/* Read at most one byte past the limit, so that a pipe or a file that
-	 * grew since fstat() is refused without reading all of it. */
-	buf = malloc(APP_MAX_BYTES + 1);
-	if (!buf) {
-		result = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
-		goto done;
-	}
-	while (len < APP_MAX_BYTES + 1) {
-		ssize_t n = read(fd, buf + len, APP_MAX_BYTES + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			result = qerr_set(e, Q_ERR_IO, "",
-					  "cannot read '%s': %s", path,
-					  strerror(errno));
-			goto done;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > APP_MAX_BYTES) {
-		result = qerr_set(
-			e, Q_ERR_TOO_LARGE, "",
-			"'%s' is more than the limit of %u bytes for an application",
-			path, APP_MAX_BYTES);
-		goto done;
-	}
+	result =
+		file_read(path, APP_MAX_BYTES, "an application", &buf, &len, e);
+	if (result)
+		return result;
 	result = app_parse_json(buf, len, out, e);
-done:
 	free(buf);
-	close(fd);
-	if (result && e)
-		sanitize(e->msg, sizeof(e->msg));
 	return result;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "engine/app.h"
 #include "engine/render.h"
 #include "store/audit.h"
@@ -265,31 +266,6 @@ static json_t *money_j(money_t m)
 
 /* --- loading a policy ------------------------------------------------------------- */
 
-static int read_file(const char *path, char **text, size_t *len, struct qerr *e)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return qerr_set(e, Q_ERR_IO, "", "cannot read '%s'", path);
-	buf = malloc(POLICY_MAX_BYTES + 1);
-	if (!buf) {
-		fclose(f);
-		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
-	}
-	n = fread(buf, 1, POLICY_MAX_BYTES + 1, f);
-	fclose(f);
-	if (n > POLICY_MAX_BYTES) {
-		free(buf);
-		return qerr_set(e, Q_ERR_TOO_LARGE, "",
-				"'%s' is larger than a policy may be", path);
-	}
-	*text = buf;
-	*len = n;
-	return Q_OK;
-}
-
 /* Fund pool/year up to the policy's budget: the funding account gives the
  * difference between the budget and what it has given so far. */
 static int fund(struct office *o, const struct policy *p,
@@ -354,7 +330,7 @@ int office_load_policy(struct office *o, const char *path, const char *by,
 	size_t len = 0;
 	int rc;
 
-	rc = read_file(path, &text, &len, e);
+	rc = file_read(path, POLICY_MAX_BYTES, "a policy", &text, &len, e);
 	if (rc)
 		return rc;
 	if (policy_load_buf(path, text, len, &p, &d)) {

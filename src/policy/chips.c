@@ -7,6 +7,8 @@
  */
 #include "policy/chips.h"
 
+#include "core/file.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -505,26 +507,19 @@ out:
 
 int chips_load(const char *path, struct chip_catalog **out, struct diag_list *d)
 {
-	FILE *f = fopen(path, "rb");
+	struct qerr e;
 	char *buf;
 	size_t len;
 	int result;
 
 	*out = NULL;
-	if (!f)
-		return Q_ERR_IO;
-	buf = malloc(CHIPS_MAX_BYTES + 1);
-	if (!buf) {
-		fclose(f);
-		return Q_ERR_NOMEM;
+	result = file_read(path, CHIPS_MAX_BYTES, "a chip catalog", &buf, &len,
+			   &e);
+	if (result) {
+		if (result != Q_ERR_IO)
+			diag_add(d, path, 0, 0, "%s", e.msg);
+		return result;
 	}
-	len = fread(buf, 1, CHIPS_MAX_BYTES + 1, f);
-	if (ferror(f)) {
-		fclose(f);
-		free(buf);
-		return Q_ERR_IO;
-	}
-	fclose(f);
 	result = chips_load_buf(path, buf, len, out, d);
 	free(buf);
 	return result;

@@ -9,6 +9,8 @@
  */
 #include "policy/policy.h"
 
+#include "core/file.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
@@ -2001,54 +2003,19 @@ out:
 
 int policy_load(const char *path, struct policy **out, struct diag_list *d)
 {
-	FILE *f;
-	char *buf = NULL;
-	size_t len = 0, alloc = 0;
+	struct qerr e;
+	char *buf;
+	size_t len;
 	int result;
 
 	*out = NULL;
-	f = fopen(path, "rb");
-	if (!f)
-		return Q_ERR_IO;
-	for (;;) {
-		size_t got;
-
-		if (len == alloc) {
-			size_t na = alloc ? alloc * 2 : 64 * 1024;
-			char *nb;
-
-			if (na > POLICY_MAX_BYTES + 1)
-				na = POLICY_MAX_BYTES + 1;
-			if (na <= len) {
-				fclose(f);
-				free(buf);
-				diag_add(
-					d, path, 0, 0,
-					"the file is larger than %u bytes: refused",
-					POLICY_MAX_BYTES);
-				return Q_ERR_TOO_LARGE;
-			}
-			nb = realloc(buf, na);
-			if (!nb) {
-				fclose(f);
-				free(buf);
-				return Q_ERR_NOMEM;
-			}
-			buf = nb;
-			alloc = na;
-		}
-		got = fread(buf + len, 1, alloc - len, f);
-		len += got;
-		if (got == 0)
-			break;
+	result = file_read(path, POLICY_MAX_BYTES, "a policy", &buf, &len, &e);
+	if (result) {
+		if (result != Q_ERR_IO)
+			diag_add(d, path, 0, 0, "%s", e.msg);
+		return result;
 	}
-	if (ferror(f)) {
-		fclose(f);
-		free(buf);
-		return Q_ERR_IO;
-	}
-	fclose(f);
-	result = policy_load_buf(path, buf ? buf : "", len, out, d);
+	result = policy_load_buf(path, buf, len, out, d);
 	free(buf);
 	return result;
 }
