@@ -106,9 +106,11 @@ fuzz-smoke: $(FUZZ_BIN)
 
 bench: $(BENCH_BIN)
 	$(BUILD)/bench/decide
+	$(BUILD)/bench/ledger
 
 bench-smoke: $(BENCH_BIN)
 	$(BUILD)/bench/decide --smoke
+	$(BUILD)/bench/ledger --smoke
 
 # --- hygiene ---------------------------------------------------------------------
 
