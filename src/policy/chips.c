@@ -8,6 +8,7 @@
 #include "policy/chips.h"
 
 #include "core/file.h"
+#include "policy/yamldoc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,10 +31,6 @@ struct cctx {
 	struct diag_list *d;
 	size_t nerr;
 	bool nomem;
-};
-
-struct loc {
-	int line, col;
 };
 
 static void err_at(struct cctx *c, struct loc l, const char *fmt, ...)
@@ -71,37 +68,6 @@ static struct shown show(const char *s, size_t len)
 	}
 	r.s[n] = '\0';
 	return r;
-}
-
-/* Where a node starts: scalars have a mark, a collection is placed at its
- * first scalar, anything else at the fallback. */
-static struct loc node_loc(struct fy_node *n, struct loc fallback)
-{
-	for (int depth = 0; n && depth < 256; depth++) {
-		void *it = NULL;
-		struct fy_node_pair *pr;
-		struct fy_token *t;
-		const struct fy_mark *m;
-
-		switch (fy_node_get_type(n)) {
-		case FYNT_SCALAR:
-			t = fy_node_get_scalar_token(n);
-			m = t ? fy_token_start_mark(t) : NULL;
-			if (!m)
-				return fallback;
-			return (struct loc){m->line + 1, m->column + 1};
-		case FYNT_SEQUENCE:
-			n = fy_node_sequence_iterate(n, &it);
-			break;
-		case FYNT_MAPPING:
-			pr = fy_node_mapping_iterate(n, &it);
-			n = pr ? fy_node_pair_key(pr) : NULL;
-			break;
-		default:
-			return fallback;
-		}
-	}
-	return fallback;
 }
 
 static bool text_eq(const char *s, size_t len, const char *lit)
@@ -231,7 +197,7 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 	}
 	while ((pr = fy_node_mapping_iterate(item, &it))) {
 		struct fy_node *k = fy_node_pair_key(pr);
-		struct loc kl = node_loc(k, at);
+		struct loc kl = yamldoc_loc(k, at);
 
 		s = k && !fy_node_is_alias(k) &&
 				    fy_node_get_type(k) == FYNT_SCALAR
@@ -240,7 +206,7 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 		for (int i = 0; s && i < K__N; i++)
 			if (text_eq(s, len, chip_keys[i])) {
 				v[i] = fy_node_pair_value(pr);
-				vat[i] = node_loc(v[i], kl);
+				vat[i] = yamldoc_loc(v[i], kl);
 				seen[i] = true;
 			}
 	}
@@ -259,7 +225,7 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 		for (int i = 0; s && i < K__N; i++)
 			known |= text_eq(s, len, chip_keys[i]);
 		if (!known)
-			err_at(c, node_loc(k, at), "unknown key '%s' in %s",
+			err_at(c, yamldoc_loc(k, at), "unknown key '%s' in %s",
 			       s ? show(s, len).s : "?", what);
 	}
 	for (int i = 0; i < K__N; i++)
@@ -311,7 +277,7 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 static void parse_catalog(struct cctx *c, struct fy_node *root,
 			  struct chip_catalog *cat)
 {
-	struct loc at = node_loc(root, (struct loc){1, 1});
+	struct loc at = yamldoc_loc(root, (struct loc){1, 1});
 	struct fy_node *seq = NULL, *item;
 	struct fy_node_pair *pr;
 	void *it = NULL;
@@ -334,20 +300,20 @@ static void parse_catalog(struct cctx *c, struct fy_node *root,
 		if (s && text_eq(s, len, "chips"))
 			seq = fy_node_pair_value(pr);
 		else
-			err_at(c, node_loc(k, at),
+			err_at(c, yamldoc_loc(k, at),
 			       "unknown key '%s' in the chip catalog",
 			       s ? show(s, len).s : "?");
 	}
 	if (!seq || fy_node_is_alias(seq) ||
 	    fy_node_get_type(seq) != FYNT_SEQUENCE) {
-		err_at(c, seq ? node_loc(seq, at) : at,
+		err_at(c, seq ? yamldoc_loc(seq, at) : at,
 		       "'chips' must be a list of chips");
 		return;
 	}
 	cnt = fy_node_sequence_item_count(seq);
 	if (cnt <= 0 || cnt > CHIPS_MAX) {
-		err_at(c, node_loc(seq, at), "'chips' must list 1 to %d chips",
-		       CHIPS_MAX);
+		err_at(c, yamldoc_loc(seq, at),
+		       "'chips' must list 1 to %d chips", CHIPS_MAX);
 		return;
 	}
 	cat->chips = calloc((size_t)cnt, sizeof(*cat->chips));
@@ -360,69 +326,8 @@ static void parse_catalog(struct cctx *c, struct fy_node *root,
 	it = NULL;
 	while ((item = fy_node_sequence_iterate(seq, &it)) &&
 	       cat->n < (size_t)cnt && !c->nomem)
-		parse_chip(c, cat, item, node_loc(item, at), lines);
+		parse_chip(c, cat, item, yamldoc_loc(item, at), lines);
 	free(lines);
-}
-
-/* The place of the first byte that is not part of well-formed UTF-8 (no
- * overlong forms, no surrogates, at most U+10FFFF), or line 0 if there is
- * none. libfyaml 0.7 drops such bytes from scalars without a word, and can
- * loop forever on them in a directive, so the loader refuses them first. */
-static struct loc utf8_bad(const char *buf, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)buf;
-	struct loc l = {1, 1};
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned c = s[i];
-		unsigned lo = 0x80, hi = 0xbf;
-		size_t n;
-
-		if (c < 0x80)
-			n = 0;
-		else if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3;
-		else
-			return l;
-		if (n > len - i - 1)
-			return l;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-		else if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-		for (size_t k = 1; k <= n; k++) {
-			if (s[i + k] < lo || s[i + k] > hi)
-				return l;
-			lo = 0x80;
-			hi = 0xbf;
-		}
-		if (c == '\n') {
-			l.line++;
-			l.col = 1;
-		} else {
-			l.col++;
-		}
-		i += n + 1;
-	}
-	return (struct loc){0, 0};
-}
-
-static void output_nothing(struct fy_diag *diag, void *user, const char *buf,
-			   size_t len)
-{
-	(void)diag;
-	(void)user;
-	(void)buf;
-	(void)len;
 }
 
 int chips_load_buf(const char *name, const char *buf, size_t len,
@@ -430,74 +335,29 @@ int chips_load_buf(const char *name, const char *buf, size_t len,
 {
 	struct cctx c = {name ? name : "<chips>", d, 0, false};
 	struct chip_catalog *cat = NULL;
-	struct fy_diag_cfg dcfg;
-	struct fy_diag *dg = NULL;
-	struct fy_parser *fyp = NULL;
-	struct fy_document *doc = NULL, *more = NULL;
-	struct fy_parse_cfg cfg;
-	struct fy_diag_error *fe;
-	void *it = NULL;
-	struct loc bad;
-	int result = Q_ERR_NOMEM;
+	struct yamldoc y;
+	size_t nerr = 0;
+	int result;
 
 	*out = NULL;
+	memset(&y, 0, sizeof(y));
 	if (len > CHIPS_MAX_BYTES) {
 		diag_add(d, c.file, 0, 0,
 			 "the file is larger than %u bytes: refused",
 			 CHIPS_MAX_BYTES);
 		return Q_ERR_POLICY;
 	}
-	bad = utf8_bad(buf, len);
-	if (bad.line) {
-		err_at(&c, bad, "the file is not valid UTF-8");
-		return Q_ERR_POLICY;
-	}
 	cat = calloc(1, sizeof(*cat));
-	fy_diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.output_fn = output_nothing;
-	dcfg.colorize = false;
-	dg = cat ? fy_diag_create(&dcfg) : NULL;
-	if (!dg)
-		goto out;
-	fy_diag_set_collect_errors(dg, true);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2;
-	cfg.diag = dg;
-	fyp = fy_parser_create(&cfg);
-	if (!fyp || fy_parser_set_string(fyp, buf, len))
-		goto out;
-	doc = fy_parse_load_document(fyp);
-	more = doc ? fy_parse_load_document(fyp) : NULL;
-	while ((fe = fy_diag_errors_iterate(dg, &it)))
-		if (fe->type >= FYET_ERROR ||
-		    (!doc && fe->type >= FYET_WARNING))
-			err_at(&c,
-			       (struct loc){fe->line > 0 ? fe->line : 0,
-					    fe->column > 0 ? fe->column : 0},
-			       "%s", fe->msg ? fe->msg : "invalid YAML");
-	if (more) {
-		err_at(&c, node_loc(fy_document_root(more), (struct loc){0, 0}),
-		       "the chip catalog holds one YAML document; this is a second");
-		fy_parse_document_destroy(fyp, more);
-	}
-	if (!doc && c.nerr == 0)
-		err_at(&c, (struct loc){0, 0},
-		       "the file holds no YAML document");
-	if (doc && c.nerr == 0)
-		parse_catalog(&c, fy_document_root(doc), cat);
-	result = c.nomem ? Q_ERR_NOMEM : c.nerr ? Q_ERR_POLICY : Q_OK;
-out:
-	if (doc)
-		fy_parse_document_destroy(fyp, doc);
-	if (fyp)
-		fy_parser_destroy(fyp);
-	if (dg) {
-		/* Leaving collect mode frees the collected errors, which
-		 * fy_diag_unref() alone leaks in libfyaml 0.7. */
-		fy_diag_set_collect_errors(dg, false);
-		fy_diag_destroy(dg);
-	}
+	if (!cat)
+		return Q_ERR_NOMEM;
+	result = yamldoc_load(&y, c.file, buf, len, "the chip catalog", d,
+			      &nerr);
+	c.nerr += nerr;
+	if (!result)
+		parse_catalog(&c, y.root, cat);
+	if (result != Q_ERR_NOMEM)
+		result = c.nomem ? Q_ERR_NOMEM : c.nerr ? Q_ERR_POLICY : Q_OK;
+	yamldoc_release(&y);
 	if (result == Q_OK)
 		*out = cat;
 	else

@@ -10,6 +10,7 @@
 #include "policy/policy.h"
 
 #include "core/file.h"
+#include "policy/yamldoc.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -39,9 +40,6 @@
 #define GRANT_MAX_YEARS 10
 
 /* A place in the file, 1-based; line 0 when there is none. */
-struct loc {
-	int line, col;
-};
 
 /* One key of a mapping as found: its value node (NULL or an empty scalar
  * when the key has no value) and where to point at it. */
@@ -127,38 +125,6 @@ static char *xstrndup(struct ctx *c, const char *s, size_t len)
 static char *xstrdup(struct ctx *c, const char *s)
 {
 	return s ? xstrndup(c, s, strlen(s)) : NULL;
-}
-
-/* Where a node starts. libfyaml 0.7 gives marks only for tokens, so a
- * collection is placed at its first scalar; an empty one, or a value that
- * is absent, at the fallback (its key). */
-static struct loc node_loc(struct fy_node *n, struct loc fallback)
-{
-	for (int depth = 0; n && depth < 256; depth++) {
-		void *it = NULL;
-		struct fy_node_pair *pr;
-		struct fy_token *t;
-		const struct fy_mark *m;
-
-		switch (fy_node_get_type(n)) {
-		case FYNT_SCALAR:
-			t = fy_node_get_scalar_token(n);
-			m = t ? fy_token_start_mark(t) : NULL;
-			if (!m)
-				return fallback;
-			return (struct loc){m->line + 1, m->column + 1};
-		case FYNT_SEQUENCE:
-			n = fy_node_sequence_iterate(n, &it);
-			break;
-		case FYNT_MAPPING:
-			pr = fy_node_mapping_iterate(n, &it);
-			n = pr ? fy_node_pair_key(pr) : NULL;
-			break;
-		default:
-			return fallback;
-		}
-	}
-	return fallback;
 }
 
 static bool is_plain(struct fy_node *n)
@@ -397,14 +363,14 @@ static bool fields_of(struct ctx *c, struct fy_node *n, struct loc at,
 	else
 		snprintf(what, whatsz, "%s", kind);
 	if (!is_map(n)) {
-		err_at(c, node_loc(n, at), "%s must be a mapping of keys",
+		err_at(c, yamldoc_loc(n, at), "%s must be a mapping of keys",
 		       what);
 		return false;
 	}
 	while ((pr = fy_node_mapping_iterate(n, &it))) {
 		struct fy_node *k = fy_node_pair_key(pr);
 		struct fy_node *v = fy_node_pair_value(pr);
-		struct loc kl = node_loc(k, at);
+		struct loc kl = yamldoc_loc(k, at);
 		const char *s;
 		size_t len;
 
@@ -420,7 +386,7 @@ static bool fields_of(struct ctx *c, struct fy_node *n, struct loc at,
 			if (kv[i].present)
 				err_at(c, kl, "duplicate key '%s'", keys[i]);
 			kv[i].v = v;
-			kv[i].at = node_loc(v, kl);
+			kv[i].at = yamldoc_loc(v, kl);
 			kv[i].present = true;
 			if (!strcmp(keys[i], "id") && v &&
 			    !fy_node_is_alias(v) &&
@@ -433,7 +399,7 @@ static bool fields_of(struct ctx *c, struct fy_node *n, struct loc at,
 	it = NULL;
 	while ((pr = fy_node_mapping_iterate(n, &it))) {
 		struct fy_node *k = fy_node_pair_key(pr);
-		struct loc kl = node_loc(k, at);
+		struct loc kl = yamldoc_loc(k, at);
 		const char *s;
 		size_t len;
 		bool known = false;
@@ -593,7 +559,7 @@ static void parse_sources(struct ctx *c, const struct kv *f)
 		goto out;
 	while ((item = fy_node_sequence_iterate(seq, &it)) && p->nsources < n) {
 		struct policy_source *s = &p->sources[p->nsources];
-		struct loc at = node_loc(item, f->at);
+		struct loc at = yamldoc_loc(item, f->at);
 		struct kv kv[S__N];
 		char what[128];
 
@@ -765,8 +731,8 @@ static void parse_param(struct ctx *c, struct policy_param *pp,
 	while ((pr = fy_node_mapping_iterate(kv[PA_VALUES].v, &it))) {
 		struct fy_node *k = fy_node_pair_key(pr);
 		struct fy_node *v = fy_node_pair_value(pr);
-		struct loc kl = node_loc(k, kv[PA_VALUES].at);
-		struct loc vl = node_loc(v, kl);
+		struct loc kl = yamldoc_loc(k, kv[PA_VALUES].at);
+		struct loc vl = yamldoc_loc(v, kl);
 		struct policy_param_value *pv;
 		size_t len;
 		const char *s = node_text(c, k, kl, "values", &len);
@@ -846,7 +812,7 @@ static void parse_params(struct ctx *c, const struct kv *f)
 	while ((pr = fy_node_mapping_iterate(f->v, &it)) &&
 	       p->nparams < (size_t)cnt) {
 		struct fy_node *k = fy_node_pair_key(pr);
-		struct loc kl = node_loc(k, f->at);
+		struct loc kl = yamldoc_loc(k, f->at);
 		struct policy_param *pp = &p->params[p->nparams];
 		size_t len;
 		const char *s = node_text(c, k, kl, "parameters", &len);
@@ -962,7 +928,7 @@ static void parse_budgets(struct ctx *c, struct policy_pool *pl,
 	while ((pr = fy_node_mapping_iterate(f->v, &it)) &&
 	       pl->nbudgets < (size_t)cnt) {
 		struct fy_node *k = fy_node_pair_key(pr);
-		struct loc kl = node_loc(k, f->at);
+		struct loc kl = yamldoc_loc(k, f->at);
 		struct kv vv = {fy_node_pair_value(pr), {0, 0}, true};
 		size_t len;
 		const char *s = node_text(c, k, kl, "budgets", &len);
@@ -970,7 +936,7 @@ static void parse_budgets(struct ctx *c, struct policy_pool *pl,
 		money_t amount;
 		bool dup = false;
 
-		vv.at = node_loc(vv.v, kl);
+		vv.at = yamldoc_loc(vv.v, kl);
 		if (!s)
 			continue;
 		if (!parse_int(s, len, &year) || year < DATE_MIN_YEAR ||
@@ -1014,7 +980,7 @@ static void parse_pools(struct ctx *c, const struct kv *f)
 		return;
 	while ((item = fy_node_sequence_iterate(seq, &it)) && p->npools < n) {
 		struct policy_pool *pl = &p->pools[p->npools];
-		struct loc at = node_loc(item, f->at);
+		struct loc at = yamldoc_loc(item, f->at);
 		struct kv kv[P__N];
 		char what[128];
 		char rid[MAX_ID + 8];
@@ -1219,7 +1185,7 @@ static void parse_kinds(struct ctx *c, struct mctx *mc, const struct kv *f)
 		return;
 	}
 	while ((item = fy_node_sequence_iterate(f->v, &it))) {
-		struct loc at = node_loc(item, f->at);
+		struct loc at = yamldoc_loc(item, f->at);
 		size_t len;
 		const char *s = node_text(c, item, at, "kinds", &len);
 		int k;
@@ -1333,7 +1299,7 @@ static void parse_conds(struct ctx *c, struct mctx *mc, const struct kv *f)
 		return;
 	while ((item = fy_node_sequence_iterate(f->v, &it)) && m->nconds < n) {
 		struct policy_cond *cd = &m->conds[m->nconds];
-		struct loc at = node_loc(item, f->at);
+		struct loc at = yamldoc_loc(item, f->at);
 		struct kv kv[E__N];
 		char what[128];
 		char rid[3 * MAX_ID];
@@ -1440,7 +1406,7 @@ static void parse_rates(struct ctx *c, struct mctx *mc, const struct kv *f)
 	while ((item = fy_node_sequence_iterate(kv[T_ROWS].v, &it)) &&
 	       m->nrows < n) {
 		struct policy_row *r = &m->rows[m->nrows];
-		struct loc at = node_loc(item, kv[T_ROWS].at);
+		struct loc at = yamldoc_loc(item, kv[T_ROWS].at);
 		struct kv rk[R__N];
 		char rwhat[128];
 		char rid[3 * MAX_ID];
@@ -1517,7 +1483,7 @@ static void parse_caps(struct ctx *c, struct mctx *mc, const struct kv *f)
 		return;
 	while ((item = fy_node_sequence_iterate(f->v, &it)) && m->ncaps < n) {
 		struct policy_cap *cp = &m->caps[m->ncaps];
-		struct loc at = node_loc(item, f->at);
+		struct loc at = yamldoc_loc(item, f->at);
 		struct kv kv[C__N];
 		char what[128];
 		char rid[3 * MAX_ID];
@@ -1715,7 +1681,7 @@ static void parse_measures(struct ctx *c, const struct kv *f)
 	       p->nmeasures < n && !c->nomem) {
 		uint32_t index = (uint32_t)p->nmeasures++;
 
-		parse_measure(c, item, node_loc(item, f->at), index, lines);
+		parse_measure(c, item, yamldoc_loc(item, f->at), index, lines);
 	}
 out:
 	free(lines);
@@ -1741,7 +1707,7 @@ static const char *const top_keys[TOP__N] = {
 static void parse_policy(struct ctx *c, struct fy_node *root)
 {
 	struct policy *p = c->p;
-	struct loc at = node_loc(root, (struct loc){1, 1});
+	struct loc at = yamldoc_loc(root, (struct loc){1, 1});
 	struct kv kv[TOP__N];
 	char what[64];
 
@@ -1787,67 +1753,6 @@ static void sort_diags(struct diag_list *d, size_t from)
 	}
 }
 
-/* The place of the first byte that is not part of well-formed UTF-8 (no
- * overlong forms, no surrogates, at most U+10FFFF), or line 0 if there is
- * none. libfyaml 0.7 drops such bytes from scalars without a word, and can
- * loop forever on them in a directive, so the loader refuses them first. */
-static struct loc utf8_bad(const char *buf, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)buf;
-	struct loc l = {1, 1};
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned c = s[i];
-		unsigned lo = 0x80, hi = 0xbf;
-		size_t n;
-
-		if (c < 0x80)
-			n = 0;
-		else if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3;
-		else
-			return l;
-		if (n > len - i - 1)
-			return l;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-		else if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-		for (size_t k = 1; k <= n; k++) {
-			if (s[i + k] < lo || s[i + k] > hi)
-				return l;
-			lo = 0x80;
-			hi = 0xbf;
-		}
-		if (c == '\n') {
-			l.line++;
-			l.col = 1;
-		} else {
-			l.col++;
-		}
-		i += n + 1;
-	}
-	return (struct loc){0, 0};
-}
-
-static void output_nothing(struct fy_diag *diag, void *user, const char *buf,
-			   size_t len)
-{
-	(void)diag;
-	(void)user;
-	(void)buf;
-	(void)len;
-}
-
 static int hash_buf(const char *buf, size_t len, char out[POLICY_HASH_TEXT])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -1866,72 +1771,14 @@ static int hash_buf(const char *buf, size_t len, char out[POLICY_HASH_TEXT])
 	return 0;
 }
 
-/* Parse buf into one YAML document; syntax errors go to d. Returns 0 with
- * *docp (and the parser that owns it, *fypp), Q_ERR_POLICY or
- * Q_ERR_NOMEM. */
-static int yaml_parse(struct ctx *c, const char *buf, size_t len,
-		      struct fy_diag *dg, struct fy_parser **fypp,
-		      struct fy_document **docp)
-{
-	struct fy_parse_cfg cfg;
-	struct fy_parser *fyp;
-	struct fy_document *doc, *more;
-	struct fy_diag_error *fe;
-	void *it = NULL;
-	size_t before = c->nerr;
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2;
-	cfg.diag = dg;
-	*docp = NULL;
-	*fypp = fyp = fy_parser_create(&cfg);
-	if (!fyp)
-		return Q_ERR_NOMEM;
-	if (fy_parser_set_string(fyp, buf, len))
-		return Q_ERR_NOMEM;
-	doc = fy_parse_load_document(fyp);
-	more = doc ? fy_parse_load_document(fyp) : NULL;
-	/* A warning matters when no document came of it ("unsupported
-	 * directive"). */
-	while ((fe = fy_diag_errors_iterate(dg, &it)))
-		if (fe->type >= FYET_ERROR ||
-		    (!doc && fe->type >= FYET_WARNING))
-			err_at(c,
-			       (struct loc){fe->line > 0 ? fe->line : 0,
-					    fe->column > 0 ? fe->column : 0},
-			       "%s", fe->msg ? fe->msg : "invalid YAML");
-	if (more) {
-		err_at(c, node_loc(fy_document_root(more), (struct loc){0, 0}),
-		       "a policy file holds one YAML document; this is a second");
-		fy_parse_document_destroy(fyp, more);
-	}
-	if (!doc) {
-		if (c->nerr == before)
-			err_at(c, (struct loc){0, 0},
-			       "the file holds no YAML document");
-		return Q_ERR_POLICY;
-	}
-	*docp = doc;
-	if (c->nerr != before)
-		return Q_ERR_POLICY;
-	if (!fy_document_root(doc)) {
-		err_at(c, (struct loc){0, 0}, "the policy is empty");
-		return Q_ERR_POLICY;
-	}
-	return 0;
-}
-
 int policy_load_buf(const char *name, const char *buf, size_t len,
 		    struct policy **out, struct diag_list *d)
 {
 	struct ctx c;
 	struct policy *p;
-	struct fy_diag_cfg dcfg;
-	struct fy_diag *dg = NULL;
-	struct fy_parser *fyp = NULL;
-	struct fy_document *doc = NULL;
+	struct yamldoc y;
 	size_t first_diag = d->n;
-	struct loc bad;
+	size_t nerr = 0;
 	int result;
 
 	*out = NULL;
@@ -1959,40 +1806,16 @@ int policy_load_buf(const char *name, const char *buf, size_t len,
 		goto out;
 	}
 
-	bad = utf8_bad(buf, len);
-	if (bad.line) {
-		err_at(&c, bad, "the file is not valid UTF-8");
-		result = Q_ERR_POLICY;
-		goto out;
-	}
-	fy_diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.output_fn = output_nothing;
-	dcfg.colorize = false;
-	dg = fy_diag_create(&dcfg);
-	if (!dg) {
-		result = Q_ERR_NOMEM;
-		goto out;
-	}
-	fy_diag_set_collect_errors(dg, true);
-	result = yaml_parse(&c, buf, len, dg, &fyp, &doc);
+	result = yamldoc_load(&y, name, buf, len, "a policy file", d, &nerr);
+	c.nerr += nerr;
 	if (result)
 		goto out;
-	parse_policy(&c, fy_document_root(doc));
+	parse_policy(&c, y.root);
 	if (!c.nomem)
 		build_epochs(&c);
 	result = c.nomem ? Q_ERR_NOMEM : c.nerr ? Q_ERR_POLICY : Q_OK;
 out:
-	if (doc)
-		fy_parse_document_destroy(fyp, doc);
-	if (fyp)
-		fy_parser_destroy(fyp);
-	if (dg) {
-		/* Leaving collect mode frees the collected errors, which
-		 * fy_diag_unref() alone leaks in libfyaml 0.7. */
-		fy_diag_set_collect_errors(dg, false);
-		fy_diag_destroy(dg);
-	}
+	yamldoc_release(&y);
 	sort_diags(d, first_diag);
 	if (result == Q_OK)
 		*out = p;
