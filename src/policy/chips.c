@@ -48,38 +48,6 @@ static void err_at(struct cctx *c, struct loc l, const char *fmt, ...)
 	c->nerr++;
 }
 
-/* Text from the file, cut short and with control characters replaced. */
-struct shown {
-	char s[72];
-};
-
-static struct shown show(const char *s, size_t len)
-{
-	struct shown r;
-	size_t n = len > 64 ? 61 : len;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		r.s[i] =
-			(unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	if (n < len) {
-		memcpy(r.s + n, "...", 3);
-		n += 3;
-	}
-	r.s[n] = '\0';
-	return r;
-}
-
-static bool text_eq(const char *s, size_t len, const char *lit)
-{
-	return strlen(lit) == len && memcmp(s, lit, len) == 0;
-}
-
-static bool is_map(struct fy_node *n)
-{
-	return n && !fy_node_is_alias(n) && fy_node_get_type(n) == FYNT_MAPPING;
-}
-
 /* The text of a scalar value, or NULL after reporting why it is not one. */
 static const char *scalar(struct cctx *c, struct fy_node *n, struct loc at,
 			  const char *key, size_t *len)
@@ -161,17 +129,6 @@ static bool parse_ratio(const char *s, size_t len, int32_t *out)
 	return true;
 }
 
-static bool id_ok(const char *s, size_t len)
-{
-	if (len == 0 || len > CHIP_ID_MAX || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
-}
-
 enum { K_ID, K_NAME, K_VENDOR, K_DOMESTIC, K_RATIO, K_SOURCE, K_NOTE, K__N };
 static const char *const chip_keys[K__N] = {
 	"id", "name", "vendor", "domestic", "h100_ratio", "source", "note"};
@@ -191,7 +148,7 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 
 	lines[cat->n] = at.line;
 	cat->n++;
-	if (!is_map(item)) {
+	if (!yamldoc_is_map(item)) {
 		err_at(c, at, "a chip must be a mapping of keys");
 		return;
 	}
@@ -204,7 +161,7 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 			    ? fy_node_get_scalar(k, &len)
 			    : NULL;
 		for (int i = 0; s && i < K__N; i++)
-			if (text_eq(s, len, chip_keys[i])) {
+			if (yamldoc_text_eq(s, len, chip_keys[i])) {
 				v[i] = fy_node_pair_value(pr);
 				vat[i] = yamldoc_loc(v[i], kl);
 				seen[i] = true;
@@ -212,7 +169,8 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 	}
 	if (seen[K_ID] && v[K_ID] && fy_node_get_type(v[K_ID]) == FYNT_SCALAR &&
 	    (s = fy_node_get_scalar(v[K_ID], &len)) && len)
-		snprintf(what, sizeof(what), "chip '%s'", show(s, len).s);
+		snprintf(what, sizeof(what), "chip '%s'",
+			 yamldoc_show(s, len).s);
 	it = NULL;
 	while ((pr = fy_node_mapping_iterate(item, &it))) {
 		struct fy_node *k = fy_node_pair_key(pr);
@@ -223,10 +181,10 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 			    ? fy_node_get_scalar(k, &len)
 			    : NULL;
 		for (int i = 0; s && i < K__N; i++)
-			known |= text_eq(s, len, chip_keys[i]);
+			known |= yamldoc_text_eq(s, len, chip_keys[i]);
 		if (!known)
 			err_at(c, yamldoc_loc(k, at), "unknown key '%s' in %s",
-			       s ? show(s, len).s : "?", what);
+			       s ? yamldoc_show(s, len).s : "?", what);
 	}
 	for (int i = 0; i < K__N; i++)
 		if (!seen[i] && i != K_NOTE)
@@ -235,10 +193,10 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 
 	if (seen[K_ID]) {
 		s = scalar(c, v[K_ID], vat[K_ID], "id", &len);
-		if (s && !id_ok(s, len)) {
+		if (s && !yamldoc_id_ok(s, len, CHIP_ID_MAX)) {
 			err_at(c, vat[K_ID],
 			       "'%s' is not a valid chip id: use lowercase letters, digits and '-'",
-			       show(s, len).s);
+			       yamldoc_show(s, len).s);
 		} else if (s) {
 			ch->id = text(c, v[K_ID], vat[K_ID], "id");
 			for (size_t j = 0; ch->id && j + 1 < cat->n; j++)
@@ -259,9 +217,9 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 		ch->note = text(c, v[K_NOTE], vat[K_NOTE], "note");
 	if (seen[K_DOMESTIC]) {
 		s = scalar(c, v[K_DOMESTIC], vat[K_DOMESTIC], "domestic", &len);
-		if (s && text_eq(s, len, "true"))
+		if (s && yamldoc_text_eq(s, len, "true"))
 			ch->domestic = true;
-		else if (s && !text_eq(s, len, "false"))
+		else if (s && !yamldoc_text_eq(s, len, "false"))
 			err_at(c, vat[K_DOMESTIC],
 			       "'domestic' must be true or false");
 	}
@@ -270,7 +228,7 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 		if (s && !parse_ratio(s, len, &ch->h100_bp))
 			err_at(c, vat[K_RATIO],
 			       "h100_ratio '%s' is not a ratio like \"0.65\" (above 0, at most 100, up to four decimals)",
-			       show(s, len).s);
+			       yamldoc_show(s, len).s);
 	}
 }
 
@@ -284,7 +242,7 @@ static void parse_catalog(struct cctx *c, struct fy_node *root,
 	int cnt;
 	int *lines;
 
-	if (!is_map(root)) {
+	if (!yamldoc_is_map(root)) {
 		err_at(c, at,
 		       "the chip catalog must be a mapping with 'chips'");
 		return;
@@ -297,12 +255,12 @@ static void parse_catalog(struct cctx *c, struct fy_node *root,
 		if (k && !fy_node_is_alias(k) &&
 		    fy_node_get_type(k) == FYNT_SCALAR)
 			s = fy_node_get_scalar(k, &len);
-		if (s && text_eq(s, len, "chips"))
+		if (s && yamldoc_text_eq(s, len, "chips"))
 			seq = fy_node_pair_value(pr);
 		else
 			err_at(c, yamldoc_loc(k, at),
 			       "unknown key '%s' in the chip catalog",
-			       s ? show(s, len).s : "?");
+			       s ? yamldoc_show(s, len).s : "?");
 	}
 	if (!seq || fy_node_is_alias(seq) ||
 	    fy_node_get_type(seq) != FYNT_SEQUENCE) {
@@ -389,7 +347,7 @@ const struct chip *chips_find(const struct chip_catalog *c, const char *id,
 			      size_t len)
 {
 	for (size_t i = 0; c && i < c->n; i++)
-		if (c->chips[i].id && text_eq(id, len, c->chips[i].id))
+		if (c->chips[i].id && yamldoc_text_eq(id, len, c->chips[i].id))
 			return &c->chips[i];
 	return NULL;
 }

@@ -62,29 +62,6 @@ struct ctx {
 	struct expr_env env;
 };
 
-/* Text from the file, cut to a readable length, with control characters
- * replaced, for quoting in a message. */
-struct shown {
-	char s[72];
-};
-
-static struct shown show(const char *s, size_t len)
-{
-	struct shown r;
-	size_t n = len > 64 ? 61 : len;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		r.s[i] =
-			(unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	if (n < len) {
-		memcpy(r.s + n, "...", 3);
-		n += 3;
-	}
-	r.s[n] = '\0';
-	return r;
-}
-
 static void err_at(struct ctx *c, struct loc l, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -132,11 +109,6 @@ static bool is_plain(struct fy_node *n)
 	return !n || fy_node_get_style(n) == FYNS_PLAIN;
 }
 
-static bool is_map(struct fy_node *n)
-{
-	return n && !fy_node_is_alias(n) && fy_node_get_type(n) == FYNT_MAPPING;
-}
-
 static bool is_seq(struct fy_node *n)
 {
 	return n && !fy_node_is_alias(n) &&
@@ -169,7 +141,7 @@ static const char *node_text(struct ctx *c, struct fy_node *n, struct loc at,
 	if (tag && tl) {
 		err_at(c, at,
 		       "'%s' has the YAML tag '%s': tags are not supported (quote a value that starts with '!')",
-		       key, show(tag, tl).s);
+		       key, yamldoc_show(tag, tl).s);
 		return NULL;
 	}
 	s = fy_node_get_scalar(n, len);
@@ -212,17 +184,6 @@ static char *text_of(struct ctx *c, const struct kv *f, const char *key)
 	return xstrndup(c, s, len);
 }
 
-static bool id_ok(const char *s, size_t len)
-{
-	if (len == 0 || len > MAX_ID || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
-}
-
 /* An id: lowercase letters, digits and '-', as rule ids are built from
  * them with '.' between. */
 static char *id_of(struct ctx *c, const struct kv *f, const char *key)
@@ -235,18 +196,13 @@ static char *id_of(struct ctx *c, const struct kv *f, const char *key)
 	s = scalar_of(c, f, key, &len);
 	if (!s)
 		return NULL;
-	if (!id_ok(s, len)) {
+	if (!yamldoc_id_ok(s, len, MAX_ID)) {
 		err_at(c, f->at,
 		       "'%s' is not a valid %s: use up to %d lowercase letters, digits and '-'",
-		       show(s, len).s, key, MAX_ID);
+		       yamldoc_show(s, len).s, key, MAX_ID);
 		return NULL;
 	}
 	return xstrndup(c, s, len);
-}
-
-static bool text_eq(const char *s, size_t len, const char *lit)
-{
-	return strlen(lit) == len && memcmp(s, lit, len) == 0;
 }
 
 static int bool_of(struct ctx *c, const struct kv *f, const char *key,
@@ -257,16 +213,16 @@ static int bool_of(struct ctx *c, const struct kv *f, const char *key,
 
 	if (!s)
 		return -1;
-	if (is_plain(f->v) && text_eq(s, len, "true")) {
+	if (is_plain(f->v) && yamldoc_text_eq(s, len, "true")) {
 		*out = true;
 		return 0;
 	}
-	if (is_plain(f->v) && text_eq(s, len, "false")) {
+	if (is_plain(f->v) && yamldoc_text_eq(s, len, "false")) {
 		*out = false;
 		return 0;
 	}
 	err_at(c, f->at, "'%s' must be true or false, not '%s'", key,
-	       show(s, len).s);
+	       yamldoc_show(s, len).s);
 	return -1;
 }
 
@@ -337,10 +293,10 @@ static int choice_of(struct ctx *c, const struct kv *f, const char *key,
 	if (!s)
 		return -1;
 	for (int i = 0; i < n; i++)
-		if (text_eq(s, len, names[i]))
+		if (yamldoc_text_eq(s, len, names[i]))
 			return i;
 	err_at(c, f->at, "'%s' must be %s, not '%s'", key, expect,
-	       show(s, len).s);
+	       yamldoc_show(s, len).s);
 	return -1;
 }
 
@@ -362,7 +318,7 @@ static bool fields_of(struct ctx *c, struct fy_node *n, struct loc at,
 		snprintf(what, whatsz, "%s '%s'", kind, name);
 	else
 		snprintf(what, whatsz, "%s", kind);
-	if (!is_map(n)) {
+	if (!yamldoc_is_map(n)) {
 		err_at(c, yamldoc_loc(n, at), "%s must be a mapping of keys",
 		       what);
 		return false;
@@ -381,7 +337,7 @@ static bool fields_of(struct ctx *c, struct fy_node *n, struct loc at,
 		if (!s)
 			continue;
 		for (size_t i = 0; i < nkeys; i++) {
-			if (!text_eq(s, len, keys[i]))
+			if (!yamldoc_text_eq(s, len, keys[i]))
 				continue;
 			if (kv[i].present)
 				err_at(c, kl, "duplicate key '%s'", keys[i]);
@@ -395,7 +351,8 @@ static bool fields_of(struct ctx *c, struct fy_node *n, struct loc at,
 		}
 	}
 	if (!name && id && idlen)
-		snprintf(what, whatsz, "%s '%s'", kind, show(id, idlen).s);
+		snprintf(what, whatsz, "%s '%s'", kind,
+			 yamldoc_show(id, idlen).s);
 	it = NULL;
 	while ((pr = fy_node_mapping_iterate(n, &it))) {
 		struct fy_node *k = fy_node_pair_key(pr);
@@ -413,10 +370,10 @@ static bool fields_of(struct ctx *c, struct fy_node *n, struct loc at,
 		if (!s)
 			s = "";
 		for (size_t i = 0; i < nkeys && !known; i++)
-			known = text_eq(s, len, keys[i]);
+			known = yamldoc_text_eq(s, len, keys[i]);
 		if (!known)
-			err_at(c, kl, "unknown key '%s' in %s", show(s, len).s,
-			       what);
+			err_at(c, kl, "unknown key '%s' in %s",
+			       yamldoc_show(s, len).s, what);
 	}
 	return true;
 }
@@ -502,7 +459,8 @@ fail:
 static int find_source(const struct policy *p, const char *s, size_t len)
 {
 	for (size_t i = 0; i < p->nsources; i++)
-		if (p->sources[i].id && text_eq(s, len, p->sources[i].id))
+		if (p->sources[i].id &&
+		    yamldoc_text_eq(s, len, p->sources[i].id))
 			return (int)i;
 	return -1;
 }
@@ -519,7 +477,7 @@ static char *source_of(struct ctx *c, const struct kv *f)
 	if (!s)
 		return NULL;
 	if (find_source(c->p, s, len) < 0) {
-		err_at(c, f->at, "unknown source '%s'", show(s, len).s);
+		err_at(c, f->at, "unknown source '%s'", yamldoc_show(s, len).s);
 		return NULL;
 	}
 	return xstrndup(c, s, len);
@@ -606,7 +564,7 @@ static int param_lookup(void *ctx, const char *name, size_t len,
 
 	for (size_t i = 0; i < p->nparams; i++)
 		if (p->params[i].name &&
-		    text_eq(name, len, p->params[i].name)) {
+		    yamldoc_text_eq(name, len, p->params[i].name)) {
 			*type = p->params[i].type;
 			return (int)i;
 		}
@@ -636,10 +594,11 @@ static enum qtype param_value(struct ctx *c, struct fy_node *n, struct loc at,
 
 	if (!s)
 		return QT_NONE;
-	if (is_plain(n) &&
-	    (len == 0 || text_eq(s, len, "null") || text_eq(s, len, "~")))
+	if (is_plain(n) && (len == 0 || yamldoc_text_eq(s, len, "null") ||
+			    yamldoc_text_eq(s, len, "~")))
 		return QT_NULL;
-	if (text_eq(s, len, "true") || text_eq(s, len, "false")) {
+	if (yamldoc_text_eq(s, len, "true") ||
+	    yamldoc_text_eq(s, len, "false")) {
 		*v = s[0] == 't';
 		return QT_BOOL;
 	}
@@ -677,7 +636,7 @@ static enum qtype param_value(struct ctx *c, struct fy_node *n, struct loc at,
 		return QT_INT;
 	err_at(c, at,
 	       "value '%s' of parameter '%s' is not money (\"8000000.00\"), a rate (\"30%%\"), a whole number, true, false, a date or null",
-	       show(s, len).s, name);
+	       yamldoc_show(s, len).s, name);
 	return QT_NONE;
 }
 
@@ -702,7 +661,7 @@ static void parse_param(struct ctx *c, struct policy_param *pp,
 	pp->assumption = text_of(c, &kv[PA_ASSUMPTION], "assumption");
 	if (!need(c, &kv[PA_VALUES], "values", what, at))
 		return;
-	if (!is_map(kv[PA_VALUES].v)) {
+	if (!yamldoc_is_map(kv[PA_VALUES].v)) {
 		err_at(c, kv[PA_VALUES].at,
 		       "'values' of %s must map dates to values", what);
 		return;
@@ -752,7 +711,7 @@ static void parse_param(struct ctx *c, struct policy_param *pp,
 		for (size_t j = 0; j < pp->nvalues; j++)
 			if (pp->values[j].from == from)
 				err_at(c, kl, "date %s is given twice in %s",
-				       show(s, len).s, what);
+				       yamldoc_show(s, len).s, what);
 		t = param_value(c, v, vl, pp->name, &val);
 		if (t == QT_NONE)
 			continue;
@@ -792,7 +751,7 @@ static void parse_params(struct ctx *c, const struct kv *f)
 
 	if (!f->present)
 		return;
-	if (!is_map(f->v)) {
+	if (!yamldoc_is_map(f->v)) {
 		err_at(c, f->at,
 		       "'parameters' must map parameter names to their values");
 		return;
@@ -822,12 +781,12 @@ static void parse_params(struct ctx *c, const struct kv *f)
 		if (!param_name_ok(s, len)) {
 			err_at(c, kl,
 			       "'%s' is not a valid parameter name: use lowercase letters, digits and '_', starting with a letter",
-			       show(s, len).s);
+			       yamldoc_show(s, len).s);
 			continue;
 		}
 		if (param_lookup(p, s, len, &(enum qtype){QT_NONE}) >= 0) {
 			err_at(c, kl, "duplicate parameter '%s'",
-			       show(s, len).s);
+			       yamldoc_show(s, len).s);
 			continue;
 		}
 		pp->name = xstrndup(c, s, len);
@@ -906,7 +865,7 @@ static void parse_budgets(struct ctx *c, struct policy_pool *pl,
 	void *it = NULL;
 	int cnt;
 
-	if (!is_map(f->v)) {
+	if (!yamldoc_is_map(f->v)) {
 		err_at(c, f->at,
 		       "'budgets' of %s must map fiscal years to amounts",
 		       what);
@@ -943,7 +902,8 @@ static void parse_budgets(struct ctx *c, struct policy_pool *pl,
 		    year > DATE_MAX_YEAR) {
 			err_at(c, kl,
 			       "'%s' is not a fiscal year: budgets are keyed by year (%d..%d)",
-			       show(s, len).s, DATE_MIN_YEAR, DATE_MAX_YEAR);
+			       yamldoc_show(s, len).s, DATE_MIN_YEAR,
+			       DATE_MAX_YEAR);
 			continue;
 		}
 		for (size_t j = 0; j < pl->nbudgets; j++)
@@ -1167,7 +1127,7 @@ struct mctx {
 static int find_pool(const struct policy *p, const char *s, size_t len)
 {
 	for (size_t i = 0; i < p->npools; i++)
-		if (p->pools[i].id && text_eq(s, len, p->pools[i].id))
+		if (p->pools[i].id && yamldoc_text_eq(s, len, p->pools[i].id))
 			return (int)i;
 	return -1;
 }
@@ -1196,12 +1156,12 @@ static void parse_kinds(struct ctx *c, struct mctx *mc, const struct kv *f)
 		if (k < 0 || k >= KIND__COUNT) {
 			err_at(c, at,
 			       "unknown kind '%s': use rent, buy, build, api, private-deployment, corpus or grant",
-			       show(s, len).s);
+			       yamldoc_show(s, len).s);
 			continue;
 		}
 		if (mc->m->kinds & (1u << k))
 			err_at(c, at, "kind '%s' is listed twice",
-			       show(s, len).s);
+			       yamldoc_show(s, len).s);
 		mc->m->kinds |= 1u << k;
 	}
 }
@@ -1606,7 +1566,7 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 
 		if (s && pi < 0)
 			err_at(c, kv[M_POOL].at, "unknown pool '%s' in %s",
-			       show(s, len).s, what);
+			       yamldoc_show(s, len).s, what);
 		m->pool = pi < 0 ? 0 : (uint32_t)pi;
 	}
 	if (kv[M_KINDS].present)
@@ -1724,7 +1684,7 @@ static void parse_policy(struct ctx *c, struct fy_node *root)
 	if (p->currency && strcmp(p->currency, "CNY"))
 		err_at(c, kv[TOP_CURRENCY].at,
 		       "currency '%s' is not supported: only CNY",
-		       show(p->currency, strlen(p->currency)).s);
+		       yamldoc_show(p->currency, strlen(p->currency)).s);
 	parse_sources(c, &kv[TOP_SOURCES]);
 	parse_params(c, &kv[TOP_PARAMETERS]);
 	if (c->nomem)
@@ -1911,7 +1871,8 @@ void policy_free(struct policy *p)
 int policy_find_measure(const struct policy *p, const char *id, size_t len)
 {
 	for (size_t i = 0; i < p->nmeasures; i++)
-		if (p->measures[i].id && text_eq(id, len, p->measures[i].id))
+		if (p->measures[i].id &&
+		    yamldoc_text_eq(id, len, p->measures[i].id))
 			return (int)i;
 	return -1;
 }

@@ -169,3 +169,41 @@ void yamldoc_release(struct yamldoc *y)
 	}
 	memset(y, 0, sizeof(*y));
 }
+
+struct yamldoc_shown yamldoc_show(const char *s, size_t len)
+{
+	struct yamldoc_shown r;
+	size_t n = len > 64 ? 61 : len;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		r.s[i] =
+			(unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (n < len) {
+		memcpy(r.s + n, "...", 3);
+		n += 3;
+	}
+	r.s[n] = '\0';
+	return r;
+}
+
+bool yamldoc_text_eq(const char *s, size_t len, const char *lit)
+{
+	return strlen(lit) == len && memcmp(s, lit, len) == 0;
+}
+
+bool yamldoc_is_map(struct fy_node *n)
+{
+	return n && !fy_node_is_alias(n) && fy_node_get_type(n) == FYNT_MAPPING;
+}
+
+bool yamldoc_id_ok(const char *s, size_t len, size_t max)
+{
+	if (len == 0 || len > max || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}

@@ -12,6 +12,7 @@
 #define QUAN_YAMLDOC_H
 
 #include <libfyaml.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "policy/diag.h"
@@ -43,5 +44,22 @@ void yamldoc_release(struct yamldoc *y);
  * collection is placed at its first scalar; an empty one, or an absent
  * value, at the fallback (its key). */
 struct loc yamldoc_loc(struct fy_node *n, struct loc fallback);
+
+/* Text from the file, cut to a readable length, with control characters
+ * replaced, for quoting in a message. */
+struct yamldoc_shown {
+	char s[72];
+};
+
+struct yamldoc_shown yamldoc_show(const char *s, size_t len);
+
+/* s (len bytes, not NUL-terminated) equals the literal. */
+bool yamldoc_text_eq(const char *s, size_t len, const char *lit);
+
+/* n is a mapping, not an alias to one. */
+bool yamldoc_is_map(struct fy_node *n);
+
+/* An id: 1..max of a-z, 0-9 and '-', not starting with '-'. */
+bool yamldoc_id_ok(const char *s, size_t len, size_t max);
 
 #endif
