@@ -778,6 +778,19 @@ int cmd_expire(int argc, char **argv)
 	return 0;
 }
 
+/* A fiscal year argument; prints the error. */
+static int parse_year(const char *arg, long *year)
+{
+	char *end;
+
+	*year = strtol(arg, &end, 10);
+	if (end == arg || *end || *year < 1900 || *year > 2200) {
+		fprintf(stderr, "quan: YEAR: '%s' is not a fiscal year\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_round(int argc, char **argv)
 {
 	static const char usage[] =
@@ -792,7 +805,6 @@ int cmd_round(int argc, char **argv)
 	struct office_round r;
 	struct qerr e;
 	char m[3][MONEY_TEXT_MAX];
-	char *end;
 	long year;
 	int rc;
 
@@ -806,12 +818,8 @@ int cmd_round(int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
-	year = strtol(o.args[2], &end, 10);
-	if (*end || year < 1900 || year > 2200) {
-		fprintf(stderr, "quan: YEAR: '%s' is not a fiscal year\n",
-			o.args[2]);
+	if (parse_year(o.args[2], &year))
 		return EXIT_BAD_INPUT;
-	}
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
 	qerr_clear(&e);
@@ -840,7 +848,6 @@ int cmd_milestone(int argc, char **argv)
 	struct qerr e;
 	money_t posted = 0;
 	char m[MONEY_TEXT_MAX];
-	char *end;
 	long year;
 	int rc;
 
@@ -850,12 +857,8 @@ int cmd_milestone(int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
-	year = strtol(o.args[1], &end, 10);
-	if (*end || year < 1900 || year > 2200) {
-		fprintf(stderr, "quan: YEAR: '%s' is not a fiscal year\n",
-			o.args[1]);
+	if (parse_year(o.args[1], &year))
 		return EXIT_BAD_INPUT;
-	}
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
 	qerr_clear(&e);
