@@ -77,6 +77,9 @@ const char *qerr_name(int code)
 		[Q_ERR_DECISION] = "decision_error",
 		[Q_ERR_IO] = "io_error",
 		[Q_ERR_NOMEM] = "out_of_memory",
+		[Q_ERR_NOT_FOUND] = "not_found",
+		[Q_ERR_FORBIDDEN] = "forbidden",
+		[Q_ERR_CONFLICT] = "conflict",
 	};
 
 	if (code < 0 || code >= Q_ERR__COUNT)

@@ -31,6 +31,9 @@ enum qerr_code {
 	Q_ERR_DECISION, /* the policy cannot decide this application */
 	Q_ERR_IO,
 	Q_ERR_NOMEM,
+	Q_ERR_NOT_FOUND, /* no such application, user, route */
+	Q_ERR_FORBIDDEN, /* the actor may not do this (separation of duties) */
+	Q_ERR_CONFLICT,	 /* not possible in the subject's present state */
 	Q_ERR__COUNT
 };
 

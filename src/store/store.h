@@ -124,8 +124,9 @@ struct store_app {
 	money_t paid;	      /* disbursed, net of nothing */
 	money_t recovered;    /* clawed back */
 	money_t contract_value;
-	bool compute;	   /* a compute contract (rent/buy/build) */
-	char approver[64]; /* first approval of a two-person award */
+	bool compute;	      /* a compute contract (rent/buy/build) */
+	char approver[64];    /* first approval of a two-person award */
+	char approved_by[64]; /* who posted the award */
 	int64_t submitted_at;
 	int64_t updated_at;
 	char *json;	/* the application as submitted */
@@ -165,6 +166,24 @@ int store_applicant_year(struct store *s, const char *program, const char *uscc,
 			 int year, const char *except_id, money_t *awarded,
 			 money_t *compute_contracts, struct qerr *e);
 
+/* Which applications store_app_list visits: newest first (seq below
+ * before_seq, 0 for no bound), at most limit (1..1000; other values mean
+ * 100), of program, state and applicant uscc when given (NULL / -1 for
+ * any). */
+struct store_app_filter {
+	const char *program;
+	int state;
+	const char *uscc;
+	int64_t before_seq;
+	long limit;
+};
+
+/* Visit the applications f selects, newest first; the record is released
+ * after fn returns, which returns non-zero to stop. */
+int store_app_list(struct store *s, const struct store_app_filter *f,
+		   int (*fn)(void *arg, const struct store_app *a), void *arg,
+		   struct qerr *e);
+
 /* --- audit chain ------------------------------------------------------------ */
 
 /* One event of the audit chain. hash = SHA-256 over prev_hash and the
@@ -191,6 +210,34 @@ int store_event_append(struct store *s, struct store_event *ev, struct qerr *e);
 int store_event_each(struct store *s,
 		     int (*fn)(void *arg, const struct store_event *ev),
 		     void *arg, struct qerr *e);
+
+/* Visit the events of one subject (an application id, a program) in seq
+ * order, through an index. */
+int store_event_each_subject(struct store *s, const char *subject,
+			     int (*fn)(void *arg, const struct store_event *ev),
+			     void *arg, struct qerr *e);
+
+/* --- users ------------------------------------------------------------------ */
+
+/* A user of the server. role is one of "administrator", "reviewer",
+ * "finance", "auditor", "applicant" (the database refuses others); uscc is
+ * the applicant's firm ("" for staff). */
+struct store_user {
+	char name[64];
+	char role[16];
+	char uscc[20];
+	int64_t created_at;
+};
+
+/* Add a user with the hash (hex SHA-256) of its bearer token; the token
+ * itself is never stored. Q_ERR_CONFLICT when the name exists. */
+int store_user_add(struct store *s, const struct store_user *u,
+		   const char *token_hash, struct qerr *e);
+
+/* The user whose token has this hash: 0 and *out, 1 when none, or an
+ * error. */
+int store_user_by_token(struct store *s, const char *token_hash,
+			struct store_user *out, struct qerr *e);
 
 /* --- ledger reading ------------------------------------------------------------ */
 

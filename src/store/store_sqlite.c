@@ -121,6 +121,20 @@ static const char *const migrations[] = {
 	/* 2: one program's applications in arrival order without sorting
 	 * them all for every page (reports and checks went quadratic). */
 	"CREATE INDEX applications_program_seq ON applications (program, seq);",
+	/* 3: the server's users (tokens kept only as SHA-256 hashes), who
+	 * posted an award (whoever approves may not disburse), and one
+	 * application's history without walking the whole chain. */
+	"CREATE TABLE users ("
+	"  name TEXT PRIMARY KEY NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('administrator', 'reviewer',"
+	"    'finance', 'auditor', 'applicant')),"
+	"  uscc TEXT NOT NULL,"
+	"  token_hash TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL);"
+	"ALTER TABLE applications ADD COLUMN approved_by TEXT NOT NULL"
+	"  DEFAULT '';"
+	"CREATE INDEX events_subject ON events (subject, seq);"
+	"CREATE INDEX applications_uscc_seq ON applications (uscc, seq);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -130,7 +144,7 @@ static const char *const migrations[] = {
 #define APP_COLS                                                               \
 	"id, program, measure, uscc, policy_hash, state, seq, fiscal_year, "   \
 	"requested, awarded, paid, recovered, contract_value, compute, "       \
-	"approver, submitted_at, updated_at, json, decision"
+	"approver, submitted_at, updated_at, json, decision, approved_by"
 #define TRANSFER_COLS                                                           \
 	"id, debit, credit, amount, flags, pending_id, expires_at, code, ref, " \
 	"timestamp"
@@ -170,6 +184,9 @@ enum stmt_id {
 	ST_EVENT_LAST,
 	ST_EVENT_INSERT,
 	ST_EVENTS_PAGE,
+	ST_EVENTS_SUBJECT_PAGE,
+	ST_USER_INSERT,
+	ST_USER_BY_TOKEN,
 	ST__COUNT
 };
 
@@ -197,11 +214,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"SELECT COALESCE(MAX(seq), 0) + 1 FROM applications",
 	[ST_APP_INSERT] = "INSERT INTO applications (" APP_COLS
 			  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-			  "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+			  "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
 	[ST_APP_GET] = "SELECT " APP_COLS " FROM applications WHERE id = ?1",
 	[ST_APP_UPDATE] = "UPDATE applications SET state = ?2, awarded = ?3, "
 			  "paid = ?4, recovered = ?5, approver = ?6, "
-			  "updated_at = ?7, requested = ?8 WHERE id = ?1",
+			  "updated_at = ?7, requested = ?8, approved_by = ?9 "
+			  "WHERE id = ?1",
 	[ST_APPS_PAGE] = "SELECT " APP_COLS " FROM applications WHERE "
 			 "seq > ?3 ORDER BY seq LIMIT " PAGE_TEXT,
 	[ST_APPS_PAGE_STATE] = "SELECT " APP_COLS " FROM applications WHERE "
@@ -257,6 +275,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 			    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_EVENTS_PAGE] = "SELECT " EVENT_COLS " FROM events WHERE seq > ?1 "
 			   "ORDER BY seq LIMIT " PAGE_TEXT,
+	[ST_EVENTS_SUBJECT_PAGE] = "SELECT " EVENT_COLS " FROM events WHERE "
+				   "subject = ?2 AND seq > ?1 ORDER BY seq "
+				   "LIMIT " PAGE_TEXT,
+	[ST_USER_INSERT] = "INSERT INTO users (name, role, uscc, token_hash, "
+			   "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_USER_BY_TOKEN] = "SELECT name, role, uscc, created_at FROM users "
+			     "WHERE token_hash = ?1",
 };
 
 _Static_assert(PAGE == 64, "PAGE_TEXT must spell PAGE");
@@ -872,6 +897,7 @@ static int app_row(sqlite3_stmt *st, struct store_app *a, struct qerr *e)
 	a->contract_value = sqlite3_column_int64(st, 12);
 	a->compute = sqlite3_column_int(st, 13) != 0;
 	col_str(st, 14, a->approver, sizeof(a->approver));
+	col_str(st, 19, a->approved_by, sizeof(a->approved_by));
 	a->submitted_at = sqlite3_column_int64(st, 15);
 	a->updated_at = sqlite3_column_int64(st, 16);
 	if (a->state < 0)
@@ -946,6 +972,7 @@ static int app_insert(struct store *s, struct store_app *a, struct qerr *e)
 	sqlite3_bind_int64(st, 17, a->updated_at);
 	bind_nullable(st, 18, a->json);
 	bind_nullable(st, 19, a->decision);
+	BIND_FIELD(st, 20, a->approved_by);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = qerr_set(e, Q_ERR_IO, "",
 			      "sqlite: storing application '%s': %s", a->id,
@@ -1014,6 +1041,7 @@ int store_app_update(struct store *s, const struct store_app *a, struct qerr *e)
 	BIND_FIELD(st, 6, a->approver);
 	sqlite3_bind_int64(st, 7, a->updated_at);
 	sqlite3_bind_int64(st, 8, a->requested);
+	BIND_FIELD(st, 9, a->approved_by);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = qerr_set(e, Q_ERR_IO, "",
 			      "sqlite: updating application '%.64s': %s", a->id,
@@ -1474,9 +1502,10 @@ static int event_row(sqlite3_stmt *st, struct store_event *ev)
 	return 0;
 }
 
-int store_event_each(struct store *s,
-		     int (*fn)(void *arg, const struct store_event *ev),
-		     void *arg, struct qerr *e)
+/* Events in seq order, all of them or one subject's (subject non-NULL). */
+static int events_each(struct store *s, const char *subject,
+		       int (*fn)(void *arg, const struct store_event *ev),
+		       void *arg, struct qerr *e)
 {
 	struct store_event *page;
 	int64_t last = INT64_MIN;
@@ -1490,10 +1519,13 @@ int store_event_each(struct store *s,
 	do {
 		bool stop = false;
 
-		rc = stmt(s, ST_EVENTS_PAGE, &st, e);
+		rc = stmt(s, subject ? ST_EVENTS_SUBJECT_PAGE : ST_EVENTS_PAGE,
+			  &st, e);
 		if (rc)
 			break;
 		sqlite3_bind_int64(st, 1, last);
+		if (subject)
+			sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
 		n = 0;
 		while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 			assert(n < PAGE);
@@ -1515,5 +1547,124 @@ int store_event_each(struct store *s,
 			break;
 	} while (!rc && n == PAGE);
 	free(page);
+	return rc;
+}
+
+int store_event_each(struct store *s,
+		     int (*fn)(void *arg, const struct store_event *ev),
+		     void *arg, struct qerr *e)
+{
+	return events_each(s, NULL, fn, arg, e);
+}
+
+int store_event_each_subject(struct store *s, const char *subject,
+			     int (*fn)(void *arg, const struct store_event *ev),
+			     void *arg, struct qerr *e)
+{
+	return events_each(s, subject, fn, arg, e);
+}
+
+/* --- users ------------------------------------------------------------------------ */
+
+int store_user_add(struct store *s, const struct store_user *u,
+		   const char *token_hash, struct qerr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = stmt(s, ST_USER_INSERT, &st, e);
+	if (rc)
+		return rc;
+	BIND_FIELD(st, 1, u->name);
+	BIND_FIELD(st, 2, u->role);
+	BIND_FIELD(st, 3, u->uscc);
+	sqlite3_bind_text(st, 4, token_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, u->created_at);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		rc = Q_OK;
+	else if (rc == SQLITE_CONSTRAINT)
+		rc = qerr_set(e, Q_ERR_CONFLICT, "name",
+			      "a user '%.64s' exists already", u->name);
+	else
+		rc = db_err(s, e, "adding a user");
+	done(st);
+	return rc;
+}
+
+int store_user_by_token(struct store *s, const char *token_hash,
+			struct store_user *out, struct qerr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = stmt(s, ST_USER_BY_TOKEN, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col_str(st, 0, out->name, sizeof(out->name));
+		col_str(st, 1, out->role, sizeof(out->role));
+		col_str(st, 2, out->uscc, sizeof(out->uscc));
+		out->created_at = sqlite3_column_int64(st, 3);
+		rc = Q_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = 1;
+	} else {
+		rc = db_err(s, e, "looking up a token");
+	}
+	done(st);
+	return rc;
+}
+
+/* --- listing applications, newest first --------------------------------------------------- */
+
+int store_app_list(struct store *s, const struct store_app_filter *f,
+		   int (*fn)(void *arg, const struct store_app *a), void *arg,
+		   struct qerr *e)
+{
+	char sql[512];
+	sqlite3_stmt *st = NULL;
+	struct store_app a;
+	long limit = f->limit > 0 && f->limit <= 1000 ? f->limit : 100;
+	int rc = Q_OK, src;
+
+	if (f->state >= APP__STATE_COUNT || f->state < -1)
+		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
+				f->state);
+	snprintf(sql, sizeof(sql),
+		 "SELECT " APP_COLS " FROM applications WHERE seq < ?1%s%s%s "
+		 "ORDER BY seq DESC LIMIT ?5",
+		 f->program ? " AND program = ?2" : "",
+		 f->state >= 0 ? " AND state = ?3" : "",
+		 f->uscc ? " AND uscc = ?4" : "");
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "preparing a listing");
+	sqlite3_bind_int64(st, 1,
+			   f->before_seq > 0 ? f->before_seq : INT64_MAX);
+	if (f->program)
+		sqlite3_bind_text(st, 2, f->program, -1, SQLITE_STATIC);
+	if (f->state >= 0)
+		sqlite3_bind_text(st, 3, app_state_name(f->state), -1,
+				  SQLITE_STATIC);
+	if (f->uscc)
+		sqlite3_bind_text(st, 4, f->uscc, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, limit);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		bool stop;
+
+		rc = app_row(st, &a, e);
+		if (rc)
+			break;
+		stop = fn(arg, &a) != 0;
+		store_app_release(&a);
+		if (stop)
+			break;
+	}
+	if (!rc && src != SQLITE_DONE && src != SQLITE_ROW)
+		rc = db_err(s, e, "listing applications");
+	sqlite3_finalize(st);
 	return rc;
 }

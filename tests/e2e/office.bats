@@ -57,6 +57,10 @@ small_policy() {
 	run "$QUAN" review --db "$DB" SH-2025-000123 --approve --by reviewer
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"awarded 360000.00"* ]]
+	# separation of duties: the approver may not pay it
+	run "$QUAN" disburse --db "$DB" SH-2025-000123 1.00 --by reviewer
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot disburse"* ]]
 	run "$QUAN" disburse --db "$DB" SH-2025-000123 360000.01 --by finance
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"only 360000.00"* ]]
