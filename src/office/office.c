@@ -4,8 +4,10 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "core/file.h"
+#include "core/uscc.h"
 #include "engine/app.h"
 #include "engine/render.h"
 #include "store/audit.h"
@@ -673,7 +675,7 @@ static int apply_one(struct office *o, const char *json, size_t len,
 		store_app_release(&old);
 		if (!same)
 			rc = qerr_set(
-				e, Q_ERR_INVALID, "id",
+				e, Q_ERR_CONFLICT, "id",
 				"id: application '%.64s' was submitted before with other contents",
 				a.id);
 		goto out_app;
@@ -786,6 +788,16 @@ int office_apply_batch(struct office *o, const char *const *jsons,
 		       int64_t now, struct office_result *res, int *rcs,
 		       struct qerr *errs, struct qerr *e)
 {
+	return office_apply_batch_by(o, jsons, lens, n, NULL, by, now, res, rcs,
+				     errs, e);
+}
+
+int office_apply_batch_by(struct office *o, const char *const *jsons,
+			  const size_t *lens, size_t n, const char *const *bys,
+			  const char *by, int64_t now,
+			  struct office_result *res, int *rcs,
+			  struct qerr *errs, struct qerr *e)
+{
 	int rc = store_begin(o->store, e);
 
 	if (rc)
@@ -795,8 +807,8 @@ int office_apply_batch(struct office *o, const char *const *jsons,
 		rc = store_savepoint(o->store, e);
 		if (rc)
 			goto fail;
-		rcs[i] = apply_one(o, jsons[i], lens[i], by, now, &res[i],
-				   &errs[i]);
+		rcs[i] = apply_one(o, jsons[i], lens[i], bys ? bys[i] : by, now,
+				   &res[i], &errs[i]);
 		if (rcs[i] == Q_ERR_IO) {
 			*e = errs[i];
 			rc = Q_ERR_IO;
@@ -830,7 +842,7 @@ static int begin_on(struct office *o, const char *id, struct store_app *a,
 		return rc;
 	rc = store_app_get(o->store, id, a, e);
 	if (rc > 0 && !e->code)
-		rc = qerr_set(e, Q_ERR_INVALID, "id",
+		rc = qerr_set(e, Q_ERR_NOT_FOUND, "id",
 			      "id: no application '%.64s'", id);
 	if (rc) {
 		store_rollback(o->store);
@@ -903,7 +915,7 @@ static int end_state(struct office *o, const char *id, int to,
 	    a.state != APP_QUEUED &&
 	    !(a.state == APP_AWARDED && is_grant(p, m) && to != APP_EXPIRED)) {
 		rc = qerr_set(
-			e, Q_ERR_INVALID, "state",
+			e, Q_ERR_CONFLICT, "state",
 			"application '%s' is %s: only a reserved, waitlisted or queued application can be %s",
 			id, app_state_name(a.state),
 			to == APP_REJECTED ? "rejected" : "withdrawn");
@@ -1028,7 +1040,7 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 	pm = &p->measures[m];
 	if (a.state != APP_RESERVED) {
 		rc = qerr_set(
-			e, Q_ERR_INVALID, "state",
+			e, Q_ERR_CONFLICT, "state",
 			"application '%s' is %s: only a reserved application can be approved",
 			id, app_state_name(a.state));
 		return finish(o, rc, &a, e);
@@ -1060,7 +1072,7 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 		}
 		if (!strcmp(a.approver, by)) {
 			rc = qerr_set(
-				e, Q_ERR_INVALID, "by",
+				e, Q_ERR_FORBIDDEN, "by",
 				"'%s' approved '%s' already: an award above %s needs a second, different approver",
 				by, id,
 				money_format(pm->second_approver_above,
@@ -1071,6 +1083,7 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 	if (a.requested > 0 && is_grant(p, m)) {
 		/* The tranches stay ring-fenced; milestones post them. */
 		a.state = APP_AWARDED;
+		snprintf(a.approved_by, sizeof(a.approved_by), "%s", by);
 		a.awarded = 0;
 		a.updated_at = now;
 		rc = store_app_update(o->store, &a, e);
@@ -1096,7 +1109,7 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 		rc = xfer(o, &t, now, &result, e);
 		if (!rc && result == LEDGER_PENDING_EXPIRED)
 			rc = qerr_set(
-				e, Q_ERR_INVALID, "state",
+				e, Q_ERR_CONFLICT, "state",
 				"the reservation of '%s' has expired: it can no longer be approved (quan expire releases it)",
 				id);
 		else if (!rc && result != LEDGER_OK)
@@ -1106,6 +1119,7 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 	}
 	if (!rc) {
 		a.state = APP_AWARDED;
+		snprintf(a.approved_by, sizeof(a.approved_by), "%s", by);
 		a.awarded = amount;
 		a.updated_at = now;
 		rc = store_app_update(o->store, &a, e);
@@ -1394,7 +1408,7 @@ int office_milestone(struct office *o, const char *id, int year,
 		return rc;
 	io = store_ledger_io(o->store);
 	if (!is_grant(p, m) || a.state != APP_AWARDED) {
-		rc = qerr_set(e, Q_ERR_INVALID, "state",
+		rc = qerr_set(e, Q_ERR_CONFLICT, "state",
 			      "application '%s' is not an awarded grant (%s)",
 			      id, app_state_name(a.state));
 		return finish(o, rc, &a, e);
@@ -1599,9 +1613,18 @@ int office_disburse(struct office *o, const char *id, money_t amount,
 	pool = p->pools[p->measures[m].pool].id;
 	if (a.state != APP_AWARDED) {
 		rc = qerr_set(
-			e, Q_ERR_INVALID, "state",
+			e, Q_ERR_CONFLICT, "state",
 			"application '%s' is %s: only an awarded application is paid",
 			id, app_state_name(a.state));
+		return finish(o, rc, &a, e);
+	}
+	/* Separation of duties: whoever approved the award (either of two
+	 * approvers) does not also pay it. */
+	if (!strcmp(by, a.approved_by) || !strcmp(by, a.approver)) {
+		rc = qerr_set(
+			e, Q_ERR_FORBIDDEN, "by",
+			"'%s' approved '%s': the person who approves an award cannot disburse it",
+			by, id);
 		return finish(o, rc, &a, e);
 	}
 	if (amount > a.awarded - a.paid) {
@@ -2084,4 +2107,153 @@ long office_replay(struct office *o, FILE *out, long *count, struct qerr *e)
 		policy_free(r.cache[i]);
 	*count = r.count;
 	return rc ? -1 : r.differ;
+}
+
+/* --- estimates ---------------------------------------------------------------------------- */
+
+int office_estimate(struct office *o, const char *json, size_t len,
+		    json_t **out, struct qerr *e)
+{
+	struct application a;
+	struct history h = {true, 0, 0};
+	struct decision d;
+	const struct policy *p;
+	int rc;
+
+	*out = NULL;
+	rc = app_parse_json(json, len, &a, e);
+	if (rc)
+		return rc;
+	p = policy_of(o, a.program);
+	if (!p) {
+		rc = qerr_set(
+			e, Q_ERR_UNKNOWN_PROGRAM, "program",
+			"program: '%.64s' is not a program of this office",
+			a.program);
+		goto out;
+	}
+	rc = store_applicant_year(o->store, a.program, a.applicant.uscc,
+				  date_year(a.submitted_on), a.id,
+				  &h.awarded_year, &h.compute_contracts_year,
+				  e);
+	if (rc)
+		goto out;
+	if (!is_compute(a.contract.kind))
+		h.compute_contracts_year = 0;
+	rc = decide(p, &a, o->chips, &h, &d, e);
+	if (rc)
+		goto out;
+	*out = render_decision_json(p, &a, &d);
+	if (*out)
+		json_object_set_new(
+			*out, "history",
+			json_pack("{s:o,s:o}", "awarded_year",
+				  money_j(h.awarded_year),
+				  "compute_contracts_year",
+				  money_j(h.compute_contracts_year)));
+	else
+		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+out:
+	app_release(&a);
+	return rc;
+}
+
+/* --- users ---------------------------------------------------------------------------- */
+
+static const char *const roles[] = {"administrator", "reviewer", "finance",
+				    "auditor", "applicant"};
+
+bool office_role_known(const char *role)
+{
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (!strcmp(role, roles[i]))
+			return true;
+	return false;
+}
+
+/* Hex SHA-256 of the token's bytes into out (65 bytes). */
+static void token_hash(const char *token, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_Digest(token, len, md, &n, EVP_sha256(), NULL);
+	for (unsigned int i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+}
+
+int office_user_add(struct office *o, const char *name, const char *role,
+		    const char *uscc, const char *by, int64_t now, char *token,
+		    struct qerr *e)
+{
+	struct store_user u;
+	unsigned char raw[32];
+	char hash[65];
+	size_t nlen = strlen(name);
+	int rc;
+
+	token[0] = '\0';
+	if (!nlen || nlen >= sizeof(u.name))
+		return qerr_set(e, Q_ERR_INVALID, "name",
+				"name: 1 to %zu bytes", sizeof(u.name) - 1);
+	for (size_t i = 0; i < nlen; i++)
+		if ((unsigned char)name[i] < 0x21 || name[i] == 0x7f)
+			return qerr_set(
+				e, Q_ERR_INVALID, "name",
+				"name: no spaces or control characters");
+	if (!office_role_known(role))
+		return qerr_set(
+			e, Q_ERR_INVALID, "role",
+			"role: '%.32s' is not one of administrator, reviewer, finance, auditor, applicant",
+			role);
+	if (!strcmp(role, "applicant")) {
+		if (!uscc || !*uscc)
+			return qerr_set(
+				e, Q_ERR_MISSING_FIELD, "uscc",
+				"uscc: an applicant is bound to its firm's USCC");
+		rc = uscc_check(uscc, strlen(uscc), "uscc", e);
+		if (rc)
+			return rc;
+	} else if (uscc && *uscc) {
+		return qerr_set(e, Q_ERR_INVALID, "uscc",
+				"uscc: only an applicant is bound to a USCC");
+	}
+	/* 256 random bits from the kernel's generator. */
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return qerr_set(e, Q_ERR_IO, "", "no random bytes for a token");
+	memcpy(token, "qt_", 3);
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(token + 3 + 2 * i, 3, "%02x", raw[i]);
+	token_hash(token, strlen(token), hash);
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "%s", name);
+	snprintf(u.role, sizeof(u.role), "%s", role);
+	snprintf(u.uscc, sizeof(u.uscc), "%s", uscc ? uscc : "");
+	u.created_at = now;
+	rc = store_begin(o->store, e);
+	if (!rc)
+		rc = store_user_add(o->store, &u, hash, e);
+	if (!rc)
+		rc = audit(o, "user-add", name, NULL, by, now,
+			   json_pack("{s:s,s:s}", "role", role, "uscc", u.uscc),
+			   e);
+	if (!rc)
+		rc = store_commit(o->store, e);
+	if (rc) {
+		store_rollback(o->store);
+		token[0] = '\0';
+	}
+	return rc;
+}
+
+int office_user_by_token(struct office *o, const char *token, size_t len,
+			 struct store_user *out, struct qerr *e)
+{
+	char hash[65];
+
+	if (len != OFFICE_TOKEN_TEXT - 1 || strncmp(token, "qt_", 3))
+		return 1;
+	token_hash(token, len, hash);
+	return store_user_by_token(o->store, hash, out, e);
 }

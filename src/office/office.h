@@ -16,6 +16,7 @@
 #ifndef QUAN_OFFICE_H
 #define QUAN_OFFICE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +77,14 @@ int office_apply_batch(struct office *o, const char *const *jsons,
 		       const size_t *lens, size_t n, const char *by,
 		       int64_t now, struct office_result *res, int *rcs,
 		       struct qerr *errs, struct qerr *e);
+
+/* The same, each application submitted by its own user (bys[i]; bys NULL:
+ * all by `by`), as the server's group commit needs. */
+int office_apply_batch_by(struct office *o, const char *const *jsons,
+			  const size_t *lens, size_t n, const char *const *bys,
+			  const char *by, int64_t now,
+			  struct office_result *res, int *rcs,
+			  struct qerr *errs, struct qerr *e);
 
 /* Approve (award) a reserved application: post its reservation in full, or
  * at a lower rate (rate_bp >= 0) or approved contract value
@@ -173,5 +182,32 @@ int office_audit_verify(struct office *o, int64_t *count, int64_t *bad_seq,
  * out, every decision that would now come out differently. Returns the
  * number that differ (*count: how many were replayed), or -1 with e. */
 long office_replay(struct office *o, FILE *out, long *count, struct qerr *e);
+
+/* Decide an application (JSON text) as office_apply would, with the
+ * applicant's history in this office, saving nothing. *out gets the
+ * decision (a new reference; the caller json_decref()s it). */
+int office_estimate(struct office *o, const char *json, size_t len,
+		    json_t **out, struct qerr *e);
+
+/* --- users of the server -------------------------------------------------- */
+
+#define OFFICE_TOKEN_TEXT 68 /* "qt_" + 64 hex (256 random bits) + NUL */
+
+/* Whether role is one of administrator, reviewer, finance, auditor,
+ * applicant. */
+bool office_role_known(const char *role);
+
+/* Add a user: name (no spaces), role, and for an applicant the USCC of its
+ * firm (checked). A new random 256-bit bearer token is written to token
+ * (OFFICE_TOKEN_TEXT bytes): it is shown once, and only its SHA-256 is
+ * stored. Audited as "user-add" by `by`. Q_ERR_CONFLICT: name taken. */
+int office_user_add(struct office *o, const char *name, const char *role,
+		    const char *uscc, const char *by, int64_t now, char *token,
+		    struct qerr *e);
+
+/* The user holding token (len bytes): 0 and *out, 1 when no user holds it
+ * (a malformed token included), or an error of the store. */
+int office_user_by_token(struct office *o, const char *token, size_t len,
+			 struct store_user *out, struct qerr *e);
 
 #endif
