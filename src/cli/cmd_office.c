@@ -16,6 +16,7 @@
 #include "core/file.h"
 #include "engine/app.h"
 #include "office/office.h"
+#include "office/view.h"
 
 #define MAX_ARGS 4096
 
@@ -395,38 +396,10 @@ int cmd_clawback(int argc, char **argv)
 	return money_verb(argc, argv, true);
 }
 
-struct report {
-	int json;
-	json_t *arr;
-};
-
 static int report_pool(void *arg, const struct office_pool_figures *f)
 {
-	struct report *r = arg;
-	char b[6][MONEY_TEXT_MAX], t[MONEY_TEXT_MAX];
+	char b[6][MONEY_TEXT_MAX];
 
-	if (r->json) {
-		json_t *counts = json_object();
-
-		for (int s = 0; s < APP__STATE_COUNT; s++)
-			json_object_set_new(counts, app_state_name(s),
-					    json_integer(f->count[s]));
-		json_array_append_new(
-			r->arr,
-			json_pack(
-				"{s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}",
-				"program", f->program, "pool", f->pool, "year",
-				f->year, "budget",
-				money_format(f->budget, b[0]), "available",
-				money_format(f->available, b[1]), "reserved",
-				money_format(f->reserved, b[2]), "awarded",
-				money_format(f->awarded, b[3]), "paid",
-				money_format(f->paid, b[4]), "recovered",
-				money_format(f->recovered, b[5]), "treasury",
-				money_format(f->treasury, t), "applications",
-				counts));
-		return 0;
-	}
 	printf("%-14s %-10s %d %16s %16s %16s %16s %16s %14s", f->program,
 	       f->pool, f->year, money_format(f->budget, b[0]),
 	       money_format(f->available, b[1]),
@@ -439,6 +412,17 @@ static int report_pool(void *arg, const struct office_pool_figures *f)
 	return 0;
 }
 
+/* Print j indented (the CLI's JSON) and drop it. */
+static void print_json(json_t *j)
+{
+	char *txt = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (txt)
+		puts(txt);
+	free(txt);
+	json_decref(j);
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const char usage[] =
@@ -448,31 +432,26 @@ int cmd_report(int argc, char **argv)
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
-	struct report r = {0, NULL};
 	struct qerr e;
+	json_t *j = NULL;
 	int rc;
 
 	if (parse(argc, argv, &o, usage))
 		return EXIT_BAD_INPUT;
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
-	r.json = o.json;
-	r.arr = json_array();
-	if (!o.json)
+	qerr_clear(&e);
+	if (o.json) {
+		rc = view_report(&off, &j, &e);
+		if (!rc)
+			print_json(j);
+	} else {
 		printf("%-14s %-10s %-4s %16s %16s %16s %16s %16s %14s  applications\n",
 		       "program", "pool", "year", "budget", "available",
 		       "reserved", "awarded", "paid", "recovered");
-	qerr_clear(&e);
-	rc = office_pools_each(&off, report_pool, &r, &e);
-	close_office(&off, chips);
-	if (!rc && o.json) {
-		char *s = json_dumps(r.arr, JSON_INDENT(2));
-
-		if (s)
-			puts(s);
-		free(s);
+		rc = office_pools_each(&off, report_pool, &off, &e);
 	}
-	json_decref(r.arr);
+	close_office(&off, chips);
 	return rc ? fail(&e) : 0;
 }
 
@@ -575,12 +554,6 @@ int cmd_audit(int argc, char **argv)
 	return 0;
 }
 
-struct show {
-	const char *id;
-	json_t *arr;
-	int json;
-};
-
 static const char *xfer_flags(uint32_t f)
 {
 	if (f & LEDGER_PENDING)
@@ -594,41 +567,17 @@ static const char *xfer_flags(uint32_t f)
 
 static int show_transfer(void *arg, const struct ledger_transfer *t)
 {
-	struct show *s = arg;
 	char m[MONEY_TEXT_MAX];
 
-	if (s->json)
-		json_array_append_new(
-			s->arr,
-			json_pack("{s:s,s:s,s:s,s:s?}", "id", t->id, "kind",
-				  xfer_flags(t->flags), "amount",
-				  money_format(t->amount, m), "pending_id",
-				  t->pending_id[0] ? t->pending_id : NULL));
-	else
-		printf("    %-40s %-8s %16s\n", t->id, xfer_flags(t->flags),
-		       money_format(t->amount, m));
+	printf("    %-40s %-8s %16s\n", t->id, xfer_flags(t->flags),
+	       money_format(t->amount, m));
 	return 0;
 }
 
 static int show_event(void *arg, const struct store_event *ev)
 {
-	struct show *s = arg;
-
-	if (strcmp(ev->subject, s->id))
-		return 0;
-	if (s->json) {
-		json_error_t err;
-		json_t *d = json_loads(ev->detail ? ev->detail : "{}", 0, &err);
-
-		json_array_append_new(
-			s->arr, json_pack("{s:I,s:I,s:s,s:s,s:o?}", "seq",
-					  (json_int_t)ev->seq, "at",
-					  (json_int_t)ev->at, "who", ev->who,
-					  "action", ev->action, "detail", d));
-	} else {
-		printf("    #%-6lld %-14s %-16s %s\n", (long long)ev->seq,
-		       ev->action, ev->who, ev->detail ? ev->detail : "");
-	}
+	printf("    #%-6lld %-14s %-16s %s\n", (long long)ev->seq, ev->action,
+	       ev->who, ev->detail ? ev->detail : "");
 	return 0;
 }
 
@@ -668,9 +617,9 @@ int cmd_show(int argc, char **argv)
 	struct office off;
 	struct chip_catalog *chips = NULL;
 	struct store_app a;
-	struct show s;
 	struct qerr e;
 	char m[4][MONEY_TEXT_MAX];
+	json_t *j = NULL;
 	int rc;
 
 	if (parse(argc, argv, &o, usage))
@@ -682,7 +631,8 @@ int cmd_show(int argc, char **argv)
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
 	qerr_clear(&e);
-	rc = store_app_get(off.store, o.args[0], &a, &e);
+	rc = o.json ? view_app(&off, o.args[0], &j, &e)
+		    : store_app_get(off.store, o.args[0], &a, &e);
 	if (rc) {
 		close_office(&off, chips);
 		if (rc > 0 && !e.code) {
@@ -692,56 +642,27 @@ int cmd_show(int argc, char **argv)
 		}
 		return fail(&e);
 	}
-	s.id = a.id;
-	s.json = o.json;
 	if (o.json) {
-		json_error_t err;
-		json_t *out =
-			json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o?}",
-				  "id", a.id, "program", a.program, "measure",
-				  a.measure, "state", app_state_name(a.state),
-				  "policy", a.policy_hash, "requested",
-				  money_format(a.requested, m[0]), "awarded",
-				  money_format(a.awarded, m[1]), "paid",
-				  money_format(a.paid, m[2]), "recovered",
-				  money_format(a.recovered, m[3]), "decision",
-				  json_loads(a.decision ? a.decision : "null",
-					     JSON_DECODE_ANY, &err));
-
-		s.arr = json_array();
-		rc = store_transfer_each(off.store, a.id, show_transfer, &s,
-					 &e);
-		json_object_set_new(out, "transfers", s.arr);
-		s.arr = json_array();
-		if (!rc)
-			rc = store_event_each(off.store, show_event, &s, &e);
-		json_object_set_new(out, "history", s.arr);
-		if (!rc) {
-			char *txt = json_dumps(
-				out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-			if (txt)
-				puts(txt);
-			free(txt);
-		}
-		json_decref(out);
-	} else {
-		printf("%s — %s / %s\n", a.id, a.program, a.measure);
-		printf("  state      %s\n", app_state_name(a.state));
-		printf("  policy     %s\n", a.policy_hash);
-		printf("  requested  %s   awarded %s   paid %s   recovered %s\n",
-		       money_format(a.requested, m[0]),
-		       money_format(a.awarded, m[1]),
-		       money_format(a.paid, m[2]),
-		       money_format(a.recovered, m[3]));
-		print_decision(a.decision);
-		printf("  transfers\n");
-		rc = store_transfer_each(off.store, a.id, show_transfer, &s,
-					 &e);
-		printf("  history\n");
-		if (!rc)
-			rc = store_event_each(off.store, show_event, &s, &e);
+		print_json(j);
+		close_office(&off, chips);
+		return 0;
 	}
+	printf("%s — %s / %s\n", a.id, a.program, a.measure);
+	printf("  state      %s\n", app_state_name(a.state));
+	printf("  policy     %s\n", a.policy_hash);
+	printf("  requested  %s   awarded %s   paid %s   recovered %s\n",
+	       money_format(a.requested, m[0]), money_format(a.awarded, m[1]),
+	       money_format(a.paid, m[2]), money_format(a.recovered, m[3]));
+	if (a.approved_by[0])
+		printf("  approved   by %s%s%s\n", a.approved_by,
+		       a.approver[0] ? " after " : "", a.approver);
+	print_decision(a.decision);
+	printf("  transfers\n");
+	rc = store_transfer_each(off.store, a.id, show_transfer, NULL, &e);
+	printf("  history\n");
+	if (!rc)
+		rc = store_event_each_subject(off.store, a.id, show_event, NULL,
+					      &e);
 	store_app_release(&a);
 	close_office(&off, chips);
 	return rc ? fail(&e) : 0;

@@ -1,0 +1,411 @@
+/*
+ * view.c - a program office as JSON (view.h).
+ */
+#include "office/view.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *money_j(money_t m)
+{
+	char b[MONEY_TEXT_MAX];
+
+	return json_string(money_format(m, b));
+}
+
+static int nomem(struct qerr *e)
+{
+	return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+}
+
+/* Parse stored JSON text; NULL (not an error) when absent or broken. */
+static json_t *stored(const char *text)
+{
+	json_error_t err;
+
+	return text ? json_loads(text, JSON_DECODE_ANY, &err) : NULL;
+}
+
+static const char *xfer_kind(uint32_t f)
+{
+	if (f & LEDGER_PENDING)
+		return "pending";
+	if (f & LEDGER_POST_PENDING)
+		return "post";
+	if (f & LEDGER_VOID_PENDING)
+		return "void";
+	return "posted";
+}
+
+static int add_transfer(void *arg, const struct ledger_transfer *t)
+{
+	json_array_append_new(
+		arg,
+		json_pack("{s:s,s:s,s:o,s:s?,s:I}", "id", t->id, "kind",
+			  xfer_kind(t->flags), "amount", money_j(t->amount),
+			  "pending_id", t->pending_id[0] ? t->pending_id : NULL,
+			  "at", (json_int_t)(t->timestamp / 1000000)));
+	return 0;
+}
+
+static int add_event(void *arg, const struct store_event *ev)
+{
+	json_array_append_new(
+		arg, json_pack("{s:I,s:I,s:s,s:s,s:o*,s:s}", "seq",
+			       (json_int_t)ev->seq, "at", (json_int_t)ev->at,
+			       "who", ev->who, "action", ev->action, "detail",
+			       stored(ev->detail), "hash", ev->hash));
+	return 0;
+}
+
+/* The applicant's name from the application as submitted. */
+static const char *applicant_name(json_t *app)
+{
+	const char *n = json_string_value(
+		json_object_get(json_object_get(app, "applicant"), "name"));
+
+	return n ? n : "";
+}
+
+int view_app(struct office *o, const char *id, json_t **out, struct qerr *e)
+{
+	struct store_app a;
+	json_t *j, *app, *xs, *hs;
+	int rc;
+
+	*out = NULL;
+	rc = store_app_get(o->store, id, &a, e);
+	if (rc)
+		return rc;
+	app = stored(a.json);
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s,"
+		      "s:I,s:I,s:I,s:o*,s:o*}",
+		      "id", a.id, "program", a.program, "measure", a.measure,
+		      "uscc", a.uscc, "name", applicant_name(app), "state",
+		      app_state_name(a.state), "policy", a.policy_hash,
+		      "requested", money_j(a.requested), "awarded",
+		      money_j(a.awarded), "paid", money_j(a.paid), "recovered",
+		      money_j(a.recovered), "approver", a.approver,
+		      "approved_by", a.approved_by, "fiscal_year",
+		      (json_int_t)a.fiscal_year, "submitted_at",
+		      (json_int_t)a.submitted_at, "updated_at",
+		      (json_int_t)a.updated_at, "decision", stored(a.decision),
+		      "application", app);
+	xs = json_array();
+	hs = json_array();
+	if (!j || !xs || !hs) {
+		json_decref(j);
+		json_decref(xs);
+		json_decref(hs);
+		store_app_release(&a);
+		return nomem(e);
+	}
+	rc = store_transfer_each(o->store, a.id, add_transfer, xs, e);
+	if (!rc)
+		rc = store_event_each_subject(o->store, a.id, add_event, hs, e);
+	json_object_set_new(j, "transfers", xs);
+	json_object_set_new(j, "history", hs);
+	store_app_release(&a);
+	if (rc) {
+		json_decref(j);
+		return rc;
+	}
+	*out = j;
+	return 0;
+}
+
+json_t *view_app_summary(const struct store_app *a, int64_t now)
+{
+	json_t *app = stored(a->json), *d = stored(a->decision), *j;
+	json_t *flags = json_object_get(d, "flags");
+	const char *rate = json_string_value(json_object_get(d, "rate"));
+
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s?,s:O*,s:I,"
+		      "s:I}",
+		      "id", a->id, "program", a->program, "measure", a->measure,
+		      "uscc", a->uscc, "name", applicant_name(app), "state",
+		      app_state_name(a->state), "requested",
+		      money_j(a->requested), "awarded", money_j(a->awarded),
+		      "paid", money_j(a->paid), "rate", rate, "flags",
+		      json_is_array(flags) ? flags : NULL, "submitted_at",
+		      (json_int_t)a->submitted_at, "age_seconds",
+		      (json_int_t)(now > a->submitted_at ? now - a->submitted_at
+							 : 0));
+	if (j && !json_object_get(j, "flags"))
+		json_object_set_new(j, "flags", json_array());
+	json_decref(app);
+	json_decref(d);
+	return j;
+}
+
+struct pools {
+	json_t *arr;
+	int rc;
+};
+
+static int add_pool(void *arg, const struct office_pool_figures *f)
+{
+	struct pools *p = arg;
+	json_t *counts = json_object(), *j;
+
+	for (int s = 0; counts && s < APP__STATE_COUNT; s++)
+		json_object_set_new(counts, app_state_name(s),
+				    json_integer(f->count[s]));
+	j = json_pack("{s:s,s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o*}",
+		      "program", f->program, "pool", f->pool, "year", f->year,
+		      "budget", money_j(f->budget), "available",
+		      money_j(f->available), "reserved", money_j(f->reserved),
+		      "awarded", money_j(f->awarded), "paid", money_j(f->paid),
+		      "recovered", money_j(f->recovered), "treasury",
+		      money_j(f->treasury), "applications", counts);
+	if (!j || json_array_append_new(p->arr, j)) {
+		p->rc = Q_ERR_NOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+int view_report(struct office *o, json_t **out, struct qerr *e)
+{
+	struct pools p = {json_array(), 0};
+	int rc;
+
+	*out = NULL;
+	if (!p.arr)
+		return nomem(e);
+	rc = office_pools_each(o, add_pool, &p, e);
+	if (!rc && p.rc)
+		rc = nomem(e);
+	if (rc) {
+		json_decref(p.arr);
+		return rc;
+	}
+	*out = p.arr;
+	return 0;
+}
+
+/* --- burn-down ------------------------------------------------------------- */
+
+#define MAX_PAID 4096 /* per-applicant paid accounts followed per pool-year */
+
+struct burn {
+	char prefix[LEDGER_ID_MAX];
+	size_t plen;
+	uint64_t available, funding;
+	uint64_t *paid;
+	size_t npaid, cap;
+	money_t avail, reserved, paid_sum, budget;
+	json_t *pending; /* pending id -> amount, for posts and voids */
+	json_t *points;
+	int64_t day;	 /* of the last transfer seen, -1 before any */
+	int64_t last_at; /* epoch seconds of the last transfer */
+	int rc;
+};
+
+static int find_accounts(void *arg, const struct ledger_account *a)
+{
+	struct burn *b = arg;
+	const char *rest;
+
+	if (strncmp(a->code, b->prefix, b->plen))
+		return 0;
+	rest = a->code + b->plen;
+	if (!strcmp(rest, "available")) {
+		b->available = a->id;
+	} else if (!strcmp(rest, "funding")) {
+		b->funding = a->id;
+	} else if (!strncmp(rest, "paid/", 5)) {
+		if (b->npaid == b->cap) {
+			size_t n = b->cap ? b->cap * 2 : 64;
+			uint64_t *p = realloc(b->paid, n * sizeof(*p));
+
+			if (!p) {
+				b->rc = Q_ERR_NOMEM;
+				return 1;
+			}
+			b->paid = p;
+			b->cap = n;
+		}
+		b->paid[b->npaid++] = a->id;
+	}
+	return 0;
+}
+
+static bool is_paid(const struct burn *b, uint64_t id)
+{
+	for (size_t i = 0; i < b->npaid; i++)
+		if (b->paid[i] == id)
+			return true;
+	return false;
+}
+
+static void point(struct burn *b)
+{
+	json_array_append_new(
+		b->points,
+		json_pack("{s:I,s:o,s:o,s:o}", "at", (json_int_t)b->last_at,
+			  "available", money_j(b->avail), "reserved",
+			  money_j(b->reserved), "paid", money_j(b->paid_sum)));
+}
+
+static int walk(void *arg, const struct ledger_transfer *t)
+{
+	struct burn *b = arg;
+	int64_t at = t->timestamp / 1000000;
+	int64_t day = at / 86400;
+	bool touched = false;
+
+	if (t->flags & (LEDGER_POST_PENDING | LEDGER_VOID_PENDING)) {
+		json_t *p = json_object_get(b->pending, t->pending_id);
+
+		if (p) {
+			money_t held = json_integer_value(p);
+			money_t amount =
+				t->flags & LEDGER_POST_PENDING && t->amount > 0
+					? t->amount
+					: held;
+
+			b->reserved -= held;
+			if (t->flags & LEDGER_POST_PENDING)
+				b->avail += held - amount;
+			else
+				b->avail += held;
+			json_object_del(b->pending, t->pending_id);
+			touched = true;
+		}
+	} else if (t->debit == b->available) {
+		if (t->flags & LEDGER_PENDING) {
+			json_object_set_new(b->pending, t->id,
+					    json_integer(t->amount));
+			b->reserved += t->amount;
+		}
+		b->avail -= t->amount;
+		touched = true;
+	} else if (t->credit == b->available) {
+		b->avail += t->amount;
+		if (t->debit == b->funding)
+			b->budget += t->amount;
+		touched = true;
+	}
+	if (!(t->flags & LEDGER_PENDING) && t->debit && t->credit) {
+		if (is_paid(b, t->credit)) {
+			b->paid_sum += t->amount;
+			touched = true;
+		} else if (is_paid(b, t->debit)) {
+			b->paid_sum -= t->amount;
+			touched = true;
+		}
+	}
+	if (!touched)
+		return 0;
+	if (b->day >= 0 && day != b->day)
+		point(b);
+	b->day = day;
+	b->last_at = at;
+	return 0;
+}
+
+int view_burndown(struct office *o, const char *program, const char *pool,
+		  int year, json_t **out, struct qerr *e)
+{
+	struct burn b;
+	int rc;
+
+	*out = NULL;
+	memset(&b, 0, sizeof(b));
+	b.day = -1;
+	if ((size_t)snprintf(b.prefix, sizeof(b.prefix), "%s/%s/%d/", program,
+			     pool, year) >= sizeof(b.prefix))
+		return qerr_set(e, Q_ERR_INVALID, "pool",
+				"program and pool names too long");
+	b.plen = strlen(b.prefix);
+	rc = store_account_each(o->store, find_accounts, &b, e);
+	if (!rc && b.rc)
+		rc = nomem(e);
+	if (!rc && !b.available)
+		rc = qerr_set(e, Q_ERR_NOT_FOUND, "pool",
+			      "no pool '%s' of '%s' in %d", pool, program,
+			      year);
+	if (rc) {
+		free(b.paid);
+		return rc;
+	}
+	b.pending = json_object();
+	b.points = json_array();
+	if (!b.pending || !b.points) {
+		rc = nomem(e);
+	} else {
+		rc = store_transfer_each(o->store, NULL, walk, &b, e);
+		if (!rc && b.day >= 0)
+			point(&b);
+	}
+	if (!rc) {
+		*out = json_pack("{s:s,s:s,s:i,s:o,s:O}", "program", program,
+				 "pool", pool, "year", year, "budget",
+				 money_j(b.budget), "points", b.points);
+		if (!*out)
+			rc = nomem(e);
+	}
+	json_decref(b.pending);
+	json_decref(b.points);
+	free(b.paid);
+	return rc;
+}
+
+/* --- programs ------------------------------------------------------------------ */
+
+static json_t *program_j(const struct policy *p)
+{
+	json_t *pools = json_array(), *measures = json_array();
+
+	for (size_t i = 0; i < p->npools; i++) {
+		const struct policy_pool *pl = &p->pools[i];
+		json_t *budgets = json_array();
+
+		for (size_t k = 0; k < pl->nbudgets; k++)
+			json_array_append_new(
+				budgets,
+				json_pack("{s:i,s:o}", "year",
+					  pl->budgets[k].year, "amount",
+					  money_j(pl->budgets[k].amount)));
+		json_array_append_new(pools, json_pack("{s:s,s:s?,s:o}", "id",
+						       pl->id, "name", pl->name,
+						       "budgets", budgets));
+	}
+	for (size_t i = 0; i < p->nmeasures; i++) {
+		const struct policy_measure *m = &p->measures[i];
+		json_t *kinds = json_array();
+
+		for (int k = 0; k < KIND__COUNT; k++)
+			if (m->kinds & (1u << k))
+				json_array_append_new(
+					kinds, json_string(kind_name(k)));
+		json_array_append_new(
+			measures,
+			json_pack("{s:s,s:s?,s:s,s:o,s:s}", "id", m->id, "name",
+				  m->name, "pool", p->pools[m->pool].id,
+				  "kinds", kinds, "allocation",
+				  m->alloc == ALLOC_PRO_RATA ? "pro-rata"
+							     : "fcfs"));
+	}
+	return json_pack("{s:s,s:s?,s:s?,s:s,s:o,s:o}", "program", p->program,
+			 "name", p->name, "issuer", p->issuer, "hash", p->hash,
+			 "pools", pools, "measures", measures);
+}
+
+int view_programs(struct office *o, json_t **out, struct qerr *e)
+{
+	json_t *arr = json_array();
+
+	*out = NULL;
+	if (!arr)
+		return nomem(e);
+	for (size_t i = 0; i < o->npolicies; i++)
+		if (json_array_append_new(arr, program_j(o->policies[i]))) {
+			json_decref(arr);
+			return nomem(e);
+		}
+	*out = json_pack("{s:o}", "programs", arr);
+	return *out ? 0 : nomem(e);
+}

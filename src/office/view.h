@@ -1,0 +1,46 @@
+/*
+ * view.h - a program office as JSON, for `quan show/report --json` and
+ * for the HTTP API alike, so both say the same thing in the same words.
+ *
+ * Money is a decimal yuan string ("1200000.00"), never a JSON number.
+ * Every function returns 0 and a new reference in *out (the caller
+ * json_decref()s it), or an error code with e filled.
+ */
+#ifndef QUAN_VIEW_H
+#define QUAN_VIEW_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "office/office.h"
+
+/* One application in full: id, program, measure, uscc, name, state,
+ * policy, requested, awarded, paid, recovered, approver, approved_by,
+ * submitted_at, updated_at, decision (as stored, with the trace in
+ * words), transfers and history. Returns 1 (e untouched) when there is no
+ * such application. */
+int view_app(struct office *o, const char *id, json_t **out, struct qerr *e);
+
+/* One line of a list: id, program, measure, uscc, name, state, requested,
+ * awarded, paid, rate, flags, submitted_at and age_seconds at now. NULL
+ * when out of memory. */
+json_t *view_app_summary(const struct store_app *a, int64_t now);
+
+/* Every pool and fiscal year: an array of {program, pool, year, budget,
+ * available, reserved, awarded, paid, recovered, treasury,
+ * applications: {state: count}}. */
+int view_report(struct office *o, json_t **out, struct qerr *e);
+
+/* One pool and year over time: {program, pool, year, budget, points:
+ * [{at, available, reserved, paid}]}, one point at the end of each day
+ * (UTC) on which its ledger moved. Walks every transfer of the ledger.
+ * Q_ERR_NOT_FOUND when the pool and year have no accounts. */
+int view_burndown(struct office *o, const char *program, const char *pool,
+		  int year, json_t **out, struct qerr *e);
+
+/* The programs the office holds: {programs: [{program, name, issuer,
+ * hash, pools: [{id, name, budgets: [{year, amount}]}], measures: [{id,
+ * name, pool, kinds, allocation}]}]}. */
+int view_programs(struct office *o, json_t **out, struct qerr *e);
+
+#endif
