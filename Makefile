@@ -4,20 +4,21 @@
 # UndefinedBehaviorSanitizer). `make check` runs the whole suite in both.
 
 CC      ?= cc
-PKGS    := libfyaml jansson libcrypto sqlite3
+PKGS    := libfyaml jansson libcrypto sqlite3 libmicrohttpd
 BUILD   ?= build
 OPT     ?= -O2 -g
 SAN     ?=
 DATADIR := $(CURDIR)/data
+WEBDIR  := $(CURDIR)/build/web
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wvla -Wformat=2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(SAN) $(WARN) -Isrc \
-           -DQUAN_DATADIR='"$(DATADIR)"' $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS))
+           -DQUAN_DATADIR='"$(DATADIR)"' -DQUAN_WEBDIR='"$(WEBDIR)"' $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 LDFLAGS += $(SAN)
 
-LIB_SRC := $(wildcard src/core/*.c src/policy/*.c src/engine/*.c src/ledger/*.c src/store/*.c src/office/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/policy/*.c src/engine/*.c src/ledger/*.c src/store/*.c src/office/*.c src/sim/*.c src/http/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)

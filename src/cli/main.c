@@ -29,6 +29,8 @@ static const char usage[] =
 	"  milestone --db FILE ID YEAR --why TEXT --by NAME      post a grant's tranche\n"
 	"  ledger check --db FILE         prove conservation to the fen\n"
 	"  audit verify --db FILE         re-walk the audit chain\n"
+	"  user add --db FILE NAME --role ROLE [--uscc X]   a server user; prints its token\n"
+	"  serve --db FILE [--listen HOST:PORT]            the HTTP API and dashboard\n"
 	"\n"
 	"`quan <command> --help` explains each. Exit codes: 0 done, 1 bad input,\n"
 	"2 bad policy.\n";
@@ -89,7 +91,8 @@ static const struct {
 	{"report", cmd_report},	      {"ledger", cmd_ledger},
 	{"audit", cmd_audit},	      {"show", cmd_show},
 	{"expire", cmd_expire},	      {"round", cmd_round},
-	{"milestone", cmd_milestone},
+	{"milestone", cmd_milestone}, {"serve", cmd_serve},
+	{"user", cmd_user},
 };
 
 int main(int argc, char **argv)

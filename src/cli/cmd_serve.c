@@ -1,0 +1,224 @@
+/*
+ * cmd_serve.c - `quan serve` and `quan user add`.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "http/server.h"
+#include "office/office.h"
+
+#ifndef QUAN_WEBDIR
+#define QUAN_WEBDIR "web/static"
+#endif
+
+static int want_value(int i, int argc, char **argv)
+{
+	if (i + 1 < argc)
+		return 0;
+	fprintf(stderr, "quan: %s needs a value\n", argv[i]);
+	return -1;
+}
+
+/* "HOST:PORT" into host (n bytes) and *port. */
+static int parse_listen(const char *s, char *host, size_t n, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long p;
+
+	if (!colon || (size_t)(colon - s) >= n || colon == s)
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	p = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || p < 0 || p > 65535)
+		return -1;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan serve --db FILE [--listen HOST:PORT] [--web DIR]\n"
+		"                  [--chips FILE] [--threads N] [--body-max BYTES]\n"
+		"Serve the program office over HTTP: the JSON API of\n"
+		"/v1/openapi.json and the dashboard at /. Listens on\n"
+		"127.0.0.1:8080 unless told (port 0: any free port). Prints\n"
+		"`listening http://HOST:PORT/` once ready; stops on SIGINT or\n"
+		"SIGTERM after answering what it holds.\n";
+	struct server_config c;
+	struct chip_catalog *chips = NULL;
+	const char *chips_path = NULL, *listen = "127.0.0.1:8080";
+	char host[64];
+	struct server *s;
+	struct qerr e;
+	struct rlimit rl;
+	sigset_t set;
+	uint16_t port = 0;
+	int sig, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.web_dir = QUAN_WEBDIR;
+	c.openapi = QUAN_DATADIR "/openapi.json";
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--db") || !strcmp(a, "--listen") ||
+		    !strcmp(a, "--web") || !strcmp(a, "--chips") ||
+		    !strcmp(a, "--threads") || !strcmp(a, "--body-max")) {
+			if (want_value(i, argc, argv))
+				return EXIT_BAD_INPUT;
+			if (!strcmp(a, "--db"))
+				c.db = argv[++i];
+			else if (!strcmp(a, "--listen"))
+				listen = argv[++i];
+			else if (!strcmp(a, "--web"))
+				c.web_dir = argv[++i];
+			else if (!strcmp(a, "--chips"))
+				chips_path = argv[++i];
+			else if (!strcmp(a, "--threads"))
+				c.threads =
+					(unsigned)strtoul(argv[++i], NULL, 10);
+			else
+				c.body_max =
+					(size_t)strtoull(argv[++i], NULL, 10);
+			continue;
+		}
+		fprintf(stderr, "quan: unknown option '%s'\n\n%s", a, usage);
+		return EXIT_BAD_INPUT;
+	}
+	if (!c.db) {
+		fprintf(stderr, "quan: --db FILE is required\n\n%s", usage);
+		return EXIT_BAD_INPUT;
+	}
+	if (parse_listen(listen, host, sizeof(host), &c.port)) {
+		fprintf(stderr, "quan: --listen: '%s' is not HOST:PORT\n",
+			listen);
+		return EXIT_BAD_INPUT;
+	}
+	c.host = host;
+	if (c.threads > 64) {
+		fputs("quan: --threads: 1 to 64\n", stderr);
+		return EXIT_BAD_INPUT;
+	}
+	/* Many idle connections must not run the process out of files. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	rc = cli_load_chips(chips_path, &chips);
+	if (rc)
+		return rc;
+	c.chips = chips;
+
+	/* Signals are taken by sigwait below, never by a handler. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	qerr_clear(&e);
+	rc = server_start(&c, &s, &port, &e);
+	if (rc) {
+		fprintf(stderr, "quan: %s\n", e.msg);
+		chips_free(chips);
+		return EXIT_BAD_INPUT;
+	}
+	printf("listening http://%s:%u/\n", host, (unsigned)port);
+	fflush(stdout);
+	sigwait(&set, &sig);
+	server_stop(s);
+	chips_free(chips);
+	fprintf(stderr, "quan: stopped (%s)\n",
+		sig == SIGINT ? "SIGINT" : "SIGTERM");
+	return 0;
+}
+
+int cmd_user(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan user add --db FILE NAME --role ROLE [--uscc USCC]\n"
+		"                     [--by NAME]\n"
+		"Add a user of the server. ROLE is administrator, reviewer,\n"
+		"finance, auditor or applicant (bound to its firm's USCC).\n"
+		"Prints the user's bearer token, once: only its hash is kept.\n";
+	const char *db = NULL, *role = NULL, *uscc = NULL, *name = NULL;
+	const char *by = "cli";
+	char token[OFFICE_TOKEN_TEXT];
+	struct chip_catalog *chips = NULL;
+	struct office off;
+	struct qerr e;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "add")) {
+		if (argc >= 2 &&
+		    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--db") || !strcmp(a, "--role") ||
+		    !strcmp(a, "--uscc") || !strcmp(a, "--by")) {
+			if (want_value(i, argc, argv))
+				return EXIT_BAD_INPUT;
+			if (!strcmp(a, "--db"))
+				db = argv[++i];
+			else if (!strcmp(a, "--role"))
+				role = argv[++i];
+			else if (!strcmp(a, "--uscc"))
+				uscc = argv[++i];
+			else
+				by = argv[++i];
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "quan: unknown option '%s'\n\n%s", a,
+				usage);
+			return EXIT_BAD_INPUT;
+		} else if (!name) {
+			name = a;
+		} else {
+			fprintf(stderr, "quan: one NAME only\n\n%s", usage);
+			return EXIT_BAD_INPUT;
+		}
+	}
+	if (!db || !role || !name) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	rc = cli_load_chips(NULL, &chips);
+	if (rc)
+		return rc;
+	qerr_clear(&e);
+	rc = office_open(&off, db, chips, &e);
+	if (!rc) {
+		rc = office_user_add(&off, name, role, uscc, by,
+				     (int64_t)time(NULL), token, &e);
+		office_close(&off);
+	}
+	chips_free(chips);
+	if (rc) {
+		fprintf(stderr, "quan: %s\n", e.msg);
+		return cli_exit_for(rc);
+	}
+	puts(token);
+	return 0;
+}

@@ -1,0 +1,1418 @@
+/*
+ * server.c - `quan serve` (server.h): routes, roles, limits, the writer.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/file.h"
+#include "office/office.h"
+#include "office/view.h"
+
+/* --- roles and routes ------------------------------------------------------------ */
+
+enum {
+	R_ADMIN = 1u << 0,
+	R_REVIEWER = 1u << 1,
+	R_FINANCE = 1u << 2,
+	R_AUDITOR = 1u << 3,
+	R_APPLICANT = 1u << 4,
+	R_STAFF = R_ADMIN | R_REVIEWER | R_FINANCE | R_AUDITOR,
+	R_ALL = R_STAFF | R_APPLICANT,
+};
+
+static unsigned role_bit(const char *role)
+{
+	static const char *const names[] = {"administrator", "reviewer",
+					    "finance", "auditor", "applicant"};
+
+	for (unsigned i = 0; i < 5; i++)
+		if (!strcmp(role, names[i]))
+			return 1u << i;
+	return 0;
+}
+
+struct server;
+struct req;
+
+/* A handler fills r->status and r->out. Reads run on an HTTP thread with a
+ * borrowed office; writes on the writer thread with the writing office. */
+typedef void (*handler_fn)(struct server *s, struct office *o, struct req *r);
+
+struct route {
+	const char *method;
+	const char *path; /* "{id}" matches one path segment */
+	unsigned roles;
+	bool write;
+	handler_fn fn;
+};
+
+/* One request, from its headers to its answer. */
+struct req {
+	const struct route *route;
+	char id[128]; /* the {id} of the path */
+	struct store_user user;
+	unsigned role;
+	char *body;
+	size_t len, cap;
+	/* the answer */
+	unsigned status;
+	json_t *out;
+	/* waiting at the writer */
+	struct MHD_Connection *conn;
+	struct req *next;
+	bool queued;
+};
+
+struct server {
+	struct server_config c;
+	struct MHD_Daemon *d;
+	char *openapi;
+	size_t openapi_len;
+	/* offices for reads, one per borrower */
+	pthread_mutex_t rmu;
+	pthread_cond_t rcv;
+	struct office *readers;
+	bool *busy;
+	size_t nreaders;
+	/* the writer */
+	struct office w;
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t qmu;
+	pthread_cond_t qcv;
+	struct req *head, *tail;
+	bool stopping;
+};
+
+/* --- answers ---------------------------------------------------------------------- */
+
+static unsigned status_for(int code)
+{
+	switch (code) {
+	case Q_OK:
+		return MHD_HTTP_OK;
+	case Q_ERR_NOT_FOUND:
+		return MHD_HTTP_NOT_FOUND;
+	case Q_ERR_FORBIDDEN:
+		return MHD_HTTP_FORBIDDEN;
+	case Q_ERR_CONFLICT:
+		return MHD_HTTP_CONFLICT;
+	case Q_ERR_TOO_LARGE:
+		return MHD_HTTP_CONTENT_TOO_LARGE;
+	case Q_ERR_UNKNOWN_PROGRAM:
+	case Q_ERR_UNKNOWN_MEASURE:
+	case Q_ERR_UNKNOWN_CHIP:
+	case Q_ERR_POLICY:
+	case Q_ERR_DECISION:
+		return MHD_HTTP_UNPROCESSABLE_CONTENT;
+	case Q_ERR_IO:
+		return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case Q_ERR_NOMEM:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	default:
+		return MHD_HTTP_BAD_REQUEST;
+	}
+}
+
+static void fail_with(struct req *r, const struct qerr *e)
+{
+	json_decref(r->out);
+	r->status = status_for(e->code);
+	r->out = json_pack("{s:{s:s,s:s,s:s*}}", "error", "code",
+			   qerr_name(e->code), "message", e->msg, "field",
+			   e->field[0] ? e->field : NULL);
+}
+
+/* An error of this layer: code name, status and message. */
+static void fail_http(struct req *r, unsigned status, const char *code,
+		      const char *msg)
+{
+	json_decref(r->out);
+	r->status = status;
+	r->out = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message",
+			   msg);
+}
+
+static void ok(struct req *r, unsigned status, json_t *out)
+{
+	json_decref(r->out);
+	r->status = status;
+	r->out = out;
+	if (!out)
+		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
+			  "out of memory");
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
+				 const char *type, char *text, size_t len)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, text,
+					       MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Queue r's answer as JSON. */
+static enum MHD_Result send_req(struct MHD_Connection *c, struct req *r)
+{
+	char *text;
+
+	if (!r->out)
+		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
+			  "out of memory");
+	text = r->out ? json_dumps(r->out, JSON_COMPACT | JSON_PRESERVE_ORDER)
+		      : NULL;
+	if (!text)
+		return MHD_NO;
+	return send_text(c, r->status, "application/json; charset=utf-8", text,
+			 strlen(text));
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, struct req *r,
+				  unsigned status, const char *code,
+				  const char *msg)
+{
+	fail_http(r, status, code, msg);
+	return send_req(c, r);
+}
+
+/* --- bodies ------------------------------------------------------------------------ */
+
+/* The body as a JSON object holding only the keys in allowed (NULL-ended);
+ * an empty body is {} when empty_ok. NULL with r answered on error. */
+static json_t *body_object(struct req *r, const char *const *allowed,
+			   bool empty_ok)
+{
+	json_error_t err;
+	json_t *j;
+	const char *k;
+	json_t *v;
+
+	if (r->len == 0 && empty_ok)
+		return json_object();
+	j = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES,
+		       &err);
+	if (!j) {
+		struct qerr e;
+
+		qerr_set(&e, Q_ERR_INVALID_JSON, "",
+			 "body: line %d column %d: %s", err.line, err.column,
+			 err.text);
+		fail_with(r, &e);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		fail_http(r, MHD_HTTP_BAD_REQUEST, "wrong_type",
+			  "body: a JSON object is expected");
+		return NULL;
+	}
+	json_object_foreach(j, k, v)
+	{
+		bool known = false;
+
+		for (size_t i = 0; allowed[i] && !known; i++)
+			known = !strcmp(k, allowed[i]);
+		if (!known) {
+			struct qerr e;
+
+			qerr_set(&e, Q_ERR_UNKNOWN_FIELD, k,
+				 "%.64s: not a field of this request", k);
+			fail_with(r, &e);
+			json_decref(j);
+			return NULL;
+		}
+	}
+	return j;
+}
+
+/* A string field: *out NULL when absent; false (r answered) when present
+ * and not a string, or missing while required. */
+static bool field_str(struct req *r, json_t *j, const char *name, bool required,
+		      const char **out)
+{
+	json_t *v = json_object_get(j, name);
+	struct qerr e;
+
+	*out = NULL;
+	if (!v && !required)
+		return true;
+	if (!v) {
+		qerr_set(&e, Q_ERR_MISSING_FIELD, name, "%s: required", name);
+		fail_with(r, &e);
+		return false;
+	}
+	if (!json_is_string(v)) {
+		qerr_set(
+			&e, Q_ERR_WRONG_TYPE, name,
+			"%s: a string is expected%s", name,
+			json_is_number(v)
+				? " (money is a decimal string such as \"100.00\")"
+				: "");
+		fail_with(r, &e);
+		return false;
+	}
+	*out = json_string_value(v);
+	return true;
+}
+
+/* A money field ("1200.00"): false (r answered) when absent while
+ * required, not a string or not money. *out -1 when absent. */
+static bool field_money(struct req *r, json_t *j, const char *name,
+			bool required, money_t *out)
+{
+	const char *t;
+	struct qerr e;
+
+	*out = -1;
+	if (!field_str(r, j, name, required, &t))
+		return false;
+	if (!t)
+		return true;
+	if (money_parse(t, strlen(t), out, name, &e)) {
+		fail_with(r, &e);
+		return false;
+	}
+	return true;
+}
+
+/* --- handlers: reads ------------------------------------------------------------ */
+
+static void h_me(struct server *s, struct office *o, struct req *r)
+{
+	ok(r, MHD_HTTP_OK,
+	   json_pack("{s:s,s:s,s:s?}", "name", r->user.name, "role",
+		     r->user.role, "uscc",
+		     r->user.uscc[0] ? r->user.uscc : NULL));
+}
+
+static void h_programs(struct server *s, struct office *o, struct req *r)
+{
+	struct qerr e;
+	json_t *j;
+
+	qerr_clear(&e);
+	if (view_programs(o, &j, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, j);
+}
+
+static void h_estimate(struct server *s, struct office *o, struct req *r)
+{
+	struct qerr e;
+	json_t *j;
+
+	qerr_clear(&e);
+	if (office_estimate(o, r->body ? r->body : "", r->len, &j, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, j);
+}
+
+struct listing {
+	json_t *arr;
+	int64_t now, last_seq;
+};
+
+static int list_one(void *arg, const struct store_app *a)
+{
+	struct listing *l = arg;
+
+	json_array_append_new(l->arr, view_app_summary(a, l->now));
+	l->last_seq = a->seq;
+	return 0;
+}
+
+static void h_list(struct server *s, struct office *o, struct req *r)
+{
+	struct store_app_filter f = {NULL, -1, NULL, 0, 100};
+	struct listing l = {json_array(), (int64_t)time(NULL), 0};
+	const char *st = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, "state");
+	const char *lim = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, "limit");
+	const char *before = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, "before");
+	struct qerr e;
+
+	f.program = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+						"program");
+	if (st && *st) {
+		for (int i = 0; i < APP__STATE_COUNT; i++)
+			if (!strcmp(st, app_state_name(i)))
+				f.state = i;
+		if (f.state < 0) {
+			json_decref(l.arr);
+			fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+				  "state: not a state of an application");
+			return;
+		}
+	}
+	if (lim) {
+		char *end;
+		long v = strtol(lim, &end, 10);
+
+		if (*end || v < 1 || v > 1000) {
+			json_decref(l.arr);
+			fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+				  "limit: a whole number from 1 to 1000");
+			return;
+		}
+		f.limit = v;
+	}
+	if (before) {
+		char *end;
+		long long v = strtoll(before, &end, 10);
+
+		if (*end || v < 1) {
+			json_decref(l.arr);
+			fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+				  "before: a positive whole number");
+			return;
+		}
+		f.before_seq = v;
+	}
+	if (r->role == R_APPLICANT)
+		f.uscc = r->user.uscc;
+	qerr_clear(&e);
+	if (!l.arr || store_app_list(o->store, &f, list_one, &l, &e)) {
+		json_decref(l.arr);
+		if (!e.code)
+			qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
+		fail_with(r, &e);
+		return;
+	}
+	/* next_before: pass as ?before= for the next (older) page. */
+	ok(r, MHD_HTTP_OK,
+	   l.last_seq ? json_pack("{s:o,s:I}", "applications", l.arr,
+				  "next_before", (json_int_t)l.last_seq)
+		      : json_pack("{s:o}", "applications", l.arr));
+}
+
+/* An applicant sees only its own applications: another's is "not found",
+ * so that ids do not leak. */
+static bool visible(const struct req *r, const char *uscc)
+{
+	return r->role != R_APPLICANT || !strcmp(uscc, r->user.uscc);
+}
+
+static void not_found(struct req *r)
+{
+	struct qerr e;
+
+	qerr_set(&e, Q_ERR_NOT_FOUND, "id", "id: no application '%.64s'",
+		 r->id);
+	fail_with(r, &e);
+}
+
+static void h_show(struct server *s, struct office *o, struct req *r)
+{
+	struct qerr e;
+	json_t *j;
+	int rc;
+
+	qerr_clear(&e);
+	rc = view_app(o, r->id, &j, &e);
+	if (rc > 0 && !e.code) {
+		not_found(r);
+		return;
+	}
+	if (rc) {
+		fail_with(r, &e);
+		return;
+	}
+	if (!visible(r, json_string_value(json_object_get(j, "uscc")))) {
+		json_decref(j);
+		not_found(r);
+		return;
+	}
+	ok(r, MHD_HTTP_OK, j);
+}
+
+static void h_report(struct server *s, struct office *o, struct req *r)
+{
+	struct qerr e;
+	json_t *j;
+
+	qerr_clear(&e);
+	if (view_report(o, &j, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, json_pack("{s:o}", "pools", j));
+}
+
+static void h_burndown(struct server *s, struct office *o, struct req *r)
+{
+	const char *program = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, "program");
+	const char *pool = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, "pool");
+	const char *year = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, "year");
+	char *end = NULL;
+	long y = year ? strtol(year, &end, 10) : 0;
+	struct qerr e;
+	json_t *j;
+
+	if (!program || !pool || !year || *end || y < 1900 || y > 9999) {
+		fail_http(r, MHD_HTTP_BAD_REQUEST, "missing_field",
+			  "program, pool and year (1900..9999) are required");
+		return;
+	}
+	qerr_clear(&e);
+	if (view_burndown(o, program, pool, (int)y, &j, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, j);
+}
+
+static void h_ledger_check(struct server *s, struct office *o, struct req *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct qerr e;
+	json_t *problems;
+	long n;
+
+	if (!f) {
+		fail_http(r, 500, "out_of_memory", "out of memory");
+		return;
+	}
+	qerr_clear(&e);
+	n = office_ledger_check(o, f, &e);
+	fclose(f);
+	if (n < 0) {
+		free(text);
+		fail_with(r, &e);
+		return;
+	}
+	problems = json_array();
+	for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (*line)
+			json_array_append_new(problems, json_string(line));
+	}
+	free(text);
+	ok(r, MHD_HTTP_OK,
+	   json_pack("{s:b,s:o}", "ok", n == 0, "problems", problems));
+}
+
+static void h_audit_verify(struct server *s, struct office *o, struct req *r)
+{
+	int64_t count = 0, bad = 0;
+	char why[256] = "";
+	struct qerr e;
+	int rc;
+
+	qerr_clear(&e);
+	rc = office_audit_verify(o, &count, &bad, why, sizeof(why), &e);
+	if (rc < 0) {
+		fail_with(r, &e);
+		return;
+	}
+	ok(r, MHD_HTTP_OK,
+	   rc == 0 ? json_pack("{s:b,s:I}", "ok", 1, "events",
+			       (json_int_t)count)
+		   : json_pack("{s:b,s:I,s:I,s:s}", "ok", 0, "events",
+			       (json_int_t)count, "bad_seq", (json_int_t)bad,
+			       "why", why));
+}
+
+/* --- handlers: writes (on the writer thread) -------------------------------------- */
+
+static json_t *money_j(money_t m)
+{
+	char b[MONEY_TEXT_MAX];
+
+	return json_string(money_format(m, b));
+}
+
+static json_t *result_j(const struct office_result *res)
+{
+	return json_pack("{s:s,s:s,s:o,s:b}", "id", res->id, "state",
+			 app_state_name(res->state), "amount",
+			 money_j(res->amount), "existed", res->existed);
+}
+
+/* The application r->id exists and r's user may act on it; else answered
+ * (404 for an applicant's neighbour, as for one that does not exist). */
+static bool check_subject(struct office *o, struct req *r)
+{
+	struct store_app a;
+	struct qerr e;
+	int rc;
+
+	qerr_clear(&e);
+	rc = store_app_get(o->store, r->id, &a, &e);
+	if (rc > 0 && !e.code) {
+		not_found(r);
+		return false;
+	}
+	if (rc) {
+		fail_with(r, &e);
+		return false;
+	}
+	rc = visible(r, a.uscc);
+	store_app_release(&a);
+	if (!rc)
+		not_found(r);
+	return rc;
+}
+
+static void h_approve(struct server *s, struct office *o, struct req *r)
+{
+	static const char *const keys[] = {"rate", "approved_value", NULL};
+	json_t *j = body_object(r, keys, true);
+	struct office_result res;
+	const char *rate_t;
+	rate_bp rate = -1;
+	money_t value;
+	struct qerr e;
+
+	if (!j)
+		return;
+	qerr_clear(&e);
+	if (!field_str(r, j, "rate", false, &rate_t) ||
+	    !field_money(r, j, "approved_value", false, &value))
+		goto out;
+	if (rate_t && rate_parse(rate_t, strlen(rate_t), &rate, "rate", &e)) {
+		fail_with(r, &e);
+		goto out;
+	}
+	if (office_approve(o, r->id, rate, value, r->user.name, time(NULL),
+			   &res, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, result_j(&res));
+out:
+	json_decref(j);
+}
+
+static void h_reject(struct server *s, struct office *o, struct req *r)
+{
+	static const char *const keys[] = {"why", NULL};
+	json_t *j = body_object(r, keys, false);
+	struct office_result res;
+	const char *why;
+	struct qerr e;
+
+	if (!j)
+		return;
+	qerr_clear(&e);
+	if (field_str(r, j, "why", true, &why)) {
+		if (office_reject(o, r->id, why, r->user.name, time(NULL), &res,
+				  &e))
+			fail_with(r, &e);
+		else
+			ok(r, MHD_HTTP_OK, result_j(&res));
+	}
+	json_decref(j);
+}
+
+static void h_withdraw(struct server *s, struct office *o, struct req *r)
+{
+	static const char *const keys[] = {NULL};
+	json_t *j = body_object(r, keys, true);
+	struct office_result res;
+	struct qerr e;
+
+	if (!j)
+		return;
+	json_decref(j);
+	if (!check_subject(o, r))
+		return;
+	qerr_clear(&e);
+	if (office_withdraw(o, r->id, r->user.name, time(NULL), &res, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, result_j(&res));
+}
+
+/* Disburse (clawback false) or claw back. */
+static void money_verb(struct office *o, struct req *r, bool clawback)
+{
+	static const char *const pay[] = {"amount", NULL};
+	static const char *const back[] = {"amount", "why", NULL};
+	json_t *j = body_object(r, clawback ? back : pay, false);
+	const char *why = NULL;
+	money_t amount;
+	struct qerr e;
+	int rc;
+
+	if (!j)
+		return;
+	qerr_clear(&e);
+	if (!field_money(r, j, "amount", true, &amount) ||
+	    (clawback && !field_str(r, j, "why", true, &why)))
+		goto out;
+	rc = clawback ? office_clawback(o, r->id, amount, why, r->user.name,
+					time(NULL), &e)
+		      : office_disburse(o, r->id, amount, r->user.name,
+					time(NULL), &e);
+	if (rc)
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK,
+		   json_pack("{s:s,s:o}", "id", r->id,
+			     clawback ? "recovered" : "paid", money_j(amount)));
+out:
+	json_decref(j);
+}
+
+static void h_disburse(struct server *s, struct office *o, struct req *r)
+{
+	money_verb(o, r, false);
+}
+
+static void h_clawback(struct server *s, struct office *o, struct req *r)
+{
+	money_verb(o, r, true);
+}
+
+/* An integer field that must be a JSON integer. */
+static bool field_int(struct req *r, json_t *j, const char *name, json_int_t lo,
+		      json_int_t hi, json_int_t *out)
+{
+	json_t *v = json_object_get(j, name);
+	struct qerr e;
+
+	if (!v) {
+		qerr_set(&e, Q_ERR_MISSING_FIELD, name, "%s: required", name);
+		fail_with(r, &e);
+		return false;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < lo ||
+	    json_integer_value(v) > hi) {
+		qerr_set(&e, Q_ERR_WRONG_TYPE, name,
+			 "%s: a whole number from %lld to %lld", name,
+			 (long long)lo, (long long)hi);
+		fail_with(r, &e);
+		return false;
+	}
+	*out = json_integer_value(v);
+	return true;
+}
+
+static void h_milestone(struct server *s, struct office *o, struct req *r)
+{
+	static const char *const keys[] = {"year", "what", NULL};
+	json_t *j = body_object(r, keys, false);
+	const char *what;
+	json_int_t year;
+	money_t posted = 0;
+	struct qerr e;
+
+	if (!j)
+		return;
+	qerr_clear(&e);
+	if (field_int(r, j, "year", 1900, 9999, &year) &&
+	    field_str(r, j, "what", true, &what)) {
+		if (office_milestone(o, r->id, (int)year, what, r->user.name,
+				     time(NULL), &posted, &e))
+			fail_with(r, &e);
+		else
+			ok(r, MHD_HTTP_OK,
+			   json_pack("{s:s,s:I,s:o}", "id", r->id, "year", year,
+				     "posted", money_j(posted)));
+	}
+	json_decref(j);
+}
+
+static void h_round_close(struct server *s, struct office *o, struct req *r)
+{
+	static const char *const keys[] = {"program", "measure", "year", NULL};
+	json_t *j = body_object(r, keys, false);
+	const char *program, *measure;
+	struct office_round rd;
+	json_int_t year;
+	struct qerr e;
+
+	if (!j)
+		return;
+	qerr_clear(&e);
+	if (field_str(r, j, "program", true, &program) &&
+	    field_str(r, j, "measure", true, &measure) &&
+	    field_int(r, j, "year", 1900, 9999, &year)) {
+		if (office_round_close(o, program, measure, (int)year,
+				       r->user.name, time(NULL), &rd, &e))
+			fail_with(r, &e);
+		else
+			ok(r, MHD_HTTP_OK,
+			   json_pack("{s:I,s:o,s:o,s:o,s:b}", "count",
+				     (json_int_t)rd.count, "demand",
+				     money_j(rd.demand), "available",
+				     money_j(rd.available), "awarded",
+				     money_j(rd.awarded), "scaled", rd.scaled));
+	}
+	json_decref(j);
+}
+
+static void h_expire(struct server *s, struct office *o, struct req *r)
+{
+	static const char *const keys[] = {NULL};
+	json_t *j = body_object(r, keys, true);
+	struct qerr e;
+	long n = 0;
+
+	if (!j)
+		return;
+	json_decref(j);
+	qerr_clear(&e);
+	if (office_expire(o, r->user.name, time(NULL), &n, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK,
+		   json_pack("{s:I}", "expired", (json_int_t)n));
+}
+
+/* Applications are committed in batches by the writer (writer_apply); this
+ * marks the route. */
+static void h_apply(struct server *s, struct office *o, struct req *r)
+{
+}
+
+static const struct route routes[] = {
+	{"GET", "/v1/me", R_ALL, false, h_me},
+	{"GET", "/v1/programs", R_ALL, false, h_programs},
+	{"POST", "/v1/estimate", R_ALL, false, h_estimate},
+	{"POST", "/v1/applications", R_ADMIN | R_APPLICANT, true, h_apply},
+	{"GET", "/v1/applications", R_ALL, false, h_list},
+	{"GET", "/v1/applications/{id}", R_ALL, false, h_show},
+	{"POST", "/v1/applications/{id}/approve", R_REVIEWER, true, h_approve},
+	{"POST", "/v1/applications/{id}/reject", R_REVIEWER, true, h_reject},
+	{"POST", "/v1/applications/{id}/withdraw", R_ADMIN | R_APPLICANT, true,
+	 h_withdraw},
+	{"POST", "/v1/applications/{id}/disburse", R_FINANCE, true, h_disburse},
+	{"POST", "/v1/applications/{id}/clawback", R_FINANCE, true, h_clawback},
+	{"POST", "/v1/applications/{id}/milestones", R_REVIEWER, true,
+	 h_milestone},
+	{"POST", "/v1/rounds/close", R_ADMIN, true, h_round_close},
+	{"POST", "/v1/expire", R_ADMIN, true, h_expire},
+	{"GET", "/v1/report", R_STAFF, false, h_report},
+	{"GET", "/v1/burndown", R_STAFF, false, h_burndown},
+	{"GET", "/v1/ledger/check", R_ADMIN | R_FINANCE | R_AUDITOR, false,
+	 h_ledger_check},
+	{"GET", "/v1/audit/verify", R_ADMIN | R_AUDITOR, false, h_audit_verify},
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+size_t server_route_count(void)
+{
+	return NROUTES;
+}
+
+void server_route(size_t i, const char **method, const char **path)
+{
+	*method = routes[i].method;
+	*path = routes[i].path;
+}
+
+bool server_route_allows(size_t i, const char *role)
+{
+	return (routes[i].roles & role_bit(role)) != 0;
+}
+
+/* Whether url matches pattern; {id} takes one non-empty segment into id. */
+static bool path_match(const char *pattern, const char *url, char *id,
+		       size_t idn)
+{
+	while (*pattern) {
+		if (!strncmp(pattern, "{id}", 4)) {
+			size_t n = strcspn(url, "/");
+
+			if (!n || n >= idn)
+				return false;
+			memcpy(id, url, n);
+			id[n] = '\0';
+			url += n;
+			pattern += 4;
+			continue;
+		}
+		if (*pattern++ != *url++)
+			return false;
+	}
+	return *url == '\0';
+}
+
+/* The route for method and url; *path_known when another method would
+ * match (405 rather than 404). */
+static const struct route *find_route(const char *method, const char *url,
+				      char *id, size_t idn, bool *path_known)
+{
+	*path_known = false;
+	for (size_t i = 0; i < NROUTES; i++) {
+		if (!path_match(routes[i].path, url, id, idn))
+			continue;
+		*path_known = true;
+		if (!strcmp(routes[i].method, method))
+			return &routes[i];
+	}
+	return NULL;
+}
+
+/* --- the reader pool ------------------------------------------------------------ */
+
+static struct office *borrow(struct server *s)
+{
+	struct office *o = NULL;
+
+	pthread_mutex_lock(&s->rmu);
+	while (!o) {
+		for (size_t i = 0; i < s->nreaders && !o; i++)
+			if (!s->busy[i]) {
+				s->busy[i] = true;
+				o = &s->readers[i];
+			}
+		if (!o)
+			pthread_cond_wait(&s->rcv, &s->rmu);
+	}
+	pthread_mutex_unlock(&s->rmu);
+	return o;
+}
+
+static void give_back(struct server *s, struct office *o)
+{
+	pthread_mutex_lock(&s->rmu);
+	s->busy[o - s->readers] = false;
+	pthread_cond_signal(&s->rcv);
+	pthread_mutex_unlock(&s->rmu);
+}
+
+/* --- the writer -------------------------------------------------------------------- */
+
+/* Answer r on its suspended connection and let it go on. r belongs to the
+ * connection again after the resume: touch nothing of it afterwards. */
+static void finish_job(struct req *r)
+{
+	struct MHD_Connection *c = r->conn;
+
+	send_req(c, r);
+	MHD_resume_connection(c);
+}
+
+/* Commit n applications in one transaction and answer each. */
+static void writer_apply(struct server *s, struct req **rs, size_t n)
+{
+	const char **jsons = calloc(n, sizeof(*jsons));
+	const char **bys = calloc(n, sizeof(*bys));
+	size_t *lens = calloc(n, sizeof(*lens));
+	struct office_result *res = calloc(n, sizeof(*res));
+	int *rcs = calloc(n, sizeof(*rcs));
+	struct qerr *errs = calloc(n, sizeof(*errs));
+	struct qerr e;
+	int rc;
+
+	qerr_clear(&e);
+	if (!jsons || !bys || !lens || !res || !rcs || !errs) {
+		rc = qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			jsons[i] = rs[i]->body;
+			lens[i] = rs[i]->len;
+			bys[i] = rs[i]->user.name;
+		}
+		rc = office_apply_batch_by(&s->w, jsons, lens, n, bys, NULL,
+					   time(NULL), res, rcs, errs, &e);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rc)
+			fail_with(rs[i], &e);
+		else if (rcs[i])
+			fail_with(rs[i], &errs[i]);
+		else
+			ok(rs[i],
+			   res[i].existed ? MHD_HTTP_OK : MHD_HTTP_CREATED,
+			   result_j(&res[i]));
+		finish_job(rs[i]);
+	}
+	free(jsons);
+	free(bys);
+	free(lens);
+	free(res);
+	free(rcs);
+	free(errs);
+}
+
+static void *writer_main(void *arg)
+{
+	struct server *s = arg;
+	size_t max = s->c.batch_max;
+	struct req **batch = calloc(max, sizeof(*batch));
+
+	for (;;) {
+		struct req *list, *r;
+		size_t n = 0;
+
+		pthread_mutex_lock(&s->qmu);
+		while (!s->head && !s->stopping)
+			pthread_cond_wait(&s->qcv, &s->qmu);
+		list = s->head;
+		s->head = s->tail = NULL;
+		pthread_mutex_unlock(&s->qmu);
+		if (!list)
+			break; /* stopping, and nothing left */
+		/* In arrival order; neighbouring applications share a
+		 * commit. */
+		while (list) {
+			r = list;
+			list = r->next;
+			if (r->route->fn == h_apply && batch) {
+				batch[n++] = r;
+				if (n == max) {
+					writer_apply(s, batch, n);
+					n = 0;
+				}
+				continue;
+			}
+			if (n) {
+				writer_apply(s, batch, n);
+				n = 0;
+			}
+			r->route->fn(s, &s->w, r);
+			finish_job(r);
+		}
+		if (n)
+			writer_apply(s, batch, n);
+	}
+	free(batch);
+	return NULL;
+}
+
+static void enqueue(struct server *s, struct req *r)
+{
+	pthread_mutex_lock(&s->qmu);
+	r->next = NULL;
+	if (s->tail)
+		s->tail->next = r;
+	else
+		s->head = r;
+	s->tail = r;
+	pthread_cond_signal(&s->qcv);
+	pthread_mutex_unlock(&s->qmu);
+}
+
+/* --- static files ------------------------------------------------------------------ */
+
+static const char *content_type(const char *path)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+		{".html", "text/html; charset=utf-8"},
+		{".js", "text/javascript; charset=utf-8"},
+		{".mjs", "text/javascript; charset=utf-8"},
+		{".css", "text/css; charset=utf-8"},
+		{".json", "application/json; charset=utf-8"},
+		{".svg", "image/svg+xml"},
+		{".png", "image/png"},
+		{".ico", "image/x-icon"},
+		{".woff2", "font/woff2"},
+	};
+	const char *dot = strrchr(path, '.');
+
+	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(dot, types[i].ext))
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+/* Only plain names: letters, digits, '-', '_', '.', and '/' between
+ * segments, none of which starts with a dot (no "..", no hidden files). */
+static bool safe_path(const char *url)
+{
+	if (*url != '/')
+		return false;
+	for (const char *p = url; *p; p++) {
+		bool ok_char = (*p >= 'a' && *p <= 'z') ||
+			       (*p >= 'A' && *p <= 'Z') ||
+			       (*p >= '0' && *p <= '9') || *p == '-' ||
+			       *p == '_' || *p == '.' || *p == '/';
+
+		if (!ok_char)
+			return false;
+		if (*p == '/' && (p[1] == '.' || p[1] == '/'))
+			return false;
+	}
+	return strlen(url) < 512;
+}
+
+static enum MHD_Result serve_file(struct server *s, struct MHD_Connection *c,
+				  struct req *r, const char *url)
+{
+	char path[1024];
+	struct MHD_Response *resp;
+	struct stat st;
+	enum MHD_Result ret;
+	int fd;
+
+	if (!s->c.web_dir || !safe_path(url))
+		return send_error(c, r, MHD_HTTP_NOT_FOUND, "not_found",
+				  "no such page");
+	if (!strcmp(url, "/"))
+		url = "/index.html";
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", s->c.web_dir, url) >=
+	    sizeof(path))
+		return send_error(c, r, MHD_HTTP_NOT_FOUND, "not_found",
+				  "no such page");
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return send_error(c, r, MHD_HTTP_NOT_FOUND, "not_found",
+				  "no such page");
+	}
+	resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	if (!resp) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", content_type(path));
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'self'; img-src 'self' data:");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* --- the access handler -------------------------------------------------------- */
+
+/* Authenticate the bearer token: r->user and r->role; false (answered)
+ * when missing, unknown, or the store failed. */
+static bool authenticate(struct server *s, struct MHD_Connection *c,
+			 struct req *r, enum MHD_Result *ret)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    "Authorization");
+	struct office *o;
+	struct qerr e;
+	int rc;
+
+	if (!h || strncmp(h, "Bearer ", 7)) {
+		*ret = send_error(c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+				  "a bearer token is required (quan user add)");
+		return false;
+	}
+	h += 7;
+	o = borrow(s);
+	qerr_clear(&e);
+	rc = office_user_by_token(o, h, strlen(h), &r->user, &e);
+	give_back(s, o);
+	if (rc > 0 && !e.code) {
+		*ret = send_error(c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+				  "this token belongs to no user");
+		return false;
+	}
+	if (rc) {
+		fail_with(r, &e);
+		*ret = send_req(c, r);
+		return false;
+	}
+	r->role = role_bit(r->user.role);
+	return true;
+}
+
+/* The first call for a request: route, authenticate, authorise, size. */
+static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
+			     struct req *r, const char *url, const char *method)
+{
+	const char *cl;
+	enum MHD_Result ret = MHD_YES;
+	bool path_known;
+
+	r->conn = c;
+	if (strncmp(url, "/v1/", 4)) {
+		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+			return send_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
+					  "method_not_allowed",
+					  "static pages are read with GET");
+		return serve_file(s, c, r, url);
+	}
+	if (!strcmp(url, "/v1/openapi.json")) {
+		char *copy = malloc(s->openapi_len);
+
+		if (!copy)
+			return MHD_NO;
+		memcpy(copy, s->openapi, s->openapi_len);
+		return send_text(c, MHD_HTTP_OK,
+				 "application/json; charset=utf-8", copy,
+				 s->openapi_len);
+	}
+	r->route = find_route(method, url, r->id, sizeof(r->id), &path_known);
+	if (!r->route)
+		return path_known
+			       ? send_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
+					    "method_not_allowed",
+					    "this route takes another method")
+			       : send_error(c, r, MHD_HTTP_NOT_FOUND,
+					    "not_found", "no such route");
+	if (!authenticate(s, c, r, &ret))
+		return ret;
+	if (!(r->route->roles & r->role))
+		return send_error(c, r, MHD_HTTP_FORBIDDEN, "forbidden",
+				  "this role may not use this route");
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	if (cl) {
+		char *end;
+		unsigned long long n = strtoull(cl, &end, 10);
+
+		if (*end || n > s->c.body_max) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg),
+				 "body: more than %zu bytes is refused",
+				 s->c.body_max);
+			return send_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+					  "too_large", msg);
+		}
+	}
+	return MHD_YES;
+}
+
+/* The whole body is in: answer reads here, hand writes to the writer. */
+static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
+				struct req *r)
+{
+	struct office *o;
+
+	if (r->route->fn == h_apply) {
+		struct application a;
+		struct qerr e;
+
+		/* Validate here, on the HTTP thread: bad input never
+		 * reaches the writer, and an applicant files only for its
+		 * own firm. */
+		qerr_clear(&e);
+		if (app_parse_json(r->body ? r->body : "", r->len, &a, &e)) {
+			fail_with(r, &e);
+			return send_req(c, r);
+		}
+		if (r->role == R_APPLICANT &&
+		    strcmp(a.applicant.uscc, r->user.uscc)) {
+			app_release(&a);
+			return send_error(
+				c, r, MHD_HTTP_FORBIDDEN, "forbidden",
+				"applicant.uscc: an applicant files only for its own firm");
+		}
+		app_release(&a);
+	}
+	if (r->route->write) {
+		r->queued = true;
+		MHD_suspend_connection(c);
+		enqueue(s, r);
+		return MHD_YES;
+	}
+	o = borrow(s);
+	r->route->fn(s, o, r);
+	give_back(s, o);
+	return send_req(c, r);
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
+			      const char *url, const char *method,
+			      const char *version, const char *upload,
+			      size_t *upload_size, void **con_cls)
+{
+	struct server *s = cls;
+	struct req *r = *con_cls;
+
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		return begin(s, c, r, url, method);
+	}
+	if (r->queued)
+		return MHD_YES; /* answered by the writer */
+	if (*upload_size) {
+		size_t n = *upload_size;
+
+		/* A body without a length (chunked) that grows past the
+		 * cap: cut the connection. */
+		if (n > s->c.body_max - r->len)
+			return MHD_NO;
+		if (r->len + n + 1 > r->cap) {
+			size_t cap = (r->len + n + 1) * 2;
+			char *b;
+
+			if (cap > s->c.body_max + 1)
+				cap = s->c.body_max + 1;
+			b = realloc(r->body, cap);
+			if (!b)
+				return MHD_NO;
+			r->body = b;
+			r->cap = cap;
+		}
+		memcpy(r->body + r->len, upload, n);
+		r->len += n;
+		r->body[r->len] = '\0';
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return dispatch(s, c, r);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *con_cls;
+
+	if (!r)
+		return;
+	json_decref(r->out);
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+/* --- start and stop --------------------------------------------------------------- */
+
+void server_stop(struct server *s)
+{
+	if (!s)
+		return;
+	if (s->d)
+		MHD_quiesce_daemon(s->d);
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->qmu);
+		s->stopping = true;
+		pthread_cond_broadcast(&s->qcv);
+		pthread_mutex_unlock(&s->qmu);
+		pthread_join(s->writer, NULL);
+	}
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	for (size_t i = 0; i < s->nreaders; i++)
+		if (s->readers[i].store)
+			office_close(&s->readers[i]);
+	if (s->w.store)
+		office_close(&s->w);
+	free(s->readers);
+	free(s->busy);
+	free(s->openapi);
+	pthread_mutex_destroy(&s->rmu);
+	pthread_cond_destroy(&s->rcv);
+	pthread_mutex_destroy(&s->qmu);
+	pthread_cond_destroy(&s->qcv);
+	free(s);
+}
+
+int server_start(const struct server_config *c, struct server **out,
+		 uint16_t *port, struct qerr *e)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	struct sockaddr_in addr;
+	const union MHD_DaemonInfo *info;
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	s->c = *c;
+	if (!s->c.body_max)
+		s->c.body_max = 1u << 20;
+	if (!s->c.conn_max)
+		s->c.conn_max = 16000;
+	if (!s->c.timeout_s)
+		s->c.timeout_s = 15;
+	if (!s->c.threads)
+		s->c.threads = 2;
+	if (!s->c.batch_max)
+		s->c.batch_max = 512;
+	pthread_mutex_init(&s->rmu, NULL);
+	pthread_cond_init(&s->rcv, NULL);
+	pthread_mutex_init(&s->qmu, NULL);
+	pthread_cond_init(&s->qcv, NULL);
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons(c->port);
+	if (inet_pton(AF_INET, c->host, &addr.sin_addr) != 1) {
+		rc = qerr_set(e, Q_ERR_INVALID, "listen",
+			      "listen: '%.64s' is not an IPv4 address",
+			      c->host);
+		goto fail;
+	}
+	rc = file_read(c->openapi, 1u << 20, "the OpenAPI document",
+		       &s->openapi, &s->openapi_len, e);
+	if (rc)
+		goto fail;
+
+	rc = office_open(&s->w, c->db, c->chips, e);
+	if (rc)
+		goto fail;
+	/* One office per HTTP thread, and one spare for the rare moment a
+	 * thread holds two (there is none today). */
+	s->nreaders = s->c.threads + 1;
+	s->readers = calloc(s->nreaders, sizeof(*s->readers));
+	s->busy = calloc(s->nreaders, sizeof(*s->busy));
+	if (!s->readers || !s->busy) {
+		s->nreaders = 0;
+		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < s->nreaders; i++) {
+		rc = office_open(&s->readers[i], c->db, c->chips, e);
+		if (rc)
+			goto fail;
+	}
+	if (pthread_create(&s->writer, NULL, writer_main, s)) {
+		rc = qerr_set(e, Q_ERR_IO, "", "cannot start the writer");
+		goto fail;
+	}
+	s->writer_started = true;
+
+	s->d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			MHD_ALLOW_SUSPEND_RESUME,
+		c->port, NULL, NULL, answer, s, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned int)s->c.threads, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)s->c.conn_max, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)s->c.timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)4096,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+	if (!s->d) {
+		rc = qerr_set(e, Q_ERR_IO, "listen",
+			      "cannot listen on %.64s:%u (in use?)", c->host,
+			      (unsigned)c->port);
+		goto fail;
+	}
+	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	*port = info ? info->port : c->port;
+	*out = s;
+	return Q_OK;
+fail:
+	server_stop(s);
+	return rc;
+}

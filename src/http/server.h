@@ -1,0 +1,55 @@
+/*
+ * server.h - `quan serve`: the program office over HTTP (libmicrohttpd).
+ *
+ * Routes, roles and bodies are those of data/openapi.json. Reads run on
+ * libmicrohttpd's threads, each with an office of its own borrowed from a
+ * pool; every change goes to one writer thread that owns the writing
+ * office. Applications waiting at the writer are committed together (group
+ * commit: one fsync for the batch) and answered only once their batch is
+ * on disk; their connections are suspended meanwhile, so a slow commit
+ * holds no thread. Business rules stay in the office: this layer
+ * authenticates, authorises by role, checks the shape of bodies, and turns
+ * results into JSON.
+ */
+#ifndef QUAN_SERVER_H
+#define QUAN_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "policy/chips.h"
+
+struct server_config {
+	const char *db;	     /* store url */
+	const char *host;    /* IPv4 address to listen on, "127.0.0.1" */
+	uint16_t port;	     /* 0: the kernel picks a free one */
+	const char *web_dir; /* static files of the dashboard, or NULL */
+	const char *openapi; /* path of the OpenAPI document */
+	const struct chip_catalog *chips; /* borrowed; outlives the server */
+	size_t body_max;    /* request body cap in bytes (0: 1 MiB) */
+	unsigned conn_max;  /* open connections (0: 16000) */
+	unsigned timeout_s; /* idle connection timeout (0: 15 s) */
+	unsigned threads;   /* HTTP threads (0: 2) */
+	unsigned batch_max; /* applications per commit (0: 512) */
+};
+
+struct server;
+
+/* Open the offices and start serving. *port gets the port listened on.
+ * The caller stops and frees the server with server_stop(). */
+int server_start(const struct server_config *c, struct server **out,
+		 uint16_t *port, struct qerr *e);
+
+/* Stop accepting, answer what the writer holds, close everything. */
+void server_stop(struct server *s);
+
+/* The API's routes, to check them against the OpenAPI document: route i
+ * (i < server_route_count()) is method and path ("/v1/applications/{id}"),
+ * and server_route_allows says whether role may use it. */
+size_t server_route_count(void);
+void server_route(size_t i, const char **method, const char **path);
+bool server_route_allows(size_t i, const char *role);
+
+#endif
