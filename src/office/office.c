@@ -955,6 +955,9 @@ int office_reject(struct office *o, const char *id, const char *why,
 		  const char *by, int64_t now, struct office_result *res,
 		  struct qerr *e)
 {
+	if (!why || !*why)
+		return qerr_set(e, Q_ERR_MISSING_FIELD, "why",
+				"why: a rejection says why");
 	return end_state(o, id, APP_REJECTED, "reject", why, by, now, res, e);
 }
 

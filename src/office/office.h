@@ -95,7 +95,8 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 		   money_t approved_value, const char *by, int64_t now,
 		   struct office_result *res, struct qerr *e);
 
-/* Reject a reserved, waitlisted or queued application; releases its money. */
+/* Reject a reserved, waitlisted or queued application, saying why (not
+ * empty); releases its money. */
 int office_reject(struct office *o, const char *id, const char *why,
 		  const char *by, int64_t now, struct office_result *res,
 		  struct qerr *e);

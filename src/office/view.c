@@ -189,6 +189,13 @@ int view_report(struct office *o, json_t **out, struct qerr *e)
 
 #define MAX_PAID 4096 /* per-applicant paid accounts followed per pool-year */
 
+#define MAX_POINTS 400 /* points of a burn-down, spread evenly over time */
+
+struct burn_point {
+	int64_t at;
+	money_t avail, reserved, paid;
+};
+
 struct burn {
 	char prefix[LEDGER_ID_MAX];
 	size_t plen;
@@ -196,10 +203,9 @@ struct burn {
 	uint64_t *paid;
 	size_t npaid, cap;
 	money_t avail, reserved, paid_sum, budget;
-	json_t *pending; /* pending id -> amount, for posts and voids */
-	json_t *points;
-	int64_t day;	 /* of the last transfer seen, -1 before any */
-	int64_t last_at; /* epoch seconds of the last transfer */
+	json_t *pending;	/* pending id -> amount, for posts and voids */
+	struct burn_point *pts; /* one per second in which the pool moved */
+	size_t npts, ptcap;
 	int rc;
 };
 
@@ -240,20 +246,59 @@ static bool is_paid(const struct burn *b, uint64_t id)
 	return false;
 }
 
-static void point(struct burn *b)
+/* Record the figures after a transfer at `at`; a later transfer in the
+ * same second replaces them. */
+static void point(struct burn *b, int64_t at)
 {
-	json_array_append_new(
-		b->points,
-		json_pack("{s:I,s:o,s:o,s:o}", "at", (json_int_t)b->last_at,
-			  "available", money_j(b->avail), "reserved",
-			  money_j(b->reserved), "paid", money_j(b->paid_sum)));
+	struct burn_point *p;
+
+	if (b->npts && b->pts[b->npts - 1].at == at) {
+		p = &b->pts[b->npts - 1];
+	} else {
+		if (b->npts == b->ptcap) {
+			size_t n = b->ptcap ? b->ptcap * 2 : 256;
+			struct burn_point *q = realloc(b->pts, n * sizeof(*q));
+
+			if (!q) {
+				b->rc = Q_ERR_NOMEM;
+				return;
+			}
+			b->pts = q;
+			b->ptcap = n;
+		}
+		p = &b->pts[b->npts++];
+	}
+	p->at = at;
+	p->avail = b->avail;
+	p->reserved = b->reserved;
+	p->paid = b->paid_sum;
+}
+
+static json_t *point_j(const struct burn_point *p)
+{
+	return json_pack("{s:I,s:o,s:o,s:o}", "at", (json_int_t)p->at,
+			 "available", money_j(p->avail), "reserved",
+			 money_j(p->reserved), "paid", money_j(p->paid));
+}
+
+/* At most MAX_POINTS of the recorded points, evenly spread by index, the
+ * first and the last always among them. */
+static json_t *points_j(const struct burn *b)
+{
+	json_t *arr = json_array();
+	size_t n = b->npts, k = n <= MAX_POINTS ? n : MAX_POINTS;
+
+	for (size_t i = 0; arr && i < k; i++) {
+		size_t at = k == n ? i : i * (n - 1) / (k - 1);
+
+		json_array_append_new(arr, point_j(&b->pts[at]));
+	}
+	return arr;
 }
 
 static int walk(void *arg, const struct ledger_transfer *t)
 {
 	struct burn *b = arg;
-	int64_t at = t->timestamp / 1000000;
-	int64_t day = at / 86400;
 	bool touched = false;
 
 	if (t->flags & (LEDGER_POST_PENDING | LEDGER_VOID_PENDING)) {
@@ -297,13 +342,9 @@ static int walk(void *arg, const struct ledger_transfer *t)
 			touched = true;
 		}
 	}
-	if (!touched)
-		return 0;
-	if (b->day >= 0 && day != b->day)
-		point(b);
-	b->day = day;
-	b->last_at = at;
-	return 0;
+	if (touched)
+		point(b, t->timestamp / 1000000);
+	return b->rc != 0;
 }
 
 int view_burndown(struct office *o, const char *program, const char *pool,
@@ -314,7 +355,6 @@ int view_burndown(struct office *o, const char *program, const char *pool,
 
 	*out = NULL;
 	memset(&b, 0, sizeof(b));
-	b.day = -1;
 	if ((size_t)snprintf(b.prefix, sizeof(b.prefix), "%s/%s/%d/", program,
 			     pool, year) >= sizeof(b.prefix))
 		return qerr_set(e, Q_ERR_INVALID, "pool",
@@ -332,23 +372,21 @@ int view_burndown(struct office *o, const char *program, const char *pool,
 		return rc;
 	}
 	b.pending = json_object();
-	b.points = json_array();
-	if (!b.pending || !b.points) {
+	if (!b.pending)
 		rc = nomem(e);
-	} else {
+	else
 		rc = store_transfer_each(o->store, NULL, walk, &b, e);
-		if (!rc && b.day >= 0)
-			point(&b);
-	}
+	if (!rc && b.rc)
+		rc = nomem(e);
 	if (!rc) {
-		*out = json_pack("{s:s,s:s,s:i,s:o,s:O}", "program", program,
+		*out = json_pack("{s:s,s:s,s:i,s:o,s:o}", "program", program,
 				 "pool", pool, "year", year, "budget",
-				 money_j(b.budget), "points", b.points);
+				 money_j(b.budget), "points", points_j(&b));
 		if (!*out)
 			rc = nomem(e);
 	}
 	json_decref(b.pending);
-	json_decref(b.points);
+	free(b.pts);
 	free(b.paid);
 	return rc;
 }

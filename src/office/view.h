@@ -32,8 +32,9 @@ json_t *view_app_summary(const struct store_app *a, int64_t now);
 int view_report(struct office *o, json_t **out, struct qerr *e);
 
 /* One pool and year over time: {program, pool, year, budget, points:
- * [{at, available, reserved, paid}]}, one point at the end of each day
- * (UTC) on which its ledger moved. Walks every transfer of the ledger.
+ * [{at, available, reserved, paid}]}: the figures after each second in
+ * which the pool moved, at most 400 of them spread evenly (the first and
+ * the last kept). Walks every transfer of the ledger.
  * Q_ERR_NOT_FOUND when the pool and year have no accounts. */
 int view_burndown(struct office *o, const char *program, const char *pool,
 		  int year, json_t **out, struct qerr *e);

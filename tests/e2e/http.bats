@@ -142,6 +142,9 @@ count_events() {
 	call POST /v1/applications/CORP-1/reject "$T_REVIEWER" '{}'
 	[ "$code" -eq 400 ]
 	[ "$(echo "$body" | jq -r .error.field)" = why ]
+	call POST /v1/applications/CORP-1/reject "$T_REVIEWER" '{"why":""}'
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.code)" = missing_field ]
 	call POST /v1/applications/CORP-1/reject "$T_REVIEWER" '{"why":"incomplete"}'
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq -r .state)" = rejected ]
