@@ -1,0 +1,1225 @@
+/* quan dashboard: a single-page app over the quan HTTP API (data/openapi.json).
+ *
+ * Rules this file keeps:
+ * - Money is never computed here. The server sends decimal yuan strings; they are shown as
+ *   sent (thousands separators inserted as text). Only the burn-down chart turns them into
+ *   numbers, to place points on the canvas; its tooltips show the server's strings again.
+ * - Every label comes from i18n.js. Elements carry data-i18n keys so switching the language
+ *   relabels the page in place, without reloading data or losing what was typed.
+ */
+(function () {
+  'use strict';
+
+  var DICT = window.QUAN_I18N;
+  var STATES = ['ineligible', 'reserved', 'waitlisted', 'queued', 'awarded', 'rejected',
+    'withdrawn', 'expired'];
+  var OPEN_STATES = ['reserved', 'queued', 'waitlisted'];
+  var CHIPS = ['ascend-910b', 'ascend-910c', 'cambricon-mlu370', 'cambricon-mlu590',
+    'hygon-k100', 'kunlunxin-p800', 'biren-br100', 'moore-threads-mtt-s4000',
+    'iluvatar-bi-v100', 'enflame-t20', 'nvidia-h100', 'nvidia-h800', 'nvidia-h20',
+    'nvidia-a100', 'nvidia-a800', 'nvidia-l40s', 'nvidia-4090', 'amd-mi300x'];
+  var SERIES = [
+    { key: 'available', color: '#1f6feb' },
+    { key: 'reserved', color: '#d29922' },
+    { key: 'awarded', color: '#8250df' },
+    { key: 'paid', color: '#1a7f37' }
+  ];
+
+  var S = {
+    token: sessionStorage.getItem('quan.token') || '',
+    me: null,
+    lang: initialLang(),
+    programs: null,
+    chart: null,
+    seq: 0,
+    lastPool: null
+  };
+
+  /* ---------- language ---------- */
+
+  function initialLang() {
+    var saved = null;
+    try { saved = localStorage.getItem('quan.lang'); } catch (e) { saved = null; }
+    if (saved === 'en' || saved === 'zh') return saved;
+    var nav = navigator.language || 'en';
+    return /^zh/i.test(nav) ? 'zh' : 'en';
+  }
+
+  function t(key, args) {
+    var d = DICT[S.lang] || DICT.en;
+    var v = Object.prototype.hasOwnProperty.call(d, key) ? d[key] : DICT.en[key];
+    if (v === undefined) return key;
+    if (typeof v === 'function') return v(args || {});
+    return String(v).replace(/\{(\w+)\}/g, function (m, k) {
+      return args && args[k] !== undefined ? String(args[k]) : m;
+    });
+  }
+
+  /* A label for a value from a closed vocabulary (state, role, kind...), or the value itself. */
+  function tv(group, value) {
+    var key = group + '.' + value;
+    var d = DICT[S.lang] || DICT.en;
+    return (key in d || key in DICT.en) ? t(key) : String(value);
+  }
+
+  function applyOne(el) {
+    var args = el.dataset.i18nArgs ? JSON.parse(el.dataset.i18nArgs) : undefined;
+    if (el.dataset.i18n) el.textContent = t(el.dataset.i18n, args);
+    if (el.dataset.i18nV) {
+      var p = el.dataset.i18nV.split('|');
+      el.textContent = tv(p[0], p.slice(1).join('|'));
+    }
+    if (el.dataset.i18nPlaceholder) el.setAttribute('placeholder', t(el.dataset.i18nPlaceholder));
+    if (el.dataset.i18nAriaLabel) el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel, args));
+    if (el.dataset.i18nTitle) el.setAttribute('title', t(el.dataset.i18nTitle));
+  }
+
+  function applyI18n(root) {
+    var sel = '[data-i18n],[data-i18n-v],[data-i18n-placeholder],[data-i18n-aria-label],[data-i18n-title]';
+    if (root.matches && root.matches(sel)) applyOne(root);
+    root.querySelectorAll(sel).forEach(applyOne);
+  }
+
+  function setLang(lang) {
+    S.lang = lang;
+    try { localStorage.setItem('quan.lang', lang); } catch (e) { /* private mode */ }
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    document.title = t('site.title');
+    applyI18n(document.body);
+    refreshTimes(document.body);
+    var toggle = document.getElementById('lang-toggle');
+    toggle.setAttribute('aria-pressed', lang === 'zh' ? 'true' : 'false');
+    toggle.lang = lang === 'zh' ? 'en' : 'zh-CN';
+    if (S.chart) {
+      S.chart.data.datasets.forEach(function (ds) { ds.label = t('col.' + ds.key); });
+      S.chart.update('none');
+    }
+  }
+
+  /* ---------- DOM helpers ---------- */
+
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    attrs = attrs || {};
+    Object.keys(attrs).forEach(function (k) {
+      var v = attrs[k];
+      if (v === null || v === undefined || v === false) return;
+      if (k === 'class') el.className = v;
+      else if (k === 'text') el.textContent = v;
+      else if (k === 'i18n') el.dataset.i18n = v;
+      else if (k === 'args') el.dataset.i18nArgs = JSON.stringify(v);
+      else if (k === 'tv') el.dataset.i18nV = v;
+      else if (k === 'placeholderKey') el.dataset.i18nPlaceholder = v;
+      else if (k === 'ariaLabelKey') el.dataset.i18nAriaLabel = v;
+      else if (k === 'titleKey') el.dataset.i18nTitle = v;
+      else if (k === 'testid') el.setAttribute('data-testid', v);
+      else if (k === 'value') el.value = v;
+      else if (k === 'checked') el.checked = !!v;
+      else if (k.slice(0, 2) === 'on') el.addEventListener(k.slice(2), v);
+      else if (v === true) el.setAttribute(k, '');
+      else el.setAttribute(k, v);
+    });
+    for (var i = 2; i < arguments.length; i++) add(el, arguments[i]);
+    applyOne(el);
+    return el;
+  }
+
+  function add(el, kid) {
+    if (kid === null || kid === undefined || kid === false) return;
+    if (Array.isArray(kid)) { kid.forEach(function (k) { add(el, k); }); return; }
+    el.appendChild(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  }
+
+  /* A translated text span. */
+  function T(key, args, attrs) {
+    var a = Object.assign({ i18n: key }, attrs || {});
+    if (args) a.args = args;
+    return h('span', a);
+  }
+
+  /* A translated value from a vocabulary (state.awarded...), keeping the raw value. */
+  function V(group, value, attrs) {
+    return h('span', Object.assign({ tv: group + '|' + value }, attrs || {}));
+  }
+
+  function stateBadge(state, testid) {
+    return h('span', { class: 'badge state-' + state, 'data-state': state, testid: testid,
+      tv: 'state|' + state });
+  }
+
+  /* Money as the server sent it, with thousands separators inserted as text. */
+  function fmtMoney(s) {
+    if (s === null || s === undefined || s === '') return '—';
+    s = String(s);
+    var m = /^(-?)(\d+)(\.\d+)?$/.exec(s);
+    if (!m) return s;
+    return m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (m[3] || '');
+  }
+
+  function money(s, testid) {
+    return h('span', { class: 'money', 'data-money': s === null || s === undefined ? '' : String(s),
+      testid: testid, text: fmtMoney(s) });
+  }
+
+  function toMs(at) {
+    if (typeof at === 'number') return at < 1e11 ? at * 1000 : at;
+    if (/^\d+$/.test(String(at))) return Number(at) * 1000;
+    var ms = Date.parse(at);
+    if (isNaN(ms) && /^\d{4}-\d{2}-\d{2}$/.test(at)) ms = Date.parse(at + 'T00:00:00Z');
+    return ms;
+  }
+
+  function locale() { return S.lang === 'zh' ? 'zh-CN' : 'en-GB'; }
+
+  function fmtTime(at, withTime) {
+    var ms = toMs(at);
+    if (isNaN(ms)) return String(at);
+    var opt = { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' };
+    if (withTime !== false) { opt.hour = '2-digit'; opt.minute = '2-digit'; opt.hour12 = false; }
+    return new Intl.DateTimeFormat(locale(), opt).format(new Date(ms));
+  }
+
+  /* A time that relabels itself when the language changes. */
+  function timeEl(at, withTime) {
+    var el = h('time', { class: 'ts', text: fmtTime(at, withTime) });
+    var ms = toMs(at);
+    if (!isNaN(ms)) el.setAttribute('datetime', new Date(ms).toISOString());
+    el.dataset.at = String(at);
+    if (withTime === false) el.dataset.dateOnly = '1';
+    return el;
+  }
+
+  function refreshTimes(root) {
+    root.querySelectorAll('time[data-at]').forEach(function (el) {
+      var at = el.dataset.at;
+      el.textContent = fmtTime(/^\d+$/.test(at) ? Number(at) : at, !el.dataset.dateOnly);
+    });
+  }
+
+  function ageArgs(secs) {
+    secs = Math.max(0, Math.floor(Number(secs) || 0));
+    var d = Math.floor(secs / 86400), hh = Math.floor((secs % 86400) / 3600),
+      mm = Math.floor((secs % 3600) / 60);
+    if (d > 0) return ['age.dh', { d: d, h: hh }];
+    if (hh > 0) return ['age.hm', { h: hh, m: mm }];
+    return ['age.m', { m: mm }];
+  }
+
+  function $(id) { return document.getElementById(id); }
+
+  function table(testid, captionKey, headKeys, rows, attrs) {
+    return h('div', { class: 'table-wrap' },
+      h('table', Object.assign({ testid: testid }, attrs || {}),
+        captionKey ? h('caption', { class: 'sr-only', i18n: captionKey }) : null,
+        h('thead', null, h('tr', null, headKeys.map(function (k) {
+          var th = h('th', { scope: 'col' });
+          if (typeof k === 'string') add(th, T(k)); else add(th, k);
+          return th;
+        }))),
+        h('tbody', null, rows)));
+  }
+
+  function dl(pairs, cls) {
+    var el = h('dl', { class: cls || 'facts' });
+    pairs.forEach(function (p) {
+      if (!p) return;
+      add(el, h('div', { class: 'fact' }, h('dt', null, T(p[0])), h('dd', p[2] || null, p[1])));
+    });
+    return el;
+  }
+
+  /* ---------- messages ---------- */
+
+  function clearAlert() {
+    var a = $('alert');
+    a.hidden = true;
+    a.replaceChildren();
+    var n = $('notice');
+    n.hidden = true;
+    n.replaceChildren();
+  }
+
+  function showError(err) {
+    var a = $('alert');
+    var e = err && err.api ? err.api : { code: 'client', message: String(err && err.message || err) };
+    a.replaceChildren(
+      h('strong', { i18n: 'error.title' }), ' ',
+      h('span', { testid: 'error-message', class: 'error-message', text: e.message || '' }),
+      e.field ? h('span', { class: 'error-field' }, ' (', T('error.field'), ' ',
+        h('code', { testid: 'error-field', text: e.field }), ')') : null,
+      h('span', { class: 'error-code' }, ' [',
+        err && err.status ? 'HTTP ' + err.status + ', ' : '',
+        h('code', { testid: 'error-code', text: e.code || '' }), ']'));
+    a.hidden = false;
+    $('notice').hidden = true;
+    a.scrollIntoView({ block: 'nearest' });
+  }
+
+  function showNotice(key, args) {
+    var n = $('notice');
+    n.replaceChildren(T(key, args));
+    n.hidden = false;
+    $('alert').hidden = true;
+  }
+
+  /* ---------- API ---------- */
+
+  function ApiError(status, body) {
+    this.status = status;
+    this.api = body;
+    this.message = body.message;
+  }
+  ApiError.prototype = Object.create(Error.prototype);
+
+  function api(method, path, body) {
+    var opt = { method: method, headers: { Accept: 'application/json' } };
+    if (S.token) opt.headers.Authorization = 'Bearer ' + S.token;
+    if (body !== undefined) {
+      opt.headers['Content-Type'] = 'application/json';
+      opt.body = typeof body === 'string' ? body : JSON.stringify(body);
+    }
+    return fetch(path, opt).then(function (res) {
+      return res.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        if (!res.ok) {
+          var err = data && data.error ? data.error
+            : { code: 'http_' + res.status, message: text ? text.slice(0, 300) : res.statusText };
+          throw new ApiError(res.status, err);
+        }
+        if (data === null) throw new ApiError(res.status, { code: 'bad_response', message: t('error.notjson') });
+        return data;
+      });
+    }, function (e) {
+      throw new ApiError(0, { code: 'network', message: t('error.network') + ' ' + e.message });
+    });
+  }
+
+  function enc(s) { return encodeURIComponent(s); }
+
+  /* ---------- header ---------- */
+
+  function renderHeader() {
+    var nav = $('nav');
+    var user = $('user');
+    if (!S.me) {
+      nav.hidden = true;
+      user.hidden = true;
+      return;
+    }
+    var role = S.me.role;
+    var links = [];
+    if (role !== 'applicant') links.push(['pools', 'nav.pools']);
+    links.push(['queue', role === 'applicant' ? 'nav.mine' : 'nav.queue']);
+    links.push(['estimate', 'nav.estimate']);
+    nav.replaceChildren(h('ul', null, links.map(function (l) {
+      return h('li', null, h('a', { href: '#/' + l[0], id: 'nav-' + l[0], testid: 'nav-' + l[0],
+        i18n: l[1] }));
+    })));
+    nav.hidden = false;
+    $('user-name').textContent = S.me.name || '';
+    var r = $('user-role');
+    r.dataset.i18nV = 'role|' + role;
+    r.dataset.role = role;
+    applyOne(r);
+    var u = $('user-uscc');
+    u.textContent = S.me.uscc || '';
+    u.hidden = !S.me.uscc;
+    user.hidden = false;
+    markNav();
+  }
+
+  function markNav() {
+    var cur = (location.hash.replace(/^#\/?/, '').split(/[/?]/)[0]) || '';
+    if (cur === 'app') cur = 'queue';
+    document.querySelectorAll('#nav a').forEach(function (a) {
+      if (a.id === 'nav-' + cur) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    });
+  }
+
+  function logout(reasonKey) {
+    S.token = '';
+    S.me = null;
+    sessionStorage.removeItem('quan.token');
+    renderHeader();
+    if (location.hash !== '#/login') location.hash = '#/login';
+    else route();
+    if (reasonKey) setTimeout(function () { showNotice(reasonKey); }, 0);
+  }
+
+  function defaultRoute() {
+    if (!S.me) return 'login';
+    return S.me.role === 'applicant' || S.me.role === 'reviewer' ? 'queue' : 'pools';
+  }
+
+  /* ---------- routing ---------- */
+
+  function destroyChart() {
+    if (S.chart) { S.chart.destroy(); S.chart = null; }
+  }
+
+  function setView(seq, route, node) {
+    if (seq !== S.seq) return false;
+    destroyChart();
+    var v = $('view');
+    v.replaceChildren(node);
+    v.dataset.route = route;
+    v.setAttribute('aria-busy', 'false');
+    return true;
+  }
+
+  function busy(seq) {
+    if (seq === S.seq) $('view').setAttribute('aria-busy', 'true');
+  }
+
+  function focusHeading() {
+    var h1 = document.querySelector('#view h1');
+    if (h1) { h1.setAttribute('tabindex', '-1'); h1.focus({ preventScroll: true }); }
+  }
+
+  function route() {
+    var seq = ++S.seq;
+    clearAlert();
+    var hash = location.hash.replace(/^#\/?/, '');
+    var q = hash.indexOf('?');
+    var path = q >= 0 ? hash.slice(0, q) : hash;
+    var params = new URLSearchParams(q >= 0 ? hash.slice(q + 1) : '');
+    var parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    busy(seq);
+
+    if (!S.token) {
+      if (parts[0] !== 'login') { location.replace('#/login'); return; }
+      renderHeader();
+      setView(seq, 'login', viewLogin());
+      return;
+    }
+    var ready = S.me ? Promise.resolve(S.me) : api('GET', '/v1/me').then(function (me) {
+      S.me = me;
+      return me;
+    });
+    ready.then(function () {
+      if (seq !== S.seq) return;
+      renderHeader();
+      var p;
+      switch (parts[0]) {
+        case 'pools': p = viewPools(seq, parts); break;
+        case 'queue': p = viewQueue(seq, params); break;
+        case 'app': p = viewApp(seq, parts.slice(1).join('/')); break;
+        case 'estimate': p = viewEstimate(seq); break;
+        default: location.replace('#/' + defaultRoute()); return;
+      }
+      return p.then(function () { if (seq === S.seq) focusHeading(); });
+    }).catch(function (err) {
+      if (seq !== S.seq) return;
+      if (err && err.status === 401) { logout('login.expired'); return; }
+      setView(seq, 'error', h('section', null, h('h1', { i18n: 'error.page' })));
+      showError(err);
+    });
+  }
+
+  /* ---------- login ---------- */
+
+  function viewLogin() {
+    var input = h('input', { id: 'token-input', testid: 'token-input', type: 'password',
+      autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'token-help' });
+    var form = h('form', { class: 'card login', testid: 'login-form', novalidate: true,
+      onsubmit: function (ev) {
+        ev.preventDefault();
+        var tok = input.value.trim();
+        if (!tok) { showError({ api: { code: 'missing_token', message: t('login.empty') } }); return; }
+        var btn = form.querySelector('button');
+        btn.disabled = true;
+        S.token = tok;
+        api('GET', '/v1/me').then(function (me) {
+          S.me = me;
+          sessionStorage.setItem('quan.token', tok);
+          location.hash = '#/' + defaultRoute();
+        }).catch(function (err) {
+          S.token = '';
+          S.me = null;
+          btn.disabled = false;
+          showError(err);
+        });
+      } },
+      h('h1', { i18n: 'login.title' }),
+      h('p', { id: 'token-help', class: 'help', i18n: 'login.help' }),
+      h('label', { for: 'token-input', i18n: 'login.token' }),
+      input,
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary', testid: 'login-submit', i18n: 'login.submit' })));
+    return h('section', null, form);
+  }
+
+  /* ---------- pools ---------- */
+
+  var POOL_FIELDS = ['budget', 'available', 'reserved', 'awarded', 'paid', 'recovered', 'treasury'];
+
+  function poolKey(p) { return p.program + '-' + p.pool + '-' + p.year; }
+
+  function viewPools(seq, parts) {
+    return api('GET', '/v1/report').then(function (rep) {
+      var pools = rep.pools || [];
+      var sel = null;
+      if (parts.length >= 4) sel = { program: parts[1], pool: parts[2], year: parts[3] };
+      else if (S.lastPool) sel = S.lastPool;
+      else if (pools.length) sel = { program: pools[0].program, pool: pools[0].pool, year: String(pools[0].year) };
+      if (sel && !pools.some(function (p) { return poolKey(p) === poolKey(sel); }) && pools.length) {
+        sel = { program: pools[0].program, pool: pools[0].pool, year: String(pools[0].year) };
+      }
+      S.lastPool = sel;
+
+      var programs = pools.map(function (p) { return p.program; })
+        .filter(function (p, i, all) { return all.indexOf(p) === i; });
+      var oneProgram = programs.length === 1;
+      var rows = pools.map(function (p) {
+        var k = poolKey(p);
+        var selected = sel && poolKey(sel) === k;
+        var apps = p.applications || {};
+        var counts = STATES.filter(function (s) { return apps[s]; }).map(function (s) {
+          return h('span', { class: 'count', testid: 'pool-apps-' + s + '-' + k },
+            stateBadge(s), ' ', h('span', { class: 'n', text: String(apps[s]) }));
+        });
+        return h('tr', { testid: 'pool-row-' + k, class: selected ? 'selected' : null,
+          'aria-current': selected ? 'true' : null },
+          oneProgram ? null : h('td', null, h('code', { text: p.program })),
+          h('th', { scope: 'row' },
+            h('a', { href: '#/pools/' + enc(p.program) + '/' + enc(p.pool) + '/' + enc(p.year),
+              testid: 'pool-select-' + k, ariaLabelKey: 'pools.show_chart',
+              args: { pool: p.pool, year: p.year } }, V('pool', p.pool))),
+          h('td', { class: 'num', text: String(p.year) }),
+          POOL_FIELDS.map(function (f) {
+            return h('td', { class: 'num' }, money(p[f], 'pool-' + f + '-' + k));
+          }),
+          h('td', { class: 'apps' }, counts.length ? counts : '—'));
+      });
+
+      var chartBox = h('div', { class: 'chart-box' });
+      var node = h('section', null,
+        h('h1', { i18n: 'pools.title' }),
+        h('p', { class: 'help', i18n: 'pools.help' }),
+        oneProgram ? h('p', { class: 'program-line' }, T('col.program'), ': ',
+          h('code', { testid: 'pools-program', text: programs[0] })) : null,
+        table('pools-table', 'pools.title',
+          (oneProgram ? [] : ['col.program']).concat(['col.pool', 'col.year']).concat(POOL_FIELDS.map(function (f) { return 'col.' + f; }))
+            .concat(['col.applications']), rows),
+        h('h2', { id: 'burndown-title' }, T('pools.burndown'), ' ',
+          sel ? h('span', { class: 'sel', testid: 'burndown-selection' },
+            V('pool', sel.pool), ' · ', sel.year, ' · ', h('code', { text: sel.program })) : null),
+        chartBox);
+      if (!setView(seq, 'pools', node)) return;
+      if (!sel) { chartBox.appendChild(h('p', { i18n: 'pools.none' })); return; }
+      return api('GET', '/v1/burndown?program=' + enc(sel.program) + '&pool=' + enc(sel.pool) +
+        '&year=' + enc(sel.year)).then(function (bd) {
+        if (seq !== S.seq) return;
+        drawChart(chartBox, bd);
+      }, function (err) {
+        if (seq !== S.seq) return;
+        showError(err);
+      });
+    });
+  }
+
+  function axisMoney(v) {
+    return new Intl.NumberFormat(locale(), { notation: 'compact', maximumFractionDigits: 2 }).format(v);
+  }
+
+  function drawChart(box, bd) {
+    var pts = bd.points || [];
+    var canvas = h('canvas', { id: 'burndown-chart', testid: 'burndown-chart', role: 'img',
+      ariaLabelKey: 'chart.aria', args: { pool: bd.pool, year: bd.year, n: pts.length } });
+    canvas.dataset.points = String(pts.length);
+    var series = SERIES.filter(function (s) {
+      return pts.some(function (p) { return p[s.key] !== undefined && p[s.key] !== null; });
+    });
+    box.replaceChildren.apply(box, [
+      h('p', { class: 'budget' }, T('col.budget'), ': ', money(bd.budget, 'burndown-budget'), ' ',
+        T('unit.yuan')),
+      pts.length ? null : h('p', { class: 'help', testid: 'burndown-empty', i18n: 'chart.empty' }),
+      h('div', { class: 'chart-frame' }, canvas),
+      h('details', { class: 'chart-data' },
+        h('summary', { i18n: 'chart.data' }),
+        table('burndown-table', 'chart.data', ['col.at'].concat(series.map(function (s) { return 'col.' + s.key; })),
+          pts.map(function (p) {
+            return h('tr', null, h('td', null, timeEl(p.at)), series.map(function (s) {
+              return h('td', { class: 'num' }, money(p[s.key]));
+            }));
+          })))].filter(Boolean));
+    if (typeof window.Chart !== 'function') {
+      showError({ api: { code: 'chart_missing', message: t('chart.missing') } });
+      return;
+    }
+    /* The x axis spans the points; a single day gets a day either side. */
+    var xs = pts.map(function (p) { return toMs(p.at); });
+    var xmin = xs.length ? Math.min.apply(null, xs) : undefined;
+    var xmax = xs.length ? Math.max.apply(null, xs) : undefined;
+    if (xs.length && xmax - xmin < 3600000) { xmin -= 43200000; xmax += 43200000; }
+    var datasets = series.map(function (s) {
+      return {
+        key: s.key,
+        label: t('col.' + s.key),
+        data: pts.map(function (p) { return { x: toMs(p.at), y: Number(p[s.key]), raw: p[s.key] }; }),
+        borderColor: s.color,
+        backgroundColor: s.color,
+        borderWidth: 2,
+        pointRadius: 3,
+        stepped: 'before',
+        fill: false
+      };
+    });
+    S.chart = new window.Chart(canvas, {
+      type: 'line',
+      data: { datasets: datasets },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        scales: {
+          x: { type: 'linear', min: xmin, max: xmax, ticks: { maxTicksLimit: 8, callback: function (v) {
+            /* within two days the hour matters */
+            return fmtTime(v, this.max - this.min < 2 * 86400000);
+          } },
+            title: { display: false } },
+          y: { beginAtZero: true, ticks: { callback: axisMoney } }
+        },
+        plugins: {
+          legend: { position: 'bottom' },
+          tooltip: {
+            callbacks: {
+              title: function (items) { return items.length ? fmtTime(items[0].parsed.x) : ''; },
+              label: function (ctx) {
+                return ctx.dataset.label + ': ' + fmtMoney(ctx.raw.raw) + ' ' + t('unit.yuan');
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  /* ---------- queue ---------- */
+
+  function viewQueue(seq, params) {
+    var isApplicant = S.me.role === 'applicant';
+    var state = params.has('state') ? params.get('state') : (isApplicant ? '' : 'reserved');
+    var LIMIT = 200;
+    var qs = 'limit=' + LIMIT + (state ? '&state=' + enc(state) : '');
+    return api('GET', '/v1/applications?' + qs).then(function (res) {
+      var list = res.applications || [];
+      var select = h('select', { id: 'state-filter', testid: 'state-filter',
+        onchange: function () { location.hash = '#/queue?state=' + enc(select.value); } },
+        h('option', { value: '', i18n: 'queue.all' }),
+        STATES.map(function (s) { return h('option', { value: s, tv: 'state|' + s }); }));
+      select.value = state;
+      function row(a) {
+        var age = ageArgs(a.age_seconds);
+        var href = '#/app/' + enc(a.id);
+        return h('tr', { testid: 'queue-row-' + a.id, class: 'clickable',
+          onclick: function (ev) { if (ev.target.tagName !== 'A') location.hash = href; } },
+          h('th', { scope: 'row' }, h('a', { href: href, testid: 'queue-link-' + a.id, text: a.id })),
+          h('td', { text: a.name || a.uscc || '' }),
+          h('td', null, h('code', { text: a.measure || '' })),
+          h('td', { class: 'num' }, money(a.requested, 'queue-requested-' + a.id)),
+          h('td', { class: 'num', text: a.rate === undefined || a.rate === null ? '—' : String(a.rate) }),
+          h('td', null, flagList(a.flags)),
+          h('td', { class: 'num' }, h('span', { i18n: age[0], args: age[1], testid: 'queue-age-' + a.id })),
+          h('td', null, stateBadge(a.state, 'queue-state-' + a.id)));
+      }
+      var rows = list.map(row);
+      var shown = list.length;
+      var count = h('span', { class: 'count-total', testid: 'queue-count', i18n: 'queue.count',
+        args: { n: shown } });
+      /* Older pages: the server answers next_before (pass as ?before=) when it may have more. */
+      var next = list.length === LIMIT ? res.next_before : null;
+      var more = h('button', { type: 'button', testid: 'queue-more', i18n: 'queue.more', hidden: !next,
+        onclick: function () {
+          more.disabled = true;
+          api('GET', '/v1/applications?' + qs + '&before=' + enc(next)).then(function (r2) {
+            var l2 = r2.applications || [];
+            var body = node.querySelector('[data-testid=queue-table] tbody');
+            l2.forEach(function (a) { body.appendChild(row(a)); });
+            shown += l2.length;
+            count.dataset.i18nArgs = JSON.stringify({ n: shown });
+            applyOne(count);
+            next = l2.length === LIMIT ? r2.next_before : null;
+            more.hidden = !next;
+            more.disabled = false;
+          }).catch(function (err) { more.disabled = false; showError(err); });
+        } });
+      var node = h('section', null,
+        h('h1', { i18n: isApplicant ? 'queue.mine' : 'queue.title' }),
+        h('form', { class: 'filters', onsubmit: function (ev) { ev.preventDefault(); } },
+          h('label', { for: 'state-filter', i18n: 'queue.filter' }), select, count),
+        list.length
+          ? table('queue-table', isApplicant ? 'queue.mine' : 'queue.title',
+            ['col.id', 'col.applicant', 'col.measure', 'col.requested', 'col.rate', 'col.flags',
+              'col.age', 'col.state'], rows)
+          : h('p', { class: 'empty', testid: 'queue-empty', i18n: 'queue.empty' }),
+        h('div', { class: 'actions' }, more));
+      setView(seq, 'queue', node);
+    });
+  }
+
+  function flagText(f) {
+    if (f === null || f === undefined) return '';
+    if (typeof f !== 'object') return String(f);
+    return f.words || f.message || f.code || f.flag || f.rule || f.kind || JSON.stringify(f);
+  }
+
+  function flagList(flags) {
+    if (!flags || !flags.length) return '—';
+    return h('ul', { class: 'flags' }, flags.map(function (f) {
+      var code = typeof f === 'object' && f ? (f.code || f.flag || f.kind || '') : String(f);
+      return h('li', { class: 'flag', title: typeof f === 'object' ? JSON.stringify(f) : null },
+        code ? V('flag', code) : flagText(f),
+        typeof f === 'object' && f && (f.words || f.message) ? [': ', f.words || f.message] : null);
+    }));
+  }
+
+  /* ---------- one application ---------- */
+
+  function viewApp(seq, id, notice) {
+    return api('GET', '/v1/applications/' + enc(id)).then(function (a) {
+      var node = h('section', { class: 'app' },
+        h('p', { class: 'crumbs' }, h('a', { href: '#/queue', i18n: 'app.back' })),
+        h('h1', null, T('app.title'), ' ', h('code', { testid: 'app-id', text: a.id })),
+        dl([
+          ['col.state', stateBadge(a.state, 'app-state')],
+          ['col.program', h('code', { text: a.program || '' })],
+          ['col.measure', h('code', { text: a.measure || '' })],
+          a.name || (a.applicant && a.applicant.name)
+            ? ['col.applicant', a.name || a.applicant.name] : null,
+          ['col.uscc', h('code', { text: a.uscc || '' })],
+          ['col.requested', [money(a.requested, 'app-requested'), ' ', T('unit.yuan')]],
+          ['col.awarded', [money(a.awarded, 'app-awarded'), ' ', T('unit.yuan')]],
+          ['col.paid', [money(a.paid, 'app-paid'), ' ', T('unit.yuan')]],
+          ['col.recovered', [money(a.recovered, 'app-recovered'), ' ', T('unit.yuan')]],
+          a.approver || a.approved_by ? ['app.approved_by',
+            h('span', { testid: 'app-approved-by', text: people(a.approved_by || a.approver) })] : null,
+          ['col.policy', h('code', { class: 'hash', text: a.policy || '' })]
+        ]),
+        actionsPanel(seq, a),
+        a.application ? submittedView(a.application) : null,
+        h('h2', { i18n: 'decision.title' }),
+        a.decision ? decisionView(a.decision, 'app') : h('p', { i18n: 'decision.none' }),
+        h('h2', { i18n: 'transfers.title' }),
+        transfersView(a.transfers || []),
+        h('h2', { i18n: 'history.title' }),
+        historyView(a.history || []));
+      if (setView(seq, 'app', node) && notice) showNotice(notice[0], notice[1]);
+    });
+  }
+
+  /* The contract as submitted, for the reviewer; the full JSON folded below it. */
+  function submittedView(app) {
+    var ct = app.contract || {}, su = app.supplier || {}, cp = ct.compute;
+    return h('section', { class: 'submitted' },
+      h('h2', { i18n: 'app.contract' }),
+      dl([
+        ['est.number', h('code', { text: ct.number || '' })],
+        ct.kind ? ['est.kind', V('kind', ct.kind)] : null,
+        ['est.value', [money(ct.value, 'app-contract-value'), ' ', T('unit.yuan')]],
+        ['est.signed_on', ct.signed_on || '—'],
+        ['est.term', ct.term_months === undefined ? '—' : String(ct.term_months)],
+        ['app.supplier', [su.name || '', su.uscc ? [' ', h('code', { text: su.uscc })] : null]],
+        cp ? ['est.compute', T('app.compute_line', { chip: cp.chip, n: cp.accelerators, hours: cp.hours,
+          location: cp.location })] : null
+      ]),
+      h('details', null, h('summary', { i18n: 'app.raw' }),
+        h('pre', { class: 'json', text: JSON.stringify(app, null, 2) })));
+  }
+
+  function people(v) {
+    if (Array.isArray(v)) return v.map(people).join(', ');
+    if (v && typeof v === 'object') return v.name || v.who || JSON.stringify(v);
+    return v === null || v === undefined ? '' : String(v);
+  }
+
+  function field(id, labelKey, attrs) {
+    return h('div', { class: 'field' },
+      h('label', { for: id, i18n: labelKey }),
+      h('input', Object.assign({ id: id, type: 'text', autocomplete: 'off' }, attrs || {})));
+  }
+
+  function actionsPanel(seq, a) {
+    var role = S.me.role;
+    var groups = [];
+    var open = OPEN_STATES.indexOf(a.state) >= 0;
+
+    function post(btn, path, body, doneKey) {
+      var all = btn.closest('.actions-panel').querySelectorAll('button');
+      all.forEach(function (b) { b.disabled = true; });
+      busy(seq);
+      return api('POST', '/v1/applications/' + enc(a.id) + '/' + path, body).then(function (res) {
+        if (seq !== S.seq) return;
+        return viewApp(seq, a.id, [doneKey, { state: res && res.state ? tv('state', res.state) : '' }]);
+      }).catch(function (err) {
+        if (seq !== S.seq) return;
+        all.forEach(function (b) { b.disabled = false; });
+        $('view').setAttribute('aria-busy', 'false');
+        showError(err);
+      });
+    }
+
+    function need(input, key) {
+      if (input.value.trim()) return true;
+      showError({ api: { code: 'missing', message: t(key) } });
+      input.focus();
+      return false;
+    }
+
+    if (role === 'reviewer' && open) {
+      if (a.state !== 'waitlisted') {
+        groups.push(h('form', { class: 'action', testid: 'approve-form', onsubmit: function (ev) {
+          ev.preventDefault();
+          var body = {};
+          var rate = this.querySelector('#approve-rate').value.trim();
+          var val = this.querySelector('#approve-value').value.trim();
+          if (rate) body.rate = rate;
+          if (val) body.approved_value = val;
+          post(this.querySelector('button'), 'approve', body, 'done.approve');
+        } },
+          h('h3', { i18n: 'action.approve' }),
+          field('approve-rate', 'action.rate', { placeholderKey: 'action.rate_ph', testid: 'approve-rate' }),
+          field('approve-value', 'action.approved_value', { placeholderKey: 'action.money_ph',
+            testid: 'approve-value', inputmode: 'decimal' }),
+          h('button', { type: 'submit', class: 'primary', id: 'approve', testid: 'approve',
+            i18n: 'action.approve' })));
+      }
+      groups.push(h('form', { class: 'action', testid: 'reject-form', onsubmit: function (ev) {
+        ev.preventDefault();
+        var why = this.querySelector('#reject-reason');
+        if (!need(why, 'action.reason_needed')) return;
+        post(this.querySelector('button'), 'reject', { why: why.value.trim() }, 'done.reject');
+      } },
+        h('h3', { i18n: 'action.reject' }),
+        field('reject-reason', 'action.reason', { testid: 'reject-reason', required: true }),
+        h('button', { type: 'submit', class: 'danger', id: 'reject', testid: 'reject',
+          i18n: 'action.reject' })));
+    }
+    var kind = a.application && a.application.contract ? a.application.contract.kind : null;
+    if (role === 'reviewer' && a.state === 'awarded' && (kind === 'grant' || kind === null)) {
+      groups.push(h('form', { class: 'action', testid: 'milestone-form', onsubmit: function (ev) {
+        ev.preventDefault();
+        var year = this.querySelector('#milestone-year');
+        var what = this.querySelector('#milestone-what');
+        if (!need(year, 'action.year_needed') || !need(what, 'action.what_needed')) return;
+        post(this.querySelector('button'), 'milestones',
+          { year: parseInt(year.value, 10), what: what.value.trim() }, 'done.milestone');
+      } },
+        h('h3', { i18n: 'action.milestone' }),
+        field('milestone-year', 'action.year', { inputmode: 'numeric', testid: 'milestone-year' }),
+        field('milestone-what', 'action.what', { testid: 'milestone-what' }),
+        h('button', { type: 'submit', id: 'milestone', testid: 'milestone', i18n: 'action.milestone' })));
+    }
+    if (role === 'finance' && a.state === 'awarded') {
+      groups.push(h('form', { class: 'action', testid: 'disburse-form', onsubmit: function (ev) {
+        ev.preventDefault();
+        var amt = this.querySelector('#disburse-amount');
+        if (!need(amt, 'action.amount_needed')) return;
+        post(this.querySelector('button'), 'disburse', { amount: amt.value.trim() }, 'done.disburse');
+      } },
+        h('h3', { i18n: 'action.disburse' }),
+        field('disburse-amount', 'action.amount', { placeholderKey: 'action.money_ph',
+          testid: 'disburse-amount', inputmode: 'decimal' }),
+        h('button', { type: 'submit', class: 'primary', id: 'disburse', testid: 'disburse',
+          i18n: 'action.disburse' })));
+      groups.push(h('form', { class: 'action', testid: 'clawback-form', onsubmit: function (ev) {
+        ev.preventDefault();
+        var amt = this.querySelector('#clawback-amount');
+        var why = this.querySelector('#clawback-reason');
+        if (!need(amt, 'action.amount_needed') || !need(why, 'action.reason_needed')) return;
+        post(this.querySelector('button'), 'clawback', { amount: amt.value.trim(), why: why.value.trim() },
+          'done.clawback');
+      } },
+        h('h3', { i18n: 'action.clawback' }),
+        field('clawback-amount', 'action.amount', { placeholderKey: 'action.money_ph',
+          testid: 'clawback-amount', inputmode: 'decimal' }),
+        field('clawback-reason', 'action.reason', { testid: 'clawback-reason' }),
+        h('button', { type: 'submit', class: 'danger', id: 'clawback', testid: 'clawback',
+          i18n: 'action.clawback' })));
+    }
+    if ((role === 'applicant' || role === 'administrator') && open) {
+      groups.push(h('form', { class: 'action', testid: 'withdraw-form', onsubmit: function (ev) {
+        ev.preventDefault();
+        post(this.querySelector('button'), 'withdraw', undefined, 'done.withdraw');
+      } },
+        h('h3', { i18n: 'action.withdraw' }),
+        h('p', { class: 'help', i18n: 'action.withdraw_help' }),
+        h('button', { type: 'submit', class: 'danger', id: 'withdraw', testid: 'withdraw',
+          i18n: 'action.withdraw' })));
+    }
+    if (!groups.length) return null;
+    return h('section', { class: 'actions-panel', 'aria-labelledby': 'actions-title', testid: 'actions' },
+      h('h2', { id: 'actions-title', i18n: 'actions.title' }),
+      h('div', { class: 'action-grid' }, groups));
+  }
+
+  function decisionView(d, prefix) {
+    var yes = d.eligible === true;
+    var root = h('div', { class: 'decision', testid: prefix + '-decision' },
+      dl([
+        ['decision.eligible', h('span', { class: 'badge ' + (yes ? 'ok' : 'no'),
+          testid: prefix + '-eligible', 'data-eligible': String(!!d.eligible),
+          i18n: yes ? 'yes' : 'no' })],
+        ['col.measure', h('code', { text: d.measure || '' })],
+        ['col.rate', h('span', { testid: prefix + '-rate',
+          text: d.rate || (d.rate_bp !== undefined ? d.rate_bp + ' bp' : '—') })],
+        ['decision.base', [money(d.base, prefix + '-base'), ' ', T('unit.yuan')]],
+        ['decision.gross', [money(d.gross, prefix + '-gross'), ' ', T('unit.yuan')]],
+        ['decision.amount', [money(d.amount, prefix + '-amount'), ' ', T('unit.yuan')]],
+        d.values_on ? ['decision.values_on', d.values_on] : null,
+        d.policy ? ['col.policy', h('code', { class: 'hash', text: d.policy })] : null
+      ]));
+    if (d.caps && d.caps.length) {
+      add(root, h('h3', { i18n: 'decision.caps' }));
+      add(root, table(prefix + '-caps', 'decision.caps', ['col.rule', 'decision.limit', 'decision.cut'],
+        d.caps.map(function (c) {
+          return h('tr', null, h('td', null, h('code', { text: c.rule || '' })),
+            h('td', { class: 'num' }, money(c.limit)), h('td', { class: 'num' }, money(c.cut)));
+        })));
+    }
+    if (d.reasons && d.reasons.length) {
+      add(root, h('h3', { i18n: 'decision.reasons' }));
+      add(root, h('ul', { class: 'reasons', testid: prefix + '-reasons' }, d.reasons.map(function (r) {
+        return h('li', { text: typeof r === 'object' ? (r.words || r.says || r.message || JSON.stringify(r)) : String(r) });
+      })));
+    }
+    if (d.flags && d.flags.length) {
+      add(root, h('h3', { i18n: 'col.flags' }));
+      add(root, flagList(d.flags));
+    }
+    if (d.scope_note || d.note) add(root, h('p', { class: 'help', text: d.scope_note || d.note }));
+    add(root, h('h3', { i18n: 'decision.trace' }));
+    add(root, h('ol', { class: 'trace', testid: prefix + '-trace' }, (d.trace || []).map(function (s) {
+      var outcome = s.outcome || '';
+      return h('li', { class: 'step outcome-' + outcome },
+        h('p', { class: 'words' }, outcome ? [V('outcome', outcome, { class: 'badge' }), ' '] : null,
+          s.words && s.words !== outcome ? h('span', { class: 'words-text', text: s.words }) : null),
+        h('p', { class: 'rule' }, T('trace.rule'), ' ', h('code', { text: s.rule || '' }),
+          s.at ? [' · ', h('code', { class: 'at', text: s.at })] : null),
+        s.assumption ? h('p', { class: 'assumption' }, T('trace.assumption'), ' ', s.assumption) : null);
+    })));
+    return root;
+  }
+
+  function transfersView(list) {
+    if (!list.length) return h('p', { class: 'empty', i18n: 'transfers.none' });
+    var cols = ['id', 'kind', 'from', 'to', 'amount', 'pending_id', 'at'].filter(function (c) {
+      return list.some(function (x) { return x[c] !== undefined; });
+    });
+    return table('transfers', 'transfers.title', cols.map(function (c) { return 'transfer.' + c; }),
+      list.map(function (x) {
+        return h('tr', null, cols.map(function (c) {
+          var v = x[c];
+          if (c === 'amount') return h('td', { class: 'num' }, money(v));
+          if (c === 'kind') return h('td', null, V('tkind', v));
+          if (c === 'at' && v !== null && v !== undefined) return h('td', null, timeEl(v));
+          return h('td', null, v === null || v === undefined ? '—' : h('code', { text: String(v) }));
+        }));
+      }));
+  }
+
+  function detailText(d) {
+    if (d === null || d === undefined) return '';
+    if (typeof d !== 'object') return String(d);
+    return Object.keys(d).map(function (k) {
+      var v = d[k];
+      return k + ': ' + (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+    }).join(' · ');
+  }
+
+  function historyView(list) {
+    if (!list.length) return h('p', { class: 'empty', i18n: 'history.none' });
+    return table('history', 'history.title', ['history.at', 'history.who', 'history.action', 'history.detail'],
+      list.map(function (e) {
+        return h('tr', null,
+          h('td', null, e.at !== undefined ? timeEl(e.at) : '—'),
+          h('td', { text: e.who || '' }),
+          h('td', null, V('act', e.action)),
+          h('td', { class: 'detail', text: detailText(e.detail) }));
+      }));
+  }
+
+  /* ---------- estimate ---------- */
+
+  var EST_DEFAULTS = {
+    id: 'EST-2025-000001', submitted_at: '2025-09-01T10:00:00+08:00',
+    uscc: '91310115MA1K4ABCDD', name: '示例智能科技（上海）有限公司', city: 'shanghai',
+    industry: 'I65', sme: true, startup: false, registered_model: false, bad_credit: '',
+    controllers: '310101198001010018',
+    sup_uscc: '91310104MA1FR5T2K1', sup_name: '上海智算调度科技有限公司', sup_listed: true,
+    sup_controllers: '310104197505050026',
+    number: 'HT-2025-0456', value: '1200000.00', signed_on: '2025-08-15', term: '12',
+    uses_model: false, chip: 'ascend-910c', accelerators: '64', hours: '4000', location: 'shanghai'
+  };
+
+  function programsP() {
+    if (S.programs) return Promise.resolve(S.programs);
+    return api('GET', '/v1/programs').then(function (r) { S.programs = r.programs || []; return S.programs; });
+  }
+
+  function viewEstimate(seq) {
+    return programsP().then(function (programs) {
+      var D = Object.assign({}, EST_DEFAULTS);
+      if (S.me.role === 'applicant' && S.me.uscc) { D.uscc = S.me.uscc; D.name = S.me.name || D.name; }
+
+      function inp(id, key, value, attrs) {
+        return field(id, key, Object.assign({ value: value, testid: id }, attrs || {}));
+      }
+      function check(id, key, value) {
+        return h('div', { class: 'field check' },
+          h('input', { id: id, type: 'checkbox', checked: value, testid: id }),
+          h('label', { for: id, i18n: key }));
+      }
+      function sel(id, key) {
+        return h('div', { class: 'field' }, h('label', { for: id, i18n: key }),
+          h('select', { id: id, testid: id }));
+      }
+
+      var form = h('form', { id: 'estimate-form', class: 'estimate', novalidate: true,
+        onsubmit: function (ev) { ev.preventDefault(); submit('estimate'); } },
+        h('fieldset', null, h('legend', { i18n: 'est.application' }),
+          h('div', { class: 'grid' },
+            sel('est-program', 'col.program'),
+            sel('est-measure', 'col.measure'),
+            inp('est-id', 'est.id', D.id),
+            inp('est-submitted-at', 'est.submitted_at', D.submitted_at,
+              { placeholder: '2025-09-01T10:00:00+08:00' }))),
+        h('fieldset', null, h('legend', { i18n: 'est.applicant' }),
+          h('div', { class: 'grid' },
+            inp('est-uscc', 'col.uscc', D.uscc, { maxlength: '18' }),
+            inp('est-name', 'est.name', D.name),
+            inp('est-city', 'est.city', D.city),
+            inp('est-industry', 'est.industry', D.industry),
+            inp('est-bad-credit', 'est.bad_credit', D.bad_credit, { type: 'date' }),
+            inp('est-controllers', 'est.controllers', D.controllers, { placeholderKey: 'est.list_ph' }),
+            check('est-sme', 'est.sme', D.sme),
+            check('est-startup', 'est.startup', D.startup),
+            check('est-registered-model', 'est.registered_model', D.registered_model))),
+        h('fieldset', null, h('legend', { i18n: 'est.supplier' }),
+          h('div', { class: 'grid' },
+            inp('sup-uscc', 'col.uscc', D.sup_uscc, { maxlength: '18' }),
+            inp('sup-name', 'est.name', D.sup_name),
+            inp('sup-controllers', 'est.controllers', D.sup_controllers, { placeholderKey: 'est.list_ph' }),
+            check('sup-listed', 'est.platform_listed', D.sup_listed))),
+        h('fieldset', null, h('legend', { i18n: 'est.contract' }),
+          h('div', { class: 'grid' },
+            inp('ct-number', 'est.number', D.number),
+            sel('ct-kind', 'est.kind'),
+            inp('ct-value', 'est.value', D.value, { inputmode: 'decimal', placeholderKey: 'action.money_ph' }),
+            inp('ct-signed-on', 'est.signed_on', D.signed_on, { type: 'date' }),
+            inp('ct-term', 'est.term', D.term, { type: 'number', min: '1', step: '1' }),
+            check('ct-uses-model', 'est.uses_model', D.uses_model),
+            check('ct-has-compute', 'est.has_compute', true))),
+        h('fieldset', { id: 'compute-fields' }, h('legend', { i18n: 'est.compute' }),
+          h('div', { class: 'grid' },
+            inp('cp-chip', 'est.chip', D.chip, { list: 'chip-list' }),
+            h('datalist', { id: 'chip-list' }, CHIPS.map(function (c) { return h('option', { value: c }); })),
+            inp('cp-accelerators', 'est.accelerators', D.accelerators, { type: 'number', min: '1', step: '1' }),
+            inp('cp-hours', 'est.hours', D.hours, { type: 'number', min: '1', step: '1' }),
+            inp('cp-location', 'est.location', D.location))));
+
+      var raw = h('div', { id: 'raw-mode', hidden: true },
+        h('label', { for: 'estimate-json', i18n: 'est.raw_label' }),
+        h('textarea', { id: 'estimate-json', testid: 'estimate-json', rows: '24', spellcheck: 'false' }));
+
+      var result = h('div', { id: 'estimate-result', testid: 'estimate-result', 'aria-live': 'polite' });
+      var mode = 'form';
+      var modeForm = h('button', { type: 'button', testid: 'mode-form', 'aria-pressed': 'true',
+        i18n: 'est.mode_form', onclick: function () { setMode('form'); } });
+      var modeJson = h('button', { type: 'button', testid: 'mode-json', 'aria-pressed': 'false',
+        i18n: 'est.mode_json', onclick: function () { setMode('json'); } });
+
+      var canApply = S.me.role === 'applicant' || S.me.role === 'administrator';
+      var node = h('section', null,
+        h('h1', { i18n: 'est.title' }),
+        h('p', { class: 'help', i18n: 'est.help' }),
+        h('div', { class: 'mode-switch', role: 'group', ariaLabelKey: 'est.mode' }, modeForm, modeJson),
+        form, raw,
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'primary', testid: 'estimate-submit', id: 'estimate-submit',
+            i18n: 'est.submit', onclick: function () { submit('estimate'); } }),
+          canApply ? h('button', { type: 'button', testid: 'apply-submit', id: 'apply-submit',
+            i18n: 'est.apply', onclick: function () { submit('apply'); } }) : null),
+        result);
+
+      var q = function (id) { return node.querySelector('#' + id); };
+
+      function fillPrograms() {
+        var ps = q('est-program');
+        ps.replaceChildren.apply(ps, programs.map(function (p) {
+          return h('option', { value: p.program, text: p.program + (p.name ? ' — ' + p.name : '') });
+        }));
+        fillMeasures();
+      }
+      function currentProgram() {
+        var id = q('est-program').value;
+        return programs.filter(function (p) { return p.program === id; })[0] || { measures: [] };
+      }
+      function currentMeasure() {
+        var id = q('est-measure').value;
+        return (currentProgram().measures || []).filter(function (m) { return m.id === id; })[0] || { kinds: [] };
+      }
+      function fillMeasures() {
+        var ms = q('est-measure');
+        ms.replaceChildren.apply(ms, (currentProgram().measures || []).map(function (m) {
+          return h('option', { value: m.id, text: m.id + (m.pool ? ' (' + m.pool + ')' : '') });
+        }));
+        fillKinds();
+      }
+      function fillKinds() {
+        var m = currentMeasure();
+        var ks = q('ct-kind');
+        ks.replaceChildren.apply(ks, (m.kinds || []).map(function (k) {
+          return h('option', { value: k, tv: 'kind|' + k });
+        }));
+        q('ct-has-compute').checked = m.pool === 'compute';
+        syncCompute();
+      }
+      function syncCompute() {
+        q('compute-fields').disabled = !q('ct-has-compute').checked;
+        q('compute-fields').classList.toggle('off', !q('ct-has-compute').checked);
+      }
+      q('est-program').addEventListener('change', fillMeasures);
+      q('est-measure').addEventListener('change', fillKinds);
+      q('ct-has-compute').addEventListener('change', syncCompute);
+
+      function listOf(s) { return s.split(/[\s,，;；]+/).filter(Boolean); }
+      function int(s) { var n = parseInt(s, 10); return isNaN(n) ? s : n; }
+      function v(id) { return q(id).value.trim(); }
+
+      function build() {
+        return {
+          id: v('est-id'),
+          program: v('est-program'),
+          measure: v('est-measure'),
+          submitted_at: v('est-submitted-at'),
+          applicant: {
+            uscc: v('est-uscc'),
+            name: v('est-name'),
+            registered_city: v('est-city'),
+            industry: v('est-industry'),
+            sme: q('est-sme').checked,
+            startup: q('est-startup').checked,
+            registered_model: q('est-registered-model').checked,
+            last_bad_credit_on: v('est-bad-credit') || null,
+            controllers: listOf(v('est-controllers'))
+          },
+          supplier: {
+            uscc: v('sup-uscc'),
+            name: v('sup-name'),
+            platform_listed: q('sup-listed').checked,
+            controllers: listOf(v('sup-controllers'))
+          },
+          contract: {
+            number: v('ct-number'),
+            kind: v('ct-kind'),
+            value: v('ct-value'),
+            signed_on: v('ct-signed-on'),
+            term_months: int(v('ct-term')),
+            uses_registered_model: q('ct-uses-model').checked,
+            other_subsidies: [],
+            compute: q('ct-has-compute').checked ? {
+              chip: v('cp-chip'),
+              accelerators: int(v('cp-accelerators')),
+              hours: int(v('cp-hours')),
+              location: v('cp-location')
+            } : null
+          }
+        };
+      }
+
+      function setVal(id, val) { if (val !== undefined && val !== null) q(id).value = String(val); }
+      function setChk(id, val) { if (typeof val === 'boolean') q(id).checked = val; }
+
+      /* Best effort: raw JSON back into the form (fields it does not know stay in the JSON only). */
+      function load(o) {
+        var ap = o.applicant || {}, su = o.supplier || {}, ct = o.contract || {}, cp = ct.compute;
+        if (o.program) { q('est-program').value = o.program; fillMeasures(); }
+        if (o.measure) { q('est-measure').value = o.measure; fillKinds(); }
+        setVal('est-id', o.id); setVal('est-submitted-at', o.submitted_at);
+        setVal('est-uscc', ap.uscc); setVal('est-name', ap.name); setVal('est-city', ap.registered_city);
+        setVal('est-industry', ap.industry); q('est-bad-credit').value = ap.last_bad_credit_on || '';
+        if (Array.isArray(ap.controllers)) setVal('est-controllers', ap.controllers.join(', '));
+        setChk('est-sme', ap.sme); setChk('est-startup', ap.startup);
+        setChk('est-registered-model', ap.registered_model);
+        setVal('sup-uscc', su.uscc); setVal('sup-name', su.name); setChk('sup-listed', su.platform_listed);
+        if (Array.isArray(su.controllers)) setVal('sup-controllers', su.controllers.join(', '));
+        setVal('ct-number', ct.number); setVal('ct-kind', ct.kind); setVal('ct-value', ct.value);
+        setVal('ct-signed-on', ct.signed_on); setVal('ct-term', ct.term_months);
+        setChk('ct-uses-model', ct.uses_registered_model);
+        q('ct-has-compute').checked = !!cp;
+        if (cp) {
+          setVal('cp-chip', cp.chip); setVal('cp-accelerators', cp.accelerators);
+          setVal('cp-hours', cp.hours); setVal('cp-location', cp.location);
+        }
+        syncCompute();
+      }
+
+      function setMode(m) {
+        if (m === mode) return;
+        if (m === 'json') {
+          q('estimate-json').value = JSON.stringify(build(), null, 2);
+        } else {
+          try { load(JSON.parse(q('estimate-json').value)); } catch (e) { /* keep the form as it was */ }
+        }
+        mode = m;
+        form.hidden = m !== 'form';
+        raw.hidden = m !== 'json';
+        modeForm.setAttribute('aria-pressed', String(m === 'form'));
+        modeJson.setAttribute('aria-pressed', String(m === 'json'));
+      }
+
+      function submit(what) {
+        clearAlert();
+        var body;
+        if (mode === 'json') {
+          body = q('estimate-json').value;
+          try { JSON.parse(body); } catch (e) {
+            showError({ api: { code: 'invalid_json', message: t('est.bad_json') + ' ' + e.message } });
+            return;
+          }
+        } else {
+          body = build();
+        }
+        var buttons = node.querySelectorAll('.actions button');
+        buttons.forEach(function (b) { b.disabled = true; });
+        result.replaceChildren();
+        var p = what === 'estimate' ? api('POST', '/v1/estimate', body) : api('POST', '/v1/applications', body);
+        p.then(function (res) {
+          if (what === 'estimate') {
+            result.replaceChildren(h('h2', { i18n: 'est.result' }), decisionView(res, 'estimate'));
+          } else {
+            result.replaceChildren(h('h2', { i18n: 'est.applied' }),
+              dl([
+                ['col.id', h('a', { href: '#/app/' + enc(res.id), testid: 'applied-link', text: res.id })],
+                ['col.state', stateBadge(res.state, 'applied-state')],
+                ['decision.amount', [money(res.amount, 'applied-amount'), ' ', T('unit.yuan')]],
+                res.existed ? ['est.existed', T('yes')] : null
+              ]));
+          }
+        }).catch(showError).then(function () {
+          buttons.forEach(function (b) { b.disabled = false; });
+        });
+      }
+
+      fillPrograms();
+      setView(seq, 'estimate', node);
+    });
+  }
+
+  /* ---------- start ---------- */
+
+  function start() {
+    $('lang-toggle').addEventListener('click', function () { setLang(S.lang === 'zh' ? 'en' : 'zh'); });
+    $('logout').addEventListener('click', function () { logout('login.bye'); });
+    setLang(S.lang);
+    window.addEventListener('hashchange', function () { markNav(); route(); });
+    route();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

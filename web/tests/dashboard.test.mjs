@@ -1,0 +1,480 @@
+// Browser tests of the dashboard: playwright-core drives Debian's chromium (headless) against a
+// real `quan serve` on a fresh SQLite database.
+//
+//   cd web && node --test tests/
+//
+// Environment: QUAN (the quan binary, default ../build/quan), QUAN_WEB (the built dashboard,
+// default ../build/web, rebuilt with web/build.sh when QUAN_WEB is not given), CHROMIUM
+// (default /usr/bin/chromium), ARTIFACTS (screenshots, default ../build/artifacts/screenshots).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(WEB, '..');
+const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
+const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
+const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
+const EXAMPLES = path.join(ROOT, 'examples/applications');
+
+const RENT = 'SH-2025-000123';   // compute-rent, applicant 91310115MA1K4ABCDD, 360000.00 reserved
+const EARLY = 'SH-2025-000210';  // compute-early, for the finance officer
+const MODEL = 'SH-2025-000412';  // model voucher, another applicant
+const RENT_USCC = '91310115MA1K4ABCDD';
+const POOL = 'shanghai-2025-compute-2025';
+
+let tmp, db, server, base, browser;
+let serverErr = '';
+const tokens = {};
+
+/* ---------- helpers ---------- */
+
+function quan(args) {
+  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function addUser(name, role, uscc) {
+  const args = ['user', 'add', '--db', db, name, '--role', role];
+  if (uscc) args.push('--uscc', uscc);
+  const out = quan(args).trim();
+  assert.match(out, /^\S+$/, `quan user add printed one token line, got: ${out}`);
+  return out;
+}
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`quan serve did not say it was listening in 20 s;
+stdout: ${out}
+stderr: ${serverErr}`)), 20000);
+    server.stderr.on('data', (d) => { serverErr += d; });
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    server.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`quan serve exited (${code ?? sig}) before listening: ${serverErr}`));
+    });
+  });
+}
+
+async function api(method, route, token, body) {
+  const res = await fetch(base + route, {
+    method,
+    headers: Object.assign({ Authorization: 'Bearer ' + token },
+      body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text };
+}
+
+function example(name, changes) {
+  const a = JSON.parse(fs.readFileSync(path.join(EXAMPLES, name), 'utf8'));
+  return Object.assign(a, changes || {});
+}
+
+let shot = 0;
+async function screenshot(page, name) {
+  shot += 1;
+  const file = path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+async function newPage(locale = 'en-US') {
+  const context = await browser.newContext({ locale, viewport: { width: 1360, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => { page.jsErrors = (page.jsErrors || []).concat(String(e)); });
+  return page;
+}
+
+/* Wait until the view shows `route` and has finished loading. */
+async function ready(page, route) {
+  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
+}
+
+async function login(page, token, route) {
+  await page.goto(base + '/#/login');
+  await ready(page, 'login');
+  await page.fill('[data-testid=token-input]', token);
+  await page.click('[data-testid=login-submit]');
+  await ready(page, route);
+}
+
+async function text(page, testid) {
+  return (await page.locator(`[data-testid="${testid}"]`).first().textContent()).trim();
+}
+
+/* The raw decimal string behind a displayed amount (the page shows it with separators). */
+async function moneyOf(page, testid) {
+  const el = page.locator(`[data-testid="${testid}"]`).first();
+  const shown = (await el.textContent()).trim();
+  const raw = await el.getAttribute('data-money');
+  assert.equal(shown.replace(/,/g, ''), raw, `${testid} shows ${shown}, which is ${raw}`);
+  return raw;
+}
+
+async function chartData(page) {
+  return page.evaluate(() => {
+    const canvas = document.querySelector('[data-testid=burndown-chart]');
+    const chart = canvas && window.Chart.getChart(canvas);
+    if (!chart) return null;
+    return chart.data.datasets.map((d) => ({
+      key: d.key, label: d.label, raw: d.data.map((p) => p.raw), y: d.data.map((p) => p.y),
+    }));
+  });
+}
+
+function series(data, key) {
+  const s = data.find((d) => d.key === key);
+  assert.ok(s, `the chart has a ${key} series`);
+  return s;
+}
+
+/* ---------- set-up ---------- */
+
+before(async () => {
+  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
+  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
+  assert.ok(fs.existsSync(path.join(QUAN_WEB, 'index.html')), `dashboard at ${QUAN_WEB} (web/build.sh)`);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-web-test-'));
+  db = path.join(tmp, 'office.db');
+  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
+  tokens.admin = addUser('admin', 'administrator');
+  tokens.reviewer = addUser('wang.fang', 'reviewer');
+  tokens.finance = addUser('li.ming', 'finance');
+  tokens.auditor = addUser('zhao.lei', 'auditor');
+  tokens.applicant = addUser('示例智能', 'applicant', RENT_USCC);
+
+  base = await startServer();
+
+  for (const f of ['sh-compute-rent.json', 'sh-model.json', 'sh-compute-early.json', 'sh-corpus.json']) {
+    const r = await api('POST', '/v1/applications', tokens.admin, example(f));
+    assert.equal(r.status, 201, `POST /v1/applications ${f}: ${r.text}`);
+  }
+  // The finance officer's application is awarded through the API (a different reviewer
+  // from the finance officer, as separation of duties wants).
+  const r = await api('POST', `/v1/applications/${EARLY}/approve`, tokens.reviewer, {});
+  assert.equal(r.status, 200, `approve ${EARLY}: ${r.text}`);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    headless: true,
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  let stuck = false;
+  if (server && server.exitCode === null && server.signalCode === null) {
+    const gone = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 10000))]);
+    if (server.exitCode === null && server.signalCode === null) {
+      stuck = true;
+      server.kill('SIGKILL');
+      await gone;
+    }
+  }
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  assert.ok(!stuck, `quan serve did not stop within 10 s of SIGTERM; stderr: ${serverErr}`);
+});
+
+/* ---------- tests ---------- */
+
+test('a reviewer approves from the queue; pool figures and the burn-down chart follow', async () => {
+  const page = await newPage('en-US');
+  await login(page, tokens.reviewer, 'queue');
+  assert.equal(await text(page, 'user-name'), 'wang.fang');
+  assert.equal(await page.getAttribute('[data-testid=user-role]', 'data-role'), 'reviewer');
+  assert.equal(await text(page, 'user-role'), 'reviewer');
+  await screenshot(page, 'reviewer-queue');
+
+  // Pools before: the compute pool holds RENT's reservation.
+  await page.click('[data-testid=nav-pools]');
+  await ready(page, 'pools');
+  await page.waitForFunction(() => {
+    const c = document.querySelector('[data-testid=burndown-chart]');
+    return c && window.Chart && window.Chart.getChart(c);
+  });
+  const reservedBefore = await moneyOf(page, `pool-reserved-${POOL}`);
+  const awardedBefore = await moneyOf(page, `pool-awarded-${POOL}`);
+  const chartBefore = await chartData(page);
+  const reservedSeriesBefore = series(chartBefore, 'reserved').raw;
+  assert.equal(reservedSeriesBefore[reservedSeriesBefore.length - 1], reservedBefore,
+    'the last point of the chart is the pool as the table shows it');
+  await screenshot(page, 'pools-before');
+
+  // The queue lists RENT with its figures.
+  await page.click('[data-testid=nav-queue]');
+  await ready(page, 'queue');
+  const row = page.locator(`[data-testid="queue-row-${RENT}"]`);
+  await row.waitFor();
+  const list = (await api('GET', '/v1/applications?state=reserved', tokens.reviewer)).json.applications;
+  const item = list.find((a) => a.id === RENT);
+  assert.equal(await moneyOf(page, `queue-requested-${RENT}`), item.requested);
+  assert.match(await text(page, `queue-age-${RENT}`), /^\d+ (d \d+ h|h \d+ min|min)$|^\d+ min$/);
+  assert.ok((await row.textContent()).includes(item.rate), 'the rate is shown');
+  assert.ok((await row.textContent()).includes(item.name), 'the applicant name is shown');
+
+  // Open it and approve.
+  await page.click(`[data-testid="queue-link-${RENT}"]`);
+  await ready(page, 'app');
+  assert.equal(await page.getAttribute('[data-testid=app-state]', 'data-state'), 'reserved');
+  const trace = await page.locator('[data-testid=app-trace] li').allTextContents();
+  assert.ok(trace.length > 0, 'the decision comes with its trace');
+  assert.ok(trace.some((t) => t.includes('registered in Shanghai')), 'the trace is in words');
+  await screenshot(page, 'application-reserved');
+  await page.click('[data-testid=approve]');
+  await page.waitForSelector('[data-testid=app-state][data-state=awarded]', { timeout: 15000 });
+  assert.equal(await text(page, 'app-state'), 'awarded');
+  const shown = (await api('GET', `/v1/applications/${RENT}`, tokens.reviewer)).json;
+  assert.equal(shown.state, 'awarded');
+  assert.equal(await moneyOf(page, 'app-awarded'), shown.awarded);
+  await page.waitForSelector('[data-testid=notice]:not([hidden])');
+  await screenshot(page, 'application-awarded');
+
+  // Pools after: the table and the chart show what the API now says.
+  await page.click('[data-testid=nav-pools]');
+  await ready(page, 'pools');
+  await page.waitForFunction(() => {
+    const c = document.querySelector('[data-testid=burndown-chart]');
+    return c && window.Chart && window.Chart.getChart(c);
+  });
+  const report = (await api('GET', '/v1/report', tokens.reviewer)).json.pools
+    .find((p) => `${p.program}-${p.pool}-${p.year}` === POOL);
+  const reservedAfter = await moneyOf(page, `pool-reserved-${POOL}`);
+  const awardedAfter = await moneyOf(page, `pool-awarded-${POOL}`);
+  assert.notEqual(reservedAfter, reservedBefore, 'reserved changed');
+  assert.notEqual(awardedAfter, awardedBefore, 'awarded changed');
+  assert.equal(reservedAfter, report.reserved);
+  assert.equal(awardedAfter, report.awarded);
+  assert.equal(await moneyOf(page, `pool-available-${POOL}`), report.available);
+
+  const burn = (await api('GET', '/v1/burndown?program=shanghai-2025&pool=compute&year=2025',
+    tokens.reviewer)).json;
+  const chartAfter = await chartData(page);
+  const reservedSeries = series(chartAfter, 'reserved').raw;
+  const lastPoint = burn.points[burn.points.length - 1];
+  assert.equal(reservedSeries.length, burn.points.length, 'one chart point per burn-down point');
+  assert.equal(reservedSeries[reservedSeries.length - 1], lastPoint.reserved);
+  assert.equal(series(chartAfter, 'available').raw.at(-1), lastPoint.available);
+  assert.equal(series(chartAfter, 'paid').raw.at(-1), lastPoint.paid);
+  assert.ok(reservedSeries.length !== reservedSeriesBefore.length ||
+    reservedSeries.at(-1) !== reservedSeriesBefore.at(-1), 'the chart changed');
+  assert.equal(reservedSeries.at(-1), reservedAfter, 'chart and table agree');
+  await screenshot(page, 'pools-after');
+  assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
+});
+
+test('switching to Chinese relabels the page; the choice is kept', async () => {
+  const page = await newPage('en-US');
+  await login(page, tokens.reviewer, 'queue');
+  await page.click('[data-testid=nav-pools]');
+  await ready(page, 'pools');
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.equal(await text(page, 'nav-pools'), 'Pools');
+  assert.equal(await page.locator('#view h1').textContent(), 'Pools');
+  assert.equal(await text(page, 'lang-toggle'), '中文');
+
+  await page.click('#lang-toggle');
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  assert.equal(await text(page, 'nav-pools'), '资金池');
+  assert.equal(await text(page, 'nav-queue'), '审核队列');
+  assert.equal(await text(page, 'nav-estimate'), '补贴测算');
+  assert.equal(await text(page, 'user-role'), '审核员');
+  assert.equal(await text(page, 'logout'), '退出登录');
+  assert.equal(await text(page, 'lang-toggle'), 'English');
+  const heads = await page.locator('[data-testid=pools-table] thead th').allTextContents();
+  assert.deepEqual(heads.slice(0, 5), ['资金池', '财政年度', '预算', '可用', '预留']);
+  assert.ok(heads.includes('已批准') && heads.includes('已拨付') && heads.includes('各状态申请数'));
+  assert.equal(await text(page, `pool-select-${POOL}`), '算力');
+  const labels = await page.evaluate(() => {
+    const c = document.querySelector('[data-testid=burndown-chart]');
+    return window.Chart.getChart(c).data.datasets.map((d) => d.label);
+  });
+  assert.ok(labels.includes('可用') && labels.includes('预留') && labels.includes('已拨付'), labels.join());
+  await screenshot(page, 'pools-zh');
+
+  // Kept across a reload (localStorage), and the queue speaks Chinese too.
+  await page.goto(base + '/#/queue');
+  await ready(page, 'queue');
+  assert.equal(await page.locator('#view h1').textContent(), '审核队列');
+  assert.match(await text(page, `queue-age-${MODEL}`), /^\d+(天\d+小时|小时\d+分钟|分钟)$/);
+  assert.equal(await text(page, `queue-state-${MODEL}`), '已预留');
+  await screenshot(page, 'queue-zh');
+
+  await page.click('#lang-toggle');
+  assert.equal(await page.locator('#view h1').textContent(), 'Review queue');
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  await page.context().close();
+});
+
+test('the browser locale sets the default language', async () => {
+  const zh = await newPage('zh-CN');
+  await zh.goto(base + '/');
+  await ready(zh, 'login');
+  assert.equal(await zh.getAttribute('html', 'lang'), 'zh-CN');
+  assert.equal(await zh.locator('#view h1').textContent(), '登录');
+  assert.equal(await text(zh, 'login-submit'), '登录');
+  await screenshot(zh, 'login-zh-locale');
+  await zh.fill('[data-testid=token-input]', tokens.auditor);
+  await zh.click('[data-testid=login-submit]');
+  await ready(zh, 'pools');
+  assert.equal(await zh.locator('#view h1').textContent(), '资金池');
+  assert.equal(await text(zh, 'user-role'), '审计员');
+  await screenshot(zh, 'pools-zh-locale');
+  await zh.context().close();
+
+  const en = await newPage('en-US');
+  await en.goto(base + '/');
+  await ready(en, 'login');
+  assert.equal(await en.getAttribute('html', 'lang'), 'en');
+  assert.equal(await en.locator('#view h1').textContent(), 'Sign in');
+  await en.context().close();
+});
+
+test('an applicant sees only its own applications', async () => {
+  const page = await newPage('en-US');
+  await login(page, tokens.applicant, 'queue');
+  assert.equal(await text(page, 'user-uscc'), RENT_USCC);
+  assert.equal(await page.locator('[data-testid=nav-pools]').count(), 0, 'no pools page for applicants');
+  const ids = await page.locator('[data-testid^=queue-row-]').evaluateAll(
+    (rows) => rows.map((r) => r.getAttribute('data-testid').replace('queue-row-', '')));
+  const mine = (await api('GET', '/v1/applications', tokens.applicant)).json.applications;
+  assert.ok(mine.length > 0 && mine.every((a) => a.uscc === RENT_USCC));
+  assert.deepEqual(ids.sort(), mine.map((a) => a.id).sort());
+  assert.ok(ids.includes(RENT));
+  assert.ok(!ids.includes(MODEL) && !ids.includes(EARLY), 'no one else\'s applications');
+  await screenshot(page, 'applicant-list');
+
+  // Another applicant's application is not found.
+  await page.goto(base + `/#/app/${MODEL}`);
+  await page.waitForSelector('[data-testid=error]:not([hidden])');
+  const theirs = await api('GET', `/v1/applications/${MODEL}`, tokens.applicant);
+  assert.equal(theirs.status, 404);
+  assert.equal(await text(page, 'error-message'), theirs.json.error.message);
+  await screenshot(page, 'applicant-other-404');
+  await page.context().close();
+});
+
+test('an error from the server is shown; a valid tranche is paid', async () => {
+  const page = await newPage('en-US');
+  await login(page, tokens.finance, 'pools');
+  await page.goto(base + `/#/app/${EARLY}`);
+  await ready(page, 'app');
+  assert.equal(await page.getAttribute('[data-testid=app-state]', 'data-state'), 'awarded');
+  assert.equal(await page.locator('[data-testid=approve]').count(), 0, 'finance cannot approve');
+  const awarded = await moneyOf(page, 'app-awarded');
+
+  // More than awarded: the server refuses, and says why.
+  const tooMuch = '999999999.00';
+  await page.fill('[data-testid=disburse-amount]', tooMuch);
+  await page.click('[data-testid=disburse]');
+  await page.waitForSelector('[data-testid=error]:not([hidden])');
+  const refused = await api('POST', `/v1/applications/${EARLY}/disburse`, tokens.finance, { amount: tooMuch });
+  assert.ok(refused.status >= 400 && refused.status < 500, `disburse too much: ${refused.status}`);
+  assert.equal(await text(page, 'error-message'), refused.json.error.message);
+  assert.ok(await page.locator('[data-testid=error]').isVisible());
+  if (refused.json.error.field) assert.equal(await text(page, 'error-field'), refused.json.error.field);
+  await screenshot(page, 'disburse-refused');
+
+  // Money as the server refuses it (three decimals): its message and field are shown.
+  await page.fill('[data-testid=disburse-amount]', '10.001');
+  await page.click('[data-testid=disburse]');
+  const bad = await api('POST', `/v1/applications/${EARLY}/disburse`, tokens.finance, { amount: '10.001' });
+  assert.ok(bad.status >= 400 && bad.status < 500, `disburse 10.001: ${bad.status}`);
+  await page.waitForFunction((m) =>
+    document.querySelector('[data-testid=error-message]')?.textContent === m, bad.json.error.message);
+  await screenshot(page, 'disburse-bad-money');
+
+  // A real tranche.
+  await page.fill('[data-testid=disburse-amount]', '100000.00');
+  await page.click('[data-testid=disburse]');
+  await page.waitForSelector('[data-testid=notice]:not([hidden])');
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid=app-paid]')?.getAttribute('data-money') !== '0.00');
+  const now = (await api('GET', `/v1/applications/${EARLY}`, tokens.finance)).json;
+  assert.equal(await moneyOf(page, 'app-paid'), now.paid);
+  assert.equal(await moneyOf(page, 'app-awarded'), now.awarded);
+  assert.equal(now.paid, '100000.00');
+  assert.ok(awarded);
+  assert.equal(await page.locator('[data-testid=error]').isVisible(), false);
+  await screenshot(page, 'disburse-paid');
+  await page.context().close();
+});
+
+test('an applicant estimates a subsidy from the form and from raw JSON', async () => {
+  const page = await newPage('en-US');
+  await login(page, tokens.applicant, 'queue');
+  await page.click('[data-testid=nav-estimate]');
+  await ready(page, 'estimate');
+  assert.equal(await page.inputValue('[data-testid=est-uscc]'), RENT_USCC);
+  await page.selectOption('[data-testid=est-measure]', 'compute-rent');
+  await page.fill('[data-testid=ct-value]', '2000000.00');
+  await page.click('[data-testid=estimate-submit]');
+  await page.waitForSelector('[data-testid=estimate-decision]');
+
+  // The same application through the API gives the same decision.
+  await page.click('[data-testid=mode-json]');
+  const sent = JSON.parse(await page.inputValue('[data-testid=estimate-json]'));
+  assert.equal(sent.contract.value, '2000000.00');
+  assert.equal(sent.applicant.uscc, RENT_USCC);
+  const d = (await api('POST', '/v1/estimate', tokens.applicant, sent)).json;
+  assert.equal(await page.getAttribute('[data-testid=estimate-eligible]', 'data-eligible'), String(d.eligible));
+  assert.equal(await moneyOf(page, 'estimate-amount'), d.amount);
+  assert.equal(await text(page, 'estimate-rate'), d.rate);
+  const steps = await page.locator('[data-testid=estimate-trace] li').count();
+  assert.equal(steps, d.trace.length);
+  await screenshot(page, 'estimate-form');
+
+  // Raw JSON with an unknown field: the server's refusal is shown, with the field.
+  sent.contract.colour = 'blue';
+  await page.fill('[data-testid=estimate-json]', JSON.stringify(sent, null, 2));
+  await page.click('[data-testid=estimate-submit]');
+  await page.waitForSelector('[data-testid=error]:not([hidden])');
+  const refused = await api('POST', '/v1/estimate', tokens.applicant, sent);
+  assert.ok(refused.status >= 400 && refused.status < 500, `unknown field: ${refused.status}`);
+  assert.equal(await text(page, 'error-message'), refused.json.error.message);
+  await screenshot(page, 'estimate-json-refused');
+
+  // Back to the form: apply for real, follow the link, withdraw.
+  await page.click('[data-testid=mode-form]');
+  await page.fill('[data-testid=est-id]', 'SH-2025-000777');
+  await page.fill('[data-testid=ct-number]', 'HT-2025-0777');
+  await page.click('[data-testid=apply-submit]');
+  await page.waitForSelector('[data-testid=applied-state]');
+  const filed = (await api('GET', '/v1/applications/SH-2025-000777', tokens.applicant)).json;
+  assert.equal(await page.getAttribute('[data-testid=applied-state]', 'data-state'), filed.state);
+  assert.equal(filed.uscc, RENT_USCC);
+  await screenshot(page, 'applied');
+  await page.click('[data-testid=applied-link]');
+  await ready(page, 'app');
+  assert.equal(await page.getAttribute('[data-testid=app-state]', 'data-state'), filed.state);
+  assert.equal(await page.locator('[data-testid=approve]').count(), 0, 'applicants cannot approve');
+  await page.click('[data-testid=withdraw]');
+  await page.waitForSelector('[data-testid=app-state][data-state=withdrawn]', { timeout: 15000 });
+  assert.equal((await api('GET', '/v1/applications/SH-2025-000777', tokens.applicant)).json.state, 'withdrawn');
+  await screenshot(page, 'withdrawn');
+  assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
+});
