@@ -114,6 +114,25 @@ static void print_explanation(const struct policy *p,
 		}
 	}
 	printf("  amount     %s yuan\n", money_format(d->amount, m1));
+	for (uint16_t i = 0; i < d->nflags; i++) {
+		char m2[MONEY_TEXT_MAX], m3[MONEY_TEXT_MAX];
+
+		printf("  flag       soft_cap_exceeded: %s limit %s, above it %s; a reviewer may approve up to %s yuan\n",
+		       p->rules[d->flags[i].rule].id,
+		       money_format(d->flags[i].limit, m1),
+		       money_format(d->flags[i].above, m2),
+		       money_format(d->flags[i].up_to, m3));
+	}
+	if (d->review_up_to > d->amount)
+		printf("  review     a reviewer may approve up to %s yuan\n",
+		       money_format(d->review_up_to, m1));
+	for (uint16_t i = 0; i < d->nfunders; i++) {
+		const struct policy_rule *ru = &p->rules[d->funders[i].rule];
+
+		printf("  funder     %s: %s yuan%s%s\n", ru->id,
+		       money_format(d->funders[i].amount, m1),
+		       ru->says ? "  " : "", ru->says ? ru->says : "");
+	}
 	printf("  trace\n");
 	for (uint16_t i = 0; i < d->ntrace; i++)
 		printf("    %-44s %s\n", p->rules[d->trace[i].rule].id,

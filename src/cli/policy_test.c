@@ -235,6 +235,104 @@ static int check_money(struct fy_node *ex, const char *key, money_t got,
 	return 0;
 }
 
+/* expect.flags: a list of {flag, rule, limit, hard_limit, above, up_to},
+ * each key but flag and rule optional, matching the decision's flags in
+ * order and number. */
+static void check_flags(struct fy_node *seq, const struct policy *p,
+			const struct decision *d, const char *file,
+			const char *name, int *failedp)
+{
+	int failed = *failedp;
+	void *it = NULL;
+	struct fy_node *c;
+	uint16_t i = 0;
+	char buf[256];
+
+	if (!seq || fy_node_get_type(seq) != FYNT_SEQUENCE) {
+		FAIL("flags: expected a list");
+		*failedp = failed;
+		return;
+	}
+	while ((c = fy_node_sequence_iterate(seq, &it))) {
+		const struct decision_flag *fl;
+
+		if (i >= d->nflags) {
+			FAIL("flags: expected more than %u flags", d->nflags);
+			break;
+		}
+		fl = &d->flags[i];
+		if (!get_str(c, "flag", buf, sizeof(buf)) ||
+		    strcmp(buf, "soft_cap_exceeded"))
+			FAIL("flags[%u].flag: expected soft_cap_exceeded", i);
+		if (!get_str(c, "rule", buf, sizeof(buf)) ||
+		    strcmp(buf, p->rules[fl->rule].id))
+			FAIL("flags[%u].rule: got %s", i,
+			     p->rules[fl->rule].id);
+		check_money(c, "limit", fl->limit, file, name, &failed);
+		check_money(c, "hard_limit", fl->hard_limit, file, name,
+			    &failed);
+		check_money(c, "above", fl->above, file, name, &failed);
+		check_money(c, "up_to", fl->up_to, file, name, &failed);
+		i++;
+	}
+	if (i != d->nflags)
+		FAIL("flags: expected %u, got %u", i, d->nflags);
+	*failedp = failed;
+}
+
+/* expect.funders: a mapping of funder id to its share, every funder. */
+static void check_funders(struct fy_node *map, const struct policy *p,
+			  const struct decision *d, const char *file,
+			  const char *name, int *failedp)
+{
+	const struct policy_measure *m = &p->measures[d->measure];
+	int failed = *failedp;
+	int n;
+
+	if (!map || fy_node_get_type(map) != FYNT_MAPPING) {
+		FAIL("funders: expected a mapping of funder id to amount");
+		*failedp = failed;
+		return;
+	}
+	n = fy_node_mapping_item_count(map);
+	if (n != (int)d->nfunders)
+		FAIL("funders: expected %d, got %u", n, d->nfunders);
+	for (uint16_t i = 0; i < d->nfunders && i < m->nfunders; i++) {
+		if (!get(map, m->funders[i].id))
+			FAIL("funders: no expectation for '%s'",
+			     m->funders[i].id);
+		check_money(map, m->funders[i].id, d->funders[i].amount, file,
+			    name, &failed);
+	}
+	*failedp = failed;
+}
+
+/* The keys expect may hold, so a typo fails the case, never passes it. */
+static int expect_keys_ok(struct fy_node *ex, char *bad, size_t n)
+{
+	static const char *const keys[] = {
+		"eligible", "rate",    "rate_rule",    "base",	"gross",
+		"amount",   "reasons", "caps",	       "error", "error_field",
+		"flags",    "funders", "review_up_to", NULL};
+	void *it = NULL;
+	struct fy_node_pair *pr;
+
+	while ((pr = fy_node_mapping_iterate(ex, &it))) {
+		size_t len;
+		const char *k = fy_node_get_scalar(fy_node_pair_key(pr), &len);
+		int known = 0;
+
+		for (int i = 0; k && keys[i]; i++)
+			known |= strlen(keys[i]) == len &&
+				 !memcmp(keys[i], k, len);
+		if (!known) {
+			snprintf(bad, n, "%.*s", k ? (int)len : 1, k ? k : "?");
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static void run_case(struct run *r, const char *file, struct policy *p,
 		     json_t *base, struct fy_node *c)
 {
@@ -253,8 +351,12 @@ static void run_case(struct run *r, const char *file, struct policy *p,
 	qerr_clear(&e);
 	memset(&a, 0, sizeof(a));
 	get_str(c, "name", name, sizeof(name));
-	if (!ex) {
+	if (!ex || fy_node_get_type(ex) != FYNT_MAPPING) {
 		FAIL("no expect");
+		goto done;
+	}
+	if (!expect_keys_ok(ex, buf, sizeof(buf))) {
+		FAIL("unknown key '%s' in expect", buf);
 		goto done;
 	}
 	if ((n = get(c, "application")))
@@ -346,6 +448,11 @@ static void run_case(struct run *r, const char *file, struct policy *p,
 	check_money(ex, "base", d.base, file, name, &failed);
 	check_money(ex, "gross", d.gross, file, name, &failed);
 	check_money(ex, "amount", d.amount, file, name, &failed);
+	check_money(ex, "review_up_to", d.review_up_to, file, name, &failed);
+	if ((n = get(ex, "flags")))
+		check_flags(n, p, &d, file, name, &failed);
+	if ((n = get(ex, "funders")))
+		check_funders(n, p, &d, file, name, &failed);
 	if ((n = get(ex, "reasons")) &&
 	    !same_rules(n, p, d.reasons, sizeof(d.reasons[0]), d.nreasons)) {
 		list_rules(p, d.reasons, sizeof(d.reasons[0]), d.nreasons, got,

@@ -534,7 +534,32 @@ static int parse_supplier(struct pctx *c, json_t *o, struct app_party *p)
 	return get_controllers(c, o, pre, p);
 }
 
-static const char *const subsidy_keys[] = {"program", "amount", NULL};
+static const char *const subsidy_keys[] = {"program", "amount", "level", NULL};
+
+/* "level": optional (absent or null: not said); national, province, city
+ * or district. */
+static int get_level(struct pctx *c, json_t *o, const char *prefix,
+		     enum subsidy_level *out)
+{
+	static const char *const names[SUBSIDY_LEVEL__COUNT] = {
+		NULL, "national", "province", "city", "district"};
+	char path[PATH_CAP];
+	json_t *v;
+	int rc = lookup(c, o, prefix, "level", false, path, &v);
+
+	*out = SUBSIDY_LEVEL_UNKNOWN;
+	if (rc || !v || json_is_null(v))
+		return rc;
+	if (json_is_string(v))
+		for (int i = 1; i < SUBSIDY_LEVEL__COUNT; i++)
+			if (!strcmp(json_string_value(v), names[i])) {
+				*out = (enum subsidy_level)i;
+				return Q_OK;
+			}
+	return qerr_set(c->e, Q_ERR_INVALID, path,
+			"%s: must be national, province, city or district",
+			path);
+}
 
 static int parse_other_subsidies(struct pctx *c, json_t *o,
 				 struct app_contract *k)
@@ -563,7 +588,8 @@ static int parse_other_subsidies(struct pctx *c, json_t *o,
 			return wrong_type(c, ipath, "an object", item);
 		if ((rc = check_keys(c, item, ipath, subsidy_keys)) ||
 		    (rc = get_string(c, item, ipath, "program", &s->program)) ||
-		    (rc = get_money(c, item, ipath, "amount", &s->amount)))
+		    (rc = get_money(c, item, ipath, "amount", &s->amount)) ||
+		    (rc = get_level(c, item, ipath, &s->level)))
 			return rc;
 		k->nother_subsidies = i + 1;
 	}

@@ -38,9 +38,21 @@ struct app_party {
 	size_t ncontrollers;
 };
 
+/* The level of government that pays another subsidy of the same contract;
+ * SUBSIDY_LEVEL_UNKNOWN when the application does not say. */
+enum subsidy_level {
+	SUBSIDY_LEVEL_UNKNOWN,
+	SUBSIDY_LEVEL_NATIONAL,
+	SUBSIDY_LEVEL_PROVINCE,
+	SUBSIDY_LEVEL_CITY,
+	SUBSIDY_LEVEL_DISTRICT,
+	SUBSIDY_LEVEL__COUNT
+};
+
 struct app_other_subsidy {
 	const char *program;
 	money_t amount;
+	enum subsidy_level level; /* optional "level" in the application */
 };
 
 struct app_compute {

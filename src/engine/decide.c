@@ -2,6 +2,11 @@
 
 #include <string.h>
 
+/* policy.h names the levels of a stacked cap by bit, without knowing the
+ * application: the bits must be those of enum subsidy_level. */
+_Static_assert(CAP_LEVELS_ALL == (1u << SUBSIDY_LEVEL__COUNT) - 1,
+	       "a stacked cap's level bits follow enum subsidy_level");
+
 /* Build the facts a condition may read. Every derived fact is computed
  * here, from the application and the catalog, never taken on the
  * applicant's word. */
@@ -12,6 +17,7 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	const struct app_party *sp = &a->supplier;
 	const struct app_contract *c = &a->contract;
 	money_t other = 0;
+	money_t by_level[SUBSIDY_LEVEL__COUNT] = {0};
 	money_t compute_year = 0;
 	bool related;
 
@@ -40,12 +46,28 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	f->i[F_CONTRACT_SIGNED_ON] = c->signed_on;
 	f->i[F_CONTRACT_TERM_MONTHS] = c->term_months;
 	f->i[F_CONTRACT_USES_REGISTERED_MODEL] = c->uses_registered_model;
-	for (size_t i = 0; i < c->nother_subsidies; i++)
-		if (money_add(other, c->other_subsidies[i].amount, &other))
+	for (size_t i = 0; i < c->nother_subsidies; i++) {
+		const struct app_other_subsidy *os = &c->other_subsidies[i];
+		money_t *lv = &by_level[os->level < SUBSIDY_LEVEL__COUNT
+						? os->level
+						: SUBSIDY_LEVEL_UNKNOWN];
+
+		if (money_add(other, os->amount, &other) ||
+		    money_add(*lv, os->amount, lv))
 			return qerr_set(
 				e, Q_ERR_OVERFLOW, "contract.other_subsidies",
 				"contract.other_subsidies: the amounts add up to more than quan can hold");
+	}
 	f->i[F_CONTRACT_OTHER_SUBSIDIES_TOTAL] = other;
+	f->i[F_CONTRACT_OTHER_SUBSIDIES_NATIONAL] =
+		by_level[SUBSIDY_LEVEL_NATIONAL];
+	f->i[F_CONTRACT_OTHER_SUBSIDIES_PROVINCE] =
+		by_level[SUBSIDY_LEVEL_PROVINCE];
+	f->i[F_CONTRACT_OTHER_SUBSIDIES_CITY] = by_level[SUBSIDY_LEVEL_CITY];
+	f->i[F_CONTRACT_OTHER_SUBSIDIES_DISTRICT] =
+		by_level[SUBSIDY_LEVEL_DISTRICT];
+	f->i[F_CONTRACT_OTHER_SUBSIDIES_UNLEVELED] =
+		by_level[SUBSIDY_LEVEL_UNKNOWN];
 	f->i[F_CONTRACT_OTHER_SUBSIDIES_COUNT] = (int64_t)c->nother_subsidies;
 
 	f->i[F_COMPUTE_PRESENT] = 0;
@@ -55,6 +77,10 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	f->s[F_COMPUTE_LOCATION] = "";
 	f->i[F_COMPUTE_DOMESTIC] = 0;
 	f->i[F_COMPUTE_H100_HOURS] = 0;
+	f->i[F_COMPUTE_PRICE_PER_H100_HOUR] = 0;
+	f->i[F_COMPUTE_REF_PRICE_PER_H100_HOUR] = 0;
+	f->null_mask |= 1ull << F_COMPUTE_PRICE_PER_H100_HOUR |
+			1ull << F_COMPUTE_REF_PRICE_PER_H100_HOUR;
 	if (c->has_compute) {
 		const struct chip *chip =
 			chips ? chips_find(chips, c->compute.chip,
@@ -80,6 +106,26 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 				e, Q_ERR_OVERFLOW, "contract.compute",
 				"contract.compute: hours x accelerators is too large");
 		f->i[F_COMPUTE_H100_HOURS] = (int64_t)h;
+		/* The price per H100-equivalent hour, by the one rounding
+		 * rule; the contract value is at most INT64_MAX fen, so
+		 * money_scale cannot fail with a positive divisor. */
+		if (h > 0) {
+			money_t price;
+
+			if (money_scale(c->value, 1, (int64_t)h, &price))
+				return qerr_set(
+					e, Q_ERR_OVERFLOW, "contract.value",
+					"contract.value: the price per H100-equivalent hour cannot be computed");
+			f->i[F_COMPUTE_PRICE_PER_H100_HOUR] = price;
+			f->null_mask &=
+				~(1ull << F_COMPUTE_PRICE_PER_H100_HOUR);
+		}
+		if (chip->ref_price_per_h100_hour >= 0) {
+			f->i[F_COMPUTE_REF_PRICE_PER_H100_HOUR] =
+				chip->ref_price_per_h100_hour;
+			f->null_mask &=
+				~(1ull << F_COMPUTE_REF_PRICE_PER_H100_HOUR);
+		}
 	}
 
 	/* The applicant's compute contracts this calendar year: earlier ones
@@ -204,16 +250,79 @@ static int decide_rate(const struct policy *p, const struct policy_measure *m,
 	return Q_OK;
 }
 
+/* The other schemes' subsidies a stacked cap counts: those of its levels,
+ * and always those whose level the application does not give. */
+static int stacked_others(const struct policy_cap *c, const struct facts *f,
+			  money_t *out)
+{
+	static const int field[SUBSIDY_LEVEL__COUNT] = {
+		[SUBSIDY_LEVEL_UNKNOWN] = F_CONTRACT_OTHER_SUBSIDIES_UNLEVELED,
+		[SUBSIDY_LEVEL_NATIONAL] = F_CONTRACT_OTHER_SUBSIDIES_NATIONAL,
+		[SUBSIDY_LEVEL_PROVINCE] = F_CONTRACT_OTHER_SUBSIDIES_PROVINCE,
+		[SUBSIDY_LEVEL_CITY] = F_CONTRACT_OTHER_SUBSIDIES_CITY,
+		[SUBSIDY_LEVEL_DISTRICT] = F_CONTRACT_OTHER_SUBSIDIES_DISTRICT,
+	};
+	money_t sum = 0;
+
+	for (int l = 0; l < SUBSIDY_LEVEL__COUNT; l++)
+		if (((c->levels | 1u) & (1u << l)) &&
+		    money_add(sum, f->i[field[l]], &sum))
+			return EXPR_OVERFLOW;
+	*out = sum;
+	return EXPR_OK;
+}
+
+/* What a cap's limit leaves for this application: the limit less the
+ * applicant's awards this year (applicant-year) or less the other schemes'
+ * subsidies (stacked), never below zero. */
+static int remaining(const struct policy_cap *c, const struct facts *f,
+		     money_t lim, money_t *out)
+{
+	money_t less = 0;
+
+	if (c->per == CAP_PER_APPLICANT_YEAR)
+		less = f->i[F_APPLICANT_AWARDED_YEAR];
+	else if (c->per == CAP_PER_STACKED && stacked_others(c, f, &less))
+		return EXPR_OVERFLOW;
+	if (money_sub(lim, less, &lim))
+		return EXPR_OVERFLOW;
+	*out = lim < 0 ? 0 : lim;
+	return EXPR_OK;
+}
+
+static void flag_soft_cap(struct decision *d, uint32_t rule, money_t lim,
+			  money_t hard, money_t before)
+{
+	struct decision_flag *fl;
+	money_t up_to = money_min(before, hard);
+
+	trace(d, rule, TRACE_SOFT_EXCEEDED, up_to);
+	if (d->nflags >= DECISION_MAX_FLAGS)
+		return;
+	fl = &d->flags[d->nflags++];
+	fl->kind = FLAG_SOFT_CAP_EXCEEDED;
+	fl->rule = rule;
+	fl->limit = lim;
+	fl->hard_limit = hard;
+	fl->above = before - lim;
+	fl->up_to = up_to;
+}
+
+/* Apply the caps in file order. d->amount follows the limits; the review
+ * ceiling follows them too, but takes a soft cap at its hard limit, so it
+ * is the most a reviewer may approve. */
 static int apply_caps(const struct policy *p, const struct policy_measure *m,
 		      const struct facts *f, const int64_t *pv,
 		      const uint8_t *pn, struct decision *d, struct qerr *e)
 {
+	money_t ceiling = d->amount;
+
 	for (size_t i = 0; i < m->ncaps; i++) {
 		const struct policy_cap *c = &m->caps[i];
 		const struct expr *limit = c->limit;
 		uint32_t rule = c->rule;
 		int64_t v = 1;
-		money_t lim;
+		money_t lim, hard;
 		int st;
 
 		if (c->when) {
@@ -245,12 +354,27 @@ static int apply_caps(const struct policy *p, const struct policy_measure *m,
 			return eval_error(p, rule, st, e);
 		if (rule != c->rule)
 			trace(d, rule, TRACE_RELAXED, lim);
-		if (c->per == CAP_PER_APPLICANT_YEAR &&
-		    money_sub(lim, f->i[F_APPLICANT_AWARDED_YEAR], &lim))
-			return eval_error(p, rule, EXPR_OVERFLOW, e);
-		if (lim < 0)
-			lim = 0;
+		hard = lim;
+		if (c->hard_limit) {
+			st = expr_eval(c->hard_limit, f, pv, pn, &hard);
+			if (st == EXPR_NOT_IN_FORCE)
+				hard = lim; /* no hard limit that day */
+			else if (st)
+				return eval_error(p, c->rule, st, e);
+			if (hard < lim)
+				return qerr_set(
+					e, Q_ERR_DECISION, "",
+					"cap '%s' at %s:%d:%d: its hard_limit is below its limit",
+					p->rules[c->rule].id, p->path,
+					p->rules[c->rule].line,
+					p->rules[c->rule].col);
+		}
+		if ((st = remaining(c, f, lim, &lim)) ||
+		    (st = remaining(c, f, hard, &hard)))
+			return eval_error(p, rule, st, e);
 		if (d->amount > lim) {
+			money_t before = d->amount;
+
 			if (d->ncaps < DECISION_MAX_CAPS) {
 				d->caps[d->ncaps].rule = rule;
 				d->caps[d->ncaps].limit = lim;
@@ -259,10 +383,78 @@ static int apply_caps(const struct policy *p, const struct policy_measure *m,
 			}
 			d->amount = lim;
 			trace(d, rule, TRACE_APPLIED, lim);
+			if (hard > lim)
+				flag_soft_cap(d, rule, lim, hard, before);
 		} else {
 			trace(d, rule, TRACE_NOT_BINDING, lim);
 		}
+		ceiling = money_min(ceiling, hard);
 	}
+	d->review_up_to = money_max(ceiling, d->amount);
+	return Q_OK;
+}
+
+/* Split the amount between the measure's funders by weight: each share is
+ * amount x weight / total, rounded down by the one rule (money_scale), and
+ * the fen left over go to the first funder, so the shares add up to the
+ * amount exactly. */
+static int split_funders(const struct policy *p, const struct policy_measure *m,
+			 struct decision *d, struct qerr *e)
+{
+	int64_t total = 0;
+	money_t sum = 0;
+
+	if (m->nfunders == 0)
+		return Q_OK;
+	if (m->nfunders > DECISION_MAX_FUNDERS)
+		return qerr_set(
+			e, Q_ERR_DECISION, "",
+			"measure '%s' has more funders than a decision holds",
+			m->id);
+	for (size_t i = 0; i < m->nfunders; i++)
+		total += m->funders[i].weight;
+	for (size_t i = 0; i < m->nfunders; i++) {
+		money_t share;
+
+		if (money_scale(d->amount, m->funders[i].weight, total,
+				&share) ||
+		    money_add(sum, share, &sum))
+			return eval_error(p, m->funders[i].rule, EXPR_OVERFLOW,
+					  e);
+		d->funders[i].rule = m->funders[i].rule;
+		d->funders[i].amount = share;
+	}
+	d->funders[0].amount += d->amount - sum;
+	d->nfunders = (uint16_t)m->nfunders;
+	for (size_t i = 0; i < m->nfunders; i++)
+		trace(d, d->funders[i].rule, TRACE_SHARE, d->funders[i].amount);
+	return Q_OK;
+}
+
+/* The base limited to the first N months of the term, pro rata:
+ * base x min(term, N) / term by the one rounding rule. */
+static int subsidised_months(const struct policy *p,
+			     const struct policy_measure *m,
+			     const struct facts *f, struct decision *d,
+			     struct qerr *e)
+{
+	int64_t term = f->i[F_CONTRACT_TERM_MONTHS];
+
+	if (m->subsidised_months == 0)
+		return Q_OK;
+	if (term <= 0)
+		return qerr_set(
+			e, Q_ERR_DECISION, "contract.term_months",
+			"contract.term_months: must be at least 1 for measure '%s'",
+			m->id);
+	if (term <= m->subsidised_months) {
+		trace(d, m->subsidised_months_rule, TRACE_NOT_BINDING, d->base);
+		return Q_OK;
+	}
+	if (money_scale(d->base, m->subsidised_months, term, &d->base))
+		return eval_error(p, m->subsidised_months_rule, EXPR_OVERFLOW,
+				  e);
+	trace(d, m->subsidised_months_rule, TRACE_APPLIED, d->base);
 	return Q_OK;
 }
 
@@ -281,8 +473,9 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 	d->eligible = false;
 	d->rate = 0;
 	d->rate_rule = -1;
-	d->base = d->gross = d->amount = 0;
+	d->base = d->gross = d->amount = d->review_up_to = 0;
 	d->nreasons = d->ncaps = d->ntrace = d->trace_truncated = 0;
+	d->nflags = d->nfunders = 0;
 	d->params_date = (qdate)f->i[F_CONTRACT_SIGNED_ON];
 	d->yearly_caps_without_history = false;
 	if (!with_history)
@@ -333,6 +526,9 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 				"the base of measure '%s' is negative", m->id);
 	d->base = base;
 	trace(d, m->base_rule, TRACE_APPLIED, base);
+	rc = subsidised_months(p, m, f, d, e);
+	if (rc)
+		return rc;
 
 	rc = decide_rate(p, m, f, pv, pn, d, e);
 	if (rc)
@@ -340,7 +536,11 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 	if (money_apply_rate(d->base, d->rate, &d->gross))
 		return eval_error(p, (uint32_t)d->rate_rule, EXPR_OVERFLOW, e);
 	d->amount = d->gross;
+	d->review_up_to = d->amount;
 	rc = apply_caps(p, m, f, pv, pn, d, e);
+	if (rc)
+		return rc;
+	rc = split_funders(p, m, d, e);
 	if (rc)
 		return rc;
 	d->eligible = true;
@@ -358,6 +558,7 @@ int decide(const struct policy *p, const struct application *a,
 	out->measure = -1;
 	out->eligible = false;
 	out->nreasons = out->ncaps = out->ntrace = out->trace_truncated = 0;
+	out->nflags = out->nfunders = 0;
 	if (strcmp(a->program, p->program) != 0)
 		return qerr_set(
 			e, Q_ERR_UNKNOWN_PROGRAM, "program",

@@ -24,6 +24,8 @@
 #define DECISION_MAX_CAPS 16
 #define DECISION_MAX_REASONS 32
 #define DECISION_MAX_TRACE 64
+#define DECISION_MAX_FLAGS 8
+#define DECISION_MAX_FUNDERS 8
 
 /* What the decision knows of the applicant's past. Without a database
  * (quan estimate) from_db is false and both sums are 0: yearly caps count
@@ -35,14 +37,17 @@ struct history {
 };
 
 enum trace_outcome {
-	TRACE_PASSED,	    /* an eligibility rule held, kind/window fine */
-	TRACE_FAILED,	    /* an eligibility rule failed */
-	TRACE_MATCHED,	    /* a rate row matched (not chosen) */
-	TRACE_CHOSEN,	    /* the rate row that set the rate */
-	TRACE_NOT_IN_FORCE, /* a rule whose parameter is null on the date */
-	TRACE_APPLIED,	    /* a base, or a cap that cut the amount */
-	TRACE_NOT_BINDING,  /* a cap that applied but did not cut */
-	TRACE_RELAXED,	    /* a cap relaxed by its condition */
+	TRACE_PASSED,	     /* an eligibility rule held, kind/window fine */
+	TRACE_FAILED,	     /* an eligibility rule failed */
+	TRACE_MATCHED,	     /* a rate row matched (not chosen) */
+	TRACE_CHOSEN,	     /* the rate row that set the rate */
+	TRACE_NOT_IN_FORCE,  /* a rule whose parameter is null on the date */
+	TRACE_APPLIED,	     /* a base, or a cap that cut the amount */
+	TRACE_NOT_BINDING,   /* a cap that applied but did not cut */
+	TRACE_RELAXED,	     /* a cap relaxed by its condition */
+	TRACE_SOFT_EXCEEDED, /* a soft cap cut: value = what a reviewer may
+				approve under it (at most its hard limit) */
+	TRACE_SHARE,	     /* a funder's share: value = its amount */
 };
 
 struct trace_entry {
@@ -57,6 +62,29 @@ struct cap_hit {
 	money_t cut;   /* how much it took off, > 0 */
 };
 
+/* Something a reviewer must look at; the decision itself stays as the
+ * rules give it. */
+enum decision_flag_kind {
+	/* A soft cap cut the amount: the part above it, up to the hard
+	 * limit, may be paid only with a reviewer's say. */
+	FLAG_SOFT_CAP_EXCEEDED,
+};
+
+struct decision_flag {
+	uint8_t kind;	    /* enum decision_flag_kind */
+	uint32_t rule;	    /* the soft cap (or its relaxed rule) */
+	money_t limit;	    /* the soft limit that applied */
+	money_t hard_limit; /* the hard limit (remaining, per year) */
+	money_t above;	    /* the amount before the cap less the limit */
+	money_t up_to;	    /* min(amount before the cap, hard_limit) */
+};
+
+/* One funder's part of the amount (policy_measure.funders). */
+struct funder_share {
+	uint32_t rule; /* the funder's rule */
+	money_t amount;
+};
+
 struct decision {
 	int32_t measure; /* index into policy->measures, -1 if unknown */
 	bool eligible;
@@ -65,6 +93,9 @@ struct decision {
 	money_t base;	   /* the base the rate applies to */
 	money_t gross;	   /* base x rate, rounded down */
 	money_t amount;	   /* after caps */
+	/* The most a reviewer may approve: the amount with every soft cap
+	 * at its hard limit; equal to amount when no soft cap cut. */
+	money_t review_up_to;
 	bool yearly_caps_without_history;	/* true in estimate mode */
 	uint32_t reasons[DECISION_MAX_REASONS]; /* failed rule indices */
 	uint16_t nreasons;
@@ -73,6 +104,12 @@ struct decision {
 	struct trace_entry trace[DECISION_MAX_TRACE];
 	uint16_t ntrace;
 	uint16_t trace_truncated;
+	struct decision_flag flags[DECISION_MAX_FLAGS];
+	uint16_t nflags;
+	/* The amount split between the measure's funders, in policy order;
+	 * the shares add up to amount exactly. None without funders. */
+	struct funder_share funders[DECISION_MAX_FUNDERS];
+	uint16_t nfunders;
 	qdate params_date; /* signed_on: the date whose values applied */
 };
 

@@ -28,6 +28,10 @@ static const char *outcome_name(enum trace_outcome o)
 		return "not binding";
 	case TRACE_RELAXED:
 		return "relaxed";
+	case TRACE_SOFT_EXCEEDED:
+		return "soft cap exceeded";
+	case TRACE_SHARE:
+		return "share";
 	}
 	return "?";
 }
@@ -49,10 +53,28 @@ char *render_trace_words(const struct policy *p, const struct trace_entry *t,
 			 outcome_name((enum trace_outcome)t->outcome), sep,
 			 says);
 		break;
+	case TRACE_SOFT_EXCEEDED:
+		snprintf(
+			buf, n,
+			"soft cap exceeded: a reviewer may approve up to %s yuan%s%s",
+			money_format(t->value, a), sep, says);
+		break;
+	case TRACE_SHARE:
+		snprintf(buf, n, "share %s yuan%s%s", money_format(t->value, a),
+			 sep, says);
+		break;
 	case TRACE_APPLIED:
 	case TRACE_NOT_BINDING:
 	case TRACE_RELAXED:
-		if (r->kind == RULE_BASE)
+		if (r->kind == RULE_SUBSIDISED_MONTHS)
+			snprintf(
+				buf, n, "base %s yuan %s%s%s",
+				money_format(t->value, a),
+				t->outcome == TRACE_APPLIED
+					? "after the subsidised months"
+					: "(the term is within the subsidised months)",
+				sep, says);
+		else if (r->kind == RULE_BASE)
 			snprintf(buf, n, "base %s yuan%s%s",
 				 money_format(t->value, a), sep, says);
 		else
@@ -113,10 +135,12 @@ json_t *render_decision_json(const struct policy *p,
 	json_t *caps = json_array();
 	json_t *reasons = json_array();
 	json_t *trace = json_array();
+	json_t *flags = json_array();
+	json_t *funders = json_array();
 	char buf[512];
 	int bad = 0;
 
-	if (!o || !caps || !reasons || !trace)
+	if (!o || !caps || !reasons || !trace || !flags || !funders)
 		goto fail;
 	bad |= put(o, "application", json_string(a->id));
 	bad |= put(o, "program", json_string(p->program));
@@ -159,7 +183,48 @@ json_t *render_decision_json(const struct policy *p,
 	}
 	bad |= put(o, "caps", caps);
 	bad |= put(o, "reasons", reasons);
-	bad |= put(o, "flags", json_array());
+	for (uint16_t i = 0; i < d->nflags; i++) {
+		const struct decision_flag *fl = &d->flags[i];
+		json_t *f = json_object();
+
+		bad |= put(f, "flag", json_string("soft_cap_exceeded"));
+		bad |= put(f, "rule", json_string(p->rules[fl->rule].id));
+		bad |= put(f, "at",
+			   json_string(render_rule_at(p, fl->rule, buf,
+						      sizeof(buf))));
+		bad |= put(f, "limit", money_json(fl->limit));
+		bad |= put(f, "hard_limit", money_json(fl->hard_limit));
+		bad |= put(f, "above", money_json(fl->above));
+		bad |= put(f, "reviewer_may_approve_up_to",
+			   money_json(fl->up_to));
+		bad |= f ? json_array_append_new(flags, f) : -1;
+	}
+	for (uint16_t i = 0; i < d->nfunders; i++) {
+		const struct policy_funder *pf = NULL;
+		json_t *f = rule_json(p, d->funders[i].rule);
+		const struct policy_measure *m = &p->measures[d->measure];
+
+		for (size_t j = 0; j < m->nfunders; j++)
+			if (m->funders[j].rule == d->funders[i].rule)
+				pf = &m->funders[j];
+		if (pf) {
+			bad |= put(f, "funder", json_string(pf->id));
+			bad |= put(f, "name", json_string(pf->name));
+			bad |= put(f, "weight", json_integer(pf->weight));
+		}
+		bad |= put(f, "amount", money_json(d->funders[i].amount));
+		bad |= f ? json_array_append_new(funders, f) : -1;
+	}
+	if (d->review_up_to > d->amount)
+		bad |= put(o, "reviewer_may_approve_up_to",
+			   money_json(d->review_up_to));
+	bad |= put(o, "flags", flags);
+	flags = NULL;
+	if (d->nfunders)
+		bad |= put(o, "funders", funders);
+	else
+		json_decref(funders);
+	funders = NULL;
 	bad |= put(o, "trace", trace);
 	if (d->trace_truncated)
 		bad |= put(o, "trace_truncated",
@@ -179,6 +244,8 @@ fail:
 	json_decref(caps);
 	json_decref(reasons);
 	json_decref(trace);
+	json_decref(flags);
+	json_decref(funders);
 	return NULL;
 }
 

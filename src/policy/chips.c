@@ -129,9 +129,90 @@ static bool parse_ratio(const char *s, size_t len, int32_t *out)
 	return true;
 }
 
-enum { K_ID, K_NAME, K_VENDOR, K_DOMESTIC, K_RATIO, K_SOURCE, K_NOTE, K__N };
-static const char *const chip_keys[K__N] = {
-	"id", "name", "vendor", "domestic", "h100_ratio", "source", "note"};
+enum {
+	K_ID,
+	K_NAME,
+	K_VENDOR,
+	K_DOMESTIC,
+	K_RATIO,
+	K_SOURCE,
+	K_NOTE,
+	K_PRICE,
+	K_PRICE_ON,
+	K_PRICE_SOURCE,
+	K_PRICE_ASSUMPTION,
+	K__N
+};
+static const char *const chip_keys[K__N] = {"id",
+					    "name",
+					    "vendor",
+					    "domestic",
+					    "h100_ratio",
+					    "source",
+					    "note",
+					    "ref_price_per_h100_hour",
+					    "ref_price_on",
+					    "ref_price_source",
+					    "ref_price_assumption"};
+
+/* Whether key i must be present in every chip. */
+static bool chip_key_required(int i)
+{
+	return i <= K_SOURCE;
+}
+
+/* The reference price group: optional, but all of it or none of the
+ * price, date and source; an assumption only beside a price. */
+static void parse_price(struct cctx *c, struct chip *ch, struct fy_node **v,
+			const struct loc *vat, const bool *seen, struct loc at,
+			const char *what)
+{
+	size_t len;
+	const char *s;
+	struct qerr e;
+
+	if (!seen[K_PRICE]) {
+		for (int i = K_PRICE_ON; i <= K_PRICE_ASSUMPTION; i++)
+			if (seen[i])
+				err_at(c, vat[i],
+				       "'%s' without 'ref_price_per_h100_hour' in %s",
+				       chip_keys[i], what);
+		return;
+	}
+	if (!seen[K_PRICE_ON])
+		err_at(c, at, "missing key 'ref_price_on' in %s", what);
+	if (!seen[K_PRICE_SOURCE])
+		err_at(c, at, "missing key 'ref_price_source' in %s", what);
+	s = scalar(c, v[K_PRICE], vat[K_PRICE], "ref_price_per_h100_hour",
+		   &len);
+	if (s) {
+		money_t m;
+
+		if (money_parse(s, len, &m, "ref_price_per_h100_hour", &e))
+			err_at(c, vat[K_PRICE], "%s", e.msg);
+		else if (m <= 0)
+			err_at(c, vat[K_PRICE],
+			       "ref_price_per_h100_hour must be above 0, not '%s'",
+			       yamldoc_show(s, len).s);
+		else
+			ch->ref_price_per_h100_hour = m;
+	}
+	if (seen[K_PRICE_ON]) {
+		s = scalar(c, v[K_PRICE_ON], vat[K_PRICE_ON], "ref_price_on",
+			   &len);
+		if (s &&
+		    date_parse(s, len, &ch->ref_price_on, "ref_price_on", &e))
+			err_at(c, vat[K_PRICE_ON], "%s", e.msg);
+	}
+	if (seen[K_PRICE_SOURCE])
+		ch->ref_price_source =
+			text(c, v[K_PRICE_SOURCE], vat[K_PRICE_SOURCE],
+			     "ref_price_source");
+	if (seen[K_PRICE_ASSUMPTION])
+		ch->ref_price_assumption =
+			text(c, v[K_PRICE_ASSUMPTION], vat[K_PRICE_ASSUMPTION],
+			     "ref_price_assumption");
+}
 
 static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 		       struct fy_node *item, struct loc at, int *lines)
@@ -148,6 +229,7 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 
 	lines[cat->n] = at.line;
 	cat->n++;
+	ch->ref_price_per_h100_hour = -1;
 	if (!yamldoc_is_map(item)) {
 		err_at(c, at, "a chip must be a mapping of keys");
 		return;
@@ -187,7 +269,7 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 			       s ? yamldoc_show(s, len).s : "?", what);
 	}
 	for (int i = 0; i < K__N; i++)
-		if (!seen[i] && i != K_NOTE)
+		if (!seen[i] && chip_key_required(i))
 			err_at(c, at, "missing key '%s' in %s", chip_keys[i],
 			       what);
 
@@ -230,6 +312,7 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 			       "h100_ratio '%s' is not a ratio like \"0.65\" (above 0, at most 100, up to four decimals)",
 			       yamldoc_show(s, len).s);
 	}
+	parse_price(c, ch, v, vat, seen, at, what);
 }
 
 static void parse_catalog(struct cctx *c, struct fy_node *root,
@@ -362,6 +445,8 @@ void chips_free(struct chip_catalog *c)
 		free(c->chips[i].vendor);
 		free(c->chips[i].source);
 		free(c->chips[i].note);
+		free(c->chips[i].ref_price_source);
+		free(c->chips[i].ref_price_assumption);
 	}
 	free(c->chips);
 	free(c);

@@ -14,6 +14,17 @@
  *       h100_ratio: "0.65"         # throughput relative to an H100, up to 4 decimals
  *       source: "analysts, as reported in the press, 2025"
  *       note: "..."                # optional: the basis of an estimate
+ *       ref_price_per_h100_hour: "14.00"  # optional group: yuan per
+ *       ref_price_on: 2025-06-30          #   H100-equivalent hour, the date
+ *       ref_price_source: "..."           #   it was true, where it is from
+ *       ref_price_assumption: "..."       #   and, for an estimate, why
+ *
+ * The reference price is a market price for one H100-equivalent hour of the
+ * chip (the hourly price of one accelerator divided by its h100_ratio), for
+ * comparing a contract's price with the market. It is optional, but when
+ * ref_price_per_h100_hour is given, ref_price_on and ref_price_source must
+ * be too; ref_price_assumption marks an estimate. Money is a decimal string,
+ * read exactly.
  */
 #ifndef QUAN_CHIPS_H
 #define QUAN_CHIPS_H
@@ -22,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/date.h"
+#include "core/money.h"
 #include "policy/diag.h"
 
 struct chip {
@@ -32,6 +45,12 @@ struct chip {
 	int32_t h100_bp; /* throughput relative to an H100 in bp: 6500 = 0.65 */
 	char *source;
 	char *note; /* how an estimated ratio was reached; may be NULL */
+	/* Reference market price per H100-equivalent hour, in fen; -1 when
+	 * the catalog gives none (then the three below are 0 / NULL). */
+	money_t ref_price_per_h100_hour;
+	qdate ref_price_on;
+	char *ref_price_source;
+	char *ref_price_assumption; /* set when the price is an estimate */
 };
 
 struct chip_catalog {

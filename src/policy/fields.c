@@ -66,6 +66,21 @@ const struct field_info field_table[F__COUNT] = {
 	[F_CONTRACT_OTHER_SUBSIDIES_COUNT] =
 		{"contract.other_subsidies_count", QT_INT, false,
 		 "number of other programs subsidising this contract"},
+	[F_CONTRACT_OTHER_SUBSIDIES_NATIONAL] =
+		{"contract.other_subsidies_national", QT_MONEY, false,
+		 "sum of other subsidies for this contract declared as national"},
+	[F_CONTRACT_OTHER_SUBSIDIES_PROVINCE] =
+		{"contract.other_subsidies_province", QT_MONEY, false,
+		 "sum of other subsidies for this contract declared as provincial"},
+	[F_CONTRACT_OTHER_SUBSIDIES_CITY] =
+		{"contract.other_subsidies_city", QT_MONEY, false,
+		 "sum of other subsidies for this contract declared as city-level"},
+	[F_CONTRACT_OTHER_SUBSIDIES_DISTRICT] =
+		{"contract.other_subsidies_district", QT_MONEY, false,
+		 "sum of other subsidies for this contract declared as district-level"},
+	[F_CONTRACT_OTHER_SUBSIDIES_UNLEVELED] =
+		{"contract.other_subsidies_unleveled", QT_MONEY, false,
+		 "sum of other subsidies for this contract whose level is not given"},
 	[F_COMPUTE_PRESENT] = {"compute.present", QT_BOOL, false,
 			       "the contract has a compute section"},
 	[F_COMPUTE_CHIP] = {"compute.chip", QT_STRING, false,
@@ -80,6 +95,12 @@ const struct field_info field_table[F__COUNT] = {
 	[F_COMPUTE_H100_HOURS] =
 		{"compute.h100_hours", QT_INT, false,
 		 "accelerator hours in H100 equivalents, from the chip catalog"},
+	[F_COMPUTE_PRICE_PER_H100_HOUR] =
+		{"compute.price_per_h100_hour", QT_MONEY, true,
+		 "contract value per H100-equivalent hour, rounded down; null without compute hours"},
+	[F_COMPUTE_REF_PRICE_PER_H100_HOUR] =
+		{"compute.ref_price_per_h100_hour", QT_MONEY, true,
+		 "the chip catalog's reference market price per H100-equivalent hour, or null"},
 	[F_RELATED_PARTY] =
 		{"related_party", QT_BOOL, false,
 		 "applicant and supplier share a USCC or a controller"},

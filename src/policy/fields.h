@@ -61,6 +61,14 @@ enum field_id {
 	F_CONTRACT_USES_REGISTERED_MODEL,
 	F_CONTRACT_OTHER_SUBSIDIES_TOTAL, /* money: sum of other_subsidies */
 	F_CONTRACT_OTHER_SUBSIDIES_COUNT, /* int */
+	/* money: other_subsidies by the level of government that pays them;
+	 * entries whose level the application does not give are summed in
+	 * ..._UNLEVELED, so a condition can treat them as it must. */
+	F_CONTRACT_OTHER_SUBSIDIES_NATIONAL,
+	F_CONTRACT_OTHER_SUBSIDIES_PROVINCE,
+	F_CONTRACT_OTHER_SUBSIDIES_CITY,
+	F_CONTRACT_OTHER_SUBSIDIES_DISTRICT,
+	F_CONTRACT_OTHER_SUBSIDIES_UNLEVELED,
 	F_COMPUTE_PRESENT, /* bool: the contract has a compute section */
 	F_COMPUTE_CHIP,	   /* "" when absent */
 	F_COMPUTE_ACCELERATORS,
@@ -71,6 +79,14 @@ enum field_id {
 	/* Derived: hours x accelerators x the chip's throughput relative to an
 	 * H100, rounded down. */
 	F_COMPUTE_H100_HOURS,
+	/* Derived: contract.value / compute.h100_hours, in fen, rounded down
+	 * (money_scale); null without compute or with no H100-equivalent
+	 * hours. */
+	F_COMPUTE_PRICE_PER_H100_HOUR,
+	/* From the chip catalog: the chip's reference market price per
+	 * H100-equivalent hour; null without compute or when the catalog
+	 * gives none. */
+	F_COMPUTE_REF_PRICE_PER_H100_HOUR,
 	/* Derived: applicant and supplier share a USCC or a controller. */
 	F_RELATED_PARTY,
 	/* The calendar date of submitted_at, as written. */

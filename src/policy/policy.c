@@ -35,6 +35,9 @@
 #define MAX_CONDS 64
 #define MAX_ROWS 64
 #define MAX_CAPS 16
+#define MAX_FUNDERS 8
+#define MAX_FUNDER_WEIGHT 1000
+#define MAX_SUBSIDISED_MONTHS 600
 #define MAX_ID 64
 #define MAX_TEXT 4096
 #define GRANT_MAX_YEARS 10
@@ -1072,13 +1075,28 @@ enum {
 	M_SOURCE,
 	M_ASSUMPTION,
 	M_RESERVATION_DAYS,
+	M_SUBSIDISED_MONTHS,
+	M_FUNDERS,
 	M__N
 };
-static const char *const measure_keys[M__N] = {
-	"id",	      "name",	"pool",	       "kinds",
-	"allocation", "window", "base",	       "second_approver_above",
-	"clawback",   "grant",	"eligibility", "rates",
-	"caps",	      "source", "assumption",  "reservation_days"};
+static const char *const measure_keys[M__N] = {"id",
+					       "name",
+					       "pool",
+					       "kinds",
+					       "allocation",
+					       "window",
+					       "base",
+					       "second_approver_above",
+					       "clawback",
+					       "grant",
+					       "eligibility",
+					       "rates",
+					       "caps",
+					       "source",
+					       "assumption",
+					       "reservation_days",
+					       "subsidised_months",
+					       "funders"};
 
 enum { R_ID, R_WHEN, R_RATE, R_SAYS, R_SOURCE, R_ASSUMPTION, R__N };
 static const char *const row_keys[R__N] = {"id",   "when",   "rate",
@@ -1097,11 +1115,17 @@ enum {
 	C_SOURCE,
 	C_ASSUMPTION,
 	C_RELAXED,
+	C_HARD_LIMIT,
+	C_LEVELS,
 	C__N
 };
-static const char *const cap_keys[C__N] = {"id",	 "per",	   "when",
-					   "limit",	 "says",   "source",
-					   "assumption", "relaxed"};
+static const char *const cap_keys[C__N] = {
+	"id",	  "per",	"when",	   "limit",	 "says",
+	"source", "assumption", "relaxed", "hard_limit", "levels"};
+
+enum { FU_ID, FU_NAME, FU_SHARE, FU_SAYS, FU_SOURCE, FU_ASSUMPTION, FU__N };
+static const char *const funder_keys[FU__N] = {"id",   "name",	 "share",
+					       "says", "source", "assumption"};
 
 enum { X_WHEN, X_LIMIT, X_SAYS, X_SOURCE, X_ASSUMPTION, X__N };
 static const char *const relaxed_keys[X__N] = {"when", "limit", "says",
@@ -1241,6 +1265,66 @@ static bool rule_id(char *buf, size_t sz, const char *mid, const char *part,
 {
 	snprintf(buf, sz, "%s.%s.%s%s", mid, part, id ? id : "?", suffix);
 	return id != NULL;
+}
+
+/* `funders:` the parties that share the measure's amount by weight
+ * (province : city = 1 : 1 is two funders of share 1). At least two; each
+ * a rule "<measure>.funder.<id>" with its source. */
+static void parse_funders(struct ctx *c, struct mctx *mc, const struct kv *f)
+{
+	struct policy *p = c->p;
+	struct policy_measure *m = mc->m;
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n;
+	size_t first = p->nrules;
+
+	if (!seq_of(c, f, "funders", MAX_FUNDERS, &n))
+		return;
+	if (n < 2) {
+		err_at(c, f->at,
+		       "'funders' must list at least two funders (one funder is the program itself)");
+		return;
+	}
+	m->funders = xcalloc(c, n, sizeof(*m->funders));
+	if (!m->funders)
+		return;
+	while ((item = fy_node_sequence_iterate(f->v, &it)) &&
+	       m->nfunders < n) {
+		struct policy_funder *fu = &m->funders[m->nfunders];
+		struct loc at = yamldoc_loc(item, f->at);
+		struct kv kv[FU__N];
+		char what[128];
+		char rid[3 * MAX_ID];
+		int weight = 0;
+		int dup;
+
+		if (!fields_of(c, item, at, "funder", NULL, funder_keys, FU__N,
+			       kv, what, sizeof(what)))
+			continue;
+		need(c, &kv[FU_ID], "id", what, at);
+		need(c, &kv[FU_NAME], "name", what, at);
+		need_provenance(c, &kv[FU_SOURCE], &kv[FU_ASSUMPTION], what,
+				at);
+		fu->id = id_of(c, &kv[FU_ID], "id");
+		fu->name = text_of(c, &kv[FU_NAME], "name");
+		if (need(c, &kv[FU_SHARE], "share", what, at) &&
+		    !int_of(c, &kv[FU_SHARE], "share", 1, MAX_FUNDER_WEIGHT,
+			    &weight))
+			fu->weight = weight;
+		rule_id(rid, sizeof(rid), mc->mid, "funder", fu->id, "");
+		dup = fu->id ? earlier_rule(p, first, p->nrules, rid) : -1;
+		if (dup >= 0)
+			err_at(c, kv[FU_ID].at,
+			       "duplicate funder id '%s' (first at line %d)",
+			       fu->id, p->rules[dup].line);
+		fu->rule =
+			add_rule(c, RULE_FUNDER, mc->index, at, rid,
+				 text_of(c, &kv[FU_SAYS], "says"),
+				 source_of(c, &kv[FU_SOURCE]),
+				 text_of(c, &kv[FU_ASSUMPTION], "assumption"));
+		m->nfunders++;
+	}
 }
 
 static void parse_conds(struct ctx *c, struct mctx *mc, const struct kv *f)
@@ -1426,9 +1510,43 @@ static void parse_relaxed(struct ctx *c, struct mctx *mc, struct policy_cap *cp,
 		text_of(c, &kv[X_ASSUMPTION], "assumption"));
 }
 
+/* `levels: [national, city]`: the levels of government whose subsidies a
+ * stacked cap counts. Entries without a level always count, so the bit of
+ * the unknown level (0) is always set. */
+static void parse_levels(struct ctx *c, struct policy_cap *cp,
+			 const struct kv *f)
+{
+	static const char *const names[] = {"national", "province", "city",
+					    "district"};
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n;
+
+	cp->levels = 1u;
+	if (!seq_of(c, f, "levels", 4, &n))
+		return;
+	if (n == 0) {
+		err_at(c, f->at, "'levels' must list at least one level");
+		return;
+	}
+	while ((item = fy_node_sequence_iterate(f->v, &it))) {
+		struct loc at = yamldoc_loc(item, f->at);
+		struct kv one = {item, at, true};
+		int k = choice_of(c, &one, "levels", names, 4,
+				  "national, province, city or district");
+
+		if (k < 0)
+			continue;
+		if (cp->levels & (1u << (k + 1)))
+			err_at(c, at, "level '%s' is listed twice", names[k]);
+		cp->levels |= 1u << (k + 1);
+	}
+}
+
 static void parse_caps(struct ctx *c, struct mctx *mc, const struct kv *f)
 {
-	static const char *const pers[] = {"contract", "applicant-year"};
+	static const char *const pers[] = {"contract", "applicant-year",
+					   "stacked"};
 	struct policy *p = c->p;
 	struct policy_measure *m = mc->m;
 	struct fy_node *item;
@@ -1457,8 +1575,9 @@ static void parse_caps(struct ctx *c, struct mctx *mc, const struct kv *f)
 		need(c, &kv[C_LIMIT], "limit", what, at);
 		need_provenance(c, &kv[C_SOURCE], &kv[C_ASSUMPTION], what, at);
 		if (need(c, &kv[C_PER], "per", what, at)) {
-			int per = choice_of(c, &kv[C_PER], "per", pers, 2,
-					    "contract or applicant-year");
+			int per = choice_of(
+				c, &kv[C_PER], "per", pers, 3,
+				"contract, applicant-year or stacked");
 
 			if (per >= 0)
 				cp->per = (enum cap_per)per;
@@ -1479,6 +1598,17 @@ static void parse_caps(struct ctx *c, struct mctx *mc, const struct kv *f)
 				 text_of(c, &kv[C_ASSUMPTION], "assumption"));
 		if (kv[C_RELAXED].present)
 			parse_relaxed(c, mc, cp, &kv[C_RELAXED], id);
+		cp->hard_limit =
+			expr_of(c, &kv[C_HARD_LIMIT], "hard_limit", QT_MONEY);
+		cp->levels = CAP_LEVELS_ALL;
+		if (kv[C_LEVELS].present) {
+			if (cp->per != CAP_PER_STACKED)
+				err_at(c, kv[C_LEVELS].at,
+				       "'levels' is for a cap with 'per: stacked' (%s)",
+				       what);
+			else
+				parse_levels(c, cp, &kv[C_LEVELS]);
+		}
 		free(id);
 		m->ncaps++;
 	}
@@ -1596,6 +1726,12 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 	}
 	m->base_rule = measure_rule(c, &mc, RULE_BASE, "base",
 				    kv[M_BASE].present ? kv[M_BASE].at : at);
+	if (kv[M_SUBSIDISED_MONTHS].present &&
+	    !int_of(c, &kv[M_SUBSIDISED_MONTHS], "subsidised_months", 1,
+		    MAX_SUBSIDISED_MONTHS, &m->subsidised_months))
+		m->subsidised_months_rule = measure_rule(
+			c, &mc, RULE_SUBSIDISED_MONTHS, "subsidised-months",
+			kv[M_SUBSIDISED_MONTHS].at);
 	if (kv[M_RATES].present)
 		parse_rates(c, &mc, &kv[M_RATES]);
 	if (kv[M_CAPS].present)
@@ -1613,6 +1749,8 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 	}
 	if (kv[M_GRANT].present)
 		parse_grant(c, &mc, &kv[M_GRANT]);
+	if (kv[M_FUNDERS].present)
+		parse_funders(c, &mc, &kv[M_FUNDERS]);
 	if (kv[M_RESERVATION_DAYS].present)
 		int_of(c, &kv[M_RESERVATION_DAYS], "reservation_days", 1, 3660,
 		       &m->reservation_days);
@@ -1851,8 +1989,14 @@ void policy_free(struct policy *p)
 			expr_free(m->caps[j].limit);
 			expr_free(m->caps[j].relaxed_when);
 			expr_free(m->caps[j].relaxed_limit);
+			expr_free(m->caps[j].hard_limit);
 		}
 		free(m->caps);
+		for (size_t j = 0; j < m->nfunders; j++) {
+			free(m->funders[j].id);
+			free(m->funders[j].name);
+		}
+		free(m->funders);
 	}
 	free(p->measures);
 	for (size_t i = 0; i < p->nrules; i++) {

@@ -48,7 +48,15 @@ int kind_lookup(const char *s, size_t len);
 
 enum alloc_mode { ALLOC_FCFS, ALLOC_PRO_RATA };
 enum hit_policy { HIT_FIRST, HIT_MAX, HIT_UNIQUE };
-enum cap_per { CAP_PER_CONTRACT, CAP_PER_APPLICANT_YEAR };
+/* What a cap's limit counts against: this contract's subsidy, the
+ * applicant's awards this fiscal year, or (stacked) the subsidies of every
+ * scheme for this contract together, the other schemes' taken off. */
+enum cap_per { CAP_PER_CONTRACT, CAP_PER_APPLICANT_YEAR, CAP_PER_STACKED };
+
+/* Levels of government whose other subsidies a stacked cap counts: bit
+ * (1 << enum subsidy_level) of engine/app.h; entries without a level are
+ * always counted. */
+#define CAP_LEVELS_ALL 0x1fu
 enum clawback_to { CLAWBACK_TO_POOL, CLAWBACK_TO_TREASURY };
 
 enum rule_kind {
@@ -60,6 +68,8 @@ enum rule_kind {
 	RULE_CAP,
 	RULE_CAP_RELAXED,
 	RULE_POOL, /* a pool's entry, "pool.<id>", for its source and line */
+	RULE_SUBSIDISED_MONTHS, /* the base limited to N months of the term */
+	RULE_FUNDER,		/* a funder's share of the amount */
 };
 
 /* A rule a decision can name. id is "compute-rent.rate.default"; line and
@@ -128,6 +138,18 @@ struct policy_cap {
 	uint32_t relaxed_rule;
 	struct expr *relaxed_when;
 	struct expr *relaxed_limit;
+	/* A soft cap: `limit` is what is paid "in principle"; up to
+	 * hard_limit only with a reviewer's say. NULL for an ordinary cap. */
+	struct expr *hard_limit; /* QT_MONEY */
+	/* For a stacked cap: the levels whose subsidies count. */
+	uint32_t levels;
+};
+
+/* One funder's share of a measure's amount (province : city = 1 : 1). */
+struct policy_funder {
+	uint32_t rule; /* "<measure>.funder.<id>" */
+	char *id, *name;
+	int64_t weight; /* the funder's part in the ratio, >= 1 */
 };
 
 struct policy_measure {
@@ -141,6 +163,14 @@ struct policy_measure {
 	uint32_t window_rule;
 	struct expr *base; /* QT_MONEY; default contract.value */
 	uint32_t base_rule;
+	/* The subsidy covers at most this many months of the contract: the
+	 * base becomes base x min(term, N) / term. 0: the whole term. */
+	int subsidised_months;
+	uint32_t subsidised_months_rule;
+	/* Funders sharing the amount by weight; none: one funder (the
+	 * program). The shares are whole fen and add up to the amount. */
+	struct policy_funder *funders;
+	size_t nfunders;
 	struct policy_cond *conds;
 	size_t nconds;
 	enum hit_policy hit;

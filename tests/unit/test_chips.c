@@ -93,7 +93,118 @@ static void test_lookup(void **state)
 	assert_null(chips_find(c, "ascend-910", 10));
 	assert_null(chips_find(c, "ascend-910cx", 12));
 	assert_null(chips_find(c, "", 0));
+	/* Neither entry gives a reference price. */
+	assert_int_equal(
+		chips_find(c, "ascend-910c", 11)->ref_price_per_h100_hour, -1);
+	assert_null(chips_find(c, "ascend-910c", 11)->ref_price_source);
 	chips_free(c);
+}
+
+static const char priced[] = "chips:\n"
+			     "  - id: ascend-910c\n"
+			     "    name: Huawei Ascend 910C\n"
+			     "    vendor: Huawei\n"
+			     "    domestic: true\n"
+			     "    h100_ratio: \"0.65\"\n"
+			     "    source: analysts\n"
+			     "    ref_price_per_h100_hour: \"14.05\"\n"
+			     "    ref_price_on: 2025-06-30\n"
+			     "    ref_price_source: quan estimate\n"
+			     "    ref_price_assumption: parity with the H100\n"
+			     "  - id: nvidia-h100\n"
+			     "    name: Nvidia H100\n"
+			     "    vendor: Nvidia\n"
+			     "    domestic: false\n"
+			     "    h100_ratio: 1\n"
+			     "    source: reference\n"
+			     "    ref_price_per_h100_hour: 0.10\n"
+			     "    ref_price_on: 2025-01-01\n"
+			     "    ref_price_source: observed\n";
+
+/* The reference price is money read exactly from its text, with its date,
+ * source and (optional) assumption. */
+static void test_ref_price(void **state)
+{
+	struct chip_catalog *c = load_ok(priced);
+	const struct chip *ch;
+	qdate on;
+	struct qerr e;
+
+	(void)state;
+	ch = chips_find(c, "ascend-910c", 11);
+	assert_int_equal(ch->ref_price_per_h100_hour, 1405);
+	assert_int_equal(date_parse("2025-06-30", 10, &on, "d", &e), 0);
+	assert_int_equal(ch->ref_price_on, on);
+	assert_string_equal(ch->ref_price_source, "quan estimate");
+	assert_string_equal(ch->ref_price_assumption, "parity with the H100");
+	ch = chips_find(c, "nvidia-h100", 11);
+	assert_int_equal(ch->ref_price_per_h100_hour, 10); /* 0.10, exact */
+	assert_null(ch->ref_price_assumption);
+	chips_free(c);
+}
+
+static void test_ref_price_errors(void **state)
+{
+	static const char head[] = "chips:\n"
+				   "  - id: x\n"
+				   "    name: X\n"
+				   "    vendor: V\n"
+				   "    domestic: true\n"
+				   "    h100_ratio: \"0.5\"\n"
+				   "    source: s\n";
+	static const struct {
+		const char *tail;
+		int line, col;
+		const char *msg;
+	} cases[] = {
+		/* a price needs its date and source */
+		{"    ref_price_per_h100_hour: \"1.00\"\n", 2, 5,
+		 "missing key 'ref_price_on'"},
+		{"    ref_price_per_h100_hour: \"1.00\"\n"
+		 "    ref_price_source: s\n",
+		 2, 5, "missing key 'ref_price_on'"},
+		{"    ref_price_per_h100_hour: \"1.00\"\n"
+		 "    ref_price_on: 2025-01-01\n",
+		 2, 5, "missing key 'ref_price_source'"},
+		/* money is at most two decimals, never a float */
+		{"    ref_price_per_h100_hour: \"1.005\"\n"
+		 "    ref_price_on: 2025-01-01\n"
+		 "    ref_price_source: s\n",
+		 8, 31, "ref_price_per_h100_hour"},
+		{"    ref_price_per_h100_hour: 1e3\n"
+		 "    ref_price_on: 2025-01-01\n"
+		 "    ref_price_source: s\n",
+		 8, 30, "ref_price_per_h100_hour"},
+		{"    ref_price_per_h100_hour: \"0.00\"\n"
+		 "    ref_price_on: 2025-01-01\n"
+		 "    ref_price_source: s\n",
+		 8, 31, "above 0"},
+		{"    ref_price_per_h100_hour: \"-1.00\"\n"
+		 "    ref_price_on: 2025-01-01\n"
+		 "    ref_price_source: s\n",
+		 8, 31, "ref_price_per_h100_hour"},
+		/* a bad date */
+		{"    ref_price_per_h100_hour: \"1.00\"\n"
+		 "    ref_price_on: 2025-02-30\n"
+		 "    ref_price_source: s\n",
+		 9, 19, "ref_price_on"},
+		/* the rest of the group without the price */
+		{"    ref_price_on: 2025-01-01\n", 8, 19,
+		 "'ref_price_on' without 'ref_price_per_h100_hour'"},
+		{"    ref_price_assumption: a\n", 8, 27,
+		 "'ref_price_assumption' without 'ref_price_per_h100_hour'"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char yaml[1024];
+		struct diag_list d;
+
+		snprintf(yaml, sizeof(yaml), "%s%s", head, cases[i].tail);
+		load_bad(yaml, &d);
+		expect_diag(&d, cases[i].line, cases[i].col, cases[i].msg);
+		diag_release(&d);
+	}
 }
 
 static void test_ratios(void **state)
@@ -227,6 +338,17 @@ static void test_shipped_catalog(void **state)
 	assert_string_equal(ch->source,
 			    "analysts, as reported in the press, 2025");
 	assert_int_equal(chips_find(c, "nvidia-h100", 11)->h100_bp, 10000);
+	/* Every shipped chip has a reference price with its date and source,
+	 * and each is marked as the estimate it is. */
+	for (size_t i = 0; i < c->n; i++) {
+		assert_true(c->chips[i].ref_price_per_h100_hour > 0);
+		assert_true(c->chips[i].ref_price_on > 0);
+		assert_non_null(c->chips[i].ref_price_source);
+		assert_non_null(c->chips[i].ref_price_assumption);
+	}
+	assert_int_equal(
+		chips_find(c, "nvidia-h100", 11)->ref_price_per_h100_hour,
+		1400);
 	chips_free(c);
 	diag_release(&d);
 }
@@ -252,6 +374,8 @@ int main(void)
 		cmocka_unit_test(test_yaml_errors),
 		cmocka_unit_test(test_shipped_catalog),
 		cmocka_unit_test(test_io),
+		cmocka_unit_test(test_ref_price),
+		cmocka_unit_test(test_ref_price_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

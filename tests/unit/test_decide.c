@@ -78,7 +78,8 @@ struct fixture {
 
 static const char chips_text[] =
 	"chips:\n"
-	"  - { id: ascend-910c, name: A, vendor: Huawei, domestic: true, h100_ratio: \"0.65\", source: s }\n"
+	"  - { id: ascend-910c, name: A, vendor: Huawei, domestic: true, h100_ratio: \"0.65\", source: s,\n"
+	"      ref_price_per_h100_hour: \"14.00\", ref_price_on: 2025-06-30, ref_price_source: s }\n"
 	"  - { id: nvidia-h100, name: H, vendor: Nvidia, domestic: false, h100_ratio: \"1\", source: s }\n";
 
 static int setup(void **state)
@@ -388,6 +389,22 @@ static void test_derived_facts(void **state)
 	/* 300 k earlier this year + 100 k now */
 	assert_int_equal(f.i[F_APPLICANT_COMPUTE_CONTRACTS_YEAR], 40000000);
 	assert_true(f.null_mask & (1ull << F_APPLICANT_LAST_BAD_CREDIT_ON));
+	/* 100,000.00 / 5200 H100-equivalent hours = 19.2307.. -> 19.23 yuan,
+	 * rounded down; the chip's reference price from the catalog. */
+	assert_int_equal(f.i[F_COMPUTE_PRICE_PER_H100_HOUR], 1923);
+	assert_false(f.null_mask & (1ull << F_COMPUTE_PRICE_PER_H100_HOUR));
+	assert_int_equal(f.i[F_COMPUTE_REF_PRICE_PER_H100_HOUR], 1400);
+	assert_false(f.null_mask & (1ull << F_COMPUTE_REF_PRICE_PER_H100_HOUR));
+	/* No other subsidies: every level's total is zero. */
+	assert_int_equal(f.i[F_CONTRACT_OTHER_SUBSIDIES_NATIONAL], 0);
+	assert_int_equal(f.i[F_CONTRACT_OTHER_SUBSIDIES_UNLEVELED], 0);
+	/* A chip without a reference price: the fact is null. */
+	a.contract.compute.chip = "nvidia-h100";
+	assert_int_equal(facts_build(&a, fx->chips, &h, &f, &e), 0);
+	assert_true(f.null_mask & (1ull << F_COMPUTE_REF_PRICE_PER_H100_HOUR));
+	/* 8 x 1000 x 1.0 = 8000 hours: 100,000.00 / 8000 = 12.50 */
+	assert_int_equal(f.i[F_COMPUTE_PRICE_PER_H100_HOUR], 1250);
+	a.contract.compute.chip = "ascend-910c";
 	/* The same USCC on both sides is a related party, whatever the
 	 * controllers say. */
 	a.supplier.uscc = a.applicant.uscc;
@@ -402,6 +419,41 @@ static void test_derived_facts(void **state)
 	assert_int_equal(f.i[F_COMPUTE_DOMESTIC], 0);
 	assert_string_equal(f.s[F_COMPUTE_CHIP], "");
 	assert_string_equal(f.s[F_COMPUTE_LOCATION], "");
+	assert_true(f.null_mask & (1ull << F_COMPUTE_PRICE_PER_H100_HOUR));
+	assert_true(f.null_mask & (1ull << F_COMPUTE_REF_PRICE_PER_H100_HOUR));
+	app_release(&a);
+}
+
+/* Other subsidies are summed by the level of government that pays them;
+ * an entry without a level goes to "unleveled". */
+static void test_other_subsidies_by_level(void **state)
+{
+	struct fixture *fx = *state;
+	struct application a;
+	struct facts f;
+	struct qerr e;
+	struct app_other_subsidy os[5] = {
+		{"n", 100, SUBSIDY_LEVEL_NATIONAL},
+		{"p", 200, SUBSIDY_LEVEL_PROVINCE},
+		{"c", 300, SUBSIDY_LEVEL_CITY},
+		{"d", 400, SUBSIDY_LEVEL_DISTRICT},
+		{"u", 500, SUBSIDY_LEVEL_UNKNOWN},
+	};
+
+	app(&a, "m", "100000.00", "2025-03-01", IN, "ascend-910c", PLAIN,
+	    OTHER_CTRL);
+	a.contract.other_subsidies = os;
+	a.contract.nother_subsidies = 5;
+	assert_int_equal(facts_build(&a, fx->chips, NULL, &f, &e), 0);
+	assert_int_equal(f.i[F_CONTRACT_OTHER_SUBSIDIES_TOTAL], 1500);
+	assert_int_equal(f.i[F_CONTRACT_OTHER_SUBSIDIES_COUNT], 5);
+	assert_int_equal(f.i[F_CONTRACT_OTHER_SUBSIDIES_NATIONAL], 100);
+	assert_int_equal(f.i[F_CONTRACT_OTHER_SUBSIDIES_PROVINCE], 200);
+	assert_int_equal(f.i[F_CONTRACT_OTHER_SUBSIDIES_CITY], 300);
+	assert_int_equal(f.i[F_CONTRACT_OTHER_SUBSIDIES_DISTRICT], 400);
+	assert_int_equal(f.i[F_CONTRACT_OTHER_SUBSIDIES_UNLEVELED], 500);
+	a.contract.other_subsidies = NULL;
+	a.contract.nother_subsidies = 0;
 	app_release(&a);
 }
 
@@ -415,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_first_and_unique),
 		cmocka_unit_test(test_input_errors),
 		cmocka_unit_test(test_derived_facts),
+		cmocka_unit_test(test_other_subsidies_by_level),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

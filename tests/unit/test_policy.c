@@ -446,7 +446,7 @@ static const struct bad_case bad_cases[] = {
 	{"      hit: max\n", "      hit: maximum\n", NULL, NULL, 55, 12,
 	 "'hit' must be first, max or unique"},
 	{"        per: contract\n", "        per: year\n", NULL, NULL, 67, 14,
-	 "'per' must be contract or applicant-year"},
+	 "'per' must be contract, applicant-year or stacked"},
 	{"    allocation: pro-rata\n", "    allocation: lottery\n", NULL, NULL,
 	 42, 17, "'allocation' must be first-come-first-served or pro-rata"},
 	{"    clawback: treasury\n", "    clawback: nobody\n", NULL, NULL, 47,
@@ -899,6 +899,98 @@ static void test_limits(void **state)
 	free(big);
 }
 
+/* The keys for Shenzhen's soft cap, stacking ceilings, Chengdu's annual
+ * fees and Henan's 1 : 1 funders, on the model-api measure of `base`. */
+static const char new_keys_from[] =
+	"    base: contract.value - contract.other_subsidies_total\n";
+static const char new_keys_to[] =
+	"    base: contract.value\n"
+	"    subsidised_months: 12\n"
+	"    funders:\n"
+	"      - { id: province, name: P, share: 1, source: src-a }\n"
+	"      - { id: city, name: C, share: 2, assumption: a }\n"
+	"    caps:\n"
+	"      - id: soft\n"
+	"        per: applicant-year\n"
+	"        limit: 1000000.00\n"
+	"        hard_limit: 2000000.00\n"
+	"        source: src-a\n"
+	"      - id: stack\n"
+	"        per: stacked\n"
+	"        levels: [national, district]\n"
+	"        limit: contract.value * 60%\n"
+	"        source: src-a\n";
+
+static void test_new_keys(void **state)
+{
+	char *y = with(base, new_keys_from, new_keys_to, (char *)NULL);
+	struct policy *p = load_ok(y);
+	const struct policy_measure *m = &p->measures[1];
+	static const struct {
+		const char *from, *to;
+		const char *msg;
+	} bad[] = {
+		{"subsidised_months: 12", "subsidised_months: 0",
+		 "'subsidised_months' must be a whole number from 1 to 600"},
+		{"hard_limit: 2000000.00", "hard_limit: 30%",
+		 "an amount must be money, got rate"},
+		{"per: stacked", "per: contract",
+		 "'levels' is for a cap with 'per: stacked'"},
+		{"levels: [national, district]", "levels: [county]",
+		 "'levels' must be national, province, city or district"},
+		{"levels: [national, district]", "levels: [city, city]",
+		 "level 'city' is listed twice"},
+		{"share: 2", "share: 0", "'share' must be a whole number"},
+		{"{ id: city, name: C, share: 2, assumption: a }",
+		 "{ id: province, name: C, share: 2, assumption: a }",
+		 "duplicate funder id 'province'"},
+		{"      - { id: city, name: C, share: 2, assumption: a }\n", "",
+		 "'funders' must list at least two funders"},
+		{"{ id: city, name: C, share: 2, assumption: a }",
+		 "{ id: city, name: C, share: 2 }",
+		 "needs a 'source' or an 'assumption'"},
+		{"per: stacked", "per: everything",
+		 "'per' must be contract, applicant-year or stacked"},
+	};
+
+	(void)state;
+	assert_int_equal(m->subsidised_months, 12);
+	assert_string_equal(p->rules[m->subsidised_months_rule].id,
+			    "model-api.subsidised-months");
+	assert_int_equal(m->nfunders, 2);
+	assert_string_equal(m->funders[0].id, "province");
+	assert_int_equal(m->funders[0].weight, 1);
+	assert_int_equal(m->funders[1].weight, 2);
+	assert_string_equal(p->rules[m->funders[1].rule].id,
+			    "model-api.funder.city");
+	assert_int_equal(m->ncaps, 2);
+	assert_non_null(m->caps[0].hard_limit);
+	assert_int_equal(m->caps[0].levels, CAP_LEVELS_ALL);
+	assert_int_equal(m->caps[1].per, CAP_PER_STACKED);
+	/* unknown (always) + national (1) + district (4) */
+	assert_int_equal(m->caps[1].levels, 1u | 1u << 1 | 1u << 4);
+	assert_null(m->caps[1].hard_limit);
+	policy_free(p);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *b = with(y, bad[i].from, bad[i].to, (char *)NULL);
+		struct diag_list d;
+
+		bool found = false;
+
+		load_bad(b, &d);
+		for (size_t j = 0; j < d.n; j++)
+			found |= strstr(d.items[j].msg, bad[i].msg) != NULL;
+		if (!found) {
+			diag_print(&d, stderr);
+			fail_msg("case %zu: no diagnostic containing '%s'", i,
+				 bad[i].msg);
+		}
+		diag_release(&d);
+		free(b);
+	}
+	free(y);
+}
+
 static void test_load_file(void **state)
 {
 	char path[] = "/tmp/test_policy_XXXXXX";
@@ -935,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_yaml_syntax),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_new_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
