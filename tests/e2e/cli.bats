@@ -120,10 +120,14 @@ YAML
 }
 
 @test "estimate of several applications prints a table" {
-	run "$QUAN" estimate --policy "$SH" --policy "$HZ" "$EX"/*.json
+	local policies=()
+	for p in "$ROOT"/policies/*.yaml; do
+		policies+=(--policy "$p")
+	done
+	run "$QUAN" estimate "${policies[@]}" "$EX"/*.json
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"application"*"measure"*"amount"* ]]
-	[ "$(grep -c '^SH-\|^HZ-' <<<"$output")" -eq "$(ls "$EX"/*.json | wc -l)" ]
+	[ "$(grep -c '^\(SH\|HZ\|SZ\|BJ\|CD\|HA\)-' <<<"$output")" -eq "$(ls "$EX"/*.json | wc -l)" ]
 }
 
 @test "bad money '12.345' exits 1 naming contract.value" {
