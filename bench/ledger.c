@@ -2,10 +2,10 @@
  * bench/ledger - durable applications per second for the Shanghai 2025
  * policy: decide + reserve + audit event, committed to disk.
  *
- * Generates distinct applications as JSON text (the format `quan apply`
- * reads: every one its own id, contract number, value, dates, applicant
- * with a valid USCC, supplier and, for compute, chip), all eligible and
- * within the window, before any timing. Then, each in a fresh database on
+ * Generates distinct applications as JSON text with sim/gen.h (the format
+ * `quan apply` reads: every one its own id, contract number, value, dates,
+ * applicant with a valid USCC, supplier and, for compute, chip), all
+ * eligible and within the window, before any timing. Then, each in a fresh database on
  * a real disk (under build/, never tmpfs), times:
  *   1. group commit - office_apply_batch over batches of B, the path
  *      `quan apply` runs: one transaction and one WAL fsync per batch
@@ -29,27 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/uscc.h"
 #include "office/office.h"
+#include "sim/gen.h"
 
-#define NPARTIES 4096
-#define APP_TEXT_MAX 2048
+#define SEED 0x9e3779b97f4a7c15ull /* every run applies the same applications */
 #define TMPFS_MAGIC_ 0x01021994
 #define RAMFS_MAGIC_ 0x858458f6
-
-/* xorshift64*: a fixed seed, so every run applies the same applications. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-static int64_t rnd_in(int64_t lo, int64_t hi) /* inclusive */
-{
-	return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));
-}
 
 static double cpu(void)
 {
@@ -96,109 +81,6 @@ static void usage(void)
 {
 	fputs("usage: bench/ledger [--smoke] [-n N] [-b B]\n", stderr);
 	exit(1);
-}
-
-/* Applicants and suppliers: distinct USCCs with valid check characters and
- * distinct controllers, so no supplier is a related party. */
-struct parties {
-	char uscc[NPARTIES][USCC_LEN + 1];
-	char ctrl[NPARTIES][19];
-};
-
-static void make_parties(struct parties *ps, const char *prefix, int tag)
-{
-	static const char alpha[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-
-	for (int i = 0; i < NPARTIES; i++) {
-		char *u = ps->uscc[i];
-
-		memcpy(u, prefix, 8);
-		/* The index in the organisation code keeps them distinct. */
-		u[8] = alpha[tag];
-		u[9] = alpha[i / (31 * 31 * 31) % 31];
-		u[10] = alpha[i / (31 * 31) % 31];
-		u[11] = alpha[i / 31 % 31];
-		u[12] = alpha[i % 31];
-		for (int k = 13; k < 17; k++)
-			u[k] = alpha[rnd() % 31];
-		u[17] = uscc_check_char(u);
-		u[18] = '\0';
-		snprintf(ps->ctrl[i], sizeof(ps->ctrl[i]), "31010%d1980%08d",
-			 tag, i);
-	}
-}
-
-static const char *chips_used[] = {"ascend-910c", "ascend-910b", "nvidia-h100",
-				   "nvidia-a800", "cambricon-mlu590"};
-
-/* One application as JSON text, eligible for its measure and submitted
- * inside the window. Values are sized so that ~100 k applications fit in
- * the pools (compute 600 M, model 300 M, corpus 100 M yuan). */
-static char *make_app(long i, const struct parties *app,
-		      const struct parties *sup)
-{
-	char *t = malloc(APP_TEXT_MAX);
-	int w = (int)rnd_in(0, 99);
-	int ap = (int)rnd_in(0, NPARTIES - 1);
-	int sp = (int)rnd_in(0, NPARTIES - 1);
-	qdate sub = date_from_ymd(2025, 8, 1) + (qdate)rnd_in(0, 150);
-	qdate signd = sub - (qdate)rnd_in(0, 180);
-	int64_t secs = rnd_in(0, 86399);
-	int sy, sm, sd, gy, gm, gd;
-	const char *measure, *kind;
-	int64_t value;
-	char compute[256];
-	int len;
-
-	if (!t)
-		return NULL;
-	if (w < 40) {
-		measure = "compute-rent";
-		kind = "rent";
-		value = rnd_in(100000, 2000000); /* 1 k .. 20 k yuan */
-		snprintf(
-			compute, sizeof(compute),
-			"{\"chip\": \"%s\", \"accelerators\": %d, \"hours\": %d, \"location\": \"shanghai\"}",
-			chips_used[rnd() % 5], (int)rnd_in(1, 1024),
-			(int)rnd_in(1, 8760));
-	} else if (w < 70) {
-		measure = "model";
-		kind = rnd() & 1 ? "api" : "private-deployment";
-		value = rnd_in(100000, 1000000);
-		snprintf(compute, sizeof(compute), "null");
-	} else {
-		measure = "corpus";
-		kind = "corpus";
-		value = rnd_in(100000, 900000);
-		snprintf(compute, sizeof(compute), "null");
-	}
-	date_to_ymd(sub, &sy, &sm, &sd);
-	date_to_ymd(signd, &gy, &gm, &gd);
-	len = snprintf(
-		t, APP_TEXT_MAX,
-		"{\"id\": \"SH-2025-%07ld\", \"program\": \"shanghai-2025\", \"measure\": \"%s\","
-		" \"submitted_at\": \"%04d-%02d-%02dT%02d:%02d:%02d+08:00\","
-		" \"applicant\": {\"uscc\": \"%s\", \"name\": \"示例智能科技（上海）有限公司\","
-		" \"registered_city\": \"shanghai\", \"industry\": \"I65\", \"sme\": %s,"
-		" \"startup\": %s, \"registered_model\": false, \"last_bad_credit_on\": null,"
-		" \"controllers\": [\"%s\"]},"
-		" \"supplier\": {\"uscc\": \"%s\", \"name\": \"上海示例算力数据服务有限公司\","
-		" \"platform_listed\": true, \"controllers\": [\"%s\"]},"
-		" \"contract\": {\"number\": \"HT-2025-%07ld\", \"kind\": \"%s\","
-		" \"value\": \"%lld.%02lld\", \"signed_on\": \"%04d-%02d-%02d\","
-		" \"term_months\": %d, \"uses_registered_model\": %s,"
-		" \"other_subsidies\": [], \"compute\": %s}}",
-		i, measure, sy, sm, sd, (int)(secs / 3600),
-		(int)(secs / 60 % 60), (int)(secs % 60), app->uscc[ap],
-		rnd() & 1 ? "true" : "false", rnd() % 3 ? "false" : "true",
-		app->ctrl[ap], sup->uscc[sp], sup->ctrl[sp], i, kind,
-		(long long)(value / 100), (long long)(value % 100), gy, gm, gd,
-		(int)rnd_in(1, 36), rnd() % 4 ? "false" : "true", compute);
-	if (len < 0 || len >= APP_TEXT_MAX) {
-		free(t);
-		return NULL;
-	}
-	return t;
 }
 
 struct census {
@@ -438,7 +320,7 @@ int main(int argc, char **argv)
 	long n = 100000, n1 = -1, b = 256;
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct chip_catalog *chips = NULL;
-	struct parties *app, *sup;
+	struct gen *g;
 	char **texts;
 	size_t *lens, bytes = 0;
 	struct office o;
@@ -474,23 +356,25 @@ int main(int argc, char **argv)
 
 	/* Every application before the clock starts: n for the batched run,
 	 * then n1 others for the single run (ids n .. n + n1 - 1). */
-	app = malloc(sizeof(*app));
-	sup = malloc(sizeof(*sup));
+	g = malloc(sizeof(*g));
 	texts = calloc((size_t)(n + n1), sizeof(*texts));
 	lens = calloc((size_t)(n + n1), sizeof(*lens));
-	if (!app || !sup || !texts || !lens) {
+	if (!g || !texts || !lens) {
 		fputs("bench: out of memory\n", stderr);
 		return 1;
 	}
-	make_parties(app, "91310115", 1);
-	make_parties(sup, "91310104", 2);
+	gen_init(g, SEED);
 	for (long i = 0; i < n + n1; i++) {
-		texts[i] = make_app(i, app, sup);
-		if (!texts[i]) {
-			fputs("bench: out of memory\n", stderr);
+		char buf[GEN_APP_MAX];
+
+		if (gen_application(g, (uint64_t)i, buf, sizeof(buf),
+				    &lens[i]) ||
+		    !(texts[i] = malloc(lens[i] + 1))) {
+			fputs("bench: cannot generate an application\n",
+			      stderr);
 			return 1;
 		}
-		lens[i] = strlen(texts[i]);
+		memcpy(texts[i], buf, lens[i] + 1);
 		bytes += lens[i];
 	}
 
@@ -546,8 +430,7 @@ int main(int argc, char **argv)
 		free(texts[i]);
 	free(texts);
 	free(lens);
-	free(app);
-	free(sup);
+	free(g);
 	chips_free(chips);
 	return 0;
 }

@@ -31,6 +31,7 @@ static const char usage[] =
 	"  audit verify --db FILE         re-walk the audit chain\n"
 	"  user add --db FILE NAME --role ROLE [--uscc X]   a server user; prints its token\n"
 	"  serve --db FILE [--listen HOST:PORT]            the HTTP API and dashboard\n"
+	"  demo --db FILE --count N [--policy FILE]        generated applications, some reviewed and paid\n"
 	"\n"
 	"`quan <command> --help` explains each. Exit codes: 0 done, 1 bad input,\n"
 	"2 bad policy.\n";
@@ -92,7 +93,7 @@ static const struct {
 	{"audit", cmd_audit},	      {"show", cmd_show},
 	{"expire", cmd_expire},	      {"round", cmd_round},
 	{"milestone", cmd_milestone}, {"serve", cmd_serve},
-	{"user", cmd_user},
+	{"user", cmd_user}, {"demo", cmd_demo},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,408 @@
+/*
+ * cmd_demo.c - `quan demo`: fill an office with generated applications to
+ * the Shanghai 2025 program, so the dashboard has something to show.
+ *
+ * The applications come from sim/gen.h, submitted evenly over the program's
+ * window in the order they are applied, with a few ineligible ones and a
+ * fixed number of large ones (about 75, whatever the count), so that the
+ * pools run low near the end and some large applications are waitlisted.
+ * They are applied as `quan apply` does (office_apply_batch, one fsync per
+ * batch), one batch per day of submission. About a third of those reserved
+ * are approved by "demo-reviewer" (and "demo-reviewer-2" where the policy
+ * asks for two approvers); half of the awards are paid by "demo-finance",
+ * another person, as separation of duties requires: half the award, and
+ * every second one of those in full, in a second tranche.
+ *
+ * Every step is dated as if it happened on its day: a batch at its last
+ * submission, the reviews and payments of its applications at the same
+ * time. The ledger's clock only moves forward, so for the transfers (and a
+ * burn-down chart drawn from them) to spread over the window, the policy
+ * must be loaded by the demo (--policy, on a fresh database: loaded and
+ * funded as of the window's opening); in an office made today by `quan
+ * init`, every transfer of the demo is stamped after the funding, today.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "office/office.h"
+#include "sim/gen.h"
+
+#define DEMO_PROGRAM "shanghai-2025"
+#define DEMO_MEASURE "compute-rent" /* its window is the program's */
+#define DEMO_BATCH 256
+#define DEMO_MAX_COUNT 10000000L
+#define DEMO_LARGE 7500 /* large_pct x count: ~75 large applications */
+#define DEMO_INELIGIBLE_PCT 5
+#define REVIEWER "demo-reviewer"
+#define REVIEWER2 "demo-reviewer-2"
+#define FINANCE "demo-finance"
+
+static const char usage[] =
+	"usage: quan demo --db FILE --count N [--seed S] [--by NAME]\n"
+	"                 [--policy FILE] [--prefix P] [--chips FILE]\n"
+	"Apply N generated applications to the Shanghai 2025 program (ids\n"
+	"P0000000..., P defaulting to SH-2025-), submitted over its window;\n"
+	"approve about a third of the reserved ones (by demo-reviewer) and pay\n"
+	"part of some awards (by demo-finance), each step dated on the day it\n"
+	"would have happened. --policy loads the policy as of the window's\n"
+	"opening (give it on a fresh database, so the pools burn down over\n"
+	"the window); without it the office must hold the program already.\n"
+	"Running it again with the same seed and prefix changes nothing;\n"
+	"another seed needs another --prefix.\n";
+
+struct demo_opts {
+	const char *db, *by, *policy, *prefix, *chips;
+	long count;
+	unsigned long long seed;
+};
+
+/* A whole number in lo..hi; prints the error. */
+static int parse_num(const char *opt, const char *s, unsigned long long lo,
+		     unsigned long long hi, unsigned long long *out)
+{
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		goto bad;
+	*out = strtoull(s, &end, 10);
+	if (*end || *out < lo || *out > hi)
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr, "quan: %s: '%s' is not a number from %llu to %llu\n",
+		opt, s, lo, hi);
+	return -1;
+}
+
+static int parse(int argc, char **argv, struct demo_opts *o)
+{
+	unsigned long long v;
+
+	memset(o, 0, sizeof(*o));
+	o->by = "demo";
+	o->seed = 1;
+	o->count = -1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		if (strcmp(a, "--db") && strcmp(a, "--by") &&
+		    strcmp(a, "--policy") && strcmp(a, "--prefix") &&
+		    strcmp(a, "--chips") && strcmp(a, "--count") &&
+		    strcmp(a, "--seed")) {
+			fprintf(stderr, "quan: unknown argument '%s'\n\n%s", a,
+				usage);
+			return -1;
+		}
+		if (!val) {
+			fprintf(stderr, "quan: %s needs a value\n", a);
+			return -1;
+		}
+		i++;
+		if (!strcmp(a, "--db")) {
+			o->db = val;
+		} else if (!strcmp(a, "--by")) {
+			o->by = val;
+		} else if (!strcmp(a, "--policy")) {
+			o->policy = val;
+		} else if (!strcmp(a, "--prefix")) {
+			o->prefix = val;
+		} else if (!strcmp(a, "--chips")) {
+			o->chips = val;
+		} else if (!strcmp(a, "--count")) {
+			if (parse_num(a, val, 1, DEMO_MAX_COUNT, &v))
+				return -1;
+			o->count = (long)v;
+		} else if (parse_num(a, val, 0, UINT64_MAX, &v)) {
+			return -1;
+		} else {
+			o->seed = v;
+		}
+	}
+	if (!o->db || o->count < 0 || !*o->by) {
+		fprintf(stderr,
+			"quan: --db FILE and --count N are required\n\n%s",
+			usage);
+		return -1;
+	}
+	return 0;
+}
+
+/* What the run did, for the summary line. */
+struct tally {
+	long applied, existed, refused;
+	long state[APP__STATE_COUNT]; /* as applied */
+	long approved, second, paid_part, paid_full;
+	money_t paid;
+};
+
+/* The submitted_at of a generated application, read back from its text
+ * (0 when it cannot be). */
+static int64_t submitted_of(const char *text, size_t len)
+{
+	static const char key[] = "\"submitted_at\": \"";
+	const char *p = memmem(text, len, key, sizeof(key) - 1);
+	int64_t at = 0;
+	struct qerr e;
+
+	if (!p || (size_t)(p - text) + sizeof(key) - 1 + 25 > len)
+		return 0;
+	p += sizeof(key) - 1;
+	if (datetime_parse(p, 25, &at, NULL, "submitted_at", &e))
+		return 0;
+	return at;
+}
+
+/* Approve one reserved application at time `at`, and pay every second
+ * award: half of it, and every second one of those the rest as well. */
+static int review_and_pay(struct office *off, const char *id, int64_t at,
+			  struct tally *t)
+{
+	struct office_result r;
+	struct qerr e;
+	money_t half;
+	int rc;
+
+	qerr_clear(&e);
+	rc = office_approve(off, id, -1, -1, REVIEWER, at, &r, &e);
+	/* A first approval of a two-person award leaves it reserved. */
+	if (!rc && r.state == APP_RESERVED) {
+		t->second++;
+		rc = office_approve(off, id, -1, -1, REVIEWER2, at, &r, &e);
+	}
+	if (rc) {
+		fprintf(stderr, "quan: approving '%s': %s\n", id, e.msg);
+		return cli_exit_for(rc);
+	}
+	if (r.state != APP_AWARDED)
+		return 0;
+	if (t->approved++ % 2 || r.amount <= 0)
+		return 0;
+	half = r.amount / 2 > 0 ? r.amount / 2 : r.amount;
+	rc = office_disburse(off, id, half, FINANCE, at, &e);
+	if (!rc && t->approved % 4 == 1 && r.amount - half > 0) {
+		rc = office_disburse(off, id, r.amount - half, FINANCE, at, &e);
+		if (!rc) {
+			t->paid_full++;
+			t->paid += r.amount;
+			return 0;
+		}
+	}
+	if (rc) {
+		fprintf(stderr, "quan: paying '%s': %s\n", id, e.msg);
+		return cli_exit_for(rc);
+	}
+	t->paid_part++;
+	t->paid += half;
+	return 0;
+}
+
+/* Generate and apply every application, one batch per day of submission
+ * (at most DEMO_BATCH), dated at the batch's last submission; every third
+ * application reserved is approved and perhaps paid at the same time.
+ * Prints the first refusals; returns non-zero when the store failed. */
+static int run(struct office *off, const struct demo_opts *o,
+	       const struct gen *g, struct tally *t)
+{
+	static char text[DEMO_BATCH][GEN_APP_MAX];
+	static const char *texts[DEMO_BATCH];
+	static size_t lens[DEMO_BATCH];
+	static struct office_result res[DEMO_BATCH];
+	static int rcs[DEMO_BATCH];
+	static struct qerr errs[DEMO_BATCH];
+	int64_t clock = 0;
+	long reserved = 0;
+	struct qerr e;
+
+	for (long i = 0; i < o->count;) {
+		int64_t day = -1, at = 0;
+		size_t n = 0;
+		int rc;
+
+		while (i < o->count && n < DEMO_BATCH) {
+			if (gen_application(g, (uint64_t)i, text[n],
+					    sizeof(text[n]), &lens[n])) {
+				fprintf(stderr,
+					"quan: cannot generate application %ld\n",
+					i);
+				return EXIT_BAD_INPUT;
+			}
+			at = submitted_of(text[n], lens[n]);
+			/* A new day starts the next batch (generated again). */
+			if (n && (at + 8 * 3600) / 86400 != day)
+				break;
+			day = (at + 8 * 3600) / 86400;
+			clock = at > clock ? at : clock;
+			texts[n] = text[n];
+			n++;
+			i++;
+		}
+		qerr_clear(&e);
+		rc = office_apply_batch(off, texts, lens, n, o->by, clock, res,
+					rcs, errs, &e);
+		if (rc) {
+			fprintf(stderr, "quan: not recorded: %s\n", e.msg);
+			return cli_exit_for(rc);
+		}
+		for (size_t k = 0; k < n; k++) {
+			if (rcs[k]) {
+				/* The first few: the rest are alike. */
+				if (t->refused++ < 5)
+					fprintf(stderr, "quan: %s\n",
+						errs[k].msg);
+				continue;
+			}
+			if (res[k].existed) {
+				t->existed++;
+				continue;
+			}
+			t->applied++;
+			if (res[k].state >= 0 &&
+			    res[k].state < APP__STATE_COUNT)
+				t->state[res[k].state]++;
+			if (res[k].state == APP_RESERVED &&
+			    reserved++ % 3 == 0 &&
+			    (rc = review_and_pay(off, res[k].id, clock, t)))
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* The program's window as local (Shanghai) days, from its policy p. */
+static int window_days(const struct policy *p, qdate *first, int *days,
+		       int64_t *opens)
+{
+	int m = policy_find_measure(p, DEMO_MEASURE, strlen(DEMO_MEASURE));
+
+	if (m < 0 || p->measures[m].window_opens == INT64_MIN ||
+	    p->measures[m].window_closes == INT64_MAX)
+		return -1;
+	*opens = p->measures[m].window_opens;
+	*first = (qdate)((*opens + 8 * 3600) / 86400);
+	*days = (int)((p->measures[m].window_closes + 8 * 3600) / 86400 -
+		      *first + 1);
+	return *days > 0 ? 0 : -1;
+}
+
+/* The program's policy in the office, or NULL. */
+static const struct policy *find_program(const struct office *off)
+{
+	for (size_t k = 0; k < off->npolicies; k++)
+		if (!strcmp(off->policies[k]->program, DEMO_PROGRAM))
+			return off->policies[k];
+	return NULL;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	struct demo_opts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	const struct policy *p;
+	struct gen *g = NULL;
+	struct tally t;
+	struct qerr e;
+	char from[DATE_TEXT_MAX], to[DATE_TEXT_MAX], paid[MONEY_TEXT_MAX];
+	int64_t opens;
+	qdate first;
+	int days, rc = 0;
+
+	if (parse(argc, argv, &o))
+		return EXIT_BAD_INPUT;
+	memset(&t, 0, sizeof(t));
+	if ((rc = cli_load_chips(o.chips, &chips)))
+		return rc;
+	qerr_clear(&e);
+	if (office_open(&off, o.db, chips, &e)) {
+		fprintf(stderr, "quan: %s\n", e.msg);
+		chips_free(chips);
+		return EXIT_BAD_INPUT;
+	}
+	if (o.policy) {
+		struct policy *fp;
+		bool is_new;
+
+		/* Loaded (and its pools funded) as of the window's opening,
+		 * so the whole demo is dated inside the window. */
+		if ((rc = cli_load_policy(o.policy, &fp)))
+			goto out;
+		if (window_days(fp, &first, &days, &opens)) {
+			policy_free(fp);
+			fprintf(stderr,
+				"quan: %s: measure '%s' has no window: not a Shanghai 2025 policy\n",
+				o.policy, DEMO_MEASURE);
+			rc = EXIT_BAD_INPUT;
+			goto out;
+		}
+		policy_free(fp);
+		rc = office_load_policy(&off, o.policy, o.by, opens, &is_new,
+					&e);
+		if (rc) {
+			fprintf(stderr, "quan: %s\n", e.msg);
+			rc = cli_exit_for(rc);
+			goto out;
+		}
+	}
+	p = find_program(&off);
+	if (!p || window_days(p, &first, &days, &opens)) {
+		fprintf(stderr,
+			"quan: %s: no program '%s' with a window: give --policy policies/shanghai-2025.yaml\n",
+			o.db, DEMO_PROGRAM);
+		rc = EXIT_BAD_INPUT;
+		goto out;
+	}
+	g = malloc(sizeof(*g));
+	if (!g) {
+		fputs("quan: out of memory\n", stderr);
+		rc = EXIT_BAD_INPUT;
+		goto out;
+	}
+	gen_init(g, (uint64_t)o.seed);
+	if (o.prefix && gen_set_prefix(g, o.prefix)) {
+		fprintf(stderr,
+			"quan: --prefix: '%s' is not up to %d letters, digits, '-' or '_'\n",
+			o.prefix, GEN_PREFIX_MAX);
+		rc = EXIT_BAD_INPUT;
+		goto out;
+	}
+	g->opt.first_day = first;
+	g->opt.days = days;
+	g->opt.spread_count = (uint64_t)o.count;
+	g->opt.ineligible_pct = DEMO_INELIGIBLE_PCT;
+	g->opt.large_pct = (int)((DEMO_LARGE + o.count - 1) / o.count);
+	if (g->opt.large_pct > 100)
+		g->opt.large_pct = 100;
+
+	if ((rc = run(&off, &o, g, &t)))
+		goto out;
+	printf("demo: %s: %ld applications to %s submitted %s..%s: %ld reserved, %ld awarded (%ld paid in part, %ld in full: %s yuan), %ld waitlisted, %ld queued, %ld ineligible",
+	       o.db, t.applied, DEMO_PROGRAM, date_format(first, from),
+	       date_format(first + days - 1, to),
+	       t.state[APP_RESERVED] - t.approved, t.approved, t.paid_part,
+	       t.paid_full, money_format(t.paid, paid), t.state[APP_WAITLISTED],
+	       t.state[APP_QUEUED], t.state[APP_INELIGIBLE]);
+	if (t.existed)
+		printf("; %ld submitted before", t.existed);
+	if (t.refused)
+		printf("; %ld refused", t.refused);
+	printf("\n");
+	if (t.refused) {
+		fprintf(stderr,
+			"quan: %ld applications refused (ids used before with another seed? give --prefix)\n",
+			t.refused);
+		rc = EXIT_BAD_INPUT;
+	}
+out:
+	free(g);
+	office_close(&off);
+	chips_free(chips);
+	return rc;
+}

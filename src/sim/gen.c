@@ -1,0 +1,242 @@
+/*
+ * gen.c - synthetic applications for the Shanghai 2025 program (gen.h).
+ */
+#include <assert.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/gen.h"
+
+/* splitmix64: turns (seed, i) into the independent starting state of one
+ * application's stream, so that application i does not depend on the
+ * applications generated before it. */
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* xorshift64*: the stream itself; the state is never 0. */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dull;
+}
+
+/* A number in lo..hi, both included (hi >= lo). */
+static int64_t rnd_in(uint64_t *s, int64_t lo, int64_t hi)
+{
+	assert(hi >= lo);
+	return lo + (int64_t)(rnd(s) % (uint64_t)(hi - lo + 1));
+}
+
+static uint64_t stream(uint64_t seed, uint64_t salt)
+{
+	uint64_t s = mix(seed ^ mix(salt));
+
+	return s ? s : 1;
+}
+
+/* Parties of one side: the index in the organisation code keeps the USCCs
+ * distinct, the tag keeps applicants apart from suppliers, and the
+ * controllers differ by tag and index, so no pair is related. */
+static void make_parties(char (*uscc)[USCC_LEN + 1], char (*ctrl)[19],
+			 const char *prefix, int tag, uint64_t *s)
+{
+	static const char alpha[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+	for (int i = 0; i < GEN_PARTIES; i++) {
+		char *u = uscc[i];
+
+		memcpy(u, prefix, 8);
+		u[8] = alpha[tag];
+		u[9] = alpha[i / (31 * 31 * 31) % 31];
+		u[10] = alpha[i / (31 * 31) % 31];
+		u[11] = alpha[i / 31 % 31];
+		u[12] = alpha[i % 31];
+		for (int k = 13; k < 17; k++)
+			u[k] = alpha[rnd(s) % 31];
+		u[17] = uscc_check_char(u);
+		u[18] = '\0';
+		assert(u[17]);
+		snprintf(ctrl[i], sizeof(ctrl[i]), "31010%u1980%08u",
+			 (unsigned)tag % 10, (unsigned)i % 100000000u);
+	}
+}
+
+int gen_init(struct gen *g, uint64_t seed)
+{
+	uint64_t s = stream(seed, 0xa5a5a5a5a5a5a5a5ull);
+
+	memset(g, 0, sizeof(*g));
+	g->seed = seed;
+	g->opt.first_day = date_from_ymd(2025, 8, 1);
+	g->opt.days = 151;
+	snprintf(g->prefix, sizeof(g->prefix), "%s", GEN_DEFAULT_PREFIX);
+	make_parties(g->app_uscc, g->app_ctrl, "91310115", 1, &s);
+	make_parties(g->sup_uscc, g->sup_ctrl, "91310104", 2, &s);
+	return 0;
+}
+
+int gen_set_prefix(struct gen *g, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (n > GEN_PREFIX_MAX)
+		return Q_ERR_INVALID;
+	for (size_t k = 0; k < n; k++) {
+		char c = prefix[k];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return Q_ERR_INVALID;
+	}
+	memcpy(g->prefix, prefix, n + 1);
+	return 0;
+}
+
+static const char *const chips_used[] = {"ascend-910c", "ascend-910b",
+					 "nvidia-h100", "nvidia-a800",
+					 "cambricon-mlu590"};
+
+/* The second of the range at which application i is submitted, counted
+ * from first_day 00:00 local time. */
+static int64_t submitted_second(const struct gen_options *o, uint64_t i,
+				uint64_t *s)
+{
+	int64_t span = (int64_t)o->days * 86400;
+	uint64_t c = o->spread_count;
+	int64_t step;
+
+	if (!c)
+		return rnd_in(s, 0, o->days - 1) * 86400 + rnd_in(s, 0, 86399);
+	step = span / (int64_t)c;
+	/* i x span / c without overflow: i % c < c, and span < 2^32. */
+	return (int64_t)((i % c) * (uint64_t)span / c) +
+	       (step > 1 ? rnd_in(s, 0, step - 1) : 0);
+}
+
+int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
+		    size_t *len)
+{
+	const struct gen_options *o = &g->opt;
+	uint64_t s = stream(g->seed, i);
+	int w, ap, sp, ineligible, large, fault = -1;
+	int sy, sm, sd, gy, gm, gd, by, bm, bd;
+	int64_t at, value;
+	qdate sub, signd, first_of_year;
+	const char *measure, *kind, *city = "shanghai";
+	char compute[160], bad_credit[16] = "null";
+	bool listed = true, sme, startup, uses_model;
+	int chip, accel, hours, term, r;
+
+	if (o->days < 1 || o->days > 366 * 300 || o->ineligible_pct < 0 ||
+	    o->ineligible_pct > 100 || o->large_pct < 0 || o->large_pct > 100 ||
+	    o->first_day < date_from_ymd(DATE_MIN_YEAR + 1, 1, 1) ||
+	    o->first_day + o->days > date_from_ymd(DATE_MAX_YEAR, 1, 1))
+		return Q_ERR_INVALID;
+
+	w = (int)rnd_in(&s, 0, 99);
+	ap = (int)rnd_in(&s, 0, GEN_PARTIES - 1);
+	sp = (int)rnd_in(&s, 0, GEN_PARTIES - 1);
+	ineligible = rnd_in(&s, 0, 99) < o->ineligible_pct;
+	/* Evenly spaced, so a short run has its share of large ones too:
+	 * number i is large when (i + 1) x pct / 100 passes an integer. */
+	(void)rnd(&s);
+	large = (i % 100 + 1) * (uint64_t)o->large_pct / 100 >
+		(i % 100) * (uint64_t)o->large_pct / 100;
+	at = submitted_second(o, i, &s);
+	sub = o->first_day + (qdate)(at / 86400);
+	date_to_ymd(sub, &sy, &sm, &sd);
+	/* Signed up to 180 days before, in the same fiscal year, so the
+	 * contract draws on that year's budget. */
+	first_of_year = date_from_ymd(sy, 1, 1);
+	signd = sub - (qdate)rnd_in(&s, 0, 180);
+	if (signd < first_of_year)
+		signd = first_of_year;
+	date_to_ymd(signd, &gy, &gm, &gd);
+
+	if (w < 40) {
+		measure = "compute-rent";
+		kind = "rent";
+		/* 1 k .. 20 k yuan; large: 40 M .. 100 M (12 M .. 30 M at 30 %,
+		 * no per-contract cap). */
+		value = large ? rnd_in(&s, 4000000000, 10000000000)
+			      : rnd_in(&s, 100000, 2000000);
+		chip = (int)(rnd(&s) % 5);
+		accel = (int)rnd_in(&s, 1, 1024);
+		hours = (int)rnd_in(&s, 1, 8760);
+		snprintf(
+			compute, sizeof(compute),
+			"{\"chip\": \"%s\", \"accelerators\": %d, \"hours\": %d, \"location\": \"shanghai\"}",
+			chips_used[chip], accel, hours);
+	} else if (w < 70) {
+		measure = "model";
+		kind = rnd(&s) & 1 ? "api" : "private-deployment";
+		/* large: 10 M .. 20 M, cut to the 5 M cap at 50 %. */
+		value = large ? rnd_in(&s, 1000000000, 2000000000)
+			      : rnd_in(&s, 100000, 1000000);
+		snprintf(compute, sizeof(compute), "null");
+	} else {
+		measure = "corpus";
+		kind = "corpus";
+		/* large: 17 M .. 30 M, cut to the 5 M cap at 30 %. */
+		value = large ? rnd_in(&s, 1700000000, 3000000000)
+			      : rnd_in(&s, 100000, 900000);
+		snprintf(compute, sizeof(compute), "null");
+	}
+	if (ineligible) {
+		fault = (int)(rnd(&s) % 3);
+		if (fault == 0) {
+			city = "hangzhou";
+		} else if (fault == 1) {
+			/* A record within the 3 years before signing. */
+			date_to_ymd(signd - (qdate)rnd_in(&s, 1, 700), &by, &bm,
+				    &bd);
+			snprintf(bad_credit, sizeof(bad_credit),
+				 "\"%04d-%02d-%02d\"", by, bm, bd);
+		} else if (w < 40) {
+			listed = false;
+		} else {
+			city = "suzhou";
+		}
+	}
+	/* Drawn one by one: the order in which a call's arguments are
+	 * evaluated is unspecified, and the text must not depend on the
+	 * compiler. */
+	sme = rnd(&s) & 1;
+	startup = rnd(&s) % 3 == 0;
+	term = (int)rnd_in(&s, 1, 36);
+	uses_model = rnd(&s) % 4 == 0;
+	r = snprintf(
+		buf, n,
+		"{\"id\": \"%s%07llu\", \"program\": \"shanghai-2025\", \"measure\": \"%s\","
+		" \"submitted_at\": \"%04d-%02d-%02dT%02d:%02d:%02d+08:00\","
+		" \"applicant\": {\"uscc\": \"%s\", \"name\": \"示例智能科技（上海）有限公司\","
+		" \"registered_city\": \"%s\", \"industry\": \"I65\", \"sme\": %s,"
+		" \"startup\": %s, \"registered_model\": false, \"last_bad_credit_on\": %s,"
+		" \"controllers\": [\"%s\"]},"
+		" \"supplier\": {\"uscc\": \"%s\", \"name\": \"上海示例算力数据服务有限公司\","
+		" \"platform_listed\": %s, \"controllers\": [\"%s\"]},"
+		" \"contract\": {\"number\": \"HT-%s%07llu\", \"kind\": \"%s\","
+		" \"value\": \"%lld.%02lld\", \"signed_on\": \"%04d-%02d-%02d\","
+		" \"term_months\": %d, \"uses_registered_model\": %s,"
+		" \"other_subsidies\": [], \"compute\": %s}}",
+		g->prefix, (unsigned long long)i, measure, sy, sm, sd,
+		(int)(at % 86400 / 3600), (int)(at % 3600 / 60), (int)(at % 60),
+		g->app_uscc[ap], city, sme ? "true" : "false",
+		startup ? "true" : "false", bad_credit, g->app_ctrl[ap],
+		g->sup_uscc[sp], listed ? "true" : "false", g->sup_ctrl[sp],
+		g->prefix, (unsigned long long)i, kind,
+		(long long)(value / 100), (long long)(value % 100), gy, gm, gd,
+		term, uses_model ? "true" : "false", compute);
+	if (r < 0 || (size_t)r >= n)
+		return Q_ERR_TOO_LARGE;
+	*len = (size_t)r;
+	return 0;
+}

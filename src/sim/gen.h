@@ -1,0 +1,81 @@
+/*
+ * gen.h - synthetic applications for the Shanghai 2025 program, for the
+ * benchmarks, the demo and the tests.
+ *
+ * A generator is a seed, a set of applicants and suppliers made from it
+ * (distinct USCCs with valid check characters, distinct controllers, so no
+ * supplier is a related party of an applicant) and a few options. Its
+ * application number i is a pure function of the generator and i: the same
+ * seed and options give the same text for i whatever was generated before,
+ * so several threads or processes can each generate a share of the numbers.
+ *
+ * By default every application is eligible under policies/shanghai-2025.yaml
+ * (compute-rent, model or corpus, submitted inside the window, signed in
+ * fiscal year 2025) and small enough that about 100 000 of them fit in the
+ * pools. The id is "<prefix><i, 7 digits or more>", unique per i; the
+ * contract number is "HT-" and the id. Options spread submitted_at evenly
+ * over a range of days in the order of i (a queue that arrives over time),
+ * and make a share of the applications ineligible (a firm registered
+ * elsewhere, an unlisted supplier, a recent dishonesty record) or large (at
+ * or near the per-contract caps), so that the pools run dry.
+ *
+ * The generator owns no heap memory: a struct gen is a plain value (about
+ * 300 KiB, so allocate it rather than put it on a small stack).
+ */
+#ifndef QUAN_GEN_H
+#define QUAN_GEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/date.h"
+#include "core/uscc.h"
+
+#define GEN_PARTIES 4096
+#define GEN_PREFIX_MAX 24 /* bytes of an id prefix, without the NUL */
+#define GEN_APP_MAX 2048  /* every generated application fits in this */
+#define GEN_DEFAULT_PREFIX "SH-2025-"
+
+/* What gen_init leaves, and what a caller may change before generating
+ * (gen_set_prefix for the prefix). Percentages are 0..100. */
+struct gen_options {
+	/* submitted_at: when spread_count > 0, application i is submitted at
+	 * first_day 00:00 (Shanghai time) + i x (days x 86400) / spread_count
+	 * seconds plus a jitter below one step, so the numbers 0 ..
+	 * spread_count - 1 arrive in order over the days; when 0 (default),
+	 * at a random second of a random day of the range. */
+	qdate first_day; /* default 2025-08-01 */
+	int days;	 /* default 151 (to 2025-12-29) */
+	uint64_t spread_count;
+	int ineligible_pct; /* default 0; drawn at random */
+	int large_pct;	    /* default 0; evenly spaced: exactly pct of 100 */
+};
+
+/* A generator: the seed, the parties made from it, the options. */
+struct gen {
+	uint64_t seed;
+	struct gen_options opt;
+	char prefix[GEN_PREFIX_MAX + 1];
+	char app_uscc[GEN_PARTIES][USCC_LEN + 1];
+	char app_ctrl[GEN_PARTIES][19];
+	char sup_uscc[GEN_PARTIES][USCC_LEN + 1];
+	char sup_ctrl[GEN_PARTIES][19];
+};
+
+/* Make the parties for seed and set the default options and prefix
+ * (GEN_DEFAULT_PREFIX). Returns 0; nothing to release. */
+int gen_init(struct gen *g, uint64_t seed);
+
+/* Set the id prefix (copied): letters, digits, '-' and '_', at most
+ * GEN_PREFIX_MAX bytes. Q_ERR_INVALID otherwise, the prefix unchanged. */
+int gen_set_prefix(struct gen *g, const char *prefix);
+
+/* Write application number i as JSON text into buf (n bytes, GEN_APP_MAX
+ * is always enough), NUL-terminated; *len gets its length without the NUL.
+ * Q_ERR_INVALID when the options are out of range (days < 1, first_day or
+ * the spread outside 1900..2200, percentages outside 0..100),
+ * Q_ERR_TOO_LARGE when n is too small. */
+int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
+		    size_t *len);
+
+#endif

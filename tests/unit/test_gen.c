@@ -1,0 +1,311 @@
+/*
+ * test_gen.c - the synthetic application generator (src/sim/gen.h) against
+ * the real Shanghai 2025 policy and chip catalog: every application parses
+ * and is decided as its options say (eligible by default), ids and contract
+ * numbers are distinct, the text is a function of the seed and the number
+ * alone, and the options (prefix, spread, ineligible, large) do what they
+ * promise.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/app.h"
+#include "engine/decide.h"
+#include "policy/chips.h"
+#include "policy/diag.h"
+#include "sim/gen.h"
+
+#define N 3000
+
+struct fixture {
+	struct policy *p;
+	struct chip_catalog *chips;
+	struct gen *g;
+};
+
+static int setup(void **state)
+{
+	static struct fixture fx;
+	struct diag_list d = DIAG_LIST_INIT;
+
+	if (policy_load(QUAN_DATADIR "/../policies/shanghai-2025.yaml", &fx.p,
+			&d) ||
+	    chips_load(QUAN_DATADIR "/chips.yaml", &fx.chips, &d)) {
+		diag_print(&d, stderr);
+		diag_release(&d);
+		return -1;
+	}
+	diag_release(&d);
+	fx.g = malloc(sizeof(*fx.g));
+	if (!fx.g)
+		return -1;
+	*state = &fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	policy_free(fx->p);
+	chips_free(fx->chips);
+	free(fx->g);
+	return 0;
+}
+
+/* Generate number i, parse and decide it; the caller releases *a. */
+static void gen_decide(struct fixture *fx, uint64_t i, struct application *a,
+		       struct decision *d)
+{
+	char buf[GEN_APP_MAX];
+	size_t len = 0;
+	struct qerr e;
+	int rc;
+
+	assert_int_equal(gen_application(fx->g, i, buf, sizeof(buf), &len), 0);
+	assert_int_equal(strlen(buf), len);
+	qerr_clear(&e);
+	rc = app_parse_json(buf, len, a, &e);
+	if (rc)
+		fail_msg("application %llu: %s\n%s", (unsigned long long)i,
+			 e.msg, buf);
+	rc = decide(fx->p, a, fx->chips, NULL, d, &e);
+	if (rc)
+		fail_msg("application %llu: %s\n%s", (unsigned long long)i,
+			 e.msg, buf);
+	assert_true(d->measure >= 0);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Sort n strings and fail on the first that appears twice. */
+static void assert_distinct(char **s, size_t n, const char *what)
+{
+	qsort(s, n, sizeof(*s), cmp_str);
+	for (size_t k = 1; k < n; k++)
+		if (!strcmp(s[k - 1], s[k]))
+			fail_msg("%s '%s' twice", what, s[k]);
+}
+
+static void free_all(char **s, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		free(s[k]);
+	free(s);
+}
+
+/* Default options: every application parses and is eligible, with a
+ * positive amount; ids and contract numbers are distinct. */
+static void test_default_eligible_distinct(void **state)
+{
+	struct fixture *fx = *state;
+	char **ids = calloc(N, sizeof(*ids));
+	char **contracts = calloc(N, sizeof(*contracts));
+	int measures[3] = {0, 0, 0};
+
+	assert_non_null(ids);
+	assert_non_null(contracts);
+	gen_init(fx->g, 42);
+	for (uint64_t i = 0; i < N; i++) {
+		struct application a;
+		struct decision d;
+		const char *m;
+
+		gen_decide(fx, i, &a, &d);
+		if (!d.eligible)
+			fail_msg("application %llu not eligible",
+				 (unsigned long long)i);
+		assert_true(d.amount > 0);
+		m = fx->p->measures[d.measure].id;
+		measures[!strcmp(m, "compute-rent") ? 0
+			 : !strcmp(m, "model")	    ? 1
+						    : 2]++;
+		ids[i] = strdup(a.id);
+		contracts[i] = strdup(a.contract.number);
+		assert_non_null(ids[i]);
+		assert_non_null(contracts[i]);
+		app_release(&a);
+	}
+	/* The three measures all appear (40 / 30 / 30 %). */
+	for (int k = 0; k < 3; k++)
+		assert_true(measures[k] > N / 5);
+	assert_distinct(ids, N, "id");
+	assert_distinct(contracts, N, "contract number");
+	free_all(ids, N);
+	free_all(contracts, N);
+}
+
+/* The text of number i depends on the seed and i only: not on the order of
+ * generation, nor on the generator's earlier use; another seed differs. */
+static void test_deterministic(void **state)
+{
+	struct fixture *fx = *state;
+	struct gen *h = malloc(sizeof(*h));
+	char a[GEN_APP_MAX], b[GEN_APP_MAX];
+	size_t la, lb;
+	int differ = 0;
+
+	assert_non_null(h);
+	gen_init(fx->g, 7);
+	gen_init(h, 7);
+	for (uint64_t i = 0; i < 200; i++) {
+		uint64_t j = 199 - i; /* h walks backwards */
+
+		assert_int_equal(gen_application(fx->g, i, a, sizeof(a), &la),
+				 0);
+		assert_int_equal(gen_application(h, i, b, sizeof(b), &lb), 0);
+		assert_int_equal(la, lb);
+		assert_memory_equal(a, b, la);
+		assert_int_equal(gen_application(h, j, b, sizeof(b), &lb), 0);
+	}
+	gen_init(h, 8);
+	for (uint64_t i = 0; i < 50; i++) {
+		assert_int_equal(gen_application(fx->g, i, a, sizeof(a), &la),
+				 0);
+		assert_int_equal(gen_application(h, i, b, sizeof(b), &lb), 0);
+		differ += la != lb || memcmp(a, b, la) != 0;
+	}
+	assert_int_equal(differ, 50);
+	free(h);
+}
+
+/* A prefix keeps two runs apart; a bad one is refused; a small buffer is
+ * an error, not a cut text. */
+static void test_prefix_and_buffer(void **state)
+{
+	struct fixture *fx = *state;
+	struct application a;
+	struct decision d;
+	char small[64];
+	size_t len;
+
+	gen_init(fx->g, 1);
+	assert_int_equal(gen_set_prefix(fx->g, "bad prefix"), Q_ERR_INVALID);
+	assert_int_equal(gen_set_prefix(fx->g, "A-VERY-LONG-PREFIX-OVER-24"),
+			 Q_ERR_INVALID);
+	assert_string_equal(fx->g->prefix, GEN_DEFAULT_PREFIX);
+	assert_int_equal(gen_set_prefix(fx->g, "RUSH-p2_"), 0);
+	gen_decide(fx, 12345, &a, &d);
+	assert_string_equal(a.id, "RUSH-p2_0012345");
+	assert_string_equal(a.contract.number, "HT-RUSH-p2_0012345");
+	assert_true(d.eligible);
+	app_release(&a);
+	gen_decide(fx, 123456789, &a, &d);
+	assert_string_equal(a.id, "RUSH-p2_123456789");
+	app_release(&a);
+	assert_int_equal(gen_application(fx->g, 0, small, sizeof(small), &len),
+			 Q_ERR_TOO_LARGE);
+}
+
+/* Spread over the whole window of the program: in order of i, inside the
+ * window, every one still eligible. */
+static void test_spread_over_window(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t last = 0, opens = 0, closes = 0;
+	struct qerr e;
+
+	assert_int_equal(datetime_parse("2025-07-28T00:00:00+08:00", 25, &opens,
+					NULL, "t", &e),
+			 0);
+	assert_int_equal(datetime_parse("2025-12-31T23:59:59+08:00", 25,
+					&closes, NULL, "t", &e),
+			 0);
+	gen_init(fx->g, 3);
+	fx->g->opt.first_day = date_from_ymd(2025, 7, 28);
+	fx->g->opt.days = 157;
+	fx->g->opt.spread_count = 500;
+	for (uint64_t i = 0; i < 500; i++) {
+		struct application a;
+		struct decision d;
+
+		gen_decide(fx, i, &a, &d);
+		assert_true(d.eligible);
+		assert_true(a.submitted_at >= opens);
+		assert_true(a.submitted_at <= closes);
+		assert_true(a.submitted_at >= last);
+		last = a.submitted_at;
+		app_release(&a);
+	}
+	/* The last of 500 lands in the window's last day. */
+	assert_true(last > closes - 86400);
+	fx->g->opt.days = 0;
+	{
+		char buf[GEN_APP_MAX];
+		size_t len;
+
+		assert_int_equal(
+			gen_application(fx->g, 0, buf, sizeof(buf), &len),
+			Q_ERR_INVALID);
+	}
+}
+
+/* ineligible_pct 100: none eligible; large_pct 100: at the caps (model
+ * and corpus 5 M) or at least 6 M (compute rent at 30 %); a mix of 10 and
+ * 20 % comes out near those shares. */
+static void test_ineligible_and_large(void **state)
+{
+	struct fixture *fx = *state;
+	int inel = 0, large = 0;
+
+	gen_init(fx->g, 5);
+	fx->g->opt.ineligible_pct = 100;
+	for (uint64_t i = 0; i < 300; i++) {
+		struct application a;
+		struct decision d;
+
+		gen_decide(fx, i, &a, &d);
+		if (d.eligible)
+			fail_msg("application %llu eligible",
+				 (unsigned long long)i);
+		assert_true(d.nreasons > 0);
+		app_release(&a);
+	}
+	fx->g->opt.ineligible_pct = 0;
+	fx->g->opt.large_pct = 100;
+	for (uint64_t i = 0; i < 300; i++) {
+		struct application a;
+		struct decision d;
+
+		gen_decide(fx, i, &a, &d);
+		assert_true(d.eligible);
+		assert_true(d.amount >= (money_t)5000000 * 100);
+		app_release(&a);
+	}
+	fx->g->opt.ineligible_pct = 10;
+	fx->g->opt.large_pct = 20;
+	for (uint64_t i = 0; i < N; i++) {
+		struct application a;
+		struct decision d;
+
+		gen_decide(fx, i, &a, &d);
+		inel += !d.eligible;
+		large += d.eligible && d.amount >= (money_t)5000000 * 100;
+		app_release(&a);
+	}
+	assert_true(inel > N / 20 && inel < N * 3 / 20);
+	assert_true(large > N / 8 && large < N / 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_eligible_distinct),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_prefix_and_buffer),
+		cmocka_unit_test(test_spread_over_window),
+		cmocka_unit_test(test_ineligible_and_large),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
