@@ -28,7 +28,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all test check unit e2e policy-test asan fuzz fuzz-smoke bench bench-smoke \
-        clean format-check lint
+        clean format-check lint web browser-test
 all: $(BUILD)/quan $(UNIT_BIN) $(BENCH_BIN)
 
 $(BUILD)/libquan.a: $(LIB_OBJ)
@@ -64,8 +64,20 @@ policy-test: $(BUILD)/quan
 e2e: $(BUILD)/quan
 	QUAN=$(CURDIR)/$(BUILD)/quan bats tests/e2e
 
+# The dashboard: static files and Chart.js (npm ci from the lock file).
+WEB_SRC := $(wildcard web/static/*) web/package-lock.json web/build.sh
+web: build/web/index.html
+build/web/index.html: $(WEB_SRC)
+	web/build.sh build/web
+	@touch $@
+
+# The dashboard in Debian's chromium, driven by playwright-core.
+browser-test: $(BUILD)/quan web
+	cd web && QUAN=$(CURDIR)/$(BUILD)/quan QUAN_WEB=$(CURDIR)/build/web \
+	  ARTIFACTS=$(CURDIR)/build/artifacts/screenshots node --test tests/
+
 # The suite in one tree.
-test: unit policy-test e2e
+test: unit policy-test e2e browser-test
 
 # Everything, as CI runs it: a warning-free build with clang too, the suite
 # optimised (gcc), then under ASan + UBSan, then each fuzzer and each
@@ -105,13 +117,15 @@ fuzz-smoke: $(FUZZ_BIN)
 
 # --- benchmarks ----------------------------------------------------------------
 
-bench: $(BENCH_BIN)
+bench: $(BENCH_BIN) $(BUILD)/quan
 	$(BUILD)/bench/decide
 	$(BUILD)/bench/ledger
+	QUAN=$(CURDIR)/$(BUILD)/quan $(BUILD)/bench/rush
 
-bench-smoke: $(BENCH_BIN)
+bench-smoke: $(BENCH_BIN) $(BUILD)/quan
 	$(BUILD)/bench/decide --smoke
 	$(BUILD)/bench/ledger --smoke
+	QUAN=$(CURDIR)/$(BUILD)/quan $(BUILD)/bench/rush --smoke
 
 # --- hygiene ---------------------------------------------------------------------
 
