@@ -1,12 +1,16 @@
 /*
  * store.h - where a program office keeps its state: one interface, one
- * back end per database (SQLite now: store_sqlite.c; PostgreSQL later).
+ * back end per database: SQLite (store_sqlite.c) and PostgreSQL
+ * (store_pg.c), chosen by the URL given to store_open() (store.c).
  *
  * Nothing above this header writes SQL. A store holds the policy versions
  * (by content hash), the applications with their decisions and states, the
  * ledger (through struct ledger_io) and the audit chain. Every change is
  * made inside store_begin() ... store_commit(); a failure anywhere is
- * followed by store_rollback(), so a batch is durable whole or not at all.
+ * followed by store_rollback() (or store_savepoint_rollback() inside a
+ * savepoint: on PostgreSQL a failed statement spoils the transaction up to
+ * its savepoint), so a batch is durable whole or not at all. A commit that
+ * returned an error may not be taken for done.
  *
  * Errors are returned as Q_ERR_* codes with a struct qerr; Q_ERR_IO for the
  * database itself (the message names the operation and carries the
@@ -26,16 +30,23 @@
 struct store;
 
 /* Open (creating if need be) the database at url: a file path, or
- * "sqlite:PATH". Runs the schema migrations. The caller frees the store with
- * store_close(). */
+ * "sqlite:PATH", or a PostgreSQL connection URI ("postgres://..." or
+ * "postgresql://..."; the database must exist). Runs the schema migrations.
+ * The caller frees the store with store_close(). A PostgreSQL store whose
+ * server went away answers Q_ERR_IO and reconnects by itself at the next
+ * store_begin() or read outside a transaction. */
 int store_open(const char *url, struct store **out, struct qerr *e);
 void store_close(struct store *s);
 
 /* The schema version after migrations. */
 int store_schema_version(struct store *s);
 
+/* The back end's name: "sqlite" or "postgres". */
+const char *store_backend(struct store *s);
+
 /* A write transaction: SQLite takes the write lock at once (BEGIN
- * IMMEDIATE), so two processes never both read a balance and then both
+ * IMMEDIATE), PostgreSQL one transaction-scoped advisory lock (store_pg.c
+ * says why), so two processes never both read a balance and then both
  * spend it; a busy database is waited for (up to 10 s). */
 int store_begin(struct store *s, struct qerr *e);
 int store_commit(struct store *s, struct qerr *e);
@@ -91,6 +102,22 @@ int store_programs_each(struct store *s,
 			int (*fn)(void *arg, const char *program,
 				  const char *hash),
 			void *arg, struct qerr *e);
+
+/* One stored policy version, as store_policy_each_version shows it. */
+struct store_policy {
+	const char *program, *hash, *path;
+	const char *text; /* len bytes */
+	size_t len;
+	int64_t added_at;
+	bool current; /* the program's version in force */
+};
+
+/* Visit every policy version in the order they were added (a copy of the
+ * store, quan migrate, adds them again in this order). */
+int store_policy_each_version(struct store *s,
+			      int (*fn)(void *arg,
+					const struct store_policy *p),
+			      void *arg, struct qerr *e);
 
 /* --- applications -------------------------------------------------------- */
 
@@ -238,6 +265,12 @@ int store_user_add(struct store *s, const struct store_user *u,
  * error. */
 int store_user_by_token(struct store *s, const char *token_hash,
 			struct store_user *out, struct qerr *e);
+
+/* Visit every user in name order, with its token's hash. */
+int store_user_each(struct store *s,
+		    int (*fn)(void *arg, const struct store_user *u,
+			      const char *token_hash),
+		    void *arg, struct qerr *e);
 
 /* --- ledger reading ------------------------------------------------------------ */
 

@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "store/audit.h"
+#include "store/store_int.h"
 
 #define BUSY_TIMEOUT_MS 10000
 #define PAGE 64			    /* rows read before visiting them */
@@ -289,7 +290,8 @@ _Static_assert(LEDGER_POST_PENDING == 4 && LEDGER_VOID_PENDING == 8,
 	       "ST_PENDING_STATE spells the flags as numbers");
 
 /* One open database. Not for use by two threads at once. */
-struct store {
+struct sq {
+	struct store base; /* ops: sqlite_ops */
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT]; /* prepared on first use, or NULL */
 	struct ledger_io io;	     /* ctx is this store */
@@ -297,40 +299,25 @@ struct store {
 	int version;		     /* schema version after migrations */
 };
 
-static const char *const state_names[APP__STATE_COUNT] = {
-	[APP_INELIGIBLE] = "ineligible", [APP_RESERVED] = "reserved",
-	[APP_WAITLISTED] = "waitlisted", [APP_QUEUED] = "queued",
-	[APP_AWARDED] = "awarded",	 [APP_REJECTED] = "rejected",
-	[APP_WITHDRAWN] = "withdrawn",	 [APP_EXPIRED] = "expired",
-};
-
-const char *app_state_name(int st)
+/* The back end behind a struct store: base comes first, so a struct store *
+ * of this back end points at its struct sq. */
+static struct sq *sq_of(struct store *base)
 {
-	if (st < 0 || st >= APP__STATE_COUNT)
-		return "unknown";
-	return state_names[st];
-}
-
-static int app_state_parse(const char *name)
-{
-	for (int i = 0; i < APP__STATE_COUNT; i++)
-		if (!strcmp(state_names[i], name))
-			return i;
-	return -1;
+	return (struct sq *)base;
 }
 
 /* --- helpers ----------------------------------------------------------------- */
 
 /* Q_ERR_IO with the database's own words; call before any reset, which
  * can replace the message. */
-static int db_err(struct store *s, struct qerr *e, const char *op)
+static int db_err(struct sq *s, struct qerr *e, const char *op)
 {
 	return qerr_set(e, Q_ERR_IO, "", "sqlite: %s: %s", op,
 			sqlite3_errmsg(s->db));
 }
 
 /* The cached statement id, prepared on first use. */
-static int stmt(struct store *s, enum stmt_id id, sqlite3_stmt **out,
+static int stmt(struct sq *s, enum stmt_id id, sqlite3_stmt **out,
 		struct qerr *e)
 {
 	if (!s->st[id] && sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
@@ -406,8 +393,7 @@ static int nomem(struct qerr *e)
 }
 
 /* Run SQL that returns no rows. */
-static int exec(struct store *s, const char *sql, const char *op,
-		struct qerr *e)
+static int exec(struct sq *s, const char *sql, const char *op, struct qerr *e)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return db_err(s, e, op);
@@ -428,8 +414,9 @@ static int64_t now_ms(void)
  * waits for a lock held by another connection; the loop covers the cases
  * where SQLite reports SQLITE_BUSY without calling it, so the whole wait
  * stays within the busy timeout. */
-int store_begin(struct store *s, struct qerr *e)
+static int sq_begin(struct store *base, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	int64_t until = now_ms() + BUSY_TIMEOUT_MS;
 	int rc;
 
@@ -444,52 +431,57 @@ int store_begin(struct store *s, struct qerr *e)
 	return Q_OK;
 }
 
-int store_commit(struct store *s, struct qerr *e)
+static int sq_commit(struct store *base, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	return exec(s, "COMMIT", "committing", e);
 }
 
-void store_rollback(struct store *s)
+static void sq_rollback(struct store *base)
 {
+	struct sq *s = sq_of(base);
 	if (s && s->db && !sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int store_savepoint(struct store *s, struct qerr *e)
+static int sq_savepoint(struct store *base, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	return exec(s, "SAVEPOINT one", "opening a savepoint", e);
 }
 
-int store_savepoint_release(struct store *s, struct qerr *e)
+static int sq_savepoint_release(struct store *base, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	return exec(s, "RELEASE one", "releasing a savepoint", e);
 }
 
-void store_savepoint_rollback(struct store *s)
+static void sq_savepoint_rollback(struct store *base)
 {
+	struct sq *s = sq_of(base);
 	sqlite3_exec(s->db, "ROLLBACK TO one; RELEASE one", NULL, NULL, NULL);
 }
 
 /* For the functions that must be atomic when called outside a
  * transaction: open one of their own (*own is set) if none is open. */
-static int begin_own(struct store *s, bool *own, struct qerr *e)
+static int begin_own(struct sq *s, bool *own, struct qerr *e)
 {
 	*own = sqlite3_get_autocommit(s->db) != 0;
-	return *own ? store_begin(s, e) : Q_OK;
+	return *own ? sq_begin(&s->base, e) : Q_OK;
 }
 
-static int end_own(struct store *s, bool own, int rc, struct qerr *e)
+static int end_own(struct sq *s, bool own, int rc, struct qerr *e)
 {
 	if (!own)
 		return rc;
 	if (rc == Q_OK)
-		rc = store_commit(s, e);
+		rc = sq_commit(&s->base, e);
 	if (rc != Q_OK)
-		store_rollback(s);
+		sq_rollback(&s->base);
 	return rc;
 }
 
-static int read_version(struct store *s, int *v, struct qerr *e)
+static int read_version(struct sq *s, int *v, struct qerr *e)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -507,13 +499,13 @@ static int read_version(struct store *s, int *v, struct qerr *e)
 
 /* Bring the schema to SCHEMA_VERSION in one transaction, so a crash leaves
  * the old version whole and two processes opening at once migrate once. */
-static int migrate(struct store *s, struct qerr *e)
+static int migrate(struct sq *s, struct qerr *e)
 {
 	char sql[64];
 	int v = 0;
 	int rc;
 
-	rc = store_begin(s, e);
+	rc = sq_begin(&s->base, e);
 	if (rc)
 		return rc;
 	rc = read_version(s, &v, e);
@@ -539,16 +531,16 @@ static int migrate(struct store *s, struct qerr *e)
 	}
 out:
 	if (!rc)
-		rc = store_commit(s, e);
+		rc = sq_commit(&s->base, e);
 	if (rc)
-		store_rollback(s);
+		sq_rollback(&s->base);
 	else
 		s->version = SCHEMA_VERSION;
 	return rc;
 }
 
 /* Set a pragma whose answer is a row, and check the answer. */
-static int pragma_expect(struct store *s, const char *sql, const char *want,
+static int pragma_expect(struct sq *s, const char *sql, const char *want,
 			 const char *op, struct qerr *e)
 {
 	sqlite3_stmt *st;
@@ -573,29 +565,19 @@ static int pragma_expect(struct store *s, const char *sql, const char *want,
 
 static const struct ledger_io sqlite_io; /* below */
 
-int store_open(const char *url, struct store **out, struct qerr *e)
+static const struct store_ops sqlite_ops; /* below */
+static void sq_close(struct store *base);
+
+int store_sqlite_open(const char *path, struct store **out, struct qerr *e)
 {
-	const char *path = url;
-	struct store *s;
+	struct sq *s;
 	int rc;
 
 	*out = NULL;
-	if (!strncmp(url, "sqlite://", 9))
-		path = url + 9;
-	else if (!strncmp(url, "sqlite:", 7))
-		path = url + 7;
-	else if (!strncmp(url, "postgres:", 9) ||
-		 !strncmp(url, "postgresql:", 11))
-		return qerr_set(e, Q_ERR_INVALID, "db",
-				"database '%.64s': postgresql is not supported "
-				"yet",
-				url);
-	if (!*path)
-		return qerr_set(e, Q_ERR_INVALID, "db",
-				"database '%.64s': no file name", url);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return nomem(e);
+	s->base.ops = &sqlite_ops;
 	s->io = sqlite_io;
 	s->io.ctx = s;
 	if (sqlite3_open_v2(path, &s->db,
@@ -648,35 +630,38 @@ int store_open(const char *url, struct store **out, struct qerr *e)
 		rc = migrate(s, e);
 	if (rc)
 		goto err;
-	*out = s;
+	*out = &s->base;
 	return Q_OK;
 err:
-	store_close(s);
+	sq_close(&s->base);
 	return rc;
 }
 
-void store_close(struct store *s)
+static void sq_close(struct store *base)
 {
+	struct sq *s = sq_of(base);
 	if (!s)
 		return;
-	store_rollback(s);
+	sq_rollback(&s->base);
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
 	free(s);
 }
 
-int store_schema_version(struct store *s)
+static int sq_schema_version(struct store *base)
 {
+	struct sq *s = sq_of(base);
 	return s->version;
 }
 
 /* --- policies --------------------------------------------------------------- */
 
-int store_policy_add(struct store *s, const char *program, const char *hash,
-		     const char *path, const char *text, size_t len,
-		     int64_t now, bool *is_new, struct qerr *e)
+static int sq_policy_add(struct store *base, const char *program,
+			 const char *hash, const char *path, const char *text,
+			 size_t len, int64_t now, bool *is_new, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	char stored[PROGRAM_MAX] = "";
 	sqlite3_stmt *st;
 	bool own;
@@ -754,9 +739,11 @@ out:
 	return end_own(s, own, rc, e);
 }
 
-int store_policy_current(struct store *s, const char *program, char *hash,
-			 char **text, size_t *len, struct qerr *e)
+static int sq_policy_current(struct store *base, const char *program,
+			     char *hash, char **text, size_t *len,
+			     struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	sqlite3_stmt *st;
 	int rc;
 
@@ -782,9 +769,10 @@ int store_policy_current(struct store *s, const char *program, char *hash,
 	return rc;
 }
 
-int store_policy_text(struct store *s, const char *hash, char **text,
-		      size_t *len, struct qerr *e)
+static int sq_policy_text(struct store *base, const char *hash, char **text,
+			  size_t *len, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	sqlite3_stmt *st;
 	int rc;
 
@@ -805,9 +793,10 @@ int store_policy_text(struct store *s, const char *hash, char **text,
 	return rc;
 }
 
-int store_policy_path(struct store *s, const char *hash, char *path, size_t n,
-		      struct qerr *e)
+static int sq_policy_path(struct store *base, const char *hash, char *path,
+			  size_t n, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	sqlite3_stmt *st;
 	int rc;
 
@@ -829,11 +818,12 @@ int store_policy_path(struct store *s, const char *hash, char *path, size_t n,
 	return rc;
 }
 
-int store_programs_each(struct store *s,
-			int (*fn)(void *arg, const char *program,
-				  const char *hash),
-			void *arg, struct qerr *e)
+static int sq_programs_each(struct store *base,
+			    int (*fn)(void *arg, const char *program,
+				      const char *hash),
+			    void *arg, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	char prog[PAGE][PROGRAM_MAX], hash[PAGE][POLICY_HASH_MAX];
 	char last[PROGRAM_MAX] = "";
 	sqlite3_stmt *st;
@@ -864,16 +854,6 @@ int store_programs_each(struct store *s,
 }
 
 /* --- applications ------------------------------------------------------------ */
-
-void store_app_release(struct store_app *a)
-{
-	if (!a)
-		return;
-	free(a->json);
-	free(a->decision);
-	a->json = NULL;
-	a->decision = NULL;
-}
 
 /* Decode a row of APP_COLS into a (which owns json and decision). */
 static int app_row(sqlite3_stmt *st, struct store_app *a, struct qerr *e)
@@ -919,7 +899,7 @@ static int bind_nullable(sqlite3_stmt *st, int i, const char *text)
 	return sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
 }
 
-static int app_insert(struct store *s, struct store_app *a, struct qerr *e)
+static int app_insert(struct sq *s, struct store_app *a, struct qerr *e)
 {
 	sqlite3_stmt *st;
 	int64_t seq = 0;
@@ -983,8 +963,10 @@ static int app_insert(struct store *s, struct store_app *a, struct qerr *e)
 	return rc;
 }
 
-int store_app_insert(struct store *s, struct store_app *a, struct qerr *e)
+static int sq_app_insert(struct store *base, struct store_app *a,
+			 struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	bool own;
 	int rc;
 
@@ -999,9 +981,10 @@ int store_app_insert(struct store *s, struct store_app *a, struct qerr *e)
 	return end_own(s, own, rc, e);
 }
 
-int store_app_get(struct store *s, const char *id, struct store_app *out,
-		  struct qerr *e)
+static int sq_app_get(struct store *base, const char *id, struct store_app *out,
+		      struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	sqlite3_stmt *st;
 	int rc;
 
@@ -1021,8 +1004,10 @@ int store_app_get(struct store *s, const char *id, struct store_app *out,
 	return rc;
 }
 
-int store_app_update(struct store *s, const struct store_app *a, struct qerr *e)
+static int sq_app_update(struct store *base, const struct store_app *a,
+			 struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	sqlite3_stmt *st;
 	int rc;
 
@@ -1053,10 +1038,11 @@ int store_app_update(struct store *s, const struct store_app *a, struct qerr *e)
 	return rc;
 }
 
-int store_app_each(struct store *s, const char *program, int state,
-		   int (*fn)(void *arg, const struct store_app *a), void *arg,
-		   struct qerr *e)
+static int sq_app_each(struct store *base, const char *program, int state,
+		       int (*fn)(void *arg, const struct store_app *a),
+		       void *arg, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	static const enum stmt_id which[2][2] = {
 		{ST_APPS_PAGE, ST_APPS_PAGE_STATE},
 		{ST_APPS_PAGE_PROGRAM, ST_APPS_PAGE_BOTH},
@@ -1109,10 +1095,12 @@ int store_app_each(struct store *s, const char *program, int state,
 	return rc;
 }
 
-int store_applicant_year(struct store *s, const char *program, const char *uscc,
-			 int year, const char *except_id, money_t *awarded,
-			 money_t *compute_contracts, struct qerr *e)
+static int sq_applicant_year(struct store *base, const char *program,
+			     const char *uscc, int year, const char *except_id,
+			     money_t *awarded, money_t *compute_contracts,
+			     struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	sqlite3_stmt *st;
 	int rc;
 
@@ -1139,14 +1127,15 @@ int store_applicant_year(struct store *s, const char *program, const char *uscc,
 
 /* The ledger_io callbacks answer -1 on a storage error; the error itself is
  * kept here for store_ledger_error(). */
-static int io_fail(struct store *s, const char *op)
+static int io_fail(struct sq *s, const char *op)
 {
 	db_err(s, &s->io_err, op);
 	return -1;
 }
 
-int store_ledger_error(struct store *s, struct qerr *e)
+static int sq_ledger_error(struct store *base, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	if (s->io_err.code == Q_OK)
 		return qerr_set(e, Q_ERR_IO, "", "ledger: storage error");
 	if (e)
@@ -1154,7 +1143,7 @@ int store_ledger_error(struct store *s, struct qerr *e)
 	return s->io_err.code;
 }
 
-static int io_stmt(struct store *s, enum stmt_id id, sqlite3_stmt **st)
+static int io_stmt(struct sq *s, enum stmt_id id, sqlite3_stmt **st)
 {
 	return stmt(s, id, st, &s->io_err) ? -1 : 0;
 }
@@ -1190,7 +1179,7 @@ static void transfer_row(sqlite3_stmt *st, struct ledger_transfer *t)
  * bits (ids above INT64_MAX are stored negative and read back exactly). */
 static int io_account_get(void *ctx, uint64_t id, struct ledger_account *out)
 {
-	struct store *s = ctx;
+	struct sq *s = ctx;
 	sqlite3_stmt *st;
 	int rc;
 
@@ -1210,7 +1199,7 @@ static int io_account_get(void *ctx, uint64_t id, struct ledger_account *out)
 
 static int io_account_put(void *ctx, const struct ledger_account *a)
 {
-	struct store *s = ctx;
+	struct sq *s = ctx;
 	sqlite3_stmt *st;
 	int rc = 0;
 
@@ -1232,7 +1221,7 @@ static int io_account_put(void *ctx, const struct ledger_account *a)
 static int io_transfer_get(void *ctx, const char *id,
 			   struct ledger_transfer *out)
 {
-	struct store *s = ctx;
+	struct sq *s = ctx;
 	sqlite3_stmt *st;
 	int rc;
 
@@ -1252,7 +1241,7 @@ static int io_transfer_get(void *ctx, const char *id,
 
 static int io_transfer_put(void *ctx, const struct ledger_transfer *t)
 {
-	struct store *s = ctx;
+	struct sq *s = ctx;
 	sqlite3_stmt *st;
 	int rc = 0;
 
@@ -1278,7 +1267,7 @@ static int io_transfer_put(void *ctx, const struct ledger_transfer *t)
 static int io_pending_state(void *ctx, const char *id,
 			    enum ledger_pending_state *out)
 {
-	struct store *s = ctx;
+	struct sq *s = ctx;
 	sqlite3_stmt *st;
 	int rc;
 
@@ -1310,7 +1299,7 @@ static int io_pending_state(void *ctx, const char *id,
 
 static int io_last_timestamp(void *ctx, int64_t *out)
 {
-	struct store *s = ctx;
+	struct sq *s = ctx;
 	sqlite3_stmt *st;
 	int rc = 0;
 
@@ -1334,15 +1323,17 @@ static const struct ledger_io sqlite_io = {
 	.last_timestamp = io_last_timestamp,
 };
 
-const struct ledger_io *store_ledger_io(struct store *s)
+static const struct ledger_io *sq_ledger_io(struct store *base)
 {
+	struct sq *s = sq_of(base);
 	return &s->io;
 }
 
-int store_account_each(struct store *s,
-		       int (*fn)(void *arg, const struct ledger_account *a),
-		       void *arg, struct qerr *e)
+static int sq_account_each(struct store *base,
+			   int (*fn)(void *arg, const struct ledger_account *a),
+			   void *arg, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	struct ledger_account *page;
 	int64_t last = INT64_MIN;
 	sqlite3_stmt *st;
@@ -1375,10 +1366,12 @@ int store_account_each(struct store *s,
 	return rc;
 }
 
-int store_transfer_each(struct store *s, const char *ref,
-			int (*fn)(void *arg, const struct ledger_transfer *t),
-			void *arg, struct qerr *e)
+static int sq_transfer_each(struct store *base, const char *ref,
+			    int (*fn)(void *arg,
+				      const struct ledger_transfer *t),
+			    void *arg, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	struct ledger_transfer *page;
 	int64_t last = INT64_MIN;
 	sqlite3_stmt *st;
@@ -1416,15 +1409,7 @@ int store_transfer_each(struct store *s, const char *ref,
 
 /* --- the audit chain ------------------------------------------------------------ */
 
-void store_event_release(struct store_event *ev)
-{
-	if (!ev)
-		return;
-	free(ev->detail);
-	ev->detail = NULL;
-}
-
-static int event_append(struct store *s, struct store_event *ev, struct qerr *e)
+static int event_append(struct sq *s, struct store_event *ev, struct qerr *e)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -1469,8 +1454,10 @@ static int event_append(struct store *s, struct store_event *ev, struct qerr *e)
 	return rc;
 }
 
-int store_event_append(struct store *s, struct store_event *ev, struct qerr *e)
+static int sq_event_append(struct store *base, struct store_event *ev,
+			   struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	bool own;
 	int rc;
 
@@ -1503,7 +1490,7 @@ static int event_row(sqlite3_stmt *st, struct store_event *ev)
 }
 
 /* Events in seq order, all of them or one subject's (subject non-NULL). */
-static int events_each(struct store *s, const char *subject,
+static int events_each(struct sq *s, const char *subject,
 		       int (*fn)(void *arg, const struct store_event *ev),
 		       void *arg, struct qerr *e)
 {
@@ -1550,25 +1537,29 @@ static int events_each(struct store *s, const char *subject,
 	return rc;
 }
 
-int store_event_each(struct store *s,
-		     int (*fn)(void *arg, const struct store_event *ev),
-		     void *arg, struct qerr *e)
+static int sq_event_each(struct store *base,
+			 int (*fn)(void *arg, const struct store_event *ev),
+			 void *arg, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	return events_each(s, NULL, fn, arg, e);
 }
 
-int store_event_each_subject(struct store *s, const char *subject,
-			     int (*fn)(void *arg, const struct store_event *ev),
-			     void *arg, struct qerr *e)
+static int sq_event_each_subject(struct store *base, const char *subject,
+				 int (*fn)(void *arg,
+					   const struct store_event *ev),
+				 void *arg, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	return events_each(s, subject, fn, arg, e);
 }
 
 /* --- users ------------------------------------------------------------------------ */
 
-int store_user_add(struct store *s, const struct store_user *u,
-		   const char *token_hash, struct qerr *e)
+static int sq_user_add(struct store *base, const struct store_user *u,
+		       const char *token_hash, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	sqlite3_stmt *st;
 	int rc;
 
@@ -1592,9 +1583,10 @@ int store_user_add(struct store *s, const struct store_user *u,
 	return rc;
 }
 
-int store_user_by_token(struct store *s, const char *token_hash,
-			struct store_user *out, struct qerr *e)
+static int sq_user_by_token(struct store *base, const char *token_hash,
+			    struct store_user *out, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	sqlite3_stmt *st;
 	int rc;
 
@@ -1621,10 +1613,11 @@ int store_user_by_token(struct store *s, const char *token_hash,
 
 /* --- listing applications, newest first --------------------------------------------------- */
 
-int store_app_list(struct store *s, const struct store_app_filter *f,
-		   int (*fn)(void *arg, const struct store_app *a), void *arg,
-		   struct qerr *e)
+static int sq_app_list(struct store *base, const struct store_app_filter *f,
+		       int (*fn)(void *arg, const struct store_app *a),
+		       void *arg, struct qerr *e)
 {
+	struct sq *s = sq_of(base);
 	char sql[512];
 	sqlite3_stmt *st = NULL;
 	struct store_app a;
@@ -1668,3 +1661,153 @@ int store_app_list(struct store *s, const struct store_app_filter *f,
 	sqlite3_finalize(st);
 	return rc;
 }
+
+/* --- copying a store out ------------------------------------------------------------ */
+
+/* Every row of sql into memory first (policies and users are few), so fn
+ * may use the store. */
+static int sq_policy_each_version(struct store *base,
+				  int (*fn)(void *arg,
+					    const struct store_policy *p),
+				  void *arg, struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+	struct pv {
+		char program[PROGRAM_MAX], hash[POLICY_HASH_MAX], path[512];
+		char *text;
+		size_t len;
+		int64_t added_at;
+		bool current;
+	} *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc = Q_OK, src;
+
+	if (sqlite3_prepare_v2(
+		    s->db,
+		    "SELECT p.program, p.hash, p.path, p.text, "
+		    "p.added_at, c.hash IS NOT NULL FROM policies p "
+		    "LEFT JOIN current_policies c ON c.hash = p.hash "
+		    "ORDER BY p.added_at, p.hash",
+		    -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "listing policy versions");
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct pv *nv =
+				realloc(v, (cap = cap * 2 + 8) * sizeof(*v));
+			if (!nv) {
+				rc = nomem(e);
+				break;
+			}
+			v = nv;
+		}
+		col_str(st, 0, v[n].program, sizeof(v[n].program));
+		col_str(st, 1, v[n].hash, sizeof(v[n].hash));
+		col_str(st, 2, v[n].path, sizeof(v[n].path));
+		if (col_dup(st, 3, &v[n].text, &v[n].len)) {
+			rc = nomem(e);
+			break;
+		}
+		v[n].added_at = sqlite3_column_int64(st, 4);
+		v[n].current = sqlite3_column_int(st, 5) != 0;
+		n++;
+	}
+	if (!rc && src != SQLITE_DONE)
+		rc = db_err(s, e, "listing policy versions");
+	sqlite3_finalize(st);
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct store_policy p = {
+			v[i].program, v[i].hash,     v[i].path,	   v[i].text,
+			v[i].len,     v[i].added_at, v[i].current,
+		};
+
+		if (fn(arg, &p))
+			break;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(v[i].text);
+	free(v);
+	return rc;
+}
+
+static int sq_user_each(struct store *base,
+			int (*fn)(void *arg, const struct store_user *u,
+				  const char *token_hash),
+			void *arg, struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+	struct uv {
+		struct store_user u;
+		char token_hash[72];
+	} *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc = Q_OK, src;
+
+	if (sqlite3_prepare_v2(
+		    s->db,
+		    "SELECT name, role, uscc, token_hash, created_at "
+		    "FROM users ORDER BY name",
+		    -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "listing users");
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct uv *nv =
+				realloc(v, (cap = cap * 2 + 8) * sizeof(*v));
+			if (!nv) {
+				rc = nomem(e);
+				break;
+			}
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		col_str(st, 0, v[n].u.name, sizeof(v[n].u.name));
+		col_str(st, 1, v[n].u.role, sizeof(v[n].u.role));
+		col_str(st, 2, v[n].u.uscc, sizeof(v[n].u.uscc));
+		col_str(st, 3, v[n].token_hash, sizeof(v[n].token_hash));
+		v[n].u.created_at = sqlite3_column_int64(st, 4);
+		n++;
+	}
+	if (!rc && src != SQLITE_DONE)
+		rc = db_err(s, e, "listing users");
+	sqlite3_finalize(st);
+	for (size_t i = 0; !rc && i < n; i++)
+		if (fn(arg, &v[i].u, v[i].token_hash))
+			break;
+	free(v);
+	return rc;
+}
+
+static const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.schema_version = sq_schema_version,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.savepoint = sq_savepoint,
+	.savepoint_release = sq_savepoint_release,
+	.savepoint_rollback = sq_savepoint_rollback,
+	.ledger_io = sq_ledger_io,
+	.ledger_error = sq_ledger_error,
+	.policy_add = sq_policy_add,
+	.policy_current = sq_policy_current,
+	.policy_text = sq_policy_text,
+	.policy_path = sq_policy_path,
+	.programs_each = sq_programs_each,
+	.policy_each_version = sq_policy_each_version,
+	.app_insert = sq_app_insert,
+	.app_get = sq_app_get,
+	.app_update = sq_app_update,
+	.app_each = sq_app_each,
+	.applicant_year = sq_applicant_year,
+	.app_list = sq_app_list,
+	.event_append = sq_event_append,
+	.event_each = sq_event_each,
+	.event_each_subject = sq_event_each_subject,
+	.user_add = sq_user_add,
+	.user_by_token = sq_user_by_token,
+	.user_each = sq_user_each,
+	.account_each = sq_account_each,
+	.transfer_each = sq_transfer_each,
+};
