@@ -51,6 +51,7 @@
 #include "policy/chips.h"
 #include "policy/diag.h"
 #include "store/store.h"
+#include "testdb.h"
 
 #define PROGRAM "prop-2025"
 /* Steps per seed. The checks read the whole office after every step, so a
@@ -250,7 +251,8 @@ struct run {
 	int step, steps;
 	char op[320]; /* the current operation, for messages */
 
-	char dir[96], db[160], policy[160];
+	char dir[96], policy[160];
+	struct testdb tdb; /* the database (testdb.h) */
 	struct chip_catalog *chips;
 	struct office o;
 	bool open;
@@ -1602,7 +1604,8 @@ static void run_open(struct run *r)
 			 ? "/dev/shm"
 			 : "/tmp");
 	assert_non_null(mkdtemp(r->dir));
-	snprintf(r->db, sizeof(r->db), "%s/office.db", r->dir);
+	if (testdb_create(&r->tdb))
+		fail_msg("cannot create a test database");
 	snprintf(r->policy, sizeof(r->policy), "%s/policy.yaml", r->dir);
 	write_file(r->policy, policy_yaml);
 
@@ -1612,7 +1615,7 @@ static void run_open(struct run *r)
 	}
 	diag_release(&d);
 	qerr_clear(&e);
-	if (office_open(&r->o, r->db, r->chips, &e))
+	if (office_open(&r->o, r->tdb.url, r->chips, &e))
 		fail_msg("office_open: %s", e.msg);
 	r->open = true;
 	r->now = 1760000000; /* 2025-10-09 */
@@ -1650,15 +1653,9 @@ static void run_open(struct run *r)
 
 static void rm_dir(struct run *r)
 {
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	char p[200];
-
 	if (!r->dir[0])
 		return;
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof(p), "%s%s", r->db, suffixes[i]);
-		unlink(p);
-	}
+	testdb_drop(&r->tdb);
 	unlink(r->policy);
 	rmdir(r->dir);
 	r->dir[0] = '\0';

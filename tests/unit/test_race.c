@@ -1,7 +1,8 @@
 /*
  * test_race.c - threads racing for the last yuan of a pool.
  *
- * Eight threads, each with its own connection (office) to one SQLite file,
+ * Eight threads, each with its own connection (office) to one database
+ * (a SQLite file, or PostgreSQL when QUAN_TEST_DB names a server),
  * apply 25 distinct corpus applications each to a pool that covers only
  * some of them. Whatever the interleaving, the pool never goes below zero,
  * exactly as many are reserved as the pool covers, every application is
@@ -21,12 +22,14 @@
 #include <unistd.h>
 
 #include "office/office.h"
+#include "testdb.h"
 
 #define THREADS 8
 #define PER_THREAD 25
 
 static char dir[256];
-static char db[300];
+static struct testdb tdb;
+static const char *db = tdb.url;
 static struct chip_catalog *chips;
 
 /* 300 000.00 at 30 % = 90 000.00 each; the pool of 1 000 000.00 covers
@@ -127,7 +130,7 @@ static void test_threads_race_for_the_last_yuan(void **state)
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/quan-race-XXXXXX");
 	assert_non_null(mkdtemp(dir));
-	snprintf(db, sizeof(db), "%s/race.db", dir);
+	assert_int_equal(testdb_create(&tdb), 0);
 	snprintf(path, sizeof(path), "%s/race.yaml", dir);
 	pf = fopen(path, "w");
 	assert_non_null(pf);
@@ -169,6 +172,7 @@ static void test_threads_race_for_the_last_yuan(void **state)
 	assert_int_equal(events, 2 + THREADS * PER_THREAD);
 	office_close(&o);
 
+	testdb_drop(&tdb);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	assert_int_equal(system(path), 0);
 }
