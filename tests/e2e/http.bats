@@ -1,14 +1,16 @@
 #!/usr/bin/env bats
-# End-to-end over real HTTP on loopback: `quan serve` on a fresh SQLite
-# office, driven with curl. One server per file; each test uses its own
+# End-to-end over real HTTP on loopback: `quan serve` on a fresh office
+# (SQLite, or PostgreSQL when QUAN_TEST_DB is set), driven with curl. One server per file; each test uses its own
 # application ids.
+
+load db
 
 setup_file() {
 	export QUAN=${QUAN:-$BATS_TEST_DIRNAME/../../build/quan}
 	export ROOT=$BATS_TEST_DIRNAME/../..
 	export EX=$ROOT/examples/applications
 	export DIR=$(mktemp -d)
-	export DB=$DIR/office.db
+	export DB=$(new_db "$DIR/office.db")
 	# Shanghai with the corpus pool cut to 1 M yuan (so it can run out),
 	# and two approvers above 1 M yuan for the model voucher.
 	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"1000000.00\"/" \
@@ -38,6 +40,7 @@ setup_file() {
 teardown_file() {
 	kill "$(cat "$DIR/pid")" 2>/dev/null || true
 	wait 2>/dev/null || true
+	drop_db "$DB"
 	rm -rf "$DIR"
 }
 
@@ -60,11 +63,11 @@ variant() {
 }
 
 count_apps() {
-	sqlite3 "$DB" 'SELECT COUNT(*) FROM applications'
+	sql "$DB" 'SELECT COUNT(*) FROM applications'
 }
 
 count_events() {
-	sqlite3 "$DB" 'SELECT COUNT(*) FROM events'
+	sql "$DB" 'SELECT COUNT(*) FROM events'
 }
 
 @test "the server is listening and serves its OpenAPI document without a token" {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # End-to-end: the life of applications in a program office database,
-# through the real `quan` binary on SQLite.
+# through the real `quan` binary, on SQLite or (QUAN_TEST_DB) PostgreSQL.
+
+load db
 
 setup() {
 	QUAN=${QUAN:-$BATS_TEST_DIRNAME/../../build/quan}
@@ -8,10 +10,12 @@ setup() {
 	SH=$ROOT/policies/shanghai-2025.yaml
 	EX=$ROOT/examples/applications
 	TMP=$(mktemp -d)
-	DB=$TMP/office.db
+	DB=$(new_db "$TMP/office.db")
 }
 
 teardown() {
+	db_forget "$DB" clean
+	drop_db "$DB"
 	rm -rf "$TMP"
 }
 
@@ -172,7 +176,7 @@ small_policy() {
 @test "bad input changes nothing: unknown ids, negative and zero amounts, no --by" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
 	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
-	before=$(sqlite3 "$DB" 'select count(*) from events; select count(*) from transfers;')
+	before=$(sql "$DB" "select (select count(*) from events) || ' ' || (select count(*) from transfers)")
 	run "$QUAN" review --db "$DB" NOPE --approve --by r
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no application 'NOPE'"* ]]
@@ -186,17 +190,17 @@ small_policy() {
 	run "$QUAN" apply --db "$DB" "$EX/sh-model.json"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"--by"* ]]
-	after=$(sqlite3 "$DB" 'select count(*) from events; select count(*) from transfers;')
+	after=$(sql "$DB" "select (select count(*) from events) || ' ' || (select count(*) from transfers)")
 	[ "$before" = "$after" ]
 }
 
 @test "the schema refuses to change or delete an audit event" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
-	run sqlite3 "$DB" "update events set who = 'mallory' where seq = 1"
+	run sql "$DB" "update events set who = 'mallory' where seq = 1"
 	[ "$status" -ne 0 ]
-	run sqlite3 "$DB" "delete from events where seq = 1"
+	run sql "$DB" "delete from events where seq = 1"
 	[ "$status" -ne 0 ]
-	run sqlite3 "$DB" "delete from transfers"
+	run sql "$DB" "delete from transfers"
 	[ "$status" -ne 0 ]
 	run "$QUAN" audit verify --db "$DB"
 	[ "$status" -eq 0 ]
@@ -205,26 +209,27 @@ small_policy() {
 @test "audit verify names the event that was changed, removed or reordered" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
 	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json" "$EX/sh-model.json" "$EX/sh-corpus.json"
-	n=$(sqlite3 "$DB" 'select max(seq) from events')
+	n=$(sql "$DB" 'select max(seq) from events')
 	# The schema refuses updates and deletes of events; someone with the
-	# file can drop those triggers, and the chain must still tell.
-	sqlite3 "$DB" 'drop trigger events_immutable; drop trigger events_kept'
-	run sqlite3 "$DB" "pragma wal_checkpoint(TRUNCATE)"
-	cp "$DB" "$TMP/clean.db"
+	# file (or the database's owner) can drop those triggers, and the
+	# chain must still tell.
+	sqlx "$DB" 'drop trigger events_immutable; drop trigger events_kept' \
+		'drop trigger events_immutable on events; drop trigger events_kept on events'
+	db_save "$DB" clean
 
-	sqlite3 "$DB" "update events set who = 'mallory' where seq = $((n - 1))"
+	sql "$DB" "update events set who = 'mallory' where seq = $((n - 1))"
 	run "$QUAN" audit verify --db "$DB"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"event $((n - 1))"* ]]
 
-	cp "$TMP/clean.db" "$DB"
-	sqlite3 "$DB" "delete from events where seq = $((n - 1))"
+	db_restore "$DB" clean
+	sql "$DB" "delete from events where seq = $((n - 1))"
 	run "$QUAN" audit verify --db "$DB"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"event $((n - 1))"* ]]
 
-	cp "$TMP/clean.db" "$DB"
-	sqlite3 "$DB" "update events set seq = -1 where seq = $n; update events set seq = $n where seq = $((n - 1)); update events set seq = $((n - 1)) where seq = -1"
+	db_restore "$DB" clean
+	sql "$DB" "update events set seq = -1 where seq = $n; update events set seq = $n where seq = $((n - 1)); update events set seq = $((n - 1)) where seq = -1"
 	run "$QUAN" audit verify --db "$DB"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"event $((n - 1))"* ]]
@@ -233,7 +238,7 @@ small_policy() {
 @test "ledger check names an account whose balance was forged" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
 	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
-	sqlite3 "$DB" "update accounts set credits_posted = credits_posted + 1 where code = 'shanghai-2025/compute/2025/available'"
+	sql "$DB" "update accounts set credits_posted = credits_posted + 1 where code = 'shanghai-2025/compute/2025/available'"
 	run "$QUAN" ledger check --db "$DB"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"shanghai-2025/compute/2025"* ]]
@@ -263,7 +268,7 @@ many() {
 	# 11 x 90 000.00 = 990 000.00 fits in 1 000 000.00; the 12th does not.
 	[ "$(cat "$TMP"/out* | grep -c reserved)" -eq 11 ]
 	[ "$(cat "$TMP"/out* | grep -c waitlisted)" -eq 29 ]
-	[ "$(sqlite3 "$DB" 'select count(*) from applications')" -eq 40 ]
+	[ "$(sql "$DB" 'select count(*) from applications')" -eq 40 ]
 	run "$QUAN" report --db "$DB" --json
 	[[ "$output" == *'"reserved": "990000.00"'* ]]
 	[[ "$output" == *'"available": "10000.00"'* ]]
@@ -286,7 +291,7 @@ many() {
 		wait $pid 2>/dev/null || true
 		# Every application whose apply was acknowledged is in the database.
 		for id in $(awk '{print $1}' "$TMP/acked$round"); do
-			[ "$(sqlite3 "$DB" "select count(*) from applications where id = '$id'")" -eq 1 ]
+			[ "$(sql "$DB" "select count(*) from applications where id = '$id'")" -eq 1 ]
 		done
 		run "$QUAN" ledger check --db "$DB"
 		[ "$status" -eq 0 ]
@@ -324,7 +329,8 @@ many() {
 	[[ "$output" == *"B1"*"reserved"* ]]
 	[[ "$output" == *"B2.json"*"more than two decimals"* ]]
 	[[ "$output" == *"B3"*"reserved"* ]]
-	[ "$(sqlite3 "$DB" 'select group_concat(id) from applications order by seq')" = "B1,B3" ]
+	[ "$(sqlx "$DB" 'select group_concat(id) from applications order by seq' \
+		"select string_agg(id, ',' order by seq) from applications")" = "B1,B3" ]
 	run "$QUAN" ledger check --db "$DB"
 	[ "$status" -eq 0 ]
 	run "$QUAN" audit verify --db "$DB"
@@ -368,7 +374,8 @@ many() {
 	[[ "$output" == *"asked 1530000.00, the pool had 1000000.00, reserved 1000000.00 (scaled pro rata)"* ]]
 	# 90 000 000 x 100 000 000 / 153 000 000 fen = 58 823 529.41 -> 58 823 529, +1 fen
 	# for the largest remainder (.41 > .31 > .27); 39 215 686.27; 1 960 784.31.
-	[ "$(sqlite3 "$DB" "select group_concat(id || '=' || requested, ' ') from (select * from applications order by seq)")" = "R1=58823530 R2=39215686 R3=1960784" ]
+	[ "$(sqlx "$DB" "select group_concat(id || '=' || requested, ' ') from (select * from applications order by seq)" \
+		"select string_agg(id || '=' || requested, ' ' order by seq) from applications")" = "R1=58823530 R2=39215686 R3=1960784" ]
 	run "$QUAN" report --db "$DB" --json
 	[[ "$output" == *'"available": "0.00"'* ]]
 	[[ "$output" == *'"reserved": "1000000.00"'* ]]
@@ -398,7 +405,7 @@ many() {
 	run "$QUAN" audit replay --db "$DB"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"8 applications re-decided, 0 differ"* ]]
-	sqlite3 "$DB" "update applications set decision = replace(decision, '\"amount\":\"5000000.00\"', '\"amount\":\"6000000.00\"') where id = 'SH-2025-000412'"
+	sql "$DB" "update applications set decision = replace(decision, '\"amount\":\"5000000.00\"', '\"amount\":\"6000000.00\"') where id = 'SH-2025-000412'"
 	run "$QUAN" audit replay --db "$DB"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"SH-2025-000412: the decision comes out differently"* ]]

@@ -92,8 +92,8 @@ static inline void testdb_drop(struct testdb *t)
 	char p[480];
 
 	if (t->pg) {
-		snprintf(p, sizeof(p), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
-			 t->name);
+		snprintf(p, sizeof(p),
+			 "DROP DATABASE IF EXISTS %s WITH (FORCE)", t->name);
 		testdb_admin(t, p);
 		return;
 	}

@@ -1,0 +1,69 @@
+# db.bash - the database an end-to-end test runs on, on either back end.
+#
+# With QUAN_TEST_DB unset, a SQLite file; with QUAN_TEST_DB a PostgreSQL
+# server's URI without a database (scripts/pg run exports one), a fresh
+# database on it. sql and sqlx reach the database behind quan's back.
+
+is_pg() {
+	case "$1" in postgres://* | postgresql://*) return 0 ;; esac
+	return 1
+}
+
+# new_db FILE: prints the --db of a fresh database (FILE on SQLite).
+new_db() {
+	if [ -z "${QUAN_TEST_DB:-}" ]; then
+		echo "$1"
+		return
+	fi
+	local name="quan_e2e_$$_${RANDOM}${RANDOM}"
+	psql -X -q "$QUAN_TEST_DB/postgres" -c "CREATE DATABASE $name" >/dev/null
+	echo "$QUAN_TEST_DB/$name"
+}
+
+# drop_db DB: remove a PostgreSQL database (a SQLite file goes with its
+# directory).
+drop_db() {
+	if is_pg "$1"; then
+		psql -X -q "${1%/*}/postgres" -c "DROP DATABASE IF EXISTS ${1##*/} WITH (FORCE)" \
+			>/dev/null 2>&1 || true
+	fi
+}
+
+# sql DB QUERY: rows of QUERY, columns separated by '|'.
+sql() {
+	if is_pg "$1"; then
+		psql -X -q -At -v ON_ERROR_STOP=1 "$1" -c "$2"
+	else
+		sqlite3 "$1" "$2"
+	fi
+}
+
+# sqlx DB SQLITE_QUERY PG_QUERY: the query spelt for the back end.
+sqlx() {
+	if is_pg "$1"; then sql "$1" "$3"; else sql "$1" "$2"; fi
+}
+
+# db_save DB NAME / db_restore DB NAME: a copy of the whole database, and
+# the database put back as it was.
+db_save() {
+	if is_pg "$1"; then
+		psql -X -q "${1%/*}/postgres" -c "CREATE DATABASE ${1##*/}_$2 TEMPLATE ${1##*/}" >/dev/null
+	else
+		sqlite3 "$1" "pragma wal_checkpoint(TRUNCATE)" >/dev/null
+		cp "$1" "$1.$2"
+	fi
+}
+db_restore() {
+	if is_pg "$1"; then
+		psql -X -q "${1%/*}/postgres" -c "DROP DATABASE ${1##*/} WITH (FORCE)" \
+			-c "CREATE DATABASE ${1##*/} TEMPLATE ${1##*/}_$2" >/dev/null
+	else
+		rm -f "$1-wal" "$1-shm"
+		cp "$1.$2" "$1"
+	fi
+}
+db_forget() {
+	if is_pg "$1"; then
+		psql -X -q "${1%/*}/postgres" -c "DROP DATABASE IF EXISTS ${1##*/}_$2" >/dev/null 2>&1 || true
+	fi
+}
