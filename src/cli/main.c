@@ -32,6 +32,9 @@ static const char usage[] =
 	"  user add --db FILE NAME --role ROLE [--uscc X]   a server user; prints its token\n"
 	"  serve --db FILE [--listen HOST:PORT]            the HTTP API and dashboard\n"
 	"  demo --db FILE --count N [--policy FILE]        generated applications, some reviewed and paid\n"
+	"  migrate --from DB --to DB       copy an office into an empty database (e.g. to PostgreSQL)\n"
+	"\n"
+	"DB (FILE above) is a SQLite file, or a PostgreSQL URI postgres://USER@HOST[:PORT]/DBNAME.\n"
 	"\n"
 	"`quan <command> --help` explains each. Exit codes: 0 done, 1 bad input,\n"
 	"2 bad policy.\n";
@@ -93,7 +96,8 @@ static const struct {
 	{"audit", cmd_audit},	      {"show", cmd_show},
 	{"expire", cmd_expire},	      {"round", cmd_round},
 	{"milestone", cmd_milestone}, {"serve", cmd_serve},
-	{"user", cmd_user}, {"demo", cmd_demo},
+	{"user", cmd_user},	      {"demo", cmd_demo},
+	{"migrate", cmd_migrate},
 };
 
 int main(int argc, char **argv)

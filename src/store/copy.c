@@ -1,0 +1,193 @@
+/*
+ * copy.c - copy a whole store into an empty one (copy.h).
+ */
+#include "store/copy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The state of one copy: visitors stop at the first error, kept here. */
+struct copy {
+	struct store *from, *to;
+	const struct ledger_io *io;
+	struct store_copy_stats *st;
+	struct qerr *e;
+	int rc;
+	bool second_pass; /* policies: making the current versions current */
+};
+
+static int any(void *arg)
+{
+	*(bool *)arg = true;
+	return 1;
+}
+
+static int any_program(void *arg, const char *program, const char *hash)
+{
+	return any(arg);
+}
+
+static int any_app(void *arg, const struct store_app *a)
+{
+	return any(arg);
+}
+
+static int any_account(void *arg, const struct ledger_account *a)
+{
+	return any(arg);
+}
+
+static int any_event(void *arg, const struct store_event *ev)
+{
+	return any(arg);
+}
+
+static int any_user(void *arg, const struct store_user *u,
+		    const char *token_hash)
+{
+	return any(arg);
+}
+
+/* Q_ERR_CONFLICT unless to holds nothing at all. */
+static int check_empty(struct store *to, struct qerr *e)
+{
+	bool seen = false;
+	int rc;
+
+	rc = store_programs_each(to, any_program, &seen, e);
+	if (!rc && !seen)
+		rc = store_app_each(to, NULL, -1, any_app, &seen, e);
+	if (!rc && !seen)
+		rc = store_account_each(to, any_account, &seen, e);
+	if (!rc && !seen)
+		rc = store_event_each(to, any_event, &seen, e);
+	if (!rc && !seen)
+		rc = store_user_each(to, any_user, &seen, e);
+	if (!rc && seen)
+		rc = qerr_set(e, Q_ERR_CONFLICT, "to",
+			      "the target database is not empty: a copy goes "
+			      "only into an empty one");
+	return rc;
+}
+
+static int copy_policy(void *arg, const struct store_policy *p)
+{
+	struct copy *c = arg;
+	bool is_new;
+
+	if (c->second_pass && !p->current)
+		return 0;
+	c->rc = store_policy_add(c->to, p->program, p->hash, p->path, p->text,
+				 p->len, p->added_at, &is_new, c->e);
+	if (!c->second_pass && !c->rc)
+		c->st->policies++;
+	return c->rc != 0;
+}
+
+static int copy_account(void *arg, const struct ledger_account *a)
+{
+	struct copy *c = arg;
+
+	if (c->io->account_put(c->io->ctx, a)) {
+		c->rc = store_ledger_error(c->to, c->e);
+		return 1;
+	}
+	c->st->accounts++;
+	return 0;
+}
+
+static int copy_transfer(void *arg, const struct ledger_transfer *t)
+{
+	struct copy *c = arg;
+
+	if (c->io->transfer_put(c->io->ctx, t)) {
+		c->rc = store_ledger_error(c->to, c->e);
+		return 1;
+	}
+	c->st->transfers++;
+	return 0;
+}
+
+static int copy_app(void *arg, const struct store_app *a)
+{
+	struct copy *c = arg;
+	struct store_app b = *a;
+
+	c->rc = store_app_insert(c->to, &b, c->e);
+	if (!c->rc && b.seq != a->seq)
+		c->rc = qerr_set(c->e, Q_ERR_IO, "",
+				 "application '%s' would arrive %lld-th, not "
+				 "%lld-th",
+				 a->id, (long long)b.seq, (long long)a->seq);
+	if (!c->rc)
+		c->st->applications++;
+	return c->rc != 0;
+}
+
+static int copy_user(void *arg, const struct store_user *u,
+		     const char *token_hash)
+{
+	struct copy *c = arg;
+
+	c->rc = store_user_add(c->to, u, token_hash, c->e);
+	if (!c->rc)
+		c->st->users++;
+	return c->rc != 0;
+}
+
+static int copy_event(void *arg, const struct store_event *ev)
+{
+	struct copy *c = arg;
+	struct store_event n = *ev;
+
+	memset(n.prev_hash, 0, sizeof(n.prev_hash));
+	memset(n.hash, 0, sizeof(n.hash));
+	c->rc = store_event_append(c->to, &n, c->e);
+	if (!c->rc && (n.seq != ev->seq || strcmp(n.hash, ev->hash) ||
+		       strcmp(n.prev_hash, ev->prev_hash)))
+		c->rc = qerr_set(c->e, Q_ERR_IO, "",
+				 "event %lld does not copy to the same chain "
+				 "(the source's chain is broken there: run "
+				 "audit verify on it)",
+				 (long long)ev->seq);
+	if (!c->rc)
+		c->st->events++;
+	return c->rc != 0;
+}
+
+int store_copy(struct store *from, struct store *to,
+	       struct store_copy_stats *st, struct qerr *e)
+{
+	struct copy c = {from, to, store_ledger_io(to), st, e, 0, false};
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	rc = check_empty(to, e);
+	if (rc)
+		return rc;
+	rc = store_begin(to, e);
+	if (rc)
+		return rc;
+	rc = store_policy_each_version(from, copy_policy, &c, e);
+	if (!rc && !c.rc) {
+		c.second_pass = true;
+		rc = store_policy_each_version(from, copy_policy, &c, e);
+	}
+	if (!rc && !c.rc)
+		rc = store_account_each(from, copy_account, &c, e);
+	if (!rc && !c.rc)
+		rc = store_transfer_each(from, NULL, copy_transfer, &c, e);
+	if (!rc && !c.rc)
+		rc = store_app_each(from, NULL, -1, copy_app, &c, e);
+	if (!rc && !c.rc)
+		rc = store_user_each(from, copy_user, &c, e);
+	if (!rc && !c.rc)
+		rc = store_event_each(from, copy_event, &c, e);
+	if (!rc)
+		rc = c.rc;
+	if (!rc)
+		rc = store_commit(to, e);
+	if (rc)
+		store_rollback(to);
+	return rc;
+}

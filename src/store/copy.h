@@ -1,0 +1,28 @@
+/*
+ * copy.h - copy a whole store into an empty one (quan migrate: SQLite to
+ * PostgreSQL), through store.h alone, so any back end copies to any other.
+ */
+#ifndef QUAN_STORE_COPY_H
+#define QUAN_STORE_COPY_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+#include "store/store.h"
+
+/* What a copy carried over. */
+struct store_copy_stats {
+	int64_t policies, applications, accounts, transfers, events, users;
+};
+
+/* Copy everything in from into to, in one transaction of to: policy
+ * versions (the current one of each program stays current), accounts
+ * with their sums, transfers with their timestamps, applications with
+ * their arrival order, users with their token hashes, and the audit chain
+ * event by event, each re-hashed by to and checked equal to the original.
+ * Q_ERR_CONFLICT when to holds anything already; Q_ERR_IO when a copy
+ * would differ (nothing of it is committed). */
+int store_copy(struct store *from, struct store *to,
+	       struct store_copy_stats *st, struct qerr *e);
+
+#endif
