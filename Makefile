@@ -28,7 +28,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all test check unit e2e policy-test asan fuzz fuzz-smoke bench bench-smoke \
-        clean format-check lint web browser-test
+        clean format-check lint web browser-test test-pg test-pg-store bench-pg
 all: $(BUILD)/quan $(UNIT_BIN) $(BENCH_BIN)
 
 $(BUILD)/libquan.a: $(LIB_OBJ)
@@ -64,6 +64,15 @@ policy-test: $(BUILD)/quan
 e2e: $(BUILD)/quan
 	QUAN=$(CURDIR)/$(BUILD)/quan bats tests/e2e
 
+# The unit and end-to-end tests again on PostgreSQL: scripts/pg starts a
+# throw-away cluster on loopback, sets QUAN_TEST_DB (each test makes its
+# own database there), and removes the cluster afterwards. test-pg-store:
+# the store and race tests alone (run under ASan+UBSan by check).
+test-pg: $(UNIT_BIN) $(BUILD)/quan
+	scripts/pg run $(MAKE) --no-print-directory unit e2e
+test-pg-store: $(BUILD)/tests/test_store $(BUILD)/tests/test_race
+	scripts/pg run sh -c '$(BUILD)/tests/test_store && $(BUILD)/tests/test_race'
+
 # The dashboard: static files and Chart.js (npm ci from the lock file).
 WEB_SRC := $(wildcard web/static/*) web/package-lock.json web/build.sh
 web: build/web/index.html
@@ -80,13 +89,15 @@ browser-test: $(BUILD)/quan web
 test: unit policy-test e2e browser-test
 
 # Everything, as CI runs it: a warning-free build with clang too, the suite
-# optimised (gcc), then under ASan + UBSan, then each fuzzer and each
-# benchmark for a few seconds.
+# optimised (gcc) on SQLite, unit and end-to-end again on PostgreSQL, then
+# the suite under ASan + UBSan (and the store tests on PostgreSQL), then
+# each fuzzer and each benchmark for a few seconds.
 check: format-check lint
 	$(MAKE) CC=clang BUILD=build/clang all
 	$(MAKE) test
+	$(MAKE) test-pg
 	$(MAKE) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
-		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test
+		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test test-pg-store
 	$(MAKE) fuzz-smoke
 	$(MAKE) bench-smoke
 	@echo "check: all passed"
