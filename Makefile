@@ -137,6 +137,12 @@ bench-smoke: $(BENCH_BIN) $(BUILD)/quan
 	$(BUILD)/bench/decide --smoke
 	$(BUILD)/bench/ledger --smoke
 	QUAN=$(CURDIR)/$(BUILD)/quan $(BUILD)/bench/rush --smoke
+	QUAN=$(CURDIR)/$(BUILD)/quan bench/rush-pg.sh --smoke
+
+# The rush on PostgreSQL against pgbench running the plain SQL of the same
+# reservation (bench/rush-pg.sh).
+bench-pg: $(BENCH_BIN) $(BUILD)/quan
+	QUAN=$(CURDIR)/$(BUILD)/quan bench/rush-pg.sh
 
 # --- hygiene ---------------------------------------------------------------------
 
