@@ -68,8 +68,9 @@ e2e: $(BUILD)/quan
 # throw-away cluster on loopback, sets QUAN_TEST_DB (each test makes its
 # own database there), and removes the cluster afterwards. test-pg-store:
 # the store and race tests alone (run under ASan+UBSan by check).
+# One after the other: pg.bats stops the server for a while.
 test-pg: $(UNIT_BIN) $(BUILD)/quan
-	scripts/pg run $(MAKE) --no-print-directory unit e2e
+	scripts/pg run sh -c '$(MAKE) --no-print-directory unit && $(MAKE) --no-print-directory e2e'
 test-pg-store: $(BUILD)/tests/test_store $(BUILD)/tests/test_race
 	scripts/pg run sh -c '$(BUILD)/tests/test_store && $(BUILD)/tests/test_race'
 

@@ -18,6 +18,7 @@
 
 #include "policy/policy.h"
 #include "store/audit.h"
+#include "store/copy.h"
 #include "store/store.h"
 #include "testdb.h"
 
@@ -144,8 +145,8 @@ static void test_open_migrate(void **state)
 	store_close(f->s);
 	f->s = NULL;
 	/* Again (SQLite: through a "sqlite:" URL): nothing to migrate. */
-	snprintf(url, sizeof(url), "%s%s", f->db.pg ? "" : "sqlite:",
-		 f->db.url);
+	snprintf(url, sizeof(url), "%s%s",
+		 f->db.pg ? "" : "sqlite:", f->db.url);
 	assert_int_equal(store_open(url, &f->s, &e), 0);
 	assert_int_equal(store_schema_version(f->s), 3);
 	raw_text(f,
@@ -192,14 +193,15 @@ static void test_open_migrate(void **state)
 			"'events_subject', 'applications_uscc_seq')"),
 		 mode, sizeof(mode));
 	assert_string_equal(mode, "4");
-	raw_text(f,
-		 either(f,
-			"SELECT count(*) FROM pragma_table_info('applications') "
-			"WHERE name = 'approved_by'",
-			"SELECT count(*) FROM information_schema.columns WHERE "
-			"table_name = 'applications' AND "
-			"column_name = 'approved_by'"),
-		 mode, sizeof(mode));
+	raw_text(
+		f,
+		either(f,
+		       "SELECT count(*) FROM pragma_table_info('applications') "
+		       "WHERE name = 'approved_by'",
+		       "SELECT count(*) FROM information_schema.columns WHERE "
+		       "table_name = 'applications' AND "
+		       "column_name = 'approved_by'"),
+		mode, sizeof(mode));
 	assert_string_equal(mode, "1");
 
 	assert_int_equal(store_open(":memory:", &s2, &e), 0);
@@ -861,8 +863,9 @@ static int64_t verify(struct store *s, char *why, size_t cap, int64_t *count)
 /* Drop the triggers that keep events, as an intruder can. */
 static void unlock_events(struct fx *f)
 {
-	raw(f, either(f, "DROP TRIGGER events_immutable; DROP TRIGGER "
-			 "events_kept",
+	raw(f, either(f,
+		      "DROP TRIGGER events_immutable; DROP TRIGGER "
+		      "events_kept",
 		      "DROP TRIGGER events_immutable ON events; DROP TRIGGER "
 		      "events_kept ON events"));
 }
@@ -882,9 +885,9 @@ static void test_audit_chain(void **state)
 	/* The store itself refuses to change history. */
 	store_close(f->s);
 	f->s = NULL;
-	assert_int_equal(testdb_exec(&f->db, "UPDATE events SET who = 'x'",
-				     NULL, 0),
-			 -1);
+	assert_int_equal(
+		testdb_exec(&f->db, "UPDATE events SET who = 'x'", NULL, 0),
+		-1);
 	assert_int_equal(testdb_exec(&f->db, "DELETE FROM events", NULL, 0),
 			 -1);
 	if (f->db.pg)
@@ -910,7 +913,7 @@ static void test_audit_tamper_detail(void **state)
 	append_events(f->s, 5);
 	unlock_events(f);
 	raw(f, "UPDATE events SET detail = '{\"amount\":\"3000.00\"}' "
-	    "WHERE seq = 3");
+	       "WHERE seq = 3");
 	assert_int_equal(verify(f->s, why, sizeof(why), NULL), 3);
 	assert_string_equal(
 		why,
@@ -948,8 +951,8 @@ static void test_audit_tamper_swap(void **state)
 	append_events(f->s, 5);
 	unlock_events(f);
 	raw(f, "UPDATE events SET seq = -2 WHERE seq = 2;"
-			     "UPDATE events SET seq = 2 WHERE seq = 4;"
-			     "UPDATE events SET seq = 4 WHERE seq = -2;");
+	       "UPDATE events SET seq = 2 WHERE seq = 4;"
+	       "UPDATE events SET seq = 4 WHERE seq = -2;");
 	assert_int_equal(verify(f->s, why, sizeof(why), NULL), 2);
 	assert_string_equal(why, "event 2 does not follow event 1: reordered "
 				 "or an earlier event was removed");
@@ -1033,6 +1036,88 @@ static void test_audit_walk_order(void **state)
 	assert_int_equal(w.bad_seq, 0);
 }
 
+/* ---- copying a store ------------------------------------------------------------------ */
+
+static int collect_hash(void *arg, const struct store_event *ev)
+{
+	char *all = arg;
+	size_t n = strlen(all);
+
+	snprintf(all + n, 1024 - n, "%lld:%.8s,", (long long)ev->seq, ev->hash);
+	return 0;
+}
+
+/* Everything into a second, empty database of the same back end; the
+ * chain hashes alike; a second copy into it is refused. */
+static void test_copy(void **state)
+{
+	struct fx *f = *state;
+	const struct ledger_io *io = store_ledger_io(f->s);
+	struct ledger_account as[2] = {
+		account(1, "funding", 0),
+		account(2, "available", LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS),
+	};
+	struct ledger_transfer t = transfer("fund", 1, 2, 1000, 0, NULL, 0);
+	struct store_user u = {"ada", "administrator", "", 5};
+	struct store_copy_stats st;
+	struct testdb db2;
+	struct store *s2 = NULL;
+	char a[1024] = "", b[1024] = "", hash[POLICY_HASH_TEXT], *text;
+	struct store_user got;
+	struct store_app ga;
+	size_t len;
+	int results[2];
+	struct qerr e;
+
+	add_policy(f->s, "shanghai-2025", HASH_A, "version: a\n", 100, true);
+	add_policy(f->s, "shanghai-2025", HASH_B, "version: b\n", 200, true);
+	add_policy(f->s, "shanghai-2025", HASH_A, "version: a\n", 300, false);
+	insert(f->s, app("C-1", USCC1, APP_RESERVED, 2025, 100, 1000, true));
+	insert(f->s, app("C-2", USCC2, APP_WAITLISTED, 2025, 200, 2000, false));
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(ledger_create_accounts(io, as, 2, results), 0);
+	assert_int_equal(
+		ledger_create_transfers(io, &t, 1, 1700000000, results), 0);
+	assert_int_equal(results[0], LEDGER_OK);
+	assert_int_equal(store_commit(f->s, &e), 0);
+	assert_int_equal(store_user_add(f->s, &u, "abcd", &e), 0);
+	append_events(f->s, 4);
+
+	assert_int_equal(testdb_create(&db2), 0);
+	assert_int_equal(store_open(db2.url, &s2, &e), 0);
+	assert_int_equal(store_copy(f->s, s2, &st, &e), 0);
+	assert_int_equal(st.policies, 2);
+	assert_int_equal(st.applications, 2);
+	assert_int_equal(st.accounts, 2);
+	assert_int_equal(st.transfers, 1);
+	assert_int_equal(st.users, 1);
+	assert_int_equal(st.events, 4);
+
+	/* The version loaded last is current, the old text kept. */
+	assert_int_equal(store_policy_current(s2, "shanghai-2025", hash, &text,
+					      &len, &e),
+			 0);
+	assert_string_equal(hash, HASH_A);
+	free(text);
+	assert_int_equal(store_policy_text(s2, HASH_B, &text, &len, &e), 0);
+	assert_string_equal(text, "version: b\n");
+	free(text);
+	assert_int_equal(store_app_get(s2, "C-2", &ga, &e), 0);
+	assert_int_equal(ga.seq, 2);
+	assert_int_equal(ga.state, APP_WAITLISTED);
+	store_app_release(&ga);
+	assert_int_equal(store_user_by_token(s2, "abcd", &got, &e), 0);
+	assert_string_equal(got.name, "ada");
+	assert_int_equal(store_event_each(f->s, collect_hash, a, &e), 0);
+	assert_int_equal(store_event_each(s2, collect_hash, b, &e), 0);
+	assert_string_equal(a, b);
+
+	assert_int_equal(store_copy(f->s, s2, &st, &e), Q_ERR_CONFLICT);
+	assert_non_null(strstr(e.msg, "not empty"));
+	store_close(s2);
+	testdb_drop(&db2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1061,6 +1146,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_tamper_rehash, setup,
 						teardown),
 		cmocka_unit_test(test_audit_walk_order),
+		cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
