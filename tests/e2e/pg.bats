@@ -23,7 +23,7 @@ teardown() {
 	wait 2>/dev/null || true
 	# A test that took the server away brings it back for the next one.
 	if [ -n "${QUAN_PG_DIR:-}" ] && ! pg_isready -q -d "$QUAN_TEST_DB/postgres"; then
-		"$ROOT/scripts/pg" resume "$QUAN_PG_DIR" || true
+		"$ROOT/scripts/pg" resume "$QUAN_PG_DIR" 3>&- || true
 	fi
 	drop_db "$DB"
 	rm -rf "$TMP"
@@ -113,7 +113,7 @@ post() {
 	while [ "$(wc -l <"$TMP/acks")" -lt 60 ]; do sleep 0.05; done
 	"$ROOT/scripts/pg" halt "$QUAN_PG_DIR"
 	sleep 2
-	"$ROOT/scripts/pg" resume "$QUAN_PG_DIR"
+	"$ROOT/scripts/pg" resume "$QUAN_PG_DIR" 3>&-
 	wait "$stream"
 	awk '{print $2}' "$TMP/acks" | sort | uniq -c
 	[ "$(wc -l <"$TMP/acks")" -eq 400 ]
