@@ -36,6 +36,12 @@ RUSH=${RUSH:-$(dirname "$QUAN")/bench/rush}
 
 mkdir -p build
 dir=$(mktemp -d "$PWD/build/bench-pg.XXXXXX")
+# As root the cluster runs as "postgres", which may not reach build/ (a
+# clone under /root): then /var/tmp, also on disk.
+if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$dir"; then
+	rmdir "$dir"
+	dir=$(mktemp -d /var/tmp/quan-bench-pg.XXXXXX)
+fi
 trap 'scripts/pg stop "$dir"' EXIT
 out=$(PG_FSYNC=on scripts/pg start "$dir")
 uri=$(sed -n 2p <<<"$out")
