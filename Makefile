@@ -133,7 +133,7 @@ BANNED := '\b(sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|sscanf|gets|localt
 format-check:
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) 2>/dev/null \
 	  || { echo "format-check: run clang-format -i on the files above"; \
-	       clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) 2>&1 | grep -m20 warning; exit 1; }
+	       clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) 2>&1 | grep -m20 -E "warning|error"; exit 1; }
 lint:
 	@if grep -nE $(BANNED) $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h); then \
 	  echo "lint: banned call above"; exit 1; fi

@@ -93,7 +93,7 @@ static const struct {
 	{"audit", cmd_audit},	      {"show", cmd_show},
 	{"expire", cmd_expire},	      {"round", cmd_round},
 	{"milestone", cmd_milestone}, {"serve", cmd_serve},
-	{"user", cmd_user}, {"demo", cmd_demo},
+	{"user", cmd_user},	      {"demo", cmd_demo},
 };
 
 int main(int argc, char **argv)
