@@ -620,15 +620,22 @@ static int serve_waitlist(struct office *o, const struct policy *p,
 	return rc;
 }
 
-static bool waitlist_nonempty(struct office *o, const struct policy *p,
-			      const char *pool, int year, struct qerr *e)
+/* *any: whether someone waits for money of pool in year (so a newcomer
+ * must queue behind, never overtake). One index seek per measure of the
+ * pool. */
+static int waitlist_nonempty(struct office *o, const struct policy *p,
+			     const char *pool, int year, bool *any,
+			     struct qerr *e)
 {
-	char one[1][64];
-	struct collect c = {one, 0, 1, pool, year, p};
+	int rc = Q_OK;
 
-	store_app_each(o->store, p->program, APP_WAITLISTED, collect_waitlisted,
-		       &c, e);
-	return c.n > 0;
+	*any = false;
+	for (size_t m = 0; !rc && !*any && m < p->nmeasures; m++)
+		if (!strcmp(p->pools[p->measures[m].pool].id, pool))
+			rc = store_app_any(o->store, p->program,
+					   p->measures[m].id, year,
+					   APP_WAITLISTED, any, e);
+	return rc;
 }
 
 static bool is_compute(enum contract_kind k)
@@ -740,9 +747,13 @@ static int apply_one(struct office *o, const char *json, size_t len,
 				pool, rec.fiscal_year);
 			goto out;
 		}
-		if (waitlist_nonempty(o, p, pool, rec.fiscal_year, e))
+		bool waiting;
+
+		rc = waitlist_nonempty(o, p, pool, rec.fiscal_year, &waiting,
+				       e);
+		if (!rc && waiting)
 			rec.state = APP_WAITLISTED;
-		else
+		else if (!rc)
 			rc = reserve(o, p, &rec, now, e);
 		if (rc)
 			goto out;

@@ -155,6 +155,11 @@ int store_app_each(struct store *s, const char *program, int st,
 		   int (*fn)(void *arg, const struct store_app *a), void *arg,
 		   struct qerr *e);
 
+/* *out: whether program holds an application of measure and fiscal year
+ * in state st (an index seek, whatever the number of applications). */
+int store_app_any(struct store *s, const char *program, const char *measure,
+		  int fiscal_year, int state, bool *out, struct qerr *e);
+
 /* What the decision needs of the applicant's past in program and fiscal
  * year, excluding application except_id: what it holds or may still be
  * given (requested of its reserved, waitlisted and queued applications,

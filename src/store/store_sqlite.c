@@ -135,6 +135,10 @@ static const char *const migrations[] = {
 	"  DEFAULT '';"
 	"CREATE INDEX events_subject ON events (subject, seq);"
 	"CREATE INDEX applications_uscc_seq ON applications (uscc, seq);",
+	/* 4: is anyone waitlisted for this measure and year? An index seek
+	 * for every application, however long the waitlists grow. */
+	"CREATE INDEX applications_state_measure"
+	"  ON applications (program, state, measure, fiscal_year);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -187,6 +191,7 @@ enum stmt_id {
 	ST_EVENTS_SUBJECT_PAGE,
 	ST_USER_INSERT,
 	ST_USER_BY_TOKEN,
+	ST_APP_ANY,
 	ST__COUNT
 };
 
@@ -278,6 +283,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_EVENTS_SUBJECT_PAGE] = "SELECT " EVENT_COLS " FROM events WHERE "
 				   "subject = ?2 AND seq > ?1 ORDER BY seq "
 				   "LIMIT " PAGE_TEXT,
+	[ST_APP_ANY] =
+		"SELECT 1 FROM applications WHERE program = ?1 AND "
+		"state = ?2 AND measure = ?3 AND fiscal_year = ?4 LIMIT 1",
 	[ST_USER_INSERT] = "INSERT INTO users (name, role, uscc, token_hash, "
 			   "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_USER_BY_TOKEN] = "SELECT name, role, uscc, created_at FROM users "
@@ -1666,5 +1674,32 @@ int store_app_list(struct store *s, const struct store_app_filter *f,
 	if (!rc && src != SQLITE_DONE && src != SQLITE_ROW)
 		rc = db_err(s, e, "listing applications");
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_app_any(struct store *s, const char *program, const char *measure,
+		  int fiscal_year, int state, bool *out, struct qerr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = false;
+	if (state < 0 || state >= APP__STATE_COUNT)
+		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
+				state);
+	rc = stmt(s, ST_APP_ANY, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, program, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, app_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, measure, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, fiscal_year);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = true;
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE
+		     ? Q_OK
+		     : db_err(s, e, "looking for an application");
+	done(st);
 	return rc;
 }

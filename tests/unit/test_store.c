@@ -163,21 +163,21 @@ static void test_open_migrate(void **state)
 	char url[128], mode[16];
 	struct qerr e;
 
-	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(store_schema_version(f->s), 4);
 	store_close(f->s);
 	f->s = NULL;
 	/* Again, and through a "sqlite:" URL: nothing to migrate. */
 	snprintf(url, sizeof(url), "sqlite:%s", f->path);
 	assert_int_equal(store_open(url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(store_schema_version(f->s), 4);
 	raw_text(f, "PRAGMA user_version", mode, sizeof(mode));
-	assert_string_equal(mode, "3");
+	assert_string_equal(mode, "4");
 	raw_text(f, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
 
 	/* Two stores on one file at once. */
 	assert_int_equal(store_open(f->path, &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 3);
+	assert_int_equal(store_schema_version(s2), 4);
 	store_close(s2);
 
 	/* A database from a newer quan is refused, not clobbered. */
@@ -187,22 +187,23 @@ static void test_open_migrate(void **state)
 	assert_int_equal(store_open(f->path, &s2, &e), Q_ERR_IO);
 	assert_null(s2);
 	assert_non_null(strstr(e.msg, "version 99 is newer"));
-	/* A database of schema 1 is migrated to 3 when opened: each
+	/* A database of schema 1 is migrated to 4 when opened: each
 	 * migration runs once, in order. */
 	raw(f, "DROP INDEX applications_program_seq");
 	raw(f, "DROP TABLE users");
 	raw(f, "DROP INDEX events_subject");
 	raw(f, "DROP INDEX applications_uscc_seq");
 	raw(f, "ALTER TABLE applications DROP COLUMN approved_by");
+	raw(f, "DROP INDEX applications_state_measure");
 	raw(f, "PRAGMA user_version = 1");
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(store_schema_version(f->s), 4);
 	raw_text(f,
 		 "SELECT count(*) FROM sqlite_master WHERE name IN "
 		 "('applications_program_seq', 'users', 'events_subject', "
-		 "'applications_uscc_seq')",
+		 "'applications_uscc_seq', 'applications_state_measure')",
 		 mode, sizeof(mode));
-	assert_string_equal(mode, "4");
+	assert_string_equal(mode, "5");
 	raw_text(f,
 		 "SELECT count(*) FROM pragma_table_info('applications') "
 		 "WHERE name = 'approved_by'",
@@ -210,7 +211,7 @@ static void test_open_migrate(void **state)
 	assert_string_equal(mode, "1");
 
 	assert_int_equal(store_open(":memory:", &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 3);
+	assert_int_equal(store_schema_version(s2), 4);
 	store_close(s2);
 	assert_int_equal(store_open("postgres://x", &s2, &e), Q_ERR_INVALID);
 	assert_int_equal(store_open("sqlite:", &s2, &e), Q_ERR_INVALID);
@@ -337,6 +338,37 @@ static void test_apps(void **state)
 	assert_int_equal(a.seq, 1);
 	insert(f->s, app("A-2", USCC2, APP_WAITLISTED, 2025, 200, 2000, false));
 	insert(f->s, app("A-3", USCC1, APP_WAITLISTED, 2025, 300, 3000, true));
+
+	/* Someone is waitlisted for compute-rent in 2025, nobody in 2026,
+	 * nobody for model; reserved is a state too. */
+	{
+		bool any = false;
+
+		assert_int_equal(store_app_any(f->s, "shanghai-2025",
+					       "compute-rent", 2025,
+					       APP_WAITLISTED, &any, &e),
+				 0);
+		assert_true(any);
+		assert_int_equal(store_app_any(f->s, "shanghai-2025",
+					       "compute-rent", 2026,
+					       APP_WAITLISTED, &any, &e),
+				 0);
+		assert_false(any);
+		assert_int_equal(store_app_any(f->s, "shanghai-2025", "model",
+					       2025, APP_WAITLISTED, &any, &e),
+				 0);
+		assert_false(any);
+		assert_int_equal(store_app_any(f->s, "hangzhou-2024",
+					       "compute-rent", 2025,
+					       APP_RESERVED, &any, &e),
+				 0);
+		assert_false(any);
+		assert_int_equal(store_app_any(f->s, "shanghai-2025",
+					       "compute-rent", 2025,
+					       APP_RESERVED, &any, &e),
+				 0);
+		assert_true(any);
+	}
 
 	/* A duplicate id is refused, and changes nothing. */
 	a.requested = 999;
