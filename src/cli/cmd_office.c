@@ -474,17 +474,76 @@ static void print_json(json_t *j)
 	json_decref(j);
 }
 
+static const char *js(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "";
+}
+
+/* One line of sums (a program, or the office) as the pools table has. */
+static void report_sums(const char *name, json_t *t)
+{
+	json_t *counts = json_object_get(t, "applications"), *v;
+	const char *st;
+
+	printf("%-25s %-4s %16s %16s %16s %16s %16s %14s", name, "",
+	       js(t, "budget"), js(t, "available"), js(t, "reserved"),
+	       js(t, "awarded"), js(t, "paid"), js(t, "recovered"));
+	json_object_foreach(counts, st, v) if (json_integer_value(v))
+		printf(" %s:%lld", st, (long long)json_integer_value(v));
+	printf("\n");
+}
+
+static void report_self_reliance(json_t *sr)
+{
+	json_t *m;
+	size_t i;
+
+	printf("\ndomestic chips in subsidised compute (awarded and reserved compute contracts)\n");
+	printf("%-8s %5s %16s %16s %8s %14s %14s %8s\n", "month", "apps",
+	       "subsidy", "domestic", "share", "H100-eq hours", "domestic",
+	       "share");
+	json_array_foreach(json_object_get(sr, "months"), i, m) printf(
+		"%-8s %5lld %16s %16s %8s %14lld %14lld %8s\n", js(m, "month"),
+		(long long)json_integer_value(
+			json_object_get(m, "applications")),
+		js(m, "subsidy"), js(m, "domestic_subsidy"),
+		js(m, "share_yuan"),
+		(long long)json_integer_value(json_object_get(m, "h100_hours")),
+		(long long)json_integer_value(
+			json_object_get(m, "domestic_h100_hours")),
+		js(m, "share_hours"));
+	m = json_object_get(sr, "total");
+	printf("%-8s %5lld %16s %16s %8s %14lld %14lld %8s\n", "all",
+	       (long long)json_integer_value(
+		       json_object_get(m, "applications")),
+	       js(m, "subsidy"), js(m, "domestic_subsidy"), js(m, "share_yuan"),
+	       (long long)json_integer_value(json_object_get(m, "h100_hours")),
+	       (long long)json_integer_value(
+		       json_object_get(m, "domestic_h100_hours")),
+	       js(m, "share_hours"));
+	m = json_object_get(sr, "forecast_2027");
+	printf("forecast: domestic chips %s of China's AI accelerator market by 2027 (%s)\n",
+	       js(m, "share"), js(m, "source"));
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: quan report --db FILE [--json]\n"
 		"Per pool and fiscal year: budget, available, reserved, awarded,\n"
-		"paid, recovered, and the applications by state.\n";
+		"paid, recovered, and the applications by state; then the sums\n"
+		"per program and for the whole office, and the share of\n"
+		"subsidised compute on domestic chips (in yuan and in\n"
+		"H100-equivalent hours, per month) beside the 55 % forecast for\n"
+		"2027.\n";
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
 	struct qerr e;
-	json_t *j = NULL;
+	json_t *j = NULL, *p;
+	size_t i;
 	int rc;
 
 	if (parse(argc, argv, &o, usage))
@@ -492,15 +551,20 @@ int cmd_report(int argc, char **argv)
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
 	qerr_clear(&e);
-	if (o.json) {
-		rc = view_report(&off, &j, &e);
-		if (!rc)
-			print_json(j);
-	} else {
+	rc = view_report(&off, &j, &e);
+	if (!rc && o.json) {
+		print_json(j);
+	} else if (!rc) {
 		printf("%-14s %-10s %-4s %16s %16s %16s %16s %16s %14s  applications\n",
 		       "program", "pool", "year", "budget", "available",
 		       "reserved", "awarded", "paid", "recovered");
 		rc = office_pools_each(&off, report_pool, &off, &e);
+		printf("\n");
+		json_array_foreach(json_object_get(j, "programs"), i, p)
+			report_sums(js(p, "program"), p);
+		report_sums("all programs", json_object_get(j, "total"));
+		report_self_reliance(json_object_get(j, "self_reliance"));
+		json_decref(j);
 	}
 	close_office(&off, chips);
 	return rc ? fail(&e) : 0;

@@ -462,7 +462,7 @@ static void h_report(struct server *s, struct office *o, struct req *r)
 	if (view_report(o, &j, &e))
 		fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK, json_pack("{s:o}", "pools", j));
+		ok(r, MHD_HTTP_OK, j);
 }
 
 static void h_burndown(struct server *s, struct office *o, struct req *r)
