@@ -9,6 +9,7 @@
 #define QUAN_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "policy/chips.h"
 #include "policy/policy.h"
@@ -44,6 +45,15 @@ int cli_load_policy(const char *path, struct policy **out);
 /* Load the chip catalog from path, or $QUAN_CHIPS, or the catalog
  * installed with quan (QUAN_DATADIR/chips.yaml). Same convention. */
 int cli_load_chips(const char *path, struct chip_catalog **out);
+
+/* The comparison's defaults, for `quan serve`: the cost table
+ * ($QUAN_COSTS or the bundled data/costs.yaml) and every policy of the
+ * bundled policies/ directory (at most COMPARE_MAX_PROGRAMS). Prints what
+ * fails; returns the exit code. The caller frees what was loaded, even on
+ * failure (*n policies, *costs). */
+struct cost_table;
+int cli_compare_load(struct cost_table **costs, struct policy **pols,
+		     size_t *n);
 
 /* Exit code for an error code from deciding or parsing. */
 int cli_exit_for(int code);

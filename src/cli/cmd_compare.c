@@ -172,6 +172,38 @@ static void print_text(json_t *j)
 		printf("  - %s\n", json_string_value(c));
 }
 
+int cli_compare_load(struct cost_table **costs, struct policy **pols, size_t *n)
+{
+	const char *costs_path = getenv("QUAN_COSTS");
+	char *paths[COMPARE_MAX_PROGRAMS];
+	size_t npaths = 0;
+	struct qerr e;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	*n = 0;
+	*costs = NULL;
+	if (!costs_path)
+		costs_path = QUAN_DATADIR "/costs.yaml";
+	qerr_clear(&e);
+	if (file_read(costs_path, COSTS_MAX_BYTES, "a cost table", &text, &len,
+		      &e) ||
+	    costs_load_buf(costs_path, text, len, costs, &e)) {
+		fprintf(stderr, "quan: %s\n", e.msg);
+		free(text);
+		return EXIT_BAD_INPUT;
+	}
+	free(text);
+	rc = policy_dir(QUAN_POLICYDIR, paths, COMPARE_MAX_PROGRAMS, &npaths);
+	for (size_t i = 0; !rc && i < npaths; i++)
+		if (!(rc = cli_load_policy(paths[i], &pols[*n])))
+			(*n)++;
+	for (size_t i = 0; i < npaths; i++)
+		free(paths[i]);
+	return rc;
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	const char *profile = NULL, *costs_path = NULL, *chips_path = NULL;
