@@ -14,7 +14,7 @@ WEBDIR  := $(CURDIR)/build/web
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wvla -Wformat=2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(SAN) $(WARN) -Isrc \
-           -DQUAN_DATADIR='"$(DATADIR)"' -DQUAN_WEBDIR='"$(WEBDIR)"' $(shell pkg-config --cflags $(PKGS))
+           -DQUAN_DATADIR='"$(DATADIR)"' -DQUAN_POLICYDIR='"$(CURDIR)/policies"' -DQUAN_WEBDIR='"$(WEBDIR)"' $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 LDFLAGS += $(SAN)
 
