@@ -2,7 +2,7 @@
  * csv.h - CSV text (RFC 4180) read one record at a time, for the lists and
  * registries an office imports from spreadsheets.
  *
- * Fields are separated by commas; a field in double quotes may hold
+ * Fields are separated by commas; a field in quotation marks (") may hold
  * commas, line breaks and doubled quotes (""). Lines end in LF or CRLF;
  * blank lines are skipped; a UTF-8 byte-order mark at the start is
  * dropped. Every field must be UTF-8 without NUL bytes. Limits: at most

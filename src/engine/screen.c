@@ -8,7 +8,7 @@
 
 static const char *const flag_names[SCREEN__COUNT] = {
 	[SCREEN_RELATED_PARTY] = "related_party",
-	[SCREEN_DOUBLE_CLAIM] = "double_claim",
+	[SCREEN_DUPLICATE_CLAIM] = "duplicate_claim",
 	[SCREEN_CONTRACT_SPLITTING] = "contract_splitting",
 	[SCREEN_PRICE] = "price_above_reference",
 	[SCREEN_RESTRICTED_LIST] = "restricted_list",
@@ -161,7 +161,7 @@ out:
 	return rc;
 }
 
-/* --- contracts: double claims and splitting ---------------------------------- */
+/* --- contracts: duplicate claims and splitting ---------------------------------- */
 
 static void query_of(const struct application *a, struct screen_query *q)
 {
@@ -173,10 +173,10 @@ static void query_of(const struct application *a, struct screen_query *q)
 	q->signed_on = a->contract.signed_on;
 }
 
-static int screen_double(const struct policy_screen *sc,
-			 const struct application *a,
-			 const struct screen_io *io, struct screen_result *r,
-			 struct qerr *e)
+static int screen_duplicate(const struct policy_screen *sc,
+			    const struct application *a,
+			    const struct screen_io *io, struct screen_result *r,
+			    struct qerr *e)
 {
 	struct screen_contract refs[SCREEN_MAX_REFS];
 	struct screen_query q;
@@ -191,7 +191,7 @@ static int screen_double(const struct policy_screen *sc,
 			       SCREEN_MAX_REFS, &n, e);
 	if (rc || n == 0)
 		return rc;
-	f = flag_new(r, sc, SCREEN_DOUBLE_CLAIM);
+	f = flag_new(r, sc, SCREEN_DUPLICATE_CLAIM);
 	if (!f)
 		return Q_OK;
 	f->window_days = sc->window_days;
@@ -349,8 +349,8 @@ int screen_run(const struct policy *p, int m, const struct application *a,
 		case SCREEN_RELATED_PARTY:
 			rc = screen_related(&sc[k], a, io, out, e);
 			break;
-		case SCREEN_DOUBLE_CLAIM:
-			rc = screen_double(&sc[k], a, io, out, e);
+		case SCREEN_DUPLICATE_CLAIM:
+			rc = screen_duplicate(&sc[k], a, io, out, e);
 			break;
 		case SCREEN_CONTRACT_SPLITTING:
 			rc = screen_splitting(&sc[k], a, io, out, e);
@@ -496,7 +496,7 @@ static json_t *evidence_json(const struct policy *p,
 					f->supplier_from);
 		}
 		break;
-	case SCREEN_DOUBLE_CLAIM:
+	case SCREEN_DUPLICATE_CLAIM:
 		o = json_pack("{s:o,s:i}", "claims", refs_json(f),
 			      "window_days", f->window_days);
 		snprintf(

@@ -1,6 +1,6 @@
 /*
  * screen.h - the screens that run on every application before it is
- * decided: related party, double claim, contract splitting, price
+ * decided: related party, duplicate claim, contract splitting, price
  * reasonableness, restricted lists and compute region.
  *
  * Each screen the policy runs (policy_measure.screens) either passes or
@@ -84,7 +84,7 @@ struct screen_io {
 	/* Contracts between the same applicant and supplier, signed from
 	 * `from` to `to` (inclusive), with lo <= value < hi, other than
 	 * this application and other than contracts with this one's number
-	 * (those are the double-claim screen's). Up to max of them oldest
+	 * (those are the duplicate-claim screen's). Up to max of them oldest
 	 * first; *count and *sum over all of them. */
 	int (*between)(void *ctx, const struct screen_query *q, qdate from,
 		       qdate to, money_t lo, money_t hi,
@@ -131,7 +131,7 @@ struct screen_flag {
 	struct screen_listing listing;
 	/* compute-region */
 	char location[64];
-	/* double-claim, contract-splitting: the earlier contracts */
+	/* duplicate-claim, contract-splitting: the earlier contracts */
 	struct screen_contract refs[SCREEN_MAX_REFS];
 	uint8_t nrefs;
 };
@@ -142,7 +142,7 @@ struct screen_result {
 	bool blocked; /* some flag's action is SCREEN_BLOCK */
 };
 
-/* The flag name of a screen ("related_party", "double_claim",
+/* The flag name of a screen ("related_party", "duplicate_claim",
  * "contract_splitting", "price_above_reference", "restricted_list",
  * "compute_outside_region"). */
 const char *screen_flag_name(enum screen_kind k);

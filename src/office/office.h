@@ -60,7 +60,7 @@ struct office_result {
 	bool existed;	/* the same application had been submitted */
 	money_t amount; /* reserved or requested */
 	/* What the screens found (engine/screen.h): how many flags, whether
-	 * one blocked the application, and their names ("double_claim, ..."),
+	 * one blocked the application, and their names ("duplicate_claim, ..."),
 	 * cut to fit. Zero for an application submitted before. */
 	unsigned nflags;
 	bool blocked;

@@ -1798,7 +1798,7 @@ out:
 
 static const char *const screen_names[SCREEN__COUNT] = {
 	[SCREEN_RELATED_PARTY] = "related-party",
-	[SCREEN_DOUBLE_CLAIM] = "double-claim",
+	[SCREEN_DUPLICATE_CLAIM] = "duplicate-claim",
 	[SCREEN_CONTRACT_SPLITTING] = "contract-splitting",
 	[SCREEN_PRICE] = "price",
 	[SCREEN_RESTRICTED_LIST] = "restricted-list",
@@ -1853,7 +1853,7 @@ static const char *const screen_keys[SC__N] = {
 /* Which parameters each screen takes: bit (1 << SC_...). */
 static const uint32_t screen_params[SCREEN__COUNT] = {
 	[SCREEN_RELATED_PARTY] = 0,
-	[SCREEN_DOUBLE_CLAIM] = 1u << SC_WINDOW_DAYS,
+	[SCREEN_DUPLICATE_CLAIM] = 1u << SC_WINDOW_DAYS,
 	[SCREEN_CONTRACT_SPLITTING] =
 		1u << SC_WINDOW_DAYS | 1u << SC_THRESHOLD | 1u << SC_JUST_UNDER,
 	[SCREEN_PRICE] = 1u << SC_FACTOR,
@@ -1976,7 +1976,7 @@ static void parse_screen(struct ctx *c, enum screen_kind k, struct fy_node *v,
 	if (kv[SC_WINDOW_DAYS].present &&
 	    (screen_params[k] & (1u << SC_WINDOW_DAYS)))
 		int_of(c, &kv[SC_WINDOW_DAYS], "window_days",
-		       k == SCREEN_DOUBLE_CLAIM ? 0 : 1, 3660,
+		       k == SCREEN_DUPLICATE_CLAIM ? 0 : 1, 3660,
 		       &sc->window_days);
 	if (kv[SC_THRESHOLD].present && k == SCREEN_CONTRACT_SPLITTING &&
 	    !money_of(c, &kv[SC_THRESHOLD], "threshold", &sc->threshold) &&
@@ -2038,7 +2038,7 @@ static void parse_screens(struct ctx *c, const struct kv *f, const char *prefix,
 		sk = screen_lookup(s, len);
 		if (sk < 0) {
 			err_at(c, kl,
-			       "unknown screen '%s': use related-party, double-claim, contract-splitting, price, restricted-list or compute-region",
+			       "unknown screen '%s': use related-party, duplicate-claim, contract-splitting, price, restricted-list or compute-region",
 			       yamldoc_show(s, len).s);
 			continue;
 		}

@@ -157,7 +157,7 @@ struct policy_funder {
  * before deciding it, by name in the policy file. */
 enum screen_kind {
 	SCREEN_RELATED_PARTY,	   /* "related-party" */
-	SCREEN_DOUBLE_CLAIM,	   /* "double-claim" */
+	SCREEN_DUPLICATE_CLAIM,	   /* "duplicate-claim" */
 	SCREEN_CONTRACT_SPLITTING, /* "contract-splitting" */
 	SCREEN_PRICE,		   /* "price" */
 	SCREEN_RESTRICTED_LIST,	   /* "restricted-list" */
@@ -191,7 +191,7 @@ int screen_list_lookup(const char *s, size_t len);
 struct policy_screen {
 	uint8_t action; /* enum screen_action; SCREEN_OFF when not listed */
 	uint32_t rule;	/* the screen's rule (its source, says, line) */
-	/* double-claim: the same parties and value signed this many days
+	/* duplicate-claim: the same parties and value signed this many days
 	 * apart or less are the same contract; contract-splitting: the
 	 * window, in days either side of signed_on, that contracts between
 	 * the same parties are counted in. */
