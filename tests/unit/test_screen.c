@@ -112,7 +112,7 @@ static char party[8][USCC_LEN + 1]; /* valid, distinct USCCs */
 static void make_parties(void)
 {
 	for (int i = 0; i < 8; i++) {
-		char s17[USCC_LEN];
+		char s17[32]; /* 17 characters and room to spare */
 
 		snprintf(s17, sizeof(s17), "91310115MA1K4AB%02d", i);
 		snprintf(party[i], sizeof(party[i]), "%.17s%c", s17,
