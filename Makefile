@@ -121,11 +121,13 @@ bench: $(BENCH_BIN) $(BUILD)/quan
 	$(BUILD)/bench/decide
 	$(BUILD)/bench/ledger
 	QUAN=$(CURDIR)/$(BUILD)/quan $(BUILD)/bench/rush
+	$(BUILD)/bench/screen
 
 bench-smoke: $(BENCH_BIN) $(BUILD)/quan
 	$(BUILD)/bench/decide --smoke
 	$(BUILD)/bench/ledger --smoke
 	QUAN=$(CURDIR)/$(BUILD)/quan $(BUILD)/bench/rush --smoke
+	$(BUILD)/bench/screen --smoke
 
 # --- hygiene ---------------------------------------------------------------------
 

@@ -37,6 +37,8 @@ int cmd_user(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_program(int argc, char **argv);
+int cmd_registry(int argc, char **argv);
+int cmd_lists(int argc, char **argv);
 
 /* Load the policy at path; print every problem to stderr. Returns the exit
  * code (0 on success, *out set; the caller frees it with policy_free). */

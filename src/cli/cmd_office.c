@@ -222,15 +222,26 @@ static void print_result(const struct oopts *o, const struct office_result *r)
 {
 	char m[MONEY_TEXT_MAX];
 
-	if (o->json)
-		printf("{\"application\":\"%s\",\"state\":\"%s\",\"amount\":\"%s\",\"existed\":%s}\n",
-		       r->id, app_state_name(r->state),
-		       money_format(r->amount, m),
-		       r->existed ? "true" : "false");
-	else
-		printf("%-20s %-11s %16s%s\n", r->id, app_state_name(r->state),
-		       money_format(r->amount, m),
-		       r->existed ? "  (submitted before)" : "");
+	if (o->json) {
+		json_t *j = json_pack(
+			"{s:s,s:s,s:s,s:b,s:s,s:b}", "application", r->id,
+			"state", app_state_name(r->state), "amount",
+			money_format(r->amount, m), "existed", r->existed,
+			"flags", r->flags, "blocked", r->blocked);
+		char *t = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)
+			    : NULL;
+
+		if (t)
+			printf("%s\n", t);
+		free(t);
+		json_decref(j);
+	} else {
+		printf("%-20s %-11s %16s%s%s%s%s\n", r->id,
+		       app_state_name(r->state), money_format(r->amount, m),
+		       r->existed ? "  (submitted before)" : "",
+		       r->nflags ? "  flags: " : "", r->flags,
+		       r->blocked ? " (blocked)" : "");
+	}
 }
 
 int cmd_apply(int argc, char **argv)

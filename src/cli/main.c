@@ -34,6 +34,8 @@ static const char usage[] =
 	"  user add --db FILE NAME --role ROLE [--uscc X]   a server user; prints its token\n"
 	"  serve --db FILE [--listen HOST:PORT]            the HTTP API and dashboard\n"
 	"  demo --db FILE --count N [--policy FILE]        generated applications, some reviewed and paid\n"
+	"  registry import --db FILE CONTROLLERS.csv       the registry of controllers (related-party screen)\n"
+	"  lists import --db FILE --list dishonest|restricted FIRMS.csv   a list (restricted-list screen)\n"
 	"\n"
 	"`quan <command> --help` explains each. Exit codes: 0 done, 1 bad input,\n"
 	"2 bad policy.\n";
@@ -97,6 +99,7 @@ static const struct {
 	{"milestone", cmd_milestone}, {"serve", cmd_serve},
 	{"user", cmd_user},	      {"demo", cmd_demo},
 	{"compare", cmd_compare},     {"program", cmd_program},
+	{"registry", cmd_registry},   {"lists", cmd_lists},
 };
 
 int main(int argc, char **argv)

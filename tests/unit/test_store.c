@@ -163,21 +163,21 @@ static void test_open_migrate(void **state)
 	char url[128], mode[16];
 	struct qerr e;
 
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	store_close(f->s);
 	f->s = NULL;
 	/* Again, and through a "sqlite:" URL: nothing to migrate. */
 	snprintf(url, sizeof(url), "sqlite:%s", f->path);
 	assert_int_equal(store_open(url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	raw_text(f, "PRAGMA user_version", mode, sizeof(mode));
-	assert_string_equal(mode, "4");
+	assert_string_equal(mode, "5");
 	raw_text(f, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
 
 	/* Two stores on one file at once. */
 	assert_int_equal(store_open(f->path, &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 4);
+	assert_int_equal(store_schema_version(s2), 5);
 	store_close(s2);
 
 	/* A database from a newer quan is refused, not clobbered. */
@@ -187,7 +187,7 @@ static void test_open_migrate(void **state)
 	assert_int_equal(store_open(f->path, &s2, &e), Q_ERR_IO);
 	assert_null(s2);
 	assert_non_null(strstr(e.msg, "version 99 is newer"));
-	/* A database of schema 1 is migrated to 4 when opened: each
+	/* A database of schema 1 is migrated to 5 when opened: each
 	 * migration runs once, in order. */
 	raw(f, "DROP INDEX applications_program_seq");
 	raw(f, "DROP TABLE users");
@@ -195,15 +195,19 @@ static void test_open_migrate(void **state)
 	raw(f, "DROP INDEX applications_uscc_seq");
 	raw(f, "ALTER TABLE applications DROP COLUMN approved_by");
 	raw(f, "DROP INDEX applications_state_measure");
+	raw(f, "DROP TABLE contracts");
+	raw(f, "DROP TABLE controllers");
+	raw(f, "DROP TABLE listings");
 	raw(f, "PRAGMA user_version = 1");
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	raw_text(f,
 		 "SELECT count(*) FROM sqlite_master WHERE name IN "
 		 "('applications_program_seq', 'users', 'events_subject', "
-		 "'applications_uscc_seq', 'applications_state_measure')",
+		 "'applications_uscc_seq', 'applications_state_measure', "
+		 "'contracts', 'controllers', 'listings')",
 		 mode, sizeof(mode));
-	assert_string_equal(mode, "5");
+	assert_string_equal(mode, "8");
 	raw_text(f,
 		 "SELECT count(*) FROM pragma_table_info('applications') "
 		 "WHERE name = 'approved_by'",
@@ -211,7 +215,7 @@ static void test_open_migrate(void **state)
 	assert_string_equal(mode, "1");
 
 	assert_int_equal(store_open(":memory:", &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 4);
+	assert_int_equal(store_schema_version(s2), 5);
 	store_close(s2);
 	assert_int_equal(store_open("postgres://x", &s2, &e), Q_ERR_INVALID);
 	assert_int_equal(store_open("sqlite:", &s2, &e), Q_ERR_INVALID);
