@@ -844,9 +844,10 @@ static int apply_one(struct office *o, const char *json, size_t len,
 	rec.compute = is_compute(a.contract.kind);
 	rec.submitted_at = a.submitted_at;
 	rec.updated_at = now;
-	rc = store_applicant_year(o->store, a.program, a.applicant.uscc,
-				  rec.fiscal_year, a.id, &h.awarded_year,
-				  &h.compute_contracts_year, e);
+	rc = store_applicant_year(o->store, a.program, a.measure,
+				  a.applicant.uscc, rec.fiscal_year, a.id,
+				  &h.awarded_year, &h.compute_contracts_year,
+				  e);
 	if (rc)
 		goto out;
 	if (!rec.compute)
@@ -1183,8 +1184,8 @@ static int approved_amount(struct office *o, const struct policy *p,
 		}
 		app.contract.value = value;
 	}
-	rc = store_applicant_year(o->store, a->program, a->uscc, a->fiscal_year,
-				  a->id, &h.awarded_year,
+	rc = store_applicant_year(o->store, a->program, a->measure, a->uscc,
+				  a->fiscal_year, a->id, &h.awarded_year,
 				  &h.compute_contracts_year, e);
 	if (!rc)
 		rc = decide(p, &app, o->chips, &h, &d, e);
@@ -2360,10 +2361,10 @@ int office_estimate(struct office *o, const char *json, size_t len,
 			a.program);
 		goto out;
 	}
-	rc = store_applicant_year(o->store, a.program, a.applicant.uscc,
-				  date_year(a.submitted_on), a.id,
-				  &h.awarded_year, &h.compute_contracts_year,
-				  e);
+	rc = store_applicant_year(o->store, a.program, a.measure,
+				  a.applicant.uscc, date_year(a.submitted_on),
+				  a.id, &h.awarded_year,
+				  &h.compute_contracts_year, e);
 	if (rc)
 		goto out;
 	if (!is_compute(a.contract.kind))

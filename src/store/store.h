@@ -162,13 +162,15 @@ int store_app_any(struct store *s, const char *program, const char *measure,
 
 /* What the decision needs of the applicant's past in program and fiscal
  * year, excluding application except_id: what it holds or may still be
- * given (requested of its reserved, waitlisted and queued applications,
- * awarded of its awarded ones), so a yearly cap holds however its
- * applications are served; and the value of its compute contracts (every
- * compute application it filed that year: contracts it signed, whatever
- * became of the application). */
-int store_applicant_year(struct store *s, const char *program, const char *uscc,
-			 int year, const char *except_id, money_t *awarded,
+ * given under measure (requested of its reserved, waitlisted and queued
+ * applications, awarded of its awarded ones), so a yearly cap holds
+ * however its applications are served — each measure (voucher type) has
+ * its own yearly cap, as the published programs set them; and the value
+ * of its compute contracts under every measure (every compute application
+ * it filed that year: contracts it signed, whatever became of them). */
+int store_applicant_year(struct store *s, const char *program,
+			 const char *measure, const char *uscc, int year,
+			 const char *except_id, money_t *awarded,
 			 money_t *compute_contracts, struct qerr *e);
 
 /* Which applications store_app_list visits: newest first (seq below

@@ -276,9 +276,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 			      "program = ?1 AND state = ?2 AND seq > ?3 "
 			      "ORDER BY seq LIMIT " PAGE_TEXT,
 	[ST_APPLICANT_YEAR] =
-		"SELECT COALESCE(SUM(CASE WHEN state IN ('reserved', "
-		"'waitlisted', 'queued') THEN requested "
-		"WHEN state = 'awarded' THEN awarded ELSE 0 END), 0), "
+		"SELECT COALESCE(SUM(CASE WHEN measure <> ?5 THEN 0 "
+		"WHEN state IN ('reserved', 'waitlisted', 'queued') "
+		"THEN requested WHEN state = 'awarded' THEN awarded "
+		"ELSE 0 END), 0), "
 		"COALESCE(SUM(CASE WHEN compute THEN contract_value ELSE 0 "
 		"END), 0) FROM applications WHERE program = ?1 AND uscc = ?2 "
 		"AND fiscal_year = ?3 AND id <> ?4",
@@ -1195,8 +1196,9 @@ int store_app_each(struct store *s, const char *program, int state,
 	return rc;
 }
 
-int store_applicant_year(struct store *s, const char *program, const char *uscc,
-			 int year, const char *except_id, money_t *awarded,
+int store_applicant_year(struct store *s, const char *program,
+			 const char *measure, const char *uscc, int year,
+			 const char *except_id, money_t *awarded,
 			 money_t *compute_contracts, struct qerr *e)
 {
 	sqlite3_stmt *st;
@@ -1211,6 +1213,7 @@ int store_applicant_year(struct store *s, const char *program, const char *uscc,
 	sqlite3_bind_text(st, 2, uscc, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, year);
 	sqlite3_bind_text(st, 4, except_id ? except_id : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, measure, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*awarded = sqlite3_column_int64(st, 0);
 		*compute_contracts = sqlite3_column_int64(st, 1);

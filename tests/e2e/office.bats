@@ -454,3 +454,13 @@ many() {
 	run "$QUAN" audit verify --db "$DB"
 	[ "$status" -eq 0 ]
 }
+
+@test "each measure has its own yearly cap: a Chengdu compute voucher does not use up the model voucher's 1 M" {
+	"$QUAN" init --db "$DB" --policy "$ROOT/policies/chengdu-2025.yaml" --by admin
+	run "$QUAN" apply --db "$DB" --by applicant "$EX/cd-compute.json" "$EX/cd-model.json"
+	[ "$status" -eq 0 ]
+	# compute: 60 % of 2 000 000.00; model: 30 % of 12 months of 4 800 000.00
+	# over a 24-month term = 30 % of 2 400 000.00, under the 1 M yearly cap
+	[[ "$output" == *"CD-2025-000455"*"reserved"*"1200000.00"* ]]
+	[[ "$output" == *"CD-2025-000512"*"reserved"*"720000.00"* ]]
+}

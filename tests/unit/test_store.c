@@ -508,23 +508,38 @@ static void test_applicant_year(void **state)
 	a = app("Y-7", USCC1, APP_RESERVED, 2025, 6400, 64000, true);
 	snprintf(a.program, sizeof(a.program), "beijing-2025");
 	insert(f->s, a);
+	/* Another measure of the same program: its own yearly cap, but its
+	 * compute contract counts among the year's contracts. */
+	a = app("Y-8", USCC1, APP_AWARDED, 2025, 12800, 128000, true);
+	snprintf(a.measure, sizeof(a.measure), "compute-build");
+	a.awarded = 12800;
+	insert(f->s, a);
+	a = app("Y-9", USCC1, APP_RESERVED, 2025, 25600, 256000, false);
+	snprintf(a.measure, sizeof(a.measure), "model");
+	insert(f->s, a);
 
-	assert_int_equal(store_applicant_year(f->s, "shanghai-2025", USCC1,
-					      2025, NULL, &awarded, &compute,
-					      &e),
+	assert_int_equal(store_applicant_year(f->s, "shanghai-2025",
+					      "compute-rent", USCC1, 2025, NULL,
+					      &awarded, &compute, &e),
 			 0);
 	/* reserved + awarded + waitlisted (it may still be served) */
 	assert_int_equal(awarded, 100 + 150 + 400);
-	assert_int_equal(compute, 1000 + 2000);
-	assert_int_equal(store_applicant_year(f->s, "shanghai-2025", USCC1,
-					      2025, "Y-1", &awarded, &compute,
-					      &e),
+	assert_int_equal(compute, 1000 + 2000 + 128000);
+	assert_int_equal(store_applicant_year(f->s, "shanghai-2025",
+					      "compute-rent", USCC1, 2025,
+					      "Y-1", &awarded, &compute, &e),
 			 0);
 	assert_int_equal(awarded, 150 + 400);
-	assert_int_equal(compute, 2000);
-	assert_int_equal(store_applicant_year(f->s, "shanghai-2025", USCC2,
-					      2024, NULL, &awarded, &compute,
-					      &e),
+	assert_int_equal(compute, 2000 + 128000);
+	assert_int_equal(store_applicant_year(f->s, "shanghai-2025", "model",
+					      USCC1, 2025, NULL, &awarded,
+					      &compute, &e),
+			 0);
+	assert_int_equal(awarded, 25600);
+	assert_int_equal(compute, 1000 + 2000 + 128000);
+	assert_int_equal(store_applicant_year(f->s, "shanghai-2025",
+					      "compute-rent", USCC2, 2024, NULL,
+					      &awarded, &compute, &e),
 			 0);
 	assert_int_equal(awarded, 0);
 	assert_int_equal(compute, 0);
