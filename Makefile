@@ -14,7 +14,7 @@ WEBDIR  := $(CURDIR)/build/web
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wvla -Wformat=2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(SAN) $(WARN) -Isrc \
-           -DQUAN_DATADIR='"$(DATADIR)"' -DQUAN_WEBDIR='"$(WEBDIR)"' $(shell pkg-config --cflags $(PKGS))
+           -DQUAN_DATADIR='"$(DATADIR)"' -DQUAN_POLICYDIR='"$(CURDIR)/policies"' -DQUAN_WEBDIR='"$(WEBDIR)"' $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 LDFLAGS += $(SAN)
 
@@ -133,11 +133,13 @@ bench: $(BENCH_BIN) $(BUILD)/quan
 	$(BUILD)/bench/decide
 	$(BUILD)/bench/ledger
 	QUAN=$(CURDIR)/$(BUILD)/quan $(BUILD)/bench/rush
+	$(BUILD)/bench/screen
 
 bench-smoke: $(BENCH_BIN) $(BUILD)/quan
 	$(BUILD)/bench/decide --smoke
 	$(BUILD)/bench/ledger --smoke
 	QUAN=$(CURDIR)/$(BUILD)/quan $(BUILD)/bench/rush --smoke
+	$(BUILD)/bench/screen --smoke
 	QUAN=$(CURDIR)/$(BUILD)/quan bench/rush-pg.sh --smoke
 
 # The rush on PostgreSQL against pgbench running the plain SQL of the same
@@ -151,7 +153,7 @@ BANNED := '\b(sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|sscanf|gets|localt
 format-check:
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) 2>/dev/null \
 	  || { echo "format-check: run clang-format -i on the files above"; \
-	       clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) 2>&1 | grep -m20 warning; exit 1; }
+	       clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) 2>&1 | grep -m20 -E "warning|error"; exit 1; }
 lint:
 	@if grep -nE $(BANNED) $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h); then \
 	  echo "lint: banned call above"; exit 1; fi

@@ -9,6 +9,7 @@
 #define QUAN_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "policy/chips.h"
 #include "policy/policy.h"
@@ -35,6 +36,10 @@ int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_program(int argc, char **argv);
+int cmd_registry(int argc, char **argv);
+int cmd_lists(int argc, char **argv);
 
 /* Load the policy at path; print every problem to stderr. Returns the exit
  * code (0 on success, *out set; the caller frees it with policy_free). */
@@ -43,6 +48,15 @@ int cli_load_policy(const char *path, struct policy **out);
 /* Load the chip catalog from path, or $QUAN_CHIPS, or the catalog
  * installed with quan (QUAN_DATADIR/chips.yaml). Same convention. */
 int cli_load_chips(const char *path, struct chip_catalog **out);
+
+/* The comparison's defaults, for `quan serve`: the cost table
+ * ($QUAN_COSTS or the bundled data/costs.yaml) and every policy of the
+ * bundled policies/ directory (at most COMPARE_MAX_PROGRAMS). Prints what
+ * fails; returns the exit code. The caller frees what was loaded, even on
+ * failure (*n policies, *costs). */
+struct cost_table;
+int cli_compare_load(struct cost_table **costs, struct policy **pols,
+		     size_t *n);
 
 /* Exit code for an error code from deciding or parsing. */
 int cli_exit_for(int code);

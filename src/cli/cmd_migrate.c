@@ -69,9 +69,12 @@ int cmd_migrate(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	printf("migrated %lld policy versions, %lld applications, %lld users, "
-	       "%lld accounts, %lld transfers, %lld audit events\n",
+	       "%lld accounts, %lld transfers, %lld audit events, %lld "
+	       "contracts, %lld registry entries, %lld listings\n",
 	       (long long)st.policies, (long long)st.applications,
 	       (long long)st.users, (long long)st.accounts,
-	       (long long)st.transfers, (long long)st.events);
+	       (long long)st.transfers, (long long)st.events,
+	       (long long)st.contracts, (long long)st.registry,
+	       (long long)st.listings);
 	return EXIT_DECIDED;
 }

@@ -24,6 +24,9 @@
 struct oopts {
 	const char *db, *by, *policy, *chips, *why, *rate, *value, *at;
 	int json, approve, reject;
+	/* every --policy given, in order (init loads several) */
+	const char *policies[OFFICE_MAX_PROGRAMS];
+	int npolicies;
 	char *args[MAX_ARGS];
 	int nargs;
 };
@@ -43,9 +46,15 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			slot = &o->db;
 		else if (!strcmp(a, "--by"))
 			slot = &o->by;
-		else if (!strcmp(a, "--policy"))
-			slot = &o->policy;
-		else if (!strcmp(a, "--chips"))
+		else if (!strcmp(a, "--policy")) {
+			if (o->npolicies == OFFICE_MAX_PROGRAMS) {
+				fprintf(stderr,
+					"quan: an office holds at most %d programs\n",
+					OFFICE_MAX_PROGRAMS);
+				return -1;
+			}
+			slot = &o->policies[o->npolicies++];
+		} else if (!strcmp(a, "--chips"))
 			slot = &o->chips;
 		else if (!strcmp(a, "--why"))
 			slot = &o->why;
@@ -83,6 +92,7 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 		fprintf(stderr, "quan: --db FILE is required\n\n%s", usage);
 		return -1;
 	}
+	o->policy = o->npolicies ? o->policies[0] : NULL;
 	return 0;
 }
 
@@ -130,39 +140,80 @@ static int64_t now(void)
 	return (int64_t)time(NULL);
 }
 
+/* Load every --policy of o into the office, in order; prints each. */
+static int load_policies(struct office *off, const struct oopts *o,
+			 const char *by)
+{
+	for (int i = 0; i < o->npolicies; i++) {
+		struct qerr e;
+		bool is_new = false;
+
+		qerr_clear(&e);
+		if (office_load_policy(off, o->policies[i], by, now(), &is_new,
+				       &e))
+			return fail(&e);
+		printf("%s: policy %s %s\n", o->db, o->policies[i],
+		       is_new ? "loaded as a new version" : "already loaded");
+	}
+	return 0;
+}
+
 int cmd_init(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan init --db FILE --policy FILE [--by NAME]\n"
-		"Create a program office database (or open one) and load the\n"
-		"policy: a changed policy is a new version; old decisions keep\n"
-		"theirs. Each pool is funded with its budget per fiscal year.\n";
+		"usage: quan init --db FILE --policy FILE [--policy FILE]... [--by NAME]\n"
+		"Create a program office database (or open one) and load each\n"
+		"policy: one office holds up to 16 programs (a province, or a\n"
+		"national view). A changed policy is a new version; old\n"
+		"decisions keep theirs. Each pool is funded with its budget per\n"
+		"fiscal year.\n";
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
-	struct qerr e;
-	bool is_new = false;
 	int rc;
 
 	if (parse(argc, argv, &o, usage))
 		return EXIT_BAD_INPUT;
-	if (!o.policy) {
+	if (!o.npolicies) {
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
-	qerr_clear(&e);
-	rc = office_load_policy(&off, o.policy, o.by ? o.by : "init", now(),
-				&is_new, &e);
-	if (rc) {
-		close_office(&off, chips);
-		return fail(&e);
-	}
-	printf("%s: policy %s %s\n", o.db, o.policy,
-	       is_new ? "loaded as a new version" : "already loaded");
+	rc = load_policies(&off, &o, o.by ? o.by : "init");
 	close_office(&off, chips);
-	return 0;
+	return rc;
+}
+
+int cmd_program(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan program add --db FILE --policy FILE [--policy FILE]... --by NAME\n"
+		"Load more programs into an existing office (up to 16 in all);\n"
+		"each is funded and audited as `quan init` does.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "add")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc >= 2 && (!strcmp(argv[1], "--help") ||
+				     !strcmp(argv[1], "-h"))
+			       ? 0
+			       : EXIT_BAD_INPUT;
+	}
+	if (parse(argc - 1, argv + 1, &o, usage) || need_by(&o))
+		return EXIT_BAD_INPUT;
+	if (!o.npolicies || o.nargs) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	rc = load_policies(&off, &o, o.by);
+	close_office(&off, chips);
+	return rc;
 }
 
 #define APPLY_BATCH 256
@@ -171,15 +222,26 @@ static void print_result(const struct oopts *o, const struct office_result *r)
 {
 	char m[MONEY_TEXT_MAX];
 
-	if (o->json)
-		printf("{\"application\":\"%s\",\"state\":\"%s\",\"amount\":\"%s\",\"existed\":%s}\n",
-		       r->id, app_state_name(r->state),
-		       money_format(r->amount, m),
-		       r->existed ? "true" : "false");
-	else
-		printf("%-20s %-11s %16s%s\n", r->id, app_state_name(r->state),
-		       money_format(r->amount, m),
-		       r->existed ? "  (submitted before)" : "");
+	if (o->json) {
+		json_t *j = json_pack(
+			"{s:s,s:s,s:s,s:b,s:s,s:b}", "application", r->id,
+			"state", app_state_name(r->state), "amount",
+			money_format(r->amount, m), "existed", r->existed,
+			"flags", r->flags, "blocked", r->blocked);
+		char *t = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)
+			    : NULL;
+
+		if (t)
+			printf("%s\n", t);
+		free(t);
+		json_decref(j);
+	} else {
+		printf("%-20s %-11s %16s%s%s%s%s\n", r->id,
+		       app_state_name(r->state), money_format(r->amount, m),
+		       r->existed ? "  (submitted before)" : "",
+		       r->nflags ? "  flags: " : "", r->flags,
+		       r->blocked ? " (blocked)" : "");
+	}
 }
 
 int cmd_apply(int argc, char **argv)
@@ -423,17 +485,76 @@ static void print_json(json_t *j)
 	json_decref(j);
 }
 
+static const char *js(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "";
+}
+
+/* One line of sums (a program, or the office) as the pools table has. */
+static void report_sums(const char *name, json_t *t)
+{
+	json_t *counts = json_object_get(t, "applications"), *v;
+	const char *st;
+
+	printf("%-25s %-4s %16s %16s %16s %16s %16s %14s", name, "",
+	       js(t, "budget"), js(t, "available"), js(t, "reserved"),
+	       js(t, "awarded"), js(t, "paid"), js(t, "recovered"));
+	json_object_foreach(counts, st, v) if (json_integer_value(v))
+		printf(" %s:%lld", st, (long long)json_integer_value(v));
+	printf("\n");
+}
+
+static void report_self_reliance(json_t *sr)
+{
+	json_t *m;
+	size_t i;
+
+	printf("\ndomestic chips in subsidised compute (awarded and reserved compute contracts)\n");
+	printf("%-8s %5s %16s %16s %8s %14s %14s %8s\n", "month", "apps",
+	       "subsidy", "domestic", "share", "H100-eq hours", "domestic",
+	       "share");
+	json_array_foreach(json_object_get(sr, "months"), i, m) printf(
+		"%-8s %5lld %16s %16s %8s %14lld %14lld %8s\n", js(m, "month"),
+		(long long)json_integer_value(
+			json_object_get(m, "applications")),
+		js(m, "subsidy"), js(m, "domestic_subsidy"),
+		js(m, "share_yuan"),
+		(long long)json_integer_value(json_object_get(m, "h100_hours")),
+		(long long)json_integer_value(
+			json_object_get(m, "domestic_h100_hours")),
+		js(m, "share_hours"));
+	m = json_object_get(sr, "total");
+	printf("%-8s %5lld %16s %16s %8s %14lld %14lld %8s\n", "all",
+	       (long long)json_integer_value(
+		       json_object_get(m, "applications")),
+	       js(m, "subsidy"), js(m, "domestic_subsidy"), js(m, "share_yuan"),
+	       (long long)json_integer_value(json_object_get(m, "h100_hours")),
+	       (long long)json_integer_value(
+		       json_object_get(m, "domestic_h100_hours")),
+	       js(m, "share_hours"));
+	m = json_object_get(sr, "forecast_2027");
+	printf("forecast: domestic chips %s of China's AI accelerator market by 2027 (%s)\n",
+	       js(m, "share"), js(m, "source"));
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: quan report --db FILE [--json]\n"
 		"Per pool and fiscal year: budget, available, reserved, awarded,\n"
-		"paid, recovered, and the applications by state.\n";
+		"paid, recovered, and the applications by state; then the sums\n"
+		"per program and for the whole office, and the share of\n"
+		"subsidised compute on domestic chips (in yuan and in\n"
+		"H100-equivalent hours, per month) beside the 55 % forecast for\n"
+		"2027.\n";
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
 	struct qerr e;
-	json_t *j = NULL;
+	json_t *j = NULL, *p;
+	size_t i;
 	int rc;
 
 	if (parse(argc, argv, &o, usage))
@@ -441,15 +562,20 @@ int cmd_report(int argc, char **argv)
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
 	qerr_clear(&e);
-	if (o.json) {
-		rc = view_report(&off, &j, &e);
-		if (!rc)
-			print_json(j);
-	} else {
+	rc = view_report(&off, &j, &e);
+	if (!rc && o.json) {
+		print_json(j);
+	} else if (!rc) {
 		printf("%-14s %-10s %-4s %16s %16s %16s %16s %16s %14s  applications\n",
 		       "program", "pool", "year", "budget", "available",
 		       "reserved", "awarded", "paid", "recovered");
 		rc = office_pools_each(&off, report_pool, &off, &e);
+		printf("\n");
+		json_array_foreach(json_object_get(j, "programs"), i, p)
+			report_sums(js(p, "program"), p);
+		report_sums("all programs", json_object_get(j, "total"));
+		report_self_reliance(json_object_get(j, "self_reliance"));
+		json_decref(j);
 	}
 	close_office(&off, chips);
 	return rc ? fail(&e) : 0;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "engine/compare.h"
 #include "http/server.h"
 #include "office/office.h"
 
@@ -54,6 +55,9 @@ int cmd_serve(int argc, char **argv)
 		"SIGTERM after answering what it holds.\n";
 	struct server_config c;
 	struct chip_catalog *chips = NULL;
+	struct cost_table *costs = NULL;
+	struct policy *pols[COMPARE_MAX_PROGRAMS];
+	size_t npols = 0;
 	const char *chips_path = NULL, *listen = "127.0.0.1:8080";
 	char host[64];
 	struct server *s;
@@ -117,9 +121,19 @@ int cmd_serve(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	rc = cli_load_chips(chips_path, &chips);
-	if (rc)
+	if (!rc)
+		rc = cli_compare_load(&costs, pols, &npols);
+	if (rc) {
+		for (size_t i = 0; i < npols; i++)
+			policy_free(pols[i]);
+		costs_free(costs);
+		chips_free(chips);
 		return rc;
+	}
 	c.chips = chips;
+	c.compare_policies = (const struct policy *const *)pols;
+	c.ncompare = npols;
+	c.costs = costs;
 
 	/* Signals are taken by sigwait below, never by a handler. */
 	sigemptyset(&set);
@@ -132,6 +146,9 @@ int cmd_serve(int argc, char **argv)
 	rc = server_start(&c, &s, &port, &e);
 	if (rc) {
 		fprintf(stderr, "quan: %s\n", e.msg);
+		for (size_t i = 0; i < npols; i++)
+			policy_free(pols[i]);
+		costs_free(costs);
 		chips_free(chips);
 		return EXIT_BAD_INPUT;
 	}
@@ -139,6 +156,9 @@ int cmd_serve(int argc, char **argv)
 	fflush(stdout);
 	sigwait(&set, &sig);
 	server_stop(s);
+	for (size_t i = 0; i < npols; i++)
+		policy_free(pols[i]);
+	costs_free(costs);
 	chips_free(chips);
 	fprintf(stderr, "quan: stopped (%s)\n",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -16,13 +16,15 @@ static const char usage[] =
 	"  policy test FILE...            run YAML policy tests\n"
 	"  policy fields                  list the fields conditions may read\n"
 	"  estimate --policy FILE APP...  decide applications without a database\n"
-	"  init --db FILE --policy FILE   create an office, load (a new version of) a policy\n"
+	"  init --db FILE --policy FILE...  create an office, load (new versions of) policies\n"
+	"  program add --db FILE --policy FILE   load another program into an office\n"
 	"  apply --db FILE --by NAME APP... decide, reserve, queue or waitlist\n"
 	"  review --db FILE ID --approve|--reject --by NAME   award or reject\n"
 	"  withdraw --db FILE ID --by NAME                     release a reservation\n"
 	"  disburse --db FILE ID AMOUNT --by NAME              pay a tranche\n"
 	"  clawback --db FILE ID AMOUNT --why TEXT --by NAME   recover money\n"
-	"  report --db FILE [--json]      pools, money and applications by state\n"
+	"  report --db FILE [--json]      per program and overall: pools, money, applications, domestic share\n"
+	"  compare --profile FIRM.yaml    a firm's planned year in every city, ranked by net cost\n"
 	"  show --db FILE ID [--json]     an application: decision, transfers, history\n"
 	"  expire --db FILE --by NAME     release reservations past their time\n"
 	"  round close --db FILE PROGRAM MEASURE YEAR --by NAME   pro-rata round\n"
@@ -33,6 +35,8 @@ static const char usage[] =
 	"  serve --db FILE [--listen HOST:PORT]            the HTTP API and dashboard\n"
 	"  demo --db FILE --count N [--policy FILE]        generated applications, some reviewed and paid\n"
 	"  migrate --from DB --to DB       copy an office into an empty database (e.g. to PostgreSQL)\n"
+	"  registry import --db FILE CONTROLLERS.csv       the registry of controllers (related-party screen)\n"
+	"  lists import --db FILE --list dishonest|restricted FIRMS.csv   a list (restricted-list screen)\n"
 	"\n"
 	"DB (FILE above) is a SQLite file, or a PostgreSQL URI postgres://USER@HOST[:PORT]/DBNAME.\n"
 	"\n"
@@ -97,7 +101,9 @@ static const struct {
 	{"expire", cmd_expire},	      {"round", cmd_round},
 	{"milestone", cmd_milestone}, {"serve", cmd_serve},
 	{"user", cmd_user},	      {"demo", cmd_demo},
-	{"migrate", cmd_migrate},
+	{"migrate", cmd_migrate},     {"compare", cmd_compare},
+	{"program", cmd_program},     {"registry", cmd_registry},
+	{"lists", cmd_lists},
 };
 
 int main(int argc, char **argv)

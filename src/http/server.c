@@ -333,6 +333,47 @@ static void h_estimate(struct server *s, struct office *o, struct req *r)
 		ok(r, MHD_HTTP_OK, j);
 }
 
+/* The applicant's comparison: the body is a profile (docs/compare.md),
+ * compared under the bundled programs; nothing is read from the office. */
+static void h_compare(struct server *s, struct office *o, struct req *r)
+{
+	struct profile *pr;
+	json_error_t err;
+	struct qerr e;
+	json_t *j, *out = NULL;
+
+	qerr_clear(&e);
+	if (!s->c.ncompare || !s->c.costs) {
+		fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			  "the comparison is not set up on this server");
+		return;
+	}
+	j = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES,
+		       &err);
+	if (!j) {
+		qerr_set(&e, Q_ERR_INVALID_JSON, "",
+			 "body: line %d column %d: %s", err.line, err.column,
+			 err.text);
+		fail_with(r, &e);
+		return;
+	}
+	pr = malloc(sizeof(*pr));
+	if (!pr) {
+		json_decref(j);
+		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
+			  "out of memory");
+		return;
+	}
+	if (profile_from_json(j, pr, &e) ||
+	    compare_run(pr, s->c.compare_policies, s->c.ncompare, s->c.chips,
+			s->c.costs, &out, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, out);
+	free(pr);
+	json_decref(j);
+}
+
 struct listing {
 	json_t *arr;
 	int64_t now, last_seq;
@@ -462,7 +503,7 @@ static void h_report(struct server *s, struct office *o, struct req *r)
 	if (view_report(o, &j, &e))
 		fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK, json_pack("{s:o}", "pools", j));
+		ok(r, MHD_HTTP_OK, j);
 }
 
 static void h_burndown(struct server *s, struct office *o, struct req *r)
@@ -802,6 +843,7 @@ static const struct route routes[] = {
 	{"GET", "/v1/me", R_ALL, false, h_me},
 	{"GET", "/v1/programs", R_ALL, false, h_programs},
 	{"POST", "/v1/estimate", R_ALL, false, h_estimate},
+	{"POST", "/v1/compare", R_ALL, false, h_compare},
 	{"POST", "/v1/applications", R_ADMIN | R_APPLICANT, true, h_apply},
 	{"GET", "/v1/applications", R_ALL, false, h_list},
 	{"GET", "/v1/applications/{id}", R_ALL, false, h_show},

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "engine/compare.h"
 #include "policy/chips.h"
 
 struct server_config {
@@ -28,6 +29,11 @@ struct server_config {
 	const char *web_dir; /* static files of the dashboard, or NULL */
 	const char *openapi; /* path of the OpenAPI document */
 	const struct chip_catalog *chips; /* borrowed; outlives the server */
+	/* POST /v1/compare: the programs compared and the cost table
+	 * (borrowed; outlive the server); ncompare 0 answers 503. */
+	const struct policy *const *compare_policies;
+	size_t ncompare;
+	const struct cost_table *costs;
 	size_t body_max;    /* request body cap in bytes (0: 1 MiB) */
 	unsigned conn_max;  /* open connections (0: 16000) */
 	unsigned timeout_s; /* idle connection timeout (0: 15 s) */

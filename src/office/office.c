@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "core/csv.h"
 #include "core/file.h"
 #include "core/uscc.h"
 #include "engine/app.h"
@@ -620,15 +621,161 @@ static int serve_waitlist(struct office *o, const struct policy *p,
 	return rc;
 }
 
-static bool waitlist_nonempty(struct office *o, const struct policy *p,
-			      const char *pool, int year, struct qerr *e)
+/* *any: whether someone waits for money of pool in year (so a newcomer
+ * must queue behind, never overtake). One index seek per measure of the
+ * pool. */
+static int waitlist_nonempty(struct office *o, const struct policy *p,
+			     const char *pool, int year, bool *any,
+			     struct qerr *e)
 {
-	char one[1][64];
-	struct collect c = {one, 0, 1, pool, year, p};
+	int rc = Q_OK;
 
-	store_app_each(o->store, p->program, APP_WAITLISTED, collect_waitlisted,
-		       &c, e);
-	return c.n > 0;
+	*any = false;
+	for (size_t m = 0; !rc && !*any && m < p->nmeasures; m++)
+		if (!strcmp(p->pools[p->measures[m].pool].id, pool))
+			rc = store_app_any(o->store, p->program,
+					   p->measures[m].id, year,
+					   APP_WAITLISTED, any, e);
+	return rc;
+}
+
+/* --- screens' lookups --------------------------------------------------------------- */
+
+static void contract_of(const struct screen_query *q, struct store_contract *c)
+{
+	c->app_id = q->app_id;
+	c->program = "";
+	c->applicant = q->applicant;
+	c->supplier = q->supplier;
+	c->number = q->number;
+	c->value = q->value;
+	c->signed_on = q->signed_on;
+}
+
+static void rows_to_refs(const struct store_contract_row *rows, size_t n,
+			 struct screen_contract *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		memcpy(out[i].app, rows[i].app_id, sizeof(out[i].app));
+		memcpy(out[i].program, rows[i].program, sizeof(out[i].program));
+		memcpy(out[i].number, rows[i].number, sizeof(out[i].number));
+		out[i].value = rows[i].value;
+		out[i].signed_on = rows[i].signed_on;
+	}
+}
+
+static int io_same(void *ctx, const struct screen_query *q, int days,
+		   struct screen_contract *out, size_t max, size_t *n,
+		   struct qerr *e)
+{
+	struct store_contract c;
+	struct store_contract_row rows[SCREEN_MAX_REFS];
+	int rc;
+
+	contract_of(q, &c);
+	if (max > SCREEN_MAX_REFS)
+		max = SCREEN_MAX_REFS;
+	rc = store_contract_same(ctx, &c, days, rows, max, n, e);
+	if (!rc)
+		rows_to_refs(rows, *n, out);
+	return rc;
+}
+
+static int io_between(void *ctx, const struct screen_query *q, qdate from,
+		      qdate to, money_t lo, money_t hi,
+		      struct screen_contract *out, size_t max, size_t *n,
+		      int64_t *count, money_t *sum, struct qerr *e)
+{
+	struct store_contract c;
+	struct store_contract_row rows[SCREEN_MAX_REFS];
+	int rc;
+
+	contract_of(q, &c);
+	if (max > SCREEN_MAX_REFS)
+		max = SCREEN_MAX_REFS;
+	rc = store_contract_between(ctx, &c, from, to, lo, hi, rows, max, n,
+				    count, sum, e);
+	if (!rc)
+		rows_to_refs(rows, *n, out);
+	return rc;
+}
+
+static int io_controllers(void *ctx, const char *uscc,
+			  struct screen_controller *out, size_t max, size_t *n,
+			  struct qerr *e)
+{
+	struct store_controller *rows;
+	int rc;
+
+	if (max > SCREEN_MAX_CONTROLLERS)
+		max = SCREEN_MAX_CONTROLLERS;
+	rows = malloc(max * sizeof(*rows));
+	if (!rows)
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	rc = store_controllers_of(ctx, uscc, rows, max, n, e);
+	for (size_t i = 0; !rc && i < *n; i++) {
+		memcpy(out[i].id, rows[i].controller, sizeof(out[i].id));
+		memcpy(out[i].source, rows[i].source, sizeof(out[i].source));
+	}
+	free(rows);
+	return rc;
+}
+
+static int io_listed(void *ctx, enum screen_list l, const char *uscc,
+		     struct screen_listing *out, struct qerr *e)
+{
+	struct store_listing li;
+	int rc = store_listing_get(ctx, screen_list_name(l), uscc, &li, e);
+
+	if (rc == 1)
+		return 0;
+	if (rc)
+		return -1;
+	memcpy(out->name, li.name, sizeof(out->name));
+	memcpy(out->reason, li.reason, sizeof(out->reason));
+	memcpy(out->source, li.source, sizeof(out->source));
+	return 1;
+}
+
+void office_screen_io(struct office *o, struct screen_io *io)
+{
+	io->ctx = o->store;
+	io->same_contract = io_same;
+	io->between = io_between;
+	io->controllers = io_controllers;
+	io->listed = io_listed;
+}
+
+/* Screen application a (its measure m) inside the current transaction. */
+static int screen_app(struct office *o, const struct policy *p, int m,
+		      const struct application *a, struct screen_result *sr,
+		      struct qerr *e)
+{
+	struct screen_io io;
+	struct facts f;
+	int rc;
+
+	rc = facts_build(a, o->chips, NULL, &f, e);
+	if (rc)
+		return rc;
+	office_screen_io(o, &io);
+	return screen_run(p, m, a, &f, &io, sr, e);
+}
+
+/* The flag names of sr, comma-separated, cut to n bytes. */
+static void flag_names(const struct screen_result *sr, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (uint8_t i = 0; i < sr->nflags && used < n; i++) {
+		int k = snprintf(
+			buf + used, n - used, "%s%s", i ? ", " : "",
+			screen_flag_name((enum screen_kind)sr->flags[i].kind));
+		if (k < 0)
+			break;
+		used += (size_t)k;
+	}
 }
 
 static bool is_compute(enum contract_kind k)
@@ -646,8 +793,11 @@ static int apply_one(struct office *o, const char *json, size_t len,
 	struct store_app rec, old;
 	struct history h = {true, 0, 0};
 	struct decision d;
+	struct screen_result *sr = NULL;
+	struct store_contract sc;
 	const struct policy *p;
 	json_t *dj = NULL;
+	int m;
 	int rc;
 
 	memset(&rec, 0, sizeof(rec));
@@ -694,17 +844,38 @@ static int apply_one(struct office *o, const char *json, size_t len,
 	rec.compute = is_compute(a.contract.kind);
 	rec.submitted_at = a.submitted_at;
 	rec.updated_at = now;
-	rc = store_applicant_year(o->store, a.program, a.applicant.uscc,
-				  rec.fiscal_year, a.id, &h.awarded_year,
-				  &h.compute_contracts_year, e);
+	rc = store_applicant_year(o->store, a.program, a.measure,
+				  a.applicant.uscc, rec.fiscal_year, a.id,
+				  &h.awarded_year, &h.compute_contracts_year,
+				  e);
 	if (rc)
 		goto out;
 	if (!rec.compute)
 		h.compute_contracts_year = 0;
+	/* The screens first, against what the office held before this
+	 * application; an unknown measure is left to decide() to report. */
+	sr = malloc(sizeof(*sr));
+	if (!sr) {
+		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+		goto out;
+	}
+	sr->nflags = 0;
+	sr->blocked = false;
+	m = policy_find_measure(p, a.measure, strlen(a.measure));
+	if (m >= 0) {
+		rc = screen_app(o, p, m, &a, sr, e);
+		if (rc)
+			goto out;
+	}
 	rc = decide(p, &a, o->chips, &h, &d, e);
 	if (rc)
 		goto out;
+	screen_block_result(&d, sr);
 	dj = render_decision_json(p, &a, &d);
+	if (dj && screen_render_json(p, sr, dj)) {
+		json_decref(dj);
+		dj = NULL;
+	}
 	/* What the decision knew of the applicant's past, so that it can be
 	 * replayed exactly (office_replay). */
 	if (dj)
@@ -740,27 +911,45 @@ static int apply_one(struct office *o, const char *json, size_t len,
 				pool, rec.fiscal_year);
 			goto out;
 		}
-		if (waitlist_nonempty(o, p, pool, rec.fiscal_year, e))
+		bool waiting;
+
+		rc = waitlist_nonempty(o, p, pool, rec.fiscal_year, &waiting,
+				       e);
+		if (!rc && waiting)
 			rec.state = APP_WAITLISTED;
-		else
+		else if (!rc)
 			rc = reserve(o, p, &rec, now, e);
 		if (rc)
 			goto out;
 	}
 	rc = store_app_insert(o->store, &rec, e);
+	sc.app_id = a.id;
+	sc.program = a.program;
+	sc.applicant = a.applicant.uscc;
+	sc.supplier = a.supplier.uscc;
+	sc.number = a.contract.number;
+	sc.value = a.contract.value;
+	sc.signed_on = a.contract.signed_on;
+	if (!rc)
+		rc = store_contract_add(o->store, &sc, e);
+	flag_names(sr, res->flags, sizeof(res->flags));
 	if (!rc)
 		rc = audit(o, "apply", rec.id, p->hash, by, now,
-			   json_pack("{s:s,s:s,s:b,s:o}", "measure",
+			   json_pack("{s:s,s:s,s:b,s:o,s:s,s:b}", "measure",
 				     rec.measure, "state",
 				     app_state_name(rec.state), "eligible",
 				     d.eligible, "amount",
-				     money_j(rec.requested)),
+				     money_j(rec.requested), "flags",
+				     res->flags, "blocked", sr->blocked),
 			   e);
 	if (!rc) {
 		res->state = rec.state;
 		res->amount = rec.requested;
+		res->nflags = sr->nflags;
+		res->blocked = sr->blocked;
 	}
 out:
+	free(sr);
 	json_decref(dj);
 	store_app_release(&rec);
 out_app:
@@ -995,8 +1184,8 @@ static int approved_amount(struct office *o, const struct policy *p,
 		}
 		app.contract.value = value;
 	}
-	rc = store_applicant_year(o->store, a->program, a->uscc, a->fiscal_year,
-				  a->id, &h.awarded_year,
+	rc = store_applicant_year(o->store, a->program, a->measure, a->uscc,
+				  a->fiscal_year, a->id, &h.awarded_year,
 				  &h.compute_contracts_year, e);
 	if (!rc)
 		rc = decide(p, &app, o->chips, &h, &d, e);
@@ -2036,6 +2225,41 @@ static bool same_decision(json_t *a, json_t *b)
 	return true;
 }
 
+/* Block d again by the screens that blocked the recorded decision: what
+ * the screens found depended on the office at the time, and is history
+ * like the applicant's awards. Returns -1 when a rule is not in p. */
+static int reblock(const struct policy *p, json_t *was, struct decision *d)
+{
+	json_t *flags = json_object_get(was, "flags");
+	uint32_t rules[SCREEN_MAX_FLAGS];
+	size_t n = 0, i;
+	json_t *f;
+
+	json_array_foreach(flags, i, f)
+	{
+		const char *act =
+			json_string_value(json_object_get(f, "action"));
+		const char *id = json_string_value(json_object_get(f, "rule"));
+		size_t r;
+		bool seen = false;
+
+		if (!act || strcmp(act, "block") || !id)
+			continue;
+		for (r = 0; r < p->nrules; r++)
+			if (p->rules[r].kind == RULE_SCREEN &&
+			    !strcmp(p->rules[r].id, id))
+				break;
+		if (r == p->nrules)
+			return -1;
+		for (size_t j = 0; j < n; j++)
+			seen |= rules[j] == (uint32_t)r;
+		if (!seen && n < SCREEN_MAX_FLAGS)
+			rules[n++] = (uint32_t)r;
+	}
+	screen_block(d, rules, n);
+	return 0;
+}
+
 static int replay_one(void *arg, const struct store_app *sa)
 {
 	struct replay *r = arg;
@@ -2067,6 +2291,8 @@ static int replay_one(void *arg, const struct store_app *sa)
 			why = "its stored decision has no history";
 		else if (decide(p, &a, r->o->chips, &h, &d, &e))
 			why = e.msg;
+		else if (reblock(p, was, &d))
+			why = "a screen that blocked it is no longer in its policy";
 		else if (!(now = render_decision_json(p, &a, &d)))
 			why = "out of memory";
 		else if (!same_decision(was, now))
@@ -2135,10 +2361,10 @@ int office_estimate(struct office *o, const char *json, size_t len,
 			a.program);
 		goto out;
 	}
-	rc = store_applicant_year(o->store, a.program, a.applicant.uscc,
-				  date_year(a.submitted_on), a.id,
-				  &h.awarded_year, &h.compute_contracts_year,
-				  e);
+	rc = store_applicant_year(o->store, a.program, a.measure,
+				  a.applicant.uscc, date_year(a.submitted_on),
+				  a.id, &h.awarded_year,
+				  &h.compute_contracts_year, e);
 	if (rc)
 		goto out;
 	if (!is_compute(a.contract.kind))
@@ -2159,6 +2385,222 @@ int office_estimate(struct office *o, const char *json, size_t len,
 out:
 	app_release(&a);
 	return rc;
+}
+
+/* --- imports: the registry of controllers, lists ---------------------------------- */
+
+#define IMPORT_MAX_ROWS 10000000L
+
+/* The columns of an import: names[i] is required when required[i]. */
+struct columns {
+	const char *const *names;
+	const bool *required;
+	size_t n;
+	int at[CSV_MAX_FIELDS]; /* column of names[i] in the file, -1 none */
+};
+
+static int read_header(struct csv *c, struct columns *cols,
+		       char (*f)[CSV_FIELD_MAX], struct qerr *e)
+{
+	size_t n;
+	int rc = csv_next(c, f, &n, e);
+
+	if (rc)
+		return rc;
+	if (n == 0)
+		return qerr_set(e, Q_ERR_INVALID, "", "the file is empty");
+	for (size_t i = 0; i < cols->n; i++)
+		cols->at[i] = -1;
+	for (size_t j = 0; j < n; j++) {
+		size_t i;
+
+		for (i = 0; i < cols->n; i++)
+			if (!strcmp(f[j], cols->names[i]))
+				break;
+		if (i == cols->n)
+			return qerr_set(e, Q_ERR_INVALID, "",
+					"line 1: unknown column '%.64s'", f[j]);
+		if (cols->at[i] >= 0)
+			return qerr_set(e, Q_ERR_INVALID, "",
+					"line 1: column '%s' is given twice",
+					cols->names[i]);
+		cols->at[i] = (int)j;
+	}
+	for (size_t i = 0; i < cols->n; i++)
+		if (cols->required[i] && cols->at[i] < 0)
+			return qerr_set(e, Q_ERR_INVALID, "",
+					"line 1: the column '%s' is missing",
+					cols->names[i]);
+	return Q_OK;
+}
+
+/* Field i of a record ("" when the file has no such column). */
+static const char *col(const struct columns *cols, char (*f)[CSV_FIELD_MAX],
+		       size_t n, size_t i)
+{
+	return cols->at[i] >= 0 && (size_t)cols->at[i] < n ? f[cols->at[i]]
+							   : "";
+}
+
+static int check_uscc_field(const char *s, long line, struct qerr *e)
+{
+	struct qerr why;
+
+	qerr_clear(&why);
+	if (uscc_check(s, strlen(s), "uscc", &why))
+		return qerr_set(e, Q_ERR_INVALID, "uscc", "line %ld: %s", line,
+				why.msg);
+	return Q_OK;
+}
+
+static int fits(const char *s, size_t cap, const char *what, long line,
+		struct qerr *e)
+{
+	if (strlen(s) >= cap)
+		return qerr_set(e, Q_ERR_INVALID, what,
+				"line %ld: '%s' is longer than %zu bytes", line,
+				what, cap - 1);
+	return Q_OK;
+}
+
+enum import_kind { IMPORT_REGISTRY, IMPORT_LIST };
+
+static int import_csv(struct office *o, enum import_kind kind, const char *list,
+		      const char *csv, size_t len, const char *name,
+		      const char *by, int64_t now, long *count, struct qerr *e)
+{
+	static const char *const reg_names[] = {"uscc", "controller_id", "name",
+						"source"};
+	static const bool reg_req[] = {true, true, false, false};
+	static const char *const list_names_[] = {"uscc", "name", "reason",
+						  "source"};
+	static const bool list_req[] = {true, false, false, false};
+	struct columns cols = {kind == IMPORT_REGISTRY ? reg_names
+						       : list_names_,
+			       kind == IMPORT_REGISTRY ? reg_req : list_req,
+			       4,
+			       {0}};
+	char(*f)[CSV_FIELD_MAX] = malloc(CSV_MAX_FIELDS * sizeof(*f));
+	struct csv c;
+	size_t n;
+	int rc;
+
+	*count = 0;
+	if (!f)
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	csv_init(&c, csv, len);
+	rc = read_header(&c, &cols, f, e);
+	if (rc)
+		goto out;
+	rc = store_begin(o->store, e);
+	if (rc)
+		goto out;
+	while (!(rc = csv_next(&c, f, &n, e)) && n > 0) {
+		const char *uscc = col(&cols, f, n, 0);
+		long line = c.record_line;
+
+		if (*count == IMPORT_MAX_ROWS) {
+			rc = qerr_set(e, Q_ERR_TOO_LARGE, "",
+				      "more than %ld entries", IMPORT_MAX_ROWS);
+			break;
+		}
+		rc = check_uscc_field(uscc, line, e);
+		if (rc)
+			break;
+		if (kind == IMPORT_REGISTRY) {
+			struct store_controller sc;
+			const char *id = col(&cols, f, n, 1);
+
+			memset(&sc, 0, sizeof(sc));
+			if (!*id) {
+				rc = qerr_set(
+					e, Q_ERR_INVALID, "controller_id",
+					"line %ld: 'controller_id' is empty",
+					line);
+				break;
+			}
+			rc = fits(id, sizeof(sc.controller), "controller_id",
+				  line, e);
+			if (!rc)
+				rc = fits(col(&cols, f, n, 2), sizeof(sc.name),
+					  "name", line, e);
+			if (!rc)
+				rc = fits(col(&cols, f, n, 3),
+					  sizeof(sc.source), "source", line, e);
+			if (rc)
+				break;
+			snprintf(sc.uscc, sizeof(sc.uscc), "%s", uscc);
+			snprintf(sc.controller, sizeof(sc.controller), "%s",
+				 id);
+			snprintf(sc.name, sizeof(sc.name), "%s",
+				 col(&cols, f, n, 2));
+			snprintf(sc.source, sizeof(sc.source), "%s",
+				 *col(&cols, f, n, 3) ? col(&cols, f, n, 3)
+						      : name);
+			rc = store_controller_add(o->store, &sc, e);
+		} else {
+			struct store_listing sl;
+
+			memset(&sl, 0, sizeof(sl));
+			for (size_t i = 1; !rc && i < 4; i++)
+				rc = fits(col(&cols, f, n, i), sizeof(sl.name),
+					  cols.names[i], line, e);
+			if (rc)
+				break;
+			snprintf(sl.list, sizeof(sl.list), "%s", list);
+			snprintf(sl.uscc, sizeof(sl.uscc), "%s", uscc);
+			snprintf(sl.name, sizeof(sl.name), "%s",
+				 col(&cols, f, n, 1));
+			snprintf(sl.reason, sizeof(sl.reason), "%s",
+				 col(&cols, f, n, 2));
+			snprintf(sl.source, sizeof(sl.source), "%s",
+				 *col(&cols, f, n, 3) ? col(&cols, f, n, 3)
+						      : name);
+			rc = store_listing_add(o->store, &sl, e);
+		}
+		if (rc)
+			break;
+		(*count)++;
+	}
+	if (!rc)
+		rc = audit(o,
+			   kind == IMPORT_REGISTRY ? "registry-import"
+						   : "list-import",
+			   kind == IMPORT_REGISTRY ? "registry" : list, NULL,
+			   by, now,
+			   json_pack("{s:s,s:I}", "file", name, "entries",
+				     (json_int_t)*count),
+			   e);
+	if (!rc)
+		rc = store_commit(o->store, e);
+	if (rc) {
+		store_rollback(o->store);
+		*count = 0;
+	}
+out:
+	free(f);
+	return rc;
+}
+
+int office_registry_import(struct office *o, const char *csv, size_t len,
+			   const char *name, const char *by, int64_t now,
+			   long *count, struct qerr *e)
+{
+	return import_csv(o, IMPORT_REGISTRY, NULL, csv, len, name, by, now,
+			  count, e);
+}
+
+int office_list_import(struct office *o, const char *list, const char *csv,
+		       size_t len, const char *name, const char *by,
+		       int64_t now, long *count, struct qerr *e)
+{
+	*count = 0;
+	if (screen_list_lookup(list, strlen(list)) < 0)
+		return qerr_set(e, Q_ERR_INVALID, "list",
+				"unknown list '%.32s': dishonest or restricted",
+				list);
+	return import_csv(o, IMPORT_LIST, list, csv, len, name, by, now, count,
+			  e);
 }
 
 /* --- users ---------------------------------------------------------------------------- */

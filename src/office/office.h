@@ -24,6 +24,7 @@
 #include "core/err.h"
 #include "core/money.h"
 #include "engine/decide.h"
+#include "engine/screen.h"
 #include "policy/chips.h"
 #include "policy/policy.h"
 #include "store/store.h"
@@ -58,11 +59,22 @@ struct office_result {
 	int state;	/* enum app_state */
 	bool existed;	/* the same application had been submitted */
 	money_t amount; /* reserved or requested */
+	/* What the screens found (engine/screen.h): how many flags, whether
+	 * one blocked the application, and their names ("duplicate_claim, ..."),
+	 * cut to fit. Zero for an application submitted before. */
+	unsigned nflags;
+	bool blocked;
+	char flags[128];
 };
 
-/* Validate, decide, and reserve (first come first served), queue (pro-rata)
- * or waitlist (the pool cannot cover it) one application given as JSON
- * text. Re-submitting the same id with the same text is harmless
+/* Validate, screen, decide, and reserve (first come first served), queue
+ * (pro-rata) or waitlist (the pool cannot cover it) one application given
+ * as JSON text. The screens of its measure run first, against every
+ * contract this office holds (all programs), the registry of controllers
+ * and the imported lists; a blocking flag records it as ineligible with
+ * the screen as its reason, a review flag leaves the decision as it is.
+ * Either way the flags are in the decision's "flags", and the contract is
+ * recorded for the screens of later applications. Re-submitting the same id with the same text is harmless
  * (res->existed); with different text it is refused (Q_ERR_INVALID). */
 int office_apply(struct office *o, const char *json, size_t len, const char *by,
 		 int64_t now, struct office_result *res, struct qerr *e);
@@ -189,6 +201,29 @@ long office_replay(struct office *o, FILE *out, long *count, struct qerr *e);
  * decision (a new reference; the caller json_decref()s it). */
 int office_estimate(struct office *o, const char *json, size_t len,
 		    json_t **out, struct qerr *e);
+
+/* --- screens --------------------------------------------------------------- */
+
+/* The screens' lookups (engine/screen.h) over this office's store, for
+ * whoever runs screen_run() outside office_apply (the benchmark). Valid
+ * while the office is open. */
+void office_screen_io(struct office *o, struct screen_io *io);
+
+/* Import the registry of controllers from CSV text (a header line naming
+ * the columns uscc, controller_id, and optionally name and source, in any
+ * order; then one controller of one firm per line). Every USCC is checked;
+ * a bad line refuses the whole file (e names the line). One transaction,
+ * audited as "registry-import"; *count gets the number of entries. */
+int office_registry_import(struct office *o, const char *csv, size_t len,
+			   const char *name, const char *by, int64_t now,
+			   long *count, struct qerr *e);
+
+/* Import a list ("dishonest" or "restricted") from CSV text: columns uscc,
+ * and optionally name, reason and source. As office_registry_import,
+ * audited as "list-import". */
+int office_list_import(struct office *o, const char *list, const char *csv,
+		       size_t len, const char *name, const char *by,
+		       int64_t now, long *count, struct qerr *e);
 
 /* --- users of the server -------------------------------------------------- */
 

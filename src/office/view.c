@@ -3,6 +3,7 @@
  */
 #include "office/view.h"
 
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,26 +140,77 @@ json_t *view_app_summary(const struct store_app *a, int64_t now)
 	return j;
 }
 
+/* Money figures of a pool, a program or the whole office. */
+struct totals {
+	money_t budget, available, reserved, awarded, paid, recovered, treasury;
+	long count[APP__STATE_COUNT];
+};
+
 struct pools {
 	json_t *arr;
+	struct totals prog[OFFICE_MAX_PROGRAMS], all;
+	char names[OFFICE_MAX_PROGRAMS][64];
+	size_t nprog;
 	int rc;
 };
+
+static int totals_add(struct totals *t, const struct office_pool_figures *f)
+{
+	for (int s = 0; s < APP__STATE_COUNT; s++)
+		t->count[s] += f->count[s];
+	return money_add(t->budget, f->budget, &t->budget) ||
+	       money_add(t->available, f->available, &t->available) ||
+	       money_add(t->reserved, f->reserved, &t->reserved) ||
+	       money_add(t->awarded, f->awarded, &t->awarded) ||
+	       money_add(t->paid, f->paid, &t->paid) ||
+	       money_add(t->recovered, f->recovered, &t->recovered) ||
+	       money_add(t->treasury, f->treasury, &t->treasury);
+}
+
+static json_t *counts_j(const long *count)
+{
+	json_t *counts = json_object();
+
+	for (int s = 0; counts && s < APP__STATE_COUNT; s++)
+		json_object_set_new(counts, app_state_name(s),
+				    json_integer(count[s]));
+	return counts;
+}
+
+static json_t *totals_j(const struct totals *t)
+{
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o*}", "budget",
+			 money_j(t->budget), "available", money_j(t->available),
+			 "reserved", money_j(t->reserved), "awarded",
+			 money_j(t->awarded), "paid", money_j(t->paid),
+			 "recovered", money_j(t->recovered), "treasury",
+			 money_j(t->treasury), "applications",
+			 counts_j(t->count));
+}
 
 static int add_pool(void *arg, const struct office_pool_figures *f)
 {
 	struct pools *p = arg;
-	json_t *counts = json_object(), *j;
+	json_t *j;
+	size_t i = 0;
 
-	for (int s = 0; counts && s < APP__STATE_COUNT; s++)
-		json_object_set_new(counts, app_state_name(s),
-				    json_integer(f->count[s]));
+	while (i < p->nprog && strcmp(p->names[i], f->program))
+		i++;
+	if (i == p->nprog && p->nprog < OFFICE_MAX_PROGRAMS)
+		snprintf(p->names[p->nprog++], sizeof(p->names[0]), "%s",
+			 f->program);
+	if (i == OFFICE_MAX_PROGRAMS || totals_add(&p->prog[i], f) ||
+	    totals_add(&p->all, f)) {
+		p->rc = Q_ERR_OVERFLOW;
+		return 1;
+	}
 	j = json_pack("{s:s,s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o*}",
 		      "program", f->program, "pool", f->pool, "year", f->year,
 		      "budget", money_j(f->budget), "available",
 		      money_j(f->available), "reserved", money_j(f->reserved),
 		      "awarded", money_j(f->awarded), "paid", money_j(f->paid),
 		      "recovered", money_j(f->recovered), "treasury",
-		      money_j(f->treasury), "applications", counts);
+		      money_j(f->treasury), "applications", counts_j(f->count));
 	if (!j || json_array_append_new(p->arr, j)) {
 		p->rc = Q_ERR_NOMEM;
 		return 1;
@@ -166,23 +218,200 @@ static int add_pool(void *arg, const struct office_pool_figures *f)
 	return 0;
 }
 
-int view_report(struct office *o, json_t **out, struct qerr *e)
+/* --- self-reliance: the domestic share of subsidised compute ------------------ */
+
+#define SR_MAX_MONTHS 600
+
+/* Subsidy and H100-equivalent hours of compute, all and domestic. */
+struct sr_sums {
+	char month[8]; /* "2025-09", "" for the total */
+	money_t subsidy, domestic_subsidy;
+	int64_t hours, domestic_hours;
+	long applications;
+};
+
+struct selfrel {
+	const struct chip_catalog *chips;
+	struct sr_sums total;
+	struct sr_sums *months;
+	size_t n;
+	int rc;
+};
+
+static int sr_add(struct sr_sums *s, money_t amount, int64_t hours,
+		  bool domestic)
 {
-	struct pools p = {json_array(), 0};
+	s->applications++;
+	if (money_add(s->subsidy, amount, &s->subsidy) ||
+	    __builtin_add_overflow(s->hours, hours, &s->hours))
+		return 1;
+	if (domestic &&
+	    (money_add(s->domestic_subsidy, amount, &s->domestic_subsidy) ||
+	     __builtin_add_overflow(s->domestic_hours, hours,
+				    &s->domestic_hours)))
+		return 1;
+	return 0;
+}
+
+/* One stored application: an awarded or reserved compute contract counts
+ * with its award (or its reservation), its chip and its hours, in the
+ * month of its contract's signing. */
+static int sr_visit(void *arg, const struct store_app *a)
+{
+	struct selfrel *sr = arg;
+	json_t *app, *c, *cp;
+	const struct chip *chip;
+	const char *id, *signed_on;
+	money_t amount;
+	__int128 h;
+	size_t i;
+
+	if (!a->compute ||
+	    (a->state != APP_AWARDED && a->state != APP_RESERVED))
+		return 0;
+	amount = a->state == APP_AWARDED ? a->awarded : a->requested;
+	app = stored(a->json);
+	c = json_object_get(app, "contract");
+	cp = json_object_get(c, "compute");
+	id = json_string_value(json_object_get(cp, "chip"));
+	signed_on = json_string_value(json_object_get(c, "signed_on"));
+	chip = id ? chips_find(sr->chips, id, strlen(id)) : NULL;
+	if (!chip || !signed_on || strlen(signed_on) < 7) {
+		/* Not a compute contract quan can place: not counted. */
+		json_decref(app);
+		return 0;
+	}
+	h = (__int128)json_integer_value(json_object_get(cp, "hours")) *
+	    json_integer_value(json_object_get(cp, "accelerators")) *
+	    chip->h100_bp / RATE_BP_ONE;
+	for (i = 0; i < sr->n && strncmp(sr->months[i].month, signed_on, 7);
+	     i++)
+		;
+	if (i == sr->n) {
+		if (sr->n == SR_MAX_MONTHS) {
+			json_decref(app);
+			return 0;
+		}
+		memset(&sr->months[i], 0, sizeof(sr->months[i]));
+		memcpy(sr->months[i].month, signed_on, 7);
+		sr->n++;
+	}
+	if (h < 0 || h > INT64_MAX ||
+	    sr_add(&sr->months[i], amount, (int64_t)h, chip->domestic) ||
+	    sr_add(&sr->total, amount, (int64_t)h, chip->domestic)) {
+		json_decref(app);
+		sr->rc = Q_ERR_OVERFLOW;
+		return 1;
+	}
+	json_decref(app);
+	return 0;
+}
+
+/* part / whole in basis points, rounded down; 0 when whole is 0. */
+static int64_t share_bp(int64_t part, int64_t whole)
+{
+	return whole > 0 ? (int64_t)((__int128)part * RATE_BP_ONE / whole) : 0;
+}
+
+static json_t *sr_j(const struct sr_sums *s)
+{
+	char r1[RATE_TEXT_MAX], r2[RATE_TEXT_MAX];
+	int64_t by = share_bp(s->domestic_subsidy, s->subsidy);
+	int64_t bh = share_bp(s->domestic_hours, s->hours);
+
+	return json_pack(
+		"{s:s?,s:I,s:o,s:o,s:I,s:s,s:I,s:I,s:I,s:s}", "month",
+		s->month[0] ? s->month : NULL, "applications",
+		(json_int_t)s->applications, "subsidy", money_j(s->subsidy),
+		"domestic_subsidy", money_j(s->domestic_subsidy),
+		"share_yuan_bp", (json_int_t)by, "share_yuan",
+		rate_format((rate_bp)by, r1), "h100_hours",
+		(json_int_t)s->hours, "domestic_h100_hours",
+		(json_int_t)s->domestic_hours, "share_hours_bp", (json_int_t)bh,
+		"share_hours", rate_format((rate_bp)bh, r2));
+}
+
+static int by_month(const void *x, const void *y)
+{
+	return strcmp(((const struct sr_sums *)x)->month,
+		      ((const struct sr_sums *)y)->month);
+}
+
+int view_self_reliance(struct office *o, json_t **out, struct qerr *e)
+{
+	struct selfrel sr;
+	json_t *months;
 	int rc;
 
 	*out = NULL;
-	if (!p.arr)
+	memset(&sr, 0, sizeof(sr));
+	sr.chips = o->chips;
+	sr.months = calloc(SR_MAX_MONTHS, sizeof(*sr.months));
+	if (!sr.months)
 		return nomem(e);
-	rc = office_pools_each(o, add_pool, &p, e);
-	if (!rc && p.rc)
-		rc = nomem(e);
+	rc = store_app_each(o->store, NULL, -1, sr_visit, &sr, e);
+	if (!rc && sr.rc)
+		rc = qerr_set(e, sr.rc, "", "the compute sums overflow");
 	if (rc) {
-		json_decref(p.arr);
+		free(sr.months);
 		return rc;
 	}
-	*out = p.arr;
-	return 0;
+	qsort(sr.months, sr.n, sizeof(*sr.months), by_month);
+	months = json_array();
+	for (size_t i = 0; months && i < sr.n; i++)
+		json_array_append_new(months, sr_j(&sr.months[i]));
+	*out = json_pack(
+		"{s:o,s:o*,s:{s:I,s:s,s:s}}", "total", sr_j(&sr.total),
+		"months", months, "forecast_2027", "share_bp",
+		(json_int_t)VIEW_DOMESTIC_FORECAST_2027_BP, "share", "55%",
+		"source",
+		"Bernstein research, as reported in the press, 2025 (PROGRAMS.md): domestic chips 17% of China's AI accelerator market in 2023, forecast 55% by 2027");
+	free(sr.months);
+	return *out ? 0 : nomem(e);
+}
+
+int view_report(struct office *o, json_t **out, struct qerr *e)
+{
+	struct pools *p = calloc(1, sizeof(*p));
+	json_t *progs = NULL, *sr = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!p || !(p->arr = json_array())) {
+		free(p);
+		return nomem(e);
+	}
+	rc = office_pools_each(o, add_pool, p, e);
+	if (!rc && p->rc)
+		rc = p->rc == Q_ERR_OVERFLOW
+			     ? qerr_set(e, p->rc, "",
+					"the report's sums overflow")
+			     : nomem(e);
+	if (!rc)
+		rc = view_self_reliance(o, &sr, e);
+	if (!rc && !(progs = json_array()))
+		rc = nomem(e);
+	for (size_t i = 0; !rc && i < p->nprog; i++) {
+		json_t *t = totals_j(&p->prog[i]);
+
+		if (!t ||
+		    json_object_set_new(t, "program",
+					json_string(p->names[i])) ||
+		    json_array_append_new(progs, t))
+			rc = nomem(e);
+	}
+	if (!rc) {
+		*out = json_pack("{s:O,s:O,s:o,s:O}", "pools", p->arr,
+				 "programs", progs, "total", totals_j(&p->all),
+				 "self_reliance", sr);
+		if (!*out)
+			rc = nomem(e);
+	}
+	json_decref(p->arr);
+	json_decref(progs);
+	json_decref(sr);
+	free(p);
+	return rc;
 }
 
 /* --- burn-down ------------------------------------------------------------- */

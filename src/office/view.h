@@ -26,10 +26,25 @@ int view_app(struct office *o, const char *id, json_t **out, struct qerr *e);
  * when out of memory. */
 json_t *view_app_summary(const struct store_app *a, int64_t now);
 
-/* Every pool and fiscal year: an array of {program, pool, year, budget,
- * available, reserved, awarded, paid, recovered, treasury,
- * applications: {state: count}}. */
+/* The report: {pools: [{program, pool, year, budget, available,
+ * reserved, awarded, paid, recovered, treasury, applications: {state:
+ * count}}], programs: [the same sums per program, with program], total:
+ * {the same sums over the office}, self_reliance: (view_self_reliance)}. */
 int view_report(struct office *o, json_t **out, struct qerr *e);
+
+/* The forecast domestic share of China's AI accelerator market in 2027,
+ * 55 % (Bernstein research, as reported in the press, 2025; PROGRAMS.md). */
+#define VIEW_DOMESTIC_FORECAST_2027_BP 5500
+
+/* The share of subsidised compute on domestic chips (the chip catalog's
+ * domestic flag), from the stored applications: every awarded (its award)
+ * or reserved (its reservation) compute application, with its chip, hours
+ * and accelerators, by the month its contract was signed. Shares are
+ * basis points rounded down: {total: {applications, subsidy,
+ * domestic_subsidy, share_yuan_bp, share_yuan, h100_hours,
+ * domestic_h100_hours, share_hours_bp, share_hours}, months: [the same
+ * with month "YYYY-MM"], forecast_2027: {share_bp, share, source}}. */
+int view_self_reliance(struct office *o, json_t **out, struct qerr *e);
 
 /* One pool and year over time: {program, pool, year, budget, points:
  * [{at, available, reserved, paid}]}: the figures after each second in

@@ -38,7 +38,7 @@ const struct field_info field_table[F__COUNT] = {
 		 "value of the applicant's compute contracts in this contract's calendar year, this one included"},
 	[F_APPLICANT_AWARDED_YEAR] =
 		{"applicant.awarded_year", QT_MONEY, false,
-		 "awarded to the applicant by this program in this fiscal year before this application"},
+		 "awarded to the applicant under this measure in this fiscal year before this application"},
 	[F_SUPPLIER_USCC] = {"supplier.uscc", QT_STRING, false,
 			     "the supplier's USCC"},
 	[F_SUPPLIER_NAME] = {"supplier.name", QT_STRING, false,

@@ -63,6 +63,8 @@ struct ctx {
 	bool nomem;
 	size_t rules_alloc;
 	struct expr_env env;
+	/* The program-wide screens, copied into each measure. */
+	struct policy_screen screens[SCREEN__COUNT];
 };
 
 static void err_at(struct ctx *c, struct loc l, const char *fmt, ...)
@@ -1077,6 +1079,7 @@ enum {
 	M_RESERVATION_DAYS,
 	M_SUBSIDISED_MONTHS,
 	M_FUNDERS,
+	M_SCREENS,
 	M__N
 };
 static const char *const measure_keys[M__N] = {"id",
@@ -1096,7 +1099,8 @@ static const char *const measure_keys[M__N] = {"id",
 					       "assumption",
 					       "reservation_days",
 					       "subsidised_months",
-					       "funders"};
+					       "funders",
+					       "screens"};
 
 enum { R_ID, R_WHEN, R_RATE, R_SAYS, R_SOURCE, R_ASSUMPTION, R__N };
 static const char *const row_keys[R__N] = {"id",   "when",   "rate",
@@ -1631,6 +1635,9 @@ static uint32_t measure_rule(struct ctx *c, struct mctx *mc,
 	return add_rule(c, kind, mc->index, at, rid, NULL, src, as);
 }
 
+static void parse_screens(struct ctx *c, const struct kv *f, const char *prefix,
+			  uint32_t measure, struct policy_screen *out);
+
 static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 			  uint32_t index, int *lines)
 {
@@ -1754,6 +1761,8 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 	if (kv[M_RESERVATION_DAYS].present)
 		int_of(c, &kv[M_RESERVATION_DAYS], "reservation_days", 1, 3660,
 		       &m->reservation_days);
+	memcpy(m->screens, c->screens, sizeof(m->screens));
+	parse_screens(c, &kv[M_SCREENS], mc.mid, index, m->screens);
 }
 
 static void parse_measures(struct ctx *c, const struct kv *f)
@@ -1785,6 +1794,265 @@ out:
 	free(lines);
 }
 
+/* --- screens ---------------------------------------------------------- */
+
+static const char *const screen_names[SCREEN__COUNT] = {
+	[SCREEN_RELATED_PARTY] = "related-party",
+	[SCREEN_DUPLICATE_CLAIM] = "duplicate-claim",
+	[SCREEN_CONTRACT_SPLITTING] = "contract-splitting",
+	[SCREEN_PRICE] = "price",
+	[SCREEN_RESTRICTED_LIST] = "restricted-list",
+	[SCREEN_COMPUTE_REGION] = "compute-region",
+};
+
+const char *screen_name(enum screen_kind k)
+{
+	return (unsigned)k < SCREEN__COUNT ? screen_names[k] : "?";
+}
+
+int screen_lookup(const char *s, size_t len)
+{
+	for (int i = 0; i < SCREEN__COUNT; i++)
+		if (yamldoc_text_eq(s, len, screen_names[i]))
+			return i;
+	return -1;
+}
+
+static const char *const list_names[] = {"dishonest", "restricted"};
+
+const char *screen_list_name(enum screen_list l)
+{
+	return (unsigned)l < 2 ? list_names[l] : "?";
+}
+
+int screen_list_lookup(const char *s, size_t len)
+{
+	for (int i = 0; i < 2; i++)
+		if (yamldoc_text_eq(s, len, list_names[i]))
+			return i;
+	return -1;
+}
+
+enum {
+	SC_ACTION,
+	SC_SAYS,
+	SC_SOURCE,
+	SC_ASSUMPTION,
+	SC_WINDOW_DAYS,
+	SC_THRESHOLD,
+	SC_JUST_UNDER,
+	SC_FACTOR,
+	SC_LISTS,
+	SC_REGIONS,
+	SC__N
+};
+static const char *const screen_keys[SC__N] = {
+	"action",    "says",	   "source", "assumption", "window_days",
+	"threshold", "just_under", "factor", "lists",	   "regions"};
+
+/* Which parameters each screen takes: bit (1 << SC_...). */
+static const uint32_t screen_params[SCREEN__COUNT] = {
+	[SCREEN_RELATED_PARTY] = 0,
+	[SCREEN_DUPLICATE_CLAIM] = 1u << SC_WINDOW_DAYS,
+	[SCREEN_CONTRACT_SPLITTING] =
+		1u << SC_WINDOW_DAYS | 1u << SC_THRESHOLD | 1u << SC_JUST_UNDER,
+	[SCREEN_PRICE] = 1u << SC_FACTOR,
+	[SCREEN_RESTRICTED_LIST] = 1u << SC_LISTS,
+	[SCREEN_COMPUTE_REGION] = 1u << SC_REGIONS,
+};
+
+static int rate_of(struct ctx *c, const struct kv *f, const char *key,
+		   rate_bp *out)
+{
+	size_t len;
+	const char *s = scalar_of(c, f, key, &len);
+	struct qerr e;
+
+	if (!s)
+		return -1;
+	if (rate_parse(s, len, out, key, &e)) {
+		err_at(c, f->at, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void parse_screen_lists(struct ctx *c, struct policy_screen *sc,
+			       const struct kv *f)
+{
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n;
+
+	if (!seq_of(c, f, "lists", 2, &n))
+		return;
+	if (n == 0)
+		err_at(c, f->at, "'lists' must name at least one list");
+	while ((item = fy_node_sequence_iterate(f->v, &it))) {
+		struct loc at = yamldoc_loc(item, f->at);
+		size_t len;
+		const char *s = node_text(c, item, at, "lists", &len);
+		int l = s ? screen_list_lookup(s, len) : -1;
+
+		if (!s)
+			continue;
+		if (l < 0)
+			err_at(c, at,
+			       "unknown list '%s': use dishonest or restricted",
+			       yamldoc_show(s, len).s);
+		else if (sc->lists & (1u << l))
+			err_at(c, at, "list '%s' is named twice",
+			       list_names[l]);
+		else
+			sc->lists |= 1u << l;
+	}
+}
+
+static void parse_screen_regions(struct ctx *c, struct policy_screen *sc,
+				 const struct kv *f)
+{
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n;
+
+	if (!seq_of(c, f, "regions", SCREEN_MAX_REGIONS, &n))
+		return;
+	if (n == 0)
+		err_at(c, f->at, "'regions' must name at least one region");
+	while ((item = fy_node_sequence_iterate(f->v, &it))) {
+		struct loc at = yamldoc_loc(item, f->at);
+		size_t len;
+		const char *s = node_text(c, item, at, "regions", &len);
+
+		if (!s)
+			continue;
+		if (!yamldoc_id_ok(s, len, SCREEN_REGION_MAX - 1)) {
+			err_at(c, at,
+			       "'%s' is not a valid region: use up to %d lowercase letters, digits and '-'",
+			       yamldoc_show(s, len).s, SCREEN_REGION_MAX - 1);
+			continue;
+		}
+		memcpy(sc->regions[sc->nregions], s, len);
+		sc->regions[sc->nregions][len] = '\0';
+		sc->nregions++;
+	}
+}
+
+/* One screen's entry: `name: { action: ..., parameters, provenance }`. */
+static void parse_screen(struct ctx *c, enum screen_kind k, struct fy_node *v,
+			 struct loc at, const char *prefix, uint32_t measure,
+			 struct policy_screen *sc)
+{
+	static const char *const actions[] = {"off", "review", "block"};
+	struct kv kv[SC__N];
+	char what[128];
+	char rid[3 * MAX_ID];
+	int a;
+
+	memset(sc, 0, sizeof(*sc));
+	if (!fields_of(c, v, at, "screen", screen_names[k], screen_keys, SC__N,
+		       kv, what, sizeof(what)))
+		return;
+	if (!need(c, &kv[SC_ACTION], "action", what, at))
+		return;
+	a = choice_of(c, &kv[SC_ACTION], "action", actions, 3,
+		      "block, review or off");
+	if (a < 0)
+		return;
+	sc->action = (uint8_t)a;
+	for (int i = SC_WINDOW_DAYS; i < SC__N; i++) {
+		bool takes = screen_params[k] & (1u << i);
+
+		if (kv[i].present && !takes)
+			err_at(c, kv[i].at, "screen '%s' takes no '%s'",
+			       screen_names[k], screen_keys[i]);
+		else if (!kv[i].present && takes && a != SCREEN_OFF)
+			err_at(c, at, "missing key '%s' in %s", screen_keys[i],
+			       what);
+	}
+	if (a != SCREEN_OFF)
+		need_provenance(c, &kv[SC_SOURCE], &kv[SC_ASSUMPTION], what,
+				at);
+	if (kv[SC_WINDOW_DAYS].present &&
+	    (screen_params[k] & (1u << SC_WINDOW_DAYS)))
+		int_of(c, &kv[SC_WINDOW_DAYS], "window_days",
+		       k == SCREEN_DUPLICATE_CLAIM ? 0 : 1, 3660,
+		       &sc->window_days);
+	if (kv[SC_THRESHOLD].present && k == SCREEN_CONTRACT_SPLITTING &&
+	    !money_of(c, &kv[SC_THRESHOLD], "threshold", &sc->threshold) &&
+	    sc->threshold <= 0)
+		err_at(c, kv[SC_THRESHOLD].at, "'threshold' must be above 0");
+	if (kv[SC_JUST_UNDER].present && k == SCREEN_CONTRACT_SPLITTING &&
+	    !rate_of(c, &kv[SC_JUST_UNDER], "just_under", &sc->just_under) &&
+	    (sc->just_under <= 0 || sc->just_under >= RATE_BP_ONE))
+		err_at(c, kv[SC_JUST_UNDER].at,
+		       "'just_under' must be above 0%% and below 100%%");
+	if (kv[SC_FACTOR].present && k == SCREEN_PRICE &&
+	    !rate_of(c, &kv[SC_FACTOR], "factor", &sc->factor) &&
+	    sc->factor < RATE_BP_ONE)
+		err_at(c, kv[SC_FACTOR].at,
+		       "'factor' must be at least 100%% of the reference price");
+	if (kv[SC_LISTS].present && k == SCREEN_RESTRICTED_LIST)
+		parse_screen_lists(c, sc, &kv[SC_LISTS]);
+	if (kv[SC_REGIONS].present && k == SCREEN_COMPUTE_REGION)
+		parse_screen_regions(c, sc, &kv[SC_REGIONS]);
+	snprintf(rid, sizeof(rid), "%s%sscreen.%s", prefix ? prefix : "",
+		 prefix ? "." : "", screen_names[k]);
+	sc->rule = add_rule(c, RULE_SCREEN, measure, at, rid,
+			    text_of(c, &kv[SC_SAYS], "says"),
+			    source_of(c, &kv[SC_SOURCE]),
+			    text_of(c, &kv[SC_ASSUMPTION], "assumption"));
+}
+
+/* A `screens:` mapping, program-wide (prefix NULL) or a measure's own:
+ * each entry replaces the one of the same screen in out[]. */
+static void parse_screens(struct ctx *c, const struct kv *f, const char *prefix,
+			  uint32_t measure, struct policy_screen *out)
+{
+	struct fy_node_pair *pr;
+	void *it = NULL;
+	uint32_t seen = 0;
+
+	if (!f->present)
+		return;
+	if (!yamldoc_is_map(f->v)) {
+		err_at(c, f->at,
+		       "'screens' must be a mapping of screen names to settings");
+		return;
+	}
+	while ((pr = fy_node_mapping_iterate(f->v, &it))) {
+		struct fy_node *k = fy_node_pair_key(pr);
+		struct fy_node *v = fy_node_pair_value(pr);
+		struct loc kl = yamldoc_loc(k, f->at);
+		const char *s = NULL;
+		size_t len = 0;
+		int sk;
+
+		if (k && !fy_node_is_alias(k) &&
+		    fy_node_get_type(k) == FYNT_SCALAR)
+			s = fy_node_get_scalar(k, &len);
+		if (!s) {
+			err_at(c, kl, "keys of 'screens' must be plain text");
+			continue;
+		}
+		sk = screen_lookup(s, len);
+		if (sk < 0) {
+			err_at(c, kl,
+			       "unknown screen '%s': use related-party, duplicate-claim, contract-splitting, price, restricted-list or compute-region",
+			       yamldoc_show(s, len).s);
+			continue;
+		}
+		if (seen & (1u << sk)) {
+			err_at(c, kl, "duplicate screen '%s'",
+			       screen_names[sk]);
+			continue;
+		}
+		seen |= 1u << sk;
+		parse_screen(c, (enum screen_kind)sk, v, kl, prefix, measure,
+			     &out[sk]);
+	}
+}
+
 /* --- the whole file --------------------------------------------------- */
 
 enum {
@@ -1796,11 +2064,12 @@ enum {
 	TOP_PARAMETERS,
 	TOP_POOLS,
 	TOP_MEASURES,
+	TOP_SCREENS,
 	TOP__N
 };
 static const char *const top_keys[TOP__N] = {
-	"program", "name",	 "issuer", "currency",
-	"sources", "parameters", "pools",  "measures"};
+	"program",    "name",  "issuer",   "currency", "sources",
+	"parameters", "pools", "measures", "screens"};
 
 static void parse_policy(struct ctx *c, struct fy_node *root)
 {
@@ -1813,7 +2082,7 @@ static void parse_policy(struct ctx *c, struct fy_node *root)
 		       what, sizeof(what)))
 		return;
 	for (int i = 0; i < TOP__N; i++)
-		if (i != TOP_PARAMETERS)
+		if (i != TOP_PARAMETERS && i != TOP_SCREENS)
 			need(c, &kv[i], top_keys[i], what, at);
 	p->program = id_of(c, &kv[TOP_PROGRAM], "program");
 	p->name = text_of(c, &kv[TOP_NAME], "name");
@@ -1828,6 +2097,9 @@ static void parse_policy(struct ctx *c, struct fy_node *root)
 	if (c->nomem)
 		return;
 	parse_pools(c, &kv[TOP_POOLS]);
+	if (c->nomem)
+		return;
+	parse_screens(c, &kv[TOP_SCREENS], NULL, UINT32_MAX, c->screens);
 	if (c->nomem)
 		return;
 	parse_measures(c, &kv[TOP_MEASURES]);

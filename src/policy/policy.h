@@ -70,6 +70,7 @@ enum rule_kind {
 	RULE_POOL, /* a pool's entry, "pool.<id>", for its source and line */
 	RULE_SUBSIDISED_MONTHS, /* the base limited to N months of the term */
 	RULE_FUNDER,		/* a funder's share of the amount */
+	RULE_SCREEN, /* a screen: "screen.<name>" or "<measure>.screen.<name>" */
 };
 
 /* A rule a decision can name. id is "compute-rent.rate.default"; line and
@@ -152,6 +153,62 @@ struct policy_funder {
 	int64_t weight; /* the funder's part in the ratio, >= 1 */
 };
 
+/* The screens (engine/screen.h) a policy can run on every application
+ * before deciding it, by name in the policy file. */
+enum screen_kind {
+	SCREEN_RELATED_PARTY,	   /* "related-party" */
+	SCREEN_DUPLICATE_CLAIM,	   /* "duplicate-claim" */
+	SCREEN_CONTRACT_SPLITTING, /* "contract-splitting" */
+	SCREEN_PRICE,		   /* "price" */
+	SCREEN_RESTRICTED_LIST,	   /* "restricted-list" */
+	SCREEN_COMPUTE_REGION,	   /* "compute-region" */
+	SCREEN__COUNT
+};
+
+/* What a screen's flag does: nothing (the screen does not run), send the
+ * application to a reviewer with the flag, or block it (recorded as not
+ * eligible, the flag its reason, nothing reserved). */
+enum screen_action { SCREEN_OFF, SCREEN_REVIEW, SCREEN_BLOCK };
+
+/* The lists an office can import (restricted-list screen): bit
+ * (1 << enum screen_list). */
+enum screen_list { SCREEN_LIST_DISHONEST, SCREEN_LIST_RESTRICTED };
+
+#define SCREEN_MAX_REGIONS 8
+#define SCREEN_REGION_MAX 32 /* bytes of a region name, with the NUL */
+
+/* "related-party" ... "compute-region"; screen_lookup returns -1 for an
+ * unknown name. */
+const char *screen_name(enum screen_kind k);
+int screen_lookup(const char *s, size_t len);
+/* "dishonest", "restricted"; -1 for an unknown name. */
+const char *screen_list_name(enum screen_list l);
+int screen_list_lookup(const char *s, size_t len);
+
+/* One screen as a measure runs it. A plain value (no pointers), so the
+ * program-wide entry is copied into each measure and a measure's own entry
+ * replaces it. The parameters that do not belong to the screen are 0. */
+struct policy_screen {
+	uint8_t action; /* enum screen_action; SCREEN_OFF when not listed */
+	uint32_t rule;	/* the screen's rule (its source, says, line) */
+	/* duplicate-claim: the same parties and value signed this many days
+	 * apart or less are the same contract; contract-splitting: the
+	 * window, in days either side of signed_on, that contracts between
+	 * the same parties are counted in. */
+	int window_days;
+	/* contract-splitting: a contract is "just under" the threshold when
+	 * threshold - threshold x just_under <= value < threshold. */
+	money_t threshold;
+	rate_bp just_under;
+	/* price: flagged when the price per H100-equivalent hour is above
+	 * the catalog's reference x factor (15000 = 1.5 x). */
+	rate_bp factor;
+	uint32_t lists; /* restricted-list: bits (1 << enum screen_list) */
+	/* compute-region: where compute may be located. */
+	char regions[SCREEN_MAX_REGIONS][SCREEN_REGION_MAX];
+	uint8_t nregions;
+};
+
 struct policy_measure {
 	char *id, *name;
 	uint32_t pool;	/* index into pools */
@@ -184,6 +241,9 @@ struct policy_measure {
 	/* A reservation not approved within this many days expires and
 	 * its money returns to the pool; 0: reservations do not expire. */
 	int reservation_days;
+	/* The screens this measure runs: the program-wide `screens:` with
+	 * the measure's own entries in their place. */
+	struct policy_screen screens[SCREEN__COUNT];
 };
 
 struct policy {

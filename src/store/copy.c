@@ -155,6 +155,36 @@ static int copy_event(void *arg, const struct store_event *ev)
 	return c->rc != 0;
 }
 
+static int copy_contract(void *arg, const struct store_contract *ct)
+{
+	struct copy *c = arg;
+
+	c->rc = store_contract_add(c->to, ct, c->e);
+	if (!c->rc)
+		c->st->contracts++;
+	return c->rc != 0;
+}
+
+static int copy_controller(void *arg, const struct store_controller *ct)
+{
+	struct copy *c = arg;
+
+	c->rc = store_controller_add(c->to, ct, c->e);
+	if (!c->rc)
+		c->st->registry++;
+	return c->rc != 0;
+}
+
+static int copy_listing(void *arg, const struct store_listing *l)
+{
+	struct copy *c = arg;
+
+	c->rc = store_listing_add(c->to, l, c->e);
+	if (!c->rc)
+		c->st->listings++;
+	return c->rc != 0;
+}
+
 int store_copy(struct store *from, struct store *to,
 	       struct store_copy_stats *st, struct qerr *e)
 {
@@ -183,6 +213,9 @@ int store_copy(struct store *from, struct store *to,
 		rc = store_user_each(from, copy_user, &c, e);
 	if (!rc && !c.rc)
 		rc = store_event_each(from, copy_event, &c, e);
+	if (!rc && !c.rc)
+		rc = store_screens_each(from, copy_contract, copy_controller,
+					copy_listing, &c, e);
 	if (!rc)
 		rc = c.rc;
 	if (!rc)

@@ -204,12 +204,19 @@ int store_app_each(struct store *s, const char *program, int st,
 	return s->ops->app_each(s, program, st, fn, arg, e);
 }
 
-int store_applicant_year(struct store *s, const char *program, const char *uscc,
-			 int year, const char *except_id, money_t *awarded,
+int store_applicant_year(struct store *s, const char *program,
+			 const char *measure, const char *uscc, int year,
+			 const char *except_id, money_t *awarded,
 			 money_t *compute_contracts, struct qerr *e)
 {
-	return s->ops->applicant_year(s, program, uscc, year, except_id,
-				      awarded, compute_contracts, e);
+	return s->ops->applicant_year(s, program, measure, uscc, year,
+				      except_id, awarded, compute_contracts, e);
+}
+
+int store_app_any(struct store *s, const char *program, const char *measure,
+		  int fiscal_year, int state, bool *out, struct qerr *e)
+{
+	return s->ops->app_any(s, program, measure, fiscal_year, state, out, e);
 }
 
 int store_app_list(struct store *s, const struct store_app_filter *f,
@@ -273,4 +280,65 @@ int store_transfer_each(struct store *s, const char *ref,
 			void *arg, struct qerr *e)
 {
 	return s->ops->transfer_each(s, ref, fn, arg, e);
+}
+
+/* --- what the screens look up ------------------------------------------------ */
+
+int store_contract_add(struct store *s, const struct store_contract *c,
+		       struct qerr *e)
+{
+	return s->ops->contract_add(s, c, e);
+}
+
+int store_contract_same(struct store *s, const struct store_contract *c,
+			int days, struct store_contract_row *out, size_t max,
+			size_t *n, struct qerr *e)
+{
+	return s->ops->contract_same(s, c, days, out, max, n, e);
+}
+
+int store_contract_between(struct store *s, const struct store_contract *c,
+			   int32_t from, int32_t to, money_t lo, money_t hi,
+			   struct store_contract_row *out, size_t max,
+			   size_t *n, int64_t *count, money_t *sum,
+			   struct qerr *e)
+{
+	return s->ops->contract_between(s, c, from, to, lo, hi, out, max, n,
+					count, sum, e);
+}
+
+int store_controller_add(struct store *s, const struct store_controller *c,
+			 struct qerr *e)
+{
+	return s->ops->controller_add(s, c, e);
+}
+
+int store_controllers_of(struct store *s, const char *uscc,
+			 struct store_controller *out, size_t max, size_t *n,
+			 struct qerr *e)
+{
+	return s->ops->controllers_of(s, uscc, out, max, n, e);
+}
+
+int store_listing_add(struct store *s, const struct store_listing *l,
+		      struct qerr *e)
+{
+	return s->ops->listing_add(s, l, e);
+}
+
+int store_listing_get(struct store *s, const char *list, const char *uscc,
+		      struct store_listing *out, struct qerr *e)
+{
+	return s->ops->listing_get(s, list, uscc, out, e);
+}
+
+int store_screens_each(struct store *s,
+		       int (*contract)(void *arg,
+				       const struct store_contract *c),
+		       int (*controller)(void *arg,
+					 const struct store_controller *c),
+		       int (*listing)(void *arg, const struct store_listing *l),
+		       void *arg, struct qerr *e)
+{
+	return s->ops->screens_each(s, contract, controller, listing, arg, e);
 }

@@ -182,15 +182,22 @@ int store_app_each(struct store *s, const char *program, int st,
 		   int (*fn)(void *arg, const struct store_app *a), void *arg,
 		   struct qerr *e);
 
+/* *out: whether program holds an application of measure and fiscal year
+ * in state st (an index seek, whatever the number of applications). */
+int store_app_any(struct store *s, const char *program, const char *measure,
+		  int fiscal_year, int state, bool *out, struct qerr *e);
+
 /* What the decision needs of the applicant's past in program and fiscal
  * year, excluding application except_id: what it holds or may still be
- * given (requested of its reserved, waitlisted and queued applications,
- * awarded of its awarded ones), so a yearly cap holds however its
- * applications are served; and the value of its compute contracts (every
- * compute application it filed that year: contracts it signed, whatever
- * became of the application). */
-int store_applicant_year(struct store *s, const char *program, const char *uscc,
-			 int year, const char *except_id, money_t *awarded,
+ * given under measure (requested of its reserved, waitlisted and queued
+ * applications, awarded of its awarded ones), so a yearly cap holds
+ * however its applications are served — each measure (voucher type) has
+ * its own yearly cap, as the published programs set them; and the value
+ * of its compute contracts under every measure (every compute application
+ * it filed that year: contracts it signed, whatever became of them). */
+int store_applicant_year(struct store *s, const char *program,
+			 const char *measure, const char *uscc, int year,
+			 const char *except_id, money_t *awarded,
 			 money_t *compute_contracts, struct qerr *e);
 
 /* Which applications store_app_list visits: newest first (seq below
@@ -281,5 +288,103 @@ int store_account_each(struct store *s,
 int store_transfer_each(struct store *s, const char *ref,
 			int (*fn)(void *arg, const struct ledger_transfer *t),
 			void *arg, struct qerr *e);
+
+/* --- screens: contracts, the registry of controllers, imported lists ------- */
+
+/* A contract as the screens see it (engine/screen.h): every application's
+ * contract is recorded when the application is applied, in one table for
+ * the whole office, so a contract claimed in two programs is found. The
+ * lookups below are index seeks: (applicant, supplier, number), (applicant,
+ * supplier, value, signed_on) and (applicant, supplier, signed_on). */
+struct store_contract {
+	const char *app_id; /* the application that claimed it */
+	const char *program;
+	const char *applicant, *supplier; /* USCCs */
+	const char *number;
+	money_t value;
+	int32_t signed_on; /* days since 1970-01-01 (qdate) */
+};
+
+/* A contract found by a lookup. number is cut to fit (on a UTF-8
+ * character boundary). */
+struct store_contract_row {
+	char app_id[64];
+	char program[64];
+	char number[64];
+	money_t value;
+	int32_t signed_on;
+};
+
+/* Record a contract. Q_ERR_CONFLICT when app_id has one already. */
+int store_contract_add(struct store *s, const struct store_contract *c,
+		       struct qerr *e);
+
+/* Earlier contracts that are c, claimed by other applications (app_id
+ * differs): the same applicant, supplier, number and value; or the same
+ * applicant, supplier and value signed at most days before or after. At
+ * most max, in the order they were recorded; *n gets how many. */
+int store_contract_same(struct store *s, const struct store_contract *c,
+			int days, struct store_contract_row *out, size_t max,
+			size_t *n, struct qerr *e);
+
+/* Contracts of other applications between c's applicant and supplier,
+ * signed from `from` to `to` (inclusive) with lo <= value < hi, whose
+ * number is not c's: the first max by signing date into out (*n), and
+ * *count and *sum over all of them. */
+int store_contract_between(struct store *s, const struct store_contract *c,
+			   int32_t from, int32_t to, money_t lo, money_t hi,
+			   struct store_contract_row *out, size_t max,
+			   size_t *n, int64_t *count, money_t *sum,
+			   struct qerr *e);
+
+/* One entry of the registry of controllers: controller (a person's ID
+ * number or a firm's USCC) controls the firm uscc, according to source. */
+struct store_controller {
+	char uscc[20];
+	char controller[64];
+	char name[128];
+	char source[128];
+};
+
+/* Add an entry, or replace its name and source when (uscc, controller)
+ * is there already. */
+int store_controller_add(struct store *s, const struct store_controller *c,
+			 struct qerr *e);
+
+/* The registry's controllers of uscc: at most max into out, *n. */
+int store_controllers_of(struct store *s, const char *uscc,
+			 struct store_controller *out, size_t max, size_t *n,
+			 struct qerr *e);
+
+/* A firm on an imported list: list is "dishonest" or "restricted". */
+struct store_listing {
+	char list[16];
+	char uscc[20];
+	char name[128];
+	char reason[128];
+	char source[128];
+};
+
+/* Put a firm on a list, or replace its entry. Q_ERR_INVALID for an
+ * unknown list. */
+int store_listing_add(struct store *s, const struct store_listing *l,
+		      struct qerr *e);
+
+/* The entry of uscc on list: 0 and *out, 1 when it is not listed, or an
+ * error. */
+int store_listing_get(struct store *s, const char *list, const char *uscc,
+		      struct store_listing *out, struct qerr *e);
+
+/* Visit every recorded contract (by app_id), every registry entry and
+ * every listing, for copying an office (quan migrate). A callback may be
+ * NULL; a non-zero return stops the walk (not an error). The record
+ * passed is valid only during the call. */
+int store_screens_each(struct store *s,
+		       int (*contract)(void *arg,
+				       const struct store_contract *c),
+		       int (*controller)(void *arg,
+					 const struct store_controller *c),
+		       int (*listing)(void *arg, const struct store_listing *l),
+		       void *arg, struct qerr *e);
 
 #endif

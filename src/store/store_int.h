@@ -50,9 +50,12 @@ struct store_ops {
 			int (*fn)(void *arg, const struct store_app *a),
 			void *arg, struct qerr *e);
 	int (*applicant_year)(struct store *s, const char *program,
-			      const char *uscc, int year, const char *except_id,
-			      money_t *awarded, money_t *compute_contracts,
-			      struct qerr *e);
+			      const char *measure, const char *uscc, int year,
+			      const char *except_id, money_t *awarded,
+			      money_t *compute_contracts, struct qerr *e);
+	int (*app_any)(struct store *s, const char *program,
+		       const char *measure, int fiscal_year, int state,
+		       bool *out, struct qerr *e);
 	int (*app_list)(struct store *s, const struct store_app_filter *f,
 			int (*fn)(void *arg, const struct store_app *a),
 			void *arg, struct qerr *e);
@@ -81,6 +84,31 @@ struct store_ops {
 			     int (*fn)(void *arg,
 				       const struct ledger_transfer *t),
 			     void *arg, struct qerr *e);
+	int (*contract_add)(struct store *s, const struct store_contract *c,
+			    struct qerr *e);
+	int (*contract_same)(struct store *s, const struct store_contract *c,
+			     int days, struct store_contract_row *out,
+			     size_t max, size_t *n, struct qerr *e);
+	int (*contract_between)(struct store *s, const struct store_contract *c,
+				int32_t from, int32_t to, money_t lo,
+				money_t hi, struct store_contract_row *out,
+				size_t max, size_t *n, int64_t *count,
+				money_t *sum, struct qerr *e);
+	int (*controller_add)(struct store *s, const struct store_controller *c,
+			      struct qerr *e);
+	int (*controllers_of)(struct store *s, const char *uscc,
+			      struct store_controller *out, size_t max,
+			      size_t *n, struct qerr *e);
+	int (*listing_add)(struct store *s, const struct store_listing *l,
+			   struct qerr *e);
+	int (*listing_get)(struct store *s, const char *list, const char *uscc,
+			   struct store_listing *out, struct qerr *e);
+	int (*screens_each)(
+		struct store *s,
+		int (*contract)(void *arg, const struct store_contract *c),
+		int (*controller)(void *arg, const struct store_controller *c),
+		int (*listing)(void *arg, const struct store_listing *l),
+		void *arg, struct qerr *e);
 };
 
 /* The head of every back end's store. */

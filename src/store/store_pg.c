@@ -177,6 +177,41 @@ static const char *const migrations[] = {
 	"  DEFAULT '';"
 	"CREATE INDEX events_subject ON events (subject, seq);"
 	"CREATE INDEX applications_uscc_seq ON applications (uscc, seq);",
+	/* 4: is anyone waitlisted for this measure and year? An index seek
+	 * for every application, however long the waitlists grow. */
+	"CREATE INDEX applications_state_measure"
+	"  ON applications (program, state, measure, fiscal_year);",
+	/* 5: what the screens look up (engine/screen.h), as in SQLite: every
+	 * application's contract with an index per lookup, the registry of
+	 * controllers, the imported lists. */
+	"CREATE TABLE contracts ("
+	"  app_id TEXT PRIMARY KEY NOT NULL,"
+	"  program TEXT NOT NULL,"
+	"  applicant TEXT NOT NULL,"
+	"  supplier TEXT NOT NULL,"
+	"  number TEXT NOT NULL,"
+	"  value BIGINT NOT NULL CHECK (value >= 0),"
+	"  signed_on BIGINT NOT NULL,"
+	"  seq BIGSERIAL NOT NULL);"
+	"CREATE INDEX contracts_number"
+	"  ON contracts (applicant, supplier, number);"
+	"CREATE INDEX contracts_value"
+	"  ON contracts (applicant, supplier, value, signed_on);"
+	"CREATE INDEX contracts_signed"
+	"  ON contracts (applicant, supplier, signed_on);"
+	"CREATE TABLE controllers ("
+	"  uscc TEXT NOT NULL,"
+	"  controller TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  PRIMARY KEY (uscc, controller));"
+	"CREATE TABLE listings ("
+	"  list TEXT NOT NULL CHECK (list IN ('dishonest', 'restricted')),"
+	"  uscc TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  PRIMARY KEY (list, uscc));",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -230,6 +265,15 @@ enum stmt_id {
 	ST_EVENTS_SUBJECT_PAGE,
 	ST_USER_INSERT,
 	ST_USER_BY_TOKEN,
+	ST_APP_ANY,
+	ST_CONTRACT_INSERT,
+	ST_CONTRACT_SAME,
+	ST_CONTRACT_BETWEEN,
+	ST_CONTRACT_BETWEEN_SUM,
+	ST_CONTROLLER_PUT,
+	ST_CONTROLLERS_OF,
+	ST_LISTING_PUT,
+	ST_LISTING_GET,
 	ST__COUNT
 };
 
@@ -273,9 +317,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 			      "seq > $1 AND program = $2 AND state = $3 "
 			      "ORDER BY seq LIMIT " PAGE_TEXT,
 	[ST_APPLICANT_YEAR] =
-		"SELECT COALESCE(SUM(CASE WHEN state IN ('reserved', "
-		"'waitlisted', 'queued') THEN requested "
-		"WHEN state = 'awarded' THEN awarded ELSE 0 END), 0)::BIGINT, "
+		"SELECT COALESCE(SUM(CASE WHEN measure <> $5 THEN 0 "
+		"WHEN state IN ('reserved', 'waitlisted', 'queued') "
+		"THEN requested WHEN state = 'awarded' THEN awarded "
+		"ELSE 0 END), 0)::BIGINT, "
 		"COALESCE(SUM(CASE WHEN compute = 1 THEN contract_value "
 		"ELSE 0 END), 0)::BIGINT FROM applications WHERE program = $1 "
 		"AND uscc = $2 AND fiscal_year = $3 AND id <> $4",
@@ -323,6 +368,46 @@ static const char *const stmt_sql[ST__COUNT] = {
 			   "created_at) VALUES ($1, $2, $3, $4, $5)",
 	[ST_USER_BY_TOKEN] = "SELECT name, role, uscc, created_at FROM users "
 			     "WHERE token_hash = $1",
+	[ST_APP_ANY] =
+		"SELECT 1 FROM applications WHERE program = $1 AND "
+		"state = $2 AND measure = $3 AND fiscal_year = $4 LIMIT 1",
+	[ST_CONTRACT_INSERT] =
+		"INSERT INTO contracts (app_id, program, applicant, supplier, "
+		"number, value, signed_on) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	/* Two seeks, one per index; UNION drops a contract both find. */
+	[ST_CONTRACT_SAME] =
+		"SELECT seq, app_id, program, number, value, signed_on "
+		"FROM contracts WHERE applicant = $1 AND supplier = $2 "
+		"AND number = $3 AND value = $4 AND app_id <> $7 "
+		"UNION SELECT seq, app_id, program, number, value, "
+		"signed_on FROM contracts WHERE applicant = $1 AND "
+		"supplier = $2 AND value = $4 AND signed_on BETWEEN $5 AND "
+		"$6 AND app_id <> $7 ORDER BY 1 LIMIT $8",
+	[ST_CONTRACT_BETWEEN] =
+		"SELECT seq, app_id, program, number, value, signed_on "
+		"FROM contracts WHERE applicant = $1 AND supplier = $2 "
+		"AND signed_on BETWEEN $3 AND $4 AND value >= $5 AND "
+		"value < $6 AND app_id <> $7 AND number <> $8 "
+		"ORDER BY signed_on, seq LIMIT $9",
+	[ST_CONTRACT_BETWEEN_SUM] =
+		"SELECT COUNT(*), COALESCE(SUM(value), 0)::BIGINT "
+		"FROM contracts WHERE applicant = $1 AND supplier = $2 "
+		"AND signed_on BETWEEN $3 AND $4 AND value >= $5 AND "
+		"value < $6 AND app_id <> $7 AND number <> $8",
+	[ST_CONTROLLER_PUT] =
+		"INSERT INTO controllers (uscc, controller, name, source) "
+		"VALUES ($1, $2, $3, $4) ON CONFLICT (uscc, controller) DO "
+		"UPDATE SET name = excluded.name, source = excluded.source",
+	[ST_CONTROLLERS_OF] = "SELECT uscc, controller, name, source FROM "
+			      "controllers WHERE uscc = $1 ORDER BY "
+			      "controller LIMIT $2",
+	[ST_LISTING_PUT] =
+		"INSERT INTO listings (list, uscc, name, reason, source) "
+		"VALUES ($1, $2, $3, $4, $5) ON CONFLICT (list, uscc) DO "
+		"UPDATE SET name = excluded.name, reason = excluded.reason, "
+		"source = excluded.source",
+	[ST_LISTING_GET] = "SELECT list, uscc, name, reason, source FROM "
+			   "listings WHERE list = $1 AND uscc = $2",
 };
 
 _Static_assert(LEDGER_POST_PENDING == 4 && LEDGER_VOID_PENDING == 8,
@@ -1271,9 +1356,9 @@ static int pg_app_each(struct store *base, const char *program, int state,
 }
 
 static int pg_applicant_year(struct store *base, const char *program,
-			     const char *uscc, int year, const char *except_id,
-			     money_t *awarded, money_t *compute_contracts,
-			     struct qerr *e)
+			     const char *measure, const char *uscc, int year,
+			     const char *except_id, money_t *awarded,
+			     money_t *compute_contracts, struct qerr *e)
 {
 	struct pg *s = pg_of(base);
 	struct params p = {0};
@@ -1286,6 +1371,7 @@ static int pg_applicant_year(struct store *base, const char *program,
 	p_text(&p, uscc);
 	p_int(&p, year);
 	p_text(&p, except_id ? except_id : "");
+	p_text(&p, measure);
 	rc = run(s, ST_APPLICANT_YEAR, &p, &r, e,
 		 "summing an applicant's year");
 	if (rc)
@@ -1817,6 +1903,382 @@ static int pg_user_each(struct store *base,
 	return Q_OK;
 }
 
+/* --- what the screens look up ------------------------------------------------ */
+
+static int pg_app_any(struct store *base, const char *program,
+		      const char *measure, int fiscal_year, int state,
+		      bool *out, struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	struct params p = {0};
+	PGresult *r;
+	int rc;
+
+	*out = false;
+	if (state < 0 || state >= APP__STATE_COUNT)
+		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
+				state);
+	p_text(&p, program);
+	p_text(&p, app_state_name(state));
+	p_text(&p, measure);
+	p_int(&p, fiscal_year);
+	rc = run(s, ST_APP_ANY, &p, &r, e, "looking for an application");
+	if (rc)
+		return rc;
+	*out = PQntuples(r) > 0;
+	PQclear(r);
+	return Q_OK;
+}
+
+/* Cut buf back to a UTF-8 character boundary after get_str cut it. */
+static void utf8_trim(char *buf)
+{
+	size_t n = strlen(buf), i = n;
+
+	while (i > 0 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	{
+		unsigned char lead = (unsigned char)buf[i - 1];
+		size_t want = lead < 0x80    ? 1
+			      : lead >= 0xf0 ? 4
+			      : lead >= 0xe0 ? 3
+			      : lead >= 0xc0 ? 2
+					     : 1;
+
+		if (n - (i - 1) < want)
+			buf[i - 1] = '\0';
+	}
+}
+
+static int pg_contract_add(struct store *base, const struct store_contract *c,
+			   struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	struct params p = {0};
+	PGresult *r;
+	int rc;
+
+	p_text(&p, c->app_id);
+	p_text(&p, c->program);
+	p_text(&p, c->applicant);
+	p_text(&p, c->supplier);
+	p_text(&p, c->number);
+	p_int(&p, c->value);
+	p_int(&p, c->signed_on);
+	rc = run(s, ST_CONTRACT_INSERT, &p, &r, e, "recording a contract");
+	if (rc == Q_ERR_CONFLICT)
+		return qerr_set(
+			e, Q_ERR_CONFLICT, "id",
+			"the contract of application '%.64s' is recorded already",
+			c->app_id);
+	if (!rc)
+		PQclear(r);
+	return rc;
+}
+
+static void contract_rows(const PGresult *r, struct store_contract_row *out,
+			  size_t max, size_t *n)
+{
+	int rows = PQntuples(r);
+
+	*n = 0;
+	for (int i = 0; i < rows && *n < max; i++) {
+		struct store_contract_row *row = &out[(*n)++];
+
+		get_str(r, i, 1, row->app_id, sizeof(row->app_id));
+		get_str(r, i, 2, row->program, sizeof(row->program));
+		get_str(r, i, 3, row->number, sizeof(row->number));
+		utf8_trim(row->number);
+		row->value = get_i64(r, i, 4);
+		row->signed_on = (int32_t)get_i64(r, i, 5);
+	}
+}
+
+static int pg_contract_same(struct store *base, const struct store_contract *c,
+			    int days, struct store_contract_row *out,
+			    size_t max, size_t *n, struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	struct params p = {0};
+	PGresult *r;
+	int rc;
+
+	*n = 0;
+	if (max == 0)
+		return Q_OK;
+	p_text(&p, c->applicant);
+	p_text(&p, c->supplier);
+	p_text(&p, c->number);
+	p_int(&p, c->value);
+	p_int(&p, (int64_t)c->signed_on - days);
+	p_int(&p, (int64_t)c->signed_on + days);
+	p_text(&p, c->app_id);
+	p_int(&p, (int64_t)max);
+	rc = run(s, ST_CONTRACT_SAME, &p, &r, e, "looking up a contract");
+	if (rc)
+		return rc;
+	contract_rows(r, out, max, n);
+	PQclear(r);
+	return Q_OK;
+}
+
+static void p_between(struct params *p, const struct store_contract *c,
+		      int32_t from, int32_t to, money_t lo, money_t hi)
+{
+	p_text(p, c->applicant);
+	p_text(p, c->supplier);
+	p_int(p, from);
+	p_int(p, to);
+	p_int(p, lo);
+	p_int(p, hi);
+	p_text(p, c->app_id);
+	p_text(p, c->number);
+}
+
+static int pg_contract_between(struct store *base,
+			       const struct store_contract *c, int32_t from,
+			       int32_t to, money_t lo, money_t hi,
+			       struct store_contract_row *out, size_t max,
+			       size_t *n, int64_t *count, money_t *sum,
+			       struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	struct params p = {0};
+	PGresult *r;
+	int rc;
+
+	*n = 0;
+	*count = 0;
+	*sum = 0;
+	p_between(&p, c, from, to, lo, hi);
+	rc = run(s, ST_CONTRACT_BETWEEN_SUM, &p, &r, e,
+		 "summing contracts between two parties");
+	if (rc)
+		return rc;
+	*count = get_i64(r, 0, 0);
+	*sum = get_i64(r, 0, 1);
+	PQclear(r);
+	if (*count == 0 || max == 0)
+		return Q_OK;
+	memset(&p, 0, sizeof(p));
+	p_between(&p, c, from, to, lo, hi);
+	p_int(&p, (int64_t)max);
+	rc = run(s, ST_CONTRACT_BETWEEN, &p, &r, e,
+		 "listing contracts between two parties");
+	if (rc)
+		return rc;
+	contract_rows(r, out, max, n);
+	PQclear(r);
+	return Q_OK;
+}
+
+static int pg_controller_add(struct store *base,
+			     const struct store_controller *c, struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	struct params p = {0};
+	PGresult *r;
+	int rc;
+
+	P_FIELD(&p, c->uscc);
+	P_FIELD(&p, c->controller);
+	P_FIELD(&p, c->name);
+	P_FIELD(&p, c->source);
+	rc = run(s, ST_CONTROLLER_PUT, &p, &r, e,
+		 "adding a controller to the registry");
+	if (!rc)
+		PQclear(r);
+	return rc;
+}
+
+static int pg_controllers_of(struct store *base, const char *uscc,
+			     struct store_controller *out, size_t max,
+			     size_t *n, struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	struct params p = {0};
+	PGresult *r;
+	int rc, rows;
+
+	*n = 0;
+	if (max == 0)
+		return Q_OK;
+	p_text(&p, uscc);
+	p_int(&p, (int64_t)max);
+	rc = run(s, ST_CONTROLLERS_OF, &p, &r, e,
+		 "reading the registry of controllers");
+	if (rc)
+		return rc;
+	rows = PQntuples(r);
+	for (int i = 0; i < rows && *n < max; i++) {
+		struct store_controller *c = &out[(*n)++];
+
+		get_str(r, i, 0, c->uscc, sizeof(c->uscc));
+		get_str(r, i, 1, c->controller, sizeof(c->controller));
+		get_str(r, i, 2, c->name, sizeof(c->name));
+		get_str(r, i, 3, c->source, sizeof(c->source));
+		utf8_trim(c->name);
+		utf8_trim(c->source);
+	}
+	PQclear(r);
+	return Q_OK;
+}
+
+static int pg_listing_add(struct store *base, const struct store_listing *l,
+			  struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	struct params p = {0};
+	PGresult *r;
+	int rc;
+
+	if (strcmp(l->list, "dishonest") && strcmp(l->list, "restricted"))
+		return qerr_set(e, Q_ERR_INVALID, "list",
+				"unknown list '%.16s': dishonest or restricted",
+				l->list);
+	P_FIELD(&p, l->list);
+	P_FIELD(&p, l->uscc);
+	P_FIELD(&p, l->name);
+	P_FIELD(&p, l->reason);
+	P_FIELD(&p, l->source);
+	rc = run(s, ST_LISTING_PUT, &p, &r, e, "adding a firm to a list");
+	if (!rc)
+		PQclear(r);
+	return rc;
+}
+
+static int pg_listing_get(struct store *base, const char *list,
+			  const char *uscc, struct store_listing *out,
+			  struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	struct params p = {0};
+	PGresult *r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	p_text(&p, list);
+	p_text(&p, uscc);
+	rc = run(s, ST_LISTING_GET, &p, &r, e, "reading a list");
+	if (rc)
+		return rc;
+	if (PQntuples(r)) {
+		get_str(r, 0, 0, out->list, sizeof(out->list));
+		get_str(r, 0, 1, out->uscc, sizeof(out->uscc));
+		get_str(r, 0, 2, out->name, sizeof(out->name));
+		get_str(r, 0, 3, out->reason, sizeof(out->reason));
+		get_str(r, 0, 4, out->source, sizeof(out->source));
+		utf8_trim(out->name);
+		utf8_trim(out->reason);
+		utf8_trim(out->source);
+	} else {
+		rc = 1;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Every row of the screens' tables: contracts a page of 1000 at a time
+ * (by app_id), the registry and the lists whole (they are short). */
+static int
+pg_screens_each(struct store *base,
+		int (*contract)(void *arg, const struct store_contract *c),
+		int (*controller)(void *arg, const struct store_controller *c),
+		int (*listing)(void *arg, const struct store_listing *l),
+		void *arg, struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	char last[128] = "";
+	bool stop = false;
+	int rc;
+
+	while (contract && !stop) {
+		const char *vals[1] = {last};
+		PGresult *r;
+		int rows;
+
+		rc = ensure(s, e);
+		if (rc)
+			return rc;
+		r = PQexecParams(s->conn,
+				 "SELECT app_id, program, applicant, supplier, "
+				 "number, value, signed_on FROM contracts "
+				 "WHERE app_id > $1 ORDER BY app_id LIMIT 1000",
+				 1, NULL, vals, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			rc = db_err(s, r, e, "reading the contracts");
+			PQclear(r);
+			return rc;
+		}
+		rows = PQntuples(r);
+		for (int i = 0; i < rows && !stop; i++) {
+			struct store_contract c = {
+				PQgetvalue(r, i, 0),	   PQgetvalue(r, i, 1),
+				PQgetvalue(r, i, 2),	   PQgetvalue(r, i, 3),
+				PQgetvalue(r, i, 4),	   get_i64(r, i, 5),
+				(int32_t)get_i64(r, i, 6),
+			};
+
+			stop = contract(arg, &c) != 0;
+		}
+		if (rows)
+			get_str(r, rows - 1, 0, last, sizeof(last));
+		PQclear(r);
+		if (rows < 1000)
+			break;
+	}
+	for (int t = 1; t < 3 && !stop; t++) {
+		PGresult *r;
+		int rows;
+
+		if ((t == 1 && !controller) || (t == 2 && !listing))
+			continue;
+		rc = ensure(s, e);
+		if (rc)
+			return rc;
+		r = PQexec(s->conn,
+			   t == 1 ? "SELECT uscc, controller, name, source "
+				    "FROM controllers ORDER BY uscc, controller"
+				  : "SELECT list, uscc, name, reason, source "
+				    "FROM listings ORDER BY list, uscc");
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			rc = db_err(s, r, e, "reading the screens' tables");
+			PQclear(r);
+			return rc;
+		}
+		rows = PQntuples(r);
+		for (int i = 0; i < rows && !stop; i++) {
+			if (t == 1) {
+				struct store_controller c;
+
+				memset(&c, 0, sizeof(c));
+				get_str(r, i, 0, c.uscc, sizeof(c.uscc));
+				get_str(r, i, 1, c.controller,
+					sizeof(c.controller));
+				get_str(r, i, 2, c.name, sizeof(c.name));
+				get_str(r, i, 3, c.source, sizeof(c.source));
+				stop = controller(arg, &c) != 0;
+			} else {
+				struct store_listing l;
+
+				memset(&l, 0, sizeof(l));
+				get_str(r, i, 0, l.list, sizeof(l.list));
+				get_str(r, i, 1, l.uscc, sizeof(l.uscc));
+				get_str(r, i, 2, l.name, sizeof(l.name));
+				get_str(r, i, 3, l.reason, sizeof(l.reason));
+				get_str(r, i, 4, l.source, sizeof(l.source));
+				stop = listing(arg, &l) != 0;
+			}
+		}
+		PQclear(r);
+	}
+	return Q_OK;
+}
+
 static const struct store_ops pg_ops = {
 	.name = "postgres",
 	.close = pg_close,
@@ -1849,4 +2311,13 @@ static const struct store_ops pg_ops = {
 	.user_each = pg_user_each,
 	.account_each = pg_account_each,
 	.transfer_each = pg_transfer_each,
+	.app_any = pg_app_any,
+	.screens_each = pg_screens_each,
+	.contract_add = pg_contract_add,
+	.contract_same = pg_contract_same,
+	.contract_between = pg_contract_between,
+	.controller_add = pg_controller_add,
+	.controllers_of = pg_controllers_of,
+	.listing_add = pg_listing_add,
+	.listing_get = pg_listing_get,
 };

@@ -136,6 +136,41 @@ static const char *const migrations[] = {
 	"  DEFAULT '';"
 	"CREATE INDEX events_subject ON events (subject, seq);"
 	"CREATE INDEX applications_uscc_seq ON applications (uscc, seq);",
+	/* 4: is anyone waitlisted for this measure and year? An index seek
+	 * for every application, however long the waitlists grow. */
+	"CREATE INDEX applications_state_measure"
+	"  ON applications (program, state, measure, fiscal_year);",
+	/* 5: what the screens look up (engine/screen.h): every application's
+	 * contract, with an index per lookup so that a screen is a few index
+	 * seeks however many contracts the office holds; the registry of
+	 * controllers; the imported lists. */
+	"CREATE TABLE contracts ("
+	"  app_id TEXT PRIMARY KEY NOT NULL,"
+	"  program TEXT NOT NULL,"
+	"  applicant TEXT NOT NULL,"
+	"  supplier TEXT NOT NULL,"
+	"  number TEXT NOT NULL,"
+	"  value INTEGER NOT NULL CHECK (value >= 0),"
+	"  signed_on INTEGER NOT NULL);"
+	"CREATE INDEX contracts_number"
+	"  ON contracts (applicant, supplier, number);"
+	"CREATE INDEX contracts_value"
+	"  ON contracts (applicant, supplier, value, signed_on);"
+	"CREATE INDEX contracts_signed"
+	"  ON contracts (applicant, supplier, signed_on);"
+	"CREATE TABLE controllers ("
+	"  uscc TEXT NOT NULL,"
+	"  controller TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  PRIMARY KEY (uscc, controller));"
+	"CREATE TABLE listings ("
+	"  list TEXT NOT NULL CHECK (list IN ('dishonest', 'restricted')),"
+	"  uscc TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  PRIMARY KEY (list, uscc));",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -188,6 +223,15 @@ enum stmt_id {
 	ST_EVENTS_SUBJECT_PAGE,
 	ST_USER_INSERT,
 	ST_USER_BY_TOKEN,
+	ST_APP_ANY,
+	ST_CONTRACT_INSERT,
+	ST_CONTRACT_SAME,
+	ST_CONTRACT_BETWEEN,
+	ST_CONTRACT_BETWEEN_SUM,
+	ST_CONTROLLER_PUT,
+	ST_CONTROLLERS_OF,
+	ST_LISTING_PUT,
+	ST_LISTING_GET,
 	ST__COUNT
 };
 
@@ -233,9 +277,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 			      "program = ?1 AND state = ?2 AND seq > ?3 "
 			      "ORDER BY seq LIMIT " PAGE_TEXT,
 	[ST_APPLICANT_YEAR] =
-		"SELECT COALESCE(SUM(CASE WHEN state IN ('reserved', "
-		"'waitlisted', 'queued') THEN requested "
-		"WHEN state = 'awarded' THEN awarded ELSE 0 END), 0), "
+		"SELECT COALESCE(SUM(CASE WHEN measure <> ?5 THEN 0 "
+		"WHEN state IN ('reserved', 'waitlisted', 'queued') "
+		"THEN requested WHEN state = 'awarded' THEN awarded "
+		"ELSE 0 END), 0), "
 		"COALESCE(SUM(CASE WHEN compute THEN contract_value ELSE 0 "
 		"END), 0) FROM applications WHERE program = ?1 AND uscc = ?2 "
 		"AND fiscal_year = ?3 AND id <> ?4",
@@ -279,10 +324,52 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_EVENTS_SUBJECT_PAGE] = "SELECT " EVENT_COLS " FROM events WHERE "
 				   "subject = ?2 AND seq > ?1 ORDER BY seq "
 				   "LIMIT " PAGE_TEXT,
+	[ST_APP_ANY] =
+		"SELECT 1 FROM applications WHERE program = ?1 AND "
+		"state = ?2 AND measure = ?3 AND fiscal_year = ?4 LIMIT 1",
 	[ST_USER_INSERT] = "INSERT INTO users (name, role, uscc, token_hash, "
 			   "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_USER_BY_TOKEN] = "SELECT name, role, uscc, created_at FROM users "
 			     "WHERE token_hash = ?1",
+	[ST_CONTRACT_INSERT] =
+		"INSERT INTO contracts (app_id, program, applicant, supplier, "
+		"number, value, signed_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* Two seeks, one per index; UNION drops a contract both find. */
+	[ST_CONTRACT_SAME] =
+		"SELECT rowid, app_id, program, number, value, signed_on "
+		"FROM contracts WHERE applicant = ?1 AND supplier = ?2 "
+		"AND number = ?3 AND value = ?4 AND app_id <> ?7 "
+		"UNION SELECT rowid, app_id, program, number, value, "
+		"signed_on FROM contracts WHERE applicant = ?1 AND "
+		"supplier = ?2 AND value = ?4 AND signed_on BETWEEN ?5 AND "
+		"?6 AND app_id <> ?7 ORDER BY 1 LIMIT ?8",
+	[ST_CONTRACT_BETWEEN] =
+		"SELECT rowid, app_id, program, number, value, signed_on "
+		"FROM contracts INDEXED BY contracts_signed "
+		"WHERE applicant = ?1 AND supplier = ?2 "
+		"AND signed_on BETWEEN ?3 AND ?4 AND value >= ?5 AND "
+		"value < ?6 AND app_id <> ?7 AND number <> ?8 "
+		"ORDER BY signed_on, rowid LIMIT ?9",
+	[ST_CONTRACT_BETWEEN_SUM] =
+		"SELECT COUNT(*), COALESCE(SUM(value), 0) "
+		"FROM contracts INDEXED BY contracts_signed "
+		"WHERE applicant = ?1 AND supplier = ?2 "
+		"AND signed_on BETWEEN ?3 AND ?4 AND value >= ?5 AND "
+		"value < ?6 AND app_id <> ?7 AND number <> ?8",
+	[ST_CONTROLLER_PUT] =
+		"INSERT INTO controllers (uscc, controller, name, source) "
+		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (uscc, controller) DO "
+		"UPDATE SET name = excluded.name, source = excluded.source",
+	[ST_CONTROLLERS_OF] = "SELECT uscc, controller, name, source FROM "
+			      "controllers WHERE uscc = ?1 ORDER BY "
+			      "controller LIMIT ?2",
+	[ST_LISTING_PUT] =
+		"INSERT INTO listings (list, uscc, name, reason, source) "
+		"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (list, uscc) DO "
+		"UPDATE SET name = excluded.name, reason = excluded.reason, "
+		"source = excluded.source",
+	[ST_LISTING_GET] = "SELECT list, uscc, name, reason, source FROM "
+			   "listings WHERE list = ?1 AND uscc = ?2",
 };
 
 _Static_assert(PAGE == 64, "PAGE_TEXT must spell PAGE");
@@ -1096,9 +1183,9 @@ static int sq_app_each(struct store *base, const char *program, int state,
 }
 
 static int sq_applicant_year(struct store *base, const char *program,
-			     const char *uscc, int year, const char *except_id,
-			     money_t *awarded, money_t *compute_contracts,
-			     struct qerr *e)
+			     const char *measure, const char *uscc, int year,
+			     const char *except_id, money_t *awarded,
+			     money_t *compute_contracts, struct qerr *e)
 {
 	struct sq *s = sq_of(base);
 	sqlite3_stmt *st;
@@ -1113,6 +1200,7 @@ static int sq_applicant_year(struct store *base, const char *program,
 	sqlite3_bind_text(st, 2, uscc, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, year);
 	sqlite3_bind_text(st, 4, except_id ? except_id : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, measure, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*awarded = sqlite3_column_int64(st, 0);
 		*compute_contracts = sqlite3_column_int64(st, 1);
@@ -1778,6 +1866,405 @@ static int sq_user_each(struct store *base,
 	return rc;
 }
 
+/* --- screens ---------------------------------------------------------------------- */
+
+/* Cut buf (NUL-terminated) back to a UTF-8 character boundary, after
+ * col_str cut it to fit. */
+static void utf8_trim(char *buf)
+{
+	size_t n = strlen(buf);
+	size_t i = n;
+
+	if (n == 0)
+		return;
+	/* Back to the lead byte of the last character. */
+	while (i > 0 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	{
+		unsigned char lead = (unsigned char)buf[i - 1];
+		size_t want = lead < 0x80    ? 1
+			      : lead >= 0xf0 ? 4
+			      : lead >= 0xe0 ? 3
+			      : lead >= 0xc0 ? 2
+					     : 1;
+
+		if (n - (i - 1) < want)
+			buf[i - 1] = '\0';
+	}
+}
+
+static void bind_contract(sqlite3_stmt *st, const struct store_contract *c)
+{
+	sqlite3_bind_text(st, 1, c->applicant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->supplier, -1, SQLITE_STATIC);
+}
+
+static void contract_row(sqlite3_stmt *st, struct store_contract_row *r)
+{
+	col_str(st, 1, r->app_id, sizeof(r->app_id));
+	col_str(st, 2, r->program, sizeof(r->program));
+	col_str(st, 3, r->number, sizeof(r->number));
+	utf8_trim(r->number);
+	r->value = sqlite3_column_int64(st, 4);
+	r->signed_on = (int32_t)sqlite3_column_int64(st, 5);
+}
+
+static int sq_contract_add(struct store *base, const struct store_contract *c,
+			   struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = stmt(s, ST_CONTRACT_INSERT, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, c->app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->program, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->applicant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->supplier, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->number, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, c->value);
+	sqlite3_bind_int64(st, 7, c->signed_on);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		rc = Q_OK;
+	else if (rc == SQLITE_CONSTRAINT)
+		rc = qerr_set(
+			e, Q_ERR_CONFLICT, "id",
+			"the contract of application '%.64s' is recorded already",
+			c->app_id);
+	else
+		rc = db_err(s, e, "recording a contract");
+	done(st);
+	return rc;
+}
+
+/* Step st into out (at most max rows). */
+static int contract_rows(struct sq *s, sqlite3_stmt *st,
+			 struct store_contract_row *out, size_t max, size_t *n,
+			 const char *op, struct qerr *e)
+{
+	int src;
+
+	*n = 0;
+	while (*n < max && (src = sqlite3_step(st)) == SQLITE_ROW)
+		contract_row(st, &out[(*n)++]);
+	if (*n < max && src != SQLITE_DONE)
+		return db_err(s, e, op);
+	return Q_OK;
+}
+
+static int sq_contract_same(struct store *base, const struct store_contract *c,
+			    int days, struct store_contract_row *out,
+			    size_t max, size_t *n, struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if (max == 0)
+		return Q_OK;
+	rc = stmt(s, ST_CONTRACT_SAME, &st, e);
+	if (rc)
+		return rc;
+	bind_contract(st, c);
+	sqlite3_bind_text(st, 3, c->number, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, c->value);
+	sqlite3_bind_int64(st, 5, (int64_t)c->signed_on - days);
+	sqlite3_bind_int64(st, 6, (int64_t)c->signed_on + days);
+	sqlite3_bind_text(st, 7, c->app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (int64_t)max);
+	rc = contract_rows(s, st, out, max, n, "looking up a contract", e);
+	done(st);
+	return rc;
+}
+
+static void bind_between(sqlite3_stmt *st, const struct store_contract *c,
+			 int32_t from, int32_t to, money_t lo, money_t hi)
+{
+	bind_contract(st, c);
+	sqlite3_bind_int64(st, 3, from);
+	sqlite3_bind_int64(st, 4, to);
+	sqlite3_bind_int64(st, 5, lo);
+	sqlite3_bind_int64(st, 6, hi);
+	sqlite3_bind_text(st, 7, c->app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, c->number, -1, SQLITE_STATIC);
+}
+
+static int sq_contract_between(struct store *base,
+			       const struct store_contract *c, int32_t from,
+			       int32_t to, money_t lo, money_t hi,
+			       struct store_contract_row *out, size_t max,
+			       size_t *n, int64_t *count, money_t *sum,
+			       struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	*count = 0;
+	*sum = 0;
+	rc = stmt(s, ST_CONTRACT_BETWEEN_SUM, &st, e);
+	if (rc)
+		return rc;
+	bind_between(st, c, from, to, lo, hi);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(st, 0);
+		*sum = sqlite3_column_int64(st, 1);
+	} else {
+		rc = db_err(s, e, "summing contracts between two parties");
+	}
+	done(st);
+	if (rc || *count == 0 || max == 0)
+		return rc;
+	rc = stmt(s, ST_CONTRACT_BETWEEN, &st, e);
+	if (rc)
+		return rc;
+	bind_between(st, c, from, to, lo, hi);
+	sqlite3_bind_int64(st, 9, (int64_t)max);
+	rc = contract_rows(s, st, out, max, n,
+			   "listing contracts between two parties", e);
+	done(st);
+	return rc;
+}
+
+static int sq_controller_add(struct store *base,
+			     const struct store_controller *c, struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = stmt(s, ST_CONTROLLER_PUT, &st, e);
+	if (rc)
+		return rc;
+	BIND_FIELD(st, 1, c->uscc);
+	BIND_FIELD(st, 2, c->controller);
+	BIND_FIELD(st, 3, c->name);
+	BIND_FIELD(st, 4, c->source);
+	rc = sqlite3_step(st) == SQLITE_DONE
+		     ? Q_OK
+		     : db_err(s, e, "adding a controller to the registry");
+	done(st);
+	return rc;
+}
+
+static int sq_controllers_of(struct store *base, const char *uscc,
+			     struct store_controller *out, size_t max,
+			     size_t *n, struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+
+	sqlite3_stmt *st;
+	int rc, src = SQLITE_DONE;
+
+	*n = 0;
+	if (max == 0)
+		return Q_OK;
+	rc = stmt(s, ST_CONTROLLERS_OF, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, uscc, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	while (*n < max && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_controller *c = &out[(*n)++];
+
+		col_str(st, 0, c->uscc, sizeof(c->uscc));
+		col_str(st, 1, c->controller, sizeof(c->controller));
+		col_str(st, 2, c->name, sizeof(c->name));
+		col_str(st, 3, c->source, sizeof(c->source));
+		utf8_trim(c->name);
+		utf8_trim(c->source);
+	}
+	if (*n < max && src != SQLITE_DONE)
+		rc = db_err(s, e, "reading the registry of controllers");
+	done(st);
+	return rc;
+}
+
+static int sq_listing_add(struct store *base, const struct store_listing *l,
+			  struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+
+	sqlite3_stmt *st;
+	int rc;
+
+	if (strcmp(l->list, "dishonest") && strcmp(l->list, "restricted"))
+		return qerr_set(e, Q_ERR_INVALID, "list",
+				"unknown list '%.16s': dishonest or restricted",
+				l->list);
+	rc = stmt(s, ST_LISTING_PUT, &st, e);
+	if (rc)
+		return rc;
+	BIND_FIELD(st, 1, l->list);
+	BIND_FIELD(st, 2, l->uscc);
+	BIND_FIELD(st, 3, l->name);
+	BIND_FIELD(st, 4, l->reason);
+	BIND_FIELD(st, 5, l->source);
+	rc = sqlite3_step(st) == SQLITE_DONE
+		     ? Q_OK
+		     : db_err(s, e, "adding a firm to a list");
+	done(st);
+	return rc;
+}
+
+static int sq_listing_get(struct store *base, const char *list,
+			  const char *uscc, struct store_listing *out,
+			  struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = stmt(s, ST_LISTING_GET, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, uscc, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col_str(st, 0, out->list, sizeof(out->list));
+		col_str(st, 1, out->uscc, sizeof(out->uscc));
+		col_str(st, 2, out->name, sizeof(out->name));
+		col_str(st, 3, out->reason, sizeof(out->reason));
+		col_str(st, 4, out->source, sizeof(out->source));
+		utf8_trim(out->name);
+		utf8_trim(out->reason);
+		utf8_trim(out->source);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = 1;
+	} else {
+		rc = db_err(s, e, "reading a list");
+	}
+	done(st);
+	return rc;
+}
+
+static int sq_app_any(struct store *base, const char *program,
+		      const char *measure, int fiscal_year, int state,
+		      bool *out, struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = false;
+	if (state < 0 || state >= APP__STATE_COUNT)
+		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
+				state);
+	rc = stmt(s, ST_APP_ANY, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, program, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, app_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, measure, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, fiscal_year);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = true;
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE
+		     ? Q_OK
+		     : db_err(s, e, "looking for an application");
+	done(st);
+	return rc;
+}
+
+/* Every row of the screens' tables, streamed (the caller writes to
+ * another store). */
+static int
+sq_screens_each(struct store *base,
+		int (*contract)(void *arg, const struct store_contract *c),
+		int (*controller)(void *arg, const struct store_controller *c),
+		int (*listing)(void *arg, const struct store_listing *l),
+		void *arg, struct qerr *e)
+{
+	static const char *const sql[3] = {
+		"SELECT app_id, program, applicant, supplier, number, value, "
+		"signed_on FROM contracts ORDER BY app_id",
+		"SELECT uscc, controller, name, source FROM controllers "
+		"ORDER BY uscc, controller",
+		"SELECT list, uscc, name, reason, source FROM listings "
+		"ORDER BY list, uscc",
+	};
+	struct sq *s = sq_of(base);
+	int rc = Q_OK;
+
+	for (int t = 0; t < 3 && !rc; t++) {
+		sqlite3_stmt *st;
+		bool stop = false;
+		int src = SQLITE_DONE;
+
+		if ((t == 0 && !contract) || (t == 1 && !controller) ||
+		    (t == 2 && !listing))
+			continue;
+		if (sqlite3_prepare_v2(s->db, sql[t], -1, &st, NULL) !=
+		    SQLITE_OK)
+			return db_err(s, e, "reading the screens' tables");
+		while (!stop && (src = sqlite3_step(st)) == SQLITE_ROW) {
+			if (t == 0) {
+				struct store_contract c = {
+					(const char *)sqlite3_column_text(st,
+									  0),
+					(const char *)sqlite3_column_text(st,
+									  1),
+					(const char *)sqlite3_column_text(st,
+									  2),
+					(const char *)sqlite3_column_text(st,
+									  3),
+					(const char *)sqlite3_column_text(st,
+									  4),
+					sqlite3_column_int64(st, 5),
+					(int32_t)sqlite3_column_int64(st, 6),
+				};
+
+				stop = contract(arg, &c) != 0;
+			} else if (t == 1) {
+				struct store_controller c;
+
+				memset(&c, 0, sizeof(c));
+				col_str(st, 0, c.uscc, sizeof(c.uscc));
+				col_str(st, 1, c.controller,
+					sizeof(c.controller));
+				col_str(st, 2, c.name, sizeof(c.name));
+				col_str(st, 3, c.source, sizeof(c.source));
+				stop = controller(arg, &c) != 0;
+			} else {
+				struct store_listing l;
+
+				memset(&l, 0, sizeof(l));
+				col_str(st, 0, l.list, sizeof(l.list));
+				col_str(st, 1, l.uscc, sizeof(l.uscc));
+				col_str(st, 2, l.name, sizeof(l.name));
+				col_str(st, 3, l.reason, sizeof(l.reason));
+				col_str(st, 4, l.source, sizeof(l.source));
+				stop = listing(arg, &l) != 0;
+			}
+		}
+		if (!stop && src != SQLITE_DONE)
+			rc = db_err(s, e, "reading the screens' tables");
+		sqlite3_finalize(st);
+		if (stop)
+			break;
+	}
+	return rc;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1810,4 +2297,13 @@ static const struct store_ops sqlite_ops = {
 	.user_each = sq_user_each,
 	.account_each = sq_account_each,
 	.transfer_each = sq_transfer_each,
+	.contract_add = sq_contract_add,
+	.contract_same = sq_contract_same,
+	.contract_between = sq_contract_between,
+	.controller_add = sq_controller_add,
+	.controllers_of = sq_controllers_of,
+	.listing_add = sq_listing_add,
+	.listing_get = sq_listing_get,
+	.app_any = sq_app_any,
+	.screens_each = sq_screens_each,
 };

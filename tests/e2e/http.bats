@@ -244,7 +244,7 @@ count_events() {
 	done < <(jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[]
 		| select(.key != "parameters")
 		| [.key, $p, (.value["x-roles"] | join(","))] | @tsv' "$ROOT/data/openapi.json")
-	[ "$checked" -eq $((18 * 5)) ]
+	[ "$checked" -eq $((19 * 5)) ]
 	[ "$(count_apps)" -eq "$apps" ]
 	[ "$(count_events)" -eq "$events" ]
 }
@@ -344,4 +344,29 @@ count_events() {
 	timeout 30 cat <&5 >/dev/null || true
 	exec 5<&-
 	[ $(($(date +%s) - start)) -lt 25 ]
+}
+
+@test "POST /v1/compare: the example profile as JSON, for every role; a bad profile names the field" {
+	cat >"$DIR/profile.json" <<'JSON'
+{"firm": {"uscc": "91310115MA1K4ABCDD", "name": "示例智能科技有限公司", "sme": true,
+          "startup": true, "registered_model": false, "head_count": 12, "office_m2": 300},
+ "plan": {"signed_on": "2025-09-01", "electricity_kwh": 50000,
+          "compute": [{"kind": "rent", "chip": "ascend-910c", "accelerators": 128, "hours": 4000,
+                       "price_per_hour": "9.10", "term_months": 12}],
+          "models": [{"kind": "api", "value": "600000.00", "term_months": 12, "uses_registered_model": true}],
+          "corpus": [{"value": "400000.00", "term_months": 12}]}}
+JSON
+	for t in "$T_APPLICANT" "$T_AUDITOR"; do
+		call POST /v1/compare "$t" "@$DIR/profile.json"
+		[ "$code" -eq 200 ]
+		[ "$(echo "$body" | jq -r .winner)" = shanghai-2025 ]
+		[ "$(echo "$body" | jq -r '.cities[] | select(.program == "shanghai-2025") | .subsidies')" = 5079200.00 ]
+		[ "$(echo "$body" | jq -r '.cities[] | select(.program == "hangzhou-2024") | .net_cost')" = 7910070.00 ]
+	done
+	sed 's/"value": "600000.00"/"value": 600000.00/' "$DIR/profile.json" >"$DIR/bad.json"
+	call POST /v1/compare "$T_APPLICANT" "@$DIR/bad.json"
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.field)" = "plan.models[0].value" ]
+	call POST /v1/compare "" "@$DIR/profile.json"
+	[ "$code" -eq 401 ]
 }

@@ -27,9 +27,12 @@ variant() {
 }
 
 # Shanghai with the corpus pool cut to $1 yuan, and two approvers above
-# 1 M yuan for the model voucher.
+# 1 M yuan for the model voucher. The duplicate-claim screen is off: the tests
+# that use it submit many copies of one contract (same parties, value and
+# day, only the number differs), which the screen would rightly block.
 small_policy() {
 	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"$1\"/" \
+		-e "/^  duplicate-claim:$/,/action:/ s/action: block/action: off/" \
 		-e "s/^    pool: model$/    pool: model\n    second_approver_above: \"1000000.00\"/" \
 		"$SH" >"$TMP/small.yaml"
 }
@@ -457,4 +460,14 @@ many() {
 	[ "$status" -eq 0 ]
 	run "$QUAN" audit verify --db "$DB"
 	[ "$status" -eq 0 ]
+}
+
+@test "each measure has its own yearly cap: a Chengdu compute voucher does not use up the model voucher's 1 M" {
+	"$QUAN" init --db "$DB" --policy "$ROOT/policies/chengdu-2025.yaml" --by admin
+	run "$QUAN" apply --db "$DB" --by applicant "$EX/cd-compute.json" "$EX/cd-model.json"
+	[ "$status" -eq 0 ]
+	# compute: 60 % of 2 000 000.00; model: 30 % of 12 months of 4 800 000.00
+	# over a 24-month term = 30 % of 2 400 000.00, under the 1 M yearly cap
+	[[ "$output" == *"CD-2025-000455"*"reserved"*"1200000.00"* ]]
+	[[ "$output" == *"CD-2025-000512"*"reserved"*"720000.00"* ]]
 }

@@ -29,9 +29,11 @@ teardown() {
 	rm -rf "$TMP"
 }
 
-# Shanghai with the corpus pool cut to $1 yuan.
+# Shanghai with the corpus pool cut to $1 yuan. The duplicate-claim screen is
+# off: the races submit copies of one contract.
 small_policy() {
 	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"$1\"/" \
+		-e "/^  duplicate-claim:$/,/action:/ s/action: block/action: off/" \
 		"$SH" >"$TMP/small.yaml"
 }
 
@@ -135,9 +137,18 @@ post() {
 @test "migrate copies an office from SQLite with its ledger, users and audit chain; a non-empty target is refused" {
 	"$QUAN" demo --db "$TMP/office.db" --count 120 --policy "$SH" >/dev/null
 	"$QUAN" user add --db "$TMP/office.db" ada --role administrator >"$TMP/token"
+	# What the screens look up travels too: the contracts, the registry,
+	# the lists.
+	printf 'uscc,controller_id,name,source\n91310115MA1K4ABCDD,110101197001010011,Li Wei,SAMR\n' >"$TMP/reg.csv"
+	printf 'uscc,name,reason,source\n91310104MA1FR5T2K1,X,court ruling,creditchina\n' >"$TMP/list.csv"
+	"$QUAN" registry import --db "$TMP/office.db" --by admin "$TMP/reg.csv" >/dev/null
+	"$QUAN" lists import --db "$TMP/office.db" --by admin --list dishonest "$TMP/list.csv" >/dev/null
 	run "$QUAN" migrate --from "$TMP/office.db" --to "$DB"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"120 applications, 1 users"* ]]
+	[[ "$output" == *"120 contracts, 1 registry entries, 1 listings"* ]]
+	[ "$(sql "$DB" "select string_agg(app_id || ':' || number || ':' || value || ':' || signed_on, ',' order by app_id) from contracts")" = \
+		"$(sqlite3 "$TMP/office.db" "select group_concat(x) from (select app_id || ':' || number || ':' || value || ':' || signed_on as x from contracts order by app_id)")" ]
 	run "$QUAN" audit verify --db "$DB"
 	[ "$status" -eq 0 ]
 	run "$QUAN" ledger check --db "$DB"

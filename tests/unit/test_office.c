@@ -211,8 +211,9 @@ static const struct {
 };
 #define NPOOLS (sizeof(budgets) / sizeof(budgets[0]))
 
-/* Applicants 0..7 apply for corpus, 5..9 for model: 5..7 do both, so one
- * measure's awards count in the other's yearly history. */
+/* Applicants 0..7 apply for corpus, 5..9 for model: 5..7 do both, and one
+ * measure's awards must not count in the other's yearly history (each
+ * measure has its own yearly cap). */
 #define NAPPLICANTS 10
 #define SUPPLIER_USCC "91310104MA1FR9KP6K"
 #define SUPPLIER_CTRL "310101198506200052"
@@ -394,17 +395,19 @@ static void set_state(struct run *r, struct mapp *a, int st)
 /* --- the model's rules -------------------------------------------------------- */
 
 /* What the store calls the applicant's year: what it holds or may still be
- * given in the whole program and fiscal year, but for application except:
- * the requested sums of its reserved and waitlisted (or queued)
+ * given under measure in the program and fiscal year, but for application
+ * except: the requested sums of its reserved and waitlisted (or queued)
  * applications and the awarded sums of its awarded ones. */
-static money_t history(const struct run *r, int who, int year, size_t except)
+static money_t history(const struct run *r, int measure, int who, int year,
+		       size_t except)
 {
 	money_t sum = 0;
 
 	for (size_t i = 0; i < r->napps; i++) {
 		const struct mapp *a = &r->apps[i];
 
-		if (i == except || a->who != who || a->year != year)
+		if (i == except || a->who != who || a->year != year ||
+		    a->measure != measure)
 			continue;
 		if (a->state == APP_RESERVED || a->state == APP_WAITLISTED ||
 		    a->state == APP_QUEUED)
@@ -685,14 +688,14 @@ static void check_pool(struct run *r, const struct office_pool_figures *f,
 
 /* The yearly cap, in arrival order: what an application holds (reserved:
  * its request; awarded: its award) never exceeds the cap less what the
- * applicant's earlier applications of that program and year hold. It holds
+ * applicant's earlier applications of that measure and year hold. It holds
  * when each decision is made; a rule that lets a later-served application
  * pass it (history that ignores waitlisted applications) breaks it. The
  * first breach is kept and fails the run at its end, so that the other
  * checks go on. */
 static void check_caps(struct run *r)
 {
-	money_t held[NAPPLICANTS][2];
+	money_t held[NMEASURES][NAPPLICANTS][2];
 	char fen_buf[3][MONEY_TEXT_MAX];
 
 	if (r->cap_breach[0])
@@ -703,7 +706,7 @@ static void check_caps(struct run *r)
 		money_t h = a->state == APP_RESERVED  ? a->requested
 			    : a->state == APP_AWARDED ? a->awarded
 						      : 0;
-		money_t *before = &held[a->who][a->year - 2025];
+		money_t *before = &held[a->measure][a->who][a->year - 2025];
 		money_t cap = rules[a->measure].cap_year, lim;
 
 		if (h == 0)
@@ -1056,7 +1059,7 @@ static long model_apply(struct run *r, const struct mapp *a,
 	if (m->eligible)
 		m->requested = decide_amount(
 			m->measure, m->value, rules[m->measure].rate,
-			history(r, m->who, m->year, (size_t)-1));
+			history(r, m->measure, m->who, m->year, (size_t)-1));
 	r->napps++;
 	p = pool_of(r, m);
 	if (!m->eligible) {
@@ -1325,8 +1328,9 @@ static bool approve_amount(struct run *r, const struct mapp *a, rate_bp rate,
 	}
 	if (value > a->value || rate > m->rate)
 		return false;
-	amt = decide_amount(a->measure, base, m->rate,
-			    history(r, a->who, a->year, (size_t)(a - r->apps)));
+	amt = decide_amount(
+		a->measure, base, m->rate,
+		history(r, a->measure, a->who, a->year, (size_t)(a - r->apps)));
 	if (rate >= 0 && floor_rate(base, rate) < amt)
 		amt = floor_rate(base, rate);
 	*out = amt < a->requested ? amt : a->requested;

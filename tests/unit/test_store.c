@@ -139,7 +139,7 @@ static void test_open_migrate(void **state)
 	char url[480], mode[16];
 	struct qerr e;
 
-	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(store_schema_version(f->s), 5);
 	assert_string_equal(store_backend(f->s),
 			    either(f, "sqlite", "postgres"));
 	store_close(f->s);
@@ -148,12 +148,12 @@ static void test_open_migrate(void **state)
 	snprintf(url, sizeof(url), "%s%s",
 		 f->db.pg ? "" : "sqlite:", f->db.url);
 	assert_int_equal(store_open(url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(store_schema_version(f->s), 5);
 	raw_text(f,
 		 either(f, "PRAGMA user_version",
 			"SELECT version FROM schema_version"),
 		 mode, sizeof(mode));
-	assert_string_equal(mode, "3");
+	assert_string_equal(mode, "5");
 	if (!f->db.pg) {
 		raw_text(f, "PRAGMA journal_mode", mode, sizeof(mode));
 		assert_string_equal(mode, "wal");
@@ -161,7 +161,7 @@ static void test_open_migrate(void **state)
 
 	/* Two stores on one database at once. */
 	assert_int_equal(store_open(f->db.url, &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 3);
+	assert_int_equal(store_schema_version(s2), 5);
 	store_close(s2);
 
 	/* A database from a newer quan is refused, not clobbered. */
@@ -172,27 +172,35 @@ static void test_open_migrate(void **state)
 	assert_int_equal(store_open(f->db.url, &s2, &e), Q_ERR_IO);
 	assert_null(s2);
 	assert_non_null(strstr(e.msg, "version 99 is newer"));
-	/* A database of schema 1 is migrated to 3 when opened: each
+	/* A database of schema 1 is migrated to 5 when opened: each
 	 * migration runs once, in order. */
 	raw(f, "DROP INDEX applications_program_seq");
 	raw(f, "DROP TABLE users");
 	raw(f, "DROP INDEX events_subject");
 	raw(f, "DROP INDEX applications_uscc_seq");
 	raw(f, "ALTER TABLE applications DROP COLUMN approved_by");
+	raw(f, "DROP INDEX applications_state_measure");
+	raw(f, "DROP TABLE contracts");
+	raw(f, "DROP TABLE controllers");
+	raw(f, "DROP TABLE listings");
 	raw(f, either(f, "PRAGMA user_version = 1",
 		      "UPDATE schema_version SET version = 1"));
 	assert_int_equal(store_open(f->db.url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(store_schema_version(f->s), 5);
 	raw_text(f,
 		 either(f,
 			"SELECT count(*) FROM sqlite_master WHERE name IN "
 			"('applications_program_seq', 'users', "
-			"'events_subject', 'applications_uscc_seq')",
+			"'events_subject', 'applications_uscc_seq', "
+			"'applications_state_measure', 'contracts', "
+			"'controllers', 'listings')",
 			"SELECT count(*) FROM pg_class WHERE relname IN "
 			"('applications_program_seq', 'users', "
-			"'events_subject', 'applications_uscc_seq')"),
+			"'events_subject', 'applications_uscc_seq', "
+			"'applications_state_measure', 'contracts', "
+			"'controllers', 'listings')"),
 		 mode, sizeof(mode));
-	assert_string_equal(mode, "4");
+	assert_string_equal(mode, "8");
 	raw_text(
 		f,
 		either(f,
@@ -205,7 +213,7 @@ static void test_open_migrate(void **state)
 	assert_string_equal(mode, "1");
 
 	assert_int_equal(store_open(":memory:", &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 3);
+	assert_int_equal(store_schema_version(s2), 5);
 	store_close(s2);
 	assert_int_equal(store_open("postgres:x", &s2, &e), Q_ERR_INVALID);
 	assert_int_equal(store_open("sqlite:", &s2, &e), Q_ERR_INVALID);
@@ -337,6 +345,37 @@ static void test_apps(void **state)
 	assert_int_equal(a.seq, 1);
 	insert(f->s, app("A-2", USCC2, APP_WAITLISTED, 2025, 200, 2000, false));
 	insert(f->s, app("A-3", USCC1, APP_WAITLISTED, 2025, 300, 3000, true));
+
+	/* Someone is waitlisted for compute-rent in 2025, nobody in 2026,
+	 * nobody for model; reserved is a state too. */
+	{
+		bool any = false;
+
+		assert_int_equal(store_app_any(f->s, "shanghai-2025",
+					       "compute-rent", 2025,
+					       APP_WAITLISTED, &any, &e),
+				 0);
+		assert_true(any);
+		assert_int_equal(store_app_any(f->s, "shanghai-2025",
+					       "compute-rent", 2026,
+					       APP_WAITLISTED, &any, &e),
+				 0);
+		assert_false(any);
+		assert_int_equal(store_app_any(f->s, "shanghai-2025", "model",
+					       2025, APP_WAITLISTED, &any, &e),
+				 0);
+		assert_false(any);
+		assert_int_equal(store_app_any(f->s, "hangzhou-2024",
+					       "compute-rent", 2025,
+					       APP_RESERVED, &any, &e),
+				 0);
+		assert_false(any);
+		assert_int_equal(store_app_any(f->s, "shanghai-2025",
+					       "compute-rent", 2025,
+					       APP_RESERVED, &any, &e),
+				 0);
+		assert_true(any);
+	}
 
 	/* A duplicate id is refused, and changes nothing. */
 	a.requested = 999;
@@ -472,23 +511,38 @@ static void test_applicant_year(void **state)
 	a = app("Y-7", USCC1, APP_RESERVED, 2025, 6400, 64000, true);
 	snprintf(a.program, sizeof(a.program), "beijing-2025");
 	insert(f->s, a);
+	/* Another measure of the same program: its own yearly cap, but its
+	 * compute contract counts among the year's contracts. */
+	a = app("Y-8", USCC1, APP_AWARDED, 2025, 12800, 128000, true);
+	snprintf(a.measure, sizeof(a.measure), "compute-build");
+	a.awarded = 12800;
+	insert(f->s, a);
+	a = app("Y-9", USCC1, APP_RESERVED, 2025, 25600, 256000, false);
+	snprintf(a.measure, sizeof(a.measure), "model");
+	insert(f->s, a);
 
-	assert_int_equal(store_applicant_year(f->s, "shanghai-2025", USCC1,
-					      2025, NULL, &awarded, &compute,
-					      &e),
+	assert_int_equal(store_applicant_year(f->s, "shanghai-2025",
+					      "compute-rent", USCC1, 2025, NULL,
+					      &awarded, &compute, &e),
 			 0);
 	/* reserved + awarded + waitlisted (it may still be served) */
 	assert_int_equal(awarded, 100 + 150 + 400);
-	assert_int_equal(compute, 1000 + 2000);
-	assert_int_equal(store_applicant_year(f->s, "shanghai-2025", USCC1,
-					      2025, "Y-1", &awarded, &compute,
-					      &e),
+	assert_int_equal(compute, 1000 + 2000 + 128000);
+	assert_int_equal(store_applicant_year(f->s, "shanghai-2025",
+					      "compute-rent", USCC1, 2025,
+					      "Y-1", &awarded, &compute, &e),
 			 0);
 	assert_int_equal(awarded, 150 + 400);
-	assert_int_equal(compute, 2000);
-	assert_int_equal(store_applicant_year(f->s, "shanghai-2025", USCC2,
-					      2024, NULL, &awarded, &compute,
-					      &e),
+	assert_int_equal(compute, 2000 + 128000);
+	assert_int_equal(store_applicant_year(f->s, "shanghai-2025", "model",
+					      USCC1, 2025, NULL, &awarded,
+					      &compute, &e),
+			 0);
+	assert_int_equal(awarded, 25600);
+	assert_int_equal(compute, 1000 + 2000 + 128000);
+	assert_int_equal(store_applicant_year(f->s, "shanghai-2025",
+					      "compute-rent", USCC2, 2024, NULL,
+					      &awarded, &compute, &e),
 			 0);
 	assert_int_equal(awarded, 0);
 	assert_int_equal(compute, 0);

@@ -312,6 +312,7 @@
     if (role !== 'applicant') links.push(['pools', 'nav.pools']);
     links.push(['queue', role === 'applicant' ? 'nav.mine' : 'nav.queue']);
     links.push(['estimate', 'nav.estimate']);
+    links.push(['compare', 'nav.compare']);
     nav.replaceChildren(h('ul', null, links.map(function (l) {
       return h('li', null, h('a', { href: '#/' + l[0], id: 'nav-' + l[0], testid: 'nav-' + l[0],
         i18n: l[1] }));
@@ -407,6 +408,7 @@
         case 'queue': p = viewQueue(seq, params); break;
         case 'app': p = viewApp(seq, parts.slice(1).join('/')); break;
         case 'estimate': p = viewEstimate(seq); break;
+        case 'compare': p = viewCompare(seq); break;
         default: location.replace('#/' + defaultRoute()); return;
       }
       return p.then(function () { if (seq === S.seq) focusHeading(); });
@@ -416,6 +418,123 @@
       setView(seq, 'error', h('section', null, h('h1', { i18n: 'error.page' })));
       showError(err);
     });
+  }
+
+  /* ---------- self-reliance and the comparison ---------- */
+
+  /* The domestic share of subsidised compute, as the server computed it. */
+  function selfReliance(sr) {
+    if (!sr || !sr.total) return null;
+    var row = function (m, label) {
+      return h('tr', { testid: 'sr-row-' + (m.month || 'all') },
+        h('th', { scope: 'row' }, label),
+        h('td', { class: 'num', text: String(m.applications) }),
+        h('td', { class: 'num' }, money(m.subsidy)),
+        h('td', { class: 'num' }, money(m.domestic_subsidy)),
+        h('td', { class: 'num', testid: 'sr-share-yuan-' + (m.month || 'all'), text: m.share_yuan }),
+        h('td', { class: 'num', text: String(m.h100_hours) }),
+        h('td', { class: 'num', text: String(m.domestic_h100_hours) }),
+        h('td', { class: 'num', testid: 'sr-share-hours-' + (m.month || 'all'), text: m.share_hours }));
+    };
+    return h('section', { class: 'self-reliance', testid: 'self-reliance' },
+      h('h2', { i18n: 'sr.title' }),
+      h('p', { class: 'help', testid: 'sr-summary', i18n: 'sr.summary',
+        args: { yuan: sr.total.share_yuan, hours: sr.total.share_hours,
+          forecast: sr.forecast_2027.share } }),
+      table('sr-table', 'sr.title', ['sr.month', 'sr.apps', 'sr.subsidy', 'sr.domestic', 'sr.share_yuan',
+        'sr.hours', 'sr.domestic_hours', 'sr.share_hours'],
+        (sr.months || []).map(function (m) { return row(m, m.month); })
+          .concat([row(sr.total, T('sr.all'))])),
+      h('p', { class: 'help source', testid: 'sr-forecast', text: sr.forecast_2027.source }));
+  }
+
+  var EXAMPLE_PROFILE = {
+    firm: { uscc: '91310115MA1K4ABCDD', name: '示例智能科技有限公司', sme: true, startup: true,
+      registered_model: false, head_count: 12, office_m2: 300 },
+    plan: { signed_on: '2025-09-01', electricity_kwh: 50000,
+      compute: [{ kind: 'rent', chip: 'ascend-910c', accelerators: 128, hours: 4000,
+        price_per_hour: '9.10', term_months: 12 }],
+      models: [{ kind: 'api', value: '600000.00', term_months: 12, uses_registered_model: true }],
+      corpus: [{ value: '400000.00', term_months: 12 }] }
+  };
+
+  function cityName(c) { return S.lang === 'zh' ? c.city_name_zh : c.city_name; }
+
+  function viewCompare(seq) {
+    var area = h('textarea', { id: 'compare-json', testid: 'compare-json', rows: 14, spellcheck: 'false',
+      value: JSON.stringify(S.lastProfile || EXAMPLE_PROFILE, null, 2) });
+    var out = h('div', { testid: 'compare-out' });
+    var form = h('form', { class: 'card', testid: 'compare-form', novalidate: true,
+      onsubmit: function (ev) {
+        ev.preventDefault();
+        var body;
+        try { body = JSON.parse(area.value); } catch (e) {
+          showError({ api: { code: 'invalid_json', message: String(e.message) } });
+          return;
+        }
+        S.lastProfile = body;
+        clearAlert();
+        api('POST', '/v1/compare', body).then(function (res) {
+          if (seq !== S.seq) return;
+          out.replaceChildren(compareResult(res));
+        }).catch(showError);
+      } },
+      h('label', { for: 'compare-json', i18n: 'compare.profile' }),
+      area,
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary', testid: 'compare-submit', i18n: 'compare.submit' })));
+    setView(seq, 'compare', h('section', null,
+      h('h1', { i18n: 'compare.title' }),
+      h('p', { class: 'help', i18n: 'compare.help' }),
+      form, out));
+    return Promise.resolve();
+  }
+
+  function compareResult(res) {
+    var rows = res.cities.map(function (c) {
+      return h('tr', { testid: 'cmp-row-' + c.program, 'data-rank': String(c.rank) },
+        h('td', { class: 'num', text: String(c.rank) }),
+        h('th', { scope: 'row' }, h('span', { testid: 'cmp-city-' + c.program, text: cityName(c) }), ' ',
+          h('code', { text: c.program })),
+        h('td', { class: 'num' }, money(c.planned_spend, 'cmp-spend-' + c.program)),
+        h('td', { class: 'num' }, money(c.subsidies, 'cmp-subsidies-' + c.program)),
+        h('td', { class: 'num' }, money(c.operating_costs, 'cmp-operating-' + c.program)),
+        h('td', { class: 'num' }, money(c.net_cost, 'cmp-net-' + c.program)));
+    });
+    var w = res.why;
+    var winner = res.cities[0];
+    var runner = w ? res.cities.filter(function (c) { return c.program === w.runner_up; })[0] : null;
+    var why = w ? h('p', { class: 'why', testid: 'cmp-why', i18n: 'compare.why.' + w.basis,
+      args: { winner: cityName(winner), runner: cityName(runner), margin: fmtMoney(w.margin),
+        subsidies: fmtMoney(w.subsidies_diff.replace(/^[+-]/, '')),
+        costs: fmtMoney(w.operating_diff.replace(/^[+-]/, '')),
+        office: fmtMoney(w.office_diff), salaries: fmtMoney(w.salaries_diff) } }) : null;
+    var details = res.cities.map(function (c) {
+      return h('details', { testid: 'cmp-detail-' + c.program },
+        h('summary', null, String(c.rank), '. ', cityName(c), ' ', h('code', { text: c.program })),
+        h('ul', null, c.items.map(function (it) {
+          return h('li', null, h('code', { text: it.item }), ' ', V('kind', it.kind), ' ', money(it.value), ' → ',
+            it.measure ? h('span', null, h('code', { text: it.measure }), ' ',
+              money(it.subsidy, 'cmp-item-' + c.program + '-' + it.item)) : T('compare.none'),
+            h('ul', null, it.decisions.map(function (d) {
+              return h('li', { 'data-counted': String(d.counted) },
+                h('code', { text: d.measure }), ' ', d.rate, ' ', money(d.amount),
+                d.rate_rule ? h('span', { class: 'rule' }, ' — ', d.rate_rule.says || d.rate_rule.rule) : null,
+                d.caps.map(function (cp) { return h('span', { class: 'cap' }, ' · ', cp.says || cp.rule, ' (', money(cp.cut), ')'); }),
+                d.counted ? h('strong', null, ' ✓') : null);
+            })));
+        })),
+        h('ul', { class: 'costs' }, ['office', 'salaries', 'electricity'].map(function (k) {
+          var f = c.costs[k];
+          return h('li', { testid: 'cmp-cost-' + c.program + '-' + k, 'data-assumption': String(f.is_assumption) },
+            T('compare.cost.' + k), ': ', money(f.amount), ' (', f.rate, ' × ', String(f.quantity), ') — ', f.source,
+            ', ', f.as_of, f.is_assumption ? h('em', null, ' · ', T('compare.assumption'), ': ', f.assumption) : null);
+        })));
+    });
+    return h('div', null,
+      table('compare-table', 'compare.title', ['compare.rank', 'compare.city', 'compare.spend',
+        'compare.subsidies', 'compare.operating', 'compare.net'], rows),
+      why, details);
   }
 
   /* ---------- login ---------- */
@@ -503,6 +622,7 @@
         table('pools-table', 'pools.title',
           (oneProgram ? [] : ['col.program']).concat(['col.pool', 'col.year']).concat(POOL_FIELDS.map(function (f) { return 'col.' + f; }))
             .concat(['col.applications']), rows),
+        selfReliance(rep.self_reliance),
         h('h2', { id: 'burndown-title' }, T('pools.burndown'), ' ',
           sel ? h('span', { class: 'sel', testid: 'burndown-selection' },
             V('pool', sel.pool), ' · ', sel.year, ' · ', h('code', { text: sel.program })) : null),

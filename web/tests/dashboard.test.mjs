@@ -478,3 +478,52 @@ test('an applicant estimates a subsidy from the form and from raw JSON', async (
   assert.deepEqual(page.jsErrors || [], []);
   await page.context().close();
 });
+
+test('an applicant compares cities, in English and in Chinese', async () => {
+  for (const lang of ['en-US', 'zh-CN']) {
+    const page = await newPage(lang);
+    await login(page, tokens.applicant, 'queue');
+    await page.click('[data-testid=nav-compare]');
+    await ready(page, 'compare');
+    const sent = JSON.parse(await page.inputValue('[data-testid=compare-json]'));
+    await page.click('[data-testid=compare-submit]');
+    await page.waitForSelector('[data-testid=compare-table]');
+    const res = (await api('POST', '/v1/compare', tokens.applicant, sent)).json;
+    assert.equal(res.winner, 'shanghai-2025');
+    for (const c of res.cities) {
+      assert.equal(await moneyOf(page, `cmp-subsidies-${c.program}`), c.subsidies);
+      assert.equal(await moneyOf(page, `cmp-operating-${c.program}`), c.operating_costs);
+      assert.equal(await moneyOf(page, `cmp-net-${c.program}`), c.net_cost);
+    }
+    const first = page.locator('[data-testid=compare-table] tbody tr').first();
+    assert.equal(await first.getAttribute('data-testid'), 'cmp-row-shanghai-2025');
+    const why = await text(page, 'cmp-why');
+    if (lang === 'zh-CN') {
+      assert.equal(await text(page, 'cmp-city-shanghai-2025'), '上海');
+      assert.match(why, /上海比成都净成本低 722,720\.00 元/);
+    } else {
+      assert.equal(await text(page, 'cmp-city-hangzhou-2024'), 'Hangzhou');
+      assert.match(why, /Shanghai wins by 722,720\.00 yuan over Chengdu/);
+    }
+    assert.equal(await page.getAttribute('[data-testid=cmp-cost-hangzhou-2024-salaries]', 'data-assumption'), 'true');
+    await screenshot(page, `compare-${lang}`);
+    assert.deepEqual(page.jsErrors || [], []);
+    await page.context().close();
+  }
+});
+
+test('the pools page shows the domestic share of subsidised compute beside the 2027 forecast', async () => {
+  const page = await newPage('en-US');
+  await login(page, tokens.reviewer, 'queue');
+  await page.click('[data-testid=nav-pools]');
+  await ready(page, 'pools');
+  await page.waitForSelector('[data-testid=self-reliance]');
+  const sr = (await api('GET', '/v1/report', tokens.reviewer)).json.self_reliance;
+  assert.equal(await text(page, 'sr-share-yuan-all'), sr.total.share_yuan);
+  assert.equal(await text(page, 'sr-share-hours-all'), sr.total.share_hours);
+  assert.match(await text(page, 'sr-summary'), /55%/);
+  assert.match(await text(page, 'sr-forecast'), /Bernstein/);
+  await screenshot(page, 'self-reliance');
+  assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
+});

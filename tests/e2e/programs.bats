@@ -1,0 +1,86 @@
+#!/usr/bin/env bats
+# End-to-end: one office holding several programs (Shanghai 2025, Hangzhou
+# 2024, Shenzhen 2024): init with several policies, program add, reports
+# per program and overall, and the domestic share of subsidised compute.
+
+setup() {
+	QUAN=${QUAN:-$BATS_TEST_DIRNAME/../../build/quan}
+	ROOT=$BATS_TEST_DIRNAME/../..
+	P=$ROOT/policies
+	EX=$ROOT/examples/applications
+	TMP=$(mktemp -d)
+	DB=$TMP/office.db
+}
+
+teardown() {
+	rm -rf "$TMP"
+}
+
+three() {
+	"$QUAN" init --db "$DB" --policy "$P/shanghai-2025.yaml" --policy "$P/hangzhou-2024.yaml" --by admin >/dev/null
+	"$QUAN" program add --db "$DB" --policy "$P/shenzhen-2024.yaml" --by admin >/dev/null
+}
+
+@test "init loads several programs, program add one more; each is funded once" {
+	run "$QUAN" init --db "$DB" --policy "$P/shanghai-2025.yaml" --policy "$P/hangzhou-2024.yaml" --by admin
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'loaded as a new version' <<<"$output")" -eq 2 ]
+	run "$QUAN" program add --db "$DB" --policy "$P/shenzhen-2024.yaml" --by admin
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"shenzhen-2024.yaml loaded as a new version"* ]]
+	run "$QUAN" program add --db "$DB" --policy "$P/shenzhen-2024.yaml" --by admin
+	[[ "$output" == *"already loaded"* ]]
+	run "$QUAN" program add --db "$DB" --policy "$P/shenzhen-2024.yaml"
+	[ "$status" -eq 1 ]
+	run "$QUAN" report --db "$DB" --json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r '.programs | map(.program) | join(",")')" = hangzhou-2024,shanghai-2025,shenzhen-2024 ]
+	# Budgets: Hangzhou 250 M x 2 years; Shanghai 600 + 300 + 100 M, the
+	# institute 5 x 100 M and R&D 200 M; Shenzhen (500 + 50 + 100 M) x 2.
+	[ "$(echo "$output" | jq -r '.programs[] | select(.program == "hangzhou-2024") | .budget')" = 500000000.00 ]
+	[ "$(echo "$output" | jq -r '.programs[] | select(.program == "shanghai-2025") | .budget')" = 1700000000.00 ]
+	[ "$(echo "$output" | jq -r '.programs[] | select(.program == "shenzhen-2024") | .budget')" = 1300000000.00 ]
+	[ "$(echo "$output" | jq -r .total.budget)" = 3500000000.00 ]
+	[ "$(echo "$output" | jq -r .total.available)" = 3500000000.00 ]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+}
+
+@test "applications to three programs: per program, overall, and the domestic share" {
+	three
+	run "$QUAN" apply --db "$DB" --by applicant "$EX/sh-compute-rent.json" \
+		"$EX/hz-compute-domestic.json" "$EX/hz-compute-sme.json" "$EX/sz-training.json"
+	[ "$status" -eq 0 ]
+	run "$QUAN" review --db "$DB" SH-2025-000123 --approve --by reviewer
+	[ "$status" -eq 0 ]
+	run "$QUAN" report --db "$DB" --json
+	[ "$status" -eq 0 ]
+	echo "$output" >"$TMP/r.json"
+	# Shanghai 360 000 awarded; Hangzhou 900 000 + 200 000 and Shenzhen
+	# 1 800 000 reserved.
+	[ "$(jq -r '.programs[] | select(.program == "shanghai-2025") | .awarded' "$TMP/r.json")" = 360000.00 ]
+	[ "$(jq -r '.programs[] | select(.program == "hangzhou-2024") | .reserved' "$TMP/r.json")" = 1100000.00 ]
+	[ "$(jq -r '.programs[] | select(.program == "shenzhen-2024") | .reserved' "$TMP/r.json")" = 1800000.00 ]
+	[ "$(jq -r .total.reserved "$TMP/r.json")" = 2900000.00 ]
+	[ "$(jq -r .total.awarded "$TMP/r.json")" = 360000.00 ]
+	[ "$(jq -r .total.applications.reserved "$TMP/r.json")" = 3 ]
+	# the pools array keeps its shape
+	[ "$(jq -r '.pools[0] | keys | join(",")' "$TMP/r.json")" = applications,available,awarded,budget,paid,pool,program,recovered,reserved,treasury,year ]
+
+	# Domestic share: every subsidy is on a domestic chip but Hangzhou's
+	# SME contract (H800, 200 000): 3 060 000 of 3 260 000 = 9386 bp.
+	# Hours: Shanghai 64 x 4000 x 0.65 = 166 400 domestic.
+	[ "$(jq -r .self_reliance.total.subsidy "$TMP/r.json")" = 3260000.00 ]
+	[ "$(jq -r .self_reliance.total.domestic_subsidy "$TMP/r.json")" = 3060000.00 ]
+	[ "$(jq -r .self_reliance.total.share_yuan_bp "$TMP/r.json")" = 9386 ]
+	[ "$(jq -r .self_reliance.total.share_yuan "$TMP/r.json")" = 93.86% ]
+	[ "$(jq -r '.self_reliance.months[] | select(.month == "2025-08") | .domestic_h100_hours' "$TMP/r.json")" = 166400 ]
+	[ "$(jq -r .self_reliance.forecast_2027.share_bp "$TMP/r.json")" = 5500 ]
+
+	run "$QUAN" report --db "$DB"
+	[[ "$output" == *"all programs"*"3500000000.00"* ]]
+	[[ "$output" == *"domestic chips in subsidised compute"* ]]
+	[[ "$output" == *"forecast: domestic chips 55%"* ]]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+}
