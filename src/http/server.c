@@ -1245,12 +1245,13 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 {
 	struct office *o;
 
-	if (r->route->fn == h_apply) {
+	if (r->route->fn == h_apply || r->route->fn == h_estimate) {
 		struct application a;
 		struct qerr e;
 
 		/* Validate here, on the HTTP thread: bad input never
-		 * reaches the writer, and an applicant files only for its
+		 * reaches the writer, and an applicant files (or estimates:
+		 * a decision shows what the firm already holds) only for its
 		 * own firm. */
 		qerr_clear(&e);
 		if (app_parse_json(r->body ? r->body : "", r->len, &a, &e)) {

@@ -179,7 +179,11 @@ count_events() {
 @test "an estimate decides and saves nothing" {
 	apps=$(count_apps)
 	events=$(count_events)
+	# An applicant estimates only for its own firm: a decision shows what
+	# the firm holds already.
 	call POST /v1/estimate "$T_OTHER" "@$(variant sh-model.json EST-1 1000000.00)"
+	[ "$code" -eq 403 ]
+	call POST /v1/estimate "$T_AUDITOR" "@$(variant sh-model.json EST-1 1000000.00)"
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq -r .eligible)" = true ]
 	[ "$(echo "$body" | jq -r .amount)" = 500000.00 ]
