@@ -2,6 +2,7 @@
  * cmd_serve.c - `quan serve` and `quan user add`.
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,9 +171,11 @@ int cmd_user(int argc, char **argv)
 	static const char usage[] =
 		"usage: quan user add --db FILE NAME --role ROLE [--uscc USCC]\n"
 		"                     [--by NAME]\n"
+		"       quan user remove --db FILE NAME [--by NAME]\n"
 		"Add a user of the server. ROLE is administrator, reviewer,\n"
 		"finance, auditor or applicant (bound to its firm's USCC).\n"
-		"Prints the user's bearer token, once: only its hash is kept.\n";
+		"Prints the user's bearer token, once: only its hash is kept.\n"
+		"Remove a user: its token stops working at once.\n";
 	const char *db = NULL, *role = NULL, *uscc = NULL, *name = NULL;
 	const char *by = "cli";
 	char token[OFFICE_TOKEN_TEXT];
@@ -181,7 +184,9 @@ int cmd_user(int argc, char **argv)
 	struct qerr e;
 	int rc;
 
-	if (argc < 2 || strcmp(argv[1], "add")) {
+	bool remove = argc >= 2 && !strcmp(argv[1], "remove");
+
+	if (argc < 2 || (strcmp(argv[1], "add") && !remove)) {
 		if (argc >= 2 &&
 		    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 			fputs(usage, stdout);
@@ -220,7 +225,7 @@ int cmd_user(int argc, char **argv)
 			return EXIT_BAD_INPUT;
 		}
 	}
-	if (!db || !role || !name) {
+	if (!db || !name || (!remove && !role) || (remove && (role || uscc))) {
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
@@ -230,8 +235,10 @@ int cmd_user(int argc, char **argv)
 	qerr_clear(&e);
 	rc = office_open(&off, db, chips, &e);
 	if (!rc) {
-		rc = office_user_add(&off, name, role, uscc, by,
-				     (int64_t)time(NULL), token, &e);
+		rc = remove ? office_user_remove(&off, name, by,
+						 (int64_t)time(NULL), &e)
+			    : office_user_add(&off, name, role, uscc, by,
+					      (int64_t)time(NULL), token, &e);
 		office_close(&off);
 	}
 	chips_free(chips);
@@ -239,6 +246,9 @@ int cmd_user(int argc, char **argv)
 		fprintf(stderr, "quan: %s\n", e.msg);
 		return cli_exit_for(rc);
 	}
-	puts(token);
+	if (remove)
+		printf("user '%s' removed\n", name);
+	else
+		puts(token);
 	return 0;
 }

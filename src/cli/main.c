@@ -32,6 +32,7 @@ static const char usage[] =
 	"  ledger check --db FILE         prove conservation to the fen\n"
 	"  audit verify --db FILE         re-walk the audit chain\n"
 	"  user add --db FILE NAME --role ROLE [--uscc X]   a server user; prints its token\n"
+	"  user remove --db FILE NAME                      revoke a user and its token\n"
 	"  serve --db FILE [--listen HOST:PORT]            the HTTP API and dashboard\n"
 	"  demo --db FILE --count N [--policy FILE]        generated applications, some reviewed and paid\n"
 	"  migrate --from DB --to DB       copy an office into an empty database (e.g. to PostgreSQL)\n"

@@ -2692,6 +2692,22 @@ int office_user_add(struct office *o, const char *name, const char *role,
 	return rc;
 }
 
+int office_user_remove(struct office *o, const char *name, const char *by,
+		       int64_t now, struct qerr *e)
+{
+	int rc = store_begin(o->store, e);
+
+	if (!rc)
+		rc = store_user_remove(o->store, name, e);
+	if (!rc)
+		rc = audit(o, "user-remove", name, NULL, by, now, NULL, e);
+	if (!rc)
+		rc = store_commit(o->store, e);
+	if (rc)
+		store_rollback(o->store);
+	return rc;
+}
+
 int office_user_by_token(struct office *o, const char *token, size_t len,
 			 struct store_user *out, struct qerr *e)
 {

@@ -241,6 +241,11 @@ int office_user_add(struct office *o, const char *name, const char *role,
 		    const char *uscc, const char *by, int64_t now, char *token,
 		    struct qerr *e);
 
+/* Remove the user called name (its token stops working at once), audited
+ * as "user-remove" by `by`. Q_ERR_NOT_FOUND when there is none. */
+int office_user_remove(struct office *o, const char *name, const char *by,
+		       int64_t now, struct qerr *e);
+
 /* The user holding token (len bytes): 0 and *out, 1 when no user holds it
  * (a malformed token included), or an error of the store. */
 int office_user_by_token(struct office *o, const char *token, size_t len,

@@ -254,6 +254,11 @@ int store_user_add(struct store *s, const struct store_user *u,
 	return s->ops->user_add(s, u, token_hash, e);
 }
 
+int store_user_remove(struct store *s, const char *name, struct qerr *e)
+{
+	return s->ops->user_remove(s, name, e);
+}
+
 int store_user_by_token(struct store *s, const char *token_hash,
 			struct store_user *out, struct qerr *e)
 {

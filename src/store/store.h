@@ -268,6 +268,10 @@ struct store_user {
 int store_user_add(struct store *s, const struct store_user *u,
 		   const char *token_hash, struct qerr *e);
 
+/* Remove the user called name: its token stops working at once.
+ * Q_ERR_NOT_FOUND when there is none. */
+int store_user_remove(struct store *s, const char *name, struct qerr *e);
+
 /* The user whose token has this hash: 0 and *out, 1 when none, or an
  * error. */
 int store_user_by_token(struct store *s, const char *token_hash,

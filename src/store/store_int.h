@@ -70,6 +70,7 @@ struct store_ops {
 				  void *arg, struct qerr *e);
 	int (*user_add)(struct store *s, const struct store_user *u,
 			const char *token_hash, struct qerr *e);
+	int (*user_remove)(struct store *s, const char *name, struct qerr *e);
 	int (*user_by_token)(struct store *s, const char *token_hash,
 			     struct store_user *out, struct qerr *e);
 	int (*user_each)(struct store *s,

@@ -1845,6 +1845,26 @@ static int pg_user_add(struct store *base, const struct store_user *u,
 	return rc;
 }
 
+static int pg_user_remove(struct store *base, const char *name, struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	const char *vals[1] = {name};
+	PGresult *r;
+	int rc = ensure(s, e);
+
+	if (rc)
+		return rc;
+	r = PQexecParams(s->conn, "DELETE FROM users WHERE name = $1", 1, NULL,
+			 vals, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = db_err(s, r, e, "removing a user");
+	else if (strcmp(PQcmdTuples(r), "1"))
+		rc = qerr_set(e, Q_ERR_NOT_FOUND, "name", "no user '%.64s'",
+			      name);
+	PQclear(r);
+	return rc;
+}
+
 static int pg_user_by_token(struct store *base, const char *token_hash,
 			    struct store_user *out, struct qerr *e)
 {
@@ -2307,6 +2327,7 @@ static const struct store_ops pg_ops = {
 	.event_each = pg_event_each,
 	.event_each_subject = pg_event_each_subject,
 	.user_add = pg_user_add,
+	.user_remove = pg_user_remove,
 	.user_by_token = pg_user_by_token,
 	.user_each = pg_user_each,
 	.account_each = pg_account_each,

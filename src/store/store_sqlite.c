@@ -1671,6 +1671,27 @@ static int sq_user_add(struct store *base, const struct store_user *u,
 	return rc;
 }
 
+static int sq_user_remove(struct store *base, const char *name, struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM users WHERE name = ?1", -1,
+			       &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "removing a user");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_err(s, e, "removing a user");
+	else if (sqlite3_changes(s->db) != 1)
+		rc = qerr_set(e, Q_ERR_NOT_FOUND, "name", "no user '%.64s'",
+			      name);
+	else
+		rc = Q_OK;
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int sq_user_by_token(struct store *base, const char *token_hash,
 			    struct store_user *out, struct qerr *e)
 {
@@ -2293,6 +2314,7 @@ static const struct store_ops sqlite_ops = {
 	.event_each = sq_event_each,
 	.event_each_subject = sq_event_each_subject,
 	.user_add = sq_user_add,
+	.user_remove = sq_user_remove,
 	.user_by_token = sq_user_by_token,
 	.user_each = sq_user_each,
 	.account_each = sq_account_each,

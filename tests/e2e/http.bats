@@ -253,6 +253,21 @@ count_events() {
 	[ "$(count_events)" -eq "$events" ]
 }
 
+@test "a removed user's token stops working at once; the removal is audited" {
+	t=$("$QUAN" user add --db "$DB" temp-clerk --role auditor)
+	call GET /v1/me "$t"
+	[ "$code" -eq 200 ]
+	run "$QUAN" user remove --db "$DB" temp-clerk --by ada
+	[ "$status" -eq 0 ]
+	call GET /v1/me "$t"
+	[ "$code" -eq 401 ]
+	run "$QUAN" user remove --db "$DB" temp-clerk --by ada
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no user 'temp-clerk'"* ]]
+	[ "$(sql "$DB" "select who || ':' || action from events where subject = 'temp-clerk' order by seq" | tr '\n' ' ')" = \
+		"cli:user-add ada:user-remove " ]
+}
+
 @test "no token, an unknown token, an unknown route, a wrong method" {
 	call GET /v1/report ""
 	[ "$code" -eq 401 ]
