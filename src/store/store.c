@@ -31,6 +31,33 @@ int app_state_parse(const char *name)
 	return -1;
 }
 
+void store_utf8_trim(char *buf)
+{
+	size_t n = strlen(buf);
+	size_t i = n;
+
+	if (n == 0)
+		return;
+	/* Back to the lead byte of the last character. */
+	while (i > 0 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	{
+		unsigned char lead = (unsigned char)buf[i - 1];
+		size_t want = lead < 0x80    ? 1
+			      : lead >= 0xf0 ? 4
+			      : lead >= 0xe0 ? 3
+			      : lead >= 0xc0 ? 2
+					     : 1;
+
+		if (n - (i - 1) < want)
+			buf[i - 1] = '\0';
+	}
+}
+
 void store_app_release(struct store_app *a)
 {
 	if (!a)

@@ -124,6 +124,10 @@ int store_sqlite_open(const char *path, struct store **out, struct qerr *e);
  * ("postgres://..." or "postgresql://..."). */
 int store_pg_open(const char *url, struct store **out, struct qerr *e);
 
+/* Cut buf (NUL-terminated) back to a UTF-8 character boundary, after a
+ * column was cut to fit a fixed-size field. */
+void store_utf8_trim(char *buf);
+
 /* The enum app_state named name, or -1. */
 int app_state_parse(const char *name);
 

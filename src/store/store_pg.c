@@ -1950,30 +1950,6 @@ static int pg_app_any(struct store *base, const char *program,
 	return Q_OK;
 }
 
-/* Cut buf back to a UTF-8 character boundary after get_str cut it. */
-static void utf8_trim(char *buf)
-{
-	size_t n = strlen(buf), i = n;
-
-	while (i > 0 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
-		i--;
-	if (i == 0) {
-		buf[0] = '\0';
-		return;
-	}
-	{
-		unsigned char lead = (unsigned char)buf[i - 1];
-		size_t want = lead < 0x80    ? 1
-			      : lead >= 0xf0 ? 4
-			      : lead >= 0xe0 ? 3
-			      : lead >= 0xc0 ? 2
-					     : 1;
-
-		if (n - (i - 1) < want)
-			buf[i - 1] = '\0';
-	}
-}
-
 static int pg_contract_add(struct store *base, const struct store_contract *c,
 			   struct qerr *e)
 {
@@ -2012,7 +1988,7 @@ static void contract_rows(const PGresult *r, struct store_contract_row *out,
 		get_str(r, i, 1, row->app_id, sizeof(row->app_id));
 		get_str(r, i, 2, row->program, sizeof(row->program));
 		get_str(r, i, 3, row->number, sizeof(row->number));
-		utf8_trim(row->number);
+		store_utf8_trim(row->number);
 		row->value = get_i64(r, i, 4);
 		row->signed_on = (int32_t)get_i64(r, i, 5);
 	}
@@ -2141,8 +2117,8 @@ static int pg_controllers_of(struct store *base, const char *uscc,
 		get_str(r, i, 1, c->controller, sizeof(c->controller));
 		get_str(r, i, 2, c->name, sizeof(c->name));
 		get_str(r, i, 3, c->source, sizeof(c->source));
-		utf8_trim(c->name);
-		utf8_trim(c->source);
+		store_utf8_trim(c->name);
+		store_utf8_trim(c->source);
 	}
 	PQclear(r);
 	return Q_OK;
@@ -2192,9 +2168,9 @@ static int pg_listing_get(struct store *base, const char *list,
 		get_str(r, 0, 2, out->name, sizeof(out->name));
 		get_str(r, 0, 3, out->reason, sizeof(out->reason));
 		get_str(r, 0, 4, out->source, sizeof(out->source));
-		utf8_trim(out->name);
-		utf8_trim(out->reason);
-		utf8_trim(out->source);
+		store_utf8_trim(out->name);
+		store_utf8_trim(out->reason);
+		store_utf8_trim(out->source);
 	} else {
 		rc = 1;
 	}

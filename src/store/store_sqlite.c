@@ -1889,35 +1889,6 @@ static int sq_user_each(struct store *base,
 
 /* --- screens ---------------------------------------------------------------------- */
 
-/* Cut buf (NUL-terminated) back to a UTF-8 character boundary, after
- * col_str cut it to fit. */
-static void utf8_trim(char *buf)
-{
-	size_t n = strlen(buf);
-	size_t i = n;
-
-	if (n == 0)
-		return;
-	/* Back to the lead byte of the last character. */
-	while (i > 0 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
-		i--;
-	if (i == 0) {
-		buf[0] = '\0';
-		return;
-	}
-	{
-		unsigned char lead = (unsigned char)buf[i - 1];
-		size_t want = lead < 0x80    ? 1
-			      : lead >= 0xf0 ? 4
-			      : lead >= 0xe0 ? 3
-			      : lead >= 0xc0 ? 2
-					     : 1;
-
-		if (n - (i - 1) < want)
-			buf[i - 1] = '\0';
-	}
-}
-
 static void bind_contract(sqlite3_stmt *st, const struct store_contract *c)
 {
 	sqlite3_bind_text(st, 1, c->applicant, -1, SQLITE_STATIC);
@@ -1929,7 +1900,7 @@ static void contract_row(sqlite3_stmt *st, struct store_contract_row *r)
 	col_str(st, 1, r->app_id, sizeof(r->app_id));
 	col_str(st, 2, r->program, sizeof(r->program));
 	col_str(st, 3, r->number, sizeof(r->number));
-	utf8_trim(r->number);
+	store_utf8_trim(r->number);
 	r->value = sqlite3_column_int64(st, 4);
 	r->signed_on = (int32_t)sqlite3_column_int64(st, 5);
 }
@@ -2105,8 +2076,8 @@ static int sq_controllers_of(struct store *base, const char *uscc,
 		col_str(st, 1, c->controller, sizeof(c->controller));
 		col_str(st, 2, c->name, sizeof(c->name));
 		col_str(st, 3, c->source, sizeof(c->source));
-		utf8_trim(c->name);
-		utf8_trim(c->source);
+		store_utf8_trim(c->name);
+		store_utf8_trim(c->source);
 	}
 	if (*n < max && src != SQLITE_DONE)
 		rc = db_err(s, e, "reading the registry of controllers");
@@ -2163,9 +2134,9 @@ static int sq_listing_get(struct store *base, const char *list,
 		col_str(st, 2, out->name, sizeof(out->name));
 		col_str(st, 3, out->reason, sizeof(out->reason));
 		col_str(st, 4, out->source, sizeof(out->source));
-		utf8_trim(out->name);
-		utf8_trim(out->reason);
-		utf8_trim(out->source);
+		store_utf8_trim(out->name);
+		store_utf8_trim(out->reason);
+		store_utf8_trim(out->source);
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
 		rc = 1;
