@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "policy/chips.h"
 #include "policy/policy.h"
@@ -40,6 +41,16 @@ int cmd_compare(int argc, char **argv);
 int cmd_program(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_lists(int argc, char **argv);
+
+/* The office's clock (clock.c): the system's time, or QUAN_NOW when set
+ * (a time like 2025-09-01T10:00:00+08:00; a malformed one is reported and
+ * the command exits 1). cli_now reads QUAN_NOW as a fixed instant, for
+ * commands that run for a moment; cli_clock_offset gives QUAN_NOW minus
+ * the system's time (0 when unset; EXIT_BAD_INPUT when malformed), so that
+ * a long-running server's clock moves on from it. */
+int64_t cli_now(void);
+bool cli_clock_set(void);
+int cli_clock_offset(int64_t *offset);
 
 /* Load the policy at path; print every problem to stderr. Returns the exit
  * code (0 on success, *out set; the caller frees it with policy_free). */

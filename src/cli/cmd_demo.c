@@ -44,7 +44,8 @@ static const char usage[] =
 	"usage: quan demo --db FILE --count N [--seed S] [--by NAME]\n"
 	"                 [--policy FILE] [--prefix P] [--chips FILE]\n"
 	"Apply N generated applications to the Shanghai 2025 program (ids\n"
-	"P0000000..., P defaulting to SH-2025-), submitted over its window;\n"
+	"P0000000..., P defaulting to SH-2025-; the office numbers them),\n"
+	"imported as received over its window;\n"
 	"approve about a third of the reserved ones (by demo-reviewer) and pay\n"
 	"part of some awards (by demo-finance), each step dated on the day it\n"
 	"would have happened. --policy loads the policy as of the window's\n"
@@ -143,23 +144,6 @@ struct tally {
 	money_t paid;
 };
 
-/* The submitted_at of a generated application, read back from its text
- * (0 when it cannot be). */
-static int64_t submitted_of(const char *text, size_t len)
-{
-	static const char key[] = "\"submitted_at\": \"";
-	const char *p = memmem(text, len, key, sizeof(key) - 1);
-	int64_t at = 0;
-	struct qerr e;
-
-	if (!p || (size_t)(p - text) + sizeof(key) - 1 + 25 > len)
-		return 0;
-	p += sizeof(key) - 1;
-	if (datetime_parse(p, 25, &at, NULL, "submitted_at", &e))
-		return 0;
-	return at;
-}
-
 /* Approve one reserved application at time `at`, and pay every second
  * award: half of it, and every second one of those the rest as well. */
 static int review_and_pay(struct office *off, const char *id, int64_t at,
@@ -212,9 +196,9 @@ static int run(struct office *off, const struct demo_opts *o,
 	       const struct gen *g, struct tally *t)
 {
 	static char text[DEMO_BATCH][GEN_APP_MAX];
-	static const char *texts[DEMO_BATCH];
 	static size_t lens[DEMO_BATCH];
 	static struct office_result res[DEMO_BATCH];
+	static struct office_intake in[DEMO_BATCH];
 	static int rcs[DEMO_BATCH];
 	static struct qerr errs[DEMO_BATCH];
 	int64_t clock = 0;
@@ -234,19 +218,30 @@ static int run(struct office *off, const struct demo_opts *o,
 					i);
 				return EXIT_BAD_INPUT;
 			}
-			at = submitted_of(text[n], lens[n]);
+			if (gen_received_at(g, (uint64_t)i, &at)) {
+				fprintf(stderr,
+					"quan: cannot generate application %ld\n",
+					i);
+				return EXIT_BAD_INPUT;
+			}
 			/* A new day starts the next batch (generated again). */
 			if (n && (at + 8 * 3600) / 86400 != day)
 				break;
 			day = (at + 8 * 3600) / 86400;
 			clock = at > clock ? at : clock;
-			texts[n] = text[n];
+			/* The demo's history is an administrator's import,
+			 * each application received when it was generated
+			 * to arrive, and audited as such. */
+			in[n].json = text[n];
+			in[n].len = lens[n];
+			in[n].by = o->by;
+			in[n].received_at = at;
+			in[n].imported = true;
 			n++;
 			i++;
 		}
 		qerr_clear(&e);
-		rc = office_apply_batch(off, texts, lens, n, o->by, clock, res,
-					rcs, errs, &e);
+		rc = office_intake_batch(off, in, n, clock, res, rcs, errs, &e);
 		if (rc) {
 			fprintf(stderr, "quan: not recorded: %s\n", e.msg);
 			return cli_exit_for(rc);

@@ -18,10 +18,12 @@
 
 static const char usage[] =
 	"usage: quan estimate --policy FILE [--policy FILE...] [--chips FILE]\n"
-	"                     [--json | --table] APPLICATION.json...\n"
+	"                     [--at TIME] [--json | --table] APPLICATION.json...\n"
 	"\n"
 	"Decide each application under the policy of its program, without a\n"
 	"database: yearly caps per applicant count this contract alone.\n"
+	"The application is taken as received now, or at --at TIME (like\n"
+	"2025-09-01T10:00:00+08:00): the window and fiscal year follow it.\n"
 	"One application prints its explanation; several print a table.\n"
 	"--json prints the decision (an array for several applications).\n"
 	"Exit: 0 decided (eligible or not), 1 bad input, 2 bad policy.\n";
@@ -30,6 +32,7 @@ struct opts {
 	const char *policies[MAX_POLICIES];
 	int npolicies;
 	const char *chips;
+	const char *at;
 	int json, table;
 	char **apps;
 	int napps;
@@ -63,6 +66,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->policies[o->npolicies++] = argv[++i];
 		} else if (!strcmp(a, "--chips") && i + 1 < argc) {
 			o->chips = argv[++i];
+		} else if (!strcmp(a, "--at") && i + 1 < argc) {
+			o->at = argv[++i];
 		} else if (!strcmp(a, "--json")) {
 			o->json = 1;
 		} else if (!strcmp(a, "--table")) {
@@ -81,13 +86,25 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* What names an estimated application (no office numbered it): its
+ * client_ref, or its file. */
+static const char *label(const struct application *a, const char *file)
+{
+	return a->client_ref ? a->client_ref : file;
+}
+
 static void print_explanation(const struct policy *p,
 			      const struct application *a,
-			      const struct decision *d)
+			      const struct decision *d, const char *file)
 {
 	char m1[MONEY_TEXT_MAX], r[RATE_TEXT_MAX], at[512], words[512];
 
-	printf("%s — %s / %s\n", a->id, p->program, p->measures[d->measure].id);
+	char when[DATETIME_TEXT_MAX];
+
+	printf("%s — %s / %s\n", label(a, file), p->program,
+	       p->measures[d->measure].id);
+	printf("  received   %s (hypothetical: --at, or now)\n",
+	       datetime_format(a->received_at, when));
 	printf("  policy     %s\n", p->hash);
 	printf("  eligible   %s\n", d->eligible ? "yes" : "no");
 	for (uint16_t i = 0; i < d->nreasons; i++) {
@@ -142,7 +159,8 @@ static void print_explanation(const struct policy *p,
 		printf("  note       no database: yearly caps per applicant count this contract alone\n");
 }
 
-static void print_row(const struct policy *p, const struct application *a,
+static void print_row(const char *file, const struct policy *p,
+		      const struct application *a,
 		      const struct decision *d)
 {
 	char m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX], r[RATE_TEXT_MAX];
@@ -154,7 +172,7 @@ static void print_row(const struct policy *p, const struct application *a,
 		why = p->rules[d->caps[d->ncaps - 1].rule].id;
 	else if (d->rate_rule >= 0)
 		why = p->rules[d->rate_rule].id;
-	printf("%-20s %-14s %-15s %-4s %6s %16s %16s  %s\n", a->id, p->program,
+	printf("%-20s %-14s %-15s %-4s %6s %16s %16s  %s\n", label(a, file), p->program,
 	       p->measures[d->measure].id, d->eligible ? "yes" : "no",
 	       rate_format(d->rate, r), money_format(d->gross, m1),
 	       money_format(d->amount, m2), why);
@@ -177,8 +195,19 @@ int cmd_estimate(int argc, char **argv)
 	int worst = 0;
 	int rc;
 
+	int64_t at = cli_now();
+
 	if (parse_opts(argc, argv, &o))
 		return EXIT_BAD_INPUT;
+	if (o.at) {
+		struct qerr e;
+
+		qerr_clear(&e);
+		if (datetime_parse(o.at, strlen(o.at), &at, NULL, "--at", &e)) {
+			fprintf(stderr, "quan: %s\n", e.msg);
+			return EXIT_BAD_INPUT;
+		}
+	}
 	for (int i = 0; i < o.npolicies; i++) {
 		rc = cli_load_policy(o.policies[i], &ps[i]);
 		if (rc) {
@@ -209,6 +238,9 @@ int cmd_estimate(int argc, char **argv)
 		qerr_clear(&e);
 		rc = app_load_file(o.apps[i], &a, &e);
 		if (rc == Q_OK) {
+			rc = app_receive(&a, at, &e);
+		}
+		if (rc == Q_OK) {
 			p = policy_for(ps, o.npolicies, a.program);
 			if (!p)
 				rc = qerr_set(
@@ -227,9 +259,9 @@ int cmd_estimate(int argc, char **argv)
 		} else if (o.json) {
 			j = render_decision_json(p, &a, &d);
 		} else if (o.table) {
-			print_row(p, &a, &d);
+			print_row(o.apps[i], p, &a, &d);
 		} else {
-			print_explanation(p, &a, &d);
+			print_explanation(p, &a, &d, o.apps[i]);
 		}
 		if (j && all) {
 			json_array_append_new(all, j);

@@ -23,6 +23,7 @@
 /* The options every office verb understands. */
 struct oopts {
 	const char *db, *by, *policy, *chips, *why, *rate, *value, *at;
+	const char *received_at; /* apply: an administrator's import */
 	int json, approve, reject;
 	/* every --policy given, in order (init loads several) */
 	const char *policies[OFFICE_MAX_PROGRAMS];
@@ -64,6 +65,8 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			slot = &o->value;
 		else if (!strcmp(a, "--at"))
 			slot = &o->at;
+		else if (!strcmp(a, "--received-at"))
+			slot = &o->received_at;
 		if (slot) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "quan: %s needs a value\n", a);
@@ -120,6 +123,14 @@ static int open_office(struct office *off, const struct oopts *o,
 		chips_free(*chips);
 		return EXIT_BAD_INPUT;
 	}
+	off->clock_set = cli_clock_set();
+	if (off->clock_set) {
+		char at[DATETIME_TEXT_MAX];
+
+		fprintf(stderr,
+			"quan: the office's clock is set by QUAN_NOW to %s, not the system's\n",
+			datetime_format(cli_now(), at));
+	}
 	return 0;
 }
 
@@ -137,7 +148,7 @@ static int fail(const struct qerr *e)
 
 static int64_t now(void)
 {
-	return (int64_t)time(NULL);
+	return cli_now();
 }
 
 /* Load every --policy of o into the office, in order; prints each. */
@@ -223,9 +234,13 @@ static void print_result(const struct oopts *o, const struct office_result *r)
 	char m[MONEY_TEXT_MAX];
 
 	if (o->json) {
+		char at[DATETIME_TEXT_MAX];
 		json_t *j = json_pack(
-			"{s:s,s:s,s:s,s:b,s:s,s:b}", "application", r->id,
-			"state", app_state_name(r->state), "amount",
+			"{s:s,s:s*,s:s,s:s,s:s,s:b,s:s,s:b}", "application",
+			r->id, "client_ref",
+			r->client_ref[0] ? r->client_ref : NULL, "received_at",
+			datetime_format(r->received_at, at), "state",
+			app_state_name(r->state), "amount",
 			money_format(r->amount, m), "existed", r->existed,
 			"flags", r->flags, "blocked", r->blocked);
 		char *t = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)
@@ -247,31 +262,47 @@ static void print_result(const struct oopts *o, const struct office_result *r)
 int cmd_apply(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan apply --db FILE --by NAME [--json] APPLICATION.json...\n"
+		"usage: quan apply --db FILE --by NAME [--received-at TIME] [--json] APPLICATION.json...\n"
 		"Validate and decide each application; reserve its amount\n"
 		"(first come first served), queue it (pro-rata round) or\n"
-		"waitlist it when the pool cannot cover it. Re-submitting the\n"
-		"same application is harmless. Applications are committed in\n"
-		"batches of up to 256 (one fsync each); a result is printed only\n"
-		"once its batch is on disk, and a bad application is refused\n"
-		"alone.\n";
+		"waitlist it when the pool cannot cover it. The office stamps\n"
+		"each with its own clock and numbers it (PREFIX-YEAR-NNNNNN);\n"
+		"each output line begins with that number. Re-submitting an\n"
+		"application with the same client_ref and bytes is harmless.\n"
+		"Applications are committed in batches of up to 256 (one fsync\n"
+		"each); a result is printed only once its batch is on disk, and\n"
+		"a bad application is refused alone.\n"
+		"--received-at TIME (like 2025-09-01T10:00:00+08:00) imports\n"
+		"historical applications as received then: an administrator's\n"
+		"import, audited as such (never open to HTTP).\n";
 	static const char *texts[APPLY_BATCH];
 	static size_t lens[APPLY_BATCH];
 	static struct office_result res[APPLY_BATCH];
 	static int rcs[APPLY_BATCH];
 	static struct qerr errs[APPLY_BATCH];
 	static const char *names[APPLY_BATCH];
+	static struct office_intake in[APPLY_BATCH];
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
 	int worst = 0, rc;
 	int i = 0;
 
+	int64_t received_at = 0;
+
 	if (parse(argc, argv, &o, usage) || need_by(&o))
 		return EXIT_BAD_INPUT;
 	if (!o.nargs) {
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
+	}
+	if (o.received_at) {
+		struct qerr e;
+
+		qerr_clear(&e);
+		if (datetime_parse(o.received_at, strlen(o.received_at),
+				   &received_at, NULL, "--received-at", &e))
+			return fail(&e);
 	}
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
@@ -295,8 +326,16 @@ int cmd_apply(int argc, char **argv)
 			names[n++] = o.args[i];
 		}
 		qerr_clear(&e);
-		rc = office_apply_batch(&off, texts, lens, n, o.by, now(), res,
-					rcs, errs, &e);
+		int64_t t = now();
+
+		for (size_t k = 0; k < n; k++) {
+			in[k].json = texts[k];
+			in[k].len = lens[k];
+			in[k].by = o.by;
+			in[k].received_at = o.received_at ? received_at : t;
+			in[k].imported = o.received_at != NULL;
+		}
+		rc = office_intake_batch(&off, in, n, t, res, rcs, errs, &e);
 		for (size_t k = 0; k < n; k++) {
 			if (rc) {
 				fprintf(stderr, "%s: not recorded: %s\n",
@@ -761,7 +800,7 @@ int cmd_show(int argc, char **argv)
 		    : store_app_get(off.store, o.args[0], &a, &e);
 	if (rc) {
 		close_office(&off, chips);
-		if (rc > 0 && !e.code) {
+		if (rc == Q_NONE) {
 			fprintf(stderr, "quan: no application '%s'\n",
 				o.args[0]);
 			return EXIT_BAD_INPUT;

@@ -29,6 +29,7 @@ static void print_summary(const struct policy *p)
 	printf("%s: ok\n", p->path);
 	printf("  program   %s — %s\n", p->program, p->name);
 	printf("  issuer    %s\n", p->issuer);
+	printf("  numbers   %s-YEAR-NNNNNN\n", p->number_prefix);
 	printf("  currency  %s, %zu sources, %zu parameters, %zu rules, %zu assumptions\n",
 	       p->currency, p->nsources, p->nparams, p->nrules, nassume);
 	for (size_t i = 0; i < p->npools; i++) {
@@ -60,9 +61,16 @@ static void print_summary(const struct policy *p)
 	printf("  hash      %s\n", p->hash);
 }
 
+/* The files checked together are taken for programs of one office: two
+ * programs with one number prefix would be refused there, so here too. */
+#define CHECK_PREFIXES 64
+
 static int policy_check(int argc, char **argv)
 {
-	int worst = 0;
+	char prefix[CHECK_PREFIXES][POLICY_PREFIX_MAX + 1];
+	char program[CHECK_PREFIXES][72];
+	const char *file[CHECK_PREFIXES];
+	int worst = 0, n = 0;
 
 	if (argc < 2) {
 		fputs(usage, stderr);
@@ -74,6 +82,27 @@ static int policy_check(int argc, char **argv)
 
 		if (rc) {
 			worst = rc > worst ? rc : worst;
+			continue;
+		}
+		for (int k = 0; k < n; k++)
+			if (!strcmp(prefix[k], p->number_prefix) &&
+			    strcmp(program[k], p->program)) {
+				fprintf(stderr,
+					"%s: number_prefix '%s' is also the prefix of program '%s' (%s): one office cannot hold both\n",
+					argv[i], p->number_prefix, program[k],
+					file[k]);
+				rc = EXIT_BAD_POLICY;
+			}
+		if (n < CHECK_PREFIXES) {
+			snprintf(prefix[n], sizeof(prefix[n]), "%s",
+				 p->number_prefix);
+			snprintf(program[n], sizeof(program[n]), "%s",
+				 p->program);
+			file[n++] = argv[i];
+		}
+		if (rc) {
+			worst = rc > worst ? rc : worst;
+			policy_free(p);
 			continue;
 		}
 		print_summary(p);

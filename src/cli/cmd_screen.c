@@ -101,10 +101,10 @@ static int run(const struct iopts *o, const char *list)
 	}
 	if (list)
 		rc = office_list_import(&off, list, text, len, o->file, who(o),
-					(int64_t)time(NULL), &count, &e);
+					cli_now(), &count, &e);
 	else
 		rc = office_registry_import(&off, text, len, o->file, who(o),
-					    (int64_t)time(NULL), &count, &e);
+					    cli_now(), &count, &e);
 	office_close(&off);
 	chips_free(chips);
 	free(text);

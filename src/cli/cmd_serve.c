@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/date.h"
 #include "engine/compare.h"
 #include "http/server.h"
 #include "office/office.h"
@@ -112,6 +113,18 @@ int cmd_serve(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	c.host = host;
+	if (cli_clock_offset(&c.clock_offset))
+		return EXIT_BAD_INPUT;
+	c.clock_set = cli_clock_set();
+	if (c.clock_set) {
+		char at[DATETIME_TEXT_MAX];
+
+		/* Loudly: a production office never sets its clock. */
+		fprintf(stderr,
+			"quan: WARNING: the office's clock is set by QUAN_NOW: it reads %s and moves on from there;\n"
+			"quan: WARNING: every audit event records it. A production office never sets QUAN_NOW.\n",
+			datetime_format(cli_now(), at));
+	}
 	if (c.threads > 64) {
 		fputs("quan: --threads: 1 to 64\n", stderr);
 		return EXIT_BAD_INPUT;
@@ -236,9 +249,9 @@ int cmd_user(int argc, char **argv)
 	rc = office_open(&off, db, chips, &e);
 	if (!rc) {
 		rc = remove ? office_user_remove(&off, name, by,
-						 (int64_t)time(NULL), &e)
+						 cli_now(), &e)
 			    : office_user_add(&off, name, role, uscc, by,
-					      (int64_t)time(NULL), token, &e);
+					      cli_now(), token, &e);
 		office_close(&off);
 	}
 	chips_free(chips);

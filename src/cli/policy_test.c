@@ -333,9 +333,24 @@ static int expect_keys_ok(struct fy_node *ex, char *bad, size_t n)
 	return 1;
 }
 
-static void run_case(struct run *r, const char *file, struct policy *p,
-		     json_t *base, struct fy_node *c)
+/* The time a case's application is taken as received: the case's `at:`,
+ * else the file's, else now (the office never reads it from the
+ * application). */
+static int case_at(struct fy_node *c, int64_t file_at, int64_t *at,
+		   struct qerr *e)
 {
+	char buf[64];
+
+	*at = file_at;
+	if (!get_str(c, "at", buf, sizeof(buf)))
+		return 0;
+	return datetime_parse(buf, strlen(buf), at, NULL, "at", e);
+}
+
+static void run_case(struct run *r, const char *file, struct policy *p,
+		     json_t *base, int64_t file_at, struct fy_node *c)
+{
+	int64_t at;
 	char name[256] = "?", buf[256], got[1024];
 	struct fy_node *ex = get(c, "expect");
 	struct fy_node *n;
@@ -406,8 +421,14 @@ static void run_case(struct run *r, const char *file, struct policy *p,
 				"history.compute_contracts_year", &e))
 			FAIL("%s", e.msg);
 	}
+	if (case_at(c, file_at, &at, &e)) {
+		FAIL("%s", e.msg);
+		goto done;
+	}
 	text = json_dumps(app, JSON_COMPACT);
 	rc = text ? app_parse_json(text, strlen(text), &a, &e) : Q_ERR_NOMEM;
+	if (rc == Q_OK)
+		rc = app_receive(&a, at, &e);
 	if (rc == Q_OK)
 		rc = decide(p, &a, r->chips, &h, &d, &e);
 
@@ -482,6 +503,7 @@ static int run_file(struct run *r, const char *file)
 	struct fy_node *root, *cases, *c;
 	struct policy *p = NULL;
 	json_t *base = NULL;
+	int64_t file_at;
 	char buf[1024], path[4096];
 	void *it = NULL;
 	int rc = 0;
@@ -517,6 +539,19 @@ static int run_file(struct run *r, const char *file)
 			goto out;
 		}
 	}
+	file_at = cli_now();
+	if (get_str(root, "at", buf, sizeof(buf))) {
+		struct qerr e;
+
+		qerr_clear(&e);
+		if (datetime_parse(buf, strlen(buf), &file_at, NULL, "at",
+				   &e)) {
+			fprintf(stderr, "FAIL %s: %s\n", file, e.msg);
+			r->failed++;
+			rc = EXIT_BAD_INPUT;
+			goto out;
+		}
+	}
 	cases = get(root, "cases");
 	if (!cases || fy_node_get_type(cases) != FYNT_SEQUENCE) {
 		fprintf(stderr, "FAIL %s: no 'cases' list\n", file);
@@ -525,7 +560,7 @@ static int run_file(struct run *r, const char *file)
 		goto out;
 	}
 	while ((c = fy_node_sequence_iterate(cases, &it)))
-		run_case(r, file, p, base, c);
+		run_case(r, file, p, base, file_at, c);
 out:
 	json_decref(base);
 	policy_free(p);

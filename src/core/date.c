@@ -1,5 +1,6 @@
 #include "core/date.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -186,4 +187,27 @@ bad:
 		e, Q_ERR_INVALID_DATE, field,
 		"%s: '%.*s' is not a time like 2025-09-01T10:00:00+08:00",
 		field, q, s);
+}
+
+qdate date_of_instant(int64_t epoch)
+{
+	int64_t local = epoch + DATE_OFFICE_OFFSET;
+	int64_t day = local / 86400;
+
+	if (local % 86400 < 0)
+		day--; /* floor, for instants before 1970 */
+	assert(day > INT32_MIN && day < INT32_MAX);
+	return (qdate)day;
+}
+
+char *datetime_format(int64_t epoch, char *buf)
+{
+	qdate day = date_of_instant(epoch);
+	int64_t secs = epoch + DATE_OFFICE_OFFSET - (int64_t)day * 86400;
+
+	assert(secs >= 0 && secs < 86400);
+	date_format(day, buf);
+	snprintf(buf + 10, DATETIME_TEXT_MAX - 10, "T%02d:%02d:%02d+08:00",
+		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+	return buf;
 }

@@ -42,4 +42,16 @@ int date_year(qdate t);
 int datetime_parse(const char *s, size_t len, int64_t *epoch, qdate *local_day,
 		   const char *field, struct qerr *e);
 
+/* The office's calendar is China Standard Time (UTC+8, no daylight
+ * saving): the day, and so the fiscal year, of an instant is read there. */
+#define DATE_OFFICE_OFFSET (8 * 3600)
+#define DATETIME_TEXT_MAX 26 /* "2025-09-01T10:00:00+08:00" and the NUL */
+
+/* The office's calendar date of the instant epoch (UTC seconds). */
+qdate date_of_instant(int64_t epoch);
+
+/* Write epoch as "YYYY-MM-DDTHH:MM:SS+08:00" (the office's time) into buf
+ * (DATETIME_TEXT_MAX bytes). Returns buf. */
+char *datetime_format(int64_t epoch, char *buf);
+
 #endif

@@ -37,6 +37,11 @@ enum qerr_code {
 	Q_ERR__COUNT
 };
 
+/* A lookup that found nothing answers Q_NONE: not an error, and outside
+ * the range of the error codes (as SQLITE_DONE is outside SQLite's), so
+ * that "no such row" is never mistaken for Q_ERR_INVALID. */
+#define Q_NONE 100
+
 /* One error: its code, the field it concerns ("contract.value", or "" when
  * none) and a message. Plain value, no heap: copy it freely. */
 struct qerr {

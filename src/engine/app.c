@@ -666,9 +666,60 @@ static int parse_contract(struct pctx *c, json_t *o, struct app_contract *k)
 	return Q_OK;
 }
 
-static const char *const app_keys[] = {"id",	       "program",   "measure",
-				       "submitted_at", "applicant", "supplier",
-				       "contract",     NULL};
+/* The keys of an application. "id" and "submitted_at" are not among them:
+ * the office numbers and stamps, so a body that carries them is refused as
+ * having an unknown field. */
+static const char *const app_keys[] = {"client_ref", "program",	 "measure",
+				       "applicant",  "supplier", "contract",
+				       NULL};
+
+bool app_ref_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > APP_MAX_REF)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		      ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* An optional client_ref: a string of the reference alphabet. */
+static int get_client_ref(struct pctx *c, json_t *root, const char **out)
+{
+	char path[PATH_CAP];
+	json_t *v;
+	int rc = lookup(c, root, "", "client_ref", false, path, &v);
+
+	if (rc || !v)
+		return rc;
+	if (!json_is_string(v))
+		return wrong_type(c, path, "a string", v);
+	if (!app_ref_valid(json_string_value(v), json_string_length(v)))
+		return qerr_set(
+			c->e, Q_ERR_INVALID, path,
+			"%s: must be 1 to %d characters of A-Z, a-z, 0-9, '.', '_' and '-'",
+			path, APP_MAX_REF);
+	return val_string(c, v, path, out);
+}
+
+/* A program or measure id: a string of at most APP_MAX_NAME bytes, so that
+ * what is stored is never cut short. */
+static int get_name(struct pctx *c, json_t *root, const char *key,
+		    const char **out)
+{
+	int rc = get_string(c, root, "", key, out);
+
+	if (!rc && strlen(*out) > APP_MAX_NAME)
+		return qerr_set(c->e, Q_ERR_TOO_LARGE, key,
+				"%s: %zu bytes, more than the limit of %d", key,
+				strlen(*out), APP_MAX_NAME);
+	return rc;
+}
 
 static int parse_app(struct pctx *c, json_t *root, struct application *a)
 {
@@ -681,18 +732,9 @@ static int parse_app(struct pctx *c, json_t *root, struct application *a)
 				"an application must be a JSON object, got %s",
 				type_name(root));
 	if ((rc = check_keys(c, root, "", app_keys)) ||
-	    (rc = get_string(c, root, "", "id", &a->id)) ||
-	    (rc = get_string(c, root, "", "program", &a->program)) ||
-	    (rc = get_string(c, root, "", "measure", &a->measure)) ||
-	    (rc = lookup(c, root, "", "submitted_at", true, path, &v)))
-		return rc;
-	if (!json_is_string(v))
-		return wrong_type(
-			c, path,
-			"a time string like \"2025-09-01T10:00:00+08:00\"", v);
-	if ((rc = datetime_parse(json_string_value(v), json_string_length(v),
-				 &a->submitted_at, &a->submitted_on, path,
-				 c->e)) ||
+	    (rc = get_client_ref(c, root, &a->client_ref)) ||
+	    (rc = get_name(c, root, "program", &a->program)) ||
+	    (rc = get_name(c, root, "measure", &a->measure)) ||
 	    (rc = get_object(c, root, "", "applicant", true, false, path,
 			     &v)) ||
 	    (rc = parse_applicant(c, v, &a->applicant)) ||
@@ -701,6 +743,23 @@ static int parse_app(struct pctx *c, json_t *root, struct application *a)
 	    (rc = get_object(c, root, "", "contract", true, false, path, &v)) ||
 	    (rc = parse_contract(c, v, &a->contract)))
 		return rc;
+	return Q_OK;
+}
+
+int app_receive(struct application *a, int64_t at, struct qerr *e)
+{
+	char signed_on[DATE_TEXT_MAX], received[DATE_TEXT_MAX];
+
+	assert(a);
+	assert(a->program && a->measure);
+	a->received_at = at;
+	a->received_on = date_of_instant(at);
+	if (a->contract.signed_on > a->received_on)
+		return qerr_set(
+			e, Q_ERR_INVALID, "contract.signed_on",
+			"contract.signed_on: the contract is signed on %s, after the application was received on %s",
+			date_format(a->contract.signed_on, signed_on),
+			date_format(a->received_on, received));
 	return Q_OK;
 }
 

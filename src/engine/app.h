@@ -24,6 +24,8 @@
 #define APP_MAX_CONTROLLERS 64
 #define APP_MAX_OTHER_SUBSIDIES 32
 #define APP_MAX_STRING 512 /* bytes of any one string field */
+#define APP_MAX_REF 64	   /* bytes of a client_ref */
+#define APP_MAX_NAME 63	   /* bytes of a program or measure id */
 
 struct app_party {
 	const char *uscc;
@@ -75,12 +77,17 @@ struct app_contract {
 	struct app_compute compute;
 };
 
+/* An application. The applicant writes neither its number nor when it was
+ * received: the office numbers it (id) and stamps it from its own clock
+ * (app_receive), and the window, the fiscal year and the waiting order
+ * follow that time. */
 struct application {
-	const char *id;
+	const char *id;		/* the office's number; NULL until numbered */
+	const char *client_ref; /* the applicant's own reference, or NULL */
 	const char *program;
 	const char *measure;
-	int64_t submitted_at; /* epoch seconds, UTC */
-	qdate submitted_on;   /* the calendar date as written */
+	int64_t received_at; /* epoch seconds, UTC: set by app_receive */
+	qdate received_on;   /* its date in the office's calendar (UTC+8) */
 	struct app_party applicant;
 	struct app_party supplier;
 	struct app_contract contract;
@@ -97,6 +104,16 @@ int app_parse_json(const char *buf, size_t len, struct application *out,
 /* Read a file (refusing more than APP_MAX_BYTES before reading it all) and
  * parse it. Errors as app_parse_json, or Q_ERR_IO / Q_ERR_TOO_LARGE. */
 int app_load_file(const char *path, struct application *out, struct qerr *e);
+
+/* Stamp a with the time the office received it (epoch seconds, from the
+ * office's clock or an administrator's import). Refuses (Q_ERR_INVALID,
+ * field contract.signed_on) a contract signed after the day it was
+ * received. */
+int app_receive(struct application *a, int64_t at, struct qerr *e);
+
+/* Whether s (len bytes) is a well-formed reference: 1..APP_MAX_REF bytes
+ * of A-Z a-z 0-9 and . _ - (a client_ref, an office's application id). */
+bool app_ref_valid(const char *s, size_t len);
 
 /* Free what *a owns and zero it. */
 void app_release(struct application *a);

@@ -576,7 +576,7 @@ static char *application_text(const struct profile *pr,
 			      const struct policy *p, int m,
 			      const struct cost_city *city)
 {
-	char date[DATE_TEXT_MAX], at[40], id[160], number[48];
+	char date[DATE_TEXT_MAX], number[48];
 	char val[MONEY_TEXT_MAX];
 	const char *sup = strcmp(pr->uscc, supplier_uscc[0]) ? supplier_uscc[0]
 							     : supplier_uscc[1];
@@ -584,9 +584,6 @@ static char *application_text(const struct profile *pr,
 	char *text;
 
 	date_format(pr->signed_on, date);
-	snprintf(at, sizeof(at), "%sT10:00:00+08:00", date);
-	snprintf(id, sizeof(id), "compare-%s-%s-%s", p->program, it->label,
-		 p->measures[m].id);
 	snprintf(number, sizeof(number), "PLAN-%s", it->label);
 	compute = it->has_compute ? json_pack("{s:s,s:I,s:I,s:s}", "chip",
 					      it->chip, "accelerators",
@@ -594,12 +591,12 @@ static char *application_text(const struct profile *pr,
 					      "hours", (json_int_t)it->hours,
 					      "location", city->id)
 				  : json_null();
-	j = json_pack("{s:s,s:s,s:s,s:s,"
+	j = json_pack("{s:s,s:s,"
 		      "s:{s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:n,s:[]},"
 		      "s:{s:s,s:s,s:b,s:[]},"
 		      "s:{s:s,s:s,s:s,s:s,s:I,s:b,s:[],s:o}}",
-		      "id", id, "program", p->program, "measure",
-		      p->measures[m].id, "submitted_at", at, "applicant",
+		      "program", p->program, "measure",
+		      p->measures[m].id, "applicant",
 		      "uscc", pr->uscc, "name", pr->name, "registered_city",
 		      city->id, "industry", pr->industry, "sme", pr->sme,
 		      "startup", pr->startup, "registered_model",
@@ -704,7 +701,13 @@ static int decide_plan(const struct profile *pr, const struct policy *p,
 			free(text);
 			if (rc)
 				break;
-			rc = decide(p, &a, chips, &h, &ds[m], e);
+			/* Received on the day the plan signs, at 10:00. */
+			rc = app_receive(&a,
+					 (int64_t)pr->signed_on * 86400 +
+						 10 * 3600 - DATE_OFFICE_OFFSET,
+					 e);
+			if (!rc)
+				rc = decide(p, &a, chips, &h, &ds[m], e);
 			app_release(&a);
 			if (rc) {
 				char why[sizeof(e->msg)];

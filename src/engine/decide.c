@@ -147,8 +147,8 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 			related = strcmp(ap->controllers[i],
 					 sp->controllers[j]) == 0;
 	f->i[F_RELATED_PARTY] = related;
-	f->i[F_SUBMITTED_ON] = a->submitted_on;
-	f->submitted_at = a->submitted_at;
+	f->i[F_RECEIVED_ON] = a->received_on;
+	f->received_at = a->received_at;
 	f->kind = (int32_t)c->kind;
 	return Q_OK;
 }
@@ -489,11 +489,11 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 		trace(d, m->kind_rule, TRACE_PASSED, f->kind);
 	else
 		reason(d, m->kind_rule);
-	if (f->submitted_at < m->window_opens ||
-	    f->submitted_at > m->window_closes)
+	if (f->received_at < m->window_opens ||
+	    f->received_at > m->window_closes)
 		reason(d, m->window_rule);
 	else if (m->window_opens != INT64_MIN || m->window_closes != INT64_MAX)
-		trace(d, m->window_rule, TRACE_PASSED, f->submitted_at);
+		trace(d, m->window_rule, TRACE_PASSED, f->received_at);
 
 	for (size_t i = 0; i < m->nconds; i++) {
 		int64_t v;

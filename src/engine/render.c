@@ -142,7 +142,13 @@ json_t *render_decision_json(const struct policy *p,
 
 	if (!o || !caps || !reasons || !trace || !flags || !funders)
 		goto fail;
-	bad |= put(o, "application", json_string(a->id));
+	char at[DATETIME_TEXT_MAX];
+
+	bad |= put(o, "application", a->id ? json_string(a->id) : json_null());
+	if (a->client_ref)
+		bad |= put(o, "client_ref", json_string(a->client_ref));
+	bad |= put(o, "received_at",
+		   json_string(datetime_format(a->received_at, at)));
 	bad |= put(o, "program", json_string(p->program));
 	bad |= put(o, "policy", json_string(p->hash));
 	bad |= put(o, "eligible", json_boolean(d->eligible));

@@ -73,6 +73,7 @@ struct req {
 	struct MHD_Connection *conn;
 	struct req *next;
 	bool queued;
+	int64_t received_at; /* an application: when the office received it */
 };
 
 struct server {
@@ -95,6 +96,13 @@ struct server {
 	struct req *head, *tail;
 	bool stopping;
 };
+
+/* The office's clock: the system's, moved by clock_offset when QUAN_NOW
+ * set it (tests, benchmarks and the demo; announced at start-up). */
+static int64_t now_of(const struct server *s)
+{
+	return (int64_t)time(NULL) + s->c.clock_offset;
+}
 
 /* --- answers ---------------------------------------------------------------------- */
 
@@ -327,7 +335,17 @@ static void h_estimate(struct server *s, struct office *o, struct req *r)
 	json_t *j;
 
 	qerr_clear(&e);
-	if (office_estimate(o, r->body ? r->body : "", r->len, &j, &e))
+	/* ?at=TIME: a hypothetical time of receipt; the office's now by
+	 * default. */
+	const char *at_text = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, "at");
+	int64_t at = now_of(s);
+
+	if (at_text && datetime_parse(at_text, strlen(at_text), &at, NULL,
+				      "at", &e))
+		fail_with(r, &e);
+	else if (office_estimate(o, r->body ? r->body : "", r->len, at, &j,
+				 &e))
 		fail_with(r, &e);
 	else
 		ok(r, MHD_HTTP_OK, j);
@@ -391,7 +409,7 @@ static int list_one(void *arg, const struct store_app *a)
 static void h_list(struct server *s, struct office *o, struct req *r)
 {
 	struct store_app_filter f = {NULL, -1, NULL, 0, 100};
-	struct listing l = {json_array(), (int64_t)time(NULL), 0};
+	struct listing l = {json_array(), now_of(s), 0};
 	const char *st = MHD_lookup_connection_value(
 		r->conn, MHD_GET_ARGUMENT_KIND, "state");
 	const char *lim = MHD_lookup_connection_value(
@@ -478,7 +496,7 @@ static void h_show(struct server *s, struct office *o, struct req *r)
 
 	qerr_clear(&e);
 	rc = view_app(o, r->id, &j, &e);
-	if (rc > 0 && !e.code) {
+	if (rc == Q_NONE) {
 		not_found(r);
 		return;
 	}
@@ -597,8 +615,13 @@ static json_t *money_j(money_t m)
 
 static json_t *result_j(const struct office_result *res)
 {
-	return json_pack("{s:s,s:s,s:o,s:b}", "id", res->id, "state",
-			 app_state_name(res->state), "amount",
+	char at[DATETIME_TEXT_MAX];
+
+	return json_pack("{s:s,s:s*,s:s,s:s,s:o,s:b}", "id", res->id,
+			 "client_ref",
+			 res->client_ref[0] ? res->client_ref : NULL,
+			 "received_at", datetime_format(res->received_at, at),
+			 "state", app_state_name(res->state), "amount",
 			 money_j(res->amount), "existed", res->existed);
 }
 
@@ -612,7 +635,7 @@ static bool check_subject(struct office *o, struct req *r)
 
 	qerr_clear(&e);
 	rc = store_app_get(o->store, r->id, &a, &e);
-	if (rc > 0 && !e.code) {
+	if (rc == Q_NONE) {
 		not_found(r);
 		return false;
 	}
@@ -647,7 +670,7 @@ static void h_approve(struct server *s, struct office *o, struct req *r)
 		fail_with(r, &e);
 		goto out;
 	}
-	if (office_approve(o, r->id, rate, value, r->user.name, time(NULL),
+	if (office_approve(o, r->id, rate, value, r->user.name, now_of(s),
 			   &res, &e))
 		fail_with(r, &e);
 	else
@@ -668,7 +691,7 @@ static void h_reject(struct server *s, struct office *o, struct req *r)
 		return;
 	qerr_clear(&e);
 	if (field_str(r, j, "why", true, &why)) {
-		if (office_reject(o, r->id, why, r->user.name, time(NULL), &res,
+		if (office_reject(o, r->id, why, r->user.name, now_of(s), &res,
 				  &e))
 			fail_with(r, &e);
 		else
@@ -690,14 +713,15 @@ static void h_withdraw(struct server *s, struct office *o, struct req *r)
 	if (!check_subject(o, r))
 		return;
 	qerr_clear(&e);
-	if (office_withdraw(o, r->id, r->user.name, time(NULL), &res, &e))
+	if (office_withdraw(o, r->id, r->user.name, now_of(s), &res, &e))
 		fail_with(r, &e);
 	else
 		ok(r, MHD_HTTP_OK, result_j(&res));
 }
 
 /* Disburse (clawback false) or claw back. */
-static void money_verb(struct office *o, struct req *r, bool clawback)
+static void money_verb(struct server *s, struct office *o, struct req *r,
+		       bool clawback)
 {
 	static const char *const pay[] = {"amount", NULL};
 	static const char *const back[] = {"amount", "why", NULL};
@@ -714,9 +738,9 @@ static void money_verb(struct office *o, struct req *r, bool clawback)
 	    (clawback && !field_str(r, j, "why", true, &why)))
 		goto out;
 	rc = clawback ? office_clawback(o, r->id, amount, why, r->user.name,
-					time(NULL), &e)
+					now_of(s), &e)
 		      : office_disburse(o, r->id, amount, r->user.name,
-					time(NULL), &e);
+					now_of(s), &e);
 	if (rc)
 		fail_with(r, &e);
 	else
@@ -729,12 +753,12 @@ out:
 
 static void h_disburse(struct server *s, struct office *o, struct req *r)
 {
-	money_verb(o, r, false);
+	money_verb(s, o, r, false);
 }
 
 static void h_clawback(struct server *s, struct office *o, struct req *r)
 {
-	money_verb(o, r, true);
+	money_verb(s, o, r, true);
 }
 
 /* An integer field that must be a JSON integer. */
@@ -776,7 +800,7 @@ static void h_milestone(struct server *s, struct office *o, struct req *r)
 	if (field_int(r, j, "year", 1900, 9999, &year) &&
 	    field_str(r, j, "what", true, &what)) {
 		if (office_milestone(o, r->id, (int)year, what, r->user.name,
-				     time(NULL), &posted, &e))
+				     now_of(s), &posted, &e))
 			fail_with(r, &e);
 		else
 			ok(r, MHD_HTTP_OK,
@@ -802,7 +826,7 @@ static void h_round_close(struct server *s, struct office *o, struct req *r)
 	    field_str(r, j, "measure", true, &measure) &&
 	    field_int(r, j, "year", 1900, 9999, &year)) {
 		if (office_round_close(o, program, measure, (int)year,
-				       r->user.name, time(NULL), &rd, &e))
+				       r->user.name, now_of(s), &rd, &e))
 			fail_with(r, &e);
 		else
 			ok(r, MHD_HTTP_OK,
@@ -826,7 +850,7 @@ static void h_expire(struct server *s, struct office *o, struct req *r)
 		return;
 	json_decref(j);
 	qerr_clear(&e);
-	if (office_expire(o, r->user.name, time(NULL), &n, &e))
+	if (office_expire(o, r->user.name, now_of(s), &n, &e))
 		fail_with(r, &e);
 	else
 		ok(r, MHD_HTTP_OK,
@@ -960,12 +984,11 @@ static void finish_job(struct req *r)
 	MHD_resume_connection(c);
 }
 
-/* Commit n applications in one transaction and answer each. */
+/* Commit n applications in one transaction and answer each. Each was
+ * stamped by the office's clock when its request arrived. */
 static void writer_apply(struct server *s, struct req **rs, size_t n)
 {
-	const char **jsons = calloc(n, sizeof(*jsons));
-	const char **bys = calloc(n, sizeof(*bys));
-	size_t *lens = calloc(n, sizeof(*lens));
+	struct office_intake *in = calloc(n, sizeof(*in));
 	struct office_result *res = calloc(n, sizeof(*res));
 	int *rcs = calloc(n, sizeof(*rcs));
 	struct qerr *errs = calloc(n, sizeof(*errs));
@@ -973,16 +996,17 @@ static void writer_apply(struct server *s, struct req **rs, size_t n)
 	int rc;
 
 	qerr_clear(&e);
-	if (!jsons || !bys || !lens || !res || !rcs || !errs) {
+	if (!in || !res || !rcs || !errs) {
 		rc = qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			jsons[i] = rs[i]->body;
-			lens[i] = rs[i]->len;
-			bys[i] = rs[i]->user.name;
+			in[i].json = rs[i]->body ? rs[i]->body : "";
+			in[i].len = rs[i]->len;
+			in[i].by = rs[i]->user.name;
+			in[i].received_at = rs[i]->received_at;
 		}
-		rc = office_apply_batch_by(&s->w, jsons, lens, n, bys, NULL,
-					   time(NULL), res, rcs, errs, &e);
+		rc = office_intake_batch(&s->w, in, n, now_of(s), res, rcs,
+					 errs, &e);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (rc)
@@ -995,9 +1019,7 @@ static void writer_apply(struct server *s, struct req **rs, size_t n)
 			   result_j(&res[i]));
 		finish_job(rs[i]);
 	}
-	free(jsons);
-	free(bys);
-	free(lens);
+	free(in);
 	free(res);
 	free(rcs);
 	free(errs);
@@ -1168,7 +1190,7 @@ static bool authenticate(struct server *s, struct MHD_Connection *c,
 	qerr_clear(&e);
 	rc = office_user_by_token(o, h, strlen(h), &r->user, &e);
 	give_back(s, o);
-	if (rc > 0 && !e.code) {
+	if (rc == Q_NONE) {
 		*ret = send_error(c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 				  "this token belongs to no user");
 		return false;
@@ -1268,6 +1290,7 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 		app_release(&a);
 	}
 	if (r->route->write) {
+		r->received_at = now_of(s);
 		r->queued = true;
 		MHD_suspend_connection(c);
 		enqueue(s, r);
@@ -1413,6 +1436,7 @@ int server_start(const struct server_config *c, struct server **out,
 	rc = office_open(&s->w, c->db, c->chips, e);
 	if (rc)
 		goto fail;
+	s->w.clock_set = c->clock_set;
 	/* One office per HTTP thread, and one spare for the rare moment a
 	 * thread holds two (there is none today). */
 	s->nreaders = s->c.threads + 1;

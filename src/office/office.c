@@ -1,5 +1,6 @@
 #include "office/office.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -43,11 +44,24 @@ static uint64_t account_id(const char *code)
 	return id ? id : 1;
 }
 
+/* The code of a pool's account, "<program>/<pool>/<year>/<name>[/<uscc>]".
+ * It always fits: a policy refuses program and pool ids longer together
+ * than POLICY_ACCOUNT_IDS_MAX, a year has four digits, a name at most
+ * nine bytes and a USCC eighteen; the assertion holds it, so a code is
+ * never cut short and two accounts never share one. */
 static void pool_code(char *buf, const char *program, const char *pool,
 		      int year, const char *name, const char *uscc)
 {
-	snprintf(buf, LEDGER_ID_MAX, "%s/%s/%d/%s%s%s", program, pool, year,
-		 name, uscc ? "/" : "", uscc ? uscc : "");
+	int n;
+
+	_Static_assert(POLICY_ACCOUNT_IDS_MAX + 4 + 10 + 19 + 3 < LEDGER_ID_MAX,
+		       "account codes must fit LEDGER_ID_MAX");
+	assert(strlen(name) <= 9 && (!uscc || strlen(uscc) <= 18));
+	assert(year >= 1000 && year <= 9999);
+	n = snprintf(buf, LEDGER_ID_MAX, "%s/%s/%d/%s%s%s", program, pool,
+		     year, name, uscc ? "/" : "", uscc ? uscc : "");
+	assert(n > 0 && n < LEDGER_ID_MAX);
+	(void)n;
 }
 
 /* A storage error under the ledger: the store knows the reason. */
@@ -97,7 +111,7 @@ static int ensure_accounts(struct office *o, const char *program,
 	for (size_t i = 0; i < n; i++)
 		if (results[i] != LEDGER_OK &&
 		    results[i] != LEDGER_ACCOUNT_EXISTS)
-			return qerr_set(e, Q_ERR_IO, "",
+			return qerr_set(e, Q_ERR_CONFLICT, "",
 					"ledger: account '%s': %s", as[i].code,
 					ledger_result_name(results[i]));
 	return Q_OK;
@@ -250,6 +264,11 @@ static int audit(struct office *o, const char *action, const char *subject,
 	snprintf(ev.subject, sizeof(ev.subject), "%s", subject);
 	snprintf(ev.policy_hash, sizeof(ev.policy_hash), "%s",
 		 policy_hash ? policy_hash : "");
+	/* A clock set by hand is never silent in the chain. */
+	if (o->clock_set && !detail)
+		detail = json_object();
+	if (o->clock_set && detail)
+		json_object_set_new(detail, "clock", json_string("QUAN_NOW"));
 	ev.detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS)
 			   : strdup("{}");
 	json_decref(detail);
@@ -351,6 +370,17 @@ int office_load_policy(struct office *o, const char *path, const char *by,
 		return Q_ERR_POLICY;
 	}
 	diag_release(&d);
+	/* Numbers must tell programs apart: one prefix, one program. */
+	for (size_t i = 0; i < o->npolicies; i++)
+		if (strcmp(o->policies[i]->program, p->program) &&
+		    !strcmp(o->policies[i]->number_prefix, p->number_prefix)) {
+			rc = qerr_set(
+				e, Q_ERR_CONFLICT, "number_prefix",
+				"%s: number_prefix '%s' is already the prefix of program '%s' in this office",
+				path, p->number_prefix,
+				o->policies[i]->program);
+			goto out;
+		}
 	rc = store_begin(o->store, e);
 	if (rc)
 		goto out;
@@ -492,7 +522,7 @@ static int grant_reserve(struct office *o, const struct policy *p, int m,
 		}
 		if (results[k] != LEDGER_LINKED_EVENT_FAILED)
 			return qerr_set(
-				e, Q_ERR_IO, "",
+				e, Q_ERR_CONFLICT, "",
 				"ledger: reserving tranche %d of '%s': %s",
 				k + 1, a->id, ledger_result_name(results[k]));
 	}
@@ -527,7 +557,7 @@ static int grant_release(struct office *o, const struct policy *p, int m,
 		t.flags = LEDGER_VOID_PENDING;
 		rc = xfer(o, &t, now, &result, e);
 		if (!rc && result != LEDGER_OK)
-			rc = qerr_set(e, Q_ERR_IO, "",
+			rc = qerr_set(e, Q_ERR_CONFLICT, "",
 				      "ledger: releasing '%s': %s", a->id,
 				      ledger_result_name(result));
 	}
@@ -574,7 +604,7 @@ static int reserve(struct office *o, const struct policy *p,
 		a->state = APP_WAITLISTED;
 		return Q_OK;
 	}
-	return qerr_set(e, Q_ERR_IO, "", "ledger: reserving '%s': %s", a->id,
+	return qerr_set(e, Q_ERR_CONFLICT, "", "ledger: reserving '%s': %s", a->id,
 			ledger_result_name(result));
 }
 
@@ -727,7 +757,7 @@ static int io_listed(void *ctx, enum screen_list l, const char *uscc,
 	struct store_listing li;
 	int rc = store_listing_get(ctx, screen_list_name(l), uscc, &li, e);
 
-	if (rc == 1)
+	if (rc == Q_NONE)
 		return 0;
 	if (rc)
 		return -1;
@@ -783,26 +813,90 @@ static bool is_compute(enum contract_kind k)
 	return k == KIND_RENT || k == KIND_BUY || k == KIND_BUILD;
 }
 
+/* The application firm `uscc` filed under client_ref, if any: *found, and
+ * whether its stored bytes equal json (then res describes it). */
+static int by_ref(struct office *o, const struct application *a,
+		  const char *json, size_t len, bool *found,
+		  struct office_result *res, struct qerr *e)
+{
+	struct store_app old;
+	int rc;
+
+	*found = false;
+	if (!a->client_ref)
+		return Q_OK;
+	rc = store_app_by_ref(o->store, a->applicant.uscc, a->client_ref, &old,
+			      e);
+	if (rc == Q_NONE)
+		return Q_OK;
+	if (rc)
+		return rc;
+	*found = true;
+	snprintf(res->id, sizeof(res->id), "%s", old.id);
+	res->received_at = old.received_at;
+	res->existed = true;
+	res->state = old.state;
+	res->amount = old.requested;
+	if (strlen(old.json) != len || memcmp(old.json, json, len))
+		rc = qerr_set(
+			e, Q_ERR_CONFLICT, "client_ref",
+			"client_ref: '%s' was used by this firm for another application",
+			a->client_ref);
+	store_app_release(&old);
+	return rc;
+}
+
+/* Number a new application of program p in fiscal year `year`:
+ * PREFIX-YEAR-NNNNNN, the next number of the program and year. A number
+ * that an application copied from an older office already holds is
+ * skipped. */
+static int number_app(struct office *o, const struct policy *p, int year,
+		      char id[64], struct qerr *e)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		struct store_app old;
+		int64_t n;
+		int rc = store_app_number(o->store, p->program, year, &n, e);
+
+		if (rc)
+			return rc;
+		assert(n > 0);
+		rc = snprintf(id, 64, "%s-%04d-%06lld", p->number_prefix, year,
+			      (long long)n);
+		assert(rc > 0 && rc < 64);
+		rc = store_app_get(o->store, id, &old, e);
+		if (rc == Q_NONE)
+			return Q_OK;
+		if (rc)
+			return rc;
+		store_app_release(&old);
+	}
+	return qerr_set(e, Q_ERR_CONFLICT, "", "numbering: no free number for '%s'",
+			p->program);
+}
+
 /* Apply one application inside the current transaction. Returns the error
  * for this application alone; the caller rolls back what it wrote. */
-static int apply_one(struct office *o, const char *json, size_t len,
-		     const char *by, int64_t now, struct office_result *res,
-		     struct qerr *e)
+static int apply_one(struct office *o, const struct office_intake *in,
+		     int64_t now, struct office_result *res, struct qerr *e)
 {
 	struct application a;
-	struct store_app rec, old;
+	struct store_app rec;
 	struct history h = {true, 0, 0};
 	struct decision d;
 	struct screen_result *sr = NULL;
 	struct store_contract sc;
 	const struct policy *p;
 	json_t *dj = NULL;
+	char at[DATETIME_TEXT_MAX];
+	bool found;
 	int m;
 	int rc;
 
+	assert(in->json && in->by);
 	memset(&rec, 0, sizeof(rec));
 	memset(res, 0, sizeof(*res));
-	rc = app_parse_json(json, len, &a, e);
+	rc = app_parse_json(in->json, in->len, &a, e);
 	if (rc)
 		return rc;
 	p = policy_of(o, a.program);
@@ -813,36 +907,32 @@ static int apply_one(struct office *o, const char *json, size_t len,
 			a.program);
 		goto out_app;
 	}
-	snprintf(res->id, sizeof(res->id), "%s", a.id);
-	rc = store_app_get(o->store, a.id, &old, e);
-	if (rc == 0) {
-		bool same =
-			strlen(old.json) == len && !memcmp(old.json, json, len);
-
-		res->existed = true;
-		res->state = old.state;
-		res->amount = old.requested;
-		store_app_release(&old);
-		if (!same)
-			rc = qerr_set(
-				e, Q_ERR_CONFLICT, "id",
-				"id: application '%.64s' was submitted before with other contents",
-				a.id);
+	if (a.client_ref)
+		snprintf(res->client_ref, sizeof(res->client_ref), "%s",
+			 a.client_ref);
+	rc = by_ref(o, &a, in->json, in->len, &found, res, e);
+	if (rc || found)
 		goto out_app;
-	}
-	if (rc < 0 || (rc > 0 && e->code))
-		goto out;
-	rc = Q_OK;
+	rc = app_receive(&a, in->received_at, e);
+	if (rc)
+		goto out_app;
 
-	snprintf(rec.id, sizeof(rec.id), "%s", a.id);
+	rec.fiscal_year = date_year(a.received_on);
+	rc = number_app(o, p, rec.fiscal_year, rec.id, e);
+	if (rc)
+		goto out;
+	a.id = rec.id;
+	snprintf(res->id, sizeof(res->id), "%s", rec.id);
+	res->received_at = a.received_at;
+	snprintf(rec.client_ref, sizeof(rec.client_ref), "%s",
+		 a.client_ref ? a.client_ref : "");
 	snprintf(rec.program, sizeof(rec.program), "%s", a.program);
 	snprintf(rec.measure, sizeof(rec.measure), "%s", a.measure);
 	snprintf(rec.uscc, sizeof(rec.uscc), "%s", a.applicant.uscc);
 	snprintf(rec.policy_hash, sizeof(rec.policy_hash), "%s", p->hash);
-	rec.fiscal_year = date_year(a.submitted_on);
 	rec.contract_value = a.contract.value;
 	rec.compute = is_compute(a.contract.kind);
-	rec.submitted_at = a.submitted_at;
+	rec.received_at = a.received_at;
 	rec.updated_at = now;
 	rc = store_applicant_year(o->store, a.program, a.measure,
 				  a.applicant.uscc, rec.fiscal_year, a.id,
@@ -887,13 +977,13 @@ static int apply_one(struct office *o, const char *json, size_t len,
 				  money_j(h.compute_contracts_year)));
 	rec.decision =
 		dj ? json_dumps(dj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	rec.json = malloc(len + 1);
+	rec.json = malloc(in->len + 1);
 	if (!rec.decision || !rec.json) {
 		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
 		goto out;
 	}
-	memcpy(rec.json, json, len);
-	rec.json[len] = '\0';
+	memcpy(rec.json, in->json, in->len);
+	rec.json[in->len] = '\0';
 	rec.requested = d.eligible ? d.amount : 0;
 
 	if (!d.eligible) {
@@ -906,7 +996,7 @@ static int apply_one(struct office *o, const char *json, size_t len,
 		if (policy_pool_budget(p, p->measures[d.measure].pool,
 				       rec.fiscal_year) < 0) {
 			rc = qerr_set(
-				e, Q_ERR_DECISION, "submitted_at",
+				e, Q_ERR_DECISION, "received_at",
 				"pool '%s' has no budget for fiscal year %d",
 				pool, rec.fiscal_year);
 			goto out;
@@ -933,15 +1023,24 @@ static int apply_one(struct office *o, const char *json, size_t len,
 	if (!rc)
 		rc = store_contract_add(o->store, &sc, e);
 	flag_names(sr, res->flags, sizeof(res->flags));
-	if (!rc)
-		rc = audit(o, "apply", rec.id, p->hash, by, now,
-			   json_pack("{s:s,s:s,s:b,s:o,s:s,s:b}", "measure",
-				     rec.measure, "state",
-				     app_state_name(rec.state), "eligible",
-				     d.eligible, "amount",
-				     money_j(rec.requested), "flags",
-				     res->flags, "blocked", sr->blocked),
-			   e);
+	if (!rc) {
+		json_t *detail = json_pack(
+			"{s:s,s:s,s:b,s:o,s:s,s:b,s:s}", "measure", rec.measure,
+			"state", app_state_name(rec.state), "eligible",
+			d.eligible, "amount", money_j(rec.requested), "flags",
+			res->flags, "blocked", sr->blocked, "received_at",
+			datetime_format(rec.received_at, at));
+
+		if (detail && a.client_ref)
+			json_object_set_new(detail, "client_ref",
+					    json_string(a.client_ref));
+		/* An administrator's import of a historical application
+		 * says so in the chain, beside the time it was given. */
+		if (detail && in->imported)
+			json_object_set_new(detail, "imported", json_true());
+		rc = audit(o, in->imported ? "import" : "apply", rec.id,
+			   p->hash, in->by, now, detail, e);
+	}
 	if (!rc) {
 		res->state = rec.state;
 		res->amount = rec.requested;
@@ -960,11 +1059,12 @@ out_app:
 int office_apply(struct office *o, const char *json, size_t len, const char *by,
 		 int64_t now, struct office_result *res, struct qerr *e)
 {
+	struct office_intake in = {json, len, by, now, false};
 	int rc = store_begin(o->store, e);
 
 	if (rc)
 		return rc;
-	rc = apply_one(o, json, len, by, now, res, e);
+	rc = apply_one(o, &in, now, res, e);
 	if (!rc)
 		rc = store_commit(o->store, e);
 	if (rc)
@@ -987,6 +1087,33 @@ int office_apply_batch_by(struct office *o, const char *const *jsons,
 			  struct office_result *res, int *rcs,
 			  struct qerr *errs, struct qerr *e)
 {
+	struct office_intake *in = calloc(n ? n : 1, sizeof(*in));
+	int rc;
+
+	if (!in)
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		in[i].json = jsons[i];
+		in[i].len = lens[i];
+		in[i].by = bys ? bys[i] : by;
+		in[i].received_at = now;
+	}
+	rc = office_intake_batch(o, in, n, now, res, rcs, errs, e);
+	free(in);
+	return rc;
+}
+
+/* Whether an application's failure is the store's, which spoils the whole
+ * batch, rather than the application's own. */
+static bool store_failed(int rc)
+{
+	return rc == Q_ERR_IO || rc == Q_ERR_NOMEM;
+}
+
+int office_intake_batch(struct office *o, const struct office_intake *in,
+			size_t n, int64_t now, struct office_result *res,
+			int *rcs, struct qerr *errs, struct qerr *e)
+{
 	int rc = store_begin(o->store, e);
 
 	if (rc)
@@ -996,11 +1123,10 @@ int office_apply_batch_by(struct office *o, const char *const *jsons,
 		rc = store_savepoint(o->store, e);
 		if (rc)
 			goto fail;
-		rcs[i] = apply_one(o, jsons[i], lens[i], bys ? bys[i] : by, now,
-				   &res[i], &errs[i]);
-		if (rcs[i] == Q_ERR_IO) {
+		rcs[i] = apply_one(o, &in[i], now, &res[i], &errs[i]);
+		if (store_failed(rcs[i])) {
 			*e = errs[i];
-			rc = Q_ERR_IO;
+			rc = rcs[i];
 			goto fail;
 		}
 		if (rcs[i]) {
@@ -1030,7 +1156,7 @@ static int begin_on(struct office *o, const char *id, struct store_app *a,
 	if (rc)
 		return rc;
 	rc = store_app_get(o->store, id, a, e);
-	if (rc > 0 && !e->code)
+	if (rc == Q_NONE)
 		rc = qerr_set(e, Q_ERR_NOT_FOUND, "id",
 			      "id: no application '%.64s'", id);
 	if (rc) {
@@ -1083,7 +1209,7 @@ static int release(struct office *o, const struct policy *p, int measure,
 	if (rc)
 		return rc;
 	if (result != LEDGER_OK)
-		return qerr_set(e, Q_ERR_IO, "", "ledger: releasing '%s': %s",
+		return qerr_set(e, Q_ERR_CONFLICT, "", "ledger: releasing '%s': %s",
 				a->id, ledger_result_name(result));
 	(void)by;
 	return Q_OK;
@@ -1305,7 +1431,7 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 				"the reservation of '%s' has expired: it can no longer be approved (quan expire releases it)",
 				id);
 		else if (!rc && result != LEDGER_OK)
-			rc = qerr_set(e, Q_ERR_IO, "",
+			rc = qerr_set(e, Q_ERR_CONFLICT, "",
 				      "ledger: awarding '%s': %s", id,
 				      ledger_result_name(result));
 	}
@@ -1546,7 +1672,7 @@ int office_round_close(struct office *o, const char *program,
 		out->awarded += c.q[i].award;
 		rc = reserve(o, p, &a, now, e);
 		if (!rc && a.state != APP_RESERVED)
-			rc = qerr_set(e, Q_ERR_IO, "",
+			rc = qerr_set(e, Q_ERR_CONFLICT, "",
 				      "round: '%s' did not fit the pool", a.id);
 		a.updated_at = now;
 		if (!rc)
@@ -1626,7 +1752,7 @@ int office_milestone(struct office *o, const char *id, int year,
 	t.amount = pend.amount;
 	rc = xfer(o, &t, now, &result, e);
 	if (!rc && result != LEDGER_OK)
-		rc = qerr_set(e, Q_ERR_IO, "", "ledger: tranche %d of '%s': %s",
+		rc = qerr_set(e, Q_ERR_CONFLICT, "", "ledger: tranche %d of '%s': %s",
 			      year, id, ledger_result_name(result));
 	if (!rc) {
 		a.awarded += pend.amount;
@@ -1777,7 +1903,7 @@ static int grant_money(struct office *o, const struct policy *p, int m,
 		return io_error(o, e, "moving grant money");
 	for (size_t i = 0; i < n; i++)
 		if (results[i] != LEDGER_OK)
-			return qerr_set(e, Q_ERR_IO, "",
+			return qerr_set(e, Q_ERR_CONFLICT, "",
 					"ledger: grant '%s': %s", a->id,
 					ledger_result_name(results[i]));
 	return Q_OK;
@@ -1841,7 +1967,7 @@ int office_disburse(struct office *o, const char *id, money_t amount,
 	t.amount = amount;
 	rc = xfer(o, &t, now, &result, e);
 	if (!rc && result != LEDGER_OK)
-		rc = qerr_set(e, Q_ERR_IO, "", "ledger: paying '%s': %s", id,
+		rc = qerr_set(e, Q_ERR_CONFLICT, "", "ledger: paying '%s': %s", id,
 			      ledger_result_name(result));
 recorded:
 	if (!rc) {
@@ -1915,7 +2041,7 @@ int office_clawback(struct office *o, const char *id, money_t amount,
 				    results))
 		rc = io_error(o, e, "a clawback");
 	else if (results[0] != LEDGER_OK || results[1] != LEDGER_OK)
-		rc = qerr_set(e, Q_ERR_IO, "", "ledger: clawback of '%s': %s",
+		rc = qerr_set(e, Q_ERR_CONFLICT, "", "ledger: clawback of '%s': %s",
 			      id,
 			      ledger_result_name(results[0] != LEDGER_OK
 							 ? results[0]
@@ -2283,7 +2409,11 @@ static int replay_one(void *arg, const struct store_app *sa)
 		why = "its stored decision is not readable";
 	} else if (app_parse_json(sa->json, strlen(sa->json), &a, &e)) {
 		why = "its stored application no longer parses";
+	} else if (app_receive(&a, sa->received_at, &e)) {
+		why = e.msg;
+		app_release(&a);
 	} else {
+		a.id = sa->id;
 		h.awarded_year = money_field(hist, "awarded_year");
 		h.compute_contracts_year =
 			money_field(hist, "compute_contracts_year");
@@ -2341,7 +2471,7 @@ long office_replay(struct office *o, FILE *out, long *count, struct qerr *e)
 /* --- estimates ---------------------------------------------------------------------------- */
 
 int office_estimate(struct office *o, const char *json, size_t len,
-		    json_t **out, struct qerr *e)
+		    int64_t at, json_t **out, struct qerr *e)
 {
 	struct application a;
 	struct history h = {true, 0, 0};
@@ -2361,9 +2491,12 @@ int office_estimate(struct office *o, const char *json, size_t len,
 			a.program);
 		goto out;
 	}
+	rc = app_receive(&a, at, e);
+	if (rc)
+		goto out;
 	rc = store_applicant_year(o->store, a.program, a.measure,
-				  a.applicant.uscc, date_year(a.submitted_on),
-				  a.id, &h.awarded_year,
+				  a.applicant.uscc, date_year(a.received_on),
+				  "", &h.awarded_year,
 				  &h.compute_contracts_year, e);
 	if (rc)
 		goto out;
@@ -2714,7 +2847,7 @@ int office_user_by_token(struct office *o, const char *token, size_t len,
 	char hash[65];
 
 	if (len != OFFICE_TOKEN_TEXT - 1 || strncmp(token, "qt_", 3))
-		return 1;
+		return Q_NONE;
 	token_hash(token, len, hash);
 	return store_user_by_token(o->store, hash, out, e);
 }

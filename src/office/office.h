@@ -38,6 +38,9 @@ struct office {
 	const struct chip_catalog *chips; /* borrowed */
 	struct policy *policies[OFFICE_MAX_PROGRAMS];
 	size_t npolicies;
+	/* The clock given to the verbs was set by hand (QUAN_NOW: tests,
+	 * benchmarks, the demo): every audit event then says so. */
+	bool clock_set;
 };
 
 /* Open the office in the store at url. chips is borrowed and must outlive
@@ -55,10 +58,12 @@ int office_load_policy(struct office *o, const char *path, const char *by,
 
 /* The outcome of one application. */
 struct office_result {
-	char id[64];
-	int state;	/* enum app_state */
-	bool existed;	/* the same application had been submitted */
-	money_t amount; /* reserved or requested */
+	char id[64];	     /* the office's number, "SH-2025-000123" */
+	char client_ref[65]; /* the applicant's reference, "" when none */
+	int64_t received_at; /* when the office received it */
+	int state;	     /* enum app_state */
+	bool existed;	     /* the same application had been submitted */
+	money_t amount;	     /* reserved or requested */
 	/* What the screens found (engine/screen.h): how many flags, whether
 	 * one blocked the application, and their names ("duplicate_claim, ..."),
 	 * cut to fit. Zero for an application submitted before. */
@@ -67,24 +72,53 @@ struct office_result {
 	char flags[128];
 };
 
-/* Validate, screen, decide, and reserve (first come first served), queue
- * (pro-rata) or waitlist (the pool cannot cover it) one application given
- * as JSON text. The screens of its measure run first, against every
- * contract this office holds (all programs), the registry of controllers
- * and the imported lists; a blocking flag records it as ineligible with
- * the screen as its reason, a review flag leaves the decision as it is.
- * Either way the flags are in the decision's "flags", and the contract is
- * recorded for the screens of later applications. Re-submitting the same id with the same text is harmless
- * (res->existed); with different text it is refused (Q_ERR_INVALID). */
+/* One application as the office receives it: its JSON text (no id and no
+ * submitted_at: the office numbers and stamps), who submits it, and when
+ * the office received it: its own clock, or, for an administrator's
+ * audited import of historical applications, the time given (imported). */
+struct office_intake {
+	const char *json;
+	size_t len;
+	const char *by;
+	int64_t received_at;
+	bool imported;
+};
+
+/* Validate, stamp, number, screen, decide, and reserve (first come first
+ * served), queue (pro-rata) or waitlist (the pool cannot cover it) each
+ * application of in[0..n), in one transaction (group commit: one fsync for
+ * the batch); now is the office's clock, for the events and transfers.
+ *
+ * Each application is received at in[i].received_at: the window, the
+ * fiscal year and the waiting order follow that time, and a contract
+ * signed after it is refused. It is numbered PREFIX-YEAR-NNNNNN (the
+ * policy's number_prefix, the fiscal year, the next number of the program
+ * and year). A client_ref is the idempotency key of the applicant firm (its
+ * USCC): the same firm, reference and bytes answer with the recorded
+ * application (res->existed); other bytes are Q_ERR_CONFLICT. Another
+ * firm's reference is another key.
+ *
+ * The screens of its measure run first, against every contract this
+ * office holds (all programs), the registry of controllers and the
+ * imported lists; a blocking flag records it as ineligible with the screen
+ * as its reason, a review flag leaves the decision as it is. Either way
+ * the flags are in the decision's "flags", and the contract is recorded for
+ * the screens of later applications.
+ *
+ * Each application has its own savepoint: whatever fails in it (rcs[i],
+ * errs[i]) rolls back that application alone, and the others still
+ * commit; res[i] is set for each that succeeded. Returns 0 when the batch
+ * committed, or an error (e) when the store itself failed and nothing of
+ * the batch was written. */
+int office_intake_batch(struct office *o, const struct office_intake *in,
+			size_t n, int64_t now, struct office_result *res,
+			int *rcs, struct qerr *errs, struct qerr *e);
+
+/* One application received now, by `by`, in a transaction of its own. */
 int office_apply(struct office *o, const char *json, size_t len, const char *by,
 		 int64_t now, struct office_result *res, struct qerr *e);
 
-/* The same for n applications in one transaction (group commit: one
- * fsync for the batch). Each application gets its own savepoint, so a bad
- * one is refused alone (rcs[i], errs[i]) and the others still commit;
- * res[i] is set for each that succeeded. Returns 0 when the batch
- * committed, or an error (e) when the store failed and nothing of the
- * batch was written. */
+/* n applications received now, all by `by`, in one transaction. */
 int office_apply_batch(struct office *o, const char *const *jsons,
 		       const size_t *lens, size_t n, const char *by,
 		       int64_t now, struct office_result *res, int *rcs,
@@ -196,11 +230,12 @@ int office_audit_verify(struct office *o, int64_t *count, int64_t *bad_seq,
  * number that differ (*count: how many were replayed), or -1 with e. */
 long office_replay(struct office *o, FILE *out, long *count, struct qerr *e);
 
-/* Decide an application (JSON text) as office_apply would, with the
- * applicant's history in this office, saving nothing. *out gets the
+/* Decide an application (JSON text) as office_apply would if the office
+ * received it at `at` (a hypothetical time), with the applicant's history
+ * in this office, saving nothing. *out gets the
  * decision (a new reference; the caller json_decref()s it). */
 int office_estimate(struct office *o, const char *json, size_t len,
-		    json_t **out, struct qerr *e);
+		    int64_t at, json_t **out, struct qerr *e);
 
 /* --- screens --------------------------------------------------------------- */
 
@@ -246,7 +281,7 @@ int office_user_add(struct office *o, const char *name, const char *role,
 int office_user_remove(struct office *o, const char *name, const char *by,
 		       int64_t now, struct qerr *e);
 
-/* The user holding token (len bytes): 0 and *out, 1 when no user holds it
+/* The user holding token (len bytes): 0 and *out, Q_NONE when no user holds it
  * (a malformed token included), or an error of the store. */
 int office_user_by_token(struct office *o, const char *token, size_t len,
 			 struct store_user *out, struct qerr *e);

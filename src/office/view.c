@@ -73,6 +73,7 @@ int view_app(struct office *o, const char *id, json_t **out, struct qerr *e)
 {
 	struct store_app a;
 	json_t *j, *app, *xs, *hs;
+	char at[DATETIME_TEXT_MAX];
 	int rc;
 
 	*out = NULL;
@@ -80,19 +81,20 @@ int view_app(struct office *o, const char *id, json_t **out, struct qerr *e)
 	if (rc)
 		return rc;
 	app = stored(a.json);
-	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s,"
-		      "s:I,s:I,s:I,s:o*,s:o*}",
-		      "id", a.id, "program", a.program, "measure", a.measure,
-		      "uscc", a.uscc, "name", applicant_name(app), "state",
-		      app_state_name(a.state), "policy", a.policy_hash,
-		      "requested", money_j(a.requested), "awarded",
-		      money_j(a.awarded), "paid", money_j(a.paid), "recovered",
-		      money_j(a.recovered), "approver", a.approver,
-		      "approved_by", a.approved_by, "fiscal_year",
-		      (json_int_t)a.fiscal_year, "submitted_at",
-		      (json_int_t)a.submitted_at, "updated_at",
-		      (json_int_t)a.updated_at, "decision", stored(a.decision),
-		      "application", app);
+	j = json_pack(
+		"{s:s,s:s*,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,"
+		"s:s,s:I,s:s,s:I,s:o*,s:o*}",
+		"id", a.id, "client_ref", a.client_ref[0] ? a.client_ref : NULL,
+		"program", a.program, "measure", a.measure, "uscc", a.uscc,
+		"name", applicant_name(app), "state", app_state_name(a.state),
+		"policy", a.policy_hash, "requested", money_j(a.requested),
+		"awarded", money_j(a.awarded), "paid", money_j(a.paid),
+		"recovered", money_j(a.recovered), "approver", a.approver,
+		"approved_by", a.approved_by, "fiscal_year",
+		(json_int_t)a.fiscal_year, "received_at",
+		datetime_format(a.received_at, at), "updated_at",
+		(json_int_t)a.updated_at, "decision", stored(a.decision),
+		"application", app);
 	xs = json_array();
 	hs = json_array();
 	if (!j || !xs || !hs) {
@@ -121,18 +123,20 @@ json_t *view_app_summary(const struct store_app *a, int64_t now)
 	json_t *app = stored(a->json), *d = stored(a->decision), *j;
 	json_t *flags = json_object_get(d, "flags");
 	const char *rate = json_string_value(json_object_get(d, "rate"));
+	char at[DATETIME_TEXT_MAX];
 
-	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s?,s:O*,s:I,"
-		      "s:I}",
-		      "id", a->id, "program", a->program, "measure", a->measure,
-		      "uscc", a->uscc, "name", applicant_name(app), "state",
-		      app_state_name(a->state), "requested",
-		      money_j(a->requested), "awarded", money_j(a->awarded),
-		      "paid", money_j(a->paid), "rate", rate, "flags",
-		      json_is_array(flags) ? flags : NULL, "submitted_at",
-		      (json_int_t)a->submitted_at, "age_seconds",
-		      (json_int_t)(now > a->submitted_at ? now - a->submitted_at
-							 : 0));
+	j = json_pack(
+		"{s:s,s:s*,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s?,s:O*,"
+		"s:s,s:I}",
+		"id", a->id, "client_ref",
+		a->client_ref[0] ? a->client_ref : NULL, "program", a->program,
+		"measure", a->measure, "uscc", a->uscc, "name",
+		applicant_name(app), "state", app_state_name(a->state),
+		"requested", money_j(a->requested), "awarded",
+		money_j(a->awarded), "paid", money_j(a->paid), "rate", rate,
+		"flags", json_is_array(flags) ? flags : NULL, "received_at",
+		datetime_format(a->received_at, at), "age_seconds",
+		(json_int_t)(now > a->received_at ? now - a->received_at : 0));
 	if (j && !json_object_get(j, "flags"))
 		json_object_set_new(j, "flags", json_array());
 	json_decref(app);

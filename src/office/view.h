@@ -14,15 +14,16 @@
 
 #include "office/office.h"
 
-/* One application in full: id, program, measure, uscc, name, state,
- * policy, requested, awarded, paid, recovered, approver, approved_by,
- * submitted_at, updated_at, decision (as stored, with the trace in
- * words), transfers and history. Returns 1 (e untouched) when there is no
- * such application. */
+/* One application in full: id, client_ref (when it had one), program,
+ * measure, uscc, name, state, policy, requested, awarded, paid, recovered,
+ * approver, approved_by, received_at (the office's time, text), updated_at,
+ * decision (as stored, with the trace in words), transfers and history.
+ * Returns Q_NONE (e untouched) when there is no such application. */
 int view_app(struct office *o, const char *id, json_t **out, struct qerr *e);
 
-/* One line of a list: id, program, measure, uscc, name, state, requested,
- * awarded, paid, rate, flags, submitted_at and age_seconds at now. NULL
+/* One line of a list: id, client_ref, program, measure, uscc, name, state,
+ * requested, awarded, paid, rate, flags, received_at and age_seconds at
+ * now. NULL
  * when out of memory. */
 json_t *view_app_summary(const struct store_app *a, int64_t now);
 

@@ -104,8 +104,8 @@ const struct field_info field_table[F__COUNT] = {
 	[F_RELATED_PARTY] =
 		{"related_party", QT_BOOL, false,
 		 "applicant and supplier share a USCC or a controller"},
-	[F_SUBMITTED_ON] = {"submitted_on", QT_DATE, false,
-			    "calendar date of submitted_at"},
+	[F_RECEIVED_ON] = {"received_on", QT_DATE, false,
+			    "the date the office received the application"},
 };
 
 int field_lookup(const char *name, size_t len)

@@ -89,8 +89,8 @@ enum field_id {
 	F_COMPUTE_REF_PRICE_PER_H100_HOUR,
 	/* Derived: applicant and supplier share a USCC or a controller. */
 	F_RELATED_PARTY,
-	/* The calendar date of submitted_at, as written. */
-	F_SUBMITTED_ON,
+	/* The date the office received the application (its calendar, UTC+8). */
+	F_RECEIVED_ON,
 	F__COUNT
 };
 
@@ -99,7 +99,7 @@ enum field_id {
  * date: read through i[]), never both, so the two views share storage and a
  * decision reads half the memory. Strings are borrowed from the
  * application, never NULL ("" when absent); null_mask has bit (1 << id) set
- * for a field whose value is null. submitted_at and kind are not fields:
+ * for a field whose value is null. received_at and kind are not fields:
  * the engine reads them for the window and kind checks. */
 struct facts {
 	union {
@@ -107,7 +107,7 @@ struct facts {
 		const char *s[F__COUNT];
 	};
 	uint64_t null_mask;
-	int64_t submitted_at; /* epoch seconds, for the window check */
+	int64_t received_at; /* epoch seconds, for the window check */
 	int32_t kind;	      /* enum contract_kind of the contract */
 };
 

@@ -958,6 +958,15 @@ static void parse_pools(struct ctx *c, const struct kv *f)
 		need(c, &kv[P_NAME], "name", what, at);
 		need_provenance(c, &kv[P_SOURCE], &kv[P_ASSUMPTION], what, at);
 		pl->id = id_of(c, &kv[P_ID], "id");
+		/* A ledger account's code is program/pool/year/name/uscc:
+		 * POLICY_ACCOUNT_IDS_MAX keeps it inside LEDGER_ID_MAX. */
+		if (pl->id && c->p->program &&
+		    strlen(pl->id) + strlen(c->p->program) >
+			    POLICY_ACCOUNT_IDS_MAX)
+			err_at(c, kv[P_ID].at,
+			       "pool id '%s' and program id together are longer than %d bytes, too long for a ledger account",
+			       yamldoc_show(pl->id, strlen(pl->id)).s,
+			       POLICY_ACCOUNT_IDS_MAX);
 		pl->name = text_of(c, &kv[P_NAME], "name");
 		if (kv[P_ROLLOVER].present)
 			bool_of(c, &kv[P_ROLLOVER], "rollover", &pl->rollover);
@@ -2065,11 +2074,50 @@ enum {
 	TOP_POOLS,
 	TOP_MEASURES,
 	TOP_SCREENS,
+	TOP_NUMBER_PREFIX,
 	TOP__N
 };
 static const char *const top_keys[TOP__N] = {
-	"program",    "name",  "issuer",   "currency", "sources",
-	"parameters", "pools", "measures", "screens"};
+	"program",  "name",	 "issuer",	   "currency",
+	"sources",  "parameters", "pools",	   "measures",
+	"screens",  "number_prefix"};
+
+/* The prefix of the office's application numbers ("SH" in SH-2025-000123):
+ * as the policy sets it, or the program id's leading letters in capitals
+ * ("prop-2025": PROP), cut to POLICY_PREFIX_MAX. */
+static void parse_number_prefix(struct ctx *c, const struct kv *f)
+{
+	struct policy *p = c->p;
+	size_t len = 0, n = 0;
+	const char *s;
+
+	if (!f->present) {
+		for (const char *q = p->program; q && *q >= 'a' && *q <= 'z' &&
+						 n < POLICY_PREFIX_MAX;
+		     q++)
+			p->number_prefix[n++] = (char)(*q - 'a' + 'A');
+		if (n == 0)
+			memcpy(p->number_prefix, "APP", n = 3);
+		p->number_prefix[n] = '\0';
+		return;
+	}
+	s = scalar_of(c, f, "number_prefix", &len);
+	if (!s)
+		return;
+	bool ok = len >= 1 && len <= POLICY_PREFIX_MAX && s[0] >= 'A' &&
+		  s[0] <= 'Z';
+
+	for (size_t i = 0; ok && i < len; i++)
+		ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9');
+	if (!ok) {
+		err_at(c, f->at,
+		       "number_prefix '%s' is not valid: use 1 to %d capital letters and digits, a letter first",
+		       yamldoc_show(s, len).s, POLICY_PREFIX_MAX);
+		return;
+	}
+	memcpy(p->number_prefix, s, len);
+	p->number_prefix[len] = '\0';
+}
 
 static void parse_policy(struct ctx *c, struct fy_node *root)
 {
@@ -2082,12 +2130,14 @@ static void parse_policy(struct ctx *c, struct fy_node *root)
 		       what, sizeof(what)))
 		return;
 	for (int i = 0; i < TOP__N; i++)
-		if (i != TOP_PARAMETERS && i != TOP_SCREENS)
+		if (i != TOP_PARAMETERS && i != TOP_SCREENS &&
+		    i != TOP_NUMBER_PREFIX)
 			need(c, &kv[i], top_keys[i], what, at);
 	p->program = id_of(c, &kv[TOP_PROGRAM], "program");
 	p->name = text_of(c, &kv[TOP_NAME], "name");
 	p->issuer = text_of(c, &kv[TOP_ISSUER], "issuer");
 	p->currency = text_of(c, &kv[TOP_CURRENCY], "currency");
+	parse_number_prefix(c, &kv[TOP_NUMBER_PREFIX]);
 	if (p->currency && strcmp(p->currency, "CNY"))
 		err_at(c, kv[TOP_CURRENCY].at,
 		       "currency '%s' is not supported: only CNY",

@@ -61,7 +61,7 @@ enum clawback_to { CLAWBACK_TO_POOL, CLAWBACK_TO_TREASURY };
 
 enum rule_kind {
 	RULE_KIND,   /* the measure accepts the contract's kind */
-	RULE_WINDOW, /* submitted inside the application window */
+	RULE_WINDOW, /* received inside the application window */
 	RULE_ELIGIBILITY,
 	RULE_BASE,
 	RULE_RATE_ROW,
@@ -246,10 +246,18 @@ struct policy_measure {
 	struct policy_screen screens[SCREEN__COUNT];
 };
 
+#define POLICY_PREFIX_MAX 8
+/* The program id and a pool id together, at most: the ledger's account
+ * codes ("<program>/<pool>/<year>/awarded/<uscc>") must fit. */
+#define POLICY_ACCOUNT_IDS_MAX 80
+
 struct policy {
 	char *path;		     /* as given to policy_load */
 	char hash[POLICY_HASH_TEXT]; /* "sha256:<hex of the file's bytes>" */
 	char *program, *name, *issuer, *currency;
+	/* The office numbers this program's applications PREFIX-YEAR-NNNNNN;
+	 * the prefix is unique within an office. */
+	char number_prefix[POLICY_PREFIX_MAX + 1];
 	struct policy_source *sources;
 	size_t nsources;
 	struct policy_pool *pools;

@@ -121,6 +121,51 @@ static int64_t submitted_second(const struct gen_options *o, uint64_t i,
 	       (step > 1 ? rnd_in(s, 0, step - 1) : 0);
 }
 
+/* The first draws of application i, shared by gen_application and
+ * gen_received_at so that both see the same arrival: its measure (w), its
+ * parties, whether it is ineligible and large, and the second of the range
+ * at which it arrives. s is left after them. */
+static void draw_head(const struct gen *g, uint64_t i, uint64_t *s, int *w,
+		      int *ap, int *sp, int *ineligible, int *large,
+		      int64_t *at)
+{
+	const struct gen_options *o = &g->opt;
+
+	*w = (int)rnd_in(s, 0, 99);
+	*ap = (int)rnd_in(s, 0, GEN_PARTIES - 1);
+	*sp = (int)rnd_in(s, 0, GEN_PARTIES - 1);
+	*ineligible = rnd_in(s, 0, 99) < o->ineligible_pct;
+	/* Evenly spaced, so a short run has its share of large ones too:
+	 * number i is large when (i + 1) x pct / 100 passes an integer. */
+	(void)rnd(s);
+	*large = (i % 100 + 1) * (uint64_t)o->large_pct / 100 >
+		 (i % 100) * (uint64_t)o->large_pct / 100;
+	*at = submitted_second(o, i, s);
+}
+
+static bool options_ok(const struct gen_options *o)
+{
+	return !(o->days < 1 || o->days > 366 * 300 || o->ineligible_pct < 0 ||
+		 o->ineligible_pct > 100 || o->large_pct < 0 ||
+		 o->large_pct > 100 ||
+		 o->first_day < date_from_ymd(DATE_MIN_YEAR + 1, 1, 1) ||
+		 o->first_day + o->days > date_from_ymd(DATE_MAX_YEAR, 1, 1));
+}
+
+int gen_received_at(const struct gen *g, uint64_t i, int64_t *out)
+{
+	uint64_t s = stream(g->seed, i);
+	int w, ap, sp, ineligible, large;
+	int64_t at;
+
+	if (!options_ok(&g->opt))
+		return Q_ERR_INVALID;
+	draw_head(g, i, &s, &w, &ap, &sp, &ineligible, &large, &at);
+	/* first_day 00:00 in Shanghai is 16:00 UTC the day before. */
+	*out = (int64_t)g->opt.first_day * 86400 - DATE_OFFICE_OFFSET + at;
+	return 0;
+}
+
 int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 		    size_t *len)
 {
@@ -135,22 +180,9 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 	bool listed = true, sme, startup, uses_model;
 	int chip, accel, hours, term, r;
 
-	if (o->days < 1 || o->days > 366 * 300 || o->ineligible_pct < 0 ||
-	    o->ineligible_pct > 100 || o->large_pct < 0 || o->large_pct > 100 ||
-	    o->first_day < date_from_ymd(DATE_MIN_YEAR + 1, 1, 1) ||
-	    o->first_day + o->days > date_from_ymd(DATE_MAX_YEAR, 1, 1))
+	if (!options_ok(o))
 		return Q_ERR_INVALID;
-
-	w = (int)rnd_in(&s, 0, 99);
-	ap = (int)rnd_in(&s, 0, GEN_PARTIES - 1);
-	sp = (int)rnd_in(&s, 0, GEN_PARTIES - 1);
-	ineligible = rnd_in(&s, 0, 99) < o->ineligible_pct;
-	/* Evenly spaced, so a short run has its share of large ones too:
-	 * number i is large when (i + 1) x pct / 100 passes an integer. */
-	(void)rnd(&s);
-	large = (i % 100 + 1) * (uint64_t)o->large_pct / 100 >
-		(i % 100) * (uint64_t)o->large_pct / 100;
-	at = submitted_second(o, i, &s);
+	draw_head(g, i, &s, &w, &ap, &sp, &ineligible, &large, &at);
 	sub = o->first_day + (qdate)(at / 86400);
 	date_to_ymd(sub, &sy, &sm, &sd);
 	/* Signed up to 180 days before, in the same fiscal year, so the
@@ -215,8 +247,7 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 	uses_model = rnd(&s) % 4 == 0;
 	r = snprintf(
 		buf, n,
-		"{\"id\": \"%s%07llu\", \"program\": \"shanghai-2025\", \"measure\": \"%s\","
-		" \"submitted_at\": \"%04d-%02d-%02dT%02d:%02d:%02d+08:00\","
+		"{\"client_ref\": \"%s%07llu\", \"program\": \"shanghai-2025\", \"measure\": \"%s\","
 		" \"applicant\": {\"uscc\": \"%s\", \"name\": \"示例智能科技（上海）有限公司\","
 		" \"registered_city\": \"%s\", \"industry\": \"I65\", \"sme\": %s,"
 		" \"startup\": %s, \"registered_model\": false, \"last_bad_credit_on\": %s,"
@@ -227,9 +258,7 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 		" \"value\": \"%lld.%02lld\", \"signed_on\": \"%04d-%02d-%02d\","
 		" \"term_months\": %d, \"uses_registered_model\": %s,"
 		" \"other_subsidies\": [], \"compute\": %s}}",
-		g->prefix, (unsigned long long)i, measure, sy, sm, sd,
-		(int)(at % 86400 / 3600), (int)(at % 3600 / 60), (int)(at % 60),
-		g->app_uscc[ap], city, sme ? "true" : "false",
+		g->prefix, (unsigned long long)i, measure, g->app_uscc[ap], city, sme ? "true" : "false",
 		startup ? "true" : "false", bad_credit, g->app_ctrl[ap],
 		g->sup_uscc[sp], listed ? "true" : "false", g->sup_ctrl[sp],
 		g->prefix, (unsigned long long)i, kind,

@@ -12,8 +12,10 @@
  * By default every application is eligible under policies/shanghai-2025.yaml
  * (compute-rent, model or corpus, submitted inside the window, signed in
  * fiscal year 2025) and small enough that about 100 000 of them fit in the
- * pools. The id is "<prefix><i, 7 digits or more>", unique per i; the
- * contract number is "HT-" and the id. Options spread submitted_at evenly
+ * pools. Its client_ref is "<prefix><i, 7 digits or more>", unique per i;
+ * the contract number is "HT-" and the reference. The text carries no
+ * time: gen_received_at gives the time at which application i arrives, for
+ * the office's clock (or an import) to stamp. Options spread arrivals evenly
  * over a range of days in the order of i (a queue that arrives over time),
  * and make a share of the applications ineligible (a firm registered
  * elsewhere, an unlisted supplier, a recent dishonesty record) or large (at
@@ -39,7 +41,7 @@
 /* What gen_init leaves, and what a caller may change before generating
  * (gen_set_prefix for the prefix). Percentages are 0..100. */
 struct gen_options {
-	/* submitted_at: when spread_count > 0, application i is submitted at
+	/* Arrival: when spread_count > 0, application i arrives at
 	 * first_day 00:00 (Shanghai time) + i x (days x 86400) / spread_count
 	 * seconds plus a jitter below one step, so the numbers 0 ..
 	 * spread_count - 1 arrive in order over the days; when 0 (default),
@@ -69,6 +71,11 @@ int gen_init(struct gen *g, uint64_t seed);
 /* Set the id prefix (copied): letters, digits, '-' and '_', at most
  * GEN_PREFIX_MAX bytes. Q_ERR_INVALID otherwise, the prefix unchanged. */
 int gen_set_prefix(struct gen *g, const char *prefix);
+
+/* The time (epoch seconds) at which application i arrives, as the options
+ * spread arrivals; its contract is signed on or before that day.
+ * Q_ERR_INVALID when the options are out of range. */
+int gen_received_at(const struct gen *g, uint64_t i, int64_t *at);
 
 /* Write application number i as JSON text into buf (n bytes, GEN_APP_MAX
  * is always enough), NUL-terminated; *len gets its length without the NUL.
