@@ -58,8 +58,8 @@ static void pool_code(char *buf, const char *program, const char *pool,
 		       "account codes must fit LEDGER_ID_MAX");
 	assert(strlen(name) <= 9 && (!uscc || strlen(uscc) <= 18));
 	assert(year >= 1000 && year <= 9999);
-	n = snprintf(buf, LEDGER_ID_MAX, "%s/%s/%d/%s%s%s", program, pool,
-		     year, name, uscc ? "/" : "", uscc ? uscc : "");
+	n = snprintf(buf, LEDGER_ID_MAX, "%s/%s/%d/%s%s%s", program, pool, year,
+		     name, uscc ? "/" : "", uscc ? uscc : "");
 	assert(n > 0 && n < LEDGER_ID_MAX);
 	(void)n;
 }
@@ -604,8 +604,8 @@ static int reserve(struct office *o, const struct policy *p,
 		a->state = APP_WAITLISTED;
 		return Q_OK;
 	}
-	return qerr_set(e, Q_ERR_CONFLICT, "", "ledger: reserving '%s': %s", a->id,
-			ledger_result_name(result));
+	return qerr_set(e, Q_ERR_CONFLICT, "", "ledger: reserving '%s': %s",
+			a->id, ledger_result_name(result));
 }
 
 /* Serve the waitlist of pool/year in arrival order, until one does not
@@ -625,8 +625,12 @@ static int serve_waitlist(struct office *o, const struct policy *p,
 	for (size_t i = 0; !rc && i < c.n; i++) {
 		struct store_app a;
 
-		if (store_app_get(o->store, c.ids[i], &a, e) != 0) {
-			rc = e->code ? e->code : Q_ERR_IO;
+		rc = store_app_get(o->store, c.ids[i], &a, e);
+		if (rc == Q_NONE)
+			rc = qerr_set(e, Q_ERR_IO, "",
+				      "waitlist: application '%s' vanished",
+				      c.ids[i]);
+		if (rc) {
 			break;
 		}
 		rc = reserve(o, p, &a, now, e);
@@ -871,8 +875,8 @@ static int number_app(struct office *o, const struct policy *p, int year,
 			return rc;
 		store_app_release(&old);
 	}
-	return qerr_set(e, Q_ERR_CONFLICT, "", "numbering: no free number for '%s'",
-			p->program);
+	return qerr_set(e, Q_ERR_CONFLICT, "",
+			"numbering: no free number for '%s'", p->program);
 }
 
 /* Apply one application inside the current transaction. Returns the error
@@ -1209,8 +1213,9 @@ static int release(struct office *o, const struct policy *p, int measure,
 	if (rc)
 		return rc;
 	if (result != LEDGER_OK)
-		return qerr_set(e, Q_ERR_CONFLICT, "", "ledger: releasing '%s': %s",
-				a->id, ledger_result_name(result));
+		return qerr_set(e, Q_ERR_CONFLICT, "",
+				"ledger: releasing '%s': %s", a->id,
+				ledger_result_name(result));
 	(void)by;
 	return Q_OK;
 }
@@ -1664,8 +1669,11 @@ int office_round_close(struct office *o, const char *program,
 		struct store_app a;
 
 		rc = store_app_get(o->store, c.q[i].id, &a, e);
+		if (rc == Q_NONE)
+			rc = qerr_set(e, Q_ERR_IO, "",
+				      "round: application '%s' vanished",
+				      c.q[i].id);
 		if (rc) {
-			rc = e->code ? e->code : Q_ERR_IO;
 			break;
 		}
 		a.requested = c.q[i].award;
@@ -1752,8 +1760,9 @@ int office_milestone(struct office *o, const char *id, int year,
 	t.amount = pend.amount;
 	rc = xfer(o, &t, now, &result, e);
 	if (!rc && result != LEDGER_OK)
-		rc = qerr_set(e, Q_ERR_CONFLICT, "", "ledger: tranche %d of '%s': %s",
-			      year, id, ledger_result_name(result));
+		rc = qerr_set(e, Q_ERR_CONFLICT, "",
+			      "ledger: tranche %d of '%s': %s", year, id,
+			      ledger_result_name(result));
 	if (!rc) {
 		a.awarded += pend.amount;
 		a.updated_at = now;
@@ -1967,8 +1976,8 @@ int office_disburse(struct office *o, const char *id, money_t amount,
 	t.amount = amount;
 	rc = xfer(o, &t, now, &result, e);
 	if (!rc && result != LEDGER_OK)
-		rc = qerr_set(e, Q_ERR_CONFLICT, "", "ledger: paying '%s': %s", id,
-			      ledger_result_name(result));
+		rc = qerr_set(e, Q_ERR_CONFLICT, "", "ledger: paying '%s': %s",
+			      id, ledger_result_name(result));
 recorded:
 	if (!rc) {
 		a.paid += amount;
@@ -2041,8 +2050,8 @@ int office_clawback(struct office *o, const char *id, money_t amount,
 				    results))
 		rc = io_error(o, e, "a clawback");
 	else if (results[0] != LEDGER_OK || results[1] != LEDGER_OK)
-		rc = qerr_set(e, Q_ERR_CONFLICT, "", "ledger: clawback of '%s': %s",
-			      id,
+		rc = qerr_set(e, Q_ERR_CONFLICT, "",
+			      "ledger: clawback of '%s': %s", id,
 			      ledger_result_name(results[0] != LEDGER_OK
 							 ? results[0]
 							 : results[1]));
@@ -2470,8 +2479,8 @@ long office_replay(struct office *o, FILE *out, long *count, struct qerr *e)
 
 /* --- estimates ---------------------------------------------------------------------------- */
 
-int office_estimate(struct office *o, const char *json, size_t len,
-		    int64_t at, json_t **out, struct qerr *e)
+int office_estimate(struct office *o, const char *json, size_t len, int64_t at,
+		    json_t **out, struct qerr *e)
 {
 	struct application a;
 	struct history h = {true, 0, 0};

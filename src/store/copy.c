@@ -48,6 +48,11 @@ static int any_user(void *arg, const struct store_user *u,
 	return any(arg);
 }
 
+static int any_number(void *arg, const char *program, int year, int64_t last)
+{
+	return any(arg);
+}
+
 /* Q_ERR_CONFLICT unless to holds nothing at all. */
 static int check_empty(struct store *to, struct qerr *e)
 {
@@ -63,6 +68,8 @@ static int check_empty(struct store *to, struct qerr *e)
 		rc = store_event_each(to, any_event, &seen, e);
 	if (!rc && !seen)
 		rc = store_user_each(to, any_user, &seen, e);
+	if (!rc && !seen)
+		rc = store_app_numbers_each(to, any_number, &seen, e);
 	if (!rc && seen)
 		rc = qerr_set(e, Q_ERR_CONFLICT, "to",
 			      "the target database is not empty: a copy goes "
@@ -121,6 +128,17 @@ static int copy_app(void *arg, const struct store_app *a)
 				 a->id, (long long)b.seq, (long long)a->seq);
 	if (!c->rc)
 		c->st->applications++;
+	return c->rc != 0;
+}
+
+/* The numbering goes on where the source stopped. */
+static int copy_number(void *arg, const char *program, int year, int64_t last)
+{
+	struct copy *c = arg;
+
+	c->rc = store_app_number_set(c->to, program, year, last, c->e);
+	if (!c->rc)
+		c->st->numbers++;
 	return c->rc != 0;
 }
 
@@ -209,6 +227,8 @@ int store_copy(struct store *from, struct store *to,
 		rc = store_transfer_each(from, NULL, copy_transfer, &c, e);
 	if (!rc && !c.rc)
 		rc = store_app_each(from, NULL, -1, copy_app, &c, e);
+	if (!rc && !c.rc)
+		rc = store_app_numbers_each(from, copy_number, &c, e);
 	if (!rc && !c.rc)
 		rc = store_user_each(from, copy_user, &c, e);
 	if (!rc && !c.rc)

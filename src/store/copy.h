@@ -14,12 +14,15 @@
 struct store_copy_stats {
 	int64_t policies, applications, accounts, transfers, events, users;
 	int64_t contracts, registry, listings; /* what the screens look up */
+	int64_t numbers; /* (program, year) rows of the numbering */
 };
 
 /* Copy everything in from into to, in one transaction of to: policy
  * versions (the current one of each program stays current), accounts
  * with their sums, transfers with their timestamps, applications with
- * their arrival order, users with their token hashes, and the audit chain
+ * their arrival order (client_ref and received_at with them), the
+ * numbering (the next number of each program and year is the one the
+ * source would have given), users with their token hashes, the audit chain
  * event by event, each re-hashed by to and checked equal to the original,
  * and what the screens look up (contracts, registry, lists).
  * Q_ERR_CONFLICT when to holds anything already; Q_ERR_IO when a copy

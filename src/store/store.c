@@ -212,6 +212,65 @@ int store_app_get(struct store *s, const char *id, struct store_app *out,
 	return s->ops->app_get(s, id, out, e);
 }
 
+int store_app_by_ref(struct store *s, const char *uscc, const char *client_ref,
+		     struct store_app *out, struct qerr *e)
+{
+	if (!client_ref || !*client_ref || !uscc) {
+		memset(out, 0, sizeof(*out));
+		return Q_NONE;
+	}
+	return s->ops->app_by_ref(s, uscc, client_ref, out, e);
+}
+
+/* The program and year a number is drawn for: a program name as stored
+ * (struct store_app.program) and a four-digit year. */
+static int check_numbering(const char *program, int year, struct qerr *e)
+{
+	size_t n = program ? strnlen(program, STORE_PROGRAM_MAX) : 0;
+
+	if (n == 0 || n >= STORE_PROGRAM_MAX)
+		return qerr_set(e, Q_ERR_INVALID, "program",
+				"numbering applications: program '%.64s' is "
+				"empty or too long",
+				program ? program : "");
+	if (year < 1 || year > 9999)
+		return qerr_set(e, Q_ERR_INVALID, "fiscal_year",
+				"numbering applications: year %d is not "
+				"1..9999",
+				year);
+	return Q_OK;
+}
+
+int store_app_number(struct store *s, const char *program, int year, int64_t *n,
+		     struct qerr *e)
+{
+	int rc = check_numbering(program, year, e);
+
+	*n = 0;
+	return rc ? rc : s->ops->app_number(s, program, year, n, e);
+}
+
+int store_app_numbers_each(struct store *s,
+			   int (*fn)(void *arg, const char *program, int year,
+				     int64_t last),
+			   void *arg, struct qerr *e)
+{
+	return s->ops->app_numbers_each(s, fn, arg, e);
+}
+
+int store_app_number_set(struct store *s, const char *program, int year,
+			 int64_t last, struct qerr *e)
+{
+	int rc = check_numbering(program, year, e);
+
+	if (!rc && last < 1)
+		rc = qerr_set(e, Q_ERR_INVALID, "last",
+			      "numbering applications: %lld is not a number "
+			      "given",
+			      (long long)last);
+	return rc ? rc : s->ops->app_number_set(s, program, year, last, e);
+}
+
 int store_app_update(struct store *s, const struct store_app *a, struct qerr *e)
 {
 	if (a->state < 0 || a->state >= APP__STATE_COUNT)

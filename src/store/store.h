@@ -14,7 +14,8 @@
  *
  * Errors are returned as Q_ERR_* codes with a struct qerr; Q_ERR_IO for the
  * database itself (the message names the operation and carries the
- * database's text).
+ * database's text). A lookup that finds nothing is not an error: it
+ * answers Q_NONE and leaves e untouched.
  */
 #ifndef QUAN_STORE_H
 #define QUAN_STORE_H
@@ -145,7 +146,7 @@ struct store_app {
 	char policy_hash[72]; /* the version it was decided under */
 	int state;	      /* enum app_state */
 	int64_t seq;	      /* arrival order, set by the store */
-	int fiscal_year;      /* of contract.signed_on */
+	int fiscal_year;      /* the year of received_at, office calendar */
 	money_t requested;    /* the decision's amount */
 	money_t awarded;      /* posted on approval */
 	money_t paid;	      /* disbursed, net of nothing */
@@ -154,7 +155,11 @@ struct store_app {
 	bool compute;	      /* a compute contract (rent/buy/build) */
 	char approver[64];    /* first approval of a two-person award */
 	char approved_by[64]; /* who posted the award */
-	int64_t submitted_at;
+	char client_ref[65];  /* the applicant's own reference, "" if none */
+	/* When the office received it (epoch seconds), from its own clock or
+	 * an administrator's audited import; fiscal_year is this instant's
+	 * year in the office's calendar (UTC+8). */
+	int64_t received_at;
 	int64_t updated_at;
 	char *json;	/* the application as submitted */
 	char *decision; /* the decision JSON */
@@ -162,13 +167,46 @@ struct store_app {
 
 void store_app_release(struct store_app *a);
 
-/* Insert a new application (a->seq is set). Q_ERR_INVALID if the id exists. */
+/* Insert a new application (a->seq is set). Q_ERR_CONFLICT when the id
+ * exists, or when the firm a->uscc has an application with the same
+ * client_ref already (a unique index; "" is stored as SQL NULL, so
+ * applications without one never collide). */
 int store_app_insert(struct store *s, struct store_app *a, struct qerr *e);
 
-/* Read one; returns 1 (and e untouched) when there is none. The caller
- * releases *out with store_app_release. */
+/* Read one: 0 and *out, which the caller releases with store_app_release;
+ * Q_NONE (e untouched) when there is none; or a Q_ERR_* of the store. */
 int store_app_get(struct store *s, const char *id, struct store_app *out,
 		  struct qerr *e);
+
+/* The application of the firm uscc that carried client_ref (an index
+ * seek): 0 and *out (released with store_app_release), Q_NONE (e
+ * untouched) when that firm has none with that reference (or client_ref
+ * is "" or NULL), or a Q_ERR_* of the store. */
+int store_app_by_ref(struct store *s, const char *uscc, const char *client_ref,
+		     struct store_app *out, struct qerr *e);
+
+/* The next number of program's applications in fiscal year: 1, 2, 3 ...
+ * into *n, one statement (an upsert of app_numbers). Only inside a write
+ * transaction (store_begin; Q_ERR_INVALID outside one): its rollback, or
+ * the rollback of the savepoint the number was drawn in, gives the number
+ * back, and the next draw answers it again. Q_ERR_INVALID for an empty or
+ * over-long program or a year outside 1..9999. */
+int store_app_number(struct store *s, const char *program, int year, int64_t *n,
+		     struct qerr *e);
+
+/* Visit the numbering, program and year order: fn(arg, program, year,
+ * last) with the last number given (quan migrate copies it). */
+int store_app_numbers_each(struct store *s,
+			   int (*fn)(void *arg, const char *program, int year,
+				     int64_t last),
+			   void *arg, struct qerr *e);
+
+/* Raise the last number given for program and year to last (never lower
+ * it: a number given once is never given again), so that the next
+ * store_app_number answers last + 1. Inside a write transaction, as
+ * store_app_number; Q_ERR_INVALID for last < 1. */
+int store_app_number_set(struct store *s, const char *program, int year,
+			 int64_t last, struct qerr *e);
 
 /* Write back the mutable part: state, requested (a pro-rata round scales
  * it), awarded, paid, recovered, approver, updated_at. */
@@ -272,8 +310,8 @@ int store_user_add(struct store *s, const struct store_user *u,
  * Q_ERR_NOT_FOUND when there is none. */
 int store_user_remove(struct store *s, const char *name, struct qerr *e);
 
-/* The user whose token has this hash: 0 and *out, 1 when none, or an
- * error. */
+/* The user whose token has this hash: 0 and *out, Q_NONE (e untouched)
+ * when none, or a Q_ERR_* of the store. */
 int store_user_by_token(struct store *s, const char *token_hash,
 			struct store_user *out, struct qerr *e);
 
@@ -374,8 +412,8 @@ struct store_listing {
 int store_listing_add(struct store *s, const struct store_listing *l,
 		      struct qerr *e);
 
-/* The entry of uscc on list: 0 and *out, 1 when it is not listed, or an
- * error. */
+/* The entry of uscc on list: 0 and *out, Q_NONE (e untouched) when it is
+ * not listed, or a Q_ERR_* of the store. */
 int store_listing_get(struct store *s, const char *list, const char *uscc,
 		      struct store_listing *out, struct qerr *e);
 

@@ -44,6 +44,17 @@ struct store_ops {
 	int (*app_insert)(struct store *s, struct store_app *a, struct qerr *e);
 	int (*app_get)(struct store *s, const char *id, struct store_app *out,
 		       struct qerr *e);
+	int (*app_by_ref)(struct store *s, const char *uscc,
+			  const char *client_ref, struct store_app *out,
+			  struct qerr *e);
+	int (*app_number)(struct store *s, const char *program, int year,
+			  int64_t *n, struct qerr *e);
+	int (*app_numbers_each)(struct store *s,
+				int (*fn)(void *arg, const char *program,
+					  int year, int64_t last),
+				void *arg, struct qerr *e);
+	int (*app_number_set)(struct store *s, const char *program, int year,
+			      int64_t last, struct qerr *e);
 	int (*app_update)(struct store *s, const struct store_app *a,
 			  struct qerr *e);
 	int (*app_each)(struct store *s, const char *program, int st,
@@ -111,6 +122,9 @@ struct store_ops {
 		int (*listing)(void *arg, const struct store_listing *l),
 		void *arg, struct qerr *e);
 };
+
+/* Bytes of a program's name with its NUL, as struct store_app.program. */
+#define STORE_PROGRAM_MAX 64
 
 /* The head of every back end's store. */
 struct store {

@@ -66,7 +66,7 @@
 #define POLICY_TEXT_MAX (16u << 20) /* one policy file, bytes */
 #define POLICY_HASH_MAX 72	    /* "sha256:" + 64 hex + NUL */
 #define PROGRAM_MAX 64		    /* as struct store_app.program */
-#define PARAMS_MAX 20
+#define PARAMS_MAX 24
 /* The advisory lock every write transaction takes: "quan" in ASCII. */
 #define QUAN_LOCK "1903520110"
 
@@ -212,6 +212,21 @@ static const char *const migrations[] = {
 	"  reason TEXT NOT NULL,"
 	"  source TEXT NOT NULL,"
 	"  PRIMARY KEY (list, uscc));",
+	/* 6: the office numbers applications (app_numbers) and stamps when it
+	 * received them; the applicant's own id becomes client_ref, unique
+	 * per firm, NULL when none; as in SQLite, the rows of before keep
+	 * their id as their reference. */
+	"ALTER TABLE applications RENAME COLUMN submitted_at TO received_at;"
+	"ALTER TABLE applications ADD COLUMN client_ref TEXT"
+	"  CHECK (client_ref <> '');"
+	"UPDATE applications SET client_ref = NULLIF(id, '');"
+	"CREATE UNIQUE INDEX applications_client_ref"
+	"  ON applications (uscc, client_ref);"
+	"CREATE TABLE app_numbers ("
+	"  program TEXT COLLATE \"C\" NOT NULL,"
+	"  year INTEGER NOT NULL,"
+	"  last BIGINT NOT NULL CHECK (last > 0),"
+	"  PRIMARY KEY (program, year));",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -221,7 +236,8 @@ static const char *const migrations[] = {
 #define APP_COLS                                                               \
 	"id, program, measure, uscc, policy_hash, state, seq, fiscal_year, "   \
 	"requested, awarded, paid, recovered, contract_value, compute, "       \
-	"approver, submitted_at, updated_at, json, decision, approved_by"
+	"approver, received_at, updated_at, json, decision, approved_by, "     \
+	"client_ref"
 #define TRANSFER_COLS                                                           \
 	"id, debit, credit, amount, flags, pending_id, expires_at, code, ref, " \
 	"timestamp"
@@ -244,6 +260,9 @@ enum stmt_id {
 	ST_APP_NEXT_SEQ,
 	ST_APP_INSERT,
 	ST_APP_GET,
+	ST_APP_BY_REF,
+	ST_APP_NUMBER,
+	ST_APP_NUMBER_SET,
 	ST_APP_UPDATE,
 	ST_APPS_PAGE,
 	ST_APPS_PAGE_STATE,
@@ -299,8 +318,19 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"SELECT COALESCE(MAX(seq), 0) + 1 FROM applications",
 	[ST_APP_INSERT] = "INSERT INTO applications (" APP_COLS
 			  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-			  "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+			  "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
+			  "$21)",
 	[ST_APP_GET] = "SELECT " APP_COLS " FROM applications WHERE id = $1",
+	[ST_APP_BY_REF] = "SELECT " APP_COLS " FROM applications WHERE "
+			  "uscc = $1 AND client_ref = $2",
+	[ST_APP_NUMBER] =
+		"INSERT INTO app_numbers (program, year, last) "
+		"VALUES ($1, $2, 1) ON CONFLICT (program, year) DO "
+		"UPDATE SET last = app_numbers.last + 1 RETURNING last",
+	[ST_APP_NUMBER_SET] =
+		"INSERT INTO app_numbers (program, year, last) "
+		"VALUES ($1, $2, $3) ON CONFLICT (program, year) DO "
+		"UPDATE SET last = GREATEST(app_numbers.last, excluded.last)",
 	[ST_APP_UPDATE] = "UPDATE applications SET state = $2, awarded = $3, "
 			  "paid = $4, recovered = $5, approver = $6, "
 			  "updated_at = $7, requested = $8, approved_by = $9 "
@@ -1172,9 +1202,10 @@ static int app_row(const PGresult *r, int i, struct store_app *a,
 	a->contract_value = get_i64(r, i, 12);
 	a->compute = get_i64(r, i, 13) != 0;
 	get_str(r, i, 14, a->approver, sizeof(a->approver));
-	a->submitted_at = get_i64(r, i, 15);
+	a->received_at = get_i64(r, i, 15);
 	a->updated_at = get_i64(r, i, 16);
 	get_str(r, i, 19, a->approved_by, sizeof(a->approved_by));
+	get_str(r, i, 20, a->client_ref, sizeof(a->client_ref));
 	if (a->state < 0)
 		return qerr_set(e, Q_ERR_IO, "",
 				"application '%s' has an unknown state '%s'",
@@ -1197,7 +1228,7 @@ static int app_insert(struct pg *s, struct store_app *a, struct qerr *e)
 	rc = run(s, ST_APP_EXISTS, &p, &r, e, "looking up an application");
 	if (rc)
 		return rc;
-	rc = PQntuples(r) ? qerr_set(e, Q_ERR_INVALID, "id",
+	rc = PQntuples(r) ? qerr_set(e, Q_ERR_CONFLICT, "id",
 				     "application '%s' already exists", a->id)
 			  : Q_OK;
 	PQclear(r);
@@ -1225,7 +1256,7 @@ static int app_insert(struct pg *s, struct store_app *a, struct qerr *e)
 	p_int(&p, a->contract_value);
 	p_int(&p, a->compute ? 1 : 0);
 	P_FIELD(&p, a->approver);
-	p_int(&p, a->submitted_at);
+	p_int(&p, a->received_at);
 	p_int(&p, a->updated_at);
 	if (a->json)
 		p_text(&p, a->json);
@@ -1236,7 +1267,14 @@ static int app_insert(struct pg *s, struct store_app *a, struct qerr *e)
 	else
 		p_null(&p);
 	P_FIELD(&p, a->approved_by);
+	if (a->client_ref[0])
+		P_FIELD(&p, a->client_ref);
+	else
+		p_null(&p);
 	rc = run(s, ST_APP_INSERT, &p, &r, e, "storing an application");
+	if (rc == Q_ERR_CONFLICT && e)
+		snprintf(e->field, sizeof(e->field), "%s",
+			 strstr(e->msg, "client_ref") ? "client_ref" : "id");
 	if (rc)
 		return rc;
 	PQclear(r);
@@ -1271,9 +1309,117 @@ static int pg_app_get(struct store *base, const char *id, struct store_app *out,
 	rc = run(s, ST_APP_GET, &p, &r, e, "reading an application");
 	if (rc)
 		return rc;
-	rc = PQntuples(r) ? app_row(r, 0, out, e) : 1;
+	rc = PQntuples(r) ? app_row(r, 0, out, e) : Q_NONE;
 	PQclear(r);
 	return rc;
+}
+
+static int pg_app_by_ref(struct store *base, const char *uscc,
+			 const char *client_ref, struct store_app *out,
+			 struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	struct params p = {0};
+	PGresult *r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	p_text(&p, uscc);
+	p_text(&p, client_ref);
+	rc = run(s, ST_APP_BY_REF, &p, &r, e,
+		 "looking up an application by reference");
+	if (rc)
+		return rc;
+	rc = PQntuples(r) ? app_row(r, 0, out, e) : Q_NONE;
+	PQclear(r);
+	return rc;
+}
+
+/* Numbers are drawn inside the caller's transaction only: drawn in one of
+ * their own, a number would be committed whatever became of the
+ * application it was for. */
+static int in_transaction(struct pg *s, const char *op, struct qerr *e)
+{
+	if (!s->in_tx)
+		return qerr_set(e, Q_ERR_INVALID, "",
+				"%s: only inside a write transaction", op);
+	return Q_OK;
+}
+
+static int pg_app_number(struct store *base, const char *program, int year,
+			 int64_t *n, struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	struct params p = {0};
+	PGresult *r;
+	int rc;
+
+	*n = 0;
+	rc = in_transaction(s, "numbering an application", e);
+	if (rc)
+		return rc;
+	p_text(&p, program);
+	p_int(&p, year);
+	rc = run(s, ST_APP_NUMBER, &p, &r, e, "numbering an application");
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 1)
+		*n = get_i64(r, 0, 0);
+	if (*n < 1) {
+		*n = 0;
+		rc = qerr_set(e, Q_ERR_IO, "",
+			      "postgres: numbering an application: no number "
+			      "came back");
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int pg_app_number_set(struct store *base, const char *program, int year,
+			     int64_t last, struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	struct params p = {0};
+	PGresult *r;
+	int rc;
+
+	rc = in_transaction(s, "setting the numbering", e);
+	if (rc)
+		return rc;
+	p_text(&p, program);
+	p_int(&p, year);
+	p_int(&p, last);
+	rc = run(s, ST_APP_NUMBER_SET, &p, &r, e, "setting the numbering");
+	if (!rc)
+		PQclear(r);
+	return rc;
+}
+
+/* The numbering whole (a row per program and year). */
+static int pg_app_numbers_each(struct store *base,
+			       int (*fn)(void *arg, const char *program,
+					 int year, int64_t last),
+			       void *arg, struct qerr *e)
+{
+	struct pg *s = pg_of(base);
+	PGresult *r;
+	int rc = ensure(s, e);
+
+	if (rc)
+		return rc;
+	r = PQexec(s->conn, "SELECT program, year, last FROM app_numbers "
+			    "ORDER BY program, year");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = db_err(s, r, e, "reading the numbering");
+		PQclear(r);
+		return rc;
+	}
+	for (int i = 0; i < PQntuples(r); i++)
+		if (fn(arg, PQgetvalue(r, i, 0), (int)get_i64(r, i, 1),
+		       get_i64(r, i, 2)))
+			break;
+	PQclear(r);
+	return Q_OK;
 }
 
 static int pg_app_update(struct store *base, const struct store_app *a,
@@ -1884,7 +2030,7 @@ static int pg_user_by_token(struct store *base, const char *token_hash,
 		get_str(r, 0, 2, out->uscc, sizeof(out->uscc));
 		out->created_at = get_i64(r, 0, 3);
 	} else {
-		rc = 1;
+		rc = Q_NONE;
 	}
 	PQclear(r);
 	return rc;
@@ -2172,7 +2318,7 @@ static int pg_listing_get(struct store *base, const char *list,
 		store_utf8_trim(out->reason);
 		store_utf8_trim(out->source);
 	} else {
-		rc = 1;
+		rc = Q_NONE;
 	}
 	PQclear(r);
 	return rc;
@@ -2295,6 +2441,10 @@ static const struct store_ops pg_ops = {
 	.policy_each_version = pg_policy_each_version,
 	.app_insert = pg_app_insert,
 	.app_get = pg_app_get,
+	.app_by_ref = pg_app_by_ref,
+	.app_number = pg_app_number,
+	.app_numbers_each = pg_app_numbers_each,
+	.app_number_set = pg_app_number_set,
 	.app_update = pg_app_update,
 	.app_each = pg_app_each,
 	.applicant_year = pg_applicant_year,

@@ -171,6 +171,23 @@ static const char *const migrations[] = {
 	"  reason TEXT NOT NULL,"
 	"  source TEXT NOT NULL,"
 	"  PRIMARY KEY (list, uscc));",
+	/* 6: the office numbers applications itself (per program and fiscal
+	 * year, in app_numbers) and stamps when it received them; the
+	 * applicant's own id becomes client_ref, an idempotency key scoped
+	 * to its firm (NULL when none, so those never collide). The rows of
+	 * before were numbered by their applicants: their id was their
+	 * reference, and a retry of one is still found by it. */
+	"ALTER TABLE applications RENAME COLUMN submitted_at TO received_at;"
+	"ALTER TABLE applications ADD COLUMN client_ref TEXT"
+	"  CHECK (client_ref <> '');"
+	"UPDATE applications SET client_ref = NULLIF(id, '');"
+	"CREATE UNIQUE INDEX applications_client_ref"
+	"  ON applications (uscc, client_ref);"
+	"CREATE TABLE app_numbers ("
+	"  program TEXT NOT NULL,"
+	"  year INTEGER NOT NULL,"
+	"  last INTEGER NOT NULL CHECK (last > 0),"
+	"  PRIMARY KEY (program, year));",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -180,7 +197,8 @@ static const char *const migrations[] = {
 #define APP_COLS                                                               \
 	"id, program, measure, uscc, policy_hash, state, seq, fiscal_year, "   \
 	"requested, awarded, paid, recovered, contract_value, compute, "       \
-	"approver, submitted_at, updated_at, json, decision, approved_by"
+	"approver, received_at, updated_at, json, decision, approved_by, "     \
+	"client_ref"
 #define TRANSFER_COLS                                                           \
 	"id, debit, credit, amount, flags, pending_id, expires_at, code, ref, " \
 	"timestamp"
@@ -202,6 +220,9 @@ enum stmt_id {
 	ST_APP_NEXT_SEQ,
 	ST_APP_INSERT,
 	ST_APP_GET,
+	ST_APP_BY_REF,
+	ST_APP_NUMBER,
+	ST_APP_NUMBER_SET,
 	ST_APP_UPDATE,
 	ST_APPS_PAGE,	      /* any program, any state */
 	ST_APPS_PAGE_STATE,   /* any program, one state */
@@ -259,8 +280,19 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"SELECT COALESCE(MAX(seq), 0) + 1 FROM applications",
 	[ST_APP_INSERT] = "INSERT INTO applications (" APP_COLS
 			  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-			  "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+			  "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+			  "?21)",
 	[ST_APP_GET] = "SELECT " APP_COLS " FROM applications WHERE id = ?1",
+	[ST_APP_BY_REF] = "SELECT " APP_COLS " FROM applications WHERE "
+			  "uscc = ?1 AND client_ref = ?2",
+	[ST_APP_NUMBER] =
+		"INSERT INTO app_numbers (program, year, last) "
+		"VALUES (?1, ?2, 1) ON CONFLICT (program, year) DO "
+		"UPDATE SET last = app_numbers.last + 1 RETURNING last",
+	[ST_APP_NUMBER_SET] =
+		"INSERT INTO app_numbers (program, year, last) "
+		"VALUES (?1, ?2, ?3) ON CONFLICT (program, year) DO "
+		"UPDATE SET last = MAX(app_numbers.last, excluded.last)",
 	[ST_APP_UPDATE] = "UPDATE applications SET state = ?2, awarded = ?3, "
 			  "paid = ?4, recovered = ?5, approver = ?6, "
 			  "updated_at = ?7, requested = ?8, approved_by = ?9 "
@@ -965,7 +997,8 @@ static int app_row(sqlite3_stmt *st, struct store_app *a, struct qerr *e)
 	a->compute = sqlite3_column_int(st, 13) != 0;
 	col_str(st, 14, a->approver, sizeof(a->approver));
 	col_str(st, 19, a->approved_by, sizeof(a->approved_by));
-	a->submitted_at = sqlite3_column_int64(st, 15);
+	col_str(st, 20, a->client_ref, sizeof(a->client_ref));
+	a->received_at = sqlite3_column_int64(st, 15);
 	a->updated_at = sqlite3_column_int64(st, 16);
 	if (a->state < 0)
 		return qerr_set(e, Q_ERR_IO, "",
@@ -990,7 +1023,7 @@ static int app_insert(struct sq *s, struct store_app *a, struct qerr *e)
 {
 	sqlite3_stmt *st;
 	int64_t seq = 0;
-	int rc;
+	int rc, src;
 
 	rc = stmt(s, ST_APP_EXISTS, &st, e);
 	if (rc)
@@ -998,7 +1031,7 @@ static int app_insert(struct sq *s, struct store_app *a, struct qerr *e)
 	BIND_FIELD(st, 1, a->id);
 	rc = sqlite3_step(st);
 	rc = rc == SQLITE_ROW
-		     ? qerr_set(e, Q_ERR_INVALID, "id",
+		     ? qerr_set(e, Q_ERR_CONFLICT, "id",
 				"application '%s' already exists", a->id)
 	     : rc == SQLITE_DONE ? Q_OK
 				 : db_err(s, e, "looking up an application");
@@ -1035,12 +1068,25 @@ static int app_insert(struct sq *s, struct store_app *a, struct qerr *e)
 	sqlite3_bind_int64(st, 13, a->contract_value);
 	sqlite3_bind_int(st, 14, a->compute ? 1 : 0);
 	BIND_FIELD(st, 15, a->approver);
-	sqlite3_bind_int64(st, 16, a->submitted_at);
+	sqlite3_bind_int64(st, 16, a->received_at);
 	sqlite3_bind_int64(st, 17, a->updated_at);
 	bind_nullable(st, 18, a->json);
 	bind_nullable(st, 19, a->decision);
 	BIND_FIELD(st, 20, a->approved_by);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if (a->client_ref[0])
+		BIND_FIELD(st, 21, a->client_ref);
+	else
+		sqlite3_bind_null(st, 21);
+	src = sqlite3_step(st);
+	if (src == SQLITE_CONSTRAINT_UNIQUE ||
+	    src == SQLITE_CONSTRAINT_PRIMARYKEY)
+		rc = qerr_set(e, Q_ERR_CONFLICT,
+			      strstr(sqlite3_errmsg(s->db), "client_ref")
+				      ? "client_ref"
+				      : "id",
+			      "sqlite: storing application '%s': %s", a->id,
+			      sqlite3_errmsg(s->db));
+	else if (src != SQLITE_DONE)
 		rc = qerr_set(e, Q_ERR_IO, "",
 			      "sqlite: storing application '%s': %s", a->id,
 			      sqlite3_errmsg(s->db));
@@ -1084,10 +1130,142 @@ static int sq_app_get(struct store *base, const char *id, struct store_app *out,
 	if (rc == SQLITE_ROW)
 		rc = app_row(st, out, e);
 	else if (rc == SQLITE_DONE)
-		rc = 1;
+		rc = Q_NONE;
 	else
 		rc = db_err(s, e, "reading an application");
 	done(st);
+	return rc;
+}
+
+static int sq_app_by_ref(struct store *base, const char *uscc,
+			 const char *client_ref, struct store_app *out,
+			 struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = stmt(s, ST_APP_BY_REF, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, uscc, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, client_ref, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = app_row(st, out, e);
+	else if (rc == SQLITE_DONE)
+		rc = Q_NONE;
+	else
+		rc = db_err(s, e, "looking up an application by reference");
+	done(st);
+	return rc;
+}
+
+/* Numbers are drawn inside the caller's transaction only: drawn in one of
+ * their own, a number would be committed whatever became of the
+ * application it was for. */
+static int in_transaction(struct sq *s, const char *op, struct qerr *e)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return qerr_set(e, Q_ERR_INVALID, "",
+				"%s: only inside a write transaction", op);
+	return Q_OK;
+}
+
+static int sq_app_number(struct store *base, const char *program, int year,
+			 int64_t *n, struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st;
+	int rc, src;
+
+	*n = 0;
+	rc = in_transaction(s, "numbering an application", e);
+	if (!rc)
+		rc = stmt(s, ST_APP_NUMBER, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, program, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, year);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		src = sqlite3_step(st);
+	}
+	if (src != SQLITE_DONE || *n < 1) {
+		*n = 0;
+		rc = db_err(s, e, "numbering an application");
+	}
+	done(st);
+	return rc;
+}
+
+static int sq_app_number_set(struct store *base, const char *program, int year,
+			     int64_t last, struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = in_transaction(s, "setting the numbering", e);
+	if (!rc)
+		rc = stmt(s, ST_APP_NUMBER_SET, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, program, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, year);
+	sqlite3_bind_int64(st, 3, last);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_err(s, e, "setting the numbering");
+	done(st);
+	return rc;
+}
+
+/* The numbering into memory first (a row per program and year), so fn
+ * may use the store. */
+static int sq_app_numbers_each(struct store *base,
+			       int (*fn)(void *arg, const char *program,
+					 int year, int64_t last),
+			       void *arg, struct qerr *e)
+{
+	struct sq *s = sq_of(base);
+	struct nv {
+		char program[STORE_PROGRAM_MAX];
+		int year;
+		int64_t last;
+	} *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc = Q_OK, src;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT program, year, last FROM app_numbers "
+			       "ORDER BY program, year",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "reading the numbering");
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct nv *nn =
+				realloc(v, (cap = cap * 2 + 8) * sizeof(*v));
+			if (!nn) {
+				rc = nomem(e);
+				break;
+			}
+			v = nn;
+		}
+		col_str(st, 0, v[n].program, sizeof(v[n].program));
+		v[n].year = sqlite3_column_int(st, 1);
+		v[n].last = sqlite3_column_int64(st, 2);
+		n++;
+	}
+	if (!rc && src != SQLITE_DONE)
+		rc = db_err(s, e, "reading the numbering");
+	sqlite3_finalize(st);
+	for (size_t i = 0; !rc && i < n; i++)
+		if (fn(arg, v[i].program, v[i].year, v[i].last))
+			break;
+	free(v);
 	return rc;
 }
 
@@ -1712,7 +1890,7 @@ static int sq_user_by_token(struct store *base, const char *token_hash,
 		out->created_at = sqlite3_column_int64(st, 3);
 		rc = Q_OK;
 	} else if (rc == SQLITE_DONE) {
-		rc = 1;
+		rc = Q_NONE;
 	} else {
 		rc = db_err(s, e, "looking up a token");
 	}
@@ -2139,7 +2317,7 @@ static int sq_listing_get(struct store *base, const char *list,
 		store_utf8_trim(out->source);
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
-		rc = 1;
+		rc = Q_NONE;
 	} else {
 		rc = db_err(s, e, "reading a list");
 	}
@@ -2277,6 +2455,10 @@ static const struct store_ops sqlite_ops = {
 	.policy_each_version = sq_policy_each_version,
 	.app_insert = sq_app_insert,
 	.app_get = sq_app_get,
+	.app_by_ref = sq_app_by_ref,
+	.app_number = sq_app_number,
+	.app_numbers_each = sq_app_numbers_each,
+	.app_number_set = sq_app_number_set,
 	.app_update = sq_app_update,
 	.app_each = sq_app_each,
 	.applicant_year = sq_applicant_year,

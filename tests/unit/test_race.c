@@ -55,8 +55,8 @@ static const char policy_text[] =
 	"        - { id: r, rate: 30%, source: s }\n";
 
 static const char app_fmt[] =
-	"{\"id\":\"T%d-%d\",\"program\":\"race\",\"measure\":\"corpus\","
-	"\"submitted_at\":\"2025-10-09T16:00:00+08:00\","
+	"{\"client_ref\":\"T%d-%d\",\"program\":\"race\","
+	"\"measure\":\"corpus\","
 	"\"applicant\":{\"uscc\":\"91310000MA1FL8WR2F\",\"name\":\"a\","
 	"\"registered_city\":\"shanghai\",\"industry\":\"I65\",\"sme\":true,"
 	"\"startup\":false,\"registered_model\":false,"

@@ -1,9 +1,10 @@
 /*
  * test_store.c - the store (src/store/) on a fresh database: a SQLite file,
  * or a PostgreSQL database when QUAN_TEST_DB names a server (testdb.h):
- * migrations, policy versions, applications, the applicant's year, the
- * ledger's storage (and the ledger running on it), transactions, and the
- * audit chain, tampered with behind the store's back.
+ * migrations, policy versions, applications, the office's numbering and
+ * the applicants' references, the applicant's year, the ledger's storage
+ * (and the ledger running on it), transactions, and the audit chain,
+ * tampered with behind the store's back.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,7 +116,7 @@ static struct store_app app(const char *id, const char *uscc, int state,
 	a.requested = requested;
 	a.contract_value = value;
 	a.compute = compute;
-	a.submitted_at = 1756692000;
+	a.received_at = 1756692000;
 	a.updated_at = 1756692000;
 	return a;
 }
@@ -139,7 +140,7 @@ static void test_open_migrate(void **state)
 	char url[480], mode[16];
 	struct qerr e;
 
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), 6);
 	assert_string_equal(store_backend(f->s),
 			    either(f, "sqlite", "postgres"));
 	store_close(f->s);
@@ -148,12 +149,12 @@ static void test_open_migrate(void **state)
 	snprintf(url, sizeof(url), "%s%s",
 		 f->db.pg ? "" : "sqlite:", f->db.url);
 	assert_int_equal(store_open(url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), 6);
 	raw_text(f,
 		 either(f, "PRAGMA user_version",
 			"SELECT version FROM schema_version"),
 		 mode, sizeof(mode));
-	assert_string_equal(mode, "5");
+	assert_string_equal(mode, "6");
 	if (!f->db.pg) {
 		raw_text(f, "PRAGMA journal_mode", mode, sizeof(mode));
 		assert_string_equal(mode, "wal");
@@ -161,7 +162,7 @@ static void test_open_migrate(void **state)
 
 	/* Two stores on one database at once. */
 	assert_int_equal(store_open(f->db.url, &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 5);
+	assert_int_equal(store_schema_version(s2), 6);
 	store_close(s2);
 
 	/* A database from a newer quan is refused, not clobbered. */
@@ -172,8 +173,13 @@ static void test_open_migrate(void **state)
 	assert_int_equal(store_open(f->db.url, &s2, &e), Q_ERR_IO);
 	assert_null(s2);
 	assert_non_null(strstr(e.msg, "version 99 is newer"));
-	/* A database of schema 1 is migrated to 5 when opened: each
+	/* A database of schema 1 is migrated to 6 when opened: each
 	 * migration runs once, in order. */
+	raw(f, "DROP TABLE app_numbers");
+	raw(f, "DROP INDEX applications_client_ref");
+	raw(f, "ALTER TABLE applications DROP COLUMN client_ref");
+	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
+	       "submitted_at");
 	raw(f, "DROP INDEX applications_program_seq");
 	raw(f, "DROP TABLE users");
 	raw(f, "DROP INDEX events_subject");
@@ -186,34 +192,38 @@ static void test_open_migrate(void **state)
 	raw(f, either(f, "PRAGMA user_version = 1",
 		      "UPDATE schema_version SET version = 1"));
 	assert_int_equal(store_open(f->db.url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), 6);
 	raw_text(f,
 		 either(f,
 			"SELECT count(*) FROM sqlite_master WHERE name IN "
 			"('applications_program_seq', 'users', "
 			"'events_subject', 'applications_uscc_seq', "
 			"'applications_state_measure', 'contracts', "
-			"'controllers', 'listings')",
+			"'controllers', 'listings', 'applications_client_ref', "
+			"'app_numbers')",
 			"SELECT count(*) FROM pg_class WHERE relname IN "
 			"('applications_program_seq', 'users', "
 			"'events_subject', 'applications_uscc_seq', "
 			"'applications_state_measure', 'contracts', "
-			"'controllers', 'listings')"),
+			"'controllers', 'listings', 'applications_client_ref', "
+			"'app_numbers')"),
 		 mode, sizeof(mode));
-	assert_string_equal(mode, "8");
+	assert_string_equal(mode, "10");
 	raw_text(
 		f,
 		either(f,
 		       "SELECT count(*) FROM pragma_table_info('applications') "
-		       "WHERE name = 'approved_by'",
+		       "WHERE name IN ('approved_by', 'received_at', "
+		       "'client_ref')",
 		       "SELECT count(*) FROM information_schema.columns WHERE "
 		       "table_name = 'applications' AND "
-		       "column_name = 'approved_by'"),
+		       "column_name IN ('approved_by', 'received_at', "
+		       "'client_ref')"),
 		mode, sizeof(mode));
-	assert_string_equal(mode, "1");
+	assert_string_equal(mode, "3");
 
 	assert_int_equal(store_open(":memory:", &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 5);
+	assert_int_equal(store_schema_version(s2), 6);
 	store_close(s2);
 	assert_int_equal(store_open("postgres:x", &s2, &e), Q_ERR_INVALID);
 	assert_int_equal(store_open("sqlite:", &s2, &e), Q_ERR_INVALID);
@@ -379,7 +389,7 @@ static void test_apps(void **state)
 
 	/* A duplicate id is refused, and changes nothing. */
 	a.requested = 999;
-	assert_int_equal(store_app_insert(f->s, &a, &e), Q_ERR_INVALID);
+	assert_int_equal(store_app_insert(f->s, &a, &e), Q_ERR_CONFLICT);
 	assert_non_null(strstr(e.msg, "'A-1' already exists"));
 
 	assert_int_equal(store_app_get(f->s, "A-1", &got, &e), 0);
@@ -394,11 +404,17 @@ static void test_apps(void **state)
 	assert_int_equal(got.requested, 100);
 	assert_int_equal(got.contract_value, 1000);
 	assert_true(got.compute);
-	assert_int_equal(got.submitted_at, 1756692000);
+	assert_int_equal(got.received_at, 1756692000);
+	assert_string_equal(got.client_ref, "");
 	assert_string_equal(got.json, "{\"id\":\"A-1\"}");
 	assert_null(got.decision);
 	store_app_release(&got);
-	assert_int_equal(store_app_get(f->s, "A-9", &got, &e), 1);
+	/* None: Q_NONE, not an error, e untouched. */
+	qerr_clear(&e);
+	assert_int_equal(store_app_get(f->s, "A-9", &got, &e), Q_NONE);
+	assert_int_equal(e.code, 0);
+	assert_string_equal(got.id, "");
+	assert_null(got.json);
 
 	/* The mutable part is written back. */
 	a.state = APP_AWARDED;
@@ -546,6 +562,295 @@ static void test_applicant_year(void **state)
 			 0);
 	assert_int_equal(awarded, 0);
 	assert_int_equal(compute, 0);
+}
+
+/* ---- the office's numbering and the applicant's reference ------------------- */
+
+static int64_t number(struct store *s, const char *program, int year)
+{
+	int64_t n = -1;
+	struct qerr e;
+
+	if (store_app_number(s, program, year, &n, &e))
+		fail_msg("store_app_number(%s, %d): %s", program, year, e.msg);
+	return n;
+}
+
+static int list_number(void *arg, const char *program, int year, int64_t last)
+{
+	char *seen = arg;
+	size_t n = strlen(seen);
+
+	snprintf(seen + n, 512 - n, "%s/%d=%lld;", program, year,
+		 (long long)last);
+	return 0;
+}
+
+static void test_app_numbers(void **state)
+{
+	struct fx *f = *state;
+	char seen[512] = "", longname[80];
+	int64_t n = -1;
+	struct qerr e;
+
+	/* Outside a transaction a number would outlive its application. */
+	assert_int_equal(store_app_number(f->s, "shanghai-2025", 2025, &n, &e),
+			 Q_ERR_INVALID);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(e.msg, "only inside a write transaction"));
+
+	/* 1, 2, 3 ... per program and fiscal year, each on its own. */
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 1);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 2);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 3);
+	assert_int_equal(number(f->s, "hangzhou-2024", 2025), 1);
+	assert_int_equal(number(f->s, "shanghai-2025", 2026), 1);
+	assert_int_equal(number(f->s, "shanghai-2025", 2024), 1);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 4);
+	assert_int_equal(number(f->s, "hangzhou-2024", 2025), 2);
+	assert_int_equal(number(f->s, "shanghai-2025", 2026), 2);
+	assert_int_equal(store_commit(f->s, &e), 0);
+
+	/* A rolled back transaction gives its numbers back. */
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 5);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 6);
+	assert_int_equal(number(f->s, "beijing-2023", 2025), 1);
+	store_rollback(f->s);
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 5);
+	assert_int_equal(number(f->s, "beijing-2023", 2025), 1);
+
+	/* So does a rolled back savepoint, and only its own (group commit:
+	 * the items before and after it keep theirs). */
+	assert_int_equal(store_savepoint(f->s, &e), 0);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 6);
+	assert_int_equal(number(f->s, "chengdu-2025", 2025), 1);
+	store_savepoint_rollback(f->s);
+	assert_int_equal(store_savepoint(f->s, &e), 0);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 6);
+	assert_int_equal(store_savepoint_release(f->s, &e), 0);
+	assert_int_equal(store_savepoint(f->s, &e), 0);
+	assert_int_equal(number(f->s, "chengdu-2025", 2025), 1);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 7);
+	store_savepoint_rollback(f->s);
+	assert_int_equal(store_commit(f->s, &e), 0);
+
+	/* Durable: a reopened store goes on where it stopped. */
+	store_close(f->s);
+	assert_int_equal(store_open(f->db.url, &f->s, &e), 0);
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 7);
+	assert_int_equal(number(f->s, "chengdu-2025", 2025), 1);
+
+	/* The setter raises the last number given, never lowers it. */
+	assert_int_equal(
+		store_app_number_set(f->s, "shanghai-2025", 2025, 3, &e), 0);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 8);
+	assert_int_equal(
+		store_app_number_set(f->s, "shanghai-2025", 2025, 100, &e), 0);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 101);
+	assert_int_equal(store_app_number_set(f->s, "wuhan-2025", 2025, 41, &e),
+			 0);
+	assert_int_equal(number(f->s, "wuhan-2025", 2025), 42);
+
+	/* What cannot be numbered, refused before the database sees it (the
+	 * transaction goes on). */
+	memset(longname, 'x', 64);
+	longname[64] = '\0';
+	assert_int_equal(store_app_number(f->s, "", 2025, &n, &e),
+			 Q_ERR_INVALID);
+	assert_int_equal(store_app_number(f->s, longname, 2025, &n, &e),
+			 Q_ERR_INVALID);
+	assert_int_equal(store_app_number(f->s, "shanghai-2025", 0, &n, &e),
+			 Q_ERR_INVALID);
+	assert_int_equal(store_app_number(f->s, "shanghai-2025", 10000, &n, &e),
+			 Q_ERR_INVALID);
+	assert_int_equal(
+		store_app_number_set(f->s, "shanghai-2025", 2025, 0, &e),
+		Q_ERR_INVALID);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 102);
+	assert_int_equal(store_commit(f->s, &e), 0);
+	assert_int_equal(
+		store_app_number_set(f->s, "shanghai-2025", 2025, 500, &e),
+		Q_ERR_INVALID);
+
+	/* The whole numbering, in program and year order. */
+	assert_int_equal(store_app_numbers_each(f->s, list_number, seen, &e),
+			 0);
+	assert_string_equal(seen, "beijing-2023/2025=1;chengdu-2025/2025=1;"
+				  "hangzhou-2024/2025=2;shanghai-2025/2024=1;"
+				  "shanghai-2025/2025=102;"
+				  "shanghai-2025/2026=2;wuhan-2025/2025=42;");
+}
+
+static struct store_app app_ref(const char *id, const char *uscc,
+				const char *ref)
+{
+	struct store_app a = app(id, uscc, APP_RESERVED, 2025, 100, 1000, true);
+
+	snprintf(a.client_ref, sizeof(a.client_ref), "%s", ref);
+	return a;
+}
+
+static void test_app_by_ref(void **state)
+{
+	struct fx *f = *state;
+	struct store_app a, got;
+	struct qerr e;
+
+	add_policy(f->s, "shanghai-2025", HASH_A, "a", 1, true);
+	insert(f->s, app_ref("N-1", USCC1, "inv-7"));
+	insert(f->s, app_ref("N-2", USCC2, "inv-8"));
+	/* Applications without a reference never collide. */
+	insert(f->s, app_ref("N-3", USCC1, ""));
+	insert(f->s, app_ref("N-4", USCC1, ""));
+
+	assert_int_equal(store_app_by_ref(f->s, USCC1, "inv-7", &got, &e), 0);
+	assert_string_equal(got.id, "N-1");
+	assert_string_equal(got.client_ref, "inv-7");
+	assert_string_equal(got.uscc, USCC1);
+	assert_int_equal(got.received_at, 1756692000);
+	assert_string_equal(got.json, "{\"id\":1}");
+	store_app_release(&got);
+	assert_int_equal(store_app_get(f->s, "N-1", &got, &e), 0);
+	assert_string_equal(got.client_ref, "inv-7");
+	store_app_release(&got);
+	assert_int_equal(store_app_get(f->s, "N-3", &got, &e), 0);
+	assert_string_equal(got.client_ref, "");
+	store_app_release(&got);
+	/* "" is stored as NULL. */
+	{
+		char c[16];
+
+		raw_text(f,
+			 "SELECT count(*) FROM applications WHERE client_ref "
+			 "IS NULL",
+			 c, sizeof(c));
+		assert_string_equal(c, "2");
+	}
+
+	/* Another firm's reference, an unknown one, none at all: Q_NONE,
+	 * e untouched. */
+	qerr_clear(&e);
+	assert_int_equal(store_app_by_ref(f->s, USCC2, "inv-7", &got, &e),
+			 Q_NONE);
+	assert_int_equal(store_app_by_ref(f->s, USCC1, "inv-9", &got, &e),
+			 Q_NONE);
+	assert_int_equal(store_app_by_ref(f->s, USCC1, "inv-8", &got, &e),
+			 Q_NONE);
+	assert_int_equal(store_app_by_ref(f->s, USCC1, "", &got, &e), Q_NONE);
+	assert_int_equal(store_app_by_ref(f->s, USCC1, NULL, &got, &e), Q_NONE);
+	assert_int_equal(e.code, 0);
+	assert_string_equal(got.id, "");
+
+	/* The same firm with the same reference again: refused by the
+	 * index, nothing overwritten. */
+	a = app_ref("N-5", USCC1, "inv-7");
+	a.requested = 999;
+	a.json = "{}";
+	assert_int_equal(store_app_insert(f->s, &a, &e), Q_ERR_CONFLICT);
+	assert_string_equal(e.field, "client_ref");
+	assert_int_equal(store_app_get(f->s, "N-5", &got, &e), Q_NONE);
+	assert_int_equal(store_app_by_ref(f->s, USCC1, "inv-7", &got, &e), 0);
+	assert_string_equal(got.id, "N-1");
+	assert_int_equal(got.requested, 100);
+	store_app_release(&got);
+
+	/* In a batch: the refused one's savepoint is rolled back, the rest
+	 * commits (another firm may use the same reference). */
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(store_savepoint(f->s, &e), 0);
+	assert_int_equal(store_app_insert(f->s, &a, &e), Q_ERR_CONFLICT);
+	store_savepoint_rollback(f->s);
+	assert_int_equal(store_savepoint(f->s, &e), 0);
+	insert(f->s, app_ref("N-6", USCC2, "inv-7"));
+	assert_int_equal(store_savepoint_release(f->s, &e), 0);
+	assert_int_equal(store_commit(f->s, &e), 0);
+	assert_int_equal(store_app_by_ref(f->s, USCC2, "inv-7", &got, &e), 0);
+	assert_string_equal(got.id, "N-6");
+	store_app_release(&got);
+	assert_int_equal(store_app_get(f->s, "N-5", &got, &e), Q_NONE);
+}
+
+/* The other lookups answer Q_NONE for nothing too. */
+static void test_lookups_none(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u = {"ada", "administrator", "", 5}, gu;
+	struct store_listing l, gl;
+	struct qerr e;
+
+	qerr_clear(&e);
+	assert_int_equal(store_user_by_token(f->s, "abcd", &gu, &e), Q_NONE);
+	assert_int_equal(e.code, 0);
+	assert_int_equal(store_user_add(f->s, &u, "abcd", &e), 0);
+	assert_int_equal(store_user_by_token(f->s, "abcd", &gu, &e), 0);
+	assert_string_equal(gu.name, "ada");
+	assert_int_equal(store_user_by_token(f->s, "abce", &gu, &e), Q_NONE);
+
+	memset(&l, 0, sizeof(l));
+	snprintf(l.list, sizeof(l.list), "dishonest");
+	snprintf(l.uscc, sizeof(l.uscc), USCC1);
+	snprintf(l.name, sizeof(l.name), "x");
+	assert_int_equal(store_listing_get(f->s, "dishonest", USCC1, &gl, &e),
+			 Q_NONE);
+	assert_int_equal(e.code, 0);
+	assert_int_equal(store_listing_add(f->s, &l, &e), 0);
+	assert_int_equal(store_listing_get(f->s, "dishonest", USCC1, &gl, &e),
+			 0);
+	assert_string_equal(gl.name, "x");
+	assert_int_equal(store_listing_get(f->s, "restricted", USCC1, &gl, &e),
+			 Q_NONE);
+	assert_int_equal(store_listing_get(f->s, "dishonest", USCC2, &gl, &e),
+			 Q_NONE);
+}
+
+/* A database of schema 5, with applications numbered by their
+ * applicants, opened by this quan: their time is kept as received_at,
+ * their id becomes their reference, the numbering starts empty. */
+static void test_migrate_5(void **state)
+{
+	struct fx *f = *state;
+	struct store_app got;
+	struct store_app a;
+	char c[16];
+	struct qerr e;
+
+	add_policy(f->s, "shanghai-2025", HASH_A, "a", 1, true);
+	insert(f->s, app("SH-2025-000123", USCC1, APP_RESERVED, 2025, 100, 1000,
+			 true));
+	insert(f->s, app("L-2", USCC2, APP_WAITLISTED, 2025, 200, 2000, false));
+	store_close(f->s);
+	f->s = NULL;
+	raw(f, "DROP TABLE app_numbers");
+	raw(f, "DROP INDEX applications_client_ref");
+	raw(f, "ALTER TABLE applications DROP COLUMN client_ref");
+	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
+	       "submitted_at");
+	raw(f, either(f, "PRAGMA user_version = 5",
+		      "UPDATE schema_version SET version = 5"));
+
+	assert_int_equal(store_open(f->db.url, &f->s, &e), 0);
+	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(store_app_get(f->s, "SH-2025-000123", &got, &e), 0);
+	assert_int_equal(got.received_at, 1756692000);
+	assert_string_equal(got.client_ref, "SH-2025-000123");
+	assert_int_equal(got.seq, 1);
+	store_app_release(&got);
+	/* A retry of an application sent before the upgrade is found. */
+	assert_int_equal(store_app_by_ref(f->s, USCC2, "L-2", &got, &e), 0);
+	assert_string_equal(got.id, "L-2");
+	assert_int_equal(got.state, APP_WAITLISTED);
+	store_app_release(&got);
+	a = app_ref("L-3", USCC2, "L-2");
+	assert_int_equal(store_app_insert(f->s, &a, &e), Q_ERR_CONFLICT);
+	raw_text(f, "SELECT count(*) FROM app_numbers", c, sizeof(c));
+	assert_string_equal(c, "0");
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 1);
+	store_rollback(f->s);
 }
 
 /* ---- the ledger's storage -------------------------------------------------------- */
@@ -814,7 +1119,7 @@ static void test_rollback(void **state)
 	store_rollback(f->s);
 	store_rollback(f->s); /* harmless outside a transaction */
 
-	assert_int_equal(store_app_get(f->s, "R-1", &ga, &e), 1);
+	assert_int_equal(store_app_get(f->s, "R-1", &ga, &e), Q_NONE);
 	assert_int_equal(io->account_get(io->ctx, 7, &got), 1);
 	assert_int_equal(store_policy_current(f->s, "shanghai-2025", hash, NULL,
 					      NULL, &e),
@@ -1118,7 +1423,7 @@ static void test_copy(void **state)
 	struct store *s2 = NULL;
 	char a[1024] = "", b[1024] = "", hash[POLICY_HASH_TEXT], *text;
 	struct store_user got;
-	struct store_app ga;
+	struct store_app ga, ca;
 	size_t len;
 	int results[2];
 	struct qerr e;
@@ -1126,13 +1431,20 @@ static void test_copy(void **state)
 	add_policy(f->s, "shanghai-2025", HASH_A, "version: a\n", 100, true);
 	add_policy(f->s, "shanghai-2025", HASH_B, "version: b\n", 200, true);
 	add_policy(f->s, "shanghai-2025", HASH_A, "version: a\n", 300, false);
-	insert(f->s, app("C-1", USCC1, APP_RESERVED, 2025, 100, 1000, true));
+	ca = app("C-1", USCC1, APP_RESERVED, 2025, 100, 1000, true);
+	snprintf(ca.client_ref, sizeof(ca.client_ref), "ref-1");
+	ca.received_at = 1756692001;
+	insert(f->s, ca);
 	insert(f->s, app("C-2", USCC2, APP_WAITLISTED, 2025, 200, 2000, false));
 	assert_int_equal(store_begin(f->s, &e), 0);
 	assert_int_equal(ledger_create_accounts(io, as, 2, results), 0);
 	assert_int_equal(
 		ledger_create_transfers(io, &t, 1, 1700000000, results), 0);
 	assert_int_equal(results[0], LEDGER_OK);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 1);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 2);
+	assert_int_equal(number(f->s, "shanghai-2025", 2025), 3);
+	assert_int_equal(number(f->s, "hangzhou-2024", 2024), 1);
 	assert_int_equal(store_commit(f->s, &e), 0);
 	assert_int_equal(store_user_add(f->s, &u, "abcd", &e), 0);
 	append_events(f->s, 4);
@@ -1146,6 +1458,7 @@ static void test_copy(void **state)
 	assert_int_equal(st.transfers, 1);
 	assert_int_equal(st.users, 1);
 	assert_int_equal(st.events, 4);
+	assert_int_equal(st.numbers, 2);
 
 	/* The version loaded last is current, the old text kept. */
 	assert_int_equal(store_policy_current(s2, "shanghai-2025", hash, &text,
@@ -1159,7 +1472,19 @@ static void test_copy(void **state)
 	assert_int_equal(store_app_get(s2, "C-2", &ga, &e), 0);
 	assert_int_equal(ga.seq, 2);
 	assert_int_equal(ga.state, APP_WAITLISTED);
+	assert_string_equal(ga.client_ref, "");
+	assert_int_equal(ga.received_at, 1756692000);
 	store_app_release(&ga);
+	assert_int_equal(store_app_by_ref(s2, USCC1, "ref-1", &ga, &e), 0);
+	assert_string_equal(ga.id, "C-1");
+	assert_int_equal(ga.received_at, 1756692001);
+	store_app_release(&ga);
+	/* The copy numbers on where the source stopped. */
+	assert_int_equal(store_begin(s2, &e), 0);
+	assert_int_equal(number(s2, "shanghai-2025", 2025), 4);
+	assert_int_equal(number(s2, "hangzhou-2024", 2024), 2);
+	assert_int_equal(number(s2, "hangzhou-2024", 2025), 1);
+	store_rollback(s2);
 	assert_int_equal(store_user_by_token(s2, "abcd", &got, &e), 0);
 	assert_string_equal(got.name, "ada");
 	assert_int_equal(store_event_each(f->s, collect_hash, a, &e), 0);
@@ -1182,6 +1507,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apps_many, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_applicant_year, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_app_numbers, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_app_by_ref, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lookups_none, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_5, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_io, setup,
 						teardown),
