@@ -408,6 +408,48 @@ static void test_app_list(void **state)
 			 40);
 }
 
+/* ---- migration 7 ------------------------------------------------------------ */
+
+static const char *has_index(const struct fx *f)
+{
+	return f->db.pg ? "SELECT count(*) FROM pg_class WHERE relname = "
+			  "'policies_program'"
+			: "SELECT count(*) FROM sqlite_master WHERE name = "
+			  "'policies_program'";
+}
+
+/* An office of schema 6 loses the index no query used, and nothing else. */
+static void test_migrate_7(void **state)
+{
+	struct fx *f = *state;
+	char got[16], why[256], hash[80];
+	struct qerr e;
+
+	assert_int_equal(store_schema_version(f->s), SQL_SCHEMA_VERSION);
+	assert_int_equal(testdb_text(&f->db, has_index(f), got, sizeof(got)),
+			 0);
+	assert_string_equal(got, "0");
+	add_policy(f->s, 7, 7);
+	store_close(f->s);
+	f->s = NULL;
+	if (testdb_exec(&f->db,
+			f->db.pg ? "CREATE INDEX policies_program ON policies "
+				   "(program); UPDATE schema_version SET "
+				   "version = 6"
+				 : "CREATE INDEX policies_program ON policies "
+				   "(program); PRAGMA user_version = 6",
+			why, sizeof(why)))
+		fail_msg("back to schema 6: %s", why);
+	assert_int_equal(store_open(f->db.url, &f->s, &e), 0);
+	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(testdb_text(&f->db, has_index(f), got, sizeof(got)),
+			 0);
+	assert_string_equal(got, "0");
+	assert_int_equal(
+		store_policy_current(f->s, "walk", hash, NULL, NULL, &e), 0);
+	assert_string_equal(hash, "sha256:0007");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +461,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_screens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_7, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -140,7 +140,7 @@ static void test_open_migrate(void **state)
 	char url[480], mode[16];
 	struct qerr e;
 
-	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(store_schema_version(f->s), 7);
 	assert_string_equal(store_backend(f->s),
 			    either(f, "sqlite", "postgres"));
 	store_close(f->s);
@@ -149,12 +149,12 @@ static void test_open_migrate(void **state)
 	snprintf(url, sizeof(url), "%s%s",
 		 f->db.pg ? "" : "sqlite:", f->db.url);
 	assert_int_equal(store_open(url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(store_schema_version(f->s), 7);
 	raw_text(f,
 		 either(f, "PRAGMA user_version",
 			"SELECT version FROM schema_version"),
 		 mode, sizeof(mode));
-	assert_string_equal(mode, "6");
+	assert_string_equal(mode, "7");
 	if (!f->db.pg) {
 		raw_text(f, "PRAGMA journal_mode", mode, sizeof(mode));
 		assert_string_equal(mode, "wal");
@@ -162,7 +162,7 @@ static void test_open_migrate(void **state)
 
 	/* Two stores on one database at once. */
 	assert_int_equal(store_open(f->db.url, &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 6);
+	assert_int_equal(store_schema_version(s2), 7);
 	store_close(s2);
 
 	/* A database from a newer quan is refused, not clobbered. */
@@ -173,7 +173,7 @@ static void test_open_migrate(void **state)
 	assert_int_equal(store_open(f->db.url, &s2, &e), Q_ERR_IO);
 	assert_null(s2);
 	assert_non_null(strstr(e.msg, "version 99 is newer"));
-	/* A database of schema 1 is migrated to 6 when opened: each
+	/* A database of schema 1 is migrated to 7 when opened: each
 	 * migration runs once, in order. */
 	raw(f, "DROP TABLE app_numbers");
 	raw(f, "DROP INDEX applications_client_ref");
@@ -192,7 +192,7 @@ static void test_open_migrate(void **state)
 	raw(f, either(f, "PRAGMA user_version = 1",
 		      "UPDATE schema_version SET version = 1"));
 	assert_int_equal(store_open(f->db.url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(store_schema_version(f->s), 7);
 	raw_text(f,
 		 either(f,
 			"SELECT count(*) FROM sqlite_master WHERE name IN "
@@ -223,7 +223,7 @@ static void test_open_migrate(void **state)
 	assert_string_equal(mode, "3");
 
 	assert_int_equal(store_open(":memory:", &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 6);
+	assert_int_equal(store_schema_version(s2), 7);
 	store_close(s2);
 	assert_int_equal(store_open("postgres:x", &s2, &e), Q_ERR_INVALID);
 	assert_int_equal(store_open("sqlite:", &s2, &e), Q_ERR_INVALID);
@@ -833,7 +833,7 @@ static void test_migrate_5(void **state)
 		      "UPDATE schema_version SET version = 5"));
 
 	assert_int_equal(store_open(f->db.url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(store_schema_version(f->s), 7);
 	assert_int_equal(store_app_get(f->s, "SH-2025-000123", &got, &e), 0);
 	assert_int_equal(got.received_at, 1756692000);
 	assert_string_equal(got.client_ref, "SH-2025-000123");
