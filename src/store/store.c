@@ -101,11 +101,13 @@ int store_no_row(struct store *s, const char *op, struct qerr *e)
 int store_stmt(struct store *s, enum sql_stmt id, struct drv_stmt **out,
 	       struct qerr *e)
 {
-	const char *sql = sql_for(&sql_stmts[id], s->ops->dialect);
-	uint64_t params = sql_params(sql);
+	const char *sql;
+	uint64_t params;
 	int rc;
 
-	assert(id < ST__COUNT);
+	assert(s && id < ST__COUNT);
+	sql = sql_for(&sql_stmts[id], s->ops->dialect);
+	params = sql_params(sql);
 	/* Numbered 1, 2, ... n without a gap: PostgreSQL infers the type of
 	 * each one from where it is used. */
 	assert((params & (params + 1)) == 0);
