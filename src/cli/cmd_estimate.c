@@ -160,8 +160,7 @@ static void print_explanation(const struct policy *p,
 }
 
 static void print_row(const char *file, const struct policy *p,
-		      const struct application *a,
-		      const struct decision *d)
+		      const struct application *a, const struct decision *d)
 {
 	char m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX], r[RATE_TEXT_MAX];
 	const char *why = "";
@@ -172,10 +171,10 @@ static void print_row(const char *file, const struct policy *p,
 		why = p->rules[d->caps[d->ncaps - 1].rule].id;
 	else if (d->rate_rule >= 0)
 		why = p->rules[d->rate_rule].id;
-	printf("%-20s %-14s %-15s %-4s %6s %16s %16s  %s\n", label(a, file), p->program,
-	       p->measures[d->measure].id, d->eligible ? "yes" : "no",
-	       rate_format(d->rate, r), money_format(d->gross, m1),
-	       money_format(d->amount, m2), why);
+	printf("%-20s %-14s %-15s %-4s %6s %16s %16s  %s\n", label(a, file),
+	       p->program, p->measures[d->measure].id,
+	       d->eligible ? "yes" : "no", rate_format(d->rate, r),
+	       money_format(d->gross, m1), money_format(d->amount, m2), why);
 }
 
 static struct policy *policy_for(struct policy **ps, int n, const char *prog)

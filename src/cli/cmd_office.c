@@ -747,29 +747,28 @@ static int show_event(void *arg, const struct store_event *ev)
 }
 
 /* The stored decision in words: rate, amount, failed rules, trace. */
-static void print_decision(const char *text)
+/* The decision as words, with each rule's file:line:column. */
+static void print_decision(json_t *d)
 {
-	json_error_t err;
-	json_t *d = json_loads(text ? text : "null", JSON_DECODE_ANY, &err);
 	json_t *v;
 	size_t i;
 
-	if (!json_is_object(d)) {
-		json_decref(d);
+	if (!json_is_object(d))
 		return;
-	}
 	printf("  decision   %s, rate %s, amount %s\n",
 	       json_is_true(json_object_get(d, "eligible")) ? "eligible"
 							    : "not eligible",
 	       json_string_value(json_object_get(d, "rate")),
 	       json_string_value(json_object_get(d, "amount")));
 	json_array_foreach(json_object_get(d, "reasons"), i, v)
-		printf("    not met  %s\n",
-		       json_string_value(json_object_get(v, "rule")));
-	json_array_foreach(json_object_get(d, "trace"), i, v) printf(
-		"    %-44s %s\n", json_string_value(json_object_get(v, "rule")),
-		json_string_value(json_object_get(v, "words")));
-	json_decref(d);
+		printf("    not met  %s  (%s)\n",
+		       json_string_value(json_object_get(v, "rule")),
+		       json_string_value(json_object_get(v, "at")));
+	json_array_foreach(json_object_get(d, "trace"), i, v)
+		printf("    %-44s %s  (%s)\n",
+		       json_string_value(json_object_get(v, "rule")),
+		       json_string_value(json_object_get(v, "words")),
+		       json_string_value(json_object_get(v, "at")));
 }
 
 int cmd_show(int argc, char **argv)
@@ -821,7 +820,11 @@ int cmd_show(int argc, char **argv)
 	if (a.approved_by[0])
 		printf("  approved   by %s%s%s\n", a.approved_by,
 		       a.approver[0] ? " after " : "", a.approver);
-	print_decision(a.decision);
+	if (office_decision_json(&off, &a, &j, &e))
+		printf("  decision   cannot be shown: %s\n", e.msg);
+	print_decision(j);
+	json_decref(j);
+	j = NULL;
 	printf("  transfers\n");
 	rc = store_transfer_each(off.store, a.id, show_transfer, NULL, &e);
 	printf("  history\n");

@@ -1,11 +1,34 @@
 #include "engine/decide.h"
 
+#include <assert.h>
 #include <string.h>
 
 /* policy.h names the levels of a stacked cap by bit, without knowing the
  * application: the bits must be those of enum subsidy_level. */
 _Static_assert(CAP_LEVELS_ALL == (1u << SUBSIDY_LEVEL__COUNT) - 1,
 	       "a stacked cap's level bits follow enum subsidy_level");
+
+int facts_history(struct facts *f, const struct application *a,
+		  const struct history *hist, struct qerr *e)
+{
+	const struct app_contract *c = &a->contract;
+	money_t compute_year = hist ? hist->compute_contracts_year : 0;
+
+	assert(f && a);
+	assert(!hist ||
+	       (hist->awarded_year >= 0 && hist->compute_contracts_year >= 0));
+	/* The applicant's compute contracts this calendar year: earlier ones
+	 * from the history, plus this one if it buys compute. */
+	if (c->kind == KIND_RENT || c->kind == KIND_BUY ||
+	    c->kind == KIND_BUILD)
+		if (money_add(compute_year, c->value, &compute_year))
+			return qerr_set(
+				e, Q_ERR_OVERFLOW, "contract.value",
+				"contract.value: the year's compute contracts add up to more than quan can hold");
+	f->i[F_APPLICANT_COMPUTE_CONTRACTS_YEAR] = compute_year;
+	f->i[F_APPLICANT_AWARDED_YEAR] = hist ? hist->awarded_year : 0;
+	return Q_OK;
+}
 
 /* Build the facts a condition may read. Every derived fact is computed
  * here, from the application and the catalog, never taken on the
@@ -18,8 +41,8 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	const struct app_contract *c = &a->contract;
 	money_t other = 0;
 	money_t by_level[SUBSIDY_LEVEL__COUNT] = {0};
-	money_t compute_year = 0;
 	bool related;
+	int rc;
 
 	/* Every slot is written below, so no memset: this runs once per
 	 * decision. */
@@ -128,19 +151,9 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 		}
 	}
 
-	/* The applicant's compute contracts this calendar year: earlier ones
-	 * from the history, plus this one if it buys compute. */
-	if (hist)
-		compute_year = hist->compute_contracts_year;
-	if (c->kind == KIND_RENT || c->kind == KIND_BUY ||
-	    c->kind == KIND_BUILD)
-		if (money_add(compute_year, c->value, &compute_year))
-			return qerr_set(
-				e, Q_ERR_OVERFLOW, "contract.value",
-				"contract.value: the year's compute contracts add up to more than quan can hold");
-	f->i[F_APPLICANT_COMPUTE_CONTRACTS_YEAR] = compute_year;
-	f->i[F_APPLICANT_AWARDED_YEAR] = hist ? hist->awarded_year : 0;
-
+	rc = facts_history(f, a, hist, e);
+	if (rc)
+		return rc;
 	related = strcmp(ap->uscc, sp->uscc) == 0;
 	for (size_t i = 0; !related && i < ap->ncontrollers; i++)
 		for (size_t j = 0; !related && j < sp->ncontrollers; j++)

@@ -118,6 +118,14 @@ struct decision {
 int facts_build(const struct application *a, const struct chip_catalog *chips,
 		const struct history *hist, struct facts *f, struct qerr *e);
 
+/* Set the facts that come from the applicant's history (what it holds this
+ * fiscal year, its compute contracts this year with a's own added) on
+ * facts already built from a. facts_build calls it; the office builds the
+ * rest of the facts once, off the writer, and this on the writer, where
+ * the history is known. hist may be NULL. */
+int facts_history(struct facts *f, const struct application *a,
+		  const struct history *hist, struct qerr *e);
+
 /* Decide a under p. Returns 0 when decided, eligible or not (see
  * out->eligible); otherwise an error with e filled: Q_ERR_UNKNOWN_MEASURE,
  * Q_ERR_UNKNOWN_PROGRAM (a names another program), Q_ERR_UNKNOWN_CHIP,

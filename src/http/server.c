@@ -341,11 +341,10 @@ static void h_estimate(struct server *s, struct office *o, struct req *r)
 		r->conn, MHD_GET_ARGUMENT_KIND, "at");
 	int64_t at = now_of(s);
 
-	if (at_text && datetime_parse(at_text, strlen(at_text), &at, NULL,
-				      "at", &e))
+	if (at_text &&
+	    datetime_parse(at_text, strlen(at_text), &at, NULL, "at", &e))
 		fail_with(r, &e);
-	else if (office_estimate(o, r->body ? r->body : "", r->len, at, &j,
-				 &e))
+	else if (office_estimate(o, r->body ? r->body : "", r->len, at, &j, &e))
 		fail_with(r, &e);
 	else
 		ok(r, MHD_HTTP_OK, j);
@@ -393,6 +392,7 @@ static void h_compare(struct server *s, struct office *o, struct req *r)
 }
 
 struct listing {
+	struct office *o;
 	json_t *arr;
 	int64_t now, last_seq;
 };
@@ -401,7 +401,7 @@ static int list_one(void *arg, const struct store_app *a)
 {
 	struct listing *l = arg;
 
-	json_array_append_new(l->arr, view_app_summary(a, l->now));
+	json_array_append_new(l->arr, view_app_summary(l->o, a, l->now));
 	l->last_seq = a->seq;
 	return 0;
 }
@@ -409,7 +409,7 @@ static int list_one(void *arg, const struct store_app *a)
 static void h_list(struct server *s, struct office *o, struct req *r)
 {
 	struct store_app_filter f = {NULL, -1, NULL, 0, 100};
-	struct listing l = {json_array(), now_of(s), 0};
+	struct listing l = {o, json_array(), now_of(s), 0};
 	const char *st = MHD_lookup_connection_value(
 		r->conn, MHD_GET_ARGUMENT_KIND, "state");
 	const char *lim = MHD_lookup_connection_value(
@@ -670,8 +670,8 @@ static void h_approve(struct server *s, struct office *o, struct req *r)
 		fail_with(r, &e);
 		goto out;
 	}
-	if (office_approve(o, r->id, rate, value, r->user.name, now_of(s),
-			   &res, &e))
+	if (office_approve(o, r->id, rate, value, r->user.name, now_of(s), &res,
+			   &e))
 		fail_with(r, &e);
 	else
 		ok(r, MHD_HTTP_OK, result_j(&res));

@@ -11,6 +11,7 @@
 #include "core/file.h"
 #include "core/uscc.h"
 #include "engine/app.h"
+#include "engine/record.h"
 #include "engine/render.h"
 #include "store/audit.h"
 
@@ -243,6 +244,9 @@ int office_open(struct office *o, const char *url,
 void office_close(struct office *o)
 {
 	drop_policies(o);
+	for (size_t i = 0; i < o->nversions; i++)
+		policy_free(o->versions[i]);
+	o->nversions = 0;
 	store_close(o->store);
 	o->store = NULL;
 }
@@ -879,6 +883,26 @@ static int number_app(struct office *o, const struct policy *p, int year,
 			"numbering: no free number for '%s'", p->program);
 }
 
+/* The screens' flags of sr as JSON text (*out, malloc'd), or NULL when
+ * they raised none. */
+static int flags_text(const struct policy *p, const struct screen_result *sr,
+		      char **out, struct qerr *e)
+{
+	json_t *d;
+
+	*out = NULL;
+	if (!sr->nflags)
+		return Q_OK;
+	d = json_object();
+	if (!d || screen_render_json(p, sr, d)) {
+		json_decref(d);
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	}
+	*out = json_dumps(json_object_get(d, "flags"), JSON_COMPACT);
+	json_decref(d);
+	return *out ? Q_OK : qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+}
+
 /* Apply one application inside the current transaction. Returns the error
  * for this application alone; the caller rolls back what it wrote. */
 static int apply_one(struct office *o, const struct office_intake *in,
@@ -891,7 +915,7 @@ static int apply_one(struct office *o, const struct office_intake *in,
 	struct screen_result *sr = NULL;
 	struct store_contract sc;
 	const struct policy *p;
-	json_t *dj = NULL;
+	char *flags = NULL;
 	char at[DATETIME_TEXT_MAX];
 	bool found;
 	int m;
@@ -965,24 +989,17 @@ static int apply_one(struct office *o, const struct office_intake *in,
 	if (rc)
 		goto out;
 	screen_block_result(&d, sr);
-	dj = render_decision_json(p, &a, &d);
-	if (dj && screen_render_json(p, sr, dj)) {
-		json_decref(dj);
-		dj = NULL;
-	}
-	/* What the decision knew of the applicant's past, so that it can be
-	 * replayed exactly (office_replay). */
-	if (dj)
-		json_object_set_new(
-			dj, "history",
-			json_pack("{s:o,s:o}", "awarded_year",
-				  money_j(h.awarded_year),
-				  "compute_contracts_year",
-				  money_j(h.compute_contracts_year)));
-	rec.decision =
-		dj ? json_dumps(dj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	/* The decision is stored as its figures and its trace as rule
+	 * indices (engine/record.h), with the history it was made with so
+	 * that it can be replayed exactly (office_replay); it is rendered to
+	 * words when read. The screens' evidence is kept as rendered. */
+	rc = flags_text(p, sr, &flags, e);
+	if (!rc)
+		rc = record_encode(&d, &h, flags, &rec.decision, e);
+	if (rc)
+		goto out;
 	rec.json = malloc(in->len + 1);
-	if (!rec.decision || !rec.json) {
+	if (!rec.json) {
 		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
 		goto out;
 	}
@@ -1053,7 +1070,7 @@ static int apply_one(struct office *o, const struct office_intake *in,
 	}
 out:
 	free(sr);
-	json_decref(dj);
+	free(flags);
 	store_app_release(&rec);
 out_app:
 	app_release(&a);
@@ -2296,20 +2313,10 @@ int office_audit_verify(struct office *o, int64_t *count, int64_t *bad_seq,
 	return v.w.bad_seq ? 1 : 0;
 }
 
-/* --- replay --------------------------------------------------------------- */
+/* --- reading a decision ---------------------------------------------------- */
 
-struct replay {
-	struct office *o;
-	FILE *out;
-	long count, differ;
-	struct policy *cache[OFFICE_MAX_PROGRAMS * 4];
-	size_t ncache;
-	struct qerr *e;
-	int rc;
-};
-
-/* The policy version with this hash, loaded once per replay. */
-static const struct policy *policy_version(struct replay *r, const char *hash)
+const struct policy *office_policy_version(struct office *o, const char *hash,
+					   struct qerr *e)
 {
 	struct diag_list d = DIAG_LIST_INIT;
 	struct policy *p = NULL;
@@ -2317,21 +2324,130 @@ static const struct policy *policy_version(struct replay *r, const char *hash)
 	char *text = NULL;
 	size_t len = 0;
 
-	for (size_t i = 0; i < r->ncache; i++)
-		if (!strcmp(r->cache[i]->hash, hash))
-			return r->cache[i];
-	if (r->ncache == sizeof(r->cache) / sizeof(r->cache[0]))
+	assert(o && hash);
+	for (size_t i = 0; i < o->npolicies; i++)
+		if (!strcmp(o->policies[i]->hash, hash))
+			return o->policies[i];
+	for (size_t i = 0; i < o->nversions; i++)
+		if (!strcmp(o->versions[i]->hash, hash))
+			return o->versions[i];
+	if (o->nversions == OFFICE_MAX_VERSIONS) {
+		qerr_set(e, Q_ERR_NOMEM, "",
+			 "more than %d policy versions in use at once",
+			 OFFICE_MAX_VERSIONS);
 		return NULL;
-	if (store_policy_path(r->o->store, hash, path, sizeof(path), r->e) ||
-	    store_policy_text(r->o->store, hash, &text, &len, r->e))
+	}
+	if (store_policy_path(o->store, hash, path, sizeof(path), e) ||
+	    store_policy_text(o->store, hash, &text, &len, e))
 		return NULL;
-	if (policy_load_buf(path, text, len, &p, &d))
+	if (policy_load_buf(path, text, len, &p, &d)) {
+		qerr_set(e, Q_ERR_POLICY, "",
+			 "policy version '%.80s' no longer loads", hash);
 		p = NULL;
+	}
 	free(text);
 	diag_release(&d);
 	if (p)
-		r->cache[r->ncache++] = p;
+		o->versions[o->nversions++] = p;
 	return p;
+}
+
+int office_decision_json(struct office *o, const struct store_app *a,
+			 json_t **out, struct qerr *e)
+{
+	struct application app;
+	struct decision d;
+	struct history h;
+	const struct policy *p;
+	const char *flags = NULL;
+	json_error_t jerr;
+	json_t *j, *fl;
+	int rc;
+
+	assert(o && a && out);
+	*out = NULL;
+	if (!a->decision)
+		return qerr_set(e, Q_ERR_INVALID, "decision",
+				"application '%s' has no decision", a->id);
+	if (!record_is(a->decision)) {
+		/* Stored as JSON by an older version of quan. */
+		*out = json_loads(a->decision, 0, &jerr);
+		return *out ? Q_OK
+			    : qerr_set(
+				      e, Q_ERR_INVALID, "decision",
+				      "application '%s': its stored decision is not readable",
+				      a->id);
+	}
+	rc = record_decode(a->decision, &d, &h, &flags, e);
+	if (rc)
+		return rc;
+	p = office_policy_version(o, a->policy_hash, e);
+	if (!p)
+		return e->code ? e->code : Q_ERR_POLICY;
+	if (!record_fits(&d, p))
+		return qerr_set(
+			e, Q_ERR_INVALID, "decision",
+			"application '%s': its stored decision does not fit its policy",
+			a->id);
+	memset(&app, 0, sizeof(app));
+	app.id = a->id;
+	app.client_ref = a->client_ref[0] ? a->client_ref : NULL;
+	app.received_at = a->received_at;
+	j = render_decision_json(p, &app, &d);
+	if (!j)
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	if (flags) {
+		size_t i;
+		json_t *f;
+		bool blocked = false;
+
+		fl = json_loads(flags, 0, &jerr);
+		if (!json_is_array(fl)) {
+			json_decref(fl);
+			json_decref(j);
+			return qerr_set(
+				e, Q_ERR_INVALID, "decision",
+				"application '%s': its stored flags are not readable",
+				a->id);
+		}
+		json_array_foreach(fl, i, f)
+		{
+			const char *act =
+				json_string_value(json_object_get(f, "action"));
+
+			blocked |= act && !strcmp(act, "block");
+		}
+		json_array_extend(json_object_get(j, "flags"), fl);
+		json_decref(fl);
+		if (blocked)
+			json_object_set_new(j, "blocked", json_true());
+	}
+	json_object_set_new(j, "history",
+			    json_pack("{s:o,s:o}", "awarded_year",
+				      money_j(h.awarded_year),
+				      "compute_contracts_year",
+				      money_j(h.compute_contracts_year)));
+	*out = j;
+	return Q_OK;
+}
+
+/* --- replay --------------------------------------------------------------- */
+
+struct replay {
+	struct office *o;
+	FILE *out;
+	long count, differ;
+	struct qerr *e;
+	int rc;
+};
+
+/* The policy version with this hash, as the office keeps it. */
+static const struct policy *policy_version(struct replay *r, const char *hash)
+{
+	struct qerr e;
+
+	qerr_clear(&e);
+	return office_policy_version(r->o, hash, &e);
 }
 
 static money_t money_field(json_t *o, const char *k)
@@ -2403,15 +2519,16 @@ static int replay_one(void *arg, const struct store_app *sa)
 	struct history h = {true, 0, 0};
 	struct decision d;
 	struct qerr e;
-	json_error_t jerr;
-	json_t *was = json_loads(sa->decision ? sa->decision : "null",
-				 JSON_DECODE_ANY, &jerr);
+	json_t *was = NULL;
 	json_t *now = NULL;
-	json_t *hist = json_object_get(was, "history");
+	json_t *hist;
 	const char *why = NULL;
 
 	r->count++;
 	qerr_clear(&e);
+	if (p && office_decision_json(r->o, sa, &was, &e))
+		was = NULL;
+	hist = json_object_get(was, "history");
 	if (!p) {
 		why = "its policy version no longer loads";
 	} else if (!json_is_object(was)) {
@@ -2471,8 +2588,6 @@ long office_replay(struct office *o, FILE *out, long *count, struct qerr *e)
 	r.out = out;
 	r.e = e;
 	rc = store_app_each(o->store, NULL, -1, replay_one, &r, e);
-	for (size_t i = 0; i < r.ncache; i++)
-		policy_free(r.cache[i]);
 	*count = r.count;
 	return rc ? -1 : r.differ;
 }

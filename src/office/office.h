@@ -30,6 +30,7 @@
 #include "store/store.h"
 
 #define OFFICE_MAX_PROGRAMS 16
+#define OFFICE_MAX_VERSIONS 64 /* older policy versions kept loaded */
 
 /* An open program office: a store, the chip catalog, and the policies of
  * its programs (current versions, loaded once). */
@@ -41,6 +42,10 @@ struct office {
 	/* The clock given to the verbs was set by hand (QUAN_NOW: tests,
 	 * benchmarks, the demo): every audit event then says so. */
 	bool clock_set;
+	/* Older policy versions, loaded from the store when a decision made
+	 * under one is read (office_policy_version). */
+	struct policy *versions[OFFICE_MAX_VERSIONS];
+	size_t nversions;
 };
 
 /* Open the office in the store at url. chips is borrowed and must outlive
@@ -234,8 +239,23 @@ long office_replay(struct office *o, FILE *out, long *count, struct qerr *e);
  * received it at `at` (a hypothetical time), with the applicant's history
  * in this office, saving nothing. *out gets the
  * decision (a new reference; the caller json_decref()s it). */
-int office_estimate(struct office *o, const char *json, size_t len,
-		    int64_t at, json_t **out, struct qerr *e);
+int office_estimate(struct office *o, const char *json, size_t len, int64_t at,
+		    json_t **out, struct qerr *e);
+
+/* The policy version with this hash: a program's current one, or an older
+ * version loaded from the store once and kept while the office is open.
+ * NULL (e filled) when the store has no such version or it no longer
+ * loads. The policy is the office's: never freed by the caller. */
+const struct policy *office_policy_version(struct office *o, const char *hash,
+					   struct qerr *e);
+
+/* The stored decision of application a as JSON: rendered from its record
+ * (engine/record.h) under the policy version it was made with, with the
+ * rules' ids, places and words, the history it was made with and the
+ * screens' flags; or, for a decision stored as JSON by an older version,
+ * that JSON. *out is a new reference (the caller json_decref()s it). */
+int office_decision_json(struct office *o, const struct store_app *a,
+			 json_t **out, struct qerr *e);
 
 /* --- screens --------------------------------------------------------------- */
 

@@ -72,7 +72,7 @@ static const char *applicant_name(json_t *app)
 int view_app(struct office *o, const char *id, json_t **out, struct qerr *e)
 {
 	struct store_app a;
-	json_t *j, *app, *xs, *hs;
+	json_t *j, *app, *xs, *hs, *dj = NULL;
 	char at[DATETIME_TEXT_MAX];
 	int rc;
 
@@ -81,6 +81,12 @@ int view_app(struct office *o, const char *id, json_t **out, struct qerr *e)
 	if (rc)
 		return rc;
 	app = stored(a.json);
+	rc = office_decision_json(o, &a, &dj, e);
+	if (rc) {
+		json_decref(app);
+		store_app_release(&a);
+		return rc;
+	}
 	j = json_pack(
 		"{s:s,s:s*,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,"
 		"s:s,s:I,s:s,s:I,s:o*,s:o*}",
@@ -93,8 +99,7 @@ int view_app(struct office *o, const char *id, json_t **out, struct qerr *e)
 		"approved_by", a.approved_by, "fiscal_year",
 		(json_int_t)a.fiscal_year, "received_at",
 		datetime_format(a.received_at, at), "updated_at",
-		(json_int_t)a.updated_at, "decision", stored(a.decision),
-		"application", app);
+		(json_int_t)a.updated_at, "decision", dj, "application", app);
 	xs = json_array();
 	hs = json_array();
 	if (!j || !xs || !hs) {
@@ -118,9 +123,17 @@ int view_app(struct office *o, const char *id, json_t **out, struct qerr *e)
 	return 0;
 }
 
-json_t *view_app_summary(const struct store_app *a, int64_t now)
+json_t *view_app_summary(struct office *o, const struct store_app *a,
+			 int64_t now)
 {
-	json_t *app = stored(a->json), *d = stored(a->decision), *j;
+	json_t *app = stored(a->json), *d = NULL, *j;
+	struct qerr e;
+
+	/* A decision that no longer renders still lists, without its rate
+	 * and flags; the application's page says why. */
+	qerr_clear(&e);
+	if (office_decision_json(o, a, &d, &e))
+		d = NULL;
 	json_t *flags = json_object_get(d, "flags");
 	const char *rate = json_string_value(json_object_get(d, "rate"));
 	char at[DATETIME_TEXT_MAX];

@@ -25,7 +25,8 @@ int view_app(struct office *o, const char *id, json_t **out, struct qerr *e);
  * requested, awarded, paid, rate, flags, received_at and age_seconds at
  * now. NULL
  * when out of memory. */
-json_t *view_app_summary(const struct store_app *a, int64_t now);
+json_t *view_app_summary(struct office *o, const struct store_app *a,
+			 int64_t now);
 
 /* The report: {pools: [{program, pool, year, budget, available,
  * reserved, awarded, paid, recovered, treasury, applications: {state:

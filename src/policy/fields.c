@@ -105,7 +105,7 @@ const struct field_info field_table[F__COUNT] = {
 		{"related_party", QT_BOOL, false,
 		 "applicant and supplier share a USCC or a controller"},
 	[F_RECEIVED_ON] = {"received_on", QT_DATE, false,
-			    "the date the office received the application"},
+			   "the date the office received the application"},
 };
 
 int field_lookup(const char *name, size_t len)

@@ -108,7 +108,7 @@ struct facts {
 	};
 	uint64_t null_mask;
 	int64_t received_at; /* epoch seconds, for the window check */
-	int32_t kind;	      /* enum contract_kind of the contract */
+	int32_t kind;	     /* enum contract_kind of the contract */
 };
 
 _Static_assert(sizeof(const char *) <= sizeof(int64_t),

@@ -2078,9 +2078,8 @@ enum {
 	TOP__N
 };
 static const char *const top_keys[TOP__N] = {
-	"program",  "name",	 "issuer",	   "currency",
-	"sources",  "parameters", "pools",	   "measures",
-	"screens",  "number_prefix"};
+	"program",    "name",  "issuer",   "currency", "sources",
+	"parameters", "pools", "measures", "screens",  "number_prefix"};
 
 /* The prefix of the office's application numbers ("SH" in SH-2025-000123):
  * as the policy sets it, or the program id's leading letters in capitals
@@ -2092,9 +2091,8 @@ static void parse_number_prefix(struct ctx *c, const struct kv *f)
 	const char *s;
 
 	if (!f->present) {
-		for (const char *q = p->program; q && *q >= 'a' && *q <= 'z' &&
-						 n < POLICY_PREFIX_MAX;
-		     q++)
+		for (const char *q = p->program;
+		     q && *q >= 'a' && *q <= 'z' && n < POLICY_PREFIX_MAX; q++)
 			p->number_prefix[n++] = (char)(*q - 'a' + 'A');
 		if (n == 0)
 			memcpy(p->number_prefix, "APP", n = 3);
@@ -2108,7 +2106,8 @@ static void parse_number_prefix(struct ctx *c, const struct kv *f)
 		  s[0] <= 'Z';
 
 	for (size_t i = 0; ok && i < len; i++)
-		ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9');
+		ok = (s[i] >= 'A' && s[i] <= 'Z') ||
+		     (s[i] >= '0' && s[i] <= '9');
 	if (!ok) {
 		err_at(c, f->at,
 		       "number_prefix '%s' is not valid: use 1 to %d capital letters and digits, a letter first",

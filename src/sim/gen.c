@@ -258,12 +258,13 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 		" \"value\": \"%lld.%02lld\", \"signed_on\": \"%04d-%02d-%02d\","
 		" \"term_months\": %d, \"uses_registered_model\": %s,"
 		" \"other_subsidies\": [], \"compute\": %s}}",
-		g->prefix, (unsigned long long)i, measure, g->app_uscc[ap], city, sme ? "true" : "false",
-		startup ? "true" : "false", bad_credit, g->app_ctrl[ap],
-		g->sup_uscc[sp], listed ? "true" : "false", g->sup_ctrl[sp],
-		g->prefix, (unsigned long long)i, kind,
-		(long long)(value / 100), (long long)(value % 100), gy, gm, gd,
-		term, uses_model ? "true" : "false", compute);
+		g->prefix, (unsigned long long)i, measure, g->app_uscc[ap],
+		city, sme ? "true" : "false", startup ? "true" : "false",
+		bad_credit, g->app_ctrl[ap], g->sup_uscc[sp],
+		listed ? "true" : "false", g->sup_ctrl[sp], g->prefix,
+		(unsigned long long)i, kind, (long long)(value / 100),
+		(long long)(value % 100), gy, gm, gd, term,
+		uses_model ? "true" : "false", compute);
 	if (r < 0 || (size_t)r >= n)
 		return Q_ERR_TOO_LARGE;
 	*len = (size_t)r;
