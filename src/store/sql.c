@@ -400,6 +400,14 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 	 * index policies_program only cost every new version a write. IF
 	 * EXISTS: an office rebuilt by hand without it still migrates. */
 	ALL("DROP INDEX IF EXISTS policies_program;"),
+	/* 8: no overtaking in the order of receipt: is anyone received at or
+	 * before this time waiting for this measure and year? The seek ends
+	 * at the first such row, however long the waitlist. The index takes
+	 * over from applications_state_measure, whose columns it begins
+	 * with. */
+	ALL("CREATE INDEX applications_waiting ON applications "
+	    "(program, measure, fiscal_year, state, received_at);"
+	    "DROP INDEX IF EXISTS applications_state_measure;"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -552,7 +560,7 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 		"program = ?1 AND uscc = ?2 AND fiscal_year = ?3 AND id <> ?4"),
 	[ST_APP_ANY] = ALL("SELECT 1 FROM applications WHERE program = ?1 AND "
 			   "state = ?2 AND measure = ?3 AND fiscal_year = ?4 "
-			   "LIMIT 1"),
+			   "AND received_at <= ?5 LIMIT 1"),
 	[ST_ACCOUNT_GET] =
 		ALL("SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?1"),
 	[ST_ACCOUNT_PUT] = ALL("INSERT INTO accounts (" ACCOUNT_COLS

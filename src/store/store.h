@@ -225,6 +225,14 @@ int store_app_each(struct store *s, const char *program, int st,
 int store_app_any(struct store *s, const char *program, const char *measure,
 		  int fiscal_year, int state, bool *out, struct qerr *e);
 
+/* The same, of those received at or before received_at: whether someone
+ * received before an application waits for its measure and year (no
+ * overtaking in the order of receipt). An index seek that stops at the
+ * first such application. */
+int store_app_any_before(struct store *s, const char *program,
+			 const char *measure, int fiscal_year, int state,
+			 int64_t received_at, bool *out, struct qerr *e);
+
 /* What the decision needs of the applicant's past in program and fiscal
  * year, excluding application except_id: what it holds or may still be
  * given under measure (requested of its reserved, waitlisted and queued

@@ -495,6 +495,14 @@ int store_app_list(struct store *s, const struct store_app_filter *f,
 int store_app_any(struct store *s, const char *program, const char *measure,
 		  int fiscal_year, int state, bool *out, struct qerr *e)
 {
+	return store_app_any_before(s, program, measure, fiscal_year, state,
+				    INT64_MAX, out, e);
+}
+
+int store_app_any_before(struct store *s, const char *program,
+			 const char *measure, int fiscal_year, int state,
+			 int64_t received_at, bool *out, struct qerr *e)
+{
 	struct drv_stmt *st;
 	int rc;
 
@@ -511,6 +519,7 @@ int store_app_any(struct store *s, const char *program, const char *measure,
 	bind_text(st, 2, app_state_name(state));
 	bind_text(st, 3, measure);
 	bind_int(st, 4, fiscal_year);
+	bind_int(st, 5, received_at);
 	rc = step(st, "looking for an application", e);
 	*out = rc == DRV_ROW;
 	done(st);

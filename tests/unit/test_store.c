@@ -140,7 +140,7 @@ static void test_open_migrate(void **state)
 	char url[480], mode[16];
 	struct qerr e;
 
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	assert_string_equal(store_backend(f->s),
 			    either(f, "sqlite", "postgres"));
 	store_close(f->s);
@@ -149,12 +149,12 @@ static void test_open_migrate(void **state)
 	snprintf(url, sizeof(url), "%s%s",
 		 f->db.pg ? "" : "sqlite:", f->db.url);
 	assert_int_equal(store_open(url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	raw_text(f,
 		 either(f, "PRAGMA user_version",
 			"SELECT version FROM schema_version"),
 		 mode, sizeof(mode));
-	assert_string_equal(mode, "7");
+	assert_string_equal(mode, "8");
 	if (!f->db.pg) {
 		raw_text(f, "PRAGMA journal_mode", mode, sizeof(mode));
 		assert_string_equal(mode, "wal");
@@ -162,7 +162,7 @@ static void test_open_migrate(void **state)
 
 	/* Two stores on one database at once. */
 	assert_int_equal(store_open(f->db.url, &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 7);
+	assert_int_equal(store_schema_version(s2), 8);
 	store_close(s2);
 
 	/* A database from a newer quan is refused, not clobbered. */
@@ -173,9 +173,12 @@ static void test_open_migrate(void **state)
 	assert_int_equal(store_open(f->db.url, &s2, &e), Q_ERR_IO);
 	assert_null(s2);
 	assert_non_null(strstr(e.msg, "version 99 is newer"));
-	/* A database of schema 1 is migrated to 7 when opened: each
+	/* A database of schema 1 is migrated to 8 when opened: each
 	 * migration runs once, in order. */
 	raw(f, "DROP TABLE app_numbers");
+	raw(f, "DROP INDEX applications_waiting");
+	raw(f, "CREATE INDEX applications_state_measure ON applications "
+	       "(program, state, measure, fiscal_year)");
 	raw(f, "DROP INDEX applications_client_ref");
 	raw(f, "ALTER TABLE applications DROP COLUMN client_ref");
 	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
@@ -192,19 +195,19 @@ static void test_open_migrate(void **state)
 	raw(f, either(f, "PRAGMA user_version = 1",
 		      "UPDATE schema_version SET version = 1"));
 	assert_int_equal(store_open(f->db.url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	raw_text(f,
 		 either(f,
 			"SELECT count(*) FROM sqlite_master WHERE name IN "
 			"('applications_program_seq', 'users', "
 			"'events_subject', 'applications_uscc_seq', "
-			"'applications_state_measure', 'contracts', "
+			"'applications_waiting', 'contracts', "
 			"'controllers', 'listings', 'applications_client_ref', "
 			"'app_numbers')",
 			"SELECT count(*) FROM pg_class WHERE relname IN "
 			"('applications_program_seq', 'users', "
 			"'events_subject', 'applications_uscc_seq', "
-			"'applications_state_measure', 'contracts', "
+			"'applications_waiting', 'contracts', "
 			"'controllers', 'listings', 'applications_client_ref', "
 			"'app_numbers')"),
 		 mode, sizeof(mode));
@@ -223,7 +226,7 @@ static void test_open_migrate(void **state)
 	assert_string_equal(mode, "3");
 
 	assert_int_equal(store_open(":memory:", &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 7);
+	assert_int_equal(store_schema_version(s2), 8);
 	store_close(s2);
 	assert_int_equal(store_open("postgres:x", &s2, &e), Q_ERR_INVALID);
 	assert_int_equal(store_open("sqlite:", &s2, &e), Q_ERR_INVALID);
@@ -375,6 +378,20 @@ static void test_apps(void **state)
 					       2025, APP_WAITLISTED, &any, &e),
 				 0);
 		assert_false(any);
+		/* In the order of receipt: the waiting ones were received at
+		 * 1756692000; nobody received a second before waits. */
+		assert_int_equal(store_app_any_before(f->s, "shanghai-2025",
+						      "compute-rent", 2025,
+						      APP_WAITLISTED,
+						      1756691999, &any, &e),
+				 0);
+		assert_false(any);
+		assert_int_equal(store_app_any_before(f->s, "shanghai-2025",
+						      "compute-rent", 2025,
+						      APP_WAITLISTED,
+						      1756692000, &any, &e),
+				 0);
+		assert_true(any);
 		assert_int_equal(store_app_any(f->s, "hangzhou-2024",
 					       "compute-rent", 2025,
 					       APP_RESERVED, &any, &e),
@@ -825,6 +842,9 @@ static void test_migrate_5(void **state)
 	store_close(f->s);
 	f->s = NULL;
 	raw(f, "DROP TABLE app_numbers");
+	raw(f, "DROP INDEX applications_waiting");
+	raw(f, "CREATE INDEX applications_state_measure ON applications "
+	       "(program, state, measure, fiscal_year)");
 	raw(f, "DROP INDEX applications_client_ref");
 	raw(f, "ALTER TABLE applications DROP COLUMN client_ref");
 	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
@@ -833,7 +853,7 @@ static void test_migrate_5(void **state)
 		      "UPDATE schema_version SET version = 5"));
 
 	assert_int_equal(store_open(f->db.url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	assert_int_equal(store_app_get(f->s, "SH-2025-000123", &got, &e), 0);
 	assert_int_equal(got.received_at, 1756692000);
 	assert_string_equal(got.client_ref, "SH-2025-000123");
