@@ -408,6 +408,14 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 	ALL("CREATE INDEX applications_waiting ON applications "
 	    "(program, measure, fiscal_year, state, received_at);"
 	    "DROP INDEX IF EXISTS applications_state_measure;"),
+	/* 9: the generation of the office's data: every write transaction
+	 * adds one (store_begin), so that a writer keeping state in memory
+	 * knows whether another process has written since its own last
+	 * commit. */
+	ALL("CREATE TABLE generation ("
+	    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	    "  n BIGINT NOT NULL CHECK (n >= 0));"
+	    "INSERT INTO generation (id, n) VALUES (1, 0);"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -508,6 +516,9 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 		ALL("SELECT " APP_COLS " FROM applications WHERE id = ?1"),
 	[ST_APP_BY_REF] = ALL("SELECT " APP_COLS " FROM applications WHERE "
 			      "uscc = ?1 AND client_ref = ?2"),
+	[ST_GENERATION_BUMP] =
+		ALL("UPDATE generation SET n = n + 1 WHERE id = 1 "
+		    "RETURNING n"),
 	[ST_APP_NUMBER] = ALL("INSERT INTO app_numbers (program, year, last) "
 			      "VALUES (?1, ?2, 1) ON CONFLICT (program, year) "
 			      "DO UPDATE SET last = app_numbers.last + 1 "

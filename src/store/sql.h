@@ -33,7 +33,7 @@ uint64_t sql_params(const char *sql);
 /* --- the schema ------------------------------------------------------------ */
 
 /* The schema version the migrations bring a database to. */
-#define SQL_SCHEMA_VERSION 8
+#define SQL_SCHEMA_VERSION 9
 
 /* Migration i brings the schema from version i to version i + 1. Append
  * only: a migration that shipped is never edited. */
@@ -66,6 +66,7 @@ enum sql_stmt {
 	ST_APP_INSERT,
 	ST_APP_GET,
 	ST_APP_BY_REF,
+	ST_GENERATION_BUMP,
 	ST_APP_NUMBER,
 	ST_APP_NUMBER_SET,
 	ST_APP_NUMBERS_PAGE,

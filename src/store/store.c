@@ -314,15 +314,54 @@ const char *store_backend(struct store *s)
 
 /* --- transactions ---------------------------------------------------------------- */
 
+/* Add one to the generation of the data, inside the write transaction
+ * just begun; s->generation gets the value before. */
+static int bump_generation(struct store *s, struct qerr *e)
+{
+	static const char op[] = "counting a write";
+	struct drv_stmt *st;
+	int64_t n = -1;
+	int rc = store_stmt(s, ST_GENERATION_BUMP, &st, e);
+
+	if (rc)
+		return rc;
+	rc = s->ops->step(st, op, e);
+	if (rc == DRV_ROW) {
+		n = s->ops->column_int(st, 0);
+		rc = s->ops->step(st, op, e);
+	}
+	s->ops->reset(st);
+	if (rc != DRV_DONE && rc != DRV_ROW)
+		return rc;
+	if (n < 1)
+		return store_no_row(s, op, e);
+	s->generation = n - 1;
+	return Q_OK;
+}
+
 int store_begin(struct store *s, struct qerr *e)
 {
+	int rc;
+
 	assert(s && s->db);
 	if (s->ops->in_transaction(s->db))
 		return qerr_set(e, Q_ERR_IO, "",
 				"%s: beginning a transaction: one is open "
 				"already",
 				s->ops->name);
-	return s->ops->begin_write(s->db, e);
+	rc = s->ops->begin_write(s->db, e);
+	if (!rc && s->version >= 9) {
+		rc = bump_generation(s, e);
+		if (rc)
+			s->ops->rollback(s->db);
+	}
+	return rc;
+}
+
+int64_t store_generation(struct store *s)
+{
+	assert(s);
+	return s->generation;
 }
 
 int store_commit(struct store *s, struct qerr *e)

@@ -51,6 +51,14 @@ const char *store_backend(struct store *s);
  * spend it; a busy database is waited for (up to 10 s). */
 int store_begin(struct store *s, struct qerr *e);
 int store_commit(struct store *s, struct qerr *e);
+
+/* The generation of the office's data as the open write transaction began
+ * (or the last one did): every write transaction adds one as it begins,
+ * so a writer that remembers the generation it left behind (this value
+ * plus one, after its commit) knows at its next store_begin whether
+ * another process has written in between, and must then forget what it
+ * keeps in memory. */
+int64_t store_generation(struct store *s);
 void store_rollback(struct store *s);
 
 /* A savepoint inside the current transaction, for one item of a batch:

@@ -34,6 +34,9 @@ struct store {
 	struct ledger_io io; /* ctx is this store */
 	struct qerr io_err;  /* the last error of a ledger_io call */
 	int version;	     /* the schema version after migrations */
+	/* The generation of the data when the open write transaction began
+	 * (before its own bump), or when the last one did. */
+	int64_t generation;
 };
 
 /* Statement id of sql.c, prepared on first use, reset: outside a
