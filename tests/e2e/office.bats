@@ -722,6 +722,11 @@ many() {
 	[ "$(numbers "$output")" = SH-2026-000001 ]
 	[[ "$(line_of "$output" SH-2026-000001)" == *"ineligible"* ]]
 	[ "$(sql "$DB" "select action from events where subject = 'SH-2026-000001'")" = apply ]
+	# An import is of the past: received after the office's now is refused.
+	run env QUAN_NOW=2025-11-20T10:00:00+08:00 "$QUAN" apply --db "$DB" --by ada \
+		--received-at 2025-11-21T10:00:00+08:00 "$EX/sh-compute-early.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"received_at"*"after the office's now"* ]]
 	# An import is checked like any application.
 	run env QUAN_NOW=$late "$QUAN" apply --db "$DB" --by ada --received-at 2025-10-14T10:00:00+08:00 "$EX/sh-institute.json"
 	[ "$status" -eq 1 ]

@@ -462,6 +462,16 @@ static money_t decide_amount(int measure, money_t base, rate_bp rate,
 	return amt;
 }
 
+/* Whether someone received at or before `at` waits in p: no overtaking in
+ * the order of receipt. */
+static bool waits_before(const struct run *r, const struct mpool *p, int64_t at)
+{
+	for (size_t i = 0; i < p->nwait; i++)
+		if (r->apps[p->wait[i]].received_at <= at)
+			return true;
+	return false;
+}
+
 static void waitlist_remove(struct mpool *p, size_t idx)
 {
 	for (size_t i = 0; i < p->nwait; i++)
@@ -814,11 +824,15 @@ static void check_model(struct run *r)
 			if (rules[a->measure].treasury)
 				tre += a->recovered;
 			if (a->state == APP_WAITLISTED) {
-				if (w >= p->nwait || p->wait[w] != j)
+				bool in = false;
+
+				for (size_t k = 0; k < p->nwait; k++)
+					in |= p->wait[k] == j;
+				if (!in)
 					die(r,
-					    "model: waitlist of %s/%d out "
-					    "of arrival order at '%s'",
-					    p->pool, p->year, a->id);
+					    "model: '%s' is waitlisted but not "
+					    "in the waitlist of %s/%d",
+					    a->id, p->pool, p->year);
 				w++;
 			}
 		}
@@ -1211,11 +1225,22 @@ static long model_apply(struct run *r, const struct mapp *a,
 	p = pool_of(r, m);
 	if (!m->eligible) {
 		set_state(r, m, APP_INELIGIBLE);
-	} else if (p->nwait > 0 || m->requested > p->available) {
+	} else if (waits_before(r, p, m->received_at) ||
+		   m->requested > p->available) {
 		set_state(r, m, APP_WAITLISTED);
+		size_t at = p->nwait;
+
+		/* The waiting order is the order of receipt, then of
+		 * arrival: an import received earlier goes ahead. */
+		while (at > 0 &&
+		       r->apps[p->wait[at - 1]].received_at > m->received_at)
+			at--;
 		p->wait = realloc(p->wait, (p->nwait + 1) * sizeof(p->wait[0]));
 		assert_non_null(p->wait);
-		p->wait[p->nwait++] = idx;
+		memmove(&p->wait[at + 1], &p->wait[at],
+			(p->nwait - at) * sizeof(p->wait[0]));
+		p->wait[at] = idx;
+		p->nwait++;
 	} else {
 		set_state(r, m, APP_RESERVED);
 		p->available -= m->requested;
@@ -1540,6 +1565,10 @@ static void op_apply_batch(struct run *r)
 			b->is_new && !apply_ok(&b->a) ? "(refused)" : "",
 			b->imported ? "(imported)" : "");
 	}
+	/* An import is of the past: the office's clock stands after it. */
+	for (size_t i = 0; i < n; i++)
+		if (items[i].imported && items[i].a.received_at > now)
+			now = items[i].a.received_at;
 	run_batch(r, items, n, one_clock, now);
 }
 
@@ -1666,12 +1695,16 @@ static void do_approve(struct run *r, struct mapp *a, rate_bp rate,
 
 	ok = a->state == APP_RESERVED &&
 	     approve_amount(r, a, rate, value, &amount);
-	if (ok && m->second_above >= 0 && amount > m->second_above) {
-		if (!a->approver[0])
-			first = true;
-		else if (!strcmp(a->approver, by))
-			ok = false;
-	}
+	/* An award of nothing is refused (a rejection says why); whoever
+	 * approved first can never finish the award alone, even at an
+	 * amount under the threshold. */
+	if (ok && amount == 0 && a->requested > 0)
+		ok = false;
+	if (ok && a->approver[0] && !strcmp(a->approver, by))
+		ok = false;
+	if (ok && m->second_above >= 0 && amount > m->second_above &&
+	    !a->approver[0])
+		first = true;
 	snprintf(r->op, sizeof(r->op),
 		 "approve %s (%s, requested %s, first approver '%s') rate %d "
 		 "value %s by %s",
