@@ -24,21 +24,47 @@ static bool is_compute(enum contract_kind k)
 
 /* --- the screens ------------------------------------------------------------ */
 
-/* Screen application a (its measure m) inside the current transaction. */
+/* Screen application a (its measure m, its facts f) inside the current
+ * transaction. */
 static int screen_app(struct office *o, const struct policy *p, int m,
-		      const struct application *a, struct screen_result *sr,
-		      struct qerr *e)
+		      const struct application *a, const struct facts *f,
+		      struct screen_result *sr, struct qerr *e)
 {
 	struct screen_io io;
-	struct facts f;
-	int rc;
 
 	assert(m >= 0 && sr);
-	rc = facts_build(a, o->chips, NULL, &f, e);
+	assert(a && f);
+	office_screen_io(o, &io);
+	return screen_run(p, m, a, f, &io, sr, e);
+}
+
+/* --- parsing once ------------------------------------------------------------ */
+
+int office_prepare(const struct chip_catalog *chips, const char *json,
+		   size_t len, int64_t received_at, struct office_parsed *out,
+		   struct qerr *e)
+{
+	int rc;
+
+	assert(json && out);
+	memset(out, 0, sizeof(*out));
+	rc = app_parse_json(json, len, &out->app, e);
 	if (rc)
 		return rc;
-	office_screen_io(o, &io);
-	return screen_run(p, m, a, &f, &io, sr, e);
+	qerr_clear(&out->err);
+	out->rc = app_receive(&out->app, received_at, &out->err);
+	if (!out->rc)
+		out->rc = facts_build(&out->app, chips, NULL, &out->facts,
+				      &out->err);
+	return Q_OK;
+}
+
+void office_parsed_release(struct office_parsed *p)
+{
+	if (!p)
+		return;
+	app_release(&p->app);
+	memset(p, 0, sizeof(*p));
 }
 
 /* The flag names of sr, comma-separated, cut to n bytes. */
@@ -213,10 +239,12 @@ static int stamp(struct office *o, const struct policy *p,
  * held before this application; an unknown measure is left to decide() to
  * report. */
 static int judge(struct office *o, const struct policy *p,
-		 struct application *a, struct store_app *rec,
-		 struct screen_result *sr, struct decision *d, struct qerr *e)
+		 struct application *a, const struct facts *pre,
+		 struct store_app *rec, struct screen_result *sr,
+		 struct decision *d, struct qerr *e)
 {
 	struct history h = {true, 0, 0};
+	struct facts f;
 	char *flags = NULL;
 	int m, rc;
 
@@ -233,9 +261,22 @@ static int judge(struct office *o, const struct policy *p,
 	sr->nflags = 0;
 	sr->blocked = false;
 	m = policy_find_measure(p, a->measure, strlen(a->measure));
-	if (m >= 0 && (rc = screen_app(o, p, m, a, sr, e)))
-		return rc;
-	rc = decide(p, a, o->chips, &h, d, e);
+	/* An unknown measure: decide() says which measures there are. */
+	if (m < 0)
+		return decide(p, a, o->chips, &h, d, e);
+	/* The facts are built once: off the writer when they could be (pre),
+	 * with the history added here; the screens and the decision read
+	 * the same facts. */
+	if (pre) {
+		f = *pre;
+		rc = facts_history(&f, a, &h, e);
+	} else {
+		rc = facts_build(a, o->chips, &h, &f, e);
+	}
+	if (!rc)
+		rc = screen_app(o, p, m, a, &f, sr, e);
+	if (!rc)
+		rc = decide_facts(p, m, &f, true, d, e);
 	if (rc)
 		return rc;
 	screen_block_result(d, sr);
@@ -378,7 +419,7 @@ static int record(struct office *o, const struct office_intake *in,
 static int apply_one(struct office *o, const struct office_intake *in,
 		     int64_t now, struct office_result *res, struct qerr *e)
 {
-	struct application a;
+	struct application own, *a = &own;
 	struct store_app rec;
 	struct decision d;
 	struct screen_result *sr = NULL;
@@ -391,17 +432,29 @@ static int apply_one(struct office *o, const struct office_intake *in,
 	assert(res);
 	memset(&rec, 0, sizeof(rec));
 	memset(res, 0, sizeof(*res));
-	rc = app_parse_json(in->json, in->len, &a, e);
-	if (rc)
-		return rc;
-	rc = receive(o, in, now, &a, &p, &found, res, e);
+	memset(&own, 0, sizeof(own));
+	if (in->parsed) {
+		a = &in->parsed->app;
+	} else {
+		rc = app_parse_json(in->json, in->len, &own, e);
+		if (rc)
+			return rc;
+	}
+	rc = receive(o, in, now, a, &p, &found, res, e);
 	if (rc || found)
 		goto out_app;
-	rc = stamp(o, p, &a, &rec, now, res, e);
+	/* What the HTTP thread found wrong, in the order the writer would. */
+	if (in->parsed && in->parsed->rc) {
+		*e = in->parsed->err;
+		rc = in->parsed->rc;
+		goto out_app;
+	}
+	rc = stamp(o, p, a, &rec, now, res, e);
 	if (!rc && !(sr = malloc(sizeof(*sr))))
 		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
 	if (!rc)
-		rc = judge(o, p, &a, &rec, sr, &d, e);
+		rc = judge(o, p, a, in->parsed ? &in->parsed->facts : NULL,
+			   &rec, sr, &d, e);
 	if (!rc)
 		rc = keep_json(in, &rec, e);
 	if (!rc) {
@@ -409,12 +462,13 @@ static int apply_one(struct office *o, const struct office_intake *in,
 		rc = place(o, p, &rec, &d, in->imported, now, &to, e);
 	}
 	if (!rc)
-		rc = record(o, in, &a, p, &rec, to, d.eligible, sr, now, res,
-			    e);
+		rc = record(o, in, a, p, &rec, to, d.eligible, sr, now, res, e);
 	free(sr);
 	store_app_release(&rec);
 out_app:
-	app_release(&a);
+	/* The number pointed into rec, gone now. */
+	a->id = NULL;
+	app_release(&own);
 	return rc;
 }
 
@@ -423,7 +477,8 @@ out_app:
 int office_apply(struct office *o, const char *json, size_t len, const char *by,
 		 int64_t now, struct office_result *res, struct qerr *e)
 {
-	struct office_intake in = {json, len, by, now, false};
+	struct office_intake in = {
+		.json = json, .len = len, .by = by, .received_at = now};
 	int rc = store_begin(o->store, e);
 
 	if (rc)

@@ -1457,8 +1457,11 @@ static void run_batch(struct run *r, struct bitem *it, size_t n, bool one_clock,
 	for (size_t i = 0; i < n; i++) {
 		texts[i] = it[i].is_new ? it[i].a.json : it[i].text;
 		lens[i] = it[i].is_new ? it[i].a.len : it[i].len;
-		in[i] = (struct office_intake){texts[i], lens[i], "applicant",
-					       it[i].at, it[i].imported};
+		in[i] = (struct office_intake){.json = texts[i],
+					       .len = lens[i],
+					       .by = "applicant",
+					       .received_at = it[i].at,
+					       .imported = it[i].imported};
 		qerr_clear(&errs[i]);
 	}
 	qerr_clear(&e);
