@@ -13,6 +13,13 @@
  *      the fen, application by application, or the run fails.
  * Prints decisions/s for each and the engine's ratio to the baseline.
  *
+ * Each application is stamped as the office would stamp it (app_receive):
+ * received at a second of its own inside the window (2025-08-01 ..
+ * 2025-12-29, office time), its contract signed up to 200 days before; the
+ * decision checks the window against that time, as an estimate at
+ * ?at=TIME does. An application carries no number: its client_ref and
+ * contract number are "bench-<i>".
+ *
  * usage: bench/decide [--smoke] [-n N] [--policy FILE] [--chips FILE]
  */
 #include <sched.h>
@@ -99,6 +106,9 @@ static void make_app(struct application *a, struct parties *ps, int i,
 	int w = (int)rnd_in(0, 99);
 	int ap = (int)rnd_in(0, NPARTIES - 1);
 	int sp = (int)rnd_in(0, NPARTIES - 1);
+	qdate day;
+	int64_t at;
+	struct qerr e;
 
 	for (size_t k = 0; k < sizeof(mix) / sizeof(mix[0]); k++) {
 		if (w < mix[k].weight) {
@@ -108,13 +118,13 @@ static void make_app(struct application *a, struct parties *ps, int i,
 		w -= mix[k].weight;
 	}
 	memset(a, 0, sizeof(*a));
-	snprintf(idbuf, 24, "SH-2025-%07d", i);
-	a->id = idbuf;
+	snprintf(idbuf, 24, "bench-%07d", i);
+	a->client_ref = idbuf;
 	a->program = "shanghai-2025";
 	a->measure = m->id;
-	a->submitted_on = date_from_ymd(2025, 8, 1) + (qdate)rnd_in(0, 150);
-	a->submitted_at = (int64_t)a->submitted_on * 86400 + rnd_in(0, 86399) -
-			  8 * 3600;
+	/* Received at a second of that day, office time (UTC+8). */
+	day = date_from_ymd(2025, 8, 1) + (qdate)rnd_in(0, 150);
+	at = (int64_t)day * 86400 + rnd_in(0, 86399) - DATE_OFFICE_OFFSET;
 	a->applicant.uscc = ps->uscc[ap];
 	a->applicant.name = "示例智能科技（上海）有限公司";
 	a->applicant.registered_city = rnd() % 20 ? "shanghai" : "hangzhou";
@@ -141,7 +151,7 @@ static void make_app(struct application *a, struct parties *ps, int i,
 	a->contract.value = rnd_in(1000000, 3000000000); /* 10 k .. 30 M yuan */
 	if (m->kind == KIND_GRANT)
 		a->contract.value = rnd_in(1000000000, 60000000000);
-	a->contract.signed_on = a->submitted_on - (qdate)rnd_in(0, 200);
+	a->contract.signed_on = day - (qdate)rnd_in(0, 200);
 	a->contract.term_months = m->kind == KIND_GRANT ? rnd_in(24, 72)
 							: rnd_in(1, 36);
 	a->contract.uses_registered_model = rnd() % 4 == 0;
@@ -152,6 +162,14 @@ static void make_app(struct application *a, struct parties *ps, int i,
 		a->contract.compute.hours = rnd_in(1, 8760);
 		a->contract.compute.location =
 			rnd() % 20 ? "shanghai" : "suzhou";
+	}
+	/* The office's stamp: the time of receipt, and the refusal of a
+	 * contract signed after it (none is, here). */
+	qerr_clear(&e);
+	if (app_receive(a, at, &e) || a->received_on != day) {
+		fprintf(stderr, "bench: application %d: %s\n", i,
+			e.code ? e.msg : "received on another day");
+		exit(1);
 	}
 }
 
@@ -177,7 +195,7 @@ static money_t native_shanghai(int m, const struct facts *f, int64_t opens,
 	money_t amount;
 	bool ok = (kinds[m] >> f->kind) & 1;
 
-	ok &= f->submitted_at >= opens && f->submitted_at <= closes;
+	ok &= f->received_at >= opens && f->received_at <= closes;
 	ok &= strcmp(f->s[F_APPLICANT_REGISTERED_CITY], "shanghai") == 0;
 	ok &= (f->null_mask >> F_APPLICANT_LAST_BAD_CREDIT_ON) & 1 ||
 	      f->i[F_APPLICANT_LAST_BAD_CREDIT_ON] <
@@ -313,8 +331,8 @@ int main(int argc, char **argv)
 		t0 = now();
 		for (long i = 0; i < n; i++) {
 			if (decide(p, &apps[i], chips, NULL, &d, &e)) {
-				fprintf(stderr, "bench: %s: %s\n", apps[i].id,
-					e.msg);
+				fprintf(stderr, "bench: %s: %s\n",
+					apps[i].client_ref, e.msg);
 				return 1;
 			}
 			s += d.amount;
@@ -363,7 +381,7 @@ int main(int argc, char **argv)
 
 			fprintf(stderr,
 				"bench: %s (%s): engine %s %s, baseline %s\n",
-				apps[i].id, apps[i].measure,
+				apps[i].client_ref, apps[i].measure,
 				d.eligible ? "eligible" : "not eligible",
 				money_format(d.amount, x),
 				a < 0 ? "not eligible" : money_format(a, y));

@@ -3,9 +3,18 @@
  * policy: decide + reserve + audit event, committed to disk.
  *
  * Generates distinct applications as JSON text with sim/gen.h (the format
- * `quan apply` reads: every one its own id, contract number, value, dates,
- * applicant with a valid USCC, supplier and, for compute, chip), all
- * eligible and within the window, before any timing. Then, each in a fresh database on
+ * `quan apply` reads: every one its own client_ref "ledger-<i>", contract
+ * number, value, dates, applicant with a valid USCC, supplier and, for
+ * compute, chip; no number and no time, which the office gives), all
+ * eligible, before any timing.
+ *
+ * The office's clock is set, as QUAN_NOW sets it for `quan serve`: it
+ * starts at the first whole minute after the latest arrival the generator
+ * gives (gen_received_at: 2025-12-29 at the latest), so that every contract
+ * is signed before the office receives it and every application is
+ * received inside the window (which closes 2025-12-31 23:59:59), and moves
+ * on with the wall clock. Every application is received at the office's
+ * now, and numbered SH-2025-000001, ... Then, each in a fresh database on
  * a real disk (under build/, never tmpfs), times:
  *   1. group commit - office_apply_batch over batches of B, the path
  *      `quan apply` runs: one transaction and one WAL fsync per batch
@@ -15,8 +24,10 @@
  *      fsync each (fewer applications: N/20, at least 500).
  * Prints applications/s for each, their ratio and the commits (fsyncs of
  * the log) each took. After each mode, every application must be in the
- * store as reserved or waitlisted, the ledger must balance
- * (office_ledger_check) and the audit chain must verify, or the run fails.
+ * store once, under its client_ref, as reserved or waitlisted, numbered
+ * 1 .. n in its program and year and received by the office's clock during
+ * the run, the ledger must balance (office_ledger_check) and the audit
+ * chain must verify, or the run fails.
  *
  * usage: bench/ledger [--smoke] [-n N] [-b B]
  */
@@ -33,6 +44,7 @@
 #include "sim/gen.h"
 
 #define SEED 0x9e3779b97f4a7c15ull /* every run applies the same applications */
+#define REF_PREFIX "ledger-"	   /* client_refs: ledger-0000000, ... */
 #define TMPFS_MAGIC_ 0x01021994
 #define RAMFS_MAGIC_ 0x858458f6
 
@@ -51,6 +63,16 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The office's clock: office_t0 when the run started (office_mono0 on
+ * the monotonic clock), moving on from there. */
+static int64_t office_t0;
+static double office_mono0;
+
+static int64_t office_now(void)
+{
+	return office_t0 + (int64_t)(now() - office_mono0);
 }
 
 /* The scratch directory and its databases, removed on every exit. */
@@ -84,29 +106,47 @@ static void usage(void)
 }
 
 struct census {
-	long first, n; /* the ids SH-2025-<first .. first+n-1> */
-	unsigned char *seen;
+	long first, n; /* the client_refs ledger-<first .. first+n-1> */
+	/* Seen, by client_ref and by the office's number (1 .. n). */
+	unsigned char *seen, *numbered;
+	int64_t from, to; /* the office's clock over the run */
 	long count[APP__STATE_COUNT];
-	long stray; /* an id that is not one of ours, or seen twice */
+	long stray; /* not one of ours, seen twice, misnumbered, mistimed */
 	money_t reserved;
 };
 
 static int count_app(void *arg, const struct store_app *a)
 {
+	static const char pre[] = REF_PREFIX;
 	struct census *c = arg;
 	char *end;
-	long k;
+	long k, num;
 
-	if (strncmp(a->id, "SH-2025-", 8) != 0) {
+	/* One of ours, once: its client_ref. */
+	if (strncmp(a->client_ref, pre, sizeof(pre) - 1) != 0) {
 		c->stray++;
 		return 0;
 	}
-	k = strtol(a->id + 8, &end, 10) - c->first;
+	k = strtol(a->client_ref + sizeof(pre) - 1, &end, 10) - c->first;
 	if (*end || k < 0 || k >= c->n || c->seen[k]) {
 		c->stray++;
 		return 0;
 	}
 	c->seen[k] = 1;
+	/* Numbered by the office, 1 .. n, each number once; received by its
+	 * clock during the run, in fiscal year 2025. */
+	if (strncmp(a->id, "SH-2025-", 8) != 0 ||
+	    (num = strtol(a->id + 8, &end, 10)) < 1 || num > c->n || *end ||
+	    c->numbered[num - 1] || a->received_at < c->from ||
+	    a->received_at > c->to || a->fiscal_year != 2025) {
+		if (c->stray++ < 5)
+			fprintf(stderr,
+				"bench: '%s' (client_ref %s): numbered or stamped wrongly (received at %lld, the run's clock %lld .. %lld)\n",
+				a->id, a->client_ref, (long long)a->received_at,
+				(long long)c->from, (long long)c->to);
+		return 0;
+	}
+	c->numbered[num - 1] = 1;
 	if (a->state >= 0 && a->state < APP__STATE_COUNT)
 		c->count[a->state]++;
 	if (a->state == APP_RESERVED)
@@ -132,9 +172,14 @@ struct outcome {
  * reserved or waitlisted, the reserved money equal to the ledger's, the
  * ledger balanced, the audit chain intact. Exits 1 otherwise. */
 static void verify(struct office *o, const char *name, long first, long n,
-		   struct outcome *out)
+		   int64_t from, struct outcome *out)
 {
-	struct census c = {first, n, calloc((size_t)n, 1), {0}, 0, 0};
+	struct census c = {.first = first,
+			   .n = n,
+			   .seen = calloc((size_t)n, 1),
+			   .numbered = calloc((size_t)n, 1),
+			   .from = from,
+			   .to = office_now()};
 	money_t ledger_reserved = 0;
 	int64_t events = 0, bad_seq = 0;
 	char why[256] = "";
@@ -143,7 +188,7 @@ static void verify(struct office *o, const char *name, long first, long n,
 	int v;
 	double t0 = now();
 
-	if (!c.seen) {
+	if (!c.seen || !c.numbered) {
 		fputs("bench: out of memory\n", stderr);
 		exit(1);
 	}
@@ -155,6 +200,7 @@ static void verify(struct office *o, const char *name, long first, long n,
 		exit(1);
 	}
 	free(c.seen);
+	free(c.numbered);
 	if (c.stray || c.count[APP_RESERVED] + c.count[APP_WAITLISTED] != n) {
 		fprintf(stderr,
 			"bench: %s: %ld applications applied, the store holds %ld reserved + %ld waitlisted (%ld stray)\n",
@@ -190,7 +236,8 @@ static void verify(struct office *o, const char *name, long first, long n,
 }
 
 /* A fresh office in the database dbpath[k], with the policy loaded and
- * its pools funded. */
+ * its pools funded by the office's clock, which is set (its audit events
+ * say so, as under QUAN_NOW). */
 static void open_fresh(struct office *o, int k, const char *policy_path,
 		       const struct chip_catalog *chips)
 {
@@ -198,9 +245,13 @@ static void open_fresh(struct office *o, int k, const char *policy_path,
 	bool is_new;
 
 	qerr_clear(&e);
-	if (office_open(o, dbpath[k], chips, &e) ||
-	    office_load_policy(o, policy_path, "bench", (int64_t)time(NULL),
-			       &is_new, &e)) {
+	if (office_open(o, dbpath[k], chips, &e)) {
+		fprintf(stderr, "bench: %s: %s\n", dbpath[k], e.msg);
+		exit(1);
+	}
+	o->clock_set = true;
+	if (office_load_policy(o, policy_path, "bench", office_now(), &is_new,
+			       &e)) {
 		fprintf(stderr, "bench: %s: %s\n", dbpath[k], e.msg);
 		exit(1);
 	}
@@ -243,9 +294,9 @@ static void run_batched(struct office *o, char **texts, const size_t *lens,
 		size_t k = (size_t)(n - i < b ? n - i : b);
 
 		qerr_clear(&e);
-		if (office_apply_batch(
-			    o, (const char *const *)texts + i, lens + i, k,
-			    "bench", (int64_t)time(NULL), res, rcs, errs, &e)) {
+		if (office_apply_batch(o, (const char *const *)texts + i,
+				       lens + i, k, "bench", office_now(), res,
+				       rcs, errs, &e)) {
 			fprintf(stderr, "bench: batch at %ld: %s\n", i, e.msg);
 			exit(1);
 		}
@@ -276,8 +327,8 @@ static void run_single(struct office *o, char **texts, const size_t *lens,
 		int rc;
 
 		qerr_clear(&e);
-		rc = office_apply(o, texts[i], lens[i], "bench",
-				  (int64_t)time(NULL), &r, &e);
+		rc = office_apply(o, texts[i], lens[i], "bench", office_now(),
+				  &r, &e);
 		check_result(&r, rc, &e, texts[i]);
 		out->commits++;
 	}
@@ -327,6 +378,8 @@ int main(int argc, char **argv)
 	struct outcome batched, single;
 	struct statfs sf;
 	double r1, r2;
+	int64_t from;
+	char clock[2][DATETIME_TEXT_MAX];
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--smoke")) {
@@ -364,11 +417,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gen_init(g, SEED);
+	gen_set_prefix(g, REF_PREFIX);
 	for (long i = 0; i < n + n1; i++) {
 		char buf[GEN_APP_MAX];
+		int64_t at;
 
 		if (gen_application(g, (uint64_t)i, buf, sizeof(buf),
 				    &lens[i]) ||
+		    gen_received_at(g, (uint64_t)i, &at) ||
 		    !(texts[i] = malloc(lens[i] + 1))) {
 			fputs("bench: cannot generate an application\n",
 			      stderr);
@@ -376,7 +432,11 @@ int main(int argc, char **argv)
 		}
 		memcpy(texts[i], buf, lens[i] + 1);
 		bytes += lens[i];
+		/* The office's clock starts after the last arrival. */
+		if (at >= office_t0)
+			office_t0 = (at / 60 + 1) * 60;
 	}
+	office_mono0 = now();
 
 	/* A real disk: under build/, refused on tmpfs. */
 	snprintf(dir, sizeof(dir), "%s",
@@ -399,20 +459,25 @@ int main(int argc, char **argv)
 
 	/* 1. group commit */
 	open_fresh(&o, 0, policy_path, chips);
+	from = office_now();
 	run_batched(&o, texts, lens, n, b, &batched);
-	verify(&o, "group commit", 0, n, &batched);
+	verify(&o, "group commit", 0, n, from, &batched);
 	office_close(&o);
 
 	/* 2. one transaction per application */
 	open_fresh(&o, 1, policy_path, chips);
+	from = office_now();
 	run_single(&o, texts + n, lens + n, n1, &single);
-	verify(&o, "one per transaction", n, n1, &single);
+	verify(&o, "one per transaction", n, n1, from, &single);
 	office_close(&o);
 
 	r1 = n / batched.secs;
 	r2 = n1 / single.secs;
 	printf("bench/ledger: distinct Shanghai 2025 applications as JSON (%.0f bytes each on average), WAL synchronous=FULL on %s (%s)\n",
 	       (double)bytes / (double)(n + n1), dir, fs_name(sf.f_type));
+	printf("  the office's clock: set to %s, read %s at the end; every application received by it\n",
+	       datetime_format(office_t0, clock[0]),
+	       datetime_format(office_now(), clock[1]));
 	{
 		char label[64];
 
@@ -422,7 +487,7 @@ int main(int argc, char **argv)
 		print_mode("one transaction each", n1, &single);
 	}
 	printf("  ratio group/single: %.1f\n", r1 / r2);
-	printf("  verified (not timed above): every application in the store, ledger balanced, audit chains of %lld + %lld events intact (%.1f s + %.1f s)\n",
+	printf("  verified (not timed above): every application in the store under its client_ref, numbered 1..N, ledger balanced, audit chains of %lld + %lld events intact (%.1f s + %.1f s)\n",
 	       (long long)batched.events, (long long)single.events,
 	       batched.verify_secs, single.verify_secs);
 

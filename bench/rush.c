@@ -5,10 +5,18 @@
  * overspent.
  *
  * 1. Generates N distinct Shanghai 2025 applications (sim/gen.h) before
- *    any timing.
+ *    any timing: each with its client_ref "RUSH-<k>", no number and no
+ *    time. The office's clock is set (QUAN_NOW, for every quan command
+ *    this runs, `quan serve` included): to QUAN_NOW when it is set in the
+ *    environment (bench/rush-pg.sh sets it), otherwise to the first whole
+ *    minute after the generator's last arrival (gen_received_at:
+ *    2025-12-29 at the latest), inside the window, so that every contract
+ *    is signed before the office receives it; it must not be earlier
+ *    than that arrival. The clock moves on from there.
  * 2. Baseline, in this process: the same applications through
  *    office_apply_batch in batches of 256 (the path `quan apply` takes,
- *    one fsync per batch) into a fresh database; applications/s.
+ *    one fsync per batch) into a fresh database, by the same clock;
+ *    applications/s.
  * 3. A second fresh database: `quan init`, `quan user add ... --role
  *    administrator` (its token), `quan serve --listen 127.0.0.1:0` as a
  *    child process. Both databases live on a real disk under build/
@@ -23,10 +31,13 @@
  * 5. Stops the server (SIGTERM, or SIGKILL with --kill, so that nothing
  *    acknowledged can be saved by an orderly shutdown) and checks: `quan
  *    ledger check` exits 0; every application answered 201 is in the store
- *    in the state the server answered, and the store holds nothing else;
- *    no pool is overspent (available >= 0, reserved + awarded + paid <=
- *    budget). Any other answer than 201, a dropped connection or a failed
- *    check exits 1.
+ *    under the office's number the server answered, with the client_ref
+ *    it was sent with (answered back too), in the state the server
+ *    answered, received by the office's clock during the run, and the
+ *    store holds nothing else; every application was eligible (reserved or
+ *    waitlisted, here and in the baseline); no pool is overspent
+ *    (available >= 0, reserved + awarded + paid <= budget). Any other
+ *    answer than 201, a dropped connection or a failed check exits 1.
  *
  * usage: bench/rush [--smoke] [-n N] [-c C] [--base N] [--kill] [--keep]
  *                   [--db-url URL]
@@ -63,6 +74,8 @@
 #define STALL_SECONDS 60    /* no answer for this long: give up */
 #define TMPFS_MAGIC_ 0x01021994
 #define RAMFS_MAGIC_ 0x858458f6
+#define REF_MAX 65 /* a client_ref and its NUL */
+#define ID_MAX 32  /* an office's number ("SH-2025-000001") and its NUL */
 
 static double now(void)
 {
@@ -70,6 +83,16 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The office's clock, as QUAN_NOW sets it: office_t0 at office_mono0
+ * (monotonic), moving on from there. */
+static int64_t office_t0;
+static double office_mono0;
+
+static int64_t office_now(void)
+{
+	return office_t0 + (int64_t)(now() - office_mono0);
 }
 
 static double cpu_self(void)
@@ -312,7 +335,45 @@ struct answer {
 	uint32_t us;	 /* latency, microseconds */
 	uint16_t status; /* 0: no answer (connection dropped) */
 	int8_t state;	 /* enum app_state, -1 unknown */
+	bool ref_ok;	 /* the client_ref answered is the one sent */
+	char id[ID_MAX]; /* the office's number answered, "" none */
 };
+
+/* The string value of "key" in JSON text (compact or not; no escapes in
+ * the values looked for) into out (n bytes): its length, or -1 when it is
+ * not there, not a plain string or longer than n - 1. */
+static int json_str(const char *body, size_t len, const char *key, char *out,
+		    size_t n)
+{
+	char k[64];
+	const char *p, *q, *end = body + len;
+	int kl = snprintf(k, sizeof(k), "\"%s\"", key);
+
+	if (kl <= 0 || (size_t)kl >= sizeof(k))
+		return -1;
+	p = memmem(body, len, k, (size_t)kl);
+	if (!p)
+		return -1;
+	p += kl;
+	while (p < end && (*p == ' ' || *p == ':'))
+		p++;
+	if (p >= end || *p++ != '"')
+		return -1;
+	q = memchr(p, '"', (size_t)(end - p));
+	if (!q || memchr(p, '\\', (size_t)(q - p)) || (size_t)(q - p) >= n)
+		return -1;
+	memcpy(out, p, (size_t)(q - p));
+	out[q - p] = '\0';
+	return (int)(q - p);
+}
+
+/* The client_ref application k was sent with. */
+static void ref_of(const struct app *a, char out[REF_MAX])
+{
+	if (json_str(a->buf + HEAD_ROOM, a->blen, "client_ref", out, REF_MAX) <
+	    0)
+		out[0] = '\0';
+}
 
 /* --- the in-process baseline ----------------------------------------------- */
 
@@ -331,9 +392,13 @@ static double baseline(struct app *apps, long n, const char *db,
 	double t0, secs;
 
 	qerr_clear(&e);
-	if (!res || !rcs || !errs || office_open(&o, db, chips, &e) ||
-	    office_load_policy(&o, policy, "bench", (int64_t)time(NULL),
-			       &is_new, &e)) {
+	if (!res || !rcs || !errs || office_open(&o, db, chips, &e)) {
+		fprintf(stderr, "bench: baseline: %s\n", e.msg);
+		die();
+	}
+	o.clock_set = true; /* as under QUAN_NOW */
+	if (office_load_policy(&o, policy, "bench", office_now(), &is_new,
+			       &e)) {
 		fprintf(stderr, "bench: baseline: %s\n", e.msg);
 		die();
 	}
@@ -346,8 +411,7 @@ static double baseline(struct app *apps, long n, const char *db,
 			lens[j] = apps[i + (long)j].blen;
 		}
 		if (office_apply_batch(&o, texts, lens, k, "bench",
-				       (int64_t)time(NULL), res, rcs, errs,
-				       &e)) {
+				       office_now(), res, rcs, errs, &e)) {
 			fprintf(stderr, "bench: baseline batch at %ld: %s\n", i,
 				e.msg);
 			die();
@@ -356,6 +420,16 @@ static double baseline(struct app *apps, long n, const char *db,
 			if (rcs[j]) {
 				fprintf(stderr, "bench: baseline: %s\n",
 					errs[j].msg);
+				die();
+			}
+			/* Eligible, in its window: the whole path. */
+			if (res[j].existed ||
+			    (res[j].state != APP_RESERVED &&
+			     res[j].state != APP_WAITLISTED)) {
+				fprintf(stderr, "bench: baseline: %s: %s%s\n",
+					res[j].id, app_state_name(res[j].state),
+					res[j].existed ? " (submitted before)"
+						       : "");
 				die();
 			}
 			if (res[j].state >= 0 &&
@@ -509,9 +583,10 @@ static int answered_state(const char *body, size_t len)
 	return -1;
 }
 
-/* A whole answer in c->in? 1 yes (status, state, keep-alive set), 0 not
- * yet, -1 malformed. */
-static int parse_answer(struct conn *c, int *status, int *state, bool *close_)
+/* A whole answer in c->in? 1 yes (status, state, keep-alive set, and
+ * *body, *blen: its body), 0 not yet, -1 malformed. */
+static int parse_answer(struct conn *c, int *status, int *state, bool *close_,
+			const char **body, size_t *blen)
 {
 	char *head_end = memmem(c->in, c->len, "\r\n\r\n", 4);
 	size_t head, clen = 0;
@@ -556,6 +631,8 @@ static int parse_answer(struct conn *c, int *status, int *state, bool *close_)
 	if (c->len > head + clen)
 		return -1; /* more than one answer to one request */
 	*state = answered_state(c->in + head, clen);
+	*body = c->in + head;
+	*blen = clen;
 	return 1;
 }
 
@@ -584,6 +661,8 @@ static void conn_read(struct client *cl, struct conn *c)
 		ssize_t r;
 		int status = 0, state = -1, done;
 		bool close_ = false;
+		const char *body = NULL;
+		size_t blen = 0;
 
 		if (c->cap - c->len < 4096) {
 			size_t cap = c->cap ? c->cap * 2 : 8192;
@@ -617,7 +696,7 @@ static void conn_read(struct client *cl, struct conn *c)
 			return;
 		}
 		c->len += (size_t)r;
-		done = parse_answer(c, &status, &state, &close_);
+		done = parse_answer(c, &status, &state, &close_, &body, &blen);
 		if (done < 0) {
 			cl->errors++;
 			conn_drop(cl, c, "malformed answer");
@@ -629,10 +708,20 @@ static void conn_read(struct client *cl, struct conn *c)
 			double t = now();
 			struct answer *a = &cl->ans[c->k];
 			double us = (t - c->t0) * 1e6;
+			char ref[REF_MAX], sent[REF_MAX];
 
 			a->us = us > 4e9 ? 4000000000u : (uint32_t)us;
 			a->status = (uint16_t)status;
 			a->state = (int8_t)state;
+			/* The office's number, and the client's reference
+			 * back: what the client keeps of an answer. */
+			if (json_str(body, blen, "id", a->id, sizeof(a->id)) <
+			    0)
+				a->id[0] = '\0';
+			ref_of(&cl->apps[c->k], sent);
+			a->ref_ok = json_str(body, blen, "client_ref", ref,
+					     sizeof(ref)) >= 0 &&
+				    !strcmp(ref, sent);
 			cl->done++;
 			cl->last = t;
 		}
@@ -774,10 +863,12 @@ static int check_pool(void *arg, const struct office_pool_figures *f)
 	return 0;
 }
 
-/* Every 201 in the store with the state answered, nothing else there, no
- * pool overspent. Returns the number of problems. */
+/* Every 201 in the store under the number answered, with its client_ref
+ * and the state answered, received by the office's clock in [from, to];
+ * nothing else there; no pool overspent. Returns the number of problems. */
 static long verify(const char *db, const struct chip_catalog *chips,
-		   struct app *apps, const struct answer *ans, long n)
+		   struct app *apps, const struct answer *ans, long n,
+		   int64_t from, int64_t to)
 {
 	struct census c = {0};
 	struct overspend os = {0, 0};
@@ -792,15 +883,23 @@ static long verify(const char *db, const struct chip_catalog *chips,
 	}
 	for (long k = 0; k < n; k++) {
 		struct store_app a;
-		char id[64];
-		const char *p = apps[k].buf + HEAD_ROOM + 8; /* {"id": " */
-		const char *q = strchr(p, '"');
+		const char *id = ans[k].id;
+		char ref[REF_MAX];
 		int rc;
 
 		if (ans[k].status != 201)
 			continue;
 		answered++;
-		snprintf(id, sizeof(id), "%.*s", (int)(q - p), p);
+		ref_of(&apps[k], ref);
+		if (!id[0] || !ans[k].ref_ok) {
+			if (problems++ < 10)
+				fprintf(stderr,
+					"bench: '%s' answered 201 %s, not its client_ref '%s'\n",
+					id[0] ? id : "with no id",
+					ans[k].ref_ok ? "but" : "and", ref);
+			continue;
+		}
+		/* Looked up by the office's number it was answered. */
 		rc = store_app_get(o.store, id, &a, &e);
 		if (rc) {
 			if (problems++ < 10)
@@ -809,7 +908,8 @@ static long verify(const char *db, const struct chip_catalog *chips,
 					ans[k].state >= 0
 						? app_state_name(ans[k].state)
 						: "(no state)",
-					rc > 0 ? "not in the store" : e.msg);
+					rc == Q_NONE ? "not in the store"
+						     : e.msg);
 			continue;
 		}
 		if (a.state != ans[k].state && problems++ < 10)
@@ -819,6 +919,16 @@ static long verify(const char *db, const struct chip_catalog *chips,
 				ans[k].state >= 0 ? app_state_name(ans[k].state)
 						  : "(no state)",
 				app_state_name(a.state));
+		if (strcmp(a.client_ref, ref) && problems++ < 10)
+			fprintf(stderr,
+				"bench: '%s' answered for client_ref '%s', the store holds it under '%s'\n",
+				id, ref, a.client_ref);
+		if ((a.received_at < from || a.received_at > to) &&
+		    problems++ < 10)
+			fprintf(stderr,
+				"bench: '%s' received at %lld, not by the office's clock during the run (%lld .. %lld)\n",
+				id, (long long)a.received_at, (long long)from,
+				(long long)to);
 		store_app_release(&a);
 	}
 	if (store_app_each(o.store, NULL, -1, count_app, &c, &e) ||
@@ -893,7 +1003,10 @@ int main(int argc, char **argv)
 	uint32_t *lat;
 	double tbase, t_http, c0, s0, c_self, c_server = -1;
 	size_t bytes = 0;
-	long answered = 0;
+	long answered = 0, not_eligible = 0;
+	int64_t last_arrival = 0, served_from, served_to;
+	char clock[DATETIME_TEXT_MAX];
+	const char *quan_now = getenv("QUAN_NOW");
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--smoke")) {
@@ -947,9 +1060,11 @@ int main(int argc, char **argv)
 	gen_set_prefix(g, "RUSH-");
 	for (long k = 0; k < n; k++) {
 		char body[GEN_APP_MAX];
+		int64_t at;
 
 		if (gen_application(g, (uint64_t)k, body, sizeof(body),
 				    &apps[k].blen) ||
+		    gen_received_at(g, (uint64_t)k, &at) ||
 		    !(apps[k].buf = malloc(HEAD_ROOM + apps[k].blen + 1))) {
 			fputs("bench: cannot generate an application\n",
 			      stderr);
@@ -958,7 +1073,34 @@ int main(int argc, char **argv)
 		memcpy(apps[k].buf + HEAD_ROOM, body, apps[k].blen + 1);
 		bytes += apps[k].blen;
 		ans[k].state = -1;
+		last_arrival = at > last_arrival ? at : last_arrival;
 	}
+
+	/* The office's clock, for this process and every quan it runs. */
+	if (quan_now && *quan_now) {
+		struct qerr e;
+
+		qerr_clear(&e);
+		if (datetime_parse(quan_now, strlen(quan_now), &office_t0, NULL,
+				   "QUAN_NOW", &e)) {
+			fprintf(stderr, "bench: %s\n", e.msg);
+			return 1;
+		}
+		if (office_t0 < last_arrival) {
+			fprintf(stderr,
+				"bench: QUAN_NOW %s is before the last generated arrival, %s: some contracts would be signed after the office received them\n",
+				quan_now, datetime_format(last_arrival, clock));
+			return 1;
+		}
+	} else {
+		office_t0 = (last_arrival / 60 + 1) * 60;
+	}
+	datetime_format(office_t0, clock);
+	if (setenv("QUAN_NOW", clock, 1)) {
+		perror("bench: setenv QUAN_NOW");
+		return 1;
+	}
+	office_mono0 = now();
 
 	/* A real disk: under build/, refused on tmpfs. */
 	snprintf(dir, sizeof(dir), "%s",
@@ -1008,6 +1150,10 @@ int main(int argc, char **argv)
 			die();
 		}
 	}
+	/* quan serve's clock starts at QUAN_NOW when it starts and moves on
+	 * with the system's (whole seconds, hence the slack at the end). */
+	served_from = office_t0;
+	served_to = office_t0 - (int64_t)now();
 	if (start_server(quan, db, &port))
 		die();
 	snprintf(hostport, sizeof(hostport), "127.0.0.1:%d", port);
@@ -1058,6 +1204,7 @@ int main(int argc, char **argv)
 		c_server = cpu_of(server_pid) - s0;
 
 	/* 5. Stop, and check. */
+	served_to += (int64_t)now() + 2;
 	if (stop_server(kill9 ? SIGKILL : SIGTERM, &status)) {
 		fprintf(stderr, "bench: quan serve ended badly (status 0x%x)\n",
 			status);
@@ -1069,12 +1216,16 @@ int main(int argc, char **argv)
 			lat[answered++] = ans[k].us;
 			state_count[ans[k].state >= 0 ? ans[k].state
 						      : APP__STATE_COUNT]++;
+			not_eligible += ans[k].state != APP_RESERVED &&
+					ans[k].state != APP_WAITLISTED;
 		}
 	}
 	qsort(lat, (size_t)answered, sizeof(*lat), cmp_u32);
 
 	printf("bench/rush: %ld distinct Shanghai 2025 applications (%.0f bytes each on average), %d connections, quan serve on %s (%s)\n",
 	       n, (double)bytes / (double)n, nc, db, fs_name(sf.f_type));
+	printf("  the office's clock: QUAN_NOW=%s (the last generated arrival %s), for the baseline and quan serve alike\n",
+	       clock, datetime_format(last_arrival, out));
 	printf("  in-process group commit (office_apply_batch, batches of %d): %8.0f applications/s  (%ld in %.2f s: %ld reserved, %ld waitlisted)\n",
 	       BATCH, nbase / tbase, nbase, tbase, counts[APP_RESERVED],
 	       counts[APP_WAITLISTED]);
@@ -1118,9 +1269,16 @@ int main(int argc, char **argv)
 				out);
 			failed = 1;
 		}
-		problems = verify(db, chips, apps, ans, n);
+		problems =
+			verify(db, chips, apps, ans, n, served_from, served_to);
 		if (problems)
 			failed = 1;
+		if (not_eligible) {
+			fprintf(stderr,
+				"bench: %ld applications answered neither reserved nor waitlisted\n",
+				not_eligible);
+			failed = 1;
+		}
 		if (status_count[201] != n) {
 			fprintf(stderr,
 				"bench: %ld of %ld answered other than 201\n",
@@ -1130,8 +1288,9 @@ int main(int argc, char **argv)
 		printf("  checked after %s: ledger check %s; %ld applications answered 201 %s; pools %s\n",
 		       kill9 ? "SIGKILL" : "SIGTERM",
 		       rc == 0 ? "clean" : "FAILED", status_count[201],
-		       problems ? "NOT all in the store as answered"
-				: "all in the store, in the state answered",
+		       problems
+			       ? "NOT all in the store as answered"
+			       : "all in the store under the office's number answered, with their client_ref, in the state answered",
 		       problems ? "(see above)" : "none overspent");
 	}
 	if (failed) {

@@ -67,9 +67,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		app_release(&a);
 		return 0;
 	}
-	check_string(a.id, APP_MAX_STRING);
-	check_string(a.program, APP_MAX_STRING);
-	check_string(a.measure, APP_MAX_STRING);
+	/* The office numbers and stamps: a parsed application has neither. */
+	if (a.id || a.received_at)
+		abort();
+	if (a.client_ref) {
+		check_string(a.client_ref, APP_MAX_REF);
+		if (!app_ref_valid(a.client_ref, strlen(a.client_ref)))
+			abort();
+	}
+	check_string(a.program, APP_MAX_NAME);
+	check_string(a.measure, APP_MAX_NAME);
 	check_party(&a.applicant);
 	check_party(&a.supplier);
 	check_string(a.contract.number, APP_MAX_STRING);

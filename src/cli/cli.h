@@ -52,6 +52,11 @@ int64_t cli_now(void);
 bool cli_clock_set(void);
 int cli_clock_offset(int64_t *offset);
 
+/* Mark an office just opened when QUAN_NOW sets its clock: every audit
+ * event it writes records it, and a notice goes to stderr. */
+struct office;
+void cli_clock_mark(struct office *off);
+
 /* Load the policy at path; print every problem to stderr. Returns the exit
  * code (0 on success, *out set; the caller frees it with policy_free). */
 int cli_load_policy(const char *path, struct policy **out);

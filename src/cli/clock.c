@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/date.h"
+#include "office/office.h"
 
 int cli_clock_offset(int64_t *offset)
 {
@@ -55,4 +56,15 @@ int64_t cli_now(void)
 		exit(EXIT_BAD_INPUT);
 	}
 	return at;
+}
+
+void cli_clock_mark(struct office *off)
+{
+	char at[DATETIME_TEXT_MAX];
+
+	off->clock_set = cli_clock_set();
+	if (off->clock_set)
+		fprintf(stderr,
+			"quan: the office's clock is set by QUAN_NOW to %s, not the system's\n",
+			datetime_format(cli_now(), at));
 }

@@ -44,7 +44,7 @@ static const char usage[] =
 	"usage: quan demo --db FILE --count N [--seed S] [--by NAME]\n"
 	"                 [--policy FILE] [--prefix P] [--chips FILE]\n"
 	"Apply N generated applications to the Shanghai 2025 program (ids\n"
-	"P0000000..., P defaulting to SH-2025-; the office numbers them),\n"
+	"P0000000..., P defaulting to demo-; the office numbers them),\n"
 	"imported as received over its window;\n"
 	"approve about a third of the reserved ones (by demo-reviewer) and pay\n"
 	"part of some awards (by demo-finance), each step dated on the day it\n"
@@ -321,6 +321,7 @@ int cmd_demo(int argc, char **argv)
 		chips_free(chips);
 		return EXIT_BAD_INPUT;
 	}
+	cli_clock_mark(&off);
 	if (o.policy) {
 		struct policy *fp;
 		bool is_new;
@@ -361,10 +362,22 @@ int cmd_demo(int argc, char **argv)
 		goto out;
 	}
 	gen_init(g, (uint64_t)o.seed);
-	if (o.prefix && gen_set_prefix(g, o.prefix)) {
+	/* Client references that do not look like the office's numbers. */
+	if (gen_set_prefix(g, o.prefix ? o.prefix : "demo-")) {
 		fprintf(stderr,
 			"quan: --prefix: '%s' is not up to %d letters, digits, '-' or '_'\n",
 			o.prefix, GEN_PREFIX_MAX);
+		rc = EXIT_BAD_INPUT;
+		goto out;
+	}
+	/* The history ends before the office's now: nothing is received
+	 * after the moment the demo office stands at (QUAN_NOW). */
+	if (date_of_instant(cli_now()) - first < days)
+		days = date_of_instant(cli_now()) - first;
+	if (days < 1) {
+		fprintf(stderr,
+			"quan: the office's clock is before the window of '%s' opens\n",
+			DEMO_PROGRAM);
 		rc = EXIT_BAD_INPUT;
 		goto out;
 	}

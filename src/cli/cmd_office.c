@@ -123,14 +123,7 @@ static int open_office(struct office *off, const struct oopts *o,
 		chips_free(*chips);
 		return EXIT_BAD_INPUT;
 	}
-	off->clock_set = cli_clock_set();
-	if (off->clock_set) {
-		char at[DATETIME_TEXT_MAX];
-
-		fprintf(stderr,
-			"quan: the office's clock is set by QUAN_NOW to %s, not the system's\n",
-			datetime_format(cli_now(), at));
-	}
+	cli_clock_mark(off);
 	return 0;
 }
 

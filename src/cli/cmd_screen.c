@@ -99,6 +99,7 @@ static int run(const struct iopts *o, const char *list)
 		free(text);
 		return EXIT_BAD_INPUT;
 	}
+	cli_clock_mark(&off);
 	if (list)
 		rc = office_list_import(&off, list, text, len, o->file, who(o),
 					cli_now(), &count, &e);

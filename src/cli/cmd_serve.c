@@ -248,6 +248,7 @@ int cmd_user(int argc, char **argv)
 	qerr_clear(&e);
 	rc = office_open(&off, db, chips, &e);
 	if (!rc) {
+		cli_clock_mark(&off);
 		rc = remove ? office_user_remove(&off, name, by, cli_now(), &e)
 			    : office_user_add(&off, name, role, uscc, by,
 					      cli_now(), token, &e);

@@ -74,6 +74,7 @@ struct req {
 	struct req *next;
 	bool queued;
 	int64_t received_at; /* an application: when the office received it */
+	struct office_parsed *parsed; /* an application, parsed on arrival */
 };
 
 struct server {
@@ -1004,6 +1005,7 @@ static void writer_apply(struct server *s, struct req **rs, size_t n)
 			in[i].len = rs[i]->len;
 			in[i].by = rs[i]->user.name;
 			in[i].received_at = rs[i]->received_at;
+			in[i].parsed = rs[i]->parsed;
 		}
 		rc = office_intake_batch(&s->w, in, n, now_of(s), res, rcs,
 					 errs, &e);
@@ -1267,14 +1269,12 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 {
 	struct office *o;
 
-	if (r->route->fn == h_apply || r->route->fn == h_estimate) {
+	if (r->route->fn == h_estimate) {
 		struct application a;
 		struct qerr e;
 
-		/* Validate here, on the HTTP thread: bad input never
-		 * reaches the writer, and an applicant files (or estimates:
-		 * a decision shows what the firm already holds) only for its
-		 * own firm. */
+		/* An applicant estimates only for its own firm: a decision
+		 * shows what the firm already holds. */
 		qerr_clear(&e);
 		if (app_parse_json(r->body ? r->body : "", r->len, &a, &e)) {
 			fail_with(r, &e);
@@ -1289,8 +1289,34 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 		}
 		app_release(&a);
 	}
-	if (r->route->write) {
+	if (r->route->fn == h_apply) {
+		struct qerr e;
+
+		/* Stamped by the office's clock as it arrives; parsed, checked
+		 * and its facts built here, on the HTTP thread, so that the
+		 * writer only does what depends on the office's state. Bad
+		 * input never reaches the writer, and an applicant files only
+		 * for its own firm. */
 		r->received_at = now_of(s);
+		r->parsed = calloc(1, sizeof(*r->parsed));
+		if (!r->parsed)
+			return send_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					  "out_of_memory", "out of memory");
+		qerr_clear(&e);
+		if (office_prepare(s->c.chips, r->body ? r->body : "", r->len,
+				   r->received_at, r->parsed, &e)) {
+			fail_with(r, &e);
+			return send_req(c, r);
+		}
+		if (r->role == R_APPLICANT &&
+		    strcmp(r->parsed->app.applicant.uscc, r->user.uscc))
+			return send_error(
+				c, r, MHD_HTTP_FORBIDDEN, "forbidden",
+				"applicant.uscc: an applicant files only for its own firm");
+	}
+	if (r->route->write) {
+		if (r->route->fn != h_apply)
+			r->received_at = now_of(s);
 		r->queued = true;
 		MHD_suspend_connection(c);
 		enqueue(s, r);
@@ -1356,6 +1382,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	json_decref(r->out);
 	free(r->body);
+	office_parsed_release(r->parsed);
+	free(r->parsed);
 	free(r);
 	*con_cls = NULL;
 }

@@ -87,7 +87,33 @@ struct office_intake {
 	const char *by;
 	int64_t received_at;
 	bool imported;
+	/* The application parsed off the writer (office_prepare, on quan
+	 * serve's HTTP threads), or NULL: the writer parses json itself.
+	 * Borrowed; the writer sets its id while it works on it. */
+	struct office_parsed *parsed;
 };
+
+/* An application parsed once, with the facts that do not depend on the
+ * office's state (all but the applicant's history), so that the writer
+ * only does what does: history, screens, decision, money, records. */
+struct office_parsed {
+	struct application app;
+	struct facts facts;
+	/* What receiving it at received_at or building its facts found
+	 * wrong, reported by the writer in its turn (after an earlier
+	 * application under the same client_ref, as if it had found it). */
+	int rc;
+	struct qerr err;
+};
+
+/* Parse json received at received_at into *out, off the writer and
+ * without the store. Returns the parse error (then *out is empty);
+ * otherwise 0, with out->rc for what the writer will report. Release with
+ * office_parsed_release. chips is the office's catalog. */
+int office_prepare(const struct chip_catalog *chips, const char *json,
+		   size_t len, int64_t received_at, struct office_parsed *out,
+		   struct qerr *e);
+void office_parsed_release(struct office_parsed *p);
 
 /* Validate, stamp, number, screen, decide, and reserve (first come first
  * served), queue (pro-rata) or waitlist (the pool cannot cover it) each

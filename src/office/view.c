@@ -2,6 +2,7 @@
  * view.c - a program office as JSON (view.h).
  */
 #include "office/view.h"
+#include "office/office_int.h"
 
 #include <stdio.h>
 #include <stdbool.h>
@@ -443,8 +444,8 @@ struct burn_point {
 };
 
 struct burn {
-	char prefix[LEDGER_ID_MAX];
-	size_t plen;
+	const char *program, *pool;
+	int year;
 	uint64_t available, funding;
 	uint64_t *paid;
 	size_t npaid, cap;
@@ -458,16 +459,16 @@ struct burn {
 static int find_accounts(void *arg, const struct ledger_account *a)
 {
 	struct burn *b = arg;
-	const char *rest;
+	struct office_code c;
 
-	if (strncmp(a->code, b->prefix, b->plen))
+	if (office_code_parse(a->code, &c) || c.year != b->year ||
+	    strcmp(c.program, b->program) || strcmp(c.pool, b->pool))
 		return 0;
-	rest = a->code + b->plen;
-	if (!strcmp(rest, "available")) {
+	if (!c.uscc[0] && !strcmp(c.name, "available")) {
 		b->available = a->id;
-	} else if (!strcmp(rest, "funding")) {
+	} else if (!c.uscc[0] && !strcmp(c.name, "funding")) {
 		b->funding = a->id;
-	} else if (!strncmp(rest, "paid/", 5)) {
+	} else if (c.uscc[0] && !strcmp(c.name, "paid")) {
 		if (b->npaid == b->cap) {
 			size_t n = b->cap ? b->cap * 2 : 64;
 			uint64_t *p = realloc(b->paid, n * sizeof(*p));
@@ -596,16 +597,20 @@ static int walk(void *arg, const struct ledger_transfer *t)
 int view_burndown(struct office *o, const char *program, const char *pool,
 		  int year, json_t **out, struct qerr *e)
 {
+	char prefix[LEDGER_ID_MAX];
 	struct burn b;
 	int rc;
 
 	*out = NULL;
 	memset(&b, 0, sizeof(b));
-	if ((size_t)snprintf(b.prefix, sizeof(b.prefix), "%s/%s/%d/", program,
-			     pool, year) >= sizeof(b.prefix))
+	/* Names too long for an account code are refused as such. */
+	if ((size_t)snprintf(prefix, sizeof(prefix), "%s/%s/%d/", program, pool,
+			     year) >= sizeof(prefix))
 		return qerr_set(e, Q_ERR_INVALID, "pool",
 				"program and pool names too long");
-	b.plen = strlen(b.prefix);
+	b.program = program;
+	b.pool = pool;
+	b.year = year;
 	rc = store_account_each(o->store, find_accounts, &b, e);
 	if (!rc && b.rc)
 		rc = nomem(e);

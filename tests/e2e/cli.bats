@@ -8,6 +8,10 @@ setup() {
 	HZ=$ROOT/policies/hangzhou-2024.yaml
 	EX=$ROOT/examples/applications
 	TMP=$(mktemp -d)
+	# An estimate takes the application as received now: the office's clock
+	# (QUAN_NOW here, inside Shanghai 2025's window) or --at. Never the
+	# application's own say.
+	export QUAN_NOW=2025-09-01T10:00:00+08:00
 }
 
 teardown() {
@@ -83,6 +87,8 @@ YAML
 @test "estimate explains a Shanghai compute-rent decision" {
 	run "$QUAN" estimate --policy "$SH" "$EX/sh-compute-rent.json"
 	[ "$status" -eq 0 ]
+	[[ "$output" == "sh-compute-rent-1 — shanghai-2025 / compute-rent"* ]]
+	[[ "$output" == *"received   2025-09-01T10:00:00+08:00"* ]]
 	[[ "$output" == *"eligible   yes"* ]]
 	[[ "$output" == *"rate       30%"* ]]
 	[[ "$output" == *"amount     360000.00 yuan"* ]]
@@ -91,30 +97,33 @@ YAML
 @test "estimate --json has the decision format of DESIGN.md" {
 	run "$QUAN" estimate --policy "$SH" --json "$EX/sh-compute-rent.json"
 	[ "$status" -eq 0 ]
-	for k in application policy eligible measure rate_bp gross amount caps reasons flags trace; do
+	for k in application client_ref received_at policy eligible measure rate_bp gross amount caps reasons flags trace; do
 		[[ "$output" == *"\"$k\":"* ]] || { echo "missing $k"; false; }
 	done
+	# no office numbered it
+	[ "$(jq -r '.application' <<<"$output")" = null ]
+	[ "$(jq -r '.client_ref + " " + .received_at' <<<"$output")" = "sh-compute-rent-1 2025-09-01T10:00:00+08:00" ]
 	[[ "$output" == *'"rate_bp": 3000'* ]]
 	[[ "$output" == *'"amount": "360000.00"'* ]]
 	[[ "$output" == *'"at": "'*'shanghai-2025.yaml:'* ]]
 }
 
 @test "estimate of the model voucher names the 5 M cap and its cut" {
-	run "$QUAN" estimate --policy "$SH" --json "$EX/sh-model.json"
+	run "$QUAN" estimate --policy "$SH" --json --at 2025-09-20T11:15:00+08:00 "$EX/sh-model.json"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"amount": "5000000.00"'* ]]
 	[[ "$output" == *'"cut": "5000000.00"'* ]]
 }
 
 @test "estimate of a related-party corpus purchase is not eligible, exit 0" {
-	run "$QUAN" estimate --policy "$SH" "$EX/sh-corpus-related.json"
+	run "$QUAN" estimate --policy "$SH" --at 2025-10-10T10:20:00+08:00 "$EX/sh-corpus-related.json"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"eligible   no"* ]]
 	[[ "$output" == *"not met"* ]]
 }
 
 @test "estimate without a database says yearly caps count this contract alone" {
-	run "$QUAN" estimate --policy "$HZ" "$EX/hz-compute-domestic.json"
+	run "$QUAN" estimate --policy "$HZ" --at 2025-03-10T09:30:00+08:00 "$EX/hz-compute-domestic.json"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"count this contract alone"* ]]
 }
@@ -124,10 +133,17 @@ YAML
 	for p in "$ROOT"/policies/*.yaml; do
 		policies+=(--policy "$p")
 	done
-	run "$QUAN" estimate "${policies[@]}" "$EX"/*.json
+	# one moment inside every bundled window, after every contract was signed
+	run "$QUAN" estimate "${policies[@]}" --at 2025-11-20T10:00:00+08:00 "$EX"/*.json
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"application"*"measure"*"amount"* ]]
-	[ "$(grep -c '^\(SH\|HZ\|SZ\|BJ\|CD\|HA\)-' <<<"$output")" -eq "$(ls "$EX"/*.json | wc -l)" ]
+	# a row per application, named by its client_ref (no office numbered it)
+	for f in "$EX"/*.json; do
+		stem=$(basename "$f" .json)
+		[ "$(grep -c "^$stem-1 " <<<"$output")" -eq 1 ] || { echo "no row for $stem"; false; }
+	done
+	[ "$(grep -c '^[a-z0-9]*-[a-z0-9-]*-1 ' <<<"$output")" -eq "$(ls "$EX"/*.json | wc -l)" ]
+	[ "$(grep -c '^\(SH\|HZ\|SZ\|BJ\|CD\|HA\)-' <<<"$output")" -eq 0 ]
 }
 
 @test "bad money '12.345' exits 1 naming contract.value" {
@@ -211,7 +227,7 @@ YAML
 }
 
 @test "broken JSON exits 1 with a line and column" {
-	printf '{"id": "x",\n  "program": }' >"$TMP/broken.json"
+	printf '{"client_ref": "x",\n  "program": }' >"$TMP/broken.json"
 	run "$QUAN" estimate --policy "$SH" "$TMP/broken.json"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"line 2"* ]]
@@ -229,6 +245,7 @@ YAML
 	cat >"$TMP/wrong.yaml" <<YAML
 policy: $SH
 base: $EX/sh-compute-rent.json
+at: "2025-09-01T10:00:00+08:00"
 cases:
   - name: "deliberately wrong amount"
     expect:
@@ -258,4 +275,63 @@ YAML
 	run "$QUAN" estimate --policy "$SH" "$EX/sh-compute-rent.json" --jsn
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"unknown option '--jsn'"* ]]
+}
+
+@test "estimate --at decides as if received then: the window and the signing date follow it; default is the office's clock" {
+	# the last second of the window, and the first after it
+	run "$QUAN" estimate --policy "$SH" --at 2025-12-31T23:59:59+08:00 "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"received   2025-12-31T23:59:59+08:00"* ]]
+	[[ "$output" == *"eligible   yes"* ]]
+	run "$QUAN" estimate --policy "$SH" --json --at 2025-12-31T16:00:00Z "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.received_at + " " + (.eligible | tostring) + " " + ([.reasons[].rule] | join(","))' <<<"$output")" = \
+		"2026-01-01T00:00:00+08:00 false compute-rent.window" ]
+	[ "$(jq -r .amount <<<"$output")" = 0.00 ]
+	# without --at: the office's clock, QUAN_NOW when set
+	run env QUAN_NOW=2026-01-01T00:00:00+08:00 "$QUAN" estimate --policy "$SH" "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"eligible   no"* ]]
+	[[ "$output" == *"compute-rent.window"* ]]
+	# --at wins over the clock
+	run env QUAN_NOW=2026-01-01T00:00:00+08:00 "$QUAN" estimate --policy "$SH" --at 2025-09-01T10:00:00+08:00 "$EX/sh-compute-rent.json"
+	[[ "$output" == *"eligible   yes"* ]]
+	# received before the contract was signed (2025-08-15): refused
+	run "$QUAN" estimate --policy "$SH" --at 2025-08-14T23:59:59+08:00 "$EX/sh-compute-rent.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"contract.signed_on"*"2025-08-15"*"2025-08-14"* ]]
+	run "$QUAN" estimate --policy "$SH" --at 2025-08-15T00:00:00+08:00 "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	run "$QUAN" estimate --policy "$SH" --at 2025-09-01 "$EX/sh-compute-rent.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--at"* ]]
+	run env QUAN_NOW=yesterday "$QUAN" estimate --policy "$SH" "$EX/sh-compute-rent.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"QUAN_NOW"* ]]
+}
+
+@test "an application's id, submitted_at or received_at is refused as an unknown field, by estimate too" {
+	for kv in id=SH-2025-000001 submitted_at=2025-09-01T10:00:00+08:00 received_at=2025-09-01T10:00:00+08:00; do
+		sed "s/\"program\":/\"${kv%%=*}\": \"${kv#*=}\", \"program\":/" "$EX/sh-compute-rent.json" >"$TMP/app.json"
+		grep -q "\"${kv%%=*}\": \"${kv#*=}\"" "$TMP/app.json"
+		run "$QUAN" estimate --policy "$SH" "$TMP/app.json"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"unknown field '${kv%%=*}'"* ]]
+	done
+}
+
+@test "policy check prints each program's numbers and refuses two programs with one number_prefix" {
+	run "$QUAN" policy check "$ROOT"/policies/*.yaml
+	[ "$status" -eq 0 ]
+	for n in SH HZ HZ25 SZ BJ CD HA; do
+		[ "$(grep -c "^  numbers   $n-YEAR-NNNNNN$" <<<"$output")" -eq 1 ] || { echo "no $n"; false; }
+	done
+	sed -E 's/^number_prefix: HZ25 /number_prefix: HZ /' "$ROOT/policies/hangzhou-2025.yaml" >"$TMP/hz-clash.yaml"
+	grep -q '^number_prefix: HZ ' "$TMP/hz-clash.yaml"
+	run "$QUAN" policy check "$HZ" "$TMP/hz-clash.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"hz-clash.yaml: number_prefix 'HZ' is also the prefix of program 'hangzhou-2024'"* ]]
+	# each alone is a good policy
+	run "$QUAN" policy check "$TMP/hz-clash.yaml"
+	[ "$status" -eq 0 ]
 }

@@ -67,3 +67,26 @@ db_forget() {
 		psql -X -q "${1%/*}/postgres" -c "DROP DATABASE IF EXISTS ${1##*/}_$2" >/dev/null 2>&1 || true
 	fi
 }
+
+# --- what the office answered ---------------------------------------------------
+#
+# The office numbers each application it receives (PREFIX-YEAR-NNNNNN) and
+# `quan apply` begins each line with that number; the tests take the numbers
+# from there, never from the application.
+
+# numbers TEXT: the office's numbers at the start of TEXT's lines, in order
+# (one a line; a refused application prints none).
+numbers() {
+	grep -oE '^[A-Z][A-Z0-9]*-[0-9]{4}-[0-9]{6}\b' <<<"$1" || true
+}
+
+# line_of TEXT NUMBER: the line of TEXT that begins with NUMBER.
+line_of() {
+	grep -E "^$2( |\$)" <<<"$1" || true
+}
+
+# json_lines TEXT: the lines of TEXT that are JSON objects (what `apply
+# --json` prints on stdout), without the notices on stderr.
+json_lines() {
+	grep '^{' <<<"$1" || true
+}

@@ -1,9 +1,23 @@
 #!/usr/bin/env bats
 # End-to-end over real HTTP on loopback: `quan serve` on a fresh office
-# (SQLite, or PostgreSQL when QUAN_TEST_DB is set), driven with curl. One server per file; each test uses its own
-# application ids.
+# (SQLite, or PostgreSQL when QUAN_TEST_DB is set), driven with curl. One server per file, and
+# a second on its own office whose clock reads a date after Shanghai's window closed; each test
+# uses its own client_refs, and takes the office's numbers from its answers.
 
 load db
+
+# start_server NAME DB: `quan serve` on DB (with the QUAN_NOW of the
+# environment); its URL in $DIR/NAME.url, its pid in $DIR/NAME.pid.
+start_server() {
+	"$QUAN" serve --db "$2" --listen 127.0.0.1:0 --web "$DIR/web" \
+		>"$DIR/$1.out" 2>"$DIR/$1.err" 3>&- &
+	echo $! >"$DIR/$1.pid"
+	for _ in $(seq 100); do
+		grep -q listening "$DIR/$1.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$DIR/$1.out" >"$DIR/$1.url"
+}
 
 setup_file() {
 	export QUAN=${QUAN:-$BATS_TEST_DIRNAME/../../build/quan}
@@ -11,6 +25,9 @@ setup_file() {
 	export EX=$ROOT/examples/applications
 	export DIR=$(mktemp -d)
 	export DB=$(new_db "$DIR/office.db")
+	# The office's clock starts inside Shanghai 2025's window, after every
+	# contract here was signed, and moves on from there.
+	export QUAN_NOW=2025-11-20T10:00:00+08:00
 	# Shanghai with the corpus pool cut to 1 M yuan (so it can run out),
 	# and two approvers above 1 M yuan for the model voucher.
 	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"1000000.00\"/" \
@@ -25,37 +42,42 @@ setup_file() {
 	# The applicant of sh-compute-rent.json, and another firm.
 	export T_APPLICANT=$("$QUAN" user add --db "$DB" firm-a --role applicant --uscc 91310115MA1K4ABCDD)
 	export T_OTHER=$("$QUAN" user add --db "$DB" firm-b --role applicant --uscc 91310000MA1FL8WR2F)
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 --web "$DIR/web" \
-		>"$DIR/serve.out" 2>"$DIR/serve.err" 3>&- &
-	echo $! >"$DIR/pid"
-	for _ in $(seq 100); do
-		grep -q listening "$DIR/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	export URL=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$DIR/serve.out")
+	start_server serve "$DB"
+	export URL=$(cat "$DIR/serve.url")
 	mkdir -p "$DIR/web"
 	echo '<!doctype html><title>quan</title>' >"$DIR/web/index.html"
+
+	# The late office: the same program, its clock in March 2026.
+	export LATE=2026-03-02T10:00:00+08:00
+	export DB2=$(new_db "$DIR/late.db")
+	QUAN_NOW=$LATE "$QUAN" init --db "$DB2" --policy "$ROOT/policies/shanghai-2025.yaml" --by admin >/dev/null 2>&1
+	export T_LATE=$(QUAN_NOW=$LATE "$QUAN" user add --db "$DB2" lea --role administrator)
+	QUAN_NOW=$LATE start_server late "$DB2"
+	export URL2=$(cat "$DIR/late.url")
 }
 
 teardown_file() {
-	kill "$(cat "$DIR/pid")" 2>/dev/null || true
+	kill "$(cat "$DIR/serve.pid")" "$(cat "$DIR/late.pid")" 2>/dev/null || true
 	wait 2>/dev/null || true
 	drop_db "$DB"
+	drop_db "$DB2"
 	rm -rf "$DIR"
 }
 
-# call METHOD PATH TOKEN [BODY|@FILE]: sets $code and $body.
+# call METHOD PATH TOKEN [BODY|@FILE]: sets $code and $body. ($U: another
+# server's URL.)
 call() {
-	local args=(-s -o "$DIR/body" -w '%{http_code}' -X "$1" "$URL$2")
+	local args=(-s -o "$DIR/body" -w '%{http_code}' -X "$1" "${U:-$URL}$2")
 	[ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
 	[ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
 	code=$(curl "${args[@]}")
 	body=$(cat "$DIR/body")
 }
 
-# A copy of example $1 with id $2 and contract value $3; prints its path.
+# A copy of example $1 with client_ref $2 (contract number HT-$2) and contract
+# value $3; prints its path.
 variant() {
-	sed -E -e "s/\"id\": *\"[^\"]*\"/\"id\": \"$2\"/" \
+	sed -E -e "s/\"client_ref\": *\"[^\"]*\"/\"client_ref\": \"$2\"/" \
 		-e "s/\"number\": *\"[^\"]*\"/\"number\": \"HT-$2\"/" \
 		-e "s/\"value\": *\"[0-9.]+\"/\"value\": \"$3\"/" \
 		"$EX/$1" >"$DIR/$2.json"
@@ -68,6 +90,14 @@ count_apps() {
 
 count_events() {
 	sql "$DB" 'SELECT COUNT(*) FROM events'
+}
+
+# The office's number in the answer ($body) to a POST of an application.
+answered_id() {
+	local id
+	id=$(jq -r .id <<<"$body")
+	[[ "$id" =~ ^SH-2025-[0-9]{6}$ ]] || { echo "no number in $body" >&2; return 1; }
+	echo "$id"
 }
 
 @test "the server is listening and serves its OpenAPI document without a token" {
@@ -84,12 +114,15 @@ count_events() {
 	[ "$code" -eq 201 ]
 	[ "$(echo "$body" | jq -r .state)" = reserved ]
 	[ "$(echo "$body" | jq -r .amount)" = 360000.00 ]
-	# the same again is harmless
+	id=$(answered_id)
+	first=$body
+	# the same again is harmless: the same number, the same time of receipt
 	call POST /v1/applications "$T_APPLICANT" "@$f"
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq -r .existed)" = true ]
+	[ "$(jq -c 'del(.existed)' <<<"$body")" = "$(jq -c 'del(.existed)' <<<"$first")" ]
 
-	call GET /v1/applications/LIFE-1 "$T_APPLICANT"
+	call GET "/v1/applications/$id" "$T_APPLICANT"
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq -r .decision.rate)" = 30% ]
 	[ "$(echo "$body" | jq -r '.decision.trace | length')" -gt 0 ]
@@ -97,26 +130,26 @@ count_events() {
 
 	call GET '/v1/applications?state=reserved' "$T_REVIEWER"
 	[ "$code" -eq 200 ]
-	echo "$body" | jq -e '.applications | map(.id) | index("LIFE-1")'
+	echo "$body" | jq -e --arg id "$id" '.applications | map(.id) | index($id)'
 
-	call POST /v1/applications/LIFE-1/approve "$T_REVIEWER" '{"rate":"25%"}'
+	call POST "/v1/applications/$id/approve" "$T_REVIEWER" '{"rate":"25%"}'
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq -r .state)" = awarded ]
 	[ "$(echo "$body" | jq -r .amount)" = 300000.00 ]
 	# awarded twice: a conflict with its state
-	call POST /v1/applications/LIFE-1/approve "$T_REVIEWER2" '{}'
+	call POST "/v1/applications/$id/approve" "$T_REVIEWER2" '{}'
 	[ "$code" -eq 409 ]
 	[ "$(echo "$body" | jq -r .error.code)" = conflict ]
 
-	call POST /v1/applications/LIFE-1/disburse "$T_FINANCE" '{"amount":"300000.01"}'
+	call POST "/v1/applications/$id/disburse" "$T_FINANCE" '{"amount":"300000.01"}'
 	[ "$code" -eq 400 ]
 	[ "$(echo "$body" | jq -r .error.field)" = amount ]
-	call POST /v1/applications/LIFE-1/disburse "$T_FINANCE" '{"amount":"200000.00"}'
+	call POST "/v1/applications/$id/disburse" "$T_FINANCE" '{"amount":"200000.00"}'
 	[ "$code" -eq 200 ]
-	call POST /v1/applications/LIFE-1/clawback "$T_FINANCE" '{"amount":"50000.00","why":"price above the catalog"}'
+	call POST "/v1/applications/$id/clawback" "$T_FINANCE" '{"amount":"50000.00","why":"price above the catalog"}'
 	[ "$code" -eq 200 ]
 
-	call GET /v1/applications/LIFE-1 "$T_AUDITOR"
+	call GET "/v1/applications/$id" "$T_AUDITOR"
 	[ "$(echo "$body" | jq -r .paid)" = 200000.00 ] # disbursed, before recoveries
 	[ "$(echo "$body" | jq -r .recovered)" = 50000.00 ]
 	[ "$(echo "$body" | jq -r .approved_by)" = rita ]
@@ -139,22 +172,25 @@ count_events() {
 	call POST /v1/applications "$T_ADMIN" "@$(variant sh-corpus.json CORP-1 3000000.00)"
 	[ "$code" -eq 201 ]
 	[ "$(echo "$body" | jq -r .state)" = reserved ] # 900 000.00 of 1 M
+	corp1=$(answered_id)
 	call POST /v1/applications "$T_ADMIN" "@$(variant sh-corpus.json CORP-2 2000000.00)"
 	[ "$code" -eq 201 ]
 	[ "$(echo "$body" | jq -r .state)" = waitlisted ]
-	call POST /v1/applications/CORP-1/reject "$T_REVIEWER" '{}'
+	corp2=$(answered_id)
+	[ "$corp2" != "$corp1" ]
+	call POST "/v1/applications/$corp1/reject" "$T_REVIEWER" '{}'
 	[ "$code" -eq 400 ]
 	[ "$(echo "$body" | jq -r .error.field)" = why ]
-	call POST /v1/applications/CORP-1/reject "$T_REVIEWER" '{"why":""}'
+	call POST "/v1/applications/$corp1/reject" "$T_REVIEWER" '{"why":""}'
 	[ "$code" -eq 400 ]
 	[ "$(echo "$body" | jq -r .error.code)" = missing_field ]
-	call POST /v1/applications/CORP-1/reject "$T_REVIEWER" '{"why":"incomplete"}'
+	call POST "/v1/applications/$corp1/reject" "$T_REVIEWER" '{"why":"incomplete"}'
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq -r .state)" = rejected ]
 	# the money came back and served the waitlist
-	call GET /v1/applications/CORP-2 "$T_ADMIN"
+	call GET "/v1/applications/$corp2" "$T_ADMIN"
 	[ "$(echo "$body" | jq -r .state)" = reserved ]
-	call POST /v1/applications/CORP-2/withdraw "$T_ADMIN"
+	call POST "/v1/applications/$corp2/withdraw" "$T_ADMIN"
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq -r .state)" = withdrawn ]
 	call GET /v1/report "$T_FINANCE"
@@ -165,13 +201,14 @@ count_events() {
 	call POST /v1/applications "$T_ADMIN" "@$(variant sh-model.json BIG-1 4000000.00)"
 	[ "$code" -eq 201 ]
 	[ "$(echo "$body" | jq -r .state)" = reserved ]
-	call POST /v1/applications/BIG-1/approve "$T_REVIEWER" '{}'
+	big=$(answered_id)
+	call POST "/v1/applications/$big/approve" "$T_REVIEWER" '{}'
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq -r .state)" = reserved ]
-	call POST /v1/applications/BIG-1/approve "$T_REVIEWER" '{}'
+	call POST "/v1/applications/$big/approve" "$T_REVIEWER" '{}'
 	[ "$code" -eq 403 ]
 	[[ "$body" == *"second, different approver"* ]]
-	call POST /v1/applications/BIG-1/approve "$T_REVIEWER2" '{}'
+	call POST "/v1/applications/$big/approve" "$T_REVIEWER2" '{}'
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq -r .state)" = awarded ]
 }
@@ -187,8 +224,13 @@ count_events() {
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq -r .eligible)" = true ]
 	[ "$(echo "$body" | jq -r .amount)" = 500000.00 ]
+	# nobody numbered it; it is taken as received now, by the office's clock
+	[ "$(echo "$body" | jq -r .application)" = null ]
+	[ "$(echo "$body" | jq -r .client_ref)" = EST-1 ]
+	[[ "$(echo "$body" | jq -r .received_at)" =~ ^2025-11-2[0-9]T[0-9]{2}:[0-9]{2}:[0-9]{2}\+08:00$ ]]
 	[ "$(count_apps)" -eq "$apps" ]
 	[ "$(count_events)" -eq "$events" ]
+	[ "$(sql "$DB" "SELECT COUNT(*) FROM applications WHERE client_ref = 'EST-1'")" -eq 0 ]
 	call GET /v1/applications/EST-1 "$T_ADMIN"
 	[ "$code" -eq 404 ]
 }
@@ -196,19 +238,28 @@ count_events() {
 @test "an applicant sees and submits only its own applications" {
 	call POST /v1/applications "$T_ADMIN" "@$(variant sh-compute-rent.json OWN-1 1000000.00)"
 	[ "$code" -eq 201 ]
-	call GET /v1/applications/OWN-1 "$T_APPLICANT"
+	own=$(answered_id)
+	call GET "/v1/applications/$own" "$T_APPLICANT"
 	[ "$code" -eq 200 ]
-	# another firm: not found, as for an id that does not exist
-	call GET /v1/applications/OWN-1 "$T_OTHER"
+	# another firm: not found, exactly as for a number that does not exist
+	call GET "/v1/applications/$own" "$T_OTHER"
 	[ "$code" -eq 404 ]
 	[ "$(echo "$body" | jq -r .error.code)" = not_found ]
-	call POST /v1/applications/OWN-1/withdraw "$T_OTHER"
+	theirs=${body//$own/NUMBER}
+	call GET /v1/applications/SH-2025-999999 "$T_OTHER"
 	[ "$code" -eq 404 ]
+	[ "${body//SH-2025-999999/NUMBER}" = "$theirs" ]
+	call POST "/v1/applications/$own/withdraw" "$T_OTHER"
+	[ "$code" -eq 404 ]
+	theirs=${body//$own/NUMBER}
+	call POST /v1/applications/SH-2025-999999/withdraw "$T_OTHER"
+	[ "$code" -eq 404 ]
+	[ "${body//SH-2025-999999/NUMBER}" = "$theirs" ]
 	call GET /v1/applications "$T_OTHER"
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq '[.applications[] | select(.uscc != "91310000MA1FL8WR2F")] | length')" -eq 0 ]
 	call GET /v1/applications "$T_APPLICANT"
-	echo "$body" | jq -e '.applications | map(.id) | index("OWN-1")'
+	echo "$body" | jq -e --arg id "$own" '.applications | map(.id) | index($id)'
 	# filing for another firm is forbidden
 	call POST /v1/applications "$T_OTHER" "@$(variant sh-compute-rent.json OWN-2 1000000.00)"
 	[ "$code" -eq 403 ]
@@ -218,6 +269,7 @@ count_events() {
 @test "authorisation matrix: every route x every role is allowed or 403, as the OpenAPI document says" {
 	call POST /v1/applications "$T_ADMIN" "@$(variant sh-compute-rent.json MATRIX-1 1000000.00)"
 	[ "$code" -eq 201 ]
+	matrix=$(answered_id)
 	apps=$(count_apps)
 	events=$(count_events)
 	declare -A tokens=([administrator]=$T_ADMIN [reviewer]=$T_REVIEWER
@@ -225,7 +277,7 @@ count_events() {
 	checked=0
 	while IFS=$'\t' read -r method path roles; do
 		[ "$path" = /v1/openapi.json ] && continue
-		p=${path//\{id\}/MATRIX-1}
+		p=${path//\{id\}/$matrix}
 		for role in administrator reviewer finance auditor applicant; do
 			if [ "$method" = get ]; then
 				call GET "$p" "${tokens[$role]}"
@@ -285,7 +337,7 @@ count_events() {
 	events=$(count_events)
 	f=$(variant sh-compute-rent.json HOSTILE-1 1000000.00)
 
-	call POST /v1/applications "$T_ADMIN" '{"id": "X", '
+	call POST /v1/applications "$T_ADMIN" '{"client_ref": "X", '
 	[ "$code" -eq 400 ]
 	[ "$(echo "$body" | jq -r .error.code)" = invalid_json ]
 
@@ -323,7 +375,7 @@ count_events() {
 	[ "$(echo "$body" | jq -r .error.code)" = unknown_field ]
 	[ "$(echo "$body" | jq -r .error.field)" = surprise ]
 
-	call POST /v1/applications/MATRIX-1/disburse "$T_FINANCE" '{"amount": 5}'
+	call POST "/v1/applications/$(sql "$DB" 'SELECT id FROM applications ORDER BY seq LIMIT 1')/disburse" "$T_FINANCE" '{"amount": 5}'
 	[ "$code" -eq 400 ]
 	[ "$(echo "$body" | jq -r .error.code)" = wrong_type ]
 
@@ -356,7 +408,7 @@ count_events() {
 @test "a slow client is cut off after the idle timeout; others are served meanwhile" {
 	# Send half a request and stall; the server must not wait for ever.
 	exec 5<>"/dev/tcp/127.0.0.1/${URL##*:}"
-	printf 'POST /v1/estimate HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"id"' >&5
+	printf 'POST /v1/estimate HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"client_ref"' >&5
 	call GET /v1/me "$T_ADMIN"
 	[ "$code" -eq 200 ]
 	start=$(date +%s)
@@ -388,4 +440,258 @@ JSON
 	[ "$(echo "$body" | jq -r .error.field)" = "plan.models[0].value" ]
 	call POST /v1/compare "" "@$DIR/profile.json"
 	[ "$code" -eq 401 ]
+}
+
+# --- the office's clock and numbers ----------------------------------------------
+
+@test "the server announces a clock set by QUAN_NOW; POST answers the office's number, the client_ref and the time of receipt" {
+	grep -q "WARNING: the office's clock is set by QUAN_NOW: it reads 2025-11-20T10:00:00+08:00 and moves on" "$DIR/serve.err"
+	grep -q "WARNING: every audit event records it" "$DIR/serve.err"
+	grep -q "it reads $LATE" "$DIR/late.err"
+
+	call POST /v1/applications "$T_ADMIN" "@$(variant sh-compute-early.json STAMP-1 900000.00)"
+	[ "$code" -eq 201 ]
+	[ "$(jq -r 'keys_unsorted | join(",")' <<<"$body")" = id,client_ref,received_at,state,amount,existed ]
+	id=$(answered_id)
+	[ "$(jq -r .client_ref <<<"$body")" = STAMP-1 ]
+	at=$(jq -r .received_at <<<"$body")
+	[[ "$at" =~ ^2025-11-2[0-9]T[0-9]{2}:[0-9]{2}:[0-9]{2}\+08:00$ ]]
+	# the clock moves on from QUAN_NOW, never back
+	[ "$(date -d "$at" +%s)" -ge "$(date -d "$QUAN_NOW" +%s)" ]
+	[ "$(date -d "$at" +%s)" -le $(($(date -d "$QUAN_NOW" +%s) + $(date +%s) - $(stat -c %Y "$DIR/serve.pid") + 5)) ]
+	# numbered in order of arrival: after every number before it
+	[ "$(sql "$DB" "SELECT COUNT(*) FROM applications WHERE id > '$id'")" -eq 0 ]
+
+	# the list and the application show received_at as text, and the client_ref
+	call GET /v1/applications "$T_AUDITOR"
+	[ "$code" -eq 200 ]
+	[ "$(jq -r --arg id "$id" '.applications[] | select(.id == $id) | .client_ref + " " + .received_at' <<<"$body")" = "STAMP-1 $at" ]
+	[ "$(jq '[.applications[] | select(has("submitted_at"))] | length' <<<"$body")" -eq 0 ]
+	call GET "/v1/applications/$id" "$T_AUDITOR"
+	[ "$code" -eq 200 ]
+	[ "$(jq -r '.id + " " + .client_ref + " " + .received_at + " " + (.fiscal_year | tostring)' <<<"$body")" = "$id STAMP-1 $at 2025" ]
+	[ "$(jq -r '.decision.application + " " + .decision.received_at' <<<"$body")" = "$id $at" ]
+	[ "$(jq '[.. | objects | select(has("submitted_at"))] | length' <<<"$body")" -eq 0 ]
+	# the audit event records the clock and the time of receipt
+	[[ "$(sql "$DB" "SELECT action || ' ' || who || ' ' || detail FROM events WHERE subject = '$id'")" == \
+		"apply ada "*'"client_ref":"STAMP-1"'*'"clock":"QUAN_NOW"'*"\"received_at\":\"$at\""* ]]
+	# So does every event the server and the office's verbs wrote on this
+	# clock. (quan user add/remove write theirs unmarked: reported.)
+	[ "$(sql "$DB" "SELECT COUNT(*) FROM events WHERE action IN ('apply', 'approve', 'reject', 'withdraw', 'disburse', 'clawback')")" -gt 0 ]
+	[ "$(sql "$DB" "SELECT COUNT(*) FROM events WHERE action NOT IN ('user-add', 'user-remove') AND detail NOT LIKE '%\"clock\":\"QUAN_NOW\"%'")" -eq 0 ]
+}
+
+@test "a retry with the same client_ref and body answers the same number (200) and writes nothing; other bytes are 409; another firm's same client_ref is its own" {
+	fa=$(variant sh-compute-rent.json SHARED-1 1100000.00)
+	call POST /v1/applications "$T_APPLICANT" "@$fa"
+	[ "$code" -eq 201 ]
+	a=$(answered_id)
+	first=$body
+	apps=$(count_apps)
+	events=$(count_events)
+	transfers=$(sql "$DB" 'SELECT COUNT(*) FROM transfers')
+
+	for _ in 1 2; do
+		call POST /v1/applications "$T_APPLICANT" "@$fa"
+		[ "$code" -eq 200 ]
+		[ "$(jq -r .existed <<<"$body")" = true ]
+		[ "$(jq -c 'del(.existed)' <<<"$body")" = "$(jq -c 'del(.existed)' <<<"$first")" ]
+	done
+	# an administrator filing the same bytes for the firm: the firm's key
+	call POST /v1/applications "$T_ADMIN" "@$fa"
+	[ "$code" -eq 200 ]
+	[ "$(jq -r .id <<<"$body")" = "$a" ]
+	[ "$(count_apps)" -eq "$apps" ]
+	[ "$(count_events)" -eq "$events" ]
+	[ "$(sql "$DB" 'SELECT COUNT(*) FROM transfers')" -eq "$transfers" ]
+
+	# the same key, other bytes
+	sed 's/"value": "1100000.00"/"value": "1100000.01"/' "$fa" >"$DIR/shared-other.json"
+	call POST /v1/applications "$T_APPLICANT" "@$DIR/shared-other.json"
+	[ "$code" -eq 409 ]
+	[ "$(jq -r .error.code <<<"$body")" = conflict ]
+	[ "$(jq -r .error.field <<<"$body")" = client_ref ]
+	[ "$(count_apps)" -eq "$apps" ]
+	[ "$(count_events)" -eq "$events" ]
+
+	# Firm B uses firm A's client_ref: a different key, its own new number;
+	# nothing in the answer speaks of A's application.
+	fb=$(variant sh-corpus.json SHARED-1 100000.00)
+	call POST /v1/applications "$T_OTHER" "@$fb"
+	[ "$code" -eq 201 ]
+	b=$(answered_id)
+	[ "$b" != "$a" ]
+	[ "$(jq -r '.client_ref + " " + (.existed | tostring)' <<<"$body")" = "SHARED-1 false" ]
+	[[ "$body" != *"$a"* ]]
+	call POST /v1/applications "$T_OTHER" "@$fb"
+	[ "$code" -eq 200 ]
+	[ "$(jq -r .id <<<"$body")" = "$b" ]
+	# B's 409 is about B's own application only
+	sed 's/"value": "100000.00"/"value": "100000.01"/' "$fb" >"$DIR/shared-b-other.json"
+	call POST /v1/applications "$T_OTHER" "@$DIR/shared-b-other.json"
+	[ "$code" -eq 409 ]
+	[[ "$body" != *"$a"* ]] && [[ "$body" != *"$b"* ]]
+	[[ "$body" != *"91310115MA1K4ABCDD"* ]]
+	# and B's body under A's token is refused as another firm's (403), not 409
+	call POST /v1/applications "$T_APPLICANT" "@$fb"
+	[ "$code" -eq 403 ]
+
+	# A's number, asked by B: 404, the very answer a number nobody holds gets
+	call GET "/v1/applications/$a" "$T_OTHER"
+	[ "$code" -eq 404 ]
+	theirs=${body//$a/NUMBER}
+	call GET /v1/applications/SH-2025-999998 "$T_OTHER"
+	[ "$code" -eq 404 ]
+	[ "${body//SH-2025-999998/NUMBER}" = "$theirs" ]
+	call GET "/v1/applications/$b" "$T_APPLICANT"
+	[ "$code" -eq 404 ]
+	call GET "/v1/applications/$b" "$T_OTHER"
+	[ "$code" -eq 200 ]
+	[ "$(jq -r '.client_ref + " " + .uscc' <<<"$body")" = "SHARED-1 91310000MA1FL8WR2F" ]
+	call GET /v1/applications "$T_OTHER"
+	[ "$(jq --arg a "$a" '[.applications[] | select(.id == $a)] | length' <<<"$body")" -eq 0 ]
+	[ "$(sql "$DB" "SELECT COUNT(*) FROM applications WHERE client_ref = 'SHARED-1'")" -eq 2 ]
+}
+
+@test "submitted_at, id or received_at in the body is an unknown field (400); the clock alone says when: after the window, ineligible" {
+	U=$URL2
+	apps=$(sql "$DB2" 'SELECT COUNT(*) FROM applications')
+	events=$(sql "$DB2" 'SELECT COUNT(*) FROM events')
+	f=$(variant sh-compute-rent.json LATE-1 1200000.00)
+	for kv in submitted_at=2025-08-01T10:00:00+08:00 id=SH-2025-000001 received_at=2025-08-01T10:00:00+08:00; do
+		sed "s/\"program\":/\"${kv%%=*}\": \"${kv#*=}\", \"program\":/" "$f" >"$DIR/claims.json"
+		call POST /v1/applications "$T_LATE" "@$DIR/claims.json"
+		[ "$code" -eq 400 ]
+		[ "$(jq -r .error.code <<<"$body")" = unknown_field ]
+		[ "$(jq -r .error.field <<<"$body")" = "${kv%%=*}" ]
+		call POST /v1/estimate "$T_LATE" "@$DIR/claims.json"
+		[ "$code" -eq 400 ]
+		[ "$(jq -r .error.field <<<"$body")" = "${kv%%=*}" ]
+	done
+	[ "$(sql "$DB2" 'SELECT COUNT(*) FROM applications')" -eq "$apps" ]
+	[ "$(sql "$DB2" 'SELECT COUNT(*) FROM events')" -eq "$events" ]
+
+	# Without it: received in March 2026, after the window; recorded,
+	# ineligible on the window, in fiscal year 2026.
+	call POST /v1/applications "$T_LATE" "@$f"
+	[ "$code" -eq 201 ]
+	[ "$(jq -r '.state + " " + .amount' <<<"$body")" = "ineligible 0.00" ]
+	id=$(jq -r .id <<<"$body")
+	[[ "$id" =~ ^SH-2026-[0-9]{6}$ ]]
+	[[ "$(jq -r .received_at <<<"$body")" == 2026-03-0[2-9]T* ]]
+	call GET "/v1/applications/$id" "$T_LATE"
+	[ "$(jq -r '(.fiscal_year | tostring) + " " + ([.decision.reasons[].rule] | join(","))' <<<"$body")" = "2026 compute-rent.window" ]
+
+	# No import over HTTP: a received_at in the query is not a time of receipt.
+	f=$(variant sh-model.json LATE-2 1000000.00)
+	call POST "/v1/applications?received_at=2025-09-01T10:00:00%2B08:00" "$T_LATE" "@$f"
+	if [ "$code" -eq 201 ]; then
+		[ "$(jq -r .state <<<"$body")" = ineligible ]
+		[[ "$(jq -r .received_at <<<"$body")" == 2026-03-0[2-9]T* ]]
+	else
+		[ "$code" -eq 400 ]
+	fi
+	[ "$(sql "$DB2" "SELECT COUNT(*) FROM events WHERE action = 'import'")" -eq 0 ]
+	[ "$(sql "$DB2" "SELECT COUNT(*) FROM applications WHERE state <> 'ineligible'")" -eq 0 ]
+	U=$URL2 call GET /v1/report "$T_LATE"
+	[ "$(jq -r '[.pools[] | select(.program == "shanghai-2025" and .year == 2025)] | length > 0 and all(.available == .budget)' <<<"$body")" = true ]
+}
+
+@test "a contract signed after the day the office received the application is 400, naming contract.signed_on" {
+	apps=$(count_apps)
+	events=$(count_events)
+	f=$(variant sh-compute-rent.json SIGNED-1 1000000.00)
+	sed -i 's/"signed_on": "2025-08-15"/"signed_on": "2025-12-01"/' "$f"
+	grep -q '"signed_on": "2025-12-01"' "$f"
+	call POST /v1/applications "$T_APPLICANT" "@$f"
+	[ "$code" -eq 400 ]
+	[ "$(jq -r .error.field <<<"$body")" = contract.signed_on ]
+	[[ "$(jq -r .error.message <<<"$body")" == *"signed on 2025-12-01, after the application was received on 2025-11-2"* ]]
+	[ "$(count_apps)" -eq "$apps" ]
+	[ "$(count_events)" -eq "$events" ]
+	# estimated as if received on the day of signing, it is decided
+	call POST "/v1/estimate?at=2025-12-01T09:00:00%2B08:00" "$T_APPLICANT" "@$f"
+	[ "$code" -eq 200 ]
+	[ "$(jq -r .eligible <<<"$body")" = true ]
+}
+
+@test "POST /v1/estimate?at= decides as if received then; the default is the office's clock" {
+	f=$(variant sh-model.json EST-AT 1000000.00)
+	# the last second of the window, and the first after it (UTC+8)
+	call POST "/v1/estimate?at=2025-12-31T23:59:59%2B08:00" "$T_APPLICANT" "@$f"
+	[ "$code" -eq 403 ] # sh-model is not firm-a's
+	call POST "/v1/estimate?at=2025-12-31T23:59:59%2B08:00" "$T_AUDITOR" "@$f"
+	[ "$code" -eq 200 ]
+	[ "$(jq -r '.received_at + " " + (.eligible | tostring) + " " + .amount' <<<"$body")" = "2025-12-31T23:59:59+08:00 true 500000.00" ]
+	call POST "/v1/estimate?at=2025-12-31T16:00:00Z" "$T_AUDITOR" "@$f"
+	[ "$code" -eq 200 ]
+	[ "$(jq -r '.received_at + " " + (.eligible | tostring) + " " + ([.reasons[].rule] | join(","))' <<<"$body")" = \
+		"2026-01-01T00:00:00+08:00 false model.window" ]
+	# no at: now, by the office's clock (inside the window)
+	call POST /v1/estimate "$T_AUDITOR" "@$f"
+	[ "$code" -eq 200 ]
+	[ "$(jq -r .eligible <<<"$body")" = true ]
+	[[ "$(jq -r .received_at <<<"$body")" == 2025-11-2* ]]
+	# the late office's clock is past the window; at= takes it back
+	U=$URL2 call POST /v1/estimate "$T_LATE" "@$f"
+	[ "$(jq -r .eligible <<<"$body")" = false ]
+	U=$URL2 call POST "/v1/estimate?at=2025-09-20T11:15:00%2B08:00" "$T_LATE" "@$f"
+	[ "$(jq -r '.eligible | tostring' <<<"$body")" = true ]
+	# before the contract was signed (2025-09-01), or not a time
+	call POST "/v1/estimate?at=2025-08-31T23:59:59%2B08:00" "$T_AUDITOR" "@$f"
+	[ "$code" -eq 400 ]
+	[ "$(jq -r .error.field <<<"$body")" = contract.signed_on ]
+	call POST "/v1/estimate?at=2025-09-01" "$T_AUDITOR" "@$f"
+	[ "$code" -eq 400 ]
+	[ "$(jq -r .error.field <<<"$body")" = at ]
+	[ "$(sql "$DB" "SELECT COUNT(*) FROM applications WHERE client_ref = 'EST-AT'")" -eq 0 ]
+}
+
+@test "the OpenAPI document describes what the server answers: the application format, the POST answer, the list, the application, ?at=" {
+	doc=$ROOT/data/openapi.json
+	# the application: client_ref, no id, no submitted_at, nothing else
+	[ "$(jq -r '.components.schemas.Application.additionalProperties' "$doc")" = false ]
+	[ "$(jq -r '.components.schemas.Application.properties | keys | join(",")' "$doc")" = \
+		applicant,client_ref,contract,measure,program,supplier ]
+	[ "$(jq -r '.components.schemas.Application.required | sort | join(",")' "$doc")" = \
+		applicant,contract,measure,program,supplier ]
+	[ "$(jq -r '.components.schemas.Application.properties.client_ref | .pattern + " " + (.maxLength | tostring)' "$doc")" = \
+		'^[A-Za-z0-9._-]{1,64}$ 64' ]
+	[ "$(jq '[.. | objects | select(has("submitted_at"))] | length' "$doc")" -eq 0 ]
+	! grep -q submitted_at "$doc"
+	# ?at= on the estimate
+	[ "$(jq -r '.paths["/v1/estimate"].post.parameters[] | select(.name == "at") | .in' "$doc")" = query ]
+
+	# every key the server answers is documented, and every documented
+	# required key is answered
+	keys_ok() { # SCHEMA JSON
+		local have want
+		have=$(jq -r 'keys[]' <<<"$2" | sort)
+		want=$(jq -r --arg s "$1" '.components.schemas[$s].properties | keys[]' "$doc" | sort)
+		[ -z "$(comm -23 <(echo "$have") <(echo "$want"))" ] || { echo "$1: undocumented: $(comm -23 <(echo "$have") <(echo "$want") | xargs)"; return 1; }
+		for k in $(jq -r --arg s "$1" '.components.schemas[$s].required[]' "$doc"); do
+			grep -qx "$k" <<<"$have" || { echo "$1: $k not answered"; return 1; }
+		done
+	}
+	call POST /v1/applications "$T_ADMIN" "@$(variant sh-compute-build.json DOC-1 2000000.00)"
+	[ "$code" -eq 201 ]
+	keys_ok Result "$body"
+	id=$(answered_id)
+	[ "$(jq -r '.components.schemas.Result.required | sort | join(",")' "$doc")" = amount,existed,id,received_at,state ]
+	[ "$(jq -r '.paths["/v1/applications"].post.responses["200"].content["application/json"].schema["$ref"]' "$doc")" = \
+		'#/components/schemas/Result' ]
+	call GET /v1/applications "$T_ADMIN"
+	keys_ok ApplicationSummary "$(jq -c --arg id "$id" '.applications[] | select(.id == $id)' <<<"$body")"
+	[ "$(jq -r '.paths["/v1/applications"].get.responses["200"].content["application/json"].schema.properties.applications.items["$ref"]' "$doc")" = \
+		'#/components/schemas/ApplicationSummary' ]
+	call GET "/v1/applications/$id" "$T_ADMIN"
+	keys_ok ApplicationView "$body"
+	[ "$(jq -r '.paths["/v1/applications/{id}"].get.responses["200"].content["application/json"].schema["$ref"]' "$doc")" = \
+		'#/components/schemas/ApplicationView' ]
+	call POST "/v1/estimate?at=2025-09-15T09:00:00%2B08:00" "$T_ADMIN" "@$(variant sh-compute-build.json DOC-2 2000000.00)"
+	[ "$code" -eq 200 ]
+	[ "$(jq -r '.components.schemas.Decision.properties | has("application") and has("client_ref") and has("received_at")' "$doc")" = true ]
+	for k in application client_ref received_at; do
+		jq -e --arg k "$k" 'has($k)' <<<"$body" >/dev/null
+	done
 }

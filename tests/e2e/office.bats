@@ -4,8 +4,14 @@
 
 load db
 
+bats_require_minimum_version 1.5.0
+
 setup() {
 	QUAN=${QUAN:-$BATS_TEST_DIRNAME/../../build/quan}
+	# The office's clock: inside Shanghai 2025's window (2025-07-28 to
+	# 2025-12-31), after every example's contract was signed. The office
+	# stamps what it receives with it; applications carry no time.
+	export QUAN_NOW=2025-11-20T10:00:00+08:00
 	ROOT=$BATS_TEST_DIRNAME/../..
 	SH=$ROOT/policies/shanghai-2025.yaml
 	EX=$ROOT/examples/applications
@@ -19,9 +25,9 @@ teardown() {
 	rm -rf "$TMP"
 }
 
-# A copy of example $1 with id $2 and contract value $3.
+# A copy of example $1 with client_ref $2 and contract value $3.
 variant() {
-	sed -E -e "s/\"id\": *\"[^\"]*\"/\"id\": \"$2\"/" \
+	sed -E -e "s/\"client_ref\": *\"[^\"]*\"/\"client_ref\": \"$2\"/" \
 		-e "s/\"value\": *\"[0-9.]+\"/\"value\": \"$3\"/" \
 		"$EX/$1" >"$TMP/$2.json"
 }
@@ -56,30 +62,32 @@ small_policy() {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
 	run "$QUAN" apply --db "$DB" --by applicant "$EX/sh-compute-rent.json"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"SH-2025-000123"*"reserved"*"360000.00"* ]]
+	id=$(numbers "$output")
+	[ "$id" = SH-2025-000001 ] # the first Shanghai application received in 2025
+	[[ "$(line_of "$output" "$id")" == *"reserved"*"360000.00"* ]]
 	run "$QUAN" report --db "$DB" --json
 	[[ "$output" == *'"reserved": "360000.00"'* ]]
 	[[ "$output" == *'"available": "599640000.00"'* ]]
 
-	run "$QUAN" review --db "$DB" SH-2025-000123 --approve --by reviewer
+	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"awarded 360000.00"* ]]
 	# separation of duties: the approver may not pay it
-	run "$QUAN" disburse --db "$DB" SH-2025-000123 1.00 --by reviewer
+	run "$QUAN" disburse --db "$DB" "$id" 1.00 --by reviewer
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"cannot disburse"* ]]
-	run "$QUAN" disburse --db "$DB" SH-2025-000123 360000.01 --by finance
+	run "$QUAN" disburse --db "$DB" "$id" 360000.01 --by finance
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"only 360000.00"* ]]
-	run "$QUAN" disburse --db "$DB" SH-2025-000123 200000.00 --by finance
+	run "$QUAN" disburse --db "$DB" "$id" 200000.00 --by finance
 	[ "$status" -eq 0 ]
-	run "$QUAN" disburse --db "$DB" SH-2025-000123 160000.00 --by finance
+	run "$QUAN" disburse --db "$DB" "$id" 160000.00 --by finance
 	[ "$status" -eq 0 ]
-	run "$QUAN" disburse --db "$DB" SH-2025-000123 0.01 --by finance
+	run "$QUAN" disburse --db "$DB" "$id" 0.01 --by finance
 	[ "$status" -eq 1 ]
-	run "$QUAN" clawback --db "$DB" SH-2025-000123 360000.01 --why "audit" --by finance
+	run "$QUAN" clawback --db "$DB" "$id" 360000.01 --why "audit" --by finance
 	[ "$status" -eq 1 ]
-	run "$QUAN" clawback --db "$DB" SH-2025-000123 60000.00 --why "price above the catalog" --by finance
+	run "$QUAN" clawback --db "$DB" "$id" 60000.00 --why "price above the catalog" --by finance
 	[ "$status" -eq 0 ]
 	run "$QUAN" report --db "$DB" --json
 	# paid is net of clawbacks; the recovered money returned to the pool
@@ -92,18 +100,23 @@ small_policy() {
 	[[ "$output" == *"chain intact"* ]]
 }
 
-@test "re-submitting the same application is harmless; other contents under the same id are refused" {
+@test "re-submitting the same application is harmless; other contents under the same client_ref are refused" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
-	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	id=$(numbers "$output")
+	[ -n "$id" ]
 	run "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"submitted before"* ]]
-	variant sh-compute-rent.json SH-2025-000123 1300000.00
-	run "$QUAN" apply --db "$DB" --by a "$TMP/SH-2025-000123.json"
+	[ "$(numbers "$output")" = "$id" ]
+	[[ "$(line_of "$output" "$id")" == *"submitted before"* ]]
+	variant sh-compute-rent.json sh-compute-rent-1 1300000.00
+	run "$QUAN" apply --db "$DB" --by a "$TMP/sh-compute-rent-1.json"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"other contents"* ]]
+	[[ "$output" == *"client_ref: 'sh-compute-rent-1' was used by this firm for another application"* ]]
+	[ -z "$(numbers "$output")" ]
 	run "$QUAN" report --db "$DB" --json
 	[[ "$output" == *'"reserved": "360000.00"'* ]]
+	[ "$(sql "$DB" 'select count(*) from applications')" -eq 1 ]
 }
 
 @test "an ineligible application is recorded and reserves nothing" {
@@ -124,10 +137,15 @@ small_policy() {
 	variant sh-corpus.json C3 100000.00  #  30 000.00, must not overtake C2
 	run "$QUAN" apply --db "$DB" --by a "$TMP/C1.json" "$TMP/C2.json" "$TMP/C3.json"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"C1"*"reserved"* ]]
-	[[ "$output" == *"C2"*"waitlisted"* ]]
-	[[ "$output" == *"C3"*"waitlisted"* ]]
-	run "$QUAN" review --db "$DB" C1 --reject --why "incomplete" --by reviewer
+	read -r c1 c2 c3 rest <<<"$(numbers "$output" | xargs)"
+	[ -n "$c3" ] && [ -z "$rest" ]
+	[[ "$(line_of "$output" "$c1")" == *"reserved"* ]]
+	[[ "$(line_of "$output" "$c2")" == *"waitlisted"* ]]
+	[[ "$(line_of "$output" "$c3")" == *"waitlisted"* ]]
+	# one line per file, in order: the numbers are those of C1, C2, C3
+	[ "$(sqlx "$DB" "select group_concat(client_ref || '=' || id, ' ') from (select * from applications order by seq)" \
+		"select string_agg(client_ref || '=' || id, ' ' order by seq) from applications")" = "C1=$c1 C2=$c2 C3=$c3" ]
+	run "$QUAN" review --db "$DB" "$c1" --reject --why "incomplete" --by reviewer
 	[ "$status" -eq 0 ]
 	run "$QUAN" report --db "$DB" --json
 	[[ "$output" == *'"reserved": "630000.00"'* ]]
@@ -138,56 +156,64 @@ small_policy() {
 
 @test "an approval at a lower rate returns the rest to the pool" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
-	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
-	run "$QUAN" review --db "$DB" SH-2025-000123 --approve --rate 2000 --by reviewer
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	id=$(numbers "$output")
+	[ -n "$id" ]
+	run "$QUAN" review --db "$DB" "$id" --approve --rate 2000 --by reviewer
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"awarded 240000.00"* ]]
 	run "$QUAN" report --db "$DB" --json
 	[[ "$output" == *'"awarded": "240000.00"'* ]]
 	[[ "$output" == *'"available": "599760000.00"'* ]]
-	run "$QUAN" review --db "$DB" SH-2025-000123 --approve --rate 2000 --by reviewer
+	run "$QUAN" review --db "$DB" "$id" --approve --rate 2000 --by reviewer
 	[ "$status" -eq 1 ]
 }
 
 @test "an award above the threshold needs two different approvers" {
 	small_policy 100000000.00
 	"$QUAN" init --db "$DB" --policy "$TMP/small.yaml" --by admin
-	"$QUAN" apply --db "$DB" --by a "$EX/sh-model.json"
-	run "$QUAN" review --db "$DB" SH-2025-000412 --approve --by alice
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-model.json"
+	id=$(numbers "$output")
+	[ -n "$id" ]
+	run "$QUAN" review --db "$DB" "$id" --approve --by alice
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"reserved"* ]]
-	run "$QUAN" review --db "$DB" SH-2025-000412 --approve --by alice
+	run "$QUAN" review --db "$DB" "$id" --approve --by alice
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"second, different approver"* ]]
-	run "$QUAN" review --db "$DB" SH-2025-000412 --approve --by bob
+	run "$QUAN" review --db "$DB" "$id" --approve --by bob
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"awarded 5000000.00"* ]]
 }
 
 @test "withdrawal releases the reservation" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
-	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
-	run "$QUAN" withdraw --db "$DB" SH-2025-000123 --by applicant
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	id=$(numbers "$output")
+	[ -n "$id" ]
+	run "$QUAN" withdraw --db "$DB" "$id" --by applicant
 	[ "$status" -eq 0 ]
 	run "$QUAN" report --db "$DB" --json
 	[[ "$output" == *'"available": "600000000.00"'* ]]
 	[[ "$output" == *'"withdrawn": 1'* ]]
-	run "$QUAN" withdraw --db "$DB" SH-2025-000123 --by applicant
+	run "$QUAN" withdraw --db "$DB" "$id" --by applicant
 	[ "$status" -eq 1 ]
 }
 
 @test "bad input changes nothing: unknown ids, negative and zero amounts, no --by" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
-	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	id=$(numbers "$output")
+	[ -n "$id" ]
 	before=$(sql "$DB" "select (select count(*) from events) || ' ' || (select count(*) from transfers)")
 	run "$QUAN" review --db "$DB" NOPE --approve --by r
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no application 'NOPE'"* ]]
-	run "$QUAN" disburse --db "$DB" SH-2025-000123 -5.00 --by f
+	run "$QUAN" disburse --db "$DB" "$id" -5.00 --by f
 	[ "$status" -eq 1 ]
-	run "$QUAN" disburse --db "$DB" SH-2025-000123 0.00 --by f
+	run "$QUAN" disburse --db "$DB" "$id" 0.00 --by f
 	[ "$status" -eq 1 ]
-	run "$QUAN" disburse --db "$DB" SH-2025-000123 10.00 --by f
+	run "$QUAN" disburse --db "$DB" "$id" 10.00 --by f
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"only an awarded application"* ]]
 	run "$QUAN" apply --db "$DB" "$EX/sh-model.json"
@@ -247,10 +273,11 @@ small_policy() {
 	[[ "$output" == *"shanghai-2025/compute/2025"* ]]
 }
 
-# Applications C<i> for corpus: 300 000.00 each, so 90 000.00 reserved each.
+# Applications C<i> (client_ref) for corpus: 300 000.00 each, so 90 000.00
+# reserved each.
 many() {
 	for i in $(seq "$1" "$2"); do
-		sed -E -e "s/\"id\": *\"[^\"]*\"/\"id\": \"C$i\"/" \
+		sed -E -e "s/\"client_ref\": *\"[^\"]*\"/\"client_ref\": \"C$i\"/" \
 			-e "s/\"number\": *\"[^\"]*\"/\"number\": \"HT-C$i\"/" \
 			-e "s/\"value\": *\"[0-9.]+\"/\"value\": \"300000.00\"/" \
 			"$EX/sh-corpus.json" >"$TMP/C$i.json"
@@ -305,17 +332,19 @@ many() {
 
 @test "show gives the decision with its trace, the transfers and the history" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
-	"$QUAN" apply --db "$DB" --by applicant "$EX/sh-model.json"
-	"$QUAN" review --db "$DB" SH-2025-000412 --approve --by reviewer
-	run "$QUAN" show --db "$DB" SH-2025-000412
+	run "$QUAN" apply --db "$DB" --by applicant "$EX/sh-model.json"
+	id=$(numbers "$output")
+	[ -n "$id" ]
+	"$QUAN" review --db "$DB" "$id" --approve --by reviewer
+	run "$QUAN" show --db "$DB" "$id"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"state      awarded"* ]]
 	[[ "$output" == *"model.cap.per-contract"*"applied"* ]]
-	[[ "$output" == *"reserve/SH-2025-000412"*"pending"*"5000000.00"* ]]
-	[[ "$output" == *"award/SH-2025-000412"*"post"* ]]
+	[[ "$output" == *"reserve/$id"*"pending"*"5000000.00"* ]]
+	[[ "$output" == *"award/$id"*"post"* ]]
 	[[ "$output" == *"apply"*"applicant"* ]]
 	[[ "$output" == *"approve"*"reviewer"* ]]
-	run "$QUAN" show --db "$DB" SH-2025-000412 --json
+	run "$QUAN" show --db "$DB" "$id" --json
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"rate_bp": 5000'* ]]
 	run "$QUAN" show --db "$DB" NOPE
@@ -329,11 +358,13 @@ many() {
 	variant sh-corpus.json B3 200000.00
 	run "$QUAN" apply --db "$DB" --by a "$TMP/B1.json" "$TMP/B2.json" "$TMP/B3.json"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"B1"*"reserved"* ]]
+	read -r b1 b3 rest <<<"$(numbers "$output" | xargs)"
+	[ -n "$b3" ] && [ -z "$rest" ]
+	[[ "$(line_of "$output" "$b1")" == *"reserved"* ]]
 	[[ "$output" == *"B2.json"*"more than two decimals"* ]]
-	[[ "$output" == *"B3"*"reserved"* ]]
-	[ "$(sqlx "$DB" 'select group_concat(id) from applications order by seq' \
-		"select string_agg(id, ',' order by seq) from applications")" = "B1,B3" ]
+	[[ "$(line_of "$output" "$b3")" == *"reserved"* ]]
+	[ "$(sqlx "$DB" "select group_concat(client_ref || '=' || id) from (select * from applications order by seq)" \
+		"select string_agg(client_ref || '=' || id, ',' order by seq) from applications")" = "B1=$b1,B3=$b3" ]
 	run "$QUAN" ledger check --db "$DB"
 	[ "$status" -eq 0 ]
 	run "$QUAN" audit verify --db "$DB"
@@ -343,17 +374,24 @@ many() {
 @test "a reservation not approved within reservation_days expires and frees its money" {
 	sed -E "s/^    pool: compute$/    pool: compute\n    reservation_days: 30/" "$SH" >"$TMP/expiring.yaml"
 	"$QUAN" init --db "$DB" --policy "$TMP/expiring.yaml" --by admin
-	"$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
-	run "$QUAN" expire --db "$DB" --by clerk --at "$(date -u -d '+29 days' +%Y-%m-%dT%H:%M:%SZ)"
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	id=$(numbers "$output")
+	[ -n "$id" ]
+	# reserved at the office's clock, 2025-11-20T10:00+08:00: 29 and 31 days on
+	run "$QUAN" expire --db "$DB" --by clerk --at 2025-12-19T10:00:00+08:00
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"expired 0 reservations"* ]]
-	run "$QUAN" expire --db "$DB" --by clerk --at "$(date -u -d '+31 days' +%Y-%m-%dT%H:%M:%SZ)"
+	# and expiry by the office's clock itself, 29 days on
+	run env QUAN_NOW=2025-12-19T10:00:00+08:00 "$QUAN" expire --db "$DB" --by clerk
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"expired 0 reservations"* ]]
+	run "$QUAN" expire --db "$DB" --by clerk --at 2025-12-21T10:00:00+08:00
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"expired 1 reservations"* ]]
 	run "$QUAN" report --db "$DB" --json
 	[[ "$output" == *'"expired": 1'* ]]
 	[[ "$output" == *'"available": "600000000.00"'* ]]
-	run "$QUAN" review --db "$DB" SH-2025-000123 --approve --by reviewer
+	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer
 	[ "$status" -eq 1 ]
 	run "$QUAN" ledger check --db "$DB"
 	[ "$status" -eq 0 ]
@@ -372,17 +410,19 @@ many() {
 	run "$QUAN" apply --db "$DB" --by a "$TMP/R1.json" "$TMP/R2.json" "$TMP/R3.json"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c queued <<<"$output")" -eq 3 ]
+	r2=$(numbers "$output" | sed -n 2p)
+	[ -n "$r2" ]
 	run "$QUAN" round close --db "$DB" shanghai-2025 corpus 2025 --by admin
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"asked 1530000.00, the pool had 1000000.00, reserved 1000000.00 (scaled pro rata)"* ]]
 	# 90 000 000 x 100 000 000 / 153 000 000 fen = 58 823 529.41 -> 58 823 529, +1 fen
 	# for the largest remainder (.41 > .31 > .27); 39 215 686.27; 1 960 784.31.
-	[ "$(sqlx "$DB" "select group_concat(id || '=' || requested, ' ') from (select * from applications order by seq)" \
-		"select string_agg(id || '=' || requested, ' ' order by seq) from applications")" = "R1=58823530 R2=39215686 R3=1960784" ]
+	[ "$(sqlx "$DB" "select group_concat(client_ref || '=' || requested, ' ') from (select * from applications order by seq)" \
+		"select string_agg(client_ref || '=' || requested, ' ' order by seq) from applications")" = "R1=58823530 R2=39215686 R3=1960784" ]
 	run "$QUAN" report --db "$DB" --json
 	[[ "$output" == *'"available": "0.00"'* ]]
 	[[ "$output" == *'"reserved": "1000000.00"'* ]]
-	run "$QUAN" review --db "$DB" R2 --approve --by reviewer
+	run "$QUAN" review --db "$DB" "$r2" --approve --by reviewer
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"awarded 392156.86"* ]]
 	run "$QUAN" ledger check --db "$DB"
@@ -393,7 +433,10 @@ many() {
 
 @test "audit replay re-decides every application and names one whose record was altered" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
-	"$QUAN" apply --db "$DB" --by a "$EX"/sh-*.json
+	run --separate-stderr "$QUAN" apply --db "$DB" --by a --json "$EX"/sh-*.json
+	[ "$status" -eq 0 ]
+	model=$(jq -r 'select(.client_ref == "sh-model-1") | .application' <<<"$output")
+	[[ "$model" == SH-2025-* ]]
 	run "$QUAN" audit replay --db "$DB"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"7 applications re-decided, 0 differ"* ]]
@@ -404,14 +447,20 @@ many() {
 	[[ "$output" == *"new version"* ]]
 	variant sh-model.json M2 2000000.00
 	run "$QUAN" apply --db "$DB" --by a "$TMP/M2.json"
-	[[ "$output" == *"M2"*"reserved"*"800000.00"* ]]
+	m2=$(numbers "$output")
+	[ -n "$m2" ]
+	[[ "$(line_of "$output" "$m2")" == *"reserved"*"800000.00"* ]]
 	run "$QUAN" audit replay --db "$DB"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"8 applications re-decided, 0 differ"* ]]
-	sql "$DB" "update applications set decision = replace(decision, '\"amount\":\"5000000.00\"', '\"amount\":\"6000000.00\"') where id = 'SH-2025-000412'"
+	# The recorded amount, 5 000 000.00, becomes 6 000 000.00: in a decision
+	# stored as JSON, or in the office's record of one (amounts in fen).
+	recorded=$(sql "$DB" "select decision from applications where id = '$model'")
+	sql "$DB" "update applications set decision = replace(replace(decision, '\"amount\":\"5000000.00\"', '\"amount\":\"6000000.00\"'), ' a500000000 ', ' a600000000 ') where id = '$model'"
+	[ "$(sql "$DB" "select decision from applications where id = '$model'")" != "$recorded" ]
 	run "$QUAN" audit replay --db "$DB"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"SH-2025-000412: the decision comes out differently"* ]]
+	[[ "$output" == *"$model: the decision comes out differently"* ]]
 	[[ "$output" == *"recorded: eligible yes, amount 6000000.00; now: eligible yes, amount 5000000.00"* ]]
 }
 
@@ -419,36 +468,40 @@ many() {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
 	run "$QUAN" apply --db "$DB" --by institute "$EX/sh-institute.json"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"SH-2025-000901"*"reserved"*"500000000.00"* ]]
+	id=$(numbers "$output")
+	[ -n "$id" ]
+	[[ "$(line_of "$output" "$id")" == *"reserved"*"500000000.00"* ]]
 	# 500 M over 60 months: five tranches of 100 M, one in each year's pool.
 	run "$QUAN" report --db "$DB" --json
 	[ "$(grep -c '"reserved": "100000000.00"' <<<"$output")" -eq 5 ]
 	# A second grant finds every year's pool ring-fenced: waitlisted.
 	variant sh-institute.json INST-2 300000000.00
 	run "$QUAN" apply --db "$DB" --by other "$TMP/INST-2.json"
-	[[ "$output" == *"INST-2"*"waitlisted"* ]]
+	inst2=$(numbers "$output")
+	[ -n "$inst2" ] && [ "$inst2" != "$id" ]
+	[[ "$(line_of "$output" "$inst2")" == *"waitlisted"* ]]
 
-	run "$QUAN" review --db "$DB" SH-2025-000901 --approve --by reviewer
+	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer
 	[ "$status" -eq 0 ]
-	run "$QUAN" disburse --db "$DB" SH-2025-000901 1.00 --by finance
+	run "$QUAN" disburse --db "$DB" "$id" 1.00 --by finance
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"only 0.00 of the award"*"left to pay"* ]]
-	run "$QUAN" milestone --db "$DB" SH-2025-000901 2025 --why "institute registered, 120 researchers hired" --by reviewer
+	run "$QUAN" milestone --db "$DB" "$id" 2025 --why "institute registered, 120 researchers hired" --by reviewer
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"tranche posted 100000000.00"* ]]
-	run "$QUAN" milestone --db "$DB" SH-2025-000901 2025 --why "again" --by reviewer
+	run "$QUAN" milestone --db "$DB" "$id" 2025 --why "again" --by reviewer
 	[ "$status" -eq 1 ]
-	run "$QUAN" disburse --db "$DB" SH-2025-000901 100000000.01 --by finance
+	run "$QUAN" disburse --db "$DB" "$id" 100000000.01 --by finance
 	[ "$status" -eq 1 ]
-	run "$QUAN" disburse --db "$DB" SH-2025-000901 100000000.00 --by finance
+	run "$QUAN" disburse --db "$DB" "$id" 100000000.00 --by finance
 	[ "$status" -eq 0 ]
-	run "$QUAN" milestone --db "$DB" SH-2025-000901 2026 --why "first models released" --by reviewer
+	run "$QUAN" milestone --db "$DB" "$id" 2026 --why "first models released" --by reviewer
 	[ "$status" -eq 0 ]
-	run "$QUAN" clawback --db "$DB" SH-2025-000901 10000000.00 --why "equipment not bought" --by finance
+	run "$QUAN" clawback --db "$DB" "$id" 10000000.00 --why "equipment not bought" --by finance
 	[ "$status" -eq 0 ]
 	# The institute stops after two years: the three tranches still
 	# ring-fenced return to their pools.
-	run "$QUAN" withdraw --db "$DB" SH-2025-000901 --by institute
+	run "$QUAN" withdraw --db "$DB" "$id" --by institute
 	[ "$status" -eq 0 ]
 	run "$QUAN" report --db "$DB"
 	[ "$(grep -cE 'institute +202[789] +100000000.00 +100000000.00 +0.00 ' <<<"$output")" -eq 3 ]
@@ -468,6 +521,240 @@ many() {
 	[ "$status" -eq 0 ]
 	# compute: 60 % of 2 000 000.00; model: 30 % of 12 months of 4 800 000.00
 	# over a 24-month term = 30 % of 2 400 000.00, under the 1 M yearly cap
-	[[ "$output" == *"CD-2025-000455"*"reserved"*"1200000.00"* ]]
-	[[ "$output" == *"CD-2025-000512"*"reserved"*"720000.00"* ]]
+	read -r compute model rest <<<"$(numbers "$output" | xargs)"
+	[ -z "$rest" ]
+	# Chengdu numbers its own applications, from 1 in the fiscal year
+	[ "$compute" = CD-2025-000001 ] && [ "$model" = CD-2025-000002 ]
+	[[ "$(line_of "$output" "$compute")" == *"reserved"*"1200000.00"* ]]
+	[[ "$(line_of "$output" "$model")" == *"reserved"*"720000.00"* ]]
+}
+
+# --- the office's clock and numbers ---------------------------------------------
+
+@test "the office numbers and stamps what it receives: PREFIX-YEAR-NNNNNN first on each line, received_at from its own clock" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	run --separate-stderr env QUAN_NOW=2025-09-01T10:00:00+08:00 \
+		"$QUAN" apply --db "$DB" --by applicant "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^SH-2025-000001\ +reserved\ +360000.00$ ]]
+	# the CLI says on stderr whose clock it is
+	[[ "$stderr" == *"the office's clock is set by QUAN_NOW to 2025-09-01T10:00:00+08:00"* ]]
+
+	run --separate-stderr "$QUAN" apply --db "$DB" --by applicant --json "$EX/sh-model.json" "$EX/sh-corpus.json"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <<<"$output")" -eq 2 ]
+	[ "$(head -1 <<<"$output" | jq -c '{application, client_ref, received_at, state, existed}')" = \
+		'{"application":"SH-2025-000002","client_ref":"sh-model-1","received_at":"2025-11-20T10:00:00+08:00","state":"reserved","existed":false}' ]
+	[ "$(head -1 <<<"$output" | jq -r 'keys_unsorted[0:4] | join(",")')" = application,client_ref,received_at,state ]
+	[ "$(tail -1 <<<"$output" | jq -r '.application + " " + .client_ref')" = "SH-2025-000003 sh-corpus-1" ]
+
+	run --separate-stderr "$QUAN" show --db "$DB" SH-2025-000001 --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.client_ref + " " + .received_at + " " + (.fiscal_year | tostring)' <<<"$output")" = \
+		"sh-compute-rent-1 2025-09-01T10:00:00+08:00 2025" ]
+	[ "$(jq -r '.decision.application + " " + .decision.received_at' <<<"$output")" = \
+		"SH-2025-000001 2025-09-01T10:00:00+08:00" ]
+	[ "$(jq '[.. | objects | select(has("submitted_at"))] | length' <<<"$output")" -eq 0 ]
+	[ "$(jq -r '.application | has("id")' <<<"$output")" = false ]
+	run "$QUAN" show --db "$DB" SH-2025-000001
+	[[ "$output" == *"SH-2025-000001"* ]]
+
+	# Every event written on a clock set by QUAN_NOW says so; the apply
+	# event records when the application was received.
+	[ "$(sql "$DB" "select count(*) from events where detail not like '%\"clock\":\"QUAN_NOW\"%'")" -eq 0 ]
+	[ "$(sql "$DB" "select detail from events where action = 'apply' and subject = 'SH-2025-000001'")" = \
+		"$(sql "$DB" "select detail from events where subject = 'SH-2025-000001'")" ]
+	[[ "$(sql "$DB" "select detail from events where subject = 'SH-2025-000001'")" == \
+		*'"client_ref":"sh-compute-rent-1"'*'"received_at":"2025-09-01T10:00:00+08:00"'* ]]
+	[ "$(sql "$DB" "select at from events where subject = 'SH-2025-000001'")" -eq "$(date -d 2025-09-01T10:00:00+08:00 +%s)" ]
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 0 ]
+}
+
+@test "the number restarts each fiscal year, and the fiscal year and pool follow the time of receipt" {
+	"$QUAN" init --db "$DB" --policy "$ROOT/policies/shenzhen-2024.yaml" --by admin
+	# Shenzhen's window runs into 2026, with a budget for each year.
+	run env QUAN_NOW=2025-12-31T23:59:59+08:00 "$QUAN" apply --db "$DB" --by a "$EX/sz-training.json"
+	[ "$status" -eq 0 ]
+	late=$(numbers "$output")
+	[ "$late" = SZ-2025-000001 ]
+	[[ "$(line_of "$output" "$late")" == *"reserved"*"1800000.00"* ]]
+	sed -E -e 's/"client_ref": "[^"]*"/"client_ref": "sz-training-2"/' \
+		-e 's/"number": "[^"]*"/"number": "SZ-HT-2"/' "$EX/sz-training.json" >"$TMP/sz2.json"
+	# one second later, in the office's calendar (UTC+8), it is 2026
+	run env QUAN_NOW=2025-12-31T16:00:00Z "$QUAN" apply --db "$DB" --by a --json "$TMP/sz2.json"
+	[ "$status" -eq 0 ]
+	[ "$(json_lines "$output" | jq -r '.application + " " + .received_at + " " + .state')" = \
+		"SZ-2026-000001 2026-01-01T00:00:00+08:00 reserved" ]
+	[ "$(sql "$DB" "select fiscal_year from applications where id = 'SZ-2026-000001'")" -eq 2026 ]
+	run --separate-stderr "$QUAN" report --db "$DB" --json
+	[ "$(jq -r '[.pools[] | select(.pool == "training") | "\(.year)=\(.reserved)"] | join(" ")' <<<"$output")" = \
+		"2025=1800000.00 2026=1800000.00" ]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+}
+
+@test "submitted_at or id in an application is an unknown field, and never moves the window or the fiscal year" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	late=2026-03-02T10:00:00+08:00 # Shanghai's window closed on 2025-12-31
+	events=$(sql "$DB" 'select count(*) from events')
+	# An application that claims to have been submitted inside the window
+	sed 's/"program":/"submitted_at": "2025-08-01T10:00:00+08:00", "program":/' \
+		"$EX/sh-compute-rent.json" >"$TMP/claims.json"
+	run env QUAN_NOW=$late "$QUAN" apply --db "$DB" --by a "$TMP/claims.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"claims.json: unknown field 'submitted_at'"* ]]
+	[ -z "$(numbers "$output")" ]
+	# nor chooses its number, nor says when it was received
+	sed 's/"program":/"id": "SH-2025-000001", "program":/' "$EX/sh-compute-rent.json" >"$TMP/id.json"
+	sed 's/"program":/"received_at": "2025-08-01T10:00:00+08:00", "program":/' \
+		"$EX/sh-compute-rent.json" >"$TMP/received.json"
+	run env QUAN_NOW=$late "$QUAN" apply --db "$DB" --by a "$TMP/id.json" "$TMP/received.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"id.json: unknown field 'id'"* ]]
+	[[ "$output" == *"received.json: unknown field 'received_at'"* ]]
+	[ "$(sql "$DB" 'select count(*) from applications')" -eq 0 ]
+	[ "$(sql "$DB" 'select count(*) from events')" -eq "$events" ]
+	run "$QUAN" estimate --policy "$SH" --at 2025-09-01T10:00:00+08:00 "$TMP/claims.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"submitted_at"* ]]
+
+	# The same application without it, received late: recorded, ineligible
+	# on the window, in fiscal year 2026, nothing reserved.
+	run env QUAN_NOW=$late "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	id=$(numbers "$output")
+	[ "$id" = SH-2026-000001 ]
+	[[ "$(line_of "$output" "$id")" == *"ineligible"* ]]
+	run --separate-stderr "$QUAN" show --db "$DB" "$id" --json
+	[ "$(jq -r '.received_at + " " + (.fiscal_year | tostring)' <<<"$output")" = "$late 2026" ]
+	[ "$(jq -r '[.decision.reasons[].rule] | join(",")' <<<"$output")" = compute-rent.window ]
+	run "$QUAN" report --db "$DB" --json
+	[[ "$output" == *'"available": "600000000.00"'* ]]
+	[[ "$output" != *'"reserved": "360000.00"'* ]]
+}
+
+@test "client_ref is the applicant firm's idempotency key: a retry answers the same number and writes nothing; other bytes are refused; another firm's ref is its own" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	a1=$(numbers "$output")
+	[ -n "$a1" ]
+	state() { sql "$DB" "select (select count(*) from applications) || ' ' || (select count(*) from events) || ' ' || (select count(*) from transfers)"; }
+	before=$(state)
+
+	# the same firm, ref and bytes: the recorded answer, nothing new
+	run --separate-stderr "$QUAN" apply --db "$DB" --by a --json "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '{application, client_ref, received_at, state, amount, existed}' <<<"$output")" = \
+		"{\"application\":\"$a1\",\"client_ref\":\"sh-compute-rent-1\",\"received_at\":\"$QUAN_NOW\",\"state\":\"reserved\",\"amount\":\"360000.00\",\"existed\":true}" ]
+	# received later, the retry keeps the time of the first receipt
+	run --separate-stderr env QUAN_NOW=2025-11-21T10:00:00+08:00 "$QUAN" apply --db "$DB" --by a --json "$EX/sh-compute-rent.json"
+	[ "$(jq -r '.application + " " + .received_at + " " + (.existed | tostring)' <<<"$output")" = "$a1 $QUAN_NOW true" ]
+	[ "$(state)" = "$before" ]
+
+	# the same firm and ref, other bytes (even one more space): refused
+	sed 's/"value": "1200000.00"/"value":  "1200000.00"/' "$EX/sh-compute-rent.json" >"$TMP/spaced.json"
+	run "$QUAN" apply --db "$DB" --by a "$TMP/spaced.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"client_ref"*"was used by this firm for another application"* ]]
+	[ "$(state)" = "$before" ]
+
+	# another firm, the same ref: another key, its own new number
+	sed -E 's/"client_ref": "[^"]*"/"client_ref": "sh-compute-rent-1"/' "$EX/sh-corpus.json" >"$TMP/b.json"
+	run "$QUAN" apply --db "$DB" --by b "$TMP/b.json"
+	[ "$status" -eq 0 ]
+	b1=$(numbers "$output")
+	[ -n "$b1" ] && [ "$b1" != "$a1" ]
+	[[ "$(line_of "$output" "$b1")" == *"reserved"*"900000.00"* ]]
+	[[ "$(line_of "$output" "$b1")" != *"submitted before"* ]]
+	run "$QUAN" apply --db "$DB" --by b "$TMP/b.json"
+	[ "$(numbers "$output")" = "$b1" ]
+	[[ "$output" == *"submitted before"* ]]
+	[ "$(sql "$DB" "select id || ' ' || uscc from applications where client_ref = 'sh-compute-rent-1' order by seq" | tr '\n' ,)" = \
+		"$a1 91310115MA1K4ABCDD,$b1 91310000MA1FL8WR2F," ]
+
+	# without a client_ref there is no key: each submission is a new
+	# application (the second claim of the contract is blocked)
+	sed '/"client_ref"/d' "$EX/sh-model.json" >"$TMP/noref.json"
+	run "$QUAN" apply --db "$DB" --by c "$TMP/noref.json" "$TMP/noref.json"
+	read -r n1 n2 rest <<<"$(numbers "$output" | xargs)"
+	[ -n "$n2" ] && [ "$n1" != "$n2" ] && [ -z "$rest" ]
+	[[ "$(line_of "$output" "$n1")" == *"reserved"* ]]
+	[[ "$(line_of "$output" "$n2")" == *"ineligible"*"duplicate_claim (blocked)"* ]]
+
+	# the reference's alphabet and length
+	ref64=$(printf 'r%.0s' $(seq 64))
+	for bad in "has space" "ref/slash" "" "${ref64}x"; do
+		sed -E "s|\"client_ref\": \"[^\"]*\"|\"client_ref\": \"$bad\"|" "$EX/sh-model.json" >"$TMP/bad.json"
+		run "$QUAN" apply --db "$DB" --by c "$TMP/bad.json"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"client_ref"* ]]
+	done
+	sed -E "s|\"client_ref\": \"[^\"]*\"|\"client_ref\": \"A-z_0.9${ref64:7}\"|" \
+		"$EX/sh-compute-build.json" >"$TMP/ok.json"
+	run "$QUAN" apply --db "$DB" --by c "$TMP/ok.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"reserved"* ]]
+	[ "$(sql "$DB" "select length(client_ref) from applications where client_ref like 'A-z_0.9%'")" -eq 64 ]
+}
+
+@test "quan apply --received-at imports historical applications into their window, audited as imports" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	late=2026-03-02T10:00:00+08:00
+	run --separate-stderr env QUAN_NOW=$late "$QUAN" apply --db "$DB" --by ada \
+		--received-at 2025-09-01T10:00:00+08:00 --json "$EX/sh-compute-rent.json" "$EX/sh-model.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.application + " " + .received_at + " " + .state' <<<"$output" | tr '\n' ,)" = \
+		"SH-2025-000001 2025-09-01T10:00:00+08:00 reserved,SH-2025-000002 2025-09-01T10:00:00+08:00 reserved," ]
+	# The chain says who imported what, when it was received, and when the
+	# office recorded it.
+	[ "$(sql "$DB" "select who || ':' || action || ':' || subject from events where subject like 'SH-%' order by seq" | tr '\n' ,)" = \
+		"ada:import:SH-2025-000001,ada:import:SH-2025-000002," ]
+	[[ "$(sql "$DB" "select detail from events where subject = 'SH-2025-000001'")" == \
+		*'"clock":"QUAN_NOW"'*'"imported":true'*'"received_at":"2025-09-01T10:00:00+08:00"'* ]]
+	[ "$(sql "$DB" "select at from events where subject = 'SH-2025-000001'")" -eq "$(date -d "$late" +%s)" ]
+	run "$QUAN" show --db "$DB" SH-2025-000001
+	[[ "$output" == *"import"*"ada"* ]]
+	# The same clock without --received-at: received now, after the window.
+	run env QUAN_NOW=$late "$QUAN" apply --db "$DB" --by ada "$EX/sh-corpus.json"
+	[ "$status" -eq 0 ]
+	[ "$(numbers "$output")" = SH-2026-000001 ]
+	[[ "$(line_of "$output" SH-2026-000001)" == *"ineligible"* ]]
+	[ "$(sql "$DB" "select action from events where subject = 'SH-2026-000001'")" = apply ]
+	# An import is of the past: received after the office's now is refused.
+	run env QUAN_NOW=2025-11-20T10:00:00+08:00 "$QUAN" apply --db "$DB" --by ada \
+		--received-at 2025-11-21T10:00:00+08:00 "$EX/sh-compute-early.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"received_at"*"after the office's now"* ]]
+	# An import is checked like any application.
+	run env QUAN_NOW=$late "$QUAN" apply --db "$DB" --by ada --received-at 2025-10-14T10:00:00+08:00 "$EX/sh-institute.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"contract.signed_on"*"2025-10-15"*"received on 2025-10-14"* ]]
+	run "$QUAN" apply --db "$DB" --by ada --received-at 2025-09-31T10:00:00+08:00 "$EX/sh-compute-early.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--received-at"* ]]
+	run "$QUAN" apply --db "$DB" --by ada --received-at "$EX/sh-compute-early.json"
+	[ "$status" -eq 1 ]
+	[ "$(sql "$DB" 'select count(*) from applications')" -eq 3 ]
+	run "$QUAN" audit replay --db "$DB"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"3 applications re-decided, 0 differ"* ]]
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 0 ]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+}
+
+@test "a contract signed after the day the office received the application is refused; on that day it is not" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	# sh-compute-rent.json is signed on 2025-08-15; the office's calendar is UTC+8
+	run env QUAN_NOW=2025-08-14T15:59:59Z "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"contract.signed_on"*"2025-08-15"*"received on 2025-08-14"* ]]
+	[ -z "$(numbers "$output")" ]
+	[ "$(sql "$DB" 'select count(*) from applications')" -eq 0 ]
+	run --separate-stderr env QUAN_NOW=2025-08-14T16:00:00Z "$QUAN" apply --db "$DB" --by a --json "$EX/sh-compute-rent.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.received_at + " " + .state' <<<"$output")" = "2025-08-15T00:00:00+08:00 reserved" ]
 }

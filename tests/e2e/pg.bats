@@ -15,6 +15,9 @@ setup() {
 	TMP=$(mktemp -d)
 	DB=$(new_db "$TMP/office.db")
 	PIDS=()
+	# The office's clock, for every command and server: inside Shanghai
+	# 2025's window, after the contracts here were signed.
+	export QUAN_NOW=2025-11-20T10:00:00+08:00
 }
 
 teardown() {
@@ -37,10 +40,10 @@ small_policy() {
 		"$SH" >"$TMP/small.yaml"
 }
 
-# Corpus applications C$1..C$2 of 300 000.00 each (90 000.00 at 30 %).
+# Corpus applications C$1..C$2 (client_ref) of 300 000.00 each (90 000.00 at 30 %).
 many() {
 	for i in $(seq "$1" "$2"); do
-		sed -E -e "s/\"id\": *\"[^\"]*\"/\"id\": \"C$i\"/" \
+		sed -E -e "s/\"client_ref\": *\"[^\"]*\"/\"client_ref\": \"C$i\"/" \
 			-e "s/\"number\": *\"[^\"]*\"/\"number\": \"HT-C$i\"/" \
 			-e "s/\"value\": *\"[0-9.]+\"/\"value\": \"300000.00\"/" \
 			"$EX/sh-corpus.json" >"$TMP/C$i.json"
@@ -59,13 +62,14 @@ serve() {
 	[ -s "$TMP/url$1" ]
 }
 
-# post N I: POST C$I to server N; prints "C$I CODE STATE".
+# post N I: POST C$I to server N; prints "C$I CODE STATE NUMBER" (the
+# office's number, when it gave one).
 post() {
 	local code
 	code=$(curl -s -m 20 -o "$TMP/r$2" -w '%{http_code}' -X POST \
 		-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
 		--data-binary "@$TMP/C$2.json" "$(cat "$TMP/url$1")/v1/applications")
-	echo "C$2 $code $(jq -r '.state // .error.code // empty' "$TMP/r$2" 2>/dev/null)"
+	echo "C$2 $code $(jq -r '.state // .error.code // empty' "$TMP/r$2" 2>/dev/null) $(jq -r '.id // empty' "$TMP/r$2" 2>/dev/null)"
 }
 
 @test "three servers on one database race for the last yuan: no overspend, nothing acknowledged lost" {
@@ -88,9 +92,13 @@ post() {
 	[ "$(cat "$TMP"/acks* | grep -c ' 201 ')" -eq 90 ]
 	[ "$(cat "$TMP"/acks* | grep -c ' 201 reserved')" -eq 11 ]
 	[ "$(cat "$TMP"/acks* | grep -c ' 201 waitlisted')" -eq 79 ]
-	for id in $(awk '$2 == 201 {print $1}' "$TMP"/acks*); do
-		[ "$(sql "$DB" "select count(*) from applications where id = '$id'")" -eq 1 ]
-	done
+	# each acknowledged under its own number, recorded under it with its client_ref
+	while read -r ref code _ id; do
+		[ "$(sql "$DB" "select client_ref from applications where id = '$id'")" = "$ref" ]
+	done < <(awk '$2 == 201' "$TMP"/acks*)
+	# three servers, one numbering: 90 numbers, none given twice
+	[ "$(awk '$2 == 201 {print $4}' "$TMP"/acks* | grep -cE '^SH-2025-[0-9]{6}$')" -eq 90 ]
+	[ "$(awk '$2 == 201 {print $4}' "$TMP"/acks* | sort -u | wc -l)" -eq 90 ]
 	[ "$(sql "$DB" "select count(*) from applications where state = 'reserved'")" -eq 11 ]
 	run "$QUAN" report --db "$DB" --json
 	[[ "$output" == *'"reserved": "990000.00"'* ]]
@@ -125,9 +133,10 @@ post() {
 	[ "$(grep -c ' 503 ' "$TMP/acks")" -ge 1 ]
 	# Served again once the database is back: the last 50 all acknowledged.
 	[ "$(tail -50 "$TMP/acks" | grep -c ' 201 ')" -eq 50 ]
-	for id in $(awk '$2 == 201 {print $1}' "$TMP/acks"); do
-		[ "$(sql "$DB" "select count(*) from applications where id = '$id'")" -eq 1 ]
-	done
+	while read -r ref code _ id; do
+		[ "$(sql "$DB" "select client_ref from applications where id = '$id'")" = "$ref" ]
+	done < <(awk '$2 == 201' "$TMP/acks")
+	[ "$(awk '$2 == 201 {print $4}' "$TMP/acks" | sort | uniq -d | wc -l)" -eq 0 ]
 	run "$QUAN" ledger check --db "$DB"
 	[ "$status" -eq 0 ]
 	run "$QUAN" audit verify --db "$DB"
@@ -156,6 +165,10 @@ post() {
 	[ "$("$QUAN" report --db "$DB" --json)" = "$("$QUAN" report --db "$TMP/office.db" --json)" ]
 	[ "$(sql "$DB" "select string_agg(id, ',' order by seq) from applications")" = \
 		"$(sqlite3 "$TMP/office.db" "select group_concat(id) from (select id from applications order by seq)")" ]
+	# with their client_refs and times of receipt
+	[ "$(sql "$DB" "select string_agg(id || ':' || coalesce(client_ref, '') || ':' || received_at || ':' || fiscal_year, ',' order by seq) from applications")" = \
+		"$(sqlite3 "$TMP/office.db" "select group_concat(x) from (select id || ':' || coalesce(client_ref, '') || ':' || received_at || ':' || fiscal_year as x from applications order by seq)")" ]
+	[ "$(sqlite3 "$TMP/office.db" "select count(distinct client_ref) || ' ' || count(distinct received_at) from applications")" = "120 120" ]
 	[ "$(sql "$DB" "select string_agg(hash, ',' order by seq) from events")" = \
 		"$(sqlite3 "$TMP/office.db" "select group_concat(hash) from (select hash from events order by seq)")" ]
 	# The token still works against the copy.

@@ -3,6 +3,10 @@
 # 2024, Shenzhen 2024): init with several policies, program add, reports
 # per program and overall, and the domestic share of subsidised compute.
 
+load db
+
+bats_require_minimum_version 1.5.0
+
 setup() {
 	QUAN=${QUAN:-$BATS_TEST_DIRNAME/../../build/quan}
 	ROOT=$BATS_TEST_DIRNAME/../..
@@ -10,6 +14,9 @@ setup() {
 	EX=$ROOT/examples/applications
 	TMP=$(mktemp -d)
 	DB=$TMP/office.db
+	# The office's clock: inside every window of the three programs, after
+	# every example's contract was signed.
+	export QUAN_NOW=2025-11-20T10:00:00+08:00
 }
 
 teardown() {
@@ -32,7 +39,7 @@ three() {
 	[[ "$output" == *"already loaded"* ]]
 	run "$QUAN" program add --db "$DB" --policy "$P/shenzhen-2024.yaml"
 	[ "$status" -eq 1 ]
-	run "$QUAN" report --db "$DB" --json
+	run --separate-stderr "$QUAN" report --db "$DB" --json
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r '.programs | map(.program) | join(",")')" = hangzhou-2024,shanghai-2025,shenzhen-2024 ]
 	# Budgets: Hangzhou 250 M x 2 years; Shanghai 600 + 300 + 100 M, the
@@ -51,9 +58,11 @@ three() {
 	run "$QUAN" apply --db "$DB" --by applicant "$EX/sh-compute-rent.json" \
 		"$EX/hz-compute-domestic.json" "$EX/hz-compute-sme.json" "$EX/sz-training.json"
 	[ "$status" -eq 0 ]
-	run "$QUAN" review --db "$DB" SH-2025-000123 --approve --by reviewer
+	# each program numbers its own applications, from 1 in the fiscal year
+	[ "$(numbers "$output" | xargs)" = "SH-2025-000001 HZ-2025-000001 HZ-2025-000002 SZ-2025-000001" ]
+	run "$QUAN" review --db "$DB" SH-2025-000001 --approve --by reviewer
 	[ "$status" -eq 0 ]
-	run "$QUAN" report --db "$DB" --json
+	run --separate-stderr "$QUAN" report --db "$DB" --json
 	[ "$status" -eq 0 ]
 	echo "$output" >"$TMP/r.json"
 	# Shanghai 360 000 awarded; Hangzhou 900 000 + 200 000 and Shenzhen
@@ -83,4 +92,33 @@ three() {
 	[[ "$output" == *"forecast: domestic chips 55%"* ]]
 	run "$QUAN" ledger check --db "$DB"
 	[ "$status" -eq 0 ]
+}
+
+@test "one number prefix, one program: init and program add refuse a second program with a prefix the office holds" {
+	# Hangzhou 2024 (HZ) and 2025 (HZ25) live side by side, numbered apart.
+	run "$QUAN" init --db "$DB" --policy "$P/hangzhou-2024.yaml" --policy "$P/hangzhou-2025.yaml" --by admin
+	[ "$status" -eq 0 ]
+	run "$QUAN" apply --db "$DB" --by a "$EX/hz-compute-sme.json" "$EX/hz2025-compute.json"
+	[ "$status" -eq 0 ]
+	[ "$(numbers "$output" | xargs)" = "HZ-2025-000001 HZ25-2025-000001" ]
+
+	sed -E 's/^program: shenzhen-2024/program: shenzhen-clash/; s/^number_prefix: SZ /number_prefix: HZ25 /' \
+		"$P/shenzhen-2024.yaml" >"$TMP/clash.yaml"
+	grep -q '^number_prefix: HZ25 ' "$TMP/clash.yaml"
+	grep -q '^program: shenzhen-clash' "$TMP/clash.yaml"
+	events=$(sqlite3 "$DB" 'select count(*) from events')
+	run "$QUAN" program add --db "$DB" --policy "$TMP/clash.yaml" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"number_prefix 'HZ25' is already the prefix of program 'hangzhou-2025'"* ]]
+	run "$QUAN" init --db "$DB" --policy "$TMP/clash.yaml" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"number_prefix 'HZ25'"* ]]
+	[ "$(sqlite3 "$DB" 'select count(*) from events')" -eq "$events" ]
+	run --separate-stderr "$QUAN" report --db "$DB" --json
+	[ "$(jq -r '.programs | map(.program) | join(",")' <<<"$output")" = hangzhou-2024,hangzhou-2025 ]
+
+	# in one init, the second of two such programs is refused
+	run "$QUAN" init --db "$TMP/two.db" --policy "$P/shenzhen-2024.yaml" --policy "$TMP/clash.yaml" --policy "$P/hangzhou-2025.yaml" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"already the prefix of program"* ]]
 }

@@ -27,10 +27,9 @@
 /* The example of DESIGN.md, "Application". */
 static const char example[] =
 	"{\n"
-	"  \"id\": \"SH-2025-000123\",\n"
+	"  \"client_ref\": \"sh-compute-rent_2025.1\",\n"
 	"  \"program\": \"shanghai-2025\",\n"
 	"  \"measure\": \"compute-rent\",\n"
-	"  \"submitted_at\": \"2025-09-01T10:00:00+08:00\",\n"
 	"  \"applicant\": {\n"
 	"    \"uscc\": \"91310115MA1K4ABCDD\",\n"
 	"    \"name\": \"示例智能科技（上海）有限公司\",\n"
@@ -166,18 +165,29 @@ static void test_example_uscc_valid(void **state)
 static void test_example(void **state)
 {
 	struct application a;
+	struct qerr e;
 	const struct app_party *ap = &a.applicant, *sp = &a.supplier;
 	const struct app_contract *c = &a.contract;
 
 	(void)state;
 	parse_ok(example, &a);
-	assert_string_equal(a.id, "SH-2025-000123");
+	/* The office numbers and stamps: neither is in the text. */
+	assert_null(a.id);
+	assert_int_equal(a.received_at, 0);
+	assert_int_equal(a.received_on, 0);
+	assert_string_equal(a.client_ref, "sh-compute-rent_2025.1");
 	assert_string_equal(a.program, "shanghai-2025");
 	assert_string_equal(a.measure, "compute-rent");
-	/* 10:00 in UTC+8 is 02:00 UTC. */
-	assert_int_equal(a.submitted_at,
+	/* Received at 10:00 in UTC+8, which is 02:00 UTC. */
+	assert_int_equal(
+		app_receive(&a,
+			    (int64_t)date_from_ymd(2025, 9, 1) * 86400 +
+				    2 * 3600,
+			    &e),
+		Q_OK);
+	assert_int_equal(a.received_at,
 			 (int64_t)date_from_ymd(2025, 9, 1) * 86400 + 2 * 3600);
-	assert_int_equal(a.submitted_on, date_from_ymd(2025, 9, 1));
+	assert_int_equal(a.received_on, date_from_ymd(2025, 9, 1));
 
 	assert_string_equal(ap->uscc, "91310115MA1K4ABCDD");
 	assert_string_equal(ap->name, "示例智能科技（上海）有限公司");
@@ -229,15 +239,15 @@ static void test_not_nul_terminated(void **state)
 	memcpy(copy, example, n); /* no NUL: ASan catches a read past it */
 	assert_int_equal(app_parse_json(copy, n, &a, &e), Q_OK);
 	free(copy);
-	assert_string_equal(a.id, "SH-2025-000123"); /* a copy, not the input */
+	/* a copy, not the input */
+	assert_string_equal(a.client_ref, "sh-compute-rent_2025.1");
 	app_release(&a);
 }
 
 static void test_optional_fields(void **state)
 {
 	static const char minimal[] =
-		"{\"id\":\"A-1\",\"program\":\"p\",\"measure\":\"m\","
-		"\"submitted_at\":\"2025-09-01T10:00:00Z\","
+		"{\"program\":\"p\",\"measure\":\"m\","
 		"\"applicant\":{\"uscc\":\"91310115MA1K4ABCDD\",\"name\":\"n\","
 		"\"registered_city\":\"shanghai\",\"industry\":\"I65\","
 		"\"sme\":false,\"startup\":true,\"registered_model\":true},"
@@ -247,12 +257,24 @@ static void test_optional_fields(void **state)
 		"\"value\":\"0.01\",\"signed_on\":\"2024-02-29\","
 		"\"term_months\":600,\"compute\":null}}";
 	struct application a;
+	struct qerr e;
 
 	(void)state;
 	parse_ok(minimal, &a);
-	assert_int_equal(a.submitted_at,
+	/* No client_ref: none, not "". */
+	assert_null(a.client_ref);
+	assert_null(a.id);
+	/* Received at 2025-09-01T10:00:00Z. */
+	assert_int_equal(
+		app_receive(&a,
+			    (int64_t)date_from_ymd(2025, 9, 1) * 86400 +
+				    10 * 3600,
+			    &e),
+		Q_OK);
+	assert_int_equal(a.received_at,
 			 (int64_t)date_from_ymd(2025, 9, 1) * 86400 +
 				 10 * 3600);
+	assert_int_equal(a.received_on, date_from_ymd(2025, 9, 1));
 	assert_true(a.applicant.startup);
 	assert_true(a.applicant.registered_model);
 	assert_false(a.applicant.has_bad_credit);
@@ -379,10 +401,12 @@ static void test_dates_refused(void **state)
 	refused_with("\"last_bad_credit_on\": null",
 		     "\"last_bad_credit_on\": 20230101", Q_ERR_WRONG_TYPE,
 		     "applicant.last_bad_credit_on", "got a number");
-	refused_with("2025-09-01T10:00:00+08:00", "2025-09-01T10:00:00",
-		     Q_ERR_INVALID_DATE, "submitted_at", "not a time");
-	refused_with("2025-09-01T10:00:00+08:00", "2025-09-01 10:00:00Z",
-		     Q_ERR_INVALID_DATE, "submitted_at", "not a time");
+	/* submitted_at is no longer read at all: well-formed or not, it is
+	 * an unknown field (test_office_fields_unknown). */
+	refused_with("\"program\":",
+		     "\"submitted_at\": \"2025-09-01 10:00:00Z\", \"program\":",
+		     Q_ERR_UNKNOWN_FIELD, "submitted_at",
+		     "unknown field 'submitted_at'");
 }
 
 /* ---- structure ------------------------------------------------------------ */
@@ -393,7 +417,7 @@ static void test_unknown_field(void **state)
 	refused_with("\"sme\": true", "\"sme_flag\": true", Q_ERR_UNKNOWN_FIELD,
 		     "applicant.sme_flag",
 		     "unknown field 'applicant.sme_flag'");
-	refused_with("\"id\":", "\"colour\": \"red\", \"id\":",
+	refused_with("\"client_ref\":", "\"colour\": \"red\", \"client_ref\":",
 		     Q_ERR_UNKNOWN_FIELD, "colour", "unknown field 'colour'");
 	refused_with(
 		"\"location\"", "\"loc\"", Q_ERR_UNKNOWN_FIELD,
@@ -445,7 +469,7 @@ static void test_duplicate_key(void **state)
 	refused_with("\"sme\": true", "\"sme\": true, \"sme\": false",
 		     Q_ERR_INVALID_JSON, "", "duplicate object key");
 	refused_with("\"sme\": true", "\"sme\": true, \"sme\": false",
-		     Q_ERR_INVALID_JSON, "", "line 11");
+		     Q_ERR_INVALID_JSON, "", "line 10");
 }
 
 static void test_broken_json(void **state)
@@ -453,7 +477,7 @@ static void test_broken_json(void **state)
 	(void)state;
 	refused_with("\"kind\": \"rent\",", "\"kind\": \"rent\"",
 		     Q_ERR_INVALID_JSON, "",
-		     "line 26 column 11: '}' expected near '\"value\"'");
+		     "line 25 column 11: '}' expected near '\"value\"'");
 	refused("", Q_ERR_INVALID_JSON, "", "line 1 column 0");
 	refused("{\"id\": \"x\"} trailing", Q_ERR_INVALID_JSON, "", "line 1");
 	refused("{\"id\": \"\\u0000\"}", Q_ERR_INVALID_JSON, "", "line 1");
@@ -477,7 +501,8 @@ static void test_deep_nesting(void **state)
 	refused(deep, Q_ERR_INVALID_JSON, "",
 		"line 1 column 33: nesting deeper than 32 levels");
 	/* Brackets inside strings do not count. */
-	refused("{\"id\": \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[\"}",
+	refused("{\"measure\": "
+		"\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[\"}",
 		Q_ERR_MISSING_FIELD, "program", "missing field 'program'");
 }
 
@@ -515,7 +540,11 @@ static void test_missing_field(void **state)
 		     "contract.term_months", "missing field");
 	refused_with("\"hours\": 4000,", "", Q_ERR_MISSING_FIELD,
 		     "contract.compute.hours", "missing field");
-	refused("{}", Q_ERR_MISSING_FIELD, "id", "missing field 'id'");
+	/* client_ref is optional: program is the first field required. */
+	refused("{}", Q_ERR_MISSING_FIELD, "program",
+		"missing field 'program'");
+	refused_with("\"program\": \"shanghai-2025\",", "", Q_ERR_MISSING_FIELD,
+		     "program", "missing field 'program'");
 }
 
 static void test_kind(void **state)
@@ -587,8 +616,8 @@ static void test_wrong_object_types(void **state)
 		     "contract.compute", "expected an object, got an array");
 	refused_with(COMPUTE, "\"compute\": \"ascend-910c\"", Q_ERR_WRONG_TYPE,
 		     "contract.compute", "got a string");
-	refused("{\"id\":\"a\",\"program\":\"p\",\"measure\":\"m\","
-		"\"submitted_at\":\"2025-09-01T10:00:00Z\",\"applicant\":[]}",
+	refused("{\"client_ref\":\"a\",\"program\":\"p\",\"measure\":\"m\","
+		"\"applicant\":[]}",
 		Q_ERR_WRONG_TYPE, "applicant",
 		"expected an object, got an array");
 }
@@ -698,6 +727,189 @@ static void test_message_stays_utf8(void **state)
 	free(j);
 }
 
+/* ---- what the office writes, not the applicant ---------------------------- */
+
+/* The office numbers and stamps an application: a body that carries an id
+ * or a time of its own is refused as having an unknown field, however
+ * well-formed the value. */
+static void test_office_fields_unknown(void **state)
+{
+	(void)state;
+	refused_with("\"client_ref\": \"sh-compute-rent_2025.1\",",
+		     "\"id\": \"SH-2025-000123\",", Q_ERR_UNKNOWN_FIELD, "id",
+		     "unknown field 'id' (an application takes client_ref, "
+		     "program, measure");
+	refused_with("\"program\":", "\"id\": \"SH-2025-000123\", \"program\":",
+		     Q_ERR_UNKNOWN_FIELD, "id", "unknown field 'id'");
+	refused_with("\"program\":",
+		     "\"submitted_at\": \"2025-09-01T10:00:00+08:00\", "
+		     "\"program\":",
+		     Q_ERR_UNKNOWN_FIELD, "submitted_at",
+		     "unknown field 'submitted_at'");
+	refused_with("\"program\":",
+		     "\"received_at\": \"2025-09-01T10:00:00+08:00\", "
+		     "\"program\":",
+		     Q_ERR_UNKNOWN_FIELD, "received_at",
+		     "unknown field 'received_at'");
+	/* Even null is a value the applicant may not give. */
+	refused_with("\"program\":", "\"id\": null, \"program\":",
+		     Q_ERR_UNKNOWN_FIELD, "id", "unknown field 'id'");
+}
+
+/* The applicant's reference: 1..64 characters of A-Z a-z 0-9 . _ -,
+ * refused (never cut) otherwise. */
+static void test_client_ref(void **state)
+{
+	static const char *const bad[] = {
+		"\"a b\"",   "\"a/b\"",	   "\"a#b\"",  "\"a:b\"",    "\"a+b\"",
+		"\"a~b\"",   "\"a@b\"",	   "\"a,b\"",  "\"é\"",	     "\"码\"",
+		"\"a\\tb\"", "\"a\\\"b\"", "\"-a b\"", "\"\\u00a0\""};
+	char ref[APP_MAX_REF + 8];
+	char quoted[APP_MAX_REF + 16];
+	struct application a;
+	char *j;
+
+	(void)state;
+	/* Every character of the alphabet. */
+	j = with("\"sh-compute-rent_2025.1\"", "\"ABCXYZabcxyz0123456789._-\"");
+	parse_ok(j, &a);
+	assert_string_equal(a.client_ref, "ABCXYZabcxyz0123456789._-");
+	app_release(&a);
+	free(j);
+	/* One character, and exactly 64: kept whole. */
+	j = with("\"sh-compute-rent_2025.1\"", "\"_\"");
+	parse_ok(j, &a);
+	assert_string_equal(a.client_ref, "_");
+	app_release(&a);
+	free(j);
+	memset(ref, 'r', APP_MAX_REF);
+	ref[0] = 'A';
+	ref[APP_MAX_REF - 1] = 'Z';
+	ref[APP_MAX_REF] = '\0';
+	snprintf(quoted, sizeof(quoted), "\"%s\"", ref);
+	j = with("\"sh-compute-rent_2025.1\"", quoted);
+	parse_ok(j, &a);
+	assert_int_equal(strlen(a.client_ref), APP_MAX_REF);
+	assert_string_equal(a.client_ref, ref);
+	app_release(&a);
+	free(j);
+	/* 65: refused, not cut to 64. */
+	snprintf(quoted, sizeof(quoted), "\"%sX\"", ref);
+	j = with("\"sh-compute-rent_2025.1\"", quoted);
+	refused(j, Q_ERR_INVALID, "client_ref",
+		"client_ref: must be 1 to 64 characters of A-Z, a-z, 0-9");
+	free(j);
+	/* Empty. */
+	refused_with("\"sh-compute-rent_2025.1\"", "\"\"", Q_ERR_INVALID,
+		     "client_ref", "must be 1 to 64 characters");
+	/* Outside the alphabet. */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		j = with("\"sh-compute-rent_2025.1\"", bad[i]);
+		refused(j, Q_ERR_INVALID, "client_ref",
+			"must be 1 to 64 characters");
+		free(j);
+	}
+	/* Not a string. */
+	refused_with("\"sh-compute-rent_2025.1\"", "12", Q_ERR_WRONG_TYPE,
+		     "client_ref", "expected a string, got a number");
+	refused_with("\"sh-compute-rent_2025.1\"", "null", Q_ERR_WRONG_TYPE,
+		     "client_ref", "got null");
+	refused_with("\"sh-compute-rent_2025.1\"", "[\"a\"]", Q_ERR_WRONG_TYPE,
+		     "client_ref", "got an array");
+
+	/* app_ref_valid itself: only len bytes are read. */
+	assert_true(app_ref_valid("abc/", 3));
+	assert_false(app_ref_valid("abc/", 4));
+	assert_false(app_ref_valid("", 0));
+	assert_true(app_ref_valid(ref, APP_MAX_REF));
+	memset(ref, 'x', sizeof(ref));
+	assert_false(app_ref_valid(ref, APP_MAX_REF + 1));
+	for (int ch = 1; ch < 256; ch++) {
+		char one = (char)ch;
+		bool want = (ch >= 'A' && ch <= 'Z') ||
+			    (ch >= 'a' && ch <= 'z') ||
+			    (ch >= '0' && ch <= '9') || ch == '.' ||
+			    ch == '_' || ch == '-';
+
+		assert_int_equal(app_ref_valid(&one, 1), want);
+	}
+}
+
+/* Program and measure ids fit what the office stores (63 bytes): longer
+ * ones are refused, not cut. */
+static void test_name_limits(void **state)
+{
+	char name[APP_MAX_NAME + 8];
+	char quoted[APP_MAX_NAME + 16];
+	struct application a;
+	char *j;
+
+	(void)state;
+	memset(name, 'p', APP_MAX_NAME);
+	name[APP_MAX_NAME] = '\0';
+	snprintf(quoted, sizeof(quoted), "\"%s\"", name);
+	j = with("\"shanghai-2025\"", quoted);
+	parse_ok(j, &a);
+	assert_string_equal(a.program, name);
+	app_release(&a);
+	free(j);
+	snprintf(quoted, sizeof(quoted), "\"%sp\"", name);
+	j = with("\"shanghai-2025\"", quoted);
+	refused(j, Q_ERR_TOO_LARGE, "program",
+		"64 bytes, more than the limit of 63");
+	free(j);
+	j = with("\"compute-rent\"", quoted);
+	refused(j, Q_ERR_TOO_LARGE, "measure",
+		"64 bytes, more than the limit of 63");
+	free(j);
+}
+
+/* app_receive stamps the time the office received the application, reads
+ * its day in the office's calendar (UTC+8), and refuses a contract signed
+ * after that day. */
+static void test_receive(void **state)
+{
+	/* 2025-08-15 00:00 in UTC+8 is 2025-08-14 16:00 UTC. */
+	const int64_t day15 =
+		(int64_t)date_from_ymd(2025, 8, 15) * 86400 - 8 * 3600;
+	const int64_t new_year =
+		(int64_t)date_from_ymd(2025, 12, 31) * 86400 + 16 * 3600;
+	struct application a;
+	struct qerr e;
+
+	(void)state;
+	parse_ok(example, &a); /* signed on 2025-08-15 */
+
+	/* Received the day it was signed, at the first second of it. */
+	assert_int_equal(app_receive(&a, day15, &e), Q_OK);
+	assert_int_equal(a.received_at, day15);
+	assert_int_equal(a.received_on, date_from_ymd(2025, 8, 15));
+	/* ... and at its last second. */
+	assert_int_equal(app_receive(&a, day15 + 86399, &e), Q_OK);
+	assert_int_equal(a.received_on, date_from_ymd(2025, 8, 15));
+
+	/* One second earlier it is still 2025-08-14 in the office: the
+	 * contract was signed the day after it was received. */
+	qerr_clear(&e);
+	assert_int_equal(app_receive(&a, day15 - 1, &e), Q_ERR_INVALID);
+	assert_int_equal(e.code, Q_ERR_INVALID);
+	assert_string_equal(e.field, "contract.signed_on");
+	assert_non_null(strstr(e.msg, "signed on 2025-08-15"));
+	assert_non_null(strstr(e.msg, "received on 2025-08-14"));
+	assert_int_equal(app_receive(&a, day15 - 86400 * 30, &e),
+			 Q_ERR_INVALID);
+
+	/* The office's day, not UTC's: 2025-12-31T16:00:00Z is 2026-01-01
+	 * in UTC+8 (fiscal year 2026), one second earlier is 2025. */
+	assert_int_equal(app_receive(&a, new_year, &e), Q_OK);
+	assert_int_equal(a.received_on, date_from_ymd(2026, 1, 1));
+	assert_int_equal(date_year(a.received_on), 2026);
+	assert_int_equal(app_receive(&a, new_year - 1, &e), Q_OK);
+	assert_int_equal(a.received_on, date_from_ymd(2025, 12, 31));
+	assert_int_equal(date_year(a.received_on), 2025);
+	app_release(&a);
+}
+
 /* ---- files ---------------------------------------------------------------- */
 
 static void test_load_file(void **state)
@@ -717,7 +929,8 @@ static void test_load_file(void **state)
 	fputs(example, f);
 	fclose(f);
 	assert_int_equal(app_load_file(path, &a, &e), Q_OK);
-	assert_string_equal(a.id, "SH-2025-000123");
+	assert_string_equal(a.client_ref, "sh-compute-rent_2025.1");
+	assert_null(a.id);
 	app_release(&a);
 
 	/* 100 MB (sparse): refused from its size, without reading it. */
@@ -792,6 +1005,10 @@ int main(void)
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_other_subsidies_count),
 		cmocka_unit_test(test_message_stays_utf8),
+		cmocka_unit_test(test_office_fields_unknown),
+		cmocka_unit_test(test_client_ref),
+		cmocka_unit_test(test_name_limits),
+		cmocka_unit_test(test_receive),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_examples_dir),
 	};

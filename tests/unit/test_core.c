@@ -415,7 +415,7 @@ static void dt_ok(const char *s, int64_t epoch, qdate day)
 	int64_t t = -1;
 	qdate local = -1;
 	struct qerr e;
-	int rc = datetime_parse(s, strlen(s), &t, &local, "submitted_at", &e);
+	int rc = datetime_parse(s, strlen(s), &t, &local, "received_at", &e);
 
 	if (rc)
 		print_error("'%s': %s\n", s, e.msg);
@@ -430,9 +430,9 @@ static void dt_bad(const char *s, int code, const char *words)
 	struct qerr e;
 
 	assert_int_equal(
-		datetime_parse(s, strlen(s), &t, NULL, "submitted_at", &e),
+		datetime_parse(s, strlen(s), &t, NULL, "received_at", &e),
 		code);
-	assert_string_equal(e.field, "submitted_at");
+	assert_string_equal(e.field, "received_at");
 	if (!strstr(e.msg, words))
 		print_error("'%s': %s\n", s, e.msg);
 	assert_non_null(strstr(e.msg, words));
@@ -471,6 +471,104 @@ static void test_datetime(void **state)
 	dt_bad("2025-02-30T10:00:00Z", Q_ERR_INVALID_DATE, "does not exist");
 	dt_bad("2025-09-01", Q_ERR_INVALID_DATE, "not a time");
 	dt_bad("", Q_ERR_INVALID_DATE, "not a time");
+}
+
+/* The office's calendar (UTC+8): the day of an instant, and its text. */
+static void test_office_calendar(void **state)
+{
+	const int64_t h8 = 8 * 3600;
+	const int64_t ny2026 =
+		(int64_t)date_from_ymd(2025, 12, 31) * 86400 + 16 * 3600;
+	char buf[DATETIME_TEXT_MAX];
+
+	(void)state;
+	assert_int_equal(DATE_OFFICE_OFFSET, h8);
+	/* The epoch is 08:00 in the office; its midnight is 16:00 UTC the
+	 * day before. */
+	assert_int_equal(date_of_instant(0), 0);
+	assert_int_equal(date_of_instant(-h8), 0);
+	assert_int_equal(date_of_instant(86400 - h8 - 1), 0);
+	assert_int_equal(date_of_instant(86400 - h8), 1);
+	/* Before 1970 the day is floored, not truncated toward zero. */
+	assert_int_equal(date_of_instant(-h8 - 1), -1);
+	assert_int_equal(date_of_instant(-h8 - 86400), -1);
+	assert_int_equal(date_of_instant(-h8 - 86400 - 1), -2);
+	assert_int_equal(
+		date_of_instant((int64_t)date_from_ymd(1900, 1, 1) * 86400 -
+				h8),
+		date_from_ymd(1900, 1, 1));
+	/* New year's eve in UTC is new year's day in the office. */
+	assert_int_equal(date_of_instant(ny2026), date_from_ymd(2026, 1, 1));
+	assert_int_equal(date_year(date_of_instant(ny2026)), 2026);
+	assert_int_equal(date_of_instant(ny2026 - 1),
+			 date_from_ymd(2025, 12, 31));
+	assert_int_equal(date_year(date_of_instant(ny2026 - 1)), 2025);
+
+	assert_string_equal(datetime_format(0, buf),
+			    "1970-01-01T08:00:00+08:00");
+	assert_int_equal(strlen(buf), DATETIME_TEXT_MAX - 1);
+	assert_string_equal(datetime_format(-h8 - 1, buf),
+			    "1969-12-31T23:59:59+08:00");
+	assert_string_equal(datetime_format(-h8, buf),
+			    "1970-01-01T00:00:00+08:00");
+	assert_string_equal(datetime_format(ny2026, buf),
+			    "2026-01-01T00:00:00+08:00");
+	assert_string_equal(datetime_format(ny2026 - 1, buf),
+			    "2025-12-31T23:59:59+08:00");
+	assert_string_equal(datetime_format(1760000000, buf),
+			    "2025-10-09T16:53:20+08:00");
+	assert_string_equal(
+		datetime_format((int64_t)date_from_ymd(1900, 1, 1) * 86400 - h8,
+				buf),
+		"1900-01-01T00:00:00+08:00");
+	assert_string_equal(
+		datetime_format((int64_t)date_from_ymd(1955, 6, 30) * 86400 -
+					h8 + 13 * 3600 + 7 * 60 + 5,
+				buf),
+		"1955-06-30T13:07:05+08:00");
+}
+
+/* datetime_format and datetime_parse are inverses over the whole calendar,
+ * before 1970 too, and the parsed day is date_of_instant's. */
+static void test_office_calendar_round_trip(void **state)
+{
+	const int64_t from =
+		(int64_t)date_from_ymd(DATE_MIN_YEAR, 1, 1) * 86400 + 1;
+	const int64_t to =
+		(int64_t)date_from_ymd(DATE_MAX_YEAR, 12, 31) * 86400 -
+		DATE_OFFICE_OFFSET;
+	char buf[DATETIME_TEXT_MAX];
+	long n = 0;
+
+	(void)state;
+	/* A prime stride, so every second of the day and every day of the
+	 * week is visited. */
+	for (int64_t t = from; t < to; t += 86400 * 7 + 7919, n++) {
+		int64_t back = 0;
+		qdate day = -99999;
+		struct qerr e;
+
+		datetime_format(t, buf);
+		if (datetime_parse(buf, strlen(buf), &back, &day, "t", &e) ||
+		    back != t || day != date_of_instant(t))
+			fail_msg("%lld: '%s' parsed back to %lld, day %d (%s)",
+				 (long long)t, buf, (long long)back, (int)day,
+				 e.msg);
+	}
+	assert_true(n > 10000);
+	/* Every second around the office's midnights next to 1970. */
+	for (int64_t t = -2 * 86400 - 30; t < 2 * 86400 + 30; t += 1) {
+		int64_t back = 0;
+		qdate day = -99999;
+		struct qerr e;
+
+		datetime_format(t, buf);
+		assert_int_equal(
+			datetime_parse(buf, strlen(buf), &back, &day, "t", &e),
+			Q_OK);
+		assert_int_equal(back, t);
+		assert_int_equal(day, date_of_instant(t));
+	}
 }
 
 /* ---- USCC ----------------------------------------------------------------- */
@@ -574,6 +672,10 @@ static void test_qerr(void **state)
 	assert_string_equal(qerr_name(Q_ERR__COUNT), "unknown_error");
 	for (int c = 0; c < Q_ERR__COUNT; c++)
 		assert_non_null(qerr_name(c));
+	/* "Not found" is outside the error codes: never mistaken for one. */
+	assert_int_equal(Q_NONE, 100);
+	assert_true(Q_NONE >= Q_ERR__COUNT);
+	assert_true(Q_NONE != Q_OK);
 }
 
 int main(void)
@@ -591,6 +693,8 @@ int main(void)
 		cmocka_unit_test(test_dates_every_day),
 		cmocka_unit_test(test_date_add_years),
 		cmocka_unit_test(test_datetime),
+		cmocka_unit_test(test_office_calendar),
+		cmocka_unit_test(test_office_calendar_round_trip),
 		cmocka_unit_test(test_uscc),
 		cmocka_unit_test(test_uscc_every_check_char),
 		cmocka_unit_test(test_qerr),

@@ -108,19 +108,20 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* An application for measure m, with overrides spliced in as JSON text. */
+/* An application for measure m, with overrides spliced in as JSON text,
+ * received by the office at `received` (a time as text). */
 static void app(struct application *a, const char *measure, const char *value,
-		const char *signed_on, const char *submitted, const char *chip,
+		const char *signed_on, const char *received, const char *chip,
 		const char *applicant_extra, const char *supplier_ctrl)
 {
 	char buf[4096];
 	struct qerr e;
+	int64_t at;
 	int rc;
 
 	snprintf(
 		buf, sizeof(buf),
-		"{\"id\":\"A1\",\"program\":\"t\",\"measure\":\"%s\","
-		"\"submitted_at\":\"%s\","
+		"{\"client_ref\":\"A1\",\"program\":\"t\",\"measure\":\"%s\","
 		"\"applicant\":{\"uscc\":\"91310115MA1K4ABCDD\",\"name\":\"n\","
 		"\"registered_city\":\"shanghai\",\"industry\":\"I65\","
 		"%s"
@@ -131,11 +132,18 @@ static void app(struct application *a, const char *measure, const char *value,
 		"\"signed_on\":\"%s\",\"term_months\":12,"
 		"\"compute\":{\"chip\":\"%s\",\"accelerators\":8,\"hours\":1000,"
 		"\"location\":\"shanghai\"}}}",
-		measure, submitted, applicant_extra, supplier_ctrl, value,
-		signed_on, chip);
+		measure, applicant_extra, supplier_ctrl, value, signed_on,
+		chip);
 	rc = app_parse_json(buf, strlen(buf), a, &e);
 	if (rc)
 		fail_msg("fixture application: %s", e.msg);
+	rc = datetime_parse(received, strlen(received), &at, NULL, "received",
+			    &e);
+	if (!rc)
+		rc = app_receive(a, at, &e);
+	if (rc)
+		fail_msg("fixture application received at %s: %s", received,
+			 e.msg);
 }
 
 #define PLAIN "\"sme\":false,\"startup\":false,\"registered_model\":false,"
@@ -190,10 +198,11 @@ static void test_dated_parameter(void **state)
 	const int want[] = {2000, 5000, 5000, 2000};
 
 	/* The SME row is in force from 2025-06-13 until null ends it on
-	 * 2025-10-01, judged on the signing date. */
+	 * 2025-10-01, judged on the signing date (each received on the same
+	 * later day, which a contract may not be signed after). */
 	for (int i = 0; i < 4; i++) {
-		app(&a, "m", "100000.00", dates[i], IN, "nvidia-h100", SME,
-		    OTHER_CTRL);
+		app(&a, "m", "100000.00", dates[i], "2025-10-15T10:00:00+08:00",
+		    "nvidia-h100", SME, OTHER_CTRL);
 		assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d, &e), 0);
 		assert_int_equal(d.rate, want[i]);
 		if (want[i] == 2000) {
@@ -262,7 +271,7 @@ static void test_ineligible_names_every_failure(void **state)
 	struct qerr e;
 	char buf[4096];
 
-	/* Shared controller (related party) and submitted after the window:
+	/* Shared controller (related party) and received after the window:
 	 * both named, nothing awarded. */
 	app(&a, "m", "100000.00", "2025-03-01", "2026-01-01T00:00:00+08:00",
 	    "ascend-910c", PLAIN, "310101198001010018");
@@ -386,6 +395,10 @@ static void test_derived_facts(void **state)
 	/* 8 accelerators x 1000 h x 0.65 */
 	assert_int_equal(f.i[F_COMPUTE_H100_HOURS], 5200);
 	assert_int_equal(f.i[F_RELATED_PARTY], 0);
+	/* When the office received it: 2025-09-01T10:00:00+08:00. */
+	assert_int_equal(f.i[F_RECEIVED_ON], date_from_ymd(2025, 9, 1));
+	assert_int_equal(f.received_at,
+			 (int64_t)date_from_ymd(2025, 9, 1) * 86400 + 2 * 3600);
 	/* 300 k earlier this year + 100 k now */
 	assert_int_equal(f.i[F_APPLICANT_COMPUTE_CONTRACTS_YEAR], 40000000);
 	assert_true(f.null_mask & (1ull << F_APPLICANT_LAST_BAD_CREDIT_ON));

@@ -603,6 +603,8 @@ static void test_syntax_errors(void **state)
 	    "unknown field 'applicant.sme_flag'");
 	bad("true &&\n  contract.valu", 10, "unknown field 'contract.valu'");
 	bad("applicant", 0, "unknown field 'applicant'");
+	/* The date the applicant wrote is gone: the office's is received_on. */
+	bad("submitted_on < 2025-10-01", 0, "unknown field 'submitted_on'");
 	bad("applicant.", 9, "unexpected character '.'");
 	bad("1 == 1 )", 7, "trailing input after expression");
 	bad("true true", 5, "trailing input after expression");
@@ -763,7 +765,7 @@ static void test_accessors(void **state)
 	x = compile_ok("30%", QT_NONE);
 	assert_int_equal(expr_type(x), QT_RATE);
 	expr_free(x);
-	x = compile_ok("add_days(submitted_on, 1)", QT_NONE);
+	x = compile_ok("add_days(received_on, 1)", QT_NONE);
 	assert_int_equal(expr_type(x), QT_DATE);
 	expr_free(x);
 

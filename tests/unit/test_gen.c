@@ -1,10 +1,11 @@
 /*
  * test_gen.c - the synthetic application generator (src/sim/gen.h) against
  * the real Shanghai 2025 policy and chip catalog: every application parses
- * and is decided as its options say (eligible by default), ids and contract
- * numbers are distinct, the text is a function of the seed and the number
- * alone, and the options (prefix, spread, ineligible, large) do what they
- * promise.
+ * and is decided as its options say (eligible by default) when the office
+ * receives it at gen_received_at, client references and contract numbers
+ * are distinct, the text and the arrival are functions of the seed and the
+ * number alone, and the options (prefix, spread, ineligible, large) do what
+ * they promise.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,13 +61,15 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Generate number i, parse and decide it; the caller releases *a. */
+/* Generate number i, parse it, receive it when it arrives and decide it;
+ * the caller releases *a. */
 static void gen_decide(struct fixture *fx, uint64_t i, struct application *a,
 		       struct decision *d)
 {
 	char buf[GEN_APP_MAX];
 	size_t len = 0;
 	struct qerr e;
+	int64_t at = 0;
 	int rc;
 
 	assert_int_equal(gen_application(fx->g, i, buf, sizeof(buf), &len), 0);
@@ -76,6 +79,15 @@ static void gen_decide(struct fixture *fx, uint64_t i, struct application *a,
 	if (rc)
 		fail_msg("application %llu: %s\n%s", (unsigned long long)i,
 			 e.msg, buf);
+	/* The office numbers it: the text carries a reference only. */
+	assert_null(a->id);
+	assert_non_null(a->client_ref);
+	assert_int_equal(gen_received_at(fx->g, i, &at), 0);
+	/* Signed on or before the day it arrives: the office accepts it. */
+	rc = app_receive(a, at, &e);
+	if (rc)
+		fail_msg("application %llu received at %lld: %s\n%s",
+			 (unsigned long long)i, (long long)at, e.msg, buf);
 	rc = decide(fx->p, a, fx->chips, NULL, d, &e);
 	if (rc)
 		fail_msg("application %llu: %s\n%s", (unsigned long long)i,
@@ -105,7 +117,7 @@ static void free_all(char **s, size_t n)
 }
 
 /* Default options: every application parses and is eligible, with a
- * positive amount; ids and contract numbers are distinct. */
+ * positive amount; client references and contract numbers are distinct. */
 static void test_default_eligible_distinct(void **state)
 {
 	struct fixture *fx = *state;
@@ -130,7 +142,7 @@ static void test_default_eligible_distinct(void **state)
 		measures[!strcmp(m, "compute-rent") ? 0
 			 : !strcmp(m, "model")	    ? 1
 						    : 2]++;
-		ids[i] = strdup(a.id);
+		ids[i] = strdup(a.client_ref);
 		contracts[i] = strdup(a.contract.number);
 		assert_non_null(ids[i]);
 		assert_non_null(contracts[i]);
@@ -139,7 +151,7 @@ static void test_default_eligible_distinct(void **state)
 	/* The three measures all appear (40 / 30 / 30 %). */
 	for (int k = 0; k < 3; k++)
 		assert_true(measures[k] > N / 5);
-	assert_distinct(ids, N, "id");
+	assert_distinct(ids, N, "client_ref");
 	assert_distinct(contracts, N, "contract number");
 	free_all(ids, N);
 	free_all(contracts, N);
@@ -167,6 +179,13 @@ static void test_deterministic(void **state)
 		assert_int_equal(la, lb);
 		assert_memory_equal(a, b, la);
 		assert_int_equal(gen_application(h, j, b, sizeof(b), &lb), 0);
+		{
+			int64_t ta = 0, tb = 1;
+
+			assert_int_equal(gen_received_at(fx->g, i, &ta), 0);
+			assert_int_equal(gen_received_at(h, i, &tb), 0);
+			assert_int_equal(ta, tb);
+		}
 	}
 	gen_init(h, 8);
 	for (uint64_t i = 0; i < 50; i++) {
@@ -196,12 +215,12 @@ static void test_prefix_and_buffer(void **state)
 	assert_string_equal(fx->g->prefix, GEN_DEFAULT_PREFIX);
 	assert_int_equal(gen_set_prefix(fx->g, "RUSH-p2_"), 0);
 	gen_decide(fx, 12345, &a, &d);
-	assert_string_equal(a.id, "RUSH-p2_0012345");
+	assert_string_equal(a.client_ref, "RUSH-p2_0012345");
 	assert_string_equal(a.contract.number, "HT-RUSH-p2_0012345");
 	assert_true(d.eligible);
 	app_release(&a);
 	gen_decide(fx, 123456789, &a, &d);
-	assert_string_equal(a.id, "RUSH-p2_123456789");
+	assert_string_equal(a.client_ref, "RUSH-p2_123456789");
 	app_release(&a);
 	assert_int_equal(gen_application(fx->g, 0, small, sizeof(small), &len),
 			 Q_ERR_TOO_LARGE);
@@ -231,10 +250,10 @@ static void test_spread_over_window(void **state)
 
 		gen_decide(fx, i, &a, &d);
 		assert_true(d.eligible);
-		assert_true(a.submitted_at >= opens);
-		assert_true(a.submitted_at <= closes);
-		assert_true(a.submitted_at >= last);
-		last = a.submitted_at;
+		assert_true(a.received_at >= opens);
+		assert_true(a.received_at <= closes);
+		assert_true(a.received_at >= last);
+		last = a.received_at;
 		app_release(&a);
 	}
 	/* The last of 500 lands in the window's last day. */
@@ -244,9 +263,13 @@ static void test_spread_over_window(void **state)
 		char buf[GEN_APP_MAX];
 		size_t len;
 
+		int64_t at = 12345;
+
 		assert_int_equal(
 			gen_application(fx->g, 0, buf, sizeof(buf), &len),
 			Q_ERR_INVALID);
+		assert_int_equal(gen_received_at(fx->g, 0, &at), Q_ERR_INVALID);
+		assert_int_equal(at, 12345);
 	}
 }
 

@@ -5,10 +5,20 @@
  * disburse and clawback run against a real office (SQLite, in a temporary
  * directory) and, side by side, against a plain in-memory reference model
  * that knows nothing of the office's code: per application its expected
- * state and sums, per pool its expected figures and its arrival-ordered
- * waitlist. After every step the two must agree to the fen, the ledger must
- * balance, a failed operation must have changed nothing, and the audit chain
- * must have grown by exactly the events the model expects.
+ * number, state and sums, per pool its expected figures and its
+ * arrival-ordered waitlist. After every step the two must agree to the fen,
+ * the ledger must balance, a failed operation must have changed nothing, and
+ * the audit chain must have grown by exactly the events the model expects.
+ *
+ * The office stamps and numbers: each application is received at a time
+ * the model chooses (the clock given to office_apply, or an intake's
+ * received_at, imported or not), its fiscal year is that time's year in
+ * UTC+8, and it is numbered PROP-YEAR-NNNNNN in arrival order, a refused one
+ * taking no number; the model predicts every number. A client_ref is the
+ * idempotency key of the applicant firm: the same firm, reference and bytes
+ * answer with the recorded application, other bytes are a conflict, another
+ * firm's reference is another key, and an application without one is new
+ * each time it is sent.
  *
  * The rules the model follows (DESIGN.md, "The ledger"): first come first
  * served; a pool that cannot cover an application waitlists it in arrival
@@ -23,8 +33,9 @@
  * it: reserved, waitlisted and queued requests, awarded awards) and must
  * equal the office's.
  *
- * Two scripted scenarios at the end run the same model and checks on a
- * fixed sequence.
+ * Scripted scenarios at the end run the same model and checks on fixed
+ * sequences (the waitlist, numbering, client references, batches, imports),
+ * and one test checks numbering across programs and their prefixes.
  *
  * The run is deterministic for a seed. A failure names the seed, the step and
  * the operation; replay it with
@@ -54,6 +65,10 @@
 #include "testdb.h"
 
 #define PROGRAM "prop-2025"
+/* Its applications are numbered PROP-YEAR-NNNNNN: the policy sets no
+ * number_prefix, so the prefix is the program id's leading letters in
+ * capitals. */
+#define PREFIX "PROP"
 /* Steps per seed. The checks read the whole office after every step, so a
  * run costs about steps squared: 800 steps take ~3 s optimised; under the
  * sanitizers, which slow it ten times, the default is shorter. */
@@ -230,9 +245,15 @@ struct mpool {
 };
 
 struct mapp {
-	char id[32];
-	int measure, who, year;
+	char id[32];  /* the number the office must give it ("" until then) */
+	char ref[32]; /* its client_ref, "" when it has none */
+	int measure, who;
+	int year; /* fiscal: the year (UTC+8) of when it was received */
 	int pool; /* index into pools, -1 when the year has no budget */
+	int64_t signed_day; /* the contract's date, days since 1970 */
+	int64_t recv_day;   /* the day it was received, UTC+8 */
+	int64_t received_at;
+	bool imported; /* an administrator's import (office_intake_batch) */
 	money_t value;
 	bool eligible;
 	int state;
@@ -244,6 +265,7 @@ struct mapp {
 
 struct xevent {
 	char action[32], subject[64];
+	char detail[640]; /* as the store holds it (events read back) */
 };
 
 struct run {
@@ -258,7 +280,8 @@ struct run {
 	struct office o;
 	bool open;
 	int64_t now;
-	size_t nextid; /* the last application id given */
+	size_t nextid;	 /* the last client reference given */
+	long numbers[2]; /* the last number given in fiscal 2025 and 2026 */
 
 	struct mpool pools[NPOOLS];
 	struct mapp *apps;
@@ -439,6 +462,16 @@ static money_t decide_amount(int measure, money_t base, rate_bp rate,
 	return amt;
 }
 
+/* Whether someone received at or before `at` waits in p: no overtaking in
+ * the order of receipt. */
+static bool waits_before(const struct run *r, const struct mpool *p, int64_t at)
+{
+	for (size_t i = 0; i < p->nwait; i++)
+		if (r->apps[p->wait[i]].received_at <= at)
+			return true;
+	return false;
+}
+
 static void waitlist_remove(struct mpool *p, size_t idx)
 {
 	for (size_t i = 0; i < p->nwait; i++)
@@ -471,12 +504,38 @@ static void serve(struct run *r, struct mpool *p)
 
 /* --- generating applications ----------------------------------------------------- */
 
+/* The model's own calendar (it does not ask the office's): days since
+ * 1970-01-01 of y-m-d, proleptic Gregorian (H. Hinnant's days_from_civil). */
+static int64_t civil_days(int y, int m, int d)
+{
+	int64_t yy = m <= 2 ? y - 1 : y;
+	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+	int64_t yoe = yy - era * 400;
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+/* Day doy (0-based) of year: a day number. */
+static int64_t year_day(int year, int doy)
+{
+	return civil_days(year, 1, 1) + doy;
+}
+
+/* The instant (UTC seconds) of hh:mm on day in the office's time, UTC+8. */
+static int64_t at_local(int64_t day, int hh, int mm)
+{
+	return day * 86400 + (int64_t)(hh - 8) * 3600 + (int64_t)mm * 60;
+}
+
 static void fmt_date(char *buf, size_t n, int year, int doy)
 {
-	static const int mdays[] = {31, 28, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31};
+	int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int m = 0;
 
+	mdays[1] += year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+	assert_true(doy >= 0 && doy < 337 + mdays[1]);
 	while (doy >= mdays[m]) {
 		doy -= mdays[m];
 		m++;
@@ -486,22 +545,26 @@ static void fmt_date(char *buf, size_t n, int year, int doy)
 
 enum variant { V_PLAIN, V_RELATED, V_SAME_USCC, V_ELSEWHERE };
 
-static char *app_json(const struct run *r, const char *id, int measure, int who,
-		      int year, int doy, money_t value, enum variant v,
+/* The text of an application: no number and no time (the office gives
+ * both), a client_ref unless ref is "". */
+static char *app_json(const struct run *r, const char *ref, int measure,
+		      int who, int year, int doy, money_t value, enum variant v,
 		      const char *number, size_t *len)
 {
-	char date[32], val[MONEY_TEXT_MAX];
+	char date[32], val[MONEY_TEXT_MAX], refline[64] = "";
 	char *buf = malloc(4096);
 	int n;
 
 	assert_non_null(buf);
 	fmt_date(date, sizeof(date), year, doy);
+	if (ref[0])
+		snprintf(refline, sizeof(refline),
+			 "  \"client_ref\": \"%s\",\n", ref);
 	n = snprintf(buf, 4096,
 		     "{\n"
-		     "  \"id\": \"%s\",\n"
+		     "%s"
 		     "  \"program\": \"" PROGRAM "\",\n"
 		     "  \"measure\": \"%s\",\n"
-		     "  \"submitted_at\": \"%sT10:%02d:00+08:00\",\n"
 		     "  \"applicant\": {\n"
 		     "    \"uscc\": \"%s\",\n"
 		     "    \"name\": \"applicant %d\",\n"
@@ -530,8 +593,7 @@ static char *app_json(const struct run *r, const char *id, int measure, int who,
 		     "    \"compute\": null\n"
 		     "  }\n"
 		     "}\n",
-		     id, rules[measure].id, date, (int)(value % 60),
-		     r->uscc[who], who,
+		     refline, rules[measure].id, r->uscc[who], who,
 		     v == V_ELSEWHERE ? "beijing" : "shanghai", r->ctrl[who],
 		     v == V_SAME_USCC ? r->uscc[who] : SUPPLIER_USCC,
 		     v == V_RELATED ? r->ctrl[who] : SUPPLIER_CTRL, number,
@@ -628,6 +690,8 @@ static int scan_event(void *arg, const struct store_event *ev)
 			 ev->action);
 		snprintf(s->got[s->ngot].subject, sizeof(s->got[0].subject),
 			 "%s", ev->subject);
+		snprintf(s->got[s->ngot].detail, sizeof(s->got[0].detail), "%s",
+			 ev->detail ? ev->detail : "");
 		s->ngot++;
 	}
 	return 0;
@@ -706,11 +770,13 @@ static void check_caps(struct run *r)
 		money_t h = a->state == APP_RESERVED  ? a->requested
 			    : a->state == APP_AWARDED ? a->awarded
 						      : 0;
-		money_t *before = &held[a->measure][a->who][a->year - 2025];
-		money_t cap = rules[a->measure].cap_year, lim;
+		money_t *before, cap = rules[a->measure].cap_year, lim;
 
+		/* Only a year with a budget holds money. */
 		if (h == 0)
 			continue;
+		assert_true(a->year == 2025 || a->year == 2026);
+		before = &held[a->measure][a->who][a->year - 2025];
 		lim = cap - *before;
 		if (cap >= 0 && h > (lim > 0 ? lim : 0)) {
 			char where[64];
@@ -758,11 +824,15 @@ static void check_model(struct run *r)
 			if (rules[a->measure].treasury)
 				tre += a->recovered;
 			if (a->state == APP_WAITLISTED) {
-				if (w >= p->nwait || p->wait[w] != j)
+				bool in = false;
+
+				for (size_t k = 0; k < p->nwait; k++)
+					in |= p->wait[k] == j;
+				if (!in)
 					die(r,
-					    "model: waitlist of %s/%d out "
-					    "of arrival order at '%s'",
-					    p->pool, p->year, a->id);
+					    "model: '%s' is waitlisted but not "
+					    "in the waitlist of %s/%d",
+					    a->id, p->pool, p->year);
 				w++;
 			}
 		}
@@ -836,6 +906,12 @@ static int scan_app(void *arg, const struct store_app *a)
 	if (!a->json || strlen(a->json) != m->len ||
 	    memcmp(a->json, m->json, m->len))
 		DIFF("'%s': the stored JSON is not the text submitted", m->id);
+	if (strcmp(a->client_ref, m->ref))
+		DIFF("'%s': client_ref '%s', the model says '%s'", m->id,
+		     a->client_ref, m->ref);
+	if (a->received_at != m->received_at)
+		DIFF("'%s': received at %lld, the model says %lld", m->id,
+		     (long long)a->received_at, (long long)m->received_at);
 	return 0;
 }
 
@@ -1006,30 +1082,69 @@ static void check_result(struct run *r, const struct office_result *res,
 		    res->id, app_state_name(res->state), res->existed,
 		    fen(res->amount, M1), a->id, app_state_name(a->state),
 		    existed, fen(a->requested, M2));
+	if (strcmp(res->client_ref, a->ref) ||
+	    res->received_at != a->received_at)
+		die(r,
+		    "office_result of '%s' has client_ref '%s', received at "
+		    "%lld; the model says '%s', %lld",
+		    a->id, res->client_ref, (long long)res->received_at, a->ref,
+		    (long long)a->received_at);
 }
 
-/* A new application (not yet submitted) in *a; its id is fresh. */
+/* A refusal must say why: the code the model expects (and the field). */
+static void refused_as(struct run *r, int rc, const struct qerr *e, int want,
+		       const char *field)
+{
+	if (rc != want || (field && strcmp(e->field, field)))
+		die(r,
+		    "refused with %s (field '%s': %s), the model expects %s%s%s",
+		    qerr_name(rc), e->field, e->msg, qerr_name(want),
+		    field ? " on " : "", field ? field : "");
+}
+
+/* Received on day (fiscal year `year`) at hh:mm:ss, UTC+8. */
+static void receive_s(struct mapp *a, int64_t day, int year, int hh, int mm,
+		      int ss)
+{
+	a->recv_day = day;
+	a->year = year;
+	a->received_at = at_local(day, hh, mm) + ss;
+	a->pool = pool_index(rules[a->measure].pool, year);
+}
+
+static void receive(struct mapp *a, int64_t day, int year, int hh, int mm)
+{
+	receive_s(a, day, year, hh, mm, 0);
+}
+
+/* A new application (not yet submitted) in *a, its contract signed on day
+ * doy of year and received that day at 10:MM. Its client_ref: a fresh one
+ * when ref is NULL, none when "", else ref. */
 static void new_app(struct run *r, struct mapp *a, int measure, int who,
-		    int year, int doy, money_t value, enum variant v)
+		    int year, int doy, money_t value, enum variant v,
+		    const char *ref)
 {
 	char number[32], fen_buf[3][MONEY_TEXT_MAX];
 
 	r->nextid++;
 	memset(a, 0, sizeof(*a));
-	snprintf(a->id, sizeof(a->id), "P-%06zu", r->nextid);
+	if (ref)
+		snprintf(a->ref, sizeof(a->ref), "%s", ref);
+	else
+		snprintf(a->ref, sizeof(a->ref), "P-%06zu", r->nextid);
 	a->measure = measure;
 	a->who = who;
-	a->year = year;
-	a->pool = pool_index(rules[measure].pool, year);
+	a->signed_day = year_day(year, doy);
+	receive(a, a->signed_day, year, 10, (int)(value % 60));
 	a->value = value;
 	a->state = -1;
 	snprintf(number, sizeof(number), "HT-%llu-%zu",
 		 (unsigned long long)r->seed, r->nextid);
-	a->json = app_json(r, a->id, measure, who, year, doy, value, v, number,
+	a->json = app_json(r, a->ref, measure, who, year, doy, value, v, number,
 			   &a->len);
 	a->eligible = v == V_PLAIN || (measure == M_MODEL && v != V_ELSEWHERE);
 	snprintf(r->op, sizeof(r->op),
-		 "apply %s: %s, applicant %d, %d, value %s, %s", a->id,
+		 "apply '%s': %s, applicant %d, %d, value %s, %s", a->ref,
 		 rules[measure].id, who, year, fen(value, M1),
 		 v == V_PLAIN	    ? "plain"
 		 : v == V_RELATED   ? "related supplier"
@@ -1037,15 +1152,55 @@ static void new_app(struct run *r, struct mapp *a, int measure, int who,
 				    : "registered elsewhere");
 }
 
-/* An eligible application for a year without a budget is an error of the
- * decision: nothing is recorded. */
+/* The same application sent again as a new one (it has no client_ref, or
+ * other contents): a copy of src with text json (taken over). */
+static void clone_app(const struct mapp *src, struct mapp *a, char *json,
+		      size_t len)
+{
+	*a = *src;
+	a->id[0] = '\0';
+	a->state = -1;
+	a->requested = a->awarded = a->paid = a->recovered = 0;
+	a->approver[0] = '\0';
+	a->imported = false;
+	a->json = json;
+	a->len = len;
+}
+
+static char *dup_text(const char *s, size_t len)
+{
+	char *t = malloc(len + 1);
+
+	assert_non_null(t);
+	memcpy(t, s, len);
+	t[len] = '\0';
+	return t;
+}
+
+/* Whether the office records a: a contract signed after the day it was
+ * received is refused, and so is an eligible application for a year
+ * without a budget (an error of the decision). Either way nothing is
+ * written and no number is taken. */
 static bool apply_ok(const struct mapp *a)
 {
-	return !a->eligible || a->pool >= 0;
+	return a->signed_day <= a->recv_day && (!a->eligible || a->pool >= 0);
+}
+
+/* The code of the refusal of an application apply_ok refuses. */
+static int refusal_code(const struct mapp *a)
+{
+	return a->signed_day > a->recv_day ? Q_ERR_INVALID : Q_ERR_DECISION;
+}
+
+static const char *refusal_field(const struct mapp *a)
+{
+	return a->signed_day > a->recv_day ? "contract.signed_on"
+					   : "received_at";
 }
 
 /* The model's side of an accepted application (a is taken over); res is
- * what the office answered. Returns its index. */
+ * what the office answered. It takes the next number of its fiscal year.
+ * Returns its index. */
 static long model_apply(struct run *r, const struct mapp *a,
 			const struct office_result *res)
 {
@@ -1053,9 +1208,15 @@ static long model_apply(struct run *r, const struct mapp *a,
 	struct mpool *p;
 	size_t idx = r->napps;
 
+	assert_true(a->year == 2025 || a->year == 2026 || a->pool < 0);
 	r->apps = grow(r->apps, &r->capapps, r->napps + 1, sizeof(*r->apps));
 	m = &r->apps[idx];
 	*m = *a;
+	if (m->year == 2025 || m->year == 2026)
+		snprintf(m->id, sizeof(m->id), PREFIX "-%04d-%06ld", m->year,
+			 ++r->numbers[m->year - 2025]);
+	else /* a scenario's other year: its first number */
+		snprintf(m->id, sizeof(m->id), PREFIX "-%04d-%06d", m->year, 1);
 	if (m->eligible)
 		m->requested = decide_amount(
 			m->measure, m->value, rules[m->measure].rate,
@@ -1064,19 +1225,52 @@ static long model_apply(struct run *r, const struct mapp *a,
 	p = pool_of(r, m);
 	if (!m->eligible) {
 		set_state(r, m, APP_INELIGIBLE);
-	} else if (p->nwait > 0 || m->requested > p->available) {
+	} else if (waits_before(r, p, m->received_at) ||
+		   m->requested > p->available) {
 		set_state(r, m, APP_WAITLISTED);
+		size_t at = p->nwait;
+
+		/* The waiting order is the order of receipt, then of
+		 * arrival: an import received earlier goes ahead. */
+		while (at > 0 &&
+		       r->apps[p->wait[at - 1]].received_at > m->received_at)
+			at--;
 		p->wait = realloc(p->wait, (p->nwait + 1) * sizeof(p->wait[0]));
 		assert_non_null(p->wait);
-		p->wait[p->nwait++] = idx;
+		memmove(&p->wait[at + 1], &p->wait[at],
+			(p->nwait - at) * sizeof(p->wait[0]));
+		p->wait[at] = idx;
+		p->nwait++;
 	} else {
 		set_state(r, m, APP_RESERVED);
 		p->available -= m->requested;
 		p->reserved += m->requested;
 	}
-	expect_event(r, "apply", m->id);
+	expect_event(r, m->imported ? "import" : "apply", m->id);
 	check_result(r, res, m, false);
 	return (long)idx;
+}
+
+/* Send a (new) to office_apply with the office's clock at its received_at;
+ * returns its index in the model, or -1 when the office refused it, as
+ * the model expected. */
+static long send_new(struct run *r, struct mapp *a, enum op op)
+{
+	struct office_result res;
+	struct qerr e;
+	bool ok = apply_ok(a);
+	int rc;
+
+	qerr_clear(&e);
+	rc = office_apply(&r->o, a->json, a->len, "applicant", a->received_at,
+			  &res, &e);
+	outcome(r, op, ok, rc, &e);
+	if (!ok) {
+		refused_as(r, rc, &e, refusal_code(a), refusal_field(a));
+		free(a->json);
+		return -1;
+	}
+	return model_apply(r, a, &res);
 }
 
 /* Apply a new application; returns its index in the model (or -1 when the
@@ -1085,21 +1279,9 @@ static long do_apply(struct run *r, int measure, int who, int year, int doy,
 		     money_t value, enum variant v)
 {
 	struct mapp a;
-	struct office_result res;
-	struct qerr e;
-	bool ok;
-	int rc;
 
-	new_app(r, &a, measure, who, year, doy, value, v);
-	ok = apply_ok(&a);
-	qerr_clear(&e);
-	rc = office_apply(&r->o, a.json, a.len, "applicant", r->now, &res, &e);
-	outcome(r, OP_APPLY, ok, rc, &e);
-	if (!ok) {
-		free(a.json);
-		return -1;
-	}
-	return model_apply(r, &a, &res);
+	new_app(r, &a, measure, who, year, doy, value, v, NULL);
+	return send_new(r, &a, OP_APPLY);
 }
 
 static enum variant pick_variant(struct run *r)
@@ -1112,115 +1294,188 @@ static enum variant pick_variant(struct run *r)
 		       : V_PLAIN;
 }
 
-/* A random new application, not yet submitted. */
-static void random_app(struct run *r, struct mapp *a)
+/* Whether firm `who` has sent an application with client_ref ref. */
+static bool ref_taken(const struct run *r, int who, const char *ref)
+{
+	for (size_t i = 0; i < r->napps; i++)
+		if (r->apps[i].who == who && !strcmp(r->apps[i].ref, ref))
+			return true;
+	return false;
+}
+
+/* A random new application, not yet submitted, signed on day doy of year
+ * (doy < 0: a random day). Mostly with a fresh client_ref, sometimes none;
+ * with reuse, sometimes the reference another firm used (its own key). */
+static void random_app_on(struct run *r, struct mapp *a, int year, int doy,
+			  bool reuse)
 {
 	enum variant v = pick_variant(r);
 	int measure = chance(r, 60) ? M_CORPUS : M_MODEL;
 	int who = measure == M_CORPUS ? (int)below(r, 8) : 5 + (int)below(r, 5);
-	int year = chance(r, 85) ? 2025 : 2026;
-	int doy = (int)below(r, 365);
+	unsigned x = (unsigned)below(r, 100);
+	const char *ref = NULL;
 
-	new_app(r, a, measure, who, year, doy,
-		pick_value(r, measure, pool_index(rules[measure].pool, year)),
-		v);
+	if (year < 0)
+		year = chance(r, 85) ? 2025 : 2026;
+	if (doy < 0)
+		doy = (int)below(r, 365);
+	if (x < 8) {
+		ref = "";
+	} else if (x < 16 && reuse && r->napps) {
+		const struct mapp *o = &r->apps[below(r, r->napps)];
+
+		if (o->ref[0] && o->who != who && !ref_taken(r, who, o->ref))
+			ref = o->ref;
+	}
+	{
+		char keep[32];
+
+		/* new_app writes a->ref: copy a borrowed one first */
+		snprintf(keep, sizeof(keep), "%s", ref ? ref : "");
+		new_app(r, a, measure, who, year, doy,
+			pick_value(r, measure,
+				   pool_index(rules[measure].pool, year)),
+			v, ref ? keep : NULL);
+	}
+}
+
+static void random_app(struct run *r, struct mapp *a, bool reuse)
+{
+	random_app_on(r, a, -1, -1, reuse);
 }
 
 static void op_apply(struct run *r)
 {
 	struct mapp a;
-	struct office_result res;
-	struct qerr e;
-	bool ok;
-	int rc;
 
-	random_app(r, &a);
-	ok = apply_ok(&a);
-	qerr_clear(&e);
-	rc = office_apply(&r->o, a.json, a.len, "applicant", r->now, &res, &e);
-	outcome(r, OP_APPLY, ok, rc, &e);
-	if (!ok) {
-		free(a.json);
-		return;
+	random_app(r, &a, true);
+	/* Now and then received the day before the contract was signed:
+	 * refused, and no number taken. */
+	if (chance(r, 4)) {
+		int64_t day = a.signed_day - 1;
+
+		receive(&a, day, day < year_day(2025, 0) ? 2024 : a.year, 9,
+			(int)below(r, 60));
+		strncat(r->op, ", received the day before it was signed",
+			sizeof(r->op) - strlen(r->op) - 1);
 	}
-	model_apply(r, &a, &res);
+	send_new(r, &a, OP_APPLY);
 }
 
-/* The same id with a different contract number: refused. */
+/* The same text with another contract number (an X in front of it). */
 static char *other_text(const struct mapp *a, size_t *len)
 {
-	const char *at = strstr(a->json, "\"HT-");
+	static const char key[] = "\"number\": \"";
+	const char *at = strstr(a->json, key);
 	size_t head, tail;
 	char *text;
 
 	assert_non_null(at);
-	head = (size_t)(at - a->json) + 1;
+	head = (size_t)(at - a->json) + strlen(key);
 	tail = a->len - head;
 	text = malloc(a->len + 2);
 	assert_non_null(text);
 	memcpy(text, a->json, head);
 	text[head] = 'X';
 	memcpy(text + head + 1, a->json + head, tail);
+	text[a->len + 1] = '\0';
 	*len = a->len + 1;
 	return text;
 }
 
-/* Several applications in one transaction (office_apply_batch): new ones,
- * re-submissions and refused ones, each with its own outcome; the model
- * takes them in order. */
+/* --- batches -------------------------------------------------------------------- */
+
 #define BATCH_MAX 4
 
-static void op_apply_batch(struct run *r)
+enum bkind { B_NEW, B_AGAIN, B_OTHER };
+
+/* One application of a batch: a new one, or one the office holds sent
+ * again (the same bytes, or other contents). One without a client_ref sent
+ * again is a new application too (a clone). */
+struct bitem {
+	enum bkind kind;
+	size_t which;  /* B_AGAIN, B_OTHER: index into apps */
+	bool is_new;   /* a is an application the model may add */
+	struct mapp a; /* that application (its json is its text) */
+	char *text;    /* re-sent under a client_ref: its text (owned) */
+	size_t len;
+	int64_t at;    /* intake: when received */
+	bool imported; /* intake: an import */
+};
+
+/* Item it re-sends apps[which] (kind B_AGAIN or B_OTHER). */
+static void bitem_again(struct run *r, struct bitem *it, enum bkind kind,
+			size_t which)
 {
-	struct mapp items[BATCH_MAX];
-	const char *texts[BATCH_MAX];
-	size_t lens[BATCH_MAX];
-	int kinds[BATCH_MAX]; /* 0 new, 1 same again, 2 other contents */
-	size_t which[BATCH_MAX];
-	struct office_result res[BATCH_MAX];
-	int rcs[BATCH_MAX];
-	struct qerr errs[BATCH_MAX], e;
-	size_t n = 2 + below(r, BATCH_MAX - 1);
-	char *p;
+	const struct mapp *src = &r->apps[which];
+	size_t len = src->len;
+	char *text = kind == B_OTHER ? other_text(src, &len)
+				     : dup_text(src->json, src->len);
+
+	memset(it, 0, sizeof(*it));
+	it->kind = kind;
+	it->which = which;
+	it->at = src->received_at;
+	if (src->ref[0]) {
+		it->text = text;
+		it->len = len;
+		return;
+	}
+	it->is_new = true;
+	clone_app(src, &it->a, text, len);
+}
+
+static void bitem_new(struct bitem *it, const struct mapp *a, bool imported)
+{
+	memset(it, 0, sizeof(*it));
+	it->kind = B_NEW;
+	it->is_new = true;
+	it->a = *a;
+	it->a.imported = imported;
+	it->at = a->received_at;
+	it->imported = imported;
+}
+
+/* Send n items in one transaction: office_apply_batch with the office's
+ * clock at now (one_clock: every new application is received then), or
+ * office_intake_batch, each received at its own time, imported or not,
+ * the clock at now. The model takes them in order: each has its own
+ * outcome, and the refused ones take no number. */
+static void run_batch(struct run *r, struct bitem *it, size_t n, bool one_clock,
+		      int64_t now)
+{
+	const char *texts[BATCH_MAX * 2];
+	size_t lens[BATCH_MAX * 2];
+	struct office_intake in[BATCH_MAX * 2];
+	struct office_result res[BATCH_MAX * 2];
+	int rcs[BATCH_MAX * 2];
+	struct qerr errs[BATCH_MAX * 2], e;
 	int rc;
 
+	assert_true(n <= BATCH_MAX * 2);
 	memset(res, 0, sizeof(res));
 	for (size_t i = 0; i < n; i++) {
-		unsigned x = (unsigned)below(r, 100);
-
-		kinds[i] = !r->napps || x < 70 ? 0 : x < 85 ? 1 : 2;
-		if (kinds[i] == 0) {
-			random_app(r, &items[i]);
-			texts[i] = items[i].json;
-			lens[i] = items[i].len;
-			continue;
-		}
-		which[i] = below(r, r->napps);
-		if (kinds[i] == 1) {
-			texts[i] = r->apps[which[i]].json;
-			lens[i] = r->apps[which[i]].len;
-		} else {
-			texts[i] = other_text(&r->apps[which[i]], &lens[i]);
-		}
+		texts[i] = it[i].is_new ? it[i].a.json : it[i].text;
+		lens[i] = it[i].is_new ? it[i].a.len : it[i].len;
+		in[i] = (struct office_intake){.json = texts[i],
+					       .len = lens[i],
+					       .by = "applicant",
+					       .received_at = it[i].at,
+					       .imported = it[i].imported};
+		qerr_clear(&errs[i]);
 	}
-	p = r->op + snprintf(r->op, sizeof(r->op), "apply a batch of %zu:", n);
-	for (size_t i = 0; i < n && p < r->op + sizeof(r->op) - 40; i++)
-		p += snprintf(
-			p, (size_t)(r->op + sizeof(r->op) - p), " %s%s",
-			kinds[i] ? r->apps[which[i]].id : items[i].id,
-			kinds[i] == 0
-				? (apply_ok(&items[i]) ? "" : "(no budget)")
-			: kinds[i] == 1 ? "(again)"
-					: "(other contents)");
 	qerr_clear(&e);
-	rc = office_apply_batch(&r->o, texts, lens, n, "applicant", r->now, res,
-				rcs, errs, &e);
+	if (one_clock)
+		rc = office_apply_batch(&r->o, texts, lens, n, "applicant", now,
+					res, rcs, errs, &e);
+	else
+		rc = office_intake_batch(&r->o, in, n, now, res, rcs, errs, &e);
 	if (rc)
-		die(r, "office_apply_batch failed as a whole: %s", e.msg);
+		die(r, "the batch failed as a whole: %s", e.msg);
 	for (size_t i = 0; i < n; i++) {
-		bool ok = kinds[i] == 0	  ? apply_ok(&items[i])
-			  : kinds[i] == 1 ? true
-					  : false;
+		bool ok = it[i].is_new		  ? apply_ok(&it[i].a)
+			  : it[i].kind == B_AGAIN ? true
+						  : false;
 
 		if (ok != (rcs[i] == 0))
 			die(r,
@@ -1232,17 +1487,92 @@ static void op_apply_batch(struct run *r)
 			r->stats_ok[OP_APPLY_BATCH]++;
 		else
 			r->stats_fail[OP_APPLY_BATCH]++;
-		if (kinds[i] == 2)
-			free((char *)texts[i]);
-		if (kinds[i] == 1)
-			check_result(r, &res[i], &r->apps[which[i]], true);
-		if (kinds[i] != 0)
-			continue;
-		if (ok)
-			model_apply(r, &items[i], &res[i]);
-		else
-			free(items[i].json);
+		if (it[i].is_new) {
+			if (ok) {
+				model_apply(r, &it[i].a, &res[i]);
+			} else {
+				refused_as(r, rcs[i], &errs[i],
+					   refusal_code(&it[i].a),
+					   refusal_field(&it[i].a));
+				free(it[i].a.json);
+			}
+		} else if (ok) {
+			check_result(r, &res[i], &r->apps[it[i].which], true);
+		} else {
+			refused_as(r, rcs[i], &errs[i], Q_ERR_CONFLICT,
+				   "client_ref");
+		}
+		free(it[i].text);
+		it[i].text = NULL;
 	}
+}
+
+/* Several applications in one transaction: new ones (some received the
+ * day before they were signed, some imported), re-submissions and other
+ * contents under a known reference, each with its own outcome. */
+static void op_apply_batch(struct run *r)
+{
+	struct bitem items[BATCH_MAX];
+	size_t n = 2 + below(r, BATCH_MAX - 1);
+	bool one_clock = chance(r, 50);
+	int byear = chance(r, 85) ? 2025 : 2026, bdoy = (int)below(r, 365);
+	int bmin = (int)below(r, 60);
+	int64_t bday = year_day(byear, bdoy);
+	int64_t now = one_clock ? at_local(bday, 15, bmin) : r->now;
+	char *p;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned x = (unsigned)below(r, 100);
+		struct mapp a;
+
+		if (r->napps && x >= 70) {
+			bitem_again(r, &items[i], x < 85 ? B_AGAIN : B_OTHER,
+				    below(r, r->napps));
+			if (one_clock && items[i].is_new)
+				receive(&items[i].a, bday, byear, 15, bmin);
+			continue;
+		}
+		if (one_clock) {
+			/* Signed on or before the day of the batch; now and
+			 * then the day after it: refused. */
+			int doy = x < 8 && bdoy < 364 ? bdoy + 1
+						      : (int)below(r, bdoy + 1);
+
+			random_app_on(r, &a, byear, doy, false);
+			receive(&a, bday, byear, 15, bmin);
+		} else {
+			random_app(r, &a, false);
+			if (x < 8) {
+				int64_t day = a.signed_day - 1;
+
+				receive(&a, day,
+					day < year_day(2025, 0) ? 2024 : a.year,
+					9, bmin);
+			}
+		}
+		bitem_new(&items[i], &a, !one_clock && chance(r, 25));
+	}
+	p = r->op +
+	    snprintf(r->op, sizeof(r->op), "%s of %zu:",
+		     one_clock ? "office_apply_batch" : "office_intake_batch",
+		     n);
+	for (size_t i = 0; i < n && p < r->op + sizeof(r->op) - 48; i++) {
+		const struct bitem *b = &items[i];
+
+		p += snprintf(
+			p, (size_t)(r->op + sizeof(r->op) - p), " %s%s%s%s",
+			b->kind == B_NEW ? b->a.ref : r->apps[b->which].id,
+			b->kind == B_AGAIN   ? "(again)"
+			: b->kind == B_OTHER ? "(other contents)"
+					     : "",
+			b->is_new && !apply_ok(&b->a) ? "(refused)" : "",
+			b->imported ? "(imported)" : "");
+	}
+	/* An import is of the past: the office's clock stands after it. */
+	for (size_t i = 0; i < n; i++)
+		if (items[i].imported && items[i].a.received_at > now)
+			now = items[i].a.received_at;
+	run_batch(r, items, n, one_clock, now);
 }
 
 static struct mapp *pick(struct run *r, bool (*want)(const struct mapp *),
@@ -1290,27 +1620,44 @@ static bool has_paid(const struct mapp *a)
 	return a->paid > a->recovered;
 }
 
-static void op_reapply(struct run *r, bool other)
+/* Send apps[idx] again, with the same bytes or other contents. Under its
+ * client_ref: the recorded application (existed), or a conflict that
+ * writes nothing. Without one: a new application. */
+static void do_reapply(struct run *r, size_t idx, bool other)
 {
-	struct mapp *a = pick(r, NULL, 0);
+	struct mapp *a = &r->apps[idx];
 	struct office_result res;
 	struct qerr e;
-	char *text = a->json;
+	char *text;
 	size_t len = a->len;
 	int rc;
 
-	if (other)
-		text = other_text(a, &len);
-	snprintf(r->op, sizeof(r->op), "%s %s (%s)",
+	snprintf(r->op, sizeof(r->op), "%s %s ('%s', %s)",
 		 other ? "re-apply with other contents" : "re-apply", a->id,
-		 app_state_name(a->state));
+		 a->ref, app_state_name(a->state));
+	if (!a->ref[0]) {
+		struct mapp c;
+
+		text = other ? other_text(a, &len) : dup_text(a->json, a->len);
+		clone_app(a, &c, text, len);
+		send_new(r, &c, other ? OP_REAPPLY_OTHER : OP_REAPPLY);
+		return;
+	}
+	text = other ? other_text(a, &len) : a->json;
 	qerr_clear(&e);
 	rc = office_apply(&r->o, text, len, "applicant", r->now, &res, &e);
 	if (other)
 		free(text);
 	outcome(r, other ? OP_REAPPLY_OTHER : OP_REAPPLY, !other, rc, &e);
-	if (!other)
+	if (other)
+		refused_as(r, rc, &e, Q_ERR_CONFLICT, "client_ref");
+	else
 		check_result(r, &res, a, true);
+}
+
+static void op_reapply(struct run *r, bool other)
+{
+	do_reapply(r, (size_t)(pick(r, NULL, 0) - r->apps), other);
 }
 
 static const char *const reviewers[] = {"rev-a", "rev-b", "rev-c"};
@@ -1351,12 +1698,16 @@ static void do_approve(struct run *r, struct mapp *a, rate_bp rate,
 
 	ok = a->state == APP_RESERVED &&
 	     approve_amount(r, a, rate, value, &amount);
-	if (ok && m->second_above >= 0 && amount > m->second_above) {
-		if (!a->approver[0])
-			first = true;
-		else if (!strcmp(a->approver, by))
-			ok = false;
-	}
+	/* An award of nothing is refused (a rejection says why); whoever
+	 * approved first can never finish the award alone, even at an
+	 * amount under the threshold. */
+	if (ok && amount == 0 && a->requested > 0)
+		ok = false;
+	if (ok && a->approver[0] && !strcmp(a->approver, by))
+		ok = false;
+	if (ok && m->second_above >= 0 && amount > m->second_above &&
+	    !a->approver[0])
+		first = true;
 	snprintf(r->op, sizeof(r->op),
 		 "approve %s (%s, requested %s, first approver '%s') rate %d "
 		 "value %s by %s",
@@ -1564,23 +1915,39 @@ static void op_clawback(struct run *r)
 	do_clawback(r, a, amount);
 }
 
-/* Any verb on an id the office never saw is refused. */
+/* Any verb on an id the office never gave is refused: an unknown one, an
+ * applicant's client_ref (not an id of the office's), or the number the
+ * next application of the year will get. */
 static void op_no_such(struct run *r)
 {
 	struct office_result res;
 	struct qerr e;
+	char next[32];
+	const char *ids[3] = {"P-NONE", next, NULL};
 	int rc;
 
-	snprintf(r->op, sizeof(r->op), "verbs on an unknown id");
-	qerr_clear(&e);
-	rc = office_approve(&r->o, "P-NONE", -1, -1, "rev-a", r->now, &res, &e);
-	outcome(r, OP_NO_SUCH, false, rc, &e);
-	rc = office_withdraw(&r->o, "P-NONE", "applicant", r->now, &res, &e);
-	outcome(r, OP_NO_SUCH, false, rc, &e);
-	rc = office_disburse(&r->o, "P-NONE", 100, "finance", r->now, &e);
-	outcome(r, OP_NO_SUCH, false, rc, &e);
-	rc = office_clawback(&r->o, "P-NONE", 100, "x", "finance", r->now, &e);
-	outcome(r, OP_NO_SUCH, false, rc, &e);
+	snprintf(next, sizeof(next), PREFIX "-2025-%06ld", r->numbers[0] + 1);
+	for (size_t i = 0; i < r->napps && !ids[2]; i++)
+		if (r->apps[i].ref[0])
+			ids[2] = r->apps[i].ref;
+	for (size_t k = 0; k < 3 && ids[k]; k++) {
+		snprintf(r->op, sizeof(r->op), "verbs on an unknown id '%s'",
+			 ids[k]);
+		qerr_clear(&e);
+		rc = office_approve(&r->o, ids[k], -1, -1, "rev-a", r->now,
+				    &res, &e);
+		outcome(r, OP_NO_SUCH, false, rc, &e);
+		refused_as(r, rc, &e, Q_ERR_NOT_FOUND, "id");
+		rc = office_withdraw(&r->o, ids[k], "applicant", r->now, &res,
+				     &e);
+		outcome(r, OP_NO_SUCH, false, rc, &e);
+		refused_as(r, rc, &e, Q_ERR_NOT_FOUND, "id");
+		rc = office_disburse(&r->o, ids[k], 100, "finance", r->now, &e);
+		outcome(r, OP_NO_SUCH, false, rc, &e);
+		rc = office_clawback(&r->o, ids[k], 100, "x", "finance", r->now,
+				     &e);
+		outcome(r, OP_NO_SUCH, false, rc, &e);
+	}
 }
 
 /* --- one run ------------------------------------------------------------------------ */
@@ -1827,6 +2194,500 @@ static void test_yearly_cap_waitlisted(void **state)
 		fail_msg("scenario '%s': %s", r->scenario, r->cap_breach);
 }
 
+/* An application text the office must refuse before it is decided (code
+ * want on field): nothing is written and no number is taken. */
+static void send_bad(struct run *r, const char *text, int want,
+		     const char *field)
+{
+	struct office_result res;
+	struct qerr e;
+	int rc;
+
+	snprintf(r->op, sizeof(r->op), "apply a bad application (%s)",
+		 qerr_name(want));
+	qerr_clear(&e);
+	rc = office_apply(&r->o, text, strlen(text), "applicant", r->now, &res,
+			  &e);
+	outcome(r, OP_APPLY, false, rc, &e);
+	refused_as(r, rc, &e, want, field);
+}
+
+/* A new application of measure/who signed on doy of year, received on
+ * day `day` (fiscal year `year`) at hh:mm:ss, sent with office_apply. */
+static long apply_received(struct run *r, int measure, int who, int syear,
+			   int sdoy, int64_t day, int year, int hh, int mm,
+			   int ss)
+{
+	struct mapp a;
+
+	new_app(r, &a, measure, who, syear, sdoy, YUAN(10000), V_PLAIN, NULL);
+	receive_s(&a, day, year, hh, mm, ss);
+	return send_new(r, &a, OP_APPLY);
+}
+
+/* An application whose applicant's USCC has a wrong check character. */
+static void apply_bad_uscc(struct run *r)
+{
+	struct mapp a;
+	char *at;
+
+	new_app(r, &a, M_CORPUS, 2, 2025, 120, YUAN(10000), V_PLAIN, NULL);
+	at = strstr(a.json, r->uscc[2]);
+	assert_non_null(at);
+	at[USCC_LEN - 1] = at[USCC_LEN - 1] == 'X' ? 'Y' : 'X';
+	send_bad(r, a.json, Q_ERR_INVALID_USCC, "applicant.uscc");
+	free(a.json);
+}
+
+static void apply_signed_after(struct run *r, long *n_before)
+{
+	/* Signed on 2025-07-20, received the evening before. */
+	*n_before = r->numbers[0];
+	assert_int_equal(apply_received(r, M_CORPUS, 3, 2025, 200,
+					year_day(2025, 199), 2025, 23, 59, 59),
+			 -1);
+}
+
+/* The office numbers PROP-YEAR-NNNNNN: the first of a fiscal year is
+ * 000001, the numbers follow arrival (not the time received), each
+ * fiscal year (UTC+8) counts on its own, and an application the office
+ * refuses takes no number. */
+static void test_numbering(void **state)
+{
+	struct run *r = *state;
+	long a, b, c, d, k;
+	long n_before = -1;
+
+	r->scenario = "numbers per fiscal year in arrival order";
+	run_open(r);
+	STEP(r, a = do_apply(r, M_CORPUS, 0, 2025, 100, YUAN(100000), V_PLAIN));
+	assert_string_equal(r->apps[a].id, "PROP-2025-000001");
+	/* Received earlier in the year, but it arrives second. */
+	STEP(r, b = do_apply(r, M_MODEL, 5, 2025, 20, YUAN(100000), V_PLAIN));
+	assert_string_equal(r->apps[b].id, "PROP-2025-000002");
+	assert_true(r->apps[b].received_at < r->apps[a].received_at);
+	/* Another fiscal year starts at 1; an ineligible one is numbered. */
+	STEP(r,
+	     c = do_apply(r, M_CORPUS, 1, 2026, 10, YUAN(100000), V_ELSEWHERE));
+	assert_string_equal(r->apps[c].id, "PROP-2026-000001");
+	assert_int_equal(r->apps[c].state, APP_INELIGIBLE);
+	/* Refused, taking no number: an eligible application for a year
+	 * without a budget, one signed after it was received, one with a
+	 * bad USCC. */
+	STEP(r, assert_int_equal(do_apply(r, M_MODEL, 6, 2026, 11, YUAN(100000),
+					  V_PLAIN),
+				 -1));
+	STEP(r, apply_signed_after(r, &n_before));
+	assert_int_equal(r->numbers[0], n_before);
+	STEP(r, apply_bad_uscc(r));
+	STEP(r, d = do_apply(r, M_CORPUS, 3, 2025, 201, YUAN(100000), V_PLAIN));
+	assert_string_equal(r->apps[d].id, "PROP-2025-000003");
+	STEP(r, k = do_apply(r, M_CORPUS, 4, 2026, 12, YUAN(1000), V_PLAIN));
+	assert_string_equal(r->apps[k].id, "PROP-2026-000002");
+	/* The fiscal year is read in UTC+8: 2025-12-31T16:00:00Z is
+	 * 2026-01-01 there, one second earlier still 2025. */
+	STEP(r, k = apply_received(r, M_CORPUS, 5, 2025, 364, year_day(2026, 0),
+				   2026, 0, 0, 0));
+	assert_int_equal(r->apps[k].received_at,
+			 civil_days(2025, 12, 31) * 86400 + 16 * 3600);
+	assert_string_equal(r->apps[k].id, "PROP-2026-000003");
+	STEP(r, k = apply_received(r, M_CORPUS, 6, 2025, 364,
+				   year_day(2025, 364), 2025, 23, 59, 59));
+	assert_int_equal(r->apps[k].received_at,
+			 civil_days(2025, 12, 31) * 86400 + 16 * 3600 - 1);
+	assert_string_equal(r->apps[k].id, "PROP-2025-000004");
+}
+
+/* Send apps[idx] again; the office must answer with what it recorded and
+ * write nothing: no event, no money, no application. */
+static void reapply_nothing_new(struct run *r, size_t idx, bool other)
+{
+	struct office_pool_figures before[NPOOLS], after[NPOOLS];
+	int64_t events = r->events;
+	size_t napps = r->napps;
+
+	read_pools(r, before);
+	do_reapply(r, idx, other);
+	read_pools(r, after);
+	assert_int_equal(r->events, events);
+	assert_int_equal(r->napps, napps);
+	assert_memory_equal(before, after, sizeof(before));
+}
+
+static long apply_ref(struct run *r, int who, const char *ref, int doy)
+{
+	struct mapp a;
+
+	new_app(r, &a, M_CORPUS, who, 2025, doy, YUAN(100000), V_PLAIN, ref);
+	return send_new(r, &a, OP_APPLY);
+}
+
+/* A client_ref is the applicant firm's idempotency key. */
+static void test_client_ref(void **state)
+{
+	struct run *r = *state;
+	long a, b, c, d;
+
+	r->scenario = "client_ref: one key per firm";
+	run_open(r);
+	STEP(r, a = apply_ref(r, 0, "order-2025.07_a", 150));
+	assert_string_equal(r->apps[a].id, "PROP-2025-000001");
+	/* The same firm, reference and bytes: the recorded application,
+	 * its number, and nothing written (check_result: existed). */
+	STEP(r, reapply_nothing_new(r, (size_t)a, false));
+	/* The same firm and reference, other bytes: a conflict on
+	 * client_ref, and nothing written. */
+	STEP(r, reapply_nothing_new(r, (size_t)a, true));
+	/* Another firm with the same reference: its own application. */
+	STEP(r, b = apply_ref(r, 1, "order-2025.07_a", 150));
+	assert_string_equal(r->apps[b].id, "PROP-2025-000002");
+	assert_string_equal(r->apps[b].ref, r->apps[a].ref);
+	assert_int_equal(r->pools[0].reserved, r->apps[a].requested * 2);
+	/* Withdrawn, the reference still names it. */
+	STEP(r, do_end(r, &r->apps[a], APP_WITHDRAWN));
+	STEP(r, reapply_nothing_new(r, (size_t)a, false));
+	STEP(r, reapply_nothing_new(r, (size_t)a, true));
+	/* Without a client_ref every sending is a new application, with a
+	 * number of its own. */
+	STEP(r, c = apply_ref(r, 2, "", 151));
+	assert_string_equal(r->apps[c].id, "PROP-2025-000003");
+	STEP(r, do_reapply(r, (size_t)c, false));
+	d = (long)r->napps - 1;
+	assert_string_equal(r->apps[d].id, "PROP-2025-000004");
+	assert_int_equal(r->apps[d].len, r->apps[c].len);
+	assert_memory_equal(r->apps[d].json, r->apps[c].json, r->apps[c].len);
+}
+
+static void batch_in_middle(struct run *r, long known, bool one_clock)
+{
+	struct bitem it[5];
+	struct mapp a;
+	int64_t day = year_day(2025, 220);
+	int64_t now = one_clock ? at_local(day, 15, 30) : r->now;
+
+	new_app(r, &a, M_CORPUS, 4, 2025, 210, YUAN(10000), V_PLAIN, NULL);
+	if (one_clock)
+		receive(&a, day, 2025, 15, 30);
+	bitem_new(&it[0], &a, false);
+	/* Signed after it was received. */
+	new_app(r, &a, M_CORPUS, 5, 2025, 221, YUAN(10000), V_PLAIN, NULL);
+	receive(&a, day, 2025, 15, 30);
+	bitem_new(&it[1], &a, false);
+	/* A known reference with other contents. */
+	bitem_again(r, &it[2], B_OTHER, (size_t)known);
+	if (one_clock) {
+		/* One clock, one year for all: a good one. */
+		new_app(r, &a, M_MODEL, 6, 2025, 5, YUAN(10000), V_PLAIN, NULL);
+		receive(&a, day, 2025, 15, 30);
+	} else {
+		/* For a year without a budget. */
+		new_app(r, &a, M_MODEL, 6, 2026, 5, YUAN(10000), V_PLAIN, NULL);
+	}
+	bitem_new(&it[3], &a, false);
+	new_app(r, &a, M_CORPUS, 7, 2025, 211, YUAN(10000), V_PLAIN, NULL);
+	if (one_clock)
+		receive(&a, day, 2025, 15, 30);
+	bitem_new(&it[4], &a, false);
+	snprintf(r->op, sizeof(r->op), "%s with refusals in the middle",
+		 one_clock ? "office_apply_batch" : "office_intake_batch");
+	run_batch(r, it, 5, one_clock, now);
+}
+
+/* A batch commits what it can: an application refused in the middle
+ * rolls back alone, takes no number, and the others are numbered in
+ * order. */
+static void test_batch_refusal_in_middle(void **state)
+{
+	struct run *r = *state;
+	long known;
+	size_t n;
+
+	r->scenario = "a batch with refusals in the middle";
+	run_open(r);
+	STEP(r,
+	     known = do_apply(r, M_CORPUS, 0, 2025, 100, YUAN(10000), V_PLAIN));
+	n = r->napps;
+	STEP(r, batch_in_middle(r, known, false));
+	/* new, (signed after), (conflict), (no budget), new */
+	assert_int_equal(r->napps, n + 2);
+	assert_string_equal(r->apps[n].id, "PROP-2025-000002");
+	assert_string_equal(r->apps[n + 1].id, "PROP-2025-000003");
+	assert_int_equal(r->stats_fail[OP_APPLY_BATCH], 3);
+	n = r->napps;
+	STEP(r, batch_in_middle(r, known, true));
+	/* new, (signed after), (conflict), new, new */
+	assert_int_equal(r->napps, n + 3);
+	assert_string_equal(r->apps[n].id, "PROP-2025-000004");
+	assert_string_equal(r->apps[n + 2].id, "PROP-2025-000006");
+	assert_int_equal(r->stats_fail[OP_APPLY_BATCH], 5);
+}
+
+/* The detail of the last event of the chain. */
+static void last_event(struct run *r, struct xevent *out)
+{
+	struct evscan es;
+	struct qerr e;
+
+	memset(&es, 0, sizeof(es));
+	es.from = r->events - 1;
+	qerr_clear(&e);
+	assert_int_equal(store_event_each(r->o.store, scan_event, &es, &e), 0);
+	assert_int_equal(es.ngot, 1);
+	*out = es.got[0];
+	free(es.got);
+}
+
+static void intake_one(struct run *r, struct mapp *a, int64_t now)
+{
+	struct bitem it;
+
+	bitem_new(&it, a, true);
+	snprintf(r->op, sizeof(r->op), "import '%s'", a->ref);
+	run_batch(r, &it, 1, false, now);
+}
+
+/* An administrator's import: audited as "import" with the time given, and
+ * the window and the fiscal year follow that time, not the clock. */
+static void test_import(void **state)
+{
+	struct run *r = *state;
+	struct xevent ev;
+	struct mapp a;
+	char want[96], date[16];
+	const int64_t now = at_local(year_day(2026, 59), 9, 0); /* 2026-03-01 */
+	const int64_t after = at_local(year_day(2027, 4), 9, 0); /* closed */
+
+	r->scenario = "imports";
+	run_open(r);
+	/* Received 2025-06-01 (fiscal 2025), imported in 2026. */
+	new_app(r, &a, M_CORPUS, 0, 2025, 151, YUAN(100020), V_PLAIN, NULL);
+	STEP(r, intake_one(r, &a, now));
+	assert_string_equal(r->apps[0].id, "PROP-2025-000001");
+	assert_int_equal(r->apps[0].state, APP_RESERVED);
+	last_event(r, &ev);
+	assert_string_equal(ev.action, "import");
+	assert_string_equal(ev.subject, "PROP-2025-000001");
+	assert_non_null(strstr(ev.detail, "\"imported\":true"));
+	fmt_date(date, sizeof(date), 2025, 151);
+	snprintf(want, sizeof(want), "\"received_at\":\"%sT10:%02d:00+08:00\"",
+		 date, (int)(YUAN(100020) % 60));
+	if (!strstr(ev.detail, want))
+		fail_msg("import event detail %s has no %s", ev.detail, want);
+
+	/* Received 2024-12-31T23:59:59+08:00, before the window opened,
+	 * imported while it is open: ineligible, fiscal year 2024. */
+	new_app(r, &a, M_CORPUS, 1, 2024, 365, YUAN(100000), V_PLAIN, NULL);
+	receive_s(&a, year_day(2024, 365), 2024, 23, 59, 59);
+	a.eligible = false;
+	STEP(r, intake_one(r, &a, now));
+	assert_string_equal(r->apps[1].id, "PROP-2024-000001");
+	assert_int_equal(r->apps[1].state, APP_INELIGIBLE);
+
+	/* Received 2026-06-01 inside the window, imported after it closed:
+	 * eligible, fiscal 2026. */
+	new_app(r, &a, M_CORPUS, 2, 2026, 151, YUAN(100000), V_PLAIN, NULL);
+	STEP(r, intake_one(r, &a, after));
+	assert_string_equal(r->apps[2].id, "PROP-2026-000001");
+	assert_int_equal(r->apps[2].state, APP_RESERVED);
+	last_event(r, &ev);
+	assert_string_equal(ev.action, "import");
+
+	/* Not imported: the same path, audited as "apply". */
+	new_app(r, &a, M_CORPUS, 3, 2025, 152, YUAN(100000), V_PLAIN, NULL);
+	{
+		struct bitem it;
+
+		bitem_new(&it, &a, false);
+		STEP(r, run_batch(r, &it, 1, false, now));
+	}
+	assert_string_equal(r->apps[3].id, "PROP-2025-000002");
+	last_event(r, &ev);
+	assert_string_equal(ev.action, "apply");
+	assert_null(strstr(ev.detail, "\"imported\""));
+}
+
+/* --- numbering across programs ------------------------------------------------ */
+
+/* The property test's policy with the program id to, and the line extra
+ * (a number_prefix, or "") after it; budget: corpus/2025 as given. */
+static char *policy_variant(const char *to, const char *extra,
+			    const char *budget)
+{
+	static const char from[] = "program: " PROGRAM "\n";
+	static const char b25[] = "2025: \"2000000.00\"";
+	const char *at = strstr(policy_yaml, from), *bat;
+	char *out = malloc(sizeof(policy_yaml) + 256);
+	int n;
+
+	assert_non_null(at);
+	assert_non_null(out);
+	bat = strstr(policy_yaml, b25);
+	assert_non_null(bat);
+	n = snprintf(out, sizeof(policy_yaml) + 256,
+		     "program: %s\n%s%.*s2025: \"%s\"%s", to, extra,
+		     (int)(bat - (at + strlen(from))), at + strlen(from),
+		     budget, bat + strlen(b25));
+	assert_true(n > 0 && (size_t)n < sizeof(policy_yaml) + 256);
+	return out;
+}
+
+struct pfx {
+	char dir[96], path[160];
+	struct testdb tdb;
+	struct chip_catalog *chips;
+	struct office o;
+	int n;
+};
+
+static int load_variant(struct pfx *f, const char *program, const char *extra,
+			const char *budget, bool *is_new, struct qerr *e)
+{
+	char *text = policy_variant(program, extra, budget);
+	int rc;
+
+	snprintf(f->path, sizeof(f->path), "%s/p%d.yaml", f->dir, f->n++);
+	write_file(f->path, text);
+	free(text);
+	qerr_clear(e);
+	rc = office_load_policy(&f->o, f->path, "admin", 1760000000, is_new, e);
+	unlink(f->path);
+	return rc;
+}
+
+static int count_events(void *arg, const struct store_event *ev)
+{
+	(void)ev;
+	(*(int64_t *)arg)++;
+	return 0;
+}
+
+static int64_t events_of(struct pfx *f)
+{
+	int64_t n = 0;
+	struct qerr e;
+
+	assert_int_equal(store_event_each(f->o.store, count_events, &n, &e), 0);
+	return n;
+}
+
+/* Apply a corpus application of program to the office at `at`; the
+ * office's number, or "" with *rc when refused. */
+static void apply_to(struct pfx *f, const char *program, const char *uscc,
+		     int64_t at, char *id, int *rc)
+{
+	char text[1024];
+	struct office_result res;
+	struct qerr e;
+	int n = snprintf(
+		text, sizeof(text),
+		"{\"program\":\"%s\",\"measure\":\"corpus\","
+		"\"applicant\":{\"uscc\":\"%s\",\"name\":\"a\","
+		"\"registered_city\":\"shanghai\",\"industry\":\"I65\","
+		"\"sme\":true,\"startup\":false,\"registered_model\":false,"
+		"\"last_bad_credit_on\":null},"
+		"\"supplier\":{\"uscc\":\"" SUPPLIER_USCC "\",\"name\":\"s\","
+		"\"platform_listed\":true},"
+		"\"contract\":{\"number\":\"N-%s\",\"kind\":\"corpus\","
+		"\"value\":\"1000.00\",\"signed_on\":\"2025-03-01\","
+		"\"term_months\":12}}",
+		program, uscc, program);
+
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	qerr_clear(&e);
+	*rc = office_apply(&f->o, text, (size_t)n, "applicant", at, &res, &e);
+	snprintf(id, 64, "%s", *rc ? "" : res.id);
+}
+
+/* Each program numbers with its own prefix, per fiscal year; a program
+ * whose prefix another program of the office already uses is refused, and
+ * a new version of a program keeps its prefix and its count. */
+static void test_numbering_programs(void **state)
+{
+	struct pfx *f = calloc(1, sizeof(*f));
+	struct diag_list d = DIAG_LIST_INIT;
+	const int64_t in25 = at_local(year_day(2025, 120), 10, 0);
+	const int64_t in26 = at_local(year_day(2026, 120), 10, 0);
+	const char *uscc = "91310104MA1FR5T2K1";
+	struct qerr e;
+	char id[64];
+	bool is_new;
+	int rc;
+	int64_t events;
+	size_t np;
+
+	(void)state;
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/quan-office-pfx-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(testdb_create(&f->tdb), 0);
+	assert_int_equal(chips_load(QUAN_DATADIR "/chips.yaml", &f->chips, &d),
+			 0);
+	diag_release(&d);
+	qerr_clear(&e);
+	assert_int_equal(office_open(&f->o, f->tdb.url, f->chips, &e), 0);
+	assert_int_equal(
+		load_variant(f, PROGRAM, "", "2000000.00", &is_new, &e), 0);
+	/* other-2025 takes its default prefix, OTHER. */
+	assert_int_equal(
+		load_variant(f, "other-2025", "", "2000000.00", &is_new, &e),
+		0);
+	assert_int_equal(f->o.npolicies, 2);
+	for (size_t i = 0; i < f->o.npolicies; i++)
+		assert_string_equal(f->o.policies[i]->number_prefix,
+				    strcmp(f->o.policies[i]->program, PROGRAM)
+					    ? "OTHER"
+					    : PREFIX);
+
+	apply_to(f, PROGRAM, uscc, in25, id, &rc);
+	assert_string_equal(id, "PROP-2025-000001");
+	apply_to(f, "other-2025", uscc, in25, id, &rc);
+	assert_string_equal(id, "OTHER-2025-000001");
+	apply_to(f, PROGRAM, uscc, in25, id, &rc);
+	assert_string_equal(id, "PROP-2025-000002");
+	apply_to(f, "other-2025", uscc, in26, id, &rc);
+	assert_string_equal(id, "OTHER-2026-000001");
+
+	/* prop-2026 would number PROP-... too: refused, nothing loaded,
+	 * nothing audited. */
+	events = events_of(f);
+	np = f->o.npolicies;
+	rc = load_variant(f, "prop-2026", "", "2000000.00", &is_new, &e);
+	assert_int_equal(rc, Q_ERR_CONFLICT);
+	assert_string_equal(e.field, "number_prefix");
+	assert_non_null(strstr(e.msg, "'PROP'"));
+	assert_non_null(strstr(e.msg, "'" PROGRAM "'"));
+	assert_int_equal(f->o.npolicies, np);
+	assert_int_equal(events_of(f), events);
+	apply_to(f, "prop-2026", uscc, in25, id, &rc);
+	assert_int_equal(rc, Q_ERR_UNKNOWN_PROGRAM);
+	/* So would a program that sets another's prefix explicitly. */
+	rc = load_variant(f, "x-2025", "number_prefix: OTHER\n", "2000000.00",
+			  &is_new, &e);
+	assert_int_equal(rc, Q_ERR_CONFLICT);
+	assert_string_equal(e.field, "number_prefix");
+	assert_int_equal(f->o.npolicies, np);
+	assert_int_equal(events_of(f), events);
+	/* A prefix of its own is fine. */
+	assert_int_equal(load_variant(f, "x-2025", "number_prefix: X25\n",
+				      "2000000.00", &is_new, &e),
+			 0);
+	assert_int_equal(f->o.npolicies, np + 1);
+	apply_to(f, "x-2025", uscc, in25, id, &rc);
+	assert_string_equal(id, "X25-2025-000001");
+	/* A new version of prop-2025 keeps PROP and its count. */
+	assert_int_equal(
+		load_variant(f, PROGRAM, "", "2500000.00", &is_new, &e), 0);
+	assert_true(is_new);
+	apply_to(f, PROGRAM, uscc, in25, id, &rc);
+	assert_string_equal(id, "PROP-2025-000003");
+
+	office_close(&f->o);
+	chips_free(f->chips);
+	testdb_drop(&f->tdb);
+	rmdir(f->dir);
+	free(f);
+}
+
 static int setup_scenario(void **state)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -1853,7 +2714,7 @@ static int setup(void **state)
 int main(void)
 {
 	static char names[6][32];
-	struct CMUnitTest tests[8];
+	struct CMUnitTest tests[13];
 	uint64_t only = env_u64("QUAN_PROP_SEED", 0);
 	size_t n = sizeof(seeds) / sizeof(seeds[0]);
 
@@ -1872,6 +2733,16 @@ int main(void)
 			test_waitlist_head_withdrawn, setup_scenario, teardown);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
 			test_yearly_cap_waitlisted, setup_scenario, teardown);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+			test_numbering, setup_scenario, teardown);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+			test_client_ref, setup_scenario, teardown);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+			test_batch_refusal_in_middle, setup_scenario, teardown);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+			test_import, setup_scenario, teardown);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+			test_numbering_programs);
 	}
 	return _cmocka_run_group_tests("office", tests, n, NULL, NULL);
 }

@@ -1014,6 +1014,61 @@ static void test_load_file(void **state)
 	diag_release(&d);
 }
 
+/* The prefix of the office's numbers: the program id's leading letters in
+ * capitals by default, or number_prefix (capitals and digits, a letter
+ * first, at most POLICY_PREFIX_MAX). */
+static void test_number_prefix(void **state)
+{
+	static const struct {
+		const char *program, *want;
+	} dflt[] = {
+		{"test-2025", "TEST"},
+		{"shanghai-2025", "SHANGHAI"}, /* eight letters: all of them */
+		{"hangzhoucity-2024", "HANGZHOU"}, /* cut to eight */
+		{"x", "X"},
+		{"2025-pilot", "APP"}, /* no leading letter */
+	};
+	static const char *const bad[] = {"sh",	       "S-H",  "1SH",
+					  "SHANGHAI9", "\"\"", "S H"};
+	struct policy *p;
+	char line[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(dflt) / sizeof(dflt[0]); i++) {
+		char *y;
+
+		snprintf(line, sizeof(line), "program: %s\n", dflt[i].program);
+		y = with(base, "program: test-2025\n", line, (char *)NULL);
+		p = load_ok(y);
+		assert_string_equal(p->number_prefix, dflt[i].want);
+		policy_free(p);
+		free(y);
+	}
+	{
+		char *y = with(base, "currency: CNY\n",
+			       "currency: CNY\nnumber_prefix: SH25\n",
+			       (char *)NULL);
+
+		p = load_ok(y);
+		assert_string_equal(p->number_prefix, "SH25");
+		policy_free(p);
+		free(y);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct diag_list d;
+		char *y;
+
+		snprintf(line, sizeof(line),
+			 "currency: CNY\nnumber_prefix: %s\n", bad[i]);
+		y = with(base, "currency: CNY\n", line, (char *)NULL);
+		load_bad(y, &d);
+		expect_diag(&d, 5, 0, "number_prefix");
+		expect_diag(&d, 5, 0, "is not valid");
+		diag_release(&d);
+		free(y);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1028,6 +1083,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_new_keys),
+		cmocka_unit_test(test_number_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

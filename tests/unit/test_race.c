@@ -6,7 +6,9 @@
  * apply 25 distinct corpus applications each to a pool that covers only
  * some of them. Whatever the interleaving, the pool never goes below zero,
  * exactly as many are reserved as the pool covers, every application is
- * recorded once, and the ledger and the audit chain are intact.
+ * recorded once under a number of its own (RACE-2025-000001 .. 000200, in
+ * arrival order, none skipped), a retry under a client_ref answers with
+ * the number given, and the ledger and the audit chain are intact.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,6 +74,12 @@ struct racer {
 	int reserved, waitlisted, failed;
 };
 
+/* Application i of racer n: its text in json (2048 bytes); its length. */
+static int app_text(char *json, int n, int i)
+{
+	return snprintf(json, 2048, app_fmt, n, i, n, i);
+}
+
 static void *race(void *arg)
 {
 	struct racer *r = arg;
@@ -82,28 +90,65 @@ static void *race(void *arg)
 		r->failed = PER_THREAD;
 		return NULL;
 	}
+	char first[64] = "";
+
 	for (int i = 0; i < PER_THREAD; i++) {
 		char json[2048];
 		struct office_result res;
-		int len =
-			snprintf(json, sizeof(json), app_fmt, r->n, i, r->n, i);
+		int len = app_text(json, r->n, i);
 
 		if (office_apply(&o, json, (size_t)len, "racer", 1760000000,
-				 &res, &e)) {
+				 &res, &e) ||
+		    res.existed || strncmp(res.id, "RACE-2025-", 10)) {
 			r->failed++;
 			continue;
 		}
+		if (i == 0)
+			snprintf(first, sizeof(first), "%s", res.id);
 		r->reserved += res.state == APP_RESERVED;
 		r->waitlisted += res.state == APP_WAITLISTED;
+	}
+	/* A retry of the first, while the others still race: the number it
+	 * was given, nothing new. */
+	{
+		char json[2048];
+		struct office_result res;
+		int len = app_text(json, r->n, 0);
+
+		if (office_apply(&o, json, (size_t)len, "racer", 1760000100,
+				 &res, &e) ||
+		    !res.existed || strcmp(res.id, first))
+			r->failed++;
 	}
 	office_close(&o);
 	return NULL;
 }
 
+struct numbers {
+	long count, last;
+	bool seen[THREADS * PER_THREAD + 1];
+	char bad[128]; /* the first id out of order, or malformed */
+};
+
+/* In arrival order: every number once, increasing. */
 static int count_app(void *arg, const struct store_app *a)
 {
-	(void)a;
-	(*(long *)arg)++;
+	struct numbers *nb = arg;
+	char *end;
+	long n = strncmp(a->id, "RACE-2025-", 10)
+			 ? -1
+			 : strtol(a->id + 10, &end, 10);
+
+	nb->count++;
+	if (n < 1 || n > THREADS * PER_THREAD || *end || strlen(a->id) != 16 ||
+	    nb->seen[n] || n <= nb->last) {
+		if (!nb->bad[0])
+			snprintf(nb->bad, sizeof(nb->bad),
+				 "'%s' after number %ld", a->id, nb->last);
+		return 0;
+	}
+	nb->seen[n] = true;
+	nb->last = n;
 	return 0;
 }
 
@@ -123,7 +168,8 @@ static void test_threads_race_for_the_last_yuan(void **state)
 	char path[320];
 	FILE *pf;
 	bool is_new;
-	long apps = 0, reserved = 0, waitlisted = 0;
+	struct numbers *nb = calloc(1, sizeof(*nb));
+	long reserved = 0, waitlisted = 0;
 	int64_t events, bad;
 	char why[256];
 
@@ -157,9 +203,14 @@ static void test_threads_race_for_the_last_yuan(void **state)
 	assert_int_equal(waitlisted, THREADS * PER_THREAD - 11);
 
 	assert_int_equal(office_open(&o, db, chips, &e), 0);
-	assert_int_equal(
-		store_app_each(o.store, NULL, -1, count_app, &apps, &e), 0);
-	assert_int_equal(apps, THREADS * PER_THREAD);
+	assert_non_null(nb);
+	assert_int_equal(store_app_each(o.store, NULL, -1, count_app, nb, &e),
+			 0);
+	if (nb->bad[0])
+		fail_msg("numbers out of arrival order: %s", nb->bad);
+	assert_int_equal(nb->count, THREADS * PER_THREAD);
+	assert_int_equal(nb->last, THREADS * PER_THREAD);
+	free(nb);
 	assert_int_equal(office_pools_each(&o, figures, &f, &e), 0);
 	assert_int_equal(f.reserved, 99000000);
 	assert_int_equal(f.available, 1000000);

@@ -99,7 +99,7 @@ static const char policy_yaml[] =
 
 /* An application, with everything a test may change. */
 struct appl {
-	const char *id, *program, *measure;
+	const char *ref, *program, *measure; /* ref: its client_ref */
 	char applicant[USCC_LEN + 1], supplier[USCC_LEN + 1];
 	const char *app_ctrl, *sup_ctrl; /* one controller each */
 	const char *number, *value, *signed_on, *location;
@@ -120,10 +120,10 @@ static void make_parties(void)
 	}
 }
 
-static void appl_init(struct appl *a, const char *id)
+static void appl_init(struct appl *a, const char *ref)
 {
 	memset(a, 0, sizeof(*a));
-	a->id = id;
+	a->ref = ref;
 	a->program = "scr-2025";
 	a->measure = "rent";
 	memcpy(a->applicant, party[0], sizeof(a->applicant));
@@ -143,8 +143,7 @@ static char *appl_json(const struct appl *a, size_t *len)
 	static char buf[4096];
 	int n = snprintf(
 		buf, sizeof(buf),
-		"{\"id\":\"%s\",\"program\":\"%s\",\"measure\":\"%s\","
-		"\"submitted_at\":\"2025-09-01T10:00:00+08:00\","
+		"{\"client_ref\":\"%s\",\"program\":\"%s\",\"measure\":\"%s\","
 		"\"applicant\":{\"uscc\":\"%s\",\"name\":\"A\","
 		"\"registered_city\":\"%s\",\"industry\":\"I65\",\"sme\":true,"
 		"\"startup\":false,\"registered_model\":false,"
@@ -156,7 +155,7 @@ static char *appl_json(const struct appl *a, size_t *len)
 		"\"uses_registered_model\":false,\"other_subsidies\":[],"
 		"\"compute\":{\"chip\":\"nvidia-h100\",\"accelerators\":1,"
 		"\"hours\":%ld,\"location\":\"%s\"}}}",
-		a->id, a->program, a->measure, a->applicant, a->city,
+		a->ref, a->program, a->measure, a->applicant, a->city,
 		a->app_ctrl, a->supplier, a->sup_ctrl, a->number, a->value,
 		a->signed_on, a->hours, a->location);
 
@@ -227,8 +226,13 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Apply a; returns the result (asserting it was recorded). */
-static struct office_result apply(struct fx *f, const struct appl *a)
+/* When the office receives the applications: 2025-09-01T10:00:00+08:00. */
+#define RECEIVED ((int64_t)1756692000)
+
+/* Apply a, received at `at`; returns the result (asserting it was
+ * recorded under a number of the office's). */
+static struct office_result apply_at(struct fx *f, const struct appl *a,
+				     int64_t at)
 {
 	struct office_result r;
 	struct qerr e;
@@ -236,23 +240,35 @@ static struct office_result apply(struct fx *f, const struct appl *a)
 	const char *json = appl_json(a, &len);
 
 	qerr_clear(&e);
-	if (office_apply(&f->o, json, len, "applicant", 1760000000, &r, &e))
-		fail_msg("apply %s: %s", a->id, e.msg);
+	if (office_apply(&f->o, json, len, "applicant", at, &r, &e))
+		fail_msg("apply %s: %s", a->ref, e.msg);
+	assert_string_equal(r.client_ref, a->ref);
+	assert_true(r.id[0] != '\0');
+	assert_true(strcmp(r.id, a->ref) != 0);
 	return r;
 }
 
-/* The recorded decision of id, parsed. */
+static struct office_result apply(struct fx *f, const struct appl *a)
+{
+	return apply_at(f, a, RECEIVED);
+}
+
+/* The recorded decision of id, as the office renders it. */
 static json_t *decision_of(struct fx *f, const char *id)
 {
 	struct store_app sa;
 	struct qerr e;
-	json_t *d;
+	json_t *d = NULL;
 
 	qerr_clear(&e);
 	assert_int_equal(store_app_get(f->o.store, id, &sa, &e), 0);
-	d = json_loads(sa.decision, 0, NULL);
+	if (office_decision_json(&f->o, &sa, &d, &e))
+		fail_msg("the decision of %s: %s", id, e.msg);
 	store_app_release(&sa);
 	assert_non_null(d);
+	/* It names the application by the office's number. */
+	assert_string_equal(
+		json_string_value(json_object_get(d, "application")), id);
 	return d;
 }
 
@@ -300,10 +316,14 @@ static void test_clean(void **state)
 
 	appl_init(&a, "A1");
 	r = apply(f, &a);
+	/* The first application of the program in fiscal year 2025. */
+	assert_string_equal(r.id, "SCR-2025-000001");
+	assert_int_equal(r.received_at, RECEIVED);
+	assert_false(r.existed);
 	assert_int_equal(r.state, APP_RESERVED);
 	assert_int_equal(r.nflags, 0);
 	assert_false(r.blocked);
-	d = decision_of(f, "A1");
+	d = decision_of(f, r.id);
 	assert_int_equal(json_array_size(json_object_get(d, "flags")), 0);
 	assert_null(json_object_get(d, "blocked"));
 	json_decref(d);
@@ -324,7 +344,7 @@ static void test_related_direct(void **state)
 	r = apply(f, &a);
 	assert_int_equal(r.state, APP_RESERVED);
 	assert_string_equal(r.flags, "related_party");
-	fl = flag_of(f, "R1", "related_party", &d);
+	fl = flag_of(f, r.id, "related_party", &d);
 	assert_non_null(fl);
 	assert_string_equal(ev_str(fl, "how"), "shared_controller");
 	assert_string_equal(ev_str(fl, "controller"), "310101198001010018");
@@ -342,7 +362,7 @@ static void test_related_direct(void **state)
 	assert_int_equal(r.state, APP_INELIGIBLE);
 	assert_true(r.blocked);
 	assert_int_equal(r.amount, 0);
-	d = decision_of(f, "R2");
+	d = decision_of(f, r.id);
 	assert_true(json_is_true(json_object_get(d, "blocked")));
 	assert_false(json_is_true(json_object_get(d, "eligible")));
 	assert_string_equal(
@@ -356,8 +376,8 @@ static void test_related_direct(void **state)
 	appl_init(&a, "R3");
 	a.number = "HT-R3";
 	memcpy(a.supplier, a.applicant, sizeof(a.supplier));
-	apply(f, &a);
-	fl = flag_of(f, "R3", "related_party", &d);
+	r = apply(f, &a);
+	fl = flag_of(f, r.id, "related_party", &d);
 	assert_non_null(fl);
 	assert_string_equal(ev_str(fl, "how"), "same_uscc");
 	json_decref(d);
@@ -366,8 +386,8 @@ static void test_related_direct(void **state)
 	appl_init(&a, "R4");
 	a.number = "HT-R4";
 	a.sup_ctrl = "310101198001010019";
-	apply(f, &a);
-	assert_false(has_flag(f, "R4", "related_party"));
+	r = apply(f, &a);
+	assert_false(has_flag(f, r.id, "related_party"));
 }
 
 static void test_related_registry(void **state)
@@ -401,7 +421,7 @@ static void test_related_registry(void **state)
 	memcpy(a.supplier, party[3], sizeof(a.supplier));
 	r = apply(f, &a);
 	assert_int_equal(r.state, APP_RESERVED);
-	fl = flag_of(f, "G1", "related_party", &d);
+	fl = flag_of(f, r.id, "related_party", &d);
 	assert_non_null(fl);
 	assert_string_equal(ev_str(fl, "controller"), "110101197001010011");
 	assert_string_equal(ev_str(fl, "applicant_from"),
@@ -412,8 +432,8 @@ static void test_related_registry(void **state)
 	a.number = "HT-G2";
 	memcpy(a.applicant, party[4], sizeof(a.applicant));
 	memcpy(a.supplier, party[5], sizeof(a.supplier));
-	apply(f, &a);
-	fl = flag_of(f, "G2", "related_party", &d);
+	r = apply(f, &a);
+	fl = flag_of(f, r.id, "related_party", &d);
 	assert_non_null(fl);
 	assert_string_equal(ev_str(fl, "how"), "controls");
 	assert_string_equal(ev_str(fl, "controller"), party[4]);
@@ -424,8 +444,8 @@ static void test_related_registry(void **state)
 	a.number = "HT-G3";
 	memcpy(a.applicant, party[2], sizeof(a.applicant));
 	memcpy(a.supplier, party[6], sizeof(a.supplier));
-	apply(f, &a);
-	assert_false(has_flag(f, "G3", "related_party"));
+	r = apply(f, &a);
+	assert_false(has_flag(f, r.id, "related_party"));
 
 	/* A bad USCC refuses the whole file, naming the line. */
 	snprintf(csv, sizeof(csv),
@@ -452,38 +472,45 @@ static void test_duplicate(void **state)
 {
 	struct fx *f = *state;
 	struct appl a;
-	struct office_result r;
+	struct office_result r, d1;
 	json_t *d, *fl, *claim;
 
 	appl_init(&a, "D1");
-	assert_int_equal(apply(f, &a).state, APP_RESERVED);
+	d1 = apply(f, &a);
+	assert_int_equal(d1.state, APP_RESERVED);
 
 	/* Near misses first (every contract applied is recorded, so they
 	 * must not sit near the blocked ones below): the value differs by a
 	 * fen; another number signed 6 days apart; another supplier. */
 	appl_init(&a, "D4");
 	a.value = "100000.01";
-	assert_false(has_flag(f, (apply(f, &a), "D4"), "duplicate_claim"));
+	r = apply(f, &a);
+	assert_false(has_flag(f, r.id, "duplicate_claim"));
 	appl_init(&a, "D5");
 	a.number = "HT-D5";
 	a.signed_on = "2025-08-21";
-	assert_false(has_flag(f, (apply(f, &a), "D5"), "duplicate_claim"));
+	r = apply(f, &a);
+	assert_false(has_flag(f, r.id, "duplicate_claim"));
 	appl_init(&a, "D6");
 	memcpy(a.supplier, party[7], sizeof(a.supplier));
-	assert_false(has_flag(f, (apply(f, &a), "D6"), "duplicate_claim"));
+	r = apply(f, &a);
+	assert_false(has_flag(f, r.id, "duplicate_claim"));
 
-	/* Same parties, number and value, signed long after: blocked. */
+	/* Same parties, number and value, signed long after (and received
+	 * after that: a contract is never signed after it is received):
+	 * blocked. */
 	appl_init(&a, "D2");
 	a.signed_on = "2025-12-01";
-	r = apply(f, &a);
+	r = apply_at(f, &a, RECEIVED + 92 * 86400); /* 2025-12-02 */
 	assert_int_equal(r.state, APP_INELIGIBLE);
 	assert_true(r.blocked);
-	fl = flag_of(f, "D2", "duplicate_claim", &d);
+	fl = flag_of(f, r.id, "duplicate_claim", &d);
 	assert_non_null(fl);
 	claim = json_array_get(
 		json_object_get(json_object_get(fl, "evidence"), "claims"), 0);
 	assert_string_equal(
-		json_string_value(json_object_get(claim, "application")), "D1");
+		json_string_value(json_object_get(claim, "application")),
+		d1.id);
 	assert_string_equal(
 		json_string_value(json_object_get(claim, "program")),
 		"scr-2025");
@@ -495,9 +522,11 @@ static void test_duplicate(void **state)
 	a.number = "HT-OTHER";
 	a.signed_on = "2025-08-10";
 	assert_true(apply(f, &a).blocked);
-	/* Re-submitting D1 itself is not a second claim. */
+	/* Re-submitting D1 itself is not a second claim: the office answers
+	 * with the application it numbered. */
 	r = apply(f, (appl_init(&a, "D1"), &a));
 	assert_true(r.existed);
+	assert_string_equal(r.id, d1.id);
 	assert_int_equal(r.state, APP_RESERVED);
 }
 
@@ -508,7 +537,7 @@ static void test_duplicate_across_programs(void **state)
 {
 	struct fx *f = *state;
 	struct appl a;
-	struct office_result r;
+	struct office_result r, sh;
 	struct qerr e;
 	bool is_new;
 	json_t *d, *fl, *claim;
@@ -528,9 +557,11 @@ static void test_duplicate_across_programs(void **state)
 	a.measure = "compute-rent";
 	a.number = "HT-2025-0456";
 	a.value = "1200000.00";
-	r = apply(f, &a);
-	assert_int_equal(r.state, APP_RESERVED);
-	assert_int_equal(r.nflags, 0);
+	sh = apply(f, &a);
+	assert_int_equal(sh.state, APP_RESERVED);
+	assert_int_equal(sh.nflags, 0);
+	/* Numbered with the Shanghai policy's prefix. */
+	assert_string_equal(sh.id, "SH-2025-000001");
 
 	appl_init(&a, "HZ-X1");
 	a.hours = 100000;
@@ -543,7 +574,8 @@ static void test_duplicate_across_programs(void **state)
 	r = apply(f, &a);
 	assert_int_equal(r.state, APP_INELIGIBLE);
 	assert_true(r.blocked);
-	fl = flag_of(f, "HZ-X1", "duplicate_claim", &d);
+	assert_string_equal(r.id, "HZ-2025-000001");
+	fl = flag_of(f, r.id, "duplicate_claim", &d);
 	assert_non_null(fl);
 	assert_string_equal(json_string_value(json_object_get(fl, "rule")),
 			    "screen.duplicate-claim");
@@ -551,7 +583,7 @@ static void test_duplicate_across_programs(void **state)
 		json_object_get(json_object_get(fl, "evidence"), "claims"), 0);
 	assert_string_equal(
 		json_string_value(json_object_get(claim, "application")),
-		"SH-X1");
+		sh.id);
 	assert_string_equal(
 		json_string_value(json_object_get(claim, "program")),
 		"shanghai-2025");
@@ -575,6 +607,7 @@ static void test_splitting(void **state)
 {
 	struct fx *f = *state;
 	struct appl a;
+	struct office_result r, s1;
 	json_t *d, *fl;
 
 	/* Band: 900 000.00 <= value < 1 000 000.00, within 30 days. */
@@ -582,15 +615,15 @@ static void test_splitting(void **state)
 	a.number = "HT-S1";
 	a.value = "950000.00";
 	a.signed_on = "2025-08-01";
-	apply(f, &a);
-	assert_false(has_flag(f, "S1", "contract_splitting"));
+	s1 = apply(f, &a);
+	assert_false(has_flag(f, s1.id, "contract_splitting"));
 
 	appl_init(&a, "S2");
 	a.number = "HT-S2";
 	a.value = "900000.00";
 	a.signed_on = "2025-08-31";
-	apply(f, &a);
-	fl = flag_of(f, "S2", "contract_splitting", &d);
+	r = apply(f, &a);
+	fl = flag_of(f, r.id, "contract_splitting", &d);
 	assert_non_null(fl);
 	assert_string_equal(ev_str(fl, "total"), "1850000.00");
 	assert_string_equal(ev_str(fl, "threshold"), "1000000.00");
@@ -604,7 +637,7 @@ static void test_splitting(void **state)
 						"earlier"),
 				0),
 			"application")),
-		"S1");
+		s1.id);
 	json_decref(d);
 
 	/* Near misses: at the threshold (not under it), just below the
@@ -614,33 +647,33 @@ static void test_splitting(void **state)
 	a.number = "HT-S3";
 	a.value = "1000000.00";
 	a.signed_on = "2025-08-15";
-	apply(f, &a);
-	assert_false(has_flag(f, "S3", "contract_splitting"));
+	r = apply(f, &a);
+	assert_false(has_flag(f, r.id, "contract_splitting"));
 	appl_init(&a, "S4");
 	a.number = "HT-S4";
 	a.value = "899999.99";
 	a.signed_on = "2025-08-16";
-	apply(f, &a);
-	assert_false(has_flag(f, "S4", "contract_splitting"));
+	r = apply(f, &a);
+	assert_false(has_flag(f, r.id, "contract_splitting"));
 
 	memcpy(a.applicant, party[6], sizeof(a.applicant));
-	a.id = "S5";
+	a.ref = "S5";
 	a.number = "HT-S5";
 	a.value = "990000.00";
 	a.signed_on = "2025-08-01";
 	apply(f, &a);
-	a.id = "S6";
+	a.ref = "S6";
 	a.number = "HT-S6";
 	a.value = "990000.00";
 	a.signed_on = "2025-09-01"; /* 31 days later: outside */
-	apply(f, &a);
-	assert_false(has_flag(f, "S6", "contract_splitting"));
-	a.id = "S7";
+	r = apply(f, &a);
+	assert_false(has_flag(f, r.id, "contract_splitting"));
+	a.ref = "S7";
 	a.number = "HT-S7";
 	a.value = "980000.00";
 	a.signed_on = "2025-08-31"; /* 30 days after S5: inside */
-	apply(f, &a);
-	assert_true(has_flag(f, "S7", "contract_splitting"));
+	r = apply(f, &a);
+	assert_true(has_flag(f, r.id, "contract_splitting"));
 }
 
 /* --- price -------------------------------------------------------------------------- */
@@ -649,6 +682,7 @@ static void test_price(void **state)
 {
 	struct fx *f = *state;
 	struct appl a;
+	struct office_result r;
 	json_t *d, *fl;
 
 	/* The reference is 14.00 per H100 hour; 1.5 x = 21.00. */
@@ -656,15 +690,15 @@ static void test_price(void **state)
 	a.number = "HT-P1";
 	a.hours = 100;
 	a.value = "2100.00"; /* 21.00: at the factor, not above it */
-	apply(f, &a);
-	assert_false(has_flag(f, "P1", "price_above_reference"));
+	r = apply(f, &a);
+	assert_false(has_flag(f, r.id, "price_above_reference"));
 
 	appl_init(&a, "P2");
 	a.number = "HT-P2";
 	a.hours = 100;
 	a.value = "2101.00"; /* 21.01 */
-	apply(f, &a);
-	fl = flag_of(f, "P2", "price_above_reference", &d);
+	r = apply(f, &a);
+	fl = flag_of(f, r.id, "price_above_reference", &d);
 	assert_non_null(fl);
 	assert_string_equal(ev_str(fl, "price_per_h100_hour"), "21.01");
 	assert_string_equal(ev_str(fl, "reference_per_h100_hour"), "14.00");
@@ -678,8 +712,8 @@ static void test_price(void **state)
 	a.number = "HT-P3";
 	a.hours = 100;
 	a.value = "5000.00";
-	apply(f, &a);
-	assert_false(has_flag(f, "P3", "price_above_reference"));
+	r = apply(f, &a);
+	assert_false(has_flag(f, r.id, "price_above_reference"));
 }
 
 /* --- lists and region ------------------------------------------------------------------ */
@@ -715,7 +749,7 @@ static void test_lists(void **state)
 	r = apply(f, &a);
 	assert_int_equal(r.state, APP_INELIGIBLE);
 	assert_true(r.blocked);
-	fl = flag_of(f, "L1", "restricted_list", &d);
+	fl = flag_of(f, r.id, "restricted_list", &d);
 	assert_non_null(fl);
 	assert_string_equal(ev_str(fl, "list"), "dishonest");
 	assert_string_equal(ev_str(fl, "party"), "supplier");
@@ -727,25 +761,27 @@ static void test_lists(void **state)
 	appl_init(&a, "L2");
 	a.number = "HT-L2";
 	memcpy(a.supplier, party[4], sizeof(a.supplier));
-	assert_false(has_flag(f, (apply(f, &a), "L2"), "restricted_list"));
+	r = apply(f, &a);
+	assert_false(has_flag(f, r.id, "restricted_list"));
 }
 
 static void test_region(void **state)
 {
 	struct fx *f = *state;
 	struct appl a;
+	struct office_result r;
 	json_t *d, *fl;
 
 	appl_init(&a, "C1");
 	a.number = "HT-C1";
 	a.location = "suzhou";
-	apply(f, &a);
-	assert_false(has_flag(f, "C1", "compute_outside_region"));
+	r = apply(f, &a);
+	assert_false(has_flag(f, r.id, "compute_outside_region"));
 	appl_init(&a, "C2");
 	a.number = "HT-C2";
 	a.location = "hangzhou";
-	apply(f, &a);
-	fl = flag_of(f, "C2", "compute_outside_region", &d);
+	r = apply(f, &a);
+	fl = flag_of(f, r.id, "compute_outside_region", &d);
 	assert_non_null(fl);
 	assert_string_equal(ev_str(fl, "location"), "hangzhou");
 	assert_int_equal(json_array_size(json_object_get(
@@ -756,8 +792,8 @@ static void test_region(void **state)
 	appl_init(&a, "C3");
 	a.number = "HT-C3";
 	a.location = "shanghai-east";
-	apply(f, &a);
-	assert_true(has_flag(f, "C3", "compute_outside_region"));
+	r = apply(f, &a);
+	assert_true(has_flag(f, r.id, "compute_outside_region"));
 }
 
 /* --- the engine without a store ------------------------------------------------------- */
@@ -781,6 +817,7 @@ static void test_no_io(void **state)
 	json = appl_json(&a, &len);
 	qerr_clear(&e);
 	assert_int_equal(app_parse_json(json, len, &ap, &e), 0);
+	assert_int_equal(app_receive(&ap, RECEIVED, &e), 0);
 	assert_int_equal(facts_build(&ap, f->chips, NULL, &fa, &e), 0);
 	assert_int_equal(screen_run(p, 0, &ap, &fa, NULL, sr, &e), 0);
 	/* related party, price, region: the screens of the application

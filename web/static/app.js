@@ -180,8 +180,8 @@
   }
 
   /* A time that relabels itself when the language changes. */
-  function timeEl(at, withTime) {
-    var el = h('time', { class: 'ts', text: fmtTime(at, withTime) });
+  function timeEl(at, withTime, testid) {
+    var el = h('time', { class: 'ts', text: fmtTime(at, withTime), testid: testid });
     var ms = toMs(at);
     if (!isNaN(ms)) el.setAttribute('datetime', new Date(ms).toISOString());
     el.dataset.at = String(at);
@@ -738,11 +738,13 @@
         return h('tr', { testid: 'queue-row-' + a.id, class: 'clickable',
           onclick: function (ev) { if (ev.target.tagName !== 'A') location.hash = href; } },
           h('th', { scope: 'row' }, h('a', { href: href, testid: 'queue-link-' + a.id, text: a.id })),
+          h('td', null, a.client_ref ? h('code', { testid: 'queue-ref-' + a.id, text: a.client_ref }) : '—'),
           h('td', { text: a.name || a.uscc || '' }),
           h('td', null, h('code', { text: a.measure || '' })),
           h('td', { class: 'num' }, money(a.requested, 'queue-requested-' + a.id)),
           h('td', { class: 'num', text: a.rate === undefined || a.rate === null ? '—' : String(a.rate) }),
           h('td', null, flagList(a.flags)),
+          h('td', null, a.received_at ? timeEl(a.received_at, true, 'queue-received-' + a.id) : '—'),
           h('td', { class: 'num' }, h('span', { i18n: age[0], args: age[1], testid: 'queue-age-' + a.id })),
           h('td', null, stateBadge(a.state, 'queue-state-' + a.id)));
       }
@@ -773,8 +775,8 @@
           h('label', { for: 'state-filter', i18n: 'queue.filter' }), select, count),
         list.length
           ? table('queue-table', isApplicant ? 'queue.mine' : 'queue.title',
-            ['col.id', 'col.applicant', 'col.measure', 'col.requested', 'col.rate', 'col.flags',
-              'col.age', 'col.state'], rows)
+            ['col.id', 'col.client_ref', 'col.applicant', 'col.measure', 'col.requested', 'col.rate',
+              'col.flags', 'col.received_at', 'col.age', 'col.state'], rows)
           : h('p', { class: 'empty', testid: 'queue-empty', i18n: 'queue.empty' }),
         h('div', { class: 'actions' }, more));
       setView(seq, 'queue', node);
@@ -806,6 +808,8 @@
         h('h1', null, T('app.title'), ' ', h('code', { testid: 'app-id', text: a.id })),
         dl([
           ['col.state', stateBadge(a.state, 'app-state')],
+          a.client_ref ? ['col.client_ref', h('code', { testid: 'app-client-ref', text: a.client_ref })] : null,
+          a.received_at ? ['col.received_at', timeEl(a.received_at, true, 'app-received-at')] : null,
           ['col.program', h('code', { text: a.program || '' })],
           ['col.measure', h('code', { text: a.measure || '' })],
           a.name || (a.applicant && a.applicant.name)
@@ -989,6 +993,8 @@
         ['decision.base', [money(d.base, prefix + '-base'), ' ', T('unit.yuan')]],
         ['decision.gross', [money(d.gross, prefix + '-gross'), ' ', T('unit.yuan')]],
         ['decision.amount', [money(d.amount, prefix + '-amount'), ' ', T('unit.yuan')]],
+        d.received_at ? [prefix === 'estimate' ? 'decision.received_at_est' : 'col.received_at',
+          timeEl(d.received_at, true, prefix + '-received-at')] : null,
         d.values_on ? ['decision.values_on', d.values_on] : null,
         d.policy ? ['col.policy', h('code', { class: 'hash', text: d.policy })] : null
       ]));
@@ -1064,8 +1070,11 @@
 
   /* ---------- estimate ---------- */
 
+  /* The form's starting values: an example contract. No application number and no time: the
+   * office numbers an application and stamps it from its own clock when it receives it. The
+   * client reference (the applicant's own, optional) starts empty. */
   var EST_DEFAULTS = {
-    id: 'EST-2025-000001', submitted_at: '2025-09-01T10:00:00+08:00',
+    client_ref: '',
     uscc: '91310115MA1K4ABCDD', name: '示例智能科技（上海）有限公司', city: 'shanghai',
     industry: 'I65', sme: true, startup: false, registered_model: false, bad_credit: '',
     controllers: '310101198001010018',
@@ -1104,9 +1113,10 @@
           h('div', { class: 'grid' },
             sel('est-program', 'col.program'),
             sel('est-measure', 'col.measure'),
-            inp('est-id', 'est.id', D.id),
-            inp('est-submitted-at', 'est.submitted_at', D.submitted_at,
-              { placeholder: '2025-09-01T10:00:00+08:00' }))),
+            inp('est-client-ref', 'est.client_ref', D.client_ref,
+              { maxlength: '64', spellcheck: 'false', autocapitalize: 'off',
+                'aria-describedby': 'est-client-ref-help' })),
+          h('p', { id: 'est-client-ref-help', class: 'help', i18n: 'est.client_ref_help' })),
         h('fieldset', null, h('legend', { i18n: 'est.applicant' }),
           h('div', { class: 'grid' },
             inp('est-uscc', 'col.uscc', D.uscc, { maxlength: '18' }),
@@ -1141,6 +1151,14 @@
             inp('cp-hours', 'est.hours', D.hours, { type: 'number', min: '1', step: '1' }),
             inp('cp-location', 'est.location', D.location))));
 
+      /* Estimates only: decide as if the office had received the application then (?at=);
+       * empty: the office's now. A submitted application is stamped by the office itself. */
+      var atField = h('div', { class: 'field est-at' },
+        h('label', { for: 'est-at', i18n: 'est.at' }),
+        h('input', { id: 'est-at', testid: 'est-at', type: 'datetime-local', step: '1',
+          autocomplete: 'off', 'aria-describedby': 'est-at-help' }),
+        h('p', { id: 'est-at-help', class: 'help', i18n: 'est.at_help' }));
+
       var raw = h('div', { id: 'raw-mode', hidden: true },
         h('label', { for: 'estimate-json', i18n: 'est.raw_label' }),
         h('textarea', { id: 'estimate-json', testid: 'estimate-json', rows: '24', spellcheck: 'false' }));
@@ -1157,7 +1175,7 @@
         h('h1', { i18n: 'est.title' }),
         h('p', { class: 'help', i18n: 'est.help' }),
         h('div', { class: 'mode-switch', role: 'group', ariaLabelKey: 'est.mode' }, modeForm, modeJson),
-        form, raw,
+        form, raw, atField,
         h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'primary', testid: 'estimate-submit', id: 'estimate-submit',
             i18n: 'est.submit', onclick: function () { submit('estimate'); } }),
@@ -1211,11 +1229,11 @@
       function v(id) { return q(id).value.trim(); }
 
       function build() {
-        return {
-          id: v('est-id'),
+        var o = {};
+        if (v('est-client-ref')) o.client_ref = v('est-client-ref');
+        return Object.assign(o, {
           program: v('est-program'),
           measure: v('est-measure'),
-          submitted_at: v('est-submitted-at'),
           applicant: {
             uscc: v('est-uscc'),
             name: v('est-name'),
@@ -1248,7 +1266,17 @@
               location: v('cp-location')
             } : null
           }
-        };
+        });
+      }
+
+      /* The estimate's hypothetical time of receipt, in the office's calendar (Beijing time,
+       * UTC+8, as the picker's label says): "" for the office's now. */
+      function atParam() {
+        var at = v('est-at');
+        if (!at) return '';
+        if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(at)) at += ':00';
+        if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(at)) at += '+08:00';
+        return at;
       }
 
       function setVal(id, val) { if (val !== undefined && val !== null) q(id).value = String(val); }
@@ -1259,7 +1287,7 @@
         var ap = o.applicant || {}, su = o.supplier || {}, ct = o.contract || {}, cp = ct.compute;
         if (o.program) { q('est-program').value = o.program; fillMeasures(); }
         if (o.measure) { q('est-measure').value = o.measure; fillKinds(); }
-        setVal('est-id', o.id); setVal('est-submitted-at', o.submitted_at);
+        q('est-client-ref').value = typeof o.client_ref === 'string' ? o.client_ref : '';
         setVal('est-uscc', ap.uscc); setVal('est-name', ap.name); setVal('est-city', ap.registered_city);
         setVal('est-industry', ap.industry); q('est-bad-credit').value = ap.last_bad_credit_on || '';
         if (Array.isArray(ap.controllers)) setVal('est-controllers', ap.controllers.join(', '));
@@ -1307,7 +1335,10 @@
         var buttons = node.querySelectorAll('.actions button');
         buttons.forEach(function (b) { b.disabled = true; });
         result.replaceChildren();
-        var p = what === 'estimate' ? api('POST', '/v1/estimate', body) : api('POST', '/v1/applications', body);
+        var at = atParam();
+        var p = what === 'estimate'
+          ? api('POST', '/v1/estimate' + (at ? '?at=' + enc(at) : ''), body)
+          : api('POST', '/v1/applications', body);
         p.then(function (res) {
           if (what === 'estimate') {
             result.replaceChildren(h('h2', { i18n: 'est.result' }), decisionView(res, 'estimate'));
@@ -1315,9 +1346,13 @@
             result.replaceChildren(h('h2', { i18n: 'est.applied' }),
               dl([
                 ['col.id', h('a', { href: '#/app/' + enc(res.id), testid: 'applied-link', text: res.id })],
+                ['col.client_ref', res.client_ref
+                  ? h('code', { testid: 'applied-client-ref', text: res.client_ref })
+                  : h('span', { testid: 'applied-client-ref', text: '—' })],
+                ['col.received_at', timeEl(res.received_at, true, 'applied-received-at')],
                 ['col.state', stateBadge(res.state, 'applied-state')],
                 ['decision.amount', [money(res.amount, 'applied-amount'), ' ', T('unit.yuan')]],
-                res.existed ? ['est.existed', T('yes')] : null
+                res.existed ? ['est.existed', T('yes', null, { testid: 'applied-existed' })] : null
               ]));
           }
         }).catch(showError).then(function () {

@@ -6,6 +6,11 @@
 // Environment: QUAN (the quan binary, default ../build/quan), QUAN_WEB (the built dashboard,
 // default ../build/web, rebuilt with web/build.sh when QUAN_WEB is not given), CHROMIUM
 // (default /usr/bin/chromium), ARTIFACTS (screenshots, default ../build/artifacts/screenshots).
+//
+// The office's clock: every quan command here, `quan serve` included, runs with QUAN_NOW set
+// to NOW, inside the Shanghai 2025 application window (the real date may be long after it);
+// the server's clock moves on from there. The office numbers the applications in the order
+// it receives them: the ids below are taken from its answers.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,11 +30,17 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
 const EXAMPLES = path.join(ROOT, 'examples/applications');
 
-const RENT = 'SH-2025-000123';   // compute-rent, applicant 91310115MA1K4ABCDD, 360000.00 reserved
-const EARLY = 'SH-2025-000210';  // compute-early, for the finance officer
-const MODEL = 'SH-2025-000412';  // model voucher, another applicant
-const RENT_USCC = '91310115MA1K4ABCDD';
+const NOW = '2025-11-20T10:00:00+08:00'; // QUAN_NOW: inside the Shanghai 2025 window
+const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
+const RENT_USCC = '91310115MA1K4ABCDD';    // the applicant user's firm
+const MODEL_USCC = '91310110MA1G9C3R1D';   // another firm (sh-model.json), a second applicant user
 const POOL = 'shanghai-2025-compute-2025';
+
+// The office's numbers of the applications the set-up submits, from its answers.
+let RENT;   // compute-rent, applicant RENT_USCC, 360000.00 reserved
+let EARLY;  // compute-early, for the finance officer
+let MODEL;  // model voucher, another applicant
+const ids = {};
 
 let tmp, db, server, base, browser;
 let serverErr = '';
@@ -38,7 +49,7 @@ const tokens = {};
 /* ---------- helpers ---------- */
 
 function quan(args) {
-  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
 }
 
 function addUser(name, role, uscc) {
@@ -52,7 +63,7 @@ function addUser(name, role, uscc) {
 function startServer() {
   return new Promise((resolve, reject) => {
     server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+      { stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`quan serve did not say it was listening in 20 s;
 stdout: ${out}
@@ -162,13 +173,27 @@ before(async () => {
   tokens.finance = addUser('li.ming', 'finance');
   tokens.auditor = addUser('zhao.lei', 'auditor');
   tokens.applicant = addUser('示例智能', 'applicant', RENT_USCC);
+  tokens.applicant2 = addUser('申城智能', 'applicant', MODEL_USCC);
 
   base = await startServer();
+  // Its stderr (a pipe of its own) may arrive after the listening line.
+  for (let i = 0; i < 100 && !/QUAN_NOW/.test(serverErr); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(serverErr, /QUAN_NOW/, 'quan serve announces that its clock is set');
 
   for (const f of ['sh-compute-rent.json', 'sh-model.json', 'sh-compute-early.json', 'sh-corpus.json']) {
-    const r = await api('POST', '/v1/applications', tokens.admin, example(f));
+    const sent = example(f);
+    const r = await api('POST', '/v1/applications', tokens.admin, sent);
     assert.equal(r.status, 201, `POST /v1/applications ${f}: ${r.text}`);
+    assert.match(r.json.id, /^SH-2025-\d{6}$/, `the office numbers ${f}`);
+    assert.equal(r.json.client_ref, sent.client_ref);
+    assert.ok(Date.parse(r.json.received_at) >= Date.parse(NOW), `${f} received at ${r.json.received_at}`);
+    ids[f] = r.json.id;
   }
+  RENT = ids['sh-compute-rent.json'];
+  MODEL = ids['sh-model.json'];
+  EARLY = ids['sh-compute-early.json'];
+  assert.equal(new Set(Object.values(ids)).size, 4, 'four numbers');
+  assert.equal((await api('GET', `/v1/applications/${RENT}`, tokens.admin)).json.state, 'reserved');
   // The finance officer's application is awarded through the API (a different reviewer
   // from the finance officer, as separation of duties wants).
   const r = await api('POST', `/v1/applications/${EARLY}/approve`, tokens.reviewer, {});
@@ -234,11 +259,18 @@ test('a reviewer approves from the queue; pool figures and the burn-down chart f
   assert.match(await text(page, `queue-age-${RENT}`), /^\d+ (d \d+ h|h \d+ min|min)$|^\d+ min$/);
   assert.ok((await row.textContent()).includes(item.rate), 'the rate is shown');
   assert.ok((await row.textContent()).includes(item.name), 'the applicant name is shown');
+  assert.equal(await text(page, `queue-ref-${RENT}`), item.client_ref);
+  assert.equal(item.client_ref, 'sh-compute-rent-1');
+  assert.equal(await page.getAttribute(`[data-testid="queue-received-${RENT}"]`, 'data-at'), item.received_at);
+  assert.ok(!('submitted_at' in item), 'the list has no submitted_at');
 
   // Open it and approve.
   await page.click(`[data-testid="queue-link-${RENT}"]`);
   await ready(page, 'app');
   assert.equal(await page.getAttribute('[data-testid=app-state]', 'data-state'), 'reserved');
+  assert.equal(await text(page, 'app-id'), RENT);
+  assert.equal(await text(page, 'app-client-ref'), item.client_ref);
+  assert.equal(await page.getAttribute('[data-testid=app-received-at]', 'data-at'), item.received_at);
   const trace = await page.locator('[data-testid=app-trace] li').allTextContents();
   assert.ok(trace.length > 0, 'the decision comes with its trace');
   assert.ok(trace.some((t) => t.includes('registered in Shanghai')), 'the trace is in words');
@@ -429,6 +461,8 @@ test('an applicant estimates a subsidy from the form and from raw JSON', async (
   await page.click('[data-testid=nav-estimate]');
   await ready(page, 'estimate');
   assert.equal(await page.inputValue('[data-testid=est-uscc]'), RENT_USCC);
+  assert.equal(await page.locator('[data-testid=est-id], [data-testid=est-submitted-at]').count(), 0,
+    'no id and no submission time in the form');
   await page.selectOption('[data-testid=est-measure]', 'compute-rent');
   await page.fill('[data-testid=ct-value]', '2000000.00');
   await page.click('[data-testid=estimate-submit]');
@@ -445,7 +479,28 @@ test('an applicant estimates a subsidy from the form and from raw JSON', async (
   assert.equal(await text(page, 'estimate-rate'), d.rate);
   const steps = await page.locator('[data-testid=estimate-trace] li').count();
   assert.equal(steps, d.trace.length);
+  assert.equal(d.eligible, true, 'eligible now, by the office\'s clock (inside the window)');
+  // With no time given the estimate assumes the office's now (its clock moves on from NOW).
+  const assumed = await page.getAttribute('[data-testid=estimate-received-at]', 'data-at');
+  assert.ok(Date.parse(assumed) >= Date.parse(NOW) && Math.abs(Date.parse(assumed) - Date.parse(d.received_at)) < 60000,
+    `the estimate assumed ${assumed}, the API ${d.received_at}`);
   await screenshot(page, 'estimate-form');
+
+  // As if received after the window closed: ?at=, the same answer as the API's.
+  await page.fill('[data-testid=est-at]', '2026-01-05T09:30');
+  await page.click('[data-testid=estimate-submit]');
+  await page.waitForSelector('[data-testid=estimate-eligible][data-eligible=false]');
+  const late = (await api('POST', '/v1/estimate?at=' + encodeURIComponent('2026-01-05T09:30:00+08:00'),
+    tokens.applicant, sent)).json;
+  assert.equal(late.eligible, false);
+  assert.ok(late.reasons.some((r) => /window/.test(r.rule)), 'refused by the window');
+  assert.equal(await page.getAttribute('[data-testid=estimate-received-at]', 'data-at'), '2026-01-05T09:30:00+08:00');
+  assert.equal(late.received_at, '2026-01-05T09:30:00+08:00');
+  assert.equal(await moneyOf(page, 'estimate-amount'), late.amount);
+  const reasons = await page.locator('[data-testid=estimate-reasons] li').allTextContents();
+  assert.equal(reasons.length, late.reasons.length);
+  await screenshot(page, 'estimate-at-late');
+  await page.fill('[data-testid=est-at]', '');
 
   // Raw JSON with an unknown field: the server's refusal is shown, with the field.
   sent.contract.colour = 'blue';
@@ -459,13 +514,19 @@ test('an applicant estimates a subsidy from the form and from raw JSON', async (
 
   // Back to the form: apply for real, follow the link, withdraw.
   await page.click('[data-testid=mode-form]');
-  await page.fill('[data-testid=est-id]', 'SH-2025-000777');
+  await page.fill('[data-testid=est-client-ref]', 'my-ref-0777');
   await page.fill('[data-testid=ct-number]', 'HT-2025-0777');
   await page.click('[data-testid=apply-submit]');
   await page.waitForSelector('[data-testid=applied-state]');
-  const filed = (await api('GET', '/v1/applications/SH-2025-000777', tokens.applicant)).json;
+  const number = await text(page, 'applied-link');
+  assert.match(number, /^SH-2025-\d{6}$/, 'the office\'s number');
+  const filed = (await api('GET', `/v1/applications/${number}`, tokens.applicant)).json;
   assert.equal(await page.getAttribute('[data-testid=applied-state]', 'data-state'), filed.state);
+  assert.equal(filed.state, 'reserved');
   assert.equal(filed.uscc, RENT_USCC);
+  assert.equal(filed.client_ref, 'my-ref-0777');
+  assert.equal(await text(page, 'applied-client-ref'), 'my-ref-0777');
+  assert.equal(await page.getAttribute('[data-testid=applied-received-at]', 'data-at'), filed.received_at);
   await screenshot(page, 'applied');
   await page.click('[data-testid=applied-link]');
   await ready(page, 'app');
@@ -473,7 +534,7 @@ test('an applicant estimates a subsidy from the form and from raw JSON', async (
   assert.equal(await page.locator('[data-testid=approve]').count(), 0, 'applicants cannot approve');
   await page.click('[data-testid=withdraw]');
   await page.waitForSelector('[data-testid=app-state][data-state=withdrawn]', { timeout: 15000 });
-  assert.equal((await api('GET', '/v1/applications/SH-2025-000777', tokens.applicant)).json.state, 'withdrawn');
+  assert.equal((await api('GET', `/v1/applications/${number}`, tokens.applicant)).json.state, 'withdrawn');
   await screenshot(page, 'withdrawn');
   assert.deepEqual(page.jsErrors || [], []);
   await page.context().close();
@@ -525,5 +586,98 @@ test('the pools page shows the domestic share of subsidised compute beside the 2
   assert.match(await text(page, 'sr-forecast'), /Bernstein/);
   await screenshot(page, 'self-reliance');
   assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
+});
+
+test('two firms submitting through the form with the same client reference get two office numbers', async () => {
+  const REF = 'PO-2025-0042';
+  const filed = {};
+  const firms = [
+    { who: 'applicant', uscc: RENT_USCC, number: 'HT-2025-4201', value: '1300000.00' },
+    { who: 'applicant2', uscc: MODEL_USCC, number: 'HT-2025-4202', value: '1400000.00' },
+  ];
+  for (const f of firms) {
+    const page = await newPage(f.who === 'applicant' ? 'en-US' : 'zh-CN');
+    await login(page, tokens[f.who], 'queue');
+    await page.click('[data-testid=nav-estimate]');
+    await ready(page, 'estimate');
+    assert.equal(await page.inputValue('[data-testid=est-uscc]'), f.uscc);
+
+    // Before anyone types: no id or submission-time field, an empty reference the browser may
+    // not fill, no time of receipt, and no field holding an application number or a time.
+    assert.equal(await page.locator('[data-testid=est-id], [data-testid=est-submitted-at]').count(), 0);
+    assert.equal(await page.inputValue('[data-testid=est-client-ref]'), '');
+    assert.equal(await page.getAttribute('[data-testid=est-client-ref]', 'autocomplete'), 'off');
+    assert.equal(await page.getAttribute('[data-testid=est-client-ref]', 'list'), null);
+    assert.equal(await page.inputValue('[data-testid=est-at]'), '');
+    const fields = await page.locator('#view input, #view textarea, #view select').evaluateAll(
+      (els) => els.map((el) => ({ id: el.id, value: el.value })));
+    assert.ok(fields.length > 20, 'the form is there');
+    for (const x of fields) {
+      assert.doesNotMatch(x.value, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, `${x.id} holds no time`);
+      assert.doesNotMatch(x.value, /^[A-Z]+-\d{4}-\d{6}$/, `${x.id} holds no application number`);
+    }
+    await page.click('[data-testid=mode-json]');
+    const untouched = JSON.parse(await page.inputValue('[data-testid=estimate-json]'));
+    for (const k of ['id', 'submitted_at', 'received_at', 'client_ref']) {
+      assert.ok(!(k in untouched), `the application the form builds has no ${k}`);
+    }
+    await page.click('[data-testid=mode-form]');
+    if (f.who === 'applicant2') {
+      assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+      assert.equal(await page.locator('label[for=est-client-ref]').textContent(), '我方编号（可选）');
+      assert.equal(await page.locator('label[for=est-at]').textContent(), '按此受理时间测算（北京时间，可选）');
+    } else {
+      assert.equal(await page.locator('label[for=est-client-ref]').textContent(), 'Your reference (optional)');
+    }
+
+    // The same reference from both firms.
+    await page.selectOption('[data-testid=est-measure]', 'compute-rent');
+    await page.fill('[data-testid=est-client-ref]', REF);
+    await page.fill('[data-testid=ct-number]', f.number);
+    await page.fill('[data-testid=ct-value]', f.value);
+    await page.click('[data-testid=apply-submit]');
+    await page.waitForSelector('[data-testid=applied-state]');
+    const number = await text(page, 'applied-link');
+    assert.match(number, /^SH-2025-\d{6}$/);
+    assert.equal(await text(page, 'applied-client-ref'), REF);
+    assert.equal(await page.locator('[data-testid=applied-existed]').count(), 0, 'a new application');
+    const mine = (await api('GET', `/v1/applications/${number}`, tokens[f.who])).json;
+    assert.equal(mine.uscc, f.uscc);
+    assert.equal(mine.client_ref, REF);
+    assert.equal(mine.state, 'reserved');
+    assert.equal(await page.getAttribute('[data-testid=applied-state]', 'data-state'), mine.state);
+    assert.equal(await page.getAttribute('[data-testid=applied-received-at]', 'data-at'), mine.received_at);
+    assert.ok(Date.parse(mine.received_at) >= Date.parse(NOW), `received at ${mine.received_at}, by the office's clock`);
+    assert.equal(mine.application.contract.number, f.number);
+    assert.ok(!('id' in mine.application) && !('submitted_at' in mine.application));
+    await screenshot(page, `same-ref-${f.who}`);
+
+    // The same firm, reference and application again: the same number, not a second one.
+    await page.click('[data-testid=apply-submit]');
+    await page.waitForSelector('[data-testid=applied-existed]');
+    assert.equal(await text(page, 'applied-link'), number);
+    filed[f.who] = number;
+    assert.deepEqual(page.jsErrors || [], []);
+    await page.context().close();
+  }
+
+  assert.notEqual(filed.applicant, filed.applicant2, 'two firms, one reference: two numbers');
+  // Each firm sees its own under that reference, and not the other's.
+  assert.equal((await api('GET', `/v1/applications/${filed.applicant2}`, tokens.applicant)).status, 404);
+  assert.equal((await api('GET', `/v1/applications/${filed.applicant}`, tokens.applicant2)).status, 404);
+  const all = (await api('GET', '/v1/applications?limit=100', tokens.reviewer)).json.applications
+    .filter((a) => a.client_ref === REF);
+  assert.deepEqual(all.map((a) => a.id).sort(), [filed.applicant, filed.applicant2].sort());
+  assert.deepEqual(all.map((a) => a.uscc).sort(), [RENT_USCC, MODEL_USCC].sort());
+
+  // The reviewer's queue shows both numbers with the same reference.
+  const page = await newPage('en-US');
+  await login(page, tokens.reviewer, 'queue');
+  for (const id of Object.values(filed)) {
+    await page.locator(`[data-testid="queue-row-${id}"]`).waitFor();
+    assert.equal(await text(page, `queue-ref-${id}`), REF);
+  }
+  await screenshot(page, 'same-ref-queue');
   await page.context().close();
 });

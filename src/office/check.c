@@ -1,0 +1,582 @@
+/*
+ * check.c - what an auditor runs and reads: each pool's figures as the
+ * ledger holds them, the ledger check (conservation per pool and year,
+ * debits = credits), the audit chain's verification, a stored decision
+ * rendered as JSON under the policy version it was made with (older
+ * versions loaded on demand), and the replay that re-decides every
+ * application under its own version.
+ */
+#include "office/office_int.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/app.h"
+#include "engine/record.h"
+#include "engine/render.h"
+#include "store/audit.h"
+
+/* --- a pool's figures --------------------------------------------------------- */
+
+/* The applicants' awarded and paid accounts of one pool and year. */
+struct sums {
+	const char *program, *pool;
+	int year;
+	money_t awarded, paid;
+};
+
+static int sum_accounts(void *arg, const struct ledger_account *a)
+{
+	struct sums *s = arg;
+	struct office_code c;
+
+	if (office_code_parse(a->code, &c) || !c.uscc[0] || c.year != s->year ||
+	    strcmp(c.program, s->program) || strcmp(c.pool, s->pool))
+		return 0;
+	if (!strcmp(c.name, "awarded"))
+		s->awarded += ledger_balance(a);
+	else if (!strcmp(c.name, "paid"))
+		s->paid += ledger_balance(a);
+	return 0;
+}
+
+struct counting {
+	struct office_pool_figures *f;
+	const struct policy *p;
+};
+
+static int count_apps(void *arg, const struct store_app *a)
+{
+	struct counting *c = arg;
+	int m = policy_find_measure(c->p, a->measure, strlen(a->measure));
+
+	if (m >= 0 && a->fiscal_year == c->f->year &&
+	    !strcmp(c->p->pools[c->p->measures[m].pool].id, c->f->pool) &&
+	    a->state >= 0 && a->state < APP__STATE_COUNT)
+		c->f->count[a->state]++;
+	return 0;
+}
+
+/* The pool's own accounts: budget, available, reserved, recovered and
+ * treasury of f. */
+static int pool_accounts(struct office *o, const char *program,
+			 const char *pool, int year,
+			 struct office_pool_figures *f, struct qerr *e)
+{
+	struct ledger_account acc;
+	char code[LEDGER_ID_MAX];
+	int rc;
+
+	assert(program && pool && f);
+	office_pool_code(code, program, pool, year, "funding", NULL);
+	if ((rc = office_get_account(o, code, &acc, e)))
+		return rc;
+	f->budget = acc.debits_posted - acc.credits_posted;
+	office_pool_code(code, program, pool, year, "available", NULL);
+	if ((rc = office_get_account(o, code, &acc, e)))
+		return rc;
+	f->available = ledger_balance(&acc);
+	f->reserved = acc.debits_pending;
+	office_pool_code(code, program, pool, year, "recovered", NULL);
+	if ((rc = office_get_account(o, code, &acc, e)))
+		return rc;
+	f->recovered = ledger_balance(&acc);
+	office_pool_code(code, program, pool, year, "treasury", NULL);
+	if ((rc = office_get_account(o, code, &acc, e)))
+		return rc;
+	f->treasury = ledger_balance(&acc);
+	return Q_OK;
+}
+
+static int figures(struct office *o, const struct policy *p,
+		   const struct policy_pool *pl, int year,
+		   struct office_pool_figures *f, struct qerr *e)
+{
+	struct sums s = {p->program, pl->id, year, 0, 0};
+	struct counting c = {f, p};
+	int rc;
+
+	assert(o && p && pl && f);
+	memset(f, 0, sizeof(*f));
+	snprintf(f->program, sizeof(f->program), "%s", p->program);
+	snprintf(f->pool, sizeof(f->pool), "%s", pl->id);
+	f->year = year;
+	if ((rc = pool_accounts(o, p->program, pl->id, year, f, e)))
+		return rc;
+	if ((rc = store_account_each(o->store, sum_accounts, &s, e)))
+		return rc;
+	/* The awarded accounts' balances count pending credits as not yet
+	 * theirs: reserved money is shown once, as reserved. */
+	f->awarded = s.awarded;
+	f->paid = s.paid;
+	return store_app_each(o->store, p->program, -1, count_apps, &c, e);
+}
+
+int office_pools_each(struct office *o,
+		      int (*fn)(void *arg, const struct office_pool_figures *f),
+		      void *arg, struct qerr *e)
+{
+	assert(o && fn);
+	for (size_t i = 0; i < o->npolicies; i++) {
+		const struct policy *p = o->policies[i];
+
+		for (size_t j = 0; j < p->npools; j++)
+			for (size_t k = 0; k < p->pools[j].nbudgets; k++) {
+				struct office_pool_figures f;
+				int rc = figures(o, p, &p->pools[j],
+						 p->pools[j].budgets[k].year,
+						 &f, e);
+
+				if (rc)
+					return rc;
+				if (fn(arg, &f))
+					return Q_OK;
+			}
+	}
+	return Q_OK;
+}
+
+/* --- the ledger check ---------------------------------------------------------- */
+
+struct check {
+	FILE *out;
+	long problems;
+	__int128 dp, dq, cp, cq; /* debits/credits posted and pending */
+};
+
+static int check_account(void *arg, const struct ledger_account *a)
+{
+	struct check *c = arg;
+
+	c->dp += a->debits_posted;
+	c->dq += a->debits_pending;
+	c->cp += a->credits_posted;
+	c->cq += a->credits_pending;
+	if ((a->flags & LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS) &&
+	    a->debits_pending + a->debits_posted > a->credits_posted) {
+		char x[MONEY_TEXT_MAX];
+
+		fprintf(c->out, "account '%s' is overdrawn by %s\n", a->code,
+			money_format(a->debits_pending + a->debits_posted -
+					     a->credits_posted,
+				     x));
+		c->problems++;
+	}
+	return 0;
+}
+
+static int check_pool(void *arg, const struct office_pool_figures *f)
+{
+	struct check *c = arg;
+	__int128 sum = (__int128)f->available + f->reserved + f->awarded +
+		       f->paid + f->recovered + f->treasury;
+
+	if (sum != f->budget) {
+		char b[MONEY_TEXT_MAX], s[MONEY_TEXT_MAX];
+
+		fprintf(c->out,
+			"pool '%s/%s/%d': budget %s but available + reserved + awarded + paid + recovered + treasury = %s\n",
+			f->program, f->pool, f->year,
+			money_format(f->budget, b),
+			money_format((money_t)sum, s));
+		c->problems++;
+	}
+	return 0;
+}
+
+/* The policy's budget b of pool pl against the ledger's, and pool and
+ * year's conservation. */
+static int check_budget(struct office *o, const struct policy *p,
+			const struct policy_pool *pl,
+			const struct policy_budget *b, struct check *c,
+			struct qerr *e)
+{
+	struct office_pool_figures f;
+
+	assert(p && pl && b);
+	assert(c && c->out);
+	if (figures(o, p, pl, b->year, &f, e))
+		return -1;
+	if (f.budget != b->amount) {
+		char x[MONEY_TEXT_MAX], y[MONEY_TEXT_MAX];
+
+		fprintf(c->out,
+			"pool '%s/%s/%d': the policy's budget is %s, the ledger was funded with %s\n",
+			p->program, pl->id, f.year, money_format(b->amount, x),
+			money_format(f.budget, y));
+		c->problems++;
+	}
+	check_pool(c, &f);
+	return 0;
+}
+
+long office_ledger_check(struct office *o, FILE *out, struct qerr *e)
+{
+	struct check c = {out, 0, 0, 0, 0, 0};
+
+	assert(o && out);
+	if (store_account_each(o->store, check_account, &c, e))
+		return -1;
+	if (c.dp != c.cp) {
+		fprintf(out, "debits posted differ from credits posted\n");
+		c.problems++;
+	}
+	if (c.dq != c.cq) {
+		fprintf(out, "debits pending differ from credits pending\n");
+		c.problems++;
+	}
+	for (size_t i = 0; i < o->npolicies; i++) {
+		const struct policy *p = o->policies[i];
+
+		for (size_t j = 0; j < p->npools; j++)
+			for (size_t k = 0; k < p->pools[j].nbudgets; k++)
+				if (check_budget(o, p, &p->pools[j],
+						 &p->pools[j].budgets[k], &c,
+						 e))
+					return -1;
+	}
+	return c.problems;
+}
+
+/* --- the audit chain ------------------------------------------------------------ */
+
+struct verify {
+	struct audit_walk w;
+};
+
+static int verify_event(void *arg, const struct store_event *ev)
+{
+	struct verify *v = arg;
+
+	return audit_walk_step(&v->w, ev);
+}
+
+int office_audit_verify(struct office *o, int64_t *count, int64_t *bad_seq,
+			char *why, size_t why_len, struct qerr *e)
+{
+	struct verify v;
+
+	assert(o && count && bad_seq);
+	assert(why && why_len > 0);
+	audit_walk_init(&v.w);
+	if (store_event_each(o->store, verify_event, &v, e))
+		return e->code ? -1 : 1;
+	*count = v.w.count;
+	*bad_seq = v.w.bad_seq;
+	snprintf(why, why_len, "%s", v.w.why);
+	return v.w.bad_seq ? 1 : 0;
+}
+
+/* --- reading a decision ---------------------------------------------------- */
+
+const struct policy *office_policy_version(struct office *o, const char *hash,
+					   struct qerr *e)
+{
+	struct diag_list d = DIAG_LIST_INIT;
+	struct policy *p = NULL;
+	char path[512];
+	char *text = NULL;
+	size_t len = 0;
+
+	assert(o && hash);
+	for (size_t i = 0; i < o->npolicies; i++)
+		if (!strcmp(o->policies[i]->hash, hash))
+			return o->policies[i];
+	for (size_t i = 0; i < o->nversions; i++)
+		if (!strcmp(o->versions[i]->hash, hash))
+			return o->versions[i];
+	if (o->nversions == OFFICE_MAX_VERSIONS) {
+		qerr_set(e, Q_ERR_NOMEM, "",
+			 "more than %d policy versions in use at once",
+			 OFFICE_MAX_VERSIONS);
+		return NULL;
+	}
+	if (store_policy_path(o->store, hash, path, sizeof(path), e) ||
+	    store_policy_text(o->store, hash, &text, &len, e))
+		return NULL;
+	if (policy_load_buf(path, text, len, &p, &d)) {
+		qerr_set(e, Q_ERR_POLICY, "",
+			 "policy version '%.80s' no longer loads", hash);
+		p = NULL;
+	}
+	free(text);
+	diag_release(&d);
+	if (p)
+		o->versions[o->nversions++] = p;
+	return p;
+}
+
+/* Add the screens' flags (JSON text, as stored) to the rendered decision
+ * j of application a, and "blocked" when one blocked it. */
+static int add_flags(json_t *j, const char *flags, const struct store_app *a,
+		     struct qerr *e)
+{
+	json_error_t jerr;
+	json_t *fl, *f;
+	bool blocked = false;
+	size_t i;
+
+	assert(j && flags);
+	fl = json_loads(flags, 0, &jerr);
+	if (!json_is_array(fl)) {
+		json_decref(fl);
+		return qerr_set(
+			e, Q_ERR_INVALID, "decision",
+			"application '%s': its stored flags are not readable",
+			a->id);
+	}
+	json_array_foreach(fl, i, f)
+	{
+		const char *act =
+			json_string_value(json_object_get(f, "action"));
+
+		blocked |= act && !strcmp(act, "block");
+	}
+	json_array_extend(json_object_get(j, "flags"), fl);
+	json_decref(fl);
+	if (blocked)
+		json_object_set_new(j, "blocked", json_true());
+	return Q_OK;
+}
+
+/* A decision stored as JSON by an older version of quan. */
+static int decision_as_stored(const struct store_app *a, json_t **out,
+			      struct qerr *e)
+{
+	json_error_t jerr;
+
+	assert(a->decision && out);
+	*out = json_loads(a->decision, 0, &jerr);
+	return *out ? Q_OK
+		    : qerr_set(
+			      e, Q_ERR_INVALID, "decision",
+			      "application '%s': its stored decision is not readable",
+			      a->id);
+}
+
+int office_decision_json(struct office *o, const struct store_app *a,
+			 json_t **out, struct qerr *e)
+{
+	struct application app;
+	struct decision d;
+	struct history h;
+	const struct policy *p;
+	const char *flags = NULL;
+	json_t *j;
+	int rc;
+
+	assert(o && a && out);
+	*out = NULL;
+	if (!a->decision)
+		return qerr_set(e, Q_ERR_INVALID, "decision",
+				"application '%s' has no decision", a->id);
+	if (!record_is(a->decision))
+		return decision_as_stored(a, out, e);
+	rc = record_decode(a->decision, &d, &h, &flags, e);
+	if (rc)
+		return rc;
+	p = office_policy_version(o, a->policy_hash, e);
+	if (!p)
+		return e->code ? e->code : Q_ERR_POLICY;
+	if (!record_fits(&d, p))
+		return qerr_set(
+			e, Q_ERR_INVALID, "decision",
+			"application '%s': its stored decision does not fit its policy",
+			a->id);
+	memset(&app, 0, sizeof(app));
+	app.id = a->id;
+	app.client_ref = a->client_ref[0] ? a->client_ref : NULL;
+	app.received_at = a->received_at;
+	j = render_decision_json(p, &app, &d);
+	if (!j)
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	if (flags && (rc = add_flags(j, flags, a, e))) {
+		json_decref(j);
+		return rc;
+	}
+	json_object_set_new(
+		j, "history",
+		json_pack("{s:o,s:o}", "awarded_year",
+			  office_money_j(h.awarded_year),
+			  "compute_contracts_year",
+			  office_money_j(h.compute_contracts_year)));
+	*out = j;
+	return Q_OK;
+}
+
+/* --- replay --------------------------------------------------------------- */
+
+struct replay {
+	struct office *o;
+	FILE *out;
+	long count, differ;
+	struct qerr *e;
+	int rc;
+};
+
+/* The policy version with this hash, as the office keeps it. */
+static const struct policy *policy_version(struct replay *r, const char *hash)
+{
+	struct qerr e;
+
+	qerr_clear(&e);
+	return office_policy_version(r->o, hash, &e);
+}
+
+static money_t money_field(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	money_t m = -1;
+
+	if (!s || money_parse(s, strlen(s), &m, k, NULL))
+		return -1;
+	return m;
+}
+
+/* The parts of a decision that must come out the same. */
+static bool same_decision(json_t *a, json_t *b)
+{
+	static const char *const keys[] = {
+		"eligible", "measure", "rate_bp", "rate_rule", "base",
+		"gross",    "amount",  "caps",	  "reasons",   "policy"};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!json_equal(json_object_get(a, keys[i]),
+				json_object_get(b, keys[i])) &&
+		    (json_object_get(a, keys[i]) ||
+		     json_object_get(b, keys[i])))
+			return false;
+	return true;
+}
+
+/* Block d again by the screens that blocked the recorded decision: what
+ * the screens found depended on the office at the time, and is history
+ * like the applicant's awards. Returns -1 when a rule is not in p. */
+static int reblock(const struct policy *p, json_t *was, struct decision *d)
+{
+	json_t *flags = json_object_get(was, "flags");
+	uint32_t rules[SCREEN_MAX_FLAGS];
+	size_t n = 0, i;
+	json_t *f;
+
+	json_array_foreach(flags, i, f)
+	{
+		const char *act =
+			json_string_value(json_object_get(f, "action"));
+		const char *id = json_string_value(json_object_get(f, "rule"));
+		size_t r;
+		bool seen = false;
+
+		if (!act || strcmp(act, "block") || !id)
+			continue;
+		for (r = 0; r < p->nrules; r++)
+			if (p->rules[r].kind == RULE_SCREEN &&
+			    !strcmp(p->rules[r].id, id))
+				break;
+		if (r == p->nrules)
+			return -1;
+		for (size_t j = 0; j < n; j++)
+			seen |= rules[j] == (uint32_t)r;
+		if (!seen && n < SCREEN_MAX_FLAGS)
+			rules[n++] = (uint32_t)r;
+	}
+	screen_block(d, rules, n);
+	return 0;
+}
+
+/* Re-decide the parsed application a under p with the history recorded
+ * in was; *now gets the new decision. Returns why it differs, or NULL. */
+static const char *redecide(struct replay *r, const struct policy *p,
+			    struct application *a, json_t *was, json_t **now,
+			    struct qerr *e)
+{
+	json_t *hist = json_object_get(was, "history");
+	struct history h = {true, 0, 0};
+	struct decision d;
+
+	assert(p && a && now);
+	assert(*now == NULL);
+	h.awarded_year = money_field(hist, "awarded_year");
+	h.compute_contracts_year = money_field(hist, "compute_contracts_year");
+	if (h.awarded_year < 0 || h.compute_contracts_year < 0)
+		return "its stored decision has no history";
+	if (decide(p, a, r->o->chips, &h, &d, e))
+		return e->msg;
+	if (reblock(p, was, &d))
+		return "a screen that blocked it is no longer in its policy";
+	if (!(*now = render_decision_json(p, a, &d)))
+		return "out of memory";
+	if (!same_decision(was, *now))
+		return "the decision comes out differently";
+	return NULL;
+}
+
+/* Say why application sa (id) replays differently. */
+static void report_differ(struct replay *r, const char *id, const char *why,
+			  json_t *was, json_t *now)
+{
+	char m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX];
+
+	assert(r && id && why);
+	r->differ++;
+	fprintf(r->out, "%s: %s\n", id, why);
+	if (!now || !json_is_object(was))
+		return;
+	fprintf(r->out,
+		"  recorded: eligible %s, amount %s; now: eligible %s, amount %s\n",
+		json_is_true(json_object_get(was, "eligible")) ? "yes" : "no",
+		money_format(money_field(was, "amount"), m1),
+		json_is_true(json_object_get(now, "eligible")) ? "yes" : "no",
+		money_format(money_field(now, "amount"), m2));
+}
+
+static int replay_one(void *arg, const struct store_app *sa)
+{
+	struct replay *r = arg;
+	const struct policy *p = policy_version(r, sa->policy_hash);
+	struct application a;
+	struct qerr e;
+	json_t *was = NULL;
+	json_t *now = NULL;
+	const char *why = NULL;
+
+	r->count++;
+	qerr_clear(&e);
+	if (p && office_decision_json(r->o, sa, &was, &e))
+		was = NULL;
+	if (!p) {
+		why = "its policy version no longer loads";
+	} else if (!json_is_object(was)) {
+		why = "its stored decision is not readable";
+	} else if (app_parse_json(sa->json, strlen(sa->json), &a, &e)) {
+		why = "its stored application no longer parses";
+	} else if (app_receive(&a, sa->received_at, &e)) {
+		why = e.msg;
+		app_release(&a);
+	} else {
+		a.id = sa->id;
+		why = redecide(r, p, &a, was, &now, &e);
+		app_release(&a);
+	}
+	if (why)
+		report_differ(r, sa->id, why, was, now);
+	json_decref(was);
+	json_decref(now);
+	return 0;
+}
+
+long office_replay(struct office *o, FILE *out, long *count, struct qerr *e)
+{
+	struct replay r;
+	int rc;
+
+	assert(o && out && count);
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.out = out;
+	r.e = e;
+	rc = store_app_each(o->store, NULL, -1, replay_one, &r, e);
+	*count = r.count;
+	return rc ? -1 : r.differ;
+}

@@ -1,0 +1,164 @@
+/*
+ * lifecycle.c - the life of an application as one table: for each state
+ * (and for an application not yet recorded) the verbs allowed in it and
+ * the states each leads to. A verb asks the table whether it may act
+ * (office_verb_allowed) and keeps its own words for a refusal; every
+ * change of an application is written by office_app_move, with its audit
+ * event, and asserted to be in the table. Also: loading an application
+ * for a change, and finishing the change.
+ */
+#include "office/office_int.h"
+
+#include <assert.h>
+#include <string.h>
+
+#define TO(s) (1u << (s))
+/* In a cell: only for an application of a grant measure. */
+#define GRANT_ONLY (1u << 31)
+
+_Static_assert(APP__STATE_COUNT < 31, "the states fit a cell's bits");
+
+/* The table, as the verbs behave. A row is a state, a column a verb, a
+ * cell the states the verb may lead to (TO), 0 when the verb is refused.
+ * Money decides some steps within a cell: reserving leads to reserved or,
+ * when the pool cannot cover it, waitlisted; an approval above the
+ * measure's second_approver_above records the first approver and stays
+ * reserved, and is posted (awarded) by a second, different one; an
+ * approval in part is awarded with the rest released. Disburse, milestone
+ * and clawback change money, not the state. */
+static const unsigned lifecycle[OFFICE_NEW + 1][VERB__COUNT] = {
+	/* Intake: ineligible (or blocked by a screen), queued for a
+	 * pro-rata round, waitlisted behind others or when the pool cannot
+	 * cover it, or reserved. */
+	[OFFICE_NEW] =
+		{
+			[VERB_APPLY] = TO(APP_INELIGIBLE) | TO(APP_QUEUED) |
+				       TO(APP_WAITLISTED) | TO(APP_RESERVED),
+		},
+	/* Ineligible: final. */
+	[APP_INELIGIBLE] = {0},
+	/* Reserved: approved (awarded, or still reserved after the first of
+	 * two approvers), rejected, withdrawn, or expired. */
+	[APP_RESERVED] =
+		{
+			[VERB_APPROVE] = TO(APP_AWARDED) | TO(APP_RESERVED),
+			[VERB_REJECT] = TO(APP_REJECTED),
+			[VERB_WITHDRAW] = TO(APP_WITHDRAWN),
+			[VERB_EXPIRE] = TO(APP_EXPIRED),
+		},
+	/* Waitlisted: served (reserved) when money frees up. */
+	[APP_WAITLISTED] =
+		{
+			[VERB_SERVE] = TO(APP_RESERVED),
+			[VERB_REJECT] = TO(APP_REJECTED),
+			[VERB_WITHDRAW] = TO(APP_WITHDRAWN),
+		},
+	/* Queued: reserved (its share) when its round closes. */
+	[APP_QUEUED] =
+		{
+			[VERB_ROUND] = TO(APP_RESERVED),
+			[VERB_REJECT] = TO(APP_REJECTED),
+			[VERB_WITHDRAW] = TO(APP_WITHDRAWN),
+		},
+	/* Awarded: paid and recovered; a grant also has its tranches posted
+	 * by milestones, and can still be rejected or withdrawn (the
+	 * tranches still ring-fenced return to their pools). */
+	[APP_AWARDED] =
+		{
+			[VERB_REJECT] = TO(APP_REJECTED) | GRANT_ONLY,
+			[VERB_WITHDRAW] = TO(APP_WITHDRAWN) | GRANT_ONLY,
+			[VERB_MILESTONE] = TO(APP_AWARDED) | GRANT_ONLY,
+			[VERB_DISBURSE] = TO(APP_AWARDED),
+			[VERB_CLAWBACK] = TO(APP_AWARDED),
+		},
+	/* Rejected or withdrawn: what was paid before (a grant's tranches)
+	 * can still be recovered. */
+	[APP_REJECTED] = {[VERB_CLAWBACK] = TO(APP_REJECTED)},
+	[APP_WITHDRAWN] = {[VERB_CLAWBACK] = TO(APP_WITHDRAWN)},
+	/* Expired: final. */
+	[APP_EXPIRED] = {0},
+};
+
+static unsigned cell(int state, enum office_verb v)
+{
+	assert(state >= 0 && state <= OFFICE_NEW);
+	assert(v >= 0 && v < VERB__COUNT);
+	return lifecycle[state][v];
+}
+
+bool office_verb_allowed(int state, enum office_verb v, bool grant)
+{
+	unsigned c = cell(state, v);
+
+	assert((c & ~GRANT_ONLY) < TO(APP__STATE_COUNT));
+	return (c & ~GRANT_ONLY) != 0 && (grant || !(c & GRANT_ONLY));
+}
+
+bool office_step_allowed(int from, enum office_verb v, int to, bool grant)
+{
+	assert(from >= 0 && from <= OFFICE_NEW);
+	assert(to >= 0 && to < APP__STATE_COUNT);
+	return office_verb_allowed(from, v, grant) && (cell(from, v) & TO(to));
+}
+
+int office_app_move(struct office *o, struct store_app *a,
+		    const struct office_step *s, json_t *detail, struct qerr *e)
+{
+	int from = a->state;
+	int rc;
+
+	assert(o && s && s->action && s->by);
+	assert(office_step_allowed(from, s->verb, s->to, s->grant));
+	a->state = s->to;
+	a->updated_at = s->now;
+	rc = from == OFFICE_NEW ? store_app_insert(o->store, a, e)
+				: store_app_update(o->store, a, e);
+	if (rc) {
+		json_decref(detail);
+		return rc;
+	}
+	return office_audit(o, s->action, a->id, a->policy_hash, s->by, s->now,
+			    detail, e);
+}
+
+int office_begin_on(struct office *o, const char *id, struct store_app *a,
+		    const struct policy **p, int *measure, struct qerr *e)
+{
+	int rc;
+
+	assert(o && id && a);
+	assert(p && measure);
+	rc = store_begin(o->store, e);
+	if (rc)
+		return rc;
+	rc = store_app_get(o->store, id, a, e);
+	if (rc == Q_NONE)
+		rc = qerr_set(e, Q_ERR_NOT_FOUND, "id",
+			      "id: no application '%.64s'", id);
+	if (rc) {
+		store_rollback(o->store);
+		return rc;
+	}
+	*p = office_policy_of(o, a->program);
+	*measure = *p ? policy_find_measure(*p, a->measure, strlen(a->measure))
+		      : -1;
+	if (*measure < 0) {
+		store_app_release(a);
+		store_rollback(o->store);
+		return qerr_set(e, Q_ERR_UNKNOWN_PROGRAM, "program",
+				"program of '%.64s' is no longer loaded", id);
+	}
+	return Q_OK;
+}
+
+int office_finish(struct office *o, int rc, struct store_app *a, struct qerr *e)
+{
+	assert(o && o->store);
+	assert(a);
+	if (!rc)
+		rc = store_commit(o->store, e);
+	if (rc)
+		store_rollback(o->store);
+	store_app_release(a);
+	return rc;
+}

@@ -1,0 +1,209 @@
+/*
+ * office_int.h - what the files of the program office share with each
+ * other, and with no one else (view.c aside: it takes account codes apart
+ * with office_code_parse). The office is split by verb:
+ *
+ *   office.c     open and close, loading a policy (funding its pools), the
+ *                audit append
+ *   lifecycle.c  the lifecycle table: the verbs allowed in each state and
+ *                the states they lead to; loading an application for a
+ *                change, and writing the change with its audit event
+ *   pool.c       accounts and their codes, reserve, release, the waitlist
+ *                and serving it, a grant's tranches
+ *   apply.c      intake: parse, stamp, number, client_ref, screens, decide,
+ *                reserve / queue / waitlist, batches; estimates
+ *   review.c     approve, reject, withdraw, expire
+ *   pay.c        disburse, clawback, milestone
+ *   round.c      pro-rata rounds and the sharing rule (office_pro_rata)
+ *   check.c      a pool's figures, the ledger check, audit verify, replay,
+ *                a decision as JSON, older policy versions
+ *   registry.c   the screens' lookups, registry and list imports
+ *   users.c      users of the server and their tokens
+ *
+ * Functions used by one file stay static in it; the rest are declared here,
+ * office_-prefixed (or static inline).
+ */
+#ifndef QUAN_OFFICE_INT_H
+#define QUAN_OFFICE_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "office/office.h"
+
+/* What a transfer is for (struct ledger_transfer.code). */
+enum xfer_code {
+	XFER_BUDGET = 1,
+	XFER_RESERVE,
+	XFER_AWARD,
+	XFER_RELEASE,
+	XFER_DISBURSE,
+	XFER_CLAWBACK,
+	XFER_RETURN,
+};
+
+/* Applications one waitlist, round or expiry run takes in at once. */
+#define MAX_WAITLIST 4096
+
+/* A grant spans at most this many fiscal years, one tranche each. */
+#define GRANT_MAX_TRANCHES 10
+
+static inline json_t *office_money_j(money_t m)
+{
+	char buf[MONEY_TEXT_MAX];
+
+	return json_string(money_format(m, buf));
+}
+
+/* Whether measure m of p awards grants (spread over fiscal years). */
+static inline bool office_is_grant(const struct policy *p, int m)
+{
+	return p->measures[m].grant_years_min > 0;
+}
+
+/* --- office.c ------------------------------------------------------------- */
+
+/* The current policy of program, NULL when the office has none. */
+const struct policy *office_policy_of(struct office *o, const char *program);
+
+/* Append an event to the audit chain in the current transaction; detail
+ * is a JSON object whose reference is stolen (NULL: none). */
+int office_audit(struct office *o, const char *action, const char *subject,
+		 const char *policy_hash, const char *by, int64_t now,
+		 json_t *detail, struct qerr *e);
+
+/* --- lifecycle.c ---------------------------------------------------------- */
+
+/* What can be done to an application: the columns of the lifecycle table
+ * (lifecycle.c). */
+enum office_verb {
+	VERB_APPLY,	/* intake: a new (or imported) application */
+	VERB_SERVE,	/* served from the waitlist when money frees up */
+	VERB_ROUND,	/* its pro-rata round closes */
+	VERB_APPROVE,	/* an award, or the first of two approvals */
+	VERB_REJECT,	/* by a reviewer, saying why */
+	VERB_WITHDRAW,	/* at the applicant's request */
+	VERB_EXPIRE,	/* its reservation ran out unapproved */
+	VERB_MILESTONE, /* a grant's tranche of one year posted */
+	VERB_DISBURSE,	/* a payment */
+	VERB_CLAWBACK,	/* money recovered */
+	VERB__COUNT
+};
+
+/* The row of an application not yet recorded (before VERB_APPLY). */
+#define OFFICE_NEW APP__STATE_COUNT
+
+/* Whether verb v may act on an application in state (OFFICE_NEW or an
+ * enum app_state); grant: its measure awards grants. */
+bool office_verb_allowed(int state, enum office_verb v, bool grant);
+
+/* Whether verb v may lead from state `from` to state `to`. */
+bool office_step_allowed(int from, enum office_verb v, int to, bool grant);
+
+/* One step of an application's life as a verb records it. */
+struct office_step {
+	enum office_verb verb;
+	int to;		    /* the state it leads to (enum app_state) */
+	bool grant;	    /* the application's measure awards grants */
+	const char *action; /* the audit event: "approve", "approve-first" */
+	const char *by;
+	int64_t now;
+};
+
+/* Record step s of application a in the caller's transaction: a->state
+ * becomes s->to, a->updated_at s->now, the record is written (inserted
+ * when a->state was OFFICE_NEW) and the audit event s->action appended
+ * with detail (stolen). The step must be in the lifecycle table: the verb
+ * checked it with office_verb_allowed, and it is asserted here. */
+int office_app_move(struct office *o, struct store_app *a,
+		    const struct office_step *s, json_t *detail,
+		    struct qerr *e);
+
+/* Begin a transaction and load application id for a change, with its
+ * program's policy and its measure's index; on an error nothing is left
+ * open. */
+int office_begin_on(struct office *o, const char *id, struct store_app *a,
+		    const struct policy **p, int *measure, struct qerr *e);
+
+/* Commit when rc is 0, else roll back; release a. Returns the outcome. */
+int office_finish(struct office *o, int rc, struct store_app *a,
+		  struct qerr *e);
+
+/* --- pool.c: accounts ----------------------------------------------------- */
+
+/* An account's id: the first 63 bits of the SHA-256 of its code. */
+uint64_t office_account_id(const char *code);
+
+/* The code of a pool's account, "<program>/<pool>/<year>/<name>[/<uscc>]"
+ * into buf (LEDGER_ID_MAX bytes); asserted to fit, never cut short. */
+void office_pool_code(char *buf, const char *program, const char *pool,
+		      int year, const char *name, const char *uscc);
+
+/* An account code taken apart (office_code_parse). */
+struct office_code {
+	char program[LEDGER_ID_MAX];
+	char pool[LEDGER_ID_MAX];
+	int year;
+	char name[16]; /* "available", "awarded", ... */
+	char uscc
+		[LEDGER_ID_MAX]; /* an applicant's account; "" for the pool's */
+};
+
+/* Take apart a code office_pool_code made: 0, or -1 (out undefined) when
+ * code is not one. */
+int office_code_parse(const char *code, struct office_code *out);
+
+/* A storage error under the ledger, as Q_ERR_IO with the store's reason. */
+int office_io_error(struct office *o, struct qerr *e, const char *what);
+
+/* Create the accounts of pool/year (uscc NULL), or of one applicant in it;
+ * existing ones are left as they are. */
+int office_ensure_accounts(struct office *o, const char *program,
+			   const char *pool, int year, const char *uscc,
+			   struct qerr *e);
+
+/* The account with this code (all zero when there is none). */
+int office_get_account(struct office *o, const char *code,
+		       struct ledger_account *a, struct qerr *e);
+
+/* One transfer; *result gets the ledger's answer. */
+int office_xfer(struct office *o, struct ledger_transfer *t, int64_t now,
+		int *result, struct qerr *e);
+
+/* A transfer "<verb>/<application id>" about app_id. */
+void office_transfer_init(struct ledger_transfer *t, const char *verb,
+			  const char *app_id, uint32_t code);
+
+/* --- pool.c: reserving and releasing -------------------------------------- */
+
+/* Try to reserve a's requested amount (a grant: its tranches); *to gets
+ * APP_RESERVED, or APP_WAITLISTED when the pool cannot cover it. */
+int office_reserve(struct office *o, const struct policy *p,
+		   const struct store_app *a, int64_t now, int *to,
+		   struct qerr *e);
+
+/* Release (void) the reservation a holds, if any: a reserved application's,
+ * or a reserved or awarded grant's tranches still ring-fenced. */
+int office_release(struct office *o, const struct policy *p, int measure,
+		   const struct store_app *a, int64_t now, struct qerr *e);
+
+/* Serve the waitlist of pool/year in the order of receipt (then of
+ * arrival) until one does not fit: first come, first served, no
+ * overtaking. */
+int office_serve_waitlist(struct office *o, const struct policy *p,
+			  const char *pool, int year, const char *by,
+			  int64_t now, struct qerr *e);
+
+/* *any: whether someone received at or before received_at waits for money
+ * of pool in year (a walk of the waitlist: for imports only). */
+int office_waitlist_before(struct office *o, const struct policy *p,
+			   const char *pool, int year, int64_t received_at,
+			   bool *any, struct qerr *e);
+
+/* *any: whether someone waits for money of pool in year. */
+int office_waitlist_nonempty(struct office *o, const struct policy *p,
+			     const char *pool, int year, bool *any,
+			     struct qerr *e);
+
+#endif
