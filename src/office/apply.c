@@ -310,7 +310,7 @@ static int keep_json(const struct office_intake *in, struct store_app *rec,
  * when the pool cannot cover it). */
 static int place(struct office *o, const struct policy *p,
 		 const struct store_app *rec, const struct decision *d,
-		 bool imported, int64_t now, int *to, struct qerr *e)
+		 int64_t now, int *to, struct qerr *e)
 {
 	const struct policy_measure *pm;
 	const char *pool;
@@ -333,15 +333,11 @@ static int place(struct office *o, const struct policy *p,
 		return qerr_set(e, Q_ERR_DECISION, "received_at",
 				"pool '%s' has no budget for fiscal year %d",
 				pool, rec->fiscal_year);
-	/* No overtaking, in the order of receipt: whoever waits was received
-	 * before an application received now. An import may have been
-	 * received before them all, and then only those received before it
-	 * stand ahead of it. */
-	rc = office_waitlist_nonempty(o, p, pool, rec->fiscal_year, &waiting,
-				      e);
-	if (!rc && waiting)
-		rc = office_waitlist_before(o, p, pool, rec->fiscal_year,
-					    rec->received_at, &waiting, e);
+	/* No overtaking, in the order of receipt: only those received at
+	 * or before it stand ahead of an application (an import may have
+	 * been received before everyone waiting). */
+	rc = office_waitlist_before(o, p, pool, rec->fiscal_year,
+				    rec->received_at, &waiting, e);
 	if (rc)
 		return rc;
 	if (waiting) {
@@ -459,7 +455,7 @@ static int apply_one(struct office *o, const struct office_intake *in,
 		rc = keep_json(in, &rec, e);
 	if (!rc) {
 		rec.requested = d.eligible ? d.amount : 0;
-		rc = place(o, p, &rec, &d, in->imported, now, &to, e);
+		rc = place(o, p, &rec, &d, now, &to, e);
 	}
 	if (!rc)
 		rc = record(o, in, a, p, &rec, to, d.eligible, sr, now, res, e);

@@ -196,14 +196,9 @@ int office_serve_waitlist(struct office *o, const struct policy *p,
 			  int64_t now, struct qerr *e);
 
 /* *any: whether someone received at or before received_at waits for money
- * of pool in year (a walk of the waitlist: for imports only). */
+ * of pool in year: one index seek per measure of the pool. */
 int office_waitlist_before(struct office *o, const struct policy *p,
 			   const char *pool, int year, int64_t received_at,
 			   bool *any, struct qerr *e);
-
-/* *any: whether someone waits for money of pool in year. */
-int office_waitlist_nonempty(struct office *o, const struct policy *p,
-			     const char *pool, int year, bool *any,
-			     struct qerr *e);
 
 #endif

@@ -525,39 +525,14 @@ int office_waitlist_before(struct office *o, const struct policy *p,
 			   const char *pool, int year, int64_t received_at,
 			   bool *any, struct qerr *e)
 {
-	struct collect c = {NULL, 0, MAX_WAITLIST, pool, year, p};
-	int rc;
-
-	assert(o && p && pool && any);
-	*any = false;
-	c.w = malloc(sizeof(*c.w) * MAX_WAITLIST);
-	if (!c.w)
-		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
-	rc = store_app_each(o->store, p->program, APP_WAITLISTED,
-			    collect_waitlisted, &c, e);
-	for (size_t i = 0; !rc && i < c.n && !*any; i++)
-		*any = c.w[i].received_at <= received_at;
-	/* More than the walk holds: take it that someone earlier waits. */
-	if (!rc && c.n == c.max)
-		*any = true;
-	free(c.w);
-	return rc;
-}
-
-/* One index seek per measure of the pool, so that a newcomer queues
- * behind whoever waits, never overtakes. */
-int office_waitlist_nonempty(struct office *o, const struct policy *p,
-			     const char *pool, int year, bool *any,
-			     struct qerr *e)
-{
 	int rc = Q_OK;
 
 	assert(o && p && pool && any);
 	*any = false;
 	for (size_t m = 0; !rc && !*any && m < p->nmeasures; m++)
 		if (!strcmp(p->pools[p->measures[m].pool].id, pool))
-			rc = store_app_any(o->store, p->program,
-					   p->measures[m].id, year,
-					   APP_WAITLISTED, any, e);
+			rc = store_app_any_before(
+				o->store, p->program, p->measures[m].id, year,
+				APP_WAITLISTED, received_at, any, e);
 	return rc;
 }
