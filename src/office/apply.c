@@ -475,15 +475,15 @@ int office_apply(struct office *o, const char *json, size_t len, const char *by,
 {
 	struct office_intake in = {
 		.json = json, .len = len, .by = by, .received_at = now};
-	int rc = store_begin(o->store, e);
+	int rc = office_begin(o, e);
 
 	if (rc)
 		return rc;
 	rc = apply_one(o, &in, now, res, e);
 	if (!rc)
-		rc = store_commit(o->store, e);
+		rc = office_commit(o, e);
 	if (rc)
-		store_rollback(o->store);
+		office_rollback(o);
 	return rc;
 }
 
@@ -535,12 +535,12 @@ int office_intake_batch(struct office *o, const struct office_intake *in,
 
 	assert(o && (in || n == 0));
 	assert(res || n == 0);
-	rc = store_begin(o->store, e);
+	rc = office_begin(o, e);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		qerr_clear(&errs[i]);
-		rc = store_savepoint(o->store, e);
+		rc = office_savepoint(o, e);
 		if (rc)
 			goto fail;
 		rcs[i] = apply_one(o, &in[i], now, &res[i], &errs[i]);
@@ -550,18 +550,18 @@ int office_intake_batch(struct office *o, const struct office_intake *in,
 			goto fail;
 		}
 		if (rcs[i]) {
-			store_savepoint_rollback(o->store);
+			office_savepoint_rollback(o);
 			continue;
 		}
-		rc = store_savepoint_release(o->store, e);
+		rc = office_savepoint_release(o, e);
 		if (rc)
 			goto fail;
 	}
-	rc = store_commit(o->store, e);
+	rc = office_commit(o, e);
 	if (!rc)
 		return Q_OK;
 fail:
-	store_rollback(o->store);
+	office_rollback(o);
 	return rc;
 }
 
