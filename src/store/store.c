@@ -8,6 +8,7 @@
 #include "store/store.h"
 
 #include <assert.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,9 @@ int store_stmt(struct store *s, enum sql_stmt id, struct drv_stmt **out,
 	 * (test_driver checks the table once, not every call here). */
 	assert(s && id < ST__COUNT);
 	*out = NULL;
+	rc = store_fault_check(s, "a statement", e);
+	if (rc)
+		return rc;
 	if (!s->ops->in_transaction(s->db)) {
 		rc = s->ops->reconnect(s->db, e);
 		if (rc)
@@ -258,6 +262,7 @@ static int open_with(const struct drv_ops *d, const char *url,
 	if (!s)
 		return store_nomem(e);
 	s->ops = d;
+	s->fault.left = -1;
 	s->io = store_ledger_callbacks;
 	s->io.ctx = s;
 	rc = d->open(url, ST__COUNT, &s->db, e);
@@ -349,6 +354,9 @@ int store_begin(struct store *s, struct qerr *e)
 				"%s: beginning a transaction: one is open "
 				"already",
 				s->ops->name);
+	rc = store_fault_check(s, "beginning a transaction", e);
+	if (rc)
+		return rc;
 	rc = s->ops->begin_write(s->db, e);
 	if (!rc && s->version >= 9) {
 		rc = bump_generation(s, e);
@@ -366,8 +374,11 @@ int64_t store_generation(struct store *s)
 
 int store_commit(struct store *s, struct qerr *e)
 {
+	int rc;
+
 	assert(s && s->db);
-	return s->ops->commit(s->db, e);
+	rc = store_fault_check(s, "committing", e);
+	return rc ? rc : s->ops->commit(s->db, e);
 }
 
 void store_rollback(struct store *s)
@@ -379,13 +390,17 @@ void store_rollback(struct store *s)
 int store_savepoint(struct store *s, struct qerr *e)
 {
 	assert(s && s->db);
-	return s->ops->savepoint(s->db, e);
+	int rc = store_fault_check(s, "a savepoint", e);
+
+	return rc ? rc : s->ops->savepoint(s->db, e);
 }
 
 int store_savepoint_release(struct store *s, struct qerr *e)
 {
 	assert(s && s->db);
-	return s->ops->release(s->db, e);
+	int rc = store_fault_check(s, "releasing a savepoint", e);
+
+	return rc ? rc : s->ops->release(s->db, e);
 }
 
 void store_savepoint_rollback(struct store *s)
@@ -922,4 +937,52 @@ int store_user_each(struct store *s,
 	} while (!rc && n == SQL_PAGE);
 	free(v);
 	return rc;
+}
+
+/* --- test hook: fault injection ------------------------------------------- */
+
+static void fault_set(struct store *s, long n, bool once, bool kill)
+{
+	assert(s);
+	s->fault.left = n;
+	s->fault.once = once;
+	s->fault.kill = kill;
+	s->fault.refused = 0;
+}
+
+void store_fault_after(struct store *s, long n)
+{
+	fault_set(s, n, false, false);
+}
+
+void store_fault_once(struct store *s, long n)
+{
+	fault_set(s, n < 0 ? -1 : n, true, false);
+}
+
+void store_fault_kill_after(struct store *s, long n)
+{
+	fault_set(s, n < 0 ? -1 : n, false, true);
+}
+
+long store_fault_refused(struct store *s)
+{
+	assert(s);
+	return s->fault.refused;
+}
+
+int store_fault_check(struct store *s, const char *op, struct qerr *e)
+{
+	if (s->fault.left < 0)
+		return Q_OK;
+	if (s->fault.left > 0) {
+		s->fault.left--;
+		return Q_OK;
+	}
+	if (s->fault.kill)
+		raise(SIGKILL);
+	if (s->fault.once)
+		s->fault.left = -1;
+	s->fault.refused++;
+	return qerr_set(e, Q_ERR_IO, "", "store: %s: injected fault", op);
 }

@@ -445,4 +445,29 @@ int store_screens_each(struct store *s,
 		       int (*listing)(void *arg, const struct store_listing *l),
 		       void *arg, struct qerr *e);
 
+/* --- test hooks: fault injection ------------------------------------------ */
+
+/* For tests only (the simulator, tests/unit/test_vopr.c); never called by
+ * quan itself. After n more calls that reach the database (a statement,
+ * the begin, commit, savepoint or release of a transaction, whether from a
+ * store function or from a callback of the ledger_io that
+ * store_ledger_io() hands out), every such call fails without reaching
+ * it, with Q_ERR_IO (e says "injected fault"; a ledger callback answers
+ * -1). n = 0 refuses the next call. store_rollback() and
+ * store_savepoint_rollback() are never refused, so a refused transaction
+ * can still be rolled back. n < 0 turns the hook off. Not thread-safe. */
+void store_fault_after(struct store *s, long n);
+
+/* The same, but only the one call after the n more fails; the calls after
+ * it pass again (a transient error). */
+void store_fault_once(struct store *s, long n);
+
+/* The same, but the call after the n more is a crash: the process kills
+ * itself with SIGKILL before the call reaches the database (for a forked
+ * child of a test). */
+void store_fault_kill_after(struct store *s, long n);
+
+/* How many calls the hook refused since it was last set. */
+long store_fault_refused(struct store *s);
+
 #endif

@@ -37,7 +37,19 @@ struct store {
 	/* The generation of the data when the open write transaction began
 	 * (before its own bump), or when the last one did. */
 	int64_t generation;
+	/* The test hook store_fault_after and its kin (store.c). */
+	struct {
+		long left;    /* calls still let through; < 0: off */
+		bool kill;    /* crash instead of failing */
+		bool once;    /* fail one call, then let them through */
+		long refused; /* calls refused since last set */
+	} fault;
 };
+
+/* The test hook: whether the next call (a statement, a transaction's
+ * begin, commit, savepoint or release) fails (Q_ERR_IO in e, op named), or
+ * the process dies (store_fault_kill_after). 0 when it goes on. */
+int store_fault_check(struct store *s, const char *op, struct qerr *e);
 
 /* Statement id of sql.c, prepared on first use, reset: outside a
  * transaction, a broken connection is made again first. */
