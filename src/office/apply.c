@@ -310,7 +310,7 @@ static int keep_json(const struct office_intake *in, struct store_app *rec,
  * when the pool cannot cover it). */
 static int place(struct office *o, const struct policy *p,
 		 const struct store_app *rec, const struct decision *d,
-		 bool imported, int64_t now, int *to, struct qerr *e)
+		 int64_t now, int *to, struct qerr *e)
 {
 	const struct policy_measure *pm;
 	const char *pool;
@@ -333,15 +333,11 @@ static int place(struct office *o, const struct policy *p,
 		return qerr_set(e, Q_ERR_DECISION, "received_at",
 				"pool '%s' has no budget for fiscal year %d",
 				pool, rec->fiscal_year);
-	/* No overtaking, in the order of receipt: whoever waits was received
-	 * before an application received now. An import may have been
-	 * received before them all, and then only those received before it
-	 * stand ahead of it. */
-	rc = office_waitlist_nonempty(o, p, pool, rec->fiscal_year, &waiting,
-				      e);
-	if (!rc && waiting)
-		rc = office_waitlist_before(o, p, pool, rec->fiscal_year,
-					    rec->received_at, &waiting, e);
+	/* No overtaking, in the order of receipt: only those received at
+	 * or before it stand ahead of an application (an import may have
+	 * been received before everyone waiting). */
+	rc = office_waitlist_before(o, p, pool, rec->fiscal_year,
+				    rec->received_at, &waiting, e);
 	if (rc)
 		return rc;
 	if (waiting) {
@@ -459,7 +455,7 @@ static int apply_one(struct office *o, const struct office_intake *in,
 		rc = keep_json(in, &rec, e);
 	if (!rc) {
 		rec.requested = d.eligible ? d.amount : 0;
-		rc = place(o, p, &rec, &d, in->imported, now, &to, e);
+		rc = place(o, p, &rec, &d, now, &to, e);
 	}
 	if (!rc)
 		rc = record(o, in, a, p, &rec, to, d.eligible, sr, now, res, e);
@@ -479,15 +475,15 @@ int office_apply(struct office *o, const char *json, size_t len, const char *by,
 {
 	struct office_intake in = {
 		.json = json, .len = len, .by = by, .received_at = now};
-	int rc = store_begin(o->store, e);
+	int rc = office_begin(o, e);
 
 	if (rc)
 		return rc;
 	rc = apply_one(o, &in, now, res, e);
 	if (!rc)
-		rc = store_commit(o->store, e);
+		rc = office_commit(o, e);
 	if (rc)
-		store_rollback(o->store);
+		office_rollback(o);
 	return rc;
 }
 
@@ -539,12 +535,12 @@ int office_intake_batch(struct office *o, const struct office_intake *in,
 
 	assert(o && (in || n == 0));
 	assert(res || n == 0);
-	rc = store_begin(o->store, e);
+	rc = office_begin(o, e);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		qerr_clear(&errs[i]);
-		rc = store_savepoint(o->store, e);
+		rc = office_savepoint(o, e);
 		if (rc)
 			goto fail;
 		rcs[i] = apply_one(o, &in[i], now, &res[i], &errs[i]);
@@ -554,18 +550,18 @@ int office_intake_batch(struct office *o, const struct office_intake *in,
 			goto fail;
 		}
 		if (rcs[i]) {
-			store_savepoint_rollback(o->store);
+			office_savepoint_rollback(o);
 			continue;
 		}
-		rc = store_savepoint_release(o->store, e);
+		rc = office_savepoint_release(o, e);
 		if (rc)
 			goto fail;
 	}
-	rc = store_commit(o->store, e);
+	rc = office_commit(o, e);
 	if (!rc)
 		return Q_OK;
 fail:
-	store_rollback(o->store);
+	office_rollback(o);
 	return rc;
 }
 

@@ -128,7 +128,7 @@ int office_begin_on(struct office *o, const char *id, struct store_app *a,
 
 	assert(o && id && a);
 	assert(p && measure);
-	rc = store_begin(o->store, e);
+	rc = office_begin(o, e);
 	if (rc)
 		return rc;
 	rc = store_app_get(o->store, id, a, e);
@@ -136,7 +136,7 @@ int office_begin_on(struct office *o, const char *id, struct store_app *a,
 		rc = qerr_set(e, Q_ERR_NOT_FOUND, "id",
 			      "id: no application '%.64s'", id);
 	if (rc) {
-		store_rollback(o->store);
+		office_rollback(o);
 		return rc;
 	}
 	*p = office_policy_of(o, a->program);
@@ -144,7 +144,7 @@ int office_begin_on(struct office *o, const char *id, struct store_app *a,
 		      : -1;
 	if (*measure < 0) {
 		store_app_release(a);
-		store_rollback(o->store);
+		office_rollback(o);
 		return qerr_set(e, Q_ERR_UNKNOWN_PROGRAM, "program",
 				"program of '%.64s' is no longer loaded", id);
 	}
@@ -156,9 +156,9 @@ int office_finish(struct office *o, int rc, struct store_app *a, struct qerr *e)
 	assert(o && o->store);
 	assert(a);
 	if (!rc)
-		rc = store_commit(o->store, e);
+		rc = office_commit(o, e);
 	if (rc)
-		store_rollback(o->store);
+		office_rollback(o);
 	store_app_release(a);
 	return rc;
 }

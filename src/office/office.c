@@ -103,6 +103,10 @@ int office_open(struct office *o, const char *url,
 	rc = store_open(url, &o->store, e);
 	if (rc)
 		return rc;
+	if (office_hot_new(o)) {
+		office_close(o);
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	}
 	rc = reload_policies(o, e);
 	if (rc) {
 		office_close(o);
@@ -119,6 +123,7 @@ void office_close(struct office *o)
 	for (size_t i = 0; i < o->nversions; i++)
 		policy_free(o->versions[i]);
 	o->nversions = 0;
+	office_hot_free(o);
 	store_close(o->store);
 	o->store = NULL;
 }
@@ -277,7 +282,7 @@ int office_load_policy(struct office *o, const char *path, const char *by,
 	}
 	rc = prefix_free(o, p, path, e);
 	if (!rc)
-		rc = store_begin(o->store, e);
+		rc = office_begin(o, e);
 	if (rc)
 		goto out;
 	rc = store_policy_add(o->store, p->program, p->hash, path, text, len,
@@ -290,9 +295,9 @@ int office_load_policy(struct office *o, const char *path, const char *by,
 			rc = fund(o, p, &p->pools[i], &p->pools[i].budgets[j],
 				  by, now, e);
 	if (!rc)
-		rc = store_commit(o->store, e);
+		rc = office_commit(o, e);
 	if (rc)
-		store_rollback(o->store);
+		office_rollback(o);
 	else
 		rc = reload_policies(o, e);
 out:

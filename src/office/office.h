@@ -46,6 +46,9 @@ struct office {
 	 * under one is read (office_policy_version). */
 	struct policy *versions[OFFICE_MAX_VERSIONS];
 	size_t nversions;
+	/* The writer's hot state (hot.c): what the write path reads of the
+	 * ledger, in memory and kept equal to the store. */
+	struct office_hot *hot;
 };
 
 /* Open the office in the store at url. chips is borrowed and must outlive

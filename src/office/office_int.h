@@ -196,14 +196,34 @@ int office_serve_waitlist(struct office *o, const struct policy *p,
 			  int64_t now, struct qerr *e);
 
 /* *any: whether someone received at or before received_at waits for money
- * of pool in year (a walk of the waitlist: for imports only). */
+ * of pool in year: one index seek per measure of the pool. */
 int office_waitlist_before(struct office *o, const struct policy *p,
 			   const char *pool, int year, int64_t received_at,
 			   bool *any, struct qerr *e);
 
-/* *any: whether someone waits for money of pool in year. */
-int office_waitlist_nonempty(struct office *o, const struct policy *p,
-			     const char *pool, int year, bool *any,
-			     struct qerr *e);
+/* --- the writer's hot state (hot.c) ------------------------------------------ */
+
+/* Make and free o->hot. office_hot_new answers -1 when out of memory. */
+int office_hot_new(struct office *o);
+void office_hot_free(struct office *o);
+
+/* The ledger's storage as the office's verbs use it: the store's, with
+ * account balances and the last timestamp answered from memory inside a
+ * write transaction. */
+const struct ledger_io *office_ledger(struct office *o);
+
+/* store_begin and the rest, keeping the hot state equal to the store:
+ * forgotten when another process wrote (the store's generation), on a
+ * rollback, on a rolled-back savepoint that wrote. */
+int office_begin(struct office *o, struct qerr *e);
+int office_commit(struct office *o, struct qerr *e);
+void office_rollback(struct office *o);
+int office_savepoint(struct office *o, struct qerr *e);
+int office_savepoint_release(struct office *o, struct qerr *e);
+void office_savepoint_rollback(struct office *o);
+
+/* How often the hot state answered an account read, and how often the
+ * store did (for the benchmarks). */
+void office_hot_counts(const struct office *o, long *hits, long *misses);
 
 #endif

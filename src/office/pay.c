@@ -154,8 +154,7 @@ static int grant_money(struct office *o, const struct policy *p, int m,
 	}
 	for (size_t i = 0; i + 1 < n; i++)
 		t[i].flags |= LEDGER_LINKED;
-	if (ledger_create_transfers(store_ledger_io(o->store), t, n, now,
-				    results))
+	if (ledger_create_transfers(office_ledger(o), t, n, now, results))
 		return office_io_error(o, e, "moving grant money");
 	for (size_t i = 0; i < n; i++)
 		if (results[i] != LEDGER_OK)
@@ -302,8 +301,7 @@ static int recover(struct office *o, const struct policy *p, int m,
 							      : "available",
 			 NULL);
 	t[1].credit = office_account_id(code);
-	if (ledger_create_transfers(store_ledger_io(o->store), t, 2, now,
-				    results))
+	if (ledger_create_transfers(office_ledger(o), t, 2, now, results))
 		return office_io_error(o, e, "a clawback");
 	if (results[0] != LEDGER_OK || results[1] != LEDGER_OK)
 		return qerr_set(e, Q_ERR_CONFLICT, "",
@@ -390,7 +388,7 @@ int office_clawback(struct office *o, const char *id, money_t amount,
 static int open_tranche(struct office *o, const char *id, int year,
 			struct ledger_transfer *pend, struct qerr *e)
 {
-	const struct ledger_io *io = store_ledger_io(o->store);
+	const struct ledger_io *io = office_ledger(o);
 	enum ledger_pending_state st;
 	char pid[LEDGER_ID_MAX];
 	int rc;

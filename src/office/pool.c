@@ -140,7 +140,7 @@ int office_ensure_accounts(struct office *o, const char *program,
 		n++;
 	}
 	assert(n == 2 || n == 4);
-	if (ledger_create_accounts(store_ledger_io(o->store), as, n, results))
+	if (ledger_create_accounts(office_ledger(o), as, n, results))
 		return office_io_error(o, e, "creating accounts");
 	for (size_t i = 0; i < n; i++)
 		if (results[i] != LEDGER_OK &&
@@ -154,7 +154,7 @@ int office_ensure_accounts(struct office *o, const char *program,
 int office_get_account(struct office *o, const char *code,
 		       struct ledger_account *a, struct qerr *e)
 {
-	const struct ledger_io *io = store_ledger_io(o->store);
+	const struct ledger_io *io = office_ledger(o);
 	int rc;
 
 	assert(code && a);
@@ -170,8 +170,7 @@ int office_xfer(struct office *o, struct ledger_transfer *t, int64_t now,
 		int *result, struct qerr *e)
 {
 	assert(o && t && result);
-	if (ledger_create_transfers(store_ledger_io(o->store), t, 1, now,
-				    result))
+	if (ledger_create_transfers(office_ledger(o), t, 1, now, result))
 		return office_io_error(o, e, "a transfer");
 	return Q_OK;
 }
@@ -279,8 +278,8 @@ static int grant_reserve(struct office *o, const struct policy *p, int m,
 			return rc;
 		tranche_init(&t[k], p, pool, a, year, tranche[k], k + 1 < n);
 	}
-	if (ledger_create_transfers(store_ledger_io(o->store), t, (size_t)n,
-				    now, results))
+	if (ledger_create_transfers(office_ledger(o), t, (size_t)n, now,
+				    results))
 		return office_io_error(o, e, "reserving a grant");
 	for (int k = 0; k < n; k++) {
 		if (results[k] == LEDGER_OK)
@@ -303,7 +302,7 @@ static int grant_reserve(struct office *o, const struct policy *p, int m,
 static int grant_release(struct office *o, const struct policy *p, int m,
 			 const struct store_app *a, int64_t now, struct qerr *e)
 {
-	const struct ledger_io *io = store_ledger_io(o->store);
+	const struct ledger_io *io = office_ledger(o);
 	money_t tranche[GRANT_MAX_TRANCHES];
 	int n, rc;
 
@@ -525,39 +524,14 @@ int office_waitlist_before(struct office *o, const struct policy *p,
 			   const char *pool, int year, int64_t received_at,
 			   bool *any, struct qerr *e)
 {
-	struct collect c = {NULL, 0, MAX_WAITLIST, pool, year, p};
-	int rc;
-
-	assert(o && p && pool && any);
-	*any = false;
-	c.w = malloc(sizeof(*c.w) * MAX_WAITLIST);
-	if (!c.w)
-		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
-	rc = store_app_each(o->store, p->program, APP_WAITLISTED,
-			    collect_waitlisted, &c, e);
-	for (size_t i = 0; !rc && i < c.n && !*any; i++)
-		*any = c.w[i].received_at <= received_at;
-	/* More than the walk holds: take it that someone earlier waits. */
-	if (!rc && c.n == c.max)
-		*any = true;
-	free(c.w);
-	return rc;
-}
-
-/* One index seek per measure of the pool, so that a newcomer queues
- * behind whoever waits, never overtakes. */
-int office_waitlist_nonempty(struct office *o, const struct policy *p,
-			     const char *pool, int year, bool *any,
-			     struct qerr *e)
-{
 	int rc = Q_OK;
 
 	assert(o && p && pool && any);
 	*any = false;
 	for (size_t m = 0; !rc && !*any && m < p->nmeasures; m++)
 		if (!strcmp(p->pools[p->measures[m].pool].id, pool))
-			rc = store_app_any(o->store, p->program,
-					   p->measures[m].id, year,
-					   APP_WAITLISTED, any, e);
+			rc = store_app_any_before(
+				o->store, p->program, p->measures[m].id, year,
+				APP_WAITLISTED, received_at, any, e);
 	return rc;
 }

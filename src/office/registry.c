@@ -322,7 +322,7 @@ static int import_csv(struct office *o, enum import_kind kind, const char *list,
 	rc = read_header(&c, &cols, r.f, e);
 	if (rc)
 		goto out;
-	rc = store_begin(o->store, e);
+	rc = office_begin(o, e);
 	if (rc)
 		goto out;
 	rc = import_rows(o, kind, list, &c, &r, count, e);
@@ -336,9 +336,9 @@ static int import_csv(struct office *o, enum import_kind kind, const char *list,
 					    "entries", (json_int_t)*count),
 				  e);
 	if (!rc)
-		rc = store_commit(o->store, e);
+		rc = office_commit(o, e);
 	if (rc) {
-		store_rollback(o->store);
+		office_rollback(o);
 		*count = 0;
 	}
 out:

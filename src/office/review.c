@@ -98,7 +98,7 @@ struct expiring {
 static int collect_expired(void *arg, const struct store_app *a)
 {
 	struct expiring *x = arg;
-	const struct ledger_io *io = store_ledger_io(x->o->store);
+	const struct ledger_io *io = office_ledger(x->o);
 	struct ledger_transfer t;
 	char id[LEDGER_ID_MAX];
 

@@ -248,13 +248,13 @@ int office_round_close(struct office *o, const char *program,
 	c.q = calloc(MAX_WAITLIST, sizeof(*c.q));
 	if (!c.q)
 		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
-	rc = store_begin(o->store, e);
+	rc = office_begin(o, e);
 	if (!rc) {
 		rc = close_round(o, p, m, &c, by, now, out, e);
 		if (!rc)
-			rc = store_commit(o->store, e);
+			rc = office_commit(o, e);
 		if (rc)
-			store_rollback(o->store);
+			office_rollback(o);
 	}
 	free(c.q);
 	return rc;

@@ -109,7 +109,7 @@ int office_user_add(struct office *o, const char *name, const char *role,
 	snprintf(u.role, sizeof(u.role), "%s", role);
 	snprintf(u.uscc, sizeof(u.uscc), "%s", uscc ? uscc : "");
 	u.created_at = now;
-	rc = store_begin(o->store, e);
+	rc = office_begin(o, e);
 	if (!rc)
 		rc = store_user_add(o->store, &u, hash, e);
 	if (!rc)
@@ -118,9 +118,9 @@ int office_user_add(struct office *o, const char *name, const char *role,
 			json_pack("{s:s,s:s}", "role", role, "uscc", u.uscc),
 			e);
 	if (!rc)
-		rc = store_commit(o->store, e);
+		rc = office_commit(o, e);
 	if (rc) {
-		store_rollback(o->store);
+		office_rollback(o);
 		token[0] = '\0';
 	}
 	return rc;
@@ -132,16 +132,16 @@ int office_user_remove(struct office *o, const char *name, const char *by,
 	int rc;
 
 	assert(o && name && by);
-	rc = store_begin(o->store, e);
+	rc = office_begin(o, e);
 	if (!rc)
 		rc = store_user_remove(o->store, name, e);
 	if (!rc)
 		rc = office_audit(o, "user-remove", name, NULL, by, now, NULL,
 				  e);
 	if (!rc)
-		rc = store_commit(o->store, e);
+		rc = office_commit(o, e);
 	if (rc)
-		store_rollback(o->store);
+		office_rollback(o);
 	return rc;
 }
 

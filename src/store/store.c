@@ -1,13 +1,23 @@
 /*
- * store.c - the store's public functions (store.h): choose a back end by
- * the URL at store_open(), then pass each call on to it (store_int.h).
+ * store.c - the store (store.h) above its driver (driver.h): opening and
+ * migrating, transactions, policies, users and the audit chain, and the
+ * helpers the other store files share (store_int.h). The applications are
+ * in store_apps.c, the ledger's storage in store_ledger.c, what the
+ * screens look up in store_screens.c; every statement is in sql.c.
  */
 #include "store/store.h"
 
+#include <assert.h>
+#include <signal.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/audit.h"
 #include "store/store_int.h"
+
+#define POLICY_TEXT_MAX (16u << 20) /* one policy file, bytes */
 
 static const char *const state_names[APP__STATE_COUNT] = {
 	[APP_INELIGIBLE] = "ineligible", [APP_RESERVED] = "reserved",
@@ -76,12 +86,202 @@ void store_event_release(struct store_event *ev)
 	ev->detail = NULL;
 }
 
+/* --- helpers (store_int.h) ----------------------------------------------------- */
+
+int store_nomem(struct qerr *e)
+{
+	return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+}
+
+int store_no_row(struct store *s, const char *op, struct qerr *e)
+{
+	return qerr_set(e, Q_ERR_IO, "", "%s: %s: no row came back",
+			s->ops->name, op);
+}
+
+int store_stmt(struct store *s, enum sql_stmt id, struct drv_stmt **out,
+	       struct qerr *e)
+{
+	int rc;
+
+	/* Every text numbers its ?N 1, 2 ... n, the same in both dialects
+	 * (test_driver checks the table once, not every call here). */
+	assert(s && id < ST__COUNT);
+	*out = NULL;
+	rc = store_fault_check(s, "a statement", e);
+	if (rc)
+		return rc;
+	if (!s->ops->in_transaction(s->db)) {
+		rc = s->ops->reconnect(s->db, e);
+		if (rc)
+			return rc;
+	}
+	rc = s->ops->prepare(s->db, (unsigned)id,
+			     sql_for(&sql_stmts[id], s->ops->dialect), out, e);
+	assert(rc || *out);
+	return rc;
+}
+
+void col_str(struct drv_stmt *st, int i, char *buf, size_t cap)
+{
+	size_t n = 0;
+	const char *t = st->ops->column_text(st, i, &n);
+
+	assert(cap > 0);
+	if (!t)
+		n = 0;
+	if (n >= cap)
+		n = cap - 1;
+	if (n)
+		memcpy(buf, t, n);
+	buf[n] = '\0';
+}
+
+int col_dup(struct drv_stmt *st, int i, char **out, size_t *len)
+{
+	size_t n = 0;
+	const char *t = st->ops->column_text(st, i, &n);
+
+	*out = NULL;
+	if (len)
+		*len = 0;
+	if (!t) /* SQL NULL, or the driver ran out of memory */
+		return st->ops->column_null(st, i) ? 0 : -1;
+	*out = malloc(n + 1);
+	if (!*out)
+		return -1;
+	if (n)
+		memcpy(*out, t, n);
+	(*out)[n] = '\0';
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int store_run(struct drv_stmt *st, const char *op, struct qerr *e)
+{
+	int rc = step(st, op, e);
+
+	done(st);
+	return rc == DRV_DONE || rc == DRV_ROW ? Q_OK : rc;
+}
+
+int store_begin_own(struct store *s, bool *own, struct qerr *e)
+{
+	*own = !s->ops->in_transaction(s->db);
+	return *own ? store_begin(s, e) : Q_OK;
+}
+
+int store_end_own(struct store *s, bool own, int rc, struct qerr *e)
+{
+	if (!own)
+		return rc;
+	if (rc == Q_OK)
+		rc = store_commit(s, e);
+	if (rc != Q_OK)
+		store_rollback(s);
+	return rc;
+}
+
+/* --- opening ------------------------------------------------------------------- */
+
+/* Bring the schema to SQL_SCHEMA_VERSION in one write transaction, so a
+ * crash leaves the old version whole and two processes opening at once
+ * migrate once (the second waits for the first's lock, then finds nothing
+ * to do). */
+static int migrate(struct store *s, struct qerr *e)
+{
+	const char *init = sql_for(&sql_version_init, s->ops->dialect);
+	struct drv_stmt *st;
+	char sql[96];
+	int v = 0;
+	int rc;
+
+	rc = store_begin(s, e);
+	if (rc)
+		return rc;
+	if (*init)
+		rc = s->ops->exec(s->db, init, "creating the schema version",
+				  e);
+	if (!rc)
+		rc = store_stmt(s, ST_SCHEMA_VERSION, &st, e);
+	if (rc)
+		goto out;
+	rc = step(st, "reading the schema version", e);
+	if (rc == DRV_ROW) {
+		int64_t got = col_int(st, 0);
+
+		v = got < 0 || got > INT_MAX ? -1 : (int)got;
+		rc = Q_OK;
+	} else if (rc == DRV_DONE) {
+		rc = store_no_row(s, "reading the schema version", e);
+	}
+	done(st);
+	if (rc)
+		goto out;
+	if (v < 0 || v > SQL_SCHEMA_VERSION) {
+		rc = qerr_set(e, Q_ERR_IO, "",
+			      "database schema version %d is newer than this "
+			      "quan knows (%d)",
+			      v, SQL_SCHEMA_VERSION);
+		goto out;
+	}
+	for (int i = v; !rc && i < SQL_SCHEMA_VERSION; i++) {
+		char op[64];
+
+		snprintf(op, sizeof(op), "migration %d", i + 1);
+		rc = s->ops->exec(s->db,
+				  sql_for(&sql_migrations[i], s->ops->dialect),
+				  op, e);
+	}
+	if (!rc && v != SQL_SCHEMA_VERSION) {
+		snprintf(sql, sizeof(sql), "%s%d",
+			 sql_for(&sql_version_set, s->ops->dialect),
+			 SQL_SCHEMA_VERSION);
+		rc = s->ops->exec(s->db, sql, "setting the schema version", e);
+	}
+out:
+	if (!rc)
+		rc = store_commit(s, e);
+	if (rc)
+		store_rollback(s);
+	else
+		s->version = SQL_SCHEMA_VERSION;
+	return rc;
+}
+
+/* Connect through driver d to url (the driver's own form), migrate. */
+static int open_with(const struct drv_ops *d, const char *url,
+		     struct store **out, struct qerr *e)
+{
+	struct store *s;
+	int rc;
+
+	assert(d && url);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return store_nomem(e);
+	s->ops = d;
+	s->fault.left = -1;
+	s->io = store_ledger_callbacks;
+	s->io.ctx = s;
+	rc = d->open(url, ST__COUNT, &s->db, e);
+	if (!rc)
+		rc = migrate(s, e);
+	if (rc) {
+		store_close(s);
+		return rc;
+	}
+	*out = s;
+	return Q_OK;
+}
+
 int store_open(const char *url, struct store **out, struct qerr *e)
 {
 	*out = NULL;
 	if (!strncmp(url, "postgres://", 11) ||
 	    !strncmp(url, "postgresql://", 13))
-		return store_pg_open(url, out, e);
+		return open_with(&drv_postgres, url, out, e);
 	if (!strncmp(url, "sqlite://", 9))
 		url += 9;
 	else if (!strncmp(url, "sqlite:", 7))
@@ -95,18 +295,21 @@ int store_open(const char *url, struct store **out, struct qerr *e)
 	if (!*url)
 		return qerr_set(e, Q_ERR_INVALID, "db",
 				"database '%.64s': no file name", url);
-	return store_sqlite_open(url, out, e);
+	return open_with(&drv_sqlite, url, out, e);
 }
 
 void store_close(struct store *s)
 {
-	if (s)
-		s->ops->close(s);
+	if (!s)
+		return;
+	if (s->db)
+		s->ops->close(s->db);
+	free(s);
 }
 
 int store_schema_version(struct store *s)
 {
-	return s->ops->schema_version(s);
+	return s->version;
 }
 
 const char *store_backend(struct store *s)
@@ -114,71 +317,251 @@ const char *store_backend(struct store *s)
 	return s->ops->name;
 }
 
+/* --- transactions ---------------------------------------------------------------- */
+
+/* Add one to the generation of the data, inside the write transaction
+ * just begun; s->generation gets the value before. */
+static int bump_generation(struct store *s, struct qerr *e)
+{
+	static const char op[] = "counting a write";
+	struct drv_stmt *st;
+	int64_t n = -1;
+	int rc = store_stmt(s, ST_GENERATION_BUMP, &st, e);
+
+	if (rc)
+		return rc;
+	rc = s->ops->step(st, op, e);
+	if (rc == DRV_ROW) {
+		n = s->ops->column_int(st, 0);
+		rc = s->ops->step(st, op, e);
+	}
+	s->ops->reset(st);
+	if (rc != DRV_DONE && rc != DRV_ROW)
+		return rc;
+	if (n < 1)
+		return store_no_row(s, op, e);
+	s->generation = n - 1;
+	return Q_OK;
+}
+
 int store_begin(struct store *s, struct qerr *e)
 {
-	return s->ops->begin(s, e);
+	int rc;
+
+	assert(s && s->db);
+	if (s->ops->in_transaction(s->db))
+		return qerr_set(e, Q_ERR_IO, "",
+				"%s: beginning a transaction: one is open "
+				"already",
+				s->ops->name);
+	rc = store_fault_check(s, "beginning a transaction", e);
+	if (rc)
+		return rc;
+	rc = s->ops->begin_write(s->db, e);
+	if (!rc && s->version >= 9) {
+		rc = bump_generation(s, e);
+		if (rc)
+			s->ops->rollback(s->db);
+	}
+	return rc;
+}
+
+int64_t store_generation(struct store *s)
+{
+	assert(s);
+	return s->generation;
 }
 
 int store_commit(struct store *s, struct qerr *e)
 {
-	return s->ops->commit(s, e);
+	int rc;
+
+	assert(s && s->db);
+	rc = store_fault_check(s, "committing", e);
+	return rc ? rc : s->ops->commit(s->db, e);
 }
 
 void store_rollback(struct store *s)
 {
-	if (s)
-		s->ops->rollback(s);
+	if (s && s->db)
+		s->ops->rollback(s->db);
 }
 
 int store_savepoint(struct store *s, struct qerr *e)
 {
-	return s->ops->savepoint(s, e);
+	assert(s && s->db);
+	int rc = store_fault_check(s, "a savepoint", e);
+
+	return rc ? rc : s->ops->savepoint(s->db, e);
 }
 
 int store_savepoint_release(struct store *s, struct qerr *e)
 {
-	return s->ops->savepoint_release(s, e);
+	assert(s && s->db);
+	int rc = store_fault_check(s, "releasing a savepoint", e);
+
+	return rc ? rc : s->ops->release(s->db, e);
 }
 
 void store_savepoint_rollback(struct store *s)
 {
-	s->ops->savepoint_rollback(s);
+	assert(s && s->db);
+	s->ops->rollback_to(s->db);
 }
 
-const struct ledger_io *store_ledger_io(struct store *s)
-{
-	return s->ops->ledger_io(s);
-}
+/* --- policies --------------------------------------------------------------------- */
 
-int store_ledger_error(struct store *s, struct qerr *e)
+/* The program a version (hash) is stored for, into stored ("" if none). */
+static int policy_program(struct store *s, const char *hash, char *stored,
+			  size_t cap, struct qerr *e)
 {
-	return s->ops->ledger_error(s, e);
+	struct drv_stmt *st;
+	int rc;
+
+	stored[0] = '\0';
+	rc = store_stmt(s, ST_POLICY_PROGRAM, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, hash);
+	rc = step(st, "looking up a policy version", e);
+	if (rc == DRV_ROW)
+		col_str(st, 0, stored, cap);
+	done(st);
+	return rc == DRV_ROW || rc == DRV_DONE ? Q_OK : rc;
 }
 
 int store_policy_add(struct store *s, const char *program, const char *hash,
 		     const char *path, const char *text, size_t len,
 		     int64_t now, bool *is_new, struct qerr *e)
 {
-	return s->ops->policy_add(s, program, hash, path, text, len, now,
-				  is_new, e);
+	char stored[STORE_PROGRAM_MAX] = "";
+	struct drv_stmt *st;
+	bool own;
+	int rc;
+
+	assert(program && hash && is_new);
+	assert(text || len == 0);
+	*is_new = false;
+	if (!*program || !*hash)
+		return qerr_set(e, Q_ERR_INVALID, "program",
+				"a policy needs a program and a hash");
+	if (strlen(program) >= STORE_PROGRAM_MAX)
+		return qerr_set(e, Q_ERR_INVALID, "program",
+				"program name '%.64s...' is too long", program);
+	if (strlen(hash) >= STORE_POLICY_HASH_MAX)
+		return qerr_set(e, Q_ERR_INVALID, "hash",
+				"policy hash '%.72s...' is too long", hash);
+	if (len > POLICY_TEXT_MAX)
+		return qerr_set(e, Q_ERR_TOO_LARGE, "",
+				"policy '%.200s' is larger than %u bytes", path,
+				POLICY_TEXT_MAX);
+	rc = store_begin_own(s, &own, e);
+	if (rc)
+		return rc;
+	rc = policy_program(s, hash, stored, sizeof(stored), e);
+	if (rc)
+		goto out;
+	*is_new = stored[0] == '\0';
+	if (!*is_new && strcmp(stored, program)) {
+		rc = qerr_set(e, Q_ERR_INVALID, "program",
+			      "policy %s is stored for program '%s', not '%s'",
+			      hash, stored, program);
+		goto out;
+	}
+	if (*is_new) {
+		rc = store_stmt(s, ST_POLICY_INSERT, &st, e);
+		if (rc)
+			goto out;
+		bind_text(st, 1, hash);
+		bind_text(st, 2, program);
+		bind_text(st, 3, path ? path : "");
+		st->ops->bind_text(st, 4, len ? text : "", len);
+		bind_int(st, 5, now);
+		rc = store_run(st, "storing a policy version", e);
+		if (rc)
+			goto out;
+	}
+	rc = store_stmt(s, ST_CURRENT_SET, &st, e);
+	if (rc)
+		goto out;
+	bind_text(st, 1, program);
+	bind_text(st, 2, hash);
+	bind_int(st, 3, now);
+	rc = store_run(st, "making a policy version current", e);
+out:
+	if (rc)
+		*is_new = false;
+	return store_end_own(s, own, rc, e);
 }
 
 int store_policy_current(struct store *s, const char *program, char *hash,
 			 char **text, size_t *len, struct qerr *e)
 {
-	return s->ops->policy_current(s, program, hash, text, len, e);
+	struct drv_stmt *st;
+	int rc;
+
+	assert(program && hash);
+	if (text)
+		*text = NULL;
+	rc = store_stmt(s, ST_POLICY_CURRENT, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, program);
+	rc = step(st, "reading the current policy", e);
+	if (rc == DRV_ROW) {
+		rc = Q_OK;
+		col_str(st, 0, hash, STORE_POLICY_HASH_MAX);
+		if (text && col_dup(st, 1, text, len))
+			rc = store_nomem(e);
+	} else if (rc == DRV_DONE) {
+		rc = qerr_set(e, Q_ERR_UNKNOWN_PROGRAM, "program",
+			      "no policy for program '%s'", program);
+	}
+	done(st);
+	return rc;
+}
+
+/* Column 0 of statement id's row for hash, or Q_ERR_INVALID when no
+ * version has that hash. */
+static int policy_column(struct store *s, enum sql_stmt id, const char *hash,
+			 char **text, size_t *len, char *buf, size_t cap,
+			 struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(hash);
+	assert(text || buf);
+	rc = store_stmt(s, id, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, hash);
+	rc = step(st, "reading a policy version", e);
+	if (rc == DRV_ROW) {
+		rc = Q_OK;
+		if (buf)
+			col_str(st, 0, buf, cap);
+		else if (col_dup(st, 0, text, len))
+			rc = store_nomem(e);
+	} else if (rc == DRV_DONE) {
+		rc = qerr_set(e, Q_ERR_INVALID, "policy",
+			      "no policy version '%s'", hash);
+	}
+	done(st);
+	return rc;
 }
 
 int store_policy_text(struct store *s, const char *hash, char **text,
 		      size_t *len, struct qerr *e)
 {
-	return s->ops->policy_text(s, hash, text, len, e);
+	*text = NULL;
+	return policy_column(s, ST_POLICY_TEXT, hash, text, len, NULL, 0, e);
 }
 
 int store_policy_path(struct store *s, const char *hash, char *path, size_t n,
 		      struct qerr *e)
 {
-	return s->ops->policy_path(s, hash, path, n, e);
+	return policy_column(s, ST_POLICY_PATH, hash, NULL, NULL, path, n, e);
 }
 
 int store_programs_each(struct store *s,
@@ -186,169 +569,324 @@ int store_programs_each(struct store *s,
 				  const char *hash),
 			void *arg, struct qerr *e)
 {
-	return s->ops->programs_each(s, fn, arg, e);
+	char prog[SQL_PAGE][STORE_PROGRAM_MAX];
+	char hash[SQL_PAGE][STORE_POLICY_HASH_MAX];
+	char last[STORE_PROGRAM_MAX] = "";
+	struct drv_stmt *st;
+	size_t n;
+	int rc;
+
+	assert(s && fn);
+	do {
+		rc = store_stmt(s, ST_PROGRAMS_PAGE, &st, e);
+		if (rc)
+			return rc;
+		bind_text(st, 1, last);
+		for (n = 0; (rc = step(st, "listing programs", e)) == DRV_ROW;
+		     n++) {
+			assert(n < SQL_PAGE);
+			col_str(st, 0, prog[n], sizeof(prog[n]));
+			col_str(st, 1, hash[n], sizeof(hash[n]));
+		}
+		done(st);
+		if (rc != DRV_DONE)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			if (fn(arg, prog[i], hash[i]))
+				return Q_OK;
+		if (n)
+			memcpy(last, prog[n - 1], sizeof(last));
+	} while (n == SQL_PAGE);
+	return Q_OK;
 }
+
+/* One policy version read for store_policy_each_version. */
+struct policy_row {
+	char program[STORE_PROGRAM_MAX], hash[STORE_POLICY_HASH_MAX];
+	char path[512];
+	char *text;
+	size_t len;
+	int64_t added_at;
+	bool current;
+};
 
 int store_policy_each_version(struct store *s,
 			      int (*fn)(void *arg,
 					const struct store_policy *p),
 			      void *arg, struct qerr *e)
 {
-	return s->ops->policy_each_version(s, fn, arg, e);
+	static const char op[] = "listing policy versions";
+	struct policy_row *v;
+	char last_hash[STORE_POLICY_HASH_MAX] = "";
+	int64_t last_at = INT64_MIN;
+	size_t n = 0;
+	int rc;
+
+	assert(s && fn);
+	v = calloc(SQL_PAGE, sizeof(*v));
+	if (!v)
+		return store_nomem(e);
+	do {
+		struct drv_stmt *st;
+		bool stop = false;
+
+		rc = store_stmt(s, ST_POLICY_VERSIONS_PAGE, &st, e);
+		if (rc)
+			break;
+		bind_int(st, 1, last_at);
+		bind_text(st, 2, last_hash);
+		for (n = 0; (rc = step(st, op, e)) == DRV_ROW; n++) {
+			struct policy_row *p = &v[n];
+
+			assert(n < SQL_PAGE);
+			col_str(st, 0, p->program, sizeof(p->program));
+			col_str(st, 1, p->hash, sizeof(p->hash));
+			col_str(st, 2, p->path, sizeof(p->path));
+			p->added_at = col_int(st, 4);
+			p->current = col_int(st, 5) != 0;
+			if (col_dup(st, 3, &p->text, &p->len)) {
+				rc = store_nomem(e);
+				break;
+			}
+		}
+		done(st);
+		if (rc == DRV_DONE)
+			rc = Q_OK;
+		for (size_t i = 0; !rc && !stop && i < n; i++) {
+			struct store_policy p = {
+				v[i].program, v[i].hash, v[i].path,
+				v[i].text,    v[i].len,	 v[i].added_at,
+				v[i].current,
+			};
+
+			stop = fn(arg, &p) != 0;
+		}
+		if (n) {
+			last_at = v[n - 1].added_at;
+			memcpy(last_hash, v[n - 1].hash, sizeof(last_hash));
+		}
+		for (size_t i = 0; i < n; i++) {
+			free(v[i].text);
+			v[i].text = NULL;
+		}
+		if (stop)
+			break;
+	} while (!rc && n == SQL_PAGE);
+	free(v);
+	return rc;
 }
 
-int store_app_insert(struct store *s, struct store_app *a, struct qerr *e)
-{
-	if (a->state < 0 || a->state >= APP__STATE_COUNT)
-		return qerr_set(e, Q_ERR_INVALID, "state",
-				"application '%.64s': unknown state %d", a->id,
-				a->state);
-	return s->ops->app_insert(s, a, e);
-}
+/* --- the audit chain ------------------------------------------------------------ */
 
-int store_app_get(struct store *s, const char *id, struct store_app *out,
-		  struct qerr *e)
+/* The last event is read inside the write transaction (store_begin_own):
+ * writers are serialised, so no other can append between this read and
+ * the insert, and the chain has one order. */
+static int event_append(struct store *s, struct store_event *ev, struct qerr *e)
 {
-	return s->ops->app_get(s, id, out, e);
-}
+	struct drv_stmt *st;
+	int rc;
 
-int store_app_by_ref(struct store *s, const char *uscc, const char *client_ref,
-		     struct store_app *out, struct qerr *e)
-{
-	if (!client_ref || !*client_ref || !uscc) {
-		memset(out, 0, sizeof(*out));
-		return Q_NONE;
+	rc = store_stmt(s, ST_EVENT_LAST, &st, e);
+	if (rc)
+		return rc;
+	rc = step(st, "reading the last event", e);
+	if (rc == DRV_ROW) {
+		ev->seq = col_int(st, 0) + 1;
+		col_str(st, 1, ev->prev_hash, sizeof(ev->prev_hash));
+		rc = Q_OK;
+	} else if (rc == DRV_DONE) {
+		ev->seq = 1;
+		memcpy(ev->prev_hash, AUDIT_GENESIS, sizeof(ev->prev_hash));
+		rc = Q_OK;
 	}
-	return s->ops->app_by_ref(s, uscc, client_ref, out, e);
-}
+	done(st);
+	if (rc)
+		return rc;
+	if (audit_hash(ev))
+		return store_nomem(e);
 
-/* The program and year a number is drawn for: a program name as stored
- * (struct store_app.program) and a four-digit year. */
-static int check_numbering(const char *program, int year, struct qerr *e)
-{
-	size_t n = program ? strnlen(program, STORE_PROGRAM_MAX) : 0;
-
-	if (n == 0 || n >= STORE_PROGRAM_MAX)
-		return qerr_set(e, Q_ERR_INVALID, "program",
-				"numbering applications: program '%.64s' is "
-				"empty or too long",
-				program ? program : "");
-	if (year < 1 || year > 9999)
-		return qerr_set(e, Q_ERR_INVALID, "fiscal_year",
-				"numbering applications: year %d is not "
-				"1..9999",
-				year);
-	return Q_OK;
-}
-
-int store_app_number(struct store *s, const char *program, int year, int64_t *n,
-		     struct qerr *e)
-{
-	int rc = check_numbering(program, year, e);
-
-	*n = 0;
-	return rc ? rc : s->ops->app_number(s, program, year, n, e);
-}
-
-int store_app_numbers_each(struct store *s,
-			   int (*fn)(void *arg, const char *program, int year,
-				     int64_t last),
-			   void *arg, struct qerr *e)
-{
-	return s->ops->app_numbers_each(s, fn, arg, e);
-}
-
-int store_app_number_set(struct store *s, const char *program, int year,
-			 int64_t last, struct qerr *e)
-{
-	int rc = check_numbering(program, year, e);
-
-	if (!rc && last < 1)
-		rc = qerr_set(e, Q_ERR_INVALID, "last",
-			      "numbering applications: %lld is not a number "
-			      "given",
-			      (long long)last);
-	return rc ? rc : s->ops->app_number_set(s, program, year, last, e);
-}
-
-int store_app_update(struct store *s, const struct store_app *a, struct qerr *e)
-{
-	if (a->state < 0 || a->state >= APP__STATE_COUNT)
-		return qerr_set(e, Q_ERR_INVALID, "state",
-				"application '%.64s': unknown state %d", a->id,
-				a->state);
-	return s->ops->app_update(s, a, e);
-}
-
-int store_app_each(struct store *s, const char *program, int st,
-		   int (*fn)(void *arg, const struct store_app *a), void *arg,
-		   struct qerr *e)
-{
-	if (st >= APP__STATE_COUNT || st < -1)
-		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
-				st);
-	return s->ops->app_each(s, program, st, fn, arg, e);
-}
-
-int store_applicant_year(struct store *s, const char *program,
-			 const char *measure, const char *uscc, int year,
-			 const char *except_id, money_t *awarded,
-			 money_t *compute_contracts, struct qerr *e)
-{
-	return s->ops->applicant_year(s, program, measure, uscc, year,
-				      except_id, awarded, compute_contracts, e);
-}
-
-int store_app_any(struct store *s, const char *program, const char *measure,
-		  int fiscal_year, int state, bool *out, struct qerr *e)
-{
-	return s->ops->app_any(s, program, measure, fiscal_year, state, out, e);
-}
-
-int store_app_list(struct store *s, const struct store_app_filter *f,
-		   int (*fn)(void *arg, const struct store_app *a), void *arg,
-		   struct qerr *e)
-{
-	if (f->state >= APP__STATE_COUNT || f->state < -1)
-		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
-				f->state);
-	return s->ops->app_list(s, f, fn, arg, e);
+	rc = store_stmt(s, ST_EVENT_INSERT, &st, e);
+	if (rc)
+		return rc;
+	bind_int(st, 1, ev->seq);
+	bind_int(st, 2, ev->at);
+	BIND_FIELD(st, 3, ev->who);
+	BIND_FIELD(st, 4, ev->action);
+	BIND_FIELD(st, 5, ev->subject);
+	BIND_FIELD(st, 6, ev->policy_hash);
+	bind_text(st, 7, ev->detail ? ev->detail : "");
+	BIND_FIELD(st, 8, ev->prev_hash);
+	BIND_FIELD(st, 9, ev->hash);
+	return store_run(st, "appending an event", e);
 }
 
 int store_event_append(struct store *s, struct store_event *ev, struct qerr *e)
 {
-	return s->ops->event_append(s, ev, e);
+	bool own;
+	int rc;
+
+	assert(s && ev);
+	rc = store_begin_own(s, &own, e);
+	if (rc)
+		return rc;
+	rc = event_append(s, ev, e);
+	return store_end_own(s, own, rc, e);
+}
+
+static int event_row(struct drv_stmt *st, struct store_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = col_int(st, 0);
+	ev->at = col_int(st, 1);
+	col_str(st, 2, ev->who, sizeof(ev->who));
+	col_str(st, 3, ev->action, sizeof(ev->action));
+	col_str(st, 4, ev->subject, sizeof(ev->subject));
+	col_str(st, 5, ev->policy_hash, sizeof(ev->policy_hash));
+	col_str(st, 7, ev->prev_hash, sizeof(ev->prev_hash));
+	col_str(st, 8, ev->hash, sizeof(ev->hash));
+	if (col_dup(st, 6, &ev->detail, NULL))
+		return -1;
+	if (!ev->detail) {
+		ev->detail = calloc(1, 1);
+		if (!ev->detail)
+			return -1;
+	}
+	return 0;
+}
+
+/* Events in seq order, all of them or one subject's (subject non-NULL). */
+static int events_each(struct store *s, const char *subject,
+		       int (*fn)(void *arg, const struct store_event *ev),
+		       void *arg, struct qerr *e)
+{
+	struct store_event *page;
+	int64_t last = INT64_MIN;
+	size_t n = 0;
+	int rc;
+
+	assert(s && fn);
+	page = calloc(SQL_PAGE, sizeof(*page));
+	if (!page)
+		return store_nomem(e);
+	do {
+		struct drv_stmt *st;
+		bool stop = false;
+
+		rc = store_stmt(
+			s, subject ? ST_EVENTS_SUBJECT_PAGE : ST_EVENTS_PAGE,
+			&st, e);
+		if (rc)
+			break;
+		bind_int(st, 1, last);
+		if (subject)
+			bind_text(st, 2, subject);
+		for (n = 0; (rc = step(st, "listing events", e)) == DRV_ROW;) {
+			assert(n < SQL_PAGE);
+			if (event_row(st, &page[n++])) {
+				rc = store_nomem(e);
+				break;
+			}
+		}
+		done(st);
+		if (rc == DRV_DONE)
+			rc = Q_OK;
+		for (size_t i = 0; !rc && !stop && i < n; i++)
+			stop = fn(arg, &page[i]) != 0;
+		if (n)
+			last = page[n - 1].seq;
+		for (size_t i = 0; i < n; i++)
+			store_event_release(&page[i]);
+		if (stop)
+			break;
+	} while (!rc && n == SQL_PAGE);
+	free(page);
+	return rc;
 }
 
 int store_event_each(struct store *s,
 		     int (*fn)(void *arg, const struct store_event *ev),
 		     void *arg, struct qerr *e)
 {
-	return s->ops->event_each(s, fn, arg, e);
+	return events_each(s, NULL, fn, arg, e);
 }
 
 int store_event_each_subject(struct store *s, const char *subject,
 			     int (*fn)(void *arg, const struct store_event *ev),
 			     void *arg, struct qerr *e)
 {
-	return s->ops->event_each_subject(s, subject, fn, arg, e);
+	assert(subject);
+	return events_each(s, subject, fn, arg, e);
 }
+
+/* --- users ------------------------------------------------------------------------ */
 
 int store_user_add(struct store *s, const struct store_user *u,
 		   const char *token_hash, struct qerr *e)
 {
-	return s->ops->user_add(s, u, token_hash, e);
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && u);
+	assert(token_hash);
+	rc = store_stmt(s, ST_USER_INSERT, &st, e);
+	if (rc)
+		return rc;
+	BIND_FIELD(st, 1, u->name);
+	BIND_FIELD(st, 2, u->role);
+	BIND_FIELD(st, 3, u->uscc);
+	bind_text(st, 4, token_hash);
+	bind_int(st, 5, u->created_at);
+	rc = store_run(st, "adding a user", e);
+	if (rc == Q_ERR_CONFLICT)
+		rc = qerr_set(e, Q_ERR_CONFLICT, "name",
+			      "a user '%.64s' exists already", u->name);
+	return rc;
 }
 
 int store_user_remove(struct store *s, const char *name, struct qerr *e)
 {
-	return s->ops->user_remove(s, name, e);
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && name);
+	rc = store_stmt(s, ST_USER_DELETE, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, name);
+	rc = step(st, "removing a user", e);
+	if (rc == DRV_DONE || rc == DRV_ROW)
+		rc = st->ops->changes(st) == 1
+			     ? Q_OK
+			     : qerr_set(e, Q_ERR_NOT_FOUND, "name",
+					"no user '%.64s'", name);
+	done(st);
+	return rc;
 }
 
 int store_user_by_token(struct store *s, const char *token_hash,
 			struct store_user *out, struct qerr *e)
 {
-	return s->ops->user_by_token(s, token_hash, out, e);
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && token_hash);
+	memset(out, 0, sizeof(*out));
+	rc = store_stmt(s, ST_USER_BY_TOKEN, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, token_hash);
+	rc = step(st, "looking up a token", e);
+	if (rc == DRV_ROW) {
+		col_str(st, 0, out->name, sizeof(out->name));
+		col_str(st, 1, out->role, sizeof(out->role));
+		col_str(st, 2, out->uscc, sizeof(out->uscc));
+		out->created_at = col_int(st, 3);
+		rc = Q_OK;
+	} else if (rc == DRV_DONE) {
+		rc = Q_NONE;
+	}
+	done(st);
+	return rc;
 }
 
 int store_user_each(struct store *s,
@@ -356,80 +894,95 @@ int store_user_each(struct store *s,
 			      const char *token_hash),
 		    void *arg, struct qerr *e)
 {
-	return s->ops->user_each(s, fn, arg, e);
+	struct uv {
+		struct store_user u;
+		char token_hash[72];
+	} * v;
+	char last[sizeof(v->u.name)] = "";
+	size_t n = 0;
+	int rc;
+
+	assert(s && fn);
+	v = calloc(SQL_PAGE, sizeof(*v));
+	if (!v)
+		return store_nomem(e);
+	do {
+		struct drv_stmt *st;
+		bool stop = false;
+
+		rc = store_stmt(s, ST_USERS_PAGE, &st, e);
+		if (rc)
+			break;
+		bind_text(st, 1, last);
+		for (n = 0; (rc = step(st, "listing users", e)) == DRV_ROW;
+		     n++) {
+			assert(n < SQL_PAGE);
+			memset(&v[n], 0, sizeof(v[n]));
+			col_str(st, 0, v[n].u.name, sizeof(v[n].u.name));
+			col_str(st, 1, v[n].u.role, sizeof(v[n].u.role));
+			col_str(st, 2, v[n].u.uscc, sizeof(v[n].u.uscc));
+			col_str(st, 3, v[n].token_hash,
+				sizeof(v[n].token_hash));
+			v[n].u.created_at = col_int(st, 4);
+		}
+		done(st);
+		if (rc == DRV_DONE)
+			rc = Q_OK;
+		for (size_t i = 0; !rc && !stop && i < n; i++)
+			stop = fn(arg, &v[i].u, v[i].token_hash) != 0;
+		if (n)
+			memcpy(last, v[n - 1].u.name, sizeof(last));
+		if (stop)
+			break;
+	} while (!rc && n == SQL_PAGE);
+	free(v);
+	return rc;
 }
 
-int store_account_each(struct store *s,
-		       int (*fn)(void *arg, const struct ledger_account *a),
-		       void *arg, struct qerr *e)
+/* --- test hook: fault injection ------------------------------------------- */
+
+static void fault_set(struct store *s, long n, bool once, bool kill)
 {
-	return s->ops->account_each(s, fn, arg, e);
+	assert(s);
+	s->fault.left = n;
+	s->fault.once = once;
+	s->fault.kill = kill;
+	s->fault.refused = 0;
 }
 
-int store_transfer_each(struct store *s, const char *ref,
-			int (*fn)(void *arg, const struct ledger_transfer *t),
-			void *arg, struct qerr *e)
+void store_fault_after(struct store *s, long n)
 {
-	return s->ops->transfer_each(s, ref, fn, arg, e);
+	fault_set(s, n, false, false);
 }
 
-/* --- what the screens look up ------------------------------------------------ */
-
-int store_contract_add(struct store *s, const struct store_contract *c,
-		       struct qerr *e)
+void store_fault_once(struct store *s, long n)
 {
-	return s->ops->contract_add(s, c, e);
+	fault_set(s, n < 0 ? -1 : n, true, false);
 }
 
-int store_contract_same(struct store *s, const struct store_contract *c,
-			int days, struct store_contract_row *out, size_t max,
-			size_t *n, struct qerr *e)
+void store_fault_kill_after(struct store *s, long n)
 {
-	return s->ops->contract_same(s, c, days, out, max, n, e);
+	fault_set(s, n < 0 ? -1 : n, false, true);
 }
 
-int store_contract_between(struct store *s, const struct store_contract *c,
-			   int32_t from, int32_t to, money_t lo, money_t hi,
-			   struct store_contract_row *out, size_t max,
-			   size_t *n, int64_t *count, money_t *sum,
-			   struct qerr *e)
+long store_fault_refused(struct store *s)
 {
-	return s->ops->contract_between(s, c, from, to, lo, hi, out, max, n,
-					count, sum, e);
+	assert(s);
+	return s->fault.refused;
 }
 
-int store_controller_add(struct store *s, const struct store_controller *c,
-			 struct qerr *e)
+int store_fault_check(struct store *s, const char *op, struct qerr *e)
 {
-	return s->ops->controller_add(s, c, e);
-}
-
-int store_controllers_of(struct store *s, const char *uscc,
-			 struct store_controller *out, size_t max, size_t *n,
-			 struct qerr *e)
-{
-	return s->ops->controllers_of(s, uscc, out, max, n, e);
-}
-
-int store_listing_add(struct store *s, const struct store_listing *l,
-		      struct qerr *e)
-{
-	return s->ops->listing_add(s, l, e);
-}
-
-int store_listing_get(struct store *s, const char *list, const char *uscc,
-		      struct store_listing *out, struct qerr *e)
-{
-	return s->ops->listing_get(s, list, uscc, out, e);
-}
-
-int store_screens_each(struct store *s,
-		       int (*contract)(void *arg,
-				       const struct store_contract *c),
-		       int (*controller)(void *arg,
-					 const struct store_controller *c),
-		       int (*listing)(void *arg, const struct store_listing *l),
-		       void *arg, struct qerr *e)
-{
-	return s->ops->screens_each(s, contract, controller, listing, arg, e);
+	if (s->fault.left < 0)
+		return Q_OK;
+	if (s->fault.left > 0) {
+		s->fault.left--;
+		return Q_OK;
+	}
+	if (s->fault.kill)
+		raise(SIGKILL);
+	if (s->fault.once)
+		s->fault.left = -1;
+	s->fault.refused++;
+	return qerr_set(e, Q_ERR_IO, "", "store: %s: injected fault", op);
 }

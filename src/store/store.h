@@ -51,6 +51,14 @@ const char *store_backend(struct store *s);
  * spend it; a busy database is waited for (up to 10 s). */
 int store_begin(struct store *s, struct qerr *e);
 int store_commit(struct store *s, struct qerr *e);
+
+/* The generation of the office's data as the open write transaction began
+ * (or the last one did): every write transaction adds one as it begins,
+ * so a writer that remembers the generation it left behind (this value
+ * plus one, after its commit) knows at its next store_begin whether
+ * another process has written in between, and must then forget what it
+ * keeps in memory. */
+int64_t store_generation(struct store *s);
 void store_rollback(struct store *s);
 
 /* A savepoint inside the current transaction, for one item of a batch:
@@ -224,6 +232,14 @@ int store_app_each(struct store *s, const char *program, int st,
  * in state st (an index seek, whatever the number of applications). */
 int store_app_any(struct store *s, const char *program, const char *measure,
 		  int fiscal_year, int state, bool *out, struct qerr *e);
+
+/* The same, of those received at or before received_at: whether someone
+ * received before an application waits for its measure and year (no
+ * overtaking in the order of receipt). An index seek that stops at the
+ * first such application. */
+int store_app_any_before(struct store *s, const char *program,
+			 const char *measure, int fiscal_year, int state,
+			 int64_t received_at, bool *out, struct qerr *e);
 
 /* What the decision needs of the applicant's past in program and fiscal
  * year, excluding application except_id: what it holds or may still be
@@ -428,5 +444,30 @@ int store_screens_each(struct store *s,
 					 const struct store_controller *c),
 		       int (*listing)(void *arg, const struct store_listing *l),
 		       void *arg, struct qerr *e);
+
+/* --- test hooks: fault injection ------------------------------------------ */
+
+/* For tests only (the simulator, tests/unit/test_vopr.c); never called by
+ * quan itself. After n more calls that reach the database (a statement,
+ * the begin, commit, savepoint or release of a transaction, whether from a
+ * store function or from a callback of the ledger_io that
+ * store_ledger_io() hands out), every such call fails without reaching
+ * it, with Q_ERR_IO (e says "injected fault"; a ledger callback answers
+ * -1). n = 0 refuses the next call. store_rollback() and
+ * store_savepoint_rollback() are never refused, so a refused transaction
+ * can still be rolled back. n < 0 turns the hook off. Not thread-safe. */
+void store_fault_after(struct store *s, long n);
+
+/* The same, but only the one call after the n more fails; the calls after
+ * it pass again (a transient error). */
+void store_fault_once(struct store *s, long n);
+
+/* The same, but the call after the n more is a crash: the process kills
+ * itself with SIGKILL before the call reaches the database (for a forked
+ * child of a test). */
+void store_fault_kill_after(struct store *s, long n);
+
+/* How many calls the hook refused since it was last set. */
+long store_fault_refused(struct store *s);
 
 #endif

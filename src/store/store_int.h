@@ -1,142 +1,78 @@
 /*
- * store_int.h - what a back end of the store (store.h) provides: a table of
- * its functions, one per function of store.h, which store.c calls through.
+ * store_int.h - inside the store: what its files (store.c, store_apps.c,
+ * store_ledger.c, store_screens.c) share above the driver (driver.h).
  *
- * A back end's own struct begins with a struct store whose ops point at
- * its table; store.c never looks past that. Each entry has the contract of
- * the store.h function of the same name.
+ * A struct store is a driver's connection, the schema version it reached,
+ * and the ledger's storage on it. The store's functions are written once:
+ * they take a statement of sql.c by id, bind, step and read through the
+ * helpers below, whichever the back end.
+ *
+ * The rule that keeps a visitor free to use the store: a statement is
+ * reset before the function that took it calls out or returns, so no
+ * statement stays open between calls; an iterator reads a page of rows
+ * (SQL_PAGE), resets its statement, and only then visits them.
  */
 #ifndef QUAN_STORE_INT_H
 #define QUAN_STORE_INT_H
 
-#include "store/store.h"
+#include <assert.h>
+#include <stdbool.h>
+#include <string.h>
 
-struct store_ops {
-	const char *name; /* "sqlite", "postgres" */
-	void (*close)(struct store *s);
-	int (*schema_version)(struct store *s);
-	int (*begin)(struct store *s, struct qerr *e);
-	int (*commit)(struct store *s, struct qerr *e);
-	void (*rollback)(struct store *s);
-	int (*savepoint)(struct store *s, struct qerr *e);
-	int (*savepoint_release)(struct store *s, struct qerr *e);
-	void (*savepoint_rollback)(struct store *s);
-	const struct ledger_io *(*ledger_io)(struct store *s);
-	int (*ledger_error)(struct store *s, struct qerr *e);
-	int (*policy_add)(struct store *s, const char *program,
-			  const char *hash, const char *path, const char *text,
-			  size_t len, int64_t now, bool *is_new,
-			  struct qerr *e);
-	int (*policy_current)(struct store *s, const char *program, char *hash,
-			      char **text, size_t *len, struct qerr *e);
-	int (*policy_text)(struct store *s, const char *hash, char **text,
-			   size_t *len, struct qerr *e);
-	int (*policy_path)(struct store *s, const char *hash, char *path,
-			   size_t n, struct qerr *e);
-	int (*programs_each)(struct store *s,
-			     int (*fn)(void *arg, const char *program,
-				       const char *hash),
-			     void *arg, struct qerr *e);
-	int (*policy_each_version)(struct store *s,
-				   int (*fn)(void *arg,
-					     const struct store_policy *p),
-				   void *arg, struct qerr *e);
-	int (*app_insert)(struct store *s, struct store_app *a, struct qerr *e);
-	int (*app_get)(struct store *s, const char *id, struct store_app *out,
-		       struct qerr *e);
-	int (*app_by_ref)(struct store *s, const char *uscc,
-			  const char *client_ref, struct store_app *out,
-			  struct qerr *e);
-	int (*app_number)(struct store *s, const char *program, int year,
-			  int64_t *n, struct qerr *e);
-	int (*app_numbers_each)(struct store *s,
-				int (*fn)(void *arg, const char *program,
-					  int year, int64_t last),
-				void *arg, struct qerr *e);
-	int (*app_number_set)(struct store *s, const char *program, int year,
-			      int64_t last, struct qerr *e);
-	int (*app_update)(struct store *s, const struct store_app *a,
-			  struct qerr *e);
-	int (*app_each)(struct store *s, const char *program, int st,
-			int (*fn)(void *arg, const struct store_app *a),
-			void *arg, struct qerr *e);
-	int (*applicant_year)(struct store *s, const char *program,
-			      const char *measure, const char *uscc, int year,
-			      const char *except_id, money_t *awarded,
-			      money_t *compute_contracts, struct qerr *e);
-	int (*app_any)(struct store *s, const char *program,
-		       const char *measure, int fiscal_year, int state,
-		       bool *out, struct qerr *e);
-	int (*app_list)(struct store *s, const struct store_app_filter *f,
-			int (*fn)(void *arg, const struct store_app *a),
-			void *arg, struct qerr *e);
-	int (*event_append)(struct store *s, struct store_event *ev,
-			    struct qerr *e);
-	int (*event_each)(struct store *s,
-			  int (*fn)(void *arg, const struct store_event *ev),
-			  void *arg, struct qerr *e);
-	int (*event_each_subject)(struct store *s, const char *subject,
-				  int (*fn)(void *arg,
-					    const struct store_event *ev),
-				  void *arg, struct qerr *e);
-	int (*user_add)(struct store *s, const struct store_user *u,
-			const char *token_hash, struct qerr *e);
-	int (*user_remove)(struct store *s, const char *name, struct qerr *e);
-	int (*user_by_token)(struct store *s, const char *token_hash,
-			     struct store_user *out, struct qerr *e);
-	int (*user_each)(struct store *s,
-			 int (*fn)(void *arg, const struct store_user *u,
-				   const char *token_hash),
-			 void *arg, struct qerr *e);
-	int (*account_each)(struct store *s,
-			    int (*fn)(void *arg,
-				      const struct ledger_account *a),
-			    void *arg, struct qerr *e);
-	int (*transfer_each)(struct store *s, const char *ref,
-			     int (*fn)(void *arg,
-				       const struct ledger_transfer *t),
-			     void *arg, struct qerr *e);
-	int (*contract_add)(struct store *s, const struct store_contract *c,
-			    struct qerr *e);
-	int (*contract_same)(struct store *s, const struct store_contract *c,
-			     int days, struct store_contract_row *out,
-			     size_t max, size_t *n, struct qerr *e);
-	int (*contract_between)(struct store *s, const struct store_contract *c,
-				int32_t from, int32_t to, money_t lo,
-				money_t hi, struct store_contract_row *out,
-				size_t max, size_t *n, int64_t *count,
-				money_t *sum, struct qerr *e);
-	int (*controller_add)(struct store *s, const struct store_controller *c,
-			      struct qerr *e);
-	int (*controllers_of)(struct store *s, const char *uscc,
-			      struct store_controller *out, size_t max,
-			      size_t *n, struct qerr *e);
-	int (*listing_add)(struct store *s, const struct store_listing *l,
-			   struct qerr *e);
-	int (*listing_get)(struct store *s, const char *list, const char *uscc,
-			   struct store_listing *out, struct qerr *e);
-	int (*screens_each)(
-		struct store *s,
-		int (*contract)(void *arg, const struct store_contract *c),
-		int (*controller)(void *arg, const struct store_controller *c),
-		int (*listing)(void *arg, const struct store_listing *l),
-		void *arg, struct qerr *e);
-};
+#include "store/driver.h"
+#include "store/sql.h"
+#include "store/store.h"
 
 /* Bytes of a program's name with its NUL, as struct store_app.program. */
 #define STORE_PROGRAM_MAX 64
+#define STORE_POLICY_HASH_MAX 72 /* "sha256:" + 64 hex + NUL */
 
-/* The head of every back end's store. */
+/* One open store. Not for use by two threads at once. */
 struct store {
-	const struct store_ops *ops;
+	const struct drv_ops *ops; /* the driver of db */
+	struct drv *db;
+	struct ledger_io io; /* ctx is this store */
+	struct qerr io_err;  /* the last error of a ledger_io call */
+	int version;	     /* the schema version after migrations */
+	/* The generation of the data when the open write transaction began
+	 * (before its own bump), or when the last one did. */
+	int64_t generation;
+	/* The test hook store_fault_after and its kin (store.c). */
+	struct {
+		long left;    /* calls still let through; < 0: off */
+		bool kill;    /* crash instead of failing */
+		bool once;    /* fail one call, then let them through */
+		long refused; /* calls refused since last set */
+	} fault;
 };
 
-/* Open the SQLite database file at path (":memory:" for a private one). */
-int store_sqlite_open(const char *path, struct store **out, struct qerr *e);
+/* The test hook: whether the next call (a statement, a transaction's
+ * begin, commit, savepoint or release) fails (Q_ERR_IO in e, op named), or
+ * the process dies (store_fault_kill_after). 0 when it goes on. */
+int store_fault_check(struct store *s, const char *op, struct qerr *e);
 
-/* Connect to the PostgreSQL database at the libpq URI url
- * ("postgres://..." or "postgresql://..."). */
-int store_pg_open(const char *url, struct store **out, struct qerr *e);
+/* Statement id of sql.c, prepared on first use, reset: outside a
+ * transaction, a broken connection is made again first. */
+int store_stmt(struct store *s, enum sql_stmt id, struct drv_stmt **out,
+	       struct qerr *e);
+
+/* The ledger's storage (store_ledger.c), ctx NULL: a store copies it and
+ * sets ctx to itself. */
+extern const struct ledger_io store_ledger_callbacks;
+
+/* Q_ERR_NOMEM. */
+int store_nomem(struct qerr *e);
+
+/* Q_ERR_IO for a statement that answered no row where it must answer one
+ * (an aggregate, RETURNING). */
+int store_no_row(struct store *s, const char *op, struct qerr *e);
+
+/* For the functions that must be atomic when called outside a
+ * transaction: open one of their own (*own is set) if none is open, and
+ * end it (commit when rc is Q_OK, else roll back), answering rc or the
+ * commit's error. */
+int store_begin_own(struct store *s, bool *own, struct qerr *e);
+int store_end_own(struct store *s, bool own, int rc, struct qerr *e);
 
 /* Cut buf (NUL-terminated) back to a UTF-8 character boundary, after a
  * column was cut to fit a fixed-size field. */
@@ -144,5 +80,61 @@ void store_utf8_trim(char *buf);
 
 /* The enum app_state named name, or -1. */
 int app_state_parse(const char *name);
+
+/* --- binding and reading a statement --------------------------------------- */
+
+static inline void bind_int(struct drv_stmt *st, int i, int64_t v)
+{
+	st->ops->bind_int(st, i, v);
+}
+
+static inline void bind_text(struct drv_stmt *st, int i, const char *s)
+{
+	st->ops->bind_text(st, i, s, strlen(s));
+}
+
+/* A fixed-size string field, never read past its cap bytes. */
+static inline void bind_str(struct drv_stmt *st, int i, const char *s,
+			    size_t cap)
+{
+	st->ops->bind_text(st, i, s, strnlen(s, cap));
+}
+
+#define BIND_FIELD(st, i, field) bind_str(st, i, field, sizeof(field))
+
+/* Text, or SQL NULL for a NULL pointer. */
+static inline void bind_nullable(struct drv_stmt *st, int i, const char *s)
+{
+	if (s)
+		bind_text(st, i, s);
+	else
+		st->ops->bind_null(st, i);
+}
+
+static inline int step(struct drv_stmt *st, const char *op, struct qerr *e)
+{
+	return st->ops->step(st, op, e);
+}
+
+static inline void done(struct drv_stmt *st)
+{
+	st->ops->reset(st);
+}
+
+static inline int64_t col_int(struct drv_stmt *st, int i)
+{
+	return st->ops->column_int(st, i);
+}
+
+/* Run st (bound), a statement whose rows, if any, are not read, and reset
+ * it: Q_OK or its error. */
+int store_run(struct drv_stmt *st, const char *op, struct qerr *e);
+
+/* Text column i into buf (cap bytes), cut if longer; "" for NULL. */
+void col_str(struct drv_stmt *st, int i, char *buf, size_t cap);
+
+/* A malloc'd NUL-terminated copy of column i (its exact bytes) into *out,
+ * NULL for SQL NULL; *len (if len) its length. -1 when out of memory. */
+int col_dup(struct drv_stmt *st, int i, char **out, size_t *len);
 
 #endif

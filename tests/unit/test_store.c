@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "policy/policy.h"
+#include "store/sql.h"
 #include "store/audit.h"
 #include "store/copy.h"
 #include "store/store.h"
@@ -99,6 +100,37 @@ static void add_policy(struct store *s, const char *program, const char *hash,
 	assert_int_equal(is_new, want_new);
 }
 
+/* A decimal number written by the database, or -1. */
+static int atoi_strict(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *s && !*end && v >= 0 && v < 1000 ? (int)v : -1;
+}
+
+/* Every write transaction adds one to the generation as it begins; one
+ * rolled back leaves it as it was. */
+static void test_generation(void **state)
+{
+	struct fx *f = *state;
+	struct qerr e;
+	int64_t g0;
+
+	assert_int_equal(store_begin(f->s, &e), 0);
+	g0 = store_generation(f->s);
+	assert_int_equal(store_commit(f->s, &e), 0);
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(store_generation(f->s), g0 + 1);
+	store_rollback(f->s);
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(store_generation(f->s), g0 + 1);
+	assert_int_equal(store_commit(f->s, &e), 0);
+	assert_int_equal(store_begin(f->s, &e), 0);
+	assert_int_equal(store_generation(f->s), g0 + 2);
+	assert_int_equal(store_commit(f->s, &e), 0);
+}
+
 static struct store_app app(const char *id, const char *uscc, int state,
 			    int year, money_t requested, money_t value,
 			    bool compute)
@@ -140,7 +172,7 @@ static void test_open_migrate(void **state)
 	char url[480], mode[16];
 	struct qerr e;
 
-	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(store_schema_version(f->s), SQL_SCHEMA_VERSION);
 	assert_string_equal(store_backend(f->s),
 			    either(f, "sqlite", "postgres"));
 	store_close(f->s);
@@ -149,12 +181,12 @@ static void test_open_migrate(void **state)
 	snprintf(url, sizeof(url), "%s%s",
 		 f->db.pg ? "" : "sqlite:", f->db.url);
 	assert_int_equal(store_open(url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(store_schema_version(f->s), SQL_SCHEMA_VERSION);
 	raw_text(f,
 		 either(f, "PRAGMA user_version",
 			"SELECT version FROM schema_version"),
 		 mode, sizeof(mode));
-	assert_string_equal(mode, "6");
+	assert_int_equal(atoi_strict(mode), SQL_SCHEMA_VERSION);
 	if (!f->db.pg) {
 		raw_text(f, "PRAGMA journal_mode", mode, sizeof(mode));
 		assert_string_equal(mode, "wal");
@@ -162,7 +194,7 @@ static void test_open_migrate(void **state)
 
 	/* Two stores on one database at once. */
 	assert_int_equal(store_open(f->db.url, &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 6);
+	assert_int_equal(store_schema_version(s2), SQL_SCHEMA_VERSION);
 	store_close(s2);
 
 	/* A database from a newer quan is refused, not clobbered. */
@@ -173,9 +205,13 @@ static void test_open_migrate(void **state)
 	assert_int_equal(store_open(f->db.url, &s2, &e), Q_ERR_IO);
 	assert_null(s2);
 	assert_non_null(strstr(e.msg, "version 99 is newer"));
-	/* A database of schema 1 is migrated to 6 when opened: each
+	/* A database of schema 1 is migrated to 8 when opened: each
 	 * migration runs once, in order. */
+	raw(f, "DROP TABLE generation");
 	raw(f, "DROP TABLE app_numbers");
+	raw(f, "DROP INDEX applications_waiting");
+	raw(f, "CREATE INDEX applications_state_measure ON applications "
+	       "(program, state, measure, fiscal_year)");
 	raw(f, "DROP INDEX applications_client_ref");
 	raw(f, "ALTER TABLE applications DROP COLUMN client_ref");
 	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
@@ -192,19 +228,19 @@ static void test_open_migrate(void **state)
 	raw(f, either(f, "PRAGMA user_version = 1",
 		      "UPDATE schema_version SET version = 1"));
 	assert_int_equal(store_open(f->db.url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(store_schema_version(f->s), SQL_SCHEMA_VERSION);
 	raw_text(f,
 		 either(f,
 			"SELECT count(*) FROM sqlite_master WHERE name IN "
 			"('applications_program_seq', 'users', "
 			"'events_subject', 'applications_uscc_seq', "
-			"'applications_state_measure', 'contracts', "
+			"'applications_waiting', 'contracts', "
 			"'controllers', 'listings', 'applications_client_ref', "
 			"'app_numbers')",
 			"SELECT count(*) FROM pg_class WHERE relname IN "
 			"('applications_program_seq', 'users', "
 			"'events_subject', 'applications_uscc_seq', "
-			"'applications_state_measure', 'contracts', "
+			"'applications_waiting', 'contracts', "
 			"'controllers', 'listings', 'applications_client_ref', "
 			"'app_numbers')"),
 		 mode, sizeof(mode));
@@ -223,7 +259,7 @@ static void test_open_migrate(void **state)
 	assert_string_equal(mode, "3");
 
 	assert_int_equal(store_open(":memory:", &s2, &e), 0);
-	assert_int_equal(store_schema_version(s2), 6);
+	assert_int_equal(store_schema_version(s2), SQL_SCHEMA_VERSION);
 	store_close(s2);
 	assert_int_equal(store_open("postgres:x", &s2, &e), Q_ERR_INVALID);
 	assert_int_equal(store_open("sqlite:", &s2, &e), Q_ERR_INVALID);
@@ -375,6 +411,20 @@ static void test_apps(void **state)
 					       2025, APP_WAITLISTED, &any, &e),
 				 0);
 		assert_false(any);
+		/* In the order of receipt: the waiting ones were received at
+		 * 1756692000; nobody received a second before waits. */
+		assert_int_equal(store_app_any_before(f->s, "shanghai-2025",
+						      "compute-rent", 2025,
+						      APP_WAITLISTED,
+						      1756691999, &any, &e),
+				 0);
+		assert_false(any);
+		assert_int_equal(store_app_any_before(f->s, "shanghai-2025",
+						      "compute-rent", 2025,
+						      APP_WAITLISTED,
+						      1756692000, &any, &e),
+				 0);
+		assert_true(any);
 		assert_int_equal(store_app_any(f->s, "hangzhou-2024",
 					       "compute-rent", 2025,
 					       APP_RESERVED, &any, &e),
@@ -824,7 +874,11 @@ static void test_migrate_5(void **state)
 	insert(f->s, app("L-2", USCC2, APP_WAITLISTED, 2025, 200, 2000, false));
 	store_close(f->s);
 	f->s = NULL;
+	raw(f, "DROP TABLE generation");
 	raw(f, "DROP TABLE app_numbers");
+	raw(f, "DROP INDEX applications_waiting");
+	raw(f, "CREATE INDEX applications_state_measure ON applications "
+	       "(program, state, measure, fiscal_year)");
 	raw(f, "DROP INDEX applications_client_ref");
 	raw(f, "ALTER TABLE applications DROP COLUMN client_ref");
 	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
@@ -833,7 +887,7 @@ static void test_migrate_5(void **state)
 		      "UPDATE schema_version SET version = 5"));
 
 	assert_int_equal(store_open(f->db.url, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(store_schema_version(f->s), SQL_SCHEMA_VERSION);
 	assert_int_equal(store_app_get(f->s, "SH-2025-000123", &got, &e), 0);
 	assert_int_equal(got.received_at, 1756692000);
 	assert_string_equal(got.client_ref, "SH-2025-000123");
@@ -1507,6 +1561,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apps_many, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_applicant_year, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_generation, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_app_numbers, setup,
 						teardown),

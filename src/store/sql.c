@@ -1,0 +1,671 @@
+/*
+ * sql.c - every statement and every migration of the store, once for both
+ * back ends (sql.h).
+ *
+ * What differs between the dialects, and stays here:
+ *  - the migrations that shipped: INTEGER (SQLite) or BIGINT (PostgreSQL)
+ *    money, the policy text as TEXT or BYTEA, COLLATE "C" on the keys
+ *    PostgreSQL orders by (SQLite's BINARY already is byte order),
+ *    SQLite's triggers or PL/pgSQL ones (with TRUNCATE too), a BIGSERIAL
+ *    seq on PostgreSQL's contracts where SQLite has its rowid, and
+ *    transfers_ref on (ref) or (ref, timestamp);
+ *  - where the schema version is kept (PRAGMA user_version, or a table);
+ *  - the contracts' arrival order (rowid or seq), SQLite's INDEXED BY for
+ *    the contracts between two parties, and COLLATE "C" for ordering the
+ *    policy versions by hash.
+ * Everything else is one text: ON CONFLICT ... DO UPDATE, RETURNING, row
+ * values and CAST(... AS BIGINT) mean the same on both.
+ */
+#include "store/sql.h"
+
+#include <assert.h>
+#include <stddef.h>
+
+#include "ledger/ledger.h"
+
+#define ALL(text)                                                              \
+	{                                                                      \
+		.all = (text)                                                  \
+	}
+#define DIALECT(sqlite_text, pg_text)                                          \
+	{                                                                      \
+		.sqlite = (sqlite_text), .pg = (pg_text)                       \
+	}
+
+const char *sql_for(const struct sql_text *t, enum drv_dialect d)
+{
+	assert(t->all ? !t->sqlite && !t->pg : t->sqlite && t->pg);
+	assert(d == DRV_SQLITE || d == DRV_POSTGRES);
+	if (t->all)
+		return t->all;
+	return d == DRV_POSTGRES ? t->pg : t->sqlite;
+}
+
+uint64_t sql_params(const char *sql)
+{
+	uint64_t used = 0;
+
+	assert(sql);
+	for (const char *p = sql; *p; p++) {
+		unsigned n = 0;
+
+		if (*p == '\'' || *p == '"') {
+			const char *close = p + 1;
+
+			while (*close && *close != *p)
+				close++;
+			if (!*close)
+				break;
+			p = close;
+			continue;
+		}
+		if (*p != '?')
+			continue;
+		while (p[1] >= '0' && p[1] <= '9' && n <= 64)
+			n = n * 10 + (unsigned)(*++p - '0');
+		assert(n >= 1 && n <= 64);
+		if (n >= 1 && n <= 64)
+			used |= UINT64_C(1) << (n - 1);
+	}
+	return used;
+}
+
+/* --- the schema ------------------------------------------------------------ */
+
+const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
+	{
+		.sqlite =
+			/* 1: everything. Money is INTEGER fen. */
+		"CREATE TABLE policies ("
+		"  hash TEXT PRIMARY KEY NOT NULL,"
+		"  program TEXT NOT NULL,"
+		"  path TEXT NOT NULL,"
+		"  text TEXT NOT NULL,"
+		"  added_at INTEGER NOT NULL);"
+		"CREATE INDEX policies_program ON policies (program);"
+		/* The version in force per program: the one added (or added again)
+			 * last, so re-loading an older file makes it current again. */
+		"CREATE TABLE current_policies ("
+		"  program TEXT PRIMARY KEY NOT NULL,"
+		"  hash TEXT NOT NULL REFERENCES policies (hash),"
+		"  since INTEGER NOT NULL);"
+		"CREATE TABLE applications ("
+		"  id TEXT PRIMARY KEY NOT NULL,"
+		"  program TEXT NOT NULL,"
+		"  measure TEXT NOT NULL,"
+		"  uscc TEXT NOT NULL,"
+		"  policy_hash TEXT NOT NULL REFERENCES policies (hash),"
+		"  state TEXT NOT NULL CHECK (state IN ('ineligible', 'reserved',"
+		"    'waitlisted', 'queued', 'awarded', 'rejected', 'withdrawn',"
+		"    'expired')),"
+		"  seq INTEGER NOT NULL UNIQUE CHECK (seq > 0),"
+		"  fiscal_year INTEGER NOT NULL,"
+		"  requested INTEGER NOT NULL CHECK (requested >= 0),"
+		"  awarded INTEGER NOT NULL CHECK (awarded >= 0),"
+		"  paid INTEGER NOT NULL CHECK (paid >= 0),"
+		"  recovered INTEGER NOT NULL CHECK (recovered >= 0),"
+		"  contract_value INTEGER NOT NULL CHECK (contract_value >= 0),"
+		"  compute INTEGER NOT NULL CHECK (compute IN (0, 1)),"
+		"  approver TEXT NOT NULL,"
+		"  submitted_at INTEGER NOT NULL,"
+		"  updated_at INTEGER NOT NULL,"
+		"  json TEXT,"
+		"  decision TEXT);"
+		"CREATE INDEX applications_queue ON applications (program, state, seq);"
+		"CREATE INDEX applications_applicant"
+		"  ON applications (program, uscc, fiscal_year);"
+		"CREATE TABLE accounts ("
+		"  id INTEGER PRIMARY KEY NOT NULL,"
+		"  code TEXT NOT NULL UNIQUE,"
+		"  flags INTEGER NOT NULL,"
+		"  debits_pending INTEGER NOT NULL,"
+		"  debits_posted INTEGER NOT NULL,"
+		"  credits_pending INTEGER NOT NULL,"
+		"  credits_posted INTEGER NOT NULL);"
+		"CREATE TABLE transfers ("
+		"  id TEXT PRIMARY KEY NOT NULL,"
+		"  debit INTEGER NOT NULL REFERENCES accounts (id),"
+		"  credit INTEGER NOT NULL REFERENCES accounts (id),"
+		"  amount INTEGER NOT NULL,"
+		"  flags INTEGER NOT NULL,"
+		"  pending_id TEXT NOT NULL,"
+		"  expires_at INTEGER NOT NULL,"
+		"  code INTEGER NOT NULL,"
+		"  ref TEXT NOT NULL,"
+		"  timestamp INTEGER NOT NULL UNIQUE);"
+		"CREATE INDEX transfers_pending ON transfers (pending_id);"
+		"CREATE INDEX transfers_ref ON transfers (ref);"
+		"CREATE TABLE events ("
+		"  seq INTEGER PRIMARY KEY NOT NULL,"
+		"  at INTEGER NOT NULL,"
+		"  who TEXT NOT NULL,"
+		"  action TEXT NOT NULL,"
+		"  subject TEXT NOT NULL,"
+		"  policy_hash TEXT NOT NULL,"
+		"  detail TEXT NOT NULL,"
+		"  prev_hash TEXT NOT NULL,"
+		"  hash TEXT NOT NULL);"
+		/* Transfers, events and policy versions are history: quan never
+			 * changes them. The triggers stop a mistake, not an attacker (who
+			 * can drop them); the audit chain is what catches the attacker. */
+		"CREATE TRIGGER transfers_immutable BEFORE UPDATE ON transfers"
+		"  BEGIN SELECT RAISE(ABORT, 'transfers are immutable'); END;"
+		"CREATE TRIGGER transfers_kept BEFORE DELETE ON transfers"
+		"  BEGIN SELECT RAISE(ABORT, 'transfers are immutable'); END;"
+		"CREATE TRIGGER events_immutable BEFORE UPDATE ON events"
+		"  BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;"
+		"CREATE TRIGGER events_kept BEFORE DELETE ON events"
+		"  BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;"
+		"CREATE TRIGGER policies_immutable BEFORE UPDATE ON policies"
+		"  BEGIN SELECT RAISE(ABORT, 'policy versions are immutable'); END;"
+		"CREATE TRIGGER policies_kept BEFORE DELETE ON policies"
+		"  BEGIN SELECT RAISE(ABORT, 'policy versions are immutable'); END;",
+		.pg =
+			/* 1: everything. Money is BIGINT fen. */
+		"CREATE TABLE policies ("
+		"  hash TEXT PRIMARY KEY NOT NULL,"
+		"  program TEXT NOT NULL,"
+		"  path TEXT NOT NULL,"
+		"  text BYTEA NOT NULL,"
+		"  added_at BIGINT NOT NULL);"
+		"CREATE INDEX policies_program ON policies (program);"
+		"CREATE TABLE current_policies ("
+		"  program TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+		"  hash TEXT NOT NULL REFERENCES policies (hash),"
+		"  since BIGINT NOT NULL);"
+		"CREATE TABLE applications ("
+		"  id TEXT PRIMARY KEY NOT NULL,"
+		"  program TEXT NOT NULL,"
+		"  measure TEXT NOT NULL,"
+		"  uscc TEXT NOT NULL,"
+		"  policy_hash TEXT NOT NULL REFERENCES policies (hash),"
+		"  state TEXT NOT NULL CHECK (state IN ('ineligible', 'reserved',"
+		"    'waitlisted', 'queued', 'awarded', 'rejected', 'withdrawn',"
+		"    'expired')),"
+		"  seq BIGINT NOT NULL UNIQUE CHECK (seq > 0),"
+		"  fiscal_year INTEGER NOT NULL,"
+		"  requested BIGINT NOT NULL CHECK (requested >= 0),"
+		"  awarded BIGINT NOT NULL CHECK (awarded >= 0),"
+		"  paid BIGINT NOT NULL CHECK (paid >= 0),"
+		"  recovered BIGINT NOT NULL CHECK (recovered >= 0),"
+		"  contract_value BIGINT NOT NULL CHECK (contract_value >= 0),"
+		"  compute INTEGER NOT NULL CHECK (compute IN (0, 1)),"
+		"  approver TEXT NOT NULL,"
+		"  submitted_at BIGINT NOT NULL,"
+		"  updated_at BIGINT NOT NULL,"
+		"  json TEXT,"
+		"  decision TEXT);"
+		"CREATE INDEX applications_queue ON applications (program, state, seq);"
+		"CREATE INDEX applications_applicant"
+		"  ON applications (program, uscc, fiscal_year);"
+		"CREATE TABLE accounts ("
+		"  id BIGINT PRIMARY KEY NOT NULL,"
+		"  code TEXT NOT NULL UNIQUE,"
+		"  flags BIGINT NOT NULL,"
+		"  debits_pending BIGINT NOT NULL,"
+		"  debits_posted BIGINT NOT NULL,"
+		"  credits_pending BIGINT NOT NULL,"
+		"  credits_posted BIGINT NOT NULL);"
+		"CREATE TABLE transfers ("
+		"  id TEXT PRIMARY KEY NOT NULL,"
+		"  debit BIGINT NOT NULL REFERENCES accounts (id),"
+		"  credit BIGINT NOT NULL REFERENCES accounts (id),"
+		"  amount BIGINT NOT NULL,"
+		"  flags BIGINT NOT NULL,"
+		"  pending_id TEXT NOT NULL,"
+		"  expires_at BIGINT NOT NULL,"
+		"  code BIGINT NOT NULL,"
+		"  ref TEXT NOT NULL,"
+		"  timestamp BIGINT NOT NULL UNIQUE);"
+		"CREATE INDEX transfers_pending ON transfers (pending_id);"
+		"CREATE INDEX transfers_ref ON transfers (ref, timestamp);"
+		"CREATE TABLE events ("
+		"  seq BIGINT PRIMARY KEY NOT NULL,"
+		"  at BIGINT NOT NULL,"
+		"  who TEXT NOT NULL,"
+		"  action TEXT NOT NULL,"
+		"  subject TEXT NOT NULL,"
+		"  policy_hash TEXT NOT NULL,"
+		"  detail TEXT NOT NULL,"
+		"  prev_hash TEXT NOT NULL,"
+		"  hash TEXT NOT NULL);"
+		/* History is never changed by quan; the triggers stop a mistake,
+			 * the audit chain catches whoever drops them. */
+		"CREATE FUNCTION quan_immutable() RETURNS trigger LANGUAGE plpgsql"
+		"  AS $$ BEGIN RAISE EXCEPTION '% are immutable', TG_ARGV[0]; END $$;"
+		"CREATE TRIGGER transfers_immutable BEFORE UPDATE ON transfers"
+		"  FOR EACH ROW EXECUTE FUNCTION quan_immutable('transfers');"
+		"CREATE TRIGGER transfers_kept BEFORE DELETE ON transfers"
+		"  FOR EACH ROW EXECUTE FUNCTION quan_immutable('transfers');"
+		"CREATE TRIGGER transfers_truncate BEFORE TRUNCATE ON transfers"
+		"  FOR EACH STATEMENT EXECUTE FUNCTION quan_immutable('transfers');"
+		"CREATE TRIGGER events_immutable BEFORE UPDATE ON events"
+		"  FOR EACH ROW EXECUTE FUNCTION quan_immutable('events');"
+		"CREATE TRIGGER events_kept BEFORE DELETE ON events"
+		"  FOR EACH ROW EXECUTE FUNCTION quan_immutable('events');"
+		"CREATE TRIGGER events_truncate BEFORE TRUNCATE ON events"
+		"  FOR EACH STATEMENT EXECUTE FUNCTION quan_immutable('events');"
+		"CREATE TRIGGER policies_immutable BEFORE UPDATE ON policies"
+		"  FOR EACH ROW EXECUTE FUNCTION quan_immutable('policy versions');"
+		"CREATE TRIGGER policies_kept BEFORE DELETE ON policies"
+		"  FOR EACH ROW EXECUTE FUNCTION quan_immutable('policy versions');",
+	},
+	{
+		.all =
+			/* 2: one program's applications in arrival order without sorting
+			 * them all for every page (reports and checks went quadratic). */
+		"CREATE INDEX applications_program_seq ON applications (program, seq);",
+	},
+	{
+		.sqlite =
+			/* 3: the server's users (tokens kept only as SHA-256 hashes), who
+			 * posted an award (whoever approves may not disburse), and one
+			 * application's history without walking the whole chain. */
+		"CREATE TABLE users ("
+		"  name TEXT PRIMARY KEY NOT NULL,"
+		"  role TEXT NOT NULL CHECK (role IN ('administrator', 'reviewer',"
+		"    'finance', 'auditor', 'applicant')),"
+		"  uscc TEXT NOT NULL,"
+		"  token_hash TEXT NOT NULL UNIQUE,"
+		"  created_at INTEGER NOT NULL);"
+		"ALTER TABLE applications ADD COLUMN approved_by TEXT NOT NULL"
+		"  DEFAULT '';"
+		"CREATE INDEX events_subject ON events (subject, seq);"
+		"CREATE INDEX applications_uscc_seq ON applications (uscc, seq);",
+		.pg =
+			/* 3: users, who posted an award, one application's history. */
+		"CREATE TABLE users ("
+		"  name TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+		"  role TEXT NOT NULL CHECK (role IN ('administrator', 'reviewer',"
+		"    'finance', 'auditor', 'applicant')),"
+		"  uscc TEXT NOT NULL,"
+		"  token_hash TEXT NOT NULL UNIQUE,"
+		"  created_at BIGINT NOT NULL);"
+		"ALTER TABLE applications ADD COLUMN approved_by TEXT NOT NULL"
+		"  DEFAULT '';"
+		"CREATE INDEX events_subject ON events (subject, seq);"
+		"CREATE INDEX applications_uscc_seq ON applications (uscc, seq);",
+	},
+	{
+		.all =
+			/* 4: is anyone waitlisted for this measure and year? An index seek
+			 * for every application, however long the waitlists grow. */
+		"CREATE INDEX applications_state_measure"
+		"  ON applications (program, state, measure, fiscal_year);",
+	},
+	{
+		.sqlite =
+			/* 5: what the screens look up (engine/screen.h): every application's
+			 * contract, with an index per lookup so that a screen is a few index
+			 * seeks however many contracts the office holds; the registry of
+			 * controllers; the imported lists. */
+		"CREATE TABLE contracts ("
+		"  app_id TEXT PRIMARY KEY NOT NULL,"
+		"  program TEXT NOT NULL,"
+		"  applicant TEXT NOT NULL,"
+		"  supplier TEXT NOT NULL,"
+		"  number TEXT NOT NULL,"
+		"  value INTEGER NOT NULL CHECK (value >= 0),"
+		"  signed_on INTEGER NOT NULL);"
+		"CREATE INDEX contracts_number"
+		"  ON contracts (applicant, supplier, number);"
+		"CREATE INDEX contracts_value"
+		"  ON contracts (applicant, supplier, value, signed_on);"
+		"CREATE INDEX contracts_signed"
+		"  ON contracts (applicant, supplier, signed_on);"
+		"CREATE TABLE controllers ("
+		"  uscc TEXT NOT NULL,"
+		"  controller TEXT NOT NULL,"
+		"  name TEXT NOT NULL,"
+		"  source TEXT NOT NULL,"
+		"  PRIMARY KEY (uscc, controller));"
+		"CREATE TABLE listings ("
+		"  list TEXT NOT NULL CHECK (list IN ('dishonest', 'restricted')),"
+		"  uscc TEXT NOT NULL,"
+		"  name TEXT NOT NULL,"
+		"  reason TEXT NOT NULL,"
+		"  source TEXT NOT NULL,"
+		"  PRIMARY KEY (list, uscc));",
+		.pg =
+			/* 5: what the screens look up (engine/screen.h), as in SQLite: every
+			 * application's contract with an index per lookup, the registry of
+			 * controllers, the imported lists. */
+		"CREATE TABLE contracts ("
+		"  app_id TEXT PRIMARY KEY NOT NULL,"
+		"  program TEXT NOT NULL,"
+		"  applicant TEXT NOT NULL,"
+		"  supplier TEXT NOT NULL,"
+		"  number TEXT NOT NULL,"
+		"  value BIGINT NOT NULL CHECK (value >= 0),"
+		"  signed_on BIGINT NOT NULL,"
+		"  seq BIGSERIAL NOT NULL);"
+		"CREATE INDEX contracts_number"
+		"  ON contracts (applicant, supplier, number);"
+		"CREATE INDEX contracts_value"
+		"  ON contracts (applicant, supplier, value, signed_on);"
+		"CREATE INDEX contracts_signed"
+		"  ON contracts (applicant, supplier, signed_on);"
+		"CREATE TABLE controllers ("
+		"  uscc TEXT NOT NULL,"
+		"  controller TEXT NOT NULL,"
+		"  name TEXT NOT NULL,"
+		"  source TEXT NOT NULL,"
+		"  PRIMARY KEY (uscc, controller));"
+		"CREATE TABLE listings ("
+		"  list TEXT NOT NULL CHECK (list IN ('dishonest', 'restricted')),"
+		"  uscc TEXT NOT NULL,"
+		"  name TEXT NOT NULL,"
+		"  reason TEXT NOT NULL,"
+		"  source TEXT NOT NULL,"
+		"  PRIMARY KEY (list, uscc));",
+	},
+	{
+		.sqlite =
+			/* 6: the office numbers applications itself (per program and fiscal
+			 * year, in app_numbers) and stamps when it received them; the
+			 * applicant's own id becomes client_ref, an idempotency key scoped
+			 * to its firm (NULL when none, so those never collide). The rows of
+			 * before were numbered by their applicants: their id was their
+			 * reference, and a retry of one is still found by it. */
+		"ALTER TABLE applications RENAME COLUMN submitted_at TO received_at;"
+		"ALTER TABLE applications ADD COLUMN client_ref TEXT"
+		"  CHECK (client_ref <> '');"
+		"UPDATE applications SET client_ref = NULLIF(id, '');"
+		"CREATE UNIQUE INDEX applications_client_ref"
+		"  ON applications (uscc, client_ref);"
+		"CREATE TABLE app_numbers ("
+		"  program TEXT NOT NULL,"
+		"  year INTEGER NOT NULL,"
+		"  last INTEGER NOT NULL CHECK (last > 0),"
+		"  PRIMARY KEY (program, year));",
+		.pg =
+			/* 6: the office numbers applications (app_numbers) and stamps when it
+			 * received them; the applicant's own id becomes client_ref, unique
+			 * per firm, NULL when none; as in SQLite, the rows of before keep
+			 * their id as their reference. */
+		"ALTER TABLE applications RENAME COLUMN submitted_at TO received_at;"
+		"ALTER TABLE applications ADD COLUMN client_ref TEXT"
+		"  CHECK (client_ref <> '');"
+		"UPDATE applications SET client_ref = NULLIF(id, '');"
+		"CREATE UNIQUE INDEX applications_client_ref"
+		"  ON applications (uscc, client_ref);"
+		"CREATE TABLE app_numbers ("
+		"  program TEXT COLLATE \"C\" NOT NULL,"
+		"  year INTEGER NOT NULL,"
+		"  last BIGINT NOT NULL CHECK (last > 0),"
+		"  PRIMARY KEY (program, year));",
+	},
+	/* 7: no query reads policies by program (a version is found by its
+	 * hash, a program's current one through current_policies), so the
+	 * index policies_program only cost every new version a write. IF
+	 * EXISTS: an office rebuilt by hand without it still migrates. */
+	ALL("DROP INDEX IF EXISTS policies_program;"),
+	/* 8: no overtaking in the order of receipt: is anyone received at or
+	 * before this time waiting for this measure and year? The seek ends
+	 * at the first such row, however long the waitlist. The index takes
+	 * over from applications_state_measure, whose columns it begins
+	 * with. */
+	ALL("CREATE INDEX applications_waiting ON applications "
+	    "(program, measure, fiscal_year, state, received_at);"
+	    "DROP INDEX IF EXISTS applications_state_measure;"),
+	/* 9: the generation of the office's data: every write transaction
+	 * adds one (store_begin), so that a writer keeping state in memory
+	 * knows whether another process has written since its own last
+	 * commit. */
+	ALL("CREATE TABLE generation ("
+	    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	    "  n BIGINT NOT NULL CHECK (n >= 0));"
+	    "INSERT INTO generation (id, n) VALUES (1, 0);"),
+};
+
+_Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
+		       SQL_SCHEMA_VERSION,
+	       "one migration per schema version");
+
+const struct sql_text sql_version_init =
+	DIALECT("", "CREATE TABLE IF NOT EXISTS schema_version ("
+		    "  version INTEGER NOT NULL);"
+		    "INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS "
+		    "(SELECT 1 FROM schema_version)");
+const struct sql_text sql_version_set = DIALECT(
+	"PRAGMA user_version = ", "UPDATE schema_version SET version = ");
+
+/* --- statements ----------------------------------------------------------- */
+
+#define APP_COLS                                                               \
+	"id, program, measure, uscc, policy_hash, state, seq, fiscal_year, "   \
+	"requested, awarded, paid, recovered, contract_value, compute, "       \
+	"approver, received_at, updated_at, json, decision, approved_by, "     \
+	"client_ref"
+#define TRANSFER_COLS                                                           \
+	"id, debit, credit, amount, flags, pending_id, expires_at, code, ref, " \
+	"timestamp"
+#define EVENT_COLS                                                             \
+	"seq, at, who, action, subject, policy_hash, detail, prev_hash, hash"
+#define ACCOUNT_COLS                                                           \
+	"id, code, flags, debits_pending, debits_posted, credits_pending, "    \
+	"credits_posted"
+
+#define PAGE_TEXT "64" /* SQL_PAGE, for the SQL below */
+
+/* The policy versions in the order they were added; PostgreSQL compares
+ * and orders the hash byte by byte as SQLite does (collate). */
+#define POLICY_VERSIONS_PAGE(collate)                                          \
+	"SELECT p.program, p.hash, p.path, p.text, p.added_at, "               \
+	"CASE WHEN c.hash IS NULL THEN 0 ELSE 1 END FROM policies p "          \
+	"LEFT JOIN current_policies c ON c.hash = p.hash "                     \
+	"WHERE (p.added_at, p.hash" collate ") > (?1, ?2) "                    \
+	"ORDER BY p.added_at, p.hash" collate " LIMIT " PAGE_TEXT
+
+/* Newest first, below seq ?1, at most ?2, the filters from ?3 on. */
+#define APPS_LIST(filters)                                                     \
+	"SELECT " APP_COLS " FROM applications WHERE seq < ?1" filters         \
+	" ORDER BY seq DESC LIMIT ?2"
+
+/* A contract's arrival order is key: SQLite's rowid, PostgreSQL's seq.
+ * Two seeks, one per index; UNION drops a contract both find. */
+#define CONTRACT_SAME(key)                                                     \
+	"SELECT " key ", app_id, program, number, value, signed_on "           \
+	"FROM contracts WHERE applicant = ?1 AND supplier = ?2 "               \
+	"AND number = ?3 AND value = ?4 AND app_id <> ?7 "                     \
+	"UNION SELECT " key ", app_id, program, number, value, "               \
+	"signed_on FROM contracts WHERE applicant = ?1 AND "                   \
+	"supplier = ?2 AND value = ?4 AND signed_on BETWEEN ?5 AND "           \
+	"?6 AND app_id <> ?7 ORDER BY 1 LIMIT ?8"
+
+/* The contracts between two parties: a range of signing dates through
+ * contracts_signed (SQLite's planner, left alone, would take the value
+ * range through contracts_value: indexed says which). */
+#define CONTRACTS_BETWEEN(what, indexed)                                       \
+	"SELECT " what " FROM contracts" indexed " "                           \
+	"WHERE applicant = ?1 AND supplier = ?2 "                              \
+	"AND signed_on BETWEEN ?3 AND ?4 AND value >= ?5 AND "                 \
+	"value < ?6 AND app_id <> ?7 AND number <> ?8"
+#define SQLITE_INDEXED " INDEXED BY contracts_signed"
+#define CONTRACT_ROW(key) key ", app_id, program, number, value, signed_on"
+#define CONTRACTS_COUNT "COUNT(*), CAST(COALESCE(SUM(value), 0) AS BIGINT)"
+
+const struct sql_text sql_stmts[ST__COUNT] = {
+	[ST_POLICY_PROGRAM] =
+		ALL("SELECT program FROM policies WHERE hash = ?1"),
+	[ST_POLICY_INSERT] = ALL("INSERT INTO policies (hash, program, path, "
+				 "text, added_at) VALUES (?1, ?2, ?3, ?4, ?5)"),
+	[ST_CURRENT_SET] = ALL("INSERT INTO current_policies (program, hash, "
+			       "since) VALUES (?1, ?2, ?3) ON CONFLICT "
+			       "(program) DO UPDATE SET hash = excluded.hash, "
+			       "since = excluded.since"),
+	[ST_POLICY_CURRENT] = ALL("SELECT c.hash, p.text FROM current_policies "
+				  "c JOIN policies p ON p.hash = c.hash WHERE "
+				  "c.program = ?1"),
+	[ST_POLICY_TEXT] = ALL("SELECT text FROM policies WHERE hash = ?1"),
+	[ST_POLICY_PATH] = ALL("SELECT path FROM policies WHERE hash = ?1"),
+	[ST_PROGRAMS_PAGE] = ALL("SELECT program, hash FROM current_policies "
+				 "WHERE program > ?1 ORDER BY program "
+				 "LIMIT " PAGE_TEXT),
+	[ST_POLICY_VERSIONS_PAGE] =
+		DIALECT(POLICY_VERSIONS_PAGE(""),
+			POLICY_VERSIONS_PAGE(" COLLATE \"C\"")),
+	[ST_APP_EXISTS] = ALL("SELECT 1 FROM applications WHERE id = ?1"),
+	[ST_APP_NEXT_SEQ] =
+		ALL("SELECT COALESCE(MAX(seq), 0) + 1 FROM applications"),
+	[ST_APP_INSERT] = ALL("INSERT INTO applications (" APP_COLS
+			      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+			      "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+			      "?19, ?20, ?21)"),
+	[ST_APP_GET] =
+		ALL("SELECT " APP_COLS " FROM applications WHERE id = ?1"),
+	[ST_APP_BY_REF] = ALL("SELECT " APP_COLS " FROM applications WHERE "
+			      "uscc = ?1 AND client_ref = ?2"),
+	[ST_GENERATION_BUMP] =
+		ALL("UPDATE generation SET n = n + 1 WHERE id = 1 "
+		    "RETURNING n"),
+	[ST_APP_NUMBER] = ALL("INSERT INTO app_numbers (program, year, last) "
+			      "VALUES (?1, ?2, 1) ON CONFLICT (program, year) "
+			      "DO UPDATE SET last = app_numbers.last + 1 "
+			      "RETURNING last"),
+	/* Never lower: the larger of the two (MAX or GREATEST, spelt once). */
+	[ST_APP_NUMBER_SET] = ALL(
+		"INSERT INTO app_numbers (program, year, last) VALUES (?1, ?2, "
+		"?3) ON CONFLICT (program, year) DO UPDATE SET last = CASE "
+		"WHEN excluded.last > app_numbers.last THEN excluded.last "
+		"ELSE app_numbers.last END"),
+	[ST_APP_NUMBERS_PAGE] = ALL("SELECT program, year, last FROM "
+				    "app_numbers WHERE (program, year) > (?1, "
+				    "?2) ORDER BY program, year "
+				    "LIMIT " PAGE_TEXT),
+	[ST_APP_UPDATE] = ALL("UPDATE applications SET state = ?2, awarded = "
+			      "?3, paid = ?4, recovered = ?5, approver = ?6, "
+			      "updated_at = ?7, requested = ?8, approved_by = "
+			      "?9 WHERE id = ?1"),
+	[ST_APPS_PAGE] = ALL("SELECT " APP_COLS " FROM applications WHERE "
+			     "seq > ?1 ORDER BY seq LIMIT " PAGE_TEXT),
+	[ST_APPS_PAGE_STATE] = ALL("SELECT " APP_COLS " FROM applications "
+				   "WHERE seq > ?1 AND state = ?2 ORDER BY "
+				   "seq LIMIT " PAGE_TEXT),
+	[ST_APPS_PAGE_PROGRAM] = ALL("SELECT " APP_COLS " FROM applications "
+				     "WHERE seq > ?1 AND program = ?2 ORDER BY "
+				     "seq LIMIT " PAGE_TEXT),
+	[ST_APPS_PAGE_BOTH] = ALL("SELECT " APP_COLS " FROM applications "
+				  "WHERE seq > ?1 AND program = ?2 AND state = "
+				  "?3 ORDER BY seq LIMIT " PAGE_TEXT),
+	[ST_APPS_LIST] = ALL(APPS_LIST("")),
+	[ST_APPS_LIST + SQL_LIST_PROGRAM] = ALL(APPS_LIST(" AND program = ?3")),
+	[ST_APPS_LIST + SQL_LIST_STATE] = ALL(APPS_LIST(" AND state = ?3")),
+	[ST_APPS_LIST + SQL_LIST_PROGRAM + SQL_LIST_STATE] =
+		ALL(APPS_LIST(" AND program = ?3 AND state = ?4")),
+	[ST_APPS_LIST + SQL_LIST_USCC] = ALL(APPS_LIST(" AND uscc = ?3")),
+	[ST_APPS_LIST + SQL_LIST_PROGRAM + SQL_LIST_USCC] =
+		ALL(APPS_LIST(" AND program = ?3 AND uscc = ?4")),
+	[ST_APPS_LIST + SQL_LIST_STATE + SQL_LIST_USCC] =
+		ALL(APPS_LIST(" AND state = ?3 AND uscc = ?4")),
+	[ST_APPS_LIST + SQL_LIST_PROGRAM + SQL_LIST_STATE + SQL_LIST_USCC] =
+		ALL(APPS_LIST(" AND program = ?3 AND state = ?4 AND "
+			      "uscc = ?5")),
+	[ST_APPLICANT_YEAR] = ALL(
+		"SELECT CAST(COALESCE(SUM(CASE WHEN measure <> ?5 THEN 0 "
+		"WHEN state IN ('reserved', 'waitlisted', 'queued') "
+		"THEN requested WHEN state = 'awarded' THEN awarded "
+		"ELSE 0 END), 0) AS BIGINT), "
+		"CAST(COALESCE(SUM(CASE WHEN compute = 1 THEN contract_value "
+		"ELSE 0 END), 0) AS BIGINT) FROM applications WHERE "
+		"program = ?1 AND uscc = ?2 AND fiscal_year = ?3 AND id <> ?4"),
+	[ST_APP_ANY] = ALL("SELECT 1 FROM applications WHERE program = ?1 AND "
+			   "state = ?2 AND measure = ?3 AND fiscal_year = ?4 "
+			   "AND received_at <= ?5 LIMIT 1"),
+	[ST_ACCOUNT_GET] =
+		ALL("SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?1"),
+	[ST_ACCOUNT_PUT] = ALL("INSERT INTO accounts (" ACCOUNT_COLS
+			       ") VALUES (?1, ?2, ?3, "
+			       "?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET "
+			       "debits_pending = excluded.debits_pending, "
+			       "debits_posted = excluded.debits_posted, "
+			       "credits_pending = excluded.credits_pending, "
+			       "credits_posted = excluded.credits_posted"),
+	[ST_ACCOUNTS_PAGE] = ALL("SELECT " ACCOUNT_COLS " FROM accounts WHERE "
+				 "id > ?1 ORDER BY id LIMIT " PAGE_TEXT),
+	[ST_TRANSFER_GET] = ALL("SELECT " TRANSFER_COLS " FROM transfers "
+				"WHERE id = ?1"),
+	[ST_TRANSFER_PUT] = ALL("INSERT INTO transfers (" TRANSFER_COLS
+				") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+				"?10)"),
+	[ST_TRANSFERS_PAGE] = ALL("SELECT " TRANSFER_COLS " FROM transfers "
+				  "WHERE timestamp > ?1 ORDER BY timestamp "
+				  "LIMIT " PAGE_TEXT),
+	[ST_TRANSFERS_PAGE_REF] = ALL("SELECT " TRANSFER_COLS " FROM "
+				      "transfers WHERE timestamp > ?1 AND "
+				      "ref = ?2 ORDER BY timestamp "
+				      "LIMIT " PAGE_TEXT),
+	/* The pending transfer's flags, and the flags of the transfer that
+	 * posted or voided it, 0 if none (LEDGER_POST_PENDING = 4,
+	 * LEDGER_VOID_PENDING = 8). */
+	[ST_PENDING_STATE] =
+		ALL("SELECT p.flags, COALESCE((SELECT t.flags FROM transfers "
+		    "t WHERE t.pending_id = p.id AND (t.flags & 12) <> 0 "
+		    "LIMIT 1), 0) FROM transfers p WHERE p.id = ?1"),
+	[ST_LAST_TIMESTAMP] =
+		ALL("SELECT COALESCE(MAX(timestamp), 0) FROM transfers"),
+	[ST_EVENT_LAST] = ALL("SELECT seq, hash FROM events ORDER BY seq DESC "
+			      "LIMIT 1"),
+	[ST_EVENT_INSERT] = ALL("INSERT INTO events (" EVENT_COLS
+				") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+				"?9)"),
+	[ST_EVENTS_PAGE] = ALL("SELECT " EVENT_COLS " FROM events WHERE seq > "
+			       "?1 ORDER BY seq LIMIT " PAGE_TEXT),
+	[ST_EVENTS_SUBJECT_PAGE] = ALL("SELECT " EVENT_COLS " FROM events "
+				       "WHERE seq > ?1 AND subject = ?2 ORDER "
+				       "BY seq LIMIT " PAGE_TEXT),
+	[ST_USER_INSERT] = ALL("INSERT INTO users (name, role, uscc, "
+			       "token_hash, created_at) VALUES (?1, ?2, ?3, "
+			       "?4, ?5)"),
+	[ST_USER_DELETE] = ALL("DELETE FROM users WHERE name = ?1"),
+	[ST_USER_BY_TOKEN] = ALL("SELECT name, role, uscc, created_at FROM "
+				 "users WHERE token_hash = ?1"),
+	[ST_USERS_PAGE] = ALL("SELECT name, role, uscc, token_hash, "
+			      "created_at FROM users WHERE name > ?1 ORDER BY "
+			      "name LIMIT " PAGE_TEXT),
+	[ST_CONTRACT_INSERT] = ALL(
+		"INSERT INTO contracts (app_id, program, applicant, supplier, "
+		"number, value, signed_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+	[ST_CONTRACT_SAME] =
+		DIALECT(CONTRACT_SAME("rowid"), CONTRACT_SAME("seq")),
+	[ST_CONTRACT_BETWEEN] = DIALECT(
+		CONTRACTS_BETWEEN(CONTRACT_ROW("rowid"),
+				  SQLITE_INDEXED) " ORDER BY signed_on, rowid "
+						  "LIMIT ?9",
+		CONTRACTS_BETWEEN(CONTRACT_ROW("seq"),
+				  "") " ORDER BY signed_on, seq LIMIT ?9"),
+	[ST_CONTRACT_BETWEEN_SUM] =
+		DIALECT(CONTRACTS_BETWEEN(CONTRACTS_COUNT, SQLITE_INDEXED),
+			CONTRACTS_BETWEEN(CONTRACTS_COUNT, "")),
+	[ST_CONTRACTS_PAGE] = ALL("SELECT app_id, program, applicant, "
+				  "supplier, number, value, signed_on FROM "
+				  "contracts WHERE app_id > ?1 ORDER BY app_id "
+				  "LIMIT " PAGE_TEXT),
+	[ST_CONTROLLER_PUT] = ALL(
+		"INSERT INTO controllers (uscc, controller, name, source) "
+		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (uscc, controller) DO "
+		"UPDATE SET name = excluded.name, source = excluded.source"),
+	[ST_CONTROLLERS_OF] = ALL("SELECT uscc, controller, name, source FROM "
+				  "controllers WHERE uscc = ?1 ORDER BY "
+				  "controller LIMIT ?2"),
+	[ST_CONTROLLERS_PAGE] = ALL("SELECT uscc, controller, name, source "
+				    "FROM controllers WHERE (uscc, "
+				    "controller) > (?1, ?2) ORDER BY uscc, "
+				    "controller LIMIT " PAGE_TEXT),
+	[ST_LISTING_PUT] = ALL(
+		"INSERT INTO listings (list, uscc, name, reason, source) "
+		"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (list, uscc) DO "
+		"UPDATE SET name = excluded.name, reason = excluded.reason, "
+		"source = excluded.source"),
+	[ST_LISTING_GET] = ALL("SELECT list, uscc, name, reason, source FROM "
+			       "listings WHERE list = ?1 AND uscc = ?2"),
+	[ST_LISTINGS_PAGE] = ALL("SELECT list, uscc, name, reason, source "
+				 "FROM listings WHERE (list, uscc) > (?1, ?2) "
+				 "ORDER BY list, uscc LIMIT " PAGE_TEXT),
+	[ST_SCHEMA_VERSION] = DIALECT("PRAGMA user_version",
+				      "SELECT version FROM schema_version"),
+};
+
+_Static_assert(SQL_PAGE == 64, "PAGE_TEXT must spell SQL_PAGE");
+_Static_assert(LEDGER_POST_PENDING == 4 && LEDGER_VOID_PENDING == 8,
+	       "ST_PENDING_STATE spells the flags as numbers");

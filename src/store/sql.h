@@ -1,0 +1,125 @@
+/*
+ * sql.h - every statement and every migration of the store, written once
+ * for both back ends (sql.c).
+ *
+ * A text is common to both back ends, or a dialect entry with one text
+ * each: the migrations that shipped with two texts keep them as they were,
+ * and the few statements that differ are built from one macro with the
+ * difference as its argument. Parameters are written ?1, ?2 ... in every
+ * text (PostgreSQL's driver spells them $1, $2 ...), numbered densely from
+ * 1 and the same in both texts of an entry, so one binding serves both.
+ */
+#ifndef QUAN_STORE_SQL_H
+#define QUAN_STORE_SQL_H
+
+#include <stdint.h>
+
+#include "store/driver.h"
+
+/* One text for both back ends (all), or one each (sqlite and pg). */
+struct sql_text {
+	const char *all;
+	const char *sqlite;
+	const char *pg;
+};
+
+/* The text that a back end of dialect d runs (never NULL). */
+const char *sql_for(const struct sql_text *t, enum drv_dialect d);
+
+/* The parameters ?N that sql names, as bit N - 1 of the answer (N in
+ * 1..64); the text between quotes is skipped. */
+uint64_t sql_params(const char *sql);
+
+/* --- the schema ------------------------------------------------------------ */
+
+/* The schema version the migrations bring a database to. */
+#define SQL_SCHEMA_VERSION 9
+
+/* Migration i brings the schema from version i to version i + 1. Append
+ * only: a migration that shipped is never edited. */
+extern const struct sql_text sql_migrations[SQL_SCHEMA_VERSION];
+
+/* Where the schema version is kept: made ready before the migrations run
+ * (an empty text: nothing to do), read by statement ST_SCHEMA_VERSION (one
+ * row, one column), and written by sql_version_set followed by the
+ * number. */
+extern const struct sql_text sql_version_init;
+extern const struct sql_text sql_version_set;
+
+/* --- statements -------------------------------------------------------------- */
+
+/* Rows an iterator reads before it visits them (the LIMIT of its page). */
+#define SQL_PAGE 64
+
+/* The statements the store prepares, by id (driver.h prepare). */
+enum sql_stmt {
+	ST_POLICY_PROGRAM,
+	ST_POLICY_INSERT,
+	ST_CURRENT_SET,
+	ST_POLICY_CURRENT,
+	ST_POLICY_TEXT,
+	ST_POLICY_PATH,
+	ST_PROGRAMS_PAGE,
+	ST_POLICY_VERSIONS_PAGE,
+	ST_APP_EXISTS,
+	ST_APP_NEXT_SEQ,
+	ST_APP_INSERT,
+	ST_APP_GET,
+	ST_APP_BY_REF,
+	ST_GENERATION_BUMP,
+	ST_APP_NUMBER,
+	ST_APP_NUMBER_SET,
+	ST_APP_NUMBERS_PAGE,
+	ST_APP_UPDATE,
+	ST_APPS_PAGE,	      /* any program, any state */
+	ST_APPS_PAGE_STATE,   /* any program, one state */
+	ST_APPS_PAGE_PROGRAM, /* one program, any state */
+	ST_APPS_PAGE_BOTH,    /* one program, one state */
+	/* Newest first, ST_APPS_LIST + a sum of the filters given. */
+	ST_APPS_LIST,
+	ST_APPS_LIST_LAST = ST_APPS_LIST + 7,
+	ST_APPLICANT_YEAR,
+	ST_APP_ANY,
+	ST_ACCOUNT_GET,
+	ST_ACCOUNT_PUT,
+	ST_ACCOUNTS_PAGE,
+	ST_TRANSFER_GET,
+	ST_TRANSFER_PUT,
+	ST_TRANSFERS_PAGE,
+	ST_TRANSFERS_PAGE_REF,
+	ST_PENDING_STATE,
+	ST_LAST_TIMESTAMP,
+	ST_EVENT_LAST,
+	ST_EVENT_INSERT,
+	ST_EVENTS_PAGE,
+	ST_EVENTS_SUBJECT_PAGE,
+	ST_USER_INSERT,
+	ST_USER_DELETE,
+	ST_USER_BY_TOKEN,
+	ST_USERS_PAGE,
+	ST_CONTRACT_INSERT,
+	ST_CONTRACT_SAME,
+	ST_CONTRACT_BETWEEN,
+	ST_CONTRACT_BETWEEN_SUM,
+	ST_CONTRACTS_PAGE,
+	ST_CONTROLLER_PUT,
+	ST_CONTROLLERS_OF,
+	ST_CONTROLLERS_PAGE,
+	ST_LISTING_PUT,
+	ST_LISTING_GET,
+	ST_LISTINGS_PAGE,
+	ST_SCHEMA_VERSION,
+	ST__COUNT
+};
+
+/* The filters of ST_APPS_LIST, added to it; their parameters follow ?1
+ * (before this seq) and ?2 (the limit) in this order. */
+enum {
+	SQL_LIST_PROGRAM = 1,
+	SQL_LIST_STATE = 2,
+	SQL_LIST_USCC = 4,
+};
+
+extern const struct sql_text sql_stmts[ST__COUNT];
+
+#endif

@@ -1,0 +1,239 @@
+/*
+ * test_hot.c - the writer's hot state (src/office/hot.c) stays equal to
+ * the store when another process writes between two of its transactions,
+ * and when a transaction or an application's savepoint is rolled back.
+ *
+ * Two offices open one database, as a quan serve and a quan apply would.
+ * Office A reads and caches the pool's accounts; office B then spends from
+ * the same pool; A's next application must see B's spending (the store's
+ * generation tells A that someone else wrote), or A would write balances
+ * computed from stale ones: the ledger would no longer add up, and the
+ * pool could be spent twice.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/file.h"
+#include "office/office.h"
+#include "office/office_int.h"
+#include "policy/chips.h"
+#include "policy/diag.h"
+#include "testdb.h"
+
+/* 2025-11-20T10:00:00+08:00, inside Shanghai's 2025 window. */
+#define NOW 1763604000
+
+struct fx {
+	struct testdb db;
+	struct chip_catalog *chips;
+	struct office a, b;
+	char *text;
+	size_t len;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct diag_list d = DIAG_LIST_INIT;
+	struct qerr e;
+	bool is_new;
+
+	assert_non_null(f);
+	assert_int_equal(testdb_create(&f->db), 0);
+	assert_int_equal(chips_load(QUAN_DATADIR "/chips.yaml", &f->chips, &d),
+			 0);
+	diag_release(&d);
+	assert_int_equal(office_open(&f->a, f->db.url, f->chips, &e), 0);
+	assert_int_equal(
+		office_load_policy(&f->a, QUAN_POLICYDIR "/shanghai-2025.yaml",
+				   "admin", NOW, &is_new, &e),
+		0);
+	assert_int_equal(office_open(&f->b, f->db.url, f->chips, &e), 0);
+	assert_int_equal(file_read(QUAN_DATADIR
+				   "/../examples/applications/sh-corpus.json",
+				   1 << 20, "an application", &f->text, &f->len,
+				   &e),
+			 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	office_close(&f->a);
+	office_close(&f->b);
+	chips_free(f->chips);
+	free(f->text);
+	testdb_drop(&f->db);
+	free(f);
+	return 0;
+}
+
+/* Replace the first `what` in buf (n bytes of room) by `with`. */
+static void swap(char *buf, size_t n, const char *what, const char *with)
+{
+	char *at = strstr(buf, what);
+	char tail[8192];
+
+	assert_non_null(at);
+	snprintf(tail, sizeof(tail), "%s", at + strlen(what));
+	snprintf(at, n - (size_t)(at - buf), "%s%s", with, tail);
+}
+
+/* Application k: the example with its own client_ref, contract number and
+ * value 3 000 000.00 + 10 k yuan (so the duplicate-claim screen does not
+ * take it for the same contract); it asks 900 000.00 + 3 k. */
+static void text_of(struct fx *f, int k, const char *ref, char *buf, size_t n)
+{
+	char v[32], num[32];
+
+	snprintf(buf, n, "%s", f->text);
+	swap(buf, n, "sh-corpus-1", ref);
+	snprintf(v, sizeof(v), "\"%d.00\"", 3000000 + 10 * k);
+	swap(buf, n, "\"3000000.00\"", v);
+	snprintf(num, sizeof(num), "\"HT-HOT-%d\"", k);
+	swap(buf, n, "\"HT-2025-1633\"", num);
+}
+
+static void apply(struct fx *f, struct office *o, const char *ref, int k,
+		  int want_state)
+{
+	char buf[8192];
+	struct office_result res;
+	struct qerr e;
+	int n;
+
+	text_of(f, k, ref, buf, sizeof(buf));
+	n = (int)strlen(buf);
+	qerr_clear(&e);
+	assert_int_equal(
+		office_apply(o, buf, (size_t)n, "applicant", NOW, &res, &e), 0);
+	if (res.state != want_state) {
+		struct store_app sa;
+		json_t *j = NULL;
+
+		if (!store_app_get(o->store, res.id, &sa, &e) &&
+		    !office_decision_json(o, &sa, &j, &e)) {
+			char *t = json_dumps(json_object_get(j, "reasons"), 0);
+
+			fprintf(stderr, "%s: %s\n", res.id, t);
+			free(t);
+		}
+		json_decref(j);
+	}
+	assert_int_equal(res.state, want_state);
+}
+
+struct corpus {
+	money_t available, reserved;
+};
+
+static int corpus_of(void *arg, const struct office_pool_figures *p)
+{
+	struct corpus *c = arg;
+
+	if (!strcmp(p->pool, "corpus") && p->year == 2025) {
+		c->available = p->available;
+		c->reserved = p->reserved;
+	}
+	return 0;
+}
+
+static void check(struct office *o, money_t reserved)
+{
+	struct corpus c = {-1, -1};
+	struct qerr e;
+	FILE *out = fopen("/dev/null", "w");
+
+	assert_int_equal(office_pools_each(o, corpus_of, &c, &e), 0);
+	assert_int_equal(c.reserved, reserved);
+	assert_int_equal(c.available + c.reserved,
+			 (money_t)100000000 * MONEY_FEN_PER_YUAN);
+	assert_int_equal(office_ledger_check(o, out, &e), 0);
+	fclose(out);
+}
+
+/* Application k reserves 900 000.00 + 3 k (30 %) from the 100 M corpus
+ * pool. */
+#define ASK(k) (((money_t)900000 + 3 * (k)) * MONEY_FEN_PER_YUAN)
+
+static void test_other_writer(void **state)
+{
+	struct fx *f = *state;
+	long hits, misses;
+
+	apply(f, &f->a, "a-1", 1, APP_RESERVED);
+	apply(f, &f->a, "a-2", 2, APP_RESERVED);
+	office_hot_counts(&f->a, &hits, &misses);
+	/* A's second application read the pool's accounts from memory. */
+	assert_true(hits > 0);
+	apply(f, &f->b, "b-1", 3, APP_RESERVED);
+	apply(f, &f->b, "b-2", 4, APP_RESERVED);
+	/* A must see B's two reservations, not its own memory of before. */
+	apply(f, &f->a, "a-3", 5, APP_RESERVED);
+	check(&f->a, ASK(1) + ASK(2) + ASK(3) + ASK(4) + ASK(5));
+	check(&f->b, ASK(1) + ASK(2) + ASK(3) + ASK(4) + ASK(5));
+}
+
+/* A batch whose second application fails after it has reserved its money
+ * (its contract cannot be recorded: a row in the way, put there behind
+ * the office's back): the failure rolls back its savepoint alone, and
+ * what A keeps in memory must forget the reservation rolled back. */
+static void test_savepoint(void **state)
+{
+	struct fx *f = *state;
+	char t1[8192], t2[8192], t3[8192], why[256];
+	const char *texts[3] = {t1, t2, t3};
+	size_t lens[3];
+	struct office_result res[3];
+	int rcs[3];
+	struct qerr errs[3], e;
+
+	text_of(f, 1, "x-1", t1, sizeof(t1));
+	text_of(f, 2, "x-2", t2, sizeof(t2));
+	text_of(f, 1, "x-1", t3, sizeof(t3)); /* a retry of the first */
+	for (int i = 0; i < 3; i++)
+		lens[i] = strlen(texts[i]);
+	if (testdb_exec(&f->db,
+			"INSERT INTO contracts (app_id, program, applicant, "
+			"supplier, number, value, signed_on) VALUES "
+			"('SH-2025-000002', 'x', 'x', 'x', 'x', 1, 1)",
+			why, sizeof(why)))
+		fail_msg("a row in the way: %s", why);
+	assert_int_equal(office_apply_batch(&f->a, texts, lens, 3, "applicant",
+					    NOW, res, rcs, errs, &e),
+			 0);
+	assert_int_equal(rcs[0], 0);
+	assert_int_equal(rcs[1], Q_ERR_CONFLICT);
+	assert_int_equal(rcs[2], 0);
+	assert_true(res[2].existed);
+	check(&f->a, ASK(1));
+	if (testdb_exec(&f->db, "DELETE FROM contracts WHERE program = 'x'",
+			why, sizeof(why)))
+		fail_msg("the row out of the way: %s", why);
+	apply(f, &f->a, "a-8", 8, APP_RESERVED);
+	apply(f, &f->b, "b-9", 9, APP_RESERVED);
+	apply(f, &f->a, "a-7", 7, APP_RESERVED);
+	check(&f->a, ASK(1) + ASK(8) + ASK(9) + ASK(7));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_other_writer, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_savepoint, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
