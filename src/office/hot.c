@@ -20,6 +20,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define HOT_MIN_SLOTS 1024
@@ -287,6 +288,51 @@ void office_savepoint_rollback(struct office *o)
 	store_savepoint_rollback(o->store);
 	if (o->hot && o->hot->dirty)
 		forget(o->hot);
+}
+
+int office_hot_check(struct office *o, char *why, size_t n)
+{
+	struct office_hot *h = o->hot;
+
+	assert(o && why && n > 0);
+	why[0] = '\0';
+	if (!h || h->in_tx)
+		return 0;
+	for (size_t i = 0; i < h->cap; i++) {
+		struct ledger_account a;
+		int rc;
+
+		if (!h->slots[i].id)
+			continue;
+		rc = h->base->account_get(h->base->ctx, h->slots[i].id, &a);
+		if (rc < 0) {
+			snprintf(why, n, "the store cannot be read");
+			return -1;
+		}
+		if (rc > 0 || memcmp(&a, &h->slots[i].a, sizeof(a))) {
+			snprintf(
+				why, n,
+				"account '%s' in memory differs from the store",
+				h->slots[i].a.code);
+			return 1;
+		}
+	}
+	if (h->have_ts) {
+		int64_t ts;
+
+		if (h->base->last_timestamp(h->base->ctx, &ts) < 0) {
+			snprintf(why, n, "the store cannot be read");
+			return -1;
+		}
+		if (ts != h->last_ts) {
+			snprintf(
+				why, n,
+				"the last timestamp in memory is %lld, the store's %lld",
+				(long long)h->last_ts, (long long)ts);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 void office_hot_counts(const struct office *o, long *hits, long *misses)

@@ -222,6 +222,11 @@ int office_savepoint(struct office *o, struct qerr *e);
 int office_savepoint_release(struct office *o, struct qerr *e);
 void office_savepoint_rollback(struct office *o);
 
+/* Compare the hot state with a fresh read of the store, between
+ * transactions: 0 when equal (or nothing is kept), 1 when not (why says
+ * what differs), -1 when the store cannot be read. For the simulator. */
+int office_hot_check(struct office *o, char *why, size_t n);
+
 /* How often the hot state answered an account read, and how often the
  * store did (for the benchmarks). */
 void office_hot_counts(const struct office *o, long *hits, long *misses);
