@@ -370,7 +370,7 @@ int main(int argc, char **argv)
 	gen_set_prefix(g, "screen-");
 	for (long i = 0; i < n; i++) {
 		struct qerr e;
-		int64_t at;
+		int64_t at = 0;
 
 		if (gen_application(g, (uint64_t)i, buf, sizeof(buf),
 				    &lens[i]) ||

@@ -101,6 +101,11 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 
 static int need_by(const struct oopts *o)
 {
+	if (o->by && strlen(o->by) > 63) {
+		fputs("quan: --by: at most 63 bytes (the audit chain keeps it whole)\n",
+		      stderr);
+		return -1;
+	}
 	if (o->by && *o->by)
 		return 0;
 	fputs("quan: --by NAME is required: every change records who made it\n",

@@ -139,6 +139,16 @@ int office_audit(struct office *o, const char *action, const char *subject,
 
 	assert(o && o->store);
 	assert(action && subject && by);
+	/* Who did it and to what are never cut short in the chain. */
+	if (strlen(by) >= sizeof(ev.who) ||
+	    strlen(subject) >= sizeof(ev.subject)) {
+		json_decref(detail);
+		return qerr_set(e, Q_ERR_INVALID,
+				strlen(by) >= sizeof(ev.who) ? "by" : "subject",
+				"%s: longer than %zu bytes",
+				strlen(by) >= sizeof(ev.who) ? "by" : "subject",
+				sizeof(ev.who) - 1);
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.at = now;
 	snprintf(ev.who, sizeof(ev.who), "%s", by);
