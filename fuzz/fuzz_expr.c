@@ -61,7 +61,7 @@ static void fill(struct facts *f)
 	f->i[F_COMPUTE_DOMESTIC] = 1;
 	f->i[F_COMPUTE_ACCELERATORS] = 8;
 	f->i[F_COMPUTE_HOURS] = 720;
-	f->i[F_SUBMITTED_ON] = 20260;
+	f->i[F_RECEIVED_ON] = 20260;
 	f->null_mask = 1ull << F_APPLICANT_LAST_BAD_CREDIT_ON;
 }
 
