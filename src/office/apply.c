@@ -12,6 +12,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/app.h"
 #include "engine/record.h"
@@ -20,6 +21,15 @@
 static bool is_compute(enum contract_kind k)
 {
 	return k == KIND_RENT || k == KIND_BUY || k == KIND_BUILD;
+}
+
+/* The thread's CPU time in nanoseconds, for office_phases. */
+static int64_t cpu_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 /* --- the screens ------------------------------------------------------------ */
@@ -273,10 +283,18 @@ static int judge(struct office *o, const struct policy *p,
 	} else {
 		rc = facts_build(a, o->chips, &h, &f, e);
 	}
+	int64_t t0 = o->phases ? cpu_ns() : 0;
+
 	if (!rc)
 		rc = screen_app(o, p, m, a, &f, sr, e);
+	int64_t t1 = o->phases ? cpu_ns() : 0;
+
 	if (!rc)
 		rc = decide_facts(p, m, &f, true, d, e);
+	if (o->phases) {
+		o->phases->screens_ns += t1 - t0;
+		o->phases->decide_ns += cpu_ns() - t1;
+	}
 	if (rc)
 		return rc;
 	screen_block_result(d, sr);
@@ -412,8 +430,8 @@ static int record(struct office *o, const struct office_intake *in,
 
 /* Apply one application inside the current transaction. Returns the error
  * for this application alone; the caller rolls back what it wrote. */
-static int apply_one(struct office *o, const struct office_intake *in,
-		     int64_t now, struct office_result *res, struct qerr *e)
+static int apply_inner(struct office *o, const struct office_intake *in,
+		       int64_t now, struct office_result *res, struct qerr *e)
 {
 	struct application own, *a = &own;
 	struct store_app rec;
@@ -432,7 +450,11 @@ static int apply_one(struct office *o, const struct office_intake *in,
 	if (in->parsed) {
 		a = &in->parsed->app;
 	} else {
+		int64_t t0 = o->phases ? cpu_ns() : 0;
+
 		rc = app_parse_json(in->json, in->len, &own, e);
+		if (o->phases)
+			o->phases->parse_ns += cpu_ns() - t0;
 		if (rc)
 			return rc;
 	}
@@ -469,6 +491,28 @@ out_app:
 }
 
 /* --- batches ------------------------------------------------------------------ */
+
+/* apply_inner, its CPU time counted in o->phases when asked: what is not
+ * parse, screens or decide is the write. */
+static int apply_one(struct office *o, const struct office_intake *in,
+		     int64_t now, struct office_result *res, struct qerr *e)
+{
+	struct office_phases *ph = o->phases;
+	int64_t t0, p0, s0, d0;
+	int rc;
+
+	if (!ph)
+		return apply_inner(o, in, now, res, e);
+	t0 = cpu_ns();
+	p0 = ph->parse_ns;
+	s0 = ph->screens_ns;
+	d0 = ph->decide_ns;
+	rc = apply_inner(o, in, now, res, e);
+	ph->write_ns += cpu_ns() - t0 - (ph->parse_ns - p0) -
+			(ph->screens_ns - s0) - (ph->decide_ns - d0);
+	ph->n++;
+	return rc;
+}
 
 int office_apply(struct office *o, const char *json, size_t len, const char *by,
 		 int64_t now, struct office_result *res, struct qerr *e)
@@ -557,7 +601,13 @@ int office_intake_batch(struct office *o, const struct office_intake *in,
 		if (rc)
 			goto fail;
 	}
-	rc = office_commit(o, e);
+	{
+		int64_t t0 = o->phases ? cpu_ns() : 0;
+
+		rc = office_commit(o, e);
+		if (o->phases)
+			o->phases->commit_ns += cpu_ns() - t0;
+	}
 	if (!rc)
 		return Q_OK;
 fail:

@@ -32,6 +32,16 @@
 #define OFFICE_MAX_PROGRAMS 16
 #define OFFICE_MAX_VERSIONS 64 /* older policy versions kept loaded */
 
+/* Where an application's CPU time goes on the write path, when the caller
+ * asks (office.phases, for the benchmarks): nanoseconds of the thread's CPU
+ * time, summed over n applications. write is everything of an
+ * application that is not parse, screens or decide (history, numbering,
+ * money, records, audit); commit is the batches' commits. */
+struct office_phases {
+	int64_t parse_ns, screens_ns, decide_ns, write_ns, commit_ns;
+	long n;
+};
+
 /* An open program office: a store, the chip catalog, and the policies of
  * its programs (current versions, loaded once). */
 struct office {
@@ -49,6 +59,8 @@ struct office {
 	/* The writer's hot state (hot.c): what the write path reads of the
 	 * ledger, in memory and kept equal to the store. */
 	struct office_hot *hot;
+	/* When not NULL, the write path adds its CPU time here (borrowed). */
+	struct office_phases *phases;
 };
 
 /* Open the office in the store at url. chips is borrowed and must outlive
