@@ -357,6 +357,7 @@ int store_begin(struct store *s, struct qerr *e)
 	rc = store_fault_check(s, "beginning a transaction", e);
 	if (rc)
 		return rc;
+	memset(&s->tail, 0, sizeof(s->tail));
 	rc = s->ops->begin_write(s->db, e);
 	if (!rc && s->version >= 9) {
 		rc = bump_generation(s, e);
@@ -377,13 +378,17 @@ int store_commit(struct store *s, struct qerr *e)
 	int rc;
 
 	assert(s && s->db);
+	memset(&s->tail, 0, sizeof(s->tail));
 	rc = store_fault_check(s, "committing", e);
 	return rc ? rc : s->ops->commit(s->db, e);
 }
 
 void store_rollback(struct store *s)
 {
-	if (s && s->db)
+	if (!s)
+		return;
+	memset(&s->tail, 0, sizeof(s->tail));
+	if (s->db)
 		s->ops->rollback(s->db);
 }
 
@@ -392,6 +397,8 @@ int store_savepoint(struct store *s, struct qerr *e)
 	assert(s && s->db);
 	int rc = store_fault_check(s, "a savepoint", e);
 
+	if (!rc)
+		s->tail_sp = s->tail;
 	return rc ? rc : s->ops->savepoint(s->db, e);
 }
 
@@ -407,6 +414,7 @@ void store_savepoint_rollback(struct store *s)
 {
 	assert(s && s->db);
 	s->ops->rollback_to(s->db);
+	s->tail = s->tail_sp;
 }
 
 /* --- policies --------------------------------------------------------------------- */
@@ -686,22 +694,29 @@ static int event_append(struct store *s, struct store_event *ev, struct qerr *e)
 	struct drv_stmt *st;
 	int rc;
 
-	rc = store_stmt(s, ST_EVENT_LAST, &st, e);
-	if (rc)
-		return rc;
-	rc = step(st, "reading the last event", e);
-	if (rc == DRV_ROW) {
-		ev->seq = col_int(st, 0) + 1;
-		col_str(st, 1, ev->prev_hash, sizeof(ev->prev_hash));
-		rc = Q_OK;
-	} else if (rc == DRV_DONE) {
-		ev->seq = 1;
-		memcpy(ev->prev_hash, AUDIT_GENESIS, sizeof(ev->prev_hash));
-		rc = Q_OK;
+	if (s->tail.head_known) {
+		/* Learnt in this transaction, which holds the write lock. */
+		ev->seq = s->tail.head_seq + 1;
+		memcpy(ev->prev_hash, s->tail.head_hash, sizeof(ev->prev_hash));
+	} else {
+		rc = store_stmt(s, ST_EVENT_LAST, &st, e);
+		if (rc)
+			return rc;
+		rc = step(st, "reading the last event", e);
+		if (rc == DRV_ROW) {
+			ev->seq = col_int(st, 0) + 1;
+			col_str(st, 1, ev->prev_hash, sizeof(ev->prev_hash));
+			rc = Q_OK;
+		} else if (rc == DRV_DONE) {
+			ev->seq = 1;
+			memcpy(ev->prev_hash, AUDIT_GENESIS,
+			       sizeof(ev->prev_hash));
+			rc = Q_OK;
+		}
+		done(st);
+		if (rc)
+			return rc;
 	}
-	done(st);
-	if (rc)
-		return rc;
 	if (audit_hash(ev))
 		return store_nomem(e);
 
@@ -717,7 +732,13 @@ static int event_append(struct store *s, struct store_event *ev, struct qerr *e)
 	bind_text(st, 7, ev->detail ? ev->detail : "");
 	BIND_FIELD(st, 8, ev->prev_hash);
 	BIND_FIELD(st, 9, ev->hash);
-	return store_run(st, "appending an event", e);
+	rc = store_run(st, "appending an event", e);
+	s->tail.head_known = rc == Q_OK && s->ops->in_transaction(s->db);
+	if (s->tail.head_known) {
+		s->tail.head_seq = ev->seq;
+		memcpy(s->tail.head_hash, ev->hash, sizeof(s->tail.head_hash));
+	}
+	return rc;
 }
 
 int store_event_append(struct store *s, struct store_event *ev, struct qerr *e)

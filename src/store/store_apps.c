@@ -68,6 +68,11 @@ static int next_seq(struct store *s, int64_t *seq, struct qerr *e)
 	struct drv_stmt *st;
 	int rc;
 
+	if (s->tail.seq_known) {
+		/* Learnt in this transaction, which holds the write lock. */
+		*seq = s->tail.next_seq;
+		return Q_OK;
+	}
 	rc = store_stmt(s, ST_APP_NEXT_SEQ, &st, e);
 	if (rc)
 		return rc;
@@ -133,6 +138,8 @@ static int app_insert(struct store *s, struct store_app *a, struct qerr *e)
 		st->ops->bind_null(st, 21);
 	snprintf(op, sizeof(op), "storing application '%.64s'", a->id);
 	rc = step(st, op, e);
+	s->tail.seq_known = rc == DRV_DONE && s->ops->in_transaction(s->db);
+	s->tail.next_seq = seq + 1;
 	if (rc == DRV_DONE || rc == DRV_ROW)
 		rc = Q_OK;
 	else if (rc == Q_ERR_CONFLICT && e)

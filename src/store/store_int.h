@@ -37,6 +37,15 @@ struct store {
 	/* The generation of the data when the open write transaction began
 	 * (before its own bump), or when the last one did. */
 	int64_t generation;
+	/* What the open write transaction has learnt of the audit chain's
+	 * head and of the applications' arrival order, so that a batch reads
+	 * each once: valid only inside the transaction that learnt it (only
+	 * the lock holder appends), put back at a savepoint's rollback. */
+	struct store_tail {
+		bool head_known, seq_known;
+		int64_t head_seq, next_seq;
+		char head_hash[65];
+	} tail, tail_sp;
 	/* The test hook store_fault_after and its kin (store.c). */
 	struct {
 		long left;    /* calls still let through; < 0: off */
