@@ -17,22 +17,30 @@
 #include "core/date.h"
 #include "office/office.h"
 
-int cli_clock_offset(int64_t *offset)
+/* QUAN_NOW as an instant: 0 and *at when set, 1 when unset, or
+ * EXIT_BAD_INPUT (reported) when it is not a time. */
+static int clock_env(int64_t *at)
 {
 	const char *v = getenv("QUAN_NOW");
 	struct qerr e;
-	int64_t at;
 
-	*offset = 0;
 	if (!v || !*v)
-		return 0;
+		return 1;
 	qerr_clear(&e);
-	if (datetime_parse(v, strlen(v), &at, NULL, "QUAN_NOW", &e)) {
+	if (datetime_parse(v, strlen(v), at, NULL, "QUAN_NOW", &e)) {
 		fprintf(stderr, "quan: %s\n", e.msg);
 		return EXIT_BAD_INPUT;
 	}
-	*offset = at - (int64_t)time(NULL);
 	return 0;
+}
+
+int cli_clock_offset(int64_t *offset)
+{
+	int64_t at;
+	int rc = clock_env(&at);
+
+	*offset = rc == 0 ? at - (int64_t)time(NULL) : 0;
+	return rc == 1 ? 0 : rc;
 }
 
 bool cli_clock_set(void)
@@ -44,18 +52,12 @@ bool cli_clock_set(void)
 
 int64_t cli_now(void)
 {
-	const char *v = getenv("QUAN_NOW");
-	struct qerr e;
 	int64_t at;
+	int rc = clock_env(&at);
 
-	if (!v || !*v)
-		return (int64_t)time(NULL);
-	qerr_clear(&e);
-	if (datetime_parse(v, strlen(v), &at, NULL, "QUAN_NOW", &e)) {
-		fprintf(stderr, "quan: %s\n", e.msg);
+	if (rc == EXIT_BAD_INPUT)
 		exit(EXIT_BAD_INPUT);
-	}
-	return at;
+	return rc == 0 ? at : (int64_t)time(NULL);
 }
 
 void cli_clock_mark(struct office *off)

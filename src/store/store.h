@@ -229,14 +229,10 @@ int store_app_each(struct store *s, const char *program, int st,
 		   struct qerr *e);
 
 /* *out: whether program holds an application of measure and fiscal year
- * in state st (an index seek, whatever the number of applications). */
-int store_app_any(struct store *s, const char *program, const char *measure,
-		  int fiscal_year, int state, bool *out, struct qerr *e);
-
-/* The same, of those received at or before received_at: whether someone
- * received before an application waits for its measure and year (no
- * overtaking in the order of receipt). An index seek that stops at the
- * first such application. */
+ * in state st received at or before received_at (INT64_MAX: whenever):
+ * whether someone received before an application waits for its measure
+ * and year (no overtaking in the order of receipt). An index seek that
+ * stops at the first such application. */
 int store_app_any_before(struct store *s, const char *program,
 			 const char *measure, int fiscal_year, int state,
 			 int64_t received_at, bool *out, struct qerr *e);

@@ -499,13 +499,6 @@ int store_app_list(struct store *s, const struct store_app_filter *f,
 	return rc;
 }
 
-int store_app_any(struct store *s, const char *program, const char *measure,
-		  int fiscal_year, int state, bool *out, struct qerr *e)
-{
-	return store_app_any_before(s, program, measure, fiscal_year, state,
-				    INT64_MAX, out, e);
-}
-
 int store_app_any_before(struct store *s, const char *program,
 			 const char *measure, int fiscal_year, int state,
 			 int64_t received_at, bool *out, struct qerr *e)

@@ -397,18 +397,21 @@ static void test_apps(void **state)
 	{
 		bool any = false;
 
-		assert_int_equal(store_app_any(f->s, "shanghai-2025",
-					       "compute-rent", 2025,
-					       APP_WAITLISTED, &any, &e),
+		assert_int_equal(store_app_any_before(f->s, "shanghai-2025",
+						      "compute-rent", 2025,
+						      APP_WAITLISTED, INT64_MAX,
+						      &any, &e),
 				 0);
 		assert_true(any);
-		assert_int_equal(store_app_any(f->s, "shanghai-2025",
-					       "compute-rent", 2026,
-					       APP_WAITLISTED, &any, &e),
+		assert_int_equal(store_app_any_before(f->s, "shanghai-2025",
+						      "compute-rent", 2026,
+						      APP_WAITLISTED, INT64_MAX,
+						      &any, &e),
 				 0);
 		assert_false(any);
-		assert_int_equal(store_app_any(f->s, "shanghai-2025", "model",
-					       2025, APP_WAITLISTED, &any, &e),
+		assert_int_equal(store_app_any_before(
+					 f->s, "shanghai-2025", "model", 2025,
+					 APP_WAITLISTED, INT64_MAX, &any, &e),
 				 0);
 		assert_false(any);
 		/* In the order of receipt: the waiting ones were received at
@@ -425,14 +428,16 @@ static void test_apps(void **state)
 						      1756692000, &any, &e),
 				 0);
 		assert_true(any);
-		assert_int_equal(store_app_any(f->s, "hangzhou-2024",
-					       "compute-rent", 2025,
-					       APP_RESERVED, &any, &e),
+		assert_int_equal(store_app_any_before(f->s, "hangzhou-2024",
+						      "compute-rent", 2025,
+						      APP_RESERVED, INT64_MAX,
+						      &any, &e),
 				 0);
 		assert_false(any);
-		assert_int_equal(store_app_any(f->s, "shanghai-2025",
-					       "compute-rent", 2025,
-					       APP_RESERVED, &any, &e),
+		assert_int_equal(store_app_any_before(f->s, "shanghai-2025",
+						      "compute-rent", 2025,
+						      APP_RESERVED, INT64_MAX,
+						      &any, &e),
 				 0);
 		assert_true(any);
 	}
