@@ -17,8 +17,8 @@
 #include "core/date.h"
 #include "office/office.h"
 
-/* QUAN_NOW as an instant: 0 and *at when set, 1 when unset, or
- * EXIT_BAD_INPUT (reported) when it is not a time. */
+/* QUAN_NOW as an instant: 0 and *at when set, 1 when unset, or -1
+ * (reported) when it is not a time. */
 static int clock_env(int64_t *at)
 {
 	const char *v = getenv("QUAN_NOW");
@@ -29,7 +29,7 @@ static int clock_env(int64_t *at)
 	qerr_clear(&e);
 	if (datetime_parse(v, strlen(v), at, NULL, "QUAN_NOW", &e)) {
 		fprintf(stderr, "quan: %s\n", e.msg);
-		return EXIT_BAD_INPUT;
+		return -1;
 	}
 	return 0;
 }
@@ -40,7 +40,7 @@ int cli_clock_offset(int64_t *offset)
 	int rc = clock_env(&at);
 
 	*offset = rc == 0 ? at - (int64_t)time(NULL) : 0;
-	return rc == 1 ? 0 : rc;
+	return rc < 0 ? EXIT_BAD_INPUT : 0;
 }
 
 bool cli_clock_set(void)
@@ -55,7 +55,7 @@ int64_t cli_now(void)
 	int64_t at;
 	int rc = clock_env(&at);
 
-	if (rc == EXIT_BAD_INPUT)
+	if (rc < 0)
 		exit(EXIT_BAD_INPUT);
 	return rc == 0 ? at : (int64_t)time(NULL);
 }
