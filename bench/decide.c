@@ -205,13 +205,15 @@ static money_t native_shanghai(int m, const struct facts *f, int64_t opens,
 		ok &= f->i[F_APPLICANT_STARTUP] || f->i[F_APPLICANT_SME];
 		/* fall through */
 	case M_RENT:
-		ok &= f->i[F_SUPPLIER_PLATFORM_LISTED] != 0;
-		ok &= strcmp(f->s[F_COMPUTE_LOCATION], "shanghai") == 0;
+		/* 489号 makes neither the scheduling platform nor the
+		 * compute's location a condition of renting (issue 11). */
+		ok &= f->i[F_COMPUTE_PRESENT] != 0;
 		break;
 	case M_BUILD:
 		ok &= f->i[F_COMPUTE_DOMESTIC] != 0;
 		ok &= strcmp(f->s[F_COMPUTE_LOCATION], "shanghai") == 0;
 		break;
+	case M_MODEL: /* a third party's model */
 	case M_CORPUS:
 		ok &= !f->i[F_RELATED_PARTY];
 		break;

@@ -28,10 +28,9 @@ setup_file() {
 	# The office's clock starts inside Shanghai 2025's window, after every
 	# contract here was signed, and moves on from there.
 	export QUAN_NOW=2025-11-20T10:00:00+08:00
-	# Shanghai with the corpus pool cut to 1 M yuan (so it can run out),
-	# and two approvers above 1 M yuan for the model voucher.
+	# Shanghai with the corpus pool cut to 1 M yuan (so it can run out); the
+	# policy itself asks two approvers above 1 M yuan.
 	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"1000000.00\"/" \
-		-e "s/^    pool: model$/    pool: model\n    second_approver_above: \"1000000.00\"/" \
 		"$ROOT/policies/shanghai-2025.yaml" >"$DIR/small.yaml"
 	"$QUAN" init --db "$DB" --policy "$DIR/small.yaml" --by admin >/dev/null
 	export T_ADMIN=$("$QUAN" user add --db "$DB" ada --role administrator)

@@ -32,14 +32,13 @@ variant() {
 		"$EX/$1" >"$TMP/$2.json"
 }
 
-# Shanghai with the corpus pool cut to $1 yuan, and two approvers above
-# 1 M yuan for the model voucher. The duplicate-claim screen is off: the tests
+# Shanghai with the corpus pool cut to $1 yuan (the policy itself asks two
+# approvers above 1 M yuan). The duplicate-claim screen is off: the tests
 # that use it submit many copies of one contract (same parties, value and
 # day, only the number differs), which the screen would rightly block.
 small_policy() {
 	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"$1\"/" \
 		-e "/^  duplicate-claim:$/,/action:/ s/action: block/action: off/" \
-		-e "s/^    pool: model$/    pool: model\n    second_approver_above: \"1000000.00\"/" \
 		"$SH" >"$TMP/small.yaml"
 }
 
@@ -336,6 +335,7 @@ many() {
 	id=$(numbers "$output")
 	[ -n "$id" ]
 	"$QUAN" review --db "$DB" "$id" --approve --by reviewer
+	"$QUAN" review --db "$DB" "$id" --approve --by reviewer2 # 5 M: above 1 M, two approvers
 	run "$QUAN" show --db "$DB" "$id"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"state      awarded"* ]]
@@ -482,6 +482,8 @@ many() {
 	[[ "$(line_of "$output" "$inst2")" == *"waitlisted"* ]]
 
 	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer
+	[ "$status" -eq 0 ]
+	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer2 # above 1 M: two approvers
 	[ "$status" -eq 0 ]
 	run "$QUAN" disburse --db "$DB" "$id" 1.00 --by finance
 	[ "$status" -eq 1 ]
