@@ -65,24 +65,25 @@ three() {
 	run --separate-stderr "$QUAN" report --db "$DB" --json
 	[ "$status" -eq 0 ]
 	echo "$output" >"$TMP/r.json"
-	# Shanghai 360 000 awarded; Hangzhou 900 000 + 200 000 and Shenzhen
-	# 1 800 000 reserved.
+	# Shanghai 360 000 awarded; Hangzhou 900 000 + 80 000 (the SME contract
+	# at the 2024 measures' 20 %: the 50 % SME rate is the 2025 document's)
+	# and Shenzhen 1 800 000 reserved.
 	[ "$(jq -r '.programs[] | select(.program == "shanghai-2025") | .awarded' "$TMP/r.json")" = 360000.00 ]
-	[ "$(jq -r '.programs[] | select(.program == "hangzhou-2024") | .reserved' "$TMP/r.json")" = 1100000.00 ]
+	[ "$(jq -r '.programs[] | select(.program == "hangzhou-2024") | .reserved' "$TMP/r.json")" = 980000.00 ]
 	[ "$(jq -r '.programs[] | select(.program == "shenzhen-2024") | .reserved' "$TMP/r.json")" = 1800000.00 ]
-	[ "$(jq -r .total.reserved "$TMP/r.json")" = 2900000.00 ]
+	[ "$(jq -r .total.reserved "$TMP/r.json")" = 2780000.00 ]
 	[ "$(jq -r .total.awarded "$TMP/r.json")" = 360000.00 ]
 	[ "$(jq -r .total.applications.reserved "$TMP/r.json")" = 3 ]
 	# the pools array keeps its shape
 	[ "$(jq -r '.pools[0] | keys | join(",")' "$TMP/r.json")" = applications,available,awarded,budget,paid,pool,program,recovered,reserved,treasury,year ]
 
 	# Domestic share: every subsidy is on a domestic chip but Hangzhou's
-	# SME contract (H800, 200 000): 3 060 000 of 3 260 000 = 9386 bp.
+	# SME contract (H100, 80 000): 3 060 000 of 3 140 000 = 9745 bp.
 	# Hours: Shanghai 64 x 4000 x 0.65 = 166 400 domestic.
-	[ "$(jq -r .self_reliance.total.subsidy "$TMP/r.json")" = 3260000.00 ]
+	[ "$(jq -r .self_reliance.total.subsidy "$TMP/r.json")" = 3140000.00 ]
 	[ "$(jq -r .self_reliance.total.domestic_subsidy "$TMP/r.json")" = 3060000.00 ]
-	[ "$(jq -r .self_reliance.total.share_yuan_bp "$TMP/r.json")" = 9386 ]
-	[ "$(jq -r .self_reliance.total.share_yuan "$TMP/r.json")" = 93.86% ]
+	[ "$(jq -r .self_reliance.total.share_yuan_bp "$TMP/r.json")" = 9745 ]
+	[ "$(jq -r .self_reliance.total.share_yuan "$TMP/r.json")" = 97.45% ]
 	[ "$(jq -r '.self_reliance.months[] | select(.month == "2025-08") | .domestic_h100_hours' "$TMP/r.json")" = 166400 ]
 	[ "$(jq -r .self_reliance.forecast_2027.share_bp "$TMP/r.json")" = 5500 ]
 
