@@ -143,7 +143,7 @@ YAML
 		[ "$(grep -c "^$stem-1 " <<<"$output")" -eq 1 ] || { echo "no row for $stem"; false; }
 	done
 	[ "$(grep -c '^[a-z0-9]*-[a-z0-9-]*-1 ' <<<"$output")" -eq "$(ls "$EX"/*.json | wc -l)" ]
-	[ "$(grep -c '^\(SH\|HZ\|SZ\|BJ\|CD\|HA\)-' <<<"$output")" -eq 0 ]
+	[ "$(grep -c '^\(SH\|HZ\|SZ\|BJ\|CD\|HA\|ZZ\)-' <<<"$output")" -eq 0 ]
 }
 
 @test "bad money '12.345' exits 1 naming contract.value" {
@@ -323,7 +323,7 @@ YAML
 @test "policy check prints each program's numbers and refuses two programs with one number_prefix" {
 	run "$QUAN" policy check "$ROOT"/policies/*.yaml
 	[ "$status" -eq 0 ]
-	for n in SH HZ HZ25 SZ BJ CD HA; do
+	for n in SH HZ HZ25 SZ BJ CD HA ZZ; do
 		[ "$(grep -c "^  numbers   $n-YEAR-NNNNNN$" <<<"$output")" -eq 1 ] || { echo "no $n"; false; }
 	done
 	sed -E 's/^number_prefix: HZ25 /number_prefix: HZ /' "$ROOT/policies/hangzhou-2025.yaml" >"$TMP/hz-clash.yaml"

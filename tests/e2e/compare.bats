@@ -149,7 +149,7 @@ city() { # program, jq path
 	run_compare
 	[ "$(jq -r .winner "$TMP/out.json")" = shanghai-2025 ]
 	[ "$(jq -r '.cities[0].rank' "$TMP/out.json")" = 1 ]
-	[ "$(jq -r '.cities | length' "$TMP/out.json")" = 7 ]
+	[ "$(jq -r '.cities | length' "$TMP/out.json")" = 8 ] # one per bundled program
 	# ranked by net cost, ascending
 	jq -e '[.cities[].net_cost | tonumber] | . == sort' "$TMP/out.json"
 	[ "$(jq -r .why.runner_up "$TMP/out.json")" = chengdu-2025 ]
