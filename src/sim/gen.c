@@ -233,7 +233,11 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 			snprintf(bad_credit, sizeof(bad_credit),
 				 "\"%04d-%02d-%02d\"", by, bm, bd);
 		} else if (w < 40) {
+			/* A rent that names no compute: 489号 makes the
+			 * platform no condition, so an unlisted supplier is
+			 * eligible now (issue 11). */
 			listed = false;
+			snprintf(compute, sizeof(compute), "null");
 		} else {
 			city = "suzhou";
 		}

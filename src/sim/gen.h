@@ -18,7 +18,7 @@
  * the office's clock (or an import) to stamp. Options spread arrivals evenly
  * over a range of days in the order of i (a queue that arrives over time),
  * and make a share of the applications ineligible (a firm registered
- * elsewhere, an unlisted supplier, a recent dishonesty record) or large (at
+ * elsewhere, a rent that names no compute, a recent dishonesty record) or large (at
  * or near the per-contract caps), so that the pools run dry.
  *
  * The generator owns no heap memory: a struct gen is a plain value (about
