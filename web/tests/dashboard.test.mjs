@@ -170,6 +170,7 @@ before(async () => {
   quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
   tokens.admin = addUser('admin', 'administrator');
   tokens.reviewer = addUser('wang.fang', 'reviewer');
+  tokens.reviewer2 = addUser('chen.jing', 'reviewer');
   tokens.finance = addUser('li.ming', 'finance');
   tokens.auditor = addUser('zhao.lei', 'auditor');
   tokens.applicant = addUser('示例智能', 'applicant', RENT_USCC);
@@ -198,6 +199,10 @@ before(async () => {
   // from the finance officer, as separation of duties wants).
   const r = await api('POST', `/v1/applications/${EARLY}/approve`, tokens.reviewer, {});
   assert.equal(r.status, 200, `approve ${EARLY}: ${r.text}`);
+  // 1 200 000.00 is above the policy's 1 M: a second, different approver.
+  const r2 = await api('POST', `/v1/applications/${EARLY}/approve`, tokens.reviewer2, {});
+  assert.equal(r2.status, 200, `second approval of ${EARLY}: ${r2.text}`);
+  assert.equal(r2.json.state, 'awarded');
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,
