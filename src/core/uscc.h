@@ -26,4 +26,25 @@ int uscc_check(const char *s, size_t len, const char *field, struct qerr *e);
  * is not in the alphabet. Used by tests and by generators of sample data. */
 char uscc_check_char(const char *s17);
 
+/* The kind of organisation a USCC registers, from its first two characters
+ * (the registration authority and the organisation type). Only these four
+ * kinds are told apart; everything else is USCC_KIND_OTHER. */
+enum uscc_kind {
+	USCC_KIND_ENTERPRISE,  /* 91: 企业 */
+	USCC_KIND_INDIVIDUAL,  /* 92: 个体工商户 */
+	USCC_KIND_INSTITUTION, /* 12, A1: 事业单位 */
+	USCC_KIND_SOCIAL,      /* 51, 52, 53, 59: 社会组织 */
+	USCC_KIND_OTHER,
+	USCC_KIND__COUNT
+};
+
+/* The kind of the USCC s (at least its first two characters are read). */
+enum uscc_kind uscc_kind_of(const char *s);
+
+/* "enterprise", "individual", "institution", "social", "other". */
+const char *uscc_kind_name(enum uscc_kind k);
+
+/* The kind named s (len bytes), or -1. */
+int uscc_kind_lookup(const char *s, size_t len);
+
 #endif
