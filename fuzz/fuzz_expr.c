@@ -86,7 +86,7 @@ static void eval_all(const struct expr *x, const struct facts *f,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct expr_env env = {lookup, NULL};
+	static const struct expr_env env = {lookup, NULL, NULL};
 	static const enum qtype wants[] = {QT_NONE, QT_BOOL, QT_MONEY, QT_RATE};
 	struct expr_error err;
 	struct expr *x = NULL, *y = NULL;

@@ -146,8 +146,11 @@ static void print_explanation(const struct policy *p,
 	for (uint16_t i = 0; i < d->nfunders; i++) {
 		const struct policy_rule *ru = &p->rules[d->funders[i].rule];
 
-		printf("  funder     %s: %s yuan%s%s\n", ru->id,
+		printf("  funder     %s: %s yuan%s%s%s\n", ru->id,
 		       money_format(d->funders[i].amount, m1),
+		       decision_funder_external(p, d, i)
+			       ? " (external: not the pool's)"
+			       : "",
 		       ru->says ? "  " : "", ru->says ? ru->says : "");
 	}
 	printf("  trace\n");
@@ -157,6 +160,8 @@ static void print_explanation(const struct policy *p,
 					  sizeof(words)));
 	if (d->yearly_caps_without_history)
 		printf("  note       no database: yearly caps per applicant count this contract alone\n");
+	if (p->nlists)
+		printf("  note       no database: the supplier counts as on none of the policy's supplier lists\n");
 }
 
 static void print_row(const char *file, const struct policy *p,
@@ -248,7 +253,7 @@ int cmd_estimate(int argc, char **argv)
 					a.program);
 		}
 		if (rc == Q_OK)
-			rc = decide(p, &a, chips, NULL, &d, &e);
+			rc = decide_listed(p, &a, chips, NULL, 0, &d, &e);
 		if (rc) {
 			fprintf(stderr, "%s: %s\n", o.apps[i], e.msg);
 			if (o.json)

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "core/file.h"
+#include "core/industry.h"
 #include "core/uscc.h"
 
 /* An application is four levels deep; anything much deeper is an attack on
@@ -482,10 +483,60 @@ static int get_controllers(struct pctx *c, json_t *obj, const char *prefix,
 	return Q_OK;
 }
 
-static const char *const applicant_keys[] = {
-	"uscc",	       "name",	  "registered_city",  "industry",
-	"sme",	       "startup", "registered_model", "last_bad_credit_on",
-	"controllers", NULL};
+static const char *const applicant_keys[] = {"uscc",
+					     "name",
+					     "kind",
+					     "registered_city",
+					     "industry",
+					     "sme",
+					     "startup",
+					     "registered_model",
+					     "last_bad_credit_on",
+					     "controllers",
+					     NULL};
+
+/* The kind a USCC registers is a fact of the code (GB 32100-2015). The
+ * applicant may declare its kind, as application forms ask; a declared
+ * kind that the code contradicts is refused, naming both. */
+static int check_kind(struct pctx *c, json_t *o, struct app_party *p)
+{
+	char path[PATH_CAP], shown[64];
+	json_t *v;
+	int rc = lookup(c, o, "applicant", "kind", false, path, &v);
+	int k;
+
+	assert(p->uscc);
+	p->kind = uscc_kind_of(p->uscc);
+	if (rc || !v)
+		return rc;
+	if (!json_is_string(v))
+		return wrong_type(c, path, "a string", v);
+	show(shown, sizeof(shown), json_string_value(v), json_string_length(v));
+	k = uscc_kind_lookup(json_string_value(v), json_string_length(v));
+	if (k < 0 || k == USCC_KIND_OTHER)
+		return qerr_set(
+			c->e, Q_ERR_INVALID, path,
+			"%s: unknown kind '%s': use enterprise, individual, institution or social",
+			path, shown);
+	if ((enum uscc_kind)k != p->kind)
+		return qerr_set(
+			c->e, Q_ERR_INVALID, path,
+			"%s: declared '%s', but the USCC '%s' registers kind '%s' (characters 1-2 '%.2s', GB 32100-2015)",
+			path, shown, p->uscc, uscc_kind_name(p->kind), p->uscc);
+	return Q_OK;
+}
+
+/* The applicant's industry: a GB/T 4754 code, so that a condition on its
+ * prefix (industry_in) cannot be dodged by a malformed one. */
+static int get_industry(struct pctx *c, json_t *o, struct app_party *p)
+{
+	int rc = get_string(c, o, "applicant", "industry", &p->industry);
+
+	if (rc)
+		return rc;
+	return industry_check(p->industry, strlen(p->industry),
+			      "applicant.industry", c->e);
+}
 
 static int parse_applicant(struct pctx *c, json_t *o, struct app_party *p)
 {
@@ -497,9 +548,10 @@ static int parse_applicant(struct pctx *c, json_t *o, struct app_party *p)
 	if ((rc = check_keys(c, o, pre, applicant_keys)) ||
 	    (rc = get_uscc(c, o, pre, &p->uscc)) ||
 	    (rc = get_string(c, o, pre, "name", &p->name)) ||
+	    (rc = check_kind(c, o, p)) ||
 	    (rc = get_string(c, o, pre, "registered_city",
 			     &p->registered_city)) ||
-	    (rc = get_string(c, o, pre, "industry", &p->industry)) ||
+	    (rc = get_industry(c, o, p)) ||
 	    (rc = get_bool(c, o, pre, "sme", true, &p->sme)) ||
 	    (rc = get_bool(c, o, pre, "startup", true, &p->startup)) ||
 	    (rc = get_bool(c, o, pre, "registered_model", true,
@@ -515,8 +567,23 @@ static int parse_applicant(struct pctx *c, json_t *o, struct app_party *p)
 	return get_controllers(c, o, pre, p);
 }
 
-static const char *const supplier_keys[] = {"uscc", "name", "platform_listed",
-					    "controllers", NULL};
+static const char *const supplier_keys[] = {
+	"uscc",	       "name", "platform_listed", "pflops", "racks",
+	"controllers", NULL};
+
+/* An optional whole number from 0 up; *has says whether it was given (a
+ * null is not given). */
+static int get_opt_count(struct pctx *c, json_t *o, const char *prefix,
+			 const char *key, bool *has, int64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*has = false;
+	if (!v || json_is_null(v))
+		return Q_OK;
+	*has = true;
+	return get_int(c, o, prefix, key, 0, INT64_MAX, out);
+}
 
 static int parse_supplier(struct pctx *c, json_t *o, struct app_party *p)
 {
@@ -529,8 +596,12 @@ static int parse_supplier(struct pctx *c, json_t *o, struct app_party *p)
 	    (rc = get_uscc(c, o, pre, &p->uscc)) ||
 	    (rc = get_string(c, o, pre, "name", &p->name)) ||
 	    (rc = get_bool(c, o, pre, "platform_listed", true,
-			   &p->platform_listed)))
+			   &p->platform_listed)) ||
+	    (rc = get_opt_count(c, o, pre, "pflops", &p->has_pflops,
+				&p->pflops)) ||
+	    (rc = get_opt_count(c, o, pre, "racks", &p->has_racks, &p->racks)))
 		return rc;
+	p->kind = uscc_kind_of(p->uscc);
 	return get_controllers(c, o, pre, p);
 }
 

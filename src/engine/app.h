@@ -18,6 +18,7 @@
 #include "core/date.h"
 #include "core/err.h"
 #include "core/money.h"
+#include "core/uscc.h"
 #include "policy/policy.h"
 
 #define APP_MAX_BYTES (1u << 20) /* 1 MiB: an application is a few KiB */
@@ -30,12 +31,19 @@
 struct app_party {
 	const char *uscc;
 	const char *name;
+	/* Derived from the USCC, never the applicant's word; an applicant
+	 * may declare "kind", which must then agree with it. */
+	enum uscc_kind kind;
 	const char *registered_city; /* applicant only; "" for a supplier */
-	const char *industry;	     /* applicant only */
+	const char *industry; /* applicant only: a GB/T 4754 code, checked */
 	bool sme, startup, registered_model; /* applicant only */
 	bool has_bad_credit;		     /* applicant only */
 	qdate last_bad_credit_on;	     /* when has_bad_credit */
 	bool platform_listed;		     /* supplier only */
+	/* Supplier only, optional: its computing capacity in PFLOPS and its
+	 * data centre's racks, as stated. */
+	bool has_pflops, has_racks;
+	int64_t pflops, racks;
 	const char **controllers;
 	size_t ncontrollers;
 };

@@ -707,7 +707,10 @@ static int decide_plan(const struct profile *pr, const struct policy *p,
 						 10 * 3600 - DATE_OFFICE_OFFSET,
 					 e);
 			if (!rc)
-				rc = decide(p, &a, chips, &h, &ds[m], e);
+				/* A plan names no real supplier: it is on
+				 * none of the programs' named lists. */
+				rc = decide_listed(p, &a, chips, &h, 0, &ds[m],
+						   e);
 			app_release(&a);
 			if (rc) {
 				char why[sizeof(e->msg)];

@@ -51,6 +51,7 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	f->s[F_APPLICANT_NAME] = ap->name;
 	f->s[F_APPLICANT_REGISTERED_CITY] = ap->registered_city;
 	f->s[F_APPLICANT_INDUSTRY] = ap->industry;
+	f->s[F_APPLICANT_KIND] = uscc_kind_name(uscc_kind_of(ap->uscc));
 	f->i[F_APPLICANT_SME] = ap->sme;
 	f->i[F_APPLICANT_STARTUP] = ap->startup;
 	f->i[F_APPLICANT_REGISTERED_MODEL] = ap->registered_model;
@@ -62,6 +63,15 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	f->s[F_SUPPLIER_USCC] = sp->uscc;
 	f->s[F_SUPPLIER_NAME] = sp->name;
 	f->i[F_SUPPLIER_PLATFORM_LISTED] = sp->platform_listed;
+	f->i[F_SUPPLIER_PFLOPS] = sp->has_pflops ? sp->pflops : 0;
+	f->i[F_SUPPLIER_RACKS] = sp->has_racks ? sp->racks : 0;
+	if (!sp->has_pflops)
+		f->null_mask |= 1ull << F_SUPPLIER_PFLOPS;
+	if (!sp->has_racks)
+		f->null_mask |= 1ull << F_SUPPLIER_RACKS;
+	/* Only the office can look the named lists up (screen.h). */
+	f->lists_known = false;
+	f->supplier_lists = 0;
 
 	f->s[F_CONTRACT_NUMBER] = c->number;
 	f->s[F_CONTRACT_KIND] = kind_name(c->kind);
@@ -190,12 +200,47 @@ static void reason(struct decision *d, uint32_t rule)
 static int eval_error(const struct policy *p, uint32_t rule, int st,
 		      struct qerr *e)
 {
-	return qerr_set(e, Q_ERR_DECISION, "",
-			"rule '%s' at %s:%d:%d cannot be computed: %s",
-			p->rules[rule].id, p->path, p->rules[rule].line,
-			p->rules[rule].col,
-			st == EXPR_OVERFLOW ? "the arithmetic overflows"
-					    : "division by zero");
+	return qerr_set(
+		e, Q_ERR_DECISION, "",
+		"rule '%s' at %s:%d:%d cannot be computed: %s",
+		p->rules[rule].id, p->path, p->rules[rule].line,
+		p->rules[rule].col,
+		st == EXPR_OVERFLOW ? "the arithmetic overflows"
+		: st == EXPR_LISTS_UNKNOWN
+			? "it reads a supplier list, and the office's lists were not looked up"
+			: "division by zero");
+}
+
+/* The contract's kind and signing date against the measure's kinds and
+ * dates: a kind listed with dates (Hangzhou's model services from
+ * 2025-06-13) and the measure's own from/until are rules of their own, so
+ * a decision before the date names why. */
+static void decide_dates(const struct policy_measure *m, const struct facts *f,
+			 struct decision *d)
+{
+	qdate on = (qdate)f->i[F_CONTRACT_SIGNED_ON];
+	uint32_t kr;
+
+	assert(f->kind >= 0 && f->kind < KIND__COUNT);
+	kr = m->kind_rules[f->kind];
+	if (!(m->kinds & (1u << f->kind))) {
+		reason(d, m->kind_rule);
+	} else {
+		trace(d, m->kind_rule, TRACE_PASSED, f->kind);
+		if (kr != UINT32_MAX &&
+		    (on < m->kind_from[f->kind] || on > m->kind_until[f->kind]))
+			reason(d, kr);
+		else if (kr != UINT32_MAX)
+			trace(d, kr, TRACE_PASSED, on);
+	}
+	if (m->from_rule != UINT32_MAX && on < m->from)
+		reason(d, m->from_rule);
+	else if (m->from_rule != UINT32_MAX)
+		trace(d, m->from_rule, TRACE_PASSED, on);
+	if (m->until_rule != UINT32_MAX && on > m->until)
+		reason(d, m->until_rule);
+	else if (m->until_rule != UINT32_MAX)
+		trace(d, m->until_rule, TRACE_PASSED, on);
 }
 
 static int decide_rate(const struct policy *p, const struct policy_measure *m,
@@ -498,10 +543,7 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 
 	policy_params_on(p, d->params_date, &pv, &pn);
 
-	if (m->kinds & (1u << f->kind))
-		trace(d, m->kind_rule, TRACE_PASSED, f->kind);
-	else
-		reason(d, m->kind_rule);
+	decide_dates(m, f, d);
 	if (f->received_at < m->window_opens ||
 	    f->received_at > m->window_closes)
 		reason(d, m->window_rule);
@@ -560,9 +602,39 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 	return Q_OK;
 }
 
-int decide(const struct policy *p, const struct application *a,
-	   const struct chip_catalog *chips, const struct history *hist,
-	   struct decision *out, struct qerr *e)
+bool decision_funder_external(const struct policy *p, const struct decision *d,
+			      size_t i)
+{
+	const struct policy_measure *m;
+
+	assert(p && d);
+	assert(i < d->nfunders);
+	if (d->measure < 0 || (size_t)d->measure >= p->nmeasures)
+		return false;
+	m = &p->measures[d->measure];
+	for (size_t j = 0; j < m->nfunders; j++)
+		if (m->funders[j].rule == d->funders[i].rule)
+			return m->funders[j].external;
+	return false;
+}
+
+money_t decision_pool_share(const struct policy *p, const struct decision *d)
+{
+	money_t own = d->amount;
+
+	assert(p && d);
+	for (uint16_t i = 0; i < d->nfunders; i++)
+		if (decision_funder_external(p, d, i))
+			own -= d->funders[i].amount;
+	assert(own >= 0);
+	return own;
+}
+
+/* decide() and decide_listed(). */
+static int decide_any(const struct policy *p, const struct application *a,
+		      const struct chip_catalog *chips,
+		      const struct history *hist, bool lists_known,
+		      uint64_t lists, struct decision *out, struct qerr *e)
 {
 	struct facts f;
 	int m;
@@ -599,5 +671,21 @@ int decide(const struct policy *p, const struct application *a,
 	rc = facts_build(a, chips, hist, &f, e);
 	if (rc)
 		return rc;
+	f.lists_known = lists_known;
+	f.supplier_lists = lists;
 	return decide_facts(p, m, &f, hist && hist->from_db, out, e);
+}
+
+int decide(const struct policy *p, const struct application *a,
+	   const struct chip_catalog *chips, const struct history *hist,
+	   struct decision *out, struct qerr *e)
+{
+	return decide_any(p, a, chips, hist, false, 0, out, e);
+}
+
+int decide_listed(const struct policy *p, const struct application *a,
+		  const struct chip_catalog *chips, const struct history *hist,
+		  uint64_t lists, struct decision *out, struct qerr *e)
+{
+	return decide_any(p, a, chips, hist, true, lists, out, e);
 }

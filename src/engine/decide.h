@@ -113,6 +113,16 @@ struct decision {
 	qdate params_date; /* signed_on: the date whose values applied */
 };
 
+/* The part of d's amount that the measure's pool pays: the amount less the
+ * shares of external funders (policy_funder.external); the whole amount
+ * without funders. Works on a decision decoded from its record, since the
+ * shares are found by their rules in p, the policy it was made under. */
+money_t decision_pool_share(const struct policy *p, const struct decision *d);
+
+/* Whether d's funder share i is an external funder's. */
+bool decision_funder_external(const struct policy *p, const struct decision *d,
+			      size_t i);
+
 /* Fill the facts of application a (fields.h). Q_ERR_UNKNOWN_CHIP when the
  * compute chip is not in the catalog. hist may be NULL (no history). */
 int facts_build(const struct application *a, const struct chip_catalog *chips,
@@ -134,6 +144,15 @@ int facts_history(struct facts *f, const struct application *a,
 int decide(const struct policy *p, const struct application *a,
 	   const struct chip_catalog *chips, const struct history *hist,
 	   struct decision *out, struct qerr *e);
+
+/* decide() with the supplier's named lists known: bit k of lists set when
+ * the supplier is on the policy's list k (screen_supplier_lists). decide()
+ * leaves them unknown, and a condition that reads one cannot be decided
+ * (Q_ERR_DECISION); an estimate without a database passes 0 (on no list)
+ * and says so. */
+int decide_listed(const struct policy *p, const struct application *a,
+		  const struct chip_catalog *chips, const struct history *hist,
+		  uint64_t lists, struct decision *out, struct qerr *e);
 
 /* The same over facts already built, for callers that build facts once
  * (the benchmark, the simulator). measure is an index into p->measures. */

@@ -1,5 +1,6 @@
 #include "engine/render.h"
 
+#include <assert.h>
 #include <stdio.h>
 
 char *render_rule_at(const struct policy *p, uint32_t r, char *buf, size_t n)
@@ -34,6 +35,36 @@ static const char *outcome_name(enum trace_outcome o)
 		return "share";
 	}
 	return "?";
+}
+
+/* "contracts signed from 2025-06-13", "api contracts signed until ...":
+ * the dates of a from, until or dated-kind rule. */
+static const char *dates_words(const struct policy *p, uint32_t rule, char *buf,
+			       size_t n)
+{
+	const struct policy_rule *r = &p->rules[rule];
+	const struct policy_measure *m = &p->measures[r->measure];
+	char d1[DATE_TEXT_MAX], d2[DATE_TEXT_MAX];
+	qdate lo = m->from, hi = m->until;
+	const char *kind = "";
+
+	assert(r->measure < p->nmeasures);
+	if (r->kind == RULE_UNTIL)
+		lo = INT32_MIN;
+	if (r->kind == RULE_FROM)
+		hi = INT32_MAX;
+	for (int k = 0; r->kind == RULE_KIND_DATES && k < KIND__COUNT; k++)
+		if (m->kind_rules[k] == rule) {
+			lo = m->kind_from[k];
+			hi = m->kind_until[k];
+			kind = kind_name((enum contract_kind)k);
+		}
+	snprintf(buf, n, "%s%scontracts signed%s%s%s%s", kind,
+		 kind[0] ? " " : "", lo != INT32_MIN ? " from " : "",
+		 lo != INT32_MIN ? date_format(lo, d1) : "",
+		 hi != INT32_MAX ? " until " : "",
+		 hi != INT32_MAX ? date_format(hi, d2) : "");
+	return buf;
 }
 
 char *render_trace_words(const struct policy *p, const struct trace_entry *t,
@@ -84,6 +115,16 @@ char *render_trace_words(const struct policy *p, const struct trace_entry *t,
 				 sep, says);
 		break;
 	default:
+		if (r->kind == RULE_FROM || r->kind == RULE_UNTIL ||
+		    r->kind == RULE_KIND_DATES) {
+			char span[80];
+
+			snprintf(buf, n, "%s: %s%s%s",
+				 outcome_name((enum trace_outcome)t->outcome),
+				 dates_words(p, t->rule, span, sizeof(span)),
+				 sep, says);
+			break;
+		}
 		snprintf(buf, n, "%s%s%s",
 			 outcome_name((enum trace_outcome)t->outcome), sep,
 			 says);
@@ -217,6 +258,8 @@ json_t *render_decision_json(const struct policy *p,
 			bad |= put(f, "funder", json_string(pf->id));
 			bad |= put(f, "name", json_string(pf->name));
 			bad |= put(f, "weight", json_integer(pf->weight));
+			if (pf->external)
+				bad |= put(f, "external", json_true());
 		}
 		bad |= put(f, "amount", money_json(d->funders[i].amount));
 		bad |= f ? json_array_append_new(funders, f) : -1;
@@ -226,6 +269,9 @@ json_t *render_decision_json(const struct policy *p,
 			   money_json(d->review_up_to));
 	bad |= put(o, "flags", flags);
 	flags = NULL;
+	if (d->nfunders && decision_pool_share(p, d) != d->amount)
+		bad |= put(o, "pool_amount",
+			   money_json(decision_pool_share(p, d)));
 	if (d->nfunders)
 		bad |= put(o, "funders", funders);
 	else

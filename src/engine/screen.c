@@ -1,5 +1,7 @@
 #include "engine/screen.h"
 
+#include <assert.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,6 +374,30 @@ int screen_run(const struct policy *p, int m, const struct application *a,
 }
 
 /* --- blocking ------------------------------------------------------------------------ */
+
+int screen_supplier_lists(const struct policy *p, const char *uscc,
+			  const struct screen_io *io, uint64_t *bits,
+			  struct qerr *e)
+{
+	assert(p && uscc && bits);
+	assert(p->nlists <= 64);
+	*bits = 0;
+	if (p->nlists == 0)
+		return Q_OK;
+	if (!io || !io->listed_in)
+		return qerr_set(
+			e, Q_ERR_INVALID, "supplier.uscc",
+			"supplier.uscc: the policy's supplier lists cannot be looked up here");
+	for (size_t k = 0; k < p->nlists; k++) {
+		int hit = io->listed_in(io->ctx, p->lists[k].id, uscc, e);
+
+		if (hit < 0)
+			return e && e->code ? e->code : Q_ERR_IO;
+		if (hit)
+			*bits |= (uint64_t)1 << k;
+	}
+	return Q_OK;
+}
 
 void screen_block(struct decision *d, const uint32_t *rules, size_t n)
 {

@@ -97,6 +97,10 @@ struct screen_io {
 	/* Whether uscc is on list l: 1 (and *out), 0, or -1 with e. */
 	int (*listed)(void *ctx, enum screen_list l, const char *uscc,
 		      struct screen_listing *out, struct qerr *e);
+	/* Whether uscc is on the named list `list` (a policy's supplier
+	 * list, imported under its id): 1, 0, or -1 with e. */
+	int (*listed_in)(void *ctx, const char *list, const char *uscc,
+			 struct qerr *e);
 };
 
 /* How applicant and supplier are related. */
@@ -154,6 +158,15 @@ const char *screen_flag_name(enum screen_kind k);
 int screen_run(const struct policy *p, int m, const struct application *a,
 	       const struct facts *f, const struct screen_io *io,
 	       struct screen_result *out, struct qerr *e);
+
+/* The named supplier lists of p (policy.lists) that the supplier `uscc` is
+ * on, as bits into *bits (bit k: list k), asked through io->listed_in.
+ * The office sets them on the history (history.lists_known and
+ * supplier_lists) before deciding. Q_ERR_INVALID when io cannot look
+ * lists up and p has some; Q_OK with *bits 0 when p has none. */
+int screen_supplier_lists(const struct policy *p, const char *uscc,
+			  const struct screen_io *io, uint64_t *bits,
+			  struct qerr *e);
 
 /* Block a decision by the given screen rules: not eligible, nothing to
  * pay, each rule a reason (and traced as failed). Nothing when n is 0. */

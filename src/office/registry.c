@@ -111,6 +111,17 @@ static int io_listed(void *ctx, enum screen_list l, const char *uscc,
 	return 1;
 }
 
+/* A policy's named supplier list is stored like the screening lists,
+ * under its own list name. */
+static int io_listed_in(void *ctx, const char *list, const char *uscc,
+			struct qerr *e)
+{
+	struct store_listing li;
+	int rc = store_listing_get(ctx, list, uscc, &li, e);
+
+	return rc == Q_NONE ? 0 : rc ? -1 : 1;
+}
+
 void office_screen_io(struct office *o, struct screen_io *io)
 {
 	assert(o && o->store);
@@ -120,6 +131,7 @@ void office_screen_io(struct office *o, struct screen_io *io)
 	io->between = io_between;
 	io->controllers = io_controllers;
 	io->listed = io_listed;
+	io->listed_in = io_listed_in;
 }
 
 /* --- imports: the registry of controllers, lists ---------------------------------- */
@@ -359,10 +371,17 @@ int office_list_import(struct office *o, const char *list, const char *csv,
 		       int64_t now, long *count, struct qerr *e)
 {
 	*count = 0;
-	if (screen_list_lookup(list, strlen(list)) < 0)
-		return qerr_set(e, Q_ERR_INVALID, "list",
-				"unknown list '%.32s': dishonest or restricted",
-				list);
+	/* dishonest and restricted, or a supplier list a program declares. */
+	bool known = screen_list_lookup(list, strlen(list)) >= 0;
+
+	for (size_t i = 0; !known && i < o->npolicies; i++)
+		known = policy_find_list(o->policies[i], list, strlen(list)) >=
+			0;
+	if (!known)
+		return qerr_set(
+			e, Q_ERR_INVALID, "list",
+			"unknown list '%.32s': dishonest, restricted, or a supplier list that a program of this office declares",
+			list);
 	return import_csv(o, IMPORT_LIST, list, csv, len, name, by, now, count,
 			  e);
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "core/date.h"
+#include "core/industry.h"
 #include "core/money.h"
 
 _Static_assert(F__COUNT <= 64, "null_mask holds one bit per field");
@@ -134,6 +135,8 @@ enum op {
 	OP_MAX,
 	OP_ADD_DAYS,
 	OP_ADD_YEARS,
+	OP_INDUSTRY_IN, /* top within one of pool[a .. a + imm) */
+	OP_SUPPLIER_ON, /* bit a of the supplier's lists */
 };
 
 /* One instruction; a is a field, parameter, jump target or pool index. */
@@ -157,12 +160,30 @@ struct expr {
 
 /* ---- the AST -------------------------------------------------------------- */
 
-enum node_kind { N_LIT, N_FIELD, N_PARAM, N_UNARY, N_BINARY, N_IN, N_CALL };
+enum node_kind {
+	N_LIT,
+	N_FIELD,
+	N_PARAM,
+	N_UNARY,
+	N_BINARY,
+	N_IN,
+	N_CALL,
+	N_INDUSTRY, /* industry_in(l, [pool a .. a + n)) */
+	N_LIST,	    /* supplier_on: list a */
+};
 
-enum builtin { B_MIN, B_MAX, B_ADD_YEARS, B_ADD_DAYS };
+enum builtin {
+	B_MIN,
+	B_MAX,
+	B_ADD_YEARS,
+	B_ADD_DAYS,
+	B_INDUSTRY_IN,
+	B_SUPPLIER_ON,
+	B__COUNT
+};
 
-static const char *const builtin_names[] = {"min", "max", "add_years",
-					    "add_days"};
+static const char *const builtin_names[B__COUNT] = {
+	"min", "max", "add_years", "add_days", "industry_in", "supplier_on"};
 
 /* One node. A node's type is known when it is made; nullmask has the bits
  * of the nullable fields its value may come from (0 once a comparison has
@@ -619,6 +640,8 @@ static void pair_hint(const struct parser *p, int l, int r, char *buf,
 }
 
 static int parse_or(struct parser *p);
+static int parse_industry_in(struct parser *p, const struct token *name);
+static int parse_supplier_on(struct parser *p, const struct token *name);
 
 static int enter(struct parser *p)
 {
@@ -756,6 +779,135 @@ static enum qtype literal_type(enum tok_kind k)
 	}
 }
 
+/* A string literal compared with a field that takes only some values must
+ * be one of them, so that a misspelt "entreprise" is refused at load rather
+ * than never matching. */
+static int check_enum(struct parser *p, const struct node *f, uint32_t off,
+		      const char *lit)
+{
+	const char *const *v;
+	char list[160];
+	size_t used = 0;
+
+	if (f->kind != N_FIELD || !field_table[f->a].values)
+		return 0;
+	for (v = field_table[f->a].values; *v; v++)
+		if (!strcmp(*v, lit))
+			return 0;
+	list[0] = '\0';
+	for (v = field_table[f->a].values; *v && used < sizeof(list); v++) {
+		int n = snprintf(list + used, sizeof(list) - used, "%s\"%s\"",
+				 v == field_table[f->a].values ? "" : ", ", *v);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	return fail(p, off, "'%s' is never \"%.*s\": it is one of %s",
+		    field_table[f->a].name, QUOTE_MAX, lit, list);
+}
+
+/* industry_in(s, ["I63", "C", ...]): s lies within one of the codes. Each
+ * code must be a GB/T 4754 code, checked here. */
+static int parse_industry_in(struct parser *p, const struct token *name)
+{
+	size_t start = p->npool;
+	char q[64];
+	int l, id;
+
+	if (peek(p)->kind != T_LPAREN)
+		return fail(p, peek(p)->off,
+			    "expected '(' after 'industry_in'");
+	next(p);
+	l = parse_or(p);
+	if (l < 0)
+		return -1;
+	if (p->nodes[l].type != QT_STRING)
+		return fail(p, p->nodes[l].off,
+			    "'industry_in' needs a string first, got %s",
+			    qtype_name(p->nodes[l].type));
+	if (peek(p)->kind != T_COMMA)
+		return fail(
+			p, peek(p)->off,
+			"expected ',' after the first argument of 'industry_in'");
+	next(p);
+	if (peek(p)->kind != T_LBRACK)
+		return fail(
+			p, peek(p)->off,
+			"'industry_in' needs a list of codes, as [\"I65\", \"C\"]");
+	next(p);
+	for (;;) {
+		const struct token *t = next(p);
+		const char *code;
+		struct qerr e;
+
+		if (t->kind != T_STRING) {
+			tok_quote(p, t, q, sizeof(q));
+			return fail(
+				p, t->off,
+				"expected an industry code in quotes, as \"I65\", got %s",
+				q);
+		}
+		code = p->strs + t->val;
+		if (industry_check(code, strlen(code), "x", &e))
+			return fail(p, t->off, "%s", core_msg(&e));
+		if (p->npool - start >= EXPR_MAX_LIST)
+			return fail(p, t->off, "more than %d items in a list",
+				    EXPR_MAX_LIST);
+		assert(p->npool < p->cappool);
+		p->pool[p->npool++] = (int64_t)(intptr_t)code;
+		t = next(p);
+		if (t->kind == T_RBRACK)
+			break;
+		if (t->kind != T_COMMA) {
+			tok_quote(p, t, q, sizeof(q));
+			return fail(p, t->off,
+				    "expected ',' or ']' in the list, got %s",
+				    q);
+		}
+	}
+	if (peek(p)->kind != T_RPAREN)
+		return fail(p, peek(p)->off,
+			    "expected ')' after the list of 'industry_in'");
+	next(p);
+	id = new_inner(p, N_INDUSTRY, QT_BOOL, l, -1, name->off, B_INDUSTRY_IN);
+	if (id >= 0) {
+		p->nodes[id].off = name->off;
+		p->nodes[id].a = (int32_t)start;
+		p->nodes[id].n = (int32_t)(p->npool - start);
+	}
+	return id;
+}
+
+/* supplier_on("list"): a list the policy declares. */
+static int parse_supplier_on(struct parser *p, const struct token *name)
+{
+	const struct token *t;
+	const char *list;
+	int ix = -1, id;
+
+	if (next(p)->kind != T_LPAREN)
+		return fail(p, name->off, "expected '(' after 'supplier_on'");
+	t = next(p);
+	if (t->kind != T_STRING)
+		return fail(p, t->off,
+			    "'supplier_on' needs a list's id in quotes");
+	list = p->strs + t->val;
+	if (p->env && p->env->list_lookup)
+		ix = p->env->list_lookup(p->env->ctx, list, strlen(list));
+	if (ix < 0 || ix >= 64)
+		return fail(
+			p, t->off,
+			"unknown supplier list \"%.*s\": declare it under 'lists'",
+			QUOTE_MAX, list);
+	if (next(p)->kind != T_RPAREN)
+		return fail(p, t->off + t->len,
+			    "expected ')' after the list of 'supplier_on'");
+	id = new_node(p, N_LIST, QT_BOOL, name->off);
+	p->nodes[id].a = ix;
+	return id;
+}
+
 static int parse_primary(struct parser *p)
 {
 	const struct token *t = next(p);
@@ -787,11 +939,16 @@ static int parse_primary(struct parser *p)
 		return id;
 	}
 	if (t->kind == T_IDENT) {
-		for (int b = 0; b < 4; b++)
-			if (strlen(builtin_names[b]) == t->len &&
-			    memcmp(builtin_names[b], p->src + t->off, t->len) ==
-				    0)
-				return parse_call(p, t, (enum builtin)b);
+		for (int b = 0; b < B__COUNT; b++) {
+			if (strlen(builtin_names[b]) != t->len ||
+			    memcmp(builtin_names[b], p->src + t->off, t->len))
+				continue;
+			if (b == B_INDUSTRY_IN)
+				return parse_industry_in(p, t);
+			if (b == B_SUPPLIER_ON)
+				return parse_supplier_on(p, t);
+			return parse_call(p, t, (enum builtin)b);
+		}
 		return parse_name(p, t);
 	}
 	if (t->kind == T_END)
@@ -983,6 +1140,16 @@ static int compare(struct parser *p, const struct token *op, int l, int r)
 			p, op->off,
 			"'%s' needs numbers or dates, got %s: only == and != compare a %s",
 			tok_text(op->kind), qtype_name(lt), qtype_name(lt));
+	if (lt == QT_STRING) {
+		const struct node *a = &p->nodes[l], *b = &p->nodes[r];
+
+		if (a->kind == N_LIT &&
+		    check_enum(p, b, a->off, p->strs + a->val))
+			return -1;
+		if (b->kind == N_LIT &&
+		    check_enum(p, a, b->off, p->strs + b->val))
+			return -1;
+	}
 	/* The comparison tests its operands' nulls (see guard()). */
 	id = new_inner(p, N_BINARY, QT_BOOL, l, r, op->off, op->kind);
 	if (id >= 0)
@@ -1037,6 +1204,9 @@ static int parse_in(struct parser *p, const struct token *op, int l)
 		if (p->npool - start >= EXPR_MAX_LIST)
 			return fail(p, t->off, "more than %d items in a list",
 				    EXPR_MAX_LIST);
+		if (t->kind == T_STRING &&
+		    check_enum(p, &p->nodes[l], t->off, p->strs + t->val))
+			return -1;
 		if (t->kind == T_STRING)
 			v = (int64_t)(intptr_t)(p->strs + t->val);
 		else if (t->kind == T_TRUE)
@@ -1347,7 +1517,7 @@ static void gen_binary(struct gen *g, const struct node *n)
 static void gen_node(struct gen *g, int id)
 {
 	const struct node *n = &g->p->nodes[id];
-	static const enum op call_ops[] = {
+	static const enum op call_ops[B__COUNT] = {
 		[B_MIN] = OP_MIN,
 		[B_MAX] = OP_MAX,
 		[B_ADD_YEARS] = OP_ADD_YEARS,
@@ -1389,6 +1559,14 @@ static void gen_node(struct gen *g, int id)
 		gen_node(g, n->r);
 		emit(g, call_ops[n->op], 0, 0);
 		g->sp--;
+		return;
+	case N_INDUSTRY:
+		gen_node(g, n->l);
+		emit(g, OP_INDUSTRY_IN, n->a, n->n);
+		return;
+	case N_LIST:
+		emit(g, OP_SUPPLIER_ON, n->a, 0);
+		push(g, n);
 		return;
 	default:
 		gen_binary(g, n);
@@ -1727,6 +1905,22 @@ int expr_eval(const struct expr *x, const struct facts *f,
 			st[n - 1] = hit;
 			break;
 		}
+		case OP_INDUSTRY_IN: {
+			const int64_t *it = x->pool + in->a;
+			const char *v = (const char *)(intptr_t)st[n - 1];
+			int hit = 0;
+
+			for (int64_t k = 0; k < in->imm && !hit; k++)
+				hit = industry_within(
+					v, (const char *)(intptr_t)it[k]);
+			st[n - 1] = hit;
+			break;
+		}
+		case OP_SUPPLIER_ON:
+			if (!f->lists_known)
+				return EXPR_LISTS_UNKNOWN;
+			st[n++] = (int64_t)((f->supplier_lists >> in->a) & 1);
+			break;
 		case OP_NEG:
 			if (__builtin_sub_overflow((int64_t)0, st[n - 1],
 						   &st[n - 1]))
@@ -1846,6 +2040,22 @@ int expr_is_const_true(const struct expr *x)
 const char *expr_canonical(const struct expr *x)
 {
 	return x->canonical;
+}
+
+int expr_date_floor(const struct expr *x, int field, int64_t *out)
+{
+	int found = 0;
+
+	assert(x && out);
+	assert(field >= 0 && field < F__COUNT);
+	for (const struct insn *in = x->code; in->op != OP_END; in++) {
+		if (in->op < OP_FEQK || in->op > OP_FGEK || in->a != field)
+			continue;
+		if (!found || in->imm < *out)
+			*out = in->imm;
+		found = 1;
+	}
+	return found;
 }
 
 void expr_free(struct expr *x)

@@ -12,6 +12,9 @@
  *   a == b  a != b  a < b  a <= b  a > b  a >= b  a in [x, y, ...]
  *   a + b  a - b          a * b  a / b          -a (int only)
  *   ( e )  min(a, b)  max(a, b)  add_years(date, int)  add_days(date, int)
+ *   industry_in(s, ["I63", "C", ...])   s lies within one of the GB/T 4754
+ *                        codes (core/industry.h), each checked at compile
+ *   supplier_on("list")  the supplier is on the policy's named list
  * Atoms:
  *   true false null
  *   42                   int
@@ -53,6 +56,9 @@ enum expr_status {
 	EXPR_NOT_IN_FORCE, /* a parameter it reads is null on that date */
 	EXPR_OVERFLOW,	   /* money or int arithmetic overflowed */
 	EXPR_DIV_ZERO,	   /* division by zero */
+	/* It reads a named supplier list, and the facts say the lists were
+	 * not looked up (struct facts, lists_known). */
+	EXPR_LISTS_UNKNOWN,
 };
 
 /* How the compiler learns the policy's parameters: lookup returns the
@@ -61,6 +67,9 @@ enum expr_status {
 struct expr_env {
 	int (*param_lookup)(void *ctx, const char *name, size_t len,
 			    enum qtype *type);
+	/* The index (0..63) of the named supplier list, or -1; may be NULL
+	 * (then no list is known). */
+	int (*list_lookup)(void *ctx, const char *name, size_t len);
 	void *ctx;
 };
 
@@ -100,6 +109,11 @@ int expr_is_const_true(const struct expr *x);
 /* The canonical form of x (tokens re-joined with single spaces), for
  * comparing two conditions; owned by x. */
 const char *expr_canonical(const struct expr *x);
+
+/* The earliest date that x compares the date field `field` with directly
+ * (`contract.signed_on >= 2025-06-13`): 1 with *out set, or 0 when x
+ * compares it with no date literal. */
+int expr_date_floor(const struct expr *x, int field, int64_t *out);
 
 void expr_free(struct expr *x);
 

@@ -13,6 +13,12 @@ const char *qtype_name(enum qtype t)
 	return (unsigned)t < QT__COUNT ? names[t] : "?";
 }
 
+static const char *const applicant_kinds[] = {
+	"enterprise", "individual", "institution", "social", "other", NULL};
+static const char *const contract_kinds[] = {
+	"rent",	  "buy",   "build", "api", "private-deployment",
+	"corpus", "grant", NULL};
+
 const struct field_info field_table[F__COUNT] = {
 	[F_APPLICANT_USCC] = {"applicant.uscc", QT_STRING, false,
 			      "the applicant's USCC"},
@@ -39,6 +45,10 @@ const struct field_info field_table[F__COUNT] = {
 	[F_APPLICANT_AWARDED_YEAR] =
 		{"applicant.awarded_year", QT_MONEY, false,
 		 "awarded to the applicant under this measure in this fiscal year before this application"},
+	[F_APPLICANT_KIND] =
+		{"applicant.kind", QT_STRING, false,
+		 "enterprise, individual, institution, social or other, from the USCC",
+		 applicant_kinds},
 	[F_SUPPLIER_USCC] = {"supplier.uscc", QT_STRING, false,
 			     "the supplier's USCC"},
 	[F_SUPPLIER_NAME] = {"supplier.name", QT_STRING, false,
@@ -46,11 +56,18 @@ const struct field_info field_table[F__COUNT] = {
 	[F_SUPPLIER_PLATFORM_LISTED] =
 		{"supplier.platform_listed", QT_BOOL, false,
 		 "supplier listed on the city's platform"},
+	[F_SUPPLIER_PFLOPS] =
+		{"supplier.pflops", QT_INT, true,
+		 "the supplier's computing capacity in PFLOPS as stated, or null"},
+	[F_SUPPLIER_RACKS] =
+		{"supplier.racks", QT_INT, true,
+		 "racks of the supplier's data centre as stated, or null"},
 	[F_CONTRACT_NUMBER] = {"contract.number", QT_STRING, false,
 			       "contract number"},
 	[F_CONTRACT_KIND] =
 		{"contract.kind", QT_STRING, false,
-		 "rent, buy, build, api, private-deployment, corpus or grant"},
+		 "rent, buy, build, api, private-deployment, corpus or grant",
+		 contract_kinds},
 	[F_CONTRACT_VALUE] = {"contract.value", QT_MONEY, false,
 			      "face value of the contract"},
 	[F_CONTRACT_SIGNED_ON] = {"contract.signed_on", QT_DATE, false,

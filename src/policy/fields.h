@@ -50,9 +50,18 @@ enum field_id {
 	 * fiscal year of this contract, before this application. Without a
 	 * database: 0. */
 	F_APPLICANT_AWARDED_YEAR,
+	/* Derived from the first two characters of the applicant's USCC
+	 * (core/uscc.h): "enterprise", "individual", "institution", "social"
+	 * or "other"; never the applicant's word. */
+	F_APPLICANT_KIND,
 	F_SUPPLIER_USCC,
 	F_SUPPLIER_NAME,
 	F_SUPPLIER_PLATFORM_LISTED,
+	/* The supplier's qualifications as the application states them:
+	 * the compute its centre offers in PFLOPS and the racks of its data
+	 * centre, each null when not given. */
+	F_SUPPLIER_PFLOPS,
+	F_SUPPLIER_RACKS,
 	F_CONTRACT_NUMBER,
 	F_CONTRACT_KIND,  /* "rent", "buy", ... */
 	F_CONTRACT_VALUE, /* money: face value */
@@ -100,7 +109,13 @@ enum field_id {
  * decision reads half the memory. Strings are borrowed from the
  * application, never NULL ("" when absent); null_mask has bit (1 << id) set
  * for a field whose value is null. received_at and kind are not fields:
- * the engine reads them for the window and kind checks. */
+ * the engine reads them for the window and kind checks.
+ *
+ * supplier_lists has bit k set when the supplier is on the policy's named
+ * list k (policy.lists), as the office's imported lists say; it means
+ * something only when lists_known is set, since only the office can look
+ * the lists up (screen_supplier_lists). A condition that reads a list
+ * while the lists are not known cannot be decided (EXPR_LISTS_UNKNOWN). */
 struct facts {
 	union {
 		int64_t i[F__COUNT];
@@ -109,6 +124,8 @@ struct facts {
 	uint64_t null_mask;
 	int64_t received_at; /* epoch seconds, for the window check */
 	int32_t kind;	     /* enum contract_kind of the contract */
+	bool lists_known;
+	uint64_t supplier_lists;
 };
 
 _Static_assert(sizeof(const char *) <= sizeof(int64_t),
@@ -120,6 +137,10 @@ struct field_info {
 	enum qtype type;
 	bool nullable;
 	const char *doc; /* one line for `quan policy fields` and errors */
+	/* For a string field that takes only some values: those values,
+	 * NULL-terminated, so that a condition comparing it with any other
+	 * literal is refused when the policy is loaded. NULL otherwise. */
+	const char *const *values;
 };
 
 /* The table of every field, indexed by enum field_id. */

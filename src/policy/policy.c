@@ -497,9 +497,99 @@ static void need_provenance(struct ctx *c, const struct kv *src,
 		err_at(c, at, "%s needs a 'source' or an 'assumption'", what);
 }
 
-enum { S_ID, S_TITLE, S_URL, S_PUBLISHED, S__N };
-static const char *const source_keys[S__N] = {"id", "title", "url",
-					      "published"};
+enum { S_ID, S_TITLE, S_URL, S_PUBLISHED, S_DOCUMENT, S__N };
+static const char *const source_keys[S__N] = {"id", "title", "url", "published",
+					      "document"};
+
+/* Whether the page name s (len bytes) is one a site serves as its root
+ * ("index.html", "default.aspx", "home.htm"). */
+static bool is_root_page(const char *s, size_t len)
+{
+	static const char *const stems[] = {"index", "default", "home", "main"};
+	const char *dot = memchr(s, '.', len);
+
+	if (!dot || memchr(dot + 1, '.', len - (size_t)(dot + 1 - s)))
+		return false;
+	for (size_t i = 0; i < sizeof(stems) / sizeof(stems[0]); i++)
+		if ((size_t)(dot - s) == strlen(stems[i]) &&
+		    !strncasecmp(s, stems[i], strlen(stems[i])))
+			return true;
+	return false;
+}
+
+/* Why url cannot be followed to an article, or NULL: it must be an http or
+ * https address with a path (or a query, or a fragment) beyond the site's
+ * root, so that an auditor lands on the text, not on a home page. */
+static const char *url_problem(const char *url)
+{
+	const char *h, *path, *end;
+	size_t plen;
+
+	if (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))
+		return "is not an http or https address";
+	h = strstr(url, "://") + 3;
+	path = h + strcspn(h, "/?#");
+	if (path == h)
+		return "has no host";
+	end = path + strcspn(path, "?#");
+	plen = (size_t)(end - path);
+	if (*end && end[1] && !(end[0] == '#' && end[1] == '/' && !end[2]))
+		return NULL; /* a query or a route names the page */
+	if (plen <= 1 ||
+	    (path[0] == '/' && memchr(path + 1, '/', plen - 1) == NULL &&
+	     is_root_page(path + 1, plen - 1)))
+		return "is a site's root page, which no auditor can follow to the text: cite the article's own address, or give 'document' (its number) and 'published' instead";
+	return NULL;
+}
+
+static void parse_source(struct ctx *c, struct policy_source *s, struct kv *kv,
+			 const char *what, struct loc at)
+{
+	need(c, &kv[S_ID], "id", what, at);
+	need(c, &kv[S_TITLE], "title", what, at);
+	if (!kv[S_URL].present &&
+	    !(kv[S_DOCUMENT].present && kv[S_PUBLISHED].present))
+		err_at(c, at,
+		       "%s needs a 'url', or a 'document' number with its 'published' date",
+		       what);
+	s->id = id_of(c, &kv[S_ID], "id");
+	s->title = text_of(c, &kv[S_TITLE], "title");
+	s->url = text_of(c, &kv[S_URL], "url");
+	s->document = text_of(c, &kv[S_DOCUMENT], "document");
+	s->url_line = kv[S_URL].at.line;
+	s->url_col = kv[S_URL].at.col;
+	if (kv[S_PUBLISHED].present) {
+		size_t len;
+		const char *t =
+			scalar_of(c, &kv[S_PUBLISHED], "published", &len);
+		struct qerr e;
+		qdate dd;
+
+		if (t && date_parse(t, len, &dd, "published", &e))
+			err_at(c, kv[S_PUBLISHED].at, "%s", e.msg);
+		else if (t)
+			s->published = xstrndup(c, t, len);
+	}
+}
+
+int policy_check_sources(const struct policy *p, struct diag_list *d)
+{
+	int n = 0;
+
+	assert(p && d);
+	for (size_t i = 0; i < p->nsources; i++) {
+		const struct policy_source *s = &p->sources[i];
+		const char *why = s->url ? url_problem(s->url) : NULL;
+
+		if (!why)
+			continue;
+		diag_add(d, p->path, s->url_line, s->url_col, "url '%s' %s",
+			 yamldoc_show(s->url, strlen(s->url)).s, why);
+		n++;
+	}
+	assert(n >= 0 && (size_t)n <= p->nsources);
+	return n;
+}
 
 static void parse_sources(struct ctx *c, const struct kv *f)
 {
@@ -531,24 +621,7 @@ static void parse_sources(struct ctx *c, const struct kv *f)
 		if (!fields_of(c, item, at, "source", NULL, source_keys, S__N,
 			       kv, what, sizeof(what)))
 			continue;
-		need(c, &kv[S_ID], "id", what, at);
-		need(c, &kv[S_TITLE], "title", what, at);
-		need(c, &kv[S_URL], "url", what, at);
-		s->id = id_of(c, &kv[S_ID], "id");
-		s->title = text_of(c, &kv[S_TITLE], "title");
-		s->url = text_of(c, &kv[S_URL], "url");
-		if (kv[S_PUBLISHED].present) {
-			size_t len;
-			const char *t = scalar_of(c, &kv[S_PUBLISHED],
-						  "published", &len);
-			struct qerr e;
-			qdate dd;
-
-			if (t && date_parse(t, len, &dd, "published", &e))
-				err_at(c, kv[S_PUBLISHED].at, "%s", e.msg);
-			else if (t)
-				s->published = xstrndup(c, t, len);
-		}
+		parse_source(c, s, kv, what, at);
 		for (size_t j = 0; s->id && j + 1 < p->nsources; j++)
 			if (p->sources[j].id &&
 			    !strcmp(p->sources[j].id, s->id))
@@ -558,6 +631,192 @@ static void parse_sources(struct ctx *c, const struct kv *f)
 	}
 out:
 	free(lines);
+}
+
+/* --- the program's own text, and the lists ---------------------------- */
+
+/* A date key of a mapping. */
+static int date_of(struct ctx *c, const struct kv *f, const char *key,
+		   qdate *out)
+{
+	size_t len;
+	const char *s = scalar_of(c, f, key, &len);
+	struct qerr e;
+
+	if (!s)
+		return -1;
+	if (date_parse(s, len, out, key, &e)) {
+		err_at(c, f->at, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+enum { RT_DATE, RT_SAYS, RT_SOURCE, RT__N };
+static const char *const retro_keys[RT__N] = {"date", "says", "source"};
+
+/* `published_in: <source>`: the text that makes the program; its date is
+ * the earliest any window, measure or condition may reach, unless
+ * `retroactive_to:` says, with the text's own words as its source, that it
+ * reaches back. */
+static void parse_published(struct ctx *c, const struct kv *f,
+			    const struct kv *retro)
+{
+	struct policy *p = c->p;
+	struct kv kv[RT__N];
+	char what[64];
+	size_t len;
+	const char *s;
+	int si;
+
+	p->published_in = -1;
+	p->published = p->retroactive_to = INT32_MIN;
+	if (!f->present) {
+		if (retro->present)
+			err_at(c, retro->at,
+			       "'retroactive_to' needs 'published_in': the source whose date it reaches back from");
+		return;
+	}
+	s = scalar_of(c, f, "published_in", &len);
+	if (!s)
+		return;
+	si = find_source(p, s, len);
+	if (si < 0) {
+		err_at(c, f->at, "unknown source '%s'", yamldoc_show(s, len).s);
+		return;
+	}
+	if (!p->sources[si].published) {
+		err_at(c, f->at,
+		       "source '%s' has no 'published' date: the program's text needs one",
+		       p->sources[si].id);
+		return;
+	}
+	date_parse(p->sources[si].published, strlen(p->sources[si].published),
+		   &p->published, "published", NULL);
+	p->published_in = si;
+	p->retroactive_to = p->published;
+	if (!retro->present ||
+	    !fields_of(c, retro->v, retro->at, "retroactive_to", "", retro_keys,
+		       RT__N, kv, what, sizeof(what)))
+		return;
+	snprintf(what, sizeof(what), "'retroactive_to'");
+	if (!need(c, &kv[RT_DATE], "date", what, retro->at) ||
+	    !need(c, &kv[RT_SOURCE], "source", what, retro->at))
+		return;
+	free(source_of(c, &kv[RT_SOURCE]));
+	if (kv[RT_SAYS].present)
+		free(text_of(c, &kv[RT_SAYS], "says"));
+	if (date_of(c, &kv[RT_DATE], "date", &p->retroactive_to))
+		return;
+	if (p->retroactive_to >= p->published) {
+		char d[DATE_TEXT_MAX];
+
+		err_at(c, kv[RT_DATE].at,
+		       "'retroactive_to' is not before the program's publication (%s): remove it",
+		       date_format(p->published, d));
+		p->retroactive_to = p->published;
+	}
+}
+
+/* A date the policy reaches to must not be before its text (or the date
+ * the text reaches back to). */
+static void check_reach_date(struct ctx *c, qdate d, struct loc at,
+			     const char *what)
+{
+	const struct policy *p = c->p;
+	char dd[DATE_TEXT_MAX], pd[DATE_TEXT_MAX];
+
+	if (p->published_in < 0 || d >= p->retroactive_to)
+		return;
+	date_format(d, dd);
+	date_format(p->retroactive_to, pd);
+	if (p->retroactive_to < p->published)
+		err_at(c, at,
+		       "%s reaches back to %s, before %s, the earliest date 'retroactive_to' allows",
+		       what, dd, pd);
+	else
+		err_at(c, at,
+		       "%s reaches back to %s, before the program's text was published on %s (source '%s'): a program cannot reach before its publication unless the text says so ('retroactive_to')",
+		       what, dd, pd, p->sources[p->published_in].id);
+}
+
+/* The same for the dates a condition compares the signing or receipt date
+ * with. */
+static void check_reach(struct ctx *c, const struct expr *x, struct loc at,
+			const char *what)
+{
+	static const int fields[] = {F_CONTRACT_SIGNED_ON, F_RECEIVED_ON};
+	int64_t d;
+
+	if (!x || c->p->published_in < 0)
+		return;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (expr_date_floor(x, fields[i], &d))
+			check_reach_date(c, (qdate)d, at, what);
+}
+
+int policy_find_list(const struct policy *p, const char *id, size_t len)
+{
+	for (size_t i = 0; i < p->nlists; i++)
+		if (p->lists[i].id && yamldoc_text_eq(id, len, p->lists[i].id))
+			return (int)i;
+	return -1;
+}
+
+static int list_lookup(void *ctx, const char *name, size_t len)
+{
+	return policy_find_list(ctx, name, len);
+}
+
+enum { L_ID, L_NAME, L_SOURCE, L_ASSUMPTION, L__N };
+static const char *const list_keys[L__N] = {"id", "name", "source",
+					    "assumption"};
+
+/* `lists:` the named supplier lists the program keeps; the office imports
+ * each under its id (quan lists import ID FILE). */
+static void parse_lists(struct ctx *c, const struct kv *f)
+{
+	struct policy *p = c->p;
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n;
+
+	if (!seq_of(c, f, "lists", POLICY_MAX_LISTS, &n) || n == 0)
+		return;
+	p->lists = xcalloc(c, n, sizeof(*p->lists));
+	if (!p->lists)
+		return;
+	while ((item = fy_node_sequence_iterate(f->v, &it)) && p->nlists < n) {
+		struct policy_list *l = &p->lists[p->nlists];
+		struct loc at = yamldoc_loc(item, f->at);
+		struct kv kv[L__N];
+		char what[128];
+
+		p->nlists++;
+		if (!fields_of(c, item, at, "list", NULL, list_keys, L__N, kv,
+			       what, sizeof(what)))
+			continue;
+		need(c, &kv[L_ID], "id", what, at);
+		need(c, &kv[L_NAME], "name", what, at);
+		need_provenance(c, &kv[L_SOURCE], &kv[L_ASSUMPTION], what, at);
+		l->id = id_of(c, &kv[L_ID], "id");
+		l->name = text_of(c, &kv[L_NAME], "name");
+		l->source = source_of(c, &kv[L_SOURCE]);
+		l->assumption = text_of(c, &kv[L_ASSUMPTION], "assumption");
+		if (l->id && strlen(l->id) > POLICY_LIST_ID_MAX)
+			err_at(c, kv[L_ID].at,
+			       "list id '%s' is longer than %d bytes", l->id,
+			       POLICY_LIST_ID_MAX);
+		if (l->id && (!strcmp(l->id, "dishonest") ||
+			      !strcmp(l->id, "restricted")))
+			err_at(c, kv[L_ID].at,
+			       "list '%s' is the office's own screening list: name a supplier list otherwise",
+			       l->id);
+		for (size_t j = 0; l->id && j + 1 < p->nlists; j++)
+			if (p->lists[j].id && !strcmp(p->lists[j].id, l->id))
+				err_at(c, kv[L_ID].at, "duplicate list id '%s'",
+				       l->id);
+	}
 }
 
 /* --- parameters ------------------------------------------------------- */
@@ -1089,6 +1348,8 @@ enum {
 	M_SUBSIDISED_MONTHS,
 	M_FUNDERS,
 	M_SCREENS,
+	M_FROM,
+	M_UNTIL,
 	M__N
 };
 static const char *const measure_keys[M__N] = {"id",
@@ -1109,7 +1370,9 @@ static const char *const measure_keys[M__N] = {"id",
 					       "reservation_days",
 					       "subsidised_months",
 					       "funders",
-					       "screens"};
+					       "screens",
+					       "from",
+					       "until"};
 
 enum { R_ID, R_WHEN, R_RATE, R_SAYS, R_SOURCE, R_ASSUMPTION, R__N };
 static const char *const row_keys[R__N] = {"id",   "when",   "rate",
@@ -1136,9 +1399,18 @@ static const char *const cap_keys[C__N] = {
 	"id",	  "per",	"when",	   "limit",	 "says",
 	"source", "assumption", "relaxed", "hard_limit", "levels"};
 
-enum { FU_ID, FU_NAME, FU_SHARE, FU_SAYS, FU_SOURCE, FU_ASSUMPTION, FU__N };
-static const char *const funder_keys[FU__N] = {"id",   "name",	 "share",
-					       "says", "source", "assumption"};
+enum {
+	FU_ID,
+	FU_NAME,
+	FU_SHARE,
+	FU_SAYS,
+	FU_SOURCE,
+	FU_ASSUMPTION,
+	FU_EXTERNAL,
+	FU__N
+};
+static const char *const funder_keys[FU__N] = {
+	"id", "name", "share", "says", "source", "assumption", "external"};
 
 enum { X_WHEN, X_LIMIT, X_SAYS, X_SOURCE, X_ASSUMPTION, X__N };
 static const char *const relaxed_keys[X__N] = {"when", "limit", "says",
@@ -1169,12 +1441,90 @@ static int find_pool(const struct policy *p, const char *s, size_t len)
 	return -1;
 }
 
+enum { K_KIND, K_FROM, K_UNTIL, K_SAYS, K_SOURCE, K_ASSUMPTION, K__N };
+static const char *const kind_keys[K__N] = {"kind", "from",   "until",
+					    "says", "source", "assumption"};
+
+static void check_reach_date(struct ctx *c, qdate d, struct loc at,
+			     const char *what);
+static void check_reach(struct ctx *c, const struct expr *x, struct loc at,
+			const char *what);
+static bool rule_id(char *buf, size_t sz, const char *mid, const char *part,
+		    const char *id, const char *suffix);
+
+/* `from:` and `until:` of a measure or a kind: dates the contract must be
+ * signed within, inclusive; true when both read (absent ones stay open). */
+static bool dates_of(struct ctx *c, const struct kv *from,
+		     const struct kv *until, qdate *lo, qdate *hi)
+{
+	bool ok = true;
+
+	if (from->present && date_of(c, from, "from", lo))
+		ok = false;
+	if (until->present && date_of(c, until, "until", hi))
+		ok = false;
+	if (ok && *lo > *hi) {
+		err_at(c, until->at, "'until' is before 'from'");
+		ok = false;
+	}
+	if (ok && from->present)
+		check_reach_date(c, *lo, from->at, "'from'");
+	if (ok && until->present)
+		check_reach_date(c, *hi, until->at, "'until'");
+	return ok;
+}
+
+/* A kind listed as a mapping: {kind: api, from: 2025-06-13, source: ...}.
+ * Its rule "<measure>.kind.<kind>" fails a contract of that kind signed
+ * outside its dates. Returns the kind, or -1. */
+static int parse_dated_kind(struct ctx *c, struct mctx *mc,
+			    struct fy_node *item, struct loc at)
+{
+	struct policy_measure *m = mc->m;
+	struct kv kv[K__N];
+	char what[128], rid[3 * MAX_ID];
+	size_t len;
+	const char *s;
+	int k;
+
+	if (!fields_of(c, item, at, "kind entry", "", kind_keys, K__N, kv, what,
+		       sizeof(what)))
+		return -1;
+	snprintf(what, sizeof(what), "a dated kind of measure '%s'", mc->mid);
+	if (!need(c, &kv[K_KIND], "kind", what, at))
+		return -1;
+	if (!kv[K_FROM].present && !kv[K_UNTIL].present)
+		err_at(c, at, "%s needs 'from', 'until' or both", what);
+	need_provenance(c, &kv[K_SOURCE], &kv[K_ASSUMPTION], what, at);
+	s = scalar_of(c, &kv[K_KIND], "kind", &len);
+	k = s ? kind_lookup(s, len) : -1;
+	if (s && k < 0)
+		err_at(c, kv[K_KIND].at,
+		       "unknown kind '%s': use rent, buy, build, api, private-deployment, corpus or grant",
+		       yamldoc_show(s, len).s);
+	if (k < 0)
+		return -1;
+	dates_of(c, &kv[K_FROM], &kv[K_UNTIL], &m->kind_from[k],
+		 &m->kind_until[k]);
+	rule_id(rid, sizeof(rid), mc->mid, "kind", kind_name(k), "");
+	m->kind_rules[k] = add_rule(
+		c, RULE_KIND_DATES, mc->index, at, rid,
+		text_of(c, &kv[K_SAYS], "says"), source_of(c, &kv[K_SOURCE]),
+		text_of(c, &kv[K_ASSUMPTION], "assumption"));
+	return k;
+}
+
 static void parse_kinds(struct ctx *c, struct mctx *mc, const struct kv *f)
 {
 	struct fy_node *item;
 	void *it = NULL;
 	size_t n;
 
+	for (int k = 0; k < KIND__COUNT; k++) {
+		mc->m->kind_from[k] = INT32_MIN;
+		mc->m->kind_until[k] = INT32_MAX;
+		mc->m->kind_rules[k] = UINT32_MAX;
+	}
 	if (!seq_of(c, f, "kinds", 64, &n))
 		return;
 	if (n == 0) {
@@ -1183,22 +1533,27 @@ static void parse_kinds(struct ctx *c, struct mctx *mc, const struct kv *f)
 	}
 	while ((item = fy_node_sequence_iterate(f->v, &it))) {
 		struct loc at = yamldoc_loc(item, f->at);
-		size_t len;
-		const char *s = node_text(c, item, at, "kinds", &len);
+		size_t len = 0;
+		const char *s = "";
 		int k;
 
-		if (!s)
-			continue;
-		k = kind_lookup(s, len);
-		if (k < 0 || k >= KIND__COUNT) {
-			err_at(c, at,
-			       "unknown kind '%s': use rent, buy, build, api, private-deployment, corpus or grant",
-			       yamldoc_show(s, len).s);
-			continue;
+		if (yamldoc_is_map(item)) {
+			k = parse_dated_kind(c, mc, item, at);
+		} else {
+			s = node_text(c, item, at, "kinds", &len);
+			if (!s)
+				continue;
+			k = kind_lookup(s, len);
+			if (k < 0 || k >= KIND__COUNT)
+				err_at(c, at,
+				       "unknown kind '%s': use rent, buy, build, api, private-deployment, corpus or grant",
+				       yamldoc_show(s, len).s);
 		}
+		if (k < 0 || k >= KIND__COUNT)
+			continue;
 		if (mc->m->kinds & (1u << k))
 			err_at(c, at, "kind '%s' is listed twice",
-			       yamldoc_show(s, len).s);
+			       kind_name(k));
 		mc->m->kinds |= 1u << k;
 	}
 }
@@ -1237,6 +1592,12 @@ static void parse_window(struct ctx *c, struct mctx *mc, const struct kv *f)
 	}
 	if (ok && m->window_opens > m->window_closes)
 		err_at(c, kv[W_CLOSES].at, "the window closes before it opens");
+	if (ok && kv[W_OPENS].present)
+		check_reach_date(c, date_of_instant(m->window_opens),
+				 kv[W_OPENS].at, "the window");
+	else if (ok && kv[W_CLOSES].present)
+		check_reach_date(c, date_of_instant(m->window_closes),
+				 kv[W_CLOSES].at, "the window");
 }
 
 static void parse_grant(struct ctx *c, struct mctx *mc, const struct kv *f)
@@ -1325,6 +1686,8 @@ static void parse_funders(struct ctx *c, struct mctx *mc, const struct kv *f)
 		    !int_of(c, &kv[FU_SHARE], "share", 1, MAX_FUNDER_WEIGHT,
 			    &weight))
 			fu->weight = weight;
+		if (kv[FU_EXTERNAL].present)
+			bool_of(c, &kv[FU_EXTERNAL], "external", &fu->external);
 		rule_id(rid, sizeof(rid), mc->mid, "funder", fu->id, "");
 		dup = fu->id ? earlier_rule(p, first, p->nrules, rid) : -1;
 		if (dup >= 0)
@@ -1338,6 +1701,12 @@ static void parse_funders(struct ctx *c, struct mctx *mc, const struct kv *f)
 				 text_of(c, &kv[FU_ASSUMPTION], "assumption"));
 		m->nfunders++;
 	}
+	for (size_t i = 0; i < m->nfunders; i++)
+		if (!m->funders[i].external)
+			return;
+	if (m->nfunders == n)
+		err_at(c, f->at,
+		       "every funder is external: the program's own pool must pay a share");
 }
 
 static void parse_conds(struct ctx *c, struct mctx *mc, const struct kv *f)
@@ -1378,6 +1747,7 @@ static void parse_conds(struct ctx *c, struct mctx *mc, const struct kv *f)
 			       id, p->rules[dup].line);
 		free(id);
 		cd->when = expr_of(c, &kv[E_WHEN], "when", QT_BOOL);
+		check_reach(c, cd->when, kv[E_WHEN].at, "the condition");
 		cd->rule =
 			add_rule(c, RULE_ELIGIBILITY, mc->index, at, rid,
 				 text_of(c, &kv[E_SAYS], "says"),
@@ -1486,6 +1856,7 @@ static void parse_rates(struct ctx *c, struct mctx *mc, const struct kv *f)
 			       id, p->rules[dup].line);
 		free(id);
 		r->when = expr_of(c, &rk[R_WHEN], "when", QT_BOOL);
+		check_reach(c, r->when, rk[R_WHEN].at, "the rate row");
 		r->rate = expr_of(c, &rk[R_RATE], "rate", QT_RATE);
 		r->rule = add_rule(c, RULE_RATE_ROW, mc->index, at, rid,
 				   text_of(c, &rk[R_SAYS], "says"),
@@ -1603,6 +1974,7 @@ static void parse_caps(struct ctx *c, struct mctx *mc, const struct kv *f)
 			       "duplicate cap id '%s' (first at line %d)", id,
 			       p->rules[dup].line);
 		cp->when = expr_of(c, &kv[C_WHEN], "when", QT_BOOL);
+		check_reach(c, cp->when, kv[C_WHEN].at, "the cap");
 		cp->limit = expr_of(c, &kv[C_LIMIT], "limit", QT_MONEY);
 		cp->rule =
 			add_rule(c, RULE_CAP, mc->index, at, rid,
@@ -1731,6 +2103,18 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 	m->window_rule =
 		measure_rule(c, &mc, RULE_WINDOW, "window",
 			     kv[M_WINDOW].present ? kv[M_WINDOW].at : at);
+	m->from = INT32_MIN;
+	m->until = INT32_MAX;
+	m->from_rule = m->until_rule = UINT32_MAX;
+	if ((kv[M_FROM].present || kv[M_UNTIL].present) &&
+	    dates_of(c, &kv[M_FROM], &kv[M_UNTIL], &m->from, &m->until)) {
+		if (kv[M_FROM].present)
+			m->from_rule = measure_rule(c, &mc, RULE_FROM, "from",
+						    kv[M_FROM].at);
+		if (kv[M_UNTIL].present)
+			m->until_rule = measure_rule(c, &mc, RULE_UNTIL,
+						     "until", kv[M_UNTIL].at);
+	}
 	if (kv[M_ELIGIBILITY].present)
 		parse_conds(c, &mc, &kv[M_ELIGIBILITY]);
 	if (kv[M_BASE].present) {
@@ -2075,11 +2459,16 @@ enum {
 	TOP_MEASURES,
 	TOP_SCREENS,
 	TOP_NUMBER_PREFIX,
+	TOP_PUBLISHED_IN,
+	TOP_RETROACTIVE_TO,
+	TOP_LISTS,
 	TOP__N
 };
 static const char *const top_keys[TOP__N] = {
-	"program",    "name",  "issuer",   "currency", "sources",
-	"parameters", "pools", "measures", "screens",  "number_prefix"};
+	"program", "name",	    "issuer",	    "currency",
+	"sources", "parameters",    "pools",	    "measures",
+	"screens", "number_prefix", "published_in", "retroactive_to",
+	"lists"};
 
 /* The prefix of the office's application numbers ("SH" in SH-2025-000123):
  * as the policy sets it, or the program id's leading letters in capitals
@@ -2129,8 +2518,7 @@ static void parse_policy(struct ctx *c, struct fy_node *root)
 		       what, sizeof(what)))
 		return;
 	for (int i = 0; i < TOP__N; i++)
-		if (i != TOP_PARAMETERS && i != TOP_SCREENS &&
-		    i != TOP_NUMBER_PREFIX)
+		if (i < TOP_PARAMETERS || i == TOP_POOLS || i == TOP_MEASURES)
 			need(c, &kv[i], top_keys[i], what, at);
 	p->program = id_of(c, &kv[TOP_PROGRAM], "program");
 	p->name = text_of(c, &kv[TOP_NAME], "name");
@@ -2142,6 +2530,8 @@ static void parse_policy(struct ctx *c, struct fy_node *root)
 		       "currency '%s' is not supported: only CNY",
 		       yamldoc_show(p->currency, strlen(p->currency)).s);
 	parse_sources(c, &kv[TOP_SOURCES]);
+	parse_published(c, &kv[TOP_PUBLISHED_IN], &kv[TOP_RETROACTIVE_TO]);
+	parse_lists(c, &kv[TOP_LISTS]);
 	parse_params(c, &kv[TOP_PARAMETERS]);
 	if (c->nomem)
 		return;
@@ -2218,6 +2608,7 @@ int policy_load_buf(const char *name, const char *buf, size_t len,
 	if (!p)
 		return Q_ERR_NOMEM;
 	c.env.param_lookup = param_lookup;
+	c.env.list_lookup = list_lookup;
 	c.env.ctx = p;
 	p->path = xstrdup(&c, name);
 	if (!p->path || hash_buf(buf, len, p->hash)) {
@@ -2276,8 +2667,16 @@ void policy_free(struct policy *p)
 		free(p->sources[i].title);
 		free(p->sources[i].url);
 		free(p->sources[i].published);
+		free(p->sources[i].document);
 	}
 	free(p->sources);
+	for (size_t i = 0; i < p->nlists; i++) {
+		free(p->lists[i].id);
+		free(p->lists[i].name);
+		free(p->lists[i].source);
+		free(p->lists[i].assumption);
+	}
+	free(p->lists);
 	for (size_t i = 0; i < p->npools; i++) {
 		free(p->pools[i].id);
 		free(p->pools[i].name);

@@ -71,6 +71,9 @@ enum rule_kind {
 	RULE_SUBSIDISED_MONTHS, /* the base limited to N months of the term */
 	RULE_FUNDER,		/* a funder's share of the amount */
 	RULE_SCREEN, /* a screen: "screen.<name>" or "<measure>.screen.<name>" */
+	RULE_FROM,   /* the measure applies to contracts signed from a date */
+	RULE_UNTIL,  /* ... and until a date */
+	RULE_KIND_DATES, /* "<measure>.kind.<kind>": a kind from/until dates */
 };
 
 /* A rule a decision can name. id is "compute-rent.rate.default"; line and
@@ -85,9 +88,26 @@ struct policy_rule {
 	uint32_t measure; /* index of its measure; UINT32_MAX for a pool */
 };
 
+/* A published text. Either url (the article's own page, never a site's
+ * root) or document (its number, "沪经信智〔2025〕489号") with published,
+ * or all three; url and document may be NULL, not both. */
 struct policy_source {
 	char *id, *title, *url, *published; /* published may be NULL */
+	char *document;
+	int url_line, url_col; /* where url is, for policy_check_sources */
 };
+
+/* A named list of suppliers (Beijing's 算力伙伴), imported by the office
+ * under its id; conditions ask supplier_on("<id>"). Index k of a policy's
+ * lists is bit k of facts.supplier_lists. */
+struct policy_list {
+	char *id, *name;
+	char *source, *assumption;
+};
+
+#define POLICY_MAX_LISTS 32
+/* A list's id is stored with each listed firm (store_listing.list). */
+#define POLICY_LIST_ID_MAX 15
 
 struct policy_budget {
 	int year; /* fiscal year */
@@ -151,6 +171,10 @@ struct policy_funder {
 	uint32_t rule; /* "<measure>.funder.<id>" */
 	char *id, *name;
 	int64_t weight; /* the funder's part in the ratio, >= 1 */
+	/* The share is paid from outside the program's pools (a district's
+	 * part of a city-and-district subsidy): the pool is charged only the
+	 * shares that are not external. At least one funder is not. */
+	bool external;
 };
 
 /* The screens (engine/screen.h) a policy can run on every application
@@ -218,6 +242,15 @@ struct policy_measure {
 	int64_t window_opens;  /* epoch seconds, INT64_MIN if none */
 	int64_t window_closes; /* inclusive, INT64_MAX if none */
 	uint32_t window_rule;
+	/* The measure covers contracts signed from `from` until `until`
+	 * (inclusive); INT32_MIN / INT32_MAX and no rule when open. */
+	qdate from, until;
+	uint32_t from_rule, until_rule;
+	/* A kind listed with its own dates: contracts of kind k signed
+	 * outside [kind_from[k], kind_until[k]] fail kind_rules[k];
+	 * UINT32_MAX when kind k has no dates. */
+	qdate kind_from[KIND__COUNT], kind_until[KIND__COUNT];
+	uint32_t kind_rules[KIND__COUNT];
 	struct expr *base; /* QT_MONEY; default contract.value */
 	uint32_t base_rule;
 	/* The subsidy covers at most this many months of the contract: the
@@ -260,6 +293,14 @@ struct policy {
 	char number_prefix[POLICY_PREFIX_MAX + 1];
 	struct policy_source *sources;
 	size_t nsources;
+	/* The program's own text (`published_in:`, a source with a date):
+	 * no window, measure or condition reaches before `published`, or
+	 * before `retroactive_to` when the text says it reaches back.
+	 * published_in is -1 when the policy names none. */
+	int published_in;
+	qdate published, retroactive_to;
+	struct policy_list *lists;
+	size_t nlists;
 	struct policy_pool *pools;
 	size_t npools;
 	struct policy_param *params;
@@ -287,6 +328,13 @@ int policy_load(const char *path, struct policy **out, struct diag_list *d);
 int policy_load_buf(const char *name, const char *buf, size_t len,
 		    struct policy **out, struct diag_list *d);
 
+/* The checks an auditor needs beyond a loadable policy, which `quan
+ * policy check` runs: every source url leads to an article, not a site's
+ * root page (https://host, https://host/, https://host/index.html) and is
+ * an http or https address. Each problem goes to d at the url's
+ * file:line:column; returns how many there were. */
+int policy_check_sources(const struct policy *p, struct diag_list *d);
+
 void policy_free(struct policy *p);
 
 /* Index of the measure with this id, or -1. */
@@ -295,6 +343,9 @@ int policy_find_measure(const struct policy *p, const char *id, size_t len);
 /* The parameter values in force on date t. Never fails. */
 void policy_params_on(const struct policy *p, qdate t, const int64_t **vals,
 		      const uint8_t **nulls);
+
+/* The index of the named supplier list `id`, or -1. */
+int policy_find_list(const struct policy *p, const char *id, size_t len);
 
 /* The budget of pool `pool` for fiscal year `year`, or -1 if none. */
 money_t policy_pool_budget(const struct policy *p, uint32_t pool, int year);

@@ -979,9 +979,178 @@ static void test_examples_dir(void **state)
 	}
 }
 
+/* A USCC with the given first 17 characters and its check character. */
+static void uscc_of(const char *s17, char out[USCC_LEN + 1])
+{
+	memcpy(out, s17, 17);
+	out[17] = uscc_check_char(s17);
+	out[18] = '\0';
+	assert_true(out[17] != 0);
+}
+
+static void test_kind_from_uscc(void **state)
+{
+	static const struct {
+		const char *s17;
+		enum uscc_kind kind;
+	} codes[] = {
+		{"91310115MA1K4ABCD", USCC_KIND_ENTERPRISE},
+		{"92310115MA1K4ABCD", USCC_KIND_INDIVIDUAL},
+		{"93310115MA1K4ABCD", USCC_KIND_OTHER}, /* a co-operative */
+		{"11310000002420000", USCC_KIND_OTHER}, /* a state organ */
+		{"12310000425012345", USCC_KIND_INSTITUTION},
+		{"13310000500000000", USCC_KIND_OTHER},
+		{"51310000500000000", USCC_KIND_SOCIAL},
+		{"52310000500000000", USCC_KIND_SOCIAL},
+		{"53310000500000000", USCC_KIND_SOCIAL},
+		{"59310000500000000", USCC_KIND_SOCIAL},
+		{"A1310000500000000", USCC_KIND_INSTITUTION},
+		{"Y1310000500000000", USCC_KIND_OTHER},
+		{"31310000500000000", USCC_KIND_OTHER},
+	};
+	char u[USCC_LEN + 1], from[64], to[128];
+	struct application a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		uscc_of(codes[i].s17, u);
+		assert_int_equal(uscc_kind_of(u), codes[i].kind);
+	}
+	assert_string_equal(uscc_kind_name(USCC_KIND_SOCIAL), "social");
+	assert_int_equal(uscc_kind_lookup("institution", 11),
+			 USCC_KIND_INSTITUTION);
+	assert_int_equal(uscc_kind_lookup("company", 7), -1);
+	/* Derived, whether declared or not. */
+	parse_ok(example, &a);
+	assert_int_equal(a.applicant.kind, USCC_KIND_ENTERPRISE);
+	app_release(&a);
+	/* A declared kind the USCC agrees with. */
+	{
+		char *j = with("    \"registered_city\"",
+			       "    \"kind\": \"enterprise\",\n"
+			       "    \"registered_city\"");
+
+		parse_ok(j, &a);
+		assert_int_equal(a.applicant.kind, USCC_KIND_ENTERPRISE);
+		app_release(&a);
+		free(j);
+	}
+	uscc_of("12310000425012345", u);
+	snprintf(from, sizeof(from), "\"uscc\": \"91310115MA1K4ABCDD\"");
+	snprintf(to, sizeof(to), "\"uscc\": \"%s\", \"kind\": \"institution\"",
+		 u);
+	{
+		char *j = with(from, to);
+
+		parse_ok(j, &a);
+		assert_int_equal(a.applicant.kind, USCC_KIND_INSTITUTION);
+		app_release(&a);
+		free(j);
+	}
+	/* Declared against the USCC: refused, naming the field and why. */
+	snprintf(to, sizeof(to), "\"uscc\": \"%s\", \"kind\": \"enterprise\"",
+		 u);
+	refused_with(from, to, Q_ERR_INVALID, "applicant.kind",
+		     "applicant.kind: declared 'enterprise', but the USCC "
+		     "'12310000425012345");
+	refused_with(from, to, Q_ERR_INVALID, "applicant.kind",
+		     "registers kind 'institution' (characters 1-2 '12', "
+		     "GB 32100-2015)");
+	refused_with(
+		"\"uscc\": \"91310115MA1K4ABCDD\"",
+		"\"uscc\": \"91310115MA1K4ABCDD\", \"kind\": \"individual\"",
+		Q_ERR_INVALID, "applicant.kind", "registers kind 'enterprise'");
+	refused_with("\"uscc\": \"91310115MA1K4ABCDD\"",
+		     "\"uscc\": \"91310115MA1K4ABCDD\", \"kind\": \"other\"",
+		     Q_ERR_INVALID, "applicant.kind",
+		     "unknown kind 'other': use enterprise, individual, "
+		     "institution or social");
+	refused_with("\"uscc\": \"91310115MA1K4ABCDD\"",
+		     "\"uscc\": \"91310115MA1K4ABCDD\", \"kind\": 1",
+		     Q_ERR_WRONG_TYPE, "applicant.kind", "expected a string");
+	/* The supplier takes no declared kind. */
+	refused_with(
+		"\"uscc\": \"91310104MA1FR5T2K1\"",
+		"\"uscc\": \"91310104MA1FR5T2K1\", \"kind\": \"enterprise\"",
+		Q_ERR_UNKNOWN_FIELD, "supplier.kind", "unknown field");
+}
+
+static void test_industry_code(void **state)
+{
+	static const char *const good[] = {"\"C\"",	"\"I65\"", "\"I651\"",
+					   "\"I6510\"", "\"A01\"", "\"T97\""};
+	static const struct {
+		const char *code, *words;
+	} badc[] = {
+		{"\"I66\"",
+		 "division 66 is not in section I, which holds 63-65"},
+		{"\"C12\"",
+		 "division 12 is not in section C, which holds 13-43"},
+		{"\"C44\"", "division 44 is not in section C"},
+		{"\"U01\"", "does not start with a section letter A-T"},
+		{"\"i65\"", "does not start with a section letter"},
+		{"\"I6\"", "is not an industry code"},
+		{"\"I65100\"", "is not an industry code"},
+		{"\"I6a\"", "digits only"},
+		{"\"6510\"", "does not start with a section letter"},
+	};
+	struct application a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char *j = with("\"I65\"", good[i]);
+
+		parse_ok(j, &a);
+		app_release(&a);
+		free(j);
+	}
+	for (size_t i = 0; i < sizeof(badc) / sizeof(badc[0]); i++)
+		refused_with("\"I65\"", badc[i].code, Q_ERR_INVALID,
+			     "applicant.industry", badc[i].words);
+}
+
+static void test_supplier_qualifications(void **state)
+{
+	struct application a;
+	char *j;
+
+	(void)state;
+	parse_ok(example, &a);
+	assert_false(a.supplier.has_pflops);
+	assert_false(a.supplier.has_racks);
+	app_release(&a);
+	j = with("\"platform_listed\": true",
+		 "\"platform_listed\": true, \"pflops\": 100, \"racks\": 0");
+	parse_ok(j, &a);
+	assert_true(a.supplier.has_pflops);
+	assert_int_equal(a.supplier.pflops, 100);
+	assert_true(a.supplier.has_racks);
+	assert_int_equal(a.supplier.racks, 0);
+	app_release(&a);
+	free(j);
+	j = with("\"platform_listed\": true",
+		 "\"platform_listed\": true, \"pflops\": null");
+	parse_ok(j, &a);
+	assert_false(a.supplier.has_pflops);
+	app_release(&a);
+	free(j);
+	refused_with("\"platform_listed\": true",
+		     "\"platform_listed\": true, \"racks\": -1", Q_ERR_INVALID,
+		     "supplier.racks", "-1 is less than 0");
+	refused_with("\"platform_listed\": true",
+		     "\"platform_listed\": true, \"pflops\": \"100\"",
+		     Q_ERR_WRONG_TYPE, "supplier.pflops", "a whole number");
+	refused_with("\"platform_listed\": true",
+		     "\"platform_listed\": true, \"pflops\": 100.5",
+		     Q_ERR_WRONG_TYPE, "supplier.pflops", "a whole number");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kind_from_uscc),
+		cmocka_unit_test(test_industry_code),
+		cmocka_unit_test(test_supplier_qualifications),
 		cmocka_unit_test(test_example_uscc_valid),
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_not_nul_terminated),

@@ -10,9 +10,13 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/uscc.h"
 #include "engine/decide.h"
+#include "engine/record.h"
+#include "engine/render.h"
 
 static const char policy_text[] =
 	"program: t\n"
@@ -470,6 +474,207 @@ static void test_other_subsidies_by_level(void **state)
 	app_release(&a);
 }
 
+/* ---- the language of issue 11: kinds and dates, applicant kind, industry,
+ * supplier qualifications and lists, external funders ---------------------- */
+
+static const char lang_text[] =
+	"program: l\n"
+	"name: lang\n"
+	"issuer: nobody\n"
+	"currency: CNY\n"
+	"sources:\n"
+	"  - { id: s, title: t, url: \"https://example.org/a\", published: 2025-01-01 }\n"
+	"published_in: s\n"
+	"lists:\n"
+	"  - { id: partners, name: P, source: s }\n"
+	"pools:\n"
+	"  - { id: p, name: p, budgets: { 2025: \"1000000000.00\" }, source: s }\n"
+	"measures:\n"
+	"  - id: m\n"
+	"    name: m\n"
+	"    pool: p\n"
+	"    kinds: [rent, { kind: api, from: 2025-06-13, source: s }]\n"
+	"    from: 2025-01-01\n"
+	"    until: 2025-12-31\n"
+	"    allocation: first-come-first-served\n"
+	"    eligibility:\n"
+	"      - { id: firm, when: applicant.kind == \"enterprise\", source: s }\n"
+	"      - id: trade\n"
+	"        when: industry_in(applicant.industry, [\"I63\", \"I64\", \"I65\", \"C\"])\n"
+	"        source: s\n"
+	"      - id: centre\n"
+	"        when: supplier_on(\"partners\") || supplier.pflops >= 100 || supplier.racks >= 1000\n"
+	"        source: s\n"
+	"    rates:\n"
+	"      rows:\n"
+	"        - { id: all, rate: 100%, source: s }\n"
+	"    funders:\n"
+	"      - { id: city, name: C, share: 1, source: s }\n"
+	"      - { id: district, name: D, share: 1, external: true, assumption: a }\n";
+
+/* An application under lang_text: uscc, industry, supplier's extra
+ * fields, kind, value, signed_on. */
+static void lang_app(struct application *a, const char *uscc,
+		     const char *industry, const char *supplier_extra,
+		     const char *kind, const char *value, const char *signed_on)
+{
+	char buf[4096];
+	struct qerr e;
+	int rc;
+
+	snprintf(buf, sizeof(buf),
+		 "{\"program\":\"l\",\"measure\":\"m\","
+		 "\"applicant\":{\"uscc\":\"%s\",\"name\":\"n\","
+		 "\"registered_city\":\"beijing\",\"industry\":\"%s\","
+		 "\"sme\":false,\"startup\":false,\"registered_model\":false},"
+		 "\"supplier\":{\"uscc\":\"91310104MA1FR5T2K1\",\"name\":\"s\","
+		 "\"platform_listed\":false%s},"
+		 "\"contract\":{\"number\":\"N\",\"kind\":\"%s\","
+		 "\"value\":\"%s\",\"signed_on\":\"%s\",\"term_months\":12}}",
+		 uscc, industry, supplier_extra, kind, value, signed_on);
+	rc = app_parse_json(buf, strlen(buf), a, &e);
+	if (!rc)
+		rc = app_receive(a, 1767571200 /* 2026-01-05T08:00+08:00 */,
+				 &e);
+	if (rc)
+		fail_msg("lang application: %s", e.msg);
+}
+
+#define FIRM "91310115MA1K4ABCDD"
+#define RACKS ",\"racks\":1000"
+
+/* The rule ids among d's reasons, comma-separated. */
+static const char *reasons_of(const struct policy *p, const struct decision *d,
+			      char *buf, size_t n)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (uint16_t i = 0; i < d->nreasons && used < n; i++)
+		used += (size_t)snprintf(buf + used, n - used, "%s%s",
+					 i ? "," : "",
+					 p->rules[d->reasons[i]].id);
+	return buf;
+}
+
+static void lang_decide(const struct policy *p, const char *uscc,
+			const char *industry, const char *extra,
+			const char *kind, const char *value,
+			const char *signed_on, uint64_t lists,
+			const char *want_reasons, struct decision *d)
+{
+	struct application a;
+	struct qerr e;
+	char got[512];
+	int rc;
+
+	lang_app(&a, uscc, industry, extra, kind, value, signed_on);
+	rc = decide_listed(p, &a, NULL, NULL, lists, d, &e);
+	if (rc)
+		fail_msg("decide: %s", e.msg);
+	reasons_of(p, d, got, sizeof(got));
+	if (strcmp(got, want_reasons))
+		fail_msg("%s %s %s: reasons '%s', want '%s'", kind, signed_on,
+			 industry, got, want_reasons);
+	assert_int_equal(d->eligible, want_reasons[0] == '\0');
+	app_release(&a);
+}
+
+static void test_language_of_issue_11(void **state)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct policy *p = NULL;
+	struct decision d, back;
+	struct history h = {false, 0, 0}, hb;
+	struct application a;
+	struct qerr e;
+	char inst[19] = "12310000425012345";
+	char buf[160];
+	char *rec = NULL;
+	const char *flags = NULL;
+
+	(void)state;
+	inst[17] = uscc_check_char(inst);
+	inst[18] = '\0';
+	if (policy_load_buf("l.yaml", lang_text, strlen(lang_text), &p, &dl)) {
+		diag_print(&dl, stderr);
+		fail();
+	}
+	/* A kind with its own date: the day before and the day of. */
+	lang_decide(p, FIRM, "I65", RACKS, "api", "100.00", "2025-06-12", 0,
+		    "m.kind.api", &d);
+	assert_string_equal(
+		render_trace_words(p, &d.trace[1], buf, sizeof(buf)),
+		"failed: api contracts signed from 2025-06-13");
+	lang_decide(p, FIRM, "I65", RACKS, "api", "100.00", "2025-06-13", 0, "",
+		    &d);
+	lang_decide(p, FIRM, "I65", RACKS, "rent", "100.00", "2025-06-12", 0,
+		    "", &d);
+	/* The measure's own dates, the day before from and after until. */
+	lang_decide(p, FIRM, "I65", RACKS, "rent", "100.00", "2024-12-31", 0,
+		    "m.from", &d);
+	lang_decide(p, FIRM, "I65", RACKS, "rent", "100.00", "2025-01-01", 0,
+		    "", &d);
+	lang_decide(p, FIRM, "I65", RACKS, "rent", "100.00", "2025-12-31", 0,
+		    "", &d);
+	lang_decide(p, FIRM, "I65", RACKS, "rent", "100.00", "2026-01-01", 0,
+		    "m.until", &d);
+	for (uint16_t i = 0; i < d.ntrace; i++)
+		if (d.trace[i].rule == d.reasons[0])
+			assert_string_equal(
+				render_trace_words(p, &d.trace[i], buf,
+						   sizeof(buf)),
+				"failed: contracts signed until 2025-12-31");
+	/* The applicant's kind comes from its USCC. */
+	lang_decide(p, inst, "I65", RACKS, "rent", "100.00", "2025-08-01", 0,
+		    "m.eligibility.firm", &d);
+	/* Industries by prefix: a manufacturing class, a research one. */
+	lang_decide(p, FIRM, "C3911", RACKS, "rent", "100.00", "2025-08-01", 0,
+		    "", &d);
+	lang_decide(p, FIRM, "M73", RACKS, "rent", "100.00", "2025-08-01", 0,
+		    "m.eligibility.trade", &d);
+	/* The supplier: racks and PFLOPS at and one under the thresholds,
+	 * neither given, or on the named list. */
+	lang_decide(p, FIRM, "I65", ",\"racks\":999", "rent", "100.00",
+		    "2025-08-01", 0, "m.eligibility.centre", &d);
+	lang_decide(p, FIRM, "I65", ",\"pflops\":99", "rent", "100.00",
+		    "2025-08-01", 0, "m.eligibility.centre", &d);
+	lang_decide(p, FIRM, "I65", ",\"pflops\":100", "rent", "100.00",
+		    "2025-08-01", 0, "", &d);
+	lang_decide(p, FIRM, "I65", "", "rent", "100.00", "2025-08-01", 0,
+		    "m.eligibility.centre", &d);
+	lang_decide(p, FIRM, "I65", "", "rent", "100.00", "2025-08-01", 1, "",
+		    &d);
+	/* Lists not looked up: a decision error, never a silent "no". */
+	lang_app(&a, FIRM, "I65", "", "rent", "100.00", "2025-08-01");
+	assert_int_equal(decide(p, &a, NULL, NULL, &d, &e), Q_ERR_DECISION);
+	assert_non_null(strstr(e.msg, "m.eligibility.centre"));
+	assert_non_null(strstr(e.msg, "reads a supplier list"));
+	app_release(&a);
+	/* An external funder: the odd fen to the first funder (the city),
+	 * the pool charged the city's share only. */
+	lang_decide(p, FIRM, "I65", RACKS, "rent", "100.01", "2025-08-01", 0,
+		    "", &d);
+	assert_int_equal(d.amount, 10001);
+	assert_int_equal(d.nfunders, 2);
+	assert_int_equal(d.funders[0].amount, 5001);
+	assert_int_equal(d.funders[1].amount, 5000);
+	assert_false(decision_funder_external(p, &d, 0));
+	assert_true(decision_funder_external(p, &d, 1));
+	assert_int_equal(decision_pool_share(p, &d), 5001);
+	lang_decide(p, FIRM, "I65", RACKS, "rent", "100.00", "2025-08-01", 0,
+		    "", &d);
+	assert_int_equal(decision_pool_share(p, &d), 5000);
+	/* The record is unchanged: the external shares are found again
+	 * from the policy. */
+	assert_int_equal(record_encode(&d, &h, NULL, &rec, &e), Q_OK);
+	assert_int_equal(record_decode(rec, &back, &hb, &flags, &e), Q_OK);
+	assert_int_equal(decision_pool_share(p, &back), 5000);
+	assert_true(decision_funder_external(p, &back, 1));
+	free(rec);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_input_errors),
 		cmocka_unit_test(test_derived_facts),
 		cmocka_unit_test(test_other_subsidies_by_level),
+		cmocka_unit_test(test_language_of_issue_11),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -41,7 +41,19 @@ static int lookup(void *ctx, const char *name, size_t len, enum qtype *type)
 	return -1;
 }
 
-static const struct expr_env env = {lookup, NULL};
+/* Two named supplier lists: "partners" (0) and "planned" (1). */
+static int list_lookup(void *ctx, const char *name, size_t len)
+{
+	static const char *const lists[] = {"partners", "planned"};
+
+	(void)ctx;
+	for (int i = 0; i < 2; i++)
+		if (strlen(lists[i]) == len && memcmp(lists[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+static const struct expr_env env = {lookup, list_lookup, NULL};
 
 static int64_t pv[NPARAMS];
 static uint8_t pn[NPARAMS];
@@ -743,9 +755,9 @@ static void test_accessors(void **state)
 	assert_string_equal(expr_canonical(x), "min ( 1 , 2 ) == 1");
 	expr_free(x);
 
-	x = compile_ok("contract.kind in [\"a b\",\"c\\\"\"]", QT_BOOL);
+	x = compile_ok("compute.chip in [\"a b\",\"c\\\"\"]", QT_BOOL);
 	assert_string_equal(expr_canonical(x),
-			    "contract.kind in [ \"a b\" , \"c\\\"\" ]");
+			    "compute.chip in [ \"a b\" , \"c\\\"\" ]");
 	expr_free(x);
 
 	x = compile_ok(" true\n", QT_BOOL);
@@ -780,6 +792,118 @@ static void test_accessors(void **state)
 	expr_free(NULL);
 }
 
+/* ---- the applicant's kind, industry codes, supplier lists ------------------ */
+
+static void test_kind_and_industry(void **state)
+{
+	(void)state;
+	F.s[F_APPLICANT_KIND] = "enterprise";
+	F.s[F_APPLICANT_INDUSTRY] = "I6510";
+	assert_int_equal(val("applicant.kind == \"enterprise\""), 1);
+	assert_int_equal(val("applicant.kind in [\"institution\", \"social\"]"),
+			 0);
+	bad("applicant.kind == \"company\"", 18,
+	    "'applicant.kind' is never \"company\": it is one of \"enterprise\"");
+	bad("\"Enterprise\" != applicant.kind", 0, "is never \"Enterprise\"");
+	bad("applicant.kind in [\"social\", \"ngo\"]", 29, "is never \"ngo\"");
+	bad("contract.kind == \"lease\"", 17, "'contract.kind' is never");
+	/* A class lies within its division, group and section. */
+	assert_int_equal(val("industry_in(applicant.industry, [\"I65\"])"), 1);
+	assert_int_equal(val("industry_in(applicant.industry, [\"I\"])"), 1);
+	assert_int_equal(val("industry_in(applicant.industry, [\"I651\"])"), 1);
+	assert_int_equal(val("industry_in(applicant.industry, [\"I6510\"])"),
+			 1);
+	assert_int_equal(val("industry_in(applicant.industry, [\"I6511\"])"),
+			 0);
+	assert_int_equal(
+		val("industry_in(applicant.industry, [\"I63\", \"I64\", \"C\"])"),
+		0);
+	F.s[F_APPLICANT_INDUSTRY] = "C39";
+	assert_int_equal(
+		val("industry_in(applicant.industry, [\"I63\", \"I64\", \"C\"])"),
+		1);
+	/* A less specific code is not within a more specific one. */
+	F.s[F_APPLICANT_INDUSTRY] = "I65";
+	assert_int_equal(val("industry_in(applicant.industry, [\"I651\"])"), 0);
+	assert_int_equal(val("!industry_in(applicant.industry, [\"C\"]) && "
+			     "applicant.sme"),
+			 1);
+	bad("industry_in(applicant.industry, [\"I66\"])", 33,
+	    "division 66 is not in section I, which holds 63-65");
+	bad("industry_in(applicant.industry, [\"U01\"])", 33,
+	    "does not start with a section letter A-T");
+	bad("industry_in(applicant.industry, [\"C1\"])", 33,
+	    "is not an industry code");
+	bad("industry_in(applicant.industry, [\"C13a\"])", 33, "digits only");
+	bad("industry_in(applicant.industry, [I65])", 33,
+	    "expected an industry code in quotes");
+	bad("industry_in(applicant.sme, [\"C\"])", 12,
+	    "'industry_in' needs a string first, got bool");
+	bad("industry_in(applicant.industry \"C\")", 31, "expected ','");
+	bad("industry_in(applicant.industry, \"C\")", 32,
+	    "needs a list of codes");
+	bad("industry_in(applicant.industry, [\"C\"]", 37, "expected ')'");
+}
+
+static void test_supplier_lists(void **state)
+{
+	int64_t v = -1;
+	struct expr *x;
+
+	(void)state;
+	x = compile_ok("supplier_on(\"planned\") || supplier.pflops >= 100",
+		       QT_BOOL);
+	/* The lists not looked up: no answer, never a silent false. */
+	F.null_mask |= 1ull << F_SUPPLIER_PFLOPS;
+	assert_int_equal(expr_eval(x, &F, pv, pn, &v), EXPR_LISTS_UNKNOWN);
+	F.lists_known = true;
+	F.supplier_lists = 1; /* on "partners" only */
+	assert_int_equal(expr_eval(x, &F, pv, pn, &v), EXPR_OK);
+	assert_int_equal(v, 0);
+	F.supplier_lists = 2; /* on "planned" */
+	assert_int_equal(expr_eval(x, &F, pv, pn, &v), EXPR_OK);
+	assert_int_equal(v, 1);
+	/* PFLOPS at the threshold and one under it; null is not >= 100. */
+	F.supplier_lists = 0;
+	F.null_mask &= ~(1ull << F_SUPPLIER_PFLOPS);
+	F.i[F_SUPPLIER_PFLOPS] = 100;
+	assert_int_equal(expr_eval(x, &F, pv, pn, &v), EXPR_OK);
+	assert_int_equal(v, 1);
+	F.i[F_SUPPLIER_PFLOPS] = 99;
+	assert_int_equal(expr_eval(x, &F, pv, pn, &v), EXPR_OK);
+	assert_int_equal(v, 0);
+	expr_free(x);
+	F.null_mask |= 1ull << F_SUPPLIER_RACKS;
+	assert_int_equal(val("supplier.racks == null"), 1);
+	assert_int_equal(val("supplier.racks >= 1000"), 0);
+	bad("supplier_on(\"partner\")", 12,
+	    "unknown supplier list \"partner\": declare it under 'lists'");
+	bad("supplier_on(partners)", 12, "needs a list's id in quotes");
+	bad("supplier_on(\"partners\"", 22, "expected ')'");
+	bad_as("supplier_on(\"partners\")", 23, NULL, QT_NONE, 12,
+	       "unknown supplier list");
+	bad("supplier.racks", 0, "'supplier.racks' may be null here");
+}
+
+static void test_date_floor(void **state)
+{
+	struct expr *x;
+	int64_t d = 0;
+
+	(void)state;
+	x = compile_ok("contract.signed_on >= 2025-06-13 && "
+		       "(2024-01-01 <= contract.signed_on || "
+		       "received_on > 2023-01-01) && "
+		       "applicant.last_bad_credit_on == null",
+		       QT_BOOL);
+	assert_int_equal(expr_date_floor(x, F_CONTRACT_SIGNED_ON, &d), 1);
+	assert_int_equal(d, ymd(2024, 1, 1));
+	assert_int_equal(expr_date_floor(x, F_RECEIVED_ON, &d), 1);
+	assert_int_equal(d, ymd(2023, 1, 1));
+	assert_int_equal(expr_date_floor(x, F_COMPUTE_HOURS, &d), 0);
+	expr_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -801,6 +925,9 @@ int main(void)
 		cmocka_unit_test_setup(test_syntax_errors, setup),
 		cmocka_unit_test_setup(test_limits, setup),
 		cmocka_unit_test_setup(test_accessors, setup),
+		cmocka_unit_test_setup(test_kind_and_industry, setup),
+		cmocka_unit_test_setup(test_supplier_lists, setup),
+		cmocka_unit_test_setup(test_date_floor, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

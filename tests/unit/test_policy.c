@@ -1069,6 +1069,327 @@ static void test_number_prefix(void **state)
 	}
 }
 
+/* base with its edits, which must be refused with a diagnostic at line:col
+ * (col 0: any) containing msg. */
+static void bad_at(const char *y, int line, int col, const char *msg)
+{
+	struct diag_list d;
+
+	load_bad(y, &d);
+	expect_diag(&d, line, col, msg);
+	diag_release(&d);
+}
+
+/* Load y (it must load) and run the auditor's source checks: n problems,
+ * the first at line:col containing msg. */
+static void sources_check(const char *y, int n, int line, int col,
+			  const char *msg)
+{
+	struct policy *p = load_ok(y);
+	struct diag_list d = DIAG_LIST_INIT;
+
+	assert_int_equal(policy_check_sources(p, &d), n);
+	assert_int_equal(d.n, (size_t)n);
+	if (n)
+		expect_diag(&d, line, col, msg);
+	diag_release(&d);
+	policy_free(p);
+}
+
+static void test_sources_followable(void **state)
+{
+	static const char *const roots[] = {
+		"https://example.org",
+		"https://example.org/",
+		"http://www.gov.cn/",
+		"https://example.org/index.html",
+		"https://example.org/Default.aspx",
+		"https://example.org/#/",
+		"https://example.org/?",
+	};
+	static const char *const articles[] = {
+		"https://example.org/a/b.html",
+		"https://example.org/art/2025/index.html",
+		"https://example.org/?id=42",
+		"https://example.org/#/article/42",
+		"https://example.org/news",
+	};
+	char line[160];
+	struct policy *p;
+	char *y;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(line, sizeof(line), "    url: \"%s\"\n", roots[i]);
+		y = with(base, "    url: \"https://example.org/a\"\n", line,
+			 (char *)NULL);
+		sources_check(y, 1, 8, 11, "site's root page");
+		free(y);
+	}
+	for (size_t i = 0; i < sizeof(articles) / sizeof(articles[0]); i++) {
+		snprintf(line, sizeof(line), "    url: \"%s\"\n", articles[i]);
+		y = with(base, "    url: \"https://example.org/a\"\n", line,
+			 (char *)NULL);
+		sources_check(y, 0, 0, 0, "");
+		free(y);
+	}
+	y = with(base, "    url: \"https://example.org/a\"\n",
+		 "    url: \"ftp://example.org/a\"\n", (char *)NULL);
+	sources_check(y, 1, 8, 11, "is not an http or https address");
+	free(y);
+	/* A document number and its date stand for a url. */
+	y = with(base, "    url: \"https://example.org/a\"\n",
+		 "    document: \"沪经信智〔2025〕489号\"\n", (char *)NULL);
+	p = load_ok(y);
+	assert_null(p->sources[0].url);
+	assert_string_equal(p->sources[0].document, "沪经信智〔2025〕489号");
+	policy_free(p);
+	free(y);
+	/* ... but not without its date. */
+	y = with(base,
+		 "    url: \"https://example.org/a\"\n"
+		 "    published: 2025-07-28\n",
+		 "    document: \"沪经信智〔2025〕489号\"\n", (char *)NULL);
+	bad_at(y, 6, 5, "needs a 'url', or a 'document' number");
+	free(y);
+}
+
+/* published_in: src-a (2025-07-28) is inserted as line 5, so the base's
+ * line n is n + 1. */
+static char *published(const char *from, const char *to)
+{
+	return with(base, "currency: CNY\n",
+		    "currency: CNY\npublished_in: src-a\n", from, to,
+		    (char *)NULL);
+}
+
+static void test_no_reach_before_publication(void **state)
+{
+	struct policy *p;
+	char *y;
+
+	(void)state;
+	y = published("opens: 2025-08-01T00:00:00+08:00",
+		      "opens: 2025-07-28T00:00:00+08:00");
+	p = load_ok(y); /* the day of publication */
+	assert_int_equal(p->published_in, 0);
+	assert_int_equal(p->published, D(2025, 7, 28));
+	policy_free(p);
+	free(y);
+	y = published("opens: 2025-08-01T00:00:00+08:00",
+		      "opens: 2025-07-27T23:59:59+08:00");
+	bad_at(y, 45, 14, "the window reaches back to 2025-07-27");
+	free(y);
+	/* A contract cut-off, in a condition, the day before and the day
+	 * of. */
+	y = published("applicant.registered_city == \"shanghai\"",
+		      "contract.signed_on >= 2025-07-27");
+	bad_at(y, 52, 15, "the condition reaches back to 2025-07-27");
+	free(y);
+	y = published("applicant.registered_city == \"shanghai\"",
+		      "2025-07-28 <= contract.signed_on");
+	p = load_ok(y);
+	policy_free(p);
+	free(y);
+	/* The text says it reaches back: retroactive_to, with its source. */
+	y = with(base, "currency: CNY\n",
+		 "currency: CNY\npublished_in: src-a\n"
+		 "retroactive_to: { date: 2025-01-01, source: src-a, "
+		 "says: \"from 1 January\" }\n",
+		 "applicant.registered_city == \"shanghai\"",
+		 "contract.signed_on >= 2025-01-01", (char *)NULL);
+	p = load_ok(y);
+	assert_int_equal(p->retroactive_to, D(2025, 1, 1));
+	policy_free(p);
+	free(y);
+	y = with(base, "currency: CNY\n",
+		 "currency: CNY\npublished_in: src-a\n"
+		 "retroactive_to: { date: 2025-01-01, source: src-a }\n",
+		 "applicant.registered_city == \"shanghai\"",
+		 "contract.signed_on >= 2024-12-31", (char *)NULL);
+	bad_at(y, 53, 15, "the earliest date 'retroactive_to' allows");
+	free(y);
+	y = with(base, "currency: CNY\n",
+		 "currency: CNY\npublished_in: src-a\n"
+		 "retroactive_to: { date: 2025-07-28, source: src-a }\n",
+		 (char *)NULL);
+	bad_at(y, 6, 25, "is not before the program's publication");
+	free(y);
+	y = with(base, "currency: CNY\n",
+		 "currency: CNY\npublished_in: src-a\n"
+		 "retroactive_to: { date: 2025-01-01, assumption: x }\n",
+		 (char *)NULL);
+	bad_at(y, 6, 0, "missing key 'source'");
+	free(y);
+	y = with(base, "currency: CNY\n",
+		 "currency: CNY\nretroactive_to: { date: 2025-01-01 }\n",
+		 (char *)NULL);
+	bad_at(y, 5, 0, "needs 'published_in'");
+	free(y);
+	y = with(base, "currency: CNY\n",
+		 "currency: CNY\npublished_in: src-b\n", (char *)NULL);
+	bad_at(y, 5, 15, "has no 'published' date");
+	free(y);
+	/* A measure's or a kind's own dates. */
+	y = published("    kinds: [rent, buy]\n",
+		      "    kinds: [rent, buy]\n    from: 2025-07-27\n");
+	bad_at(y, 43, 11, "'from' reaches back to 2025-07-27");
+	free(y);
+}
+
+static void test_dates_of_measures_and_kinds(void **state)
+{
+	struct policy *p;
+	const struct policy_measure *m;
+	char *y;
+
+	(void)state;
+	y = with(base, "    kinds: [rent, buy]\n",
+		 "    kinds:\n"
+		 "      - rent\n"
+		 "      - { kind: buy, from: 2025-09-01, until: 2025-12-31, "
+		 "says: \"bought from September\", source: src-a }\n"
+		 "    from: 2025-06-13\n"
+		 "    until: 2026-06-12\n",
+		 (char *)NULL);
+	p = load_ok(y);
+	m = &p->measures[0];
+	assert_int_equal(m->kinds, 1u << KIND_RENT | 1u << KIND_BUY);
+	assert_int_equal(m->kind_rules[KIND_RENT], UINT32_MAX);
+	expect_rule(p, m->kind_rules[KIND_BUY], "compute-rent.kind.buy",
+		    RULE_KIND_DATES, 43, 11, 0);
+	assert_int_equal(m->kind_from[KIND_BUY], D(2025, 9, 1));
+	assert_int_equal(m->kind_until[KIND_BUY], D(2025, 12, 31));
+	assert_int_equal(m->from, D(2025, 6, 13));
+	assert_int_equal(m->until, D(2026, 6, 12));
+	expect_rule(p, m->from_rule, "compute-rent.from", RULE_FROM, 44, 11, 0);
+	expect_rule(p, m->until_rule, "compute-rent.until", RULE_UNTIL, 45, 12,
+		    0);
+	assert_int_equal(p->measures[1].from_rule, UINT32_MAX);
+	policy_free(p);
+	free(y);
+	y = with(base, "    kinds: [rent, buy]\n",
+		 "    kinds: [rent, { kind: buy, source: src-a }]\n",
+		 (char *)NULL);
+	bad_at(y, 41, 21, "needs 'from', 'until' or both");
+	free(y);
+	y = with(base, "    kinds: [rent, buy]\n",
+		 "    kinds: [rent, { kind: lease, from: 2025-09-01, "
+		 "source: src-a }]\n",
+		 (char *)NULL);
+	bad_at(y, 41, 27, "unknown kind 'lease'");
+	free(y);
+	y = with(base, "    kinds: [rent, buy]\n",
+		 "    kinds: [rent, { kind: rent, from: 2025-09-01, "
+		 "source: src-a }]\n",
+		 (char *)NULL);
+	bad_at(y, 41, 21, "kind 'rent' is listed twice");
+	free(y);
+	y = with(base, "    kinds: [rent, buy]\n",
+		 "    kinds: [rent, buy]\n    from: 2025-09-01\n"
+		 "    until: 2025-08-31\n",
+		 (char *)NULL);
+	bad_at(y, 43, 12, "'until' is before 'from'");
+	free(y);
+}
+
+static void test_lists_and_funders(void **state)
+{
+	struct policy *p;
+	char *y;
+
+	(void)state;
+	y = with(
+		base, "pools:\n",
+		"lists:\n"
+		"  - { id: bj-partners, name: \"算力伙伴\", source: src-a }\n"
+		"  - { id: hz-planned, name: \"规划算力中心\", assumption: x }\n"
+		"pools:\n",
+		"applicant.registered_city == \"shanghai\"",
+		"supplier_on(\"hz-planned\") || supplier.pflops >= 100",
+		(char *)NULL);
+	p = load_ok(y);
+	assert_int_equal(p->nlists, 2);
+	assert_int_equal(policy_find_list(p, "hz-planned", 10), 1);
+	assert_int_equal(policy_find_list(p, "hz", 2), -1);
+	policy_free(p);
+	free(y);
+	y = with(base, "applicant.registered_city == \"shanghai\"",
+		 "supplier_on(\"bj-partners\")", (char *)NULL);
+	bad_at(y, 51, 27, "unknown supplier list \"bj-partners\"");
+	free(y);
+	y = with(base, "pools:\n",
+		 "lists:\n"
+		 "  - { id: beijing-partners, name: P, source: src-a }\n"
+		 "  - { id: dishonest, name: D, source: src-a }\n"
+		 "pools:\n",
+		 (char *)NULL);
+	bad_at(y, 25, 11, "longer than 15 bytes");
+	bad_at(y, 26, 11, "the office's own screening list");
+	free(y);
+	/* Funders: an external one is marked; all external is refused. */
+	y = with(base, "param.sme_rate\n          source: src-a\n" /* 91 */,
+		 "param.sme_rate\n          source: src-a\n"
+		 "    funders:\n"
+		 "      - { id: city, name: C, share: 1, source: src-a }\n"
+		 "      - { id: district, name: D, share: 1, external: true, "
+		 "assumption: \"the district's part is not published\" }\n",
+		 (char *)NULL);
+	p = load_ok(y);
+	assert_false(p->measures[1].funders[0].external);
+	assert_true(p->measures[1].funders[1].external);
+	policy_free(p);
+	free(y);
+	y = with(base, "param.sme_rate\n          source: src-a\n" /* 91 */,
+		 "param.sme_rate\n          source: src-a\n"
+		 "    funders:\n"
+		 "      - { id: city, name: C, share: 1, external: true, "
+		 "source: src-a }\n"
+		 "      - { id: district, name: D, share: 1, external: yes, "
+		 "assumption: x }\n",
+		 (char *)NULL);
+	bad_at(y, 94, 54, "'external' must be true or false");
+	free(y);
+	y = with(base, "param.sme_rate\n          source: src-a\n" /* 91 */,
+		 "param.sme_rate\n          source: src-a\n"
+		 "    funders:\n"
+		 "      - { id: city, name: C, share: 1, external: true, "
+		 "source: src-a }\n"
+		 "      - { id: district, name: D, share: 1, external: true, "
+		 "assumption: x }\n",
+		 (char *)NULL);
+	bad_at(y, 93, 11, "every funder is external");
+	free(y);
+}
+
+static void test_kind_and_industry_in_conditions(void **state)
+{
+	struct policy *p;
+	char *y;
+
+	(void)state;
+	y = with(base, "applicant.registered_city == \"shanghai\"",
+		 "applicant.kind == \"enterprise\" && industry_in("
+		 "applicant.industry, [\"I63\", \"I64\", \"I65\", \"C\"])",
+		 (char *)NULL);
+	p = load_ok(y);
+	policy_free(p);
+	free(y);
+	y = with(base, "applicant.registered_city == \"shanghai\"",
+		 "applicant.kind == \"company\"", (char *)NULL);
+	bad_at(y, 51, 33, "'applicant.kind' is never \"company\"");
+	free(y);
+	y = with(base, "applicant.registered_city == \"shanghai\"",
+		 "industry_in(applicant.industry, [\"I65\", \"I66\"])",
+		 (char *)NULL);
+	bad_at(y, 51, 55, "division 66 is not in section I, which holds 63-65");
+	free(y);
+	y = with(base, "applicant.registered_city == \"shanghai\"",
+		 "industry_in(applicant.industry, [\"65\"])", (char *)NULL);
+	bad_at(y, 51, 48, "'65' is not an industry code");
+	free(y);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1084,6 +1405,11 @@ int main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_new_keys),
 		cmocka_unit_test(test_number_prefix),
+		cmocka_unit_test(test_sources_followable),
+		cmocka_unit_test(test_no_reach_before_publication),
+		cmocka_unit_test(test_dates_of_measures_and_kinds),
+		cmocka_unit_test(test_lists_and_funders),
+		cmocka_unit_test(test_kind_and_industry_in_conditions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
