@@ -311,9 +311,10 @@ static void check_funders(struct fy_node *map, const struct policy *p,
 static int expect_keys_ok(struct fy_node *ex, char *bad, size_t n)
 {
 	static const char *const keys[] = {
-		"eligible", "rate",    "rate_rule",    "base",	"gross",
-		"amount",   "reasons", "caps",	       "error", "error_field",
-		"flags",    "funders", "review_up_to", NULL};
+		"eligible",	"rate",	       "rate_rule", "base",
+		"gross",	"amount",      "reasons",   "caps",
+		"error",	"error_field", "flags",	    "funders",
+		"review_up_to", "pool_amount", NULL};
 	void *it = NULL;
 	struct fy_node_pair *pr;
 
@@ -356,6 +357,7 @@ static void run_case(struct run *r, const char *file, struct policy *p,
 	struct fy_node *n;
 	struct application a;
 	struct history h = {false, 0, 0};
+	uint64_t lists = 0;
 	struct decision d;
 	struct qerr e;
 	json_t *app = NULL;
@@ -421,6 +423,27 @@ static void run_case(struct run *r, const char *file, struct policy *p,
 				"history.compute_contracts_year", &e))
 			FAIL("%s", e.msg);
 	}
+	/* The supplier's named lists, as the office's imports would say:
+	 * on none unless the case lists them. */
+	if ((n = get(c, "supplier_lists"))) {
+		void *it = NULL;
+		struct fy_node *u;
+
+		if (fy_node_get_type(n) != FYNT_SEQUENCE)
+			FAIL("supplier_lists must be a list of list ids");
+		while (fy_node_get_type(n) == FYNT_SEQUENCE &&
+		       (u = fy_node_sequence_iterate(n, &it))) {
+			size_t len = 0;
+			const char *s = fy_node_get_scalar(u, &len);
+			int k = s ? policy_find_list(p, s, len) : -1;
+
+			if (k < 0)
+				FAIL("supplier_lists: '%.*s' is not a list of the policy",
+				     (int)len, s ? s : "");
+			else
+				lists |= (uint64_t)1 << k;
+		}
+	}
 	if (case_at(c, file_at, &at, &e)) {
 		FAIL("%s", e.msg);
 		goto done;
@@ -430,7 +453,7 @@ static void run_case(struct run *r, const char *file, struct policy *p,
 	if (rc == Q_OK)
 		rc = app_receive(&a, at, &e);
 	if (rc == Q_OK)
-		rc = decide(p, &a, r->chips, &h, &d, &e);
+		rc = decide_listed(p, &a, r->chips, &h, lists, &d, &e);
 
 	if (get_str(ex, "error", buf, sizeof(buf))) {
 		if (rc == Q_OK)
@@ -470,6 +493,8 @@ static void run_case(struct run *r, const char *file, struct policy *p,
 	check_money(ex, "gross", d.gross, file, name, &failed);
 	check_money(ex, "amount", d.amount, file, name, &failed);
 	check_money(ex, "review_up_to", d.review_up_to, file, name, &failed);
+	check_money(ex, "pool_amount", decision_pool_share(p, &d), file, name,
+		    &failed);
 	if ((n = get(ex, "flags")))
 		check_flags(n, p, &d, file, name, &failed);
 	if ((n = get(ex, "funders")))
