@@ -20,6 +20,7 @@ static const char usage[] =
 static void print_summary(const struct policy *p)
 {
 	char a[MONEY_TEXT_MAX];
+	char d1[DATE_TEXT_MAX];
 	size_t nassume = 0;
 
 	for (size_t i = 0; i < p->nrules; i++)
@@ -30,6 +31,18 @@ static void print_summary(const struct policy *p)
 	printf("  program   %s — %s\n", p->program, p->name);
 	printf("  issuer    %s\n", p->issuer);
 	printf("  numbers   %s-YEAR-NNNNNN\n", p->number_prefix);
+	if (p->published_in >= 0) {
+		printf("  text      %s, published %s",
+		       p->sources[p->published_in].id,
+		       date_format(p->published, d1));
+		if (p->retroactive_to < p->published)
+			printf(", reaching back to %s",
+			       date_format(p->retroactive_to, d1));
+		printf("\n");
+	}
+	for (size_t i = 0; i < p->nlists; i++)
+		printf("  list      %s — %s\n", p->lists[i].id,
+		       p->lists[i].name);
 	printf("  currency  %s, %zu sources, %zu parameters, %zu rules, %zu assumptions\n",
 	       p->currency, p->nsources, p->nparams, p->nrules, nassume);
 	for (size_t i = 0; i < p->npools; i++) {
@@ -46,9 +59,21 @@ static void print_summary(const struct policy *p)
 
 		printf("  measure   %-14s pool %-10s kinds", m->id,
 		       p->pools[m->pool].id);
-		for (int k = 0; k < KIND__COUNT; k++)
-			if (m->kinds & (1u << k))
-				printf(" %s", kind_name((enum contract_kind)k));
+		for (int k = 0; k < KIND__COUNT; k++) {
+			if (!(m->kinds & (1u << k)))
+				continue;
+			printf(" %s", kind_name((enum contract_kind)k));
+			if (m->kind_from[k] != INT32_MIN)
+				printf(" from %s",
+				       date_format(m->kind_from[k], d1));
+			if (m->kind_until[k] != INT32_MAX)
+				printf(" until %s",
+				       date_format(m->kind_until[k], d1));
+		}
+		if (m->from != INT32_MIN)
+			printf(", signed from %s", date_format(m->from, d1));
+		if (m->until != INT32_MAX)
+			printf(", signed until %s", date_format(m->until, d1));
 		printf("; %zu conditions, %zu rates (%s), %zu caps, %s\n",
 		       m->nconds, m->nrows,
 		       m->hit == HIT_FIRST ? "first"

@@ -785,19 +785,20 @@ static enum qtype literal_type(enum tok_kind k)
 static int check_enum(struct parser *p, const struct node *f, uint32_t off,
 		      const char *lit)
 {
+	const char *const *all = f->kind == N_FIELD ? field_values(f->a) : NULL;
 	const char *const *v;
 	char list[160];
 	size_t used = 0;
 
-	if (f->kind != N_FIELD || !field_table[f->a].values)
+	if (!all)
 		return 0;
-	for (v = field_table[f->a].values; *v; v++)
+	for (v = all; *v; v++)
 		if (!strcmp(*v, lit))
 			return 0;
 	list[0] = '\0';
-	for (v = field_table[f->a].values; *v && used < sizeof(list); v++) {
+	for (v = all; *v && used < sizeof(list); v++) {
 		int n = snprintf(list + used, sizeof(list) - used, "%s\"%s\"",
-				 v == field_table[f->a].values ? "" : ", ", *v);
+				 v == all ? "" : ", ", *v);
 
 		if (n < 0)
 			break;

@@ -47,8 +47,7 @@ const struct field_info field_table[F__COUNT] = {
 		 "awarded to the applicant under this measure in this fiscal year before this application"},
 	[F_APPLICANT_KIND] =
 		{"applicant.kind", QT_STRING, false,
-		 "enterprise, individual, institution, social or other, from the USCC",
-		 applicant_kinds},
+		 "enterprise, individual, institution, social or other, from the USCC"},
 	[F_SUPPLIER_USCC] = {"supplier.uscc", QT_STRING, false,
 			     "the supplier's USCC"},
 	[F_SUPPLIER_NAME] = {"supplier.name", QT_STRING, false,
@@ -66,8 +65,7 @@ const struct field_info field_table[F__COUNT] = {
 			       "contract number"},
 	[F_CONTRACT_KIND] =
 		{"contract.kind", QT_STRING, false,
-		 "rent, buy, build, api, private-deployment, corpus or grant",
-		 contract_kinds},
+		 "rent, buy, build, api, private-deployment, corpus or grant"},
 	[F_CONTRACT_VALUE] = {"contract.value", QT_MONEY, false,
 			      "face value of the contract"},
 	[F_CONTRACT_SIGNED_ON] = {"contract.signed_on", QT_DATE, false,
@@ -124,6 +122,15 @@ const struct field_info field_table[F__COUNT] = {
 	[F_RECEIVED_ON] = {"received_on", QT_DATE, false,
 			   "the date the office received the application"},
 };
+
+const char *const *field_values(int id)
+{
+	if (id == F_APPLICANT_KIND)
+		return applicant_kinds;
+	if (id == F_CONTRACT_KIND)
+		return contract_kinds;
+	return NULL;
+}
 
 int field_lookup(const char *name, size_t len)
 {

@@ -137,14 +137,16 @@ struct field_info {
 	enum qtype type;
 	bool nullable;
 	const char *doc; /* one line for `quan policy fields` and errors */
-	/* For a string field that takes only some values: those values,
-	 * NULL-terminated, so that a condition comparing it with any other
-	 * literal is refused when the policy is loaded. NULL otherwise. */
-	const char *const *values;
 };
 
 /* The table of every field, indexed by enum field_id. */
 extern const struct field_info field_table[F__COUNT];
+
+/* For a string field that takes only some values (applicant.kind,
+ * contract.kind): those values, NULL-terminated, so that a condition
+ * comparing it with any other literal is refused when the policy is
+ * loaded. NULL for any other field. */
+const char *const *field_values(int id);
 
 /* Resolve a dotted name (len bytes); returns the id or -1. */
 int field_lookup(const char *name, size_t len);

@@ -696,8 +696,8 @@ static void parse_published(struct ctx *c, const struct kv *f,
 	p->published_in = si;
 	p->retroactive_to = p->published;
 	if (!retro->present ||
-	    !fields_of(c, retro->v, retro->at, "retroactive_to", "", retro_keys,
-		       RT__N, kv, what, sizeof(what)))
+	    !fields_of(c, retro->v, retro->at, "retroactive_to", NULL,
+		       retro_keys, RT__N, kv, what, sizeof(what)))
 		return;
 	snprintf(what, sizeof(what), "'retroactive_to'");
 	if (!need(c, &kv[RT_DATE], "date", what, retro->at) ||
@@ -1487,8 +1487,8 @@ static int parse_dated_kind(struct ctx *c, struct mctx *mc,
 	const char *s;
 	int k;
 
-	if (!fields_of(c, item, at, "kind entry", "", kind_keys, K__N, kv, what,
-		       sizeof(what)))
+	if (!fields_of(c, item, at, "kind entry", NULL, kind_keys, K__N, kv,
+		       what, sizeof(what)))
 		return -1;
 	snprintf(what, sizeof(what), "a dated kind of measure '%s'", mc->mid);
 	if (!need(c, &kv[K_KIND], "kind", what, at))
