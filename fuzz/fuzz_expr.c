@@ -38,6 +38,13 @@ static int lookup(void *ctx, const char *name, size_t len, enum qtype *type)
 	return -1;
 }
 
+/* One named supplier list, "partners" (bit 0), which the facts hold. */
+static int list_lookup(void *ctx, const char *name, size_t len)
+{
+	(void)ctx;
+	return len == 8 && memcmp(name, "partners", 8) == 0 ? 0 : -1;
+}
+
 static const int64_t pv[NPARAMS] = {5000, 800000000, 3, 20089, 1, 0, 2000};
 
 static void fill(struct facts *f)
@@ -62,7 +69,13 @@ static void fill(struct facts *f)
 	f->i[F_COMPUTE_ACCELERATORS] = 8;
 	f->i[F_COMPUTE_HOURS] = 720;
 	f->i[F_RECEIVED_ON] = 20260;
-	f->null_mask = 1ull << F_APPLICANT_LAST_BAD_CREDIT_ON;
+	f->s[F_APPLICANT_KIND] = "enterprise";
+	f->s[F_APPLICANT_INDUSTRY] = "I6510";
+	f->i[F_SUPPLIER_RACKS] = 1000;
+	f->lists_known = true;
+	f->supplier_lists = 1;
+	f->null_mask = 1ull << F_APPLICANT_LAST_BAD_CREDIT_ON |
+		       1ull << F_SUPPLIER_PFLOPS;
 }
 
 static void eval_all(const struct expr *x, const struct facts *f,
@@ -86,7 +99,7 @@ static void eval_all(const struct expr *x, const struct facts *f,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct expr_env env = {lookup, NULL, NULL};
+	static const struct expr_env env = {lookup, list_lookup, NULL};
 	static const enum qtype wants[] = {QT_NONE, QT_BOOL, QT_MONEY, QT_RATE};
 	struct expr_error err;
 	struct expr *x = NULL, *y = NULL;
