@@ -1520,11 +1520,6 @@ static void parse_kinds(struct ctx *c, struct mctx *mc, const struct kv *f)
 	void *it = NULL;
 	size_t n;
 
-	for (int k = 0; k < KIND__COUNT; k++) {
-		mc->m->kind_from[k] = INT32_MIN;
-		mc->m->kind_until[k] = INT32_MAX;
-		mc->m->kind_rules[k] = UINT32_MAX;
-	}
 	if (!seq_of(c, f, "kinds", 64, &n))
 		return;
 	if (n == 0) {
@@ -2035,6 +2030,14 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 	memset(&ee, 0, sizeof(ee));
 	m->window_opens = INT64_MIN;
 	m->window_closes = INT64_MAX;
+	m->from = INT32_MIN;
+	m->until = INT32_MAX;
+	m->from_rule = m->until_rule = UINT32_MAX;
+	for (int k = 0; k < KIND__COUNT; k++) {
+		m->kind_from[k] = INT32_MIN;
+		m->kind_until[k] = INT32_MAX;
+		m->kind_rules[k] = UINT32_MAX;
+	}
 	m->second_approver_above = -1;
 	m->clawback = CLAWBACK_TO_POOL;
 	m->hit = HIT_FIRST;
@@ -2103,9 +2106,6 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 	m->window_rule =
 		measure_rule(c, &mc, RULE_WINDOW, "window",
 			     kv[M_WINDOW].present ? kv[M_WINDOW].at : at);
-	m->from = INT32_MIN;
-	m->until = INT32_MAX;
-	m->from_rule = m->until_rule = UINT32_MAX;
 	if ((kv[M_FROM].present || kv[M_UNTIL].present) &&
 	    dates_of(c, &kv[M_FROM], &kv[M_UNTIL], &m->from, &m->until)) {
 		if (kv[M_FROM].present)
