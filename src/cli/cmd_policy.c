@@ -109,6 +109,16 @@ static int policy_check(int argc, char **argv)
 			worst = rc > worst ? rc : worst;
 			continue;
 		}
+		{
+			struct diag_list d = DIAG_LIST_INIT;
+
+			/* What an auditor needs beyond a policy that loads:
+			 * sources that lead to their texts. */
+			if (policy_check_sources(p, &d))
+				rc = EXIT_BAD_POLICY;
+			diag_print(&d, stderr);
+			diag_release(&d);
+		}
 		for (int k = 0; k < n; k++)
 			if (!strcmp(prefix[k], p->number_prefix) &&
 			    strcmp(program[k], p->program)) {
@@ -143,6 +153,8 @@ static int policy_fields(void)
 		       qtype_name(field_table[i].type),
 		       field_table[i].nullable ? "?" : " ", field_table[i].doc);
 	printf("param.NAME                         the policy's dated parameters\n");
+	printf("industry_in(S, [\"I65\", \"C\"])       bool     S lies within one of the GB/T 4754 codes\n");
+	printf("supplier_on(\"LIST\")                bool     the supplier is on the policy's named list\n");
 	return 0;
 }
 

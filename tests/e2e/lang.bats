@@ -69,3 +69,15 @@ teardown() {
 	[[ "$output" == *"bad.yaml:55:69: "*"'I66': division 66 is not in section I, which holds 63-65"* ]]
 	[[ "$output" == *"bad.yaml:59:27: "*"unknown supplier list \"partner\""* ]]
 }
+
+@test "policy check refuses a source url that is a site's root, file:line:column" {
+	sed 's|    document: "测试〔2025〕1号"|    url: "https://www.example.gov.cn/index.html"|' \
+		"$LP" >"$TMP/root.yaml"
+	run "$QUAN" policy check "$TMP/root.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"root.yaml:12:11: url 'https://www.example.gov.cn/index.html' is a site's root page"* ]]
+	sed 's|    document: "测试〔2025〕1号"|    url: "https://www.example.gov.cn/art/2025/3/1/art_1.html"|' \
+		"$LP" >"$TMP/article.yaml"
+	run "$QUAN" policy check "$TMP/article.yaml"
+	[ "$status" -eq 0 ]
+}
