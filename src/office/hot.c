@@ -91,7 +91,6 @@ struct office_hot {
 	/* The firms on a list or in the registry, once reg_loaded. */
 	struct uscc_set reg;
 	bool reg_loaded;
-	long skipped; /* reads the sets spared (for the benchmarks) */
 };
 
 static uint64_t uscc_hash(const char *u)
@@ -429,6 +428,23 @@ void office_savepoint_rollback(struct office *o)
 
 /* --- numbers, the waitlist, the firms ------------------------------------ */
 
+/* arr (n entries of size bytes, room for *cap) with room for one more:
+ * grown when full; NULL when out of memory, arr then untouched (the
+ * caller leaves the entry to the store). */
+static void *room(void *arr, size_t n, size_t *cap, size_t size)
+{
+	size_t more;
+
+	assert(n <= *cap && size > 0);
+	if (n < *cap)
+		return arr;
+	more = *cap ? *cap * 2 : 8;
+	arr = realloc(arr, more * size);
+	if (arr)
+		*cap = more;
+	return arr;
+}
+
 static struct hot_number *number_of(struct office_hot *h, const char *program,
 				    int year)
 {
@@ -444,6 +460,7 @@ int office_hot_number(struct office *o, const char *program, int year,
 {
 	struct office_hot *h = o->hot;
 	struct hot_number *k;
+	void *g;
 	int rc;
 
 	assert(o && program && n);
@@ -455,16 +472,11 @@ int office_hot_number(struct office *o, const char *program, int year,
 		rc = store_app_number(o->store, program, year, n, e);
 		if (rc)
 			return rc;
-		if (h->nnumbers == h->cap_numbers) {
-			size_t cap = h->cap_numbers ? h->cap_numbers * 2 : 8;
-			void *g =
-				realloc(h->numbers, cap * sizeof(*h->numbers));
-
-			if (!g)
-				return Q_OK; /* the store has it */
-			h->numbers = g;
-			h->cap_numbers = cap;
-		}
+		g = room(h->numbers, h->nnumbers, &h->cap_numbers,
+			 sizeof(*h->numbers));
+		if (!g)
+			return Q_OK; /* the store has it */
+		h->numbers = g;
 		k = &h->numbers[h->nnumbers++];
 		snprintf(k->program, sizeof(k->program), "%s", program);
 		k->year = year;
@@ -498,6 +510,7 @@ int office_hot_waiting(struct office *o, const char *program,
 	struct office_hot *h = o->hot;
 	struct hot_waiting *w;
 	int64_t n;
+	void *g;
 	int rc;
 
 	assert(o && program && measure);
@@ -512,16 +525,11 @@ int office_hot_waiting(struct office *o, const char *program,
 				     APP_WAITLISTED, &n, e);
 		if (rc)
 			return rc;
-		if (h->nwaiting == h->cap_waiting) {
-			size_t cap = h->cap_waiting ? h->cap_waiting * 2 : 8;
-			void *g =
-				realloc(h->waiting, cap * sizeof(*h->waiting));
-
-			if (!g)
-				return Q_OK; /* *maybe: ask the store */
-			h->waiting = g;
-			h->cap_waiting = cap;
-		}
+		g = room(h->waiting, h->nwaiting, &h->cap_waiting,
+			 sizeof(*h->waiting));
+		if (!g)
+			return Q_OK; /* *maybe: ask the store */
+		h->waiting = g;
 		w = &h->waiting[h->nwaiting++];
 		snprintf(w->program, sizeof(w->program), "%s", program);
 		snprintf(w->measure, sizeof(w->measure), "%s", measure);
@@ -530,8 +538,6 @@ int office_hot_waiting(struct office *o, const char *program,
 	}
 	assert(w->n >= 0);
 	*maybe = w->n > 0;
-	if (!*maybe)
-		h->skipped++;
 	return Q_OK;
 }
 
@@ -541,7 +547,7 @@ void office_hot_moved(struct office *o, const struct store_app *a, int from)
 	struct hot_waiting *w;
 
 	assert(o && a);
-	assert(from != a->state || from != OFFICE_NEW);
+	assert(a->state != OFFICE_NEW);
 	if (!h || !h->in_tx)
 		return;
 	if (from == OFFICE_NEW) {
@@ -600,29 +606,50 @@ int office_hot_filed(struct office *o, const char *uscc, bool *maybe,
 		h->apps_stale = false;
 	}
 	*maybe = set_maybe(&h->apps, uscc);
-	if (!*maybe)
-		h->skipped++;
 	return Q_OK;
 }
 
+/* fn(arg, uscc) for every firm in the registry of controllers and on
+ * every list, as store_screens_each visits them (fn non-zero stops). */
+struct reg_visit {
+	int (*fn)(void *arg, const char *uscc);
+	void *arg;
+};
+
+static int visit_controller(void *arg, const struct store_controller *c)
+{
+	const struct reg_visit *v = arg;
+
+	return v->fn(v->arg, c->uscc);
+}
+
+static int visit_listing(void *arg, const struct store_listing *l)
+{
+	const struct reg_visit *v = arg;
+
+	return v->fn(v->arg, l->uscc);
+}
+
+static int registry_each(struct office *o, int (*fn)(void *, const char *),
+			 void *arg, struct qerr *e)
+{
+	struct reg_visit v = {fn, arg};
+
+	return store_screens_each(o->store, NULL, visit_controller,
+				  visit_listing, &v, e);
+}
+
+/* Add a firm to the registry's set; out of memory stops the walk. */
 struct reg_load {
 	struct office_hot *h;
 	bool nomem;
 };
 
-static int reg_controller(void *arg, const struct store_controller *c)
+static int reg_add(void *arg, const char *uscc)
 {
 	struct reg_load *r = arg;
 
-	r->nomem = set_add(&r->h->reg, c->uscc) != 0;
-	return r->nomem;
-}
-
-static int reg_listing(void *arg, const struct store_listing *l)
-{
-	struct reg_load *r = arg;
-
-	r->nomem = set_add(&r->h->reg, l->uscc) != 0;
+	r->nomem = set_add(&r->h->reg, uscc) != 0;
 	return r->nomem;
 }
 
@@ -639,8 +666,7 @@ int office_hot_listed(struct office *o, const char *uscc, bool *maybe,
 		return Q_OK;
 	if (!h->reg_loaded) {
 		set_free(&h->reg);
-		rc = store_screens_each(o->store, NULL, reg_controller,
-					reg_listing, &r, e);
+		rc = registry_each(o, reg_add, &r, e);
 		if (rc)
 			return rc;
 		if (r.nomem)
@@ -648,8 +674,6 @@ int office_hot_listed(struct office *o, const char *uscc, bool *maybe,
 		h->reg_loaded = true;
 	}
 	*maybe = set_maybe(&h->reg, uscc);
-	if (!*maybe)
-		h->skipped++;
 	return Q_OK;
 }
 
@@ -747,8 +771,10 @@ static int check_filed(void *arg, const char *uscc, int64_t seq)
 	return 0;
 }
 
-static int check_reg(struct check *c, const char *uscc)
+static int check_reg(void *arg, const char *uscc)
 {
+	struct check *c = arg;
+
 	if (!set_maybe(&c->h->reg, uscc) && !c->bad) {
 		snprintf(c->why, c->n,
 			 "firm %s is listed or registered, and the set in "
@@ -757,16 +783,6 @@ static int check_reg(struct check *c, const char *uscc)
 		c->bad = 1;
 	}
 	return 0;
-}
-
-static int check_controller(void *arg, const struct store_controller *sc)
-{
-	return check_reg(arg, sc->uscc);
-}
-
-static int check_listing(void *arg, const struct store_listing *l)
-{
-	return check_reg(arg, l->uscc);
 }
 
 /* office_hot_check beyond the ledger: the numbers, the waiting counts, the
@@ -798,9 +814,7 @@ static int check_rest(struct office *o, char *why, size_t n)
 	if (!c.bad && h->apps_loaded && !h->apps_stale &&
 	    store_app_usccs_after(o->store, 0, check_filed, &c, &e))
 		goto unreadable;
-	if (!c.bad && h->reg_loaded &&
-	    store_screens_each(o->store, NULL, check_controller, check_listing,
-			       &c, &e))
+	if (!c.bad && h->reg_loaded && registry_each(o, check_reg, &c, &e))
 		goto unreadable;
 	return c.bad;
 unreadable:
