@@ -508,6 +508,29 @@ int store_app_list(struct store *s, const struct store_app_filter *f,
 	return rc;
 }
 
+/* Statement id with ?1..?4 bound to program, state, measure and fiscal
+ * year, the waitlist's index in that order (ST_APP_ANY, ST_APP_COUNT). */
+static int stmt_of_measure_year(struct store *s, enum sql_stmt id,
+				const char *program, const char *measure,
+				int fiscal_year, int state,
+				struct drv_stmt **st, struct qerr *e)
+{
+	int rc;
+
+	assert(program && measure);
+	if (state < 0 || state >= APP__STATE_COUNT)
+		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
+				state);
+	rc = store_stmt(s, id, st, e);
+	if (rc)
+		return rc;
+	bind_text(*st, 1, program);
+	bind_text(*st, 2, app_state_name(state));
+	bind_text(*st, 3, measure);
+	bind_int(*st, 4, fiscal_year);
+	return Q_OK;
+}
+
 int store_app_any_before(struct store *s, const char *program,
 			 const char *measure, int fiscal_year, int state,
 			 int64_t received_at, bool *out, struct qerr *e)
@@ -516,18 +539,11 @@ int store_app_any_before(struct store *s, const char *program,
 	int rc;
 
 	assert(s && out);
-	assert(program && measure);
 	*out = false;
-	if (state < 0 || state >= APP__STATE_COUNT)
-		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
-				state);
-	rc = store_stmt(s, ST_APP_ANY, &st, e);
+	rc = stmt_of_measure_year(s, ST_APP_ANY, program, measure, fiscal_year,
+				  state, &st, e);
 	if (rc)
 		return rc;
-	bind_text(st, 1, program);
-	bind_text(st, 2, app_state_name(state));
-	bind_text(st, 3, measure);
-	bind_int(st, 4, fiscal_year);
 	bind_int(st, 5, received_at);
 	rc = step(st, "looking for an application", e);
 	*out = rc == DRV_ROW;
@@ -543,18 +559,11 @@ int store_app_count(struct store *s, const char *program, const char *measure,
 	int rc;
 
 	assert(s && n);
-	assert(program && measure);
 	*n = 0;
-	if (state < 0 || state >= APP__STATE_COUNT)
-		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
-				state);
-	rc = store_stmt(s, ST_APP_COUNT, &st, e);
+	rc = stmt_of_measure_year(s, ST_APP_COUNT, program, measure,
+				  fiscal_year, state, &st, e);
 	if (rc)
 		return rc;
-	bind_text(st, 1, program);
-	bind_text(st, 2, app_state_name(state));
-	bind_text(st, 3, measure);
-	bind_int(st, 4, fiscal_year);
 	rc = step(st, op, e);
 	if (rc == DRV_ROW) {
 		*n = col_int(st, 0);

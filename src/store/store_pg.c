@@ -290,6 +290,27 @@ static int send_simple(struct pg *s, const char *sql, const char *op,
 	return sent(s, op, e);
 }
 
+/* Send q down the pipeline, prepared first on this connection if it is
+ * not yet (that answer counted in flight; q's own is the caller's to
+ * count). A send that fails has lost the transaction. */
+static int send_prepared(struct pg *s, struct pg_stmt *q, const char *op,
+			 struct qerr *e)
+{
+	assert(s->piped);
+	if (q->gen != s->gen) {
+		if (PQsendPrepare(s->conn, q->name, q->sql, 0, NULL) != 1)
+			goto lost;
+		s->pending++;
+		q->gen = s->gen;
+	}
+	if (PQsendQueryPrepared(s->conn, q->name, q->nparams, q->val, q->len,
+				q->fmt, 0) == 1)
+		return Q_OK;
+lost:
+	s->poisoned = true;
+	return fail(s, NULL, e, op);
+}
+
 /* --- the connection ------------------------------------------------------------ */
 
 /* Usable now: outside a transaction, a broken connection is made again
@@ -464,21 +485,9 @@ static int run(struct pg_stmt *q, const char *op, struct qerr *e)
 	 * brings every answer back. */
 	if (s->piped) {
 		PGresult *res = NULL;
-		int rc = Q_OK;
+		int rc = send_prepared(s, q, op, e);
 
-		if (q->gen != s->gen) {
-			if (PQsendPrepare(s->conn, q->name, q->sql, 0, NULL) !=
-			    1)
-				rc = fail(s, NULL, e, op);
-			else
-				s->pending++;
-			q->gen = s->gen;
-		}
-		if (!rc && PQsendQueryPrepared(s->conn, q->name, q->nparams,
-					       q->val, q->len, q->fmt, 0) != 1)
-			rc = fail(s, NULL, e, op);
 		if (rc) {
-			s->poisoned = true;
 			collect(s, NULL, op, NULL);
 			return rc;
 		}
@@ -559,18 +568,8 @@ static int pg_defer(struct drv_stmt *st, const char *op, struct qerr *e)
 		return rc;
 	}
 	rc = pipe_open(s, op, e);
-	if (!rc && q->gen != s->gen) {
-		if (PQsendPrepare(s->conn, q->name, q->sql, 0, NULL) != 1)
-			rc = fail(s, NULL, e, op);
-		else
-			rc = sent(s, op, e);
-		q->gen = s->gen;
-	}
-	if (!rc && PQsendQueryPrepared(s->conn, q->name, q->nparams, q->val,
-				       q->len, q->fmt, 0) != 1) {
-		s->poisoned = true;
-		rc = fail(s, NULL, e, op);
-	}
+	if (!rc)
+		rc = send_prepared(s, q, op, e);
 	if (!rc)
 		rc = sent(s, op, e);
 	pg_reset(st);
