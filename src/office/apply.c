@@ -124,12 +124,16 @@ static int by_ref(struct office *o, const struct application *a,
 		  struct office_result *res, struct qerr *e)
 {
 	struct store_app old;
+	bool maybe;
 	int rc;
 
 	assert(a && json && found);
 	*found = false;
 	if (!a->client_ref)
 		return Q_OK;
+	rc = office_hot_filed(o, a->applicant.uscc, &maybe, e);
+	if (rc || !maybe)
+		return rc;
 	rc = store_app_by_ref(o->store, a->applicant.uscc, a->client_ref, &old,
 			      e);
 	if (rc == Q_NONE)
@@ -159,9 +163,9 @@ static int number_app(struct office *o, const struct policy *p, int year,
 		      char id[64], struct qerr *e)
 {
 	for (int tries = 0; tries < 1000; tries++) {
-		struct store_app old;
+		bool taken;
 		int64_t n;
-		int rc = store_app_number(o->store, p->program, year, &n, e);
+		int rc = office_hot_number(o, p->program, year, &n, e);
 
 		if (rc)
 			return rc;
@@ -169,12 +173,9 @@ static int number_app(struct office *o, const struct policy *p, int year,
 		rc = snprintf(id, 64, "%s-%04d-%06lld", p->number_prefix, year,
 			      (long long)n);
 		assert(rc > 0 && rc < 64);
-		rc = store_app_get(o->store, id, &old, e);
-		if (rc == Q_NONE)
-			return Q_OK;
-		if (rc)
+		rc = store_app_exists(o->store, id, &taken, e);
+		if (rc || !taken)
 			return rc;
-		store_app_release(&old);
 	}
 	return qerr_set(e, Q_ERR_CONFLICT, "",
 			"numbering: no free number for '%s'", p->program);
@@ -256,14 +257,18 @@ static int judge(struct office *o, const struct policy *p,
 	struct history h = {true, 0, 0};
 	struct facts f;
 	char *flags = NULL;
+	bool maybe;
 	int m, rc;
 
 	assert(rec && rec->state == OFFICE_NEW);
 	assert(sr && d);
-	rc = store_applicant_year(o->store, a->program, a->measure,
-				  a->applicant.uscc, rec->fiscal_year, a->id,
-				  &h.awarded_year, &h.compute_contracts_year,
-				  e);
+	/* A firm that never filed here has nothing yet this year. */
+	rc = office_hot_filed(o, a->applicant.uscc, &maybe, e);
+	if (!rc && maybe)
+		rc = store_applicant_year(o->store, a->program, a->measure,
+					  a->applicant.uscc, rec->fiscal_year,
+					  a->id, &h.awarded_year,
+					  &h.compute_contracts_year, e);
 	if (rc)
 		return rc;
 	if (!rec->compute)
@@ -598,6 +603,16 @@ int office_intake_batch(struct office *o, const struct office_intake *in,
 			continue;
 		}
 		rc = office_savepoint_release(o, e);
+		/* A write of this application that the store refused when
+		 * it answered at the release (PostgreSQL sends a batch's
+		 * writes ahead): the application's own failure. */
+		if (rc && !store_failed(rc)) {
+			rcs[i] = rc;
+			errs[i] = *e;
+			qerr_clear(e);
+			office_savepoint_rollback(o);
+			continue;
+		}
 		if (rc)
 			goto fail;
 	}

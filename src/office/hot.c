@@ -1,7 +1,15 @@
 /*
- * hot.c - the writer's hot state: what the write path reads of the ledger
- * (account balances and the last timestamp), kept in memory and equal to
- * the store, which the hot path writes but no longer reads.
+ * hot.c - the writer's hot state: what the write path would otherwise read
+ * of the store for every application, kept in memory and equal to the
+ * store, which the hot path writes but no longer reads:
+ * - the ledger: account balances and the last timestamp;
+ * - the next number of each program and year;
+ * - how many applications wait for each measure and year, so that "is
+ *   anyone waiting ahead?" is asked of the store only when someone waits;
+ * - the firms that have filed, and the firms on a list or in the registry
+ *   of controllers: sets that hold at least every such firm, so that a
+ *   firm not in them has no past to read (its idempotency key, its yearly
+ *   sums, its earlier contracts) and no listing to look up.
  *
  * The ledger's storage is wrapped (office_ledger): inside a write
  * transaction an account read is answered from memory once the account
@@ -13,6 +21,11 @@
  *   process has written;
  * - when a transaction is rolled back, or a savepoint after something was
  *   written under it, or a commit fails.
+ * The two sets of firms are kept through rollbacks (a firm left in them
+ * that the store does not hold costs one read, never a wrong answer), and
+ * brought up to date when another process has written: the firms that
+ * filed by reading the applications that arrived since (their seq), the
+ * lists and registry by reading them again.
  * Outside a write transaction nothing is cached: every call goes to the
  * store.
  */
@@ -30,6 +43,28 @@ struct hot_slot {
 	struct ledger_account a;
 };
 
+/* A set of USCCs, open addressing; a key longer than a USCC is never kept
+ * (and so always "maybe"). */
+#define HOT_USCC_MAX 20
+struct uscc_set {
+	char (*keys)[HOT_USCC_MAX]; /* "": empty slot */
+	size_t cap, n;		    /* cap a power of two, or 0 */
+};
+
+/* The last number given for a program's year. */
+struct hot_number {
+	char program[64];
+	int year;
+	int64_t last;
+};
+
+/* How many applications of a measure and year wait. */
+struct hot_waiting {
+	char program[64], measure[64];
+	int year;
+	int64_t n;
+};
+
 struct office_hot {
 	const struct ledger_io *base; /* the store's */
 	struct ledger_io io;	      /* ctx: this */
@@ -41,7 +76,85 @@ struct office_hot {
 	bool have_ts;
 	int64_t last_ts;
 	long hits, misses; /* for the benchmarks */
+	/* Forgotten with the ledger's. */
+	struct hot_number *numbers;
+	size_t nnumbers, cap_numbers;
+	struct hot_waiting *waiting;
+	size_t nwaiting, cap_waiting;
+	/* The firms that filed: every application up to seq apps_seq has
+	 * its firm in apps once apps_loaded; apps_stale when another process
+	 * may have added since. txn_seq: the highest seq this transaction
+	 * gave (txn_seq_sp at the savepoint), given to apps_seq at commit. */
+	struct uscc_set apps;
+	bool apps_loaded, apps_stale, txn_wrote_apps;
+	int64_t apps_seq, txn_seq, txn_seq_sp;
+	/* The firms on a list or in the registry, once reg_loaded. */
+	struct uscc_set reg;
+	bool reg_loaded;
 };
+
+static uint64_t uscc_hash(const char *u)
+{
+	uint64_t x = 1469598103934665603ull; /* FNV-1a */
+
+	for (; *u; u++)
+		x = (x ^ (unsigned char)*u) * 1099511628211ull;
+	return x;
+}
+
+static size_t set_slot(const struct uscc_set *s, const char *u)
+{
+	size_t i = (size_t)uscc_hash(u) & (s->cap - 1);
+
+	assert(s->cap > 0);
+	while (s->keys[i][0] && strcmp(s->keys[i], u))
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+/* Whether u may be in s: false only when it certainly is not. */
+static bool set_maybe(const struct uscc_set *s, const char *u)
+{
+	if (strlen(u) >= HOT_USCC_MAX)
+		return true;
+	return s->cap && s->keys[set_slot(s, u)][0];
+}
+
+/* Add u: -1 when out of memory (s is unchanged). */
+static int set_add(struct uscc_set *s, const char *u)
+{
+	size_t i;
+
+	if (!*u || strlen(u) >= HOT_USCC_MAX)
+		return 0;
+	if ((s->n + 1) * 2 > s->cap) {
+		struct uscc_set g = {NULL, s->cap ? s->cap * 2 : 1024, 0};
+
+		g.keys = calloc(g.cap, sizeof(*g.keys));
+		if (!g.keys)
+			return -1;
+		for (size_t k = 0; k < s->cap; k++)
+			if (s->keys[k][0]) {
+				memcpy(g.keys[set_slot(&g, s->keys[k])],
+				       s->keys[k], HOT_USCC_MAX);
+				g.n++;
+			}
+		free(s->keys);
+		*s = g;
+	}
+	i = set_slot(s, u);
+	if (!s->keys[i][0]) {
+		snprintf(s->keys[i], HOT_USCC_MAX, "%s", u);
+		s->n++;
+	}
+	return 0;
+}
+
+static void set_free(struct uscc_set *s)
+{
+	free(s->keys);
+	memset(s, 0, sizeof(*s));
+}
 
 static size_t slot_of(const struct office_hot *h, uint64_t id)
 {
@@ -60,6 +173,8 @@ static void forget(struct office_hot *h)
 	h->n = 0;
 	h->have_ts = false;
 	h->dirty = false;
+	h->nnumbers = 0;
+	h->nwaiting = 0;
 }
 
 static int grow(struct office_hot *h)
@@ -213,6 +328,10 @@ void office_hot_free(struct office *o)
 	if (!o->hot)
 		return;
 	free(o->hot->slots);
+	free(o->hot->numbers);
+	free(o->hot->waiting);
+	set_free(&o->hot->apps);
+	set_free(&o->hot->reg);
 	free(o->hot);
 	o->hot = NULL;
 }
@@ -233,10 +352,15 @@ int office_begin(struct office *o, struct qerr *e)
 		return rc;
 	assert(!o->hot->in_tx);
 	/* Another process wrote since this office's last commit. */
-	if (store_generation(o->store) != o->hot->generation)
+	if (store_generation(o->store) != o->hot->generation) {
 		forget(o->hot);
+		o->hot->apps_stale = true;
+		o->hot->reg_loaded = false;
+	}
 	o->hot->in_tx = true;
 	o->hot->dirty = false;
+	o->hot->txn_wrote_apps = false;
+	o->hot->txn_seq = 0;
 	return rc;
 }
 
@@ -253,7 +377,14 @@ int office_commit(struct office *o, struct qerr *e)
 		forget(o->hot);
 		o->hot->generation = -1;
 	} else {
-		o->hot->generation = store_generation(o->store) + 1;
+		struct office_hot *h = o->hot;
+
+		h->generation = store_generation(o->store) + 1;
+		/* Nobody else wrote while the set was current: it now holds
+		 * every application up to the last this commit stored. */
+		if (h->apps_loaded && !h->apps_stale &&
+		    h->txn_seq > h->apps_seq)
+			h->apps_seq = h->txn_seq;
 	}
 	return rc;
 }
@@ -271,8 +402,10 @@ void office_rollback(struct office *o)
 int office_savepoint(struct office *o, struct qerr *e)
 {
 	assert(o && o->store);
-	if (o->hot)
+	if (o->hot) {
 		o->hot->dirty = false;
+		o->hot->txn_seq_sp = o->hot->txn_seq;
+	}
 	return store_savepoint(o->store, e);
 }
 
@@ -286,9 +419,274 @@ void office_savepoint_rollback(struct office *o)
 {
 	assert(o && o->store);
 	store_savepoint_rollback(o->store);
-	if (o->hot && o->hot->dirty)
+	if (!o->hot)
+		return;
+	o->hot->txn_seq = o->hot->txn_seq_sp;
+	if (o->hot->dirty)
 		forget(o->hot);
 }
+
+/* --- numbers, the waitlist, the firms ------------------------------------ */
+
+/* arr (n entries of size bytes, room for *cap) with room for one more:
+ * grown when full; NULL when out of memory, arr then untouched (the
+ * caller leaves the entry to the store). */
+static void *room(void *arr, size_t n, size_t *cap, size_t size)
+{
+	size_t more;
+
+	assert(n <= *cap && size > 0);
+	if (n < *cap)
+		return arr;
+	more = *cap ? *cap * 2 : 8;
+	arr = realloc(arr, more * size);
+	if (arr)
+		*cap = more;
+	return arr;
+}
+
+static struct hot_number *number_of(struct office_hot *h, const char *program,
+				    int year)
+{
+	for (size_t i = 0; i < h->nnumbers; i++)
+		if (h->numbers[i].year == year &&
+		    !strcmp(h->numbers[i].program, program))
+			return &h->numbers[i];
+	return NULL;
+}
+
+int office_hot_number(struct office *o, const char *program, int year,
+		      int64_t *n, struct qerr *e)
+{
+	struct office_hot *h = o->hot;
+	struct hot_number *k;
+	void *g;
+	int rc;
+
+	assert(o && program && n);
+	if (!h || !h->in_tx || strlen(program) >= sizeof(k->program))
+		return store_app_number(o->store, program, year, n, e);
+	h->dirty = true;
+	k = number_of(h, program, year);
+	if (!k) {
+		rc = store_app_number(o->store, program, year, n, e);
+		if (rc)
+			return rc;
+		g = room(h->numbers, h->nnumbers, &h->cap_numbers,
+			 sizeof(*h->numbers));
+		if (!g)
+			return Q_OK; /* the store has it */
+		h->numbers = g;
+		k = &h->numbers[h->nnumbers++];
+		snprintf(k->program, sizeof(k->program), "%s", program);
+		k->year = year;
+		k->last = *n;
+		return Q_OK;
+	}
+	assert(k->last >= 1);
+	*n = k->last + 1;
+	rc = store_app_number_set(o->store, program, year, *n, e);
+	if (rc)
+		return rc;
+	k->last = *n;
+	return Q_OK;
+}
+
+static struct hot_waiting *waiting_of(struct office_hot *h, const char *program,
+				      const char *measure, int year)
+{
+	for (size_t i = 0; i < h->nwaiting; i++)
+		if (h->waiting[i].year == year &&
+		    !strcmp(h->waiting[i].measure, measure) &&
+		    !strcmp(h->waiting[i].program, program))
+			return &h->waiting[i];
+	return NULL;
+}
+
+int office_hot_waiting(struct office *o, const char *program,
+		       const char *measure, int year, bool *maybe,
+		       struct qerr *e)
+{
+	struct office_hot *h = o->hot;
+	struct hot_waiting *w;
+	int64_t n;
+	void *g;
+	int rc;
+
+	assert(o && program && measure);
+	assert(maybe);
+	*maybe = true;
+	if (!h || !h->in_tx || strlen(program) >= sizeof(w->program) ||
+	    strlen(measure) >= sizeof(w->measure))
+		return Q_OK;
+	w = waiting_of(h, program, measure, year);
+	if (!w) {
+		rc = store_app_count(o->store, program, measure, year,
+				     APP_WAITLISTED, &n, e);
+		if (rc)
+			return rc;
+		g = room(h->waiting, h->nwaiting, &h->cap_waiting,
+			 sizeof(*h->waiting));
+		if (!g)
+			return Q_OK; /* *maybe: ask the store */
+		h->waiting = g;
+		w = &h->waiting[h->nwaiting++];
+		snprintf(w->program, sizeof(w->program), "%s", program);
+		snprintf(w->measure, sizeof(w->measure), "%s", measure);
+		w->year = year;
+		w->n = n;
+	}
+	assert(w->n >= 0);
+	*maybe = w->n > 0;
+	return Q_OK;
+}
+
+void office_hot_moved(struct office *o, const struct store_app *a, int from)
+{
+	struct office_hot *h = o->hot;
+	struct hot_waiting *w;
+
+	assert(o && a);
+	assert(a->state != OFFICE_NEW);
+	if (!h || !h->in_tx)
+		return;
+	if (from == OFFICE_NEW) {
+		/* Out of memory: the set no longer holds every firm; read it
+		 * all again when next asked. */
+		if (set_add(&h->apps, a->uscc))
+			h->apps_loaded = false;
+		h->txn_wrote_apps = true;
+		if (a->seq > h->txn_seq)
+			h->txn_seq = a->seq;
+	}
+	if ((from == APP_WAITLISTED) == (a->state == APP_WAITLISTED))
+		return;
+	h->dirty = true;
+	w = waiting_of(h, a->program, a->measure, a->fiscal_year);
+	if (w)
+		w->n += a->state == APP_WAITLISTED ? 1 : -1;
+	assert(!w || w->n >= 0);
+}
+
+static int apps_add(void *arg, const char *uscc, int64_t seq)
+{
+	struct office_hot *h = arg;
+
+	if (set_add(&h->apps, uscc))
+		return -1;
+	assert(seq > h->apps_seq);
+	h->apps_seq = seq;
+	return 0;
+}
+
+int office_hot_filed(struct office *o, const char *uscc, bool *maybe,
+		     struct qerr *e)
+{
+	struct office_hot *h = o->hot;
+	int rc;
+
+	assert(o && uscc && maybe);
+	*maybe = true;
+	if (!h || !h->in_tx)
+		return Q_OK;
+	if (!h->apps_loaded || h->apps_stale) {
+		/* What is read now must be what others committed: once this
+		 * transaction has stored applications, wait for the next. */
+		if (h->txn_wrote_apps)
+			return Q_OK;
+		if (!h->apps_loaded) {
+			set_free(&h->apps);
+			h->apps_seq = 0;
+		}
+		rc = store_app_usccs_after(o->store, h->apps_seq, apps_add, h,
+					   e);
+		if (rc)
+			return rc;
+		h->apps_loaded = true;
+		h->apps_stale = false;
+	}
+	*maybe = set_maybe(&h->apps, uscc);
+	return Q_OK;
+}
+
+/* fn(arg, uscc) for every firm in the registry of controllers and on
+ * every list, as store_screens_each visits them (fn non-zero stops). */
+struct reg_visit {
+	int (*fn)(void *arg, const char *uscc);
+	void *arg;
+};
+
+static int visit_controller(void *arg, const struct store_controller *c)
+{
+	const struct reg_visit *v = arg;
+
+	return v->fn(v->arg, c->uscc);
+}
+
+static int visit_listing(void *arg, const struct store_listing *l)
+{
+	const struct reg_visit *v = arg;
+
+	return v->fn(v->arg, l->uscc);
+}
+
+static int registry_each(struct office *o, int (*fn)(void *, const char *),
+			 void *arg, struct qerr *e)
+{
+	struct reg_visit v = {fn, arg};
+
+	return store_screens_each(o->store, NULL, visit_controller,
+				  visit_listing, &v, e);
+}
+
+/* Add a firm to the registry's set; out of memory stops the walk. */
+struct reg_load {
+	struct office_hot *h;
+	bool nomem;
+};
+
+static int reg_add(void *arg, const char *uscc)
+{
+	struct reg_load *r = arg;
+
+	r->nomem = set_add(&r->h->reg, uscc) != 0;
+	return r->nomem;
+}
+
+int office_hot_listed(struct office *o, const char *uscc, bool *maybe,
+		      struct qerr *e)
+{
+	struct office_hot *h = o->hot;
+	struct reg_load r = {h, false};
+	int rc;
+
+	assert(o && uscc && maybe);
+	*maybe = true;
+	if (!h || !h->in_tx)
+		return Q_OK;
+	if (!h->reg_loaded) {
+		set_free(&h->reg);
+		rc = registry_each(o, reg_add, &r, e);
+		if (rc)
+			return rc;
+		if (r.nomem)
+			return Q_OK; /* ask the store */
+		h->reg_loaded = true;
+	}
+	*maybe = set_maybe(&h->reg, uscc);
+	return Q_OK;
+}
+
+void office_hot_registered(struct office *o, const char *uscc)
+{
+	struct office_hot *h = o->hot;
+
+	assert(o && uscc);
+	if (h && h->reg_loaded && set_add(&h->reg, uscc))
+		h->reg_loaded = false;
+}
+
+static int check_rest(struct office *o, char *why, size_t n);
 
 int office_hot_check(struct office *o, char *why, size_t n)
 {
@@ -332,7 +730,96 @@ int office_hot_check(struct office *o, char *why, size_t n)
 			return 1;
 		}
 	}
+	return check_rest(o, why, n);
+}
+
+/* --- the check of what is beyond the ledger ------------------------------ */
+
+struct check {
+	struct office_hot *h;
+	char *why;
+	size_t n;
+	int bad; /* 1 once something differs */
+};
+
+static int check_number(void *arg, const char *program, int year, int64_t last)
+{
+	struct check *c = arg;
+	struct hot_number *k = number_of(c->h, program, year);
+
+	if (k && k->last != last && !c->bad) {
+		snprintf(c->why, c->n,
+			 "the last number of %s %d in memory is %lld, the "
+			 "store's %lld",
+			 program, year, (long long)k->last, (long long)last);
+		c->bad = 1;
+	}
 	return 0;
+}
+
+static int check_filed(void *arg, const char *uscc, int64_t seq)
+{
+	struct check *c = arg;
+
+	if (!set_maybe(&c->h->apps, uscc) && !c->bad) {
+		snprintf(c->why, c->n,
+			 "firm %s filed application seq %lld, and the set "
+			 "of firms in memory lacks it",
+			 uscc, (long long)seq);
+		c->bad = 1;
+	}
+	return 0;
+}
+
+static int check_reg(void *arg, const char *uscc)
+{
+	struct check *c = arg;
+
+	if (!set_maybe(&c->h->reg, uscc) && !c->bad) {
+		snprintf(c->why, c->n,
+			 "firm %s is listed or registered, and the set in "
+			 "memory lacks it",
+			 uscc);
+		c->bad = 1;
+	}
+	return 0;
+}
+
+/* office_hot_check beyond the ledger: the numbers, the waiting counts, the
+ * sets of firms. */
+static int check_rest(struct office *o, char *why, size_t n)
+{
+	struct office_hot *h = o->hot;
+	struct check c = {h, why, n, 0};
+	struct qerr e = {0};
+
+	if (store_app_numbers_each(o->store, check_number, &c, &e))
+		goto unreadable;
+	for (size_t i = 0; !c.bad && i < h->nwaiting; i++) {
+		const struct hot_waiting *w = &h->waiting[i];
+		int64_t k;
+
+		if (store_app_count(o->store, w->program, w->measure, w->year,
+				    APP_WAITLISTED, &k, &e))
+			goto unreadable;
+		if (k != w->n) {
+			snprintf(why, n,
+				 "%lld applications of %s %s %d wait in "
+				 "memory, %lld in the store",
+				 (long long)w->n, w->program, w->measure,
+				 w->year, (long long)k);
+			c.bad = 1;
+		}
+	}
+	if (!c.bad && h->apps_loaded && !h->apps_stale &&
+	    store_app_usccs_after(o->store, 0, check_filed, &c, &e))
+		goto unreadable;
+	if (!c.bad && h->reg_loaded && registry_each(o, check_reg, &c, &e))
+		goto unreadable;
+	return c.bad;
+unreadable:
+	snprintf(why, n, "the store cannot be read: %s", e.msg);
+	return -1;
 }
 
 void office_hot_counts(const struct office *o, long *hits, long *misses)

@@ -117,6 +117,7 @@ int office_app_move(struct office *o, struct store_app *a,
 		json_decref(detail);
 		return rc;
 	}
+	office_hot_moved(o, a, from);
 	return office_audit(o, s->action, a->id, a->policy_hash, s->by, s->now,
 			    detail, e);
 }

@@ -222,6 +222,34 @@ int office_savepoint(struct office *o, struct qerr *e);
 int office_savepoint_release(struct office *o, struct qerr *e);
 void office_savepoint_rollback(struct office *o);
 
+/* The next number of program's applications in year, as store_app_number
+ * answers it: inside a write transaction drawn from memory after the
+ * first, and written (a blind write: the store is not read). */
+int office_hot_number(struct office *o, const char *program, int year,
+		      int64_t *n, struct qerr *e);
+
+/* *maybe: false when no application of measure and year of program
+ * waits (then nobody can stand ahead); true when some may. */
+int office_hot_waiting(struct office *o, const char *program,
+		       const char *measure, int year, bool *maybe,
+		       struct qerr *e);
+
+/* *maybe: false when firm uscc has filed no application in this office
+ * (so it has no earlier reference, yearly sum or contract here). */
+int office_hot_filed(struct office *o, const char *uscc, bool *maybe,
+		     struct qerr *e);
+
+/* *maybe: false when uscc is on no imported list and has no entry in the
+ * registry of controllers. */
+int office_hot_listed(struct office *o, const char *uscc, bool *maybe,
+		      struct qerr *e);
+
+/* Tell the hot state what the office wrote: a application stored in its
+ * new state (from: OFFICE_NEW for an insert), a firm added to a list or
+ * to the registry. */
+void office_hot_moved(struct office *o, const struct store_app *a, int from);
+void office_hot_registered(struct office *o, const char *uscc);
+
 /* Compare the hot state with a fresh read of the store, between
  * transactions: 0 when equal (or nothing is kept), 1 when not (why says
  * what differs), -1 when the store cannot be read. For the simulator. */

@@ -528,10 +528,17 @@ int office_waitlist_before(struct office *o, const struct policy *p,
 
 	assert(o && p && pool && any);
 	*any = false;
-	for (size_t m = 0; !rc && !*any && m < p->nmeasures; m++)
-		if (!strcmp(p->pools[p->measures[m].pool].id, pool))
+	for (size_t m = 0; !rc && !*any && m < p->nmeasures; m++) {
+		bool maybe;
+
+		if (strcmp(p->pools[p->measures[m].pool].id, pool))
+			continue;
+		rc = office_hot_waiting(o, p->program, p->measures[m].id, year,
+					&maybe, e);
+		if (!rc && maybe)
 			rc = store_app_any_before(
 				o->store, p->program, p->measures[m].id, year,
 				APP_WAITLISTED, received_at, any, e);
+	}
 	return rc;
 }

@@ -42,14 +42,21 @@ static int io_same(void *ctx, const struct screen_query *q, int days,
 		   struct screen_contract *out, size_t max, size_t *n,
 		   struct qerr *e)
 {
+	struct office *o = ctx;
 	struct store_contract c;
 	struct store_contract_row rows[SCREEN_MAX_REFS];
+	bool maybe;
 	int rc;
 
+	*n = 0;
+	/* A firm that never filed here has no earlier contract here. */
+	rc = office_hot_filed(o, q->applicant, &maybe, e);
+	if (rc || !maybe)
+		return rc;
 	contract_of(q, &c);
 	if (max > SCREEN_MAX_REFS)
 		max = SCREEN_MAX_REFS;
-	rc = store_contract_same(ctx, &c, days, rows, max, n, e);
+	rc = store_contract_same(o->store, &c, days, rows, max, n, e);
 	if (!rc)
 		rows_to_refs(rows, *n, out);
 	return rc;
@@ -60,15 +67,23 @@ static int io_between(void *ctx, const struct screen_query *q, qdate from,
 		      struct screen_contract *out, size_t max, size_t *n,
 		      int64_t *count, money_t *sum, struct qerr *e)
 {
+	struct office *o = ctx;
 	struct store_contract c;
 	struct store_contract_row rows[SCREEN_MAX_REFS];
+	bool maybe;
 	int rc;
 
+	*n = 0;
+	*count = 0;
+	*sum = 0;
+	rc = office_hot_filed(o, q->applicant, &maybe, e);
+	if (rc || !maybe)
+		return rc;
 	contract_of(q, &c);
 	if (max > SCREEN_MAX_REFS)
 		max = SCREEN_MAX_REFS;
-	rc = store_contract_between(ctx, &c, from, to, lo, hi, rows, max, n,
-				    count, sum, e);
+	rc = store_contract_between(o->store, &c, from, to, lo, hi, rows, max,
+				    n, count, sum, e);
 	if (!rc)
 		rows_to_refs(rows, *n, out);
 	return rc;
@@ -78,15 +93,21 @@ static int io_controllers(void *ctx, const char *uscc,
 			  struct screen_controller *out, size_t max, size_t *n,
 			  struct qerr *e)
 {
+	struct office *o = ctx;
 	struct store_controller *rows;
+	bool maybe;
 	int rc;
 
+	*n = 0;
+	rc = office_hot_listed(o, uscc, &maybe, e);
+	if (rc || !maybe)
+		return rc;
 	if (max > SCREEN_MAX_CONTROLLERS)
 		max = SCREEN_MAX_CONTROLLERS;
 	rows = malloc(max * sizeof(*rows));
 	if (!rows)
 		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
-	rc = store_controllers_of(ctx, uscc, rows, max, n, e);
+	rc = store_controllers_of(o->store, uscc, rows, max, n, e);
 	for (size_t i = 0; !rc && i < *n; i++) {
 		memcpy(out[i].id, rows[i].controller, sizeof(out[i].id));
 		memcpy(out[i].source, rows[i].source, sizeof(out[i].source));
@@ -98,9 +119,16 @@ static int io_controllers(void *ctx, const char *uscc,
 static int io_listed(void *ctx, enum screen_list l, const char *uscc,
 		     struct screen_listing *out, struct qerr *e)
 {
+	struct office *o = ctx;
 	struct store_listing li;
-	int rc = store_listing_get(ctx, screen_list_name(l), uscc, &li, e);
+	bool maybe;
+	int rc = office_hot_listed(o, uscc, &maybe, e);
 
+	if (rc)
+		return -1;
+	if (!maybe)
+		return 0;
+	rc = store_listing_get(o->store, screen_list_name(l), uscc, &li, e);
 	if (rc == Q_NONE)
 		return 0;
 	if (rc)
@@ -126,7 +154,7 @@ void office_screen_io(struct office *o, struct screen_io *io)
 {
 	assert(o && o->store);
 	assert(io);
-	io->ctx = o->store;
+	io->ctx = o;
 	io->same_contract = io_same;
 	io->between = io_between;
 	io->controllers = io_controllers;
@@ -252,7 +280,10 @@ static int registry_row(struct office *o, const struct record *r,
 	snprintf(sc.name, sizeof(sc.name), "%s", field(r, 2));
 	snprintf(sc.source, sizeof(sc.source), "%s",
 		 *field(r, 3) ? field(r, 3) : r->file);
-	return store_controller_add(o->store, &sc, e);
+	rc = store_controller_add(o->store, &sc, e);
+	if (!rc)
+		office_hot_registered(o, sc.uscc);
+	return rc;
 }
 
 /* One firm on the list: uscc, name, reason, source. */
@@ -276,7 +307,10 @@ static int list_row(struct office *o, const char *list, const struct record *r,
 	snprintf(sl.reason, sizeof(sl.reason), "%s", field(r, 2));
 	snprintf(sl.source, sizeof(sl.source), "%s",
 		 *field(r, 3) ? field(r, 3) : r->file);
-	return store_listing_add(o->store, &sl, e);
+	rc = store_listing_add(o->store, &sl, e);
+	if (!rc)
+		office_hot_registered(o, sl.uscc);
+	return rc;
 }
 
 /* Every record after the header, in the current transaction. */

@@ -90,6 +90,15 @@ struct drv_ops {
 	 * DRV_DONE, or a Q_ERR_* naming op. */
 	int (*step)(struct drv_stmt *st, const char *op, struct qerr *e);
 
+	/* Run a bound write whose answer the caller does not need now: no
+	 * rows read, changes not asked. Between a savepoint and its release
+	 * a driver may send it and read its answer later, with the next
+	 * call that waits for one, the release at the latest (PostgreSQL's
+	 * pipeline mode): a refusal then fails that call, and rolling back
+	 * to the savepoint undoes it. The statement comes back reset.
+	 * NULL: the store steps the statement now. */
+	int (*defer)(struct drv_stmt *st, const char *op, struct qerr *e);
+
 	/* Column i (0-based) of the row step answered. column_text: the
 	 * column's bytes, NUL-terminated, *len their number (len may be
 	 * NULL), valid until the next step or reset; NULL for SQL NULL, or

@@ -416,6 +416,15 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 	    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
 	    "  n BIGINT NOT NULL CHECK (n >= 0));"
 	    "INSERT INTO generation (id, n) VALUES (1, 0);"),
+	/* 10: no index that no query needs. contracts_number served only
+	 * the first arm of ST_CONTRACT_SAME, which contracts_value (same
+	 * parties, same value) seeks as well: every new contract paid a write
+	 * for it. And SQLite's transfers_ref gets the timestamp PostgreSQL's
+	 * has, so ST_TRANSFERS_PAGE_REF reads in order without sorting. */
+	DIALECT("DROP INDEX IF EXISTS contracts_number;"
+		"DROP INDEX IF EXISTS transfers_ref;"
+		"CREATE INDEX transfers_ref ON transfers (ref, timestamp);",
+		"DROP INDEX IF EXISTS contracts_number;"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -572,6 +581,11 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 	[ST_APP_ANY] = ALL("SELECT 1 FROM applications WHERE program = ?1 AND "
 			   "state = ?2 AND measure = ?3 AND fiscal_year = ?4 "
 			   "AND received_at <= ?5 LIMIT 1"),
+	[ST_APP_COUNT] = ALL("SELECT COUNT(*) FROM applications WHERE program "
+			     "= ?1 AND state = ?2 AND measure = ?3 AND "
+			     "fiscal_year = ?4"),
+	[ST_APP_USCCS_AFTER] = ALL("SELECT seq, uscc FROM applications WHERE "
+				   "seq > ?1 ORDER BY seq LIMIT " PAGE_TEXT),
 	[ST_ACCOUNT_GET] =
 		ALL("SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?1"),
 	[ST_ACCOUNT_PUT] = ALL("INSERT INTO accounts (" ACCOUNT_COLS

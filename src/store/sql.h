@@ -33,7 +33,7 @@ uint64_t sql_params(const char *sql);
 /* --- the schema ------------------------------------------------------------ */
 
 /* The schema version the migrations bring a database to. */
-#define SQL_SCHEMA_VERSION 9
+#define SQL_SCHEMA_VERSION 10
 
 /* Migration i brings the schema from version i to version i + 1. Append
  * only: a migration that shipped is never edited. */
@@ -80,6 +80,8 @@ enum sql_stmt {
 	ST_APPS_LIST_LAST = ST_APPS_LIST + 7,
 	ST_APPLICANT_YEAR,
 	ST_APP_ANY,
+	ST_APP_COUNT,
+	ST_APP_USCCS_AFTER,
 	ST_ACCOUNT_GET,
 	ST_ACCOUNT_PUT,
 	ST_ACCOUNTS_PAGE,

@@ -166,6 +166,14 @@ int store_run(struct drv_stmt *st, const char *op, struct qerr *e)
 	return rc == DRV_DONE || rc == DRV_ROW ? Q_OK : rc;
 }
 
+int store_write(struct drv_stmt *st, const char *op, struct qerr *e)
+{
+	assert(st && op);
+	if (st->ops->defer)
+		return st->ops->defer(st, op, e);
+	return store_run(st, op, e);
+}
+
 int store_begin_own(struct store *s, bool *own, struct qerr *e)
 {
 	*own = !s->ops->in_transaction(s->db);
@@ -263,6 +271,7 @@ static int open_with(const struct drv_ops *d, const char *url,
 		return store_nomem(e);
 	s->ops = d;
 	s->fault.left = -1;
+	s->tail_generation = -1;
 	s->io = store_ledger_callbacks;
 	s->io.ctx = s;
 	rc = d->open(url, ST__COUNT, &s->db, e);
@@ -357,14 +366,27 @@ int store_begin(struct store *s, struct qerr *e)
 	rc = store_fault_check(s, "beginning a transaction", e);
 	if (rc)
 		return rc;
-	memset(&s->tail, 0, sizeof(s->tail));
 	rc = s->ops->begin_write(s->db, e);
 	if (!rc && s->version >= 9) {
 		rc = bump_generation(s, e);
 		if (rc)
 			s->ops->rollback(s->db);
 	}
+	/* Nobody else wrote since this store's last commit: what it knew of
+	 * the tail is still so. */
+	if (rc || s->version < 9 || s->generation != s->tail_generation)
+		memset(&s->tail, 0, sizeof(s->tail));
+	s->tail_generation = -1;
 	return rc;
+}
+
+void store_tail_outside(struct store *s)
+{
+	assert(s && s->db);
+	if (s->ops->in_transaction(s->db))
+		return;
+	memset(&s->tail, 0, sizeof(s->tail));
+	s->tail_generation = -1;
 }
 
 int64_t store_generation(struct store *s)
@@ -378,9 +400,16 @@ int store_commit(struct store *s, struct qerr *e)
 	int rc;
 
 	assert(s && s->db);
-	memset(&s->tail, 0, sizeof(s->tail));
 	rc = store_fault_check(s, "committing", e);
-	return rc ? rc : s->ops->commit(s->db, e);
+	if (!rc)
+		rc = s->ops->commit(s->db, e);
+	if (rc) {
+		memset(&s->tail, 0, sizeof(s->tail));
+		s->tail_generation = -1;
+	} else {
+		s->tail_generation = s->generation + 1;
+	}
+	return rc;
 }
 
 void store_rollback(struct store *s)
@@ -388,6 +417,7 @@ void store_rollback(struct store *s)
 	if (!s)
 		return;
 	memset(&s->tail, 0, sizeof(s->tail));
+	s->tail_generation = -1;
 	if (s->db)
 		s->ops->rollback(s->db);
 }
@@ -694,8 +724,9 @@ static int event_append(struct store *s, struct store_event *ev, struct qerr *e)
 	struct drv_stmt *st;
 	int rc;
 
+	store_tail_outside(s);
 	if (s->tail.head_known) {
-		/* Learnt in this transaction, which holds the write lock. */
+		/* Learnt while holding the write lock, nobody writing since. */
 		ev->seq = s->tail.head_seq + 1;
 		memcpy(ev->prev_hash, s->tail.head_hash, sizeof(ev->prev_hash));
 	} else {
@@ -732,7 +763,7 @@ static int event_append(struct store *s, struct store_event *ev, struct qerr *e)
 	bind_text(st, 7, ev->detail ? ev->detail : "");
 	BIND_FIELD(st, 8, ev->prev_hash);
 	BIND_FIELD(st, 9, ev->hash);
-	rc = store_run(st, "appending an event", e);
+	rc = store_write(st, "appending an event", e);
 	s->tail.head_known = rc == Q_OK && s->ops->in_transaction(s->db);
 	if (s->tail.head_known) {
 		s->tail.head_seq = ev->seq;

@@ -186,6 +186,10 @@ int store_app_insert(struct store *s, struct store_app *a, struct qerr *e);
 int store_app_get(struct store *s, const char *id, struct store_app *out,
 		  struct qerr *e);
 
+/* *out: whether an application has this id (a primary key probe). */
+int store_app_exists(struct store *s, const char *id, bool *out,
+		     struct qerr *e);
+
 /* The application of the firm uscc that carried client_ref (an index
  * seek): 0 and *out (released with store_app_release), Q_NONE (e
  * untouched) when that firm has none with that reference (or client_ref
@@ -236,6 +240,18 @@ int store_app_each(struct store *s, const char *program, int st,
 int store_app_any_before(struct store *s, const char *program,
 			 const char *measure, int fiscal_year, int state,
 			 int64_t received_at, bool *out, struct qerr *e);
+
+/* *n: how many applications program holds of measure and fiscal year in
+ * state st (an index range). */
+int store_app_count(struct store *s, const char *program, const char *measure,
+		    int fiscal_year, int state, int64_t *n, struct qerr *e);
+
+/* Visit the applicant (its USCC) of every application with seq above
+ * after, in seq order: fn(arg, uscc, seq). A fn that answers non-zero has
+ * run out of memory: the walk stops with Q_ERR_NOMEM. */
+int store_app_usccs_after(struct store *s, int64_t after,
+			  int (*fn)(void *arg, const char *uscc, int64_t seq),
+			  void *arg, struct qerr *e);
 
 /* What the decision needs of the applicant's past in program and fiscal
  * year, excluding application except_id: what it holds or may still be

@@ -68,8 +68,9 @@ static int next_seq(struct store *s, int64_t *seq, struct qerr *e)
 	struct drv_stmt *st;
 	int rc;
 
+	store_tail_outside(s);
 	if (s->tail.seq_known) {
-		/* Learnt in this transaction, which holds the write lock. */
+		/* Learnt while holding the write lock, nobody writing since. */
 		*seq = s->tail.next_seq;
 		return Q_OK;
 	}
@@ -87,6 +88,23 @@ static int next_seq(struct store *s, int64_t *seq, struct qerr *e)
 	return rc;
 }
 
+int store_app_exists(struct store *s, const char *id, bool *out, struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && id && out);
+	*out = false;
+	rc = store_stmt(s, ST_APP_EXISTS, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, id);
+	rc = step(st, "looking up an application", e);
+	*out = rc == DRV_ROW;
+	done(st);
+	return rc == DRV_ROW || rc == DRV_DONE ? Q_OK : rc;
+}
+
 static int app_insert(struct store *s, struct store_app *a, struct qerr *e)
 {
 	struct drv_stmt *st;
@@ -94,19 +112,8 @@ static int app_insert(struct store *s, struct store_app *a, struct qerr *e)
 	int64_t seq = 0;
 	int rc;
 
-	rc = store_stmt(s, ST_APP_EXISTS, &st, e);
-	if (rc)
-		return rc;
-	BIND_FIELD(st, 1, a->id);
-	rc = step(st, "looking up an application", e);
-	if (rc == DRV_ROW)
-		rc = qerr_set(e, Q_ERR_CONFLICT, "id",
-			      "application '%s' already exists", a->id);
-	else if (rc == DRV_DONE)
-		rc = Q_OK;
-	done(st);
-	if (!rc)
-		rc = next_seq(s, &seq, e);
+	/* A taken id is refused by the primary key (Q_ERR_CONFLICT). */
+	rc = next_seq(s, &seq, e);
 	if (!rc)
 		rc = store_stmt(s, ST_APP_INSERT, &st, e);
 	if (rc)
@@ -137,17 +144,19 @@ static int app_insert(struct store *s, struct store_app *a, struct qerr *e)
 	else
 		st->ops->bind_null(st, 21);
 	snprintf(op, sizeof(op), "storing application '%.64s'", a->id);
-	rc = step(st, op, e);
-	s->tail.seq_known = rc == DRV_DONE && s->ops->in_transaction(s->db);
+	/* On PostgreSQL a refusal may come back later, with the release of
+	 * the batch item's savepoint (driver.h defer). */
+	rc = store_write(st, op, e);
+	s->tail.seq_known = rc == Q_OK && s->ops->in_transaction(s->db);
 	s->tail.next_seq = seq + 1;
-	if (rc == DRV_DONE || rc == DRV_ROW)
-		rc = Q_OK;
-	else if (rc == Q_ERR_CONFLICT && e)
-		snprintf(e->field, sizeof(e->field), "%s",
-			 strstr(s->ops->error(s->db), "client_ref")
-				 ? "client_ref"
-				 : "id");
-	done(st);
+	if (rc == Q_ERR_CONFLICT &&
+	    strstr(s->ops->error(s->db), "client_ref")) {
+		if (e)
+			snprintf(e->field, sizeof(e->field), "client_ref");
+	} else if (rc == Q_ERR_CONFLICT) {
+		qerr_set(e, Q_ERR_CONFLICT, "id",
+			 "application '%s' already exists", a->id);
+	}
 	if (!rc)
 		a->seq = seq;
 	return rc;
@@ -289,7 +298,7 @@ int store_app_number_set(struct store *s, const char *program, int year,
 	bind_text(st, 1, program);
 	bind_int(st, 2, year);
 	bind_int(st, 3, last);
-	return store_run(st, op, e);
+	return store_write(st, op, e);
 }
 
 int store_app_numbers_each(struct store *s,
@@ -499,6 +508,29 @@ int store_app_list(struct store *s, const struct store_app_filter *f,
 	return rc;
 }
 
+/* Statement id with ?1..?4 bound to program, state, measure and fiscal
+ * year, the waitlist's index in that order (ST_APP_ANY, ST_APP_COUNT). */
+static int stmt_of_measure_year(struct store *s, enum sql_stmt id,
+				const char *program, const char *measure,
+				int fiscal_year, int state,
+				struct drv_stmt **st, struct qerr *e)
+{
+	int rc;
+
+	assert(program && measure);
+	if (state < 0 || state >= APP__STATE_COUNT)
+		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
+				state);
+	rc = store_stmt(s, id, st, e);
+	if (rc)
+		return rc;
+	bind_text(*st, 1, program);
+	bind_text(*st, 2, app_state_name(state));
+	bind_text(*st, 3, measure);
+	bind_int(*st, 4, fiscal_year);
+	return Q_OK;
+}
+
 int store_app_any_before(struct store *s, const char *program,
 			 const char *measure, int fiscal_year, int state,
 			 int64_t received_at, bool *out, struct qerr *e)
@@ -507,23 +539,83 @@ int store_app_any_before(struct store *s, const char *program,
 	int rc;
 
 	assert(s && out);
-	assert(program && measure);
 	*out = false;
-	if (state < 0 || state >= APP__STATE_COUNT)
-		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
-				state);
-	rc = store_stmt(s, ST_APP_ANY, &st, e);
+	rc = stmt_of_measure_year(s, ST_APP_ANY, program, measure, fiscal_year,
+				  state, &st, e);
 	if (rc)
 		return rc;
-	bind_text(st, 1, program);
-	bind_text(st, 2, app_state_name(state));
-	bind_text(st, 3, measure);
-	bind_int(st, 4, fiscal_year);
 	bind_int(st, 5, received_at);
 	rc = step(st, "looking for an application", e);
 	*out = rc == DRV_ROW;
 	done(st);
 	return rc == DRV_ROW || rc == DRV_DONE ? Q_OK : rc;
+}
+
+int store_app_count(struct store *s, const char *program, const char *measure,
+		    int fiscal_year, int state, int64_t *n, struct qerr *e)
+{
+	static const char op[] = "counting applications";
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && n);
+	*n = 0;
+	rc = stmt_of_measure_year(s, ST_APP_COUNT, program, measure,
+				  fiscal_year, state, &st, e);
+	if (rc)
+		return rc;
+	rc = step(st, op, e);
+	if (rc == DRV_ROW) {
+		*n = col_int(st, 0);
+		rc = Q_OK;
+	} else if (rc == DRV_DONE) {
+		rc = store_no_row(s, op, e);
+	}
+	done(st);
+	return rc;
+}
+
+int store_app_usccs_after(struct store *s, int64_t after,
+			  int (*fn)(void *arg, const char *uscc, int64_t seq),
+			  void *arg, struct qerr *e)
+{
+	struct row {
+		int64_t seq;
+		char uscc[20];
+	} * page;
+	size_t n = 0;
+	int rc = Q_OK;
+
+	assert(s && fn);
+	page = calloc(SQL_PAGE, sizeof(*page));
+	if (!page)
+		return store_nomem(e);
+	do {
+		struct drv_stmt *st;
+
+		rc = store_stmt(s, ST_APP_USCCS_AFTER, &st, e);
+		if (rc)
+			break;
+		bind_int(st, 1, after);
+		for (n = 0;
+		     (rc = step(st, "reading the applicants", e)) == DRV_ROW;
+		     n++) {
+			assert(n < SQL_PAGE);
+			page[n].seq = col_int(st, 0);
+			col_str(st, 1, page[n].uscc, sizeof(page[n].uscc));
+		}
+		done(st);
+		if (rc != DRV_DONE)
+			break;
+		rc = Q_OK;
+		for (size_t i = 0; !rc && i < n; i++)
+			if (fn(arg, page[i].uscc, page[i].seq))
+				rc = store_nomem(e);
+		if (n)
+			after = page[n - 1].seq;
+	} while (!rc && n == SQL_PAGE);
+	free(page);
+	return rc;
 }
 
 int store_applicant_year(struct store *s, const char *program,

@@ -39,8 +39,12 @@ struct store {
 	int64_t generation;
 	/* What the open write transaction has learnt of the audit chain's
 	 * head and of the applications' arrival order, so that a batch reads
-	 * each once: valid only inside the transaction that learnt it (only
-	 * the lock holder appends), put back at a savepoint's rollback. */
+	 * each once. Only the lock holder appends, so it stays true after a
+	 * commit for as long as nobody else writes: kept across transactions
+	 * while the generation at the next begin is the one this store's
+	 * last commit left (tail_generation), forgotten otherwise and at a
+	 * rollback; put back at a savepoint's rollback. */
+	int64_t tail_generation; /* -1: the tail is not to be kept */
 	struct store_tail {
 		bool head_known, seq_known;
 		int64_t head_seq, next_seq;
@@ -59,6 +63,10 @@ struct store {
  * begin, commit, savepoint or release) fails (Q_ERR_IO in e, op named), or
  * the process dies (store_fault_kill_after). 0 when it goes on. */
 int store_fault_check(struct store *s, const char *op, struct qerr *e);
+
+/* Outside a write transaction the tail is not known (another process may
+ * write), and a write there leaves it unknown: forget it. */
+void store_tail_outside(struct store *s);
 
 /* Statement id of sql.c, prepared on first use, reset: outside a
  * transaction, a broken connection is made again first. */
@@ -138,6 +146,11 @@ static inline int64_t col_int(struct drv_stmt *st, int i)
 /* Run st (bound), a statement whose rows, if any, are not read, and reset
  * it: Q_OK or its error. */
 int store_run(struct drv_stmt *st, const char *op, struct qerr *e);
+
+/* Run st (bound), a write whose answer nobody reads now (driver.h
+ * defer): on PostgreSQL inside a batch item it is sent, and answered with
+ * the next read or the item's release. Q_OK or its error; st is reset. */
+int store_write(struct drv_stmt *st, const char *op, struct qerr *e);
 
 /* Text column i into buf (cap bytes), cut if longer; "" for NULL. */
 void col_str(struct drv_stmt *st, int i, char *buf, size_t cap);

@@ -125,7 +125,7 @@ static int io_account_put(void *ctx, const struct ledger_account *a)
 	bind_int(st, 5, a->debits_posted);
 	bind_int(st, 6, a->credits_pending);
 	bind_int(st, 7, a->credits_posted);
-	return io_answer(store_run(st, "writing an account", &s->io_err));
+	return io_answer(store_write(st, "writing an account", &s->io_err));
 }
 
 static int io_transfer_get(void *ctx, const char *id,
@@ -160,7 +160,7 @@ static int io_transfer_put(void *ctx, const struct ledger_transfer *t)
 	bind_int(st, 8, t->code);
 	BIND_FIELD(st, 9, t->ref);
 	bind_int(st, 10, t->timestamp);
-	return io_answer(store_run(st, "writing a transfer", &s->io_err));
+	return io_answer(store_write(st, "writing a transfer", &s->io_err));
 }
 
 /* The flags of a pending transfer and of the one that posted or voided

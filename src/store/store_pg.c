@@ -46,6 +46,19 @@
  * synchronous_commit is set on for the session, so an answered COMMIT is
  * on the server's disk.
  *
+ * Writes whose answer is not needed at once, inside one item of a batch
+ * (driver.h defer: the inserts of an application, its audit event, its
+ * ledger rows, and the savepoints) are sent in libpq's pipeline mode and
+ * not waited for: a batch's writes travel together, and the next read, or the
+ * commit, sends one sync and reads every answer before its own. A write
+ * of one item of a batch (under its savepoint) is that item's failure:
+ * the release of the savepoint reads every answer, so what fails there
+ * is the item's, with the server's error (a unique violation is still
+ * Q_ERR_CONFLICT), and rolling back to the savepoint undoes it alone.
+ * A write outside any savepoint that failed spoils the transaction (it
+ * is "poisoned"): from then on every call fails with Q_ERR_IO until the
+ * rollback, and the batch fails as a whole, as when the store fails.
+ *
  * Every statement is prepared once per connection (PQprepare, its ?N
  * written $N) and run with PQexecPrepared; strings are sent in binary
  * format (their bytes and length), numbers as decimal text; results come
@@ -75,9 +88,17 @@ struct pg {
 	/* The connection's generation: 1 at first, one more after each
 	 * PQreset, which drops the server's prepared statements. */
 	unsigned gen;
-	bool in_tx;    /* between begin_write and commit or rollback */
-	char err[300]; /* the server's text of the last error */
+	bool in_tx;	/* between begin_write and commit or rollback */
+	bool piped;	/* in pipeline mode, deferred writes in flight */
+	bool poisoned;	/* a deferred write failed: the transaction is lost */
+	bool item_open; /* a savepoint is open, everything in flight its own */
+	int pending;	/* answers of deferred statements not yet read */
+	char err[300];	/* the server's text of the last error */
 };
+
+/* Answers in flight at most: then they are read (a sync), so that
+ * neither side's buffers fill while the other waits. */
+#define PENDING_MAX 2048
 
 /* One statement of it, and its result while it is being stepped. */
 struct pg_stmt {
@@ -141,6 +162,155 @@ static int fail(struct pg *s, const PGresult *res, struct qerr *e,
 		"", "postgres: %s: %s", op, s->err);
 }
 
+/* --- the pipeline -------------------------------------------------------------- */
+
+/* The transaction is lost: say so, in e, with the first failure's words. */
+static int poisoned(struct pg *s, struct qerr *e, const char *op)
+{
+	return qerr_set(e, Q_ERR_IO, "",
+			"postgres: %s: an earlier write of this transaction "
+			"failed: %s",
+			op, s->err);
+}
+
+/* Send a sync and read the answer of every statement in flight, the last
+ * one into *keep when keep is not NULL (a read sent last), and leave
+ * pipeline mode. A failed deferred write is the open item's failure, or
+ * outside one poisons the transaction (Q_ERR_IO whatever the server
+ * said); a failed read alone is the read's error. */
+static int collect(struct pg *s, PGresult **keep, const char *op,
+		   struct qerr *e)
+{
+	int want = s->pending + (keep ? 1 : 0);
+	int got = 0, rc = Q_OK;
+	bool write_failed = false;
+
+	assert(s->piped);
+	if (keep)
+		*keep = NULL;
+	if (PQpipelineSync(s->conn) != 1) {
+		rc = fail(s, NULL, e, op);
+		write_failed = true;
+	}
+	for (;;) {
+		PGresult *res = PQgetResult(s->conn);
+		ExecStatusType st;
+
+		if (!res) {
+			if (PQstatus(s->conn) != CONNECTION_OK) {
+				if (!rc)
+					rc = fail(s, NULL, e, op);
+				write_failed = true;
+				break;
+			}
+			continue; /* the end of one statement's answer */
+		}
+		st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		got++;
+		if (keep && got == want && !write_failed &&
+		    (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+			*keep = res;
+			continue;
+		}
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && !rc) {
+			rc = st == PGRES_PIPELINE_ABORTED
+				     ? qerr_set(e, Q_ERR_IO, "",
+						"postgres: %s: aborted", op)
+				     : fail(s, res, e, op);
+			write_failed = !keep || got < want;
+		}
+		PQclear(res);
+	}
+	s->pending = 0;
+	if (PQexitPipelineMode(s->conn) == 1)
+		s->piped = false;
+	else if (!rc)
+		rc = fail(s, NULL, e, op);
+	if ((write_failed && !s->item_open) || s->piped) {
+		s->poisoned = true;
+		rc = Q_ERR_IO;
+		if (e)
+			e->code = Q_ERR_IO;
+	}
+	if (rc && keep && *keep) {
+		PQclear(*keep);
+		*keep = NULL;
+	}
+	return rc;
+}
+
+/* Before a call that waits for its answer: every deferred write answered,
+ * pipeline mode left; the transaction's poison. */
+static int settle(struct pg *s, const char *op, struct qerr *e)
+{
+	if (s->piped)
+		return collect(s, NULL, op, e);
+	return s->poisoned ? poisoned(s, e, op) : Q_OK;
+}
+
+/* Into pipeline mode, inside a transaction that is not lost. */
+static int pipe_open(struct pg *s, const char *op, struct qerr *e)
+{
+	assert(s->in_tx);
+	if (s->poisoned)
+		return poisoned(s, e, op);
+	if (s->piped)
+		return Q_OK;
+	if (PQenterPipelineMode(s->conn) != 1)
+		return fail(s, NULL, e, op);
+	s->piped = true;
+	s->pending = 0;
+	return Q_OK;
+}
+
+/* One more statement in flight; a sync once too many are. */
+static int sent(struct pg *s, const char *op, struct qerr *e)
+{
+	s->pending++;
+	return s->pending >= PENDING_MAX ? collect(s, NULL, op, e) : Q_OK;
+}
+
+/* Send sql (no parameters, one statement) without waiting. */
+static int send_simple(struct pg *s, const char *sql, const char *op,
+		       struct qerr *e)
+{
+	int rc = pipe_open(s, op, e);
+
+	if (rc)
+		return rc;
+	if (PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0) !=
+	    1) {
+		s->poisoned = true;
+		return fail(s, NULL, e, op);
+	}
+	return sent(s, op, e);
+}
+
+/* Send q down the pipeline, prepared first on this connection if it is
+ * not yet (that answer counted in flight; q's own is the caller's to
+ * count). A send that fails has lost the transaction. */
+static int send_prepared(struct pg *s, struct pg_stmt *q, const char *op,
+			 struct qerr *e)
+{
+	assert(s->piped);
+	if (q->gen != s->gen) {
+		if (PQsendPrepare(s->conn, q->name, q->sql, 0, NULL) != 1)
+			goto lost;
+		s->pending++;
+		q->gen = s->gen;
+	}
+	if (PQsendQueryPrepared(s->conn, q->name, q->nparams, q->val, q->len,
+				q->fmt, 0) == 1)
+		return Q_OK;
+lost:
+	s->poisoned = true;
+	return fail(s, NULL, e, op);
+}
+
 /* --- the connection ------------------------------------------------------------ */
 
 /* Usable now: outside a transaction, a broken connection is made again
@@ -171,6 +341,8 @@ static int pg_exec(struct drv *d, const char *sql, const char *op,
 	int rc = pg_reconnect(d, e);
 
 	assert(sql && op);
+	if (!rc && s->in_tx)
+		rc = settle(s, op, e);
 	if (rc)
 		return rc;
 	res = PQexec(s->conn, sql);
@@ -307,6 +479,26 @@ static int run(struct pg_stmt *q, const char *op, struct qerr *e)
 {
 	struct pg *s = q->db;
 
+	if (s->in_tx && s->poisoned)
+		return poisoned(s, e, op);
+	/* Deferred writes in flight: the read goes after them, and one sync
+	 * brings every answer back. */
+	if (s->piped) {
+		PGresult *res = NULL;
+		int rc = send_prepared(s, q, op, e);
+
+		if (rc) {
+			collect(s, NULL, op, NULL);
+			return rc;
+		}
+		rc = collect(s, &res, op, e);
+		if (rc)
+			return rc;
+		q->res = res;
+		q->rows = PQntuples(res);
+		q->changes = strtoll(PQcmdTuples(res), NULL, 10);
+		return Q_OK;
+	}
 	for (int attempt = 0;; attempt++) {
 		PGresult *res = NULL;
 		ExecStatusType st;
@@ -356,6 +548,32 @@ static int pg_step(struct drv_stmt *st, const char *op, struct qerr *e)
 		return rc;
 	assert(q->res);
 	return q->row < q->rows ? DRV_ROW : DRV_DONE;
+}
+
+/* Inside a batch item (a savepoint is open), send the statement and read
+ * its answer with the item's release (collect): a refusal is then still
+ * the item's, with its own error. Elsewhere run it now, so that a store
+ * function called outside a batch answers as it always has. Reset either
+ * way. */
+static int pg_defer(struct drv_stmt *st, const char *op, struct qerr *e)
+{
+	struct pg_stmt *q = stmt_of(st);
+	struct pg *s = q->db;
+	int rc;
+
+	assert(op && !q->res);
+	if (!s->in_tx || !s->item_open || PQstatus(s->conn) != CONNECTION_OK) {
+		rc = run(q, op, e);
+		pg_reset(st);
+		return rc;
+	}
+	rc = pipe_open(s, op, e);
+	if (!rc)
+		rc = send_prepared(s, q, op, e);
+	if (!rc)
+		rc = sent(s, op, e);
+	pg_reset(st);
+	return rc;
 }
 
 static int64_t pg_column_int(struct drv_stmt *st, int i)
@@ -456,6 +674,8 @@ static int pg_begin_write(struct drv *d, struct qerr *e)
 	}
 }
 
+static void pg_rollback(struct drv *d);
+
 /* Done only when the server answered COMMIT: a transaction spoilt by an
  * earlier error answers ROLLBACK, and a lost connection answers nothing. */
 static int pg_commit(struct drv *d, struct qerr *e)
@@ -467,6 +687,11 @@ static int pg_commit(struct drv *d, struct qerr *e)
 	if (!s->in_tx)
 		return qerr_set(e, Q_ERR_IO, "",
 				"postgres: committing: no transaction is open");
+	rc = settle(s, "committing", e);
+	if (rc) {
+		pg_rollback(d);
+		return rc;
+	}
 	s->in_tx = false;
 	if (PQstatus(s->conn) != CONNECTION_OK)
 		return fail(s, NULL, e, "committing: the connection was lost");
@@ -485,28 +710,66 @@ static void pg_rollback(struct drv *d)
 {
 	struct pg *s = pg_of(d);
 
+	if (s->piped)
+		collect(s, NULL, "rolling back", NULL);
 	s->in_tx = false;
+	s->poisoned = false;
+	s->item_open = false;
 	if (s->conn && PQstatus(s->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(s->conn, "ROLLBACK"));
 }
 
+/* A batch's savepoints travel with its writes (send_simple); what is in
+ * flight before one is read first, so that all in flight after it is
+ * its item's. */
 static int pg_savepoint(struct drv *d, struct qerr *e)
 {
-	return pg_exec(d, "SAVEPOINT one", "opening a savepoint", e);
+	static const char op[] = "opening a savepoint";
+	struct pg *s = pg_of(d);
+	int rc;
+
+	if (!s->in_tx)
+		return pg_exec(d, "SAVEPOINT one", op, e);
+	rc = s->pending ? settle(s, op, e) : Q_OK;
+	if (!rc)
+		rc = send_simple(s, "SAVEPOINT one", op, e);
+	if (!rc)
+		s->item_open = true;
+	return rc;
 }
 
+/* The item's answers are all read here: a write of it that failed fails
+ * the release, and the savepoint is still there to roll back to. */
 static int pg_release(struct drv *d, struct qerr *e)
 {
-	return pg_exec(d, "RELEASE one", "releasing a savepoint", e);
+	static const char op[] = "releasing a savepoint";
+	struct pg *s = pg_of(d);
+	int rc;
+
+	if (!s->in_tx)
+		return pg_exec(d, "RELEASE one", op, e);
+	rc = send_simple(s, "RELEASE one", op, e);
+	if (!rc)
+		rc = settle(s, op, e);
+	if (!rc)
+		s->item_open = false;
+	return rc;
 }
 
+/* Every answer read first (settle): a failed write of the item is undone
+ * here with it; one before the item has poisoned the transaction, and
+ * the rollback is left to pg_rollback. */
 static void pg_rollback_to(struct drv *d)
 {
 	struct pg *s = pg_of(d);
 
-	if (PQstatus(s->conn) == CONNECTION_OK)
-		PQclear(PQexec(s->conn, "ROLLBACK TO one; RELEASE one"));
+	if (s->piped)
+		collect(s, NULL, "rolling back to a savepoint", NULL);
+	s->item_open = false;
+	if (PQstatus(s->conn) != CONNECTION_OK || s->poisoned)
+		return;
+	PQclear(PQexec(s->conn, "ROLLBACK TO one; RELEASE one"));
 }
 
 static bool pg_in_transaction(struct drv *d)
@@ -619,6 +882,7 @@ const struct drv_ops drv_postgres = {
 	.bind_text = pg_bind_text,
 	.bind_null = pg_bind_null,
 	.step = pg_step,
+	.defer = pg_defer,
 	.column_int = pg_column_int,
 	.column_text = pg_column_text,
 	.column_null = pg_column_null,

@@ -43,7 +43,7 @@ int store_contract_add(struct store *s, const struct store_contract *c,
 	bind_text(st, 5, c->number);
 	bind_int(st, 6, c->value);
 	bind_int(st, 7, c->signed_on);
-	rc = store_run(st, "recording a contract", e);
+	rc = store_write(st, "recording a contract", e);
 	if (rc == Q_ERR_CONFLICT)
 		rc = qerr_set(
 			e, Q_ERR_CONFLICT, "id",

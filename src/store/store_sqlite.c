@@ -354,8 +354,11 @@ static int sq_open(const char *path, unsigned nstmt, struct drv **out,
 	}
 	s->base.ops = &drv_sqlite;
 	s->nstmt = nstmt;
+	/* A connection is for one thread at a time (driver.h): SQLite need
+	 * not lock it on every call. */
 	if (sqlite3_open_v2(path, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		rc = s->db ? qerr_set(e, Q_ERR_IO, "",
 				      "sqlite: opening '%.200s': %s", path,

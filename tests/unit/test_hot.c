@@ -226,12 +226,80 @@ static void test_savepoint(void **state)
 	check(&f->a, ASK(1) + ASK(8) + ASK(9) + ASK(7));
 }
 
+/* Application k with applicant and supplier swapped: another firm (Y)
+ * buying from the first (X). */
+#define FIRM_X "91310000MA1FL8WR2F"
+#define FIRM_Y "91310104MA1FR9KP6K"
+static void text_of_y(struct fx *f, int k, const char *ref, char *buf, size_t n)
+{
+	text_of(f, k, ref, buf, n);
+	swap(buf, n, FIRM_X, "FIRM-X-SWAP");
+	swap(buf, n, FIRM_Y, FIRM_X);
+	swap(buf, n, "FIRM-X-SWAP", FIRM_Y);
+}
+
+static void apply_y(struct fx *f, struct office *o, const char *ref, int k,
+		    struct office_result *res)
+{
+	char buf[8192];
+	struct qerr e;
+
+	text_of_y(f, k, ref, buf, sizeof(buf));
+	qerr_clear(&e);
+	assert_int_equal(
+		office_apply(o, buf, strlen(buf), "applicant", NOW, res, &e),
+		0);
+}
+
+/* What A keeps of the firms that filed, of the lists and of the numbers
+ * follows what B writes: B's application is found under its client_ref
+ * when resent to A (not refused as a clash of references), the numbers
+ * go on from B's, and a firm B puts on the dishonest list is blocked at
+ * A. */
+static void test_other_writer_firms(void **state)
+{
+	struct fx *f = *state;
+	struct office_result rb, ra;
+	const char csv[] = "uscc,name,reason,source\n" FIRM_Y ",Y,test,court\n";
+	char why[256];
+	long count;
+	struct qerr e;
+
+	apply(f, &f->a, "a-1", 1, APP_RESERVED);
+	apply_y(f, &f->b, "y-1", 2, &rb);
+	assert_int_equal(rb.state, APP_RESERVED);
+	assert_string_equal(rb.id, "SH-2025-000002");
+	apply_y(f, &f->a, "y-1", 2, &ra);
+	assert_true(ra.existed);
+	assert_string_equal(ra.id, rb.id);
+	apply_y(f, &f->a, "y-3", 3, &ra);
+	assert_false(ra.existed);
+	assert_string_equal(ra.id, "SH-2025-000003");
+	apply_y(f, &f->b, "y-4", 4, &rb);
+	assert_string_equal(rb.id, "SH-2025-000004");
+	assert_int_equal(office_list_import(&f->b, "dishonest", csv,
+					    strlen(csv), "t.csv", "admin", NOW,
+					    &count, &e),
+			 0);
+	assert_int_equal(count, 1);
+	apply_y(f, &f->a, "y-5", 5, &ra);
+	assert_string_equal(ra.id, "SH-2025-000005");
+	assert_true(ra.blocked);
+	assert_int_equal(ra.state, APP_INELIGIBLE);
+	/* A wrote last: what it keeps is the store's. (B's memory is of
+	 * before A wrote, and is read again at B's next transaction.) */
+	if (office_hot_check(&f->a, why, sizeof(why)))
+		fail_msg("office A: %s", why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_other_writer, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_savepoint, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_other_writer_firms, setup,
 						teardown),
 	};
 

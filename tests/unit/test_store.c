@@ -817,7 +817,16 @@ static void test_app_by_ref(void **state)
 	 * commits (another firm may use the same reference). */
 	assert_int_equal(store_begin(f->s, &e), 0);
 	assert_int_equal(store_savepoint(f->s, &e), 0);
-	assert_int_equal(store_app_insert(f->s, &a, &e), Q_ERR_CONFLICT);
+	{
+		/* PostgreSQL sends a batch item's writes ahead, and answers
+		 * them at the item's release (driver.h defer). */
+		int rc = store_app_insert(f->s, &a, &e);
+
+		if (rc == Q_OK && !strcmp(store_backend(f->s), "postgres"))
+			rc = store_savepoint_release(f->s, &e);
+		assert_int_equal(rc, Q_ERR_CONFLICT);
+		assert_non_null(strstr(e.msg, "client_ref"));
+	}
 	store_savepoint_rollback(f->s);
 	assert_int_equal(store_savepoint(f->s, &e), 0);
 	insert(f->s, app_ref("N-6", USCC2, "inv-7"));
