@@ -149,9 +149,10 @@ int cmd_registry(int argc, char **argv)
 int cmd_lists(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan lists import --db FILE --list dishonest|restricted\n"
-		"                         [--by NAME] FIRMS.csv\n"
-		"Import a list the restricted-list screen reads: a header line\n"
+		"usage: quan lists import --db FILE --list LIST [--by NAME] FIRMS.csv\n"
+		"Import a list: dishonest or restricted (the restricted-list\n"
+		"screen reads them), or a supplier list a program of the office\n"
+		"declares (policy lists:, read by supplier_on(\"ID\")). A header line\n"
 		"naming the columns uscc and optionally name, reason and source,\n"
 		"then one firm per line. A firm already on the list is replaced.\n"
 		"A bad line refuses the whole file.\n";

@@ -37,7 +37,7 @@ static const char usage[] =
 	"  demo --db FILE --count N [--policy FILE]        generated applications, some reviewed and paid\n"
 	"  migrate --from DB --to DB       copy an office into an empty database (e.g. to PostgreSQL)\n"
 	"  registry import --db FILE CONTROLLERS.csv       the registry of controllers (related-party screen)\n"
-	"  lists import --db FILE --list dishonest|restricted FIRMS.csv   a list (restricted-list screen)\n"
+	"  lists import --db FILE --list LIST FIRMS.csv   dishonest, restricted, or a program's supplier list\n"
 	"\n"
 	"DB (FILE above) is a SQLite file, or a PostgreSQL URI postgres://USER@HOST[:PORT]/DBNAME.\n"
 	"\n"

@@ -356,7 +356,7 @@ static void run_case(struct run *r, const char *file, struct policy *p,
 	struct fy_node *ex = get(c, "expect");
 	struct fy_node *n;
 	struct application a;
-	struct history h = {false, 0, 0};
+	struct history h = {.from_db = false};
 	uint64_t lists = 0;
 	struct decision d;
 	struct qerr e;

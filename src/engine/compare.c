@@ -686,7 +686,9 @@ static int decide_plan(const struct profile *pr, const struct policy *p,
 
 		memset(tried, 0, p->nmeasures * sizeof(*tried));
 		for (size_t m = 0; m < p->nmeasures && !rc; m++) {
-			struct history h = {true, by_measure[m], compute_year};
+			struct history h = {.from_db = true,
+					    .awarded_year = by_measure[m],
+					    .compute_contracts_year = compute_year};
 			struct application a;
 			char *text;
 

@@ -27,6 +27,10 @@ int facts_history(struct facts *f, const struct application *a,
 				"contract.value: the year's compute contracts add up to more than quan can hold");
 	f->i[F_APPLICANT_COMPUTE_CONTRACTS_YEAR] = compute_year;
 	f->i[F_APPLICANT_AWARDED_YEAR] = hist ? hist->awarded_year : 0;
+	if (hist && hist->lists_known) {
+		f->lists_known = true;
+		f->supplier_lists = hist->supplier_lists;
+	}
 	return Q_OK;
 }
 
@@ -456,11 +460,36 @@ static int apply_caps(const struct policy *p, const struct policy_measure *m,
  * amount x weight / total, rounded down by the one rule (money_scale), and
  * the fen left over go to the first funder, so the shares add up to the
  * amount exactly. */
-static int split_funders(const struct policy *p, const struct policy_measure *m,
-			 struct decision *d, struct qerr *e)
+/* The shares of amount between measure m's funders, by weight, in policy
+ * order; the first funder takes the fen the rounding leaves. -1 on
+ * overflow, with *bad the funder whose share overflowed. */
+static int funder_shares(const struct policy_measure *m, money_t amount,
+			 money_t *shares, size_t *bad)
 {
 	int64_t total = 0;
 	money_t sum = 0;
+
+	assert(m->nfunders <= DECISION_MAX_FUNDERS);
+	assert(amount >= 0);
+	for (size_t i = 0; i < m->nfunders; i++)
+		total += m->funders[i].weight;
+	for (size_t i = 0; i < m->nfunders; i++) {
+		if (money_scale(amount, m->funders[i].weight, total,
+				&shares[i]) ||
+		    money_add(sum, shares[i], &sum)) {
+			*bad = i;
+			return -1;
+		}
+	}
+	shares[0] += amount - sum;
+	return 0;
+}
+
+static int split_funders(const struct policy *p, const struct policy_measure *m,
+			 struct decision *d, struct qerr *e)
+{
+	money_t shares[DECISION_MAX_FUNDERS];
+	size_t bad = 0;
 
 	if (m->nfunders == 0)
 		return Q_OK;
@@ -469,24 +498,39 @@ static int split_funders(const struct policy *p, const struct policy_measure *m,
 			e, Q_ERR_DECISION, "",
 			"measure '%s' has more funders than a decision holds",
 			m->id);
-	for (size_t i = 0; i < m->nfunders; i++)
-		total += m->funders[i].weight;
+	if (funder_shares(m, d->amount, shares, &bad))
+		return eval_error(p, m->funders[bad].rule, EXPR_OVERFLOW, e);
 	for (size_t i = 0; i < m->nfunders; i++) {
-		money_t share;
-
-		if (money_scale(d->amount, m->funders[i].weight, total,
-				&share) ||
-		    money_add(sum, share, &sum))
-			return eval_error(p, m->funders[i].rule, EXPR_OVERFLOW,
-					  e);
 		d->funders[i].rule = m->funders[i].rule;
-		d->funders[i].amount = share;
+		d->funders[i].amount = shares[i];
 	}
-	d->funders[0].amount += d->amount - sum;
 	d->nfunders = (uint16_t)m->nfunders;
 	for (size_t i = 0; i < m->nfunders; i++)
 		trace(d, d->funders[i].rule, TRACE_SHARE, d->funders[i].amount);
 	return Q_OK;
+}
+
+int measure_pool_share(const struct policy *p, int measure, money_t amount,
+		       money_t *out)
+{
+	const struct policy_measure *m;
+	money_t shares[DECISION_MAX_FUNDERS];
+	size_t bad = 0;
+
+	assert(p && out);
+	assert(measure >= 0 && (size_t)measure < p->nmeasures);
+	assert(amount >= 0);
+	m = &p->measures[measure];
+	*out = amount;
+	if (m->nfunders == 0 || m->nfunders > DECISION_MAX_FUNDERS)
+		return m->nfunders ? -1 : 0;
+	if (funder_shares(m, amount, shares, &bad))
+		return -1;
+	for (size_t i = 0; i < m->nfunders; i++)
+		if (m->funders[i].external)
+			*out -= shares[i];
+	assert(*out >= 0 && *out <= amount);
+	return 0;
 }
 
 /* The base limited to the first N months of the term, pro rata:
@@ -671,8 +715,10 @@ static int decide_any(const struct policy *p, const struct application *a,
 	rc = facts_build(a, chips, hist, &f, e);
 	if (rc)
 		return rc;
-	f.lists_known = lists_known;
-	f.supplier_lists = lists;
+	if (lists_known) {
+		f.lists_known = true;
+		f.supplier_lists = lists;
+	}
 	return decide_facts(p, m, &f, hist && hist->from_db, out, e);
 }
 

@@ -34,6 +34,12 @@ struct history {
 	bool from_db;
 	money_t awarded_year;		/* awarded this fiscal year, before */
 	money_t compute_contracts_year; /* earlier compute contracts, same year */
+	/* The supplier's named lists, as the office looked them up
+	 * (screen_supplier_lists): bit k when it is on the policy's list k.
+	 * Unknown (a condition that reads one cannot be decided) unless
+	 * lists_known. */
+	bool lists_known;
+	uint64_t supplier_lists;
 };
 
 enum trace_outcome {
@@ -118,6 +124,12 @@ struct decision {
  * without funders. Works on a decision decoded from its record, since the
  * shares are found by their rules in p, the policy it was made under. */
 money_t decision_pool_share(const struct policy *p, const struct decision *d);
+
+/* The part of a total amount that measure `measure`'s pool pays, split
+ * as a decision splits it (the approval of a smaller amount, a
+ * settlement): *out. 0, or -1 when the split overflows. */
+int measure_pool_share(const struct policy *p, int measure, money_t amount,
+		       money_t *out);
 
 /* Whether d's funder share i is an external funder's. */
 bool decision_funder_external(const struct policy *p, const struct decision *d,

@@ -64,6 +64,9 @@ int record_encode(const struct decision *d, const struct history *h,
 	put_field(&p, 'h', h->awarded_year);
 	*p++ = ':';
 	put_int(&p, h->compute_contracts_year);
+	/* The supplier's named lists, when they were looked up. */
+	if (h->lists_known)
+		put_field(&p, 'L', (int64_t)h->supplier_lists);
 	for (uint16_t i = 0; i < d->nreasons; i++) {
 		*p++ = i ? ',' : ' ';
 		if (!i)
@@ -286,13 +289,13 @@ int record_decode(const char *text, struct decision *d, struct history *h,
 	h->from_db = true;
 	while (!r.rc && *r.p == ' ') {
 		char key = r.p[1];
-		const char *at = strchr("mekrbgauwdthRCTFS", key);
+		const char *at = strchr("mekrbgauwdthRCTFSL", key);
 		unsigned bit;
 
 		r.p += 2;
 		if (!key || !at)
 			return bad(&r, "an unknown field");
-		bit = 1u << (at - "mekrbgauwdthRCTFS");
+		bit = 1u << (at - "mekrbgauwdthRCTFSL");
 		if (seen & bit)
 			return bad(&r, "a field twice");
 		seen |= bit;
@@ -337,6 +340,11 @@ int record_decode(const char *text, struct decision *d, struct history *h,
 			expect(&r, ':');
 			h->compute_contracts_year =
 				get_int(&r, INT64_MIN + 1, INT64_MAX);
+			break;
+		case 'L':
+			h->lists_known = true;
+			h->supplier_lists = (uint64_t)get_int(
+				&r, 0, ((int64_t)1 << POLICY_MAX_LISTS) - 1);
 			break;
 		default:
 			read_list(&r, key, d);

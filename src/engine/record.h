@@ -9,7 +9,7 @@
  *
  *   Q1 m<measure> e<0|1> r<rate bp> k<rate rule> b<base> g<gross>
  *      a<amount> u<review up to> w<0|1> d<params date> t<truncated>
- *      h<awarded year>:<compute contracts year>
+ *      h<awarded year>:<compute contracts year> [L<supplier list bits>]
  *      [R<rule>,...] [C<rule>:<limit>:<cut>,...] [T<rule>:<outcome>:<value>,...]
  *      [F<kind>:<rule>:<limit>:<hard>:<above>:<up to>,...] [S<rule>:<amount>,...]
  *   and, when the screens raised flags, a newline and the flags as JSON

@@ -254,7 +254,7 @@ static int judge(struct office *o, const struct policy *p,
 		 struct store_app *rec, struct screen_result *sr,
 		 struct decision *d, struct qerr *e)
 {
-	struct history h = {true, 0, 0};
+	struct history h = {.from_db = true};
 	struct facts f;
 	char *flags = NULL;
 	bool maybe;
@@ -269,6 +269,8 @@ static int judge(struct office *o, const struct policy *p,
 					  a->applicant.uscc, rec->fiscal_year,
 					  a->id, &h.awarded_year,
 					  &h.compute_contracts_year, e);
+	if (!rc && p->nlists)
+		rc = office_supplier_lists(o, p, a->supplier.uscc, &h, e);
 	if (rc)
 		return rc;
 	if (!rec->compute)
@@ -481,7 +483,9 @@ static int apply_inner(struct office *o, const struct office_intake *in,
 	if (!rc)
 		rc = keep_json(in, &rec, e);
 	if (!rc) {
-		rec.requested = d.eligible ? d.amount : 0;
+		/* The pool is charged its own share only: an external
+		 * funder's (a district's) is not the office's money. */
+		rec.requested = d.eligible ? decision_pool_share(p, &d) : 0;
 		rc = place(o, p, &rec, &d, now, &to, e);
 	}
 	if (!rc)
@@ -636,7 +640,7 @@ int office_estimate(struct office *o, const char *json, size_t len, int64_t at,
 		    json_t **out, struct qerr *e)
 {
 	struct application a;
-	struct history h = {true, 0, 0};
+	struct history h = {.from_db = true};
 	struct decision d;
 	const struct policy *p;
 	int rc;
@@ -665,17 +669,16 @@ int office_estimate(struct office *o, const char *json, size_t len, int64_t at,
 		goto out;
 	if (!is_compute(a.contract.kind))
 		h.compute_contracts_year = 0;
+	if (p->nlists &&
+	    (rc = office_supplier_lists(o, p, a.supplier.uscc, &h, e)))
+		goto out;
 	rc = decide(p, &a, o->chips, &h, &d, e);
 	if (rc)
 		goto out;
 	*out = render_decision_json(p, &a, &d);
 	if (*out)
-		json_object_set_new(
-			*out, "history",
-			json_pack("{s:o,s:o}", "awarded_year",
-				  office_money_j(h.awarded_year),
-				  "compute_contracts_year",
-				  office_money_j(h.compute_contracts_year)));
+		json_object_set_new(*out, "history",
+				    office_history_json(p, &h));
 	else
 		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
 out:

@@ -395,14 +395,55 @@ int office_decision_json(struct office *o, const struct store_app *a,
 		json_decref(j);
 		return rc;
 	}
-	json_object_set_new(
-		j, "history",
-		json_pack("{s:o,s:o}", "awarded_year",
-			  office_money_j(h.awarded_year),
-			  "compute_contracts_year",
-			  office_money_j(h.compute_contracts_year)));
+	json_object_set_new(j, "history", office_history_json(p, &h));
 	*out = j;
 	return Q_OK;
+}
+
+json_t *office_history_json(const struct policy *p, const struct history *h)
+{
+	json_t *j = json_pack("{s:o,s:o}", "awarded_year",
+			      office_money_j(h->awarded_year),
+			      "compute_contracts_year",
+			      office_money_j(h->compute_contracts_year));
+
+	assert(p && h);
+	if (j && h->lists_known) {
+		json_t *l = json_array();
+
+		for (size_t k = 0; l && k < p->nlists; k++)
+			if ((h->supplier_lists >> k) & 1)
+				json_array_append_new(
+					l, json_string(p->lists[k].id));
+		json_object_set_new(j, "supplier_lists", l);
+	}
+	return j;
+}
+
+int office_history_lists(const struct policy *p, const json_t *hist,
+			 struct history *h)
+{
+	json_t *l = json_object_get(hist, "supplier_lists");
+	size_t i;
+	json_t *v;
+
+	assert(p && h);
+	if (!l)
+		return 0;
+	if (!json_is_array(l))
+		return -1;
+	h->lists_known = true;
+	h->supplier_lists = 0;
+	json_array_foreach(l, i, v)
+	{
+		const char *id = json_string_value(v);
+		int k = id ? policy_find_list(p, id, strlen(id)) : -1;
+
+		if (k < 0)
+			return -1;
+		h->supplier_lists |= (uint64_t)1 << k;
+	}
+	return 0;
 }
 
 /* --- replay --------------------------------------------------------------- */
@@ -492,7 +533,7 @@ static const char *redecide(struct replay *r, const struct policy *p,
 			    struct qerr *e)
 {
 	json_t *hist = json_object_get(was, "history");
-	struct history h = {true, 0, 0};
+	struct history h = {.from_db = true};
 	struct decision d;
 
 	assert(p && a && now);
@@ -501,6 +542,8 @@ static const char *redecide(struct replay *r, const struct policy *p,
 	h.compute_contracts_year = money_field(hist, "compute_contracts_year");
 	if (h.awarded_year < 0 || h.compute_contracts_year < 0)
 		return "its stored decision has no history";
+	if (office_history_lists(p, hist, &h))
+		return "its stored decision names a supplier list its policy does not have";
 	if (decide(p, a, r->o->chips, &h, &d, e))
 		return e->msg;
 	if (reblock(p, was, &d))

@@ -203,6 +203,23 @@ int office_waitlist_before(struct office *o, const struct policy *p,
 
 /* --- the writer's hot state (hot.c) ------------------------------------------ */
 
+/* Look up on which of p's named supplier lists the supplier uscc is (the
+ * lists imported under their ids), into h->supplier_lists, and set
+ * h->lists_known. Q_OK, or the store's error. */
+int office_supplier_lists(struct office *o, const struct policy *p,
+			  const char *uscc, struct history *h, struct qerr *e);
+
+/* The history a decision was made with, as shown beside it: the yearly
+ * sums and, when they were looked up, the supplier's lists by id. A new
+ * object (the caller owns it), or NULL when out of memory. */
+json_t *office_history_json(const struct policy *p, const struct history *h);
+
+/* Read the "supplier_lists" of such a history back into h (lists_known,
+ * supplier_lists); nothing when it has none. -1 when one is not a list
+ * of p. */
+int office_history_lists(const struct policy *p, const json_t *hist,
+			 struct history *h);
+
 /* Make and free o->hot. office_hot_new answers -1 when out of memory. */
 int office_hot_new(struct office *o);
 void office_hot_free(struct office *o);

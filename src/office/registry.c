@@ -144,10 +144,35 @@ static int io_listed(void *ctx, enum screen_list l, const char *uscc,
 static int io_listed_in(void *ctx, const char *list, const char *uscc,
 			struct qerr *e)
 {
+	struct office *o = ctx;
 	struct store_listing li;
-	int rc = store_listing_get(ctx, list, uscc, &li, e);
+	bool maybe;
+	int rc = office_hot_listed(o, uscc, &maybe, e);
 
+	if (rc)
+		return -1;
+	if (!maybe)
+		return 0;
+	rc = store_listing_get(o->store, list, uscc, &li, e);
 	return rc == Q_NONE ? 0 : rc ? -1 : 1;
+}
+
+int office_supplier_lists(struct office *o, const struct policy *p,
+			  const char *uscc, struct history *h, struct qerr *e)
+{
+	struct screen_io io;
+	uint64_t bits = 0;
+	int rc;
+
+	assert(o && p && uscc);
+	assert(h);
+	office_screen_io(o, &io);
+	rc = screen_supplier_lists(p, uscc, &io, &bits, e);
+	if (rc)
+		return rc;
+	h->lists_known = true;
+	h->supplier_lists = bits;
+	return Q_OK;
 }
 
 void office_screen_io(struct office *o, struct screen_io *io)

@@ -177,7 +177,7 @@ static int approved_amount(struct office *o, const struct policy *p,
 			   money_t value, money_t *out, struct qerr *e)
 {
 	struct application app;
-	struct history h = {true, 0, 0};
+	struct history h = {.from_db = true};
 	struct decision d;
 	money_t amt;
 	int rc;
@@ -209,6 +209,8 @@ static int approved_amount(struct office *o, const struct policy *p,
 	rc = store_applicant_year(o->store, a->program, a->measure, a->uscc,
 				  a->fiscal_year, a->id, &h.awarded_year,
 				  &h.compute_contracts_year, e);
+	if (!rc && p->nlists)
+		rc = office_supplier_lists(o, p, app.supplier.uscc, &h, e);
 	if (!rc)
 		rc = decide(p, &app, o->chips, &h, &d, e);
 	app_release(&app);
@@ -221,6 +223,9 @@ static int approved_amount(struct office *o, const struct policy *p,
 	amt = d.amount;
 	if (rate >= 0 && (rc = at_rate(&d, rate, &amt, e)))
 		return rc;
+	/* What the pool pays of it, as at application. */
+	if (measure_pool_share(p, d.measure, amt, &amt))
+		return qerr_set(e, Q_ERR_OVERFLOW, "rate", "overflow");
 	*out = money_min(amt, a->requested);
 	return Q_OK;
 }

@@ -425,6 +425,24 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 		"DROP INDEX IF EXISTS transfers_ref;"
 		"CREATE INDEX transfers_ref ON transfers (ref, timestamp);",
 		"DROP INDEX IF EXISTS contracts_number;"),
+	/* 11: a list is dishonest, restricted, or a supplier list a program
+	 * declares (policy lists:), imported under its id: the office checks
+	 * the name against its programs, the table only its shape. SQLite
+	 * cannot change a CHECK in place, so the table is copied. */
+	DIALECT("CREATE TABLE listings_new ("
+		"  list TEXT NOT NULL CHECK (length(list) BETWEEN 1 AND 15),"
+		"  uscc TEXT NOT NULL,"
+		"  name TEXT NOT NULL,"
+		"  reason TEXT NOT NULL,"
+		"  source TEXT NOT NULL,"
+		"  PRIMARY KEY (list, uscc));"
+		"INSERT INTO listings_new (list, uscc, name, reason, source)"
+		"  SELECT list, uscc, name, reason, source FROM listings;"
+		"DROP TABLE listings;"
+		"ALTER TABLE listings_new RENAME TO listings;",
+		"ALTER TABLE listings DROP CONSTRAINT listings_list_check;"
+		"ALTER TABLE listings ADD CONSTRAINT listings_list_check"
+		"  CHECK (length(list) BETWEEN 1 AND 15);"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==

@@ -155,7 +155,7 @@ struct store_app {
 	int state;	      /* enum app_state */
 	int64_t seq;	      /* arrival order, set by the store */
 	int fiscal_year;      /* the year of received_at, office calendar */
-	money_t requested;    /* the decision's amount */
+	money_t requested;    /* the decision's amount the pool pays */
 	money_t awarded;      /* posted on approval */
 	money_t paid;	      /* disbursed, net of nothing */
 	money_t recovered;    /* clawed back */
@@ -435,8 +435,9 @@ struct store_listing {
 	char source[128];
 };
 
-/* Put a firm on a list, or replace its entry. Q_ERR_INVALID for an
- * unknown list. */
+/* Put a firm on a list, or replace its entry. The list is named by 1 to 15
+ * of a-z, 0-9, '-' and '_' (Q_ERR_INVALID otherwise); which names an
+ * office knows is the office's to check. */
 int store_listing_add(struct store *s, const struct store_listing *l,
 		      struct qerr *e);
 

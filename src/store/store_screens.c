@@ -199,6 +199,22 @@ int store_controllers_of(struct store *s, const char *uscc,
 	return rc == DRV_ROW || rc == DRV_DONE ? Q_OK : rc;
 }
 
+/* A list's name as the table keeps it: dishonest, restricted, or a
+ * policy's list id. */
+static bool list_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 15)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '_'))
+			return false;
+	return true;
+}
+
 int store_listing_add(struct store *s, const struct store_listing *l,
 		      struct qerr *e)
 {
@@ -206,10 +222,11 @@ int store_listing_add(struct store *s, const struct store_listing *l,
 	int rc;
 
 	assert(s && l);
-	if (strcmp(l->list, "dishonest") && strcmp(l->list, "restricted"))
-		return qerr_set(e, Q_ERR_INVALID, "list",
-				"unknown list '%.16s': dishonest or restricted",
-				l->list);
+	if (!list_name_ok(l->list))
+		return qerr_set(
+			e, Q_ERR_INVALID, "list",
+			"list name '%.16s': 1 to 15 of a-z, 0-9, '-' and '_'",
+			l->list);
 	rc = store_stmt(s, ST_LISTING_PUT, &st, e);
 	if (rc)
 		return rc;

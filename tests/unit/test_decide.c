@@ -229,7 +229,7 @@ static void test_caps(void **state)
 	struct application a;
 	struct decision d;
 	struct qerr e;
-	struct history h = {true, 0, 0};
+	struct history h = {.from_db = true};
 
 	/* 30 % of 20 M = 6 M, cut to 5 M by the contract cap. */
 	app(&a, "m", "20000000.00", "2025-03-01", IN, "ascend-910c", PLAIN,
@@ -380,7 +380,7 @@ static void test_derived_facts(void **state)
 	struct application a;
 	struct facts f;
 	struct qerr e;
-	struct history h = {true, 0, 30000000};
+	struct history h = {.from_db = true, .compute_contracts_year = 30000000};
 
 	app(&a, "m", "100000.00", "2025-03-01", IN, "ascend-910c", PLAIN,
 	    OTHER_CTRL);
@@ -585,7 +585,7 @@ static void test_language_of_issue_11(void **state)
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct policy *p = NULL;
 	struct decision d, back;
-	struct history h = {false, 0, 0}, hb;
+	struct history h = {.from_db = false}, hb;
 	struct application a;
 	struct qerr e;
 	char inst[19] = "12310000425012345";
