@@ -688,7 +688,8 @@ static int decide_plan(const struct profile *pr, const struct policy *p,
 		for (size_t m = 0; m < p->nmeasures && !rc; m++) {
 			struct history h = {.from_db = true,
 					    .awarded_year = by_measure[m],
-					    .compute_contracts_year = compute_year};
+					    .compute_contracts_year =
+						    compute_year};
 			struct application a;
 			char *text;
 

@@ -380,7 +380,8 @@ static void test_derived_facts(void **state)
 	struct application a;
 	struct facts f;
 	struct qerr e;
-	struct history h = {.from_db = true, .compute_contracts_year = 30000000};
+	struct history h = {.from_db = true,
+			    .compute_contracts_year = 30000000};
 
 	app(&a, "m", "100000.00", "2025-03-01", IN, "ascend-910c", PLAIN,
 	    OTHER_CTRL);
