@@ -769,6 +769,57 @@ static void print_decision(json_t *d)
 		       json_string_value(json_object_get(v, "at")));
 }
 
+int cmd_queue(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan queue --db FILE PROGRAM [--json]\n"
+		"The review queue of a program: its reserved applications\n"
+		"awaiting approval, in the order a reviewer takes them. Where a\n"
+		"measure gives priority to holders of another program's award\n"
+		"(policy priority:), their applications come first, each naming\n"
+		"the award; then the rest, oldest first.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct qerr e;
+	json_t *j = NULL, *a;
+	size_t i;
+	int rc;
+
+	if (parse(argc, argv, &o, usage))
+		return EXIT_BAD_INPUT;
+	if (o.nargs != 1) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	qerr_clear(&e);
+	rc = view_queue(&off, o.args[0], now(), &j, &e);
+	if (!rc && o.json) {
+		print_json(j);
+	} else if (!rc) {
+		printf("%-4s %-20s %-16s %-18s %16s  %-25s %s\n", "#", "id",
+		       "measure", "uscc", "requested", "received", "priority");
+		json_array_foreach(j, i, a)
+		{
+			json_t *pr = json_object_get(a, "priority");
+
+			printf("%-4zu %-20s %-16s %-18s %16s  %-25s %s%s\n",
+			       i + 1, js(a, "id"), js(a, "measure"),
+			       js(a, "uscc"), js(a, "requested"),
+			       js(a, "received_at"), pr ? "holds " : "",
+			       pr ? js(pr, "holds") : "");
+		}
+		if (json_array_size(j) == 0)
+			printf("(no application awaits review in %s)\n",
+			       o.args[0]);
+		json_decref(j);
+	}
+	close_office(&off, chips);
+	return rc ? fail(&e) : 0;
+}
+
 int cmd_show(int argc, char **argv)
 {
 	static const char usage[] =

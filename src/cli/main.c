@@ -26,6 +26,7 @@ static const char usage[] =
 	"  report --db FILE [--json]      per program and overall: pools, money, applications, domestic share\n"
 	"  compare --profile FIRM.yaml    a firm's planned year in every city, ranked by net cost\n"
 	"  show --db FILE ID [--json]     an application: decision, transfers, history\n"
+	"  queue --db FILE PROGRAM [--json]  the review queue, priority holders first\n"
 	"  expire --db FILE --by NAME     release reservations past their time\n"
 	"  round close --db FILE PROGRAM MEASURE YEAR --by NAME   pro-rata round\n"
 	"  milestone --db FILE ID YEAR --why TEXT --by NAME      post a grant's tranche\n"
@@ -104,7 +105,7 @@ static const struct {
 	{"user", cmd_user},	      {"demo", cmd_demo},
 	{"migrate", cmd_migrate},     {"compare", cmd_compare},
 	{"program", cmd_program},     {"registry", cmd_registry},
-	{"lists", cmd_lists},
+	{"lists", cmd_lists},	      {"queue", cmd_queue},
 };
 
 int main(int argc, char **argv)

@@ -525,6 +525,27 @@ static void h_report(struct server *s, struct office *o, struct req *r)
 		ok(r, MHD_HTTP_OK, j);
 }
 
+/* The review queue of ?program=, priority holders first. */
+static void h_queue(struct server *s, struct office *o, struct req *r)
+{
+	const char *program = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, "program");
+	struct qerr e;
+	json_t *j;
+
+	if (!program || !*program) {
+		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			  "program: the program whose queue to show");
+		return;
+	}
+	qerr_clear(&e);
+	if (view_queue(o, program, now_of(s), &j, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK,
+		   json_pack("{s:s,s:o}", "program", program, "queue", j));
+}
+
 static void h_burndown(struct server *s, struct office *o, struct req *r)
 {
 	const char *program = MHD_lookup_connection_value(
@@ -883,6 +904,7 @@ static const struct route routes[] = {
 	{"POST", "/v1/rounds/close", R_ADMIN, true, h_round_close},
 	{"POST", "/v1/expire", R_ADMIN, true, h_expire},
 	{"GET", "/v1/report", R_STAFF, false, h_report},
+	{"GET", "/v1/queue", R_STAFF, false, h_queue},
 	{"GET", "/v1/burndown", R_STAFF, false, h_burndown},
 	{"GET", "/v1/ledger/check", R_ADMIN | R_FINANCE | R_AUDITOR, false,
 	 h_ledger_check},

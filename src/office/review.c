@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/app.h"
+#include "engine/record.h"
 
 /* --- reject, withdraw, expire ---------------------------------------------- */
 
@@ -170,11 +171,31 @@ static int at_rate(const struct decision *d, rate_bp rate, money_t *amt,
 	return Q_OK;
 }
 
-/* The amount an approval awards: the decision again with the approved
- * contract value, at most the approved rate, never more than reserved. */
+/* The whole amount of a's stored decision, every funder's share with the
+ * pool's (a->requested is the pool's alone). */
+static money_t decided_total(const struct store_app *a)
+{
+	struct decision d;
+	struct history h;
+	const char *flags;
+	struct qerr e;
+
+	assert(a);
+	if (a->decision && record_is(a->decision) &&
+	    !record_decode(a->decision, &d, &h, &flags, &e) && d.eligible &&
+	    d.amount >= a->requested)
+		return d.amount;
+	return a->requested;
+}
+
+/* The amount an approval awards of the pool (*out): the decision again
+ * with the approved contract value, at most the approved rate, never more
+ * than reserved; *total is the whole award, every funder's share with the
+ * pool's, which the two-person rule reads. */
 static int approved_amount(struct office *o, const struct policy *p,
 			   const struct store_app *a, rate_bp rate,
-			   money_t value, money_t *out, struct qerr *e)
+			   money_t value, money_t *out, money_t *total,
+			   struct qerr *e)
 {
 	struct application app;
 	struct history h = {.from_db = true};
@@ -182,8 +203,9 @@ static int approved_amount(struct office *o, const struct policy *p,
 	money_t amt;
 	int rc;
 
-	assert(p && a && out);
+	assert(p && a && out && total);
 	*out = a->requested;
+	*total = decided_total(a);
 	if (rate < 0 && value < 0)
 		return Q_OK;
 	rc = app_parse_json(a->json, strlen(a->json), &app, e);
@@ -223,19 +245,22 @@ static int approved_amount(struct office *o, const struct policy *p,
 	amt = d.amount;
 	if (rate >= 0 && (rc = at_rate(&d, rate, &amt, e)))
 		return rc;
+	*total = amt;
 	/* What the pool pays of it, as at application. */
 	if (measure_pool_share(p, d.measure, amt, &amt))
 		return qerr_set(e, Q_ERR_OVERFLOW, "rate", "overflow");
 	*out = money_min(amt, a->requested);
+	*total = money_max(*total, *out);
 	return Q_OK;
 }
 
-/* Above the measure's second_approver_above an award takes two different
- * approvers: the first is recorded (the application stays reserved, *done)
+/* Above the measure's second_approver_above an award (its total, with
+ * any external funder's share) takes two different approvers: the first is recorded (the application stays reserved, *done)
  * and the same person cannot be the second. */
 static int second_approver(struct office *o, const struct policy *p, int m,
-			   struct store_app *a, money_t amount, const char *by,
-			   int64_t now, struct office_result *res, bool *done,
+			   struct store_app *a, money_t amount, money_t total,
+			   const char *by, int64_t now,
+			   struct office_result *res, bool *done,
 			   struct qerr *e)
 {
 	const struct policy_measure *pm = &p->measures[m];
@@ -254,8 +279,7 @@ static int second_approver(struct office *o, const struct policy *p, int m,
 			e, Q_ERR_FORBIDDEN, "by",
 			"'%s' approved '%s' already: the award needs a second, different approver",
 			by, a->id);
-	if (pm->second_approver_above < 0 ||
-	    amount <= pm->second_approver_above)
+	if (pm->second_approver_above < 0 || total <= pm->second_approver_above)
 		return Q_OK;
 	if (a->approver[0] && !strcmp(a->approver, by))
 		return qerr_set(
@@ -368,7 +392,7 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 {
 	const struct policy *p;
 	struct store_app a;
-	money_t amount;
+	money_t amount, total = 0;
 	bool grant, done = false;
 	int m, rc;
 
@@ -390,7 +414,7 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 			"a grant is awarded as reserved, tranche by tranche: reject it and apply again to change it");
 	if (!rc)
 		rc = approved_amount(o, p, &a, rate, approved_value, &amount,
-				     e);
+				     &total, e);
 	/* An award of nothing is a rejection, which says why. */
 	if (!rc && amount == 0 && a.requested > 0)
 		rc = qerr_set(
@@ -399,8 +423,8 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 			"approving '%s' at that %s awards 0.00: reject it instead, saying why",
 			id, approved_value >= 0 ? "value" : "rate");
 	if (!rc)
-		rc = second_approver(o, p, m, &a, amount, by, now, res, &done,
-				     e);
+		rc = second_approver(o, p, m, &a, amount, total, by, now, res,
+				     &done, e);
 	if (rc || done)
 		return office_finish(o, rc, &a, e);
 	if (a.requested > 0 && grant)

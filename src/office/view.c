@@ -4,6 +4,7 @@
 #include "office/view.h"
 #include "office/office_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -697,4 +698,157 @@ int view_programs(struct office *o, json_t **out, struct qerr *e)
 		}
 	*out = json_pack("{s:o}", "programs", arr);
 	return *out ? 0 : nomem(e);
+}
+
+/* --- the review queue ------------------------------------------------------------- */
+
+#define QUEUE_MAX 100000L
+
+/* One reserved application of the queue, before its order is known. */
+struct queued_app {
+	char id[64];
+	char measure[64];
+	char uscc[20];
+	int64_t seq;
+	char holds[64]; /* the award that gives it priority, "" none */
+};
+
+struct queue_walk {
+	struct queued_app *q;
+	size_t n, cap;
+	bool full, oom;
+};
+
+static int queue_one(void *arg, const struct store_app *a)
+{
+	struct queue_walk *w = arg;
+
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+		struct queued_app *q;
+
+		if (cap > (size_t)QUEUE_MAX) {
+			w->full = true;
+			return 1;
+		}
+		q = realloc(w->q, cap * sizeof(*q));
+		if (!q) {
+			w->oom = true;
+			return 1;
+		}
+		w->q = q;
+		w->cap = cap;
+	}
+	memcpy(w->q[w->n].id, a->id, sizeof(a->id));
+	memcpy(w->q[w->n].measure, a->measure, sizeof(a->measure));
+	memcpy(w->q[w->n].uscc, a->uscc, sizeof(a->uscc));
+	w->q[w->n].seq = a->seq;
+	w->q[w->n].holds[0] = '\0';
+	w->n++;
+	return 0;
+}
+
+/* Looking for an award the firm holds in the priority program (an
+ * awarded application of it in this office): its id into holds. */
+struct holding {
+	char *holds;
+};
+
+static int holds_one(void *arg, const struct store_app *a)
+{
+	struct holding *h = arg;
+
+	if (a->state != APP_AWARDED)
+		return 0;
+	snprintf(h->holds, 64, "%s", a->id);
+	return 1;
+}
+
+static int queue_cmp(const void *x, const void *y)
+{
+	const struct queued_app *a = x, *b = y;
+	bool pa = a->holds[0] != '\0', pb = b->holds[0] != '\0';
+
+	if (pa != pb)
+		return pa ? -1 : 1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+int view_queue(struct office *o, const char *program, int64_t now, json_t **out,
+	       struct qerr *e)
+{
+	const struct policy *p = office_policy_of(o, program);
+	struct queue_walk w = {NULL, 0, 0, false, false};
+	json_t *arr;
+	int rc;
+
+	assert(o && program && out);
+	*out = NULL;
+	if (!p)
+		return qerr_set(
+			e, Q_ERR_UNKNOWN_PROGRAM, "program",
+			"program: '%.64s' is not a program of this office",
+			program);
+	rc = store_app_each(o->store, program, APP_RESERVED, queue_one, &w, e);
+	if (!rc && w.oom)
+		rc = nomem(e);
+	if (!rc && w.full)
+		rc = qerr_set(e, Q_ERR_INVALID, "program",
+			      "more than %ld applications await review in '%s'",
+			      QUEUE_MAX, program);
+	for (size_t i = 0; !rc && i < w.n; i++) {
+		int m = policy_find_measure(p, w.q[i].measure,
+					    strlen(w.q[i].measure));
+		struct store_app_filter f = {NULL, -1, NULL, 0, 1000};
+		struct holding h = {w.q[i].holds};
+
+		if (m < 0 || !p->measures[m].priority_of)
+			continue;
+		f.program = p->measures[m].priority_of;
+		f.uscc = w.q[i].uscc;
+		rc = store_app_list(o->store, &f, holds_one, &h, e);
+	}
+	if (rc) {
+		free(w.q);
+		return rc;
+	}
+	if (w.n)
+		qsort(w.q, w.n, sizeof(*w.q), queue_cmp);
+	arr = json_array();
+	for (size_t i = 0; arr && !rc && i < w.n; i++) {
+		struct store_app a;
+		json_t *j;
+
+		rc = store_app_get(o->store, w.q[i].id, &a, e);
+		if (rc == Q_NONE) { /* gone since: another writer */
+			rc = Q_OK;
+			continue;
+		}
+		if (rc)
+			break;
+		j = view_app_summary(o, &a, now);
+		if (j && w.q[i].holds[0]) {
+			int m = policy_find_measure(p, a.measure,
+						    strlen(a.measure));
+			const struct policy_rule *r =
+				&p->rules[p->measures[m].priority_rule];
+
+			json_object_set_new(j, "priority",
+					    json_pack("{s:s,s:s?,s:s}", "rule",
+						      r->id, "says", r->says,
+						      "holds", w.q[i].holds));
+		}
+		store_app_release(&a);
+		if (!j || json_array_append_new(arr, j))
+			rc = nomem(e);
+	}
+	free(w.q);
+	if (!arr && !rc)
+		rc = nomem(e);
+	if (rc) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = arr;
+	return Q_OK;
 }

@@ -28,6 +28,14 @@ int view_app(struct office *o, const char *id, json_t **out, struct qerr *e);
 json_t *view_app_summary(struct office *o, const struct store_app *a,
 			 int64_t now);
 
+/* The review queue of program: its reserved applications awaiting
+ * approval, each as view_app_summary's object. Those whose applicant holds
+ * an award of the measure's priority program (policy `priority:`) in this
+ * office come first, with "priority": {rule, says, holds}; then in the
+ * order received. *out: a new array the caller owns. */
+int view_queue(struct office *o, const char *program, int64_t now, json_t **out,
+	       struct qerr *e);
+
 /* The report: {pools: [{program, pool, year, budget, available,
  * reserved, awarded, paid, recovered, treasury, applications: {state:
  * count}}], programs: [the same sums per program, with program], total:

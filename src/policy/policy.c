@@ -1350,6 +1350,7 @@ enum {
 	M_SCREENS,
 	M_FROM,
 	M_UNTIL,
+	M_PRIORITY,
 	M__N
 };
 static const char *const measure_keys[M__N] = {"id",
@@ -1372,7 +1373,8 @@ static const char *const measure_keys[M__N] = {"id",
 					       "funders",
 					       "screens",
 					       "from",
-					       "until"};
+					       "until",
+					       "priority"};
 
 enum { R_ID, R_WHEN, R_RATE, R_SAYS, R_SOURCE, R_ASSUMPTION, R__N };
 static const char *const row_keys[R__N] = {"id",   "when",   "rate",
@@ -1615,6 +1617,38 @@ static void parse_grant(struct ctx *c, struct mctx *mc, const struct kv *f)
 		err_at(c, kv[G_MAX].at,
 		       "'years_max' (%d) is below 'years_min' (%d)",
 		       m->grant_years_max, m->grant_years_min);
+}
+
+enum { PR_HOLDERS_OF, PR_SAYS, PR_SOURCE, PR_ASSUMPTION, PR__N };
+static const char *const priority_keys[PR__N] = {"holders_of", "says", "source",
+						 "assumption"};
+
+/* `priority: {holders_of: PROGRAM, says, source|assumption}`: applicants
+ * that hold an award of another program of the office come first in the
+ * review queue. A rule "<measure>.priority" carries its words. */
+static void parse_priority(struct ctx *c, struct mctx *mc, const struct kv *f)
+{
+	struct policy_measure *m = mc->m;
+	struct kv kv[PR__N];
+	char what[160];
+	char rid[2 * MAX_ID];
+
+	if (!fields_of(c, f->v, f->at, "priority of measure", mc->mid,
+		       priority_keys, PR__N, kv, what, sizeof(what)))
+		return;
+	need(c, &kv[PR_SAYS], "says", what, f->at);
+	need_provenance(c, &kv[PR_SOURCE], &kv[PR_ASSUMPTION], what, f->at);
+	if (need(c, &kv[PR_HOLDERS_OF], "holders_of", what, f->at))
+		m->priority_of = id_of(c, &kv[PR_HOLDERS_OF], "holders_of");
+	if (m->priority_of && c->p->program &&
+	    !strcmp(m->priority_of, c->p->program))
+		err_at(c, kv[PR_HOLDERS_OF].at,
+		       "'holders_of' names this program itself: name the other program whose award gives priority");
+	snprintf(rid, sizeof(rid), "%s.priority", mc->mid);
+	m->priority_rule = add_rule(
+		c, RULE_PRIORITY, mc->index, f->at, rid,
+		text_of(c, &kv[PR_SAYS], "says"), source_of(c, &kv[PR_SOURCE]),
+		text_of(c, &kv[PR_ASSUMPTION], "assumption"));
 }
 
 /* The index of a rule with this id among a measure's rules so far, for
@@ -2151,6 +2185,8 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 		parse_grant(c, &mc, &kv[M_GRANT]);
 	if (kv[M_FUNDERS].present)
 		parse_funders(c, &mc, &kv[M_FUNDERS]);
+	if (kv[M_PRIORITY].present)
+		parse_priority(c, &mc, &kv[M_PRIORITY]);
 	if (kv[M_RESERVATION_DAYS].present)
 		int_of(c, &kv[M_RESERVATION_DAYS], "reservation_days", 1, 3660,
 		       &m->reservation_days);
@@ -2717,6 +2753,7 @@ void policy_free(struct policy *p)
 			free(m->funders[j].name);
 		}
 		free(m->funders);
+		free(m->priority_of);
 	}
 	free(p->measures);
 	for (size_t i = 0; i < p->nrules; i++) {

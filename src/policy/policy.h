@@ -74,6 +74,7 @@ enum rule_kind {
 	RULE_FROM,   /* the measure applies to contracts signed from a date */
 	RULE_UNTIL,  /* ... and until a date */
 	RULE_KIND_DATES, /* "<measure>.kind.<kind>": a kind from/until dates */
+	RULE_PRIORITY,	 /* "<measure>.priority": who comes first in review */
 };
 
 /* A rule a decision can name. id is "compute-rent.rate.default"; line and
@@ -261,6 +262,11 @@ struct policy_measure {
 	 * program). The shares are whole fen and add up to the amount. */
 	struct policy_funder *funders;
 	size_t nfunders;
+	/* Applicants holding an award of program priority_of (in the same
+	 * office) come first in the review queue; the decision and the money
+	 * are the same either way. NULL: no priority. */
+	char *priority_of;
+	uint32_t priority_rule;
 	struct policy_cond *conds;
 	size_t nconds;
 	enum hit_policy hit;

@@ -136,3 +136,17 @@ lang_office() {
 	run "$QUAN" ledger check --db "$TMP/o.db"
 	[ "$status" -eq 0 ]
 }
+
+@test "policy check: priority must name another program, and carry its words" {
+	sed 's/^    allocation: first-come-first-served$/&\n    priority: { holders_of: lang-2025, says: "x", source: text }/' "$LP" >"$TMP/self.yaml"
+	run "$QUAN" policy check "$TMP/self.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"self.yaml:"*"'holders_of' names this program itself"* ]]
+	sed 's/^    allocation: first-come-first-served$/&\n    priority: { holders_of: other-2025 }/' "$LP" >"$TMP/bare.yaml"
+	run "$QUAN" policy check "$TMP/bare.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"says"* ]]
+	sed 's/^    allocation: first-come-first-served$/&\n    priority: { holders_of: other-2025, says: "x", source: text }/' "$LP" >"$TMP/ok.yaml"
+	run "$QUAN" policy check "$TMP/ok.yaml"
+	[ "$status" -eq 0 ]
+}

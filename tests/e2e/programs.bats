@@ -123,3 +123,34 @@ three() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"already the prefix of program"* ]]
 }
+
+@test "Zhengzhou's review queue puts holders of a Henan award first, and the money is the same" {
+	"$QUAN" init --db "$DB" --policy "$P/henan-2024.yaml" --policy "$P/zhengzhou-2024.yaml" --by admin >/dev/null
+	# Another Zhengzhou firm, which holds nothing, applies first.
+	sed -e 's/91410100MA4HN0001W/91410100MA4HN00033/' -e 's/zz-compute-1/zz-other/' \
+		-e 's/ZZ-SL-2024-0031/ZZ-SL-2024-0077/' "$EX/zz-compute.json" >"$TMP/other.json"
+	run "$QUAN" apply --db "$DB" --by a "$TMP/other.json" "$EX/ha-compute.json" "$EX/zz-compute.json"
+	[ "$status" -eq 0 ]
+	# 20 % of 3 000 000.00 each, under the 1 M yearly cap.
+	[[ "$output" == *"ZZ-2025-000001       reserved           600000.00"* ]]
+	[[ "$output" == *"ZZ-2025-000002       reserved           600000.00"* ]]
+	# Before the provincial award: oldest first, nobody has priority.
+	run --separate-stderr "$QUAN" queue --db "$DB" zhengzhou-2024 --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.[].id] | join(",")' <<<"$output")" = "ZZ-2025-000001,ZZ-2025-000002" ]
+	[ "$(jq '[.[] | select(.priority)] | length' <<<"$output")" -eq 0 ]
+	run "$QUAN" review --db "$DB" HA-2025-000001 --approve --by r
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$QUAN" queue --db "$DB" zhengzhou-2024 --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.[].id] | join(",")' <<<"$output")" = "ZZ-2025-000002,ZZ-2025-000001" ]
+	[ "$(jq -r '.[0].priority.holds' <<<"$output")" = "HA-2025-000001" ]
+	[ "$(jq -r '.[0].priority.rule' <<<"$output")" = "compute.priority" ]
+	[ "$(jq -r '.[0].requested, .[1].requested' <<<"$output" | sort -u)" = "600000.00" ]
+	run --separate-stderr "$QUAN" queue --db "$DB" zhengzhou-2024
+	[[ "$(sed -n 2p <<<"$output")" == "1    ZZ-2025-000002"*"holds HA-2025-000001" ]]
+	[[ "$(sed -n 3p <<<"$output")" == "2    ZZ-2025-000001"* ]]
+	run "$QUAN" queue --db "$DB" nowhere-2025
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'nowhere-2025' is not a program of this office"* ]]
+}
