@@ -243,6 +243,11 @@ static int approved_amount(struct office *o, const struct policy *p,
 			e, Q_ERR_INVALID, "approved_value",
 			"at the approved value the application is not eligible");
 	amt = d.amount;
+	if (rate >= 0 && rate != d.rate && p->measures[d.measure].rate_fixed)
+		return qerr_set(
+			e, Q_ERR_INVALID, "rate",
+			"measure '%s' pays a fixed rate of %d bp, not a ceiling: approve it at that rate (an approved value may still lower the base)",
+			p->measures[d.measure].id, d.rate);
 	if (rate >= 0 && (rc = at_rate(&d, rate, &amt, e)))
 		return rc;
 	*total = amt;

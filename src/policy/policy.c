@@ -1421,8 +1421,8 @@ static const char *const relaxed_keys[X__N] = {"when", "limit", "says",
 enum { W_OPENS, W_CLOSES, W__N };
 static const char *const window_keys[W__N] = {"opens", "closes"};
 
-enum { T_HIT, T_ROWS, T__N };
-static const char *const rates_keys[T__N] = {"hit", "rows"};
+enum { T_HIT, T_ROWS, T_FIXED, T__N };
+static const char *const rates_keys[T__N] = {"hit", "rows", "fixed"};
 
 enum { G_MIN, G_MAX, G__N };
 static const char *const grant_keys[G__N] = {"years_min", "years_max"};
@@ -1844,6 +1844,8 @@ static void parse_rates(struct ctx *c, struct mctx *mc, const struct kv *f)
 		if (h >= 0)
 			m->hit = (enum hit_policy)h;
 	}
+	if (kv[T_FIXED].present)
+		bool_of(c, &kv[T_FIXED], "fixed", &m->rate_fixed);
 	if (!kv[T_ROWS].present) {
 		err_at(c, f->at, "measure '%s' has no rate rows", mc->mid);
 		return;

@@ -270,6 +270,9 @@ struct policy_measure {
 	struct policy_cond *conds;
 	size_t nconds;
 	enum hit_policy hit;
+	/* The text names a plain rate ("按…的20%予以奖励"), not a ceiling:
+	 * a reviewer may not approve at a lower one (rates: fixed: true). */
+	bool rate_fixed;
 	struct policy_row *rows;
 	size_t nrows;
 	struct policy_cap *caps;

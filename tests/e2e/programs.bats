@@ -154,3 +154,20 @@ three() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"'nowhere-2025' is not a program of this office"* ]]
 }
+
+@test "Henan's rate is fixed: a reviewer cannot lower it, but may lower the approved value" {
+	"$QUAN" init --db "$DB" --policy "$P/henan-2024.yaml" --by admin >/dev/null
+	# 20 % of 1 234 567.89, rounded down to the fen
+	run "$QUAN" apply --db "$DB" --by a "$EX/ha-compute.json"
+	[[ "$output" == *"HA-2025-000001       reserved           246913.57"* ]]
+	run "$QUAN" review --db "$DB" HA-2025-000001 --approve --rate 1000 --by r
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"measure 'compute' pays a fixed rate of 2000 bp, not a ceiling"* ]]
+	run "$QUAN" show --db "$DB" HA-2025-000001 --json
+	[[ "$output" == *'"state": "reserved"'* ]]
+	# 20 % of an approved 1 000 000.00
+	run "$QUAN" review --db "$DB" HA-2025-000001 --approve --approved-value 1000000.00 --by r
+	[ "$status" -eq 0 ]
+	run "$QUAN" report --db "$DB" --json
+	[[ "$output" == *'"awarded": "200000.00"'* ]]
+}
