@@ -171,28 +171,41 @@ static int at_rate(const struct decision *d, rate_bp rate, money_t *amt,
 	return Q_OK;
 }
 
-/* The whole amount of a's stored decision, every funder's share with the
- * pool's (a->requested is the pool's alone). */
-static money_t decided_total(const struct store_app *a)
+/* The whole award (every funder's share) whose pool part is `pool`, for the
+ * two-person rule: the pool part itself when measure m has no external
+ * funder; else the stored decision's amount when its pool share is that
+ * part, or the part scaled up by the funders' weights (rounded down). */
+static money_t award_total(const struct policy *p, int m,
+			   const struct store_app *a, money_t pool)
 {
+	const struct policy_measure *pm = &p->measures[m];
+	int64_t all = 0, own = 0;
 	struct decision d;
 	struct history h;
 	const char *flags;
 	struct qerr e;
+	money_t t;
 
-	assert(a);
+	assert(a && pool >= 0);
+	for (size_t i = 0; i < pm->nfunders; i++) {
+		all += pm->funders[i].weight;
+		if (!pm->funders[i].external)
+			own += pm->funders[i].weight;
+	}
+	if (all == own || own == 0)
+		return pool;
 	if (a->decision && record_is(a->decision) &&
 	    !record_decode(a->decision, &d, &h, &flags, &e) && d.eligible &&
-	    d.amount >= a->requested)
+	    d.measure == m && decision_pool_share(p, &d) == pool)
 		return d.amount;
-	return a->requested;
+	return money_scale(pool, all, own, &t) ? pool : t;
 }
 
 /* The amount an approval awards of the pool (*out): the decision again
  * with the approved contract value, at most the approved rate, never more
  * than reserved; *total is the whole award, every funder's share with the
  * pool's, which the two-person rule reads. */
-static int approved_amount(struct office *o, const struct policy *p,
+static int approved_amount(struct office *o, const struct policy *p, int m,
 			   const struct store_app *a, rate_bp rate,
 			   money_t value, money_t *out, money_t *total,
 			   struct qerr *e)
@@ -205,7 +218,7 @@ static int approved_amount(struct office *o, const struct policy *p,
 
 	assert(p && a && out && total);
 	*out = a->requested;
-	*total = decided_total(a);
+	*total = award_total(p, m, a, a->requested);
 	if (rate < 0 && value < 0)
 		return Q_OK;
 	rc = app_parse_json(a->json, strlen(a->json), &app, e);
@@ -254,8 +267,9 @@ static int approved_amount(struct office *o, const struct policy *p,
 	/* What the pool pays of it, as at application. */
 	if (measure_pool_share(p, d.measure, amt, &amt))
 		return qerr_set(e, Q_ERR_OVERFLOW, "rate", "overflow");
+	if (amt > a->requested)
+		*total = award_total(p, m, a, a->requested);
 	*out = money_min(amt, a->requested);
-	*total = money_max(*total, *out);
 	return Q_OK;
 }
 
@@ -418,7 +432,7 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 			e, Q_ERR_INVALID, "rate",
 			"a grant is awarded as reserved, tranche by tranche: reject it and apply again to change it");
 	if (!rc)
-		rc = approved_amount(o, p, &a, rate, approved_value, &amount,
+		rc = approved_amount(o, p, m, &a, rate, approved_value, &amount,
 				     &total, e);
 	/* An award of nothing is a rejection, which says why. */
 	if (!rc && amount == 0 && a.requested > 0)
