@@ -18,12 +18,15 @@
 
 static const char usage[] =
 	"usage: quan estimate --policy FILE [--policy FILE...] [--chips FILE]\n"
-	"                     [--at TIME] [--json | --table] APPLICATION.json...\n"
+	"                     [--at TIME] [--on-list ID...] [--json | --table]\n"
+	"                     APPLICATION.json...\n"
 	"\n"
 	"Decide each application under the policy of its program, without a\n"
 	"database: yearly caps per applicant count this contract alone.\n"
 	"The application is taken as received now, or at --at TIME (like\n"
 	"2025-09-01T10:00:00+08:00): the window and fiscal year follow it.\n"
+	"Without a database the supplier is on none of a program's named\n"
+	"supplier lists, unless --on-list ID (repeatable) says it is on ID.\n"
 	"One application prints its explanation; several print a table.\n"
 	"--json prints the decision (an array for several applications).\n"
 	"Exit: 0 decided (eligible or not), 1 bad input, 2 bad policy.\n";
@@ -33,6 +36,8 @@ struct opts {
 	int npolicies;
 	const char *chips;
 	const char *at;
+	const char *lists[POLICY_MAX_LISTS];
+	int nlists;
 	int json, table;
 	char **apps;
 	int napps;
@@ -68,6 +73,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->chips = argv[++i];
 		} else if (!strcmp(a, "--at") && i + 1 < argc) {
 			o->at = argv[++i];
+		} else if (!strcmp(a, "--on-list") && i + 1 < argc) {
+			if (o->nlists == POLICY_MAX_LISTS) {
+				fprintf(stderr,
+					"quan estimate: at most %d --on-list\n",
+					POLICY_MAX_LISTS);
+				return -1;
+			}
+			o->lists[o->nlists++] = argv[++i];
 		} else if (!strcmp(a, "--json")) {
 			o->json = 1;
 		} else if (!strcmp(a, "--table")) {
@@ -86,6 +99,20 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* The bits of p's named lists that --on-list names. */
+static uint64_t lists_of(const struct policy *p, const struct opts *o)
+{
+	uint64_t bits = 0;
+
+	for (int i = 0; i < o->nlists; i++) {
+		int k = policy_find_list(p, o->lists[i], strlen(o->lists[i]));
+
+		if (k >= 0)
+			bits |= (uint64_t)1 << k;
+	}
+	return bits;
+}
+
 /* What names an estimated application (no office numbered it): its
  * client_ref, or its file. */
 static const char *label(const struct application *a, const char *file)
@@ -95,7 +122,8 @@ static const char *label(const struct application *a, const char *file)
 
 static void print_explanation(const struct policy *p,
 			      const struct application *a,
-			      const struct decision *d, const char *file)
+			      const struct decision *d, const char *file,
+			      uint64_t lists)
 {
 	char m1[MONEY_TEXT_MAX], r[RATE_TEXT_MAX], at[512], words[512];
 
@@ -160,8 +188,12 @@ static void print_explanation(const struct policy *p,
 					  sizeof(words)));
 	if (d->yearly_caps_without_history)
 		printf("  note       no database: yearly caps per applicant count this contract alone\n");
-	if (p->nlists)
-		printf("  note       no database: the supplier counts as on none of the policy's supplier lists\n");
+	if (p->nlists && !lists)
+		printf("  note       no database: the supplier counts as on none of the policy's supplier lists (--on-list ID says otherwise)\n");
+	for (size_t k = 0; k < p->nlists; k++)
+		if ((lists >> k) & 1)
+			printf("  note       no database: the supplier counts as on list %s, as --on-list says\n",
+			       p->lists[k].id);
 }
 
 static void print_row(const char *file, const struct policy *p,
@@ -219,6 +251,21 @@ int cmd_estimate(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* A list no policy declares is a typo, not "on no list". */
+	for (int i = 0; i < o.nlists; i++) {
+		bool known = false;
+
+		for (int k = 0; k < o.npolicies && !known; k++)
+			known = policy_find_list(ps[k], o.lists[i],
+						 strlen(o.lists[i])) >= 0;
+		if (!known) {
+			fprintf(stderr,
+				"quan: --on-list '%s' is not a supplier list of the policies given\n",
+				o.lists[i]);
+			worst = EXIT_BAD_INPUT;
+			goto out;
+		}
+	}
 	rc = cli_load_chips(o.chips, &chips);
 	if (rc) {
 		worst = rc;
@@ -253,7 +300,8 @@ int cmd_estimate(int argc, char **argv)
 					a.program);
 		}
 		if (rc == Q_OK)
-			rc = decide_listed(p, &a, chips, NULL, 0, &d, &e);
+			rc = decide_listed(p, &a, chips, NULL,
+					   lists_of(p, &o), &d, &e);
 		if (rc) {
 			fprintf(stderr, "%s: %s\n", o.apps[i], e.msg);
 			if (o.json)
@@ -265,7 +313,8 @@ int cmd_estimate(int argc, char **argv)
 		} else if (o.table) {
 			print_row(o.apps[i], p, &a, &d);
 		} else {
-			print_explanation(p, &a, &d, o.apps[i]);
+			print_explanation(p, &a, &d, o.apps[i],
+					  lists_of(p, &o));
 		}
 		if (j && all) {
 			json_array_append_new(all, j);

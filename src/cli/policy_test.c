@@ -22,6 +22,9 @@
 struct run {
 	struct chip_catalog *chips;
 	int passed, failed;
+	/* The file's own supplier_lists: every case's unless it sets its
+	 * own (NULL: none). */
+	struct fy_node *file_lists;
 };
 
 /* A YAML node as JSON: quoted scalars are strings; plain true/false/null,
@@ -424,8 +427,8 @@ static void run_case(struct run *r, const char *file, struct policy *p,
 			FAIL("%s", e.msg);
 	}
 	/* The supplier's named lists, as the office's imports would say:
-	 * on none unless the case lists them. */
-	if ((n = get(c, "supplier_lists"))) {
+	 * on none unless the case (or else the file) lists them. */
+	if ((n = get(c, "supplier_lists")) || (n = r->file_lists)) {
 		void *it = NULL;
 		struct fy_node *u;
 
@@ -584,8 +587,10 @@ static int run_file(struct run *r, const char *file)
 		rc = EXIT_BAD_INPUT;
 		goto out;
 	}
+	r->file_lists = get(root, "supplier_lists");
 	while ((c = fy_node_sequence_iterate(cases, &it)))
 		run_case(r, file, p, base, file_at, c);
+	r->file_lists = NULL;
 out:
 	json_decref(base);
 	policy_free(p);
@@ -595,7 +600,7 @@ out:
 
 int cmd_policy_test(int argc, char **argv)
 {
-	struct run r = {NULL, 0, 0};
+	struct run r = {NULL, 0, 0, NULL};
 	int rc;
 
 	if (argc < 2) {

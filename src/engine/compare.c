@@ -710,10 +710,16 @@ static int decide_plan(const struct profile *pr, const struct policy *p,
 						 10 * 3600 - DATE_OFFICE_OFFSET,
 					 e);
 			if (!rc)
-				/* A plan names no real supplier: it is on
-				 * none of the programs' named lists. */
-				rc = decide_listed(p, &a, chips, &h, 0, &ds[m],
-						   e);
+				/* A plan names no real supplier: like the
+				 * platform it is listed on, the supplier is
+				 * taken to be on every named list of the
+				 * program (a planned centre, a partner). */
+				rc = decide_listed(
+					p, &a, chips, &h,
+					p->nlists
+						? ((uint64_t)1 << p->nlists) - 1
+						: 0,
+					&ds[m], e);
 			app_release(&a);
 			if (rc) {
 				char why[sizeof(e->msg)];
@@ -919,7 +925,7 @@ static json_t *city_j(const struct profile *pr, struct city_result *r,
 
 static const char *const notes[] = {
 	"every contract of the plan is signed on plan.signed_on and submitted that day at 10:00 local time",
-	"the applicant is registered in each program's city; the supplier is unrelated, listed on the city's platform, and the compute is located in the city",
+	"the applicant is registered in each program's city; the supplier is unrelated, listed on the city's platform and on every supplier list the program names (Hangzhou's planned centres and matchmaking partners), and the compute is located in the city",
 	"one claim per contract: for each purchase the measure paying most is counted, the others are shown",
 	"yearly caps per applicant count the plan's earlier purchases under the same measure; rates are the published ceilings, a reviewer may approve less",
 	"operating costs: office rent per m2 per year x office_m2, one AI engineer's salary per year x head_count, electricity per MWh x electricity_kwh / 1000; a figure marked as an assumption is not a published one (data/costs.yaml says why)",

@@ -335,3 +335,18 @@ YAML
 	run "$QUAN" policy check "$TMP/hz-clash.yaml"
 	[ "$status" -eq 0 ]
 }
+
+@test "estimate: Hangzhou's supplier lists are none without a database, --on-list says otherwise, a typo is refused" {
+	run --separate-stderr "$QUAN" estimate --policy "$HZ" --at 2025-03-10T09:30:00+08:00 "$EX/hz-compute-domestic.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"eligible   no"* ]]
+	[[ "$output" == *"compute.eligibility.listed-supplier"* ]]
+	[[ "$output" == *"on none of the policy's supplier lists"* ]]
+	run --separate-stderr "$QUAN" estimate --policy "$HZ" --on-list hz-partners --at 2025-03-10T09:30:00+08:00 "$EX/hz-compute-domestic.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"eligible   yes"* ]]
+	[[ "$output" == *"on list hz-partners, as --on-list says"* ]]
+	run "$QUAN" estimate --policy "$HZ" --on-list hz-plan "$EX/hz-compute-domestic.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--on-list 'hz-plan' is not a supplier list of the policies given"* ]]
+}

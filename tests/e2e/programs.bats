@@ -26,6 +26,7 @@ teardown() {
 three() {
 	"$QUAN" init --db "$DB" --policy "$P/shanghai-2025.yaml" --policy "$P/hangzhou-2024.yaml" --by admin >/dev/null
 	"$QUAN" program add --db "$DB" --policy "$P/shenzhen-2024.yaml" --by admin >/dev/null
+	hz_lists "$DB"
 }
 
 @test "init loads several programs, program add one more; each is funded once" {
@@ -99,6 +100,7 @@ three() {
 	# Hangzhou 2024 (HZ) and 2025 (HZ25) live side by side, numbered apart.
 	run "$QUAN" init --db "$DB" --policy "$P/hangzhou-2024.yaml" --policy "$P/hangzhou-2025.yaml" --by admin
 	[ "$status" -eq 0 ]
+	hz_lists "$DB"
 	run "$QUAN" apply --db "$DB" --by a "$EX/hz-compute-sme.json" "$EX/hz2025-compute.json"
 	[ "$status" -eq 0 ]
 	[ "$(numbers "$output" | xargs)" = "HZ-2025-000001 HZ25-2025-000001" ]

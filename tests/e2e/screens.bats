@@ -17,6 +17,7 @@ setup() {
 	export QUAN_NOW=2025-11-20T10:00:00+08:00
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin >/dev/null
 	"$QUAN" init --db "$DB" --policy "$HZ" --by admin >/dev/null
+	hz_lists "$DB" 91310104MA1FR5T2K1
 }
 
 teardown() {
