@@ -300,8 +300,8 @@ int cmd_estimate(int argc, char **argv)
 					a.program);
 		}
 		if (rc == Q_OK)
-			rc = decide_listed(p, &a, chips, NULL,
-					   lists_of(p, &o), &d, &e);
+			rc = decide_listed(p, &a, chips, NULL, lists_of(p, &o),
+					   &d, &e);
 		if (rc) {
 			fprintf(stderr, "%s: %s\n", o.apps[i], e.msg);
 			if (o.json)
