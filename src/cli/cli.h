@@ -26,6 +26,7 @@ int cmd_review(int argc, char **argv);
 int cmd_withdraw(int argc, char **argv);
 int cmd_disburse(int argc, char **argv);
 int cmd_clawback(int argc, char **argv);
+int cmd_settle(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_audit(int argc, char **argv);

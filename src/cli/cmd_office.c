@@ -24,6 +24,10 @@
 struct oopts {
 	const char *db, *by, *policy, *chips, *why, *rate, *value, *at;
 	const char *received_at; /* apply: an administrator's import */
+	const char *settled;	 /* settle: --value */
+	/* settle: every --ref given (an invoice), in order */
+	const char *refs[OFFICE_INVOICES_MAX];
+	int nrefs;
 	int json, approve, reject;
 	/* every --policy given, in order (init loads several) */
 	const char *policies[OFFICE_MAX_PROGRAMS];
@@ -67,6 +71,17 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			slot = &o->at;
 		else if (!strcmp(a, "--received-at"))
 			slot = &o->received_at;
+		else if (!strcmp(a, "--value"))
+			slot = &o->settled;
+		else if (!strcmp(a, "--ref")) {
+			if (o->nrefs == OFFICE_INVOICES_MAX) {
+				fprintf(stderr,
+					"quan: a settlement records at most %d invoices\n",
+					OFFICE_INVOICES_MAX);
+				return -1;
+			}
+			slot = &o->refs[o->nrefs++];
+		}
 		if (slot) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "quan: %s needs a value\n", a);
@@ -441,6 +456,48 @@ int cmd_withdraw(int argc, char **argv)
 	if (rc)
 		return fail(&e);
 	printf("%s %s\n", res.id, app_state_name(res.state));
+	return 0;
+}
+
+int cmd_settle(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan settle --db FILE ID --value YUAN --by NAME [--ref INVOICE]...\n"
+		"Settle an awarded application: the approved or incurred value\n"
+		"(at most the contract's face value) replaces the contract's, the\n"
+		"application is decided again on it as when it was received, and\n"
+		"the award becomes the lesser of that decision and the award; the\n"
+		"difference returns to the pool. Each --ref records an invoice.\n"
+		"A larger incurred amount needs a new application; an award below\n"
+		"what was paid needs a clawback first.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct office_settlement r;
+	struct qerr e;
+	money_t value;
+	char m[3][MONEY_TEXT_MAX];
+	int rc;
+
+	if (parse(argc, argv, &o, usage) || need_by(&o))
+		return EXIT_BAD_INPUT;
+	if (o.nargs != 1 || !o.settled) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	qerr_clear(&e);
+	if (money_parse(o.settled, strlen(o.settled), &value, "--value", &e))
+		return fail(&e);
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	rc = office_settle(&off, o.args[0], value, o.refs, (size_t)o.nrefs,
+			   o.by, now(), &r, &e);
+	close_office(&off, chips);
+	if (rc)
+		return fail(&e);
+	printf("%s %s %s released %s (was %s)\n", r.id, app_state_name(r.state),
+	       money_format(r.awarded, m[0]), money_format(r.released, m[1]),
+	       money_format(r.awarded_before, m[2]));
 	return 0;
 }
 

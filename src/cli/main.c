@@ -23,6 +23,7 @@ static const char usage[] =
 	"  withdraw --db FILE ID --by NAME                     release a reservation\n"
 	"  disburse --db FILE ID AMOUNT --by NAME              pay a tranche\n"
 	"  clawback --db FILE ID AMOUNT --why TEXT --by NAME   recover money\n"
+	"  settle --db FILE ID --value YUAN --by NAME [--ref INVOICE]...  settle an award\n"
 	"  report --db FILE [--json]      per program and overall: pools, money, applications, domestic share\n"
 	"  compare --profile FIRM.yaml    a firm's planned year in every city, ranked by net cost\n"
 	"  show --db FILE ID [--json]     an application: decision, transfers, history\n"
@@ -106,6 +107,7 @@ static const struct {
 	{"migrate", cmd_migrate},     {"compare", cmd_compare},
 	{"program", cmd_program},     {"registry", cmd_registry},
 	{"lists", cmd_lists},	      {"queue", cmd_queue},
+	{"settle", cmd_settle},
 };
 
 int main(int argc, char **argv)

@@ -13,10 +13,13 @@
 #include <string.h>
 
 #define TO(s) (1u << (s))
-/* In a cell: only for an application of a grant measure. */
+/* In a cell: only for an application of a grant measure; or never for
+ * one. */
 #define GRANT_ONLY (1u << 31)
+#define NOT_GRANT (1u << 30)
+#define CELL_FLAGS (GRANT_ONLY | NOT_GRANT)
 
-_Static_assert(APP__STATE_COUNT < 31, "the states fit a cell's bits");
+_Static_assert(APP__STATE_COUNT < 30, "the states fit a cell's bits");
 
 /* The table, as the verbs behave. A row is a state, a column a verb, a
  * cell the states the verb may lead to (TO), 0 when the verb is refused.
@@ -24,8 +27,8 @@ _Static_assert(APP__STATE_COUNT < 31, "the states fit a cell's bits");
  * when the pool cannot cover it, waitlisted; an approval above the
  * measure's second_approver_above records the first approver and stays
  * reserved, and is posted (awarded) by a second, different one; an
- * approval in part is awarded with the rest released. Disburse, milestone
- * and clawback change money, not the state. */
+ * approval in part is awarded with the rest released. Disburse,
+ * milestone, clawback and settle change money, not the state. */
 static const unsigned lifecycle[OFFICE_NEW + 1][VERB__COUNT] = {
 	/* Intake: ineligible (or blocked by a screen), queued for a
 	 * pro-rata round, waitlisted behind others or when the pool cannot
@@ -60,9 +63,11 @@ static const unsigned lifecycle[OFFICE_NEW + 1][VERB__COUNT] = {
 			[VERB_REJECT] = TO(APP_REJECTED),
 			[VERB_WITHDRAW] = TO(APP_WITHDRAWN),
 		},
-	/* Awarded: paid and recovered; a grant also has its tranches posted
-	 * by milestones, and can still be rejected or withdrawn (the
-	 * tranches still ring-fenced return to their pools). */
+	/* Awarded: paid and recovered, and settled (the award re-decided on
+	 * the settled value, never up; not a grant, whose tranches follow
+	 * its milestones); a grant also has its tranches posted by
+	 * milestones, and can still be rejected or withdrawn (the tranches
+	 * still ring-fenced return to their pools). */
 	[APP_AWARDED] =
 		{
 			[VERB_REJECT] = TO(APP_REJECTED) | GRANT_ONLY,
@@ -70,6 +75,7 @@ static const unsigned lifecycle[OFFICE_NEW + 1][VERB__COUNT] = {
 			[VERB_MILESTONE] = TO(APP_AWARDED) | GRANT_ONLY,
 			[VERB_DISBURSE] = TO(APP_AWARDED),
 			[VERB_CLAWBACK] = TO(APP_AWARDED),
+			[VERB_SETTLE] = TO(APP_AWARDED) | NOT_GRANT,
 		},
 	/* Rejected or withdrawn: what was paid before (a grant's tranches)
 	 * can still be recovered. */
@@ -90,8 +96,9 @@ bool office_verb_allowed(int state, enum office_verb v, bool grant)
 {
 	unsigned c = cell(state, v);
 
-	assert((c & ~GRANT_ONLY) < TO(APP__STATE_COUNT));
-	return (c & ~GRANT_ONLY) != 0 && (grant || !(c & GRANT_ONLY));
+	assert((c & ~CELL_FLAGS) < TO(APP__STATE_COUNT));
+	return (c & ~CELL_FLAGS) != 0 && (grant || !(c & GRANT_ONLY)) &&
+	       (!grant || !(c & NOT_GRANT));
 }
 
 bool office_step_allowed(int from, enum office_verb v, int to, bool grant)

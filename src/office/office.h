@@ -247,6 +247,42 @@ int office_clawback(struct office *o, const char *id, money_t amount,
 		    const char *why, const char *by, int64_t now,
 		    struct qerr *e);
 
+/* What a settlement did. */
+struct office_settlement {
+	char id[64];
+	int state;		/* enum app_state: still awarded */
+	money_t value;		/* the settled value */
+	money_t face_value;	/* the contract's value as submitted */
+	money_t awarded_before; /* the award before the settlement */
+	money_t awarded;	/* the award after it */
+	money_t released;	/* returned to the pool: before - after */
+	money_t paid;		/* disbursed so far */
+	money_t decided;	/* the pool's share of the settled decision */
+};
+
+/* At most this many invoices, of at most OFFICE_INVOICE_MAX bytes each,
+ * are recorded with a settlement. */
+#define OFFICE_INVOICES_MAX 100
+#define OFFICE_INVOICE_MAX 128
+
+/* Settle awarded application id on the settled value (the approved or
+ * incurred contract value, with its invoices[0..ninvoices), recorded
+ * as given): the application is decided again on it as when the office
+ * received it (office_approve's approved value), and the award becomes
+ * the least of that decision's pool share and the award so far; the
+ * difference returns to the pool's available (its waitlist is then
+ * served). One audit event "settle" holds the settled value, the award
+ * before and after, what was released, the invoices and the settled
+ * decision; the stored decision stays the one made at application.
+ * Refused (nothing written): a value above the contract's face value (a
+ * larger amount needs a new application), a value at which it is not
+ * eligible, an award that would fall below what was already paid (a
+ * clawback recovers paid money), a grant, and any state but awarded (a
+ * reserved application is approved at its approved value instead). */
+int office_settle(struct office *o, const char *id, money_t value,
+		  const char *const *invoices, size_t ninvoices, const char *by,
+		  int64_t now, struct office_settlement *out, struct qerr *e);
+
 /* One pool and fiscal year, as the ledger holds it. */
 struct office_pool_figures {
 	char program[64], pool[64];

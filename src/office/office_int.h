@@ -14,6 +14,7 @@
  *                reserve / queue / waitlist, batches; estimates
  *   review.c     approve, reject, withdraw, expire
  *   pay.c        disburse, clawback, milestone
+ *   settle.c     settlement: the award re-decided on the settled value
  *   round.c      pro-rata rounds and the sharing rule (office_pro_rata)
  *   check.c      a pool's figures, the ledger check, audit verify, replay,
  *                a decision as JSON, older policy versions
@@ -41,6 +42,7 @@ enum xfer_code {
 	XFER_DISBURSE,
 	XFER_CLAWBACK,
 	XFER_RETURN,
+	XFER_SETTLE, /* awarded -> available: what a settlement released */
 };
 
 /* Applications one waitlist, round or expiry run takes in at once. */
@@ -88,6 +90,7 @@ enum office_verb {
 	VERB_MILESTONE, /* a grant's tranche of one year posted */
 	VERB_DISBURSE,	/* a payment */
 	VERB_CLAWBACK,	/* money recovered */
+	VERB_SETTLE,	/* the award re-decided on the settled value */
 	VERB__COUNT
 };
 
@@ -200,6 +203,18 @@ int office_serve_waitlist(struct office *o, const struct policy *p,
 int office_waitlist_before(struct office *o, const struct policy *p,
 			   const char *pool, int year, int64_t received_at,
 			   bool *any, struct qerr *e);
+
+/* --- review.c ------------------------------------------------------------ */
+
+/* Decide application a again under p as of when the office received it,
+ * with its contract's value replaced by value (value < 0: as submitted;
+ * above the face value: Q_ERR_INVALID on field), the applicant's history
+ * and the supplier's lists as they are now. *d gets the decision; when
+ * json is not NULL, *json the decision rendered with that history (a new
+ * reference). The screens are not run again. */
+int office_redecide(struct office *o, const struct policy *p,
+		    const struct store_app *a, money_t value, const char *field,
+		    struct decision *d, json_t **json, struct qerr *e);
 
 /* --- the writer's hot state (hot.c) ------------------------------------------ */
 

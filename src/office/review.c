@@ -13,6 +13,7 @@
 
 #include "engine/app.h"
 #include "engine/record.h"
+#include "engine/render.h"
 
 /* --- reject, withdraw, expire ---------------------------------------------- */
 
@@ -201,26 +202,18 @@ static money_t award_total(const struct policy *p, int m,
 	return money_scale(pool, all, own, &t) ? pool : t;
 }
 
-/* The amount an approval awards of the pool (*out): the decision again
- * with the approved contract value, at most the approved rate, never more
- * than reserved; *total is the whole award, every funder's share with the
- * pool's, which the two-person rule reads. */
-static int approved_amount(struct office *o, const struct policy *p, int m,
-			   const struct store_app *a, rate_bp rate,
-			   money_t value, money_t *out, money_t *total,
-			   struct qerr *e)
+int office_redecide(struct office *o, const struct policy *p,
+		    const struct store_app *a, money_t value, const char *field,
+		    struct decision *d, json_t **json, struct qerr *e)
 {
 	struct application app;
 	struct history h = {.from_db = true};
-	struct decision d;
-	money_t amt;
 	int rc;
 
-	assert(p && a && out && total);
-	*out = a->requested;
-	*total = award_total(p, m, a, a->requested);
-	if (rate < 0 && value < 0)
-		return Q_OK;
+	assert(o && p && a && d);
+	assert(field);
+	if (json)
+		*json = NULL;
 	rc = app_parse_json(a->json, strlen(a->json), &app, e);
 	if (rc)
 		return rc;
@@ -235,9 +228,11 @@ static int approved_amount(struct office *o, const struct policy *p, int m,
 	if (value >= 0) {
 		if (value > app.contract.value) {
 			app_release(&app);
-			return qerr_set(
-				e, Q_ERR_INVALID, "approved_value",
-				"approved value is above the contract's face value");
+			return qerr_set(e, Q_ERR_INVALID, field,
+					"%s is above the contract's face value",
+					!strcmp(field, "approved_value")
+						? "approved value"
+						: field);
 		}
 		app.contract.value = value;
 	}
@@ -247,8 +242,38 @@ static int approved_amount(struct office *o, const struct policy *p, int m,
 	if (!rc && p->nlists)
 		rc = office_supplier_lists(o, p, app.supplier.uscc, &h, e);
 	if (!rc)
-		rc = decide(p, &app, o->chips, &h, &d, e);
+		rc = decide(p, &app, o->chips, &h, d, e);
+	if (!rc && json) {
+		*json = render_decision_json(p, &app, d);
+		if (*json)
+			json_object_set_new(*json, "history",
+					    office_history_json(p, &h));
+		else
+			rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	}
 	app_release(&app);
+	return rc;
+}
+
+/* The amount an approval awards of the pool (*out): the decision again
+ * with the approved contract value, at most the approved rate, never more
+ * than reserved; *total is the whole award, every funder's share with the
+ * pool's, which the two-person rule reads. */
+static int approved_amount(struct office *o, const struct policy *p, int m,
+			   const struct store_app *a, rate_bp rate,
+			   money_t value, money_t *out, money_t *total,
+			   struct qerr *e)
+{
+	struct decision d;
+	money_t amt;
+	int rc;
+
+	assert(p && a && out && total);
+	*out = a->requested;
+	*total = award_total(p, m, a, a->requested);
+	if (rate < 0 && value < 0)
+		return Q_OK;
+	rc = office_redecide(o, p, a, value, "approved_value", &d, NULL, e);
 	if (rc)
 		return rc;
 	if (!d.eligible)
