@@ -801,16 +801,16 @@ static int show_event(void *arg, const struct store_event *ev)
 	return 0;
 }
 
-/* The stored decision in words: rate, amount, failed rules, trace. */
-/* The decision as words, with each rule's file:line:column. */
-static void print_decision(json_t *d)
+/* The decision d in words after label ("decision", "settled"): rate,
+ * amount, failed rules, and the trace with each rule's file:line:column. */
+static void print_decision(const char *label, json_t *d)
 {
 	json_t *v;
 	size_t i;
 
 	if (!json_is_object(d))
 		return;
-	printf("  decision   %s, rate %s, amount %s\n",
+	printf("  %-10s %s, rate %s, amount %s\n", label,
 	       json_is_true(json_object_get(d, "eligible")) ? "eligible"
 							    : "not eligible",
 	       json_string_value(json_object_get(d, "rate")),
@@ -877,6 +877,41 @@ int cmd_queue(int argc, char **argv)
 	return rc ? fail(&e) : 0;
 }
 
+/* Keep in *(json_t **)arg the detail of the latest "settle" event. */
+static int last_settle(void *arg, const struct store_event *ev)
+{
+	json_t **out = arg;
+	json_error_t err;
+
+	if (strcmp(ev->action, "settle") || !ev->detail)
+		return 0;
+	json_decref(*out);
+	*out = json_loads(ev->detail, 0, &err);
+	return 0;
+}
+
+/* The latest settlement: the settled value, the award before and after,
+ * what returned to the pool, the invoices, and the settled decision. */
+static void print_settlement(json_t *s)
+{
+	json_t *inv = json_object_get(s, "invoices"), *v;
+	size_t i;
+
+	printf("  settlement value %s of %s: awarded %s (was %s), released %s\n",
+	       json_string_value(json_object_get(s, "value")),
+	       json_string_value(json_object_get(s, "face_value")),
+	       json_string_value(json_object_get(s, "awarded")),
+	       json_string_value(json_object_get(s, "awarded_before")),
+	       json_string_value(json_object_get(s, "released")));
+	if (json_array_size(inv)) {
+		printf("  invoices  ");
+		json_array_foreach(inv, i, v)
+			printf(" %s", json_string_value(v));
+		printf("\n");
+	}
+	print_decision("settled", json_object_get(s, "decision"));
+}
+
 int cmd_show(int argc, char **argv)
 {
 	static const char usage[] =
@@ -928,11 +963,18 @@ int cmd_show(int argc, char **argv)
 		       a.approver[0] ? " after " : "", a.approver);
 	if (office_decision_json(&off, &a, &j, &e))
 		printf("  decision   cannot be shown: %s\n", e.msg);
-	print_decision(j);
+	print_decision("decision", j);
+	json_decref(j);
+	j = NULL;
+	rc = store_event_each_subject(off.store, a.id, last_settle, &j, &e);
+	if (!rc && j)
+		print_settlement(j);
 	json_decref(j);
 	j = NULL;
 	printf("  transfers\n");
-	rc = store_transfer_each(off.store, a.id, show_transfer, NULL, &e);
+	if (!rc)
+		rc = store_transfer_each(off.store, a.id, show_transfer, NULL,
+					 &e);
 	printf("  history\n");
 	if (!rc)
 		rc = store_event_each_subject(off.store, a.id, show_event, NULL,

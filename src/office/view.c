@@ -62,6 +62,24 @@ static int add_event(void *arg, const struct store_event *ev)
 	return 0;
 }
 
+/* "settlement": the detail of the latest "settle" event of history hs
+ * (the settled value, the award before and after, the invoices and the
+ * settled decision), when it has one. */
+static void add_settlement(json_t *j, json_t *hs)
+{
+	for (size_t i = json_array_size(hs); i-- > 0;) {
+		json_t *ev = json_array_get(hs, i);
+		const char *act =
+			json_string_value(json_object_get(ev, "action"));
+
+		if (act && !strcmp(act, "settle")) {
+			json_object_set(j, "settlement",
+					json_object_get(ev, "detail"));
+			return;
+		}
+	}
+}
+
 /* The applicant's name from the application as submitted. */
 static const char *applicant_name(json_t *app)
 {
@@ -116,6 +134,8 @@ int view_app(struct office *o, const char *id, json_t **out, struct qerr *e)
 		rc = store_event_each_subject(o->store, a.id, add_event, hs, e);
 	json_object_set_new(j, "transfers", xs);
 	json_object_set_new(j, "history", hs);
+	if (!rc)
+		add_settlement(j, hs);
 	store_app_release(&a);
 	if (rc) {
 		json_decref(j);

@@ -17,7 +17,9 @@
 /* One application in full: id, client_ref (when it had one), program,
  * measure, uscc, name, state, policy, requested, awarded, paid, recovered,
  * approver, approved_by, received_at (the office's time, text), updated_at,
- * decision (as stored, with the trace in words), transfers and history.
+ * decision (as stored, with the trace in words), transfers and history,
+ * and settlement when it was settled (the latest settle event's detail,
+ * with the decision on the settled value: office_settle).
  * Returns Q_NONE (e untouched) when there is no such application. */
 int view_app(struct office *o, const char *id, json_t **out, struct qerr *e);
 
