@@ -783,6 +783,71 @@ static void h_clawback(struct server *s, struct office *o, struct req *r)
 	money_verb(s, o, r, true);
 }
 
+/* An optional array of strings (invoice references) into out[0..*n), at
+ * most max: false (r answered) when it is something else. The strings
+ * are j's. */
+static bool field_strings(struct req *r, json_t *j, const char *name,
+			  const char **out, size_t max, size_t *n)
+{
+	json_t *v = json_object_get(j, name), *x;
+	struct qerr e;
+	size_t i;
+
+	*n = 0;
+	if (!v)
+		return true;
+	if (!json_is_array(v) || json_array_size(v) > max) {
+		qerr_set(&e, Q_ERR_WRONG_TYPE, name,
+			 "%s: an array of at most %zu strings is expected",
+			 name, max);
+		fail_with(r, &e);
+		return false;
+	}
+	json_array_foreach(v, i, x)
+	{
+		if (!json_is_string(x)) {
+			qerr_set(&e, Q_ERR_WRONG_TYPE, name,
+				 "%s: each is a string", name);
+			fail_with(r, &e);
+			return false;
+		}
+		out[(*n)++] = json_string_value(x);
+	}
+	return true;
+}
+
+static void h_settle(struct server *s, struct office *o, struct req *r)
+{
+	static const char *const keys[] = {"value", "invoices", NULL};
+	const char *invoices[OFFICE_INVOICES_MAX];
+	json_t *j = body_object(r, keys, false);
+	struct office_settlement res;
+	size_t n = 0;
+	money_t value;
+	struct qerr e;
+
+	if (!j)
+		return;
+	qerr_clear(&e);
+	if (!field_money(r, j, "value", true, &value) ||
+	    !field_strings(r, j, "invoices", invoices, OFFICE_INVOICES_MAX, &n))
+		goto out;
+	if (office_settle(o, r->id, value, invoices, n, r->user.name, now_of(s),
+			  &res, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK,
+		   json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "id", res.id,
+			     "state", app_state_name(res.state), "value",
+			     money_j(res.value), "face_value",
+			     money_j(res.face_value), "awarded_before",
+			     money_j(res.awarded_before), "awarded",
+			     money_j(res.awarded), "released",
+			     money_j(res.released), "paid", money_j(res.paid)));
+out:
+	json_decref(j);
+}
+
 /* An integer field that must be a JSON integer. */
 static bool field_int(struct req *r, json_t *j, const char *name, json_int_t lo,
 		      json_int_t hi, json_int_t *out)
@@ -901,6 +966,7 @@ static const struct route routes[] = {
 	{"POST", "/v1/applications/{id}/clawback", R_FINANCE, true, h_clawback},
 	{"POST", "/v1/applications/{id}/milestones", R_REVIEWER, true,
 	 h_milestone},
+	{"POST", "/v1/applications/{id}/settle", R_REVIEWER, true, h_settle},
 	{"POST", "/v1/rounds/close", R_ADMIN, true, h_round_close},
 	{"POST", "/v1/expire", R_ADMIN, true, h_expire},
 	{"GET", "/v1/report", R_STAFF, false, h_report},

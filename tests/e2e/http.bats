@@ -694,3 +694,79 @@ JSON
 		jq -e --arg k "$k" 'has($k)' <<<"$body" >/dev/null
 	done
 }
+
+@test "POST /v1/applications/{id}/settle: the award decided again on the settled value, never up, the difference back to the pool" {
+	# The model voucher: 50% of 1 800 000.00 = 900 000.00, one approver.
+	call POST /v1/applications "$T_ADMIN" "@$(variant sh-model.json SETTLE-1 1800000.00)"
+	[ "$code" -eq 201 ]
+	[ "$(jq -r .amount <<<"$body")" = 900000.00 ]
+	id=$(answered_id)
+	call POST "/v1/applications/$id/settle" "$T_REVIEWER" '{"value":"1500000.00"}'
+	[ "$code" -eq 409 ]
+	[[ "$(jq -r .error.message <<<"$body")" == *"approve it at the approved value instead"* ]]
+	call POST "/v1/applications/$id/approve" "$T_REVIEWER" '{}'
+	[ "$code" -eq 200 ]
+	[ "$(jq -r .amount <<<"$body")" = 900000.00 ]
+	events=$(count_events)
+	# Only a reviewer settles (as only a reviewer approves).
+	call POST "/v1/applications/$id/settle" "$T_FINANCE" '{"value":"1500000.00"}'
+	[ "$code" -eq 403 ]
+	call POST "/v1/applications/$id/settle" "$T_REVIEWER" '{"value":"1500000.00","ref":"x"}'
+	[ "$code" -eq 400 ]
+	[ "$(jq -r .error.code <<<"$body")" = unknown_field ]
+	call POST "/v1/applications/$id/settle" "$T_REVIEWER" '{}'
+	[ "$code" -eq 400 ]
+	[ "$(jq -r .error.field <<<"$body")" = value ]
+	call POST "/v1/applications/$id/settle" "$T_REVIEWER" '{"value":1500000}'
+	[ "$code" -eq 400 ]
+	call POST "/v1/applications/$id/settle" "$T_REVIEWER" '{"value":"1500000.00","invoices":"FP-1"}'
+	[ "$code" -eq 400 ]
+	[ "$(jq -r .error.field <<<"$body")" = invoices ]
+	call POST "/v1/applications/$id/settle" "$T_REVIEWER" '{"value":"1500000.00","invoices":[""]}'
+	[ "$code" -eq 400 ]
+	call POST "/v1/applications/$id/settle" "$T_REVIEWER" '{"value":"1800000.01"}'
+	[ "$code" -eq 400 ]
+	[ "$(jq -r .error.field <<<"$body")" = value ]
+	[[ "$(jq -r .error.message <<<"$body")" == *"above the contract's face value 1800000.00: a larger incurred amount needs a new application"* ]]
+	call POST "/v1/applications/NO-SUCH-1/settle" "$T_REVIEWER" '{"value":"1.00"}'
+	[ "$code" -eq 404 ]
+	[ "$(count_events)" -eq "$events" ]
+
+	call POST "/v1/applications/$id/disburse" "$T_FINANCE" '{"amount":"300000.00"}'
+	[ "$code" -eq 200 ]
+	# 50% of 500 000.00 = 250 000.00, below the 300 000.00 paid.
+	call POST "/v1/applications/$id/settle" "$T_REVIEWER" '{"value":"500000.00"}'
+	[ "$code" -eq 400 ]
+	[[ "$(jq -r .error.message <<<"$body")" == *"less than the 300000.00 already paid"* ]]
+
+	call GET /v1/report "$T_FINANCE"
+	before=$(jq -r '.pools[] | select(.pool=="model") | .available' <<<"$body")
+	# 50% of 1 234 567.89 = 617 283.945, rounded down: 617 283.94;
+	# 900 000.00 - 617 283.94 = 282 716.06 back to the pool.
+	call POST "/v1/applications/$id/settle" "$T_REVIEWER" '{"value":"1234567.89","invoices":["FP-001","FP-002"]}'
+	[ "$code" -eq 200 ]
+	[ "$(jq -c . <<<"$body")" = "{\"id\":\"$id\",\"state\":\"awarded\",\"value\":\"1234567.89\",\"face_value\":\"1800000.00\",\"awarded_before\":\"900000.00\",\"awarded\":\"617283.94\",\"released\":\"282716.06\",\"paid\":\"300000.00\"}" ]
+	call GET /v1/report "$T_FINANCE"
+	after=$(jq -r '.pools[] | select(.pool=="model") | .available' <<<"$body")
+	[ $((10#${after/./} - 10#${before/./})) -eq 28271606 ] # in fen
+
+	call GET "/v1/applications/$id" "$T_AUDITOR"
+	[ "$(jq -r .awarded <<<"$body")" = 617283.94 ]
+	[ "$(jq -r .decision.amount <<<"$body")" = 900000.00 ]
+	[ "$(jq -r .settlement.decision.amount <<<"$body")" = 617283.94 ]
+	[ "$(jq -r '.settlement.invoices | join(",")' <<<"$body")" = FP-001,FP-002 ]
+	[ "$(jq -r '[.history[] | .action + ":" + .who] | join(",")' <<<"$body")" = \
+		"apply:ada,approve:rita,disburse:fay,settle:rita" ]
+	# The same settlement again releases nothing more.
+	call POST "/v1/applications/$id/settle" "$T_REVIEWER" '{"value":"1234567.89"}'
+	[ "$code" -eq 200 ]
+	[ "$(jq -r .released <<<"$body")" = 0.00 ]
+	[ "$(jq -r .awarded <<<"$body")" = 617283.94 ]
+
+	call GET /v1/ledger/check "$T_AUDITOR"
+	[ "$(jq -r .ok <<<"$body")" = true ]
+	call GET /v1/audit/verify "$T_AUDITOR"
+	[ "$(jq -r .ok <<<"$body")" = true ]
+	run "$QUAN" audit replay --db "$DB"
+	[ "$status" -eq 0 ]
+}
