@@ -760,3 +760,98 @@ many() {
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '.received_at + " " + .state' <<<"$output")" = "2025-08-15T00:00:00+08:00 reserved" ]
 }
+
+@test "settle: the award is decided again on the settled value and the difference returns to the pool" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	# The corpus voucher: 30% of 3 000 000.00 = 900 000.00, one approver.
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-corpus.json"
+	id=$(numbers "$output")
+	[[ "$(line_of "$output" "$id")" == *"reserved"*"900000.00"* ]]
+	# Reserved: the approval is where an approved value is decided.
+	run "$QUAN" settle --db "$DB" "$id" --value 2000000.00 --by reviewer
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is reserved, not yet awarded: approve it at the approved value instead"* ]]
+	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer
+	[[ "$output" == *"awarded 900000.00"* ]]
+	events=$(sql "$DB" 'select count(*) from events')
+	# Above the face value: a new application, nothing written.
+	run "$QUAN" settle --db "$DB" "$id" --value 3000000.01 --by reviewer
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the settled value 3000000.01 is above the contract's face value 3000000.00: a larger incurred amount needs a new application"* ]]
+	run "$QUAN" settle --db "$DB" "$id" --by reviewer
+	[ "$status" -eq 1 ]
+	run "$QUAN" settle --db "$DB" "$id" --value 2000000.00
+	[ "$status" -eq 1 ]
+	[ "$(sql "$DB" 'select count(*) from events')" -eq "$events" ]
+	run "$QUAN" disburse --db "$DB" "$id" 500000.00 --by finance
+	[ "$status" -eq 0 ]
+	# 30% of 1 000 000.00 is 300 000.00, below the 500 000.00 paid.
+	run "$QUAN" settle --db "$DB" "$id" --value 1000000.00 --by reviewer
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"would be awarded 300000.00, less than the 500000.00 already paid: a clawback recovers money paid"* ]]
+	# 30% of 2 345 678.91 = 703 703.673, rounded down: 703 703.67;
+	# 900 000.00 - 703 703.67 = 196 296.33 back to the pool.
+	run "$QUAN" settle --db "$DB" "$id" --value 2345678.91 --by reviewer --ref FP-2025-001 --ref FP-2025-002
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id awarded 703703.67 released 196296.33 (was 900000.00)"* ]]
+	corpus=$("$QUAN" report --db "$DB" --json 2>/dev/null | jq -c '.pools[] | select(.pool == "corpus")')
+	[ "$(jq -r .available <<<"$corpus")" = 99296296.33 ] # 100 M - 900 000.00 + 196 296.33
+	[ "$(jq -r .awarded <<<"$corpus")" = 203703.67 ]     # 703 703.67 - 500 000.00 paid
+	[ "$(jq -r .paid <<<"$corpus")" = 500000.00 ]
+	run --separate-stderr "$QUAN" show --db "$DB" "$id" --json
+	[ "$(jq -r .state <<<"$output")" = awarded ]
+	[ "$(jq -r .awarded <<<"$output")" = 703703.67 ]
+	# The decision made at application stays; the settled one is beside it.
+	[ "$(jq -r .decision.amount <<<"$output")" = 900000.00 ]
+	[ "$(jq -r .settlement.decision.amount <<<"$output")" = 703703.67 ]
+	[ "$(jq -r .settlement.decision.base <<<"$output")" = 2345678.91 ]
+	[ "$(jq -r '.settlement.invoices | join(",")' <<<"$output")" = FP-2025-001,FP-2025-002 ]
+	[ "$(jq -r .settlement.released <<<"$output")" = 196296.33 ]
+	[ "$(jq -r '[.history[] | .action] | join(",")' <<<"$output")" = apply,approve,disburse,settle ]
+	[ "$(jq -r '[.transfers[] | select(.id | startswith("settle/")) | .amount] | join(",")' <<<"$output")" = 196296.33 ]
+	run "$QUAN" show --db "$DB" "$id"
+	[[ "$output" == *"settlement value 2345678.91 of 3000000.00: awarded 703703.67 (was 900000.00), released 196296.33"* ]]
+	[[ "$output" == *"settled    eligible, rate 30%, amount 703703.67"* ]]
+	# A larger value at or below the face value never raises the award.
+	run "$QUAN" settle --db "$DB" "$id" --value 3000000.00 --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"awarded 703703.67 released 0.00 (was 703703.67)"* ]]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 0 ]
+	run "$QUAN" audit replay --db "$DB"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0 differ"* ]]
+}
+
+@test "settle: money a settlement releases serves the waitlist; a grant is not settled" {
+	small_policy 1000000.00
+	"$QUAN" init --db "$DB" --policy "$TMP/small.yaml" --by admin
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-corpus.json"
+	first=$(numbers "$output") # 900 000.00 of the pool's 1 M
+	variant sh-corpus.json CORP-2 1000000.00
+	run "$QUAN" apply --db "$DB" --by a "$TMP/CORP-2.json"
+	second=$(numbers "$output") # 300 000.00: only 100 000.00 left
+	[[ "$(line_of "$output" "$second")" == *"waitlisted"* ]]
+	"$QUAN" review --db "$DB" "$first" --approve --by reviewer
+	# 30% of 2 000 000.00 = 600 000.00: 300 000.00 back, and the
+	# waitlisted application fits now.
+	run "$QUAN" settle --db "$DB" "$first" --value 2000000.00 --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"awarded 600000.00 released 300000.00"* ]]
+	run --separate-stderr "$QUAN" show --db "$DB" "$second" --json
+	[ "$(jq -r .state <<<"$output")" = reserved ]
+	corpus=$("$QUAN" report --db "$DB" --json 2>/dev/null | jq -c '.pools[] | select(.pool == "corpus")')
+	[ "$(jq -r .available <<<"$corpus")" = 100000.00 ]
+	[ "$(jq -r .reserved <<<"$corpus")" = 300000.00 ]
+	[ "$(jq -r .awarded <<<"$corpus")" = 600000.00 ]
+
+	run "$QUAN" apply --db "$DB" --by institute "$EX/sh-institute.json"
+	inst=$(numbers "$output")
+	run "$QUAN" settle --db "$DB" "$inst" --value 100.00 --by reviewer
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is a grant: its tranches follow its milestones"* ]]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+}
