@@ -51,7 +51,11 @@ static int count_apps(void *arg, const struct store_app *a)
 	struct counting *c = arg;
 	int m = policy_find_measure(c->p, a->measure, strlen(a->measure));
 
-	if (m >= 0 && a->fiscal_year == c->f->year &&
+	/* A commitment pool's figures count the applications of every year
+	 * its one budget pays. */
+	if (m >= 0 &&
+	    policy_pool_account_year(c->p, c->p->measures[m].pool,
+				     a->fiscal_year) == c->f->year &&
 	    !strcmp(c->p->pools[c->p->measures[m].pool].id, c->f->pool) &&
 	    a->state >= 0 && a->state < APP__STATE_COUNT)
 		c->f->count[a->state]++;
@@ -102,6 +106,7 @@ static int figures(struct office *o, const struct policy *p,
 	snprintf(f->program, sizeof(f->program), "%s", p->program);
 	snprintf(f->pool, sizeof(f->pool), "%s", pl->id);
 	f->year = year;
+	f->until = pl->commitment ? pl->commit_until : 0;
 	if ((rc = pool_accounts(o, p->program, pl->id, year, f, e)))
 		return rc;
 	if ((rc = store_account_each(o->store, sum_accounts, &s, e)))

@@ -247,10 +247,12 @@ int office_clawback(struct office *o, const char *id, money_t amount,
 		    const char *why, const char *by, int64_t now,
 		    struct qerr *e);
 
-/* One pool and fiscal year, as the ledger holds it. */
+/* One pool and fiscal year, as the ledger holds it; a commitment pool is
+ * one row for all its years, year its first and until its last. */
 struct office_pool_figures {
 	char program[64], pool[64];
 	int year;
+	int until; /* a commitment's last fiscal year; 0 for a yearly budget */
 	money_t budget, available, reserved, awarded, paid, recovered, treasury;
 	long count[APP__STATE_COUNT];
 };
