@@ -189,8 +189,9 @@ void office_transfer_init(struct ledger_transfer *t, const char *verb,
 /* --- institute grants ------------------------------------------------------
  *
  * A grant is spread over N = ceil(term_months / 12) fiscal years, starting
- * in the application's year: tranche k is floor(total / N), the first one
- * also taking the fen left over. Each tranche is a pending
+ * in the application's year: tranche k is floor(total / N), and the fen
+ * left over go one each to the earliest years, so the tranches add up to
+ * the grant and differ by at most one fen. Each tranche is a pending
  * transfer "reserve/<id>/<year>" (ring-fenced) in the accounts that pay
  * the pool in its year (a commitment pool's one set of accounts for every
  * year of its span), made when the grant is reserved, all linked so the
@@ -223,9 +224,10 @@ static int grant_plan(const struct policy *p, int m, const struct store_app *a,
 			(long long)term, *n, p->measures[m].id,
 			p->measures[m].grant_years_min,
 			p->measures[m].grant_years_max);
+	assert(a->requested >= 0);
 	for (int k = 0; k < *n; k++)
-		tranche[k] = a->requested / *n;
-	tranche[0] += a->requested % *n;
+		tranche[k] =
+			a->requested / *n + (k < a->requested % *n ? 1 : 0);
 	return Q_OK;
 }
 
