@@ -527,6 +527,36 @@ many() {
 	[ "$status" -eq 0 ]
 }
 
+@test "an office that held the institute pool year by year keeps its grants when the commitment is loaded, and never holds more than 500 M" {
+	# The earlier reading: 100 M in each fiscal year 2025-2029.
+	awk '/^    commitment:$/ { print "    budgets:"; for (y = 2025; y <= 2029; y++) printf "      %d: \"100000000.00\"\n", y; skip = 3; next }
+		skip > 0 { skip--; next } { print }' "$SH" >"$TMP/yearly.yaml"
+	grep -q '2029: "100000000.00"' "$TMP/yearly.yaml"
+	"$QUAN" init --db "$DB" --policy "$TMP/yearly.yaml" --by admin
+	run "$QUAN" apply --db "$DB" --by institute "$EX/sh-institute.json"
+	id=$(numbers "$output")
+	[[ "$(line_of "$output" "$id")" == *"reserved"*"500000000.00"* ]]
+	run "$QUAN" init --db "$DB" --policy "$SH" --by admin
+	[ "$status" -eq 0 ]
+	# One row of 500 M, all of it held by the grant (its tranches stay in
+	# the accounts they were reserved in): a new grant waits.
+	run --separate-stderr "$QUAN" report --db "$DB" --json
+	[ "$(jq -r '.pools[] | select(.pool == "institute") | "\(.year) \(.budget) \(.available) \(.reserved)"' <<<"$output")" = "2025 500000000.00 0.00 500000000.00" ]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	variant sh-institute.json INST-2 100000000.00
+	run "$QUAN" apply --db "$DB" --by other "$TMP/INST-2.json"
+	[[ "$(line_of "$output" "$(numbers "$output")")" == *"waitlisted"* ]]
+	# The old grant is paid from its own year's accounts.
+	"$QUAN" review --db "$DB" "$id" --approve --by reviewer
+	"$QUAN" review --db "$DB" "$id" --approve --by reviewer2
+	"$QUAN" milestone --db "$DB" "$id" 2027 --why "year three" --by reviewer
+	run "$QUAN" disburse --db "$DB" "$id" 100000000.00 --by finance
+	[ "$status" -eq 0 ]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+}
+
 @test "each measure has its own yearly cap: a Chengdu compute voucher does not use up the model voucher's 1 M" {
 	"$QUAN" init --db "$DB" --policy "$ROOT/policies/chengdu-2025.yaml" --by admin
 	run "$QUAN" apply --db "$DB" --by applicant "$EX/cd-compute.json" "$EX/cd-model.json"
