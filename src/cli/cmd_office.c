@@ -564,6 +564,8 @@ static int report_pool(void *arg, const struct office_pool_figures *f)
 	for (int s = 0; s < APP__STATE_COUNT; s++)
 		if (f->count[s])
 			printf(" %s:%ld", app_state_name(s), f->count[s]);
+	if (f->until)
+		printf(" committed:%d-%d", f->year, f->until);
 	printf("\n");
 	return 0;
 }

@@ -49,7 +49,11 @@ static void print_summary(const struct policy *p)
 		const struct policy_pool *pl = &p->pools[i];
 
 		printf("  pool      %-10s", pl->id);
-		for (size_t j = 0; j < pl->nbudgets; j++)
+		if (pl->commitment)
+			printf(" %d-%d: %s committed", pl->commit_from,
+			       pl->commit_until,
+			       money_format(pl->budgets[0].amount, a));
+		for (size_t j = 0; !pl->commitment && j < pl->nbudgets; j++)
 			printf(" %d: %s", pl->budgets[j].year,
 			       money_format(pl->budgets[j].amount, a));
 		printf("\n");

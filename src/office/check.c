@@ -19,10 +19,11 @@
 
 /* --- a pool's figures --------------------------------------------------------- */
 
-/* The applicants' awarded and paid accounts of one pool and year. */
+/* The applicants' awarded and paid accounts of one pool and the years
+ * from..until (one year, or a commitment's span). */
 struct sums {
 	const char *program, *pool;
-	int year;
+	int from, until;
 	money_t awarded, paid;
 };
 
@@ -31,8 +32,9 @@ static int sum_accounts(void *arg, const struct ledger_account *a)
 	struct sums *s = arg;
 	struct office_code c;
 
-	if (office_code_parse(a->code, &c) || !c.uscc[0] || c.year != s->year ||
-	    strcmp(c.program, s->program) || strcmp(c.pool, s->pool))
+	if (office_code_parse(a->code, &c) || !c.uscc[0] || c.year < s->from ||
+	    c.year > s->until || strcmp(c.program, s->program) ||
+	    strcmp(c.pool, s->pool))
 		return 0;
 	if (!strcmp(c.name, "awarded"))
 		s->awarded += ledger_balance(a);
@@ -51,15 +53,19 @@ static int count_apps(void *arg, const struct store_app *a)
 	struct counting *c = arg;
 	int m = policy_find_measure(c->p, a->measure, strlen(a->measure));
 
-	if (m >= 0 && a->fiscal_year == c->f->year &&
+	/* A commitment pool's figures count the applications of every year
+	 * its one budget pays. */
+	if (m >= 0 &&
+	    policy_pool_account_year(c->p, c->p->measures[m].pool,
+				     a->fiscal_year) == c->f->year &&
 	    !strcmp(c->p->pools[c->p->measures[m].pool].id, c->f->pool) &&
 	    a->state >= 0 && a->state < APP__STATE_COUNT)
 		c->f->count[a->state]++;
 	return 0;
 }
 
-/* The pool's own accounts: budget, available, reserved, recovered and
- * treasury of f. */
+/* The pool's own accounts of one year: their budget, available, reserved,
+ * recovered and treasury added to f's. */
 static int pool_accounts(struct office *o, const char *program,
 			 const char *pool, int year,
 			 struct office_pool_figures *f, struct qerr *e)
@@ -72,20 +78,20 @@ static int pool_accounts(struct office *o, const char *program,
 	office_pool_code(code, program, pool, year, "funding", NULL);
 	if ((rc = office_get_account(o, code, &acc, e)))
 		return rc;
-	f->budget = acc.debits_posted - acc.credits_posted;
+	f->budget += acc.debits_posted - acc.credits_posted;
 	office_pool_code(code, program, pool, year, "available", NULL);
 	if ((rc = office_get_account(o, code, &acc, e)))
 		return rc;
-	f->available = ledger_balance(&acc);
-	f->reserved = acc.debits_pending;
+	f->available += ledger_balance(&acc);
+	f->reserved += acc.debits_pending;
 	office_pool_code(code, program, pool, year, "recovered", NULL);
 	if ((rc = office_get_account(o, code, &acc, e)))
 		return rc;
-	f->recovered = ledger_balance(&acc);
+	f->recovered += ledger_balance(&acc);
 	office_pool_code(code, program, pool, year, "treasury", NULL);
 	if ((rc = office_get_account(o, code, &acc, e)))
 		return rc;
-	f->treasury = ledger_balance(&acc);
+	f->treasury += ledger_balance(&acc);
 	return Q_OK;
 }
 
@@ -93,16 +99,23 @@ static int figures(struct office *o, const struct policy *p,
 		   const struct policy_pool *pl, int year,
 		   struct office_pool_figures *f, struct qerr *e)
 {
-	struct sums s = {p->program, pl->id, year, 0, 0};
+	/* A commitment's row sums its span: its own accounts are its first
+	 * year's, and an earlier version's yearly accounts keep what they
+	 * still hold there (office.c, fund_commitment). */
+	int until = pl->commitment ? pl->commit_until : year;
+	struct sums s = {p->program, pl->id, year, until, 0, 0};
 	struct counting c = {f, p};
-	int rc;
+	int rc = Q_OK;
 
 	assert(o && p && pl && f);
 	memset(f, 0, sizeof(*f));
 	snprintf(f->program, sizeof(f->program), "%s", p->program);
 	snprintf(f->pool, sizeof(f->pool), "%s", pl->id);
 	f->year = year;
-	if ((rc = pool_accounts(o, p->program, pl->id, year, f, e)))
+	f->until = pl->commitment ? pl->commit_until : 0;
+	for (int y = year; !rc && y <= until; y++)
+		rc = pool_accounts(o, p->program, pl->id, y, f, e);
+	if (rc)
 		return rc;
 	if ((rc = store_account_each(o->store, sum_accounts, &s, e)))
 		return rc;

@@ -173,11 +173,14 @@ int office_audit(struct office *o, const char *action, const char *subject,
 
 /* --- loading a policy ------------------------------------------------------------- */
 
-/* Fund pool/year up to the policy's budget: the funding account gives the
- * difference between the budget and what it has given so far. */
-static int fund(struct office *o, const struct policy *p,
-		const struct policy_pool *pl, const struct policy_budget *b,
-		const char *by, int64_t now, struct qerr *e)
+/* Fund pool/year up to `amount`: the funding account gives the difference
+ * between it and what it has given so far (or takes back what it gave
+ * beyond it, when amount is lower). A commitment's target changes with
+ * what earlier versions' accounts still hold, so its transfer ids carry
+ * the target. */
+static int fund_to(struct office *o, const struct policy *p,
+		   const struct policy_pool *pl, int year, money_t amount,
+		   const char *by, int64_t now, struct qerr *e)
 {
 	char code[LEDGER_ID_MAX];
 	struct ledger_account funding;
@@ -186,27 +189,32 @@ static int fund(struct office *o, const struct policy *p,
 	int result;
 	int rc;
 
-	assert(o && p && pl && b);
-	assert(b->year >= 1000 && b->year <= 9999);
-	rc = office_ensure_accounts(o, p->program, pl->id, b->year, NULL, e);
+	assert(o && p && pl);
+	assert(year >= 1000 && year <= 9999 && amount >= 0);
+	rc = office_ensure_accounts(o, p->program, pl->id, year, NULL, e);
 	if (rc)
 		return rc;
-	office_pool_code(code, p->program, pl->id, b->year, "funding", NULL);
+	office_pool_code(code, p->program, pl->id, year, "funding", NULL);
 	rc = office_get_account(o, code, &funding, e);
 	if (rc)
 		return rc;
 	given = funding.debits_posted - funding.credits_posted;
-	if (money_sub(b->amount, given, &diff))
+	if (money_sub(amount, given, &diff))
 		return qerr_set(e, Q_ERR_OVERFLOW, "", "budget overflow");
 	if (diff == 0)
 		return Q_OK;
 	memset(&t, 0, sizeof(t));
-	snprintf(t.id, sizeof(t.id), "budget/%s/%s/%d/%s", p->program, pl->id,
-		 b->year, p->hash + 7);
+	if (pl->commitment)
+		snprintf(t.id, sizeof(t.id), "budget/%s/%s/%d/%.12s/%lld",
+			 p->program, pl->id, year, p->hash + 7,
+			 (long long)amount);
+	else
+		snprintf(t.id, sizeof(t.id), "budget/%s/%s/%d/%s", p->program,
+			 pl->id, year, p->hash + 7);
 	t.code = XFER_BUDGET;
 	t.amount = diff > 0 ? diff : -diff;
 	t.debit = office_account_id(code);
-	office_pool_code(code, p->program, pl->id, b->year, "available", NULL);
+	office_pool_code(code, p->program, pl->id, year, "available", NULL);
 	t.credit = office_account_id(code);
 	if (diff < 0) {
 		uint64_t x = t.debit;
@@ -221,14 +229,68 @@ static int fund(struct office *o, const struct policy *p,
 		return qerr_set(
 			e, Q_ERR_POLICY, "",
 			"pool '%s' %d: cannot move the budget to %s: %s",
-			pl->id, b->year, money_format(b->amount, code),
+			pl->id, year, money_format(amount, code),
 			ledger_result_name(result));
 	return office_audit(o, "fund", pl->id, p->hash, by, now,
 			    json_pack("{s:s,s:i,s:o,s:o}", "program",
-				      p->program, "year", b->year, "budget",
-				      office_money_j(b->amount), "change",
+				      p->program, "year", year, "budget",
+				      office_money_j(amount), "change",
 				      office_money_j(diff)),
 			    e);
+}
+
+/* Fund pool/year up to the policy's budget b. */
+static int fund(struct office *o, const struct policy *p,
+		const struct policy_pool *pl, const struct policy_budget *b,
+		const char *by, int64_t now, struct qerr *e)
+{
+	return fund_to(o, p, pl, b->year, b->amount, by, now, e);
+}
+
+/* Fund commitment pool pl. An earlier version may have budgeted its years
+ * one by one: the accounts of every later year of the span give back what
+ * they hold unused, keep what is ring-fenced, reserved, awarded or paid
+ * there (a grant's tranches stay where they were reserved), and the
+ * commitment's own accounts are funded with the rest, so the span never
+ * holds more than the commitment. */
+static int fund_commitment(struct office *o, const struct policy *p,
+			   const struct policy_pool *pl, const char *by,
+			   int64_t now, struct qerr *e)
+{
+	money_t held = 0, target;
+	int rc = Q_OK;
+
+	assert(pl->commitment && pl->nbudgets == 1);
+	for (int y = pl->commit_from + 1; !rc && y <= pl->commit_until; y++) {
+		struct ledger_account funding, avail;
+		char code[LEDGER_ID_MAX];
+		money_t kept; /* what year y's accounts hold beyond available */
+
+		office_pool_code(code, p->program, pl->id, y, "funding", NULL);
+		rc = office_get_account(o, code, &funding, e);
+		if (rc || !funding.id)
+			continue; /* never budgeted on its own */
+		office_pool_code(code, p->program, pl->id, y, "available",
+				 NULL);
+		rc = office_get_account(o, code, &avail, e);
+		if (rc)
+			break;
+		kept = funding.debits_posted - funding.credits_posted -
+		       ledger_balance(&avail);
+		assert(kept >= 0);
+		if (ledger_balance(&avail) > 0)
+			rc = fund_to(o, p, pl, y, kept, by, now, e);
+		if (!rc && money_add(held, kept, &held))
+			rc = qerr_set(e, Q_ERR_OVERFLOW, "", "budget overflow");
+	}
+	if (rc)
+		return rc;
+	if (money_sub(pl->budgets[0].amount, held, &target) || target < 0)
+		return qerr_set(
+			e, Q_ERR_POLICY, "",
+			"pool '%s': earlier versions' accounts of %d-%d hold more than its commitment",
+			pl->id, pl->commit_from + 1, pl->commit_until);
+	return fund_to(o, p, pl, pl->commit_from, target, by, now, e);
 }
 
 /* The policy in text (read from path), or Q_ERR_POLICY naming its first
@@ -301,9 +363,12 @@ int office_load_policy(struct office *o, const char *path, const char *by,
 		rc = office_audit(o, "policy", p->program, p->hash, by, now,
 				  json_pack("{s:s}", "path", path), e);
 	for (size_t i = 0; !rc && i < p->npools; i++)
-		for (size_t j = 0; !rc && j < p->pools[i].nbudgets; j++)
-			rc = fund(o, p, &p->pools[i], &p->pools[i].budgets[j],
-				  by, now, e);
+		if (p->pools[i].commitment)
+			rc = fund_commitment(o, p, &p->pools[i], by, now, e);
+		else
+			for (size_t j = 0; !rc && j < p->pools[i].nbudgets; j++)
+				rc = fund(o, p, &p->pools[i],
+					  &p->pools[i].budgets[j], by, now, e);
 	if (!rc)
 		rc = office_commit(o, e);
 	if (rc)

@@ -283,10 +283,12 @@ int office_settle(struct office *o, const char *id, money_t value,
 		  const char *const *invoices, size_t ninvoices, const char *by,
 		  int64_t now, struct office_settlement *out, struct qerr *e);
 
-/* One pool and fiscal year, as the ledger holds it. */
+/* One pool and fiscal year, as the ledger holds it; a commitment pool is
+ * one row for all its years, year its first and until its last. */
 struct office_pool_figures {
 	char program[64], pool[64];
 	int year;
+	int until; /* a commitment's last fiscal year; 0 for a yearly budget */
 	money_t budget, available, reserved, awarded, paid, recovered, treasury;
 	long count[APP__STATE_COUNT];
 };

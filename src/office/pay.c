@@ -13,12 +13,14 @@
 /* --- a grant's money, year by year ----------------------------------------- */
 
 /* Per year of a grant: what its milestones posted, what was paid and
- * recovered, read back from the application's transfers. */
+ * recovered, and the awarded account its tranche was reserved to (0 when
+ * none was read), read back from the application's transfers. */
 struct grant_years {
 	const char *id;
 	int first;
 	money_t posted[GRANT_MAX_TRANCHES], paid[GRANT_MAX_TRANCHES],
 		recovered[GRANT_MAX_TRANCHES];
+	uint64_t reserved_to[GRANT_MAX_TRANCHES];
 };
 
 /* The year (0 = the grant's first) of transfer "<verb>/<id>/<year>...",
@@ -48,7 +50,9 @@ static int grant_scan(void *arg, const struct ledger_transfer *t)
 	struct grant_years *g = arg;
 	int k;
 
-	if ((k = grant_year_of(g, t->id, "award")) >= 0)
+	if ((k = grant_year_of(g, t->id, "reserve")) >= 0)
+		g->reserved_to[k] = t->credit;
+	else if ((k = grant_year_of(g, t->id, "award")) >= 0)
 		g->posted[k] += t->amount;
 	else if ((k = grant_year_of(g, t->id, "disburse")) >= 0)
 		g->paid[k] += t->amount;
@@ -57,13 +61,41 @@ static int grant_scan(void *arg, const struct ledger_transfer *t)
 	return 0;
 }
 
+/* The fiscal year of the accounts that hold year k of grant a (*at): those
+ * its tranche was reserved in, so a tranche is paid where it was
+ * ring-fenced even if a later policy version maps the year elsewhere; the
+ * policy's mapping when the tranche's account cannot be read. */
+static int grant_year_at(struct office *o, const struct policy *p, int m,
+			 const struct grant_years *g, int k, int *at,
+			 struct qerr *e)
+{
+	const struct ledger_io *io = office_ledger(o);
+	struct ledger_account acc;
+	struct office_code c;
+	int rc;
+
+	assert(k >= 0 && k < GRANT_MAX_TRANCHES && at);
+	*at = policy_pool_account_year(p, p->measures[m].pool, g->first + k);
+	if (*at < 0)
+		*at = g->first + k;
+	if (!g->reserved_to[k])
+		return Q_OK;
+	rc = io->account_get(io->ctx, g->reserved_to[k], &acc);
+	if (rc < 0)
+		return office_io_error(o, e, "reading a tranche's account");
+	if (rc == 0 && !office_code_parse(acc.code, &c))
+		*at = c.year;
+	return Q_OK;
+}
+
 /* Append to t[*n] the transfers that pay (sign 1: awarded -> paid) or
  * recover (sign -1: paid -> recovered -> available or treasury) `take` of
- * year k of grant a. */
+ * year k of grant a, in the pool's accounts of fiscal year `at`. */
 static void grant_year_xfers(const struct policy *p, int m,
 			     const struct store_app *a,
-			     const struct grant_years *g, int k, money_t take,
-			     int sign, struct ledger_transfer *t, size_t *n)
+			     const struct grant_years *g, int k, int at,
+			     money_t take, int sign, struct ledger_transfer *t,
+			     size_t *n)
 {
 	const char *pool = p->pools[p->measures[m].pool].id;
 	struct ledger_transfer *x = &t[*n];
@@ -72,6 +104,7 @@ static void grant_year_xfers(const struct policy *p, int m,
 
 	assert(k >= 0 && k < GRANT_MAX_TRANCHES && take > 0);
 	assert(sign == 1 || sign == -1);
+	assert(at <= year);
 	memset(x, 0, sizeof(*x));
 	snprintf(x->ref, sizeof(x->ref), "%s", a->id);
 	x->amount = take;
@@ -79,10 +112,10 @@ static void grant_year_xfers(const struct policy *p, int m,
 		snprintf(x->id, sizeof(x->id), "disburse/%s/%d/%lld", a->id,
 			 year, (long long)g->paid[k]);
 		x->code = XFER_DISBURSE;
-		office_pool_code(code, a->program, pool, year, "awarded",
+		office_pool_code(code, a->program, pool, at, "awarded",
 				 a->uscc);
 		x->debit = office_account_id(code);
-		office_pool_code(code, a->program, pool, year, "paid", a->uscc);
+		office_pool_code(code, a->program, pool, at, "paid", a->uscc);
 		x->credit = office_account_id(code);
 		(*n)++;
 		return;
@@ -90,9 +123,9 @@ static void grant_year_xfers(const struct policy *p, int m,
 	snprintf(x->id, sizeof(x->id), "clawback/%s/%d/%lld", a->id, year,
 		 (long long)g->recovered[k]);
 	x->code = XFER_CLAWBACK;
-	office_pool_code(code, a->program, pool, year, "paid", a->uscc);
+	office_pool_code(code, a->program, pool, at, "paid", a->uscc);
 	x->debit = office_account_id(code);
-	office_pool_code(code, a->program, pool, year, "recovered", NULL);
+	office_pool_code(code, a->program, pool, at, "recovered", NULL);
 	x->credit = office_account_id(code);
 	memset(x + 1, 0, sizeof(*x));
 	snprintf(x[1].ref, sizeof(x[1].ref), "%s", a->id);
@@ -101,7 +134,7 @@ static void grant_year_xfers(const struct policy *p, int m,
 	x[1].code = XFER_RETURN;
 	x[1].amount = take;
 	x[1].debit = x->credit;
-	office_pool_code(code, a->program, pool, year,
+	office_pool_code(code, a->program, pool, at,
 			 p->measures[m].clawback == CLAWBACK_TO_TREASURY
 				 ? "treasury"
 				 : "available",
@@ -137,10 +170,14 @@ static int grant_money(struct office *o, const struct policy *p, int m,
 		money_t room = sign > 0 ? g.posted[k] - g.paid[k]
 					: g.paid[k] - g.recovered[k];
 		money_t take = money_min(room, left);
+		int at;
 
 		if (take <= 0)
 			continue;
-		grant_year_xfers(p, m, a, &g, k, take, sign, t, &n);
+		rc = grant_year_at(o, p, m, &g, k, &at, e);
+		if (rc)
+			return rc;
+		grant_year_xfers(p, m, a, &g, k, at, take, sign, t, &n);
 		left -= take;
 	}
 	if (left > 0) {
@@ -165,6 +202,19 @@ static int grant_money(struct office *o, const struct policy *p, int m,
 }
 
 /* --- disburse ---------------------------------------------------------------- */
+
+/* The fiscal year of the pool's accounts that pay measure m's fiscal year
+ * `year`: a commitment's first year for all of its span; year itself when
+ * the policy has no budget for it any longer (the accounts it was
+ * reserved in). */
+static int account_year(const struct policy *p, int m, int year)
+{
+	int at;
+
+	assert(m >= 0 && (size_t)m < p->nmeasures);
+	at = policy_pool_account_year(p, p->measures[m].pool, year);
+	return at < 0 ? year : at;
+}
 
 /* Whether `by` may pay amount of application a (id), in the words of a
  * refusal. */
@@ -204,6 +254,7 @@ static int pay(struct office *o, const struct policy *p, int m,
 	const char *pool = p->pools[p->measures[m].pool].id;
 	struct ledger_transfer t;
 	char code[LEDGER_ID_MAX];
+	int at = account_year(p, m, a->fiscal_year);
 	int rc, result;
 
 	assert(!office_is_grant(p, m));
@@ -213,11 +264,9 @@ static int pay(struct office *o, const struct policy *p, int m,
 		 (long long)a->paid);
 	snprintf(t.ref, sizeof(t.ref), "%s", a->id);
 	t.code = XFER_DISBURSE;
-	office_pool_code(code, a->program, pool, a->fiscal_year, "awarded",
-			 a->uscc);
+	office_pool_code(code, a->program, pool, at, "awarded", a->uscc);
 	t.debit = office_account_id(code);
-	office_pool_code(code, a->program, pool, a->fiscal_year, "paid",
-			 a->uscc);
+	office_pool_code(code, a->program, pool, at, "paid", a->uscc);
 	t.credit = office_account_id(code);
 	t.amount = amount;
 	rc = office_xfer(o, &t, now, &result, e);
@@ -275,6 +324,7 @@ static int recover(struct office *o, const struct policy *p, int m,
 	const char *pool = p->pools[pm->pool].id;
 	struct ledger_transfer t[2];
 	char code[LEDGER_ID_MAX];
+	int at = account_year(p, m, a->fiscal_year);
 	int results[2];
 
 	assert(!office_is_grant(p, m));
@@ -290,13 +340,11 @@ static int recover(struct office *o, const struct policy *p, int m,
 	t[1].code = XFER_RETURN;
 	t[0].flags = LEDGER_LINKED;
 	t[0].amount = t[1].amount = amount;
-	office_pool_code(code, a->program, pool, a->fiscal_year, "paid",
-			 a->uscc);
+	office_pool_code(code, a->program, pool, at, "paid", a->uscc);
 	t[0].debit = office_account_id(code);
-	office_pool_code(code, a->program, pool, a->fiscal_year, "recovered",
-			 NULL);
+	office_pool_code(code, a->program, pool, at, "recovered", NULL);
 	t[0].credit = t[1].debit = office_account_id(code);
-	office_pool_code(code, a->program, pool, a->fiscal_year,
+	office_pool_code(code, a->program, pool, at,
 			 pm->clawback == CLAWBACK_TO_TREASURY ? "treasury"
 							      : "available",
 			 NULL);

@@ -189,10 +189,13 @@ void office_transfer_init(struct ledger_transfer *t, const char *verb,
 /* --- institute grants ------------------------------------------------------
  *
  * A grant is spread over N = ceil(term_months / 12) fiscal years, starting
- * in the application's year: tranche k is floor(total / N), the first one
- * also taking the fen left over. Each tranche is a pending transfer in its
- * year's pool (ring-fenced) made when the grant is reserved, all linked so
- * the grant is held whole or not at all; approval awards the grant and a
+ * in the application's year: tranche k is floor(total / N), and the fen
+ * left over go one each to the earliest years, so the tranches add up to
+ * the grant and differ by at most one fen. Each tranche is a pending
+ * transfer "reserve/<id>/<year>" (ring-fenced) in the accounts that pay
+ * the pool in its year (a commitment pool's one set of accounts for every
+ * year of its span), made when the grant is reserved, all linked so the
+ * grant is held whole or not at all; approval awards the grant and a
  * recorded milestone posts one year's tranche, which can then be paid
  * (pay.c). */
 
@@ -221,29 +224,31 @@ static int grant_plan(const struct policy *p, int m, const struct store_app *a,
 			(long long)term, *n, p->measures[m].id,
 			p->measures[m].grant_years_min,
 			p->measures[m].grant_years_max);
+	assert(a->requested >= 0);
 	for (int k = 0; k < *n; k++)
-		tranche[k] = a->requested / *n;
-	tranche[0] += a->requested % *n;
+		tranche[k] =
+			a->requested / *n + (k < a->requested % *n ? 1 : 0);
 	return Q_OK;
 }
 
-/* The pending transfer of grant a's tranche in `year`, linked to the next
- * one unless it is the last. */
+/* The pending transfer of grant a's tranche in `year`, drawn on the
+ * pool's accounts of fiscal year `at` (year itself, or a commitment's
+ * first year), linked to the next one unless it is the last. */
 static void tranche_init(struct ledger_transfer *t, const struct policy *p,
 			 const char *pool, const struct store_app *a, int year,
-			 money_t amount, bool linked)
+			 int at, money_t amount, bool linked)
 {
 	char code[LEDGER_ID_MAX];
 
 	assert(t && pool);
-	assert(amount >= 0);
+	assert(amount >= 0 && at <= year);
 	memset(t, 0, sizeof(*t));
 	snprintf(t->id, sizeof(t->id), "reserve/%s/%d", a->id, year);
 	snprintf(t->ref, sizeof(t->ref), "%s", a->id);
 	t->code = XFER_RESERVE;
-	office_pool_code(code, p->program, pool, year, "available", NULL);
+	office_pool_code(code, p->program, pool, at, "available", NULL);
 	t->debit = office_account_id(code);
-	office_pool_code(code, p->program, pool, year, "awarded", a->uscc);
+	office_pool_code(code, p->program, pool, at, "awarded", a->uscc);
 	t->credit = office_account_id(code);
 	t->amount = amount;
 	t->flags = LEDGER_PENDING | (linked ? LEDGER_LINKED : 0);
@@ -266,17 +271,19 @@ static int grant_reserve(struct office *o, const struct policy *p, int m,
 	assert(n > 0 && n <= GRANT_MAX_TRANCHES);
 	for (int k = 0; k < n; k++) {
 		int year = a->fiscal_year + k;
+		int at = policy_pool_account_year(p, p->measures[m].pool, year);
 
-		if (policy_pool_budget(p, p->measures[m].pool, year) < 0)
+		if (at < 0)
 			return qerr_set(
 				e, Q_ERR_DECISION, "contract.term_months",
 				"pool '%s' has no budget for fiscal year %d, which the grant's tranche %d falls in",
 				pool, year, k + 1);
-		rc = office_ensure_accounts(o, p->program, pool, year, a->uscc,
+		rc = office_ensure_accounts(o, p->program, pool, at, a->uscc,
 					    e);
 		if (rc)
 			return rc;
-		tranche_init(&t[k], p, pool, a, year, tranche[k], k + 1 < n);
+		tranche_init(&t[k], p, pool, a, year, at, tranche[k],
+			     k + 1 < n);
 	}
 	if (ledger_create_transfers(office_ledger(o), t, (size_t)n, now,
 				    results))
@@ -349,7 +356,7 @@ int office_reserve(struct office *o, const struct policy *p,
 	const char *pool;
 	char code[LEDGER_ID_MAX];
 	struct ledger_transfer t;
-	int result;
+	int result, at;
 	int rc;
 
 	assert(m >= 0 && to);
@@ -361,16 +368,18 @@ int office_reserve(struct office *o, const struct policy *p,
 	if (office_is_grant(p, m))
 		return grant_reserve(o, p, m, a, now, to, e);
 	pool = p->pools[p->measures[m].pool].id;
-	rc = office_ensure_accounts(o, p->program, pool, a->fiscal_year,
-				    a->uscc, e);
+	at = policy_pool_account_year(p, p->measures[m].pool, a->fiscal_year);
+	if (at < 0)
+		return qerr_set(e, Q_ERR_DECISION, "received_at",
+				"pool '%s' has no budget for fiscal year %d",
+				pool, a->fiscal_year);
+	rc = office_ensure_accounts(o, p->program, pool, at, a->uscc, e);
 	if (rc)
 		return rc;
 	office_transfer_init(&t, "reserve", a->id, XFER_RESERVE);
-	office_pool_code(code, p->program, pool, a->fiscal_year, "available",
-			 NULL);
+	office_pool_code(code, p->program, pool, at, "available", NULL);
 	t.debit = office_account_id(code);
-	office_pool_code(code, p->program, pool, a->fiscal_year, "awarded",
-			 a->uscc);
+	office_pool_code(code, p->program, pool, at, "awarded", a->uscc);
 	t.credit = office_account_id(code);
 	t.amount = a->requested;
 	t.flags = LEDGER_PENDING;
@@ -430,7 +439,7 @@ struct collect {
 	struct waiting *w;
 	size_t n, max;
 	const char *pool;
-	int year;
+	int at; /* the account year: all the fiscal years paid from it */
 	const struct policy *p;
 };
 
@@ -451,8 +460,9 @@ static int collect_waitlisted(void *arg, const struct store_app *a)
 	int m = policy_find_measure(c->p, a->measure, strlen(a->measure));
 
 	assert(a->state == APP_WAITLISTED);
-	if (m < 0 || a->fiscal_year != c->year ||
-	    strcmp(c->p->pools[c->p->measures[m].pool].id, c->pool))
+	if (m < 0 || strcmp(c->p->pools[c->p->measures[m].pool].id, c->pool) ||
+	    policy_pool_account_year(c->p, c->p->measures[m].pool,
+				     a->fiscal_year) != c->at)
 		return 0;
 	if (c->n == c->max)
 		return 1;
@@ -495,14 +505,28 @@ static int serve_one(struct office *o, const struct policy *p, const char *id,
 	return rc;
 }
 
+/* The index of the pool with this id in p, or -1. */
+static int pool_index(const struct policy *p, const char *pool)
+{
+	for (size_t i = 0; i < p->npools; i++)
+		if (!strcmp(p->pools[i].id, pool))
+			return (int)i;
+	return -1;
+}
+
 int office_serve_waitlist(struct office *o, const struct policy *p,
 			  const char *pool, int year, const char *by,
 			  int64_t now, struct qerr *e)
 {
+	int pi = pool_index(p, pool);
 	struct collect c = {NULL, 0, MAX_WAITLIST, pool, year, p};
 	int rc = Q_OK;
 
 	assert(o && p && pool);
+	assert(pi >= 0);
+	c.at = policy_pool_account_year(p, (uint32_t)pi, year);
+	if (c.at < 0)
+		return Q_OK; /* no budget that year: nobody waits for it */
 	c.w = malloc(sizeof(*c.w) * MAX_WAITLIST);
 	if (!c.w)
 		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
@@ -524,21 +548,32 @@ int office_waitlist_before(struct office *o, const struct policy *p,
 			   const char *pool, int year, int64_t received_at,
 			   bool *any, struct qerr *e)
 {
+	int pi = pool_index(p, pool);
+	int from = year, until = year;
 	int rc = Q_OK;
 
 	assert(o && p && pool && any);
+	assert(pi >= 0);
 	*any = false;
-	for (size_t m = 0; !rc && !*any && m < p->nmeasures; m++) {
-		bool maybe;
-
-		if (strcmp(p->pools[p->measures[m].pool].id, pool))
-			continue;
-		rc = office_hot_waiting(o, p->program, p->measures[m].id, year,
-					&maybe, e);
-		if (!rc && maybe)
-			rc = store_app_any_before(
-				o->store, p->program, p->measures[m].id, year,
-				APP_WAITLISTED, received_at, any, e);
+	/* A commitment's money is one for all its years: whoever waits in
+	 * any of them stands ahead. */
+	if (p->pools[pi].commitment &&
+	    policy_pool_account_year(p, (uint32_t)pi, year) >= 0) {
+		from = p->pools[pi].commit_from;
+		until = p->pools[pi].commit_until;
 	}
+	for (int y = from; !rc && !*any && y <= until; y++)
+		for (size_t m = 0; !rc && !*any && m < p->nmeasures; m++) {
+			bool maybe;
+
+			if (p->measures[m].pool != (uint32_t)pi)
+				continue;
+			rc = office_hot_waiting(
+				o, p->program, p->measures[m].id, y, &maybe, e);
+			if (!rc && maybe)
+				rc = store_app_any_before(
+					o->store, p->program, p->measures[m].id,
+					y, APP_WAITLISTED, received_at, any, e);
+		}
 	return rc;
 }

@@ -200,7 +200,7 @@ static int close_round(struct office *o, const struct policy *p, int m,
 	const char *pool = p->pools[p->measures[m].pool].id;
 	char code[LEDGER_ID_MAX], m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX];
 	struct ledger_account avail;
-	int rc;
+	int rc, at;
 
 	assert(p->measures[m].alloc == ALLOC_PRO_RATA);
 	rc = store_app_each(o->store, p->program, APP_QUEUED, collect_queued, c,
@@ -209,7 +209,11 @@ static int close_round(struct office *o, const struct policy *p, int m,
 		rc = qerr_set(e, Q_ERR_TOO_LARGE, "",
 			      "a round holds at most %d applications",
 			      MAX_WAITLIST);
-	office_pool_code(code, p->program, pool, c->year, "available", NULL);
+	/* A commitment pool's accounts are its first year's for every year
+	 * of its span. */
+	at = policy_pool_account_year(p, p->measures[m].pool, c->year);
+	office_pool_code(code, p->program, pool, at < 0 ? c->year : at,
+			 "available", NULL);
 	if (!rc)
 		rc = office_get_account(o, code, &avail, e);
 	if (rc)

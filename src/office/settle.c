@@ -98,11 +98,16 @@ static int release_award(struct office *o, const struct policy *p, int m,
 	office_transfer_init(&t, "settle", a->id, XFER_SETTLE);
 	snprintf(t.id, sizeof(t.id), "settle/%s/%lld", a->id,
 		 (long long)a->awarded);
-	office_pool_code(code, a->program, pool, a->fiscal_year, "awarded",
-			 a->uscc);
+	/* A commitment pool's years are paid from its first year's
+	 * accounts; a year the policy no longer budgets, from its own. */
+	int at = policy_pool_account_year(p, p->measures[m].pool,
+					  a->fiscal_year);
+
+	if (at < 0)
+		at = a->fiscal_year;
+	office_pool_code(code, a->program, pool, at, "awarded", a->uscc);
 	t.debit = office_account_id(code);
-	office_pool_code(code, a->program, pool, a->fiscal_year, "available",
-			 NULL);
+	office_pool_code(code, a->program, pool, at, "available", NULL);
 	t.credit = office_account_id(code);
 	t.amount = released;
 	rc = office_xfer(o, &t, now, &result, e);

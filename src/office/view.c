@@ -243,8 +243,14 @@ static int add_pool(void *arg, const struct office_pool_figures *f)
 		p->rc = Q_ERR_OVERFLOW;
 		return 1;
 	}
-	j = json_pack("{s:s,s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o*}",
+	/* A commitment is one row, year its first; "commitment" says so
+	 * (null for a yearly budget). */
+	j = json_pack("{s:s,s:s,s:i,s:o?,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o*}",
 		      "program", f->program, "pool", f->pool, "year", f->year,
+		      "commitment",
+		      f->until ? json_pack("{s:i,s:i}", "from", f->year,
+					   "until", f->until)
+			       : NULL,
 		      "budget", money_j(f->budget), "available",
 		      money_j(f->available), "reserved", money_j(f->reserved),
 		      "awarded", money_j(f->awarded), "paid", money_j(f->paid),
@@ -679,9 +685,15 @@ static json_t *program_j(const struct policy *p)
 				json_pack("{s:i,s:o}", "year",
 					  pl->budgets[k].year, "amount",
 					  money_j(pl->budgets[k].amount)));
-		json_array_append_new(pools, json_pack("{s:s,s:s?,s:o}", "id",
-						       pl->id, "name", pl->name,
-						       "budgets", budgets));
+		json_array_append_new(
+			pools,
+			json_pack("{s:s,s:s?,s:o,s:o?}", "id", pl->id, "name",
+				  pl->name, "budgets", budgets, "commitment",
+				  pl->commitment
+					  ? json_pack("{s:i,s:i}", "from",
+						      pl->commit_from, "until",
+						      pl->commit_until)
+					  : NULL));
 	}
 	for (size_t i = 0; i < p->nmeasures; i++) {
 		const struct policy_measure *m = &p->measures[i];

@@ -1118,9 +1118,22 @@ static void build_epochs(struct ctx *c)
 
 /* --- pools ------------------------------------------------------------ */
 
-enum { P_ID, P_NAME, P_BUDGETS, P_ROLLOVER, P_SOURCE, P_ASSUMPTION, P__N };
-static const char *const pool_keys[P__N] = {"id",	"name",	  "budgets",
-					    "rollover", "source", "assumption"};
+enum {
+	P_ID,
+	P_NAME,
+	P_BUDGETS,
+	P_COMMITMENT,
+	P_ROLLOVER,
+	P_SOURCE,
+	P_ASSUMPTION,
+	P__N
+};
+static const char *const pool_keys[P__N] = {"id",	  "name",     "budgets",
+					    "commitment", "rollover", "source",
+					    "assumption"};
+
+enum { CM_AMOUNT, CM_FROM, CM_UNTIL, CM__N };
+static const char *const commitment_keys[CM__N] = {"amount", "from", "until"};
 
 static void parse_budgets(struct ctx *c, struct policy_pool *pl,
 			  const struct kv *f, const char *what)
@@ -1185,6 +1198,62 @@ static void parse_budgets(struct ctx *c, struct policy_pool *pl,
 	}
 }
 
+/* `commitment: {amount, from, until}`: one budget of commitment authority
+ * for fiscal years from..until, kept as the budget of year `from`. */
+static void parse_commitment(struct ctx *c, struct policy_pool *pl,
+			     const struct kv *f, const char *pool)
+{
+	struct kv kv[CM__N];
+	char what[160];
+	money_t amount = 0;
+	int from = 0, until = 0;
+	bool ok = true;
+
+	if (!fields_of(c, f->v, f->at, "commitment of", pool, commitment_keys,
+		       CM__N, kv, what, sizeof(what)))
+		return;
+	if (need(c, &kv[CM_AMOUNT], "amount", what, f->at)) {
+		if (money_of(c, &kv[CM_AMOUNT], "amount", &amount))
+			ok = false;
+		else if (amount <= 0) {
+			err_at(c, kv[CM_AMOUNT].at,
+			       "the amount of %s must be more than 0.00", what);
+			ok = false;
+		}
+	} else
+		ok = false;
+	if (!need(c, &kv[CM_FROM], "from", what, f->at) ||
+	    int_of(c, &kv[CM_FROM], "from", DATE_MIN_YEAR, DATE_MAX_YEAR,
+		   &from))
+		ok = false;
+	if (!need(c, &kv[CM_UNTIL], "until", what, f->at) ||
+	    int_of(c, &kv[CM_UNTIL], "until", DATE_MIN_YEAR, DATE_MAX_YEAR,
+		   &until))
+		ok = false;
+	if (from && until && until < from) {
+		err_at(c, kv[CM_UNTIL].at,
+		       "'until' (%d) is before 'from' (%d) in %s", until, from,
+		       what);
+		ok = false;
+	} else if (from && until && until - from >= MAX_BUDGETS) {
+		err_at(c, kv[CM_UNTIL].at,
+		       "%s spans %d fiscal years; at most %d are allowed", what,
+		       until - from + 1, MAX_BUDGETS);
+		ok = false;
+	}
+	if (!ok)
+		return;
+	pl->budgets = xcalloc(c, 1, sizeof(*pl->budgets));
+	if (!pl->budgets)
+		return;
+	pl->budgets[0].year = from;
+	pl->budgets[0].amount = amount;
+	pl->nbudgets = 1;
+	pl->commitment = true;
+	pl->commit_from = from;
+	pl->commit_until = until;
+}
+
 static void parse_pools(struct ctx *c, const struct kv *f)
 {
 	struct policy *p = c->p;
@@ -1229,7 +1298,14 @@ static void parse_pools(struct ctx *c, const struct kv *f)
 		pl->name = text_of(c, &kv[P_NAME], "name");
 		if (kv[P_ROLLOVER].present)
 			bool_of(c, &kv[P_ROLLOVER], "rollover", &pl->rollover);
-		if (need(c, &kv[P_BUDGETS], "budgets", what, at))
+		if (kv[P_BUDGETS].present && kv[P_COMMITMENT].present)
+			err_at(c, kv[P_COMMITMENT].at,
+			       "%s has both 'budgets' and 'commitment': a pool is budgeted year by year or committed once for a span of years",
+			       what);
+		else if (kv[P_COMMITMENT].present)
+			parse_commitment(c, pl, &kv[P_COMMITMENT],
+					 pl->id ? pl->id : "?");
+		else if (need(c, &kv[P_BUDGETS], "budgets", what, at))
 			parse_budgets(c, pl, &kv[P_BUDGETS], what);
 		snprintf(rid, sizeof(rid), "pool.%s", pl->id ? pl->id : "?");
 		pl->rule =
@@ -2799,12 +2875,35 @@ void policy_params_on(const struct policy *p, qdate t, const int64_t **vals,
 	*nulls = p->epoch_null + lo * p->nparams;
 }
 
-money_t policy_pool_budget(const struct policy *p, uint32_t pool, int year)
+int policy_pool_account_year(const struct policy *p, uint32_t pool, int year)
 {
+	const struct policy_pool *pl;
+
+	assert(p);
 	if (pool >= p->npools)
 		return -1;
+	pl = &p->pools[pool];
+	if (pl->commitment) {
+		assert(pl->nbudgets == 1 &&
+		       pl->budgets[0].year == pl->commit_from);
+		return year >= pl->commit_from && year <= pl->commit_until
+			       ? pl->commit_from
+			       : -1;
+	}
+	for (size_t i = 0; i < pl->nbudgets; i++)
+		if (pl->budgets[i].year == year)
+			return year;
+	return -1;
+}
+
+money_t policy_pool_budget(const struct policy *p, uint32_t pool, int year)
+{
+	int at = policy_pool_account_year(p, pool, year);
+
+	if (at < 0)
+		return -1;
 	for (size_t i = 0; i < p->pools[pool].nbudgets; i++)
-		if (p->pools[pool].budgets[i].year == year)
+		if (p->pools[pool].budgets[i].year == at)
 			return p->pools[pool].budgets[i].amount;
 	return -1;
 }

@@ -115,12 +115,18 @@ struct policy_budget {
 	money_t amount;
 };
 
+/* A pool holds yearly budgets, or (`commitment:`) one budget of
+ * commitment authority for the fiscal years from..until: then budgets has
+ * one entry, year = commit_from, and every year of the span draws on the
+ * same ledger accounts, kept under commit_from. */
 struct policy_pool {
 	char *id, *name;
 	struct policy_budget *budgets;
 	size_t nbudgets;
 	bool rollover;
-	uint32_t rule; /* for its source and line */
+	bool commitment;
+	int commit_from, commit_until; /* 0 unless a commitment */
+	uint32_t rule;		       /* for its source and line */
 };
 
 /* One dated value of a parameter: in force from `from` until the next. */
@@ -356,7 +362,13 @@ void policy_params_on(const struct policy *p, qdate t, const int64_t **vals,
 /* The index of the named supplier list `id`, or -1. */
 int policy_find_list(const struct policy *p, const char *id, size_t len);
 
-/* The budget of pool `pool` for fiscal year `year`, or -1 if none. */
+/* The budget that pays pool `pool`'s fiscal year `year`, or -1 if none:
+ * a commitment's whole amount for every year from..until. */
 money_t policy_pool_budget(const struct policy *p, uint32_t pool, int year);
+
+/* The fiscal year whose ledger accounts pay pool `pool` in `year`: year
+ * itself for a yearly budget, commit_from for every year of a commitment;
+ * -1 when the pool has no budget for year. */
+int policy_pool_account_year(const struct policy *p, uint32_t pool, int year);
 
 #endif

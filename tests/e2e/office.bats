@@ -464,17 +464,23 @@ many() {
 	[[ "$output" == *"recorded: eligible yes, amount 6000000.00; now: eligible yes, amount 5000000.00"* ]]
 }
 
-@test "an institute grant is ring-fenced year by year and paid as milestones post its tranches" {
+@test "an institute grant of 500 M over 36 months is held in full from the commitment and paid as milestones post its tranches" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
-	run "$QUAN" apply --db "$DB" --by institute "$EX/sh-institute.json"
+	# The institute pool is 500 M committed for 2025-2029: one row.
+	inst() { "$QUAN" report --db "$DB" --json | jq -r ".pools[] | select(.pool == \"institute\") | $1"; }
+	[ "$(inst '"\(.year) \(.commitment.from)-\(.commitment.until) \(.budget) \(.available)"')" = "2025 2025-2029 500000000.00 500000000.00" ]
+	sed -E -e 's/"term_months": *60/"term_months": 36/' "$EX/sh-institute.json" >"$TMP/INST-36.json"
+	run "$QUAN" apply --db "$DB" --by institute "$TMP/INST-36.json"
 	[ "$status" -eq 0 ]
 	id=$(numbers "$output")
 	[ -n "$id" ]
+	# 500 M over 3 years is reserved whole (not waitlisted): tranches of
+	# 166 666 666.67, 166 666 666.67 and 166 666 666.66, the odd fen to
+	# the earliest years, all from the one commitment.
 	[[ "$(line_of "$output" "$id")" == *"reserved"*"500000000.00"* ]]
-	# 500 M over 60 months: five tranches of 100 M, one in each year's pool.
-	run "$QUAN" report --db "$DB" --json
-	[ "$(grep -c '"reserved": "100000000.00"' <<<"$output")" -eq 5 ]
-	# A second grant finds every year's pool ring-fenced: waitlisted.
+	[ "$(inst '"\(.reserved) \(.available)"')" = "500000000.00 0.00" ]
+	[ "$(sql "$DB" "select id || ' ' || amount from transfers where id like 'reserve/$id/%' order by id" | tr '\n' ,)" = "reserve/$id/2025 16666666667,reserve/$id/2026 16666666667,reserve/$id/2027 16666666666," ]
+	# A second grant finds the commitment ring-fenced: waitlisted.
 	variant sh-institute.json INST-2 300000000.00
 	run "$QUAN" apply --db "$DB" --by other "$TMP/INST-2.json"
 	inst2=$(numbers "$output")
@@ -483,6 +489,8 @@ many() {
 
 	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer
 	[ "$status" -eq 0 ]
+	run "$QUAN" disburse --db "$DB" "$id" 1.00 --by finance
+	[ "$status" -eq 1 ]
 	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer2 # above 1 M: two approvers
 	[ "$status" -eq 0 ]
 	run "$QUAN" disburse --db "$DB" "$id" 1.00 --by finance
@@ -490,30 +498,62 @@ many() {
 	[[ "$output" == *"only 0.00 of the award"*"left to pay"* ]]
 	run "$QUAN" milestone --db "$DB" "$id" 2025 --why "institute registered, 120 researchers hired" --by reviewer
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"tranche posted 100000000.00"* ]]
+	[[ "$output" == *"tranche posted 166666666.67"* ]]
 	run "$QUAN" milestone --db "$DB" "$id" 2025 --why "again" --by reviewer
 	[ "$status" -eq 1 ]
-	run "$QUAN" disburse --db "$DB" "$id" 100000000.01 --by finance
+	run "$QUAN" disburse --db "$DB" "$id" 166666666.68 --by finance
 	[ "$status" -eq 1 ]
-	run "$QUAN" disburse --db "$DB" "$id" 100000000.00 --by finance
+	run "$QUAN" disburse --db "$DB" "$id" 166666666.67 --by finance
+	[ "$status" -eq 0 ]
+	[ "$(inst '"\(.budget) \(.available) \(.reserved) \(.awarded) \(.paid) \(.applications.awarded) \(.applications.waitlisted)"')" = "500000000.00 0.00 333333333.33 0.00 166666666.67 1 1" ]
+	run "$QUAN" ledger check --db "$DB"
 	[ "$status" -eq 0 ]
 	run "$QUAN" milestone --db "$DB" "$id" 2026 --why "first models released" --by reviewer
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"tranche posted 166666666.67"* ]]
 	run "$QUAN" clawback --db "$DB" "$id" 10000000.00 --why "equipment not bought" --by finance
 	[ "$status" -eq 0 ]
-	# The institute stops after two years: the three tranches still
-	# ring-fenced return to their pools.
+	# The institute stops after two years: the tranche of 2027 still
+	# ring-fenced returns to the commitment; 176 666 666.66 is free, too
+	# little for the second grant's 300 M, which keeps waiting.
 	run "$QUAN" withdraw --db "$DB" "$id" --by institute
 	[ "$status" -eq 0 ]
+	[ "$(inst '"\(.budget) \(.available) \(.reserved) \(.awarded) \(.paid) \(.recovered) \(.applications.waitlisted)"')" = "500000000.00 176666666.66 0.00 166666666.67 156666666.67 0.00 1" ]
 	run "$QUAN" report --db "$DB"
-	[ "$(grep -cE 'institute +202[789] +100000000.00 +100000000.00 +0.00 ' <<<"$output")" -eq 3 ]
-	# 2025: 100 M paid, 10 M of it recovered back to the pool; 2026: the
-	# posted tranche stays awarded to the institute.
-	[[ "$output" == *"institute  2025     100000000.00      10000000.00             0.00             0.00      90000000.00"* ]]
-	[[ "$output" == *"institute  2026     100000000.00             0.00             0.00     100000000.00"* ]]
+	[[ "$output" == *"institute  2025     500000000.00     176666666.66             0.00     166666666.67     156666666.67"*"committed:2025-2029"* ]]
 	run "$QUAN" ledger check --db "$DB"
 	[ "$status" -eq 0 ]
 	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 0 ]
+}
+
+@test "an office that held the institute pool year by year keeps its grants when the commitment is loaded, and never holds more than 500 M" {
+	# The earlier reading: 100 M in each fiscal year 2025-2029.
+	awk '/^    commitment:$/ { print "    budgets:"; for (y = 2025; y <= 2029; y++) printf "      %d: \"100000000.00\"\n", y; skip = 3; next }
+		skip > 0 { skip--; next } { print }' "$SH" >"$TMP/yearly.yaml"
+	grep -q '2029: "100000000.00"' "$TMP/yearly.yaml"
+	"$QUAN" init --db "$DB" --policy "$TMP/yearly.yaml" --by admin
+	run "$QUAN" apply --db "$DB" --by institute "$EX/sh-institute.json"
+	id=$(numbers "$output")
+	[[ "$(line_of "$output" "$id")" == *"reserved"*"500000000.00"* ]]
+	run "$QUAN" init --db "$DB" --policy "$SH" --by admin
+	[ "$status" -eq 0 ]
+	# One row of 500 M, all of it held by the grant (its tranches stay in
+	# the accounts they were reserved in): a new grant waits.
+	run --separate-stderr "$QUAN" report --db "$DB" --json
+	[ "$(jq -r '.pools[] | select(.pool == "institute") | "\(.year) \(.budget) \(.available) \(.reserved)"' <<<"$output")" = "2025 500000000.00 0.00 500000000.00" ]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	variant sh-institute.json INST-2 100000000.00
+	run "$QUAN" apply --db "$DB" --by other "$TMP/INST-2.json"
+	[[ "$(line_of "$output" "$(numbers "$output")")" == *"waitlisted"* ]]
+	# The old grant is paid from its own year's accounts.
+	"$QUAN" review --db "$DB" "$id" --approve --by reviewer
+	"$QUAN" review --db "$DB" "$id" --approve --by reviewer2
+	"$QUAN" milestone --db "$DB" "$id" 2027 --why "year three" --by reviewer
+	run "$QUAN" disburse --db "$DB" "$id" 100000000.00 --by finance
+	[ "$status" -eq 0 ]
+	run "$QUAN" ledger check --db "$DB"
 	[ "$status" -eq 0 ]
 }
 

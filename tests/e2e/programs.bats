@@ -44,7 +44,7 @@ three() {
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r '.programs | map(.program) | join(",")')" = hangzhou-2024,shanghai-2025,shenzhen-2024 ]
 	# Budgets: Hangzhou 250 M x 2 years; Shanghai 600 + 300 + 100 M, the
-	# institute 5 x 100 M and R&D 200 M; Shenzhen (500 + 50 + 100 M) x 2.
+	# institute 500 M committed for 2025-2029 and R&D 200 M; Shenzhen (500 + 50 + 100 M) x 2.
 	[ "$(echo "$output" | jq -r '.programs[] | select(.program == "hangzhou-2024") | .budget')" = 500000000.00 ]
 	[ "$(echo "$output" | jq -r '.programs[] | select(.program == "shanghai-2025") | .budget')" = 1700000000.00 ]
 	[ "$(echo "$output" | jq -r '.programs[] | select(.program == "shenzhen-2024") | .budget')" = 1300000000.00 ]
@@ -76,7 +76,10 @@ three() {
 	[ "$(jq -r .total.awarded "$TMP/r.json")" = 360000.00 ]
 	[ "$(jq -r .total.applications.reserved "$TMP/r.json")" = 3 ]
 	# the pools array keeps its shape
-	[ "$(jq -r '.pools[0] | keys | join(",")' "$TMP/r.json")" = applications,available,awarded,budget,paid,pool,program,recovered,reserved,treasury,year ]
+	[ "$(jq -r '.pools[0] | keys | join(",")' "$TMP/r.json")" = applications,available,awarded,budget,commitment,paid,pool,program,recovered,reserved,treasury,year ]
+	# Shanghai's institute pool is one row: 500 M committed for 2025-2029.
+	[ "$(jq -r '.pools[] | select(.pool == "institute") | "\(.year) \(.commitment.from)-\(.commitment.until) \(.budget)"' "$TMP/r.json")" = "2025 2025-2029 500000000.00" ]
+	[ "$(jq -r '[.pools[] | select(.pool == "compute") | .commitment] | unique | join(",")' "$TMP/r.json")" = "" ]
 
 	# Domestic share: every subsidy is on a domestic chip but Hangzhou's
 	# SME contract (H100, 80 000): 3 060 000 of 3 140 000 = 9745 bp.

@@ -1362,6 +1362,82 @@ static void test_lists_and_funders(void **state)
 	free(y);
 }
 
+/* A pool committed once for a span of years: one budget, kept under its
+ * first year, pays every year of the span and none outside it; both
+ * `budgets` and `commitment`, a span that ends before it starts and a bad
+ * amount are refused where they are written. */
+static void test_commitment_pools(void **state)
+{
+	static const char *const yearly = "    budgets:\n"
+					  "      2025: \"300000000.00\"\n";
+	struct policy *p;
+	char *y;
+
+	(void)state;
+	y = with(base, yearly,
+		 "    commitment:\n"
+		 "      amount: \"500000000.00\"\n"
+		 "      from: 2025\n"
+		 "      until: 2029\n",
+		 (char *)NULL);
+	p = load_ok(y);
+	assert_true(p->pools[1].commitment);
+	assert_false(p->pools[0].commitment);
+	assert_int_equal(p->pools[1].commit_from, 2025);
+	assert_int_equal(p->pools[1].commit_until, 2029);
+	assert_int_equal(p->pools[1].nbudgets, 1);
+	assert_int_equal(p->pools[1].budgets[0].year, 2025);
+	assert_int_equal(p->pools[1].budgets[0].amount, 50000000000LL);
+	for (int year = 2025; year <= 2029; year++) {
+		assert_int_equal(policy_pool_account_year(p, 1, year), 2025);
+		assert_int_equal(policy_pool_budget(p, 1, year), 50000000000LL);
+	}
+	assert_int_equal(policy_pool_account_year(p, 1, 2024), -1);
+	assert_int_equal(policy_pool_account_year(p, 1, 2030), -1);
+	assert_int_equal(policy_pool_budget(p, 1, 2030), -1);
+	/* A yearly pool pays each budgeted year from its own accounts. */
+	assert_int_equal(policy_pool_account_year(p, 0, 2026), 2026);
+	assert_int_equal(policy_pool_account_year(p, 0, 2027), -1);
+	assert_int_equal(policy_pool_account_year(p, 7, 2025), -1);
+	policy_free(p);
+	free(y);
+
+	y = with(
+		base, yearly,
+		"    budgets:\n"
+		"      2025: \"300000000.00\"\n"
+		"    commitment: { amount: \"1.00\", from: 2025, until: 2026 }\n",
+		(char *)NULL);
+	bad_at(y, 36, 19, "has both 'budgets' and 'commitment'");
+	free(y);
+	y = with(
+		base, yearly,
+		"    commitment: { amount: \"1.00\", from: 2029, until: 2025 }\n",
+		(char *)NULL);
+	bad_at(y, 34, 54, "'until' (2025) is before 'from' (2029)");
+	free(y);
+	y = with(
+		base, yearly,
+		"    commitment: { amount: \"1.001\", from: 2025, until: 2029 }\n",
+		(char *)NULL);
+	bad_at(y, 34, 28, "has more than two decimals");
+	free(y);
+	y = with(
+		base, yearly,
+		"    commitment: { amount: \"0.00\", from: 2025, until: 2029 }\n",
+		(char *)NULL);
+	bad_at(y, 34, 28, "must be more than 0.00");
+	free(y);
+	y = with(base, yearly,
+		 "    commitment: { amount: \"1.00\", from: 2025 }\n",
+		 (char *)NULL);
+	bad_at(y, 34, 19, "missing key 'until' in commitment of 'model'");
+	free(y);
+	y = with(base, yearly, "", (char *)NULL);
+	bad_at(y, 32, 5, "missing key 'budgets' in pool 'model'");
+	free(y);
+}
+
 static void test_kind_and_industry_in_conditions(void **state)
 {
 	struct policy *p;
@@ -1410,6 +1486,7 @@ int main(void)
 		cmocka_unit_test(test_dates_of_measures_and_kinds),
 		cmocka_unit_test(test_lists_and_funders),
 		cmocka_unit_test(test_kind_and_industry_in_conditions),
+		cmocka_unit_test(test_commitment_pools),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -606,7 +606,9 @@
             h('a', { href: '#/pools/' + enc(p.program) + '/' + enc(p.pool) + '/' + enc(p.year),
               testid: 'pool-select-' + k, ariaLabelKey: 'pools.show_chart',
               args: { pool: p.pool, year: p.year } }, V('pool', p.pool))),
-          h('td', { class: 'num', text: String(p.year) }),
+          // A commitment pool is one row for its whole span of years.
+          h('td', { class: 'num', text: p.commitment
+            ? p.commitment.from + '\u2013' + p.commitment.until : String(p.year) }),
           POOL_FIELDS.map(function (f) {
             return h('td', { class: 'num' }, money(p[f], 'pool-' + f + '-' + k));
           }),
