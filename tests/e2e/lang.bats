@@ -150,3 +150,20 @@ lang_office() {
 	run "$QUAN" policy check "$TMP/ok.yaml"
 	[ "$status" -eq 0 ]
 }
+
+@test "settlement on a jointly funded measure releases the pool's own share of the cut" {
+	lang_office HT-L4
+	sed -i 's/"racks": 10/"racks": 1000/' "$TMP/HT-L4.json"
+	sed -i 's/"200000.00"/"200000.03"/' "$TMP/HT-L4.json"
+	"$QUAN" apply --db "$TMP/o.db" --by a "$TMP/HT-L4.json" >/dev/null
+	"$QUAN" review --db "$TMP/o.db" LANG-2025-000001 --approve --by r >/dev/null
+	# Settled at 100 000.00: 50 % = 50 000.00, the city's half 25 000.00;
+	# the pool had awarded 50 000.01, so 25 000.01 returns to it.
+	run "$QUAN" settle --db "$TMP/o.db" LANG-2025-000001 --value 100000.00 --ref FP-1 --by r
+	[ "$status" -eq 0 ]
+	run "$QUAN" report --db "$TMP/o.db" --json
+	[[ "$output" == *'"awarded": "25000.00"'* ]]
+	[[ "$output" == *'"available": "99975000.00"'* ]]
+	run "$QUAN" ledger check --db "$TMP/o.db"
+	[ "$status" -eq 0 ]
+}
