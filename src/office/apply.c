@@ -475,6 +475,9 @@ static int apply_inner(struct office *o, const struct office_intake *in,
 		goto out_app;
 	}
 	rc = stamp(o, p, a, &rec, now, res, e);
+	/* Numbered just now: its reservation cannot exist yet. */
+	if (!rc)
+		office_hot_fresh(o, rec.id);
 	if (!rc && !(sr = malloc(sizeof(*sr))))
 		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
 	if (!rc)
@@ -493,6 +496,7 @@ static int apply_inner(struct office *o, const struct office_intake *in,
 	free(sr);
 	store_app_release(&rec);
 out_app:
+	office_hot_fresh(o, NULL);
 	/* The number pointed into rec, gone now. */
 	a->id = NULL;
 	app_release(&own);

@@ -91,6 +91,15 @@ struct office_hot {
 	/* The firms on a list or in the registry, once reg_loaded. */
 	struct uscc_set reg;
 	bool reg_loaded;
+	/* Rows the office knows are not in the store yet (office_hot_absent,
+	 * office_hot_fresh): the accounts of a firm that never filed here,
+	 * the reservations of an application numbered just now. The ledger's
+	 * existence checks then read nothing; the store's primary keys still
+	 * refuse a duplicate. */
+	uint64_t absent[HOT_ABSENT_MAX];
+	size_t nabsent;
+	char fresh[64]; /* the application numbered just now, "" none */
+	long absent_hits;
 };
 
 static uint64_t uscc_hash(const char *u)
@@ -175,6 +184,8 @@ static void forget(struct office_hot *h)
 	h->dirty = false;
 	h->nnumbers = 0;
 	h->nwaiting = 0;
+	h->nabsent = 0;
+	h->fresh[0] = '\0';
 }
 
 static int grow(struct office_hot *h)
@@ -230,6 +241,11 @@ static int hot_account_get(void *ctx, uint64_t id, struct ledger_account *out)
 			return 0;
 		}
 	}
+	for (size_t i = 0; h->in_tx && i < h->nabsent; i++)
+		if (h->absent[i] == id) {
+			h->absent_hits++;
+			return 1;
+		}
 	rc = h->base->account_get(h->base->ctx, id, out);
 	h->misses++;
 	if (rc == 0 && h->in_tx)
@@ -253,11 +269,27 @@ static int hot_account_put(void *ctx, const struct ledger_account *a)
 	return rc;
 }
 
+/* Whether id is a reservation of the application numbered just now:
+ * "reserve/<fresh>" or a grant's "reserve/<fresh>/<year>". */
+static bool fresh_reservation(const struct office_hot *h, const char *id)
+{
+	size_t n = strlen(h->fresh);
+
+	if (!h->in_tx || n == 0 || strncmp(id, "reserve/", 8) ||
+	    strncmp(id + 8, h->fresh, n))
+		return false;
+	return id[8 + n] == '\0' || id[8 + n] == '/';
+}
+
 static int hot_transfer_get(void *ctx, const char *id,
 			    struct ledger_transfer *out)
 {
 	struct office_hot *h = ctx;
 
+	if (fresh_reservation(h, id)) {
+		h->absent_hits++;
+		return 1;
+	}
 	return h->base->transfer_get(h->base->ctx, id, out);
 }
 
@@ -272,6 +304,9 @@ static int hot_transfer_put(void *ctx, const struct ledger_transfer *t)
 		forget(h);
 		return rc;
 	}
+	/* Written once: a second "reserve/<fresh>" would now exist. */
+	if (fresh_reservation(h, t->id) && !strchr(t->id + 8, '/'))
+		h->fresh[0] = '\0';
 	h->dirty = true;
 	if (h->have_ts && t->timestamp > h->last_ts)
 		h->last_ts = t->timestamp;
@@ -826,4 +861,30 @@ void office_hot_counts(const struct office *o, long *hits, long *misses)
 {
 	*hits = o->hot ? o->hot->hits : 0;
 	*misses = o->hot ? o->hot->misses : 0;
+}
+
+void office_hot_absent(struct office *o, const uint64_t *ids, size_t n)
+{
+	struct office_hot *h = o->hot;
+
+	assert(o && (ids || n == 0));
+	assert(n <= HOT_ABSENT_MAX);
+	if (!h)
+		return;
+	h->nabsent = h->in_tx ? n : 0;
+	if (h->nabsent)
+		memcpy(h->absent, ids, n * sizeof(*ids));
+}
+
+void office_hot_fresh(struct office *o, const char *id)
+{
+	struct office_hot *h = o->hot;
+
+	assert(o);
+	if (!h)
+		return;
+	if (!h->in_tx || !id || strlen(id) >= sizeof(h->fresh))
+		h->fresh[0] = '\0';
+	else
+		snprintf(h->fresh, sizeof(h->fresh), "%s", id);
 }

@@ -235,6 +235,16 @@ json_t *office_history_json(const struct policy *p, const struct history *h);
 int office_history_lists(const struct policy *p, const json_t *hist,
 			 struct history *h);
 
+/* Rows the caller knows are not in the store (hot.c): for the next ledger
+ * call, accounts ids[0..n) read as absent without a read (n 0 clears); and
+ * until cleared (id NULL), the reservations of application id ("reserve/
+ * <id>", "reserve/<id>/<year>"). Only where the office knows it: accounts
+ * of a firm that never filed here, the reservation of an application it
+ * numbered just now. The store's primary keys still refuse a duplicate. */
+#define HOT_ABSENT_MAX 8
+void office_hot_absent(struct office *o, const uint64_t *ids, size_t n);
+void office_hot_fresh(struct office *o, const char *id);
+
 /* Make and free o->hot. office_hot_new answers -1 when out of memory. */
 int office_hot_new(struct office *o);
 void office_hot_free(struct office *o);

@@ -127,6 +127,7 @@ int office_ensure_accounts(struct office *o, const char *program,
 	struct ledger_account as[6];
 	int results[6];
 	size_t n = 0;
+	int rc;
 
 	assert(o && program && pool);
 	for (size_t i = 0; i < 6; i++) {
@@ -140,7 +141,21 @@ int office_ensure_accounts(struct office *o, const char *program,
 		n++;
 	}
 	assert(n == 2 || n == 4);
-	if (ledger_create_accounts(office_ledger(o), as, n, results))
+	/* A firm that never filed here has no accounts yet: nothing to
+	 * read before creating them. */
+	if (uscc) {
+		bool maybe;
+		uint64_t ids[2] = {as[0].id, as[1].id};
+
+		rc = office_hot_filed(o, uscc, &maybe, e);
+		if (rc)
+			return rc;
+		if (!maybe)
+			office_hot_absent(o, ids, 2);
+	}
+	rc = ledger_create_accounts(office_ledger(o), as, n, results);
+	office_hot_absent(o, NULL, 0);
+	if (rc)
 		return office_io_error(o, e, "creating accounts");
 	for (size_t i = 0; i < n; i++)
 		if (results[i] != LEDGER_OK &&
