@@ -155,17 +155,44 @@ static int by_ref(struct office *o, const struct application *a,
 	return rc;
 }
 
+/* Whether no application holds a number of p and year above id's n (up to
+ * 999999, beyond which numbers grow a digit and every one is probed): then
+ * the hot state draws the next ones without probing. Ids of that exact
+ * shape sort by their number in any collation, so one range read of the
+ * primary key answers; another id that happens to sort inside the range
+ * only keeps the probes on. */
+static int numbers_clean(struct office *o, const struct policy *p, int year,
+			 int64_t n, const char *id, struct qerr *e)
+{
+	char hi[64];
+	bool any;
+	int rc;
+
+	assert(p && id);
+	assert(n > 0);
+	if (n >= 999999)
+		return Q_OK;
+	rc = snprintf(hi, sizeof(hi), "%s-%04d-999999", p->number_prefix,
+		      year);
+	assert(rc > 0 && rc < (int)sizeof(hi));
+	rc = store_app_id_between(o->store, id, hi, &any, e);
+	if (!rc && !any)
+		office_hot_number_clean(o, p->program, year);
+	return rc;
+}
+
 /* Number a new application of program p in fiscal year `year`:
  * PREFIX-YEAR-NNNNNN, the next number of the program and year. A number
  * that an application copied from an older office already holds is
- * skipped. */
+ * skipped: each is probed until the office has seen that none above is
+ * held (numbers_clean). */
 static int number_app(struct office *o, const struct policy *p, int year,
 		      char id[64], struct qerr *e)
 {
 	for (int tries = 0; tries < 1000; tries++) {
-		bool taken;
+		bool taken, clean;
 		int64_t n;
-		int rc = office_hot_number(o, p->program, year, &n, e);
+		int rc = office_hot_number(o, p->program, year, &n, &clean, e);
 
 		if (rc)
 			return rc;
@@ -173,7 +200,11 @@ static int number_app(struct office *o, const struct policy *p, int year,
 		rc = snprintf(id, 64, "%s-%04d-%06lld", p->number_prefix, year,
 			      (long long)n);
 		assert(rc > 0 && rc < 64);
+		if (clean)
+			return Q_OK;
 		rc = store_app_exists(o->store, id, &taken, e);
+		if (!rc && !taken)
+			rc = numbers_clean(o, p, year, n, id, e);
 		if (rc || !taken)
 			return rc;
 	}

@@ -56,6 +56,9 @@ struct hot_number {
 	char program[64];
 	int year;
 	int64_t last;
+	/* No application holds a number of this program and year above
+	 * last (office_hot_number_clean): the next needs no probe. */
+	bool clean;
 };
 
 /* How many applications of a measure and year wait. */
@@ -491,7 +494,7 @@ static struct hot_number *number_of(struct office_hot *h, const char *program,
 }
 
 int office_hot_number(struct office *o, const char *program, int year,
-		      int64_t *n, struct qerr *e)
+		      int64_t *n, bool *clean, struct qerr *e)
 {
 	struct office_hot *h = o->hot;
 	struct hot_number *k;
@@ -499,6 +502,8 @@ int office_hot_number(struct office *o, const char *program, int year,
 	int rc;
 
 	assert(o && program && n);
+	assert(clean);
+	*clean = false;
 	if (!h || !h->in_tx || strlen(program) >= sizeof(k->program))
 		return store_app_number(o->store, program, year, n, e);
 	h->dirty = true;
@@ -516,6 +521,7 @@ int office_hot_number(struct office *o, const char *program, int year,
 		snprintf(k->program, sizeof(k->program), "%s", program);
 		k->year = year;
 		k->last = *n;
+		k->clean = false;
 		return Q_OK;
 	}
 	assert(k->last >= 1);
@@ -524,7 +530,21 @@ int office_hot_number(struct office *o, const char *program, int year,
 	if (rc)
 		return rc;
 	k->last = *n;
+	*clean = k->clean;
 	return Q_OK;
+}
+
+void office_hot_number_clean(struct office *o, const char *program, int year)
+{
+	struct office_hot *h = o->hot;
+	struct hot_number *k;
+
+	assert(o && program);
+	if (!h || !h->in_tx)
+		return;
+	k = number_of(h, program, year);
+	if (k)
+		k->clean = true;
 }
 
 static struct hot_waiting *waiting_of(struct office_hot *h, const char *program,

@@ -266,9 +266,15 @@ void office_savepoint_rollback(struct office *o);
 
 /* The next number of program's applications in year, as store_app_number
  * answers it: inside a write transaction drawn from memory after the
- * first, and written (a blind write: the store is not read). */
+ * first, and written (a blind write: the store is not read). *clean: the
+ * hot state knows no application holds it (office_hot_number_clean said
+ * so of the numbers above an earlier one), so it needs no probe. */
 int office_hot_number(struct office *o, const char *program, int year,
-		      int64_t *n, struct qerr *e);
+		      int64_t *n, bool *clean, struct qerr *e);
+
+/* No application holds a number of program and year above the last one
+ * drawn: the next ones need no probe, while the hot state lasts. */
+void office_hot_number_clean(struct office *o, const char *program, int year);
 
 /* *maybe: false when no application of measure and year of program
  * waits (then nobody can stand ahead); true when some may. */

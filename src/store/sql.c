@@ -533,6 +533,8 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 		DIALECT(POLICY_VERSIONS_PAGE(""),
 			POLICY_VERSIONS_PAGE(" COLLATE \"C\"")),
 	[ST_APP_EXISTS] = ALL("SELECT 1 FROM applications WHERE id = ?1"),
+	[ST_APP_ID_BETWEEN] = ALL("SELECT 1 FROM applications WHERE id > ?1 "
+				  "AND id <= ?2 LIMIT 1"),
 	[ST_APP_NEXT_SEQ] =
 		ALL("SELECT COALESCE(MAX(seq), 0) + 1 FROM applications"),
 	[ST_APP_INSERT] = ALL("INSERT INTO applications (" APP_COLS

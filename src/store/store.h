@@ -186,6 +186,11 @@ int store_app_insert(struct store *s, struct store_app *a, struct qerr *e);
 int store_app_get(struct store *s, const char *id, struct store_app *out,
 		  struct qerr *e);
 
+/* *out: whether an application's id sorts after lo and not after hi (a
+ * range of the primary key, in the database's own order). */
+int store_app_id_between(struct store *s, const char *lo, const char *hi,
+			 bool *out, struct qerr *e);
+
 /* *out: whether an application has this id (a primary key probe). */
 int store_app_exists(struct store *s, const char *id, bool *out,
 		     struct qerr *e);

@@ -105,6 +105,26 @@ int store_app_exists(struct store *s, const char *id, bool *out, struct qerr *e)
 	return rc == DRV_ROW || rc == DRV_DONE ? Q_OK : rc;
 }
 
+int store_app_id_between(struct store *s, const char *lo, const char *hi,
+			 bool *out, struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && lo && hi);
+	assert(out);
+	*out = false;
+	rc = store_stmt(s, ST_APP_ID_BETWEEN, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, lo);
+	bind_text(st, 2, hi);
+	rc = step(st, "looking up application numbers", e);
+	*out = rc == DRV_ROW;
+	done(st);
+	return rc == DRV_ROW || rc == DRV_DONE ? Q_OK : rc;
+}
+
 static int app_insert(struct store *s, struct store_app *a, struct qerr *e)
 {
 	struct drv_stmt *st;

@@ -292,6 +292,62 @@ static void test_other_writer_firms(void **state)
 		fail_msg("office A: %s", why);
 }
 
+/* Office b stores an application under number id, as an office copied
+ * from an older one holds numbers the counter never gave. */
+static void hold(struct fx *f, const char *id)
+{
+	struct store_app sa;
+	struct qerr e;
+
+	memset(&sa, 0, sizeof(sa));
+	snprintf(sa.id, sizeof(sa.id), "%s", id);
+	snprintf(sa.program, sizeof(sa.program), "shanghai-2025");
+	snprintf(sa.measure, sizeof(sa.measure), "corpus");
+	snprintf(sa.uscc, sizeof(sa.uscc), "91310115MA1K4ABCDD");
+	snprintf(sa.policy_hash, sizeof(sa.policy_hash), "%s",
+		 f->a.policies[0]->hash);
+	sa.state = APP_WITHDRAWN;
+	sa.fiscal_year = 2025;
+	sa.received_at = NOW - 86400;
+	sa.updated_at = NOW - 86400;
+	sa.json = "{}";
+	sa.decision = "{}";
+	qerr_clear(&e);
+	assert_int_equal(store_begin(f->b.store, &e), 0);
+	if (store_app_insert(f->b.store, &sa, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(store_commit(f->b.store, &e), 0);
+}
+
+/* Numbers an older office's applications hold are skipped: probed until
+ * the office has seen that none above is held, and again once another
+ * process has written. */
+static void test_held_numbers(void **state)
+{
+	struct fx *f = *state;
+	struct office_result r;
+	char why[256];
+
+	hold(f, "SH-2025-000003");
+	apply_y(f, &f->a, "h-1", 1, &r);
+	assert_string_equal(r.id, "SH-2025-000001");
+	apply_y(f, &f->a, "h-2", 2, &r);
+	assert_string_equal(r.id, "SH-2025-000002");
+	apply_y(f, &f->a, "h-3", 3, &r);
+	assert_string_equal(r.id, "SH-2025-000004");
+	apply_y(f, &f->a, "h-4", 4, &r);
+	assert_string_equal(r.id, "SH-2025-000005");
+	/* Another writer stores a number above: A must not trust its
+	 * memory that none is held. */
+	hold(f, "SH-2025-000007");
+	apply_y(f, &f->a, "h-5", 5, &r);
+	assert_string_equal(r.id, "SH-2025-000006");
+	apply_y(f, &f->a, "h-6", 6, &r);
+	assert_string_equal(r.id, "SH-2025-000008");
+	if (office_hot_check(&f->a, why, sizeof(why)))
+		fail_msg("office A: %s", why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +356,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_savepoint, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_other_writer_firms, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_held_numbers, setup,
 						teardown),
 	};
 
