@@ -691,8 +691,12 @@ int cmd_ledger(int argc, char **argv)
 	long problems;
 	int rc;
 
+	if (argc >= 2 && cli_is_help(argv[1])) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	if (argc < 2 || strcmp(argv[1], "check")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
+		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
 	if (parse(argc - 1, argv + 1, &o, usage))
@@ -755,8 +759,12 @@ int cmd_audit(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "replay"))
 		return audit_replay(argc, argv);
+	if (argc >= 2 && cli_is_help(argv[1])) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	if (argc < 2 || strcmp(argv[1], "verify")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
+		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
 	if (parse(argc - 1, argv + 1, &o, usage))
@@ -1047,8 +1055,12 @@ int cmd_round(int argc, char **argv)
 	long year;
 	int rc;
 
+	if (argc >= 2 && cli_is_help(argv[1])) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	if (argc < 2 || strcmp(argv[1], "close")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
+		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
 	if (parse(argc - 1, argv + 1, &o, usage) || need_by(&o))
