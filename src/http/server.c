@@ -688,7 +688,8 @@ static void h_approve(struct server *s, struct office *o, struct req *r)
 	if (!field_str(r, j, "rate", false, &rate_t) ||
 	    !field_money(r, j, "approved_value", false, &value))
 		goto out;
-	if (rate_t && rate_parse(rate_t, strlen(rate_t), &rate, "rate", &e)) {
+	if (rate_t &&
+	    rate_parse_given(rate_t, strlen(rate_t), &rate, "rate", &e)) {
 		fail_with(r, &e);
 		goto out;
 	}

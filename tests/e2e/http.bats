@@ -131,7 +131,13 @@ answered_id() {
 	[ "$code" -eq 200 ]
 	echo "$body" | jq -e --arg id "$id" '.applications | map(.id) | index($id)'
 
-	call POST "/v1/applications/$id/approve" "$T_REVIEWER" '{"rate":"25%"}'
+	# A rate as the CLI takes it too: a percentage or basis points.
+	call POST "/v1/applications/$id/approve" "$T_REVIEWER" '{"rate":"25.5"}'
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.field)" = rate ]
+	call POST "/v1/applications/$id/approve" "$T_REVIEWER" '{"rate":"101%"}'
+	[ "$code" -eq 400 ]
+	call POST "/v1/applications/$id/approve" "$T_REVIEWER" '{"rate":"2500"}'
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq -r .state)" = awarded ]
 	[ "$(echo "$body" | jq -r .amount)" = 300000.00 ]
