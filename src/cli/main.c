@@ -145,7 +145,8 @@ static int verb_help(const char *verb)
 	rc = dispatch(2, args);
 
 	if (rc < 0) {
-		fprintf(stderr, "quan: unknown command '%s'\n\n%s", verb, usage);
+		fprintf(stderr, "quan: unknown command '%s'\n\n%s", verb,
+			usage);
 		return EXIT_BAD_INPUT;
 	}
 	return rc;
