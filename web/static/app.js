@@ -242,14 +242,17 @@
   function showError(err) {
     var a = $('alert');
     var e = err && err.api ? err.api : { code: 'client', message: String(err && err.message || err) };
-    a.replaceChildren(
+    /* Through add(), which skips a missing part: replaceChildren would
+     * write a null (no field) as the text "null". */
+    a.replaceChildren();
+    add(a, [
       h('strong', { i18n: 'error.title' }), ' ',
       h('span', { testid: 'error-message', class: 'error-message', text: e.message || '' }),
       e.field ? h('span', { class: 'error-field' }, ' (', T('error.field'), ' ',
         h('code', { testid: 'error-field', text: e.field }), ')') : null,
       h('span', { class: 'error-code' }, ' [',
         err && err.status ? 'HTTP ' + err.status + ', ' : '',
-        h('code', { testid: 'error-code', text: e.code || '' }), ']'));
+        h('code', { testid: 'error-code', text: e.code || '' }), ']')]);
     a.hidden = false;
     $('notice').hidden = true;
     a.scrollIntoView({ block: 'nearest' });

@@ -686,3 +686,47 @@ test('two firms submitting through the form with the same client reference get t
   await screenshot(page, 'same-ref-queue');
   await page.context().close();
 });
+
+test('a wrong token is refused in plain words, with nothing after them', async () => {
+  const page = await newPage('en-US');
+  await page.goto(base + '/#/login');
+  await ready(page, 'login');
+  await page.fill('[data-testid=token-input]', 'qt_' + '0'.repeat(64));
+  await page.click('[data-testid=login-submit]');
+  await page.waitForSelector('#alert:not([hidden])');
+  assert.equal(await text(page, 'error-message'), 'this token belongs to no user');
+  const alert = (await page.locator('#alert').textContent()).replace(/\s+/g, ' ').trim();
+  assert.ok(!/null|undefined/.test(alert), `the banner reads: ${alert}`);
+  assert.match(alert, /this token belongs to no user \[HTTP 401, unauthorized\]$/);
+  assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
+});
+
+test('the dashboard has a favicon', async () => {
+  for (const [file, type] of [['/favicon.ico', 'image/x-icon'], ['/favicon.svg', 'image/svg+xml']]) {
+    const res = await fetch(base + file);
+    assert.equal(res.status, 200, file);
+    assert.equal(res.headers.get('content-type'), type, file);
+    assert.ok((await res.arrayBuffer()).byteLength > 100, file);
+  }
+});
+
+test('Chinese is drawn with a CJK font, not as boxes', async () => {
+  // scripts/bootstrap installs fonts-noto-cjk; without a CJK font Chromium draws 券 as a box.
+  const fonts = execFileSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' }).trim();
+  assert.ok(fonts.length > 0, 'fc-list :lang=zh finds a font (apt-get install fonts-noto-cjk)');
+  const page = await newPage('zh-CN');
+  await page.goto(base + '/');
+  await ready(page, 'login');
+  // A CJK glyph is one em wide; U+10FFFD (private use, in no font) is drawn as the fallback box.
+  const w = await page.evaluate(() => {
+    const c = document.createElement('canvas').getContext('2d');
+    c.font = '40px sans-serif';
+    return { quan: c.measureText('券').width, zhong: c.measureText('中').width,
+      box: c.measureText(String.fromCodePoint(0x10FFFD)).width };
+  });
+  assert.ok(Math.abs(w.quan - 40) < 1 && Math.abs(w.zhong - 40) < 1, `券 and 中 one em wide: ${JSON.stringify(w)}`);
+  assert.notEqual(w.quan, w.box, `券 is not the box glyph: ${JSON.stringify(w)}`);
+  await screenshot(page, 'login-zh-cjk-font');
+  await page.context().close();
+});
