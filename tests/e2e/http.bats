@@ -337,6 +337,30 @@ answered_id() {
 	[ "$code" -eq 405 ]
 }
 
+@test "a query parameter the OpenAPI document does not list for the route is 400, naming it" {
+	call GET '/v1/applications?uscc=91310115MA1K4ABCDD' "$T_ADMIN"
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.code)" = unknown_field ]
+	[ "$(echo "$body" | jq -r .error.field)" = uscc ]
+	[[ "$(echo "$body" | jq -r .error.message)" == *"it takes: state program limit before"* ]]
+	call GET '/v1/applications?state=reserved&program=shanghai-2025&limit=5' "$T_ADMIN"
+	[ "$code" -eq 200 ]
+	call GET '/v1/report?year=2025' "$T_ADMIN"
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.field)" = year ]
+	call GET '/v1/burndown?program=shanghai-2025&pool=compute&year=2025' "$T_ADMIN"
+	[ "$code" -eq 200 ]
+	call GET '/v1/queue?program=shanghai-2025&sort=x' "$T_ADMIN"
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.field)" = sort ]
+	call POST '/v1/estimate?at=2025-09-01T10:00:00%2B08:00&debug' "$T_ADMIN" "$(cat "$EX/sh-model.json")"
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.field)" = debug ]
+	# Authentication comes first: no token is 401 whatever the query.
+	call GET '/v1/applications?uscc=x' ""
+	[ "$code" -eq 401 ]
+}
+
 @test "hostile input: each answered cleanly, nothing written, the server still serving" {
 	apps=$(count_apps)
 	events=$(count_events)
