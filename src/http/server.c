@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "core/file.h"
+#include "core/industry.h"
+#include "engine/compare.h"
 #include "office/office.h"
 #include "office/view.h"
 
@@ -333,6 +335,50 @@ static void h_programs(struct server *s, struct office *o, struct req *r)
 		fail_with(r, &e);
 	else
 		ok(r, MHD_HTTP_OK, j);
+}
+
+/* What the dashboard's application form offers in its drop-down lists:
+ * the cities of the cost table, the industry codes of GB/T 4754 with
+ * their names, and the chips of the catalog. */
+static void h_choices(struct server *s, struct office *o, struct req *r)
+{
+	const struct industry_name *ind;
+	size_t nind = industry_names(&ind);
+	json_t *cities = json_array(), *industries = json_array(),
+	       *chips = json_array();
+
+	if (!cities || !industries || !chips) {
+		json_decref(cities);
+		json_decref(industries);
+		json_decref(chips);
+		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
+			  "out of memory");
+		return;
+	}
+	for (size_t i = 0; s->c.costs && i < s->c.costs->n; i++) {
+		const struct cost_city *c = &s->c.costs->cities[i];
+
+		json_array_append_new(cities, json_pack("{s:s,s:s,s:s?}", "id",
+							c->id, "name", c->name,
+							"name_zh", c->name_zh));
+	}
+	for (size_t i = 0; i < nind; i++)
+		json_array_append_new(industries,
+				      json_pack("{s:s,s:s,s:s}", "code",
+						ind[i].code, "name", ind[i].en,
+						"name_zh", ind[i].zh));
+	for (size_t i = 0; s->c.chips && i < s->c.chips->n; i++) {
+		const struct chip *c = &s->c.chips->chips[i];
+
+		json_array_append_new(
+			chips,
+			json_pack("{s:s,s:s,s:s?,s:b}", "id", c->id, "name",
+				  c->name ? c->name : c->id, "vendor",
+				  c->vendor, "domestic", c->domestic));
+	}
+	ok(r, MHD_HTTP_OK,
+	   json_pack("{s:o,s:o,s:o}", "cities", cities, "industries",
+		     industries, "chips", chips));
 }
 
 static void h_estimate(struct server *s, struct office *o, struct req *r)
@@ -959,6 +1005,7 @@ static void h_apply(struct server *s, struct office *o, struct req *r)
 static const struct route routes[] = {
 	{"GET", "/v1/me", "", R_ALL, false, h_me},
 	{"GET", "/v1/programs", "", R_ALL, false, h_programs},
+	{"GET", "/v1/choices", "", R_ALL, false, h_choices},
 	{"POST", "/v1/estimate", "at", R_ALL, false, h_estimate},
 	{"POST", "/v1/compare", "", R_ALL, false, h_compare},
 	{"POST", "/v1/applications", "", R_ADMIN | R_APPLICANT, true, h_apply},

@@ -730,3 +730,38 @@ test('Chinese is drawn with a CJK font, not as boxes', async () => {
   await screenshot(page, 'login-zh-cjk-font');
   await page.context().close();
 });
+
+test('city, industry and chip are drop-down lists fed by the server, in both languages', async () => {
+  const choices = (await api('GET', '/v1/choices', tokens.applicant)).json;
+  assert.ok(choices.cities.some((c) => c.id === 'shanghai' && c.name_zh === '上海'));
+  assert.ok(choices.industries.some((c) => c.code === 'I65'));
+  assert.ok(choices.chips.some((c) => c.id === 'ascend-910c' && c.domestic === true));
+
+  const page = await newPage('en-US');
+  await login(page, tokens.applicant, 'queue');
+  await page.click('[data-testid=nav-estimate]');
+  await ready(page, 'estimate');
+  for (const id of ['est-city', 'est-industry', 'cp-chip']) {
+    assert.equal(await page.locator(`[data-testid=${id}]`).evaluate((e) => e.tagName), 'SELECT', id);
+  }
+  assert.equal(await page.inputValue('[data-testid=est-city]'), 'shanghai');
+  assert.equal(await page.inputValue('[data-testid=est-industry]'), 'I65');
+  assert.equal(await page.inputValue('[data-testid=cp-chip]'), 'ascend-910c');
+  assert.equal(await page.locator('[data-testid=est-city] option').count(), choices.cities.length);
+  assert.equal(await page.locator('[data-testid=cp-chip] option').count(), choices.chips.length);
+  assert.equal((await page.locator('[data-testid=est-city] option:checked').textContent()).trim(), 'Shanghai');
+  await page.click('#lang-toggle');
+  assert.equal((await page.locator('[data-testid=est-city] option:checked').textContent()).trim(), '上海');
+  assert.match(await page.locator('[data-testid=est-industry] option:checked').textContent(), /^I65 软件和信息技术服务业$/);
+  // A choice from the lists goes into the application as its code.
+  await page.selectOption('[data-testid=est-city]', 'hangzhou');
+  await page.selectOption('[data-testid=est-measure]', 'compute-rent');
+  await page.click('[data-testid=estimate-submit]');
+  await page.waitForSelector('[data-testid=estimate-decision]');
+  const shown = (await page.locator('[data-testid=estimate-decision]').textContent());
+  assert.match(shown, /registered-in-city/);
+  await screenshot(page, 'estimate-choices-zh');
+  await page.click('#lang-toggle');
+  assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
+});
