@@ -13,6 +13,7 @@
 
 #include "core/date.h"
 #include "core/err.h"
+#include "core/industry.h"
 #include "core/money.h"
 #include "core/uscc.h"
 
@@ -713,6 +714,30 @@ static void test_qerr(void **state)
 	assert_true(Q_NONE != Q_OK);
 }
 
+/* The industry codes the application form offers are codes, in order,
+ * each once, with both names. */
+static void test_industry_names(void **state)
+{
+	const struct industry_name *n;
+	size_t count = industry_names(&n);
+	int sections = 0;
+	struct qerr e;
+
+	(void)state;
+	assert_true(count >= 20);
+	for (size_t i = 0; i < count; i++) {
+		assert_int_equal(industry_check(n[i].code, strlen(n[i].code),
+						"code", &e),
+				 Q_OK);
+		assert_true(*n[i].zh && *n[i].en);
+		sections += n[i].code[1] == '\0';
+		if (i)
+			assert_true(strcmp(n[i - 1].code, n[i].code) < 0);
+	}
+	assert_int_equal(sections, 20); /* A to T */
+	assert_true(industry_within("I65", "I"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -724,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_money_overflow),
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_rate_given),
+		cmocka_unit_test(test_industry_names),
 		cmocka_unit_test(test_rate_format_all),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_dates_every_day),
