@@ -1391,6 +1391,28 @@ static enum MHD_Result unknown_param(void *cls, enum MHD_ValueKind kind,
 	return MHD_NO;
 }
 
+/* Whether every query parameter of the request is one of params (the
+ * route's list); if not, r holds the 400 naming the first other one. A
+ * parameter the route does not take is a mistake (a filter that was never
+ * applied), not something to ignore. */
+static bool params_known(struct MHD_Connection *c, struct req *r,
+			 const char *method, const char *path,
+			 const char *params)
+{
+	const char *found[2] = {params, NULL};
+	struct qerr e;
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, unknown_param,
+				  found);
+	if (!found[1])
+		return true;
+	qerr_set(&e, Q_ERR_UNKNOWN_FIELD, found[1],
+		 "%.64s: %s %s takes no such query parameter%s%s", found[1],
+		 method, path, *params ? "; it takes: " : "", params);
+	fail_with(r, &e);
+	return false;
+}
+
 /* The first call for a request: route, authenticate, authorise, query
  * parameters, size. */
 static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
@@ -1409,7 +1431,11 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 		return serve_file(s, c, r, url);
 	}
 	if (!strcmp(url, "/v1/openapi.json")) {
-		char *copy = malloc(s->openapi_len);
+		char *copy;
+
+		if (!params_known(c, r, "GET", url, ""))
+			return send_req(c, r);
+		copy = malloc(s->openapi_len);
 
 		if (!copy)
 			return MHD_NO;
@@ -1431,26 +1457,9 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 	if (!(r->route->roles & r->role))
 		return send_error(c, r, MHD_HTTP_FORBIDDEN, "forbidden",
 				  "this role may not use this route");
-	{
-		/* A parameter the route does not list is a mistake (a filter
-		 * that was never applied), not something to ignore. */
-		const char *found[2] = {r->route->params, NULL};
-
-		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND,
-					  unknown_param, found);
-		if (found[1]) {
-			struct qerr e;
-
-			qerr_set(
-				&e, Q_ERR_UNKNOWN_FIELD, found[1],
-				"%.64s: %s %s takes no such query parameter%s%s",
-				found[1], r->route->method, r->route->path,
-				*r->route->params ? "; it takes: " : "",
-				r->route->params);
-			fail_with(r, &e);
-			return send_req(c, r);
-		}
-	}
+	if (!params_known(c, r, r->route->method, r->route->path,
+			  r->route->params))
+		return send_req(c, r);
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	if (cl) {
 		char *end;

@@ -356,6 +356,10 @@ answered_id() {
 	call POST '/v1/estimate?at=2025-09-01T10:00:00%2B08:00&debug' "$T_ADMIN" "$(cat "$EX/sh-model.json")"
 	[ "$code" -eq 400 ]
 	[ "$(echo "$body" | jq -r .error.field)" = debug ]
+	# The document itself takes none either.
+	call GET '/v1/openapi.json?format=yaml' ""
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.field)" = format ]
 	# Authentication comes first: no token is 401 whatever the query.
 	call GET '/v1/applications?uscc=x' ""
 	[ "$code" -eq 401 ]
