@@ -916,3 +916,16 @@ many() {
 	run "$QUAN" ledger check --db "$DB"
 	[ "$status" -eq 0 ]
 }
+
+@test "a user name taken already is refused in words, not as a database error" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	run "$QUAN" user add --db "$DB" rita --role reviewer
+	[ "$status" -eq 0 ]
+	run "$QUAN" user add --db "$DB" rita --role finance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"quan: a user 'rita' exists already" ]]
+	[[ "$output" != *"SQLITE"* && "$output" != *"UNIQUE"* ]]
+	run "$QUAN" user remove --db "$DB" nobody
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"quan: no user 'nobody'" ]]
+}
