@@ -10,11 +10,14 @@ OPT     ?= -O2 -g
 SAN     ?=
 DATADIR := $(CURDIR)/data
 WEBDIR  := $(CURDIR)/build/web
+VERSION := $(shell cat VERSION)
+PREFIX  ?= /usr/local
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wvla -Wformat=2
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(SAN) $(WARN) -Isrc \
-           -DQUAN_DATADIR='"$(DATADIR)"' -DQUAN_POLICYDIR='"$(CURDIR)/policies"' -DQUAN_WEBDIR='"$(WEBDIR)"' $(shell pkg-config --cflags $(PKGS))
+           -DQUAN_DATADIR='"$(DATADIR)"' -DQUAN_POLICYDIR='"$(CURDIR)/policies"' -DQUAN_WEBDIR='"$(WEBDIR)"' \
+           -DQUAN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 LDFLAGS += $(SAN)
 
@@ -28,7 +31,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all test check unit e2e policy-test asan fuzz fuzz-smoke bench bench-smoke \
-        clean format-check lint web browser-test test-pg test-pg-store bench-pg
+        clean format-check lint web browser-test test-pg test-pg-store bench-pg install
 all: $(BUILD)/quan $(UNIT_BIN) $(BENCH_BIN)
 
 $(BUILD)/libquan.a: $(LIB_OBJ)
@@ -50,6 +53,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libquan.a
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libquan.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libquan.a $(LDLIBS)
+
+# The version is compiled into main.c.
+$(BUILD)/src/cli/main.o: VERSION
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
@@ -159,6 +165,13 @@ lint:
 	  echo "lint: banned call above"; exit 1; fi
 	@if grep -nE '\b(float|double)\b' $(LIB_SRC) $(wildcard src/*/*.h); then \
 	  echo "lint: floating point in the library above (money must stay integer)"; exit 1; fi
+
+# The binary and its manual (DESTDIR for a staged install). The policies,
+# chip catalog and dashboard are read from this tree, as built.
+install: $(BUILD)/quan
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/quan $(DESTDIR)$(PREFIX)/bin/quan
+	install -m 644 doc/quan.1 $(DESTDIR)$(PREFIX)/share/man/man1/quan.1
 
 clean:
 	rm -rf build

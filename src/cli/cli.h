@@ -17,6 +17,17 @@
 
 enum { EXIT_DECIDED = 0, EXIT_BAD_INPUT = 1, EXIT_BAD_POLICY = 2 };
 
+/* The version, from the VERSION file at the repository's root (the
+ * Makefile passes it). */
+#ifndef QUAN_VERSION
+#define QUAN_VERSION "unknown"
+#endif
+
+/* Whether arg asks for help (--help or -h). Every command answers it with
+ * its usage on stdout and exit 0; main.c turns --help anywhere among a
+ * command's arguments into `COMMAND --help`. */
+bool cli_is_help(const char *arg);
+
 int cmd_policy(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
 int cmd_policy_test(int argc, char **argv);

@@ -385,6 +385,7 @@ int cmd_demo(int argc, char **argv)
 	g->opt.days = days;
 	g->opt.spread_count = (uint64_t)o.count;
 	g->opt.ineligible_pct = DEMO_INELIGIBLE_PCT;
+	g->opt.typical_sizes = 1; /* a demo looks like a real round */
 	g->opt.large_pct = (int)((DEMO_LARGE + o.count - 1) / o.count);
 	if (g->opt.large_pct > 100)
 		g->opt.large_pct = 100;

@@ -146,8 +146,10 @@ static void print_explanation(const struct policy *p,
 		const struct policy_rule *ru = &p->rules[d->rate_rule];
 
 		printf("  base       %s yuan\n", money_format(d->base, m1));
-		printf("  rate       %s  by %s%s%s\n", rate_format(d->rate, r),
-		       ru->id, ru->says ? ": " : "", ru->says ? ru->says : "");
+		printf("  rate       %s  by %s%s%s  (%s)\n",
+		       rate_format(d->rate, r), ru->id, ru->says ? ": " : "",
+		       ru->says ? ru->says : "",
+		       render_rule_at(p, d->rate_rule, at, sizeof(at)));
 		printf("  gross      %s yuan\n", money_format(d->gross, m1));
 		for (uint16_t i = 0; i < d->ncaps; i++) {
 			char m2[MONEY_TEXT_MAX];
@@ -181,11 +183,14 @@ static void print_explanation(const struct policy *p,
 			       : "",
 		       ru->says ? "  " : "", ru->says ? ru->says : "");
 	}
+	/* Each rule with its place in the policy file, as `quan show` and
+	 * the README give it: file:line:column. */
 	printf("  trace\n");
 	for (uint16_t i = 0; i < d->ntrace; i++)
-		printf("    %-44s %s\n", p->rules[d->trace[i].rule].id,
+		printf("    %-44s %s  (%s)\n", p->rules[d->trace[i].rule].id,
 		       render_trace_words(p, &d->trace[i], words,
-					  sizeof(words)));
+					  sizeof(words)),
+		       render_rule_at(p, d->trace[i].rule, at, sizeof(at)));
 	if (d->yearly_caps_without_history)
 		printf("  note       no database: yearly caps per applicant count this contract alone\n");
 	if (p->nlists && !lists)

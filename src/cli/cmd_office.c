@@ -378,9 +378,10 @@ int cmd_review(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: quan review --db FILE ID --approve|--reject --by NAME\n"
-		"                   [--rate BP] [--approved-value YUAN] [--why TEXT]\n"
+		"                   [--rate RATE] [--approved-value YUAN] [--why TEXT]\n"
 		"Approval is the award: it posts the reservation, in full or at\n"
-		"a lower approved rate (basis points) or value; the rest returns\n"
+		"a lower approved rate (20%, 12.5%, or basis points: 2000) or\n"
+		"value; the rest returns\n"
 		"to the pool. Above the policy's threshold two different\n"
 		"approvers are needed.\n";
 	struct oopts o;
@@ -400,18 +401,9 @@ int cmd_review(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	qerr_clear(&e);
-	if (o.rate) {
-		char *end;
-		long r = strtol(o.rate, &end, 10);
-
-		if (*end || r < 0 || r > 10000) {
-			fprintf(stderr,
-				"quan: --rate: '%s' is not basis points 0..10000\n",
-				o.rate);
-			return EXIT_BAD_INPUT;
-		}
-		rate = (rate_bp)r;
-	}
+	if (o.rate &&
+	    rate_parse_given(o.rate, strlen(o.rate), &rate, "--rate", &e))
+		return fail(&e);
 	if (o.value && money_parse(o.value, strlen(o.value), &value,
 				   "--approved-value", &e))
 		return fail(&e);
@@ -691,8 +683,12 @@ int cmd_ledger(int argc, char **argv)
 	long problems;
 	int rc;
 
+	if (argc >= 2 && cli_is_help(argv[1])) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	if (argc < 2 || strcmp(argv[1], "check")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
+		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
 	if (parse(argc - 1, argv + 1, &o, usage))
@@ -755,8 +751,12 @@ int cmd_audit(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "replay"))
 		return audit_replay(argc, argv);
+	if (argc >= 2 && cli_is_help(argv[1])) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	if (argc < 2 || strcmp(argv[1], "verify")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
+		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
 	if (parse(argc - 1, argv + 1, &o, usage))
@@ -1047,8 +1047,12 @@ int cmd_round(int argc, char **argv)
 	long year;
 	int rc;
 
+	if (argc >= 2 && cli_is_help(argv[1])) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	if (argc < 2 || strcmp(argv[1], "close")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
+		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
 	if (parse(argc - 1, argv + 1, &o, usage) || need_by(&o))

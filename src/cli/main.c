@@ -33,6 +33,7 @@ static const char usage[] =
 	"  milestone --db FILE ID YEAR --why TEXT --by NAME      post a grant's tranche\n"
 	"  ledger check --db FILE         prove conservation to the fen\n"
 	"  audit verify --db FILE         re-walk the audit chain\n"
+	"  audit replay --db FILE         re-decide every application under its policy version\n"
 	"  user add --db FILE NAME --role ROLE [--uscc X]   a server user; prints its token\n"
 	"  user remove --db FILE NAME                      revoke a user and its token\n"
 	"  serve --db FILE [--listen HOST:PORT]            the HTTP API and dashboard\n"
@@ -43,8 +44,14 @@ static const char usage[] =
 	"\n"
 	"DB (FILE above) is a SQLite file, or a PostgreSQL URI postgres://USER@HOST[:PORT]/DBNAME.\n"
 	"\n"
-	"`quan <command> --help` explains each. Exit codes: 0 done, 1 bad input,\n"
+	"`quan help COMMAND` or `quan COMMAND --help` explains each; `quan --version`\n"
+	"prints the version; the manual is quan(1). Exit codes: 0 done, 1 bad input,\n"
 	"2 bad policy.\n";
+
+bool cli_is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
 
 int cli_exit_for(int code)
 {
@@ -110,24 +117,67 @@ static const struct {
 	{"settle", cmd_settle},
 };
 
+/* Run a verb's own code; -1 when there is no such verb. */
+static int dispatch(int argc, char **argv)
+{
+	if (!strcmp(argv[0], "policy"))
+		return cmd_policy(argc, argv);
+	if (!strcmp(argv[0], "estimate"))
+		return cmd_estimate(argc, argv);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(argv[0], verbs[i].name))
+			return verbs[i].fn(argc, argv);
+	return -1;
+}
+
+/* A verb's help: the verb itself answers `VERB --help` with its usage on
+ * stdout and exit 0, so that the text lives in one place, beside the
+ * options it describes. */
+static int verb_help(const char *verb)
+{
+	char *args[] = {(char *)verb, "--help", NULL};
+	int rc;
+
+	if (!strcmp(verb, "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	rc = dispatch(2, args);
+
+	if (rc < 0) {
+		fprintf(stderr, "quan: unknown command '%s'\n\n%s", verb,
+			usage);
+		return EXIT_BAD_INPUT;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	int rc;
+
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
+	if (cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
+		if (argc >= 3 && !strcmp(argv[1], "help"))
+			return verb_help(argv[2]);
 		fputs(usage, stdout);
 		return 0;
 	}
-	if (!strcmp(argv[1], "policy"))
-		return cmd_policy(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "estimate"))
-		return cmd_estimate(argc - 1, argv + 1);
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("quan %s\n", QUAN_VERSION);
+		return 0;
+	}
+	/* --help anywhere among a verb's arguments (before a lone "--") asks
+	 * for help, never for a file or a value called "--help". */
+	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+		if (cli_is_help(argv[i]))
+			return verb_help(argv[1]);
+	rc = dispatch(argc - 1, argv + 1);
+	if (rc >= 0)
+		return rc;
 	fprintf(stderr, "quan: unknown command '%s'\n\n%s", argv[1], usage);
 	return EXIT_BAD_INPUT;
 }

@@ -28,4 +28,18 @@ int industry_check(const char *s, size_t len, const char *field,
  * ("I6510" within "I65": true; "I65" within "I651": false). */
 bool industry_within(const char *code, const char *within);
 
+/* A code of the classification with its names, for choosing one. */
+struct industry_name {
+	const char *code; /* "I65" */
+	const char *zh;	  /* "软件和信息技术服务业" */
+	const char *en;	  /* "Software and information technology services" */
+};
+
+/* The codes offered where a person picks an industry: the twenty sections
+ * A-T of GB/T 4754-2017 and the divisions the bundled programs name (I63,
+ * I64, I65 in Beijing's rule) or that AI firms usually register under
+ * (C39, M73-M75), in code order. Every code passes industry_check. Sets
+ * *out to the static table and returns its length. */
+size_t industry_names(const struct industry_name **out);
+
 #endif

@@ -1,5 +1,6 @@
 #include "core/money.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -155,6 +156,42 @@ range:
 bad:
 	return qerr_set(e, Q_ERR_INVALID_RATE, field,
 			"%s: '%.*s' is not a percentage like \"30%%\"", field,
+			q, s);
+}
+
+int rate_parse_given(const char *s, size_t len, rate_bp *out, const char *field,
+		     struct qerr *e)
+{
+	int q = len > QUOTE_MAX ? QUOTE_MAX : (int)len;
+	int64_t bp = 0;
+	rate_bp pct;
+	size_t i;
+	int rc;
+
+	assert(s && out && field);
+	if (len && s[len - 1] == '%') {
+		if ((rc = rate_parse(s, len, &pct, field, e)))
+			return rc;
+		if (pct > 10000)
+			goto range;
+		*out = pct;
+		return Q_OK;
+	}
+	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		bp = bp * 10 + (s[i] - '0');
+		if (bp > 10000)
+			goto range;
+	}
+	if (i == 0 || i != len)
+		return qerr_set(
+			e, Q_ERR_INVALID_RATE, field,
+			"%s: '%.*s' is neither a percentage like \"20%%\" nor basis points like 2000",
+			field, q, s);
+	*out = (rate_bp)bp;
+	return Q_OK;
+range:
+	return qerr_set(e, Q_ERR_INVALID_RATE, field,
+			"%s: '%.*s' is above 100%% (10000 basis points)", field,
 			q, s);
 }
 

@@ -65,6 +65,13 @@ static inline money_t money_max(money_t a, money_t b)
 int rate_parse(const char *s, size_t len, rate_bp *out, const char *field,
 	       struct qerr *e);
 
+/* Parse a rate as a person gives one for an approval, the same in the CLI
+ * and the API: a percentage as rate_parse reads it ("20%", "12.5%"), or
+ * whole basis points ("2000", the CLI's older form). Range 0..10000 basis
+ * points (0 %..100 %): an award is never above its base. */
+int rate_parse_given(const char *s, size_t len, rate_bp *out, const char *field,
+		     struct qerr *e);
+
 /* Write r as a percentage ("30%", "12.5%", "0.05%") into buf (RATE_TEXT_MAX). */
 char *rate_format(rate_bp r, char *buf);
 

@@ -4,6 +4,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -17,6 +18,8 @@
 #include <unistd.h>
 
 #include "core/file.h"
+#include "core/industry.h"
+#include "engine/compare.h"
 #include "office/office.h"
 #include "office/view.h"
 
@@ -53,6 +56,10 @@ typedef void (*handler_fn)(struct server *s, struct office *o, struct req *r);
 struct route {
 	const char *method;
 	const char *path; /* "{id}" matches one path segment */
+	/* The query parameters it takes, space-separated ("" for none), as
+	 * data/openapi.json lists them (test_routes holds the two equal):
+	 * any other is answered 400. */
+	const char *params;
 	unsigned roles;
 	bool write;
 	handler_fn fn;
@@ -328,6 +335,50 @@ static void h_programs(struct server *s, struct office *o, struct req *r)
 		fail_with(r, &e);
 	else
 		ok(r, MHD_HTTP_OK, j);
+}
+
+/* What the dashboard's application form offers in its drop-down lists:
+ * the cities of the cost table, the industry codes of GB/T 4754 with
+ * their names, and the chips of the catalog. */
+static void h_choices(struct server *s, struct office *o, struct req *r)
+{
+	const struct industry_name *ind;
+	size_t nind = industry_names(&ind);
+	json_t *cities = json_array(), *industries = json_array(),
+	       *chips = json_array();
+
+	if (!cities || !industries || !chips) {
+		json_decref(cities);
+		json_decref(industries);
+		json_decref(chips);
+		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
+			  "out of memory");
+		return;
+	}
+	for (size_t i = 0; s->c.costs && i < s->c.costs->n; i++) {
+		const struct cost_city *c = &s->c.costs->cities[i];
+
+		json_array_append_new(cities, json_pack("{s:s,s:s,s:s?}", "id",
+							c->id, "name", c->name,
+							"name_zh", c->name_zh));
+	}
+	for (size_t i = 0; i < nind; i++)
+		json_array_append_new(industries,
+				      json_pack("{s:s,s:s,s:s}", "code",
+						ind[i].code, "name", ind[i].en,
+						"name_zh", ind[i].zh));
+	for (size_t i = 0; s->c.chips && i < s->c.chips->n; i++) {
+		const struct chip *c = &s->c.chips->chips[i];
+
+		json_array_append_new(
+			chips,
+			json_pack("{s:s,s:s,s:s?,s:b}", "id", c->id, "name",
+				  c->name ? c->name : c->id, "vendor",
+				  c->vendor, "domestic", c->domestic));
+	}
+	ok(r, MHD_HTTP_OK,
+	   json_pack("{s:o,s:o,s:o}", "cities", cities, "industries",
+		     industries, "chips", chips));
 }
 
 static void h_estimate(struct server *s, struct office *o, struct req *r)
@@ -688,7 +739,8 @@ static void h_approve(struct server *s, struct office *o, struct req *r)
 	if (!field_str(r, j, "rate", false, &rate_t) ||
 	    !field_money(r, j, "approved_value", false, &value))
 		goto out;
-	if (rate_t && rate_parse(rate_t, strlen(rate_t), &rate, "rate", &e)) {
+	if (rate_t &&
+	    rate_parse_given(rate_t, strlen(rate_t), &rate, "rate", &e)) {
 		fail_with(r, &e);
 		goto out;
 	}
@@ -951,30 +1003,39 @@ static void h_apply(struct server *s, struct office *o, struct req *r)
 }
 
 static const struct route routes[] = {
-	{"GET", "/v1/me", R_ALL, false, h_me},
-	{"GET", "/v1/programs", R_ALL, false, h_programs},
-	{"POST", "/v1/estimate", R_ALL, false, h_estimate},
-	{"POST", "/v1/compare", R_ALL, false, h_compare},
-	{"POST", "/v1/applications", R_ADMIN | R_APPLICANT, true, h_apply},
-	{"GET", "/v1/applications", R_ALL, false, h_list},
-	{"GET", "/v1/applications/{id}", R_ALL, false, h_show},
-	{"POST", "/v1/applications/{id}/approve", R_REVIEWER, true, h_approve},
-	{"POST", "/v1/applications/{id}/reject", R_REVIEWER, true, h_reject},
-	{"POST", "/v1/applications/{id}/withdraw", R_ADMIN | R_APPLICANT, true,
-	 h_withdraw},
-	{"POST", "/v1/applications/{id}/disburse", R_FINANCE, true, h_disburse},
-	{"POST", "/v1/applications/{id}/clawback", R_FINANCE, true, h_clawback},
-	{"POST", "/v1/applications/{id}/milestones", R_REVIEWER, true,
+	{"GET", "/v1/me", "", R_ALL, false, h_me},
+	{"GET", "/v1/programs", "", R_ALL, false, h_programs},
+	{"GET", "/v1/choices", "", R_ALL, false, h_choices},
+	{"POST", "/v1/estimate", "at", R_ALL, false, h_estimate},
+	{"POST", "/v1/compare", "", R_ALL, false, h_compare},
+	{"POST", "/v1/applications", "", R_ADMIN | R_APPLICANT, true, h_apply},
+	{"GET", "/v1/applications", "state program limit before", R_ALL, false,
+	 h_list},
+	{"GET", "/v1/applications/{id}", "", R_ALL, false, h_show},
+	{"POST", "/v1/applications/{id}/approve", "", R_REVIEWER, true,
+	 h_approve},
+	{"POST", "/v1/applications/{id}/reject", "", R_REVIEWER, true,
+	 h_reject},
+	{"POST", "/v1/applications/{id}/withdraw", "", R_ADMIN | R_APPLICANT,
+	 true, h_withdraw},
+	{"POST", "/v1/applications/{id}/disburse", "", R_FINANCE, true,
+	 h_disburse},
+	{"POST", "/v1/applications/{id}/clawback", "", R_FINANCE, true,
+	 h_clawback},
+	{"POST", "/v1/applications/{id}/milestones", "", R_REVIEWER, true,
 	 h_milestone},
-	{"POST", "/v1/applications/{id}/settle", R_REVIEWER, true, h_settle},
-	{"POST", "/v1/rounds/close", R_ADMIN, true, h_round_close},
-	{"POST", "/v1/expire", R_ADMIN, true, h_expire},
-	{"GET", "/v1/report", R_STAFF, false, h_report},
-	{"GET", "/v1/queue", R_STAFF, false, h_queue},
-	{"GET", "/v1/burndown", R_STAFF, false, h_burndown},
-	{"GET", "/v1/ledger/check", R_ADMIN | R_FINANCE | R_AUDITOR, false,
+	{"POST", "/v1/applications/{id}/settle", "", R_REVIEWER, true,
+	 h_settle},
+	{"POST", "/v1/rounds/close", "", R_ADMIN, true, h_round_close},
+	{"POST", "/v1/expire", "", R_ADMIN, true, h_expire},
+	{"GET", "/v1/report", "", R_STAFF, false, h_report},
+	{"GET", "/v1/queue", "program", R_STAFF, false, h_queue},
+	{"GET", "/v1/burndown", "program pool year", R_STAFF, false,
+	 h_burndown},
+	{"GET", "/v1/ledger/check", "", R_ADMIN | R_FINANCE | R_AUDITOR, false,
 	 h_ledger_check},
-	{"GET", "/v1/audit/verify", R_ADMIN | R_AUDITOR, false, h_audit_verify},
+	{"GET", "/v1/audit/verify", "", R_ADMIN | R_AUDITOR, false,
+	 h_audit_verify},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -988,6 +1049,12 @@ void server_route(size_t i, const char **method, const char **path)
 {
 	*method = routes[i].method;
 	*path = routes[i].path;
+}
+
+const char *server_route_params(size_t i)
+{
+	assert(i < NROUTES);
+	return routes[i].params;
 }
 
 bool server_route_allows(size_t i, const char *role)
@@ -1294,7 +1361,60 @@ static bool authenticate(struct server *s, struct MHD_Connection *c,
 	return true;
 }
 
-/* The first call for a request: route, authenticate, authorise, size. */
+/* Whether name is one of the space-separated words of list. */
+static bool word_in(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *w = list; *w;) {
+		size_t k = strcspn(w, " ");
+
+		if (k == n && !strncmp(w, name, n))
+			return true;
+		w += k;
+		w += *w == ' ';
+	}
+	return false;
+}
+
+/* The first query parameter the route does not take, for
+ * MHD_get_connection_values: stops the walk there. */
+static enum MHD_Result unknown_param(void *cls, enum MHD_ValueKind kind,
+				     const char *key, const char *value)
+{
+	const char **found = cls;
+
+	assert(kind == MHD_GET_ARGUMENT_KIND);
+	if (word_in((const char *)found[0], key))
+		return MHD_YES;
+	found[1] = key;
+	return MHD_NO;
+}
+
+/* Whether every query parameter of the request is one of params (the
+ * route's list); if not, r holds the 400 naming the first other one. A
+ * parameter the route does not take is a mistake (a filter that was never
+ * applied), not something to ignore. */
+static bool params_known(struct MHD_Connection *c, struct req *r,
+			 const char *method, const char *path,
+			 const char *params)
+{
+	const char *found[2] = {params, NULL};
+	struct qerr e;
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, unknown_param,
+				  found);
+	if (!found[1])
+		return true;
+	qerr_set(&e, Q_ERR_UNKNOWN_FIELD, found[1],
+		 "%.64s: %s %s takes no such query parameter%s%s", found[1],
+		 method, path, *params ? "; it takes: " : "", params);
+	fail_with(r, &e);
+	return false;
+}
+
+/* The first call for a request: route, authenticate, authorise, query
+ * parameters, size. */
 static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 			     struct req *r, const char *url, const char *method)
 {
@@ -1311,7 +1431,11 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 		return serve_file(s, c, r, url);
 	}
 	if (!strcmp(url, "/v1/openapi.json")) {
-		char *copy = malloc(s->openapi_len);
+		char *copy;
+
+		if (!params_known(c, r, "GET", url, ""))
+			return send_req(c, r);
+		copy = malloc(s->openapi_len);
 
 		if (!copy)
 			return MHD_NO;
@@ -1333,6 +1457,9 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 	if (!(r->route->roles & r->role))
 		return send_error(c, r, MHD_HTTP_FORBIDDEN, "forbidden",
 				  "this role may not use this route");
+	if (!params_known(c, r, r->route->method, r->route->path,
+			  r->route->params))
+		return send_req(c, r);
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	if (cl) {
 		char *end;

@@ -61,5 +61,8 @@ void server_stop(struct server *s);
 size_t server_route_count(void);
 void server_route(size_t i, const char **method, const char **path);
 bool server_route_allows(size_t i, const char *role);
+/* The query parameters route i takes, space-separated ("" for none); the
+ * server answers any other with 400. */
+const char *server_route_params(size_t i);
 
 #endif

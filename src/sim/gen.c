@@ -104,6 +104,58 @@ static const char *const chips_used[] = {"ascend-910c", "ascend-910b",
 					 "nvidia-h100", "nvidia-a800",
 					 "cambricon-mlu590"};
 
+/* Trade names: two characters, one from each list, give 64 x 64 = 4096
+ * distinct names, one per party (GEN_PARTIES). */
+static const char *const name_first[64] = {
+	"星", "云", "启", "智", "海", "辰", "天", "光", "明", "远", "润",
+	"华", "新", "泰", "博", "达", "科", "睿", "思", "恒", "安", "信",
+	"和", "嘉", "鼎", "瑞", "宏", "卓", "越", "腾", "讯", "联", "数",
+	"算", "图", "灵", "深", "蓝", "青", "松", "浦", "申", "沪", "江",
+	"东", "南", "西", "北", "金", "银", "源", "泉", "峰", "川", "宇",
+	"宙", "鸿", "鹏", "晨", "曦", "弘", "致", "知", "行"};
+static const char *const name_second[64] = {
+	"元", "舟", "途", "际", "维", "澜", "帆", "岳", "衡", "岚", "林",
+	"石", "弦", "芯", "擎", "驰", "流", "翼", "锐", "象", "格", "朗",
+	"瀚", "禾", "策", "泽", "晟", "昊", "琪", "璟", "铭", "诺", "然",
+	"森", "拓", "望", "微", "犀", "熙", "序", "砚", "易", "引", "悦",
+	"霁", "哲", "筑", "珩", "骁", "璞", "汇", "朔", "渊", "峻", "烁",
+	"鲲", "枢", "极", "沅", "通", "航", "创", "昕", "屹"};
+static const char *const applicant_line[] = {
+	"智能科技有限公司",   "信息技术有限公司",    "人工智能科技有限公司",
+	"数据科技有限公司",   "网络科技有限公司",    "软件技术有限公司",
+	"机器人科技有限公司", "语言智能科技有限公司"};
+static const char *const supplier_line[] = {
+	"算力科技有限公司", "云计算有限公司",	  "数据服务有限公司",
+	"智算中心有限公司", "大模型科技有限公司", "数据标注服务有限公司"};
+
+static const char *city_name(const char *city)
+{
+	static const struct {
+		const char *id, *name;
+	} cities[] = {
+		{"shanghai", "上海"}, {"hangzhou", "杭州"}, {"suzhou", "苏州"}};
+
+	for (size_t i = 0; i < sizeof(cities) / sizeof(cities[0]); i++)
+		if (!strcmp(city, cities[i].id))
+			return cities[i].name;
+	return "上海";
+}
+
+void gen_party_name(int k, bool supplier, const char *city, char *buf)
+{
+	size_t nl =
+		supplier ? sizeof(supplier_line) / sizeof(supplier_line[0])
+			 : sizeof(applicant_line) / sizeof(applicant_line[0]);
+	const char *line = supplier ? supplier_line[(unsigned)k * 7 % nl]
+				    : applicant_line[(unsigned)k * 5 % nl];
+
+	assert(k >= 0 && k < GEN_PARTIES && buf && city);
+	_Static_assert(64 * 64 >= GEN_PARTIES, "a trade name per party");
+	/* The two lists step differently, so neighbours differ in both. */
+	snprintf(buf, GEN_NAME_MAX, "%s%s%s%s", city_name(city),
+		 name_first[k % 64], name_second[(k / 64 + k * 3) % 64], line);
+}
+
 /* The second of the range at which application i is submitted, counted
  * from first_day 00:00 local time. */
 static int64_t submitted_second(const struct gen_options *o, uint64_t i,
@@ -177,6 +229,7 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 	qdate sub, signd, first_of_year;
 	const char *measure, *kind, *city = "shanghai";
 	char compute[160], bad_credit[16] = "null";
+	char app_name[GEN_NAME_MAX], sup_name[GEN_NAME_MAX];
 	bool listed = true, sme, startup, uses_model;
 	int chip, accel, hours, term, r;
 
@@ -196,10 +249,11 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 	if (w < 40) {
 		measure = "compute-rent";
 		kind = "rent";
-		/* 1 k .. 20 k yuan; large: 40 M .. 100 M (12 M .. 30 M at 30 %,
-		 * no per-contract cap). */
-		value = large ? rnd_in(&s, 4000000000, 10000000000)
-			      : rnd_in(&s, 100000, 2000000);
+		/* 1 k .. 20 k yuan (typical: 100 k .. 5 M); large: 40 M ..
+		 * 100 M (12 M .. 30 M at 30 %, no per-contract cap). */
+		value = large		   ? rnd_in(&s, 4000000000, 10000000000)
+			: o->typical_sizes ? rnd_in(&s, 10000000, 500000000)
+					   : rnd_in(&s, 100000, 2000000);
 		chip = (int)(rnd(&s) % 5);
 		accel = (int)rnd_in(&s, 1, 1024);
 		hours = (int)rnd_in(&s, 1, 8760);
@@ -210,16 +264,20 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 	} else if (w < 70) {
 		measure = "model";
 		kind = rnd(&s) & 1 ? "api" : "private-deployment";
-		/* large: 10 M .. 20 M, cut to the 5 M cap at 50 %. */
-		value = large ? rnd_in(&s, 1000000000, 2000000000)
-			      : rnd_in(&s, 100000, 1000000);
+		/* 1 k .. 10 k (typical: 50 k .. 3 M); large: 10 M .. 20 M,
+		 * cut to the 5 M cap at 50 %. */
+		value = large		   ? rnd_in(&s, 1000000000, 2000000000)
+			: o->typical_sizes ? rnd_in(&s, 5000000, 300000000)
+					   : rnd_in(&s, 100000, 1000000);
 		snprintf(compute, sizeof(compute), "null");
 	} else {
 		measure = "corpus";
 		kind = "corpus";
-		/* large: 17 M .. 30 M, cut to the 5 M cap at 30 %. */
-		value = large ? rnd_in(&s, 1700000000, 3000000000)
-			      : rnd_in(&s, 100000, 900000);
+		/* 1 k .. 9 k (typical: 30 k .. 2 M); large: 17 M .. 30 M,
+		 * cut to the 5 M cap at 30 %. */
+		value = large		   ? rnd_in(&s, 1700000000, 3000000000)
+			: o->typical_sizes ? rnd_in(&s, 3000000, 200000000)
+					   : rnd_in(&s, 100000, 900000);
 		snprintf(compute, sizeof(compute), "null");
 	}
 	if (ineligible) {
@@ -249,26 +307,28 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 	startup = rnd(&s) % 3 == 0;
 	term = (int)rnd_in(&s, 1, 36);
 	uses_model = rnd(&s) % 4 == 0;
+	gen_party_name(ap, false, city, app_name);
+	gen_party_name(sp, true, "shanghai", sup_name);
 	r = snprintf(
 		buf, n,
 		"{\"client_ref\": \"%s%07llu\", \"program\": \"shanghai-2025\", \"measure\": \"%s\","
-		" \"applicant\": {\"uscc\": \"%s\", \"name\": \"示例智能科技（上海）有限公司\","
+		" \"applicant\": {\"uscc\": \"%s\", \"name\": \"%s\","
 		" \"registered_city\": \"%s\", \"industry\": \"I65\", \"sme\": %s,"
 		" \"startup\": %s, \"registered_model\": false, \"last_bad_credit_on\": %s,"
 		" \"controllers\": [\"%s\"]},"
-		" \"supplier\": {\"uscc\": \"%s\", \"name\": \"上海示例算力数据服务有限公司\","
+		" \"supplier\": {\"uscc\": \"%s\", \"name\": \"%s\","
 		" \"platform_listed\": %s, \"controllers\": [\"%s\"]},"
 		" \"contract\": {\"number\": \"HT-%s%07llu\", \"kind\": \"%s\","
 		" \"value\": \"%lld.%02lld\", \"signed_on\": \"%04d-%02d-%02d\","
 		" \"term_months\": %d, \"uses_registered_model\": %s,"
 		" \"other_subsidies\": [], \"compute\": %s}}",
 		g->prefix, (unsigned long long)i, measure, g->app_uscc[ap],
-		city, sme ? "true" : "false", startup ? "true" : "false",
-		bad_credit, g->app_ctrl[ap], g->sup_uscc[sp],
-		listed ? "true" : "false", g->sup_ctrl[sp], g->prefix,
-		(unsigned long long)i, kind, (long long)(value / 100),
-		(long long)(value % 100), gy, gm, gd, term,
-		uses_model ? "true" : "false", compute);
+		app_name, city, sme ? "true" : "false",
+		startup ? "true" : "false", bad_credit, g->app_ctrl[ap],
+		g->sup_uscc[sp], sup_name, listed ? "true" : "false",
+		g->sup_ctrl[sp], g->prefix, (unsigned long long)i, kind,
+		(long long)(value / 100), (long long)(value % 100), gy, gm, gd,
+		term, uses_model ? "true" : "false", compute);
 	if (r < 0 || (size_t)r >= n)
 		return Q_ERR_TOO_LARGE;
 	*len = (size_t)r;

@@ -21,12 +21,23 @@
  * elsewhere, a rent that names no compute, a recent dishonesty record) or large (at
  * or near the per-contract caps), so that the pools run dry.
  *
+ * Every applicant and supplier has a name of its own, made from its index
+ * (a city, a two-character trade name and a line of business, as in
+ * 上海星启智能科技有限公司), so that a list of generated applications reads
+ * like a real round; the names draw nothing from the random stream. With
+ * typical_sizes set, the contracts that are not large are drawn from the
+ * sizes the Shanghai measures fund (rent 100 k .. 5 M yuan, model 50 k ..
+ * 3 M, corpus 30 k .. 2 M: no award below 9 000 yuan) instead of the small
+ * default sizes that let 100 000 applications fit in the pools; the draws
+ * are the same, only their range differs.
+ *
  * The generator owns no heap memory: a struct gen is a plain value (about
  * 300 KiB, so allocate it rather than put it on a small stack).
  */
 #ifndef QUAN_GEN_H
 #define QUAN_GEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +48,7 @@
 #define GEN_PREFIX_MAX 24 /* bytes of an id prefix, without the NUL */
 #define GEN_APP_MAX 2048  /* every generated application fits in this */
 #define GEN_DEFAULT_PREFIX "SH-2025-"
+#define GEN_NAME_MAX 96 /* bytes of a generated firm's name, with the NUL */
 
 /* What gen_init leaves, and what a caller may change before generating
  * (gen_set_prefix for the prefix). Percentages are 0..100. */
@@ -51,6 +63,7 @@ struct gen_options {
 	uint64_t spread_count;
 	int ineligible_pct; /* default 0; drawn at random */
 	int large_pct;	    /* default 0; evenly spaced: exactly pct of 100 */
+	int typical_sizes;  /* default 0: small contracts; 1: typical sizes */
 };
 
 /* A generator: the seed, the parties made from it, the options. */
@@ -76,6 +89,12 @@ int gen_set_prefix(struct gen *g, const char *prefix);
  * spread arrivals; its contract is signed on or before that day.
  * Q_ERR_INVALID when the options are out of range. */
 int gen_received_at(const struct gen *g, uint64_t i, int64_t *at);
+
+/* The name of generated applicant (supplier false) or supplier number k
+ * (k < GEN_PARTIES), registered in city ("shanghai", "hangzhou", ...), into
+ * buf (GEN_NAME_MAX bytes). Distinct for distinct k of one kind, and the
+ * same for every seed. */
+void gen_party_name(int k, bool supplier, const char *city, char *buf);
 
 /* Write application number i as JSON text into buf (n bytes, GEN_APP_MAX
  * is always enough), NUL-terminated; *len gets its length without the NUL.

@@ -92,6 +92,11 @@ YAML
 	[[ "$output" == *"eligible   yes"* ]]
 	[[ "$output" == *"rate       30%"* ]]
 	[[ "$output" == *"amount     360000.00 yuan"* ]]
+	# Every rule of the trace, and the rate's, with its file:line:column.
+	[[ "$output" =~ "rate       30%  by compute-rent.rate.ceiling".*"  ($SH:"[0-9]+:[0-9]+")" ]]
+	trace=$(sed -n '/^  trace$/,/^  [a-z]/p' <<<"$output" | grep '^    ')
+	[ "$(wc -l <<<"$trace")" -ge 5 ]
+	[ "$(grep -cE "  \($SH:[0-9]+:[0-9]+\)$" <<<"$trace")" -eq "$(wc -l <<<"$trace")" ]
 }
 
 @test "estimate --json has the decision format of DESIGN.md" {

@@ -131,7 +131,13 @@ answered_id() {
 	[ "$code" -eq 200 ]
 	echo "$body" | jq -e --arg id "$id" '.applications | map(.id) | index($id)'
 
-	call POST "/v1/applications/$id/approve" "$T_REVIEWER" '{"rate":"25%"}'
+	# A rate as the CLI takes it too: a percentage or basis points.
+	call POST "/v1/applications/$id/approve" "$T_REVIEWER" '{"rate":"25.5"}'
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.field)" = rate ]
+	call POST "/v1/applications/$id/approve" "$T_REVIEWER" '{"rate":"101%"}'
+	[ "$code" -eq 400 ]
+	call POST "/v1/applications/$id/approve" "$T_REVIEWER" '{"rate":"2500"}'
 	[ "$code" -eq 200 ]
 	[ "$(echo "$body" | jq -r .state)" = awarded ]
 	[ "$(echo "$body" | jq -r .amount)" = 300000.00 ]
@@ -299,7 +305,7 @@ answered_id() {
 	done < <(jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[]
 		| select(.key != "parameters")
 		| [.key, $p, (.value["x-roles"] | join(","))] | @tsv' "$ROOT/data/openapi.json")
-	[ "$checked" -eq $((21 * 5)) ]
+	[ "$checked" -eq $((22 * 5)) ]
 	[ "$(count_apps)" -eq "$apps" ]
 	[ "$(count_events)" -eq "$events" ]
 }
@@ -329,6 +335,34 @@ answered_id() {
 	[ "$code" -eq 404 ]
 	call DELETE /v1/report "$T_ADMIN"
 	[ "$code" -eq 405 ]
+}
+
+@test "a query parameter the OpenAPI document does not list for the route is 400, naming it" {
+	call GET '/v1/applications?uscc=91310115MA1K4ABCDD' "$T_ADMIN"
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.code)" = unknown_field ]
+	[ "$(echo "$body" | jq -r .error.field)" = uscc ]
+	[[ "$(echo "$body" | jq -r .error.message)" == *"it takes: state program limit before"* ]]
+	call GET '/v1/applications?state=reserved&program=shanghai-2025&limit=5' "$T_ADMIN"
+	[ "$code" -eq 200 ]
+	call GET '/v1/report?year=2025' "$T_ADMIN"
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.field)" = year ]
+	call GET '/v1/burndown?program=shanghai-2025&pool=compute&year=2025' "$T_ADMIN"
+	[ "$code" -eq 200 ]
+	call GET '/v1/queue?program=shanghai-2025&sort=x' "$T_ADMIN"
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.field)" = sort ]
+	call POST '/v1/estimate?at=2025-09-01T10:00:00%2B08:00&debug' "$T_ADMIN" "$(cat "$EX/sh-model.json")"
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.field)" = debug ]
+	# The document itself takes none either.
+	call GET '/v1/openapi.json?format=yaml' ""
+	[ "$code" -eq 400 ]
+	[ "$(echo "$body" | jq -r .error.field)" = format ]
+	# Authentication comes first: no token is 401 whatever the query.
+	call GET '/v1/applications?uscc=x' ""
+	[ "$code" -eq 401 ]
 }
 
 @test "hostile input: each answered cleanly, nothing written, the server still serving" {

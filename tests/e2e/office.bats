@@ -168,6 +168,27 @@ small_policy() {
 	[ "$status" -eq 1 ]
 }
 
+@test "review --rate takes a percentage or basis points, as the API does" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	variant sh-compute-rent.json P1 1200000.00
+	variant sh-compute-rent.json P2 1100000.00
+	run "$QUAN" apply --db "$DB" --by a "$TMP/P1.json" "$TMP/P2.json"
+	one=$(numbers "$output" | sed -n 1p)
+	two=$(numbers "$output" | sed -n 2p)
+	[ -n "$one" ] && [ -n "$two" ]
+	run "$QUAN" review --db "$DB" "$one" --approve --rate 20% --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"awarded 240000.00"* ]]
+	for bad in 101% 10001 20.5 abc; do
+		run "$QUAN" review --db "$DB" "$two" --approve --rate "$bad" --by reviewer
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"--rate: '$bad' is "* ]]
+	done
+	run "$QUAN" review --db "$DB" "$two" --approve --rate 12.5% --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"awarded 137500.00"* ]]
+}
+
 @test "an award above the threshold needs two different approvers" {
 	small_policy 100000000.00
 	"$QUAN" init --db "$DB" --policy "$TMP/small.yaml" --by admin
@@ -894,4 +915,17 @@ many() {
 	[[ "$output" == *"is a grant: its tranches follow its milestones"* ]]
 	run "$QUAN" ledger check --db "$DB"
 	[ "$status" -eq 0 ]
+}
+
+@test "a user name taken already is refused in words, not as a database error" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	run "$QUAN" user add --db "$DB" rita --role reviewer
+	[ "$status" -eq 0 ]
+	run "$QUAN" user add --db "$DB" rita --role finance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"quan: a user 'rita' exists already" ]]
+	[[ "$output" != *"SQLITE"* && "$output" != *"UNIQUE"* ]]
+	run "$QUAN" user remove --db "$DB" nobody
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"quan: no user 'nobody'" ]]
 }

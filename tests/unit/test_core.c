@@ -13,6 +13,7 @@
 
 #include "core/date.h"
 #include "core/err.h"
+#include "core/industry.h"
 #include "core/money.h"
 #include "core/uscc.h"
 
@@ -272,6 +273,41 @@ static void test_rates(void **state)
 	rate_bad("30 %", "not a percentage");
 	rate_bad("30%%", "not a percentage");
 	rate_bad("0.3", "not a percentage");
+}
+
+/* An approval's rate reads the same in the CLI and the API: "20%" or
+ * whole basis points, never above 100 %. */
+static void test_rate_given(void **state)
+{
+	static const struct {
+		const char *in;
+		rate_bp want;
+	} good[] = {{"20%", 2000}, {"2000", 2000},   {"12.5%", 1250}, {"0", 0},
+		    {"0%", 0},	   {"10000", 10000}, {"100%", 10000}, {"5", 5}};
+	static const char *const bad[] = {
+		"",	"%",	 "20 %",  "-20",   "20.5",	    "abc",
+		"101%", "10001", "2000x", "1000%", "99999999999999"};
+	struct qerr e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		rate_bp r = -1;
+
+		assert_int_equal(rate_parse_given(good[i].in,
+						  strlen(good[i].in), &r,
+						  "rate", &e),
+				 Q_OK);
+		assert_int_equal(r, good[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rate_bp r = 7;
+
+		assert_int_equal(rate_parse_given(bad[i], strlen(bad[i]), &r,
+						  "rate", &e),
+				 Q_ERR_INVALID_RATE);
+		assert_string_equal(e.field, "rate");
+		assert_int_equal(r, 7);
+	}
 }
 
 static void test_rate_format_all(void **state)
@@ -678,6 +714,30 @@ static void test_qerr(void **state)
 	assert_true(Q_NONE != Q_OK);
 }
 
+/* The industry codes the application form offers are codes, in order,
+ * each once, with both names. */
+static void test_industry_names(void **state)
+{
+	const struct industry_name *n;
+	size_t count = industry_names(&n);
+	int sections = 0;
+	struct qerr e;
+
+	(void)state;
+	assert_true(count >= 20);
+	for (size_t i = 0; i < count; i++) {
+		assert_int_equal(industry_check(n[i].code, strlen(n[i].code),
+						"code", &e),
+				 Q_OK);
+		assert_true(*n[i].zh && *n[i].en);
+		sections += n[i].code[1] == '\0';
+		if (i)
+			assert_true(strcmp(n[i - 1].code, n[i].code) < 0);
+	}
+	assert_int_equal(sections, 20); /* A to T */
+	assert_true(industry_within("I65", "I"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +748,8 @@ int main(void)
 		cmocka_unit_test(test_money_scale),
 		cmocka_unit_test(test_money_overflow),
 		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_rate_given),
+		cmocka_unit_test(test_industry_names),
 		cmocka_unit_test(test_rate_format_all),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_dates_every_day),

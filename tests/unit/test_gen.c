@@ -320,6 +320,45 @@ static void test_ineligible_and_large(void **state)
 	assert_true(large > N / 8 && large < N / 4);
 }
 
+/* Every party has a name of its own, and with typical_sizes no award is
+ * below a few thousand yuan while the other draws stay the same. */
+static void test_names_and_typical_sizes(void **state)
+{
+	struct fixture *fx = *state;
+	char **names = calloc(GEN_PARTIES, sizeof(*names));
+	char buf[GEN_NAME_MAX];
+	money_t least = -1;
+
+	assert_non_null(names);
+	for (int k = 0; k < GEN_PARTIES; k++) {
+		gen_party_name(k, false, "shanghai", buf);
+		assert_true(strncmp(buf, "上海", strlen("上海")) == 0);
+		assert_non_null(strstr(buf, "有限公司"));
+		names[k] = strdup(buf);
+		assert_non_null(names[k]);
+	}
+	assert_distinct(names, GEN_PARTIES, "applicant name");
+	free_all(names, GEN_PARTIES);
+	gen_party_name(5, false, "hangzhou", buf);
+	assert_true(strncmp(buf, "杭州", strlen("杭州")) == 0);
+
+	gen_init(fx->g, 42);
+	fx->g->opt.typical_sizes = 1;
+	for (uint64_t i = 0; i < N; i++) {
+		struct application a;
+		struct decision d;
+
+		gen_decide(fx, i, &a, &d);
+		assert_true(d.eligible);
+		assert_string_not_equal(a.applicant.name, "");
+		if (least < 0 || d.amount < least)
+			least = d.amount;
+		app_release(&a);
+	}
+	/* corpus at 30 % of at least 30 000.00 */
+	assert_true(least >= 900000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_prefix_and_buffer),
 		cmocka_unit_test(test_spread_over_window),
 		cmocka_unit_test(test_ineligible_and_large),
+		cmocka_unit_test(test_names_and_typical_sizes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -113,11 +113,72 @@ static void every_documented_operation_is_a_route(void **state)
 	json_decref(doc);
 }
 
+/* The query parameters the document lists for an operation (its own and
+ * its path item's, "in": "query"), space-separated in document order. */
+static void doc_params(json_t *item, json_t *op, char *out, size_t n)
+{
+	json_t *lists[2] = {json_object_get(item, "parameters"),
+			    json_object_get(op, "parameters")};
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t l = 0; l < 2; l++) {
+		size_t j;
+		json_t *p;
+
+		json_array_foreach(lists[l], j, p)
+		{
+			const char *in =
+				json_string_value(json_object_get(p, "in"));
+			const char *name =
+				json_string_value(json_object_get(p, "name"));
+			int w;
+
+			if (!in || strcmp(in, "query"))
+				continue; /* a path parameter, or a $ref to one */
+			assert_non_null(name);
+			w = snprintf(out + used, n - used, "%s%s",
+				     used ? " " : "", name);
+			assert_true(w > 0 && (size_t)w < n - used);
+			used += (size_t)w;
+		}
+	}
+}
+
+/* A query parameter the document does not list is a 400, so the server's
+ * list and the document's must be the same, route by route. */
+static void every_route_takes_the_documented_query_parameters(void **state)
+{
+	json_t *doc = load_doc(), *paths = json_object_get(doc, "paths");
+
+	for (size_t i = 0; i < server_route_count(); i++) {
+		const char *method, *path;
+		char m[16], listed[256];
+		json_t *item, *op;
+
+		server_route(i, &method, &path);
+		lower(method, m, sizeof(m));
+		item = json_object_get(paths, path);
+		op = json_object_get(item, m);
+		assert_non_null(op);
+		doc_params(item, op, listed, sizeof(listed));
+		if (strcmp(listed, server_route_params(i)))
+			print_error("%s %s: document lists '%s', server takes "
+				    "'%s'\n",
+				    method, path, listed,
+				    server_route_params(i));
+		assert_string_equal(listed, server_route_params(i));
+	}
+	json_decref(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_route_is_documented_with_its_roles),
 		cmocka_unit_test(every_documented_operation_is_a_route),
+		cmocka_unit_test(
+			every_route_takes_the_documented_query_parameters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,10 +14,6 @@
   var STATES = ['ineligible', 'reserved', 'waitlisted', 'queued', 'awarded', 'rejected',
     'withdrawn', 'expired'];
   var OPEN_STATES = ['reserved', 'queued', 'waitlisted'];
-  var CHIPS = ['ascend-910b', 'ascend-910c', 'cambricon-mlu370', 'cambricon-mlu590',
-    'hygon-k100', 'kunlunxin-p800', 'biren-br100', 'moore-threads-mtt-s4000',
-    'iluvatar-bi-v100', 'enflame-t20', 'nvidia-h100', 'nvidia-h800', 'nvidia-h20',
-    'nvidia-a100', 'nvidia-a800', 'nvidia-l40s', 'nvidia-4090', 'amd-mi300x'];
   var SERIES = [
     { key: 'available', color: '#1f6feb' },
     { key: 'reserved', color: '#d29922' },
@@ -72,10 +68,16 @@
     if (el.dataset.i18nPlaceholder) el.setAttribute('placeholder', t(el.dataset.i18nPlaceholder));
     if (el.dataset.i18nAriaLabel) el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel, args));
     if (el.dataset.i18nTitle) el.setAttribute('title', t(el.dataset.i18nTitle));
+    /* A name the server gives in both languages (a city, an industry). */
+    if (el.dataset.i18nNames) {
+      var n = JSON.parse(el.dataset.i18nNames);
+      el.textContent = S.lang === 'zh' ? n.zh : n.en;
+    }
   }
 
   function applyI18n(root) {
-    var sel = '[data-i18n],[data-i18n-v],[data-i18n-placeholder],[data-i18n-aria-label],[data-i18n-title]';
+    var sel = '[data-i18n],[data-i18n-v],[data-i18n-placeholder],[data-i18n-aria-label],[data-i18n-title],' +
+      '[data-i18n-names]';
     if (root.matches && root.matches(sel)) applyOne(root);
     root.querySelectorAll(sel).forEach(applyOne);
   }
@@ -112,6 +114,7 @@
       else if (k === 'placeholderKey') el.dataset.i18nPlaceholder = v;
       else if (k === 'ariaLabelKey') el.dataset.i18nAriaLabel = v;
       else if (k === 'titleKey') el.dataset.i18nTitle = v;
+      else if (k === 'names') el.dataset.i18nNames = JSON.stringify(v);
       else if (k === 'testid') el.setAttribute('data-testid', v);
       else if (k === 'value') el.value = v;
       else if (k === 'checked') el.checked = !!v;
@@ -242,14 +245,17 @@
   function showError(err) {
     var a = $('alert');
     var e = err && err.api ? err.api : { code: 'client', message: String(err && err.message || err) };
-    a.replaceChildren(
+    /* Through add(), which skips a missing part: replaceChildren would
+     * write a null (no field) as the text "null". */
+    a.replaceChildren();
+    add(a, [
       h('strong', { i18n: 'error.title' }), ' ',
       h('span', { testid: 'error-message', class: 'error-message', text: e.message || '' }),
       e.field ? h('span', { class: 'error-field' }, ' (', T('error.field'), ' ',
         h('code', { testid: 'error-field', text: e.field }), ')') : null,
       h('span', { class: 'error-code' }, ' [',
         err && err.status ? 'HTTP ' + err.status + ', ' : '',
-        h('code', { testid: 'error-code', text: e.code || '' }), ']'));
+        h('code', { testid: 'error-code', text: e.code || '' }), ']')]);
     a.hidden = false;
     $('notice').hidden = true;
     a.scrollIntoView({ block: 'nearest' });
@@ -1091,8 +1097,15 @@
     return api('GET', '/v1/programs').then(function (r) { S.programs = r.programs || []; return S.programs; });
   }
 
+  /* The drop-down lists of the form (GET /v1/choices): cities, industry codes, chips. */
+  function choicesP() {
+    if (S.choices) return Promise.resolve(S.choices);
+    return api('GET', '/v1/choices').then(function (r) { S.choices = r; return r; });
+  }
+
   function viewEstimate(seq) {
-    return programsP().then(function (programs) {
+    return Promise.all([programsP(), choicesP()]).then(function (got) {
+      var programs = got[0], C = got[1];
       var D = Object.assign({}, EST_DEFAULTS);
       if (S.me.role === 'applicant' && S.me.uscc) { D.uscc = S.me.uscc; D.name = S.me.name || D.name; }
 
@@ -1108,6 +1121,24 @@
         return h('div', { class: 'field' }, h('label', { for: id, i18n: key }),
           h('select', { id: id, testid: id }));
       }
+      /* A select of the server's choices, value chosen; opts: [{value, names|text}]. */
+      function choice(id, key, value, opts) {
+        var s = h('select', { id: id, testid: id },
+          opts.map(function (o) {
+            return h('option', { value: o.value, names: o.names, text: o.text });
+          }));
+        s.value = value;
+        return h('div', { class: 'field' }, h('label', { for: id, i18n: key }), s);
+      }
+      var cityOpts = (C.cities || []).map(function (c) {
+        return { value: c.id, names: { en: c.name, zh: c.name_zh || c.name } };
+      });
+      var industryOpts = (C.industries || []).map(function (c) {
+        return { value: c.code, names: { en: c.code + ' ' + c.name, zh: c.code + ' ' + c.name_zh } };
+      });
+      var chipOpts = (C.chips || []).map(function (c) {
+        return { value: c.id, text: c.name + ' (' + c.id + ')' };
+      });
 
       var form = h('form', { id: 'estimate-form', class: 'estimate', novalidate: true,
         onsubmit: function (ev) { ev.preventDefault(); submit('estimate'); } },
@@ -1123,8 +1154,8 @@
           h('div', { class: 'grid' },
             inp('est-uscc', 'col.uscc', D.uscc, { maxlength: '18' }),
             inp('est-name', 'est.name', D.name),
-            inp('est-city', 'est.city', D.city),
-            inp('est-industry', 'est.industry', D.industry),
+            choice('est-city', 'est.city', D.city, cityOpts),
+            choice('est-industry', 'est.industry', D.industry, industryOpts),
             inp('est-bad-credit', 'est.bad_credit', D.bad_credit, { type: 'date' }),
             inp('est-controllers', 'est.controllers', D.controllers, { placeholderKey: 'est.list_ph' }),
             check('est-sme', 'est.sme', D.sme),
@@ -1147,8 +1178,7 @@
             check('ct-has-compute', 'est.has_compute', true))),
         h('fieldset', { id: 'compute-fields' }, h('legend', { i18n: 'est.compute' }),
           h('div', { class: 'grid' },
-            inp('cp-chip', 'est.chip', D.chip, { list: 'chip-list' }),
-            h('datalist', { id: 'chip-list' }, CHIPS.map(function (c) { return h('option', { value: c }); })),
+            choice('cp-chip', 'est.chip', D.chip, chipOpts),
             inp('cp-accelerators', 'est.accelerators', D.accelerators, { type: 'number', min: '1', step: '1' }),
             inp('cp-hours', 'est.hours', D.hours, { type: 'number', min: '1', step: '1' }),
             inp('cp-location', 'est.location', D.location))));
@@ -1281,7 +1311,16 @@
         return at;
       }
 
-      function setVal(id, val) { if (val !== undefined && val !== null) q(id).value = String(val); }
+      function setVal(id, val) {
+        if (val === undefined || val === null) return;
+        var el = q(id);
+        /* A value a drop-down does not offer is kept as it is, not lost. */
+        if (el.tagName === 'SELECT' && !Array.prototype.some.call(el.options,
+          function (o) { return o.value === String(val); })) {
+          el.appendChild(h('option', { value: String(val), text: String(val) }));
+        }
+        el.value = String(val);
+      }
       function setChk(id, val) { if (typeof val === 'boolean') q(id).checked = val; }
 
       /* Best effort: raw JSON back into the form (fields it does not know stay in the JSON only). */

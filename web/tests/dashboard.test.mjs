@@ -686,3 +686,82 @@ test('two firms submitting through the form with the same client reference get t
   await screenshot(page, 'same-ref-queue');
   await page.context().close();
 });
+
+test('a wrong token is refused in plain words, with nothing after them', async () => {
+  const page = await newPage('en-US');
+  await page.goto(base + '/#/login');
+  await ready(page, 'login');
+  await page.fill('[data-testid=token-input]', 'qt_' + '0'.repeat(64));
+  await page.click('[data-testid=login-submit]');
+  await page.waitForSelector('#alert:not([hidden])');
+  assert.equal(await text(page, 'error-message'), 'this token belongs to no user');
+  const alert = (await page.locator('#alert').textContent()).replace(/\s+/g, ' ').trim();
+  assert.ok(!/null|undefined/.test(alert), `the banner reads: ${alert}`);
+  assert.match(alert, /this token belongs to no user \[HTTP 401, unauthorized\]$/);
+  assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
+});
+
+test('the dashboard has a favicon', async () => {
+  for (const [file, type] of [['/favicon.ico', 'image/x-icon'], ['/favicon.svg', 'image/svg+xml']]) {
+    const res = await fetch(base + file);
+    assert.equal(res.status, 200, file);
+    assert.equal(res.headers.get('content-type'), type, file);
+    assert.ok((await res.arrayBuffer()).byteLength > 100, file);
+  }
+});
+
+test('Chinese is drawn with a CJK font, not as boxes', async () => {
+  // scripts/bootstrap installs fonts-noto-cjk; without a CJK font Chromium draws 券 as a box.
+  const fonts = execFileSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' }).trim();
+  assert.ok(fonts.length > 0, 'fc-list :lang=zh finds a font (apt-get install fonts-noto-cjk)');
+  const page = await newPage('zh-CN');
+  await page.goto(base + '/');
+  await ready(page, 'login');
+  // A CJK glyph is one em wide; U+10FFFD (private use, in no font) is drawn as the fallback box.
+  const w = await page.evaluate(() => {
+    const c = document.createElement('canvas').getContext('2d');
+    c.font = '40px sans-serif';
+    return { quan: c.measureText('券').width, zhong: c.measureText('中').width,
+      box: c.measureText(String.fromCodePoint(0x10FFFD)).width };
+  });
+  assert.ok(Math.abs(w.quan - 40) < 1 && Math.abs(w.zhong - 40) < 1, `券 and 中 one em wide: ${JSON.stringify(w)}`);
+  assert.notEqual(w.quan, w.box, `券 is not the box glyph: ${JSON.stringify(w)}`);
+  await screenshot(page, 'login-zh-cjk-font');
+  await page.context().close();
+});
+
+test('city, industry and chip are drop-down lists fed by the server, in both languages', async () => {
+  const choices = (await api('GET', '/v1/choices', tokens.applicant)).json;
+  assert.ok(choices.cities.some((c) => c.id === 'shanghai' && c.name_zh === '上海'));
+  assert.ok(choices.industries.some((c) => c.code === 'I65'));
+  assert.ok(choices.chips.some((c) => c.id === 'ascend-910c' && c.domestic === true));
+
+  const page = await newPage('en-US');
+  await login(page, tokens.applicant, 'queue');
+  await page.click('[data-testid=nav-estimate]');
+  await ready(page, 'estimate');
+  for (const id of ['est-city', 'est-industry', 'cp-chip']) {
+    assert.equal(await page.locator(`[data-testid=${id}]`).evaluate((e) => e.tagName), 'SELECT', id);
+  }
+  assert.equal(await page.inputValue('[data-testid=est-city]'), 'shanghai');
+  assert.equal(await page.inputValue('[data-testid=est-industry]'), 'I65');
+  assert.equal(await page.inputValue('[data-testid=cp-chip]'), 'ascend-910c');
+  assert.equal(await page.locator('[data-testid=est-city] option').count(), choices.cities.length);
+  assert.equal(await page.locator('[data-testid=cp-chip] option').count(), choices.chips.length);
+  assert.equal((await page.locator('[data-testid=est-city] option:checked').textContent()).trim(), 'Shanghai');
+  await page.click('#lang-toggle');
+  assert.equal((await page.locator('[data-testid=est-city] option:checked').textContent()).trim(), '上海');
+  assert.match(await page.locator('[data-testid=est-industry] option:checked').textContent(), /^I65 软件和信息技术服务业$/);
+  // A choice from the lists goes into the application as its code.
+  await page.selectOption('[data-testid=est-city]', 'hangzhou');
+  await page.selectOption('[data-testid=est-measure]', 'compute-rent');
+  await page.click('[data-testid=estimate-submit]');
+  await page.waitForSelector('[data-testid=estimate-decision]');
+  const shown = (await page.locator('[data-testid=estimate-decision]').textContent());
+  assert.match(shown, /registered-in-city/);
+  await screenshot(page, 'estimate-choices-zh');
+  await page.click('#lang-toggle');
+  assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
+});

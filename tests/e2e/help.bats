@@ -1,0 +1,70 @@
+#!/usr/bin/env bats
+# End-to-end: every command answers --help, `quan help COMMAND`, --version,
+# and the manual page lists every command and renders without a warning.
+
+setup() {
+	QUAN=${QUAN:-$BATS_TEST_DIRNAME/../../build/quan}
+	ROOT=$BATS_TEST_DIRNAME/../..
+	MAN=$ROOT/doc/quan.1
+}
+
+# The commands of the general help: the first word of each indented line.
+commands() {
+	"$QUAN" help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } on && /^$/ { exit }' | sort -u
+}
+
+@test "the general help lists the verbs and goes to stdout with exit 0" {
+	for form in help --help -h; do
+		run "$QUAN" $form
+		[ "$status" -eq 0 ]
+		[[ "$output" == "usage: quan <command>"* ]]
+	done
+	[ "$(commands | wc -l)" -ge 20 ]
+}
+
+@test "every command answers --help, -h and quan help COMMAND with its own usage" {
+	for c in $(commands); do
+		for form in "$c --help" "$c -h" "help $c"; do
+			run "$QUAN" $form
+			[ "$status" -eq 0 ] || { echo "$form: exit $status: $output"; false; }
+			[[ "$output" == "usage: quan $c"* ]] || { echo "$form: $output"; false; }
+		done
+	done
+}
+
+@test "--help after a subcommand or among options is help, never a file" {
+	for form in "policy check --help" "policy test --help" "policy fields -h" \
+		"ledger check --help" "audit verify --help" "audit replay --help" \
+		"round close --help" "lists import --help" "registry import --help" \
+		"user add --help" "user remove -h" "program add --help" \
+		"apply --db nowhere.db --by x --help" "estimate --policy x.yaml --help"; do
+		run "$QUAN" $form
+		[ "$status" -eq 0 ] || { echo "$form: exit $status: $output"; false; }
+		[[ "$output" == "usage: quan ${form%% *}"* ]] || { echo "$form: $output"; false; }
+		[[ "$output" != *"cannot read"* ]]
+	done
+	[ ! -e nowhere.db ]
+}
+
+@test "quan help of an unknown command is an error" {
+	run "$QUAN" help nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unknown command 'nosuch'"* ]]
+}
+
+@test "--version prints the VERSION file's version" {
+	run "$QUAN" --version
+	[ "$status" -eq 0 ]
+	[ "$output" = "quan $(cat "$ROOT/VERSION")" ]
+}
+
+@test "the manual renders without warnings and names every command" {
+	run man -l "$MAN"
+	[ "$status" -eq 0 ]
+	run groff -man -Tutf8 -ww -z "$MAN"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	for c in $(commands); do
+		grep -q "^\.B $c\b" "$MAN" || { echo "quan.1 lacks '$c'"; false; }
+	done
+}
