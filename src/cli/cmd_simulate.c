@@ -38,7 +38,9 @@ static const char usage[] =
 	"--population FILE.csv: applications as CSV, received_at on every row.\n"
 	"--from-db DB: an office's own applications, read only.\n"
 	"--csv FILE: one row per application (id, program, measure,\n"
-	"received_at, eligible, amount, state, reasons).\n";
+	"received_at, eligible, amount, state, reasons).\n"
+	"--write-population FILE.csv: the population itself as the application\n"
+	"CSV (quan apply --csv and --population read it), in order of receipt.\n";
 
 #define MAX_POLICIES SIM_MAX_PROGRAMS
 #define MAX_SYNTHETIC 100000000ull
@@ -51,6 +53,7 @@ struct sopts {
 	const char *reforms[REFORM_MAX];
 	int nreforms;
 	const char *synthetic, *seed, *population, *from_db, *csv, *chips;
+	const char *write_population;
 	int json, compare;
 };
 
@@ -103,6 +106,8 @@ static int opts_parse(int argc, char **argv, struct sopts *o)
 			slot = &o->csv;
 		else if (!strcmp(a, "--chips"))
 			slot = &o->chips;
+		else if (!strcmp(a, "--write-population"))
+			slot = &o->write_population;
 		if (!slot || i + 1 >= argc) {
 			fprintf(stderr, "quan: %s '%s'\n\n%s",
 				slot ? "a value is needed after" : "unknown option",
@@ -412,6 +417,79 @@ static void csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static void list_field(FILE *f, const char **v, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? ";" : "", v[i]);
+	fputc('"', f);
+}
+
+/* The population as the application CSV (docs/simulate.md), in order of
+ * receipt: what `quan apply --csv` and `--population` read. */
+static int write_population(const struct population *pop, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs("client_ref,program,measure,received_at,applicant_uscc,"
+	      "applicant_name,registered_city,industry,sme,startup,"
+	      "registered_model,last_bad_credit_on,applicant_controllers,"
+	      "supplier_uscc,supplier_name,platform_listed,"
+	      "supplier_controllers,contract_number,kind,value,signed_on,"
+	      "term_months,uses_registered_model,chip,accelerators,hours,"
+	      "location\n",
+	      f);
+	for (size_t i = 0; i < pop->n; i++) {
+		struct application a;
+		struct qerr e;
+		char at[DATETIME_TEXT_MAX], m[MONEY_TEXT_MAX],
+			d1[DATE_TEXT_MAX], d2[DATE_TEXT_MAX];
+		const struct app_party *ap = &a.applicant, *sp = &a.supplier;
+		const struct app_contract *c = &a.contract;
+
+		memset(&a, 0, sizeof(a));
+		if (item_app(pop, &pop->v[i], &a, &e)) {
+			app_release(&a);
+			continue;
+		}
+		fprintf(f, "%s,%s,%s,%s,%s,", a.client_ref ? a.client_ref : "",
+			a.program, a.measure,
+			datetime_format(a.received_at, at), ap->uscc);
+		csv_field(f, ap->name);
+		fprintf(f, ",%s,%s,%s,%s,%s,%s,", ap->registered_city,
+			ap->industry ? ap->industry : "",
+			ap->sme ? "true" : "false",
+			ap->startup ? "true" : "false",
+			ap->registered_model ? "true" : "false",
+			ap->has_bad_credit
+				? date_format(ap->last_bad_credit_on, d1)
+				: "");
+		list_field(f, ap->controllers, ap->ncontrollers);
+		fprintf(f, ",%s,", sp->uscc);
+		csv_field(f, sp->name);
+		fprintf(f, ",%s,", sp->platform_listed ? "true" : "false");
+		list_field(f, sp->controllers, sp->ncontrollers);
+		fputc(',', f);
+		csv_field(f, c->number);
+		fprintf(f, ",%s,%s,%s,%lld,%s,", kind_name(c->kind),
+			money_format(c->value, m),
+			date_format(c->signed_on, d2),
+			(long long)c->term_months,
+			c->uses_registered_model ? "true" : "false");
+		if (c->has_compute)
+			fprintf(f, "%s,%lld,%lld,%s\n", c->compute.chip,
+				(long long)c->compute.accelerators,
+				(long long)c->compute.hours,
+				c->compute.location);
+		else
+			fputs(",,,\n", f);
+		app_release(&a);
+	}
+	return fclose(f) ? -1 : 0;
+}
+
 static int run(const struct sopts *o, struct population *pop,
 	       struct sim *sims, size_t nsims, FILE *csv)
 {
@@ -659,6 +737,11 @@ int cmd_simulate(int argc, char **argv)
 			goto out;
 		}
 		nsims++;
+	}
+	if (o.write_population && write_population(&pop, o.write_population)) {
+		fprintf(stderr, "quan: cannot write '%s'\n", o.write_population);
+		rc = EXIT_BAD_INPUT;
+		goto out;
 	}
 	if (o.csv && !(csv = fopen(o.csv, "w"))) {
 		fprintf(stderr, "quan: cannot write '%s'\n", o.csv);

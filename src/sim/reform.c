@@ -367,7 +367,7 @@ static int apply_reform(struct rctx *c, struct fy_node *r, const char *pname,
 		bad(c, chs, at, "%s", "`changes:` is a list of one change or more");
 		return Q_OK;
 	}
-	while (!c->errors && (ch = fy_node_sequence_iterate(chs, &it))) {
+	while ((ch = fy_node_sequence_iterate(chs, &it))) {
 		struct diag_list tmp = DIAG_LIST_INIT;
 		struct policy *p = NULL;
 		struct loc l = yamldoc_loc(ch, at);
@@ -388,8 +388,10 @@ static int apply_reform(struct rctx *c, struct fy_node *r, const char *pname,
 		}
 		if (rc)
 			return rc;
+		/* Every change's structure is checked; none is loaded
+		 * once one is wrong. */
 		if (c->errors)
-			break;
+			continue;
 		/* The change checked at once, so that what the loader
 		 * refuses is put at the change that made it. */
 		rc = load_tree(c->pdoc, pname, &p, &tmp);
