@@ -326,8 +326,7 @@ static int apply_csv(const struct oopts *o)
 	int worst = 0, rc;
 
 	qerr_clear(&e);
-	if (file_read(o->csv, APPCSV_MAX_BYTES, "applications", &buf, &len,
-		      &e))
+	if (file_read(o->csv, APPCSV_MAX_BYTES, "applications", &buf, &len, &e))
 		return fail(&e);
 	if ((rc = open_office(&off, o, &chips))) {
 		free(buf);

@@ -110,7 +110,8 @@ static int opts_parse(int argc, char **argv, struct sopts *o)
 			slot = &o->write_population;
 		if (!slot || i + 1 >= argc) {
 			fprintf(stderr, "quan: %s '%s'\n\n%s",
-				slot ? "a value is needed after" : "unknown option",
+				slot ? "a value is needed after"
+				     : "unknown option",
 				a, usage);
 			return -1;
 		}
@@ -215,8 +216,7 @@ static int load_csv(const struct sopts *o, struct population *p)
 		if (rc || !json)
 			break;
 		snprintf(id, sizeof(id), "row-%ld", r.line);
-		rc = push(p, at, strdup(a.client_ref ? a.client_ref : id),
-			  json)
+		rc = push(p, at, strdup(a.client_ref ? a.client_ref : id), json)
 			     ? qerr_set(&e, Q_ERR_NOMEM, "", "out of memory")
 			     : Q_OK;
 		app_release(&a);
@@ -300,8 +300,9 @@ static json_t *pool_j(struct sim_pool *pl)
 		pl->year, "budget", money_j(pl->budget), "demand",
 		money_j(pl->demand), "awarded", money_j(pl->awarded), "left",
 		money_j(pl->available), "dry_on",
-		pl->dry_on == SIM_NEVER ? json_null()
-					: json_string(date_format(pl->dry_on, day)),
+		pl->dry_on == SIM_NEVER
+			? json_null()
+			: json_string(date_format(pl->dry_on, day)),
 		"served", (json_int_t)pl->served, "waitlisted",
 		(json_int_t)pl->waitlisted, "refused", (json_int_t)pl->refused,
 		"refused_by_rule", why, "domestic", "subsidy",
@@ -310,9 +311,9 @@ static json_t *pool_j(struct sim_pool *pl)
 		(json_int_t)d.domestic_subsidy_bp, "h100_hours",
 		(json_int_t)pl->hours, "domestic_h100_hours",
 		(json_int_t)pl->domestic_hours, "share_hours_bp",
-		(json_int_t)d.domestic_hours_bp, "awards", "p10", money_j(d.p10),
-		"p50", money_j(d.p50), "p90", money_j(d.p90), "p99",
-		money_j(d.p99), "max", money_j(d.max), "top10_share_bp",
+		(json_int_t)d.domestic_hours_bp, "awards", "p10",
+		money_j(d.p10), "p50", money_j(d.p50), "p90", money_j(d.p90),
+		"p99", money_j(d.p99), "max", money_j(d.max), "top10_share_bp",
 		(json_int_t)d.top10_bp);
 	return o;
 }
@@ -330,8 +331,7 @@ static void print_pool(struct sim_pool *pl)
 	       money_format(pl->awarded, b[2]),
 	       money_format(pl->available, b[3]));
 	printf("  runs dry %s  served %lld  waitlisted %lld  refused %lld\n",
-	       pl->dry_on == SIM_NEVER ? "never"
-				       : date_format(pl->dry_on, day),
+	       pl->dry_on == SIM_NEVER ? "never" : date_format(pl->dry_on, day),
 	       (long long)pl->served, (long long)pl->waitlisted,
 	       (long long)pl->refused);
 	for (size_t r = 0; r < p->nrules; r++)
@@ -352,8 +352,7 @@ static void print_pool(struct sim_pool *pl)
 	       (long long)d.top10_bp / 100, (long long)d.top10_bp % 100);
 }
 
-static void print_delta(const char *what, int64_t base, int64_t ref,
-			bool money)
+static void print_delta(const char *what, int64_t base, int64_t ref, bool money)
 {
 	char a[MONEY_TEXT_MAX], b[MONEY_TEXT_MAX], c[MONEY_TEXT_MAX];
 
@@ -490,8 +489,8 @@ static int write_population(const struct population *pop, const char *path)
 	return fclose(f) ? -1 : 0;
 }
 
-static int run(const struct sopts *o, struct population *pop,
-	       struct sim *sims, size_t nsims, FILE *csv)
+static int run(const struct sopts *o, struct population *pop, struct sim *sims,
+	       size_t nsims, FILE *csv)
 {
 	bool tty = isatty(2);
 	struct timespec t0;
@@ -527,12 +526,15 @@ static int run(const struct sopts *o, struct population *pop,
 			    sims[k].nout > before) {
 				char r[1024] = "";
 				size_t used = 0;
-				const struct policy *p = sims[k].pols[sims[k].out[before].program];
+				const struct policy *p =
+					sims[k].pols[sims[k].out[before]
+							     .program];
 
-				for (uint16_t j = 0; j < d->nreasons && used < sizeof(r); j++)
+				for (uint16_t j = 0;
+				     j < d->nreasons && used < sizeof(r); j++)
 					used += (size_t)snprintf(
-						r + used, sizeof(r) - used, "%s%s",
-						j ? ";" : "",
+						r + used, sizeof(r) - used,
+						"%s%s", j ? ";" : "",
 						p->rules[d->reasons[j]].id);
 				reasons[before] = strdup(r);
 				item_of[before] = i;
@@ -576,8 +578,7 @@ static int run(const struct sopts *o, struct population *pop,
 			const struct sim_outcome *oc = &s->out[j];
 			struct application a;
 			struct qerr e;
-			char m[MONEY_TEXT_MAX], at[DATETIME_TEXT_MAX],
-				idb[32];
+			char m[MONEY_TEXT_MAX], at[DATETIME_TEXT_MAX], idb[32];
 
 			memset(&a, 0, sizeof(a));
 			if (item_app(pop, it, &a, &e)) {
@@ -622,25 +623,25 @@ static void report(const struct sopts *o, struct sim *sims, size_t nsims)
 				struct sim_pool *b = &base->pools[i];
 				struct sim_pool *r = &ref->pools[i];
 
-				json_object_set_new(pj, "baseline",
-						    pool_j(b));
+				json_object_set_new(pj, "baseline", pool_j(b));
 				json_object_set_new(
 					pj, "difference",
-					json_pack("{s:o,s:o,s:I,s:I,s:I}",
-						  "demand",
-						  money_j(r->demand - b->demand),
-						  "awarded",
-						  money_j(r->awarded -
-							  b->awarded),
-						  "served",
-						  (json_int_t)(r->served -
-							       b->served),
-						  "waitlisted",
-						  (json_int_t)(r->waitlisted -
-							       b->waitlisted),
-						  "refused",
-						  (json_int_t)(r->refused -
-							       b->refused)));
+					json_pack(
+						"{s:o,s:o,s:I,s:I,s:I}",
+						"demand",
+						money_j(r->demand - b->demand),
+						"awarded",
+						money_j(r->awarded -
+							b->awarded),
+						"served",
+						(json_int_t)(r->served -
+							     b->served),
+						"waitlisted",
+						(json_int_t)(r->waitlisted -
+							     b->waitlisted),
+						"refused",
+						(json_int_t)(r->refused -
+							     b->refused)));
 			}
 			json_array_append_new(pools, pj);
 		}
@@ -665,8 +666,8 @@ static void report(const struct sopts *o, struct sim *sims, size_t nsims)
 			char d1[DATE_TEXT_MAX], d2[DATE_TEXT_MAX];
 
 			printf("%s/%s/%d: baseline -> reform\n",
-			       r->policy->program,
-			       r->policy->pools[r->pool].id, r->year);
+			       r->policy->program, r->policy->pools[r->pool].id,
+			       r->year);
 			print_delta("demand", b->demand, r->demand, true);
 			print_delta("awarded", b->awarded, r->awarded, true);
 			print_delta("served", b->served, r->served, false);
@@ -714,7 +715,7 @@ int cmd_simulate(int argc, char **argv)
 	if (!rc)
 		rc = cli_load_chips(o.chips, &chips);
 	if (!rc)
-		rc = o.synthetic     ? load_synthetic(&o, &pop)
+		rc = o.synthetic    ? load_synthetic(&o, &pop)
 		     : o.population ? load_csv(&o, &pop)
 				    : load_db(&o, &pop);
 	if (rc)
@@ -725,8 +726,8 @@ int cmd_simulate(int argc, char **argv)
 		set[1][i] = i == 0 && reformed ? reformed : pols[i];
 	}
 	/* The baseline alone, the reform alone, or both in one pass. */
-	for (int k = reformed && !o.compare ? 1 : 0;
-	     k < (reformed ? 2 : 1); k++) {
+	for (int k = reformed && !o.compare ? 1 : 0; k < (reformed ? 2 : 1);
+	     k++) {
 		struct qerr e;
 
 		qerr_clear(&e);
@@ -739,7 +740,8 @@ int cmd_simulate(int argc, char **argv)
 		nsims++;
 	}
 	if (o.write_population && write_population(&pop, o.write_population)) {
-		fprintf(stderr, "quan: cannot write '%s'\n", o.write_population);
+		fprintf(stderr, "quan: cannot write '%s'\n",
+			o.write_population);
 		rc = EXIT_BAD_INPUT;
 		goto out;
 	}

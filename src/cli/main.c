@@ -107,10 +107,9 @@ static const struct {
 	{"milestone", cmd_milestone}, {"serve", cmd_serve},
 	{"user", cmd_user},	      {"demo", cmd_demo},
 	{"migrate", cmd_migrate},     {"compare", cmd_compare},
-	{"simulate", cmd_simulate},
-	{"program", cmd_program},     {"registry", cmd_registry},
-	{"lists", cmd_lists},	      {"queue", cmd_queue},
-	{"settle", cmd_settle},
+	{"simulate", cmd_simulate},   {"program", cmd_program},
+	{"registry", cmd_registry},   {"lists", cmd_lists},
+	{"queue", cmd_queue},	      {"settle", cmd_settle},
 };
 
 int main(int argc, char **argv)

@@ -51,15 +51,15 @@ static const struct column {
 #define COL_RECEIVED_AT 3
 
 /* Put an error at (line, col) of r's file: "name:line:col: ...". */
-static int at_place(const struct appcsv *r, struct qerr *e, int code,
-		    long line, size_t col, const char *field, const char *msg)
+static int at_place(const struct appcsv *r, struct qerr *e, int code, long line,
+		    size_t col, const char *field, const char *msg)
 {
 	return qerr_set(e, code, field, "%s:%ld:%zu: %s", r->name, line, col,
 			msg);
 }
 
-int appcsv_open(struct appcsv *r, const char *name, const char *buf,
-		size_t len, bool need_received_at, struct qerr *e)
+int appcsv_open(struct appcsv *r, const char *name, const char *buf, size_t len,
+		bool need_received_at, struct qerr *e)
 {
 	bool seen[NCOLS] = {false};
 	size_t n = 0;
@@ -91,16 +91,17 @@ int appcsv_open(struct appcsv *r, const char *name, const char *buf,
 		if (k == NCOLS || seen[k]) {
 			snprintf(msg, sizeof(msg), "%s column '%.64s'",
 				 k == NCOLS ? "unknown" : "repeated", r->f[i]);
-			return at_place(r, e, Q_ERR_INVALID,
-					r->c.record_line, i + 1, "", msg);
+			return at_place(r, e, Q_ERR_INVALID, r->c.record_line,
+					i + 1, "", msg);
 		}
 		seen[k] = true;
 		r->col[i] = (int)k;
 	}
 	r->ncols = n;
 	if (need_received_at && !seen[COL_RECEIVED_AT])
-		return at_place(r, e, Q_ERR_INVALID, r->c.record_line, 1, "",
-				"no column 'received_at': a population gives every row its arrival time");
+		return at_place(
+			r, e, Q_ERR_INVALID, r->c.record_line, 1, "",
+			"no column 'received_at': a population gives every row its arrival time");
 	return Q_OK;
 }
 
@@ -228,8 +229,9 @@ static int row_json(struct appcsv *r, size_t n, json_t **out, bool *has_at,
 			if (datetime_parse(r->f[i], strlen(r->f[i]), at, NULL,
 					   "received_at", &pe)) {
 				json_decref(root);
-				snprintf(msg, sizeof(msg), "column '%s': %.250s",
-					 c->name, pe.msg);
+				snprintf(msg, sizeof(msg),
+					 "column '%s': %.250s", c->name,
+					 pe.msg);
 				return at_place(r, e, Q_ERR_INVALID, r->line,
 						i + 1, "received_at", msg);
 			}
@@ -257,9 +259,9 @@ static int row_json(struct appcsv *r, size_t n, json_t **out, bool *has_at,
 			if (r->col[i] == COL_RECEIVED_AT)
 				col = i + 1;
 		json_decref(root);
-		return at_place(r, e, Q_ERR_INVALID, r->line, col,
-				"received_at",
-				"column 'received_at': empty: a population gives every row its arrival time");
+		return at_place(
+			r, e, Q_ERR_INVALID, r->line, col, "received_at",
+			"column 'received_at': empty: a population gives every row its arrival time");
 	}
 	*out = root;
 	return Q_OK;

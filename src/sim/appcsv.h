@@ -43,8 +43,8 @@ struct appcsv {
 /* Read the header. Q_ERR_INVALID with e->msg "name:line:col: ..." for a
  * bad header; Q_ERR_NOMEM. Release r with appcsv_release whatever the
  * result. */
-int appcsv_open(struct appcsv *r, const char *name, const char *buf,
-		size_t len, bool need_received_at, struct qerr *e);
+int appcsv_open(struct appcsv *r, const char *name, const char *buf, size_t len,
+		bool need_received_at, struct qerr *e);
 
 void appcsv_release(struct appcsv *r);
 

@@ -59,8 +59,8 @@ static void bad(struct rctx *c, struct fy_node *n, struct loc fb,
 static const char *scalar(struct rctx *c, struct fy_node *n, struct loc fb,
 			  const char *what, size_t *len)
 {
-	const char *s = n && fy_node_is_scalar(n) ? fy_node_get_scalar(n, len)
-						   : NULL;
+	const char *s =
+		n && fy_node_is_scalar(n) ? fy_node_get_scalar(n, len) : NULL;
 
 	if (!s)
 		bad(c, n, fb, "%s must be a single value", what);
@@ -104,7 +104,8 @@ static int put_copy(struct rctx *c, struct fy_node *map, const char *key,
 	if (p)
 		return fy_node_pair_set_value(p, cp) ? Q_ERR_NOMEM : Q_OK;
 	return fy_node_mapping_append(
-		       map, fy_node_create_scalar_copy(c->pdoc, key, strlen(key)),
+		       map,
+		       fy_node_create_scalar_copy(c->pdoc, key, strlen(key)),
 		       cp)
 		       ? Q_ERR_NOMEM
 		       : Q_OK;
@@ -114,10 +115,10 @@ static int put_copy(struct rctx *c, struct fy_node *map, const char *key,
  * parameter's values from the earliest of their dates on. */
 static int change_param(struct rctx *c, struct fy_node *ch, struct loc at)
 {
-	struct fy_node *name = fy_node_mapping_lookup_by_string(ch, "parameter",
-								FY_NT);
-	struct fy_node *vals = fy_node_mapping_lookup_by_string(ch, "values",
-								FY_NT);
+	struct fy_node *name =
+		fy_node_mapping_lookup_by_string(ch, "parameter", FY_NT);
+	struct fy_node *vals =
+		fy_node_mapping_lookup_by_string(ch, "values", FY_NT);
 	struct fy_node *params, *param, *old, *fresh;
 	const char *pn, *first = NULL;
 	size_t pl, fl = 0;
@@ -136,8 +137,8 @@ static int change_param(struct rctx *c, struct fy_node *ch, struct loc at)
 	 * policy loader checks them. */
 	while ((p = fy_node_mapping_iterate(vals, &it))) {
 		size_t kl;
-		const char *k = scalar(c, fy_node_pair_key(p), at, "a date",
-				       &kl);
+		const char *k =
+			scalar(c, fy_node_pair_key(p), at, "a date", &kl);
 
 		if (k && (!first || (kl == fl && memcmp(k, first, kl) < 0))) {
 			first = k;
@@ -146,15 +147,15 @@ static int change_param(struct rctx *c, struct fy_node *ch, struct loc at)
 	}
 	if (!first)
 		return Q_OK;
-	params = fy_node_mapping_lookup_by_string(c->proot, "parameters",
-						  FY_NT);
+	params =
+		fy_node_mapping_lookup_by_string(c->proot, "parameters", FY_NT);
 	if (!params) {
 		params = fy_node_create_mapping(c->pdoc);
 		if (!params ||
-		    fy_node_mapping_append(
-			    c->proot,
-			    fy_node_create_scalar_copy(c->pdoc, "parameters", 10),
-			    params))
+		    fy_node_mapping_append(c->proot,
+					   fy_node_create_scalar_copy(
+						   c->pdoc, "parameters", 10),
+					   params))
 			return Q_ERR_NOMEM;
 	}
 	param = fy_node_mapping_lookup_by_string(params, pn, pl);
@@ -189,10 +190,10 @@ static int change_param(struct rctx *c, struct fy_node *ch, struct loc at)
 	it = NULL;
 	while (yamldoc_is_map(old) && (p = fy_node_mapping_iterate(old, &it))) {
 		size_t kl;
-		const char *k = fy_node_is_scalar(fy_node_pair_key(p))
-					? fy_node_get_scalar(fy_node_pair_key(p),
-							     &kl)
-					: NULL;
+		const char *k =
+			fy_node_is_scalar(fy_node_pair_key(p))
+				? fy_node_get_scalar(fy_node_pair_key(p), &kl)
+				: NULL;
 
 		if (k && kl == fl && memcmp(k, first, kl) >= 0)
 			continue;
@@ -226,14 +227,14 @@ static int change_param(struct rctx *c, struct fy_node *ch, struct loc at)
 /* A measure change: its rate table, or one condition's `when`. */
 static int change_measure(struct rctx *c, struct fy_node *ch, struct loc at)
 {
-	struct fy_node *mn = fy_node_mapping_lookup_by_string(ch, "measure",
-							      FY_NT);
-	struct fy_node *rates = fy_node_mapping_lookup_by_string(ch, "rates",
-								 FY_NT);
-	struct fy_node *cond = fy_node_mapping_lookup_by_string(ch, "condition",
-								FY_NT);
-	struct fy_node *when = fy_node_mapping_lookup_by_string(ch, "when",
-								FY_NT);
+	struct fy_node *mn =
+		fy_node_mapping_lookup_by_string(ch, "measure", FY_NT);
+	struct fy_node *rates =
+		fy_node_mapping_lookup_by_string(ch, "rates", FY_NT);
+	struct fy_node *cond =
+		fy_node_mapping_lookup_by_string(ch, "condition", FY_NT);
+	struct fy_node *when =
+		fy_node_mapping_lookup_by_string(ch, "when", FY_NT);
 	struct fy_node *m, *target;
 	const char *id;
 	size_t len;
@@ -259,14 +260,14 @@ static int change_measure(struct rctx *c, struct fy_node *ch, struct loc at)
 	id = scalar(c, cond, at, "`condition:`", &len);
 	if (!id)
 		return Q_OK;
-	target = by_id(fy_node_mapping_lookup_by_string(m, "eligibility",
-							FY_NT),
-		       id, len);
+	target =
+		by_id(fy_node_mapping_lookup_by_string(m, "eligibility", FY_NT),
+		      id, len);
 	if (!target) {
 		struct yamldoc_shown s = yamldoc_show(id, len);
 
-		bad(c, cond, at, "the measure has no eligibility condition '%s'",
-		    s.s);
+		bad(c, cond, at,
+		    "the measure has no eligibility condition '%s'", s.s);
 		return Q_OK;
 	}
 	if (!fy_node_is_scalar(when)) {
@@ -286,10 +287,10 @@ static void check_keys(struct rctx *c, struct fy_node *n,
 
 	while ((p = fy_node_mapping_iterate(n, &it))) {
 		size_t len = 0;
-		const char *k = fy_node_is_scalar(fy_node_pair_key(p))
-					? fy_node_get_scalar(fy_node_pair_key(p),
-							     &len)
-					: NULL;
+		const char *k =
+			fy_node_is_scalar(fy_node_pair_key(p))
+				? fy_node_get_scalar(fy_node_pair_key(p), &len)
+				: NULL;
 		size_t i;
 
 		for (i = 0; k && keys[i] && !yamldoc_text_eq(k, len, keys[i]);
@@ -332,7 +333,7 @@ static int apply_reform(struct rctx *c, struct fy_node *r, const char *pname,
 					  "changes", NULL};
 	static const char *const change_keys[] = {
 		"parameter", "values", "assumption", "measure", "rates",
-		"condition", "when",	   "says",	 NULL};
+		"condition", "when",   "says",	     NULL};
 	struct fy_node *prog, *chs, *ch;
 	struct loc at = {1, 1};
 	void *it = NULL;
@@ -341,7 +342,8 @@ static int apply_reform(struct rctx *c, struct fy_node *r, const char *pname,
 	int rc;
 
 	if (!yamldoc_is_map(r)) {
-		bad(c, r, at, "%s", "a reform is a mapping (reform, program, changes)");
+		bad(c, r, at, "%s",
+		    "a reform is a mapping (reform, program, changes)");
 		return Q_OK;
 	}
 	check_keys(c, r, top, "a reform");
@@ -349,7 +351,8 @@ static int apply_reform(struct rctx *c, struct fy_node *r, const char *pname,
 		   "`reform:`", &len);
 	if (s && !yamldoc_id_ok(s, len, 63))
 		bad(c, fy_node_mapping_lookup_by_string(r, "reform", FY_NT), at,
-		    "%s", "`reform:` is an id: lowercase letters, digits and '-'");
+		    "%s",
+		    "`reform:` is an id: lowercase letters, digits and '-'");
 	prog = fy_node_mapping_lookup_by_string(r, "program", FY_NT);
 	s = scalar(c, prog, at, "`program:`", &len);
 	if (s && !yamldoc_text_eq(s, len, program)) {
@@ -364,7 +367,8 @@ static int apply_reform(struct rctx *c, struct fy_node *r, const char *pname,
 	chs = fy_node_mapping_lookup_by_string(r, "changes", FY_NT);
 	if (!chs || !fy_node_is_sequence(chs) ||
 	    !fy_node_sequence_item_count(chs)) {
-		bad(c, chs, at, "%s", "`changes:` is a list of one change or more");
+		bad(c, chs, at, "%s",
+		    "`changes:` is a list of one change or more");
 		return Q_OK;
 	}
 	while ((ch = fy_node_sequence_iterate(chs, &it))) {
@@ -398,9 +402,10 @@ static int apply_reform(struct rctx *c, struct fy_node *r, const char *pname,
 		policy_free(p);
 		if (rc == Q_ERR_POLICY) {
 			for (size_t i = 0; i < tmp.n; i++)
-				diag_add(c->d, c->name, l.line, l.col,
-					 "this change makes the policy invalid: %s",
-					 tmp.items[i].msg);
+				diag_add(
+					c->d, c->name, l.line, l.col,
+					"this change makes the policy invalid: %s",
+					tmp.items[i].msg);
 			c->errors++;
 		}
 		diag_release(&tmp);
@@ -439,7 +444,8 @@ int reform_load_buf(const char *pname, const char *pbuf, size_t plen,
 		struct rctx c = {names[k], d, pol.doc, pol.root, 0};
 
 		if (lens[k] > REFORM_MAX_BYTES) {
-			diag_add(d, names[k], 0, 0, "a reform file is at most %u bytes",
+			diag_add(d, names[k], 0, 0,
+				 "a reform file is at most %u bytes",
 				 REFORM_MAX_BYTES);
 			rc = Q_ERR_TOO_LARGE;
 			break;
@@ -491,7 +497,8 @@ int reform_load(const char *policy_path, const char *const *paths, size_t n,
 	}
 	if (!rc)
 		rc = reform_load_buf(policy_path, pbuf, plen, paths,
-				     (const char *const *)bufs, lens, n, out, d);
+				     (const char *const *)bufs, lens, n, out,
+				     d);
 	free(pbuf);
 	for (size_t k = 0; k < n; k++)
 		free(bufs[k]);

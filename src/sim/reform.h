@@ -19,7 +19,7 @@
 #include "policy/diag.h"
 #include "policy/policy.h"
 
-#define REFORM_MAX 16		       /* reforms chained on one policy */
+#define REFORM_MAX 16		      /* reforms chained on one policy */
 #define REFORM_MAX_BYTES (256u << 10) /* a reform file above 256 KiB */
 
 /* Load the policy at policy_path with the reforms at paths[0..n) applied

@@ -179,8 +179,7 @@ int sim_init(struct sim *s, const struct policy *const *pols, size_t npols,
 	s->queue = calloc(1, sizeof(*s->queue));
 	s->d = malloc(sizeof(*s->d));
 	s->screens = malloc(sizeof(struct screen_result));
-	if (!s->hist || !s->queue || !s->d || !s->screens ||
-	    hist_grow(s->hist))
+	if (!s->hist || !s->queue || !s->d || !s->screens || hist_grow(s->hist))
 		rc = Q_ERR_NOMEM;
 	for (size_t i = 0; !rc && i < npols; i++) {
 		const struct policy *p = pols[i];
@@ -188,10 +187,9 @@ int sim_init(struct sim *s, const struct policy *const *pols, size_t npols,
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(pols[j]->program, p->program)) {
 				sim_release(s);
-				return qerr_set(
-					e, Q_ERR_INVALID, "policy",
-					"program '%s' is given twice",
-					p->program);
+				return qerr_set(e, Q_ERR_INVALID, "policy",
+						"program '%s' is given twice",
+						p->program);
 			}
 		s->pols[s->npols++] = p;
 		for (uint32_t k = 0; !rc && k < p->npools; k++)
@@ -297,11 +295,11 @@ static int count_served(struct sim_pool *pl, money_t amount, bool compute,
 			      &pl->compute_subsidy) ||
 		    __builtin_add_overflow(pl->hours, hours, &pl->hours))
 			return Q_ERR_OVERFLOW;
-		if (domestic && (money_add(pl->domestic_subsidy, amount,
-					   &pl->domestic_subsidy) ||
-				 __builtin_add_overflow(pl->domestic_hours,
-							hours,
-							&pl->domestic_hours)))
+		if (domestic &&
+		    (money_add(pl->domestic_subsidy, amount,
+			       &pl->domestic_subsidy) ||
+		     __builtin_add_overflow(pl->domestic_hours, hours,
+					    &pl->domestic_hours)))
 			return Q_ERR_OVERFLOW;
 	}
 	return push_award(pl, amount);
@@ -372,7 +370,8 @@ static int grant_reserve(struct sim *s, const struct policy *p, int m,
 		struct sim_pool *pl = &s->pools[ix[k]];
 
 		if (money_add(pl->demand, tranche[k], &pl->demand))
-			return qerr_set(e, Q_ERR_OVERFLOW, "", "demand overflows");
+			return qerr_set(e, Q_ERR_OVERFLOW, "",
+					"demand overflows");
 		if (!*fits)
 			continue;
 		pl->available -= tranche[k];
@@ -569,9 +568,9 @@ int sim_apply(struct sim *s, const struct application *a,
 	if (!d->eligible) {
 		if (ix >= 0)
 			count_refusal(&s->pools[ix], d);
-		return push_out(s, &o) ? qerr_set(e, Q_ERR_NOMEM, "",
-						  "out of memory")
-				       : remember(s, (size_t)k, m, a, fy, 0, e);
+		return push_out(s, &o)
+			       ? qerr_set(e, Q_ERR_NOMEM, "", "out of memory")
+			       : remember(s, (size_t)k, m, a, fy, 0, e);
 	}
 	if (ix < 0)
 		return qerr_set(e, Q_ERR_DECISION, "received_at",
@@ -585,8 +584,7 @@ int sim_apply(struct sim *s, const struct application *a,
 			fy,
 			(uint16_t)m,
 			(uint8_t)k,
-			is_compute(a->contract.kind) &&
-				f.i[F_COMPUTE_PRESENT],
+			is_compute(a->contract.kind) && f.i[F_COMPUTE_PRESENT],
 			f.i[F_COMPUTE_DOMESTIC] != 0,
 			f.i[F_COMPUTE_H100_HOURS],
 			asked,
@@ -677,9 +675,10 @@ int sim_finish(struct sim *s, struct qerr *e)
 	s->finished = true;
 	qsort(sq->q, sq->n, sizeof(*sq->q), queued_cmp);
 	for (size_t i = 0, j; !rc && i < sq->n; i = j) {
-		for (j = i + 1; j < sq->n && sq->q[j].program == sq->q[i].program &&
-				sq->q[j].measure == sq->q[i].measure &&
-				sq->q[j].year == sq->q[i].year;
+		for (j = i + 1;
+		     j < sq->n && sq->q[j].program == sq->q[i].program &&
+		     sq->q[j].measure == sq->q[i].measure &&
+		     sq->q[j].year == sq->q[i].year;
 		     j++)
 			;
 		rc = close_round(s, &sq->q[i], j - i, e);
