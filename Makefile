@@ -140,12 +140,14 @@ bench: $(BENCH_BIN) $(BUILD)/quan
 	$(BUILD)/bench/ledger
 	QUAN=$(CURDIR)/$(BUILD)/quan $(BUILD)/bench/rush
 	$(BUILD)/bench/screen
+	$(BUILD)/bench/simulate
 
 bench-smoke: $(BENCH_BIN) $(BUILD)/quan
 	$(BUILD)/bench/decide --smoke
 	$(BUILD)/bench/ledger --smoke
 	QUAN=$(CURDIR)/$(BUILD)/quan $(BUILD)/bench/rush --smoke
 	$(BUILD)/bench/screen --smoke
+	$(BUILD)/bench/simulate --smoke
 	QUAN=$(CURDIR)/$(BUILD)/quan bench/rush-pg.sh --smoke
 
 # The rush on PostgreSQL against pgbench running the plain SQL of the same

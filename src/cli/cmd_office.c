@@ -17,6 +17,7 @@
 #include "engine/app.h"
 #include "office/office.h"
 #include "office/view.h"
+#include "sim/appcsv.h"
 
 #define MAX_ARGS 4096
 
@@ -24,6 +25,7 @@
 struct oopts {
 	const char *db, *by, *policy, *chips, *why, *rate, *value, *at;
 	const char *received_at; /* apply: an administrator's import */
+	const char *csv;	 /* apply: applications as CSV rows */
 	const char *settled;	 /* settle: --value */
 	/* settle: every --ref given (an invoice), in order */
 	const char *refs[OFFICE_INVOICES_MAX];
@@ -71,6 +73,8 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			slot = &o->at;
 		else if (!strcmp(a, "--received-at"))
 			slot = &o->received_at;
+		else if (!strcmp(a, "--csv"))
+			slot = &o->csv;
 		else if (!strcmp(a, "--value"))
 			slot = &o->settled;
 		else if (!strcmp(a, "--ref")) {
@@ -272,10 +276,116 @@ static void print_result(const struct oopts *o, const struct office_result *r)
 	}
 }
 
+/* One batch of CSV rows through the office: results printed, the worst
+ * exit code kept. */
+static int apply_rows(struct office *off, const struct oopts *o,
+		      struct office_intake *in, size_t n, long *lines,
+		      struct office_result *res, int *rcs, struct qerr *errs,
+		      int *worst)
+{
+	struct qerr e;
+	int rc;
+
+	qerr_clear(&e);
+	rc = office_intake_batch(off, in, n, now(), res, rcs, errs, &e);
+	for (size_t k = 0; k < n; k++) {
+		if (rc)
+			fprintf(stderr, "%s:%ld: not recorded: %s\n", o->csv,
+				lines[k], e.msg);
+		else if (rcs[k]) {
+			fprintf(stderr, "%s:%ld: %s\n", o->csv, lines[k],
+				errs[k].msg);
+			if (cli_exit_for(rcs[k]) > *worst)
+				*worst = cli_exit_for(rcs[k]);
+		} else {
+			print_result(o, &res[k]);
+		}
+		free((char *)in[k].json);
+	}
+	fflush(stdout);
+	if (rc && cli_exit_for(rc) > *worst)
+		*worst = cli_exit_for(rc);
+	return rc;
+}
+
+/* quan apply --csv: the rows of an application CSV, in order, in batches;
+ * a row's received_at makes it an administrator's import. */
+static int apply_csv(const struct oopts *o)
+{
+	static struct office_result res[APPLY_BATCH];
+	static int rcs[APPLY_BATCH];
+	static struct qerr errs[APPLY_BATCH];
+	static struct office_intake in[APPLY_BATCH];
+	static long lines[APPLY_BATCH];
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct appcsv r;
+	struct qerr e;
+	char *buf = NULL;
+	size_t len = 0, n = 0;
+	int worst = 0, rc;
+
+	qerr_clear(&e);
+	if (file_read(o->csv, APPCSV_MAX_BYTES, "applications", &buf, &len, &e))
+		return fail(&e);
+	if ((rc = open_office(&off, o, &chips))) {
+		free(buf);
+		return rc;
+	}
+	rc = appcsv_open(&r, o->csv, buf, len, false, &e);
+	while (!rc) {
+		char *json;
+		size_t jl;
+		bool has_at;
+		int64_t at;
+		size_t before = r.c.pos;
+
+		rc = appcsv_next(&r, &json, &jl, NULL, &has_at, &at, &e);
+		if (rc) {
+			/* A bad row is refused alone, with its place. */
+			fprintf(stderr, "%s\n", e.msg);
+			if (cli_exit_for(rc) > worst)
+				worst = cli_exit_for(rc);
+			if (rc != Q_ERR_NOMEM && r.line > 0 &&
+			    r.c.pos > before) {
+				rc = Q_OK;
+				continue;
+			}
+			break;
+		}
+		if (json) {
+			in[n] = (struct office_intake){
+				.json = json,
+				.len = jl,
+				.by = o->by,
+				.received_at = has_at ? at : now(),
+				.imported = has_at};
+			lines[n++] = r.line;
+		}
+		if (n == APPLY_BATCH || (!json && n)) {
+			if (apply_rows(&off, o, in, n, lines, res, rcs, errs,
+				       &worst))
+				break;
+			n = 0;
+		}
+		if (!json)
+			break;
+	}
+	if (rc && cli_exit_for(rc) > worst)
+		worst = cli_exit_for(rc);
+	for (size_t k = 0; k < n; k++)
+		free((char *)in[k].json);
+	appcsv_release(&r);
+	free(buf);
+	close_office(&off, chips);
+	return worst;
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: quan apply --db FILE --by NAME [--received-at TIME] [--json] APPLICATION.json...\n"
+		"       quan apply --db FILE --by NAME --csv FILE.csv [--json]\n"
 		"Validate and decide each application; reserve its amount\n"
 		"(first come first served), queue it (pro-rata round) or\n"
 		"waitlist it when the pool cannot cover it. The office stamps\n"
@@ -287,7 +397,10 @@ int cmd_apply(int argc, char **argv)
 		"a bad application is refused alone.\n"
 		"--received-at TIME (like 2025-09-01T10:00:00+08:00) imports\n"
 		"historical applications as received then: an administrator's\n"
-		"import, audited as such (never open to HTTP).\n";
+		"import, audited as such (never open to HTTP).\n"
+		"--csv FILE.csv takes the applications as CSV rows (columns in\n"
+		"docs/simulate.md); a row with a received_at is an audited import\n"
+		"received then, like --received-at. Rows are applied in order.\n";
 	static const char *texts[APPLY_BATCH];
 	static size_t lens[APPLY_BATCH];
 	static struct office_result res[APPLY_BATCH];
@@ -305,10 +418,12 @@ int cmd_apply(int argc, char **argv)
 
 	if (parse(argc, argv, &o, usage) || need_by(&o))
 		return EXIT_BAD_INPUT;
-	if (!o.nargs) {
+	if (!o.nargs == !o.csv || (o.csv && o.received_at)) {
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
+	if (o.csv)
+		return apply_csv(&o);
 	if (o.received_at) {
 		struct qerr e;
 

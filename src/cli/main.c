@@ -26,6 +26,8 @@ static const char usage[] =
 	"  settle --db FILE ID --value YUAN --by NAME [--ref INVOICE]...  settle an award\n"
 	"  report --db FILE [--json]      per program and overall: pools, money, applications, domestic share\n"
 	"  compare --profile FIRM.yaml    a firm's planned year in every city, ranked by net cost\n"
+	"  simulate --policy FILE... (--synthetic N --seed S | --population CSV | --from-db DB)\n"
+	"                                 decide and allocate a population in memory; --reform R.yaml\n"
 	"  show --db FILE ID [--json]     an application: decision, transfers, history\n"
 	"  queue --db FILE PROGRAM [--json]  the review queue, priority holders first\n"
 	"  expire --db FILE --by NAME     release reservations past their time\n"
@@ -112,9 +114,9 @@ static const struct {
 	{"milestone", cmd_milestone}, {"serve", cmd_serve},
 	{"user", cmd_user},	      {"demo", cmd_demo},
 	{"migrate", cmd_migrate},     {"compare", cmd_compare},
-	{"program", cmd_program},     {"registry", cmd_registry},
-	{"lists", cmd_lists},	      {"queue", cmd_queue},
-	{"settle", cmd_settle},
+	{"simulate", cmd_simulate},   {"program", cmd_program},
+	{"registry", cmd_registry},   {"lists", cmd_lists},
+	{"queue", cmd_queue},	      {"settle", cmd_settle},
 };
 
 /* Run a verb's own code; -1 when there is no such verb. */

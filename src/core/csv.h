@@ -16,7 +16,7 @@
 
 #include "core/err.h"
 
-#define CSV_MAX_FIELDS 16
+#define CSV_MAX_FIELDS 32
 #define CSV_FIELD_MAX 256 /* bytes of a field, with its NUL */
 
 /* A reader over a buffer the caller keeps alive. */

@@ -1,0 +1,145 @@
+/*
+ * bench/simulate - N synthetic Shanghai 2025 applications decided and
+ * allocated in memory (sim/sim.h), as `quan simulate --synthetic` does.
+ *
+ * The arrivals are drawn first (gen_received_at) and sorted; then each
+ * application is generated as JSON, parsed, stamped, screened, decided
+ * with its applicant's history and placed in its pool. It prints
+ * applications per second, the elapsed time, the peak resident memory
+ * (getrusage ru_maxrss) and bytes per application; and, as the bound, a
+ * memcpy over the same volume of data as the run keeps (its outcomes,
+ * awards and arrivals), with the ratio of the two times. One core.
+ *
+ * usage: bench/simulate [--smoke] [-n N]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "policy/chips.h"
+#include "sim/gen.h"
+#include "sim/sim.h"
+
+struct arrival {
+	int64_t at;
+	uint64_t i;
+};
+
+static int by_at(const void *x, const void *y)
+{
+	const struct arrival *a = x, *b = y;
+
+	if (a->at != b->at)
+		return a->at < b->at ? -1 : 1;
+	return (a->i > b->i) - (a->i < b->i);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t n = 10000000;
+	struct diag_list d = DIAG_LIST_INIT;
+	struct policy *p = NULL;
+	struct chip_catalog *chips = NULL;
+	static struct gen g;
+	struct arrival *arr;
+	struct sim s;
+	struct qerr e;
+	struct rusage ru;
+	double t0, t1, tm;
+	size_t volume;
+	char *src, *dst;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--smoke"))
+			n = 20000;
+		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			n = strtoull(argv[++i], NULL, 10);
+		else {
+			fputs("usage: bench/simulate [--smoke] [-n N]\n", stderr);
+			return 1;
+		}
+	}
+	if (policy_load(QUAN_POLICYDIR "/shanghai-2025.yaml", &p, &d) ||
+	    chips_load(QUAN_DATADIR "/chips.yaml", &chips, &d)) {
+		diag_print(&d, stderr);
+		return 1;
+	}
+	gen_init(&g, 42);
+	g.opt.ineligible_pct = 10;
+	g.opt.large_pct = 1;
+	arr = malloc((n ? n : 1) * sizeof(*arr));
+	qerr_clear(&e);
+	if (!arr || sim_init(&s, (const struct policy *const *)&p, 1, chips, &e)) {
+		fprintf(stderr, "bench/simulate: %s\n", e.msg);
+		return 1;
+	}
+	t0 = now_s();
+	for (uint64_t i = 0; i < n; i++) {
+		arr[i].i = i;
+		gen_received_at(&g, i, &arr[i].at);
+	}
+	qsort(arr, n, sizeof(*arr), by_at);
+	for (uint64_t k = 0; k < n; k++) {
+		char buf[GEN_APP_MAX];
+		size_t len;
+		struct application a;
+
+		if (gen_application(&g, arr[k].i, buf, sizeof(buf), &len) ||
+		    app_parse_json(buf, len, &a, &e) ||
+		    app_receive(&a, arr[k].at, &e) || sim_apply(&s, &a, NULL, &e)) {
+			fprintf(stderr, "bench/simulate: %llu: %s\n",
+				(unsigned long long)arr[k].i, e.msg);
+			return 1;
+		}
+		app_release(&a);
+	}
+	if (sim_finish(&s, &e)) {
+		fprintf(stderr, "bench/simulate: %s\n", e.msg);
+		return 1;
+	}
+	t1 = now_s();
+	getrusage(RUSAGE_SELF, &ru);
+	/* The bound: copying what the run keeps per application. */
+	volume = n * (sizeof(struct sim_outcome) + sizeof(money_t) +
+		      sizeof(struct arrival));
+	src = malloc(volume ? volume : 1);
+	dst = malloc(volume ? volume : 1);
+	if (!src || !dst)
+		return 1;
+	memset(src, 1, volume);
+	memset(dst, 0, volume);
+	tm = now_s();
+	memcpy(dst, src, volume);
+	tm = now_s() - tm;
+	printf("bench/simulate: %llu applications decided and allocated (one core)\n",
+	       (unsigned long long)n);
+	printf("  %.0f applications/s, %.3f s elapsed\n", (double)n / (t1 - t0),
+	       t1 - t0);
+	printf("  peak memory %ld KiB, %.1f bytes per application\n",
+	       ru.ru_maxrss, n ? (double)ru.ru_maxrss * 1024 / (double)n : 0.0);
+	printf("  memcpy of the same %zu bytes: %.4f s; the run is %.0f x the bound\n",
+	       volume, tm, tm > 0 ? (t1 - t0) / tm : 0.0);
+	for (size_t i = 0; i < s.npools; i++)
+		printf("  %s: demand %lld fen, awarded %lld fen, served %lld, waitlisted %lld, refused %lld\n",
+		       p->pools[s.pools[i].pool].id, (long long)s.pools[i].demand,
+		       (long long)s.pools[i].awarded, (long long)s.pools[i].served,
+		       (long long)s.pools[i].waitlisted,
+		       (long long)s.pools[i].refused);
+	free(src);
+	free(dst);
+	free(arr);
+	sim_release(&s);
+	policy_free(p);
+	chips_free(chips);
+	return 0;
+}

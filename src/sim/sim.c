@@ -1,0 +1,735 @@
+/*
+ * sim.c - a population decided and allocated in memory (sim.h).
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/screen.h"
+#include "office/office.h"
+#include "sim/sim.h"
+
+/* --- the applicants' history --------------------------------------------------- */
+
+/* What one applicant holds in one fiscal year: under one measure what it
+ * asked (measure >= 0), or the value of its compute contracts (measure
+ * -1), as the office's store sums them (store_applicant_year). */
+struct hkey {
+	int32_t year;
+	int16_t measure;
+	uint8_t program;
+	char uscc[USCC_LEN + 1];
+};
+
+struct hslot {
+	struct hkey k;
+	money_t v;
+	bool used;
+};
+
+struct sim_history {
+	struct hslot *slots;
+	size_t cap, n; /* cap is a power of two; n <= cap / 2 */
+};
+
+static uint64_t hkey_hash(const struct hkey *k)
+{
+	uint64_t h = 1469598103934665603ull;
+	const unsigned char *p = (const unsigned char *)k->uscc;
+
+	for (; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	h = (h ^ (uint64_t)(uint32_t)k->year) * 1099511628211ull;
+	h = (h ^ (uint64_t)(uint16_t)k->measure) * 1099511628211ull;
+	h = (h ^ k->program) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static bool hkey_eq(const struct hkey *a, const struct hkey *b)
+{
+	return a->year == b->year && a->measure == b->measure &&
+	       a->program == b->program && !strcmp(a->uscc, b->uscc);
+}
+
+static struct hslot *hist_find(struct sim_history *h, const struct hkey *k)
+{
+	size_t i;
+
+	assert(h->cap && !(h->cap & (h->cap - 1)));
+	for (i = hkey_hash(k) & (h->cap - 1); h->slots[i].used;
+	     i = (i + 1) & (h->cap - 1))
+		if (hkey_eq(&h->slots[i].k, k))
+			return &h->slots[i];
+	return &h->slots[i];
+}
+
+static int hist_grow(struct sim_history *h)
+{
+	struct hslot *old = h->slots;
+	size_t ocap = h->cap;
+
+	h->cap = ocap ? ocap * 2 : 1024;
+	h->slots = calloc(h->cap, sizeof(*h->slots));
+	if (!h->slots) {
+		h->slots = old;
+		h->cap = ocap;
+		return Q_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i].used)
+			*hist_find(h, &old[i].k) = old[i];
+	free(old);
+	return Q_OK;
+}
+
+static money_t hist_get(struct sim_history *h, const struct hkey *k)
+{
+	struct hslot *s = hist_find(h, k);
+
+	return s->used ? s->v : 0;
+}
+
+static int hist_add(struct sim_history *h, const struct hkey *k, money_t v)
+{
+	struct hslot *s;
+
+	if (v == 0)
+		return Q_OK;
+	if ((h->n + 1) * 2 > h->cap && hist_grow(h))
+		return Q_ERR_NOMEM;
+	s = hist_find(h, k);
+	if (!s->used) {
+		s->used = true;
+		s->k = *k;
+		s->v = 0;
+		h->n++;
+	}
+	return money_add(s->v, v, &s->v) ? Q_ERR_OVERFLOW : Q_OK;
+}
+
+static void hkey_set(struct hkey *k, size_t program, int measure, int year,
+		     const char *uscc)
+{
+	memset(k, 0, sizeof(*k));
+	k->program = (uint8_t)program;
+	k->measure = (int16_t)measure;
+	k->year = year;
+	snprintf(k->uscc, sizeof(k->uscc), "%s", uscc);
+}
+
+/* --- the pro-rata queue ---------------------------------------------------------- */
+
+/* An application queued for a round, with what its award needs to be
+ * counted once the round gives it. */
+struct queued {
+	size_t out; /* index into sim.out */
+	int year;   /* fiscal year */
+	uint16_t measure;
+	uint8_t program;
+	bool compute, domestic;
+	int64_t hours;
+	money_t ask;
+};
+
+struct sim_queue {
+	struct queued *q;
+	size_t n, cap;
+};
+
+/* --- set-up ---------------------------------------------------------------------- */
+
+static int add_pool(struct sim *s, const struct policy *p, uint32_t pool,
+		    const struct policy_budget *b)
+{
+	struct sim_pool *pl;
+
+	pl = realloc(s->pools, (s->npools + 1) * sizeof(*s->pools));
+	if (!pl)
+		return Q_ERR_NOMEM;
+	s->pools = pl;
+	pl = &s->pools[s->npools];
+	memset(pl, 0, sizeof(*pl));
+	pl->policy = p;
+	pl->pool = pool;
+	pl->year = b->year;
+	pl->budget = b->amount;
+	pl->available = b->amount;
+	pl->dry_on = SIM_NEVER;
+	pl->reasons = calloc(p->nrules ? p->nrules : 1, sizeof(*pl->reasons));
+	if (!pl->reasons)
+		return Q_ERR_NOMEM;
+	s->npools++;
+	return Q_OK;
+}
+
+int sim_init(struct sim *s, const struct policy *const *pols, size_t npols,
+	     const struct chip_catalog *chips, struct qerr *e)
+{
+	int rc = Q_OK;
+
+	assert(s && (pols || !npols));
+	memset(s, 0, sizeof(*s));
+	if (npols > SIM_MAX_PROGRAMS)
+		return qerr_set(e, Q_ERR_INVALID, "policy",
+				"at most %d programs in one simulation",
+				SIM_MAX_PROGRAMS);
+	s->chips = chips;
+	s->hist = calloc(1, sizeof(*s->hist));
+	s->queue = calloc(1, sizeof(*s->queue));
+	s->d = malloc(sizeof(*s->d));
+	s->screens = malloc(sizeof(struct screen_result));
+	if (!s->hist || !s->queue || !s->d || !s->screens || hist_grow(s->hist))
+		rc = Q_ERR_NOMEM;
+	for (size_t i = 0; !rc && i < npols; i++) {
+		const struct policy *p = pols[i];
+
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(pols[j]->program, p->program)) {
+				sim_release(s);
+				return qerr_set(e, Q_ERR_INVALID, "policy",
+						"program '%s' is given twice",
+						p->program);
+			}
+		s->pols[s->npols++] = p;
+		for (uint32_t k = 0; !rc && k < p->npools; k++)
+			for (size_t b = 0; !rc && b < p->pools[k].nbudgets; b++)
+				rc = add_pool(s, p, k, &p->pools[k].budgets[b]);
+	}
+	if (rc) {
+		sim_release(s);
+		return qerr_set(e, rc, "", "out of memory");
+	}
+	return Q_OK;
+}
+
+void sim_release(struct sim *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->npools; i++) {
+		free(s->pools[i].reasons);
+		free(s->pools[i].awards);
+	}
+	free(s->pools);
+	free(s->out);
+	if (s->hist)
+		free(s->hist->slots);
+	free(s->hist);
+	if (s->queue)
+		free(s->queue->q);
+	free(s->queue);
+	free(s->d);
+	free(s->screens);
+	memset(s, 0, sizeof(*s));
+}
+
+const char *sim_state_name(int st)
+{
+	static const char *const names[] = {"ineligible", "reserved",
+					    "waitlisted", "queued"};
+
+	return st >= 0 && st <= SIM_QUEUED ? names[st] : "?";
+}
+
+/* The index in s->pools of program p's pool `pool` as it pays `year`, or
+ * -1 when no budget pays that year. */
+static int pool_of(const struct sim *s, const struct policy *p, uint32_t pool,
+		   int year)
+{
+	int at = policy_pool_account_year(p, pool, year);
+
+	if (at < 0)
+		return -1;
+	for (size_t i = 0; i < s->npools; i++)
+		if (s->pools[i].policy == p && s->pools[i].pool == pool &&
+		    s->pools[i].year == at)
+			return (int)i;
+	return -1;
+}
+
+int sim_find_pool(const struct sim *s, const char *program, const char *pool,
+		  int year)
+{
+	for (size_t i = 0; i < s->npools; i++) {
+		const struct sim_pool *pl = &s->pools[i];
+
+		if (!strcmp(pl->policy->program, program) &&
+		    !strcmp(pl->policy->pools[pl->pool].id, pool) &&
+		    pl->year == year)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* --- placing ----------------------------------------------------------------------- */
+
+static bool is_compute(enum contract_kind k)
+{
+	return k == KIND_RENT || k == KIND_BUY || k == KIND_BUILD;
+}
+
+static int push_award(struct sim_pool *pl, money_t amount)
+{
+	if (pl->nawards == pl->awards_cap) {
+		size_t cap = pl->awards_cap ? pl->awards_cap * 2 : 64;
+		money_t *a = realloc(pl->awards, cap * sizeof(*a));
+
+		if (!a)
+			return Q_ERR_NOMEM;
+		pl->awards = a;
+		pl->awards_cap = cap;
+	}
+	pl->awards[pl->nawards++] = amount;
+	return Q_OK;
+}
+
+/* Count a served application's award in pl: its distribution and, for a
+ * compute contract, the self-reliance sums. */
+static int count_served(struct sim_pool *pl, money_t amount, bool compute,
+			bool domestic, int64_t hours)
+{
+	pl->served++;
+	if (compute) {
+		if (money_add(pl->compute_subsidy, amount,
+			      &pl->compute_subsidy) ||
+		    __builtin_add_overflow(pl->hours, hours, &pl->hours))
+			return Q_ERR_OVERFLOW;
+		if (domestic &&
+		    (money_add(pl->domestic_subsidy, amount,
+			       &pl->domestic_subsidy) ||
+		     __builtin_add_overflow(pl->domestic_hours, hours,
+					    &pl->domestic_hours)))
+			return Q_ERR_OVERFLOW;
+	}
+	return push_award(pl, amount);
+}
+
+/* The tranches of grant a under measure m, as the office plans them
+ * (pool.c grant_plan): one per year of the term, the odd fen to the
+ * earliest years. */
+static int grant_tranches(const struct policy *p, int m,
+			  const struct application *a, money_t amount,
+			  money_t *tranche, int *n, struct qerr *e)
+{
+	int64_t term = a->contract.term_months;
+	const struct policy_measure *pm = &p->measures[m];
+
+	*n = (int)((term + 11) / 12);
+	if (*n < pm->grant_years_min || *n > pm->grant_years_max ||
+	    *n > SIM_MAX_TRANCHES)
+		return qerr_set(
+			e, Q_ERR_INVALID, "contract.term_months",
+			"a grant of %lld months spans %d years; measure '%s' takes %d to %d",
+			(long long)term, *n, pm->id, pm->grant_years_min,
+			pm->grant_years_max);
+	for (int k = 0; k < *n; k++)
+		tranche[k] = amount / *n + (k < amount % *n ? 1 : 0);
+	return Q_OK;
+}
+
+/* Reserve a grant's tranches whole or not at all (the office's linked
+ * transfers): *fits. ix[k] is the pool of tranche k. */
+static int grant_reserve(struct sim *s, const struct policy *p, int m,
+			 const struct application *a, int fy, money_t amount,
+			 bool *fits, struct qerr *e)
+{
+	money_t tranche[SIM_MAX_TRANCHES], left[SIM_MAX_TRANCHES];
+	int ix[SIM_MAX_TRANCHES];
+	int n, rc;
+
+	rc = grant_tranches(p, m, a, amount, tranche, &n, e);
+	if (rc)
+		return rc;
+	for (int k = 0; k < n; k++) {
+		ix[k] = pool_of(s, p, p->measures[m].pool, fy + k);
+		if (ix[k] < 0)
+			return qerr_set(
+				e, Q_ERR_DECISION, "contract.term_months",
+				"pool '%s' has no budget for fiscal year %d, which the grant's tranche %d falls in",
+				p->pools[p->measures[m].pool].id, fy + k,
+				k + 1);
+	}
+	/* The ledger posts linked transfers in order: each tranche is
+	 * checked against what the ones before left. */
+	*fits = true;
+	for (int k = 0; k < n; k++)
+		left[k] = s->pools[ix[k]].available;
+	for (int k = 0; k < n && *fits; k++) {
+		money_t *av = &left[k];
+
+		for (int j = 0; j < k; j++)
+			if (ix[j] == ix[k])
+				av = &left[j];
+		if (*av < tranche[k])
+			*fits = false;
+		else
+			*av -= tranche[k];
+	}
+	for (int k = 0; k < n; k++) {
+		struct sim_pool *pl = &s->pools[ix[k]];
+
+		if (money_add(pl->demand, tranche[k], &pl->demand))
+			return qerr_set(e, Q_ERR_OVERFLOW, "",
+					"demand overflows");
+		if (!*fits)
+			continue;
+		pl->available -= tranche[k];
+		if (money_add(pl->awarded, tranche[k], &pl->awarded))
+			return qerr_set(e, Q_ERR_OVERFLOW, "",
+					"awards overflow");
+	}
+	return Q_OK;
+}
+
+/* Reserve amount in pool ix if it fits and nobody waits: *to. */
+static int fcfs_place(struct sim *s, const struct policy *p, int m,
+		      const struct application *a, int fy, int ix,
+		      money_t amount, int *to, struct qerr *e)
+{
+	struct sim_pool *pl = &s->pools[ix];
+	bool fits = false;
+	int rc;
+
+	if (p->measures[m].grant_years_min > 0) {
+		if (pl->waiting) {
+			money_t t[SIM_MAX_TRANCHES];
+			int n;
+
+			/* Checked even when it waits, as the office does. */
+			rc = grant_tranches(p, m, a, amount, t, &n, e);
+			if (!rc && money_add(pl->demand, amount, &pl->demand))
+				rc = qerr_set(e, Q_ERR_OVERFLOW, "",
+					      "demand overflows");
+			fits = false;
+		} else {
+			rc = grant_reserve(s, p, m, a, fy, amount, &fits, e);
+		}
+		if (rc)
+			return rc;
+	} else {
+		if (money_add(pl->demand, amount, &pl->demand))
+			return qerr_set(e, Q_ERR_OVERFLOW, "",
+					"demand overflows");
+		/* An amount of 0 is reserved at once (office_reserve), but
+		 * waits like any other behind someone waiting. */
+		fits = !pl->waiting && pl->available >= amount;
+		if (fits) {
+			pl->available -= amount;
+			pl->awarded += amount;
+		}
+	}
+	*to = fits ? SIM_RESERVED : SIM_WAITLISTED;
+	if (!fits) {
+		pl->waiting = true;
+		pl->waitlisted++;
+		if (pl->dry_on == SIM_NEVER)
+			pl->dry_on = a->received_on;
+	}
+	return Q_OK;
+}
+
+static int push_queue(struct sim *s, const struct queued *q)
+{
+	struct sim_queue *sq = s->queue;
+
+	if (sq->n == sq->cap) {
+		size_t cap = sq->cap ? sq->cap * 2 : 256;
+		struct queued *n = realloc(sq->q, cap * sizeof(*n));
+
+		if (!n)
+			return Q_ERR_NOMEM;
+		sq->q = n;
+		sq->cap = cap;
+	}
+	sq->q[sq->n++] = *q;
+	return Q_OK;
+}
+
+static int push_out(struct sim *s, const struct sim_outcome *o)
+{
+	if (s->nout == s->out_cap) {
+		size_t cap = s->out_cap ? s->out_cap * 2 : 1024;
+		struct sim_outcome *n = realloc(s->out, cap * sizeof(*n));
+
+		if (!n)
+			return Q_ERR_NOMEM;
+		s->out = n;
+		s->out_cap = cap;
+	}
+	s->out[s->nout++] = *o;
+	return Q_OK;
+}
+
+/* --- deciding ---------------------------------------------------------------------- */
+
+/* Screen and decide a (program k, measure m, fiscal year fy) with its
+ * history, as the office's judge() does: into s->d. */
+static int judge(struct sim *s, size_t k, int m, const struct application *a,
+		 int fy, struct facts *f, struct qerr *e)
+{
+	const struct policy *p = s->pols[k];
+	struct history h = {.from_db = true, .lists_known = true};
+	struct hkey key;
+	int rc;
+
+	hkey_set(&key, k, m, fy, a->applicant.uscc);
+	h.awarded_year = hist_get(s->hist, &key);
+	if (is_compute(a->contract.kind)) {
+		key.measure = -1;
+		h.compute_contracts_year = hist_get(s->hist, &key);
+	}
+	rc = facts_build(a, s->chips, &h, f, e);
+	if (!rc)
+		rc = screen_run(p, m, a, f, NULL, s->screens, e);
+	if (!rc)
+		rc = decide_facts(p, m, f, true, s->d, e);
+	if (!rc)
+		screen_block_result(s->d, s->screens);
+	return rc;
+}
+
+/* What the office's store would now sum for the applicant's later
+ * applications: its ask under m, its compute contract's value. */
+static int remember(struct sim *s, size_t k, int m, const struct application *a,
+		    int fy, money_t asked, struct qerr *e)
+{
+	struct hkey key;
+	int rc;
+
+	hkey_set(&key, k, m, fy, a->applicant.uscc);
+	rc = hist_add(s->hist, &key, asked);
+	if (!rc && is_compute(a->contract.kind)) {
+		key.measure = -1;
+		rc = hist_add(s->hist, &key, a->contract.value);
+	}
+	if (rc)
+		return qerr_set(e, rc, "", "history: %s",
+				rc == Q_ERR_NOMEM ? "out of memory"
+						  : "a sum overflows");
+	return Q_OK;
+}
+
+static int program_of(const struct sim *s, const char *program)
+{
+	for (size_t i = 0; i < s->npols; i++)
+		if (!strcmp(s->pols[i]->program, program))
+			return (int)i;
+	return -1;
+}
+
+static void count_refusal(struct sim_pool *pl, const struct decision *d)
+{
+	pl->refused++;
+	for (uint16_t r = 0; r < d->nreasons; r++)
+		if (d->reasons[r] < pl->policy->nrules)
+			pl->reasons[d->reasons[r]]++;
+}
+
+int sim_apply(struct sim *s, const struct application *a,
+	      const struct decision **dout, struct qerr *e)
+{
+	struct sim_outcome o = {0, -1, SIM_INELIGIBLE, 0, 0};
+	const struct policy *p;
+	struct decision *d = s->d;
+	struct facts f;
+	money_t asked = 0;
+	int k, m, fy, ix, rc;
+
+	assert(s && a && !s->finished);
+	assert(a->received_on == date_of_instant(a->received_at));
+	if (s->nout >= SIM_MAX_APPS)
+		return qerr_set(e, Q_ERR_TOO_LARGE, "",
+				"at most %llu applications in one simulation",
+				(unsigned long long)SIM_MAX_APPS);
+	k = program_of(s, a->program);
+	if (k < 0)
+		return qerr_set(e, Q_ERR_UNKNOWN_PROGRAM, "program",
+				"program: '%.64s' is not simulated",
+				a->program);
+	p = s->pols[k];
+	m = policy_find_measure(p, a->measure, strlen(a->measure));
+	if (m < 0) {
+		rc = decide(p, a, s->chips, NULL, d, e);
+		return rc ? rc
+			  : qerr_set(e, Q_ERR_UNKNOWN_MEASURE, "measure",
+				     "measure: '%.64s' is unknown", a->measure);
+	}
+	fy = date_year(a->received_on);
+	rc = judge(s, (size_t)k, m, a, fy, &f, e);
+	if (rc)
+		return rc;
+	if (dout)
+		*dout = d;
+	o.program = (uint8_t)k;
+	o.measure = (uint16_t)m;
+	ix = pool_of(s, p, p->measures[m].pool, fy);
+	o.pool = ix;
+	if (!d->eligible) {
+		if (ix >= 0)
+			count_refusal(&s->pools[ix], d);
+		return push_out(s, &o)
+			       ? qerr_set(e, Q_ERR_NOMEM, "", "out of memory")
+			       : remember(s, (size_t)k, m, a, fy, 0, e);
+	}
+	if (ix < 0)
+		return qerr_set(e, Q_ERR_DECISION, "received_at",
+				"pool '%s' has no budget for fiscal year %d",
+				p->pools[p->measures[m].pool].id, fy);
+	asked = decision_pool_share(p, d);
+	o.amount = asked;
+	if (p->measures[m].alloc == ALLOC_PRO_RATA) {
+		struct queued q = {
+			s->nout,
+			fy,
+			(uint16_t)m,
+			(uint8_t)k,
+			is_compute(a->contract.kind) && f.i[F_COMPUTE_PRESENT],
+			f.i[F_COMPUTE_DOMESTIC] != 0,
+			f.i[F_COMPUTE_H100_HOURS],
+			asked,
+		};
+
+		o.state = SIM_QUEUED;
+		if (money_add(s->pools[ix].demand, asked, &s->pools[ix].demand))
+			return qerr_set(e, Q_ERR_OVERFLOW, "",
+					"demand overflows");
+		rc = push_queue(s, &q);
+	} else {
+		int to;
+
+		rc = fcfs_place(s, p, m, a, fy, ix, asked, &to, e);
+		if (rc)
+			return rc;
+		o.state = (uint8_t)to;
+		if (to == SIM_RESERVED)
+			rc = count_served(&s->pools[ix], asked,
+					  is_compute(a->contract.kind) &&
+						  f.i[F_COMPUTE_PRESENT],
+					  f.i[F_COMPUTE_DOMESTIC] != 0,
+					  f.i[F_COMPUTE_H100_HOURS]);
+	}
+	if (!rc)
+		rc = push_out(s, &o);
+	if (rc)
+		return qerr_set(e, rc, "",
+				rc == Q_ERR_NOMEM ? "out of memory"
+						  : "a sum overflows");
+	return remember(s, (size_t)k, m, a, fy, asked, e);
+}
+
+/* --- rounds --------------------------------------------------------------------------- */
+
+static int queued_cmp(const void *x, const void *y)
+{
+	const struct queued *a = x, *b = y;
+
+	if (a->program != b->program)
+		return a->program < b->program ? -1 : 1;
+	if (a->measure != b->measure)
+		return a->measure < b->measure ? -1 : 1;
+	if (a->year != b->year)
+		return a->year < b->year ? -1 : 1;
+	return (a->out > b->out) - (a->out < b->out);
+}
+
+/* One round: q[0..n) share what their pool has left. */
+static int close_round(struct sim *s, const struct queued *q, size_t n,
+		       struct qerr *e)
+{
+	const struct policy *p = s->pols[q[0].program];
+	int ix = pool_of(s, p, p->measures[q[0].measure].pool, q[0].year);
+	money_t *asks = malloc(n * sizeof(*asks));
+	money_t *awards = malloc(n * sizeof(*awards));
+	struct sim_pool *pl;
+	int rc;
+
+	assert(ix >= 0 && n > 0);
+	pl = &s->pools[ix];
+	for (size_t i = 0; asks && i < n; i++)
+		asks[i] = q[i].ask;
+	rc = asks && awards ? office_pro_rata(asks, n, pl->available, awards)
+			    : Q_ERR_NOMEM;
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct sim_outcome *o = &s->out[q[i].out];
+
+		assert(awards[i] <= pl->available);
+		pl->available -= awards[i];
+		pl->awarded += awards[i];
+		o->amount = awards[i];
+		o->state = SIM_RESERVED;
+		rc = count_served(pl, awards[i], q[i].compute, q[i].domestic,
+				  q[i].hours);
+	}
+	free(asks);
+	free(awards);
+	return rc ? qerr_set(e, rc, "", "round: cannot share the pool") : Q_OK;
+}
+
+int sim_finish(struct sim *s, struct qerr *e)
+{
+	struct sim_queue *sq = s->queue;
+	int rc = Q_OK;
+
+	assert(s && !s->finished);
+	s->finished = true;
+	qsort(sq->q, sq->n, sizeof(*sq->q), queued_cmp);
+	for (size_t i = 0, j; !rc && i < sq->n; i = j) {
+		for (j = i + 1;
+		     j < sq->n && sq->q[j].program == sq->q[i].program &&
+		     sq->q[j].measure == sq->q[i].measure &&
+		     sq->q[j].year == sq->q[i].year;
+		     j++)
+			;
+		rc = close_round(s, &sq->q[i], j - i, e);
+	}
+	return rc;
+}
+
+/* --- the distribution ------------------------------------------------------------------ */
+
+static int money_cmp(const void *x, const void *y)
+{
+	money_t a = *(const money_t *)x, b = *(const money_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* Nearest rank: the smallest award with at least pct % of them at or
+ * below it. */
+static money_t rank(const money_t *v, size_t n, unsigned pct)
+{
+	size_t r;
+
+	if (!n)
+		return 0;
+	r = (size_t)(((unsigned __int128)n * pct + 99) / 100);
+	return v[r ? r - 1 : 0];
+}
+
+static int64_t share_bp(int64_t part, int64_t whole)
+{
+	return whole > 0 ? (int64_t)((__int128)part * RATE_BP_ONE / whole) : 0;
+}
+
+void sim_distribution(struct sim_pool *pl, struct sim_dist *out)
+{
+	__int128 top = 0, all = 0;
+
+	memset(out, 0, sizeof(*out));
+	qsort(pl->awards, pl->nawards, sizeof(*pl->awards), money_cmp);
+	out->p10 = rank(pl->awards, pl->nawards, 10);
+	out->p50 = rank(pl->awards, pl->nawards, 50);
+	out->p90 = rank(pl->awards, pl->nawards, 90);
+	out->p99 = rank(pl->awards, pl->nawards, 99);
+	out->max = pl->nawards ? pl->awards[pl->nawards - 1] : 0;
+	for (size_t i = 0; i < pl->nawards; i++) {
+		all += pl->awards[i];
+		if (i + 10 >= pl->nawards)
+			top += pl->awards[i];
+	}
+	out->top10_bp = all > 0 ? (int64_t)(top * RATE_BP_ONE / all) : 0;
+	out->domestic_subsidy_bp =
+		share_bp(pl->domestic_subsidy, pl->compute_subsidy);
+	out->domestic_hours_bp = share_bp(pl->domestic_hours, pl->hours);
+}

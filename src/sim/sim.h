@@ -1,0 +1,153 @@
+/*
+ * sim.h - a population decided and allocated as the office would, in
+ * memory, without a ledger (docs/simulate.md).
+ *
+ * Applications are given to sim_apply() in order of receipt (earliest
+ * first; ties in the order given), as the office takes them. Each is
+ * screened and decided by the engine the office runs (facts_build,
+ * screen_run, decide_facts) with the applicant's history as the office
+ * keeps it: what it asked this fiscal year under the same measure
+ * (reserved, waitlisted or queued) and its compute contracts this year.
+ * Then it is placed in its measure's order:
+ *
+ *   - first come first served: reserved when the pool's account covers
+ *     it and nobody received earlier waits for that account; otherwise
+ *     waitlisted (no overtaking). A grant reserves its yearly tranches
+ *     whole, on the accounts of the years they fall in, or waits;
+ *   - pro rata: queued, and shared by office_pro_rata() when sim_finish()
+ *     closes the rounds (measure by measure in policy order, years
+ *     ascending), against what the account has left then.
+ *
+ * Money is integer fen throughout; every sum is checked. The simulation
+ * never reads or writes a store.
+ *
+ * Ownership: struct sim owns everything it allocates; sim_release frees
+ * it. The policies and the chip catalog are borrowed and must outlive it.
+ */
+#ifndef QUAN_SIM_H
+#define QUAN_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/money.h"
+#include "engine/app.h"
+#include "engine/decide.h"
+#include "policy/chips.h"
+#include "policy/policy.h"
+
+#define SIM_MAX_PROGRAMS 16
+#define SIM_MAX_APPS 100000000ull /* applications one run may hold */
+#define SIM_MAX_TRANCHES 10	  /* a grant's years, as the office allows */
+
+/* Where an application ends, with the office's names (app_state_name). */
+enum sim_state {
+	SIM_INELIGIBLE,
+	SIM_RESERVED, /* served: its amount is held for it */
+	SIM_WAITLISTED,
+	SIM_QUEUED, /* only before sim_finish: a pro-rata round to come */
+};
+
+/* What became of one application. pool is an index into sim.pools, or
+ * -1 when it reached no pool (not eligible under a measure whose pool
+ * has no account for its year). */
+struct sim_outcome {
+	money_t amount; /* asked while waiting; reserved once served */
+	int32_t pool;
+	uint8_t state; /* enum sim_state */
+	uint8_t program;
+	uint16_t measure;
+};
+
+/* One pool's account for one year (a commitment pool: one for its whole
+ * span, under its first year), and what the population did to it. */
+struct sim_pool {
+	const struct policy *policy;
+	uint32_t pool; /* index into policy->pools */
+	int year;      /* the account year */
+	money_t budget, available;
+	money_t demand;	 /* asked by eligible applications */
+	money_t awarded; /* reserved for them */
+	qdate dry_on;	 /* first day an eligible one did not fit; or
+			    SIM_NEVER */
+	bool waiting;	 /* someone waits: later ones do not overtake */
+	int64_t served, waitlisted, refused;
+	/* Refusals by rule: reasons[r] counts the applications that failed
+	 * rule r of policy (policy->nrules entries). */
+	int64_t *reasons;
+	/* The domestic share of served compute contracts (as the office's
+	 * self-reliance report counts it): subsidy and H100-equivalent
+	 * hours, all and on domestic chips. */
+	money_t compute_subsidy, domestic_subsidy;
+	int64_t hours, domestic_hours;
+	/* The awards of served applications, for the distribution. */
+	money_t *awards;
+	size_t nawards, awards_cap;
+};
+
+#define SIM_NEVER INT32_MIN
+
+/* The distribution of a pool's awards: nearest-rank percentiles (an
+ * award itself, never interpolated) and the top ten's share of the whole
+ * in basis points, rounded down. */
+struct sim_dist {
+	money_t p10, p50, p90, p99, max;
+	int64_t top10_bp;
+	int64_t domestic_subsidy_bp, domestic_hours_bp;
+};
+
+struct sim_history;
+struct sim_queue;
+
+struct sim {
+	const struct policy *pols[SIM_MAX_PROGRAMS];
+	size_t npols;
+	const struct chip_catalog *chips;
+	struct sim_pool *pools;
+	size_t npools;
+	struct sim_outcome *out; /* one per sim_apply, in that order */
+	size_t nout, out_cap;
+	struct sim_history *hist;
+	struct sim_queue *queue;
+	/* Scratch for one decision: too large for a small stack. */
+	struct decision *d;
+	void *screens;
+	bool finished;
+};
+
+/* Prepare a simulation of the programs pols[0..npols) (distinct program
+ * ids). Q_ERR_INVALID for too many or a repeated program, Q_ERR_NOMEM. On
+ * failure s is released. */
+int sim_init(struct sim *s, const struct policy *const *pols, size_t npols,
+	     const struct chip_catalog *chips, struct qerr *e);
+
+void sim_release(struct sim *s);
+
+/* Decide and place a, received at a->received_at (app_receive done),
+ * after every application given before. *d (may be NULL) gets the
+ * decision, valid until the next call. Errors name the application's
+ * field: Q_ERR_UNKNOWN_PROGRAM, Q_ERR_UNKNOWN_MEASURE, Q_ERR_UNKNOWN_CHIP,
+ * Q_ERR_DECISION (a policy that cannot decide it, a pool without a
+ * budget for its year), Q_ERR_INVALID (a grant's term outside the
+ * measure's years), Q_ERR_OVERFLOW, Q_ERR_TOO_LARGE. Nothing is recorded
+ * for an application that fails, as the office refuses it. */
+int sim_apply(struct sim *s, const struct application *a,
+	      const struct decision **d, struct qerr *e);
+
+/* Close the pro-rata rounds. Call once, after the last sim_apply. */
+int sim_finish(struct sim *s, struct qerr *e);
+
+/* The distribution of pool k's awards (sorts its awards in place). */
+void sim_distribution(struct sim_pool *pl, struct sim_dist *out);
+
+/* The pool of s that is program `program`'s pool `pool` in `year`, or
+ * -1. */
+int sim_find_pool(const struct sim *s, const char *program, const char *pool,
+		  int year);
+
+/* "ineligible", "reserved", "waitlisted", "queued". */
+const char *sim_state_name(int st);
+
+#endif
