@@ -172,8 +172,7 @@ static int numbers_clean(struct office *o, const struct policy *p, int year,
 	assert(n > 0);
 	if (n >= 999999)
 		return Q_OK;
-	rc = snprintf(hi, sizeof(hi), "%s-%04d-999999", p->number_prefix,
-		      year);
+	rc = snprintf(hi, sizeof(hi), "%s-%04d-999999", p->number_prefix, year);
 	assert(rc > 0 && rc < (int)sizeof(hi));
 	rc = store_app_id_between(o->store, id, hi, &any, e);
 	if (!rc && !any)
