@@ -673,7 +673,8 @@ int sim_finish(struct sim *s, struct qerr *e)
 
 	assert(s && !s->finished);
 	s->finished = true;
-	qsort(sq->q, sq->n, sizeof(*sq->q), queued_cmp);
+	if (sq->n) /* qsort takes no null array, even empty */
+		qsort(sq->q, sq->n, sizeof(*sq->q), queued_cmp);
 	for (size_t i = 0, j; !rc && i < sq->n; i = j) {
 		for (j = i + 1;
 		     j < sq->n && sq->q[j].program == sq->q[i].program &&
@@ -717,7 +718,8 @@ void sim_distribution(struct sim_pool *pl, struct sim_dist *out)
 	__int128 top = 0, all = 0;
 
 	memset(out, 0, sizeof(*out));
-	qsort(pl->awards, pl->nawards, sizeof(*pl->awards), money_cmp);
+	if (pl->nawards)
+		qsort(pl->awards, pl->nawards, sizeof(*pl->awards), money_cmp);
 	out->p10 = rank(pl->awards, pl->nawards, 10);
 	out->p50 = rank(pl->awards, pl->nawards, 50);
 	out->p90 = rank(pl->awards, pl->nawards, 90);
