@@ -323,6 +323,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench: %s\n", e.msg);
 			return 1;
 		}
+		facts_keys(&facts[i], p->string_fields);
 	}
 
 	for (int r = 0; r < reps; r++) {

@@ -70,6 +70,10 @@ struct population {
 	struct item *v;
 	size_t n, cap;
 	struct gen *gen; /* synthetic: the generator */
+	/* Synthetic: the parties' names, and the application last generated
+	 * (gen_fill), which item_app's application borrows from. */
+	struct gen_names *names;
+	struct gen_app *scratch;
 };
 
 static int opts_parse(int argc, char **argv, struct sopts *o)
@@ -173,7 +177,10 @@ static int load_synthetic(const struct sopts *o, struct population *p)
 		return EXIT_BAD_INPUT;
 	}
 	p->gen = malloc(sizeof(*p->gen));
-	if (!p->gen || gen_init(p->gen, seed))
+	p->names = malloc(sizeof(*p->names));
+	p->scratch = malloc(sizeof(*p->scratch));
+	if (!p->gen || !p->names || !p->scratch || gen_init(p->gen, seed) ||
+	    gen_names_init(p->gen, p->names))
 		return EXIT_BAD_INPUT;
 	/* The calibration of docs/simulate.md: one in ten fails a
 	 * condition, one in a hundred is a large contract. */
@@ -384,19 +391,19 @@ static void progress(uint64_t done, uint64_t n, const struct timespec *t0)
 		(long long)(rate ? (int64_t)(n - done) / rate : 0));
 }
 
-/* The application of item it, received: *a. */
+/* The application of item it, received: *a. A synthetic one is filled
+ * directly (gen_fill), never printed and parsed: it borrows from
+ * p->scratch until the next call, and app_release on it frees nothing. */
 static int item_app(const struct population *p, struct item *it,
 		    struct application *a, struct qerr *e)
 {
-	char buf[GEN_APP_MAX];
-	size_t len;
 	int rc;
 
 	if (p->gen) {
-		rc = gen_application(p->gen, it->n, buf, sizeof(buf), &len);
+		rc = gen_fill(p->gen, p->names, it->n, p->scratch);
 		if (rc)
 			return qerr_set(e, rc, "", "cannot generate");
-		rc = app_parse_json(buf, len, a, e);
+		*a = p->scratch->a;
 	} else {
 		rc = app_parse_json(it->json, strlen(it->json), a, e);
 	}
@@ -765,6 +772,8 @@ out:
 	}
 	free(pop.v);
 	free(pop.gen);
+	free(pop.names);
+	free(pop.scratch);
 	for (int i = 0; i < o.npolicies; i++)
 		policy_free(pols[i]);
 	policy_free(reformed);

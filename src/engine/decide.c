@@ -51,6 +51,7 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	/* Every slot is written below, so no memset: this runs once per
 	 * decision. */
 	f->null_mask = 0;
+	f->skey_mask = f->skey_long = 0;
 	f->s[F_APPLICANT_USCC] = ap->uscc;
 	f->s[F_APPLICANT_NAME] = ap->name;
 	f->s[F_APPLICANT_REGISTERED_CITY] = ap->registered_city;
@@ -594,20 +595,26 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 	else if (m->window_opens != INT64_MIN || m->window_closes != INT64_MAX)
 		trace(d, m->window_rule, TRACE_PASSED, f->received_at);
 
-	for (size_t i = 0; i < m->nconds; i++) {
-		int64_t v;
+	if (m->nconds) {
+		uint64_t pass, nif;
+		int bad = 0;
 
-		st = expr_eval(m->conds[i].when, f, pv, pn, &v);
-		if (st == EXPR_NOT_IN_FORCE) {
-			trace(d, m->conds[i].rule, TRACE_NOT_IN_FORCE, 0);
-			continue;
-		}
+		/* One call runs every condition (the fused program); the
+		 * trace then follows the conditions in file order. */
+		assert(m->fused);
+		st = expr_eval_fused(m->fused, f, pv, pn, &pass, &nif, &bad);
 		if (st)
-			return eval_error(p, m->conds[i].rule, st, e);
-		if (v)
-			trace(d, m->conds[i].rule, TRACE_PASSED, 1);
-		else
-			reason(d, m->conds[i].rule);
+			return eval_error(p, m->conds[bad].rule, st, e);
+		for (size_t i = 0; i < m->nconds; i++) {
+			uint32_t rule = m->conds[i].rule;
+
+			if ((nif >> i) & 1)
+				trace(d, rule, TRACE_NOT_IN_FORCE, 0);
+			else if ((pass >> i) & 1)
+				trace(d, rule, TRACE_PASSED, 1);
+			else
+				reason(d, rule);
+		}
 	}
 	if (d->nreasons)
 		return Q_OK;
@@ -719,6 +726,7 @@ static int decide_any(const struct policy *p, const struct application *a,
 		f.lists_known = true;
 		f.supplier_lists = lists;
 	}
+	facts_keys(&f, p->string_fields);
 	return decide_facts(p, m, &f, hist && hist->from_db, out, e);
 }
 

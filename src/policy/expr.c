@@ -137,19 +137,36 @@ enum op {
 	OP_ADD_YEARS,
 	OP_INDUSTRY_IN, /* top within one of pool[a .. a + imm) */
 	OP_SUPPLIER_ON, /* bit a of the supplier's lists */
+	/* Only in a fused program (expr_fuse): the end of condition a, whose
+	 * value is on top of the stack; the next one starts after it. */
+	OP_COND,
 };
 
-/* One instruction; a is a field, parameter, jump target or pool index. */
+/* One instruction; a is a field, parameter, jump target or pool index.
+ * OP_FSEQK and OP_FSNEK also carry the literal's string key (facts_skey)
+ * in key and, in b, whether the literal is longer than a key holds; in a
+ * fused program the list ops carry their own program's pool in key. */
 struct insn {
 	uint8_t op;
 	uint8_t b;
 	int32_t a;
 	int64_t imm;
+	uint64_t key;
+};
+
+/* What a program is when it is one step: its value without a loop. */
+enum expr_shape {
+	SHAPE_CODE,  /* run the code */
+	SHAPE_CONST, /* OP_PUSH: the value is imm */
+	SHAPE_FIELD, /* OP_FIELD: the value is f->i[a] */
 };
 
 struct expr {
 	enum qtype type;
+	uint8_t shape; /* enum expr_shape */
 	bool const_true;
+	int ncond;		   /* fused: the conditions it holds */
+	const struct insn **start; /* fused: where condition k begins */
 	int max_stack;
 	struct insn *code;
 	int64_t *pool; /* `in` list items; strings as pointers into strs */
@@ -1349,6 +1366,7 @@ static size_t emit(struct gen *g, enum op op, int32_t a, int64_t imm)
 	g->code[g->n].b = 0;
 	g->code[g->n].a = a;
 	g->code[g->n].imm = imm;
+	g->code[g->n].key = 0;
 	return g->n++;
 }
 
@@ -1451,8 +1469,14 @@ static bool gen_field_const(struct gen *g, const struct node *n,
 	if (f->kind != N_FIELD || c->kind != N_LIT)
 		return false;
 	if (f->type == QT_STRING) {
-		imm = (int64_t)(intptr_t)(g->p->strs + c->val);
-		emit(g, k == T_EQ ? OP_FSEQK : OP_FSNEK, f->a, imm);
+		const char *lit = g->p->strs + c->val;
+		size_t at;
+		bool longer;
+
+		imm = (int64_t)(intptr_t)lit;
+		at = emit(g, k == T_EQ ? OP_FSEQK : OP_FSNEK, f->a, imm);
+		g->code[at].key = facts_skey(lit, &longer);
+		g->code[at].b = longer;
 	} else {
 		emit(g, (enum op)(OP_FEQK + (k - T_EQ)), f->a, c->val);
 	}
@@ -1705,6 +1729,9 @@ int expr_compile(const char *src, size_t len, const struct expr_env *env,
 		goto err;
 	}
 	x->type = (enum qtype)p.nodes[root].type;
+	x->shape = g.n == 2 && g.code[0].op == OP_PUSH	  ? SHAPE_CONST
+		   : g.n == 2 && g.code[0].op == OP_FIELD ? SHAPE_FIELD
+							  : SHAPE_CODE;
 	x->max_stack = g.max;
 	x->const_true = p.ntok == 2 && p.tok[0].kind == T_TRUE;
 	x->source = malloc(len + 1);
@@ -1757,12 +1784,54 @@ static int money_div(int64_t a, int64_t k, int64_t *out)
 	return 0;
 }
 
-int expr_eval(const struct expr *x, const struct facts *f,
-	      const int64_t *params, const uint8_t *param_null, int64_t *out)
+/* Whether string field in->a equals the literal of in. With the field's
+ * key in the facts (facts_keys) the keys decide, and the bytes past the
+ * key are compared only when both are longer than a key and agree in it;
+ * without it, strcmp. Either way the answer is exact. */
+static int field_eq_literal(const struct facts *f, const struct insn *in)
+{
+	const char *lit = (const char *)(intptr_t)in->imm;
+	const char *s = f->s[in->a];
+	int k = facts_skey_slot(in->a);
+
+	if (k >= 0 && (f->skey_mask >> k) & 1) {
+		if (f->skey[k] != in->key ||
+		    (bool)((f->skey_long >> k) & 1) != (bool)in->b)
+			return 0;
+		return !in->b || strcmp(s + FACTS_SKEY_BYTES,
+					lit + FACTS_SKEY_BYTES) == 0;
+	}
+	return strcmp(s ? s : "", lit) == 0;
+}
+
+uint64_t expr_string_fields(const struct expr *x)
+{
+	uint64_t m = 0;
+
+	assert(x);
+	for (const struct insn *in = x->code; in->op != OP_END; in++)
+		if (in->op == OP_FSEQK || in->op == OP_FSNEK)
+			m |= 1ull << in->a;
+	return m;
+}
+
+/* The `in` list of instruction in: its own program's pool, which a fused
+ * program keeps a pointer to in key. */
+static inline const int64_t *list_of(const struct expr *x,
+				     const struct insn *in)
+{
+	return (in->key ? (const int64_t *)(intptr_t)in->key : x->pool) + in->a;
+}
+
+/* Run x's code from ip to its OP_END or, in a fused program, to the end
+ * of the condition that ip is in: *out gets the value. The one
+ * interpreter of every program, single or fused. */
+static inline __attribute__((always_inline)) int
+run(const struct expr *x, const struct insn *ip, const struct facts *f,
+    const int64_t *params, const uint8_t *param_null, int64_t *out)
 {
 	int64_t st[EXPR_MAX_DEPTH];
 	const struct insn *code = x->code;
-	const struct insn *ip = code;
 	int n = 0;
 
 	for (;;) {
@@ -1771,6 +1840,7 @@ int expr_eval(const struct expr *x, const struct facts *f,
 
 		switch ((enum op)in->op) {
 		case OP_END:
+		case OP_COND:
 			assert(n == 1);
 			*out = st[0];
 			return EXPR_OK;
@@ -1862,9 +1932,7 @@ int expr_eval(const struct expr *x, const struct facts *f,
 			break;
 		case OP_FSEQK:
 		case OP_FSNEK: {
-			const char *s = f->s[in->a];
-			int eq = strcmp(s ? s : "",
-					(const char *)(intptr_t)in->imm) == 0;
+			int eq = field_eq_literal(f, in);
 
 			st[n++] = in->op == OP_FSEQK ? eq : !eq;
 			break;
@@ -1880,7 +1948,7 @@ int expr_eval(const struct expr *x, const struct facts *f,
 			break;
 		}
 		case OP_IN: {
-			const int64_t *it = x->pool + in->a;
+			const int64_t *it = list_of(x, in);
 			int64_t v = st[n - 1];
 			int hit = 0;
 
@@ -1893,7 +1961,7 @@ int expr_eval(const struct expr *x, const struct facts *f,
 			break;
 		}
 		case OP_SIN: {
-			const int64_t *it = x->pool + in->a;
+			const int64_t *it = list_of(x, in);
 			const char *v = (const char *)(intptr_t)st[n - 1];
 			int hit = 0;
 
@@ -1907,7 +1975,7 @@ int expr_eval(const struct expr *x, const struct facts *f,
 			break;
 		}
 		case OP_INDUSTRY_IN: {
-			const int64_t *it = x->pool + in->a;
+			const int64_t *it = list_of(x, in);
 			const char *v = (const char *)(intptr_t)st[n - 1];
 			int hit = 0;
 
@@ -2021,6 +2089,110 @@ int expr_eval(const struct expr *x, const struct facts *f,
 	}
 }
 
+int expr_eval(const struct expr *x, const struct facts *f,
+	      const int64_t *params, const uint8_t *param_null, int64_t *out)
+{
+	assert(x && f && out);
+	assert(x->ncond == 0);
+	if (x->shape == SHAPE_CONST) {
+		*out = x->code[0].imm;
+		return EXPR_OK;
+	}
+	if (x->shape == SHAPE_FIELD) {
+		*out = f->i[x->code[0].a];
+		return EXPR_OK;
+	}
+	return run(x, x->code, f, params, param_null, out);
+}
+
+int expr_fuse(const struct expr *const *xs, size_t n, struct expr **out)
+{
+	struct expr *x;
+	size_t len = 1, at = 0;
+
+	assert(xs && out);
+	*out = NULL;
+	if (n == 0 || n > EXPR_MAX_FUSED)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		const struct insn *in = xs[k]->code;
+
+		assert(xs[k]->ncond == 0 && xs[k]->type == QT_BOOL);
+		while (in->op != OP_END)
+			in++, len++;
+		len++; /* its OP_COND */
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -1;
+	x->type = QT_BOOL;
+	x->ncond = (int)n;
+	x->code = calloc(len, sizeof(*x->code));
+	x->start = calloc(n, sizeof(*x->start));
+	x->source = strdup("(fused conditions)");
+	x->canonical = strdup("(fused conditions)");
+	if (!x->code || !x->start || !x->source || !x->canonical) {
+		expr_free(x);
+		return -1;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct expr *y = xs[k];
+		size_t base = at;
+
+		x->start[k] = x->code + at;
+		if (y->max_stack > x->max_stack)
+			x->max_stack = y->max_stack;
+		for (const struct insn *in = y->code; in->op != OP_END; in++) {
+			struct insn c = *in;
+
+			/* Jumps are to indices of the program: move them by
+			 * where this condition now begins. Pool indices and
+			 * literal pointers stay with y, which must outlive
+			 * the fused program. */
+			if (c.op == OP_JNULL || c.op == OP_JFALSE ||
+			    c.op == OP_JTRUE)
+				c.a += (int32_t)base;
+			if (c.op == OP_IN || c.op == OP_SIN ||
+			    c.op == OP_INDUSTRY_IN)
+				c.key = (uint64_t)(intptr_t)y->pool;
+			x->code[at++] = c;
+		}
+		x->code[at].op = OP_COND;
+		x->code[at].a = (int32_t)k;
+		at++;
+	}
+	x->code[at].op = OP_END;
+	assert(at + 1 == len);
+	*out = x;
+	return 0;
+}
+
+int expr_eval_fused(const struct expr *x, const struct facts *f,
+		    const int64_t *params, const uint8_t *param_null,
+		    uint64_t *pass, uint64_t *not_in_force, int *bad)
+{
+	uint64_t ok = 0, nif = 0;
+
+	assert(x && f && pass && not_in_force && bad);
+	assert(x->ncond > 0 && x->ncond <= EXPR_MAX_FUSED);
+	for (int k = 0; k < x->ncond; k++) {
+		int64_t v;
+		int st = run(x, x->start[k], f, params, param_null, &v);
+
+		if (st == EXPR_NOT_IN_FORCE) {
+			nif |= 1ull << k;
+		} else if (st) {
+			*bad = k;
+			return st;
+		} else if (v) {
+			ok |= 1ull << k;
+		}
+	}
+	*pass = ok;
+	*not_in_force = nif;
+	return EXPR_OK;
+}
+
 /* ---- accessors ------------------------------------------------------------ */
 
 enum qtype expr_type(const struct expr *x)
@@ -2064,6 +2236,7 @@ void expr_free(struct expr *x)
 	if (!x)
 		return;
 	free(x->code);
+	free(x->start);
 	free(x->pool);
 	free(x->strs);
 	free(x->source);

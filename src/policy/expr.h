@@ -115,6 +115,29 @@ const char *expr_canonical(const struct expr *x);
  * compares it with no date literal. */
 int expr_date_floor(const struct expr *x, int field, int64_t *out);
 
+/* The string fields x compares with a literal (bit id per field id), whose
+ * keys make those comparisons integer compares (facts_keys). */
+uint64_t expr_string_fields(const struct expr *x);
+
+/* Fusing: the eligibility conditions of a measure as one program, so that
+ * deciding runs them in one call, over the same instructions each was
+ * compiled to. At most EXPR_MAX_FUSED conditions. */
+#define EXPR_MAX_FUSED 64
+
+/* Fuse xs[0..n) (each QT_BOOL, not itself fused) into *out, which the
+ * caller frees with expr_free(); xs must outlive it (it reads their `in`
+ * lists and string literals). Returns 0, or -1 (n out of range, out of
+ * memory). */
+int expr_fuse(const struct expr *const *xs, size_t n, struct expr **out);
+
+/* Evaluate every condition of a fused program, in order: bit k of *pass
+ * when condition k holds, of *not_in_force when it reads a parameter null
+ * on the date. Returns EXPR_OK, or the first other failure (an enum
+ * expr_status) with *bad its condition. */
+int expr_eval_fused(const struct expr *x, const struct facts *f,
+		    const int64_t *params, const uint8_t *param_null,
+		    uint64_t *pass, uint64_t *not_in_force, int *bad);
+
 void expr_free(struct expr *x);
 
 #endif

@@ -1,5 +1,6 @@
 #include "policy/fields.h"
 
+#include <assert.h>
 #include <string.h>
 
 const char *qtype_name(enum qtype t)
@@ -141,4 +142,23 @@ int field_lookup(const char *name, size_t len)
 			return i;
 	}
 	return -1;
+}
+
+void facts_keys(struct facts *f, uint64_t mask)
+{
+	f->skey_mask = 0;
+	f->skey_long = 0;
+	while (mask) {
+		int id = __builtin_ctzll(mask);
+		int k = facts_skey_slot(id);
+		bool longer;
+
+		mask &= mask - 1;
+		assert(id < F__COUNT);
+		if (k < 0)
+			continue;
+		f->skey[k] = facts_skey(f->s[id] ? f->s[id] : "", &longer);
+		f->skey_mask |= (uint16_t)(1u << k);
+		f->skey_long |= (uint16_t)((unsigned)longer << k);
+	}
 }

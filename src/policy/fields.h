@@ -116,6 +116,16 @@ enum field_id {
  * something only when lists_known is set, since only the office can look
  * the lists up (screen_supplier_lists). A condition that reads a list
  * while the lists are not known cannot be decided (EXPR_LISTS_UNKNOWN). */
+/* String keys: a condition `field == "literal"` compares integers, not
+ * bytes. The key of a string is its first FACTS_SKEY_BYTES bytes, zero
+ * padded, and a bit that says whether it is longer; two strings of at most
+ * that many bytes are equal exactly when their keys are, and longer ones
+ * compare the rest only when their keys agree. Keys are computed once per
+ * application (facts_keys), for the string fields a policy compares
+ * (policy->string_fields), into the slot facts_skey_slot gives. */
+#define FACTS_SKEY_BYTES 8
+#define FACTS_NSKEY 11 /* string fields */
+
 struct facts {
 	union {
 		int64_t i[F__COUNT];
@@ -126,7 +136,62 @@ struct facts {
 	int32_t kind;	     /* enum contract_kind of the contract */
 	bool lists_known;
 	uint64_t supplier_lists;
+	/* skey[k] is the key of the string field in slot k when bit k of
+	 * skey_mask is set (otherwise unset, and strcmp decides); bit k of
+	 * skey_long when that string is longer than its key. */
+	uint16_t skey_mask, skey_long;
+	uint64_t skey[FACTS_NSKEY];
 };
+
+/* The key slot of string field id (0 .. FACTS_NSKEY - 1), or -1 for a
+ * field that is not a string. */
+static inline int facts_skey_slot(int id)
+{
+	switch (id) {
+	case F_APPLICANT_USCC:
+		return 0;
+	case F_APPLICANT_NAME:
+		return 1;
+	case F_APPLICANT_REGISTERED_CITY:
+		return 2;
+	case F_APPLICANT_INDUSTRY:
+		return 3;
+	case F_APPLICANT_KIND:
+		return 4;
+	case F_SUPPLIER_USCC:
+		return 5;
+	case F_SUPPLIER_NAME:
+		return 6;
+	case F_CONTRACT_NUMBER:
+		return 7;
+	case F_CONTRACT_KIND:
+		return 8;
+	case F_COMPUTE_CHIP:
+		return 9;
+	case F_COMPUTE_LOCATION:
+		return 10;
+	default:
+		return -1;
+	}
+}
+
+/* The key of s (NUL-terminated); *longer set when s has more than
+ * FACTS_SKEY_BYTES bytes. */
+static inline uint64_t facts_skey(const char *s, bool *longer)
+{
+	uint64_t k = 0;
+	int i;
+
+	for (i = 0; i < FACTS_SKEY_BYTES && s[i]; i++)
+		k |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	*longer = i == FACTS_SKEY_BYTES && s[i] != '\0';
+	return k;
+}
+
+/* Compute the keys of the string fields in mask (bit id per field id, as
+ * policy->string_fields) on facts whose strings are set; the keys of the
+ * other fields are dropped. */
+void facts_keys(struct facts *f, uint64_t mask);
 
 _Static_assert(sizeof(const char *) <= sizeof(int64_t),
 	       "a string slot must fit in a number slot");

@@ -1399,6 +1399,7 @@ static struct expr *expr_of(struct ctx *c, const struct kv *f, const char *key,
 		expr_free(x);
 		return NULL;
 	}
+	c->p->string_fields |= expr_string_fields(x);
 	return x;
 }
 
@@ -2694,6 +2695,28 @@ static int hash_buf(const char *buf, size_t len, char out[POLICY_HASH_TEXT])
 	return 0;
 }
 
+/* Fuse each measure's conditions into the one program decide runs. */
+static void fuse_conditions(struct ctx *c)
+{
+	for (size_t i = 0; i < c->p->nmeasures && !c->nomem; i++) {
+		struct policy_measure *m = &c->p->measures[i];
+		const struct expr *xs[EXPR_MAX_FUSED];
+
+		if (m->nconds == 0)
+			continue;
+		if (m->nconds > EXPR_MAX_FUSED) {
+			err_at(c, (struct loc){0, 0},
+			       "measure '%s' has more than %d conditions",
+			       m->id, EXPR_MAX_FUSED);
+			return;
+		}
+		for (size_t k = 0; k < m->nconds; k++)
+			xs[k] = m->conds[k].when;
+		if (expr_fuse(xs, m->nconds, &m->fused))
+			c->nomem = true;
+	}
+}
+
 int policy_load_buf(const char *name, const char *buf, size_t len,
 		    struct policy **out, struct diag_list *d)
 {
@@ -2737,6 +2760,8 @@ int policy_load_buf(const char *name, const char *buf, size_t len,
 	parse_policy(&c, y.root);
 	if (!c.nomem)
 		build_epochs(&c);
+	if (!c.nomem && !c.nerr)
+		fuse_conditions(&c);
 	result = c.nomem ? Q_ERR_NOMEM : c.nerr ? Q_ERR_POLICY : Q_OK;
 out:
 	yamldoc_release(&y);
@@ -2810,6 +2835,7 @@ void policy_free(struct policy *p)
 		free(m->id);
 		free(m->name);
 		expr_free(m->base);
+		expr_free(m->fused);
 		for (size_t j = 0; j < m->nconds; j++)
 			expr_free(m->conds[j].when);
 		free(m->conds);

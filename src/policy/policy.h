@@ -275,6 +275,9 @@ struct policy_measure {
 	uint32_t priority_rule;
 	struct policy_cond *conds;
 	size_t nconds;
+	/* conds[].when fused into one program (expr_fuse), which decide
+	 * runs; NULL without conditions. */
+	struct expr *fused;
 	enum hit_policy hit;
 	/* The text names a plain rate ("按…的20%予以奖励"), not a ceiling:
 	 * a reviewer may not approve at a lower one (rates: fixed: true). */
@@ -324,6 +327,9 @@ struct policy {
 	size_t nmeasures;
 	struct policy_rule *rules;
 	size_t nrules;
+	/* The string fields its conditions compare with a literal (bit id per
+	 * field id): the keys to compute for a decision (facts_keys). */
+	uint64_t string_fields;
 	/* Epochs: epoch k covers [epoch_from[k], epoch_from[k+1]); epoch 0
 	 * starts at the beginning of time. Values in force during epoch k are
 	 * epoch_vals[k * nparams + i], null when epoch_null[...] is 1. */

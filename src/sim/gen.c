@@ -218,97 +218,119 @@ int gen_received_at(const struct gen *g, uint64_t i, int64_t *out)
 	return 0;
 }
 
-int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
-		    size_t *len)
+/* Every draw of application i, shared by the text (gen_application) and
+ * the parsed form (gen_fill), so that both say the same application. */
+struct draws {
+	int ap, sp, chip, accel, hours, term;
+	int64_t value;
+	qdate signd, bad_on;
+	const char *measure, *kind, *city;
+	bool compute, has_bad, listed, sme, startup, uses_model;
+};
+
+static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 {
 	const struct gen_options *o = &g->opt;
 	uint64_t s = stream(g->seed, i);
-	int w, ap, sp, ineligible, large, fault = -1;
-	int sy, sm, sd, gy, gm, gd, by, bm, bd;
-	int64_t at, value;
-	qdate sub, signd, first_of_year;
-	const char *measure, *kind, *city = "shanghai";
-	char compute[160], bad_credit[16] = "null";
-	char app_name[GEN_NAME_MAX], sup_name[GEN_NAME_MAX];
-	bool listed = true, sme, startup, uses_model;
-	int chip, accel, hours, term, r;
+	int w, ineligible, large, fault = -1, sy, sm, sd;
+	int64_t at;
+	qdate sub, first_of_year;
 
 	if (!options_ok(o))
 		return Q_ERR_INVALID;
-	draw_head(g, i, &s, &w, &ap, &sp, &ineligible, &large, &at);
+	memset(d, 0, sizeof(*d));
+	d->city = "shanghai";
+	d->listed = true;
+	draw_head(g, i, &s, &w, &d->ap, &d->sp, &ineligible, &large, &at);
 	sub = o->first_day + (qdate)(at / 86400);
 	date_to_ymd(sub, &sy, &sm, &sd);
 	/* Signed up to 180 days before, in the same fiscal year, so the
 	 * contract draws on that year's budget. */
 	first_of_year = date_from_ymd(sy, 1, 1);
-	signd = sub - (qdate)rnd_in(&s, 0, 180);
-	if (signd < first_of_year)
-		signd = first_of_year;
-	date_to_ymd(signd, &gy, &gm, &gd);
+	d->signd = sub - (qdate)rnd_in(&s, 0, 180);
+	if (d->signd < first_of_year)
+		d->signd = first_of_year;
 
 	if (w < 40) {
-		measure = "compute-rent";
-		kind = "rent";
+		d->measure = "compute-rent";
+		d->kind = "rent";
 		/* 1 k .. 20 k yuan (typical: 100 k .. 5 M); large: 40 M ..
 		 * 100 M (12 M .. 30 M at 30 %, no per-contract cap). */
-		value = large		   ? rnd_in(&s, 4000000000, 10000000000)
-			: o->typical_sizes ? rnd_in(&s, 10000000, 500000000)
-					   : rnd_in(&s, 100000, 2000000);
-		chip = (int)(rnd(&s) % 5);
-		accel = (int)rnd_in(&s, 1, 1024);
-		hours = (int)rnd_in(&s, 1, 8760);
-		snprintf(
-			compute, sizeof(compute),
-			"{\"chip\": \"%s\", \"accelerators\": %d, \"hours\": %d, \"location\": \"shanghai\"}",
-			chips_used[chip], accel, hours);
+		d->value = large ? rnd_in(&s, 4000000000, 10000000000)
+			   : o->typical_sizes ? rnd_in(&s, 10000000, 500000000)
+					      : rnd_in(&s, 100000, 2000000);
+		d->chip = (int)(rnd(&s) % 5);
+		d->accel = (int)rnd_in(&s, 1, 1024);
+		d->hours = (int)rnd_in(&s, 1, 8760);
+		d->compute = true;
 	} else if (w < 70) {
-		measure = "model";
-		kind = rnd(&s) & 1 ? "api" : "private-deployment";
+		d->measure = "model";
+		d->kind = rnd(&s) & 1 ? "api" : "private-deployment";
 		/* 1 k .. 10 k (typical: 50 k .. 3 M); large: 10 M .. 20 M,
 		 * cut to the 5 M cap at 50 %. */
-		value = large		   ? rnd_in(&s, 1000000000, 2000000000)
-			: o->typical_sizes ? rnd_in(&s, 5000000, 300000000)
-					   : rnd_in(&s, 100000, 1000000);
-		snprintf(compute, sizeof(compute), "null");
+		d->value = large ? rnd_in(&s, 1000000000, 2000000000)
+			   : o->typical_sizes ? rnd_in(&s, 5000000, 300000000)
+					      : rnd_in(&s, 100000, 1000000);
 	} else {
-		measure = "corpus";
-		kind = "corpus";
+		d->measure = "corpus";
+		d->kind = "corpus";
 		/* 1 k .. 9 k (typical: 30 k .. 2 M); large: 17 M .. 30 M,
 		 * cut to the 5 M cap at 30 %. */
-		value = large		   ? rnd_in(&s, 1700000000, 3000000000)
-			: o->typical_sizes ? rnd_in(&s, 3000000, 200000000)
-					   : rnd_in(&s, 100000, 900000);
-		snprintf(compute, sizeof(compute), "null");
+		d->value = large ? rnd_in(&s, 1700000000, 3000000000)
+			   : o->typical_sizes ? rnd_in(&s, 3000000, 200000000)
+					      : rnd_in(&s, 100000, 900000);
 	}
 	if (ineligible) {
 		fault = (int)(rnd(&s) % 3);
 		if (fault == 0) {
-			city = "hangzhou";
+			d->city = "hangzhou";
 		} else if (fault == 1) {
 			/* A record within the 3 years before signing. */
-			date_to_ymd(signd - (qdate)rnd_in(&s, 1, 700), &by, &bm,
-				    &bd);
-			snprintf(bad_credit, sizeof(bad_credit),
-				 "\"%04d-%02d-%02d\"", by, bm, bd);
+			d->has_bad = true;
+			d->bad_on = d->signd - (qdate)rnd_in(&s, 1, 700);
 		} else if (w < 40) {
 			/* A rent that names no compute: 489号 makes the
 			 * platform no condition, so an unlisted supplier is
 			 * eligible now (issue 11). */
-			listed = false;
-			snprintf(compute, sizeof(compute), "null");
+			d->listed = false;
+			d->compute = false;
 		} else {
-			city = "suzhou";
+			d->city = "suzhou";
 		}
 	}
 	/* Drawn one by one: the order in which a call's arguments are
 	 * evaluated is unspecified, and the text must not depend on the
 	 * compiler. */
-	sme = rnd(&s) & 1;
-	startup = rnd(&s) % 3 == 0;
-	term = (int)rnd_in(&s, 1, 36);
-	uses_model = rnd(&s) % 4 == 0;
-	gen_party_name(ap, false, city, app_name);
-	gen_party_name(sp, true, "shanghai", sup_name);
+	d->sme = rnd(&s) & 1;
+	d->startup = rnd(&s) % 3 == 0;
+	d->term = (int)rnd_in(&s, 1, 36);
+	d->uses_model = rnd(&s) % 4 == 0;
+	return 0;
+}
+
+int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
+		    size_t *len)
+{
+	struct draws d;
+	int gy, gm, gd, by, bm, bd, r;
+	char compute[160] = "null", bad_credit[16] = "null";
+	char app_name[GEN_NAME_MAX], sup_name[GEN_NAME_MAX];
+
+	if (draw_app(g, i, &d))
+		return Q_ERR_INVALID;
+	date_to_ymd(d.signd, &gy, &gm, &gd);
+	if (d.compute)
+		snprintf(
+			compute, sizeof(compute),
+			"{\"chip\": \"%s\", \"accelerators\": %d, \"hours\": %d, \"location\": \"shanghai\"}",
+			chips_used[d.chip], d.accel, d.hours);
+	if (d.has_bad) {
+		date_to_ymd(d.bad_on, &by, &bm, &bd);
+		snprintf(bad_credit, sizeof(bad_credit), "\"%04d-%02d-%02d\"",
+			 by, bm, bd);
+	}
+	gen_party_name(d.ap, false, d.city, app_name);
+	gen_party_name(d.sp, true, "shanghai", sup_name);
 	r = snprintf(
 		buf, n,
 		"{\"client_ref\": \"%s%07llu\", \"program\": \"shanghai-2025\", \"measure\": \"%s\","
@@ -322,15 +344,108 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 		" \"value\": \"%lld.%02lld\", \"signed_on\": \"%04d-%02d-%02d\","
 		" \"term_months\": %d, \"uses_registered_model\": %s,"
 		" \"other_subsidies\": [], \"compute\": %s}}",
-		g->prefix, (unsigned long long)i, measure, g->app_uscc[ap],
-		app_name, city, sme ? "true" : "false",
-		startup ? "true" : "false", bad_credit, g->app_ctrl[ap],
-		g->sup_uscc[sp], sup_name, listed ? "true" : "false",
-		g->sup_ctrl[sp], g->prefix, (unsigned long long)i, kind,
-		(long long)(value / 100), (long long)(value % 100), gy, gm, gd,
-		term, uses_model ? "true" : "false", compute);
+		g->prefix, (unsigned long long)i, d.measure, g->app_uscc[d.ap],
+		app_name, d.city, d.sme ? "true" : "false",
+		d.startup ? "true" : "false", bad_credit, g->app_ctrl[d.ap],
+		g->sup_uscc[d.sp], sup_name, d.listed ? "true" : "false",
+		g->sup_ctrl[d.sp], g->prefix, (unsigned long long)i, d.kind,
+		(long long)(d.value / 100), (long long)(d.value % 100), gy, gm,
+		gd, d.term, d.uses_model ? "true" : "false", compute);
 	if (r < 0 || (size_t)r >= n)
 		return Q_ERR_TOO_LARGE;
 	*len = (size_t)r;
+	return 0;
+}
+
+/* prefix and i as "%s%07llu" into out (GEN_REF_MAX bytes), without
+ * printf: this runs once per application. */
+static void put_ref(char *out, const char *head, const char *prefix, uint64_t i)
+{
+	char digits[24];
+	int nd = 0;
+	size_t at = 0;
+
+	do {
+		digits[nd++] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i);
+	while (nd < 7)
+		digits[nd++] = '0';
+	for (; *head; head++)
+		out[at++] = *head;
+	for (; *prefix; prefix++)
+		out[at++] = *prefix;
+	while (nd)
+		out[at++] = digits[--nd];
+	out[at] = '\0';
+	assert(at < GEN_REF_MAX);
+}
+
+static const char *const gen_cities[] = {"shanghai", "hangzhou", "suzhou"};
+
+int gen_names_init(const struct gen *g, struct gen_names *nm)
+{
+	(void)g;
+	for (int c = 0; c < 3; c++)
+		for (int k = 0; k < GEN_PARTIES; k++)
+			gen_party_name(k, false, gen_cities[c],
+				       nm->applicant[c][k]);
+	for (int k = 0; k < GEN_PARTIES; k++)
+		gen_party_name(k, true, "shanghai", nm->supplier[k]);
+	return 0;
+}
+
+int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
+	     struct gen_app *out)
+{
+	struct draws d;
+	struct application *a = &out->a;
+	int city = 0;
+
+	assert(g && nm && out);
+	if (draw_app(g, i, &d))
+		return Q_ERR_INVALID;
+	while (strcmp(gen_cities[city], d.city))
+		city++;
+	memset(a, 0, sizeof(*a));
+	put_ref(out->ref, "", g->prefix, i);
+	put_ref(out->number, "HT-", g->prefix, i);
+	out->app_ctrl = g->app_ctrl[d.ap];
+	out->sup_ctrl = g->sup_ctrl[d.sp];
+	a->client_ref = out->ref;
+	a->program = "shanghai-2025";
+	a->measure = d.measure;
+	a->applicant.uscc = g->app_uscc[d.ap];
+	a->applicant.name = nm->applicant[city][d.ap];
+	a->applicant.kind = uscc_kind_of(a->applicant.uscc);
+	a->applicant.registered_city = d.city;
+	a->applicant.industry = "I65";
+	a->applicant.sme = d.sme;
+	a->applicant.startup = d.startup;
+	a->applicant.has_bad_credit = d.has_bad;
+	a->applicant.last_bad_credit_on = d.has_bad ? d.bad_on : 0;
+	a->applicant.controllers = &out->app_ctrl;
+	a->applicant.ncontrollers = 1;
+	a->supplier.uscc = g->sup_uscc[d.sp];
+	a->supplier.name = nm->supplier[d.sp];
+	a->supplier.kind = uscc_kind_of(a->supplier.uscc);
+	a->supplier.registered_city = "";
+	a->supplier.industry = "";
+	a->supplier.platform_listed = d.listed;
+	a->supplier.controllers = &out->sup_ctrl;
+	a->supplier.ncontrollers = 1;
+	a->contract.number = out->number;
+	a->contract.kind = kind_lookup(d.kind, strlen(d.kind));
+	a->contract.value = d.value;
+	a->contract.signed_on = d.signd;
+	a->contract.term_months = d.term;
+	a->contract.uses_registered_model = d.uses_model;
+	if (d.compute) {
+		a->contract.has_compute = true;
+		a->contract.compute.chip = chips_used[d.chip];
+		a->contract.compute.accelerators = d.accel;
+		a->contract.compute.hours = d.hours;
+		a->contract.compute.location = "shanghai";
+	}
 	return 0;
 }

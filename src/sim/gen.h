@@ -43,6 +43,7 @@
 
 #include "core/date.h"
 #include "core/uscc.h"
+#include "engine/app.h"
 
 #define GEN_PARTIES 4096
 #define GEN_PREFIX_MAX 24 /* bytes of an id prefix, without the NUL */
@@ -103,5 +104,39 @@ void gen_party_name(int k, bool supplier, const char *city, char *buf);
  * Q_ERR_TOO_LARGE when n is too small. */
 int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 		    size_t *len);
+
+/* The parsed form, without text: what app_parse_json would give for
+ * gen_application's text of the same i, with strings borrowed from the
+ * generator, a struct gen_names and the struct gen_app itself. The
+ * simulator decides it directly, so a population is never printed and
+ * parsed again. */
+#define GEN_REF_MAX (GEN_PREFIX_MAX + 3 + 21) /* "HT-" prefix digits NUL */
+
+/* Every generated party's name, made once: gen_party_name for applicants
+ * registered in each city the generator uses, and for suppliers. About
+ * 1.5 MiB: allocate it. */
+struct gen_names {
+	char applicant[3][GEN_PARTIES][GEN_NAME_MAX];
+	char supplier[GEN_PARTIES][GEN_NAME_MAX];
+};
+
+/* One generated application: a is valid while this struct, the generator
+ * and the names live, and until the next gen_fill into it. Nothing to
+ * release. */
+struct gen_app {
+	struct application a;
+	char ref[GEN_REF_MAX];
+	char number[GEN_REF_MAX];
+	const char *app_ctrl, *sup_ctrl;
+};
+
+/* Fill nm for g. Returns 0. */
+int gen_names_init(const struct gen *g, struct gen_names *nm);
+
+/* Application number i of g, as gen_application writes it, into *out (not
+ * yet received: app_receive at gen_received_at, as for the text).
+ * Q_ERR_INVALID when the options are out of range. */
+int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
+	     struct gen_app *out);
 
 #endif

@@ -115,7 +115,8 @@ static void hkey_set(struct hkey *k, size_t program, int measure, int year,
 	k->program = (uint8_t)program;
 	k->measure = (int16_t)measure;
 	k->year = year;
-	snprintf(k->uscc, sizeof(k->uscc), "%s", uscc);
+	/* Once per application: no printf. */
+	memcpy(k->uscc, uscc, strnlen(uscc, USCC_LEN));
 }
 
 /* --- the pro-rata queue ---------------------------------------------------------- */

@@ -359,6 +359,63 @@ static void test_names_and_typical_sizes(void **state)
 	assert_true(least >= 900000);
 }
 
+/* gen_fill gives what app_parse_json reads from gen_application's text of
+ * the same number: the same facts, slot by slot, and the same decision. */
+static void test_fill_equals_text(void **state)
+{
+	struct fixture *fx = *state;
+	struct gen_names *nm = malloc(sizeof(*nm));
+	struct gen_app *ga = malloc(sizeof(*ga));
+
+	assert_non_null(nm);
+	assert_non_null(ga);
+	gen_init(fx->g, 7);
+	fx->g->opt.ineligible_pct = 30;
+	fx->g->opt.large_pct = 5;
+	gen_names_init(fx->g, nm);
+	for (uint64_t i = 0; i < N; i++) {
+		char buf[GEN_APP_MAX];
+		size_t len;
+		struct application a;
+		struct facts f1, f2;
+		struct decision d1, d2;
+		struct qerr e;
+		int64_t at;
+
+		fx->g->opt.typical_sizes = (int)(i & 1);
+		assert_int_equal(gen_received_at(fx->g, i, &at), 0);
+		assert_int_equal(
+			gen_application(fx->g, i, buf, sizeof(buf), &len), 0);
+		assert_int_equal(app_parse_json(buf, len, &a, &e), 0);
+		assert_int_equal(app_receive(&a, at, &e), 0);
+		assert_int_equal(gen_fill(fx->g, nm, i, ga), 0);
+		assert_int_equal(app_receive(&ga->a, at, &e), 0);
+		assert_string_equal(a.client_ref, ga->a.client_ref);
+		assert_string_equal(a.measure, ga->a.measure);
+		assert_int_equal(a.applicant.kind, ga->a.applicant.kind);
+		assert_int_equal(a.supplier.kind, ga->a.supplier.kind);
+		assert_int_equal(facts_build(&a, fx->chips, NULL, &f1, &e), 0);
+		assert_int_equal(facts_build(&ga->a, fx->chips, NULL, &f2, &e),
+				 0);
+		assert_true(f1.null_mask == f2.null_mask);
+		for (int k = 0; k < F__COUNT; k++) {
+			if (field_table[k].type == QT_STRING)
+				assert_string_equal(f1.s[k], f2.s[k]);
+			else
+				assert_true(f1.i[k] == f2.i[k]);
+		}
+		assert_int_equal(decide(fx->p, &a, fx->chips, NULL, &d1, &e),
+				 0);
+		assert_int_equal(
+			decide(fx->p, &ga->a, fx->chips, NULL, &d2, &e), 0);
+		assert_int_equal(d1.eligible, d2.eligible);
+		assert_true(d1.amount == d2.amount);
+		app_release(&a);
+	}
+	free(nm);
+	free(ga);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_spread_over_window),
 		cmocka_unit_test(test_ineligible_and_large),
 		cmocka_unit_test(test_names_and_typical_sizes),
+		cmocka_unit_test(test_fill_equals_text),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
