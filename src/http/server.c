@@ -1114,7 +1114,7 @@ struct sim_ask {
 	const struct policy *pols[SIM_MAX_PROGRAMS];
 	size_t npols;
 	const char *reform;
-	bool compare, synthetic;
+	bool compare, synthetic, burndown;
 	uint64_t n, seed;
 	json_int_t ms;
 };
@@ -1228,8 +1228,8 @@ static bool sim_ask(struct server *s, struct office *o, struct req *r,
 		    struct sim_ask *q)
 {
 	static const char *const keys[] = {
-		"program",    "policies",      "reform", "compare",
-		"population", "time_limit_ms", NULL};
+		"program",    "policies",      "reform",   "compare",
+		"population", "time_limit_ms", "burndown", NULL};
 	json_t *j = body_object(r, keys, false), *v;
 	bool good;
 	char msg[128];
@@ -1247,6 +1247,13 @@ static bool sim_ask(struct server *s, struct office *o, struct req *r,
 		good = false;
 	}
 	q->compare = good && json_is_true(json_object_get(j, "compare"));
+	if (good && (v = json_object_get(j, "burndown")) &&
+	    !json_is_boolean(v)) {
+		fail_http(r, MHD_HTTP_BAD_REQUEST, "wrong_type",
+			  "burndown: true or false");
+		good = false;
+	}
+	q->burndown = good && json_is_true(json_object_get(j, "burndown"));
 	if (good && (v = json_object_get(j, "time_limit_ms"))) {
 		q->ms = json_is_integer(v) ? json_integer_value(v) : 0;
 		if (q->ms < 1 || q->ms > s->c.simulate_ms) {
@@ -1299,6 +1306,7 @@ static void h_simulate(struct server *s, struct office *o, struct req *r)
 	struct sim sims[2];
 	struct sim_ask q;
 	size_t nsims = 0;
+	int64_t *at = NULL;
 	struct qerr e;
 	int rc = 0;
 
@@ -1343,8 +1351,11 @@ static void h_simulate(struct server *s, struct office *o, struct req *r)
 			nsims++;
 		}
 	}
+	if (!rc && q.burndown &&
+	    !(at = malloc((pop.n ? pop.n : 1) * sizeof(*at))))
+		rc = qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
 	if (!rc)
-		rc = simrun_run(&pop, sims, nsims, NULL, &e);
+		rc = simrun_run_at(&pop, sims, nsims, NULL, at, &e);
 	if (rc == SIM_STOPPED) {
 		char msg[128];
 
@@ -1356,9 +1367,20 @@ static void h_simulate(struct server *s, struct office *o, struct req *r)
 	} else if (rc) {
 		fail_with(r, &e);
 	} else {
-		ok(r, MHD_HTTP_OK, simrun_json(sims, nsims, reformed != NULL));
+		json_t *doc = simrun_json(sims, nsims, reformed != NULL);
+
+		/* The burn-down of each run, baseline first: the dashboard's
+		 * chart. Not part of `quan simulate --json`. */
+		for (size_t k = 0; doc && at && k < nsims; k++)
+			json_object_set_new(doc,
+					    k == 0 && (nsims == 2 || !reformed)
+						    ? "burndown_baseline"
+						    : "burndown_reform",
+					    simrun_burndown_json(&sims[k], at));
+		ok(r, MHD_HTTP_OK, doc);
 	}
 out:
+	free(at);
 	for (size_t k = 0; k < nsims; k++)
 		sim_release(&sims[k]);
 	simrun_pop_release(&pop);

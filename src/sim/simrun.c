@@ -129,6 +129,12 @@ static int item_app(const struct simrun_pop *p, const struct simrun_item *it,
 int simrun_run(const struct simrun_pop *p, struct sim *sims, size_t nsims,
 	       uint64_t *refused, struct qerr *e)
 {
+	return simrun_run_at(p, sims, nsims, refused, NULL, e);
+}
+
+int simrun_run_at(const struct simrun_pop *p, struct sim *sims, size_t nsims,
+		  uint64_t *refused, int64_t *at, struct qerr *e)
+{
 	assert(p && sims && nsims >= 1);
 	for (size_t i = 0; i < p->n; i++) {
 		struct application a;
@@ -141,6 +147,10 @@ int simrun_run(const struct simrun_pop *p, struct sim *sims, size_t nsims,
 		for (size_t k = 0; !rc && k < nsims; k++)
 			rc = sim_apply(&sims[k], &a, NULL, &ae);
 		app_release(&a);
+		if (!rc && at) {
+			assert(sims[0].nout >= 1 && sims[0].nout <= p->n);
+			at[sims[0].nout - 1] = p->v[i].at;
+		}
 		if (rc == SIM_STOPPED) {
 			*e = ae;
 			return rc;
@@ -252,4 +262,57 @@ json_t *simrun_json(struct sim *sims, size_t nsims, bool reformed)
 	}
 	return json_pack("{s:I,s:b,s:o}", "applications", (json_int_t)ref->nout,
 			 "reformed", reformed, "pools", pools);
+}
+
+json_t *simrun_burndown_json(const struct sim *s, const int64_t *at)
+{
+	json_t *out = json_array();
+
+	assert(s && at);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < s->npools; i++) {
+		const struct sim_pool *pl = &s->pools[i];
+		json_t *pts = json_array(), *pj;
+		money_t left = pl->budget;
+		qdate day = SIM_NEVER;
+		char d[DATE_TEXT_MAX];
+
+		for (size_t j = 0; pts && j < s->nout; j++) {
+			const struct sim_outcome *oc = &s->out[j];
+			qdate on;
+
+			if (oc->pool != (int32_t)i || oc->state != SIM_RESERVED)
+				continue;
+			on = date_of_instant(at[j]);
+			if (day == SIM_NEVER)
+				json_array_append_new(
+					pts, json_pack("{s:s,s:o}", "on",
+						       date_format(on, d),
+						       "left", money_j(left)));
+			else if (on != day)
+				json_array_append_new(
+					pts, json_pack("{s:s,s:o}", "on",
+						       date_format(day, d),
+						       "left", money_j(left)));
+			day = on;
+			left -= oc->amount;
+		}
+		if (pts && day != SIM_NEVER)
+			json_array_append_new(pts,
+					      json_pack("{s:s,s:o}", "on",
+							date_format(day, d),
+							"left", money_j(left)));
+		pj = pts ? json_pack("{s:s,s:s,s:i,s:o,s:o}", "program",
+				     pl->policy->program, "pool",
+				     pl->policy->pools[pl->pool].id, "year",
+				     pl->year, "budget", money_j(pl->budget),
+				     "points", pts)
+			 : NULL;
+		if (!pj || json_array_append_new(out, pj)) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
 }

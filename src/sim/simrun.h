@@ -60,6 +60,18 @@ void simrun_pop_release(struct simrun_pop *p);
 int simrun_run(const struct simrun_pop *p, struct sim *sims, size_t nsims,
 	       uint64_t *refused, struct qerr *e);
 
+/* The same, and at[j] (p->n entries, may be NULL) gets the arrival time
+ * of each simulation's outcome j, for simrun_burndown_json. */
+int simrun_run_at(const struct simrun_pop *p, struct sim *sims, size_t nsims,
+		  uint64_t *refused, int64_t *at, struct qerr *e);
+
+/* Each pool of s over time, for a burn-down chart: [{program, pool, year,
+ * budget, points: [{on, left}]}], left after each day on which a served
+ * application (at[j], from simrun_run_at) was received; the first point
+ * is the budget on the first such day. A pro-rata share counts on its
+ * arrival day. A new reference, or NULL when out of memory. */
+json_t *simrun_burndown_json(const struct sim *s, const int64_t *at);
+
 /* One pool of a simulation as `quan simulate --json` prints it (sorts
  * its awards). A new reference, or NULL when out of memory. */
 json_t *simrun_pool_json(struct sim_pool *pl);
