@@ -26,5 +26,8 @@ fi
 mkdir -p "$out/vendor"
 cp -R "$web/static/." "$out/"
 cp "$chart" "$out/vendor/chart.umd.js"
+# The example reforms, read-only, for the simulation page's textarea.
+mkdir -p "$out/reforms"
+cp "$web/../examples/reforms/"*.yaml "$out/reforms/"
 cp "$web/node_modules/chart.js/LICENSE.md" "$out/vendor/chart.js.LICENSE.md" 2>/dev/null || true
 echo "web: dashboard in $out"

@@ -55,6 +55,7 @@ int cmd_program(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_lists(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
 
 /* The office's clock (clock.c): the system's time, or QUAN_NOW when set
  * (a time like 2025-09-01T10:00:00+08:00; a malformed one is reported and

@@ -50,11 +50,13 @@ int cmd_serve(int argc, char **argv)
 	static const char usage[] =
 		"usage: quan serve --db FILE [--listen HOST:PORT] [--web DIR]\n"
 		"                  [--chips FILE] [--threads N] [--body-max BYTES]\n"
+		"                  [--forecast-horizon DAYS]\n"
 		"Serve the program office over HTTP: the JSON API of\n"
 		"/v1/openapi.json and the dashboard at /. Listens on\n"
 		"127.0.0.1:8080 unless told (port 0: any free port). Prints\n"
 		"`listening http://HOST:PORT/` once ready; stops on SIGINT or\n"
-		"SIGTERM after answering what it holds.\n";
+		"SIGTERM after answering what it holds. --forecast-horizon: the\n"
+		"dashboard flags a pool forecast to run dry within DAYS (30).\n";
 	struct server_config c;
 	struct chip_catalog *chips = NULL;
 	struct cost_table *costs = NULL;
@@ -81,7 +83,8 @@ int cmd_serve(int argc, char **argv)
 		}
 		if (!strcmp(a, "--db") || !strcmp(a, "--listen") ||
 		    !strcmp(a, "--web") || !strcmp(a, "--chips") ||
-		    !strcmp(a, "--threads") || !strcmp(a, "--body-max")) {
+		    !strcmp(a, "--threads") || !strcmp(a, "--body-max") ||
+		    !strcmp(a, "--forecast-horizon")) {
 			if (want_value(i, argc, argv))
 				return EXIT_BAD_INPUT;
 			if (!strcmp(a, "--db"))
@@ -92,7 +95,17 @@ int cmd_serve(int argc, char **argv)
 				c.web_dir = argv[++i];
 			else if (!strcmp(a, "--chips"))
 				chips_path = argv[++i];
-			else if (!strcmp(a, "--threads"))
+			else if (!strcmp(a, "--forecast-horizon")) {
+				char *end;
+				long d = strtol(argv[++i], &end, 10);
+
+				if (*end || d < 1 || d > 3660) {
+					fprintf(stderr,
+						"quan: --forecast-horizon: 1 to 3660 days\n");
+					return EXIT_BAD_INPUT;
+				}
+				c.forecast_horizon = (int)d;
+			} else if (!strcmp(a, "--threads"))
 				c.threads =
 					(unsigned)strtoul(argv[++i], NULL, 10);
 			else
@@ -186,7 +199,9 @@ int cmd_user(int argc, char **argv)
 		"                     [--by NAME]\n"
 		"       quan user remove --db FILE NAME [--by NAME]\n"
 		"Add a user of the server. ROLE is administrator, reviewer,\n"
-		"finance, auditor or applicant (bound to its firm's USCC).\n"
+		"finance, auditor, applicant (bound to its firm's USCC) or\n"
+		"analyst (reports, forecasts and simulations; no applicant's\n"
+		"details).\n"
 		"Prints the user's bearer token, once: only its hash is kept.\n"
 		"Remove a user: its token stops working at once.\n";
 	const char *db = NULL, *role = NULL, *uscc = NULL, *name = NULL;

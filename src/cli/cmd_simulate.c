@@ -18,6 +18,7 @@
 #include "sim/gen.h"
 #include "sim/reform.h"
 #include "sim/sim.h"
+#include "sim/simrun.h"
 #include "store/store.h"
 
 static const char usage[] =
@@ -44,8 +45,8 @@ static const char usage[] =
 
 #define MAX_POLICIES SIM_MAX_PROGRAMS
 #define MAX_SYNTHETIC 100000000ull
-#define SIM_SYNTHETIC_INELIGIBLE_PCT 10
-#define SIM_SYNTHETIC_LARGE_PCT 1
+#define SIM_SYNTHETIC_INELIGIBLE_PCT SIMRUN_INELIGIBLE_PCT
+#define SIM_SYNTHETIC_LARGE_PCT SIMRUN_LARGE_PCT
 
 struct sopts {
 	const char *policies[MAX_POLICIES];
@@ -280,50 +281,6 @@ static int load_db(const struct sopts *o, struct population *p)
 }
 
 /* --- output --------------------------------------------------------------------------- */
-
-static json_t *money_j(money_t m)
-{
-	char b[MONEY_TEXT_MAX];
-
-	return json_string(money_format(m, b));
-}
-
-static json_t *pool_j(struct sim_pool *pl)
-{
-	const struct policy *p = pl->policy;
-	struct sim_dist d;
-	char day[DATE_TEXT_MAX];
-	json_t *o, *why = json_object();
-
-	sim_distribution(pl, &d);
-	for (size_t r = 0; r < p->nrules; r++)
-		if (pl->reasons[r])
-			json_object_set_new(why, p->rules[r].id,
-					    json_integer(pl->reasons[r]));
-	o = json_pack(
-		"{s:s,s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:o,"
-		"s:{s:o,s:o,s:I,s:I,s:I,s:I},s:{s:o,s:o,s:o,s:o,s:o,s:I}}",
-		"program", p->program, "pool", p->pools[pl->pool].id, "year",
-		pl->year, "budget", money_j(pl->budget), "demand",
-		money_j(pl->demand), "awarded", money_j(pl->awarded), "left",
-		money_j(pl->available), "dry_on",
-		pl->dry_on == SIM_NEVER
-			? json_null()
-			: json_string(date_format(pl->dry_on, day)),
-		"served", (json_int_t)pl->served, "waitlisted",
-		(json_int_t)pl->waitlisted, "refused", (json_int_t)pl->refused,
-		"refused_by_rule", why, "domestic", "subsidy",
-		money_j(pl->domestic_subsidy), "compute_subsidy",
-		money_j(pl->compute_subsidy), "share_bp",
-		(json_int_t)d.domestic_subsidy_bp, "h100_hours",
-		(json_int_t)pl->hours, "domestic_h100_hours",
-		(json_int_t)pl->domestic_hours, "share_hours_bp",
-		(json_int_t)d.domestic_hours_bp, "awards", "p10",
-		money_j(d.p10), "p50", money_j(d.p50), "p90", money_j(d.p90),
-		"p99", money_j(d.p99), "max", money_j(d.max), "top10_share_bp",
-		(json_int_t)d.top10_bp);
-	return o;
-}
 
 static void print_pool(struct sim_pool *pl)
 {
@@ -620,41 +577,12 @@ static void report(const struct sopts *o, struct sim *sims, size_t nsims)
 	struct sim *base = &sims[0], *ref = &sims[nsims - 1];
 
 	if (o->json) {
-		json_t *pools = json_array(), *doc;
+		/* The same document as POST /v1/simulate (sim/simrun.h). */
+		json_t *doc = simrun_json(sims, nsims, o->nreforms > 0);
 		char *t;
 
-		for (size_t i = 0; i < ref->npools; i++) {
-			json_t *pj = pool_j(&ref->pools[i]);
-
-			if (nsims == 2) {
-				struct sim_pool *b = &base->pools[i];
-				struct sim_pool *r = &ref->pools[i];
-
-				json_object_set_new(pj, "baseline", pool_j(b));
-				json_object_set_new(
-					pj, "difference",
-					json_pack(
-						"{s:o,s:o,s:I,s:I,s:I}",
-						"demand",
-						money_j(r->demand - b->demand),
-						"awarded",
-						money_j(r->awarded -
-							b->awarded),
-						"served",
-						(json_int_t)(r->served -
-							     b->served),
-						"waitlisted",
-						(json_int_t)(r->waitlisted -
-							     b->waitlisted),
-						"refused",
-						(json_int_t)(r->refused -
-							     b->refused)));
-			}
-			json_array_append_new(pools, pj);
-		}
-		doc = json_pack("{s:I,s:b,s:o}", "applications",
-				(json_int_t)ref->nout, "reformed",
-				o->nreforms > 0, "pools", pools);
+		if (!doc)
+			return;
 		t = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (t)
 			puts(t);

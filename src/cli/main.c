@@ -28,6 +28,7 @@ static const char usage[] =
 	"  compare --profile FIRM.yaml    a firm's planned year in every city, ranked by net cost\n"
 	"  simulate --policy FILE... (--synthetic N --seed S | --population CSV | --from-db DB)\n"
 	"                                 decide and allocate a population in memory; --reform R.yaml\n"
+	"  forecast --db FILE [--json]    when each pool runs dry: a projection of the office's arrivals\n"
 	"  show --db FILE ID [--json]     an application: decision, transfers, history\n"
 	"  queue --db FILE PROGRAM [--json]  the review queue, priority holders first\n"
 	"  expire --db FILE --by NAME     release reservations past their time\n"
@@ -117,6 +118,7 @@ static const struct {
 	{"simulate", cmd_simulate},   {"program", cmd_program},
 	{"registry", cmd_registry},   {"lists", cmd_lists},
 	{"queue", cmd_queue},	      {"settle", cmd_settle},
+	{"forecast", cmd_forecast},
 };
 
 /* Run a verb's own code; -1 when there is no such verb. */

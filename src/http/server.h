@@ -43,7 +43,19 @@ struct server_config {
 	 * production; QUAN_NOW sets it for tests, benchmarks and the demo. */
 	int64_t clock_offset;
 	bool clock_set; /* QUAN_NOW: every audit event says so */
+	/* POST /v1/simulate: at most simulate_max synthetic applications
+	 * (0: SERVER_SIMULATE_MAX), stopped after simulate_ms (0:
+	 * SERVER_SIMULATE_MS). GET /v1/forecast flags a pool whose median
+	 * dry day is within forecast_horizon days (0:
+	 * SERVER_FORECAST_HORIZON). */
+	uint64_t simulate_max;
+	unsigned simulate_ms;
+	int forecast_horizon;
 };
+
+#define SERVER_SIMULATE_MAX 200000
+#define SERVER_SIMULATE_MS 10000
+#define SERVER_FORECAST_HORIZON 30
 
 struct server;
 

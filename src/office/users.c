@@ -12,8 +12,8 @@
 
 #include "core/uscc.h"
 
-static const char *const roles[] = {"administrator", "reviewer", "finance",
-				    "auditor", "applicant"};
+static const char *const roles[] = {"administrator", "reviewer",  "finance",
+				    "auditor",	     "applicant", "analyst"};
 
 bool office_role_known(const char *role)
 {
@@ -56,7 +56,7 @@ static int check_user(const char *name, const char *role, const char *uscc,
 	if (!office_role_known(role))
 		return qerr_set(
 			e, Q_ERR_INVALID, "role",
-			"role: '%.32s' is not one of administrator, reviewer, finance, auditor, applicant",
+			"role: '%.32s' is not one of administrator, reviewer, finance, auditor, applicant, analyst",
 			role);
 	if (!strcmp(role, "applicant")) {
 		if (!uscc || !*uscc)

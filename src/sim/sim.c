@@ -539,6 +539,10 @@ int sim_apply(struct sim *s, const struct application *a,
 
 	assert(s && a && !s->finished);
 	assert(a->received_on == date_of_instant(a->received_at));
+	if (s->stop && !(s->nout % SIM_STOP_EVERY) && s->stop(s->stop_arg)) {
+		qerr_set(e, Q_ERR_INVALID, "", "the simulation was stopped");
+		return SIM_STOPPED;
+	}
 	if (s->nout >= SIM_MAX_APPS)
 		return qerr_set(e, Q_ERR_TOO_LARGE, "",
 				"at most %llu applications in one simulation",
@@ -674,6 +678,10 @@ int sim_finish(struct sim *s, struct qerr *e)
 
 	assert(s && !s->finished);
 	s->finished = true;
+	if (s->stop && s->stop(s->stop_arg)) {
+		qerr_set(e, Q_ERR_INVALID, "", "the simulation was stopped");
+		return SIM_STOPPED;
+	}
 	if (sq->n) /* qsort takes no null array, even empty */
 		qsort(sq->q, sq->n, sizeof(*sq->q), queued_cmp);
 	for (size_t i = 0, j; !rc && i < sq->n; i = j) {

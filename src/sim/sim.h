@@ -115,7 +115,17 @@ struct sim {
 	struct decision *d;
 	void *screens;
 	bool finished;
+	/* When set, asked every SIM_STOP_EVERY applications and once before
+	 * the rounds close: true stops the simulation (a time limit, a
+	 * client gone), and sim_apply or sim_finish return SIM_STOPPED. The
+	 * simulation can then only be released. */
+	bool (*stop)(void *arg);
+	void *stop_arg;
 };
+
+#define SIM_STOP_EVERY 1024
+/* Not an error code (Q_ERR_*): the caller's stop said to stop. */
+#define SIM_STOPPED 100
 
 /* Prepare a simulation of the programs pols[0..npols) (distinct program
  * ids). Q_ERR_INVALID for too many or a repeated program, Q_ERR_NOMEM. On
@@ -131,12 +141,14 @@ void sim_release(struct sim *s);
  * field: Q_ERR_UNKNOWN_PROGRAM, Q_ERR_UNKNOWN_MEASURE, Q_ERR_UNKNOWN_CHIP,
  * Q_ERR_DECISION (a policy that cannot decide it, a pool without a
  * budget for its year), Q_ERR_INVALID (a grant's term outside the
- * measure's years), Q_ERR_OVERFLOW, Q_ERR_TOO_LARGE. Nothing is recorded
- * for an application that fails, as the office refuses it. */
+ * measure's years), Q_ERR_OVERFLOW, Q_ERR_TOO_LARGE; SIM_STOPPED (s->stop
+ * said so, e set). Nothing is recorded for an application that fails, as
+ * the office refuses it. */
 int sim_apply(struct sim *s, const struct application *a,
 	      const struct decision **d, struct qerr *e);
 
-/* Close the pro-rata rounds. Call once, after the last sim_apply. */
+/* Close the pro-rata rounds. Call once, after the last sim_apply.
+ * SIM_STOPPED as sim_apply. */
 int sim_finish(struct sim *s, struct qerr *e);
 
 /* The distribution of pool k's awards (sorts its awards in place). */

@@ -443,6 +443,24 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 		"ALTER TABLE listings DROP CONSTRAINT listings_list_check;"
 		"ALTER TABLE listings ADD CONSTRAINT listings_list_check"
 		"  CHECK (length(list) BETWEEN 1 AND 15);"),
+	/* 12: the analyst, who reads reports and forecasts and runs
+	 * simulations. SQLite cannot change a CHECK in place: the table is
+	 * copied, as in 11. */
+	DIALECT("CREATE TABLE users_new ("
+		"  name TEXT PRIMARY KEY NOT NULL,"
+		"  role TEXT NOT NULL CHECK (role IN ('administrator', 'reviewer',"
+		"    'finance', 'auditor', 'applicant', 'analyst')),"
+		"  uscc TEXT NOT NULL,"
+		"  token_hash TEXT NOT NULL UNIQUE,"
+		"  created_at INTEGER NOT NULL);"
+		"INSERT INTO users_new (name, role, uscc, token_hash, created_at)"
+		"  SELECT name, role, uscc, token_hash, created_at FROM users;"
+		"DROP TABLE users;"
+		"ALTER TABLE users_new RENAME TO users;",
+		"ALTER TABLE users DROP CONSTRAINT users_role_check;"
+		"ALTER TABLE users ADD CONSTRAINT users_role_check"
+		"  CHECK (role IN ('administrator', 'reviewer', 'finance',"
+		"    'auditor', 'applicant', 'analyst'));"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==

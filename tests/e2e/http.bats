@@ -40,6 +40,7 @@ setup_file() {
 	export T_AUDITOR=$("$QUAN" user add --db "$DB" otto --role auditor)
 	# The applicant of sh-compute-rent.json, and another firm.
 	export T_APPLICANT=$("$QUAN" user add --db "$DB" firm-a --role applicant --uscc 91310115MA1K4ABCDD)
+	export T_ANALYST=$("$QUAN" user add --db "$DB" ana --role analyst)
 	export T_OTHER=$("$QUAN" user add --db "$DB" firm-b --role applicant --uscc 91310000MA1FL8WR2F)
 	start_server serve "$DB"
 	export URL=$(cat "$DIR/serve.url")
@@ -278,12 +279,13 @@ answered_id() {
 	apps=$(count_apps)
 	events=$(count_events)
 	declare -A tokens=([administrator]=$T_ADMIN [reviewer]=$T_REVIEWER
-		[finance]=$T_FINANCE [auditor]=$T_AUDITOR [applicant]=$T_APPLICANT)
+		[finance]=$T_FINANCE [auditor]=$T_AUDITOR [applicant]=$T_APPLICANT
+		[analyst]=$T_ANALYST)
 	checked=0
 	while IFS=$'\t' read -r method path roles; do
 		[ "$path" = /v1/openapi.json ] && continue
 		p=${path//\{id\}/$matrix}
-		for role in administrator reviewer finance auditor applicant; do
+		for role in administrator reviewer finance auditor applicant analyst; do
 			if [ "$method" = get ]; then
 				call GET "$p" "${tokens[$role]}"
 			else
@@ -305,7 +307,7 @@ answered_id() {
 	done < <(jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[]
 		| select(.key != "parameters")
 		| [.key, $p, (.value["x-roles"] | join(","))] | @tsv' "$ROOT/data/openapi.json")
-	[ "$checked" -eq $((22 * 5)) ]
+	[ "$checked" -eq $((24 * 6)) ]
 	[ "$(count_apps)" -eq "$apps" ]
 	[ "$(count_events)" -eq "$events" ]
 }

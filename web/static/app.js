@@ -316,9 +316,12 @@
     var role = S.me.role;
     var links = [];
     if (role !== 'applicant') links.push(['pools', 'nav.pools']);
-    links.push(['queue', role === 'applicant' ? 'nav.mine' : 'nav.queue']);
-    links.push(['estimate', 'nav.estimate']);
-    links.push(['compare', 'nav.compare']);
+    if (role !== 'analyst') {
+      links.push(['queue', role === 'applicant' ? 'nav.mine' : 'nav.queue']);
+      links.push(['estimate', 'nav.estimate']);
+      links.push(['compare', 'nav.compare']);
+    }
+    if (role === 'analyst' || role === 'administrator') links.push(['simulate', 'nav.simulate']);
     nav.replaceChildren(h('ul', null, links.map(function (l) {
       return h('li', null, h('a', { href: '#/' + l[0], id: 'nav-' + l[0], testid: 'nav-' + l[0],
         i18n: l[1] }));
@@ -415,6 +418,7 @@
         case 'app': p = viewApp(seq, parts.slice(1).join('/')); break;
         case 'estimate': p = viewEstimate(seq); break;
         case 'compare': p = viewCompare(seq); break;
+        case 'simulate': p = viewSimulate(seq); break;
         default: location.replace('#/' + defaultRoute()); return;
       }
       return p.then(function () { if (seq === S.seq) focusHeading(); });
@@ -582,8 +586,30 @@
 
   function poolKey(p) { return p.program + '-' + p.pool + '-' + p.year; }
 
+  /* The forecast of one pool, from GET /v1/forecast: the median dry day
+   * and the 80 % interval, and a badge when it is flagged. */
+  function forecastCell(f, k) {
+    if (!f) return h('td', { testid: 'pool-forecast-' + k }, '—');
+    var dry = f.dry_on || {};
+    var text = f.status === 'runs_dry'
+      ? T('fc.range', { p50: dry.p50, p10: dry.p10, p90: dry.p90 || t('fc.later') })
+      : f.status === 'dry' ? T('fc.dry', { date: f.dry_since })
+      : f.status === 'never' ? T('fc.never')
+      : f.status === 'closed' ? T('fc.closed')
+      : f.status === 'beyond_horizon' ? T('fc.beyond') : T('fc.none');
+    return h('td', { testid: 'pool-forecast-' + k, 'data-status': f.status, 'data-p50': dry.p50 || '' },
+      f.flagged ? h('span', { class: 'badge flag', testid: 'pool-flag-' + k },
+        T('fc.flag', { date: f.status === 'dry' ? f.dry_since : dry.p50 })) : null,
+      f.flagged ? ' ' : null, text);
+  }
+
   function viewPools(seq, parts) {
-    return api('GET', '/v1/report').then(function (rep) {
+    var fc = S.me && S.me.role !== 'applicant'
+      ? api('GET', '/v1/forecast').catch(function () { return null; }) : Promise.resolve(null);
+    return Promise.all([api('GET', '/v1/report'), fc]).then(function (both) {
+      var rep = both[0], forecast = both[1];
+      var fcOf = {};
+      ((forecast && forecast.pools) || []).forEach(function (f) { fcOf[poolKey(f)] = f; });
       var pools = rep.pools || [];
       var sel = null;
       if (parts.length >= 4) sel = { program: parts[1], pool: parts[2], year: parts[3] };
@@ -618,7 +644,8 @@
           POOL_FIELDS.map(function (f) {
             return h('td', { class: 'num' }, money(p[f], 'pool-' + f + '-' + k));
           }),
-          h('td', { class: 'apps' }, counts.length ? counts : '—'));
+          h('td', { class: 'apps' }, counts.length ? counts : '—'),
+          forecastCell(fcOf[k], k));
       });
 
       var chartBox = h('div', { class: 'chart-box' });
@@ -629,7 +656,9 @@
           h('code', { testid: 'pools-program', text: programs[0] })) : null,
         table('pools-table', 'pools.title',
           (oneProgram ? [] : ['col.program']).concat(['col.pool', 'col.year']).concat(POOL_FIELDS.map(function (f) { return 'col.' + f; }))
-            .concat(['col.applications']), rows),
+            .concat(['col.applications', 'col.forecast']), rows),
+        forecast ? h('p', { class: 'help', testid: 'forecast-note' },
+          T('fc.note', { runs: forecast.runs, days: forecast.flag_within_days })) : null,
         selfReliance(rep.self_reliance),
         h('h2', { id: 'burndown-title' }, T('pools.burndown'), ' ',
           sel ? h('span', { class: 'sel', testid: 'burndown-selection' },
@@ -724,6 +753,109 @@
         }
       }
     });
+  }
+
+  /* ---------- simulation (analyst) ---------- */
+
+  var SIM_RUNS = [
+    { key: 'burndown_baseline', label: 'sim.baseline', color: '#1f6feb', dash: [] },
+    { key: 'burndown_reform', label: 'sim.reformed', color: '#cf222e', dash: [6, 4] }
+  ];
+
+  function viewSimulate(seq) {
+    return Promise.all([
+      api('GET', '/v1/programs'),
+      fetch('/reforms/shanghai-rent-40.yaml').then(function (r) { return r.ok ? r.text() : ''; },
+        function () { return ''; })
+    ]).then(function (both) {
+      var programs = both[0].programs || [];
+      var result = h('div', { class: 'sim-result', testid: 'sim-result' });
+      var program = h('select', { id: 'sim-program', testid: 'sim-program' },
+        programs.map(function (p) { return h('option', { value: p.program, text: p.program }); }));
+      var reform = h('textarea', { id: 'sim-reform', testid: 'sim-reform', rows: 12, cols: 72,
+        spellcheck: 'false' });
+      reform.value = both[1];
+      var size = h('input', { id: 'sim-size', testid: 'sim-size', type: 'number', min: 1, max: 200000, value: 2000 });
+      var seed = h('input', { id: 'sim-seed', testid: 'sim-seed', type: 'number', min: 0, value: 1 });
+      var office = h('input', { id: 'sim-office', testid: 'sim-office', type: 'checkbox' });
+      var form = h('form', { testid: 'sim-form', class: 'stack',
+        onsubmit: function (ev) {
+          ev.preventDefault();
+          clearAlert();
+          var body = { program: program.value, burndown: true,
+            population: office.checked ? { from_office: true }
+              : { synthetic: Number(size.value), seed: Number(seed.value) } };
+          if (reform.value.trim()) { body.reform = reform.value; body.compare = true; }
+          result.replaceChildren(h('p', { class: 'help', i18n: 'sim.run' }));
+          applyI18n(result);
+          api('POST', '/v1/simulate', body).then(function (res) {
+            if (seq !== S.seq) return;
+            simResult(result, res);
+          }, function (err) { result.replaceChildren(); showError(err); });
+        } },
+        h('label', { for: 'sim-program', i18n: 'sim.program' }), program,
+        h('label', { for: 'sim-reform', i18n: 'sim.reform' }), reform,
+        h('label', { for: 'sim-size', i18n: 'sim.size' }), size,
+        h('label', { for: 'sim-seed', i18n: 'sim.seed' }), seed,
+        h('label', { class: 'check' }, office, ' ', T('sim.from_office')),
+        h('button', { type: 'submit', class: 'primary', testid: 'sim-submit', i18n: 'sim.run' }));
+      var node = h('section', null, h('h1', { i18n: 'sim.title' }),
+        h('p', { class: 'help', i18n: 'sim.help' }), form, result);
+      setView(seq, 'simulate', node);
+    });
+  }
+
+  function simResult(box, res) {
+    var rows = [];
+    (res.pools || []).forEach(function (p) {
+      var k = poolKey(p);
+      var runs = p.baseline ? [['sim.baseline', p.baseline, 'baseline'], ['sim.reformed', p, 'reform']]
+        : [[res.reformed ? 'sim.reformed' : 'sim.baseline', p, res.reformed ? 'reform' : 'baseline']];
+      runs.forEach(function (r) {
+        var q = r[1], id = r[2] + '-' + k;
+        rows.push(h('tr', { testid: 'sim-row-' + id },
+          h('th', { scope: 'row' }, V('pool', p.pool), ' · ', String(p.year)),
+          h('td', null, T(r[0])),
+          h('td', { class: 'num' }, money(q.budget, 'sim-budget-' + id)),
+          h('td', { class: 'num' }, money(q.demand, 'sim-demand-' + id)),
+          h('td', { class: 'num' }, money(q.awarded, 'sim-awarded-' + id)),
+          h('td', { testid: 'sim-dry-' + id, text: q.dry_on || '—' })));
+      });
+    });
+    var canvas = h('canvas', { id: 'sim-chart', testid: 'sim-chart', role: 'img' });
+    var poolSel = h('select', { testid: 'sim-chart-pool', onchange: function () { draw(); } },
+      (res.burndown_baseline || res.burndown_reform || []).map(function (p, i) {
+        return h('option', { value: String(i), text: p.pool + ' · ' + p.year });
+      }));
+    box.replaceChildren(
+      h('p', { testid: 'sim-applications' }, T('sim.applications', { n: res.applications })),
+      table('sim-table', 'sim.table', ['col.pool', 'col.run', 'col.budget', 'col.demand', 'col.awarded', 'col.dry_on'], rows),
+      h('h2', null, T('sim.chart'), ' ', poolSel),
+      h('div', { class: 'chart-frame' }, canvas));
+    applyI18n(box);
+    function draw() {
+      destroyChart();
+      if (typeof window.Chart !== 'function') return;
+      var i = Number(poolSel.value || 0);
+      var datasets = SIM_RUNS.filter(function (r) { return res[r.key]; }).map(function (r) {
+        var pts = (res[r.key][i] || {}).points || [];
+        return { key: r.key, label: t(r.label),
+          data: pts.map(function (pt) { return { x: toMs(pt.on + 'T00:00:00+08:00'), y: Number(pt.left), raw: pt.left }; }),
+          borderColor: r.color, backgroundColor: r.color, borderDash: r.dash, borderWidth: 2,
+          pointRadius: 0, stepped: 'after', fill: false };
+      });
+      canvas.dataset.series = String(datasets.length);
+      S.chart = new window.Chart(canvas, {
+        type: 'line', data: { datasets: datasets },
+        options: { animation: false, responsive: true, maintainAspectRatio: false,
+          scales: { x: { type: 'linear', ticks: { maxTicksLimit: 8, callback: function (v) { return fmtTime(v); } } },
+            y: { beginAtZero: true, ticks: { callback: axisMoney } } },
+          plugins: { legend: { position: 'bottom' },
+            tooltip: { callbacks: { title: function (items) { return items.length ? fmtTime(items[0].parsed.x) : ''; },
+              label: function (ctx) { return ctx.dataset.label + ': ' + fmtMoney(ctx.raw.raw) + ' ' + t('unit.yuan'); } } } } }
+      });
+    }
+    draw();
   }
 
   /* ---------- queue ---------- */

@@ -1,0 +1,175 @@
+// Browser tests of the analyst's pages: the simulation of a reform (burn-down of baseline
+// against reform, and the per-pool table) and the forecast on the pools page, against a real
+// `quan serve` on a demo office. Every figure shown is checked against the API's own answer.
+//
+//   cd web && node --test tests/
+//
+// Environment as dashboard.test.mjs: QUAN, QUAN_WEB, CHROMIUM, ARTIFACTS.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(WEB, '..');
+const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
+const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
+const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
+const REFORM = path.join(ROOT, 'examples/reforms/shanghai-rent-40.yaml');
+const NOW = '2025-11-20T10:00:00+08:00';
+const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
+
+let tmp, db, server, base, browser, analyst;
+let serverErr = '';
+
+function quan(args) {
+  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+}
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB,
+      '--forecast-horizon', '60'], { stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`quan serve did not start: ${serverErr}`)), 20000);
+    server.stderr.on('data', (d) => { serverErr += d; });
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+  });
+}
+
+async function api(method, route, token, body) {
+  const res = await fetch(base + route, {
+    method,
+    headers: Object.assign({ Authorization: 'Bearer ' + token },
+      body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+async function ready(page, route) {
+  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
+}
+
+async function login(page, token, route) {
+  await page.goto(base + '/#/login');
+  await ready(page, 'login');
+  await page.fill('[data-testid=token-input]', token);
+  await page.click('[data-testid=login-submit]');
+  await ready(page, route);
+}
+
+async function moneyOf(page, testid) {
+  const el = page.locator(`[data-testid="${testid}"]`).first();
+  return el.getAttribute('data-money');
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
+  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-sim-test-'));
+  db = path.join(tmp, 'office.db');
+  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
+  quan(['demo', '--db', db, '--count', '300']);
+  analyst = quan(['user', 'add', '--db', db, 'ana', '--role', 'analyst']).trim();
+  base = await startServer();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) server.kill('SIGTERM');
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('an analyst simulates a reform: the table and the burn-down chart are the API\'s figures', async () => {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await login(page, analyst, 'pools');
+  // An analyst has the pools and the simulation, not the queue of applications.
+  assert.equal(await page.locator('[data-testid=nav-queue]').count(), 0);
+  await page.click('[data-testid=nav-simulate]');
+  await ready(page, 'simulate');
+  assert.equal((await page.inputValue('[data-testid=sim-reform]')).trim(),
+    fs.readFileSync(REFORM, 'utf8').trim(), 'the example reform is offered');
+  await page.fill('[data-testid=sim-size]', '3000');
+  await page.fill('[data-testid=sim-seed]', '4');
+  await page.click('[data-testid=sim-submit]');
+  await page.waitForSelector('[data-testid=sim-table], #alert:not([hidden])', { timeout: 20000 });
+  assert.equal(await page.locator('#alert:not([hidden])').count(), 0,
+    'no error: ' + await page.locator('#alert').textContent());
+
+  const res = await api('POST', '/v1/simulate', analyst, {
+    program: 'shanghai-2025', reform: fs.readFileSync(REFORM, 'utf8'), compare: true, burndown: true,
+    population: { synthetic: 3000, seed: 4 },
+  });
+  assert.equal(res.status, 200);
+  assert.match(await page.locator('[data-testid=sim-applications]').textContent(), new RegExp(`\\b${res.json.applications}\\b`));
+  for (const p of res.json.pools) {
+    const k = `${p.program}-${p.pool}-${p.year}`;
+    for (const [run, q] of [['baseline', p.baseline], ['reform', p]]) {
+      assert.equal(await moneyOf(page, `sim-budget-${run}-${k}`), q.budget);
+      assert.equal(await moneyOf(page, `sim-demand-${run}-${k}`), q.demand);
+      assert.equal(await moneyOf(page, `sim-awarded-${run}-${k}`), q.awarded, `${run} ${k} awarded`);
+      assert.equal((await page.locator(`[data-testid="sim-dry-${run}-${k}"]`).textContent()).trim(), q.dry_on || '—');
+    }
+  }
+  // The reform pays more on rent: the compute pool's awards differ.
+  const compute = res.json.pools.find((p) => p.pool === 'compute');
+  assert.notEqual(compute.awarded, compute.baseline.awarded);
+  // The chart: two series, each the API's burn-down of the first pool.
+  const chart = await page.evaluate(() => {
+    const c = window.Chart.getChart(document.querySelector('[data-testid=sim-chart]'));
+    return c.data.datasets.map((d) => ({ key: d.key, raw: d.data.map((p) => p.raw) }));
+  });
+  assert.deepEqual(chart.map((d) => d.key), ['burndown_baseline', 'burndown_reform']);
+  assert.deepEqual(chart[0].raw, res.json.burndown_baseline[0].points.map((p) => p.left));
+  assert.deepEqual(chart[1].raw, res.json.burndown_reform[0].points.map((p) => p.left));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'sim-01-reform.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the pools page shows each pool\'s forecast, flagged within the server\'s horizon', async () => {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
+  const page = await context.newPage();
+  await login(page, analyst, 'pools');
+  await page.waitForSelector('[data-testid=forecast-note]');
+  const fc = await api('GET', '/v1/forecast', analyst);
+  assert.equal(fc.status, 200);
+  assert.equal(fc.json.flag_within_days, 60);
+  let flagged = 0;
+  for (const p of fc.json.pools) {
+    const k = `${p.program}-${p.pool}-${p.year}`;
+    const cell = page.locator(`[data-testid="pool-forecast-${k}"]`);
+    assert.equal(await cell.getAttribute('data-status'), p.status);
+    assert.equal(await cell.getAttribute('data-p50'), (p.dry_on && p.dry_on.p50) || '');
+    const badge = page.locator(`[data-testid="pool-flag-${k}"]`);
+    assert.equal(await badge.count(), p.flagged ? 1 : 0, `${k} flagged: ${p.flagged}`);
+    if (p.flagged) {
+      flagged += 1;
+      const date = p.status === 'dry' ? p.dry_since : p.dry_on.p50;
+      assert.match(await badge.textContent(), new RegExp(date));
+    }
+  }
+  assert.ok(flagged > 0, 'the demo office has a pool flagged (a waitlist, or dry within 60 days)');
+  await page.click('[data-testid=lang-toggle]');
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+  assert.match(await page.locator('[data-testid=forecast-note]').textContent(), /预测/);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'sim-02-forecast.png'), fullPage: true });
+  await context.close();
+});
