@@ -52,11 +52,19 @@ int cmd_serve(int argc, char **argv)
 	static const char usage[] =
 		"usage: quan serve --db FILE [--listen HOST:PORT] [--web DIR]\n"
 		"                  [--chips FILE] [--threads N] [--body-max BYTES]\n"
+		"                  [--trusted-proxy ADDR] [--session-idle MINUTES]\n"
+		"                  [--session-max HOURS]\n"
 		"Serve the program office over HTTP: the JSON API of\n"
 		"/v1/openapi.json and the dashboard at /. Listens on\n"
 		"127.0.0.1:8080 unless told (port 0: any free port). Prints\n"
 		"`listening http://HOST:PORT/` once ready; stops on SIGINT or\n"
-		"SIGTERM after answering what it holds.\n";
+		"SIGTERM after answering what it holds.\n"
+		"Staff sign in with a name and password (POST /v1/session): a\n"
+		"session ends after MINUTES unused (default 480) or HOURS in all\n"
+		"(default 24). --trusted-proxy: the address of the proxy (haproxy)\n"
+		"whose X-Forwarded-For names the client; anyone else's is ignored.\n"
+		"Passwords are hashed with libsodium's interactive limits;\n"
+		"QUAN_PWHASH=moderate raises them (a lower setting is refused).\n";
 	struct server_config c;
 	struct chip_catalog *chips = NULL;
 	struct cost_table *costs = NULL;
@@ -83,7 +91,10 @@ int cmd_serve(int argc, char **argv)
 		}
 		if (!strcmp(a, "--db") || !strcmp(a, "--listen") ||
 		    !strcmp(a, "--web") || !strcmp(a, "--chips") ||
-		    !strcmp(a, "--threads") || !strcmp(a, "--body-max")) {
+		    !strcmp(a, "--threads") || !strcmp(a, "--body-max") ||
+		    !strcmp(a, "--trusted-proxy") ||
+		    !strcmp(a, "--session-idle") ||
+		    !strcmp(a, "--session-max")) {
 			if (want_value(i, argc, argv))
 				return EXIT_BAD_INPUT;
 			if (!strcmp(a, "--db"))
@@ -94,7 +105,25 @@ int cmd_serve(int argc, char **argv)
 				c.web_dir = argv[++i];
 			else if (!strcmp(a, "--chips"))
 				chips_path = argv[++i];
-			else if (!strcmp(a, "--threads"))
+			else if (!strcmp(a, "--trusted-proxy"))
+				c.trusted_proxy = argv[++i];
+			else if (!strcmp(a, "--session-idle") ||
+				 !strcmp(a, "--session-max")) {
+				bool idle = !strcmp(a, "--session-idle");
+				char *end;
+				long v = strtol(argv[++i], &end, 10);
+
+				if (*end || v < 1 || v > (idle ? 10080 : 720)) {
+					fprintf(stderr, "quan: %s: 1 to %d %s\n",
+						a, idle ? 10080 : 720,
+						idle ? "minutes" : "hours");
+					return EXIT_BAD_INPUT;
+				}
+				if (idle)
+					c.session_idle = (int64_t)v * 60;
+				else
+					c.session_max = (int64_t)v * 3600;
+			} else if (!strcmp(a, "--threads"))
 				c.threads =
 					(unsigned)strtoul(argv[++i], NULL, 10);
 			else
@@ -115,6 +144,13 @@ int cmd_serve(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	c.host = host;
+	qerr_clear(&e);
+	/* Lower than interactive only in a test build: production refuses. */
+	if (pwhash_params_from(getenv("QUAN_PWHASH"), pwhash_test_build(),
+			       &c.pwhash, &e)) {
+		fprintf(stderr, "quan: %s\n", e.msg);
+		return EXIT_BAD_INPUT;
+	}
 	if (cli_clock_offset(&c.clock_offset))
 		return EXIT_BAD_INPUT;
 	c.clock_set = cli_clock_set();

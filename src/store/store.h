@@ -381,7 +381,7 @@ int store_user_each(struct store *s,
  * began and when it was last used. */
 struct store_session {
 	struct store_user user;
-	char csrf[72];
+	char csrf[68]; /* "qc_" and 64 hex digits */
 	int64_t created_at;
 	int64_t seen_at;
 };
