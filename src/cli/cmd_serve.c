@@ -114,8 +114,9 @@ int cmd_serve(int argc, char **argv)
 				long v = strtol(argv[++i], &end, 10);
 
 				if (*end || v < 1 || v > (idle ? 10080 : 720)) {
-					fprintf(stderr, "quan: %s: 1 to %d %s\n",
-						a, idle ? 10080 : 720,
+					fprintf(stderr,
+						"quan: %s: 1 to %d %s\n", a,
+						idle ? 10080 : 720,
 						idle ? "minutes" : "hours");
 					return EXIT_BAD_INPUT;
 				}
@@ -322,7 +323,8 @@ int cmd_user(int argc, char **argv)
 				char *end;
 				long d = strtol(argv[++i], &end, 10);
 
-				if (*end || d < 1 || d > OFFICE_TOKEN_DAYS_MAX) {
+				if (*end || d < 1 ||
+				    d > OFFICE_TOKEN_DAYS_MAX) {
 					fprintf(stderr,
 						"quan: --expires: 1 to %d days\n",
 						OFFICE_TOKEN_DAYS_MAX);
@@ -344,9 +346,9 @@ int cmd_user(int argc, char **argv)
 	}
 	bool add = !strcmp(verb, "add"), change = !strcmp(verb, "change");
 
-	if (!db || !name || (add && !role) || (!add && !change && (role || uscc)) ||
-	    (pw_stdin && !add) || (days && strcmp(verb, "add") &&
-				   strcmp(verb, "token")) ||
+	if (!db || !name || (add && !role) ||
+	    (!add && !change && (role || uscc)) || (pw_stdin && !add) ||
+	    (days && strcmp(verb, "add") && strcmp(verb, "token")) ||
 	    (disabled >= 0 && !change)) {
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
@@ -376,8 +378,8 @@ int cmd_user(int argc, char **argv)
 		else if (!strcmp(verb, "password"))
 			rc = office_user_password(&off, name, pw, by, now, &e);
 		else if (!strcmp(verb, "token"))
-			rc = office_user_token(&off, name, days, by, now,
-					       token, &e);
+			rc = office_user_token(&off, name, days, by, now, token,
+					       &e);
 		else
 			rc = office_user_change(&off, name, role, uscc,
 						disabled, by, now, &e);

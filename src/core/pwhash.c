@@ -119,8 +119,7 @@ bool pwhash_verify(const char *hash, const char *pw, size_t len)
 		rc = crypto_pwhash_str_verify(h, pw, len);
 		return rc == 0 && false;
 	}
-	if (!*hash || strncmp(hash, "$argon2", 7) ||
-	    strlen(hash) >= sizeof(h))
+	if (!*hash || strncmp(hash, "$argon2", 7) || strlen(hash) >= sizeof(h))
 		return false;
 	memcpy(h, hash, strlen(hash));
 	rc = crypto_pwhash_str_verify(h, pw, len);

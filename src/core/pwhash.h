@@ -15,9 +15,9 @@
 
 #include "core/err.h"
 
-#define PWHASH_TEXT 128 /* crypto_pwhash_STRBYTES: the string and its NUL */
-#define PWHASH_MIN_LEN 8     /* bytes of the shortest password accepted */
-#define PWHASH_MAX_LEN 1024  /* bytes of the longest */
+#define PWHASH_TEXT 128	    /* crypto_pwhash_STRBYTES: the string and its NUL */
+#define PWHASH_MIN_LEN 8    /* bytes of the shortest password accepted */
+#define PWHASH_MAX_LEN 1024 /* bytes of the longest */
 
 /* The cost of one hash: argon2id passes and memory in bytes. */
 struct pwhash_params {

@@ -18,9 +18,9 @@
 
 #include "core/err.h"
 
-#define BACKOFF_FREE 5		/* failures before the first lock */
-#define BACKOFF_MAX_LOCK 900	/* seconds: the longest lock */
-#define BACKOFF_KEY 96		/* bytes of a key, NUL included */
+#define BACKOFF_FREE 5	     /* failures before the first lock */
+#define BACKOFF_MAX_LOCK 900 /* seconds: the longest lock */
+#define BACKOFF_KEY 96	     /* bytes of a key, NUL included */
 
 struct backoff_entry {
 	char key[BACKOFF_KEY];

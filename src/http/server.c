@@ -1094,10 +1094,11 @@ static void h_session_close(struct server *s, struct office *o, struct req *r)
 	struct qerr e;
 
 	if (!r->by_cookie) {
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "not_a_session",
-			  "signed in with a token, not a session: nothing to "
-			  "sign out (an administrator rotates a token with quan "
-			  "user token)");
+		fail_http(
+			r, MHD_HTTP_BAD_REQUEST, "not_a_session",
+			"signed in with a token, not a session: nothing to "
+			"sign out (an administrator rotates a token with quan "
+			"user token)");
 		return;
 	}
 	qerr_clear(&e);
@@ -1182,9 +1183,8 @@ static void h_user_add(struct server *s, struct office *o, struct req *r)
 	if (json_object_get(r->json, "expires_days"))
 		days = json_integer_value(
 			json_object_get(r->json, "expires_days"));
-	nu = (struct office_new_user){name, role, uscc,
-				      r->pw_hash[0] ? r->pw_hash : NULL,
-				      (int)days};
+	nu = (struct office_new_user){
+		name, role, uscc, r->pw_hash[0] ? r->pw_hash : NULL, (int)days};
 	qerr_clear(&e);
 	if (office_user_add(o, &nu, r->user.name, now_of(s), token, &e)) {
 		fail_with(r, &e);
@@ -1213,9 +1213,8 @@ static void h_user_change(struct server *s, struct office *o, struct req *r)
 		return;
 	}
 	qerr_clear(&e);
-	if (office_user_change(o, r->id, role, uscc,
-			       d ? json_is_true(d) : -1, r->user.name,
-			       now_of(s), &e)) {
+	if (office_user_change(o, r->id, role, uscc, d ? json_is_true(d) : -1,
+			       r->user.name, now_of(s), &e)) {
 		fail_with(r, &e);
 		return;
 	}
@@ -1240,15 +1239,14 @@ static void h_user_remove(struct server *s, struct office *o, struct req *r)
 	ok(r, MHD_HTTP_OK, json_pack("{s:s}", "removed", r->id));
 }
 
-static void h_user_password(struct server *s, struct office *o,
-			    struct req *r)
+static void h_user_password(struct server *s, struct office *o, struct req *r)
 {
 	struct qerr e;
 
 	assert(r->pw_hash[0]);
 	qerr_clear(&e);
-	if (office_user_password(o, r->id, r->pw_hash, r->user.name,
-				 now_of(s), &e)) {
+	if (office_user_password(o, r->id, r->pw_hash, r->user.name, now_of(s),
+				 &e)) {
 		fail_with(r, &e);
 		return;
 	}
@@ -1296,8 +1294,7 @@ static const struct route routes[] = {
 	{"POST", "/v1/users", "", R_ADMIN, true, h_user_add},
 	{"PATCH", "/v1/users/{id}", "", R_ADMIN, true, h_user_change},
 	{"DELETE", "/v1/users/{id}", "", R_ADMIN, true, h_user_remove},
-	{"POST", "/v1/users/{id}/password", "", R_ADMIN, true,
-	 h_user_password},
+	{"POST", "/v1/users/{id}/password", "", R_ADMIN, true, h_user_password},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -1516,20 +1513,21 @@ static bool users_body(struct server *s, struct req *r)
 	static const char *const password[] = {"password", NULL};
 	static const char *const none[] = {NULL};
 	handler_fn fn = r->route->fn;
-	const char *const *allowed = fn == h_session_open ? session
-				     : fn == h_user_add	  ? add
-				     : fn == h_user_change ? change
+	const char *const *allowed = fn == h_session_open    ? session
+				     : fn == h_user_add	     ? add
+				     : fn == h_user_change   ? change
 				     : fn == h_user_password ? password
 							     : none;
 	const char *name, *pw, *role, *uscc;
 	json_t *v;
 	struct qerr e;
 
-	r->json = body_object(r, allowed, allowed == none || fn == h_user_change);
+	r->json =
+		body_object(r, allowed, allowed == none || fn == h_user_change);
 	if (!r->json)
 		return false;
-	if (!field_str(r, r->json, "name", fn == h_session_open || fn == h_user_add,
-		       &name) ||
+	if (!field_str(r, r->json, "name",
+		       fn == h_session_open || fn == h_user_add, &name) ||
 	    !field_str(r, r->json, "password",
 		       fn == h_session_open || fn == h_user_password, &pw) ||
 	    !field_str(r, r->json, "role", fn == h_user_add, &role) ||
@@ -1563,9 +1561,10 @@ static bool users_body(struct server *s, struct req *r)
 		if (r->retry_after) {
 			char msg[128];
 
-			snprintf(msg, sizeof(msg),
-				 "too many failed sign-ins: try again in %lld seconds",
-				 (long long)r->retry_after);
+			snprintf(
+				msg, sizeof(msg),
+				"too many failed sign-ins: try again in %lld seconds",
+				(long long)r->retry_after);
 			fail_http(r, MHD_HTTP_TOO_MANY_REQUESTS,
 				  "too_many_attempts", msg);
 			return false;
@@ -1610,7 +1609,7 @@ static bool verify_sign_in(struct server *s, struct req *r)
 		return false;
 	}
 	match = pwhash_verify(!rc && u.password_hash[0] ? u.password_hash
-							  : NULL,
+							: NULL,
 			      pw, strlen(pw));
 	if (!match) {
 		int64_t now = now_of(s);
@@ -1808,8 +1807,8 @@ static enum MHD_Result serve_file(struct server *s, struct MHD_Connection *c,
 static void client_addr(struct server *s, struct MHD_Connection *c,
 			struct req *r)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const char *xff, *proto;
 	char peer[INET6_ADDRSTRLEN] = "unknown";
 
@@ -1926,16 +1925,18 @@ static bool authenticate(struct server *s, struct MHD_Connection *c,
 		return false;
 	}
 	if (r->user.disabled) {
-		*ret = send_error(c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-				  "this user is disabled: ask an administrator");
+		*ret = send_error(
+			c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+			"this user is disabled: ask an administrator");
 		return false;
 	}
 	if (r->user.token_expires_at && now_of(s) >= r->user.token_expires_at) {
 		char at[DATETIME_TEXT_MAX], msg[160];
 
-		snprintf(msg, sizeof(msg),
-			 "this token expired at %s: ask an administrator for a new one (quan user token)",
-			 datetime_format(r->user.token_expires_at, at));
+		snprintf(
+			msg, sizeof(msg),
+			"this token expired at %s: ask an administrator for a new one (quan user token)",
+			datetime_format(r->user.token_expires_at, at));
 		*ret = send_error(c, r, MHD_HTTP_UNAUTHORIZED, "token_expired",
 				  msg);
 		return false;

@@ -367,7 +367,7 @@ int office_list_import(struct office *o, const char *list, const char *csv,
  * applicant. */
 bool office_role_known(const char *role);
 
-#define OFFICE_TOKEN_DAYS 90	     /* an API token's life by default */
+#define OFFICE_TOKEN_DAYS 90	   /* an API token's life by default */
 #define OFFICE_TOKEN_DAYS_MAX 3650 /* and at most */
 
 /* A new user: name (no spaces), role, and for an applicant the USCC of its
@@ -399,8 +399,8 @@ int office_user_get(struct office *o, const char *name, struct store_user *out,
  * made by the caller) and end its sessions; audited as "user-password".
  * Q_ERR_NOT_FOUND when there is none. */
 int office_user_password(struct office *o, const char *name,
-			 const char *password_hash, const char *by,
-			 int64_t now, struct qerr *e);
+			 const char *password_hash, const char *by, int64_t now,
+			 struct qerr *e);
 
 /* Change the role (NULL: kept), the USCC (NULL: kept, or cleared when the
  * new role is staff) and the switch (disabled 1 off, 0 on, -1 kept) of the

@@ -136,8 +136,7 @@ static int token_expiry(int64_t now, int days, int64_t *out, struct qerr *e)
 {
 	if (days < 1 || days > OFFICE_TOKEN_DAYS_MAX)
 		return qerr_set(e, Q_ERR_INVALID, "expires",
-				"expires: 1 to %d days",
-				OFFICE_TOKEN_DAYS_MAX);
+				"expires: 1 to %d days", OFFICE_TOKEN_DAYS_MAX);
 	*out = now + (int64_t)days * 86400;
 	return Q_OK;
 }
@@ -155,8 +154,9 @@ int office_user_add(struct office *o, const struct office_new_user *nu,
 	memset(&u, 0, sizeof(u));
 	rc = check_user(nu->name, nu->role, nu->uscc, e);
 	if (!rc)
-		rc = token_expiry(now, nu->token_days ? nu->token_days
-						       : OFFICE_TOKEN_DAYS,
+		rc = token_expiry(now,
+				  nu->token_days ? nu->token_days
+						 : OFFICE_TOKEN_DAYS,
 				  &u.token_expires_at, e);
 	if (!rc)
 		rc = new_token(token, "qt_", e);
@@ -228,8 +228,8 @@ static int must_get(struct office *o, const char *name, struct store_user *u,
 }
 
 int office_user_password(struct office *o, const char *name,
-			 const char *password_hash, const char *by,
-			 int64_t now, struct qerr *e)
+			 const char *password_hash, const char *by, int64_t now,
+			 struct qerr *e)
 {
 	struct store_user u;
 	int rc;
@@ -239,8 +239,7 @@ int office_user_password(struct office *o, const char *name,
 	rc = must_get(o, name, &u, e);
 	if (rc)
 		return rc;
-	snprintf(u.password_hash, sizeof(u.password_hash), "%s",
-		 password_hash);
+	snprintf(u.password_hash, sizeof(u.password_hash), "%s", password_hash);
 	return audited(o, "user-password", name, by, now, NULL, write_update,
 		       &u, e);
 }
@@ -368,11 +367,10 @@ int office_session_open(struct office *o, const char *name,
 	if (rc)
 		return rc;
 	token_hash(token, strlen(token), hash);
-	a = (struct open_args){hash,	 name, csrf, now, now - lim->idle,
+	a = (struct open_args){hash,	      name, csrf, now, now - lim->idle,
 			       now - lim->max};
 	rc = audited(o, "sign-in", name, name, now,
-		     json_pack("{s:s}", "address", address), write_open, &a,
-		     e);
+		     json_pack("{s:s}", "address", address), write_open, &a, e);
 	if (rc)
 		token[0] = csrf[0] = '\0';
 	return rc;

@@ -449,31 +449,30 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 		 * before tokens expired) and a switch that disables it; sessions
 		 * are kept only as the SHA-256 of their token, like tokens. */
 		.sqlite =
-		"ALTER TABLE users ADD COLUMN password_hash TEXT NOT NULL"
-		"  DEFAULT '';"
-		"ALTER TABLE users ADD COLUMN token_expires_at INTEGER NOT NULL"
-		"  DEFAULT 0;"
-		"ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
-		"CREATE TABLE sessions ("
-		"  hash TEXT PRIMARY KEY NOT NULL,"
-		"  name TEXT NOT NULL,"
-		"  csrf TEXT NOT NULL,"
-		"  created_at INTEGER NOT NULL,"
-		"  seen_at INTEGER NOT NULL);"
-		"CREATE INDEX sessions_name ON sessions (name);",
-		.pg =
-		"ALTER TABLE users ADD COLUMN password_hash TEXT NOT NULL"
-		"  DEFAULT '';"
-		"ALTER TABLE users ADD COLUMN token_expires_at BIGINT NOT NULL"
-		"  DEFAULT 0;"
-		"ALTER TABLE users ADD COLUMN disabled BIGINT NOT NULL DEFAULT 0;"
-		"CREATE TABLE sessions ("
-		"  hash TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
-		"  name TEXT COLLATE \"C\" NOT NULL,"
-		"  csrf TEXT NOT NULL,"
-		"  created_at BIGINT NOT NULL,"
-		"  seen_at BIGINT NOT NULL);"
-		"CREATE INDEX sessions_name ON sessions (name);",
+			"ALTER TABLE users ADD COLUMN password_hash TEXT NOT NULL"
+			"  DEFAULT '';"
+			"ALTER TABLE users ADD COLUMN token_expires_at INTEGER NOT NULL"
+			"  DEFAULT 0;"
+			"ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+			"CREATE TABLE sessions ("
+			"  hash TEXT PRIMARY KEY NOT NULL,"
+			"  name TEXT NOT NULL,"
+			"  csrf TEXT NOT NULL,"
+			"  created_at INTEGER NOT NULL,"
+			"  seen_at INTEGER NOT NULL);"
+			"CREATE INDEX sessions_name ON sessions (name);",
+		.pg = "ALTER TABLE users ADD COLUMN password_hash TEXT NOT NULL"
+		      "  DEFAULT '';"
+		      "ALTER TABLE users ADD COLUMN token_expires_at BIGINT NOT NULL"
+		      "  DEFAULT 0;"
+		      "ALTER TABLE users ADD COLUMN disabled BIGINT NOT NULL DEFAULT 0;"
+		      "CREATE TABLE sessions ("
+		      "  hash TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+		      "  name TEXT COLLATE \"C\" NOT NULL,"
+		      "  csrf TEXT NOT NULL,"
+		      "  created_at BIGINT NOT NULL,"
+		      "  seen_at BIGINT NOT NULL);"
+		      "CREATE INDEX sessions_name ON sessions (name);",
 	},
 };
 
@@ -504,7 +503,7 @@ const struct sql_text sql_version_set = DIALECT(
 	"disabled"
 #define USER_COLS_OF(t)                                                        \
 	t ".name, " t ".role, " t ".uscc, " t ".created_at, " t                \
-	".password_hash, " t ".token_expires_at, " t ".disabled"
+	  ".password_hash, " t ".token_expires_at, " t ".disabled"
 #define EVENT_COLS                                                             \
 	"seq, at, who, action, subject, policy_hash, detail, prev_hash, hash"
 #define ACCOUNT_COLS                                                           \
@@ -702,9 +701,10 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 	[ST_SESSION_INSERT] = ALL("INSERT INTO sessions (hash, name, csrf, "
 				  "created_at, seen_at) VALUES (?1, ?2, ?3, "
 				  "?4, ?4)"),
-	[ST_SESSION_GET] = ALL("SELECT s.csrf, s.created_at, s.seen_at, "
-			       USER_COLS_OF("u") " FROM sessions s JOIN users "
-			       "u ON u.name = s.name WHERE s.hash = ?1"),
+	[ST_SESSION_GET] =
+		ALL("SELECT s.csrf, s.created_at, s.seen_at, " USER_COLS_OF(
+			"u") " FROM sessions s JOIN users "
+			     "u ON u.name = s.name WHERE s.hash = ?1"),
 	[ST_SESSION_TOUCH] = ALL("UPDATE sessions SET seen_at = ?2 WHERE "
 				 "hash = ?1 AND seen_at < ?2"),
 	[ST_SESSION_DELETE] = ALL("DELETE FROM sessions WHERE hash = ?1"),

@@ -81,8 +81,8 @@ static void test_pwhash_verify(void **state)
 	assert_int_equal(pwhash_check("onlyletters", 11, &e), Q_ERR_INVALID);
 	assert_int_equal(pwhash_check("12345678", 8, &e), Q_ERR_INVALID);
 	assert_int_equal(pwhash_check("letters123", 10, &e), 0);
-	assert_int_equal(pwhash_check("密码是中文的1", strlen("密码是中文的1"), &e),
-			 0);
+	assert_int_equal(
+		pwhash_check("密码是中文的1", strlen("密码是中文的1"), &e), 0);
 }
 
 static void test_backoff(void **state)
@@ -105,8 +105,7 @@ static void test_backoff(void **state)
 	for (int i = 0; i < 40; i++)
 		assert_true(backoff_fail(&b, "a:1.2.3.4", 2000) <=
 			    BACKOFF_MAX_LOCK);
-	assert_int_equal(backoff_wait(&b, "a:1.2.3.4", 2000),
-			 BACKOFF_MAX_LOCK);
+	assert_int_equal(backoff_wait(&b, "a:1.2.3.4", 2000), BACKOFF_MAX_LOCK);
 	/* Another key is not slowed. */
 	assert_int_equal(backoff_wait(&b, "u:ada", 2000), 0);
 	/* A success forgets. */
@@ -201,9 +200,9 @@ static void test_sessions_expire(void **state)
 	assert_int_equal(office_session_open(&f->o, "rita", &lim, "10.0.0.1",
 					     T0, st, csrf, &e),
 			 0);
-	assert_int_equal(office_session_close(&f->o, st, strlen(st), "rita",
-					      T0 + 5, &e),
-			 0);
+	assert_int_equal(
+		office_session_close(&f->o, st, strlen(st), "rita", T0 + 5, &e),
+		0);
 	assert_int_equal(office_session_find(&f->o, st, strlen(st), &lim,
 					     T0 + 6, &s, &e),
 			 Q_NONE);
@@ -252,26 +251,26 @@ static void test_token_expiry_and_rotation(void **state)
 	assert_non_null(strstr(e.msg, "'bot' exists already"));
 	/* Rotated in place: the old token is nobody's, the new one lives on
 	 * from now. */
-	assert_int_equal(office_user_token(&f->o, "bot", 10, "ada", T0 + 100,
-					   t2, &e),
-			 0);
+	assert_int_equal(
+		office_user_token(&f->o, "bot", 10, "ada", T0 + 100, t2, &e),
+		0);
 	assert_string_not_equal(t1, t2);
 	assert_int_equal(office_user_by_token(&f->o, t1, strlen(t1), &u, &e),
 			 Q_NONE);
 	assert_int_equal(office_user_by_token(&f->o, t2, strlen(t2), &u, &e),
 			 0);
 	assert_true(u.token_expires_at == T0 + 100 + 10 * 86400);
-	assert_int_equal(office_user_token(&f->o, "nobody", 10, "ada", T0, t2,
-					   &e),
-			 Q_ERR_NOT_FOUND);
+	assert_int_equal(
+		office_user_token(&f->o, "nobody", 10, "ada", T0, t2, &e),
+		Q_ERR_NOT_FOUND);
 	/* Disabled, then on again; a staff role drops the firm. */
-	assert_int_equal(office_user_change(&f->o, "bot", NULL, NULL, 1, "ada",
-					    T0, &e),
-			 0);
+	assert_int_equal(
+		office_user_change(&f->o, "bot", NULL, NULL, 1, "ada", T0, &e),
+		0);
 	assert_int_equal(office_user_get(&f->o, "bot", &u, &e), 0);
 	assert_true(u.disabled);
-	assert_int_equal(office_user_change(&f->o, "bot", "applicant", NULL,
-					    0, "ada", T0, &e),
+	assert_int_equal(office_user_change(&f->o, "bot", "applicant", NULL, 0,
+					    "ada", T0, &e),
 			 Q_ERR_MISSING_FIELD);
 	assert_int_equal(office_user_change(&f->o, "bot", "applicant",
 					    "91310115MA1K4ABCDD", 0, "ada", T0,

@@ -843,7 +843,10 @@ static void test_app_by_ref(void **state)
 static void test_lookups_none(void **state)
 {
 	struct fx *f = *state;
-	struct store_user u = {.name = "ada", .role = "administrator", .created_at = 5}, gu;
+	struct store_user u = {.name = "ada",
+			       .role = "administrator",
+			       .created_at = 5},
+			  gu;
 	struct store_listing l, gl;
 	struct qerr e;
 
@@ -1490,7 +1493,8 @@ static void test_copy(void **state)
 		account(2, "available", LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS),
 	};
 	struct ledger_transfer t = transfer("fund", 1, 2, 1000, 0, NULL, 0);
-	struct store_user u = {.name = "ada", .role = "administrator", .created_at = 5};
+	struct store_user u = {
+		.name = "ada", .role = "administrator", .created_at = 5};
 	struct store_copy_stats st;
 	struct testdb db2;
 	struct store *s2 = NULL;
