@@ -4,7 +4,7 @@
 # UndefinedBehaviorSanitizer). `make check` runs the whole suite in both.
 
 CC      ?= cc
-PKGS    := libfyaml jansson libcrypto sqlite3 libmicrohttpd libpq
+PKGS    := libfyaml jansson libcrypto sqlite3 libmicrohttpd libpq libsodium
 BUILD   ?= build
 OPT     ?= -O2 -g
 SAN     ?=

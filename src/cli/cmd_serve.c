@@ -2,6 +2,7 @@
  * cmd_serve.c - `quan serve` and `quan user add`.
  */
 #include <signal.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "cli/cli.h"
 #include "core/date.h"
 #include "engine/compare.h"
+#include "core/pwhash.h"
 #include "http/server.h"
 #include "office/office.h"
 
@@ -50,13 +52,20 @@ int cmd_serve(int argc, char **argv)
 	static const char usage[] =
 		"usage: quan serve --db FILE [--listen HOST:PORT] [--web DIR]\n"
 		"                  [--chips FILE] [--threads N] [--body-max BYTES]\n"
-		"                  [--forecast-horizon DAYS]\n"
+		"                  [--forecast-horizon DAYS] [--trusted-proxy ADDR]\n"
+		"                  [--session-idle MINUTES] [--session-max HOURS]\n"
 		"Serve the program office over HTTP: the JSON API of\n"
 		"/v1/openapi.json and the dashboard at /. Listens on\n"
 		"127.0.0.1:8080 unless told (port 0: any free port). Prints\n"
 		"`listening http://HOST:PORT/` once ready; stops on SIGINT or\n"
 		"SIGTERM after answering what it holds. --forecast-horizon: the\n"
-		"dashboard flags a pool forecast to run dry within DAYS (30).\n";
+		"dashboard flags a pool forecast to run dry within DAYS (30).\n"
+		"Staff sign in with a name and password (POST /v1/session): a\n"
+		"session ends after MINUTES unused (default 480) or HOURS in all\n"
+		"(default 24). --trusted-proxy: the address of the proxy (haproxy)\n"
+		"whose X-Forwarded-For names the client; anyone else's is ignored.\n"
+		"Passwords are hashed with libsodium's interactive limits;\n"
+		"QUAN_PWHASH=moderate raises them (a lower setting is refused).\n";
 	struct server_config c;
 	struct chip_catalog *chips = NULL;
 	struct cost_table *costs = NULL;
@@ -84,7 +93,10 @@ int cmd_serve(int argc, char **argv)
 		if (!strcmp(a, "--db") || !strcmp(a, "--listen") ||
 		    !strcmp(a, "--web") || !strcmp(a, "--chips") ||
 		    !strcmp(a, "--threads") || !strcmp(a, "--body-max") ||
-		    !strcmp(a, "--forecast-horizon")) {
+		    !strcmp(a, "--forecast-horizon") ||
+		    !strcmp(a, "--trusted-proxy") ||
+		    !strcmp(a, "--session-idle") ||
+		    !strcmp(a, "--session-max")) {
 			if (want_value(i, argc, argv))
 				return EXIT_BAD_INPUT;
 			if (!strcmp(a, "--db"))
@@ -105,6 +117,25 @@ int cmd_serve(int argc, char **argv)
 					return EXIT_BAD_INPUT;
 				}
 				c.forecast_horizon = (int)d;
+			} else if (!strcmp(a, "--trusted-proxy"))
+				c.trusted_proxy = argv[++i];
+			else if (!strcmp(a, "--session-idle") ||
+				 !strcmp(a, "--session-max")) {
+				bool idle = !strcmp(a, "--session-idle");
+				char *end;
+				long v = strtol(argv[++i], &end, 10);
+
+				if (*end || v < 1 || v > (idle ? 10080 : 720)) {
+					fprintf(stderr,
+						"quan: %s: 1 to %d %s\n", a,
+						idle ? 10080 : 720,
+						idle ? "minutes" : "hours");
+					return EXIT_BAD_INPUT;
+				}
+				if (idle)
+					c.session_idle = (int64_t)v * 60;
+				else
+					c.session_max = (int64_t)v * 3600;
 			} else if (!strcmp(a, "--threads"))
 				c.threads =
 					(unsigned)strtoul(argv[++i], NULL, 10);
@@ -126,6 +157,13 @@ int cmd_serve(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	c.host = host;
+	qerr_clear(&e);
+	/* Lower than interactive only in a test build: production refuses. */
+	if (pwhash_params_from(getenv("QUAN_PWHASH"), pwhash_test_build(),
+			       &c.pwhash, &e)) {
+		fprintf(stderr, "quan: %s\n", e.msg);
+		return EXIT_BAD_INPUT;
+	}
 	if (cli_clock_offset(&c.clock_offset))
 		return EXIT_BAD_INPUT;
 	c.clock_set = cli_clock_set();
@@ -192,34 +230,83 @@ int cmd_serve(int argc, char **argv)
 	return 0;
 }
 
+/* The password on standard input (one line; its newline is not part of
+ * it), checked, hashed with the parameters QUAN_PWHASH names (production:
+ * libsodium's interactive limits) into out. */
+static int read_password(char out[PWHASH_TEXT], struct qerr *e)
+{
+	char buf[PWHASH_MAX_LEN + 3];
+	struct pwhash_params p;
+	size_t n;
+	int rc;
+
+	rc = pwhash_init(e);
+	if (!rc)
+		rc = pwhash_params_from(getenv("QUAN_PWHASH"),
+					pwhash_test_build(), &p, e);
+	if (rc)
+		return rc;
+	n = fread(buf, 1, sizeof(buf) - 1, stdin);
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (n && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	if (memchr(buf, '\n', n))
+		rc = qerr_set(e, Q_ERR_INVALID, "password",
+			      "password: one line on standard input");
+	if (!rc)
+		rc = pwhash_check(buf, n, e);
+	if (!rc)
+		rc = pwhash_hash(buf, n, &p, out, e);
+	sodium_memzero(buf, sizeof(buf));
+	return rc;
+}
+
 int cmd_user(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: quan user add --db FILE NAME --role ROLE [--uscc USCC]\n"
-		"                     [--by NAME]\n"
+		"                     [--password-stdin] [--expires DAYS] [--by NAME]\n"
+		"       quan user password --db FILE NAME [--by NAME]\n"
+		"       quan user token --db FILE NAME [--expires DAYS] [--by NAME]\n"
+		"       quan user change --db FILE NAME [--role ROLE] [--uscc USCC]\n"
+		"                        [--disable | --enable] [--by NAME]\n"
 		"       quan user remove --db FILE NAME [--by NAME]\n"
-		"Add a user of the server. ROLE is administrator, reviewer,\n"
-		"finance, auditor, applicant (bound to its firm's USCC) or\n"
-		"analyst (reports, forecasts and simulations; no applicant's\n"
-		"details).\n"
-		"Prints the user's bearer token, once: only its hash is kept.\n"
-		"Remove a user: its token stops working at once.\n";
+		"add: a user of the server. ROLE is administrator, reviewer,\n"
+		"finance, auditor, applicant (bound to its firm's USCC) or analyst\n"
+		"(reports, forecasts and simulations; no applicant's details). With\n"
+		"--password-stdin it reads the user's password (one line) from\n"
+		"standard input, to sign in to the dashboard; without, it prints\n"
+		"the user's API token, once: only its hash is kept. A token lives\n"
+		"DAYS days (default 90).\n"
+		"password: set a new password read from standard input; the\n"
+		"user's sessions end.\n"
+		"token: rotate the user's API token in place: prints the new one,\n"
+		"and the old one stops working.\n"
+		"change: a new role or firm, or switch the user off or on.\n"
+		"remove: its token and sessions stop working at once.\n"
+		"Passwords are at least 8 characters mixing two of letters, digits\n"
+		"and others, hashed with argon2id (libsodium); never on the\n"
+		"command line. Every change is audited.\n";
 	const char *db = NULL, *role = NULL, *uscc = NULL, *name = NULL;
-	const char *by = "cli";
+	const char *by = "cli", *verb = argc >= 2 ? argv[1] : "";
 	char token[OFFICE_TOKEN_TEXT];
+	char pw[PWHASH_TEXT] = "";
 	struct chip_catalog *chips = NULL;
 	struct office off;
 	struct qerr e;
+	bool pw_stdin = false;
+	int days = 0, disabled = -1;
 	int rc;
 
-	bool remove = argc >= 2 && !strcmp(argv[1], "remove");
-
-	if (argc < 2 || (strcmp(argv[1], "add") && !remove)) {
-		if (argc >= 2 &&
-		    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			fputs(usage, stdout);
-			return 0;
-		}
+	if (!strcmp(verb, "--help") || !strcmp(verb, "-h")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(verb, "add") && strcmp(verb, "remove") &&
+	    strcmp(verb, "password") && strcmp(verb, "token") &&
+	    strcmp(verb, "change")) {
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
@@ -230,8 +317,13 @@ int cmd_user(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		}
-		if (!strcmp(a, "--db") || !strcmp(a, "--role") ||
-		    !strcmp(a, "--uscc") || !strcmp(a, "--by")) {
+		if (!strcmp(a, "--password-stdin")) {
+			pw_stdin = true;
+		} else if (!strcmp(a, "--disable") || !strcmp(a, "--enable")) {
+			disabled = !strcmp(a, "--disable");
+		} else if (!strcmp(a, "--db") || !strcmp(a, "--role") ||
+			   !strcmp(a, "--uscc") || !strcmp(a, "--by") ||
+			   !strcmp(a, "--expires")) {
 			if (want_value(i, argc, argv))
 				return EXIT_BAD_INPUT;
 			if (!strcmp(a, "--db"))
@@ -240,7 +332,19 @@ int cmd_user(int argc, char **argv)
 				role = argv[++i];
 			else if (!strcmp(a, "--uscc"))
 				uscc = argv[++i];
-			else
+			else if (!strcmp(a, "--expires")) {
+				char *end;
+				long d = strtol(argv[++i], &end, 10);
+
+				if (*end || d < 1 ||
+				    d > OFFICE_TOKEN_DAYS_MAX) {
+					fprintf(stderr,
+						"quan: --expires: 1 to %d days\n",
+						OFFICE_TOKEN_DAYS_MAX);
+					return EXIT_BAD_INPUT;
+				}
+				days = (int)d;
+			} else
 				by = argv[++i];
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "quan: unknown option '%s'\n\n%s", a,
@@ -253,20 +357,45 @@ int cmd_user(int argc, char **argv)
 			return EXIT_BAD_INPUT;
 		}
 	}
-	if (!db || !name || (!remove && !role) || (remove && (role || uscc))) {
+	bool add = !strcmp(verb, "add"), change = !strcmp(verb, "change");
+
+	if (!db || !name || (add && !role) ||
+	    (!add && !change && (role || uscc)) || (pw_stdin && !add) ||
+	    (days && strcmp(verb, "add") && strcmp(verb, "token")) ||
+	    (disabled >= 0 && !change)) {
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
+	}
+	qerr_clear(&e);
+	if (pw_stdin || !strcmp(verb, "password")) {
+		rc = read_password(pw, &e);
+		if (rc) {
+			fprintf(stderr, "quan: %s\n", e.msg);
+			return cli_exit_for(rc);
+		}
 	}
 	rc = cli_load_chips(NULL, &chips);
 	if (rc)
 		return rc;
-	qerr_clear(&e);
 	rc = office_open(&off, db, chips, &e);
 	if (!rc) {
+		struct office_new_user nu = {name, role, uscc,
+					     pw[0] ? pw : NULL, days};
+		int64_t now = cli_now();
+
 		cli_clock_mark(&off);
-		rc = remove ? office_user_remove(&off, name, by, cli_now(), &e)
-			    : office_user_add(&off, name, role, uscc, by,
-					      cli_now(), token, &e);
+		if (add)
+			rc = office_user_add(&off, &nu, by, now, token, &e);
+		else if (!strcmp(verb, "remove"))
+			rc = office_user_remove(&off, name, by, now, &e);
+		else if (!strcmp(verb, "password"))
+			rc = office_user_password(&off, name, pw, by, now, &e);
+		else if (!strcmp(verb, "token"))
+			rc = office_user_token(&off, name, days, by, now, token,
+					       &e);
+		else
+			rc = office_user_change(&off, name, role, uscc,
+						disabled, by, now, &e);
 		office_close(&off);
 	}
 	chips_free(chips);
@@ -274,8 +403,12 @@ int cmd_user(int argc, char **argv)
 		fprintf(stderr, "quan: %s\n", e.msg);
 		return cli_exit_for(rc);
 	}
-	if (remove)
+	if (!strcmp(verb, "remove"))
 		printf("user '%s' removed\n", name);
+	else if (!strcmp(verb, "password") || (add && pw_stdin))
+		printf("user '%s' signs in with the password given\n", name);
+	else if (change)
+		printf("user '%s' changed\n", name);
 	else
 		puts(token);
 	return 0;

@@ -17,7 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "core/date.h"
 #include "core/file.h"
+#include "http/backoff.h"
 #include "core/industry.h"
 #include "engine/compare.h"
 #include "office/office.h"
@@ -37,7 +41,12 @@ enum {
 	R_ANALYST = 1u << 5, /* reports, forecasts, simulations */
 	R_STAFF = R_ADMIN | R_REVIEWER | R_FINANCE | R_AUDITOR,
 	R_ALL = R_STAFF | R_APPLICANT,
+	/* Signing in: anyone, before authentication. */
+	R_PUBLIC = 1u << 6,
 };
+
+#define HASH_WORKERS_MAX 8
+#define SESSION_COOKIE "quan_session"
 
 static unsigned role_bit(const char *role)
 {
@@ -87,6 +96,17 @@ struct req {
 	bool queued;
 	int64_t received_at; /* an application: when the office received it */
 	struct office_parsed *parsed; /* an application, parsed on arrival */
+	/* sign-in and users */
+	char addr[64];			 /* the client's address */
+	bool by_cookie;			 /* authenticated by a session */
+	bool tls;			 /* https, by a trusted proxy's word */
+	char session[OFFICE_TOKEN_TEXT]; /* its session's token */
+	char csrf[OFFICE_TOKEN_TEXT];	 /* and CSRF token */
+	json_t *json;			 /* a pwhash route's body */
+	char pw_hash[PWHASH_TEXT];	 /* the password hashed */
+	char cookie[192];		 /* a Set-Cookie to send */
+	int64_t retry_after;		 /* seconds, for a Retry-After */
+	struct req *hnext;		 /* waiting at the hashing pool */
 };
 
 struct server {
@@ -110,6 +130,17 @@ struct server {
 	bool stopping;
 	/* POST /v1/simulate: one at a time, on the HTTP thread that took it */
 	pthread_mutex_t simmu;
+	/* the hashing pool: its own threads, a bounded queue */
+	pthread_t hashers[HASH_WORKERS_MAX];
+	size_t nhashers;
+	pthread_mutex_t hmu;
+	pthread_cond_t hcv;
+	struct req *hhead, *htail;
+	size_t hqueued;
+	bool hstopping;
+	/* failed sign-ins, per address and per name */
+	struct backoff backoff;
+	struct office_session_limits lim;
 };
 
 /* The office's clock: the system's, moved by clock_offset when QUAN_NOW
@@ -179,7 +210,8 @@ static void ok(struct req *r, unsigned status, json_t *out)
 }
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
-				 const char *type, char *text, size_t len)
+				 const char *type, char *text, size_t len,
+				 const struct req *r)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -193,6 +225,14 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r && r->cookie[0])
+		MHD_add_response_header(resp, "Set-Cookie", r->cookie);
+	if (r && r->retry_after > 0) {
+		char ra[24];
+
+		snprintf(ra, sizeof(ra), "%lld", (long long)r->retry_after);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -211,7 +251,7 @@ static enum MHD_Result send_req(struct MHD_Connection *c, struct req *r)
 	if (!text)
 		return MHD_NO;
 	return send_text(c, r->status, "application/json; charset=utf-8", text,
-			 strlen(text));
+			 strlen(text), r);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *c, struct req *r,
@@ -326,10 +366,19 @@ static bool field_money(struct req *r, json_t *j, const char *name,
 
 static void h_me(struct server *s, struct office *o, struct req *r)
 {
+	char at[DATETIME_TEXT_MAX];
+
+	/* A session's CSRF token too, so that a reloaded dashboard can
+	 * write again: another site cannot read this answer. */
 	ok(r, MHD_HTTP_OK,
-	   json_pack("{s:s,s:s,s:s?}", "name", r->user.name, "role",
-		     r->user.role, "uscc",
-		     r->user.uscc[0] ? r->user.uscc : NULL));
+	   json_pack("{s:s,s:s,s:s?,s:s,s:s?,s:s?}", "name", r->user.name,
+		     "role", r->user.role, "uscc",
+		     r->user.uscc[0] ? r->user.uscc : NULL, "signed_in_with",
+		     r->by_cookie ? "session" : "token", "csrf",
+		     r->by_cookie ? r->csrf : NULL, "token_expires_at",
+		     !r->by_cookie && r->user.token_expires_at
+			     ? datetime_format(r->user.token_expires_at, at)
+			     : NULL));
 }
 
 static void h_programs(struct server *s, struct office *o, struct req *r)
@@ -1389,6 +1438,208 @@ out:
 	pthread_mutex_unlock(&s->simmu);
 }
 
+/* --- handlers: sign-in and users ------------------------------------------------ */
+
+/* The Set-Cookie of a session: HttpOnly (no script reads it),
+ * SameSite=Strict (no other site sends it), Secure over TLS. An empty
+ * token clears it. */
+static void set_cookie(struct server *s, struct req *r, const char *token)
+{
+	snprintf(r->cookie, sizeof(r->cookie),
+		 SESSION_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; "
+				"SameSite=Strict%s",
+		 token, *token ? (long long)s->lim.max : 0LL,
+		 r->tls ? "; Secure" : "");
+}
+
+/* POST /v1/session, on the writer once the hashing pool has verified the
+ * password of r->user. */
+static void h_session_open(struct server *s, struct office *o, struct req *r)
+{
+	char token[OFFICE_TOKEN_TEXT], csrf[OFFICE_TOKEN_TEXT];
+	char at[DATETIME_TEXT_MAX];
+	int64_t now = now_of(s);
+	struct qerr e;
+
+	qerr_clear(&e);
+	if (office_session_open(o, r->user.name, &s->lim, r->addr, now, token,
+				csrf, &e)) {
+		fail_with(r, &e);
+		return;
+	}
+	set_cookie(s, r, token);
+	sodium_memzero(token, sizeof(token));
+	ok(r, MHD_HTTP_OK,
+	   json_pack("{s:s,s:s,s:s?,s:s,s:s}", "name", r->user.name, "role",
+		     r->user.role, "uscc",
+		     r->user.uscc[0] ? r->user.uscc : NULL, "csrf", csrf,
+		     "expires_at", datetime_format(now + s->lim.max, at)));
+}
+
+static void h_session_close(struct server *s, struct office *o, struct req *r)
+{
+	struct qerr e;
+
+	if (!r->by_cookie) {
+		fail_http(
+			r, MHD_HTTP_BAD_REQUEST, "not_a_session",
+			"signed in with a token, not a session: nothing to "
+			"sign out (an administrator rotates a token with quan "
+			"user token)");
+		return;
+	}
+	qerr_clear(&e);
+	if (office_session_close(o, r->session, strlen(r->session),
+				 r->user.name, now_of(s), &e)) {
+		fail_with(r, &e);
+		return;
+	}
+	set_cookie(s, r, "");
+	ok(r, MHD_HTTP_OK, json_pack("{s:b}", "signed_out", 1));
+}
+
+/* A user as the API shows it: never a hash. */
+static json_t *user_j(const struct store_user *u)
+{
+	char at[DATETIME_TEXT_MAX], exp[DATETIME_TEXT_MAX];
+
+	return json_pack("{s:s,s:s,s:s?,s:s,s:b,s:b,s:s?}", "name", u->name,
+			 "role", u->role, "uscc", u->uscc[0] ? u->uscc : NULL,
+			 "created_at", datetime_format(u->created_at, at),
+			 "password", u->password_hash[0] != 0, "disabled",
+			 u->disabled, "token_expires_at",
+			 u->token_expires_at
+				 ? datetime_format(u->token_expires_at, exp)
+				 : NULL);
+}
+
+static int list_user(void *arg, const struct store_user *u)
+{
+	return json_array_append_new(arg, user_j(u)) != 0;
+}
+
+static void h_users(struct server *s, struct office *o, struct req *r)
+{
+	json_t *list = json_array();
+	struct qerr e;
+
+	qerr_clear(&e);
+	if (!list || office_user_each(o, list_user, list, &e)) {
+		json_decref(list);
+		if (e.code)
+			fail_with(r, &e);
+		else
+			fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "out_of_memory", "out of memory");
+		return;
+	}
+	ok(r, MHD_HTTP_OK, json_pack("{s:o}", "users", list));
+}
+
+/* The user r->id after a change, answered with status. */
+static void answer_user(struct office *o, struct req *r, unsigned status,
+			const char *token)
+{
+	struct store_user u;
+	struct qerr e;
+	json_t *j;
+
+	qerr_clear(&e);
+	if (office_user_get(o, r->id, &u, &e)) {
+		fail_with(r, &e);
+		return;
+	}
+	j = user_j(&u);
+	if (j && token && *token)
+		json_object_set_new(j, "token", json_string(token));
+	ok(r, status, j);
+}
+
+static void h_user_add(struct server *s, struct office *o, struct req *r)
+{
+	char token[OFFICE_TOKEN_TEXT];
+	const char *name, *role, *uscc;
+	struct office_new_user nu;
+	json_int_t days = 0;
+	struct qerr e;
+
+	assert(r->json);
+	name = json_string_value(json_object_get(r->json, "name"));
+	role = json_string_value(json_object_get(r->json, "role"));
+	uscc = json_string_value(json_object_get(r->json, "uscc"));
+	if (json_object_get(r->json, "expires_days"))
+		days = json_integer_value(
+			json_object_get(r->json, "expires_days"));
+	nu = (struct office_new_user){
+		name, role, uscc, r->pw_hash[0] ? r->pw_hash : NULL, (int)days};
+	qerr_clear(&e);
+	if (office_user_add(o, &nu, r->user.name, now_of(s), token, &e)) {
+		fail_with(r, &e);
+		return;
+	}
+	snprintf(r->id, sizeof(r->id), "%s", name);
+	/* A user who signs in with a password gets no token to show. */
+	answer_user(o, r, MHD_HTTP_CREATED, r->pw_hash[0] ? NULL : token);
+}
+
+static void h_user_change(struct server *s, struct office *o, struct req *r)
+{
+	const char *role, *uscc;
+	json_t *d;
+	struct qerr e;
+
+	assert(r->json);
+	role = json_string_value(json_object_get(r->json, "role"));
+	uscc = json_string_value(json_object_get(r->json, "uscc"));
+	d = json_object_get(r->json, "disabled");
+	if (!strcmp(r->id, r->user.name) &&
+	    ((role && strcmp(role, r->user.role)) || json_is_true(d))) {
+		fail_http(r, MHD_HTTP_CONFLICT, "conflict",
+			  "an administrator does not demote or disable "
+			  "themselves: ask another administrator");
+		return;
+	}
+	qerr_clear(&e);
+	if (office_user_change(o, r->id, role, uscc, d ? json_is_true(d) : -1,
+			       r->user.name, now_of(s), &e)) {
+		fail_with(r, &e);
+		return;
+	}
+	answer_user(o, r, MHD_HTTP_OK, NULL);
+}
+
+static void h_user_remove(struct server *s, struct office *o, struct req *r)
+{
+	struct qerr e;
+
+	if (!strcmp(r->id, r->user.name)) {
+		fail_http(r, MHD_HTTP_CONFLICT, "conflict",
+			  "an administrator does not remove themselves: ask "
+			  "another administrator");
+		return;
+	}
+	qerr_clear(&e);
+	if (office_user_remove(o, r->id, r->user.name, now_of(s), &e)) {
+		fail_with(r, &e);
+		return;
+	}
+	ok(r, MHD_HTTP_OK, json_pack("{s:s}", "removed", r->id));
+}
+
+static void h_user_password(struct server *s, struct office *o, struct req *r)
+{
+	struct qerr e;
+
+	assert(r->pw_hash[0]);
+	qerr_clear(&e);
+	if (office_user_password(o, r->id, r->pw_hash, r->user.name, now_of(s),
+				 &e)) {
+		fail_with(r, &e);
+		return;
+	}
+	answer_user(o, r, MHD_HTTP_OK, NULL);
+}
+
 static const struct route routes[] = {
 	{"GET", "/v1/me", "", R_ALL | R_ANALYST, false, h_me},
 	{"GET", "/v1/programs", "", R_ALL | R_ANALYST, false, h_programs},
@@ -1425,6 +1676,15 @@ static const struct route routes[] = {
 	 h_audit_verify},
 	{"GET", "/v1/forecast", "", R_STAFF | R_ANALYST, false, h_forecast},
 	{"POST", "/v1/simulate", "", R_ADMIN | R_ANALYST, false, h_simulate},
+	/* Sign-in, and the administrator's users. */
+	{"POST", "/v1/session", "", R_PUBLIC | R_ALL | R_ANALYST, true,
+	 h_session_open},
+	{"DELETE", "/v1/session", "", R_ALL | R_ANALYST, true, h_session_close},
+	{"GET", "/v1/users", "", R_ADMIN, false, h_users},
+	{"POST", "/v1/users", "", R_ADMIN, true, h_user_add},
+	{"PATCH", "/v1/users/{id}", "", R_ADMIN, true, h_user_change},
+	{"DELETE", "/v1/users/{id}", "", R_ADMIN, true, h_user_remove},
+	{"POST", "/v1/users/{id}/password", "", R_ADMIN, true, h_user_password},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -1629,6 +1889,220 @@ static void enqueue(struct server *s, struct req *r)
 	pthread_mutex_unlock(&s->qmu);
 }
 
+/* --- sign-in: bodies, backoff and the hashing pool ------------------------------- */
+
+/* The body of a sign-in or users route checked on the HTTP thread, kept in
+ * r->json for the hashing pool and the writer; false with r answered. A
+ * sign-in from an address or for a name that failed too often is 429. */
+static bool users_body(struct server *s, struct req *r)
+{
+	static const char *const session[] = {"name", "password", NULL};
+	static const char *const add[] = {"name",     "role",	      "uscc",
+					  "password", "expires_days", NULL};
+	static const char *const change[] = {"role", "uscc", "disabled", NULL};
+	static const char *const password[] = {"password", NULL};
+	static const char *const none[] = {NULL};
+	handler_fn fn = r->route->fn;
+	const char *const *allowed = fn == h_session_open    ? session
+				     : fn == h_user_add	     ? add
+				     : fn == h_user_change   ? change
+				     : fn == h_user_password ? password
+							     : none;
+	const char *name, *pw, *role, *uscc;
+	json_t *v;
+	struct qerr e;
+
+	r->json =
+		body_object(r, allowed, allowed == none || fn == h_user_change);
+	if (!r->json)
+		return false;
+	if (!field_str(r, r->json, "name",
+		       fn == h_session_open || fn == h_user_add, &name) ||
+	    !field_str(r, r->json, "password",
+		       fn == h_session_open || fn == h_user_password, &pw) ||
+	    !field_str(r, r->json, "role", fn == h_user_add, &role) ||
+	    !field_str(r, r->json, "uscc", false, &uscc))
+		return false;
+	v = json_object_get(r->json, "disabled");
+	if (v && !json_is_boolean(v)) {
+		qerr_set(&e, Q_ERR_WRONG_TYPE, "disabled",
+			 "disabled: true or false");
+		fail_with(r, &e);
+		return false;
+	}
+	v = json_object_get(r->json, "expires_days");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		  json_integer_value(v) > OFFICE_TOKEN_DAYS_MAX)) {
+		qerr_set(&e, Q_ERR_INVALID, "expires_days",
+			 "expires_days: an integer from 1 to %d",
+			 OFFICE_TOKEN_DAYS_MAX);
+		fail_with(r, &e);
+		return false;
+	}
+	if (fn == h_session_open) {
+		char ka[BACKOFF_KEY], ku[BACKOFF_KEY];
+		int64_t now = now_of(s), wa, wu;
+
+		snprintf(ka, sizeof(ka), "a:%s", r->addr);
+		snprintf(ku, sizeof(ku), "u:%.80s", name);
+		wa = backoff_wait(&s->backoff, ka, now);
+		wu = backoff_wait(&s->backoff, ku, now);
+		r->retry_after = wa > wu ? wa : wu;
+		if (r->retry_after) {
+			char msg[128];
+
+			snprintf(
+				msg, sizeof(msg),
+				"too many failed sign-ins: try again in %lld seconds",
+				(long long)r->retry_after);
+			fail_http(r, MHD_HTTP_TOO_MANY_REQUESTS,
+				  "too_many_attempts", msg);
+			return false;
+		}
+		return true;
+	}
+	if (pw && fn != h_session_open) {
+		qerr_clear(&e);
+		if (pwhash_check(pw, strlen(pw), &e)) {
+			fail_with(r, &e);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Verify a sign-in's password (r->json) against its user: true when it
+ * matches (r->user filled, for the writer to open the session), false with
+ * r answered. A failure counts against the address and the name; an
+ * unknown name costs the time of a wrong password. */
+static bool verify_sign_in(struct server *s, struct req *r)
+{
+	const char *name = json_string_value(json_object_get(r->json, "name"));
+	const char *pw =
+		json_string_value(json_object_get(r->json, "password"));
+	char ka[BACKOFF_KEY], ku[BACKOFF_KEY];
+	struct store_user u;
+	struct office *o;
+	struct qerr e;
+	bool match;
+	int rc;
+
+	assert(name && pw);
+	snprintf(ka, sizeof(ka), "a:%s", r->addr);
+	snprintf(ku, sizeof(ku), "u:%.80s", name);
+	qerr_clear(&e);
+	o = borrow(s);
+	rc = office_user_get(o, name, &u, &e);
+	give_back(s, o);
+	if (rc && rc != Q_NONE) {
+		fail_with(r, &e);
+		return false;
+	}
+	match = pwhash_verify(!rc && u.password_hash[0] ? u.password_hash
+							: NULL,
+			      pw, strlen(pw));
+	if (!match) {
+		int64_t now = now_of(s);
+		int64_t la = backoff_fail(&s->backoff, ka, now);
+		int64_t lu = backoff_fail(&s->backoff, ku, now);
+
+		r->retry_after = la > lu ? la : lu;
+		fail_http(r, MHD_HTTP_UNAUTHORIZED, "wrong_password",
+			  "wrong name or password");
+		return false;
+	}
+	backoff_ok(&s->backoff, ka);
+	backoff_ok(&s->backoff, ku);
+	if (u.disabled) {
+		fail_http(r, MHD_HTTP_FORBIDDEN, "disabled",
+			  "this user is disabled: ask an administrator");
+		return false;
+	}
+	r->user = u;
+	r->role = role_bit(u.role);
+	return true;
+}
+
+/* The hashing pool's work on r: verify a sign-in, or hash a new password
+ * into r->pw_hash. true: on to the writer. */
+static bool hash_job(struct server *s, struct req *r)
+{
+	const char *pw =
+		json_string_value(json_object_get(r->json, "password"));
+	struct qerr e;
+
+	if (r->route->fn == h_session_open)
+		return verify_sign_in(s, r);
+	if (!pw)
+		return true;
+	qerr_clear(&e);
+	if (pwhash_hash(pw, strlen(pw), &s->c.pwhash, r->pw_hash, &e)) {
+		fail_with(r, &e);
+		return false;
+	}
+	return true;
+}
+
+/* A thread of the hashing pool: argon2id takes tens of milliseconds and
+ * 64 MiB, so it runs here, on few threads of its own, never on an HTTP
+ * thread or the writer. */
+static void *hasher_main(void *arg)
+{
+	struct server *s = arg;
+
+	for (;;) {
+		struct req *r;
+
+		pthread_mutex_lock(&s->hmu);
+		while (!s->hhead && !s->hstopping)
+			pthread_cond_wait(&s->hcv, &s->hmu);
+		r = s->hhead;
+		if (r) {
+			s->hhead = r->hnext;
+			if (!s->hhead)
+				s->htail = NULL;
+			assert(s->hqueued > 0);
+			s->hqueued--;
+		}
+		pthread_mutex_unlock(&s->hmu);
+		if (!r)
+			break; /* stopping, and nothing left */
+		if (hash_job(s, r))
+			enqueue(s, r);
+		else
+			finish_job(r);
+	}
+	return NULL;
+}
+
+/* Hand r to the hashing pool, or answer 503 when its queue is full: a
+ * flood of sign-ins waits there, or is turned away, and the API's threads
+ * go on. */
+static enum MHD_Result to_hashers(struct server *s, struct MHD_Connection *c,
+				  struct req *r)
+{
+	pthread_mutex_lock(&s->hmu);
+	if (s->hqueued >= s->c.hash_queue) {
+		pthread_mutex_unlock(&s->hmu);
+		r->retry_after = 1;
+		return send_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+				  "too many sign-ins at once: try again in a "
+				  "second");
+	}
+	r->queued = true;
+	MHD_suspend_connection(c);
+	r->hnext = NULL;
+	if (s->htail)
+		s->htail->hnext = r;
+	else
+		s->hhead = r;
+	s->htail = r;
+	s->hqueued++;
+	pthread_cond_signal(&s->hcv);
+	pthread_mutex_unlock(&s->hmu);
+	return MHD_YES;
+}
+
 /* --- static files ------------------------------------------------------------------ */
 
 static const char *content_type(const char *path)
@@ -1715,25 +2189,119 @@ static enum MHD_Result serve_file(struct server *s, struct MHD_Connection *c,
 
 /* --- the access handler -------------------------------------------------------- */
 
-/* Authenticate the bearer token: r->user and r->role; false (answered)
- * when missing, unknown, or the store failed. */
+/* The client's address into r->addr: the socket's peer, or the last
+ * address of X-Forwarded-For when the peer is the configured trusted proxy
+ * (haproxy appends the address it saw), which also says whether the
+ * client came over TLS (X-Forwarded-Proto). Anyone else's X-Forwarded-For
+ * is ignored: a client does not choose its own address. */
+static void client_addr(struct server *s, struct MHD_Connection *c,
+			struct req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const char *xff, *proto;
+	char peer[INET6_ADDRSTRLEN] = "unknown";
+
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET,
+			  &((const struct sockaddr_in *)ci->client_addr)
+				   ->sin_addr,
+			  peer, sizeof(peer));
+	snprintf(r->addr, sizeof(r->addr), "%s", peer);
+	if (!s->c.trusted_proxy || strcmp(peer, s->c.trusted_proxy))
+		return;
+	proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					    "X-Forwarded-Proto");
+	r->tls = proto && !strcasecmp(proto, "https");
+	xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					  "X-Forwarded-For");
+	if (xff) {
+		const char *last = strrchr(xff, ',');
+		char a[INET6_ADDRSTRLEN];
+		unsigned char bin[16];
+		size_t n;
+
+		last = last ? last + 1 : xff;
+		last += strspn(last, " \t");
+		n = strcspn(last, " \t");
+		if (n && n < sizeof(a)) {
+			memcpy(a, last, n);
+			a[n] = '\0';
+			if (inet_pton(AF_INET, a, bin) == 1 ||
+			    inet_pton(AF_INET6, a, bin) == 1)
+				snprintf(r->addr, sizeof(r->addr), "%s", a);
+		}
+	}
+}
+
+/* Authenticate by a bearer token, or else by the session cookie, whose
+ * writes must carry its CSRF token: r->user and r->role; false (answered)
+ * when missing, unknown, expired, or the store failed. */
 static bool authenticate(struct server *s, struct MHD_Connection *c,
-			 struct req *r, enum MHD_Result *ret)
+			 struct req *r, const char *method,
+			 enum MHD_Result *ret)
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						    "Authorization");
+	struct store_session sess;
 	struct office *o;
 	struct qerr e;
 	int rc;
 
-	if (!h || strncmp(h, "Bearer ", 7)) {
+	qerr_clear(&e);
+	if (!h) {
+		const char *cookie = MHD_lookup_connection_value(
+			c, MHD_COOKIE_KIND, SESSION_COOKIE);
+		const char *x;
+
+		if (!cookie) {
+			*ret = send_error(
+				c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+				"sign in (POST /v1/session) or send a bearer token (quan user add)");
+			return false;
+		}
+		o = borrow(s);
+		rc = office_session_find(o, cookie, strlen(cookie), &s->lim,
+					 now_of(s), &sess, &e);
+		give_back(s, o);
+		if (rc == Q_NONE || rc == OFFICE_SESSION_EXPIRED) {
+			r->retry_after = 0;
+			*ret = send_error(
+				c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+				rc == Q_NONE
+					? "this session has ended: sign in again"
+					: "this session expired: sign in again");
+			return false;
+		}
+		if (rc) {
+			fail_with(r, &e);
+			*ret = send_req(c, r);
+			return false;
+		}
+		r->user = sess.user;
+		r->by_cookie = true;
+		snprintf(r->session, sizeof(r->session), "%s", cookie);
+		snprintf(r->csrf, sizeof(r->csrf), "%s", sess.csrf);
+		x = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						"X-CSRF-Token");
+		if (strcmp(method, "GET") && strcmp(method, "HEAD") &&
+		    (!x || strlen(x) != strlen(sess.csrf) ||
+		     sodium_memcmp(x, sess.csrf, strlen(x)))) {
+			*ret = send_error(
+				c, r, MHD_HTTP_FORBIDDEN, "csrf",
+				"X-CSRF-Token: a change made by a signed-in session carries the csrf value that POST /v1/session answered");
+			return false;
+		}
+		r->role = role_bit(r->user.role);
+		return true;
+	}
+	if (strncmp(h, "Bearer ", 7)) {
 		*ret = send_error(c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 				  "a bearer token is required (quan user add)");
 		return false;
 	}
 	h += 7;
 	o = borrow(s);
-	qerr_clear(&e);
 	rc = office_user_by_token(o, h, strlen(h), &r->user, &e);
 	give_back(s, o);
 	if (rc == Q_NONE) {
@@ -1744,6 +2312,23 @@ static bool authenticate(struct server *s, struct MHD_Connection *c,
 	if (rc) {
 		fail_with(r, &e);
 		*ret = send_req(c, r);
+		return false;
+	}
+	if (r->user.disabled) {
+		*ret = send_error(
+			c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+			"this user is disabled: ask an administrator");
+		return false;
+	}
+	if (r->user.token_expires_at && now_of(s) >= r->user.token_expires_at) {
+		char at[DATETIME_TEXT_MAX], msg[160];
+
+		snprintf(
+			msg, sizeof(msg),
+			"this token expired at %s: ask an administrator for a new one (quan user token)",
+			datetime_format(r->user.token_expires_at, at));
+		*ret = send_error(c, r, MHD_HTTP_UNAUTHORIZED, "token_expired",
+				  msg);
 		return false;
 	}
 	r->role = role_bit(r->user.role);
@@ -1831,7 +2416,7 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 		memcpy(copy, s->openapi, s->openapi_len);
 		return send_text(c, MHD_HTTP_OK,
 				 "application/json; charset=utf-8", copy,
-				 s->openapi_len);
+				 s->openapi_len, NULL);
 	}
 	r->route = find_route(method, url, r->id, sizeof(r->id), &path_known);
 	if (!r->route)
@@ -1841,9 +2426,11 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 					    "this route takes another method")
 			       : send_error(c, r, MHD_HTTP_NOT_FOUND,
 					    "not_found", "no such route");
-	if (!authenticate(s, c, r, &ret))
+	client_addr(s, c, r);
+	if (!(r->route->roles & R_PUBLIC) &&
+	    !authenticate(s, c, r, method, &ret))
 		return ret;
-	if (!(r->route->roles & r->role))
+	if (!(r->route->roles & R_PUBLIC) && !(r->route->roles & r->role))
 		return send_error(c, r, MHD_HTTP_FORBIDDEN, "forbidden",
 				  "this role may not use this route");
 	if (!params_known(c, r, r->route->method, r->route->path,
@@ -1918,6 +2505,17 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 				c, r, MHD_HTTP_FORBIDDEN, "forbidden",
 				"applicant.uscc: an applicant files only for its own firm");
 	}
+	if (r->route->fn == h_session_open || r->route->fn == h_session_close ||
+	    r->route->fn == h_user_add || r->route->fn == h_user_change ||
+	    r->route->fn == h_user_remove || r->route->fn == h_user_password) {
+		if (!users_body(s, r))
+			return send_req(c, r);
+		/* These hash or verify a password first, on the pool. */
+		if (r->route->fn == h_session_open ||
+		    r->route->fn == h_user_add ||
+		    r->route->fn == h_user_password)
+			return to_hashers(s, c, r);
+	}
 	if (r->route->write) {
 		if (r->route->fn != h_apply)
 			r->received_at = now_of(s);
@@ -1985,6 +2583,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!r)
 		return;
 	json_decref(r->out);
+	json_decref(r->json);
+	if (r->body)
+		sodium_memzero(r->body, r->cap); /* passwords pass here */
+	sodium_memzero(r->pw_hash, sizeof(r->pw_hash));
 	free(r->body);
 	office_parsed_release(r->parsed);
 	free(r->parsed);
@@ -2000,6 +2602,13 @@ void server_stop(struct server *s)
 		return;
 	if (s->d)
 		MHD_quiesce_daemon(s->d);
+	/* The hashers first: what they finish goes on to the writer. */
+	pthread_mutex_lock(&s->hmu);
+	s->hstopping = true;
+	pthread_cond_broadcast(&s->hcv);
+	pthread_mutex_unlock(&s->hmu);
+	for (size_t i = 0; i < s->nhashers; i++)
+		pthread_join(s->hashers[i], NULL);
 	if (s->writer_started) {
 		pthread_mutex_lock(&s->qmu);
 		s->stopping = true;
@@ -2022,6 +2631,9 @@ void server_stop(struct server *s)
 	pthread_mutex_destroy(&s->qmu);
 	pthread_mutex_destroy(&s->simmu);
 	pthread_cond_destroy(&s->qcv);
+	pthread_mutex_destroy(&s->hmu);
+	pthread_cond_destroy(&s->hcv);
+	backoff_release(&s->backoff);
 	free(s);
 }
 
@@ -2054,6 +2666,22 @@ int server_start(const struct server_config *c, struct server **out,
 	if (!s->c.forecast_horizon)
 		s->c.forecast_horizon = SERVER_FORECAST_HORIZON;
 	pthread_mutex_init(&s->simmu, NULL);
+	if (!s->c.session_idle)
+		s->c.session_idle = 8 * 3600;
+	if (!s->c.session_max)
+		s->c.session_max = 24 * 3600;
+	if (!s->c.pwhash.ops)
+		s->c.pwhash = pwhash_defaults();
+	if (!s->c.hash_workers)
+		s->c.hash_workers = 2;
+	if (s->c.hash_workers > HASH_WORKERS_MAX)
+		s->c.hash_workers = HASH_WORKERS_MAX;
+	if (!s->c.hash_queue)
+		s->c.hash_queue = 32;
+	s->lim.idle = s->c.session_idle;
+	s->lim.max = s->c.session_max;
+	pthread_mutex_init(&s->hmu, NULL);
+	pthread_cond_init(&s->hcv, NULL);
 	pthread_mutex_init(&s->rmu, NULL);
 	pthread_cond_init(&s->rcv, NULL);
 	pthread_mutex_init(&s->qmu, NULL);
@@ -2068,6 +2696,24 @@ int server_start(const struct server_config *c, struct server **out,
 			      c->host);
 		goto fail;
 	}
+	if (c->trusted_proxy &&
+	    inet_pton(AF_INET, c->trusted_proxy, &addr.sin_addr) != 1) {
+		rc = qerr_set(e, Q_ERR_INVALID, "trusted-proxy",
+			      "trusted-proxy: '%.64s' is not an IPv4 address",
+			      c->trusted_proxy);
+		goto fail;
+	}
+	if (inet_pton(AF_INET, c->host, &addr.sin_addr) != 1) {
+		rc = qerr_set(e, Q_ERR_INVALID, "listen",
+			      "listen: '%.64s' is not an IPv4 address",
+			      c->host);
+		goto fail;
+	}
+	rc = pwhash_init(e);
+	if (!rc)
+		rc = backoff_init(&s->backoff, 4096, e);
+	if (rc)
+		goto fail;
 	rc = file_read(c->openapi, 1u << 20, "the OpenAPI document",
 		       &s->openapi, &s->openapi_len, e);
 	if (rc)
@@ -2077,9 +2723,9 @@ int server_start(const struct server_config *c, struct server **out,
 	if (rc)
 		goto fail;
 	s->w.clock_set = c->clock_set;
-	/* One office per HTTP thread, and one spare for the rare moment a
-	 * thread holds two (there is none today). */
-	s->nreaders = s->c.threads + 1;
+	/* One office per HTTP thread and per hasher, and one spare for the
+	 * rare moment a thread holds two (there is none today). */
+	s->nreaders = s->c.threads + s->c.hash_workers + 1;
 	s->readers = calloc(s->nreaders, sizeof(*s->readers));
 	s->busy = calloc(s->nreaders, sizeof(*s->busy));
 	if (!s->readers || !s->busy) {
@@ -2097,6 +2743,13 @@ int server_start(const struct server_config *c, struct server **out,
 		goto fail;
 	}
 	s->writer_started = true;
+	for (; s->nhashers < s->c.hash_workers; s->nhashers++)
+		if (pthread_create(&s->hashers[s->nhashers], NULL, hasher_main,
+				   s)) {
+			rc = qerr_set(e, Q_ERR_IO, "",
+				      "cannot start the password hashers");
+			goto fail;
+		}
 
 	s->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |

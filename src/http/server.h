@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/pwhash.h"
 #include "engine/compare.h"
 #include "policy/chips.h"
 
@@ -51,6 +52,16 @@ struct server_config {
 	uint64_t simulate_max;
 	unsigned simulate_ms;
 	int forecast_horizon;
+	/* Sign-in. X-Forwarded-For names the client only when the peer is
+	 * trusted_proxy (an IPv4 address, or NULL: none); sessions end after
+	 * session_idle seconds unused (0: 8 h) or session_max seconds (0:
+	 * 24 h); passwords are hashed with pwhash (zero: libsodium's
+	 * interactive limits) on hash_workers threads of their own (0: 2),
+	 * with at most hash_queue sign-ins waiting (0: 32; beyond, 503). */
+	const char *trusted_proxy;
+	int64_t session_idle, session_max;
+	struct pwhash_params pwhash;
+	unsigned hash_workers, hash_queue;
 };
 
 #define SERVER_SIMULATE_MAX 200000

@@ -367,22 +367,98 @@ int office_list_import(struct office *o, const char *list, const char *csv,
  * applicant. */
 bool office_role_known(const char *role);
 
-/* Add a user: name (no spaces), role, and for an applicant the USCC of its
- * firm (checked). A new random 256-bit bearer token is written to token
- * (OFFICE_TOKEN_TEXT bytes): it is shown once, and only its SHA-256 is
- * stored. Audited as "user-add" by `by`. Q_ERR_CONFLICT: name taken. */
-int office_user_add(struct office *o, const char *name, const char *role,
-		    const char *uscc, const char *by, int64_t now, char *token,
-		    struct qerr *e);
+#define OFFICE_TOKEN_DAYS 90	   /* an API token's life by default */
+#define OFFICE_TOKEN_DAYS_MAX 3650 /* and at most */
 
-/* Remove the user called name (its token stops working at once), audited
- * as "user-remove" by `by`. Q_ERR_NOT_FOUND when there is none. */
+/* A new user: name (no spaces), role, and for an applicant the USCC of its
+ * firm (NULL or "" for staff); password_hash an argon2id string
+ * (core/pwhash.h) or NULL for none; token_days the life of its API token
+ * (0: OFFICE_TOKEN_DAYS). */
+struct office_new_user {
+	const char *name, *role, *uscc, *password_hash;
+	int token_days;
+};
+
+/* Add a user (checked). A new random 256-bit bearer token is written to
+ * token (OFFICE_TOKEN_TEXT bytes): it is shown once, and only its SHA-256
+ * is stored. Audited as "user-add" by `by`. Q_ERR_CONFLICT: name taken. */
+int office_user_add(struct office *o, const struct office_new_user *nu,
+		    const char *by, int64_t now, char *token, struct qerr *e);
+
+/* Remove the user called name (its token and sessions stop working at
+ * once), audited as "user-remove" by `by`. Q_ERR_NOT_FOUND when there is
+ * none. */
 int office_user_remove(struct office *o, const char *name, const char *by,
 		       int64_t now, struct qerr *e);
 
+/* The user called name: 0 and *out, or Q_NONE. */
+int office_user_get(struct office *o, const char *name, struct store_user *out,
+		    struct qerr *e);
+
+/* Set the password of the user called name to password_hash (argon2id,
+ * made by the caller) and end its sessions; audited as "user-password".
+ * Q_ERR_NOT_FOUND when there is none. */
+int office_user_password(struct office *o, const char *name,
+			 const char *password_hash, const char *by, int64_t now,
+			 struct qerr *e);
+
+/* Change the role (NULL: kept), the USCC (NULL: kept, or cleared when the
+ * new role is staff) and the switch (disabled 1 off, 0 on, -1 kept) of the
+ * user called name, checked as a new user is; its sessions end. Audited
+ * as "user-change". */
+int office_user_change(struct office *o, const char *name, const char *role,
+		       const char *uscc, int disabled, const char *by,
+		       int64_t now, struct qerr *e);
+
+/* Rotate the API token of the user called name in place: a new one into
+ * token (OFFICE_TOKEN_TEXT bytes) living days (0: OFFICE_TOKEN_DAYS), and
+ * the old one stops working. Audited as "user-token". */
+int office_user_token(struct office *o, const char *name, int days,
+		      const char *by, int64_t now, char *token, struct qerr *e);
+
 /* The user holding token (len bytes): 0 and *out, Q_NONE when no user holds it
- * (a malformed token included), or an error of the store. */
+ * (a malformed token included), or an error of the store. The caller
+ * judges out->token_expires_at and out->disabled. */
 int office_user_by_token(struct office *o, const char *token, size_t len,
 			 struct store_user *out, struct qerr *e);
+
+/* Visit every user in name order (fn returns non-zero to stop). */
+int office_user_each(struct office *o,
+		     int (*fn)(void *arg, const struct store_user *u),
+		     void *arg, struct qerr *e);
+
+/* --- sessions ------------------------------------------------------------------ */
+
+/* How long a session lives: idle seconds since it was last used, and max
+ * seconds since it began (both > 0). */
+struct office_session_limits {
+	int64_t idle, max;
+};
+
+/* A session that exists but is past its time (or its user disabled):
+ * outside the error range, like Q_NONE. */
+#define OFFICE_SESSION_EXPIRED 101
+
+/* Open a session for the user called name (its password already
+ * verified) from address: its token ("qs_...") into token and the CSRF
+ * token its writes must carry ("qc_...") into csrf, OFFICE_TOKEN_TEXT
+ * bytes each. Sessions past their time are removed. Audited as
+ * "sign-in" with the address. */
+int office_session_open(struct office *o, const char *name,
+			const struct office_session_limits *lim,
+			const char *address, int64_t now, char *token,
+			char *csrf, struct qerr *e);
+
+/* The session of token (len bytes) at now, with its user: 0 and *out,
+ * Q_NONE when there is none, OFFICE_SESSION_EXPIRED when it is past its
+ * time, or an error of the store. A live session is marked used. */
+int office_session_find(struct office *o, const char *token, size_t len,
+			const struct office_session_limits *lim, int64_t now,
+			struct store_session *out, struct qerr *e);
+
+/* End the session of token, audited as "sign-out" by name; Q_NONE for a
+ * malformed token. */
+int office_session_close(struct office *o, const char *token, size_t len,
+			 const char *name, int64_t now, struct qerr *e);
 
 #endif

@@ -48,7 +48,8 @@ int simrun_pop_synthetic(struct simrun_pop *p, uint64_t n, uint64_t seed,
 		gen_received_at(p->gen, i, &at);
 		p->v[p->n++] = (struct simrun_item){at, i, NULL};
 	}
-	qsort(p->v, p->n, sizeof(*p->v), by_arrival);
+	if (p->n)
+		qsort(p->v, p->n, sizeof(*p->v), by_arrival);
 	return 0;
 }
 
@@ -101,7 +102,8 @@ int simrun_pop_store(struct simrun_pop *p, struct store *s,
 		simrun_pop_release(p);
 		return rc;
 	}
-	qsort(p->v, p->n, sizeof(*p->v), by_arrival);
+	if (p->n)
+		qsort(p->v, p->n, sizeof(*p->v), by_arrival);
 	return 0;
 }
 

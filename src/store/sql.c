@@ -461,6 +461,37 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 		"ALTER TABLE users ADD CONSTRAINT users_role_check"
 		"  CHECK (role IN ('administrator', 'reviewer', 'finance',"
 		"    'auditor', 'applicant', 'analyst'));"),
+	{
+		/* 13: sign-in. A user gains a password (its argon2id string from
+		 * libsodium, "" for none), an expiry for its API token (0: issued
+		 * before tokens expired) and a switch that disables it; sessions
+		 * are kept only as the SHA-256 of their token, like tokens. */
+		.sqlite =
+			"ALTER TABLE users ADD COLUMN password_hash TEXT NOT NULL"
+			"  DEFAULT '';"
+			"ALTER TABLE users ADD COLUMN token_expires_at INTEGER NOT NULL"
+			"  DEFAULT 0;"
+			"ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+			"CREATE TABLE sessions ("
+			"  hash TEXT PRIMARY KEY NOT NULL,"
+			"  name TEXT NOT NULL,"
+			"  csrf TEXT NOT NULL,"
+			"  created_at INTEGER NOT NULL,"
+			"  seen_at INTEGER NOT NULL);"
+			"CREATE INDEX sessions_name ON sessions (name);",
+		.pg = "ALTER TABLE users ADD COLUMN password_hash TEXT NOT NULL"
+		      "  DEFAULT '';"
+		      "ALTER TABLE users ADD COLUMN token_expires_at BIGINT NOT NULL"
+		      "  DEFAULT 0;"
+		      "ALTER TABLE users ADD COLUMN disabled BIGINT NOT NULL DEFAULT 0;"
+		      "CREATE TABLE sessions ("
+		      "  hash TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+		      "  name TEXT COLLATE \"C\" NOT NULL,"
+		      "  csrf TEXT NOT NULL,"
+		      "  created_at BIGINT NOT NULL,"
+		      "  seen_at BIGINT NOT NULL);"
+		      "CREATE INDEX sessions_name ON sessions (name);",
+	},
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -485,6 +516,12 @@ const struct sql_text sql_version_set = DIALECT(
 #define TRANSFER_COLS                                                           \
 	"id, debit, credit, amount, flags, pending_id, expires_at, code, ref, " \
 	"timestamp"
+#define USER_COLS                                                              \
+	"name, role, uscc, created_at, password_hash, token_expires_at, "      \
+	"disabled"
+#define USER_COLS_OF(t)                                                        \
+	t ".name, " t ".role, " t ".uscc, " t ".created_at, " t                \
+	  ".password_hash, " t ".token_expires_at, " t ".disabled"
 #define EVENT_COLS                                                             \
 	"seq, at, who, action, subject, policy_hash, detail, prev_hash, hash"
 #define ACCOUNT_COLS                                                           \
@@ -666,15 +703,33 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 	[ST_EVENTS_SUBJECT_PAGE] = ALL("SELECT " EVENT_COLS " FROM events "
 				       "WHERE seq > ?1 AND subject = ?2 ORDER "
 				       "BY seq LIMIT " PAGE_TEXT),
-	[ST_USER_INSERT] = ALL("INSERT INTO users (name, role, uscc, "
-			       "token_hash, created_at) VALUES (?1, ?2, ?3, "
-			       "?4, ?5)"),
+	[ST_USER_INSERT] = ALL("INSERT INTO users (" USER_COLS ", token_hash) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
 	[ST_USER_DELETE] = ALL("DELETE FROM users WHERE name = ?1"),
-	[ST_USER_BY_TOKEN] = ALL("SELECT name, role, uscc, created_at FROM "
-				 "users WHERE token_hash = ?1"),
-	[ST_USERS_PAGE] = ALL("SELECT name, role, uscc, token_hash, "
-			      "created_at FROM users WHERE name > ?1 ORDER BY "
-			      "name LIMIT " PAGE_TEXT),
+	[ST_USER_BY_TOKEN] = ALL("SELECT " USER_COLS " FROM users WHERE "
+				 "token_hash = ?1"),
+	[ST_USER_GET] = ALL("SELECT " USER_COLS " FROM users WHERE name = ?1"),
+	[ST_USER_UPDATE] = ALL("UPDATE users SET role = ?2, uscc = ?3, "
+			       "password_hash = ?4, token_expires_at = ?5, "
+			       "disabled = ?6 WHERE name = ?1"),
+	[ST_USER_TOKEN_SET] = ALL("UPDATE users SET token_hash = ?2, "
+				  "token_expires_at = ?3 WHERE name = ?1"),
+	[ST_USERS_PAGE] = ALL("SELECT " USER_COLS ", token_hash FROM users "
+			      "WHERE name > ?1 ORDER BY name LIMIT " PAGE_TEXT),
+	[ST_SESSION_INSERT] = ALL("INSERT INTO sessions (hash, name, csrf, "
+				  "created_at, seen_at) VALUES (?1, ?2, ?3, "
+				  "?4, ?4)"),
+	[ST_SESSION_GET] =
+		ALL("SELECT s.csrf, s.created_at, s.seen_at, " USER_COLS_OF(
+			"u") " FROM sessions s JOIN users "
+			     "u ON u.name = s.name WHERE s.hash = ?1"),
+	[ST_SESSION_TOUCH] = ALL("UPDATE sessions SET seen_at = ?2 WHERE "
+				 "hash = ?1 AND seen_at < ?2"),
+	[ST_SESSION_DELETE] = ALL("DELETE FROM sessions WHERE hash = ?1"),
+	[ST_SESSIONS_DELETE_USER] = ALL("DELETE FROM sessions WHERE name = "
+					"?1"),
+	[ST_SESSIONS_DELETE_OLD] = ALL("DELETE FROM sessions WHERE seen_at < "
+				       "?1 OR created_at < ?2"),
 	[ST_CONTRACT_INSERT] = ALL(
 		"INSERT INTO contracts (app_id, program, applicant, supplier, "
 		"number, value, signed_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),

@@ -33,7 +33,7 @@ uint64_t sql_params(const char *sql);
 /* --- the schema ------------------------------------------------------------ */
 
 /* The schema version the migrations bring a database to. */
-#define SQL_SCHEMA_VERSION 12
+#define SQL_SCHEMA_VERSION 13
 
 /* Migration i brings the schema from version i to version i + 1. Append
  * only: a migration that shipped is never edited. */
@@ -99,7 +99,16 @@ enum sql_stmt {
 	ST_USER_INSERT,
 	ST_USER_DELETE,
 	ST_USER_BY_TOKEN,
+	ST_USER_GET,
+	ST_USER_UPDATE,
+	ST_USER_TOKEN_SET,
 	ST_USERS_PAGE,
+	ST_SESSION_INSERT,
+	ST_SESSION_GET,
+	ST_SESSION_TOUCH,
+	ST_SESSION_DELETE,
+	ST_SESSIONS_DELETE_USER,
+	ST_SESSIONS_DELETE_OLD,
 	ST_CONTRACT_INSERT,
 	ST_CONTRACT_SAME,
 	ST_CONTRACT_BETWEEN,

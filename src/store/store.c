@@ -872,6 +872,19 @@ int store_event_each_subject(struct store *s, const char *subject,
 
 /* --- users ------------------------------------------------------------------------ */
 
+/* The USER_COLS of a row from column i on into *u. */
+static void user_cols(struct drv_stmt *st, int i, struct store_user *u)
+{
+	memset(u, 0, sizeof(*u));
+	col_str(st, i, u->name, sizeof(u->name));
+	col_str(st, i + 1, u->role, sizeof(u->role));
+	col_str(st, i + 2, u->uscc, sizeof(u->uscc));
+	u->created_at = col_int(st, i + 3);
+	col_str(st, i + 4, u->password_hash, sizeof(u->password_hash));
+	u->token_expires_at = col_int(st, i + 5);
+	u->disabled = col_int(st, i + 6) != 0;
+}
+
 int store_user_add(struct store *s, const struct store_user *u,
 		   const char *token_hash, struct qerr *e)
 {
@@ -886,8 +899,11 @@ int store_user_add(struct store *s, const struct store_user *u,
 	BIND_FIELD(st, 1, u->name);
 	BIND_FIELD(st, 2, u->role);
 	BIND_FIELD(st, 3, u->uscc);
-	bind_text(st, 4, token_hash);
-	bind_int(st, 5, u->created_at);
+	bind_int(st, 4, u->created_at);
+	BIND_FIELD(st, 5, u->password_hash);
+	bind_int(st, 6, u->token_expires_at);
+	bind_int(st, 7, u->disabled);
+	bind_text(st, 8, token_hash);
 	rc = store_run(st, "adding a user", e);
 	if (rc == Q_ERR_CONFLICT)
 		rc = qerr_set(e, Q_ERR_CONFLICT, "name",
@@ -895,17 +911,13 @@ int store_user_add(struct store *s, const struct store_user *u,
 	return rc;
 }
 
-int store_user_remove(struct store *s, const char *name, struct qerr *e)
+/* Run st (bound) as a write of one row of users: Q_ERR_NOT_FOUND naming
+ * name when it touched none. */
+static int one_user_row(struct drv_stmt *st, const char *name, const char *op,
+			struct qerr *e)
 {
-	struct drv_stmt *st;
-	int rc;
+	int rc = step(st, op, e);
 
-	assert(s && name);
-	rc = store_stmt(s, ST_USER_DELETE, &st, e);
-	if (rc)
-		return rc;
-	bind_text(st, 1, name);
-	rc = step(st, "removing a user", e);
 	if (rc == DRV_DONE || rc == DRV_ROW)
 		rc = st->ops->changes(st) == 1
 			     ? Q_OK
@@ -915,30 +927,197 @@ int store_user_remove(struct store *s, const char *name, struct qerr *e)
 	return rc;
 }
 
-int store_user_by_token(struct store *s, const char *token_hash,
-			struct store_user *out, struct qerr *e)
+int store_user_remove(struct store *s, const char *name, struct qerr *e)
 {
 	struct drv_stmt *st;
 	int rc;
 
-	assert(s && token_hash);
-	memset(out, 0, sizeof(*out));
-	rc = store_stmt(s, ST_USER_BY_TOKEN, &st, e);
+	assert(s && name);
+	rc = store_sessions_delete_user(s, name, e);
+	if (!rc)
+		rc = store_stmt(s, ST_USER_DELETE, &st, e);
 	if (rc)
 		return rc;
-	bind_text(st, 1, token_hash);
-	rc = step(st, "looking up a token", e);
+	bind_text(st, 1, name);
+	return one_user_row(st, name, "removing a user", e);
+}
+
+int store_user_update(struct store *s, const struct store_user *u,
+		      struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && u);
+	rc = store_stmt(s, ST_USER_UPDATE, &st, e);
+	if (rc)
+		return rc;
+	BIND_FIELD(st, 1, u->name);
+	BIND_FIELD(st, 2, u->role);
+	BIND_FIELD(st, 3, u->uscc);
+	BIND_FIELD(st, 4, u->password_hash);
+	bind_int(st, 5, u->token_expires_at);
+	bind_int(st, 6, u->disabled);
+	return one_user_row(st, u->name, "changing a user", e);
+}
+
+int store_user_token_set(struct store *s, const char *name,
+			 const char *token_hash, int64_t expires_at,
+			 struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && name && token_hash);
+	rc = store_stmt(s, ST_USER_TOKEN_SET, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, name);
+	bind_text(st, 2, token_hash);
+	bind_int(st, 3, expires_at);
+	return one_user_row(st, name, "replacing a token", e);
+}
+
+/* One user by statement id and its one text parameter. */
+static int user_by(struct store *s, enum sql_stmt id, const char *key,
+		   struct store_user *out, struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && key && out);
+	memset(out, 0, sizeof(*out));
+	rc = store_stmt(s, id, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, key);
+	rc = step(st, "looking up a user", e);
 	if (rc == DRV_ROW) {
-		col_str(st, 0, out->name, sizeof(out->name));
-		col_str(st, 1, out->role, sizeof(out->role));
-		col_str(st, 2, out->uscc, sizeof(out->uscc));
-		out->created_at = col_int(st, 3);
+		user_cols(st, 0, out);
 		rc = Q_OK;
 	} else if (rc == DRV_DONE) {
 		rc = Q_NONE;
 	}
 	done(st);
 	return rc;
+}
+
+int store_user_by_token(struct store *s, const char *token_hash,
+			struct store_user *out, struct qerr *e)
+{
+	return user_by(s, ST_USER_BY_TOKEN, token_hash, out, e);
+}
+
+int store_user_get(struct store *s, const char *name, struct store_user *out,
+		   struct qerr *e)
+{
+	return user_by(s, ST_USER_GET, name, out, e);
+}
+
+/* --- sessions --------------------------------------------------------------------- */
+
+int store_session_add(struct store *s, const char *hash, const char *name,
+		      const char *csrf, int64_t now, struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && hash && name && csrf);
+	rc = store_stmt(s, ST_SESSION_INSERT, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, hash);
+	bind_text(st, 2, name);
+	bind_text(st, 3, csrf);
+	bind_int(st, 4, now);
+	return store_run(st, "recording a session", e);
+}
+
+int store_session_get(struct store *s, const char *hash,
+		      struct store_session *out, struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && hash && out);
+	memset(out, 0, sizeof(*out));
+	rc = store_stmt(s, ST_SESSION_GET, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, hash);
+	rc = step(st, "looking up a session", e);
+	if (rc == DRV_ROW) {
+		col_str(st, 0, out->csrf, sizeof(out->csrf));
+		out->created_at = col_int(st, 1);
+		out->seen_at = col_int(st, 2);
+		user_cols(st, 3, &out->user);
+		rc = Q_OK;
+	} else if (rc == DRV_DONE) {
+		rc = Q_NONE;
+	}
+	done(st);
+	return rc;
+}
+
+int store_session_touch(struct store *s, const char *hash, int64_t now,
+			struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && hash);
+	rc = store_stmt(s, ST_SESSION_TOUCH, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, hash);
+	bind_int(st, 2, now);
+	return store_run(st, "marking a session used", e);
+}
+
+int store_session_delete(struct store *s, const char *hash, struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && hash);
+	rc = store_stmt(s, ST_SESSION_DELETE, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, hash);
+	rc = step(st, "ending a session", e);
+	if (rc == DRV_DONE || rc == DRV_ROW)
+		rc = st->ops->changes(st) == 1 ? Q_OK : Q_NONE;
+	done(st);
+	return rc;
+}
+
+int store_sessions_delete_user(struct store *s, const char *name,
+			       struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && name);
+	rc = store_stmt(s, ST_SESSIONS_DELETE_USER, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, name);
+	return store_run(st, "ending a user's sessions", e);
+}
+
+int store_sessions_delete_old(struct store *s, int64_t seen_before,
+			      int64_t created_before, struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s);
+	rc = store_stmt(s, ST_SESSIONS_DELETE_OLD, &st, e);
+	if (rc)
+		return rc;
+	bind_int(st, 1, seen_before);
+	bind_int(st, 2, created_before);
+	return store_run(st, "ending old sessions", e);
 }
 
 int store_user_each(struct store *s,
@@ -970,12 +1149,9 @@ int store_user_each(struct store *s,
 		     n++) {
 			assert(n < SQL_PAGE);
 			memset(&v[n], 0, sizeof(v[n]));
-			col_str(st, 0, v[n].u.name, sizeof(v[n].u.name));
-			col_str(st, 1, v[n].u.role, sizeof(v[n].u.role));
-			col_str(st, 2, v[n].u.uscc, sizeof(v[n].u.uscc));
-			col_str(st, 3, v[n].token_hash,
+			user_cols(st, 0, &v[n].u);
+			col_str(st, 7, v[n].token_hash,
 				sizeof(v[n].token_hash));
-			v[n].u.created_at = col_int(st, 4);
 		}
 		done(st);
 		if (rc == DRV_DONE)

@@ -326,12 +326,19 @@ int store_event_each_subject(struct store *s, const char *subject,
 
 /* A user of the server. role is one of "administrator", "reviewer",
  * "finance", "auditor", "applicant" (the database refuses others); uscc is
- * the applicant's firm ("" for staff). */
+ * the applicant's firm ("" for staff). password_hash is libsodium's
+ * argon2id string ("" when the user has no password); token_expires_at is
+ * when its API token stops working (0: a token issued before tokens
+ * expired, which never does); a disabled user neither signs in nor uses
+ * its token. */
 struct store_user {
 	char name[64];
 	char role[16];
 	char uscc[20];
 	int64_t created_at;
+	char password_hash[128];
+	int64_t token_expires_at;
+	bool disabled;
 };
 
 /* Add a user with the hash (hex SHA-256) of its bearer token; the token
@@ -339,8 +346,8 @@ struct store_user {
 int store_user_add(struct store *s, const struct store_user *u,
 		   const char *token_hash, struct qerr *e);
 
-/* Remove the user called name: its token stops working at once.
- * Q_ERR_NOT_FOUND when there is none. */
+/* Remove the user called name and its sessions: its token stops working
+ * at once. Q_ERR_NOT_FOUND when there is none. */
 int store_user_remove(struct store *s, const char *name, struct qerr *e);
 
 /* The user whose token has this hash: 0 and *out, Q_NONE (e untouched)
@@ -348,11 +355,58 @@ int store_user_remove(struct store *s, const char *name, struct qerr *e);
 int store_user_by_token(struct store *s, const char *token_hash,
 			struct store_user *out, struct qerr *e);
 
+/* The user called name: 0 and *out, Q_NONE when none. */
+int store_user_get(struct store *s, const char *name, struct store_user *out,
+		   struct qerr *e);
+
+/* Write u's role, uscc, password hash, token expiry and switch over the
+ * user called u->name. Q_ERR_NOT_FOUND when there is none. */
+int store_user_update(struct store *s, const struct store_user *u,
+		      struct qerr *e);
+
+/* Replace the token of the user called name (the old one stops working)
+ * with the one whose hash is token_hash, expiring at expires_at.
+ * Q_ERR_NOT_FOUND when there is none. */
+int store_user_token_set(struct store *s, const char *name,
+			 const char *token_hash, int64_t expires_at,
+			 struct qerr *e);
+
 /* Visit every user in name order, with its token's hash. */
 int store_user_each(struct store *s,
 		    int (*fn)(void *arg, const struct store_user *u,
 			      const char *token_hash),
 		    void *arg, struct qerr *e);
+
+/* A signed-in session: its user, the CSRF token its writes carry, when it
+ * began and when it was last used. */
+struct store_session {
+	struct store_user user;
+	char csrf[68]; /* "qc_" and 64 hex digits */
+	int64_t created_at;
+	int64_t seen_at;
+};
+
+/* Record a session by the hash (hex SHA-256) of its token. */
+int store_session_add(struct store *s, const char *hash, const char *name,
+		      const char *csrf, int64_t now, struct qerr *e);
+
+/* The session whose token has this hash, with its user: 0 and *out, or
+ * Q_NONE when there is none. */
+int store_session_get(struct store *s, const char *hash,
+		      struct store_session *out, struct qerr *e);
+
+/* Mark the session used at now (never moves seen_at back). */
+int store_session_touch(struct store *s, const char *hash, int64_t now,
+			struct qerr *e);
+
+/* End one session (Q_NONE when there was none), or every session of the
+ * user called name, or every session seen before seen_before or begun
+ * before created_before. */
+int store_session_delete(struct store *s, const char *hash, struct qerr *e);
+int store_sessions_delete_user(struct store *s, const char *name,
+			       struct qerr *e);
+int store_sessions_delete_old(struct store *s, int64_t seen_before,
+			      int64_t created_before, struct qerr *e);
 
 /* --- ledger reading ------------------------------------------------------------ */
 

@@ -217,6 +217,7 @@ static void test_open_migrate(void **state)
 	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
 	       "submitted_at");
 	raw(f, "DROP INDEX applications_program_seq");
+	raw(f, "DROP TABLE sessions");
 	raw(f, "DROP TABLE users");
 	raw(f, "DROP INDEX events_subject");
 	raw(f, "DROP INDEX applications_uscc_seq");
@@ -842,7 +843,10 @@ static void test_app_by_ref(void **state)
 static void test_lookups_none(void **state)
 {
 	struct fx *f = *state;
-	struct store_user u = {"ada", "administrator", "", 5}, gu;
+	struct store_user u = {.name = "ada",
+			       .role = "administrator",
+			       .created_at = 5},
+			  gu;
 	struct store_listing l, gl;
 	struct qerr e;
 
@@ -897,6 +901,10 @@ static void test_migrate_5(void **state)
 	raw(f, "ALTER TABLE applications DROP COLUMN client_ref");
 	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
 	       "submitted_at");
+	raw(f, "DROP TABLE sessions");
+	raw(f, "ALTER TABLE users DROP COLUMN password_hash");
+	raw(f, "ALTER TABLE users DROP COLUMN token_expires_at");
+	raw(f, "ALTER TABLE users DROP COLUMN disabled");
 	raw(f, either(f, "PRAGMA user_version = 5",
 		      "UPDATE schema_version SET version = 5"));
 
@@ -1485,7 +1493,8 @@ static void test_copy(void **state)
 		account(2, "available", LEDGER_DEBITS_MUST_NOT_EXCEED_CREDITS),
 	};
 	struct ledger_transfer t = transfer("fund", 1, 2, 1000, 0, NULL, 0);
-	struct store_user u = {"ada", "administrator", "", 5};
+	struct store_user u = {
+		.name = "ada", .role = "administrator", .created_at = 5};
 	struct store_copy_stats st;
 	struct testdb db2;
 	struct store *s2 = NULL;
