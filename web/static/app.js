@@ -23,6 +23,11 @@
 
   var S = {
     token: sessionStorage.getItem('quan.token') || '',
+    /* A signed-in session: the cookie (HttpOnly) goes by itself, the CSRF
+     * value goes as X-CSRF-Token on every write; recovered from GET /v1/me
+     * after a reload. */
+    csrf: sessionStorage.getItem('quan.csrf') || '',
+    probed: false,
     me: null,
     lang: initialLang(),
     programs: null,
@@ -270,16 +275,18 @@
 
   /* ---------- API ---------- */
 
-  function ApiError(status, body) {
+  function ApiError(status, body, retryAfter) {
     this.status = status;
     this.api = body;
     this.message = body.message;
+    this.retryAfter = retryAfter || 0;
   }
   ApiError.prototype = Object.create(Error.prototype);
 
   function api(method, path, body) {
-    var opt = { method: method, headers: { Accept: 'application/json' } };
+    var opt = { method: method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
     if (S.token) opt.headers.Authorization = 'Bearer ' + S.token;
+    else if (S.csrf && method !== 'GET' && method !== 'HEAD') opt.headers['X-CSRF-Token'] = S.csrf;
     if (body !== undefined) {
       opt.headers['Content-Type'] = 'application/json';
       opt.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -291,7 +298,7 @@
         if (!res.ok) {
           var err = data && data.error ? data.error
             : { code: 'http_' + res.status, message: text ? text.slice(0, 300) : res.statusText };
-          throw new ApiError(res.status, err);
+          throw new ApiError(res.status, err, parseInt(res.headers.get('Retry-After') || '0', 10) || 0);
         }
         if (data === null) throw new ApiError(res.status, { code: 'bad_response', message: t('error.notjson') });
         return data;
@@ -322,6 +329,7 @@
       links.push(['compare', 'nav.compare']);
     }
     if (role === 'analyst' || role === 'administrator') links.push(['simulate', 'nav.simulate']);
+    if (role === 'administrator') links.push(['users', 'nav.users']);
     nav.replaceChildren(h('ul', null, links.map(function (l) {
       return h('li', null, h('a', { href: '#/' + l[0], id: 'nav-' + l[0], testid: 'nav-' + l[0],
         i18n: l[1] }));
@@ -348,10 +356,19 @@
     });
   }
 
-  function logout(reasonKey) {
+  /* Forget who is signed in; with `end`, a session is ended on the server
+   * first (DELETE /v1/session), so that GET /v1/me fails from then on. */
+  function logout(reasonKey, end) {
+    if (end && !S.token && S.me) {
+      api('DELETE', '/v1/session').catch(function () { return null; }).then(function () { logout(reasonKey); });
+      return;
+    }
     S.token = '';
+    S.csrf = '';
+    S.probed = true;
     S.me = null;
     sessionStorage.removeItem('quan.token');
+    sessionStorage.removeItem('quan.csrf');
     renderHeader();
     if (location.hash !== '#/login') location.hash = '#/login';
     else route();
@@ -398,7 +415,15 @@
     var parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     busy(seq);
 
-    if (!S.token) {
+    if (!S.token && !S.me && !S.probed) {
+      /* A session cookie may be there (a reload, another tab): ask. */
+      S.probed = true;
+      api('GET', '/v1/me').then(function (me) {
+        if (me.signed_in_with === 'session') acceptSession(me);
+      }, function () { return null; }).then(function () { if (seq === S.seq) route(); });
+      return;
+    }
+    if (!S.token && !S.me) {
       if (parts[0] !== 'login') { location.replace('#/login'); return; }
       renderHeader();
       setView(seq, 'login', viewLogin());
@@ -410,6 +435,7 @@
     });
     ready.then(function () {
       if (seq !== S.seq) return;
+      if (parts[0] === 'login') { location.replace('#/' + defaultRoute()); return; }
       renderHeader();
       var p;
       switch (parts[0]) {
@@ -419,12 +445,13 @@
         case 'estimate': p = viewEstimate(seq); break;
         case 'compare': p = viewCompare(seq); break;
         case 'simulate': p = viewSimulate(seq); break;
+        case 'users': p = viewUsers(seq); break;
         default: location.replace('#/' + defaultRoute()); return;
       }
       return p.then(function () { if (seq === S.seq) focusHeading(); });
     }).catch(function (err) {
       if (seq !== S.seq) return;
-      if (err && err.status === 401) { logout('login.expired'); return; }
+      if (err && err.status === 401) { logout(S.token ? 'login.expired' : 'signin.expired'); return; }
       setView(seq, 'error', h('section', null, h('h1', { i18n: 'error.page' })));
       showError(err);
     });
@@ -549,20 +576,80 @@
 
   /* ---------- login ---------- */
 
+  function acceptSession(me) {
+    S.token = '';
+    sessionStorage.removeItem('quan.token');
+    S.csrf = me.csrf || '';
+    sessionStorage.setItem('quan.csrf', S.csrf);
+    S.me = { name: me.name, role: me.role, uscc: me.uscc, signed_in_with: 'session' };
+  }
+
+  /* A failed sign-in in the reader's language: a wrong name or password,
+   * a lock-out for N seconds (429, Retry-After), a busy server (503). */
+  function signinError(err) {
+    var secs = err.retryAfter || 1;
+    var key = err.status === 401 ? 'signin.wrong'
+      : err.status === 429 ? 'signin.locked'
+      : err.status === 503 ? 'signin.busy'
+      : err.status === 403 ? 'signin.disabled' : null;
+    if (!key) return err;
+    return { status: err.status, api: { code: err.api.code, message: t(key, { secs: secs }) } };
+  }
+
   function viewLogin() {
-    var input = h('input', { id: 'token-input', testid: 'token-input', type: 'password',
-      autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'token-help' });
-    var form = h('form', { class: 'card login', testid: 'login-form', novalidate: true,
+    var name = h('input', { id: 'signin-name', testid: 'signin-name', type: 'text', name: 'username',
+      autocomplete: 'username', spellcheck: 'false', required: true });
+    var pass = h('input', { id: 'signin-password', testid: 'signin-password', type: 'password',
+      name: 'password', autocomplete: 'current-password', required: true });
+    var form = h('form', { class: 'card login', testid: 'signin-form', novalidate: true,
       onsubmit: function (ev) {
         ev.preventDefault();
-        var tok = input.value.trim();
-        if (!tok) { showError({ api: { code: 'missing_token', message: t('login.empty') } }); return; }
+        clearAlert();
+        if (!name.value.trim() || !pass.value) {
+          showError({ api: { code: 'missing', message: t('signin.empty') } });
+          return;
+        }
         var btn = form.querySelector('button');
         btn.disabled = true;
+        S.token = '';
+        S.csrf = '';
+        api('POST', '/v1/session', { name: name.value.trim(), password: pass.value }).then(function (res) {
+          acceptSession(res);
+          pass.value = '';
+          location.hash = '#/' + defaultRoute();
+        }).catch(function (err) {
+          S.me = null;
+          btn.disabled = false;
+          pass.value = '';
+          pass.focus();
+          showError(signinError(err));
+        });
+      } },
+      h('h1', { i18n: 'login.title' }),
+      h('p', { class: 'help', i18n: 'signin.help' }),
+      h('label', { for: 'signin-name', i18n: 'signin.name' }),
+      name,
+      h('label', { for: 'signin-password', i18n: 'signin.password' }),
+      pass,
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary', testid: 'login-submit', i18n: 'login.submit' })));
+
+    var input = h('input', { id: 'token-input', testid: 'token-input', type: 'password',
+      autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'token-help' });
+    var tform = h('form', { class: 'token-form', testid: 'token-form', novalidate: true,
+      onsubmit: function (ev) {
+        ev.preventDefault();
+        clearAlert();
+        var tok = input.value.trim();
+        if (!tok) { showError({ api: { code: 'missing_token', message: t('login.empty') } }); return; }
+        var btn = tform.querySelector('button');
+        btn.disabled = true;
         S.token = tok;
+        S.csrf = '';
         api('GET', '/v1/me').then(function (me) {
           S.me = me;
           sessionStorage.setItem('quan.token', tok);
+          sessionStorage.removeItem('quan.csrf');
           location.hash = '#/' + defaultRoute();
         }).catch(function (err) {
           S.token = '';
@@ -571,13 +658,142 @@
           showError(err);
         });
       } },
-      h('h1', { i18n: 'login.title' }),
       h('p', { id: 'token-help', class: 'help', i18n: 'login.help' }),
       h('label', { for: 'token-input', i18n: 'login.token' }),
       input,
       h('div', { class: 'actions' },
-        h('button', { type: 'submit', class: 'primary', testid: 'login-submit', i18n: 'login.submit' })));
-    return h('section', null, form);
+        h('button', { type: 'submit', testid: 'token-submit', i18n: 'login.token_submit' })));
+    var details = h('details', { class: 'card login use-token', testid: 'token-details' },
+      h('summary', { testid: 'use-token', i18n: 'login.use_token' }), tform);
+    return h('section', null, form, details);
+  }
+
+  /* ---------- users (administrators) ---------- */
+
+  var ROLES = ['administrator', 'reviewer', 'finance', 'auditor', 'applicant', 'analyst'];
+
+  /* A failed change to users in the reader's language where the API's
+   * answer is a known one. */
+  function userError(err, name) {
+    var key = null;
+    if (err.status === 409 && err.api && err.api.field === 'name') key = 'users.exists';
+    else if (err.status === 409) key = 'users.self';
+    else if (err.status === 400 && err.api && err.api.field === 'password') key = 'users.weak';
+    else if (err.status === 404) key = 'users.gone';
+    if (!key) return err;
+    return { status: err.status, api: { code: err.api.code, field: err.api.field,
+      message: t(key, { name: name }) } };
+  }
+
+  function viewUsers(seq) {
+    return api('GET', '/v1/users').then(function (res) {
+      var users = res.users || [];
+      var tokenBox = h('div', { class: 'new-token', testid: 'users-token', hidden: true });
+      function reload(noticeKey, args) {
+        return viewUsers(S.seq).then(function () {
+          if (noticeKey) showNotice(noticeKey, args);
+        });
+      }
+      function change(u, body, noticeKey, ctl) {
+        clearAlert();
+        if (ctl) ctl.disabled = true;
+        return api('PATCH', '/v1/users/' + enc(u.name), body).then(function () {
+          return reload(noticeKey, { name: u.name });
+        }, function (err) { if (ctl) ctl.disabled = false; showError(userError(err, u.name)); });
+      }
+      function row(u) {
+        var roleSel = h('select', { testid: 'user-role-' + u.name, 'aria-label': u.name,
+          onchange: function () { change(u, { role: roleSel.value }, 'users.changed', roleSel); } },
+          ROLES.map(function (r) { return h('option', { value: r, tv: 'role|' + r }); }));
+        roleSel.value = u.role;
+        var pw = h('input', { type: 'password', testid: 'user-newpass-' + u.name, autocomplete: 'new-password',
+          ariaLabelKey: 'users.new_password', placeholderKey: 'users.new_password' });
+        var reset = h('form', { class: 'inline', onsubmit: function (ev) {
+          ev.preventDefault();
+          clearAlert();
+          if (!pw.value) { showError({ api: { code: 'missing', message: t('users.need_password') } }); return; }
+          api('POST', '/v1/users/' + enc(u.name) + '/password', { password: pw.value }).then(function () {
+            pw.value = '';
+            showNotice('users.reset_done', { name: u.name });
+          }, function (err) { showError(userError(err, u.name)); });
+        } }, pw, h('button', { type: 'submit', testid: 'user-reset-' + u.name, i18n: 'users.reset' }));
+        return h('tr', { testid: 'user-row-' + u.name },
+          h('th', { scope: 'row', testid: 'user-name-' + u.name, text: u.name }),
+          h('td', null, roleSel),
+          h('td', null, u.uscc ? h('code', { text: u.uscc }) : '—'),
+          h('td', { testid: 'user-signin-' + u.name, i18n: u.password ? 'users.by_password' : 'users.by_token' }),
+          h('td', { testid: 'user-disabled-' + u.name, i18n: u.disabled ? 'users.disabled_yes' : 'users.disabled_no' }),
+          h('td', null, u.token_expires_at ? timeEl(u.token_expires_at, false) : '—'),
+          h('td', { class: 'user-actions' },
+            reset,
+            h('button', { type: 'button', testid: 'user-toggle-' + u.name,
+              i18n: u.disabled ? 'users.enable' : 'users.disable',
+              onclick: function (ev) {
+                change(u, { disabled: !u.disabled }, u.disabled ? 'users.enabled' : 'users.disabled', ev.target);
+              } }),
+            h('button', { type: 'button', class: 'danger', testid: 'user-remove-' + u.name, i18n: 'users.remove',
+              onclick: function (ev) {
+                if (!window.confirm(t('users.confirm_remove', { name: u.name }))) return;
+                clearAlert();
+                ev.target.disabled = true;
+                api('DELETE', '/v1/users/' + enc(u.name)).then(function () {
+                  return reload('users.removed', { name: u.name });
+                }, function (err) { ev.target.disabled = false; showError(userError(err, u.name)); });
+              } })));
+      }
+
+      var nName = h('input', { id: 'nu-name', testid: 'new-user-name', required: true, maxlength: '63',
+        autocomplete: 'off', spellcheck: 'false' });
+      var nRole = h('select', { id: 'nu-role', testid: 'new-user-role',
+        onchange: function () { usccRow.hidden = nRole.value !== 'applicant'; } },
+        ROLES.map(function (r) { return h('option', { value: r, tv: 'role|' + r }); }));
+      nRole.value = 'reviewer';
+      var nUscc = h('input', { id: 'nu-uscc', testid: 'new-user-uscc', maxlength: '18', autocomplete: 'off',
+        spellcheck: 'false' });
+      var usccRow = h('div', { class: 'field', hidden: true },
+        h('label', { for: 'nu-uscc', i18n: 'users.uscc' }), nUscc);
+      var nPass = h('input', { id: 'nu-pass', testid: 'new-user-password', type: 'password',
+        autocomplete: 'new-password', 'aria-describedby': 'nu-pass-help' });
+      var addForm = h('form', { class: 'card add-user', testid: 'new-user-form', novalidate: true,
+        onsubmit: function (ev) {
+          ev.preventDefault();
+          clearAlert();
+          var name = nName.value.trim();
+          if (!name) { showError({ api: { code: 'missing', field: 'name', message: t('users.need_name') } }); return; }
+          var body = { name: name, role: nRole.value };
+          if (nRole.value === 'applicant') body.uscc = nUscc.value.trim();
+          if (nPass.value) body.password = nPass.value;
+          var btn = addForm.querySelector('button[type=submit]');
+          btn.disabled = true;
+          api('POST', '/v1/users', body).then(function (u) {
+            return reload('users.added', { name: u.name }).then(function () {
+              if (u.token) {
+                var box = document.querySelector('[data-testid=users-token]');
+                box.replaceChildren(T('users.token_once', { name: u.name }), ' ',
+                  h('code', { testid: 'users-token-value', text: u.token }));
+                box.hidden = false;
+              }
+            });
+          }, function (err) { btn.disabled = false; showError(userError(err, name)); });
+        } },
+        h('h2', { i18n: 'users.add' }),
+        h('div', { class: 'field' }, h('label', { for: 'nu-name', i18n: 'users.name' }), nName),
+        h('div', { class: 'field' }, h('label', { for: 'nu-role', i18n: 'users.role' }), nRole),
+        usccRow,
+        h('div', { class: 'field' }, h('label', { for: 'nu-pass', i18n: 'users.password' }), nPass,
+          h('p', { id: 'nu-pass-help', class: 'help', i18n: 'users.password_help' })),
+        h('div', { class: 'actions' },
+          h('button', { type: 'submit', class: 'primary', testid: 'new-user-submit', i18n: 'users.add_submit' })));
+
+      var node = h('section', null,
+        h('h1', { i18n: 'users.title' }),
+        table('users-table', 'users.caption',
+          ['users.name', 'users.role', 'users.uscc', 'users.signin', 'users.disabled_col', 'users.expiry',
+            'users.actions'], users.map(row)),
+        tokenBox,
+        addForm);
+      setView(seq, 'users', node);
+    });
   }
 
   /* ---------- pools ---------- */
@@ -1542,7 +1758,7 @@
 
   function start() {
     $('lang-toggle').addEventListener('click', function () { setLang(S.lang === 'zh' ? 'en' : 'zh'); });
-    $('logout').addEventListener('click', function () { logout('login.bye'); });
+    $('logout').addEventListener('click', function () { logout('login.bye', true); });
     setLang(S.lang);
     window.addEventListener('hashchange', function () { markNav(); route(); });
     route();

@@ -122,8 +122,10 @@ async function ready(page, route) {
 async function login(page, token, route) {
   await page.goto(base + '/#/login');
   await ready(page, 'login');
+  // The token paste is the secondary way in, folded under "use an API token".
+  await page.click('[data-testid=use-token]');
   await page.fill('[data-testid=token-input]', token);
-  await page.click('[data-testid=login-submit]');
+  await page.click('[data-testid=token-submit]');
   await ready(page, route);
 }
 
@@ -374,8 +376,10 @@ test('the browser locale sets the default language', async () => {
   assert.equal(await zh.locator('#view h1').textContent(), '登录');
   assert.equal(await text(zh, 'login-submit'), '登录');
   await screenshot(zh, 'login-zh-locale');
+  assert.equal(await text(zh, 'use-token'), '使用访问令牌');
+  await zh.click('[data-testid=use-token]');
   await zh.fill('[data-testid=token-input]', tokens.auditor);
-  await zh.click('[data-testid=login-submit]');
+  await zh.click('[data-testid=token-submit]');
   await ready(zh, 'pools');
   assert.equal(await zh.locator('#view h1').textContent(), '资金池');
   assert.equal(await text(zh, 'user-role'), '审计员');

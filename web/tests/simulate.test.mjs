@@ -65,8 +65,10 @@ async function ready(page, route) {
 async function login(page, token, route) {
   await page.goto(base + '/#/login');
   await ready(page, 'login');
+  // The token paste is the secondary way in, folded under "use an API token".
+  await page.click('[data-testid=use-token]');
   await page.fill('[data-testid=token-input]', token);
-  await page.click('[data-testid=login-submit]');
+  await page.click('[data-testid=token-submit]');
   await ready(page, route);
 }
 
