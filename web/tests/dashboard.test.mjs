@@ -695,8 +695,9 @@ test('a wrong token is refused in plain words, with nothing after them', async (
   const page = await newPage('en-US');
   await page.goto(base + '/#/login');
   await ready(page, 'login');
+  await page.click('[data-testid=use-token]');
   await page.fill('[data-testid=token-input]', 'qt_' + '0'.repeat(64));
-  await page.click('[data-testid=login-submit]');
+  await page.click('[data-testid=token-submit]');
   await page.waitForSelector('#alert:not([hidden])');
   assert.equal(await text(page, 'error-message'), 'this token belongs to no user');
   const alert = (await page.locator('#alert').textContent()).replace(/\s+/g, ' ').trim();
