@@ -91,9 +91,10 @@ static int postable(struct office *o, const struct policy *p, const char *id,
 			"application '%s' has been paid already: a notice comes before payment",
 			id);
 	else if ((rc = store_notice_of(o->store, id, &was, e)) == Q_OK)
-		rc = qerr_set(e, Q_ERR_CONFLICT, "ids",
-			      "application '%s' has been in notice '%s' already",
-			      id, was.id);
+		rc = qerr_set(
+			e, Q_ERR_CONFLICT, "ids",
+			"application '%s' has been in notice '%s' already", id,
+			was.id);
 	else if (rc == Q_NONE)
 		rc = Q_OK;
 	if (!rc && p->measures[m].notice_days > *days)
@@ -265,12 +266,12 @@ int office_object(struct office *o, const char *id, const char *why,
 		ob.lodged_at = now;
 		rc = store_objection_add(o->store, &ob, e);
 		if (!rc)
-			rc = office_app_move(o, &a, &s,
-					     json_pack("{s:s,s:I,s:s}", "notice",
-						       n.id, "objection",
-						       (json_int_t)ob.seq,
-						       "why", why),
-					     e);
+			rc = office_app_move(
+				o, &a, &s,
+				json_pack("{s:s,s:I,s:s}", "notice", n.id,
+					  "objection", (json_int_t)ob.seq,
+					  "why", why),
+				e);
 	}
 	return office_finish(o, rc, &a, e);
 }
@@ -278,8 +279,7 @@ int office_object(struct office *o, const char *id, const char *why,
 /* Return what is left of a's award to its pool's available:
  * awarded/<uscc> -> available, one transfer. */
 static int reverse_award(struct office *o, const struct policy *p, int m,
-			 const struct store_app *a, int64_t now,
-			 struct qerr *e)
+			 const struct store_app *a, int64_t now, struct qerr *e)
 {
 	const char *pool = p->pools[p->measures[m].pool].id;
 	int at = policy_pool_account_year(p, p->measures[m].pool,
@@ -326,9 +326,9 @@ int office_objection_decide(struct office *o, const char *id, bool uphold,
 	if (rc == Q_NONE)
 		rc = qerr_set(e, Q_ERR_CONFLICT, "state",
 			      "application '%s' holds no open objection", id);
-	else if (!rc && !office_verb_allowed(a.state,
-					     uphold ? VERB_UPHOLD : VERB_DISMISS,
-					     office_is_grant(p, m)))
+	else if (!rc && !office_verb_allowed(
+				a.state, uphold ? VERB_UPHOLD : VERB_DISMISS,
+				office_is_grant(p, m)))
 		rc = qerr_set(e, Q_ERR_CONFLICT, "state",
 			      "application '%s' is %s: no award to decide on",
 			      id, app_state_name(a.state));

@@ -42,7 +42,7 @@ enum xfer_code {
 	XFER_DISBURSE,
 	XFER_CLAWBACK,
 	XFER_RETURN,
-	XFER_SETTLE, /* awarded -> available: what a settlement released */
+	XFER_SETTLE,  /* awarded -> available: what a settlement released */
 	XFER_REVERSE, /* awarded -> available: an award an upheld objection
 			 reversed */
 };

@@ -1731,8 +1731,8 @@ static void parse_priority(struct ctx *c, struct mctx *mc, const struct kv *f)
 }
 
 enum { PN_WORKING_DAYS, PN_SAYS, PN_SOURCE, PN_ASSUMPTION, PN__N };
-static const char *const public_notice_keys[PN__N] = {
-	"working_days", "says", "source", "assumption"};
+static const char *const public_notice_keys[PN__N] = {"working_days", "says",
+						      "source", "assumption"};
 
 /* `public_notice:` the awards of the measure are posted for this many
  * working days before any is paid (公示); the rule

@@ -79,9 +79,10 @@ int store_notice_award_add(struct store *s, const char *app_id,
 	bind_text(st, 2, notice_id);
 	rc = store_run(st, "posting an award in a notice", e);
 	if (rc == Q_ERR_CONFLICT)
-		rc = qerr_set(e, Q_ERR_CONFLICT, "ids",
-			      "application '%.64s' has been in a notice already",
-			      app_id);
+		rc = qerr_set(
+			e, Q_ERR_CONFLICT, "ids",
+			"application '%.64s' has been in a notice already",
+			app_id);
 	return rc;
 }
 
@@ -117,8 +118,8 @@ int store_notice_of(struct store *s, const char *app_id,
 int store_objection_count(struct store *s, const char *app_id, int64_t *n,
 			  struct qerr *e)
 {
-	return count_of(s, ST_OBJECTION_COUNT, app_id, n,
-			"counting objections", e);
+	return count_of(s, ST_OBJECTION_COUNT, app_id, n, "counting objections",
+			e);
 }
 
 int store_objection_add(struct store *s, const struct store_objection *o,

@@ -1,0 +1,178 @@
+#!/usr/bin/env bats
+# End-to-end: the public notice (公示). Awards are posted for the working
+# days the policy says, counted with the State Council's calendar
+# (data/holidays.yaml); they are not paid while the notice runs or while an
+# objection is open; an upheld objection returns the award to the pool,
+# which serves its waitlist. QUAN_NOW moves the office's clock.
+
+load db
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	QUAN=${QUAN:-$BATS_TEST_DIRNAME/../../build/quan}
+	# Friday 26 September 2025: a five-working-day notice opened today
+	# runs over 国庆 and its 调休 Sunday (28 September) to 9 October.
+	export QUAN_NOW=2025-09-26T10:00:00+08:00
+	ROOT=$BATS_TEST_DIRNAME/../..
+	SH=$ROOT/policies/shanghai-2025.yaml
+	EX=$ROOT/examples/applications
+	TMP=$(mktemp -d)
+	DB=$(new_db "$TMP/office.db")
+	# Shanghai with the corpus pool cut to 1 000 000.00, the duplicate
+	# screen off (the tests file copies of one contract), and a notice of
+	# five working days before a corpus award is paid (an assumption: the
+	# texts read here set none).
+	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"1000000.00\"/" \
+		-e "/^  duplicate-claim:$/,/action:/ s/action: block/action: off/" \
+		-e '/^    pool: corpus$/a\    public_notice: {working_days: 5, says: "拟资助名单公示5个工作日", assumption: "a test notice of five working days"}' \
+		"$SH" >"$TMP/notice.yaml"
+	"$QUAN" init --db "$DB" --policy "$TMP/notice.yaml" --by admin >/dev/null
+}
+
+teardown() {
+	db_forget "$DB" clean
+	drop_db "$DB"
+	rm -rf "$TMP"
+}
+
+# A copy of the corpus example with client_ref $1 and contract value $2.
+variant() {
+	sed -E -e "s/\"client_ref\": *\"[^\"]*\"/\"client_ref\": \"$1\"/" \
+		-e "s/\"value\": *\"[0-9.]+\"/\"value\": \"$2\"/" \
+		"$EX/sh-corpus.json" >"$TMP/$1.json"
+}
+
+# An awarded corpus application of 900 000.00 (contract 3 000 000.00): its
+# number on stdout.
+awarded() {
+	variant C1 3000000.00
+	local out id
+	out=$("$QUAN" apply --db "$DB" --by a "$TMP/C1.json" 2>/dev/null)
+	id=$(numbers "$out")
+	"$QUAN" review --db "$DB" "$id" --approve --by reviewer >/dev/null
+	echo "$id"
+}
+
+checks_pass() {
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 0 ]
+}
+
+@test "payment is refused without a notice and while it runs, and allowed after its end" {
+	id=$(awarded)
+	run "$QUAN" disburse --db "$DB" "$id" 900000.00 --by finance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"requires a public notice of 5 working days"* ]]
+
+	run "$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"shanghai-2025-notice-1 shanghai-2025 posts 1 award(s) from 2025-09-26 to 2025-10-09 (5 working days)"* ]]
+	run "$QUAN" disburse --db "$DB" "$id" 900000.00 --by finance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"in public notice 'shanghai-2025-notice-1' until 2025-10-09"* ]]
+	# its last day is still inside it
+	QUAN_NOW=2025-10-09T17:00:00+08:00 run "$QUAN" disburse --db "$DB" "$id" 900000.00 --by finance
+	[ "$status" -eq 1 ]
+	# posted once only
+	run "$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"has been in notice 'shanghai-2025-notice-1' already"* ]]
+
+	export QUAN_NOW=2025-10-10T09:00:00+08:00
+	run "$QUAN" disburse --db "$DB" "$id" 900000.00 --by finance
+	[ "$status" -eq 0 ]
+	# an objection after the end is too late
+	run "$QUAN" notice object --db "$DB" "$id" --why "late" --by citizen
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"ended on 2025-10-09"* ]]
+	[ "$(sql "$DB" "select count(*) from events where action = 'notice-open'")" -eq 1 ]
+	checks_pass
+}
+
+@test "an upheld objection returns the award to the pool to the fen and serves the waitlist" {
+	id=$(awarded)
+	variant C2 2000000.00 # 600 000.00: waits, 100 000.00 is left
+	run "$QUAN" apply --db "$DB" --by a "$TMP/C2.json"
+	c2=$(numbers "$output")
+	[[ "$(line_of "$output" "$c2")" == *"waitlisted"* ]]
+	"$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+
+	export QUAN_NOW=2025-09-29T11:00:00+08:00
+	run "$QUAN" notice object --db "$DB" "$id" --why "the corpus was bought from a related party" --by citizen
+	[ "$status" -eq 0 ]
+	run "$QUAN" notice object --db "$DB" "$id" --why "again" --by citizen
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"open objection (1) already"* ]]
+	run "$QUAN" notice uphold --db "$DB" "$id" --why "related party confirmed" --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id rejected 900000.00 returned to the pool"* ]]
+	corpus=$("$QUAN" report --db "$DB" --json 2>/dev/null | jq -c '.pools[] | select(.pool == "corpus")')
+	[[ "$corpus" == *'"available":"400000.00"'* ]]
+	[[ "$corpus" == *'"reserved":"600000.00"'* ]]
+	[[ "$corpus" == *'"awarded":"0.00"'* ]]
+	run "$QUAN" show --db "$DB" "$c2"
+	[[ "$output" == *"reserved"* ]]
+	# the reversal is one transfer back to the pool
+	[ "$(sql "$DB" "select count(*) from events where action in ('object', 'uphold')")" -eq 2 ]
+	run "$QUAN" disburse --db "$DB" "$id" 1.00 --by finance
+	[ "$status" -eq 1 ]
+	checks_pass
+}
+
+@test "an objection holds the award past the notice's end until it is dismissed" {
+	id=$(awarded)
+	"$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	run "$QUAN" notice object --db "$DB" "$id" --why "the invoice looks altered" --by citizen
+	[ "$status" -eq 0 ]
+	export QUAN_NOW=2025-10-10T09:00:00+08:00
+	run "$QUAN" disburse --db "$DB" "$id" 900000.00 --by finance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"holds an open objection (1)"* ]]
+	run "$QUAN" notice dismiss --db "$DB" "$id" --why "the original was produced" --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id awarded 0.00 returned to the pool"* ]]
+	run "$QUAN" notice dismiss --db "$DB" "$id" --by reviewer
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"holds no open objection"* ]]
+	run "$QUAN" disburse --db "$DB" "$id" 900000.00 --by finance
+	[ "$status" -eq 0 ]
+	checks_pass
+}
+
+@test "a notice that would reach a year the calendar does not hold is refused" {
+	id=$(awarded)
+	# Friday 26 December 2025: five working days reach into 2026.
+	QUAN_NOW=2025-12-26T10:00:00+08:00 run "$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"does not hold the year 2026"* ]]
+	[ "$(sql "$DB" "select count(*) from notices")" -eq 0 ]
+	# Monday 22 December: 22 to 26 December, all in 2025.
+	QUAN_NOW=2025-12-22T10:00:00+08:00 run "$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"to 2025-12-26"* ]]
+}
+
+@test "a notice posts only awards of its program, and refuses a measure without public_notice" {
+	id=$(awarded)
+	run "$QUAN" notice open --db "$DB" other-program "$id" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unknown program"* ]]
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	rent=$(numbers "$output")
+	run "$QUAN" notice open --db "$DB" shanghai-2025 "$rent" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is reserved: only an awarded application"* ]]
+	"$QUAN" review --db "$DB" "$rent" --approve --by reviewer
+	run "$QUAN" notice open --db "$DB" shanghai-2025 "$rent" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no measure of these applications requires a public notice"* ]]
+	# a measure without public_notice is paid as before
+	run "$QUAN" disburse --db "$DB" "$rent" 1.00 --by finance
+	[ "$status" -eq 0 ]
+	run "$QUAN" notice --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"quan notice open"* ]]
+}
