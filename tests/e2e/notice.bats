@@ -31,6 +31,8 @@ setup() {
 }
 
 teardown() {
+	# a server a failed test left running
+	[ -f "$TMP/serve.pid" ] && kill "$(cat "$TMP/serve.pid")" 2>/dev/null || true
 	db_forget "$DB" clean
 	drop_db "$DB"
 	rm -rf "$TMP"
@@ -175,4 +177,44 @@ checks_pass() {
 	run "$QUAN" notice --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"quan notice open"* ]]
+}
+
+@test "over HTTP: an administrator opens a notice, an objection is lodged and upheld" {
+	id=$(awarded)
+	admin=$("$QUAN" user add --db "$DB" ada --role administrator 2>/dev/null)
+	rev=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
+	fin=$("$QUAN" user add --db "$DB" fay --role finance 2>/dev/null)
+	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
+	pid=$!
+	echo "$pid" >"$TMP/serve.pid"
+	for _ in $(seq 100); do
+		grep -q listening "$TMP/serve.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	url=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve.out")
+	post() { # post PATH TOKEN BODY: the status, then the body
+		curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$url$1" \
+			-H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+			--data-binary "$3"
+		echo
+		cat "$TMP/body"
+	}
+	# a reviewer may not open a notice
+	[ "$(post /v1/notices "$rev" "{\"program\":\"shanghai-2025\",\"ids\":[\"$id\"]}" | head -1)" = 403 ]
+	out=$(post /v1/notices "$admin" "{\"program\":\"shanghai-2025\",\"ids\":[\"$id\"]}")
+	[ "$(head -1 <<<"$out")" = 201 ]
+	[ "$(tail -n +2 <<<"$out" | jq -r '.ends_on')" = 2025-10-09 ]
+	out=$(post "/v1/applications/$id/disburse" "$fin" '{"amount":"1.00"}')
+	[ "$(head -1 <<<"$out")" = 409 ]
+	[[ "$out" == *"until 2025-10-09"* ]]
+	[ "$(post "/v1/applications/$id/objections" "$admin" '{"why":"related party"}' | head -1)" = 201 ]
+	[ "$(post "/v1/applications/$id/objections/decision" "$rev" '{"outcome":"maybe"}' | head -1)" = 400 ]
+	out=$(post "/v1/applications/$id/objections/decision" "$rev" '{"outcome":"upheld","why":"confirmed"}')
+	[ "$(head -1 <<<"$out")" = 200 ]
+	[ "$(tail -n +2 <<<"$out" | jq -r '.state + " " + .returned')" = "rejected 900000.00" ]
+	[ "$(post "/v1/applications/$id/objections/decision" "$rev" '{"outcome":"dismissed"}' | head -1)" = 409 ]
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	rm "$TMP/serve.pid"
+	checks_pass
 }
