@@ -2300,6 +2300,13 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 		parse_priority(c, &mc, &kv[M_PRIORITY]);
 	if (kv[M_PUBLIC_NOTICE].present)
 		parse_public_notice(c, &mc, &kv[M_PUBLIC_NOTICE]);
+	/* A grant's tranches are posted by milestones, not awarded at
+	 * approval: the office posts no grant in a notice, so a grant that
+	 * required one could never be paid. */
+	if (m->notice_days > 0 && m->grant_years_min > 0)
+		err_at(c, kv[M_PUBLIC_NOTICE].at,
+		       "'public_notice' on grant measure '%s': a grant's tranches follow its milestones and are not posted in a notice",
+		       mc.mid);
 	if (kv[M_RESERVATION_DAYS].present)
 		int_of(c, &kv[M_RESERVATION_DAYS], "reservation_days", 1, 3660,
 		       &m->reservation_days);

@@ -218,3 +218,13 @@ checks_pass() {
 	rm "$TMP/serve.pid"
 	checks_pass
 }
+
+@test "policy check refuses public_notice on a grant, which is never posted in a notice" {
+	sed -e '/^    pool: institute$/a\    public_notice: {working_days: 5, says: "公示", assumption: "a test"}' \
+		"$SH" >"$TMP/grant.yaml"
+	run "$QUAN" policy check "$TMP/grant.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'public_notice' on grant measure 'institute'"* ]]
+	run "$QUAN" policy check "$TMP/notice.yaml"
+	[ "$status" -eq 0 ]
+}
