@@ -849,6 +849,18 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 				    "decided_by = ?4, decided_at = ?5 WHERE "
 				    "app_id = ?1 AND seq = ?2 AND outcome = "
 				    "'open'"),
+	[ST_NOTICES_PAGE] =
+		ALL("SELECT id, program, opened_on, ends_on, "
+		    "working_days, opened_by, opened_at FROM "
+		    "notices WHERE id > ?1 ORDER BY id LIMIT " PAGE_TEXT),
+	[ST_NOTICE_AWARDS_PAGE] = ALL("SELECT app_id, notice_id FROM "
+				      "notice_awards WHERE app_id > ?1 ORDER "
+				      "BY app_id LIMIT " PAGE_TEXT),
+	[ST_OBJECTIONS_PAGE] =
+		ALL("SELECT app_id, seq, notice_id, why, "
+		    "lodged_by, lodged_at, outcome, decided_by, "
+		    "decided_at FROM objections WHERE (app_id, "
+		    "seq) > (?1, ?2) ORDER BY app_id, seq LIMIT " PAGE_TEXT),
 	[ST_SCHEMA_VERSION] = DIALECT("PRAGMA user_version",
 				      "SELECT version FROM schema_version"),
 };

@@ -556,6 +556,11 @@ struct store_objection {
 	char why[512];
 	char lodged_by[64];
 	int64_t lodged_at;
+	/* "open", "upheld" or "dismissed"; by whom and when it was decided
+	 * ("" and 0 while open). Read by store_notices_each only. */
+	char outcome[12];
+	char decided_by[64];
+	int64_t decided_at;
 };
 
 /* How many objections app_id has had (*n), whatever their outcome. */
@@ -575,6 +580,16 @@ int store_objection_open(struct store *s, const char *app_id,
 int store_objection_decide(struct store *s, const char *app_id, int64_t seq,
 			   const char *outcome, const char *by, int64_t at,
 			   struct qerr *e);
+
+/* Visit every notice (by id), every posted award (by application) and
+ * every objection (by application, then seq), for copying an office
+ * (quan migrate). A callback may be NULL; a non-zero return stops the
+ * walk (not an error). The record passed is valid only during the call. */
+int store_notices_each(
+	struct store *s, int (*notice)(void *arg, const struct store_notice *n),
+	int (*award)(void *arg, const char *app_id, const char *notice_id),
+	int (*objection)(void *arg, const struct store_objection *o), void *arg,
+	struct qerr *e);
 
 /* --- test hooks: fault injection ------------------------------------------ */
 

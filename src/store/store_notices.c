@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store_int.h"
@@ -189,4 +190,114 @@ int store_objection_decide(struct store *s, const char *app_id, int64_t seq,
 	bind_text(st, 4, by);
 	bind_int(st, 5, at);
 	return store_run(st, "deciding an objection", e);
+}
+
+/* --- every row, for a copy ----------------------------------------------------- */
+
+/* One row of any of the three tables, read from a page. */
+union notice_row {
+	struct store_notice n;
+	struct {
+		char app_id[64];
+		char notice_id[96];
+	} a;
+	struct store_objection o;
+};
+
+/* Read the current row of table t's page statement into r. */
+static void page_row(struct drv_stmt *st, int t, union notice_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (t == 0) {
+		col_str(st, 0, r->n.id, sizeof(r->n.id));
+		col_str(st, 1, r->n.program, sizeof(r->n.program));
+		r->n.opened_on = (qdate)col_int(st, 2);
+		r->n.ends_on = (qdate)col_int(st, 3);
+		r->n.working_days = (int)col_int(st, 4);
+		col_str(st, 5, r->n.opened_by, sizeof(r->n.opened_by));
+		r->n.opened_at = col_int(st, 6);
+	} else if (t == 1) {
+		col_str(st, 0, r->a.app_id, sizeof(r->a.app_id));
+		col_str(st, 1, r->a.notice_id, sizeof(r->a.notice_id));
+	} else {
+		col_str(st, 0, r->o.app_id, sizeof(r->o.app_id));
+		r->o.seq = col_int(st, 1);
+		col_str(st, 2, r->o.notice_id, sizeof(r->o.notice_id));
+		col_str(st, 3, r->o.why, sizeof(r->o.why));
+		store_utf8_trim(r->o.why);
+		col_str(st, 4, r->o.lodged_by, sizeof(r->o.lodged_by));
+		r->o.lodged_at = col_int(st, 5);
+		col_str(st, 6, r->o.outcome, sizeof(r->o.outcome));
+		col_str(st, 7, r->o.decided_by, sizeof(r->o.decided_by));
+		r->o.decided_at = col_int(st, 8);
+	}
+}
+
+int store_notices_each(
+	struct store *s, int (*notice)(void *arg, const struct store_notice *n),
+	int (*award)(void *arg, const char *app_id, const char *notice_id),
+	int (*objection)(void *arg, const struct store_objection *o), void *arg,
+	struct qerr *e)
+{
+	static const enum sql_stmt pages[3] = {
+		ST_NOTICES_PAGE, ST_NOTICE_AWARDS_PAGE, ST_OBJECTIONS_PAGE};
+	union notice_row *page;
+	bool stop = false;
+	int rc = Q_OK;
+
+	assert(s);
+	page = calloc(SQL_PAGE, sizeof(*page));
+	if (!page)
+		return store_nomem(e);
+	for (int t = 0; t < 3 && !rc && !stop; t++) {
+		char key[96] = "";
+		int64_t seq = 0;
+		size_t n = 0;
+
+		if ((t == 0 && !notice) || (t == 1 && !award) ||
+		    (t == 2 && !objection))
+			continue;
+		do {
+			struct drv_stmt *st;
+
+			rc = store_stmt(s, pages[t], &st, e);
+			if (rc)
+				break;
+			bind_text(st, 1, key);
+			if (t == 2)
+				bind_int(st, 2, seq);
+			for (n = 0; (rc = step(st, "reading the notices", e)) ==
+				    DRV_ROW;
+			     n++) {
+				assert(n < SQL_PAGE);
+				page_row(st, t, &page[n]);
+			}
+			done(st);
+			if (rc != DRV_DONE)
+				break;
+			rc = Q_OK;
+			for (size_t i = 0; !stop && i < n; i++)
+				stop = t == 0 ? notice(arg, &page[i].n) != 0
+				       : t == 1
+					       ? award(arg, page[i].a.app_id,
+						       page[i].a.notice_id) != 0
+					       : objection(arg, &page[i].o) !=
+							 0;
+			if (n == 0)
+				break;
+			if (t == 0)
+				snprintf(key, sizeof(key), "%s",
+					 page[n - 1].n.id);
+			else if (t == 1)
+				snprintf(key, sizeof(key), "%s",
+					 page[n - 1].a.app_id);
+			else {
+				snprintf(key, sizeof(key), "%s",
+					 page[n - 1].o.app_id);
+				seq = page[n - 1].o.seq;
+			}
+		} while (!stop && n == SQL_PAGE);
+	}
+	free(page);
+	return rc;
 }

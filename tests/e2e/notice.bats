@@ -228,3 +228,23 @@ checks_pass() {
 	run "$QUAN" policy check "$TMP/notice.yaml"
 	[ "$status" -eq 0 ]
 }
+
+@test "migrate copies notices and objections, decided and open, and the hold with them" {
+	id=$(awarded)
+	"$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	"$QUAN" notice object --db "$DB" "$id" --why "first" --by citizen
+	"$QUAN" notice dismiss --db "$DB" "$id" --by reviewer
+	"$QUAN" notice object --db "$DB" "$id" --why "second" --by citizen
+	to=$(new_db "$TMP/copy.db")
+	run "$QUAN" migrate --from "$DB" --to "$to"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 notices, 2 objections"* ]]
+	export QUAN_NOW=2025-10-10T09:00:00+08:00
+	run "$QUAN" disburse --db "$to" "$id" 1.00 --by finance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"holds an open objection (2)"* ]]
+	run "$QUAN" audit verify --db "$to"
+	[ "$status" -eq 0 ]
+	db_forget "$to" clean
+	drop_db "$to"
+}
