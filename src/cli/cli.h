@@ -38,6 +38,7 @@ int cmd_withdraw(int argc, char **argv);
 int cmd_disburse(int argc, char **argv);
 int cmd_clawback(int argc, char **argv);
 int cmd_settle(int argc, char **argv);
+int cmd_notice(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
@@ -79,6 +80,12 @@ int cli_load_policy(const char *path, struct policy **out);
 /* Load the chip catalog from path, or $QUAN_CHIPS, or the catalog
  * installed with quan (QUAN_DATADIR/chips.yaml). Same convention. */
 int cli_load_chips(const char *path, struct chip_catalog **out);
+
+/* Load the holiday calendar: QUAN_HOLIDAYS, or the one installed with
+ * quan (QUAN_DATADIR/holidays.yaml). Prints the error; 0 or an exit
+ * code. Release with holidays_release. */
+struct holidays;
+int cli_load_holidays(struct holidays *out);
 
 /* The comparison's defaults, for `quan serve`: the cost table
  * ($QUAN_COSTS or the bundled data/costs.yaml) and every policy of the

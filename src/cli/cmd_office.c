@@ -17,6 +17,7 @@
 #include "engine/app.h"
 #include "office/office.h"
 #include "office/view.h"
+#include "policy/holidays.h"
 #include "sim/appcsv.h"
 
 #define MAX_ARGS 4096
@@ -1227,5 +1228,112 @@ int cmd_milestone(int argc, char **argv)
 		return fail(&e);
 	printf("%s %ld tranche posted %s\n", o.args[0], year,
 	       money_format(posted, m));
+	return 0;
+}
+
+/* --- public notice ------------------------------------------------------------ */
+
+int cli_load_holidays(struct holidays *out)
+{
+	const char *path = getenv("QUAN_HOLIDAYS");
+	struct qerr e;
+
+	if (!path)
+		path = QUAN_DATADIR "/holidays.yaml";
+	if (holidays_load(path, out, &e)) {
+		fprintf(stderr, "quan: %s\n", e.msg);
+		return EXIT_BAD_POLICY;
+	}
+	return 0;
+}
+
+static int notice_open(struct oopts *o)
+{
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct holidays cal;
+	struct office_notice n;
+	struct qerr e;
+	char d1[DATE_TEXT_MAX], d2[DATE_TEXT_MAX];
+	int rc;
+
+	if ((rc = cli_load_holidays(&cal)))
+		return rc;
+	if ((rc = open_office(&off, o, &chips))) {
+		holidays_release(&cal);
+		return rc;
+	}
+	qerr_clear(&e);
+	rc = office_notice_open(&off, &cal, o->args[0],
+				(const char *const *)o->args + 1,
+				(size_t)o->nargs - 1, o->by, now(), &n, &e);
+	close_office(&off, chips);
+	holidays_release(&cal);
+	if (rc)
+		return fail(&e);
+	printf("%s %s posts %zu award(s) from %s to %s (%d working days)\n",
+	       n.id, n.program, n.n, date_format(n.opened_on, d1),
+	       date_format(n.ends_on, d2), n.working_days);
+	return 0;
+}
+
+int cmd_notice(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan notice open --db FILE PROGRAM ID... --by NAME\n"
+		"       quan notice object --db FILE ID --why TEXT --by NAME\n"
+		"       quan notice uphold --db FILE ID --by NAME [--why TEXT]\n"
+		"       quan notice dismiss --db FILE ID --by NAME [--why TEXT]\n"
+		"Public notice (公示). open posts awarded applications of PROGRAM\n"
+		"for the working days their measures' public_notice says, counted\n"
+		"with the State Council's calendar (data/holidays.yaml, or\n"
+		"QUAN_HOLIDAYS); they are not paid while it runs. object lodges an\n"
+		"objection against an award during its notice, which holds the\n"
+		"award until a reviewer decides: uphold reverses the award to the\n"
+		"pool (the application is rejected, the waitlist served); dismiss\n"
+		"lets it be paid once the notice has ended.\n";
+	const char *sub = argc >= 2 ? argv[1] : "";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct office_result r;
+	struct qerr e;
+	char m[MONEY_TEXT_MAX];
+	int rc;
+
+	if (argc >= 2 && cli_is_help(argv[1])) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(sub, "open") && strcmp(sub, "object") &&
+	    strcmp(sub, "uphold") && strcmp(sub, "dismiss")) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (parse(argc - 1, argv + 1, &o, usage) || need_by(&o))
+		return EXIT_BAD_INPUT;
+	if (!strcmp(sub, "open") ? o.nargs < 2 : o.nargs != 1) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (!strcmp(sub, "open"))
+		return notice_open(&o);
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	qerr_clear(&e);
+	if (!strcmp(sub, "object"))
+		rc = office_object(&off, o.args[0], o.why, o.by, now(), &e);
+	else
+		rc = office_objection_decide(&off, o.args[0],
+					     !strcmp(sub, "uphold"), o.why,
+					     o.by, now(), &r, &e);
+	close_office(&off, chips);
+	if (rc)
+		return fail(&e);
+	if (!strcmp(sub, "object"))
+		printf("%s objection lodged: held from payment\n", o.args[0]);
+	else
+		printf("%s %s %s returned to the pool\n", o.args[0],
+		       app_state_name(r.state), money_format(r.amount, m));
 	return 0;
 }

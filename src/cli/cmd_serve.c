@@ -16,6 +16,7 @@
 #include "core/pwhash.h"
 #include "http/server.h"
 #include "office/office.h"
+#include "policy/holidays.h"
 
 #ifndef QUAN_WEBDIR
 #define QUAN_WEBDIR "web/static"
@@ -68,6 +69,7 @@ int cmd_serve(int argc, char **argv)
 		"QUAN_PWHASH=moderate raises them (a lower setting is refused).\n";
 	struct server_config c;
 	struct chip_catalog *chips = NULL;
+	struct holidays cal = {NULL, 0};
 	struct cost_table *costs = NULL;
 	struct policy *pols[COMPARE_MAX_PROGRAMS];
 	size_t npols = 0;
@@ -188,7 +190,10 @@ int cmd_serve(int argc, char **argv)
 	rc = cli_load_chips(chips_path, &chips);
 	if (!rc)
 		rc = cli_compare_load(&costs, pols, &npols);
+	if (!rc)
+		rc = cli_load_holidays(&cal);
 	if (rc) {
+		holidays_release(&cal);
 		for (size_t i = 0; i < npols; i++)
 			policy_free(pols[i]);
 		costs_free(costs);
@@ -196,6 +201,7 @@ int cmd_serve(int argc, char **argv)
 		return rc;
 	}
 	c.chips = chips;
+	c.holidays = &cal;
 	c.compare_policies = (const struct policy *const *)pols;
 	c.ncompare = npols;
 	c.costs = costs;
@@ -215,6 +221,7 @@ int cmd_serve(int argc, char **argv)
 			policy_free(pols[i]);
 		costs_free(costs);
 		chips_free(chips);
+		holidays_release(&cal);
 		return EXIT_BAD_INPUT;
 	}
 	printf("listening http://%s:%u/\n", host, (unsigned)port);
@@ -225,6 +232,7 @@ int cmd_serve(int argc, char **argv)
 		policy_free(pols[i]);
 	costs_free(costs);
 	chips_free(chips);
+	holidays_release(&cal);
 	fprintf(stderr, "quan: stopped (%s)\n",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");
 	return 0;

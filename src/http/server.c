@@ -956,6 +956,99 @@ out:
 	json_decref(j);
 }
 
+/* --- public notice ---------------------------------------------------------- */
+
+static void h_notice_open(struct server *s, struct office *o, struct req *r)
+{
+	static const char *const keys[] = {"program", "ids", NULL};
+	const char *ids[OFFICE_NOTICE_MAX];
+	json_t *j = body_object(r, keys, false);
+	struct office_notice n;
+	const char *program;
+	char d1[DATE_TEXT_MAX], d2[DATE_TEXT_MAX];
+	size_t count = 0;
+	struct qerr e;
+
+	if (!j)
+		return;
+	qerr_clear(&e);
+	if (!s->c.holidays) {
+		fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			  "the server has no holiday calendar to count a "
+			  "notice's working days");
+		goto out;
+	}
+	if (!field_str(r, j, "program", true, &program) ||
+	    !field_strings(r, j, "ids", ids, OFFICE_NOTICE_MAX, &count))
+		goto out;
+	if (office_notice_open(o, s->c.holidays, program, ids, count,
+			       r->user.name, now_of(s), &n, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_CREATED,
+		   json_pack("{s:s,s:s,s:s,s:s,s:i,s:I}", "id", n.id, "program",
+			     n.program, "opened_on",
+			     date_format(n.opened_on, d1), "ends_on",
+			     date_format(n.ends_on, d2), "working_days",
+			     n.working_days, "count", (json_int_t)n.n));
+out:
+	json_decref(j);
+}
+
+static void h_object(struct server *s, struct office *o, struct req *r)
+{
+	static const char *const keys[] = {"why", NULL};
+	json_t *j = body_object(r, keys, false);
+	const char *why;
+	struct qerr e;
+
+	if (!j)
+		return;
+	qerr_clear(&e);
+	if (field_str(r, j, "why", true, &why)) {
+		if (office_object(o, r->id, why, r->user.name, now_of(s), &e))
+			fail_with(r, &e);
+		else
+			ok(r, MHD_HTTP_CREATED,
+			   json_pack("{s:s,s:s}", "id", r->id, "objection",
+				     "open"));
+	}
+	json_decref(j);
+}
+
+static void h_objection_decide(struct server *s, struct office *o,
+			       struct req *r)
+{
+	static const char *const keys[] = {"outcome", "why", NULL};
+	json_t *j = body_object(r, keys, false);
+	struct office_result res;
+	const char *outcome, *why = NULL;
+	struct qerr e;
+
+	if (!j)
+		return;
+	qerr_clear(&e);
+	if (!field_str(r, j, "outcome", true, &outcome) ||
+	    !field_str(r, j, "why", false, &why))
+		goto out;
+	if (strcmp(outcome, "upheld") && strcmp(outcome, "dismissed")) {
+		qerr_set(&e, Q_ERR_INVALID, "outcome",
+			 "outcome: upheld or dismissed");
+		fail_with(r, &e);
+		goto out;
+	}
+	if (office_objection_decide(o, r->id, !strcmp(outcome, "upheld"), why,
+				    r->user.name, now_of(s), &res, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK,
+		   json_pack("{s:s,s:s,s:s,s:o}", "id", r->id, "outcome",
+			     outcome, "state", app_state_name(res.state),
+			     "returned", money_j(res.amount)));
+out:
+	json_decref(j);
+}
+
 /* An integer field that must be a JSON integer. */
 static bool field_int(struct req *r, json_t *j, const char *name, json_int_t lo,
 		      json_int_t hi, json_int_t *out)
@@ -1664,6 +1757,11 @@ static const struct route routes[] = {
 	 h_milestone},
 	{"POST", "/v1/applications/{id}/settle", "", R_REVIEWER, true,
 	 h_settle},
+	{"POST", "/v1/applications/{id}/objections", "", R_ADMIN | R_REVIEWER,
+	 true, h_object},
+	{"POST", "/v1/applications/{id}/objections/decision", "", R_REVIEWER,
+	 true, h_objection_decide},
+	{"POST", "/v1/notices", "", R_ADMIN, true, h_notice_open},
 	{"POST", "/v1/rounds/close", "", R_ADMIN, true, h_round_close},
 	{"POST", "/v1/expire", "", R_ADMIN, true, h_expire},
 	{"GET", "/v1/report", "", R_STAFF | R_ANALYST, false, h_report},

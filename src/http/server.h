@@ -30,6 +30,10 @@ struct server_config {
 	const char *web_dir; /* static files of the dashboard, or NULL */
 	const char *openapi; /* path of the OpenAPI document */
 	const struct chip_catalog *chips; /* borrowed; outlives the server */
+	/* The holiday calendar a public notice counts its working days with
+	 * (borrowed; outlives the server); NULL: POST /v1/notices answers
+	 * 503. */
+	const struct holidays *holidays;
 	/* POST /v1/compare: the programs compared and the cost table
 	 * (borrowed; outlive the server); ncompare 0 answers 503. */
 	const struct policy *const *compare_policies;

@@ -67,7 +67,9 @@ static const unsigned lifecycle[OFFICE_NEW + 1][VERB__COUNT] = {
 	 * the settled value, never up; not a grant, whose tranches follow
 	 * its milestones); a grant also has its tranches posted by
 	 * milestones, and can still be rejected or withdrawn (the tranches
-	 * still ring-fenced return to their pools). */
+	 * still ring-fenced return to their pools). An award (not a grant)
+	 * is posted in a public notice, objected to during it, and the
+	 * objection upheld (the award reversed: rejected) or dismissed. */
 	[APP_AWARDED] =
 		{
 			[VERB_REJECT] = TO(APP_REJECTED) | GRANT_ONLY,
@@ -76,6 +78,10 @@ static const unsigned lifecycle[OFFICE_NEW + 1][VERB__COUNT] = {
 			[VERB_DISBURSE] = TO(APP_AWARDED),
 			[VERB_CLAWBACK] = TO(APP_AWARDED),
 			[VERB_SETTLE] = TO(APP_AWARDED) | NOT_GRANT,
+			[VERB_NOTICE] = TO(APP_AWARDED) | NOT_GRANT,
+			[VERB_OBJECT] = TO(APP_AWARDED) | NOT_GRANT,
+			[VERB_UPHOLD] = TO(APP_REJECTED) | NOT_GRANT,
+			[VERB_DISMISS] = TO(APP_AWARDED) | NOT_GRANT,
 		},
 	/* Rejected or withdrawn: what was paid before (a grant's tranches)
 	 * can still be recovered. */

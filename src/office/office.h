@@ -461,4 +461,51 @@ int office_session_find(struct office *o, const char *token, size_t len,
 int office_session_close(struct office *o, const char *token, size_t len,
 			 const char *name, int64_t now, struct qerr *e);
 
+/* --- public notice (公示) ------------------------------------------------ */
+
+struct holidays;
+
+/* At most this many awards are posted in one notice. */
+#define OFFICE_NOTICE_MAX 1000
+#define OFFICE_OBJECTION_MAX 511 /* bytes of an objection's reasons */
+
+/* A notice as opened. */
+struct office_notice {
+	char id[96];
+	char program[64];
+	qdate opened_on, ends_on; /* its first and last day */
+	int working_days;
+	size_t n; /* awards posted */
+};
+
+/* Open a public notice over the awarded applications ids[0..n) of
+ * program (none a grant, none paid, none in a notice before), in one
+ * transaction with one audit event "notice-open" (subject: the notice's
+ * id). It runs from the office's day of now for the longest public_notice
+ * of their measures, in working days of cal (borrowed); while it runs
+ * their payment is refused. Refused (nothing written): an unknown
+ * program or application, one of another program or state, a measure
+ * without public_notice among all of them, and a notice that would reach
+ * a year cal does not hold (Q_ERR_INVALID naming the year). */
+int office_notice_open(struct office *o, const struct holidays *cal,
+		       const char *program, const char *const *ids, size_t n,
+		       const char *by, int64_t now, struct office_notice *out,
+		       struct qerr *e);
+
+/* Lodge an objection (why: 1..OFFICE_OBJECTION_MAX bytes) against the
+ * award of application id while its notice runs; it holds the award from
+ * payment until a reviewer decides it. One at a time per award. Audit
+ * event "object". */
+int office_object(struct office *o, const char *id, const char *why,
+		  const char *by, int64_t now, struct qerr *e);
+
+/* Decide the open objection to application id: upheld, the award is
+ * reversed (awarded -> the pool's available, one audited transfer), the
+ * application rejected and the pool's waitlist served (audit event
+ * "uphold"); dismissed, the award stands and is paid once the notice has
+ * ended (audit event "dismiss"). why may be NULL. res gets the outcome. */
+int office_objection_decide(struct office *o, const char *id, bool uphold,
+			    const char *why, const char *by, int64_t now,
+			    struct office_result *res, struct qerr *e);
+
 #endif

@@ -42,7 +42,9 @@ enum xfer_code {
 	XFER_DISBURSE,
 	XFER_CLAWBACK,
 	XFER_RETURN,
-	XFER_SETTLE, /* awarded -> available: what a settlement released */
+	XFER_SETTLE,  /* awarded -> available: what a settlement released */
+	XFER_REVERSE, /* awarded -> available: an award an upheld objection
+			 reversed */
 };
 
 /* Applications one waitlist, round or expiry run takes in at once. */
@@ -91,6 +93,10 @@ enum office_verb {
 	VERB_DISBURSE,	/* a payment */
 	VERB_CLAWBACK,	/* money recovered */
 	VERB_SETTLE,	/* the award re-decided on the settled value */
+	VERB_NOTICE,	/* the award posted in a public notice (公示) */
+	VERB_OBJECT,	/* an objection lodged against it during the notice */
+	VERB_UPHOLD,	/* the objection upheld: the award reversed */
+	VERB_DISMISS,	/* the objection dismissed */
 	VERB__COUNT
 };
 
@@ -215,6 +221,15 @@ int office_waitlist_before(struct office *o, const struct policy *p,
 int office_redecide(struct office *o, const struct policy *p,
 		    const struct store_app *a, money_t value, const char *field,
 		    struct decision *d, json_t **json, struct qerr *e);
+
+/* --- notice.c ------------------------------------------------------------ */
+
+/* Whether awarded application a (of measure m of p) may be paid today (the
+ * office's day of now): refused (Q_ERR_CONFLICT) while the notice it is
+ * posted in runs, while it holds an open objection, and when measure m
+ * requires a public notice and a has been in none. */
+int office_notice_hold(struct office *o, const struct policy *p, int m,
+		       const struct store_app *a, int64_t now, struct qerr *e);
 
 /* --- the writer's hot state (hot.c) ------------------------------------------ */
 

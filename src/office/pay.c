@@ -294,6 +294,8 @@ int office_disburse(struct office *o, const char *id, money_t amount,
 		return rc;
 	grant = office_is_grant(p, m);
 	rc = may_disburse(&a, id, amount, by, grant, e);
+	if (!rc)
+		rc = office_notice_hold(o, p, m, &a, now, e);
 	if (rc)
 		return office_finish(o, rc, &a, e);
 	rc = grant ? grant_money(o, p, m, &a, amount, 1, now, e)

@@ -194,7 +194,7 @@ void office_transfer_init(struct ledger_transfer *t, const char *verb,
 			  const char *app_id, uint32_t code)
 {
 	assert(t && verb && app_id);
-	assert(code >= XFER_BUDGET && code <= XFER_SETTLE);
+	assert(code >= XFER_BUDGET && code <= XFER_REVERSE);
 	memset(t, 0, sizeof(*t));
 	snprintf(t->id, sizeof(t->id), "%s/%s", verb, app_id);
 	snprintf(t->ref, sizeof(t->ref), "%s", app_id);

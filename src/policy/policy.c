@@ -1428,6 +1428,7 @@ enum {
 	M_FROM,
 	M_UNTIL,
 	M_PRIORITY,
+	M_PUBLIC_NOTICE,
 	M__N
 };
 static const char *const measure_keys[M__N] = {"id",
@@ -1451,7 +1452,8 @@ static const char *const measure_keys[M__N] = {"id",
 					       "screens",
 					       "from",
 					       "until",
-					       "priority"};
+					       "priority",
+					       "public_notice"};
 
 enum { R_ID, R_WHEN, R_RATE, R_SAYS, R_SOURCE, R_ASSUMPTION, R__N };
 static const char *const row_keys[R__N] = {"id",   "when",   "rate",
@@ -1726,6 +1728,36 @@ static void parse_priority(struct ctx *c, struct mctx *mc, const struct kv *f)
 		c, RULE_PRIORITY, mc->index, f->at, rid,
 		text_of(c, &kv[PR_SAYS], "says"), source_of(c, &kv[PR_SOURCE]),
 		text_of(c, &kv[PR_ASSUMPTION], "assumption"));
+}
+
+enum { PN_WORKING_DAYS, PN_SAYS, PN_SOURCE, PN_ASSUMPTION, PN__N };
+static const char *const public_notice_keys[PN__N] = {"working_days", "says",
+						      "source", "assumption"};
+
+/* `public_notice:` the awards of the measure are posted for this many
+ * working days before any is paid (公示); the rule
+ * "<measure>.public-notice" carries its words and source. */
+static void parse_public_notice(struct ctx *c, struct mctx *mc,
+				const struct kv *f)
+{
+	struct policy_measure *m = mc->m;
+	struct kv kv[PN__N];
+	char what[160];
+	char rid[2 * MAX_ID];
+
+	if (!fields_of(c, f->v, f->at, "public notice of measure", mc->mid,
+		       public_notice_keys, PN__N, kv, what, sizeof(what)))
+		return;
+	need(c, &kv[PN_SAYS], "says", what, f->at);
+	need_provenance(c, &kv[PN_SOURCE], &kv[PN_ASSUMPTION], what, f->at);
+	if (need(c, &kv[PN_WORKING_DAYS], "working_days", what, f->at))
+		int_of(c, &kv[PN_WORKING_DAYS], "working_days", 1,
+		       POLICY_NOTICE_DAYS_MAX, &m->notice_days);
+	snprintf(rid, sizeof(rid), "%s.public-notice", mc->mid);
+	m->notice_rule = add_rule(c, RULE_PUBLIC_NOTICE, mc->index, f->at, rid,
+				  text_of(c, &kv[PN_SAYS], "says"),
+				  source_of(c, &kv[PN_SOURCE]),
+				  text_of(c, &kv[PN_ASSUMPTION], "assumption"));
 }
 
 /* The index of a rule with this id among a measure's rules so far, for
@@ -2266,6 +2298,15 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 		parse_funders(c, &mc, &kv[M_FUNDERS]);
 	if (kv[M_PRIORITY].present)
 		parse_priority(c, &mc, &kv[M_PRIORITY]);
+	if (kv[M_PUBLIC_NOTICE].present)
+		parse_public_notice(c, &mc, &kv[M_PUBLIC_NOTICE]);
+	/* A grant's tranches are posted by milestones, not awarded at
+	 * approval: the office posts no grant in a notice, so a grant that
+	 * required one could never be paid. */
+	if (m->notice_days > 0 && m->grant_years_min > 0)
+		err_at(c, kv[M_PUBLIC_NOTICE].at,
+		       "'public_notice' on grant measure '%s': a grant's tranches follow its milestones and are not posted in a notice",
+		       mc.mid);
 	if (kv[M_RESERVATION_DAYS].present)
 		int_of(c, &kv[M_RESERVATION_DAYS], "reservation_days", 1, 3660,
 		       &m->reservation_days);

@@ -75,6 +75,7 @@ enum rule_kind {
 	RULE_UNTIL,  /* ... and until a date */
 	RULE_KIND_DATES, /* "<measure>.kind.<kind>": a kind from/until dates */
 	RULE_PRIORITY,	 /* "<measure>.priority": who comes first in review */
+	RULE_PUBLIC_NOTICE, /* "<measure>.public-notice": 公示 before payment */
 };
 
 /* A rule a decision can name. id is "compute-rent.rate.default"; line and
@@ -292,11 +293,16 @@ struct policy_measure {
 	/* A reservation not approved within this many days expires and
 	 * its money returns to the pool; 0: reservations do not expire. */
 	int reservation_days;
+	/* Its awards are posted in a public notice (公示) of this many
+	 * working days before any is paid; 0: no notice is needed. */
+	int notice_days;
+	uint32_t notice_rule;
 	/* The screens this measure runs: the program-wide `screens:` with
 	 * the measure's own entries in their place. */
 	struct policy_screen screens[SCREEN__COUNT];
 };
 
+#define POLICY_NOTICE_DAYS_MAX 30 /* the longest public notice */
 #define POLICY_PREFIX_MAX 8
 /* The program id and a pool id together, at most: the ledger's account
  * codes ("<program>/<pool>/<year>/awarded/<uscc>") must fit. */

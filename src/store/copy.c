@@ -203,6 +203,40 @@ static int copy_listing(void *arg, const struct store_listing *l)
 	return c->rc != 0;
 }
 
+static int copy_notice(void *arg, const struct store_notice *n)
+{
+	struct copy *c = arg;
+
+	c->rc = store_notice_add(c->to, n, c->e);
+	if (!c->rc)
+		c->st->notices++;
+	return c->rc != 0;
+}
+
+static int copy_notice_award(void *arg, const char *app_id,
+			     const char *notice_id)
+{
+	struct copy *c = arg;
+
+	c->rc = store_notice_award_add(c->to, app_id, notice_id, c->e);
+	return c->rc != 0;
+}
+
+/* An objection is recorded open, then decided as it was. */
+static int copy_objection(void *arg, const struct store_objection *o)
+{
+	struct copy *c = arg;
+
+	c->rc = store_objection_add(c->to, o, c->e);
+	if (!c->rc && strcmp(o->outcome, "open"))
+		c->rc = store_objection_decide(c->to, o->app_id, o->seq,
+					       o->outcome, o->decided_by,
+					       o->decided_at, c->e);
+	if (!c->rc)
+		c->st->objections++;
+	return c->rc != 0;
+}
+
 int store_copy(struct store *from, struct store *to,
 	       struct store_copy_stats *st, struct qerr *e)
 {
@@ -236,6 +270,9 @@ int store_copy(struct store *from, struct store *to,
 	if (!rc && !c.rc)
 		rc = store_screens_each(from, copy_contract, copy_controller,
 					copy_listing, &c, e);
+	if (!rc && !c.rc)
+		rc = store_notices_each(from, copy_notice, copy_notice_award,
+					copy_objection, &c, e);
 	if (!rc)
 		rc = c.rc;
 	if (!rc)

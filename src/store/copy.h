@@ -14,7 +14,8 @@
 struct store_copy_stats {
 	int64_t policies, applications, accounts, transfers, events, users;
 	int64_t contracts, registry, listings; /* what the screens look up */
-	int64_t numbers; /* (program, year) rows of the numbering */
+	int64_t numbers;	     /* (program, year) rows of the numbering */
+	int64_t notices, objections; /* public notices, and their objections */
 };
 
 /* Copy everything in from into to, in one transaction of to: policy

@@ -492,6 +492,61 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 		      "  seen_at BIGINT NOT NULL);"
 		      "CREATE INDEX sessions_name ON sessions (name);",
 	},
+	/* 14: public notices (公示). A notice posts awarded applications of a
+	 * program from its opening day to its last (days since 1970-01-01,
+	 * counted in working days); an application is in one notice at most.
+	 * An objection to an award is lodged while its notice runs and stays
+	 * open until a reviewer upholds or dismisses it. */
+	DIALECT("CREATE TABLE notices ("
+		"  id TEXT PRIMARY KEY NOT NULL,"
+		"  program TEXT NOT NULL,"
+		"  opened_on INTEGER NOT NULL,"
+		"  ends_on INTEGER NOT NULL,"
+		"  working_days INTEGER NOT NULL,"
+		"  opened_by TEXT NOT NULL,"
+		"  opened_at INTEGER NOT NULL,"
+		"  CHECK (ends_on >= opened_on));"
+		"CREATE INDEX notices_program ON notices (program);"
+		"CREATE TABLE notice_awards ("
+		"  app_id TEXT PRIMARY KEY NOT NULL,"
+		"  notice_id TEXT NOT NULL REFERENCES notices (id));"
+		"CREATE TABLE objections ("
+		"  app_id TEXT NOT NULL,"
+		"  seq INTEGER NOT NULL,"
+		"  notice_id TEXT NOT NULL,"
+		"  why TEXT NOT NULL,"
+		"  lodged_by TEXT NOT NULL,"
+		"  lodged_at INTEGER NOT NULL,"
+		"  outcome TEXT NOT NULL CHECK (outcome IN ('open', 'upheld',"
+		"    'dismissed')),"
+		"  decided_by TEXT NOT NULL DEFAULT '',"
+		"  decided_at INTEGER NOT NULL DEFAULT 0,"
+		"  PRIMARY KEY (app_id, seq));",
+		"CREATE TABLE notices ("
+		"  id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+		"  program TEXT COLLATE \"C\" NOT NULL,"
+		"  opened_on BIGINT NOT NULL,"
+		"  ends_on BIGINT NOT NULL,"
+		"  working_days BIGINT NOT NULL,"
+		"  opened_by TEXT NOT NULL,"
+		"  opened_at BIGINT NOT NULL,"
+		"  CHECK (ends_on >= opened_on));"
+		"CREATE INDEX notices_program ON notices (program);"
+		"CREATE TABLE notice_awards ("
+		"  app_id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+		"  notice_id TEXT COLLATE \"C\" NOT NULL REFERENCES notices (id));"
+		"CREATE TABLE objections ("
+		"  app_id TEXT COLLATE \"C\" NOT NULL,"
+		"  seq BIGINT NOT NULL,"
+		"  notice_id TEXT COLLATE \"C\" NOT NULL,"
+		"  why TEXT NOT NULL,"
+		"  lodged_by TEXT NOT NULL,"
+		"  lodged_at BIGINT NOT NULL,"
+		"  outcome TEXT NOT NULL CHECK (outcome IN ('open', 'upheld',"
+		"    'dismissed')),"
+		"  decided_by TEXT NOT NULL DEFAULT '',"
+		"  decided_at BIGINT NOT NULL DEFAULT 0,"
+		"  PRIMARY KEY (app_id, seq));"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -769,6 +824,43 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 	[ST_LISTINGS_PAGE] = ALL("SELECT list, uscc, name, reason, source "
 				 "FROM listings WHERE (list, uscc) > (?1, ?2) "
 				 "ORDER BY list, uscc LIMIT " PAGE_TEXT),
+	[ST_NOTICE_COUNT] = ALL("SELECT count(*) FROM notices WHERE program "
+				"= ?1"),
+	[ST_NOTICE_INSERT] = ALL("INSERT INTO notices (id, program, "
+				 "opened_on, ends_on, working_days, "
+				 "opened_by, opened_at) VALUES (?1, ?2, ?3, "
+				 "?4, ?5, ?6, ?7)"),
+	[ST_NOTICE_AWARD_INSERT] = ALL("INSERT INTO notice_awards (app_id, "
+				       "notice_id) VALUES (?1, ?2)"),
+	[ST_NOTICE_OF_APP] = ALL(
+		"SELECT n.id, n.program, n.opened_on, n.ends_on, "
+		"n.working_days, n.opened_by, n.opened_at FROM notice_awards a "
+		"JOIN notices n ON n.id = a.notice_id WHERE a.app_id = ?1"),
+	[ST_OBJECTION_INSERT] = ALL("INSERT INTO objections (app_id, seq, "
+				    "notice_id, why, lodged_by, lodged_at, "
+				    "outcome) VALUES (?1, ?2, ?3, ?4, ?5, "
+				    "?6, 'open')"),
+	[ST_OBJECTION_COUNT] = ALL("SELECT count(*) FROM objections WHERE "
+				   "app_id = ?1"),
+	[ST_OBJECTION_OPEN] = ALL("SELECT seq, notice_id, why, lodged_by, "
+				  "lodged_at FROM objections WHERE app_id = "
+				  "?1 AND outcome = 'open'"),
+	[ST_OBJECTION_DECIDE] = ALL("UPDATE objections SET outcome = ?3, "
+				    "decided_by = ?4, decided_at = ?5 WHERE "
+				    "app_id = ?1 AND seq = ?2 AND outcome = "
+				    "'open'"),
+	[ST_NOTICES_PAGE] =
+		ALL("SELECT id, program, opened_on, ends_on, "
+		    "working_days, opened_by, opened_at FROM "
+		    "notices WHERE id > ?1 ORDER BY id LIMIT " PAGE_TEXT),
+	[ST_NOTICE_AWARDS_PAGE] = ALL("SELECT app_id, notice_id FROM "
+				      "notice_awards WHERE app_id > ?1 ORDER "
+				      "BY app_id LIMIT " PAGE_TEXT),
+	[ST_OBJECTIONS_PAGE] =
+		ALL("SELECT app_id, seq, notice_id, why, "
+		    "lodged_by, lodged_at, outcome, decided_by, "
+		    "decided_at FROM objections WHERE (app_id, "
+		    "seq) > (?1, ?2) ORDER BY app_id, seq LIMIT " PAGE_TEXT),
 	[ST_SCHEMA_VERSION] = DIALECT("PRAGMA user_version",
 				      "SELECT version FROM schema_version"),
 };

@@ -33,7 +33,7 @@ uint64_t sql_params(const char *sql);
 /* --- the schema ------------------------------------------------------------ */
 
 /* The schema version the migrations bring a database to. */
-#define SQL_SCHEMA_VERSION 13
+#define SQL_SCHEMA_VERSION 14
 
 /* Migration i brings the schema from version i to version i + 1. Append
  * only: a migration that shipped is never edited. */
@@ -120,6 +120,17 @@ enum sql_stmt {
 	ST_LISTING_PUT,
 	ST_LISTING_GET,
 	ST_LISTINGS_PAGE,
+	ST_NOTICE_COUNT,
+	ST_NOTICE_INSERT,
+	ST_NOTICE_AWARD_INSERT,
+	ST_NOTICE_OF_APP,
+	ST_OBJECTION_INSERT,
+	ST_OBJECTION_COUNT,
+	ST_OBJECTION_OPEN,
+	ST_OBJECTION_DECIDE,
+	ST_NOTICES_PAGE,
+	ST_NOTICE_AWARDS_PAGE,
+	ST_OBJECTIONS_PAGE,
 	ST_SCHEMA_VERSION,
 	ST__COUNT
 };

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/date.h"
 #include "core/err.h"
 #include "core/money.h"
 #include "ledger/ledger.h"
@@ -516,6 +517,79 @@ int store_screens_each(struct store *s,
 					 const struct store_controller *c),
 		       int (*listing)(void *arg, const struct store_listing *l),
 		       void *arg, struct qerr *e);
+
+/* --- public notices (公示) and objections ---------------------------------- */
+
+/* A public notice: awarded applications of program posted from opened_on
+ * to ends_on (its last day, both office calendar days). */
+struct store_notice {
+	char id[96]; /* "<program>-notice-<n>" */
+	char program[64];
+	qdate opened_on, ends_on;
+	int working_days;
+	char opened_by[64];
+	int64_t opened_at;
+};
+
+/* How many notices program has had (*n). */
+int store_notice_count(struct store *s, const char *program, int64_t *n,
+		       struct qerr *e);
+
+/* Record notice n; Q_ERR_CONFLICT when its id is taken. */
+int store_notice_add(struct store *s, const struct store_notice *n,
+		     struct qerr *e);
+
+/* Post application app_id in notice notice_id: Q_ERR_CONFLICT when it is
+ * in a notice already (an application is posted once). */
+int store_notice_award_add(struct store *s, const char *app_id,
+			   const char *notice_id, struct qerr *e);
+
+/* The notice app_id is posted in: 0 and *out, or Q_NONE (e untouched). */
+int store_notice_of(struct store *s, const char *app_id,
+		    struct store_notice *out, struct qerr *e);
+
+/* An objection to an award, lodged during its notice. */
+struct store_objection {
+	char app_id[64];
+	int64_t seq; /* 1, 2, ... per application */
+	char notice_id[96];
+	char why[512];
+	char lodged_by[64];
+	int64_t lodged_at;
+	/* "open", "upheld" or "dismissed"; by whom and when it was decided
+	 * ("" and 0 while open). Read by store_notices_each only. */
+	char outcome[12];
+	char decided_by[64];
+	int64_t decided_at;
+};
+
+/* How many objections app_id has had (*n), whatever their outcome. */
+int store_objection_count(struct store *s, const char *app_id, int64_t *n,
+			  struct qerr *e);
+
+/* Record objection o, open. */
+int store_objection_add(struct store *s, const struct store_objection *o,
+			struct qerr *e);
+
+/* The open objection to app_id: 0 and *out, or Q_NONE (e untouched). */
+int store_objection_open(struct store *s, const char *app_id,
+			 struct store_objection *out, struct qerr *e);
+
+/* Close the open objection seq of app_id with outcome "upheld" or
+ * "dismissed", by whom and when. */
+int store_objection_decide(struct store *s, const char *app_id, int64_t seq,
+			   const char *outcome, const char *by, int64_t at,
+			   struct qerr *e);
+
+/* Visit every notice (by id), every posted award (by application) and
+ * every objection (by application, then seq), for copying an office
+ * (quan migrate). A callback may be NULL; a non-zero return stops the
+ * walk (not an error). The record passed is valid only during the call. */
+int store_notices_each(
+	struct store *s, int (*notice)(void *arg, const struct store_notice *n),
+	int (*award)(void *arg, const char *app_id, const char *notice_id),
+	int (*objection)(void *arg, const struct store_objection *o), void *arg,
+	struct qerr *e);
 
 /* --- test hooks: fault injection ------------------------------------------ */
 

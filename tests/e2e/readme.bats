@@ -63,6 +63,8 @@ blocks() {
 	[[ "$output" == *"EX-2025-000002 awarded 392156.86"* ]]
 	[[ "$output" == *"1 listed firms imported to list hz-planned"* ]]
 	[[ "$output" == *"1 controllers imported"* ]]
+	[[ "$output" == *"from 2025-09-26 to 2025-10-09 (5 working days)"* ]]
+	[[ "$output" == *"in public notice 'shanghai-2025-notice-1' until 2025-10-09"* ]]
 	# Only the blocks marked illustrative were left out.
 	[ "$(wc -l <"$W/skipped")" -eq "$(grep -c '^<!-- illustrative' "$ROOT/README.md")" ]
 }

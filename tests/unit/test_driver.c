@@ -418,14 +418,16 @@ static const char *has_index(const struct fx *f)
 			  "'policies_program'";
 }
 
-/* What migrations 8, 9 and 12 added, taken away again. */
+/* What migrations 8, 9, 13 and 14 added, taken away again. */
 #define UNDO_8_9                                                               \
 	"DROP TABLE generation; DROP INDEX applications_waiting; "             \
 	"CREATE INDEX applications_state_measure ON applications "             \
 	"(program, state, measure, fiscal_year); "                             \
 	"DROP TABLE sessions; ALTER TABLE users DROP COLUMN password_hash; "   \
 	"ALTER TABLE users DROP COLUMN token_expires_at; "                     \
-	"ALTER TABLE users DROP COLUMN disabled; "
+	"ALTER TABLE users DROP COLUMN disabled; "                             \
+	"DROP TABLE objections; DROP TABLE notice_awards; "                    \
+	"DROP TABLE notices; "
 
 /* An office of schema 6 loses the index no query used, and nothing else. */
 static void test_migrate_7(void **state)

@@ -217,6 +217,9 @@ static void test_open_migrate(void **state)
 	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
 	       "submitted_at");
 	raw(f, "DROP INDEX applications_program_seq");
+	raw(f, "DROP TABLE objections");
+	raw(f, "DROP TABLE notice_awards");
+	raw(f, "DROP TABLE notices");
 	raw(f, "DROP TABLE sessions");
 	raw(f, "DROP TABLE users");
 	raw(f, "DROP INDEX events_subject");
@@ -901,6 +904,9 @@ static void test_migrate_5(void **state)
 	raw(f, "ALTER TABLE applications DROP COLUMN client_ref");
 	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
 	       "submitted_at");
+	raw(f, "DROP TABLE objections");
+	raw(f, "DROP TABLE notice_awards");
+	raw(f, "DROP TABLE notices");
 	raw(f, "DROP TABLE sessions");
 	raw(f, "ALTER TABLE users DROP COLUMN password_hash");
 	raw(f, "ALTER TABLE users DROP COLUMN token_expires_at");

@@ -1,0 +1,250 @@
+#!/usr/bin/env bats
+# End-to-end: the public notice (公示). Awards are posted for the working
+# days the policy says, counted with the State Council's calendar
+# (data/holidays.yaml); they are not paid while the notice runs or while an
+# objection is open; an upheld objection returns the award to the pool,
+# which serves its waitlist. QUAN_NOW moves the office's clock.
+
+load db
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	QUAN=${QUAN:-$BATS_TEST_DIRNAME/../../build/quan}
+	# Friday 26 September 2025: a five-working-day notice opened today
+	# runs over 国庆 and its 调休 Sunday (28 September) to 9 October.
+	export QUAN_NOW=2025-09-26T10:00:00+08:00
+	ROOT=$BATS_TEST_DIRNAME/../..
+	SH=$ROOT/policies/shanghai-2025.yaml
+	EX=$ROOT/examples/applications
+	TMP=$(mktemp -d)
+	DB=$(new_db "$TMP/office.db")
+	# Shanghai with the corpus pool cut to 1 000 000.00, the duplicate
+	# screen off (the tests file copies of one contract), and a notice of
+	# five working days before a corpus award is paid (an assumption: the
+	# texts read here set none).
+	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"1000000.00\"/" \
+		-e "/^  duplicate-claim:$/,/action:/ s/action: block/action: off/" \
+		-e '/^    pool: corpus$/a\    public_notice: {working_days: 5, says: "拟资助名单公示5个工作日", assumption: "a test notice of five working days"}' \
+		"$SH" >"$TMP/notice.yaml"
+	"$QUAN" init --db "$DB" --policy "$TMP/notice.yaml" --by admin >/dev/null
+}
+
+teardown() {
+	# a server a failed test left running
+	[ -f "$TMP/serve.pid" ] && kill "$(cat "$TMP/serve.pid")" 2>/dev/null || true
+	db_forget "$DB" clean
+	drop_db "$DB"
+	rm -rf "$TMP"
+}
+
+# A copy of the corpus example with client_ref $1 and contract value $2.
+variant() {
+	sed -E -e "s/\"client_ref\": *\"[^\"]*\"/\"client_ref\": \"$1\"/" \
+		-e "s/\"value\": *\"[0-9.]+\"/\"value\": \"$2\"/" \
+		"$EX/sh-corpus.json" >"$TMP/$1.json"
+}
+
+# An awarded corpus application of 900 000.00 (contract 3 000 000.00): its
+# number on stdout.
+awarded() {
+	variant C1 3000000.00
+	local out id
+	out=$("$QUAN" apply --db "$DB" --by a "$TMP/C1.json" 2>/dev/null)
+	id=$(numbers "$out")
+	"$QUAN" review --db "$DB" "$id" --approve --by reviewer >/dev/null
+	echo "$id"
+}
+
+checks_pass() {
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 0 ]
+}
+
+@test "payment is refused without a notice and while it runs, and allowed after its end" {
+	id=$(awarded)
+	run "$QUAN" disburse --db "$DB" "$id" 900000.00 --by finance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"requires a public notice of 5 working days"* ]]
+
+	run "$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"shanghai-2025-notice-1 shanghai-2025 posts 1 award(s) from 2025-09-26 to 2025-10-09 (5 working days)"* ]]
+	run "$QUAN" disburse --db "$DB" "$id" 900000.00 --by finance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"in public notice 'shanghai-2025-notice-1' until 2025-10-09"* ]]
+	# its last day is still inside it
+	QUAN_NOW=2025-10-09T17:00:00+08:00 run "$QUAN" disburse --db "$DB" "$id" 900000.00 --by finance
+	[ "$status" -eq 1 ]
+	# posted once only
+	run "$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"has been in notice 'shanghai-2025-notice-1' already"* ]]
+
+	export QUAN_NOW=2025-10-10T09:00:00+08:00
+	run "$QUAN" disburse --db "$DB" "$id" 900000.00 --by finance
+	[ "$status" -eq 0 ]
+	# an objection after the end is too late
+	run "$QUAN" notice object --db "$DB" "$id" --why "late" --by citizen
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"ended on 2025-10-09"* ]]
+	[ "$(sql "$DB" "select count(*) from events where action = 'notice-open'")" -eq 1 ]
+	checks_pass
+}
+
+@test "an upheld objection returns the award to the pool to the fen and serves the waitlist" {
+	id=$(awarded)
+	variant C2 2000000.00 # 600 000.00: waits, 100 000.00 is left
+	run "$QUAN" apply --db "$DB" --by a "$TMP/C2.json"
+	c2=$(numbers "$output")
+	[[ "$(line_of "$output" "$c2")" == *"waitlisted"* ]]
+	"$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+
+	export QUAN_NOW=2025-09-29T11:00:00+08:00
+	run "$QUAN" notice object --db "$DB" "$id" --why "the corpus was bought from a related party" --by citizen
+	[ "$status" -eq 0 ]
+	run "$QUAN" notice object --db "$DB" "$id" --why "again" --by citizen
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"open objection (1) already"* ]]
+	run "$QUAN" notice uphold --db "$DB" "$id" --why "related party confirmed" --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id rejected 900000.00 returned to the pool"* ]]
+	corpus=$("$QUAN" report --db "$DB" --json 2>/dev/null | jq -c '.pools[] | select(.pool == "corpus")')
+	[[ "$corpus" == *'"available":"400000.00"'* ]]
+	[[ "$corpus" == *'"reserved":"600000.00"'* ]]
+	[[ "$corpus" == *'"awarded":"0.00"'* ]]
+	run "$QUAN" show --db "$DB" "$c2"
+	[[ "$output" == *"reserved"* ]]
+	# the reversal is one transfer back to the pool
+	[ "$(sql "$DB" "select count(*) from events where action in ('object', 'uphold')")" -eq 2 ]
+	run "$QUAN" disburse --db "$DB" "$id" 1.00 --by finance
+	[ "$status" -eq 1 ]
+	checks_pass
+}
+
+@test "an objection holds the award past the notice's end until it is dismissed" {
+	id=$(awarded)
+	"$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	run "$QUAN" notice object --db "$DB" "$id" --why "the invoice looks altered" --by citizen
+	[ "$status" -eq 0 ]
+	export QUAN_NOW=2025-10-10T09:00:00+08:00
+	run "$QUAN" disburse --db "$DB" "$id" 900000.00 --by finance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"holds an open objection (1)"* ]]
+	run "$QUAN" notice dismiss --db "$DB" "$id" --why "the original was produced" --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id awarded 0.00 returned to the pool"* ]]
+	run "$QUAN" notice dismiss --db "$DB" "$id" --by reviewer
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"holds no open objection"* ]]
+	run "$QUAN" disburse --db "$DB" "$id" 900000.00 --by finance
+	[ "$status" -eq 0 ]
+	checks_pass
+}
+
+@test "a notice that would reach a year the calendar does not hold is refused" {
+	id=$(awarded)
+	# Friday 26 December 2025: five working days reach into 2026.
+	QUAN_NOW=2025-12-26T10:00:00+08:00 run "$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"does not hold the year 2026"* ]]
+	[ "$(sql "$DB" "select count(*) from notices")" -eq 0 ]
+	# Monday 22 December: 22 to 26 December, all in 2025.
+	QUAN_NOW=2025-12-22T10:00:00+08:00 run "$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"to 2025-12-26"* ]]
+}
+
+@test "a notice posts only awards of its program, and refuses a measure without public_notice" {
+	id=$(awarded)
+	run "$QUAN" notice open --db "$DB" other-program "$id" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unknown program"* ]]
+	run "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
+	rent=$(numbers "$output")
+	run "$QUAN" notice open --db "$DB" shanghai-2025 "$rent" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is reserved: only an awarded application"* ]]
+	"$QUAN" review --db "$DB" "$rent" --approve --by reviewer
+	run "$QUAN" notice open --db "$DB" shanghai-2025 "$rent" --by admin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no measure of these applications requires a public notice"* ]]
+	# a measure without public_notice is paid as before
+	run "$QUAN" disburse --db "$DB" "$rent" 1.00 --by finance
+	[ "$status" -eq 0 ]
+	run "$QUAN" notice --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"quan notice open"* ]]
+}
+
+@test "over HTTP: an administrator opens a notice, an objection is lodged and upheld" {
+	id=$(awarded)
+	admin=$("$QUAN" user add --db "$DB" ada --role administrator 2>/dev/null)
+	rev=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
+	fin=$("$QUAN" user add --db "$DB" fay --role finance 2>/dev/null)
+	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
+	pid=$!
+	echo "$pid" >"$TMP/serve.pid"
+	for _ in $(seq 100); do
+		grep -q listening "$TMP/serve.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	url=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve.out")
+	post() { # post PATH TOKEN BODY: the status, then the body
+		curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$url$1" \
+			-H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+			--data-binary "$3"
+		echo
+		cat "$TMP/body"
+	}
+	# a reviewer may not open a notice
+	[ "$(post /v1/notices "$rev" "{\"program\":\"shanghai-2025\",\"ids\":[\"$id\"]}" | head -1)" = 403 ]
+	out=$(post /v1/notices "$admin" "{\"program\":\"shanghai-2025\",\"ids\":[\"$id\"]}")
+	[ "$(head -1 <<<"$out")" = 201 ]
+	[ "$(tail -n +2 <<<"$out" | jq -r '.ends_on')" = 2025-10-09 ]
+	out=$(post "/v1/applications/$id/disburse" "$fin" '{"amount":"1.00"}')
+	[ "$(head -1 <<<"$out")" = 409 ]
+	[[ "$out" == *"until 2025-10-09"* ]]
+	[ "$(post "/v1/applications/$id/objections" "$admin" '{"why":"related party"}' | head -1)" = 201 ]
+	[ "$(post "/v1/applications/$id/objections/decision" "$rev" '{"outcome":"maybe"}' | head -1)" = 400 ]
+	out=$(post "/v1/applications/$id/objections/decision" "$rev" '{"outcome":"upheld","why":"confirmed"}')
+	[ "$(head -1 <<<"$out")" = 200 ]
+	[ "$(tail -n +2 <<<"$out" | jq -r '.state + " " + .returned')" = "rejected 900000.00" ]
+	[ "$(post "/v1/applications/$id/objections/decision" "$rev" '{"outcome":"dismissed"}' | head -1)" = 409 ]
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	rm "$TMP/serve.pid"
+	checks_pass
+}
+
+@test "policy check refuses public_notice on a grant, which is never posted in a notice" {
+	sed -e '/^    pool: institute$/a\    public_notice: {working_days: 5, says: "公示", assumption: "a test"}' \
+		"$SH" >"$TMP/grant.yaml"
+	run "$QUAN" policy check "$TMP/grant.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'public_notice' on grant measure 'institute'"* ]]
+	run "$QUAN" policy check "$TMP/notice.yaml"
+	[ "$status" -eq 0 ]
+}
+
+@test "migrate copies notices and objections, decided and open, and the hold with them" {
+	id=$(awarded)
+	"$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	"$QUAN" notice object --db "$DB" "$id" --why "first" --by citizen
+	"$QUAN" notice dismiss --db "$DB" "$id" --by reviewer
+	"$QUAN" notice object --db "$DB" "$id" --why "second" --by citizen
+	to=$(new_db "$TMP/copy.db")
+	run "$QUAN" migrate --from "$DB" --to "$to"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 notices, 2 objections"* ]]
+	export QUAN_NOW=2025-10-10T09:00:00+08:00
+	run "$QUAN" disburse --db "$to" "$id" 1.00 --by finance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"holds an open objection (2)"* ]]
+	run "$QUAN" audit verify --db "$to"
+	[ "$status" -eq 0 ]
+	db_forget "$to" clean
+	drop_db "$to"
+}
