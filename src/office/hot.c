@@ -38,6 +38,17 @@
 
 #define HOT_MIN_SLOTS 1024
 
+/* Transfers one transaction may write before an audit event claims them. */
+#define HOT_CLAIMS_MAX 65536
+
+/* A transfer as written, until an audit event claims it. */
+struct hot_claim {
+	char id[LEDGER_ID_MAX];
+	uint64_t debit, credit;
+	money_t amount;
+	int64_t timestamp;
+};
+
 struct hot_slot {
 	uint64_t id; /* 0: empty (account ids are never 0) */
 	struct ledger_account a;
@@ -103,6 +114,11 @@ struct office_hot {
 	size_t nabsent;
 	char fresh[64]; /* the application numbered just now, "" none */
 	long absent_hits;
+	/* The transfers written since the last audit event, which the next
+	 * event claims (office_hot_claims_take); nclaims_sp at the savepoint.
+	 * Kept through forget(): they are in the store until a rollback. */
+	struct hot_claim *claims;
+	size_t nclaims, cap_claims, nclaims_sp;
 };
 
 static uint64_t uscc_hash(const char *u)
@@ -296,11 +312,66 @@ static int hot_transfer_get(void *ctx, const char *id,
 	return h->base->transfer_get(h->base->ctx, id, out);
 }
 
+/* Keep transfer t for the next audit event to claim: -1 when out of
+ * memory or when too many wait. */
+static int claim(struct office_hot *h, const struct ledger_transfer *t)
+{
+	struct hot_claim *c;
+
+	assert(h && t);
+	if (h->nclaims == h->cap_claims) {
+		size_t cap = h->cap_claims ? h->cap_claims * 2 : 16;
+
+		if (cap > HOT_CLAIMS_MAX)
+			return -1;
+		c = realloc(h->claims, cap * sizeof(*c));
+		if (!c)
+			return -1;
+		h->claims = c;
+		h->cap_claims = cap;
+	}
+	c = &h->claims[h->nclaims++];
+	snprintf(c->id, sizeof(c->id), "%s", t->id);
+	c->debit = t->debit;
+	c->credit = t->credit;
+	c->amount = t->amount;
+	c->timestamp = t->timestamp;
+	return 0;
+}
+
+json_t *office_hot_claims_take(struct office *o)
+{
+	struct office_hot *h = o->hot;
+	json_t *arr;
+
+	assert(o);
+	if (!h || !h->nclaims)
+		return NULL;
+	arr = json_array();
+	for (size_t i = 0; arr && i < h->nclaims; i++) {
+		const struct hot_claim *c = &h->claims[i];
+
+		if (json_array_append_new(
+			    arr,
+			    json_pack("[s,I,I,o]", c->id, (json_int_t)c->debit,
+				      (json_int_t)c->credit,
+				      office_money_j(c->amount)))) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	if (arr)
+		h->nclaims = h->nclaims_sp = 0;
+	return arr;
+}
+
 static int hot_transfer_put(void *ctx, const struct ledger_transfer *t)
 {
 	struct office_hot *h = ctx;
 	int rc = h->base->transfer_put(h->base->ctx, t);
 
+	if (!rc && claim(h, t))
+		rc = -1;
 	if (!h->in_tx)
 		return rc;
 	if (rc) {
@@ -368,6 +439,7 @@ void office_hot_free(struct office *o)
 	free(o->hot->slots);
 	free(o->hot->numbers);
 	free(o->hot->waiting);
+	free(o->hot->claims);
 	set_free(&o->hot->apps);
 	set_free(&o->hot->reg);
 	free(o->hot);
@@ -404,13 +476,25 @@ int office_begin(struct office *o, struct qerr *e)
 
 int office_commit(struct office *o, struct qerr *e)
 {
-	int rc;
+	int rc = Q_OK;
 
 	assert(o && o->store);
+	/* Every transfer is claimed by an event: one written after the last
+	 * event of its transaction is claimed by an event of its own. */
+	if (o->hot && o->hot->nclaims)
+		rc = office_audit(
+			o, "transfers", "ledger", NULL, "quan",
+			o->hot->claims[o->hot->nclaims - 1].timestamp / 1000000,
+			NULL, e);
+	if (rc) {
+		office_rollback(o);
+		return rc;
+	}
 	rc = store_commit(o->store, e);
 	if (!o->hot)
 		return rc;
 	o->hot->in_tx = false;
+	o->hot->nclaims = o->hot->nclaims_sp = 0;
 	if (rc) {
 		forget(o->hot);
 		o->hot->generation = -1;
@@ -434,6 +518,7 @@ void office_rollback(struct office *o)
 	if (!o->hot)
 		return;
 	o->hot->in_tx = false;
+	o->hot->nclaims = o->hot->nclaims_sp = 0;
 	forget(o->hot);
 }
 
@@ -443,6 +528,7 @@ int office_savepoint(struct office *o, struct qerr *e)
 	if (o->hot) {
 		o->hot->dirty = false;
 		o->hot->txn_seq_sp = o->hot->txn_seq;
+		o->hot->nclaims_sp = o->hot->nclaims;
 	}
 	return store_savepoint(o->store, e);
 }
@@ -460,6 +546,7 @@ void office_savepoint_rollback(struct office *o)
 	if (!o->hot)
 		return;
 	o->hot->txn_seq = o->hot->txn_seq_sp;
+	o->hot->nclaims = o->hot->nclaims_sp;
 	if (o->hot->dirty)
 		forget(o->hot);
 }

@@ -114,6 +114,19 @@ bool office_step_allowed(int from, enum office_verb v, int to, bool grant)
 	return office_verb_allowed(from, v, grant) && (cell(from, v) & TO(to));
 }
 
+json_t *office_app_row_json(const struct store_app *a)
+{
+	assert(a);
+	assert(a->state >= 0 && a->state < APP__STATE_COUNT);
+	return json_pack("{s:s,s:o,s:o,s:o,s:o,s:s,s:s}", "state",
+			 app_state_name(a->state), "requested",
+			 office_money_j(a->requested), "awarded",
+			 office_money_j(a->awarded), "paid",
+			 office_money_j(a->paid), "recovered",
+			 office_money_j(a->recovered), "approver", a->approver,
+			 "approved_by", a->approved_by);
+}
+
 int office_app_move(struct office *o, struct store_app *a,
 		    const struct office_step *s, json_t *detail, struct qerr *e)
 {
@@ -131,6 +144,15 @@ int office_app_move(struct office *o, struct store_app *a,
 		return rc;
 	}
 	office_hot_moved(o, a, from);
+	/* The row as it now stands goes into its event, so that a change to
+	 * the table behind quan's back no longer matches the chain. */
+	if (!detail)
+		detail = json_object();
+	if (!detail ||
+	    json_object_set_new(detail, "app", office_app_row_json(a))) {
+		json_decref(detail);
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	}
 	return office_audit(o, s->action, a->id, a->policy_hash, s->by, s->now,
 			    detail, e);
 }

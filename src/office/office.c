@@ -135,6 +135,7 @@ int office_audit(struct office *o, const char *action, const char *subject,
 		 json_t *detail, struct qerr *e)
 {
 	struct store_event ev;
+	json_t *claims;
 	int rc;
 
 	assert(o && o->store);
@@ -156,6 +157,15 @@ int office_audit(struct office *o, const char *action, const char *subject,
 	snprintf(ev.subject, sizeof(ev.subject), "%s", subject);
 	snprintf(ev.policy_hash, sizeof(ev.policy_hash), "%s",
 		 policy_hash ? policy_hash : "");
+	/* The transfers the change wrote are named in its event, so that
+	 * audit verify can hold the ledger to the chain (check.c). */
+	claims = office_hot_claims_take(o);
+	if (claims && !detail)
+		detail = json_object();
+	if (claims && detail)
+		json_object_set_new(detail, "transfers", claims);
+	else
+		json_decref(claims);
 	/* A clock set by hand is never silent in the chain. */
 	if (o->clock_set && !detail)
 		detail = json_object();

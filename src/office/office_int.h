@@ -129,6 +129,12 @@ int office_app_move(struct office *o, struct store_app *a,
 		    const struct office_step *s, json_t *detail,
 		    struct qerr *e);
 
+/* The figures of application row a that its audit events carry ("app"):
+ * state, requested, awarded, paid, recovered, approver, approved_by. A new
+ * object, or NULL when out of memory. audit verify holds the table to the
+ * last of them (check.c). */
+json_t *office_app_row_json(const struct store_app *a);
+
 /* Begin a transaction and load application id for a change, with its
  * program's policy and its measure's index; on an error nothing is left
  * open. */
@@ -222,6 +228,13 @@ int office_redecide(struct office *o, const struct policy *p,
 		    const struct store_app *a, money_t value, const char *field,
 		    struct decision *d, json_t **json, struct qerr *e);
 
+/* --- verify.c ------------------------------------------------------------ */
+
+/* Recompute every account's four sums from the transfers (timestamp
+ * order) and print to out each account whose stored sums differ, naming
+ * the first sum that does. The number of problems, or -1 (e set). */
+long office_ledger_recompute(struct office *o, FILE *out, struct qerr *e);
+
 /* --- notice.c ------------------------------------------------------------ */
 
 /* Whether awarded application a (of measure m of p) may be paid today (the
@@ -259,6 +272,13 @@ int office_history_lists(const struct policy *p, const json_t *hist,
 #define HOT_ABSENT_MAX 8
 void office_hot_absent(struct office *o, const uint64_t *ids, size_t n);
 void office_hot_fresh(struct office *o, const char *id);
+
+/* The transfers written since the last audit event, as a JSON array of
+ * [id, debit, credit, amount] for the next event to claim (a new
+ * reference; the list is then empty); NULL when there are none or when
+ * out of memory. office_commit claims what is left with an event of its
+ * own ("transfers"), so every transfer has the event that caused it. */
+json_t *office_hot_claims_take(struct office *o);
 
 /* Make and free o->hot. office_hot_new answers -1 when out of memory. */
 int office_hot_new(struct office *o);
