@@ -220,11 +220,18 @@ struct user_state {
 	bool disabled;
 };
 
+/* An application's figures as its transfers make them (by their ref and
+ * their kind, struct ledger_transfer.code, never by the shape of an id). */
+struct app_money {
+	__int128 awarded, paid, recovered;
+};
+
 struct verify {
 	struct audit_walk w;
 	struct strmap claims, apps, users;
-	bool legacy;  /* a "fund" event claims no transfer */
-	bool claimed; /* a claimed transfer was seen (transfers pass) */
+	struct strmap money; /* application id -> struct app_money */
+	bool legacy;	     /* a "fund" event claims no transfer */
+	bool claimed;	     /* a claimed transfer was seen (transfers pass) */
 	bool nomem;
 	int64_t bad_seq; /* the event of the first discrepancy, or 0 */
 	char why[256];	 /* "" while none */
@@ -394,12 +401,44 @@ static int verify_event(void *arg, const struct store_event *ev)
 	return rc;
 }
 
+/* Add transfer t to the figures of the application it concerns: an award
+ * (a post, or a grant's tranche) adds to awarded, a settlement and a
+ * reversal take from it, a payment adds to paid, a clawback to
+ * recovered. */
+static int add_money(struct verify *v, const struct ledger_transfer *t)
+{
+	struct app_money *m;
+	bool is_new;
+
+	if (!t->ref[0] ||
+	    (t->code != XFER_AWARD && t->code != XFER_SETTLE &&
+	     t->code != XFER_REVERSE && t->code != XFER_DISBURSE &&
+	     t->code != XFER_CLAWBACK))
+		return 0;
+	m = strmap_add(&v->money, t->ref, &is_new);
+	if (!m) {
+		v->nomem = true;
+		return 1;
+	}
+	if (t->code == XFER_AWARD)
+		m->awarded += t->amount;
+	else if (t->code == XFER_SETTLE || t->code == XFER_REVERSE)
+		m->awarded -= t->amount;
+	else if (t->code == XFER_DISBURSE)
+		m->paid += t->amount;
+	else
+		m->recovered += t->amount;
+	return 0;
+}
+
 static int verify_transfer(void *arg, const struct ledger_transfer *t)
 {
 	struct verify *v = arg;
 	struct claim *k = strmap_get(&v->claims, t->id);
 	char x[MONEY_TEXT_MAX], y[MONEY_TEXT_MAX];
 
+	if (add_money(v, t))
+		return 1;
 	if (!k) {
 		/* A chain from before the claims: its older transfers. */
 		if (v->legacy && !v->claimed)
@@ -470,6 +509,29 @@ static const char *app_differs(const struct store_app *a,
 	return NULL;
 }
 
+/* The first of awarded, paid and recovered of row a that differs from
+ * what its transfers make, or NULL. */
+static const char *money_differs(const struct store_app *a,
+				 const struct app_money *m, char *buf, size_t n)
+{
+	static const char *const names[] = {"awarded", "paid", "recovered"};
+	const money_t row[] = {a->awarded, a->paid, a->recovered};
+	const __int128 made[] = {m ? m->awarded : 0, m ? m->paid : 0,
+				 m ? m->recovered : 0};
+	char x[MONEY_TEXT_MAX], y[MONEY_TEXT_MAX];
+
+	for (int i = 0; i < 3; i++)
+		if (row[i] != made[i]) {
+			snprintf(buf, n, "%s is %s, its transfers make %s",
+				 names[i], money_format(row[i], x),
+				 made[i] > INT64_MAX || made[i] < INT64_MIN
+					 ? "more than a sum holds"
+					 : money_format((money_t)made[i], y));
+			return buf;
+		}
+	return NULL;
+}
+
 static int verify_app(void *arg, const struct store_app *a)
 {
 	struct verify *v = arg;
@@ -477,20 +539,24 @@ static int verify_app(void *arg, const struct store_app *a)
 	char buf[160];
 	const char *why;
 
-	if (!f) {
-		if (v->legacy)
-			return 0;
+	if (f) {
+		f->found = true;
+		why = app_differs(a, f, buf, sizeof(buf));
+		if (why)
+			return discrepancy(
+				v, f->seq,
+				"application '%.64s': %s (event %" PRId64 ")",
+				a->id, why, f->seq);
+	} else if (!v->legacy) {
 		return discrepancy(
 			v, 0, "application '%.64s' has no event that made it",
 			a->id);
 	}
-	f->found = true;
-	why = app_differs(a, f, buf, sizeof(buf));
+	/* Every application, a chain's older ones too. */
+	why = money_differs(a, strmap_get(&v->money, a->id), buf, sizeof(buf));
 	if (why)
-		return discrepancy(v, f->seq,
-				   "application '%.64s': %s (event %" PRId64
-				   ")",
-				   a->id, why, f->seq);
+		return discrepancy(v, f ? f->seq : 0, "application '%.64s': %s",
+				   a->id, why);
 	return 0;
 }
 
@@ -578,12 +644,14 @@ int office_audit_verify(struct office *o, int64_t *count, int64_t *bad_seq,
 	strmap_init(&v.claims, sizeof(struct claim), CHECK_ROWS_MAX);
 	strmap_init(&v.apps, sizeof(struct app_figures), CHECK_ROWS_MAX);
 	strmap_init(&v.users, sizeof(struct user_state), CHECK_ROWS_MAX);
+	strmap_init(&v.money, sizeof(struct app_money), CHECK_ROWS_MAX);
 	rc = store_event_each(o->store, verify_event, &v, e);
 	if (!rc && !v.nomem && !v.w.bad_seq && !v.why[0])
 		rc = verify_tables(o, &v, e);
 	strmap_release(&v.claims);
 	strmap_release(&v.apps);
 	strmap_release(&v.users);
+	strmap_release(&v.money);
 	*count = v.w.count;
 	if (v.nomem)
 		return qerr_set(

@@ -115,6 +115,7 @@ rehash_from() {
 }
 
 @test "an event changed and the rest of the chain re-hashed" {
+	db_save "$DB" clean
 	# The payment's event made to say 20 000.00, the chain re-hashed from
 	# it: the walk alone would pass, the transfer it claims does not.
 	sql "$DB" "update events set detail = replace(detail, '200000.00', '20000.00') where seq = 15"
@@ -128,6 +129,15 @@ rehash_from() {
 	sql "$DB" "update events set detail = replace(detail, '20000.00', '200000.00') where seq = 15"
 	rehash_from 15
 	verify_fails "application 'SH-2025-000003': paid is 200000.00, its events say 0.00 (event 15)"
+
+	# The row and its event forged alike, re-hashed: the transfers of the
+	# application do not make that figure.
+	db_restore "$DB" clean
+	sql "$DB" "update events set detail = replace(detail, '\"paid\":\"200000.00\"', '\"paid\":\"2000000.00\"') where seq = 15"
+	sql "$DB" "update applications set paid = 200000000 where id = 'SH-2025-000003'"
+	rehash_from 15
+	verify_fails "application 'SH-2025-000003': paid is 2000000.00, its transfers make 200000.00"
+	db_forget "$DB" clean
 }
 
 @test "the newest event deleted" {
