@@ -228,6 +228,16 @@ int office_redecide(struct office *o, const struct policy *p,
 		    const struct store_app *a, money_t value, const char *field,
 		    struct decision *d, json_t **json, struct qerr *e);
 
+/* --- users.c ------------------------------------------------------------- */
+
+/* The mark of a token's stored hash, or of a password's argon2id string,
+ * that a user's audit events carry ("token", "password_mark"): 32 hex
+ * digits of a salted SHA-256 of it, so that the chain says which token or
+ * password a user holds without holding what the store holds. "" when out
+ * of memory. */
+#define OFFICE_TOKEN_MARK 33
+void office_token_mark(const char *hash, char out[OFFICE_TOKEN_MARK]);
+
 /* --- verify.c ------------------------------------------------------------ */
 
 /* Recompute every account's four sums from the transfers (timestamp

@@ -8,6 +8,7 @@
 #include "office/office_int.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <openssl/evp.h>
 #include <string.h>
 #include <sys/random.h>
@@ -37,6 +38,28 @@ static void token_hash(const char *token, size_t len, char out[65])
 	for (unsigned int i = 0; i < n && i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	out[64] = '\0';
+}
+
+void office_token_mark(const char *hash, char out[OFFICE_TOKEN_MARK])
+{
+	static const char salt[] = "quan audit token mark:";
+	char full[65];
+	char *buf;
+	size_t n;
+
+	assert(hash && out);
+	n = sizeof(salt) - 1 + strlen(hash);
+	buf = malloc(n + 1);
+	if (!buf) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(buf, salt, sizeof(salt) - 1);
+	memcpy(buf + sizeof(salt) - 1, hash, strlen(hash) + 1);
+	token_hash(buf, n, full);
+	free(buf);
+	memcpy(out, full, OFFICE_TOKEN_MARK - 1);
+	out[OFFICE_TOKEN_MARK - 1] = '\0';
 }
 
 /* A user's name (no spaces), role, and the USCC of an applicant's firm. */
@@ -146,7 +169,7 @@ int office_user_add(struct office *o, const struct office_new_user *nu,
 {
 	struct store_user u;
 	struct add_args args = {&u, NULL};
-	char hash[65];
+	char hash[65], mark[OFFICE_TOKEN_MARK], pmark[OFFICE_TOKEN_MARK];
 	int rc;
 
 	assert(o && nu && by && token);
@@ -172,11 +195,14 @@ int office_user_add(struct office *o, const struct office_new_user *nu,
 	snprintf(u.password_hash, sizeof(u.password_hash), "%s",
 		 nu->password_hash ? nu->password_hash : "");
 	u.created_at = now;
+	office_token_mark(hash, mark);
+	office_token_mark(u.password_hash, pmark);
 	rc = audited(o, "user-add", nu->name, by, now,
-		     json_pack("{s:s,s:s,s:b,s:I}", "role", u.role, "uscc",
-			       u.uscc, "password", u.password_hash[0] != 0,
-			       "token_expires_at",
-			       (json_int_t)u.token_expires_at),
+		     json_pack("{s:s,s:s,s:b,s:I,s:s,s:s}", "role", u.role,
+			       "uscc", u.uscc, "password",
+			       u.password_hash[0] != 0, "token_expires_at",
+			       (json_int_t)u.token_expires_at, "token", mark,
+			       "password_mark", pmark),
 		     write_add, &args, e);
 	if (rc)
 		token[0] = '\0';
@@ -232,6 +258,7 @@ int office_user_password(struct office *o, const char *name,
 			 struct qerr *e)
 {
 	struct store_user u;
+	char mark[OFFICE_TOKEN_MARK];
 	int rc;
 
 	assert(o && name && password_hash && by);
@@ -240,7 +267,9 @@ int office_user_password(struct office *o, const char *name,
 	if (rc)
 		return rc;
 	snprintf(u.password_hash, sizeof(u.password_hash), "%s", password_hash);
-	return audited(o, "user-password", name, by, now, NULL, write_update,
+	office_token_mark(u.password_hash, mark);
+	return audited(o, "user-password", name, by, now,
+		       json_pack("{s:s}", "password_mark", mark), write_update,
 		       &u, e);
 }
 
@@ -291,7 +320,7 @@ int office_user_token(struct office *o, const char *name, int days,
 {
 	struct store_user u;
 	struct token_args t = {name, NULL, 0};
-	char hash[65];
+	char hash[65], mark[OFFICE_TOKEN_MARK];
 	int rc;
 
 	assert(o && name && by && token);
@@ -306,9 +335,10 @@ int office_user_token(struct office *o, const char *name, int days,
 		return rc;
 	token_hash(token, strlen(token), hash);
 	t.hash = hash;
+	office_token_mark(hash, mark);
 	rc = audited(o, "user-token", name, by, now,
-		     json_pack("{s:I}", "token_expires_at",
-			       (json_int_t)t.expires_at),
+		     json_pack("{s:I,s:s}", "token_expires_at",
+			       (json_int_t)t.expires_at, "token", mark),
 		     write_token, &t, e);
 	if (rc)
 		token[0] = '\0';

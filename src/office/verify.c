@@ -218,6 +218,9 @@ struct user_state {
 	bool exists, found;
 	char role[16], uscc[20];
 	bool disabled;
+	char token[OFFICE_TOKEN_MARK];	  /* its token's mark, "" not said */
+	char password[OFFICE_TOKEN_MARK]; /* its password's mark */
+	bool password_known;		  /* an event said it */
 };
 
 /* An application's figures as its transfers make them (by their ref and
@@ -338,6 +341,28 @@ static int note_user(struct verify *v, const struct store_event *ev, json_t *d)
 	struct user_state *u;
 	bool is_new, removed = !strcmp(ev->action, "user-remove");
 
+	if (!strcmp(ev->action, "user-token")) {
+		const char *mark =
+			json_string_value(json_object_get(d, "token"));
+
+		u = strmap_get(&v->users, ev->subject);
+		if (u)
+			snprintf(u->token, sizeof(u->token), "%s",
+				 mark ? mark : "");
+		return 0;
+	}
+	if (!strcmp(ev->action, "user-password")) {
+		const char *mark =
+			json_string_value(json_object_get(d, "password_mark"));
+
+		u = strmap_get(&v->users, ev->subject);
+		if (u) {
+			u->password_known = mark != NULL;
+			snprintf(u->password, sizeof(u->password), "%s",
+				 mark ? mark : "");
+		}
+		return 0;
+	}
 	if (!removed && (!role || !uscc))
 		return 0; /* says nothing of its role: not one of ours */
 	u = strmap_add(&v->users, ev->subject, &is_new);
@@ -351,9 +376,18 @@ static int note_user(struct verify *v, const struct store_event *ev, json_t *d)
 		return 0;
 	snprintf(u->role, sizeof(u->role), "%s", role);
 	snprintf(u->uscc, sizeof(u->uscc), "%s", uscc);
-	if (!strcmp(ev->action, "user-add"))
+	if (!strcmp(ev->action, "user-add")) {
+		const char *mark =
+			json_string_value(json_object_get(d, "token"));
+
+		const char *pw =
+			json_string_value(json_object_get(d, "password_mark"));
+
 		u->disabled = false;
-	else if (json_is_boolean(json_object_get(d, "disabled")))
+		snprintf(u->token, sizeof(u->token), "%s", mark ? mark : "");
+		u->password_known = pw != NULL;
+		snprintf(u->password, sizeof(u->password), "%s", pw ? pw : "");
+	} else if (json_is_boolean(json_object_get(d, "disabled")))
 		u->disabled = json_is_true(json_object_get(d, "disabled"));
 	return 0;
 }
@@ -361,7 +395,9 @@ static int note_user(struct verify *v, const struct store_event *ev, json_t *d)
 static bool is_user_event(const char *action)
 {
 	return !strcmp(action, "user-add") || !strcmp(action, "user-change") ||
-	       !strcmp(action, "user-remove");
+	       !strcmp(action, "user-remove") ||
+	       !strcmp(action, "user-token") ||
+	       !strcmp(action, "user-password");
 }
 
 static int verify_event(void *arg, const struct store_event *ev)
@@ -578,8 +614,8 @@ static int verify_user(void *arg, const struct store_user *u,
 {
 	struct verify *v = arg;
 	struct user_state *s = strmap_get(&v->users, u->name);
+	char mark[OFFICE_TOKEN_MARK];
 
-	(void)token_hash;
 	if (!s || !s->exists)
 		return discrepancy(v, s ? s->seq : 0,
 				   "user '%.64s' (%s) was added by no event",
@@ -597,6 +633,17 @@ static int verify_user(void *arg, const struct store_user *u,
 			"user '%.64s' differs from what its events say (event %" PRId64
 			")",
 			u->name, s->seq);
+	/* A token swapped for one no event gave the user. */
+	office_token_mark(token_hash, mark);
+	if (s->token[0] && strcmp(s->token, mark))
+		return discrepancy(
+			v, s->seq,
+			"user '%.64s' holds a token no event gave it", u->name);
+	office_token_mark(u->password_hash, mark);
+	if (s->password_known && strcmp(s->password, mark))
+		return discrepancy(v, s->seq,
+				   "user '%.64s' holds a password no event set",
+				   u->name);
 	return 0;
 }
 

@@ -151,6 +151,20 @@ rehash_from() {
 	verify_fails "user 'rita' is administrator, its events say reviewer"
 }
 
+@test "a token or a password swapped for one no event gave" {
+	db_save "$DB" clean
+	# A token whose hash the attacker knows, put on a reviewer.
+	sql "$DB" "update users set token_hash = '$(printf '%064d' 7)' where name = 'rita'"
+	verify_fails "user 'rita' holds a token no event gave it"
+
+	db_restore "$DB" clean
+	echo 'Rita-pass-2025' | "$QUAN" user password --db "$DB" rita >/dev/null 2>&1
+	checks_pass
+	sql "$DB" "update users set password_hash = '\$argon2id\$v=19\$m=65536,t=2,p=1\$bWFsbG9yeQ\$bWFsbG9yeQ' where name = 'rita'"
+	verify_fails "user 'rita' holds a password no event set"
+	db_forget "$DB" clean
+}
+
 @test "a user added behind quan's back" {
 	sql "$DB" "insert into users (name, role, uscc, token_hash, created_at, password_hash, token_expires_at, disabled)
 		values ('mallory', 'administrator', '', 'x', 0, '', 0, 0)"
