@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "core/industry.h"
 #include "core/money.h"
+#include "core/strmap.h"
 #include "core/uscc.h"
 
 /* ---- money ---------------------------------------------------------------- */
@@ -738,6 +739,55 @@ static void test_industry_names(void **state)
 	assert_true(industry_within("I65", "I"));
 }
 
+static int count_each(void *arg, const char *key, void *val)
+{
+	long *sum = arg;
+
+	assert_non_null(key);
+	*sum += *(long *)val;
+	return 0;
+}
+
+/* strmap: values found again across growth, a pointer kept valid while the
+ * table grows, the maximum refused, and every entry visited once. */
+static void test_strmap(void **state)
+{
+	struct strmap m;
+	char key[32];
+	long *first, sum = 0;
+	bool is_new;
+
+	(void)state;
+	strmap_init(&m, sizeof(long), 1000);
+	assert_null(strmap_get(&m, "absent"));
+	first = strmap_add(&m, "k0", &is_new);
+	assert_non_null(first);
+	assert_true(is_new);
+	*first = 0;
+	for (long i = 1; i < 1000; i++) {
+		long *v;
+
+		snprintf(key, sizeof(key), "k%ld", i);
+		v = strmap_add(&m, key, &is_new);
+		assert_non_null(v);
+		assert_true(is_new);
+		assert_int_equal(*v, 0);
+		*v = i;
+	}
+	assert_ptr_equal(strmap_get(&m, "k0"), first);
+	assert_ptr_equal(strmap_add(&m, "k0", &is_new), first);
+	assert_false(is_new);
+	assert_int_equal(*(long *)strmap_get(&m, "k999"), 999);
+	assert_null(strmap_add(&m, "one too many", &is_new));
+	assert_null(strmap_get(&m, "one too many"));
+	assert_int_equal(strmap_each(&m, count_each, &sum), 0);
+	assert_int_equal(sum, 999L * 1000 / 2);
+	strmap_release(&m);
+	assert_null(strmap_get(&m, "k1"));
+	assert_non_null(strmap_add(&m, "again", &is_new));
+	strmap_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -760,6 +810,7 @@ int main(void)
 		cmocka_unit_test(test_uscc),
 		cmocka_unit_test(test_uscc_every_check_char),
 		cmocka_unit_test(test_qerr),
+		cmocka_unit_test(test_strmap),
 	};
 
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
