@@ -1,7 +1,7 @@
 /*
  * check.c - what an auditor runs and reads: each pool's figures as the
  * ledger holds them, the ledger check (conservation per pool and year,
- * debits = credits), the audit chain's verification, a stored decision
+ * debits = credits, and the balances recomputed by verify.c), a stored decision
  * rendered as JSON under the policy version it was made with (older
  * versions loaded on demand), and the replay that re-decides every
  * application under its own version.

@@ -16,8 +16,11 @@
  *   pay.c        disburse, clawback, milestone
  *   settle.c     settlement: the award re-decided on the settled value
  *   round.c      pro-rata rounds and the sharing rule (office_pro_rata)
- *   check.c      a pool's figures, the ledger check, audit verify, replay,
- *                a decision as JSON, older policy versions
+ *   check.c      a pool's figures, the ledger check, replay, a decision as
+ *                JSON, older policy versions
+ *   verify.c     the balances recomputed from the transfers; audit verify:
+ *                the chain, then transfers, applications and users held to
+ *                it
  *   registry.c   the screens' lookups, registry and list imports
  *   users.c      users of the server and their tokens
  *
