@@ -72,6 +72,7 @@ rehash_from() {
 	local LC_ALL=C seq=$1 last prev row s at who action subject ph detail h
 	last=$(sql "$DB" "select max(seq) from events")
 	prev=$(sql "$DB" "select hash from events where seq = $((seq - 1))")
+	[ "$seq" -gt 1 ] || prev=$(printf '%064d' 0)
 	for ((; seq <= last; seq++)); do
 		row=$(sql "$DB" "select at || char(31) || who || char(31) || action || char(31) || subject || char(31) || policy_hash || char(31) || detail from events where seq = $seq" 2>/dev/null ||
 			sql "$DB" "select at || chr(31) || who || chr(31) || action || chr(31) || subject || chr(31) || policy_hash || chr(31) || detail from events where seq = $seq")
@@ -183,6 +184,28 @@ rehash_from() {
 	db_restore "$DB" clean
 	sql "$DB" "update applications set state = 'awarded', awarded = requested where id = 'SH-2025-000005'"
 	verify_fails "application 'SH-2025-000005': state is awarded, its events say reserved"
+	db_forget "$DB" clean
+}
+
+@test "a chain written before events carried transfers and rows still verifies, and is held to its transfers" {
+	# What an older quan wrote: the same events without "transfers",
+	# "app" and the users' marks, chained as they were.
+	sqlx "$DB" "update events set detail = json_remove(detail, '\$.transfers', '\$.app', '\$.token', '\$.password_mark')" \
+		"update events set detail = (detail::jsonb - 'transfers' - 'app' - 'token' - 'password_mark')::text"
+	rehash_from 1
+	[ "$(sql "$DB" "select count(*) from events where detail like '%\"transfers\"%' or detail like '%\"app\"%'")" -eq 0 ]
+	checks_pass
+	# Written since by this quan: held in full.
+	"$QUAN" review --db "$DB" SH-2025-000005 --approve --by reviewer >/dev/null 2>&1
+	checks_pass
+	db_save "$DB" clean
+	sql "$DB" "update applications set state = 'rejected' where id = 'SH-2025-000005'"
+	verify_fails "application 'SH-2025-000005': state is rejected, its events say awarded"
+
+	# Older applications are held to their transfers.
+	db_restore "$DB" clean
+	sql "$DB" "update applications set paid = paid + 1 where id = 'SH-2025-000003'"
+	verify_fails "application 'SH-2025-000003': paid is 200000.01, its transfers make 200000.00"
 	db_forget "$DB" clean
 }
 
