@@ -148,6 +148,22 @@ static int corpus_of(void *arg, const struct office_pool_figures *p)
 	return 0;
 }
 
+/* audit verify passes: every transfer claimed by the event that caused
+ * it, a rolled-back one by none. */
+static void verify(struct office *o)
+{
+	int64_t count = 0, bad = 0;
+	char why[256] = "";
+	struct qerr e;
+	int rc;
+
+	qerr_clear(&e);
+	rc = office_audit_verify(o, &count, &bad, why, sizeof(why), &e);
+	if (rc)
+		fail_msg("audit verify: %d: %s%s", rc, why, e.msg);
+	assert_true(count > 0);
+}
+
 static void check(struct office *o, money_t reserved)
 {
 	struct corpus c = {-1, -1};
@@ -160,6 +176,7 @@ static void check(struct office *o, money_t reserved)
 			 (money_t)100000000 * MONEY_FEN_PER_YUAN);
 	assert_int_equal(office_ledger_check(o, out, &e), 0);
 	fclose(out);
+	verify(o);
 }
 
 /* Application k reserves 900 000.00 + 3 k (30 %) from the 100 M corpus
@@ -348,6 +365,61 @@ static void test_held_numbers(void **state)
 		fail_msg("office A: %s", why);
 }
 
+static int last_action(void *arg, const struct store_event *ev)
+{
+	snprintf(arg, 32, "%s", ev->action);
+	return 0;
+}
+
+/* A transfer between pool accounts, id, of 1.00. */
+static int move(struct office *o, const char *id)
+{
+	struct ledger_transfer t;
+	char code[LEDGER_ID_MAX];
+	struct qerr e;
+	int result = -1;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.id, sizeof(t.id), "%s", id);
+	office_pool_code(code, "shanghai-2025", "corpus", 2025, "available",
+			 NULL);
+	t.debit = office_account_id(code);
+	office_pool_code(code, "shanghai-2025", "corpus", 2025, "recovered",
+			 NULL);
+	t.credit = office_account_id(code);
+	t.amount = 100;
+	t.code = XFER_RETURN;
+	assert_int_equal(office_xfer(o, &t, NOW, &result, &e), 0);
+	return result;
+}
+
+/* A transfer written after the last event of its transaction gets an
+ * event of its own at the commit; one rolled back is claimed by no later
+ * event (the next application's claims only its own). */
+static void test_claims(void **state)
+{
+	struct fx *f = *state;
+	char action[32] = "";
+	struct qerr e;
+
+	assert_int_equal(office_begin(&f->a, &e), 0);
+	assert_int_equal(move(&f->a, "test/left-over"), LEDGER_OK);
+	assert_int_equal(office_commit(&f->a, &e), 0);
+	assert_int_equal(store_event_each(f->a.store, last_action, action, &e),
+			 0);
+	assert_string_equal(action, "transfers");
+	verify(&f->a);
+
+	assert_int_equal(office_begin(&f->a, &e), 0);
+	assert_int_equal(move(&f->a, "test/rolled-back"), LEDGER_OK);
+	office_rollback(&f->a);
+	apply(f, &f->a, "a-1", 1, APP_RESERVED);
+	assert_int_equal(store_event_each(f->a.store, last_action, action, &e),
+			 0);
+	assert_string_equal(action, "apply");
+	verify(&f->a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +431,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_held_numbers, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
