@@ -345,10 +345,11 @@ static int parse_fields(const char *text, size_t len, struct anchor *a,
 	    strlen(a->hash) != 64 || !is_hex(a->hash, 64) ||
 	    strlen(a->first) != 64 || !is_hex(a->first, 64) ||
 	    datetime_parse(at, strlen(at), &a->at, NULL, "at", e) ||
-	    strlen(pkx) != 2 * ANCHOR_PK_BYTES ||
+	    strlen(pkx) != 2 * ANCHOR_PK_BYTES || !is_hex(pkx, strlen(pkx)) ||
 	    sodium_hex2bin(a->pk, sizeof(a->pk), pkx, strlen(pkx), NULL, NULL,
 			   NULL) ||
 	    strlen(sigx) != 2 * ANCHOR_SIG_BYTES ||
+	    !is_hex(sigx, strlen(sigx)) ||
 	    sodium_hex2bin(a->sig, sizeof(a->sig), sigx, strlen(sigx), NULL,
 			   NULL, NULL))
 		return qerr_set(e, Q_ERR_INVALID, "",
