@@ -223,7 +223,13 @@ int backup_restore(const char *from, const char *url, struct qerr *e)
 				"--exit-on-error", "--single-transaction",
 				"--dbname",	   (char *)url,
 				(char *)from,	   NULL};
+		/* A restored database has no statistics: without them the
+		 * planner took 40 s over a ledger check of 25 000
+		 * applications that takes 1 s on the source. */
+		char *analyze[] = {"vacuumdb", "--analyze-only", "--quiet",
+				   "--dbname", (char *)url,	 NULL};
 
-		return run(argv, e);
+		rc = run(argv, e);
+		return rc ? rc : run(analyze, e);
 	}
 }

@@ -6,8 +6,9 @@
  * step inside one read transaction, so the copy is the database as of one
  * commit while writers carry on (WAL). The file is a SQLite database.
  * PostgreSQL: pg_dump in its custom format (one snapshot, repeatable
- * read); pg_restore puts it back. Both run as child processes, found on
- * PATH, and must be of the server's major version or newer.
+ * read); pg_restore puts it back, and vacuumdb --analyze-only gives the
+ * planner its statistics. They run as child processes, found on PATH, and
+ * must be of the server's major version or newer.
  *
  * Neither leaves half a file: the copy is written to FILE.partial and
  * renamed when whole.
