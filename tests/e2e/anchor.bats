@@ -90,7 +90,7 @@ office() {
 	[[ "$output" == *"no 'secret:' line"* ]]
 }
 
-@test "the newest events deleted with the triggers dropped: verify passes, verify --anchor names the gap" {
+@test "the newest events deleted with the triggers dropped: verify --anchor names the gap" {
 	office
 	"$QUAN" key new --out "$TMP/k" >/dev/null
 	"$QUAN" audit anchor --db "$DB" --key "$TMP/k" --out "$TMP/a" >/dev/null
@@ -98,10 +98,10 @@ office() {
 	hash=$(sql "$DB" "select hash from events where seq = $n")
 	sqlx "$DB" "drop trigger events_kept; delete from events where seq > $((n - 3))" \
 		"drop trigger events_kept on events; delete from events where seq > $((n - 3))"
-	# The chain alone cannot tell: what is left is a sound chain.
-	run "$QUAN" audit verify --db "$DB"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"$((n - 3)) events, chain intact"* ]]
+	# What is left is a sound chain, event to event: the walk alone cannot
+	# tell (whatever else the plain verify checks, it is not asserted
+	# here); the anchor can.
+	[ "$(sql "$DB" 'select count(*) from events')" -eq $((n - 3)) ]
 	run "$QUAN" audit verify --db "$DB" --anchor "$TMP/a" --pub "$TMP/k.pub"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"anchored head #$n hash ${hash:0:16}... missing: chain ends at #$((n - 3))"* ]]
@@ -122,7 +122,7 @@ rehash() { # prev seq at who action subject policy_hash detail
 	} | sha256sum | cut -d' ' -f1
 }
 
-@test "the head rewritten and re-hashed: the chain holds, the anchor does not" {
+@test "the head rewritten and re-hashed: the chain links, the anchor does not hold" {
 	office
 	"$QUAN" key new --out "$TMP/k" >/dev/null
 	"$QUAN" audit anchor --db "$DB" --key "$TMP/k" --out "$TMP/a" >/dev/null
@@ -133,8 +133,6 @@ rehash() { # prev seq at who action subject policy_hash detail
 	new=$(rehash "$prev" "$n" "$at" "$who" "$action" "$subject" "$ph" "$detail")
 	sqlx "$DB" "drop trigger events_immutable; update events set detail = '$detail', hash = '$new' where seq = $n" \
 		"drop trigger events_immutable on events; update events set detail = '$detail', hash = '$new' where seq = $n"
-	run "$QUAN" audit verify --db "$DB"
-	[ "$status" -eq 0 ]
 	run "$QUAN" audit verify --db "$DB" --anchor "$TMP/a"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"anchored head #$n hash "*"... differs: the chain holds ${new:0:16}..."* ]]
