@@ -124,6 +124,10 @@ int cmd_audit_anchor(int argc, char **argv)
 			out);
 		return EXIT_BAD_INPUT;
 	}
+	if (cli_clock_set())
+		fputs("quan: the anchor's time is the office's clock as QUAN_NOW "
+		      "sets it, not the system's\n",
+		      stderr);
 	qerr_clear(&e);
 	rc = anchor_key_load(key, &k, &e);
 	if (!rc)
@@ -181,8 +185,7 @@ static int check_anchor(const char *db, const char *path, const char *pub)
 		printf("audit verify: anchor '%s': %s\n", path, e.msg);
 		return 1;
 	}
-	if (!rc)
-		rc = store_open(db, &s, &e);
+	rc = store_open(db, &s, &e);
 	if (!rc)
 		rc = anchor_check(s, &a, &holds, why, sizeof(why), &e);
 	store_close(s);

@@ -182,6 +182,7 @@ int anchor_dir_start(const struct anchor_dir_config *c, struct anchor_dir **out,
 	assert(c && c->db && c->dir && c->key_path && out);
 	assert(c->every > 0);
 	*out = NULL;
+	errno = 0;
 	if (stat(c->dir, &st) || !S_ISDIR(st.st_mode))
 		return qerr_set(e, Q_ERR_IO, "", "--anchor-dir '%s': %s",
 				c->dir,

@@ -61,8 +61,11 @@ office() {
 	head=$(sql "$DB" 'select seq, hash from events order by seq desc limit 1')
 	hash=${head##*|}
 	first=$(sql "$DB" 'select hash from events where seq = 1')
-	run "$QUAN" audit anchor --db "$DB" --key "$TMP/k"
+	# To stdout, nothing else there (the notice of QUAN_NOW goes to stderr).
+	run --separate-stderr "$QUAN" audit anchor --db "$DB" --key "$TMP/k"
 	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"the anchor's time is the office's clock as QUAN_NOW sets it"* ]]
+	[ "${#lines[@]}" -eq 8 ]
 	[ "${lines[0]}" = "quan audit anchor 1" ]
 	[ "${lines[1]}" = "seq: ${head%%|*}" ]
 	[ "${lines[2]}" = "hash: ${head##*|}" ]
