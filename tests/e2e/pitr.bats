@@ -22,7 +22,9 @@ setup() {
 
 teardown() {
 	[ -n "${QUAN_TEST_DB:-}" ] || return 0
-	"$ROOT/scripts/pg" stop "$PGD" 3>&- || true
+	# The cluster is in $PGD/c; a recovery that failed leaves the old data
+	# directory's server stopped already.
+	"$ROOT/scripts/pg" stop "$PGD/c" 3>&- || true
 	rm -rf "$TMP" "$PGD"
 }
 
