@@ -57,6 +57,16 @@ int cmd_registry(int argc, char **argv);
 int cmd_lists(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+
+/* `quan audit anchor` and `quan audit verify --anchor` (cmd_anchor.c):
+ * cmd_audit hands them over; the latter checks the anchor, then runs the
+ * plain verify (cmd_audit without --anchor and --pub). */
+int cmd_audit_anchor(int argc, char **argv);
+int cmd_audit_verify_anchor(int argc, char **argv);
+bool cli_audit_anchor_asked(int argc, char **argv);
 
 /* The office's clock (clock.c): the system's time, or QUAN_NOW when set
  * (a time like 2025-09-01T10:00:00+08:00; a malformed one is reported and

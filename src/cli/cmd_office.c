@@ -851,10 +851,15 @@ static int audit_replay(int argc, char **argv)
 int cmd_audit(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan audit verify --db FILE\n"
+		"usage: quan audit verify --db FILE [--anchor ANCHOR [--pub KEYFILE.pub]]\n"
 		"       quan audit replay --db FILE\n"
+		"       quan audit anchor --db FILE --key KEYFILE [--out ANCHOR]\n"
 		"verify: re-walk the audit chain and name the first event that\n"
-		"was changed, removed or reordered (exit 1).\n"
+		"was changed, removed or reordered (exit 1). With --anchor, also\n"
+		"check the anchor's signature (against --pub when given) and that\n"
+		"the chain still holds its head; exit 1 naming the gap if not.\n"
+		"anchor: sign the chain's head with the office key\n"
+		"(`quan audit anchor --help`).\n"
 		"replay: re-decide every application under the policy version it\n"
 		"was decided with; name each that comes out differently (exit 1).\n";
 	struct oopts o;
@@ -867,6 +872,11 @@ int cmd_audit(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "replay"))
 		return audit_replay(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "anchor"))
+		return cmd_audit_anchor(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "verify") &&
+	    cli_audit_anchor_asked(argc, argv))
+		return cmd_audit_verify_anchor(argc, argv);
 	if (argc >= 2 && cli_is_help(argv[1])) {
 		fputs(usage, stdout);
 		return 0;

@@ -17,6 +17,7 @@
 #include "http/server.h"
 #include "office/office.h"
 #include "policy/holidays.h"
+#include "store/anchor_dir.h"
 
 #ifndef QUAN_WEBDIR
 #define QUAN_WEBDIR "web/static"
@@ -48,6 +49,45 @@ static int parse_listen(const char *s, char *host, size_t n, uint16_t *port)
 	return 0;
 }
 
+/* --anchor-dir, --anchor-key, --anchor-every at argv[*i] into c: 1 when
+ * taken (*i moved past its value), 0 when not one of them, -1 (printed)
+ * when wrong. */
+static int anchor_option(int *i, int argc, char **argv,
+			 struct anchor_dir_config *c)
+{
+	const char *a = argv[*i];
+	char *end;
+	long v;
+
+	if (strcmp(a, "--anchor-dir") && strcmp(a, "--anchor-key") &&
+	    strcmp(a, "--anchor-every"))
+		return 0;
+	if (want_value(*i, argc, argv))
+		return -1;
+	a = argv[++*i];
+	if (!strcmp(argv[*i - 1], "--anchor-dir"))
+		c->dir = a;
+	else if (!strcmp(argv[*i - 1], "--anchor-key"))
+		c->key_path = a;
+	else {
+		v = strtol(a, &end, 10);
+		if (*end || end == a || v < 1 || v > 31 * 86400) {
+			fputs("quan: --anchor-every: 1 to 2678400 seconds\n",
+			      stderr);
+			return -1;
+		}
+		c->every = v;
+	}
+	if (!c->every)
+		c->every = 3600;
+	return 1;
+}
+
+static void anchor_report(void *arg, const char *msg)
+{
+	fprintf(stderr, "quan: %s\n", msg);
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const char usage[] =
@@ -66,7 +106,13 @@ int cmd_serve(int argc, char **argv)
 		"(default 24). --trusted-proxy: the address of the proxy (haproxy)\n"
 		"whose X-Forwarded-For names the client; anyone else's is ignored.\n"
 		"Passwords are hashed with libsodium's interactive limits;\n"
-		"QUAN_PWHASH=moderate raises them (a lower setting is refused).\n";
+		"QUAN_PWHASH=moderate raises them (a lower setting is refused).\n"
+		"--anchor-dir DIR --anchor-key KEYFILE [--anchor-every SECONDS]:\n"
+		"write a signed anchor of the audit chain's head into DIR (not\n"
+		"the database's) at start, every SECONDS (3600) when the chain\n"
+		"grew, and at shutdown (`quan audit anchor --help`).\n";
+	struct anchor_dir_config ac = {0};
+	struct anchor_dir *anchors = NULL;
 	struct server_config c;
 	struct chip_catalog *chips = NULL;
 	struct holidays cal = {NULL, 0};
@@ -92,6 +138,10 @@ int cmd_serve(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		}
+		if ((rc = anchor_option(&i, argc, argv, &ac)) < 0)
+			return EXIT_BAD_INPUT;
+		if (rc)
+			continue;
 		if (!strcmp(a, "--db") || !strcmp(a, "--listen") ||
 		    !strcmp(a, "--web") || !strcmp(a, "--chips") ||
 		    !strcmp(a, "--threads") || !strcmp(a, "--body-max") ||
@@ -159,6 +209,11 @@ int cmd_serve(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	c.host = host;
+	if ((!ac.dir) != (!ac.key_path)) {
+		fputs("quan: --anchor-dir and --anchor-key go together\n",
+		      stderr);
+		return EXIT_BAD_INPUT;
+	}
 	qerr_clear(&e);
 	/* Lower than interactive only in a test build: production refuses. */
 	if (pwhash_params_from(getenv("QUAN_PWHASH"), pwhash_test_build(),
@@ -224,15 +279,29 @@ int cmd_serve(int argc, char **argv)
 		holidays_release(&cal);
 		return EXIT_BAD_INPUT;
 	}
-	printf("listening http://%s:%u/\n", host, (unsigned)port);
-	fflush(stdout);
-	sigwait(&set, &sig);
+	ac.db = c.db;
+	ac.clock_offset = c.clock_offset;
+	ac.report = anchor_report;
+	/* A wrong key or directory stops the server before it listens. */
+	if (ac.dir && anchor_dir_start(&ac, &anchors, &e)) {
+		fprintf(stderr, "quan: %s\n", e.msg);
+		sig = 0;
+		rc = EXIT_BAD_INPUT;
+	} else {
+		printf("listening http://%s:%u/\n", host, (unsigned)port);
+		fflush(stdout);
+		sigwait(&set, &sig);
+	}
 	server_stop(s);
+	/* After the server: the last anchor holds the chain as it left it. */
+	anchor_dir_stop(anchors);
 	for (size_t i = 0; i < npols; i++)
 		policy_free(pols[i]);
 	costs_free(costs);
 	chips_free(chips);
 	holidays_release(&cal);
+	if (rc)
+		return rc;
 	fprintf(stderr, "quan: stopped (%s)\n",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");
 	return 0;

@@ -39,6 +39,10 @@ static const char usage[] =
 	"  ledger check --db FILE         prove conservation to the fen\n"
 	"  audit verify --db FILE         re-walk the audit chain\n"
 	"  audit replay --db FILE         re-decide every application under its policy version\n"
+	"  audit anchor --db FILE --key KEYFILE [--out ANCHOR]  sign the chain's head\n"
+	"  key new --out KEYFILE           an office key (Ed25519) for anchors; KEYFILE.pub beside\n"
+	"  backup --db FILE --to BACKUP    an online, consistent copy (SQLite backup API, pg_dump)\n"
+	"  restore --from BACKUP --db FILE into an empty database, then ledger check, audit verify\n"
 	"  user add --db FILE NAME --role ROLE [--uscc X]   a server user; prints its token\n"
 	"    [--password-stdin] [--expires DAYS]           (or takes a password to sign in)\n"
 	"  user password --db FILE NAME                    a new password from standard input\n"
@@ -134,6 +138,13 @@ static int dispatch(int argc, char **argv)
 		return cmd_policy(argc, argv);
 	if (!strcmp(argv[0], "estimate"))
 		return cmd_estimate(argc, argv);
+	/* The office key, backups: cmd_anchor.c, cmd_backup.c. */
+	if (!strcmp(argv[0], "key"))
+		return cmd_key(argc, argv);
+	if (!strcmp(argv[0], "backup"))
+		return cmd_backup(argc, argv);
+	if (!strcmp(argv[0], "restore"))
+		return cmd_restore(argc, argv);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[0], verbs[i].name))
 			return verbs[i].fn(argc, argv);

@@ -53,8 +53,7 @@ static int any_number(void *arg, const char *program, int year, int64_t last)
 	return any(arg);
 }
 
-/* Q_ERR_CONFLICT unless to holds nothing at all. */
-static int check_empty(struct store *to, struct qerr *e)
+int store_copy_check_empty(struct store *to, struct qerr *e)
 {
 	bool seen = false;
 	int rc;
@@ -244,7 +243,7 @@ int store_copy(struct store *from, struct store *to,
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	rc = check_empty(to, e);
+	rc = store_copy_check_empty(to, e);
 	if (rc)
 		return rc;
 	rc = store_begin(to, e);

@@ -31,4 +31,9 @@ struct store_copy_stats {
 int store_copy(struct store *from, struct store *to,
 	       struct store_copy_stats *st, struct qerr *e);
 
+/* 0 when to holds nothing at all (no program, application, account,
+ * event, user or number); Q_ERR_CONFLICT otherwise. quan migrate and
+ * quan restore write only into such a store. */
+int store_copy_check_empty(struct store *to, struct qerr *e);
+
 #endif
