@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "core/date.h"
 #include "core/file.h"
 #include "http/backoff.h"
+#include "http/limit.h"
 #include "core/industry.h"
 #include "engine/compare.h"
 #include "office/office.h"
@@ -107,6 +110,15 @@ struct req {
 	char cookie[192];		 /* a Set-Cookie to send */
 	int64_t retry_after;		 /* seconds, for a Retry-After */
 	struct req *hnext;		 /* waiting at the hashing pool */
+	/* the connection layer */
+	bool begun;	    /* the access handler has seen its headers */
+	bool nul_in_uri;    /* the raw URI holds %00 */
+	bool close_after;   /* answer with Connection: close */
+	size_t reserved;    /* bytes counted against bodies_max */
+	int64_t started_us; /* monotonic: its first byte of request line */
+	unsigned sent_status;
+	size_t sent_bytes;
+	const char *method; /* MHD's, lives as long as the request */
 };
 
 struct server {
@@ -141,7 +153,22 @@ struct server {
 	/* failed sign-ins, per address and per name */
 	struct backoff backoff;
 	struct office_session_limits lim;
+	/* the connection layer: TLS, request rates, bodies in flight */
+	char *tls_cert, *tls_key;
+	size_t tls_key_len;
+	bool tls;
+	struct ratelimit rl_addr, rl_user;
+	atomic_size_t inflight; /* bytes of request bodies being received */
 };
+
+/* A monotonic clock in microseconds: rates and latencies, never dates. */
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* The office's clock: the system's, moved by clock_offset when QUAN_NOW
  * set it (tests, benchmarks and the demo; announced at start-up). */
@@ -211,7 +238,7 @@ static void ok(struct req *r, unsigned status, json_t *out)
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 				 const char *type, char *text, size_t len,
-				 const struct req *r)
+				 struct req *r)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -232,6 +259,13 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 
 		snprintf(ra, sizeof(ra), "%lld", (long long)r->retry_after);
 		MHD_add_response_header(resp, "Retry-After", ra);
+	}
+	if (r && r->close_after)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+					"close");
+	if (r) {
+		r->sent_status = status;
+		r->sent_bytes = len;
 	}
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
@@ -2306,11 +2340,12 @@ static void client_addr(struct server *s, struct MHD_Connection *c,
 				   ->sin_addr,
 			  peer, sizeof(peer));
 	snprintf(r->addr, sizeof(r->addr), "%s", peer);
+	r->tls = s->tls;
 	if (!s->c.trusted_proxy || strcmp(peer, s->c.trusted_proxy))
 		return;
 	proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					    "X-Forwarded-Proto");
-	r->tls = proto && !strcasecmp(proto, "https");
+	r->tls = s->tls || (proto && !strcasecmp(proto, "https"));
 	xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					  "X-Forwarded-For");
 	if (xff) {
@@ -2393,7 +2428,8 @@ static bool authenticate(struct server *s, struct MHD_Connection *c,
 		r->role = role_bit(r->user.role);
 		return true;
 	}
-	if (strncmp(h, "Bearer ", 7)) {
+	/* The scheme's name is case-insensitive (RFC 9110, 11.1). */
+	if (strncasecmp(h, "Bearer ", 7)) {
 		*ret = send_error(c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 				  "a bearer token is required (quan user add)");
 		return false;
@@ -2485,8 +2521,85 @@ static bool params_known(struct MHD_Connection *c, struct req *r,
 	return false;
 }
 
-/* The first call for a request: route, authenticate, authorise, query
- * parameters, size. */
+/* Counts the Content-Length and Transfer-Encoding headers of a request,
+ * for MHD_get_connection_values. */
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
+				     const char *key, const char *value)
+{
+	unsigned *n = cls;
+
+	assert(kind == MHD_HEADER_KIND);
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+		n[0]++;
+	else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		n[1]++;
+	return MHD_YES;
+}
+
+/* Whether the request's framing is one a proxy in front and this server
+ * could read differently: two Content-Length headers, or Content-Length
+ * beside Transfer-Encoding (RFC 9112, 6.3). Behind haproxy these are how
+ * a request is smuggled, so they are refused and the connection closed.
+ * The rest (bare LF, NUL in a header) is haproxy's to refuse: we do not
+ * write an HTTP parser of our own. */
+static bool framing_ambiguous(struct MHD_Connection *c)
+{
+	unsigned n[2] = {0, 0};
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, n);
+	return n[0] > 1 || n[1] > 1 || (n[0] && n[1]);
+}
+
+/* The connection-level checks of a new request, before any route: its
+ * framing, a NUL in its URI, and its address's request rate. False when
+ * answered (*ret). */
+static bool admit(struct server *s, struct MHD_Connection *c, struct req *r,
+		  enum MHD_Result *ret)
+{
+	char key[80];
+	int64_t wait;
+
+	if (framing_ambiguous(c)) {
+		r->close_after = true;
+		*ret = send_error(
+			c, r, MHD_HTTP_BAD_REQUEST, "bad_framing",
+			"two Content-Length headers, or Content-Length with Transfer-Encoding: refused");
+		return false;
+	}
+	if (r->nul_in_uri) {
+		*ret = send_error(c, r, MHD_HTTP_BAD_REQUEST, "bad_path",
+				  "%00 in a path or query is refused");
+		return false;
+	}
+	client_addr(s, c, r);
+	snprintf(key, sizeof(key), "a:%s", r->addr);
+	wait = ratelimit_take(&s->rl_addr, key, mono_us());
+	if (wait) {
+		r->retry_after = wait;
+		*ret = send_error(c, r, MHD_HTTP_TOO_MANY_REQUESTS,
+				  "rate_limited",
+				  "too many requests from this address");
+		return false;
+	}
+	return true;
+}
+
+/* Counts a declared body of n bytes against the bodies in flight; false
+ * when that would pass bodies_max (nothing counted then). */
+static bool reserve_body(struct server *s, struct req *r, size_t n)
+{
+	size_t was = atomic_fetch_add(&s->inflight, n);
+
+	if (was + n > s->c.bodies_max || was + n < was) {
+		atomic_fetch_sub(&s->inflight, n);
+		return false;
+	}
+	r->reserved += n;
+	return true;
+}
+
+/* The first call for a request: framing, rate, route, authenticate,
+ * authorise, query parameters, size. */
 static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 			     struct req *r, const char *url, const char *method)
 {
@@ -2495,6 +2608,12 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 	bool path_known;
 
 	r->conn = c;
+	r->method = method;
+	/* Its headers are in: the connection keeps the ordinary timeout. */
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+				  (unsigned int)s->c.timeout_s);
+	if (!admit(s, c, r, &ret))
+		return ret;
 	if (strncmp(url, "/v1/", 4)) {
 		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 			return send_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -2524,10 +2643,22 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 					    "this route takes another method")
 			       : send_error(c, r, MHD_HTTP_NOT_FOUND,
 					    "not_found", "no such route");
-	client_addr(s, c, r);
 	if (!(r->route->roles & R_PUBLIC) &&
 	    !authenticate(s, c, r, method, &ret))
 		return ret;
+	if (!(r->route->roles & R_PUBLIC)) {
+		char key[8 + sizeof(r->user.name)];
+		int64_t wait;
+
+		snprintf(key, sizeof(key), "u:%s", r->user.name);
+		wait = ratelimit_take(&s->rl_user, key, mono_us());
+		if (wait) {
+			r->retry_after = wait;
+			return send_error(c, r, MHD_HTTP_TOO_MANY_REQUESTS,
+					  "rate_limited",
+					  "too many requests with this token");
+		}
+	}
 	if (!(r->route->roles & R_PUBLIC) && !(r->route->roles & r->role))
 		return send_error(c, r, MHD_HTTP_FORBIDDEN, "forbidden",
 				  "this role may not use this route");
@@ -2547,6 +2678,12 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 				 s->c.body_max);
 			return send_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
 					  "too_large", msg);
+		}
+		if (n && !reserve_body(s, r, (size_t)n)) {
+			r->retry_after = 1;
+			return send_error(
+				c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+				"the server holds as many request bodies as it may: try again");
 		}
 	}
 	return MHD_YES;
@@ -2636,15 +2773,18 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 	struct server *s = cls;
 	struct req *r = *con_cls;
 
-	if (!r) {
-		r = calloc(1, sizeof(*r));
-		if (!r)
-			return MHD_NO;
-		*con_cls = r;
+	if (!r)
+		return MHD_NO; /* out of memory at its request line */
+	if (!r->begun) {
+		r->begun = true;
 		return begin(s, c, r, url, method);
 	}
 	if (r->queued)
 		return MHD_YES; /* answered by the writer */
+	if (*upload_size && r->sent_status) {
+		*upload_size = 0; /* answered already: the rest is dropped */
+		return MHD_YES;
+	}
 	if (*upload_size) {
 		size_t n = *upload_size;
 
@@ -2652,8 +2792,15 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 		 * cap: cut the connection. */
 		if (n > s->c.body_max - r->len)
 			return MHD_NO;
+		/* A body without a length counts as it grows. */
+		if (r->len + n > r->reserved &&
+		    !reserve_body(s, r, r->len + n - r->reserved))
+			return MHD_NO;
 		if (r->len + n + 1 > r->cap) {
-			size_t cap = (r->len + n + 1) * 2;
+			/* Exactly what was declared, once; or doubling. */
+			size_t cap = r->reserved >= r->len + n
+					     ? r->reserved + 1
+					     : (r->len + n + 1) * 2;
 			char *b;
 
 			if (cap > s->c.body_max + 1)
@@ -2673,9 +2820,13 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 	return dispatch(s, c, r);
 }
 
+/* Freeing a body larger than this may hand memory back to the system. */
+#define BODY_TRIM_AT (128u * 1024)
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
+	struct server *s = cls;
 	struct req *r = *con_cls;
 
 	if (!r)
@@ -2688,11 +2839,81 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(r->body);
 	office_parsed_release(r->parsed);
 	free(r->parsed);
+	if (r->reserved) {
+		size_t was = atomic_fetch_sub(&s->inflight, r->reserved);
+
+		assert(was >= r->reserved);
+		/* The last large body in flight is gone: give the memory
+		 * back to the system, not only to malloc's free lists. */
+		if (was == r->reserved && r->cap > BODY_TRIM_AT)
+			malloc_trim(0);
+	}
 	free(r);
 	*con_cls = NULL;
 }
 
+/* The raw request line's URI, before libmicrohttpd unescapes it (which
+ * would cut the path at a %00): the request starts here. */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct req *r = calloc(1, sizeof(*r));
+
+	(void)cls;
+	(void)c;
+	if (!r)
+		return NULL;
+	r->started_us = mono_us();
+	r->nul_in_uri = strstr(uri, "%00") != NULL;
+	return r;
+}
+
+/* A new connection gets header_timeout_s to send its headers (a
+ * slowloris trickles them); begin() gives it the ordinary timeout. */
+static void conn_event(void *cls, struct MHD_Connection *c, void **socket_ctx,
+		       enum MHD_ConnectionNotificationCode toe)
+{
+	struct server *s = cls;
+
+	(void)socket_ctx;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+					  (unsigned int)s->c.header_timeout_s);
+}
+
 /* --- start and stop --------------------------------------------------------------- */
+
+/* The certificate and key of --tls-cert and --tls-key, read into s (PEM;
+ * MHD hands them to GnuTLS). Neither: plain HTTP. */
+static int tls_load(struct server *s, struct qerr *e)
+{
+	size_t n;
+	int rc;
+
+	if (!s->c.tls_cert && !s->c.tls_key)
+		return Q_OK;
+	if (!s->c.tls_cert || !s->c.tls_key)
+		return qerr_set(e, Q_ERR_INVALID, "tls",
+				"tls: --tls-cert and --tls-key go together");
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return qerr_set(
+			e, Q_ERR_INVALID, "tls",
+			"tls: this libmicrohttpd was built without TLS (GnuTLS): serve plain HTTP behind a proxy that terminates TLS");
+	rc = file_read(s->c.tls_cert, 1u << 20, "the TLS certificate",
+		       &s->tls_cert, &n, e);
+	if (!rc)
+		rc = file_read(s->c.tls_key, 1u << 20, "the TLS key",
+			       &s->tls_key, &s->tls_key_len, e);
+	if (rc)
+		return rc;
+	if (!strstr(s->tls_cert, "-----BEGIN CERTIFICATE-----"))
+		return qerr_set(e, Q_ERR_INVALID, "tls-cert",
+				"%.200s: not a PEM certificate", s->c.tls_cert);
+	if (!strstr(s->tls_key, "PRIVATE KEY-----"))
+		return qerr_set(e, Q_ERR_INVALID, "tls-key",
+				"%.200s: not a PEM private key", s->c.tls_key);
+	s->tls = true;
+	return Q_OK;
+}
 
 void server_stop(struct server *s)
 {
@@ -2732,6 +2953,12 @@ void server_stop(struct server *s)
 	pthread_mutex_destroy(&s->hmu);
 	pthread_cond_destroy(&s->hcv);
 	backoff_release(&s->backoff);
+	ratelimit_release(&s->rl_addr);
+	ratelimit_release(&s->rl_user);
+	free(s->tls_cert);
+	if (s->tls_key)
+		sodium_memzero(s->tls_key, s->tls_key_len);
+	free(s->tls_key);
 	free(s);
 }
 
@@ -2776,6 +3003,15 @@ int server_start(const struct server_config *c, struct server **out,
 		s->c.hash_workers = HASH_WORKERS_MAX;
 	if (!s->c.hash_queue)
 		s->c.hash_queue = 32;
+	if (!s->c.header_timeout_s)
+		s->c.header_timeout_s = SERVER_HEADER_TIMEOUT;
+	if (s->c.header_timeout_s > s->c.timeout_s)
+		s->c.header_timeout_s = s->c.timeout_s;
+	if (!s->c.bodies_max)
+		s->c.bodies_max = SERVER_BODIES_MAX;
+	if (s->c.bodies_max < s->c.body_max)
+		s->c.bodies_max = s->c.body_max;
+	atomic_init(&s->inflight, 0);
 	s->lim.idle = s->c.session_idle;
 	s->lim.max = s->c.session_max;
 	pthread_mutex_init(&s->hmu, NULL);
@@ -2810,8 +3046,18 @@ int server_start(const struct server_config *c, struct server **out,
 	rc = pwhash_init(e);
 	if (!rc)
 		rc = backoff_init(&s->backoff, 4096, e);
+	if (!rc)
+		rc = ratelimit_init(&s->rl_addr, 1u << 14, c->rate_addr, 0, e);
+	if (!rc)
+		rc = ratelimit_init(&s->rl_user, 1u << 12, c->rate_token, 0, e);
+	if (!rc)
+		rc = tls_load(s, e);
 	if (rc)
 		goto fail;
+	/* Request bodies above 256 KiB are mapped on their own and unmapped
+	 * when freed: glibc's sliding threshold would otherwise keep the
+	 * memory of a flood of large bodies after they are gone. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	rc = file_read(c->openapi, 1u << 20, "the OpenAPI document",
 		       &s->openapi, &s->openapi_len, e);
 	if (rc)
@@ -2849,14 +3095,26 @@ int server_start(const struct server_config *c, struct server **out,
 			goto fail;
 		}
 
+	/* The certificate and key, only when serving TLS. */
+	struct MHD_OptionItem tls_opts[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+		{MHD_OPTION_END, 0, NULL},
+	};
+
+	if (!s->tls)
+		tls_opts[0].option = MHD_OPTION_END;
 	s->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			MHD_ALLOW_SUSPEND_RESUME,
-		c->port, NULL, NULL, answer, s, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)s->c.threads, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)s->c.conn_max, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)s->c.timeout_s,
+			MHD_ALLOW_SUSPEND_RESUME | (s->tls ? MHD_USE_TLS : 0),
+		c->port, NULL, NULL, answer, s, MHD_OPTION_ARRAY, tls_opts,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned int)s->c.conn_per_addr, MHD_OPTION_NOTIFY_CONNECTION,
+		conn_event, s, MHD_OPTION_URI_LOG_CALLBACK, uri_seen, s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->c.threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->c.conn_max,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->c.timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)4096,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);

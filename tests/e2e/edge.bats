@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# End-to-end: the server's edge over real loopback sockets. TLS, request
+# rates, slowloris, the memory held by request bodies, request-smuggling
+# framing, the bearer scheme's case and a NUL in a path. Each test starts
+# its own `quan serve` with the limits it probes, scaled down (a
+# per-address limit of 50 against 300 connections, not 16 000); the hostile
+# clients are tests/e2e/tools/edge.py.
+
+load db
+
+setup_file() {
+	export QUAN=${QUAN:-$BATS_TEST_DIRNAME/../../build/quan}
+	export ROOT=$BATS_TEST_DIRNAME/../..
+	export TOOL=$BATS_TEST_DIRNAME/tools/edge.py
+	export DIR=$(mktemp -d)
+	export DB=$(new_db "$DIR/office.db")
+	export QUAN_NOW=2025-11-20T10:00:00+08:00
+	"$QUAN" init --db "$DB" --policy "$ROOT/policies/shanghai-2025.yaml" --by admin >/dev/null
+	export T_ADMIN=$("$QUAN" user add --db "$DB" ada --role administrator)
+}
+
+teardown_file() {
+	drop_db "$DB"
+	rm -rf "$DIR"
+}
+
+teardown() {
+	[ -f "$DIR/serve.pid" ] && kill "$(cat "$DIR/serve.pid")" 2>/dev/null || true
+	rm -f "$DIR/serve.pid"
+}
+
+# serve ARGS...: `quan serve` on the office with ARGS; sets $URL, $PORT
+# and $PID.
+serve() {
+	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 "$@" \
+		>"$DIR/serve.out" 2>"$DIR/serve.err" 3>&- &
+	PID=$!
+	echo $PID >"$DIR/serve.pid"
+	for _ in $(seq 100); do
+		grep -q listening "$DIR/serve.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	URL=$(sed -n 's|^listening \(https*://[^ ]*\)/$|\1|p' "$DIR/serve.out")
+	PORT=${URL##*:}
+	[ -n "$PORT" ]
+}
+
+@test "TLS: a request over TLS is served; plaintext to the TLS port is refused" {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$DIR/key.pem" -out "$DIR/cert.pem" 2>/dev/null
+	serve --tls-cert "$DIR/cert.pem" --tls-key "$DIR/key.pem"
+	[[ $URL == https://* ]]
+	run curl -s --cacert "$DIR/cert.pem" -w ' %{http_code}' \
+		-H "Authorization: Bearer $T_ADMIN" "$URL/v1/me"
+	[[ $output == *'"name":"ada"'*' 200' ]]
+	# Plain HTTP to the same port: no HTTP answer at all.
+	run curl -s -m 5 -w '%{http_code}' "http://127.0.0.1:$PORT/v1/me"
+	[ "$status" -ne 0 ]
+	[ "$output" = 000 ]
+	# A certificate the client does not trust is not accepted.
+	run curl -s -m 5 "$URL/v1/me"
+	[ "$status" -eq 60 ]
+}
+
+@test "TLS: a session cookie is Secure over TLS, and not over plain HTTP" {
+	printf 'Correct-horse-9\n' | "$QUAN" user add --db "$DB" sam --role reviewer --password-stdin
+	serve --tls-cert "$DIR/cert.pem" --tls-key "$DIR/key.pem"
+	run curl -s --cacert "$DIR/cert.pem" -D - -o /dev/null -H 'Content-Type: application/json' \
+		--data '{"name":"sam","password":"Correct-horse-9"}' "$URL/v1/session"
+	[[ $output == *"Set-Cookie: quan_session="*"; Secure"* ]]
+	kill "$PID"
+	serve
+	run curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
+		--data '{"name":"sam","password":"Correct-horse-9"}' "$URL/v1/session"
+	[[ $output == *"Set-Cookie: quan_session="* ]]
+	[[ $output != *"Secure"* ]]
+}
+
+@test "TLS: a missing key, or a file that is not PEM, is refused at start" {
+	run "$QUAN" serve --db "$DB" --listen 127.0.0.1:0 --tls-cert "$DIR/cert.pem"
+	[ "$status" -eq 1 ]
+	[[ $output == *"--tls-cert and --tls-key go together"* ]]
+	echo nothing >"$DIR/bad.pem"
+	run "$QUAN" serve --db "$DB" --listen 127.0.0.1:0 --tls-cert "$DIR/bad.pem" --tls-key "$DIR/key.pem"
+	[ "$status" -eq 1 ]
+	[[ $output == *"not a PEM certificate"* ]]
+}
+
+@test "rate limit per token: 429 with Retry-After once the burst is spent" {
+	serve --rate-token 2
+	for i in 1 2 3 4 5 6 7 8; do
+		curl -s -o /dev/null -D - -H "Authorization: Bearer $T_ADMIN" "$URL/v1/me"
+	done >"$DIR/heads"
+	[ "$(grep -c '^HTTP/1.1 200' "$DIR/heads")" -ge 4 ]
+	[ "$(grep -c '^HTTP/1.1 429' "$DIR/heads")" -ge 2 ]
+	grep -q '^Retry-After: [1-9]' "$DIR/heads"
+	# Another address is not another token: still limited (same user).
+	run curl -s --interface 127.0.0.2 -o /dev/null -w '%{http_code}' \
+		-H "Authorization: Bearer $T_ADMIN" "$URL/v1/me"
+	[ "$output" = 429 ]
+	# After the wait it is served again.
+	sleep 1.1
+	run curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $T_ADMIN" "$URL/v1/me"
+	[ "$output" = 200 ]
+}
+
+@test "rate limit per address: before authentication, so unknown tokens are limited too" {
+	serve --rate-addr 3
+	for i in 1 2 3 4 5 6 7 8; do
+		curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer nope$i" "$URL/v1/me"
+	done >"$DIR/codes"
+	grep -q 401 "$DIR/codes"
+	[ "$(grep -c 429 "$DIR/codes")" -ge 2 ]
+	# Another address has its own allowance.
+	run curl -s --interface 127.0.0.2 -o /dev/null -w '%{http_code}' \
+		-H "Authorization: Bearer $T_ADMIN" "$URL/v1/me"
+	[ "$output" = 200 ]
+}
+
+@test "slowloris: 300 trickling connections hold at most the per-address limit; others are served at once" {
+	serve --conn-per-addr 50 --header-timeout 2
+	python3 "$TOOL" trickle "$PORT" 300 127.0.0.1 6 >"$DIR/held" &
+	local tp=$!
+	sleep 3
+	# An authenticated client from another address, while they trickle.
+	run curl -s -m 2 --interface 127.0.0.2 -o /dev/null -w '%{http_code} %{time_total}' \
+		-H "Authorization: Bearer $T_ADMIN" "$URL/v1/me"
+	wait $tp
+	[ "${output% *}" = 200 ]
+	awk -v t="${output#* }" 'BEGIN { exit !(t < 0.5) }'
+	# The server held no more than 50 of the 300.
+	[ "$(cat "$DIR/held")" -le 50 ]
+	[ "$(cat "$DIR/held")" -ge 40 ]
+}
+
+@test "slowloris: a connection silent before its headers are in is closed after --header-timeout" {
+	serve --header-timeout 2
+	run python3 "$TOOL" silent "$PORT"
+	awk -v t="$output" 'BEGIN { exit !(t >= 1.5 && t < 5) }'
+}
+
+@test "bodies in flight: 200 declared 1 MiB bodies hold at most --bodies-max; the rest get 503; memory goes back" {
+	serve --bodies-max 8388608
+	local before after
+	before=$(awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status")
+	run python3 "$TOOL" bodies "$PORT" 200 "$T_ADMIN" 1048576 "$PID"
+	echo "$output (before: $before kB)"
+	[[ $output == "held=8 refused503=192 "* ]]
+	local rss=${output##*rss_kb=}
+	# 8 MiB of bodies, not 200: well under 200 MB.
+	[ "$rss" -lt $((before + 40000)) ]
+	sleep 1
+	after=$(awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status")
+	[ "$after" -lt $((before + 16000)) ]
+	# Served as ever afterwards.
+	run curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $T_ADMIN" "$URL/v1/me"
+	[ "$output" = 200 ]
+}
+
+@test "smuggling: two Content-Length headers, or Content-Length with chunked, get 400 and a closed connection" {
+	serve
+	local req
+	req=$(printf 'POST /v1/estimate HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}' | od -An -tx1 | tr -d ' \n')
+	run python3 "$TOOL" raw "$PORT" "$req"
+	[ "$output" = "400 closed" ]
+	req=$(printf 'POST /v1/estimate HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' | od -An -tx1 | tr -d ' \n')
+	run python3 "$TOOL" raw "$PORT" "$req"
+	[ "$output" = "400 closed" ]
+	# One Content-Length is read as ever (400: {} is no application), and
+	# the connection stays open.
+	req=$(printf 'POST /v1/estimate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}' "$T_ADMIN" | od -An -tx1 | tr -d ' \n')
+	run python3 "$TOOL" raw "$PORT" "$req"
+	[ "$output" = "400 open" ]
+}
+
+@test "the bearer scheme is case-insensitive; %00 in a path is refused" {
+	serve
+	for scheme in bearer BEARER Bearer bEaReR; do
+		run curl -s -o /dev/null -w '%{http_code}' -H "Authorization: $scheme $T_ADMIN" "$URL/v1/me"
+		[ "$output" = 200 ]
+	done
+	run curl -s -w ' %{http_code}' -H "Authorization: Bearer $T_ADMIN" "$URL/v1/applications/SH-2025-000001%00x"
+	[[ $output == *'"bad_path"'*' 400' ]]
+	run curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $T_ADMIN" "$URL/v1/applications?state=%00"
+	[ "$output" = 400 ]
+}
+
+@test "serve refuses limits out of range" {
+	run "$QUAN" serve --db "$DB" --rate-addr -1
+	[ "$status" -eq 1 ]
+	run "$QUAN" serve --db "$DB" --header-timeout 0
+	[ "$status" -eq 1 ]
+	run "$QUAN" serve --db "$DB" --bodies-max 12
+	[ "$status" -eq 1 ]
+}
