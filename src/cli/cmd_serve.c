@@ -80,6 +80,7 @@ int cmd_serve(int argc, char **argv)
 		"                  [--tls-cert FILE --tls-key FILE]\n"
 		"                  [--rate-addr N] [--rate-token N] [--conn-per-addr N]\n"
 		"                  [--header-timeout SECONDS] [--bodies-max BYTES]\n"
+		"                  [--access-log FILE]\n"
 		"Serve the program office over HTTP: the JSON API of\n"
 		"/v1/openapi.json and the dashboard at /. Listens on\n"
 		"127.0.0.1:8080 unless told (port 0: any free port). Prints\n"
@@ -101,7 +102,11 @@ int cmd_serve(int argc, char **argv)
 		"unless given). --header-timeout: seconds of silence a new\n"
 		"connection may take before its headers are in (default 10).\n"
 		"--bodies-max: bytes of request bodies held at once (default\n"
-		"64 MiB), beyond which 503.\n";
+		"64 MiB), beyond which 503. --access-log: one JSON line per request\n"
+		"appended to FILE ('-': standard error): time, method, route\n"
+		"pattern, status, microseconds, bytes, role; no token, address or\n"
+		"path. GET /metrics (administrator, auditor, analyst): Prometheus\n"
+		"text.\n";
 	struct server_config c;
 	struct chip_catalog *chips = NULL;
 	struct holidays cal = {NULL, 0};
@@ -142,7 +147,7 @@ int cmd_serve(int argc, char **argv)
 		    !strcmp(a, "--rate-token") ||
 		    !strcmp(a, "--conn-per-addr") ||
 		    !strcmp(a, "--header-timeout") ||
-		    !strcmp(a, "--bodies-max")) {
+		    !strcmp(a, "--bodies-max") || !strcmp(a, "--access-log")) {
 			if (want_value(i, argc, argv))
 				return EXIT_BAD_INPUT;
 			if (!strcmp(a, "--db"))
@@ -157,6 +162,8 @@ int cmd_serve(int argc, char **argv)
 				c.tls_cert = argv[++i];
 			else if (!strcmp(a, "--tls-key"))
 				c.tls_key = argv[++i];
+			else if (!strcmp(a, "--access-log"))
+				c.access_log = argv[++i];
 			else if (!strcmp(a, "--rate-addr") ||
 				 !strcmp(a, "--rate-token") ||
 				 !strcmp(a, "--conn-per-addr") ||

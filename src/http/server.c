@@ -25,6 +25,7 @@
 #include "core/file.h"
 #include "http/backoff.h"
 #include "http/limit.h"
+#include "http/metrics.h"
 #include "core/industry.h"
 #include "engine/compare.h"
 #include "office/office.h"
@@ -159,6 +160,8 @@ struct server {
 	bool tls;
 	struct ratelimit rl_addr, rl_user;
 	atomic_size_t inflight; /* bytes of request bodies being received */
+	struct metrics metrics;
+	int log_fd; /* one JSON line per request; -1: none */
 };
 
 /* A monotonic clock in microseconds: rates and latencies, never dates. */
@@ -1565,6 +1568,17 @@ out:
 	pthread_mutex_unlock(&s->simmu);
 }
 
+/* --- GET /metrics ---------------------------------------------------------------- */
+
+/* Never called: dispatch() answers GET /metrics in text, not JSON. */
+static void h_metrics(struct server *s, struct office *o, struct req *r)
+{
+	(void)s;
+	(void)o;
+	fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+		  "metrics are answered as text");
+}
+
 /* --- handlers: sign-in and users ------------------------------------------------ */
 
 /* The Set-Cookie of a session: HttpOnly (no script reads it),
@@ -1807,6 +1821,8 @@ static const struct route routes[] = {
 	{"GET", "/v1/audit/verify", "", R_ADMIN | R_AUDITOR, false,
 	 h_audit_verify},
 	{"GET", "/v1/forecast", "", R_STAFF | R_ANALYST, false, h_forecast},
+	{"GET", "/metrics", "", R_ADMIN | R_AUDITOR | R_ANALYST, false,
+	 h_metrics},
 	{"POST", "/v1/simulate", "", R_ADMIN | R_ANALYST, false, h_simulate},
 	/* Sign-in, and the administrator's users. */
 	{"POST", "/v1/session", "", R_PUBLIC | R_ALL | R_ANALYST, true,
@@ -1932,6 +1948,7 @@ static void writer_apply(struct server *s, struct req **rs, size_t n)
 	struct qerr e;
 	int rc;
 
+	metrics_batch(&s->metrics, n);
 	qerr_clear(&e);
 	if (!in || !res || !rcs || !errs) {
 		rc = qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
@@ -1986,6 +2003,7 @@ static void *writer_main(void *arg)
 		while (list) {
 			r = list;
 			list = r->next;
+			atomic_fetch_sub(&s->metrics.queued, 1);
 			if (r->route->fn == h_apply && batch) {
 				batch[n++] = r;
 				if (n == max) {
@@ -2010,6 +2028,7 @@ static void *writer_main(void *arg)
 
 static void enqueue(struct server *s, struct req *r)
 {
+	atomic_fetch_add(&s->metrics.queued, 1);
 	pthread_mutex_lock(&s->qmu);
 	r->next = NULL;
 	if (s->tail)
@@ -2314,9 +2333,95 @@ static enum MHD_Result serve_file(struct server *s, struct MHD_Connection *c,
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Content-Security-Policy",
 				"default-src 'self'; img-src 'self' data:");
+	r->sent_status = MHD_HTTP_OK;
+	r->sent_bytes = (size_t)st.st_size;
 	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* --- GET /metrics, answered ------------------------------------------------------ */
+
+/* A label value with its backslashes, quotes and newlines escaped. */
+static void put_label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+/* The ledger's figures of one pool and year, as gauges in fen. */
+static int pool_gauges(void *arg, const struct office_pool_figures *p)
+{
+	static const char *const names[] = {"budget",	"available",
+					    "reserved", "awarded",
+					    "paid",	"recovered"};
+	const money_t v[] = {p->budget,	 p->available, p->reserved,
+			     p->awarded, p->paid,      p->recovered};
+	FILE *f = arg;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		fputs("quan_pool_fen{program=\"", f);
+		put_label(f, p->program);
+		fputs("\",pool=\"", f);
+		put_label(f, p->pool);
+		fprintf(f, "\",year=\"%d\",account=\"%s\"} %lld\n", p->year,
+			names[i], (long long)v[i]);
+	}
+	return 0;
+}
+
+static void route_name(size_t i, const char **method, const char **path)
+{
+	server_route(i, method, path);
+}
+
+/* GET /metrics: the counters, and the pools' balances read from the
+ * ledger now, in Prometheus text format. */
+static enum MHD_Result answer_metrics(struct server *s,
+				      struct MHD_Connection *c, struct req *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct office *o;
+	struct qerr e;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (!f)
+		return send_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "out_of_memory", "out of memory");
+	metrics_write(&s->metrics, f, route_name);
+	fputs("# HELP quan_pool_fen A pool's ledger balance by account, in fen.\n"
+	      "# TYPE quan_pool_fen gauge\n",
+	      f);
+	qerr_clear(&e);
+	o = borrow(s);
+	rc = office_pools_each(o, pool_gauges, f, &e);
+	give_back(s, o);
+	fprintf(f,
+		"# HELP quan_bodies_inflight_bytes Request bodies being received.\n"
+		"# TYPE quan_bodies_inflight_bytes gauge\n"
+		"quan_bodies_inflight_bytes %zu\n",
+		atomic_load(&s->inflight));
+	if (fclose(f) || !text) {
+		free(text);
+		return send_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "out_of_memory", "out of memory");
+	}
+	if (rc) {
+		free(text);
+		fail_with(r, &e);
+		return send_req(c, r);
+	}
+	return send_text(c, MHD_HTTP_OK,
+			 "text/plain; version=0.0.4; charset=utf-8", text, len,
+			 r);
 }
 
 /* --- the access handler -------------------------------------------------------- */
@@ -2614,7 +2719,7 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 				  (unsigned int)s->c.timeout_s);
 	if (!admit(s, c, r, &ret))
 		return ret;
-	if (strncmp(url, "/v1/", 4)) {
+	if (strncmp(url, "/v1/", 4) && strcmp(url, "/metrics")) {
 		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 			return send_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
 					  "method_not_allowed",
@@ -2633,7 +2738,7 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 		memcpy(copy, s->openapi, s->openapi_len);
 		return send_text(c, MHD_HTTP_OK,
 				 "application/json; charset=utf-8", copy,
-				 s->openapi_len, NULL);
+				 s->openapi_len, r);
 	}
 	r->route = find_route(method, url, r->id, sizeof(r->id), &path_known);
 	if (!r->route)
@@ -2751,6 +2856,8 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 		    r->route->fn == h_user_password)
 			return to_hashers(s, c, r);
 	}
+	if (r->route->fn == h_metrics)
+		return answer_metrics(s, c, r);
 	if (r->route->write) {
 		if (r->route->fn != h_apply)
 			r->received_at = now_of(s);
@@ -2820,6 +2927,35 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 	return dispatch(s, c, r);
 }
 
+/* One JSON line for request r, written whole with one write(2) to an
+ * O_APPEND file, so that lines from several threads never interleave. It
+ * names the route's pattern, never the path (which holds application
+ * numbers), and nothing of the client: no token, address, user name,
+ * query or body. */
+static void log_request(struct server *s, const struct req *r, int64_t us)
+{
+	char line[512], at[32];
+	struct tm tm;
+	struct timespec ts;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(
+		line, sizeof(line),
+		"{\"time\":\"%s.%03ldZ\",\"method\":\"%s\",\"route\":\"%s\","
+		"\"status\":%u,\"us\":%lld,\"bytes\":%zu,\"role\":%s%s%s}\n",
+		at, ts.tv_nsec / 1000000, r->route ? r->route->method : "other",
+		r->route ? r->route->path : "other", r->sent_status,
+		(long long)us, r->sent_bytes, r->role ? "\"" : "",
+		r->role ? r->user.role : "null", r->role ? "\"" : "");
+	assert(n > 0);
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    write(s->log_fd, line, (size_t)n) < 0)
+		return; /* a full disk loses log lines, never requests */
+}
+
 /* Freeing a body larger than this may hand memory back to the system. */
 #define BODY_TRIM_AT (128u * 1024)
 
@@ -2831,6 +2967,15 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (!r)
 		return;
+	if (r->sent_status) {
+		int64_t us = mono_us() - r->started_us;
+		size_t route = r->route ? (size_t)(r->route - routes)
+					: server_route_count();
+
+		metrics_request(&s->metrics, route, r->sent_status, us);
+		if (s->log_fd >= 0)
+			log_request(s, r, us);
+	}
 	json_decref(r->out);
 	json_decref(r->json);
 	if (r->body)
@@ -2881,6 +3026,23 @@ static void conn_event(void *cls, struct MHD_Connection *c, void **socket_ctx,
 }
 
 /* --- start and stop --------------------------------------------------------------- */
+
+/* The request log of --access-log: "-" is standard error. */
+static int log_open(struct server *s, struct qerr *e)
+{
+	if (!s->c.access_log)
+		return Q_OK;
+	if (!strcmp(s->c.access_log, "-")) {
+		s->log_fd = STDERR_FILENO;
+		return Q_OK;
+	}
+	s->log_fd = open(s->c.access_log,
+			 O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (s->log_fd < 0)
+		return qerr_set(e, Q_ERR_IO, "access-log", "%.200s: %s",
+				s->c.access_log, strerror(errno));
+	return Q_OK;
+}
 
 /* The certificate and key of --tls-cert and --tls-key, read into s (PEM;
  * MHD hands them to GnuTLS). Neither: plain HTTP. */
@@ -2953,6 +3115,9 @@ void server_stop(struct server *s)
 	pthread_mutex_destroy(&s->hmu);
 	pthread_cond_destroy(&s->hcv);
 	backoff_release(&s->backoff);
+	metrics_release(&s->metrics);
+	if (s->log_fd > STDERR_FILENO)
+		close(s->log_fd);
 	ratelimit_release(&s->rl_addr);
 	ratelimit_release(&s->rl_user);
 	free(s->tls_cert);
@@ -3012,6 +3177,7 @@ int server_start(const struct server_config *c, struct server **out,
 	if (s->c.bodies_max < s->c.body_max)
 		s->c.bodies_max = s->c.body_max;
 	atomic_init(&s->inflight, 0);
+	s->log_fd = -1;
 	s->lim.idle = s->c.session_idle;
 	s->lim.max = s->c.session_max;
 	pthread_mutex_init(&s->hmu, NULL);
@@ -3052,6 +3218,10 @@ int server_start(const struct server_config *c, struct server **out,
 		rc = ratelimit_init(&s->rl_user, 1u << 12, c->rate_token, 0, e);
 	if (!rc)
 		rc = tls_load(s, e);
+	if (!rc)
+		rc = metrics_init(&s->metrics, server_route_count(), e);
+	if (!rc)
+		rc = log_open(s, e);
 	if (rc)
 		goto fail;
 	/* Request bodies above 256 KiB are mapped on their own and unmapped

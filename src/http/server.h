@@ -80,6 +80,9 @@ struct server_config {
 	unsigned conn_per_addr;
 	unsigned header_timeout_s;
 	size_t bodies_max;
+	/* One JSON line per request appended to this file ("-": standard
+	 * error; NULL: none). */
+	const char *access_log;
 };
 
 #define SERVER_HEADER_TIMEOUT 10

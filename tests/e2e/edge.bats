@@ -194,3 +194,69 @@ serve() {
 	run "$QUAN" serve --db "$DB" --bodies-max 12
 	[ "$status" -eq 1 ]
 }
+
+@test "GET /metrics: requests by route and status, latency, the writer, pool balances; for administrator, auditor and analyst" {
+	serve
+	local t_aud t_rev
+	t_aud=$("$QUAN" user add --db "$DB" metrics-otto --role auditor)
+	t_rev=$("$QUAN" user add --db "$DB" metrics-rita --role reviewer)
+	curl -s -o /dev/null -H "Authorization: Bearer $T_ADMIN" "$URL/v1/me"
+	curl -s -o /dev/null "$URL/v1/me"
+	curl -s -o /dev/null -H "Authorization: Bearer $T_ADMIN" -H 'Content-Type: application/json' \
+		--data-binary @"$ROOT/examples/applications/sh-compute-rent.json" "$URL/v1/applications"
+	run curl -s -D "$DIR/mh" -H "Authorization: Bearer $t_aud" "$URL/metrics"
+	grep -qi '^Content-Type: text/plain; version=0.0.4' "$DIR/mh"
+	echo "$output" | grep -qx 'quan_http_requests_total{method="GET",route="/v1/me",status="200"} 1'
+	echo "$output" | grep -qx 'quan_http_requests_total{method="GET",route="/v1/me",status="401"} 1'
+	echo "$output" | grep -qx 'quan_http_requests_total{method="POST",route="/v1/applications",status="201"} 1'
+	echo "$output" | grep -qx 'quan_http_request_duration_seconds_count{method="POST",route="/v1/applications"} 1'
+	echo "$output" | grep -qx 'quan_http_request_duration_seconds_bucket{method="GET",route="/v1/me",le="+Inf"} 2'
+	echo "$output" | grep -qx 'quan_writer_queue 0'
+	echo "$output" | grep -qx 'quan_writer_batch_size_count 1'
+	# The pools' balances, from the ledger, in fen: what the report says.
+	local avail
+	avail=$(curl -s -H "Authorization: Bearer $t_aud" "$URL/v1/report" |
+		jq -r '.pools[] | select(.available != .budget) | "\(.program) \(.pool) \(.year) \(.available)"' | head -1)
+	[ -n "$avail" ]
+	read -r prog pool year yuan <<<"$avail"
+	echo "$output" | grep -qx "quan_pool_fen{program=\"$prog\",pool=\"$pool\",year=\"$year\",account=\"available\"} ${yuan/./}"
+	# Every line is a comment or "name{labels} integer-or-decimal".
+	! echo "$output" | grep -vE '^(# (HELP|TYPE) .*|[a-z_]+(\{[^}]*\})? -?[0-9]+(\.[0-9]+)?)$'
+	# Who may read it.
+	run curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $t_rev" "$URL/metrics"
+	[ "$output" = 403 ]
+	run curl -s -o /dev/null -w '%{http_code}' "$URL/metrics"
+	[ "$output" = 401 ]
+}
+
+@test "--access-log: one JSON line per request, route patterns, no token, USCC, password or path" {
+	serve --access-log "$DIR/access.log"
+	printf 'Correct-horse-9\n' | "$QUAN" user add --db "$DB" log-sam --role reviewer --password-stdin >/dev/null
+	curl -s -o "$DIR/app.json" -H "Authorization: Bearer $T_ADMIN" -H 'Content-Type: application/json' \
+		--data-binary @"$ROOT/examples/applications/sh-compute-rent.json" "$URL/v1/applications"
+	local id
+	id=$(jq -r .id "$DIR/app.json")
+	[ -n "$id" ] && [ "$id" != null ]
+	curl -s -o /dev/null -H "Authorization: bearer $T_ADMIN" "$URL/v1/applications/$id"
+	curl -s -o /dev/null -H "Authorization: Bearer $T_ADMIN" "$URL/v1/applications?state=reserved"
+	curl -s -o /dev/null -H "Authorization: Bearer wrong-$T_ADMIN" "$URL/v1/me"
+	curl -s -o /dev/null -H 'Content-Type: application/json' \
+		--data '{"name":"log-sam","password":"Correct-horse-9"}' "$URL/v1/session"
+	kill "$PID"
+	wait "$PID" 2>/dev/null || true
+	cat "$DIR/access.log"
+	[ "$(wc -l <"$DIR/access.log")" -eq 5 ]
+	# Each line is a JSON object with these keys and no others.
+	jq -e -s 'all(.[]; (keys == ["bytes","method","role","route","status","time","us"]) and (.us | type == "number"))' "$DIR/access.log"
+	[ "$(jq -r -s '.[1].route' "$DIR/access.log")" = "/v1/applications/{id}" ]
+	# 201, or 200 when an earlier test filed the same client_ref
+	[[ "$(jq -r -s '.[0].status' "$DIR/access.log")" == 20[01] ]]
+	[ "$(jq -r -s '.[3].status' "$DIR/access.log")" = 401 ]
+	! grep -qF "$T_ADMIN" "$DIR/access.log"
+	! grep -qF 91310115MA1K4ABCDD "$DIR/access.log"
+	! grep -qF 91310104MA1FR5T2K1 "$DIR/access.log"
+	! grep -qF Correct-horse-9 "$DIR/access.log"
+	! grep -qF log-sam "$DIR/access.log"
+	! grep -qF "$id" "$DIR/access.log"
+	! grep -qF 127.0.0.1 "$DIR/access.log"
+}
