@@ -2645,8 +2645,11 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
  * could read differently: two Content-Length headers, or Content-Length
  * beside Transfer-Encoding (RFC 9112, 6.3). Behind haproxy these are how
  * a request is smuggled, so they are refused and the connection closed.
- * The rest (bare LF, NUL in a header) is haproxy's to refuse: we do not
- * write an HTTP parser of our own. */
+ * The rest is the proxy's, since libmicrohttpd does not show it (it reads
+ * a header value only up to a NUL) and we do not write an HTTP parser of
+ * our own: haproxy re-sends a bare-LF request with CRLF, refuses a NUL in
+ * a header name, and refuses one in a value with the rule the README
+ * gives (tests/e2e/edge.bats). */
 static bool framing_ambiguous(struct MHD_Connection *c)
 {
 	unsigned n[2] = {0, 0};
