@@ -119,7 +119,6 @@ struct req {
 	int64_t started_us; /* monotonic: its first byte of request line */
 	unsigned sent_status;
 	size_t sent_bytes;
-	const char *method; /* MHD's, lives as long as the request */
 };
 
 struct server {
@@ -2716,7 +2715,6 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 	bool path_known;
 
 	r->conn = c;
-	r->method = method;
 	/* Its headers are in: the connection keeps the ordinary timeout. */
 	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
 				  (unsigned int)s->c.timeout_s);
