@@ -3266,10 +3266,13 @@ int server_start(const struct server_config *c, struct server **out,
 			goto fail;
 		}
 
-	/* The certificate and key, only when serving TLS. */
+	/* The certificate and key, only when serving TLS: TLS 1.2 and 1.3
+	 * alone, with GnuTLS's secure defaults otherwise. */
 	struct MHD_OptionItem tls_opts[] = {
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0,
+		 (void *)"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
 		{MHD_OPTION_END, 0, NULL},
 	};
 

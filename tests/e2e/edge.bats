@@ -64,6 +64,14 @@ serve() {
 	# A certificate the client does not trust is not accepted.
 	run curl -s -m 5 "$URL/v1/me"
 	[ "$status" -eq 60 ]
+	# TLS 1.2 and 1.3 are served; 1.1 is not, even to a client that would.
+	run curl -s --cacert "$DIR/cert.pem" --tlsv1.2 --tls-max 1.2 -o /dev/null -w '%{http_code}' \
+		-H "Authorization: Bearer $T_ADMIN" "$URL/v1/me"
+	[ "$output" = 200 ]
+	run sh -c "echo | openssl s_client -connect 127.0.0.1:$PORT -tls1_2 2>&1"
+	[[ $output == *"Protocol  : TLSv1.2"* ]]
+	run sh -c "echo | openssl s_client -connect 127.0.0.1:$PORT -tls1_1 -cipher DEFAULT@SECLEVEL=0 2>&1"
+	[[ $output == *"Cipher is (NONE)"* ]]
 }
 
 @test "TLS: a session cookie is Secure over TLS, and not over plain HTTP" {
