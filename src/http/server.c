@@ -24,6 +24,7 @@
 #include "core/date.h"
 #include "core/file.h"
 #include "http/backoff.h"
+#include "http/deadline.h"
 #include "http/limit.h"
 #include "http/metrics.h"
 #include "core/industry.h"
@@ -160,8 +161,18 @@ struct server {
 	struct ratelimit rl_addr, rl_user;
 	atomic_size_t inflight; /* bytes of request bodies being received */
 	struct metrics metrics;
-	int log_fd; /* one JSON line per request; -1: none */
+	int log_fd;		  /* one JSON line per request; -1: none */
+	struct deadline deadline; /* for request headers */
 };
+
+/* The header deadline's record of connection c (NULL: none). */
+static struct deadline_conn *deadline_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
 
 /* A monotonic clock in microseconds: rates and latencies, never dates. */
 static int64_t mono_us(void)
@@ -2406,8 +2417,11 @@ static enum MHD_Result answer_metrics(struct server *s,
 	fprintf(f,
 		"# HELP quan_bodies_inflight_bytes Request bodies being received.\n"
 		"# TYPE quan_bodies_inflight_bytes gauge\n"
-		"quan_bodies_inflight_bytes %zu\n",
-		atomic_load(&s->inflight));
+		"quan_bodies_inflight_bytes %zu\n"
+		"# HELP quan_header_deadline_cut_total Connections cut for not sending their headers in time.\n"
+		"# TYPE quan_header_deadline_cut_total counter\n"
+		"quan_header_deadline_cut_total %lu\n",
+		atomic_load(&s->inflight), deadline_cut(&s->deadline));
 	if (fclose(f) || !text) {
 		free(text);
 		return send_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -2718,6 +2732,7 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 	/* Its headers are in: the connection keeps the ordinary timeout. */
 	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
 				  (unsigned int)s->c.timeout_s);
+	deadline_met(&s->deadline, deadline_of(c));
 	if (!admit(s, c, r, &ret))
 		return ret;
 	if (strncmp(url, "/v1/", 4) && strcmp(url, "/metrics")) {
@@ -2968,6 +2983,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (!r)
 		return;
+	/* The next request on this connection has its headers due. */
+	deadline_rearm(&s->deadline, deadline_of(c));
 	if (r->sent_status) {
 		int64_t us = mono_us() - r->started_us;
 		size_t route = r->route ? (size_t)(r->route - routes)
@@ -3013,17 +3030,25 @@ static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
 	return r;
 }
 
-/* A new connection gets header_timeout_s to send its headers (a
- * slowloris trickles them); begin() gives it the ordinary timeout. */
+/* A new connection has header_timeout_s to send its headers, in silence
+ * (libmicrohttpd's timeout) and in all (the deadline: a slowloris
+ * trickles them); begin() gives it the ordinary timeout. */
 static void conn_event(void *cls, struct MHD_Connection *c, void **socket_ctx,
 		       enum MHD_ConnectionNotificationCode toe)
 {
 	struct server *s = cls;
 
-	(void)socket_ctx;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
-					  (unsigned int)s->c.header_timeout_s);
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		deadline_close(&s->deadline, *socket_ctx);
+		*socket_ctx = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+				  (unsigned int)s->c.header_timeout_s);
+	*socket_ctx = ci ? deadline_open(&s->deadline, ci->connect_fd) : NULL;
 }
 
 /* --- start and stop --------------------------------------------------------------- */
@@ -3100,6 +3125,7 @@ void server_stop(struct server *s)
 	}
 	if (s->d)
 		MHD_stop_daemon(s->d);
+	deadline_stop(&s->deadline);
 	for (size_t i = 0; i < s->nreaders; i++)
 		if (s->readers[i].store)
 			office_close(&s->readers[i]);
@@ -3223,6 +3249,8 @@ int server_start(const struct server_config *c, struct server **out,
 		rc = metrics_init(&s->metrics, server_route_count(), e);
 	if (!rc)
 		rc = log_open(s, e);
+	if (!rc)
+		rc = deadline_start(&s->deadline, s->c.header_timeout_s, e);
 	if (rc)
 		goto fail;
 	/* Request bodies above 256 KiB are mapped on their own and unmapped

@@ -71,8 +71,9 @@ struct server_config {
 	 * authentication) and per user (rate_token), each with a burst of
 	 * twice that, beyond which 429 with Retry-After; 0: no limit.
 	 * Connections per client address (0: no limit; the socket's peer,
-	 * so a proxy's all count as one); a new connection sends its
-	 * headers within header_timeout_s of silence (0:
+	 * so a proxy's all count as one); a request's headers are in
+	 * within header_timeout_s of the connection's opening or its last
+	 * answer, however slowly they trickle, or it is shut down (0:
 	 * SERVER_HEADER_TIMEOUT). Request bodies in flight hold at most
 	 * bodies_max bytes in all (0: SERVER_BODIES_MAX; beyond, 503). */
 	const char *tls_cert, *tls_key;

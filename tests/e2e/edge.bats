@@ -130,7 +130,7 @@ serve() {
 }
 
 @test "slowloris: 300 trickling connections hold at most the per-address limit; others are served at once" {
-	serve --conn-per-addr 50 --header-timeout 2
+	serve --conn-per-addr 50 --header-timeout 30
 	python3 "$TOOL" trickle "$PORT" 300 127.0.0.1 6 >"$DIR/held" &
 	local tp=$!
 	sleep 3
@@ -143,6 +143,39 @@ serve() {
 	# The server held no more than 50 of the 300.
 	[ "$(cat "$DIR/held")" -le 50 ]
 	[ "$(cat "$DIR/held")" -ge 40 ]
+}
+
+@test "slowloris: connections trickling a byte a second are cut at --header-timeout, however they trickle" {
+	serve --header-timeout 3
+	# Never silent for a second, so libmicrohttpd's idle timeout alone
+	# would keep every one of them for ever.
+	python3 "$TOOL" trickle "$PORT" 40 127.0.0.1 6 >"$DIR/held" &
+	local tp=$!
+	sleep 1
+	run curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $T_ADMIN" "$URL/v1/me"
+	[ "$output" = 200 ]
+	wait $tp
+	[ "$(cat "$DIR/held")" -eq 0 ]
+	run curl -s -H "Authorization: Bearer $T_ADMIN" "$URL/metrics"
+	echo "$output" | grep -qx 'quan_header_deadline_cut_total 40'
+	# A kept-alive connection is answered as ever when its next request
+	# comes within the deadline, and the deadline starts again after each
+	# answer: quiet for longer, it is closed.
+	run python3 - "$PORT" "$T_ADMIN" <<'PY'
+import http.client, sys, time
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+h = {"Authorization": "Bearer " + sys.argv[2]}
+for pause in (0, 2):
+    time.sleep(pause)
+    c.request("GET", "/v1/me", headers=h)
+    r = c.getresponse()
+    r.read()
+    print(r.status)
+time.sleep(4.5)
+c.sock.settimeout(1)
+print("closed" if c.sock.recv(1) == b"" else "open")
+PY
+	[ "$output" = "$(printf '200\n200\nclosed')" ]
 }
 
 @test "slowloris: a connection silent before its headers are in is closed after --header-timeout" {
