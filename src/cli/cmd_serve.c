@@ -88,6 +88,28 @@ static void anchor_report(void *arg, const char *msg)
 	fprintf(stderr, "quan: %s\n", msg);
 }
 
+/* The defaults of the connection layer: rates above the voucher rush's
+ * target (20 000 applications a second, bench/rush, one token from one
+ * address), so that a benchmark is never throttled; an office sets its
+ * own. */
+#define SERVE_RATE 25000
+#define SERVE_CONN_PER_ADDR 256
+
+/* A whole number 0 to 1 000 000 for option opt into *v. */
+static int parse_count(const char *opt, const char *s, unsigned *v)
+{
+	char *end;
+	unsigned long n = strtoul(s, &end, 10);
+
+	if (!*s || *end || *s == '-' || n > 1000000) {
+		fprintf(stderr, "quan: %s: '%s' is not a number 0 to 1000000\n",
+			opt, s);
+		return -1;
+	}
+	*v = (unsigned)n;
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const char usage[] =
@@ -95,6 +117,10 @@ int cmd_serve(int argc, char **argv)
 		"                  [--chips FILE] [--threads N] [--body-max BYTES]\n"
 		"                  [--forecast-horizon DAYS] [--trusted-proxy ADDR]\n"
 		"                  [--session-idle MINUTES] [--session-max HOURS]\n"
+		"                  [--tls-cert FILE --tls-key FILE]\n"
+		"                  [--rate-addr N] [--rate-token N] [--conn-per-addr N]\n"
+		"                  [--header-timeout SECONDS] [--bodies-max BYTES]\n"
+		"                  [--access-log FILE]\n"
 		"Serve the program office over HTTP: the JSON API of\n"
 		"/v1/openapi.json and the dashboard at /. Listens on\n"
 		"127.0.0.1:8080 unless told (port 0: any free port). Prints\n"
@@ -110,7 +136,21 @@ int cmd_serve(int argc, char **argv)
 		"--anchor-dir DIR --anchor-key KEYFILE [--anchor-every SECONDS]:\n"
 		"write a signed anchor of the audit chain's head into DIR (not\n"
 		"the database's) at start, every SECONDS (3600) when the chain\n"
-		"grew, and at shutdown (`quan audit anchor --help`).\n";
+		"grew, and at shutdown (`quan audit anchor --help`).\n"
+		"--tls-cert, --tls-key: serve HTTPS with this PEM certificate and\n"
+		"key (GnuTLS, through libmicrohttpd); session cookies are Secure.\n"
+		"--rate-addr, --rate-token: requests a second per client address\n"
+		"and per user (default 25000 each, burst twice that; 0: none),\n"
+		"beyond which 429 with Retry-After. --conn-per-addr: open\n"
+		"connections per address (default 256; with --trusted-proxy, none\n"
+		"unless given). --header-timeout: seconds a connection has to send\n"
+		"a request's headers, however slowly (default 10).\n"
+		"--bodies-max: bytes of request bodies held at once (default\n"
+		"64 MiB), beyond which 503. --access-log: one JSON line per request\n"
+		"appended to FILE ('-': standard error): time, method, route\n"
+		"pattern, status, microseconds, bytes, role; no token, address or\n"
+		"path. GET /metrics (administrator, auditor, analyst): Prometheus\n"
+		"text.\n";
 	struct anchor_dir_config ac = {0};
 	struct anchor_dir *anchors = NULL;
 	struct server_config c;
@@ -120,6 +160,7 @@ int cmd_serve(int argc, char **argv)
 	struct policy *pols[COMPARE_MAX_PROGRAMS];
 	size_t npols = 0;
 	const char *chips_path = NULL, *listen = "127.0.0.1:8080";
+	bool per_addr_set = false;
 	char host[64];
 	struct server *s;
 	struct qerr e;
@@ -131,6 +172,9 @@ int cmd_serve(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.web_dir = QUAN_WEBDIR;
 	c.openapi = QUAN_DATADIR "/openapi.json";
+	c.rate_addr = SERVE_RATE;
+	c.rate_token = SERVE_RATE;
+	c.conn_per_addr = SERVE_CONN_PER_ADDR;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -148,7 +192,12 @@ int cmd_serve(int argc, char **argv)
 		    !strcmp(a, "--forecast-horizon") ||
 		    !strcmp(a, "--trusted-proxy") ||
 		    !strcmp(a, "--session-idle") ||
-		    !strcmp(a, "--session-max")) {
+		    !strcmp(a, "--session-max") || !strcmp(a, "--tls-cert") ||
+		    !strcmp(a, "--tls-key") || !strcmp(a, "--rate-addr") ||
+		    !strcmp(a, "--rate-token") ||
+		    !strcmp(a, "--conn-per-addr") ||
+		    !strcmp(a, "--header-timeout") ||
+		    !strcmp(a, "--bodies-max") || !strcmp(a, "--access-log")) {
 			if (want_value(i, argc, argv))
 				return EXIT_BAD_INPUT;
 			if (!strcmp(a, "--db"))
@@ -159,7 +208,45 @@ int cmd_serve(int argc, char **argv)
 				c.web_dir = argv[++i];
 			else if (!strcmp(a, "--chips"))
 				chips_path = argv[++i];
-			else if (!strcmp(a, "--forecast-horizon")) {
+			else if (!strcmp(a, "--tls-cert"))
+				c.tls_cert = argv[++i];
+			else if (!strcmp(a, "--tls-key"))
+				c.tls_key = argv[++i];
+			else if (!strcmp(a, "--access-log"))
+				c.access_log = argv[++i];
+			else if (!strcmp(a, "--rate-addr") ||
+				 !strcmp(a, "--rate-token") ||
+				 !strcmp(a, "--conn-per-addr") ||
+				 !strcmp(a, "--header-timeout")) {
+				unsigned v;
+
+				if (parse_count(a, argv[++i], &v))
+					return EXIT_BAD_INPUT;
+				if (!strcmp(a, "--rate-addr"))
+					c.rate_addr = v;
+				else if (!strcmp(a, "--rate-token"))
+					c.rate_token = v;
+				else if (!strcmp(a, "--conn-per-addr")) {
+					c.conn_per_addr = v;
+					per_addr_set = true;
+				} else if (v < 1 || v > 3600) {
+					fputs("quan: --header-timeout: 1 to 3600 seconds\n",
+					      stderr);
+					return EXIT_BAD_INPUT;
+				} else
+					c.header_timeout_s = v;
+			} else if (!strcmp(a, "--bodies-max")) {
+				char *end;
+				unsigned long long v =
+					strtoull(argv[++i], &end, 10);
+
+				if (*end || v < 1024 || v > ((size_t)1 << 40)) {
+					fputs("quan: --bodies-max: 1024 bytes to 1 TiB\n",
+					      stderr);
+					return EXIT_BAD_INPUT;
+				}
+				c.bodies_max = (size_t)v;
+			} else if (!strcmp(a, "--forecast-horizon")) {
 				char *end;
 				long d = strtol(argv[++i], &end, 10);
 
@@ -203,6 +290,11 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "quan: --db FILE is required\n\n%s", usage);
 		return EXIT_BAD_INPUT;
 	}
+	/* Behind the proxy every connection is the proxy's: haproxy limits
+	 * its clients' connections (maxconn), and we limit none unless
+	 * told. */
+	if (c.trusted_proxy && !per_addr_set)
+		c.conn_per_addr = 0;
 	if (parse_listen(listen, host, sizeof(host), &c.port)) {
 		fprintf(stderr, "quan: --listen: '%s' is not HOST:PORT\n",
 			listen);
@@ -288,7 +380,8 @@ int cmd_serve(int argc, char **argv)
 		sig = 0;
 		rc = EXIT_BAD_INPUT;
 	} else {
-		printf("listening http://%s:%u/\n", host, (unsigned)port);
+		printf("listening %s://%s:%u/\n", c.tls_cert ? "https" : "http",
+		       host, (unsigned)port);
 		fflush(stdout);
 		sigwait(&set, &sig);
 	}

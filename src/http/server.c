@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,9 @@
 #include "core/date.h"
 #include "core/file.h"
 #include "http/backoff.h"
+#include "http/deadline.h"
+#include "http/limit.h"
+#include "http/metrics.h"
 #include "core/industry.h"
 #include "engine/compare.h"
 #include "office/office.h"
@@ -107,6 +112,14 @@ struct req {
 	char cookie[192];		 /* a Set-Cookie to send */
 	int64_t retry_after;		 /* seconds, for a Retry-After */
 	struct req *hnext;		 /* waiting at the hashing pool */
+	/* the connection layer */
+	bool begun;	    /* the access handler has seen its headers */
+	bool nul_in_uri;    /* the raw URI holds %00 */
+	bool close_after;   /* answer with Connection: close */
+	size_t reserved;    /* bytes counted against bodies_max */
+	int64_t started_us; /* monotonic: its first byte of request line */
+	unsigned sent_status;
+	size_t sent_bytes;
 };
 
 struct server {
@@ -141,7 +154,34 @@ struct server {
 	/* failed sign-ins, per address and per name */
 	struct backoff backoff;
 	struct office_session_limits lim;
+	/* the connection layer: TLS, request rates, bodies in flight */
+	char *tls_cert, *tls_key;
+	size_t tls_key_len;
+	bool tls;
+	struct ratelimit rl_addr, rl_user;
+	atomic_size_t inflight; /* bytes of request bodies being received */
+	struct metrics metrics;
+	int log_fd;		  /* one JSON line per request; -1: none */
+	struct deadline deadline; /* for request headers */
 };
+
+/* The header deadline's record of connection c (NULL: none). */
+static struct deadline_conn *deadline_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* A monotonic clock in microseconds: rates and latencies, never dates. */
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* The office's clock: the system's, moved by clock_offset when QUAN_NOW
  * set it (tests, benchmarks and the demo; announced at start-up). */
@@ -211,7 +251,7 @@ static void ok(struct req *r, unsigned status, json_t *out)
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 				 const char *type, char *text, size_t len,
-				 const struct req *r)
+				 struct req *r)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -232,6 +272,13 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 
 		snprintf(ra, sizeof(ra), "%lld", (long long)r->retry_after);
 		MHD_add_response_header(resp, "Retry-After", ra);
+	}
+	if (r && r->close_after)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+					"close");
+	if (r) {
+		r->sent_status = status;
+		r->sent_bytes = len;
 	}
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
@@ -1531,6 +1578,17 @@ out:
 	pthread_mutex_unlock(&s->simmu);
 }
 
+/* --- GET /metrics ---------------------------------------------------------------- */
+
+/* Never called: dispatch() answers GET /metrics in text, not JSON. */
+static void h_metrics(struct server *s, struct office *o, struct req *r)
+{
+	(void)s;
+	(void)o;
+	fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+		  "metrics are answered as text");
+}
+
 /* --- handlers: sign-in and users ------------------------------------------------ */
 
 /* The Set-Cookie of a session: HttpOnly (no script reads it),
@@ -1773,6 +1831,8 @@ static const struct route routes[] = {
 	{"GET", "/v1/audit/verify", "", R_ADMIN | R_AUDITOR, false,
 	 h_audit_verify},
 	{"GET", "/v1/forecast", "", R_STAFF | R_ANALYST, false, h_forecast},
+	{"GET", "/metrics", "", R_ADMIN | R_AUDITOR | R_ANALYST, false,
+	 h_metrics},
 	{"POST", "/v1/simulate", "", R_ADMIN | R_ANALYST, false, h_simulate},
 	/* Sign-in, and the administrator's users. */
 	{"POST", "/v1/session", "", R_PUBLIC | R_ALL | R_ANALYST, true,
@@ -1898,6 +1958,7 @@ static void writer_apply(struct server *s, struct req **rs, size_t n)
 	struct qerr e;
 	int rc;
 
+	metrics_batch(&s->metrics, n);
 	qerr_clear(&e);
 	if (!in || !res || !rcs || !errs) {
 		rc = qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
@@ -1952,6 +2013,7 @@ static void *writer_main(void *arg)
 		while (list) {
 			r = list;
 			list = r->next;
+			atomic_fetch_sub(&s->metrics.queued, 1);
 			if (r->route->fn == h_apply && batch) {
 				batch[n++] = r;
 				if (n == max) {
@@ -1976,6 +2038,7 @@ static void *writer_main(void *arg)
 
 static void enqueue(struct server *s, struct req *r)
 {
+	atomic_fetch_add(&s->metrics.queued, 1);
 	pthread_mutex_lock(&s->qmu);
 	r->next = NULL;
 	if (s->tail)
@@ -2280,9 +2343,98 @@ static enum MHD_Result serve_file(struct server *s, struct MHD_Connection *c,
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Content-Security-Policy",
 				"default-src 'self'; img-src 'self' data:");
+	r->sent_status = MHD_HTTP_OK;
+	r->sent_bytes = (size_t)st.st_size;
 	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* --- GET /metrics, answered ------------------------------------------------------ */
+
+/* A label value with its backslashes, quotes and newlines escaped. */
+static void put_label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+/* The ledger's figures of one pool and year, as gauges in fen. */
+static int pool_gauges(void *arg, const struct office_pool_figures *p)
+{
+	static const char *const names[] = {"budget",	"available",
+					    "reserved", "awarded",
+					    "paid",	"recovered"};
+	const money_t v[] = {p->budget,	 p->available, p->reserved,
+			     p->awarded, p->paid,      p->recovered};
+	FILE *f = arg;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		fputs("quan_pool_fen{program=\"", f);
+		put_label(f, p->program);
+		fputs("\",pool=\"", f);
+		put_label(f, p->pool);
+		fprintf(f, "\",year=\"%d\",account=\"%s\"} %lld\n", p->year,
+			names[i], (long long)v[i]);
+	}
+	return 0;
+}
+
+static void route_name(size_t i, const char **method, const char **path)
+{
+	server_route(i, method, path);
+}
+
+/* GET /metrics: the counters, and the pools' balances read from the
+ * ledger now, in Prometheus text format. */
+static enum MHD_Result answer_metrics(struct server *s,
+				      struct MHD_Connection *c, struct req *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct office *o;
+	struct qerr e;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (!f)
+		return send_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "out_of_memory", "out of memory");
+	metrics_write(&s->metrics, f, route_name);
+	fputs("# HELP quan_pool_fen A pool's ledger balance by account, in fen.\n"
+	      "# TYPE quan_pool_fen gauge\n",
+	      f);
+	qerr_clear(&e);
+	o = borrow(s);
+	rc = office_pools_each(o, pool_gauges, f, &e);
+	give_back(s, o);
+	fprintf(f,
+		"# HELP quan_bodies_inflight_bytes Request bodies being received.\n"
+		"# TYPE quan_bodies_inflight_bytes gauge\n"
+		"quan_bodies_inflight_bytes %zu\n"
+		"# HELP quan_header_deadline_cut_total Connections cut for not sending their headers in time.\n"
+		"# TYPE quan_header_deadline_cut_total counter\n"
+		"quan_header_deadline_cut_total %lu\n",
+		atomic_load(&s->inflight), deadline_cut(&s->deadline));
+	if (fclose(f) || !text) {
+		free(text);
+		return send_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "out_of_memory", "out of memory");
+	}
+	if (rc) {
+		free(text);
+		fail_with(r, &e);
+		return send_req(c, r);
+	}
+	return send_text(c, MHD_HTTP_OK,
+			 "text/plain; version=0.0.4; charset=utf-8", text, len,
+			 r);
 }
 
 /* --- the access handler -------------------------------------------------------- */
@@ -2306,11 +2458,12 @@ static void client_addr(struct server *s, struct MHD_Connection *c,
 				   ->sin_addr,
 			  peer, sizeof(peer));
 	snprintf(r->addr, sizeof(r->addr), "%s", peer);
+	r->tls = s->tls;
 	if (!s->c.trusted_proxy || strcmp(peer, s->c.trusted_proxy))
 		return;
 	proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					    "X-Forwarded-Proto");
-	r->tls = proto && !strcasecmp(proto, "https");
+	r->tls = s->tls || (proto && !strcasecmp(proto, "https"));
 	xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					  "X-Forwarded-For");
 	if (xff) {
@@ -2393,7 +2546,8 @@ static bool authenticate(struct server *s, struct MHD_Connection *c,
 		r->role = role_bit(r->user.role);
 		return true;
 	}
-	if (strncmp(h, "Bearer ", 7)) {
+	/* The scheme's name is case-insensitive (RFC 9110, 11.1). */
+	if (strncasecmp(h, "Bearer ", 7)) {
 		*ret = send_error(c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 				  "a bearer token is required (quan user add)");
 		return false;
@@ -2485,8 +2639,88 @@ static bool params_known(struct MHD_Connection *c, struct req *r,
 	return false;
 }
 
-/* The first call for a request: route, authenticate, authorise, query
- * parameters, size. */
+/* Counts the Content-Length and Transfer-Encoding headers of a request,
+ * for MHD_get_connection_values. */
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
+				     const char *key, const char *value)
+{
+	unsigned *n = cls;
+
+	assert(kind == MHD_HEADER_KIND);
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+		n[0]++;
+	else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		n[1]++;
+	return MHD_YES;
+}
+
+/* Whether the request's framing is one a proxy in front and this server
+ * could read differently: two Content-Length headers, or Content-Length
+ * beside Transfer-Encoding (RFC 9112, 6.3). Behind haproxy these are how
+ * a request is smuggled, so they are refused and the connection closed.
+ * The rest is the proxy's, since libmicrohttpd does not show it (it reads
+ * a header value only up to a NUL) and we do not write an HTTP parser of
+ * our own: haproxy re-sends a bare-LF request with CRLF, refuses a NUL in
+ * a header name, and refuses one in a value with the rule the README
+ * gives (tests/e2e/edge.bats). */
+static bool framing_ambiguous(struct MHD_Connection *c)
+{
+	unsigned n[2] = {0, 0};
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, n);
+	return n[0] > 1 || n[1] > 1 || (n[0] && n[1]);
+}
+
+/* The connection-level checks of a new request, before any route: its
+ * framing, a NUL in its URI, and its address's request rate. False when
+ * answered (*ret). */
+static bool admit(struct server *s, struct MHD_Connection *c, struct req *r,
+		  enum MHD_Result *ret)
+{
+	char key[80];
+	int64_t wait;
+
+	if (framing_ambiguous(c)) {
+		r->close_after = true;
+		*ret = send_error(
+			c, r, MHD_HTTP_BAD_REQUEST, "bad_framing",
+			"two Content-Length headers, or Content-Length with Transfer-Encoding: refused");
+		return false;
+	}
+	if (r->nul_in_uri) {
+		*ret = send_error(c, r, MHD_HTTP_BAD_REQUEST, "bad_path",
+				  "%00 in a path or query is refused");
+		return false;
+	}
+	client_addr(s, c, r);
+	snprintf(key, sizeof(key), "a:%s", r->addr);
+	wait = ratelimit_take(&s->rl_addr, key, mono_us());
+	if (wait) {
+		r->retry_after = wait;
+		*ret = send_error(c, r, MHD_HTTP_TOO_MANY_REQUESTS,
+				  "rate_limited",
+				  "too many requests from this address");
+		return false;
+	}
+	return true;
+}
+
+/* Counts a declared body of n bytes against the bodies in flight; false
+ * when that would pass bodies_max (nothing counted then). */
+static bool reserve_body(struct server *s, struct req *r, size_t n)
+{
+	size_t was = atomic_fetch_add(&s->inflight, n);
+
+	if (was + n > s->c.bodies_max || was + n < was) {
+		atomic_fetch_sub(&s->inflight, n);
+		return false;
+	}
+	r->reserved += n;
+	return true;
+}
+
+/* The first call for a request: framing, rate, route, authenticate,
+ * authorise, query parameters, size. */
 static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 			     struct req *r, const char *url, const char *method)
 {
@@ -2495,7 +2729,13 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 	bool path_known;
 
 	r->conn = c;
-	if (strncmp(url, "/v1/", 4)) {
+	/* Its headers are in: the connection keeps the ordinary timeout. */
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+				  (unsigned int)s->c.timeout_s);
+	deadline_met(&s->deadline, deadline_of(c));
+	if (!admit(s, c, r, &ret))
+		return ret;
+	if (strncmp(url, "/v1/", 4) && strcmp(url, "/metrics")) {
 		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 			return send_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
 					  "method_not_allowed",
@@ -2514,7 +2754,7 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 		memcpy(copy, s->openapi, s->openapi_len);
 		return send_text(c, MHD_HTTP_OK,
 				 "application/json; charset=utf-8", copy,
-				 s->openapi_len, NULL);
+				 s->openapi_len, r);
 	}
 	r->route = find_route(method, url, r->id, sizeof(r->id), &path_known);
 	if (!r->route)
@@ -2524,10 +2764,22 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 					    "this route takes another method")
 			       : send_error(c, r, MHD_HTTP_NOT_FOUND,
 					    "not_found", "no such route");
-	client_addr(s, c, r);
 	if (!(r->route->roles & R_PUBLIC) &&
 	    !authenticate(s, c, r, method, &ret))
 		return ret;
+	if (!(r->route->roles & R_PUBLIC)) {
+		char key[8 + sizeof(r->user.name)];
+		int64_t wait;
+
+		snprintf(key, sizeof(key), "u:%s", r->user.name);
+		wait = ratelimit_take(&s->rl_user, key, mono_us());
+		if (wait) {
+			r->retry_after = wait;
+			return send_error(c, r, MHD_HTTP_TOO_MANY_REQUESTS,
+					  "rate_limited",
+					  "too many requests with this token");
+		}
+	}
 	if (!(r->route->roles & R_PUBLIC) && !(r->route->roles & r->role))
 		return send_error(c, r, MHD_HTTP_FORBIDDEN, "forbidden",
 				  "this role may not use this route");
@@ -2547,6 +2799,12 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 				 s->c.body_max);
 			return send_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
 					  "too_large", msg);
+		}
+		if (n && !reserve_body(s, r, (size_t)n)) {
+			r->retry_after = 1;
+			return send_error(
+				c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+				"the server holds as many request bodies as it may: try again");
 		}
 	}
 	return MHD_YES;
@@ -2614,6 +2872,8 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 		    r->route->fn == h_user_password)
 			return to_hashers(s, c, r);
 	}
+	if (r->route->fn == h_metrics)
+		return answer_metrics(s, c, r);
 	if (r->route->write) {
 		if (r->route->fn != h_apply)
 			r->received_at = now_of(s);
@@ -2636,15 +2896,18 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 	struct server *s = cls;
 	struct req *r = *con_cls;
 
-	if (!r) {
-		r = calloc(1, sizeof(*r));
-		if (!r)
-			return MHD_NO;
-		*con_cls = r;
+	if (!r)
+		return MHD_NO; /* out of memory at its request line */
+	if (!r->begun) {
+		r->begun = true;
 		return begin(s, c, r, url, method);
 	}
 	if (r->queued)
 		return MHD_YES; /* answered by the writer */
+	if (*upload_size && r->sent_status) {
+		*upload_size = 0; /* answered already: the rest is dropped */
+		return MHD_YES;
+	}
 	if (*upload_size) {
 		size_t n = *upload_size;
 
@@ -2652,8 +2915,15 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 		 * cap: cut the connection. */
 		if (n > s->c.body_max - r->len)
 			return MHD_NO;
+		/* A body without a length counts as it grows. */
+		if (r->len + n > r->reserved &&
+		    !reserve_body(s, r, r->len + n - r->reserved))
+			return MHD_NO;
 		if (r->len + n + 1 > r->cap) {
-			size_t cap = (r->len + n + 1) * 2;
+			/* Exactly what was declared, once; or doubling. */
+			size_t cap = r->reserved >= r->len + n
+					     ? r->reserved + 1
+					     : (r->len + n + 1) * 2;
 			char *b;
 
 			if (cap > s->c.body_max + 1)
@@ -2673,13 +2943,57 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 	return dispatch(s, c, r);
 }
 
+/* One JSON line for request r, written whole with one write(2) to an
+ * O_APPEND file, so that lines from several threads never interleave. It
+ * names the route's pattern, never the path (which holds application
+ * numbers), and nothing of the client: no token, address, user name,
+ * query or body. */
+static void log_request(struct server *s, const struct req *r, int64_t us)
+{
+	char line[512], at[32];
+	struct tm tm;
+	struct timespec ts;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(
+		line, sizeof(line),
+		"{\"time\":\"%s.%03ldZ\",\"method\":\"%s\",\"route\":\"%s\","
+		"\"status\":%u,\"us\":%lld,\"bytes\":%zu,\"role\":%s%s%s}\n",
+		at, ts.tv_nsec / 1000000, r->route ? r->route->method : "other",
+		r->route ? r->route->path : "other", r->sent_status,
+		(long long)us, r->sent_bytes, r->role ? "\"" : "",
+		r->role ? r->user.role : "null", r->role ? "\"" : "");
+	assert(n > 0);
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    write(s->log_fd, line, (size_t)n) < 0)
+		return; /* a full disk loses log lines, never requests */
+}
+
+/* Freeing a body larger than this may hand memory back to the system. */
+#define BODY_TRIM_AT (128u * 1024)
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
+	struct server *s = cls;
 	struct req *r = *con_cls;
 
 	if (!r)
 		return;
+	/* The next request on this connection has its headers due. */
+	deadline_rearm(&s->deadline, deadline_of(c));
+	if (r->sent_status) {
+		int64_t us = mono_us() - r->started_us;
+		size_t route = r->route ? (size_t)(r->route - routes)
+					: server_route_count();
+
+		metrics_request(&s->metrics, route, r->sent_status, us);
+		if (s->log_fd >= 0)
+			log_request(s, r, us);
+	}
 	json_decref(r->out);
 	json_decref(r->json);
 	if (r->body)
@@ -2688,11 +3002,106 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(r->body);
 	office_parsed_release(r->parsed);
 	free(r->parsed);
+	if (r->reserved) {
+		size_t was = atomic_fetch_sub(&s->inflight, r->reserved);
+
+		assert(was >= r->reserved);
+		/* The last large body in flight is gone: give the memory
+		 * back to the system, not only to malloc's free lists. */
+		if (was == r->reserved && r->cap > BODY_TRIM_AT)
+			malloc_trim(0);
+	}
 	free(r);
 	*con_cls = NULL;
 }
 
+/* The raw request line's URI, before libmicrohttpd unescapes it (which
+ * would cut the path at a %00): the request starts here. */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct req *r = calloc(1, sizeof(*r));
+
+	(void)cls;
+	(void)c;
+	if (!r)
+		return NULL;
+	r->started_us = mono_us();
+	r->nul_in_uri = strstr(uri, "%00") != NULL;
+	return r;
+}
+
+/* A new connection has header_timeout_s to send its headers, in silence
+ * (libmicrohttpd's timeout) and in all (the deadline: a slowloris
+ * trickles them); begin() gives it the ordinary timeout. */
+static void conn_event(void *cls, struct MHD_Connection *c, void **socket_ctx,
+		       enum MHD_ConnectionNotificationCode toe)
+{
+	struct server *s = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		deadline_close(&s->deadline, *socket_ctx);
+		*socket_ctx = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+				  (unsigned int)s->c.header_timeout_s);
+	*socket_ctx = ci ? deadline_open(&s->deadline, ci->connect_fd) : NULL;
+}
+
 /* --- start and stop --------------------------------------------------------------- */
+
+/* The request log of --access-log: "-" is standard error. */
+static int log_open(struct server *s, struct qerr *e)
+{
+	if (!s->c.access_log)
+		return Q_OK;
+	if (!strcmp(s->c.access_log, "-")) {
+		s->log_fd = STDERR_FILENO;
+		return Q_OK;
+	}
+	s->log_fd = open(s->c.access_log,
+			 O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (s->log_fd < 0)
+		return qerr_set(e, Q_ERR_IO, "access-log", "%.200s: %s",
+				s->c.access_log, strerror(errno));
+	return Q_OK;
+}
+
+/* The certificate and key of --tls-cert and --tls-key, read into s (PEM;
+ * MHD hands them to GnuTLS). Neither: plain HTTP. */
+static int tls_load(struct server *s, struct qerr *e)
+{
+	size_t n;
+	int rc;
+
+	if (!s->c.tls_cert && !s->c.tls_key)
+		return Q_OK;
+	if (!s->c.tls_cert || !s->c.tls_key)
+		return qerr_set(e, Q_ERR_INVALID, "tls",
+				"tls: --tls-cert and --tls-key go together");
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return qerr_set(
+			e, Q_ERR_INVALID, "tls",
+			"tls: this libmicrohttpd was built without TLS (GnuTLS): serve plain HTTP behind a proxy that terminates TLS");
+	rc = file_read(s->c.tls_cert, 1u << 20, "the TLS certificate",
+		       &s->tls_cert, &n, e);
+	if (!rc)
+		rc = file_read(s->c.tls_key, 1u << 20, "the TLS key",
+			       &s->tls_key, &s->tls_key_len, e);
+	if (rc)
+		return rc;
+	if (!strstr(s->tls_cert, "-----BEGIN CERTIFICATE-----"))
+		return qerr_set(e, Q_ERR_INVALID, "tls-cert",
+				"%.200s: not a PEM certificate", s->c.tls_cert);
+	if (!strstr(s->tls_key, "PRIVATE KEY-----"))
+		return qerr_set(e, Q_ERR_INVALID, "tls-key",
+				"%.200s: not a PEM private key", s->c.tls_key);
+	s->tls = true;
+	return Q_OK;
+}
 
 void server_stop(struct server *s)
 {
@@ -2716,6 +3125,7 @@ void server_stop(struct server *s)
 	}
 	if (s->d)
 		MHD_stop_daemon(s->d);
+	deadline_stop(&s->deadline);
 	for (size_t i = 0; i < s->nreaders; i++)
 		if (s->readers[i].store)
 			office_close(&s->readers[i]);
@@ -2732,6 +3142,15 @@ void server_stop(struct server *s)
 	pthread_mutex_destroy(&s->hmu);
 	pthread_cond_destroy(&s->hcv);
 	backoff_release(&s->backoff);
+	metrics_release(&s->metrics);
+	if (s->log_fd > STDERR_FILENO)
+		close(s->log_fd);
+	ratelimit_release(&s->rl_addr);
+	ratelimit_release(&s->rl_user);
+	free(s->tls_cert);
+	if (s->tls_key)
+		sodium_memzero(s->tls_key, s->tls_key_len);
+	free(s->tls_key);
 	free(s);
 }
 
@@ -2776,6 +3195,16 @@ int server_start(const struct server_config *c, struct server **out,
 		s->c.hash_workers = HASH_WORKERS_MAX;
 	if (!s->c.hash_queue)
 		s->c.hash_queue = 32;
+	if (!s->c.header_timeout_s)
+		s->c.header_timeout_s = SERVER_HEADER_TIMEOUT;
+	if (s->c.header_timeout_s > s->c.timeout_s)
+		s->c.header_timeout_s = s->c.timeout_s;
+	if (!s->c.bodies_max)
+		s->c.bodies_max = SERVER_BODIES_MAX;
+	if (s->c.bodies_max < s->c.body_max)
+		s->c.bodies_max = s->c.body_max;
+	atomic_init(&s->inflight, 0);
+	s->log_fd = -1;
 	s->lim.idle = s->c.session_idle;
 	s->lim.max = s->c.session_max;
 	pthread_mutex_init(&s->hmu, NULL);
@@ -2810,8 +3239,24 @@ int server_start(const struct server_config *c, struct server **out,
 	rc = pwhash_init(e);
 	if (!rc)
 		rc = backoff_init(&s->backoff, 4096, e);
+	if (!rc)
+		rc = ratelimit_init(&s->rl_addr, 1u << 14, c->rate_addr, 0, e);
+	if (!rc)
+		rc = ratelimit_init(&s->rl_user, 1u << 12, c->rate_token, 0, e);
+	if (!rc)
+		rc = tls_load(s, e);
+	if (!rc)
+		rc = metrics_init(&s->metrics, server_route_count(), e);
+	if (!rc)
+		rc = log_open(s, e);
+	if (!rc)
+		rc = deadline_start(&s->deadline, s->c.header_timeout_s, e);
 	if (rc)
 		goto fail;
+	/* Request bodies above 256 KiB are mapped on their own and unmapped
+	 * when freed: glibc's sliding threshold would otherwise keep the
+	 * memory of a flood of large bodies after they are gone. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	rc = file_read(c->openapi, 1u << 20, "the OpenAPI document",
 		       &s->openapi, &s->openapi_len, e);
 	if (rc)
@@ -2849,14 +3294,29 @@ int server_start(const struct server_config *c, struct server **out,
 			goto fail;
 		}
 
+	/* The certificate and key, only when serving TLS: TLS 1.2 and 1.3
+	 * alone, with GnuTLS's secure defaults otherwise. */
+	struct MHD_OptionItem tls_opts[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0,
+		 (void *)"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+		{MHD_OPTION_END, 0, NULL},
+	};
+
+	if (!s->tls)
+		tls_opts[0].option = MHD_OPTION_END;
 	s->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			MHD_ALLOW_SUSPEND_RESUME,
-		c->port, NULL, NULL, answer, s, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)s->c.threads, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)s->c.conn_max, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)s->c.timeout_s,
+			MHD_ALLOW_SUSPEND_RESUME | (s->tls ? MHD_USE_TLS : 0),
+		c->port, NULL, NULL, answer, s, MHD_OPTION_ARRAY, tls_opts,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned int)s->c.conn_per_addr, MHD_OPTION_NOTIFY_CONNECTION,
+		conn_event, s, MHD_OPTION_URI_LOG_CALLBACK, uri_seen, s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->c.threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->c.conn_max,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->c.timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)4096,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);

@@ -66,7 +66,28 @@ struct server_config {
 	int64_t session_idle, session_max;
 	struct pwhash_params pwhash;
 	unsigned hash_workers, hash_queue;
+	/* The connection layer. TLS: both PEM files, or neither (plain
+	 * HTTP). Requests a second per client address (rate_addr, before
+	 * authentication) and per user (rate_token), each with a burst of
+	 * twice that, beyond which 429 with Retry-After; 0: no limit.
+	 * Connections per client address (0: no limit; the socket's peer,
+	 * so a proxy's all count as one); a request's headers are in
+	 * within header_timeout_s of the connection's opening or its last
+	 * answer, however slowly they trickle, or it is shut down (0:
+	 * SERVER_HEADER_TIMEOUT). Request bodies in flight hold at most
+	 * bodies_max bytes in all (0: SERVER_BODIES_MAX; beyond, 503). */
+	const char *tls_cert, *tls_key;
+	unsigned rate_addr, rate_token;
+	unsigned conn_per_addr;
+	unsigned header_timeout_s;
+	size_t bodies_max;
+	/* One JSON line per request appended to this file ("-": standard
+	 * error; NULL: none). */
+	const char *access_log;
 };
+
+#define SERVER_HEADER_TIMEOUT 10
+#define SERVER_BODIES_MAX ((size_t)64 << 20)
 
 #define SERVER_SIMULATE_MAX 200000
 #define SERVER_SIMULATE_MS 10000

@@ -1,11 +1,13 @@
 // Open N idle TCP connections to the server (sending nothing), then ask it
 // something over a fresh connection while they are all still open. Prints
 // "opened=<n> status=<code>" and exits 0 when the request was answered.
-// usage: node idle.mjs PORT N TOKEN
+// The request comes from FROM (another loopback address, 127.0.0.2) when
+// given: the server limits the connections of one address.
+// usage: node idle.mjs PORT N TOKEN [FROM]
 import net from 'node:net';
 import http from 'node:http';
 
-const [port, n, token] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]];
+const [port, n, token, from] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4], process.argv[5]];
 const socks = [];
 let opened = 0, failed = 0;
 
@@ -22,6 +24,7 @@ await new Promise((resolve) => {
 
 const status = await new Promise((resolve) => {
   const req = http.get({ host: '127.0.0.1', port, path: '/v1/me', agent: false,
+    ...(from ? { localAddress: from } : {}),
     headers: { Authorization: `Bearer ${token}` }, timeout: 10000 }, (res) => {
     res.resume();
     res.on('end', () => resolve(res.statusCode));
