@@ -2485,6 +2485,46 @@ static bool params_known(struct MHD_Connection *c, struct req *r,
 	return false;
 }
 
+/* GET /healthz: the process is alive and answering (no store call, so a
+ * balancer does not restart a server that waits for its database).
+ * GET /readyz: the store answers and would take a write now (store_ready:
+ * on PostgreSQL, connected to the primary), else 503, so that haproxy
+ * sends traffic only to servers that can take applications. Neither asks
+ * for a token; neither is in the routes table (no role, no writer). */
+static enum MHD_Result health(struct server *s, struct MHD_Connection *c,
+			      struct req *r, const char *url,
+			      const char *method)
+{
+	struct office *o;
+	struct qerr e;
+	int rc;
+
+	assert(s && url);
+	if (strcmp(method, "GET"))
+		return send_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
+				  "method_not_allowed",
+				  "this route takes another method");
+	if (!params_known(c, r, "GET", url, ""))
+		return send_req(c, r);
+	if (!strcmp(url, "/healthz")) {
+		r->status = MHD_HTTP_OK;
+		r->out = json_pack("{s:s}", "status", "alive");
+		return send_req(c, r);
+	}
+	qerr_clear(&e);
+	o = borrow(s);
+	rc = store_ready(o->store, &e);
+	give_back(s, o);
+	if (rc) {
+		fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", e.msg);
+		return send_req(c, r);
+	}
+	r->status = MHD_HTTP_OK;
+	r->out = json_pack("{s:s,s:s}", "status", "ready", "store",
+			   store_backend(o->store));
+	return send_req(c, r);
+}
+
 /* The first call for a request: route, authenticate, authorise, query
  * parameters, size. */
 static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
@@ -2495,6 +2535,8 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 	bool path_known;
 
 	r->conn = c;
+	if (!strcmp(url, "/healthz") || !strcmp(url, "/readyz"))
+		return health(s, c, r, url, method);
 	if (strncmp(url, "/v1/", 4)) {
 		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 			return send_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
