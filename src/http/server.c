@@ -2497,6 +2497,7 @@ static enum MHD_Result health(struct server *s, struct MHD_Connection *c,
 {
 	struct office *o;
 	struct qerr e;
+	const char *backend;
 	int rc;
 
 	assert(s && url);
@@ -2514,14 +2515,14 @@ static enum MHD_Result health(struct server *s, struct MHD_Connection *c,
 	qerr_clear(&e);
 	o = borrow(s);
 	rc = store_ready(o->store, &e);
+	backend = store_backend(o->store);
 	give_back(s, o);
 	if (rc) {
 		fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", e.msg);
 		return send_req(c, r);
 	}
 	r->status = MHD_HTTP_OK;
-	r->out = json_pack("{s:s,s:s}", "status", "ready", "store",
-			   store_backend(o->store));
+	r->out = json_pack("{s:s,s:s}", "status", "ready", "store", backend);
 	return send_req(c, r);
 }
 
