@@ -83,7 +83,7 @@ test-pg-store: $(BUILD)/tests/test_store $(BUILD)/tests/test_race
 
 # Failover with real processes (tests/ha): a pg_auto_failover formation
 # (scripts/ha), two `quan serve` and haproxy, a server and then the
-# primary killed with kill -9 mid-rush. About a minute and a half; prints
+# primary killed with kill -9 mid-rush. About a minute (45 to 65 s); prints
 # how long it took.
 test-ha: $(BUILD)/quan
 	@start=$$(date +%s); \

@@ -10,7 +10,9 @@
 free_port() {
 	local p
 	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 20000))
+		# Below Linux's ephemeral range (32768-60999), where the local
+		# end of any client's connection may hold the port at bind time.
+		p=$((20000 + RANDOM % 12000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return
@@ -81,6 +83,44 @@ ha_down() {
 	rm -rf "$dir"
 }
 
+# --- applications ---------------------------------------------------------------
+#
+# app_template: sh-compute-rent.json with @REF@ for its client_ref (and
+# contract number) and @USCC@ for the applicant's USCC.
+# app_body TEMPLATE REF K: the application REF from firm number K, each
+# firm its own valid USCC (uscc_of), so that no firm's history grows with
+# the run (a firm's yearly sums are read at each of its applications).
+
+app_template() {
+	sed -E -e 's/"client_ref": *"[^"]*"/"client_ref": "@REF@"/' \
+		-e 's/"number": *"[^"]*"/"number": "HT-@REF@"/' \
+		-e 's/91310115MA1K4ABCDD/@USCC@/' \
+		"$ROOT/examples/applications/sh-compute-rent.json"
+}
+
+USCC_CHARS=0123456789ABCDEFGHJKLMNPQRTUWXY
+USCC_WEIGHTS=(1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28)
+
+# uscc_of K: a Shanghai enterprise USCC (91310115MA + K in 7 digits) with
+# its check character (GB 32100-2015), into $USCC.
+uscc_of() {
+	local s17 i c sum=0 pre
+	printf -v s17 '91310115MA%07d' "$1"
+	for i in $(seq 0 16); do
+		c=${s17:i:1}
+		pre=${USCC_CHARS%%"$c"*}
+		sum=$((sum + ${#pre} * USCC_WEIGHTS[i]))
+	done
+	USCC=$s17${USCC_CHARS:$(((31 - sum % 31) % 31)):1}
+}
+
+app_body() {
+	local b
+	uscc_of "$3"
+	b=${1//@REF@/$2}
+	printf '%s' "${b//@USCC@/$USCC}"
+}
+
 # --- the rush ---------------------------------------------------------------------
 #
 # rush_start DIR W PREFIX: W workers POST applications through haproxy,
@@ -90,15 +130,14 @@ ha_down() {
 
 rush_worker() {
 	local dir=$1 w=$2 ref=$3 k=0 t0 t1 code body tmpl id state
-	tmpl=$(sed -E -e 's/"client_ref": *"[^"]*"/"client_ref": "@REF@"/' \
-		-e 's/"number": *"[^"]*"/"number": "HT-@REF@"/' \
-		"$ROOT/examples/applications/sh-compute-rent.json")
+	tmpl=$(app_template)
 	while [ ! -e "$dir/stop" ]; do
 		k=$((k + 1))
 		t0=$(date +%s%3N)
 		code=$(curl -s -o "$dir/body.$w" -w '%{http_code}' --max-time 30 \
 			-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-			--data-binary "${tmpl//@REF@/$ref$w-$k}" "$LB/v1/applications")
+			--data-binary "$(app_body "$tmpl" "$ref$w-$k" $((w * 100000 + k)))" \
+			"$LB/v1/applications")
 		t1=$(date +%s%3N)
 		body=$(cat "$dir/body.$w" 2>/dev/null)
 		id=- state=-
