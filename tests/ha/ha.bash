@@ -68,7 +68,8 @@ ha_up() {
 	sed -e "s|@LISTEN@|127.0.0.1:$lport|" -e "s|@QUAN1@|127.0.0.1:$Q1|" \
 		-e "s|@QUAN2@|127.0.0.1:$Q2|" -e "s|@STATS@|$dir/haproxy.sock|" \
 		"$ROOT/examples/haproxy.cfg" >"$dir/haproxy.cfg"
-	haproxy -D -p "$dir/haproxy.pid" -f "$dir/haproxy.cfg" 2>"$dir/haproxy.log" \
+	# /usr/sbin is not on every user's PATH.
+	"$(command -v haproxy || echo /usr/sbin/haproxy)" -D -p "$dir/haproxy.pid" -f "$dir/haproxy.cfg" 2>"$dir/haproxy.log" \
 		</dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- || { cat "$dir/haproxy.log" >&2; return 1; }
 	export LB=http://127.0.0.1:$lport
 	lb_ready 30
