@@ -69,7 +69,8 @@ raw() {
 	rush_stop "$DIR"
 	statuses "$DIR"
 	# Every answer is a 201: a request the dead server never answered was
-	# sent again to the other (retry-on), and client_ref made it one.
+	# sent again to the other (retry-on; it carries an Idempotency-Key),
+	# and client_ref made it one application.
 	[ "$(statuses "$DIR")" = "201 $(wc -l <"$DIR/answers")" ]
 	# Answers came after the kill, from the other server.
 	[ "$(awk -v k="$killed" '$2 > k && $3 == 201' "$DIR/answers" | wc -l)" -gt 10 ]

@@ -125,7 +125,9 @@ app_body() {
 # --- the rush ---------------------------------------------------------------------
 #
 # rush_start DIR W PREFIX: W workers POST applications through haproxy,
-# each its own client_refs (PREFIX<w>-<k>), until DIR/stop exists. Each answer is a line
+# each its own client_refs (PREFIX<w>-<k>, sent as the Idempotency-Key
+# too, so that haproxy may send one again: examples/haproxy.cfg), until
+# DIR/stop exists. Each answer is a line
 # of DIR/answers.<w>: sent-ms answered-ms status client_ref id state.
 # rush_stop DIR: stop them and wait; DIR/answers holds every line.
 
@@ -137,6 +139,7 @@ rush_worker() {
 		t0=$(date +%s%3N)
 		code=$(curl -s -o "$dir/body.$w" -w '%{http_code}' --max-time 30 \
 			-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+			-H "Idempotency-Key: $ref$w-$k" \
 			--data-binary "$(app_body "$tmpl" "$ref$w-$k" $((w * 100000 + k)))" \
 			"$LB/v1/applications")
 		t1=$(date +%s%3N)
