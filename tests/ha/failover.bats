@@ -57,6 +57,49 @@ raw() {
 	[ "$output" = "HTTP/1.1 200 OK" ]
 }
 
+@test "haproxy sends a request again after a server closed without an answer only with an Idempotency-Key" {
+	# A second haproxy, from examples/haproxy.cfg, in front of quan1 and of
+	# a server that passes the health check but closes every other
+	# connection without an answer, as a server dying mid-request does.
+	local port hole cfg=$DIR/retry.cfg tmpl codes_plain="" codes_keyed="" k
+	port=$(free_port)
+	hole=$(free_port)
+	sed -e "s|@LISTEN@|127.0.0.1:$port|" -e "s|@QUAN1@|127.0.0.1:$Q1|" \
+		-e "s|@QUAN2@|127.0.0.1:$hole|" -e "s|@STATS@|$DIR/retry.sock|" \
+		"$ROOT/examples/haproxy.cfg" >"$cfg"
+	cat >>"$cfg" <<-CFG
+
+		frontend hole
+			bind 127.0.0.1:$hole
+			http-request return status 200 if { path /readyz }
+			http-request reject
+	CFG
+	"$(command -v haproxy || echo /usr/sbin/haproxy)" -D -p "$DIR/retry.pid" -f "$cfg" \
+		</dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	LB=http://127.0.0.1:$port lb_ready 10
+	tmpl=$(app_template)
+	for k in 1 2 3 4 5 6; do
+		codes_plain+=" $(app_body "$tmpl" "HOLE-$k" $((700000 + k)) |
+			curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+				-H 'Content-Type: application/json' --data-binary @- \
+				"http://127.0.0.1:$port/v1/applications")"
+	done
+	for k in 1 2 3 4 5 6; do
+		codes_keyed+=" $(app_body "$tmpl" "HOLEK-$k" $((710000 + k)) |
+			curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+				-H 'Content-Type: application/json' -H "Idempotency-Key: HOLEK-$k" \
+				--data-binary @- "http://127.0.0.1:$port/v1/applications")"
+	done
+	kill "$(cat "$DIR/retry.pid")"
+	echo "without a key:$codes_plain; with one:$codes_keyed"
+	# Round robin: without a key, what reached the closing server is
+	# answered 502 (the client decides), never sent again, and the rest
+	# 201; with a key, everything is 201.
+	[[ "$codes_plain" == *" 502"* ]]
+	[[ "$codes_plain" == *" 201"* ]]
+	[ "$codes_keyed" = " 201 201 201 201 201 201" ]
+}
+
 @test "one quan serve killed -9 mid-rush: haproxy moves the traffic, nothing acknowledged is lost" {
 	local t0
 	t0=$(date +%s%3N)
