@@ -31,7 +31,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all test check unit e2e policy-test asan fuzz fuzz-smoke bench bench-smoke \
-        clean format-check lint web browser-test test-pg test-pg-store bench-pg install
+        clean format-check lint web browser-test test-pg test-pg-store bench-pg install \
+        test-ha bench-failover
 all: $(BUILD)/quan $(UNIT_BIN) $(BENCH_BIN)
 
 $(BUILD)/libquan.a: $(LIB_OBJ)
@@ -80,6 +81,15 @@ test-pg: $(UNIT_BIN) $(BUILD)/quan
 test-pg-store: $(BUILD)/tests/test_store $(BUILD)/tests/test_race
 	scripts/pg run sh -c '$(BUILD)/tests/test_store && $(BUILD)/tests/test_race'
 
+# Failover with real processes (tests/ha): a pg_auto_failover formation
+# (scripts/ha), two `quan serve` and haproxy, a server and then the
+# primary killed with kill -9 mid-rush. About a minute (45 to 65 s); prints
+# how long it took.
+test-ha: $(BUILD)/quan
+	@start=$$(date +%s); \
+	QUAN=$(CURDIR)/$(BUILD)/quan bats tests/ha; rc=$$?; \
+	echo "test-ha: $$(($$(date +%s) - start)) s"; exit $$rc
+
 # The dashboard: static files and Chart.js (npm ci from the lock file).
 WEB_SRC := $(wildcard web/static/*) web/package-lock.json web/build.sh
 web: build/web/index.html
@@ -103,6 +113,7 @@ check: format-check lint
 	$(MAKE) CC=clang BUILD=build/clang all
 	$(MAKE) test
 	$(MAKE) test-pg
+	$(MAKE) test-ha
 	$(MAKE) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test test-pg-store
 	$(MAKE) fuzz-smoke
@@ -149,6 +160,12 @@ bench-smoke: $(BENCH_BIN) $(BUILD)/quan
 	$(BUILD)/bench/screen --smoke
 	$(BUILD)/bench/simulate --smoke
 	QUAN=$(CURDIR)/$(BUILD)/quan bench/rush-pg.sh --smoke
+	QUAN=$(CURDIR)/$(BUILD)/quan bench/failover --smoke
+
+# How long writes are refused when the PostgreSQL primary dies, and the
+# applications per second before and after (bench/failover).
+bench-failover: $(BUILD)/quan
+	QUAN=$(CURDIR)/$(BUILD)/quan bench/failover
 
 # The rush on PostgreSQL against pgbench running the plain SQL of the same
 # reservation (bench/rush-pg.sh).

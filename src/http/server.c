@@ -2719,6 +2719,47 @@ static bool reserve_body(struct server *s, struct req *r, size_t n)
 	return true;
 }
 
+/* GET /healthz: the process is alive and answering (no store call, so a
+ * balancer does not restart a server that waits for its database).
+ * GET /readyz: the store answers and would take a write now (store_ready:
+ * on PostgreSQL, connected to the primary), else 503, so that haproxy
+ * sends traffic only to servers that can take applications. Neither asks
+ * for a token; neither is in the routes table (no role, no writer). */
+static enum MHD_Result health(struct server *s, struct MHD_Connection *c,
+			      struct req *r, const char *url,
+			      const char *method)
+{
+	struct office *o;
+	struct qerr e;
+	const char *backend;
+	int rc;
+
+	assert(s && url);
+	if (strcmp(method, "GET"))
+		return send_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
+				  "method_not_allowed",
+				  "this route takes another method");
+	if (!params_known(c, r, "GET", url, ""))
+		return send_req(c, r);
+	if (!strcmp(url, "/healthz")) {
+		r->status = MHD_HTTP_OK;
+		r->out = json_pack("{s:s}", "status", "alive");
+		return send_req(c, r);
+	}
+	qerr_clear(&e);
+	o = borrow(s);
+	rc = store_ready(o->store, &e);
+	backend = store_backend(o->store);
+	give_back(s, o);
+	if (rc) {
+		fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", e.msg);
+		return send_req(c, r);
+	}
+	r->status = MHD_HTTP_OK;
+	r->out = json_pack("{s:s,s:s}", "status", "ready", "store", backend);
+	return send_req(c, r);
+}
+
 /* The first call for a request: framing, rate, route, authenticate,
  * authorise, query parameters, size. */
 static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
@@ -2735,6 +2776,8 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 	deadline_met(&s->deadline, deadline_of(c));
 	if (!admit(s, c, r, &ret))
 		return ret;
+	if (!strcmp(url, "/healthz") || !strcmp(url, "/readyz"))
+		return health(s, c, r, url, method);
 	if (strncmp(url, "/v1/", 4) && strcmp(url, "/metrics")) {
 		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 			return send_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,

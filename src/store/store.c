@@ -326,6 +326,31 @@ const char *store_backend(struct store *s)
 	return s->ops->name;
 }
 
+int store_ready(struct store *s, struct qerr *e)
+{
+	/* No lock is taken on PostgreSQL, so a probe never waits behind a
+	 * writer; the raise is SQLSTATE 25006, which the driver takes as
+	 * "not the primary (any more)". */
+	static const char pg[] =
+		"DO $$BEGIN IF pg_is_in_recovery() OR "
+		"current_setting('transaction_read_only') = 'on' THEN "
+		"RAISE EXCEPTION USING ERRCODE = 'read_only_sql_transaction', "
+		"MESSAGE = 'the server takes no writes (a standby)'; "
+		"END IF; END$$";
+	int rc;
+
+	assert(s && s->db);
+	assert(!s->ops->in_transaction(s->db));
+	rc = store_fault_check(s, "probing", e);
+	if (rc)
+		return rc;
+	return s->ops->exec(s->db,
+			    s->ops->dialect == DRV_POSTGRES
+				    ? pg
+				    : "BEGIN IMMEDIATE; ROLLBACK",
+			    "probing for writes", e);
+}
+
 /* --- transactions ---------------------------------------------------------------- */
 
 /* Add one to the generation of the data, inside the write transaction

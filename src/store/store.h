@@ -46,6 +46,14 @@ int store_schema_version(struct store *s);
 /* The back end's name: "sqlite" or "postgres". */
 const char *store_backend(struct store *s);
 
+/* Q_OK when the database answers and would take a write now, without
+ * writing: SQLite takes and drops its write lock; PostgreSQL refuses a
+ * server in recovery or read-only (a standby, a demoted primary) with
+ * Q_ERR_IO, and the connection is then made again at the next call, so
+ * that a multi-host URL with target_session_attrs=read-write finds the
+ * primary. Outside a transaction only. For GET /readyz. */
+int store_ready(struct store *s, struct qerr *e);
+
 /* A write transaction: SQLite takes the write lock at once (BEGIN
  * IMMEDIATE), PostgreSQL one transaction-scoped advisory lock (store_pg.c
  * says why), so two processes never both read a balance and then both

@@ -92,8 +92,13 @@ struct pg {
 	bool piped;	/* in pipeline mode, deferred writes in flight */
 	bool poisoned;	/* a deferred write failed: the transaction is lost */
 	bool item_open; /* a savepoint is open, everything in flight its own */
-	int pending;	/* answers of deferred statements not yet read */
-	char err[300];	/* the server's text of the last error */
+	/* The server refused a write as read-only (SQLSTATE 25006: a standby,
+	 * or a primary demoted under this connection): the connection is
+	 * made again at the next call outside a transaction, and libpq's
+	 * target_session_attrs=read-write then finds the primary. */
+	bool stale;
+	int pending;   /* answers of deferred statements not yet read */
+	char err[300]; /* the server's text of the last error */
 };
 
 /* Answers in flight at most: then they are read (a sync), so that
@@ -157,6 +162,8 @@ static int fail(struct pg *s, const PGresult *res, struct qerr *e,
 	       s->err, sizeof(s->err));
 	if (!strcmp(s->err, "no answer from the server"))
 		msg_of(PQerrorMessage(s->conn), s->err, sizeof(s->err));
+	if (state && !strcmp(state, "25006"))
+		s->stale = true;
 	return qerr_set(
 		e, state && !strcmp(state, "23505") ? Q_ERR_CONFLICT : Q_ERR_IO,
 		"", "postgres: %s: %s", op, s->err);
@@ -321,36 +328,54 @@ static int pg_reconnect(struct drv *d, struct qerr *e)
 {
 	struct pg *s = pg_of(d);
 
-	if (PQstatus(s->conn) == CONNECTION_OK)
+	if (PQstatus(s->conn) == CONNECTION_OK && !s->stale)
 		return Q_OK;
 	if (s->in_tx)
-		return fail(s, NULL, e, "the connection was lost");
+		return s->stale ? qerr_set(e, Q_ERR_IO, "",
+					   "postgres: the server takes no "
+					   "writes: %s",
+					   s->err)
+				: fail(s, NULL, e, "the connection was lost");
 	PQreset(s->conn);
 	s->gen++;
+	s->stale = false;
 	if (PQstatus(s->conn) != CONNECTION_OK)
 		return fail(s, NULL, e, "reconnecting");
 	return Q_OK;
 }
 
-/* Run SQL that takes no parameters; its rows are dropped. */
+/* Run SQL that takes no parameters; its rows are dropped. Outside a
+ * transaction, a connection found broken (the server restarted, or ended
+ * the session) is made again and the SQL tried once more, as run() does. */
 static int pg_exec(struct drv *d, const char *sql, const char *op,
 		   struct qerr *e)
 {
 	struct pg *s = pg_of(d);
-	PGresult *res;
-	int rc = pg_reconnect(d, e);
 
 	assert(sql && op);
-	if (!rc && s->in_tx)
-		rc = settle(s, op, e);
-	if (rc)
-		return rc;
-	res = PQexec(s->conn, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK)
+	for (int attempt = 0;; attempt++) {
+		PGresult *res;
+		int rc = pg_reconnect(d, e);
+
+		if (!rc && s->in_tx)
+			rc = settle(s, op, e);
+		if (rc)
+			return rc;
+		res = PQexec(s->conn, sql);
+		if (PQresultStatus(res) == PGRES_COMMAND_OK ||
+		    PQresultStatus(res) == PGRES_TUPLES_OK) {
+			PQclear(res);
+			return Q_OK;
+		}
+		if (attempt == 0 && !s->in_tx &&
+		    PQstatus(s->conn) != CONNECTION_OK) {
+			PQclear(res);
+			continue;
+		}
 		rc = fail(s, res, e, op);
-	PQclear(res);
-	return rc;
+		PQclear(res);
+		return rc;
+	}
 }
 
 /* --- statements ------------------------------------------------------------ */

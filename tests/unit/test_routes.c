@@ -92,7 +92,9 @@ static void every_documented_operation_is_a_route(void **state)
 			if (!strcmp(m, "parameters"))
 				continue;
 			ops++;
-			if (!strcmp(path, "/v1/openapi.json"))
+			if (!strcmp(path, "/v1/openapi.json") ||
+			    !strcmp(path, "/healthz") ||
+			    !strcmp(path, "/readyz"))
 				continue; /* served before routing */
 			for (size_t i = 0; i < server_route_count(); i++) {
 				const char *rm, *rp;
@@ -109,7 +111,7 @@ static void every_documented_operation_is_a_route(void **state)
 			assert_true(found);
 		}
 	}
-	assert_int_equal(ops, server_route_count() + 1);
+	assert_int_equal(ops, server_route_count() + 3);
 	json_decref(doc);
 }
 
