@@ -96,6 +96,8 @@ struct req {
 	bool queued;
 	int64_t received_at; /* an application: when the office received it */
 	struct office_parsed *parsed; /* an application, parsed on arrival */
+	/* Its Idempotency-Key header ("" when none), checked on arrival. */
+	char key[OFFICE_KEY_MAX + 1];
 	/* sign-in and users */
 	char addr[64];			 /* the client's address */
 	bool by_cookie;			 /* authenticated by a session */
@@ -779,11 +781,28 @@ static bool check_subject(struct office *o, struct req *r)
 	return rc;
 }
 
+/* Move money as mv says (its verb and arguments), on r's application and
+ * under r's Idempotency-Key, and answer what office_move answers: the
+ * same answer again for the same key and request. */
+static void move(struct server *s, struct office *o, struct req *r,
+		 struct office_move *mv)
+{
+	struct qerr e;
+	json_t *answer = NULL;
+
+	qerr_clear(&e);
+	mv->id = r->id;
+	mv->key = r->key;
+	if (office_move(o, mv, r->user.name, now_of(s), &answer, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, answer);
+}
+
 static void h_approve(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {"rate", "approved_value", NULL};
 	json_t *j = body_object(r, keys, true);
-	struct office_result res;
 	const char *rate_t;
 	rate_bp rate = -1;
 	money_t value;
@@ -800,11 +819,10 @@ static void h_approve(struct server *s, struct office *o, struct req *r)
 		fail_with(r, &e);
 		goto out;
 	}
-	if (office_approve(o, r->id, rate, value, r->user.name, now_of(s), &res,
-			   &e))
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK, result_j(&res));
+	move(s, o, r,
+	     &(struct office_move){.verb = OFFICE_MOVE_APPROVE,
+				   .rate = rate,
+				   .value = value});
 out:
 	json_decref(j);
 }
@@ -858,26 +876,17 @@ static void money_verb(struct server *s, struct office *o, struct req *r,
 	json_t *j = body_object(r, clawback ? back : pay, false);
 	const char *why = NULL;
 	money_t amount;
-	struct qerr e;
-	int rc;
 
 	if (!j)
 		return;
-	qerr_clear(&e);
-	if (!field_money(r, j, "amount", true, &amount) ||
-	    (clawback && !field_str(r, j, "why", true, &why)))
-		goto out;
-	rc = clawback ? office_clawback(o, r->id, amount, why, r->user.name,
-					now_of(s), &e)
-		      : office_disburse(o, r->id, amount, r->user.name,
-					now_of(s), &e);
-	if (rc)
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK,
-		   json_pack("{s:s,s:o}", "id", r->id,
-			     clawback ? "recovered" : "paid", money_j(amount)));
-out:
+	if (field_money(r, j, "amount", true, &amount) &&
+	    (!clawback || field_str(r, j, "why", true, &why)))
+		move(s, o, r,
+		     &(struct office_move){
+			     .verb = clawback ? OFFICE_MOVE_CLAWBACK
+					      : OFFICE_MOVE_DISBURSE,
+			     .amount = amount,
+			     .why = why});
 	json_decref(j);
 }
 
@@ -929,30 +938,18 @@ static void h_settle(struct server *s, struct office *o, struct req *r)
 	static const char *const keys[] = {"value", "invoices", NULL};
 	const char *invoices[OFFICE_INVOICES_MAX];
 	json_t *j = body_object(r, keys, false);
-	struct office_settlement res;
 	size_t n = 0;
 	money_t value;
-	struct qerr e;
 
 	if (!j)
 		return;
-	qerr_clear(&e);
-	if (!field_money(r, j, "value", true, &value) ||
-	    !field_strings(r, j, "invoices", invoices, OFFICE_INVOICES_MAX, &n))
-		goto out;
-	if (office_settle(o, r->id, value, invoices, n, r->user.name, now_of(s),
-			  &res, &e))
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK,
-		   json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "id", res.id,
-			     "state", app_state_name(res.state), "value",
-			     money_j(res.value), "face_value",
-			     money_j(res.face_value), "awarded_before",
-			     money_j(res.awarded_before), "awarded",
-			     money_j(res.awarded), "released",
-			     money_j(res.released), "paid", money_j(res.paid)));
-out:
+	if (field_money(r, j, "value", true, &value) &&
+	    field_strings(r, j, "invoices", invoices, OFFICE_INVOICES_MAX, &n))
+		move(s, o, r,
+		     &(struct office_move){.verb = OFFICE_MOVE_SETTLE,
+					   .value = value,
+					   .invoices = invoices,
+					   .ninvoices = n});
 	json_decref(j);
 }
 
@@ -1021,7 +1018,6 @@ static void h_objection_decide(struct server *s, struct office *o,
 {
 	static const char *const keys[] = {"outcome", "why", NULL};
 	json_t *j = body_object(r, keys, false);
-	struct office_result res;
 	const char *outcome, *why = NULL;
 	struct qerr e;
 
@@ -1037,14 +1033,11 @@ static void h_objection_decide(struct server *s, struct office *o,
 		fail_with(r, &e);
 		goto out;
 	}
-	if (office_objection_decide(o, r->id, !strcmp(outcome, "upheld"), why,
-				    r->user.name, now_of(s), &res, &e))
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK,
-		   json_pack("{s:s,s:s,s:s,s:o}", "id", r->id, "outcome",
-			     outcome, "state", app_state_name(res.state),
-			     "returned", money_j(res.amount)));
+	move(s, o, r,
+	     &(struct office_move){.verb = strcmp(outcome, "upheld")
+						   ? OFFICE_MOVE_DISMISS
+						   : OFFICE_MOVE_UPHOLD,
+				   .why = why});
 out:
 	json_decref(j);
 }
@@ -1079,22 +1072,15 @@ static void h_milestone(struct server *s, struct office *o, struct req *r)
 	json_t *j = body_object(r, keys, false);
 	const char *what;
 	json_int_t year;
-	money_t posted = 0;
-	struct qerr e;
 
 	if (!j)
 		return;
-	qerr_clear(&e);
 	if (field_int(r, j, "year", 1900, 9999, &year) &&
-	    field_str(r, j, "what", true, &what)) {
-		if (office_milestone(o, r->id, (int)year, what, r->user.name,
-				     now_of(s), &posted, &e))
-			fail_with(r, &e);
-		else
-			ok(r, MHD_HTTP_OK,
-			   json_pack("{s:s,s:I,s:o}", "id", r->id, "year", year,
-				     "posted", money_j(posted)));
-	}
+	    field_str(r, j, "what", true, &what))
+		move(s, o, r,
+		     &(struct office_move){.verb = OFFICE_MOVE_MILESTONE,
+					   .year = (int)year,
+					   .why = what});
 	json_decref(j);
 }
 
@@ -2552,6 +2538,47 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 	return MHD_YES;
 }
 
+/* The Idempotency-Key of a write into r->key, checked: false with r
+ * answered when it is malformed. On POST /v1/applications the key is the
+ * body's client_ref: the header may repeat it, or stand for it when the
+ * body has none, but never differ from it. */
+static bool take_key(struct MHD_Connection *c, struct req *r)
+{
+	const char *k = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    "Idempotency-Key");
+	size_t n = k ? strlen(k) : 0;
+
+	r->key[0] = '\0';
+	if (!k)
+		return true;
+	if (!office_key_valid(k, n)) {
+		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			  "Idempotency-Key: 1 to 128 printable ASCII "
+			  "characters, no spaces");
+		return false;
+	}
+	memcpy(r->key, k, n + 1);
+	if (r->route->fn != h_apply || !r->parsed)
+		return true;
+	if (r->parsed->app.client_ref) {
+		if (strcmp(r->parsed->app.client_ref, r->key)) {
+			fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+				  "Idempotency-Key and client_ref differ: an "
+				  "application's key is its client_ref");
+			return false;
+		}
+		return true;
+	}
+	if (!app_ref_valid(r->key, n)) {
+		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			  "Idempotency-Key: an application's key is its "
+			  "client_ref, 1 to 64 of A-Z a-z 0-9 . _ -");
+		return false;
+	}
+	r->parsed->app.client_ref = r->key;
+	return true;
+}
+
 /* The whole body is in: answer reads here, hand writes to the writer. */
 static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 				struct req *r)
@@ -2603,6 +2630,8 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 				c, r, MHD_HTTP_FORBIDDEN, "forbidden",
 				"applicant.uscc: an applicant files only for its own firm");
 	}
+	if (r->route->write && !take_key(c, r))
+		return send_req(c, r);
 	if (r->route->fn == h_session_open || r->route->fn == h_session_close ||
 	    r->route->fn == h_user_add || r->route->fn == h_user_change ||
 	    r->route->fn == h_user_remove || r->route->fn == h_user_password) {

@@ -336,6 +336,62 @@ const struct policy *office_policy_version(struct office *o, const char *hash,
 int office_decision_json(struct office *o, const struct store_app *a,
 			 json_t **out, struct qerr *e);
 
+/* --- moving money under an idempotency key --------------------------------- */
+
+/* The verbs that move money, as office_move takes them. */
+enum office_move_verb {
+	OFFICE_MOVE_APPROVE,
+	OFFICE_MOVE_DISBURSE,
+	OFFICE_MOVE_CLAWBACK,
+	OFFICE_MOVE_MILESTONE,
+	OFFICE_MOVE_SETTLE,
+	OFFICE_MOVE_UPHOLD, /* an objection decided: upheld */
+	OFFICE_MOVE_DISMISS /* or dismissed */
+};
+
+#define OFFICE_KEY_MAX 128 /* bytes of an idempotency key */
+
+/* One request that moves money: the verb, its application, its key, and
+ * the arguments of its verb (the others are ignored). */
+struct office_move {
+	enum office_move_verb verb;
+	const char *id;
+	/* The idempotency key (1..OFFICE_KEY_MAX bytes of printable ASCII,
+	 * no space), or NULL / "" for none: then the request moves money
+	 * each time it is sent. */
+	const char *key;
+	rate_bp rate;	 /* approve: -1 for none */
+	money_t value;	 /* approve: the approved value (-1: none);
+			   settle: the settled value */
+	money_t amount;	 /* disburse, clawback */
+	int year;	 /* milestone: the tranche's fiscal year */
+	const char *why; /* clawback, milestone (what was achieved), the
+			    decision on an objection (NULL allowed) */
+	const char *const *invoices; /* settle */
+	size_t ninvoices;
+};
+
+/* Whether key (len bytes) is a well-formed idempotency key. */
+bool office_key_valid(const char *key, size_t len);
+
+/* Do mv by `by` at now, as the verb's own function does, and answer
+ * *answer (a new JSON object the caller json_decref()s): the application's
+ * id and state, what this request did (the verb's own fields: "amount"
+ * paid, recovered or awarded now, "posted", "returned", a settlement's
+ * figures), and the application's totals after it: "awarded", "paid"
+ * (disbursed so far), "recovered" and "remaining" (awarded - paid, left
+ * to pay), and "replayed".
+ *
+ * A key is scoped to the verb (the two outcomes of an objection share
+ * one) and the application, and recorded in the transaction that moved
+ * the money, with a hash of the request (who sent it and every argument)
+ * and the answer. The same key with the same request answers that first
+ * answer again, with "replayed": true, and moves nothing; with another
+ * request it is Q_ERR_CONFLICT and moves nothing. A refused request
+ * records nothing: its key may be used again. */
+int office_move(struct office *o, const struct office_move *mv, const char *by,
+		int64_t now, json_t **answer, struct qerr *e);
+
 /* --- screens --------------------------------------------------------------- */
 
 /* The screens' lookups (engine/screen.h) over this office's store, for

@@ -547,6 +547,29 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 		"  decided_by TEXT NOT NULL DEFAULT '',"
 		"  decided_at BIGINT NOT NULL DEFAULT 0,"
 		"  PRIMARY KEY (app_id, seq));"),
+	/* 15: idempotency keys of the verbs that move money. A key is the
+	 * client's, scoped to a verb and its subject ("disburse",
+	 * "SH-2025-000001"); request is the SHA-256 of the request it came
+	 * with (who sent it and what it asked), answer the JSON first
+	 * answered, written in the transaction that moved the money. */
+	DIALECT("CREATE TABLE idempotency_keys ("
+		"  verb TEXT NOT NULL,"
+		"  subject TEXT NOT NULL,"
+		"  idem_key TEXT NOT NULL,"
+		"  request TEXT NOT NULL,"
+		"  answer TEXT NOT NULL,"
+		"  by_name TEXT NOT NULL,"
+		"  at INTEGER NOT NULL,"
+		"  PRIMARY KEY (verb, subject, idem_key));",
+		"CREATE TABLE idempotency_keys ("
+		"  verb TEXT COLLATE \"C\" NOT NULL,"
+		"  subject TEXT COLLATE \"C\" NOT NULL,"
+		"  idem_key TEXT COLLATE \"C\" NOT NULL,"
+		"  request TEXT NOT NULL,"
+		"  answer TEXT NOT NULL,"
+		"  by_name TEXT NOT NULL,"
+		"  at BIGINT NOT NULL,"
+		"  PRIMARY KEY (verb, subject, idem_key));"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -861,6 +884,17 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 		    "lodged_by, lodged_at, outcome, decided_by, "
 		    "decided_at FROM objections WHERE (app_id, "
 		    "seq) > (?1, ?2) ORDER BY app_id, seq LIMIT " PAGE_TEXT),
+	[ST_KEY_GET] =
+		ALL("SELECT request, answer FROM idempotency_keys "
+		    "WHERE verb = ?1 AND subject = ?2 AND idem_key = ?3"),
+	[ST_KEY_PUT] =
+		ALL("INSERT INTO idempotency_keys (verb, subject, idem_key, "
+		    "request, answer, by_name, at) VALUES (?1, ?2, ?3, "
+		    "?4, ?5, ?6, ?7)"),
+	[ST_KEYS_PAGE] = ALL("SELECT verb, subject, idem_key, request, answer, "
+			     "by_name, at FROM idempotency_keys WHERE (verb, "
+			     "subject, idem_key) > (?1, ?2, ?3) ORDER BY verb, "
+			     "subject, idem_key LIMIT " PAGE_TEXT),
 	[ST_SCHEMA_VERSION] = DIALECT("PRAGMA user_version",
 				      "SELECT version FROM schema_version"),
 };

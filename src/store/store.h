@@ -591,6 +591,40 @@ int store_notices_each(
 	int (*objection)(void *arg, const struct store_objection *o), void *arg,
 	struct qerr *e);
 
+/* --- idempotency keys ------------------------------------------------------ */
+
+#define STORE_KEY_MAX 128 /* bytes of a client's idempotency key */
+
+/* An idempotency key as recorded with the move it made: the client's key
+ * under a verb and its subject (an application's id), the SHA-256 (hex)
+ * of the request it came with, and the answer first given (JSON text). */
+struct store_key {
+	char verb[16];
+	char subject[96];
+	char key[STORE_KEY_MAX + 1];
+	char request[65];
+	char *answer; /* owned by whoever filled the record */
+	char by[64];
+	int64_t at;
+};
+
+/* The key recorded under verb, subject and key: 0 with request (65 bytes)
+ * and *answer (malloc'd, the caller frees), Q_NONE (e untouched) when
+ * there is none, or a Q_ERR_* of the store. */
+int store_key_get(struct store *s, const char *verb, const char *subject,
+		  const char *key, char *request, char **answer,
+		  struct qerr *e);
+
+/* Record k in the current transaction; Q_ERR_CONFLICT when its verb,
+ * subject and key are recorded already. */
+int store_key_put(struct store *s, const struct store_key *k, struct qerr *e);
+
+/* Visit every recorded key in (verb, subject, key) order (quan migrate
+ * copies them); the record is valid only during the call. */
+int store_keys_each(struct store *s,
+		    int (*fn)(void *arg, const struct store_key *k), void *arg,
+		    struct qerr *e);
+
 /* --- test hooks: fault injection ------------------------------------------ */
 
 /* For tests only (the simulator, tests/unit/test_vopr.c); never called by

@@ -852,7 +852,7 @@ many() {
 	[[ "$output" == *"would be awarded 300000.00, less than the 500000.00 already paid: a clawback recovers money paid"* ]]
 	# 30% of 2 345 678.91 = 703 703.673, rounded down: 703 703.67;
 	# 900 000.00 - 703 703.67 = 196 296.33 back to the pool.
-	run "$QUAN" settle --db "$DB" "$id" --value 2345678.91 --by reviewer --ref FP-2025-001 --ref FP-2025-002
+	run "$QUAN" settle --db "$DB" "$id" --value 2345678.91 --by reviewer --invoice FP-2025-001 --invoice FP-2025-002
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$id awarded 703703.67 released 196296.33 (was 900000.00)"* ]]
 	corpus=$("$QUAN" report --db "$DB" --json 2>/dev/null | jq -c '.pools[] | select(.pool == "corpus")')
