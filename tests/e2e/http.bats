@@ -781,7 +781,8 @@ JSON
 	# 900 000.00 - 617 283.94 = 282 716.06 back to the pool.
 	call POST "/v1/applications/$id/settle" "$T_REVIEWER" '{"value":"1234567.89","invoices":["FP-001","FP-002"]}'
 	[ "$code" -eq 200 ]
-	[ "$(jq -c . <<<"$body")" = "{\"id\":\"$id\",\"state\":\"awarded\",\"value\":\"1234567.89\",\"face_value\":\"1800000.00\",\"awarded_before\":\"900000.00\",\"awarded\":\"617283.94\",\"released\":\"282716.06\",\"paid\":\"300000.00\"}" ]
+	# The settlement's figures, then the application's totals after it.
+	[ "$(jq -c . <<<"$body")" = "{\"id\":\"$id\",\"state\":\"awarded\",\"value\":\"1234567.89\",\"face_value\":\"1800000.00\",\"awarded_before\":\"900000.00\",\"released\":\"282716.06\",\"invoices\":[\"FP-001\",\"FP-002\"],\"awarded\":\"617283.94\",\"paid\":\"300000.00\",\"recovered\":\"0.00\",\"remaining\":\"317283.94\",\"replayed\":false}" ]
 	call GET /v1/report "$T_FINANCE"
 	after=$(jq -r '.pools[] | select(.pool=="model") | .available' <<<"$body")
 	[ $((10#${after/./} - 10#${before/./})) -eq 28271606 ] # in fen

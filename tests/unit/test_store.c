@@ -217,6 +217,7 @@ static void test_open_migrate(void **state)
 	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
 	       "submitted_at");
 	raw(f, "DROP INDEX applications_program_seq");
+	raw(f, "DROP TABLE idempotency_keys");
 	raw(f, "DROP TABLE objections");
 	raw(f, "DROP TABLE notice_awards");
 	raw(f, "DROP TABLE notices");
@@ -904,6 +905,7 @@ static void test_migrate_5(void **state)
 	raw(f, "ALTER TABLE applications DROP COLUMN client_ref");
 	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
 	       "submitted_at");
+	raw(f, "DROP TABLE idempotency_keys");
 	raw(f, "DROP TABLE objections");
 	raw(f, "DROP TABLE notice_awards");
 	raw(f, "DROP TABLE notices");
