@@ -99,6 +99,50 @@ small_policy() {
 	[[ "$output" == *"chain intact"* ]]
 }
 
+@test "--ref: a retried disbursement pays once, another request under the ref is refused, and migrate keeps the refs" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	run "$QUAN" apply --db "$DB" --by applicant "$EX/sh-compute-rent.json"
+	id=$(numbers "$output")
+	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer --ref approve-1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id awarded 360000.00 (paid 0.00 of 360000.00 awarded, 360000.00 left to pay"* ]]
+	run "$QUAN" disburse --db "$DB" "$id" 100000.00 --by finance --ref pay-1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id paid 100000.00 (paid 100000.00 of 360000.00 awarded, 260000.00 left to pay"* ]]
+	# The run is retried (its answer was lost): the same answer, nothing paid.
+	run "$QUAN" disburse --db "$DB" "$id" 100000.00 --by finance --ref pay-1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id paid 100000.00 (paid 100000.00 of 360000.00 awarded, 260000.00 left to pay"* ]]
+	[[ "$output" == *"--ref pay-1 was used before with the same request: its answer again, nothing moved"* ]]
+	# Another amount, or another person, under the same ref: refused.
+	run "$QUAN" disburse --db "$DB" "$id" 100000.01 --by finance --ref pay-1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"idempotency key 'pay-1' was used for another disburse of '$id'"* ]]
+	run "$QUAN" disburse --db "$DB" "$id" 100000.00 --by finance2 --ref pay-1
+	[ "$status" -ne 0 ]
+	[ "$(sql "$DB" "SELECT paid FROM applications WHERE id = '$id'")" -eq 10000000 ]
+	# The ref is a clawback's own: the same text there is another key.
+	run "$QUAN" clawback --db "$DB" "$id" 1000.00 --why audit --by finance --ref pay-1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"recovered 1000.00"*"1000.00 recovered)"* ]]
+	# A verb that moves no money takes no --ref.
+	run "$QUAN" withdraw --db "$DB" "$id" --by applicant --ref w-1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"withdraw takes no --ref"* ]]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	# A copy of the office answers the retry as the original would.
+	TO=$(new_db "$TMP/copy.db")
+	run "$QUAN" migrate --from "$DB" --to "$TO"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"3 idempotency keys"* ]]
+	run "$QUAN" disburse --db "$TO" "$id" 100000.00 --by finance --ref pay-1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"nothing moved"* ]]
+	[ "$(sql "$TO" "SELECT paid FROM applications WHERE id = '$id'")" -eq 10000000 ]
+	drop_db "$TO"
+}
+
 @test "re-submitting the same application is harmless; other contents under the same client_ref are refused" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
 	run "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
