@@ -132,6 +132,16 @@ struct server {
 	bool stopping;
 	/* POST /v1/simulate: one at a time, on the HTTP thread that took it */
 	pthread_mutex_t simmu;
+	/* The long checks (ledger check, audit verify): one at a time, on a
+	 * thread of their own, so that the HTTP threads go on answering;
+	 * another asked meanwhile is 503 with Retry-After. */
+	pthread_t checker;
+	bool checker_started;
+	pthread_mutex_t cmu;
+	pthread_cond_t ccv;
+	struct req *cjob; /* waiting for the checker */
+	bool cbusy;	  /* a check is waiting or running */
+	bool cstopping;
 	/* the hashing pool: its own threads, a bounded queue */
 	pthread_t hashers[HASH_WORKERS_MAX];
 	size_t nhashers;
@@ -1973,6 +1983,67 @@ static void enqueue(struct server *s, struct req *r)
 	pthread_mutex_unlock(&s->qmu);
 }
 
+/* --- the long checks, on a thread of their own ------------------------------------ */
+
+/* Whether route takes long on a large office (it reads every account, or
+ * every event): then it runs on the checker, one at a time. */
+static bool route_is_long(const struct route *rt)
+{
+	return rt->fn == h_ledger_check || rt->fn == h_audit_verify;
+}
+
+static void *checker_main(void *arg)
+{
+	struct server *s = arg;
+
+	for (;;) {
+		struct req *r;
+		struct office *o;
+
+		pthread_mutex_lock(&s->cmu);
+		while (!s->cjob && !s->cstopping)
+			pthread_cond_wait(&s->ccv, &s->cmu);
+		r = s->cjob;
+		s->cjob = NULL;
+		pthread_mutex_unlock(&s->cmu);
+		if (!r)
+			break; /* stopping, and nothing left */
+		o = borrow(s);
+		r->route->fn(s, o, r);
+		give_back(s, o);
+		pthread_mutex_lock(&s->cmu);
+		s->cbusy = false;
+		pthread_mutex_unlock(&s->cmu);
+		finish_job(r);
+	}
+	return NULL;
+}
+
+/* Hand r to the checker, or answer 503 when a check is running already. */
+static enum MHD_Result to_checker(struct server *s, struct MHD_Connection *c,
+				  struct req *r)
+{
+	bool busy;
+
+	assert(route_is_long(r->route));
+	pthread_mutex_lock(&s->cmu);
+	busy = s->cbusy || s->cstopping;
+	if (!busy) {
+		s->cbusy = true;
+		r->queued = true;
+		MHD_suspend_connection(c);
+		s->cjob = r;
+		pthread_cond_signal(&s->ccv);
+	}
+	pthread_mutex_unlock(&s->cmu);
+	if (!busy)
+		return MHD_YES;
+	r->retry_after = 2;
+	return send_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+			  "a ledger check or audit verify is running: they run "
+			  "one at a time; ask again after Retry-After");
+}
+
 /* --- sign-in: bodies, backoff and the hashing pool ------------------------------- */
 
 /* The body of a sign-in or users route checked on the HTTP thread, kept in
@@ -2651,6 +2722,8 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 		enqueue(s, r);
 		return MHD_YES;
 	}
+	if (route_is_long(r->route))
+		return to_checker(s, c, r);
 	o = borrow(s);
 	r->route->fn(s, o, r);
 	give_back(s, o);
@@ -2736,6 +2809,13 @@ void server_stop(struct server *s)
 	pthread_mutex_unlock(&s->hmu);
 	for (size_t i = 0; i < s->nhashers; i++)
 		pthread_join(s->hashers[i], NULL);
+	if (s->checker_started) {
+		pthread_mutex_lock(&s->cmu);
+		s->cstopping = true;
+		pthread_cond_broadcast(&s->ccv);
+		pthread_mutex_unlock(&s->cmu);
+		pthread_join(s->checker, NULL);
+	}
 	if (s->writer_started) {
 		pthread_mutex_lock(&s->qmu);
 		s->stopping = true;
@@ -2757,6 +2837,8 @@ void server_stop(struct server *s)
 	pthread_cond_destroy(&s->rcv);
 	pthread_mutex_destroy(&s->qmu);
 	pthread_mutex_destroy(&s->simmu);
+	pthread_mutex_destroy(&s->cmu);
+	pthread_cond_destroy(&s->ccv);
 	pthread_cond_destroy(&s->qcv);
 	pthread_mutex_destroy(&s->hmu);
 	pthread_cond_destroy(&s->hcv);
@@ -2793,6 +2875,8 @@ int server_start(const struct server_config *c, struct server **out,
 	if (!s->c.forecast_horizon)
 		s->c.forecast_horizon = SERVER_FORECAST_HORIZON;
 	pthread_mutex_init(&s->simmu, NULL);
+	pthread_mutex_init(&s->cmu, NULL);
+	pthread_cond_init(&s->ccv, NULL);
 	if (!s->c.session_idle)
 		s->c.session_idle = 8 * 3600;
 	if (!s->c.session_max)
@@ -2850,9 +2934,10 @@ int server_start(const struct server_config *c, struct server **out,
 	if (rc)
 		goto fail;
 	s->w.clock_set = c->clock_set;
-	/* One office per HTTP thread and per hasher, and one spare for the
-	 * rare moment a thread holds two (there is none today). */
-	s->nreaders = s->c.threads + s->c.hash_workers + 1;
+	/* One office per HTTP thread, per hasher and for the checker, and
+	 * one spare for the rare moment a thread holds two (there is none
+	 * today). */
+	s->nreaders = s->c.threads + s->c.hash_workers + 2;
 	s->readers = calloc(s->nreaders, sizeof(*s->readers));
 	s->busy = calloc(s->nreaders, sizeof(*s->busy));
 	if (!s->readers || !s->busy) {
@@ -2870,6 +2955,11 @@ int server_start(const struct server_config *c, struct server **out,
 		goto fail;
 	}
 	s->writer_started = true;
+	if (pthread_create(&s->checker, NULL, checker_main, s)) {
+		rc = qerr_set(e, Q_ERR_IO, "", "cannot start the checker");
+		goto fail;
+	}
+	s->checker_started = true;
 	for (; s->nhashers < s->c.hash_workers; s->nhashers++)
 		if (pthread_create(&s->hashers[s->nhashers], NULL, hasher_main,
 				   s)) {

@@ -817,8 +817,11 @@ keyed() {
 }
 
 @test "the second approver confirms the first's amount or lowers it, never raises it" {
-	# The model voucher, 50 % of 4 000 000.00: 2 000 000.00, above 1 M.
-	call POST /v1/applications "$T_ADMIN" "@$(variant sh-model.json TWO-1 4000000.00)"
+	# The model voucher, 50 % of 4 000 000.00: 2 000 000.00, above 1 M,
+	# for firm-b (the example's own firm has other model contracts here,
+	# which the split-contract screen would add this one to).
+	jq '.applicant.uscc = "91310000MA1FL8WR2F"' "$(variant sh-model.json TWO-1 4000000.00)" >"$DIR/two.json"
+	call POST /v1/applications "$T_ADMIN" "@$DIR/two.json"
 	[ "$code" -eq 201 ]
 	id=$(answered_id)
 	call POST "/v1/applications/$id/approve" "$T_REVIEWER" '{"rate":"30%"}'
@@ -918,4 +921,32 @@ keyed() {
 	[ "$code" -eq 200 ]
 	[ "$(jq -r .existed <<<"$body")" = true ]
 	[ "$(jq -r .id <<<"$body")" = "$id" ]
+}
+
+@test "ledger checks and audit verifies run one at a time off the request threads: 200 or 503 with Retry-After, never a wait for /v1/me" {
+	for i in 1 2 3 4 5 6; do
+		p=/v1/ledger/check
+		[ "$i" -gt 3 ] && p=/v1/audit/verify
+		curl -s -D "$DIR/check-$i.h" -o "$DIR/check-$i" -w '%{http_code}' \
+			-H "Authorization: Bearer $T_AUDITOR" "$URL$p" >"$DIR/check-$i.code" &
+	done
+	call GET /v1/me "$T_AUDITOR"
+	[ "$code" -eq 200 ]
+	wait
+	ok=0
+	for i in 1 2 3 4 5 6; do
+		c=$(cat "$DIR/check-$i.code")
+		if [ "$c" -eq 200 ]; then
+			ok=$((ok + 1))
+			[ "$(jq -r .ok "$DIR/check-$i")" = true ]
+		else
+			[ "$c" -eq 503 ]
+			[ "$(jq -r .error.code "$DIR/check-$i")" = busy ]
+			grep -qi '^Retry-After: [0-9]' "$DIR/check-$i.h"
+		fi
+	done
+	[ "$ok" -ge 1 ]
+	# Once they are done, the next one runs.
+	call GET /v1/ledger/check "$T_AUDITOR"
+	[ "$code" -eq 200 ]
 }
