@@ -298,6 +298,14 @@ int office_pools_each(struct office *o,
 		      int (*fn)(void *arg, const struct office_pool_figures *f),
 		      void *arg, struct qerr *e);
 
+/* The same figures from the store's running totals (store.h): what the
+ * report shows, a few reads per pool and year whatever the number of
+ * applications. The ledger check holds them equal to office_pools_each's. */
+int office_pools_totals(struct office *o,
+			int (*fn)(void *arg,
+				  const struct office_pool_figures *f),
+			void *arg, struct qerr *e);
+
 /* Prove conservation for every pool and year, and debits = credits over
  * the whole ledger. Writes one line per problem to out (naming the
  * account); returns the number of problems, or -1 with e on error. */

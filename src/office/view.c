@@ -426,7 +426,7 @@ int view_report(struct office *o, json_t **out, struct qerr *e)
 		free(p);
 		return nomem(e);
 	}
-	rc = office_pools_each(o, add_pool, p, e);
+	rc = office_pools_totals(o, add_pool, p, e);
 	if (!rc && p->rc)
 		rc = p->rc == Q_ERR_OVERFLOW
 			     ? qerr_set(e, p->rc, "",

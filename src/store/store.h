@@ -625,6 +625,25 @@ int store_keys_each(struct store *s,
 		    int (*fn)(void *arg, const struct store_key *k), void *arg,
 		    struct qerr *e);
 
+/* --- running totals ----------------------------------------------------------- */
+
+/* The store's running totals, kept by triggers in the transaction of
+ * every change (migration 15), whoever writes: what the report reads
+ * instead of every application and account. */
+
+/* Visit the count of program's applications per measure, fiscal year and
+ * state (enum app_state), in that order; counts of 0 may be visited. */
+int store_app_tallies_each(struct store *s, const char *program,
+			   int (*fn)(void *arg, const char *measure, int year,
+				     int state, int64_t n),
+			   void *arg, struct qerr *e);
+
+/* The sums of the applicants' accounts whose code is prefix + "/<USCC>"
+ * ("<program>/<pool>/<year>/awarded"): debits_posted, credits_posted and
+ * debits_pending of *sum (its other fields 0); all 0 when there are none. */
+int store_account_tally(struct store *s, const char *prefix,
+			struct ledger_account *sum, struct qerr *e);
+
 /* --- test hooks: fault injection ------------------------------------------ */
 
 /* For tests only (the simulator, tests/unit/test_vopr.c); never called by

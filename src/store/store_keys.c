@@ -1,6 +1,7 @@
 /*
- * store_keys.c - the idempotency keys of the verbs that move money, once
- * for both back ends.
+ * store_keys.c - the idempotency keys of the verbs that move money, and the
+ * running totals the report reads (both kept since migration 15), once for
+ * both back ends.
  */
 #include "store/store.h"
 
@@ -129,5 +130,93 @@ int store_keys_each(struct store *s,
 		free_page(page, n);
 	} while (!stop && n == SQL_PAGE);
 	free(page);
+	return rc;
+}
+
+/* --- running totals ---------------------------------------------------------- */
+
+struct tally_row {
+	char measure[64];
+	int64_t year;
+	char state[16];
+	int64_t n;
+};
+
+int store_app_tallies_each(struct store *s, const char *program,
+			   int (*fn)(void *arg, const char *measure, int year,
+				     int state, int64_t n),
+			   void *arg, struct qerr *e)
+{
+	struct tally_row *page, last;
+	bool stop = false;
+	size_t n = 0;
+	int rc = Q_OK;
+
+	assert(s && program && fn);
+	page = calloc(SQL_PAGE, sizeof(*page));
+	if (!page)
+		return store_nomem(e);
+	memset(&last, 0, sizeof(last));
+	do {
+		struct drv_stmt *st;
+
+		rc = store_stmt(s, ST_APP_TALLIES_PAGE, &st, e);
+		if (rc)
+			break;
+		bind_text(st, 1, program);
+		BIND_FIELD(st, 2, last.measure);
+		bind_int(st, 3, last.year);
+		BIND_FIELD(st, 4, last.state);
+		for (n = 0; (rc = step(st, "reading the running totals", e)) ==
+			    DRV_ROW;
+		     n++) {
+			assert(n < SQL_PAGE);
+			col_str(st, 0, page[n].measure,
+				sizeof(page[n].measure));
+			page[n].year = col_int(st, 1);
+			col_str(st, 2, page[n].state, sizeof(page[n].state));
+			page[n].n = col_int(st, 3);
+		}
+		done(st);
+		if (rc != DRV_DONE)
+			break;
+		rc = Q_OK;
+		for (size_t i = 0; !stop && i < n; i++) {
+			int state = app_state_parse(page[i].state);
+
+			if (state >= 0)
+				stop = fn(arg, page[i].measure,
+					  (int)page[i].year, state,
+					  page[i].n) != 0;
+		}
+		if (n > 0)
+			last = page[n - 1];
+	} while (!stop && n == SQL_PAGE);
+	free(page);
+	return rc;
+}
+
+int store_account_tally(struct store *s, const char *prefix,
+			struct ledger_account *sum, struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && prefix && sum);
+	memset(sum, 0, sizeof(*sum));
+	rc = store_stmt(s, ST_ACCOUNT_TALLY, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, prefix);
+	rc = step(st, "reading a running total", e);
+	if (rc == DRV_ROW) {
+		sum->debits_posted = col_int(st, 0);
+		sum->credits_posted = col_int(st, 1);
+		sum->debits_pending = col_int(st, 2);
+		rc = Q_OK;
+	} else if (rc == DRV_DONE) {
+		rc = Q_OK;
+	}
+	done(st);
 	return rc;
 }

@@ -973,3 +973,22 @@ many() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"quan: no user 'nobody'" ]]
 }
+
+@test "the report reads running totals kept by triggers; ledger check holds them equal to the accounts and applications" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	"$QUAN" apply --db "$DB" --by applicant "$EX"/sh-*.json >/dev/null
+	"$QUAN" review --db "$DB" SH-2025-000003 --approve --by reviewer >/dev/null
+	"$QUAN" disburse --db "$DB" SH-2025-000003 1000.00 --by finance >/dev/null
+	report=$("$QUAN" report --db "$DB" --json 2>/dev/null)
+	[ "$(jq -r '[.pools[] | .paid] | map(select(. != "0.00")) | join(",")' <<<"$report")" = 1000.00 ]
+	[ "$(jq -r '[.pools[] | .applications.awarded] | add' <<<"$report")" -eq 1 ]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	# A running total edited behind the office's back is caught.
+	sql "$DB" "UPDATE app_tallies SET n = n + 1 WHERE state = 'awarded'"
+	sql "$DB" "UPDATE account_tallies SET credits_posted = credits_posted + 1 WHERE prefix LIKE '%/paid'"
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the running totals count 2 awarded applications, the store holds 1"* ]]
+	[[ "$output" == *"the running totals say awarded"*"paid 1000.01; the accounts"*"1000.00"* ]]
+}
