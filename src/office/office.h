@@ -182,7 +182,10 @@ int office_apply_batch_by(struct office *o, const char *const *jsons,
  * at a lower rate (rate_bp >= 0) or approved contract value
  * (approved_value >= 0); the rest returns to available and the waitlist is
  * served. Above the measure's second_approver_above, the first approval is
- * recorded and a second, different approver posts it. */
+ * recorded (its amount in its "approve-first" audit event) and a second,
+ * different approver posts it: at the first's amount when the second gives
+ * no rate and no value, or at the lower amount the second gives; one that
+ * would award more than the first approved is Q_ERR_CONFLICT. */
 int office_approve(struct office *o, const char *id, rate_bp rate,
 		   money_t approved_value, const char *by, int64_t now,
 		   struct office_result *res, struct qerr *e);
@@ -237,7 +240,9 @@ int office_round_close(struct office *o, const char *program,
 int office_pro_rata(const money_t *asks, size_t n, money_t available,
 		    money_t *awards);
 
-/* Pay a tranche of an awarded application (awarded -> paid). */
+/* Pay a tranche of an awarded application (awarded -> paid). Without a key
+ * each call pays: a caller that may retry goes through office_move with
+ * an idempotency key. */
 int office_disburse(struct office *o, const char *id, money_t amount,
 		    const char *by, int64_t now, struct qerr *e);
 
