@@ -61,6 +61,11 @@ struct office {
 	struct office_hot *hot;
 	/* When not NULL, the write path adds its CPU time here (borrowed). */
 	struct office_phases *phases;
+	/* The report's self-reliance section as last computed (view.c), and
+	 * the store's generation it was computed at: answered again while no
+	 * write has committed since. NULL: none yet. */
+	json_t *sr_cache;
+	int64_t sr_generation;
 };
 
 /* Open the office in the store at url. chips is borrowed and must outlive

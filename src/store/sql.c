@@ -1016,6 +1016,7 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 	[ST_ACCOUNT_TALLY] = ALL("SELECT debits_posted, credits_posted, "
 				 "debits_pending FROM account_tallies WHERE "
 				 "prefix = ?1"),
+	[ST_GENERATION_READ] = ALL("SELECT n FROM generation WHERE id = 1"),
 	[ST_SCHEMA_VERSION] = DIALECT("PRAGMA user_version",
 				      "SELECT version FROM schema_version"),
 };

@@ -631,6 +631,12 @@ int store_keys_each(struct store *s,
  * every change (migration 15), whoever writes: what the report reads
  * instead of every application and account. */
 
+/* The generation of the office's data as the database holds it now (a
+ * read; store_generation answers what this handle last saw): it differs
+ * from an earlier answer exactly when a write transaction committed in
+ * between, whoever wrote. */
+int store_generation_read(struct store *s, int64_t *n, struct qerr *e);
+
 /* Visit the count of program's applications per measure, fiscal year and
  * state (enum app_state), in that order; counts of 0 may be visited. */
 int store_app_tallies_each(struct store *s, const char *program,

@@ -220,3 +220,24 @@ int store_account_tally(struct store *s, const char *prefix,
 	done(st);
 	return rc;
 }
+
+int store_generation_read(struct store *s, int64_t *n, struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && n);
+	*n = -1;
+	rc = store_stmt(s, ST_GENERATION_READ, &st, e);
+	if (rc)
+		return rc;
+	rc = step(st, "reading the generation", e);
+	if (rc == DRV_ROW) {
+		*n = col_int(st, 0);
+		rc = Q_OK;
+	} else if (rc == DRV_DONE) {
+		rc = store_no_row(s, "reading the generation", e);
+	}
+	done(st);
+	return rc;
+}

@@ -950,3 +950,21 @@ keyed() {
 	call GET /v1/ledger/check "$T_AUDITOR"
 	[ "$code" -eq 200 ]
 }
+
+@test "GET /v1/report: the self-reliance section kept while nothing is written, and new as soon as something is" {
+	call GET /v1/report "$T_FINANCE"
+	[ "$code" -eq 200 ]
+	before=$(jq -c .self_reliance.total <<<"$body")
+	for _ in 1 2 3 4; do
+		call GET /v1/report "$T_FINANCE"
+		[ "$(jq -c .self_reliance.total <<<"$body")" = "$before" ]
+	done
+	call POST /v1/applications "$T_APPLICANT" "@$(variant sh-compute-rent.json SR-1 100000.00)"
+	[ "$code" -eq 201 ]
+	[ "$(jq -r .state <<<"$body")" = reserved ]
+	for _ in 1 2 3 4; do
+		call GET /v1/report "$T_FINANCE"
+		[ "$(jq -c .self_reliance.total <<<"$body")" != "$before" ]
+		[ "$(jq -r .self_reliance.total.applications <<<"$body")" -eq "$(($(jq -r .applications <<<"$before") + 1))" ]
+	done
+}
