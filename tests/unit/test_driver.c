@@ -437,7 +437,8 @@ static const char *has_index(const struct fx *f)
 	"DROP TRIGGER app_tallies_delete; DROP TRIGGER "                       \
 	"account_tallies_insert; DROP TRIGGER account_tallies_update; "
 #define UNDO_15_PG                                                             \
-	"DROP FUNCTION quan_app_tally CASCADE; DROP FUNCTION "                 \
+	"SET client_min_messages = warning; DROP FUNCTION quan_app_tally "     \
+	"CASCADE; DROP FUNCTION "                                              \
 	"quan_account_tally CASCADE; "
 
 /* An office of schema 6 loses the index no query used, and nothing else. */

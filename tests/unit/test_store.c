@@ -223,7 +223,8 @@ static void test_open_migrate(void **state)
 		      "app_tallies_update; DROP TRIGGER app_tallies_delete; "
 		      "DROP TRIGGER account_tallies_insert; DROP TRIGGER "
 		      "account_tallies_update",
-		      "DROP FUNCTION quan_app_tally CASCADE; DROP FUNCTION "
+		      "SET client_min_messages = warning; DROP FUNCTION "
+		      "quan_app_tally CASCADE; DROP FUNCTION "
 		      "quan_account_tally CASCADE"));
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
@@ -920,7 +921,8 @@ static void test_migrate_5(void **state)
 		      "app_tallies_update; DROP TRIGGER app_tallies_delete; "
 		      "DROP TRIGGER account_tallies_insert; DROP TRIGGER "
 		      "account_tallies_update",
-		      "DROP FUNCTION quan_app_tally CASCADE; DROP FUNCTION "
+		      "SET client_min_messages = warning; DROP FUNCTION "
+		      "quan_app_tally CASCADE; DROP FUNCTION "
 		      "quan_account_tally CASCADE"));
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
