@@ -28,7 +28,9 @@ struct oopts {
 	const char *received_at; /* apply: an administrator's import */
 	const char *csv;	 /* apply: applications as CSV rows */
 	const char *settled;	 /* settle: --value */
-	/* settle: every --ref given (an invoice), in order */
+	/* The idempotency key of a verb that moves money (--ref). */
+	const char *key;
+	/* settle: every --invoice given, in order */
 	const char *refs[OFFICE_INVOICES_MAX];
 	int nrefs;
 	int json, approve, reject;
@@ -78,7 +80,9 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			slot = &o->csv;
 		else if (!strcmp(a, "--value"))
 			slot = &o->settled;
-		else if (!strcmp(a, "--ref")) {
+		else if (!strcmp(a, "--ref"))
+			slot = &o->key;
+		else if (!strcmp(a, "--invoice")) {
 			if (o->nrefs == OFFICE_INVOICES_MAX) {
 				fprintf(stderr,
 					"quan: a settlement records at most %d invoices\n",
@@ -167,6 +171,54 @@ static int fail(const struct qerr *e)
 static int64_t now(void)
 {
 	return cli_now();
+}
+
+/* A verb that takes no --ref refuses one rather than ignore it. */
+static int no_ref(const struct oopts *o, const char *verb)
+{
+	if (!o->key)
+		return 0;
+	fprintf(stderr,
+		"quan: %s takes no --ref: only the verbs that move money "
+		"(approve, disburse, clawback, milestone, settle, uphold, "
+		"dismiss) take an idempotency key\n",
+		verb);
+	return -1;
+}
+
+static const char *jstr(json_t *j, const char *k)
+{
+	const char *v = json_string_value(json_object_get(j, k));
+
+	return v ? v : "";
+}
+
+/* Do mv by o->by under o->key (--ref); *answer is office_move's, which
+ * the caller frees. Prints the error. */
+static int move(struct office *off, const struct oopts *o,
+		struct office_move *mv, json_t **answer)
+{
+	struct qerr e;
+
+	qerr_clear(&e);
+	mv->id = o->args[0];
+	mv->key = o->key;
+	if (office_move(off, mv, o->by, now(), answer, &e))
+		return fail(&e);
+	return 0;
+}
+
+/* Where the application's money stands after a move, closing the line
+ * the verb began, and whether the answer was a replay of --ref's. */
+static void print_totals(const struct oopts *o, json_t *a)
+{
+	printf(" (paid %s of %s awarded, %s left to pay, %s recovered)\n",
+	       jstr(a, "paid"), jstr(a, "awarded"), jstr(a, "remaining"),
+	       jstr(a, "recovered"));
+	if (json_is_true(json_object_get(a, "replayed")))
+		printf("--ref %s was used before with the same request: its "
+		       "answer again, nothing moved\n",
+		       o->key);
 }
 
 /* Load every --policy of o into the office, in order; prints each. */
@@ -417,7 +469,8 @@ int cmd_apply(int argc, char **argv)
 
 	int64_t received_at = 0;
 
-	if (parse(argc, argv, &o, usage) || need_by(&o))
+	if (parse(argc, argv, &o, usage) || need_by(&o) ||
+	    no_ref(&o, "apply (its key is the application's client_ref)"))
 		return EXIT_BAD_INPUT;
 	if (!o.nargs == !o.csv || (o.csv && o.received_at)) {
 		fputs(usage, stderr);
@@ -495,11 +548,16 @@ int cmd_review(int argc, char **argv)
 	static const char usage[] =
 		"usage: quan review --db FILE ID --approve|--reject --by NAME\n"
 		"                   [--rate RATE] [--approved-value YUAN] [--why TEXT]\n"
+		"                   [--ref KEY]\n"
 		"Approval is the award: it posts the reservation, in full or at\n"
 		"a lower approved rate (20%, 12.5%, or basis points: 2000) or\n"
 		"value; the rest returns\n"
 		"to the pool. Above the policy's threshold two different\n"
-		"approvers are needed.\n";
+		"approvers are needed; the second confirms the first's amount\n"
+		"(or lowers it with --rate or --approved-value), never raises it.\n"
+		"--ref KEY (an approval) is an idempotency key: the same key and\n"
+		"request again answer as the first time and move nothing; the\n"
+		"same key with another request is refused.\n";
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -523,14 +581,32 @@ int cmd_review(int argc, char **argv)
 	if (o.value && money_parse(o.value, strlen(o.value), &value,
 				   "--approved-value", &e))
 		return fail(&e);
+	if (o.reject && no_ref(&o, "review --reject"))
+		return EXIT_BAD_INPUT;
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
-	if (o.approve)
-		rc = office_approve(&off, o.args[0], rate, value, o.by, now(),
-				    &res, &e);
-	else
-		rc = office_reject(&off, o.args[0], o.why, o.by, now(), &res,
-				   &e);
+	if (o.approve) {
+		json_t *a = NULL;
+
+		rc = move(&off, &o,
+			  &(struct office_move){.verb = OFFICE_MOVE_APPROVE,
+						.rate = rate,
+						.value = value},
+			  &a);
+		close_office(&off, chips);
+		if (rc)
+			return rc;
+		printf("%s %s %s", jstr(a, "id"), jstr(a, "state"),
+		       jstr(a, "amount"));
+		if (json_is_true(json_object_get(a, "second_approval_needed")))
+			printf(": approved first by %s, a second approver "
+			       "posts it",
+			       jstr(a, "first_approver"));
+		print_totals(&o, a);
+		json_decref(a);
+		return 0;
+	}
+	rc = office_reject(&off, o.args[0], o.why, o.by, now(), &res, &e);
 	close_office(&off, chips);
 	if (rc)
 		return fail(&e);
@@ -556,6 +632,8 @@ int cmd_withdraw(int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
+	if (no_ref(&o, "withdraw"))
+		return EXIT_BAD_INPUT;
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
 	qerr_clear(&e);
@@ -570,21 +648,22 @@ int cmd_withdraw(int argc, char **argv)
 int cmd_settle(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan settle --db FILE ID --value YUAN --by NAME [--ref INVOICE]...\n"
+		"usage: quan settle --db FILE ID --value YUAN --by NAME\n"
+		"                   [--invoice INVOICE]... [--ref KEY]\n"
 		"Settle an awarded application: the approved or incurred value\n"
 		"(at most the contract's face value) replaces the contract's, the\n"
 		"application is decided again on it as when it was received, and\n"
 		"the award becomes the lesser of that decision and the award; the\n"
-		"difference returns to the pool. Each --ref records an invoice.\n"
+		"difference returns to the pool. Each --invoice records an\n"
+		"invoice; --ref KEY is an idempotency key.\n"
 		"A larger incurred amount needs a new application; an award below\n"
 		"what was paid needs a clawback first.\n";
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
-	struct office_settlement r;
 	struct qerr e;
+	json_t *a = NULL;
 	money_t value;
-	char m[3][MONEY_TEXT_MAX];
 	int rc;
 
 	if (parse(argc, argv, &o, usage) || need_by(&o))
@@ -598,14 +677,20 @@ int cmd_settle(int argc, char **argv)
 		return fail(&e);
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
-	rc = office_settle(&off, o.args[0], value, o.refs, (size_t)o.nrefs,
-			   o.by, now(), &r, &e);
+	rc = move(&off, &o,
+		  &(struct office_move){.verb = OFFICE_MOVE_SETTLE,
+					.value = value,
+					.invoices = o.refs,
+					.ninvoices = (size_t)o.nrefs},
+		  &a);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
-	printf("%s %s %s released %s (was %s)\n", r.id, app_state_name(r.state),
-	       money_format(r.awarded, m[0]), money_format(r.released, m[1]),
-	       money_format(r.awarded_before, m[2]));
+		return rc;
+	printf("%s %s %s released %s (was %s);", jstr(a, "id"),
+	       jstr(a, "state"), jstr(a, "awarded"), jstr(a, "released"),
+	       jstr(a, "awarded_before"));
+	print_totals(&o, a);
+	json_decref(a);
 	return 0;
 }
 
@@ -613,10 +698,13 @@ int cmd_settle(int argc, char **argv)
 static int money_verb(int argc, char **argv, bool clawback)
 {
 	static const char usage_d[] =
-		"usage: quan disburse --db FILE ID AMOUNT --by NAME\n"
-		"Pay a tranche of an award (never more than awarded).\n";
+		"usage: quan disburse --db FILE ID AMOUNT --by NAME [--ref KEY]\n"
+		"Pay a tranche of an award (never more than awarded). Give\n"
+		"--ref KEY (any 1 to 128 printable characters, unique to this\n"
+		"payment) to make a retry safe: the same key and request answer\n"
+		"as the first time and pay nothing; without it each run pays.\n";
 	static const char usage_c[] =
-		"usage: quan clawback --db FILE ID AMOUNT --why TEXT --by NAME\n"
+		"usage: quan clawback --db FILE ID AMOUNT --why TEXT --by NAME [--ref KEY]\n"
 		"Record money recovered (never more than was paid); it returns\n"
 		"to the pool or to the treasury as the policy says.\n";
 	const char *usage = clawback ? usage_c : usage_d;
@@ -624,6 +712,7 @@ static int money_verb(int argc, char **argv, bool clawback)
 	struct office off;
 	struct chip_catalog *chips = NULL;
 	struct qerr e;
+	json_t *a = NULL;
 	money_t amount;
 	int rc;
 
@@ -638,15 +727,19 @@ static int money_verb(int argc, char **argv, bool clawback)
 		return fail(&e);
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
-	rc = clawback ? office_clawback(&off, o.args[0], amount, o.why, o.by,
-					now(), &e)
-		      : office_disburse(&off, o.args[0], amount, o.by, now(),
-					&e);
+	rc = move(&off, &o,
+		  &(struct office_move){.verb = clawback ? OFFICE_MOVE_CLAWBACK
+							 : OFFICE_MOVE_DISBURSE,
+					.amount = amount,
+					.why = o.why},
+		  &a);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
-	printf("%s %s %s\n", o.args[0], clawback ? "recovered" : "paid",
-	       o.args[1]);
+		return rc;
+	printf("%s %s %s", jstr(a, "id"), clawback ? "recovered" : "paid",
+	       jstr(a, "amount"));
+	print_totals(&o, a);
+	json_decref(a);
 	return 0;
 }
 
@@ -1128,7 +1221,7 @@ int cmd_expire(int argc, char **argv)
 	long count = 0;
 	int rc;
 
-	if (parse(argc, argv, &o, usage) || need_by(&o))
+	if (parse(argc, argv, &o, usage) || need_by(&o) || no_ref(&o, "expire"))
 		return EXIT_BAD_INPUT;
 	qerr_clear(&e);
 	if (o.at && datetime_parse(o.at, strlen(o.at), &t, NULL, "--at", &e))
@@ -1181,7 +1274,8 @@ int cmd_round(int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
-	if (parse(argc - 1, argv + 1, &o, usage) || need_by(&o))
+	if (parse(argc - 1, argv + 1, &o, usage) || need_by(&o) ||
+	    no_ref(&o, "round close"))
 		return EXIT_BAD_INPUT;
 	if (o.nargs != 3) {
 		fputs(usage, stderr);
@@ -1208,15 +1302,13 @@ int cmd_round(int argc, char **argv)
 int cmd_milestone(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan milestone --db FILE ID YEAR --why TEXT --by NAME\n"
+		"usage: quan milestone --db FILE ID YEAR --why TEXT --by NAME [--ref KEY]\n"
 		"Record a milestone of an awarded institute grant and post the\n"
 		"tranche ring-fenced for fiscal year YEAR, so it can be paid.\n";
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
-	struct qerr e;
-	money_t posted = 0;
-	char m[MONEY_TEXT_MAX];
+	json_t *a = NULL;
 	long year;
 	int rc;
 
@@ -1230,14 +1322,18 @@ int cmd_milestone(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
-	qerr_clear(&e);
-	rc = office_milestone(&off, o.args[0], (int)year, o.why, o.by, now(),
-			      &posted, &e);
+	rc = move(&off, &o,
+		  &(struct office_move){.verb = OFFICE_MOVE_MILESTONE,
+					.year = (int)year,
+					.why = o.why},
+		  &a);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
-	printf("%s %ld tranche posted %s\n", o.args[0], year,
-	       money_format(posted, m));
+		return rc;
+	printf("%s %ld tranche posted %s", jstr(a, "id"), year,
+	       jstr(a, "posted"));
+	print_totals(&o, a);
+	json_decref(a);
 	return 0;
 }
 
@@ -1292,8 +1388,8 @@ int cmd_notice(int argc, char **argv)
 	static const char usage[] =
 		"usage: quan notice open --db FILE PROGRAM ID... --by NAME\n"
 		"       quan notice object --db FILE ID --why TEXT --by NAME\n"
-		"       quan notice uphold --db FILE ID --by NAME [--why TEXT]\n"
-		"       quan notice dismiss --db FILE ID --by NAME [--why TEXT]\n"
+		"       quan notice uphold --db FILE ID --by NAME [--why TEXT] [--ref KEY]\n"
+		"       quan notice dismiss --db FILE ID --by NAME [--why TEXT] [--ref KEY]\n"
 		"Public notice (公示). open posts awarded applications of PROGRAM\n"
 		"for the working days their measures' public_notice says, counted\n"
 		"with the State Council's calendar (data/holidays.yaml, or\n"
@@ -1306,9 +1402,8 @@ int cmd_notice(int argc, char **argv)
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
-	struct office_result r;
 	struct qerr e;
-	char m[MONEY_TEXT_MAX];
+	json_t *a = NULL;
 	int rc;
 
 	if (argc >= 2 && cli_is_help(argv[1])) {
@@ -1326,24 +1421,34 @@ int cmd_notice(int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
 	}
+	if ((!strcmp(sub, "open") || !strcmp(sub, "object")) &&
+	    no_ref(&o, strcmp(sub, "open") ? "notice object" : "notice open"))
+		return EXIT_BAD_INPUT;
 	if (!strcmp(sub, "open"))
 		return notice_open(&o);
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
-	qerr_clear(&e);
-	if (!strcmp(sub, "object"))
+	if (!strcmp(sub, "object")) {
+		qerr_clear(&e);
 		rc = office_object(&off, o.args[0], o.why, o.by, now(), &e);
-	else
-		rc = office_objection_decide(&off, o.args[0],
-					     !strcmp(sub, "uphold"), o.why,
-					     o.by, now(), &r, &e);
+		close_office(&off, chips);
+		if (rc)
+			return fail(&e);
+		printf("%s objection lodged: held from payment\n", o.args[0]);
+		return 0;
+	}
+	rc = move(&off, &o,
+		  &(struct office_move){.verb = strcmp(sub, "uphold")
+							? OFFICE_MOVE_DISMISS
+							: OFFICE_MOVE_UPHOLD,
+					.why = o.why},
+		  &a);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
-	if (!strcmp(sub, "object"))
-		printf("%s objection lodged: held from payment\n", o.args[0]);
-	else
-		printf("%s %s %s returned to the pool\n", o.args[0],
-		       app_state_name(r.state), money_format(r.amount, m));
+		return rc;
+	printf("%s %s %s returned to the pool", jstr(a, "id"), jstr(a, "state"),
+	       jstr(a, "returned"));
+	print_totals(&o, a);
+	json_decref(a);
 	return 0;
 }

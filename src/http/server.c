@@ -101,6 +101,8 @@ struct req {
 	bool queued;
 	int64_t received_at; /* an application: when the office received it */
 	struct office_parsed *parsed; /* an application, parsed on arrival */
+	/* Its Idempotency-Key header ("" when none), checked on arrival. */
+	char key[OFFICE_KEY_MAX + 1];
 	/* sign-in and users */
 	char addr[64];			 /* the client's address */
 	bool by_cookie;			 /* authenticated by a session */
@@ -143,6 +145,16 @@ struct server {
 	bool stopping;
 	/* POST /v1/simulate: one at a time, on the HTTP thread that took it */
 	pthread_mutex_t simmu;
+	/* The long checks (ledger check, audit verify): one at a time, on a
+	 * thread of their own, so that the HTTP threads go on answering;
+	 * another asked meanwhile is 503 with Retry-After. */
+	pthread_t checker;
+	bool checker_started;
+	pthread_mutex_t cmu;
+	pthread_cond_t ccv;
+	struct req *cjob; /* waiting for the checker */
+	bool cbusy;	  /* a check is waiting or running */
+	bool cstopping;
 	/* the hashing pool: its own threads, a bounded queue */
 	pthread_t hashers[HASH_WORKERS_MAX];
 	size_t nhashers;
@@ -826,11 +838,28 @@ static bool check_subject(struct office *o, struct req *r)
 	return rc;
 }
 
+/* Move money as mv says (its verb and arguments), on r's application and
+ * under r's Idempotency-Key, and answer what office_move answers: the
+ * same answer again for the same key and request. */
+static void move(struct server *s, struct office *o, struct req *r,
+		 struct office_move *mv)
+{
+	struct qerr e;
+	json_t *answer = NULL;
+
+	qerr_clear(&e);
+	mv->id = r->id;
+	mv->key = r->key;
+	if (office_move(o, mv, r->user.name, now_of(s), &answer, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, answer);
+}
+
 static void h_approve(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {"rate", "approved_value", NULL};
 	json_t *j = body_object(r, keys, true);
-	struct office_result res;
 	const char *rate_t;
 	rate_bp rate = -1;
 	money_t value;
@@ -847,11 +876,10 @@ static void h_approve(struct server *s, struct office *o, struct req *r)
 		fail_with(r, &e);
 		goto out;
 	}
-	if (office_approve(o, r->id, rate, value, r->user.name, now_of(s), &res,
-			   &e))
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK, result_j(&res));
+	move(s, o, r,
+	     &(struct office_move){.verb = OFFICE_MOVE_APPROVE,
+				   .rate = rate,
+				   .value = value});
 out:
 	json_decref(j);
 }
@@ -905,26 +933,17 @@ static void money_verb(struct server *s, struct office *o, struct req *r,
 	json_t *j = body_object(r, clawback ? back : pay, false);
 	const char *why = NULL;
 	money_t amount;
-	struct qerr e;
-	int rc;
 
 	if (!j)
 		return;
-	qerr_clear(&e);
-	if (!field_money(r, j, "amount", true, &amount) ||
-	    (clawback && !field_str(r, j, "why", true, &why)))
-		goto out;
-	rc = clawback ? office_clawback(o, r->id, amount, why, r->user.name,
-					now_of(s), &e)
-		      : office_disburse(o, r->id, amount, r->user.name,
-					now_of(s), &e);
-	if (rc)
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK,
-		   json_pack("{s:s,s:o}", "id", r->id,
-			     clawback ? "recovered" : "paid", money_j(amount)));
-out:
+	if (field_money(r, j, "amount", true, &amount) &&
+	    (!clawback || field_str(r, j, "why", true, &why)))
+		move(s, o, r,
+		     &(struct office_move){
+			     .verb = clawback ? OFFICE_MOVE_CLAWBACK
+					      : OFFICE_MOVE_DISBURSE,
+			     .amount = amount,
+			     .why = why});
 	json_decref(j);
 }
 
@@ -976,30 +995,18 @@ static void h_settle(struct server *s, struct office *o, struct req *r)
 	static const char *const keys[] = {"value", "invoices", NULL};
 	const char *invoices[OFFICE_INVOICES_MAX];
 	json_t *j = body_object(r, keys, false);
-	struct office_settlement res;
 	size_t n = 0;
 	money_t value;
-	struct qerr e;
 
 	if (!j)
 		return;
-	qerr_clear(&e);
-	if (!field_money(r, j, "value", true, &value) ||
-	    !field_strings(r, j, "invoices", invoices, OFFICE_INVOICES_MAX, &n))
-		goto out;
-	if (office_settle(o, r->id, value, invoices, n, r->user.name, now_of(s),
-			  &res, &e))
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK,
-		   json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "id", res.id,
-			     "state", app_state_name(res.state), "value",
-			     money_j(res.value), "face_value",
-			     money_j(res.face_value), "awarded_before",
-			     money_j(res.awarded_before), "awarded",
-			     money_j(res.awarded), "released",
-			     money_j(res.released), "paid", money_j(res.paid)));
-out:
+	if (field_money(r, j, "value", true, &value) &&
+	    field_strings(r, j, "invoices", invoices, OFFICE_INVOICES_MAX, &n))
+		move(s, o, r,
+		     &(struct office_move){.verb = OFFICE_MOVE_SETTLE,
+					   .value = value,
+					   .invoices = invoices,
+					   .ninvoices = n});
 	json_decref(j);
 }
 
@@ -1068,7 +1075,6 @@ static void h_objection_decide(struct server *s, struct office *o,
 {
 	static const char *const keys[] = {"outcome", "why", NULL};
 	json_t *j = body_object(r, keys, false);
-	struct office_result res;
 	const char *outcome, *why = NULL;
 	struct qerr e;
 
@@ -1084,14 +1090,11 @@ static void h_objection_decide(struct server *s, struct office *o,
 		fail_with(r, &e);
 		goto out;
 	}
-	if (office_objection_decide(o, r->id, !strcmp(outcome, "upheld"), why,
-				    r->user.name, now_of(s), &res, &e))
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK,
-		   json_pack("{s:s,s:s,s:s,s:o}", "id", r->id, "outcome",
-			     outcome, "state", app_state_name(res.state),
-			     "returned", money_j(res.amount)));
+	move(s, o, r,
+	     &(struct office_move){.verb = strcmp(outcome, "upheld")
+						   ? OFFICE_MOVE_DISMISS
+						   : OFFICE_MOVE_UPHOLD,
+				   .why = why});
 out:
 	json_decref(j);
 }
@@ -1126,22 +1129,15 @@ static void h_milestone(struct server *s, struct office *o, struct req *r)
 	json_t *j = body_object(r, keys, false);
 	const char *what;
 	json_int_t year;
-	money_t posted = 0;
-	struct qerr e;
 
 	if (!j)
 		return;
-	qerr_clear(&e);
 	if (field_int(r, j, "year", 1900, 9999, &year) &&
-	    field_str(r, j, "what", true, &what)) {
-		if (office_milestone(o, r->id, (int)year, what, r->user.name,
-				     now_of(s), &posted, &e))
-			fail_with(r, &e);
-		else
-			ok(r, MHD_HTTP_OK,
-			   json_pack("{s:s,s:I,s:o}", "id", r->id, "year", year,
-				     "posted", money_j(posted)));
-	}
+	    field_str(r, j, "what", true, &what))
+		move(s, o, r,
+		     &(struct office_move){.verb = OFFICE_MOVE_MILESTONE,
+					   .year = (int)year,
+					   .why = what});
 	json_decref(j);
 }
 
@@ -2050,6 +2046,67 @@ static void enqueue(struct server *s, struct req *r)
 	pthread_mutex_unlock(&s->qmu);
 }
 
+/* --- the long checks, on a thread of their own ------------------------------------ */
+
+/* Whether route takes long on a large office (it reads every account, or
+ * every event): then it runs on the checker, one at a time. */
+static bool route_is_long(const struct route *rt)
+{
+	return rt->fn == h_ledger_check || rt->fn == h_audit_verify;
+}
+
+static void *checker_main(void *arg)
+{
+	struct server *s = arg;
+
+	for (;;) {
+		struct req *r;
+		struct office *o;
+
+		pthread_mutex_lock(&s->cmu);
+		while (!s->cjob && !s->cstopping)
+			pthread_cond_wait(&s->ccv, &s->cmu);
+		r = s->cjob;
+		s->cjob = NULL;
+		pthread_mutex_unlock(&s->cmu);
+		if (!r)
+			break; /* stopping, and nothing left */
+		o = borrow(s);
+		r->route->fn(s, o, r);
+		give_back(s, o);
+		pthread_mutex_lock(&s->cmu);
+		s->cbusy = false;
+		pthread_mutex_unlock(&s->cmu);
+		finish_job(r);
+	}
+	return NULL;
+}
+
+/* Hand r to the checker, or answer 503 when a check is running already. */
+static enum MHD_Result to_checker(struct server *s, struct MHD_Connection *c,
+				  struct req *r)
+{
+	bool busy;
+
+	assert(route_is_long(r->route));
+	pthread_mutex_lock(&s->cmu);
+	busy = s->cbusy || s->cstopping;
+	if (!busy) {
+		s->cbusy = true;
+		r->queued = true;
+		MHD_suspend_connection(c);
+		s->cjob = r;
+		pthread_cond_signal(&s->ccv);
+	}
+	pthread_mutex_unlock(&s->cmu);
+	if (!busy)
+		return MHD_YES;
+	r->retry_after = 2;
+	return send_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+			  "a ledger check or audit verify is running: they run "
+			  "one at a time; ask again after Retry-After");
+}
+
 /* --- sign-in: bodies, backoff and the hashing pool ------------------------------- */
 
 /* The body of a sign-in or users route checked on the HTTP thread, kept in
@@ -2853,6 +2910,47 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 	return MHD_YES;
 }
 
+/* The Idempotency-Key of a write into r->key, checked: false with r
+ * answered when it is malformed. On POST /v1/applications the key is the
+ * body's client_ref: the header may repeat it, or stand for it when the
+ * body has none, but never differ from it. */
+static bool take_key(struct MHD_Connection *c, struct req *r)
+{
+	const char *k = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    "Idempotency-Key");
+	size_t n = k ? strlen(k) : 0;
+
+	r->key[0] = '\0';
+	if (!k)
+		return true;
+	if (!office_key_valid(k, n)) {
+		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			  "Idempotency-Key: 1 to 128 printable ASCII "
+			  "characters, no spaces");
+		return false;
+	}
+	memcpy(r->key, k, n + 1);
+	if (r->route->fn != h_apply || !r->parsed)
+		return true;
+	if (r->parsed->app.client_ref) {
+		if (strcmp(r->parsed->app.client_ref, r->key)) {
+			fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+				  "Idempotency-Key and client_ref differ: an "
+				  "application's key is its client_ref");
+			return false;
+		}
+		return true;
+	}
+	if (!app_ref_valid(r->key, n)) {
+		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			  "Idempotency-Key: an application's key is its "
+			  "client_ref, 1 to 64 of A-Z a-z 0-9 . _ -");
+		return false;
+	}
+	r->parsed->app.client_ref = r->key;
+	return true;
+}
+
 /* The whole body is in: answer reads here, hand writes to the writer. */
 static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 				struct req *r)
@@ -2904,6 +3002,8 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 				c, r, MHD_HTTP_FORBIDDEN, "forbidden",
 				"applicant.uscc: an applicant files only for its own firm");
 	}
+	if (r->route->write && !take_key(c, r))
+		return send_req(c, r);
 	if (r->route->fn == h_session_open || r->route->fn == h_session_close ||
 	    r->route->fn == h_user_add || r->route->fn == h_user_change ||
 	    r->route->fn == h_user_remove || r->route->fn == h_user_password) {
@@ -2925,6 +3025,8 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 		enqueue(s, r);
 		return MHD_YES;
 	}
+	if (route_is_long(r->route))
+		return to_checker(s, c, r);
 	o = borrow(s);
 	r->route->fn(s, o, r);
 	give_back(s, o);
@@ -3159,6 +3261,13 @@ void server_stop(struct server *s)
 	pthread_mutex_unlock(&s->hmu);
 	for (size_t i = 0; i < s->nhashers; i++)
 		pthread_join(s->hashers[i], NULL);
+	if (s->checker_started) {
+		pthread_mutex_lock(&s->cmu);
+		s->cstopping = true;
+		pthread_cond_broadcast(&s->ccv);
+		pthread_mutex_unlock(&s->cmu);
+		pthread_join(s->checker, NULL);
+	}
 	if (s->writer_started) {
 		pthread_mutex_lock(&s->qmu);
 		s->stopping = true;
@@ -3181,6 +3290,8 @@ void server_stop(struct server *s)
 	pthread_cond_destroy(&s->rcv);
 	pthread_mutex_destroy(&s->qmu);
 	pthread_mutex_destroy(&s->simmu);
+	pthread_mutex_destroy(&s->cmu);
+	pthread_cond_destroy(&s->ccv);
 	pthread_cond_destroy(&s->qcv);
 	pthread_mutex_destroy(&s->hmu);
 	pthread_cond_destroy(&s->hcv);
@@ -3226,6 +3337,8 @@ int server_start(const struct server_config *c, struct server **out,
 	if (!s->c.forecast_horizon)
 		s->c.forecast_horizon = SERVER_FORECAST_HORIZON;
 	pthread_mutex_init(&s->simmu, NULL);
+	pthread_mutex_init(&s->cmu, NULL);
+	pthread_cond_init(&s->ccv, NULL);
 	if (!s->c.session_idle)
 		s->c.session_idle = 8 * 3600;
 	if (!s->c.session_max)
@@ -3309,9 +3422,10 @@ int server_start(const struct server_config *c, struct server **out,
 	if (rc)
 		goto fail;
 	s->w.clock_set = c->clock_set;
-	/* One office per HTTP thread and per hasher, and one spare for the
-	 * rare moment a thread holds two (there is none today). */
-	s->nreaders = s->c.threads + s->c.hash_workers + 1;
+	/* One office per HTTP thread, per hasher and for the checker, and
+	 * one spare for the rare moment a thread holds two (there is none
+	 * today). */
+	s->nreaders = s->c.threads + s->c.hash_workers + 2;
 	s->readers = calloc(s->nreaders, sizeof(*s->readers));
 	s->busy = calloc(s->nreaders, sizeof(*s->busy));
 	if (!s->readers || !s->busy) {
@@ -3329,6 +3443,11 @@ int server_start(const struct server_config *c, struct server **out,
 		goto fail;
 	}
 	s->writer_started = true;
+	if (pthread_create(&s->checker, NULL, checker_main, s)) {
+		rc = qerr_set(e, Q_ERR_IO, "", "cannot start the checker");
+		goto fail;
+	}
+	s->checker_started = true;
 	for (; s->nhashers < s->c.hash_workers; s->nhashers++)
 		if (pthread_create(&s->hashers[s->nhashers], NULL, hasher_main,
 				   s)) {

@@ -125,6 +125,88 @@ static int figures(struct office *o, const struct policy *p,
 	return store_app_each(o->store, p->program, -1, count_apps, &c, e);
 }
 
+/* --- a pool's figures from the running totals ------------------------------ */
+
+static int tally_count(void *arg, const char *measure, int year, int state,
+		       int64_t n)
+{
+	struct counting *c = arg;
+	int m = policy_find_measure(c->p, measure, strlen(measure));
+
+	if (m >= 0 &&
+	    policy_pool_account_year(c->p, c->p->measures[m].pool, year) ==
+		    c->f->year &&
+	    !strcmp(c->p->pools[c->p->measures[m].pool].id, c->f->pool) &&
+	    state >= 0 && state < APP__STATE_COUNT)
+		c->f->count[state] += n;
+	return 0;
+}
+
+/* figures(), from the store's running totals: the pool's own accounts
+ * (a few reads), the sums of its applicants' awarded and paid accounts and
+ * the count of its applications per state (one row each), never a walk of
+ * every account and application. */
+static int figures_from_totals(struct office *o, const struct policy *p,
+			       const struct policy_pool *pl, int year,
+			       struct office_pool_figures *f, struct qerr *e)
+{
+	int until = pl->commitment ? pl->commit_until : year;
+	struct counting c = {f, p};
+	int rc = Q_OK;
+
+	assert(o && p && pl && f);
+	memset(f, 0, sizeof(*f));
+	snprintf(f->program, sizeof(f->program), "%s", p->program);
+	snprintf(f->pool, sizeof(f->pool), "%s", pl->id);
+	f->year = year;
+	f->until = pl->commitment ? pl->commit_until : 0;
+	for (int y = year; !rc && y <= until; y++) {
+		static const char *const names[2] = {"awarded", "paid"};
+
+		rc = pool_accounts(o, p->program, pl->id, y, f, e);
+		for (int k = 0; !rc && k < 2; k++) {
+			char code[LEDGER_ID_MAX];
+			struct ledger_account sum;
+
+			office_pool_code(code, p->program, pl->id, y, names[k],
+					 NULL);
+			rc = store_account_tally(o->store, code, &sum, e);
+			if (!rc && k == 0)
+				f->awarded += ledger_balance(&sum);
+			else if (!rc)
+				f->paid += ledger_balance(&sum);
+		}
+	}
+	if (rc)
+		return rc;
+	return store_app_tallies_each(o->store, p->program, tally_count, &c, e);
+}
+
+int office_pools_totals(struct office *o,
+			int (*fn)(void *arg,
+				  const struct office_pool_figures *f),
+			void *arg, struct qerr *e)
+{
+	assert(o && fn);
+	for (size_t i = 0; i < o->npolicies; i++) {
+		const struct policy *p = o->policies[i];
+
+		for (size_t j = 0; j < p->npools; j++)
+			for (size_t k = 0; k < p->pools[j].nbudgets; k++) {
+				struct office_pool_figures f;
+				int rc = figures_from_totals(
+					o, p, &p->pools[j],
+					p->pools[j].budgets[k].year, &f, e);
+
+				if (rc)
+					return rc;
+				if (fn(arg, &f))
+					return Q_OK;
+			}
+	}
+	return Q_OK;
+}
+
 int office_pools_each(struct office *o,
 		      int (*fn)(void *arg, const struct office_pool_figures *f),
 		      void *arg, struct qerr *e)
@@ -197,6 +279,40 @@ static int check_pool(void *arg, const struct office_pool_figures *f)
 	return 0;
 }
 
+/* The report's running totals of pool pl against f, its figures read
+ * from every account and application: a trigger dropped, or a table edited
+ * behind the office's back, shows here. */
+static int check_totals(struct office *o, const struct policy *p,
+			const struct policy_pool *pl,
+			const struct office_pool_figures *f, struct check *c,
+			struct qerr *e)
+{
+	struct office_pool_figures t;
+	char x[MONEY_TEXT_MAX], y[MONEY_TEXT_MAX];
+
+	assert(f && c);
+	if (figures_from_totals(o, p, pl, f->year, &t, e))
+		return -1;
+	if (t.awarded != f->awarded || t.paid != f->paid) {
+		fprintf(c->out,
+			"pool '%s/%s/%d': the running totals say awarded %s, paid %s; the accounts %s, %s\n",
+			f->program, f->pool, f->year,
+			money_format(t.awarded, x), money_format(t.paid, y),
+			money_format(f->awarded, (char[MONEY_TEXT_MAX]){0}),
+			money_format(f->paid, (char[MONEY_TEXT_MAX]){0}));
+		c->problems++;
+	}
+	for (int st = 0; st < APP__STATE_COUNT; st++)
+		if (t.count[st] != f->count[st]) {
+			fprintf(c->out,
+				"pool '%s/%s/%d': the running totals count %ld %s applications, the store holds %ld\n",
+				f->program, f->pool, f->year, t.count[st],
+				app_state_name(st), f->count[st]);
+			c->problems++;
+		}
+	return 0;
+}
+
 /* The policy's budget b of pool pl against the ledger's, and pool and
  * year's conservation. */
 static int check_budget(struct office *o, const struct policy *p,
@@ -220,7 +336,7 @@ static int check_budget(struct office *o, const struct policy *p,
 		c->problems++;
 	}
 	check_pool(c, &f);
-	return 0;
+	return check_totals(o, p, pl, &f, c, e);
 }
 
 long office_ledger_check(struct office *o, FILE *out, struct qerr *e)

@@ -310,6 +310,15 @@ int office_objection_decide(struct office *o, const char *id, bool uphold,
 			    const char *why, const char *by, int64_t now,
 			    struct office_result *res, struct qerr *e)
 {
+	return office_objection_decide_k(o, id, uphold, why, by, now, res, NULL,
+					 e);
+}
+
+int office_objection_decide_k(struct office *o, const char *id, bool uphold,
+			      const char *why, const char *by, int64_t now,
+			      struct office_result *res, struct office_keyed *k,
+			      struct qerr *e)
+{
 	const struct policy *p;
 	struct store_app a;
 	struct store_objection ob;
@@ -322,6 +331,8 @@ int office_objection_decide(struct office *o, const char *id, bool uphold,
 	rc = office_begin_on(o, id, &a, &p, &m, e);
 	if (rc)
 		return rc;
+	if ((rc = office_key_find(o, k, &a, e)))
+		return office_finish(o, rc, &a, e);
 	rc = store_objection_open(o->store, id, &ob, e);
 	if (rc == Q_NONE)
 		rc = qerr_set(e, Q_ERR_CONFLICT, "state",
@@ -362,6 +373,13 @@ int office_objection_decide(struct office *o, const char *id, bool uphold,
 		rc = office_serve_waitlist(o, p,
 					   p->pools[p->measures[m].pool].id,
 					   a.fiscal_year, by, now, e);
+	if (!rc)
+		rc = office_key_keep(o, k, &a,
+				     json_pack("{s:s,s:o}", "outcome",
+					       uphold ? "upheld" : "dismissed",
+					       "returned",
+					       office_money_j(returned)),
+				     by, now, e);
 	res->state = a.state;
 	res->amount = returned;
 	return office_finish(o, rc, &a, e);

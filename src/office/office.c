@@ -124,6 +124,8 @@ void office_close(struct office *o)
 		policy_free(o->versions[i]);
 	o->nversions = 0;
 	office_hot_free(o);
+	json_decref(o->sr_cache);
+	o->sr_cache = NULL;
 	store_close(o->store);
 	o->store = NULL;
 }

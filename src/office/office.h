@@ -61,6 +61,11 @@ struct office {
 	struct office_hot *hot;
 	/* When not NULL, the write path adds its CPU time here (borrowed). */
 	struct office_phases *phases;
+	/* The report's self-reliance section as last computed (view.c), and
+	 * the store's generation it was computed at: answered again while no
+	 * write has committed since. NULL: none yet. */
+	json_t *sr_cache;
+	int64_t sr_generation;
 };
 
 /* Open the office in the store at url. chips is borrowed and must outlive
@@ -182,7 +187,10 @@ int office_apply_batch_by(struct office *o, const char *const *jsons,
  * at a lower rate (rate_bp >= 0) or approved contract value
  * (approved_value >= 0); the rest returns to available and the waitlist is
  * served. Above the measure's second_approver_above, the first approval is
- * recorded and a second, different approver posts it. */
+ * recorded (its amount in its "approve-first" audit event) and a second,
+ * different approver posts it: at the first's amount when the second gives
+ * no rate and no value, or at the lower amount the second gives; one that
+ * would award more than the first approved is Q_ERR_CONFLICT. */
 int office_approve(struct office *o, const char *id, rate_bp rate,
 		   money_t approved_value, const char *by, int64_t now,
 		   struct office_result *res, struct qerr *e);
@@ -237,7 +245,9 @@ int office_round_close(struct office *o, const char *program,
 int office_pro_rata(const money_t *asks, size_t n, money_t available,
 		    money_t *awards);
 
-/* Pay a tranche of an awarded application (awarded -> paid). */
+/* Pay a tranche of an awarded application (awarded -> paid). Without a key
+ * each call pays: a caller that may retry goes through office_move with
+ * an idempotency key. */
 int office_disburse(struct office *o, const char *id, money_t amount,
 		    const char *by, int64_t now, struct qerr *e);
 
@@ -298,6 +308,14 @@ int office_pools_each(struct office *o,
 		      int (*fn)(void *arg, const struct office_pool_figures *f),
 		      void *arg, struct qerr *e);
 
+/* The same figures from the store's running totals (store.h): what the
+ * report shows, a few reads per pool and year whatever the number of
+ * applications. The ledger check holds them equal to office_pools_each's. */
+int office_pools_totals(struct office *o,
+			int (*fn)(void *arg,
+				  const struct office_pool_figures *f),
+			void *arg, struct qerr *e);
+
 /* Prove conservation for every pool and year, and debits = credits over
  * the whole ledger. Writes one line per problem to out (naming the
  * account); returns the number of problems, or -1 with e on error. */
@@ -335,6 +353,62 @@ const struct policy *office_policy_version(struct office *o, const char *hash,
  * that JSON. *out is a new reference (the caller json_decref()s it). */
 int office_decision_json(struct office *o, const struct store_app *a,
 			 json_t **out, struct qerr *e);
+
+/* --- moving money under an idempotency key --------------------------------- */
+
+/* The verbs that move money, as office_move takes them. */
+enum office_move_verb {
+	OFFICE_MOVE_APPROVE,
+	OFFICE_MOVE_DISBURSE,
+	OFFICE_MOVE_CLAWBACK,
+	OFFICE_MOVE_MILESTONE,
+	OFFICE_MOVE_SETTLE,
+	OFFICE_MOVE_UPHOLD, /* an objection decided: upheld */
+	OFFICE_MOVE_DISMISS /* or dismissed */
+};
+
+#define OFFICE_KEY_MAX 128 /* bytes of an idempotency key */
+
+/* One request that moves money: the verb, its application, its key, and
+ * the arguments of its verb (the others are ignored). */
+struct office_move {
+	enum office_move_verb verb;
+	const char *id;
+	/* The idempotency key (1..OFFICE_KEY_MAX bytes of printable ASCII,
+	 * no space), or NULL / "" for none: then the request moves money
+	 * each time it is sent. */
+	const char *key;
+	rate_bp rate;	 /* approve: -1 for none */
+	money_t value;	 /* approve: the approved value (-1: none);
+			   settle: the settled value */
+	money_t amount;	 /* disburse, clawback */
+	int year;	 /* milestone: the tranche's fiscal year */
+	const char *why; /* clawback, milestone (what was achieved), the
+			    decision on an objection (NULL allowed) */
+	const char *const *invoices; /* settle */
+	size_t ninvoices;
+};
+
+/* Whether key (len bytes) is a well-formed idempotency key. */
+bool office_key_valid(const char *key, size_t len);
+
+/* Do mv by `by` at now, as the verb's own function does, and answer
+ * *answer (a new JSON object the caller json_decref()s): the application's
+ * id and state, what this request did (the verb's own fields: "amount"
+ * paid, recovered or awarded now, "posted", "returned", a settlement's
+ * figures), and the application's totals after it: "awarded", "paid"
+ * (disbursed so far), "recovered" and "remaining" (awarded - paid, left
+ * to pay), and "replayed".
+ *
+ * A key is scoped to the verb (the two outcomes of an objection share
+ * one) and the application, and recorded in the transaction that moved
+ * the money, with a hash of the request (who sent it and every argument)
+ * and the answer. The same key with the same request answers that first
+ * answer again, with "replayed": true, and moves nothing; with another
+ * request it is Q_ERR_CONFLICT and moves nothing. A refused request
+ * records nothing: its key may be used again. */
+int office_move(struct office *o, const struct office_move *mv, const char *by,
+		int64_t now, json_t **answer, struct qerr *e);
 
 /* --- screens --------------------------------------------------------------- */
 

@@ -257,6 +257,61 @@ long office_ledger_recompute(struct office *o, FILE *out, struct qerr *e);
 int office_notice_hold(struct office *o, const struct policy *p, int m,
 		       const struct store_app *a, int64_t now, struct qerr *e);
 
+/* --- keys.c: idempotency keys of the verbs that move money ---------------- */
+
+/* What a verb that moves money was asked under a key, and what it answers
+ * (office_move). The verb's scope is verb and the application's id. */
+struct office_keyed {
+	const char *verb; /* "approve", "disburse", ... */
+	const char *key;  /* the client's key; NULL or "" for none */
+	char request[65]; /* SHA-256 (hex) of the request, key aside */
+	json_t *answer;	  /* the answer (a reference office_move hands on) */
+};
+
+/* The key was used before with the same request: k->answer holds the
+ * answer it gave then, and nothing was done now. Outside the error range,
+ * like Q_NONE; office_move answers it as 0. */
+#define OFFICE_REPLAYED 102
+
+/* Inside the verb's transaction, with application a loaded: look k's key
+ * up (k NULL, or no key: Q_OK). Q_OK: none yet, go on; OFFICE_REPLAYED
+ * (k->answer set); Q_ERR_CONFLICT when the key came with another request. */
+int office_key_find(struct office *o, struct office_keyed *k,
+		    const struct store_app *a, struct qerr *e);
+
+/* After the verb's move, still in its transaction: its answer into
+ * k->answer (k NULL: nothing), the application's id and state, then the
+ * verb's own fields (extra, stolen, may be NULL), then where its money
+ * stands (awarded, paid, recovered, remaining: awarded - paid); recorded
+ * under k's key when there is one. */
+int office_key_keep(struct office *o, struct office_keyed *k,
+		    const struct store_app *a, json_t *extra, const char *by,
+		    int64_t now, struct qerr *e);
+
+/* The verbs with a key (k may be NULL): the public office_approve and the
+ * rest are these with k NULL. */
+int office_approve_k(struct office *o, const char *id, rate_bp rate,
+		     money_t approved_value, const char *by, int64_t now,
+		     struct office_result *res, struct office_keyed *k,
+		     struct qerr *e);
+int office_disburse_k(struct office *o, const char *id, money_t amount,
+		      const char *by, int64_t now, struct office_keyed *k,
+		      struct qerr *e);
+int office_clawback_k(struct office *o, const char *id, money_t amount,
+		      const char *why, const char *by, int64_t now,
+		      struct office_keyed *k, struct qerr *e);
+int office_milestone_k(struct office *o, const char *id, int year,
+		       const char *what, const char *by, int64_t now,
+		       money_t *posted, struct office_keyed *k, struct qerr *e);
+int office_settle_k(struct office *o, const char *id, money_t value,
+		    const char *const *invoices, size_t ninvoices,
+		    const char *by, int64_t now, struct office_settlement *out,
+		    struct office_keyed *k, struct qerr *e);
+int office_objection_decide_k(struct office *o, const char *id, bool uphold,
+			      const char *why, const char *by, int64_t now,
+			      struct office_result *res, struct office_keyed *k,
+			      struct qerr *e);
+
 /* --- the writer's hot state (hot.c) ------------------------------------------ */
 
 /* Look up on which of p's named supplier lists the supplier uscc is (the

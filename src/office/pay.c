@@ -279,6 +279,13 @@ static int pay(struct office *o, const struct policy *p, int m,
 int office_disburse(struct office *o, const char *id, money_t amount,
 		    const char *by, int64_t now, struct qerr *e)
 {
+	return office_disburse_k(o, id, amount, by, now, NULL, e);
+}
+
+int office_disburse_k(struct office *o, const char *id, money_t amount,
+		      const char *by, int64_t now, struct office_keyed *k,
+		      struct qerr *e)
+{
 	const struct policy *p;
 	struct store_app a;
 	bool grant;
@@ -292,6 +299,8 @@ int office_disburse(struct office *o, const char *id, money_t amount,
 	rc = office_begin_on(o, id, &a, &p, &m, e);
 	if (rc)
 		return rc;
+	if ((rc = office_key_find(o, k, &a, e)))
+		return office_finish(o, rc, &a, e);
 	grant = office_is_grant(p, m);
 	rc = may_disburse(&a, id, amount, by, grant, e);
 	if (!rc)
@@ -311,6 +320,11 @@ int office_disburse(struct office *o, const char *id, money_t amount,
 					       office_money_j(a.paid)),
 				     e);
 	}
+	if (!rc)
+		rc = office_key_keep(
+			o, k, &a,
+			json_pack("{s:o}", "amount", office_money_j(amount)),
+			by, now, e);
 	return office_finish(o, rc, &a, e);
 }
 
@@ -389,6 +403,13 @@ int office_clawback(struct office *o, const char *id, money_t amount,
 		    const char *why, const char *by, int64_t now,
 		    struct qerr *e)
 {
+	return office_clawback_k(o, id, amount, why, by, now, NULL, e);
+}
+
+int office_clawback_k(struct office *o, const char *id, money_t amount,
+		      const char *why, const char *by, int64_t now,
+		      struct office_keyed *k, struct qerr *e)
+{
 	const struct policy_measure *pm;
 	const struct policy *p;
 	struct store_app a;
@@ -405,6 +426,8 @@ int office_clawback(struct office *o, const char *id, money_t amount,
 	rc = office_begin_on(o, id, &a, &p, &m, e);
 	if (rc)
 		return rc;
+	if ((rc = office_key_find(o, k, &a, e)))
+		return office_finish(o, rc, &a, e);
 	pm = &p->measures[m];
 	grant = office_is_grant(p, m);
 	rc = may_claw_back(&a, id, amount, grant, e);
@@ -428,6 +451,15 @@ int office_clawback(struct office *o, const char *id, money_t amount,
 	if (!rc && pm->clawback == CLAWBACK_TO_POOL)
 		rc = office_serve_waitlist(o, p, p->pools[pm->pool].id,
 					   a.fiscal_year, by, now, e);
+	if (!rc)
+		rc = office_key_keep(
+			o, k, &a,
+			json_pack("{s:o,s:s}", "amount", office_money_j(amount),
+				  "to",
+				  pm->clawback == CLAWBACK_TO_TREASURY
+					  ? "treasury"
+					  : "pool"),
+			by, now, e);
 	return office_finish(o, rc, &a, e);
 }
 
@@ -487,6 +519,13 @@ int office_milestone(struct office *o, const char *id, int year,
 		     const char *what, const char *by, int64_t now,
 		     money_t *posted, struct qerr *e)
 {
+	return office_milestone_k(o, id, year, what, by, now, posted, NULL, e);
+}
+
+int office_milestone_k(struct office *o, const char *id, int year,
+		       const char *what, const char *by, int64_t now,
+		       money_t *posted, struct office_keyed *k, struct qerr *e)
+{
 	const struct policy *p;
 	struct store_app a;
 	struct ledger_transfer pend;
@@ -500,6 +539,8 @@ int office_milestone(struct office *o, const char *id, int year,
 	rc = office_begin_on(o, id, &a, &p, &m, e);
 	if (rc)
 		return rc;
+	if ((rc = office_key_find(o, k, &a, e)))
+		return office_finish(o, rc, &a, e);
 	if (!office_verb_allowed(a.state, VERB_MILESTONE,
 				 office_is_grant(p, m))) {
 		rc = qerr_set(e, Q_ERR_CONFLICT, "state",
@@ -521,6 +562,12 @@ int office_milestone(struct office *o, const char *id, int year,
 				  office_money_j(pend.amount), "what", what),
 			e);
 	}
+	if (!rc)
+		rc = office_key_keep(o, k, &a,
+				     json_pack("{s:i,s:o}", "year", year,
+					       "posted",
+					       office_money_j(pend.amount)),
+				     by, now, e);
 	if (!rc)
 		*posted = pend.amount;
 	return office_finish(o, rc, &a, e);

@@ -298,6 +298,75 @@ static int approved_amount(struct office *o, const struct policy *p, int m,
 	return Q_OK;
 }
 
+struct first_approval {
+	const char *by;
+	money_t amount; /* -1 until found */
+	bool bad;	/* its amount does not read as money */
+};
+
+/* Keep the amount of the newest "approve-first" event by f->by. */
+static int find_first(void *arg, const struct store_event *ev)
+{
+	struct first_approval *f = arg;
+	json_t *d, *amt;
+	struct qerr e;
+	money_t m;
+
+	if (strcmp(ev->action, "approve-first") || strcmp(ev->who, f->by))
+		return 0;
+	d = ev->detail ? json_loads(ev->detail, 0, NULL) : NULL;
+	amt = json_object_get(d, "amount");
+	if (json_is_string(amt) &&
+	    !money_parse(json_string_value(amt), strlen(json_string_value(amt)),
+			 &m, "amount", &e)) {
+		f->amount = m;
+		f->bad = false;
+	} else {
+		f->bad = true;
+	}
+	json_decref(d);
+	return 0;
+}
+
+/* The second of two approvals (a holds the first, by another person):
+ * the award is the first's amount, as its audit event recorded it, when
+ * the second gives no rate and no value, or the lower amount the second
+ * gives; never more than the first approved (Q_ERR_CONFLICT). *amount and
+ * *total are the second's, as approved_amount found them. */
+static int confirm_first(struct office *o, const struct policy *p, int m,
+			 const struct store_app *a, rate_bp rate, money_t value,
+			 money_t *amount, money_t *total, struct qerr *e)
+{
+	struct first_approval f = {a->approver, -1, false};
+	char x[2][MONEY_TEXT_MAX];
+	int rc;
+
+	assert(a->state == APP_RESERVED && a->approver[0]);
+	assert(amount && total);
+	rc = store_event_each_subject(o->store, a->id, find_first, &f, e);
+	if (rc)
+		return rc;
+	if (f.amount < 0 || f.bad)
+		return qerr_set(
+			e, Q_ERR_CONFLICT, "state",
+			"the first approval of '%s' by '%s' is not in the audit chain: it cannot be confirmed",
+			a->id, a->approver);
+	f.amount = money_min(f.amount, a->requested);
+	if (rate < 0 && value < 0) {
+		*amount = f.amount;
+		*total = award_total(p, m, a, f.amount);
+		return Q_OK;
+	}
+	if (*amount > f.amount)
+		return qerr_set(
+			e, Q_ERR_CONFLICT,
+			value >= 0 ? "approved_value" : "rate",
+			"'%s' approved %s of '%s' first: a second approval confirms that amount or lowers it, never raises it (this one is %s)",
+			a->approver, money_format(f.amount, x[0]), a->id,
+			money_format(*amount, x[1]));
+	return Q_OK;
+}
+
 /* Above the measure's second_approver_above an award (its total, with
  * any external funder's share) takes two different approvers: the first is recorded (the application stays reserved, *done)
  * and the same person cannot be the second. */
@@ -430,9 +499,37 @@ static int award(struct office *o, const struct policy *p, int m,
 	return rc;
 }
 
+/* The answer of an approval: what it awarded (or, a first approval, what
+ * it approved), by whom, with the application's totals. */
+static int approve_answer(struct office *o, struct office_keyed *k,
+			  const struct store_app *a,
+			  const struct office_result *res, const char *by,
+			  int64_t now, struct qerr *e)
+{
+	bool first = res->state == APP_RESERVED;
+
+	return office_key_keep(
+		o, k, a,
+		json_pack("{s:o,s:s?,s:s?,s:b}", "amount",
+			  office_money_j(res->amount), "approved_by",
+			  first ? NULL : a->approved_by, "first_approver",
+			  a->approver[0] ? a->approver : NULL,
+			  "second_approval_needed", first),
+		by, now, e);
+}
+
 int office_approve(struct office *o, const char *id, rate_bp rate,
 		   money_t approved_value, const char *by, int64_t now,
 		   struct office_result *res, struct qerr *e)
+{
+	return office_approve_k(o, id, rate, approved_value, by, now, res, NULL,
+				e);
+}
+
+int office_approve_k(struct office *o, const char *id, rate_bp rate,
+		     money_t approved_value, const char *by, int64_t now,
+		     struct office_result *res, struct office_keyed *k,
+		     struct qerr *e)
 {
 	const struct policy *p;
 	struct store_app a;
@@ -446,6 +543,8 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 	rc = office_begin_on(o, id, &a, &p, &m, e);
 	if (rc)
 		return rc;
+	if ((rc = office_key_find(o, k, &a, e)))
+		return office_finish(o, rc, &a, e);
 	grant = office_is_grant(p, m);
 	if (!office_verb_allowed(a.state, VERB_APPROVE, grant))
 		rc = qerr_set(
@@ -466,14 +565,20 @@ int office_approve(struct office *o, const char *id, rate_bp rate,
 			approved_value >= 0 ? "approved_value" : "rate",
 			"approving '%s' at that %s awards 0.00: reject it instead, saying why",
 			id, approved_value >= 0 ? "value" : "rate");
+	/* A second approval confirms the first's amount or lowers it. */
+	if (!rc && a.approver[0] && strcmp(a.approver, by))
+		rc = confirm_first(o, p, m, &a, rate, approved_value, &amount,
+				   &total, e);
 	if (!rc)
 		rc = second_approver(o, p, m, &a, amount, total, by, now, res,
 				     &done, e);
-	if (rc || done)
-		return office_finish(o, rc, &a, e);
-	if (a.requested > 0 && grant)
-		rc = award_grant(o, &a, by, now, res, e);
-	else
-		rc = award(o, p, m, &a, amount, by, now, res, e);
+	if (!rc && !done) {
+		if (a.requested > 0 && grant)
+			rc = award_grant(o, &a, by, now, res, e);
+		else
+			rc = award(o, p, m, &a, amount, by, now, res, e);
+	}
+	if (!rc)
+		rc = approve_answer(o, k, &a, res, by, now, e);
 	return office_finish(o, rc, &a, e);
 }

@@ -153,6 +153,15 @@ int office_settle(struct office *o, const char *id, money_t value,
 		  const char *const *invoices, size_t ninvoices, const char *by,
 		  int64_t now, struct office_settlement *out, struct qerr *e)
 {
+	return office_settle_k(o, id, value, invoices, ninvoices, by, now, out,
+			       NULL, e);
+}
+
+int office_settle_k(struct office *o, const char *id, money_t value,
+		    const char *const *invoices, size_t ninvoices,
+		    const char *by, int64_t now, struct office_settlement *out,
+		    struct office_keyed *k, struct qerr *e)
+{
 	struct office_settlement r;
 	const struct policy *p;
 	struct store_app a;
@@ -175,7 +184,9 @@ int office_settle(struct office *o, const char *id, money_t value,
 	}
 	memset(&r, 0, sizeof(r));
 	grant = office_is_grant(p, m);
-	rc = may_settle(&a, id, grant, value, e);
+	rc = office_key_find(o, k, &a, e);
+	if (!rc)
+		rc = may_settle(&a, id, grant, value, e);
 	if (!rc)
 		rc = settled_amount(o, p, &a, value, &r.decided, &r.awarded,
 				    &dj, e);
@@ -212,6 +223,16 @@ int office_settle(struct office *o, const char *id, money_t value,
 		rc = office_serve_waitlist(o, p,
 					   p->pools[p->measures[m].pool].id,
 					   a.fiscal_year, by, now, e);
+	if (!rc)
+		rc = office_key_keep(
+			o, k, &a,
+			json_pack("{s:o,s:o,s:o,s:o,s:O}", "value",
+				  office_money_j(r.value), "face_value",
+				  office_money_j(r.face_value),
+				  "awarded_before",
+				  office_money_j(r.awarded_before), "released",
+				  office_money_j(r.released), "invoices", inv),
+			by, now, e);
 	json_decref(inv);
 	json_decref(dj);
 	rc = office_finish(o, rc, &a, e);

@@ -236,6 +236,18 @@ static int copy_objection(void *arg, const struct store_objection *o)
 	return c->rc != 0;
 }
 
+/* An idempotency key, with the answer it gave: a retry sent to the copy
+ * is answered as the original would have answered it. */
+static int copy_key(void *arg, const struct store_key *k)
+{
+	struct copy *c = arg;
+
+	c->rc = store_key_put(c->to, k, c->e);
+	if (!c->rc)
+		c->st->keys++;
+	return c->rc != 0;
+}
+
 int store_copy(struct store *from, struct store *to,
 	       struct store_copy_stats *st, struct qerr *e)
 {
@@ -272,6 +284,8 @@ int store_copy(struct store *from, struct store *to,
 	if (!rc && !c.rc)
 		rc = store_notices_each(from, copy_notice, copy_notice_award,
 					copy_objection, &c, e);
+	if (!rc && !c.rc)
+		rc = store_keys_each(from, copy_key, &c, e);
 	if (!rc)
 		rc = c.rc;
 	if (!rc)

@@ -72,6 +72,80 @@ uint64_t sql_params(const char *sql)
 
 /* --- the schema ------------------------------------------------------------ */
 
+/* Migration 15's texts (below), shared by both back ends. */
+#define IDEM_KEYS(int_type)                                                    \
+	"CREATE TABLE idempotency_keys ("                                      \
+	"  verb TEXT NOT NULL,"                                                \
+	"  subject TEXT NOT NULL,"                                             \
+	"  idem_key TEXT NOT NULL,"                                            \
+	"  request TEXT NOT NULL,"                                             \
+	"  answer TEXT NOT NULL,"                                              \
+	"  by_name TEXT NOT NULL,"                                             \
+	"  at " int_type " NOT NULL,"                                          \
+	"  PRIMARY KEY (verb, subject, idem_key));"
+/* An applicant's account: "<program>/<pool>/<year>/awarded/<USCC>" or
+ * ".../paid/<USCC>" (a USCC has 18 characters); its tally is kept under
+ * the code without "/<USCC>". */
+#define APPLICANT_ACCOUNT(c)                                                   \
+	"(length(" c ") > 27 AND substr(" c ", length(" c ") - 18, 1) = '/' "  \
+	"AND (substr(" c ", length(" c ") - 26, 8) = '/awarded' OR "           \
+	"substr(" c ", length(" c ") - 23, 5) = '/paid'))"
+#define TALLY_PREFIX(c) "substr(" c ", 1, length(" c ") - 19)"
+#define TALLY_TABLES(int_type)                                                 \
+	"CREATE TABLE app_tallies ("                                           \
+	"  program TEXT NOT NULL,"                                             \
+	"  measure TEXT NOT NULL,"                                             \
+	"  fiscal_year " int_type " NOT NULL,"                                 \
+	"  state TEXT NOT NULL,"                                               \
+	"  n " int_type " NOT NULL,"                                           \
+	"  PRIMARY KEY (program, measure, fiscal_year, state));"               \
+	"INSERT INTO app_tallies (program, measure, fiscal_year, state, n) "   \
+	"  SELECT program, measure, fiscal_year, state, COUNT(*) "             \
+	"  FROM applications GROUP BY program, measure, fiscal_year, state;"   \
+	"CREATE TABLE account_tallies ("                                       \
+	"  prefix TEXT PRIMARY KEY NOT NULL,"                                  \
+	"  debits_posted " int_type " NOT NULL,"                               \
+	"  credits_posted " int_type " NOT NULL,"                              \
+	"  debits_pending " int_type " NOT NULL);"                             \
+	"INSERT INTO account_tallies (prefix, debits_posted, credits_posted, " \
+	"  debits_pending) SELECT " TALLY_PREFIX(                              \
+		"code") ", CAST(SUM(debits_posted) AS BIGINT), "               \
+			"CAST(SUM(credits_posted) AS BIGINT), "                \
+			"CAST(SUM(debits_pending) AS BIGINT) FROM accounts "   \
+			"WHERE " APPLICANT_ACCOUNT(                            \
+				"code") " GROUP BY " TALLY_PREFIX("code") ";"
+#define APP_TALLY_ADD(row)                                                     \
+	"INSERT INTO app_tallies (program, measure, fiscal_year, state, n) "   \
+	"VALUES (" row ".program, " row ".measure, " row ".fiscal_year, " row  \
+	".state, 1) ON CONFLICT (program, measure, fiscal_year, state) DO "    \
+	"UPDATE SET n = app_tallies.n + 1"
+#define APP_TALLY_SUB(row)                                                     \
+	"UPDATE app_tallies SET n = n - 1 WHERE program = " row ".program "    \
+	"AND measure = " row ".measure AND fiscal_year = " row                 \
+	".fiscal_year AND state = " row ".state"
+#define APP_TALLY_MOVED                                                        \
+	"OLD.state IS DISTINCT FROM NEW.state OR OLD.program IS DISTINCT "     \
+	"FROM NEW.program OR OLD.measure IS DISTINCT FROM NEW.measure OR "     \
+	"OLD.fiscal_year IS DISTINCT FROM NEW.fiscal_year"
+#define ACCOUNT_TALLY_ADD                                                      \
+	"INSERT INTO account_tallies (prefix, debits_posted, credits_posted, " \
+	"debits_pending) VALUES (" TALLY_PREFIX(                               \
+		"NEW.code") ", NEW.debits_posted, NEW.credits_posted, "        \
+			    "NEW.debits_pending) ON CONFLICT (prefix) DO "     \
+			    "UPDATE SET debits_posted = "                      \
+			    "account_tallies.debits_posted + "                 \
+			    "excluded.debits_posted, credits_posted = "        \
+			    "account_tallies.credits_posted + "                \
+			    "excluded.credits_posted, debits_pending = "       \
+			    "account_tallies.debits_pending + "                \
+			    "excluded.debits_pending"
+#define ACCOUNT_TALLY_MOVE                                                     \
+	"UPDATE account_tallies SET debits_posted = debits_posted + "          \
+	"NEW.debits_posted - OLD.debits_posted, credits_posted = "             \
+	"credits_posted + NEW.credits_posted - OLD.credits_posted, "           \
+	"debits_pending = debits_pending + NEW.debits_pending - "              \
+	"OLD.debits_pending WHERE prefix = " TALLY_PREFIX("NEW.code")
+
 const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 	{
 		.sqlite =
@@ -547,6 +621,69 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 		"  decided_by TEXT NOT NULL DEFAULT '',"
 		"  decided_at BIGINT NOT NULL DEFAULT 0,"
 		"  PRIMARY KEY (app_id, seq));"),
+	/* 15: idempotency keys of the verbs that move money, and the running
+	 * totals the report reads.
+	 *
+	 * A key is the client's, scoped to a verb and its subject
+	 * ("disburse", "SH-2025-000001"); request is the SHA-256 of the
+	 * request it came with (who sent it and what it asked), answer the
+	 * JSON first answered, written in the transaction that moved the
+	 * money.
+	 *
+	 * app_tallies counts the applications of each program, measure,
+	 * fiscal year and state; account_tallies sums the applicants'
+	 * awarded and paid accounts of each pool, year and name (the code
+	 * without its "/<USCC>"). Triggers keep both in the transaction that
+	 * changes an application or an account, whoever writes; they start
+	 * from what the tables hold now. */
+	{
+		.sqlite = IDEM_KEYS("INTEGER") TALLY_TABLES(
+			"INTEGER") "CREATE TRIGGER app_tallies_insert AFTER "
+				   "INSERT ON applications BEGIN " APP_TALLY_ADD(
+					   "NEW") "; END;"
+						  "CREATE TRIGGER app_tallies_update AFTER "
+						  "UPDATE ON applications WHEN " APP_TALLY_MOVED
+						  " BEGIN " APP_TALLY_SUB("OLD") "; " APP_TALLY_ADD(
+							  "NEW") "; END;"
+								 "CREATE TRIGGER app_tallies_delete AFTER "
+								 "DELETE ON applications BEGIN " APP_TALLY_SUB(
+									 "OLD") "; END;"
+										"CREATE TRIGGER account_tallies_insert AFTER "
+										"INSERT ON accounts WHEN " APPLICANT_ACCOUNT(
+											"NEW.code") " BEGIN " ACCOUNT_TALLY_ADD
+												    "; END;"
+												    "CREATE TRIGGER account_tallies_update AFTER "
+												    "UPDATE ON accounts WHEN " APPLICANT_ACCOUNT(
+													    "NEW.code") " BEGIN " ACCOUNT_TALLY_MOVE
+															"; END;",
+		.pg = IDEM_KEYS("BIGINT") TALLY_TABLES(
+			"BIGINT") "CREATE FUNCTION quan_app_tally() RETURNS "
+				  "trigger LANGUAGE plpgsql AS $$ BEGIN "
+				  "IF TG_OP <> 'INSERT' THEN " APP_TALLY_SUB(
+					  "OLD") "; END IF; "
+						 "IF TG_OP <> 'DELETE' THEN " APP_TALLY_ADD(
+							 "NEW") "; END IF; "
+								"RETURN NULL; END $$;"
+								"CREATE TRIGGER app_tallies_insert AFTER INSERT "
+								"OR DELETE ON applications FOR EACH ROW EXECUTE "
+								"FUNCTION quan_app_tally();"
+								"CREATE TRIGGER app_tallies_update AFTER UPDATE "
+								"ON applications FOR EACH ROW WHEN "
+								"(" APP_TALLY_MOVED
+								") EXECUTE FUNCTION "
+								"quan_app_tally();"
+								"CREATE FUNCTION quan_account_tally() RETURNS "
+								"trigger LANGUAGE plpgsql AS $$ BEGIN "
+								"IF TG_OP = 'INSERT' THEN " ACCOUNT_TALLY_ADD
+								"; ELSE " ACCOUNT_TALLY_MOVE
+								"; END IF; "
+								"RETURN NULL; END $$;"
+								"CREATE TRIGGER account_tallies AFTER INSERT OR "
+								"UPDATE ON accounts FOR EACH ROW WHEN "
+								"(" APPLICANT_ACCOUNT(
+									"NEW.code") ") EXECUTE FUNCTION "
+										    "quan_account_tally();",
+	},
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -861,6 +998,25 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 		    "lodged_by, lodged_at, outcome, decided_by, "
 		    "decided_at FROM objections WHERE (app_id, "
 		    "seq) > (?1, ?2) ORDER BY app_id, seq LIMIT " PAGE_TEXT),
+	[ST_KEY_GET] =
+		ALL("SELECT request, answer FROM idempotency_keys "
+		    "WHERE verb = ?1 AND subject = ?2 AND idem_key = ?3"),
+	[ST_KEY_PUT] =
+		ALL("INSERT INTO idempotency_keys (verb, subject, idem_key, "
+		    "request, answer, by_name, at) VALUES (?1, ?2, ?3, "
+		    "?4, ?5, ?6, ?7)"),
+	[ST_KEYS_PAGE] = ALL("SELECT verb, subject, idem_key, request, answer, "
+			     "by_name, at FROM idempotency_keys WHERE (verb, "
+			     "subject, idem_key) > (?1, ?2, ?3) ORDER BY verb, "
+			     "subject, idem_key LIMIT " PAGE_TEXT),
+	[ST_APP_TALLIES_PAGE] = ALL(
+		"SELECT measure, fiscal_year, state, n FROM app_tallies WHERE "
+		"program = ?1 AND (measure, fiscal_year, state) > (?2, ?3, ?4) "
+		"ORDER BY measure, fiscal_year, state LIMIT " PAGE_TEXT),
+	[ST_ACCOUNT_TALLY] = ALL("SELECT debits_posted, credits_posted, "
+				 "debits_pending FROM account_tallies WHERE "
+				 "prefix = ?1"),
+	[ST_GENERATION_READ] = ALL("SELECT n FROM generation WHERE id = 1"),
 	[ST_SCHEMA_VERSION] = DIALECT("PRAGMA user_version",
 				      "SELECT version FROM schema_version"),
 };

@@ -33,7 +33,7 @@ uint64_t sql_params(const char *sql);
 /* --- the schema ------------------------------------------------------------ */
 
 /* The schema version the migrations bring a database to. */
-#define SQL_SCHEMA_VERSION 14
+#define SQL_SCHEMA_VERSION 15
 
 /* Migration i brings the schema from version i to version i + 1. Append
  * only: a migration that shipped is never edited. */
@@ -131,6 +131,12 @@ enum sql_stmt {
 	ST_NOTICES_PAGE,
 	ST_NOTICE_AWARDS_PAGE,
 	ST_OBJECTIONS_PAGE,
+	ST_KEY_GET,
+	ST_KEY_PUT,
+	ST_KEYS_PAGE,
+	ST_APP_TALLIES_PAGE,
+	ST_ACCOUNT_TALLY,
+	ST_GENERATION_READ,
 	ST_SCHEMA_VERSION,
 	ST__COUNT
 };

@@ -599,6 +599,65 @@ int store_notices_each(
 	int (*objection)(void *arg, const struct store_objection *o), void *arg,
 	struct qerr *e);
 
+/* --- idempotency keys ------------------------------------------------------ */
+
+#define STORE_KEY_MAX 128 /* bytes of a client's idempotency key */
+
+/* An idempotency key as recorded with the move it made: the client's key
+ * under a verb and its subject (an application's id), the SHA-256 (hex)
+ * of the request it came with, and the answer first given (JSON text). */
+struct store_key {
+	char verb[16];
+	char subject[96];
+	char key[STORE_KEY_MAX + 1];
+	char request[65];
+	char *answer; /* owned by whoever filled the record */
+	char by[64];
+	int64_t at;
+};
+
+/* The key recorded under verb, subject and key: 0 with request (65 bytes)
+ * and *answer (malloc'd, the caller frees), Q_NONE (e untouched) when
+ * there is none, or a Q_ERR_* of the store. */
+int store_key_get(struct store *s, const char *verb, const char *subject,
+		  const char *key, char *request, char **answer,
+		  struct qerr *e);
+
+/* Record k in the current transaction; Q_ERR_CONFLICT when its verb,
+ * subject and key are recorded already. */
+int store_key_put(struct store *s, const struct store_key *k, struct qerr *e);
+
+/* Visit every recorded key in (verb, subject, key) order (quan migrate
+ * copies them); the record is valid only during the call. */
+int store_keys_each(struct store *s,
+		    int (*fn)(void *arg, const struct store_key *k), void *arg,
+		    struct qerr *e);
+
+/* --- running totals ----------------------------------------------------------- */
+
+/* The store's running totals, kept by triggers in the transaction of
+ * every change (migration 15), whoever writes: what the report reads
+ * instead of every application and account. */
+
+/* The generation of the office's data as the database holds it now (a
+ * read; store_generation answers what this handle last saw): it differs
+ * from an earlier answer exactly when a write transaction committed in
+ * between, whoever wrote. */
+int store_generation_read(struct store *s, int64_t *n, struct qerr *e);
+
+/* Visit the count of program's applications per measure, fiscal year and
+ * state (enum app_state), in that order; counts of 0 may be visited. */
+int store_app_tallies_each(struct store *s, const char *program,
+			   int (*fn)(void *arg, const char *measure, int year,
+				     int state, int64_t n),
+			   void *arg, struct qerr *e);
+
+/* The sums of the applicants' accounts whose code is prefix + "/<USCC>"
+ * ("<program>/<pool>/<year>/awarded"): debits_posted, credits_posted and
+ * debits_pending of *sum (its other fields 0); all 0 when there are none. */
+int store_account_tally(struct store *s, const char *prefix,
+			struct ledger_account *sum, struct qerr *e);
+
 /* --- test hooks: fault injection ------------------------------------------ */
 
 /* For tests only (the simulator, tests/unit/test_vopr.c); never called by

@@ -784,7 +784,8 @@ JSON
 	# 900 000.00 - 617 283.94 = 282 716.06 back to the pool.
 	call POST "/v1/applications/$id/settle" "$T_REVIEWER" '{"value":"1234567.89","invoices":["FP-001","FP-002"]}'
 	[ "$code" -eq 200 ]
-	[ "$(jq -c . <<<"$body")" = "{\"id\":\"$id\",\"state\":\"awarded\",\"value\":\"1234567.89\",\"face_value\":\"1800000.00\",\"awarded_before\":\"900000.00\",\"awarded\":\"617283.94\",\"released\":\"282716.06\",\"paid\":\"300000.00\"}" ]
+	# The settlement's figures, then the application's totals after it.
+	[ "$(jq -c . <<<"$body")" = "{\"id\":\"$id\",\"state\":\"awarded\",\"value\":\"1234567.89\",\"face_value\":\"1800000.00\",\"awarded_before\":\"900000.00\",\"released\":\"282716.06\",\"invoices\":[\"FP-001\",\"FP-002\"],\"awarded\":\"617283.94\",\"paid\":\"300000.00\",\"recovered\":\"0.00\",\"remaining\":\"317283.94\",\"replayed\":false}" ]
 	call GET /v1/report "$T_FINANCE"
 	after=$(jq -r '.pools[] | select(.pool=="model") | .available' <<<"$body")
 	[ $((10#${after/./} - 10#${before/./})) -eq 28271606 ] # in fen
@@ -808,4 +809,165 @@ JSON
 	[ "$(jq -r .ok <<<"$body")" = true ]
 	run "$QUAN" audit replay --db "$DB"
 	[ "$status" -eq 0 ]
+}
+
+# keyed METHOD PATH TOKEN KEY BODY: call with an Idempotency-Key header.
+keyed() {
+	code=$(curl -s -o "$DIR/body" -w '%{http_code}' -X "$1" "$URL$2" \
+		-H "Authorization: Bearer $3" -H "Idempotency-Key: $4" \
+		-H 'Content-Type: application/json' --data-binary "$5")
+	body=$(cat "$DIR/body")
+}
+
+@test "the second approver confirms the first's amount or lowers it, never raises it" {
+	# The model voucher, 50 % of 4 000 000.00: 2 000 000.00, above 1 M,
+	# for firm-b (the example's own firm has other model contracts here,
+	# which the split-contract screen would add this one to).
+	jq '.applicant.uscc = "91310000MA1FL8WR2F"' "$(variant sh-model.json TWO-1 4000000.00)" >"$DIR/two.json"
+	call POST /v1/applications "$T_ADMIN" "@$DIR/two.json"
+	[ "$code" -eq 201 ]
+	id=$(answered_id)
+	call POST "/v1/applications/$id/approve" "$T_REVIEWER" '{"rate":"30%"}'
+	[ "$code" -eq 200 ]
+	[ "$(jq -r .state <<<"$body")" = reserved ]
+	[ "$(jq -r .amount <<<"$body")" = 1200000.00 ]
+	[ "$(jq -r .second_approval_needed <<<"$body")" = true ]
+	# Higher than the first approved: refused, nothing written.
+	events=$(count_events)
+	call POST "/v1/applications/$id/approve" "$T_REVIEWER2" '{"rate":"40%"}'
+	[ "$code" -eq 409 ]
+	[[ "$(jq -r .error.message <<<"$body")" == *"confirms that amount or lowers it"* ]]
+	[ "$(count_events)" -eq "$events" ]
+	# No rate: the first's amount, in both names.
+	call POST "/v1/applications/$id/approve" "$T_REVIEWER2" '{}'
+	[ "$code" -eq 200 ]
+	[ "$(jq -r .state <<<"$body")" = awarded ]
+	[ "$(jq -r .amount <<<"$body")" = 1200000.00 ]
+	[ "$(jq -r .first_approver <<<"$body")" = rita ]
+	[ "$(jq -r .approved_by <<<"$body")" = rob ]
+	call GET "/v1/applications/$id" "$T_AUDITOR"
+	[ "$(jq -r .awarded <<<"$body")" = 1200000.00 ]
+}
+
+@test "Idempotency-Key: a retried disbursement pays once, another body under the key is 409, two at once pay once" {
+	call POST /v1/applications "$T_ADMIN" "@$(variant sh-model.json KEY-1 3000000.00)"
+	[ "$code" -eq 201 ]
+	id=$(answered_id)
+	keyed POST "/v1/applications/$id/approve" "$T_REVIEWER" ap-1 '{}'
+	[ "$code" -eq 200 ]
+	keyed POST "/v1/applications/$id/approve" "$T_REVIEWER2" ap-2 '{}'
+	[ "$code" -eq 200 ]
+	[ "$(jq -r .awarded <<<"$body")" = 1500000.00 ]
+
+	keyed POST "/v1/applications/$id/disburse" "$T_FINANCE" pay-1 '{"amount":"100000.00"}'
+	[ "$code" -eq 200 ]
+	first=$body
+	[ "$(jq -r .amount <<<"$body")" = 100000.00 ]
+	[ "$(jq -r .paid <<<"$body")" = 100000.00 ]
+	[ "$(jq -r .remaining <<<"$body")" = 1400000.00 ]
+	[ "$(jq -r .replayed <<<"$body")" = false ]
+	# The answer was lost and the request is sent again: the same answer,
+	# nothing paid, nothing written.
+	events=$(count_events)
+	keyed POST "/v1/applications/$id/disburse" "$T_FINANCE" pay-1 '{"amount":"100000.00"}'
+	[ "$code" -eq 200 ]
+	[ "$(jq -r .replayed <<<"$body")" = true ]
+	[ "$(jq -c 'del(.replayed)' <<<"$body")" = "$(jq -c 'del(.replayed)' <<<"$first")" ]
+	[ "$(count_events)" -eq "$events" ]
+	# Another body under the same key: 409, nothing paid.
+	keyed POST "/v1/applications/$id/disburse" "$T_FINANCE" pay-1 '{"amount":"100000.01"}'
+	[ "$code" -eq 409 ]
+	[ "$(jq -r .error.field <<<"$body")" = idempotency_key ]
+	# A malformed key is 400.
+	keyed POST "/v1/applications/$id/disburse" "$T_FINANCE" 'two words' '{"amount":"1.00"}'
+	[ "$code" -eq 400 ]
+	call GET "/v1/applications/$id" "$T_AUDITOR"
+	[ "$(jq -r .paid <<<"$body")" = 100000.00 ]
+
+	# Two identical requests at once, each on its own connection.
+	for i in 1 2; do
+		curl -s -o "$DIR/race-$i" -X POST "$URL/v1/applications/$id/disburse" \
+			-H "Authorization: Bearer $T_FINANCE" -H 'Idempotency-Key: pay-2' \
+			-H 'Content-Type: application/json' --data-binary '{"amount":"200000.00"}' &
+	done
+	wait
+	[ "$(jq -r .paid "$DIR/race-1")" = 300000.00 ]
+	[ "$(jq -r .paid "$DIR/race-2")" = 300000.00 ]
+	[ "$(jq -s 'map(.replayed) | sort | join(",")' "$DIR/race-1" "$DIR/race-2")" = '"false,true"' ]
+	call GET "/v1/applications/$id" "$T_AUDITOR"
+	[ "$(jq -r .paid <<<"$body")" = 300000.00 ]
+	[ "$(sql "$DB" "SELECT COUNT(*) FROM transfers WHERE ref = '$id' AND id LIKE 'disburse/%'")" -eq 2 ]
+
+	# Without a key every request pays: the retry protection is the key's.
+	call POST "/v1/applications/$id/disburse" "$T_FINANCE" '{"amount":"1.00"}'
+	[ "$code" -eq 200 ]
+	call POST "/v1/applications/$id/disburse" "$T_FINANCE" '{"amount":"1.00"}'
+	[ "$(jq -r .paid <<<"$body")" = 300002.00 ]
+	call GET /v1/ledger/check "$T_AUDITOR"
+	[ "$(jq -r .ok <<<"$body")" = true ]
+}
+
+@test "POST /v1/applications: client_ref is the key; an Idempotency-Key that differs from it is 400, alone it stands for it" {
+	f=$(variant sh-compute-rent.json IDEM-1 1000000.00)
+	keyed POST /v1/applications "$T_APPLICANT" other-ref "$(cat "$f")"
+	[ "$code" -eq 400 ]
+	[[ "$(jq -r .error.message <<<"$body")" == *"client_ref"* ]]
+	keyed POST /v1/applications "$T_APPLICANT" IDEM-1 "$(cat "$f")"
+	[ "$code" -eq 201 ]
+	# No client_ref in the body: the header is the reference.
+	jq 'del(.client_ref) | .contract.number = "HT-IDEM-2" | .contract.value = "900000.00"' "$f" >"$DIR/noref.json"
+	keyed POST /v1/applications "$T_APPLICANT" IDEM-2 "$(cat "$DIR/noref.json")"
+	[ "$code" -eq 201 ]
+	[ "$(jq -r .client_ref <<<"$body")" = IDEM-2 ]
+	id=$(answered_id)
+	keyed POST /v1/applications "$T_APPLICANT" IDEM-2 "$(cat "$DIR/noref.json")"
+	[ "$code" -eq 200 ]
+	[ "$(jq -r .existed <<<"$body")" = true ]
+	[ "$(jq -r .id <<<"$body")" = "$id" ]
+}
+
+@test "ledger checks and audit verifies run one at a time off the request threads: 200 or 503 with Retry-After, never a wait for /v1/me" {
+	for i in 1 2 3 4 5 6; do
+		p=/v1/ledger/check
+		[ "$i" -gt 3 ] && p=/v1/audit/verify
+		curl -s -D "$DIR/check-$i.h" -o "$DIR/check-$i" -w '%{http_code}' \
+			-H "Authorization: Bearer $T_AUDITOR" "$URL$p" >"$DIR/check-$i.code" &
+	done
+	call GET /v1/me "$T_AUDITOR"
+	[ "$code" -eq 200 ]
+	wait
+	ok=0
+	for i in 1 2 3 4 5 6; do
+		c=$(cat "$DIR/check-$i.code")
+		if [ "$c" -eq 200 ]; then
+			ok=$((ok + 1))
+			[ "$(jq -r .ok "$DIR/check-$i")" = true ]
+		else
+			[ "$c" -eq 503 ]
+			[ "$(jq -r .error.code "$DIR/check-$i")" = busy ]
+			grep -qi '^Retry-After: [0-9]' "$DIR/check-$i.h"
+		fi
+	done
+	[ "$ok" -ge 1 ]
+	# Once they are done, the next one runs.
+	call GET /v1/ledger/check "$T_AUDITOR"
+	[ "$code" -eq 200 ]
+}
+
+@test "GET /v1/report: the self-reliance section kept while nothing is written, and new as soon as something is" {
+	call GET /v1/report "$T_FINANCE"
+	[ "$code" -eq 200 ]
+	before=$(jq -c .self_reliance.total <<<"$body")
+	for _ in 1 2 3 4; do
+		call GET /v1/report "$T_FINANCE"
+		[ "$(jq -c .self_reliance.total <<<"$body")" = "$before" ]
+	done
+	call POST /v1/applications "$T_APPLICANT" "@$(variant sh-compute-rent.json SR-1 100000.00)"
+	[ "$code" -eq 201 ]
+	[ "$(jq -r .state <<<"$body")" = reserved ]
+	for _ in 1 2 3 4; do
+		call GET /v1/report "$T_FINANCE"
+		[ "$(jq -c .self_reliance.total <<<"$body")" != "$before" ]
+		[ "$(jq -r .self_reliance.total.applications <<<"$body")" -eq "$(($(jq -r .applications <<<"$before") + 1))" ]
+	done
 }

@@ -159,7 +159,7 @@ lang_office() {
 	"$QUAN" review --db "$TMP/o.db" LANG-2025-000001 --approve --by r >/dev/null
 	# Settled at 100 000.00: 50 % = 50 000.00, the city's half 25 000.00;
 	# the pool had awarded 50 000.01, so 25 000.01 returns to it.
-	run "$QUAN" settle --db "$TMP/o.db" LANG-2025-000001 --value 100000.00 --ref FP-1 --by r
+	run "$QUAN" settle --db "$TMP/o.db" LANG-2025-000001 --value 100000.00 --invoice FP-1 --by r
 	[ "$status" -eq 0 ]
 	run "$QUAN" report --db "$TMP/o.db" --json
 	[[ "$output" == *'"awarded": "25000.00"'* ]]

@@ -99,6 +99,50 @@ small_policy() {
 	[[ "$output" == *"chain intact"* ]]
 }
 
+@test "--ref: a retried disbursement pays once, another request under the ref is refused, and migrate keeps the refs" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	run "$QUAN" apply --db "$DB" --by applicant "$EX/sh-compute-rent.json"
+	id=$(numbers "$output")
+	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer --ref approve-1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id awarded 360000.00 (paid 0.00 of 360000.00 awarded, 360000.00 left to pay"* ]]
+	run "$QUAN" disburse --db "$DB" "$id" 100000.00 --by finance --ref pay-1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id paid 100000.00 (paid 100000.00 of 360000.00 awarded, 260000.00 left to pay"* ]]
+	# The run is retried (its answer was lost): the same answer, nothing paid.
+	run "$QUAN" disburse --db "$DB" "$id" 100000.00 --by finance --ref pay-1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id paid 100000.00 (paid 100000.00 of 360000.00 awarded, 260000.00 left to pay"* ]]
+	[[ "$output" == *"--ref pay-1 was used before with the same request: its answer again, nothing moved"* ]]
+	# Another amount, or another person, under the same ref: refused.
+	run "$QUAN" disburse --db "$DB" "$id" 100000.01 --by finance --ref pay-1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"idempotency key 'pay-1' was used for another disburse of '$id'"* ]]
+	run "$QUAN" disburse --db "$DB" "$id" 100000.00 --by finance2 --ref pay-1
+	[ "$status" -ne 0 ]
+	[ "$(sql "$DB" "SELECT paid FROM applications WHERE id = '$id'")" -eq 10000000 ]
+	# The ref is a clawback's own: the same text there is another key.
+	run "$QUAN" clawback --db "$DB" "$id" 1000.00 --why audit --by finance --ref pay-1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"recovered 1000.00"*"1000.00 recovered)"* ]]
+	# A verb that moves no money takes no --ref.
+	run "$QUAN" withdraw --db "$DB" "$id" --by applicant --ref w-1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"withdraw takes no --ref"* ]]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	# A copy of the office answers the retry as the original would.
+	TO=$(new_db "$TMP/copy.db")
+	run "$QUAN" migrate --from "$DB" --to "$TO"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"3 idempotency keys"* ]]
+	run "$QUAN" disburse --db "$TO" "$id" 100000.00 --by finance --ref pay-1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"nothing moved"* ]]
+	[ "$(sql "$TO" "SELECT paid FROM applications WHERE id = '$id'")" -eq 10000000 ]
+	drop_db "$TO"
+}
+
 @test "re-submitting the same application is harmless; other contents under the same client_ref are refused" {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
 	run "$QUAN" apply --db "$DB" --by a "$EX/sh-compute-rent.json"
@@ -852,7 +896,7 @@ many() {
 	[[ "$output" == *"would be awarded 300000.00, less than the 500000.00 already paid: a clawback recovers money paid"* ]]
 	# 30% of 2 345 678.91 = 703 703.673, rounded down: 703 703.67;
 	# 900 000.00 - 703 703.67 = 196 296.33 back to the pool.
-	run "$QUAN" settle --db "$DB" "$id" --value 2345678.91 --by reviewer --ref FP-2025-001 --ref FP-2025-002
+	run "$QUAN" settle --db "$DB" "$id" --value 2345678.91 --by reviewer --invoice FP-2025-001 --invoice FP-2025-002
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$id awarded 703703.67 released 196296.33 (was 900000.00)"* ]]
 	corpus=$("$QUAN" report --db "$DB" --json 2>/dev/null | jq -c '.pools[] | select(.pool == "corpus")')
@@ -928,4 +972,23 @@ many() {
 	run "$QUAN" user remove --db "$DB" nobody
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"quan: no user 'nobody'" ]]
+}
+
+@test "the report reads running totals kept by triggers; ledger check holds them equal to the accounts and applications" {
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin
+	"$QUAN" apply --db "$DB" --by applicant "$EX"/sh-*.json >/dev/null
+	"$QUAN" review --db "$DB" SH-2025-000003 --approve --by reviewer >/dev/null
+	"$QUAN" disburse --db "$DB" SH-2025-000003 1000.00 --by finance >/dev/null
+	report=$("$QUAN" report --db "$DB" --json 2>/dev/null)
+	[ "$(jq -r '[.pools[] | .paid] | map(select(. != "0.00")) | join(",")' <<<"$report")" = 1000.00 ]
+	[ "$(jq -r '[.pools[] | .applications.awarded] | add' <<<"$report")" -eq 1 ]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	# A running total edited behind the office's back is caught.
+	sql "$DB" "UPDATE app_tallies SET n = n + 1 WHERE state = 'awarded'"
+	sql "$DB" "UPDATE account_tallies SET credits_posted = credits_posted + 1 WHERE prefix LIKE '%/paid'"
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the running totals count 2 awarded applications, the store holds 1"* ]]
+	[[ "$output" == *"the running totals say awarded"*"paid 1000.01; the accounts"*"1000.00"* ]]
 }

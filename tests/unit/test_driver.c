@@ -418,7 +418,8 @@ static const char *has_index(const struct fx *f)
 			  "'policies_program'";
 }
 
-/* What migrations 8, 9, 13 and 14 added, taken away again. */
+/* What migrations 8, 9, 13, 14 and 15 added, taken away again (15's
+ * triggers: UNDO_15_*). */
 #define UNDO_8_9                                                               \
 	"DROP TABLE generation; DROP INDEX applications_waiting; "             \
 	"CREATE INDEX applications_state_measure ON applications "             \
@@ -427,7 +428,18 @@ static const char *has_index(const struct fx *f)
 	"ALTER TABLE users DROP COLUMN token_expires_at; "                     \
 	"ALTER TABLE users DROP COLUMN disabled; "                             \
 	"DROP TABLE objections; DROP TABLE notice_awards; "                    \
-	"DROP TABLE notices; "
+	"DROP TABLE notices; DROP TABLE idempotency_keys; "                    \
+	"DROP TABLE app_tallies; DROP TABLE account_tallies; "
+
+/* Migration 15's triggers, which outlive the tables they write to. */
+#define UNDO_15_SQLITE                                                         \
+	"DROP TRIGGER app_tallies_insert; DROP TRIGGER app_tallies_update; "   \
+	"DROP TRIGGER app_tallies_delete; DROP TRIGGER "                       \
+	"account_tallies_insert; DROP TRIGGER account_tallies_update; "
+#define UNDO_15_PG                                                             \
+	"SET client_min_messages = warning; DROP FUNCTION quan_app_tally "     \
+	"CASCADE; DROP FUNCTION "                                              \
+	"quan_account_tally CASCADE; "
 
 /* An office of schema 6 loses the index no query used, and nothing else. */
 static void test_migrate_7(void **state)
@@ -445,11 +457,11 @@ static void test_migrate_7(void **state)
 	f->s = NULL;
 	if (testdb_exec(&f->db,
 			f->db.pg ? "CREATE INDEX policies_program ON policies "
-				   "(program); " UNDO_8_9
+				   "(program); " UNDO_8_9 UNDO_15_PG
 				   "UPDATE schema_version SET "
 				   "version = 6"
 				 : "CREATE INDEX policies_program ON policies "
-				   "(program); " UNDO_8_9
+				   "(program); " UNDO_8_9 UNDO_15_SQLITE
 				   "PRAGMA user_version = 6",
 			why, sizeof(why)))
 		fail_msg("back to schema 6: %s", why);

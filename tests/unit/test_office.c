@@ -259,6 +259,7 @@ struct mapp {
 	int state;
 	money_t requested, awarded, paid, recovered;
 	char approver[32];
+	money_t first_amount; /* what the first of two approvers approved */
 	char *json;
 	size_t len;
 };
@@ -1705,6 +1706,14 @@ static void do_approve(struct run *r, struct mapp *a, rate_bp rate,
 		ok = false;
 	if (ok && a->approver[0] && !strcmp(a->approver, by))
 		ok = false;
+	/* The second of two approvals confirms the first's amount (no rate
+	 * and no value given) or lowers it; a higher amount is refused. */
+	if (ok && a->approver[0]) {
+		if (rate < 0 && value < 0)
+			amount = a->first_amount;
+		else if (amount > a->first_amount)
+			ok = false;
+	}
 	if (ok && m->second_above >= 0 && amount > m->second_above &&
 	    !a->approver[0])
 		first = true;
@@ -1720,6 +1729,7 @@ static void do_approve(struct run *r, struct mapp *a, rate_bp rate,
 		return;
 	if (first) {
 		snprintf(a->approver, sizeof(a->approver), "%s", by);
+		a->first_amount = amount;
 		expect_event(r, "approve-first", a->id);
 	} else {
 		p->reserved -= a->requested;

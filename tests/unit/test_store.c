@@ -217,6 +217,17 @@ static void test_open_migrate(void **state)
 	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
 	       "submitted_at");
 	raw(f, "DROP INDEX applications_program_seq");
+	raw(f, "DROP TABLE idempotency_keys");
+	raw(f, either(f,
+		      "DROP TRIGGER app_tallies_insert; DROP TRIGGER "
+		      "app_tallies_update; DROP TRIGGER app_tallies_delete; "
+		      "DROP TRIGGER account_tallies_insert; DROP TRIGGER "
+		      "account_tallies_update",
+		      "SET client_min_messages = warning; DROP FUNCTION "
+		      "quan_app_tally CASCADE; DROP FUNCTION "
+		      "quan_account_tally CASCADE"));
+	raw(f, "DROP TABLE app_tallies");
+	raw(f, "DROP TABLE account_tallies");
 	raw(f, "DROP TABLE objections");
 	raw(f, "DROP TABLE notice_awards");
 	raw(f, "DROP TABLE notices");
@@ -904,6 +915,17 @@ static void test_migrate_5(void **state)
 	raw(f, "ALTER TABLE applications DROP COLUMN client_ref");
 	raw(f, "ALTER TABLE applications RENAME COLUMN received_at TO "
 	       "submitted_at");
+	raw(f, "DROP TABLE idempotency_keys");
+	raw(f, either(f,
+		      "DROP TRIGGER app_tallies_insert; DROP TRIGGER "
+		      "app_tallies_update; DROP TRIGGER app_tallies_delete; "
+		      "DROP TRIGGER account_tallies_insert; DROP TRIGGER "
+		      "account_tallies_update",
+		      "SET client_min_messages = warning; DROP FUNCTION "
+		      "quan_app_tally CASCADE; DROP FUNCTION "
+		      "quan_account_tally CASCADE"));
+	raw(f, "DROP TABLE app_tallies");
+	raw(f, "DROP TABLE account_tallies");
 	raw(f, "DROP TABLE objections");
 	raw(f, "DROP TABLE notice_awards");
 	raw(f, "DROP TABLE notices");

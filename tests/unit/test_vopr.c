@@ -396,6 +396,7 @@ struct mapp {
 	bool blocked;
 	money_t requested, awarded, paid, recovered;
 	char approver[16];    /* first of two approvers */
+	money_t first_amount; /* what the first of two approved */
 	char approved_by[16]; /* who posted the award */
 	int64_t received_at;
 	int64_t expires_at; /* of its reservation, 0 none */
@@ -2598,6 +2599,16 @@ static int predict_approve(struct run *r, const struct mapp *a, rate_bp rate,
 		*field = "by";
 		return Q_ERR_FORBIDDEN;
 	}
+	/* The second of two approvals confirms the first's amount (no rate,
+	 * no value) or lowers it, never raises it. */
+	if (a->approver[0]) {
+		if (rate < 0 && value < 0) {
+			*amount = a->first_amount;
+		} else if (*amount > a->first_amount) {
+			*field = value >= 0 ? "approved_value" : "rate";
+			return Q_ERR_CONFLICT;
+		}
+	}
 	if (m->second_above >= 0 && *amount > m->second_above &&
 	    !a->approver[0]) {
 		*first = true;
@@ -2617,6 +2628,7 @@ static void model_approve(struct run *r, struct mapp *a, money_t amount,
 
 	if (first) {
 		snprintf(a->approver, sizeof(a->approver), "%s", by);
+		a->first_amount = amount;
 		add_event(r, a, 'f', by);
 		r->cov[COV_FIRST]++;
 		return;
