@@ -79,7 +79,8 @@ serve() {
 	serve --tls-cert "$DIR/cert.pem" --tls-key "$DIR/key.pem"
 	run curl -s --cacert "$DIR/cert.pem" -D - -o /dev/null -H 'Content-Type: application/json' \
 		--data '{"name":"sam","password":"Correct-horse-9"}' "$URL/v1/session"
-	[[ $output == *"Set-Cookie: quan_session="*"; Secure"* ]]
+	[[ $output == *"Set-Cookie: quan_session="*"; Secure"* ]] ||
+		{ echo "$output"; cat "$DIR/serve.err"; false; }
 	kill "$PID"
 	serve
 	run curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
