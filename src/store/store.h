@@ -537,6 +537,9 @@ struct store_notice {
 	int working_days;
 	char opened_by[64];
 	int64_t opened_at;
+	/* who closed it and when (epoch seconds); "" and 0 while open */
+	char closed_by[64];
+	int64_t closed_at;
 };
 
 /* How many notices program has had (*n). */
@@ -555,6 +558,22 @@ int store_notice_award_add(struct store *s, const char *app_id,
 /* The notice app_id is posted in: 0 and *out, or Q_NONE (e untouched). */
 int store_notice_of(struct store *s, const char *app_id,
 		    struct store_notice *out, struct qerr *e);
+
+/* Notice id: 0 and *out, or Q_NONE (e untouched). */
+int store_notice_get(struct store *s, const char *id, struct store_notice *out,
+		     struct qerr *e);
+
+/* Close notice id, by whom and when; a closed notice stays as it was
+ * (the caller reads it first, in the same transaction). */
+int store_notice_close(struct store *s, const char *id, const char *by,
+		       int64_t at, struct qerr *e);
+
+/* Visit the applications posted in notice id, in id order: fn(arg, app_id)
+ * returns non-zero to stop. At most OFFICE_NOTICE_MAX are posted, so the
+ * ids are read in one go before fn is called. */
+int store_notice_awards(struct store *s, const char *id,
+			int (*fn)(void *arg, const char *app_id), void *arg,
+			struct qerr *e);
 
 /* An objection to an award, lodged during its notice. */
 struct store_objection {
