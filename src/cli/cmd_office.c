@@ -5,6 +5,7 @@
  * Each takes --db FILE; each that changes state takes --by NAME. The work
  * is in office/office.c; this file reads arguments and prints.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@ struct oopts {
 	int json, approve, reject;
 	/* notice open --measure, notice export --format/--out, objection
 	 * decide --uphold/--dismiss */
-	const char *measure, *format, *out;
+	const char *measure, *format, *out, *kind;
 	int uphold, dismiss;
 	/* every --policy given, in order (init loads several) */
 	const char *policies[OFFICE_MAX_PROGRAMS];
@@ -84,6 +85,8 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			slot = &o->csv;
 		else if (!strcmp(a, "--value"))
 			slot = &o->settled;
+		else if (!strcmp(a, "--kind"))
+			slot = &o->kind;
 		else if (!strcmp(a, "--measure"))
 			slot = &o->measure;
 		else if (!strcmp(a, "--format"))
@@ -1583,4 +1586,52 @@ int cmd_objection(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	return objection_verb(&o, o.uphold ? "uphold" : "dismiss");
+}
+
+int cmd_letter(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan letter --db FILE ID --kind decision|rejection|award|clawback --out FILE\n"
+		"Write a letter to the applicant of application ID as a printable A4\n"
+		"page in Chinese (HTML; print it from a browser): the program's name\n"
+		"and document number, the issuing office, the stored figures and the\n"
+		"reasons in words. It reads only what is stored and audited; a kind\n"
+		"that does not fit the application (an award letter for a rejected\n"
+		"one) is refused.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct qerr e;
+	FILE *f;
+	int rc;
+
+	if (argc >= 2 && cli_is_help(argv[1])) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (parse(argc, argv, &o, usage))
+		return EXIT_BAD_INPUT;
+	if (o.nargs != 1 || !o.kind || !o.out) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	f = fopen(o.out, "w");
+	if (!f) {
+		close_office(&off, chips);
+		fprintf(stderr, "quan: %s: %s\n", o.out, strerror(errno));
+		return EXIT_BAD_INPUT;
+	}
+	qerr_clear(&e);
+	rc = office_letter(&off, o.args[0], o.kind, f, &e);
+	close_office(&off, chips);
+	if (fclose(f) && !rc)
+		rc = qerr_set(&e, Q_ERR_IO, "out", "%s: cannot write", o.out);
+	if (rc) {
+		remove(o.out);
+		return fail(&e);
+	}
+	printf("%s %s letter written to %s\n", o.args[0], o.kind, o.out);
+	return 0;
 }

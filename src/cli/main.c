@@ -29,6 +29,7 @@ static const char usage[] =
 	"  notice export --db FILE NOTICE --format csv|xlsx|html --out FILE   publish it\n"
 	"  objection add --db FILE ID --why TEXT --by NAME   object to an award in a notice\n"
 	"  objection decide --db FILE ID --uphold|--dismiss --by NAME   decide the objection\n"
+	"  letter --db FILE ID --kind decision|rejection|award|clawback --out FILE   a letter to print\n"
 	"  report --db FILE [--json]      per program and overall: pools, money, applications, domestic share\n"
 	"  compare --profile FIRM.yaml    a firm's planned year in every city, ranked by net cost\n"
 	"  simulate --policy FILE... (--synthetic N --seed S | --population CSV | --from-db DB)\n"
@@ -132,7 +133,7 @@ static const struct {
 	{"registry", cmd_registry},   {"lists", cmd_lists},
 	{"queue", cmd_queue},	      {"settle", cmd_settle},
 	{"forecast", cmd_forecast},   {"notice", cmd_notice},
-	{"objection", cmd_objection},
+	{"objection", cmd_objection}, {"letter", cmd_letter},
 };
 
 /* Run a verb's own code; -1 when there is no such verb. */

@@ -592,6 +592,15 @@ int office_notice_close(struct office *o, const char *id, const char *by,
 int office_notice_export(struct office *o, const char *id, const char *format,
 			 const char *path, struct qerr *e);
 
+/* Write the letter of kind "decision", "rejection", "award" or
+ * "clawback" for application id to f: printable A4 HTML in Chinese with
+ * the program's name, its document number (文号) and the issuing office,
+ * the stored figures and the reasons in words. Reads only what is stored
+ * (view_app); Q_ERR_CONFLICT when the application's state does not fit
+ * the kind (a rejection letter for an award). */
+int office_letter(struct office *o, const char *id, const char *kind, FILE *f,
+		  struct qerr *e);
+
 /* Lodge an objection (why: 1..OFFICE_OBJECTION_MAX bytes) against the
  * award of application id while its notice runs; it holds the award from
  * payment until a reviewer decides it. One at a time per award. Audit
