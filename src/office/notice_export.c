@@ -352,3 +352,69 @@ int office_notice_export(struct office *o, const char *id, const char *format,
 	free(d.lines);
 	return rc;
 }
+
+/* --- as JSON --------------------------------------------------------------- */
+
+static json_t *notice_j(const struct store_notice *n)
+{
+	char d1[DATE_TEXT_MAX], d2[DATE_TEXT_MAX];
+
+	assert(n);
+	return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:b,s:s}", "id", n->id,
+			 "program", n->program, "opened_on",
+			 date_format(n->opened_on, d1), "ends_on",
+			 date_format(n->ends_on, d2), "working_days",
+			 n->working_days, "opened_by", n->opened_by, "closed",
+			 n->closed_at != 0, "closed_by", n->closed_by);
+}
+
+static int list_notice(void *arg, const struct store_notice *n)
+{
+	json_t *arr = arg;
+
+	assert(arr && n);
+	return json_array_append_new(arr, notice_j(n)) ? 1 : 0;
+}
+
+int office_notices_json(struct office *o, const char *id, json_t **out,
+			struct qerr *e)
+{
+	struct notice_doc d;
+	json_t *awards;
+	int rc;
+
+	assert(o && out);
+	*out = NULL;
+	if (!id) {
+		json_t *arr = json_array();
+
+		if (!arr)
+			return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+		rc = store_notices_each(o->store, list_notice, NULL, NULL, arr,
+					e);
+		if (rc)
+			json_decref(arr);
+		else
+			*out = arr;
+		return rc;
+	}
+	rc = doc_read(o, id, &d, e);
+	if (!rc) {
+		*out = notice_j(&d.n);
+		awards = json_array();
+		for (size_t i = 0; i < d.nlines; i++) {
+			const struct notice_line *l = &d.lines[i];
+
+			json_array_append_new(
+				awards,
+				json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id",
+					  l->id, "name", l->firm, "uscc",
+					  l->uscc, "measure", l->measure,
+					  "amount", l->amount, "outcome",
+					  l->outcome));
+		}
+		json_object_set_new(*out, "awards", awards);
+	}
+	free(d.lines);
+	return rc;
+}

@@ -592,6 +592,14 @@ int office_notice_close(struct office *o, const char *id, const char *by,
 int office_notice_export(struct office *o, const char *id, const char *format,
 			 const char *path, struct qerr *e);
 
+/* The notices as JSON into *out (the caller decrefs): id NULL, an array
+ * of every notice (id, program, opened_on, ends_on, working_days,
+ * opened_by, closed, closed_by); otherwise that notice with "awards", one
+ * object per award as the exports write it. Q_ERR_NOT_FOUND for an
+ * unknown id. */
+int office_notices_json(struct office *o, const char *id, json_t **out,
+			struct qerr *e);
+
 /* Write the letter of kind "decision", "rejection", "award" or
  * "clawback" for application id to f: printable A4 HTML in Chinese with
  * the program's name, its document number (文号) and the issuing office,

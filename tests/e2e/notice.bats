@@ -380,3 +380,77 @@ checks_pass() {
 	"$QUAN" notice export --db "$DB" "$n" --format csv --out "$TMP/n2.csv"
 	[[ "$(sed -n 2p "$TMP/n2.csv")" == *",公示期满，准予拨付"* ]]
 }
+
+@test "over HTTP: notices listed and shown, closed, exported in three formats, and a letter" {
+	id=$(awarded)
+	admin=$("$QUAN" user add --db "$DB" ada --role administrator 2>/dev/null)
+	rev=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
+	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
+	pid=$!
+	echo "$pid" >"$TMP/serve.pid"
+	for _ in $(seq 100); do
+		grep -q listening "$TMP/serve.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	url=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve.out")
+	req() { # req METHOD PATH TOKEN [BODY]: the status; the body in $TMP/body
+		curl -s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X "$1" "$url$2" \
+			-H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
+			${4:+--data-binary "$4"}
+	}
+	# without ids: every award of the program waiting for a notice
+	[ "$(req POST /v1/notices "$admin" '{"program":"shanghai-2025","measure":"corpus"}')" = 201 ]
+	[ "$(jq -r .id "$TMP/body")" = shanghai-2025-notice-1 ]
+	[ "$(req POST /v1/notices "$admin" '{"program":"shanghai-2025"}')" = 409 ]
+	[ "$(req GET /v1/notices "$rev")" = 200 ]
+	[ "$(jq -r '.[0].id + " " + .[0].ends_on + " " + (.[0].closed | tostring)' "$TMP/body")" = "shanghai-2025-notice-1 2025-10-09 false" ]
+	[ "$(req GET /v1/notices/shanghai-2025-notice-1 "$rev")" = 200 ]
+	[ "$(jq -r '.awards[0].id + " " + .awards[0].amount + " " + .awards[0].outcome' "$TMP/body")" = "$id 900000.00 公示中" ]
+	[ "$(req GET /v1/notices/shanghai-2025-notice-9 "$rev")" = 404 ]
+	[ "$(req GET "/v1/notices/$id" "$rev")" = 400 ]
+
+	[ "$(req GET '/v1/notices/shanghai-2025-notice-1/export?format=csv' "$rev")" = 200 ]
+	grep -qi '^content-type: text/csv' "$TMP/headers"
+	grep -q "^1,$id,海上语言智能科技有限公司," "$TMP/body"
+	[ "$(req GET '/v1/notices/shanghai-2025-notice-1/export?format=xlsx' "$rev")" = 200 ]
+	grep -qi '^content-type: application/vnd.openxmlformats' "$TMP/headers"
+	cp "$TMP/body" "$TMP/n.xlsx"
+	[[ "$(unzip -p "$TMP/n.xlsx" xl/sharedStrings.xml)" == *"<t>900000.00</t>"* ]]
+	[ "$(req GET '/v1/notices/shanghai-2025-notice-1/export?format=html' "$rev")" = 200 ]
+	grep -q '沪经信智〔2025〕489号' "$TMP/body"
+	[ "$(req GET '/v1/notices/shanghai-2025-notice-1/export?format=pdf' "$rev")" = 400 ]
+	[ "$(req GET '/v1/notices/shanghai-2025-notice-1/export?color=red' "$rev")" = 400 ]
+
+	# closing: only an administrator, only after its end
+	[ "$(req POST /v1/notices/shanghai-2025-notice-1/close "$rev")" = 403 ]
+	[ "$(req POST /v1/notices/shanghai-2025-notice-1/close "$admin")" = 409 ]
+	[[ "$(cat "$TMP/body")" == *"can be closed from the day after"* ]]
+
+	[ "$(req GET "/v1/applications/$id/letter?kind=award" "$rev")" = 200 ]
+	grep -qi '^content-type: text/html' "$TMP/headers"
+	grep -q '核定资助金额为人民币<b>900000.00</b>元' "$TMP/body"
+	[ "$(req GET "/v1/applications/$id/letter?kind=rejection" "$rev")" = 409 ]
+	[ "$(req GET "/v1/applications/$id/letter?kind=thanks" "$rev")" = 400 ]
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	rm "$TMP/serve.pid"
+
+	# the day after its end, over HTTP again
+	export QUAN_NOW=2025-10-10T09:00:00+08:00
+	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
+	pid=$!
+	echo "$pid" >"$TMP/serve.pid"
+	for _ in $(seq 100); do
+		grep -q listening "$TMP/serve.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	url=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve.out")
+	[ "$(req POST /v1/notices/shanghai-2025-notice-1/close "$admin")" = 200 ]
+	[ "$(jq -r '.payable' "$TMP/body")" = 1 ]
+	[ "$(req GET /v1/notices/shanghai-2025-notice-1 "$rev")" = 200 ]
+	[ "$(jq -r '.closed_by + " " + .awards[0].outcome' "$TMP/body")" = "ada 公示期满，准予拨付" ]
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	rm "$TMP/serve.pid"
+	checks_pass
+}
