@@ -186,7 +186,17 @@ int office_notice_open(struct office *o, const struct holidays *cal,
 		rc = store_notice_add(o->store, &rec, e);
 	list = json_array();
 	for (size_t i = 0; !rc && i < n; i++) {
-		rc = store_notice_award_add(o->store, ids[i], rec.id, e);
+		struct store_app a;
+
+		rc = store_app_get(o->store, ids[i], &a, e);
+		if (rc == Q_NONE)
+			rc = qerr_set(e, Q_ERR_NOT_FOUND, "ids",
+				      "ids: no application '%.64s'", ids[i]);
+		if (rc)
+			break;
+		rc = store_notice_award_add(o->store, ids[i], rec.id, a.awarded,
+					    e);
+		store_app_release(&a);
 		json_array_append_new(list, json_string(ids[i]));
 	}
 	if (!rc)
@@ -518,13 +528,14 @@ struct closing {
 	int rc;
 };
 
-static int closing_award(void *arg, const char *app_id)
+static int closing_award(void *arg, const char *app_id, money_t amount)
 {
 	struct closing *c = arg;
 	struct store_app a;
 	struct store_objection ob;
 
 	assert(c && app_id);
+	assert(amount >= 0);
 	c->rc = store_objection_open(c->o->store, app_id, &ob, c->e);
 	if (c->rc == Q_OK) {
 		snprintf(c->held, sizeof(c->held), "%s", app_id);

@@ -63,7 +63,7 @@ static const char *outcome_of(struct office *o, const struct store_notice *n,
 	return n->closed_at ? "公示期满，准予拨付" : "公示中";
 }
 
-static int doc_line(void *arg, const char *app_id)
+static int doc_line(void *arg, const char *app_id, money_t amount)
 {
 	struct notice_doc *d = arg;
 	struct notice_line *l;
@@ -86,9 +86,13 @@ static int doc_line(void *arg, const char *app_id)
 	snprintf(l->measure, sizeof(l->measure), "%s",
 		 m >= 0 && d->p->measures[m].name ? d->p->measures[m].name
 						  : a.measure);
-	/* An upheld objection zeroes the award: the notice shows what was
-	 * posted, the decision's amount the pool would have paid. */
-	money_format(a.awarded > 0 ? a.awarded : a.requested, l->amount);
+	/* The amount as posted (an upheld objection zeroes the award
+	 * later); a notice posted before schema 16 kept none, and shows the
+	 * award, or the decision's amount once it was reversed. */
+	money_format(amount > 0	     ? amount
+		     : a.awarded > 0 ? a.awarded
+				     : a.requested,
+		     l->amount);
 	l->outcome = outcome_of(d->o, &d->n, &a, d->e);
 	store_app_release(&a);
 	return 0;

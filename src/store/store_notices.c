@@ -85,7 +85,8 @@ int store_notice_add(struct store *s, const struct store_notice *n,
 }
 
 int store_notice_award_add(struct store *s, const char *app_id,
-			   const char *notice_id, struct qerr *e)
+			   const char *notice_id, money_t amount,
+			   struct qerr *e)
 {
 	struct drv_stmt *st;
 	int rc;
@@ -96,6 +97,7 @@ int store_notice_award_add(struct store *s, const char *app_id,
 		return rc;
 	bind_text(st, 1, app_id);
 	bind_text(st, 2, notice_id);
+	bind_int(st, 3, amount);
 	rc = store_run(st, "posting an award in a notice", e);
 	if (rc == Q_ERR_CONFLICT)
 		rc = qerr_set(
@@ -169,27 +171,36 @@ int store_notice_close(struct store *s, const char *id, const char *by,
 }
 
 int store_notice_awards(struct store *s, const char *id,
-			int (*fn)(void *arg, const char *app_id), void *arg,
-			struct qerr *e)
+			int (*fn)(void *arg, const char *app_id,
+				  money_t amount),
+			void *arg, struct qerr *e)
 {
 	struct drv_stmt *st;
 	char(*ids)[64];
+	money_t *amounts;
 	size_t n = 0, cap = 1000;
 	int rc;
 
 	assert(s && id && fn);
 	ids = calloc(cap, sizeof(*ids));
-	if (!ids)
+	amounts = calloc(cap, sizeof(*amounts));
+	if (!ids || !amounts) {
+		free(ids);
+		free(amounts);
 		return store_nomem(e);
+	}
 	rc = store_stmt(s, ST_NOTICE_AWARDS_OF, &st, e);
 	if (rc) {
 		free(ids);
+		free(amounts);
 		return rc;
 	}
 	bind_text(st, 1, id);
 	while ((rc = step(st, "reading a notice's awards", e)) == DRV_ROW &&
-	       n < cap)
-		col_str(st, 0, ids[n++], sizeof(ids[0]));
+	       n < cap) {
+		col_str(st, 0, ids[n], sizeof(ids[0]));
+		amounts[n++] = col_int(st, 1);
+	}
 	done(st);
 	if (rc == DRV_ROW)
 		rc = qerr_set(e, Q_ERR_INVALID, "id",
@@ -198,9 +209,10 @@ int store_notice_awards(struct store *s, const char *id,
 	else if (rc == DRV_DONE)
 		rc = Q_OK;
 	for (size_t i = 0; !rc && i < n; i++)
-		if (fn(arg, ids[i]))
+		if (fn(arg, ids[i], amounts[i]))
 			break;
 	free(ids);
+	free(amounts);
 	return rc;
 }
 
@@ -288,6 +300,7 @@ union notice_row {
 	struct {
 		char app_id[64];
 		char notice_id[96];
+		money_t amount;
 	} a;
 	struct store_objection o;
 };
@@ -301,6 +314,7 @@ static void page_row(struct drv_stmt *st, int t, union notice_row *r)
 	} else if (t == 1) {
 		col_str(st, 0, r->a.app_id, sizeof(r->a.app_id));
 		col_str(st, 1, r->a.notice_id, sizeof(r->a.notice_id));
+		r->a.amount = col_int(st, 2);
 	} else {
 		col_str(st, 0, r->o.app_id, sizeof(r->o.app_id));
 		r->o.seq = col_int(st, 1);
@@ -315,11 +329,13 @@ static void page_row(struct drv_stmt *st, int t, union notice_row *r)
 	}
 }
 
-int store_notices_each(
-	struct store *s, int (*notice)(void *arg, const struct store_notice *n),
-	int (*award)(void *arg, const char *app_id, const char *notice_id),
-	int (*objection)(void *arg, const struct store_objection *o), void *arg,
-	struct qerr *e)
+int store_notices_each(struct store *s,
+		       int (*notice)(void *arg, const struct store_notice *n),
+		       int (*award)(void *arg, const char *app_id,
+				    const char *notice_id, money_t amount),
+		       int (*objection)(void *arg,
+					const struct store_objection *o),
+		       void *arg, struct qerr *e)
 {
 	static const enum sql_stmt pages[3] = {
 		ST_NOTICES_PAGE, ST_NOTICE_AWARDS_PAGE, ST_OBJECTIONS_PAGE};
@@ -359,12 +375,12 @@ int store_notices_each(
 				break;
 			rc = Q_OK;
 			for (size_t i = 0; !stop && i < n; i++)
-				stop = t == 0 ? notice(arg, &page[i].n) != 0
-				       : t == 1
-					       ? award(arg, page[i].a.app_id,
-						       page[i].a.notice_id) != 0
-					       : objection(arg, &page[i].o) !=
-							 0;
+				stop = t == 0	? notice(arg, &page[i].n) != 0
+				       : t == 1 ? award(arg, page[i].a.app_id,
+							page[i].a.notice_id,
+							page[i].a.amount) != 0
+						: objection(arg, &page[i].o) !=
+							  0;
 			if (n == 0)
 				break;
 			if (t == 0)

@@ -454,3 +454,25 @@ checks_pass() {
 	rm "$TMP/serve.pid"
 	checks_pass
 }
+
+@test "the export shows the amount as posted, also after an upheld objection reversed it" {
+	variant C1 3000000.00
+	out=$("$QUAN" apply --db "$DB" --by a "$TMP/C1.json" 2>/dev/null)
+	id=$(numbers "$out")
+	# approved at a lower rate: 20% of 3 000 000.00, not the 900 000.00 asked
+	"$QUAN" review --db "$DB" "$id" --approve --rate 20% --by reviewer >/dev/null 2>&1
+	"$QUAN" notice open --db "$DB" shanghai-2025 --by admin >/dev/null 2>&1
+	"$QUAN" objection add --db "$DB" "$id" --why "related party" --by citizen >/dev/null 2>&1
+	run "$QUAN" objection decide --db "$DB" "$id" --uphold --by reviewer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id rejected 600000.00 returned to the pool"* ]]
+	"$QUAN" notice export --db "$DB" shanghai-2025-notice-1 --format csv --out "$TMP/n.csv" >/dev/null 2>&1
+	[ "$(sed -n 2p "$TMP/n.csv" | tr -d '\r')" = "1,$id,海上语言智能科技有限公司,91310000MA1FL8WR2F,语料券：向非关联方采购语料,600000.00,异议成立，不予资助" ]
+	[ "$(sql "$DB" "select amount from notice_awards where app_id = '$id'")" -eq 60000000 ]
+	# and migrate carries it
+	to=$(new_db "$TMP/copy.db")
+	"$QUAN" migrate --from "$DB" --to "$to" >/dev/null 2>&1
+	[ "$(sql "$to" "select amount from notice_awards where app_id = '$id'")" -eq 60000000 ]
+	db_forget "$to" clean
+	drop_db "$to"
+}
