@@ -39,6 +39,8 @@ int cmd_disburse(int argc, char **argv);
 int cmd_clawback(int argc, char **argv);
 int cmd_settle(int argc, char **argv);
 int cmd_notice(int argc, char **argv);
+int cmd_objection(int argc, char **argv);
+int cmd_letter(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_audit(int argc, char **argv);

@@ -5,6 +5,7 @@
  * Each takes --db FILE; each that changes state takes --by NAME. The work
  * is in office/office.c; this file reads arguments and prints.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,10 @@ struct oopts {
 	const char *refs[OFFICE_INVOICES_MAX];
 	int nrefs;
 	int json, approve, reject;
+	/* notice open --measure, notice export --format/--out, objection
+	 * decide --uphold/--dismiss */
+	const char *measure, *format, *out, *kind;
+	int uphold, dismiss;
 	/* every --policy given, in order (init loads several) */
 	const char *policies[OFFICE_MAX_PROGRAMS];
 	int npolicies;
@@ -80,6 +85,14 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			slot = &o->csv;
 		else if (!strcmp(a, "--value"))
 			slot = &o->settled;
+		else if (!strcmp(a, "--kind"))
+			slot = &o->kind;
+		else if (!strcmp(a, "--measure"))
+			slot = &o->measure;
+		else if (!strcmp(a, "--format"))
+			slot = &o->format;
+		else if (!strcmp(a, "--out"))
+			slot = &o->out;
 		else if (!strcmp(a, "--ref"))
 			slot = &o->key;
 		else if (!strcmp(a, "--invoice")) {
@@ -103,6 +116,10 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			o->approve = 1;
 		} else if (!strcmp(a, "--reject")) {
 			o->reject = 1;
+		} else if (!strcmp(a, "--uphold")) {
+			o->uphold = 1;
+		} else if (!strcmp(a, "--dismiss")) {
+			o->dismiss = 1;
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "quan: unknown option '%s'\n\n%s", a,
 				usage);
@@ -1363,6 +1380,11 @@ static int notice_open(struct oopts *o)
 	char d1[DATE_TEXT_MAX], d2[DATE_TEXT_MAX];
 	int rc;
 
+	if (o->measure && o->nargs > 1) {
+		fputs("quan: notice open takes --measure or IDs, not both\n",
+		      stderr);
+		return EXIT_BAD_INPUT;
+	}
 	if ((rc = cli_load_holidays(&cal)))
 		return rc;
 	if ((rc = open_office(&off, o, &chips))) {
@@ -1370,9 +1392,15 @@ static int notice_open(struct oopts *o)
 		return rc;
 	}
 	qerr_clear(&e);
-	rc = office_notice_open(&off, &cal, o->args[0],
-				(const char *const *)o->args + 1,
-				(size_t)o->nargs - 1, o->by, now(), &n, &e);
+	if (o->nargs == 1)
+		rc = office_notice_open_program(&off, &cal, o->args[0],
+						o->measure, o->by, now(), &n,
+						&e);
+	else
+		rc = office_notice_open(&off, &cal, o->args[0],
+					(const char *const *)o->args + 1,
+					(size_t)o->nargs - 1, o->by, now(), &n,
+					&e);
 	close_office(&off, chips);
 	holidays_release(&cal);
 	if (rc)
@@ -1383,72 +1411,227 @@ static int notice_open(struct oopts *o)
 	return 0;
 }
 
-int cmd_notice(int argc, char **argv)
+static int notice_close(struct oopts *o)
 {
-	static const char usage[] =
-		"usage: quan notice open --db FILE PROGRAM ID... --by NAME\n"
-		"       quan notice object --db FILE ID --why TEXT --by NAME\n"
-		"       quan notice uphold --db FILE ID --by NAME [--why TEXT] [--ref KEY]\n"
-		"       quan notice dismiss --db FILE ID --by NAME [--why TEXT] [--ref KEY]\n"
-		"Public notice (公示). open posts awarded applications of PROGRAM\n"
-		"for the working days their measures' public_notice says, counted\n"
-		"with the State Council's calendar (data/holidays.yaml, or\n"
-		"QUAN_HOLIDAYS); they are not paid while it runs. object lodges an\n"
-		"objection against an award during its notice, which holds the\n"
-		"award until a reviewer decides: uphold reverses the award to the\n"
-		"pool (the application is rejected, the waitlist served); dismiss\n"
-		"lets it be paid once the notice has ended.\n";
-	const char *sub = argc >= 2 ? argv[1] : "";
-	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct office_notice n;
+	struct qerr e;
+	char d2[DATE_TEXT_MAX];
+	int rc;
+
+	if ((rc = open_office(&off, o, &chips)))
+		return rc;
+	qerr_clear(&e);
+	rc = office_notice_close(&off, o->args[0], o->by, now(), &n, &e);
+	close_office(&off, chips);
+	if (rc)
+		return fail(&e);
+	printf("%s closed: it ran to %s; %zu award(s) may be paid\n", n.id,
+	       date_format(n.ends_on, d2), n.n);
+	return 0;
+}
+
+static int notice_export(struct oopts *o)
+{
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct qerr e;
+	int rc;
+
+	if (!o->format || !o->out) {
+		fputs("quan: notice export needs --format csv|xlsx|html and --out FILE\n",
+		      stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if ((rc = open_office(&off, o, &chips)))
+		return rc;
+	qerr_clear(&e);
+	rc = office_notice_export(&off, o->args[0], o->format, o->out, &e);
+	close_office(&off, chips);
+	if (rc)
+		return fail(&e);
+	printf("%s written to %s (%s)\n", o->args[0], o->out, o->format);
+	return 0;
+}
+
+/* Lodge an objection, or decide one (uphold true or false): the verbs of
+ * notice object|uphold|dismiss and objection add|decide. */
+static int objection_verb(struct oopts *o, const char *sub)
+{
 	struct office off;
 	struct chip_catalog *chips = NULL;
 	struct qerr e;
 	json_t *a = NULL;
 	int rc;
 
-	if (argc >= 2 && cli_is_help(argv[1])) {
-		fputs(usage, stdout);
-		return 0;
-	}
-	if (strcmp(sub, "open") && strcmp(sub, "object") &&
-	    strcmp(sub, "uphold") && strcmp(sub, "dismiss")) {
-		fputs(usage, stderr);
-		return EXIT_BAD_INPUT;
-	}
-	if (parse(argc - 1, argv + 1, &o, usage) || need_by(&o))
-		return EXIT_BAD_INPUT;
-	if (!strcmp(sub, "open") ? o.nargs < 2 : o.nargs != 1) {
-		fputs(usage, stderr);
-		return EXIT_BAD_INPUT;
-	}
-	if ((!strcmp(sub, "open") || !strcmp(sub, "object")) &&
-	    no_ref(&o, strcmp(sub, "open") ? "notice object" : "notice open"))
-		return EXIT_BAD_INPUT;
-	if (!strcmp(sub, "open"))
-		return notice_open(&o);
-	if ((rc = open_office(&off, &o, &chips)))
+	if ((rc = open_office(&off, o, &chips)))
 		return rc;
 	if (!strcmp(sub, "object")) {
 		qerr_clear(&e);
-		rc = office_object(&off, o.args[0], o.why, o.by, now(), &e);
+		rc = office_object(&off, o->args[0], o->why, o->by, now(), &e);
 		close_office(&off, chips);
 		if (rc)
 			return fail(&e);
-		printf("%s objection lodged: held from payment\n", o.args[0]);
+		printf("%s objection lodged: held from payment\n", o->args[0]);
 		return 0;
 	}
-	rc = move(&off, &o,
+	rc = move(&off, o,
 		  &(struct office_move){.verb = strcmp(sub, "uphold")
 							? OFFICE_MOVE_DISMISS
 							: OFFICE_MOVE_UPHOLD,
-					.why = o.why},
+					.why = o->why},
 		  &a);
 	close_office(&off, chips);
 	if (rc)
 		return rc;
 	printf("%s %s %s returned to the pool", jstr(a, "id"), jstr(a, "state"),
 	       jstr(a, "returned"));
-	print_totals(&o, a);
+	print_totals(o, a);
 	json_decref(a);
+	return 0;
+}
+
+int cmd_notice(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan notice open --db FILE PROGRAM [--measure M] --by NAME\n"
+		"       quan notice open --db FILE PROGRAM ID... --by NAME\n"
+		"       quan notice close --db FILE NOTICE --by NAME\n"
+		"       quan notice export --db FILE NOTICE --format csv|xlsx|html --out FILE\n"
+		"       quan notice object --db FILE ID --why TEXT --by NAME\n"
+		"       quan notice uphold --db FILE ID --by NAME [--why TEXT] [--ref KEY]\n"
+		"       quan notice dismiss --db FILE ID --by NAME [--why TEXT] [--ref KEY]\n"
+		"Public notice (公示). open posts the awarded applications of\n"
+		"PROGRAM (or of measure M, or the IDs given) that wait for one, for\n"
+		"the working days their measures' public_notice says, counted with\n"
+		"the State Council's calendar (data/holidays.yaml, or\n"
+		"QUAN_HOLIDAYS); it prints the notice's id first. They are not paid\n"
+		"while it runs. close closes it from the day after its last working\n"
+		"day, once no objection is open: its awards may then be paid. export\n"
+		"writes it as CSV, XLSX or a printable A4 page in Chinese. object\n"
+		"(or quan objection add) lodges an objection against an award during\n"
+		"its notice, which holds the award until a reviewer decides: uphold\n"
+		"reverses the award to the pool (the application is rejected, the\n"
+		"waitlist served); dismiss lets it be paid once the notice is closed.\n";
+	const char *sub = argc >= 2 ? argv[1] : "";
+	struct oopts o;
+
+	if (argc >= 2 && cli_is_help(argv[1])) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(sub, "open") && strcmp(sub, "close") &&
+	    strcmp(sub, "export") && strcmp(sub, "object") &&
+	    strcmp(sub, "uphold") && strcmp(sub, "dismiss")) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (parse(argc - 1, argv + 1, &o, usage))
+		return EXIT_BAD_INPUT;
+	if (strcmp(sub, "export") && need_by(&o))
+		return EXIT_BAD_INPUT;
+	if (!strcmp(sub, "open") ? o.nargs < 1 : o.nargs != 1) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (strcmp(sub, "uphold") && strcmp(sub, "dismiss") &&
+	    no_ref(&o, "notice"))
+		return EXIT_BAD_INPUT;
+	if (!strcmp(sub, "open"))
+		return notice_open(&o);
+	if (!strcmp(sub, "close"))
+		return notice_close(&o);
+	if (!strcmp(sub, "export"))
+		return notice_export(&o);
+	return objection_verb(&o, sub);
+}
+
+int cmd_objection(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan objection add --db FILE ID --why TEXT --by NAME\n"
+		"       quan objection decide --db FILE ID --uphold|--dismiss --by NAME\n"
+		"                             [--why TEXT] [--ref KEY]\n"
+		"An objection (异议) to an award in a public notice. add lodges one\n"
+		"while the notice runs; it holds the award from payment until a\n"
+		"reviewer decides it. --uphold reverses the award to the pool (the\n"
+		"application is rejected, the waitlist served); --dismiss lets it\n"
+		"be paid once the notice is closed. decide moves money: --ref KEY\n"
+		"makes a retry answer the same.\n";
+	const char *sub = argc >= 2 ? argv[1] : "";
+	struct oopts o;
+
+	if (argc >= 2 && cli_is_help(argv[1])) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(sub, "add") && strcmp(sub, "decide")) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (parse(argc - 1, argv + 1, &o, usage) || need_by(&o))
+		return EXIT_BAD_INPUT;
+	if (o.nargs != 1) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (!strcmp(sub, "add"))
+		return no_ref(&o, "objection add")
+			       ? EXIT_BAD_INPUT
+			       : objection_verb(&o, "object");
+	if (o.uphold == o.dismiss) {
+		fputs("quan: objection decide takes --uphold or --dismiss\n",
+		      stderr);
+		return EXIT_BAD_INPUT;
+	}
+	return objection_verb(&o, o.uphold ? "uphold" : "dismiss");
+}
+
+int cmd_letter(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: quan letter --db FILE ID --kind decision|rejection|award|clawback --out FILE\n"
+		"Write a letter to the applicant of application ID as a printable A4\n"
+		"page in Chinese (HTML; print it from a browser): the program's name\n"
+		"and document number, the issuing office, the stored figures and the\n"
+		"reasons in words. It reads only what is stored and audited; a kind\n"
+		"that does not fit the application (an award letter for a rejected\n"
+		"one) is refused.\n";
+	struct oopts o;
+	struct office off;
+	struct chip_catalog *chips = NULL;
+	struct qerr e;
+	FILE *f;
+	int rc;
+
+	if (argc >= 2 && cli_is_help(argv[1])) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (parse(argc, argv, &o, usage))
+		return EXIT_BAD_INPUT;
+	if (o.nargs != 1 || !o.kind || !o.out) {
+		fputs(usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if ((rc = open_office(&off, &o, &chips)))
+		return rc;
+	f = fopen(o.out, "w");
+	if (!f) {
+		close_office(&off, chips);
+		fprintf(stderr, "quan: %s: %s\n", o.out, strerror(errno));
+		return EXIT_BAD_INPUT;
+	}
+	qerr_clear(&e);
+	rc = office_letter(&off, o.args[0], o.kind, f, &e);
+	close_office(&off, chips);
+	if (fclose(f) && !rc)
+		rc = qerr_set(&e, Q_ERR_IO, "out", "%s: cannot write", o.out);
+	if (rc) {
+		remove(o.out);
+		return fail(&e);
+	}
+	printf("%s %s letter written to %s\n", o.args[0], o.kind, o.out);
 	return 0;
 }

@@ -24,8 +24,12 @@ static const char usage[] =
 	"  disburse --db FILE ID AMOUNT --by NAME              pay a tranche\n"
 	"  clawback --db FILE ID AMOUNT --why TEXT --by NAME   recover money\n"
 	"  settle --db FILE ID --value YUAN --by NAME [--ref INVOICE]...  settle an award\n"
-	"  notice open --db FILE PROGRAM ID... --by NAME   post awards in a public notice\n"
-	"  notice object|uphold|dismiss --db FILE ID --by NAME [--why TEXT]  its objections\n"
+	"  notice open --db FILE PROGRAM [--measure M] --by NAME   post awards in a public notice\n"
+	"  notice close --db FILE NOTICE --by NAME   close it once its working days have run\n"
+	"  notice export --db FILE NOTICE --format csv|xlsx|html --out FILE   publish it\n"
+	"  objection add --db FILE ID --why TEXT --by NAME   object to an award in a notice\n"
+	"  objection decide --db FILE ID --uphold|--dismiss --by NAME   decide the objection\n"
+	"  letter --db FILE ID --kind decision|rejection|award|clawback --out FILE   a letter to print\n"
 	"  report --db FILE [--json]      per program and overall: pools, money, applications, domestic share\n"
 	"  compare --profile FIRM.yaml    a firm's planned year in every city, ranked by net cost\n"
 	"  simulate --policy FILE... (--synthetic N --seed S | --population CSV | --from-db DB)\n"
@@ -129,6 +133,7 @@ static const struct {
 	{"registry", cmd_registry},   {"lists", cmd_lists},
 	{"queue", cmd_queue},	      {"settle", cmd_settle},
 	{"forecast", cmd_forecast},   {"notice", cmd_notice},
+	{"objection", cmd_objection}, {"letter", cmd_letter},
 };
 
 /* Run a verb's own code; -1 when there is no such verb. */

@@ -122,6 +122,11 @@ struct req {
 	int64_t started_us; /* monotonic: its first byte of request line */
 	unsigned sent_status;
 	size_t sent_bytes;
+	/* an answer that is not JSON (an export, a letter): malloc'd bytes
+	 * and their type, sent instead of out when set */
+	char *raw;
+	size_t raw_len;
+	const char *raw_type;
 };
 
 struct server {
@@ -302,6 +307,12 @@ static enum MHD_Result send_req(struct MHD_Connection *c, struct req *r)
 {
 	char *text;
 
+	if (r->raw && !r->out) {
+		text = r->raw;
+		r->raw = NULL;
+		return send_text(c, r->status, r->raw_type, text, r->raw_len,
+				 r);
+	}
 	if (!r->out)
 		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
 			  "out of memory");
@@ -1014,8 +1025,8 @@ static void h_settle(struct server *s, struct office *o, struct req *r)
 
 static void h_notice_open(struct server *s, struct office *o, struct req *r)
 {
-	static const char *const keys[] = {"program", "ids", NULL};
-	const char *ids[OFFICE_NOTICE_MAX];
+	static const char *const keys[] = {"program", "ids", "measure", NULL};
+	const char *ids[OFFICE_NOTICE_MAX], *measure = NULL;
 	json_t *j = body_object(r, keys, false);
 	struct office_notice n;
 	const char *program;
@@ -1033,10 +1044,23 @@ static void h_notice_open(struct server *s, struct office *o, struct req *r)
 		goto out;
 	}
 	if (!field_str(r, j, "program", true, &program) ||
+	    !field_str(r, j, "measure", false, &measure))
+		goto out;
+	if (json_object_get(j, "ids") && measure) {
+		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			  "ids: a notice takes ids or a measure, not both");
+		goto out;
+	}
+	/* Without ids: every award of the program (or measure) waiting. */
+	if (json_object_get(j, "ids") &&
 	    !field_strings(r, j, "ids", ids, OFFICE_NOTICE_MAX, &count))
 		goto out;
-	if (office_notice_open(o, s->c.holidays, program, ids, count,
-			       r->user.name, now_of(s), &n, &e))
+	if (json_object_get(j, "ids")
+		    ? office_notice_open(o, s->c.holidays, program, ids, count,
+					 r->user.name, now_of(s), &n, &e)
+		    : office_notice_open_program(o, s->c.holidays, program,
+						 measure, r->user.name,
+						 now_of(s), &n, &e))
 		fail_with(r, &e);
 	else
 		ok(r, MHD_HTTP_CREATED,
@@ -1047,6 +1071,179 @@ static void h_notice_open(struct server *s, struct office *o, struct req *r)
 			     n.working_days, "count", (json_int_t)n.n));
 out:
 	json_decref(j);
+}
+
+/* A query parameter, "" when absent. */
+static const char *query(struct req *r, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, name);
+
+	return v ? v : "";
+}
+
+/* Answer r with the malloc'd bytes text[0..len) of type (taken). */
+static void ok_raw(struct req *r, char *text, size_t len, const char *type)
+{
+	json_decref(r->out);
+	r->out = NULL;
+	free(r->raw);
+	r->status = MHD_HTTP_OK;
+	r->raw = text;
+	r->raw_len = len;
+	r->raw_type = type;
+}
+
+/* Whether r's {id} has the shape of a notice's id ("<program>-notice-<n>"),
+ * answering 400 when not: an application's number is a bad request here,
+ * not a notice that happens to be missing. */
+static bool notice_id(struct req *r)
+{
+	if (strstr(r->id, "-notice-"))
+		return true;
+	fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+		  "id: not a notice's id (<program>-notice-<n>)");
+	return false;
+}
+
+static void h_notices(struct server *s, struct office *o, struct req *r)
+{
+	struct qerr e;
+	json_t *j;
+
+	qerr_clear(&e);
+	if (office_notices_json(o, NULL, &j, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, j);
+}
+
+static void h_notice_show(struct server *s, struct office *o, struct req *r)
+{
+	struct qerr e;
+	json_t *j;
+
+	qerr_clear(&e);
+	if (!notice_id(r))
+		return;
+	if (office_notices_json(o, r->id, &j, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, j);
+}
+
+static void h_notice_close(struct server *s, struct office *o, struct req *r)
+{
+	static const char *const keys[] = {NULL};
+	struct office_notice n;
+	char d2[DATE_TEXT_MAX];
+	json_t *j = body_object(r, keys, true);
+	struct qerr e;
+
+	if (!j)
+		return;
+	json_decref(j);
+	qerr_clear(&e);
+	if (!notice_id(r))
+		return;
+	if (office_notice_close(o, r->id, r->user.name, now_of(s), &n, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK,
+		   json_pack("{s:s,s:b,s:s,s:I}", "id", n.id, "closed", 1,
+			     "ends_on", date_format(n.ends_on, d2), "payable",
+			     (json_int_t)n.n));
+}
+
+/* The export in a temporary file (libxlsxwriter writes to a path), read
+ * back whole and removed. */
+static void h_notice_export(struct server *s, struct office *o, struct req *r)
+{
+	const char *format = query(r, "format");
+	char path[] = "/tmp/quan-notice-XXXXXX";
+	char *text = NULL;
+	size_t len = 0;
+	struct qerr e;
+	int fd;
+
+	qerr_clear(&e);
+	if (!notice_id(r))
+		return;
+	if (!*format)
+		format = "csv";
+	if (strcmp(format, "csv") && strcmp(format, "xlsx") &&
+	    strcmp(format, "html")) {
+		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			  "format: csv, xlsx or html");
+		return;
+	}
+	fd = mkstemp(path);
+	if (fd < 0) {
+		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+			  "cannot make a temporary file for the export");
+		return;
+	}
+	close(fd);
+	if (office_notice_export(o, r->id, format, path, &e) ||
+	    file_read(path, (size_t)64 << 20, "export", &text, &len, &e))
+		fail_with(r, &e);
+	else
+		ok_raw(r, text, len,
+		       !strcmp(format, "xlsx")
+			       ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		       : !strcmp(format, "html") ? "text/html; charset=utf-8"
+						 : "text/csv; charset=utf-8");
+	unlink(path);
+}
+
+static void h_letter(struct server *s, struct office *o, struct req *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct qerr e;
+	json_t *app = NULL;
+	FILE *f;
+	int rc;
+
+	const char *kind = query(r, "kind");
+
+	qerr_clear(&e);
+	if (strcmp(kind, "decision") && strcmp(kind, "rejection") &&
+	    strcmp(kind, "award") && strcmp(kind, "clawback")) {
+		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			  "kind: decision, rejection, award or clawback");
+		return;
+	}
+	if (r->role == R_APPLICANT) {
+		rc = view_app(o, r->id, &app, &e);
+		if (rc == Q_NONE ||
+		    (!rc && !visible(r, json_string_value(json_object_get(
+						app, "uscc"))))) {
+			json_decref(app);
+			not_found(r);
+			return;
+		}
+		json_decref(app);
+		if (rc) {
+			fail_with(r, &e);
+			return;
+		}
+	}
+	f = open_memstream(&text, &len);
+	if (!f) {
+		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
+			  "out of memory");
+		return;
+	}
+	rc = office_letter(o, r->id, kind, f, &e);
+	if (fclose(f) && !rc)
+		rc = qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
+	if (rc) {
+		free(text);
+		fail_with(r, &e);
+		return;
+	}
+	ok_raw(r, text, len, "text/html; charset=utf-8");
 }
 
 static void h_object(struct server *s, struct office *o, struct req *r)
@@ -1816,6 +2013,12 @@ static const struct route routes[] = {
 	{"POST", "/v1/applications/{id}/objections/decision", "", R_REVIEWER,
 	 true, h_objection_decide},
 	{"POST", "/v1/notices", "", R_ADMIN, true, h_notice_open},
+	{"GET", "/v1/notices", "", R_STAFF, false, h_notices},
+	{"GET", "/v1/notices/{id}", "", R_STAFF, false, h_notice_show},
+	{"POST", "/v1/notices/{id}/close", "", R_ADMIN, true, h_notice_close},
+	{"GET", "/v1/notices/{id}/export", "format", R_STAFF, false,
+	 h_notice_export},
+	{"GET", "/v1/applications/{id}/letter", "kind", R_ALL, false, h_letter},
 	{"POST", "/v1/rounds/close", "", R_ADMIN, true, h_round_close},
 	{"POST", "/v1/expire", "", R_ADMIN, true, h_expire},
 	{"GET", "/v1/report", "", R_STAFF | R_ANALYST, false, h_report},
@@ -3141,6 +3344,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	json_decref(r->out);
 	json_decref(r->json);
+	free(r->raw);
 	if (r->body)
 		sodium_memzero(r->body, r->cap); /* passwords pass here */
 	sodium_memzero(r->pw_hash, sizeof(r->pw_hash));

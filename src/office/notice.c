@@ -44,14 +44,19 @@ int office_notice_hold(struct office *o, const struct policy *p, int m,
 			"application '%s' is in public notice '%s' until %s: it can be paid from the day after",
 			a->id, n.id, date_format(n.ends_on, end));
 	rc = store_objection_open(o->store, a->id, &ob, e);
-	if (rc == Q_NONE)
-		return Q_OK;
-	if (rc)
+	if (rc == Q_OK)
+		return qerr_set(
+			e, Q_ERR_CONFLICT, "state",
+			"application '%s' holds an open objection (%lld) from notice '%s': it is paid only after a reviewer dismisses it",
+			a->id, (long long)ob.seq, n.id);
+	if (rc != Q_NONE)
 		return rc;
-	return qerr_set(
-		e, Q_ERR_CONFLICT, "state",
-		"application '%s' holds an open objection (%lld) from notice '%s': it is paid only after a reviewer dismisses it",
-		a->id, (long long)ob.seq, n.id);
+	if (n.closed_at == 0)
+		return qerr_set(
+			e, Q_ERR_CONFLICT, "state",
+			"notice '%s' ended on %s but is not closed: an administrator closes it (quan notice close) before its awards are paid",
+			n.id, date_format(n.ends_on, end));
+	return Q_OK;
 }
 
 /* --- opening a notice ----------------------------------------------------- */
@@ -181,7 +186,17 @@ int office_notice_open(struct office *o, const struct holidays *cal,
 		rc = store_notice_add(o->store, &rec, e);
 	list = json_array();
 	for (size_t i = 0; !rc && i < n; i++) {
-		rc = store_notice_award_add(o->store, ids[i], rec.id, e);
+		struct store_app a;
+
+		rc = store_app_get(o->store, ids[i], &a, e);
+		if (rc == Q_NONE)
+			rc = qerr_set(e, Q_ERR_NOT_FOUND, "ids",
+				      "ids: no application '%.64s'", ids[i]);
+		if (rc)
+			break;
+		rc = store_notice_award_add(o->store, ids[i], rec.id, a.awarded,
+					    e);
+		store_app_release(&a);
 		json_array_append_new(list, json_string(ids[i]));
 	}
 	if (!rc)
@@ -383,4 +398,221 @@ int office_objection_decide_k(struct office *o, const char *id, bool uphold,
 	res->state = a.state;
 	res->amount = returned;
 	return office_finish(o, rc, &a, e);
+}
+
+/* --- opening over a program or measure ------------------------------------ */
+
+/* The awarded applications of one program store_app_each has visited. */
+struct candidates {
+	const char *measure; /* NULL: every measure */
+	char (*ids)[64];
+	size_t n;
+	bool more; /* more than OFFICE_NOTICE_MAX */
+};
+
+static int candidate(void *arg, const struct store_app *a)
+{
+	struct candidates *c = arg;
+
+	assert(c && a);
+	if (c->measure && strcmp(a->measure, c->measure))
+		return 0;
+	if (a->paid > 0)
+		return 0;
+	if (c->n == OFFICE_NOTICE_MAX) {
+		c->more = true;
+		return 1;
+	}
+	snprintf(c->ids[c->n++], sizeof(c->ids[0]), "%s", a->id);
+	return 0;
+}
+
+/* Keep of c's ids those whose measure asks for a notice, not a grant, and
+ * that have been in none. */
+static int candidates_filter(struct office *o, const struct policy *p,
+			     struct candidates *c, struct qerr *e)
+{
+	size_t kept = 0;
+	int rc = Q_OK;
+
+	assert(o && p && c);
+	for (size_t i = 0; !rc && i < c->n; i++) {
+		struct store_app a;
+		struct store_notice was;
+		int m;
+
+		rc = store_app_get(o->store, c->ids[i], &a, e);
+		if (rc == Q_NONE) {
+			rc = Q_OK;
+			continue;
+		}
+		if (rc)
+			break;
+		m = policy_find_measure(p, a.measure, strlen(a.measure));
+		store_app_release(&a);
+		if (m < 0 || office_is_grant(p, m) ||
+		    p->measures[m].notice_days == 0)
+			continue;
+		rc = store_notice_of(o->store, c->ids[i], &was, e);
+		if (rc == Q_NONE) {
+			rc = Q_OK;
+			if (kept != i)
+				memcpy(c->ids[kept], c->ids[i],
+				       sizeof(c->ids[0]));
+			kept++;
+		}
+	}
+	c->n = kept;
+	return rc;
+}
+
+int office_notice_open_program(struct office *o, const struct holidays *cal,
+			       const char *program, const char *measure,
+			       const char *by, int64_t now,
+			       struct office_notice *out, struct qerr *e)
+{
+	const struct policy *p;
+	struct candidates c = {measure, NULL, 0, false};
+	const char **ids = NULL;
+	int rc;
+
+	assert(o && cal && program && by && out);
+	memset(out, 0, sizeof(*out));
+	p = office_policy_of(o, program);
+	if (!p)
+		return qerr_set(e, Q_ERR_UNKNOWN_PROGRAM, "program",
+				"program: unknown program '%.64s'", program);
+	if (measure && policy_find_measure(p, measure, strlen(measure)) < 0)
+		return qerr_set(e, Q_ERR_INVALID, "measure",
+				"measure: program '%s' has no measure '%.64s'",
+				program, measure);
+	c.ids = calloc(OFFICE_NOTICE_MAX, sizeof(*c.ids));
+	ids = calloc(OFFICE_NOTICE_MAX, sizeof(*ids));
+	if (!c.ids || !ids) {
+		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+		goto out;
+	}
+	rc = store_app_each(o->store, program, APP_AWARDED, candidate, &c, e);
+	if (!rc && c.more)
+		rc = qerr_set(
+			e, Q_ERR_INVALID, "program",
+			"program '%s' holds more than %d awards to post: open the notice per measure (--measure)",
+			program, OFFICE_NOTICE_MAX);
+	if (!rc)
+		rc = candidates_filter(o, p, &c, e);
+	if (!rc && c.n == 0)
+		rc = qerr_set(
+			e, Q_ERR_CONFLICT, "program",
+			"no awarded application of '%s'%s%s waits for a public notice (awarded, unpaid, of a measure with public_notice, in no notice yet)",
+			program, measure ? " measure " : "",
+			measure ? measure : "");
+	for (size_t i = 0; !rc && i < c.n; i++)
+		ids[i] = c.ids[i];
+	if (!rc)
+		rc = office_notice_open(o, cal, program, ids, c.n, by, now, out,
+					e);
+out:
+	free(ids);
+	free(c.ids);
+	return rc;
+}
+
+/* --- closing -------------------------------------------------------------- */
+
+/* What closing a notice finds of its awards. */
+struct closing {
+	struct office *o;
+	json_t *payable, *rejected;
+	char held[64]; /* an award with an open objection, "" if none */
+	struct qerr *e;
+	int rc;
+};
+
+static int closing_award(void *arg, const char *app_id, money_t amount)
+{
+	struct closing *c = arg;
+	struct store_app a;
+	struct store_objection ob;
+
+	assert(c && app_id);
+	assert(amount >= 0);
+	c->rc = store_objection_open(c->o->store, app_id, &ob, c->e);
+	if (c->rc == Q_OK) {
+		snprintf(c->held, sizeof(c->held), "%s", app_id);
+		return 1;
+	}
+	if (c->rc != Q_NONE)
+		return 1;
+	c->rc = store_app_get(c->o->store, app_id, &a, c->e);
+	if (c->rc)
+		return 1;
+	json_array_append_new(a.state == APP_AWARDED ? c->payable : c->rejected,
+			      json_string(app_id));
+	store_app_release(&a);
+	return 0;
+}
+
+int office_notice_close(struct office *o, const char *id, const char *by,
+			int64_t now, struct office_notice *out, struct qerr *e)
+{
+	struct store_notice n;
+	struct closing c = {o, json_array(), json_array(), "", e, Q_OK};
+	char end[DATE_TEXT_MAX];
+	int rc;
+
+	assert(o && id && by && out);
+	memset(out, 0, sizeof(*out));
+	rc = office_begin(o, e);
+	if (rc)
+		goto out;
+	rc = store_notice_get(o->store, id, &n, e);
+	if (rc == Q_NONE)
+		rc = qerr_set(e, Q_ERR_NOT_FOUND, "id",
+			      "id: no public notice '%.96s'", id);
+	else if (!rc && n.closed_at)
+		rc = qerr_set(e, Q_ERR_CONFLICT, "state",
+			      "notice '%s' was closed already by %s", id,
+			      n.closed_by);
+	else if (!rc && date_of_instant(now) <= n.ends_on)
+		rc = qerr_set(
+			e, Q_ERR_CONFLICT, "state",
+			"notice '%s' runs until %s (%d working days): it can be closed from the day after",
+			id, date_format(n.ends_on, end), n.working_days);
+	if (!rc)
+		rc = store_notice_awards(o->store, id, closing_award, &c, e);
+	if (!rc)
+		rc = c.rc == Q_NONE ? Q_OK : c.rc;
+	if (!rc && c.held[0])
+		rc = qerr_set(
+			e, Q_ERR_CONFLICT, "state",
+			"application '%s' in notice '%s' holds an open objection: a reviewer decides it before the notice is closed",
+			c.held, id);
+	if (!rc)
+		rc = store_notice_close(o->store, id, by, now, e);
+	if (!rc)
+		rc = office_audit(o, "notice-close", id,
+				  office_policy_of(o, n.program)
+					  ? office_policy_of(o, n.program)->hash
+					  : NULL,
+				  by, now,
+				  json_pack("{s:s,s:O,s:O}", "program",
+					    n.program, "payable", c.payable,
+					    "rejected", c.rejected),
+				  e);
+	if (!rc)
+		rc = office_commit(o, e);
+	if (rc) {
+		office_rollback(o);
+		goto out;
+	}
+	snprintf(out->id, sizeof(out->id), "%s", n.id);
+	snprintf(out->program, sizeof(out->program), "%s", n.program);
+	out->opened_on = n.opened_on;
+	out->ends_on = n.ends_on;
+	out->working_days = n.working_days;
+	out->n = json_array_size(c.payable);
+out:
+	json_decref(c.payable);
+	json_decref(c.rejected);
+	return rc;
 }

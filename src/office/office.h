@@ -566,6 +566,49 @@ int office_notice_open(struct office *o, const struct holidays *cal,
 		       const char *by, int64_t now, struct office_notice *out,
 		       struct qerr *e);
 
+/* Open a notice over every awarded application of program (of measure
+ * alone unless NULL) that waits for one: unpaid, of a measure with
+ * public_notice, in no notice yet; then as office_notice_open.
+ * Q_ERR_CONFLICT when none waits. */
+int office_notice_open_program(struct office *o, const struct holidays *cal,
+			       const char *program, const char *measure,
+			       const char *by, int64_t now,
+			       struct office_notice *out, struct qerr *e);
+
+/* Close notice id once its working days have run (from the day after its
+ * last), with no objection left open among its awards: they become
+ * payable, those whose objection was upheld stay rejected. One
+ * transaction, audit event "notice-close" listing both. out->n counts the
+ * payable awards. Q_ERR_NOT_FOUND for an unknown notice, Q_ERR_CONFLICT
+ * before its end, with an objection open, or when closed already. */
+int office_notice_close(struct office *o, const char *id, const char *by,
+			int64_t now, struct office_notice *out, struct qerr *e);
+
+/* Write notice id to path as "csv", "xlsx" (libxlsxwriter) or "html" (a
+ * printable A4 page in Chinese headed with the issuing office, the
+ * program's name and its document number): one row per award posted
+ * with the firm, its USCC, the measure, the amount and its outcome.
+ * Reads only what is stored. */
+int office_notice_export(struct office *o, const char *id, const char *format,
+			 const char *path, struct qerr *e);
+
+/* The notices as JSON into *out (the caller decrefs): id NULL, an array
+ * of every notice (id, program, opened_on, ends_on, working_days,
+ * opened_by, closed, closed_by); otherwise that notice with "awards", one
+ * object per award as the exports write it. Q_ERR_NOT_FOUND for an
+ * unknown id. */
+int office_notices_json(struct office *o, const char *id, json_t **out,
+			struct qerr *e);
+
+/* Write the letter of kind "decision", "rejection", "award" or
+ * "clawback" for application id to f: printable A4 HTML in Chinese with
+ * the program's name, its document number (文号) and the issuing office,
+ * the stored figures and the reasons in words. Reads only what is stored
+ * (view_app); Q_ERR_CONFLICT when the application's state does not fit
+ * the kind (a rejection letter for an award). */
+int office_letter(struct office *o, const char *id, const char *kind, FILE *f,
+		  struct qerr *e);
+
 /* Lodge an objection (why: 1..OFFICE_OBJECTION_MAX bytes) against the
  * award of application id while its notice runs; it holds the award from
  * payment until a reviewer decides it. One at a time per award. Audit
@@ -577,7 +620,7 @@ int office_object(struct office *o, const char *id, const char *why,
  * reversed (awarded -> the pool's available, one audited transfer), the
  * application rejected and the pool's waitlist served (audit event
  * "uphold"); dismissed, the award stands and is paid once the notice has
- * ended (audit event "dismiss"). why may be NULL. res gets the outcome. */
+ * been closed (audit event "dismiss"). why may be NULL. res gets the outcome. */
 int office_objection_decide(struct office *o, const char *id, bool uphold,
 			    const char *why, const char *by, int64_t now,
 			    struct office_result *res, struct qerr *e);

@@ -213,11 +213,11 @@ static int copy_notice(void *arg, const struct store_notice *n)
 }
 
 static int copy_notice_award(void *arg, const char *app_id,
-			     const char *notice_id)
+			     const char *notice_id, money_t amount)
 {
 	struct copy *c = arg;
 
-	c->rc = store_notice_award_add(c->to, app_id, notice_id, c->e);
+	c->rc = store_notice_award_add(c->to, app_id, notice_id, amount, c->e);
 	return c->rc != 0;
 }
 

@@ -684,6 +684,26 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 									"NEW.code") ") EXECUTE FUNCTION "
 										    "quan_account_tally();",
 	},
+	/* 16: a notice is closed by an administrator once its working days
+	 * have run (closed_at 0 while open); only then are its awards paid.
+	 * The awards of one notice are read together (its exports), each
+	 * with the amount posted (fen; 0 for those posted before). */
+	DIALECT("ALTER TABLE notices ADD COLUMN closed_by TEXT NOT NULL "
+		"DEFAULT '';"
+		"ALTER TABLE notices ADD COLUMN closed_at INTEGER NOT NULL "
+		"DEFAULT 0;"
+		"CREATE INDEX notice_awards_notice ON notice_awards "
+		"(notice_id, app_id);"
+		"ALTER TABLE notice_awards ADD COLUMN amount INTEGER NOT NULL "
+		"DEFAULT 0;",
+		"ALTER TABLE notices ADD COLUMN closed_by TEXT NOT NULL "
+		"DEFAULT '';"
+		"ALTER TABLE notices ADD COLUMN closed_at BIGINT NOT NULL "
+		"DEFAULT 0;"
+		"CREATE INDEX notice_awards_notice ON notice_awards "
+		"(notice_id, app_id);"
+		"ALTER TABLE notice_awards ADD COLUMN amount BIGINT NOT NULL "
+		"DEFAULT 0;"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -965,14 +985,24 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 				"= ?1"),
 	[ST_NOTICE_INSERT] = ALL("INSERT INTO notices (id, program, "
 				 "opened_on, ends_on, working_days, "
-				 "opened_by, opened_at) VALUES (?1, ?2, ?3, "
-				 "?4, ?5, ?6, ?7)"),
-	[ST_NOTICE_AWARD_INSERT] = ALL("INSERT INTO notice_awards (app_id, "
-				       "notice_id) VALUES (?1, ?2)"),
-	[ST_NOTICE_OF_APP] = ALL(
-		"SELECT n.id, n.program, n.opened_on, n.ends_on, "
-		"n.working_days, n.opened_by, n.opened_at FROM notice_awards a "
-		"JOIN notices n ON n.id = a.notice_id WHERE a.app_id = ?1"),
+				 "opened_by, opened_at, closed_by, closed_at) "
+				 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+	[ST_NOTICE_GET] = ALL("SELECT id, program, opened_on, ends_on, "
+			      "working_days, opened_by, opened_at, closed_by, "
+			      "closed_at FROM notices WHERE id = ?1"),
+	[ST_NOTICE_CLOSE] = ALL("UPDATE notices SET closed_by = ?2, "
+				"closed_at = ?3 WHERE id = ?1 AND closed_at "
+				"= 0"),
+	[ST_NOTICE_AWARDS_OF] = ALL("SELECT app_id, amount FROM notice_awards "
+				    "WHERE notice_id = ?1 ORDER BY app_id"),
+	[ST_NOTICE_AWARD_INSERT] =
+		ALL("INSERT INTO notice_awards (app_id, "
+		    "notice_id, amount) VALUES (?1, ?2, ?3)"),
+	[ST_NOTICE_OF_APP] =
+		ALL("SELECT n.id, n.program, n.opened_on, n.ends_on, "
+		    "n.working_days, n.opened_by, n.opened_at, n.closed_by, "
+		    "n.closed_at FROM notice_awards a "
+		    "JOIN notices n ON n.id = a.notice_id WHERE a.app_id = ?1"),
 	[ST_OBJECTION_INSERT] = ALL("INSERT INTO objections (app_id, seq, "
 				    "notice_id, why, lodged_by, lodged_at, "
 				    "outcome) VALUES (?1, ?2, ?3, ?4, ?5, "
@@ -988,9 +1018,10 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 				    "'open'"),
 	[ST_NOTICES_PAGE] =
 		ALL("SELECT id, program, opened_on, ends_on, "
-		    "working_days, opened_by, opened_at FROM "
-		    "notices WHERE id > ?1 ORDER BY id LIMIT " PAGE_TEXT),
-	[ST_NOTICE_AWARDS_PAGE] = ALL("SELECT app_id, notice_id FROM "
+		    "working_days, opened_by, opened_at, closed_by, "
+		    "closed_at FROM notices WHERE id > ?1 ORDER BY id "
+		    "LIMIT " PAGE_TEXT),
+	[ST_NOTICE_AWARDS_PAGE] = ALL("SELECT app_id, notice_id, amount FROM "
 				      "notice_awards WHERE app_id > ?1 ORDER "
 				      "BY app_id LIMIT " PAGE_TEXT),
 	[ST_OBJECTIONS_PAGE] =

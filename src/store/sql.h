@@ -33,7 +33,7 @@ uint64_t sql_params(const char *sql);
 /* --- the schema ------------------------------------------------------------ */
 
 /* The schema version the migrations bring a database to. */
-#define SQL_SCHEMA_VERSION 15
+#define SQL_SCHEMA_VERSION 16
 
 /* Migration i brings the schema from version i to version i + 1. Append
  * only: a migration that shipped is never edited. */
@@ -122,6 +122,9 @@ enum sql_stmt {
 	ST_LISTINGS_PAGE,
 	ST_NOTICE_COUNT,
 	ST_NOTICE_INSERT,
+	ST_NOTICE_GET,
+	ST_NOTICE_CLOSE,
+	ST_NOTICE_AWARDS_OF,
 	ST_NOTICE_AWARD_INSERT,
 	ST_NOTICE_OF_APP,
 	ST_OBJECTION_INSERT,

@@ -537,6 +537,9 @@ struct store_notice {
 	int working_days;
 	char opened_by[64];
 	int64_t opened_at;
+	/* who closed it and when (epoch seconds); "" and 0 while open */
+	char closed_by[64];
+	int64_t closed_at;
 };
 
 /* How many notices program has had (*n). */
@@ -547,14 +550,34 @@ int store_notice_count(struct store *s, const char *program, int64_t *n,
 int store_notice_add(struct store *s, const struct store_notice *n,
 		     struct qerr *e);
 
-/* Post application app_id in notice notice_id: Q_ERR_CONFLICT when it is
- * in a notice already (an application is posted once). */
+/* Post application app_id in notice notice_id with the amount awarded
+ * (fen): Q_ERR_CONFLICT when it is in a notice already (an application is
+ * posted once). */
 int store_notice_award_add(struct store *s, const char *app_id,
-			   const char *notice_id, struct qerr *e);
+			   const char *notice_id, money_t amount,
+			   struct qerr *e);
 
 /* The notice app_id is posted in: 0 and *out, or Q_NONE (e untouched). */
 int store_notice_of(struct store *s, const char *app_id,
 		    struct store_notice *out, struct qerr *e);
+
+/* Notice id: 0 and *out, or Q_NONE (e untouched). */
+int store_notice_get(struct store *s, const char *id, struct store_notice *out,
+		     struct qerr *e);
+
+/* Close notice id, by whom and when; a closed notice stays as it was
+ * (the caller reads it first, in the same transaction). */
+int store_notice_close(struct store *s, const char *id, const char *by,
+		       int64_t at, struct qerr *e);
+
+/* Visit the applications posted in notice id, in id order, with the
+ * amount posted (0 when posted before schema 16): fn(arg, app_id, amount)
+ * returns non-zero to stop. At most OFFICE_NOTICE_MAX are posted, so the
+ * ids are read in one go before fn is called. */
+int store_notice_awards(struct store *s, const char *id,
+			int (*fn)(void *arg, const char *app_id,
+				  money_t amount),
+			void *arg, struct qerr *e);
 
 /* An objection to an award, lodged during its notice. */
 struct store_objection {
@@ -593,11 +616,13 @@ int store_objection_decide(struct store *s, const char *app_id, int64_t seq,
  * every objection (by application, then seq), for copying an office
  * (quan migrate). A callback may be NULL; a non-zero return stops the
  * walk (not an error). The record passed is valid only during the call. */
-int store_notices_each(
-	struct store *s, int (*notice)(void *arg, const struct store_notice *n),
-	int (*award)(void *arg, const char *app_id, const char *notice_id),
-	int (*objection)(void *arg, const struct store_objection *o), void *arg,
-	struct qerr *e);
+int store_notices_each(struct store *s,
+		       int (*notice)(void *arg, const struct store_notice *n),
+		       int (*award)(void *arg, const char *app_id,
+				    const char *notice_id, money_t amount),
+		       int (*objection)(void *arg,
+					const struct store_objection *o),
+		       void *arg, struct qerr *e);
 
 /* --- idempotency keys ------------------------------------------------------ */
 

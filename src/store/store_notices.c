@@ -35,6 +35,22 @@ static int count_of(struct store *s, enum sql_stmt id, const char *key,
 	return rc;
 }
 
+/* Read a notice's nine columns, in the order every query selects them. */
+static void notice_row(struct drv_stmt *st, struct store_notice *n)
+{
+	assert(st && n);
+	memset(n, 0, sizeof(*n));
+	col_str(st, 0, n->id, sizeof(n->id));
+	col_str(st, 1, n->program, sizeof(n->program));
+	n->opened_on = (qdate)col_int(st, 2);
+	n->ends_on = (qdate)col_int(st, 3);
+	n->working_days = (int)col_int(st, 4);
+	col_str(st, 5, n->opened_by, sizeof(n->opened_by));
+	n->opened_at = col_int(st, 6);
+	col_str(st, 7, n->closed_by, sizeof(n->closed_by));
+	n->closed_at = col_int(st, 8);
+}
+
 int store_notice_count(struct store *s, const char *program, int64_t *n,
 		       struct qerr *e)
 {
@@ -59,6 +75,8 @@ int store_notice_add(struct store *s, const struct store_notice *n,
 	bind_int(st, 5, n->working_days);
 	BIND_FIELD(st, 6, n->opened_by);
 	bind_int(st, 7, n->opened_at);
+	BIND_FIELD(st, 8, n->closed_by);
+	bind_int(st, 9, n->closed_at);
 	rc = store_write(st, "recording a notice", e);
 	if (rc == Q_ERR_CONFLICT)
 		rc = qerr_set(e, Q_ERR_CONFLICT, "id",
@@ -67,7 +85,8 @@ int store_notice_add(struct store *s, const struct store_notice *n,
 }
 
 int store_notice_award_add(struct store *s, const char *app_id,
-			   const char *notice_id, struct qerr *e)
+			   const char *notice_id, money_t amount,
+			   struct qerr *e)
 {
 	struct drv_stmt *st;
 	int rc;
@@ -78,6 +97,7 @@ int store_notice_award_add(struct store *s, const char *app_id,
 		return rc;
 	bind_text(st, 1, app_id);
 	bind_text(st, 2, notice_id);
+	bind_int(st, 3, amount);
 	rc = store_run(st, "posting an award in a notice", e);
 	if (rc == Q_ERR_CONFLICT)
 		rc = qerr_set(
@@ -101,18 +121,98 @@ int store_notice_of(struct store *s, const char *app_id,
 	bind_text(st, 1, app_id);
 	rc = step(st, "reading a notice", e);
 	if (rc == DRV_ROW) {
-		col_str(st, 0, out->id, sizeof(out->id));
-		col_str(st, 1, out->program, sizeof(out->program));
-		out->opened_on = (qdate)col_int(st, 2);
-		out->ends_on = (qdate)col_int(st, 3);
-		out->working_days = (int)col_int(st, 4);
-		col_str(st, 5, out->opened_by, sizeof(out->opened_by));
-		out->opened_at = col_int(st, 6);
+		notice_row(st, out);
 		rc = Q_OK;
 	} else if (rc == DRV_DONE) {
 		rc = Q_NONE;
 	}
 	done(st);
+	return rc;
+}
+
+int store_notice_get(struct store *s, const char *id, struct store_notice *out,
+		     struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && id && out);
+	memset(out, 0, sizeof(*out));
+	rc = store_stmt(s, ST_NOTICE_GET, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, id);
+	rc = step(st, "reading a notice", e);
+	if (rc == DRV_ROW) {
+		notice_row(st, out);
+		rc = Q_OK;
+	} else if (rc == DRV_DONE) {
+		rc = Q_NONE;
+	}
+	done(st);
+	return rc;
+}
+
+int store_notice_close(struct store *s, const char *id, const char *by,
+		       int64_t at, struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc;
+
+	assert(s && id && by);
+	assert(at > 0);
+	rc = store_stmt(s, ST_NOTICE_CLOSE, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, id);
+	bind_text(st, 2, by);
+	bind_int(st, 3, at);
+	return store_run(st, "closing a notice", e);
+}
+
+int store_notice_awards(struct store *s, const char *id,
+			int (*fn)(void *arg, const char *app_id,
+				  money_t amount),
+			void *arg, struct qerr *e)
+{
+	struct drv_stmt *st;
+	char(*ids)[64];
+	money_t *amounts;
+	size_t n = 0, cap = 1000;
+	int rc;
+
+	assert(s && id && fn);
+	ids = calloc(cap, sizeof(*ids));
+	amounts = calloc(cap, sizeof(*amounts));
+	if (!ids || !amounts) {
+		free(ids);
+		free(amounts);
+		return store_nomem(e);
+	}
+	rc = store_stmt(s, ST_NOTICE_AWARDS_OF, &st, e);
+	if (rc) {
+		free(ids);
+		free(amounts);
+		return rc;
+	}
+	bind_text(st, 1, id);
+	while ((rc = step(st, "reading a notice's awards", e)) == DRV_ROW &&
+	       n < cap) {
+		col_str(st, 0, ids[n], sizeof(ids[0]));
+		amounts[n++] = col_int(st, 1);
+	}
+	done(st);
+	if (rc == DRV_ROW)
+		rc = qerr_set(e, Q_ERR_INVALID, "id",
+			      "notice '%s' posts more than %zu awards", id,
+			      cap);
+	else if (rc == DRV_DONE)
+		rc = Q_OK;
+	for (size_t i = 0; !rc && i < n; i++)
+		if (fn(arg, ids[i], amounts[i]))
+			break;
+	free(ids);
+	free(amounts);
 	return rc;
 }
 
@@ -200,6 +300,7 @@ union notice_row {
 	struct {
 		char app_id[64];
 		char notice_id[96];
+		money_t amount;
 	} a;
 	struct store_objection o;
 };
@@ -209,16 +310,11 @@ static void page_row(struct drv_stmt *st, int t, union notice_row *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (t == 0) {
-		col_str(st, 0, r->n.id, sizeof(r->n.id));
-		col_str(st, 1, r->n.program, sizeof(r->n.program));
-		r->n.opened_on = (qdate)col_int(st, 2);
-		r->n.ends_on = (qdate)col_int(st, 3);
-		r->n.working_days = (int)col_int(st, 4);
-		col_str(st, 5, r->n.opened_by, sizeof(r->n.opened_by));
-		r->n.opened_at = col_int(st, 6);
+		notice_row(st, &r->n);
 	} else if (t == 1) {
 		col_str(st, 0, r->a.app_id, sizeof(r->a.app_id));
 		col_str(st, 1, r->a.notice_id, sizeof(r->a.notice_id));
+		r->a.amount = col_int(st, 2);
 	} else {
 		col_str(st, 0, r->o.app_id, sizeof(r->o.app_id));
 		r->o.seq = col_int(st, 1);
@@ -233,11 +329,13 @@ static void page_row(struct drv_stmt *st, int t, union notice_row *r)
 	}
 }
 
-int store_notices_each(
-	struct store *s, int (*notice)(void *arg, const struct store_notice *n),
-	int (*award)(void *arg, const char *app_id, const char *notice_id),
-	int (*objection)(void *arg, const struct store_objection *o), void *arg,
-	struct qerr *e)
+int store_notices_each(struct store *s,
+		       int (*notice)(void *arg, const struct store_notice *n),
+		       int (*award)(void *arg, const char *app_id,
+				    const char *notice_id, money_t amount),
+		       int (*objection)(void *arg,
+					const struct store_objection *o),
+		       void *arg, struct qerr *e)
 {
 	static const enum sql_stmt pages[3] = {
 		ST_NOTICES_PAGE, ST_NOTICE_AWARDS_PAGE, ST_OBJECTIONS_PAGE};
@@ -277,12 +375,12 @@ int store_notices_each(
 				break;
 			rc = Q_OK;
 			for (size_t i = 0; !stop && i < n; i++)
-				stop = t == 0 ? notice(arg, &page[i].n) != 0
-				       : t == 1
-					       ? award(arg, page[i].a.app_id,
-						       page[i].a.notice_id) != 0
-					       : objection(arg, &page[i].o) !=
-							 0;
+				stop = t == 0	? notice(arg, &page[i].n) != 0
+				       : t == 1 ? award(arg, page[i].a.app_id,
+							page[i].a.notice_id,
+							page[i].a.amount) != 0
+						: objection(arg, &page[i].o) !=
+							  0;
 			if (n == 0)
 				break;
 			if (t == 0)

@@ -65,6 +65,7 @@ blocks() {
 	[[ "$output" == *"1 controllers imported"* ]]
 	[[ "$output" == *"from 2025-09-26 to 2025-10-09 (5 working days)"* ]]
 	[[ "$output" == *"in public notice 'shanghai-2025-notice-1' until 2025-10-09"* ]]
+	[[ "$output" == *"shanghai-2025-notice-1 closed: it ran to 2025-10-09; 1 award(s) may be paid"* ]]
 	# Only the blocks marked illustrative were left out.
 	[ "$(wc -l <"$W/skipped")" -eq "$(grep -c '^<!-- illustrative' "$ROOT/README.md")" ]
 }

@@ -330,6 +330,10 @@
     }
     if (role === 'analyst' || role === 'administrator') links.push(['simulate', 'nav.simulate']);
     if (role === 'administrator') links.push(['users', 'nav.users']);
+    /* Pages other scripts add (notice.js): [route, label key, roles]. */
+    ((window.QUAN_EXT && window.QUAN_EXT.nav) || []).forEach(function (n) {
+      if (n[2].indexOf(role) >= 0) links.push([n[0], n[1]]);
+    });
     nav.replaceChildren(h('ul', null, links.map(function (l) {
       return h('li', null, h('a', { href: '#/' + l[0], id: 'nav-' + l[0], testid: 'nav-' + l[0],
         i18n: l[1] }));
@@ -446,7 +450,12 @@
         case 'compare': p = viewCompare(seq); break;
         case 'simulate': p = viewSimulate(seq); break;
         case 'users': p = viewUsers(seq); break;
-        default: location.replace('#/' + defaultRoute()); return;
+        default:
+          if (window.QUAN_EXT && window.QUAN_EXT.views[parts[0]]) {
+            p = window.QUAN_EXT.views[parts[0]](EXT, seq, parts, params);
+            break;
+          }
+          location.replace('#/' + defaultRoute()); return;
       }
       return p.then(function () { if (seq === S.seq) focusHeading(); });
     }).catch(function (err) {
@@ -1753,6 +1762,15 @@
       setView(seq, 'estimate', node);
     });
   }
+
+  /* What a page from another script (notice.js) may use of the dashboard. */
+  var EXT = {
+    api: api, h: h, T: T, t: t, setView: setView, showError: showError,
+    showNotice: showNotice, enc: enc, money: money, stateBadge: stateBadge,
+    table: table, me: function () { return S.me; },
+    lang: function () { return S.lang; }, token: function () { return S.token; },
+    csrf: function () { return S.csrf; }
+  };
 
   /* ---------- start ---------- */
 

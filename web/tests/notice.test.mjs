@@ -1,0 +1,162 @@
+// Browser test of the public notice (公示): an administrator opens a notice in the dashboard,
+// lodges an objection, exports the notice, prints an award letter, and closes the notice once
+// its five working days have run. Playwright-core drives Debian's chromium against a real
+// `quan serve` on a fresh SQLite database; the server is restarted with a later QUAN_NOW to
+// stand on the day after the notice's end.
+//
+//   cd web && node --test tests/notice.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(WEB, '..');
+const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
+const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
+const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
+const EXAMPLES = path.join(ROOT, 'examples/applications');
+
+// A Friday: five working days run over 国庆 to 9 October; the 10th is the day after.
+const OPENED = '2025-09-26T10:00:00+08:00';
+const AFTER = '2025-10-10T09:00:00+08:00';
+
+let tmp, db, server, base, browser, admin, id;
+let serverErr = '';
+
+function quan(args, now) {
+  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    env: Object.assign({}, process.env, { QUAN_NOW: now || OPENED }) });
+}
+
+function startServer(now) {
+  return new Promise((resolve, reject) => {
+    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: Object.assign({}, process.env, { QUAN_NOW: now }) });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`quan serve did not start: ${serverErr}`)), 20000);
+    server.stderr.on('data', (d) => { serverErr += d; });
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+  });
+}
+
+function stopServer() {
+  return new Promise((resolve) => {
+    server.once('exit', resolve);
+    server.kill('SIGTERM');
+  });
+}
+
+async function ready(page, route) {
+  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
+}
+
+async function login(page, url) {
+  await page.goto(url + '/#/login');
+  await ready(page, 'login');
+  await page.click('[data-testid=use-token]');
+  await page.fill('[data-testid=token-input]', admin);
+  await page.click('[data-testid=token-submit]');
+  await ready(page, 'pools');
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
+  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-notice-test-'));
+  db = path.join(tmp, 'office.db');
+  // Shanghai with a notice of five working days before a corpus award is paid.
+  const policy = fs.readFileSync(POLICY, 'utf8').replace(/^    pool: corpus$/m,
+    '    pool: corpus\n    public_notice: {working_days: 5, says: "拟资助名单公示5个工作日", assumption: "a test notice"}');
+  fs.writeFileSync(path.join(tmp, 'notice.yaml'), policy);
+  quan(['init', '--db', db, '--policy', path.join(tmp, 'notice.yaml'), '--by', 'admin']);
+  id = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sh-corpus.json')]).split(/\s+/)[0];
+  quan(['review', '--db', db, id, '--approve', '--by', 'reviewer']);
+  admin = quan(['user', 'add', '--db', db, 'ada', '--role', 'administrator']).trim();
+  base = await startServer(OPENED);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server && server.exitCode === null) server.kill('SIGTERM');
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('an administrator opens a notice, objects, exports it, prints a letter and closes it', async () => {
+  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 900 },
+    acceptDownloads: true });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await login(page, base);
+
+  await page.click('[data-testid=nav-notices]');
+  await ready(page, 'notices');
+  assert.equal(await page.locator('[data-testid=notices-none]').count(), 1);
+  await page.click('[data-testid=notice-open]');
+  await page.waitForSelector('[data-testid=notice-id]');
+  await ready(page, 'notice');
+  assert.equal(await page.textContent('[data-testid=notice-id]'), 'shanghai-2025-notice-1');
+  assert.equal(await page.textContent('[data-testid=notice-runs]'), '2025-09-26 – 2025-10-09');
+  assert.equal(await page.getAttribute(`[data-testid=award-amount-${id}]`, 'data-money'), '900000.00');
+  assert.equal(await page.textContent(`[data-testid=award-outcome-${id}]`), '公示中');
+
+  // An objection holds the award.
+  await page.fill(`[data-testid=object-why-${id}]`, '语料供应方疑为关联方');
+  await page.click(`[data-testid=object-${id}]`);
+  await page.waitForFunction((t) => document.querySelector(`[data-testid=award-outcome-${t}]`)
+    .textContent === '异议待决', id);
+
+  // The XLSX export is a real workbook.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-xlsx]')]);
+  const xlsx = path.join(tmp, 'notice.xlsx');
+  await download.saveAs(xlsx);
+  assert.equal(fs.readFileSync(xlsx).subarray(0, 2).toString(), 'PK');
+  assert.match(execFileSync('unzip', ['-p', xlsx, 'xl/sharedStrings.xml'], { encoding: 'utf8' }), /900000\.00/);
+
+  // The award letter opens to print: Chinese, the amount, the document number; printed to PDF.
+  const [popup] = await Promise.all([page.waitForEvent('popup'), page.click(`[data-testid=letter-${id}]`)]);
+  await popup.waitForFunction(() => document.querySelector('h1') !== null, null, { timeout: 15000 });
+  assert.equal(await popup.textContent('h1'), '资助决定通知书');
+  const letter = await popup.content();
+  assert.match(letter, /核定资助金额为人民币<b>900000\.00<\/b>元/);
+  assert.match(letter, /沪经信智〔2025〕489号/);
+  const pdf = await popup.pdf({ format: 'A4', path: path.join(ARTIFACTS, 'notice-letter.pdf') });
+  assert.equal(pdf.subarray(0, 4).toString(), '%PDF');
+  await popup.close();
+  await page.screenshot({ path: path.join(ARTIFACTS, 'notice-01-objection.png'), fullPage: true });
+
+  // Closing while the notice runs is refused, and said so.
+  await page.click('[data-testid=notice-close]');
+  await page.waitForSelector('#alert:not([hidden])');
+  assert.match(await page.textContent('#alert'), /can be closed from the day after/);
+
+  // A reviewer dismisses the objection; the day after the notice's end it is closed.
+  quan(['objection', 'decide', '--db', db, id, '--dismiss', '--by', 'reviewer'], AFTER);
+  await stopServer();
+  const again = await startServer(AFTER);
+  await login(page, again); // another port: another origin, another session storage
+  await page.goto(again + '/#/notices/shanghai-2025-notice-1');
+  await ready(page, 'notice');
+  assert.equal(await page.textContent(`[data-testid=award-outcome-${id}]`), '公示中');
+  await page.click('[data-testid=notice-close]');
+  await page.waitForSelector('[data-testid=notice-closed][data-closed=true]');
+  assert.equal(await page.textContent(`[data-testid=award-outcome-${id}]`), '公示期满，准予拨付');
+  assert.equal(await page.locator('[data-testid=notice-close]').count(), 0);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'notice-02-closed.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
