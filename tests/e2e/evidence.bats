@@ -211,3 +211,41 @@ checks_pass() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$(sha256sum "$TMP/invoice.ofd" | cut -d' ' -f1)"* ]]
 }
+
+@test "audit verify holds the documents to their attach events and their bytes to their hash" {
+	id=$(reserved)
+	"$QUAN" attach --db "$DB" "$id" "$TMP/contract.pdf" --kind contract --by clerk 2>/dev/null
+	"$QUAN" attach --db "$DB" "$id" "$TMP/invoice.png" --kind invoice --by clerk 2>/dev/null
+	checks_pass
+	png=$(sha256sum "$TMP/invoice.png" | cut -d' ' -f1)
+	pdf=$(sha256sum "$TMP/contract.pdf" | cut -d' ' -f1)
+	# a filing pointed at another stored file
+	sql "$DB" "update app_documents set sha256 = '$png' where seq = 1" >/dev/null
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"filed document $id#1 as $pdf"* ]]
+	sql "$DB" "update app_documents set sha256 = '$pdf' where seq = 1" >/dev/null
+	checks_pass
+	# the bytes changed under their hash
+	[ "$(wc -c <"$TMP/contract.pdf")" -eq 35 ]
+	forged=$(printf '%%PDF-%030d' 0 | base64 -w0)
+	sql "$DB" "update documents set content = '$forged' where sha256 = '$pdf'" >/dev/null
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"document $pdf: its stored bytes hash to"* ]]
+}
+
+@test "quan migrate carries the documents, their filings and bytes" {
+	id=$(reserved)
+	"$QUAN" attach --db "$DB" "$id" "$TMP/invoice.ofd" --kind invoice --by clerk 2>/dev/null
+	"$QUAN" attach --db "$DB" "$id" "$TMP/receipt.jpg" --kind receipt --payment 1 --by clerk 2>/dev/null
+	TO=$(new_db "$TMP/copy.db")
+	run "$QUAN" migrate --from "$DB" --to "$TO"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 documents"* ]]
+	[ "$("$QUAN" documents --db "$TO" "$id" --json 2>/dev/null)" = "$("$QUAN" documents --db "$DB" "$id" --json 2>/dev/null)" ]
+	run "$QUAN" audit verify --db "$TO"
+	[ "$status" -eq 0 ]
+	db_forget "$TO" clean
+	drop_db "$TO"
+}
