@@ -143,6 +143,7 @@ checks_pass() {
 	id=$(reserved)
 	admin=$("$QUAN" user add --db "$DB" ada --role administrator 2>/dev/null)
 	aud=$("$QUAN" user add --db "$DB" otto --role auditor 2>/dev/null)
+	rev=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
 	own=$("$QUAN" user add --db "$DB" firm --role applicant --uscc 91310000MA1FL8WR2F 2>/dev/null)
 	other=$("$QUAN" user add --db "$DB" rival --role applicant --uscc 91310104MA1FR9KP6K 2>/dev/null)
 	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 --body-max 4096 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
@@ -158,6 +159,11 @@ checks_pass() {
 			-H "Authorization: Bearer $1" -H 'Content-Type: application/octet-stream' \
 			--data-binary "@$2"
 	}
+	# approval waits for the measure's documents: 409, naming them
+	code=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$url/v1/applications/$id/approve" \
+		-H "Authorization: Bearer $rev" -H 'Content-Type: application/json' --data-binary '{}')
+	[ "$code" = 409 ]
+	[[ "$(jq -r .error.message "$TMP/body")" == *"missing contract, invoice"* ]]
 	[ "$(upload "$admin" "$TMP/contract.pdf" 'kind=contract&name=%E5%90%88%E5%90%8C.pdf')" = 201 ]
 	sha=$(jq -r .sha256 "$TMP/body")
 	[ "$sha" = "$(sha256sum "$TMP/contract.pdf" | cut -d' ' -f1)" ]
@@ -182,6 +188,9 @@ checks_pass() {
 	code=$(curl -s -o "$TMP/list" -w '%{http_code}' "$url/v1/applications/$id/documents" -H "Authorization: Bearer $own")
 	[ "$code" = 200 ]
 	[ "$(jq -r '.documents | map(.kind + ":" + .type) | join(" ")' "$TMP/list")" = "contract:pdf invoice:ofd" ]
+	code=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$url/v1/applications/$id/approve" \
+		-H "Authorization: Bearer $rev" -H 'Content-Type: application/json' --data-binary '{}')
+	[ "$code" = 200 ]
 	code=$(curl -s -D "$TMP/headers" -o "$TMP/got.pdf" -w '%{http_code}' "$url/v1/documents/$sha" -H "Authorization: Bearer $own")
 	[ "$code" = 200 ]
 	cmp "$TMP/got.pdf" "$TMP/contract.pdf"
