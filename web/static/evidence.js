@@ -31,7 +31,8 @@
     'ev.kind.contract': 'Contract',
     'ev.kind.invoice': 'Invoice',
     'ev.kind.receipt': 'Payment receipt',
-    'ev.kind.acceptance': 'Acceptance report'
+    'ev.kind.acceptance': 'Acceptance report',
+    'act.attach': 'document filed'
   });
   Object.assign(I.zh, {
     'ev.title': '证明材料',
@@ -57,7 +58,8 @@
     'ev.kind.contract': '合同',
     'ev.kind.invoice': '发票',
     'ev.kind.receipt': '付款凭证',
-    'ev.kind.acceptance': '验收报告'
+    'ev.kind.acceptance': '验收报告',
+    'act.attach': '上传材料'
   });
 
   var KINDS = ['contract', 'invoice', 'receipt', 'acceptance'];

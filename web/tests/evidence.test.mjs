@@ -159,6 +159,8 @@ test('a reviewer files a document on an application and opens it; the firm sees 
   await zh.waitForSelector('[data-testid=ev-row-1]');
   assert.equal(await zh.textContent('[data-testid=evidence] h2'), '证明材料');
   assert.equal((await zh.textContent('[data-testid=ev-row-1] [data-kind]')).trim(), '发票');
+  // The filing is in the application's history, in words.
+  assert.ok((await zh.textContent('#view')).includes('上传材料'), 'the attach event is named in Chinese');
   await zh.screenshot({ path: path.join(ARTIFACTS, 'evidence-applicant-zh.png'), fullPage: true });
   await zh.context().close();
 
