@@ -71,12 +71,14 @@ int cmd_migrate(int argc, char **argv)
 	printf("migrated %lld policy versions, %lld applications, %lld users, "
 	       "%lld accounts, %lld transfers, %lld audit events, %lld "
 	       "contracts, %lld registry entries, %lld listings, %lld "
-	       "notices, %lld objections, %lld idempotency keys\n",
+	       "notices, %lld objections, %lld idempotency keys, %lld "
+	       "documents\n",
 	       (long long)st.policies, (long long)st.applications,
 	       (long long)st.users, (long long)st.accounts,
 	       (long long)st.transfers, (long long)st.events,
 	       (long long)st.contracts, (long long)st.registry,
 	       (long long)st.listings, (long long)st.notices,
-	       (long long)st.objections, (long long)st.keys);
+	       (long long)st.objections, (long long)st.keys,
+	       (long long)st.documents);
 	return EXIT_DECIDED;
 }

@@ -30,6 +30,8 @@ static const char usage[] =
 	"  objection add --db FILE ID --why TEXT --by NAME   object to an award in a notice\n"
 	"  objection decide --db FILE ID --uphold|--dismiss --by NAME   decide the objection\n"
 	"  letter --db FILE ID --kind decision|rejection|award|clawback --out FILE   a letter to print\n"
+	"  attach --db FILE ID DOC --kind KIND --by NAME [--payment N]  file evidence (PDF, JPEG, PNG, OFD)\n"
+	"  documents --db FILE ID [--json]   the evidence filed under an application\n"
 	"  report --db FILE [--json]      per program and overall: pools, money, applications, domestic share\n"
 	"  compare --profile FIRM.yaml    a firm's planned year in every city, ranked by net cost\n"
 	"  simulate --policy FILE... (--synthetic N --seed S | --population CSV | --from-db DB)\n"
@@ -150,6 +152,11 @@ static int dispatch(int argc, char **argv)
 		return cmd_backup(argc, argv);
 	if (!strcmp(argv[0], "restore"))
 		return cmd_restore(argc, argv);
+	/* Evidence: cmd_attach.c. */
+	if (!strcmp(argv[0], "attach"))
+		return cmd_attach(argc, argv);
+	if (!strcmp(argv[0], "documents"))
+		return cmd_documents(argc, argv);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[0], verbs[i].name))
 			return verbs[i].fn(argc, argv);

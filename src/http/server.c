@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "core/date.h"
+#include "core/doctype.h"
 #include "core/file.h"
 #include "http/backoff.h"
 #include "http/deadline.h"
@@ -122,11 +123,14 @@ struct req {
 	int64_t started_us; /* monotonic: its first byte of request line */
 	unsigned sent_status;
 	size_t sent_bytes;
-	/* an answer that is not JSON (an export, a letter): malloc'd bytes
-	 * and their type, sent instead of out when set */
-	char *raw;
+	/* An answer that is not JSON (an export, a letter, a document): its
+	 * malloc'd bytes (sent as they are when status is 200 and out is
+	 * unset; the response frees them), media type and, for a file,
+	 * Content-Disposition. */
+	void *raw;
 	size_t raw_len;
 	const char *raw_type;
+	char disposition[400];
 };
 
 struct server {
@@ -284,6 +288,9 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (r && r->cookie[0])
 		MHD_add_response_header(resp, "Set-Cookie", r->cookie);
+	if (r && r->disposition[0]) /* a file's answer: send_req */
+		MHD_add_response_header(resp, "Content-Disposition",
+					r->disposition);
 	if (r && r->retry_after > 0) {
 		char ra[24];
 
@@ -307,9 +314,9 @@ static enum MHD_Result send_req(struct MHD_Connection *c, struct req *r)
 {
 	char *text;
 
-	if (r->raw && !r->out) {
+	if (r->raw && !r->out && r->status == MHD_HTTP_OK) {
 		text = r->raw;
-		r->raw = NULL;
+		r->raw = NULL; /* the response frees it */
 		return send_text(c, r->status, r->raw_type, text, r->raw_len,
 				 r);
 	}
@@ -1984,6 +1991,149 @@ static void h_user_password(struct server *s, struct office *o, struct req *r)
 	answer_user(o, r, MHD_HTTP_OK, NULL);
 }
 
+/* --- evidence --------------------------------------------------------------- */
+
+/* POST /v1/applications/{id}/documents?kind=K&name=N[&payment=P]: the body
+ * is the file's bytes (the server's body cap applies). An applicant files
+ * only under its own firm's applications. */
+static void h_doc_attach(struct server *s, struct office *o, struct req *r)
+{
+	const char *kind = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, "kind");
+	const char *name = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, "name");
+	const char *pay = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, "payment");
+	struct store_doc_link l;
+	struct store_app a;
+	struct qerr e;
+	int64_t payment = 0;
+	int rc;
+
+	qerr_clear(&e);
+	if (pay) {
+		char *end;
+
+		payment = strtoll(pay, &end, 10);
+		if (!*pay || *end || payment < 1 || payment > 1000) {
+			qerr_set(&e, Q_ERR_INVALID, "payment",
+				 "payment: a tranche 1 to 1000");
+			fail_with(r, &e);
+			return;
+		}
+	}
+	rc = store_app_get(o->store, r->id, &a, &e);
+	if (rc == Q_NONE || (!rc && !visible(r, a.uscc))) {
+		if (!rc)
+			store_app_release(&a);
+		not_found(r);
+		return;
+	}
+	if (rc) {
+		fail_with(r, &e);
+		return;
+	}
+	store_app_release(&a);
+	if (office_attach(o,
+			  &(struct office_doc_in){
+				  r->id, (const uint8_t *)r->body, r->len,
+				  kind ? kind : "", name ? name : "", payment,
+				  s->c.body_max < OFFICE_DOC_CAP_DEFAULT
+					  ? s->c.body_max
+					  : OFFICE_DOC_CAP_DEFAULT},
+			  r->user.name, r->received_at, &l, &e)) {
+		fail_with(r, &e);
+		/* Not one of the four types: 415, as HTTP names it. */
+		if (e.code == Q_ERR_INVALID && !strcmp(e.field, "file") &&
+		    r->len > 0)
+			r->status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+		return;
+	}
+	ok(r, MHD_HTTP_CREATED,
+	   json_pack("{s:s,s:I,s:s,s:s,s:I,s:s,s:I,s:s}", "id", l.app_id, "seq",
+		     (json_int_t)l.seq, "kind", l.kind, "name", l.name,
+		     "payment", (json_int_t)l.payment, "type", l.type, "size",
+		     (json_int_t)l.size, "sha256", l.sha256));
+}
+
+static int doc_json(void *arg, const struct store_doc_link *l)
+{
+	json_t *arr = arg;
+	char at[32];
+	struct tm tm;
+	time_t t = (time_t)l->at;
+
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_array_append_new(
+		arr, json_pack("{s:I,s:s,s:s,s:I,s:s,s:I,s:s,s:s,s:s}", "seq",
+			       (json_int_t)l->seq, "kind", l->kind, "name",
+			       l->name, "payment", (json_int_t)l->payment,
+			       "type", l->type, "size", (json_int_t)l->size,
+			       "sha256", l->sha256, "by", l->by, "at", at));
+}
+
+/* GET /v1/applications/{id}/documents: what the application holds. */
+static void h_doc_list(struct server *s, struct office *o, struct req *r)
+{
+	struct store_app a;
+	struct qerr e;
+	json_t *arr;
+	int rc;
+
+	qerr_clear(&e);
+	rc = store_app_get(o->store, r->id, &a, &e);
+	if (rc == Q_NONE || (!rc && !visible(r, a.uscc))) {
+		if (!rc)
+			store_app_release(&a);
+		not_found(r);
+		return;
+	}
+	if (rc) {
+		fail_with(r, &e);
+		return;
+	}
+	store_app_release(&a);
+	arr = json_array();
+	if (!arr) {
+		ok(r, MHD_HTTP_OK, NULL);
+		return;
+	}
+	if (store_doc_links_each(o->store, r->id, doc_json, arr, &e)) {
+		json_decref(arr);
+		fail_with(r, &e);
+		return;
+	}
+	ok(r, MHD_HTTP_OK,
+	   json_pack("{s:s,s:o}", "id", r->id, "documents", arr));
+}
+
+/* GET /v1/documents/{sha256}: the file's bytes, for staff, or for an
+ * applicant whose firm's application holds it (404 otherwise: the same
+ * answer as for no such file). Sent as an attachment under its hash, so
+ * that a browser never renders it in the dashboard's origin. */
+static void h_doc_get(struct server *s, struct office *o, struct req *r)
+{
+	char type[8];
+	uint8_t *data;
+	size_t len;
+	struct qerr e;
+
+	qerr_clear(&e);
+	if (office_document(o, r->id,
+			    r->role == R_APPLICANT ? r->user.uscc : "", type,
+			    &data, &len, &e)) {
+		fail_with(r, &e);
+		return;
+	}
+	r->raw = data;
+	r->raw_len = len;
+	r->raw_type = doctype_mime(doctype_parse(type));
+	snprintf(r->disposition, sizeof(r->disposition),
+		 "attachment; filename=\"%.64s.%s\"", r->id, type);
+	ok(r, MHD_HTTP_OK, json_object());
+}
+
 static const struct route routes[] = {
 	{"GET", "/v1/me", "", R_ALL | R_ANALYST, false, h_me},
 	{"GET", "/v1/programs", "", R_ALL | R_ANALYST, false, h_programs},
@@ -2019,6 +2169,11 @@ static const struct route routes[] = {
 	{"GET", "/v1/notices/{id}/export", "format", R_STAFF, false,
 	 h_notice_export},
 	{"GET", "/v1/applications/{id}/letter", "kind", R_ALL, false, h_letter},
+	{"POST", "/v1/applications/{id}/documents", "kind name payment",
+	 R_ADMIN | R_REVIEWER | R_FINANCE | R_APPLICANT, true, h_doc_attach},
+	{"GET", "/v1/applications/{id}/documents", "", R_ALL, false,
+	 h_doc_list},
+	{"GET", "/v1/documents/{id}", "", R_ALL, false, h_doc_get},
 	{"POST", "/v1/rounds/close", "", R_ADMIN, true, h_round_close},
 	{"POST", "/v1/expire", "", R_ADMIN, true, h_expire},
 	{"GET", "/v1/report", "", R_STAFF | R_ANALYST, false, h_report},
@@ -3349,6 +3504,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		sodium_memzero(r->body, r->cap); /* passwords pass here */
 	sodium_memzero(r->pw_hash, sizeof(r->pw_hash));
 	free(r->body);
+	free(r->raw);
 	office_parsed_release(r->parsed);
 	free(r->parsed);
 	if (r->reserved) {

@@ -625,4 +625,57 @@ int office_objection_decide(struct office *o, const char *id, bool uphold,
 			    const char *why, const char *by, int64_t now,
 			    struct office_result *res, struct qerr *e);
 
+/* --- evidence (evidence.c) ------------------------------------------------ */
+
+/* The default cap on one document (bytes): 20 MiB. */
+#define OFFICE_DOC_CAP_DEFAULT ((size_t)20 << 20)
+#define OFFICE_DOC_NAME_MAX 255 /* bytes of a document's name */
+#define OFFICE_DOCS_PER_APP 500 /* documents one application may hold */
+
+/* A document to file: its bytes, kind ("contract", "invoice", "receipt",
+ * "acceptance"), the name it was sent as, and the payment tranche it
+ * supports (1, 2 ...; 0: the application itself); cap is the most bytes
+ * taken (0: OFFICE_DOC_CAP_DEFAULT; at most STORE_DOC_MAX). */
+struct office_doc_in {
+	const char *app_id;
+	const uint8_t *data;
+	size_t len;
+	const char *kind;
+	const char *name;
+	int64_t payment;
+	size_t cap;
+};
+
+/* File document in under its application: its type read from its bytes
+ * (PDF, JPEG, PNG, OFD: core/doctype.h), the bytes kept once by their
+ * SHA-256, the filing recorded, and one audit event "attach" (subject:
+ * the application) carrying the hash, in one transaction. Anything
+ * refused (type, size, kind, name, no such application) writes nothing:
+ * Q_ERR_TOO_LARGE over the cap, Q_ERR_INVALID otherwise, Q_ERR_NOT_FOUND
+ * for the application. *out (may be NULL) gets the filing. */
+int office_attach(struct office *o, const struct office_doc_in *in,
+		  const char *by, int64_t now, struct store_doc_link *out,
+		  struct qerr *e);
+
+/* The bytes of the file with hex SHA-256 sha256 (a malloc'd copy the
+ * caller frees, and its type: doctype_name), for someone of the firm
+ * uscc ("": staff, who see all). Q_ERR_NOT_FOUND when there is none or
+ * it is filed under no application of that firm (the same answer, so a
+ * firm learns nothing of another's files). */
+int office_document(struct office *o, const char *sha256, const char *uscc,
+		    char *type, uint8_t **data, size_t *len, struct qerr *e);
+
+/* Q_OK when application a (measure m of p) holds the documents its
+ * measure requires before approval (payment 0) or before its payment
+ * tranche payment (`evidence:` in the policy); Q_ERR_CONFLICT naming the
+ * missing kinds otherwise. Inside the caller's transaction. */
+int office_evidence_hold(struct office *o, const struct policy *p, int m,
+			 const struct store_app *a, int64_t payment,
+			 struct qerr *e);
+
+/* The number of the next payment tranche of application id (how many
+ * disbursements it has had, plus one). */
+int office_next_tranche(struct office *o, const char *id, int64_t *n,
+			struct qerr *e);
+
 #endif

@@ -305,6 +305,13 @@ int office_disburse_k(struct office *o, const char *id, money_t amount,
 	rc = may_disburse(&a, id, amount, by, grant, e);
 	if (!rc)
 		rc = office_notice_hold(o, p, m, &a, now, e);
+	if (!rc && p->measures[m].evidence_pay) {
+		int64_t tranche;
+
+		rc = office_next_tranche(o, id, &tranche, e);
+		if (!rc)
+			rc = office_evidence_hold(o, p, m, &a, tranche, e);
+	}
 	if (rc)
 		return office_finish(o, rc, &a, e);
 	rc = grant ? grant_money(o, p, m, &a, amount, 1, now, e)

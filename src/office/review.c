@@ -556,6 +556,8 @@ int office_approve_k(struct office *o, const char *id, rate_bp rate,
 			e, Q_ERR_INVALID, "rate",
 			"a grant is awarded as reserved, tranche by tranche: reject it and apply again to change it");
 	if (!rc)
+		rc = office_evidence_hold(o, p, m, &a, 0, e);
+	if (!rc)
 		rc = approved_amount(o, p, m, &a, rate, approved_value, &amount,
 				     &total, e);
 	/* An award of nothing is a rejection, which says why. */

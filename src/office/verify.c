@@ -7,7 +7,8 @@
  *     chain (office_audit_verify): every transfer is claimed by the event
  *     that caused it, with the same accounts and amount; every
  *     application's row equals the figures of its last event; every user
- *     equals what its events say.
+ *     equals what its events say; every document filed under an
+ *     application is the one its "attach" event names, by hash.
  *
  * Each is one pass over the events and one over each table, with maps in
  * memory of what the first pass found (bounded by CHECK_ROWS_MAX).
@@ -26,6 +27,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "core/strmap.h"
 #include "store/audit.h"
@@ -233,6 +236,7 @@ struct verify {
 	struct audit_walk w;
 	struct strmap claims, apps, users;
 	struct strmap money; /* application id -> struct app_money */
+	struct strmap docs;  /* "<app id>#<seq>" -> struct doc_claim */
 	bool legacy;	     /* a "fund" event claims no transfer */
 	bool claimed;	     /* a claimed transfer was seen (transfers pass) */
 	bool nomem;
@@ -400,6 +404,110 @@ static bool is_user_event(const char *action)
 	       !strcmp(action, "user-password");
 }
 
+/* A document's filing as its "attach" event recorded it. */
+struct doc_claim {
+	char sha256[65];
+	int64_t seq; /* the event's */
+	bool found;  /* its row was seen (documents pass) */
+};
+
+static void doc_key(char *key, size_t n, const char *app_id, int64_t seq)
+{
+	snprintf(key, n, "%s#%" PRId64, app_id, seq);
+}
+
+static int note_doc(struct verify *v, const struct store_event *ev, json_t *j)
+{
+	const char *sha = json_string_value(json_object_get(j, "sha256"));
+	json_t *seq = json_object_get(j, "seq");
+	struct doc_claim *c;
+	char key[96];
+	bool is_new;
+
+	if (!sha || strlen(sha) != 64 || !json_is_integer(seq))
+		return discrepancy(v, ev->seq,
+				   "event %" PRId64
+				   ": an attach event without its document's "
+				   "sha256 and number",
+				   ev->seq);
+	doc_key(key, sizeof(key), ev->subject, json_integer_value(seq));
+	c = strmap_add(&v->docs, key, &is_new);
+	if (!c) {
+		v->nomem = true;
+		return 1;
+	}
+	if (!is_new)
+		return discrepancy(v, ev->seq,
+				   "event %" PRId64
+				   " files document %s a second time",
+				   ev->seq, key);
+	memcpy(c->sha256, sha, 65);
+	c->seq = ev->seq;
+	return 0;
+}
+
+static int verify_doc(void *arg, const struct store_doc_link *l)
+{
+	struct verify *v = arg;
+	struct doc_claim *c;
+	char key[96];
+
+	doc_key(key, sizeof(key), l->app_id, l->seq);
+	c = strmap_get(&v->docs, key);
+	if (!c)
+		return discrepancy(v, 0,
+				   "document %s (%.64s) was filed by no "
+				   "attach event",
+				   key, l->sha256);
+	if (strcmp(c->sha256, l->sha256))
+		return discrepancy(v, c->seq,
+				   "event %" PRId64
+				   " filed document %s as %.64s; the table "
+				   "holds %.64s",
+				   c->seq, key, c->sha256, l->sha256);
+	c->found = true;
+	return 0;
+}
+
+static int doc_missing(void *arg, const char *key, void *val)
+{
+	struct verify *v = arg;
+	struct doc_claim *c = val;
+
+	if (c->found)
+		return 0;
+	return discrepancy(v, c->seq,
+			   "event %" PRId64
+			   " filed document %.80s, which is not in the table",
+			   c->seq, key);
+}
+
+/* A stored file's bytes hash to the name it is kept under. */
+static int verify_doc_bytes(void *arg, const char *sha256, const char *type,
+			    const uint8_t *data, size_t len, int64_t stored_at)
+{
+	static const char digits[] = "0123456789abcdef";
+	struct verify *v = arg;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	char hex[65];
+
+	if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		return discrepancy(v, 0, "hashing document %.64s failed",
+				   sha256);
+	for (unsigned i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+	if (strcmp(hex, sha256))
+		return discrepancy(v, 0,
+				   "document %.64s: its stored bytes hash to "
+				   "%s",
+				   sha256, hex);
+	return 0;
+}
+
 static int verify_event(void *arg, const struct store_event *ev)
 {
 	struct verify *v = arg;
@@ -413,7 +521,8 @@ static int verify_event(void *arg, const struct store_event *ev)
 		return 1;
 	/* Only the events that say something of a table are read. */
 	if (!fund && !is_user_event(ev->action) &&
-	    !strstr(d, "\"transfers\"") && !strstr(d, "\"app\""))
+	    strcmp(ev->action, "attach") && !strstr(d, "\"transfers\"") &&
+	    !strstr(d, "\"app\""))
 		return 0;
 	j = json_loads(d, 0, &jerr);
 	if (!json_is_object(j)) {
@@ -433,6 +542,8 @@ static int verify_event(void *arg, const struct store_event *ev)
 		rc = note_app(v, ev, x);
 	if (!rc && is_user_event(ev->action))
 		rc = note_user(v, ev, j);
+	if (!rc && !strcmp(ev->action, "attach"))
+		rc = note_doc(v, ev, j);
 	json_decref(j);
 	return rc;
 }
@@ -675,6 +786,12 @@ static int verify_tables(struct office *o, struct verify *v, struct qerr *e)
 		rc = store_user_each(o->store, verify_user, v, e);
 	if (!rc && !v->why[0])
 		strmap_each(&v->users, user_missing, v);
+	if (!rc && !v->why[0])
+		rc = store_doc_links_each(o->store, NULL, verify_doc, v, e);
+	if (!rc && !v->why[0])
+		strmap_each(&v->docs, doc_missing, v);
+	if (!rc && !v->why[0])
+		rc = store_docs_each(o->store, verify_doc_bytes, v, e);
 	return rc;
 }
 
@@ -692,6 +809,7 @@ int office_audit_verify(struct office *o, int64_t *count, int64_t *bad_seq,
 	strmap_init(&v.apps, sizeof(struct app_figures), CHECK_ROWS_MAX);
 	strmap_init(&v.users, sizeof(struct user_state), CHECK_ROWS_MAX);
 	strmap_init(&v.money, sizeof(struct app_money), CHECK_ROWS_MAX);
+	strmap_init(&v.docs, sizeof(struct doc_claim), CHECK_ROWS_MAX);
 	rc = store_event_each(o->store, verify_event, &v, e);
 	if (!rc && !v.nomem && !v.w.bad_seq && !v.why[0])
 		rc = verify_tables(o, &v, e);
@@ -699,6 +817,7 @@ int office_audit_verify(struct office *o, int64_t *count, int64_t *bad_seq,
 	strmap_release(&v.apps);
 	strmap_release(&v.users);
 	strmap_release(&v.money);
+	strmap_release(&v.docs);
 	*count = v.w.count;
 	if (v.nomem)
 		return qerr_set(

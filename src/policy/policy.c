@@ -1429,6 +1429,7 @@ enum {
 	M_UNTIL,
 	M_PRIORITY,
 	M_PUBLIC_NOTICE,
+	M_EVIDENCE,
 	M__N
 };
 static const char *const measure_keys[M__N] = {"id",
@@ -1453,7 +1454,8 @@ static const char *const measure_keys[M__N] = {"id",
 					       "from",
 					       "until",
 					       "priority",
-					       "public_notice"};
+					       "public_notice",
+					       "evidence"};
 
 enum { R_ID, R_WHEN, R_RATE, R_SAYS, R_SOURCE, R_ASSUMPTION, R__N };
 static const char *const row_keys[R__N] = {"id",   "when",   "rate",
@@ -1758,6 +1760,61 @@ static void parse_public_notice(struct ctx *c, struct mctx *mc,
 				  text_of(c, &kv[PN_SAYS], "says"),
 				  source_of(c, &kv[PN_SOURCE]),
 				  text_of(c, &kv[PN_ASSUMPTION], "assumption"));
+}
+
+enum { EV_APPROVE, EV_PAY, EV__N };
+static const char *const evidence_keys[EV__N] = {"approve", "pay"};
+
+/* One list of `evidence:` (approve or pay): kinds of document, into *mask
+ * (bit doc_kind). */
+static void parse_evidence_kinds(struct ctx *c, const struct kv *f,
+				 const char *key, unsigned *mask)
+{
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n;
+
+	if (!seq_of(c, f, key, POLICY_DOC_KINDS, &n))
+		return;
+	while ((item = fy_node_sequence_iterate(f->v, &it))) {
+		struct loc at = yamldoc_loc(item, f->at);
+		size_t len = 0;
+		const char *s = node_text(c, item, at, key, &len);
+		int k;
+
+		if (!s)
+			continue;
+		k = policy_doc_kind_parse(s, len);
+		if (k < 0) {
+			err_at(c, at,
+			       "unknown kind of document '%s': use contract, invoice, receipt or acceptance",
+			       yamldoc_show(s, len).s);
+			continue;
+		}
+		if (*mask & (1u << k))
+			err_at(c, at, "kind of document '%s' is listed twice",
+			       policy_doc_kind_name(k));
+		*mask |= 1u << k;
+	}
+}
+
+/* `evidence: { approve: [contract, invoice], pay: [receipt] }`: the kinds
+ * of document an application must hold before it is approved, and a
+ * tranche before it is paid. */
+static void parse_evidence(struct ctx *c, struct mctx *mc, const struct kv *f)
+{
+	struct kv kv[EV__N];
+	char what[160];
+
+	if (!fields_of(c, f->v, f->at, "evidence of measure", mc->mid,
+		       evidence_keys, EV__N, kv, what, sizeof(what)))
+		return;
+	if (!kv[EV_APPROVE].present && !kv[EV_PAY].present)
+		err_at(c, f->at,
+		       "%s lists nothing: give 'approve', 'pay' or both", what);
+	parse_evidence_kinds(c, &kv[EV_APPROVE], "approve",
+			     &mc->m->evidence_approve);
+	parse_evidence_kinds(c, &kv[EV_PAY], "pay", &mc->m->evidence_pay);
 }
 
 /* The index of a rule with this id among a measure's rules so far, for
@@ -2300,6 +2357,8 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 		parse_priority(c, &mc, &kv[M_PRIORITY]);
 	if (kv[M_PUBLIC_NOTICE].present)
 		parse_public_notice(c, &mc, &kv[M_PUBLIC_NOTICE]);
+	if (kv[M_EVIDENCE].present)
+		parse_evidence(c, &mc, &kv[M_EVIDENCE]);
 	/* A grant's tranches are posted by milestones, not awarded at
 	 * approval: the office posts no grant in a notice, so a grant that
 	 * required one could never be paid. */
@@ -2972,5 +3031,24 @@ money_t policy_pool_budget(const struct policy *p, uint32_t pool, int year)
 	for (size_t i = 0; i < p->pools[pool].nbudgets; i++)
 		if (p->pools[pool].budgets[i].year == at)
 			return p->pools[pool].budgets[i].amount;
+	return -1;
+}
+
+static const char *const doc_kinds[POLICY_DOC_KINDS] = {
+	"contract", "invoice", "receipt", "acceptance"};
+
+const char *policy_doc_kind_name(int k)
+{
+	assert(k >= 0 && k < POLICY_DOC_KINDS);
+	return doc_kinds[k];
+}
+
+int policy_doc_kind_parse(const char *s, size_t len)
+{
+	assert(s);
+	for (int k = 0; k < POLICY_DOC_KINDS; k++)
+		if (strlen(doc_kinds[k]) == len &&
+		    !memcmp(s, doc_kinds[k], len))
+			return k;
 	return -1;
 }

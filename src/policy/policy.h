@@ -297,12 +297,26 @@ struct policy_measure {
 	 * working days before any is paid; 0: no notice is needed. */
 	int notice_days;
 	uint32_t notice_rule;
+	/* The kinds of document (bits of policy_doc_kind_name's index) an
+	 * application must hold before approval, and a tranche before it is
+	 * paid (`evidence:`); 0: none required. */
+	unsigned evidence_approve, evidence_pay;
 	/* The screens this measure runs: the program-wide `screens:` with
 	 * the measure's own entries in their place. */
 	struct policy_screen screens[SCREEN__COUNT];
 };
 
 #define POLICY_NOTICE_DAYS_MAX 30 /* the longest public notice */
+
+/* The kinds of document evidence is filed as: 0 contract, 1 invoice,
+ * 2 receipt, 3 acceptance (its acceptance report). */
+#define POLICY_DOC_KINDS 4
+
+/* The name of kind k (0 .. POLICY_DOC_KINDS - 1). */
+const char *policy_doc_kind_name(int k);
+
+/* The kind named s (len bytes), or -1. */
+int policy_doc_kind_parse(const char *s, size_t len);
 #define POLICY_PREFIX_MAX 8
 /* The program id and a pool id together, at most: the ledger's account
  * codes ("<program>/<pool>/<year>/awarded/<uscc>") must fit. */

@@ -248,6 +248,34 @@ static int copy_key(void *arg, const struct store_key *k)
 	return c->rc != 0;
 }
 
+/* A stored file, kept again under the same hash. */
+static int copy_doc(void *arg, const char *sha256, const char *type,
+		    const uint8_t *data, size_t len, int64_t stored_at)
+{
+	struct copy *c = arg;
+
+	c->rc = store_doc_put(c->to, sha256, type, data, len, stored_at, c->e);
+	if (!c->rc)
+		c->st->documents++;
+	return c->rc != 0;
+}
+
+/* A document filed under an application, with its number there. */
+static int copy_doc_link(void *arg, const struct store_doc_link *l)
+{
+	struct copy *c = arg;
+	struct store_doc_link again = *l;
+
+	c->rc = store_doc_link_add(c->to, &again, c->e);
+	if (!c->rc && again.seq != l->seq)
+		c->rc = qerr_set(c->e, Q_ERR_IO, "",
+				 "copying the documents of '%s': number %lld "
+				 "became %lld",
+				 l->app_id, (long long)l->seq,
+				 (long long)again.seq);
+	return c->rc != 0;
+}
+
 int store_copy(struct store *from, struct store *to,
 	       struct store_copy_stats *st, struct qerr *e)
 {
@@ -286,6 +314,10 @@ int store_copy(struct store *from, struct store *to,
 					copy_objection, &c, e);
 	if (!rc && !c.rc)
 		rc = store_keys_each(from, copy_key, &c, e);
+	if (!rc && !c.rc)
+		rc = store_docs_each(from, copy_doc, &c, e);
+	if (!rc && !c.rc)
+		rc = store_doc_links_each(from, NULL, copy_doc_link, &c, e);
 	if (!rc)
 		rc = c.rc;
 	if (!rc)

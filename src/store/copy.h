@@ -16,7 +16,8 @@ struct store_copy_stats {
 	int64_t contracts, registry, listings; /* what the screens look up */
 	int64_t numbers;	     /* (program, year) rows of the numbering */
 	int64_t notices, objections; /* public notices, and their objections */
-	int64_t keys; /* idempotency keys of the verbs that move money */
+	int64_t keys;	   /* idempotency keys of the verbs that move money */
+	int64_t documents; /* evidence files (each once, by its hash) */
 };
 
 /* Copy everything in from into to, in one transaction of to: policy
@@ -27,7 +28,8 @@ struct store_copy_stats {
  * source would have given), users with their token hashes, the audit chain
  * event by event, each re-hashed by to and checked equal to the original,
  * what the screens look up (contracts, registry, lists), and the
- * idempotency keys with their answers.
+ * idempotency keys with their answers, and the evidence files with
+ * their filings.
  * Q_ERR_CONFLICT when to holds anything already; Q_ERR_IO when a copy
  * would differ (nothing of it is committed). */
 int store_copy(struct store *from, struct store *to,

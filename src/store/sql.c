@@ -704,6 +704,49 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 		"(notice_id, app_id);"
 		"ALTER TABLE notice_awards ADD COLUMN amount BIGINT NOT NULL "
 		"DEFAULT 0;"),
+	/* 17: evidence. documents holds each file once, by the SHA-256 of
+	 * its bytes (hex), as base64 text: both back ends keep text alike,
+	 * and quan backup, restore and migrate carry it with the rest.
+	 * app_documents files a document under an application, as a kind
+	 * (contract, invoice, receipt, acceptance), with the name it was
+	 * sent as, and the payment tranche it supports (0: the application
+	 * itself). */
+	DIALECT("CREATE TABLE documents ("
+		"  sha256 TEXT PRIMARY KEY NOT NULL,"
+		"  type TEXT NOT NULL,"
+		"  size INTEGER NOT NULL CHECK (size > 0),"
+		"  content TEXT NOT NULL,"
+		"  stored_at INTEGER NOT NULL);"
+		"CREATE TABLE app_documents ("
+		"  app_id TEXT NOT NULL,"
+		"  seq INTEGER NOT NULL,"
+		"  sha256 TEXT NOT NULL REFERENCES documents (sha256),"
+		"  kind TEXT NOT NULL CHECK (kind IN ('contract', 'invoice',"
+		"    'receipt', 'acceptance')),"
+		"  name TEXT NOT NULL,"
+		"  payment INTEGER NOT NULL CHECK (payment >= 0),"
+		"  by_name TEXT NOT NULL,"
+		"  at INTEGER NOT NULL,"
+		"  PRIMARY KEY (app_id, seq));"
+		"CREATE INDEX app_documents_sha256 ON app_documents (sha256);",
+		"CREATE TABLE documents ("
+		"  sha256 TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+		"  type TEXT NOT NULL,"
+		"  size BIGINT NOT NULL CHECK (size > 0),"
+		"  content TEXT NOT NULL,"
+		"  stored_at BIGINT NOT NULL);"
+		"CREATE TABLE app_documents ("
+		"  app_id TEXT COLLATE \"C\" NOT NULL,"
+		"  seq BIGINT NOT NULL,"
+		"  sha256 TEXT COLLATE \"C\" NOT NULL REFERENCES documents (sha256),"
+		"  kind TEXT NOT NULL CHECK (kind IN ('contract', 'invoice',"
+		"    'receipt', 'acceptance')),"
+		"  name TEXT NOT NULL,"
+		"  payment BIGINT NOT NULL CHECK (payment >= 0),"
+		"  by_name TEXT NOT NULL,"
+		"  at BIGINT NOT NULL,"
+		"  PRIMARY KEY (app_id, seq));"
+		"CREATE INDEX app_documents_sha256 ON app_documents (sha256);"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -1048,6 +1091,38 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 				 "debits_pending FROM account_tallies WHERE "
 				 "prefix = ?1"),
 	[ST_GENERATION_READ] = ALL("SELECT n FROM generation WHERE id = 1"),
+	[ST_DOC_PUT] =
+		ALL("INSERT INTO documents (sha256, type, size, content, "
+		    "stored_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT "
+		    "(sha256) DO NOTHING"),
+	[ST_DOC_GET] = ALL("SELECT type, size, content FROM documents WHERE "
+			   "sha256 = ?1"),
+	[ST_DOC_INFO] = ALL("SELECT type, size FROM documents WHERE sha256 = "
+			    "?1"),
+	[ST_DOC_NEXT] = ALL("SELECT sha256, type, size, content, stored_at "
+			    "FROM documents WHERE sha256 > ?1 ORDER BY sha256 "
+			    "LIMIT 1"),
+	[ST_DOC_LINK] = ALL("INSERT INTO app_documents (app_id, seq, sha256, "
+			    "kind, name, payment, by_name, at) VALUES (?1, ?2, "
+			    "?3, ?4, ?5, ?6, ?7, ?8)"),
+	[ST_DOC_LINK_COUNT] = ALL("SELECT count(*) FROM app_documents WHERE "
+				  "app_id = ?1"),
+	[ST_DOC_LINKS_OF] = ALL(
+		"SELECT a.app_id, a.seq, a.sha256, a.kind, a.name, a.payment, "
+		"a.by_name, a.at, d.type, d.size FROM app_documents a JOIN "
+		"documents d ON d.sha256 = a.sha256 WHERE a.app_id = ?1 AND "
+		"a.seq > ?2 ORDER BY a.seq LIMIT " PAGE_TEXT),
+	[ST_DOC_LINKS_PAGE] = ALL(
+		"SELECT a.app_id, a.seq, a.sha256, a.kind, a.name, a.payment, "
+		"a.by_name, a.at, d.type, d.size FROM app_documents a JOIN "
+		"documents d ON d.sha256 = a.sha256 WHERE (a.app_id, a.seq) > "
+		"(?1, ?2) ORDER BY a.app_id, a.seq LIMIT " PAGE_TEXT),
+	[ST_DOC_KIND_COUNT] = ALL("SELECT count(*) FROM app_documents WHERE "
+				  "app_id = ?1 AND kind = ?2 AND payment = ?3"),
+	[ST_DOC_READABLE] = ALL(
+		"SELECT count(*) FROM app_documents a JOIN applications p ON "
+		"p.id = a.app_id WHERE a.sha256 = ?1 AND (?2 = '' OR p.uscc = "
+		"?2)"),
 	[ST_SCHEMA_VERSION] = DIALECT("PRAGMA user_version",
 				      "SELECT version FROM schema_version"),
 };

@@ -33,7 +33,7 @@ uint64_t sql_params(const char *sql);
 /* --- the schema ------------------------------------------------------------ */
 
 /* The schema version the migrations bring a database to. */
-#define SQL_SCHEMA_VERSION 16
+#define SQL_SCHEMA_VERSION 17
 
 /* Migration i brings the schema from version i to version i + 1. Append
  * only: a migration that shipped is never edited. */
@@ -140,6 +140,16 @@ enum sql_stmt {
 	ST_APP_TALLIES_PAGE,
 	ST_ACCOUNT_TALLY,
 	ST_GENERATION_READ,
+	ST_DOC_PUT,
+	ST_DOC_GET,
+	ST_DOC_INFO,
+	ST_DOC_NEXT,
+	ST_DOC_LINK,
+	ST_DOC_LINK_COUNT,
+	ST_DOC_LINKS_OF,
+	ST_DOC_LINKS_PAGE,
+	ST_DOC_KIND_COUNT,
+	ST_DOC_READABLE,
 	ST_SCHEMA_VERSION,
 	ST__COUNT
 };

@@ -708,4 +708,71 @@ void store_fault_kill_after(struct store *s, long n);
 /* How many calls the hook refused since it was last set. */
 long store_fault_refused(struct store *s);
 
+/* --- evidence: documents filed under applications ------------------------ */
+
+/* The largest document a store keeps (bytes): the office's cap (evidence
+ * size cap, set lower by the caller) may not exceed it. */
+#define STORE_DOC_MAX ((size_t)64 << 20)
+
+/* A document filed under an application: which file (its SHA-256, hex),
+ * as what kind, under the name it was sent as, for which payment tranche
+ * (0: the application itself), by whom and when; type and size are the
+ * file's own (read with it). */
+struct store_doc_link {
+	char app_id[64];
+	int64_t seq; /* 1, 2, 3 ... within the application */
+	char sha256[65];
+	char kind[16];
+	char name[256];
+	int64_t payment;
+	char by[64];
+	int64_t at;
+	char type[8];
+	int64_t size;
+};
+
+/* Keep the bytes data (len, 1..STORE_DOC_MAX) of type under their hex
+ * SHA-256 sha256 (which the caller computed), unless kept already: a file
+ * is stored once however often it is filed. */
+int store_doc_put(struct store *s, const char *sha256, const char *type,
+		  const uint8_t *data, size_t len, int64_t now, struct qerr *e);
+
+/* The file with this hash: 0, its type (8 bytes) and a malloc'd copy of
+ * its bytes (*data, *len; the caller frees); Q_NONE when none. */
+int store_doc_get(struct store *s, const char *sha256, char *type,
+		  uint8_t **data, size_t *len, struct qerr *e);
+
+/* File l under its application: l->seq is set (the next of the
+ * application's). Inside a write transaction. */
+int store_doc_link_add(struct store *s, struct store_doc_link *l,
+		       struct qerr *e);
+
+/* *n: how many documents application app_id holds in total. */
+int store_doc_link_count(struct store *s, const char *app_id, int64_t *n,
+			 struct qerr *e);
+
+/* *n: how many documents of kind application app_id holds for payment
+ * tranche payment (0: the application itself). */
+int store_doc_kind_count(struct store *s, const char *app_id, const char *kind,
+			 int64_t payment, int64_t *n, struct qerr *e);
+
+/* Visit the documents of application app_id (app_id NULL: of every
+ * application, by application) in the order they were filed. */
+int store_doc_links_each(struct store *s, const char *app_id,
+			 int (*fn)(void *arg, const struct store_doc_link *l),
+			 void *arg, struct qerr *e);
+
+/* *out: whether the file sha256 is filed under an application of the firm
+ * uscc ("" : of any application). */
+int store_doc_readable(struct store *s, const char *sha256, const char *uscc,
+		       bool *out, struct qerr *e);
+
+/* Visit every stored file in hash order, one at a time (a file may be
+ * large): fn(arg, sha256, type, data, len, stored_at). */
+int store_docs_each(struct store *s,
+		    int (*fn)(void *arg, const char *sha256, const char *type,
+			      const uint8_t *data, size_t len,
+			      int64_t stored_at),
+		    void *arg, struct qerr *e);
+
 #endif

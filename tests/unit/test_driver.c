@@ -418,7 +418,7 @@ static const char *has_index(const struct fx *f)
 			  "'policies_program'";
 }
 
-/* What migrations 8, 9, 13, 14 and 15 added, taken away again (15's
+/* What migrations 8, 9, 13, 14, 15 and 17 added, taken away again (15's
  * triggers: UNDO_15_*). */
 #define UNDO_8_9                                                               \
 	"DROP TABLE generation; DROP INDEX applications_waiting; "             \
@@ -429,7 +429,8 @@ static const char *has_index(const struct fx *f)
 	"ALTER TABLE users DROP COLUMN disabled; "                             \
 	"DROP TABLE objections; DROP TABLE notice_awards; "                    \
 	"DROP TABLE notices; DROP TABLE idempotency_keys; "                    \
-	"DROP TABLE app_tallies; DROP TABLE account_tallies; "
+	"DROP TABLE app_tallies; DROP TABLE account_tallies; "                 \
+	"DROP TABLE app_documents; DROP TABLE documents; "
 
 /* Migration 15's triggers, which outlive the tables they write to. */
 #define UNDO_15_SQLITE                                                         \

@@ -226,6 +226,8 @@ static void test_open_migrate(void **state)
 		      "SET client_min_messages = warning; DROP FUNCTION "
 		      "quan_app_tally CASCADE; DROP FUNCTION "
 		      "quan_account_tally CASCADE"));
+	raw(f, "DROP TABLE app_documents");
+	raw(f, "DROP TABLE documents");
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
 	raw(f, "DROP TABLE objections");
@@ -924,6 +926,8 @@ static void test_migrate_5(void **state)
 		      "SET client_min_messages = warning; DROP FUNCTION "
 		      "quan_app_tally CASCADE; DROP FUNCTION "
 		      "quan_account_tally CASCADE"));
+	raw(f, "DROP TABLE app_documents");
+	raw(f, "DROP TABLE documents");
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
 	raw(f, "DROP TABLE objections");

@@ -1195,7 +1195,9 @@
         h('h2', { i18n: 'transfers.title' }),
         transfersView(a.transfers || []),
         h('h2', { i18n: 'history.title' }),
-        historyView(a.history || []));
+        historyView(a.history || []),
+        /* evidence.js: the documents filed under it */
+        window.QuanEvidence ? window.QuanEvidence.section(a, { h: h, T: T, t: t, timeEl: timeEl, S: S }) : null);
       if (setView(seq, 'app', node) && notice) showNotice(notice[0], notice[1]);
     });
   }

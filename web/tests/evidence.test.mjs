@@ -1,0 +1,170 @@
+// Browser test of evidence on an application's page (web/static/evidence.js): a reviewer
+// files a PNG through the form and opens it; the applicant of the firm sees it, another
+// firm's applicant does not reach the page. playwright-core drives Debian's chromium
+// against a real `quan serve` on a fresh SQLite database, as dashboard.test.mjs does.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(WEB, '..');
+const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
+const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
+const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
+const EXAMPLES = path.join(ROOT, 'examples/applications');
+const NOW = '2025-11-20T10:00:00+08:00';
+const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
+const RENT_USCC = '91310115MA1K4ABCDD';
+const MODEL_USCC = '91310110MA1G9C3R1D';
+
+let tmp, db, server, base, browser, RENT;
+let serverErr = '';
+const tokens = {};
+
+function quan(args) {
+  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+}
+
+function addUser(name, role, uscc) {
+  const args = ['user', 'add', '--db', db, name, '--role', role];
+  if (uscc) args.push('--uscc', uscc);
+  return quan(args).trim();
+}
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`quan serve did not listen in 20 s: ${serverErr}`)), 20000);
+    server.stderr.on('data', (d) => { serverErr += d; });
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    server.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`quan serve exited (${code ?? sig}) before listening: ${serverErr}`));
+    });
+  });
+}
+
+async function newPage(locale = 'en-US') {
+  const context = await browser.newContext({ locale, viewport: { width: 1360, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => { page.jsErrors = (page.jsErrors || []).concat(String(e)); });
+  return page;
+}
+
+async function ready(page, route) {
+  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
+}
+
+async function login(page, token, route) {
+  await page.goto(base + '/#/login');
+  await ready(page, 'login');
+  await page.click('[data-testid=use-token]');
+  await page.fill('[data-testid=token-input]', token);
+  await page.click('[data-testid=token-submit]');
+  await ready(page, route);
+}
+
+/* A small valid PNG (1 x 1, one grey pixel). */
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010800000000' +
+  '3a7e9b550000000a49444154789c63600000000200015a6fd4a90000000049454e44ae426082', 'hex');
+
+before(async () => {
+  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
+  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-evidence-test-'));
+  db = path.join(tmp, 'office.db');
+  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
+  tokens.reviewer = addUser('wang.fang', 'reviewer');
+  tokens.applicant = addUser('示例智能', 'applicant', RENT_USCC);
+  tokens.other = addUser('申城智能', 'applicant', MODEL_USCC);
+  const out = quan(['apply', '--db', db, '--by', 'admin', path.join(EXAMPLES, 'sh-compute-rent.json')]);
+  RENT = /^(SH-2025-\d{6})/m.exec(out)[1];
+  base = await startServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    headless: true,
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server && server.exitCode === null && server.signalCode === null) {
+    const gone = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 10000))]);
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  }
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('a reviewer files a document on an application and opens it; the firm sees it, in Chinese', async () => {
+  const file = path.join(tmp, 'invoice.png');
+  fs.writeFileSync(file, PNG);
+  const sha = crypto.createHash('sha256').update(PNG).digest('hex');
+
+  const page = await newPage('en-US');
+  await login(page, tokens.reviewer, 'queue');
+  await page.goto(base + `/#/app/${RENT}`);
+  await ready(page, 'app');
+  await page.waitForSelector('[data-testid=ev-none]');
+  await page.setInputFiles('[data-testid=ev-file]', file);
+  await page.selectOption('[data-testid=ev-kind]', 'invoice');
+  await page.click('[data-testid=ev-submit]');
+  await page.waitForSelector('[data-testid=ev-row-1]');
+  assert.equal(await page.getAttribute('[data-testid=ev-row-1]', 'data-sha256'), sha);
+  assert.match(await page.textContent('[data-testid=ev-msg]'), /Filed invoice\.png \(png, \d+ bytes\)/);
+  // Opening it fetches the bytes the server keeps and shows them in a new tab.
+  const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('[data-testid=ev-open-1]')]);
+  assert.match(popup.url(), /^blob:/);
+  const got = await page.evaluate(async (args) => {
+    const res = await fetch('/v1/documents/' + args.sha, { headers: { Authorization: 'Bearer ' + args.token } });
+    return { type: res.headers.get('content-type'), hex: Array.from(new Uint8Array(await res.arrayBuffer()))
+      .map((b) => b.toString(16).padStart(2, '0')).join('') };
+  }, { sha, token: tokens.reviewer });
+  assert.equal(got.type, 'image/png');
+  assert.equal(got.hex, PNG.toString('hex'));
+  // A file of another type is refused with the server's words, and nothing is added.
+  fs.writeFileSync(path.join(tmp, 'notes.txt'), 'not a document');
+  await page.setInputFiles('[data-testid=ev-file]', path.join(tmp, 'notes.txt'));
+  await page.click('[data-testid=ev-submit]');
+  await page.waitForSelector('[data-testid=ev-msg].error');
+  assert.match(await page.textContent('[data-testid=ev-msg]'), /not a PDF, JPEG, PNG or OFD/);
+  assert.equal(await page.locator('[data-testid^=ev-row-]').count(), 1);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'evidence-reviewer.png'), fullPage: true });
+  assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
+
+  // The firm's applicant sees it, in Chinese.
+  const zh = await newPage('zh-CN');
+  await login(zh, tokens.applicant, 'queue');
+  await zh.goto(base + `/#/app/${RENT}`);
+  await ready(zh, 'app');
+  await zh.waitForSelector('[data-testid=ev-row-1]');
+  assert.equal(await zh.textContent('[data-testid=evidence] h2'), '证明材料');
+  assert.equal((await zh.textContent('[data-testid=ev-row-1] [data-kind]')).trim(), '发票');
+  // The filing is in the application's history, in words.
+  assert.ok((await zh.textContent('#view')).includes('上传材料'), 'the attach event is named in Chinese');
+  await zh.screenshot({ path: path.join(ARTIFACTS, 'evidence-applicant-zh.png'), fullPage: true });
+  await zh.context().close();
+
+  // Another firm cannot read its bytes.
+  const res = await fetch(`${base}/v1/documents/${sha}`, { headers: { Authorization: 'Bearer ' + tokens.other } });
+  assert.equal(res.status, 404);
+});
