@@ -60,7 +60,7 @@
         out.replaceChildren(T('desk.running'));
         K.api('GET', run()).then(function (res) {
           out.dataset.ok = String(!!res.ok);
-          out.replaceChildren.apply(out, say(res));
+          out.replaceChildren.apply(out, say(res).filter(function (x) { return x !== null; }));
         }, function (err) {
           if (err && err.status === 503) {
             out.dataset.ok = 'busy';
@@ -132,7 +132,7 @@
         kind.appendChild(h('option', { value: f.kind, text: f.kind }));
         kind.value = f.kind;
       }
-      var form = h('form', { class: 'card filters', testid: 'desk-filters', novalidate: true,
+      var form = h('form', { class: 'card desk-filters', testid: 'desk-filters', novalidate: true,
         onsubmit: function (ev) {
           ev.preventDefault();
           f = { kind: kind.value };
