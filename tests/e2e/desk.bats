@@ -76,6 +76,11 @@ sign_in() {
 	[ "$(jq -r '.events[0].hash' <<<"$body")" = "$(sql "$DB" "select hash from events where seq = 1")" ]
 	[[ "$(jq -r '.events[0].at' <<<"$body")" == *+08:00 ]]
 	[ "$(jq -r .next_after <<<"$body")" = null ]
+	# As the OpenAPI document says: the page's keys, and each event's within AuditEvent's.
+	doc=$ROOT/data/openapi.json
+	[ "$(jq -r 'keys | join(",")' <<<"$body")" = "$(jq -r '.components.schemas.AuditEvents.properties | keys | join(",")' "$doc")" ]
+	allowed=$(jq -c '.components.schemas.AuditEvent.properties | keys' "$doc")
+	[ "$(jq --argjson k "$allowed" '[.events[] | keys[] | select(. as $x | $k | index($x) | not)] | length' <<<"$body")" -eq 0 ]
 }
 
 @test "the event log pages with after= and limit=, and the pages join up" {
@@ -159,6 +164,7 @@ sign_in() {
 	[ "$(jq .replayed <<<"$body")" -eq "$(sql "$DB" "select count(*) from applications")" ]
 	[ "$(jq .differ <<<"$body")" -eq 0 ]
 	[ "$(jq '.problems | length' <<<"$body")" -eq 0 ]
+	[ "$(jq -r 'keys | join(",")' <<<"$body")" = "$(jq -r '.components.schemas.ReplayResult.properties | keys | join(",")' "$ROOT/data/openapi.json")" ]
 }
 
 @test "a failed sign-in is audited: the name, the reason and a mark of the address, never the password" {
@@ -226,4 +232,36 @@ sign_in() {
 	[ "$(jq -r .ok <<<"$body")" = false ]
 	[ "$(jq -r .why <<<"$body")" != "" ]
 	[ "$(jq .bad_seq <<<"$body")" -ge 1 ]
+	# The stored application edited: its decision replays differently.
+	sql "$DB" "update applications set json = replace(json, '\"value\": \"1200000.00\"', '\"value\": \"600000.00\"') where id = 'SH-2025-000003'" >/dev/null
+	call GET /v1/audit/replay "$T_AUDITOR"
+	echo "$body"
+	[ "$code" -eq 200 ]
+	[ "$(jq -r .ok <<<"$body")" = false ]
+	[ "$(jq .differ <<<"$body")" -eq 1 ]
+	[[ "$(jq -r '.problems[0]' <<<"$body")" == "SH-2025-000003: the decision comes out differently; recorded: eligible yes, amount 360000.00; now: eligible yes, amount 180000.00" ]]
+	call GET "/v1/audit/replay?limit=1" "$T_AUDITOR"
+	[ "$(jq -r .cut <<<"$body")" = false ]
+}
+
+@test "replay runs one at a time with the other checks: 200 or 503 with Retry-After, never a wait for /v1/me" {
+	for i in 1 2 3 4 5 6; do
+		p=/v1/audit/replay
+		[ "$i" -gt 3 ] && p=/v1/audit/verify
+		curl -s -o "$DIR/c$i.body" -D "$DIR/c$i.headers" -w '%{http_code}' \
+			-H "Authorization: Bearer $T_AUDITOR" "$URL$p" >"$DIR/c$i.code" &
+	done
+	call GET /v1/me "$T_AUDITOR"
+	[ "$code" -eq 200 ]
+	wait
+	for i in 1 2 3 4 5 6; do
+		c=$(cat "$DIR/c$i.code")
+		echo "$i: $c $(cat "$DIR/c$i.body")"
+		if [ "$c" = 503 ]; then
+			grep -qi '^retry-after: [1-9]' "$DIR/c$i.headers"
+			[ "$(jq -r .error.code "$DIR/c$i.body")" = busy ]
+		else
+			[ "$c" = 200 ]
+		fi
+	done
 }
