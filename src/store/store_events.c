@@ -27,7 +27,12 @@ int store_event_find(struct store *s, const struct store_event_filter *f,
 	page = calloc((size_t)f->limit, sizeof(*page));
 	if (!page)
 		return store_nomem(e);
-	rc = store_stmt(s, ST_EVENTS_FIND, &st, e);
+	/* One subject (an application's events) is read through its index;
+	 * the other filters walk the chain from `after`. */
+	rc = store_stmt(s,
+			f->subject && f->subject[0] ? ST_EVENTS_FIND_SUBJECT
+						    : ST_EVENTS_FIND,
+			&st, e);
 	if (rc)
 		goto out;
 	bind_int(st, 1, f->after);
