@@ -89,6 +89,19 @@ int64_t backoff_fail(struct backoff *b, const char *key, int64_t now)
 	return lock;
 }
 
+unsigned backoff_fails(struct backoff *b, const char *key)
+{
+	struct backoff_entry *x;
+	unsigned n;
+
+	assert(b && b->v && key);
+	pthread_mutex_lock(&b->mu);
+	x = find(b, key);
+	n = x ? x->fails : 0;
+	pthread_mutex_unlock(&b->mu);
+	return n;
+}
+
 void backoff_ok(struct backoff *b, const char *key)
 {
 	struct backoff_entry *x;

@@ -46,6 +46,10 @@ int64_t backoff_wait(struct backoff *b, const char *key, int64_t now);
 /* A failure of key at now; returns the seconds it is now locked for. */
 int64_t backoff_fail(struct backoff *b, const char *key, int64_t now);
 
+/* How many times key failed since its last success (0: never, or
+ * forgotten to make room). */
+unsigned backoff_fails(struct backoff *b, const char *key);
+
 /* A success of key: its failures are forgotten. */
 void backoff_ok(struct backoff *b, const char *key);
 

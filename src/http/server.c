@@ -28,6 +28,7 @@
 #include "http/deadline.h"
 #include "http/limit.h"
 #include "http/metrics.h"
+#include "http/signin_audit.h"
 #include "core/industry.h"
 #include "engine/compare.h"
 #include "office/office.h"
@@ -115,6 +116,9 @@ struct req {
 	char cookie[192];		 /* a Set-Cookie to send */
 	int64_t retry_after;		 /* seconds, for a Retry-After */
 	struct req *hnext;		 /* waiting at the hashing pool */
+	/* a failed sign-in the writer audits, then answers fail_status */
+	json_t *fail_detail;
+	unsigned fail_status;
 	/* the connection layer */
 	bool begun;	    /* the access handler has seen its headers */
 	bool nul_in_uri;    /* the raw URI holds %00 */
@@ -174,6 +178,7 @@ struct server {
 	bool hstopping;
 	/* failed sign-ins, per address and per name */
 	struct backoff backoff;
+	struct signin_audit signin_audit; /* which failures are audited */
 	struct office_session_limits lim;
 	/* the connection layer: TLS, request rates, bodies in flight */
 	char *tls_cert, *tls_key;
@@ -808,6 +813,118 @@ static void h_audit_verify(struct server *s, struct office *o, struct req *r)
 		   : json_pack("{s:b,s:I,s:I,s:s}", "ok", 0, "events",
 			       (json_int_t)count, "bad_seq", (json_int_t)bad,
 			       "why", why));
+}
+
+/* --- the auditor's desk ---------------------------------------------------------- */
+
+static const char *query(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+					   name);
+}
+
+/* A ?from= or ?to= bound: a day of the office's calendar (from its first
+ * second; with end, from the first second of the next day, so that to= is
+ * inclusive) or an instant with its offset. false with r answered. */
+static bool time_bound(struct req *r, const char *name, bool end, int64_t *out)
+{
+	const char *v = query(r, name);
+	struct qerr e;
+	qdate d;
+
+	assert(name && out);
+	if (!v || !*v)
+		return true;
+	qerr_clear(&e);
+	if (strlen(v) == DATE_TEXT_MAX - 1) {
+		if (date_parse(v, strlen(v), &d, name, &e)) {
+			fail_with(r, &e);
+			return false;
+		}
+		*out = ((int64_t)d + (end ? 1 : 0)) * 86400 -
+		       DATE_OFFICE_OFFSET;
+		return true;
+	}
+	if (datetime_parse(v, strlen(v), out, NULL, name, &e)) {
+		fail_with(r, &e);
+		return false;
+	}
+	return true;
+}
+
+/* A whole-number query parameter in [lo, hi]; false with r answered. */
+static bool whole_param(struct req *r, const char *name, long long lo,
+			long long hi, long long *out)
+{
+	const char *v = query(r, name);
+	char msg[96], *end;
+	long long n;
+
+	assert(name && out && lo <= hi);
+	if (!v || !*v)
+		return true;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (*end || errno || n < lo || n > hi) {
+		snprintf(msg, sizeof(msg),
+			 "%s: a whole number from %lld to %lld", name, lo, hi);
+		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid", msg);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+/* GET /v1/audit/events: a page of the chain in seq order, filtered; pass
+ * next_after as ?after= for the next page. */
+static void h_audit_events(struct server *s, struct office *o, struct req *r)
+{
+	struct store_event_filter f = {0,	  NULL,	     NULL, NULL,
+				       INT64_MIN, INT64_MAX, 100};
+	long long after = 0, limit = 100;
+	json_t *j;
+	struct qerr e;
+
+	(void)s;
+	f.action = query(r, "kind");
+	f.subject = query(r, "app");
+	f.who = query(r, "by");
+	if (!whole_param(r, "after", 0, INT64_MAX, &after) ||
+	    !whole_param(r, "limit", 1, STORE_EVENTS_MAX, &limit) ||
+	    !time_bound(r, "from", false, &f.from) ||
+	    !time_bound(r, "to", true, &f.to))
+		return;
+	f.after = after;
+	f.limit = (int)limit;
+	qerr_clear(&e);
+	if (office_events(o, &f, &j, &e)) {
+		if (!e.code)
+			qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
+		fail_with(r, &e);
+		return;
+	}
+	ok(r, MHD_HTTP_OK, j);
+}
+
+/* GET /v1/audit/replay: every application re-decided, on the checker;
+ * at most ?limit= differences listed (100 unless asked). */
+static void h_audit_replay(struct server *s, struct office *o, struct req *r)
+{
+	long long limit = 100;
+	json_t *j;
+	struct qerr e;
+
+	(void)s;
+	if (!whole_param(r, "limit", 1, 1000, &limit))
+		return;
+	qerr_clear(&e);
+	if (office_replay_json(o, (long)limit, &j, &e)) {
+		if (!e.code)
+			qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
+		fail_with(r, &e);
+		return;
+	}
+	ok(r, MHD_HTTP_OK, j);
 }
 
 /* --- handlers: writes (on the writer thread) -------------------------------------- */
@@ -1805,6 +1922,30 @@ static void set_cookie(struct server *s, struct req *r, const char *token)
 
 /* POST /v1/session, on the writer once the hashing pool has verified the
  * password of r->user. */
+/* A failed sign-in that verify_sign_in chose to audit, on the writer: the
+ * event is written (a failure to write it is the answer then), and the
+ * sign-in answered as it failed. */
+static void signed_in_wrong(struct server *s, struct office *o, struct req *r)
+{
+	const char *name = json_string_value(json_object_get(r->json, "name"));
+	struct qerr e;
+
+	assert(r->fail_status && r->fail_detail && name);
+	qerr_clear(&e);
+	if (office_sign_in_failed(o, name, r->fail_detail, now_of(s), &e)) {
+		r->fail_detail = NULL; /* stolen */
+		fail_with(r, &e);
+		return;
+	}
+	r->fail_detail = NULL;
+	if (r->fail_status == MHD_HTTP_FORBIDDEN)
+		fail_http(r, MHD_HTTP_FORBIDDEN, "disabled",
+			  "this user is disabled: ask an administrator");
+	else
+		fail_http(r, MHD_HTTP_UNAUTHORIZED, "wrong_password",
+			  "wrong name or password");
+}
+
 static void h_session_open(struct server *s, struct office *o, struct req *r)
 {
 	char token[OFFICE_TOKEN_TEXT], csrf[OFFICE_TOKEN_TEXT];
@@ -1812,6 +1953,10 @@ static void h_session_open(struct server *s, struct office *o, struct req *r)
 	int64_t now = now_of(s);
 	struct qerr e;
 
+	if (r->fail_status) {
+		signed_in_wrong(s, o, r);
+		return;
+	}
 	qerr_clear(&e);
 	if (office_session_open(o, r->user.name, &s->lim, r->addr, now, token,
 				csrf, &e)) {
@@ -2197,6 +2342,11 @@ static const struct route routes[] = {
 	{"PATCH", "/v1/users/{id}", "", R_ADMIN, true, h_user_change},
 	{"DELETE", "/v1/users/{id}", "", R_ADMIN, true, h_user_remove},
 	{"POST", "/v1/users/{id}/password", "", R_ADMIN, true, h_user_password},
+	/* The auditor's desk. */
+	{"GET", "/v1/audit/events", "kind app by from to after limit",
+	 R_ADMIN | R_AUDITOR, false, h_audit_events},
+	{"GET", "/v1/audit/replay", "limit", R_ADMIN | R_AUDITOR, false,
+	 h_audit_replay},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -2410,7 +2560,8 @@ static void enqueue(struct server *s, struct req *r)
  * every event): then it runs on the checker, one at a time. */
 static bool route_is_long(const struct route *rt)
 {
-	return rt->fn == h_ledger_check || rt->fn == h_audit_verify;
+	return rt->fn == h_ledger_check || rt->fn == h_audit_verify ||
+	       rt->fn == h_audit_replay;
 }
 
 static void *checker_main(void *arg)
@@ -2460,9 +2611,10 @@ static enum MHD_Result to_checker(struct server *s, struct MHD_Connection *c,
 	if (!busy)
 		return MHD_YES;
 	r->retry_after = 2;
-	return send_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-			  "a ledger check or audit verify is running: they run "
-			  "one at a time; ask again after Retry-After");
+	return send_error(
+		c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+		"a ledger check, audit verify or replay is running: "
+		"they run one at a time; ask again after Retry-After");
 }
 
 /* --- sign-in: bodies, backoff and the hashing pool ------------------------------- */
@@ -2547,6 +2699,33 @@ static bool users_body(struct server *s, struct req *r)
 	return true;
 }
 
+/* Whether the failed sign-in r (reason, the name's failures so far, its
+ * lock) goes into the audit chain (signin_audit.h says which do): then
+ * r->fail_detail holds the event's detail, never the password, and the
+ * writer answers status after writing it. */
+static bool audit_failure(struct server *s, struct req *r, const char *reason,
+			  unsigned fails, int64_t locked, unsigned status)
+{
+	char mark[SIGNIN_AUDIT_MARK];
+	const char *kind;
+	uint64_t suppressed;
+
+	assert(reason && status);
+	if (!signin_audit_admit(&s->signin_audit, fails, locked, now_of(s),
+				&suppressed))
+		return false;
+	kind = signin_audit_address(r->addr, mark);
+	r->fail_detail = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I}", "reason",
+				   reason, "address_kind", kind, "address_mark",
+				   mark, "failures", (json_int_t)fails,
+				   "locked_for", (json_int_t)locked,
+				   "suppressed", (json_int_t)suppressed);
+	if (!r->fail_detail)
+		return false;
+	r->fail_status = status;
+	return true;
+}
+
 /* Verify a sign-in's password (r->json) against its user: true when it
  * matches (r->user filled, for the writer to open the session), false with
  * r answered. A failure counts against the address and the name; an
@@ -2583,6 +2762,13 @@ static bool verify_sign_in(struct server *s, struct req *r)
 		int64_t lu = backoff_fail(&s->backoff, ku, now);
 
 		r->retry_after = la > lu ? la : lu;
+		if (audit_failure(s, r,
+				  rc		       ? "unknown_user"
+				  : u.password_hash[0] ? "wrong_password"
+						       : "no_password",
+				  backoff_fails(&s->backoff, ku), lu,
+				  MHD_HTTP_UNAUTHORIZED))
+			return true; /* on to the writer, which audits it */
 		fail_http(r, MHD_HTTP_UNAUTHORIZED, "wrong_password",
 			  "wrong name or password");
 		return false;
@@ -2590,6 +2776,8 @@ static bool verify_sign_in(struct server *s, struct req *r)
 	backoff_ok(&s->backoff, ka);
 	backoff_ok(&s->backoff, ku);
 	if (u.disabled) {
+		if (audit_failure(s, r, "disabled", 1, 0, MHD_HTTP_FORBIDDEN))
+			return true;
 		fail_http(r, MHD_HTTP_FORBIDDEN, "disabled",
 			  "this user is disabled: ask an administrator");
 		return false;
@@ -3500,6 +3688,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	json_decref(r->out);
 	json_decref(r->json);
 	free(r->raw);
+	json_decref(r->fail_detail);
 	if (r->body)
 		sodium_memzero(r->body, r->cap); /* passwords pass here */
 	sodium_memzero(r->pw_hash, sizeof(r->pw_hash));
@@ -3656,6 +3845,7 @@ void server_stop(struct server *s)
 	pthread_mutex_destroy(&s->hmu);
 	pthread_cond_destroy(&s->hcv);
 	backoff_release(&s->backoff);
+	signin_audit_release(&s->signin_audit);
 	metrics_release(&s->metrics);
 	if (s->log_fd > STDERR_FILENO)
 		close(s->log_fd);
@@ -3728,6 +3918,7 @@ int server_start(const struct server_config *c, struct server **out,
 	pthread_mutex_init(&s->rmu, NULL);
 	pthread_cond_init(&s->rcv, NULL);
 	pthread_mutex_init(&s->qmu, NULL);
+	signin_audit_init(&s->signin_audit);
 	pthread_cond_init(&s->qcv, NULL);
 
 	memset(&addr, 0, sizeof(addr));

@@ -678,4 +678,25 @@ int office_evidence_hold(struct office *o, const struct policy *p, int m,
 int office_next_tranche(struct office *o, const char *id, int64_t *n,
 			struct qerr *e);
 
+/* --- the auditor's desk (desk.c) -------------------------------------------- */
+
+/* One page of the audit log that f selects, as {"events": [...],
+ * "next_after": the last seq when the page is full, else null}; each
+ * event with its seq, time, who, action, subject, detail (parsed) and
+ * hash. *out is the caller's. */
+int office_events(struct office *o, const struct store_event_filter *f,
+		  json_t **out, struct qerr *e);
+
+/* Audit a failed sign-in (event "sign-in-failed", by "anonymous", subject
+ * the name tried, cut to fit): detail says how (the reason, a mark of the
+ * address, how many failures); never a password. detail is stolen. */
+int office_sign_in_failed(struct office *o, const char *name, json_t *detail,
+			  int64_t now, struct qerr *e);
+
+/* office_replay with at most max lines of differences kept, as
+ * {"ok", "replayed", "differ", "problems": [...], "cut": whether lines
+ * were left off}. *out is the caller's. */
+int office_replay_json(struct office *o, long max, json_t **out,
+		       struct qerr *e);
+
 #endif

@@ -1125,6 +1125,18 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 		"?2)"),
 	[ST_SCHEMA_VERSION] = DIALECT("PRAGMA user_version",
 				      "SELECT version FROM schema_version"),
+	/* The auditor's event log (store_events.c): a page after seq ?1, the
+	 * filters '' (or the whole range of at) when not asked for. */
+	[ST_EVENTS_FIND] = ALL("SELECT " EVENT_COLS " FROM events WHERE seq > "
+			       "?1 AND (?2 = '' OR action = ?2) AND (?3 = '' "
+			       "OR subject = ?3) AND (?4 = '' OR who = ?4) AND "
+			       "at >= ?5 AND at < ?6 ORDER BY seq LIMIT ?7"),
+	/* The same for one subject, through the index events_subject. */
+	[ST_EVENTS_FIND_SUBJECT] = ALL(
+		"SELECT " EVENT_COLS
+		" FROM events WHERE subject = ?3 AND seq > "
+		"?1 AND (?2 = '' OR action = ?2) AND (?4 = '' OR who = ?4) AND at "
+		">= ?5 AND at < ?6 ORDER BY seq LIMIT ?7"),
 };
 
 _Static_assert(SQL_PAGE == 64, "PAGE_TEXT must spell SQL_PAGE");

@@ -810,7 +810,7 @@ int store_event_append(struct store *s, struct store_event *ev, struct qerr *e)
 	return store_end_own(s, own, rc, e);
 }
 
-static int event_row(struct drv_stmt *st, struct store_event *ev)
+int store_event_row(struct drv_stmt *st, struct store_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->seq = col_int(st, 0);
@@ -859,7 +859,7 @@ static int events_each(struct store *s, const char *subject,
 			bind_text(st, 2, subject);
 		for (n = 0; (rc = step(st, "listing events", e)) == DRV_ROW;) {
 			assert(n < SQL_PAGE);
-			if (event_row(st, &page[n++])) {
+			if (store_event_row(st, &page[n++])) {
 				rc = store_nomem(e);
 				break;
 			}

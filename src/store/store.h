@@ -331,6 +331,23 @@ int store_event_each_subject(struct store *s, const char *subject,
 			     int (*fn)(void *arg, const struct store_event *ev),
 			     void *arg, struct qerr *e);
 
+/* Which events store_event_find visits: those after seq `after` whose
+ * action, subject and who equal the fields that are not "", at in
+ * [from, to), at most limit (1 .. STORE_EVENTS_MAX) of them. */
+#define STORE_EVENTS_MAX 500
+struct store_event_filter {
+	int64_t after;
+	const char *action, *subject, *who; /* "" or NULL: any */
+	int64_t from, to;
+	int limit;
+};
+
+/* Visit the events f selects in seq order (the record is released after
+ * fn, which returns non-zero to stop). */
+int store_event_find(struct store *s, const struct store_event_filter *f,
+		     int (*fn)(void *arg, const struct store_event *ev),
+		     void *arg, struct qerr *e);
+
 /* --- users ------------------------------------------------------------------ */
 
 /* A user of the server. role is one of "administrator", "reviewer",

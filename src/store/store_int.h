@@ -80,6 +80,10 @@ extern const struct ledger_io store_ledger_callbacks;
 /* Q_ERR_NOMEM. */
 int store_nomem(struct qerr *e);
 
+/* The columns EVENT_COLS of the row st answered into *ev (its detail
+ * allocated); -1 when out of memory. */
+int store_event_row(struct drv_stmt *st, struct store_event *ev);
+
 /* Q_ERR_IO for a statement that answered no row where it must answer one
  * (an aggregate, RETURNING). */
 int store_no_row(struct store *s, const char *op, struct qerr *e);

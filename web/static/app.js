@@ -330,8 +330,9 @@
     }
     if (role === 'analyst' || role === 'administrator') links.push(['simulate', 'nav.simulate']);
     if (role === 'administrator') links.push(['users', 'nav.users']);
+    EXT.nav.forEach(function (f) { var l = f(role); if (l) links.push(l); });
     /* Pages other scripts add (notice.js): [route, label key, roles]. */
-    ((window.QUAN_EXT && window.QUAN_EXT.nav) || []).forEach(function (n) {
+    ((window.QUAN_PAGES && window.QUAN_PAGES.nav) || []).forEach(function (n) {
       if (n[2].indexOf(role) >= 0) links.push([n[0], n[1]]);
     });
     nav.replaceChildren(h('ul', null, links.map(function (l) {
@@ -442,17 +443,17 @@
       if (parts[0] === 'login') { location.replace('#/' + defaultRoute()); return; }
       renderHeader();
       var p;
-      switch (parts[0]) {
+      if (Object.prototype.hasOwnProperty.call(EXT.views, parts[0])) p = EXT.views[parts[0]](seq, parts, params);
+      else switch (parts[0]) {
         case 'pools': p = viewPools(seq, parts); break;
         case 'queue': p = viewQueue(seq, params); break;
         case 'app': p = viewApp(seq, parts.slice(1).join('/')); break;
         case 'estimate': p = viewEstimate(seq); break;
-        case 'compare': p = viewCompare(seq); break;
         case 'simulate': p = viewSimulate(seq); break;
         case 'users': p = viewUsers(seq); break;
         default:
-          if (window.QUAN_EXT && window.QUAN_EXT.views[parts[0]]) {
-            p = window.QUAN_EXT.views[parts[0]](EXT, seq, parts, params);
+          if (window.QUAN_PAGES && window.QUAN_PAGES.views[parts[0]]) {
+            p = window.QUAN_PAGES.views[parts[0]](PAGE_KIT, seq, parts, params);
             break;
           }
           location.replace('#/' + defaultRoute()); return;
@@ -505,36 +506,6 @@
   };
 
   function cityName(c) { return S.lang === 'zh' ? c.city_name_zh : c.city_name; }
-
-  function viewCompare(seq) {
-    var area = h('textarea', { id: 'compare-json', testid: 'compare-json', rows: 14, spellcheck: 'false',
-      value: JSON.stringify(S.lastProfile || EXAMPLE_PROFILE, null, 2) });
-    var out = h('div', { testid: 'compare-out' });
-    var form = h('form', { class: 'card', testid: 'compare-form', novalidate: true,
-      onsubmit: function (ev) {
-        ev.preventDefault();
-        var body;
-        try { body = JSON.parse(area.value); } catch (e) {
-          showError({ api: { code: 'invalid_json', message: String(e.message) } });
-          return;
-        }
-        S.lastProfile = body;
-        clearAlert();
-        api('POST', '/v1/compare', body).then(function (res) {
-          if (seq !== S.seq) return;
-          out.replaceChildren(compareResult(res));
-        }).catch(showError);
-      } },
-      h('label', { for: 'compare-json', i18n: 'compare.profile' }),
-      area,
-      h('div', { class: 'actions' },
-        h('button', { type: 'submit', class: 'primary', testid: 'compare-submit', i18n: 'compare.submit' })));
-    setView(seq, 'compare', h('section', null,
-      h('h1', { i18n: 'compare.title' }),
-      h('p', { class: 'help', i18n: 'compare.help' }),
-      form, out));
-    return Promise.resolve();
-  }
 
   function compareResult(res) {
     var rows = res.cities.map(function (c) {
@@ -1765,8 +1736,28 @@
     });
   }
 
+  /* ---------- pages in files of their own (desk.js, compare.js) ---------- */
+
+  /* A page file loaded before this one pushes function (kit) onto window.QUAN_EXT; each is
+   * called once at start with what it needs from here, and registers its views (route name ->
+   * function (seq, parts, params) returning a promise) and its nav entries (function (role)
+   * returning [route, i18n key] or null). */
+  var EXT = { views: {}, nav: [] };
+
+  function loadExtensions() {
+    var kit = {
+      S: S, t: t, h: h, T: T, V: V, api: api, enc: enc, setView: setView, table: table, dl: dl,
+      timeEl: timeEl, money: money, fmtMoney: fmtMoney, showError: showError, clearAlert: clearAlert,
+      showNotice: showNotice, applyI18n: applyI18n, choicesP: choicesP, compareResult: compareResult,
+      EXAMPLE_PROFILE: EXAMPLE_PROFILE,
+      view: function (name, fn) { EXT.views[name] = fn; },
+      nav: function (fn) { EXT.nav.push(fn); }
+    };
+    (window.QUAN_EXT || []).forEach(function (f) { f(kit); });
+  }
+
   /* What a page from another script (notice.js) may use of the dashboard. */
-  var EXT = {
+  var PAGE_KIT = {
     api: api, h: h, T: T, t: t, setView: setView, showError: showError,
     showNotice: showNotice, enc: enc, money: money, stateBadge: stateBadge,
     table: table, me: function () { return S.me; },
@@ -1777,6 +1768,7 @@
   /* ---------- start ---------- */
 
   function start() {
+    loadExtensions();
     $('lang-toggle').addEventListener('click', function () { setLang(S.lang === 'zh' ? 'en' : 'zh'); });
     $('logout').addEventListener('click', function () { logout('login.bye', true); });
     setLang(S.lang);

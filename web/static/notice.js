@@ -1,7 +1,7 @@
 /* The public notice (公示) pages of the dashboard: the notices, one notice
  * with its awards, an objection lodged, the notice closed, its exports,
  * and an applicant's letter to print. app.js calls these through
- * window.QUAN_EXT with the helpers it lends (X below). */
+ * window.QUAN_PAGES with the helpers it lends (X below). */
 (function () {
   'use strict';
 
@@ -184,7 +184,7 @@
     });
   }
 
-  window.QUAN_EXT = {
+  window.QUAN_PAGES = {
     nav: [['notices', 'nav.notices', ['administrator', 'reviewer', 'finance', 'auditor']]],
     views: {
       notices: function (X, seq, parts) {
