@@ -817,7 +817,8 @@ static void h_audit_verify(struct server *s, struct office *o, struct req *r)
 
 /* --- the auditor's desk ---------------------------------------------------------- */
 
-static const char *query(struct req *r, const char *name)
+/* A query parameter, NULL when absent. */
+static const char *query_opt(struct req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
 					   name);
@@ -828,7 +829,7 @@ static const char *query(struct req *r, const char *name)
  * inclusive) or an instant with its offset. false with r answered. */
 static bool time_bound(struct req *r, const char *name, bool end, int64_t *out)
 {
-	const char *v = query(r, name);
+	const char *v = query_opt(r, name);
 	struct qerr e;
 	qdate d;
 
@@ -856,7 +857,7 @@ static bool time_bound(struct req *r, const char *name, bool end, int64_t *out)
 static bool whole_param(struct req *r, const char *name, long long lo,
 			long long hi, long long *out)
 {
-	const char *v = query(r, name);
+	const char *v = query_opt(r, name);
 	char msg[96], *end;
 	long long n;
 
@@ -886,9 +887,9 @@ static void h_audit_events(struct server *s, struct office *o, struct req *r)
 	struct qerr e;
 
 	(void)s;
-	f.action = query(r, "kind");
-	f.subject = query(r, "app");
-	f.who = query(r, "by");
+	f.action = query_opt(r, "kind");
+	f.subject = query_opt(r, "app");
+	f.who = query_opt(r, "by");
 	if (!whole_param(r, "after", 0, INT64_MAX, &after) ||
 	    !whole_param(r, "limit", 1, STORE_EVENTS_MAX, &limit) ||
 	    !time_bound(r, "from", false, &f.from) ||
