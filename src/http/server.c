@@ -2272,12 +2272,9 @@ static void h_doc_get(struct server *s, struct office *o, struct req *r)
 		fail_with(r, &e);
 		return;
 	}
-	r->raw = data;
-	r->raw_len = len;
-	r->raw_type = doctype_mime(doctype_parse(type));
+	ok_raw(r, (char *)data, len, doctype_mime(doctype_parse(type)));
 	snprintf(r->disposition, sizeof(r->disposition),
 		 "attachment; filename=\"%.64s.%s\"", r->id, type);
-	ok(r, MHD_HTTP_OK, json_object());
 }
 
 static const struct route routes[] = {
@@ -3688,7 +3685,6 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	json_decref(r->out);
 	json_decref(r->json);
-	free(r->raw);
 	json_decref(r->fail_detail);
 	if (r->body)
 		sodium_memzero(r->body, r->cap); /* passwords pass here */
