@@ -293,7 +293,11 @@
   ApiError.prototype = Object.create(Error.prototype);
 
   function api(method, path, body) {
-    var opt = { method: method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+    /* English in the texts' own keys, whatever the browser's language: the answer carries each
+     * text's Chinese beside it (says_zh, words_zh...), and the dashboard shows the one its switch
+     * asks for (Z), so that the switch turns them without asking again. */
+    var opt = { method: method, headers: { Accept: 'application/json', 'Accept-Language': 'en' },
+      credentials: 'same-origin' };
     if (S.token) opt.headers.Authorization = 'Bearer ' + S.token;
     else if (S.csrf && method !== 'GET' && method !== 'HEAD') opt.headers['X-CSRF-Token'] = S.csrf;
     if (body !== undefined) {

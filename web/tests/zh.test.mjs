@@ -280,6 +280,7 @@ test('applicant: own list, the estimate and apply form, an application with its 
   await go(page, 'app/' + ids.rent, 'app');
   const t = await scan(page, 'applicant application');
   assert.ok(t.includes('通过：在上海注册'), 'the trace is in Chinese');
+  assert.ok(!/通过\s+通过\s*\n/.test(t), 'an outcome without words is not said twice');
   await page.context().close();
 });
 
@@ -343,4 +344,24 @@ test('auditor, administrator and analyst pages', async () => {
   await go(page, 'simulate', 'simulate');
   await scan(page, 'analyst simulate');
   await page.context().close();
+});
+
+test('the language switch turns the server\'s texts too, without a reload', async () => {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
+  await context.addInitScript(() => { try { localStorage.setItem('quan.lang', 'en'); } catch { /* */ } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => { page.jsErrors = (page.jsErrors || []).concat(String(e)); });
+  await login(page, tokens.reviewer, 'queue');
+  await go(page, 'app/' + ids.out, 'app');
+  let body = await page.evaluate(() => document.body.innerText);
+  assert.ok(body.includes('failed: registered in Shanghai'), 'English first');
+  await page.click('[data-testid=lang-toggle]');
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+  body = await scan(page, 'application after switching to Chinese');
+  assert.ok(body.includes('未通过：在上海注册'));
+  await page.click('[data-testid=lang-toggle]');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  body = await page.evaluate(() => document.body.innerText);
+  assert.ok(body.includes('failed: registered in Shanghai'), 'and back to English');
+  await context.close();
 });
