@@ -118,3 +118,24 @@ teardown() {
 	en2=$(curl -s -H "Authorization: Bearer $T" -H 'Accept-Language: en-GB,zh;q=0.8' "$URL/v1/applications/$id")
 	[ "$en2" = "$en" ]
 }
+
+@test "the CLI follows --lang, or LANG when --lang is not given" {
+	A=$EX/sh-compute-early.json
+	P=$ROOT/policies/shanghai-2025.yaml
+	run env LC_ALL= LC_MESSAGES= LANG=C.UTF-8 "$QUAN" estimate --at 2025-09-01T10:00:00+08:00 --policy "$P" "$A"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"passed: registered in Shanghai"* ]]
+	run env LC_ALL= LC_MESSAGES= LANG=C.UTF-8 "$QUAN" estimate --lang zh --at 2025-09-01T10:00:00+08:00 --policy "$P" "$A"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"通过：在上海注册"* ]]
+	[[ "$output" == *"by compute-early.rate.ceiling: 市区协同给予最多1年、最高100%的租金补贴"* ]]
+	run env LC_ALL= LC_MESSAGES= LANG=zh_CN.UTF-8 "$QUAN" estimate --json --at 2025-09-01T10:00:00+08:00 --policy "$P" "$A"
+	[ "$status" -eq 0 ]
+	[[ "$(jq -r '.trace[] | select(.rule | endswith("registered-in-city")) | .words' <<<"$output")" == "通过：在上海注册" ]]
+	# --lang wins over LANG
+	run env LANG=zh_CN.UTF-8 "$QUAN" estimate --lang en --json --at 2025-09-01T10:00:00+08:00 --policy "$P" "$A"
+	[[ "$(jq -r '.trace[] | select(.rule | endswith("registered-in-city")) | .words' <<<"$output")" == "passed: registered in Shanghai" ]]
+	run "$QUAN" estimate --lang fr --policy "$P" "$A"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unknown language 'fr': use en or zh"* ]]
+}
