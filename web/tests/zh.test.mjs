@@ -170,7 +170,8 @@ async function go(page, hash, route) {
   await ready(page, route);
 }
 
-/* Open every <details> so that what it folds is scanned too. */
+/* Open every <details> so that what it folds is scanned too, except the application as the
+ * applicant submitted it (raw JSON: data as sent, its keys the format's field names). */
 async function unfold(page) {
   await page.evaluate(() => document.querySelectorAll('details').forEach((d) => {
     if (!d.closest('.raw') && !/app\.raw/.test(d.querySelector('summary')?.dataset.i18n || '')) d.open = true;
@@ -288,6 +289,10 @@ test('reviewer: queue, an application with flags, reasons, trace and history; ap
   const page = await zhPage();
   await login(page, tokens.reviewer, 'queue');
   await scan(page, 'reviewer queue');
+  // Every state, so the flagged and the ineligible applications are listed with their flags.
+  await go(page, 'queue?state=', 'queue');
+  const all = await scan(page, 'reviewer queue, every state');
+  assert.ok(all.includes('所租算力位于“beijing”'), 'the queue shows the flag\'s evidence in Chinese');
   await go(page, 'app/' + ids.away, 'app');
   let t = await scan(page, 'application with a flag');
   assert.ok(t.includes('所租算力位于“beijing”'), 'the flag\'s evidence is in Chinese');
