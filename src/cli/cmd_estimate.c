@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "engine/app.h"
 #include "engine/decide.h"
+#include "engine/lang.h"
 #include "engine/render.h"
 
 #define MAX_POLICIES 16
@@ -19,6 +20,7 @@
 static const char usage[] =
 	"usage: quan estimate --policy FILE [--policy FILE...] [--chips FILE]\n"
 	"                     [--at TIME] [--on-list ID...] [--json | --table]\n"
+	"                     [--lang en|zh]\n"
 	"                     APPLICATION.json...\n"
 	"\n"
 	"Decide each application under the policy of its program, without a\n"
@@ -29,6 +31,9 @@ static const char usage[] =
 	"supplier lists, unless --on-list ID (repeatable) says it is on ID.\n"
 	"One application prints its explanation; several print a table.\n"
 	"--json prints the decision (an array for several applications).\n"
+	"--lang zh gives the policy's texts and the trace in Chinese (in --json,\n"
+	"in the English keys' place); without it, LC_ALL, LC_MESSAGES or LANG\n"
+	"starting 'zh' does the same. The default is English.\n"
 	"Exit: 0 decided (eligible or not), 1 bad input, 2 bad policy.\n";
 
 struct opts {
@@ -39,9 +44,25 @@ struct opts {
 	const char *lists[POLICY_MAX_LISTS];
 	int nlists;
 	int json, table;
+	const char *lang; /* "zh" or "en" */
 	char **apps;
 	int napps;
 };
+
+/* "zh" when the first of LC_ALL, LC_MESSAGES, LANG that is set and not
+ * empty starts with "zh" (zh_CN.UTF-8), as a locale would choose. */
+static const char *env_lang(void)
+{
+	static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && v[0])
+			return strncmp(v, "zh", 2) ? "en" : "zh";
+	}
+	return "en";
+}
 
 /* Options may stand before or after the application files; `--` ends
  * them. The application paths are gathered in argv's own storage. */
@@ -85,6 +106,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->json = 1;
 		} else if (!strcmp(a, "--table")) {
 			o->table = 1;
+		} else if (!strcmp(a, "--lang") && i + 1 < argc) {
+			o->lang = argv[++i];
+			if (strcmp(o->lang, "zh") && strcmp(o->lang, "en")) {
+				fprintf(stderr,
+					"quan estimate: unknown language '%s': use en or zh\n",
+					o->lang);
+				return -1;
+			}
 		} else {
 			fprintf(stderr,
 				"quan estimate: unknown option '%s' (or it needs a value)\n\n%s",
@@ -96,6 +125,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fputs(usage, stderr);
 		return -1;
 	}
+	if (!o->lang)
+		o->lang = env_lang();
 	return 0;
 }
 
@@ -123,8 +154,10 @@ static const char *label(const struct application *a, const char *file)
 static void print_explanation(const struct policy *p,
 			      const struct application *a,
 			      const struct decision *d, const char *file,
-			      uint64_t lists)
+			      uint64_t lists, const char *lang)
 {
+	bool zh = !strcmp(lang, "zh");
+
 	char m1[MONEY_TEXT_MAX], r[RATE_TEXT_MAX], at[512], words[512];
 
 	char when[DATETIME_TEXT_MAX];
@@ -138,17 +171,21 @@ static void print_explanation(const struct policy *p,
 	for (uint16_t i = 0; i < d->nreasons; i++) {
 		const struct policy_rule *ru = &p->rules[d->reasons[i]];
 
-		printf("  not met    %s%s%s  (%s)\n", ru->id,
-		       ru->says ? ": " : "", ru->says ? ru->says : "",
+		const char *says = policy_rule_says(ru, lang);
+
+		printf("  not met    %s%s%s  (%s)\n", ru->id, says ? ": " : "",
+		       says ? says : "",
 		       render_rule_at(p, d->reasons[i], at, sizeof(at)));
 	}
 	if (d->eligible) {
 		const struct policy_rule *ru = &p->rules[d->rate_rule];
 
 		printf("  base       %s yuan\n", money_format(d->base, m1));
+		const char *says = policy_rule_says(ru, lang);
+
 		printf("  rate       %s  by %s%s%s  (%s)\n",
-		       rate_format(d->rate, r), ru->id, ru->says ? ": " : "",
-		       ru->says ? ru->says : "",
+		       rate_format(d->rate, r), ru->id, says ? ": " : "",
+		       says ? says : "",
 		       render_rule_at(p, d->rate_rule, at, sizeof(at)));
 		printf("  gross      %s yuan\n", money_format(d->gross, m1));
 		for (uint16_t i = 0; i < d->ncaps; i++) {
@@ -181,15 +218,19 @@ static void print_explanation(const struct policy *p,
 		       decision_funder_external(p, d, i)
 			       ? " (external: not the pool's)"
 			       : "",
-		       ru->says ? "  " : "", ru->says ? ru->says : "");
+		       policy_rule_says(ru, lang) ? "  " : "",
+		       policy_rule_says(ru, lang) ? policy_rule_says(ru, lang)
+						  : "");
 	}
 	/* Each rule with its place in the policy file, as `quan show` and
 	 * the README give it: file:line:column. */
 	printf("  trace\n");
 	for (uint16_t i = 0; i < d->ntrace; i++)
 		printf("    %-44s %s  (%s)\n", p->rules[d->trace[i].rule].id,
-		       render_trace_words(p, &d->trace[i], words,
-					  sizeof(words)),
+		       zh ? render_trace_words_zh(p, &d->trace[i], words,
+						  sizeof(words))
+			  : render_trace_words(p, &d->trace[i], words,
+					       sizeof(words)),
 		       render_rule_at(p, d->trace[i].rule, at, sizeof(at)));
 	if (d->yearly_caps_without_history)
 		printf("  note       no database: yearly caps per applicant count this contract alone\n");
@@ -315,11 +356,15 @@ int cmd_estimate(int argc, char **argv)
 							 : worst;
 		} else if (o.json) {
 			j = render_decision_json(p, &a, &d);
+			if (j && !strcmp(o.lang, "zh") && lang_localize_zh(j)) {
+				json_decref(j);
+				j = NULL;
+			}
 		} else if (o.table) {
 			print_row(o.apps[i], p, &a, &d);
 		} else {
-			print_explanation(p, &a, &d, o.apps[i],
-					  lists_of(p, &o));
+			print_explanation(p, &a, &d, o.apps[i], lists_of(p, &o),
+					  o.lang);
 		}
 		if (j && all) {
 			json_array_append_new(all, j);

@@ -13,7 +13,8 @@ static const char usage[] =
 	"       quan policy fields\n"
 	"\n"
 	"check: report every problem as file:line:column: message (exit 2), or\n"
-	"       print the policy's summary and content hash (exit 0).\n"
+	"       print the policy's summary and content hash (exit 0); a text\n"
+	"       without its Chinese (says_zh, assumption_zh) is a warning.\n"
 	"test:  run YAML policy tests (docs/policy-tests.md); exit 1 if any fails.\n"
 	"fields: the facts that conditions may read, with their types.\n";
 
@@ -120,6 +121,9 @@ static int policy_check(int argc, char **argv)
 			 * sources that lead to their texts. */
 			if (policy_check_sources(p, &d))
 				rc = EXIT_BAD_POLICY;
+			/* A text without its Chinese is a warning: the
+			 * policy still loads and decides. */
+			policy_check_zh(p, &d);
 			diag_print(&d, stderr);
 			diag_release(&d);
 		}

@@ -37,6 +37,50 @@ static const char *outcome_name(enum trace_outcome o)
 	return "?";
 }
 
+static const char *outcome_name_zh(enum trace_outcome o)
+{
+	switch (o) {
+	case TRACE_PASSED:
+		return "通过";
+	case TRACE_FAILED:
+		return "未通过";
+	case TRACE_MATCHED:
+		return "符合";
+	case TRACE_CHOSEN:
+		return "采用";
+	case TRACE_NOT_IN_FORCE:
+		return "未生效";
+	case TRACE_APPLIED:
+		return "已适用";
+	case TRACE_NOT_BINDING:
+		return "未触及";
+	case TRACE_RELAXED:
+		return "已放宽";
+	case TRACE_SOFT_EXCEEDED:
+		return "超出软上限";
+	case TRACE_SHARE:
+		return "分担";
+	}
+	return "?";
+}
+
+/* A contract kind in Chinese, for the dated-kind words. */
+static const char *kind_name_zh(enum contract_kind k)
+{
+	static const char *const zh[KIND__COUNT] = {
+		[KIND_RENT] = "租用算力",
+		[KIND_BUY] = "购买",
+		[KIND_BUILD] = "自建",
+		[KIND_API] = "接口调用",
+		[KIND_PRIVATE_DEPLOYMENT] = "私有化部署",
+		[KIND_CORPUS] = "语料",
+		[KIND_GRANT] = "资助",
+	};
+
+	assert(k >= 0 && k < KIND__COUNT);
+	return zh[k] ? zh[k] : kind_name(k);
+}
+
 /* "contracts signed from 2025-06-13", "api contracts signed until ...":
  * the dates of a from, until or dated-kind rule. */
 static const char *dates_words(const struct policy *p, uint32_t rule, char *buf,
@@ -133,6 +177,98 @@ char *render_trace_words(const struct policy *p, const struct trace_entry *t,
 	return buf;
 }
 
+/* The Chinese of dates_words: "自2025-06-13起签订的接口调用合同". */
+static const char *dates_words_zh(const struct policy *p, uint32_t rule,
+				  char *buf, size_t n)
+{
+	const struct policy_rule *r = &p->rules[rule];
+	const struct policy_measure *m = &p->measures[r->measure];
+	char d1[DATE_TEXT_MAX], d2[DATE_TEXT_MAX];
+	qdate lo = m->from, hi = m->until;
+	const char *kind = "";
+
+	assert(r->measure < p->nmeasures);
+	if (r->kind == RULE_UNTIL)
+		lo = INT32_MIN;
+	if (r->kind == RULE_FROM)
+		hi = INT32_MAX;
+	for (int k = 0; r->kind == RULE_KIND_DATES && k < KIND__COUNT; k++)
+		if (m->kind_rules[k] == rule) {
+			lo = m->kind_from[k];
+			hi = m->kind_until[k];
+			kind = kind_name_zh((enum contract_kind)k);
+		}
+	snprintf(buf, n, "%s%s%s%s%s%s签订的%s合同",
+		 lo != INT32_MIN ? "自" : "",
+		 lo != INT32_MIN ? date_format(lo, d1) : "",
+		 lo != INT32_MIN ? "起" : "", hi != INT32_MAX ? "至" : "",
+		 hi != INT32_MAX ? date_format(hi, d2) : "",
+		 hi != INT32_MAX ? "止" : "", kind);
+	return buf;
+}
+
+char *render_trace_words_zh(const struct policy *p, const struct trace_entry *t,
+			    char *buf, size_t n)
+{
+	const struct policy_rule *r = &p->rules[t->rule];
+	const char *says = policy_rule_says(r, "zh");
+	const char *sep = says ? "：" : "";
+	char a[MONEY_TEXT_MAX];
+	char rt[RATE_TEXT_MAX];
+	enum trace_outcome o = (enum trace_outcome)t->outcome;
+
+	assert(buf && n > 0);
+	if (!says)
+		says = "";
+	switch (o) {
+	case TRACE_MATCHED:
+	case TRACE_CHOSEN:
+		snprintf(buf, n, "比例 %s %s%s%s",
+			 rate_format((rate_bp)t->value, rt), outcome_name_zh(o),
+			 sep, says);
+		break;
+	case TRACE_SOFT_EXCEEDED:
+		snprintf(buf, n, "超出软上限：评审人最多可批准 %s 元%s%s",
+			 money_format(t->value, a), sep, says);
+		break;
+	case TRACE_SHARE:
+		snprintf(buf, n, "分担 %s 元%s%s", money_format(t->value, a),
+			 sep, says);
+		break;
+	case TRACE_APPLIED:
+	case TRACE_NOT_BINDING:
+	case TRACE_RELAXED:
+		if (r->kind == RULE_SUBSIDISED_MONTHS)
+			snprintf(buf, n, "基数 %s 元%s%s%s",
+				 money_format(t->value, a),
+				 o == TRACE_APPLIED
+					 ? "（按补贴月数计算）"
+					 : "（合同期在补贴月数以内）",
+				 sep, says);
+		else if (r->kind == RULE_BASE)
+			snprintf(buf, n, "基数 %s 元%s%s",
+				 money_format(t->value, a), sep, says);
+		else
+			snprintf(buf, n, "上限 %s 元 %s%s%s",
+				 money_format(t->value, a), outcome_name_zh(o),
+				 sep, says);
+		break;
+	default:
+		if (r->kind == RULE_FROM || r->kind == RULE_UNTIL ||
+		    r->kind == RULE_KIND_DATES) {
+			char span[160];
+
+			snprintf(buf, n, "%s：%s%s%s", outcome_name_zh(o),
+				 dates_words_zh(p, t->rule, span, sizeof(span)),
+				 sep, says);
+			break;
+		}
+		snprintf(buf, n, "%s%s%s", outcome_name_zh(o), sep, says);
+		break;
+	}
+	return buf;
+}
+
 /* Add a key and steal the value; returns -1 if anything is NULL. */
 static int put(json_t *o, const char *k, json_t *v)
 {
@@ -161,6 +297,14 @@ static json_t *rule_json(const struct policy *p, uint32_t r)
 	if (p->rules[r].assumption)
 		bad |= put(o, "assumption",
 			   json_string(p->rules[r].assumption));
+	if (p->rules[r].says_zh)
+		bad |= put(o, "says_zh", json_string(p->rules[r].says_zh));
+	if (p->rules[r].zh_source)
+		bad |= put(o, "says_zh_source",
+			   json_string(p->rules[r].zh_source));
+	if (p->rules[r].assumption_zh)
+		bad |= put(o, "assumption_zh",
+			   json_string(p->rules[r].assumption_zh));
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -226,6 +370,9 @@ json_t *render_decision_json(const struct policy *p,
 		bad |= put(r, "words",
 			   json_string(
 				   render_trace_words(p, t, buf, sizeof(buf))));
+		bad |= put(r, "words_zh",
+			   json_string(render_trace_words_zh(p, t, buf,
+							     sizeof(buf))));
 		bad |= r ? json_array_append_new(trace, r) : -1;
 	}
 	bad |= put(o, "caps", caps);
@@ -286,6 +433,11 @@ json_t *render_decision_json(const struct policy *p,
 			o, "note",
 			json_string(
 				"no database: yearly caps per applicant count this contract alone"));
+	if (d->yearly_caps_without_history)
+		bad |= put(
+			o, "note_zh",
+			json_string(
+				"未连接数据库：按申请人计的年度上限只计入本合同"));
 	if (bad) {
 		json_decref(o);
 		return NULL;

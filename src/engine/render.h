@@ -32,6 +32,11 @@ json_t *render_error_json(const struct qerr *e);
 char *render_trace_words(const struct policy *p, const struct trace_entry *t,
 			 char *buf, size_t n);
 
+/* The same in Chinese ("比例 30% 采用：..."), with the rule's says_zh (its
+ * English says when the policy gives no Chinese). Returns buf. */
+char *render_trace_words_zh(const struct policy *p, const struct trace_entry *t,
+			    char *buf, size_t n);
+
 /* "policies/shanghai-2025.yaml:41:7" for rule r, into buf of size n. */
 char *render_rule_at(const struct policy *p, uint32_t r, char *buf, size_t n);
 

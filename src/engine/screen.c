@@ -483,6 +483,70 @@ static const char *const how_names[] = {"same_uscc", "shared_controller",
 					"controls"};
 static const char *const party_names[] = {"applicant", "supplier"};
 
+/* The flag's evidence in Chinese, as evidence_json words it in English:
+ * the office's own wording, with the same numbers, ids and USCCs. */
+static void evidence_words_zh(const struct screen_flag *f, char *words,
+			      size_t n)
+{
+	static const char *const party_zh[] = {"申请人", "供应商"};
+	char m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX], m3[MONEY_TEXT_MAX];
+	char rt[RATE_TEXT_MAX];
+
+	assert(words && n > 0);
+	assert(f->party < 2);
+	words[0] = '\0';
+	switch ((enum screen_kind)f->kind) {
+	case SCREEN_RELATED_PARTY:
+		if (f->how == SCREEN_SAME_USCC)
+			snprintf(words, n, "申请人与供应商为同一企业（%s）",
+				 f->uscc);
+		else if (f->how == SCREEN_CONTROLS)
+			snprintf(words, n, "%s 控制另一方（%s）", f->controller,
+				 f->applicant_from[0] ? f->applicant_from
+						      : f->supplier_from);
+		else
+			snprintf(
+				words, n,
+				"申请人与供应商有共同控制人 %s（申请人：%s；供应商：%s）",
+				f->controller, f->applicant_from,
+				f->supplier_from);
+		break;
+	case SCREEN_DUPLICATE_CLAIM:
+		snprintf(words, n, "同一合同此前已申领：申请 %s（%s）%s",
+			 f->refs[0].app, f->refs[0].program,
+			 f->nrefs > 1 ? "等" : "");
+		break;
+	case SCREEN_CONTRACT_SPLITTING:
+		snprintf(
+			words, n,
+			"同一双方在 %d 日内签订 %lld 份合同，每份略低于 %s 元，合计 %s 元",
+			f->window_days, (long long)f->count,
+			money_format(f->threshold, m1),
+			money_format(f->total, m2));
+		break;
+	case SCREEN_PRICE:
+		snprintf(
+			words, n,
+			"每 H100 等效小时 %s 元，高于参考价 %s 元的 %s（%s 元）",
+			money_format(f->price, m1),
+			money_format(f->reference, m2),
+			rate_format(f->factor, rt), money_format(f->limit, m3));
+		break;
+	case SCREEN_RESTRICTED_LIST:
+		snprintf(words, n, "%s %s 在%s名单上%s%s", party_zh[f->party],
+			 f->uscc,
+			 f->list == SCREEN_LIST_DISHONEST ? "失信主体"
+							  : "本办公室限制",
+			 f->listing.reason[0] ? "：" : "", f->listing.reason);
+		break;
+	case SCREEN_COMPUTE_REGION:
+		snprintf(words, n, "所租算力位于“%s”", f->location);
+		break;
+	case SCREEN__COUNT:
+		break;
+	}
+}
+
 static json_t *evidence_json(const struct policy *p,
 			     const struct screen_flag *f, char *words, size_t n)
 {
@@ -627,9 +691,13 @@ int screen_render_json(const struct policy *p, const struct screen_result *r,
 				   render_rule_at(p, f->rule, at, sizeof(at))));
 		if (rule->says)
 			bad |= put(o, "says", json_string(rule->says));
+		if (rule->says_zh)
+			bad |= put(o, "says_zh", json_string(rule->says_zh));
 		bad |= put(o, "evidence",
 			   evidence_json(p, f, words, sizeof(words)));
 		bad |= put(o, "words", json_string(words));
+		evidence_words_zh(f, words, sizeof(words));
+		bad |= put(o, "words_zh", json_string(words));
 		bad |= o ? json_array_append_new(flags, o) : -1;
 	}
 	if (r->blocked)

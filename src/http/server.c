@@ -31,6 +31,7 @@
 #include "http/signin_audit.h"
 #include "core/industry.h"
 #include "engine/compare.h"
+#include "engine/lang.h"
 #include "office/office.h"
 #include "office/view.h"
 #include "sim/forecast.h"
@@ -326,6 +327,14 @@ static enum MHD_Result send_req(struct MHD_Connection *c, struct req *r)
 				 r);
 	}
 	if (!r->out)
+		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
+			  "out of memory");
+	/* Accept-Language: zh puts the Chinese of every text that has one in
+	 * the English key's place (engine/lang.h); English is the default. */
+	if (r->out &&
+	    lang_wants_zh(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      "Accept-Language")) &&
+	    lang_localize_zh(r->out))
 		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
 			  "out of memory");
 	text = r->out ? json_dumps(r->out, JSON_COMPACT | JSON_PRESERVE_ORDER)

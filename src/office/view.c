@@ -433,11 +433,13 @@ int view_self_reliance(struct office *o, json_t **out, struct qerr *e)
 	for (size_t i = 0; months && i < sr.n; i++)
 		json_array_append_new(months, sr_j(&sr.months[i]));
 	*out = json_pack(
-		"{s:o,s:o*,s:{s:I,s:s,s:s}}", "total", sr_j(&sr.total),
+		"{s:o,s:o*,s:{s:I,s:s,s:s,s:s}}", "total", sr_j(&sr.total),
 		"months", months, "forecast_2027", "share_bp",
 		(json_int_t)VIEW_DOMESTIC_FORECAST_2027_BP, "share", "55%",
 		"source",
-		"Bernstein research, as reported in the press, 2025 (PROGRAMS.md): domestic chips 17% of China's AI accelerator market in 2023, forecast 55% by 2027");
+		"Bernstein research, as reported in the press, 2025 (PROGRAMS.md): domestic chips 17% of China's AI accelerator market in 2023, forecast 55% by 2027",
+		"source_zh",
+		"伯恩斯坦研究，据2025年媒体报道（项目资料汇编）：国产芯片2023年占中国人工智能加速器市场的17%，预计2027年达到55%");
 	free(sr.months);
 	return *out ? 0 : nomem(e);
 }

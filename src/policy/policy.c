@@ -305,6 +305,19 @@ static int choice_of(struct ctx *c, const struct kv *f, const char *key,
 	return -1;
 }
 
+/* Whether s is the Chinese companion of key: a mapping that takes `says`
+ * also takes `says_zh` and `says_zh_source`, one that takes `assumption`
+ * takes `assumption_zh` (read by zh_attach). */
+static bool zh_key_for(const char *s, size_t len, const char *key)
+{
+	if (!strcmp(key, "says"))
+		return yamldoc_text_eq(s, len, "says_zh") ||
+		       yamldoc_text_eq(s, len, "says_zh_source");
+	if (!strcmp(key, "assumption"))
+		return yamldoc_text_eq(s, len, "assumption_zh");
+	return false;
+}
+
 /* Collect the values of a mapping's known keys into kv[] and report every
  * unknown key. The mapping is described in messages as "<kind> '<name>'",
  * with its own `id` when name is NULL; the description goes to what. */
@@ -375,7 +388,8 @@ static bool fields_of(struct ctx *c, struct fy_node *n, struct loc at,
 		if (!s)
 			s = "";
 		for (size_t i = 0; i < nkeys && !known; i++)
-			known = yamldoc_text_eq(s, len, keys[i]);
+			known = yamldoc_text_eq(s, len, keys[i]) ||
+				zh_key_for(s, len, keys[i]);
 		if (!known)
 			err_at(c, kl, "unknown key '%s' in %s",
 			       yamldoc_show(s, len).s, what);
@@ -457,6 +471,69 @@ fail:
 	free(source);
 	free(assumption);
 	return 0;
+}
+
+static int find_source(const struct policy *p, const char *s, size_t len);
+
+/* An absent key, for zh_attach where a mapping has no `says`. */
+static const struct kv no_kv;
+
+/* The Chinese beside rule r's texts: `says_zh`, `says_zh_source` and
+ * `assumption_zh` in the mapping that holds the English (found as the
+ * parent of whichever of says, assumption, source is there). Each
+ * Chinese text needs its English, and `says_zh_source` is "office" or one
+ * of the policy's sources. */
+static void zh_attach(struct ctx *c, uint32_t r, const struct kv *says,
+		      const struct kv *assumption, const struct kv *source)
+{
+	const struct kv *any = says->present	     ? says
+			       : assumption->present ? assumption
+						     : source;
+	struct fy_node *map;
+	struct kv zs = {0}, za = {0}, zsrc = {0};
+	struct policy_rule *rule;
+	size_t len;
+	const char *v;
+
+	if (c->nomem || r >= c->p->nrules || !any->present || !any->v)
+		return;
+	map = fy_node_get_parent(any->v);
+	if (!yamldoc_is_map(map))
+		return;
+	rule = &c->p->rules[r];
+	zs.v = fy_node_mapping_lookup_by_string(map, "says_zh", FY_NT);
+	za.v = fy_node_mapping_lookup_by_string(map, "assumption_zh", FY_NT);
+	zsrc.v = fy_node_mapping_lookup_by_string(map, "says_zh_source", FY_NT);
+	zs.present = zs.v != NULL;
+	za.present = za.v != NULL;
+	zsrc.present = zsrc.v != NULL;
+	zs.at = yamldoc_loc(zs.v, any->at);
+	za.at = yamldoc_loc(za.v, any->at);
+	zsrc.at = yamldoc_loc(zsrc.v, any->at);
+	if (zs.present && !says->present)
+		err_at(c, zs.at,
+		       "'says_zh' without 'says': give the English too");
+	if (za.present && !assumption->present)
+		err_at(c, za.at,
+		       "'assumption_zh' without 'assumption': give the English too");
+	if (zsrc.present && !zs.present)
+		err_at(c, zsrc.at, "'says_zh_source' without 'says_zh'");
+	if (zs.present && !zsrc.present)
+		err_at(c, zs.at,
+		       "'says_zh' needs 'says_zh_source': 'office' for the office's own wording, or the id of the source it quotes");
+	assert(!rule->says_zh && !rule->assumption_zh);
+	rule->says_zh = text_of(c, &zs, "says_zh");
+	rule->assumption_zh = text_of(c, &za, "assumption_zh");
+	if (!zsrc.present)
+		return;
+	v = scalar_of(c, &zsrc, "says_zh_source", &len);
+	if (v && !yamldoc_text_eq(v, len, "office") &&
+	    find_source(c->p, v, len) < 0)
+		err_at(c, zsrc.at,
+		       "unknown says_zh_source '%s': use 'office' or a source id",
+		       yamldoc_show(v, len).s);
+	else if (v)
+		rule->zh_source = xstrndup(c, v, len);
 }
 
 /* --- sources ---------------------------------------------------------- */
@@ -1312,6 +1389,8 @@ static void parse_pools(struct ctx *c, const struct kv *f)
 			add_rule(c, RULE_POOL, UINT32_MAX, at, rid, NULL,
 				 source_of(c, &kv[P_SOURCE]),
 				 text_of(c, &kv[P_ASSUMPTION], "assumption"));
+		zh_attach(c, pl->rule, &no_kv, &kv[P_ASSUMPTION],
+			  &kv[P_SOURCE]);
 		for (size_t j = 0; pl->id && j + 1 < p->npools; j++)
 			if (p->pools[j].id && !strcmp(p->pools[j].id, pl->id))
 				err_at(c, kv[P_ID].at,
@@ -1594,6 +1673,8 @@ static int parse_dated_kind(struct ctx *c, struct mctx *mc,
 		c, RULE_KIND_DATES, mc->index, at, rid,
 		text_of(c, &kv[K_SAYS], "says"), source_of(c, &kv[K_SOURCE]),
 		text_of(c, &kv[K_ASSUMPTION], "assumption"));
+	zh_attach(c, m->kind_rules[k], &kv[K_SAYS], &kv[K_ASSUMPTION],
+		  &kv[K_SOURCE]);
 	return k;
 }
 
@@ -1730,6 +1811,8 @@ static void parse_priority(struct ctx *c, struct mctx *mc, const struct kv *f)
 		c, RULE_PRIORITY, mc->index, f->at, rid,
 		text_of(c, &kv[PR_SAYS], "says"), source_of(c, &kv[PR_SOURCE]),
 		text_of(c, &kv[PR_ASSUMPTION], "assumption"));
+	zh_attach(c, m->priority_rule, &kv[PR_SAYS], &kv[PR_ASSUMPTION],
+		  &kv[PR_SOURCE]);
 }
 
 enum { PN_WORKING_DAYS, PN_SAYS, PN_SOURCE, PN_ASSUMPTION, PN__N };
@@ -1760,6 +1843,8 @@ static void parse_public_notice(struct ctx *c, struct mctx *mc,
 				  text_of(c, &kv[PN_SAYS], "says"),
 				  source_of(c, &kv[PN_SOURCE]),
 				  text_of(c, &kv[PN_ASSUMPTION], "assumption"));
+	zh_attach(c, m->notice_rule, &kv[PN_SAYS], &kv[PN_ASSUMPTION],
+		  &kv[PN_SOURCE]);
 }
 
 enum { EV_APPROVE, EV_PAY, EV__N };
@@ -1894,6 +1979,8 @@ static void parse_funders(struct ctx *c, struct mctx *mc, const struct kv *f)
 				 text_of(c, &kv[FU_SAYS], "says"),
 				 source_of(c, &kv[FU_SOURCE]),
 				 text_of(c, &kv[FU_ASSUMPTION], "assumption"));
+		zh_attach(c, fu->rule, &kv[FU_SAYS], &kv[FU_ASSUMPTION],
+			  &kv[FU_SOURCE]);
 		m->nfunders++;
 	}
 	for (size_t i = 0; i < m->nfunders; i++)
@@ -1948,6 +2035,8 @@ static void parse_conds(struct ctx *c, struct mctx *mc, const struct kv *f)
 				 text_of(c, &kv[E_SAYS], "says"),
 				 source_of(c, &kv[E_SOURCE]),
 				 text_of(c, &kv[E_ASSUMPTION], "assumption"));
+		zh_attach(c, cd->rule, &kv[E_SAYS], &kv[E_ASSUMPTION],
+			  &kv[E_SOURCE]);
 		m->nconds++;
 	}
 }
@@ -2059,6 +2148,8 @@ static void parse_rates(struct ctx *c, struct mctx *mc, const struct kv *f)
 				   text_of(c, &rk[R_SAYS], "says"),
 				   source_of(c, &rk[R_SOURCE]),
 				   text_of(c, &rk[R_ASSUMPTION], "assumption"));
+		zh_attach(c, r->rule, &rk[R_SAYS], &rk[R_ASSUMPTION],
+			  &rk[R_SOURCE]);
 		ok[m->nrows] = c->nerr == before && !c->nomem;
 		m->nrows++;
 	}
@@ -2089,6 +2180,8 @@ static void parse_relaxed(struct ctx *c, struct mctx *mc, struct policy_cap *cp,
 		c, RULE_CAP_RELAXED, mc->index, f->at, rid,
 		text_of(c, &kv[X_SAYS], "says"), source_of(c, &kv[X_SOURCE]),
 		text_of(c, &kv[X_ASSUMPTION], "assumption"));
+	zh_attach(c, cp->relaxed_rule, &kv[X_SAYS], &kv[X_ASSUMPTION],
+		  &kv[X_SOURCE]);
 }
 
 /* `levels: [national, city]`: the levels of government whose subsidies a
@@ -2178,6 +2271,8 @@ static void parse_caps(struct ctx *c, struct mctx *mc, const struct kv *f)
 				 text_of(c, &kv[C_SAYS], "says"),
 				 source_of(c, &kv[C_SOURCE]),
 				 text_of(c, &kv[C_ASSUMPTION], "assumption"));
+		zh_attach(c, cp->rule, &kv[C_SAYS], &kv[C_ASSUMPTION],
+			  &kv[C_SOURCE]);
 		if (kv[C_RELAXED].present)
 			parse_relaxed(c, mc, cp, &kv[C_RELAXED], id);
 		cp->hard_limit =
@@ -2204,13 +2299,16 @@ static uint32_t measure_rule(struct ctx *c, struct mctx *mc,
 {
 	char rid[2 * MAX_ID];
 	char *src = NULL, *as = NULL;
+	uint32_t r;
 
 	snprintf(rid, sizeof(rid), "%s.%s", mc->mid, part);
 	if (mc->source->present)
 		src = source_of(c, mc->source);
 	if (mc->assumption->present)
 		as = text_of(c, mc->assumption, "assumption");
-	return add_rule(c, kind, mc->index, at, rid, NULL, src, as);
+	r = add_rule(c, kind, mc->index, at, rid, NULL, src, as);
+	zh_attach(c, r, &no_kv, mc->assumption, mc->source);
+	return r;
 }
 
 static void parse_screens(struct ctx *c, const struct kv *f, const char *prefix,
@@ -2610,6 +2708,8 @@ static void parse_screen(struct ctx *c, enum screen_kind k, struct fy_node *v,
 			    text_of(c, &kv[SC_SAYS], "says"),
 			    source_of(c, &kv[SC_SOURCE]),
 			    text_of(c, &kv[SC_ASSUMPTION], "assumption"));
+	zh_attach(c, sc->rule, &kv[SC_SAYS], &kv[SC_ASSUMPTION],
+		  &kv[SC_SOURCE]);
 }
 
 /* A `screens:` mapping, program-wide (prefix NULL) or a measure's own:
@@ -2965,6 +3065,9 @@ void policy_free(struct policy *p)
 		free(p->rules[i].says);
 		free(p->rules[i].source);
 		free(p->rules[i].assumption);
+		free(p->rules[i].says_zh);
+		free(p->rules[i].assumption_zh);
+		free(p->rules[i].zh_source);
 	}
 	free(p->rules);
 	free(p->epoch_from);
@@ -3051,4 +3154,51 @@ int policy_doc_kind_parse(const char *s, size_t len)
 		    !memcmp(s, doc_kinds[k], len))
 			return k;
 	return -1;
+}
+
+static bool same_text_before(const struct policy *p, size_t i, const char *s)
+{
+	for (size_t j = 0; j < i; j++)
+		if (p->rules[j].assumption && !p->rules[j].assumption_zh &&
+		    !strcmp(p->rules[j].assumption, s))
+			return true;
+	return false;
+}
+
+int policy_check_zh(const struct policy *p, struct diag_list *d)
+{
+	int n = 0;
+
+	assert(p && d);
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+
+		assert(r->id);
+		if (r->says && !r->says_zh) {
+			diag_add(
+				d, p->path, r->line, r->col,
+				"warning: rule '%s' says \"%s\" in English only: add 'says_zh' and 'says_zh_source'",
+				r->id, r->says);
+			n++;
+		}
+		/* A measure's assumption stands on each of its rules; warn
+		 * once, on the first. */
+		if (r->assumption && !r->assumption_zh &&
+		    !same_text_before(p, i, r->assumption)) {
+			diag_add(
+				d, p->path, r->line, r->col,
+				"warning: rule '%s' has an assumption in English only: add 'assumption_zh'",
+				r->id);
+			n++;
+		}
+	}
+	return n;
+}
+
+const char *policy_rule_says(const struct policy_rule *r, const char *lang)
+{
+	assert(r);
+	if (lang && !strcmp(lang, "zh") && r->says_zh)
+		return r->says_zh;
+	return r->says;
 }

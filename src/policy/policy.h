@@ -86,6 +86,11 @@ struct policy_rule {
 	char *says;	  /* plain words, may be NULL */
 	char *source;	  /* source id, may be NULL */
 	char *assumption; /* set when the value is an assumption */
+	/* The same in Chinese (`says_zh`, `assumption_zh`), each NULL when
+	 * the policy gives none; zh_source is where says_zh comes from:
+	 * "office" (the office's own wording) or a source id whose published
+	 * text it quotes. */
+	char *says_zh, *assumption_zh, *zh_source;
 	int line, col;
 	uint32_t measure; /* index of its measure; UINT32_MAX for a pool */
 };
@@ -375,6 +380,15 @@ int policy_load_buf(const char *name, const char *buf, size_t len,
  * an http or https address. Each problem goes to d at the url's
  * file:line:column; returns how many there were. */
 int policy_check_sources(const struct policy *p, struct diag_list *d);
+
+/* Every rule whose `says` or `assumption` lacks its Chinese (`says_zh`,
+ * `assumption_zh`) goes to d as a warning at the rule's file:line:column;
+ * returns how many there were. `quan policy check` prints them. */
+int policy_check_zh(const struct policy *p, struct diag_list *d);
+
+/* The rule's text in lang ("zh" or anything else for English): the
+ * Chinese when the policy gives it, else the English. May be NULL. */
+const char *policy_rule_says(const struct policy_rule *r, const char *lang);
 
 void policy_free(struct policy *p);
 

@@ -145,6 +145,15 @@
     return h('span', a);
   }
 
+  /* A text the server gives in both languages (o[key] and o[key + '_zh']: a rule's says, a
+   * trace line's words, an assumption), shown in the dashboard's language and switched with it;
+   * the English when the server has no Chinese. */
+  function Z(o, key, attrs) {
+    var en = o && o[key] !== undefined && o[key] !== null ? String(o[key]) : '';
+    var zh = o && typeof o[key + '_zh'] === 'string' ? o[key + '_zh'] : en;
+    return h('span', Object.assign({ names: { en: en, zh: zh } }, attrs || {}));
+  }
+
   /* A translated value from a vocabulary (state.awarded...), keeping the raw value. */
   function V(group, value, attrs) {
     return h('span', Object.assign({ tv: group + '|' + value }, attrs || {}));
@@ -284,7 +293,11 @@
   ApiError.prototype = Object.create(Error.prototype);
 
   function api(method, path, body) {
-    var opt = { method: method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+    /* English in the texts' own keys, whatever the browser's language: the answer carries each
+     * text's Chinese beside it (says_zh, words_zh...), and the dashboard shows the one its switch
+     * asks for (Z), so that the switch turns them without asking again. */
+    var opt = { method: method, headers: { Accept: 'application/json', 'Accept-Language': 'en' },
+      credentials: 'same-origin' };
     if (S.token) opt.headers.Authorization = 'Bearer ' + S.token;
     else if (S.csrf && method !== 'GET' && method !== 'HEAD') opt.headers['X-CSRF-Token'] = S.csrf;
     if (body !== undefined) {
@@ -492,7 +505,7 @@
         'sr.hours', 'sr.domestic_hours', 'sr.share_hours'],
         (sr.months || []).map(function (m) { return row(m, m.month); })
           .concat([row(sr.total, T('sr.all'))])),
-      h('p', { class: 'help source', testid: 'sr-forecast', text: sr.forecast_2027.source }));
+      h('p', { class: 'help source', testid: 'sr-forecast' }, Z(sr.forecast_2027, 'source')));
   }
 
   var EXAMPLE_PROFILE = {
@@ -1131,7 +1144,7 @@
       var code = typeof f === 'object' && f ? (f.code || f.flag || f.kind || '') : String(f);
       return h('li', { class: 'flag', title: typeof f === 'object' ? JSON.stringify(f) : null },
         code ? V('flag', code) : flagText(f),
-        typeof f === 'object' && f && (f.words || f.message) ? [': ', f.words || f.message] : null);
+        typeof f === 'object' && f && (f.words || f.message) ? [': ', f.words ? Z(f, 'words') : f.message] : null);
     }));
   }
 
@@ -1347,23 +1360,25 @@
     if (d.reasons && d.reasons.length) {
       add(root, h('h3', { i18n: 'decision.reasons' }));
       add(root, h('ul', { class: 'reasons', testid: prefix + '-reasons' }, d.reasons.map(function (r) {
-        return h('li', { text: typeof r === 'object' ? (r.words || r.says || r.message || JSON.stringify(r)) : String(r) });
+        if (r && typeof r === 'object' && (r.words || r.says)) return h('li', null, Z(r, r.words ? 'words' : 'says'));
+        return h('li', { text: typeof r === 'object' ? (r.message || JSON.stringify(r)) : String(r) });
       })));
     }
     if (d.flags && d.flags.length) {
       add(root, h('h3', { i18n: 'col.flags' }));
       add(root, flagList(d.flags));
     }
-    if (d.scope_note || d.note) add(root, h('p', { class: 'help', text: d.scope_note || d.note }));
+    if (d.scope_note) add(root, h('p', { class: 'help', text: d.scope_note }));
+    else if (d.note) add(root, h('p', { class: 'help' }, Z(d, 'note')));
     add(root, h('h3', { i18n: 'decision.trace' }));
     add(root, h('ol', { class: 'trace', testid: prefix + '-trace' }, (d.trace || []).map(function (s) {
       var outcome = s.outcome || '';
       return h('li', { class: 'step outcome-' + outcome },
         h('p', { class: 'words' }, outcome ? [V('outcome', outcome, { class: 'badge' }), ' '] : null,
-          s.words && s.words !== outcome ? h('span', { class: 'words-text', text: s.words }) : null),
+          s.words && s.words !== outcome ? Z(s, 'words', { class: 'words-text' }) : null),
         h('p', { class: 'rule' }, T('trace.rule'), ' ', h('code', { text: s.rule || '' }),
           s.at ? [' · ', h('code', { class: 'at', text: s.at })] : null),
-        s.assumption ? h('p', { class: 'assumption' }, T('trace.assumption'), ' ', s.assumption) : null);
+        s.assumption ? h('p', { class: 'assumption' }, T('trace.assumption'), ' ', Z(s, 'assumption')) : null);
     })));
     return root;
   }
@@ -1394,6 +1409,31 @@
     }).join(' · ');
   }
 
+  /* The same detail in Chinese: each key by its label (dk.), a state by its name, true and
+   * false as 是 and 否; ids, numbers and dates as they are. */
+  function detailTextZh(d) {
+    function zv(group, v) {
+      var key = group + '.' + v;
+      return key in DICT.zh ? String(DICT.zh[key]) : String(v);
+    }
+    function val(k, v) {
+      if (v === null || v === undefined) return '—';
+      if (typeof v === 'boolean') return zv('bool', v);
+      if (Array.isArray(v)) return '[' + v.map(function (x) { return val(k, x); }).join(', ') + ']';
+      if (typeof v === 'object') return '{' + pairs(v) + '}';
+      if (k === 'state' || k === 'outcome') return zv('state', v);
+      return String(v);
+    }
+    function pairs(o) {
+      return Object.keys(o).filter(function (k) { return !/_zh$/.test(k); }).map(function (k) {
+        return zv('dk', k) + '：' + val(k, typeof o[k + '_zh'] === 'string' ? o[k + '_zh'] : o[k]);
+      }).join(' · ');
+    }
+    if (d === null || d === undefined) return '';
+    if (typeof d !== 'object') return String(d);
+    return pairs(d);
+  }
+
   function historyView(list) {
     if (!list.length) return h('p', { class: 'empty', i18n: 'history.none' });
     return table('history', 'history.title', ['history.at', 'history.who', 'history.action', 'history.detail'],
@@ -1402,7 +1442,7 @@
           h('td', null, e.at !== undefined ? timeEl(e.at) : '—'),
           h('td', { text: e.who || '' }),
           h('td', null, V('act', e.action)),
-          h('td', { class: 'detail', text: detailText(e.detail) }));
+          h('td', { class: 'detail', names: { en: detailText(e.detail), zh: detailTextZh(e.detail) } }));
       }));
   }
 
@@ -1565,7 +1605,8 @@
       function fillMeasures() {
         var ms = q('est-measure');
         ms.replaceChildren.apply(ms, (currentProgram().measures || []).map(function (m) {
-          return h('option', { value: m.id, text: m.id + (m.pool ? ' (' + m.pool + ')' : '') });
+          // The measure's own name (the policy's, in Chinese) says more than its pool's id.
+          return h('option', { value: m.id, text: m.id + (m.name ? ' — ' + m.name : m.pool ? ' (' + m.pool + ')' : '') });
         }));
         fillKinds();
       }

@@ -406,7 +406,7 @@ window.QUAN_I18N = {
     'unit.yuan': '元',
 
     'login.title': '登录',
-    'login.help': '请粘贴您获得的访问令牌（由项目办公室通过 `quan user add` 创建）。令牌只保存在当前浏览器标签页中。',
+    'login.help': '请粘贴您获得的访问令牌（由项目办公室的管理员创建）。令牌只保存在当前浏览器标签页中。',
     'login.token': '访问令牌',
     'login.submit': '登录',
     'login.empty': '请先粘贴令牌。',

@@ -1,0 +1,27 @@
+/*
+ * lang.h - the language a reader asked for, applied to a JSON answer.
+ *
+ * Decisions carry every text twice: "says" and "says_zh", "words" and
+ * "words_zh", "assumption" and "assumption_zh", "note" and "note_zh". A
+ * reader who asks for Chinese (Accept-Language: zh, zh-CN, or --lang zh)
+ * gets the Chinese in the English key's place, so a client written for the
+ * English keys reads Chinese without change; the _zh keys stay. English
+ * stays the default.
+ */
+#ifndef QUAN_LANG_H
+#define QUAN_LANG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Whether an Accept-Language header value (may be NULL) prefers Chinese:
+ * its first language range is "zh" or starts "zh-". Quality values are not
+ * weighed: the first range named is taken as the reader's choice. */
+bool lang_wants_zh(const char *accept_language);
+
+/* In every object under j (j included, depth at most 32), for every key
+ * K whose sibling "K_zh" is a string, set K to that string. Returns 0, or
+ * -1 when out of memory (j is then partly converted). */
+int lang_localize_zh(json_t *j);
+
+#endif

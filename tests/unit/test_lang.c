@@ -1,0 +1,237 @@
+/*
+ * test_lang.c - Chinese throughout (issue 13): the Accept-Language test,
+ * the swap of every text for its Chinese, a policy's says_zh read beside
+ * its says, and every bundled policy giving each of its texts in Chinese.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/lang.h"
+#include "policy/policy.h"
+
+static void test_wants_zh(void **state)
+{
+	(void)state;
+	assert_true(lang_wants_zh("zh"));
+	assert_true(lang_wants_zh("zh-CN"));
+	assert_true(lang_wants_zh(" ZH-cn,en;q=0.5"));
+	assert_true(lang_wants_zh("zh;q=0.9"));
+	assert_false(lang_wants_zh(NULL));
+	assert_false(lang_wants_zh(""));
+	assert_false(lang_wants_zh("en-GB,zh;q=0.8"));
+	assert_false(lang_wants_zh("zu"));
+	assert_false(lang_wants_zh("zhx"));
+}
+
+static void test_localize(void **state)
+{
+	json_error_t err;
+	json_t *j = json_loads(
+		"{\"note\": \"n\", \"note_zh\": \"注\", \"rule\": \"a.b\","
+		" \"trace\": [{\"says\": \"s\", \"says_zh\": \"说\", \"words\": \"w\"},"
+		" {\"words\": \"w\", \"words_zh\": \"词\", \"assumption\": \"a\","
+		" \"assumption_zh\": 3}]}",
+		0, &err);
+
+	(void)state;
+	assert_non_null(j);
+	assert_int_equal(lang_localize_zh(j), 0);
+	assert_string_equal(json_string_value(json_object_get(j, "note")),
+			    "注");
+	assert_string_equal(json_string_value(json_object_get(j, "rule")),
+			    "a.b");
+	json_t *t0 = json_array_get(json_object_get(j, "trace"), 0);
+	json_t *t1 = json_array_get(json_object_get(j, "trace"), 1);
+	assert_string_equal(json_string_value(json_object_get(t0, "says")),
+			    "说");
+	/* no words_zh: the English stays */
+	assert_string_equal(json_string_value(json_object_get(t0, "words")),
+			    "w");
+	assert_string_equal(json_string_value(json_object_get(t1, "words")),
+			    "词");
+	/* a _zh that is not text is left alone */
+	assert_string_equal(
+		json_string_value(json_object_get(t1, "assumption")), "a");
+	assert_string_equal(json_string_value(json_object_get(t0, "says_zh")),
+			    "说");
+	json_decref(j);
+}
+
+static const char policy_head[] =
+	"program: zh-2025\n"
+	"number_prefix: ZH\n"
+	"name: \"测试\"\n"
+	"issuer: \"测试\"\n"
+	"currency: CNY\n"
+	"sources:\n"
+	"  - id: t\n"
+	"    title: \"t\"\n"
+	"    document: \"测试〔2025〕1号\"\n"
+	"    published: 2025-01-01\n"
+	"published_in: t\n"
+	"pools:\n"
+	"  - id: p\n"
+	"    name: \"池\"\n"
+	"    budgets: {2025: \"1000.00\"}\n"
+	"    rollover: false\n"
+	"    source: t\n"
+	"measures:\n"
+	"  - id: m\n"
+	"    name: \"措施\"\n"
+	"    source: t\n"
+	"    pool: p\n"
+	"    kinds: [rent]\n"
+	"    allocation: first-come-first-served\n"
+	"    window: {opens: 2025-01-01T00:00:00+08:00, closes: 2025-12-31T00:00:00+08:00}\n"
+	"    base: contract.value\n"
+	"    rates:\n"
+	"      hit: first\n"
+	"      rows:\n"
+	"        - id: r\n"
+	"          rate: 10%\n"
+	"          says: \"at most 10%\"\n";
+
+static struct policy *load(const char *tail, struct diag_list *d)
+{
+	char buf[4096];
+	struct policy *p = NULL;
+	int n = snprintf(buf, sizeof(buf), "%s%s", policy_head, tail);
+
+	assert_true(n > 0 && (size_t)n < sizeof(buf));
+	diag_init(d);
+	if (policy_load_buf("zh.yaml", buf, (size_t)n, &p, d))
+		return NULL;
+	return p;
+}
+
+static const struct policy_rule *rule(const struct policy *p, const char *id)
+{
+	for (size_t i = 0; i < p->nrules; i++)
+		if (!strcmp(p->rules[i].id, id))
+			return &p->rules[i];
+	fail_msg("no rule '%s'", id);
+	return NULL;
+}
+
+static void test_policy_reads_zh(void **state)
+{
+	struct diag_list d;
+	struct policy *p;
+	const struct policy_rule *r;
+
+	(void)state;
+	p = load("          says_zh: \"最高10%\"\n"
+		 "          says_zh_source: t\n"
+		 "          source: t\n"
+		 "          assumption: \"a reading\"\n"
+		 "          assumption_zh: \"一种理解\"\n",
+		 &d);
+	assert_non_null(p);
+	r = rule(p, "m.rate.r");
+	assert_string_equal(r->says_zh, "最高10%");
+	assert_string_equal(r->zh_source, "t");
+	assert_string_equal(r->assumption_zh, "一种理解");
+	assert_string_equal(policy_rule_says(r, "zh"), "最高10%");
+	assert_string_equal(policy_rule_says(r, "en"), "at most 10%");
+	diag_release(&d);
+	assert_int_equal(policy_check_zh(p, &d), 0);
+	diag_release(&d);
+	policy_free(p);
+
+	/* English only: loads, and policy_check_zh warns at the rule */
+	p = load("          source: t\n", &d);
+	assert_non_null(p);
+	diag_release(&d);
+	assert_int_equal(policy_check_zh(p, &d), 1);
+	assert_int_equal(d.items[0].line, 30);
+	assert_non_null(strstr(d.items[0].msg, "warning: rule 'm.rate.r'"));
+	/* without Chinese, the Chinese reader gets the English */
+	assert_string_equal(policy_rule_says(rule(p, "m.rate.r"), "zh"),
+			    "at most 10%");
+	diag_release(&d);
+	policy_free(p);
+
+	/* a Chinese text without its source, or its English, is refused */
+	assert_null(load("          says_zh: \"最高10%\"\n"
+			 "          source: t\n",
+			 &d));
+	assert_non_null(
+		strstr(d.items[0].msg, "'says_zh' needs 'says_zh_source'"));
+	diag_release(&d);
+	assert_null(load("          source: t\n"
+			 "          assumption_zh: \"一种理解\"\n",
+			 &d));
+	assert_non_null(
+		strstr(d.items[0].msg, "'assumption_zh' without 'assumption'"));
+	diag_release(&d);
+	assert_null(load("          says_zh: \"最高10%\"\n"
+			 "          says_zh_source: elsewhere\n"
+			 "          source: t\n",
+			 &d));
+	assert_non_null(
+		strstr(d.items[0].msg, "unknown says_zh_source 'elsewhere'"));
+	diag_release(&d);
+}
+
+/* Every bundled policy: every rule that says something says it in Chinese
+ * too, and every assumption is given in Chinese. */
+static void test_bundled_policies_have_chinese(void **state)
+{
+	DIR *dir = opendir(QUAN_POLICYDIR);
+	struct dirent *de;
+	int files = 0;
+
+	(void)state;
+	assert_non_null(dir);
+	while ((de = readdir(dir))) {
+		char path[512];
+		struct diag_list d;
+		struct policy *p = NULL;
+		size_t n = strlen(de->d_name);
+
+		if (n < 6 || strcmp(de->d_name + n - 5, ".yaml"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", QUAN_POLICYDIR,
+			 de->d_name);
+		diag_init(&d);
+		assert_int_equal(policy_load(path, &p, &d), 0);
+		for (size_t i = 0; i < p->nrules; i++) {
+			const struct policy_rule *r = &p->rules[i];
+
+			if (r->says && !r->says_zh)
+				fail_msg("%s: rule '%s' has no says_zh", path,
+					 r->id);
+			if (r->assumption && !r->assumption_zh)
+				fail_msg("%s: rule '%s' has no assumption_zh",
+					 path, r->id);
+			if (r->says_zh && !r->zh_source)
+				fail_msg("%s: rule '%s' has no says_zh_source",
+					 path, r->id);
+		}
+		assert_int_equal(policy_check_zh(p, &d), 0);
+		diag_release(&d);
+		policy_free(p);
+		files++;
+	}
+	closedir(dir);
+	assert_true(files >= 8);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wants_zh),
+		cmocka_unit_test(test_localize),
+		cmocka_unit_test(test_policy_reads_zh),
+		cmocka_unit_test(test_bundled_policies_have_chinese),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
