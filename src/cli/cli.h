@@ -60,6 +60,7 @@ int cmd_forecast(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* `quan audit anchor` and `quan audit verify --anchor` (cmd_anchor.c):
  * cmd_audit hands them over; the latter checks the anchor, then runs the

@@ -54,6 +54,7 @@ static const char usage[] =
 	"  migrate --from DB --to DB       copy an office into an empty database (e.g. to PostgreSQL)\n"
 	"  registry import --db FILE CONTROLLERS.csv       the registry of controllers (related-party screen)\n"
 	"  lists import --db FILE --list LIST FIRMS.csv   dishonest, restricted, or a program's supplier list\n"
+	"  export awards|payments --db FILE --format csv|xlsx --out FILE  for the treasury system\n"
 	"\n"
 	"DB (FILE above) is a SQLite file, or a PostgreSQL URI postgres://USER@HOST[:PORT]/DBNAME.\n"
 	"\n"
@@ -129,6 +130,7 @@ static const struct {
 	{"registry", cmd_registry},   {"lists", cmd_lists},
 	{"queue", cmd_queue},	      {"settle", cmd_settle},
 	{"forecast", cmd_forecast},   {"notice", cmd_notice},
+	{"export", cmd_export},
 };
 
 /* Run a verb's own code; -1 when there is no such verb. */
