@@ -61,6 +61,8 @@ int cmd_key(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+int cmd_reconcile(int argc, char **argv);
 
 /* `quan audit anchor` and `quan audit verify --anchor` (cmd_anchor.c):
  * cmd_audit hands them over; the latter checks the anchor, then runs the

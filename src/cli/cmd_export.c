@@ -11,22 +11,26 @@
 
 static const char usage[] =
 	"usage: quan export awards|payments --db DB --format csv|xlsx --out FILE\n"
+	"                   [--batch BATCH]\n"
 	"awards: one row per application with money awarded, paid or\n"
 	"recovered: id, program, measure, fiscal_year, uscc, name, state,\n"
 	"awarded, paid, recovered, remaining (awarded - paid, left to pay).\n"
-	"payments: one row per disbursement: payment (its transfer id), id,\n"
-	"program, measure, uscc, name, amount, paid_at. Money is text with\n"
+	"payments: one row per payment of a payment batch (quan batch), of\n"
+	"BATCH only with --batch: voucher, batch, id, program, measure, uscc,\n"
+	"payee_name, payee_account, amount, state, bank_ref, paid_at,\n"
+	"settled_on. Money is text with\n"
 	"two decimals in both formats (an XLSX number is a double, which\n"
 	"cannot hold every fen exactly). See docs/finance.md.\n";
 
 /* argv[2..]: --db, --format and --out, each once. */
 static int options(int argc, char **argv, const char **db, const char **fmt,
-		   const char **out)
+		   const char **out, const char **batch)
 {
 	for (int i = 2; i < argc; i++) {
 		const char **slot = !strcmp(argv[i], "--db")	   ? db
 				    : !strcmp(argv[i], "--format") ? fmt
 				    : !strcmp(argv[i], "--out")	   ? out
+				    : !strcmp(argv[i], "--batch")  ? batch
 								   : NULL;
 
 		if (!slot || i + 1 >= argc || *slot) {
@@ -47,7 +51,7 @@ static int options(int argc, char **argv, const char **db, const char **fmt,
 
 int cmd_export(int argc, char **argv)
 {
-	const char *db = NULL, *fmt = NULL, *out = NULL;
+	const char *db = NULL, *fmt = NULL, *out = NULL, *batch = NULL;
 	struct chip_catalog *chips = NULL;
 	enum export_what what;
 	enum export_format f;
@@ -67,7 +71,7 @@ int cmd_export(int argc, char **argv)
 			argc < 2 ? "awards or payments?" : e.msg, usage);
 		return EXIT_BAD_INPUT;
 	}
-	if ((rc = options(argc, argv, &db, &fmt, &out)))
+	if ((rc = options(argc, argv, &db, &fmt, &out, &batch)))
 		return rc;
 	if (export_format_parse(fmt, &f, &e)) {
 		fprintf(stderr, "quan: export: %s\n", e.msg);
@@ -80,7 +84,7 @@ int cmd_export(int argc, char **argv)
 		chips_free(chips);
 		return EXIT_BAD_INPUT;
 	}
-	rc = export_write(&off, what, f, out, &rows, &e);
+	rc = export_write(&off, what, f, batch, out, &rows, &e);
 	office_close(&off);
 	chips_free(chips);
 	if (rc) {

@@ -19,8 +19,10 @@ static const char *const award_cols[] = {
 	"state", "awarded", "paid",    "recovered",   "remaining",
 };
 static const char *const payment_cols[] = {
-	"payment", "id",   "program", "measure",
-	"uscc",	   "name", "amount",  "paid_at",
+	"voucher",    "batch", "id",	     "program",
+	"measure",    "uscc",  "payee_name", "payee_account",
+	"amount",     "state", "bank_ref",   "paid_at",
+	"settled_on",
 };
 
 int export_what_parse(const char *s, enum export_what *out, struct qerr *e)
@@ -114,9 +116,7 @@ static int collect_app(void *arg, const struct store_app *a)
 			      money_s(a->paid), money_s(a->recovered),
 			      money_s(a->awarded - a->paid));
 	else
-		r = a->paid > 0 ? json_pack("[s,s,s,s,s]", a->id, a->program,
-					    a->measure, a->uscc, name)
-				: json_null();
+		return 0;
 	if (!r || json_array_append_new(c->rows, r)) {
 		c->rc = Q_ERR_NOMEM;
 		return 1;
@@ -124,29 +124,39 @@ static int collect_app(void *arg, const struct store_app *a)
 	return 0;
 }
 
-/* The disbursements of one application, appended to rows. */
+/* The payments of the batches (one batch, or all), as rows: each with
+ * its application's program, measure and USCC. */
 struct pay_walk {
-	json_t *rows, *app;
+	struct office *o;
+	json_t *rows;
 	int rc;
+	struct qerr *e;
 };
 
-static int collect_pay(void *arg, const struct ledger_transfer *t)
+static int collect_pay(void *arg, const struct store_pay_item *it)
 {
 	struct pay_walk *w = arg;
-	char at[DATETIME_TEXT_MAX];
+	struct store_app a;
+	char at[DATETIME_TEXT_MAX] = "";
 	json_t *r;
+	int rc;
 
-	if (t->code != XFER_DISBURSE)
-		return 0;
-	if (json_array_size(w->rows) >= EXPORT_MAX_ROWS) {
+	if (json_array_size(w->rows) > EXPORT_MAX_ROWS) {
 		w->rc = Q_ERR_TOO_LARGE;
 		return 1;
 	}
-	r = json_pack("[s,O,O,O,O,O,o,s]", t->id, json_array_get(w->app, 0),
-		      json_array_get(w->app, 1), json_array_get(w->app, 2),
-		      json_array_get(w->app, 3), json_array_get(w->app, 4),
-		      money_s(t->amount),
-		      datetime_format(t->timestamp / 1000000, at));
+	rc = store_app_get(w->o->store, it->app_id, &a, w->e);
+	if (rc) {
+		w->rc = rc == Q_NONE ? Q_ERR_IO : rc;
+		return 1;
+	}
+	if (it->paid_at)
+		datetime_format(it->paid_at, at);
+	r = json_pack("[s,s,s,s,s,s,s,s,o,s,s,s,s]", it->voucher, it->batch_id,
+		      it->app_id, a.program, a.measure, a.uscc, it->payee_name,
+		      it->payee_account, money_s(it->amount), it->state,
+		      it->bank_ref, at, it->settled_on);
+	store_app_release(&a);
 	if (!r || json_array_append_new(w->rows, r)) {
 		w->rc = Q_ERR_NOMEM;
 		return 1;
@@ -162,45 +172,45 @@ static int too_large(int rc, struct qerr *e)
 	return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
 }
 
-/* The table of what: the header, then the rows (*out, a new reference). */
-static int table(struct office *o, enum export_what what, json_t **out,
-		 struct qerr *e)
+/* The table of what: the header, then the rows (*out, a new reference);
+ * payments of batch only when batch is not NULL or "". */
+static int table(struct office *o, enum export_what what, const char *batch,
+		 json_t **out, struct qerr *e)
 {
 	struct collect c = {json_array(), what, 0};
-	json_t *t = NULL, *app;
-	size_t i;
-	int rc;
+	json_t *t = NULL;
+	int rc = Q_OK;
 
 	assert(o && out);
 	*out = NULL;
 	if (!c.rows)
 		return too_large(Q_ERR_NOMEM, e);
-	rc = store_app_each(o->store, NULL, -1, collect_app, &c, e);
-	if (!rc && c.rc)
-		rc = too_large(c.rc, e);
-	if (!rc && what == EXPORT_AWARDS) {
-		t = header(award_cols,
-			   sizeof(award_cols) / sizeof(*award_cols));
-		if (!t || json_array_extend(t, c.rows))
+	if (what == EXPORT_AWARDS) {
+		rc = store_app_each(o->store, NULL, -1, collect_app, &c, e);
+		if (!rc && c.rc)
+			rc = too_large(c.rc, e);
+		t = rc ? NULL
+		       : header(award_cols,
+				sizeof(award_cols) / sizeof(*award_cols));
+		if (!rc && (!t || json_array_extend(t, c.rows)))
 			rc = too_large(Q_ERR_NOMEM, e);
-	} else if (!rc) {
+	} else {
+		struct pay_walk w = {o, NULL, 0, e};
+
 		t = header(payment_cols,
 			   sizeof(payment_cols) / sizeof(*payment_cols));
+		w.rows = t;
 		if (!t)
 			rc = too_large(Q_ERR_NOMEM, e);
-		json_array_foreach(c.rows, i, app)
-		{
-			struct pay_walk w = {t, app, 0};
-			const char *id =
-				json_string_value(json_array_get(app, 0));
-
-			if (rc || !id)
-				continue;
-			rc = store_transfer_each(o->store, id, collect_pay, &w,
-						 e);
-			if (!rc && w.rc)
-				rc = too_large(w.rc, e);
-		}
+		if (!rc)
+			rc = store_pay_items_each(o->store, batch, collect_pay,
+						  &w, e);
+		if (!rc && (w.rc == Q_ERR_TOO_LARGE || w.rc == Q_ERR_NOMEM))
+			rc = too_large(w.rc, e);
+		else if (!rc && w.rc)
+			rc = qerr_set(e, w.rc, "",
+				      "reading a payment's "
+				      "application failed");
 	}
 	json_decref(c.rows);
 	if (rc) {
@@ -297,15 +307,15 @@ static int write_xlsx(json_t *t, const char *path, struct qerr *e)
 }
 
 int export_write(struct office *o, enum export_what what,
-		 enum export_format fmt, const char *path, long *rows,
-		 struct qerr *e)
+		 enum export_format fmt, const char *batch, const char *path,
+		 long *rows, struct qerr *e)
 {
 	json_t *t = NULL;
 	int rc;
 
 	assert(o && path && rows);
 	*rows = 0;
-	rc = table(o, what, &t, e);
+	rc = table(o, what, batch, &t, e);
 	if (rc)
 		return rc;
 	assert(json_array_size(t) >= 1);

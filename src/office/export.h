@@ -1,7 +1,8 @@
 /*
  * export.h - what finance hands the treasury system: the awards (what was
  * awarded, paid, recovered, and what remains to pay) and the payments
- * (each disbursement), as CSV or as XLSX (libxlsxwriter).
+ * (each payment of a payment batch, under its voucher number), as CSV
+ * or as XLSX (libxlsxwriter).
  *
  * Money is written as text with exactly two decimals ("360000.00") in both
  * forms: an XLSX number cell is binary floating point, which holds 0.10 only
@@ -28,11 +29,13 @@ int export_format_parse(const char *s, enum export_format *out, struct qerr *e);
 
 /* Write the export of office o to the file at path (created or replaced).
  * *rows gets the number of rows written under the header. A row is an
- * application with money awarded, paid or recovered (awards, in id order),
- * or one disbursement transfer (payments, per application in id order, in
- * the ledger's order). */
+ * application with money awarded, paid or recovered (awards, in arrival
+ * order), or one payment of a payment batch under its voucher number
+ * (payments, in voucher order; of batch only when batch is not NULL or
+ * ""). Payments made outside batches (quan disburse) are in the awards'
+ * paid column and in the ledger, not here: the treasury pays vouchers. */
 int export_write(struct office *o, enum export_what what,
-		 enum export_format fmt, const char *path, long *rows,
-		 struct qerr *e);
+		 enum export_format fmt, const char *batch, const char *path,
+		 long *rows, struct qerr *e);
 
 #endif
