@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xlsxwriter.h>
 
 #include "core/date.h"
+#include "core/file.h"
 #include "office/office_int.h"
 
 static const char *const award_cols[] = {
@@ -323,5 +325,33 @@ int export_write(struct office *o, enum export_what what,
 	if (!rc)
 		*rows = (long)json_array_size(t) - 1;
 	json_decref(t);
+	return rc;
+}
+
+int export_buffer(struct office *o, enum export_what what,
+		  enum export_format fmt, const char *batch, char **out,
+		  size_t *len, struct qerr *e)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[512];
+	long rows = 0;
+	int fd, rc;
+
+	assert(o && out && len);
+	*out = NULL;
+	*len = 0;
+	snprintf(path, sizeof(path), "%s/quan-export-XXXXXX",
+		 dir && dir[0] ? dir : "/tmp");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return qerr_set(e, Q_ERR_IO, "",
+				"cannot make a temporary "
+				"file for the export: %s",
+				strerror(errno));
+	close(fd);
+	rc = export_write(o, what, fmt, batch, path, &rows, e);
+	if (!rc)
+		rc = file_read(path, (size_t)1 << 30, "an export", out, len, e);
+	unlink(path);
 	return rc;
 }

@@ -38,4 +38,11 @@ int export_write(struct office *o, enum export_what what,
 		 enum export_format fmt, const char *batch, const char *path,
 		 long *rows, struct qerr *e);
 
+/* The same export into memory: *out (malloc'd, the caller frees) of *len
+ * bytes, written through a temporary file (libxlsxwriter writes files),
+ * removed before returning. */
+int export_buffer(struct office *o, enum export_what what,
+		  enum export_format fmt, const char *batch, char **out,
+		  size_t *len, struct qerr *e);
+
 #endif
