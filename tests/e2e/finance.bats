@@ -308,3 +308,24 @@ checks_pass() {
 	db_forget "$DB2" clean
 	drop_db "$DB2"
 }
+
+@test "migrate carries the batches over: vouchers, states, bank references, and the next numbers" {
+	id=$(awarded "6222 0210 0111 2222 333")
+	"$QUAN" batch new --db "$DB" "$id" --by fay >/dev/null 2>&1
+	"$QUAN" batch pay --db "$DB" PB-2025-0001 --by fay --ref p1 --bank-ref PZ-2025-000001=BOC-9 >/dev/null 2>&1
+	printf 'date,amount,payee_account,payee_name,reference\n2025-11-21,360000.00,x,y,BOC-9\n' >"$TMP/st.csv"
+	"$QUAN" reconcile --db "$DB" --statement "$TMP/st.csv" --by fay >/dev/null 2>&1
+	TO=$(new_db "$TMP/copy.db")
+	run "$QUAN" migrate --from "$DB" --to "$TO"
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$QUAN" batch show --db "$TO" PB-2025-0001 --json
+	[ "$(jq -r '.payments[0] | "\(.voucher) \(.state) \(.bank_ref) \(.settled_on)"' <<<"$output")" = "PZ-2025-000001 settled BOC-9 2025-11-21" ]
+	id2=$(DB=$TO awarded "6222 0210 0111 2222 444" sh-compute-early)
+	run --separate-stderr "$QUAN" batch new --db "$TO" "$id2" --by fay
+	[[ "$output" == "PB-2025-0002 1 payments"* ]]
+	[[ "$output" == *"PZ-2025-000002"* ]]
+	run "$QUAN" audit verify --db "$TO"
+	[ "$status" -eq 0 ]
+	db_forget "$TO" clean
+	drop_db "$TO"
+}
