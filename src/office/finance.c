@@ -841,7 +841,7 @@ static int statement_line(struct office *o, struct item_list *l,
 			  const char *by, int64_t now, json_t *matched,
 			  json_t *unmatched, struct qerr *e)
 {
-	const char *ref = f[where[COL_REF]], *why = NULL;
+	const char *ref = f[where[COL_REF]], *why = NULL, *reason = NULL;
 	struct store_pay_item *it;
 	money_t amount;
 	qdate day;
@@ -859,21 +859,27 @@ static int statement_line(struct office *o, struct item_list *l,
 				"statement line %ld: %s", line, msg);
 	}
 	it = ref[0] ? find_ref(l, ref) : NULL;
-	if (!it)
+	/* reason: a code the dashboard translates; why: its words. */
+	if (!it) {
+		reason = "no_payment";
 		why = "no payment has this reference";
-	else if (it->amount != amount)
+	} else if (it->amount != amount) {
+		reason = "other_amount";
 		why = "the reference is a payment of another amount: not matched";
-	else if (!strcmp(it->state, "planned"))
+	} else if (!strcmp(it->state, "planned")) {
+		reason = "not_paid";
 		why = "the payment with this reference has not been paid";
-	else if (!strcmp(it->state, "settled"))
+	} else if (!strcmp(it->state, "settled")) {
+		reason = "settled_already";
 		why = "the payment with this reference is settled already";
+	}
 	if (why) {
 		json_t *u = json_pack(
-			"{s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "line",
+			"{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "line",
 			(json_int_t)line, "date", f[where[COL_DATE]], "amount",
 			f[where[COL_AMOUNT]], "payee_account",
 			f[where[COL_ACCOUNT]], "payee_name", f[where[COL_NAME]],
-			"reference", ref, "why", why);
+			"reference", ref, "reason", reason, "why", why);
 
 		if (u && it)
 			json_object_set_new(u, "payment",

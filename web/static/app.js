@@ -283,8 +283,9 @@
   }
   ApiError.prototype = Object.create(Error.prototype);
 
-  function api(method, path, body) {
-    var opt = { method: method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+  function api(method, path, body, headers) {
+    var opt = { method: method, headers: Object.assign({ Accept: 'application/json' }, headers || {}),
+      credentials: 'same-origin' };
     if (S.token) opt.headers.Authorization = 'Bearer ' + S.token;
     else if (S.csrf && method !== 'GET' && method !== 'HEAD') opt.headers['X-CSRF-Token'] = S.csrf;
     if (body !== undefined) {
@@ -330,6 +331,9 @@
     }
     if (role === 'analyst' || role === 'administrator') links.push(['simulate', 'nav.simulate']);
     if (role === 'administrator') links.push(['users', 'nav.users']);
+    if (window.QUAN_FINANCE && (role === 'finance' || role === 'administrator' || role === 'auditor')) {
+      links.push(['finance', 'nav.finance']);
+    }
     nav.replaceChildren(h('ul', null, links.map(function (l) {
       return h('li', null, h('a', { href: '#/' + l[0], id: 'nav-' + l[0], testid: 'nav-' + l[0],
         i18n: l[1] }));
@@ -446,6 +450,8 @@
         case 'compare': p = viewCompare(seq); break;
         case 'simulate': p = viewSimulate(seq); break;
         case 'users': p = viewUsers(seq); break;
+        case 'finance': if (window.QUAN_FINANCE) { p = window.QUAN_FINANCE.view(ui(), seq, parts); break; }
+        /* falls through */
         default: location.replace('#/' + defaultRoute()); return;
       }
       return p.then(function () { if (seq === S.seq) focusHeading(); });
@@ -819,6 +825,12 @@
       f.flagged ? ' ' : null, text);
   }
 
+  /* What web/static/finance.js (payment batches, statements, exports) builds pages with. */
+  function ui() {
+    return { api: api, h: h, T: T, V: V, money: money, table: table, setView: setView, showError: showError,
+      showNotice: showNotice, enc: enc, t: t, timeEl: timeEl, role: S.me ? S.me.role : '', token: S.token };
+  }
+
   function viewPools(seq, parts) {
     var fc = S.me && S.me.role !== 'applicant'
       ? api('GET', '/v1/forecast').catch(function () { return null; }) : Promise.resolve(null);
@@ -875,6 +887,7 @@
             .concat(['col.applications', 'col.forecast']), rows),
         forecast ? h('p', { class: 'help', testid: 'forecast-note' },
           T('fc.note', { runs: forecast.runs, days: forecast.flag_within_days })) : null,
+        window.QUAN_FINANCE ? window.QUAN_FINANCE.totals(ui(), rep) : null,
         selfReliance(rep.self_reliance),
         h('h2', { id: 'burndown-title' }, T('pools.burndown'), ' ',
           sel ? h('span', { class: 'sel', testid: 'burndown-selection' },
@@ -1175,6 +1188,8 @@
           ['col.awarded', [money(a.awarded, 'app-awarded'), ' ', T('unit.yuan')]],
           ['col.paid', [money(a.paid, 'app-paid'), ' ', T('unit.yuan')]],
           ['col.recovered', [money(a.recovered, 'app-recovered'), ' ', T('unit.yuan')]],
+          a.remaining !== undefined
+            ? ['col.remaining', [money(a.remaining, 'app-remaining'), ' ', T('unit.yuan')]] : null,
           a.approver || a.approved_by ? ['app.approved_by',
             h('span', { testid: 'app-approved-by', text: people(a.approved_by || a.approver) })] : null,
           ['col.policy', h('code', { class: 'hash', text: a.policy || '' })]
