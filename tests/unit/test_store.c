@@ -228,6 +228,8 @@ static void test_open_migrate(void **state)
 		      "quan_account_tally CASCADE"));
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
+	raw(f, "DROP TABLE pay_items");
+	raw(f, "DROP TABLE pay_batches");
 	raw(f, "DROP TABLE objections");
 	raw(f, "DROP TABLE notice_awards");
 	raw(f, "DROP TABLE notices");
@@ -926,6 +928,8 @@ static void test_migrate_5(void **state)
 		      "quan_account_tally CASCADE"));
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
+	raw(f, "DROP TABLE pay_items");
+	raw(f, "DROP TABLE pay_batches");
 	raw(f, "DROP TABLE objections");
 	raw(f, "DROP TABLE notice_awards");
 	raw(f, "DROP TABLE notices");
