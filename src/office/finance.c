@@ -825,18 +825,72 @@ static int read_header(char (*f)[CSV_FIELD_MAX], size_t n, int *where,
 	return Q_OK;
 }
 
-/* The payment whose voucher or bank reference is ref, or NULL. */
-static struct store_pay_item *find_ref(struct item_list *l, const char *ref)
+/* The payments by voucher (the store hands them in voucher order, byte by
+ * byte) and, in refs, those with a bank reference in its order: a
+ * statement line is found in O(log n), never by a walk of every payment. */
+struct ref_index {
+	struct item_list *l;
+	struct store_pay_item **refs;
+	size_t nrefs;
+};
+
+static int by_bank_ref(const void *x, const void *y)
 {
+	const struct store_pay_item *const *a = x, *const *b = y;
+
+	return strcmp((*a)->bank_ref, (*b)->bank_ref);
+}
+
+static int index_make(struct item_list *l, struct ref_index *ix, struct qerr *e)
+{
+	memset(ix, 0, sizeof(*ix));
+	ix->l = l;
+	for (size_t i = 1; i < l->n; i++)
+		assert(strcmp(l->v[i - 1].voucher, l->v[i].voucher) < 0);
+	if (l->n && !(ix->refs = calloc(l->n, sizeof(*ix->refs))))
+		return nomem(e);
 	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i].voucher, ref) ||
-		    (l->v[i].bank_ref[0] && !strcmp(l->v[i].bank_ref, ref)))
-			return &l->v[i];
+		if (l->v[i].bank_ref[0])
+			ix->refs[ix->nrefs++] = &l->v[i];
+	qsort(ix->refs, ix->nrefs, sizeof(*ix->refs), by_bank_ref);
+	return Q_OK;
+}
+
+/* The payment whose voucher, or else bank reference, is ref; or NULL. */
+static struct store_pay_item *find_ref(const struct ref_index *ix,
+				       const char *ref)
+{
+	size_t lo = 0, hi = ix->l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ix->l->v[mid].voucher, ref);
+
+		if (c == 0)
+			return &ix->l->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	lo = 0;
+	hi = ix->nrefs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ix->refs[mid]->bank_ref, ref);
+
+		if (c == 0)
+			return ix->refs[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
 /* One statement line: matched (settled in the transaction) or listed. */
-static int statement_line(struct office *o, struct item_list *l,
+static int statement_line(struct office *o, const struct ref_index *ix,
 			  char (*f)[CSV_FIELD_MAX], const int *where, long line,
 			  const char *by, int64_t now, json_t *matched,
 			  json_t *unmatched, struct qerr *e)
@@ -858,7 +912,7 @@ static int statement_line(struct office *o, struct item_list *l,
 		return qerr_set(e, Q_ERR_INVALID, "statement",
 				"statement line %ld: %s", line, msg);
 	}
-	it = ref[0] ? find_ref(l, ref) : NULL;
+	it = ref[0] ? find_ref(ix, ref) : NULL;
 	/* reason: a code the dashboard translates; why: its words. */
 	if (!it) {
 		reason = "no_payment";
@@ -909,6 +963,7 @@ static int statement_walk(struct office *o, struct item_list *l,
 			  struct qerr *e)
 {
 	char(*f)[CSV_FIELD_MAX] = calloc(CSV_MAX_FIELDS, CSV_FIELD_MAX);
+	struct ref_index ix;
 	int where[NCOLS];
 	struct csv c;
 	size_t n;
@@ -917,6 +972,10 @@ static int statement_walk(struct office *o, struct item_list *l,
 
 	if (!f)
 		return nomem(e);
+	if ((rc = index_make(l, &ix, e))) {
+		free(f);
+		return rc;
+	}
 	csv_init(&c, csv, len);
 	rc = csv_next(&c, f, &n, e);
 	if (!rc && n == 0)
@@ -937,9 +996,10 @@ static int statement_walk(struct office *o, struct item_list *l,
 				      "header has %d",
 				      c.record_line, n, NCOLS);
 		else
-			rc = statement_line(o, l, f, where, c.record_line, by,
+			rc = statement_line(o, &ix, f, where, c.record_line, by,
 					    now, matched, unmatched, e);
 	}
+	free(ix.refs);
 	free(f);
 	return rc;
 }
