@@ -64,6 +64,9 @@ int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_attach(int argc, char **argv);	  /* cmd_attach.c */
 int cmd_documents(int argc, char **argv); /* cmd_attach.c */
+int cmd_export(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+int cmd_reconcile(int argc, char **argv);
 
 /* `quan audit anchor` and `quan audit verify --anchor` (cmd_anchor.c):
  * cmd_audit hands them over; the latter checks the anchor, then runs the

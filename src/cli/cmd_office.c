@@ -820,6 +820,39 @@ static void report_sums(const char *name, json_t *t)
 	printf("\n");
 }
 
+/* One line of cumulative totals (a pool, a program or the office). */
+static void report_cumulative(const char *name, const char *pool, json_t *year,
+			      json_t *t)
+{
+	json_t *c = json_object_get(t, "totals");
+	char y[16] = "";
+
+	if (json_is_integer(year))
+		snprintf(y, sizeof(y), "%lld",
+			 (long long)json_integer_value(year));
+	printf("%-14s %-10s %-4s %16s %16s %16s\n", name, pool, y,
+	       js(c, "awarded"), js(c, "paid"), js(c, "recovered"));
+}
+
+/* The second table of the report: what moved since each pool opened, where
+ * the first shows what each account holds now. */
+static void report_totals(json_t *j)
+{
+	json_t *p;
+	size_t i;
+
+	printf("\ncumulative totals (money moved since the pool opened; awarded is net of\n"
+	       "awards reversed or reduced, recovered includes money returned to the pool)\n");
+	printf("%-14s %-10s %-4s %16s %16s %16s\n", "program", "pool", "year",
+	       "awarded", "paid", "recovered");
+	json_array_foreach(json_object_get(j, "pools"), i, p) report_cumulative(
+		js(p, "program"), js(p, "pool"), json_object_get(p, "year"), p);
+	json_array_foreach(json_object_get(j, "programs"), i, p)
+		report_cumulative(js(p, "program"), "", NULL, p);
+	report_cumulative("all programs", "", NULL,
+			  json_object_get(j, "total"));
+}
+
 static void report_self_reliance(json_t *sr)
 {
 	json_t *m;
@@ -857,9 +890,11 @@ int cmd_report(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: quan report --db FILE [--json]\n"
-		"Per pool and fiscal year: budget, available, reserved, awarded,\n"
-		"paid, recovered, and the applications by state; then the sums\n"
-		"per program and for the whole office, and the share of\n"
+		"Per pool and fiscal year, the balances (what each account holds\n"
+		"now): budget, available, reserved, awarded, paid, recovered, and\n"
+		"the applications by state; then the sums per program and for the\n"
+		"whole office; then the cumulative totals (awarded, paid and\n"
+		"recovered since the pool opened; \"totals\" in --json); and the share of\n"
 		"subsidised compute on domestic chips (in yuan and in\n"
 		"H100-equivalent hours, per month) beside the 55 % forecast for\n"
 		"2027.\n";
@@ -880,6 +915,7 @@ int cmd_report(int argc, char **argv)
 	if (!rc && o.json) {
 		print_json(j);
 	} else if (!rc) {
+		printf("balances (what each account holds now)\n");
 		printf("%-14s %-10s %-4s %16s %16s %16s %16s %16s %14s  applications\n",
 		       "program", "pool", "year", "budget", "available",
 		       "reserved", "awarded", "paid", "recovered");
@@ -888,6 +924,7 @@ int cmd_report(int argc, char **argv)
 		json_array_foreach(json_object_get(j, "programs"), i, p)
 			report_sums(js(p, "program"), p);
 		report_sums("all programs", json_object_get(j, "total"));
+		report_totals(j);
 		report_self_reliance(json_object_get(j, "self_reliance"));
 		json_decref(j);
 	}
@@ -1161,7 +1198,7 @@ int cmd_show(int argc, char **argv)
 	struct chip_catalog *chips = NULL;
 	struct store_app a;
 	struct qerr e;
-	char m[4][MONEY_TEXT_MAX];
+	char m[5][MONEY_TEXT_MAX];
 	json_t *j = NULL;
 	int rc;
 
@@ -1196,6 +1233,8 @@ int cmd_show(int argc, char **argv)
 	printf("  requested  %s   awarded %s   paid %s   recovered %s\n",
 	       money_format(a.requested, m[0]), money_format(a.awarded, m[1]),
 	       money_format(a.paid, m[2]), money_format(a.recovered, m[3]));
+	printf("  remaining  %s left to pay (awarded - paid)\n",
+	       money_format(a.awarded - a.paid, m[4]));
 	if (a.approved_by[0])
 		printf("  approved   by %s%s%s\n", a.approved_by,
 		       a.approver[0] ? " after " : "", a.approver);

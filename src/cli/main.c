@@ -60,6 +60,11 @@ static const char usage[] =
 	"  migrate --from DB --to DB       copy an office into an empty database (e.g. to PostgreSQL)\n"
 	"  registry import --db FILE CONTROLLERS.csv       the registry of controllers (related-party screen)\n"
 	"  lists import --db FILE --list LIST FIRMS.csv   dishonest, restricted, or a program's supplier list\n"
+	"  batch new --db FILE [--program P] [--measure M] [ID...] --by NAME [--ref KEY]  a payment batch\n"
+	"  batch pay --db FILE BATCH --by NAME --ref KEY    pay it, each voucher once\n"
+	"  batch show|list --db FILE [BATCH]                 payment batches and their vouchers\n"
+	"  reconcile --db FILE --statement FILE.csv --by NAME  settle paid payments from a bank statement\n"
+	"  export awards|payments --db FILE --format csv|xlsx --out FILE  for the treasury system\n"
 	"\n"
 	"DB (FILE above) is a SQLite file, or a PostgreSQL URI postgres://USER@HOST[:PORT]/DBNAME.\n"
 	"\n"
@@ -136,6 +141,8 @@ static const struct {
 	{"queue", cmd_queue},	      {"settle", cmd_settle},
 	{"forecast", cmd_forecast},   {"notice", cmd_notice},
 	{"objection", cmd_objection}, {"letter", cmd_letter},
+	{"export", cmd_export},	      {"batch", cmd_batch},
+	{"reconcile", cmd_reconcile},
 };
 
 /* Run a verb's own code; -1 when there is no such verb. */

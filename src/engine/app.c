@@ -493,7 +493,39 @@ static const char *const applicant_keys[] = {"uscc",
 					     "registered_model",
 					     "last_bad_credit_on",
 					     "controllers",
+					     "bank_account",
 					     NULL};
+
+/* The applicant's bank account, optional: what a payment batch pays into
+ * when finance gives none (office/finance.h). 1 to 40 characters of
+ * digits, letters, spaces and '-', as account numbers are written. */
+static int check_bank_account(struct pctx *c, json_t *o)
+{
+	char path[PATH_CAP];
+	json_t *v;
+	const char *s;
+	size_t n;
+	int rc = lookup(c, o, "applicant", "bank_account", false, path, &v);
+
+	if (rc || !v || json_is_null(v))
+		return rc;
+	if (!json_is_string(v))
+		return wrong_type(c, path, "a string", v);
+	s = json_string_value(v);
+	n = json_string_length(v);
+	for (size_t i = 0; n <= 40 && i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= 'a' && s[i] <= 'z') || s[i] == ' ' ||
+		      s[i] == '-'))
+			n = 41;
+	if (n == 0 || n > 40)
+		return qerr_set(c->e, Q_ERR_INVALID, path,
+				"%s: a bank account is 1 to 40 digits, "
+				"letters, spaces or '-'",
+				path);
+	return Q_OK;
+}
 
 /* The kind a USCC registers is a fact of the code (GB 32100-2015). The
  * applicant may declare its kind, as application forms ask; a declared
@@ -548,7 +580,7 @@ static int parse_applicant(struct pctx *c, json_t *o, struct app_party *p)
 	if ((rc = check_keys(c, o, pre, applicant_keys)) ||
 	    (rc = get_uscc(c, o, pre, &p->uscc)) ||
 	    (rc = get_string(c, o, pre, "name", &p->name)) ||
-	    (rc = check_kind(c, o, p)) ||
+	    (rc = check_kind(c, o, p)) || (rc = check_bank_account(c, o)) ||
 	    (rc = get_string(c, o, pre, "registered_city",
 			     &p->registered_city)) ||
 	    (rc = get_industry(c, o, p)) ||

@@ -23,7 +23,7 @@
 struct sums {
 	const char *program, *pool;
 	int from, until;
-	money_t awarded, paid;
+	money_t awarded, paid, paid_ever;
 };
 
 static int sum_accounts(void *arg, const struct ledger_account *a)
@@ -37,8 +37,10 @@ static int sum_accounts(void *arg, const struct ledger_account *a)
 		return 0;
 	if (!strcmp(c.name, "awarded"))
 		s->awarded += ledger_balance(a);
-	else if (!strcmp(c.name, "paid"))
+	else if (!strcmp(c.name, "paid")) {
 		s->paid += ledger_balance(a);
+		s->paid_ever += a->credits_posted;
+	}
 	return 0;
 }
 
@@ -87,6 +89,9 @@ static int pool_accounts(struct office *o, const char *program,
 	if ((rc = office_get_account(o, code, &acc, e)))
 		return rc;
 	f->recovered += ledger_balance(&acc);
+	/* Recovered money moves on to the pool or the treasury at once: its
+	 * balance is 0, and only its credits say what was recovered. */
+	f->total_recovered += acc.credits_posted;
 	office_pool_code(code, program, pool, year, "treasury", NULL);
 	if ((rc = office_get_account(o, code, &acc, e)))
 		return rc;
@@ -102,7 +107,7 @@ static int figures(struct office *o, const struct policy *p,
 	 * year's, and an earlier version's yearly accounts keep what they
 	 * still hold there (office.c, fund_commitment). */
 	int until = pl->commitment ? pl->commit_until : year;
-	struct sums s = {p->program, pl->id, year, until, 0, 0};
+	struct sums s = {p->program, pl->id, year, until, 0, 0, 0};
 	struct counting c = {f, p};
 	int rc = Q_OK;
 
@@ -122,6 +127,8 @@ static int figures(struct office *o, const struct policy *p,
 	 * theirs: reserved money is shown once, as reserved. */
 	f->awarded = s.awarded;
 	f->paid = s.paid;
+	f->total_paid = s.paid_ever;
+	f->total_awarded = s.awarded + s.paid_ever;
 	return store_app_each(o->store, p->program, -1, count_apps, &c, e);
 }
 
@@ -173,12 +180,15 @@ static int figures_from_totals(struct office *o, const struct policy *p,
 			rc = store_account_tally(o->store, code, &sum, e);
 			if (!rc && k == 0)
 				f->awarded += ledger_balance(&sum);
-			else if (!rc)
+			else if (!rc) {
 				f->paid += ledger_balance(&sum);
+				f->total_paid += sum.credits_posted;
+			}
 		}
 	}
 	if (rc)
 		return rc;
+	f->total_awarded = f->awarded + f->total_paid;
 	return store_app_tallies_each(o->store, p->program, tally_count, &c, e);
 }
 
@@ -293,7 +303,8 @@ static int check_totals(struct office *o, const struct policy *p,
 	assert(f && c);
 	if (figures_from_totals(o, p, pl, f->year, &t, e))
 		return -1;
-	if (t.awarded != f->awarded || t.paid != f->paid) {
+	if (t.awarded != f->awarded || t.paid != f->paid ||
+	    t.total_paid != f->total_paid) {
 		fprintf(c->out,
 			"pool '%s/%s/%d': the running totals say awarded %s, paid %s; the accounts %s, %s\n",
 			f->program, f->pool, f->year,

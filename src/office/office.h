@@ -300,6 +300,14 @@ struct office_pool_figures {
 	int year;
 	int until; /* a commitment's last fiscal year; 0 for a yearly budget */
 	money_t budget, available, reserved, awarded, paid, recovered, treasury;
+	/* Cumulative totals, as finance reads them, beside those balances:
+	 * what was ever paid (credits of the paid accounts), what was ever
+	 * recovered (credits of recovered), and what was awarded, net of
+	 * awards reversed or reduced (still awarded + ever paid). After
+	 * awarding 360 000.00, paying 200 000.00 and recovering 50 000.00
+	 * they are 360 000.00, 200 000.00 and 50 000.00, where the balances
+	 * say awarded 160 000.00, paid 150 000.00, recovered 0.00. */
+	money_t total_awarded, total_paid, total_recovered;
 	long count[APP__STATE_COUNT];
 };
 

@@ -108,14 +108,15 @@ int view_app(struct office *o, const char *id, json_t **out, struct qerr *e)
 		return rc;
 	}
 	j = json_pack(
-		"{s:s,s:s*,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,"
+		"{s:s,s:s*,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:s,"
 		"s:s,s:I,s:s,s:I,s:o*,s:o*}",
 		"id", a.id, "client_ref", a.client_ref[0] ? a.client_ref : NULL,
 		"program", a.program, "measure", a.measure, "uscc", a.uscc,
 		"name", applicant_name(app), "state", app_state_name(a.state),
 		"policy", a.policy_hash, "requested", money_j(a.requested),
 		"awarded", money_j(a.awarded), "paid", money_j(a.paid),
-		"recovered", money_j(a.recovered), "approver", a.approver,
+		"recovered", money_j(a.recovered), "remaining",
+		money_j(a.awarded - a.paid), "approver", a.approver,
 		"approved_by", a.approved_by, "fiscal_year",
 		(json_int_t)a.fiscal_year, "received_at",
 		datetime_format(a.received_at, at), "updated_at",
@@ -161,15 +162,17 @@ json_t *view_app_summary(struct office *o, const struct store_app *a,
 	char at[DATETIME_TEXT_MAX];
 
 	j = json_pack(
-		"{s:s,s:s*,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s?,s:O*,"
+		"{s:s,s:s*,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:s?,s:O*,"
 		"s:s,s:I}",
 		"id", a->id, "client_ref",
 		a->client_ref[0] ? a->client_ref : NULL, "program", a->program,
 		"measure", a->measure, "uscc", a->uscc, "name",
 		applicant_name(app), "state", app_state_name(a->state),
 		"requested", money_j(a->requested), "awarded",
-		money_j(a->awarded), "paid", money_j(a->paid), "rate", rate,
-		"flags", json_is_array(flags) ? flags : NULL, "received_at",
+		money_j(a->awarded), "paid", money_j(a->paid), "recovered",
+		money_j(a->recovered), "remaining",
+		money_j(a->awarded - a->paid), "rate", rate, "flags",
+		json_is_array(flags) ? flags : NULL, "received_at",
 		datetime_format(a->received_at, at), "age_seconds",
 		(json_int_t)(now > a->received_at ? now - a->received_at : 0));
 	if (j && !json_object_get(j, "flags"))
@@ -182,6 +185,7 @@ json_t *view_app_summary(struct office *o, const struct store_app *a,
 /* Money figures of a pool, a program or the whole office. */
 struct totals {
 	money_t budget, available, reserved, awarded, paid, recovered, treasury;
+	money_t total_awarded, total_paid, total_recovered; /* cumulative */
 	long count[APP__STATE_COUNT];
 };
 
@@ -203,7 +207,20 @@ static int totals_add(struct totals *t, const struct office_pool_figures *f)
 	       money_add(t->awarded, f->awarded, &t->awarded) ||
 	       money_add(t->paid, f->paid, &t->paid) ||
 	       money_add(t->recovered, f->recovered, &t->recovered) ||
-	       money_add(t->treasury, f->treasury, &t->treasury);
+	       money_add(t->treasury, f->treasury, &t->treasury) ||
+	       money_add(t->total_awarded, f->total_awarded,
+			 &t->total_awarded) ||
+	       money_add(t->total_paid, f->total_paid, &t->total_paid) ||
+	       money_add(t->total_recovered, f->total_recovered,
+			 &t->total_recovered);
+}
+
+/* The cumulative totals beside the balances: "totals" in the report, where
+ * the flat "awarded", "paid" and "recovered" are the accounts' balances. */
+static json_t *cumulative_j(money_t awarded, money_t paid, money_t recovered)
+{
+	return json_pack("{s:o,s:o,s:o}", "awarded", money_j(awarded), "paid",
+			 money_j(paid), "recovered", money_j(recovered));
 }
 
 static json_t *counts_j(const long *count)
@@ -218,13 +235,15 @@ static json_t *counts_j(const long *count)
 
 static json_t *totals_j(const struct totals *t)
 {
-	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o*}", "budget",
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o*,s:o*}", "budget",
 			 money_j(t->budget), "available", money_j(t->available),
 			 "reserved", money_j(t->reserved), "awarded",
 			 money_j(t->awarded), "paid", money_j(t->paid),
 			 "recovered", money_j(t->recovered), "treasury",
 			 money_j(t->treasury), "applications",
-			 counts_j(t->count));
+			 counts_j(t->count), "totals",
+			 cumulative_j(t->total_awarded, t->total_paid,
+				      t->total_recovered));
 }
 
 static int add_pool(void *arg, const struct office_pool_figures *f)
@@ -245,17 +264,21 @@ static int add_pool(void *arg, const struct office_pool_figures *f)
 	}
 	/* A commitment is one row, year its first; "commitment" says so
 	 * (null for a yearly budget). */
-	j = json_pack("{s:s,s:s,s:i,s:o?,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o*}",
-		      "program", f->program, "pool", f->pool, "year", f->year,
-		      "commitment",
-		      f->until ? json_pack("{s:i,s:i}", "from", f->year,
-					   "until", f->until)
-			       : NULL,
-		      "budget", money_j(f->budget), "available",
-		      money_j(f->available), "reserved", money_j(f->reserved),
-		      "awarded", money_j(f->awarded), "paid", money_j(f->paid),
-		      "recovered", money_j(f->recovered), "treasury",
-		      money_j(f->treasury), "applications", counts_j(f->count));
+	j = json_pack(
+		"{s:s,s:s,s:i,s:o?,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o*,s:o*}",
+		"program", f->program, "pool", f->pool, "year", f->year,
+		"commitment",
+		f->until ? json_pack("{s:i,s:i}", "from", f->year, "until",
+				     f->until)
+			 : NULL,
+		"budget", money_j(f->budget), "available",
+		money_j(f->available), "reserved", money_j(f->reserved),
+		"awarded", money_j(f->awarded), "paid", money_j(f->paid),
+		"recovered", money_j(f->recovered), "treasury",
+		money_j(f->treasury), "applications", counts_j(f->count),
+		"totals",
+		cumulative_j(f->total_awarded, f->total_paid,
+			     f->total_recovered));
 	if (!j || json_array_append_new(p->arr, j)) {
 		p->rc = Q_ERR_NOMEM;
 		return 1;

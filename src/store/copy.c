@@ -276,6 +276,35 @@ static int copy_doc_link(void *arg, const struct store_doc_link *l)
 	return c->rc != 0;
 }
 
+/* A payment batch, and each of its payments with its state: planned,
+ * then paid and settled as the source recorded them. */
+static int copy_batch(void *arg, const struct store_batch *b)
+{
+	struct copy *c = arg;
+
+	c->rc = store_batch_add(c->to, b, c->e);
+	if (!c->rc)
+		c->st->batches++;
+	return c->rc != 0;
+}
+
+static int copy_pay_item(void *arg, const struct store_pay_item *it)
+{
+	struct copy *c = arg;
+
+	c->rc = store_pay_item_add(c->to, it, c->e);
+	if (!c->rc && strcmp(it->state, "planned"))
+		c->rc = store_pay_item_paid(c->to, it->voucher, it->paid_by,
+					    it->paid_at, it->bank_ref, c->e);
+	if (!c->rc && !strcmp(it->state, "settled"))
+		c->rc = store_pay_item_settle(c->to, it->voucher, it->bank_ref,
+					      it->settled_on, it->settled_by,
+					      it->settled_at, c->e);
+	if (!c->rc)
+		c->st->payments++;
+	return c->rc != 0;
+}
+
 int store_copy(struct store *from, struct store *to,
 	       struct store_copy_stats *st, struct qerr *e)
 {
@@ -318,6 +347,10 @@ int store_copy(struct store *from, struct store *to,
 		rc = store_docs_each(from, copy_doc, &c, e);
 	if (!rc && !c.rc)
 		rc = store_doc_links_each(from, NULL, copy_doc_link, &c, e);
+	if (!rc && !c.rc)
+		rc = store_batches_each(from, copy_batch, &c, e);
+	if (!rc && !c.rc)
+		rc = store_pay_items_each(from, NULL, copy_pay_item, &c, e);
 	if (!rc)
 		rc = c.rc;
 	if (!rc)

@@ -18,6 +18,7 @@ struct store_copy_stats {
 	int64_t notices, objections; /* public notices, and their objections */
 	int64_t keys;	   /* idempotency keys of the verbs that move money */
 	int64_t documents; /* evidence files (each once, by its hash) */
+	int64_t batches, payments; /* payment batches and their vouchers */
 };
 
 /* Copy everything in from into to, in one transaction of to: policy
@@ -27,9 +28,10 @@ struct store_copy_stats {
  * numbering (the next number of each program and year is the one the
  * source would have given), users with their token hashes, the audit chain
  * event by event, each re-hashed by to and checked equal to the original,
- * what the screens look up (contracts, registry, lists), and the
- * idempotency keys with their answers, and the evidence files with
- * their filings.
+ * what the screens look up (contracts, registry, lists), the
+ * idempotency keys with their answers, the evidence files with their
+ * filings, and the payment batches with their payments in the states
+ * they reached.
  * Q_ERR_CONFLICT when to holds anything already; Q_ERR_IO when a copy
  * would differ (nothing of it is committed). */
 int store_copy(struct store *from, struct store *to,

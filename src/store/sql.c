@@ -146,6 +146,39 @@ uint64_t sql_params(const char *sql)
 	"debits_pending = debits_pending + NEW.debits_pending - "              \
 	"OLD.debits_pending WHERE prefix = " TALLY_PREFIX("NEW.code")
 
+/* Migration 19's tables, in each back end's types (int_type) and with
+ * its collation for text keys (key, "" or " COLLATE \"C\""). */
+#define PAY_TABLES(int_type, key)                                              \
+	"CREATE TABLE pay_batches ("                                           \
+	"  id TEXT" key " PRIMARY KEY NOT NULL,"                               \
+	"  year " int_type " NOT NULL,"                                        \
+	"  seq " int_type " NOT NULL,"                                         \
+	"  program TEXT NOT NULL,"                                             \
+	"  measure TEXT NOT NULL,"                                             \
+	"  made_by TEXT NOT NULL,"                                             \
+	"  made_at " int_type " NOT NULL,"                                     \
+	"  UNIQUE (year, seq));"                                               \
+	"CREATE TABLE pay_items ("                                             \
+	"  voucher TEXT" key " PRIMARY KEY NOT NULL,"                          \
+	"  year " int_type " NOT NULL,"                                        \
+	"  seq " int_type " NOT NULL,"                                         \
+	"  batch_id TEXT" key " NOT NULL REFERENCES pay_batches (id),"         \
+	"  app_id TEXT" key " NOT NULL,"                                       \
+	"  amount " int_type " NOT NULL CHECK (amount > 0),"                   \
+	"  payee_account TEXT NOT NULL,"                                       \
+	"  payee_name TEXT NOT NULL,"                                          \
+	"  state TEXT NOT NULL CHECK (state IN ('planned', 'paid', "           \
+	"    'settled')),"                                                     \
+	"  bank_ref TEXT NOT NULL DEFAULT '',"                                 \
+	"  paid_by TEXT NOT NULL DEFAULT '',"                                  \
+	"  paid_at " int_type " NOT NULL DEFAULT 0,"                           \
+	"  settled_on TEXT NOT NULL DEFAULT '',"                               \
+	"  settled_by TEXT NOT NULL DEFAULT '',"                               \
+	"  settled_at " int_type " NOT NULL DEFAULT 0,"                        \
+	"  UNIQUE (year, seq));"                                               \
+	"CREATE INDEX pay_items_batch ON pay_items (batch_id, voucher);"       \
+	"CREATE INDEX pay_items_app ON pay_items (app_id, state);"
+
 const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 	{
 		.sqlite =
@@ -747,6 +780,17 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 		"  at BIGINT NOT NULL,"
 		"  PRIMARY KEY (app_id, seq));"
 		"CREATE INDEX app_documents_sha256 ON app_documents (sha256);"),
+	/* 18: held for the review queue's search indexes (issue 14), merged
+	 * after this; nothing here. */
+	ALL("SELECT 1"),
+	/* 19: payment batches. Finance groups payable awards into a batch;
+	 * each payment in it has a voucher number (凭证号), sequential per
+	 * year and never reused (the rows are never deleted), the payee's
+	 * account as the batch recorded it, and its state: planned, paid
+	 * (disbursed, with the bank's reference when given) and settled
+	 * (matched on a bank statement). Money is integer fen. */
+	DIALECT(PAY_TABLES("INTEGER", ""),
+		PAY_TABLES("BIGINT", " COLLATE \"C\"")),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -821,6 +865,12 @@ const struct sql_text sql_version_set = DIALECT(
 #define SQLITE_INDEXED " INDEXED BY contracts_signed"
 #define CONTRACT_ROW(key) key ", app_id, program, number, value, signed_on"
 #define CONTRACTS_COUNT "COUNT(*), CAST(COALESCE(SUM(value), 0) AS BIGINT)"
+
+/* The columns of a payment, as store_batches.c reads them. */
+#define PAY_ITEM_COLS                                                          \
+	"voucher, year, seq, batch_id, app_id, amount, payee_account, "        \
+	"payee_name, state, bank_ref, paid_by, paid_at, settled_on, "          \
+	"settled_by, settled_at"
 
 const struct sql_text sql_stmts[ST__COUNT] = {
 	[ST_POLICY_PROGRAM] =
@@ -1137,6 +1187,37 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 		" FROM events WHERE subject = ?3 AND seq > "
 		"?1 AND (?2 = '' OR action = ?2) AND (?4 = '' OR who = ?4) AND at "
 		">= ?5 AND at < ?6 ORDER BY seq LIMIT ?7"),
+	[ST_BATCH_NEXT] = ALL("SELECT COALESCE(MAX(seq), 0) + 1 FROM "
+			      "pay_batches WHERE year = ?1"),
+	[ST_VOUCHER_NEXT] = ALL("SELECT COALESCE(MAX(seq), 0) + 1 FROM "
+				"pay_items WHERE year = ?1"),
+	[ST_BATCH_INSERT] = ALL("INSERT INTO pay_batches (id, year, seq, "
+				"program, measure, made_by, made_at) VALUES "
+				"(?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+	[ST_PAY_ITEM_INSERT] = ALL(
+		"INSERT INTO pay_items (voucher, year, seq, batch_id, app_id, "
+		"amount, payee_account, payee_name, state) VALUES (?1, ?2, ?3, "
+		"?4, ?5, ?6, ?7, ?8, 'planned')"),
+	[ST_BATCH_GET] = ALL("SELECT id, year, seq, program, measure, made_by, "
+			     "made_at FROM pay_batches WHERE id = ?1"),
+	[ST_BATCHES_PAGE] = ALL("SELECT id, year, seq, program, measure, "
+				"made_by, made_at FROM pay_batches WHERE id > "
+				"?1 ORDER BY id LIMIT " PAGE_TEXT),
+	[ST_PAY_ITEMS_PAGE] = ALL(
+		"SELECT " PAY_ITEM_COLS " FROM pay_items WHERE voucher > ?1 "
+		"AND (?2 = '' OR batch_id = ?2) ORDER BY voucher "
+		"LIMIT " PAGE_TEXT),
+	[ST_PAY_ITEM_GET] = ALL("SELECT " PAY_ITEM_COLS
+				" FROM pay_items WHERE voucher = ?1"),
+	[ST_PAY_ITEM_PLANNED_OF] = ALL("SELECT voucher FROM pay_items WHERE "
+				       "app_id = ?1 AND state = 'planned'"),
+	[ST_PAY_ITEM_PAID] = ALL(
+		"UPDATE pay_items SET state = 'paid', paid_by = ?2, paid_at = "
+		"?3, bank_ref = ?4 WHERE voucher = ?1 AND state = 'planned'"),
+	[ST_PAY_ITEM_SETTLE] =
+		ALL("UPDATE pay_items SET state = 'settled', bank_ref = ?2, "
+		    "settled_on = ?3, settled_by = ?4, settled_at = ?5 WHERE "
+		    "voucher = ?1 AND state = 'paid'"),
 };
 
 _Static_assert(SQL_PAGE == 64, "PAGE_TEXT must spell SQL_PAGE");

@@ -33,7 +33,7 @@ uint64_t sql_params(const char *sql);
 /* --- the schema ------------------------------------------------------------ */
 
 /* The schema version the migrations bring a database to. */
-#define SQL_SCHEMA_VERSION 17
+#define SQL_SCHEMA_VERSION 19
 
 /* Migration i brings the schema from version i to version i + 1. Append
  * only: a migration that shipped is never edited. */
@@ -153,6 +153,18 @@ enum sql_stmt {
 	ST_SCHEMA_VERSION,
 	ST_EVENTS_FIND,
 	ST_EVENTS_FIND_SUBJECT,
+	/* payment batches (migration 19, store_batches.c) */
+	ST_BATCH_NEXT,
+	ST_VOUCHER_NEXT,
+	ST_BATCH_INSERT,
+	ST_PAY_ITEM_INSERT,
+	ST_BATCH_GET,
+	ST_BATCHES_PAGE,
+	ST_PAY_ITEMS_PAGE,
+	ST_PAY_ITEM_GET,
+	ST_PAY_ITEM_PLANNED_OF,
+	ST_PAY_ITEM_PAID,
+	ST_PAY_ITEM_SETTLE,
 	ST__COUNT
 };
 

@@ -700,6 +700,86 @@ int store_app_tallies_each(struct store *s, const char *program,
 int store_account_tally(struct store *s, const char *prefix,
 			struct ledger_account *sum, struct qerr *e);
 
+/* --- payment batches (migration 19, store_batches.c) ------------------------ */
+
+#define STORE_BATCH_ID_MAX 32 /* "PB-2025-0001" */
+#define STORE_VOUCHER_MAX 32  /* "PZ-2025-000001" */
+#define STORE_ACCOUNT_MAX 48  /* a payee's bank account, as written */
+#define STORE_BANK_REF_MAX 129
+
+/* A payment batch: what finance grouped to pay together. program and
+ * measure are the filters it was made with ("" for none). */
+struct store_batch {
+	char id[STORE_BATCH_ID_MAX];
+	int year;
+	int64_t seq; /* its number in the year */
+	char program[64], measure[64], made_by[64];
+	int64_t made_at;
+};
+
+/* One payment of a batch, under its voucher number. state is "planned",
+ * "paid" (disbursed; bank_ref the bank's reference when one was given)
+ * or "settled" (matched on a bank statement of day settled_on). */
+struct store_pay_item {
+	char voucher[STORE_VOUCHER_MAX];
+	int year;
+	int64_t seq;
+	char batch_id[STORE_BATCH_ID_MAX];
+	char app_id[64];
+	money_t amount;
+	char payee_account[STORE_ACCOUNT_MAX];
+	char payee_name[256];
+	char state[12];
+	char bank_ref[STORE_BANK_REF_MAX];
+	char paid_by[64];
+	int64_t paid_at;
+	char settled_on[16], settled_by[64];
+	int64_t settled_at;
+};
+
+/* The next free number of a batch (*seq) or of a voucher in year: one
+ * more than the highest used, so a number is never given twice (rows are
+ * never deleted). Call inside the write transaction that uses it. */
+int store_batch_next(struct store *s, int year, int64_t *seq, struct qerr *e);
+int store_voucher_next(struct store *s, int year, int64_t *seq, struct qerr *e);
+
+/* Record a batch, or one of its payments (state planned). Q_ERR_CONFLICT
+ * when the id or voucher is taken. */
+int store_batch_add(struct store *s, const struct store_batch *b,
+		    struct qerr *e);
+int store_pay_item_add(struct store *s, const struct store_pay_item *it,
+		       struct qerr *e);
+
+/* The batch or payment with this id or voucher: 0 and *out, or Q_NONE. */
+int store_batch_get(struct store *s, const char *id, struct store_batch *out,
+		    struct qerr *e);
+int store_pay_item_get(struct store *s, const char *voucher,
+		       struct store_pay_item *out, struct qerr *e);
+
+/* The voucher of app_id's planned payment into voucher
+ * (STORE_VOUCHER_MAX bytes): 0, or Q_NONE when it has none. */
+int store_pay_item_planned_of(struct store *s, const char *app_id,
+			      char *voucher, struct qerr *e);
+
+/* Visit every batch (by id), or every payment (by voucher) of batch_id
+ * ("" or NULL: of all batches); fn returns non-zero to stop. */
+int store_batches_each(struct store *s,
+		       int (*fn)(void *arg, const struct store_batch *b),
+		       void *arg, struct qerr *e);
+int store_pay_items_each(struct store *s, const char *batch_id,
+			 int (*fn)(void *arg, const struct store_pay_item *it),
+			 void *arg, struct qerr *e);
+
+/* A planned payment paid by `by` at `at`, with the bank's reference ("" for
+ * none yet); a paid payment settled by a statement line of day `on`
+ * (YYYY-MM-DD) carrying bank_ref. A payment in another state is left as
+ * it is (the caller checked). */
+int store_pay_item_paid(struct store *s, const char *voucher, const char *by,
+			int64_t at, const char *bank_ref, struct qerr *e);
+int store_pay_item_settle(struct store *s, const char *voucher,
+			  const char *bank_ref, const char *on, const char *by,
+			  int64_t at, struct qerr *e);
+
 /* --- test hooks: fault injection ------------------------------------------ */
 
 /* For tests only (the simulator, tests/unit/test_vopr.c); never called by

@@ -75,8 +75,8 @@ three() {
 	[ "$(jq -r .total.reserved "$TMP/r.json")" = 2780000.00 ]
 	[ "$(jq -r .total.awarded "$TMP/r.json")" = 360000.00 ]
 	[ "$(jq -r .total.applications.reserved "$TMP/r.json")" = 3 ]
-	# the pools array keeps its shape
-	[ "$(jq -r '.pools[0] | keys | join(",")' "$TMP/r.json")" = applications,available,awarded,budget,commitment,paid,pool,program,recovered,reserved,treasury,year ]
+	# the pools array keeps its shape, with the cumulative totals beside the balances
+	[ "$(jq -r '.pools[0] | keys | join(",")' "$TMP/r.json")" = applications,available,awarded,budget,commitment,paid,pool,program,recovered,reserved,totals,treasury,year ]
 	# Shanghai's institute pool is one row: 500 M committed for 2025-2029.
 	[ "$(jq -r '.pools[] | select(.pool == "institute") | "\(.year) \(.commitment.from)-\(.commitment.until) \(.budget)"' "$TMP/r.json")" = "2025 2025-2029 500000000.00" ]
 	[ "$(jq -r '[.pools[] | select(.pool == "compute") | .commitment] | unique | join(",")' "$TMP/r.json")" = "" ]

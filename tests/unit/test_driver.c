@@ -418,9 +418,10 @@ static const char *has_index(const struct fx *f)
 			  "'policies_program'";
 }
 
-/* What migrations 8, 9, 13, 14, 15 and 17 added, taken away again (15's
+/* What migrations 8, 9, 13, 14, 15, 17 and 19 added, taken away again (15's
  * triggers: UNDO_15_*). */
 #define UNDO_8_9                                                               \
+	"DROP TABLE pay_items; DROP TABLE pay_batches; "                       \
 	"DROP TABLE generation; DROP INDEX applications_waiting; "             \
 	"CREATE INDEX applications_state_measure ON applications "             \
 	"(program, state, measure, fiscal_year); "                             \

@@ -230,6 +230,8 @@ static void test_open_migrate(void **state)
 	raw(f, "DROP TABLE documents");
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
+	raw(f, "DROP TABLE pay_items");
+	raw(f, "DROP TABLE pay_batches");
 	raw(f, "DROP TABLE objections");
 	raw(f, "DROP TABLE notice_awards");
 	raw(f, "DROP TABLE notices");
@@ -930,6 +932,8 @@ static void test_migrate_5(void **state)
 	raw(f, "DROP TABLE documents");
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
+	raw(f, "DROP TABLE pay_items");
+	raw(f, "DROP TABLE pay_batches");
 	raw(f, "DROP TABLE objections");
 	raw(f, "DROP TABLE notice_awards");
 	raw(f, "DROP TABLE notices");

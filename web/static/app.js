@@ -292,11 +292,11 @@
   }
   ApiError.prototype = Object.create(Error.prototype);
 
-  function api(method, path, body) {
+  function api(method, path, body, headers) {
     /* English in the texts' own keys, whatever the browser's language: the answer carries each
      * text's Chinese beside it (says_zh, words_zh...), and the dashboard shows the one its switch
      * asks for (Z), so that the switch turns them without asking again. */
-    var opt = { method: method, headers: { Accept: 'application/json', 'Accept-Language': 'en' },
+    var opt = { method: method, headers: Object.assign({ Accept: 'application/json', 'Accept-Language': 'en' }, headers || {}),
       credentials: 'same-origin' };
     if (S.token) opt.headers.Authorization = 'Bearer ' + S.token;
     else if (S.csrf && method !== 'GET' && method !== 'HEAD') opt.headers['X-CSRF-Token'] = S.csrf;
@@ -348,6 +348,9 @@
     ((window.QUAN_PAGES && window.QUAN_PAGES.nav) || []).forEach(function (n) {
       if (n[2].indexOf(role) >= 0) links.push([n[0], n[1]]);
     });
+    if (window.QUAN_FINANCE && (role === 'finance' || role === 'administrator' || role === 'auditor')) {
+      links.push(['finance', 'nav.finance']);
+    }
     nav.replaceChildren(h('ul', null, links.map(function (l) {
       return h('li', null, h('a', { href: '#/' + l[0], id: 'nav-' + l[0], testid: 'nav-' + l[0],
         i18n: l[1] }));
@@ -464,6 +467,8 @@
         case 'estimate': p = viewEstimate(seq); break;
         case 'simulate': p = viewSimulate(seq); break;
         case 'users': p = viewUsers(seq); break;
+        case 'finance': if (window.QUAN_FINANCE) { p = window.QUAN_FINANCE.view(ui(), seq, parts); break; }
+          /* falls through */
         default:
           if (window.QUAN_PAGES && window.QUAN_PAGES.views[parts[0]]) {
             p = window.QUAN_PAGES.views[parts[0]](PAGE_KIT, seq, parts, params);
@@ -812,6 +817,12 @@
       f.flagged ? ' ' : null, text);
   }
 
+  /* What web/static/finance.js (payment batches, statements, exports) builds pages with. */
+  function ui() {
+    return { api: api, h: h, T: T, V: V, money: money, table: table, setView: setView, showError: showError,
+      showNotice: showNotice, enc: enc, t: t, timeEl: timeEl, role: S.me ? S.me.role : '', token: S.token };
+  }
+
   function viewPools(seq, parts) {
     var fc = S.me && S.me.role !== 'applicant'
       ? api('GET', '/v1/forecast').catch(function () { return null; }) : Promise.resolve(null);
@@ -868,6 +879,7 @@
             .concat(['col.applications', 'col.forecast']), rows),
         forecast ? h('p', { class: 'help', testid: 'forecast-note' },
           T('fc.note', { runs: forecast.runs, days: forecast.flag_within_days })) : null,
+        window.QUAN_FINANCE ? window.QUAN_FINANCE.totals(ui(), rep) : null,
         selfReliance(rep.self_reliance),
         h('h2', { id: 'burndown-title' }, T('pools.burndown'), ' ',
           sel ? h('span', { class: 'sel', testid: 'burndown-selection' },
@@ -1168,6 +1180,8 @@
           ['col.awarded', [money(a.awarded, 'app-awarded'), ' ', T('unit.yuan')]],
           ['col.paid', [money(a.paid, 'app-paid'), ' ', T('unit.yuan')]],
           ['col.recovered', [money(a.recovered, 'app-recovered'), ' ', T('unit.yuan')]],
+          a.remaining !== undefined
+            ? ['col.remaining', [money(a.remaining, 'app-remaining'), ' ', T('unit.yuan')]] : null,
           a.approver || a.approved_by ? ['app.approved_by',
             h('span', { testid: 'app-approved-by', text: people(a.approved_by || a.approver) })] : null,
           ['col.policy', h('code', { class: 'hash', text: a.policy || '' })]

@@ -141,7 +141,7 @@ window.QUAN_I18N = {
     'col.rule': 'Rule',
 
     'pools.title': 'Pools',
-    'pools.help': 'Every pool and fiscal year, in yuan. Choose a pool to see its burn-down.',
+    'pools.help': 'Every pool and fiscal year: the balances, what each account holds now, in yuan. The cumulative totals are below. Choose a pool to see its burn-down.',
     'pools.burndown': 'Burn-down:',
     'pools.none': 'No pools yet.',
     'pools.show_chart': 'Show the burn-down of {pool} {year}',
@@ -494,7 +494,7 @@ window.QUAN_I18N = {
     'col.rule': '规则',
 
     'pools.title': '资金池',
-    'pools.help': '各资金池及财政年度的资金情况（单位：元）。选择一个资金池查看其资金消耗图。',
+    'pools.help': '各资金池及财政年度的余额，即各账户当前所存金额（单位：元）；累计数见下表。选择一个资金池查看其资金消耗图。',
     'pools.burndown': '资金消耗图：',
     'pools.none': '暂无资金池。',
     'pools.show_chart': '查看 {pool} {year} 的资金消耗图',

@@ -1,0 +1,203 @@
+// Browser tests of the finance officer's page: a payment batch made, paid after a confirmation
+// that shows the amount, exported (the file the browser downloads), and reconciled against a
+// bank statement with a line that matches nothing; then the pools page's cumulative totals,
+// against a real `quan serve` on a fresh SQLite office. Figures are checked against the API.
+//
+//   cd web && node --test tests/
+//
+// Environment as dashboard.test.mjs: QUAN, QUAN_WEB, CHROMIUM, ARTIFACTS.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(WEB, '..');
+const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
+const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
+const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
+const EXAMPLES = path.join(ROOT, 'examples/applications');
+const NOW = '2025-11-20T10:00:00+08:00';
+const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
+const ACCOUNT = '6222 0210 0111 2222 333';
+
+let tmp, db, server, base, browser, fin, rev, aud, app;
+let serverErr = '';
+
+function quan(args) {
+  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+}
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`quan serve did not start: ${serverErr}`)), 20000);
+    server.stderr.on('data', (d) => { serverErr += d; });
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+  });
+}
+
+async function api(method, route, token, body) {
+  const res = await fetch(base + route, {
+    method,
+    headers: Object.assign({ Authorization: 'Bearer ' + token },
+      body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text };
+}
+
+async function ready(page, route) {
+  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
+}
+
+async function login(page, token, route) {
+  await page.goto(base + '/#/login');
+  await ready(page, 'login');
+  await page.click('[data-testid=use-token]');
+  await page.fill('[data-testid=token-input]', token);
+  await page.click('[data-testid=token-submit]');
+  await ready(page, route);
+}
+
+async function moneyOf(page, testid) {
+  return page.locator(`[data-testid="${testid}"]`).first().getAttribute('data-money');
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
+  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-fin-test-'));
+  db = path.join(tmp, 'office.db');
+  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
+  fin = quan(['user', 'add', '--db', db, 'li.ming', '--role', 'finance']).trim();
+  rev = quan(['user', 'add', '--db', db, 'wang.fang', '--role', 'reviewer']).trim();
+  aud = quan(['user', 'add', '--db', db, 'zhao.lei', '--role', 'auditor']).trim();
+  const admin = quan(['user', 'add', '--db', db, 'ada', '--role', 'administrator']).trim();
+  base = await startServer();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const sent = JSON.parse(fs.readFileSync(path.join(EXAMPLES, 'sh-compute-rent.json'), 'utf8'));
+  sent.applicant.bank_account = ACCOUNT;
+  const r = await api('POST', '/v1/applications', admin, sent);
+  assert.equal(r.status, 201, r.text);
+  app = r.json.id;
+  const a = await api('POST', `/v1/applications/${app}/approve`, rev, {});
+  assert.equal(a.status, 200, a.text);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) server.kill('SIGTERM');
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('finance makes a batch, pays it after a confirmation showing the amount, exports and reconciles it', async () => {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 },
+    acceptDownloads: true });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await login(page, fin, 'pools');
+
+  // The award shows what remains to pay.
+  await page.goto(base + `/#/app/${app}`);
+  await ready(page, 'app');
+  assert.equal(await moneyOf(page, 'app-remaining'), '360000.00');
+
+  await page.click('[data-testid=nav-finance]');
+  await ready(page, 'finance');
+  await page.fill('[data-testid=fin-ids]', app);
+  await page.click('[data-testid=fin-make]');
+  await ready(page, 'finance-batch');
+  assert.equal((await page.textContent('[data-testid=batch-id]')).trim(), 'PB-2025-0001');
+  assert.equal(await page.getAttribute('[data-testid="payment-state-PZ-2025-000001"]', 'data-state'), 'planned');
+  assert.equal(await moneyOf(page, 'payment-amount-PZ-2025-000001'), '360000.00');
+
+  // Nothing moves on the first click: the confirmation names the amount.
+  await page.click('[data-testid=fin-pay]');
+  const ask = (await page.textContent('[data-testid=fin-confirm-text]')).trim();
+  assert.match(ask, /Pay 360000\.00 yuan to the planned payments of PB-2025-0001\?/);
+  assert.equal((await api('GET', `/v1/applications/${app}`, fin)).json.paid, '0.00');
+  await page.click('[data-testid=fin-confirm]');
+  await page.waitForSelector('[data-testid="payment-state-PZ-2025-000001"][data-state=paid]', { timeout: 15000 });
+  const shown = await api('GET', `/v1/applications/${app}`, fin);
+  assert.equal(shown.json.paid, '360000.00');
+  assert.equal(shown.json.remaining, '0.00');
+  assert.equal(await page.locator('[data-testid=fin-pay]').count(), 0, 'nothing left to pay');
+
+  // The export is the file the browser downloads.
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=fin-export-csv]')]);
+  assert.equal(dl.suggestedFilename(), 'PB-2025-0001.csv');
+  const csv = fs.readFileSync(await dl.path(), 'utf8');
+  assert.match(csv, /^voucher,batch,id,program,measure,uscc,payee_name,payee_account,amount,state,bank_ref,paid_at,settled_on\r\n/);
+  assert.ok(csv.includes(`PZ-2025-000001,PB-2025-0001,${app},shanghai-2025,compute-rent,`), csv);
+  assert.ok(csv.includes(`${ACCOUNT},360000.00,paid,`), csv);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'finance-batch.png'), fullPage: true });
+
+  // The bank statement: one line is the payment, one matches nothing.
+  await page.click('text=All batches');
+  await ready(page, 'finance');
+  await page.fill('[data-testid=fin-statement]', [
+    'date,amount,payee_account,payee_name,reference',
+    `2025-11-21,360000.00,${ACCOUNT},示例智能科技（上海）有限公司,PZ-2025-000001`,
+    '2025-11-21,1200.00,6217 0000 1111 2222,某科技有限公司,HX20251121-0042',
+  ].join('\n'));
+  await page.click('[data-testid=fin-reconcile-go]');
+  await page.waitForSelector('[data-testid=fin-matched]', { timeout: 15000 });
+  assert.equal(await page.locator('[data-testid="matched-2"]').count(), 1);
+  const line = (await page.textContent('[data-testid="unmatched-line-3"]')).trim();
+  assert.match(line, /HX20251121-0042/);
+  assert.match(line, /no payment has this reference/);
+  assert.equal(await page.locator('[data-testid^=unmatched-payment-]').count(), 0);
+  const b = await api('GET', '/v1/batches/PB-2025-0001', fin);
+  assert.equal(b.json.payments[0].state, 'settled');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'finance-reconciled.png'), fullPage: true });
+
+  // In Chinese, the page has its labels in Chinese.
+  await page.click('[data-testid=lang-toggle]');
+  assert.equal((await page.textContent('#view h1')).trim(), '财务');
+  assert.equal((await page.textContent('[data-testid=fin-reconcile-go]')).trim(), '对账');
+  assert.equal((await page.textContent('[data-testid=why-3]')).trim(), '没有款项使用此参考号');
+  await page.click('[data-testid=lang-toggle]');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the pools page shows the cumulative totals beside the balances; an auditor sees batches, not the forms', async () => {
+  const c = await api('POST', `/v1/applications/${app}/clawback`, fin, { amount: '50000.00', why: 'overstated' });
+  assert.equal(c.status, 200, c.text);
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
+  const page = await context.newPage();
+  await login(page, aud, 'pools');
+  const k = 'shanghai-2025-compute-2025';
+  assert.equal(await moneyOf(page, `totals-awarded-${k}`), '360000.00');
+  assert.equal(await moneyOf(page, `totals-paid-${k}`), '360000.00');
+  assert.equal(await moneyOf(page, `totals-recovered-${k}`), '50000.00');
+  // the balances, labelled as such above
+  assert.equal(await moneyOf(page, `pool-paid-${k}`), '310000.00');
+  assert.equal(await moneyOf(page, `pool-recovered-${k}`), '0.00');
+  assert.match(await page.textContent('[data-testid=totals]'), /The table above shows balances/);
+  await page.click('[data-testid=nav-finance]');
+  await ready(page, 'finance');
+  assert.equal(await page.locator('[data-testid="batch-row-PB-2025-0001"]').count(), 1);
+  assert.equal(await page.locator('[data-testid=fin-new]').count(), 0);
+  assert.equal(await page.locator('[data-testid=fin-reconcile]').count(), 0);
+  await context.close();
+});
