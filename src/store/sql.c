@@ -684,6 +684,50 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 									"NEW.code") ") EXECUTE FUNCTION "
 										    "quan_account_tally();",
 	},
+	/* 16, 17: numbers given to other branches; the merge takes theirs
+	 * (nothing to do here). */
+	ALL(""),
+	ALL(""),
+	/* 18: the review queue's search. app_grams holds each distinct pair
+	 * of neighbouring characters of an applicant firm's name (its
+	 * bigrams), so that a two-character Chinese name is found through
+	 * the index (a trigram index misses it); store_search.c writes them
+	 * with the application and filled them here from what is stored.
+	 * The sorts (oldest first by receipt, by amount) read in order from
+	 * their own indexes, and PostgreSQL gets a byte-ordered USCC index
+	 * for the prefix's range. */
+	DIALECT("CREATE TABLE app_grams ("
+		"  gram TEXT NOT NULL,"
+		"  seq INTEGER NOT NULL,"
+		"  PRIMARY KEY (gram, seq)) WITHOUT ROWID;"
+		"CREATE INDEX applications_received ON applications"
+		"  (received_at, seq);"
+		"CREATE INDEX applications_requested ON applications"
+		"  (requested, seq);"
+		"WITH RECURSIVE n(seq, name, i) AS ("
+		"  SELECT seq, json_extract(json, '$.applicant.name'), 1"
+		"  FROM applications WHERE json_valid(json)"
+		"  UNION ALL SELECT seq, name, i + 1 FROM n"
+		"  WHERE i + 1 < length(name))"
+		"INSERT OR IGNORE INTO app_grams (gram, seq)"
+		"  SELECT substr(name, i, 2), seq FROM n"
+		"  WHERE length(name) >= 2;",
+		"CREATE TABLE app_grams ("
+		"  gram TEXT COLLATE \"C\" NOT NULL,"
+		"  seq BIGINT NOT NULL,"
+		"  PRIMARY KEY (gram, seq));"
+		"CREATE INDEX applications_received ON applications"
+		"  (received_at, seq);"
+		"CREATE INDEX applications_requested ON applications"
+		"  (requested, seq);"
+		"CREATE INDEX applications_uscc_c ON applications"
+		"  (uscc COLLATE \"C\", seq);"
+		"INSERT INTO app_grams (gram, seq)"
+		"  SELECT DISTINCT substr(a.n, i, 2), a.seq FROM"
+		"  (SELECT seq, json::jsonb #>> '{applicant,name}' AS n"
+		"   FROM applications WHERE json IS NOT NULL) a,"
+		"  generate_series(1, length(a.n) - 1) i"
+		"  WHERE a.n IS NOT NULL;"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -730,6 +774,34 @@ const struct sql_text sql_version_set = DIALECT(
 	"LEFT JOIN current_policies c ON c.hash = p.hash "                     \
 	"WHERE (p.added_at, p.hash" collate ") > (?1, ?2) "                    \
 	"ORDER BY p.added_at, p.hash" collate " LIMIT " PAGE_TEXT
+
+/* The queue's search (store_search.c), ordered by key k (then seq) in
+ * direction dir, after the cursor (?1, ?2) by cmp, at most ?3. Filters,
+ * each NULL or a bound for "any": ?4 program, ?5 measure, ?6 state, ?7..?8
+ * requested, ?9..?10 received_at, ?11 flagged (1) or not (0), ?17 the
+ * USCC prefix as a LIKE pattern (digits and capitals only, so nothing to
+ * escape) and ?16 the applicant's own USCC, ?15 text the firm's name
+ * holds. driver adds the condition an index leads with (sql.h
+ * SQL_SEARCH_*): ?12..?13 the prefix's range, ?14 one of the name's
+ * bigrams. "|| ''" keeps the USCC's filter off its index where it is
+ * not the driver. A decision's flags are its " F" part (record.c). */
+#define SEARCH(name_has, k, cmp, dir, driver)                                  \
+	"SELECT " APP_COLS " FROM applications WHERE (" k ", seq) " cmp        \
+	" (?1, ?2)" driver " AND (?4 IS NULL OR program = ?4)"                 \
+	" AND (?5 IS NULL OR measure = ?5) AND (?6 IS NULL OR state = ?6)"     \
+	" AND requested >= ?7 AND requested <= ?8"                             \
+	" AND received_at >= ?9 AND received_at <= ?10"                        \
+	" AND (?11 IS NULL OR (decision LIKE '% F%') = (?11 = 1))"             \
+	" AND (?17 IS NULL OR uscc || '' LIKE ?17)"                            \
+	" AND (?16 IS NULL OR uscc || '' = ?16)"                               \
+	" AND (?15 IS NULL OR " name_has ")"                                   \
+	" ORDER BY " k dir ", seq" dir " LIMIT ?3"
+#define SQLITE_NAME_HAS "instr(json_extract(json, '$.applicant.name'), ?15) > 0"
+#define PG_NAME_HAS "strpos(json::jsonb #>> '{applicant,name}', ?15) > 0"
+#define SEARCH_GRAM " AND seq IN (SELECT seq FROM app_grams WHERE gram = ?14)"
+#define SEARCH_BOTH(k, cmp, dir, driver)                                       \
+	DIALECT(SEARCH(SQLITE_NAME_HAS, k, cmp, dir, driver),                  \
+		SEARCH(PG_NAME_HAS, k, cmp, dir, driver))
 
 /* Newest first, below seq ?1, at most ?2, the filters from ?3 on. */
 #define APPS_LIST(filters)                                                     \
@@ -1019,6 +1091,24 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 	[ST_GENERATION_READ] = ALL("SELECT n FROM generation WHERE id = 1"),
 	[ST_SCHEMA_VERSION] = DIALECT("PRAGMA user_version",
 				      "SELECT version FROM schema_version"),
+	[ST_APP_GRAM_PUT] = ALL("INSERT INTO app_grams (gram, seq) VALUES "
+				"(?1, ?2) ON CONFLICT DO NOTHING"),
+#define SEARCH_ONE(base, sort, k, cmp, dir)                                    \
+	[ST_APP_SEARCH + 3 * (sort) +                                          \
+		SQL_SEARCH_BY_ORDER] = SEARCH_BOTH(k, cmp, dir, ""),           \
+		[ST_APP_SEARCH + 3 * (sort) + SQL_SEARCH_BY_USCC] = DIALECT(   \
+			SEARCH(SQLITE_NAME_HAS, k, cmp, dir,                   \
+			       " AND uscc >= ?12 AND uscc < ?13"),             \
+			SEARCH(PG_NAME_HAS, k, cmp, dir,                       \
+			       " AND uscc COLLATE \"C\" >= ?12 AND uscc "      \
+			       "COLLATE \"C\" < ?13")),                        \
+		[ST_APP_SEARCH + 3 * (sort) + SQL_SEARCH_BY_GRAM] =            \
+			SEARCH_BOTH(k, cmp, dir, SEARCH_GRAM)
+	SEARCH_ONE(ST_APP_SEARCH, 0, "received_at", ">", ""),
+	SEARCH_ONE(ST_APP_SEARCH, 1, "received_at", "<", " DESC"),
+	SEARCH_ONE(ST_APP_SEARCH, 2, "requested", ">", ""),
+	SEARCH_ONE(ST_APP_SEARCH, 3, "requested", "<", " DESC"),
+#undef SEARCH_ONE
 };
 
 _Static_assert(SQL_PAGE == 64, "PAGE_TEXT must spell SQL_PAGE");

@@ -33,7 +33,7 @@ uint64_t sql_params(const char *sql);
 /* --- the schema ------------------------------------------------------------ */
 
 /* The schema version the migrations bring a database to. */
-#define SQL_SCHEMA_VERSION 15
+#define SQL_SCHEMA_VERSION 18
 
 /* Migration i brings the schema from version i to version i + 1. Append
  * only: a migration that shipped is never edited. */
@@ -138,6 +138,11 @@ enum sql_stmt {
 	ST_ACCOUNT_TALLY,
 	ST_GENERATION_READ,
 	ST_SCHEMA_VERSION,
+	/* The queue's search (store_search.c): ST_APP_SEARCH + 3 * sort +
+	 * driver, sort and driver as SQL_SEARCH_* below. */
+	ST_APP_GRAM_PUT,
+	ST_APP_SEARCH,
+	ST_APP_SEARCH_LAST = ST_APP_SEARCH + 11,
 	ST__COUNT
 };
 
@@ -147,6 +152,14 @@ enum {
 	SQL_LIST_PROGRAM = 1,
 	SQL_LIST_STATE = 2,
 	SQL_LIST_USCC = 4,
+};
+
+/* What leads a search: the sort's own index (every filter read on the
+ * way), the USCC prefix's range, or a bigram of the firm's name. */
+enum {
+	SQL_SEARCH_BY_ORDER = 0,
+	SQL_SEARCH_BY_USCC = 1,
+	SQL_SEARCH_BY_GRAM = 2,
 };
 
 extern const struct sql_text sql_stmts[ST__COUNT];
