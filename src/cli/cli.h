@@ -44,6 +44,7 @@ int cmd_ledger(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
+int cmd_list(int argc, char **argv); /* cmd_list.c */
 int cmd_expire(int argc, char **argv);
 int cmd_round(int argc, char **argv);
 int cmd_milestone(int argc, char **argv);

@@ -129,6 +129,7 @@ static const struct {
 	{"registry", cmd_registry},   {"lists", cmd_lists},
 	{"queue", cmd_queue},	      {"settle", cmd_settle},
 	{"forecast", cmd_forecast},   {"notice", cmd_notice},
+	{"list", cmd_list},
 };
 
 /* Run a verb's own code; -1 when there is no such verb. */

@@ -30,6 +30,7 @@
 #include "core/industry.h"
 #include "engine/compare.h"
 #include "office/office.h"
+#include "office/search.h"
 #include "office/view.h"
 #include "sim/forecast.h"
 #include "sim/reform.h"
@@ -580,127 +581,48 @@ static const char *qarg(struct req *r, const char *name)
 					   name);
 }
 
-/* The queue's search parameters of GET /v1/applications, read into q:
- * 0, or a message for the 400 in msg. */
-static int search_args(struct req *r, struct store_app_query *q, char *msg,
-		       size_t cap)
-{
-	static const char *const sorts[] = {"received", "-received", "amount",
-					    "-amount"};
-	static const char cursor_of[] = "rRaA";
-	const char *v;
-	struct qerr e;
-
-	qerr_clear(&e);
-	if ((v = qarg(r, "sort"))) {
-		q->sort = (enum store_sort) - 1;
-		for (int i = 0; i < 4; i++)
-			if (!strcmp(v, sorts[i]))
-				q->sort = (enum store_sort)i;
-		if ((int)q->sort < 0)
-			return snprintf(msg, cap,
-					"sort: one of received, "
-					"-received, amount, -amount");
-	}
-	q->q = (v = qarg(r, "q")) && *v ? v : NULL;
-	q->measure = (v = qarg(r, "measure")) && *v ? v : NULL;
-	q->uscc_prefix = (v = qarg(r, "uscc_prefix")) && *v ? v : NULL;
-	if ((v = qarg(r, "flag"))) {
-		if (strcmp(v, "yes") && strcmp(v, "no"))
-			return snprintf(msg, cap, "flag: yes or no");
-		q->flag = !strcmp(v, "yes");
-	}
-	if ((v = qarg(r, "amount_min")) &&
-	    money_parse(v, strlen(v), &q->amount_min, "amount_min", &e))
-		return snprintf(msg, cap, "%s", e.msg);
-	if ((v = qarg(r, "amount_max")) &&
-	    money_parse(v, strlen(v), &q->amount_max, "amount_max", &e))
-		return snprintf(msg, cap, "%s", e.msg);
-	for (int end = 0; end < 2; end++) {
-		const char *name = end ? "received_to" : "received_from";
-		qdate d;
-
-		if (!(v = qarg(r, name)))
-			continue;
-		if (date_parse(v, strlen(v), &d, name, &e))
-			return snprintf(msg, cap, "%s", e.msg);
-		/* The office's calendar day, whole (UTC+8). */
-		if (end)
-			q->received_to = ((int64_t)d + 1) * 86400 -
-					 DATE_OFFICE_OFFSET - 1;
-		else
-			q->received_from =
-				(int64_t)d * 86400 - DATE_OFFICE_OFFSET;
-	}
-	if ((v = qarg(r, "after"))) {
-		char *end;
-		long long k, sq;
-
-		/* Opaque to the client: the sort, its key, the seq. */
-		if (v[0] != cursor_of[q->sort] ||
-		    (k = strtoll(v + 1, &end, 10), *end != '.') ||
-		    (sq = strtoll(end + 1, &end, 10), *end) || sq < 1 || k < 0)
-			return snprintf(msg, cap,
-					"after: not a cursor of "
-					"this sort (pass next_after "
-					"as it came)");
-		q->after_set = true;
-		q->after_key = k;
-		q->after_seq = sq;
-	}
-	return 0;
-}
-
-static const char *const search_params[] = {
-	"q",	      "uscc_prefix",   "measure",     "flag", "amount_min",
-	"amount_max", "received_from", "received_to", "sort", "after"};
-
 struct found {
 	struct office *o;
+	const struct search *sr;
 	json_t *arr;
 	int64_t now;
-	enum store_sort sort;
-	char next[48];
+	char next[SEARCH_CURSOR_MAX];
 };
 
 static int found_one(void *arg, const struct store_app *a)
 {
 	struct found *f = arg;
-	bool amount = f->sort == STORE_SORT_AMOUNT ||
-		      f->sort == STORE_SORT_AMOUNT_DESC;
 
 	json_array_append_new(f->arr, view_app_summary(f->o, a, f->now));
-	snprintf(f->next, sizeof(f->next), "%c%lld.%lld", "rRaA"[f->sort],
-		 (long long)(amount ? a->requested : a->received_at),
-		 (long long)a -> seq);
+	search_cursor(f->sr, a, f->next);
 	return 0;
 }
 
-/* GET /v1/applications with any of the queue's search parameters: the
- * search (store_app_search), oldest received first unless sort says
- * otherwise; next_after, when the page is full, fetches the next. */
+/* GET /v1/applications with any of the queue's search parameters
+ * (search.h): oldest received first unless sort says otherwise;
+ * next_after, when the page is full, asks for the next. sr holds the
+ * listing's own filters (program, state, limit, the applicant's USCC). */
 static void h_search(struct server *s, struct office *o, struct req *r,
-		     struct store_app_query *q)
+		     struct search *sr)
 {
-	struct found f = {o, json_array(), now_of(s), STORE_SORT_RECEIVED, ""};
-	char msg[200];
+	struct found f = {o, sr, json_array(), now_of(s), ""};
+	const char *v;
 	struct qerr e;
+	int rc = Q_OK;
 
-	if (qarg(r, "before")) {
-		json_decref(f.arr);
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
-			  "before: the newest-first listing's cursor; a search "
-			  "pages with after");
-		return;
-	}
-	if (search_args(r, q, msg, sizeof(msg))) {
-		json_decref(f.arr);
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid", msg);
-		return;
-	}
-	f.sort = q->sort;
 	qerr_clear(&e);
-	if (!f.arr || store_app_search(o->store, q, found_one, &f, &e)) {
+	if (qarg(r, "before"))
+		rc = qerr_set(&e, Q_ERR_INVALID, "before",
+			      "before: the newest-first listing's cursor; a "
+			      "search pages with after");
+	for (size_t i = 0; !rc && search_params[i]; i++)
+		if ((v = qarg(r, search_params[i])))
+			rc = search_set(sr, search_params[i], v, &e);
+	if (!rc)
+		rc = search_finish(sr, &e);
+	if (!rc && f.arr)
+		rc = store_app_search(o->store, &sr->q, found_one, &f, &e);
+	if (rc || !f.arr) {
 		json_decref(f.arr);
 		if (!e.code)
 			qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
@@ -708,7 +630,7 @@ static void h_search(struct server *s, struct office *o, struct req *r,
 		return;
 	}
 	ok(r, MHD_HTTP_OK,
-	   (long)json_array_size(f.arr) == q->limit
+	   (long)json_array_size(f.arr) == sr->q.limit
 		   ? json_pack("{s:o,s:s}", "applications", f.arr, "next_after",
 			       f.next)
 		   : json_pack("{s:o}", "applications", f.arr));
@@ -766,18 +688,18 @@ static void h_list(struct server *s, struct office *o, struct req *r)
 	if (r->role == R_APPLICANT)
 		f.uscc = r->user.uscc;
 	/* Any of the queue's search parameters: the search instead. */
-	for (size_t i = 0; i < sizeof(search_params) / sizeof(*search_params);
-	     i++) {
-		struct store_app_query q = {
-			f.program, NULL,      f.uscc,	 NULL,
-			NULL,	   f.state,   -1,	 0,
-			INT64_MAX, INT64_MIN, INT64_MAX, STORE_SORT_RECEIVED,
-			false,	   0,	      0,	 f.limit};
+	for (size_t i = 0; search_params[i]; i++) {
+		struct search sr;
 
 		if (!qarg(r, search_params[i]))
 			continue;
+		search_init(&sr);
+		sr.q.program = f.program;
+		sr.q.state = f.state;
+		sr.q.uscc = f.uscc;
+		sr.q.limit = f.limit;
 		json_decref(l.arr);
-		h_search(s, o, r, &q);
+		h_search(s, o, r, &sr);
 		return;
 	}
 	qerr_clear(&e);

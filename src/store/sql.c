@@ -686,8 +686,8 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 	},
 	/* 16, 17: numbers given to other branches; the merge takes theirs
 	 * (nothing to do here). */
-	ALL(""),
-	ALL(""),
+	ALL("SELECT 1"),
+	ALL("SELECT 1"),
 	/* 18: the review queue's search. app_grams holds each distinct pair
 	 * of neighbouring characters of an applicant firm's name (its
 	 * bigrams), so that a two-character Chinese name is found through
@@ -778,27 +778,30 @@ const struct sql_text sql_version_set = DIALECT(
 /* The queue's search (store_search.c), ordered by key k (then seq) in
  * direction dir, after the cursor (?1, ?2) by cmp, at most ?3. Filters,
  * each NULL or a bound for "any": ?4 program, ?5 measure, ?6 state, ?7..?8
- * requested, ?9..?10 received_at, ?11 flagged (1) or not (0), ?17 the
- * USCC prefix as a LIKE pattern (digits and capitals only, so nothing to
- * escape) and ?16 the applicant's own USCC, ?15 text the firm's name
- * holds. driver adds the condition an index leads with (sql.h
- * SQL_SEARCH_*): ?12..?13 the prefix's range, ?14 one of the name's
+ * requested, ?9..?10 received_at, ?11 flagged (1) or not (0), ?12 text
+ * the firm's name holds, ?13 the applicant's own USCC, ?14 the USCC
+ * prefix as a LIKE pattern (digits and capitals only, so nothing to
+ * escape). driver adds the condition an index leads with (sql.h
+ * SQL_SEARCH_*): ?15..?16 the prefix's range, or ?15 one of the name's
  * bigrams. "|| ''" keeps the USCC's filter off its index where it is
- * not the driver. A decision's flags are its " F" part (record.c). */
+ * not the driver. A decision's flags are its " F" part and the screens'
+ * JSON array after a newline (record.c); " F" in that JSON means it is
+ * not empty either. */
 #define SEARCH(name_has, k, cmp, dir, driver)                                  \
 	"SELECT " APP_COLS " FROM applications WHERE (" k ", seq) " cmp        \
 	" (?1, ?2)" driver " AND (?4 IS NULL OR program = ?4)"                 \
 	" AND (?5 IS NULL OR measure = ?5) AND (?6 IS NULL OR state = ?6)"     \
 	" AND requested >= ?7 AND requested <= ?8"                             \
 	" AND received_at >= ?9 AND received_at <= ?10"                        \
-	" AND (?11 IS NULL OR (decision LIKE '% F%') = (?11 = 1))"             \
-	" AND (?17 IS NULL OR uscc || '' LIKE ?17)"                            \
-	" AND (?16 IS NULL OR uscc || '' = ?16)"                               \
-	" AND (?15 IS NULL OR " name_has ")"                                   \
+	" AND (?11 IS NULL OR (decision LIKE '% F%' OR decision LIKE"          \
+	" '%\n[{%') = (?11 = 1))"                                              \
+	" AND (?14 IS NULL OR uscc || '' LIKE ?14)"                            \
+	" AND (?13 IS NULL OR uscc || '' = ?13)"                               \
+	" AND (?12 IS NULL OR " name_has ")"                                   \
 	" ORDER BY " k dir ", seq" dir " LIMIT ?3"
-#define SQLITE_NAME_HAS "instr(json_extract(json, '$.applicant.name'), ?15) > 0"
-#define PG_NAME_HAS "strpos(json::jsonb #>> '{applicant,name}', ?15) > 0"
-#define SEARCH_GRAM " AND seq IN (SELECT seq FROM app_grams WHERE gram = ?14)"
+#define SQLITE_NAME_HAS "instr(json -> 'applicant' ->> 'name', ?12) > 0"
+#define PG_NAME_HAS "strpos(json::jsonb -> 'applicant' ->> 'name', ?12) > 0"
+#define SEARCH_GRAM " AND seq IN (SELECT seq FROM app_grams WHERE gram = ?15)"
 #define SEARCH_BOTH(k, cmp, dir, driver)                                       \
 	DIALECT(SEARCH(SQLITE_NAME_HAS, k, cmp, dir, driver),                  \
 		SEARCH(PG_NAME_HAS, k, cmp, dir, driver))
@@ -1098,10 +1101,10 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 		SQL_SEARCH_BY_ORDER] = SEARCH_BOTH(k, cmp, dir, ""),           \
 		[ST_APP_SEARCH + 3 * (sort) + SQL_SEARCH_BY_USCC] = DIALECT(   \
 			SEARCH(SQLITE_NAME_HAS, k, cmp, dir,                   \
-			       " AND uscc >= ?12 AND uscc < ?13"),             \
+			       " AND uscc >= ?15 AND uscc < ?16"),             \
 			SEARCH(PG_NAME_HAS, k, cmp, dir,                       \
-			       " AND uscc COLLATE \"C\" >= ?12 AND uscc "      \
-			       "COLLATE \"C\" < ?13")),                        \
+			       " AND uscc COLLATE \"C\" >= ?15 AND uscc "      \
+			       "COLLATE \"C\" < ?16")),                        \
 		[ST_APP_SEARCH + 3 * (sort) + SQL_SEARCH_BY_GRAM] =            \
 			SEARCH_BOTH(k, cmp, dir, SEARCH_GRAM)
 	SEARCH_ONE(ST_APP_SEARCH, 0, "received_at", ">", ""),

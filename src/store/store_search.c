@@ -81,9 +81,10 @@ static int64_t key_of(const struct store_app *a, int sort)
 		       : a->received_at;
 }
 
-/* Bind q's filters to st (sql.c SEARCH). */
+/* Bind q's filters to st (sql.c SEARCH), and the driver's ?15..?16:
+ * the gram (glen bytes), or the prefix's range up to hi. */
 static void bind_query(struct drv_stmt *st, const struct store_app_query *q,
-		       const char *gram, size_t glen, const char *hi,
+		       int driver, size_t glen, const char *hi,
 		       const char *like)
 {
 	bind_nullable(st, 4, q->program);
@@ -95,13 +96,15 @@ static void bind_query(struct drv_stmt *st, const struct store_app_query *q,
 	bind_int(st, 10, q->received_to);
 	if (q->flag >= 0)
 		bind_int(st, 11, q->flag);
-	bind_nullable(st, 12, q->uscc_prefix);
-	bind_nullable(st, 13, q->uscc_prefix ? hi : NULL);
-	if (gram)
-		st->ops->bind_text(st, 14, gram, glen);
-	bind_nullable(st, 15, q->q);
-	bind_nullable(st, 16, q->uscc);
-	bind_nullable(st, 17, q->uscc_prefix ? like : NULL);
+	bind_nullable(st, 12, q->q);
+	bind_nullable(st, 13, q->uscc);
+	bind_nullable(st, 14, q->uscc_prefix ? like : NULL);
+	if (driver == SQL_SEARCH_BY_GRAM) {
+		st->ops->bind_text(st, 15, q->q, glen);
+	} else if (driver == SQL_SEARCH_BY_USCC) {
+		bind_text(st, 15, q->uscc_prefix);
+		bind_text(st, 16, hi);
+	}
 }
 
 int store_app_search(struct store *s, const struct store_app_query *q,
@@ -166,7 +169,7 @@ int store_app_search(struct store *s, const struct store_app_query *q,
 		bind_int(st, 1, key);
 		bind_int(st, 2, seq);
 		bind_int(st, 3, want);
-		bind_query(st, q, glen ? q->q : NULL, glen, hi, like);
+		bind_query(st, q, driver, glen, hi, like);
 		rc = app_page(st, page, &n, e);
 		if (n) {
 			key = key_of(&page[n - 1], q->sort);

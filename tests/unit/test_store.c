@@ -226,6 +226,10 @@ static void test_open_migrate(void **state)
 		      "SET client_min_messages = warning; DROP FUNCTION "
 		      "quan_app_tally CASCADE; DROP FUNCTION "
 		      "quan_account_tally CASCADE"));
+	raw(f, "DROP TABLE app_grams");
+	raw(f, "DROP INDEX applications_received");
+	raw(f, "DROP INDEX applications_requested");
+	raw(f, either(f, "SELECT 1", "DROP INDEX applications_uscc_c"));
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
 	raw(f, "DROP TABLE objections");
@@ -924,6 +928,10 @@ static void test_migrate_5(void **state)
 		      "SET client_min_messages = warning; DROP FUNCTION "
 		      "quan_app_tally CASCADE; DROP FUNCTION "
 		      "quan_account_tally CASCADE"));
+	raw(f, "DROP TABLE app_grams");
+	raw(f, "DROP INDEX applications_received");
+	raw(f, "DROP INDEX applications_requested");
+	raw(f, either(f, "SELECT 1", "DROP INDEX applications_uscc_c"));
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
 	raw(f, "DROP TABLE objections");
