@@ -787,17 +787,17 @@ const struct sql_text sql_version_set = DIALECT(
  * not the driver. A decision's flags are its " F" part and the screens'
  * JSON array after a newline (record.c); " F" in that JSON means it is
  * not empty either. */
-#define SEARCH(name_has, k, cmp, dir, driver)                                  \
-	"SELECT " APP_COLS " FROM applications WHERE (" k ", seq) " cmp        \
-	" (?1, ?2)" driver " AND (?4 IS NULL OR program = ?4)"                 \
-	" AND (?5 IS NULL OR measure = ?5) AND (?6 IS NULL OR state = ?6)"     \
-	" AND requested >= ?7 AND requested <= ?8"                             \
-	" AND received_at >= ?9 AND received_at <= ?10"                        \
-	" AND (?11 IS NULL OR (decision LIKE '% F%' OR decision LIKE"          \
-	" '%\n[{%') = (?11 = 1))"                                              \
-	" AND (?14 IS NULL OR uscc || '' LIKE ?14)"                            \
-	" AND (?13 IS NULL OR uscc || '' = ?13)"                               \
-	" AND (?12 IS NULL OR " name_has ")"                                   \
+#define SEARCH(name_has, k, cmp, dir, driver)                                                          \
+	"SELECT " APP_COLS " FROM applications WHERE (" k ", seq) " cmp                                \
+	" (?1, ?2)" driver " AND (CAST(?4 AS TEXT) IS NULL OR program = ?4)"                           \
+	" AND (CAST(?5 AS TEXT) IS NULL OR measure = ?5) AND (CAST(?6 AS TEXT) IS NULL OR state = ?6)" \
+	" AND requested >= ?7 AND requested <= ?8"                                                     \
+	" AND received_at >= ?9 AND received_at <= ?10"                                                \
+	" AND (CAST(?11 AS BIGINT) IS NULL OR (decision LIKE '% F%' OR decision LIKE"                  \
+	" '%\n[{%') = (?11 = 1))"                                                                      \
+	" AND (CAST(?14 AS TEXT) IS NULL OR uscc || '' LIKE ?14)"                                      \
+	" AND (CAST(?13 AS TEXT) IS NULL OR uscc || '' = ?13)"                                         \
+	" AND (CAST(?12 AS TEXT) IS NULL OR " name_has ")"                                             \
 	" ORDER BY " k dir ", seq" dir " LIMIT ?3"
 #define SQLITE_NAME_HAS "instr(json -> 'applicant' ->> 'name', ?12) > 0"
 #define PG_NAME_HAS "strpos(json::jsonb -> 'applicant' ->> 'name', ?12) > 0"
@@ -1096,6 +1096,15 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 				      "SELECT version FROM schema_version"),
 	[ST_APP_GRAM_PUT] = ALL("INSERT INTO app_grams (gram, seq) VALUES "
 				"(?1, ?2) ON CONFLICT DO NOTHING"),
+	/* How many rows a search's driver would read, up to ?2 (?3). */
+	[ST_APP_GRAM_COUNT] = ALL("SELECT COUNT(*) FROM (SELECT 1 FROM "
+				  "app_grams WHERE gram = ?1 LIMIT ?2) g"),
+	[ST_APP_USCC_COUNT] = DIALECT(
+		"SELECT COUNT(*) FROM (SELECT 1 FROM applications WHERE "
+		"uscc >= ?1 AND uscc < ?2 LIMIT ?3) g",
+		"SELECT COUNT(*) FROM (SELECT 1 FROM applications WHERE "
+		"uscc COLLATE \"C\" >= ?1 AND uscc COLLATE \"C\" < ?2 "
+		"LIMIT ?3) g"),
 #define SEARCH_ONE(base, sort, k, cmp, dir)                                    \
 	[ST_APP_SEARCH + 3 * (sort) +                                          \
 		SQL_SEARCH_BY_ORDER] = SEARCH_BOTH(k, cmp, dir, ""),           \

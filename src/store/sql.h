@@ -141,6 +141,8 @@ enum sql_stmt {
 	/* The queue's search (store_search.c): ST_APP_SEARCH + 3 * sort +
 	 * driver, sort and driver as SQL_SEARCH_* below. */
 	ST_APP_GRAM_PUT,
+	ST_APP_GRAM_COUNT,
+	ST_APP_USCC_COUNT,
 	ST_APP_SEARCH,
 	ST_APP_SEARCH_LAST = ST_APP_SEARCH + 11,
 	ST__COUNT

@@ -73,6 +73,67 @@ int store_app_grams_put(struct store *s, int64_t seq, const char *json,
 	return rc;
 }
 
+/* Past this many rows a driver's index is no help: what the search
+ * wants is common, so reading in the sort's order finds a page soon. */
+#define DRIVER_CAP 2000
+
+/* The rows statement id (bound: ?1 text1, ?2 text2 when not NULL, then
+ * the cap) reads, up to DRIVER_CAP, into *n. */
+static int count_capped(struct store *s, enum sql_stmt id, const char *t1,
+			size_t len1, const char *t2, int64_t *n, struct qerr *e)
+{
+	struct drv_stmt *st;
+	int i = 1, rc = store_stmt(s, id, &st, e);
+
+	if (rc)
+		return rc;
+	st->ops->bind_text(st, i++, t1, len1);
+	if (t2)
+		bind_text(st, i++, t2);
+	bind_int(st, i, DRIVER_CAP);
+	rc = step(st, "counting a search's rows", e);
+	*n = rc == DRV_ROW ? st->ops->column_int(st, 0) : 0;
+	done(st);
+	return rc == DRV_ROW || rc == DRV_DONE ? Q_OK : rc;
+}
+
+/* The driver of q (sql.h SQL_SEARCH_*) and, for a name, the offset
+ * (*gat) and length (*glen) of the rarest of its first 8 bigrams: the
+ * index that reads fewest rows, unless even that reads DRIVER_CAP or
+ * more (then the sort's own index). */
+static int pick_driver(struct store *s, const struct store_app_query *q,
+		       const char *hi, int *driver, size_t *gat, size_t *glen,
+		       struct qerr *e)
+{
+	int64_t best = DRIVER_CAP, n;
+	size_t len = q->q ? strlen(q->q) : 0;
+	int rc = Q_OK;
+
+	*driver = SQL_SEARCH_BY_ORDER;
+	for (size_t i = 0, k = 0; !rc && i < len && k < 8; k++) {
+		size_t g = store_first_gram(q->q + i, len - i);
+
+		if (!g)
+			break;
+		rc = count_capped(s, ST_APP_GRAM_COUNT, q->q + i, g, NULL, &n,
+				  e);
+		if (!rc && n < best) {
+			best = n;
+			*driver = SQL_SEARCH_BY_GRAM;
+			*gat = i;
+			*glen = g;
+		}
+		i += utf8_len((unsigned char)q->q[i]);
+	}
+	if (!rc && q->uscc_prefix) {
+		rc = count_capped(s, ST_APP_USCC_COUNT, q->uscc_prefix,
+				  strlen(q->uscc_prefix), hi, &n, e);
+		if (!rc && n < best)
+			*driver = SQL_SEARCH_BY_USCC;
+	}
+	return rc;
+}
+
 /* The cursor key of a for sort. */
 static int64_t key_of(const struct store_app *a, int sort)
 {
@@ -82,9 +143,10 @@ static int64_t key_of(const struct store_app *a, int sort)
 }
 
 /* Bind q's filters to st (sql.c SEARCH), and the driver's ?15..?16:
- * the gram (glen bytes), or the prefix's range up to hi. */
+ * the gram (glen bytes of q->q from gat), or the prefix's range up to
+ * hi. */
 static void bind_query(struct drv_stmt *st, const struct store_app_query *q,
-		       int driver, size_t glen, const char *hi,
+		       int driver, size_t gat, size_t glen, const char *hi,
 		       const char *like)
 {
 	bind_nullable(st, 4, q->program);
@@ -100,7 +162,7 @@ static void bind_query(struct drv_stmt *st, const struct store_app_query *q,
 	bind_nullable(st, 13, q->uscc);
 	bind_nullable(st, 14, q->uscc_prefix ? like : NULL);
 	if (driver == SQL_SEARCH_BY_GRAM) {
-		st->ops->bind_text(st, 15, q->q, glen);
+		st->ops->bind_text(st, 15, q->q + gat, glen);
 	} else if (driver == SQL_SEARCH_BY_USCC) {
 		bind_text(st, 15, q->uscc_prefix);
 		bind_text(st, 16, hi);
@@ -116,11 +178,9 @@ int store_app_search(struct store *s, const struct store_app_query *q,
 		    q->sort == STORE_SORT_AMOUNT_DESC;
 	int64_t key = desc ? INT64_MAX : INT64_MIN;
 	int64_t seq = desc ? INT64_MAX : INT64_MIN;
-	size_t glen = q->q ? store_first_gram(q->q, strlen(q->q)) : 0;
-	char hi[24], like[24];
-	int driver = glen	      ? SQL_SEARCH_BY_GRAM
-		     : q->uscc_prefix ? SQL_SEARCH_BY_USCC
-				      : SQL_SEARCH_BY_ORDER;
+	size_t gat = 0, glen = 0;
+	char hi[24] = "", like[24];
+	int driver = SQL_SEARCH_BY_ORDER;
 	struct store_app *page;
 	bool stop = false;
 	size_t n = 0;
@@ -149,6 +209,9 @@ int store_app_search(struct store *s, const struct store_app_query *q,
 		snprintf(hi, sizeof(hi), "%s~", q->uscc_prefix);
 		snprintf(like, sizeof(like), "%s%%", q->uscc_prefix);
 	}
+	rc = pick_driver(s, q, hi, &driver, &gat, &glen, e);
+	if (rc)
+		return rc;
 	if (q->after_set) {
 		key = q->after_key;
 		seq = q->after_seq;
@@ -169,7 +232,7 @@ int store_app_search(struct store *s, const struct store_app_query *q,
 		bind_int(st, 1, key);
 		bind_int(st, 2, seq);
 		bind_int(st, 3, want);
-		bind_query(st, q, driver, glen, hi, like);
+		bind_query(st, q, driver, gat, glen, hi, like);
 		rc = app_page(st, page, &n, e);
 		if (n) {
 			key = key_of(&page[n - 1], q->sort);
