@@ -29,6 +29,7 @@
 #include "http/metrics.h"
 #include "core/industry.h"
 #include "engine/compare.h"
+#include "office/bulk.h"
 #include "office/office.h"
 #include "office/search.h"
 #include "office/view.h"
@@ -1068,6 +1069,36 @@ static bool field_strings(struct req *r, json_t *j, const char *name,
 	return true;
 }
 
+/* POST /v1/applications/approve: {"ids": [...], "rate"?}, each approved
+ * under the one-approval rules and the request's Idempotency-Key
+ * (office/bulk.h); 200 with each id's outcome, whatever they are. */
+static void h_approve_bulk(struct server *s, struct office *o, struct req *r)
+{
+	static const char *const keys[] = {"ids", "rate", NULL};
+	const char *ids[OFFICE_BULK_MAX];
+	json_t *j = body_object(r, keys, false), *answer = NULL;
+	const char *rate_t;
+	rate_bp rate = -1;
+	size_t n = 0;
+	struct qerr e;
+
+	if (!j)
+		return;
+	qerr_clear(&e);
+	if (!field_strings(r, j, "ids", ids, OFFICE_BULK_MAX, &n) ||
+	    !field_str(r, j, "rate", false, &rate_t))
+		goto out;
+	if ((rate_t &&
+	     rate_parse_given(rate_t, strlen(rate_t), &rate, "rate", &e)) ||
+	    office_approve_bulk(o, ids, n, rate, r->key, r->user.name,
+				now_of(s), &answer, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, answer);
+out:
+	json_decref(j);
+}
+
 static void h_settle(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {"value", "invoices", NULL};
@@ -1877,6 +1908,8 @@ static const struct route routes[] = {
 	 "amount_max received_from received_to sort after",
 	 R_ALL, false, h_list},
 	{"GET", "/v1/applications/{id}", "", R_ALL, false, h_show},
+	{"POST", "/v1/applications/approve", "", R_REVIEWER, true,
+	 h_approve_bulk},
 	{"POST", "/v1/applications/{id}/approve", "", R_REVIEWER, true,
 	 h_approve},
 	{"POST", "/v1/applications/{id}/reject", "", R_REVIEWER, true,

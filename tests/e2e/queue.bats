@@ -17,6 +17,13 @@ setup_file() {
 	"$QUAN" init --db "$DB" --policy "$ROOT/policies/shanghai-2025.yaml" --by admin >/dev/null 2>&1
 	"$QUAN" apply --db "$DB" --csv "$DIR/apps.csv" --by admin >/dev/null 2>&1
 	export T_REVIEWER=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
+	export T_REVIEWER2=$("$QUAN" user add --db "$DB" rob --role reviewer 2>/dev/null)
+	# One award above Shanghai's 1 M yuan: it needs two reviewers.
+	sed -E -e 's/"client_ref": *"[^"]*"/"client_ref": "BIG-1"/' \
+		-e 's/"number": *"[^"]*"/"number": "HT-BIG-1"/' \
+		-e 's/"value": *"[0-9.]+"/"value": "9000000.00"/' \
+		"$ROOT/examples/applications/sh-compute-rent.json" >"$DIR/big.json"
+	"$QUAN" apply --db "$DB" "$DIR/big.json" --by admin >/dev/null 2>&1
 	export T_APPLICANT=$("$QUAN" user add --db "$DB" hw --role applicant --uscc 91310115M000000194 2>/dev/null)
 	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$DIR/serve.out" 2>"$DIR/serve.err" 3>&- &
 	echo $! >"$DIR/serve.pid"
@@ -42,7 +49,16 @@ get() {
 }
 
 @test "every application was imported" {
-	[ "$(sql "$DB" 'SELECT COUNT(*) FROM applications')" -eq 300 ]
+	[ "$(sql "$DB" 'SELECT COUNT(*) FROM applications')" -eq 301 ]
+}
+
+# approve TOKEN KEY BODY: POST /v1/applications/approve; sets $code, $body.
+approve() {
+	code=$(curl -s -o "$DIR/body" -w '%{http_code}' -X POST \
+		-H "Authorization: Bearer $1" -H "Idempotency-Key: $2" \
+		-H 'Content-Type: application/json' --data-binary "$3" \
+		"$URL/v1/applications/approve")
+	body=$(cat "$DIR/body")
 }
 
 @test "search by a two-character Chinese name finds it, and every name that holds it" {
@@ -69,7 +85,7 @@ get() {
 @test "search by USCC prefix: exactly the firms whose USCC begins so" {
 	get "uscc_prefix=91310115&limit=1000"
 	[ "$code" -eq 200 ]
-	want=$(cut -d, -f5 "$DIR/apps.csv" | grep -c '^91310115')
+	want=$(($(cut -d, -f5 "$DIR/apps.csv" | grep -c '^91310115') + 1)) # and BIG-1's
 	[ "$(jq '.applications | length' <<<"$body")" -eq "$want" ]
 	[ "$(jq '[.applications[] | select(.uscc | startswith("91310115") | not)] | length' <<<"$body")" -eq 0 ]
 	get "uscc_prefix=91310115M000000194"
@@ -101,7 +117,7 @@ get() {
 	get "flag=no&limit=1000"
 	no=$(jq '.applications | length' <<<"$body")
 	[ "$(jq '[.applications[] | select(.flags | length > 0)] | length' <<<"$body")" -eq 0 ]
-	[ $((yes + no)) -eq 300 ]
+	[ $((yes + no)) -eq 301 ]
 	get "amount_min=-5"
 	[ "$code" -eq 400 ]
 	get "received_to=2025-13-01"
@@ -137,8 +153,8 @@ get() {
 			get "$q&after=$next"
 			pages=$((pages + 1))
 		done
-		[ "$(wc -l <"$DIR/ids")" -eq 300 ]
-		[ "$(sort -u "$DIR/ids" | wc -l)" -eq 300 ]
+		[ "$(wc -l <"$DIR/ids")" -eq 301 ]
+		[ "$(sort -u "$DIR/ids" | wc -l)" -eq 301 ]
 		[ "$pages" -ge 42 ]
 	done
 	# A cursor of another sort is refused, not misread.
@@ -177,4 +193,40 @@ get() {
 	run "$QUAN" list --db "$DB" --sort sideways
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"sort: one of"* ]]
+}
+
+@test "bulk approval: each id answered, the two-person rule held inside, keyed per batch and id" {
+	# Run last among the searches: it changes states.
+	approve "$T_REVIEWER" bulk-1 '{"ids": ["SH-2025-000010", "SH-2025-000301", "SH-2025-000011", "SH-2025-999999"]}'
+	[ "$code" -eq 200 ]
+	[ "$(jq -r '[.results[] | .id + "=" + .outcome] | join(" ")' <<<"$body")" = \
+		"SH-2025-000010=approved SH-2025-000301=waiting_second_approver SH-2025-000011=approved SH-2025-999999=refused" ]
+	[ "$(jq -c '[.approved, .waiting, .refused]' <<<"$body")" = "[2,1,1]" ]
+	[ "$(jq -r '.results[3].error.code' <<<"$body")" = not_found ]
+	[ "$(sql "$DB" "SELECT state FROM applications WHERE id = 'SH-2025-000010'")" = awarded ]
+	[ "$(sql "$DB" "SELECT state FROM applications WHERE id = 'SH-2025-000301'")" = reserved ]
+	# The same batch again: the same answers, replayed; nothing moves twice.
+	events=$(sql "$DB" 'SELECT COUNT(*) FROM events')
+	approve "$T_REVIEWER" bulk-1 '{"ids": ["SH-2025-000010", "SH-2025-000301", "SH-2025-000011"]}'
+	[ "$code" -eq 200 ]
+	[ "$(jq -r '[.results[].replayed] | unique | join(",")' <<<"$body")" = true ]
+	[ "$(sql "$DB" 'SELECT COUNT(*) FROM events')" -eq "$events" ]
+	# Four eyes: the first approver cannot finish the award alone ...
+	approve "$T_REVIEWER" bulk-2 '{"ids": ["SH-2025-000301", "SH-2025-000012"]}'
+	[ "$(jq -r '.results[0].outcome' <<<"$body")" = refused ]
+	[[ "$(jq -r '.results[0].error.message' <<<"$body")" == *"second, different approver"* ]]
+	[ "$(jq -r '.results[1].outcome' <<<"$body")" = approved ]
+	[ "$(sql "$DB" "SELECT state FROM applications WHERE id = 'SH-2025-000301'")" = reserved ]
+	# ... a second reviewer does.
+	approve "$T_REVIEWER2" bulk-3 '{"ids": ["SH-2025-000301"]}'
+	[ "$(jq -r '.results[0].outcome' <<<"$body")" = approved ]
+	[ "$(sql "$DB" "SELECT state FROM applications WHERE id = 'SH-2025-000301'")" = awarded ]
+	# Refused as a whole: no ids, an id twice, another role.
+	approve "$T_REVIEWER" bulk-4 '{"ids": []}'
+	[ "$code" -eq 400 ]
+	approve "$T_REVIEWER" bulk-5 '{"ids": ["SH-2025-000020", "SH-2025-000020"]}'
+	[ "$code" -eq 400 ]
+	[ "$(sql "$DB" "SELECT state FROM applications WHERE id = 'SH-2025-000020'")" = reserved ]
+	approve "$T_APPLICANT" bulk-6 '{"ids": ["SH-2025-000020"]}'
+	[ "$code" -eq 403 ]
 }
