@@ -230,3 +230,14 @@ approve() {
 	approve "$T_APPLICANT" bulk-6 '{"ids": ["SH-2025-000020"]}'
 	[ "$code" -eq 403 ]
 }
+
+@test "quan review --approve with several ids: each answered, exit 1 when one is refused" {
+	run "$QUAN" review --db "$DB" SH-2025-000030 SH-2025-000031 --approve --by rita --ref cli-1 --json
+	[ "$status" -eq 0 ]
+	[ "$(sed -n '/^{/,$p' <<<"$output" | jq -r '[.results[].outcome] | join(",")')" = approved,approved ]
+	run "$QUAN" review --db "$DB" SH-2025-000032 SH-2025-999998 --approve --by rita --ref cli-2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"SH-2025-000032   approved"* ]]
+	[[ "$output" == *"SH-2025-999998   refused"* ]]
+	[ "$(sql "$DB" "SELECT state FROM applications WHERE id = 'SH-2025-000032'")" = awarded ]
+}
