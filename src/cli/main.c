@@ -33,6 +33,7 @@ static const char usage[] =
 	"  forecast --db FILE [--json]    when each pool runs dry: a projection of the office's arrivals\n"
 	"  show --db FILE ID [--json]     an application: decision, transfers, history\n"
 	"  queue --db FILE PROGRAM [--json]  the review queue, priority holders first\n"
+	"  list --db FILE [PROGRAM] [--q TEXT] ...  search the applications\n"
 	"  expire --db FILE --by NAME     release reservations past their time\n"
 	"  round close --db FILE PROGRAM MEASURE YEAR --by NAME   pro-rata round\n"
 	"  milestone --db FILE ID YEAR --why TEXT --by NAME      post a grant's tranche\n"
