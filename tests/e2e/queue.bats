@@ -241,3 +241,35 @@ approve() {
 	[[ "$output" == *"SH-2025-999998   refused"* ]]
 	[ "$(sql "$DB" "SELECT state FROM applications WHERE id = 'SH-2025-000032'")" = awarded ]
 }
+
+@test "waiting explains itself: 2 487.00 of corpus behind a 5 M head while 4.9 M is available (strict order)" {
+	# The issue's case: the corpus pool cut to 9.9 M, 5 M reserved, a 5 M
+	# head waitlisted, then a small application waitlisted behind it.
+	local W=$DIR/wait
+	mkdir -p "$W"
+	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"9900000.00\"/" \
+		"$ROOT/policies/shanghai-2025.yaml" >"$W/p.yaml"
+	local db
+	db=$(new_db "$W/office.db")
+	QUAN_NOW=2025-11-20T10:00:00+08:00 "$QUAN" init --db "$db" --policy "$W/p.yaml" --by admin >/dev/null 2>&1
+	local u=91310000MA1FL8WR2F
+	v() {
+		sed -E -e "s/\"client_ref\": *\"[^\"]*\"/\"client_ref\": \"$1\"/" \
+			-e "s/\"number\": *\"[^\"]*\"/\"number\": \"HT-$1\"/" \
+			-e "s/\"value\": *\"[0-9.]+\"/\"value\": \"$2\"/" -e "s/$u/$3/" \
+			"$ROOT/examples/applications/sh-corpus.json" >"$W/$1.json"
+		QUAN_NOW=2025-11-20T10:00:00+08:00 "$QUAN" apply --db "$db" "$W/$1.json" --by admin 2>/dev/null
+	}
+	[[ "$(v w1 30000000.00 $u)" == *reserved*5000000.00* ]]
+	[[ "$(v w2 30000000.00 91310104M000000271)" == *waitlisted*5000000.00* ]]
+	[[ "$(v w3 8290.00 91310115M000000194)" == *waitlisted*2487.00* ]]
+	w=$("$QUAN" show --db "$db" SH-2025-000003 --json 2>/dev/null | jq -c .waiting)
+	[ "$(jq -c '[.position, .ahead, .ahead_amount, .head, .head_requested, .pool, .available, .order]' <<<"$w")" = \
+		'[2,1,"5000000.00","SH-2025-000002","5000000.00","corpus","4900000.00","strict"]' ]
+	[[ "$(jq -r .why <<<"$w")" == *"served in the order received"* ]]
+	[[ "$(jq -r .why_zh <<<"$w")" == *"前面有 1 件申请"*"可用 4900000.00 元"* ]]
+	# The head itself is first in line; an application that does not wait has no such part.
+	[[ "$("$QUAN" show --db "$db" SH-2025-000002 --json 2>/dev/null | jq -r .waiting.why_zh)" == 排在首位* ]]
+	[ "$("$QUAN" show --db "$db" SH-2025-000001 --json 2>/dev/null | jq -c .waiting)" = null ]
+	drop_db "$db"
+}
