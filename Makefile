@@ -152,6 +152,7 @@ bench: $(BENCH_BIN) $(BUILD)/quan
 	QUAN=$(CURDIR)/$(BUILD)/quan $(BUILD)/bench/rush
 	$(BUILD)/bench/screen
 	$(BUILD)/bench/simulate
+	$(BUILD)/bench/queue
 
 bench-smoke: $(BENCH_BIN) $(BUILD)/quan
 	$(BUILD)/bench/decide --smoke
@@ -159,6 +160,7 @@ bench-smoke: $(BENCH_BIN) $(BUILD)/quan
 	QUAN=$(CURDIR)/$(BUILD)/quan $(BUILD)/bench/rush --smoke
 	$(BUILD)/bench/screen --smoke
 	$(BUILD)/bench/simulate --smoke
+	$(BUILD)/bench/queue --smoke
 	QUAN=$(CURDIR)/$(BUILD)/quan bench/rush-pg.sh --smoke
 	QUAN=$(CURDIR)/$(BUILD)/quan bench/failover --smoke
 

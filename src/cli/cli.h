@@ -46,6 +46,12 @@ int cmd_ledger(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
+int cmd_list(int argc, char **argv); /* cmd_list.c */
+/* `quan review --approve` with several ids (cmd_bulk.c): exit 0 when
+ * none was refused. */
+int cli_review_bulk(const char *db, const char *chips, const char *const *ids,
+		    size_t n, const char *rate_t, const char *key,
+		    const char *by, bool json);
 int cmd_expire(int argc, char **argv);
 int cmd_round(int argc, char **argv);
 int cmd_milestone(int argc, char **argv);

@@ -566,6 +566,8 @@ int cmd_review(int argc, char **argv)
 		"usage: quan review --db FILE ID --approve|--reject --by NAME\n"
 		"                   [--rate RATE] [--approved-value YUAN] [--why TEXT]\n"
 		"                   [--ref KEY]\n"
+		"       quan review --db FILE ID ID... --approve --by NAME\n"
+		"                   [--rate RATE] [--ref KEY] [--json]\n"
 		"Approval is the award: it posts the reservation, in full or at\n"
 		"a lower approved rate (20%, 12.5%, or basis points: 2000) or\n"
 		"value; the rest returns\n"
@@ -574,7 +576,11 @@ int cmd_review(int argc, char **argv)
 		"(or lowers it with --rate or --approved-value), never raises it.\n"
 		"--ref KEY (an approval) is an idempotency key: the same key and\n"
 		"request again answer as the first time and move nothing; the\n"
-		"same key with another request is refused.\n";
+		"same key with another request is refused.\n"
+		"Several ids approve each under the same rules, each in its own\n"
+		"transaction and under --ref's key; each is answered approved,\n"
+		"waiting_second_approver or refused (and why), and the exit is 1\n"
+		"when any was refused.\n";
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -587,6 +593,11 @@ int cmd_review(int argc, char **argv)
 
 	if (parse(argc, argv, &o, usage) || need_by(&o))
 		return EXIT_BAD_INPUT;
+	/* Several ids: a bulk approval (cmd_bulk.c), each id answered. */
+	if (o.approve && !o.reject && o.nargs > 1 && !o.value)
+		return cli_review_bulk(
+			o.db, o.chips, (const char *const *)o.args,
+			(size_t)o.nargs, o.rate, o.key, o.by, o.json);
 	if (o.nargs != 1 || o.approve == o.reject) {
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;

@@ -39,6 +39,7 @@ static const char usage[] =
 	"  forecast --db FILE [--json]    when each pool runs dry: a projection of the office's arrivals\n"
 	"  show --db FILE ID [--json]     an application: decision, transfers, history\n"
 	"  queue --db FILE PROGRAM [--json]  the review queue, priority holders first\n"
+	"  list --db FILE [PROGRAM] [--q TEXT] ...  search the applications\n"
 	"  expire --db FILE --by NAME     release reservations past their time\n"
 	"  round close --db FILE PROGRAM MEASURE YEAR --by NAME   pro-rata round\n"
 	"  milestone --db FILE ID YEAR --why TEXT --by NAME      post a grant's tranche\n"
@@ -143,6 +144,7 @@ static const struct {
 	{"objection", cmd_objection}, {"letter", cmd_letter},
 	{"export", cmd_export},	      {"batch", cmd_batch},
 	{"reconcile", cmd_reconcile},
+	{"list", cmd_list},
 };
 
 /* Run a verb's own code; -1 when there is no such verb. */

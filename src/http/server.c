@@ -34,7 +34,9 @@
 #include "engine/lang.h"
 #include "office/export.h"
 #include "office/finance.h"
+#include "office/bulk.h"
 #include "office/office.h"
+#include "office/search.h"
 #include "office/view.h"
 #include "sim/forecast.h"
 #include "sim/reform.h"
@@ -607,6 +609,68 @@ static int list_one(void *arg, const struct store_app *a)
 	return 0;
 }
 
+/* A query parameter of the request, or NULL. */
+static const char *qarg(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+					   name);
+}
+
+struct found {
+	struct office *o;
+	const struct search *sr;
+	json_t *arr;
+	int64_t now;
+	char next[SEARCH_CURSOR_MAX];
+};
+
+static int found_one(void *arg, const struct store_app *a)
+{
+	struct found *f = arg;
+
+	json_array_append_new(f->arr, view_app_summary(f->o, a, f->now));
+	search_cursor(f->sr, a, f->next);
+	return 0;
+}
+
+/* GET /v1/applications with any of the queue's search parameters
+ * (search.h): oldest received first unless sort says otherwise;
+ * next_after, when the page is full, asks for the next. sr holds the
+ * listing's own filters (program, state, limit, the applicant's USCC). */
+static void h_search(struct server *s, struct office *o, struct req *r,
+		     struct search *sr)
+{
+	struct found f = {o, sr, json_array(), now_of(s), ""};
+	const char *v;
+	struct qerr e;
+	int rc = Q_OK;
+
+	qerr_clear(&e);
+	if (qarg(r, "before"))
+		rc = qerr_set(&e, Q_ERR_INVALID, "before",
+			      "before: the newest-first listing's cursor; a "
+			      "search pages with after");
+	for (size_t i = 0; !rc && search_params[i]; i++)
+		if ((v = qarg(r, search_params[i])))
+			rc = search_set(sr, search_params[i], v, &e);
+	if (!rc)
+		rc = search_finish(sr, &e);
+	if (!rc && f.arr)
+		rc = store_app_search(o->store, &sr->q, found_one, &f, &e);
+	if (rc || !f.arr) {
+		json_decref(f.arr);
+		if (!e.code)
+			qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
+		fail_with(r, &e);
+		return;
+	}
+	ok(r, MHD_HTTP_OK,
+	   (long)json_array_size(f.arr) == sr->q.limit
+		   ? json_pack("{s:o,s:s}", "applications", f.arr, "next_after",
+			       f.next)
+		   : json_pack("{s:o}", "applications", f.arr));
+}
+
 static void h_list(struct server *s, struct office *o, struct req *r)
 {
 	struct store_app_filter f = {NULL, -1, NULL, 0, 100};
@@ -658,6 +722,21 @@ static void h_list(struct server *s, struct office *o, struct req *r)
 	}
 	if (r->role == R_APPLICANT)
 		f.uscc = r->user.uscc;
+	/* Any of the queue's search parameters: the search instead. */
+	for (size_t i = 0; search_params[i]; i++) {
+		struct search sr;
+
+		if (!qarg(r, search_params[i]))
+			continue;
+		search_init(&sr);
+		sr.q.program = f.program;
+		sr.q.state = f.state;
+		sr.q.uscc = f.uscc;
+		sr.q.limit = f.limit;
+		json_decref(l.arr);
+		h_search(s, o, r, &sr);
+		return;
+	}
 	qerr_clear(&e);
 	if (!l.arr || store_app_list(o->store, &f, list_one, &l, &e)) {
 		json_decref(l.arr);
@@ -1135,6 +1214,36 @@ static bool field_strings(struct req *r, json_t *j, const char *name,
 		out[(*n)++] = json_string_value(x);
 	}
 	return true;
+}
+
+/* POST /v1/applications/approve: {"ids": [...], "rate"?}, each approved
+ * under the one-approval rules and the request's Idempotency-Key
+ * (office/bulk.h); 200 with each id's outcome, whatever they are. */
+static void h_approve_bulk(struct server *s, struct office *o, struct req *r)
+{
+	static const char *const keys[] = {"ids", "rate", NULL};
+	const char *ids[OFFICE_BULK_MAX];
+	json_t *j = body_object(r, keys, false), *answer = NULL;
+	const char *rate_t;
+	rate_bp rate = -1;
+	size_t n = 0;
+	struct qerr e;
+
+	if (!j)
+		return;
+	qerr_clear(&e);
+	if (!field_strings(r, j, "ids", ids, OFFICE_BULK_MAX, &n) ||
+	    !field_str(r, j, "rate", false, &rate_t))
+		goto out;
+	if ((rate_t &&
+	     rate_parse_given(rate_t, strlen(rate_t), &rate, "rate", &e)) ||
+	    office_approve_bulk(o, ids, n, rate, r->key, r->user.name,
+				now_of(s), &answer, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, answer);
+out:
+	json_decref(j);
 }
 
 static void h_settle(struct server *s, struct office *o, struct req *r)
@@ -2547,9 +2656,13 @@ static const struct route routes[] = {
 	{"POST", "/v1/estimate", "at", R_ALL, false, h_estimate},
 	{"POST", "/v1/compare", "", R_ALL, false, h_compare},
 	{"POST", "/v1/applications", "", R_ADMIN | R_APPLICANT, true, h_apply},
-	{"GET", "/v1/applications", "state program limit before", R_ALL, false,
-	 h_list},
+	{"GET", "/v1/applications",
+	 "state program limit before q uscc_prefix measure flag amount_min "
+	 "amount_max received_from received_to sort after",
+	 R_ALL, false, h_list},
 	{"GET", "/v1/applications/{id}", "", R_ALL, false, h_show},
+	{"POST", "/v1/applications/approve", "", R_REVIEWER, true,
+	 h_approve_bulk},
 	{"POST", "/v1/applications/{id}/approve", "", R_REVIEWER, true,
 	 h_approve},
 	{"POST", "/v1/applications/{id}/reject", "", R_REVIEWER, true,

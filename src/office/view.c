@@ -137,6 +137,13 @@ int view_app(struct office *o, const char *id, json_t **out, struct qerr *e)
 	json_object_set_new(j, "history", hs);
 	if (!rc)
 		add_settlement(j, hs);
+	if (!rc && a.state == APP_WAITLISTED) {
+		json_t *w = NULL;
+
+		rc = view_waiting(o, &a, &w, e);
+		if (!rc && w)
+			json_object_set_new(j, "waiting", w);
+	}
 	store_app_release(&a);
 	if (rc) {
 		json_decref(j);

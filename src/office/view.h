@@ -71,4 +71,13 @@ int view_burndown(struct office *o, const char *program, const char *pool,
  * name, pool, kinds, allocation}]}]}. */
 int view_programs(struct office *o, json_t **out, struct qerr *e);
 
+/* Why waitlisted application a waits (waiting.c): *out (NULL when a does
+ * not wait) {position, ahead, ahead_amount, head, head_requested, pool,
+ * available, order, why, why_zh}: its place in its pool's waitlist, the
+ * applications and amount received before it, the first in line and what
+ * it asks, the pool's available amount, and the reason in English and
+ * Chinese (the office's own wording). The caller json_decref()s. */
+int view_waiting(struct office *o, const struct store_app *a, json_t **out,
+		 struct qerr *e);
+
 #endif

@@ -780,9 +780,46 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 		"  at BIGINT NOT NULL,"
 		"  PRIMARY KEY (app_id, seq));"
 		"CREATE INDEX app_documents_sha256 ON app_documents (sha256);"),
-	/* 18: held for the review queue's search indexes (issue 14), merged
-	 * after this; nothing here. */
-	ALL("SELECT 1"),
+	/* 18: the review queue's search. app_grams holds each distinct pair
+	 * of neighbouring characters of an applicant firm's name (its
+	 * bigrams), so that a two-character Chinese name is found through
+	 * the index (a trigram index misses it); store_search.c writes them
+	 * with the application and filled them here from what is stored.
+	 * The sorts (oldest first by receipt, by amount) read in order from
+	 * their own indexes, and PostgreSQL gets a byte-ordered USCC index
+	 * for the prefix's range. */
+	DIALECT("CREATE TABLE app_grams ("
+		"  gram TEXT NOT NULL,"
+		"  seq INTEGER NOT NULL,"
+		"  PRIMARY KEY (gram, seq)) WITHOUT ROWID;"
+		"CREATE INDEX applications_received ON applications"
+		"  (received_at, seq);"
+		"CREATE INDEX applications_requested ON applications"
+		"  (requested, seq);"
+		"WITH RECURSIVE n(seq, name, i) AS ("
+		"  SELECT seq, json_extract(json, '$.applicant.name'), 1"
+		"  FROM applications WHERE json_valid(json)"
+		"  UNION ALL SELECT seq, name, i + 1 FROM n"
+		"  WHERE i + 1 < length(name))"
+		"INSERT OR IGNORE INTO app_grams (gram, seq)"
+		"  SELECT substr(name, i, 2), seq FROM n"
+		"  WHERE length(name) >= 2;",
+		"CREATE TABLE app_grams ("
+		"  gram TEXT COLLATE \"C\" NOT NULL,"
+		"  seq BIGINT NOT NULL,"
+		"  PRIMARY KEY (gram, seq));"
+		"CREATE INDEX applications_received ON applications"
+		"  (received_at, seq);"
+		"CREATE INDEX applications_requested ON applications"
+		"  (requested, seq);"
+		"CREATE INDEX applications_uscc_c ON applications"
+		"  (uscc COLLATE \"C\", seq);"
+		"INSERT INTO app_grams (gram, seq)"
+		"  SELECT DISTINCT substr(a.n, i, 2), a.seq FROM"
+		"  (SELECT seq, json::jsonb #>> '{applicant,name}' AS n"
+		"   FROM applications WHERE json IS NOT NULL) a,"
+		"  generate_series(1, length(a.n) - 1) i"
+		"  WHERE a.n IS NOT NULL;"),
 	/* 19: payment batches. Finance groups payable awards into a batch;
 	 * each payment in it has a voucher number (凭证号), sequential per
 	 * year and never reused (the rows are never deleted), the payee's
@@ -837,6 +874,37 @@ const struct sql_text sql_version_set = DIALECT(
 	"LEFT JOIN current_policies c ON c.hash = p.hash "                     \
 	"WHERE (p.added_at, p.hash" collate ") > (?1, ?2) "                    \
 	"ORDER BY p.added_at, p.hash" collate " LIMIT " PAGE_TEXT
+
+/* The queue's search (store_search.c), ordered by key k (then seq) in
+ * direction dir, after the cursor (?1, ?2) by cmp, at most ?3. Filters,
+ * each NULL or a bound for "any": ?4 program, ?5 measure, ?6 state, ?7..?8
+ * requested, ?9..?10 received_at, ?11 flagged (1) or not (0), ?12 text
+ * the firm's name holds, ?13 the applicant's own USCC, ?14 the USCC
+ * prefix as a LIKE pattern (digits and capitals only, so nothing to
+ * escape). driver adds the condition an index leads with (sql.h
+ * SQL_SEARCH_*): ?15..?16 the prefix's range, or ?15 one of the name's
+ * bigrams. "|| ''" keeps the USCC's filter off its index where it is
+ * not the driver. A decision's flags are its " F" part and the screens'
+ * JSON array after a newline (record.c); " F" in that JSON means it is
+ * not empty either. */
+#define SEARCH(name_has, k, cmp, dir, driver)                                                          \
+	"SELECT " APP_COLS " FROM applications WHERE (" k ", seq) " cmp                                \
+	" (?1, ?2)" driver " AND (CAST(?4 AS TEXT) IS NULL OR program = ?4)"                           \
+	" AND (CAST(?5 AS TEXT) IS NULL OR measure = ?5) AND (CAST(?6 AS TEXT) IS NULL OR state = ?6)" \
+	" AND requested >= ?7 AND requested <= ?8"                                                     \
+	" AND received_at >= ?9 AND received_at <= ?10"                                                \
+	" AND (CAST(?11 AS BIGINT) IS NULL OR (decision LIKE '% F%' OR decision LIKE"                  \
+	" '%\n[{%') = (?11 = 1))"                                                                      \
+	" AND (CAST(?14 AS TEXT) IS NULL OR uscc || '' LIKE ?14)"                                      \
+	" AND (CAST(?13 AS TEXT) IS NULL OR uscc || '' = ?13)"                                         \
+	" AND (CAST(?12 AS TEXT) IS NULL OR " name_has ")"                                             \
+	" ORDER BY " k dir ", seq" dir " LIMIT ?3"
+#define SQLITE_NAME_HAS "instr(json -> 'applicant' ->> 'name', ?12) > 0"
+#define PG_NAME_HAS "strpos(json::jsonb -> 'applicant' ->> 'name', ?12) > 0"
+#define SEARCH_GRAM " AND seq IN (SELECT seq FROM app_grams WHERE gram = ?15)"
+#define SEARCH_BOTH(k, cmp, dir, driver)                                       \
+	DIALECT(SEARCH(SQLITE_NAME_HAS, k, cmp, dir, driver),                  \
+		SEARCH(PG_NAME_HAS, k, cmp, dir, driver))
 
 /* Newest first, below seq ?1, at most ?2, the filters from ?3 on. */
 #define APPS_LIST(filters)                                                     \
@@ -1218,6 +1286,33 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 		ALL("UPDATE pay_items SET state = 'settled', bank_ref = ?2, "
 		    "settled_on = ?3, settled_by = ?4, settled_at = ?5 WHERE "
 		    "voucher = ?1 AND state = 'paid'"),
+	[ST_APP_GRAM_PUT] = ALL("INSERT INTO app_grams (gram, seq) VALUES "
+				"(?1, ?2) ON CONFLICT DO NOTHING"),
+	/* How many rows a search's driver would read, up to ?2 (?3). */
+	[ST_APP_GRAM_COUNT] = ALL("SELECT COUNT(*) FROM (SELECT 1 FROM "
+				  "app_grams WHERE gram = ?1 LIMIT ?2) g"),
+	[ST_APP_USCC_COUNT] = DIALECT(
+		"SELECT COUNT(*) FROM (SELECT 1 FROM applications WHERE "
+		"uscc >= ?1 AND uscc < ?2 LIMIT ?3) g",
+		"SELECT COUNT(*) FROM (SELECT 1 FROM applications WHERE "
+		"uscc COLLATE \"C\" >= ?1 AND uscc COLLATE \"C\" < ?2 "
+		"LIMIT ?3) g"),
+#define SEARCH_ONE(base, sort, k, cmp, dir)                                    \
+	[ST_APP_SEARCH + 3 * (sort) +                                          \
+		SQL_SEARCH_BY_ORDER] = SEARCH_BOTH(k, cmp, dir, ""),           \
+		[ST_APP_SEARCH + 3 * (sort) + SQL_SEARCH_BY_USCC] = DIALECT(   \
+			SEARCH(SQLITE_NAME_HAS, k, cmp, dir,                   \
+			       " AND uscc >= ?15 AND uscc < ?16"),             \
+			SEARCH(PG_NAME_HAS, k, cmp, dir,                       \
+			       " AND uscc COLLATE \"C\" >= ?15 AND uscc "      \
+			       "COLLATE \"C\" < ?16")),                        \
+		[ST_APP_SEARCH + 3 * (sort) + SQL_SEARCH_BY_GRAM] =            \
+			SEARCH_BOTH(k, cmp, dir, SEARCH_GRAM)
+	SEARCH_ONE(ST_APP_SEARCH, 0, "received_at", ">", ""),
+	SEARCH_ONE(ST_APP_SEARCH, 1, "received_at", "<", " DESC"),
+	SEARCH_ONE(ST_APP_SEARCH, 2, "requested", ">", ""),
+	SEARCH_ONE(ST_APP_SEARCH, 3, "requested", "<", " DESC"),
+#undef SEARCH_ONE
 };
 
 _Static_assert(SQL_PAGE == 64, "PAGE_TEXT must spell SQL_PAGE");

@@ -165,6 +165,13 @@ enum sql_stmt {
 	ST_PAY_ITEM_PLANNED_OF,
 	ST_PAY_ITEM_PAID,
 	ST_PAY_ITEM_SETTLE,
+	/* The queue's search (store_search.c): ST_APP_SEARCH + 3 * sort +
+	 * driver, sort and driver as SQL_SEARCH_* below. */
+	ST_APP_GRAM_PUT,
+	ST_APP_GRAM_COUNT,
+	ST_APP_USCC_COUNT,
+	ST_APP_SEARCH,
+	ST_APP_SEARCH_LAST = ST_APP_SEARCH + 11,
 	ST__COUNT
 };
 
@@ -174,6 +181,14 @@ enum {
 	SQL_LIST_PROGRAM = 1,
 	SQL_LIST_STATE = 2,
 	SQL_LIST_USCC = 4,
+};
+
+/* What leads a search: the sort's own index (every filter read on the
+ * way), the USCC prefix's range, or a bigram of the firm's name. */
+enum {
+	SQL_SEARCH_BY_ORDER = 0,
+	SQL_SEARCH_BY_USCC = 1,
+	SQL_SEARCH_BY_GRAM = 2,
 };
 
 extern const struct sql_text sql_stmts[ST__COUNT];

@@ -298,6 +298,43 @@ int store_app_list(struct store *s, const struct store_app_filter *f,
 		   int (*fn)(void *arg, const struct store_app *a), void *arg,
 		   struct qerr *e);
 
+/* The review queue's search (store_search.c). Sorts: oldest received
+ * first (first come, first served), newest first, smallest requested
+ * amount first, largest first; each then by arrival (seq). */
+enum store_sort {
+	STORE_SORT_RECEIVED,
+	STORE_SORT_RECEIVED_DESC,
+	STORE_SORT_AMOUNT,
+	STORE_SORT_AMOUNT_DESC,
+};
+
+/* What store_app_search selects. NULL / -1 for "any"; the bounds are
+ * inclusive (fen, epoch seconds): set them to INT64_MIN / INT64_MAX for
+ * none. q is text the applicant firm's name holds (two characters or
+ * more are found through an index; one is read row by row); uscc_prefix
+ * up to 18 digits and capitals; uscc the applicant's own (an applicant
+ * sees only its own). flag: 1 flagged decisions only, 0 unflagged, -1
+ * any. after_*: the cursor, the last row of the page before (its sort
+ * key: received_at or requested, and its seq). limit 1..1000 (other
+ * values mean 100). */
+struct store_app_query {
+	const char *program, *measure, *uscc, *uscc_prefix, *q;
+	int state, flag;
+	int64_t amount_min, amount_max;
+	int64_t received_from, received_to;
+	enum store_sort sort;
+	bool after_set;
+	int64_t after_key, after_seq;
+	long limit;
+};
+
+/* Visit what q selects in its sort, after its cursor; the record is
+ * released after fn returns, which returns non-zero to stop.
+ * Q_ERR_INVALID for a malformed uscc_prefix. */
+int store_app_search(struct store *s, const struct store_app_query *q,
+		     int (*fn)(void *arg, const struct store_app *a), void *arg,
+		     struct qerr *e);
+
 /* --- audit chain ------------------------------------------------------------ */
 
 /* One event of the audit chain. hash = SHA-256 over prev_hash and the

@@ -179,6 +179,9 @@ static int app_insert(struct store *s, struct store_app *a, struct qerr *e)
 	}
 	if (!rc)
 		a->seq = seq;
+	/* The name's bigrams, for the queue's search (store_search.c). */
+	if (!rc)
+		rc = store_app_grams_put(s, seq, a->json, e);
 	return rc;
 }
 
@@ -408,8 +411,8 @@ int store_app_update(struct store *s, const struct store_app *a, struct qerr *e)
 
 /* A page of at most SQL_PAGE applications of statement st (bound), into
  * page (*n); the statement is reset. */
-static int app_page(struct drv_stmt *st, struct store_app *page, size_t *n,
-		    struct qerr *e)
+int app_page(struct drv_stmt *st, struct store_app *page, size_t *n,
+	     struct qerr *e)
 {
 	int rc;
 
@@ -425,9 +428,9 @@ static int app_page(struct drv_stmt *st, struct store_app *page, size_t *n,
 }
 
 /* Visit page[0..n) (stop: fn said so), then release it. */
-static void app_visit(struct store_app *page, size_t n, bool visit,
-		      int (*fn)(void *arg, const struct store_app *a),
-		      void *arg, bool *stop)
+void app_visit(struct store_app *page, size_t n, bool visit,
+	       int (*fn)(void *arg, const struct store_app *a), void *arg,
+	       bool *stop)
 {
 	for (size_t i = 0; visit && !*stop && i < n; i++)
 		*stop = fn(arg, &page[i]) != 0;

@@ -84,6 +84,25 @@ int store_nomem(struct qerr *e);
  * allocated); -1 when out of memory. */
 int store_event_row(struct drv_stmt *st, struct store_event *ev);
 
+/* A page of at most SQL_PAGE applications of statement st (bound, its
+ * rows APP_COLS), into page (*n); the statement is reset (store_apps.c). */
+int app_page(struct drv_stmt *st, struct store_app *page, size_t *n,
+	     struct qerr *e);
+/* Visit page[0..n) unless visit is false or *stop (fn answered non-zero
+ * sets it), then release every record. */
+void app_visit(struct store_app *page, size_t n, bool visit,
+	       int (*fn)(void *arg, const struct store_app *a), void *arg,
+	       bool *stop);
+
+/* Write the bigrams of the applicant's name in json (an application as
+ * submitted; NULL or nameless: nothing) for application seq
+ * (store_search.c), inside the caller's write transaction. */
+int store_app_grams_put(struct store *s, int64_t seq, const char *json,
+			struct qerr *e);
+/* Bytes of the first two UTF-8 characters of s (len bytes); 0 when s
+ * holds fewer than two. */
+size_t store_first_gram(const char *s, size_t len);
+
 /* Q_ERR_IO for a statement that answered no row where it must answer one
  * (an aggregate, RETURNING). */
 int store_no_row(struct store *s, const char *op, struct qerr *e);

@@ -308,7 +308,7 @@ answered_id() {
 	done < <(jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[]
 		| select(.key != "parameters")
 		| [.key, $p, (.value["x-roles"] | join(","))] | @tsv' "$ROOT/data/openapi.json")
-	[ "$checked" -eq $((51 * 6)) ]
+	[ "$checked" -eq $((52 * 6)) ]
 	[ "$(count_apps)" -eq "$apps" ]
 	[ "$(count_events)" -eq "$events" ]
 }

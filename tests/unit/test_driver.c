@@ -431,7 +431,9 @@ static const char *has_index(const struct fx *f)
 	"DROP TABLE objections; DROP TABLE notice_awards; "                    \
 	"DROP TABLE notices; DROP TABLE idempotency_keys; "                    \
 	"DROP TABLE app_tallies; DROP TABLE account_tallies; "                 \
-	"DROP TABLE app_documents; DROP TABLE documents; "
+	"DROP TABLE app_documents; DROP TABLE documents; "             \
+	"DROP TABLE app_grams; DROP INDEX applications_received; "             \
+	"DROP INDEX applications_requested; "
 
 /* Migration 15's triggers, which outlive the tables they write to. */
 #define UNDO_15_SQLITE                                                         \
@@ -441,7 +443,7 @@ static const char *has_index(const struct fx *f)
 #define UNDO_15_PG                                                             \
 	"SET client_min_messages = warning; DROP FUNCTION quan_app_tally "     \
 	"CASCADE; DROP FUNCTION "                                              \
-	"quan_account_tally CASCADE; "
+	"quan_account_tally CASCADE; DROP INDEX applications_uscc_c; "
 
 /* An office of schema 6 loses the index no query used, and nothing else. */
 static void test_migrate_7(void **state)

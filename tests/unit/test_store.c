@@ -228,6 +228,10 @@ static void test_open_migrate(void **state)
 		      "quan_account_tally CASCADE"));
 	raw(f, "DROP TABLE app_documents");
 	raw(f, "DROP TABLE documents");
+	raw(f, "DROP TABLE app_grams");
+	raw(f, "DROP INDEX applications_received");
+	raw(f, "DROP INDEX applications_requested");
+	raw(f, either(f, "SELECT 1", "DROP INDEX applications_uscc_c"));
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
 	raw(f, "DROP TABLE pay_items");
@@ -930,6 +934,10 @@ static void test_migrate_5(void **state)
 		      "quan_account_tally CASCADE"));
 	raw(f, "DROP TABLE app_documents");
 	raw(f, "DROP TABLE documents");
+	raw(f, "DROP TABLE app_grams");
+	raw(f, "DROP INDEX applications_received");
+	raw(f, "DROP INDEX applications_requested");
+	raw(f, either(f, "SELECT 1", "DROP INDEX applications_uscc_c"));
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
 	raw(f, "DROP TABLE pay_items");
