@@ -214,11 +214,16 @@ static void ledger_balances(struct fx *f)
 }
 
 /* The detail of the last event of the chain, as stored. */
+/* Room for the newest event whole: it carries the decision in both
+ * languages, the application as it stands and its transfers. */
+#define LAST_MAX 65536
+
 static int last_detail(void *arg, const struct store_event *ev)
 {
 	char *buf = arg;
 
-	snprintf(buf, 4096, "%s %s", ev->action, ev->detail ? ev->detail : "");
+	snprintf(buf, LAST_MAX, "%s %s", ev->action,
+		 ev->detail ? ev->detail : "");
 	return 0;
 }
 
@@ -231,7 +236,8 @@ static void test_settle_releases_the_difference(void **state)
 	struct office_settlement r;
 	struct office_pool_figures before, after;
 	struct store_app a;
-	char id[64], last[4096];
+	char id[64];
+	static char last[LAST_MAX];
 	struct qerr e;
 
 	awarded_corpus(f, FEN(500000, 0), id);
