@@ -279,7 +279,7 @@ checks_pass() {
 	checks_pass
 }
 
-@test "a public notice keeps an award out of batches until it ends; then the batch is made and paid" {
+@test "a public notice keeps an award out of batches until it is closed; then the batch is made and paid" {
 	sed -e '/^    pool: compute$/a\    public_notice: {working_days: 5, says: "公示", assumption: "a test notice"}' \
 		"$SH" >"$TMP/notice.yaml"
 	DB2=$(new_db "$TMP/notice.db")
@@ -291,12 +291,13 @@ checks_pass() {
 	run --separate-stderr "$QUAN" batch new --db "$DB2" --program shanghai-2025 --by fay
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"nothing to pay"* ]]
-	"$QUAN" notice open --db "$DB2" shanghai-2025 "$id" --by admin >/dev/null 2>&1
+	nid=$("$QUAN" notice open --db "$DB2" shanghai-2025 "$id" --by admin 2>/dev/null | awk '{ print $1; exit }')
 	# named, it is refused while the notice runs
 	run --separate-stderr "$QUAN" batch new --db "$DB2" "$id" --by fay
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"in public notice"* ]]
-	# after the notice
+	# after the notice has run and been closed
+	QUAN_NOW=2025-12-01T10:00:00+08:00 "$QUAN" notice close --db "$DB2" "$nid" --by admin >/dev/null
 	QUAN_NOW=2025-12-01T10:00:00+08:00 run "$QUAN" batch new --db "$DB2" "$id" --by fay
 	[ "$status" -eq 0 ]
 	QUAN_NOW=2025-12-01T10:00:00+08:00 run "$QUAN" batch pay --db "$DB2" PB-2025-0001 --by fay --ref p1
