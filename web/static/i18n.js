@@ -678,7 +678,7 @@ window.QUAN_I18N = {
     'kind.rent': '租用',
     'kind.buy': '购买',
     'kind.build': '自建',
-    'kind.api': 'API 调用',
+    'kind.api': '接口调用',
     'kind.private-deployment': '私有化部署',
     'kind.corpus': '语料',
     'kind.grant': '资助',

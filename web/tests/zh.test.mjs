@@ -49,6 +49,10 @@ const ALLOWED = new Map([
   ['MaaS', 'quoted from the Hangzhou text, 模型服务(MaaS)'],
   ['JSON', 'the name of a file format, as in 原始 JSON'],
   ['YAML', 'the name of a file format, as in 政策调整（YAML）'],
+  ['PDF', 'a document format the evidence upload accepts, by its name'],
+  ['JPEG', 'a document format the evidence upload accepts, by its name'],
+  ['PNG', 'a document format the evidence upload accepts, by its name'],
+  ['OFD', 'a document format the evidence upload accepts, by its name (China\'s e-invoice format)'],
 ]);
 
 // Chip model names (data/chips.yaml's `name:`), allowed by the ruling: "Huawei Ascend 910C".
