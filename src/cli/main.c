@@ -143,8 +143,7 @@ static const struct {
 	{"forecast", cmd_forecast},   {"notice", cmd_notice},
 	{"objection", cmd_objection}, {"letter", cmd_letter},
 	{"export", cmd_export},	      {"batch", cmd_batch},
-	{"reconcile", cmd_reconcile},
-	{"list", cmd_list},
+	{"reconcile", cmd_reconcile}, {"list", cmd_list},
 };
 
 /* Run a verb's own code; -1 when there is no such verb. */
