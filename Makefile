@@ -124,14 +124,26 @@ check: format-check lint
 
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
-FUZZ_LIB_SRC := $(LIB_SRC)
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -DQUAN_DATADIR='"$(DATADIR)"' \
-	$(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined
+FUZZ_BASE := -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -DQUAN_DATADIR='"$(DATADIR)"' \
+	$(shell pkg-config --cflags $(PKGS))
+FUZZ_FLAGS := $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 FUZZ_SECONDS ?= 10
+# The library once, instrumented for the fuzzers (not linked with
+# libFuzzer's main), rather than compiled again for each of them.
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 
-build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+	clang $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+
+build/fuzz/libquan-fuzz.a: $(FUZZ_LIB_OBJ)
+	$(AR) rcs $@ $^
+
+-include $(FUZZ_LIB_OBJ:.o=.d)
+
+build/fuzz/%: fuzz/%.c build/fuzz/libquan-fuzz.a
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -o $@ $< build/fuzz/libquan-fuzz.a $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 
