@@ -166,6 +166,25 @@ int store_run(struct drv_stmt *st, const char *op, struct qerr *e)
 	return rc == DRV_DONE || rc == DRV_ROW ? Q_OK : rc;
 }
 
+int store_row_by_text(struct store *s, enum sql_stmt id, const char *key,
+		      const char *op, struct drv_stmt **st, struct qerr *e)
+{
+	int rc;
+
+	assert(s && key && op && st);
+	*st = NULL;
+	rc = store_stmt(s, id, st, e);
+	if (rc)
+		return rc;
+	bind_text(*st, 1, key);
+	rc = step(*st, op, e);
+	if (rc == DRV_ROW)
+		return Q_OK;
+	done(*st);
+	*st = NULL;
+	return rc == DRV_DONE ? Q_NONE : rc;
+}
+
 int store_write(struct drv_stmt *st, const char *op, struct qerr *e)
 {
 	assert(st && op);
@@ -1012,18 +1031,11 @@ static int user_by(struct store *s, enum sql_stmt id, const char *key,
 
 	assert(s && key && out);
 	memset(out, 0, sizeof(*out));
-	rc = store_stmt(s, id, &st, e);
-	if (rc)
-		return rc;
-	bind_text(st, 1, key);
-	rc = step(st, "looking up a user", e);
-	if (rc == DRV_ROW) {
+	rc = store_row_by_text(s, id, key, "looking up a user", &st, e);
+	if (rc == Q_OK) {
 		user_cols(st, 0, out);
-		rc = Q_OK;
-	} else if (rc == DRV_DONE) {
-		rc = Q_NONE;
+		done(st);
 	}
-	done(st);
 	return rc;
 }
 
@@ -1066,21 +1078,15 @@ int store_session_get(struct store *s, const char *hash,
 
 	assert(s && hash && out);
 	memset(out, 0, sizeof(*out));
-	rc = store_stmt(s, ST_SESSION_GET, &st, e);
-	if (rc)
-		return rc;
-	bind_text(st, 1, hash);
-	rc = step(st, "looking up a session", e);
-	if (rc == DRV_ROW) {
+	rc = store_row_by_text(s, ST_SESSION_GET, hash, "looking up a session",
+			       &st, e);
+	if (rc == Q_OK) {
 		col_str(st, 0, out->csrf, sizeof(out->csrf));
 		out->created_at = col_int(st, 1);
 		out->seen_at = col_int(st, 2);
 		user_cols(st, 3, &out->user);
-		rc = Q_OK;
-	} else if (rc == DRV_DONE) {
-		rc = Q_NONE;
+		done(st);
 	}
-	done(st);
 	return rc;
 }
 

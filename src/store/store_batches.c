@@ -138,18 +138,11 @@ int store_batch_get(struct store *s, const char *id, struct store_batch *out,
 
 	assert(s && id && out);
 	memset(out, 0, sizeof(*out));
-	rc = store_stmt(s, ST_BATCH_GET, &st, e);
-	if (rc)
-		return rc;
-	bind_text(st, 1, id);
-	rc = step(st, "reading a batch", e);
-	if (rc == DRV_ROW) {
+	rc = store_row_by_text(s, ST_BATCH_GET, id, "reading a batch", &st, e);
+	if (rc == Q_OK) {
 		batch_row(st, out);
-		rc = Q_OK;
-	} else if (rc == DRV_DONE) {
-		rc = Q_NONE;
+		done(st);
 	}
-	done(st);
 	return rc;
 }
 
@@ -161,18 +154,12 @@ int store_pay_item_get(struct store *s, const char *voucher,
 
 	assert(s && voucher && out);
 	memset(out, 0, sizeof(*out));
-	rc = store_stmt(s, ST_PAY_ITEM_GET, &st, e);
-	if (rc)
-		return rc;
-	bind_text(st, 1, voucher);
-	rc = step(st, "reading a payment", e);
-	if (rc == DRV_ROW) {
+	rc = store_row_by_text(s, ST_PAY_ITEM_GET, voucher, "reading a payment",
+			       &st, e);
+	if (rc == Q_OK) {
 		item_row(st, out);
-		rc = Q_OK;
-	} else if (rc == DRV_DONE) {
-		rc = Q_NONE;
+		done(st);
 	}
-	done(st);
 	return rc;
 }
 
@@ -184,18 +171,12 @@ int store_pay_item_planned_of(struct store *s, const char *app_id,
 
 	assert(s && app_id && voucher);
 	voucher[0] = '\0';
-	rc = store_stmt(s, ST_PAY_ITEM_PLANNED_OF, &st, e);
-	if (rc)
-		return rc;
-	bind_text(st, 1, app_id);
-	rc = step(st, "reading a planned payment", e);
-	if (rc == DRV_ROW) {
+	rc = store_row_by_text(s, ST_PAY_ITEM_PLANNED_OF, app_id,
+			       "reading a planned payment", &st, e);
+	if (rc == Q_OK) {
 		col_str(st, 0, voucher, STORE_VOUCHER_MAX);
-		rc = Q_OK;
-	} else if (rc == DRV_DONE) {
-		rc = Q_NONE;
+		done(st);
 	}
-	done(st);
 	return rc;
 }
 

@@ -175,6 +175,12 @@ int store_run(struct drv_stmt *st, const char *op, struct qerr *e);
  * the next read or the item's release. Q_OK or its error; st is reset. */
 int store_write(struct drv_stmt *st, const char *op, struct qerr *e);
 
+/* Statement id with key bound as its parameter 1, stepped once: Q_OK
+ * with *st on its row (the caller reads it, then done(*st)), Q_NONE when
+ * there is no row (reset), or the error (reset). */
+int store_row_by_text(struct store *s, enum sql_stmt id, const char *key,
+		      const char *op, struct drv_stmt **st, struct qerr *e);
+
 /* Text column i into buf (cap bytes), cut if longer; "" for NULL. */
 void col_str(struct drv_stmt *st, int i, char *buf, size_t cap);
 

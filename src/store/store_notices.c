@@ -115,18 +115,12 @@ int store_notice_of(struct store *s, const char *app_id,
 
 	assert(s && app_id && out);
 	memset(out, 0, sizeof(*out));
-	rc = store_stmt(s, ST_NOTICE_OF_APP, &st, e);
-	if (rc)
-		return rc;
-	bind_text(st, 1, app_id);
-	rc = step(st, "reading a notice", e);
-	if (rc == DRV_ROW) {
+	rc = store_row_by_text(s, ST_NOTICE_OF_APP, app_id, "reading a notice",
+			       &st, e);
+	if (rc == Q_OK) {
 		notice_row(st, out);
-		rc = Q_OK;
-	} else if (rc == DRV_DONE) {
-		rc = Q_NONE;
+		done(st);
 	}
-	done(st);
 	return rc;
 }
 
@@ -138,18 +132,12 @@ int store_notice_get(struct store *s, const char *id, struct store_notice *out,
 
 	assert(s && id && out);
 	memset(out, 0, sizeof(*out));
-	rc = store_stmt(s, ST_NOTICE_GET, &st, e);
-	if (rc)
-		return rc;
-	bind_text(st, 1, id);
-	rc = step(st, "reading a notice", e);
-	if (rc == DRV_ROW) {
+	rc = store_row_by_text(s, ST_NOTICE_GET, id, "reading a notice", &st,
+			       e);
+	if (rc == Q_OK) {
 		notice_row(st, out);
-		rc = Q_OK;
-	} else if (rc == DRV_DONE) {
-		rc = Q_NONE;
+		done(st);
 	}
-	done(st);
 	return rc;
 }
 
@@ -251,12 +239,9 @@ int store_objection_open(struct store *s, const char *app_id,
 
 	assert(s && app_id && out);
 	memset(out, 0, sizeof(*out));
-	rc = store_stmt(s, ST_OBJECTION_OPEN, &st, e);
-	if (rc)
-		return rc;
-	bind_text(st, 1, app_id);
-	rc = step(st, "reading an objection", e);
-	if (rc == DRV_ROW) {
+	rc = store_row_by_text(s, ST_OBJECTION_OPEN, app_id,
+			       "reading an objection", &st, e);
+	if (rc == Q_OK) {
 		snprintf(out->app_id, sizeof(out->app_id), "%s", app_id);
 		out->seq = col_int(st, 0);
 		col_str(st, 1, out->notice_id, sizeof(out->notice_id));
@@ -264,11 +249,8 @@ int store_objection_open(struct store *s, const char *app_id,
 		store_utf8_trim(out->why);
 		col_str(st, 3, out->lodged_by, sizeof(out->lodged_by));
 		out->lodged_at = col_int(st, 4);
-		rc = Q_OK;
-	} else if (rc == DRV_DONE) {
-		rc = Q_NONE;
+		done(st);
 	}
-	done(st);
 	return rc;
 }
 
