@@ -457,6 +457,15 @@ static bool field_money(struct req *r, json_t *j, const char *name,
 	return true;
 }
 
+/* A query parameter of the request, or NULL when absent. The one
+ * reader of the query string: the route table lists what may be there. */
+static const char *qarg(struct req *r, const char *name)
+{
+	assert(r && name);
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+					   name);
+}
+
 /* --- handlers: reads ------------------------------------------------------------ */
 
 static void h_me(struct server *s, struct office *o, struct req *r)
@@ -540,8 +549,7 @@ static void h_estimate(struct server *s, struct office *o, struct req *r)
 	qerr_clear(&e);
 	/* ?at=TIME: a hypothetical time of receipt; the office's now by
 	 * default. */
-	const char *at_text = MHD_lookup_connection_value(
-		r->conn, MHD_GET_ARGUMENT_KIND, "at");
+	const char *at_text = qarg(r, "at");
 	int64_t at = now_of(s);
 
 	if (at_text &&
@@ -609,13 +617,6 @@ static int list_one(void *arg, const struct store_app *a)
 	return 0;
 }
 
-/* A query parameter of the request, or NULL. */
-static const char *qarg(struct req *r, const char *name)
-{
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
-					   name);
-}
-
 struct found {
 	struct office *o;
 	const struct search *sr;
@@ -675,16 +676,12 @@ static void h_list(struct server *s, struct office *o, struct req *r)
 {
 	struct store_app_filter f = {NULL, -1, NULL, 0, 100};
 	struct listing l = {o, json_array(), now_of(s), 0};
-	const char *st = MHD_lookup_connection_value(
-		r->conn, MHD_GET_ARGUMENT_KIND, "state");
-	const char *lim = MHD_lookup_connection_value(
-		r->conn, MHD_GET_ARGUMENT_KIND, "limit");
-	const char *before = MHD_lookup_connection_value(
-		r->conn, MHD_GET_ARGUMENT_KIND, "before");
+	const char *st = qarg(r, "state");
+	const char *lim = qarg(r, "limit");
+	const char *before = qarg(r, "before");
 	struct qerr e;
 
-	f.program = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
-						"program");
+	f.program = qarg(r, "program");
 	if (st && *st) {
 		for (int i = 0; i < APP__STATE_COUNT; i++)
 			if (!strcmp(st, app_state_name(i)))
@@ -807,8 +804,7 @@ static void h_report(struct server *s, struct office *o, struct req *r)
 /* The review queue of ?program=, priority holders first. */
 static void h_queue(struct server *s, struct office *o, struct req *r)
 {
-	const char *program = MHD_lookup_connection_value(
-		r->conn, MHD_GET_ARGUMENT_KIND, "program");
+	const char *program = qarg(r, "program");
 	struct qerr e;
 	json_t *j;
 
@@ -827,12 +823,9 @@ static void h_queue(struct server *s, struct office *o, struct req *r)
 
 static void h_burndown(struct server *s, struct office *o, struct req *r)
 {
-	const char *program = MHD_lookup_connection_value(
-		r->conn, MHD_GET_ARGUMENT_KIND, "program");
-	const char *pool = MHD_lookup_connection_value(
-		r->conn, MHD_GET_ARGUMENT_KIND, "pool");
-	const char *year = MHD_lookup_connection_value(
-		r->conn, MHD_GET_ARGUMENT_KIND, "year");
+	const char *program = qarg(r, "program");
+	const char *pool = qarg(r, "pool");
+	const char *year = qarg(r, "year");
 	char *end = NULL;
 	long y = year ? strtol(year, &end, 10) : 0;
 	struct qerr e;
@@ -907,19 +900,12 @@ static void h_audit_verify(struct server *s, struct office *o, struct req *r)
 
 /* --- the auditor's desk ---------------------------------------------------------- */
 
-/* A query parameter, NULL when absent. */
-static const char *query_opt(struct req *r, const char *name)
-{
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
-					   name);
-}
-
 /* A ?from= or ?to= bound: a day of the office's calendar (from its first
  * second; with end, from the first second of the next day, so that to= is
  * inclusive) or an instant with its offset. false with r answered. */
 static bool time_bound(struct req *r, const char *name, bool end, int64_t *out)
 {
-	const char *v = query_opt(r, name);
+	const char *v = qarg(r, name);
 	struct qerr e;
 	qdate d;
 
@@ -947,7 +933,7 @@ static bool time_bound(struct req *r, const char *name, bool end, int64_t *out)
 static bool whole_param(struct req *r, const char *name, long long lo,
 			long long hi, long long *out)
 {
-	const char *v = query_opt(r, name);
+	const char *v = qarg(r, name);
 	char msg[96], *end;
 	long long n;
 
@@ -977,9 +963,9 @@ static void h_audit_events(struct server *s, struct office *o, struct req *r)
 	struct qerr e;
 
 	(void)s;
-	f.action = query_opt(r, "kind");
-	f.subject = query_opt(r, "app");
-	f.who = query_opt(r, "by");
+	f.action = qarg(r, "kind");
+	f.subject = qarg(r, "app");
+	f.who = qarg(r, "by");
 	if (!whole_param(r, "after", 0, INT64_MAX, &after) ||
 	    !whole_param(r, "limit", 1, STORE_EVENTS_MAX, &limit) ||
 	    !time_bound(r, "from", false, &f.from) ||
@@ -1318,15 +1304,6 @@ out:
 	json_decref(j);
 }
 
-/* A query parameter, "" when absent. */
-static const char *query(struct req *r, const char *name)
-{
-	const char *v = MHD_lookup_connection_value(
-		r->conn, MHD_GET_ARGUMENT_KIND, name);
-
-	return v ? v : "";
-}
-
 /* Answer r with the malloc'd bytes text[0..len) of type (taken). */
 static void ok_raw(struct req *r, char *text, size_t len, const char *type)
 {
@@ -1404,7 +1381,7 @@ static void h_notice_close(struct server *s, struct office *o, struct req *r)
  * back whole and removed. */
 static void h_notice_export(struct server *s, struct office *o, struct req *r)
 {
-	const char *format = query(r, "format");
+	const char *format = qarg(r, "format");
 	char path[] = "/tmp/quan-notice-XXXXXX";
 	char *text = NULL;
 	size_t len = 0;
@@ -1414,7 +1391,7 @@ static void h_notice_export(struct server *s, struct office *o, struct req *r)
 	qerr_clear(&e);
 	if (!notice_id(r))
 		return;
-	if (!*format)
+	if (!format || !*format)
 		format = "csv";
 	if (strcmp(format, "csv") && strcmp(format, "xlsx") &&
 	    strcmp(format, "html")) {
@@ -1449,10 +1426,11 @@ static void h_letter(struct server *s, struct office *o, struct req *r)
 	json_t *app = NULL;
 	FILE *f;
 	int rc;
-
-	const char *kind = query(r, "kind");
+	const char *kind = qarg(r, "kind");
 
 	qerr_clear(&e);
+	if (!kind)
+		kind = "";
 	if (strcmp(kind, "decision") && strcmp(kind, "rejection") &&
 	    strcmp(kind, "award") && strcmp(kind, "clawback")) {
 		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
@@ -2264,12 +2242,9 @@ static void h_user_password(struct server *s, struct office *o, struct req *r)
  * only under its own firm's applications. */
 static void h_doc_attach(struct server *s, struct office *o, struct req *r)
 {
-	const char *kind = MHD_lookup_connection_value(
-		r->conn, MHD_GET_ARGUMENT_KIND, "kind");
-	const char *name = MHD_lookup_connection_value(
-		r->conn, MHD_GET_ARGUMENT_KIND, "name");
-	const char *pay = MHD_lookup_connection_value(
-		r->conn, MHD_GET_ARGUMENT_KIND, "payment");
+	const char *kind = qarg(r, "kind");
+	const char *name = qarg(r, "name");
+	const char *pay = qarg(r, "payment");
 	struct store_doc_link l;
 	struct store_app a;
 	struct qerr e;
@@ -2596,10 +2571,8 @@ static void h_export(struct server *s, struct office *o, struct req *r)
 static enum MHD_Result answer_export(struct server *s, struct MHD_Connection *c,
 				     struct req *r)
 {
-	const char *fmt =
-		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
-	const char *batch =
-		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "batch");
+	const char *fmt = qarg(r, "format");
+	const char *batch = qarg(r, "batch");
 	enum export_what what;
 	enum export_format f;
 	struct MHD_Response *resp;
