@@ -227,17 +227,34 @@ static int head_event(void *arg, const struct store_event *ev)
 
 int anchor_head(struct store *s, struct anchor *a, struct qerr *e)
 {
+	return anchor_head_from(s, NULL, a, e);
+}
+
+int anchor_head_from(struct store *s, const struct anchor *prev,
+		     struct anchor *a, struct qerr *e)
+{
 	struct head_walk h;
 	int rc;
 
-	assert(s && a);
+	assert(s && a && a != prev);
 	memset(a, 0, sizeof(*a));
-	snprintf(a->hash, sizeof(a->hash), "%s", AUDIT_GENESIS);
-	snprintf(a->first, sizeof(a->first), "%s", AUDIT_GENESIS);
 	snprintf(a->backend, sizeof(a->backend), "%s", store_backend(s));
 	audit_walk_init(&h.w);
 	h.a = a;
-	rc = store_event_each(s, head_event, &h, e);
+	if (prev && prev->seq > 0) {
+		assert(!strcmp(prev->backend, a->backend));
+		a->seq = prev->seq;
+		snprintf(a->hash, sizeof(a->hash), "%s", prev->hash);
+		snprintf(a->first, sizeof(a->first), "%s", prev->first);
+		h.w.expect_seq = prev->seq + 1;
+		h.w.count = prev->seq;
+		snprintf(h.w.prev, sizeof(h.w.prev), "%s", prev->hash);
+		rc = store_event_each_after(s, prev->seq, head_event, &h, e);
+	} else {
+		snprintf(a->hash, sizeof(a->hash), "%s", AUDIT_GENESIS);
+		snprintf(a->first, sizeof(a->first), "%s", AUDIT_GENESIS);
+		rc = store_event_each(s, head_event, &h, e);
+	}
 	if (rc)
 		return rc;
 	if (h.w.bad_seq)

@@ -90,6 +90,13 @@ void anchor_key_name(const unsigned char pk[ANCHOR_PK_BYTES], char out[17]);
  * (Q_ERR_CONFLICT naming the first bad event). */
 int anchor_head(struct store *s, struct anchor *a, struct qerr *e);
 
+/* The same, walking only the events after prev's head (an anchor_head or
+ * anchor_head_from answer of this store): the chain must go on from
+ * prev's hash, so a head that does not extend the one anchored before is
+ * not anchored. prev NULL: anchor_head. */
+int anchor_head_from(struct store *s, const struct anchor *prev,
+		     struct anchor *a, struct qerr *e);
+
 /* Stamp a with at and k's public key, sign it, and write its text into out
  * (ANCHOR_TEXT_MAX bytes). k must hold its secret. */
 int anchor_sign(struct anchor *a, const struct anchor_key *k, int64_t at,

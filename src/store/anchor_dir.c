@@ -30,6 +30,11 @@ struct anchor_dir {
 	struct anchor_key key;
 	struct store *store; /* the writer's own connection */
 	int64_t last_seq;    /* the head of the last anchor written, -1: none */
+	/* The head the thread read last: the next read walks only the events
+	 * after it, so an interval costs the events it added, not the whole
+	 * chain again (walked once, at start). */
+	struct anchor read;
+	bool have_read;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -106,9 +111,11 @@ static int write_one(struct anchor_dir *d, struct qerr *e)
 	int64_t at = (int64_t)time(NULL) + d->c.clock_offset;
 	int rc;
 
-	rc = anchor_head(d->store, &a, e);
+	rc = anchor_head_from(d->store, d->have_read ? &d->read : NULL, &a, e);
 	if (rc)
 		return rc;
+	d->read = a;
+	d->have_read = true;
 	if (a.seq == d->last_seq)
 		return 0;
 	rc = anchor_sign(&a, &d->key, at, text, e);

@@ -851,12 +851,11 @@ int store_event_row(struct drv_stmt *st, struct store_event *ev)
 }
 
 /* Events in seq order, all of them or one subject's (subject non-NULL). */
-static int events_each(struct store *s, const char *subject,
+static int events_each(struct store *s, const char *subject, int64_t last,
 		       int (*fn)(void *arg, const struct store_event *ev),
 		       void *arg, struct qerr *e)
 {
 	struct store_event *page;
-	int64_t last = INT64_MIN;
 	size_t n = 0;
 	int rc;
 
@@ -903,7 +902,15 @@ int store_event_each(struct store *s,
 		     int (*fn)(void *arg, const struct store_event *ev),
 		     void *arg, struct qerr *e)
 {
-	return events_each(s, NULL, fn, arg, e);
+	return events_each(s, NULL, INT64_MIN, fn, arg, e);
+}
+
+int store_event_each_after(struct store *s, int64_t after,
+			   int (*fn)(void *arg, const struct store_event *ev),
+			   void *arg, struct qerr *e)
+{
+	assert(after >= 0);
+	return events_each(s, NULL, after, fn, arg, e);
 }
 
 int store_event_each_subject(struct store *s, const char *subject,
@@ -911,7 +918,7 @@ int store_event_each_subject(struct store *s, const char *subject,
 			     void *arg, struct qerr *e)
 {
 	assert(subject);
-	return events_each(s, subject, fn, arg, e);
+	return events_each(s, subject, INT64_MIN, fn, arg, e);
 }
 
 /* --- users ------------------------------------------------------------------------ */

@@ -362,6 +362,11 @@ int store_event_each(struct store *s,
 		     int (*fn)(void *arg, const struct store_event *ev),
 		     void *arg, struct qerr *e);
 
+/* Visit the events after seq `after` in seq order, as store_event_each. */
+int store_event_each_after(struct store *s, int64_t after,
+			   int (*fn)(void *arg, const struct store_event *ev),
+			   void *arg, struct qerr *e);
+
 /* Visit the events of one subject (an application id, a program) in seq
  * order, through an index. */
 int store_event_each_subject(struct store *s, const char *subject,

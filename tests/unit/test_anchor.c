@@ -268,6 +268,36 @@ static void test_broken_chain_not_anchored(void **state)
 	assert_non_null(strstr(e.msg, "does not hold at #2"));
 }
 
+/* The head read on from an earlier one is the head read whole; a head
+ * read on from one the chain does not extend is refused. */
+static void test_head_from(void **state)
+{
+	struct fx *f = *state;
+	struct anchor first, on, whole, wrong;
+	struct qerr e;
+
+	add_events(f->s, 3);
+	assert_int_equal(anchor_head(f->s, &first, &e), 0);
+	assert_int_equal(first.seq, 3);
+	add_events(f->s, 4);
+	assert_int_equal(anchor_head_from(f->s, &first, &on, &e), 0);
+	assert_int_equal(anchor_head(f->s, &whole, &e), 0);
+	assert_int_equal(on.seq, 7);
+	assert_int_equal(on.seq, whole.seq);
+	assert_string_equal(on.hash, whole.hash);
+	assert_string_equal(on.first, whole.first);
+	/* Nothing new: the same head. */
+	assert_int_equal(anchor_head_from(f->s, &on, &whole, &e), 0);
+	assert_int_equal(whole.seq, 7);
+	assert_string_equal(whole.hash, on.hash);
+	/* An earlier head that event #4 does not link to. */
+	wrong = first;
+	wrong.hash[0] = wrong.hash[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(anchor_head_from(f->s, &wrong, &on, &e),
+			 Q_ERR_CONFLICT);
+	assert_non_null(strstr(e.msg, "does not hold at #4"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +309,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_chain_not_anchored,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_head_from, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
