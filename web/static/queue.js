@@ -224,8 +224,15 @@
     var reviewer = role === 'reviewer';
 
     var query = apiQuery(f, after, limit).toString();
+    /* A search the server refuses (400: an amount that is not yuan, a date that is not one) is
+     * said above the form, which stays as typed so that it can be put right. */
+    var refused = null;
     return Promise.all([
-      K.api('GET', '/v1/applications?' + query),
+      K.api('GET', '/v1/applications?' + query).catch(function (err) {
+        if (!err || err.status !== 400) throw err;
+        refused = err;
+        return { applications: [] };
+      }),
       K.api('GET', '/v1/programs').catch(function () { return { programs: [] }; })
     ]).then(function (both) {
       var res = both[0], list = res.applications || [];
@@ -368,6 +375,7 @@
         list.length ? K.table('queue-table', 'queue.title', heads, rows)
           : h('p', { class: 'empty', testid: 'queue-empty', i18n: 'qs.none' }),
         pager));
+      if (refused && seq === K.S.seq) K.showError(refused);
     });
   }
 

@@ -209,6 +209,16 @@ test('the reviewer searches by name and USCC prefix, filters, and pages without 
   for (const a of big) assert.ok(Number(a.requested) >= 300000);
   await screenshot(page, 'filter');
 
+  // An amount that is not yuan: the server's refusal is said, and the form stays as typed.
+  await search(page, { 'queue-amount-min': '3万' });
+  await queueWith(page, 'amount_min=3%E4%B8%87');
+  await page.waitForSelector('[data-testid=error]:not([hidden])');
+  const bad = await api('GET', '/v1/applications?amount_min=' + encodeURIComponent('3万') + '&sort=received', rita);
+  assert.equal(bad.status, 400);
+  assert.equal((await page.textContent('[data-testid=error-message]')).trim(), bad.json.error.message);
+  assert.equal(await page.inputValue('[data-testid=queue-amount-min]'), '3万');
+  assert.equal(await page.locator('[data-testid=queue-empty]').count(), 1);
+
   // Pages of five, by the server's cursor: each once, all of them, in order.
   await page.goto(base + '/#/queue?limit=5');
   await queueWith(page, 'limit=5');
