@@ -25,7 +25,7 @@
   var STATES = ['reserved', 'waitlisted', 'queued', 'awarded', 'ineligible', 'rejected', 'withdrawn', 'expired'];
   var SORTS = ['received', '-received', 'amount', '-amount'];
   /* The address's parameters: the API's, one for one. */
-  var FIELDS = ['q', 'uscc_prefix', 'measure', 'state', 'flag', 'amount_min', 'amount_max',
+  var FIELDS = ['q', 'uscc_prefix', 'program', 'measure', 'state', 'flag', 'amount_min', 'amount_max',
     'received_from', 'received_to', 'sort'];
   /* The answer of the last bulk approval, shown once above the list it changed. */
   var lastBulk = null;
@@ -251,6 +251,10 @@
       }
       var search = h('input', { id: 'queue-search', testid: 'queue-search', type: 'search', maxlength: '64',
         value: f.q || f.uscc_prefix, spellcheck: 'false', autocomplete: 'off', placeholderKey: 'qs.search_ph' });
+      var programs = (both[1].programs || []).map(function (p) { return p.program; });
+      /* An office of several programs: which one (a measure's id may recur across them). */
+      var program = programs.length > 1 || f.program ? select('queue-program', [h('option', { value: '', i18n: 'qs.any' })]
+        .concat(programs.map(function (p) { return h('option', { value: p, text: p }); })), f.program) : null;
       var measure = select('queue-measure', [h('option', { value: '', i18n: 'qs.any' })].concat(
         measuresOf(both[1].programs).map(function (m) { return h('option', { value: m, text: m }); })), f.measure);
       var state = select('queue-state', [h('option', { value: '', i18n: 'queue.all' })].concat(
@@ -273,7 +277,7 @@
         onsubmit: function (ev) {
           ev.preventDefault();
           var nf = Object.assign({ q: '', uscc_prefix: '' }, readSearch(search.value), {
-            measure: measure.value, state: state.value, flag: flag.value,
+            program: program ? program.value : '', measure: measure.value, state: state.value, flag: flag.value,
             amount_min: amin.value.trim(), amount_max: amax.value.trim(),
             received_from: from.value, received_to: to.value,
             sort: sort.value === 'received' ? '' : sort.value
@@ -282,6 +286,7 @@
         } },
         h('div', { class: 'grid' },
           h('div', { class: 'field wide' }, h('label', { for: 'queue-search', i18n: 'qs.search' }), search),
+          program ? field('queue-program', 'col.program', program) : null,
           field('queue-measure', 'qs.measure', measure),
           field('queue-state', 'qs.state', state),
           field('queue-flag', 'qs.flag', flag),

@@ -200,10 +200,10 @@ test('the reviewer searches by name and USCC prefix, filters, and pages without 
   }
 
   // A filter: the measure and an amount range, largest first.
-  await search(page, { 'queue-search': '', 'queue-measure': 'compute-rent', 'queue-amount-min': '300000',
-    'queue-sort': '-amount' });
+  await search(page, { 'queue-search': '', 'queue-program': 'shanghai-2025', 'queue-measure': 'compute-rent',
+    'queue-amount-min': '300000', 'queue-sort': '-amount' });
   await queueWith(page, 'amount_min=300000');
-  const big = (await api('GET', '/v1/applications?measure=compute-rent&amount_min=300000&state=reserved&sort=-amount', rita)).json.applications;
+  const big = (await api('GET', '/v1/applications?program=shanghai-2025&measure=compute-rent&amount_min=300000&state=reserved&sort=-amount', rita)).json.applications;
   assert.ok(big.length >= 2 && big.length < first.length, `${big.length} of ${first.length}`);
   assert.deepEqual(await rowIds(page), big.map((a) => a.id));
   for (const a of big) assert.ok(Number(a.requested) >= 300000);
