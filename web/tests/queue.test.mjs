@@ -2,7 +2,7 @@
 // moves: a search by a two-character Chinese name and by a USCC prefix, a filter, the pages
 // by cursor without repeats, a bulk approval after its confirmation (the amount it shows is the
 // sum, and the report's awarded total moves by exactly that), a cancelled confirmation that moves
-// nothing, a disbursement's confirmation (cancelled, then confirmed), and an objection lodged on
+// nothing, a disbursement's and a clawback's confirmations (cancelled, then confirmed), and an objection lodged on
 // the notice page and dismissed after its confirmation. As desk.test.mjs: playwright-core drives
 // Debian's chromium against a real `quan serve` on a fresh SQLite database.
 //
@@ -292,7 +292,7 @@ test('a bulk approval shows the sum first; cancelled it moves nothing, confirmed
   await page.context().close();
 });
 
-test('a disbursement asks first and shows the amount; cancelled it pays nothing, confirmed it pays once', async () => {
+test('a disbursement and a clawback ask first and show the amount; cancelled they move nothing, confirmed once', async () => {
   const page = await newPage('zh-CN');
   const sent = [];
   page.on('request', (r) => { if (r.method() === 'POST') sent.push(r.headers()); });
@@ -321,6 +321,24 @@ test('a disbursement asks first and shows the amount; cancelled it pays nothing,
   assert.equal(sent.length, 1);
   assert.match(sent[0]['idempotency-key'], /^ui-/);
   assert.equal((await api('GET', `/v1/applications/${sz}`, fay)).json.paid, '1000.00');
+
+  // A clawback too: the amount and what was paid; cancelled nothing, confirmed once.
+  await page.fill('[data-testid=clawback-amount]', '400.00');
+  await page.fill('[data-testid=clawback-reason]', '发票与合同不符');
+  await page.click('[data-testid=clawback]');
+  assert.equal(await page.getAttribute('[data-testid=confirm-box]', 'data-money'), '400.00');
+  const claw = (await page.textContent('[data-testid=confirm-text]')).trim();
+  assert.ok(claw.includes('追回 400.00 元') && claw.includes('已拨付 1,000.00 元'), claw);
+  await page.click('[data-testid=confirm-no]');
+  assert.equal(sent.length, 1);
+  assert.equal((await api('GET', `/v1/applications/${sz}`, fay)).json.recovered, '0.00');
+  await page.click('[data-testid=clawback]');
+  await page.click('[data-testid=confirm-yes]');
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid=app-recovered]')?.getAttribute('data-money') === '400.00');
+  assert.equal(sent.length, 2);
+  assert.notEqual(sent[1]['idempotency-key'], sent[0]['idempotency-key'], 'a key per confirmation');
+  assert.equal((await api('GET', `/v1/applications/${sz}`, fay)).json.recovered, '400.00');
   assert.deepEqual(page.jsErrors || [], []);
   await page.context().close();
 });
