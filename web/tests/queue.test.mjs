@@ -2,9 +2,9 @@
 // moves: a search by a two-character Chinese name and by a USCC prefix, a filter, the pages
 // by cursor without repeats, a bulk approval after its confirmation (the amount it shows is the
 // sum, and the report's awarded total moves by exactly that), a cancelled confirmation that moves
-// nothing, a disbursement's and a clawback's confirmations (cancelled, then confirmed), and an objection lodged on
-// the notice page and dismissed after its confirmation. As desk.test.mjs: playwright-core drives
-// Debian's chromium against a real `quan serve` on a fresh SQLite database.
+// nothing, a disbursement's and a clawback's confirmations (cancelled, then confirmed), and an
+// objection lodged on the notice page and dismissed after its confirmation. As desk.test.mjs:
+// playwright-core drives Debian's chromium against a real `quan serve` on a fresh SQLite database.
 //
 //   cd web && node --test tests/queue.test.mjs
 
