@@ -28,7 +28,7 @@ const EXAMPLES = path.join(ROOT, 'examples/applications');
 const NOW = '2025-12-01T10:00:00+08:00';
 const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 
-let tmp, db, server, base, browser, rita, fay, notice, corpus, sz;
+let tmp, db, server, base, browser, rita, rob, fay, notice, corpus, sz;
 let serverErr = '';
 
 function quan(args) {
@@ -148,7 +148,15 @@ before(async () => {
   notice = quan(['notice', 'open', '--db', db, 'shanghai-2025', '--by', 'admin']).split(/\s+/)[0];
   sz = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sz-model.json')]).split(/\s+/)[0];
   quan(['review', '--db', db, sz, '--approve', '--by', 'rob']);
+  // One award above Shanghai's 1 M yuan: it takes two reviewers (as tests/e2e/queue.bats).
+  const big = JSON.parse(fs.readFileSync(path.join(EXAMPLES, 'sh-compute-rent.json'), 'utf8'));
+  big.client_ref = 'BIG-1';
+  big.contract.number = 'HT-BIG-1';
+  big.contract.value = '9000000.00';
+  fs.writeFileSync(path.join(tmp, 'big.json'), JSON.stringify(big));
+  quan(['apply', '--db', db, '--by', 'admin', path.join(tmp, 'big.json')]);
   rita = quan(['user', 'add', '--db', db, 'rita', '--role', 'reviewer']).trim();
+  rob = quan(['user', 'add', '--db', db, 'robin', '--role', 'reviewer']).trim();
   fay = quan(['user', 'add', '--db', db, 'fay', '--role', 'finance']).trim();
   base = await startServer();
   browser = await chromium.launch({ executablePath: CHROMIUM,
@@ -288,6 +296,40 @@ test('a bulk approval shows the sum first; cancelled it moves nothing, confirmed
   const ids = await rowIds(page);
   for (const a of pick) assert.ok(!ids.includes(a.id));
   await screenshot(page, 'bulk-done');
+  assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
+});
+
+test('a bulk approval answers each id: approved, waiting for a second approver, refused and why', async () => {
+  const page = await newPage('zh-CN');
+  await login(page, rita, 'queue');
+  await queueWith(page, 'state=reserved');
+  const list = (await api('GET', '/v1/applications?state=reserved&sort=received&limit=50', rita)).json.applications;
+  const big = list.find((a) => a.client_ref === 'BIG-1');
+  assert.ok(big && Number(big.requested) > 1000000, 'an award above the two-person threshold');
+  const [one, gone] = list.filter((a) => a !== big);
+  // Everything reserved on the page, by the header's box.
+  await page.check('[data-testid=queue-check-all]');
+  assert.equal((await page.textContent('[data-testid=queue-selected]')).trim(), `已选 ${list.length} 项`);
+  await page.uncheck('[data-testid=queue-check-all]');
+  for (const a of [one, gone, big]) await page.check(`[data-testid="queue-check-${a.id}"]`);
+  await page.click('[data-testid=bulk-approve]');
+  assert.equal(await page.getAttribute('[data-testid=confirm-box]', 'data-money'),
+    sumYuan([one.requested, gone.requested, big.requested]));
+  // Meanwhile another reviewer approves one of them.
+  assert.equal((await api('POST', `/v1/applications/${gone.id}/approve`, rob, {})).status, 200);
+  await page.click('[data-testid=confirm-yes]');
+  await page.waitForSelector('[data-testid=bulk-result]');
+  assert.equal(await page.getAttribute(`[data-testid="bulk-result-${one.id}"]`, 'data-outcome'), 'approved');
+  assert.equal(await page.getAttribute(`[data-testid="bulk-result-${big.id}"]`, 'data-outcome'), 'waiting_second_approver');
+  assert.equal(await page.getAttribute(`[data-testid="bulk-result-${gone.id}"]`, 'data-outcome'), 'refused');
+  assert.equal((await page.textContent(`[data-testid="bulk-outcome-${big.id}"]`)).trim(), '待第二人复核');
+  assert.equal((await page.textContent(`[data-testid="bulk-outcome-${gone.id}"]`)).trim(), '被拒绝');
+  assert.ok((await page.textContent(`[data-testid="bulk-why-${gone.id}"]`)).includes('conflict'));
+  assert.equal((await page.textContent('[data-testid=bulk-summary]')).trim(),
+    '已批准 1 项，待第二人复核 1 项，被拒绝 1 项。');
+  assert.equal((await api('GET', `/v1/applications/${big.id}`, rita)).json.state, 'reserved');
+  await screenshot(page, 'bulk-outcomes');
   assert.deepEqual(page.jsErrors || [], []);
   await page.context().close();
 });
