@@ -2,8 +2,9 @@
 // moves: a search by a two-character Chinese name and by a USCC prefix, a filter, the pages
 // by cursor without repeats, a bulk approval after its confirmation (the amount it shows is the
 // sum, and the report's awarded total moves by exactly that), a cancelled confirmation that moves
-// nothing, a disbursement's and a clawback's confirmations (cancelled, then confirmed), and an
-// objection lodged on the notice page and dismissed after its confirmation. As desk.test.mjs:
+// nothing, each id's outcome (approved, waiting for a second approver, refused), a disbursement's,
+// a clawback's and a milestone's confirmations (cancelled, then confirmed), and an objection
+// lodged on the notice page and dismissed after its confirmation. As desk.test.mjs:
 // playwright-core drives Debian's chromium against a real `quan serve` on a fresh SQLite database.
 //
 //   cd web && node --test tests/queue.test.mjs
@@ -28,7 +29,7 @@ const EXAMPLES = path.join(ROOT, 'examples/applications');
 const NOW = '2025-12-01T10:00:00+08:00';
 const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 
-let tmp, db, server, base, browser, rita, rob, fay, notice, corpus, sz;
+let tmp, db, server, base, browser, rita, rob, fay, notice, corpus, sz, grant;
 let serverErr = '';
 
 function quan(args) {
@@ -155,6 +156,10 @@ before(async () => {
   big.contract.value = '9000000.00';
   fs.writeFileSync(path.join(tmp, 'big.json'), JSON.stringify(big));
   quan(['apply', '--db', db, '--by', 'admin', path.join(tmp, 'big.json')]);
+  // The institute grant (500 M, two approvers): its milestones post its tranches.
+  grant = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sh-institute.json')]).split(/\s+/)[0];
+  quan(['review', '--db', db, grant, '--approve', '--by', 'rob']);
+  quan(['review', '--db', db, grant, '--approve', '--by', 'robert']);
   rita = quan(['user', 'add', '--db', db, 'rita', '--role', 'reviewer']).trim();
   rob = quan(['user', 'add', '--db', db, 'robin', '--role', 'reviewer']).trim();
   fay = quan(['user', 'add', '--db', db, 'fay', '--role', 'finance']).trim();
@@ -381,6 +386,34 @@ test('a disbursement and a clawback ask first and show the amount; cancelled the
   assert.equal(sent.length, 2);
   assert.notEqual(sent[1]['idempotency-key'], sent[0]['idempotency-key'], 'a key per confirmation');
   assert.equal((await api('GET', `/v1/applications/${sz}`, fay)).json.recovered, '400.00');
+  assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
+});
+
+test('a milestone asks first, naming the grant whose tranche it posts', async () => {
+  const page = await newPage('en-US');
+  const sent = [];
+  page.on('request', (r) => { if (r.method() === 'POST') sent.push(r.headers()); });
+  await login(page, rita, 'queue');
+  await page.goto(base + `/#/app/${grant}`);
+  await ready(page, 'app');
+  const before = (await api('GET', `/v1/applications/${grant}`, rita)).json;
+  assert.equal(before.state, 'awarded');
+  await page.fill('[data-testid=milestone-year]', '2025');
+  await page.fill('[data-testid=milestone-what]', 'lab opened');
+  await page.click('[data-testid=milestone]');
+  assert.equal(await page.getAttribute('[data-testid=confirm-box]', 'data-money'), before.awarded);
+  assert.ok((await page.textContent('[data-testid=confirm-text]')).includes(`grant of ${thousands(before.awarded)} yuan`));
+  await page.click('[data-testid=confirm-no]');
+  assert.deepEqual(sent, []);
+  assert.equal((await api('GET', `/v1/applications/${grant}`, rita)).json.transfers.length, before.transfers.length);
+  await page.click('[data-testid=milestone]');
+  await page.click('[data-testid=confirm-yes]');
+  await page.waitForSelector('[data-testid=notice]:not([hidden])');
+  assert.equal(sent.length, 1);
+  assert.match(sent[0]['idempotency-key'], /^ui-/);
+  assert.ok((await api('GET', `/v1/applications/${grant}`, rita)).json.transfers.length > before.transfers.length,
+    'the tranche was posted');
   assert.deepEqual(page.jsErrors || [], []);
   await page.context().close();
 });
