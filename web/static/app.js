@@ -1231,16 +1231,52 @@
       h('input', Object.assign({ id: id, type: 'text', autocomplete: 'off' }, attrs || {})));
   }
 
+  /* A key for one confirmed request that moves money (Idempotency-Key): a retry of that
+   * confirmation (a lost answer, a double click) is answered from the server's record. */
+  function newKey(prefix) {
+    var b = new Uint8Array(12);
+    window.crypto.getRandomValues(b);
+    return prefix + '-' + Array.prototype.map.call(b, function (x) {
+      return ('0' + x.toString(16)).slice(-2);
+    }).join('');
+  }
+
+  /* The inline confirmation before a request that moves money (as finance.js's for a batch; no
+   * window.confirm), placed after `at`: `say` (nodes) says what moves and how much, `amount` the
+   * server's figure it shows (data-money, for the tests). Confirm calls yes(key), with one
+   * Idempotency-Key made for this confirmation, and stays disabled unless yes's promise fails;
+   * Cancel removes the box and sends nothing. One box is open on the page at a time. */
+  function confirmMove(at, say, amount, yes) {
+    var old = document.querySelector('[data-testid=confirm-box]');
+    if (old) old.remove();
+    var key = newKey('ui');
+    var ok = h('button', { type: 'button', class: 'primary', testid: 'confirm-yes', i18n: 'confirm.yes',
+      onclick: function () {
+        ok.disabled = true;
+        Promise.resolve(yes(key)).catch(function (err) { ok.disabled = false; showError(err); });
+      } });
+    var box = h('div', { class: 'confirm', role: 'alertdialog', testid: 'confirm-box',
+      'data-money': amount === null || amount === undefined ? '' : String(amount) },
+      h('p', { testid: 'confirm-text' }, say), ok, ' ',
+      h('button', { type: 'button', testid: 'confirm-no', i18n: 'confirm.no',
+        onclick: function () { box.remove(); if (at.focus) at.focus(); } }));
+    at.insertAdjacentElement('afterend', box);
+    ok.focus();
+    return box;
+  }
+
   function actionsPanel(seq, a) {
     var role = S.me.role;
     var groups = [];
     var open = OPEN_STATES.indexOf(a.state) >= 0;
 
-    function post(btn, path, body, doneKey) {
+    /* A money-moving verb (key: its confirmation's Idempotency-Key) or another (no key). */
+    function post(btn, path, body, doneKey, key) {
       var all = btn.closest('.actions-panel').querySelectorAll('button');
       all.forEach(function (b) { b.disabled = true; });
       busy(seq);
-      return api('POST', '/v1/applications/' + enc(a.id) + '/' + path, body).then(function (res) {
+      return api('POST', '/v1/applications/' + enc(a.id) + '/' + path, body,
+        key ? { 'Idempotency-Key': key } : undefined).then(function (res) {
         if (seq !== S.seq) return;
         return viewApp(seq, a.id, [doneKey, { state: res && res.state ? tv('state', res.state) : '' }]);
       }).catch(function (err) {
@@ -1267,7 +1303,12 @@
           var val = this.querySelector('#approve-value').value.trim();
           if (rate) body.rate = rate;
           if (val) body.approved_value = val;
-          post(this.querySelector('button'), 'approve', body, 'done.approve');
+          var btn = this.querySelector('button');
+          confirmMove(btn, rate || val
+            ? T('confirm.approve_at', { id: a.id, amount: fmtMoney(a.requested), rate: rate || '—', value: val || '—' })
+            : T('confirm.approve', { id: a.id, amount: fmtMoney(a.requested) }), a.requested, function (key) {
+            return post(btn, 'approve', body, 'done.approve', key);
+          });
         } },
           h('h3', { i18n: 'action.approve' }),
           field('approve-rate', 'action.rate', { placeholderKey: 'action.rate_ph', testid: 'approve-rate' }),
@@ -1294,8 +1335,12 @@
         var year = this.querySelector('#milestone-year');
         var what = this.querySelector('#milestone-what');
         if (!need(year, 'action.year_needed') || !need(what, 'action.what_needed')) return;
-        post(this.querySelector('button'), 'milestones',
-          { year: parseInt(year.value, 10), what: what.value.trim() }, 'done.milestone');
+        var btn = this.querySelector('button');
+        var body = { year: parseInt(year.value, 10), what: what.value.trim() };
+        confirmMove(btn, T('confirm.milestone', { id: a.id, year: body.year, amount: fmtMoney(a.awarded),
+          remaining: fmtMoney(a.remaining === undefined ? a.awarded : a.remaining) }), a.awarded, function (key) {
+          return post(btn, 'milestones', body, 'done.milestone', key);
+        });
       } },
         h('h3', { i18n: 'action.milestone' }),
         field('milestone-year', 'action.year', { inputmode: 'numeric', testid: 'milestone-year' }),
@@ -1307,7 +1352,11 @@
         ev.preventDefault();
         var amt = this.querySelector('#disburse-amount');
         if (!need(amt, 'action.amount_needed')) return;
-        post(this.querySelector('button'), 'disburse', { amount: amt.value.trim() }, 'done.disburse');
+        var btn = this.querySelector('button'), amount = amt.value.trim();
+        confirmMove(btn, T('confirm.disburse', { id: a.id, amount: fmtMoney(amount), name: a.name || a.uscc || '',
+          remaining: fmtMoney(a.remaining === undefined ? a.awarded : a.remaining) }), amount, function (key) {
+          return post(btn, 'disburse', { amount: amount }, 'done.disburse', key);
+        });
       } },
         h('h3', { i18n: 'action.disburse' }),
         field('disburse-amount', 'action.amount', { placeholderKey: 'action.money_ph',
@@ -1319,8 +1368,11 @@
         var amt = this.querySelector('#clawback-amount');
         var why = this.querySelector('#clawback-reason');
         if (!need(amt, 'action.amount_needed') || !need(why, 'action.reason_needed')) return;
-        post(this.querySelector('button'), 'clawback', { amount: amt.value.trim(), why: why.value.trim() },
-          'done.clawback');
+        var btn = this.querySelector('button'), body = { amount: amt.value.trim(), why: why.value.trim() };
+        confirmMove(btn, T('confirm.clawback', { id: a.id, amount: fmtMoney(body.amount), paid: fmtMoney(a.paid) }),
+          body.amount, function (key) {
+            return post(btn, 'clawback', body, 'done.clawback', key);
+          });
       } },
         h('h3', { i18n: 'action.clawback' }),
         field('clawback-amount', 'action.amount', { placeholderKey: 'action.money_ph',
@@ -1805,6 +1857,9 @@
       timeEl: timeEl, money: money, fmtMoney: fmtMoney, showError: showError, clearAlert: clearAlert,
       showNotice: showNotice, applyI18n: applyI18n, choicesP: choicesP, compareResult: compareResult,
       EXAMPLE_PROFILE: EXAMPLE_PROFILE,
+      /* queue.js: the confirmation, the list's cells, and app.js's own list for an applicant */
+      confirmMove: confirmMove, newKey: newKey, stateBadge: stateBadge, flagList: flagList, ageArgs: ageArgs,
+      appQueue: viewQueue, busy: busy,
       view: function (name, fn) { EXT.views[name] = fn; },
       nav: function (fn) { EXT.nav.push(fn); }
     };
@@ -1817,7 +1872,7 @@
     showNotice: showNotice, enc: enc, money: money, stateBadge: stateBadge,
     table: table, me: function () { return S.me; },
     lang: function () { return S.lang; }, token: function () { return S.token; },
-    csrf: function () { return S.csrf; }
+    csrf: function () { return S.csrf; }, confirmMove: confirmMove, fmtMoney: fmtMoney
   };
 
   /* ---------- start ---------- */

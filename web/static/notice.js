@@ -29,7 +29,12 @@
     'notice.why': 'Reasons for an objection',
     'notice.object': 'Lodge an objection',
     'notice.objected': 'Objection to {id} lodged: the award is held.',
-    'notice.letter': 'Print the award letter'
+    'notice.letter': 'Print the award letter',
+    'notice.decide_why': 'The reviewer\'s reasons (optional)',
+    'notice.uphold': 'Uphold the objection',
+    'notice.dismiss': 'Dismiss the objection',
+    'notice.upheld': 'Objection to {id} upheld: the award is reversed to the pool.',
+    'notice.dismissed': 'Objection to {id} dismissed: the award stands.'
   });
   Object.assign(I.zh, {
     'nav.notices': '公示',
@@ -54,7 +59,12 @@
     'notice.why': '异议理由',
     'notice.object': '提出异议',
     'notice.objected': '已对 {id} 提出异议：该资助暂缓拨付。',
-    'notice.letter': '打印资助决定通知书'
+    'notice.letter': '打印资助决定通知书',
+    'notice.decide_why': '审核意见（可不填）',
+    'notice.uphold': '异议成立',
+    'notice.dismiss': '异议不成立',
+    'notice.upheld': '对 {id} 的异议成立：该资助已退回资金池。',
+    'notice.dismissed': '对 {id} 的异议不成立：该资助维持不变。'
   });
 
   /* GET path as bytes (an export, a letter) with the signed-in credentials. */
@@ -133,6 +143,28 @@
               }).catch(X.showError);
           } }, why, ' ', h('button', { type: 'submit', testid: 'object-' + a.id, i18n: 'notice.object' }))
           : null;
+        /* An open objection (异议待决): a reviewer upholds it (the award returns to the pool) or
+         * dismisses it, each after a confirmation that shows the award. */
+        var held = role === 'reviewer' && a.outcome === '异议待决';
+        var decideWhy = held ? h('input', { type: 'text', testid: 'decide-why-' + a.id, ariaLabelKey: 'notice.decide_why' }) : null;
+        function decide(outcome, btn) {
+          X.confirmMove(btn, X.T(outcome === 'upheld' ? 'confirm.uphold' : 'confirm.dismiss',
+            { id: a.id, amount: X.fmtMoney(a.amount) }), a.amount, function (key) {
+            var body = { outcome: outcome };
+            if (decideWhy.value.trim()) body.why = decideWhy.value.trim();
+            return X.api('POST', '/v1/applications/' + X.enc(a.id) + '/objections/decision', body,
+              { 'Idempotency-Key': key }).then(function () {
+              return viewNotice(X, seq, id).then(function () {
+                X.showNotice(outcome === 'upheld' ? 'notice.upheld' : 'notice.dismissed', { id: a.id });
+              });
+            });
+          });
+        }
+        var decideForm = held ? h('span', { class: 'inline', testid: 'decide-' + a.id }, decideWhy, ' ',
+          h('button', { type: 'button', class: 'danger', testid: 'uphold-' + a.id, i18n: 'notice.uphold',
+            onclick: function (ev) { decide('upheld', ev.target); } }), ' ',
+          h('button', { type: 'button', testid: 'dismiss-' + a.id, i18n: 'notice.dismiss',
+            onclick: function (ev) { decide('dismissed', ev.target); } })) : null;
         var letter = h('button', { type: 'button', testid: 'letter-' + a.id, i18n: 'notice.letter',
           onclick: function () {
             var w = window.open('', '_blank');
@@ -147,7 +179,7 @@
           h('td', { text: a.measure }),
           h('td', null, X.money(a.amount, 'award-amount-' + a.id)),
           h('td', { testid: 'award-outcome-' + a.id, text: a.outcome }),
-          h('td', null, object, ' ', a.outcome.indexOf('不予') < 0 ? letter : null));
+          h('td', null, held ? decideForm : object, ' ', a.outcome.indexOf('不予') < 0 ? letter : null));
       });
       var exports = ['csv', 'xlsx', 'html'].map(function (f) {
         return h('button', { type: 'button', testid: 'export-' + f, text: f.toUpperCase(),

@@ -161,6 +161,11 @@ function series(data, key) {
 
 /* ---------- set-up ---------- */
 
+/* Every action that moves money asks first, showing the amount (app.js's confirmMove): confirm. */
+async function confirmMove(page) {
+  await page.click('[data-testid=confirm-yes]');
+}
+
 before(async () => {
   assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
   if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
@@ -283,6 +288,9 @@ test('a reviewer approves from the queue; pool figures and the burn-down chart f
   assert.ok(trace.some((t) => t.includes('registered in Shanghai')), 'the trace is in words');
   await screenshot(page, 'application-reserved');
   await page.click('[data-testid=approve]');
+  // The confirmation names the amount to be awarded: the reservation.
+  assert.equal(await page.getAttribute('[data-testid=confirm-box]', 'data-money'), item.requested);
+  await confirmMove(page);
   await page.waitForSelector('[data-testid=app-state][data-state=awarded]', { timeout: 15000 });
   assert.equal(await text(page, 'app-state'), 'awarded');
   const shown = (await api('GET', `/v1/applications/${RENT}`, tokens.reviewer)).json;
@@ -431,6 +439,7 @@ test('an error from the server is shown; a valid tranche is paid', async () => {
   const tooMuch = '999999999.00';
   await page.fill('[data-testid=disburse-amount]', tooMuch);
   await page.click('[data-testid=disburse]');
+  await confirmMove(page);
   await page.waitForSelector('[data-testid=error]:not([hidden])');
   const refused = await api('POST', `/v1/applications/${EARLY}/disburse`, tokens.finance, { amount: tooMuch });
   assert.ok(refused.status >= 400 && refused.status < 500, `disburse too much: ${refused.status}`);
@@ -442,6 +451,7 @@ test('an error from the server is shown; a valid tranche is paid', async () => {
   // Money as the server refuses it (three decimals): its message and field are shown.
   await page.fill('[data-testid=disburse-amount]', '10.001');
   await page.click('[data-testid=disburse]');
+  await confirmMove(page);
   const bad = await api('POST', `/v1/applications/${EARLY}/disburse`, tokens.finance, { amount: '10.001' });
   assert.ok(bad.status >= 400 && bad.status < 500, `disburse 10.001: ${bad.status}`);
   await page.waitForFunction((m) =>
@@ -451,6 +461,7 @@ test('an error from the server is shown; a valid tranche is paid', async () => {
   // A real tranche.
   await page.fill('[data-testid=disburse-amount]', '100000.00');
   await page.click('[data-testid=disburse]');
+  await confirmMove(page);
   await page.waitForSelector('[data-testid=notice]:not([hidden])');
   await page.waitForFunction(() =>
     document.querySelector('[data-testid=app-paid]')?.getAttribute('data-money') !== '0.00');

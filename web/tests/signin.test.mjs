@@ -106,6 +106,11 @@ async function meStatus(page) {
   return page.evaluate(() => fetch('/v1/me', { credentials: 'same-origin' }).then((r) => r.status));
 }
 
+/* Every action that moves money asks first, showing the amount (app.js's confirmMove): confirm. */
+async function confirmMove(page) {
+  await page.click('[data-testid=confirm-yes]');
+}
+
 before(async () => {
   assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
   if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
@@ -182,6 +187,7 @@ test('a reviewer signs in with a password, approves with the session, reloads an
 
   // A write made with the session carries X-CSRF-Token and no Authorization.
   await page.click('[data-testid=approve]');
+  await confirmMove(page);
   await page.waitForSelector('[data-testid=app-state][data-state=awarded]', { timeout: 15000 });
   const approve = writes.find((w) => w.url.endsWith(`/v1/applications/${RENT}/approve`));
   assert.ok(approve, 'the approval was sent');

@@ -206,6 +206,11 @@ async function scan(page, where) {
   return text;
 }
 
+/* Every action that moves money asks first, showing the amount (app.js's confirmMove): confirm. */
+async function confirmMove(page) {
+  await page.click('[data-testid=confirm-yes]');
+}
+
 before(async () => {
   assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
   if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
@@ -311,6 +316,7 @@ test('reviewer: queue, an application with flags, reasons, trace and history; ap
   await go(page, 'app/' + ids.rent, 'app');
   await scan(page, 'application before approval');
   await page.click('[data-testid=approve]');
+  await confirmMove(page);
   await page.waitForSelector('[data-testid=app-state][data-state=awarded]', { timeout: 15000 });
   await page.waitForSelector('[data-testid=notice]:not([hidden])');
   const notice = (await page.locator('[data-testid=notice]').textContent()).trim();
