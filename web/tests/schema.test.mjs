@@ -166,13 +166,22 @@ function validate(where, op, status, ctype, json, text) {
     if (json === null) { problems.push(`${where}: the body is not JSON: ${text.slice(0, 200)}`); return; }
     const v = validator(media.schema);
     if (!v(json)) {
-      problems.push(`${where}: ${ajv.errorsText(v.errors.slice(0, 6), { separator: '; ' })}`);
+      problems.push(`${where}: ${explain(v.errors)}`);
     }
   } else {
     const s = deref(media.schema);
     if (s.type !== 'string') problems.push(`${where}: ${mt} schema is not a string`);
     if (s.format !== 'binary' && text.length === 0) problems.push(`${where}: an empty ${mt} body`);
   }
+}
+
+// Ajv's errors in a line: where, what, and the property or value at fault.
+function explain(errors) {
+  return errors.slice(0, 6).map((e) => {
+    const what = e.params.additionalProperty !== undefined ? ` '${e.params.additionalProperty}'`
+      : e.params.allowedValues ? ` ${JSON.stringify(e.params.allowedValues)}` : '';
+    return `${e.instancePath || '/'} ${e.message}${what}`;
+  }).join('; ');
 }
 
 function example(name, patch) {
@@ -191,7 +200,11 @@ before(async () => {
   const sh = path.join(tmp, 'shanghai-2025.yaml');
   fs.writeFileSync(sh, fs.readFileSync(POLICY, 'utf8').replace(/^    pool: corpus$/m,
     '    pool: corpus\n    public_notice: {working_days: 5, says: "拟资助名单公示5个工作日", assumption: "a test notice of five working days"}'));
-  quan(['init', '--db', db, '--policy', sh, '--policy', PRORATA, '--by', 'admin']);
+  // And every other bundled program, so that decisions of every shape (joint funding, soft caps,
+  // priorities) come back.
+  const others = fs.readdirSync(path.join(ROOT, 'policies')).filter((f) => f.endsWith('.yaml') && f !== 'shanghai-2025.yaml')
+    .flatMap((f) => ['--policy', path.join(ROOT, 'policies', f)]);
+  quan(['init', '--db', db, '--policy', sh, '--policy', PRORATA, ...others, '--by', 'admin']);
   for (const role of ROLES) tokens[role] = quan(['user', 'add', '--db', db, role.slice(0, 5) + '-user', '--role', role]).trim();
   tokens['reviewer#2'] = quan(['user', 'add', '--db', db, 'second-reviewer', '--role', 'reviewer']).trim();
   const rent = example('sh-compute-rent.json');
@@ -220,6 +233,10 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('estimateApplication', 'applicant', { body: rent, expect: 200 });
   await call('estimateApplication', 'applicant', { body: rent, query: { at: NOW }, headers: { 'Accept-Language': 'zh-CN' }, expect: 200 });
   await call('estimateApplication', 'auditor', { body: { program: 'shanghai-2025' }, expect: 400 });
+  for (const f of fs.readdirSync(EXAMPLES).filter((n) => n.endsWith('.json')).sort()) {
+    await call('estimateApplication', 'auditor', { body: example(f), expect: 200 });
+    await call('estimateApplication', 'reviewer', { body: example(f), headers: { 'Accept-Language': 'zh-CN' }, expect: 200 });
+  }
   await call('compareCities', 'applicant', {
     expect: 200,
     body: {
@@ -264,6 +281,18 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('rejectApplication', 'reviewer', { params: { id: build }, body: { why: 'the invoices do not match the contract' }, expect: 200 });
   await call('withdrawApplication', 'administrator', { params: { id: model }, expect: 200 });
   await call('getApplication', 'administrator', { params: { id: inst }, expect: 200 });
+  // A second grant finds the institute commitment held: waitlisted, its page says where it waits.
+  const inst2 = await submit('sh-institute.json', (a) => {
+    a.client_ref = 'sh-institute-2'; a.contract.number = 'SH-AI-INST-2025-02'; a.contract.value = '300000000.00';
+  });
+  const waiting = await call('getApplication', 'reviewer', { params: { id: inst2 }, expect: 200 });
+  assert.ok(waiting.json.waiting, 'a waitlisted application says where it waits');
+  // Zhengzhou's review queue puts first a firm that holds a Henan provincial award.
+  const ha = await submit('ha-compute.json');
+  await call('approveApplications', 'reviewer', { body: { ids: [ha] }, expect: 200 });
+  await submit('zz-compute.json');
+  const zz = await call('getReviewQueue', 'reviewer', { query: { program: 'zhengzhou-2024' }, expect: 200 });
+  assert.ok(zz.json.queue.some((a) => a.priority), 'the queue shows a priority');
 
   // Money after the award.
   await call('disburseTranche', 'finance', { params: { id: app }, body: { amount: '100000.00' }, headers: { 'Idempotency-Key': 'pay-1' }, expect: 200 });
@@ -333,6 +362,13 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('replayDecisions', 'auditor', { query: { limit: '5' }, expect: 200 });
   await call('getForecast', 'analyst', { expect: 200 });
   await call('postSimulate', 'analyst', { body: { program: 'shanghai-2025', population: { synthetic: 50, seed: 3 } }, expect: 200 });
+  await call('postSimulate', 'administrator', {
+    expect: 200,
+    body: {
+      program: 'shanghai-2025', compare: true, burndown: true, population: { synthetic: 80, seed: 9 },
+      reform: fs.readFileSync(path.join(ROOT, 'examples/reforms/shanghai-rent-40.yaml'), 'utf8'),
+    },
+  });
   await call('getMetrics', 'auditor', { expect: 200 });
   await call('getReport', 'applicant', { expect: 403 });
 
@@ -347,6 +383,8 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('signIn', null, { body: { name: 'pw-user', password: 'wrong-pass-1' }, expect: 401 });
   const s = await call('signIn', null, { body: { name: 'pw-user', password: 'Schema-pass-2025' }, expect: 200 });
   const cookie = (s.headers.get('set-cookie') || '').split(';')[0];
+  const me = await call('getMe', null, { headers: { Cookie: cookie }, expect: 200 });
+  assert.equal(me.json.signed_in_with, 'session');
   await call('signOut', null, { headers: { Cookie: cookie }, expect: 403 });
   await call('signOut', null, { headers: { Cookie: cookie, 'X-CSRF-Token': s.json && s.json.csrf }, expect: 200 });
 
