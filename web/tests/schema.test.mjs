@@ -255,7 +255,13 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('submitApplication', 'applicant', { body: rent, expect: 200 });
   await call('submitApplication', 'applicant', { body: Object.assign({}, rent, { measure: 'corpus' }), expect: 409 });
   const app = first.json.id;
-  const submit = async (name, patch) => (await call('submitApplication', 'administrator', { body: example(name, patch), expect: 201 })).json.id;
+  const received = {}, clientRef = {};
+  const submit = async (name, patch) => {
+    const r = (await call('submitApplication', 'administrator', { body: example(name, patch), expect: 201 })).json;
+    received[r.id] = r.received_at;
+    clientRef[r.id] = r.client_ref;
+    return r.id;
+  };
   const early = await submit('sh-compute-early.json', (a) => { a.applicant.bank_account = '6222 0210 0111 2222 444'; });
   const corpus = await submit('sh-corpus.json');
   const build = await submit('sh-compute-build.json');
@@ -278,8 +284,13 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('approveApplications', 'reviewer', { body: { ids: [early, corpus, inst] }, expect: 200 });
   await call('approveApplication', 'reviewer#2', { params: { id: inst }, body: {}, expect: 200 });
   await call('approveApplication', 'reviewer#2', { params: { id: early }, body: { rate: '30%' }, expect: 200 });
-  await call('rejectApplication', 'reviewer', { params: { id: build }, body: { why: 'the invoices do not match the contract' }, expect: 200 });
-  await call('withdrawApplication', 'administrator', { params: { id: model }, expect: 200 });
+  // A rejection and a withdrawal answer the application's own receipt, as its submission did.
+  const rejected = await call('rejectApplication', 'reviewer', { params: { id: build }, body: { why: 'the invoices do not match the contract' }, expect: 200 });
+  const withdrawn = await call('withdrawApplication', 'administrator', { params: { id: model }, expect: 200 });
+  for (const [r, id] of [[rejected, build], [withdrawn, model]]) {
+    assert.equal(r.json.received_at, received[id], `${id}: received_at as submitted`);
+    assert.equal(r.json.client_ref, clientRef[id], `${id}: client_ref as submitted`);
+  }
   await call('getApplication', 'administrator', { params: { id: inst }, expect: 200 });
   // A second grant finds the institute commitment held: waitlisted, its page says where it waits.
   const inst2 = await submit('sh-institute.json', (a) => {
