@@ -8,7 +8,8 @@
 //
 //   cd web && QUAN=../build/quan node --test tests/schema.test.mjs
 //
-// Environment: QUAN (the binary; build/quan by default). SCHEMA_DUMP=DIR writes every answer
+// Environment: QUAN (the binary; build/quan by default); QUAN_TEST_DB (a PostgreSQL server's URI
+// without a database, as scripts/pg run exports it) runs the office on a fresh database there. SCHEMA_DUMP=DIR writes every answer
 // there (one file per call), which is how the schemas were read off the real server.
 
 import { test, before, after } from 'node:test';
@@ -74,7 +75,7 @@ function deref(obj) {
   return obj;
 }
 
-let tmp, db, server, base, serverErr = '';
+let tmp, db, pgName, server, base, serverErr = '';
 const tokens = {};
 const reached = new Set();
 const problems = [];
@@ -196,6 +197,11 @@ before(async () => {
   assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-schema-test-'));
   db = path.join(tmp, 'office.db');
+  if (process.env.QUAN_TEST_DB) {
+    pgName = `quan_schema_${process.pid}`;
+    execFileSync('psql', ['-X', '-q', `${process.env.QUAN_TEST_DB}/postgres`, '-c', `CREATE DATABASE ${pgName}`]);
+    db = `${process.env.QUAN_TEST_DB}/${pgName}`;
+  }
     // Shanghai with a public notice before a corpus award is paid, as tests/e2e/notice.bats makes it.
   const sh = path.join(tmp, 'shanghai-2025.yaml');
   fs.writeFileSync(sh, fs.readFileSync(POLICY, 'utf8').replace(/^    pool: corpus$/m,
@@ -213,8 +219,14 @@ before(async () => {
   base = await startServer();
 });
 
-after(() => {
-  if (server) server.kill('SIGTERM');
+after(async () => {
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+  }
+  if (pgName) {
+    execFileSync('psql', ['-X', '-q', `${process.env.QUAN_TEST_DB}/postgres`, '-c', `DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`]);
+  }
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -222,7 +234,8 @@ test('every operation answers what data/openapi.json says, for a real office', a
   // Open routes and the caller.
   await call('getOpenApi', null, { expect: 200 });
   await call('getHealthz', null, { expect: 200 });
-  await call('getReadyz', null, { expect: 200 });
+  const ready = await call('getReadyz', null, { expect: 200 });
+  assert.equal(ready.json.store, process.env.QUAN_TEST_DB ? 'postgres' : 'sqlite');
   await call('getMe', 'applicant', { expect: 200 });
   await call('getMe', null, { expect: 401 });
   await call('listPrograms', 'analyst', { expect: 200 });
