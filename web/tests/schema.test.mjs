@@ -299,7 +299,7 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('approveApplication', 'reviewer#2', { params: { id: early }, body: { rate: '30%' }, expect: 200 });
   // A rejection and a withdrawal answer the application's own receipt, as its submission did.
   const rejected = await call('rejectApplication', 'reviewer', { params: { id: build }, body: { why: 'the invoices do not match the contract' }, expect: 200 });
-  const withdrawn = await call('withdrawApplication', 'administrator', { params: { id: model }, expect: 200 });
+  const withdrawn = await call('withdrawApplication', 'administrator', { params: { id: model }, body: {}, expect: 200 });
   for (const [r, id] of [[rejected, build], [withdrawn, model]]) {
     assert.equal(r.json.received_at, received[id], `${id}: received_at as submitted`);
     assert.equal(r.json.client_ref, clientRef[id], `${id}: client_ref as submitted`);
@@ -376,7 +376,7 @@ test('every operation answers what data/openapi.json says, for a real office', a
     await call('submitApplication', 'administrator', { body: a, expect: 201 });
   }
   await call('closeRound', 'administrator', { body: { program: 'example-prorata-2025', measure: 'corpus', year: 2025 }, expect: 200 });
-  await call('expireReservations', 'administrator', { expect: 200 });
+  await call('expireReservations', 'administrator', { body: {}, expect: 200 });
   await call('getReport', 'analyst', { expect: 200 });
   await call('getBurndown', 'analyst', { expect: 400 });
   await call('getBurndown', 'reviewer', { query: { program: 'shanghai-2025', pool: 'compute', year: '2025' }, expect: 200 });
