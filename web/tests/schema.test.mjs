@@ -382,7 +382,8 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('getBurndown', 'reviewer', { query: { program: 'shanghai-2025', pool: 'compute', year: '2025' }, expect: 200 });
   await call('checkLedger', 'finance', { expect: 200 });
   await call('verifyAuditChain', 'auditor', { expect: 200 });
-  await call('listAuditEvents', 'auditor', { query: { limit: '5' }, expect: 200 });
+  await call('listAuditEvents', 'auditor', { query: { limit: '500' }, expect: 200 });
+  await call('listAuditEvents', 'administrator', { query: { kind: 'approve', limit: '2' }, expect: 200 });
   await call('replayDecisions', 'auditor', { query: { limit: '5' }, expect: 200 });
   await call('getForecast', 'analyst', { expect: 200 });
   await call('postSimulate', 'analyst', { body: { program: 'shanghai-2025', population: { synthetic: 50, seed: 3 } }, expect: 200 });
