@@ -423,6 +423,28 @@ test('every operation answers what data/openapi.json says, for a real office', a
   assert.deepEqual(problems, [], `answers that do not match data/openapi.json:\n${problems.join('\n')}`);
 });
 
+test('every example in data/openapi.json is valid against the schema it illustrates', () => {
+  const bad = [];
+  let n = 0;
+  // A schema node with an example: the example against the node; a media type with one: against its schema.
+  (function walk(node, where) {
+    if (Array.isArray(node)) { node.forEach((x, i) => walk(x, `${where}/${i}`)); return; }
+    if (!node || typeof node !== 'object') return;
+    const schema = node.schema && (node.example !== undefined) ? node.schema
+      : (node.example !== undefined && (node.type || node.$ref || node.allOf || node.enum)) ? node : null;
+    if (schema) {
+      const copy = Object.assign({}, schema);
+      delete copy.example;
+      const v = validator(copy);
+      n++;
+      if (!v(node.example)) bad.push(`${where}: ${explain(v.errors)}`);
+    }
+    for (const [k, v] of Object.entries(node)) if (k !== 'example') walk(v, `${where}/${k}`);
+  })(doc, '#');
+  assert.ok(n > 10, `examples found: ${n}`);
+  assert.deepEqual(bad, [], `examples that their schemas refuse:\n${bad.join('\n')}`);
+});
+
 test('every operation of data/openapi.json was called and checked above', () => {
   const missed = [...operations.keys()].filter((id) => !reached.has(id));
   assert.deepEqual(missed, [],
