@@ -413,6 +413,21 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('signOut', null, { headers: { Cookie: cookie }, expect: 403 });
   await call('signOut', null, { headers: { Cookie: cookie, 'X-CSRF-Token': s.json && s.json.csrf }, expect: 200 });
 
+  // Every operation that needs a caller answers 401 without one, and 403 to a role its x-roles
+  // leave out, as its document says.
+  for (const [id, { op }] of operations) {
+    if ((op['x-roles'] || []).includes('anyone') || id === 'signIn') continue;
+    const jsonBody = op.requestBody && op.requestBody.content['application/json'];
+    await call(id, null, { params: { id: 'SH-2025-000001' }, body: jsonBody ? {} : undefined, expect: 401 });
+  }
+  for (const [id, { op }] of operations) {
+    const roles = op['x-roles'] || [];
+    const out = ['applicant', ...ROLES].find((r) => !roles.includes(r));
+    if (roles.includes('anyone') || !out) continue;
+    const jsonBody = op.requestBody && op.requestBody.content['application/json'];
+    await call(id, out, { params: { id: 'SH-2025-000001' }, body: jsonBody ? {} : undefined, expect: 403 });
+  }
+
   // A week later by the office's clock, the notice has run its five working days.
   server.kill('SIGTERM');
   await new Promise((resolve) => server.once('exit', resolve));
