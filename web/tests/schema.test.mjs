@@ -324,6 +324,8 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('clawBack', 'finance', { params: { id: app }, body: { amount: '50000.00', why: 'price above the catalog' }, expect: 200 });
   await call('postMilestone', 'reviewer', { params: { id: inst }, body: { year: 2025, what: 'institute registered, 120 researchers hired' }, expect: 200 });
   await call('settleApplication', 'reviewer', { params: { id: corpus }, body: { value: '2000000.00', invoices: ['INV-1'] }, expect: 200 });
+  const settled = await call('getApplication', 'auditor', { params: { id: corpus }, expect: 200 });
+  assert.ok(settled.json.settlement, 'a settled application shows its settlement');
   await call('getApplication', 'finance', { params: { id: app }, expect: 200 });
 
   // Letters and documents.
