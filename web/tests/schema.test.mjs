@@ -1,16 +1,18 @@
-// Real answers validated against the OpenAPI document (data/openapi.json): a fresh SQLite office
-// (the Shanghai 2025 program, one user of every role), a real `quan serve` on loopback, and every
-// operation of the document called at least once with a role its x-roles allows. Each answer's
-// status must be one the operation documents, its media type one that status lists, and its body
-// valid against that schema (Ajv, OpenAPI 3.0 schemas, formats checked). The request bodies sent
-// are validated against the operation's requestBody schema too. A last test fails naming every
-// operation no call reached, so a new route needs a schema and a call here.
+// Real answers validated against the OpenAPI document (data/openapi.json): a fresh office (every
+// bundled program, Shanghai 2025 with a public notice, one user of every role), a real `quan serve`
+// on loopback, and every operation of the document called with a role its x-roles allow, without
+// a caller (401) and by a role it refuses (403). Each answer's status must be one the operation
+// documents, its media type one that status lists, and its body valid against that schema (Ajv,
+// OpenAPI 3.0 schemas, formats checked; a file by its first bytes). The request bodies sent, and
+// every example in the document, are validated too. A last test fails naming every operation no
+// call saw succeed, so a new route needs its schemas and a call here.
 //
 //   cd web && QUAN=../build/quan node --test tests/schema.test.mjs
 //
 // Environment: QUAN (the binary; build/quan by default); QUAN_TEST_DB (a PostgreSQL server's URI
-// without a database, as scripts/pg run exports it) runs the office on a fresh database there. SCHEMA_DUMP=DIR writes every answer
-// there (one file per call), which is how the schemas were read off the real server.
+// without a database, as scripts/pg run exports it) runs the office on a fresh database there;
+// SCHEMA_DUMP=DIR writes every answer there (one file per call), to read the server's answers
+// when writing a schema.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -126,7 +128,7 @@ async function call(opId, role, o = {}) {
     assert.ok(rb, `${opId} documents a JSON request body`);
     const v = validator(rb.schema);
     if (!(o.expect >= 400) && !v(o.body)) {
-      problems.push(`${opId}: the request body sent is not valid against its schema: ${ajv.errorsText(v.errors)}`);
+      problems.push(`${opId}: the request body sent is not valid against its schema: ${explain(v.errors)}`);
     }
   } else if (o.raw !== undefined) {
     headers['Content-Type'] = o.type;
@@ -138,7 +140,7 @@ async function call(opId, role, o = {}) {
   const text = bytes.toString('utf8');
   let json = null;
   try { json = JSON.parse(text); } catch { /* not JSON */ }
-  reached.add(opId);
+  if (res.status >= 200 && res.status < 300) reached.add(opId);
   const where = `${opId} (${method} ${route} as ${role || 'nobody'}) -> ${res.status}`;
   if (DUMP) {
     fs.mkdirSync(DUMP, { recursive: true });
@@ -148,11 +150,20 @@ async function call(opId, role, o = {}) {
   if (o.expect !== undefined && res.status !== o.expect) {
     problems.push(`${where}: expected ${o.expect}: ${text.slice(0, 300)}`);
   }
-  validate(where, op, res.status, res.headers.get('content-type'), json, text);
+  validate(where, op, res.status, res.headers.get('content-type'), json, text, bytes);
   return { status: res.status, json, text, bytes, headers: res.headers };
 }
 
-function validate(where, op, status, ctype, json, text) {
+// The first bytes of the binary media types the server sends.
+const MAGIC = {
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': Buffer.from('PK\x03\x04', 'latin1'),
+  'application/pdf': Buffer.from('%PDF-'),
+  'image/png': Buffer.from('\x89PNG', 'latin1'),
+  'image/jpeg': Buffer.from('\xff\xd8\xff', 'latin1'),
+  'application/ofd': Buffer.from('PK\x03\x04', 'latin1'),
+};
+
+function validate(where, op, status, ctype, json, text, bytes) {
   const r = deref(op.responses[String(status)]);
   if (!r) { problems.push(`${where}: status ${status} is not documented (${Object.keys(op.responses)})`); return; }
   if (!r.content) {
@@ -172,7 +183,9 @@ function validate(where, op, status, ctype, json, text) {
   } else {
     const s = deref(media.schema);
     if (s.type !== 'string') problems.push(`${where}: ${mt} schema is not a string`);
-    if (s.format !== 'binary' && text.length === 0) problems.push(`${where}: an empty ${mt} body`);
+    if (bytes.length === 0) problems.push(`${where}: an empty ${mt} body`);
+    const magic = MAGIC[mt];
+    if (magic && !bytes.subarray(0, magic.length).equals(magic)) problems.push(`${where}: not a ${mt} file by its first bytes`);
   }
 }
 
@@ -465,6 +478,6 @@ test('every example in data/openapi.json is valid against the schema it illustra
 test('every operation of data/openapi.json was called and checked above', () => {
   const missed = [...operations.keys()].filter((id) => !reached.has(id));
   assert.deepEqual(missed, [],
-    `operations never called by web/tests/schema.test.mjs: ${missed.join(', ')}. ` +
+    `operations web/tests/schema.test.mjs never saw succeed (2xx): ${missed.join(', ')}. ` +
     'A new route needs a response schema in data/openapi.json and a call in this test.');
 });
