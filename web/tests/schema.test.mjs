@@ -451,6 +451,11 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('getNotice', 'auditor', { params: { id: nid }, expect: 200 });
 
   assert.deepEqual(problems, [], `answers that do not match data/openapi.json:\n${problems.join('\n')}`);
+
+  // A server built with sanitizers says so on its way out.
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.once('exit', resolve));
+  assert.doesNotMatch(serverErr, /AddressSanitizer|LeakSanitizer|runtime error/, serverErr.slice(0, 4000));
 });
 
 test('every example in data/openapi.json is valid against the schema it illustrates', () => {
