@@ -65,6 +65,9 @@ static int end_state(struct office *o, const char *id, enum office_verb v,
 	if (res) {
 		memset(res, 0, sizeof(*res));
 		snprintf(res->id, sizeof(res->id), "%s", id);
+		snprintf(res->client_ref, sizeof(res->client_ref), "%s",
+			 a.client_ref);
+		res->received_at = a.received_at;
 		res->state = a.state;
 	}
 	return office_finish(o, rc, &a, e);
