@@ -119,6 +119,19 @@ struct cost_table;
 int cli_compare_load(struct cost_table **costs, struct policy **pols,
 		     size_t *n);
 
+/* The language of a command's output (lang.c), "en" or "zh": --lang, or
+ * else the first of LC_ALL, LC_MESSAGES, LANG that is set and not empty
+ * (zh_CN.UTF-8 is Chinese), or else English. cli_lang_env reads the
+ * locale alone. cli_lang_arg checks --lang's value (NULL: not given);
+ * another value than en or zh is reported, naming it, and answers
+ * EXIT_BAD_POLICY (2); 0 with *lang set otherwise. cli_lang_take does the
+ * same for a verb with its own parser: it removes every `--lang VALUE`
+ * before a lone "--" from argv (and *argc) first. */
+const char *cli_lang_env(void);
+int cli_lang_arg(const char *verb, const char *value, const char **lang);
+int cli_lang_take(const char *verb, int *argc, char **argv, const char **lang);
+bool cli_zh(const char *lang); /* lang is "zh" */
+
 /* Exit code for an error code from deciding or parsing. */
 int cli_exit_for(int code);
 

@@ -49,21 +49,6 @@ struct opts {
 	int napps;
 };
 
-/* "zh" when the first of LC_ALL, LC_MESSAGES, LANG that is set and not
- * empty starts with "zh" (zh_CN.UTF-8), as a locale would choose. */
-static const char *env_lang(void)
-{
-	static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
-
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		const char *v = getenv(vars[i]);
-
-		if (v && v[0])
-			return strncmp(v, "zh", 2) ? "en" : "zh";
-	}
-	return "en";
-}
-
 /* Options may stand before or after the application files; `--` ends
  * them. The application paths are gathered in argv's own storage. */
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -107,13 +92,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--table")) {
 			o->table = 1;
 		} else if (!strcmp(a, "--lang") && i + 1 < argc) {
-			o->lang = argv[++i];
-			if (strcmp(o->lang, "zh") && strcmp(o->lang, "en")) {
-				fprintf(stderr,
-					"quan estimate: unknown language '%s': use en or zh\n",
-					o->lang);
-				return -1;
-			}
+			o->lang = argv[++i]; /* checked by cmd_estimate */
 		} else {
 			fprintf(stderr,
 				"quan estimate: unknown option '%s' (or it needs a value)\n\n%s",
@@ -125,8 +104,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fputs(usage, stderr);
 		return -1;
 	}
-	if (!o->lang)
-		o->lang = env_lang();
 	return 0;
 }
 
@@ -281,6 +258,8 @@ int cmd_estimate(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o))
 		return EXIT_BAD_INPUT;
+	if ((rc = cli_lang_arg("estimate", o.lang, &o.lang)))
+		return rc;
 	if (o.at) {
 		struct qerr e;
 

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "core/file.h"
 #include "engine/app.h"
+#include "engine/lang.h"
 #include "office/office.h"
 #include "office/view.h"
 #include "policy/holidays.h"
@@ -44,7 +45,24 @@ struct oopts {
 	int npolicies;
 	char *args[MAX_ARGS];
 	int nargs;
+	/* "en" or "zh": --lang, or the locale (cli_lang_arg) */
+	const char *lang;
 };
+
+/* What --help says of --lang, for every verb that prints texts. */
+#define LANG_HELP                                                              \
+	"--lang zh (or LC_ALL, LC_MESSAGES or LANG starting zh) prints\n"      \
+	"states, reasons, rule texts and history in Chinese (in --json, in\n"  \
+	"the English keys' place); --lang en, English.\n"
+
+/* The text in the language of o's output. */
+#define TR(o, en, zh) (cli_zh((o)->lang) ? (zh) : (en))
+
+/* An application's state in o's language. */
+static const char *state_in(const struct oopts *o, const char *state)
+{
+	return cli_zh(o->lang) ? lang_state_zh(state) : state;
+}
 
 static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 {
@@ -73,6 +91,8 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			slot = &o->chips;
 		else if (!strcmp(a, "--why"))
 			slot = &o->why;
+		else if (!strcmp(a, "--lang"))
+			slot = &o->lang;
 		else if (!strcmp(a, "--rate"))
 			slot = &o->rate;
 		else if (!strcmp(a, "--approved-value"))
@@ -132,6 +152,10 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			return -1;
 		}
 	}
+	/* A language other than en or zh ends the command (exit 2), as
+	 * --help does, before anything is opened. */
+	if (cli_lang_arg(argv[0], o->lang, &o->lang))
+		exit(EXIT_BAD_POLICY);
 	if (!o->db) {
 		fprintf(stderr, "quan: --db FILE is required\n\n%s", usage);
 		return -1;
@@ -229,7 +253,8 @@ static int move(struct office *off, const struct oopts *o,
  * the verb began, and whether the answer was a replay of --ref's. */
 static void print_totals(const struct oopts *o, json_t *a)
 {
-	printf(" (paid %s of %s awarded, %s left to pay, %s recovered)\n",
+	printf(TR(o, " (paid %s of %s awarded, %s left to pay, %s recovered)\n",
+		  "（已批准 %2$s，已付 %1$s，待付 %3$s，已追回 %4$s）\n"),
 	       jstr(a, "paid"), jstr(a, "awarded"), jstr(a, "remaining"),
 	       jstr(a, "recovered"));
 	if (json_is_true(json_object_get(a, "replayed")))
@@ -339,10 +364,14 @@ static void print_result(const struct oopts *o, const struct office_result *r)
 		json_decref(j);
 	} else {
 		printf("%-20s %-11s %16s%s%s%s%s\n", r->id,
-		       app_state_name(r->state), money_format(r->amount, m),
-		       r->existed ? "  (submitted before)" : "",
-		       r->nflags ? "  flags: " : "", r->flags,
-		       r->blocked ? " (blocked)" : "");
+		       state_in(o, app_state_name(r->state)),
+		       money_format(r->amount, m),
+		       r->existed ? TR(o, "  (submitted before)",
+				       "  （此前已提交）")
+				  : "",
+		       r->nflags ? TR(o, "  flags: ", "  标记：") : "",
+		       r->flags,
+		       r->blocked ? TR(o, " (blocked)", "（已阻止）") : "");
 	}
 }
 
@@ -456,6 +485,7 @@ int cmd_apply(int argc, char **argv)
 	static const char usage[] =
 		"usage: quan apply --db FILE --by NAME [--received-at TIME] [--json] APPLICATION.json...\n"
 		"       quan apply --db FILE --by NAME --csv FILE.csv [--json]\n"
+		"       (each also takes [--lang en|zh])\n"
 		"Validate and decide each application; reserve its amount\n"
 		"(first come first served), queue it (pro-rata round) or\n"
 		"waitlist it when the pool cannot cover it. The office stamps\n"
@@ -470,7 +500,7 @@ int cmd_apply(int argc, char **argv)
 		"import, audited as such (never open to HTTP).\n"
 		"--csv FILE.csv takes the applications as CSV rows (columns in\n"
 		"docs/simulate.md); a row with a received_at is an audited import\n"
-		"received then, like --received-at. Rows are applied in order.\n";
+		"received then, like --received-at. Rows are applied in order.\n" LANG_HELP;
 	static const char *texts[APPLY_BATCH];
 	static size_t lens[APPLY_BATCH];
 	static struct office_result res[APPLY_BATCH];
@@ -565,7 +595,7 @@ int cmd_review(int argc, char **argv)
 	static const char usage[] =
 		"usage: quan review --db FILE ID --approve|--reject --by NAME\n"
 		"                   [--rate RATE] [--approved-value YUAN] [--why TEXT]\n"
-		"                   [--ref KEY]\n"
+		"                   [--ref KEY] [--lang en|zh]\n"
 		"       quan review --db FILE ID ID... --approve --by NAME\n"
 		"                   [--rate RATE] [--ref KEY] [--json]\n"
 		"Approval is the award: it posts the reservation, in full or at\n"
@@ -580,7 +610,7 @@ int cmd_review(int argc, char **argv)
 		"Several ids approve each under the same rules, each in its own\n"
 		"transaction and under --ref's key; each is answered approved,\n"
 		"waiting_second_approver or refused (and why), and the exit is 1\n"
-		"when any was refused.\n";
+		"when any was refused.\n" LANG_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -624,11 +654,13 @@ int cmd_review(int argc, char **argv)
 		close_office(&off, chips);
 		if (rc)
 			return rc;
-		printf("%s %s %s", jstr(a, "id"), jstr(a, "state"),
-		       jstr(a, "amount"));
+		printf("%s %s %s", jstr(a, "id"),
+		       state_in(&o, jstr(a, "state")), jstr(a, "amount"));
 		if (json_is_true(json_object_get(a, "second_approval_needed")))
-			printf(": approved first by %s, a second approver "
-			       "posts it",
+			printf(TR(&o,
+				  ": approved first by %s, a second approver "
+				  "posts it",
+				  "：%s 已作第一次审批，待第二审批人确认入账"),
 			       jstr(a, "first_approver"));
 		print_totals(&o, a);
 		json_decref(a);
@@ -638,7 +670,7 @@ int cmd_review(int argc, char **argv)
 	close_office(&off, chips);
 	if (rc)
 		return fail(&e);
-	printf("%s %s %s\n", res.id, app_state_name(res.state),
+	printf("%s %s %s\n", res.id, state_in(&o, app_state_name(res.state)),
 	       money_format(res.amount, m));
 	return 0;
 }
@@ -1071,40 +1103,119 @@ static const char *xfer_flags(uint32_t f)
 	return "posted";
 }
 
+/* A transfer's kind in Chinese. */
+static const char *xfer_flags_zh(uint32_t f)
+{
+	if (f & LEDGER_PENDING)
+		return "预留";
+	if (f & LEDGER_POST_PENDING)
+		return "入账";
+	if (f & LEDGER_VOID_PENDING)
+		return "释放";
+	return "已入账";
+}
+
 static int show_transfer(void *arg, const struct ledger_transfer *t)
 {
+	const struct oopts *o = arg;
 	char m[MONEY_TEXT_MAX];
 
-	printf("    %-40s %-8s %16s\n", t->id, xfer_flags(t->flags),
+	printf("    %-40s %-8s %16s\n", t->id,
+	       cli_zh(o->lang) ? xfer_flags_zh(t->flags) : xfer_flags(t->flags),
 	       money_format(t->amount, m));
 	return 0;
 }
 
+/* An audit action's name in Chinese; the name itself when the table
+ * lacks it (a code, which a Chinese page may show). */
+static const char *action_zh(const char *a)
+{
+	static const struct {
+		const char *en, *zh;
+	} t[] = {
+		{"apply", "申请"},
+		{"import", "导入申请"},
+		{"approve", "批准"},
+		{"approve_first", "第一次审批"},
+		{"reject", "驳回"},
+		{"withdraw", "撤回"},
+		{"expire", "预留过期"},
+		{"disburse", "拨付"},
+		{"clawback", "追回"},
+		{"settle", "结算"},
+		{"milestone", "里程碑拨付"},
+		{"notice_open", "开始公示"},
+		{"notice_close", "结束公示"},
+		{"objection", "异议"},
+		{"objection_uphold", "异议成立"},
+		{"objection_dismiss", "异议驳回"},
+		{"waitlist_serve", "候补转预留"},
+		{"round_close", "集中评审结束"},
+		{"attach", "提交材料"},
+		{"pay", "付款"},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(a, t[i].en))
+			return t[i].zh;
+	return a;
+}
+
+/* An event's detail in o's language: a JSON detail with Chinese texts
+ * (why_zh, note_zh, ...) has them in the English keys' place. *tofree is
+ * the caller's to free. */
+static const char *detail_in(const struct oopts *o, const char *detail,
+			     char **tofree)
+{
+	json_error_t err;
+	json_t *j;
+
+	*tofree = NULL;
+	if (!detail || !cli_zh(o->lang))
+		return detail ? detail : "";
+	j = json_loads(detail, 0, &err);
+	if (j && !lang_localize_zh(j))
+		*tofree = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return *tofree ? *tofree : detail;
+}
+
 static int show_event(void *arg, const struct store_event *ev)
 {
-	printf("    #%-6lld %-14s %-16s %s\n", (long long)ev->seq, ev->action,
-	       ev->who, ev->detail ? ev->detail : "");
+	const struct oopts *o = arg;
+	char *f;
+	const char *d = detail_in(o, ev->detail, &f);
+
+	printf("    #%-6lld %-14s %-16s %s\n", (long long)ev->seq,
+	       cli_zh(o->lang) ? action_zh(ev->action) : ev->action, ev->who,
+	       d);
+	free(f);
 	return 0;
 }
 
 /* The decision d in words after label ("decision", "settled"): rate,
  * amount, failed rules, and the trace with each rule's file:line:column. */
-static void print_decision(const char *label, json_t *d)
+static void print_decision(const struct oopts *o, const char *label, json_t *d)
 {
 	json_t *v;
 	size_t i;
 
 	if (!json_is_object(d))
 		return;
-	printf("  %-10s %s, rate %s, amount %s\n", label,
-	       json_is_true(json_object_get(d, "eligible")) ? "eligible"
-							    : "not eligible",
+	if (cli_zh(o->lang) && lang_localize_zh(d))
+		return;
+	printf(TR(o, "  %-10s %s, rate %s, amount %s\n",
+		  "  %-10s %s，比例 %s，金额 %s 元\n"),
+	       label,
+	       json_is_true(json_object_get(d, "eligible"))
+		       ? TR(o, "eligible", "符合条件")
+		       : TR(o, "not eligible", "不符合条件"),
 	       json_string_value(json_object_get(d, "rate")),
 	       json_string_value(json_object_get(d, "amount")));
-	json_array_foreach(json_object_get(d, "reasons"), i, v)
-		printf("    not met  %s  (%s)\n",
-		       json_string_value(json_object_get(v, "rule")),
-		       json_string_value(json_object_get(v, "at")));
+	json_array_foreach(json_object_get(d, "reasons"), i, v) printf(
+		TR(o, "    not met  %s  (%s)\n", "    未满足  %s  （%s）\n"),
+		json_string_value(json_object_get(v, "rule")),
+		json_string_value(json_object_get(v, "at")));
 	json_array_foreach(json_object_get(d, "trace"), i, v)
 		printf("    %-44s %s  (%s)\n",
 		       json_string_value(json_object_get(v, "rule")),
@@ -1115,12 +1226,12 @@ static void print_decision(const char *label, json_t *d)
 int cmd_queue(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan queue --db FILE PROGRAM [--json]\n"
+		"usage: quan queue --db FILE PROGRAM [--json] [--lang en|zh]\n"
 		"The review queue of a program: its reserved applications\n"
 		"awaiting approval, in the order a reviewer takes them. Where a\n"
 		"measure gives priority to holders of another program's award\n"
 		"(policy priority:), their applications come first, each naming\n"
-		"the award; then the rest, oldest first.\n";
+		"the award; then the rest, oldest first.\n" LANG_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -1140,10 +1251,18 @@ int cmd_queue(int argc, char **argv)
 	qerr_clear(&e);
 	rc = view_queue(&off, o.args[0], now(), &j, &e);
 	if (!rc && o.json) {
+		if (cli_zh(o.lang))
+			lang_localize_zh(j);
 		print_json(j);
 	} else if (!rc) {
-		printf("%-4s %-20s %-16s %-18s %16s  %-25s %s\n", "#", "id",
-		       "measure", "uscc", "requested", "received", "priority");
+		if (cli_zh(o.lang))
+			printf("%-4s %-20s %-16s %-18s %16s  %-25s %s\n", "#",
+			       "编号", "支持措施", "统一社会信用代码",
+			       "申请金额", "受理时间", "优先");
+		else
+			printf("%-4s %-20s %-16s %-18s %16s  %-25s %s\n", "#",
+			       "id", "measure", "uscc", "requested", "received",
+			       "priority");
 		json_array_foreach(j, i, a)
 		{
 			json_t *pr = json_object_get(a, "priority");
@@ -1151,11 +1270,13 @@ int cmd_queue(int argc, char **argv)
 			printf("%-4zu %-20s %-16s %-18s %16s  %-25s %s%s\n",
 			       i + 1, js(a, "id"), js(a, "measure"),
 			       js(a, "uscc"), js(a, "requested"),
-			       js(a, "received_at"), pr ? "holds " : "",
+			       js(a, "received_at"),
+			       pr ? TR(&o, "holds ", "持有 ") : "",
 			       pr ? js(pr, "holds") : "");
 		}
 		if (json_array_size(j) == 0)
-			printf("(no application awaits review in %s)\n",
+			printf(TR(&o, "(no application awaits review in %s)\n",
+				  "（%s 没有待审核的申请）\n"),
 			       o.args[0]);
 		json_decref(j);
 	}
@@ -1178,32 +1299,35 @@ static int last_settle(void *arg, const struct store_event *ev)
 
 /* The latest settlement: the settled value, the award before and after,
  * what returned to the pool, the invoices, and the settled decision. */
-static void print_settlement(json_t *s)
+static void print_settlement(const struct oopts *o, json_t *s)
 {
 	json_t *inv = json_object_get(s, "invoices"), *v;
 	size_t i;
 
-	printf("  settlement value %s of %s: awarded %s (was %s), released %s\n",
+	printf(TR(o,
+		  "  settlement value %s of %s: awarded %s (was %s), released %s\n",
+		  "  结算      结算金额 %s（合同 %s）：批准 %s（原 %s），释放 %s\n"),
 	       json_string_value(json_object_get(s, "value")),
 	       json_string_value(json_object_get(s, "face_value")),
 	       json_string_value(json_object_get(s, "awarded")),
 	       json_string_value(json_object_get(s, "awarded_before")),
 	       json_string_value(json_object_get(s, "released")));
 	if (json_array_size(inv)) {
-		printf("  invoices  ");
+		printf(TR(o, "  invoices  ", "  发票      "));
 		json_array_foreach(inv, i, v)
 			printf(" %s", json_string_value(v));
 		printf("\n");
 	}
-	print_decision("settled", json_object_get(s, "decision"));
+	print_decision(o, TR(o, "settled", "结算决定"),
+		       json_object_get(s, "decision"));
 }
 
 int cmd_show(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan show --db FILE ID [--json]\n"
+		"usage: quan show --db FILE ID [--json] [--lang en|zh]\n"
 		"One application: its state, its decision with the trace, its\n"
-		"transfers and its history.\n";
+		"transfers and its history.\n" LANG_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -1234,38 +1358,49 @@ int cmd_show(int argc, char **argv)
 		return fail(&e);
 	}
 	if (o.json) {
+		if (cli_zh(o.lang))
+			lang_localize_zh(j);
 		print_json(j);
 		close_office(&off, chips);
 		return 0;
 	}
 	printf("%s — %s / %s\n", a.id, a.program, a.measure);
-	printf("  state      %s\n", app_state_name(a.state));
-	printf("  policy     %s\n", a.policy_hash);
-	printf("  requested  %s   awarded %s   paid %s   recovered %s\n",
+	printf(TR(&o, "  state      %s\n", "  状态      %s\n"),
+	       state_in(&o, app_state_name(a.state)));
+	printf(TR(&o, "  policy     %s\n", "  政策      %s\n"), a.policy_hash);
+	printf(TR(&o, "  requested  %s   awarded %s   paid %s   recovered %s\n",
+		  "  申请      %s 元   批准 %s 元   已付 %s 元   已追回 %s 元\n"),
 	       money_format(a.requested, m[0]), money_format(a.awarded, m[1]),
 	       money_format(a.paid, m[2]), money_format(a.recovered, m[3]));
-	printf("  remaining  %s left to pay (awarded - paid)\n",
+	printf(TR(&o, "  remaining  %s left to pay (awarded - paid)\n",
+		  "  待付      %s 元（批准减已付）\n"),
 	       money_format(a.awarded - a.paid, m[4]));
-	if (a.approved_by[0])
+	if (a.approved_by[0] && cli_zh(o.lang))
+		printf("  审批      %s%s%s%s\n", a.approved_by,
+		       a.approver[0] ? "（第一次审批：" : "", a.approver,
+		       a.approver[0] ? "）" : "");
+	else if (a.approved_by[0])
 		printf("  approved   by %s%s%s\n", a.approved_by,
 		       a.approver[0] ? " after " : "", a.approver);
 	if (office_decision_json(&off, &a, &j, &e))
-		printf("  decision   cannot be shown: %s\n", e.msg);
-	print_decision("decision", j);
+		printf(TR(&o, "  decision   cannot be shown: %s\n",
+			  "  决定      无法显示：%s\n"),
+		       e.msg);
+	print_decision(&o, TR(&o, "decision", "决定"), j);
 	json_decref(j);
 	j = NULL;
 	rc = store_event_each_subject(off.store, a.id, last_settle, &j, &e);
 	if (!rc && j)
-		print_settlement(j);
+		print_settlement(&o, j);
 	json_decref(j);
 	j = NULL;
-	printf("  transfers\n");
+	printf(TR(&o, "  transfers\n", "  资金划转\n"));
 	if (!rc)
-		rc = store_transfer_each(off.store, a.id, show_transfer, NULL,
+		rc = store_transfer_each(off.store, a.id, show_transfer, &o,
 					 &e);
-	printf("  history\n");
+	printf(TR(&o, "  history\n", "  历史\n"));
 	if (!rc)
-		rc = store_event_each_subject(off.store, a.id, show_event, NULL,
+		rc = store_event_each_subject(off.store, a.id, show_event, &o,
 					      &e);
 	store_app_release(&a);
 	close_office(&off, chips);

@@ -136,6 +136,6 @@ teardown() {
 	run env LANG=zh_CN.UTF-8 "$QUAN" estimate --lang en --json --at 2025-09-01T10:00:00+08:00 --policy "$P" "$A"
 	[[ "$(jq -r '.trace[] | select(.rule | endswith("registered-in-city")) | .words' <<<"$output")" == "passed: registered in Shanghai" ]]
 	run "$QUAN" estimate --lang fr --policy "$P" "$A"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[[ "$output" == *"unknown language 'fr': use en or zh"* ]]
 }
