@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "core/file.h"
 #include "engine/app.h"
+#include "engine/errzh.h"
 #include "engine/lang.h"
 #include "office/office.h"
 #include "office/view.h"
@@ -203,9 +204,21 @@ static void close_office(struct office *off, struct chip_catalog *chips)
 	chips_free(chips);
 }
 
-static int fail(const struct qerr *e)
+/* e's message in o's language (engine/errzh.h for Chinese), into buf. */
+static const char *msg_in(const struct oopts *o, const struct qerr *e,
+			  char *buf, size_t n)
 {
-	fprintf(stderr, "quan: %s\n", e->msg);
+	if (!cli_zh(o->lang))
+		return e->msg;
+	return errzh_message(qerr_name(e->code), e->field, e->msg, buf, n);
+}
+
+/* Print e in o's language; the exit code for it. */
+static int fail_in(const struct oopts *o, const struct qerr *e)
+{
+	char zh[512];
+
+	fprintf(stderr, "quan: %s\n", msg_in(o, e, zh, sizeof(zh)));
 	return cli_exit_for(e->code);
 }
 
@@ -245,7 +258,7 @@ static int move(struct office *off, const struct oopts *o,
 	mv->id = o->args[0];
 	mv->key = o->key;
 	if (office_move(off, mv, o->by, now(), answer, &e))
-		return fail(&e);
+		return fail_in(o, &e);
 	return 0;
 }
 
@@ -274,7 +287,7 @@ static int load_policies(struct office *off, const struct oopts *o,
 		qerr_clear(&e);
 		if (office_load_policy(off, o->policies[i], by, now(), &is_new,
 				       &e))
-			return fail(&e);
+			return fail_in(o, &e);
 		printf("%s: policy %s %s\n", o->db, o->policies[i],
 		       is_new ? "loaded as a new version" : "already loaded");
 	}
@@ -392,8 +405,10 @@ static int apply_rows(struct office *off, const struct oopts *o,
 			fprintf(stderr, "%s:%ld: not recorded: %s\n", o->csv,
 				lines[k], e.msg);
 		else if (rcs[k]) {
+			char zh[512];
+
 			fprintf(stderr, "%s:%ld: %s\n", o->csv, lines[k],
-				errs[k].msg);
+				msg_in(o, &errs[k], zh, sizeof(zh)));
 			if (cli_exit_for(rcs[k]) > *worst)
 				*worst = cli_exit_for(rcs[k]);
 		} else {
@@ -426,7 +441,7 @@ static int apply_csv(const struct oopts *o)
 
 	qerr_clear(&e);
 	if (file_read(o->csv, APPCSV_MAX_BYTES, "applications", &buf, &len, &e))
-		return fail(&e);
+		return fail_in(o, &e);
 	if ((rc = open_office(&off, o, &chips))) {
 		free(buf);
 		return rc;
@@ -531,7 +546,7 @@ int cmd_apply(int argc, char **argv)
 		qerr_clear(&e);
 		if (datetime_parse(o.received_at, strlen(o.received_at),
 				   &received_at, NULL, "--received-at", &e))
-			return fail(&e);
+			return fail_in(&o, &e);
 	}
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
@@ -570,8 +585,10 @@ int cmd_apply(int argc, char **argv)
 				fprintf(stderr, "%s: not recorded: %s\n",
 					names[k], e.msg);
 			} else if (rcs[k]) {
+				char zh[512];
+
 				fprintf(stderr, "%s: %s\n", names[k],
-					errs[k].msg);
+					msg_in(&o, &errs[k], zh, sizeof(zh)));
 				if (cli_exit_for(rcs[k]) > worst)
 					worst = cli_exit_for(rcs[k]);
 			} else {
@@ -635,10 +652,10 @@ int cmd_review(int argc, char **argv)
 	qerr_clear(&e);
 	if (o.rate &&
 	    rate_parse_given(o.rate, strlen(o.rate), &rate, "--rate", &e))
-		return fail(&e);
+		return fail_in(&o, &e);
 	if (o.value && money_parse(o.value, strlen(o.value), &value,
 				   "--approved-value", &e))
-		return fail(&e);
+		return fail_in(&o, &e);
 	if (o.reject && no_ref(&o, "review --reject"))
 		return EXIT_BAD_INPUT;
 	if ((rc = open_office(&off, &o, &chips)))
@@ -669,7 +686,7 @@ int cmd_review(int argc, char **argv)
 	rc = office_reject(&off, o.args[0], o.why, o.by, now(), &res, &e);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
+		return fail_in(&o, &e);
 	printf("%s %s %s\n", res.id, state_in(&o, app_state_name(res.state)),
 	       money_format(res.amount, m));
 	return 0;
@@ -700,7 +717,7 @@ int cmd_withdraw(int argc, char **argv)
 	rc = office_withdraw(&off, o.args[0], o.by, now(), &res, &e);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
+		return fail_in(&o, &e);
 	printf("%s %s\n", res.id, app_state_name(res.state));
 	return 0;
 }
@@ -734,7 +751,7 @@ int cmd_settle(int argc, char **argv)
 	}
 	qerr_clear(&e);
 	if (money_parse(o.settled, strlen(o.settled), &value, "--value", &e))
-		return fail(&e);
+		return fail_in(&o, &e);
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
 	rc = move(&off, &o,
@@ -784,7 +801,7 @@ static int money_verb(int argc, char **argv, bool clawback)
 	}
 	qerr_clear(&e);
 	if (money_parse(o.args[1], strlen(o.args[1]), &amount, "amount", &e))
-		return fail(&e);
+		return fail_in(&o, &e);
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
 	rc = move(&off, &o,
@@ -972,7 +989,7 @@ int cmd_report(int argc, char **argv)
 		json_decref(j);
 	}
 	close_office(&off, chips);
-	return rc ? fail(&e) : 0;
+	return rc ? fail_in(&o, &e) : 0;
 }
 
 int cmd_ledger(int argc, char **argv)
@@ -1005,7 +1022,7 @@ int cmd_ledger(int argc, char **argv)
 	problems = office_ledger_check(&off, stdout, &e);
 	close_office(&off, chips);
 	if (problems < 0)
-		return fail(&e);
+		return fail_in(&o, &e);
 	if (problems) {
 		printf("ledger check: %ld problems\n", problems);
 		return 1;
@@ -1032,7 +1049,7 @@ static int audit_replay(int argc, char **argv)
 	differ = office_replay(&off, stdout, &count, &e);
 	close_office(&off, chips);
 	if (differ < 0)
-		return fail(&e);
+		return fail_in(&o, &e);
 	printf("audit replay: %ld applications re-decided, %ld differ\n", count,
 	       differ);
 	return differ ? 1 : 0;
@@ -1083,7 +1100,7 @@ int cmd_audit(int argc, char **argv)
 	rc = office_audit_verify(&off, &count, &bad, why, sizeof(why), &e);
 	close_office(&off, chips);
 	if (rc < 0)
-		return fail(&e);
+		return fail_in(&o, &e);
 	if (rc) {
 		printf("audit verify: %s\n", why);
 		return 1;
@@ -1281,7 +1298,7 @@ int cmd_queue(int argc, char **argv)
 		json_decref(j);
 	}
 	close_office(&off, chips);
-	return rc ? fail(&e) : 0;
+	return rc ? fail_in(&o, &e) : 0;
 }
 
 /* Keep in *(json_t **)arg the detail of the latest "settle" event. */
@@ -1351,11 +1368,13 @@ int cmd_show(int argc, char **argv)
 	if (rc) {
 		close_office(&off, chips);
 		if (rc == Q_NONE) {
-			fprintf(stderr, "quan: no application '%s'\n",
+			fprintf(stderr,
+				TR(&o, "quan: no application '%s'\n",
+				   "quan: 未找到申请 %s\n"),
 				o.args[0]);
 			return EXIT_BAD_INPUT;
 		}
-		return fail(&e);
+		return fail_in(&o, &e);
 	}
 	if (o.json) {
 		if (cli_zh(o.lang))
@@ -1404,7 +1423,7 @@ int cmd_show(int argc, char **argv)
 					      &e);
 	store_app_release(&a);
 	close_office(&off, chips);
-	return rc ? fail(&e) : 0;
+	return rc ? fail_in(&o, &e) : 0;
 }
 
 int cmd_expire(int argc, char **argv)
@@ -1427,13 +1446,13 @@ int cmd_expire(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	qerr_clear(&e);
 	if (o.at && datetime_parse(o.at, strlen(o.at), &t, NULL, "--at", &e))
-		return fail(&e);
+		return fail_in(&o, &e);
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
 	rc = office_expire(&off, o.by, t, &count, &e);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
+		return fail_in(&o, &e);
 	printf("expired %ld reservations\n", count);
 	return 0;
 }
@@ -1492,7 +1511,7 @@ int cmd_round(int argc, char **argv)
 				now(), &r, &e);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
+		return fail_in(&o, &e);
 	printf("round %s/%s/%ld: %ld applications asked %s, the pool had %s, reserved %s%s\n",
 	       o.args[0], o.args[1], year, r.count,
 	       money_format(r.demand, m[0]), money_format(r.available, m[1]),
@@ -1589,7 +1608,7 @@ static int notice_open(struct oopts *o)
 	close_office(&off, chips);
 	holidays_release(&cal);
 	if (rc)
-		return fail(&e);
+		return fail_in(o, &e);
 	printf("%s %s posts %zu award(s) from %s to %s (%d working days)\n",
 	       n.id, n.program, n.n, date_format(n.opened_on, d1),
 	       date_format(n.ends_on, d2), n.working_days);
@@ -1611,7 +1630,7 @@ static int notice_close(struct oopts *o)
 	rc = office_notice_close(&off, o->args[0], o->by, now(), &n, &e);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
+		return fail_in(o, &e);
 	printf("%s closed: it ran to %s; %zu award(s) may be paid\n", n.id,
 	       date_format(n.ends_on, d2), n.n);
 	return 0;
@@ -1635,7 +1654,7 @@ static int notice_export(struct oopts *o)
 	rc = office_notice_export(&off, o->args[0], o->format, o->out, &e);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
+		return fail_in(o, &e);
 	printf("%s written to %s (%s)\n", o->args[0], o->out, o->format);
 	return 0;
 }
@@ -1657,7 +1676,7 @@ static int objection_verb(struct oopts *o, const char *sub)
 		rc = office_object(&off, o->args[0], o->why, o->by, now(), &e);
 		close_office(&off, chips);
 		if (rc)
-			return fail(&e);
+			return fail_in(o, &e);
 		printf("%s objection lodged: held from payment\n", o->args[0]);
 		return 0;
 	}
@@ -1815,7 +1834,7 @@ int cmd_letter(int argc, char **argv)
 		rc = qerr_set(&e, Q_ERR_IO, "out", "%s: cannot write", o.out);
 	if (rc) {
 		remove(o.out);
-		return fail(&e);
+		return fail_in(&o, &e);
 	}
 	printf("%s %s letter written to %s\n", o.args[0], o.kind, o.out);
 	return 0;

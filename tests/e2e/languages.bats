@@ -113,6 +113,18 @@ req() {
 	[[ "$output" == "SH-2025-000003 已预留 360000.00：rita 已作第一次审批，待第二审批人确认入账"* ]]
 }
 
+@test "the CLI's errors follow --lang too: a field, a missing application" {
+	echo '{"program":"shanghai-2025"}' >"$DIR/bad.json"
+	run --separate-stderr "$QUAN" apply --db "$DB" --by clerk --lang zh "$DIR/bad.json"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"bad.json: 字段 measure：必填，不能缺少"* ]]
+	run --separate-stderr "$QUAN" apply --db "$DB" --by clerk --lang en "$DIR/bad.json"
+	[[ "$stderr" == *"bad.json: missing field 'measure'"* ]] || { echo "$stderr"; false; }
+	run --separate-stderr "$QUAN" show --db "$DB" SH-2025-000099 --lang zh
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"quan: 未找到申请 SH-2025-000099"* ]]
+}
+
 @test "LC_ALL, LC_MESSAGES or LANG choose Chinese when --lang is absent; --lang wins" {
 	run --separate-stderr env LC_ALL= LC_MESSAGES= LANG=zh_CN.UTF-8 "$QUAN" show --db "$DB" SH-2025-000001
 	[[ "$output" == *"状态      已预留"* ]]
