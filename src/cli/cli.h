@@ -48,10 +48,10 @@ int cmd_show(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
 int cmd_list(int argc, char **argv); /* cmd_list.c */
 /* `quan review --approve` with several ids (cmd_bulk.c): exit 0 when
- * none was refused. */
+ * none was refused. lang "zh" prints it in Chinese. */
 int cli_review_bulk(const char *db, const char *chips, const char *const *ids,
 		    size_t n, const char *rate_t, const char *key,
-		    const char *by, bool json);
+		    const char *by, bool json, const char *lang);
 int cmd_expire(int argc, char **argv);
 int cmd_round(int argc, char **argv);
 int cmd_milestone(int argc, char **argv);

@@ -644,7 +644,7 @@ int cmd_review(int argc, char **argv)
 	if (o.approve && !o.reject && o.nargs > 1 && !o.value)
 		return cli_review_bulk(
 			o.db, o.chips, (const char *const *)o.args,
-			(size_t)o.nargs, o.rate, o.key, o.by, o.json);
+			(size_t)o.nargs, o.rate, o.key, o.by, o.json, o.lang);
 	if (o.nargs != 1 || o.approve == o.reject) {
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;

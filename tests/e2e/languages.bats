@@ -111,6 +111,12 @@ req() {
 	run --separate-stderr "$QUAN" review --db "$DB" SH-2025-000003 --approve --by rita --lang zh
 	[ "$status" -eq 0 ]
 	[[ "$output" == "SH-2025-000003 已预留 360000.00：rita 已作第一次审批，待第二审批人确认入账"* ]]
+	# several ids: each answered, in Chinese, the refusal's reason too
+	run --separate-stderr "$QUAN" review --db "$DB" SH-2025-000002 SH-2025-000099 --approve --by rita --lang zh
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"SH-2025-000002   待第二审批人确认"* ]]
+	[[ "$output" == *"SH-2025-000099   被拒绝"*"未找到 SH-2025-000099"* ]]
+	[[ "$output" == *"已批准 0，待第二审批人 1，被拒绝 1"* ]]
 }
 
 @test "the CLI's errors follow --lang too: a field, a missing application" {
