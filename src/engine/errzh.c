@@ -6,7 +6,8 @@
 
 /* One entry: the code, a phrase its English message contains (NULL: any),
  * and the Chinese. In the Chinese, "{id}" stands for the first quoted name
- * of the English message. The first entry that matches is taken, so a
+ * of the English message, "{n}" for its first number (an entry with {n}
+ * names a phrase that comes with one). The first entry that matches is taken, so a
  * code's phrases come before its general sentence. */
 static const struct {
 	const char *code, *phrase, *zh;
@@ -69,10 +70,13 @@ static const struct {
 	{"wrong_password", NULL, "用户名或密码不正确"},
 	{"disabled", NULL, "该用户已停用"},
 	{"token_expired", NULL, "令牌已过期，请管理员重新签发"},
+	{"too_many_attempts", "try again in",
+	 "登录失败次数过多，请 {n} 秒后再试"},
 	{"too_many_attempts", NULL, "登录失败次数过多，请稍后再试"},
 	{"csrf", NULL, "缺少或不符的跨站请求校验令牌：请重新登录后再试"},
 	/* limits */
 	{"rate_limited", NULL, "请求过于频繁，请稍后再试"},
+	{"too_large", "body: more than", "请求内容超过 {n} 字节的上限，已拒绝"},
 	{"too_large", NULL, "内容超过大小上限，已拒绝"},
 	{"busy", NULL, "服务器繁忙，请稍后再试"},
 	{"time_limit", NULL, "请求超时，请稍后再试"},
@@ -151,6 +155,13 @@ char *errzh_message(const char *code, const char *field, const char *en,
 		zh = p + 4;
 		if (!idn && *zh == ' ')
 			zh++;
+	}
+	if ((p = strstr(zh, "{n}"))) {
+		const char *d = en ? en + strcspn(en, "0123456789") : "";
+
+		put(buf, n, &at, zh, (size_t)(p - zh));
+		put(buf, n, &at, d, strspn(d, "0123456789"));
+		zh = p + 3;
 	}
 	put(buf, n, &at, zh, strlen(zh));
 	return buf;

@@ -293,6 +293,18 @@ zh_error() {
 	req POST /v1/applications zh -H "Authorization: Bearer $T_APPLICANT" \
 		-H 'Content-Type: application/json' --data-binary @"$DIR/big"
 	zh_error 413 too_large
+	[ "$(jq -r .error.message <<<"$body")" = "请求内容超过 4096 字节的上限，已拒绝" ]
+	# failed sign-ins back off: the wait in seconds kept in the Chinese
+	for i in 1 2 3 4 5 6; do
+		req POST /v1/session zh -H 'Content-Type: application/json' \
+			--data-binary "{\"name\":\"ada\",\"password\":\"wrong-pass-$i\"}"
+		[ "$code" -eq 429 ] && break
+	done
+	req POST /v1/session zh -H 'Content-Type: application/json' \
+		--data-binary '{"name":"ada","password":"Ada-pass-2025"}'
+	zh_error 429 too_many_attempts
+	wait_s=$(sed -n 's/^[Rr]etry-[Aa]fter: *//p' <<<"$headers")
+	[ "$(jq -r .error.message <<<"$body")" = "登录失败次数过多，请 $wait_s 秒后再试" ]
 	# the rate limit, on a server of its own
 	kill "$(cat "$DIR/serve.pid")"
 	wait 2>/dev/null || true

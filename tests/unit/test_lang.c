@@ -96,6 +96,18 @@ static void test_errors_in_chinese(void **state)
 	assert_string_equal(
 		errzh_message("no_such_code", NULL, "x", buf, sizeof(buf)),
 		"请求未能完成");
+	/* a number the sentence needs is kept */
+	assert_string_equal(
+		errzh_message(
+			"too_many_attempts", NULL,
+			"too many failed sign-ins: try again in 30 seconds",
+			buf, sizeof(buf)),
+		"登录失败次数过多，请 30 秒后再试");
+	assert_string_equal(
+		errzh_message("too_large", NULL,
+			      "body: more than 4096 bytes is refused", buf,
+			      sizeof(buf)),
+		"请求内容超过 4096 字节的上限，已拒绝");
 	/* truncation never cuts a character: 13 bytes and the NUL hold 4 */
 	errzh_message("no_such_code", NULL, "x", small, sizeof(small));
 	assert_string_equal(small, "请求未能");
