@@ -48,10 +48,10 @@ int cmd_show(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
 int cmd_list(int argc, char **argv); /* cmd_list.c */
 /* `quan review --approve` with several ids (cmd_bulk.c): exit 0 when
- * none was refused. */
+ * none was refused. lang "zh" prints it in Chinese. */
 int cli_review_bulk(const char *db, const char *chips, const char *const *ids,
 		    size_t n, const char *rate_t, const char *key,
-		    const char *by, bool json);
+		    const char *by, bool json, const char *lang);
 int cmd_expire(int argc, char **argv);
 int cmd_round(int argc, char **argv);
 int cmd_milestone(int argc, char **argv);
@@ -118,6 +118,19 @@ int cli_load_holidays(struct holidays *out);
 struct cost_table;
 int cli_compare_load(struct cost_table **costs, struct policy **pols,
 		     size_t *n);
+
+/* The language of a command's output (lang.c), "en" or "zh": --lang, or
+ * else the first of LC_ALL, LC_MESSAGES, LANG that is set and not empty
+ * (zh_CN.UTF-8 is Chinese), or else English. cli_lang_env reads the
+ * locale alone. cli_lang_arg checks --lang's value (NULL: not given);
+ * another value than en or zh is reported, naming it, and answers
+ * EXIT_BAD_POLICY (2); 0 with *lang set otherwise. cli_lang_take does the
+ * same for a verb with its own parser: it removes every `--lang VALUE`
+ * before a lone "--" from argv (and *argc) first. */
+const char *cli_lang_env(void);
+int cli_lang_arg(const char *verb, const char *value, const char **lang);
+int cli_lang_take(const char *verb, int *argc, char **argv, const char **lang);
+bool cli_zh(const char *lang); /* lang is "zh" */
 
 /* Exit code for an error code from deciding or parsing. */
 int cli_exit_for(int code);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "engine/lang.h"
 #include "office/bulk.h"
 #include "office/office.h"
 
@@ -20,8 +21,9 @@ static const char *str(json_t *o, const char *k)
 
 int cli_review_bulk(const char *db, const char *chips, const char *const *ids,
 		    size_t n, const char *rate_t, const char *key,
-		    const char *by, bool json)
+		    const char *by, bool json, const char *lang)
 {
+	bool zh = cli_zh(lang);
 	struct chip_catalog *cat = NULL;
 	struct office off;
 	struct qerr e;
@@ -52,6 +54,11 @@ int cli_review_bulk(const char *db, const char *chips, const char *const *ids,
 		fprintf(stderr, "quan: %s\n", e.msg);
 		return cli_exit_for(e.code);
 	}
+	if (zh && lang_localize_zh(out)) {
+		json_decref(out);
+		fputs("quan: out of memory\n", stderr);
+		return EXIT_BAD_INPUT;
+	}
 	if (json) {
 		char *t = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
@@ -63,12 +70,21 @@ int cli_review_bulk(const char *db, const char *chips, const char *const *ids,
 		{
 			json_t *err = json_object_get(r, "error");
 
-			printf("%-16s %-24s %s%s\n", str(r, "id"),
-			       str(r, "outcome"), err ? "" : str(r, "amount"),
+			const char *outcome = str(r, "outcome");
+
+			if (zh)
+				outcome = !strcmp(outcome, "approved")
+						  ? "已批准"
+					  : !strcmp(outcome, "refused")
+						  ? "被拒绝"
+						  : lang_state_zh(outcome);
+			printf("%-16s %-24s %s%s\n", str(r, "id"), outcome,
+			       err ? "" : str(r, "amount"),
 			       err ? str(err, "message") : "");
 		}
-		printf("approved %lld, waiting for a second approver %lld, "
-		       "refused %lld\n",
+		printf(zh ? "已批准 %lld，待第二审批人 %lld，被拒绝 %lld\n"
+			  : "approved %lld, waiting for a second approver "
+			    "%lld, refused %lld\n",
 		       (long long)json_integer_value(
 			       json_object_get(out, "approved")),
 		       (long long)json_integer_value(

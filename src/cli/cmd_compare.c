@@ -12,17 +12,21 @@
 #include "cli/cli.h"
 #include "core/file.h"
 #include "engine/compare.h"
+#include "engine/lang.h"
 
 static const char usage[] =
 	"usage: quan compare --profile FIRM.yaml [--json] [--policy FILE]...\n"
-	"                    [--costs FILE] [--chips FILE]\n"
+	"                    [--costs FILE] [--chips FILE] [--lang en|zh]\n"
 	"Decide the firm's planned year (compute, model API spend, corpus)\n"
 	"under each program, add its operating costs in that city (office\n"
 	"rent, salaries, electricity: data/costs.yaml, each figure with its\n"
 	"source or marked as an assumption), and rank the cities by net cost\n"
 	"= planned spend + operating costs - subsidies. Without --policy,\n"
 	"every policy in the bundled policies/ directory. The profile format\n"
-	"is in docs/compare.md.\n";
+	"is in docs/compare.md.\n"
+	"--lang zh (or LC_ALL, LC_MESSAGES or LANG starting zh) gives the\n"
+	"rules' texts and the cities' names in Chinese (in --json, in the\n"
+	"English keys' place).\n";
 
 static int by_name(const void *a, const void *b)
 {
@@ -218,8 +222,11 @@ int cmd_compare(int argc, char **argv)
 	char *text = NULL;
 	size_t len = 0;
 	json_t *out = NULL;
+	const char *lang;
 	int json = 0, rc = 0;
 
+	if ((rc = cli_lang_take("compare", &argc, argv, &lang)))
+		return rc;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char **slot = NULL;
@@ -301,6 +308,11 @@ int cmd_compare(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "quan: %s\n", e.msg);
 		rc = cli_exit_for(rc);
+		goto out;
+	}
+	if (cli_zh(lang) && lang_localize_zh(out)) {
+		fputs("quan: out of memory\n", stderr);
+		rc = EXIT_BAD_INPUT;
 		goto out;
 	}
 	if (json) {

@@ -31,7 +31,7 @@ static const char usage[] =
 	"supplier lists, unless --on-list ID (repeatable) says it is on ID.\n"
 	"One application prints its explanation; several print a table.\n"
 	"--json prints the decision (an array for several applications).\n"
-	"--lang zh gives the policy's texts and the trace in Chinese (in --json,\n"
+	"--lang zh gives the labels, the policy's texts and the trace in Chinese (in --json,\n"
 	"in the English keys' place); without it, LC_ALL, LC_MESSAGES or LANG\n"
 	"starting 'zh' does the same. The default is English.\n"
 	"Exit: 0 decided (eligible or not), 1 bad input, 2 bad policy.\n";
@@ -48,21 +48,6 @@ struct opts {
 	char **apps;
 	int napps;
 };
-
-/* "zh" when the first of LC_ALL, LC_MESSAGES, LANG that is set and not
- * empty starts with "zh" (zh_CN.UTF-8), as a locale would choose. */
-static const char *env_lang(void)
-{
-	static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
-
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		const char *v = getenv(vars[i]);
-
-		if (v && v[0])
-			return strncmp(v, "zh", 2) ? "en" : "zh";
-	}
-	return "en";
-}
 
 /* Options may stand before or after the application files; `--` ends
  * them. The application paths are gathered in argv's own storage. */
@@ -107,13 +92,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--table")) {
 			o->table = 1;
 		} else if (!strcmp(a, "--lang") && i + 1 < argc) {
-			o->lang = argv[++i];
-			if (strcmp(o->lang, "zh") && strcmp(o->lang, "en")) {
-				fprintf(stderr,
-					"quan estimate: unknown language '%s': use en or zh\n",
-					o->lang);
-				return -1;
-			}
+			o->lang = argv[++i]; /* checked by cmd_estimate */
 		} else {
 			fprintf(stderr,
 				"quan estimate: unknown option '%s' (or it needs a value)\n\n%s",
@@ -125,8 +104,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fputs(usage, stderr);
 		return -1;
 	}
-	if (!o->lang)
-		o->lang = env_lang();
 	return 0;
 }
 
@@ -157,6 +134,7 @@ static void print_explanation(const struct policy *p,
 			      uint64_t lists, const char *lang)
 {
 	bool zh = !strcmp(lang, "zh");
+#define L(en, cn) (zh ? (cn) : (en))
 
 	char m1[MONEY_TEXT_MAX], r[RATE_TEXT_MAX], at[512], words[512];
 
@@ -164,59 +142,71 @@ static void print_explanation(const struct policy *p,
 
 	printf("%s — %s / %s\n", label(a, file), p->program,
 	       p->measures[d->measure].id);
-	printf("  received   %s (hypothetical: --at, or now)\n",
+	printf(L("  received   %s (hypothetical: --at, or now)\n",
+		 "  受理时间   %s（假设：--at 或当前时间）\n"),
 	       datetime_format(a->received_at, when));
-	printf("  policy     %s\n", p->hash);
-	printf("  eligible   %s\n", d->eligible ? "yes" : "no");
+	printf(L("  policy     %s\n", "  政策       %s\n"), p->hash);
+	printf(L("  eligible   %s\n", "  符合条件   %s\n"),
+	       d->eligible ? L("yes", "是") : L("no", "否"));
 	for (uint16_t i = 0; i < d->nreasons; i++) {
 		const struct policy_rule *ru = &p->rules[d->reasons[i]];
 
 		const char *says = policy_rule_says(ru, lang);
 
-		printf("  not met    %s%s%s  (%s)\n", ru->id, says ? ": " : "",
-		       says ? says : "",
+		printf(L("  not met    %s%s%s  (%s)\n",
+			 "  未满足     %s%s%s  （%s）\n"),
+		       ru->id, says ? L(": ", "：") : "", says ? says : "",
 		       render_rule_at(p, d->reasons[i], at, sizeof(at)));
 	}
 	if (d->eligible) {
 		const struct policy_rule *ru = &p->rules[d->rate_rule];
 
-		printf("  base       %s yuan\n", money_format(d->base, m1));
+		printf(L("  base       %s yuan\n", "  基数       %s 元\n"),
+		       money_format(d->base, m1));
 		const char *says = policy_rule_says(ru, lang);
 
-		printf("  rate       %s  by %s%s%s  (%s)\n",
-		       rate_format(d->rate, r), ru->id, says ? ": " : "",
-		       says ? says : "",
+		printf(L("  rate       %s  by %s%s%s  (%s)\n",
+			 "  比例       %s  依据 %s%s%s  （%s）\n"),
+		       rate_format(d->rate, r), ru->id,
+		       says ? L(": ", "：") : "", says ? says : "",
 		       render_rule_at(p, d->rate_rule, at, sizeof(at)));
-		printf("  gross      %s yuan\n", money_format(d->gross, m1));
+		printf(L("  gross      %s yuan\n", "  封顶前     %s 元\n"),
+		       money_format(d->gross, m1));
 		for (uint16_t i = 0; i < d->ncaps; i++) {
 			char m2[MONEY_TEXT_MAX];
 
-			printf("  cap        %s: limit %s, cut %s\n",
+			printf(L("  cap        %s: limit %s, cut %s\n",
+				 "  封顶       %s：上限 %s，核减 %s\n"),
 			       p->rules[d->caps[i].rule].id,
 			       money_format(d->caps[i].limit, m1),
 			       money_format(d->caps[i].cut, m2));
 		}
 	}
-	printf("  amount     %s yuan\n", money_format(d->amount, m1));
+	printf(L("  amount     %s yuan\n", "  补贴金额   %s 元\n"),
+	       money_format(d->amount, m1));
 	for (uint16_t i = 0; i < d->nflags; i++) {
 		char m2[MONEY_TEXT_MAX], m3[MONEY_TEXT_MAX];
 
-		printf("  flag       soft_cap_exceeded: %s limit %s, above it %s; a reviewer may approve up to %s yuan\n",
+		printf(L("  flag       soft_cap_exceeded: %s limit %s, above it %s; a reviewer may approve up to %s yuan\n",
+			 "  标记       soft_cap_exceeded：%s 上限 %s，超出 %s；审核人最多可批准 %s 元\n"),
 		       p->rules[d->flags[i].rule].id,
 		       money_format(d->flags[i].limit, m1),
 		       money_format(d->flags[i].above, m2),
 		       money_format(d->flags[i].up_to, m3));
 	}
 	if (d->review_up_to > d->amount)
-		printf("  review     a reviewer may approve up to %s yuan\n",
+		printf(L("  review     a reviewer may approve up to %s yuan\n",
+			 "  审核       审核人最多可批准 %s 元\n"),
 		       money_format(d->review_up_to, m1));
 	for (uint16_t i = 0; i < d->nfunders; i++) {
 		const struct policy_rule *ru = &p->rules[d->funders[i].rule];
 
-		printf("  funder     %s: %s yuan%s%s%s\n", ru->id,
-		       money_format(d->funders[i].amount, m1),
+		printf(L("  funder     %s: %s yuan%s%s%s\n",
+			 "  出资方     %s：%s 元%s%s%s\n"),
+		       ru->id, money_format(d->funders[i].amount, m1),
 		       decision_funder_external(p, d, i)
-			       ? " (external: not the pool's)"
+			       ? L(" (external: not the pool's)",
+				   "（外部出资：不由本资金池承担）")
 			       : "",
 		       policy_rule_says(ru, lang) ? "  " : "",
 		       policy_rule_says(ru, lang) ? policy_rule_says(ru, lang)
@@ -224,7 +214,7 @@ static void print_explanation(const struct policy *p,
 	}
 	/* Each rule with its place in the policy file, as `quan show` and
 	 * the README give it: file:line:column. */
-	printf("  trace\n");
+	printf(L("  trace\n", "  逐条规则\n"));
 	for (uint16_t i = 0; i < d->ntrace; i++)
 		printf("    %-44s %s  (%s)\n", p->rules[d->trace[i].rule].id,
 		       zh ? render_trace_words_zh(p, &d->trace[i], words,
@@ -233,13 +223,19 @@ static void print_explanation(const struct policy *p,
 					       sizeof(words)),
 		       render_rule_at(p, d->trace[i].rule, at, sizeof(at)));
 	if (d->yearly_caps_without_history)
-		printf("  note       no database: yearly caps per applicant count this contract alone\n");
+		printf(L(
+			"  note       no database: yearly caps per applicant count this contract alone\n",
+			"  注         未连接数据库：每个申请人的年度上限只计本合同\n"));
 	if (p->nlists && !lists)
-		printf("  note       no database: the supplier counts as on none of the policy's supplier lists (--on-list ID says otherwise)\n");
+		printf(L(
+			"  note       no database: the supplier counts as on none of the policy's supplier lists (--on-list ID says otherwise)\n",
+			"  注         未连接数据库：供应商视为不在政策的任何供应商名单上（--on-list ID 可另行指定）\n"));
 	for (size_t k = 0; k < p->nlists; k++)
 		if ((lists >> k) & 1)
-			printf("  note       no database: the supplier counts as on list %s, as --on-list says\n",
+			printf(L("  note       no database: the supplier counts as on list %s, as --on-list says\n",
+				 "  注         未连接数据库：按 --on-list 所示，供应商视为在名单 %s 上\n"),
 			       p->lists[k].id);
+#undef L
 }
 
 static void print_row(const char *file, const struct policy *p,
@@ -281,6 +277,8 @@ int cmd_estimate(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o))
 		return EXIT_BAD_INPUT;
+	if ((rc = cli_lang_arg("estimate", o.lang, &o.lang)))
+		return rc;
 	if (o.at) {
 		struct qerr e;
 

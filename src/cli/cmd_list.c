@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "core/money.h"
+#include "engine/lang.h"
 #include "office/office.h"
 #include "office/search.h"
 #include "office/view.h"
@@ -19,13 +20,15 @@ static const char usage[] =
 	"         [--amount-min YUAN] [--amount-max YUAN]\n"
 	"         [--received-from DAY] [--received-to DAY]\n"
 	"         [--sort received|-received|amount|-amount]\n"
-	"         [--limit N] [--after CURSOR] [--json]\n"
+	"         [--limit N] [--after CURSOR] [--json] [--lang en|zh]\n"
 	"Search the office's applications, as GET /v1/applications does:\n"
 	"the firm's name holding TEXT (two Chinese characters are enough), the\n"
 	"USCC beginning with P, and the filters given; oldest received first\n"
 	"(first come, first served) unless --sort says otherwise. A full page\n"
 	"ends with 'next: CURSOR' (\"next_after\" with --json): pass it as\n"
-	"--after, with the same options, for the next.\n";
+	"--after, with the same options, for the next.\n"
+	"--lang zh (or LC_ALL, LC_MESSAGES or LANG starting zh) names the\n"
+	"states and texts in Chinese (in --json, in the English keys' place).\n";
 
 struct listed {
 	struct office *o;
@@ -77,7 +80,16 @@ int cmd_list(int argc, char **argv)
 	bool json = false;
 	size_t i;
 	json_t *a;
+	const char *lang;
 	int rc = Q_OK;
+
+	for (int k = 1; k < argc; k++)
+		if (cli_is_help(argv[k])) {
+			fputs(usage, stdout);
+			return 0;
+		}
+	if ((rc = cli_lang_take("list", &argc, argv, &lang)))
+		return rc;
 
 	search_init(&sr);
 	qerr_clear(&e);
@@ -154,6 +166,8 @@ int cmd_list(int argc, char **argv)
 	l = (struct listed){&off, &sr, json_array(), ""};
 	rc = l.arr ? store_app_search(off.store, &sr.q, one, &l, &e)
 		   : qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
+	if (!rc && cli_zh(lang) && lang_localize_zh(l.arr))
+		rc = qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
 	if (!rc && json) {
 		json_t *out = json_pack("{s:O}", "applications", l.arr);
 
@@ -173,12 +187,16 @@ int cmd_list(int argc, char **argv)
 		json_array_foreach(l.arr, i, a)
 		{
 			printf("%-16s %-10s %-16s %-18s %14s  %-25s %s\n",
-			       js(a, "id"), js(a, "state"), js(a, "measure"),
-			       js(a, "uscc"), js(a, "requested"),
-			       js(a, "received_at"), js(a, "name"));
+			       js(a, "id"),
+			       cli_zh(lang) ? lang_state_zh(js(a, "state"))
+					    : js(a, "state"),
+			       js(a, "measure"), js(a, "uscc"),
+			       js(a, "requested"), js(a, "received_at"),
+			       js(a, "name"));
 		}
 		if ((long)json_array_size(l.arr) == sr.q.limit)
-			printf("next: %s\n", l.next);
+			printf(cli_zh(lang) ? "下一页：%s\n" : "next: %s\n",
+			       l.next);
 	}
 	json_decref(l.arr);
 	office_close(&off);

@@ -16,6 +16,8 @@
 #include "cli/cli.h"
 #include "core/file.h"
 #include "engine/app.h"
+#include "engine/errzh.h"
+#include "engine/lang.h"
 #include "office/office.h"
 #include "office/view.h"
 #include "policy/holidays.h"
@@ -44,7 +46,24 @@ struct oopts {
 	int npolicies;
 	char *args[MAX_ARGS];
 	int nargs;
+	/* "en" or "zh": --lang, or the locale (cli_lang_arg) */
+	const char *lang;
 };
+
+/* What --help says of --lang, for every verb that prints texts. */
+#define LANG_HELP                                                              \
+	"--lang zh (or LC_ALL, LC_MESSAGES or LANG starting zh) prints\n"      \
+	"states, reasons, rule texts and history in Chinese (in --json, in\n"  \
+	"the English keys' place); --lang en, English.\n"
+
+/* The text in the language of o's output. */
+#define TR(o, en, zh) (cli_zh((o)->lang) ? (zh) : (en))
+
+/* An application's state in o's language. */
+static const char *state_in(const struct oopts *o, const char *state)
+{
+	return cli_zh(o->lang) ? lang_state_zh(state) : state;
+}
 
 static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 {
@@ -73,6 +92,8 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			slot = &o->chips;
 		else if (!strcmp(a, "--why"))
 			slot = &o->why;
+		else if (!strcmp(a, "--lang"))
+			slot = &o->lang;
 		else if (!strcmp(a, "--rate"))
 			slot = &o->rate;
 		else if (!strcmp(a, "--approved-value"))
@@ -132,6 +153,10 @@ static int parse(int argc, char **argv, struct oopts *o, const char *usage)
 			return -1;
 		}
 	}
+	/* A language other than en or zh ends the command (exit 2), as
+	 * --help does, before anything is opened. */
+	if (cli_lang_arg(argv[0], o->lang, &o->lang))
+		exit(EXIT_BAD_POLICY);
 	if (!o->db) {
 		fprintf(stderr, "quan: --db FILE is required\n\n%s", usage);
 		return -1;
@@ -179,9 +204,21 @@ static void close_office(struct office *off, struct chip_catalog *chips)
 	chips_free(chips);
 }
 
-static int fail(const struct qerr *e)
+/* e's message in o's language (engine/errzh.h for Chinese), into buf. */
+static const char *msg_in(const struct oopts *o, const struct qerr *e,
+			  char *buf, size_t n)
 {
-	fprintf(stderr, "quan: %s\n", e->msg);
+	if (!cli_zh(o->lang))
+		return e->msg;
+	return errzh_message(qerr_name(e->code), e->field, e->msg, buf, n);
+}
+
+/* Print e in o's language; the exit code for it. */
+static int fail_in(const struct oopts *o, const struct qerr *e)
+{
+	char zh[512];
+
+	fprintf(stderr, "quan: %s\n", msg_in(o, e, zh, sizeof(zh)));
 	return cli_exit_for(e->code);
 }
 
@@ -221,7 +258,7 @@ static int move(struct office *off, const struct oopts *o,
 	mv->id = o->args[0];
 	mv->key = o->key;
 	if (office_move(off, mv, o->by, now(), answer, &e))
-		return fail(&e);
+		return fail_in(o, &e);
 	return 0;
 }
 
@@ -229,7 +266,8 @@ static int move(struct office *off, const struct oopts *o,
  * the verb began, and whether the answer was a replay of --ref's. */
 static void print_totals(const struct oopts *o, json_t *a)
 {
-	printf(" (paid %s of %s awarded, %s left to pay, %s recovered)\n",
+	printf(TR(o, " (paid %s of %s awarded, %s left to pay, %s recovered)\n",
+		  "（已批准 %2$s，已付 %1$s，待付 %3$s，已追回 %4$s）\n"),
 	       jstr(a, "paid"), jstr(a, "awarded"), jstr(a, "remaining"),
 	       jstr(a, "recovered"));
 	if (json_is_true(json_object_get(a, "replayed")))
@@ -249,7 +287,7 @@ static int load_policies(struct office *off, const struct oopts *o,
 		qerr_clear(&e);
 		if (office_load_policy(off, o->policies[i], by, now(), &is_new,
 				       &e))
-			return fail(&e);
+			return fail_in(o, &e);
 		printf("%s: policy %s %s\n", o->db, o->policies[i],
 		       is_new ? "loaded as a new version" : "already loaded");
 	}
@@ -339,10 +377,14 @@ static void print_result(const struct oopts *o, const struct office_result *r)
 		json_decref(j);
 	} else {
 		printf("%-20s %-11s %16s%s%s%s%s\n", r->id,
-		       app_state_name(r->state), money_format(r->amount, m),
-		       r->existed ? "  (submitted before)" : "",
-		       r->nflags ? "  flags: " : "", r->flags,
-		       r->blocked ? " (blocked)" : "");
+		       state_in(o, app_state_name(r->state)),
+		       money_format(r->amount, m),
+		       r->existed ? TR(o, "  (submitted before)",
+				       "  （此前已提交）")
+				  : "",
+		       r->nflags ? TR(o, "  flags: ", "  标记：") : "",
+		       r->flags,
+		       r->blocked ? TR(o, " (blocked)", "（已阻止）") : "");
 	}
 }
 
@@ -363,8 +405,10 @@ static int apply_rows(struct office *off, const struct oopts *o,
 			fprintf(stderr, "%s:%ld: not recorded: %s\n", o->csv,
 				lines[k], e.msg);
 		else if (rcs[k]) {
+			char zh[512];
+
 			fprintf(stderr, "%s:%ld: %s\n", o->csv, lines[k],
-				errs[k].msg);
+				msg_in(o, &errs[k], zh, sizeof(zh)));
 			if (cli_exit_for(rcs[k]) > *worst)
 				*worst = cli_exit_for(rcs[k]);
 		} else {
@@ -397,7 +441,7 @@ static int apply_csv(const struct oopts *o)
 
 	qerr_clear(&e);
 	if (file_read(o->csv, APPCSV_MAX_BYTES, "applications", &buf, &len, &e))
-		return fail(&e);
+		return fail_in(o, &e);
 	if ((rc = open_office(&off, o, &chips))) {
 		free(buf);
 		return rc;
@@ -456,6 +500,7 @@ int cmd_apply(int argc, char **argv)
 	static const char usage[] =
 		"usage: quan apply --db FILE --by NAME [--received-at TIME] [--json] APPLICATION.json...\n"
 		"       quan apply --db FILE --by NAME --csv FILE.csv [--json]\n"
+		"       (each also takes [--lang en|zh])\n"
 		"Validate and decide each application; reserve its amount\n"
 		"(first come first served), queue it (pro-rata round) or\n"
 		"waitlist it when the pool cannot cover it. The office stamps\n"
@@ -470,7 +515,7 @@ int cmd_apply(int argc, char **argv)
 		"import, audited as such (never open to HTTP).\n"
 		"--csv FILE.csv takes the applications as CSV rows (columns in\n"
 		"docs/simulate.md); a row with a received_at is an audited import\n"
-		"received then, like --received-at. Rows are applied in order.\n";
+		"received then, like --received-at. Rows are applied in order.\n" LANG_HELP;
 	static const char *texts[APPLY_BATCH];
 	static size_t lens[APPLY_BATCH];
 	static struct office_result res[APPLY_BATCH];
@@ -501,7 +546,7 @@ int cmd_apply(int argc, char **argv)
 		qerr_clear(&e);
 		if (datetime_parse(o.received_at, strlen(o.received_at),
 				   &received_at, NULL, "--received-at", &e))
-			return fail(&e);
+			return fail_in(&o, &e);
 	}
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
@@ -540,8 +585,10 @@ int cmd_apply(int argc, char **argv)
 				fprintf(stderr, "%s: not recorded: %s\n",
 					names[k], e.msg);
 			} else if (rcs[k]) {
+				char zh[512];
+
 				fprintf(stderr, "%s: %s\n", names[k],
-					errs[k].msg);
+					msg_in(&o, &errs[k], zh, sizeof(zh)));
 				if (cli_exit_for(rcs[k]) > worst)
 					worst = cli_exit_for(rcs[k]);
 			} else {
@@ -565,7 +612,7 @@ int cmd_review(int argc, char **argv)
 	static const char usage[] =
 		"usage: quan review --db FILE ID --approve|--reject --by NAME\n"
 		"                   [--rate RATE] [--approved-value YUAN] [--why TEXT]\n"
-		"                   [--ref KEY]\n"
+		"                   [--ref KEY] [--lang en|zh]\n"
 		"       quan review --db FILE ID ID... --approve --by NAME\n"
 		"                   [--rate RATE] [--ref KEY] [--json]\n"
 		"Approval is the award: it posts the reservation, in full or at\n"
@@ -580,7 +627,7 @@ int cmd_review(int argc, char **argv)
 		"Several ids approve each under the same rules, each in its own\n"
 		"transaction and under --ref's key; each is answered approved,\n"
 		"waiting_second_approver or refused (and why), and the exit is 1\n"
-		"when any was refused.\n";
+		"when any was refused.\n" LANG_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -597,7 +644,7 @@ int cmd_review(int argc, char **argv)
 	if (o.approve && !o.reject && o.nargs > 1 && !o.value)
 		return cli_review_bulk(
 			o.db, o.chips, (const char *const *)o.args,
-			(size_t)o.nargs, o.rate, o.key, o.by, o.json);
+			(size_t)o.nargs, o.rate, o.key, o.by, o.json, o.lang);
 	if (o.nargs != 1 || o.approve == o.reject) {
 		fputs(usage, stderr);
 		return EXIT_BAD_INPUT;
@@ -605,10 +652,10 @@ int cmd_review(int argc, char **argv)
 	qerr_clear(&e);
 	if (o.rate &&
 	    rate_parse_given(o.rate, strlen(o.rate), &rate, "--rate", &e))
-		return fail(&e);
+		return fail_in(&o, &e);
 	if (o.value && money_parse(o.value, strlen(o.value), &value,
 				   "--approved-value", &e))
-		return fail(&e);
+		return fail_in(&o, &e);
 	if (o.reject && no_ref(&o, "review --reject"))
 		return EXIT_BAD_INPUT;
 	if ((rc = open_office(&off, &o, &chips)))
@@ -624,11 +671,13 @@ int cmd_review(int argc, char **argv)
 		close_office(&off, chips);
 		if (rc)
 			return rc;
-		printf("%s %s %s", jstr(a, "id"), jstr(a, "state"),
-		       jstr(a, "amount"));
+		printf("%s %s %s", jstr(a, "id"),
+		       state_in(&o, jstr(a, "state")), jstr(a, "amount"));
 		if (json_is_true(json_object_get(a, "second_approval_needed")))
-			printf(": approved first by %s, a second approver "
-			       "posts it",
+			printf(TR(&o,
+				  ": approved first by %s, a second approver "
+				  "posts it",
+				  "：%s 已作第一次审批，待第二审批人确认入账"),
 			       jstr(a, "first_approver"));
 		print_totals(&o, a);
 		json_decref(a);
@@ -637,8 +686,8 @@ int cmd_review(int argc, char **argv)
 	rc = office_reject(&off, o.args[0], o.why, o.by, now(), &res, &e);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
-	printf("%s %s %s\n", res.id, app_state_name(res.state),
+		return fail_in(&o, &e);
+	printf("%s %s %s\n", res.id, state_in(&o, app_state_name(res.state)),
 	       money_format(res.amount, m));
 	return 0;
 }
@@ -668,7 +717,7 @@ int cmd_withdraw(int argc, char **argv)
 	rc = office_withdraw(&off, o.args[0], o.by, now(), &res, &e);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
+		return fail_in(&o, &e);
 	printf("%s %s\n", res.id, app_state_name(res.state));
 	return 0;
 }
@@ -702,7 +751,7 @@ int cmd_settle(int argc, char **argv)
 	}
 	qerr_clear(&e);
 	if (money_parse(o.settled, strlen(o.settled), &value, "--value", &e))
-		return fail(&e);
+		return fail_in(&o, &e);
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
 	rc = move(&off, &o,
@@ -752,7 +801,7 @@ static int money_verb(int argc, char **argv, bool clawback)
 	}
 	qerr_clear(&e);
 	if (money_parse(o.args[1], strlen(o.args[1]), &amount, "amount", &e))
-		return fail(&e);
+		return fail_in(&o, &e);
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
 	rc = move(&off, &o,
@@ -940,7 +989,7 @@ int cmd_report(int argc, char **argv)
 		json_decref(j);
 	}
 	close_office(&off, chips);
-	return rc ? fail(&e) : 0;
+	return rc ? fail_in(&o, &e) : 0;
 }
 
 int cmd_ledger(int argc, char **argv)
@@ -973,7 +1022,7 @@ int cmd_ledger(int argc, char **argv)
 	problems = office_ledger_check(&off, stdout, &e);
 	close_office(&off, chips);
 	if (problems < 0)
-		return fail(&e);
+		return fail_in(&o, &e);
 	if (problems) {
 		printf("ledger check: %ld problems\n", problems);
 		return 1;
@@ -1000,7 +1049,7 @@ static int audit_replay(int argc, char **argv)
 	differ = office_replay(&off, stdout, &count, &e);
 	close_office(&off, chips);
 	if (differ < 0)
-		return fail(&e);
+		return fail_in(&o, &e);
 	printf("audit replay: %ld applications re-decided, %ld differ\n", count,
 	       differ);
 	return differ ? 1 : 0;
@@ -1051,7 +1100,7 @@ int cmd_audit(int argc, char **argv)
 	rc = office_audit_verify(&off, &count, &bad, why, sizeof(why), &e);
 	close_office(&off, chips);
 	if (rc < 0)
-		return fail(&e);
+		return fail_in(&o, &e);
 	if (rc) {
 		printf("audit verify: %s\n", why);
 		return 1;
@@ -1071,40 +1120,119 @@ static const char *xfer_flags(uint32_t f)
 	return "posted";
 }
 
+/* A transfer's kind in Chinese. */
+static const char *xfer_flags_zh(uint32_t f)
+{
+	if (f & LEDGER_PENDING)
+		return "预留";
+	if (f & LEDGER_POST_PENDING)
+		return "入账";
+	if (f & LEDGER_VOID_PENDING)
+		return "释放";
+	return "已入账";
+}
+
 static int show_transfer(void *arg, const struct ledger_transfer *t)
 {
+	const struct oopts *o = arg;
 	char m[MONEY_TEXT_MAX];
 
-	printf("    %-40s %-8s %16s\n", t->id, xfer_flags(t->flags),
+	printf("    %-40s %-8s %16s\n", t->id,
+	       cli_zh(o->lang) ? xfer_flags_zh(t->flags) : xfer_flags(t->flags),
 	       money_format(t->amount, m));
 	return 0;
 }
 
+/* An audit action's name in Chinese; the name itself when the table
+ * lacks it (a code, which a Chinese page may show). */
+static const char *action_zh(const char *a)
+{
+	static const struct {
+		const char *en, *zh;
+	} t[] = {
+		{"apply", "申请"},
+		{"import", "导入申请"},
+		{"approve", "批准"},
+		{"approve_first", "第一次审批"},
+		{"reject", "驳回"},
+		{"withdraw", "撤回"},
+		{"expire", "预留过期"},
+		{"disburse", "拨付"},
+		{"clawback", "追回"},
+		{"settle", "结算"},
+		{"milestone", "里程碑拨付"},
+		{"notice_open", "开始公示"},
+		{"notice_close", "结束公示"},
+		{"objection", "异议"},
+		{"objection_uphold", "异议成立"},
+		{"objection_dismiss", "异议驳回"},
+		{"waitlist_serve", "候补转预留"},
+		{"round_close", "集中评审结束"},
+		{"attach", "提交材料"},
+		{"pay", "付款"},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(a, t[i].en))
+			return t[i].zh;
+	return a;
+}
+
+/* An event's detail in o's language: a JSON detail with Chinese texts
+ * (why_zh, note_zh, ...) has them in the English keys' place. *tofree is
+ * the caller's to free. */
+static const char *detail_in(const struct oopts *o, const char *detail,
+			     char **tofree)
+{
+	json_error_t err;
+	json_t *j;
+
+	*tofree = NULL;
+	if (!detail || !cli_zh(o->lang))
+		return detail ? detail : "";
+	j = json_loads(detail, 0, &err);
+	if (j && !lang_localize_zh(j))
+		*tofree = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return *tofree ? *tofree : detail;
+}
+
 static int show_event(void *arg, const struct store_event *ev)
 {
-	printf("    #%-6lld %-14s %-16s %s\n", (long long)ev->seq, ev->action,
-	       ev->who, ev->detail ? ev->detail : "");
+	const struct oopts *o = arg;
+	char *f;
+	const char *d = detail_in(o, ev->detail, &f);
+
+	printf("    #%-6lld %-14s %-16s %s\n", (long long)ev->seq,
+	       cli_zh(o->lang) ? action_zh(ev->action) : ev->action, ev->who,
+	       d);
+	free(f);
 	return 0;
 }
 
 /* The decision d in words after label ("decision", "settled"): rate,
  * amount, failed rules, and the trace with each rule's file:line:column. */
-static void print_decision(const char *label, json_t *d)
+static void print_decision(const struct oopts *o, const char *label, json_t *d)
 {
 	json_t *v;
 	size_t i;
 
 	if (!json_is_object(d))
 		return;
-	printf("  %-10s %s, rate %s, amount %s\n", label,
-	       json_is_true(json_object_get(d, "eligible")) ? "eligible"
-							    : "not eligible",
+	if (cli_zh(o->lang) && lang_localize_zh(d))
+		return;
+	printf(TR(o, "  %-10s %s, rate %s, amount %s\n",
+		  "  %-10s %s，比例 %s，金额 %s 元\n"),
+	       label,
+	       json_is_true(json_object_get(d, "eligible"))
+		       ? TR(o, "eligible", "符合条件")
+		       : TR(o, "not eligible", "不符合条件"),
 	       json_string_value(json_object_get(d, "rate")),
 	       json_string_value(json_object_get(d, "amount")));
-	json_array_foreach(json_object_get(d, "reasons"), i, v)
-		printf("    not met  %s  (%s)\n",
-		       json_string_value(json_object_get(v, "rule")),
-		       json_string_value(json_object_get(v, "at")));
+	json_array_foreach(json_object_get(d, "reasons"), i, v) printf(
+		TR(o, "    not met  %s  (%s)\n", "    未满足  %s  （%s）\n"),
+		json_string_value(json_object_get(v, "rule")),
+		json_string_value(json_object_get(v, "at")));
 	json_array_foreach(json_object_get(d, "trace"), i, v)
 		printf("    %-44s %s  (%s)\n",
 		       json_string_value(json_object_get(v, "rule")),
@@ -1115,12 +1243,12 @@ static void print_decision(const char *label, json_t *d)
 int cmd_queue(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan queue --db FILE PROGRAM [--json]\n"
+		"usage: quan queue --db FILE PROGRAM [--json] [--lang en|zh]\n"
 		"The review queue of a program: its reserved applications\n"
 		"awaiting approval, in the order a reviewer takes them. Where a\n"
 		"measure gives priority to holders of another program's award\n"
 		"(policy priority:), their applications come first, each naming\n"
-		"the award; then the rest, oldest first.\n";
+		"the award; then the rest, oldest first.\n" LANG_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -1140,10 +1268,18 @@ int cmd_queue(int argc, char **argv)
 	qerr_clear(&e);
 	rc = view_queue(&off, o.args[0], now(), &j, &e);
 	if (!rc && o.json) {
+		if (cli_zh(o.lang))
+			lang_localize_zh(j);
 		print_json(j);
 	} else if (!rc) {
-		printf("%-4s %-20s %-16s %-18s %16s  %-25s %s\n", "#", "id",
-		       "measure", "uscc", "requested", "received", "priority");
+		if (cli_zh(o.lang))
+			printf("%-4s %-20s %-16s %-18s %16s  %-25s %s\n", "#",
+			       "编号", "支持措施", "统一社会信用代码",
+			       "申请金额", "受理时间", "优先");
+		else
+			printf("%-4s %-20s %-16s %-18s %16s  %-25s %s\n", "#",
+			       "id", "measure", "uscc", "requested", "received",
+			       "priority");
 		json_array_foreach(j, i, a)
 		{
 			json_t *pr = json_object_get(a, "priority");
@@ -1151,16 +1287,18 @@ int cmd_queue(int argc, char **argv)
 			printf("%-4zu %-20s %-16s %-18s %16s  %-25s %s%s\n",
 			       i + 1, js(a, "id"), js(a, "measure"),
 			       js(a, "uscc"), js(a, "requested"),
-			       js(a, "received_at"), pr ? "holds " : "",
+			       js(a, "received_at"),
+			       pr ? TR(&o, "holds ", "持有 ") : "",
 			       pr ? js(pr, "holds") : "");
 		}
 		if (json_array_size(j) == 0)
-			printf("(no application awaits review in %s)\n",
+			printf(TR(&o, "(no application awaits review in %s)\n",
+				  "（%s 没有待审核的申请）\n"),
 			       o.args[0]);
 		json_decref(j);
 	}
 	close_office(&off, chips);
-	return rc ? fail(&e) : 0;
+	return rc ? fail_in(&o, &e) : 0;
 }
 
 /* Keep in *(json_t **)arg the detail of the latest "settle" event. */
@@ -1178,32 +1316,35 @@ static int last_settle(void *arg, const struct store_event *ev)
 
 /* The latest settlement: the settled value, the award before and after,
  * what returned to the pool, the invoices, and the settled decision. */
-static void print_settlement(json_t *s)
+static void print_settlement(const struct oopts *o, json_t *s)
 {
 	json_t *inv = json_object_get(s, "invoices"), *v;
 	size_t i;
 
-	printf("  settlement value %s of %s: awarded %s (was %s), released %s\n",
+	printf(TR(o,
+		  "  settlement value %s of %s: awarded %s (was %s), released %s\n",
+		  "  结算      结算金额 %s（合同 %s）：批准 %s（原 %s），释放 %s\n"),
 	       json_string_value(json_object_get(s, "value")),
 	       json_string_value(json_object_get(s, "face_value")),
 	       json_string_value(json_object_get(s, "awarded")),
 	       json_string_value(json_object_get(s, "awarded_before")),
 	       json_string_value(json_object_get(s, "released")));
 	if (json_array_size(inv)) {
-		printf("  invoices  ");
+		printf(TR(o, "  invoices  ", "  发票      "));
 		json_array_foreach(inv, i, v)
 			printf(" %s", json_string_value(v));
 		printf("\n");
 	}
-	print_decision("settled", json_object_get(s, "decision"));
+	print_decision(o, TR(o, "settled", "结算决定"),
+		       json_object_get(s, "decision"));
 }
 
 int cmd_show(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan show --db FILE ID [--json]\n"
+		"usage: quan show --db FILE ID [--json] [--lang en|zh]\n"
 		"One application: its state, its decision with the trace, its\n"
-		"transfers and its history.\n";
+		"transfers and its history.\n" LANG_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -1227,49 +1368,62 @@ int cmd_show(int argc, char **argv)
 	if (rc) {
 		close_office(&off, chips);
 		if (rc == Q_NONE) {
-			fprintf(stderr, "quan: no application '%s'\n",
+			fprintf(stderr,
+				TR(&o, "quan: no application '%s'\n",
+				   "quan: 未找到申请 %s\n"),
 				o.args[0]);
 			return EXIT_BAD_INPUT;
 		}
-		return fail(&e);
+		return fail_in(&o, &e);
 	}
 	if (o.json) {
+		if (cli_zh(o.lang))
+			lang_localize_zh(j);
 		print_json(j);
 		close_office(&off, chips);
 		return 0;
 	}
 	printf("%s — %s / %s\n", a.id, a.program, a.measure);
-	printf("  state      %s\n", app_state_name(a.state));
-	printf("  policy     %s\n", a.policy_hash);
-	printf("  requested  %s   awarded %s   paid %s   recovered %s\n",
+	printf(TR(&o, "  state      %s\n", "  状态      %s\n"),
+	       state_in(&o, app_state_name(a.state)));
+	printf(TR(&o, "  policy     %s\n", "  政策      %s\n"), a.policy_hash);
+	printf(TR(&o, "  requested  %s   awarded %s   paid %s   recovered %s\n",
+		  "  申请      %s 元   批准 %s 元   已付 %s 元   已追回 %s 元\n"),
 	       money_format(a.requested, m[0]), money_format(a.awarded, m[1]),
 	       money_format(a.paid, m[2]), money_format(a.recovered, m[3]));
-	printf("  remaining  %s left to pay (awarded - paid)\n",
+	printf(TR(&o, "  remaining  %s left to pay (awarded - paid)\n",
+		  "  待付      %s 元（批准减已付）\n"),
 	       money_format(a.awarded - a.paid, m[4]));
-	if (a.approved_by[0])
+	if (a.approved_by[0] && cli_zh(o.lang))
+		printf("  审批      %s%s%s%s\n", a.approved_by,
+		       a.approver[0] ? "（第一次审批：" : "", a.approver,
+		       a.approver[0] ? "）" : "");
+	else if (a.approved_by[0])
 		printf("  approved   by %s%s%s\n", a.approved_by,
 		       a.approver[0] ? " after " : "", a.approver);
 	if (office_decision_json(&off, &a, &j, &e))
-		printf("  decision   cannot be shown: %s\n", e.msg);
-	print_decision("decision", j);
+		printf(TR(&o, "  decision   cannot be shown: %s\n",
+			  "  决定      无法显示：%s\n"),
+		       e.msg);
+	print_decision(&o, TR(&o, "decision", "决定"), j);
 	json_decref(j);
 	j = NULL;
 	rc = store_event_each_subject(off.store, a.id, last_settle, &j, &e);
 	if (!rc && j)
-		print_settlement(j);
+		print_settlement(&o, j);
 	json_decref(j);
 	j = NULL;
-	printf("  transfers\n");
+	printf(TR(&o, "  transfers\n", "  资金划转\n"));
 	if (!rc)
-		rc = store_transfer_each(off.store, a.id, show_transfer, NULL,
+		rc = store_transfer_each(off.store, a.id, show_transfer, &o,
 					 &e);
-	printf("  history\n");
+	printf(TR(&o, "  history\n", "  历史\n"));
 	if (!rc)
-		rc = store_event_each_subject(off.store, a.id, show_event, NULL,
+		rc = store_event_each_subject(off.store, a.id, show_event, &o,
 					      &e);
 	store_app_release(&a);
 	close_office(&off, chips);
-	return rc ? fail(&e) : 0;
+	return rc ? fail_in(&o, &e) : 0;
 }
 
 int cmd_expire(int argc, char **argv)
@@ -1292,13 +1446,13 @@ int cmd_expire(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	qerr_clear(&e);
 	if (o.at && datetime_parse(o.at, strlen(o.at), &t, NULL, "--at", &e))
-		return fail(&e);
+		return fail_in(&o, &e);
 	if ((rc = open_office(&off, &o, &chips)))
 		return rc;
 	rc = office_expire(&off, o.by, t, &count, &e);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
+		return fail_in(&o, &e);
 	printf("expired %ld reservations\n", count);
 	return 0;
 }
@@ -1357,7 +1511,7 @@ int cmd_round(int argc, char **argv)
 				now(), &r, &e);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
+		return fail_in(&o, &e);
 	printf("round %s/%s/%ld: %ld applications asked %s, the pool had %s, reserved %s%s\n",
 	       o.args[0], o.args[1], year, r.count,
 	       money_format(r.demand, m[0]), money_format(r.available, m[1]),
@@ -1454,7 +1608,7 @@ static int notice_open(struct oopts *o)
 	close_office(&off, chips);
 	holidays_release(&cal);
 	if (rc)
-		return fail(&e);
+		return fail_in(o, &e);
 	printf("%s %s posts %zu award(s) from %s to %s (%d working days)\n",
 	       n.id, n.program, n.n, date_format(n.opened_on, d1),
 	       date_format(n.ends_on, d2), n.working_days);
@@ -1476,7 +1630,7 @@ static int notice_close(struct oopts *o)
 	rc = office_notice_close(&off, o->args[0], o->by, now(), &n, &e);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
+		return fail_in(o, &e);
 	printf("%s closed: it ran to %s; %zu award(s) may be paid\n", n.id,
 	       date_format(n.ends_on, d2), n.n);
 	return 0;
@@ -1500,7 +1654,7 @@ static int notice_export(struct oopts *o)
 	rc = office_notice_export(&off, o->args[0], o->format, o->out, &e);
 	close_office(&off, chips);
 	if (rc)
-		return fail(&e);
+		return fail_in(o, &e);
 	printf("%s written to %s (%s)\n", o->args[0], o->out, o->format);
 	return 0;
 }
@@ -1522,7 +1676,7 @@ static int objection_verb(struct oopts *o, const char *sub)
 		rc = office_object(&off, o->args[0], o->why, o->by, now(), &e);
 		close_office(&off, chips);
 		if (rc)
-			return fail(&e);
+			return fail_in(o, &e);
 		printf("%s objection lodged: held from payment\n", o->args[0]);
 		return 0;
 	}
@@ -1680,7 +1834,7 @@ int cmd_letter(int argc, char **argv)
 		rc = qerr_set(&e, Q_ERR_IO, "out", "%s: cannot write", o.out);
 	if (rc) {
 		remove(o.out);
-		return fail(&e);
+		return fail_in(&o, &e);
 	}
 	printf("%s %s letter written to %s\n", o.args[0], o.kind, o.out);
 	return 0;

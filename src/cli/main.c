@@ -69,6 +69,9 @@ static const char usage[] =
 	"\n"
 	"DB (FILE above) is a SQLite file, or a PostgreSQL URI postgres://USER@HOST[:PORT]/DBNAME.\n"
 	"\n"
+	"--lang zh (or LC_ALL, LC_MESSAGES or LANG starting zh) prints texts and\n"
+	"errors in Chinese: estimate, compare, apply, review, show, queue, list.\n"
+	"\n"
 	"`quan help COMMAND` or `quan COMMAND --help` explains each; `quan --version`\n"
 	"prints the version; the manual is quan(1). Exit codes: 0 done, 1 bad input,\n"
 	"2 bad policy.\n";

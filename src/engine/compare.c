@@ -620,9 +620,11 @@ static json_t *rule_j(const struct policy *p, uint32_t r)
 {
 	char at[600];
 
-	return json_pack("{s:s,s:s?,s:s}", "rule", p->rules[r].id, "says",
-			 p->rules[r].says, "at",
-			 render_rule_at(p, r, at, sizeof(at)));
+	return json_pack("{s:s,s:s?,s:s?,s:s}", "rule", p->rules[r].id, "says",
+			 p->rules[r].says, "says_zh",
+			 p->rules[r].says ? policy_rule_says(&p->rules[r], "zh")
+					  : NULL,
+			 "at", render_rule_at(p, r, at, sizeof(at)));
 }
 
 /* One measure's decision for one purchase: the subsidy, the rule that set

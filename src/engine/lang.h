@@ -15,13 +15,18 @@
 #include <stdbool.h>
 
 /* Whether an Accept-Language header value (may be NULL) prefers Chinese:
- * its first language range is "zh" or starts "zh-". Quality values are not
- * weighed: the first range named is taken as the reader's choice. */
+ * a range "zh" or "zh-..." has a higher quality (q=, 1 when absent) than
+ * every other range, or the same quality and is named first. q=0 refuses
+ * a language; "*" counts as another language (English is the default). */
 bool lang_wants_zh(const char *accept_language);
 
 /* In every object under j (j included, depth at most 32), for every key
  * K whose sibling "K_zh" is a string, set K to that string. Returns 0, or
  * -1 when out of memory (j is then partly converted). */
 int lang_localize_zh(json_t *j);
+
+/* The Chinese name of an application's state ("awarded" is 已批准), as
+ * the dashboard shows it; state itself when it has none. Static text. */
+const char *lang_state_zh(const char *state);
 
 #endif

@@ -31,6 +31,7 @@
 #include "http/signin_audit.h"
 #include "core/industry.h"
 #include "engine/compare.h"
+#include "engine/errzh.h"
 #include "engine/lang.h"
 #include "office/export.h"
 #include "office/finance.h"
@@ -140,6 +141,9 @@ struct req {
 	size_t raw_len;
 	const char *raw_type;
 	char disposition[400];
+	/* The body's language when it follows Accept-Language (every JSON
+	 * answer): "en" or "zh-CN"; NULL for files and pages. */
+	const char *content_language;
 };
 
 struct server {
@@ -251,13 +255,25 @@ static unsigned status_for(int code)
 	}
 }
 
+/* {"error": {code, message, message_zh, field}}: the English message
+ * and its Chinese (engine/errzh.h), as a decision carries both; a reader
+ * who asks for Chinese gets it in message's place (send_req). */
+static json_t *error_json(const char *code, const char *msg, const char *field)
+{
+	char zh[512];
+
+	assert(code && msg);
+	return json_pack("{s:{s:s,s:s,s:s,s:s*}}", "error", "code", code,
+			 "message", msg, "message_zh",
+			 errzh_message(code, field, msg, zh, sizeof(zh)),
+			 "field", field && field[0] ? field : NULL);
+}
+
 static void fail_with(struct req *r, const struct qerr *e)
 {
 	json_decref(r->out);
 	r->status = status_for(e->code);
-	r->out = json_pack("{s:{s:s,s:s,s:s*}}", "error", "code",
-			   qerr_name(e->code), "message", e->msg, "field",
-			   e->field[0] ? e->field : NULL);
+	r->out = error_json(qerr_name(e->code), e->msg, e->field);
 }
 
 /* An error of this layer: code name, status and message. */
@@ -266,8 +282,7 @@ static void fail_http(struct req *r, unsigned status, const char *code,
 {
 	json_decref(r->out);
 	r->status = status;
-	r->out = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message",
-			   msg);
+	r->out = error_json(code, msg, NULL);
 }
 
 static void ok(struct req *r, unsigned status, json_t *out)
@@ -310,6 +325,12 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 	if (r && r->close_after)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
 					"close");
+	/* The body follows Accept-Language: say which, and tell caches. */
+	if (r && r->content_language) {
+		MHD_add_response_header(resp, "Content-Language",
+					r->content_language);
+		MHD_add_response_header(resp, "Vary", "Accept-Language");
+	}
 	if (r) {
 		r->sent_status = status;
 		r->sent_bytes = len;
@@ -335,12 +356,16 @@ static enum MHD_Result send_req(struct MHD_Connection *c, struct req *r)
 			  "out of memory");
 	/* Accept-Language: zh puts the Chinese of every text that has one in
 	 * the English key's place (engine/lang.h); English is the default. */
-	if (r->out &&
-	    lang_wants_zh(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						      "Accept-Language")) &&
-	    lang_localize_zh(r->out))
-		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
-			  "out of memory");
+	r->content_language = "en";
+	if (r->out && lang_wants_zh(MHD_lookup_connection_value(
+			      c, MHD_HEADER_KIND, "Accept-Language"))) {
+		r->content_language = "zh-CN";
+		if (lang_localize_zh(r->out)) {
+			fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "out_of_memory", "out of memory");
+			r->content_language = "en";
+		}
+	}
 	text = r->out ? json_dumps(r->out, JSON_COMPACT | JSON_PRESERVE_ORDER)
 		      : NULL;
 	if (!text)

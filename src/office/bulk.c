@@ -6,6 +6,8 @@
 #include <assert.h>
 #include <string.h>
 
+#include "engine/errzh.h"
+
 /* One id's answer: the approval's own fields and its outcome. */
 static json_t *one(struct office *o, const char *id, rate_bp rate,
 		   const char *key, const char *by, int64_t now, int *kind)
@@ -20,10 +22,16 @@ static json_t *one(struct office *o, const char *id, rate_bp rate,
 
 	qerr_clear(&e);
 	if (office_move(o, &mv, by, now, &answer, &e)) {
+		char zh[512];
+
 		*kind = 2;
-		return json_pack("{s:s,s:s,s:{s:s,s:s}}", "id", id, "outcome",
-				 "refused", "error", "code", qerr_name(e.code),
-				 "message", e.msg);
+		/* the error as the API's: its Chinese beside it */
+		return json_pack("{s:s,s:s,s:{s:s,s:s,s:s}}", "id", id,
+				 "outcome", "refused", "error", "code",
+				 qerr_name(e.code), "message", e.msg,
+				 "message_zh",
+				 errzh_message(qerr_name(e.code), e.field,
+					       e.msg, zh, sizeof(zh)));
 	}
 	*kind = json_is_true(json_object_get(answer, "second_approval_needed"))
 			? 1

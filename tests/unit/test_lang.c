@@ -5,6 +5,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/errzh.h"
 #include "engine/lang.h"
 #include "policy/policy.h"
 
@@ -28,6 +30,87 @@ static void test_wants_zh(void **state)
 	assert_false(lang_wants_zh("en-GB,zh;q=0.8"));
 	assert_false(lang_wants_zh("zu"));
 	assert_false(lang_wants_zh("zhx"));
+}
+
+/* Quality values are weighed: the higher wins; of equals, the first
+ * named; q=0 refuses; "*" is another language. */
+static void test_wants_zh_quality(void **state)
+{
+	(void)state;
+	assert_true(lang_wants_zh("en;q=0.5, zh-CN;q=0.9"));
+	assert_true(lang_wants_zh("en;q=0.5,zh-CN"));
+	assert_true(lang_wants_zh("fr;q=0.9, zh"));
+	assert_true(lang_wants_zh("de;q=0.3,ZH-cn;q=0.7"));
+	assert_true(lang_wants_zh("zh;q=1.0, en;q=0.999"));
+	assert_true(lang_wants_zh("en;q=0.001,zh;q=0.002"));
+	assert_true(lang_wants_zh("en ; q=0.5 , zh ; q=0.6"));
+	assert_true(lang_wants_zh("zh-Hans-CN"));
+	assert_false(lang_wants_zh("zh;q=0.1, en"));
+	assert_false(lang_wants_zh("zh;q=0"));
+	assert_false(lang_wants_zh("zh;q=0.000"));
+	assert_false(lang_wants_zh("en, zh"));
+	assert_false(lang_wants_zh("fr, zh;q=1"));
+	assert_false(lang_wants_zh("*"));
+	assert_false(lang_wants_zh("zh;q=0.5, *;q=0.9"));
+	assert_false(lang_wants_zh("zh;q=2")); /* malformed: refused */
+	assert_false(lang_wants_zh(","));
+	assert_false(lang_wants_zh(";q=0.9"));
+	assert_true(lang_wants_zh("zh-CN;q=0.5,en-US;q=0.5"));
+	/* whatever comes, no crash: a long list */
+	assert_true(lang_wants_zh(",,, ,zh,, ,"));
+}
+
+/* Every catalogue entry says something in Chinese; the field and the
+ * first quoted name are kept; an unknown code still has a sentence. */
+static void test_errors_in_chinese(void **state)
+{
+	char buf[512], small[14];
+
+	(void)state;
+	assert_true(errzh_count() > 30);
+	for (size_t i = 0; i < errzh_count(); i++) {
+		const char *m = errzh_message(errzh_code(i), NULL, "", buf,
+					      sizeof(buf));
+		bool cjk = false;
+
+		for (const unsigned char *p = (const unsigned char *)m; *p; p++)
+			cjk |= *p >= 0xE4 && *p <= 0xE9;
+		assert_true(cjk);
+	}
+	assert_string_equal(errzh_message("missing_field", "measure",
+					  "measure: required", buf,
+					  sizeof(buf)),
+			    "字段 measure：必填，不能缺少");
+	assert_string_equal(
+		errzh_message("conflict", "state",
+			      "application 'SH-2025-000001' is awarded: only a "
+			      "reserved application can be approved",
+			      buf, sizeof(buf)),
+		"申请 SH-2025-000001 已批准，不能再作此操作");
+	assert_string_equal(errzh_message("not_found", "id", "no such route",
+					  buf, sizeof(buf)),
+			    "未找到");
+	assert_string_equal(errzh_message("csrf", NULL, "X-CSRF-Token: ...",
+					  buf, sizeof(buf)),
+			    "缺少或不符的跨站请求校验令牌：请重新登录后再试");
+	assert_string_equal(
+		errzh_message("no_such_code", NULL, "x", buf, sizeof(buf)),
+		"请求未能完成");
+	/* a number the sentence needs is kept */
+	assert_string_equal(
+		errzh_message(
+			"too_many_attempts", NULL,
+			"too many failed sign-ins: try again in 30 seconds",
+			buf, sizeof(buf)),
+		"登录失败次数过多，请 30 秒后再试");
+	assert_string_equal(
+		errzh_message("too_large", NULL,
+			      "body: more than 4096 bytes is refused", buf,
+			      sizeof(buf)),
+		"请求内容超过 4096 字节的上限，已拒绝");
+	/* truncation never cuts a character: 13 bytes and the NUL hold 4 */
+	errzh_message("no_such_code", NULL, "x", small, sizeof(small));
+	assert_string_equal(small, "请求未能");
 }
 
 static void test_localize(void **state)
@@ -228,6 +311,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wants_zh),
+		cmocka_unit_test(test_wants_zh_quality),
+		cmocka_unit_test(test_errors_in_chinese),
 		cmocka_unit_test(test_localize),
 		cmocka_unit_test(test_policy_reads_zh),
 		cmocka_unit_test(test_bundled_policies_have_chinese),

@@ -264,11 +264,12 @@
     a.replaceChildren();
     add(a, [
       h('strong', { i18n: 'error.title' }), ' ',
-      h('span', { testid: 'error-message', class: 'error-message', text: e.message || '' }),
+      /* The server's message in the switch's language: message_zh beside it (Z). */
+      Z(e, 'message', { testid: 'error-message', class: 'error-message' }),
       e.field ? h('span', { class: 'error-field' }, ' (', T('error.field'), ' ',
         h('code', { testid: 'error-field', text: e.field }), ')') : null,
       h('span', { class: 'error-code' }, ' [',
-        err && err.status ? 'HTTP ' + err.status + ', ' : '',
+        err && err.status ? [T('error.status', { status: String(err.status) }), ', '] : '',
         h('code', { testid: 'error-code', text: e.code || '' }), ']')]);
     a.hidden = false;
     $('notice').hidden = true;

@@ -110,6 +110,7 @@ window.QUAN_I18N = {
 
     'error.title': 'Error:',
     'error.field': 'field',
+    'error.status': 'HTTP {status}',
     'error.page': 'This page could not be loaded',
     'error.network': 'The server could not be reached.',
     'error.notjson': 'The server sent an answer that is not JSON.',
@@ -463,6 +464,7 @@ window.QUAN_I18N = {
 
     'error.title': '错误：',
     'error.field': '字段',
+    'error.status': '状态码 {status}',
     'error.page': '页面无法加载',
     'error.network': '无法连接服务器。',
     'error.notjson': '服务器返回的内容不是 JSON。',

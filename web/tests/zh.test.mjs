@@ -73,7 +73,7 @@ const CODES = new Set(['shanghai', 'beijing', 'hangzhou', 'shenzhen', 'chengdu',
 
 /* The words of text that are English: a run of Latin letters that is not inside an id, a code or
  * a reference (it has a digit, or - _ . / : within it), not an allowed word, not a code. */
-function englishWords(text) {
+function englishWords(text, fields) {
   const out = [];
   for (const m of text.matchAll(/[A-Za-z0-9][A-Za-z0-9_.\-/:@]*[A-Za-z0-9]|[A-Za-z0-9]/g)) {
     const w = m[0];
@@ -81,6 +81,7 @@ function englishWords(text) {
     if (/[0-9]/.test(w)) continue;                 // an id, a USCC, a code, a chip model
     if (/[_.\-/:@]/.test(w)) continue;             // a rule id, file:line, a user name
     if (ALLOWED.has(w) || CODES.has(w) || CHIP_WORDS.has(w) || POLICY_IDS.has(w)) continue;
+    if (fields && fields.has(w)) continue;         // the field an error names: a code
     if (/^[A-Z]$/.test(w)) continue;               // a GB/T 4754 section code, A to T
     const at = Math.max(0, m.index - 40);
     out.push(`${w} (…${text.slice(at, m.index + w.length + 40).replace(/\s+/g, ' ')}…)`);
@@ -182,6 +183,14 @@ async function unfold(page) {
   }));
 }
 
+/* The words of the error banner's field ("rate", "contract.value": the format's name for it,
+ * which the message keeps as written) and its code ("forbidden"): codes, not English. */
+async function bannerCodes(page) {
+  const codes = await page.evaluate(() => [...document.querySelectorAll(
+    '[data-testid=error-field], [data-testid=error-code]')].map((e) => e.textContent.trim()));
+  return new Set(codes.flatMap((f) => f.split(/[.[\]]+/)).filter(Boolean));
+}
+
 const scanned = [];
 async function scan(page, where) {
   await unfold(page);
@@ -197,7 +206,7 @@ async function scan(page, where) {
     return t;
   });
   assert.ok(/[\u4e00-\u9fff]/.test(text), `${where}: the page shows Chinese`);
-  const left = englishWords(text);
+  const left = englishWords(text, await bannerCodes(page));
   scanned.push(where);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `zh-${scanned.length}-${where.replace(/\W+/g, '-')}.png`), fullPage: true });
@@ -241,6 +250,8 @@ before(async () => {
   });
   await submit('early', 'sh-compute-early.json');
   await submit('corpus', 'sh-corpus.json');
+  // model: above the second approver's threshold, for the refused approval below.
+  await submit('model', 'sh-model.json');
   // early: awarded by two reviewers, then part paid by finance.
   assert.equal((await api('POST', `/v1/applications/${ids.early}/approve`, tokens.reviewer, {})).status, 200);
   assert.equal((await api('POST', `/v1/applications/${ids.early}/approve`, tokens.reviewer2, {})).status, 200);
@@ -323,6 +334,39 @@ test('reviewer: queue, an application with flags, reasons, trace and history; ap
   assert.ok(notice.includes('已批准'), `the notice: ${notice}`);
   assert.deepEqual(englishWords(notice), [], `the notice has no English: ${notice}`);
   await scan(page, 'approved application with its notice');
+  await page.context().close();
+});
+
+test('a refused approval: the error banner in Chinese, its code kept', async () => {
+  const page = await zhPage();
+  await login(page, tokens.reviewer, 'queue');
+  await go(page, 'app/' + ids.model, 'app');
+  // A rate that is not one: a field's validation, the field named.
+  await page.fill('[data-testid=approve-rate]', 'abc');
+  await page.click('[data-testid=approve]');
+  await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 15000 });
+  let message = (await page.locator('[data-testid=error-message]').textContent()).trim();
+  assert.ok(/[\u4e00-\u9fff]/.test(message), `the message is Chinese: ${message}`);
+  assert.equal((await page.locator('[data-testid=error-field]').textContent()).trim(), 'rate');
+  await scan(page, 'approval refused: a bad rate');
+  // The first approval of an award above the threshold, then the same reviewer again: refused.
+  await page.fill('[data-testid=approve-rate]', '');
+  await page.click('[data-testid=approve]');
+  await page.waitForSelector('[data-testid=notice]:not([hidden])', { timeout: 15000 });
+  await page.click('[data-testid=approve]');
+  await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 15000 });
+  message = (await page.locator('[data-testid=error-message]').textContent()).trim();
+  assert.equal(message, 'wang.fang 已作第一次审批：该奖励需由另一位审批人确认');
+  assert.equal((await page.locator('[data-testid=error-code]').textContent()).trim(), 'forbidden');
+  const banner = (await page.locator('[data-testid=error]').textContent()).trim();
+  assert.ok(banner.includes('状态码 403'), `the banner: ${banner}`);
+  assert.deepEqual(englishWords(banner, await bannerCodes(page)), [], `the banner has no English: ${banner}`);
+  await scan(page, 'approval refused: a second approver needed');
+  // The switch turns the banner back to English, without asking the server again.
+  await page.click('[data-testid=lang-toggle]');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  message = (await page.locator('[data-testid=error-message]').textContent()).trim();
+  assert.match(message, /approved 'SH-2025-\d+' already/);
   await page.context().close();
 });
 
