@@ -201,3 +201,18 @@ head_waits() {
 	strict=$(jq '[.pools[].served] | add' "$TMP/strict.json")
 	[ "$fit" -gt "$strict" ]
 }
+
+@test "the README's figures: strict leaves the corpus pool idle behind its head, fit serves whoever fits" {
+	sed -e '/^  - id: corpus$/,/^  - id: rnd$/ s/^    allocation: first-come-first-served.*/&\n    waitlist: fit/' \
+		"$STRICT" >"$TMP/readme-fit.yaml"
+	cmp "$FIT" "$TMP/readme-fit.yaml"
+	run --separate-stderr "$QUAN" simulate --policy "$STRICT" --synthetic 3000 --seed 7
+	[ "$status" -eq 0 ]
+	grep -A2 'corpus/2025' <<<"$output" | grep -q 'left 4820678.50'
+	grep -A2 'corpus/2025' <<<"$output" | grep -q 'served 120  waitlisted 725'
+	run --separate-stderr "$QUAN" simulate --policy "$FIT" --synthetic 3000 --seed 7
+	[ "$status" -eq 0 ]
+	grep -A2 'corpus/2025' <<<"$output" | grep -q 'served 833  waitlisted 12'
+	grep -q '4 820 678.50 yuan idle' "$ROOT/README.md"
+	grep -q '(120 served, 725 waitlisted) and serve 833 under fit (12 waitlisted)' "$ROOT/README.md"
+}
