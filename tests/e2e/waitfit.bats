@@ -111,6 +111,8 @@ head_waits() {
 	[ "$status" -eq 0 ]
 	jq -e --arg h "$H" '.waiting | .order == "strict" and .head == $h and .ahead == 1
 		and .available == "4900000.00"' <<<"$output"
+	run --separate-stderr "$QUAN" show --db "$DB" "$C"
+	[[ "$output" == *"waiting    strict: waits behind 1 application(s) asking 5000000.00 yuan in all; the first in line, $H,"* ]]
 	D=$(numbers "$(corpus 6 16500000.00)")
 	# B1's 60 000.00 back would cover D, but nobody overtakes H.
 	"$QUAN" review --db "$DB" "$B1" --reject --why "test" --by reviewer >/dev/null
@@ -132,6 +134,8 @@ head_waits() {
 	[ "$(available)" = 4897513.00 ]
 	D=$(numbers "$(corpus 8 16500000.00)")
 	[ "$(state "$D")" = waitlisted ]
+	run --separate-stderr "$QUAN" show --db "$DB" "$H"
+	[[ "$output" == *"waiting    fit: it does not fit: it asks 5000000.00 yuan and pool 'corpus' has 4897513.00 available"* ]]
 	T=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
 	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
 	echo $! >"$TMP/serve.pid"
