@@ -1401,6 +1401,13 @@ int cmd_show(int argc, char **argv)
 	else if (a.approved_by[0])
 		printf("  approved   by %s%s%s\n", a.approved_by,
 		       a.approver[0] ? " after " : "", a.approver);
+	/* Why a waitlisted application waits (waitlist: strict or fit). */
+	if (a.state == APP_WAITLISTED && !view_waiting(&off, &a, &j, &e) && j)
+		printf("  waiting    %s: %s\n",
+		       json_string_value(json_object_get(j, "order")),
+		       json_string_value(json_object_get(j, "why")));
+	json_decref(j);
+	j = NULL;
 	if (office_decision_json(&off, &a, &j, &e))
 		printf(TR(&o, "  decision   cannot be shown: %s\n",
 			  "  决定      无法显示：%s\n"),

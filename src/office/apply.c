@@ -388,9 +388,13 @@ static int place(struct office *o, const struct policy *p,
 		return qerr_set(e, Q_ERR_DECISION, "received_at",
 				"pool '%s' has no budget for fiscal year %d",
 				pool, rec->fiscal_year);
-	/* No overtaking, in the order of receipt: only those received at
-	 * or before it stand ahead of an application (an import may have
-	 * been received before everyone waiting). */
+	/* Under `waitlist: fit` an application that fits is reserved
+	 * whoever waits; under strict, no overtaking, in the order of
+	 * receipt: only those received at or before it stand ahead of an
+	 * application (an import may have been received before everyone
+	 * waiting). */
+	if (pm->waitlist == WAITLIST_FIT)
+		return office_reserve(o, p, rec, now, to, e);
 	rc = office_waitlist_before(o, p, pool, rec->fiscal_year,
 				    rec->received_at, &waiting, e);
 	if (rc)

@@ -207,8 +207,9 @@ int office_release(struct office *o, const struct policy *p, int measure,
 		   const struct store_app *a, int64_t now, struct qerr *e);
 
 /* Serve the waitlist of pool/year in the order of receipt (then of
- * arrival) until one does not fit: first come, first served, no
- * overtaking. */
+ * arrival): a strict measure's applications until one does not fit (no
+ * overtaking); those of a `waitlist: fit` measure whenever they fit,
+ * skipping whoever does not. */
 int office_serve_waitlist(struct office *o, const struct policy *p,
 			  const char *pool, int year, const char *by,
 			  int64_t now, struct qerr *e);

@@ -2,7 +2,8 @@
  * pool.c - the money of a pool: its ledger accounts and their codes,
  * reserving an application's amount (a grant: its tranches, one per
  * fiscal year), releasing it, and the waitlist of those the pool could not
- * cover yet, served first come first served.
+ * cover yet, served first come first served: in strict arrival order, or,
+ * for a measure with `waitlist: fit`, whatever fits in arrival order.
  */
 #include "office/office_int.h"
 
@@ -444,9 +445,12 @@ int office_release(struct office *o, const struct policy *p, int measure,
 
 /* --- the waitlist ---------------------------------------------------------- */
 
-/* One waiting application: when it was received, its arrival order. */
+/* One waiting application: when it was received, its arrival order,
+ * and whether its measure lets it overtake (waitlist: fit). */
 struct waiting {
 	int64_t received_at, seq;
+	money_t requested;
+	bool fit, grant;
 	char id[64];
 };
 
@@ -483,6 +487,9 @@ static int collect_waitlisted(void *arg, const struct store_app *a)
 		return 1;
 	c->w[c->n].received_at = a->received_at;
 	c->w[c->n].seq = a->seq;
+	c->w[c->n].requested = a->requested;
+	c->w[c->n].fit = c->p->measures[m].waitlist == WAITLIST_FIT;
+	c->w[c->n].grant = office_is_grant(c->p, m);
 	memcpy(c->w[c->n++].id, a->id, 64);
 	return 0;
 }
@@ -520,6 +527,27 @@ static int serve_one(struct office *o, const struct policy *p, const char *id,
 	return rc;
 }
 
+/* What the account of pool/at has available (*avail): credits posted
+ * less debits posted and pending, as the ledger's limit reads it. */
+static int pool_available(struct office *o, const struct policy *p,
+			  const char *pool, int at, money_t *avail,
+			  struct qerr *e)
+{
+	struct ledger_account acc;
+	char code[LEDGER_ID_MAX];
+	int rc;
+
+	assert(o && p && pool && avail);
+	assert(at >= 1000);
+	office_pool_code(code, p->program, pool, at, "available", NULL);
+	rc = office_get_account(o, code, &acc, e);
+	if (rc)
+		return rc;
+	*avail = (money_t)acc.credits_posted - (money_t)acc.debits_posted -
+		 (money_t)acc.debits_pending;
+	return Q_OK;
+}
+
 /* The index of the pool with this id in p, or -1. */
 static int pool_index(const struct policy *p, const char *pool)
 {
@@ -535,10 +563,15 @@ int office_serve_waitlist(struct office *o, const struct policy *p,
 {
 	int pi = pool_index(p, pool);
 	struct collect c = {NULL, 0, MAX_WAITLIST, pool, year, p};
+	bool blocked = false, any_fit = false;
+	money_t avail = 0;
 	int rc = Q_OK;
 
 	assert(o && p && pool);
 	assert(pi >= 0);
+	for (size_t m = 0; m < p->nmeasures; m++)
+		any_fit |= p->measures[m].pool == (uint32_t)pi &&
+			   p->measures[m].waitlist == WAITLIST_FIT;
 	c.at = policy_pool_account_year(p, (uint32_t)pi, year);
 	if (c.at < 0)
 		return Q_OK; /* no budget that year: nobody waits for it */
@@ -548,12 +581,30 @@ int office_serve_waitlist(struct office *o, const struct policy *p,
 	rc = store_app_each(o->store, p->program, APP_WAITLISTED,
 			    collect_waitlisted, &c, e);
 	qsort(c.w, c.n, sizeof(*c.w), waiting_cmp);
+	/* In arrival order. Once one is left waiting, a strict measure's
+	 * application stays behind it, and one under `waitlist: fit` is
+	 * still reserved if it fits: the same rule as on arrival (place).
+	 * Under fit the whole waitlist may be walked: an amount above what
+	 * is available is passed over without reading it (a grant's
+	 * tranches, on several years' accounts, are left to the ledger). */
+	if (!rc && any_fit)
+		rc = pool_available(o, p, pool, c.at, &avail, e);
 	for (size_t i = 0; !rc && i < c.n; i++) {
-		bool served;
+		bool served = false;
 
-		rc = serve_one(o, p, c.w[i].id, by, now, &served, e);
-		if (!rc && !served)
-			break;
+		if (blocked && !c.w[i].fit)
+			continue;
+		if (any_fit && !c.w[i].grant && c.w[i].requested > avail)
+			served = false;
+		else
+			rc = serve_one(o, p, c.w[i].id, by, now, &served, e);
+		if (!rc && served && any_fit)
+			rc = pool_available(o, p, pool, c.at, &avail, e);
+		if (!rc && !served) {
+			blocked = true;
+			if (!any_fit)
+				break;
+		}
 	}
 	free(c.w);
 	return rc;

@@ -2,7 +2,9 @@
  * waiting.c - why a waitlisted application waits, and behind what: its
  * place in its pool's waitlist (the order office_serve_waitlist serves:
  * received, then arrival), the applications and the amount ahead of it,
- * the first in line, and what the pool has available.
+ * the first in line, and what the pool has available. Under `waitlist:
+ * fit` it says instead that the application does not fit what the pool
+ * has available (nothing ahead holds it back).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -48,6 +50,53 @@ static int count_ahead(void *arg, const struct store_app *a)
 	return 0;
 }
 
+/* Under `waitlist: fit` nothing ahead holds an application back: it waits
+ * only while it asks more than the pool has available. */
+static int why_fit(const struct policy *p, const struct store_app *a,
+		   const struct ahead *c, money_t available, json_t **out,
+		   struct qerr *e)
+{
+	char m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX], en[512], zh[512];
+	bool fits = a->requested <= available;
+	const char *pool = p->pools[c->pool].id;
+
+	assert(p && a && c && out);
+	assert(a->state == APP_WAITLISTED);
+	money_format(a->requested, m1);
+	money_format(available, m2);
+	if (fits) {
+		snprintf(en, sizeof(en),
+			 "it asks %s yuan and pool '%s' has %s available: it "
+			 "fits, and is reserved the next time the waitlist is "
+			 "served (waitlist: fit)",
+			 m1, pool, m2);
+		snprintf(
+			zh, sizeof(zh),
+			"申请 %s 元，资金池 %s 可用 %s 元，额度已足：下次安排候补时即予预留（按额度安排）",
+			m1, pool, m2);
+	} else {
+		snprintf(en, sizeof(en),
+			 "it does not fit: it asks %s yuan and pool '%s' has "
+			 "%s available; under waitlist: fit, applications that "
+			 "fit are reserved in the order received, skipping "
+			 "those that do not, so nothing ahead holds it back",
+			 m1, pool, m2);
+		snprintf(
+			zh, sizeof(zh),
+			"申请 %s 元，超过资金池 %s 可用的 %s 元；按额度安排：依受理先后安排额度足够的申请，额度不足者暂缓，不受前序申请阻挡",
+			m1, pool, m2);
+	}
+	*out = json_pack(
+		"{s:I,s:I,s:o,s:s,s:o,s:s,s:o,s:s,s:o,s:b,s:s,s:s}", "position",
+		(json_int_t)(c->n + 1), "ahead", (json_int_t)c->n,
+		"ahead_amount", office_money_j(c->sum), "head", c->head_id,
+		"head_requested", office_money_j(c->head_requested), "pool",
+		pool, "available", office_money_j(available), "order", "fit",
+		"requested", office_money_j(a->requested), "fits", fits, "why",
+		en, "why_zh", zh);
+	return *out ? Q_OK : qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+}
+
 int view_waiting(struct office *o, const struct store_app *a, json_t **out,
 		 struct qerr *e)
 {
@@ -88,6 +137,8 @@ int view_waiting(struct office *o, const struct store_app *a, json_t **out,
 	if (c.overflow)
 		return qerr_set(e, Q_ERR_OVERFLOW, "",
 				"the amount ahead overflows");
+	if (p->measures[m].waitlist == WAITLIST_FIT)
+		return why_fit(p, a, &c, available, out, e);
 	money_format(available, m1);
 	money_format(c.head_requested, m2);
 	money_format(c.sum, m3);

@@ -1509,6 +1509,7 @@ enum {
 	M_PRIORITY,
 	M_PUBLIC_NOTICE,
 	M_EVIDENCE,
+	M_WAITLIST,
 	M__N
 };
 static const char *const measure_keys[M__N] = {"id",
@@ -1534,7 +1535,8 @@ static const char *const measure_keys[M__N] = {"id",
 					       "until",
 					       "priority",
 					       "public_notice",
-					       "evidence"};
+					       "evidence",
+					       "waitlist"};
 
 enum { R_ID, R_WHEN, R_RATE, R_SAYS, R_SOURCE, R_ASSUMPTION, R__N };
 static const char *const row_keys[R__N] = {"id",   "when",   "rate",
@@ -2314,6 +2316,26 @@ static uint32_t measure_rule(struct ctx *c, struct mctx *mc,
 static void parse_screens(struct ctx *c, const struct kv *f, const char *prefix,
 			  uint32_t measure, struct policy_screen *out);
 
+/* `waitlist: strict | fit`: whether an application of this measure may
+ * be reserved ahead of others waiting for its pool when it fits what the
+ * pool has left. Only first come first served measures have a waitlist. */
+static void parse_waitlist(struct ctx *c, struct policy_measure *m,
+			   const struct kv *f, const char *mid)
+{
+	static const char *const modes[] = {"strict", "fit"};
+	int w;
+
+	assert(c && m && f && f->present);
+	w = choice_of(c, f, "waitlist", modes, 2, "strict or fit");
+	if (w < 0)
+		return;
+	m->waitlist = (enum waitlist_mode)w;
+	if (m->alloc != ALLOC_FCFS)
+		err_at(c, f->at,
+		       "'waitlist' on pro-rata measure '%s': only first-come-first-served measures have a waitlist",
+		       mid);
+}
+
 static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 			  uint32_t index, int *lines)
 {
@@ -2467,6 +2489,8 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 	if (kv[M_RESERVATION_DAYS].present)
 		int_of(c, &kv[M_RESERVATION_DAYS], "reservation_days", 1, 3660,
 		       &m->reservation_days);
+	if (kv[M_WAITLIST].present)
+		parse_waitlist(c, m, &kv[M_WAITLIST], mc.mid);
 	memcpy(m->screens, c->screens, sizeof(m->screens));
 	parse_screens(c, &kv[M_SCREENS], mc.mid, index, m->screens);
 }

@@ -47,6 +47,10 @@ const char *kind_name(enum contract_kind k);
 int kind_lookup(const char *s, size_t len);
 
 enum alloc_mode { ALLOC_FCFS, ALLOC_PRO_RATA };
+/* How a first come first served measure's waitlist is served: strict
+ * arrival order (nothing overtakes the first in line), or fit (whatever
+ * fits the pool's available amount is reserved, in arrival order). */
+enum waitlist_mode { WAITLIST_STRICT, WAITLIST_FIT };
 enum hit_policy { HIT_FIRST, HIT_MAX, HIT_UNIQUE };
 /* What a cap's limit counts against: this contract's subsidy, the
  * applicant's awards this fiscal year, or (stacked) the subsidies of every
@@ -298,6 +302,8 @@ struct policy_measure {
 	/* A reservation not approved within this many days expires and
 	 * its money returns to the pool; 0: reservations do not expire. */
 	int reservation_days;
+	/* `waitlist:`; strict unless the policy says fit. */
+	enum waitlist_mode waitlist;
 	/* Its awards are posted in a public notice (公示) of this many
 	 * working days before any is paid; 0: no notice is needed. */
 	int notice_days;

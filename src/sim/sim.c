@@ -383,17 +383,19 @@ static int grant_reserve(struct sim *s, const struct policy *p, int m,
 	return Q_OK;
 }
 
-/* Reserve amount in pool ix if it fits and nobody waits: *to. */
+/* Reserve amount in pool ix if it fits and nobody waits (a measure with
+ * `waitlist: fit`: if it fits, whoever waits): *to. */
 static int fcfs_place(struct sim *s, const struct policy *p, int m,
 		      const struct application *a, int fy, int ix,
 		      money_t amount, int *to, struct qerr *e)
 {
 	struct sim_pool *pl = &s->pools[ix];
 	bool fits = false;
+	bool behind = pl->waiting && p->measures[m].waitlist == WAITLIST_STRICT;
 	int rc;
 
 	if (p->measures[m].grant_years_min > 0) {
-		if (pl->waiting) {
+		if (behind) {
 			money_t t[SIM_MAX_TRANCHES];
 			int n;
 
@@ -413,8 +415,8 @@ static int fcfs_place(struct sim *s, const struct policy *p, int m,
 			return qerr_set(e, Q_ERR_OVERFLOW, "",
 					"demand overflows");
 		/* An amount of 0 is reserved at once (office_reserve), but
-		 * waits like any other behind someone waiting. */
-		fits = !pl->waiting && pl->available >= amount;
+		 * waits like any other behind someone waiting (strict). */
+		fits = !behind && pl->available >= amount;
 		if (fits) {
 			pl->available -= amount;
 			pl->awarded += amount;

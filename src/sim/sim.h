@@ -12,8 +12,10 @@
  *
  *   - first come first served: reserved when the pool's account covers
  *     it and nobody received earlier waits for that account; otherwise
- *     waitlisted (no overtaking). A grant reserves its yearly tranches
- *     whole, on the accounts of the years they fall in, or waits;
+ *     waitlisted (no overtaking). Under `waitlist: fit` it is reserved
+ *     whenever the account covers it, whoever waits. A grant reserves
+ *     its yearly tranches whole, on the accounts of the years they fall
+ *     in, or waits;
  *   - pro rata: queued, and shared by office_pro_rata() when sim_finish()
  *     closes the rounds (measure by measure in policy order, years
  *     ascending), against what the account has left then.

@@ -991,6 +991,63 @@ static void test_new_keys(void **state)
 	free(y);
 }
 
+/* `waitlist: strict | fit` on a first come first served measure: strict
+ * unless said, any other value refused where it stands, and refused on a
+ * pro-rata measure, which has no waitlist. */
+static void test_waitlist_key(void **state)
+{
+	static const char fcfs[] = "    allocation: first-come-first-served\n";
+	char *y;
+	struct policy *p;
+	struct diag_list d;
+
+	(void)state;
+	p = load_ok(base);
+	assert_int_equal(p->measures[0].waitlist, WAITLIST_STRICT);
+	assert_int_equal(p->measures[1].waitlist, WAITLIST_STRICT);
+	policy_free(p);
+
+	y = with(base, fcfs,
+		 "    allocation: first-come-first-served\n"
+		 "    waitlist: fit\n",
+		 (char *)NULL);
+	p = load_ok(y);
+	assert_int_equal(p->measures[1].waitlist, WAITLIST_FIT);
+	assert_int_equal(p->measures[0].waitlist, WAITLIST_STRICT);
+	policy_free(p);
+	free(y);
+
+	y = with(base, fcfs,
+		 "    allocation: first-come-first-served\n"
+		 "    waitlist: strict\n",
+		 (char *)NULL);
+	p = load_ok(y);
+	assert_int_equal(p->measures[1].waitlist, WAITLIST_STRICT);
+	policy_free(p);
+	free(y);
+
+	/* line 86, the value's column */
+	y = with(base, fcfs,
+		 "    allocation: first-come-first-served\n"
+		 "    waitlist: loose\n",
+		 (char *)NULL);
+	load_bad(y, &d);
+	expect_diag(&d, 86, 15,
+		    "'waitlist' must be strict or fit, not 'loose'");
+	diag_release(&d);
+	free(y);
+
+	y = with(base, "    allocation: pro-rata\n",
+		 "    allocation: pro-rata\n"
+		 "    waitlist: fit\n",
+		 (char *)NULL);
+	load_bad(y, &d);
+	expect_diag(&d, 43, 15,
+		    "'waitlist' on pro-rata measure 'compute-rent'");
+	diag_release(&d);
+	free(y);
+}
+
 static void test_load_file(void **state)
 {
 	char path[] = "/tmp/test_policy_XXXXXX";
@@ -1480,6 +1537,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_new_keys),
+		cmocka_unit_test(test_waitlist_key),
 		cmocka_unit_test(test_number_prefix),
 		cmocka_unit_test(test_sources_followable),
 		cmocka_unit_test(test_no_reach_before_publication),

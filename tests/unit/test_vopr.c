@@ -122,7 +122,9 @@
  * applicant and year, an unrelated supplier, clawbacks to the treasury,
  * 20 days) on 6 M in 2025 and nothing in 2026. The budgets are about a
  * third of what the firms ask in a year: the pools run dry within months
- * and waitlists form. The screens: a related supplier goes to a reviewer
+ * and waitlists form. The model voucher's waitlist is strict (nothing
+ * overtakes its head), the corpus voucher's `waitlist: fit` (whatever fits
+ * is reserved, in arrival order). The screens: a related supplier goes to a reviewer
  * (a flag), a contract claimed before (same parties and number and value,
  * or same parties and value signed within 7 days) is blocked, and so is a
  * firm on the dishonest list (LISTED, imported at the start). */
@@ -203,6 +205,7 @@ static const char policy_yaml[] =
 	"    pool: corpus\n"
 	"    kinds: [corpus]\n"
 	"    allocation: first-come-first-served\n"
+	"    waitlist: fit\n"
 	"    window:\n"
 	"      opens: 2025-01-01T00:00:00+08:00\n"
 	"      closes: 2026-09-30T23:59:59+08:00\n"
@@ -249,6 +252,7 @@ static const struct mrule {
 	bool treasury;	      /* clawbacks go to the treasury */
 	bool unrelated;	      /* the supplier must be unrelated */
 	int reservation_days;
+	bool fit; /* waitlist: fit */
 } rules[NMEASURES] = {
 	{"model",
 	 "model",
@@ -259,7 +263,8 @@ static const struct mrule {
 	 YUAN(500000),
 	 false,
 	 false,
-	 10},
+	 10,
+	 false},
 	{"corpus",
 	 "corpus",
 	 {"corpus", "corpus"},
@@ -269,7 +274,8 @@ static const struct mrule {
 	 -1,
 	 true,
 	 true,
-	 20},
+	 20,
+	 true},
 };
 
 static const struct {
@@ -466,6 +472,8 @@ enum cov {
 	COV_DUPLICATE,	   /* a contract claimed before, blocked */
 	COV_FUTURE,	   /* an import received after the office's now */
 	COV_FLAGGED,	   /* an application the screens flagged */
+	COV_FIT_AHEAD,	   /* reserved on arrival while others wait (fit) */
+	COV_SKIPPED,	   /* served past one that does not fit (fit) */
 	COV__COUNT
 };
 
@@ -475,7 +483,7 @@ static const char *const cov_names[COV__COUNT] = {
 	"import",	 "first-approval",  "second-approval", "same-approver",
 	"partial-award", "expired-approve", "forbidden-pay",   "expired",
 	"to-treasury",	 "to-pool",	    "duplicate",       "future-import",
-	"flagged",
+	"flagged",	 "fit-ahead",	    "served-past",
 };
 
 enum mode {
@@ -838,9 +846,22 @@ static void wait_insert(struct run *r, struct mpool *p, size_t idx)
 
 /* Whether someone received no later than received_at waits for p: a
  * newcomer queues behind them, never overtakes. */
+/* Whether pool p's measure serves whatever fits (waitlist: fit). */
+static bool pool_fits(const struct mpool *p)
+{
+	for (int m = 0; m < NMEASURES; m++)
+		if (!strcmp(rules[m].pool, p->pool))
+			return rules[m].fit;
+	return false;
+}
+
+/* Whether an application received at received_at stays behind someone
+ * waiting: never under fit, where only the amount decides. */
 static bool waits_behind(const struct run *r, const struct mpool *p,
 			 int64_t received_at)
 {
+	if (pool_fits(p))
+		return false;
 	for (size_t i = 0; i < p->nwait; i++)
 		if (r->apps[p->wait[i]].received_at <= received_at)
 			return true;
@@ -858,22 +879,30 @@ static void wait_remove(struct mpool *p, size_t idx)
 		}
 }
 
-/* Serve the waitlist of a pool from its head while the head fits: first
- * come first served, no overtaking; each one served is an event. */
+/* Serve the waitlist of a pool in waiting order: strict, from its head
+ * while the head fits (no overtaking); fit, everyone who fits, skipping
+ * those who do not. Each one served is an event. */
 static void serve(struct run *r, int pool, const char *by)
 {
 	struct mpool *p;
+	size_t i = 0;
 
 	if (pool < 0)
 		return;
 	p = &r->pools[pool];
-	while (p->nwait > 0) {
-		struct mapp *a = &r->apps[p->wait[0]];
+	while (i < p->nwait) {
+		struct mapp *a = &r->apps[p->wait[i]];
 
-		if (a->requested > p->available)
-			break;
-		memmove(&p->wait[0], &p->wait[1],
-			(p->nwait - 1) * sizeof(p->wait[0]));
+		if (a->requested > p->available) {
+			if (!pool_fits(p))
+				break;
+			i++;
+			continue;
+		}
+		if (i > 0)
+			r->cov[COV_SKIPPED]++;
+		memmove(&p->wait[i], &p->wait[i + 1],
+			(p->nwait - i - 1) * sizeof(p->wait[0]));
 		p->nwait--;
 		reserve_now(r, a);
 		add_event(r, a, 'R', by);
@@ -1024,6 +1053,7 @@ static struct xres model_apply(struct run *r, const struct draft *d,
 		set_state(r, a, APP_WAITLISTED);
 		wait_insert(r, p, idx);
 	} else {
+		r->cov[COV_FIT_AHEAD] += p->nwait > 0;
 		reserve_now(r, a);
 	}
 	add_event(r, a, imported ? 'I' : 'A', by);
@@ -1675,15 +1705,17 @@ static void check_model(struct run *r)
 			    "available %s)",
 			    p->pool, p->year, fen(p->reserved, M1),
 			    fen(p->available, M2));
-		/* No money idle while the head of the waitlist would fit. */
-		if (p->nwait > 0 &&
-		    r->apps[p->wait[0]].requested <= p->available)
-			die(r,
-			    "model: pool %s/%d has %s available and its "
-			    "waitlist's head '%s' asks only %s",
-			    p->pool, p->year, fen(p->available, M1),
-			    r->apps[p->wait[0]].id,
-			    fen(r->apps[p->wait[0]].requested, M2));
+		/* No money idle while the head of the waitlist would fit
+		 * (under fit: while anyone waiting would). */
+		for (size_t k = 0; k < (pool_fits(p) ? p->nwait : 1); k++)
+			if (k < p->nwait &&
+			    r->apps[p->wait[k]].requested <= p->available)
+				die(r,
+				    "model: pool %s/%d has %s available and "
+				    "'%s' on its waitlist asks only %s",
+				    p->pool, p->year, fen(p->available, M1),
+				    r->apps[p->wait[k]].id,
+				    fen(r->apps[p->wait[k]].requested, M2));
 	}
 }
 

@@ -1187,6 +1187,8 @@
             h('span', { testid: 'app-approved-by', text: people(a.approved_by || a.approver) })] : null,
           ['col.policy', h('code', { class: 'hash', text: a.policy || '' })]
         ]),
+        /* waiting.js: why a waitlisted application waits, and behind what */
+        window.QuanWaiting ? window.QuanWaiting.section(a, { h: h, T: T, Z: Z, dl: dl, money: money }) : null,
         actionsPanel(seq, a),
         a.application ? submittedView(a.application) : null,
         h('h2', { i18n: 'decision.title' }),
