@@ -5,6 +5,7 @@
  * Each takes --db FILE; each that changes state takes --by NAME. The work
  * is in office/office.c; this file reads arguments and prints.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1339,6 +1340,25 @@ static void print_settlement(const struct oopts *o, json_t *s)
 		       json_object_get(s, "decision"));
 }
 
+/* The waiting line of show: the waitlist's order and why (view_waiting's
+ * j), in o's language. */
+static void print_waiting(const struct oopts *o, json_t *j)
+{
+	const char *order = json_string_value(json_object_get(j, "order"));
+	const char *why = json_string_value(
+		json_object_get(j, cli_zh(o->lang) ? "why_zh" : "why"));
+
+	assert(o && j);
+	if (!order || !why)
+		return;
+	if (cli_zh(o->lang))
+		printf("  候补      %s：%s\n",
+		       strcmp(order, "fit") ? "严格按序" : "按余额择可容纳者",
+		       why);
+	else
+		printf("  waiting    %s: %s\n", order, why);
+}
+
 int cmd_show(int argc, char **argv)
 {
 	static const char usage[] =
@@ -1403,9 +1423,7 @@ int cmd_show(int argc, char **argv)
 		       a.approver[0] ? " after " : "", a.approver);
 	/* Why a waitlisted application waits (waitlist: strict or fit). */
 	if (a.state == APP_WAITLISTED && !view_waiting(&off, &a, &j, &e) && j)
-		printf("  waiting    %s: %s\n",
-		       json_string_value(json_object_get(j, "order")),
-		       json_string_value(json_object_get(j, "why")));
+		print_waiting(&o, j);
 	json_decref(j);
 	j = NULL;
 	if (office_decision_json(&off, &a, &j, &e))

@@ -136,6 +136,11 @@ head_waits() {
 	[ "$(state "$D")" = waitlisted ]
 	run --separate-stderr "$QUAN" show --db "$DB" "$H"
 	[[ "$output" == *"waiting    fit: it does not fit: it asks 5000000.00 yuan and pool 'corpus' has 4897513.00 available"* ]]
+	run --separate-stderr "$QUAN" show --lang zh --db "$DB" "$H"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"候补      按余额择可容纳者："* ]]
+	[[ "$output" == *"4897513.00"* ]]
+	[[ "$output" != *"does not fit"* ]]
 	T=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
 	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
 	echo $! >"$TMP/serve.pid"
