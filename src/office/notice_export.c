@@ -20,6 +20,7 @@ struct notice_line {
 	char measure[256];
 	char amount[MONEY_TEXT_MAX];
 	const char *outcome; /* static Chinese text */
+	bool objection_open; /* an objection waits for a reviewer */
 };
 
 /* The notice, its program and its lines. */
@@ -45,21 +46,26 @@ static void firm_name(const char *json, char *out, size_t cap)
 	json_decref(root);
 }
 
-/* What became of an award in the notice, in the office's words. */
+/* What became of an award in the notice, in the office's words; *held
+ * tells whether an objection against it waits for a reviewer. */
 static const char *outcome_of(struct office *o, const struct store_notice *n,
-			      const struct store_app *a, struct qerr *e)
+			      const struct store_app *a, bool *held,
+			      struct qerr *e)
 {
 	struct store_objection ob;
 
-	assert(o && n && a);
+	assert(o && n && a && held);
+	*held = false;
 	if (a->state == APP_REJECTED)
 		return "异议成立，不予资助";
 	if (a->state != APP_AWARDED)
 		return "已撤销";
 	if (a->paid > 0)
 		return "已拨付";
-	if (store_objection_open(o->store, a->id, &ob, e) == Q_OK)
+	if (store_objection_open(o->store, a->id, &ob, e) == Q_OK) {
+		*held = true;
 		return "异议待决";
+	}
 	return n->closed_at ? "公示期满，准予拨付" : "公示中";
 }
 
@@ -93,7 +99,7 @@ static int doc_line(void *arg, const char *app_id, money_t amount)
 		     : a.awarded > 0 ? a.awarded
 				     : a.requested,
 		     l->amount);
-	l->outcome = outcome_of(d->o, &d->n, &a, d->e);
+	l->outcome = outcome_of(d->o, &d->n, &a, &l->objection_open, d->e);
 	store_app_release(&a);
 	return 0;
 }
@@ -411,11 +417,12 @@ int office_notices_json(struct office *o, const char *id, json_t **out,
 
 			json_array_append_new(
 				awards,
-				json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id",
+				json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "id",
 					  l->id, "name", l->firm, "uscc",
 					  l->uscc, "measure", l->measure,
 					  "amount", l->amount, "outcome",
-					  l->outcome));
+					  l->outcome, "objection_open",
+					  l->objection_open));
 		}
 		json_object_set_new(*out, "awards", awards);
 	}

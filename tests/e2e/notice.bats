@@ -227,12 +227,19 @@ checks_pass() {
 	out=$(post "/v1/applications/$id/disburse" "$fin" '{"amount":"1.00"}')
 	[ "$(head -1 <<<"$out")" = 409 ]
 	[[ "$out" == *"until 2025-10-09"* ]]
+	open_flag() { # whether the notice shows an objection open against $id
+		curl -s "$url/v1/notices/shanghai-2025-notice-1" -H "Authorization: Bearer $rev" |
+			jq -r --arg id "$id" '.awards[] | select(.id == $id) | .objection_open'
+	}
+	[ "$(open_flag)" = false ]
 	[ "$(post "/v1/applications/$id/objections" "$admin" '{"why":"related party"}' | head -1)" = 201 ]
+	[ "$(open_flag)" = true ]
 	[ "$(post "/v1/applications/$id/objections/decision" "$rev" '{"outcome":"maybe"}' | head -1)" = 400 ]
 	out=$(post "/v1/applications/$id/objections/decision" "$rev" '{"outcome":"upheld","why":"confirmed"}')
 	[ "$(head -1 <<<"$out")" = 200 ]
 	[ "$(tail -n +2 <<<"$out" | jq -r '.state + " " + .returned')" = "rejected 900000.00" ]
 	[ "$(post "/v1/applications/$id/objections/decision" "$rev" '{"outcome":"dismissed"}' | head -1)" = 409 ]
+	[ "$(open_flag)" = false ]
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	rm "$TMP/serve.pid"

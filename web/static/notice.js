@@ -143,9 +143,9 @@
               }).catch(X.showError);
           } }, why, ' ', h('button', { type: 'submit', testid: 'object-' + a.id, i18n: 'notice.object' }))
           : null;
-        /* An open objection (异议待决): a reviewer upholds it (the award returns to the pool) or
-         * dismisses it, each after a confirmation that shows the award. */
-        var held = role === 'reviewer' && a.outcome === '异议待决';
+        /* An open objection (objection_open): a reviewer upholds it (the award returns to the
+         * pool) or dismisses it, each after a confirmation that shows the award. */
+        var held = role === 'reviewer' && a.objection_open === true;
         var decideWhy = held ? h('input', { type: 'text', testid: 'decide-why-' + a.id, ariaLabelKey: 'notice.decide_why' }) : null;
         function decide(outcome, btn) {
           X.confirmMove(btn, X.T(outcome === 'upheld' ? 'confirm.uphold' : 'confirm.dismiss',
