@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "core/textwidth.h"
 #include "core/file.h"
 #include "engine/compare.h"
 #include "engine/lang.h"
@@ -97,6 +98,7 @@ static void print_cost(const char *what, json_t *c)
 static void print_text(json_t *j)
 {
 	json_t *cities = json_object_get(j, "cities"), *c, *firm;
+	char city[96];
 	size_t i, k, m;
 
 	firm = json_object_get(j, "firm");
@@ -106,10 +108,12 @@ static void print_text(json_t *j)
 	       "city", "planned spend", "subsidies", "operating costs",
 	       "net cost");
 	json_array_foreach(cities, i, c) printf(
-		"%-4lld %-15s %-20s %16s %16s %16s %16s\n",
+		"%-4lld %-15s %s %16s %16s %16s %16s\n",
 		(long long)json_integer_value(json_object_get(c, "rank")),
-		s(c, "program"), s(c, "city_name"), s(c, "planned_spend"),
-		s(c, "subsidies"), s(c, "operating_costs"), s(c, "net_cost"));
+		s(c, "program"),
+		textwidth_pad(city, sizeof(city), s(c, "city_name"), 20),
+		s(c, "planned_spend"), s(c, "subsidies"),
+		s(c, "operating_costs"), s(c, "net_cost"));
 	json_array_foreach(cities, i, c)
 	{
 		json_t *items = json_object_get(c, "items"), *it, *costs;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/textwidth.h"
 #include "core/money.h"
 #include "engine/lang.h"
 #include "office/office.h"
@@ -186,10 +187,15 @@ int cmd_list(int argc, char **argv)
 	} else if (!rc) {
 		json_array_foreach(l.arr, i, a)
 		{
-			printf("%-16s %-10s %-16s %-18s %14s  %-25s %s\n",
+			char st[64];
+
+			printf("%-16s %s %-16s %-18s %14s  %-25s %s\n",
 			       js(a, "id"),
-			       cli_zh(lang) ? lang_state_zh(js(a, "state"))
-					    : js(a, "state"),
+			       textwidth_pad(st, sizeof(st),
+					     cli_zh(lang) ? lang_state_zh(js(
+								    a, "state"))
+							  : js(a, "state"),
+					     10),
 			       js(a, "measure"), js(a, "uscc"),
 			       js(a, "requested"), js(a, "received_at"),
 			       js(a, "name"));

@@ -16,8 +16,10 @@
 
 #include "cli/cli.h"
 #include "core/file.h"
+#include "core/textwidth.h"
 #include "engine/app.h"
 #include "engine/errzh.h"
+#include "engine/detail_zh.h"
 #include "engine/lang.h"
 #include "office/office.h"
 #include "office/view.h"
@@ -56,6 +58,17 @@ struct oopts {
 	"--lang zh (or LC_ALL, LC_MESSAGES or LANG starting zh) prints\n"      \
 	"states, reasons, rule texts and history in Chinese (in --json, in\n"  \
 	"the English keys' place); --lang en, English.\n"
+
+/* What --help says of --lang for a verb whose output is mostly figures:
+ * the language reaches its errors and the states it prints. */
+#define LANG_ERR_HELP                                                          \
+	"--lang en|zh (or LC_ALL, LC_MESSAGES or LANG starting zh) prints\n"   \
+	"errors and states in Chinese (zh) or English (en).\n"
+
+/* s padded with spaces to w terminal columns in buf (a char array): a
+ * Chinese character takes two columns and three bytes, so "%-Ns" would
+ * leave a Chinese column short. */
+#define PAD(buf, s, w) textwidth_pad((buf), sizeof(buf), (s), (w))
 
 /* The text in the language of o's output. */
 #define TR(o, en, zh) (cli_zh((o)->lang) ? (zh) : (en))
@@ -303,7 +316,7 @@ int cmd_init(int argc, char **argv)
 		"policy: one office holds up to 16 programs (a province, or a\n"
 		"national view). A changed policy is a new version; old\n"
 		"decisions keep theirs. Each pool is funded with its budget per\n"
-		"fiscal year.\n";
+		"fiscal year.\n" LANG_ERR_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -327,7 +340,7 @@ int cmd_program(int argc, char **argv)
 	static const char usage[] =
 		"usage: quan program add --db FILE --policy FILE [--policy FILE]... --by NAME\n"
 		"Load more programs into an existing office (up to 16 in all);\n"
-		"each is funded and audited as `quan init` does.\n";
+		"each is funded and audited as `quan init` does.\n" LANG_ERR_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -377,8 +390,10 @@ static void print_result(const struct oopts *o, const struct office_result *r)
 		free(t);
 		json_decref(j);
 	} else {
-		printf("%-20s %-11s %16s%s%s%s%s\n", r->id,
-		       state_in(o, app_state_name(r->state)),
+		char st[64];
+
+		printf("%-20s %s %16s%s%s%s%s\n", r->id,
+		       PAD(st, state_in(o, app_state_name(r->state)), 11),
 		       money_format(r->amount, m),
 		       r->existed ? TR(o, "  (submitted before)",
 				       "  （此前已提交）")
@@ -696,7 +711,9 @@ int cmd_review(int argc, char **argv)
 int cmd_withdraw(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan withdraw --db FILE ID --by NAME\n";
+		"usage: quan withdraw --db FILE ID --by NAME\n"
+		"Release a reservation: the money returns to the pool and the\n"
+		"waitlist is served.\n" LANG_ERR_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -719,7 +736,7 @@ int cmd_withdraw(int argc, char **argv)
 	close_office(&off, chips);
 	if (rc)
 		return fail_in(&o, &e);
-	printf("%s %s\n", res.id, app_state_name(res.state));
+	printf("%s %s\n", res.id, state_in(&o, app_state_name(res.state)));
 	return 0;
 }
 
@@ -735,7 +752,7 @@ int cmd_settle(int argc, char **argv)
 		"difference returns to the pool. Each --invoice records an\n"
 		"invoice; --ref KEY is an idempotency key.\n"
 		"A larger incurred amount needs a new application; an award below\n"
-		"what was paid needs a clawback first.\n";
+		"what was paid needs a clawback first.\n" LANG_ERR_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -765,8 +782,8 @@ int cmd_settle(int argc, char **argv)
 	if (rc)
 		return rc;
 	printf("%s %s %s released %s (was %s);", jstr(a, "id"),
-	       jstr(a, "state"), jstr(a, "awarded"), jstr(a, "released"),
-	       jstr(a, "awarded_before"));
+	       state_in(&o, jstr(a, "state")), jstr(a, "awarded"),
+	       jstr(a, "released"), jstr(a, "awarded_before"));
 	print_totals(&o, a);
 	json_decref(a);
 	return 0;
@@ -780,11 +797,11 @@ static int money_verb(int argc, char **argv, bool clawback)
 		"Pay a tranche of an award (never more than awarded). Give\n"
 		"--ref KEY (any 1 to 128 printable characters, unique to this\n"
 		"payment) to make a retry safe: the same key and request answer\n"
-		"as the first time and pay nothing; without it each run pays.\n";
+		"as the first time and pay nothing; without it each run pays.\n" LANG_ERR_HELP;
 	static const char usage_c[] =
 		"usage: quan clawback --db FILE ID AMOUNT --why TEXT --by NAME [--ref KEY]\n"
 		"Record money recovered (never more than was paid); it returns\n"
-		"to the pool or to the treasury as the policy says.\n";
+		"to the pool or to the treasury as the policy says.\n" LANG_ERR_HELP;
 	const char *usage = clawback ? usage_c : usage_d;
 	struct oopts o;
 	struct office off;
@@ -958,7 +975,7 @@ int cmd_report(int argc, char **argv)
 		"recovered since the pool opened; \"totals\" in --json); and the share of\n"
 		"subsidised compute on domestic chips (in yuan and in\n"
 		"H100-equivalent hours, per month) beside the 55 % forecast for\n"
-		"2027.\n";
+		"2027.\n" LANG_ERR_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -999,7 +1016,7 @@ int cmd_ledger(int argc, char **argv)
 		"usage: quan ledger check --db FILE\n"
 		"Prove, to the fen, for every pool and year: budget = available\n"
 		"+ reserved + awarded + paid + recovered + treasury, and that\n"
-		"debits equal credits. Exit 1 naming the account on a difference.\n";
+		"debits equal credits. Exit 1 naming the account on a difference.\n" LANG_ERR_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -1069,7 +1086,7 @@ int cmd_audit(int argc, char **argv)
 		"anchor: sign the chain's head with the office key\n"
 		"(`quan audit anchor --help`).\n"
 		"replay: re-decide every application under the policy version it\n"
-		"was decided with; name each that comes out differently (exit 1).\n";
+		"was decided with; name each that comes out differently (exit 1).\n" LANG_ERR_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -1136,65 +1153,37 @@ static const char *xfer_flags_zh(uint32_t f)
 static int show_transfer(void *arg, const struct ledger_transfer *t)
 {
 	const struct oopts *o = arg;
-	char m[MONEY_TEXT_MAX];
+	char m[MONEY_TEXT_MAX], fl[96];
 
-	printf("    %-40s %-8s %16s\n", t->id,
-	       cli_zh(o->lang) ? xfer_flags_zh(t->flags) : xfer_flags(t->flags),
+	printf("    %-40s %s %16s\n", t->id,
+	       PAD(fl,
+		   cli_zh(o->lang) ? xfer_flags_zh(t->flags)
+				   : xfer_flags(t->flags),
+		   8),
 	       money_format(t->amount, m));
 	return 0;
 }
 
-/* An audit action's name in Chinese; the name itself when the table
- * lacks it (a code, which a Chinese page may show). */
+/* An audit action's name in Chinese, as the dashboard's history gives it
+ * (engine/detail_zh.h); the name itself when the table lacks it (a code,
+ * which a Chinese page may show). */
 static const char *action_zh(const char *a)
 {
-	static const struct {
-		const char *en, *zh;
-	} t[] = {
-		{"apply", "申请"},
-		{"import", "导入申请"},
-		{"approve", "批准"},
-		{"approve_first", "第一次审批"},
-		{"reject", "驳回"},
-		{"withdraw", "撤回"},
-		{"expire", "预留过期"},
-		{"disburse", "拨付"},
-		{"clawback", "追回"},
-		{"settle", "结算"},
-		{"milestone", "里程碑拨付"},
-		{"notice_open", "开始公示"},
-		{"notice_close", "结束公示"},
-		{"objection", "异议"},
-		{"objection_uphold", "异议成立"},
-		{"objection_dismiss", "异议驳回"},
-		{"waitlist_serve", "候补转预留"},
-		{"round_close", "集中评审结束"},
-		{"attach", "提交材料"},
-		{"pay", "付款"},
-	};
+	const char *zh = detail_zh_action(a);
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(a, t[i].en))
-			return t[i].zh;
-	return a;
+	return zh ? zh : a;
 }
 
-/* An event's detail in o's language: a JSON detail with Chinese texts
- * (why_zh, note_zh, ...) has them in the English keys' place. *tofree is
- * the caller's to free. */
+/* An event's detail in o's language: in Chinese, "label：value" pairs as
+ * the dashboard's history shows them (engine/detail_zh.h); in English, the
+ * stored JSON. *tofree is the caller's to free. */
 static const char *detail_in(const struct oopts *o, const char *detail,
 			     char **tofree)
 {
-	json_error_t err;
-	json_t *j;
-
 	*tofree = NULL;
 	if (!detail || !cli_zh(o->lang))
 		return detail ? detail : "";
-	j = json_loads(detail, 0, &err);
-	if (j && !lang_localize_zh(j))
-		*tofree = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(j);
+	*tofree = detail_zh_text(detail);
 	return *tofree ? *tofree : detail;
 }
 
@@ -1204,9 +1193,12 @@ static int show_event(void *arg, const struct store_event *ev)
 	char *f;
 	const char *d = detail_in(o, ev->detail, &f);
 
-	printf("    #%-6lld %-14s %-16s %s\n", (long long)ev->seq,
-	       cli_zh(o->lang) ? action_zh(ev->action) : ev->action, ev->who,
-	       d);
+	char act[96], who[160];
+
+	printf("    #%-6lld %s %s %s\n", (long long)ev->seq,
+	       PAD(act, cli_zh(o->lang) ? action_zh(ev->action) : ev->action,
+		   14),
+	       PAD(who, ev->who, 16), d);
 	free(f);
 	return 0;
 }
@@ -1215,6 +1207,7 @@ static int show_event(void *arg, const struct store_event *ev)
  * amount, failed rules, and the trace with each rule's file:line:column. */
 static void print_decision(const struct oopts *o, const char *label, json_t *d)
 {
+	char lb[64];
 	json_t *v;
 	size_t i;
 
@@ -1222,9 +1215,9 @@ static void print_decision(const struct oopts *o, const char *label, json_t *d)
 		return;
 	if (cli_zh(o->lang) && lang_localize_zh(d))
 		return;
-	printf(TR(o, "  %-10s %s, rate %s, amount %s\n",
-		  "  %-10s %s，比例 %s，金额 %s 元\n"),
-	       label,
+	printf(TR(o, "  %s %s, rate %s, amount %s\n",
+		  "  %s %s，比例 %s，金额 %s 元\n"),
+	       PAD(lb, label, 10),
 	       json_is_true(json_object_get(d, "eligible"))
 		       ? TR(o, "eligible", "符合条件")
 		       : TR(o, "not eligible", "不符合条件"),
@@ -1273,10 +1266,14 @@ int cmd_queue(int argc, char **argv)
 			lang_localize_zh(j);
 		print_json(j);
 	} else if (!rc) {
+		char h[4][64];
+
 		if (cli_zh(o.lang))
-			printf("%-4s %-20s %-16s %-18s %16s  %-25s %s\n", "#",
-			       "编号", "支持措施", "统一社会信用代码",
-			       "申请金额", "受理时间", "优先");
+			printf("%-4s %s %s %s %*s%s  %s %s\n", "#",
+			       PAD(h[0], "编号", 20), PAD(h[1], "支持措施", 16),
+			       PAD(h[2], "统一社会信用代码", 18),
+			       (int)(16 - textwidth("申请金额")), "",
+			       "申请金额", PAD(h[3], "受理时间", 25), "优先");
 		else
 			printf("%-4s %-20s %-16s %-18s %16s  %-25s %s\n", "#",
 			       "id", "measure", "uscc", "requested", "received",
@@ -1458,7 +1455,7 @@ int cmd_expire(int argc, char **argv)
 		"Release every reservation not approved within its measure's\n"
 		"reservation_days; the money returns to the pool and the\n"
 		"waitlist is served. --at 2026-01-31T00:00:00+08:00 judges\n"
-		"expiry at that time instead of now.\n";
+		"expiry at that time instead of now.\n" LANG_ERR_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -1502,7 +1499,7 @@ int cmd_round(int argc, char **argv)
 		"Close the review round of a pro-rata measure: when demand exceeds\n"
 		"the pool every request is scaled by the same factor, rounded down\n"
 		"to the fen, and the leftover fen go one each to the largest\n"
-		"remainders (ties: earlier arrival), so the total equals the pool.\n";
+		"remainders (ties: earlier arrival), so the total equals the pool.\n" LANG_ERR_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -1550,7 +1547,7 @@ int cmd_milestone(int argc, char **argv)
 	static const char usage[] =
 		"usage: quan milestone --db FILE ID YEAR --why TEXT --by NAME [--ref KEY]\n"
 		"Record a milestone of an awarded institute grant and post the\n"
-		"tranche ring-fenced for fiscal year YEAR, so it can be paid.\n";
+		"tranche ring-fenced for fiscal year YEAR, so it can be paid.\n" LANG_ERR_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;
@@ -1742,7 +1739,7 @@ int cmd_notice(int argc, char **argv)
 		"(or quan objection add) lodges an objection against an award during\n"
 		"its notice, which holds the award until a reviewer decides: uphold\n"
 		"reverses the award to the pool (the application is rejected, the\n"
-		"waitlist served); dismiss lets it be paid once the notice is closed.\n";
+		"waitlist served); dismiss lets it be paid once the notice is closed.\n" LANG_ERR_HELP;
 	const char *sub = argc >= 2 ? argv[1] : "";
 	struct oopts o;
 
@@ -1787,7 +1784,7 @@ int cmd_objection(int argc, char **argv)
 		"reviewer decides it. --uphold reverses the award to the pool (the\n"
 		"application is rejected, the waitlist served); --dismiss lets it\n"
 		"be paid once the notice is closed. decide moves money: --ref KEY\n"
-		"makes a retry answer the same.\n";
+		"makes a retry answer the same.\n" LANG_ERR_HELP;
 	const char *sub = argc >= 2 ? argv[1] : "";
 	struct oopts o;
 
@@ -1826,7 +1823,7 @@ int cmd_letter(int argc, char **argv)
 		"and document number, the issuing office, the stored figures and the\n"
 		"reasons in words. It reads only what is stored and audited; a kind\n"
 		"that does not fit the application (an award letter for a rejected\n"
-		"one) is refused.\n";
+		"one) is refused. The letter is in Chinese whatever --lang says.\n" LANG_ERR_HELP;
 	struct oopts o;
 	struct office off;
 	struct chip_catalog *chips = NULL;

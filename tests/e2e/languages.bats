@@ -74,7 +74,7 @@ req() {
 	[[ "$output" == *"状态      已预留"* ]]
 	[[ "$output" == *"通过：在上海注册"* ]]
 	[[ "$output" == *"资金划转"* && "$output" == *"历史"* ]]
-	[[ "$output" == *"申请         clerk"* ]]
+	[[ "$output" == *"提交申请       clerk"* ]]
 	# the lines a reader reads have no English left but ids, codes and file:line
 	left=$(english "$(grep -vE '^ +#|^ +(reserve|award|release)/' <<<"$output" |
 		sed -e 's/^SH-[^ ]* — [^ ]* \/ [^ ]*//' -e 's/^ *[a-z][a-z.-]* //')")
@@ -106,7 +106,7 @@ req() {
 	run --separate-stderr "$QUAN" show --db "$DB" SH-2025-000004 --lang zh
 	[[ "$output" == *"状态      已批准"* ]]
 	[[ "$output" == *"审批      rita"* ]]
-	[[ "$output" == *"批准         rita"* ]]
+	[[ "$output" == *"批准           rita"* ]]
 	# above the threshold: the first approval awaits a second approver
 	run --separate-stderr "$QUAN" review --db "$DB" SH-2025-000003 --approve --by rita --lang zh
 	[ "$status" -eq 0 ]
@@ -172,6 +172,14 @@ req() {
 }
 
 @test "every verb that takes --lang says so in its --help, and so does quan(1)" {
+	for v in show queue list apply review compare estimate withdraw disburse \
+		clawback settle milestone expire report letter init "program add" \
+		"ledger check" "audit verify" "audit replay" "round close" \
+		"notice open" "objection add"; do
+		run "$QUAN" $v --help
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"--lang en|zh"* ]] || { echo "$v"; false; }
+	done
 	for v in show queue list apply review compare estimate; do
 		run "$QUAN" "$v" --help
 		[ "$status" -eq 0 ]
@@ -316,4 +324,39 @@ zh_error() {
 	done
 	zh_error 429 rate_limited
 	grep -qi '^retry-after:' <<<"$headers"
+}
+
+@test "show --lang zh gives each history line's detail in Chinese words, as the dashboard does" {
+	"$QUAN" withdraw --db "$DB" SH-2025-000005 --by rita >/dev/null 2>&1
+	run --separate-stderr "$QUAN" show --db "$DB" SH-2025-000005 --lang zh
+	[ "$status" -eq 0 ]
+	hist=$(sed -n '/^  历史$/,$p' <<<"$output" | grep -E '^ +#')
+	[ "$(wc -l <<<"$hist")" -ge 2 ]
+	# no JSON, and no English key left: each key by its Chinese label
+	[[ "$hist" != *'"'* && "$hist" != *'{"'* ]] || { echo "$hist"; false; }
+	! grep -E '[A-Za-z_]+：' <<<"$hist" || { echo "$hist"; false; }
+	[[ "$hist" == *"状态：已撤回"* ]] || { echo "$hist"; false; }
+	[[ "$hist" == *"符合条件：是"* && "$hist" == *"已释放："* ]]
+	[[ "$hist" == *"撤回           rita"* ]]
+	# the English reader still gets the stored detail as it is
+	run --separate-stderr "$QUAN" show --db "$DB" SH-2025-000005 --lang en
+	[[ "$output" == *'"state": "withdrawn"'* || "$output" == *'"state":"withdrawn"'* ]] || { echo "$output"; false; }
+}
+
+@test "tables with Chinese labels line up: padded by display width, not bytes" {
+	# the column after the action starts at the same terminal column on
+	# every history line, whatever the action's Chinese name
+	run --separate-stderr "$QUAN" show --db "$DB" SH-2025-000005 --lang zh
+	cols=$(grep -E '^ +#' <<<"$output" | sed -E 's/^( +#[0-9]+ +[^ ]+ +).*/\1/' |
+		while IFS= read -r l; do
+		printf '%s\n' "$l" | LC_ALL=C.UTF-8 wc -L; done | sort -u)
+	[ "$(wc -l <<<"$cols")" -eq 1 ] || { echo "$output"; echo "$cols"; false; }
+	# the queue's Chinese header is as wide as its English one
+	zh=$("$QUAN" queue --db "$DB" shanghai-2025 --lang zh 2>/dev/null | head -1 | sed 's/ *优先$//' | LC_ALL=C.UTF-8 wc -L)
+	en=$("$QUAN" queue --db "$DB" shanghai-2025 --lang en 2>/dev/null | head -1 | sed 's/ *priority$//' | LC_ALL=C.UTF-8 wc -L)
+	[ "$zh" -eq "$en" ] || { echo "zh $zh en $en"; false; }
+	# apply's state column: the amount ends at the same column in both
+	zh=$("$QUAN" apply --db "$DB" --by clerk --lang zh "$EX/sh-model.json" 2>/dev/null | sed -E 's/(\.[0-9]{2}).*/\1/' | LC_ALL=C.UTF-8 wc -L)
+	en=$("$QUAN" apply --db "$DB" --by clerk --lang en "$EX/sh-model.json" 2>/dev/null | sed -E 's/(\.[0-9]{2}).*/\1/' | LC_ALL=C.UTF-8 wc -L)
+	[ "$zh" -eq "$en" ] || { echo "zh $zh en $en"; false; }
 }

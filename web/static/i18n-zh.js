@@ -10,7 +10,11 @@
       'outcome.share': 'share',
       'outcome.not in force': 'not in force',
       'bool.true': 'yes',
-      'bool.false': 'no'
+      'bool.false': 'no',
+      'act.notice-close': 'public notice closed',
+      'act.batch-new': 'payment batch made',
+      'act.voucher-paid': 'voucher paid',
+      'act.reconcile': 'bank statement reconciled'
     },
     zh: {
       'outcome.soft cap exceeded': '超出软上限',
@@ -18,6 +22,10 @@
       'outcome.not in force': '未生效',
       'bool.true': '是',
       'bool.false': '否',
+      'act.notice-close': '结束公示',
+      'act.batch-new': '生成拨付批次',
+      'act.voucher-paid': '凭证已付款',
+      'act.reconcile': '银行对账',
       'dk.address': '地址',
       'dk.amount': '金额',
       'dk.app': '申请',
