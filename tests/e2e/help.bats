@@ -68,3 +68,32 @@ commands() {
 		grep -q "^\.B $c\b" "$MAN" || { echo "quan.1 lacks '$c'"; false; }
 	done
 }
+
+@test "the manual is generated from the help texts: doc/quan.1 is what scripts/mkman makes" {
+	run bash -c '"$0/scripts/mkman" "$1" "$0/doc/quan.1.in" | diff - "$0/doc/quan.1"' "$ROOT" "$QUAN"
+	[ "$status" -eq 0 ] || { echo "doc/quan.1 is stale: run make man"; echo "$output" | head -20; false; }
+	# word for word: each command's --help, and the Chinese in it, renders
+	# in the page as the command prints it
+	page=$(MANWIDTH=200 man -l "$MAN" 2>/dev/null)
+	for c in withdraw notice show; do
+		first=$("$QUAN" "$c" --help | head -1)
+		[[ "$page" == *"$first"* ]] || { echo "$c: $first"; false; }
+	done
+	[[ "$page" == *"Public notice (公示)"* ]]
+	[[ "$page" == *"prints"*"errors and states in Chinese (zh) or English (en)."* ]]
+}
+
+@test "make install puts the binary and a manual made from its own help" {
+	rel=$(realpath --relative-to="$ROOT" "$(dirname "$QUAN")")
+	case $rel in ..*|/*) skip "QUAN is not built in this tree" ;; esac
+	make -s -C "$ROOT" -q "$rel/quan" || skip "$rel/quan is older than its sources"
+	dest=$(mktemp -d)
+	run make -s -C "$ROOT" install BUILD="$rel" DESTDIR="$dest" PREFIX=/usr
+	[ "$status" -eq 0 ] || { echo "$output"; rm -rf "$dest"; false; }
+	[ -x "$dest/usr/bin/quan" ]
+	diff "$dest/usr/share/man/man1/quan.1" "$MAN"
+	run man -l "$dest/usr/share/man/man1/quan.1"
+	rm -rf "$dest"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"usage: quan settle"* ]]
+}
