@@ -142,7 +142,7 @@ test('an administrator opens a notice, objects, exports it, prints a letter and 
   // Closing while the notice runs is refused, and said so.
   await page.click('[data-testid=notice-close]');
   await page.waitForSelector('#alert:not([hidden])');
-  assert.match(await page.textContent('#alert'), /can be closed from the day after/);
+  assert.match(await page.textContent('#alert'), /至 \d{4}-\d{2}-\d{2} 结束，次日起方可结束公示/);
 
   // A reviewer dismisses the objection; the day after the notice's end it is closed.
   quan(['objection', 'decide', '--db', db, id, '--dismiss', '--by', 'reviewer'], AFTER);
