@@ -138,7 +138,7 @@ paid() {
 	id=$(awarded sh-compute-rent)
 	run "$QUAN" disburse --db "$DB" "$id" 1.00 --by finance
 	[ "$status" -eq 1 ]
-	run through_notice "$DB" shanghai-2025 "$id"
+	run --separate-stderr through_notice "$DB" shanghai-2025 "$id"
 	[ "$status" -eq 0 ]
 	[ "$output" = shanghai-2025-notice-1 ]
 	[ "$(sql "$DB" "select count(*) from events where action in ('notice-open', 'notice-close')")" -eq 2 ]
