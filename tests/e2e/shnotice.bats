@@ -145,3 +145,25 @@ paid() {
 	run "$QUAN" disburse --db "$DB" "$id" 1.00 --by finance
 	[ "$status" -eq 0 ]
 }
+
+@test "quan demo opens its notices after the approvals and closes them before its payments; one still runs at its clock" {
+	drop_db "$DB"
+	DB=$(new_db "$TMP/demo.db")
+	run --separate-stderr "$QUAN" demo --db "$DB" --count 300 --seed 2025 --policy "$SH"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"public notices ("*" closed, "* ]]
+	# paid awards, every one of them (but a grant's) in a notice closed
+	# before its first payment
+	[ "$(sql "$DB" "select count(*) from applications where paid > 0")" -ge 10 ]
+	[ "$(sql "$DB" "select count(*) from applications a where a.paid > 0 and a.measure <> 'institute' and not exists (select 1 from notice_awards w join notices n on n.id = w.notice_id where w.app_id = a.id and n.closed_at > 0)")" -eq 0 ]
+	# closed before (or as) the award's first payment
+	[ "$(sql "$DB" "select count(*) from events where action = 'disburse'")" -gt 0 ]
+	[ "$(sql "$DB" "select count(*) from applications a join notice_awards w on w.app_id = a.id join notices n on n.id = w.notice_id where a.paid > 0 and n.closed_at > (select min(t.at) from events t where t.action = 'disburse' and t.subject = a.id)")" -eq 0 ]
+	[ "$(sql "$DB" "select count(*) from notices where closed_at > 0")" -ge 5 ]
+	[ "$(sql "$DB" "select count(*) from notices where closed_at = 0")" -eq 1 ]
+	[ "$(sql "$DB" "select count(*) from events where action = 'notice-close'")" -eq "$(sql "$DB" "select count(*) from notices where closed_at > 0")" ]
+	run "$QUAN" ledger check --db "$DB"
+	[ "$status" -eq 0 ]
+	run "$QUAN" audit verify --db "$DB"
+	[ "$status" -eq 0 ]
+}
