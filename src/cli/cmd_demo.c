@@ -339,6 +339,7 @@ static int run(struct office *off, const struct demo_opts *o,
 
 	for (long i = 0; i < o->count;) {
 		int64_t day = -1, at = 0;
+		long applied = t->applied;
 		size_t n = 0;
 		int rc;
 
@@ -399,7 +400,10 @@ static int run(struct office *off, const struct demo_opts *o,
 			    (rc = review_and_pay(off, p, res[k].id, clock, t)))
 				return rc;
 		}
-		if ((rc = notices(off, cal, o->by, clock, t)))
+		/* A run again (every application submitted before) changes
+		 * nothing: no notice is opened or closed either. */
+		if (t->applied > applied &&
+		    (rc = notices(off, cal, o->by, clock, t)))
 			return rc;
 	}
 	return 0;

@@ -162,6 +162,13 @@ paid() {
 	[ "$(sql "$DB" "select count(*) from notices where closed_at > 0")" -ge 5 ]
 	[ "$(sql "$DB" "select count(*) from notices where closed_at = 0")" -eq 1 ]
 	[ "$(sql "$DB" "select count(*) from events where action = 'notice-close'")" -eq "$(sql "$DB" "select count(*) from notices where closed_at > 0")" ]
+	# run again with the same seed: every application was submitted
+	# before, and no notice is opened or closed either
+	events=$(sql "$DB" "select count(*) from events")
+	run --separate-stderr "$QUAN" demo --db "$DB" --count 300 --seed 2025
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"300 submitted before"* ]]
+	[ "$(sql "$DB" "select count(*) from events")" -eq "$events" ]
 	run "$QUAN" ledger check --db "$DB"
 	[ "$status" -eq 0 ]
 	run "$QUAN" audit verify --db "$DB"
