@@ -77,11 +77,8 @@ before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-notice-test-'));
   db = path.join(tmp, 'office.db');
-  // Shanghai with a notice of five working days before a corpus award is paid.
-  const policy = fs.readFileSync(POLICY, 'utf8').replace(/^    pool: corpus$/m,
-    '    pool: corpus\n    public_notice: {working_days: 5, says: "拟资助名单公示5个工作日", assumption: "a test notice"}');
-  fs.writeFileSync(path.join(tmp, 'notice.yaml'), policy);
-  quan(['init', '--db', db, '--policy', path.join(tmp, 'notice.yaml'), '--by', 'admin']);
+  // The bundled Shanghai policy: a notice of five working days before an award is paid.
+  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
   id = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sh-corpus.json')]).split(/\s+/)[0];
   quan(['review', '--db', db, id, '--approve', '--by', 'reviewer']);
   admin = quan(['user', 'add', '--db', db, 'ada', '--role', 'administrator']).trim();
