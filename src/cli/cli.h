@@ -95,6 +95,9 @@ int cli_clock_offset(int64_t *offset);
  * event it writes records it, and a notice goes to stderr. */
 struct office;
 void cli_clock_mark(struct office *off);
+/* The same, the notice in lang ("en" or "zh", as cli_lang_arg gives it);
+ * cli_clock_mark follows the locale. */
+void cli_clock_mark_in(struct office *off, const char *lang);
 
 /* Load the policy at path; print every problem to stderr. Returns the exit
  * code (0 on success, *out set; the caller frees it with policy_free). */

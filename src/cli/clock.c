@@ -60,13 +60,25 @@ int64_t cli_now(void)
 	return rc == 0 ? at : (int64_t)time(NULL);
 }
 
-void cli_clock_mark(struct office *off)
+void cli_clock_mark_in(struct office *off, const char *lang)
 {
 	char at[DATETIME_TEXT_MAX];
 
 	off->clock_set = cli_clock_set();
-	if (off->clock_set)
+	if (!off->clock_set)
+		return;
+	datetime_format(cli_now(), at);
+	if (cli_zh(lang))
+		fprintf(stderr,
+			"quan: 本办公室的时钟由 QUAN_NOW 设为 %s，不是系统时间\n",
+			at);
+	else
 		fprintf(stderr,
 			"quan: the office's clock is set by QUAN_NOW to %s, not the system's\n",
-			datetime_format(cli_now(), at));
+			at);
+}
+
+void cli_clock_mark(struct office *off)
+{
+	cli_clock_mark_in(off, cli_lang_env());
 }

@@ -163,7 +163,7 @@ int cmd_list(int argc, char **argv)
 		chips_free(cat);
 		return EXIT_BAD_INPUT;
 	}
-	cli_clock_mark(&off);
+	cli_clock_mark_in(&off, lang);
 	l = (struct listed){&off, &sr, json_array(), ""};
 	rc = l.arr ? store_app_search(off.store, &sr.q, one, &l, &e)
 		   : qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");

@@ -208,7 +208,7 @@ static int open_office(struct office *off, const struct oopts *o,
 		chips_free(*chips);
 		return EXIT_BAD_INPUT;
 	}
-	cli_clock_mark(off);
+	cli_clock_mark_in(off, o->lang);
 	return 0;
 }
 

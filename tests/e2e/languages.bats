@@ -338,6 +338,8 @@ zh_error() {
 	[[ "$hist" == *"状态：已撤回"* ]] || { echo "$hist"; false; }
 	[[ "$hist" == *"符合条件：是"* && "$hist" == *"已释放："* ]]
 	[[ "$hist" == *"撤回           rita"* ]]
+	# the demo clock's notice on stderr follows --lang too
+	[[ "$stderr" == "quan: 本办公室的时钟由 QUAN_NOW 设为 2025-11-20T10:00:00+08:00，不是系统时间" ]] || { echo "$stderr"; false; }
 	# the English reader still gets the stored detail as it is
 	run --separate-stderr "$QUAN" show --db "$DB" SH-2025-000005 --lang en
 	[[ "$output" == *'"state": "withdrawn"'* || "$output" == *'"state":"withdrawn"'* ]] || { echo "$output"; false; }
