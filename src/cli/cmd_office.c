@@ -850,6 +850,7 @@ int cmd_clawback(int argc, char **argv)
 
 static int report_pool(void *arg, const struct office_pool_figures *f)
 {
+	const struct oopts *o = arg;
 	char b[6][MONEY_TEXT_MAX];
 
 	printf("%-14s %-10s %d %16s %16s %16s %16s %16s %14s", f->program,
@@ -859,7 +860,8 @@ static int report_pool(void *arg, const struct office_pool_figures *f)
 	       money_format(f->paid, b[4]), money_format(f->recovered, b[5]));
 	for (int s = 0; s < APP__STATE_COUNT; s++)
 		if (f->count[s])
-			printf(" %s:%ld", app_state_name(s), f->count[s]);
+			printf(" %s:%ld", state_in(o, app_state_name(s)),
+			       f->count[s]);
 	if (f->until)
 		printf(" committed:%d-%d", f->year, f->until);
 	printf("\n");
@@ -885,7 +887,7 @@ static const char *js(json_t *o, const char *k)
 }
 
 /* One line of sums (a program, or the office) as the pools table has. */
-static void report_sums(const char *name, json_t *t)
+static void report_sums(const struct oopts *o, const char *name, json_t *t)
 {
 	json_t *counts = json_object_get(t, "applications"), *v;
 	const char *st;
@@ -893,8 +895,8 @@ static void report_sums(const char *name, json_t *t)
 	printf("%-25s %-4s %16s %16s %16s %16s %16s %14s", name, "",
 	       js(t, "budget"), js(t, "available"), js(t, "reserved"),
 	       js(t, "awarded"), js(t, "paid"), js(t, "recovered"));
-	json_object_foreach(counts, st, v) if (json_integer_value(v))
-		printf(" %s:%lld", st, (long long)json_integer_value(v));
+	json_object_foreach(counts, st, v) if (json_integer_value(v)) printf(
+		" %s:%lld", state_in(o, st), (long long)json_integer_value(v));
 	printf("\n");
 }
 
@@ -997,11 +999,11 @@ int cmd_report(int argc, char **argv)
 		printf("%-14s %-10s %-4s %16s %16s %16s %16s %16s %14s  applications\n",
 		       "program", "pool", "year", "budget", "available",
 		       "reserved", "awarded", "paid", "recovered");
-		rc = office_pools_each(&off, report_pool, &off, &e);
+		rc = office_pools_each(&off, report_pool, &o, &e);
 		printf("\n");
 		json_array_foreach(json_object_get(j, "programs"), i, p)
-			report_sums(js(p, "program"), p);
-		report_sums("all programs", json_object_get(j, "total"));
+			report_sums(&o, js(p, "program"), p);
+		report_sums(&o, "all programs", json_object_get(j, "total"));
 		report_totals(j);
 		report_self_reliance(json_object_get(j, "self_reliance"));
 		json_decref(j);

@@ -362,3 +362,19 @@ zh_error() {
 	en=$("$QUAN" apply --db "$DB" --by clerk --lang en "$EX/sh-model.json" 2>/dev/null | sed -E 's/(\.[0-9]{2}).*/\1/' | LC_ALL=C.UTF-8 wc -L)
 	[ "$zh" -eq "$en" ] || { echo "zh $zh en $en"; false; }
 }
+
+@test "the verbs whose output is figures give their states and errors in --lang zh, as their --help says" {
+	run --separate-stderr "$QUAN" report --db "$DB" --lang zh
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" 已预留:"* ]] || { echo "$output"; false; }
+	[[ "$output" != *" reserved:"* ]]
+	run --separate-stderr "$QUAN" report --db "$DB" --lang en
+	[[ "$output" == *" reserved:"* ]]
+	# a refused withdrawal and a missing application, in Chinese
+	run --separate-stderr "$QUAN" withdraw --db "$DB" SH-2025-000005 --by rita --lang zh
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"quan: 申请 SH-2025-000005 已撤回，不能再作此操作"* ]] || { echo "$stderr"; false; }
+	run --separate-stderr "$QUAN" disburse --db "$DB" SH-2025-000099 1.00 --by fay --lang zh
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"quan: 未找到 SH-2025-000099"* ]] || { echo "$stderr"; false; }
+}
