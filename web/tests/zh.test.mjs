@@ -342,7 +342,7 @@ test('a refused approval: the error banner in Chinese, its code kept', async () 
   await login(page, tokens.reviewer, 'queue');
   await go(page, 'app/' + ids.model, 'app');
   // A rate that is not one: a field's validation, the field named.
-  await page.fill('[data-testid=approve-rate]', '百分之二十');
+  await page.fill('[data-testid=approve-rate]', 'abc');
   await page.click('[data-testid=approve]');
   await confirmMove(page);
   await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 15000 });
