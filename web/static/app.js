@@ -1189,6 +1189,8 @@
         ]),
         /* waiting.js: why a waitlisted application waits, and behind what */
         window.QuanWaiting ? window.QuanWaiting.section(a, { h: h, T: T, Z: Z, dl: dl, money: money }) : null,
+        /* settle.js: a grant's tranches */
+        window.QuanSettle ? window.QuanSettle.section(a, { h: h, T: T, table: table, money: money }) : null,
         actionsPanel(seq, a),
         a.application ? submittedView(a.application) : null,
         h('h2', { i18n: 'decision.title' }),
@@ -1340,16 +1342,32 @@
         if (!need(year, 'action.year_needed') || !need(what, 'action.what_needed')) return;
         var btn = this.querySelector('button');
         var body = { year: parseInt(year.value, 10), what: what.value.trim() };
-        confirmMove(btn, T('confirm.milestone', { id: a.id, year: body.year, amount: fmtMoney(a.awarded),
-          remaining: fmtMoney(a.remaining === undefined ? a.awarded : a.remaining) }), a.awarded, function (key) {
+        var remaining = fmtMoney(a.remaining === undefined ? a.awarded : a.remaining);
+        /* settle.js: the tranche this milestone posts, with its amount */
+        var tr = window.QuanSettle && a.tranches ? window.QuanSettle.trancheOf(a, body.year) : undefined;
+        if (tr === null || (tr && tr.state !== 'open')) {
+          showError({ api: { code: 'invalid', message: t('tr.none_open', { year: body.year }) } });
+          year.focus();
+          return;
+        }
+        confirmMove(btn, tr
+          ? T('confirm.milestone_tranche', { id: a.id, year: body.year, amount: fmtMoney(tr.amount),
+            awarded: fmtMoney(a.awarded), remaining: remaining })
+          : T('confirm.milestone', { id: a.id, year: body.year, amount: fmtMoney(a.awarded), remaining: remaining }),
+        tr ? tr.amount : a.awarded, function (key) {
           return post(btn, 'milestones', body, 'done.milestone', key);
         });
       } },
         h('h3', { i18n: 'action.milestone' }),
-        field('milestone-year', 'action.year', { inputmode: 'numeric', testid: 'milestone-year' }),
+        field('milestone-year', 'action.year', { inputmode: 'numeric', testid: 'milestone-year',
+          value: window.QuanSettle && window.QuanSettle.nextOpen(a) !== null ? String(window.QuanSettle.nextOpen(a)) : '' }),
         field('milestone-what', 'action.what', { testid: 'milestone-what' }),
         h('button', { type: 'submit', id: 'milestone', testid: 'milestone', i18n: 'action.milestone' })));
     }
+    /* settle.js: the reviewer's settlement of an awarded application that is not a grant */
+    var settle = window.QuanSettle ? window.QuanSettle.action(a, { h: h, T: T, field: field, need: need,
+      confirmMove: confirmMove, fmtMoney: fmtMoney, post: post, role: role }) : null;
+    if (settle) groups.push(settle);
     if (role === 'finance' && a.state === 'awarded') {
       groups.push(h('form', { class: 'action', testid: 'disburse-form', onsubmit: function (ev) {
         ev.preventDefault();
