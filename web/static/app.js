@@ -1200,7 +1200,9 @@
         h('h2', { i18n: 'history.title' }),
         historyView(a.history || []),
         /* evidence.js: the documents filed under it */
-        window.QuanEvidence ? window.QuanEvidence.section(a, { h: h, T: T, t: t, timeEl: timeEl, S: S }) : null);
+        window.QuanEvidence ? window.QuanEvidence.section(a, { h: h, T: T, t: t, timeEl: timeEl, S: S }) : null,
+        /* letters.js: its letters to print */
+        window.QuanLetters ? window.QuanLetters.section(a, { h: h, S: S, showError: showError }) : null);
       if (setView(seq, 'app', node) && notice) showNotice(notice[0], notice[1]);
     });
   }
