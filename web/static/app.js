@@ -1328,7 +1328,12 @@
         ev.preventDefault();
         var why = this.querySelector('#reject-reason');
         if (!need(why, 'action.reason_needed')) return;
-        post(this.querySelector('button'), 'reject', { why: why.value.trim() }, 'done.reject');
+        var btn = this.querySelector('button'), body = { why: why.value.trim() };
+        /* settle.js: what returns to the pool, said before it does */
+        if (window.QuanSettle) {
+          window.QuanSettle.confirmRelease(a, 'reject', btn, { T: T, confirmMove: confirmMove, fmtMoney: fmtMoney },
+            function () { return post(btn, 'reject', body, 'done.reject'); });
+        } else post(btn, 'reject', body, 'done.reject');
       } },
         h('h3', { i18n: 'action.reject' }),
         field('reject-reason', 'action.reason', { testid: 'reject-reason', required: true }),
@@ -1407,7 +1412,11 @@
     if ((role === 'applicant' || role === 'administrator') && open) {
       groups.push(h('form', { class: 'action', testid: 'withdraw-form', onsubmit: function (ev) {
         ev.preventDefault();
-        post(this.querySelector('button'), 'withdraw', undefined, 'done.withdraw');
+        var btn = this.querySelector('button');
+        if (window.QuanSettle) {
+          window.QuanSettle.confirmRelease(a, 'withdraw', btn, { T: T, confirmMove: confirmMove, fmtMoney: fmtMoney },
+            function () { return post(btn, 'withdraw', undefined, 'done.withdraw'); });
+        } else post(btn, 'withdraw', undefined, 'done.withdraw');
       } },
         h('h3', { i18n: 'action.withdraw' }),
         h('p', { class: 'help', i18n: 'action.withdraw_help' }),

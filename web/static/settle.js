@@ -10,10 +10,15 @@
  *   on its page; a milestone's confirmation names the tranche of the year it posts, with its
  *   amount, not the grant's total.
  *
+ * - A rejection and a withdrawal release what is held for an open application back to the pool:
+ *   each asks first, saying how much returns (its reservations still pending, summed in integer
+ *   fen: the one sum this file makes) or that nothing is held (queued, waitlisted).
+ *
  * app.js calls QuanSettle.section(app, kit) from its application view, QuanSettle.action(app,
- * kit) from its actions panel, and QuanSettle.trancheOf / nextOpen for the milestone form; the
+ * kit) and confirmRelease from its actions panel, and QuanSettle.trancheOf / nextOpen for the
+ * milestone form; the
  * strings are added to QUAN_I18N here, so that this file stands apart from the shared ones.
- * Money is the server's decimal text throughout: nothing is computed here. */
+ * Money is otherwise the server's decimal text. */
 (function () {
   'use strict';
 
@@ -33,7 +38,11 @@
     'action.settle_help': 'The approved or incurred value. The award is decided again on it and can only go down; the difference returns to the pool. A larger amount needs a new application.',
     'action.value_needed': 'Give the settled value.',
     'confirm.settle': 'Settle {id} at {value} yuan (contract face value {face} yuan)? The award of {awarded} yuan is decided again on it and can only go down, the difference returning to the pool. Paid so far: {paid} yuan.',
-    'done.settle': 'Settled.'
+    'done.settle': 'Settled.',
+    'confirm.reject_held': 'Reject {id}? Its reservation of {amount} yuan returns to the pool, and the waitlist is served.',
+    'confirm.reject_none': 'Reject {id}? Nothing is held for it in the pool.',
+    'confirm.withdraw_held': 'Withdraw {id}? Its reservation of {amount} yuan returns to the pool, and the waitlist is served.',
+    'confirm.withdraw_none': 'Withdraw {id}? Nothing is held for it in the pool.'
   });
   Object.assign(I.zh, {
     'tr.title': '资助分期',
@@ -50,7 +59,11 @@
     'action.settle_help': '核定或实际发生的金额。资助按该金额重新核定，只减不增，差额退回资金池；金额更大的须另行申请。',
     'action.value_needed': '请填写结算金额。',
     'confirm.settle': '按 {value} 元（合同金额 {face} 元）结算 {id}？资助 {awarded} 元将按该金额重新核定，只减不增，差额退回资金池。已拨付 {paid} 元。',
-    'done.settle': '已结算。'
+    'done.settle': '已结算。',
+    'confirm.reject_held': '驳回 {id}？为其预留的 {amount} 元将退回资金池，并依次安排候补申请。',
+    'confirm.reject_none': '驳回 {id}？资金池未为其预留资金。',
+    'confirm.withdraw_held': '撤回 {id}？为其预留的 {amount} 元将退回资金池，并依次安排候补申请。',
+    'confirm.withdraw_none': '撤回 {id}？资金池未为其预留资金。'
   });
 
   /* The tranche of fiscal year `year` of application a, or null. */
@@ -109,5 +122,31 @@
         i18n: 'action.settle' }));
   }
 
-  window.QuanSettle = { trancheOf: trancheOf, nextOpen: nextOpen, section: section, action: action };
+  /* What is held in the pool for application a: the sum of its reservations still pending
+   * (transfers reserve/..., neither posted nor voided), as the server's decimal text, summed in
+   * integer fen; null when nothing is. (Jointly funded, each pool holds only its share.) */
+  function held(a) {
+    var xs = a.transfers || [], done = {}, sum = 0n, any = false;
+    xs.forEach(function (x) { if (x.pending_id) done[x.pending_id] = true; });
+    xs.forEach(function (x) {
+      var m = /^(\d+)\.(\d{2})$/.exec(x.amount || '');
+      if (x.kind !== 'pending' || !/^reserve\//.test(x.id) || done[x.id] || !m) return;
+      sum += BigInt(m[1]) * 100n + BigInt(m[2]);
+      any = true;
+    });
+    if (!any || sum === 0n) return null;
+    return (sum / 100n) + '.' + String(sum % 100n).padStart(2, '0');
+  }
+
+  /* The confirmation of verb ('reject', 'withdraw') on open application a, after btn: what is
+   * held for it returns to the pool, or nothing is held (queued, waitlisted). yes() sends it.
+   * kit: T, confirmMove, fmtMoney. */
+  function confirmRelease(a, verb, btn, k, yes) {
+    var amount = held(a);
+    return k.confirmMove(btn, k.T('confirm.' + verb + (amount ? '_held' : '_none'),
+      { id: a.id, amount: k.fmtMoney(amount) }), amount || '0.00', function () { return yes(); });
+  }
+
+  window.QuanSettle = { trancheOf: trancheOf, nextOpen: nextOpen, section: section, action: action,
+    confirmRelease: confirmRelease };
 })();

@@ -3,7 +3,8 @@
 // the contract's face value, the award and what was paid; cancelled it moves nothing, confirmed
 // it moves once (one Idempotency-Key), the award goes down to the decision on the settled value
 // and the difference returns to the pool. Finance, whose role the route does not take, sees no
-// settle form; a grant has none either (its tranches follow its milestones). playwright-core
+// settle form; a grant has none either (its tranches follow its milestones). A rejection asks
+// first too, saying what it returns to the pool. playwright-core
 // drives Debian's chromium against a real `quan serve` on a fresh SQLite database, as
 // queue.test.mjs does.
 //
@@ -27,7 +28,7 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const EXAMPLES = path.join(ROOT, 'examples/applications');
 const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: '2025-11-20T10:00:00+08:00' });
 
-let tmp, db, server, base, browser, rita, fay, corpus, grant;
+let tmp, db, server, base, browser, rita, fay, corpus, grant, rent;
 let serverErr = '';
 
 function quan(args) {
@@ -104,6 +105,8 @@ before(async () => {
   grant = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sh-institute.json')]).split(/\s+/)[0];
   quan(['review', '--db', db, grant, '--approve', '--by', 'rob']);
   quan(['review', '--db', db, grant, '--approve', '--by', 'robert']);
+  // A compute-rent application, reserved (360 000.00 held): rejected from its page below.
+  rent = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sh-compute-rent.json')]).split(/\s+/)[0];
   rita = quan(['user', 'add', '--db', db, 'rita', '--role', 'reviewer']).trim();
   fay = quan(['user', 'add', '--db', db, 'fay', '--role', 'finance']).trim();
   base = await startServer();
@@ -198,4 +201,30 @@ test('finance sees no settle form; a grant has none, and lists its tranches inst
   assert.ok((await rev.textContent('[data-testid=tranches]')).includes('已预留'));
   assert.deepEqual(rev.jsErrors || [], []);
   await rev.context().close();
+});
+
+test('a rejection asks first, saying what returns to the pool; cancelled nothing is sent, confirmed it is rejected', async () => {
+  const page = await newPage('zh-CN');
+  const sent = [];
+  page.on('request', (r) => { if (r.method() === 'POST') sent.push(r.url()); });
+  await login(page, rita);
+  await page.goto(base + `/#/app/${rent}`);
+  await ready(page, 'app');
+  const before = (await api('GET', `/v1/applications/${rent}`, rita)).json;
+  assert.equal(before.state, 'reserved');
+  await page.fill('[data-testid=reject-reason]', '合同金额与发票不符');
+  await page.click('[data-testid=reject]');
+  assert.equal(await page.getAttribute('[data-testid=confirm-box]', 'data-money'), before.requested);
+  const said = (await page.textContent('[data-testid=confirm-text]')).trim();
+  assert.ok(said.includes('360,000.00 元将退回资金池'), said);
+  await page.click('[data-testid=confirm-no]');
+  assert.deepEqual(sent, []);
+  assert.equal((await api('GET', `/v1/applications/${rent}`, rita)).json.state, 'reserved');
+  await page.click('[data-testid=reject]');
+  await page.click('[data-testid=confirm-yes]');
+  await page.waitForSelector('[data-testid=app-state][data-state=rejected]', { timeout: 15000 });
+  assert.equal(sent.length, 1);
+  assert.ok(sent[0].endsWith(`/v1/applications/${rent}/reject`));
+  assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
 });
