@@ -215,9 +215,14 @@ before(async () => {
     execFileSync('psql', ['-X', '-q', `${process.env.QUAN_TEST_DB}/postgres`, '-c', `CREATE DATABASE ${pgName}`]);
     db = `${process.env.QUAN_TEST_DB}/${pgName}`;
   }
-  // Shanghai, whose bundled policy posts its awards for five working days (公示) before any is paid.
+  // Shanghai with a public notice before a corpus award is paid, and none before the others'
+  // as tests/e2e/notice.bats makes it: the payments below are made at once, the notice's close a
+  // week later. (The bundled policy posts every measure's awards for five working days.)
   const sh = path.join(tmp, 'shanghai-2025.yaml');
-  fs.writeFileSync(sh, fs.readFileSync(POLICY, 'utf8'));
+  fs.writeFileSync(sh, fs.readFileSync(POLICY, 'utf8')
+    .replace(/^    public_notice:\n(?:      .*\n)+/gm, '')
+    .replace(/^    pool: corpus$/m,
+      '    pool: corpus\n    public_notice: {working_days: 5, says: "拟资助名单公示5个工作日", assumption: "a test notice of five working days"}'));
   // And every other bundled program, so that decisions of every shape (joint funding, soft caps,
   // priorities) come back.
   const others = fs.readdirSync(path.join(ROOT, 'policies')).filter((f) => f.endsWith('.yaml') && f !== 'shanghai-2025.yaml')
