@@ -812,10 +812,14 @@
       : f.status === 'never' ? T('fc.never')
       : f.status === 'closed' ? T('fc.closed')
       : f.status === 'beyond_horizon' ? T('fc.beyond') : T('fc.none');
+    /* waitlist: fit: the first refusal comes before the pool is dry */
+    var refused = f.waitlist === 'fit' && f.status !== 'dry' && f.first_refusal && f.first_refusal.p50;
     return h('td', { testid: 'pool-forecast-' + k, 'data-status': f.status, 'data-p50': dry.p50 || '' },
       f.flagged ? h('span', { class: 'badge flag', testid: 'pool-flag-' + k },
         T('fc.flag', { date: f.status === 'dry' ? f.dry_since : dry.p50 })) : null,
-      f.flagged ? ' ' : null, text);
+      f.flagged ? ' ' : null, text,
+      refused ? h('div', { class: 'help', testid: 'pool-refusal-' + k, 'data-date': refused },
+        T('fc.fit_refusal', { date: refused })) : null);
   }
 
   /* What web/static/finance.js (payment batches, statements, exports) builds pages with. */
