@@ -81,6 +81,15 @@ static void print_text(const struct forecast *f)
 		default:
 			printf("no applications yet to project from\n");
 		}
+		/* waitlist: fit: the first refusal comes before dry */
+		if (p->fit && p->status != FORECAST_DRY &&
+		    p->r50 != FORECAST_NONE)
+			printf("%-14s %-10s %-4d   waitlist fit: first refusal %s (80 %%: %s to %s); dry when what is left is below the smallest ask\n",
+			       "", "", p->year, date_format(p->r50, d[0]),
+			       date_format(p->r10, d[1]),
+			       p->r90 == FORECAST_NONE
+				       ? "later"
+				       : date_format(p->r90, d[2]));
 	}
 	(void)b[2];
 }

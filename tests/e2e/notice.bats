@@ -155,7 +155,7 @@ checks_pass() {
 	[[ "$output" == *"holds an open objection (1)"* ]]
 	run "$QUAN" notice dismiss --db "$DB" "$id" --why "the original was produced" --by reviewer
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"$id awarded 0.00 returned to the pool"* ]]
+	[[ "$output" == *"$id awarded: objection dismissed, the award stands"* ]]
 	run "$QUAN" notice dismiss --db "$DB" "$id" --by reviewer
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"holds no open objection"* ]]
