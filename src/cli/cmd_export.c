@@ -15,10 +15,12 @@ static const char usage[] =
 	"awards: one row per application with money awarded, paid or\n"
 	"recovered: id, program, measure, fiscal_year, uscc, name, state,\n"
 	"awarded, paid, recovered, remaining (awarded - paid, left to pay).\n"
-	"payments: one row per payment of a payment batch (quan batch), of\n"
-	"BATCH only with --batch: voucher, batch, id, program, measure, uscc,\n"
-	"payee_name, payee_account, amount, state, bank_ref, paid_at,\n"
-	"settled_on. Money is text with\n"
+	"payments: every payment that moved money, each once: one row per\n"
+	"payment of a payment batch (quan batch), of BATCH only with\n"
+	"--batch; then, without --batch, one row per disbursement made\n"
+	"outside a batch (kind direct, its --ref as ref): voucher, batch,\n"
+	"id, program, measure, uscc, payee_name, payee_account, amount,\n"
+	"state, bank_ref, paid_at, settled_on, kind, ref. Money is text with\n"
 	"two decimals in both formats (an XLSX number is a double, which\n"
 	"cannot hold every fen exactly). See docs/finance.md.\n";
 

@@ -21,7 +21,9 @@ static const char usage[] =
 	"fiscal year or the windows end (or --horizon DAYS from now). Prints\n"
 	"the median day and the 80 % interval (10th to 90th percentile), or\n"
 	"that the pool does not run dry within the span. The same seed gives\n"
-	"the same forecast (default 1). Reads the office, writes nothing.\n";
+	"the same forecast (default 1). Under waitlist fit a pool is dry\n"
+	"when less than the smallest ask seen is left, and the first\n"
+	"refusal is given beside it. Reads the office, writes nothing.\n";
 
 static int number(const char *flag, const char *s, long long lo, long long hi,
 		  long long *out)
@@ -81,6 +83,15 @@ static void print_text(const struct forecast *f)
 		default:
 			printf("no applications yet to project from\n");
 		}
+		/* waitlist: fit: the first refusal comes before dry */
+		if (p->fit && p->status != FORECAST_DRY &&
+		    p->r50 != FORECAST_NONE)
+			printf("%-14s %-10s %-4d   waitlist fit: first refusal %s (80 %%: %s to %s); dry when what is left is below the smallest ask\n",
+			       "", "", p->year, date_format(p->r50, d[0]),
+			       date_format(p->r10, d[1]),
+			       p->r90 == FORECAST_NONE
+				       ? "later"
+				       : date_format(p->r90, d[2]));
 	}
 	(void)b[2];
 }

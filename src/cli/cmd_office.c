@@ -1713,8 +1713,13 @@ static int objection_verb(struct oopts *o, const char *sub)
 	close_office(&off, chips);
 	if (rc)
 		return rc;
-	printf("%s %s %s returned to the pool", jstr(a, "id"), jstr(a, "state"),
-	       jstr(a, "returned"));
+	/* A dismissal returns nothing: say the award stands. */
+	if (strcmp(sub, "uphold"))
+		printf("%s %s: objection dismissed, the award stands",
+		       jstr(a, "id"), jstr(a, "state"));
+	else
+		printf("%s %s %s returned to the pool", jstr(a, "id"),
+		       jstr(a, "state"), jstr(a, "returned"));
 	print_totals(o, a);
 	json_decref(a);
 	return 0;

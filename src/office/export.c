@@ -24,7 +24,7 @@ static const char *const payment_cols[] = {
 	"voucher",    "batch", "id",	     "program",
 	"measure",    "uscc",  "payee_name", "payee_account",
 	"amount",     "state", "bank_ref",   "paid_at",
-	"settled_on",
+	"settled_on", "kind",  "ref",
 };
 
 int export_what_parse(const char *s, enum export_what *out, struct qerr *e)
@@ -154,16 +154,144 @@ static int collect_pay(void *arg, const struct store_pay_item *it)
 	}
 	if (it->paid_at)
 		datetime_format(it->paid_at, at);
-	r = json_pack("[s,s,s,s,s,s,s,s,o,s,s,s,s]", it->voucher, it->batch_id,
-		      it->app_id, a.program, a.measure, a.uscc, it->payee_name,
-		      it->payee_account, money_s(it->amount), it->state,
-		      it->bank_ref, at, it->settled_on);
+	r = json_pack("[s,s,s,s,s,s,s,s,o,s,s,s,s,s,s]", it->voucher,
+		      it->batch_id, it->app_id, a.program, a.measure, a.uscc,
+		      it->payee_name, it->payee_account, money_s(it->amount),
+		      it->state, it->bank_ref, at, it->settled_on, "voucher",
+		      it->voucher);
 	store_app_release(&a);
 	if (!r || json_array_append_new(w->rows, r)) {
 		w->rc = Q_ERR_NOMEM;
 		return 1;
 	}
 	return 0;
+}
+
+/* --- direct disbursements ---------------------------------------------------
+ *
+ * Every disbursement is a "disburse" audit event on its application (the
+ * amount and, when it was given one, its idempotency key as "ref"); a
+ * batch's payment is one too, under its voucher number as the key, and is
+ * followed by the voucher's "voucher-paid" event. Walking the chain in
+ * order, each voucher-paid event claims the latest unclaimed disbursement
+ * of its application and amount whose ref is the voucher (or, in events
+ * written before the ref was recorded, none): what is left unclaimed was
+ * paid outside any batch. */
+struct direct_walk {
+	json_t *list; /* [{app, amount, at, ref, claimed}] in chain order */
+	json_t *open; /* "app amount" -> [index into list] not yet claimed */
+	int rc;
+};
+
+static const char *detail_s(json_t *d, const char *key)
+{
+	const char *v = json_string_value(json_object_get(d, key));
+
+	return v ? v : "";
+}
+
+static int direct_event(void *arg, const struct store_event *ev)
+{
+	struct direct_walk *w = arg;
+	json_error_t err;
+	json_t *d, *stack;
+	char key[256];
+	bool pay = !strcmp(ev->action, "disburse");
+
+	if (!pay && strcmp(ev->action, "voucher-paid"))
+		return 0;
+	d = ev->detail ? json_loads(ev->detail, 0, &err) : NULL;
+	snprintf(key, sizeof(key), "%s %s",
+		 pay ? ev->subject : detail_s(d, "application"),
+		 detail_s(d, "amount"));
+	stack = json_object_get(w->open, key);
+	if (pay) {
+		char at[DATETIME_TEXT_MAX];
+		json_t *x =
+			json_pack("{s:s,s:s,s:s,s:s,s:b}", "app", ev->subject,
+				  "amount", detail_s(d, "amount"), "at",
+				  datetime_format(ev->at, at), "ref",
+				  detail_s(d, "ref"), "claimed", 0);
+
+		if (!stack) {
+			stack = json_array();
+			if (json_object_set_new(w->open, key, stack))
+				stack = NULL;
+		}
+		if (!x || !stack ||
+		    json_array_append_new(
+			    stack, json_integer((json_int_t)json_array_size(
+					   w->list))) ||
+		    json_array_append_new(w->list, x))
+			w->rc = Q_ERR_NOMEM;
+	} else {
+		for (size_t i = json_array_size(stack); i-- > 0;) {
+			json_t *x = json_array_get(
+				w->list, (size_t)json_integer_value(
+						 json_array_get(stack, i)));
+			const char *ref = detail_s(x, "ref");
+
+			if (!ref[0] || !strcmp(ref, ev->subject)) {
+				json_object_set_new(x, "claimed", json_true());
+				json_array_remove(stack, i);
+				break;
+			}
+		}
+	}
+	json_decref(d);
+	if (!w->rc && json_array_size(w->list) > EXPORT_MAX_ROWS)
+		w->rc = Q_ERR_TOO_LARGE;
+	return w->rc ? 1 : 0;
+}
+
+/* Append to rows the disbursements made outside any batch, in the order
+ * they were made. */
+static int collect_direct(struct office *o, json_t *rows, struct qerr *e)
+{
+	struct direct_walk w = {json_array(), json_object(), 0};
+	json_t *x;
+	size_t i;
+	int rc;
+
+	assert(o && rows);
+	if (!w.list || !w.open)
+		rc = Q_ERR_NOMEM;
+	else
+		rc = store_event_each(o->store, direct_event, &w, e);
+	if (!rc)
+		rc = w.rc;
+	json_array_foreach(w.list, i, x)
+	{
+		struct store_app a;
+		char name[256];
+		json_t *r;
+
+		if (rc)
+			break;
+		if (json_is_true(json_object_get(x, "claimed")))
+			continue;
+		if (json_array_size(rows) > EXPORT_MAX_ROWS) {
+			rc = Q_ERR_TOO_LARGE;
+			break;
+		}
+		rc = store_app_get(o->store, detail_s(x, "app"), &a, e);
+		if (rc) {
+			rc = rc == Q_NONE ? Q_ERR_IO : rc;
+			break;
+		}
+		r = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]", "", "", a.id,
+			      a.program, a.measure, a.uscc,
+			      name_of(a.json, name, sizeof(name)), "",
+			      detail_s(x, "amount"), "paid", "",
+			      detail_s(x, "at"), "", "direct",
+			      detail_s(x, "ref"));
+		store_app_release(&a);
+		if (!r || json_array_append_new(rows, r))
+			rc = Q_ERR_NOMEM;
+	}
+	json_decref(w.list);
+	json_decref(w.open);
+	return rc;
 }
 
 static int too_large(int rc, struct qerr *e)
@@ -207,6 +335,8 @@ static int table(struct office *o, enum export_what what, const char *batch,
 		if (!rc)
 			rc = store_pay_items_each(o->store, batch, collect_pay,
 						  &w, e);
+		if (!rc && !w.rc && !(batch && batch[0]))
+			w.rc = collect_direct(o, t, e);
 		if (!rc && (w.rc == Q_ERR_TOO_LARGE || w.rc == Q_ERR_NOMEM))
 			rc = too_large(w.rc, e);
 		else if (!rc && w.rc)

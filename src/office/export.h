@@ -32,8 +32,9 @@ int export_format_parse(const char *s, enum export_format *out, struct qerr *e);
  * application with money awarded, paid or recovered (awards, in arrival
  * order), or one payment of a payment batch under its voucher number
  * (payments, in voucher order; of batch only when batch is not NULL or
- * ""). Payments made outside batches (quan disburse) are in the awards'
- * paid column and in the ledger, not here: the treasury pays vouchers. */
+ * ""), then, without a batch, every disbursement made outside a batch
+ * (quan disburse, POST .../disburse) in the order it was made, with its
+ * idempotency key: every payment that moved money is listed once. */
 int export_write(struct office *o, enum export_what what,
 		 enum export_format fmt, const char *batch, const char *path,
 		 long *rows, struct qerr *e);

@@ -321,11 +321,15 @@ int office_disburse_k(struct office *o, const char *id, money_t amount,
 					"disburse",    by,	now};
 
 		a.paid += amount;
-		rc = office_app_move(o, &a, &s,
-				     json_pack("{s:o,s:o}", "amount",
-					       office_money_j(amount), "paid",
-					       office_money_j(a.paid)),
-				     e);
+		/* "ref": the idempotency key (a batch's: its voucher), which
+		 * the payments export lists (export.c). */
+		rc = office_app_move(
+			o, &a, &s,
+			json_pack("{s:o,s:o,s:s*}", "amount",
+				  office_money_j(amount), "paid",
+				  office_money_j(a.paid), "ref",
+				  k && k->key && k->key[0] ? k->key : NULL),
+			e);
 	}
 	if (!rc)
 		rc = office_key_keep(

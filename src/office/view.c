@@ -80,6 +80,57 @@ static void add_settlement(json_t *j, json_t *hs)
 	}
 }
 
+/* "tranches": a grant's tranches, one a fiscal year, from its transfers
+ * xs: each pending "reserve/<id>/<year>" with its amount, and its state:
+ * open (reserved; no milestone yet), posted (its milestone recorded: the
+ * tranche is awarded and can be paid) or voided (released). Nothing for
+ * an application that is not a grant. */
+static int add_tranches(json_t *j, const char *id, json_t *xs)
+{
+	char prefix[80];
+	size_t plen, i, k;
+	json_t *x, *y, *ts = NULL;
+
+	assert(j && id && xs);
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "reserve/%s/", id);
+	assert(plen < sizeof(prefix));
+	json_array_foreach(xs, i, x)
+	{
+		const char *xid = json_string_value(json_object_get(x, "id"));
+		const char *state = "open";
+		char *end;
+		long year;
+
+		if (!xid || strncmp(xid, prefix, plen) ||
+		    strcmp(json_string_value(json_object_get(x, "kind")),
+			   "pending"))
+			continue;
+		year = strtol(xid + plen, &end, 10);
+		if (*end || end == xid + plen)
+			continue;
+		json_array_foreach(xs, k, y)
+		{
+			const char *pid = json_string_value(
+				json_object_get(y, "pending_id"));
+			const char *kind =
+				json_string_value(json_object_get(y, "kind"));
+
+			if (pid && kind && !strcmp(pid, xid))
+				state = !strcmp(kind, "post") ? "posted"
+							      : "voided";
+		}
+		if (!ts && !(ts = json_array()))
+			return -1;
+		if (json_array_append_new(
+			    ts,
+			    json_pack("{s:I,s:O,s:s}", "year", (json_int_t)year,
+				      "amount", json_object_get(x, "amount"),
+				      "state", state)))
+			return -1;
+	}
+	return ts ? json_object_set_new(j, "tranches", ts) : 0;
+}
+
 /* The applicant's name from the application as submitted. */
 static const char *applicant_name(json_t *app)
 {
@@ -137,6 +188,8 @@ int view_app(struct office *o, const char *id, json_t **out, struct qerr *e)
 	json_object_set_new(j, "history", hs);
 	if (!rc)
 		add_settlement(j, hs);
+	if (!rc && add_tranches(j, a.id, xs))
+		rc = nomem(e);
 	if (!rc && a.state == APP_WAITLISTED) {
 		json_t *w = NULL;
 

@@ -137,11 +137,27 @@ static int load_year(struct hload *c, struct fy_node *m,
 	if (!s || len != 4 || y->year < DATE_MIN_YEAR ||
 	    y->year > DATE_MAX_YEAR)
 		return bad(c, m, "year: a year YYYY");
+	/* The notice is cited by its document number, or, where the number
+	 * was not in the text read, by the address the text was read at. */
 	s = scalar(m, "number", &len);
-	if (!s || !len || len >= sizeof(y->number))
+	if (s && (!len || len >= sizeof(y->number)))
 		return bad(c, m, "number: the notice's document number");
-	memcpy(y->number, s, len);
-	y->number[len] = '\0';
+	if (s) {
+		memcpy(y->number, s, len);
+		y->number[len] = '\0';
+	}
+	s = scalar(m, "url", &len);
+	if (s && (len < 8 || len >= sizeof(y->url) ||
+		  (strncmp(s, "https://", 8) && strncmp(s, "http://", 7))))
+		return bad(c, m, "url: the address the notice was read at");
+	if (s) {
+		memcpy(y->url, s, len);
+		y->url[len] = '\0';
+	}
+	if (!y->number[0] && !y->url[0])
+		return bad(c, m,
+			   "number: the notice's document number (or url: "
+			   "the address its text was read at)");
 	if (!scalar(m, "notice", &len) || !len)
 		return bad(c, m, "notice: the notice's title");
 	s = scalar(m, "date", &len);

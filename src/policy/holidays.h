@@ -25,7 +25,8 @@
 /* One published year: its notice, and its listed days. */
 struct holidays_year {
 	int year;
-	char number[96]; /* "国办发明电〔2024〕12号" */
+	char number[96]; /* "国办发明电〔2024〕12号", "" when not read */
+	char url[256];	 /* where its text was read, "" when the number is */
 	qdate published; /* the notice's date */
 	qdate off[366];	 /* days off, sorted, each once */
 	size_t noff;

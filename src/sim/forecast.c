@@ -39,10 +39,33 @@ int forecast_runs(const int64_t *at, const money_t *amt, size_t n, money_t left,
 		  int64_t now, int64_t end, int runs, uint64_t seed,
 		  int64_t *dry, struct qerr *e)
 {
+	return forecast_runs_fit(at, amt, n, left, now, end, runs, seed, false,
+				 dry, NULL, e);
+}
+
+/* The smallest amount above 0 of amt[0..n), or 0 when there is none (every
+ * arrival asks nothing, which always fits). */
+static money_t smallest_ask(const money_t *amt, size_t n)
+{
+	money_t least = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (amt[i] > 0 && (least == 0 || amt[i] < least))
+			least = amt[i];
+	return least;
+}
+
+int forecast_runs_fit(const int64_t *at, const money_t *amt, size_t n,
+		      money_t left, int64_t now, int64_t end, int runs,
+		      uint64_t seed, bool fit, int64_t *dry, int64_t *refused,
+		      struct qerr *e)
+{
 	int64_t *gap, total = 0;
 	uint64_t rs = seed;
+	money_t least = smallest_ask(amt, n);
 
 	assert(at && amt && dry && n >= 1 && runs >= 1);
+	assert(least >= 0);
 	gap = malloc(n * sizeof(*gap));
 	if (!gap)
 		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
@@ -65,6 +88,13 @@ int forecast_runs(const int64_t *at, const money_t *amt, size_t n, money_t left,
 		long steps = 0;
 
 		dry[r] = INT64_MAX;
+		if (refused)
+			refused[r] = INT64_MAX;
+		/* Under fit, a pool that cannot cover the smallest ask is dry
+		 * now, whatever arrives; the run goes on only to find its
+		 * first refusal. */
+		if (fit && avail < least)
+			dry[r] = now;
 		for (;;) {
 			money_t a;
 
@@ -74,10 +104,24 @@ int forecast_runs(const int64_t *at, const money_t *amt, size_t n, money_t left,
 			a = amt[rng_below(&rs, n)];
 			assert(a >= 0);
 			if (a > avail) {
-				dry[r] = t;
-				break;
+				if (refused && refused[r] == INT64_MAX)
+					refused[r] = t;
+				if (!fit) {
+					dry[r] = t;
+					break;
+				}
+				/* fit: it waits, and smaller ones are served */
+				if (dry[r] != INT64_MAX)
+					break;
+			} else {
+				avail -= a;
+				if (fit && dry[r] == INT64_MAX &&
+				    avail < least) {
+					dry[r] = t;
+					if (!refused || refused[r] != INT64_MAX)
+						break;
+				}
 			}
-			avail -= a;
 			if (++steps > FORECAST_STEPS_MAX) {
 				free(gap);
 				return qerr_set(
@@ -89,6 +133,8 @@ int forecast_runs(const int64_t *at, const money_t *amt, size_t n, money_t left,
 	}
 	free(gap);
 	qsort(dry, (size_t)runs, sizeof(*dry), cmp_i64);
+	if (refused)
+		qsort(refused, (size_t)runs, sizeof(*refused), cmp_i64);
 	return 0;
 }
 
@@ -122,6 +168,7 @@ struct hist {
 	money_t queued;	 /* what queued applications ask */
 	int64_t waiting; /* earliest waitlisted arrival, INT64_MAX */
 	int64_t closes;	 /* the last window's close among its measures */
+	bool fit;	 /* a measure on it waits by fit */
 	const struct policy *policy;
 	uint32_t pool;
 };
@@ -174,6 +221,7 @@ static int add_figures(void *arg, const struct office_pool_figures *fig)
 	fp->budget = fig->budget;
 	fp->left = fig->available;
 	fp->p10 = fp->p50 = fp->p90 = fp->dry_since = FORECAST_NONE;
+	fp->r10 = fp->r50 = fp->r90 = FORECAST_NONE;
 	/* The end of the span the pool pays: its fiscal year, or a
 	 * commitment's last year. */
 	fp->until =
@@ -188,10 +236,14 @@ static int add_figures(void *arg, const struct office_pool_figures *fig)
 		for (size_t i = 0; i < p->npools; i++)
 			if (!strcmp(p->pools[i].id, fig->pool))
 				h->pool = (uint32_t)i;
-		for (size_t m = 0; m < p->nmeasures; m++)
-			if (p->measures[m].pool == h->pool &&
-			    p->measures[m].window_closes > h->closes)
+		for (size_t m = 0; m < p->nmeasures; m++) {
+			if (p->measures[m].pool != h->pool)
+				continue;
+			if (p->measures[m].window_closes > h->closes)
 				h->closes = p->measures[m].window_closes;
+			if (p->measures[m].waitlist == WAITLIST_FIT)
+				h->fit = true;
+		}
 	}
 	return 0;
 }
@@ -287,7 +339,7 @@ static uint64_t pool_seed(uint64_t seed, const struct forecast_pool *fp)
 
 static int forecast_one(const struct forecast_opts *opt,
 			struct forecast_pool *fp, struct hist *h, int64_t *dry,
-			struct qerr *e)
+			int64_t *refused, struct qerr *e)
 {
 	int64_t end = (int64_t)(fp->until + 1) * DAY - DATE_OFFICE_OFFSET - 1;
 	bool horizon_first = false;
@@ -303,11 +355,17 @@ static int forecast_one(const struct forecast_opts *opt,
 	fp->from = date_of_instant(opt->now);
 	fp->until = date_of_instant(end);
 	fp->arrivals = (long)h->n;
+	fp->fit = h->fit;
 	if (money_sub(fp->left, h->queued, &fp->left) || fp->left < 0)
 		fp->left = 0;
-	if (h->waiting != INT64_MAX) {
+	/* Strict: an application waiting means the pool is dry. Fit: it
+	 * was refused, but the pool is dry only once what is left is below
+	 * the smallest ask seen; until then smaller ones are served. */
+	if (h->waiting != INT64_MAX &&
+	    (!h->fit || fp->left < smallest_ask(h->amt, h->n))) {
 		fp->status = FORECAST_DRY;
 		fp->dry_since = date_of_instant(h->waiting);
+		fp->r10 = fp->r50 = fp->r90 = fp->dry_since;
 		return 0;
 	}
 	if (opt->now > end) {
@@ -318,8 +376,9 @@ static int forecast_one(const struct forecast_opts *opt,
 		fp->status = FORECAST_NO_HISTORY;
 		return 0;
 	}
-	rc = forecast_runs(h->at, h->amt, h->n, fp->left, opt->now, end,
-			   opt->runs, pool_seed(opt->seed, fp), dry, e);
+	rc = forecast_runs_fit(h->at, h->amt, h->n, fp->left, opt->now, end,
+			       opt->runs, pool_seed(opt->seed, fp), h->fit, dry,
+			       refused, e);
 	if (rc)
 		return rc;
 	for (int r = 0; r < opt->runs; r++)
@@ -327,6 +386,14 @@ static int forecast_one(const struct forecast_opts *opt,
 	fp->p10 = forecast_percentile(dry, opt->runs, 10);
 	fp->p50 = forecast_percentile(dry, opt->runs, 50);
 	fp->p90 = forecast_percentile(dry, opt->runs, 90);
+	if (h->waiting != INT64_MAX) {
+		/* fit, refusing already: the first refusal is behind us */
+		fp->r10 = fp->r50 = fp->r90 = date_of_instant(h->waiting);
+	} else {
+		fp->r10 = forecast_percentile(refused, opt->runs, 10);
+		fp->r50 = forecast_percentile(refused, opt->runs, 50);
+		fp->r90 = forecast_percentile(refused, opt->runs, 90);
+	}
 	fp->status = fp->p50 != FORECAST_NONE ? FORECAST_RUNS_DRY
 		     : horizon_first	      ? FORECAST_BEYOND
 					      : FORECAST_NEVER;
@@ -386,7 +453,7 @@ int forecast_office(struct office *o, const struct forecast_opts *opt,
 		    struct forecast *out, struct qerr *e)
 {
 	struct gather g = {o, out, NULL, 0, 0};
-	int64_t *dry = NULL;
+	int64_t *dry = NULL, *refused = NULL;
 	int rc;
 
 	assert(o && opt && out);
@@ -407,13 +474,15 @@ int forecast_office(struct office *o, const struct forecast_opts *opt,
 		rc = store_app_each(o->store, NULL, -1, add_app, &g, e);
 	if (!rc && g.rc)
 		rc = qerr_set(e, g.rc, "", "out of memory or overflow");
-	if (!rc && !(dry = malloc((size_t)opt->runs * sizeof(*dry))))
+	if (!rc && (!(dry = malloc((size_t)opt->runs * sizeof(*dry))) ||
+		    !(refused = malloc((size_t)opt->runs * sizeof(*refused)))))
 		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
 	for (size_t i = 0; !rc && i < out->n; i++) {
 		if (hist_sort(&g.h[i]))
 			rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
 		else
-			rc = forecast_one(opt, &out->pools[i], &g.h[i], dry, e);
+			rc = forecast_one(opt, &out->pools[i], &g.h[i], dry,
+					  refused, e);
 	}
 	for (size_t i = 0; i < out->n; i++) {
 		free(g.h[i].at);
@@ -421,6 +490,7 @@ int forecast_office(struct office *o, const struct forecast_opts *opt,
 	}
 	free(g.h);
 	free(dry);
+	free(refused);
 	if (rc)
 		forecast_release(out);
 	return rc;
@@ -466,7 +536,8 @@ json_t *forecast_json(const struct forecast *f, int flag_days)
 		if (json_array_append_new(
 			    pools,
 			    json_pack("{s:s,s:s,s:i,s:o,s:o,s:I,s:s,s:o,s:o,"
-				      "s:{s:o,s:o,s:o},s:i,s:o,s:b}",
+				      "s:{s:o,s:o,s:o},s:i,s:o,s:b,s:s,"
+				      "s:{s:o,s:o,s:o}}",
 				      "program", p->program, "pool", p->pool,
 				      "year", p->year, "budget",
 				      money_j(p->budget), "left",
@@ -477,8 +548,11 @@ json_t *forecast_json(const struct forecast *f, int flag_days)
 				      "dry_on", "p10", day_j(p->p10), "p50",
 				      day_j(p->p50), "p90", day_j(p->p90),
 				      "dry_runs", p->dry_runs, "dry_since",
-				      day_j(p->dry_since), "flagged",
-				      flagged))) {
+				      day_j(p->dry_since), "flagged", flagged,
+				      "waitlist", p->fit ? "fit" : "strict",
+				      "first_refusal", "p10", day_j(p->r10),
+				      "p50", day_j(p->r50), "p90",
+				      day_j(p->r90)))) {
 			json_decref(pools);
 			return NULL;
 		}

@@ -10,9 +10,12 @@
  * resampling the history: an inter-arrival time from the observed gaps
  * (the gap from the last arrival to now counted as one, and the whole
  * span at least one day, so that time always moves), and independently
- * an amount from the observed amounts. The pool runs dry on the day of
- * the first arrival it cannot cover, as a simulation's dry_on counts it
- * (first come first served: nobody overtakes). A run stops at the end of
+ * an amount from the observed amounts. Under strict arrival order the
+ * pool runs dry on the day of the first arrival it cannot cover, as a
+ * simulation's dry_on counts it (nobody overtakes). Under `waitlist: fit`
+ * (any measure on the pool) that day is only the first refusal: smaller
+ * asks are still served, and the pool runs dry on the day what is left
+ * falls below the smallest ask seen in its history. A run stops at the end of
  * the fiscal year (a commitment: its last year), when the pool's
  * measures' windows have closed, or at the horizon.
  *
@@ -64,6 +67,8 @@ struct forecast_pool {
 	qdate p10, p50, p90;  /* FORECAST_NONE: not dry within the span */
 	int dry_runs;	      /* runs that ran dry */
 	qdate dry_since; /* FORECAST_DRY: arrival day of the first waiting */
+	bool fit;	 /* a measure on the pool waits by fit */
+	qdate r10, r50, r90; /* the first refusal: FORECAST_NONE if none */
 };
 
 struct forecast_opts {
@@ -101,6 +106,19 @@ int forecast_runs(const int64_t *at, const money_t *amt, size_t n, money_t left,
 		  int64_t now, int64_t end, int runs, uint64_t seed,
 		  int64_t *dry, struct qerr *e);
 
+/* forecast_runs, and under fit (a measure on the pool serves whatever
+ * fits) an arrival that does not fit waits while later, smaller ones are
+ * served: the pool is then dry on the day what is left falls below the
+ * smallest amount above 0 in amt (nothing seen could be served any more;
+ * at now when left already is). refused[0..runs) (NULL: not wanted) gets
+ * each run's first refusal (a run dry before any refusal goes on to the
+ * next arrival, which is refused), sorted like dry, INT64_MAX for none
+ * before end; without fit it is the dry instant itself. */
+int forecast_runs_fit(const int64_t *at, const money_t *amt, size_t n,
+		      money_t left, int64_t now, int64_t end, int runs,
+		      uint64_t seed, bool fit, int64_t *dry, int64_t *refused,
+		      struct qerr *e);
+
 /* Nearest-rank percentile pct (1..100) of the sorted runs dry[0..runs),
  * as an office day, or FORECAST_NONE for a run that did not run dry. */
 qdate forecast_percentile(const int64_t *dry, int runs, int pct);
@@ -111,7 +129,10 @@ const char *forecast_status_name(int st);
 /* The forecast as JSON: {projection, runs, seed, horizon_days, today,
  * flag_within_days, pools: [{program, pool, year, budget, left,
  * arrivals, status, from, until, dry_on: {p10, p50, p90} (dates or null),
- * dry_runs, dry_since (or null), flagged}]}. flagged: already dry, or the
+ * dry_runs, dry_since (or null), flagged, waitlist: "strict" or "fit",
+ * first_refusal: {p10, p50, p90}}]}. Under fit dry_on is the day what is
+ * left falls below the smallest ask seen and first_refusal the day the
+ * first application had to wait; under strict the two are the same day. flagged: already dry, or the
  * median within flag_days of today (flag_days 0: never flagged unless
  * dry). A new reference, or NULL when out of memory. */
 json_t *forecast_json(const struct forecast *f, int flag_days);

@@ -105,7 +105,7 @@ static int count_capped(struct store *s, enum sql_stmt id, const char *t1,
  * its gram or range), where it stands (the cursor: the last row's key
  * and seq), how many rows it may still visit, and the page buffer (cap
  * rows) the rows are read into before they are visited. */
-struct search {
+struct search_state {
 	const struct store_app_query *q;
 	int driver;
 	size_t gat, glen;
@@ -123,7 +123,7 @@ struct search {
  * offset (gat) and length (glen) of the rarest of its first 8 bigrams:
  * the index that reads fewest rows, unless even that reads DRIVER_CAP
  * or more (then the sort's own index). */
-static int pick_driver(struct store *s, struct search *sr, struct qerr *e)
+static int pick_driver(struct store *s, struct search_state *sr, struct qerr *e)
 {
 	const struct store_app_query *q = sr->q;
 	int64_t best = DRIVER_CAP, n;
@@ -175,7 +175,7 @@ static int64_t key_of(const struct store_app *a, int sort)
 /* Bind q's filters to st (sql.c SEARCH), and the driver's ?15..?16:
  * the gram (glen bytes of q->q from gat), or the prefix's range. */
 static void bind_query(struct drv_stmt *st, const struct store_app_query *q,
-		       const struct search *sr)
+		       const struct search_state *sr)
 {
 	bind_nullable(st, 4, q->program);
 	bind_nullable(st, 5, q->measure);
@@ -205,7 +205,7 @@ static void bind_query(struct drv_stmt *st, const struct store_app_query *q,
 /* Read what q selects after sr's cursor through sr's driver, a page at
  * a time, and visit it, until the rows run out, sr->left reaches 0 or
  * the visitor stops. q is sr->q or a copy of it with a narrower bound. */
-static int search_run(struct store *s, struct search *sr,
+static int search_run(struct store *s, struct search_state *sr,
 		      const struct store_app_query *q, struct qerr *e)
 {
 	int rc = Q_OK;
@@ -242,8 +242,8 @@ static int search_run(struct store *s, struct search *sr,
 /* The sort key of the row STORE_WALK_BUDGET rows on from sr's cursor in
  * its sort's order (whatever the filters), into *edge; *found false when
  * fewer rows are left. */
-static int walk_edge(struct store *s, const struct search *sr, int64_t *edge,
-		     bool *found, struct qerr *e)
+static int walk_edge(struct store *s, const struct search_state *sr,
+		     int64_t *edge, bool *found, struct qerr *e)
 {
 	struct drv_stmt *st;
 	int rc = store_stmt(
@@ -274,7 +274,8 @@ static int walk_edge(struct store *s, const struct search *sr, int64_t *edge,
  * goes on from the cursor the one before left, and every plan's
  * statement orders by (key, seq), so the page is the one the walk alone
  * would answer. */
-static int search_broad(struct store *s, struct search *sr, struct qerr *e)
+static int search_broad(struct store *s, struct search_state *sr,
+			struct qerr *e)
 {
 	struct store_app_query b = *sr->q;
 	bool desc = sort_desc(b.sort), found;
@@ -311,7 +312,7 @@ int store_app_search(struct store *s, const struct store_app_query *q,
 		     int (*fn)(void *arg, const struct store_app *a), void *arg,
 		     struct qerr *e)
 {
-	struct search sr = {0};
+	struct search_state sr = {0};
 	int rc;
 
 	assert(s && q && fn);

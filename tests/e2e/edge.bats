@@ -39,7 +39,8 @@ serve() {
 		>"$DIR/serve.out" 2>"$DIR/serve.err" 3>&- &
 	PID=$!
 	echo $PID >"$DIR/serve.pid"
-	for _ in $(seq 400); do
+	# up to a minute: on a loaded machine the start alone took over 20 s
+	for _ in $(seq 1200); do
 		grep -q listening "$DIR/serve.out" 2>/dev/null && break
 		sleep 0.05
 	done

@@ -216,6 +216,40 @@ checks_pass() {
 	checks_pass
 }
 
+@test "export payments lists every payment that moved money: batch vouchers and direct disbursements, each once" {
+	id=$(awarded "6222 0210 0111 2222 333")
+	# paid directly, with a key, then again without one; a retry under the
+	# key moves nothing and is not listed twice
+	"$QUAN" disburse --db "$DB" "$id" 100000.00 --by fay --ref direct-1 >/dev/null 2>&1
+	"$QUAN" disburse --db "$DB" "$id" 100000.00 --by fay --ref direct-1 >/dev/null 2>&1
+	"$QUAN" disburse --db "$DB" "$id" 60000.00 --by fay >/dev/null 2>&1
+	# the rest (200 000.00) through a batch
+	"$QUAN" batch new --db "$DB" "$id" --by fay >/dev/null 2>&1
+	run --separate-stderr "$QUAN" batch pay --db "$DB" PB-2025-0001 --by fay --ref p1 --bank-ref PZ-2025-000001=B1
+	[ "$status" -eq 0 ]
+	[ "$(sql "$DB" "SELECT paid FROM applications WHERE id = '$id'")" -eq 36000000 ]
+	run "$QUAN" export payments --db "$DB" --format csv --out "$TMP/pay.csv"
+	[ "$status" -eq 0 ]
+	tr -d '\r' <"$TMP/pay.csv" >"$TMP/p.csv"
+	[ "$(head -1 "$TMP/p.csv")" = "voucher,batch,id,program,measure,uscc,payee_name,payee_account,amount,state,bank_ref,paid_at,settled_on,kind,ref" ]
+	# three payments, each once: the voucher, then the direct ones in order
+	[ "$(wc -l <"$TMP/p.csv")" -eq 4 ]
+	grep -q "^PZ-2025-000001,PB-2025-0001,$id,shanghai-2025,compute-rent,91310115MA1K4ABCDD,示例智能科技（上海）有限公司,6222 0210 0111 2222 333,200000.00,paid,B1,2025-11-20T10:00:00+08:00,,voucher,PZ-2025-000001$" "$TMP/p.csv"
+	[ "$(sed -n 3p "$TMP/p.csv")" = ",,$id,shanghai-2025,compute-rent,91310115MA1K4ABCDD,示例智能科技（上海）有限公司,,100000.00,paid,,2025-11-20T10:00:00+08:00,,direct,direct-1" ]
+	[ "$(sed -n 4p "$TMP/p.csv")" = ",,$id,shanghai-2025,compute-rent,91310115MA1K4ABCDD,示例智能科技（上海）有限公司,,60000.00,paid,,2025-11-20T10:00:00+08:00,,direct," ]
+	# the amounts add up to what was paid, and nothing more
+	[ "$(awk -F, 'NR > 1 { s += $9 } END { printf "%.2f", s }' "$TMP/p.csv")" = 360000.00 ]
+	# one batch's export is that batch's vouchers only
+	run "$QUAN" export payments --db "$DB" --format csv --out "$TMP/one.csv" --batch PB-2025-0001
+	[ "$status" -eq 0 ]
+	[ "$(tr -d '\r' <"$TMP/one.csv" | wc -l)" -eq 2 ]
+	# and as XLSX
+	run "$QUAN" export payments --db "$DB" --format xlsx --out "$TMP/pay.xlsx"
+	[ "$status" -eq 0 ]
+	[[ "$(unzip -p "$TMP/pay.xlsx" xl/sharedStrings.xml)" == *"<t>direct-1</t>"* ]]
+	checks_pass
+}
+
 @test "over HTTP: a batch made and paid with Idempotency-Key, a statement reconciled, an export downloaded" {
 	id=$(awarded "6222 0210 0111 2222 333")
 	fin=$("$QUAN" user add --db "$DB" fay --role finance 2>/dev/null)

@@ -155,7 +155,7 @@ checks_pass() {
 	[[ "$output" == *"holds an open objection (1)"* ]]
 	run "$QUAN" notice dismiss --db "$DB" "$id" --why "the original was produced" --by reviewer
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"$id awarded 0.00 returned to the pool"* ]]
+	[[ "$output" == *"$id awarded: objection dismissed, the award stands"* ]]
 	run "$QUAN" notice dismiss --db "$DB" "$id" --by reviewer
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"holds no open objection"* ]]
@@ -167,15 +167,17 @@ checks_pass() {
 
 @test "a notice that would reach a year the calendar does not hold is refused" {
 	id=$(awarded)
-	# Friday 26 December 2025: five working days reach into 2026.
-	QUAN_NOW=2025-12-26T10:00:00+08:00 run "$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	# Monday 28 December 2026: five working days reach into 2027, which
+	# the State Council has not published.
+	QUAN_NOW=2026-12-28T10:00:00+08:00 run "$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"does not hold the year 2026"* ]]
+	[[ "$output" == *"does not hold the year 2027"* ]]
 	[ "$(sql "$DB" "select count(*) from notices")" -eq 0 ]
-	# Monday 22 December: 22 to 26 December, all in 2025.
-	QUAN_NOW=2025-12-22T10:00:00+08:00 run "$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
+	# Friday 26 December 2025: into 2026, whose 元旦 (1 to 3 January) is
+	# off and whose Sunday 4 January is worked: 26, 29, 30, 31, 4.
+	QUAN_NOW=2025-12-26T10:00:00+08:00 run "$QUAN" notice open --db "$DB" shanghai-2025 "$id" --by admin
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"to 2025-12-26"* ]]
+	[[ "$output" == *"to 2026-01-04"* ]]
 }
 
 @test "a notice posts only awards of its program, and refuses a measure without public_notice" {

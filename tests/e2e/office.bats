@@ -568,6 +568,13 @@ many() {
 	[[ "$output" == *"tranche posted 166666666.67"* ]]
 	run "$QUAN" milestone --db "$DB" "$id" 2025 --why "again" --by reviewer
 	[ "$status" -eq 1 ]
+	# the application's view lists each tranche: the one posted, the two
+	# still open (what a milestone of that year would post); the grant
+	# waiting has none reserved yet
+	run --separate-stderr "$QUAN" show --db "$DB" "$id" --json
+	[ "$(jq -r '.tranches | map("\(.year):\(.amount):\(.state)") | join(",")' <<<"$output")" = "2025:166666666.67:posted,2026:166666666.67:open,2027:166666666.66:open" ]
+	run --separate-stderr "$QUAN" show --db "$DB" "$inst2" --json
+	[ "$(jq -r '.tranches // [] | length' <<<"$output")" = 0 ]
 	run "$QUAN" disburse --db "$DB" "$id" 166666666.68 --by finance
 	[ "$status" -eq 1 ]
 	run "$QUAN" disburse --db "$DB" "$id" 166666666.67 --by finance

@@ -225,3 +225,27 @@ head_waits() {
 	grep -q '4 820 678.50 yuan idle' "$ROOT/README.md"
 	grep -q '(120 served, 725 waitlisted) and serve 833 under fit (12 waitlisted)' "$ROOT/README.md"
 }
+
+@test "forecast: under strict a waiting head is dry; under fit it is the first refusal, and dry waits until less than the smallest ask is left" {
+	head_waits "$STRICT"
+	run --separate-stderr "$QUAN" forecast --db "$DB" --json
+	[ "$status" -eq 0 ]
+	pool='.pools[] | select(.pool == "corpus" and .year == 2025)'
+	[ "$(jq -r "$pool | \"\(.waitlist) \(.status) \(.dry_since) \(.first_refusal.p50)\"" <<<"$output")" = "strict dry 2025-11-20 2025-11-20" ]
+	drop_db "$DB"
+	DB=$(new_db "$TMP/fit.db")
+	head_waits "$FIT"
+	run --separate-stderr "$QUAN" forecast --db "$DB" --json
+	[ "$status" -eq 0 ]
+	# 4 900 000.00 left covers the smallest ask seen (40 000.00): not dry;
+	# the head's refusal is the first, already behind us
+	[ "$(jq -r "$pool | \"\(.waitlist) \(.left) \(.dry_since) \(.first_refusal | [.p10, .p50, .p90] | join(\",\"))\"" <<<"$output")" = "fit 4900000.00 null 2025-11-20,2025-11-20,2025-11-20" ]
+	[ "$(jq -r "$pool | .status" <<<"$output")" != dry ]
+	# the runs go on serving what fits: every run that runs dry does so
+	# on or after the first refusal
+	p10=$(jq -r "$pool | .dry_on.p10 // \"9999-12-31\"" <<<"$output")
+	[[ ! "$p10" < 2025-11-20 ]]
+	run --separate-stderr "$QUAN" forecast --db "$DB"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"waitlist fit: first refusal 2025-11-20"* ]]
+}

@@ -101,20 +101,51 @@ static void test_unheld_year(void **state)
 
 	(void)state;
 	assert_int_equal(holidays_add_working_days(&cal,
-						   date_from_ymd(2025, 12, 29),
+						   date_from_ymd(2026, 12, 29),
 						   5, &end, &e),
 			 Q_ERR_INVALID);
-	assert_non_null(strstr(e.msg, "2026"));
+	assert_non_null(strstr(e.msg, "2027"));
 	assert_int_equal(end, 7);
 	assert_int_equal(holidays_add_working_days(&cal,
-						   date_from_ymd(2025, 12, 29),
+						   date_from_ymd(2026, 12, 29),
 						   3, &end, &e),
 			 Q_OK);
-	assert_int_equal(end, date_from_ymd(2025, 12, 31));
+	assert_int_equal(end, date_from_ymd(2026, 12, 31));
 	assert_int_equal(
 		holidays_is_working(&cal, date_from_ymd(2024, 6, 3), &w, &e),
 		Q_ERR_INVALID);
 	assert_non_null(strstr(e.msg, "2024"));
+}
+
+/* Across the new year into 2026: 元旦 1 to 3 January off, Sunday 4
+ * January worked (调休); and across 春节 with its two Saturdays worked. */
+static void test_into_2026(void **state)
+{
+	struct qerr e;
+	qdate end;
+	bool w;
+
+	(void)state;
+	/* 29, 30, 31 December, then Sunday 4 and Monday 5 January */
+	assert_int_equal(holidays_add_working_days(&cal,
+						   date_from_ymd(2025, 12, 29),
+						   5, &end, &e),
+			 Q_OK);
+	assert_int_equal(end, date_from_ymd(2026, 1, 5));
+	assert_int_equal(
+		holidays_is_working(&cal, date_from_ymd(2026, 1, 4), &w, &e),
+		Q_OK);
+	assert_true(w);
+	assert_int_equal(
+		holidays_is_working(&cal, date_from_ymd(2026, 1, 2), &w, &e),
+		Q_OK);
+	assert_false(w);
+	/* Thursday 12 February: 12, 13, Saturday 14 (worked), then the
+	 * holiday to Monday 23, then 24 and 25 */
+	assert_int_equal(holidays_add_working_days(
+				 &cal, date_from_ymd(2026, 2, 12), 5, &end, &e),
+			 Q_OK);
+	assert_int_equal(end, date_from_ymd(2026, 2, 25));
 }
 
 static void refused(const char *yaml, const char *words)
@@ -138,6 +169,9 @@ static void test_refusals(void **state)
 	refused("years:\n  - {year: 2025, notice: n, date: 2024-11-12,"
 		" holidays: [], workdays: []}\n",
 		"number");
+	refused("years:\n  - {year: 2025, notice: n, date: 2024-11-12,"
+		" url: somewhere, holidays: [], workdays: []}\n",
+		"url");
 	refused("years:\n  - {year: 2025, notice: n, number: x,"
 		" date: 2024-11-12, holidays: [], workdays: [2026-01-04]}\n",
 		"another year");
@@ -153,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_2025_as_held),
 		cmocka_unit_test(test_count_across_national_day),
 		cmocka_unit_test(test_unheld_year),
+		cmocka_unit_test(test_into_2026),
 		cmocka_unit_test(test_refusals),
 	};
 

@@ -812,10 +812,14 @@
       : f.status === 'never' ? T('fc.never')
       : f.status === 'closed' ? T('fc.closed')
       : f.status === 'beyond_horizon' ? T('fc.beyond') : T('fc.none');
+    /* waitlist: fit: the first refusal comes before the pool is dry */
+    var refused = f.waitlist === 'fit' && f.status !== 'dry' && f.first_refusal && f.first_refusal.p50;
     return h('td', { testid: 'pool-forecast-' + k, 'data-status': f.status, 'data-p50': dry.p50 || '' },
       f.flagged ? h('span', { class: 'badge flag', testid: 'pool-flag-' + k },
         T('fc.flag', { date: f.status === 'dry' ? f.dry_since : dry.p50 })) : null,
-      f.flagged ? ' ' : null, text);
+      f.flagged ? ' ' : null, text,
+      refused ? h('div', { class: 'help', testid: 'pool-refusal-' + k, 'data-date': refused },
+        T('fc.fit_refusal', { date: refused })) : null);
   }
 
   /* What web/static/finance.js (payment batches, statements, exports) builds pages with. */
@@ -1189,6 +1193,8 @@
         ]),
         /* waiting.js: why a waitlisted application waits, and behind what */
         window.QuanWaiting ? window.QuanWaiting.section(a, { h: h, T: T, Z: Z, dl: dl, money: money }) : null,
+        /* settle.js: a grant's tranches */
+        window.QuanSettle ? window.QuanSettle.section(a, { h: h, T: T, table: table, money: money }) : null,
         actionsPanel(seq, a),
         a.application ? submittedView(a.application) : null,
         h('h2', { i18n: 'decision.title' }),
@@ -1198,7 +1204,9 @@
         h('h2', { i18n: 'history.title' }),
         historyView(a.history || []),
         /* evidence.js: the documents filed under it */
-        window.QuanEvidence ? window.QuanEvidence.section(a, { h: h, T: T, t: t, timeEl: timeEl, S: S }) : null);
+        window.QuanEvidence ? window.QuanEvidence.section(a, { h: h, T: T, t: t, timeEl: timeEl, S: S }) : null,
+        /* letters.js: its letters to print */
+        window.QuanLetters ? window.QuanLetters.section(a, { h: h, S: S, showError: showError }) : null);
       if (setView(seq, 'app', node) && notice) showNotice(notice[0], notice[1]);
     });
   }
@@ -1339,7 +1347,12 @@
         ev.preventDefault();
         var why = this.querySelector('#reject-reason');
         if (!need(why, 'action.reason_needed')) return;
-        post(this.querySelector('button'), 'reject', { why: why.value.trim() }, 'done.reject');
+        var btn = this.querySelector('button'), body = { why: why.value.trim() };
+        /* settle.js: what returns to the pool, said before it does */
+        if (window.QuanSettle) {
+          window.QuanSettle.confirmRelease(a, 'reject', btn, { T: T, confirmMove: confirmMove, fmtMoney: fmtMoney },
+            function () { return post(btn, 'reject', body, 'done.reject'); });
+        } else post(btn, 'reject', body, 'done.reject');
       } },
         h('h3', { i18n: 'action.reject' }),
         field('reject-reason', 'action.reason', { testid: 'reject-reason', required: true }),
@@ -1355,16 +1368,32 @@
         if (!need(year, 'action.year_needed') || !need(what, 'action.what_needed')) return;
         var btn = this.querySelector('button');
         var body = { year: parseInt(year.value, 10), what: what.value.trim() };
-        confirmMove(btn, T('confirm.milestone', { id: a.id, year: body.year, amount: fmtMoney(a.awarded),
-          remaining: fmtMoney(a.remaining === undefined ? a.awarded : a.remaining) }), a.awarded, function (key) {
+        var remaining = fmtMoney(a.remaining === undefined ? a.awarded : a.remaining);
+        /* settle.js: the tranche this milestone posts, with its amount */
+        var tr = window.QuanSettle && a.tranches ? window.QuanSettle.trancheOf(a, body.year) : undefined;
+        if (tr === null || (tr && tr.state !== 'open')) {
+          showError({ api: { code: 'invalid', message: t('tr.none_open', { year: body.year }) } });
+          year.focus();
+          return;
+        }
+        confirmMove(btn, tr
+          ? T('confirm.milestone_tranche', { id: a.id, year: body.year, amount: fmtMoney(tr.amount),
+            awarded: fmtMoney(a.awarded), remaining: remaining })
+          : T('confirm.milestone', { id: a.id, year: body.year, amount: fmtMoney(a.awarded), remaining: remaining }),
+        tr ? tr.amount : a.awarded, function (key) {
           return post(btn, 'milestones', body, 'done.milestone', key);
         });
       } },
         h('h3', { i18n: 'action.milestone' }),
-        field('milestone-year', 'action.year', { inputmode: 'numeric', testid: 'milestone-year' }),
+        field('milestone-year', 'action.year', { inputmode: 'numeric', testid: 'milestone-year',
+          value: window.QuanSettle && window.QuanSettle.nextOpen(a) !== null ? String(window.QuanSettle.nextOpen(a)) : '' }),
         field('milestone-what', 'action.what', { testid: 'milestone-what' }),
         h('button', { type: 'submit', id: 'milestone', testid: 'milestone', i18n: 'action.milestone' })));
     }
+    /* settle.js: the reviewer's settlement of an awarded application that is not a grant */
+    var settle = window.QuanSettle ? window.QuanSettle.action(a, { h: h, T: T, field: field, need: need,
+      confirmMove: confirmMove, fmtMoney: fmtMoney, post: post, role: role }) : null;
+    if (settle) groups.push(settle);
     if (role === 'finance' && a.state === 'awarded') {
       groups.push(h('form', { class: 'action', testid: 'disburse-form', onsubmit: function (ev) {
         ev.preventDefault();
@@ -1402,7 +1431,11 @@
     if ((role === 'applicant' || role === 'administrator') && open) {
       groups.push(h('form', { class: 'action', testid: 'withdraw-form', onsubmit: function (ev) {
         ev.preventDefault();
-        post(this.querySelector('button'), 'withdraw', undefined, 'done.withdraw');
+        var btn = this.querySelector('button');
+        if (window.QuanSettle) {
+          window.QuanSettle.confirmRelease(a, 'withdraw', btn, { T: T, confirmMove: confirmMove, fmtMoney: fmtMoney },
+            function () { return post(btn, 'withdraw', undefined, 'done.withdraw'); });
+        } else post(btn, 'withdraw', undefined, 'done.withdraw');
       } },
         h('h3', { i18n: 'action.withdraw' }),
         h('p', { class: 'help', i18n: 'action.withdraw_help' }),

@@ -563,7 +563,11 @@ test('an applicant estimates a subsidy from the form and from raw JSON', async (
   await ready(page, 'app');
   assert.equal(await page.getAttribute('[data-testid=app-state]', 'data-state'), filed.state);
   assert.equal(await page.locator('[data-testid=approve]').count(), 0, 'applicants cannot approve');
+  // Withdrawing asks first, saying what returns to the pool (settle.js).
   await page.click('[data-testid=withdraw]');
+  assert.equal(await page.getAttribute('[data-testid=confirm-box]', 'data-money'), filed.requested);
+  assert.equal((await api('GET', `/v1/applications/${number}`, tokens.applicant)).json.state, 'reserved');
+  await page.click('[data-testid=confirm-yes]');
   await page.waitForSelector('[data-testid=app-state][data-state=withdrawn]', { timeout: 15000 });
   assert.equal((await api('GET', `/v1/applications/${number}`, tokens.applicant)).json.state, 'withdrawn');
   await screenshot(page, 'withdrawn');

@@ -157,7 +157,8 @@ test('finance makes a batch, pays it after a confirmation showing the amount, ex
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=fin-export-csv]')]);
   assert.equal(dl.suggestedFilename(), 'PB-2025-0001.csv');
   const csv = fs.readFileSync(await dl.path(), 'utf8');
-  assert.match(csv, /^voucher,batch,id,program,measure,uscc,payee_name,payee_account,amount,state,bank_ref,paid_at,settled_on\r\n/);
+  assert.match(csv, /^voucher,batch,id,program,measure,uscc,payee_name,payee_account,amount,state,bank_ref,paid_at,settled_on,kind,ref\r\n/);
+  assert.ok(csv.includes(`,voucher,PZ-2025-000001\r\n`), csv);
   assert.ok(csv.includes(`PZ-2025-000001,PB-2025-0001,${app},shanghai-2025,compute-rent,`), csv);
   assert.ok(csv.includes(`${ACCOUNT},360000.00,paid,`), csv);
   await page.screenshot({ path: path.join(ARTIFACTS, 'finance-batch.png'), fullPage: true });

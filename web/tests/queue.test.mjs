@@ -3,7 +3,8 @@
 // by cursor without repeats, a bulk approval after its confirmation (the amount it shows is the
 // sum, and the report's awarded total moves by exactly that), a cancelled confirmation that moves
 // nothing, each id's outcome (approved, waiting for a second approver, refused), a disbursement's,
-// a clawback's and a milestone's confirmations (cancelled, then confirmed), and an objection
+// a clawback's and a milestone's confirmations (cancelled, then confirmed; a milestone's shows
+// the tranche it posts), and an objection
 // lodged on the notice page and dismissed after its confirmation. As desk.test.mjs:
 // playwright-core drives Debian's chromium against a real `quan serve` on a fresh SQLite database.
 //
@@ -397,11 +398,15 @@ test('a milestone asks first, naming the grant whose tranche it posts', async ()
   await ready(page, 'app');
   const before = (await api('GET', `/v1/applications/${grant}`, rita)).json;
   assert.equal(before.state, 'awarded');
-  await page.fill('[data-testid=milestone-year]', '2025');
+  // The form offers the year of the next open tranche, and the confirmation shows that
+  // tranche's amount (settle.js), not the grant's total.
+  const tranche = before.tranches.find((tr) => tr.year === 2025);
+  assert.equal(tranche.state, 'open');
+  assert.equal(await page.inputValue('[data-testid=milestone-year]'), '2025');
   await page.fill('[data-testid=milestone-what]', 'lab opened');
   await page.click('[data-testid=milestone]');
-  assert.equal(await page.getAttribute('[data-testid=confirm-box]', 'data-money'), before.awarded);
-  assert.ok((await page.textContent('[data-testid=confirm-text]')).includes(`grant of ${thousands(before.awarded)} yuan`));
+  assert.equal(await page.getAttribute('[data-testid=confirm-box]', 'data-money'), tranche.amount);
+  assert.ok((await page.textContent('[data-testid=confirm-text]')).includes(`its 2025 tranche of ${thousands(tranche.amount)} yuan`));
   await page.click('[data-testid=confirm-no]');
   assert.deepEqual(sent, []);
   assert.equal((await api('GET', `/v1/applications/${grant}`, rita)).json.transfers.length, before.transfers.length);
@@ -410,8 +415,10 @@ test('a milestone asks first, naming the grant whose tranche it posts', async ()
   await page.waitForSelector('[data-testid=notice]:not([hidden])');
   assert.equal(sent.length, 1);
   assert.match(sent[0]['idempotency-key'], /^ui-/);
-  assert.ok((await api('GET', `/v1/applications/${grant}`, rita)).json.transfers.length > before.transfers.length,
-    'the tranche was posted');
+  const after = (await api('GET', `/v1/applications/${grant}`, rita)).json;
+  assert.ok(after.transfers.length > before.transfers.length, 'the tranche was posted');
+  assert.equal(after.awarded, sumYuan([before.awarded, tranche.amount]), 'by exactly the tranche shown');
+  await page.waitForSelector('[data-testid=tranche-2025][data-state=posted]');
   assert.deepEqual(page.jsErrors || [], []);
   await page.context().close();
 });

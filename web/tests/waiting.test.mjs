@@ -192,3 +192,21 @@ test("the head's applicant reads it in Chinese", async () => {
   assert.deepEqual(zh.jsErrors || [], []);
   await zh.context().close();
 });
+
+test('the pools page: under fit the corpus pool is not dry while the head waits; its first refusal is shown', async () => {
+  const page = await newPage('zh-CN');
+  await login(page, tokens.reviewer, 'queue');
+  await page.goto(base + '/#/pools');
+  await page.waitForSelector('#view[data-route="pools"][aria-busy="false"]', { timeout: 15000 });
+  const fc = await fetch(base + '/v1/forecast', { headers: { Authorization: 'Bearer ' + tokens.reviewer } })
+    .then((r) => r.json());
+  const corpus = fc.pools.find((p) => p.pool === 'corpus' && p.year === 2025);
+  assert.equal(corpus.waitlist, 'fit');
+  assert.notEqual(corpus.status, 'dry', 'what is left covers the smallest ask');
+  const k = 'shanghai-2025-corpus-2025';
+  assert.equal(await page.getAttribute(`[data-testid=pool-forecast-${k}]`, 'data-status'), corpus.status);
+  assert.equal(await page.getAttribute(`[data-testid=pool-refusal-${k}]`, 'data-date'), corpus.first_refusal.p50);
+  assert.ok((await page.textContent(`[data-testid=pool-refusal-${k}]`)).includes('按可容纳者安排'));
+  assert.deepEqual(page.jsErrors || [], []);
+  await page.context().close();
+});
