@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,16 +125,28 @@ static size_t check_labels(const char *file, const char *prefix,
  * and the dashboard's history say the same. */
 static void test_labels_match_dashboard(void **state)
 {
+	struct dirent *de;
 	size_t acts;
+	DIR *dir;
 
 	(void)state;
 	assert_int_equal(check_labels("i18n-zh.js", "dk.", detail_zh_label),
 			 detail_zh_count());
 	for (size_t i = 0; i + 1 < detail_zh_count(); i++)
 		assert_true(strcmp(detail_zh_key(i), detail_zh_key(i + 1)) < 0);
-	acts = check_labels("i18n.js", "act.", detail_zh_action) +
-	       check_labels("i18n-zh.js", "act.", detail_zh_action) +
-	       check_labels("evidence.js", "act.", detail_zh_action);
+	/* every script of the dashboard: a page's own file (evidence.js)
+	 * may name the actions it adds */
+	dir = opendir(QUAN_DATADIR "/../web/static");
+	assert_non_null(dir);
+	acts = 0;
+	while ((de = readdir(dir))) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 3 && !strcmp(de->d_name + n - 3, ".js"))
+			acts += check_labels(de->d_name, "act.",
+					     detail_zh_action);
+	}
+	closedir(dir);
 	assert_int_equal(acts, detail_zh_action_count());
 	/* the actions the office writes with hyphens, never underscores */
 	assert_string_equal(detail_zh_action("approve-first"), "第一审批");
