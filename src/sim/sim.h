@@ -37,6 +37,7 @@
 #include "core/money.h"
 #include "engine/app.h"
 #include "engine/decide.h"
+#include "engine/screen.h"
 #include "policy/chips.h"
 #include "policy/policy.h"
 
@@ -148,6 +149,40 @@ void sim_release(struct sim *s);
  * the office refuses it. */
 int sim_apply(struct sim *s, const struct application *a,
 	      const struct decision **d, struct qerr *e);
+
+/* The state-free part of one application under one simulation: what
+ * sim_prepare finds without reading the population's state, so that it
+ * can run on any thread, ahead of the applications before it. The facts
+ * are built with a history of nothing; the screens (which read the
+ * application and its derived price, never the history) are kept as the
+ * rules they block. facts.s points into the application, which must stay
+ * as it is until sim_apply_prepared. */
+struct sim_prep {
+	int rc;	   /* Q_OK, or not usable: sim_apply_prepared does it all */
+	int32_t k; /* index into sim.pols */
+	int32_t m; /* the measure */
+	uint8_t nblock;
+	uint32_t block[SCREEN_MAX_FLAGS]; /* rules of blocking screens */
+	uint64_t hash;			  /* of the applicant's USCC */
+	struct facts f;
+};
+
+/* Prepare a for s into *pp. Reads s's policies and chips only: any number
+ * of threads may prepare for one simulation while another thread applies
+ * to it. sr is the caller's scratch (30 KiB: one per thread, not on a
+ * small stack). Never fails: a failure is left in pp->rc for
+ * sim_apply_prepared to meet again. */
+void sim_prepare(const struct sim *s, const struct application *a,
+		 struct sim_prep *pp, struct screen_result *sr);
+
+/* sim_apply(s, a, d, e) given pp from sim_prepare(s, a, pp): the same
+ * outcome to the fen (the history's sums are read now, in arrival order,
+ * and the decision is made from the prepared facts with them), without
+ * building the facts or running the screens again. pp->f is used up
+ * (it gets the history): prepare again to apply again. */
+int sim_apply_prepared(struct sim *s, const struct application *a,
+		       struct sim_prep *pp, const struct decision **d,
+		       struct qerr *e);
 
 /* Close the pro-rata rounds. Call once, after the last sim_apply.
  * SIM_STOPPED as sim_apply. */
