@@ -48,10 +48,10 @@ static int by_at(const void *x, const void *y)
 
 /* One application in the pipe. */
 struct slot {
-	struct gen_app ga;
 	int rc;
+	struct sim_prep pp; /* first: sim_prefetch reads its head */
+	struct gen_app ga;
 	struct qerr e;
-	struct sim_prep pp;
 };
 
 struct ctx {
@@ -87,6 +87,15 @@ static int apply(void *arg, uint64_t k, void *sl)
 		fprintf(stderr, "bench/simulate: %llu: %s\n",
 			(unsigned long long)c->arr[k].i, x->e.msg);
 	return x->rc;
+}
+
+static void ahead(void *arg, void *sl)
+{
+	struct ctx *c = arg;
+	struct slot *x = sl;
+
+	if (!x->rc)
+		sim_prefetch(c->s, &x->pp);
 }
 
 static double now_s(void)
@@ -165,6 +174,7 @@ int main(int argc, char **argv)
 	pipe.arg = &c;
 	pipe.prep = prep;
 	pipe.apply = apply;
+	pipe.ahead = ahead;
 	if (sim_pipe_run(&pipe))
 		return 1;
 	if (sim_finish(&s, &e)) {

@@ -3,6 +3,7 @@
  * the office would, under the policies and, with --reform, under reformed
  * ones (docs/simulate.md).
  */
+#include <assert.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -465,10 +466,10 @@ static int write_population(const struct population *pop, const char *path)
  * received and prepared for each simulation ahead of its turn. */
 struct slot {
 	int rc;
+	struct sim_prep pp[2]; /* one per simulation; first for sim_prefetch */
 	struct qerr e;
 	struct gen_app ga; /* a synthetic one lives here */
 	struct application a;
-	struct sim_prep pp[]; /* one per simulation */
 };
 
 struct runctx {
@@ -509,6 +510,15 @@ static void slot_prep(void *arg, uint64_t i, void *sl, struct screen_result *sr)
 		x->rc = app_receive(&x->a, it->at, &x->e);
 	for (size_t k = 0; !x->rc && k < c->nsims; k++)
 		sim_prepare(&c->sims[k], &x->a, &x->pp[k], sr);
+}
+
+static void slot_ahead(void *arg, void *sl)
+{
+	struct runctx *c = arg;
+	struct slot *x = sl;
+
+	for (size_t k = 0; !x->rc && k < c->nsims; k++)
+		sim_prefetch(&c->sims[k], &x->pp[k]);
 }
 
 static void slot_drop(void *arg, void *sl)
@@ -590,12 +600,14 @@ static int run(const struct sopts *o, struct population *pop, struct sim *sims,
 		}
 	}
 	pipe.n = pop->n;
-	pipe.slot = sizeof(struct slot) + nsims * sizeof(struct sim_prep);
+	assert(nsims >= 1 && nsims <= 2);
+	pipe.slot = sizeof(struct slot);
 	pipe.threads = threads;
 	pipe.arg = &rc_;
 	pipe.prep = slot_prep;
 	pipe.apply = slot_apply;
 	pipe.drop = slot_drop;
+	pipe.ahead = slot_ahead;
 	rc_ = (struct runctx){o,       pop, sims, nsims, csv, reasons,
 			      item_of, tty, &t0,  0,	 0};
 	if (sim_pipe_run(&pipe)) {

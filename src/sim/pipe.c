@@ -121,6 +121,18 @@ int sim_pipe_run(const struct sim_pipe *p)
 		}
 		pthread_mutex_unlock(&r.mu);
 		for (uint64_t i = lo; i < hi; i++) {
+			if (p->ahead && i + 2 * SIM_PIPE_AHEAD < hi) {
+				/* The head of a slot (written by another
+				 * thread), before ahead reads it. */
+				const char *x =
+					slot_of(&r, i + 2 * SIM_PIPE_AHEAD);
+
+				__builtin_prefetch(x);
+				__builtin_prefetch(x + 64);
+			}
+			if (p->ahead && i + SIM_PIPE_AHEAD < hi)
+				p->ahead(p->arg,
+					 slot_of(&r, i + SIM_PIPE_AHEAD));
 			if (!rc)
 				rc = p->apply(p->arg, i, slot_of(&r, i));
 			if (p->drop)

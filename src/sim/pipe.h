@@ -22,6 +22,7 @@
 #define SIM_PIPE_BLOCK 1024 /* items a thread prepares at a time */
 #define SIM_PIPE_RING 8	    /* blocks prepared ahead, at most */
 #define SIM_PIPE_MAX_THREADS 64
+#define SIM_PIPE_AHEAD 8 /* items: how far ahead `ahead` is called */
 
 struct sim_pipe {
 	uint64_t n;  /* items, 0..n) */
@@ -38,6 +39,9 @@ struct sim_pipe {
 	/* Release what prep put in a slot (may be NULL): after its apply,
 	 * or instead of it when the run ended before. */
 	void (*drop)(void *arg, void *slot);
+	/* May be NULL: a hint, SIM_PIPE_AHEAD items before slot's apply
+	 * (in the same block), on the calling thread. */
+	void (*ahead)(void *arg, void *slot);
 };
 
 /* Run p. Returns 0, apply's nonzero code, or Q_ERR_NOMEM (nothing

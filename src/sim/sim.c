@@ -50,10 +50,16 @@ static uint64_t hkey_hash(const struct hkey *k)
 {
 	uint64_t h = k->uh;
 
-	h = (h ^ (uint64_t)(uint32_t)k->year) * 1099511628211ull;
-	h = (h ^ (uint64_t)(uint16_t)k->measure) * 1099511628211ull;
-	h = (h ^ k->program) * 1099511628211ull;
-	return h ^ (h >> 29);
+	h ^= (uint64_t)(uint32_t)k->year << 32 ^
+	     (uint64_t)(uint16_t)k->measure << 8 ^ k->program;
+	/* MurmurHash3's finaliser: every bit of the key reaches the low
+	 * bits the table's mask keeps (FNV's low bits see only the low bits
+	 * of what went in, and the probes clustered). */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
 }
 
 static bool hkey_eq(const struct hkey *a, const struct hkey *b)
@@ -64,16 +70,25 @@ static bool hkey_eq(const struct hkey *a, const struct hkey *b)
 	       !memcmp(a->uscc, b->uscc, sizeof(a->uscc));
 }
 
-static struct hslot *hist_find(struct sim_history *h, const struct hkey *k)
+/* The slot of k, whose hkey_hash is hash, or the empty one where it
+ * goes. */
+static struct hslot *hist_find_h(struct sim_history *h, const struct hkey *k,
+				 uint64_t hash)
 {
 	size_t i;
 
 	assert(h->cap && !(h->cap & (h->cap - 1)));
-	for (i = hkey_hash(k) & (h->cap - 1); h->slots[i].used;
+	assert(hash == hkey_hash(k));
+	for (i = hash & (h->cap - 1); h->slots[i].used;
 	     i = (i + 1) & (h->cap - 1))
 		if (hkey_eq(&h->slots[i].k, k))
 			return &h->slots[i];
 	return &h->slots[i];
+}
+
+static struct hslot *hist_find(struct sim_history *h, const struct hkey *k)
+{
+	return hist_find_h(h, k, hkey_hash(k));
 }
 
 static int hist_grow(struct sim_history *h)
@@ -114,9 +129,10 @@ static int hist_room(struct sim_history *h, size_t n)
 
 /* The slot of k, made (with 0, which reads as absent) if it is not there.
  * hist_room first. */
-static struct hslot *hist_slot(struct sim_history *h, const struct hkey *k)
+static struct hslot *hist_slot(struct sim_history *h, const struct hkey *k,
+			       uint64_t hash)
 {
-	struct hslot *s = hist_find(h, k);
+	struct hslot *s = hist_find_h(h, k, hash);
 
 	assert((h->n + 1) * 2 <= h->cap);
 	if (!s->used) {
@@ -735,6 +751,15 @@ void sim_prepare(const struct sim *s, const struct application *a,
 	assert(sr);
 	qerr_clear(&e);
 	pp->hash = uscc_hash(a->applicant.uscc);
+	{
+		struct hkey key;
+
+		hkey_set(&key, (size_t)pp->k, pp->m, date_year(a->received_on),
+			 a->applicant.uscc, pp->hash);
+		pp->key_hash[0] = hkey_hash(&key);
+		key.measure = -1;
+		pp->key_hash[1] = hkey_hash(&key);
+	}
 	pp->rc = facts_build(a, s->chips, &h, &pp->f, &e);
 	if (!pp->rc)
 		pp->rc = screen_run(p, pp->m, a, &pp->f, NULL, sr, &e);
@@ -750,6 +775,16 @@ void sim_prepare(const struct sim *s, const struct application *a,
 		if (!seen)
 			pp->block[pp->nblock++] = sr->flags[i].rule;
 	}
+}
+
+void sim_prefetch(const struct sim *s, const struct sim_prep *pp)
+{
+	const struct sim_history *h = s->hist;
+
+	if (pp->rc)
+		return;
+	__builtin_prefetch(&h->slots[pp->key_hash[0] & (h->cap - 1)]);
+	__builtin_prefetch(&h->slots[pp->key_hash[1] & (h->cap - 1)]);
 }
 
 int sim_apply_prepared(struct sim *s, const struct application *a,
@@ -777,11 +812,11 @@ int sim_apply_prepared(struct sim *s, const struct application *a,
 	if (hist_room(s->hist, 2))
 		return qerr_set(e, Q_ERR_NOMEM, "", "history: out of memory");
 	hkey_set(&key, (size_t)pp->k, pp->m, fy, a->applicant.uscc, pp->hash);
-	at[0] = hist_slot(s->hist, &key);
+	at[0] = hist_slot(s->hist, &key, pp->key_hash[0]);
 	h.awarded_year = at[0]->v;
 	if (is_compute(a->contract.kind)) {
 		key.measure = -1;
-		at[1] = hist_slot(s->hist, &key);
+		at[1] = hist_slot(s->hist, &key, pp->key_hash[1]);
 		h.compute_contracts_year = at[1]->v;
 	}
 	rc = facts_history(&pp->f, a, &h, e);

@@ -158,12 +158,13 @@ int sim_apply(struct sim *s, const struct application *a,
  * rules they block. facts.s points into the application, which must stay
  * as it is until sim_apply_prepared. */
 struct sim_prep {
-	int rc;	   /* Q_OK, or not usable: sim_apply_prepared does it all */
-	int32_t k; /* index into sim.pols */
-	int32_t m; /* the measure */
+	int rc;	       /* Q_OK, or not usable: sim_apply_prepared does it all */
+	int32_t k;     /* index into sim.pols */
+	int32_t m;     /* the measure */
+	uint64_t hash; /* of the applicant's USCC */
+	uint64_t key_hash[2]; /* of its history's keys: measure, compute */
 	uint8_t nblock;
 	uint32_t block[SCREEN_MAX_FLAGS]; /* rules of blocking screens */
-	uint64_t hash;			  /* of the applicant's USCC */
 	struct facts f;
 };
 
@@ -174,6 +175,11 @@ struct sim_prep {
  * sim_apply_prepared to meet again. */
 void sim_prepare(const struct sim *s, const struct application *a,
 		 struct sim_prep *pp, struct screen_result *sr);
+
+/* Ask the processor for the history pp's application will read, ahead
+ * of its sim_apply_prepared (a hint: nothing changes). The calling
+ * thread's. */
+void sim_prefetch(const struct sim *s, const struct sim_prep *pp);
 
 /* sim_apply(s, a, d, e) given pp from sim_prepare(s, a, pp): the same
  * outcome to the fen (the history's sums are read now, in arrival order,

@@ -84,7 +84,7 @@ static void test_sort_is_qsort(void **state)
 
 struct counting {
 	atomic_ullong prepared, dropped;
-	uint64_t next, sum, stop_at;
+	uint64_t next, sum, stop_at, aheads;
 };
 
 struct pslot {
@@ -115,6 +115,17 @@ static int capply(void *arg, uint64_t i, void *sl)
 	return i == c->stop_at ? 7 : 0;
 }
 
+/* A hint comes for a prepared slot, not yet applied. */
+static void cahead(void *arg, void *sl)
+{
+	struct counting *c = arg;
+	struct pslot *x = sl;
+
+	assert_int_equal(x->sq, x->i * x->i);
+	assert_true(x->i > c->next);
+	c->aheads++;
+}
+
 static void cdrop(void *arg, void *sl)
 {
 	struct counting *c = arg;
@@ -135,7 +146,7 @@ static void test_pipe_in_order(void **state)
 			struct sim_pipe p = {ns[k], sizeof(struct pslot),
 					     t,	    &c,
 					     cprep, capply,
-					     cdrop};
+					     cdrop, cahead};
 			uint64_t sum = 0;
 
 			c.stop_at = UINT64_MAX;
@@ -146,6 +157,9 @@ static void test_pipe_in_order(void **state)
 			assert_int_equal(c.sum, sum);
 			assert_int_equal(atomic_load(&c.prepared), ns[k]);
 			assert_int_equal(atomic_load(&c.dropped), ns[k]);
+			assert_true(c.aheads <= ns[k]);
+			assert_true(ns[k] < 4 * SIM_PIPE_BLOCK ||
+				    c.aheads > ns[k] / 2);
 		}
 }
 
@@ -156,9 +170,10 @@ static void test_pipe_stops(void **state)
 	(void)state;
 	for (int t = 1; t <= 3; t++) {
 		struct counting c = {0};
-		struct sim_pipe p = {
-			100000, sizeof(struct pslot), t, &c, cprep, capply,
-			cdrop};
+		struct sim_pipe p = {100000, sizeof(struct pslot),
+				     t,	     &c,
+				     cprep,  capply,
+				     cdrop,  cahead};
 
 		c.stop_at = 5000;
 		assert_int_equal(sim_pipe_run(&p), 7);
