@@ -57,7 +57,7 @@ struct slot {
 struct ctx {
 	const struct gen *g;
 	const struct gen_names *names;
-	const struct arrival *arr;
+	struct arrival *arr;
 	struct sim *s;
 };
 
@@ -87,6 +87,17 @@ static int apply(void *arg, uint64_t k, void *sl)
 		fprintf(stderr, "bench/simulate: %llu: %s\n",
 			(unsigned long long)c->arr[k].i, x->e.msg);
 	return x->rc;
+}
+
+/* Arrivals lo..hi, in the order of their numbers. */
+static void arrivals(void *arg, uint64_t lo, uint64_t hi)
+{
+	struct ctx *c = arg;
+
+	for (uint64_t i = lo; i < hi; i++) {
+		c->arr[i].i = i;
+		gen_received_at(c->g, i, &c->arr[i].at);
+	}
 }
 
 static void ahead(void *arg, void *sl)
@@ -158,16 +169,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t0 = now_s();
-	for (uint64_t i = 0; i < n; i++) {
-		arr[i].i = i;
-		gen_received_at(&g, i, &arr[i].at);
-	}
+	c = (struct ctx){&g, names, arr, &s};
+	sim_pipe_for(n, threads, &c, arrivals);
 	/* In order of i already: a stable sort on the time alone is the
 	 * order of by_at. */
 	if (sim_sort_by_time(arr, n, sizeof(*arr),
 			     offsetof(struct arrival, at)))
 		qsort(arr, n, sizeof(*arr), by_at);
-	c = (struct ctx){&g, names, arr, &s};
 	pipe.n = n;
 	pipe.slot = sizeof(struct slot);
 	pipe.threads = threads;

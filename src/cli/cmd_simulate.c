@@ -176,7 +176,21 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int load_synthetic(const struct sopts *o, struct population *p)
+/* Arrivals lo..hi of population p (sim_pipe_for). */
+static void arrivals(void *arg, uint64_t lo, uint64_t hi)
+{
+	struct population *p = arg;
+
+	for (uint64_t i = lo; i < hi; i++) {
+		int64_t at;
+
+		gen_received_at(p->gen, i, &at);
+		p->v[i] = (struct item){at, i, NULL, NULL};
+	}
+}
+
+static int load_synthetic(const struct sopts *o, struct population *p,
+			  int threads)
 {
 	uint64_t n, seed;
 
@@ -200,12 +214,8 @@ static int load_synthetic(const struct sopts *o, struct population *p)
 	if (!p->v)
 		return EXIT_BAD_INPUT;
 	p->cap = n;
-	for (uint64_t i = 0; i < n; i++) {
-		int64_t at;
-
-		gen_received_at(p->gen, i, &at);
-		p->v[p->n++] = (struct item){at, i, NULL, NULL};
-	}
+	sim_pipe_for(n, threads, p, arrivals);
+	p->n = n;
 	return 0;
 }
 
@@ -763,7 +773,7 @@ int cmd_simulate(int argc, char **argv)
 	if (!rc)
 		rc = cli_load_chips(o.chips, &chips);
 	if (!rc)
-		rc = o.synthetic    ? load_synthetic(&o, &pop)
+		rc = o.synthetic    ? load_synthetic(&o, &pop, threads)
 		     : o.population ? load_csv(&o, &pop)
 				    : load_db(&o, &pop);
 	if (rc)

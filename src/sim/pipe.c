@@ -166,3 +166,45 @@ int sim_pipe_run(const struct sim_pipe *p)
 	free(sr);
 	return rc;
 }
+
+struct range {
+	void *arg;
+	void (*fn)(void *arg, uint64_t lo, uint64_t hi);
+	uint64_t lo, hi;
+};
+
+static void *range_run(void *arg)
+{
+	struct range *r = arg;
+
+	r->fn(r->arg, r->lo, r->hi);
+	return NULL;
+}
+
+void sim_pipe_for(uint64_t n, int threads, void *arg,
+		  void (*fn)(void *arg, uint64_t lo, uint64_t hi))
+{
+	struct range rg[SIM_PIPE_MAX_THREADS];
+	pthread_t th[SIM_PIPE_MAX_THREADS];
+	bool started[SIM_PIPE_MAX_THREADS] = {false};
+	int t, nt = threads < 1			     ? 1
+		    : threads > SIM_PIPE_MAX_THREADS ? SIM_PIPE_MAX_THREADS
+						     : threads;
+
+	assert(fn);
+	if ((uint64_t)nt > n / SIM_PIPE_BLOCK)
+		nt = n / SIM_PIPE_BLOCK ? (int)(n / SIM_PIPE_BLOCK) : 1;
+	for (t = 0; t < nt; t++)
+		rg[t] = (struct range){
+			arg, fn, n / (uint64_t)nt * (uint64_t)t,
+			t + 1 == nt ? n : n / (uint64_t)nt * (uint64_t)(t + 1)};
+	for (t = 1; t < nt; t++)
+		started[t] = !pthread_create(&th[t], NULL, range_run, &rg[t]);
+	fn(arg, rg[0].lo, rg[0].hi);
+	for (t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			fn(arg, rg[t].lo, rg[t].hi);
+	}
+}

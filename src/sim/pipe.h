@@ -49,4 +49,11 @@ struct sim_pipe {
  * others; the result is the same with any number of threads. */
 int sim_pipe_run(const struct sim_pipe *p);
 
+/* fn(arg, lo, hi) over [0, n) cut into `threads` ranges, one per thread
+ * (the calling thread takes the first): for state-free work whose items
+ * are written apart (each range its own). A thread that cannot be
+ * started leaves its range to the calling thread. */
+void sim_pipe_for(uint64_t n, int threads, void *arg,
+		  void (*fn)(void *arg, uint64_t lo, uint64_t hi));
+
 #endif

@@ -185,6 +185,32 @@ static void test_pipe_stops(void **state)
 	}
 }
 
+static void mark(void *arg, uint64_t lo, uint64_t hi)
+{
+	unsigned char *seen = arg;
+
+	for (uint64_t i = lo; i < hi; i++)
+		seen[i]++;
+}
+
+/* sim_pipe_for covers every index once, with any number of threads. */
+static void test_pipe_for(void **state)
+{
+	static const uint64_t ns[] = {0, 1, 1000, SIM_PIPE_BLOCK * 5 + 3};
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++)
+		for (int t = 0; t <= 4; t++) {
+			unsigned char *seen = calloc(ns[k] + 1, 1);
+
+			assert_non_null(seen);
+			sim_pipe_for(ns[k], t, seen, mark);
+			for (uint64_t i = 0; i < ns[k]; i++)
+				assert_int_equal(seen[i], 1);
+			free(seen);
+		}
+}
+
 /* Shanghai 2025 with every cap read per applicant-year, so that what an
  * applicant asked before cuts its later awards: into path. */
 static void yearly_caps(char *path, size_t n)
@@ -319,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_sort_is_qsort),
 		cmocka_unit_test(test_pipe_in_order),
 		cmocka_unit_test(test_pipe_stops),
+		cmocka_unit_test(test_pipe_for),
 		cmocka_unit_test(test_prepared_equals_apply),
 	};
 
