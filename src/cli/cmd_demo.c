@@ -13,6 +13,13 @@
  * another person, as separation of duties requires: half the award, and
  * every second one of those in full, in a second tranche.
  *
+ * The Shanghai policy posts its awards in a public notice (公示) for 5
+ * working days before any is paid. The demo's administrator (--by) opens a
+ * notice over every award waiting for one on a day of submission when none
+ * runs, and closes it on the first such day after its last working day;
+ * the awards chosen for payment are paid then. So the office has closed
+ * notices, paid awards, and usually one notice still running at its clock.
+ *
  * Every step is dated as if it happened on its day: a batch at its last
  * submission, the reviews and payments of its applications at the same
  * time. The ledger's clock only moves forward, so for the transfers (and a
@@ -21,6 +28,7 @@
  * funded as of the window's opening); in an office made today by `quan
  * init`, every transfer of the demo is stamped after the funding, today.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +36,7 @@
 
 #include "cli/cli.h"
 #include "office/office.h"
+#include "policy/holidays.h"
 #include "sim/gen.h"
 
 #define DEMO_PROGRAM "shanghai-2025"
@@ -47,7 +56,8 @@ static const char usage[] =
 	"P0000000..., P defaulting to demo-; the office numbers them),\n"
 	"imported as received over its window;\n"
 	"approve about a third of the reserved ones (by demo-reviewer) and pay\n"
-	"part of some awards (by demo-finance), each step dated on the day it\n"
+	"part of some awards (by demo-finance) once their public notice, opened\n"
+	"and closed by NAME, has run; each step dated on the day it\n"
 	"would have happened. --policy loads the policy as of the window's\n"
 	"opening (give it on a fresh database, so the pools burn down over\n"
 	"the window); without it the office must hold the program already.\n"
@@ -136,23 +146,88 @@ static int parse(int argc, char **argv, struct demo_opts *o)
 	return 0;
 }
 
-/* What the run did, for the summary line. */
+/* An award chosen for payment, waiting for its notice to be closed:
+ * half of it is paid, and all of it when full. posted: the notice it is
+ * in (its number in this run, from 1), 0 before one is opened. */
+struct to_pay {
+	char id[64];
+	money_t amount;
+	bool full;
+	long posted;
+};
+
+/* What the run did, for the summary line, and the awards it will pay. */
 struct tally {
 	long applied, existed, refused;
 	long state[APP__STATE_COUNT]; /* as applied */
 	long approved, second, paid_part, paid_full;
 	money_t paid;
+	long notices, closed; /* opened and closed in this run */
+	struct to_pay *pay;   /* owned */
+	size_t npay, cap;
+	/* The notice running, if one is (running: its number). */
+	long running;
+	char notice[96];
+	qdate ends_on;
 };
 
-/* Approve one reserved application at time `at`, and pay every second
- * award: half of it, and every second one of those the rest as well. */
-static int review_and_pay(struct office *off, const char *id, int64_t at,
-			  struct tally *t)
+/* Pay award w at time `at`: half of it, and the rest when w->full. */
+static int pay(struct office *off, const struct to_pay *w, int64_t at,
+	       struct tally *t)
+{
+	struct qerr e;
+	money_t half = w->amount / 2 > 0 ? w->amount / 2 : w->amount;
+	int rc;
+
+	assert(w && w->amount > 0);
+	qerr_clear(&e);
+	rc = office_disburse(off, w->id, half, FINANCE, at, &e);
+	if (!rc && w->full && w->amount - half > 0) {
+		rc = office_disburse(off, w->id, w->amount - half, FINANCE, at,
+				     &e);
+		if (!rc) {
+			t->paid_full++;
+			t->paid += w->amount;
+			return 0;
+		}
+	}
+	if (rc) {
+		fprintf(stderr, "quan: paying '%s': %s\n", w->id, e.msg);
+		return cli_exit_for(rc);
+	}
+	t->paid_part++;
+	t->paid += half;
+	return 0;
+}
+
+/* The index in p of the measure of application id, or -1. */
+static int measure_of(struct office *off, const struct policy *p,
+		      const char *id)
+{
+	struct store_app a;
+	struct qerr e;
+	int m = -1;
+
+	assert(off && p && id);
+	qerr_clear(&e);
+	if (store_app_get(off->store, id, &a, &e) == Q_OK) {
+		m = policy_find_measure(p, a.measure, strlen(a.measure));
+		store_app_release(&a);
+	}
+	return m;
+}
+
+/* Approve one reserved application at time `at`, and choose every second
+ * award for payment: half of it, and every second one of those the rest
+ * as well, paid once its notice is closed (at once when its measure
+ * posts no notice). */
+static int review_and_pay(struct office *off, const struct policy *p,
+			  const char *id, int64_t at, struct tally *t)
 {
 	struct office_result r;
 	struct qerr e;
-	money_t half;
-	int rc;
+	struct to_pay w;
+	int m, rc;
 
 	qerr_clear(&e);
 	rc = office_approve(off, id, -1, -1, REVIEWER, at, &r, &e);
@@ -169,22 +244,78 @@ static int review_and_pay(struct office *off, const char *id, int64_t at,
 		return 0;
 	if (t->approved++ % 2 || r.amount <= 0)
 		return 0;
-	half = r.amount / 2 > 0 ? r.amount / 2 : r.amount;
-	rc = office_disburse(off, id, half, FINANCE, at, &e);
-	if (!rc && t->approved % 4 == 1 && r.amount - half > 0) {
-		rc = office_disburse(off, id, r.amount - half, FINANCE, at, &e);
-		if (!rc) {
-			t->paid_full++;
-			t->paid += r.amount;
-			return 0;
+	memset(&w, 0, sizeof(w));
+	snprintf(w.id, sizeof(w.id), "%.63s", id);
+	w.amount = r.amount;
+	w.full = t->approved % 4 == 1;
+	m = measure_of(off, p, id);
+	if (m < 0 || p->measures[m].notice_days == 0)
+		return pay(off, &w, at, t);
+	if (t->npay == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 256;
+		struct to_pay *grown = realloc(t->pay, cap * sizeof(*grown));
+
+		if (!grown) {
+			fputs("quan: out of memory\n", stderr);
+			return EXIT_BAD_INPUT;
 		}
+		t->pay = grown;
+		t->cap = cap;
 	}
+	t->pay[t->npay++] = w;
+	return 0;
+}
+
+/* The demo's notices at time `at`: the one running is closed once its
+ * days have run and its awards chosen for payment are paid; then, when
+ * none runs, one is opened over every award waiting for one. A notice
+ * that would reach a year the calendar does not hold (the window's last
+ * days) is not opened: its awards wait. */
+static int notices(struct office *off, const struct holidays *cal,
+		   const char *by, int64_t at, struct tally *t)
+{
+	struct office_notice n;
+	struct qerr e;
+	size_t kept = 0;
+	int rc;
+
+	assert(off && cal && t);
+	qerr_clear(&e);
+	if (t->running && date_of_instant(at) > t->ends_on) {
+		rc = office_notice_close(off, t->notice, by, at, &n, &e);
+		if (rc) {
+			fprintf(stderr, "quan: closing '%s': %s\n", t->notice,
+				e.msg);
+			return cli_exit_for(rc);
+		}
+		t->closed++;
+		for (size_t k = 0; k < t->npay; k++) {
+			if (t->pay[k].posted != t->running) {
+				t->pay[kept++] = t->pay[k];
+				continue;
+			}
+			if ((rc = pay(off, &t->pay[k], at, t)))
+				return rc;
+		}
+		t->npay = kept;
+		t->running = 0;
+	}
+	if (t->running)
+		return 0;
+	rc = office_notice_open_program(off, cal, DEMO_PROGRAM, NULL, by, at,
+					&n, &e);
+	if (rc == Q_ERR_CONFLICT || rc == Q_ERR_INVALID)
+		return 0; /* none waits, or it would outrun the calendar */
 	if (rc) {
-		fprintf(stderr, "quan: paying '%s': %s\n", id, e.msg);
+		fprintf(stderr, "quan: opening a notice: %s\n", e.msg);
 		return cli_exit_for(rc);
 	}
-	t->paid_part++;
-	t->paid += half;
+	t->running = ++t->notices;
+	snprintf(t->notice, sizeof(t->notice), "%.95s", n.id);
+	t->ends_on = n.ends_on;
+	for (size_t k = 0; k < t->npay; k++)
+		if (!t->pay[k].posted)
+			t->pay[k].posted = t->running;
 	return 0;
 }
 
@@ -193,6 +324,7 @@ static int review_and_pay(struct office *off, const char *id, int64_t at,
  * application reserved is approved and perhaps paid at the same time.
  * Prints the first refusals; returns non-zero when the store failed. */
 static int run(struct office *off, const struct demo_opts *o,
+	       const struct policy *p, const struct holidays *cal,
 	       const struct gen *g, struct tally *t)
 {
 	static char text[DEMO_BATCH][GEN_APP_MAX];
@@ -207,6 +339,7 @@ static int run(struct office *off, const struct demo_opts *o,
 
 	for (long i = 0; i < o->count;) {
 		int64_t day = -1, at = 0;
+		long applied = t->applied;
 		size_t n = 0;
 		int rc;
 
@@ -264,9 +397,14 @@ static int run(struct office *off, const struct demo_opts *o,
 				t->state[res[k].state]++;
 			if (res[k].state == APP_RESERVED &&
 			    reserved++ % 3 == 0 &&
-			    (rc = review_and_pay(off, res[k].id, clock, t)))
+			    (rc = review_and_pay(off, p, res[k].id, clock, t)))
 				return rc;
 		}
+		/* A run again (every application submitted before) changes
+		 * nothing: no notice is opened or closed either. */
+		if (t->applied > applied &&
+		    (rc = notices(off, cal, o->by, clock, t)))
+			return rc;
 	}
 	return 0;
 }
@@ -303,6 +441,7 @@ int cmd_demo(int argc, char **argv)
 	struct chip_catalog *chips = NULL;
 	const struct policy *p;
 	struct gen *g = NULL;
+	struct holidays cal = {NULL, 0};
 	struct tally t;
 	struct qerr e;
 	char from[DATE_TEXT_MAX], to[DATE_TEXT_MAX], paid[MONEY_TEXT_MAX];
@@ -315,9 +454,16 @@ int cmd_demo(int argc, char **argv)
 	memset(&t, 0, sizeof(t));
 	if ((rc = cli_load_chips(o.chips, &chips)))
 		return rc;
+	/* The working days of the public notices. */
+	if ((rc = cli_load_holidays(&cal))) {
+		holidays_release(&cal);
+		chips_free(chips);
+		return rc;
+	}
 	qerr_clear(&e);
 	if (office_open(&off, o.db, chips, &e)) {
 		fprintf(stderr, "quan: %s\n", e.msg);
+		holidays_release(&cal);
 		chips_free(chips);
 		return EXIT_BAD_INPUT;
 	}
@@ -390,7 +536,7 @@ int cmd_demo(int argc, char **argv)
 	if (g->opt.large_pct > 100)
 		g->opt.large_pct = 100;
 
-	if ((rc = run(&off, &o, g, &t)))
+	if ((rc = run(&off, &o, p, &cal, g, &t)))
 		goto out;
 	printf("demo: %s: %ld applications to %s submitted %s..%s: %ld reserved, %ld awarded (%ld paid in part, %ld in full: %s yuan), %ld waitlisted, %ld queued, %ld ineligible",
 	       o.db, t.applied, DEMO_PROGRAM, date_format(first, from),
@@ -398,6 +544,8 @@ int cmd_demo(int argc, char **argv)
 	       t.state[APP_RESERVED] - t.approved, t.approved, t.paid_part,
 	       t.paid_full, money_format(t.paid, paid), t.state[APP_WAITLISTED],
 	       t.state[APP_QUEUED], t.state[APP_INELIGIBLE]);
+	printf("; %ld public notices (%ld closed, %zu awards chosen for payment wait for theirs)",
+	       t.notices, t.closed, t.npay);
 	if (t.existed)
 		printf("; %ld submitted before", t.existed);
 	if (t.refused)
@@ -410,8 +558,10 @@ int cmd_demo(int argc, char **argv)
 		rc = EXIT_BAD_INPUT;
 	}
 out:
+	free(t.pay);
 	free(g);
 	office_close(&off);
+	holidays_release(&cal);
 	chips_free(chips);
 	return rc;
 }

@@ -54,9 +54,12 @@ static const struct {
 	{"conflict", "second approval confirms",
 	 "{id} 已批准第一次金额：第二次审批只能确认或调低该金额，不能调高"},
 	{"conflict", "in public notice",
-	 "申请 {id} 正在公示期内，公示结束后方可付款"},
+	 "申请 {id} 正在公示 {id2} 中，公示至 {date}，次日起方可付款"},
 	{"conflict", "requires a public notice",
-	 "该支持措施要求付款前公示：申请 {id} 尚未公示"},
+	 "支持措施 {id} 要求付款前公示：申请 {id2} 尚未公示（quan notice "
+	 "open）"},
+	{"conflict", "can be closed from the day after",
+	 "公示 {id} 至 {date} 结束，次日起方可结束公示"},
 	{"conflict", "open objection",
 	 "申请 {id} 有未决的异议，须先由审核人处理"},
 	{"conflict", "exceeds_credits", "资金池余额不足"},
@@ -113,24 +116,50 @@ static void put(char *buf, size_t n, size_t *at, const char *s, size_t len)
 	buf[*at] = '\0';
 }
 
-/* The first '...' of en: start and length; 0 when none. */
-static size_t quoted(const char *en, const char **start)
+/* The k-th (from 1) '...' of en: start and length; 0 when none. */
+static size_t quoted(const char *en, int k, const char **start)
 {
-	const char *a = en ? strchr(en, '\'') : NULL;
-	const char *b = a ? strchr(a + 1, '\'') : NULL;
+	const char *a = en, *b;
 
-	if (!b || b - a - 1 > 128)
+	assert(k >= 1 && start);
+	if (!en)
+		return 0;
+	for (;;) {
+		a = strchr(a, '\'');
+		b = a ? strchr(a + 1, '\'') : NULL;
+		if (!b)
+			return 0;
+		if (--k == 0)
+			break;
+		a = b + 1;
+	}
+	if (b - a - 1 > 128)
 		return 0;
 	*start = a + 1;
 	return (size_t)(b - a - 1);
+}
+
+/* The first YYYY-MM-DD of en: start (10 bytes); NULL when none. */
+static const char *first_date(const char *en)
+{
+	for (const char *d = en; d && *d; d++) {
+		int ok = 1;
+
+		for (int i = 0; i < 10 && ok; i++)
+			ok = i == 4 || i == 7 ? d[i] == '-'
+					      : d[i] >= '0' && d[i] <= '9';
+		if (ok)
+			return d;
+	}
+	return NULL;
 }
 
 char *errzh_message(const char *code, const char *field, const char *en,
 		    char *buf, size_t n)
 {
 	const char *zh = "请求未能完成";
-	const char *id = NULL, *p;
-	size_t at = 0, idn;
+	const char *p;
+	size_t at = 0;
 
 	assert(buf && n > 0);
 	buf[0] = '\0';
@@ -140,28 +169,40 @@ char *errzh_message(const char *code, const char *field, const char *en,
 			zh = table[i].zh;
 			break;
 		}
-	idn = quoted(en, &id);
 	if (field && field[0] && !strstr(zh, "{id}")) {
 		put(buf, n, &at, "字段 ", strlen("字段 "));
 		put(buf, n, &at, field, strlen(field));
 		put(buf, n, &at, "：", strlen("："));
 	}
-	while ((p = strstr(zh, "{id}"))) {
-		put(buf, n, &at, zh, (size_t)(p - zh));
-		if (idn)
-			put(buf, n, &at, id, idn);
-		else if (at && buf[at - 1] == ' ') /* no name: no space */
-			buf[--at] = '\0';
-		zh = p + 4;
-		if (!idn && *zh == ' ')
-			zh++;
-	}
-	if ((p = strstr(zh, "{n}"))) {
-		const char *d = en ? en + strcspn(en, "0123456789") : "";
+	/* The slots: {id} and {id2} the first and second quoted names, {n}
+	 * the first number, {date} the first date. A slot with nothing to
+	 * put takes the space after it along. */
+	while ((p = strchr(zh, '{'))) {
+		const char *v = NULL;
+		size_t vn = 0, skip;
 
 		put(buf, n, &at, zh, (size_t)(p - zh));
-		put(buf, n, &at, d, strspn(d, "0123456789"));
-		zh = p + 3;
+		if (!strncmp(p, "{id}", 4)) {
+			vn = quoted(en, 1, &v), skip = 4;
+		} else if (!strncmp(p, "{id2}", 5)) {
+			vn = quoted(en, 2, &v), skip = 5;
+		} else if (!strncmp(p, "{date}", 6)) {
+			v = first_date(en), vn = v ? 10 : 0, skip = 6;
+		} else if (!strncmp(p, "{n}", 3)) {
+			v = en ? en + strcspn(en, "0123456789") : "";
+			vn = strspn(v, "0123456789"), skip = 3;
+		} else {
+			put(buf, n, &at, p, 1);
+			zh = p + 1;
+			continue;
+		}
+		if (vn)
+			put(buf, n, &at, v, vn);
+		else if (at && buf[at - 1] == ' ') /* nothing: no space */
+			buf[--at] = '\0';
+		zh = p + skip;
+		if (!vn && *zh == ' ')
+			zh++;
 	}
 	put(buf, n, &at, zh, strlen(zh));
 	return buf;

@@ -38,7 +38,9 @@ int office_notice_hold(struct office *o, const struct policy *p, int m,
 	}
 	if (rc)
 		return rc;
-	if (date_of_instant(now) <= n.ends_on)
+	/* A closed notice has run its days: closing it checked them against
+	 * the clock of its close, which may be later than this one's. */
+	if (n.closed_at == 0 && date_of_instant(now) <= n.ends_on)
 		return qerr_set(
 			e, Q_ERR_CONFLICT, "state",
 			"application '%s' is in public notice '%s' until %s: it can be paid from the day after",

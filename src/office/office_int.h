@@ -254,7 +254,8 @@ long office_ledger_recompute(struct office *o, FILE *out, struct qerr *e);
 /* Whether awarded application a (of measure m of p) may be paid today (the
  * office's day of now): refused (Q_ERR_CONFLICT) while the notice it is
  * posted in runs, while it holds an open objection, and when measure m
- * requires a public notice and a has been in none. */
+ * requires a public notice and a has been in none. A closed notice holds
+ * nothing, whatever now says: its close checked that its days had run. */
 int office_notice_hold(struct office *o, const struct policy *p, int m,
 		       const struct store_app *a, int64_t now, struct qerr *e);
 

@@ -107,3 +107,25 @@ hz_lists() {
 	"$QUAN" lists import --db "$db" --list hz-planned --by admin "$f" >/dev/null
 	rm -f "$f"
 }
+
+# --- the public notice (公示) -----------------------------------------------------
+#
+# The bundled Shanghai policy posts its awards for 5 working days before any
+# is paid (public_notice: in policies/shanghai-2025.yaml).
+
+# through_notice DB PROGRAM [ID...]: open a public notice over PROGRAM's
+# awards that wait for one (or over IDs) at the office's clock (QUAN_NOW),
+# and close it the morning after its last working day, QUAN_NOW moved there
+# for the close alone: the awards become payable, at the test's own clock as
+# well (payment reads the notice's state). Prints the notice's id.
+through_notice() {
+	local db=$1 program=$2 out nid end
+	shift 2
+	out=$("$QUAN" notice open --db "$db" "$program" "$@" --by notice-admin) || return 1
+	nid=${out%% *}
+	end=$(grep -oE 'to [0-9]{4}-[0-9]{2}-[0-9]{2} \(' <<<"$out" | grep -oE '[0-9-]{10}')
+	[ -n "$end" ] || return 1
+	QUAN_NOW="$(date -d "$end + 1 day" +%F)T09:00:00+08:00" \
+		"$QUAN" notice close --db "$db" "$nid" --by notice-admin >/dev/null || return 1
+	echo "$nid"
+}

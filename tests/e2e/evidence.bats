@@ -119,6 +119,7 @@ checks_pass() {
 	"$QUAN" attach --db "$DB" "$id" "$TMP/invoice.ofd" --kind invoice --by clerk 2>/dev/null
 	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer
 	[ "$status" -eq 0 ]
+	through_notice "$DB" shanghai-2025 "$id" >/dev/null # its 5-working-day notice (公示)
 	run "$QUAN" disburse --db "$DB" "$id" 400000.00 --by finance
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"before payment 1 of '$id': missing receipt"* ]]

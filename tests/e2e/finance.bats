@@ -29,7 +29,8 @@ teardown() {
 }
 
 # An awarded application of example $2 (sh-compute-rent: 360 000.00), with
-# the bank account $1 (none when empty): its number on stdout.
+# the bank account $1 (none when empty), through its public notice: its
+# number on stdout.
 awarded() {
 	local out id ex=$EX/${2:-sh-compute-rent}.json
 	if [ -n "$1" ]; then
@@ -42,6 +43,8 @@ awarded() {
 	"$QUAN" review --db "$DB" "$id" --approve --by reviewer >/dev/null 2>&1
 	# a measure that asks two approvers gets its second
 	"$QUAN" review --db "$DB" "$id" --approve --by reviewer2 >/dev/null 2>&1 || true
+	# posted for its 5 working days (公示) and closed: payable
+	through_notice "$DB" shanghai-2025 "$id" >/dev/null
 	echo "$id"
 }
 
@@ -280,8 +283,9 @@ checks_pass() {
 }
 
 @test "a public notice keeps an award out of batches until it is closed; then the batch is made and paid" {
-	sed -e '/^    pool: compute$/a\    public_notice: {working_days: 5, says: "公示", assumption: "a test notice"}' \
-		"$SH" >"$TMP/notice.yaml"
+	# the bundled policy: every measure but the grant posts its awards
+	# for 5 working days
+	cp "$SH" "$TMP/notice.yaml"
 	DB2=$(new_db "$TMP/notice.db")
 	"$QUAN" init --db "$DB2" --policy "$TMP/notice.yaml" --by admin >/dev/null 2>&1
 	jq '.applicant.bank_account = "6222 1"' "$EX/sh-compute-rent.json" >"$TMP/a.json"

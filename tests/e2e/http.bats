@@ -147,6 +147,7 @@ answered_id() {
 	[ "$code" -eq 409 ]
 	[ "$(echo "$body" | jq -r .error.code)" = conflict ]
 
+	through_notice "$DB" shanghai-2025 >/dev/null # its 5-working-day notice (公示)
 	call POST "/v1/applications/$id/disburse" "$T_FINANCE" '{"amount":"300000.01"}'
 	[ "$code" -eq 400 ]
 	[ "$(echo "$body" | jq -r .error.field)" = amount ]
@@ -772,6 +773,7 @@ JSON
 	[ "$code" -eq 404 ]
 	[ "$(count_events)" -eq "$events" ]
 
+	through_notice "$DB" shanghai-2025 >/dev/null # its 5-working-day notice (公示)
 	call POST "/v1/applications/$id/disburse" "$T_FINANCE" '{"amount":"300000.00"}'
 	[ "$code" -eq 200 ]
 	# 50% of 500 000.00 = 250 000.00, below the 300 000.00 paid.
@@ -860,6 +862,7 @@ keyed() {
 	[ "$code" -eq 200 ]
 	[ "$(jq -r .awarded <<<"$body")" = 1500000.00 ]
 
+	through_notice "$DB" shanghai-2025 >/dev/null # its 5-working-day notice (公示)
 	keyed POST "/v1/applications/$id/disburse" "$T_FINANCE" pay-1 '{"amount":"100000.00"}'
 	[ "$code" -eq 200 ]
 	first=$body

@@ -63,6 +63,7 @@ is_letter() {
 	run "$QUAN" letter --db "$DB" "$id" --kind clawback --out "$TMP/c.html"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"nothing clawed back"* ]]
+	through_notice "$DB" shanghai-2025 "$id" >/dev/null # its 5-working-day notice (公示)
 	"$QUAN" disburse --db "$DB" "$id" 360000.00 --by finance >/dev/null 2>&1
 	"$QUAN" clawback --db "$DB" "$id" 60000.00 --why "价格高于目录价" --by finance >/dev/null 2>&1
 	run "$QUAN" letter --db "$DB" "$id" --kind clawback --out "$TMP/c.html"

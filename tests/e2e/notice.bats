@@ -20,12 +20,12 @@ setup() {
 	TMP=$(mktemp -d)
 	DB=$(new_db "$TMP/office.db")
 	# Shanghai with the corpus pool cut to 1 000 000.00, the duplicate
-	# screen off (the tests file copies of one contract), and a notice of
-	# five working days before a corpus award is paid (an assumption: the
-	# texts read here set none).
+	# screen off (the tests file copies of one contract), its notice of
+	# five working days before an award is paid (the bundled policy's
+	# assumption), and compute-rent without one, a measure paid at once.
 	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"1000000.00\"/" \
 		-e "/^  duplicate-claim:$/,/action:/ s/action: block/action: off/" \
-		-e '/^    pool: corpus$/a\    public_notice: {working_days: 5, says: "拟资助名单公示5个工作日", assumption: "a test notice of five working days"}' \
+		-e '/^  - id: compute-rent$/,/^  - id:/ { /^    public_notice:$/,/^      assumption_zh:/d }' \
 		"$SH" >"$TMP/notice.yaml"
 	"$QUAN" init --db "$DB" --policy "$TMP/notice.yaml" --by admin >/dev/null
 }

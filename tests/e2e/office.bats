@@ -71,6 +71,7 @@ small_policy() {
 	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"awarded 360000.00"* ]]
+	through_notice "$DB" shanghai-2025 >/dev/null # its 5-working-day notice (公示)
 	# separation of duties: the approver may not pay it
 	run "$QUAN" disburse --db "$DB" "$id" 1.00 --by reviewer
 	[ "$status" -eq 1 ]
@@ -106,6 +107,7 @@ small_policy() {
 	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer --ref approve-1
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$id awarded 360000.00 (paid 0.00 of 360000.00 awarded, 360000.00 left to pay"* ]]
+	through_notice "$DB" shanghai-2025 >/dev/null # its 5-working-day notice (公示)
 	run "$QUAN" disburse --db "$DB" "$id" 100000.00 --by finance --ref pay-1
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$id paid 100000.00 (paid 100000.00 of 360000.00 awarded, 260000.00 left to pay"* ]]
@@ -878,6 +880,7 @@ many() {
 	[[ "$output" == *"is reserved, not yet awarded: approve it at the approved value instead"* ]]
 	run "$QUAN" review --db "$DB" "$id" --approve --by reviewer
 	[[ "$output" == *"awarded 900000.00"* ]]
+	through_notice "$DB" shanghai-2025 >/dev/null # its 5-working-day notice (公示)
 	events=$(sql "$DB" 'select count(*) from events')
 	# Above the face value: a new application, nothing written.
 	run "$QUAN" settle --db "$DB" "$id" --value 3000000.01 --by reviewer
@@ -978,6 +981,7 @@ many() {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin
 	"$QUAN" apply --db "$DB" --by applicant "$EX"/sh-*.json >/dev/null
 	"$QUAN" review --db "$DB" SH-2025-000003 --approve --by reviewer >/dev/null
+	through_notice "$DB" shanghai-2025 >/dev/null # its 5-working-day notice (公示)
 	"$QUAN" disburse --db "$DB" SH-2025-000003 1000.00 --by finance >/dev/null
 	report=$("$QUAN" report --db "$DB" --json 2>/dev/null)
 	[ "$(jq -r '[.pools[] | .paid] | map(select(. != "0.00")) | join(",")' <<<"$report")" = 1000.00 ]

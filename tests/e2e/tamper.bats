@@ -23,6 +23,7 @@ setup() {
 	"$QUAN" init --db "$DB" --policy "$SH" --by admin 2>/dev/null
 	"$QUAN" apply --db "$DB" --by applicant "$EX"/sh-*.json >/dev/null 2>&1
 	"$QUAN" review --db "$DB" SH-2025-000003 --approve --by reviewer >/dev/null 2>&1
+	through_notice "$DB" shanghai-2025 SH-2025-000003 >/dev/null 2>&1 # 公示
 	"$QUAN" disburse --db "$DB" SH-2025-000003 200000.00 --by finance >/dev/null 2>&1
 	"$QUAN" user add --db "$DB" rita --role reviewer >/dev/null 2>&1
 	checks_pass
@@ -106,37 +107,37 @@ rehash_from() {
 @test "a transfer's amount multiplied by ten" {
 	sql "$DB" "update transfers set amount = amount * 10 where id like 'disburse/SH-2025-000003%'"
 	ledger_fails "account '$(firm_account paid)': credits posted stored as 200000.00, the transfers make 2000000.00"
-	verify_fails "transfer 'disburse/SH-2025-000003/0' moves 2000000.00, event 15 says 200000.00"
+	verify_fails "transfer 'disburse/SH-2025-000003/0' moves 2000000.00, event 17 says 200000.00"
 }
 
 @test "a transfer deleted" {
 	sql "$DB" "delete from transfers where id like 'disburse/SH-2025-000003%'"
 	ledger_fails "account '$(firm_account paid)': credits posted stored as 200000.00, the transfers make 0.00"
-	verify_fails "event 15 claims transfer 'disburse/SH-2025-000003/0', which is not in the ledger"
+	verify_fails "event 17 claims transfer 'disburse/SH-2025-000003/0', which is not in the ledger"
 }
 
 @test "an event changed and the rest of the chain re-hashed" {
 	db_save "$DB" clean
 	# The payment's event made to say 20 000.00, the chain re-hashed from
 	# it: the walk alone would pass, the transfer it claims does not.
-	sql "$DB" "update events set detail = replace(detail, '200000.00', '20000.00') where seq = 15"
-	verify_fails "event 15 was changed"
-	rehash_from 15
-	verify_fails "transfer 'disburse/SH-2025-000003/0' moves 200000.00, event 15 says 20000.00"
+	sql "$DB" "update events set detail = replace(detail, '200000.00', '20000.00') where seq = 17"
+	verify_fails "event 17 was changed"
+	rehash_from 17
+	verify_fails "transfer 'disburse/SH-2025-000003/0' moves 200000.00, event 17 says 20000.00"
 
 	# An application's figures in its last event, re-hashed: the row
 	# does not say them.
-	sql "$DB" "update events set detail = replace(detail, '\"paid\":\"20000.00\"', '\"paid\":\"0.00\"') where seq = 15"
-	sql "$DB" "update events set detail = replace(detail, '20000.00', '200000.00') where seq = 15"
-	rehash_from 15
-	verify_fails "application 'SH-2025-000003': paid is 200000.00, its events say 0.00 (event 15)"
+	sql "$DB" "update events set detail = replace(detail, '\"paid\":\"20000.00\"', '\"paid\":\"0.00\"') where seq = 17"
+	sql "$DB" "update events set detail = replace(detail, '20000.00', '200000.00') where seq = 17"
+	rehash_from 17
+	verify_fails "application 'SH-2025-000003': paid is 200000.00, its events say 0.00 (event 17)"
 
 	# The row and its event forged alike, re-hashed: the transfers of the
 	# application do not make that figure.
 	db_restore "$DB" clean
-	sql "$DB" "update events set detail = replace(detail, '\"paid\":\"200000.00\"', '\"paid\":\"2000000.00\"') where seq = 15"
+	sql "$DB" "update events set detail = replace(detail, '\"paid\":\"200000.00\"', '\"paid\":\"2000000.00\"') where seq = 17"
 	sql "$DB" "update applications set paid = 200000000 where id = 'SH-2025-000003'"
-	rehash_from 15
+	rehash_from 17
 	verify_fails "application 'SH-2025-000003': paid is 2000000.00, its transfers make 200000.00"
 	db_forget "$DB" clean
 }
@@ -225,12 +226,10 @@ rehash_from() {
 	checks_pass
 
 	# A public notice, an objection upheld: the award goes back to the
-	# pool (a program whose corpus awards need a notice).
+	# pool (the bundled policy's awards need a notice).
 	drop_db "$DB"
 	DB=$(new_db "$TMP/notice.db")
-	sed -e '/^    pool: corpus$/a\    public_notice: {working_days: 5, says: "拟资助名单公示5个工作日", assumption: "a test notice of five working days"}' \
-		"$SH" >"$TMP/notice.yaml"
-	"$QUAN" init --db "$DB" --policy "$TMP/notice.yaml" --by admin >/dev/null 2>&1
+	"$QUAN" init --db "$DB" --policy "$SH" --by admin >/dev/null 2>&1
 	"$QUAN" apply --db "$DB" --by applicant "$EX"/sh-*.json >/dev/null 2>&1
 	"$QUAN" review --db "$DB" SH-2025-000005 --approve --by reviewer >/dev/null 2>&1
 	"$QUAN" notice open --db "$DB" shanghai-2025 SH-2025-000005 --by admin >/dev/null 2>&1

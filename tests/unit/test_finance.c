@@ -26,6 +26,7 @@
 #include "policy/chips.h"
 #include "policy/diag.h"
 #include "testdb.h"
+#include "testnotice.h"
 
 /* 2025-11-20T10:00:00+08:00, inside Shanghai's 2025 window. */
 #define NOW 1763604000
@@ -69,7 +70,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Example name, applied and approved: its number into id. */
+/* Example name, applied, approved and through its public notice (公示):
+ * its number into id. */
 static void awarded(struct fx *f, const char *name, char *id)
 {
 	char path[256], *text = NULL;
@@ -93,6 +95,8 @@ static void awarded(struct fx *f, const char *name, char *id)
 						NOW, &res, &e),
 				 0);
 	assert_int_equal(res.state, APP_AWARDED);
+	assert_int_equal(
+		testnotice_through(&f->o, "shanghai-2025", id, NOW, &e), 0);
 }
 
 /* A batch of the one application id paying into account. */

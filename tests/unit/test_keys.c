@@ -27,6 +27,7 @@
 #include "policy/chips.h"
 #include "policy/diag.h"
 #include "testdb.h"
+#include "testnotice.h"
 
 /* 2025-11-20T10:00:00+08:00, inside Shanghai's 2025 window. */
 #define NOW 1763604000
@@ -274,12 +275,18 @@ static int pay(struct office *o, const char *id, money_t amount,
 	return rc;
 }
 
-/* An awarded model voucher: 2 000 000.00, approved by rita and rob. */
+/* An awarded model voucher: 2 000 000.00, approved by rita and rob, and
+ * through its public notice (公示). */
 static void awarded(struct fx *f, char *id)
 {
+	struct qerr e;
+
 	apply_model(f, id);
 	assert_int_equal(approve(f, id, -1, "rita", NULL), 0);
 	assert_int_equal(approve(f, id, -1, "rob", NULL), 0);
+	qerr_clear(&e);
+	assert_int_equal(
+		testnotice_through(&f->o, "shanghai-2025", id, NOW, &e), 0);
 }
 
 static void test_retried_disbursement_pays_once(void **state)

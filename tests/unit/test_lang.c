@@ -108,6 +108,39 @@ static void test_errors_in_chinese(void **state)
 			      "body: more than 4096 bytes is refused", buf,
 			      sizeof(buf)),
 		"请求内容超过 4096 字节的上限，已拒绝");
+	/* the second name and the date are kept where the sentence needs
+	 * them: the notice's end, the measure and the application */
+	assert_string_equal(
+		errzh_message("conflict", "state",
+			      "notice 'shanghai-2025-notice-1' runs until "
+			      "2025-10-09 (5 working days): it can be closed "
+			      "from the day after",
+			      buf, sizeof(buf)),
+		"公示 shanghai-2025-notice-1 至 2025-10-09 "
+		"结束，次日起方可结束公示");
+	assert_string_equal(
+		errzh_message(
+			"conflict", "state",
+			"application 'SH-2025-000007' is in public notice "
+			"'shanghai-2025-notice-2' until 2025-10-09: it can "
+			"be paid from the day after",
+			buf, sizeof(buf)),
+		"申请 SH-2025-000007 正在公示 shanghai-2025-notice-2 "
+		"中，公示至 2025-10-09，次日起方可付款");
+	assert_string_equal(
+		errzh_message("conflict", "state",
+			      "measure 'corpus' requires a public notice of 5 "
+			      "working days before payment: application "
+			      "'SH-2025-000009' has been in none (quan notice "
+			      "open)",
+			      buf, sizeof(buf)),
+		"支持措施 corpus 要求付款前公示：申请 SH-2025-000009 "
+		"尚未公示（quan notice open）");
+	/* a slot with nothing to fill takes its space along */
+	assert_string_equal(errzh_message("conflict", NULL,
+					  "can be closed from the day after",
+					  buf, sizeof(buf)),
+			    "公示至结束，次日起方可结束公示");
 	/* truncation never cuts a character: 13 bytes and the NUL hold 4 */
 	errzh_message("no_such_code", NULL, "x", small, sizeof(small));
 	assert_string_equal(small, "请求未能");

@@ -25,6 +25,7 @@
 #include "policy/chips.h"
 #include "policy/diag.h"
 #include "testdb.h"
+#include "testnotice.h"
 
 /* 2025-11-20T10:00:00+08:00, inside Shanghai's 2025 window. */
 #define NOW 1763604000
@@ -89,8 +90,8 @@ static void apply(struct fx *f, const char *name, int want_state, char *id)
 	snprintf(id, 64, "%s", res.id);
 }
 
-/* The corpus voucher, awarded 900 000.00 (30 % of 3 000 000.00) by rev
- * and paid `paid` by fin. */
+/* The corpus voucher, awarded 900 000.00 (30 % of 3 000 000.00) by rev,
+ * through its public notice, and paid `paid` by fin. */
 static void awarded_corpus(struct fx *f, money_t paid, char *id)
 {
 	struct office_result res;
@@ -102,6 +103,8 @@ static void awarded_corpus(struct fx *f, money_t paid, char *id)
 		office_approve(&f->o, id, -1, -1, "rev", NOW, &res, &e), 0);
 	assert_int_equal(res.state, APP_AWARDED);
 	assert_int_equal(res.amount, FEN(900000, 0));
+	assert_int_equal(
+		testnotice_through(&f->o, "shanghai-2025", id, NOW, &e), 0);
 	if (paid > 0)
 		assert_int_equal(
 			office_disburse(&f->o, id, paid, "fin", NOW, &e), 0);

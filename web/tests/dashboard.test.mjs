@@ -52,6 +52,16 @@ function quan(args) {
   return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
 }
 
+// The bundled Shanghai policy posts an award for 5 working days (公示) before it is paid: a
+// notice opened over it at the office's clock and closed on the CLI with the clock a week on
+// (2025-11-27, the day after its last working day). Payment reads the notice's state, so the
+// running server, whose clock still reads the 20th, pays it.
+function throughNotice(id) {
+  const nid = quan(['notice', 'open', '--db', db, 'shanghai-2025', id, '--by', 'admin']).split(/\s+/)[0];
+  execFileSync(QUAN, ['notice', 'close', '--db', db, nid, '--by', 'admin'], { encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'], env: Object.assign({}, QUAN_ENV, { QUAN_NOW: '2025-11-27T09:00:00+08:00' }) });
+}
+
 function addUser(name, role, uscc) {
   const args = ['user', 'add', '--db', db, name, '--role', role];
   if (uscc) args.push('--uscc', uscc);
@@ -210,6 +220,7 @@ before(async () => {
   const r2 = await api('POST', `/v1/applications/${EARLY}/approve`, tokens.reviewer2, {});
   assert.equal(r2.status, 200, `second approval of ${EARLY}: ${r2.text}`);
   assert.equal(r2.json.state, 'awarded');
+  throughNotice(EARLY);
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,

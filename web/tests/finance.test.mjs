@@ -35,6 +35,16 @@ function quan(args) {
   return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
 }
 
+// The bundled Shanghai policy posts an award for 5 working days (公示) before it is paid: a
+// notice opened over it at the office's clock and closed on the CLI with the clock a week on
+// (2025-11-27, the day after its last working day). Payment reads the notice's state, so the
+// running server, whose clock still reads the 20th, pays it.
+function throughNotice(id) {
+  const nid = quan(['notice', 'open', '--db', db, 'shanghai-2025', id, '--by', 'admin']).split(/\s+/)[0];
+  execFileSync(QUAN, ['notice', 'close', '--db', db, nid, '--by', 'admin'], { encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'], env: Object.assign({}, QUAN_ENV, { QUAN_NOW: '2025-11-27T09:00:00+08:00' }) });
+}
+
 function startServer() {
   return new Promise((resolve, reject) => {
     server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
@@ -100,6 +110,7 @@ before(async () => {
   app = r.json.id;
   const a = await api('POST', `/v1/applications/${app}/approve`, rev, {});
   assert.equal(a.status, 200, a.text);
+  throughNotice(app);
 });
 
 after(async () => {
