@@ -61,7 +61,7 @@ struct ctx {
 	struct sim *s;
 };
 
-static void prep(void *arg, uint64_t k, void *sl, struct screen_result *sr)
+static void prep(void *arg, uint64_t k, void *sl, struct sim_scratch *sr)
 {
 	struct ctx *c = arg;
 	struct slot *x = sl;

@@ -497,7 +497,7 @@ struct runctx {
 };
 
 /* item_app, with the slot's own scratch: any thread. */
-static void slot_prep(void *arg, uint64_t i, void *sl, struct screen_result *sr)
+static void slot_prep(void *arg, uint64_t i, void *sl, struct sim_scratch *sr)
 {
 	struct runctx *c = arg;
 	struct slot *x = sl;
@@ -552,7 +552,11 @@ static int slot_apply(void *arg, uint64_t i, void *sl)
 		const struct decision *d = NULL;
 		size_t before = sims[k].nout;
 
-		rc = sim_apply_prepared(&sims[k], &x->a, &x->pp[k], &d, e);
+		/* The decision itself only for a CSV row: without one, a
+		 * measure that reads no history was decided ahead. */
+		rc = sim_apply_prepared(&sims[k], &x->a, &x->pp[k],
+					c->csv && k + 1 == c->nsims ? &d : NULL,
+					e);
 		/* The rows are of the last run (the reform's). */
 		if (!rc && c->csv && k + 1 == c->nsims &&
 		    sims[k].nout > before) {

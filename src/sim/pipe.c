@@ -31,7 +31,7 @@ static void *slot_of(const struct run *r, uint64_t i)
 	return r->mem + at * r->p->slot;
 }
 
-static void prep_block(struct run *r, uint64_t b, struct screen_result *sr)
+static void prep_block(struct run *r, uint64_t b, struct sim_scratch *sr)
 {
 	uint64_t lo = b * SIM_PIPE_BLOCK, hi = lo + SIM_PIPE_BLOCK;
 
@@ -52,7 +52,7 @@ static bool claim(struct run *r, uint64_t *b)
 }
 
 /* Under mu: prepare block b (mu released meanwhile) and say so. */
-static void prep_claimed(struct run *r, uint64_t b, struct screen_result *sr)
+static void prep_claimed(struct run *r, uint64_t b, struct sim_scratch *sr)
 {
 	pthread_mutex_unlock(&r->mu);
 	prep_block(r, b, sr);
@@ -64,7 +64,7 @@ static void prep_claimed(struct run *r, uint64_t b, struct screen_result *sr)
 static void *worker(void *arg)
 {
 	struct run *r = arg;
-	struct screen_result *sr = malloc(sizeof(*sr));
+	struct sim_scratch *sr = malloc(sizeof(*sr));
 
 	pthread_mutex_lock(&r->mu);
 	while (sr && !r->stop && r->next_claim < r->nblocks) {
@@ -85,7 +85,7 @@ int sim_pipe_run(const struct sim_pipe *p)
 	struct run r = {.p = p};
 	pthread_t th[SIM_PIPE_MAX_THREADS];
 	int nth = 0, rc = 0;
-	struct screen_result *sr = malloc(sizeof(*sr));
+	struct sim_scratch *sr = malloc(sizeof(*sr));
 
 	assert(p && p->prep && p->apply && p->slot > 0);
 	r.nblocks = (p->n + SIM_PIPE_BLOCK - 1) / SIM_PIPE_BLOCK;

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/screen.h"
+#include "sim/sim.h"
 
 #define SIM_PIPE_BLOCK 1024 /* items a thread prepares at a time */
 #define SIM_PIPE_RING 8	    /* blocks prepared ahead, at most */
@@ -31,8 +31,7 @@ struct sim_pipe {
 	void *arg;
 	/* State-free: fill item i's slot. Any thread, any order; sr is the
 	 * thread's own scratch for sim_prepare. */
-	void (*prep)(void *arg, uint64_t i, void *slot,
-		     struct screen_result *sr);
+	void (*prep)(void *arg, uint64_t i, void *slot, struct sim_scratch *sr);
 	/* On the calling thread, i ascending: nonzero ends the run (the
 	 * items after it are dropped without being applied). */
 	int (*apply)(void *arg, uint64_t i, void *slot);

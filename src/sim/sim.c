@@ -219,6 +219,22 @@ static int add_pool(struct sim *s, const struct policy *p, uint32_t pool,
 	return Q_OK;
 }
 
+/* Whether measure m of p decides the same whatever the applicant's
+ * history: no expression of p reads a history field, and no cap of m is
+ * counted per applicant-year. */
+static bool reads_no_history(const struct policy *p, size_t m)
+{
+	const uint64_t hist = 1ull << F_APPLICANT_AWARDED_YEAR |
+			      1ull << F_APPLICANT_COMPUTE_CONTRACTS_YEAR;
+
+	if (p->fields_read & hist)
+		return false;
+	for (size_t i = 0; i < p->measures[m].ncaps; i++)
+		if (p->measures[m].caps[i].per == CAP_PER_APPLICANT_YEAR)
+			return false;
+	return true;
+}
+
 int sim_init(struct sim *s, const struct policy *const *pols, size_t npols,
 	     const struct chip_catalog *chips, struct qerr *e)
 {
@@ -247,6 +263,13 @@ int sim_init(struct sim *s, const struct policy *const *pols, size_t npols,
 						"program '%s' is given twice",
 						p->program);
 			}
+		s->ahead[s->npols] = calloc(p->nmeasures ? p->nmeasures : 1, 1);
+		if (!s->ahead[s->npols]) {
+			rc = Q_ERR_NOMEM;
+			break;
+		}
+		for (size_t m = 0; m < p->nmeasures; m++)
+			s->ahead[s->npols][m] = reads_no_history(p, m);
 		s->pols[s->npols++] = p;
 		for (uint32_t k = 0; !rc && k < p->npools; k++)
 			for (size_t b = 0; !rc && b < p->pools[k].nbudgets; b++)
@@ -263,6 +286,8 @@ void sim_release(struct sim *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->npols; i++)
+		free(s->ahead[i]);
 	for (size_t i = 0; i < s->npools; i++) {
 		free(s->pools[i].reasons);
 		free(s->pools[i].awards);
@@ -596,12 +621,31 @@ static int program_of(const struct sim *s, const char *program)
 	return -1;
 }
 
-static void count_refusal(struct sim_pool *pl, const struct decision *d)
+/* What placing needs of a decision: made now (s->d) or ahead
+ * (sim_prep). */
+struct verdict {
+	bool eligible;
+	uint16_t nreasons;
+	const uint32_t *reasons;
+	money_t asked; /* the pool's share, when eligible */
+};
+
+static struct verdict verdict_of(const struct policy *p,
+				 const struct decision *d)
+{
+	struct verdict v = {d->eligible, d->nreasons, d->reasons, 0};
+
+	if (d->eligible)
+		v.asked = decision_pool_share(p, d);
+	return v;
+}
+
+static void count_refusal(struct sim_pool *pl, const struct verdict *v)
 {
 	pl->refused++;
-	for (uint16_t r = 0; r < d->nreasons; r++)
-		if (d->reasons[r] < pl->policy->nrules)
-			pl->reasons[d->reasons[r]]++;
+	for (uint16_t r = 0; r < v->nreasons; r++)
+		if (v->reasons[r] < pl->policy->nrules)
+			pl->reasons[v->reasons[r]]++;
 }
 
 /* What sim_apply checks before each application: the caller's stop and
@@ -626,11 +670,10 @@ static int apply_checks(struct sim *s, const struct application *a,
  * year fy), and remember what it asked: the order-dependent part. */
 static int place(struct sim *s, int k, int m, const struct application *a,
 		 int fy, uint64_t uh, struct hslot *const *at,
-		 const struct facts *f, struct qerr *e)
+		 const struct facts *f, const struct verdict *v, struct qerr *e)
 {
 	struct sim_outcome o = {0, -1, SIM_INELIGIBLE, 0, 0};
 	const struct policy *p = s->pols[k];
-	struct decision *d = s->d;
 	money_t asked = 0;
 	int ix, rc;
 
@@ -639,9 +682,9 @@ static int place(struct sim *s, int k, int m, const struct application *a,
 	o.measure = (uint16_t)m;
 	ix = pool_of(s, p, p->measures[m].pool, fy);
 	o.pool = ix;
-	if (!d->eligible) {
+	if (!v->eligible) {
 		if (ix >= 0)
-			count_refusal(&s->pools[ix], d);
+			count_refusal(&s->pools[ix], v);
 		return push_out(s, &o)
 			       ? qerr_set(e, Q_ERR_NOMEM, "", "out of memory")
 			       : remember(s, (size_t)k, m, a, fy, uh, at, 0, e);
@@ -650,7 +693,7 @@ static int place(struct sim *s, int k, int m, const struct application *a,
 		return qerr_set(e, Q_ERR_DECISION, "received_at",
 				"pool '%s' has no budget for fiscal year %d",
 				p->pools[p->measures[m].pool].id, fy);
-	asked = decision_pool_share(p, d);
+	asked = v->asked;
 	o.amount = asked;
 	if (p->measures[m].alloc == ALLOC_PRO_RATA) {
 		struct queued q = {
@@ -698,6 +741,7 @@ static int apply_one(struct sim *s, const struct application *a,
 {
 	const struct policy *p;
 	struct facts f;
+	struct verdict v;
 	uint64_t uh = uscc_hash(a->applicant.uscc);
 	int k, m, fy, rc;
 
@@ -720,7 +764,8 @@ static int apply_one(struct sim *s, const struct application *a,
 		return rc;
 	if (dout)
 		*dout = s->d;
-	return place(s, k, m, a, fy, uh, NULL, &f, e);
+	v = verdict_of(p, s->d);
+	return place(s, k, m, a, fy, uh, NULL, &f, &v, e);
 }
 
 int sim_apply(struct sim *s, const struct application *a,
@@ -732,15 +777,18 @@ int sim_apply(struct sim *s, const struct application *a,
 }
 
 void sim_prepare(const struct sim *s, const struct application *a,
-		 struct sim_prep *pp, struct screen_result *sr)
+		 struct sim_prep *pp, struct sim_scratch *x)
 {
 	struct history h = {.from_db = true, .lists_known = true};
+	struct screen_result *sr = &x->sr;
+	struct decision *d = &x->d;
 	struct qerr e;
 	const struct policy *p;
 
-	assert(s && a && pp);
+	assert(s && a && pp && x);
 	pp->rc = Q_ERR_INVALID;
 	pp->nblock = 0;
+	pp->decided = false;
 	pp->k = program_of(s, a->program);
 	if (pp->k < 0)
 		return;
@@ -748,7 +796,6 @@ void sim_prepare(const struct sim *s, const struct application *a,
 	pp->m = policy_find_measure(p, a->measure, strlen(a->measure));
 	if (pp->m < 0)
 		return;
-	assert(sr);
 	qerr_clear(&e);
 	pp->hash = uscc_hash(a->applicant.uscc);
 	{
@@ -775,6 +822,20 @@ void sim_prepare(const struct sim *s, const struct application *a,
 		if (!seen)
 			pp->block[pp->nblock++] = sr->flags[i].rule;
 	}
+	/* A measure that reads no history decides the same whatever the
+	 * history: decide it now too. One that fails is decided again in
+	 * turn, for its error. */
+	if (pp->rc || !s->ahead[pp->k][pp->m] ||
+	    decide_facts(p, pp->m, &pp->f, true, d, &e))
+		return;
+	screen_block(d, pp->block, pp->nblock);
+	if (d->nreasons > DECISION_MAX_REASONS)
+		return;
+	pp->decided = true;
+	pp->eligible = d->eligible;
+	pp->nreasons = d->nreasons;
+	memcpy(pp->reasons, d->reasons, d->nreasons * sizeof(d->reasons[0]));
+	pp->asked = d->eligible ? decision_pool_share(p, d) : 0;
 }
 
 void sim_prefetch(const struct sim *s, const struct sim_prep *pp)
@@ -793,6 +854,7 @@ int sim_apply_prepared(struct sim *s, const struct application *a,
 {
 	struct history h = {.from_db = true, .lists_known = true};
 	struct hslot *at[2] = {NULL, NULL};
+	struct verdict v = {pp->eligible, pp->nreasons, pp->reasons, pp->asked};
 	struct hkey key;
 	int fy, rc;
 
@@ -819,15 +881,20 @@ int sim_apply_prepared(struct sim *s, const struct application *a,
 		at[1] = hist_slot(s->hist, &key, pp->key_hash[1]);
 		h.compute_contracts_year = at[1]->v;
 	}
+	/* Its overflow is judge()'s error, decided ahead or not. */
 	rc = facts_history(&pp->f, a, &h, e);
-	if (!rc)
-		rc = decide_facts(s->pols[pp->k], pp->m, &pp->f, true, s->d, e);
 	if (rc)
 		return rc;
-	screen_block(s->d, pp->block, pp->nblock);
-	if (dout)
-		*dout = s->d;
-	return place(s, pp->k, pp->m, a, fy, pp->hash, at, &pp->f, e);
+	if (!pp->decided || dout) {
+		rc = decide_facts(s->pols[pp->k], pp->m, &pp->f, true, s->d, e);
+		if (rc)
+			return rc;
+		screen_block(s->d, pp->block, pp->nblock);
+		if (dout)
+			*dout = s->d;
+		v = verdict_of(s->pols[pp->k], s->d);
+	}
+	return place(s, pp->k, pp->m, a, fy, pp->hash, at, &pp->f, &v, e);
 }
 
 /* --- rounds --------------------------------------------------------------------------- */

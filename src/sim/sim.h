@@ -114,6 +114,9 @@ struct sim {
 	size_t nout, out_cap;
 	struct sim_history *hist;
 	struct sim_queue *queue;
+	/* ahead[k][m]: measure m of pols[k] reads no history, so that
+	 * sim_prepare decides it too. */
+	uint8_t *ahead[SIM_MAX_PROGRAMS];
 	/* Scratch for one decision: too large for a small stack. */
 	struct decision *d;
 	void *screens;
@@ -165,16 +168,28 @@ struct sim_prep {
 	uint64_t key_hash[2]; /* of its history's keys: measure, compute */
 	uint8_t nblock;
 	uint32_t block[SCREEN_MAX_FLAGS]; /* rules of blocking screens */
+	/* Decided ahead, when its measure reads no history (the decision is
+	 * then the same whatever the history): what placing needs of it. */
+	bool decided, eligible;
+	uint16_t nreasons;
+	money_t asked; /* decision_pool_share, when eligible */
+	uint32_t reasons[DECISION_MAX_REASONS];
 	struct facts f;
+};
+
+/* A preparing thread's own scratch: large, so not for a small stack. */
+struct sim_scratch {
+	struct screen_result sr;
+	struct decision d;
 };
 
 /* Prepare a for s into *pp. Reads s's policies and chips only: any number
  * of threads may prepare for one simulation while another thread applies
- * to it. sr is the caller's scratch (30 KiB: one per thread, not on a
+ * to it. x is the caller's scratch (32 KiB: one per thread, not on a
  * small stack). Never fails: a failure is left in pp->rc for
  * sim_apply_prepared to meet again. */
 void sim_prepare(const struct sim *s, const struct application *a,
-		 struct sim_prep *pp, struct screen_result *sr);
+		 struct sim_prep *pp, struct sim_scratch *x);
 
 /* Ask the processor for the history pp's application will read, ahead
  * of its sim_apply_prepared (a hint: nothing changes). The calling

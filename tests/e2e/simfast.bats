@@ -2,7 +2,8 @@
 # End-to-end: `quan simulate --threads N` makes, screens and builds the
 # facts of applications on N threads and allocates once, in arrival order
 # (src/sim/pipe.h): every figure and every row is the same, byte for byte,
-# whatever N.
+# whatever N, and whether a decision was made ahead (its measure reads no
+# history) or in turn.
 
 bats_require_minimum_version 1.5.0
 
@@ -37,6 +38,10 @@ same_for_threads() {
 		cmp "$TMP/1.json" "$TMP/$n.json"
 		cmp "$TMP/1.csv" "$TMP/$n.csv"
 	done
+	# Without --csv a measure that reads no history is decided on the
+	# threads, ahead of its turn: the same document.
+	"$QUAN" simulate "${args[@]}" --threads 2 --json >"$TMP/nocsv.json"
+	cmp "$TMP/1.json" "$TMP/nocsv.json"
 }
 
 @test "simfast: 1, 2 and 3 threads give the same --json and CSV, synthetic" {

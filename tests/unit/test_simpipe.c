@@ -91,7 +91,7 @@ struct pslot {
 	uint64_t i, sq;
 };
 
-static void cprep(void *arg, uint64_t i, void *sl, struct screen_result *sr)
+static void cprep(void *arg, uint64_t i, void *sl, struct sim_scratch *sr)
 {
 	struct counting *c = arg;
 	struct pslot *x = sl;
@@ -238,28 +238,29 @@ static void yearly_caps(char *path, size_t n)
 	assert_int_equal(fclose(out), 0);
 }
 
-/* sim_apply and sim_prepare + sim_apply_prepared, side by side. */
-static void test_prepared_equals_apply(void **state)
+/* sim_apply and sim_prepare + sim_apply_prepared, side by side, under
+ * the policy at path: outcomes, pools and refusals equal. Every other
+ * application asks sim_apply_prepared for the decision. Returns how many
+ * were decided ahead; *capped gets how many awards the history cut. */
+static int side_by_side(const char *path, int *capped)
 {
-	char path[64];
 	struct diag_list d = DIAG_LIST_INIT;
 	struct policy *p = NULL;
 	struct chip_catalog *chips = NULL;
 	struct gen *g = malloc(sizeof(*g));
 	struct gen_names *nm = malloc(sizeof(*nm));
 	struct gen_app *ga = malloc(sizeof(*ga));
-	struct screen_result *sr = malloc(sizeof(*sr));
+	struct sim_scratch *sr = malloc(sizeof(*sr));
 	struct sim_prep *pp = malloc(sizeof(*pp));
 	struct decision *dz = malloc(sizeof(*dz));
 	struct ev *arr;
 	struct sim a, b;
 	struct qerr e;
 	const uint64_t n = 40000;
-	int capped = 0;
+	int ahead = 0;
 
-	(void)state;
+	*capped = 0;
 	assert_true(g && nm && ga && sr && pp && dz);
-	yearly_caps(path, sizeof(path));
 	assert_int_equal(policy_load(path, &p, &d), 0);
 	assert_int_equal(chips_load(QUAN_DATADIR "/chips.yaml", &chips, &d), 0);
 	gen_init(g, 7);
@@ -294,9 +295,10 @@ static void test_prepared_equals_apply(void **state)
 		eligible = ra ? false : da->eligible;
 		sim_prepare(&b, &ga->a, pp, sr);
 		f0 = pp->f; /* sim_apply_prepared gives it the history */
-		rb = sim_apply_prepared(&b, &ga->a, pp, &db, &e);
+		ahead += pp->decided;
+		rb = sim_apply_prepared(&b, &ga->a, pp, k % 2 ? &db : NULL, &e);
 		assert_int_equal(ra, rb);
-		if (ra)
+		if (ra || !(k % 2))
 			continue;
 		assert_int_equal(eligible, db->eligible);
 		assert_int_equal(amount, db->amount);
@@ -304,7 +306,7 @@ static void test_prepared_equals_apply(void **state)
 		if (!pp->rc && db->eligible) {
 			assert_int_equal(
 				decide_facts(p, pp->m, &f0, true, dz, &e), 0);
-			capped += dz->amount != db->amount;
+			*capped += dz->amount != db->amount;
 		}
 	}
 	assert_int_equal(sim_finish(&a, &e), 0);
@@ -318,12 +320,11 @@ static void test_prepared_equals_apply(void **state)
 		assert_int_equal(a.pools[i].waitlisted, b.pools[i].waitlisted);
 		assert_int_equal(a.pools[i].refused, b.pools[i].refused);
 		assert_int_equal(a.pools[i].dry_on, b.pools[i].dry_on);
+		assert_memory_equal(a.pools[i].reasons, b.pools[i].reasons,
+				    p->nrules * sizeof(a.pools[i].reasons[0]));
 	}
-	/* The history mattered: some awards were cut by what the applicant
-	 * had asked before. */
-	printf("%d of %llu awards cut by the applicant's history\n", capped,
-	       (unsigned long long)n);
-	assert_true(capped > 100);
+	printf("%s: %d of %llu decided ahead, %d awards cut by the history\n",
+	       path, ahead, (unsigned long long)n, *capped);
 	sim_release(&a);
 	sim_release(&b);
 	free(arr);
@@ -336,7 +337,75 @@ static void test_prepared_equals_apply(void **state)
 	policy_free(p);
 	chips_free(chips);
 	diag_release(&d);
+	return ahead;
+}
+
+/* Yearly caps: their measures are decided in turn (those without a cap
+ * still ahead), and the history cuts awards. */
+static void test_prepared_equals_apply(void **state)
+{
+	char path[64];
+	int capped;
+
+	(void)state;
+	yearly_caps(path, sizeof(path));
+	assert_true(side_by_side(path, &capped) < 30000);
+	assert_true(capped > 100);
 	unlink(path);
+}
+
+/* Shanghai as published reads no history: decided ahead. */
+static void test_decided_ahead_equals_apply(void **state)
+{
+	int capped;
+
+	(void)state;
+	assert_true(side_by_side(QUAN_DATADIR "/../policies/shanghai-2025.yaml",
+				 &capped) > 30000);
+	assert_int_equal(capped, 0);
+}
+
+/* Which measures are decided ahead: Hangzhou 2025 reads its applicants'
+ * compute contracts this year in a condition, so none of its measures
+ * is (the reading is policy-wide); a yearly cap stops its own measure. */
+static void test_which_ahead(void **state)
+{
+	static const struct {
+		const char *file;
+		bool all_ahead, none_ahead;
+	} cases[] = {
+		{"shanghai-2025.yaml", true, false},
+		{"hangzhou-2025.yaml", false, true},
+		{"beijing-2023.yaml", false, false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct diag_list d = DIAG_LIST_INIT;
+		struct policy *p = NULL;
+		struct sim s;
+		struct qerr e;
+		char path[256];
+		size_t n = 0;
+
+		snprintf(path, sizeof(path), "%s/../policies/%s", QUAN_DATADIR,
+			 cases[i].file);
+		assert_int_equal(policy_load(path, &p, &d), 0);
+		assert_int_equal(sim_init(&s, (const struct policy *const *)&p,
+					  1, NULL, &e),
+				 0);
+		for (size_t m = 0; m < p->nmeasures; m++)
+			n += s.ahead[0][m];
+		if (cases[i].all_ahead)
+			assert_int_equal(n, p->nmeasures);
+		if (cases[i].none_ahead)
+			assert_int_equal(n, 0);
+		if (!cases[i].all_ahead && !cases[i].none_ahead)
+			assert_true(n < p->nmeasures);
+		sim_release(&s);
+		policy_free(p);
+		diag_release(&d);
+	}
 }
 
 int main(void)
@@ -347,6 +416,8 @@ int main(void)
 		cmocka_unit_test(test_pipe_stops),
 		cmocka_unit_test(test_pipe_for),
 		cmocka_unit_test(test_prepared_equals_apply),
+		cmocka_unit_test(test_decided_ahead_equals_apply),
+		cmocka_unit_test(test_which_ahead),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
