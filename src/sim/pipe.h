@@ -19,8 +19,8 @@
 
 #include "sim/sim.h"
 
-#define SIM_PIPE_BLOCK 1024 /* items a thread prepares at a time */
-#define SIM_PIPE_RING 8	    /* blocks prepared ahead, at most */
+#define SIM_PIPE_BLOCK 256 /* items a thread prepares at a time */
+#define SIM_PIPE_RING 8	   /* blocks prepared ahead, at most */
 #define SIM_PIPE_MAX_THREADS 64
 #define SIM_PIPE_AHEAD 8 /* items: how far ahead `ahead` is called */
 
