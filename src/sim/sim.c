@@ -854,7 +854,7 @@ int sim_apply_prepared(struct sim *s, const struct application *a,
 {
 	struct history h = {.from_db = true, .lists_known = true};
 	struct hslot *at[2] = {NULL, NULL};
-	struct verdict v = {pp->eligible, pp->nreasons, pp->reasons, pp->asked};
+	struct verdict v = {false, 0, NULL, 0};
 	struct hkey key;
 	int fy, rc;
 
@@ -893,6 +893,9 @@ int sim_apply_prepared(struct sim *s, const struct application *a,
 		if (dout)
 			*dout = s->d;
 		v = verdict_of(s->pols[pp->k], s->d);
+	} else {
+		v = (struct verdict){pp->eligible, pp->nreasons, pp->reasons,
+				     pp->asked};
 	}
 	return place(s, pp->k, pp->m, a, fy, pp->hash, at, &pp->f, &v, e);
 }
