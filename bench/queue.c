@@ -326,13 +326,23 @@ int main(int argc, char **argv)
 		long rows = 0;
 
 		for (int r = 0; r < RUNS; r++) {
-			struct store_app_query q = {
-				NULL,	   NULL,      NULL,
-				NULL,	   NULL,      -1,
-				-1,	   0,	      INT64_MAX,
-				INT64_MIN, INT64_MAX, STORE_SORT_RECEIVED,
-				false,	   0,	      0,
-				PAGE};
+			struct store_app_query q = {NULL,
+						    NULL,
+						    NULL,
+						    NULL,
+						    NULL,
+						    -1,
+						    -1,
+						    0,
+						    INT64_MAX,
+						    INT64_MIN,
+						    INT64_MAX,
+						    STORE_SORT_RECEIVED,
+						    false,
+						    0,
+						    0,
+						    PAGE,
+						    STORE_PLAN_AUTO};
 			struct check c = {&q, 0, 0, 0, false, "", 0, 0};
 			long i = (long)(next() % (uint64_t)n);
 			double t0;

@@ -79,7 +79,7 @@ static void print_summary(const struct policy *p)
 			printf(", signed from %s", date_format(m->from, d1));
 		if (m->until != INT32_MAX)
 			printf(", signed until %s", date_format(m->until, d1));
-		printf("; %zu conditions, %zu rates (%s), %zu caps, %s\n",
+		printf("; %zu conditions, %zu rates (%s), %zu caps, %s",
 		       m->nconds, m->nrows,
 		       m->hit == HIT_FIRST ? "first"
 		       : m->hit == HIT_MAX ? "max"
@@ -87,6 +87,9 @@ static void print_summary(const struct policy *p)
 		       m->ncaps,
 		       m->alloc == ALLOC_FCFS ? "first come first served"
 					      : "pro-rata round");
+		if (m->notice_days > 0)
+			printf(", notice of %d working days", m->notice_days);
+		printf("\n");
 	}
 	printf("  hash      %s\n", p->hash);
 }

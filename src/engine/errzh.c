@@ -15,6 +15,18 @@ static const struct {
 	/* an application's fields */
 	{"invalid_money", "decimal string",
 	 "类型不正确：金额应写成字符串，例如 \"100.00\""},
+	{"invalid_money", "can be paid (milestones",
+	 "资助 {id} 目前至多可支付 {money} 元（分期款由里程碑登记）"},
+	{"invalid_money", "can be recovered",
+	 "资助 {id} 目前至多可追回 {money} 元"},
+	{"invalid_money", "is left to pay",
+	 "申请 {id} 的资助尚待支付的金额仅为 {money} 元"},
+	{"invalid_money", "not yet recovered",
+	 "申请 {id} 已付且未追回的金额仅为 {money} 元"},
+	{"invalid_money", "must be more than 0.00", "金额须大于 0.00 元"},
+	{"invalid_money", "already paid",
+	 "按结算价值，{id} 的资助将低于已支付的金额：多付部分须以追回处理"},
+	{"invalid_money", "is not negative", "结算价值不能为负数"},
 	{"invalid_money", NULL,
 	 "金额格式不正确：应为以元计的十进制字符串，最多两位小数，例如 "
 	 "\"100.00\""},
@@ -139,6 +151,24 @@ static size_t quoted(const char *en, int k, const char **start)
 	return (size_t)(b - a - 1);
 }
 
+/* The first amount of en (digits, a point, two digits): start and
+ * length; 0 when none. */
+static size_t first_money(const char *en, const char **start)
+{
+	for (const char *d = en; d && *d; d++) {
+		size_t k = strspn(d, "0123456789");
+
+		if (k && d[k] == '.' && strspn(d + k + 1, "0123456789") == 2 &&
+		    (d == en || d[-1] < '0' || d[-1] > '9')) {
+			*start = d;
+			return k + 3;
+		}
+		if (k)
+			d += k - 1;
+	}
+	return 0;
+}
+
 /* The first YYYY-MM-DD of en: start (10 bytes); NULL when none. */
 static const char *first_date(const char *en)
 {
@@ -175,7 +205,7 @@ char *errzh_message(const char *code, const char *field, const char *en,
 		put(buf, n, &at, "：", strlen("："));
 	}
 	/* The slots: {id} and {id2} the first and second quoted names, {n}
-	 * the first number, {date} the first date. A slot with nothing to
+	 * the first number, {money} the first amount, {date} the first date. A slot with nothing to
 	 * put takes the space after it along. */
 	while ((p = strchr(zh, '{'))) {
 		const char *v = NULL;
@@ -186,6 +216,8 @@ char *errzh_message(const char *code, const char *field, const char *en,
 			vn = quoted(en, 1, &v), skip = 4;
 		} else if (!strncmp(p, "{id2}", 5)) {
 			vn = quoted(en, 2, &v), skip = 5;
+		} else if (!strncmp(p, "{money}", 7)) {
+			vn = first_money(en, &v), skip = 7;
 		} else if (!strncmp(p, "{date}", 6)) {
 			v = first_date(en), vn = v ? 10 : 0, skip = 6;
 		} else if (!strncmp(p, "{n}", 3)) {

@@ -65,6 +65,10 @@ struct ctx {
 	struct expr_env env;
 	/* The program-wide screens, copied into each measure. */
 	struct policy_screen screens[SCREEN__COUNT];
+	/* The program-wide public notice (working days, 0: none, and its
+	 * rule), taken by each measure that names none of its own. */
+	int notice_days;
+	uint32_t notice_rule;
 };
 
 static void err_at(struct ctx *c, struct loc l, const char *fmt, ...)
@@ -1822,32 +1826,37 @@ enum { PN_WORKING_DAYS, PN_SAYS, PN_SOURCE, PN_ASSUMPTION, PN__N };
 static const char *const public_notice_keys[PN__N] = {"working_days", "says",
 						      "source", "assumption"};
 
-/* `public_notice:` the awards of the measure are posted for this many
- * working days before any is paid (公示); the rule
- * "<measure>.public-notice" carries its words and source. */
-static void parse_public_notice(struct ctx *c, struct mctx *mc,
-				const struct kv *f)
+/* `public_notice:` the awards are posted for this many working days
+ * before any is paid (公示), on a measure (mid, measure index) or on the
+ * whole program (mid NULL, index UINT32_MAX); the rule
+ * "<measure>.public-notice" or "public-notice" carries its words and
+ * source. */
+static void parse_notice(struct ctx *c, const char *mid, uint32_t index,
+			 const struct kv *f, int *days, uint32_t *rule)
 {
-	struct policy_measure *m = mc->m;
 	struct kv kv[PN__N];
 	char what[160];
 	char rid[2 * MAX_ID];
 
-	if (!fields_of(c, f->v, f->at, "public notice of measure", mc->mid,
-		       public_notice_keys, PN__N, kv, what, sizeof(what)))
+	if (!fields_of(c, f->v, f->at,
+		       mid ? "public notice of measure" : "public notice of",
+		       mid ? mid : "the program", public_notice_keys, PN__N, kv,
+		       what, sizeof(what)))
 		return;
 	need(c, &kv[PN_SAYS], "says", what, f->at);
 	need_provenance(c, &kv[PN_SOURCE], &kv[PN_ASSUMPTION], what, f->at);
 	if (need(c, &kv[PN_WORKING_DAYS], "working_days", what, f->at))
 		int_of(c, &kv[PN_WORKING_DAYS], "working_days", 1,
-		       POLICY_NOTICE_DAYS_MAX, &m->notice_days);
-	snprintf(rid, sizeof(rid), "%s.public-notice", mc->mid);
-	m->notice_rule = add_rule(c, RULE_PUBLIC_NOTICE, mc->index, f->at, rid,
-				  text_of(c, &kv[PN_SAYS], "says"),
-				  source_of(c, &kv[PN_SOURCE]),
-				  text_of(c, &kv[PN_ASSUMPTION], "assumption"));
-	zh_attach(c, m->notice_rule, &kv[PN_SAYS], &kv[PN_ASSUMPTION],
-		  &kv[PN_SOURCE]);
+		       POLICY_NOTICE_DAYS_MAX, days);
+	if (mid)
+		snprintf(rid, sizeof(rid), "%s.public-notice", mid);
+	else
+		snprintf(rid, sizeof(rid), "public-notice");
+	*rule = add_rule(c, RULE_PUBLIC_NOTICE, index, f->at, rid,
+			 text_of(c, &kv[PN_SAYS], "says"),
+			 source_of(c, &kv[PN_SOURCE]),
+			 text_of(c, &kv[PN_ASSUMPTION], "assumption"));
+	zh_attach(c, *rule, &kv[PN_SAYS], &kv[PN_ASSUMPTION], &kv[PN_SOURCE]);
 }
 
 enum { EV_APPROVE, EV_PAY, EV__N };
@@ -2479,7 +2488,13 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 	if (kv[M_PRIORITY].present)
 		parse_priority(c, &mc, &kv[M_PRIORITY]);
 	if (kv[M_PUBLIC_NOTICE].present)
-		parse_public_notice(c, &mc, &kv[M_PUBLIC_NOTICE]);
+		parse_notice(c, mc.mid, mc.index, &kv[M_PUBLIC_NOTICE],
+			     &m->notice_days, &m->notice_rule);
+	else if (c->notice_days > 0 && m->grant_years_min == 0) {
+		/* The program's notice; a grant's tranches are not posted. */
+		m->notice_days = c->notice_days;
+		m->notice_rule = c->notice_rule;
+	}
 	if (kv[M_EVIDENCE].present)
 		parse_evidence(c, &mc, &kv[M_EVIDENCE]);
 	/* A grant's tranches are posted by milestones, not awarded at
@@ -2804,13 +2819,14 @@ enum {
 	TOP_PUBLISHED_IN,
 	TOP_RETROACTIVE_TO,
 	TOP_LISTS,
+	TOP_PUBLIC_NOTICE,
 	TOP__N
 };
 static const char *const top_keys[TOP__N] = {
 	"program", "name",	    "issuer",	    "currency",
 	"sources", "parameters",    "pools",	    "measures",
 	"screens", "number_prefix", "published_in", "retroactive_to",
-	"lists"};
+	"lists",   "public_notice"};
 
 /* The prefix of the office's application numbers ("SH" in SH-2025-000123):
  * as the policy sets it, or the program id's leading letters in capitals
@@ -2883,6 +2899,9 @@ static void parse_policy(struct ctx *c, struct fy_node *root)
 	parse_screens(c, &kv[TOP_SCREENS], NULL, UINT32_MAX, c->screens);
 	if (c->nomem)
 		return;
+	if (kv[TOP_PUBLIC_NOTICE].present)
+		parse_notice(c, NULL, UINT32_MAX, &kv[TOP_PUBLIC_NOTICE],
+			     &c->notice_days, &c->notice_rule);
 	parse_measures(c, &kv[TOP_MEASURES]);
 }
 

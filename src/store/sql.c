@@ -828,6 +828,17 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 	 * (matched on a bank statement). Money is integer fen. */
 	DIALECT(PAY_TABLES("INTEGER", ""),
 		PAY_TABLES("BIGINT", " COLLATE \"C\"")),
+	/* 20: a USCC prefix's range read from its index alone. The search
+	 * (store_search.c) reads a prefix of up to STORE_RANGE_CAP rows by
+	 * this index and sorts what it finds: with both sort keys and seq
+	 * in it, the range and the cursor are compared and the page chosen
+	 * before a single row is read (bench/queue's million-row office,
+	 * 100 000 rows of one prefix: 13 ms of CPU, against 85 ms through
+	 * (uscc, seq), which reads each row to sort it). */
+	DIALECT("CREATE INDEX applications_uscc_keys ON applications"
+		"  (uscc, received_at, requested, seq);",
+		"CREATE INDEX applications_uscc_keys ON applications"
+		"  (uscc COLLATE \"C\", received_at, requested, seq);"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -887,21 +898,33 @@ const struct sql_text sql_version_set = DIALECT(
  * not the driver. A decision's flags are its " F" part and the screens'
  * JSON array after a newline (record.c); " F" in that JSON means it is
  * not empty either. */
-#define SEARCH(name_has, k, cmp, dir, driver)                                                          \
-	"SELECT " APP_COLS " FROM applications WHERE (" k ", seq) " cmp                                \
-	" (?1, ?2)" driver " AND (CAST(?4 AS TEXT) IS NULL OR program = ?4)"                           \
-	" AND (CAST(?5 AS TEXT) IS NULL OR measure = ?5) AND (CAST(?6 AS TEXT) IS NULL OR state = ?6)" \
-	" AND requested >= ?7 AND requested <= ?8"                                                     \
-	" AND received_at >= ?9 AND received_at <= ?10"                                                \
-	" AND (CAST(?11 AS BIGINT) IS NULL OR (decision LIKE '% F%' OR decision LIKE"                  \
-	" '%\n[{%') = (?11 = 1))"                                                                      \
-	" AND (CAST(?14 AS TEXT) IS NULL OR uscc || '' LIKE ?14)"                                      \
-	" AND (CAST(?13 AS TEXT) IS NULL OR uscc || '' = ?13)"                                         \
-	" AND (CAST(?12 AS TEXT) IS NULL OR " name_has ")"                                             \
-	" ORDER BY " k dir ", seq" dir " LIMIT ?3"
+#define SEARCH(name_has, k, cmp, dir, driver)                                  \
+	SEARCH_IN("SELECT " APP_COLS " FROM applications", name_has, k, cmp,   \
+		  dir, driver)
+#define SEARCH_IN(from, name_has, k, cmp, dir, driver)                                                      \
+	from " WHERE (" k ", seq) " cmp " (?1, ?2)" driver                                                  \
+	     " AND (CAST(?4 AS TEXT) IS NULL OR program = ?4)"                                              \
+	     " AND (CAST(?5 AS TEXT) IS NULL OR measure = ?5) AND (CAST(?6 AS TEXT) IS NULL OR state = ?6)" \
+	     " AND requested >= ?7 AND requested <= ?8"                                                     \
+	     " AND received_at >= ?9 AND received_at <= ?10"                                                \
+	     " AND (CAST(?11 AS BIGINT) IS NULL OR (decision LIKE '% F%' OR decision LIKE"                  \
+	     " '%\n[{%') = (?11 = 1))"                                                                      \
+	     " AND (CAST(?14 AS TEXT) IS NULL OR uscc || '' LIKE ?14)"                                      \
+	     " AND (CAST(?13 AS TEXT) IS NULL OR uscc || '' = ?13)"                                         \
+	     " AND (CAST(?12 AS TEXT) IS NULL OR " name_has ")"                                             \
+	     " ORDER BY " k dir ", seq" dir " LIMIT ?3"
 #define SQLITE_NAME_HAS "instr(json -> 'applicant' ->> 'name', ?12) > 0"
 #define PG_NAME_HAS "strpos(json::jsonb -> 'applicant' ->> 'name', ?12) > 0"
 #define SEARCH_GRAM " AND seq IN (SELECT seq FROM app_grams WHERE gram = ?15)"
+/* The USCC prefix's range (SQL_SEARCH_BY_USCC): the page's seqs chosen
+ * in the inner search from migration 20's index alone (SQLite is told
+ * which: it would rather walk the sort's own index, reading every row),
+ * then only those rows read. */
+#define SEARCH_RANGE(k, dir, inner)                                            \
+	"SELECT " APP_COLS " FROM applications WHERE seq IN (" inner           \
+	") ORDER BY " k dir ", seq" dir
+#define SEARCH_RANGE_FROM                                                      \
+	"SELECT seq FROM applications INDEXED BY applications_uscc_keys"
 #define SEARCH_BOTH(k, cmp, dir, driver)                                       \
 	DIALECT(SEARCH(SQLITE_NAME_HAS, k, cmp, dir, driver),                  \
 		SEARCH(PG_NAME_HAS, k, cmp, dir, driver))
@@ -1301,13 +1324,23 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 	[ST_APP_SEARCH + 3 * (sort) +                                          \
 		SQL_SEARCH_BY_ORDER] = SEARCH_BOTH(k, cmp, dir, ""),           \
 		[ST_APP_SEARCH + 3 * (sort) + SQL_SEARCH_BY_USCC] = DIALECT(   \
-			SEARCH(SQLITE_NAME_HAS, k, cmp, dir,                   \
-			       " AND uscc >= ?15 AND uscc < ?16"),             \
-			SEARCH(PG_NAME_HAS, k, cmp, dir,                       \
-			       " AND uscc COLLATE \"C\" >= ?15 AND uscc "      \
-			       "COLLATE \"C\" < ?16")),                        \
+			SEARCH_RANGE(k, dir,                                   \
+				     SEARCH_IN(SEARCH_RANGE_FROM,              \
+					       SQLITE_NAME_HAS, k, cmp, dir,   \
+					       " AND uscc >= ?15 AND "         \
+					       "uscc < ?16")),                 \
+			SEARCH_RANGE(k, dir,                                   \
+				     SEARCH_IN("SELECT seq FROM applications", \
+					       PG_NAME_HAS, k, cmp, dir,       \
+					       " AND uscc COLLATE \"C\" >= "   \
+					       "?15 AND uscc COLLATE \"C\" < " \
+					       "?16"))),                       \
 		[ST_APP_SEARCH + 3 * (sort) + SQL_SEARCH_BY_GRAM] =            \
-			SEARCH_BOTH(k, cmp, dir, SEARCH_GRAM)
+			SEARCH_BOTH(k, cmp, dir, SEARCH_GRAM),                 \
+		[ST_APP_SEARCH_EDGE + (sort)] =                                \
+			ALL("SELECT " k " FROM applications WHERE (" k         \
+			    ", seq) " cmp " (?1, ?2) ORDER BY " k dir          \
+			    ", seq" dir " LIMIT 1 OFFSET ?3")
 	SEARCH_ONE(ST_APP_SEARCH, 0, "received_at", ">", ""),
 	SEARCH_ONE(ST_APP_SEARCH, 1, "received_at", "<", " DESC"),
 	SEARCH_ONE(ST_APP_SEARCH, 2, "requested", ">", ""),

@@ -33,7 +33,7 @@ uint64_t sql_params(const char *sql);
 /* --- the schema ------------------------------------------------------------ */
 
 /* The schema version the migrations bring a database to. */
-#define SQL_SCHEMA_VERSION 19
+#define SQL_SCHEMA_VERSION 20
 
 /* Migration i brings the schema from version i to version i + 1. Append
  * only: a migration that shipped is never edited. */
@@ -172,6 +172,10 @@ enum sql_stmt {
 	ST_APP_USCC_COUNT,
 	ST_APP_SEARCH,
 	ST_APP_SEARCH_LAST = ST_APP_SEARCH + 11,
+	/* + sort: the sort key of the ?3-th row after the cursor (?1, ?2),
+	 * counting from 0: where a bounded walk in the sort's order ends. */
+	ST_APP_SEARCH_EDGE,
+	ST_APP_SEARCH_EDGE_LAST = ST_APP_SEARCH_EDGE + 3,
 	ST__COUNT
 };
 

@@ -308,6 +308,22 @@ enum store_sort {
 	STORE_SORT_AMOUNT_DESC,
 };
 
+/* How store_app_search reads a uscc_prefix (store_search.c says why).
+ * AUTO: the prefix's index when it holds fewer than STORE_RANGE_SMALL
+ * rows; otherwise a walk of at most STORE_WALK_BUDGET rows in the sort's
+ * order, and when that has not filled the page, the prefix's index if it
+ * holds fewer than STORE_RANGE_CAP rows, else the walk on to the end.
+ * ORDER: the walk alone. RANGE: the prefix's index alone. Every plan
+ * answers the same rows in the same order. */
+enum store_plan {
+	STORE_PLAN_AUTO,
+	STORE_PLAN_ORDER,
+	STORE_PLAN_RANGE,
+};
+#define STORE_RANGE_SMALL 2000
+#define STORE_WALK_BUDGET 2048
+#define STORE_RANGE_CAP 250000
+
 /* What store_app_search selects. NULL / -1 for "any"; the bounds are
  * inclusive (fen, epoch seconds): set them to INT64_MIN / INT64_MAX for
  * none. q is text the applicant firm's name holds (two characters or
@@ -316,7 +332,9 @@ enum store_sort {
  * sees only its own). flag: 1 flagged decisions only, 0 unflagged, -1
  * any. after_*: the cursor, the last row of the page before (its sort
  * key: received_at or requested, and its seq). limit 1..1000 (other
- * values mean 100). */
+ * values mean 100). plan: how a uscc_prefix is read, STORE_PLAN_AUTO
+ * (0) but in the tests and the bench, which force each way to check that
+ * they answer the same. */
 struct store_app_query {
 	const char *program, *measure, *uscc, *uscc_prefix, *q;
 	int state, flag;
@@ -326,6 +344,7 @@ struct store_app_query {
 	bool after_set;
 	int64_t after_key, after_seq;
 	long limit;
+	enum store_plan plan;
 };
 
 /* Visit what q selects in its sort, after its cursor; the record is

@@ -414,10 +414,17 @@ int store_app_update(struct store *s, const struct store_app *a, struct qerr *e)
 int app_page(struct drv_stmt *st, struct store_app *page, size_t *n,
 	     struct qerr *e)
 {
+	return app_page_n(st, page, SQL_PAGE, n, e);
+}
+
+int app_page_n(struct drv_stmt *st, struct store_app *page, size_t cap,
+	       size_t *n, struct qerr *e)
+{
 	int rc;
 
+	assert(cap > 0);
 	for (*n = 0; (rc = step(st, "listing applications", e)) == DRV_ROW;) {
-		assert(*n < SQL_PAGE);
+		assert(*n < cap);
 		rc = app_row(st, &page[*n], e);
 		if (rc)
 			break;

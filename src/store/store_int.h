@@ -88,6 +88,9 @@ int store_event_row(struct drv_stmt *st, struct store_event *ev);
  * rows APP_COLS), into page (*n); the statement is reset (store_apps.c). */
 int app_page(struct drv_stmt *st, struct store_app *page, size_t *n,
 	     struct qerr *e);
+/* The same with room for cap rows (the statement's LIMIT at most cap). */
+int app_page_n(struct drv_stmt *st, struct store_app *page, size_t cap,
+	       size_t *n, struct qerr *e);
 /* Visit page[0..n) unless visit is false or *stop (fn answered non-zero
  * sets it), then release every record. */
 void app_visit(struct store_app *page, size_t n, bool visit,

@@ -73,65 +73,95 @@ int store_app_grams_put(struct store *s, int64_t seq, const char *json,
 	return rc;
 }
 
-/* Past this many rows a driver's index is no help: what the search
- * wants is common, so reading in the sort's order finds a page soon. */
-#define DRIVER_CAP 2000
+/* Past this many rows a driver's index is no help on its own: what the
+ * search wants is common, so reading in the sort's order is likely to
+ * find a page soon (the USCC prefix goes on in store_app_search when it
+ * does not). */
+#define DRIVER_CAP STORE_RANGE_SMALL
 
 /* The rows statement id (bound: ?1 text1, ?2 text2 when not NULL, then
- * the cap) reads, up to DRIVER_CAP, into *n. */
+ * the cap) reads, up to cap, into *n. */
 static int count_capped(struct store *s, enum sql_stmt id, const char *t1,
-			size_t len1, const char *t2, int64_t *n, struct qerr *e)
+			size_t len1, const char *t2, int64_t cap, int64_t *n,
+			struct qerr *e)
 {
 	struct drv_stmt *st;
 	int i = 1, rc = store_stmt(s, id, &st, e);
 
+	assert(cap > 0);
 	if (rc)
 		return rc;
 	st->ops->bind_text(st, i++, t1, len1);
 	if (t2)
 		bind_text(st, i++, t2);
-	bind_int(st, i, DRIVER_CAP);
+	bind_int(st, i, cap);
 	rc = step(st, "counting a search's rows", e);
 	*n = rc == DRV_ROW ? st->ops->column_int(st, 0) : 0;
 	done(st);
 	return rc == DRV_ROW || rc == DRV_DONE ? Q_OK : rc;
 }
 
-/* The driver of q (sql.h SQL_SEARCH_*) and, for a name, the offset
- * (*gat) and length (*glen) of the rarest of its first 8 bigrams: the
- * index that reads fewest rows, unless even that reads DRIVER_CAP or
- * more (then the sort's own index). */
-static int pick_driver(struct store *s, const struct store_app_query *q,
-		       const char *hi, int *driver, size_t *gat, size_t *glen,
-		       struct qerr *e)
+/* One search under way: what it asks, how it is read (the driver, and
+ * its gram or range), where it stands (the cursor: the last row's key
+ * and seq), how many rows it may still visit, and the page buffer (cap
+ * rows) the rows are read into before they are visited. */
+struct search {
+	const struct store_app_query *q;
+	int driver;
+	size_t gat, glen;
+	char hi[24], like[24];
+	int64_t key, seq;
+	long left;
+	bool stop;
+	struct store_app *page;
+	size_t cap;
+	int (*fn)(void *arg, const struct store_app *a);
+	void *arg;
+};
+
+/* The driver of q (sql.h SQL_SEARCH_*) into sr and, for a name, the
+ * offset (gat) and length (glen) of the rarest of its first 8 bigrams:
+ * the index that reads fewest rows, unless even that reads DRIVER_CAP
+ * or more (then the sort's own index). */
+static int pick_driver(struct store *s, struct search *sr, struct qerr *e)
 {
+	const struct store_app_query *q = sr->q;
 	int64_t best = DRIVER_CAP, n;
 	size_t len = q->q ? strlen(q->q) : 0;
 	int rc = Q_OK;
 
-	*driver = SQL_SEARCH_BY_ORDER;
+	sr->driver = SQL_SEARCH_BY_ORDER;
 	for (size_t i = 0, k = 0; !rc && i < len && k < 8; k++) {
 		size_t g = store_first_gram(q->q + i, len - i);
 
 		if (!g)
 			break;
-		rc = count_capped(s, ST_APP_GRAM_COUNT, q->q + i, g, NULL, &n,
-				  e);
+		rc = count_capped(s, ST_APP_GRAM_COUNT, q->q + i, g, NULL,
+				  DRIVER_CAP, &n, e);
 		if (!rc && n < best) {
 			best = n;
-			*driver = SQL_SEARCH_BY_GRAM;
-			*gat = i;
-			*glen = g;
+			sr->driver = SQL_SEARCH_BY_GRAM;
+			sr->gat = i;
+			sr->glen = g;
 		}
 		i += utf8_len((unsigned char)q->q[i]);
 	}
-	if (!rc && q->uscc_prefix) {
+	if (!rc && q->uscc_prefix && q->plan == STORE_PLAN_RANGE)
+		sr->driver = SQL_SEARCH_BY_USCC;
+	else if (!rc && q->uscc_prefix && q->plan == STORE_PLAN_AUTO) {
 		rc = count_capped(s, ST_APP_USCC_COUNT, q->uscc_prefix,
-				  strlen(q->uscc_prefix), hi, &n, e);
+				  strlen(q->uscc_prefix), sr->hi, DRIVER_CAP,
+				  &n, e);
 		if (!rc && n < best)
-			*driver = SQL_SEARCH_BY_USCC;
+			sr->driver = SQL_SEARCH_BY_USCC;
 	}
 	return rc;
+}
+
+static bool sort_desc(enum store_sort sort)
+{
+	return sort == STORE_SORT_RECEIVED_DESC ||
+	       sort == STORE_SORT_AMOUNT_DESC;
 }
 
 /* The cursor key of a for sort. */
@@ -143,11 +173,9 @@ static int64_t key_of(const struct store_app *a, int sort)
 }
 
 /* Bind q's filters to st (sql.c SEARCH), and the driver's ?15..?16:
- * the gram (glen bytes of q->q from gat), or the prefix's range up to
- * hi. */
+ * the gram (glen bytes of q->q from gat), or the prefix's range. */
 static void bind_query(struct drv_stmt *st, const struct store_app_query *q,
-		       int driver, size_t gat, size_t glen, const char *hi,
-		       const char *like)
+		       const struct search *sr)
 {
 	bind_nullable(st, 4, q->program);
 	bind_nullable(st, 5, q->measure);
@@ -160,30 +188,130 @@ static void bind_query(struct drv_stmt *st, const struct store_app_query *q,
 		bind_int(st, 11, q->flag);
 	bind_nullable(st, 12, q->q);
 	bind_nullable(st, 13, q->uscc);
-	bind_nullable(st, 14, q->uscc_prefix ? like : NULL);
-	if (driver == SQL_SEARCH_BY_GRAM) {
-		st->ops->bind_text(st, 15, q->q + gat, glen);
-	} else if (driver == SQL_SEARCH_BY_USCC) {
+	/* The range is the prefix (a USCC holds digits and capitals only,
+	 * all below '~'): its LIKE would cost more than the rest. */
+	bind_nullable(st, 14,
+		      q->uscc_prefix && sr->driver != SQL_SEARCH_BY_USCC
+			      ? sr->like
+			      : NULL);
+	if (sr->driver == SQL_SEARCH_BY_GRAM) {
+		st->ops->bind_text(st, 15, q->q + sr->gat, sr->glen);
+	} else if (sr->driver == SQL_SEARCH_BY_USCC) {
 		bind_text(st, 15, q->uscc_prefix);
-		bind_text(st, 16, hi);
+		bind_text(st, 16, sr->hi);
 	}
+}
+
+/* Read what q selects after sr's cursor through sr's driver, a page at
+ * a time, and visit it, until the rows run out, sr->left reaches 0 or
+ * the visitor stops. q is sr->q or a copy of it with a narrower bound. */
+static int search_run(struct store *s, struct search *sr,
+		      const struct store_app_query *q, struct qerr *e)
+{
+	int rc = Q_OK;
+
+	assert(sr->cap > 0 && sr->left > 0);
+	while (!rc && !sr->stop && sr->left > 0) {
+		long want = sr->left < (long)sr->cap ? sr->left : (long)sr->cap;
+		struct drv_stmt *st;
+		size_t n = 0;
+
+		rc = store_stmt(s,
+				(enum sql_stmt)(ST_APP_SEARCH + 3 * q->sort +
+						sr->driver),
+				&st, e);
+		if (rc)
+			break;
+		bind_int(st, 1, sr->key);
+		bind_int(st, 2, sr->seq);
+		bind_int(st, 3, want);
+		bind_query(st, q, sr);
+		rc = app_page_n(st, sr->page, sr->cap, &n, e);
+		if (n) {
+			sr->key = key_of(&sr->page[n - 1], q->sort);
+			sr->seq = sr->page[n - 1].seq;
+		}
+		app_visit(sr->page, n, !rc, sr->fn, sr->arg, &sr->stop);
+		sr->left -= (long)n;
+		if ((long)n < want)
+			break;
+	}
+	return rc;
+}
+
+/* The sort key of the row STORE_WALK_BUDGET rows on from sr's cursor in
+ * its sort's order (whatever the filters), into *edge; *found false when
+ * fewer rows are left. */
+static int walk_edge(struct store *s, const struct search *sr, int64_t *edge,
+		     bool *found, struct qerr *e)
+{
+	struct drv_stmt *st;
+	int rc = store_stmt(
+		s, (enum sql_stmt)(ST_APP_SEARCH_EDGE + sr->q->sort), &st, e);
+
+	if (rc)
+		return rc;
+	bind_int(st, 1, sr->key);
+	bind_int(st, 2, sr->seq);
+	bind_int(st, 3, STORE_WALK_BUDGET - 1);
+	rc = step(st, "finding where a walk ends", e);
+	*found = rc == DRV_ROW;
+	*edge = *found ? st->ops->column_int(st, 0) : 0;
+	done(st);
+	return rc == DRV_ROW || rc == DRV_DONE ? Q_OK : rc;
+}
+
+/* A USCC prefix of DRIVER_CAP rows or more (STORE_PLAN_AUTO). A common
+ * prefix spread over the office fills a page within a few rows of the
+ * sort's order, but one whose rows lie together (a block of firms that
+ * applied in a week, or the bench's numbered ones) is reached only after
+ * everything before it is read: a million rows. So: walk at most
+ * STORE_WALK_BUDGET rows in order (bounded by the sort key of the last
+ * one, through the filters' own bound: every row up to that key is
+ * read); if the page is not full, count the prefix's rows, and read the
+ * rest of the page by its index when they are fewer than STORE_RANGE_CAP
+ * (migration 20's index answers that from itself), or walk on. Each step
+ * goes on from the cursor the one before left, and every plan's
+ * statement orders by (key, seq), so the page is the one the walk alone
+ * would answer. */
+static int search_broad(struct store *s, struct search *sr, struct qerr *e)
+{
+	struct store_app_query b = *sr->q;
+	bool desc = sort_desc(b.sort), found;
+	int64_t edge, n;
+	int rc;
+
+	assert(sr->driver == SQL_SEARCH_BY_ORDER && b.uscc_prefix);
+	rc = walk_edge(s, sr, &edge, &found, e);
+	if (rc || !found)
+		return rc ? rc : search_run(s, sr, sr->q, e);
+	if (b.sort == STORE_SORT_RECEIVED && edge < b.received_to)
+		b.received_to = edge;
+	else if (b.sort == STORE_SORT_RECEIVED_DESC && edge > b.received_from)
+		b.received_from = edge;
+	else if (b.sort == STORE_SORT_AMOUNT && edge < b.amount_max)
+		b.amount_max = edge;
+	else if (b.sort == STORE_SORT_AMOUNT_DESC && edge > b.amount_min)
+		b.amount_min = edge;
+	rc = search_run(s, sr, &b, e);
+	if (rc || sr->stop || sr->left <= 0)
+		return rc;
+	/* Every row up to the edge's key has been read. */
+	sr->key = edge;
+	sr->seq = desc ? INT64_MIN : INT64_MAX;
+	rc = count_capped(s, ST_APP_USCC_COUNT, b.uscc_prefix,
+			  strlen(b.uscc_prefix), sr->hi, STORE_RANGE_CAP, &n,
+			  e);
+	if (!rc && n < STORE_RANGE_CAP)
+		sr->driver = SQL_SEARCH_BY_USCC;
+	return rc ? rc : search_run(s, sr, sr->q, e);
 }
 
 int store_app_search(struct store *s, const struct store_app_query *q,
 		     int (*fn)(void *arg, const struct store_app *a), void *arg,
 		     struct qerr *e)
 {
-	long limit = q->limit > 0 && q->limit <= 1000 ? q->limit : 100;
-	bool desc = q->sort == STORE_SORT_RECEIVED_DESC ||
-		    q->sort == STORE_SORT_AMOUNT_DESC;
-	int64_t key = desc ? INT64_MAX : INT64_MIN;
-	int64_t seq = desc ? INT64_MAX : INT64_MIN;
-	size_t gat = 0, glen = 0;
-	char hi[24] = "", like[24];
-	int driver = SQL_SEARCH_BY_ORDER;
-	struct store_app *page;
-	bool stop = false;
-	size_t n = 0;
+	struct search sr = {0};
 	int rc;
 
 	assert(s && q && fn);
@@ -193,6 +321,9 @@ int store_app_search(struct store *s, const struct store_app_query *q,
 	if (q->state >= APP__STATE_COUNT || q->state < -1)
 		return qerr_set(e, Q_ERR_INVALID, "state", "unknown state %d",
 				q->state);
+	if (q->plan < STORE_PLAN_AUTO || q->plan > STORE_PLAN_RANGE)
+		return qerr_set(e, Q_ERR_INVALID, "plan", "unknown plan %d",
+				q->plan);
 	if (q->uscc_prefix) {
 		size_t pl = strlen(q->uscc_prefix);
 
@@ -206,43 +337,33 @@ int store_app_search(struct store *s, const struct store_app_query *q,
 						"uscc_prefix: up to 18 digits "
 						"and capital letters");
 		/* Every USCC character sorts below '~', byte by byte. */
-		snprintf(hi, sizeof(hi), "%s~", q->uscc_prefix);
-		snprintf(like, sizeof(like), "%s%%", q->uscc_prefix);
+		snprintf(sr.hi, sizeof(sr.hi), "%s~", q->uscc_prefix);
+		snprintf(sr.like, sizeof(sr.like), "%s%%", q->uscc_prefix);
 	}
-	rc = pick_driver(s, q, hi, &driver, &gat, &glen, e);
+	sr.q = q;
+	sr.fn = fn;
+	sr.arg = arg;
+	sr.left = q->limit > 0 && q->limit <= 1000 ? q->limit : 100;
+	sr.key = sort_desc(q->sort) ? INT64_MAX : INT64_MIN;
+	sr.seq = sr.key;
+	if (q->after_set) {
+		sr.key = q->after_key;
+		sr.seq = q->after_seq;
+	}
+	rc = pick_driver(s, &sr, e);
 	if (rc)
 		return rc;
-	if (q->after_set) {
-		key = q->after_key;
-		seq = q->after_seq;
-	}
-	page = calloc(SQL_PAGE, sizeof(*page));
-	if (!page)
+	/* The whole page in one statement: a driver's index read again for
+	 * each SQL_PAGE rows would cost as much again each time. */
+	sr.cap = (size_t)sr.left;
+	sr.page = calloc(sr.cap, sizeof(*sr.page));
+	if (!sr.page)
 		return store_nomem(e);
-	do {
-		long want = limit < SQL_PAGE ? limit : SQL_PAGE;
-		struct drv_stmt *st;
-
-		rc = store_stmt(
-			s,
-			(enum sql_stmt)(ST_APP_SEARCH + 3 * q->sort + driver),
-			&st, e);
-		if (rc)
-			break;
-		bind_int(st, 1, key);
-		bind_int(st, 2, seq);
-		bind_int(st, 3, want);
-		bind_query(st, q, driver, gat, glen, hi, like);
-		rc = app_page(st, page, &n, e);
-		if (n) {
-			key = key_of(&page[n - 1], q->sort);
-			seq = page[n - 1].seq;
-		}
-		app_visit(page, n, !rc, fn, arg, &stop);
-		limit -= (long)n;
-		if ((long)n < want)
-			break;
-	} while (!rc && !stop && limit > 0);
-	free(page);
+	if (sr.driver == SQL_SEARCH_BY_ORDER && q->uscc_prefix &&
+	    q->plan == STORE_PLAN_AUTO)
+		rc = search_broad(s, &sr, e);
+	else
+		rc = search_run(s, &sr, q, e);
+	free(sr.page);
 	return rc;
 }

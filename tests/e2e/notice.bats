@@ -22,11 +22,12 @@ setup() {
 	# Shanghai with the corpus pool cut to 1 000 000.00, the duplicate
 	# screen off (the tests file copies of one contract), its notice of
 	# five working days before an award is paid (the bundled policy's
-	# assumption), and compute-rent without one, a measure paid at once.
+	# assumption), and compute-rent without one, a measure paid at once:
+	# the program's notice moved onto each other measure but the grant.
 	sed -E -e "/^  - id: corpus$/,/^  - id:/ s/2025: \"100000000.00\"/2025: \"1000000.00\"/" \
 		-e "/^  duplicate-claim:$/,/action:/ s/action: block/action: off/" \
-		-e '/^  - id: compute-rent$/,/^  - id:/ { /^    public_notice:$/,/^      assumption_zh:/d }' \
-		"$SH" >"$TMP/notice.yaml"
+		"$SH" | python3 "$BATS_TEST_DIRNAME/tools/notice_per_measure.py" compute-rent institute \
+		>"$TMP/notice.yaml"
 	"$QUAN" init --db "$DB" --policy "$TMP/notice.yaml" --by admin >/dev/null
 }
 

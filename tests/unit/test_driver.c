@@ -418,8 +418,8 @@ static const char *has_index(const struct fx *f)
 			  "'policies_program'";
 }
 
-/* What migrations 8, 9, 13, 14, 15, 17 and 19 added, taken away again (15's
- * triggers: UNDO_15_*). */
+/* What migrations 8, 9, 13, 14, 15, 17, 19 and 20 added, taken away again
+ * (15's triggers: UNDO_15_*). */
 #define UNDO_8_9                                                               \
 	"DROP TABLE pay_items; DROP TABLE pay_batches; "                       \
 	"DROP TABLE generation; DROP INDEX applications_waiting; "             \
@@ -431,9 +431,10 @@ static const char *has_index(const struct fx *f)
 	"DROP TABLE objections; DROP TABLE notice_awards; "                    \
 	"DROP TABLE notices; DROP TABLE idempotency_keys; "                    \
 	"DROP TABLE app_tallies; DROP TABLE account_tallies; "                 \
-	"DROP TABLE app_documents; DROP TABLE documents; "             \
+	"DROP TABLE app_documents; DROP TABLE documents; "                     \
 	"DROP TABLE app_grams; DROP INDEX applications_received; "             \
-	"DROP INDEX applications_requested; "
+	"DROP INDEX applications_requested; "                                  \
+	"DROP INDEX applications_uscc_keys; "
 
 /* Migration 15's triggers, which outlive the tables they write to. */
 #define UNDO_15_SQLITE                                                         \

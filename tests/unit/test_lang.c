@@ -136,6 +136,19 @@ static void test_errors_in_chinese(void **state)
 			      buf, sizeof(buf)),
 		"支持措施 corpus 要求付款前公示：申请 SH-2025-000009 "
 		"尚未公示（quan notice open）");
+	/* an amount refused for what it is, not for its spelling */
+	assert_string_equal(
+		errzh_message("invalid_money", "amount",
+			      "amount: only 150000.00 was paid to "
+			      "'SH-2025-000001' and not yet recovered",
+			      buf, sizeof(buf)),
+		"申请 SH-2025-000001 已付且未追回的金额仅为 150000.00 元");
+	assert_string_equal(
+		errzh_message("invalid_money", "amount",
+			      "amount: only 10.50 of the award of "
+			      "'SH-2025-000002' is left to pay",
+			      buf, sizeof(buf)),
+		"申请 SH-2025-000002 的资助尚待支付的金额仅为 10.50 元");
 	/* a slot with nothing to fill takes its space along */
 	assert_string_equal(errzh_message("conflict", NULL,
 					  "can be closed from the day after",

@@ -1048,6 +1048,66 @@ static void test_waitlist_key(void **state)
 	free(y);
 }
 
+/* A program's public notice is taken by every measure that names none
+ * of its own; a measure's own wins. */
+static void test_program_notice(void **state)
+{
+	static const char notice[] =
+		"public_notice:\n"
+		"  working_days: 5\n"
+		"  says: \"posted for 5 working days\"\n"
+		"  assumption: \"the office's practice\"\n";
+	char *y;
+	struct policy *p;
+	uint32_t r;
+
+	(void)state;
+	p = load_ok(base);
+	assert_int_equal(p->measures[0].notice_days, 0);
+	assert_int_equal(p->measures[1].notice_days, 0);
+	policy_free(p);
+
+	/* at the end of the document: a top-level key */
+	y = malloc(strlen(base) + sizeof(notice));
+	assert_non_null(y);
+	memcpy(y, base, strlen(base));
+	memcpy(y + strlen(base), notice, sizeof(notice));
+	p = load_ok(y);
+	assert_int_equal(p->measures[0].notice_days, 5);
+	assert_int_equal(p->measures[1].notice_days, 5);
+	r = p->measures[0].notice_rule;
+	assert_int_equal(r, p->measures[1].notice_rule);
+	assert_string_equal(p->rules[r].id, "public-notice");
+	assert_string_equal(p->rules[r].says, "posted for 5 working days");
+	policy_free(p);
+	free(y);
+
+	/* compute-rent's own notice of 7 days wins over the program's 5 */
+	y = with(base, "    allocation: pro-rata\n",
+		 "    allocation: pro-rata\n"
+		 "    public_notice:\n"
+		 "      working_days: 7\n"
+		 "      says: \"seven\"\n"
+		 "      assumption: \"a test\"\n",
+		 (char *)NULL);
+	{
+		char *z = malloc(strlen(y) + sizeof(notice));
+
+		assert_non_null(z);
+		memcpy(z, y, strlen(y));
+		memcpy(z + strlen(y), notice, sizeof(notice));
+		free(y);
+		y = z;
+	}
+	p = load_ok(y);
+	assert_int_equal(p->measures[0].notice_days, 7);
+	assert_string_equal(p->rules[p->measures[0].notice_rule].id,
+			    "compute-rent.public-notice");
+	assert_int_equal(p->measures[1].notice_days, 5);
+	policy_free(p);
+	free(y);
+}
+
 static void test_load_file(void **state)
 {
 	char path[] = "/tmp/test_policy_XXXXXX";
@@ -1538,6 +1598,7 @@ int main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_new_keys),
 		cmocka_unit_test(test_waitlist_key),
+		cmocka_unit_test(test_program_notice),
 		cmocka_unit_test(test_number_prefix),
 		cmocka_unit_test(test_sources_followable),
 		cmocka_unit_test(test_no_reach_before_publication),

@@ -230,6 +230,7 @@ static void test_open_migrate(void **state)
 	raw(f, "DROP TABLE documents");
 	raw(f, "DROP TABLE app_grams");
 	raw(f, "DROP INDEX applications_received");
+	raw(f, "DROP INDEX applications_uscc_keys");
 	raw(f, "DROP INDEX applications_requested");
 	raw(f, either(f, "SELECT 1", "DROP INDEX applications_uscc_c"));
 	raw(f, "DROP TABLE app_tallies");
@@ -936,6 +937,7 @@ static void test_migrate_5(void **state)
 	raw(f, "DROP TABLE documents");
 	raw(f, "DROP TABLE app_grams");
 	raw(f, "DROP INDEX applications_received");
+	raw(f, "DROP INDEX applications_uscc_keys");
 	raw(f, "DROP INDEX applications_requested");
 	raw(f, either(f, "SELECT 1", "DROP INDEX applications_uscc_c"));
 	raw(f, "DROP TABLE app_tallies");

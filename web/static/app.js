@@ -1268,6 +1268,20 @@
     return box;
   }
 
+  /* After a confirmed request failed: a refusal (4xx) closes the confirmation, since what was
+   * asked must change and a new one gets a new key; a lost answer (network, 5xx) leaves it open
+   * with its key, so that confirming again is the same request, answered once. */
+  function settleConfirm(err) {
+    var box = document.querySelector('[data-testid=confirm-box]');
+    if (!box) return;
+    if (err && err.status >= 400 && err.status < 500) {
+      box.remove();
+    } else {
+      var yes = box.querySelector('[data-testid=confirm-yes]');
+      if (yes) yes.disabled = false;
+    }
+  }
+
   function actionsPanel(seq, a) {
     var role = S.me.role;
     var groups = [];
@@ -1286,6 +1300,7 @@
         if (seq !== S.seq) return;
         all.forEach(function (b) { b.disabled = false; });
         $('view').setAttribute('aria-busy', 'false');
+        settleConfirm(err);
         showError(err);
       });
     }

@@ -132,11 +132,9 @@ before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-queue-test-'));
   db = path.join(tmp, 'office.db');
-  // Shanghai with a notice of five working days before a corpus award is paid (as
-  // notice.test.mjs), and Shenzhen, whose awards are paid without one.
-  const policy = fs.readFileSync(path.join(ROOT, 'policies/shanghai-2025.yaml'), 'utf8').replace(/^    pool: corpus$/m,
-    '    pool: corpus\n    public_notice: {working_days: 5, says: "拟资助名单公示5个工作日", assumption: "a test notice"}');
-  fs.writeFileSync(path.join(tmp, 'shanghai.yaml'), policy);
+  // Shanghai, whose awards are posted in a notice of five working days before they are paid,
+  // and Shenzhen, whose awards are paid without one.
+  fs.copyFileSync(path.join(ROOT, 'policies/shanghai-2025.yaml'), path.join(tmp, 'shanghai.yaml'));
   quan(['init', '--db', db, '--policy', path.join(tmp, 'shanghai.yaml'),
     '--policy', path.join(ROOT, 'policies/shenzhen-2024.yaml'), '--by', 'admin']);
   // Twelve compute-rent applications, each from its own firm: 华为 first, USCCs 91310115... and

@@ -215,10 +215,8 @@ before(async () => {
     execFileSync('psql', ['-X', '-q', `${process.env.QUAN_TEST_DB}/postgres`, '-c', `CREATE DATABASE ${pgName}`]);
     db = `${process.env.QUAN_TEST_DB}/${pgName}`;
   }
-    // Shanghai with a public notice before a corpus award is paid, as tests/e2e/notice.bats makes it.
-  const sh = path.join(tmp, 'shanghai-2025.yaml');
-  fs.writeFileSync(sh, fs.readFileSync(POLICY, 'utf8').replace(/^    pool: corpus$/m,
-    '    pool: corpus\n    public_notice: {working_days: 5, says: "拟资助名单公示5个工作日", assumption: "a test notice of five working days"}'));
+  // Shanghai as bundled: its awards are posted in a notice of five working days before payment.
+  const sh = POLICY;
   // And every other bundled program, so that decisions of every shape (joint funding, soft caps,
   // priorities) come back.
   const others = fs.readdirSync(path.join(ROOT, 'policies')).filter((f) => f.endsWith('.yaml') && f !== 'shanghai-2025.yaml')
@@ -331,10 +329,8 @@ test('every operation answers what data/openapi.json says, for a real office', a
   const zz = await call('getReviewQueue', 'reviewer', { query: { program: 'zhengzhou-2024' }, expect: 200 });
   assert.ok(zz.json.queue.some((a) => a.priority), 'the queue shows a priority');
 
-  // Money after the award.
-  await call('disburseTranche', 'finance', { params: { id: app }, body: { amount: '100000.00' }, headers: { 'Idempotency-Key': 'pay-1' }, expect: 200 });
-  await call('disburseTranche', 'finance', { params: { id: app }, body: { amount: '100000.00' }, headers: { 'Idempotency-Key': 'pay-1' }, expect: 200 });
-  await call('clawBack', 'finance', { params: { id: app }, body: { amount: '50000.00', why: 'price above the catalog' }, expect: 200 });
+  // Money after the award (Shanghai's payments wait for the notice, below).
+  await call('disburseTranche', 'finance', { params: { id: app }, body: { amount: '100000.00' }, expect: 409 });
   await call('postMilestone', 'reviewer', { params: { id: inst }, body: { year: 2025, what: 'institute registered, 120 researchers hired' }, expect: 200 });
   await call('settleApplication', 'reviewer', { params: { id: corpus }, body: { value: '2000000.00', invoices: ['INV-1'] }, expect: 200 });
   const settled = await call('getApplication', 'auditor', { params: { id: corpus }, expect: 200 });
@@ -342,7 +338,7 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('getApplication', 'finance', { params: { id: app }, expect: 200 });
 
   // Letters and documents.
-  for (const kind of ['decision', 'award', 'clawback']) {
+  for (const kind of ['decision', 'award']) {
     await call('getLetter', 'applicant', { params: { id: app }, query: { kind }, expect: 200 });
   }
   await call('getLetter', 'reviewer', { params: { id: build }, query: { kind: 'rejection' }, expect: 200 });
@@ -354,7 +350,7 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('getDocument', 'applicant', { params: { id: doc1.json && doc1.json.sha256 }, expect: 200 });
 
   // The public notice and objections.
-  const notice = await call('openNotice', 'administrator', { body: { program: 'shanghai-2025', ids: [corpus] }, expect: 201 });
+  const notice = await call('openNotice', 'administrator', { body: { program: 'shanghai-2025', ids: [corpus, app, early] }, expect: 201 });
   const nid = notice.json && notice.json.id;
   await call('listNotices', 'auditor', { expect: 200 });
   await call('getNotice', 'reviewer', { params: { id: nid }, expect: 200 });
@@ -364,26 +360,6 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('lodgeObjection', 'administrator', { params: { id: corpus }, body: { why: 'related party' }, expect: 201 });
   await call('decideObjection', 'reviewer', { params: { id: corpus }, body: { outcome: 'upheld', why: 'confirmed' }, expect: 200 });
   await call('closeNotice', 'administrator', { params: { id: nid }, expect: 409 });
-
-  // Payment batches, the bank statement, exports.
-  const batch = await call('newBatch', 'finance', { body: { ids: [early] }, headers: { 'Idempotency-Key': 'b-1' }, expect: 201 });
-  const bid = batch.json && batch.json.batch;
-  await call('listBatches', 'auditor', { expect: 200 });
-  await call('getBatch', 'finance', { params: { id: bid }, expect: 200 });
-  const paid = await call('payBatch', 'finance', { params: { id: bid }, body: {}, headers: { 'Idempotency-Key': 'pay-b-1' }, expect: 200 });
-  const pay = paid.json && paid.json.paid ? paid.json.paid[0] : {};
-  await call('getBatch', 'auditor', { params: { id: bid }, expect: 200 });
-  await call('reconcileStatement', 'finance', {
-    expect: 200,
-    body: {
-      statement: 'date,amount,payee_account,payee_name,reference\n' +
-        `2025-11-21,${pay.amount},${pay.payee_account},${pay.payee_name},${pay.voucher}\n` +
-        '2025-11-21,1200.00,6222 9999,某公司,NO-SUCH-REF\n',
-    },
-  });
-  await call('getExport', 'finance', { params: { id: 'awards' }, query: { format: 'csv' }, expect: 200 });
-  await call('getExport', 'auditor', { params: { id: 'payments' }, query: { format: 'xlsx', batch: bid }, expect: 200 });
-  await call('getExport', 'finance', { params: { id: 'awards' }, query: { format: 'pdf' }, expect: 400 });
 
   // The office's round, its reports and its audit.
   for (const n of [1, 2, 3]) {
@@ -449,6 +425,33 @@ test('every operation answers what data/openapi.json says, for a real office', a
   base = await startServer({ QUAN_NOW: '2025-11-28T10:00:00+08:00' });
   await call('closeNotice', 'administrator', { params: { id: nid }, expect: 200 });
   await call('getNotice', 'auditor', { params: { id: nid }, expect: 200 });
+
+  // The notice closed, its awards are paid.
+  await call('disburseTranche', 'finance', { params: { id: app }, body: { amount: '100000.00' }, headers: { 'Idempotency-Key': 'pay-1' }, expect: 200 });
+  await call('disburseTranche', 'finance', { params: { id: app }, body: { amount: '100000.00' }, headers: { 'Idempotency-Key': 'pay-1' }, expect: 200 });
+  await call('clawBack', 'finance', { params: { id: app }, body: { amount: '50000.00', why: 'price above the catalog' }, expect: 200 });
+  await call('getLetter', 'applicant', { params: { id: app }, query: { kind: 'clawback' }, expect: 200 });
+
+  // Payment batches, the bank statement, exports.
+  const batch = await call('newBatch', 'finance', { body: { ids: [early] }, headers: { 'Idempotency-Key': 'b-1' }, expect: 201 });
+  const bid = batch.json && batch.json.batch;
+  await call('listBatches', 'auditor', { expect: 200 });
+  await call('getBatch', 'finance', { params: { id: bid }, expect: 200 });
+  const paid = await call('payBatch', 'finance', { params: { id: bid }, body: {}, headers: { 'Idempotency-Key': 'pay-b-1' }, expect: 200 });
+  const pay = paid.json && paid.json.paid ? paid.json.paid[0] : {};
+  await call('getBatch', 'auditor', { params: { id: bid }, expect: 200 });
+  await call('reconcileStatement', 'finance', {
+    expect: 200,
+    body: {
+      statement: 'date,amount,payee_account,payee_name,reference\n' +
+        `2025-11-28,${pay.amount},${pay.payee_account},${pay.payee_name},${pay.voucher}\n` +
+        '2025-11-28,1200.00,6222 9999,某公司,NO-SUCH-REF\n',
+    },
+  });
+  await call('getExport', 'finance', { params: { id: 'awards' }, query: { format: 'csv' }, expect: 200 });
+  await call('getExport', 'auditor', { params: { id: 'payments' }, query: { format: 'xlsx', batch: bid }, expect: 200 });
+  await call('getExport', 'finance', { params: { id: 'awards' }, query: { format: 'pdf' }, expect: 400 });
+
 
   assert.deepEqual(problems, [], `answers that do not match data/openapi.json:\n${problems.join('\n')}`);
 

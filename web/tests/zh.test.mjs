@@ -344,6 +344,7 @@ test('a refused approval: the error banner in Chinese, its code kept', async () 
   // A rate that is not one: a field's validation, the field named.
   await page.fill('[data-testid=approve-rate]', 'abc');
   await page.click('[data-testid=approve]');
+  await confirmMove(page);
   await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 15000 });
   let message = (await page.locator('[data-testid=error-message]').textContent()).trim();
   assert.ok(/[\u4e00-\u9fff]/.test(message), `the message is Chinese: ${message}`);
@@ -352,8 +353,10 @@ test('a refused approval: the error banner in Chinese, its code kept', async () 
   // The first approval of an award above the threshold, then the same reviewer again: refused.
   await page.fill('[data-testid=approve-rate]', '');
   await page.click('[data-testid=approve]');
+  await confirmMove(page);
   await page.waitForSelector('[data-testid=notice]:not([hidden])', { timeout: 15000 });
   await page.click('[data-testid=approve]');
+  await confirmMove(page);
   await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 15000 });
   message = (await page.locator('[data-testid=error-message]').textContent()).trim();
   assert.equal(message, 'wang.fang 已作第一次审批：该奖励需由另一位审批人确认');
