@@ -3,7 +3,9 @@
  * the office would, under the policies and, with --reform, under reformed
  * ones (docs/simulate.md).
  */
+#include <assert.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,8 @@
 #include "engine/app.h"
 #include "sim/appcsv.h"
 #include "sim/gen.h"
+#include "sim/order.h"
+#include "sim/pipe.h"
 #include "sim/reform.h"
 #include "sim/sim.h"
 #include "sim/simrun.h"
@@ -24,7 +28,7 @@
 static const char usage[] =
 	"usage: quan simulate --policy FILE... [--reform R.yaml]... [--compare]\n"
 	"         (--synthetic N --seed S | --population FILE.csv | --from-db DB)\n"
-	"         [--json] [--csv FILE] [--chips FILE]\n"
+	"         [--json] [--csv FILE] [--chips FILE] [--threads N]\n"
 	"Decide every application of a population with the office's engine,\n"
 	"then allocate each measure's pool in its own order (first come first\n"
 	"served with the waitlist, pro-rata rounds, yearly caps, grant\n"
@@ -41,7 +45,10 @@ static const char usage[] =
 	"--csv FILE: one row per application (id, program, measure,\n"
 	"received_at, eligible, amount, state, reasons).\n"
 	"--write-population FILE.csv: the population itself as the application\n"
-	"CSV (quan apply --csv and --population read it), in order of receipt.\n";
+	"CSV (quan apply --csv and --population read it), in order of receipt.\n"
+	"--threads N: make, screen and build the facts of applications on N\n"
+	"threads (default: the processors online, at most 64); the allocation\n"
+	"runs once, in arrival order, so every figure is the same for any N.\n";
 
 #define MAX_POLICIES SIM_MAX_PROGRAMS
 #define MAX_SYNTHETIC 100000000ull
@@ -54,7 +61,7 @@ struct sopts {
 	const char *reforms[REFORM_MAX];
 	int nreforms;
 	const char *synthetic, *seed, *population, *from_db, *csv, *chips;
-	const char *write_population;
+	const char *write_population, *threads;
 	int json, compare;
 };
 
@@ -113,6 +120,8 @@ static int opts_parse(int argc, char **argv, struct sopts *o)
 			slot = &o->chips;
 		else if (!strcmp(a, "--write-population"))
 			slot = &o->write_population;
+		else if (!strcmp(a, "--threads"))
+			slot = &o->threads;
 		if (!slot || i + 1 >= argc) {
 			fprintf(stderr, "quan: %s '%s'\n\n%s",
 				slot ? "a value is needed after"
@@ -167,7 +176,21 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int load_synthetic(const struct sopts *o, struct population *p)
+/* Arrivals lo..hi of population p (sim_pipe_for). */
+static void arrivals(void *arg, uint64_t lo, uint64_t hi)
+{
+	struct population *p = arg;
+
+	for (uint64_t i = lo; i < hi; i++) {
+		int64_t at;
+
+		gen_received_at(p->gen, i, &at);
+		p->v[i] = (struct item){at, i, NULL, NULL};
+	}
+}
+
+static int load_synthetic(const struct sopts *o, struct population *p,
+			  int threads)
 {
 	uint64_t n, seed;
 
@@ -191,12 +214,8 @@ static int load_synthetic(const struct sopts *o, struct population *p)
 	if (!p->v)
 		return EXIT_BAD_INPUT;
 	p->cap = n;
-	for (uint64_t i = 0; i < n; i++) {
-		int64_t at;
-
-		gen_received_at(p->gen, i, &at);
-		p->v[p->n++] = (struct item){at, i, NULL, NULL};
-	}
+	sim_pipe_for(n, threads, p, arrivals);
+	p->n = n;
 	return 0;
 }
 
@@ -453,9 +472,131 @@ static int write_population(const struct population *pop, const char *path)
 	return fclose(f) ? -1 : 0;
 }
 
-static int run(const struct sopts *o, struct population *pop, struct sim *sims,
-	       size_t nsims, FILE *csv)
+/* One application on its way through the pipe (sim/pipe.h): made,
+ * received and prepared for each simulation ahead of its turn. */
+struct slot {
+	int rc;
+	struct sim_prep pp[2]; /* one per simulation; first for sim_prefetch */
+	struct qerr e;
+	struct gen_app ga; /* a synthetic one lives here */
+	struct application a;
+};
+
+struct runctx {
+	const struct sopts *o;
+	struct population *pop;
+	struct sim *sims;
+	size_t nsims;
+	FILE *csv;
+	char **reasons;
+	size_t *item_of;
+	bool tty;
+	const struct timespec *t0;
+	int worst;
+	int ended; /* the runs fell out of step: EXIT_BAD_INPUT */
+};
+
+/* item_app, with the slot's own scratch: any thread. */
+static void slot_prep(void *arg, uint64_t i, void *sl, struct sim_scratch *sr)
 {
+	struct runctx *c = arg;
+	struct slot *x = sl;
+	const struct population *p = c->pop;
+	struct item *it = &p->v[i];
+
+	qerr_clear(&x->e);
+	memset(&x->a, 0, sizeof(x->a));
+	if (p->gen) {
+		x->rc = gen_fill(p->gen, p->names, it->n, &x->ga);
+		if (x->rc)
+			qerr_set(&x->e, x->rc, "", "cannot generate");
+		else
+			x->a = x->ga.a;
+	} else {
+		x->rc = app_parse_json(it->json, strlen(it->json), &x->a,
+				       &x->e);
+	}
+	if (!x->rc)
+		x->rc = app_receive(&x->a, it->at, &x->e);
+	for (size_t k = 0; !x->rc && k < c->nsims; k++)
+		sim_prepare(&c->sims[k], &x->a, &x->pp[k], sr);
+}
+
+static void slot_ahead(void *arg, void *sl)
+{
+	struct runctx *c = arg;
+	struct slot *x = sl;
+
+	for (size_t k = 0; !x->rc && k < c->nsims; k++)
+		sim_prefetch(&c->sims[k], &x->pp[k]);
+}
+
+static void slot_drop(void *arg, void *sl)
+{
+	struct slot *x = sl;
+
+	(void)arg;
+	app_release(&x->a);
+}
+
+/* Apply item i to every simulation, in arrival order. */
+static int slot_apply(void *arg, uint64_t i, void *sl)
+{
+	struct runctx *c = arg;
+	struct slot *x = sl;
+	struct sim *sims = c->sims;
+	struct qerr *e = &x->e;
+	int rc = x->rc;
+
+	for (size_t k = 0; !rc && k < c->nsims; k++) {
+		const struct decision *d = NULL;
+		size_t before = sims[k].nout;
+
+		/* The decision itself only for a CSV row: without one, a
+		 * measure that reads no history was decided ahead. */
+		rc = sim_apply_prepared(&sims[k], &x->a, &x->pp[k],
+					c->csv && k + 1 == c->nsims ? &d : NULL,
+					e);
+		/* The rows are of the last run (the reform's). */
+		if (!rc && c->csv && k + 1 == c->nsims &&
+		    sims[k].nout > before) {
+			char r[1024] = "";
+			size_t used = 0;
+			const struct policy *p =
+				sims[k].pols[sims[k].out[before].program];
+
+			for (uint16_t j = 0;
+			     j < d->nreasons && used < sizeof(r); j++)
+				used += (size_t)snprintf(
+					r + used, sizeof(r) - used, "%s%s",
+					j ? ";" : "",
+					p->rules[d->reasons[j]].id);
+			c->reasons[before] = strdup(r);
+			c->item_of[before] = i;
+		}
+	}
+	if (rc) {
+		fprintf(stderr, "%s: %s\n",
+			c->pop->v[i].id ? c->pop->v[i].id : "synthetic",
+			e->msg);
+		if (cli_exit_for(rc) > c->worst)
+			c->worst = cli_exit_for(rc);
+		/* Kept in step: an application one run refuses is left out
+		 * of every run. */
+		for (size_t k = 0; k < c->nsims; k++)
+			if (sims[k].nout > sims[0].nout)
+				return c->ended = EXIT_BAD_INPUT;
+	}
+	if (c->tty && (i & 0xffff) == 0xffff)
+		progress(i + 1, c->pop->n, c->t0);
+	return 0;
+}
+
+static int run(const struct sopts *o, struct population *pop, struct sim *sims,
+	       size_t nsims, FILE *csv, int threads)
+{
+	struct sim_pipe pipe = {0};
+	struct runctx rc_;
 	bool tty = isatty(2);
 	struct timespec t0;
 	int worst = 0;
@@ -472,54 +613,23 @@ static int run(const struct sopts *o, struct population *pop, struct sim *sims,
 			return EXIT_BAD_INPUT;
 		}
 	}
-	for (size_t i = 0; i < pop->n; i++) {
-		struct application a;
-		struct qerr e;
-		int rc;
-
-		qerr_clear(&e);
-		memset(&a, 0, sizeof(a));
-		rc = item_app(pop, &pop->v[i], &a, &e);
-		for (size_t k = 0; !rc && k < nsims; k++) {
-			const struct decision *d = NULL;
-			size_t before = sims[k].nout;
-
-			rc = sim_apply(&sims[k], &a, &d, &e);
-			/* The rows are of the last run (the reform's). */
-			if (!rc && csv && k + 1 == nsims &&
-			    sims[k].nout > before) {
-				char r[1024] = "";
-				size_t used = 0;
-				const struct policy *p =
-					sims[k].pols[sims[k].out[before]
-							     .program];
-
-				for (uint16_t j = 0;
-				     j < d->nreasons && used < sizeof(r); j++)
-					used += (size_t)snprintf(
-						r + used, sizeof(r) - used,
-						"%s%s", j ? ";" : "",
-						p->rules[d->reasons[j]].id);
-				reasons[before] = strdup(r);
-				item_of[before] = i;
-			}
-		}
-		if (rc) {
-			fprintf(stderr, "%s: %s\n",
-				pop->v[i].id ? pop->v[i].id : "synthetic",
-				e.msg);
-			if (cli_exit_for(rc) > worst)
-				worst = cli_exit_for(rc);
-			/* Kept in step: an application one run refuses
-			 * is left out of every run. */
-			for (size_t k = 0; k < nsims; k++)
-				if (sims[k].nout > sims[0].nout)
-					return EXIT_BAD_INPUT;
-		}
-		app_release(&a);
-		if (tty && (i & 0xffff) == 0xffff)
-			progress(i + 1, pop->n, &t0);
+	pipe.n = pop->n;
+	assert(nsims >= 1 && nsims <= 2);
+	pipe.slot = sizeof(struct slot);
+	pipe.threads = threads;
+	pipe.arg = &rc_;
+	pipe.prep = slot_prep;
+	pipe.apply = slot_apply;
+	pipe.drop = slot_drop;
+	pipe.ahead = slot_ahead;
+	rc_ = (struct runctx){o,       pop, sims, nsims, csv, reasons,
+			      item_of, tty, &t0,  0,	 0};
+	if (sim_pipe_run(&pipe)) {
+		free(reasons);
+		free(item_of);
+		return EXIT_BAD_INPUT;
 	}
+	worst = rc_.worst;
 	if (tty && pop->n > 0xffff)
 		fputc('\n', stderr);
 	for (size_t k = 0; k < nsims; k++) {
@@ -632,10 +742,27 @@ int cmd_simulate(int argc, char **argv)
 	struct sim sims[2];
 	size_t nsims = 0;
 	FILE *csv = NULL;
-	int rc = 0;
+	int rc = 0, threads;
 
 	if (opts_parse(argc, argv, &o))
 		return EXIT_BAD_INPUT;
+	if (o.threads) {
+		char *end;
+		long t = strtol(o.threads, &end, 10);
+
+		if (*end || t < 1 || t > SIM_PIPE_MAX_THREADS) {
+			fprintf(stderr, "quan: --threads takes 1 to %d\n",
+				SIM_PIPE_MAX_THREADS);
+			return EXIT_BAD_INPUT;
+		}
+		threads = (int)t;
+	} else {
+		long t = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = t < 1			     ? 1
+			  : t > SIM_PIPE_MAX_THREADS ? SIM_PIPE_MAX_THREADS
+						     : (int)t;
+	}
 	for (int i = 0; !rc && i < o.npolicies; i++)
 		rc = cli_load_policy(o.policies[i], &pols[i]);
 	if (!rc && o.nreforms) {
@@ -650,12 +777,16 @@ int cmd_simulate(int argc, char **argv)
 	if (!rc)
 		rc = cli_load_chips(o.chips, &chips);
 	if (!rc)
-		rc = o.synthetic    ? load_synthetic(&o, &pop)
+		rc = o.synthetic    ? load_synthetic(&o, &pop, threads)
 		     : o.population ? load_csv(&o, &pop)
 				    : load_db(&o, &pop);
 	if (rc)
 		goto out;
-	qsort(pop.v, pop.n, sizeof(*pop.v), by_arrival);
+	/* push() numbers the items in the order they come: a stable sort on
+	 * the time alone is the order of by_arrival. */
+	if (sim_sort_by_time(pop.v, pop.n, sizeof(*pop.v),
+			     offsetof(struct item, at)))
+		qsort(pop.v, pop.n, sizeof(*pop.v), by_arrival);
 	for (int i = 0; i < o.npolicies; i++) {
 		set[0][i] = pols[i];
 		set[1][i] = i == 0 && reformed ? reformed : pols[i];
@@ -685,7 +816,7 @@ int cmd_simulate(int argc, char **argv)
 		rc = EXIT_BAD_INPUT;
 		goto out;
 	}
-	rc = run(&o, &pop, sims, nsims, csv);
+	rc = run(&o, &pop, sims, nsims, csv, threads);
 	if (csv && fclose(csv)) {
 		fprintf(stderr, "quan: cannot write '%s'\n", o.csv);
 		rc = EXIT_BAD_INPUT;

@@ -1815,6 +1815,36 @@ uint64_t expr_string_fields(const struct expr *x)
 	return m;
 }
 
+uint64_t expr_fields(const struct expr *x)
+{
+	uint64_t m = 0;
+
+	assert(x);
+	for (const struct insn *in = x->code; in->op != OP_END; in++)
+		switch ((enum op)in->op) {
+		case OP_FIELD:
+		case OP_FIELD_S:
+		case OP_ISNULL:
+		case OP_NOTNULL:
+		case OP_FEQK:
+		case OP_FNEK:
+		case OP_FLTK:
+		case OP_FLEK:
+		case OP_FGTK:
+		case OP_FGEK:
+		case OP_FSEQK:
+		case OP_FSNEK:
+			m |= 1ull << in->a;
+			break;
+		case OP_JNULL:
+			m |= (uint64_t)in->imm;
+			break;
+		default:
+			break;
+		}
+	return m;
+}
+
 /* The `in` list of instruction in: its own program's pool, which a fused
  * program keeps a pointer to in key. */
 static inline const int64_t *list_of(const struct expr *x,

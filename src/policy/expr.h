@@ -119,6 +119,10 @@ int expr_date_floor(const struct expr *x, int field, int64_t *out);
  * keys make those comparisons integer compares (facts_keys). */
 uint64_t expr_string_fields(const struct expr *x);
 
+/* Every field x reads, its value or whether it is null (bit id per field
+ * id). */
+uint64_t expr_fields(const struct expr *x);
+
 /* Fusing: the eligibility conditions of a measure as one program, so that
  * deciding runs them in one call, over the same instructions each was
  * compiled to. At most EXPR_MAX_FUSED conditions. */

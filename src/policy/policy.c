@@ -1483,6 +1483,7 @@ static struct expr *expr_of(struct ctx *c, const struct kv *f, const char *key,
 		return NULL;
 	}
 	c->p->string_fields |= expr_string_fields(x);
+	c->p->fields_read |= expr_fields(x);
 	return x;
 }
 
@@ -2454,6 +2455,8 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 				&m->base, &ee)) {
 		m->base = NULL;
 		err_at(c, at, "cannot compile the default base: %s", ee.msg);
+	} else {
+		c->p->fields_read |= expr_fields(m->base);
 	}
 	m->base_rule = measure_rule(c, &mc, RULE_BASE, "base",
 				    kv[M_BASE].present ? kv[M_BASE].at : at);

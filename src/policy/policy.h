@@ -361,6 +361,8 @@ struct policy {
 	/* The string fields its conditions compare with a literal (bit id per
 	 * field id): the keys to compute for a decision (facts_keys). */
 	uint64_t string_fields;
+	/* Every field an expression of it reads (bit id per field id). */
+	uint64_t fields_read;
 	/* Epochs: epoch k covers [epoch_from[k], epoch_from[k+1]); epoch 0
 	 * starts at the beginning of time. Values in force during epoch k are
 	 * epoch_vals[k * nparams + i], null when epoch_null[...] is 1. */

@@ -16,6 +16,7 @@
  * asked (measure >= 0), or the value of its compute contracts (measure
  * -1), as the office's store sums them (store_applicant_year). */
 struct hkey {
+	uint64_t uh; /* uscc_hash of uscc */
 	int32_t year;
 	int16_t measure;
 	uint8_t program;
@@ -33,35 +34,61 @@ struct sim_history {
 	size_t cap, n; /* cap is a power of two; n <= cap / 2 */
 };
 
-static uint64_t hkey_hash(const struct hkey *k)
+/* FNV-1a over the USCC's bytes: made once per application, in
+ * sim_prepare when it runs ahead. */
+static uint64_t uscc_hash(const char *uscc)
 {
 	uint64_t h = 1469598103934665603ull;
-	const unsigned char *p = (const unsigned char *)k->uscc;
+	const unsigned char *p = (const unsigned char *)uscc;
 
-	for (; *p; p++)
-		h = (h ^ *p) * 1099511628211ull;
-	h = (h ^ (uint64_t)(uint32_t)k->year) * 1099511628211ull;
-	h = (h ^ (uint64_t)(uint16_t)k->measure) * 1099511628211ull;
-	h = (h ^ k->program) * 1099511628211ull;
-	return h ^ (h >> 29);
+	for (size_t i = 0; i < USCC_LEN && p[i]; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+static uint64_t hkey_hash(const struct hkey *k)
+{
+	uint64_t h = k->uh;
+
+	h ^= (uint64_t)(uint32_t)k->year << 32 ^
+	     (uint64_t)(uint16_t)k->measure << 8 ^ k->program;
+	/* MurmurHash3's finaliser: every bit of the key reaches the low
+	 * bits the table's mask keeps (FNV's low bits see only the low bits
+	 * of what went in, and the probes clustered). */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
 }
 
 static bool hkey_eq(const struct hkey *a, const struct hkey *b)
 {
-	return a->year == b->year && a->measure == b->measure &&
-	       a->program == b->program && !strcmp(a->uscc, b->uscc);
+	/* hkey_set zero-fills the key, so the USCCs compare as bytes. */
+	return a->uh == b->uh && a->year == b->year &&
+	       a->measure == b->measure && a->program == b->program &&
+	       !memcmp(a->uscc, b->uscc, sizeof(a->uscc));
 }
 
-static struct hslot *hist_find(struct sim_history *h, const struct hkey *k)
+/* The slot of k, whose hkey_hash is hash, or the empty one where it
+ * goes. */
+static struct hslot *hist_find_h(struct sim_history *h, const struct hkey *k,
+				 uint64_t hash)
 {
 	size_t i;
 
 	assert(h->cap && !(h->cap & (h->cap - 1)));
-	for (i = hkey_hash(k) & (h->cap - 1); h->slots[i].used;
+	assert(hash == hkey_hash(k));
+	for (i = hash & (h->cap - 1); h->slots[i].used;
 	     i = (i + 1) & (h->cap - 1))
 		if (hkey_eq(&h->slots[i].k, k))
 			return &h->slots[i];
 	return &h->slots[i];
+}
+
+static struct hslot *hist_find(struct sim_history *h, const struct hkey *k)
+{
+	return hist_find_h(h, k, hkey_hash(k));
 }
 
 static int hist_grow(struct sim_history *h)
@@ -90,6 +117,33 @@ static money_t hist_get(struct sim_history *h, const struct hkey *k)
 	return s->used ? s->v : 0;
 }
 
+/* Room for n more keys: hist_slot's pointers stay valid until the next
+ * hist_add or hist_room. */
+static int hist_room(struct sim_history *h, size_t n)
+{
+	while ((h->n + n) * 2 > h->cap)
+		if (hist_grow(h))
+			return Q_ERR_NOMEM;
+	return Q_OK;
+}
+
+/* The slot of k, made (with 0, which reads as absent) if it is not there.
+ * hist_room first. */
+static struct hslot *hist_slot(struct sim_history *h, const struct hkey *k,
+			       uint64_t hash)
+{
+	struct hslot *s = hist_find_h(h, k, hash);
+
+	assert((h->n + 1) * 2 <= h->cap);
+	if (!s->used) {
+		s->used = true;
+		s->k = *k;
+		s->v = 0;
+		h->n++;
+	}
+	return s;
+}
+
 static int hist_add(struct sim_history *h, const struct hkey *k, money_t v)
 {
 	struct hslot *s;
@@ -109,9 +163,10 @@ static int hist_add(struct sim_history *h, const struct hkey *k, money_t v)
 }
 
 static void hkey_set(struct hkey *k, size_t program, int measure, int year,
-		     const char *uscc)
+		     const char *uscc, uint64_t uh)
 {
 	memset(k, 0, sizeof(*k));
+	k->uh = uh;
 	k->program = (uint8_t)program;
 	k->measure = (int16_t)measure;
 	k->year = year;
@@ -164,6 +219,22 @@ static int add_pool(struct sim *s, const struct policy *p, uint32_t pool,
 	return Q_OK;
 }
 
+/* Whether measure m of p decides the same whatever the applicant's
+ * history: no expression of p reads a history field, and no cap of m is
+ * counted per applicant-year. */
+static bool reads_no_history(const struct policy *p, size_t m)
+{
+	const uint64_t hist = 1ull << F_APPLICANT_AWARDED_YEAR |
+			      1ull << F_APPLICANT_COMPUTE_CONTRACTS_YEAR;
+
+	if (p->fields_read & hist)
+		return false;
+	for (size_t i = 0; i < p->measures[m].ncaps; i++)
+		if (p->measures[m].caps[i].per == CAP_PER_APPLICANT_YEAR)
+			return false;
+	return true;
+}
+
 int sim_init(struct sim *s, const struct policy *const *pols, size_t npols,
 	     const struct chip_catalog *chips, struct qerr *e)
 {
@@ -192,6 +263,13 @@ int sim_init(struct sim *s, const struct policy *const *pols, size_t npols,
 						"program '%s' is given twice",
 						p->program);
 			}
+		s->ahead[s->npols] = calloc(p->nmeasures ? p->nmeasures : 1, 1);
+		if (!s->ahead[s->npols]) {
+			rc = Q_ERR_NOMEM;
+			break;
+		}
+		for (size_t m = 0; m < p->nmeasures; m++)
+			s->ahead[s->npols][m] = reads_no_history(p, m);
 		s->pols[s->npols++] = p;
 		for (uint32_t k = 0; !rc && k < p->npools; k++)
 			for (size_t b = 0; !rc && b < p->pools[k].nbudgets; b++)
@@ -208,6 +286,8 @@ void sim_release(struct sim *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->npols; i++)
+		free(s->ahead[i]);
 	for (size_t i = 0; i < s->npools; i++) {
 		free(s->pools[i].reasons);
 		free(s->pools[i].awards);
@@ -468,20 +548,29 @@ static int push_out(struct sim *s, const struct sim_outcome *o)
 
 /* Screen and decide a (program k, measure m, fiscal year fy) with its
  * history, as the office's judge() does: into s->d. */
+/* The applicant's history as the office's store sums it now. */
+static void history_of(struct sim *s, size_t k, int m,
+		       const struct application *a, int fy, uint64_t uh,
+		       struct history *h)
+{
+	struct hkey key;
+
+	hkey_set(&key, k, m, fy, a->applicant.uscc, uh);
+	h->awarded_year = hist_get(s->hist, &key);
+	if (is_compute(a->contract.kind)) {
+		key.measure = -1;
+		h->compute_contracts_year = hist_get(s->hist, &key);
+	}
+}
+
 static int judge(struct sim *s, size_t k, int m, const struct application *a,
-		 int fy, struct facts *f, struct qerr *e)
+		 int fy, uint64_t uh, struct facts *f, struct qerr *e)
 {
 	const struct policy *p = s->pols[k];
 	struct history h = {.from_db = true, .lists_known = true};
-	struct hkey key;
 	int rc;
 
-	hkey_set(&key, k, m, fy, a->applicant.uscc);
-	h.awarded_year = hist_get(s->hist, &key);
-	if (is_compute(a->contract.kind)) {
-		key.measure = -1;
-		h.compute_contracts_year = hist_get(s->hist, &key);
-	}
+	history_of(s, k, m, a, fy, uh, &h);
 	rc = facts_build(a, s->chips, &h, f, e);
 	if (!rc)
 		rc = screen_run(p, m, a, f, NULL, s->screens, e);
@@ -495,16 +584,27 @@ static int judge(struct sim *s, size_t k, int m, const struct application *a,
 /* What the office's store would now sum for the applicant's later
  * applications: its ask under m, its compute contract's value. */
 static int remember(struct sim *s, size_t k, int m, const struct application *a,
-		    int fy, money_t asked, struct qerr *e)
+		    int fy, uint64_t uh, struct hslot *const *at, money_t asked,
+		    struct qerr *e)
 {
 	struct hkey key;
 	int rc;
 
-	hkey_set(&key, k, m, fy, a->applicant.uscc);
-	rc = hist_add(s->hist, &key, asked);
-	if (!rc && is_compute(a->contract.kind)) {
-		key.measure = -1;
-		rc = hist_add(s->hist, &key, a->contract.value);
+	if (at) {
+		/* The slots history_at found for this application. */
+		rc = money_add(at[0]->v, asked, &at[0]->v) ? Q_ERR_OVERFLOW
+							   : Q_OK;
+		if (!rc && is_compute(a->contract.kind))
+			rc = money_add(at[1]->v, a->contract.value, &at[1]->v)
+				     ? Q_ERR_OVERFLOW
+				     : Q_OK;
+	} else {
+		hkey_set(&key, k, m, fy, a->applicant.uscc, uh);
+		rc = hist_add(s->hist, &key, asked);
+		if (!rc && is_compute(a->contract.kind)) {
+			key.measure = -1;
+			rc = hist_add(s->hist, &key, a->contract.value);
+		}
 	}
 	if (rc)
 		return qerr_set(e, rc, "", "history: %s",
@@ -521,24 +621,38 @@ static int program_of(const struct sim *s, const char *program)
 	return -1;
 }
 
-static void count_refusal(struct sim_pool *pl, const struct decision *d)
+/* What placing needs of a decision: made now (s->d) or ahead
+ * (sim_prep). */
+struct verdict {
+	bool eligible;
+	uint16_t nreasons;
+	const uint32_t *reasons;
+	money_t asked; /* the pool's share, when eligible */
+};
+
+static struct verdict verdict_of(const struct policy *p,
+				 const struct decision *d)
 {
-	pl->refused++;
-	for (uint16_t r = 0; r < d->nreasons; r++)
-		if (d->reasons[r] < pl->policy->nrules)
-			pl->reasons[d->reasons[r]]++;
+	struct verdict v = {d->eligible, d->nreasons, d->reasons, 0};
+
+	if (d->eligible)
+		v.asked = decision_pool_share(p, d);
+	return v;
 }
 
-int sim_apply(struct sim *s, const struct application *a,
-	      const struct decision **dout, struct qerr *e)
+static void count_refusal(struct sim_pool *pl, const struct verdict *v)
 {
-	struct sim_outcome o = {0, -1, SIM_INELIGIBLE, 0, 0};
-	const struct policy *p;
-	struct decision *d = s->d;
-	struct facts f;
-	money_t asked = 0;
-	int k, m, fy, ix, rc;
+	pl->refused++;
+	for (uint16_t r = 0; r < v->nreasons; r++)
+		if (v->reasons[r] < pl->policy->nrules)
+			pl->reasons[v->reasons[r]]++;
+}
 
+/* What sim_apply checks before each application: the caller's stop and
+ * the size of the run. */
+static int apply_checks(struct sim *s, const struct application *a,
+			struct qerr *e)
+{
 	assert(s && a && !s->finished);
 	assert(a->received_on == date_of_instant(a->received_at));
 	if (s->stop && !(s->nout % SIM_STOP_EVERY) && s->stop(s->stop_arg)) {
@@ -549,41 +663,37 @@ int sim_apply(struct sim *s, const struct application *a,
 		return qerr_set(e, Q_ERR_TOO_LARGE, "",
 				"at most %llu applications in one simulation",
 				(unsigned long long)SIM_MAX_APPS);
-	k = program_of(s, a->program);
-	if (k < 0)
-		return qerr_set(e, Q_ERR_UNKNOWN_PROGRAM, "program",
-				"program: '%.64s' is not simulated",
-				a->program);
-	p = s->pols[k];
-	m = policy_find_measure(p, a->measure, strlen(a->measure));
-	if (m < 0) {
-		rc = decide(p, a, s->chips, NULL, d, e);
-		return rc ? rc
-			  : qerr_set(e, Q_ERR_UNKNOWN_MEASURE, "measure",
-				     "measure: '%.64s' is unknown", a->measure);
-	}
-	fy = date_year(a->received_on);
-	rc = judge(s, (size_t)k, m, a, fy, &f, e);
-	if (rc)
-		return rc;
-	if (dout)
-		*dout = d;
+	return Q_OK;
+}
+
+/* Place a, decided into s->d from facts f (program k, measure m, fiscal
+ * year fy), and remember what it asked: the order-dependent part. */
+static int place(struct sim *s, int k, int m, const struct application *a,
+		 int fy, uint64_t uh, struct hslot *const *at,
+		 const struct facts *f, const struct verdict *v, struct qerr *e)
+{
+	struct sim_outcome o = {0, -1, SIM_INELIGIBLE, 0, 0};
+	const struct policy *p = s->pols[k];
+	money_t asked = 0;
+	int ix, rc;
+
+	assert(k >= 0 && m >= 0);
 	o.program = (uint8_t)k;
 	o.measure = (uint16_t)m;
 	ix = pool_of(s, p, p->measures[m].pool, fy);
 	o.pool = ix;
-	if (!d->eligible) {
+	if (!v->eligible) {
 		if (ix >= 0)
-			count_refusal(&s->pools[ix], d);
+			count_refusal(&s->pools[ix], v);
 		return push_out(s, &o)
 			       ? qerr_set(e, Q_ERR_NOMEM, "", "out of memory")
-			       : remember(s, (size_t)k, m, a, fy, 0, e);
+			       : remember(s, (size_t)k, m, a, fy, uh, at, 0, e);
 	}
 	if (ix < 0)
 		return qerr_set(e, Q_ERR_DECISION, "received_at",
 				"pool '%s' has no budget for fiscal year %d",
 				p->pools[p->measures[m].pool].id, fy);
-	asked = decision_pool_share(p, d);
+	asked = v->asked;
 	o.amount = asked;
 	if (p->measures[m].alloc == ALLOC_PRO_RATA) {
 		struct queued q = {
@@ -591,9 +701,9 @@ int sim_apply(struct sim *s, const struct application *a,
 			fy,
 			(uint16_t)m,
 			(uint8_t)k,
-			is_compute(a->contract.kind) && f.i[F_COMPUTE_PRESENT],
-			f.i[F_COMPUTE_DOMESTIC] != 0,
-			f.i[F_COMPUTE_H100_HOURS],
+			is_compute(a->contract.kind) && f->i[F_COMPUTE_PRESENT],
+			f->i[F_COMPUTE_DOMESTIC] != 0,
+			f->i[F_COMPUTE_H100_HOURS],
 			asked,
 		};
 
@@ -612,9 +722,9 @@ int sim_apply(struct sim *s, const struct application *a,
 		if (to == SIM_RESERVED)
 			rc = count_served(&s->pools[ix], asked,
 					  is_compute(a->contract.kind) &&
-						  f.i[F_COMPUTE_PRESENT],
-					  f.i[F_COMPUTE_DOMESTIC] != 0,
-					  f.i[F_COMPUTE_H100_HOURS]);
+						  f->i[F_COMPUTE_PRESENT],
+					  f->i[F_COMPUTE_DOMESTIC] != 0,
+					  f->i[F_COMPUTE_H100_HOURS]);
 	}
 	if (!rc)
 		rc = push_out(s, &o);
@@ -622,7 +732,172 @@ int sim_apply(struct sim *s, const struct application *a,
 		return qerr_set(e, rc, "",
 				rc == Q_ERR_NOMEM ? "out of memory"
 						  : "a sum overflows");
-	return remember(s, (size_t)k, m, a, fy, asked, e);
+	return remember(s, (size_t)k, m, a, fy, uh, at, asked, e);
+}
+
+/* sim_apply after its checks. */
+static int apply_one(struct sim *s, const struct application *a,
+		     const struct decision **dout, struct qerr *e)
+{
+	const struct policy *p;
+	struct facts f;
+	struct verdict v;
+	uint64_t uh = uscc_hash(a->applicant.uscc);
+	int k, m, fy, rc;
+
+	k = program_of(s, a->program);
+	if (k < 0)
+		return qerr_set(e, Q_ERR_UNKNOWN_PROGRAM, "program",
+				"program: '%.64s' is not simulated",
+				a->program);
+	p = s->pols[k];
+	m = policy_find_measure(p, a->measure, strlen(a->measure));
+	if (m < 0) {
+		rc = decide(p, a, s->chips, NULL, s->d, e);
+		return rc ? rc
+			  : qerr_set(e, Q_ERR_UNKNOWN_MEASURE, "measure",
+				     "measure: '%.64s' is unknown", a->measure);
+	}
+	fy = date_year(a->received_on);
+	rc = judge(s, (size_t)k, m, a, fy, uh, &f, e);
+	if (rc)
+		return rc;
+	if (dout)
+		*dout = s->d;
+	v = verdict_of(p, s->d);
+	return place(s, k, m, a, fy, uh, NULL, &f, &v, e);
+}
+
+int sim_apply(struct sim *s, const struct application *a,
+	      const struct decision **dout, struct qerr *e)
+{
+	int rc = apply_checks(s, a, e);
+
+	return rc ? rc : apply_one(s, a, dout, e);
+}
+
+void sim_prepare(const struct sim *s, const struct application *a,
+		 struct sim_prep *pp, struct sim_scratch *x)
+{
+	struct history h = {.from_db = true, .lists_known = true};
+	struct screen_result *sr = &x->sr;
+	struct decision *d = &x->d;
+	struct qerr e;
+	const struct policy *p;
+
+	assert(s && a && pp && x);
+	pp->rc = Q_ERR_INVALID;
+	pp->nblock = 0;
+	pp->decided = false;
+	pp->k = program_of(s, a->program);
+	if (pp->k < 0)
+		return;
+	p = s->pols[pp->k];
+	pp->m = policy_find_measure(p, a->measure, strlen(a->measure));
+	if (pp->m < 0)
+		return;
+	qerr_clear(&e);
+	pp->hash = uscc_hash(a->applicant.uscc);
+	{
+		struct hkey key;
+
+		hkey_set(&key, (size_t)pp->k, pp->m, date_year(a->received_on),
+			 a->applicant.uscc, pp->hash);
+		pp->key_hash[0] = hkey_hash(&key);
+		key.measure = -1;
+		pp->key_hash[1] = hkey_hash(&key);
+	}
+	pp->rc = facts_build(a, s->chips, &h, &pp->f, &e);
+	if (!pp->rc)
+		pp->rc = screen_run(p, pp->m, a, &pp->f, NULL, sr, &e);
+	/* The blocking rules, distinct, in the flags' order, as
+	 * screen_block_result gives them to screen_block. */
+	for (uint8_t i = 0; !pp->rc && i < sr->nflags; i++) {
+		bool seen = false;
+
+		if (sr->flags[i].action != SCREEN_BLOCK)
+			continue;
+		for (size_t j = 0; j < pp->nblock; j++)
+			seen |= pp->block[j] == sr->flags[i].rule;
+		if (!seen)
+			pp->block[pp->nblock++] = sr->flags[i].rule;
+	}
+	/* A measure that reads no history decides the same whatever the
+	 * history: decide it now too. One that fails is decided again in
+	 * turn, for its error. */
+	if (pp->rc || !s->ahead[pp->k][pp->m] ||
+	    decide_facts(p, pp->m, &pp->f, true, d, &e))
+		return;
+	screen_block(d, pp->block, pp->nblock);
+	if (d->nreasons > DECISION_MAX_REASONS)
+		return;
+	pp->decided = true;
+	pp->eligible = d->eligible;
+	pp->nreasons = d->nreasons;
+	memcpy(pp->reasons, d->reasons, d->nreasons * sizeof(d->reasons[0]));
+	pp->asked = d->eligible ? decision_pool_share(p, d) : 0;
+}
+
+void sim_prefetch(const struct sim *s, const struct sim_prep *pp)
+{
+	const struct sim_history *h = s->hist;
+
+	if (pp->rc)
+		return;
+	__builtin_prefetch(&h->slots[pp->key_hash[0] & (h->cap - 1)]);
+	__builtin_prefetch(&h->slots[pp->key_hash[1] & (h->cap - 1)]);
+}
+
+int sim_apply_prepared(struct sim *s, const struct application *a,
+		       struct sim_prep *pp, const struct decision **dout,
+		       struct qerr *e)
+{
+	struct history h = {.from_db = true, .lists_known = true};
+	struct hslot *at[2] = {NULL, NULL};
+	struct verdict v = {false, 0, NULL, 0};
+	struct hkey key;
+	int fy, rc;
+
+	assert(pp);
+	rc = apply_checks(s, a, e);
+	if (rc)
+		return rc;
+	/* Whatever failed ahead fails again here, with its message. */
+	if (pp->rc)
+		return apply_one(s, a, dout, e);
+	assert(pp->k >= 0 && (size_t)pp->k < s->npols && pp->m >= 0);
+	fy = date_year(a->received_on);
+	/* facts_build = the state-free facts, then facts_history: done
+	 * again with the history as it stands now, the facts are the ones
+	 * judge() would build. The history's slots are found once, for
+	 * reading now and adding to in remember(). */
+	if (hist_room(s->hist, 2))
+		return qerr_set(e, Q_ERR_NOMEM, "", "history: out of memory");
+	hkey_set(&key, (size_t)pp->k, pp->m, fy, a->applicant.uscc, pp->hash);
+	at[0] = hist_slot(s->hist, &key, pp->key_hash[0]);
+	h.awarded_year = at[0]->v;
+	if (is_compute(a->contract.kind)) {
+		key.measure = -1;
+		at[1] = hist_slot(s->hist, &key, pp->key_hash[1]);
+		h.compute_contracts_year = at[1]->v;
+	}
+	/* Its overflow is judge()'s error, decided ahead or not. */
+	rc = facts_history(&pp->f, a, &h, e);
+	if (rc)
+		return rc;
+	if (!pp->decided || dout) {
+		rc = decide_facts(s->pols[pp->k], pp->m, &pp->f, true, s->d, e);
+		if (rc)
+			return rc;
+		screen_block(s->d, pp->block, pp->nblock);
+		if (dout)
+			*dout = s->d;
+		v = verdict_of(s->pols[pp->k], s->d);
+	} else {
+		v = (struct verdict){pp->eligible, pp->nreasons, pp->reasons,
+				     pp->asked};
+	}
+	return place(s, pp->k, pp->m, a, fy, pp->hash, at, &pp->f, &v, e);
 }
 
 /* --- rounds --------------------------------------------------------------------------- */

@@ -37,6 +37,7 @@
 #include "core/money.h"
 #include "engine/app.h"
 #include "engine/decide.h"
+#include "engine/screen.h"
 #include "policy/chips.h"
 #include "policy/policy.h"
 
@@ -113,6 +114,9 @@ struct sim {
 	size_t nout, out_cap;
 	struct sim_history *hist;
 	struct sim_queue *queue;
+	/* ahead[k][m]: measure m of pols[k] reads no history, so that
+	 * sim_prepare decides it too. */
+	uint8_t *ahead[SIM_MAX_PROGRAMS];
 	/* Scratch for one decision: too large for a small stack. */
 	struct decision *d;
 	void *screens;
@@ -148,6 +152,58 @@ void sim_release(struct sim *s);
  * the office refuses it. */
 int sim_apply(struct sim *s, const struct application *a,
 	      const struct decision **d, struct qerr *e);
+
+/* The state-free part of one application under one simulation: what
+ * sim_prepare finds without reading the population's state, so that it
+ * can run on any thread, ahead of the applications before it. The facts
+ * are built with a history of nothing; the screens (which read the
+ * application and its derived price, never the history) are kept as the
+ * rules they block. facts.s points into the application, which must stay
+ * as it is until sim_apply_prepared. */
+struct sim_prep {
+	int rc;	       /* Q_OK, or not usable: sim_apply_prepared does it all */
+	int32_t k;     /* index into sim.pols */
+	int32_t m;     /* the measure */
+	uint64_t hash; /* of the applicant's USCC */
+	uint64_t key_hash[2]; /* of its history's keys: measure, compute */
+	uint8_t nblock;
+	uint32_t block[SCREEN_MAX_FLAGS]; /* rules of blocking screens */
+	/* Decided ahead, when its measure reads no history (the decision is
+	 * then the same whatever the history): what placing needs of it. */
+	bool decided, eligible;
+	uint16_t nreasons;
+	money_t asked; /* decision_pool_share, when eligible */
+	uint32_t reasons[DECISION_MAX_REASONS];
+	struct facts f;
+};
+
+/* A preparing thread's own scratch: large, so not for a small stack. */
+struct sim_scratch {
+	struct screen_result sr;
+	struct decision d;
+};
+
+/* Prepare a for s into *pp. Reads s's policies and chips only: any number
+ * of threads may prepare for one simulation while another thread applies
+ * to it. x is the caller's scratch (32 KiB: one per thread, not on a
+ * small stack). Never fails: a failure is left in pp->rc for
+ * sim_apply_prepared to meet again. */
+void sim_prepare(const struct sim *s, const struct application *a,
+		 struct sim_prep *pp, struct sim_scratch *x);
+
+/* Ask the processor for the history pp's application will read, ahead
+ * of its sim_apply_prepared (a hint: nothing changes). The calling
+ * thread's. */
+void sim_prefetch(const struct sim *s, const struct sim_prep *pp);
+
+/* sim_apply(s, a, d, e) given pp from sim_prepare(s, a, pp): the same
+ * outcome to the fen (the history's sums are read now, in arrival order,
+ * and the decision is made from the prepared facts with them), without
+ * building the facts or running the screens again. pp->f is used up
+ * (it gets the history): prepare again to apply again. */
+int sim_apply_prepared(struct sim *s, const struct application *a,
+		       struct sim_prep *pp, const struct decision **d,
+		       struct qerr *e);
 
 /* Close the pro-rata rounds. Call once, after the last sim_apply.
  * SIM_STOPPED as sim_apply. */
