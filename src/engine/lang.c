@@ -98,6 +98,12 @@ static int localize(json_t *j, int depth)
 		memcpy(zk, k, n);
 		memcpy(zk + n, "_zh", 4);
 		zh = json_object_get(j, zk);
+		/* A list of texts and its Chinese twin (compare's notes). */
+		if (json_is_array(v) && json_is_array(zh)) {
+			if (json_array_clear(v) || json_array_extend(v, zh))
+				return -1;
+			continue;
+		}
 		if (!json_is_string(zh) || !json_is_string(v))
 			continue;
 		/* Setting an existing key keeps the iteration valid. */

@@ -21,7 +21,8 @@
 bool lang_wants_zh(const char *accept_language);
 
 /* In every object under j (j included, depth at most 32), for every key
- * K whose sibling "K_zh" is a string, set K to that string. Returns 0, or
+ * K whose sibling "K_zh" is a string, set K to that string; when K and
+ * "K_zh" are both arrays, K's items become K_zh's. Returns 0, or
  * -1 when out of memory (j is then partly converted). */
 int lang_localize_zh(json_t *j);
 

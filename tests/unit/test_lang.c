@@ -191,6 +191,22 @@ static void test_localize(void **state)
 	assert_string_equal(json_string_value(json_object_get(t0, "says_zh")),
 			    "说");
 	json_decref(j);
+	/* a list of texts takes its Chinese twin's items (compare's notes) */
+	j = json_loads("{\"notes\": [\"a\", \"b\"], \"notes_zh\": [\"甲\"],"
+		       " \"ids\": [\"x\"], \"ids_zh\": \"y\"}",
+		       0, &err);
+	assert_non_null(j);
+	assert_int_equal(lang_localize_zh(j), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "notes")), 1);
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(j, "notes"), 0)),
+			    "甲");
+	assert_int_equal(json_array_size(json_object_get(j, "notes_zh")), 1);
+	/* an array with a text twin is left alone */
+	assert_string_equal(
+		json_string_value(json_array_get(json_object_get(j, "ids"), 0)),
+		"x");
+	json_decref(j);
 }
 
 static const char policy_head[] =
