@@ -10,6 +10,7 @@
  */
 #include "engine/compare.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,15 +185,17 @@ static void figure_release(struct cost_figure *f)
 	free(f->url);
 	free(f->as_of);
 	free(f->assumption);
+	free(f->assumption_zh);
 }
 
 /* One figure: its amount under amount_key, then where it comes from. */
 static int parse_figure(json_t *o, const char *path, const char *amount_key,
 			struct cost_figure *f, struct qerr *e)
 {
-	const char *const keys[] = {amount_key, "published_as", "source", "url",
-				    "as_of",	"assumption",	NULL};
-	const char *pub, *src, *url, *asof, *asm_;
+	const char *const keys[] = {
+		amount_key, "published_as", "source",	     "url",
+		"as_of",    "assumption",   "assumption_zh", NULL};
+	const char *pub, *src, *url, *asof, *asm_, *asm_zh;
 	int rc;
 
 	if ((rc = need_object(o, path, keys, e)) ||
@@ -201,15 +204,24 @@ static int parse_figure(json_t *o, const char *path, const char *amount_key,
 	    (rc = get_text(o, path, "source", true, 512, &src, e)) ||
 	    (rc = get_text(o, path, "url", false, 512, &url, e)) ||
 	    (rc = get_text(o, path, "as_of", true, 64, &asof, e)) ||
-	    (rc = get_text(o, path, "assumption", false, 1024, &asm_, e)))
+	    (rc = get_text(o, path, "assumption", false, 1024, &asm_, e)) ||
+	    (rc = get_text(o, path, "assumption_zh", false, 1024, &asm_zh, e)))
 		return rc;
+	/* A Chinese page shows the assumption too: both or neither. */
+	if (!asm_ != !asm_zh)
+		return qerr_set(e, Q_ERR_INVALID, path,
+				"%s: 'assumption' and 'assumption_zh' go "
+				"together",
+				path);
 	f->published_as = dup_or_null(pub);
 	f->source = dup_or_null(src);
 	f->url = dup_or_null(url);
 	f->as_of = dup_or_null(asof);
 	f->assumption = dup_or_null(asm_);
+	f->assumption_zh = dup_or_null(asm_zh);
 	if ((pub && !f->published_as) || !f->source || (url && !f->url) ||
-	    !f->as_of || (asm_ && !f->assumption))
+	    !f->as_of || (asm_ && !f->assumption) ||
+	    (asm_zh && !f->assumption_zh))
 		return nomem(e);
 	return 0;
 }
@@ -771,16 +783,23 @@ out:
 	return rc;
 }
 
-static json_t *figure_j(const struct cost_figure *f, const char *unit,
-			int64_t quantity, const char *quantity_unit,
+/* One cost line: the figure, what it was multiplied by, and where it
+ * comes from; unit and quantity_unit with their Chinese twins. */
+static json_t *figure_j(const struct cost_figure *f, const char *const unit[2],
+			int64_t quantity, const char *const quantity_unit[2],
 			money_t amount)
 {
-	return json_pack("{s:o,s:o,s:s,s:I,s:s,s:s?,s:s,s:s?,s:s,s:s?,s:b}",
+	assert(unit[0] && unit[1]);
+	assert(quantity_unit[0] && quantity_unit[1]);
+	return json_pack("{s:o,s:o,s:s,s:s,s:I,s:s,s:s,s:s?,s:s,s:s?,s:s,s:s?,"
+			 "s:s?,s:b}",
 			 "amount", money_j(amount), "rate", money_j(f->amount),
-			 "unit", unit, "quantity", (json_int_t)quantity,
-			 "quantity_unit", quantity_unit, "published_as",
-			 f->published_as, "source", f->source, "url", f->url,
-			 "as_of", f->as_of, "assumption", f->assumption,
+			 "unit", unit[0], "unit_zh", unit[1], "quantity",
+			 (json_int_t)quantity, "quantity_unit",
+			 quantity_unit[0], "quantity_unit_zh", quantity_unit[1],
+			 "published_as", f->published_as, "source", f->source,
+			 "url", f->url, "as_of", f->as_of, "assumption",
+			 f->assumption, "assumption_zh", f->assumption_zh,
 			 "is_assumption", f->assumption != NULL);
 }
 
@@ -854,7 +873,7 @@ static json_t *why_j(const struct city_result *w, const struct city_result *r)
 	money_t dsub = w->subsidies - r->subsidies;
 	money_t dcost = r->operating - w->operating;
 	money_t dspend = r->spend - w->spend;
-	char m[4][MONEY_TEXT_MAX], items[1024], text[2048];
+	char m[4][MONEY_TEXT_MAX], items[1024], text[2048], zh[2048];
 	const char *basis;
 
 	paid_for(json_object_get(w->j, "items"), items, sizeof(items));
@@ -868,6 +887,11 @@ static json_t *why_j(const struct city_result *w, const struct city_result *r)
 			money_format(margin, m[0]), r->p->program,
 			r->city->name, money_format(dsub, m[1]), items,
 			money_format(dcost, m[2]));
+		snprintf(zh, sizeof(zh),
+			 "%s（%s）净成本最低，比%s（%s）低%s元：补贴高出%s元"
+			 "（%s），运营成本低%s元",
+			 w->p->program, w->city->name_zh, r->p->program,
+			 r->city->name_zh, m[0], m[1], items, m[2]);
 	} else if (dsub >= 0) {
 		basis = "subsidies";
 		snprintf(
@@ -878,6 +902,11 @@ static json_t *why_j(const struct city_result *w, const struct city_result *r)
 			money_format(margin, m[0]), r->p->program,
 			r->city->name, money_format(dsub, m[1]), items,
 			money_format(-dcost, m[2]));
+		snprintf(zh, sizeof(zh),
+			 "%s（%s）净成本最低，比%s（%s）低%s元：补贴高出%s元"
+			 "（%s），足以抵消高出%s元的运营成本",
+			 w->p->program, w->city->name_zh, r->p->program,
+			 r->city->name_zh, m[0], m[1], items, m[2]);
 	} else {
 		basis = "costs";
 		snprintf(
@@ -888,9 +917,15 @@ static json_t *why_j(const struct city_result *w, const struct city_result *r)
 			money_format(margin, m[0]), r->p->program,
 			r->city->name, money_format(dcost, m[1]),
 			money_format(-dsub, m[2]), items);
+		snprintf(
+			zh, sizeof(zh),
+			"%s（%s）净成本最低，比%s（%s）低%s元：运营成本低%s元，"
+			"足以抵消少%s元的补贴（%s）",
+			w->p->program, w->city->name_zh, r->p->program,
+			r->city->name_zh, m[0], m[1], m[2], items);
 	}
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
-			 "s:s}",
+			 "s:s,s:s}",
 			 "winner", w->p->program, "winner_city", w->city->id,
 			 "runner_up", r->p->program, "runner_up_city",
 			 r->city->id, "basis", basis, "margin", money_j(margin),
@@ -899,8 +934,18 @@ static json_t *why_j(const struct city_result *w, const struct city_result *r)
 			 diff_j(r->office - w->office), "salaries_diff",
 			 diff_j(r->salaries - w->salaries), "electricity_diff",
 			 diff_j(r->electricity - w->electricity), "spend_diff",
-			 diff_j(dspend), "text", text);
+			 diff_j(dspend), "text", text, "text_zh", zh);
 }
+
+/* The cost lines' units, in English and in Chinese. */
+static const char *const rent_unit[2] = {"yuan per m2 per year",
+					 "元/平方米/年"};
+static const char *const salary_unit[2] = {"yuan per AI engineer per year",
+					   "元/人工智能工程师/年"};
+static const char *const power_unit[2] = {"yuan per MWh", "元/兆瓦时"};
+static const char *const m2[2] = {"m2", "平方米"};
+static const char *const people[2] = {"people", "人"};
+static const char *const kwh[2] = {"kWh", "千瓦时"};
 
 static json_t *city_j(const struct profile *pr, struct city_result *r,
 		      json_t *items)
@@ -914,14 +959,13 @@ static json_t *city_j(const struct profile *pr, struct city_result *r,
 		"planned_spend", money_j(r->spend), "subsidies",
 		money_j(r->subsidies), "operating_costs", money_j(r->operating),
 		"net_cost", money_j(r->net), "costs", "office",
-		figure_j(&c->rent, "yuan per m2 per year", pr->office_m2, "m2",
-			 r->office),
+		figure_j(&c->rent, rent_unit, pr->office_m2, m2, r->office),
 		"salaries",
-		figure_j(&c->salary, "yuan per AI engineer per year",
-			 pr->head_count, "people", r->salaries),
+		figure_j(&c->salary, salary_unit, pr->head_count, people,
+			 r->salaries),
 		"electricity",
-		figure_j(&c->electricity, "yuan per MWh", pr->electricity_kwh,
-			 "kWh", r->electricity),
+		figure_j(&c->electricity, power_unit, pr->electricity_kwh, kwh,
+			 r->electricity),
 		"items", items);
 }
 
@@ -934,12 +978,22 @@ static const char *const notes[] = {
 	"net cost = planned spend + operating costs - subsidies",
 };
 
+/* The notes in Chinese, one for one (the office's own wording). */
+static const char *const notes_zh[] = {
+	"计划中的每份合同均于 plan.signed_on 签订，并于当日当地时间10:00提交",
+	"申请人在各项目所在城市注册；供应商与申请人无关联，已在该城市的平台和项目列出的每份供应商名单上登记（杭州的规划中心和对接合作方），算力位于该城市",
+	"每份合同只申请一次：每笔采购计入补贴最多的措施，其余措施一并列出",
+	"每个申请人的年度上限计入计划中同一措施下较早的采购；比例为公布的最高比例，评审人可以批准得更少",
+	"运营成本：办公室每平方米年租金 × office_m2，一名人工智能工程师的年薪 × head_count，每兆瓦时电价 × electricity_kwh ÷ 1000；标为假设的数字不是公开发布的数字（原因见 data/costs.yaml）",
+	"净成本 = 计划支出 + 运营成本 − 补贴",
+};
+
 int compare_run(const struct profile *pr, const struct policy *const *policies,
 		size_t n, const struct chip_catalog *chips,
 		const struct cost_table *costs, json_t **out, struct qerr *e)
 {
 	struct city_result *rs;
-	json_t *cities = NULL, *ns = NULL;
+	json_t *cities = NULL, *ns = NULL, *nz = NULL;
 	size_t richest = 0, cheapest = 0;
 	char date[DATE_TEXT_MAX];
 	int rc = 0;
@@ -979,7 +1033,8 @@ int compare_run(const struct profile *pr, const struct policy *const *policies,
 	qsort(rs, n, sizeof(*rs), by_net);
 	cities = json_array();
 	ns = json_array();
-	if (!cities || !ns) {
+	nz = json_array();
+	if (!cities || !ns || !nz) {
 		rc = nomem(e);
 		goto out;
 	}
@@ -991,11 +1046,15 @@ int compare_run(const struct profile *pr, const struct policy *const *policies,
 			cheapest = i;
 		json_array_append(cities, rs[i].j);
 	}
-	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++)
+	static_assert(sizeof(notes) == sizeof(notes_zh),
+		      "a Chinese note for every note");
+	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++) {
 		json_array_append_new(ns, json_string(notes[i]));
+		json_array_append_new(nz, json_string(notes_zh[i]));
+	}
 	*out = json_pack(
 		"{s:{s:s,s:s,s:b,s:b,s:b,s:I,s:I},s:s,s:I,s:O,s:s,s:o*,"
-		"s:{s:s,s:s,s:o},s:{s:s,s:s,s:o},s:O}",
+		"s:{s:s,s:s,s:o},s:{s:s,s:s,s:o},s:O,s:O}",
 		"firm", "uscc", pr->uscc, "name", pr->name, "sme", pr->sme,
 		"startup", pr->startup, "registered_model",
 		pr->registered_model, "head_count", (json_int_t)pr->head_count,
@@ -1007,8 +1066,8 @@ int compare_run(const struct profile *pr, const struct policy *const *policies,
 		rs[richest].city->id, "subsidies",
 		money_j(rs[richest].subsidies), "cheapest", "program",
 		rs[cheapest].p->program, "city", rs[cheapest].city->id,
-		"operating_costs", money_j(rs[cheapest].operating), "notes",
-		ns);
+		"operating_costs", money_j(rs[cheapest].operating), "notes", ns,
+		"notes_zh", nz);
 	if (!*out)
 		rc = nomem(e);
 out:
@@ -1016,6 +1075,7 @@ out:
 		json_decref(rs[i].j);
 	json_decref(cities);
 	json_decref(ns);
+	json_decref(nz);
 	free(rs);
 	return rc;
 }

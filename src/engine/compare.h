@@ -49,11 +49,12 @@
  * published one; then it says how it was reached. */
 struct cost_figure {
 	money_t amount;
-	char *published_as; /* the figure as published, may be NULL */
-	char *source;	    /* never NULL */
-	char *url;	    /* may be NULL */
-	char *as_of;	    /* the date or period it stands for, never NULL */
-	char *assumption;   /* may be NULL */
+	char *published_as;  /* the figure as published, may be NULL */
+	char *source;	     /* never NULL */
+	char *url;	     /* may be NULL */
+	char *as_of;	     /* the date or period it stands for, never NULL */
+	char *assumption;    /* may be NULL */
+	char *assumption_zh; /* the same in Chinese; set when assumption is */
 };
 
 /* A city's operating costs and the programs that fund firms there. id is

@@ -53,13 +53,14 @@ static const char chips_text[] =
 static const char costs_text[] =
 	"cities:\n"
 	"  - id: a\n    name: A\n    name_zh: 甲\n    programs: [a-2025]\n" FIG(
-		"office_rent", "per_m2_year: \"2000.00\"") FIG("engineer_salary",
-							 "per_year: \"300000.00\"")
-		FIG("electricity", "per_mwh: \"633.60\"")
-	"  - id: b\n    name: B\n    name_zh: 乙\n    programs: [b-2025]\n" FIG(
-		"office_rent", "per_m2_year: \"1000.00\"") FIG("engineer_salary",
-							 "per_year: \"200000.00\", assumption: \"a guess\"")
-		FIG("electricity", "per_mwh: \"500.00\"");
+		"office_rent",
+		"per_m2_year: \"2000.00\"") FIG("engineer_salary",
+						"per_year: \"300000.00\"")
+		FIG("electricity", "per_mwh: \"633.60\"") "  - id: b\n    name: B\n    name_zh: 乙\n    programs: [b-2025]\n" FIG(
+			"office_rent", "per_m2_year: \"1000.00\"")
+			FIG("engineer_salary",
+			    "per_year: \"200000.00\", assumption: \"a guess\", assumption_zh: \"猜测\"")
+				FIG("electricity", "per_mwh: \"500.00\"");
 
 static const char profile_text[] =
 	"firm: { uscc: \"91310115MA1K4ABCDD\", name: F, startup: true, head_count: 10, office_m2: 100 }\n"
@@ -86,10 +87,12 @@ static int setup(void **state)
 	struct qerr e;
 
 	memset(&f, 0, sizeof(f));
-	assert_int_equal(policy_load_buf("a.yaml", pa, strlen(pa), &f.p[0], &d), 0);
-	assert_int_equal(policy_load_buf("b.yaml", pb, strlen(pb), &f.p[1], &d), 0);
-	assert_int_equal(chips_load_buf("c.yaml", chips_text, strlen(chips_text),
-					&f.chips, &d),
+	assert_int_equal(policy_load_buf("a.yaml", pa, strlen(pa), &f.p[0], &d),
+			 0);
+	assert_int_equal(policy_load_buf("b.yaml", pb, strlen(pb), &f.p[1], &d),
+			 0);
+	assert_int_equal(chips_load_buf("c.yaml", chips_text,
+					strlen(chips_text), &f.chips, &d),
 			 0);
 	diag_release(&d);
 	assert_int_equal(costs_load_buf("costs.yaml", costs_text,
@@ -118,10 +121,10 @@ static json_t *city(json_t *out, const char *program)
 	size_t i;
 	json_t *c;
 
-	json_array_foreach(json_object_get(out, "cities"), i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "program")),
-			    program))
-			return c;
+	json_array_foreach(
+		json_object_get(out, "cities"), i,
+		c) if (!strcmp(json_string_value(json_object_get(c, "program")),
+			       program)) return c;
 	return NULL;
 }
 
@@ -151,9 +154,8 @@ static void test_compare_figures(void **state)
 	json_t *out = NULL, *a, *b, *items, *why;
 	struct qerr e;
 
-	assert_int_equal(compare_run(&f->pr, ps, 2, f->chips, f->costs, &out,
-				     &e),
-			 0);
+	assert_int_equal(
+		compare_run(&f->pr, ps, 2, f->chips, f->costs, &out, &e), 0);
 	a = city(out, "a-2025");
 	b = city(out, "b-2025");
 	assert_non_null(a);
@@ -170,12 +172,15 @@ static void test_compare_figures(void **state)
 	assert_string_equal(str(json_array_get(items, 2), "subsidy"),
 			    "250000.00");
 	assert_string_equal(
-		str(json_array_get(json_object_get(json_array_get(
-						   json_object_get(json_array_get(items, 2),
-								   "decisions"),
-						   0),
-					   "caps"),
-				   0),
+		str(json_array_get(
+			    json_object_get(
+				    json_array_get(
+					    json_object_get(
+						    json_array_get(items, 2),
+						    "decisions"),
+					    0),
+				    "caps"),
+			    0),
 		    "rule"),
 		"model.cap.year");
 	assert_string_equal(str(a, "subsidies"), "1100000.00");
@@ -199,6 +204,23 @@ static void test_compare_figures(void **state)
 	assert_string_equal(str(why, "margin"), "20164.86");
 	assert_string_equal(str(why, "subsidies_diff"), "-1080000.00");
 	assert_string_equal(str(why, "operating_diff"), "+1100164.86");
+	/* the Chinese twins: the why with the cities' Chinese names, a
+	 * Chinese note for every note, units and the assumption */
+	assert_string_equal(
+		str(why, "text_zh"),
+		"b-2025（乙）净成本最低，比a-2025（甲）低20164.86元：运营成本低"
+		"1100164.86元，足以抵消少1080000.00元的补贴（compute[0] rent "
+		"20000.00）");
+	assert_int_equal(json_array_size(json_object_get(out, "notes_zh")),
+			 json_array_size(json_object_get(out, "notes")));
+	assert_string_equal(
+		str(json_object_get(json_object_get(b, "costs"), "salaries"),
+		    "assumption_zh"),
+		"猜测");
+	assert_string_equal(
+		str(json_object_get(json_object_get(b, "costs"), "office"),
+		    "unit_zh"),
+		"元/平方米/年");
 	assert_string_equal(str(json_object_get(out, "richest"), "program"),
 			    "a-2025");
 	assert_string_equal(str(json_object_get(out, "cheapest"), "program"),
@@ -213,36 +235,40 @@ static void test_profile_refused(void **state)
 	json_error_t je;
 	json_t *j;
 
-	j = json_loads("{\"firm\":{\"uscc\":\"91310115MA1K4ABCDD\",\"name\":\"F\","
-		       "\"head_count\":1,\"office_m2\":1},\"plan\":{\"signed_on\":"
-		       "\"2025-09-01\",\"models\":[{\"value\":600000.00}]}}",
-		       0, &je);
+	j = json_loads(
+		"{\"firm\":{\"uscc\":\"91310115MA1K4ABCDD\",\"name\":\"F\","
+		"\"head_count\":1,\"office_m2\":1},\"plan\":{\"signed_on\":"
+		"\"2025-09-01\",\"models\":[{\"value\":600000.00}]}}",
+		0, &je);
 	assert_non_null(j);
 	assert_int_equal(profile_from_json(j, &pr, &e), Q_ERR_WRONG_TYPE);
 	assert_string_equal(e.field, "plan.models[0].value");
 	json_decref(j);
 
-	j = json_loads("{\"firm\":{\"uscc\":\"91310115MA1K4ABCDE\",\"name\":\"F\","
-		       "\"head_count\":1,\"office_m2\":1},\"plan\":{\"signed_on\":"
-		       "\"2025-09-01\",\"models\":[{\"value\":\"1.00\"}]}}",
-		       0, &je);
+	j = json_loads(
+		"{\"firm\":{\"uscc\":\"91310115MA1K4ABCDE\",\"name\":\"F\","
+		"\"head_count\":1,\"office_m2\":1},\"plan\":{\"signed_on\":"
+		"\"2025-09-01\",\"models\":[{\"value\":\"1.00\"}]}}",
+		0, &je);
 	assert_int_not_equal(profile_from_json(j, &pr, &e), 0);
 	assert_string_equal(e.field, "firm.uscc");
 	json_decref(j);
 
-	j = json_loads("{\"firm\":{\"uscc\":\"91310115MA1K4ABCDD\",\"name\":\"F\","
-		       "\"head_count\":1,\"office_m2\":1},\"plan\":{\"signed_on\":"
-		       "\"2025-09-01\",\"compute\":[{\"chip\":\"c1\",\"accelerators\":1,"
-		       "\"hours\":1,\"value\":\"1.00\",\"price_per_hour\":\"1.00\"}]}}",
-		       0, &je);
+	j = json_loads(
+		"{\"firm\":{\"uscc\":\"91310115MA1K4ABCDD\",\"name\":\"F\","
+		"\"head_count\":1,\"office_m2\":1},\"plan\":{\"signed_on\":"
+		"\"2025-09-01\",\"compute\":[{\"chip\":\"c1\",\"accelerators\":1,"
+		"\"hours\":1,\"value\":\"1.00\",\"price_per_hour\":\"1.00\"}]}}",
+		0, &je);
 	assert_int_equal(profile_from_json(j, &pr, &e), Q_ERR_INVALID);
 	assert_string_equal(e.field, "plan.compute[0].value");
 	json_decref(j);
 
-	j = json_loads("{\"firm\":{\"uscc\":\"91310115MA1K4ABCDD\",\"name\":\"F\","
-		       "\"head_count\":1,\"office_m2\":1},\"plan\":{\"signed_on\":"
-		       "\"2025-09-01\"}}",
-		       0, &je);
+	j = json_loads(
+		"{\"firm\":{\"uscc\":\"91310115MA1K4ABCDD\",\"name\":\"F\","
+		"\"head_count\":1,\"office_m2\":1},\"plan\":{\"signed_on\":"
+		"\"2025-09-01\"}}",
+		0, &je);
 	assert_int_equal(profile_from_json(j, &pr, &e), Q_ERR_MISSING_FIELD);
 	json_decref(j);
 }
@@ -264,16 +290,26 @@ static void test_costs_refused(void **state)
 		"    office_rent: { per_m2_year: \"1.00\", source: s, as_of: \"2025\" }\n"
 		"    engineer_salary: { per_year: \"1.00\", source: s, as_of: \"2025\" }\n"
 		"    electricity: { per_mwh: \"1.00\", source: s, as_of: \"2025\" }\n";
+	static const char no_zh[] =
+		"cities:\n  - id: a\n    name: A\n    name_zh: A\n    programs: [a]\n"
+		"    office_rent: { per_m2_year: \"1.00\", source: s, as_of: \"2025\" }\n"
+		"    engineer_salary: { per_year: \"1.00\", source: s, as_of: \"2025\", assumption: guess }\n"
+		"    electricity: { per_mwh: \"1.00\", source: s, as_of: \"2025\" }\n";
 	struct cost_table *t = NULL;
 	struct qerr e;
 
-	assert_int_equal(costs_load_buf("c", no_source, strlen(no_source), &t,
-					&e),
-			 Q_ERR_MISSING_FIELD);
+	assert_int_equal(
+		costs_load_buf("c", no_source, strlen(no_source), &t, &e),
+		Q_ERR_MISSING_FIELD);
 	assert_string_equal(e.field, "cities[0].office_rent.source");
 	assert_null(t);
 	assert_int_equal(costs_load_buf("c", twice, strlen(twice), &t, &e),
 			 Q_ERR_INVALID);
+	assert_null(t);
+	/* an assumption without its Chinese (or the other way) is refused */
+	assert_int_equal(costs_load_buf("c", no_zh, strlen(no_zh), &t, &e),
+			 Q_ERR_INVALID);
+	assert_string_equal(e.field, "cities[0].engineer_salary");
 	assert_null(t);
 }
 
