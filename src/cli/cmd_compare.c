@@ -2,7 +2,9 @@
  * cmd_compare.c - `quan compare`: a firm's planned year under every city's
  * program, side by side (engine/compare.h, docs/compare.md).
  */
+#include <assert.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +27,10 @@ static const char usage[] =
 	"= planned spend + operating costs - subsidies. Without --policy,\n"
 	"every policy in the bundled policies/ directory. The profile format\n"
 	"is in docs/compare.md.\n"
-	"--lang zh (or LC_ALL, LC_MESSAGES or LANG starting zh) gives the\n"
-	"rules' texts and the cities' names in Chinese (in --json, in the\n"
-	"English keys' place).\n";
+	"--lang zh (or LC_ALL, LC_MESSAGES or LANG starting zh) prints it\n"
+	"all in Chinese: labels, rules' texts, cities, units, assumptions,\n"
+	"why and notes; source titles stay as published (in --json, the\n"
+	"Chinese in the English keys' place, the _zh twins kept).\n";
 
 static int by_name(const void *a, const void *b)
 {
@@ -78,35 +81,123 @@ static const char *s(json_t *o, const char *k)
 	return v ? v : "";
 }
 
-static void print_rule(const char *what, json_t *r)
+/* en, or zh under --lang zh. */
+#define TR(zh_on, en, zh) ((zh_on) ? (zh) : (en))
+
+/* t right-aligned in width columns, into out (n bytes). */
+static const char *rpad(char *out, size_t n, const char *t, size_t width)
 {
-	if (r)
-		printf("          %s %s: %s (%s)\n", what, s(r, "rule"),
-		       s(r, "says"), s(r, "at"));
+	size_t w = textwidth(t), k = 0;
+
+	assert(n > 0 && t);
+	while (w + k < width && k + 1 < n)
+		out[k++] = ' ';
+	snprintf(out + k, n - k, "%s", t);
+	return out;
 }
 
-static void print_cost(const char *what, json_t *c)
+/* A contract kind in words (the JSON keeps the kind's code). */
+static const char *kind_words(const char *kind, bool zh)
 {
-	printf("    %-12s %16s = %s %s x %lld %s   [%s, %s]\n", what,
-	       s(c, "amount"), s(c, "rate"), s(c, "unit"),
+	static const struct {
+		const char *en, *zh;
+	} kinds[] = {
+		{"rent", "租用算力"},
+		{"buy", "购买"},
+		{"build", "自建"},
+		{"api", "接口调用"},
+		{"private-deployment", "私有化部署"},
+		{"corpus", "语料"},
+		{"grant", "资助"},
+	};
+
+	assert(kind);
+	for (size_t i = 0; zh && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kind, kinds[i].en))
+			return kinds[i].zh;
+	return kind;
+}
+
+static void print_rule(const char *what, json_t *r, bool zh)
+{
+	if (r)
+		printf(TR(zh, "          %s %s: %s (%s)\n",
+			  "          %s %s：%s（%s）\n"),
+		       what, s(r, "rule"), s(r, "says"), s(r, "at"));
+}
+
+static void print_cost(const char *what, json_t *c, bool zh)
+{
+	char w[64];
+
+	printf("    %s %16s = %s %s %s %lld %s   [%s, %s]\n",
+	       textwidth_pad(w, sizeof(w), what, 12), s(c, "amount"),
+	       s(c, "rate"), s(c, "unit"), TR(zh, "x", "×"),
 	       (long long)json_integer_value(json_object_get(c, "quantity")),
 	       s(c, "quantity_unit"), s(c, "source"), s(c, "as_of"));
 	if (json_is_string(json_object_get(c, "assumption")))
-		printf("    %-12s assumption: %s\n", "", s(c, "assumption"));
+		printf("    %-12s %s%s\n", "", TR(zh, "assumption: ", "假设："),
+		       s(c, "assumption"));
 }
 
-static void print_text(json_t *j)
+static void print_decision(json_t *d, bool zh)
+{
+	json_t *caps = json_object_get(d, "caps"), *x;
+	bool ok = json_is_true(json_object_get(d, "eligible"));
+	char el[64];
+	size_t q;
+
+	printf("      %-14s %s %s %-6s %s %16s%s\n", s(d, "measure"),
+	       textwidth_pad(el, sizeof(el),
+			     ok ? TR(zh, "eligible", "符合条件")
+				: TR(zh, "not eligible", "不符合条件"),
+			     12),
+	       TR(zh, "rate", "比例"), s(d, "rate"), TR(zh, "amount", "金额"),
+	       s(d, "amount"),
+	       json_is_true(json_object_get(d, "counted"))
+		       ? TR(zh, "  (counted)", "  （计入）")
+		       : "");
+	print_rule(TR(zh, "rate", "比例"), json_object_get(d, "rate_rule"), zh);
+	json_array_foreach(caps, q, x)
+	{
+		print_rule(TR(zh, "cap", "上限"), x, zh);
+		printf(TR(zh, "          limit %s, cut %s\n",
+			  "          限额 %s，削减 %s\n"),
+		       s(x, "limit"), s(x, "cut"));
+	}
+	json_array_foreach(json_object_get(d, "not_met"), q, x)
+		print_rule(TR(zh, "not met", "未满足"), x, zh);
+}
+
+static void print_header(bool zh)
+{
+	static const char *const en[7] = {
+		"rank",	     "program",		"city",	   "planned spend",
+		"subsidies", "operating costs", "net cost"};
+	static const char *const cn[7] = {"排名",     "项目", "城市",
+					  "计划支出", "补贴", "运营成本",
+					  "净成本"};
+	const char *const *h = zh ? cn : en;
+	char b[7][64];
+
+	printf("%s %s %s %s %s %s %s\n", textwidth_pad(b[0], 64, h[0], 4),
+	       textwidth_pad(b[1], 64, h[1], 15),
+	       textwidth_pad(b[2], 64, h[2], 20), rpad(b[3], 64, h[3], 16),
+	       rpad(b[4], 64, h[4], 16), rpad(b[5], 64, h[5], 16),
+	       rpad(b[6], 64, h[6], 16));
+}
+
+static void print_text(json_t *j, bool zh)
 {
 	json_t *cities = json_object_get(j, "cities"), *c, *firm;
 	char city[96];
 	size_t i, k, m;
 
 	firm = json_object_get(j, "firm");
-	printf("%s (%s): contracts signed %s\n\n", s(firm, "name"),
-	       s(firm, "uscc"), s(j, "signed_on"));
-	printf("%-4s %-15s %-20s %16s %16s %16s %16s\n", "rank", "program",
-	       "city", "planned spend", "subsidies", "operating costs",
-	       "net cost");
+	printf(TR(zh, "%s (%s): contracts signed %s\n\n",
+		  "%s（%s）：合同签订日 %s\n\n"),
+	       s(firm, "name"), s(firm, "uscc"), s(j, "signed_on"));
+	print_header(zh);
 	json_array_foreach(cities, i, c) printf(
 		"%-4lld %-15s %s %16s %16s %16s %16s\n",
 		(long long)json_integer_value(json_object_get(c, "rank")),
@@ -118,64 +209,56 @@ static void print_text(json_t *j)
 	{
 		json_t *items = json_object_get(c, "items"), *it, *costs;
 
-		printf("\n%lld. %s (%s)\n",
+		printf(TR(zh, "\n%lld. %s (%s)\n", "\n%lld. %s（%s）\n"),
 		       (long long)json_integer_value(
 			       json_object_get(c, "rank")),
 		       s(c, "program"), s(c, "city_name"));
 		json_array_foreach(items, k, it)
 		{
-			json_t *ds = json_object_get(it, "decisions"), *d;
+			json_t *d;
+			bool paid =
+				json_is_string(json_object_get(it, "measure"));
 
-			printf("  %s %s %s: subsidy %s%s%s\n", s(it, "item"),
-			       s(it, "kind"), s(it, "value"), s(it, "subsidy"),
-			       json_is_string(json_object_get(it, "measure"))
-				       ? " by "
-				       : " (no measure pays)",
-			       s(it, "measure"));
-			json_array_foreach(ds, m, d)
-			{
-				json_t *caps = json_object_get(d, "caps"), *x;
-				size_t q;
-
-				printf("      %-14s %-12s rate %-6s amount %16s%s\n",
-				       s(d, "measure"),
-				       json_is_true(
-					       json_object_get(d, "eligible"))
-					       ? "eligible"
-					       : "not eligible",
-				       s(d, "rate"), s(d, "amount"),
-				       json_is_true(
-					       json_object_get(d, "counted"))
-					       ? "  (counted)"
-					       : "");
-				print_rule("rate",
-					   json_object_get(d, "rate_rule"));
-				json_array_foreach(caps, q, x)
-				{
-					print_rule("cap", x);
-					printf("          limit %s, cut %s\n",
-					       s(x, "limit"), s(x, "cut"));
-				}
-				json_array_foreach(
-					json_object_get(d, "not_met"), q, x)
-					print_rule("not met", x);
-			}
+			if (paid)
+				printf(TR(zh, "  %s %s %s: subsidy %s by %s\n",
+					  "  %s %s %s：补贴 %s，由 %s 支付\n"),
+				       s(it, "item"),
+				       kind_words(s(it, "kind"), zh),
+				       s(it, "value"), s(it, "subsidy"),
+				       s(it, "measure"));
+			else
+				printf(TR(zh,
+					  "  %s %s %s: subsidy %s (no measure "
+					  "pays)\n",
+					  "  %s %s %s：补贴 %s（无措施支付）\n"),
+				       s(it, "item"),
+				       kind_words(s(it, "kind"), zh),
+				       s(it, "value"), s(it, "subsidy"));
+			json_array_foreach(json_object_get(it, "decisions"), m,
+					   d) print_decision(d, zh);
 		}
 		costs = json_object_get(c, "costs");
-		printf("  operating costs %s\n", s(c, "operating_costs"));
-		print_cost("office", json_object_get(costs, "office"));
-		print_cost("salaries", json_object_get(costs, "salaries"));
-		print_cost("electricity",
-			   json_object_get(costs, "electricity"));
+		printf(TR(zh, "  operating costs %s\n", "  运营成本 %s\n"),
+		       s(c, "operating_costs"));
+		print_cost(TR(zh, "office", "办公室租金"),
+			   json_object_get(costs, "office"), zh);
+		print_cost(TR(zh, "salaries", "工资"),
+			   json_object_get(costs, "salaries"), zh);
+		print_cost(TR(zh, "electricity", "电费"),
+			   json_object_get(costs, "electricity"), zh);
 	}
 	if (json_is_object(json_object_get(j, "why")))
-		printf("\nwhy: %s\n", s(json_object_get(j, "why"), "text"));
-	printf("richest subsidies: %s (%s); lowest operating costs: %s (%s)\n",
+		printf(TR(zh, "\nwhy: %s\n", "\n原因：%s\n"),
+		       s(json_object_get(j, "why"), "text"));
+	printf(TR(zh,
+		  "richest subsidies: %s (%s); lowest operating costs: %s "
+		  "(%s)\n",
+		  "补贴最多：%s（%s）；运营成本最低：%s（%s）\n"),
 	       s(json_object_get(j, "richest"), "program"),
 	       s(json_object_get(j, "richest"), "subsidies"),
 	       s(json_object_get(j, "cheapest"), "program"),
 	       s(json_object_get(j, "cheapest"), "operating_costs"));
-	printf("\nnotes:\n");
+	printf(TR(zh, "\nnotes:\n", "\n说明：\n"));
 	json_array_foreach(json_object_get(j, "notes"), i, c)
 		printf("  - %s\n", json_string_value(c));
 }
@@ -326,7 +409,7 @@ int cmd_compare(int argc, char **argv)
 			puts(t);
 		free(t);
 	} else {
-		print_text(out);
+		print_text(out, cli_zh(lang));
 	}
 out:
 	json_decref(out);
