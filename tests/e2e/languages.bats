@@ -157,6 +157,61 @@ req() {
 	[ "$(jq -r '[.. | objects | select(has("says_zh") and .says_zh != .says)] | length' <<<"$output")" -gt 0 ]
 }
 
+@test "compare --lang zh is Chinese throughout: labels, units, assumptions, why and notes; sources stay cited as published" {
+	local p=$ROOT/examples/profiles/startup.yaml ids left
+	run --separate-stderr "$QUAN" compare --profile "$p" --json --lang en
+	[ "$status" -eq 0 ]
+	# the ids a Chinese page may show: programs, measures, items, rules
+	ids=$(jq -r '[.. | objects | (.program?, .measure?, .item?, .rule?) | strings] | unique | .[]' <<<"$output")
+	run --separate-stderr "$QUAN" compare --profile "$p" --lang zh
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ "$output" == *"排名"*"计划支出"*"运营成本"*"净成本"* ]]
+	[[ "$output" == *"元/平方米/年 × 300 平方米"* ]]
+	[[ "$output" == *"假设：全国人工智能工程师薪酬数字"* ]]
+	[[ "$output" == *"原因：shanghai-2025（上海）净成本最低，比chengdu-2025（成都）低"* ]]
+	[[ "$output" == *"说明："*"净成本 = 计划支出 + 运营成本 − 补贴"* ]]
+	# a source title is a citation, in brackets, kept as published
+	[[ "$output" == *"[Savills Research, Chengdu Office Q3/2025, 2025 Q3]"* ]]
+	# no English left once the citations, file:line, ids and field names
+	# (plan.signed_on, office_m2, data/costs.yaml) are taken out
+	left=$(sed -E -e 's/\[[^]]*\]$//' -e 's/（[^（）]+\.yaml:[0-9:]+）//' \
+		-e 's/[a-z]+(_[a-z0-9]+)+//g' -e 's#data/costs\.yaml|plan\.##g' <<<"$output")
+	# the ids, longest first, taken out as they stand
+	while IFS= read -r id; do
+		left=${left//"$id"/}
+	done < <(awk '{ print length, $0 }' <<<"$ids" | sort -rn | cut -d' ' -f2-)
+	# (MaaS is in Hangzhou's published rule text, quoted as published)
+	left=$(english "$left" | grep -vx MaaS || true)
+	[ -z "$left" ] || { echo "English left: $left"; echo "$output"; false; }
+	# the table's columns line up by display width, Chinese header included
+	[ "$(sed -n 3,11p <<<"$output" | while IFS= read -r l; do printf '%s' "$l" | LC_ALL=C.UTF-8 wc -L; done | sort -u | wc -l)" -eq 1 ]
+	# --json: the Chinese in the English keys' place, the _zh twins kept
+	run --separate-stderr "$QUAN" compare --profile "$p" --json --lang zh
+	jq -e '.notes == .notes_zh and .why.text == .why.text_zh and (.notes[0] | test("签订"))' <<<"$output"
+	jq -e '[.cities[].costs[] | .unit == .unit_zh and .quantity_unit == .quantity_unit_zh and
+		((.assumption // "") == (.assumption_zh // ""))] | all' <<<"$output"
+	# the English reader keeps the English text, and the twins beside it
+	run --separate-stderr "$QUAN" compare --profile "$p" --json --lang en
+	jq -e '.notes != .notes_zh and (.why.text | test("outweighs")) and (.why.text_zh | test("净成本最低"))' <<<"$output"
+	run --separate-stderr "$QUAN" compare --profile "$p"
+	[[ "$output" == *"rank program         city                    planned spend"* ]]
+	[[ "$output" == *"    office              738000.00 = 2460.00 yuan per m2 per year x 300 m2   [Cushman"* ]]
+	[[ "$output" == *"notes:"*"  - net cost = planned spend + operating costs - subsidies"* ]]
+	# over HTTP, Accept-Language: zh gives the same Chinese
+	cat >"$DIR/profile.json" <<'JSON'
+{"firm": {"uscc": "91310115MA1K4ABCDD", "name": "示例智能科技有限公司", "sme": true,
+          "startup": true, "registered_model": false, "head_count": 12, "office_m2": 300},
+ "plan": {"signed_on": "2025-09-01", "electricity_kwh": 50000,
+          "compute": [{"kind": "rent", "chip": "ascend-910c", "accelerators": 128, "hours": 4000,
+                       "price_per_hour": "9.10", "term_months": 12}],
+          "models": [{"kind": "api", "value": "600000.00", "term_months": 12, "uses_registered_model": true}],
+          "corpus": [{"value": "400000.00", "term_months": 12}]}}
+JSON
+	req POST /v1/compare zh -H "Authorization: Bearer $T_APPLICANT" -H 'Content-Type: application/json' --data-binary "@$DIR/profile.json"
+	[ "$code" = 200 ] || { echo "$code $body"; false; }
+	jq -e '(.notes[0] | test("签订")) and (.why.text | test("净成本最低")) and (.cities[0].costs.office.unit == "元/平方米/年")' <<<"$body"
+}
+
 @test "a --lang other than en or zh is an error naming it (exit 2), on every verb that takes it" {
 	for v in "show --db $DB SH-2025-000001" "queue --db $DB shanghai-2025" "list --db $DB" \
 		"apply --db $DB --by clerk $EX/sh-model.json" "review --db $DB SH-2025-000002 --approve --by rita" \
@@ -380,59 +435,4 @@ zh_error() {
 	run --separate-stderr "$QUAN" disburse --db "$DB" SH-2025-000099 1.00 --by fay --lang zh
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"quan: 未找到 SH-2025-000099"* ]] || { echo "$stderr"; false; }
-}
-
-@test "compare --lang zh is Chinese throughout: labels, units, assumptions, why and notes; sources stay cited as published" {
-	local p=$ROOT/examples/profiles/startup.yaml ids left
-	run --separate-stderr "$QUAN" compare --profile "$p" --json --lang en
-	[ "$status" -eq 0 ]
-	# the ids a Chinese page may show: programs, measures, items, rules
-	ids=$(jq -r '[.. | objects | (.program?, .measure?, .item?, .rule?) | strings] | unique | .[]' <<<"$output")
-	run --separate-stderr "$QUAN" compare --profile "$p" --lang zh
-	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
-	[[ "$output" == *"排名"*"计划支出"*"运营成本"*"净成本"* ]]
-	[[ "$output" == *"元/平方米/年 × 300 平方米"* ]]
-	[[ "$output" == *"假设：全国人工智能工程师薪酬数字"* ]]
-	[[ "$output" == *"原因：shanghai-2025（上海）净成本最低，比chengdu-2025（成都）低"* ]]
-	[[ "$output" == *"说明："*"净成本 = 计划支出 + 运营成本 − 补贴"* ]]
-	# a source title is a citation, in brackets, kept as published
-	[[ "$output" == *"[Savills Research, Chengdu Office Q3/2025, 2025 Q3]"* ]]
-	# no English left once the citations, file:line, ids and field names
-	# (plan.signed_on, office_m2, data/costs.yaml) are taken out
-	left=$(sed -E -e 's/\[[^]]*\]$//' -e 's/（[^（）]+\.yaml:[0-9:]+）//' \
-		-e 's/[a-z]+(_[a-z0-9]+)+//g' -e 's#data/costs\.yaml|plan\.##g' <<<"$output")
-	# the ids, longest first, taken out as they stand
-	while IFS= read -r id; do
-		left=${left//"$id"/}
-	done < <(awk '{ print length, $0 }' <<<"$ids" | sort -rn | cut -d' ' -f2-)
-	# (MaaS is in Hangzhou's published rule text, quoted as published)
-	left=$(english "$left" | grep -vx MaaS || true)
-	[ -z "$left" ] || { echo "English left: $left"; echo "$output"; false; }
-	# the table's columns line up by display width, Chinese header included
-	[ "$(sed -n 3,11p <<<"$output" | while IFS= read -r l; do printf '%s' "$l" | LC_ALL=C.UTF-8 wc -L; done | sort -u | wc -l)" -eq 1 ]
-	# --json: the Chinese in the English keys' place, the _zh twins kept
-	run --separate-stderr "$QUAN" compare --profile "$p" --json --lang zh
-	jq -e '.notes == .notes_zh and .why.text == .why.text_zh and (.notes[0] | test("签订"))' <<<"$output"
-	jq -e '[.cities[].costs[] | .unit == .unit_zh and .quantity_unit == .quantity_unit_zh and
-		((.assumption // "") == (.assumption_zh // ""))] | all' <<<"$output"
-	# the English reader keeps the English text, and the twins beside it
-	run --separate-stderr "$QUAN" compare --profile "$p" --json --lang en
-	jq -e '.notes != .notes_zh and (.why.text | test("outweighs")) and (.why.text_zh | test("净成本最低"))' <<<"$output"
-	run --separate-stderr "$QUAN" compare --profile "$p"
-	[[ "$output" == *"rank program         city                    planned spend"* ]]
-	[[ "$output" == *"    office              738000.00 = 2460.00 yuan per m2 per year x 300 m2   [Cushman"* ]]
-	[[ "$output" == *"notes:"*"  - net cost = planned spend + operating costs - subsidies"* ]]
-	# over HTTP, Accept-Language: zh gives the same Chinese
-	cat >"$DIR/profile.json" <<'JSON'
-{"firm": {"uscc": "91310115MA1K4ABCDD", "name": "示例智能科技有限公司", "sme": true,
-          "startup": true, "registered_model": false, "head_count": 12, "office_m2": 300},
- "plan": {"signed_on": "2025-09-01", "electricity_kwh": 50000,
-          "compute": [{"kind": "rent", "chip": "ascend-910c", "accelerators": 128, "hours": 4000,
-                       "price_per_hour": "9.10", "term_months": 12}],
-          "models": [{"kind": "api", "value": "600000.00", "term_months": 12, "uses_registered_model": true}],
-          "corpus": [{"value": "400000.00", "term_months": 12}]}}
-JSON
-	req POST /v1/compare zh -H "Authorization: Bearer $T_APPLICANT" -H 'Content-Type: application/json' --data-binary "@$DIR/profile.json"
-	[ "$code" = 200 ] || { echo "$code $body"; false; }
-	jq -e '(.notes[0] | test("签订")) and (.why.text | test("净成本最低")) and (.cities[0].costs.office.unit == "元/平方米/年")' <<<"$body"
 }
