@@ -12,8 +12,10 @@
 #include "office/office.h"
 
 static const char attach_usage[] =
-	"usage: quan attach --db DB ID FILE --kind contract|invoice|receipt|acceptance\n"
-	"                   --by NAME [--payment N] [--name NAME] [--max-bytes N]\n"
+	"usage: quan attach --db DB ID FILE\n"
+	"                   --kind contract|invoice|receipt|acceptance\n"
+	"                   --by NAME [--payment N] [--name NAME]\n"
+	"                   [--max-bytes N]\n"
 	"File FILE under application ID as evidence. Its type is read from its\n"
 	"bytes: PDF, JPEG, PNG, or OFD (a ZIP with OFD.xml at its root); any\n"
 	"other file is refused and nothing is written. The file is kept once by\n"

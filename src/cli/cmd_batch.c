@@ -16,7 +16,8 @@
 
 static const char batch_usage[] =
 	"usage: quan batch new --db DB [--program P] [--measure M] [ID...]\n"
-	"                      [--account ID=ACCOUNT]... --by NAME [--ref KEY] [--json]\n"
+	"                      [--account ID=ACCOUNT]... --by NAME [--ref KEY]\n"
+	"                      [--json]\n"
 	"       quan batch pay --db DB BATCH --by NAME --ref KEY\n"
 	"                      [--bank-ref VOUCHER=REFERENCE]... [--json]\n"
 	"       quan batch show --db DB BATCH [--json]\n"

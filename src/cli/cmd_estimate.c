@@ -31,9 +31,10 @@ static const char usage[] =
 	"supplier lists, unless --on-list ID (repeatable) says it is on ID.\n"
 	"One application prints its explanation; several print a table.\n"
 	"--json prints the decision (an array for several applications).\n"
-	"--lang zh gives the labels, the policy's texts and the trace in Chinese (in --json,\n"
-	"in the English keys' place); without it, LC_ALL, LC_MESSAGES or LANG\n"
-	"starting 'zh' does the same. The default is English.\n"
+	"--lang zh gives the labels, the policy's texts and the trace in\n"
+	"Chinese (in --json, in the English keys' place); without it, LC_ALL,\n"
+	"LC_MESSAGES or LANG starting 'zh' does the same. The default is\n"
+	"English.\n"
 	"Exit: 0 decided (eligible or not), 1 bad input, 2 bad policy.\n";
 
 struct opts {

@@ -338,7 +338,8 @@ int cmd_init(int argc, char **argv)
 int cmd_program(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan program add --db FILE --policy FILE [--policy FILE]... --by NAME\n"
+		"usage: quan program add --db FILE --policy FILE [--policy FILE]...\n"
+		"                        --by NAME\n"
 		"Load more programs into an existing office (up to 16 in all);\n"
 		"each is funded and audited as `quan init` does.\n" LANG_ERR_HELP;
 	struct oopts o;
@@ -514,7 +515,8 @@ static int apply_csv(const struct oopts *o)
 int cmd_apply(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan apply --db FILE --by NAME [--received-at TIME] [--json] APPLICATION.json...\n"
+		"usage: quan apply --db FILE --by NAME [--received-at TIME] [--json]\n"
+		"                  APPLICATION.json...\n"
 		"       quan apply --db FILE --by NAME --csv FILE.csv [--json]\n"
 		"       (each also takes [--lang en|zh])\n"
 		"Validate and decide each application; reserve its amount\n"
@@ -799,7 +801,8 @@ static int money_verb(int argc, char **argv, bool clawback)
 		"payment) to make a retry safe: the same key and request answer\n"
 		"as the first time and pay nothing; without it each run pays.\n" LANG_ERR_HELP;
 	static const char usage_c[] =
-		"usage: quan clawback --db FILE ID AMOUNT --why TEXT --by NAME [--ref KEY]\n"
+		"usage: quan clawback --db FILE ID AMOUNT --why TEXT --by NAME\n"
+		"                     [--ref KEY]\n"
 		"Record money recovered (never more than was paid); it returns\n"
 		"to the pool or to the treasury as the policy says.\n" LANG_ERR_HELP;
 	const char *usage = clawback ? usage_c : usage_d;
@@ -1078,7 +1081,8 @@ static int audit_replay(int argc, char **argv)
 int cmd_audit(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan audit verify --db FILE [--anchor ANCHOR [--pub KEYFILE.pub]]\n"
+		"usage: quan audit verify --db FILE\n"
+		"                         [--anchor ANCHOR [--pub KEYFILE.pub]]\n"
 		"       quan audit replay --db FILE\n"
 		"       quan audit anchor --db FILE --key KEYFILE [--out ANCHOR]\n"
 		"verify: re-walk the audit chain and name the first event that\n"
@@ -1547,7 +1551,8 @@ int cmd_round(int argc, char **argv)
 int cmd_milestone(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan milestone --db FILE ID YEAR --why TEXT --by NAME [--ref KEY]\n"
+		"usage: quan milestone --db FILE ID YEAR --why TEXT --by NAME\n"
+		"                      [--ref KEY]\n"
 		"Record a milestone of an awarded institute grant and post the\n"
 		"tranche ring-fenced for fiscal year YEAR, so it can be paid.\n" LANG_ERR_HELP;
 	struct oopts o;
@@ -1731,10 +1736,13 @@ int cmd_notice(int argc, char **argv)
 		"usage: quan notice open --db FILE PROGRAM [--measure M] --by NAME\n"
 		"       quan notice open --db FILE PROGRAM ID... --by NAME\n"
 		"       quan notice close --db FILE NOTICE --by NAME\n"
-		"       quan notice export --db FILE NOTICE --format csv|xlsx|html --out FILE\n"
+		"       quan notice export --db FILE NOTICE --format csv|xlsx|html\n"
+		"                          --out FILE\n"
 		"       quan notice object --db FILE ID --why TEXT --by NAME\n"
-		"       quan notice uphold --db FILE ID --by NAME [--why TEXT] [--ref KEY]\n"
-		"       quan notice dismiss --db FILE ID --by NAME [--why TEXT] [--ref KEY]\n"
+		"       quan notice uphold --db FILE ID --by NAME [--why TEXT]\n"
+		"                          [--ref KEY]\n"
+		"       quan notice dismiss --db FILE ID --by NAME [--why TEXT]\n"
+		"                           [--ref KEY]\n"
 		"Public notice (公示). open posts the awarded applications of\n"
 		"PROGRAM (or of measure M, or the IDs given) that wait for one, for\n"
 		"the working days their measures' public_notice says, counted with\n"
@@ -1824,7 +1832,8 @@ int cmd_objection(int argc, char **argv)
 int cmd_letter(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: quan letter --db FILE ID --kind decision|rejection|award|clawback --out FILE\n"
+		"usage: quan letter --db FILE ID\n"
+		"                   --kind decision|rejection|award|clawback --out FILE\n"
 		"Write a letter to the applicant of application ID as a printable A4\n"
 		"page in Chinese (HTML; print it from a browser): the program's name\n"
 		"and document number, the issuing office, the stored figures and the\n"

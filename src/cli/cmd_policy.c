@@ -15,7 +15,8 @@ static const char usage[] =
 	"check: report every problem as file:line:column: message (exit 2), or\n"
 	"       print the policy's summary and content hash (exit 0); a text\n"
 	"       without its Chinese (says_zh, assumption_zh) is a warning.\n"
-	"test:  run YAML policy tests (docs/policy-tests.md); exit 1 if any fails.\n"
+	"test:  run YAML policy tests (docs/policy-tests.md); exit 1 if any\n"
+	"       fails.\n"
 	"fields: the facts that conditions may read, with their types.\n";
 
 static void print_summary(const struct policy *p)

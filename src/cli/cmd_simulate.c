@@ -27,7 +27,8 @@
 
 static const char usage[] =
 	"usage: quan simulate --policy FILE... [--reform R.yaml]... [--compare]\n"
-	"         (--synthetic N --seed S | --population FILE.csv | --from-db DB)\n"
+	"         (--synthetic N --seed S | --population FILE.csv\n"
+	"          | --from-db DB)\n"
 	"         [--json] [--csv FILE] [--chips FILE] [--threads N]\n"
 	"Decide every application of a population with the office's engine,\n"
 	"then allocate each measure's pool in its own order (first come first\n"

@@ -97,3 +97,16 @@ commands() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"usage: quan settle"* ]]
 }
+
+@test "no help line is wider than 71 columns, so the manual fits an 80-column terminal" {
+	for c in $(commands); do
+		wide=$("$QUAN" "$c" --help | while IFS= read -r l; do
+			[ "$(printf '%s' "$l" | LC_ALL=C.UTF-8 wc -L)" -le 71 ] || echo "$l"
+		done)
+		[ -z "$wide" ] || { echo "$c: $wide"; false; }
+	done
+	wide=$(MANWIDTH=80 man -l "$MAN" 2>/dev/null | col -b | while IFS= read -r l; do
+		[ "$(printf '%s' "$l" | LC_ALL=C.UTF-8 wc -L)" -le 80 ] || echo "$l"
+	done)
+	[ -z "$wide" ] || { echo "wider than 80: $wide"; false; }
+}
