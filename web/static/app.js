@@ -564,7 +564,8 @@
           var f = c.costs[k];
           return h('li', { testid: 'cmp-cost-' + c.program + '-' + k, 'data-assumption': String(f.is_assumption) },
             T('compare.cost.' + k), ': ', money(f.amount), ' (', f.rate, ' × ', String(f.quantity), ') — ', f.source,
-            ', ', f.as_of, f.is_assumption ? h('em', null, ' · ', T('compare.assumption'), ': ', f.assumption) : null);
+            ', ', f.as_of, f.is_assumption ? h('em', null, ' · ', T('compare.assumption'), ': ',
+              S.lang === 'zh' && f.assumption_zh ? f.assumption_zh : f.assumption) : null);
         })));
     });
     return h('div', null,

@@ -597,9 +597,12 @@ test('an applicant compares cities, in English and in Chinese', async () => {
     if (lang === 'zh-CN') {
       assert.equal(await text(page, 'cmp-city-shanghai-2025'), '上海');
       assert.match(why, /上海比成都净成本低 722,720\.00 元/);
+      // the assumption in the office's Chinese wording (data/costs.yaml assumption_zh)
+      assert.match(await text(page, 'cmp-cost-hangzhou-2024-salaries'), /直接用于杭州，不加溢价/);
     } else {
       assert.equal(await text(page, 'cmp-city-hangzhou-2024'), 'Hangzhou');
       assert.match(why, /Shanghai wins by 722,720\.00 yuan over Chengdu/);
+      assert.match(await text(page, 'cmp-cost-hangzhou-2024-salaries'), /taken for Hangzhou without a premium/);
     }
     assert.equal(await page.getAttribute('[data-testid=cmp-cost-hangzhou-2024-salaries]', 'data-assumption'), 'true');
     await screenshot(page, `compare-${lang}`);
