@@ -100,7 +100,7 @@ build/web/index.html: $(WEB_SRC)
 # The dashboard in Debian's chromium, driven by playwright-core.
 browser-test: $(BUILD)/quan web
 	cd web && QUAN=$(CURDIR)/$(BUILD)/quan QUAN_WEB=$(CURDIR)/build/web \
-	  ARTIFACTS=$(CURDIR)/build/artifacts/screenshots node --test tests/
+	  ARTIFACTS=$(CURDIR)/build/artifacts/screenshots node --test --test-concurrency=2 tests/
 
 # The suite in one tree.
 test: unit policy-test e2e browser-test
@@ -110,14 +110,17 @@ test: unit policy-test e2e browser-test
 # the suite under ASan + UBSan (and the store tests on PostgreSQL), then
 # each fuzzer and each benchmark for a few seconds.
 check: format-check lint
-	$(MAKE) CC=clang BUILD=build/clang all
-	$(MAKE) test
-	$(MAKE) test-pg
-	$(MAKE) test-ha
-	$(MAKE) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	@rm -f build/check-times.txt
+	scripts/timed "clang build" $(MAKE) CC=clang BUILD=build/clang all
+	scripts/timed "suite (SQLite)" $(MAKE) test
+	scripts/timed "unit + e2e (PostgreSQL)" $(MAKE) test-pg
+	scripts/timed "failover (ha)" $(MAKE) test-ha
+	scripts/timed "suite under ASan+UBSan" $(MAKE) BUILD=build/asan \
+		OPT='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test test-pg-store
-	$(MAKE) fuzz-smoke
-	$(MAKE) bench-smoke
+	scripts/timed "fuzzers" $(MAKE) fuzz-smoke FUZZ_SECONDS=5
+	scripts/timed "benchmarks (smoke)" $(MAKE) bench-smoke
+	@echo "check: where the time went"; cat build/check-times.txt
 	@echo "check: all passed"
 
 # --- fuzzing (clang + libFuzzer) --------------------------------------------
