@@ -1356,7 +1356,7 @@ static void print_waiting(const struct oopts *o, json_t *j)
 		return;
 	if (cli_zh(o->lang))
 		printf("  候补      %s：%s\n",
-		       strcmp(order, "fit") ? "严格按序" : "按余额择可容纳者",
+		       strcmp(order, "fit") ? "严格按受理先后" : "按额度安排",
 		       why);
 	else
 		printf("  waiting    %s: %s\n", order, why);

@@ -138,7 +138,7 @@ head_waits() {
 	[[ "$output" == *"waiting    fit: it does not fit: it asks 5000000.00 yuan and pool 'corpus' has 4897513.00 available"* ]]
 	run --separate-stderr "$QUAN" show --lang zh --db "$DB" "$H"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"候补      按余额择可容纳者："* ]]
+	[[ "$output" == *"候补      按额度安排："* ]]
 	[[ "$output" == *"4897513.00"* ]]
 	[[ "$output" != *"does not fit"* ]]
 	T=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
