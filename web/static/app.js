@@ -826,7 +826,8 @@
   /* What web/static/finance.js (payment batches, statements, exports) builds pages with. */
   function ui() {
     return { api: api, h: h, T: T, V: V, money: money, table: table, setView: setView, showError: showError,
-      showNotice: showNotice, enc: enc, t: t, timeEl: timeEl, role: S.me ? S.me.role : '', token: S.token };
+      showNotice: showNotice, enc: enc, t: t, timeEl: timeEl, newKey: newKey, role: S.me ? S.me.role : '',
+      token: S.token };
   }
 
   function viewPools(seq, parts) {

@@ -133,15 +133,6 @@
     'pstate.settled': '已核销'
   });
 
-  /* A key for one confirmed request: the server answers a repeat of it from its record. */
-  function newKey(prefix) {
-    var b = new Uint8Array(12);
-    window.crypto.getRandomValues(b);
-    return prefix + '-' + Array.prototype.map.call(b, function (x) {
-      return ('0' + x.toString(16)).slice(-2);
-    }).join('');
-  }
-
   function lines(text) {
     return String(text || '').split(/\r?\n/).map(function (l) { return l.trim(); })
       .filter(function (l) { return l; });
@@ -222,7 +213,7 @@
     var program = h('input', { id: 'fin-program', testid: 'fin-program', type: 'text' });
     var ids = h('textarea', { id: 'fin-ids', testid: 'fin-ids', rows: 3 });
     var accounts = h('textarea', { id: 'fin-accounts', testid: 'fin-accounts', rows: 3 });
-    var key = newKey('batch');
+    var key = ui.newKey('batch');
     return h('form', { testid: 'fin-new', class: 'card', onsubmit: function (ev) {
       ev.preventDefault();
       var acc = {};
@@ -326,7 +317,7 @@
     var h = ui.h;
     var box = h('div', { class: 'confirm', testid: 'fin-pay-box' });
     var ask = function () {
-      var key = newKey('pay');
+      var key = ui.newKey('pay');
       box.replaceChildren(
         h('p', { testid: 'fin-confirm-text' }, ui.T('fin.confirm', { amount: planned, batch: b.batch })),
         h('button', { type: 'button', testid: 'fin-confirm', i18n: 'fin.confirm_yes', onclick: function (ev) {
