@@ -26,7 +26,7 @@
 #include "office/office.h"
 #include "policy/chips.h"
 #include "policy/diag.h"
-#include "testdb.h"
+#include "testoffice.h"
 #include "testnotice.h"
 
 /* 2025-11-20T10:00:00+08:00, inside Shanghai's 2025 window. */
@@ -44,20 +44,9 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct diag_list d = DIAG_LIST_INIT;
-	struct qerr e;
-	bool is_new;
 
 	assert_non_null(f);
-	assert_int_equal(testdb_create(&f->db), 0);
-	assert_int_equal(chips_load(QUAN_DATADIR "/chips.yaml", &f->chips, &d),
-			 0);
-	diag_release(&d);
-	assert_int_equal(office_open(&f->o, f->db.url, f->chips, &e), 0);
-	assert_int_equal(
-		office_load_policy(&f->o, QUAN_POLICYDIR "/shanghai-2025.yaml",
-				   "admin", NOW, &is_new, &e),
-		0);
+	testoffice_open(&f->db, &f->chips, &f->o, QUAN_POLICYDIR "/shanghai-2025.yaml", NOW);
 	*state = f;
 	return 0;
 }
@@ -66,9 +55,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	office_close(&f->o);
-	chips_free(f->chips);
-	testdb_drop(&f->db);
+	testoffice_close(&f->db, f->chips, &f->o);
 	free(f);
 	return 0;
 }

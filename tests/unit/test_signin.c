@@ -19,7 +19,7 @@
 #include "core/pwhash.h"
 #include "http/backoff.h"
 #include "office/office.h"
-#include "testdb.h"
+#include "testoffice.h"
 
 /* Production hashes with libsodium's interactive limits or stronger. */
 static void test_pwhash_defaults(void **state)
@@ -130,15 +130,9 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct diag_list d = {0};
-	struct qerr e;
 
 	assert_non_null(f);
-	assert_int_equal(testdb_create(&f->tdb), 0);
-	assert_int_equal(chips_load(QUAN_DATADIR "/chips.yaml", &f->chips, &d),
-			 0);
-	diag_release(&d);
-	assert_int_equal(office_open(&f->o, f->tdb.url, f->chips, &e), 0);
+	testoffice_open(&f->tdb, &f->chips, &f->o, NULL, 0);
 	*state = f;
 	return 0;
 }
@@ -147,9 +141,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	office_close(&f->o);
-	chips_free(f->chips);
-	testdb_drop(&f->tdb);
+	testoffice_close(&f->tdb, f->chips, &f->o);
 	free(f);
 	return 0;
 }

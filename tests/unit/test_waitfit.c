@@ -33,7 +33,7 @@
 #include "office/view.h"
 #include "policy/chips.h"
 #include "policy/diag.h"
-#include "testdb.h"
+#include "testoffice.h"
 
 /* 2025-11-20T10:00:00+08:00, inside Shanghai's 2025 window. */
 #define NOW 1763604000
@@ -106,20 +106,10 @@ static void write_policy(struct fx *f, bool fit)
 static int setup_mode(void **state, bool fit)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct diag_list d = DIAG_LIST_INIT;
-	struct qerr e;
-	bool is_new;
 
 	assert_non_null(f);
-	assert_int_equal(testdb_create(&f->db), 0);
-	assert_int_equal(chips_load(QUAN_DATADIR "/chips.yaml", &f->chips, &d),
-			 0);
-	diag_release(&d);
 	write_policy(f, fit);
-	assert_int_equal(office_open(&f->o, f->db.url, f->chips, &e), 0);
-	qerr_clear(&e);
-	if (office_load_policy(&f->o, f->policy, "admin", NOW, &is_new, &e))
-		fail_msg("%s: %s", f->policy, e.msg);
+	testoffice_open(&f->db, &f->chips, &f->o, f->policy, NOW);
 	f->next = 1;
 	*state = f;
 	return 0;
@@ -139,9 +129,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	office_close(&f->o);
-	chips_free(f->chips);
-	testdb_drop(&f->db);
+	testoffice_close(&f->db, f->chips, &f->o);
 	unlink(f->policy);
 	free(f);
 	return 0;
