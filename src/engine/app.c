@@ -294,10 +294,10 @@ static int val_string(struct pctx *c, struct jv *v, const char *path,
 	size_t len;
 	char *copy;
 
-	if (!((v)->type == JV_STRING))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a string", v);
-	s = (v)->s;
-	len = (v)->n;
+	s = v->s;
+	len = v->n;
 	if (len == 0)
 		return qerr_set(c->e, Q_ERR_INVALID, path,
 				"%s: must not be empty", path);
@@ -348,7 +348,7 @@ static int get_bool(struct pctx *c, struct jv *obj, const char *prefix,
 		return rc;
 	if (!is_bool(v))
 		return wrong_type(c, path, "true or false", v);
-	*out = ((v)->type == JV_TRUE);
+	*out = v->type == JV_TRUE;
 	return Q_OK;
 }
 
@@ -362,9 +362,9 @@ static int get_int(struct pctx *c, struct jv *obj, const char *prefix,
 
 	if (rc)
 		return rc;
-	if (!((v)->type == JV_INTEGER))
+	if (v->type != JV_INTEGER)
 		return wrong_type(c, path, "a whole number", v);
-	n = (v)->i;
+	n = v->i;
 	if (n < min || n > max) {
 		if (max == INT64_MAX)
 			return qerr_set(c->e, Q_ERR_INVALID, path,
@@ -388,10 +388,10 @@ static int val_money(struct pctx *c, struct jv *v, const char *path,
 			c->e, Q_ERR_WRONG_TYPE, path,
 			"%s: money must be a decimal string like \"1200000.00\", not a JSON number (JSON numbers become binary floats, which cannot hold 0.10 exactly)",
 			path);
-	if (!((v)->type == JV_STRING))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path,
 				  "a decimal string like \"1200000.00\"", v);
-	return money_parse((v)->s, (v)->n, out, path, c->e);
+	return money_parse(v->s, v->n, out, path, c->e);
 }
 
 static int get_money(struct pctx *c, struct jv *obj, const char *prefix,
@@ -406,10 +406,10 @@ static int get_money(struct pctx *c, struct jv *obj, const char *prefix,
 
 static int val_date(struct pctx *c, struct jv *v, const char *path, qdate *out)
 {
-	if (!((v)->type == JV_STRING))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a date string like \"2025-08-15\"",
 				  v);
-	return date_parse((v)->s, (v)->n, out, path, c->e);
+	return date_parse(v->s, v->n, out, path, c->e);
 }
 
 static int get_date(struct pctx *c, struct jv *obj, const char *prefix,
@@ -431,9 +431,9 @@ static int get_uscc(struct pctx *c, struct jv *obj, const char *prefix,
 
 	if (rc)
 		return rc;
-	if (!((v)->type == JV_STRING))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a string", v);
-	rc = uscc_check((v)->s, (v)->n, path, c->e);
+	rc = uscc_check(v->s, v->n, path, c->e);
 	return rc ? rc : val_string(c, v, path, out);
 }
 
@@ -447,11 +447,11 @@ static int get_object(struct pctx *c, struct jv *obj, const char *prefix,
 
 	if (rc || !*v)
 		return rc;
-	if (null_absent && ((*v)->type == JV_NULL)) {
+	if (null_absent && (*v)->type == JV_NULL) {
 		*v = NULL;
 		return Q_OK;
 	}
-	if (!((*v)->type == JV_OBJECT))
+	if ((*v)->type != JV_OBJECT)
 		return wrong_type(c, path, "an object", *v);
 	return Q_OK;
 }
@@ -464,7 +464,7 @@ static int get_array(struct pctx *c, struct jv *obj, const char *prefix,
 
 	if (rc || !*v)
 		return rc;
-	if (!((*v)->type == JV_ARRAY))
+	if ((*v)->type != JV_ARRAY)
 		return wrong_type(c, path, "an array", *v);
 	if ((*v)->n > max)
 		return qerr_set(c->e, Q_ERR_TOO_LARGE, path,
@@ -482,14 +482,14 @@ static int get_controllers(struct pctx *c, struct jv *obj, const char *prefix,
 	int rc = get_array(c, obj, prefix, "controllers", APP_MAX_CONTROLLERS,
 			   path, &arr);
 
-	if (rc || !arr || (arr)->n == 0)
+	if (rc || !arr || arr->n == 0)
 		return rc;
-	p->controllers = arena_alloc(&c->arena, (arr)->n * sizeof(char *),
+	p->controllers = arena_alloc(&c->arena, arr->n * sizeof(char *),
 				     alignof(char *));
 	if (!p->controllers)
 		return qerr_set(c->e, Q_ERR_NOMEM, path, "%s: out of memory",
 				path);
-	for (i = 0, item = (arr)->first; item; i++, item = item->next) {
+	for (i = 0, item = arr->first; item; i++, item = item->next) {
 		char ipath[PATH_CAP];
 
 		path_index(ipath, path, i);
@@ -525,12 +525,12 @@ static int check_bank_account(struct pctx *c, struct jv *o)
 	size_t n;
 	int rc = lookup(c, o, "applicant", "bank_account", false, path, &v);
 
-	if (rc || !v || ((v)->type == JV_NULL))
+	if (rc || !v || v->type == JV_NULL)
 		return rc;
-	if (!((v)->type == JV_STRING))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a string", v);
-	s = (v)->s;
-	n = (v)->n;
+	s = v->s;
+	n = v->n;
 	for (size_t i = 0; n <= 40 && i < n; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
 		      (s[i] >= 'A' && s[i] <= 'Z') ||
@@ -559,10 +559,10 @@ static int check_kind(struct pctx *c, struct jv *o, struct app_party *p)
 	p->kind = uscc_kind_of(p->uscc);
 	if (rc || !v)
 		return rc;
-	if (!((v)->type == JV_STRING))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a string", v);
-	show(shown, sizeof(shown), (v)->s, (v)->n);
-	k = uscc_kind_lookup((v)->s, (v)->n);
+	show(shown, sizeof(shown), v->s, v->n);
+	k = uscc_kind_lookup(v->s, v->n);
 	if (k < 0 || k == USCC_KIND_OTHER)
 		return qerr_set(
 			c->e, Q_ERR_INVALID, path,
@@ -608,7 +608,7 @@ static int parse_applicant(struct pctx *c, struct jv *o, struct app_party *p)
 			   &p->registered_model)) ||
 	    (rc = lookup(c, o, pre, "last_bad_credit_on", false, path, &v)))
 		return rc;
-	if (v && !((v)->type == JV_NULL)) {
+	if (v && v->type != JV_NULL) {
 		rc = val_date(c, v, path, &p->last_bad_credit_on);
 		if (rc)
 			return rc;
@@ -629,7 +629,7 @@ static int get_opt_count(struct pctx *c, struct jv *o, const char *prefix,
 	struct jv *v = jv_get(o, key);
 
 	*has = false;
-	if (!v || ((v)->type == JV_NULL))
+	if (!v || v->type == JV_NULL)
 		return Q_OK;
 	*has = true;
 	return get_int(c, o, prefix, key, 0, INT64_MAX, out);
@@ -669,11 +669,11 @@ static int get_level(struct pctx *c, struct jv *o, const char *prefix,
 	int rc = lookup(c, o, prefix, "level", false, path, &v);
 
 	*out = SUBSIDY_LEVEL_UNKNOWN;
-	if (rc || !v || ((v)->type == JV_NULL))
+	if (rc || !v || v->type == JV_NULL)
 		return rc;
-	if (((v)->type == JV_STRING))
+	if (v->type == JV_STRING)
 		for (int i = 1; i < SUBSIDY_LEVEL__COUNT; i++)
-			if (!strcmp((v)->s, names[i])) {
+			if (!strcmp(v->s, names[i])) {
 				*out = (enum subsidy_level)i;
 				return Q_OK;
 			}
@@ -691,20 +691,20 @@ static int parse_other_subsidies(struct pctx *c, struct jv *o,
 	int rc = get_array(c, o, "contract", "other_subsidies",
 			   APP_MAX_OTHER_SUBSIDIES, path, &arr);
 
-	if (rc || !arr || (arr)->n == 0)
+	if (rc || !arr || arr->n == 0)
 		return rc;
 	k->other_subsidies =
-		arena_alloc(&c->arena, (arr)->n * sizeof(*k->other_subsidies),
+		arena_alloc(&c->arena, arr->n * sizeof(*k->other_subsidies),
 			    alignof(struct app_other_subsidy));
 	if (!k->other_subsidies)
 		return qerr_set(c->e, Q_ERR_NOMEM, path, "%s: out of memory",
 				path);
-	for (i = 0, item = (arr)->first; item; i++, item = item->next) {
+	for (i = 0, item = arr->first; item; i++, item = item->next) {
 		struct app_other_subsidy *s = &k->other_subsidies[i];
 		char ipath[PATH_CAP];
 
 		path_index(ipath, path, i);
-		if (!((item)->type == JV_OBJECT))
+		if (item->type != JV_OBJECT)
 			return wrong_type(c, ipath, "an object", item);
 		if ((rc = check_keys(c, item, ipath, subsidy_keys)) ||
 		    (rc = get_string(c, item, ipath, "program", &s->program)) ||
@@ -752,13 +752,13 @@ static int parse_contract(struct pctx *c, struct jv *o, struct app_contract *k)
 	    (rc = get_string(c, o, pre, "number", &k->number)) ||
 	    (rc = lookup(c, o, pre, "kind", true, path, &v)))
 		return rc;
-	if (!((v)->type == JV_STRING))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a string", v);
-	kind = kind_lookup((v)->s, (v)->n);
+	kind = kind_lookup(v->s, v->n);
 	if (kind < 0) {
 		char shown[64];
 
-		show(shown, sizeof(shown), (v)->s, (v)->n);
+		show(shown, sizeof(shown), v->s, v->n);
 		return qerr_set(
 			c->e, Q_ERR_INVALID, path,
 			"%s: unknown kind '%s': use rent, buy, build, api, private-deployment, corpus or grant",
@@ -816,9 +816,9 @@ static int get_client_ref(struct pctx *c, struct jv *root, const char **out)
 
 	if (rc || !v)
 		return rc;
-	if (!((v)->type == JV_STRING))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a string", v);
-	if (!app_ref_valid((v)->s, (v)->n))
+	if (!app_ref_valid(v->s, v->n))
 		return qerr_set(
 			c->e, Q_ERR_INVALID, path,
 			"%s: must be 1 to %d characters of A-Z, a-z, 0-9, '.', '_' and '-'",
@@ -846,7 +846,7 @@ static int parse_app(struct pctx *c, struct jv *root, struct application *a)
 	struct jv *v;
 	int rc;
 
-	if (!((root)->type == JV_OBJECT))
+	if (root->type != JV_OBJECT)
 		return qerr_set(c->e, Q_ERR_WRONG_TYPE, "",
 				"an application must be a JSON object, got %s",
 				type_name(root));
