@@ -157,6 +157,78 @@ static void test_values_as_jansson(void **state)
 	same_as_jansson(o);
 }
 
+/* A random code point's UTF-8 into out (at least 4 bytes); its length.
+ * Mostly ASCII and control characters, where the escapes are. */
+static size_t random_char(uint64_t *x, char *out)
+{
+	uint32_t cp;
+
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	switch (*x % 4) {
+	case 0:
+		cp = (uint32_t)(*x >> 8) % 0x20; /* a control character */
+		break;
+	case 1:
+		cp = 0x20 + (uint32_t)(*x >> 8) % 0x60; /* ASCII, DEL too */
+		break;
+	case 2:
+		cp = 0x80 + (uint32_t)(*x >> 8) % 0xd780; /* below surrogates */
+		break;
+	default:
+		cp = 0xe000 + (uint32_t)(*x >> 8) % 0x102000;
+		break;
+	}
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* Random strings, as values and as keys of one object, against
+ * json_dumps. */
+static void test_random_strings(void **state)
+{
+	uint64_t x = 0x2545f4914f6cdd1dull;
+
+	(void)state;
+	for (int round = 0; round < 2000; round++) {
+		json_t *o = json_object();
+		char buf[256];
+
+		assert_non_null(o);
+		for (int k = 0; k < 8; k++) {
+			size_t n = 0, len = (size_t)(x % 40);
+
+			while (n < len)
+				n += random_char(&x, buf + n);
+			buf[n] = '\0';
+			same_as_jansson(json_stringn(buf, n));
+			/* Keys with NUL inside are jansson's own case. */
+			if (!memchr(buf, '\0', n))
+				json_object_set_new(o, buf, json_integer(k));
+		}
+		same_as_jansson(o);
+	}
+}
+
 /* A detail with members added replaces the detail's own, as
  * json_object_set_new would. */
 static void test_detail_members(void **state)
@@ -217,6 +289,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apply_event_pinned),
 		cmocka_unit_test(test_values_as_jansson),
+		cmocka_unit_test(test_random_strings),
 		cmocka_unit_test(test_detail_members),
 		cmocka_unit_test(test_row_text),
 	};
