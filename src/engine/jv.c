@@ -1,13 +1,14 @@
 /*
- * jv.c - a JSON document as a read-only tree (jv.h): a quick reader of
- * the common subset, and a copy of jansson's tree.
+ * jv.c - a JSON document as a read-only tree (jv.h): yajl's event parser
+ * building it in one arena, and a copy of jansson's tree.
  *
- * jv_read accepts a text only where jansson 2.14 (json_loadb with
+ * jv_read keeps what yajl reads only where jansson 2.14 (json_loadb with
  * JSON_REJECT_DUPLICATES) accepts it with the same values, and is unsure
- * of the rest: any byte it does not expect, any \u escape, fraction,
- * exponent or long number, invalid UTF-8, a control character in a
- * string, a repeated key, deep nesting or a large object. It never
- * reports an error of the text itself; jansson does.
+ * of the rest: whatever yajl refuses, any \u escape, fraction, exponent
+ * or long number, UTF-8 jansson would refuse, a repeated key, a top level
+ * other than an object, deep nesting or a large object. It never reports
+ * an error of the text itself; jansson does. yajl reads without a hash
+ * table or an allocation per value, which is what made jansson slow here.
  */
 #include "engine/jv.h"
 
@@ -15,6 +16,8 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <yajl/yajl_parse.h>
 
 #define JV_BLOCK 8192
 
@@ -78,275 +81,285 @@ static struct jv *node_new(struct jv_arena *a, enum jv_type t)
 	return v;
 }
 
-/* ---- the quick reader ------------------------------------------------- */
+/* ---- the quick reader: yajl's events into the arena ------------------- */
 
+/* The walk under way: the containers open (stack, and where each one's
+ * next item goes), the key waiting for its value, and why the walk
+ * stopped when a callback stopped it. */
 struct rd {
-	const unsigned char *p, *end;
 	struct jv_arena *a;
+	struct jv *open[JV_MAX_DEPTH];
+	struct jv **tail[JV_MAX_DEPTH];
 	int depth;
+	const char *key;
+	size_t klen;
+	struct jv *root;
+	yajl_handle h;
+	size_t end_at; /* the bytes up to the root's closing brace */
+	int rc;
 };
 
-/* The length of the UTF-8 sequence at s (at most len bytes), or 0 when it
- * is not one jansson accepts: no overlong forms, no surrogates, nothing
- * above U+10FFFF. */
-static size_t utf8_len(const unsigned char *s, size_t len)
+/* Whether s (len bytes) is UTF-8 as jansson accepts it inside a string:
+ * no overlong forms, no surrogates, nothing above U+10FFFF, and no NUL
+ * (which a \u0000 would give, and jansson refuses). yajl checks the form
+ * of a sequence but not all of these. */
+static bool utf8_strict(const unsigned char *s, size_t len)
 {
-	unsigned c = s[0], cp;
-	size_t n;
+	size_t i = 0;
 
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
+	while (i < len) {
+		unsigned c = s[i], cp;
+		size_t n;
 
-static void skip_ws(struct rd *r)
-{
-	while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' ||
-				 *r->p == '\r' || *r->p == '\t'))
-		r->p++;
-}
-
-/* A string at r->p (its opening quote), decoded into the arena:
- * *out, *outlen. */
-static int read_string(struct rd *r, const char **out, size_t *outlen)
-{
-	const unsigned char *s = r->p + 1, *q = s;
-	char *dst;
-	size_t o = 0;
-
-	assert(r->p < r->end && *r->p == '"');
-	/* The closing quote; the decoded text is never longer. */
-	while (q < r->end && *q != '"') {
-		if (*q == '\\' && r->end - q < 2)
-			return JV_UNSURE;
-		q += *q == '\\' ? 2 : 1;
-	}
-	if (q >= r->end)
-		return JV_UNSURE;
-	dst = arena_get(r->a, (size_t)(q - s) + 1, 1);
-	if (!dst)
-		return Q_ERR_NOMEM;
-	while (s < q) {
-		unsigned c = *s;
-
-		if (c == '\\') {
-			static const char from[] = "\"\\/bfnrt",
-					  to[] = "\"\\/\b\f\n\r\t";
-			const char *k = memchr(from, s[1], sizeof(from) - 1);
-
-			if (!k)
-				return JV_UNSURE; /* \u, or not an escape */
-			dst[o++] = to[k - from];
-			s += 2;
-		} else if (c < 0x20) {
-			return JV_UNSURE;
-		} else if (c < 0x80) {
-			dst[o++] = (char)c;
-			s++;
-		} else {
-			size_t n = utf8_len(s, (size_t)(q - s));
-
-			if (!n)
-				return JV_UNSURE;
-			memcpy(dst + o, s, n);
-			o += n;
-			s += n;
+		if (c < 0x80) {
+			if (!c)
+				return false;
+			i++;
+			continue;
 		}
-	}
-	dst[o] = '\0';
-	*out = dst;
-	*outlen = o;
-	r->p = q + 1;
-	return Q_OK;
-}
-
-/* A whole number of at most 18 digits: no overflow, and the form jansson
- * reads as an integer (no leading zero, no fraction, no exponent). */
-static int read_integer(struct rd *r, int64_t *out)
-{
-	const unsigned char *p = r->p;
-	bool neg = false;
-	int64_t v = 0;
-	int digits = 0;
-
-	if (*p == '-') {
-		neg = true;
-		p++;
-	}
-	if (p >= r->end || *p < '0' || *p > '9')
-		return JV_UNSURE;
-	if (*p == '0' && p + 1 < r->end && p[1] >= '0' && p[1] <= '9')
-		return JV_UNSURE;
-	while (p < r->end && *p >= '0' && *p <= '9') {
-		if (++digits > 18)
-			return JV_UNSURE;
-		v = v * 10 + (*p++ - '0');
-	}
-	if (p < r->end && (*p == '.' || *p == 'e' || *p == 'E'))
-		return JV_UNSURE;
-	*out = neg ? -v : v;
-	r->p = p;
-	return Q_OK;
-}
-
-static int read_value(struct rd *r, struct jv **out);
-
-/* The members of an object or the items of an array, after its opening
- * bracket, up to its closing one. */
-static int read_items(struct rd *r, struct jv *v, char close)
-{
-	struct jv **tail = &v->first;
-	int rc;
-
-	skip_ws(r);
-	if (r->p < r->end && *r->p == close) {
-		r->p++;
-		return Q_OK;
-	}
-	for (;;) {
-		const char *key = NULL;
-		size_t klen = 0;
-		struct jv *item;
-
-		if (close == '}') {
-			if (r->p >= r->end || *r->p != '"' ||
-			    v->n >= JV_MAX_MEMBERS)
-				return JV_UNSURE;
-			rc = read_string(r, &key, &klen);
-			if (rc)
-				return rc;
-			/* A repeated key is jansson's to refuse. */
-			for (struct jv *m = v->first; m; m = m->next)
-				if (m->klen == klen &&
-				    !memcmp(m->key, key, klen))
-					return JV_UNSURE;
-			skip_ws(r);
-			if (r->p >= r->end || *r->p != ':')
-				return JV_UNSURE;
-			r->p++;
-			skip_ws(r);
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 2, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 3, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 4, cp = c & 0x07;
+		else
+			return false;
+		if (n > len - i)
+			return false;
+		for (size_t k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
 		}
-		rc = read_value(r, &item);
-		if (rc)
-			return rc;
-		item->key = key;
-		item->klen = klen;
-		*tail = item;
-		tail = &item->next;
-		v->n++;
-		skip_ws(r);
-		if (r->p >= r->end)
-			return JV_UNSURE;
-		if (*r->p == close) {
-			r->p++;
-			return Q_OK;
-		}
-		if (*r->p != ',')
-			return JV_UNSURE;
-		r->p++;
-		skip_ws(r);
+		if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n;
 	}
-}
-
-static bool literal(struct rd *r, const char *word, size_t n)
-{
-	if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n))
-		return false;
-	r->p += n;
 	return true;
 }
 
-/* One value at r->p (no white space before it). */
-static int read_value(struct rd *r, struct jv **out)
+/* Stop the walk: rc says why (JV_UNSURE or Q_ERR_NOMEM). yajl then
+ * answers yajl_status_client_canceled. */
+static int stop(struct rd *r, int rc)
+{
+	assert(rc == JV_UNSURE || rc == Q_ERR_NOMEM);
+	r->rc = rc;
+	return 0;
+}
+
+/* A copy of s (len bytes) in the arena, NUL-terminated, or NULL. */
+static const char *arena_text(struct jv_arena *a, const unsigned char *s,
+			      size_t len)
+{
+	char *d = arena_get(a, len + 1, 1);
+
+	if (!d)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+/* A new value of type t, put where the walk stands: the root (an object,
+ * as applications are; jansson decides anything else), an object's
+ * member under the waiting key, or an array's next item. */
+static struct jv *add(struct rd *r, enum jv_type t)
+{
+	struct jv *v, *in;
+
+	if (r->a->nodes >= JV_MAX_NODES) {
+		stop(r, JV_UNSURE);
+		return NULL;
+	}
+	if (r->depth == 0 && (r->root || t != JV_OBJECT)) {
+		stop(r, JV_UNSURE);
+		return NULL;
+	}
+	v = node_new(r->a, t);
+	if (!v) {
+		stop(r, Q_ERR_NOMEM);
+		return NULL;
+	}
+	if (r->depth == 0) {
+		r->root = v;
+		return v;
+	}
+	in = r->open[r->depth - 1];
+	if (in->type == JV_OBJECT) {
+		assert(r->key);
+		v->key = r->key;
+		v->klen = r->klen;
+		r->key = NULL;
+	}
+	*r->tail[r->depth - 1] = v;
+	r->tail[r->depth - 1] = &v->next;
+	in->n++;
+	return v;
+}
+
+static int on_null(void *ctx)
+{
+	return add(ctx, JV_NULL) != NULL;
+}
+
+static int on_boolean(void *ctx, int b)
+{
+	return add(ctx, b ? JV_TRUE : JV_FALSE) != NULL;
+}
+
+/* A number as written: a whole number of at most 18 digits (no overflow,
+ * the form jansson reads as an integer); a fraction, an exponent or a
+ * longer number is jansson's to read. */
+static int on_number(void *ctx, const char *s, size_t len)
+{
+	struct rd *r = ctx;
+	size_t i = 0;
+	int64_t v = 0;
+	struct jv *n;
+
+	if (len && s[0] == '-')
+		i++;
+	if (i == len || len - i > 18 || (s[i] == '0' && len - i > 1))
+		return stop(r, JV_UNSURE);
+	for (size_t k = i; k < len; k++) {
+		if (s[k] < '0' || s[k] > '9')
+			return stop(r, JV_UNSURE);
+		v = v * 10 + (s[k] - '0');
+	}
+	n = add(r, JV_INTEGER);
+	if (!n)
+		return 0;
+	n->i = i ? -v : v;
+	return 1;
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct rd *r = ctx;
+	struct jv *v;
+
+	if (!utf8_strict(s, len))
+		return stop(r, JV_UNSURE);
+	v = add(r, JV_STRING);
+	if (!v)
+		return 0;
+	v->s = arena_text(r->a, s, len);
+	v->n = len;
+	return v->s ? 1 : stop(r, Q_ERR_NOMEM);
+}
+
+/* A member's key: kept until its value comes. A repeated key is
+ * jansson's to refuse (JSON_REJECT_DUPLICATES). */
+static int on_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct rd *r = ctx;
+	struct jv *o;
+
+	assert(r->depth > 0 && !r->key);
+	o = r->open[r->depth - 1];
+	if (!utf8_strict(s, len) || o->n >= JV_MAX_MEMBERS)
+		return stop(r, JV_UNSURE);
+	for (struct jv *m = o->first; m; m = m->next)
+		if (m->klen == len && !memcmp(m->key, s, len))
+			return stop(r, JV_UNSURE);
+	r->key = arena_text(r->a, s, len);
+	r->klen = len;
+	return r->key ? 1 : stop(r, Q_ERR_NOMEM);
+}
+
+static int on_open(struct rd *r, enum jv_type t)
 {
 	struct jv *v;
-	int rc = Q_OK;
 
-	if (r->p >= r->end || r->a->nodes >= JV_MAX_NODES)
-		return JV_UNSURE;
-	switch (*r->p) {
-	case '{':
-	case '[':
-		if (r->depth >= JV_MAX_DEPTH)
-			return JV_UNSURE;
-		v = node_new(r->a, *r->p == '{' ? JV_OBJECT : JV_ARRAY);
-		if (!v)
-			return Q_ERR_NOMEM;
-		r->p++;
-		r->depth++;
-		rc = read_items(r, v, v->type == JV_OBJECT ? '}' : ']');
-		r->depth--;
-		break;
-	case '"':
-		v = node_new(r->a, JV_STRING);
-		if (!v)
-			return Q_ERR_NOMEM;
-		rc = read_string(r, &v->s, &v->n);
-		break;
-	case 't':
-		v = node_new(r->a, JV_TRUE);
-		if (!v)
-			return Q_ERR_NOMEM;
-		rc = literal(r, "true", 4) ? Q_OK : JV_UNSURE;
-		break;
-	case 'f':
-		v = node_new(r->a, JV_FALSE);
-		if (!v)
-			return Q_ERR_NOMEM;
-		rc = literal(r, "false", 5) ? Q_OK : JV_UNSURE;
-		break;
-	case 'n':
-		v = node_new(r->a, JV_NULL);
-		if (!v)
-			return Q_ERR_NOMEM;
-		rc = literal(r, "null", 4) ? Q_OK : JV_UNSURE;
-		break;
-	default:
-		v = node_new(r->a, JV_INTEGER);
-		if (!v)
-			return Q_ERR_NOMEM;
-		rc = read_integer(r, &v->i);
-		break;
-	}
-	*out = v;
-	return rc;
+	if (r->depth >= JV_MAX_DEPTH)
+		return stop(r, JV_UNSURE);
+	v = add(r, t);
+	if (!v)
+		return 0;
+	r->open[r->depth] = v;
+	r->tail[r->depth] = &v->first;
+	r->depth++;
+	return 1;
 }
+
+static int on_start_map(void *ctx)
+{
+	return on_open(ctx, JV_OBJECT);
+}
+
+static int on_start_array(void *ctx)
+{
+	return on_open(ctx, JV_ARRAY);
+}
+
+static int on_close(void *ctx)
+{
+	struct rd *r = ctx;
+
+	assert(r->depth > 0);
+	r->depth--;
+	if (!r->depth)
+		r->end_at = yajl_get_bytes_consumed(r->h);
+	return 1;
+}
+
+static const yajl_callbacks events = {
+	.yajl_null = on_null,
+	.yajl_boolean = on_boolean,
+	.yajl_number = on_number, /* integers and doubles as written */
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_key,
+	.yajl_end_map = on_close,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = on_close,
+};
 
 int jv_read(const char *buf, size_t len, struct jv_arena *a, struct jv **root)
 {
-	struct rd r = {(const unsigned char *)buf,
-		       (const unsigned char *)buf + len, a, 0};
-	int rc;
+	struct rd r;
+	yajl_handle h;
+	yajl_status st;
 
 	assert(buf || len == 0);
 	assert(a && root);
 	*root = NULL;
-	skip_ws(&r);
-	/* jansson takes an object or an array at the top; applications are
-	 * objects, and anything else is left to it. */
-	if (r.p >= r.end || *r.p != '{')
+	/* yajl decodes \u escapes as it sees fit (a lone surrogate, \u0000);
+	 * jansson's reading of them stands. */
+	if (len >= 2 && memmem(buf, len, "\\u", 2))
 		return JV_UNSURE;
-	rc = read_value(&r, root);
-	if (rc)
-		return rc;
-	skip_ws(&r);
-	return r.p == r.end ? Q_OK : JV_UNSURE;
+	/* yajl takes a form feed or a vertical tab for white space; jansson
+	 * does not (and either is a raw control character in a string). */
+	if (memchr(buf, '\f', len) || memchr(buf, '\v', len))
+		return JV_UNSURE;
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	r.rc = Q_OK;
+	h = yajl_alloc(&events, NULL, &r);
+	if (!h)
+		return Q_ERR_NOMEM;
+	/* yajl's defaults are jansson's: strings checked as UTF-8, no
+	 * comments, one value, nothing after it. */
+	r.h = h;
+	st = yajl_parse(h, (const unsigned char *)buf, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	yajl_free(h);
+	if (r.rc)
+		return r.rc;
+	if (st != yajl_status_ok || !r.root || r.depth)
+		return JV_UNSURE;
+	/* After the root only white space, as jansson wants: yajl lets a
+	 * token cut short at the end pass unread. */
+	assert(r.end_at <= len);
+	for (size_t i = r.end_at; i < len; i++)
+		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' &&
+		    buf[i] != '\r')
+			return JV_UNSURE;
+	*root = r.root;
+	return Q_OK;
 }
 
 /* ---- a copy of jansson's tree ------------------------------------------ */

@@ -2,16 +2,16 @@
  * jv.h - a JSON document as a read-only tree, for the application walk
  * (app.c).
  *
- * Two readers build the same tree. jv_read is quick: it reads the common
- * subset of JSON that applications use (objects, arrays, strings without
- * \u escapes, whole numbers of up to 18 digits, true, false, null, at most
- * JV_MAX_DEPTH levels and JV_MAX_MEMBERS keys an object), exactly as
- * jansson (JSON_REJECT_DUPLICATES) would read it, and says JV_UNSURE for
- * anything else, valid or not. jv_from_jansson copies a tree jansson
- * parsed. So a caller reads with jv_read first and, when it is unsure,
- * with jansson, whose verdict and error text then stand: the result never
- * depends on which reader answered (tests/unit/test_jv.c and fuzz/fuzz_jv.c
- * hold the two equal).
+ * Two readers build the same tree. jv_read is quick: yajl's event parser
+ * (libyajl) builds the tree in an arena, and jv_read keeps it only where
+ * jansson (JSON_REJECT_DUPLICATES) would read the same values: objects at
+ * the top, strings without \u escapes, whole numbers of up to 18 digits,
+ * true, false, null, at most JV_MAX_DEPTH levels and JV_MAX_MEMBERS keys
+ * an object; it says JV_UNSURE for anything else, valid or not.
+ * jv_from_jansson copies a tree jansson parsed. So a caller reads with
+ * jv_read first and, when it is unsure, with jansson, whose verdict and
+ * error text then stand: the result never depends on which reader
+ * answered (tests/unit/test_jv.c and fuzz/fuzz_jv.c hold the two equal).
  *
  * Every node and string lives in a struct jv_arena, freed at once.
  */
