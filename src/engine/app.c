@@ -21,6 +21,7 @@
 
 #include "core/file.h"
 #include "core/industry.h"
+#include "core/utf8.h"
 #include "core/uscc.h"
 #include "engine/jv.h"
 
@@ -82,34 +83,6 @@ struct pctx {
 	struct qerr *e;
 };
 
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned c = s[0];
-	size_t n;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 /* Copy at most cap-1 bytes of s into dst as printable, valid UTF-8: a byte
  * that starts no valid sequence, or a control character, becomes '?'; a
@@ -273,17 +246,6 @@ static int lookup(struct pctx *c, struct jv *obj, const char *prefix,
 	return Q_OK;
 }
 
-static bool utf8_valid(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq((const unsigned char *)s + i, len - i);
-
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
 
 /* A string field: a JSON string, 1..APP_MAX_STRING bytes of valid UTF-8
  * without NUL or control characters, copied into the arena. */

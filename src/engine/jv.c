@@ -12,6 +12,8 @@
  */
 #include "engine/jv.h"
 
+#include "core/utf8.h"
+
 #include <assert.h>
 #include <stdalign.h>
 #include <stdlib.h>
@@ -99,45 +101,12 @@ struct rd {
 	int rc;
 };
 
-/* Whether s (len bytes) is UTF-8 as jansson accepts it inside a string:
- * no overlong forms, no surrogates, nothing above U+10FFFF, and no NUL
- * (which a \u0000 would give, and jansson refuses). yajl checks the form
- * of a sequence but not all of these. */
+/* Whether s (len bytes) is UTF-8 as jansson accepts it inside a string,
+ * without NUL (which a \u0000 would give, and jansson refuses). yajl
+ * checks the form of a sequence but not all of utf8_valid's rules. */
 static bool utf8_strict(const unsigned char *s, size_t len)
 {
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned c = s[i], cp;
-		size_t n;
-
-		if (c < 0x80) {
-			if (!c)
-				return false;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 2, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 3, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 4, cp = c & 0x07;
-		else
-			return false;
-		if (n > len - i)
-			return false;
-		for (size_t k = 1; k < n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n;
-	}
-	return true;
+	return utf8_valid((const char *)s, len) && !memchr(s, 0, len);
 }
 
 /* Stop the walk: rc says why (JV_UNSURE or Q_ERR_NOMEM). yajl then

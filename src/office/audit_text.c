@@ -1,7 +1,8 @@
 /*
  * audit_text.c - an audit event's detail written as the chain stores and
  * hashes it: the text of jansson's json_dumps(detail, JSON_COMPACT |
- * JSON_SORT_KEYS), byte for byte, written directly. Intake writes one
+ * JSON_SORT_KEYS), byte for byte, composed here (members sorted by key)
+ * with each string escaped by yajl's generator. Intake writes one
  * event per application; building a jansson object for it, sorting its
  * keys and dumping it again cost more than the rules that decided it.
  * Chains written before this file verify unchanged: the text is the
@@ -15,6 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "core/utf8.h"
 
 /* Far above any event (a transaction claims at most 65 536 transfers of
  * under 100 bytes each), so that no detail grows without bound. */
@@ -56,94 +61,40 @@ void office_text_raw(struct office_text *t, const char *s, size_t n)
 	t->buf[t->len] = '\0';
 }
 
-/* The length of the UTF-8 sequence at s, or 0 when jansson's dump would
- * refuse it (then json_dumps fails, and so does this writer). */
-static size_t utf8_len(const unsigned char *s, size_t len)
-{
-	unsigned c = s[0], cp;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* A JSON string as jansson dumps it without JSON_ENSURE_ASCII or
- * JSON_ESCAPE_SLASH: '"' and '\\' escaped, the control characters
- * \b \f \n \r \t by name and the others as \u00XX (upper-case hex),
- * everything else as it is. */
+ * JSON_ESCAPE_SLASH, escaped by yajl's generator, which escapes as jansson
+ * does: '"' and '\\', the control characters \b \f \n \r \t by name and
+ * the others as \u00XX (upper-case hex), everything else as it is
+ * (test_audit_text holds the two equal). A string that is not UTF-8
+ * fails the text, as it fails json_dumps. */
 static void text_strn(struct office_text *t, const char *s, size_t len)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, from = 0;
+	const unsigned char *out;
+	size_t n;
 
-	office_text_raw(t, "\"", 1);
-	while (i < len) {
-		size_t n = utf8_len(u + i, len - i);
-		char esc[8];
-		const char *x = esc;
-		size_t xn = 2;
-
-		if (!n) {
-			t->failed = true;
-			return;
-		}
-		if (n > 1 || (u[i] >= 0x20 && u[i] != '"' && u[i] != '\\')) {
-			i += n;
-			continue;
-		}
-		office_text_raw(t, s + from, i - from);
-		switch (u[i]) {
-		case '"':
-			x = "\\\"";
-			break;
-		case '\\':
-			x = "\\\\";
-			break;
-		case '\b':
-			x = "\\b";
-			break;
-		case '\f':
-			x = "\\f";
-			break;
-		case '\n':
-			x = "\\n";
-			break;
-		case '\r':
-			x = "\\r";
-			break;
-		case '\t':
-			x = "\\t";
-			break;
-		default:
-			xn = (size_t)snprintf(esc, sizeof(esc), "\\u%04X",
-					      u[i]);
-			break;
-		}
-		office_text_raw(t, x, xn);
-		i++;
-		from = i;
+	assert(t && (s || len == 0));
+	if (t->failed)
+		return;
+	if (!utf8_valid(s, len)) {
+		t->failed = true;
+		return;
 	}
-	office_text_raw(t, s + from, len - from);
-	office_text_raw(t, "\"", 1);
+	if (!t->g)
+		t->g = yajl_gen_alloc(NULL);
+	if (!t->g) {
+		t->failed = true;
+		return;
+	}
+	/* One string at a time: each is a whole document to yajl. */
+	yajl_gen_reset(t->g, NULL);
+	yajl_gen_clear(t->g);
+	if (yajl_gen_string(t->g, (const unsigned char *)s, len) !=
+		    yajl_gen_status_ok ||
+	    yajl_gen_get_buf(t->g, &out, &n) != yajl_gen_status_ok) {
+		t->failed = true;
+		return;
+	}
+	office_text_raw(t, (const char *)out, n);
 }
 
 void office_text_str(struct office_text *t, const char *s)
@@ -280,6 +231,8 @@ char *office_text_take(struct office_text *t)
 		return NULL;
 	}
 	s = t->buf;
+	if (t->g)
+		yajl_gen_free(t->g);
 	memset(t, 0, sizeof(*t));
 	return s;
 }
@@ -289,6 +242,8 @@ void office_text_release(struct office_text *t)
 	if (!t)
 		return;
 	free(t->buf);
+	if (t->g)
+		yajl_gen_free(t->g);
 	memset(t, 0, sizeof(*t));
 }
 

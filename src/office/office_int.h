@@ -110,6 +110,7 @@ struct office_text {
 	char *buf;
 	size_t len, cap;
 	bool failed;
+	struct yajl_gen_t *g; /* the strings' escaper, made on first use */
 };
 
 void office_text_raw(struct office_text *t, const char *s, size_t n);
