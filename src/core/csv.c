@@ -15,7 +15,6 @@ void csv_init(struct csv *c, const char *buf, size_t len)
 		c->pos = 3;
 }
 
-
 int csv_next(struct csv *c, char (*fields)[CSV_FIELD_MAX], size_t *n,
 	     struct qerr *e)
 {
@@ -78,8 +77,7 @@ int csv_next(struct csv *c, char (*fields)[CSV_FIELD_MAX], size_t *n,
 			char *f = fields[*n - 1];
 
 			f[len] = '\0';
-			if (memchr(f, '\0', len) ||
-			    !utf8_valid(f, len))
+			if (memchr(f, '\0', len) || !utf8_valid(f, len))
 				return qerr_set(
 					e, Q_ERR_INVALID, "",
 					"line %ld, field %zu: not UTF-8 text",

@@ -83,7 +83,6 @@ struct pctx {
 	struct qerr *e;
 };
 
-
 /* Copy at most cap-1 bytes of s into dst as printable, valid UTF-8: a byte
  * that starts no valid sequence, or a control character, becomes '?'; a
  * sequence that would not fit whole is dropped and "..." marks the cut.
@@ -245,7 +244,6 @@ static int lookup(struct pctx *c, struct jv *obj, const char *prefix,
 				"missing field '%s'", path);
 	return Q_OK;
 }
-
 
 /* A string field: a JSON string, 1..APP_MAX_STRING bytes of valid UTF-8
  * without NUL or control characters, copied into the arena. */
