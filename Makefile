@@ -4,7 +4,7 @@
 # UndefinedBehaviorSanitizer). `make check` runs the whole suite in both.
 
 CC      ?= cc
-PKGS    := libfyaml jansson libcrypto sqlite3 libmicrohttpd libpq libsodium xlsxwriter
+PKGS    := libfyaml jansson yajl libcrypto sqlite3 libmicrohttpd libpq libsodium xlsxwriter
 BUILD   ?= build
 OPT     ?= -O2 -g
 SAN     ?=

@@ -1,4 +1,5 @@
 #include "core/csv.h"
+#include "core/utf8.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -12,49 +13,6 @@ void csv_init(struct csv *c, const char *buf, size_t len)
 	c->record_line = 0;
 	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
 		c->pos = 3;
-}
-
-/* Whether s (n bytes) is well-formed UTF-8 (no overlong forms, no
- * surrogates). */
-static bool utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned char b = s[i];
-		size_t k;
-		unsigned cp;
-
-		if (b < 0x80) {
-			i++;
-			continue;
-		}
-		if (b >= 0xc2 && b <= 0xdf) {
-			k = 1;
-			cp = b & 0x1f;
-		} else if (b >= 0xe0 && b <= 0xef) {
-			k = 2;
-			cp = b & 0x0f;
-		} else if (b >= 0xf0 && b <= 0xf4) {
-			k = 3;
-			cp = b & 0x07;
-		} else {
-			return false;
-		}
-		if (i + k >= n)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 &&
-		     (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		i += k + 1;
-	}
-	return true;
 }
 
 int csv_next(struct csv *c, char (*fields)[CSV_FIELD_MAX], size_t *n,
@@ -119,8 +77,7 @@ int csv_next(struct csv *c, char (*fields)[CSV_FIELD_MAX], size_t *n,
 			char *f = fields[*n - 1];
 
 			f[len] = '\0';
-			if (memchr(f, '\0', len) ||
-			    !utf8_ok((const unsigned char *)f, len))
+			if (memchr(f, '\0', len) || !utf8_valid(f, len))
 				return qerr_set(
 					e, Q_ERR_INVALID, "",
 					"line %ld, field %zu: not UTF-8 text",

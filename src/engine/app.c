@@ -19,11 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "core/file.h"
 #include "core/industry.h"
+#include "core/utf8.h"
 #include "core/uscc.h"
+#include "engine/jv.h"
 
 /* An application is four levels deep; anything much deeper is an attack on
  * the parser's stack, refused before jansson recurses into it. */
@@ -83,35 +83,6 @@ struct pctx {
 	struct qerr *e;
 };
 
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned c = s[0];
-	size_t n;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* Copy at most cap-1 bytes of s into dst as printable, valid UTF-8: a byte
  * that starts no valid sequence, or a control character, becomes '?'; a
  * sequence that would not fit whole is dropped and "..." marks the cut.
@@ -156,12 +127,26 @@ static void sanitize(char *buf, size_t cap)
 	memcpy(buf, tmp, strlen(tmp) + 1);
 }
 
+/* prefix.key (or key alone), cut to PATH_CAP - 1 bytes as snprintf would
+ * cut it. Every lookup builds one, so it is copied, not formatted. */
 static void path_join(char *path, const char *prefix, const char *key)
 {
-	if (prefix[0])
-		snprintf(path, PATH_CAP, "%s.%s", prefix, key);
-	else
-		snprintf(path, PATH_CAP, "%s", key);
+	size_t o = 0, n;
+
+	assert(path && prefix && key);
+	n = strlen(prefix);
+	if (n) {
+		n = n < PATH_CAP - 1 ? n : PATH_CAP - 1;
+		memcpy(path, prefix, n);
+		o = n;
+		if (o < PATH_CAP - 1)
+			path[o++] = '.';
+	}
+	n = strlen(key);
+	n = n < PATH_CAP - 1 - o ? n : PATH_CAP - 1 - o;
+	memcpy(path + o, key, n);
+	path[o + n] = '\0';
+	assert(o + n < PATH_CAP);
 }
 
 static void path_index(char *out, const char *path, size_t i)
@@ -173,29 +158,39 @@ static void path_index(char *out, const char *path, size_t i)
 	(void)n;
 }
 
-static const char *type_name(const json_t *v)
+static bool is_bool(const struct jv *v)
 {
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
+	return v->type == JV_TRUE || v->type == JV_FALSE;
+}
+
+static bool is_number(const struct jv *v)
+{
+	return v->type == JV_INTEGER || v->type == JV_REAL;
+}
+
+static const char *type_name(const struct jv *v)
+{
+	switch (v->type) {
+	case JV_OBJECT:
 		return "an object";
-	case JSON_ARRAY:
+	case JV_ARRAY:
 		return "an array";
-	case JSON_STRING:
+	case JV_STRING:
 		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
+	case JV_INTEGER:
+	case JV_REAL:
 		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
+	case JV_TRUE:
+	case JV_FALSE:
 		return "a boolean";
-	case JSON_NULL:
+	case JV_NULL:
 		return "null";
 	}
 	return "an unknown value";
 }
 
 static int wrong_type(struct pctx *c, const char *path, const char *want,
-		      const json_t *v)
+		      const struct jv *v)
 {
 	return qerr_set(c->e, Q_ERR_WRONG_TYPE, path, "%s: expected %s, got %s",
 			path, want, type_name(v));
@@ -203,21 +198,20 @@ static int wrong_type(struct pctx *c, const char *path, const char *want,
 
 /* Refuse any key of obj not in keys (NULL-terminated). The message lists
  * the keys the object takes, so a typo is fixed at once. */
-static int check_keys(struct pctx *c, json_t *obj, const char *prefix,
+static int check_keys(struct pctx *c, struct jv *obj, const char *prefix,
 		      const char *const *keys)
 {
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(obj, k, v)
-	{
+	for (const struct jv *v = obj->first; v; v = v->next) {
+		const char *k = v->key;
 		char shown[64], path[PATH_CAP], list[256];
 		size_t o = 0;
 		bool known = false;
 
 		for (size_t i = 0; keys[i]; i++)
-			if (strcmp(keys[i], k) == 0)
+			if (strcmp(keys[i], k) == 0) {
 				known = true;
+				break;
+			}
 		if (known)
 			continue;
 		show(shown, sizeof(shown), k, strlen(k));
@@ -240,42 +234,30 @@ static int check_keys(struct pctx *c, json_t *obj, const char *prefix,
 
 /* Find key in obj, writing its dotted path into path. *v is NULL when the
  * key is absent, which is an error only when required. */
-static int lookup(struct pctx *c, json_t *obj, const char *prefix,
-		  const char *key, bool required, char *path, json_t **v)
+static int lookup(struct pctx *c, struct jv *obj, const char *prefix,
+		  const char *key, bool required, char *path, struct jv **v)
 {
 	path_join(path, prefix, key);
-	*v = json_object_get(obj, key);
+	*v = jv_get(obj, key);
 	if (!*v && required)
 		return qerr_set(c->e, Q_ERR_MISSING_FIELD, path,
 				"missing field '%s'", path);
 	return Q_OK;
 }
 
-static bool utf8_valid(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq((const unsigned char *)s + i, len - i);
-
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
 /* A string field: a JSON string, 1..APP_MAX_STRING bytes of valid UTF-8
  * without NUL or control characters, copied into the arena. */
-static int val_string(struct pctx *c, json_t *v, const char *path,
+static int val_string(struct pctx *c, struct jv *v, const char *path,
 		      const char **out)
 {
 	const char *s;
 	size_t len;
 	char *copy;
 
-	if (!json_is_string(v))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a string", v);
-	s = json_string_value(v);
-	len = json_string_length(v);
+	s = v->s;
+	len = v->n;
 	if (len == 0)
 		return qerr_set(c->e, Q_ERR_INVALID, path,
 				"%s: must not be empty", path);
@@ -305,44 +287,44 @@ static int val_string(struct pctx *c, json_t *v, const char *path,
 	return Q_OK;
 }
 
-static int get_string(struct pctx *c, json_t *obj, const char *prefix,
+static int get_string(struct pctx *c, struct jv *obj, const char *prefix,
 		      const char *key, const char **out)
 {
 	char path[PATH_CAP];
-	json_t *v;
+	struct jv *v;
 	int rc = lookup(c, obj, prefix, key, true, path, &v);
 
 	return rc ? rc : val_string(c, v, path, out);
 }
 
-static int get_bool(struct pctx *c, json_t *obj, const char *prefix,
+static int get_bool(struct pctx *c, struct jv *obj, const char *prefix,
 		    const char *key, bool required, bool *out)
 {
 	char path[PATH_CAP];
-	json_t *v;
+	struct jv *v;
 	int rc = lookup(c, obj, prefix, key, required, path, &v);
 
 	if (rc || !v)
 		return rc;
-	if (!json_is_boolean(v))
+	if (!is_bool(v))
 		return wrong_type(c, path, "true or false", v);
-	*out = json_is_true(v);
+	*out = v->type == JV_TRUE;
 	return Q_OK;
 }
 
-static int get_int(struct pctx *c, json_t *obj, const char *prefix,
+static int get_int(struct pctx *c, struct jv *obj, const char *prefix,
 		   const char *key, int64_t min, int64_t max, int64_t *out)
 {
 	char path[PATH_CAP];
-	json_t *v;
+	struct jv *v;
 	int rc = lookup(c, obj, prefix, key, true, path, &v);
-	json_int_t n;
+	int64_t n;
 
 	if (rc)
 		return rc;
-	if (!json_is_integer(v))
+	if (v->type != JV_INTEGER)
 		return wrong_type(c, path, "a whole number", v);
-	n = json_integer_value(v);
+	n = v->i;
 	if (n < min || n > max) {
 		if (max == INT64_MAX)
 			return qerr_set(c->e, Q_ERR_INVALID, path,
@@ -358,120 +340,116 @@ static int get_int(struct pctx *c, json_t *obj, const char *prefix,
 
 /* Money is a decimal string; a JSON number is refused with the reason, so
  * that the applicant does not take it for a formatting quibble. */
-static int val_money(struct pctx *c, json_t *v, const char *path, money_t *out)
+static int val_money(struct pctx *c, struct jv *v, const char *path,
+		     money_t *out)
 {
-	if (json_is_number(v))
+	if (is_number(v))
 		return qerr_set(
 			c->e, Q_ERR_WRONG_TYPE, path,
 			"%s: money must be a decimal string like \"1200000.00\", not a JSON number (JSON numbers become binary floats, which cannot hold 0.10 exactly)",
 			path);
-	if (!json_is_string(v))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path,
 				  "a decimal string like \"1200000.00\"", v);
-	return money_parse(json_string_value(v), json_string_length(v), out,
-			   path, c->e);
+	return money_parse(v->s, v->n, out, path, c->e);
 }
 
-static int get_money(struct pctx *c, json_t *obj, const char *prefix,
+static int get_money(struct pctx *c, struct jv *obj, const char *prefix,
 		     const char *key, money_t *out)
 {
 	char path[PATH_CAP];
-	json_t *v;
+	struct jv *v;
 	int rc = lookup(c, obj, prefix, key, true, path, &v);
 
 	return rc ? rc : val_money(c, v, path, out);
 }
 
-static int val_date(struct pctx *c, json_t *v, const char *path, qdate *out)
+static int val_date(struct pctx *c, struct jv *v, const char *path, qdate *out)
 {
-	if (!json_is_string(v))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a date string like \"2025-08-15\"",
 				  v);
-	return date_parse(json_string_value(v), json_string_length(v), out,
-			  path, c->e);
+	return date_parse(v->s, v->n, out, path, c->e);
 }
 
-static int get_date(struct pctx *c, json_t *obj, const char *prefix,
+static int get_date(struct pctx *c, struct jv *obj, const char *prefix,
 		    const char *key, qdate *out)
 {
 	char path[PATH_CAP];
-	json_t *v;
+	struct jv *v;
 	int rc = lookup(c, obj, prefix, key, true, path, &v);
 
 	return rc ? rc : val_date(c, v, path, out);
 }
 
-static int get_uscc(struct pctx *c, json_t *obj, const char *prefix,
+static int get_uscc(struct pctx *c, struct jv *obj, const char *prefix,
 		    const char **out)
 {
 	char path[PATH_CAP];
-	json_t *v;
+	struct jv *v;
 	int rc = lookup(c, obj, prefix, "uscc", true, path, &v);
 
 	if (rc)
 		return rc;
-	if (!json_is_string(v))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a string", v);
-	rc = uscc_check(json_string_value(v), json_string_length(v), path,
-			c->e);
+	rc = uscc_check(v->s, v->n, path, c->e);
 	return rc ? rc : val_string(c, v, path, out);
 }
 
 /* An object field; *v is NULL when optional and absent (or null, when
  * null_absent). */
-static int get_object(struct pctx *c, json_t *obj, const char *prefix,
+static int get_object(struct pctx *c, struct jv *obj, const char *prefix,
 		      const char *key, bool required, bool null_absent,
-		      char *path, json_t **v)
+		      char *path, struct jv **v)
 {
 	int rc = lookup(c, obj, prefix, key, required, path, v);
 
 	if (rc || !*v)
 		return rc;
-	if (null_absent && json_is_null(*v)) {
+	if (null_absent && (*v)->type == JV_NULL) {
 		*v = NULL;
 		return Q_OK;
 	}
-	if (!json_is_object(*v))
+	if ((*v)->type != JV_OBJECT)
 		return wrong_type(c, path, "an object", *v);
 	return Q_OK;
 }
 
 /* An optional array of at most max items; *v is NULL when absent. */
-static int get_array(struct pctx *c, json_t *obj, const char *prefix,
-		     const char *key, size_t max, char *path, json_t **v)
+static int get_array(struct pctx *c, struct jv *obj, const char *prefix,
+		     const char *key, size_t max, char *path, struct jv **v)
 {
 	int rc = lookup(c, obj, prefix, key, false, path, v);
 
 	if (rc || !*v)
 		return rc;
-	if (!json_is_array(*v))
+	if ((*v)->type != JV_ARRAY)
 		return wrong_type(c, path, "an array", *v);
-	if (json_array_size(*v) > max)
+	if ((*v)->n > max)
 		return qerr_set(c->e, Q_ERR_TOO_LARGE, path,
 				"%s: %zu items, more than the limit of %zu",
-				path, json_array_size(*v), max);
+				path, (*v)->n, max);
 	return Q_OK;
 }
 
-static int get_controllers(struct pctx *c, json_t *obj, const char *prefix,
+static int get_controllers(struct pctx *c, struct jv *obj, const char *prefix,
 			   struct app_party *p)
 {
 	char path[PATH_CAP];
-	json_t *arr, *item;
+	struct jv *arr, *item;
 	size_t i;
 	int rc = get_array(c, obj, prefix, "controllers", APP_MAX_CONTROLLERS,
 			   path, &arr);
 
-	if (rc || !arr || json_array_size(arr) == 0)
+	if (rc || !arr || arr->n == 0)
 		return rc;
-	p->controllers =
-		arena_alloc(&c->arena, json_array_size(arr) * sizeof(char *),
-			    alignof(char *));
+	p->controllers = arena_alloc(&c->arena, arr->n * sizeof(char *),
+				     alignof(char *));
 	if (!p->controllers)
 		return qerr_set(c->e, Q_ERR_NOMEM, path, "%s: out of memory",
 				path);
-	json_array_foreach(arr, i, item)
-	{
+	for (i = 0, item = arr->first; item; i++, item = item->next) {
 		char ipath[PATH_CAP];
 
 		path_index(ipath, path, i);
@@ -499,20 +477,20 @@ static const char *const applicant_keys[] = {"uscc",
 /* The applicant's bank account, optional: what a payment batch pays into
  * when finance gives none (office/finance.h). 1 to 40 characters of
  * digits, letters, spaces and '-', as account numbers are written. */
-static int check_bank_account(struct pctx *c, json_t *o)
+static int check_bank_account(struct pctx *c, struct jv *o)
 {
 	char path[PATH_CAP];
-	json_t *v;
+	struct jv *v;
 	const char *s;
 	size_t n;
 	int rc = lookup(c, o, "applicant", "bank_account", false, path, &v);
 
-	if (rc || !v || json_is_null(v))
+	if (rc || !v || v->type == JV_NULL)
 		return rc;
-	if (!json_is_string(v))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a string", v);
-	s = json_string_value(v);
-	n = json_string_length(v);
+	s = v->s;
+	n = v->n;
 	for (size_t i = 0; n <= 40 && i < n; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
 		      (s[i] >= 'A' && s[i] <= 'Z') ||
@@ -530,10 +508,10 @@ static int check_bank_account(struct pctx *c, json_t *o)
 /* The kind a USCC registers is a fact of the code (GB 32100-2015). The
  * applicant may declare its kind, as application forms ask; a declared
  * kind that the code contradicts is refused, naming both. */
-static int check_kind(struct pctx *c, json_t *o, struct app_party *p)
+static int check_kind(struct pctx *c, struct jv *o, struct app_party *p)
 {
 	char path[PATH_CAP], shown[64];
-	json_t *v;
+	struct jv *v;
 	int rc = lookup(c, o, "applicant", "kind", false, path, &v);
 	int k;
 
@@ -541,10 +519,10 @@ static int check_kind(struct pctx *c, json_t *o, struct app_party *p)
 	p->kind = uscc_kind_of(p->uscc);
 	if (rc || !v)
 		return rc;
-	if (!json_is_string(v))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a string", v);
-	show(shown, sizeof(shown), json_string_value(v), json_string_length(v));
-	k = uscc_kind_lookup(json_string_value(v), json_string_length(v));
+	show(shown, sizeof(shown), v->s, v->n);
+	k = uscc_kind_lookup(v->s, v->n);
 	if (k < 0 || k == USCC_KIND_OTHER)
 		return qerr_set(
 			c->e, Q_ERR_INVALID, path,
@@ -560,7 +538,7 @@ static int check_kind(struct pctx *c, json_t *o, struct app_party *p)
 
 /* The applicant's industry: a GB/T 4754 code, so that a condition on its
  * prefix (industry_in) cannot be dodged by a malformed one. */
-static int get_industry(struct pctx *c, json_t *o, struct app_party *p)
+static int get_industry(struct pctx *c, struct jv *o, struct app_party *p)
 {
 	int rc = get_string(c, o, "applicant", "industry", &p->industry);
 
@@ -570,11 +548,11 @@ static int get_industry(struct pctx *c, json_t *o, struct app_party *p)
 			      "applicant.industry", c->e);
 }
 
-static int parse_applicant(struct pctx *c, json_t *o, struct app_party *p)
+static int parse_applicant(struct pctx *c, struct jv *o, struct app_party *p)
 {
 	const char *pre = "applicant";
 	char path[PATH_CAP];
-	json_t *v;
+	struct jv *v;
 	int rc;
 
 	if ((rc = check_keys(c, o, pre, applicant_keys)) ||
@@ -590,7 +568,7 @@ static int parse_applicant(struct pctx *c, json_t *o, struct app_party *p)
 			   &p->registered_model)) ||
 	    (rc = lookup(c, o, pre, "last_bad_credit_on", false, path, &v)))
 		return rc;
-	if (v && !json_is_null(v)) {
+	if (v && v->type != JV_NULL) {
 		rc = val_date(c, v, path, &p->last_bad_credit_on);
 		if (rc)
 			return rc;
@@ -605,19 +583,19 @@ static const char *const supplier_keys[] = {
 
 /* An optional whole number from 0 up; *has says whether it was given (a
  * null is not given). */
-static int get_opt_count(struct pctx *c, json_t *o, const char *prefix,
+static int get_opt_count(struct pctx *c, struct jv *o, const char *prefix,
 			 const char *key, bool *has, int64_t *out)
 {
-	json_t *v = json_object_get(o, key);
+	struct jv *v = jv_get(o, key);
 
 	*has = false;
-	if (!v || json_is_null(v))
+	if (!v || v->type == JV_NULL)
 		return Q_OK;
 	*has = true;
 	return get_int(c, o, prefix, key, 0, INT64_MAX, out);
 }
 
-static int parse_supplier(struct pctx *c, json_t *o, struct app_party *p)
+static int parse_supplier(struct pctx *c, struct jv *o, struct app_party *p)
 {
 	const char *pre = "supplier";
 	int rc;
@@ -641,21 +619,21 @@ static const char *const subsidy_keys[] = {"program", "amount", "level", NULL};
 
 /* "level": optional (absent or null: not said); national, province, city
  * or district. */
-static int get_level(struct pctx *c, json_t *o, const char *prefix,
+static int get_level(struct pctx *c, struct jv *o, const char *prefix,
 		     enum subsidy_level *out)
 {
 	static const char *const names[SUBSIDY_LEVEL__COUNT] = {
 		NULL, "national", "province", "city", "district"};
 	char path[PATH_CAP];
-	json_t *v;
+	struct jv *v;
 	int rc = lookup(c, o, prefix, "level", false, path, &v);
 
 	*out = SUBSIDY_LEVEL_UNKNOWN;
-	if (rc || !v || json_is_null(v))
+	if (rc || !v || v->type == JV_NULL)
 		return rc;
-	if (json_is_string(v))
+	if (v->type == JV_STRING)
 		for (int i = 1; i < SUBSIDY_LEVEL__COUNT; i++)
-			if (!strcmp(json_string_value(v), names[i])) {
+			if (!strcmp(v->s, names[i])) {
 				*out = (enum subsidy_level)i;
 				return Q_OK;
 			}
@@ -664,30 +642,29 @@ static int get_level(struct pctx *c, json_t *o, const char *prefix,
 			path);
 }
 
-static int parse_other_subsidies(struct pctx *c, json_t *o,
+static int parse_other_subsidies(struct pctx *c, struct jv *o,
 				 struct app_contract *k)
 {
 	char path[PATH_CAP];
-	json_t *arr, *item;
+	struct jv *arr, *item;
 	size_t i;
 	int rc = get_array(c, o, "contract", "other_subsidies",
 			   APP_MAX_OTHER_SUBSIDIES, path, &arr);
 
-	if (rc || !arr || json_array_size(arr) == 0)
+	if (rc || !arr || arr->n == 0)
 		return rc;
-	k->other_subsidies = arena_alloc(
-		&c->arena, json_array_size(arr) * sizeof(*k->other_subsidies),
-		alignof(struct app_other_subsidy));
+	k->other_subsidies =
+		arena_alloc(&c->arena, arr->n * sizeof(*k->other_subsidies),
+			    alignof(struct app_other_subsidy));
 	if (!k->other_subsidies)
 		return qerr_set(c->e, Q_ERR_NOMEM, path, "%s: out of memory",
 				path);
-	json_array_foreach(arr, i, item)
-	{
+	for (i = 0, item = arr->first; item; i++, item = item->next) {
 		struct app_other_subsidy *s = &k->other_subsidies[i];
 		char ipath[PATH_CAP];
 
 		path_index(ipath, path, i);
-		if (!json_is_object(item))
+		if (item->type != JV_OBJECT)
 			return wrong_type(c, ipath, "an object", item);
 		if ((rc = check_keys(c, item, ipath, subsidy_keys)) ||
 		    (rc = get_string(c, item, ipath, "program", &s->program)) ||
@@ -702,7 +679,7 @@ static int parse_other_subsidies(struct pctx *c, json_t *o,
 static const char *const compute_keys[] = {"chip", "accelerators", "hours",
 					   "location", NULL};
 
-static int parse_compute(struct pctx *c, json_t *o, struct app_compute *k)
+static int parse_compute(struct pctx *c, struct jv *o, struct app_compute *k)
 {
 	const char *pre = "contract.compute";
 	int rc;
@@ -722,11 +699,11 @@ static const char *const contract_keys[] = {
 	"signed_on",	   "term_months", "uses_registered_model",
 	"other_subsidies", "compute",	  NULL};
 
-static int parse_contract(struct pctx *c, json_t *o, struct app_contract *k)
+static int parse_contract(struct pctx *c, struct jv *o, struct app_contract *k)
 {
 	const char *pre = "contract";
 	char path[PATH_CAP];
-	json_t *v;
+	struct jv *v;
 	int rc, kind;
 
 	k->compute.chip = "";
@@ -735,14 +712,13 @@ static int parse_contract(struct pctx *c, json_t *o, struct app_contract *k)
 	    (rc = get_string(c, o, pre, "number", &k->number)) ||
 	    (rc = lookup(c, o, pre, "kind", true, path, &v)))
 		return rc;
-	if (!json_is_string(v))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a string", v);
-	kind = kind_lookup(json_string_value(v), json_string_length(v));
+	kind = kind_lookup(v->s, v->n);
 	if (kind < 0) {
 		char shown[64];
 
-		show(shown, sizeof(shown), json_string_value(v),
-		     json_string_length(v));
+		show(shown, sizeof(shown), v->s, v->n);
 		return qerr_set(
 			c->e, Q_ERR_INVALID, path,
 			"%s: unknown kind '%s': use rent, buy, build, api, private-deployment, corpus or grant",
@@ -792,17 +768,17 @@ bool app_ref_valid(const char *s, size_t len)
 }
 
 /* An optional client_ref: a string of the reference alphabet. */
-static int get_client_ref(struct pctx *c, json_t *root, const char **out)
+static int get_client_ref(struct pctx *c, struct jv *root, const char **out)
 {
 	char path[PATH_CAP];
-	json_t *v;
+	struct jv *v;
 	int rc = lookup(c, root, "", "client_ref", false, path, &v);
 
 	if (rc || !v)
 		return rc;
-	if (!json_is_string(v))
+	if (v->type != JV_STRING)
 		return wrong_type(c, path, "a string", v);
-	if (!app_ref_valid(json_string_value(v), json_string_length(v)))
+	if (!app_ref_valid(v->s, v->n))
 		return qerr_set(
 			c->e, Q_ERR_INVALID, path,
 			"%s: must be 1 to %d characters of A-Z, a-z, 0-9, '.', '_' and '-'",
@@ -812,7 +788,7 @@ static int get_client_ref(struct pctx *c, json_t *root, const char **out)
 
 /* A program or measure id: a string of at most APP_MAX_NAME bytes, so that
  * what is stored is never cut short. */
-static int get_name(struct pctx *c, json_t *root, const char *key,
+static int get_name(struct pctx *c, struct jv *root, const char *key,
 		    const char **out)
 {
 	int rc = get_string(c, root, "", key, out);
@@ -824,13 +800,13 @@ static int get_name(struct pctx *c, json_t *root, const char *key,
 	return rc;
 }
 
-static int parse_app(struct pctx *c, json_t *root, struct application *a)
+static int parse_app(struct pctx *c, struct jv *root, struct application *a)
 {
 	char path[PATH_CAP];
-	json_t *v;
+	struct jv *v;
 	int rc;
 
-	if (!json_is_object(root))
+	if (root->type != JV_OBJECT)
 		return qerr_set(c->e, Q_ERR_WRONG_TYPE, "",
 				"an application must be a JSON object, got %s",
 				type_name(root));
@@ -905,26 +881,26 @@ static int depth_check(const char *buf, size_t len, struct qerr *e)
 	return Q_OK;
 }
 
-int app_parse_json(const char *buf, size_t len, struct application *out,
-		   struct qerr *e)
+/* The tree of buf, by jv_read when it is sure of the text, otherwise
+ * by jansson (after depth_check), whose verdict and words stand. *j is
+ * jansson's tree, kept while *root points into it; NULL when jv_read read
+ * it. */
+static int read_tree(const char *buf, size_t len, struct jv_arena *a,
+		     struct jv **root, json_t **j, struct qerr *e)
 {
-	struct pctx c = {.arena = NULL, .e = e};
 	json_error_t jerr;
-	json_t *root;
 	int result;
 
-	memset(out, 0, sizeof(*out));
-	qerr_clear(e);
-	if (len > APP_MAX_BYTES)
-		return qerr_set(
-			e, Q_ERR_TOO_LARGE, "",
-			"the application is %zu bytes, more than the limit of %u",
-			len, APP_MAX_BYTES);
+	*j = NULL;
+	result = jv_read(buf, len, a, root);
+	if (result != JV_UNSURE)
+		return result ? qerr_set(e, result, "", "out of memory") : Q_OK;
+	jv_arena_free(a);
 	result = depth_check(buf, len, e);
 	if (result)
 		return result;
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
+	*j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!*j) {
 		char text[sizeof(jerr.text)];
 
 		show(text, sizeof(text), jerr.text,
@@ -935,8 +911,32 @@ int app_parse_json(const char *buf, size_t len, struct application *out,
 				"line %d column %d: %s", jerr.line, jerr.column,
 				text);
 	}
-	result = parse_app(&c, root, out);
-	json_decref(root);
+	if (jv_from_jansson(*j, a, root))
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	return Q_OK;
+}
+
+int app_parse_json(const char *buf, size_t len, struct application *out,
+		   struct qerr *e)
+{
+	struct pctx c = {.arena = NULL, .e = e};
+	struct jv_arena tree = {0};
+	struct jv *root = NULL;
+	json_t *j = NULL;
+	int result;
+
+	memset(out, 0, sizeof(*out));
+	qerr_clear(e);
+	if (len > APP_MAX_BYTES)
+		return qerr_set(
+			e, Q_ERR_TOO_LARGE, "",
+			"the application is %zu bytes, more than the limit of %u",
+			len, APP_MAX_BYTES);
+	result = read_tree(buf, len, &tree, &root, &j, e);
+	if (!result)
+		result = parse_app(&c, root, out);
+	jv_arena_free(&tree);
+	json_decref(j);
 	if (result) {
 		arena_free(c.arena);
 		memset(out, 0, sizeof(*out));

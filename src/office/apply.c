@@ -440,24 +440,49 @@ static int record(struct office *o, const struct office_intake *in,
 				in->by,
 				now};
 	char at[DATETIME_TEXT_MAX];
-	json_t *detail;
+	struct office_text t = {0};
+	struct office_member mem[9];
+	size_t off[9], nm = 0;
 	int rc;
 
 	assert(rec->state == OFFICE_NEW);
 	assert(to >= 0 && to < APP__STATE_COUNT);
 	flag_names(sr, res->flags, sizeof(res->flags));
-	detail =
-		json_pack("{s:s,s:s,s:b,s:o,s:s,s:b,s:s}", "measure",
-			  rec->measure, "state", app_state_name(to), "eligible",
-			  eligible, "amount", office_money_j(rec->requested),
-			  "flags", res->flags, "blocked", sr->blocked,
-			  "received_at", datetime_format(rec->received_at, at));
-	if (detail && a->client_ref)
-		json_object_set_new(detail, "client_ref",
-				    json_string(a->client_ref));
-	if (detail && in->imported)
-		json_object_set_new(detail, "imported", json_true());
-	rc = office_app_move(o, rec, &s, detail, e);
+	/* The event's detail, written as its text (audit_text.c) rather
+	 * than built as a jansson object: each value NUL-terminated in t,
+	 * pointed at once t no longer moves. */
+#define MEMBER(k, write)                                                       \
+	do {                                                                   \
+		mem[nm].key = (k);                                             \
+		mem[nm].value = NULL;                                          \
+		off[nm++] = t.len;                                             \
+		write;                                                         \
+		office_text_raw(&t, "", 1);                                    \
+	} while (0)
+	MEMBER("measure", office_text_str(&t, rec->measure));
+	MEMBER("state", office_text_str(&t, app_state_name(to)));
+	MEMBER("eligible", office_text_raw(&t, eligible ? "true" : "false",
+					   eligible ? 4 : 5));
+	MEMBER("amount", office_text_money(&t, rec->requested));
+	MEMBER("flags", office_text_str(&t, res->flags));
+	MEMBER("blocked", office_text_raw(&t, sr->blocked ? "true" : "false",
+					  sr->blocked ? 4 : 5));
+	MEMBER("received_at",
+	       office_text_str(&t, datetime_format(rec->received_at, at)));
+	if (a->client_ref)
+		MEMBER("client_ref", office_text_str(&t, a->client_ref));
+	if (in->imported)
+		MEMBER("imported", office_text_raw(&t, "true", 4));
+#undef MEMBER
+	assert(nm <= sizeof(mem) / sizeof(mem[0]));
+	if (t.failed) {
+		office_text_release(&t);
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	}
+	for (size_t i = 0; i < nm; i++)
+		mem[i].raw = t.buf + off[i];
+	rc = office_app_move_with(o, rec, &s, NULL, mem, nm, e);
+	office_text_release(&t);
 	if (!rc)
 		rc = add_contract(o, a, e);
 	if (!rc) {

@@ -10,6 +10,7 @@
 #include "office/office_int.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TO(s) (1u << (s))
@@ -127,14 +128,48 @@ json_t *office_app_row_json(const struct store_app *a)
 			 "approved_by", a->approved_by);
 }
 
+void office_app_row_text(struct office_text *t, const struct store_app *a)
+{
+	assert(t && a);
+	assert(a->state >= 0 && a->state < APP__STATE_COUNT);
+	/* The keys in JSON_SORT_KEYS order, as office_app_row_json's. */
+	office_text_raw(t, "{\"approved_by\":", 15);
+	office_text_str(t, a->approved_by);
+	office_text_raw(t, ",\"approver\":", 12);
+	office_text_str(t, a->approver);
+	office_text_raw(t, ",\"awarded\":", 11);
+	office_text_money(t, a->awarded);
+	office_text_raw(t, ",\"paid\":", 8);
+	office_text_money(t, a->paid);
+	office_text_raw(t, ",\"recovered\":", 13);
+	office_text_money(t, a->recovered);
+	office_text_raw(t, ",\"requested\":", 13);
+	office_text_money(t, a->requested);
+	office_text_raw(t, ",\"state\":", 9);
+	office_text_str(t, app_state_name(a->state));
+	office_text_raw(t, "}", 1);
+}
+
 int office_app_move(struct office *o, struct store_app *a,
 		    const struct office_step *s, json_t *detail, struct qerr *e)
 {
+	return office_app_move_with(o, a, s, detail, NULL, 0, e);
+}
+
+int office_app_move_with(struct office *o, struct store_app *a,
+			 const struct office_step *s, json_t *detail,
+			 const struct office_member *m, size_t nm,
+			 struct qerr *e)
+{
+	struct office_member all[OFFICE_MEMBERS_MAX];
+	struct office_text row = {0};
+	char *text;
 	int from = a->state;
 	int rc;
 
 	assert(o && s && s->action && s->by);
 	assert(office_step_allowed(from, s->verb, s->to, s->grant));
+	assert(nm < OFFICE_MEMBERS_MAX && (m || nm == 0));
 	a->state = s->to;
 	a->updated_at = s->now;
 	rc = from == OFFICE_NEW ? store_app_insert(o->store, a, e)
@@ -146,15 +181,19 @@ int office_app_move(struct office *o, struct store_app *a,
 	office_hot_moved(o, a, from);
 	/* The row as it now stands goes into its event, so that a change to
 	 * the table behind quan's back no longer matches the chain. */
-	if (!detail)
-		detail = json_object();
-	if (!detail ||
-	    json_object_set_new(detail, "app", office_app_row_json(a))) {
+	office_app_row_text(&row, a);
+	text = office_text_take(&row);
+	if (!text) {
 		json_decref(detail);
 		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
 	}
-	return office_audit(o, s->action, a->id, a->policy_hash, s->by, s->now,
-			    detail, e);
+	if (nm)
+		memcpy(all, m, nm * sizeof(*m));
+	all[nm] = (struct office_member){"app", text, NULL};
+	rc = office_audit_with(o, s->action, a->id, a->policy_hash, s->by,
+			       s->now, detail, all, nm + 1, e);
+	free(text);
+	return rc;
 }
 
 int office_begin_on(struct office *o, const char *id, struct store_app *a,

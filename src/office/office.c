@@ -136,12 +136,25 @@ int office_audit(struct office *o, const char *action, const char *subject,
 		 const char *policy_hash, const char *by, int64_t now,
 		 json_t *detail, struct qerr *e)
 {
+	return office_audit_with(o, action, subject, policy_hash, by, now,
+				 detail, NULL, 0, e);
+}
+
+int office_audit_with(struct office *o, const char *action, const char *subject,
+		      const char *policy_hash, const char *by, int64_t now,
+		      json_t *detail, const struct office_member *m, size_t nm,
+		      struct qerr *e)
+{
+	struct office_member extra[OFFICE_MEMBERS_MAX + 2];
 	struct store_event ev;
+	char *transfers = NULL;
 	json_t *claims;
+	size_t n = nm;
 	int rc;
 
 	assert(o && o->store);
 	assert(action && subject && by);
+	assert(nm <= OFFICE_MEMBERS_MAX && (m || nm == 0));
 	/* Who did it and to what are never cut short in the chain. */
 	if (strlen(by) >= sizeof(ev.who) ||
 	    strlen(subject) >= sizeof(ev.subject)) {
@@ -159,23 +172,33 @@ int office_audit(struct office *o, const char *action, const char *subject,
 	snprintf(ev.subject, sizeof(ev.subject), "%s", subject);
 	snprintf(ev.policy_hash, sizeof(ev.policy_hash), "%s",
 		 policy_hash ? policy_hash : "");
+	if (nm)
+		memcpy(extra, m, nm * sizeof(*m));
 	/* The transfers the change wrote are named in its event, so that
 	 * audit verify can hold the ledger to the chain (check.c). */
 	claims = office_hot_claims_take(o);
-	if (claims && !detail)
-		detail = json_object();
-	if (claims && detail)
-		json_object_set_new(detail, "transfers", claims);
-	else
+	if (claims) {
+		struct office_text t = {0};
+
+		office_text_json(&t, claims);
 		json_decref(claims);
+		transfers = office_text_take(&t);
+		if (!transfers) {
+			json_decref(detail);
+			return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+		}
+		extra[n++] =
+			(struct office_member){"transfers", transfers, NULL};
+	}
 	/* A clock set by hand is never silent in the chain. */
-	if (o->clock_set && !detail)
-		detail = json_object();
-	if (o->clock_set && detail)
-		json_object_set_new(detail, "clock", json_string("QUAN_NOW"));
-	ev.detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS)
-			   : strdup("{}");
+	if (o->clock_set)
+		extra[n++] =
+			(struct office_member){"clock", "\"QUAN_NOW\"", NULL};
+	/* The detail's text as json_dumps(JSON_COMPACT | JSON_SORT_KEYS)
+	 * writes it (audit_text.c), the members above in their places. */
+	ev.detail = office_detail_text(detail, extra, n);
 	json_decref(detail);
+	free(transfers);
 	if (!ev.detail)
 		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
 	rc = store_event_append(o->store, &ev, e);

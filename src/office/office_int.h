@@ -80,6 +80,55 @@ int office_audit(struct office *o, const char *action, const char *subject,
 		 const char *policy_hash, const char *by, int64_t now,
 		 json_t *detail, struct qerr *e);
 
+/* One member of an audit event's detail: its key and its value, as
+ * canonical JSON text (raw, written with office_text_*) or, when raw is
+ * NULL, a jansson value (borrowed). */
+struct office_member {
+	const char *key;
+	const char *raw;
+	json_t *value;
+};
+
+/* Members an event's caller may add to its detail (office_audit_with). */
+#define OFFICE_MEMBERS_MAX 16
+
+/* office_audit with members m[0 .. nm-1] added to detail (replacing the
+ * detail's own of the same key); detail may be NULL. The event's text is
+ * the same as office_audit of one object holding them all. */
+int office_audit_with(struct office *o, const char *action, const char *subject,
+		      const char *policy_hash, const char *by, int64_t now,
+		      json_t *detail, const struct office_member *m, size_t nm,
+		      struct qerr *e);
+
+/* --- audit_text.c ----------------------------------------------------------- */
+
+/* JSON text being written as the audit chain stores it: jansson's
+ * json_dumps(JSON_COMPACT | JSON_SORT_KEYS), byte for byte. Zero it to
+ * begin. A failure (memory, the size limit, a string that is not UTF-8)
+ * sticks, and office_text_take then answers NULL. */
+struct office_text {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+	struct yajl_gen_t *g; /* the strings' escaper, made on first use */
+};
+
+void office_text_raw(struct office_text *t, const char *s, size_t n);
+void office_text_str(struct office_text *t, const char *s);
+void office_text_money(struct office_text *t, money_t m);
+void office_text_int(struct office_text *t, int64_t n);
+/* Any jansson value, objects with their keys sorted. */
+void office_text_json(struct office_text *t, json_t *v);
+/* The text, malloc'd (the caller frees it; t is emptied), or NULL on a
+ * failure (t released). */
+char *office_text_take(struct office_text *t);
+void office_text_release(struct office_text *t);
+
+/* The text of object detail (NULL: empty) with extra[0 .. nextra-1]
+ * replacing or adding members: malloc'd, or NULL when out of memory. */
+char *office_detail_text(json_t *detail, const struct office_member *extra,
+			 size_t nextra);
+
 /* --- lifecycle.c ---------------------------------------------------------- */
 
 /* What can be done to an application: the columns of the lifecycle table
@@ -131,6 +180,17 @@ struct office_step {
 int office_app_move(struct office *o, struct store_app *a,
 		    const struct office_step *s, json_t *detail,
 		    struct qerr *e);
+
+/* office_app_move with members m[0 .. nm-1] (text, office_audit_with)
+ * added to the event's detail, as intake writes it. */
+int office_app_move_with(struct office *o, struct store_app *a,
+			 const struct office_step *s, json_t *detail,
+			 const struct office_member *m, size_t nm,
+			 struct qerr *e);
+
+/* The row of a as its events carry it (office_app_row_json's text),
+ * appended to t. */
+void office_app_row_text(struct office_text *t, const struct store_app *a);
 
 /* The figures of application row a that its audit events carry ("app"):
  * state, requested, awarded, paid, recovered, approver, approved_by. A new
