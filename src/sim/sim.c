@@ -573,6 +573,8 @@ static int judge(struct sim *s, size_t k, int m, const struct application *a,
 	history_of(s, k, m, a, fy, uh, &h);
 	rc = facts_build(a, s->chips, &h, f, e);
 	if (!rc)
+		facts_keys(f, p->string_fields);
+	if (!rc)
 		rc = screen_run(p, m, a, f, NULL, s->screens, e);
 	if (!rc)
 		rc = decide_facts(p, m, f, true, s->d, e);
@@ -808,6 +810,11 @@ void sim_prepare(const struct sim *s, const struct application *a,
 		pp->key_hash[1] = hkey_hash(&key);
 	}
 	pp->rc = facts_build(a, s->chips, &h, &pp->f, &e);
+	/* The policy's `== "literal"` compare integer keys, as decide()'s
+	 * do: made once here, they hold for the decision in turn too (the
+	 * history changes no string). */
+	if (!pp->rc)
+		facts_keys(&pp->f, p->string_fields);
 	if (!pp->rc)
 		pp->rc = screen_run(p, pp->m, a, &pp->f, NULL, sr, &e);
 	/* The blocking rules, distinct, in the flags' order, as
