@@ -305,6 +305,23 @@ void sim_release(struct sim *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int sim_reserve(struct sim *s, size_t n)
+{
+	struct sim_outcome *o;
+
+	assert(s && s->nout <= s->out_cap);
+	if (n > SIM_MAX_APPS)
+		return Q_ERR_TOO_LARGE;
+	if (n <= s->out_cap)
+		return Q_OK;
+	o = realloc(s->out, n * sizeof(*o));
+	if (!o)
+		return Q_ERR_NOMEM;
+	s->out = o;
+	s->out_cap = n;
+	return Q_OK;
+}
+
 const char *sim_state_name(int st)
 {
 	static const char *const names[] = {"ineligible", "reserved",

@@ -141,6 +141,12 @@ int sim_init(struct sim *s, const struct policy *const *pols, size_t npols,
 
 void sim_release(struct sim *s);
 
+/* Room for n outcomes in all, so that a run of known size grows s->out
+ * once instead of doubling it (each doubling copies what it holds and
+ * briefly holds both). A hint: sim_apply grows it anyway. Q_ERR_NOMEM,
+ * Q_ERR_TOO_LARGE beyond SIM_MAX_APPS; s is unchanged then. */
+int sim_reserve(struct sim *s, size_t n);
+
 /* Decide and place a, received at a->received_at (app_receive done),
  * after every application given before. *d (may be NULL) gets the
  * decision, valid until the next call. Errors name the application's
