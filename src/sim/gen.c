@@ -368,8 +368,7 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 }
 
 /* head, prefix and i as "%s%s%07llu" into out (GEN_REF_MAX bytes),
- * without printf: this runs twice per application. The digits are
- * written from the end, straight into place. */
+ * without printf: this runs once per application. */
 static void put_ref(char *out, const char *head, size_t nhead,
 		    const char *prefix, size_t nprefix, uint64_t i)
 {
@@ -418,8 +417,9 @@ int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
 		city++;
 	memset(a, 0, sizeof(*a));
 	nprefix = strnlen(g->prefix, GEN_PREFIX_MAX);
-	put_ref(out->ref, "", 0, g->prefix, nprefix, i);
 	put_ref(out->number, "HT-", 3, g->prefix, nprefix, i);
+	/* The client_ref is the number without its "HT-". */
+	memcpy(out->ref, out->number + 3, strlen(out->number + 3) + 1);
 	out->app_ctrl = g->app_ctrl[d.ap];
 	out->sup_ctrl = g->sup_ctrl[d.sp];
 	a->client_ref = out->ref;
