@@ -180,7 +180,8 @@ int main(int argc, char **argv)
 	arr = malloc((n ? n : 1) * sizeof(*arr));
 	qerr_clear(&e);
 	if (!arr ||
-	    sim_init(&s, (const struct policy *const *)&p, 1, chips, &e)) {
+	    sim_init(&s, (const struct policy *const *)&p, 1, chips, &e) ||
+	    sim_reserve(&s, n)) {
 		fprintf(stderr, "bench/simulate: %s\n", e.msg);
 		return 1;
 	}

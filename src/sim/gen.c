@@ -80,6 +80,12 @@ int gen_init(struct gen *g, uint64_t seed)
 	snprintf(g->prefix, sizeof(g->prefix), "%s", GEN_DEFAULT_PREFIX);
 	make_parties(g->app_uscc, g->app_ctrl, "91310115", 1, &s);
 	make_parties(g->sup_uscc, g->sup_ctrl, "91310104", 2, &s);
+	for (int k = 0; k < GEN_PARTIES; k++) {
+		g->app_kind[k] = (uint8_t)uscc_kind_of(g->app_uscc[k]);
+		g->sup_kind[k] = (uint8_t)uscc_kind_of(g->sup_uscc[k]);
+	}
+	g->day_min = date_from_ymd(DATE_MIN_YEAR + 1, 1, 1);
+	g->day_max = date_from_ymd(DATE_MAX_YEAR, 1, 1);
 	return 0;
 }
 
@@ -195,13 +201,17 @@ static void draw_head(const struct gen *g, uint64_t i, uint64_t *s, int *w,
 	*at = submitted_second(o, i, s);
 }
 
-static bool options_ok(const struct gen_options *o)
+/* The bounds come from gen_init (the same dates every time): this runs
+ * twice per application. */
+static bool options_ok(const struct gen *g)
 {
+	const struct gen_options *o = &g->opt;
+
+	assert(g->day_min < g->day_max); /* gen_init made them */
 	return !(o->days < 1 || o->days > 366 * 300 || o->ineligible_pct < 0 ||
 		 o->ineligible_pct > 100 || o->large_pct < 0 ||
-		 o->large_pct > 100 ||
-		 o->first_day < date_from_ymd(DATE_MIN_YEAR + 1, 1, 1) ||
-		 o->first_day + o->days > date_from_ymd(DATE_MAX_YEAR, 1, 1));
+		 o->large_pct > 100 || o->first_day < g->day_min ||
+		 o->first_day + o->days > g->day_max);
 }
 
 int gen_received_at(const struct gen *g, uint64_t i, int64_t *out)
@@ -210,7 +220,7 @@ int gen_received_at(const struct gen *g, uint64_t i, int64_t *out)
 	int w, ap, sp, ineligible, large;
 	int64_t at;
 
-	if (!options_ok(&g->opt))
+	if (!options_ok(g))
 		return Q_ERR_INVALID;
 	draw_head(g, i, &s, &w, &ap, &sp, &ineligible, &large, &at);
 	/* first_day 00:00 in Shanghai is 16:00 UTC the day before. */
@@ -236,7 +246,7 @@ static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 	int64_t at;
 	qdate sub, first_of_year;
 
-	if (!options_ok(o))
+	if (!options_ok(g))
 		return Q_ERR_INVALID;
 	memset(d, 0, sizeof(*d));
 	d->city = "shanghai";
@@ -357,28 +367,25 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 	return 0;
 }
 
-/* prefix and i as "%s%07llu" into out (GEN_REF_MAX bytes), without
- * printf: this runs once per application. */
-static void put_ref(char *out, const char *head, const char *prefix, uint64_t i)
+/* head, prefix and i as "%s%s%07llu" into out (GEN_REF_MAX bytes),
+ * without printf: this runs once per application. */
+static void put_ref(char *out, const char *head, size_t nhead,
+		    const char *prefix, size_t nprefix, uint64_t i)
 {
 	char digits[24];
 	int nd = 0;
-	size_t at = 0;
 
+	assert(nhead + nprefix + 21 <= GEN_REF_MAX);
 	do {
-		digits[nd++] = (char)('0' + i % 10);
+		digits[sizeof(digits) - 1 - nd++] = (char)('0' + i % 10);
 		i /= 10;
 	} while (i);
 	while (nd < 7)
-		digits[nd++] = '0';
-	for (; *head; head++)
-		out[at++] = *head;
-	for (; *prefix; prefix++)
-		out[at++] = *prefix;
-	while (nd)
-		out[at++] = digits[--nd];
-	out[at] = '\0';
-	assert(at < GEN_REF_MAX);
+		digits[sizeof(digits) - 1 - nd++] = '0';
+	memcpy(out, head, nhead);
+	memcpy(out + nhead, prefix, nprefix);
+	memcpy(out + nhead + nprefix, digits + sizeof(digits) - nd, (size_t)nd);
+	out[nhead + nprefix + (size_t)nd] = '\0';
 }
 
 static const char *const gen_cities[] = {"shanghai", "hangzhou", "suzhou"};
@@ -400,6 +407,7 @@ int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
 {
 	struct draws d;
 	struct application *a = &out->a;
+	size_t nprefix;
 	int city = 0;
 
 	assert(g && nm && out);
@@ -408,8 +416,10 @@ int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
 	while (strcmp(gen_cities[city], d.city))
 		city++;
 	memset(a, 0, sizeof(*a));
-	put_ref(out->ref, "", g->prefix, i);
-	put_ref(out->number, "HT-", g->prefix, i);
+	nprefix = strnlen(g->prefix, GEN_PREFIX_MAX);
+	put_ref(out->number, "HT-", 3, g->prefix, nprefix, i);
+	/* The client_ref is the number without its "HT-". */
+	memcpy(out->ref, out->number + 3, strlen(out->number + 3) + 1);
 	out->app_ctrl = g->app_ctrl[d.ap];
 	out->sup_ctrl = g->sup_ctrl[d.sp];
 	a->client_ref = out->ref;
@@ -417,7 +427,7 @@ int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
 	a->measure = d.measure;
 	a->applicant.uscc = g->app_uscc[d.ap];
 	a->applicant.name = nm->applicant[city][d.ap];
-	a->applicant.kind = uscc_kind_of(a->applicant.uscc);
+	a->applicant.kind = (enum uscc_kind)g->app_kind[d.ap];
 	a->applicant.registered_city = d.city;
 	a->applicant.industry = "I65";
 	a->applicant.sme = d.sme;
@@ -428,7 +438,7 @@ int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
 	a->applicant.ncontrollers = 1;
 	a->supplier.uscc = g->sup_uscc[d.sp];
 	a->supplier.name = nm->supplier[d.sp];
-	a->supplier.kind = uscc_kind_of(a->supplier.uscc);
+	a->supplier.kind = (enum uscc_kind)g->sup_kind[d.sp];
 	a->supplier.registered_city = "";
 	a->supplier.industry = "";
 	a->supplier.platform_listed = d.listed;

@@ -76,6 +76,11 @@ struct gen {
 	char app_ctrl[GEN_PARTIES][19];
 	char sup_uscc[GEN_PARTIES][USCC_LEN + 1];
 	char sup_ctrl[GEN_PARTIES][19];
+	/* Made once with the parties, for gen_fill: each party's kind
+	 * (uscc_kind_of its USCC), and the first and last days the options
+	 * may reach (options_ok). */
+	uint8_t app_kind[GEN_PARTIES], sup_kind[GEN_PARTIES];
+	qdate day_min, day_max;
 };
 
 /* Make the parties for seed and set the default options and prefix

@@ -14,19 +14,21 @@
 
 /* What one applicant holds in one fiscal year: under one measure what it
  * asked (measure >= 0), or the value of its compute contracts (measure
- * -1), as the office's store sums them (store_applicant_year). */
+ * -1), as the office's store sums them (store_applicant_year).
+ *
+ * The key is three words, compared as words: the USCC's 18 bytes
+ * (zero-padded: a shorter one is another key) in w[0], w[1] and the low
+ * 16 bits of w[2], then in w[2] the measure (16 bits, -1 as 0xffff), the
+ * program (8), the year (16) and a top bit that marks a used slot. */
 struct hkey {
-	uint64_t uh; /* uscc_hash of uscc */
-	int32_t year;
-	int16_t measure;
-	uint8_t program;
-	char uscc[USCC_LEN + 1];
+	uint64_t w[3];
 };
 
+#define HKEY_USED (1ull << 63)
+
 struct hslot {
-	struct hkey k;
+	struct hkey k; /* all zero: an empty slot */
 	money_t v;
-	bool used;
 };
 
 struct sim_history {
@@ -34,27 +36,43 @@ struct sim_history {
 	size_t cap, n; /* cap is a power of two; n <= cap / 2 */
 };
 
-/* FNV-1a over the USCC's bytes: made once per application, in
- * sim_prepare when it runs ahead. */
-static uint64_t uscc_hash(const char *uscc)
-{
-	uint64_t h = 1469598103934665603ull;
-	const unsigned char *p = (const unsigned char *)uscc;
+_Static_assert(USCC_LEN == 18, "a USCC is 16 bytes and 2 more in a key");
+_Static_assert(SIM_MAX_PROGRAMS <= 256, "a program is 8 bits of a key");
 
-	for (size_t i = 0; i < USCC_LEN && p[i]; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
+/* The applicant's USCC as a key's words (its measure, program and year
+ * not yet set): made once per application, in sim_prepare when it runs
+ * ahead. */
+static void ukey_of(const char *uscc, uint64_t w[3])
+{
+	unsigned char b[24] = {0};
+
+	memcpy(b, uscc, strnlen(uscc, USCC_LEN));
+	memcpy(&w[0], b, 8);
+	memcpy(&w[1], b + 8, 8);
+	w[2] = (uint64_t)b[16] | (uint64_t)b[17] << 8;
+}
+
+/* The key of the applicant uw (ukey_of) under program, measure (-1: its
+ * compute contracts) and year. */
+static void hkey_set(struct hkey *k, size_t program, int measure, int year,
+		     const uint64_t uw[3])
+{
+	assert(program < SIM_MAX_PROGRAMS && measure >= -1 && measure < 0xffff);
+	assert(year > -32768 && year < 32768 && uw[2] <= 0xffff);
+	k->w[0] = uw[0];
+	k->w[1] = uw[1];
+	k->w[2] = uw[2] | (uint64_t)(uint16_t)measure << 16 |
+		  (uint64_t)program << 32 | (uint64_t)(uint16_t)year << 40 |
+		  HKEY_USED;
 }
 
 static uint64_t hkey_hash(const struct hkey *k)
 {
-	uint64_t h = k->uh;
+	uint64_t h = k->w[0] * 0x9e3779b97f4a7c15ull ^
+		     k->w[1] * 0xc2b2ae3d27d4eb4full ^ k->w[2];
 
-	h ^= (uint64_t)(uint32_t)k->year << 32 ^
-	     (uint64_t)(uint16_t)k->measure << 8 ^ k->program;
 	/* MurmurHash3's finaliser: every bit of the key reaches the low
-	 * bits the table's mask keeps (FNV's low bits see only the low bits
-	 * of what went in, and the probes clustered). */
+	 * bits the table's mask keeps. */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
@@ -64,10 +82,12 @@ static uint64_t hkey_hash(const struct hkey *k)
 
 static bool hkey_eq(const struct hkey *a, const struct hkey *b)
 {
-	/* hkey_set zero-fills the key, so the USCCs compare as bytes. */
-	return a->uh == b->uh && a->year == b->year &&
-	       a->measure == b->measure && a->program == b->program &&
-	       !memcmp(a->uscc, b->uscc, sizeof(a->uscc));
+	return a->w[0] == b->w[0] && a->w[1] == b->w[1] && a->w[2] == b->w[2];
+}
+
+static bool hslot_used(const struct hslot *s)
+{
+	return s->k.w[2] != 0;
 }
 
 /* The slot of k, whose hkey_hash is hash, or the empty one where it
@@ -78,8 +98,8 @@ static struct hslot *hist_find_h(struct sim_history *h, const struct hkey *k,
 	size_t i;
 
 	assert(h->cap && !(h->cap & (h->cap - 1)));
-	assert(hash == hkey_hash(k));
-	for (i = hash & (h->cap - 1); h->slots[i].used;
+	assert(k->w[2] & HKEY_USED);
+	for (i = hash & (h->cap - 1); hslot_used(&h->slots[i]);
 	     i = (i + 1) & (h->cap - 1))
 		if (hkey_eq(&h->slots[i].k, k))
 			return &h->slots[i];
@@ -104,7 +124,7 @@ static int hist_grow(struct sim_history *h)
 		return Q_ERR_NOMEM;
 	}
 	for (size_t i = 0; i < ocap; i++)
-		if (old[i].used)
+		if (hslot_used(&old[i]))
 			*hist_find(h, &old[i].k) = old[i];
 	free(old);
 	return Q_OK;
@@ -114,7 +134,7 @@ static money_t hist_get(struct sim_history *h, const struct hkey *k)
 {
 	struct hslot *s = hist_find(h, k);
 
-	return s->used ? s->v : 0;
+	return hslot_used(s) ? s->v : 0;
 }
 
 /* Room for n more keys: hist_slot's pointers stay valid until the next
@@ -132,11 +152,12 @@ static int hist_room(struct sim_history *h, size_t n)
 static struct hslot *hist_slot(struct sim_history *h, const struct hkey *k,
 			       uint64_t hash)
 {
-	struct hslot *s = hist_find_h(h, k, hash);
+	struct hslot *s;
 
+	assert(hash == hkey_hash(k)); /* sim_prepare found it ahead */
 	assert((h->n + 1) * 2 <= h->cap);
-	if (!s->used) {
-		s->used = true;
+	s = hist_find_h(h, k, hash);
+	if (!hslot_used(s)) {
 		s->k = *k;
 		s->v = 0;
 		h->n++;
@@ -153,25 +174,12 @@ static int hist_add(struct sim_history *h, const struct hkey *k, money_t v)
 	if ((h->n + 1) * 2 > h->cap && hist_grow(h))
 		return Q_ERR_NOMEM;
 	s = hist_find(h, k);
-	if (!s->used) {
-		s->used = true;
+	if (!hslot_used(s)) {
 		s->k = *k;
 		s->v = 0;
 		h->n++;
 	}
 	return money_add(s->v, v, &s->v) ? Q_ERR_OVERFLOW : Q_OK;
-}
-
-static void hkey_set(struct hkey *k, size_t program, int measure, int year,
-		     const char *uscc, uint64_t uh)
-{
-	memset(k, 0, sizeof(*k));
-	k->uh = uh;
-	k->program = (uint8_t)program;
-	k->measure = (int16_t)measure;
-	k->year = year;
-	/* Once per application: no printf. */
-	memcpy(k->uscc, uscc, strnlen(uscc, USCC_LEN));
 }
 
 /* --- the pro-rata queue ---------------------------------------------------------- */
@@ -303,6 +311,23 @@ void sim_release(struct sim *s)
 	free(s->d);
 	free(s->screens);
 	memset(s, 0, sizeof(*s));
+}
+
+int sim_reserve(struct sim *s, size_t n)
+{
+	struct sim_outcome *o;
+
+	assert(s && s->nout <= s->out_cap);
+	if (n > SIM_MAX_APPS)
+		return Q_ERR_TOO_LARGE;
+	if (n <= s->out_cap)
+		return Q_OK;
+	o = realloc(s->out, n * sizeof(*o));
+	if (!o)
+		return Q_ERR_NOMEM;
+	s->out = o;
+	s->out_cap = n;
+	return Q_OK;
 }
 
 const char *sim_state_name(int st)
@@ -550,28 +575,30 @@ static int push_out(struct sim *s, const struct sim_outcome *o)
  * history, as the office's judge() does: into s->d. */
 /* The applicant's history as the office's store sums it now. */
 static void history_of(struct sim *s, size_t k, int m,
-		       const struct application *a, int fy, uint64_t uh,
+		       const struct application *a, int fy, const uint64_t *uw,
 		       struct history *h)
 {
 	struct hkey key;
 
-	hkey_set(&key, k, m, fy, a->applicant.uscc, uh);
+	hkey_set(&key, k, m, fy, uw);
 	h->awarded_year = hist_get(s->hist, &key);
 	if (is_compute(a->contract.kind)) {
-		key.measure = -1;
+		hkey_set(&key, k, -1, fy, uw);
 		h->compute_contracts_year = hist_get(s->hist, &key);
 	}
 }
 
 static int judge(struct sim *s, size_t k, int m, const struct application *a,
-		 int fy, uint64_t uh, struct facts *f, struct qerr *e)
+		 int fy, const uint64_t *uw, struct facts *f, struct qerr *e)
 {
 	const struct policy *p = s->pols[k];
 	struct history h = {.from_db = true, .lists_known = true};
 	int rc;
 
-	history_of(s, k, m, a, fy, uh, &h);
+	history_of(s, k, m, a, fy, uw, &h);
 	rc = facts_build(a, s->chips, &h, f, e);
+	if (!rc)
+		facts_keys(f, p->string_fields);
 	if (!rc)
 		rc = screen_run(p, m, a, f, NULL, s->screens, e);
 	if (!rc)
@@ -584,8 +611,8 @@ static int judge(struct sim *s, size_t k, int m, const struct application *a,
 /* What the office's store would now sum for the applicant's later
  * applications: its ask under m, its compute contract's value. */
 static int remember(struct sim *s, size_t k, int m, const struct application *a,
-		    int fy, uint64_t uh, struct hslot *const *at, money_t asked,
-		    struct qerr *e)
+		    int fy, const uint64_t *uw, struct hslot *const *at,
+		    money_t asked, struct qerr *e)
 {
 	struct hkey key;
 	int rc;
@@ -599,10 +626,10 @@ static int remember(struct sim *s, size_t k, int m, const struct application *a,
 				     ? Q_ERR_OVERFLOW
 				     : Q_OK;
 	} else {
-		hkey_set(&key, k, m, fy, a->applicant.uscc, uh);
+		hkey_set(&key, k, m, fy, uw);
 		rc = hist_add(s->hist, &key, asked);
 		if (!rc && is_compute(a->contract.kind)) {
-			key.measure = -1;
+			hkey_set(&key, k, -1, fy, uw);
 			rc = hist_add(s->hist, &key, a->contract.value);
 		}
 	}
@@ -669,7 +696,7 @@ static int apply_checks(struct sim *s, const struct application *a,
 /* Place a, decided into s->d from facts f (program k, measure m, fiscal
  * year fy), and remember what it asked: the order-dependent part. */
 static int place(struct sim *s, int k, int m, const struct application *a,
-		 int fy, uint64_t uh, struct hslot *const *at,
+		 int fy, const uint64_t *uw, struct hslot *const *at,
 		 const struct facts *f, const struct verdict *v, struct qerr *e)
 {
 	struct sim_outcome o = {0, -1, SIM_INELIGIBLE, 0, 0};
@@ -687,7 +714,7 @@ static int place(struct sim *s, int k, int m, const struct application *a,
 			count_refusal(&s->pools[ix], v);
 		return push_out(s, &o)
 			       ? qerr_set(e, Q_ERR_NOMEM, "", "out of memory")
-			       : remember(s, (size_t)k, m, a, fy, uh, at, 0, e);
+			       : remember(s, (size_t)k, m, a, fy, uw, at, 0, e);
 	}
 	if (ix < 0)
 		return qerr_set(e, Q_ERR_DECISION, "received_at",
@@ -732,7 +759,7 @@ static int place(struct sim *s, int k, int m, const struct application *a,
 		return qerr_set(e, rc, "",
 				rc == Q_ERR_NOMEM ? "out of memory"
 						  : "a sum overflows");
-	return remember(s, (size_t)k, m, a, fy, uh, at, asked, e);
+	return remember(s, (size_t)k, m, a, fy, uw, at, asked, e);
 }
 
 /* sim_apply after its checks. */
@@ -742,7 +769,7 @@ static int apply_one(struct sim *s, const struct application *a,
 	const struct policy *p;
 	struct facts f;
 	struct verdict v;
-	uint64_t uh = uscc_hash(a->applicant.uscc);
+	uint64_t uw[3];
 	int k, m, fy, rc;
 
 	k = program_of(s, a->program);
@@ -759,13 +786,14 @@ static int apply_one(struct sim *s, const struct application *a,
 				     "measure: '%.64s' is unknown", a->measure);
 	}
 	fy = date_year(a->received_on);
-	rc = judge(s, (size_t)k, m, a, fy, uh, &f, e);
+	ukey_of(a->applicant.uscc, uw);
+	rc = judge(s, (size_t)k, m, a, fy, uw, &f, e);
 	if (rc)
 		return rc;
 	if (dout)
 		*dout = s->d;
 	v = verdict_of(p, s->d);
-	return place(s, k, m, a, fy, uh, NULL, &f, &v, e);
+	return place(s, k, m, a, fy, uw, NULL, &f, &v, e);
 }
 
 int sim_apply(struct sim *s, const struct application *a,
@@ -797,17 +825,22 @@ void sim_prepare(const struct sim *s, const struct application *a,
 	if (pp->m < 0)
 		return;
 	qerr_clear(&e);
-	pp->hash = uscc_hash(a->applicant.uscc);
+	pp->fy = date_year(a->received_on);
+	ukey_of(a->applicant.uscc, pp->uw);
 	{
 		struct hkey key;
 
-		hkey_set(&key, (size_t)pp->k, pp->m, date_year(a->received_on),
-			 a->applicant.uscc, pp->hash);
+		hkey_set(&key, (size_t)pp->k, pp->m, pp->fy, pp->uw);
 		pp->key_hash[0] = hkey_hash(&key);
-		key.measure = -1;
+		hkey_set(&key, (size_t)pp->k, -1, pp->fy, pp->uw);
 		pp->key_hash[1] = hkey_hash(&key);
 	}
 	pp->rc = facts_build(a, s->chips, &h, &pp->f, &e);
+	/* The policy's `== "literal"` compare integer keys, as decide()'s
+	 * do: made once here, they hold for the decision in turn too (the
+	 * history changes no string). */
+	if (!pp->rc)
+		facts_keys(&pp->f, p->string_fields);
 	if (!pp->rc)
 		pp->rc = screen_run(p, pp->m, a, &pp->f, NULL, sr, &e);
 	/* The blocking rules, distinct, in the flags' order, as
@@ -866,18 +899,18 @@ int sim_apply_prepared(struct sim *s, const struct application *a,
 	if (pp->rc)
 		return apply_one(s, a, dout, e);
 	assert(pp->k >= 0 && (size_t)pp->k < s->npols && pp->m >= 0);
-	fy = date_year(a->received_on);
+	fy = pp->fy; /* date_year(a->received_on), found ahead */
 	/* facts_build = the state-free facts, then facts_history: done
 	 * again with the history as it stands now, the facts are the ones
 	 * judge() would build. The history's slots are found once, for
 	 * reading now and adding to in remember(). */
 	if (hist_room(s->hist, 2))
 		return qerr_set(e, Q_ERR_NOMEM, "", "history: out of memory");
-	hkey_set(&key, (size_t)pp->k, pp->m, fy, a->applicant.uscc, pp->hash);
+	hkey_set(&key, (size_t)pp->k, pp->m, fy, pp->uw);
 	at[0] = hist_slot(s->hist, &key, pp->key_hash[0]);
 	h.awarded_year = at[0]->v;
 	if (is_compute(a->contract.kind)) {
-		key.measure = -1;
+		hkey_set(&key, (size_t)pp->k, -1, fy, pp->uw);
 		at[1] = hist_slot(s->hist, &key, pp->key_hash[1]);
 		h.compute_contracts_year = at[1]->v;
 	}
@@ -897,7 +930,7 @@ int sim_apply_prepared(struct sim *s, const struct application *a,
 		v = (struct verdict){pp->eligible, pp->nreasons, pp->reasons,
 				     pp->asked};
 	}
-	return place(s, pp->k, pp->m, a, fy, pp->hash, at, &pp->f, &v, e);
+	return place(s, pp->k, pp->m, a, fy, pp->uw, at, &pp->f, &v, e);
 }
 
 /* --- rounds --------------------------------------------------------------------------- */

@@ -141,6 +141,12 @@ int sim_init(struct sim *s, const struct policy *const *pols, size_t npols,
 
 void sim_release(struct sim *s);
 
+/* Room for n outcomes in all, so that a run of known size grows s->out
+ * once instead of doubling it (each doubling copies what it holds and
+ * briefly holds both). A hint: sim_apply grows it anyway. Q_ERR_NOMEM,
+ * Q_ERR_TOO_LARGE beyond SIM_MAX_APPS; s is unchanged then. */
+int sim_reserve(struct sim *s, size_t n);
+
 /* Decide and place a, received at a->received_at (app_receive done),
  * after every application given before. *d (may be NULL) gets the
  * decision, valid until the next call. Errors name the application's
@@ -161,10 +167,11 @@ int sim_apply(struct sim *s, const struct application *a,
  * rules they block. facts.s points into the application, which must stay
  * as it is until sim_apply_prepared. */
 struct sim_prep {
-	int rc;	       /* Q_OK, or not usable: sim_apply_prepared does it all */
-	int32_t k;     /* index into sim.pols */
-	int32_t m;     /* the measure */
-	uint64_t hash; /* of the applicant's USCC */
+	int rc;	    /* Q_OK, or not usable: sim_apply_prepared does it all */
+	int32_t k;  /* index into sim.pols */
+	int32_t m;  /* the measure */
+	int32_t fy; /* the fiscal year it is received in */
+	uint64_t uw[3];	      /* the applicant's USCC as history key words */
 	uint64_t key_hash[2]; /* of its history's keys: measure, compute */
 	uint8_t nblock;
 	uint32_t block[SCREEN_MAX_FLAGS]; /* rules of blocking screens */

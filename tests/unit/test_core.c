@@ -152,6 +152,82 @@ static void test_money_round_trip(void **state)
 	assert_string_equal(money_format(money_ok("0.5"), buf), "0.50");
 }
 
+/* money_scale's rule in 128 bits, as written before its 64-bit path. */
+static int scale_ref(money_t a, int64_t num, int64_t den, money_t *out)
+{
+	__int128 p = (__int128)a * num, q;
+
+	if (den <= 0)
+		return Q_ERR_INVALID;
+	q = p / den;
+	if (p % den != 0 && p < 0)
+		q -= 1;
+	if (q > INT64_MAX || q < INT64_MIN)
+		return Q_ERR_OVERFLOW;
+	*out = (money_t)q;
+	return Q_OK;
+}
+
+/* The 64-bit path and the 128-bit one give the same floor and the same
+ * errors: at the edges, and over random operands of every size. */
+static void test_money_scale_paths(void **state)
+{
+	static const int64_t edge[] = {0,
+				       1,
+				       -1,
+				       2,
+				       -2,
+				       3,
+				       10000,
+				       -10000,
+				       3037000499,
+				       -3037000499,
+				       3037000500,
+				       INT32_MAX,
+				       INT32_MIN,
+				       INT64_MAX,
+				       INT64_MIN,
+				       INT64_MAX - 1,
+				       INT64_MIN + 1};
+	const size_t ne = sizeof(edge) / sizeof(edge[0]);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	(void)state;
+	for (size_t i = 0; i < ne; i++)
+		for (size_t j = 0; j < ne; j++)
+			for (size_t k = 0; k < ne; k++) {
+				money_t r1 = 7, r2 = 7;
+				int c1 = money_scale(edge[i], edge[j], edge[k],
+						     &r1);
+				int c2 = scale_ref(edge[i], edge[j], edge[k],
+						   &r2);
+
+				assert_int_equal(c1, c2);
+				if (!c1)
+					assert_true(r1 == r2);
+			}
+	for (int n = 0; n < 200000; n++) {
+		int64_t v[3];
+		money_t r1 = 7, r2 = 7;
+
+		for (int k = 0; k < 3; k++) {
+			x ^= x >> 12;
+			x ^= x << 25;
+			x ^= x >> 27;
+			/* Every magnitude: shift a random word right by 0..63. */
+			v[k] = (int64_t)((x * 0x2545f4914f6cdd1dull) >>
+					 (x % 64));
+			if (x & 1) /* negated in unsigned: INT64_MIN stays */
+				v[k] = (int64_t)(0 - (uint64_t)v[k]);
+		}
+		if (v[2] <= 0) /* a divisor: 1 .. INT64_MAX */
+			v[2] = v[2] == INT64_MIN ? INT64_MAX : 1 - v[2];
+		assert_int_equal(money_scale(v[0], v[1], v[2], &r1),
+				 scale_ref(v[0], v[1], v[2], &r2));
+		assert_true(r1 == r2);
+	}
+}
+
 static void test_money_scale(void **state)
 {
 	money_t r;
@@ -796,6 +872,7 @@ int main(void)
 		cmocka_unit_test(test_money_format),
 		cmocka_unit_test(test_money_round_trip),
 		cmocka_unit_test(test_money_scale),
+		cmocka_unit_test(test_money_scale_paths),
 		cmocka_unit_test(test_money_overflow),
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_rate_given),

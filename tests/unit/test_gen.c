@@ -412,6 +412,24 @@ static void test_fill_equals_text(void **state)
 		assert_true(d1.amount == d2.amount);
 		app_release(&a);
 	}
+	/* The numbers as the text writes them, under another prefix and
+	 * past seven digits too. */
+	assert_int_equal(gen_set_prefix(fx->g, "RUSH-p2_"), 0);
+	for (uint64_t i = 0; i < 40; i++) {
+		uint64_t n = i < 20 ? i * 9999991 : 18446744073709551615ull - i;
+		char buf[GEN_APP_MAX];
+		size_t len;
+		struct application a;
+		struct qerr e;
+
+		assert_int_equal(
+			gen_application(fx->g, n, buf, sizeof(buf), &len), 0);
+		assert_int_equal(app_parse_json(buf, len, &a, &e), 0);
+		assert_int_equal(gen_fill(fx->g, nm, n, ga), 0);
+		assert_string_equal(a.client_ref, ga->a.client_ref);
+		assert_string_equal(a.contract.number, ga->a.contract.number);
+		app_release(&a);
+	}
 	free(nm);
 	free(ga);
 }

@@ -831,6 +831,82 @@ static void test_no_io(void **state)
 	free(sr);
 }
 
+/* A registry that knows nobody. */
+static int no_controllers(void *ctx, const char *uscc,
+			  struct screen_controller *out, size_t max, size_t *n,
+			  struct qerr *e)
+{
+	(void)ctx;
+	(void)uscc;
+	(void)out;
+	(void)max;
+	(void)e;
+	*n = 0;
+	return Q_OK;
+}
+
+/* Screen a under no io and under a registry that knows nobody: the
+ * related-party flag is the same, evidence and all (the simulation's
+ * path takes no scratch, the office's does). */
+static void expect_same_related(struct fx *f, const struct appl *a,
+				int want_how)
+{
+	const struct policy *p = f->o.policies[0];
+	struct screen_result *x = calloc(1, sizeof(*x));
+	struct screen_result *y = calloc(1, sizeof(*y));
+	struct screen_io io = {.controllers = no_controllers};
+	struct application ap;
+	struct facts fa;
+	struct qerr e;
+	size_t len;
+	const char *json = appl_json(a, &len);
+
+	qerr_clear(&e);
+	assert_non_null(x);
+	assert_non_null(y);
+	assert_int_equal(app_parse_json(json, len, &ap, &e), 0);
+	assert_int_equal(app_receive(&ap, RECEIVED, &e), 0);
+	assert_int_equal(facts_build(&ap, f->chips, NULL, &fa, &e), 0);
+	assert_int_equal(screen_run(p, 0, &ap, &fa, NULL, x, &e), 0);
+	assert_int_equal(screen_run(p, 0, &ap, &fa, &io, y, &e), 0);
+	assert_int_equal(x->nflags, y->nflags);
+	assert_int_equal(x->blocked, y->blocked);
+	assert_memory_equal(x->flags, y->flags,
+			    x->nflags * sizeof(x->flags[0]));
+	if (want_how < 0) {
+		for (uint8_t i = 0; i < x->nflags; i++)
+			assert_int_not_equal(x->flags[i].kind,
+					     SCREEN_RELATED_PARTY);
+	} else {
+		assert_true(x->nflags > 0);
+		assert_int_equal(x->flags[0].kind, SCREEN_RELATED_PARTY);
+		assert_int_equal(x->flags[0].how, want_how);
+	}
+	app_release(&ap);
+	free(x);
+	free(y);
+}
+
+static void test_no_io_related(void **state)
+{
+	struct fx *f = *state;
+	struct appl a;
+
+	appl_init(&a, "M1");
+	expect_same_related(f, &a, -1);
+	a.sup_ctrl = a.app_ctrl; /* a controller of both */
+	expect_same_related(f, &a, SCREEN_SHARED_CONTROLLER);
+	appl_init(&a, "M2");
+	a.sup_ctrl = party[0]; /* the applicant controls the supplier */
+	expect_same_related(f, &a, SCREEN_CONTROLS);
+	appl_init(&a, "M3");
+	a.app_ctrl = party[1]; /* the supplier controls the applicant */
+	expect_same_related(f, &a, SCREEN_CONTROLS);
+	appl_init(&a, "M4");
+	memcpy(a.supplier, a.applicant, sizeof(a.supplier));
+	expect_same_related(f, &a, SCREEN_SAME_USCC);
+}
+
 /* --- the policy keys ---------------------------------------------------------------------- */
 
 static void expect_policy_error(const char *screens, const char *want)
@@ -987,6 +1063,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_price, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_io_related, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_no_io, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_rules, setup,
 						teardown),

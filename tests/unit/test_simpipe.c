@@ -281,6 +281,12 @@ static int side_by_side(const char *path, int *capped)
 	assert_int_equal(
 		sim_init(&b, (const struct policy *const *)&p, 1, chips, &e),
 		0);
+	/* Room reserved for half the run: b grows past it, a never had it;
+	 * the outcomes are the same. Beyond the limit, nothing changes. */
+	assert_int_equal(sim_reserve(&b, n / 2), 0);
+	assert_int_equal(b.out_cap, n / 2);
+	assert_int_equal(sim_reserve(&b, SIM_MAX_APPS + 1), Q_ERR_TOO_LARGE);
+	assert_int_equal(b.out_cap, n / 2);
 	for (uint64_t k = 0; k < n; k++) {
 		const struct decision *da = NULL, *db = NULL;
 		struct facts f0;
