@@ -180,6 +180,10 @@ struct store_app {
 	int64_t updated_at;
 	char *json;	/* the application as submitted */
 	char *decision; /* the decision JSON */
+	/* The applicant firm's name, for the search's bigrams, when the
+	 * writer has it parsed (borrowed; read by store_app_insert only;
+	 * NULL: taken from json). */
+	const char *name;
 };
 
 void store_app_release(struct store_app *a);

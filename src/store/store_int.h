@@ -97,11 +97,12 @@ void app_visit(struct store_app *page, size_t n, bool visit,
 	       int (*fn)(void *arg, const struct store_app *a), void *arg,
 	       bool *stop);
 
-/* Write the bigrams of the applicant's name in json (an application as
- * submitted; NULL or nameless: nothing) for application seq
- * (store_search.c), inside the caller's write transaction. */
-int store_app_grams_put(struct store *s, int64_t seq, const char *json,
-			struct qerr *e);
+/* Write the bigrams of the applicant's name (name; when NULL, the name
+ * in json, an application as submitted; NULL or nameless: nothing) for
+ * application seq (store_search.c), inside the caller's write
+ * transaction. */
+int store_app_grams_put(struct store *s, int64_t seq, const char *name,
+			const char *json, struct qerr *e);
 /* Bytes of the first two UTF-8 characters of s (len bytes); 0 when s
  * holds fewer than two. */
 size_t store_first_gram(const char *s, size_t len);
