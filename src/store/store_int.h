@@ -50,6 +50,12 @@ struct store {
 		int64_t head_seq, next_seq;
 		char head_hash[65];
 	} tail, tail_sp;
+	/* store_on_accounts: the hook, whether it runs now, and which
+	 * statements call it (0 not yet known, 1 no, 2 yes). */
+	int (*on_accounts)(void *ctx, struct qerr *e);
+	void *on_accounts_ctx;
+	bool in_on_accounts;
+	unsigned char touches_accounts[ST__COUNT];
 	/* The test hook store_fault_after and its kin (store.c). */
 	struct {
 		long left;    /* calls still let through; < 0: off */
