@@ -839,6 +839,40 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 		"  (uscc, received_at, requested, seq);",
 		"CREATE INDEX applications_uscc_keys ON applications"
 		"  (uscc COLLATE \"C\", received_at, requested, seq);"),
+	/* 21: the indexes no query uses, dropped: every row written pays
+	 * for each index of its table. Checked with EXPLAIN QUERY PLAN over
+	 * every statement below (SQLite) and EXPLAIN of their generic plans
+	 * (PostgreSQL), and by what each index is for. PostgreSQL's
+	 * applications_uscc_c (uscc COLLATE "C", seq, migration 18) goes:
+	 * applications_uscc_keys (20) leads with the same column in the same
+	 * collation and holds seq, so it serves every prefix range the
+	 * search and ST_APP_USCC_COUNT read, and no statement orders by seq
+	 * under a USCC range. SQLite never had it. Kept, with the queries
+	 * that use them (ST_ names of sql.h and below):
+	 * - applications: the primary key (id) and UNIQUE seq; client_ref
+	 *   (uscc, client_ref), the idempotency key's unique index and
+	 *   ST_APP_BY_REF; applications_queue (program, state, seq), the
+	 *   list by program and state, a page at a time (ST_APPS_LIST);
+	 *   applications_program_seq (program, seq), the list by program
+	 *   alone; applications_uscc_seq (uscc, seq), an applicant's own
+	 *   list (its pages); applications_applicant (program, uscc,
+	 *   fiscal_year), the applicant's yearly sums (ST_APPLICANT_YEAR);
+	 *   applications_waiting, the waitlist's order and count (ST_APP_ANY,
+	 *   ST_APP_COUNT); applications_received and _requested, the
+	 *   search's sorts and their edges (ST_APP_SEARCH,
+	 *   ST_APP_SEARCH_EDGE); applications_uscc_keys, the USCC prefix's
+	 *   range (ST_APP_USCC_COUNT, the search by USCC).
+	 * - contracts: the primary key; contracts_value, the screens' same
+	 *   contract by value (ST_CONTRACT_SAME); contracts_signed, the
+	 *   window by signing date (ST_CONTRACT_BETWEEN and _SUM).
+	 * - transfers: the primary key and UNIQUE timestamp; transfers_ref,
+	 *   an application's transfers in order (ST_TRANSFERS_PAGE_REF);
+	 *   transfers_pending, a pending transfer's state (ST_PENDING_STATE).
+	 * - events: the primary key (seq, the chain's walk); events_subject,
+	 *   an application's events (ST_EVENTS_SUBJECT_PAGE,
+	 *   ST_EVENTS_FIND_SUBJECT).
+	 * - accounts: the primary key and UNIQUE code (constraints). */
+	ALL("DROP INDEX IF EXISTS applications_uscc_c;"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==

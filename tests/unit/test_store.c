@@ -232,7 +232,6 @@ static void test_open_migrate(void **state)
 	raw(f, "DROP INDEX applications_received");
 	raw(f, "DROP INDEX applications_uscc_keys");
 	raw(f, "DROP INDEX applications_requested");
-	raw(f, either(f, "SELECT 1", "DROP INDEX applications_uscc_c"));
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
 	raw(f, "DROP TABLE pay_items");
@@ -939,7 +938,6 @@ static void test_migrate_5(void **state)
 	raw(f, "DROP INDEX applications_received");
 	raw(f, "DROP INDEX applications_uscc_keys");
 	raw(f, "DROP INDEX applications_requested");
-	raw(f, either(f, "SELECT 1", "DROP INDEX applications_uscc_c"));
 	raw(f, "DROP TABLE app_tallies");
 	raw(f, "DROP TABLE account_tallies");
 	raw(f, "DROP TABLE pay_items");
