@@ -60,6 +60,7 @@ struct hot_slot {
 	uint64_t id; /* 0: empty (account ids are never 0) */
 	struct ledger_account a;
 	bool dirty;    /* a's balances are not in the store yet */
+	bool stored;   /* the store holds a row for it (!stored: dirty) */
 	bool listed;   /* id is in the dirty list */
 	unsigned mark; /* logged under the savepoint of this number */
 };
@@ -67,7 +68,7 @@ struct hot_slot {
 /* An account as it stood when the savepoint began (present: in memory). */
 struct hot_undo {
 	uint64_t id;
-	bool present, dirty;
+	bool present, dirty, stored;
 	struct ledger_account a;
 };
 
@@ -274,14 +275,16 @@ static int grow(struct office_hot *h)
 	return 0;
 }
 
-/* Keep a; -1 when memory runs short (a is then not kept). */
-static int keep(struct office_hot *h, const struct ledger_account *a)
+/* Keep a (stored: the store holds its row): its slot, or NULL when
+ * memory runs short (a is then not kept). */
+static struct hot_slot *keep(struct office_hot *h,
+			     const struct ledger_account *a, bool stored)
 {
 	size_t i;
 
 	assert(a->id != 0);
 	if ((h->n + 1) * 2 > h->cap && grow(h))
-		return -1;
+		return NULL;
 	i = slot_of(h, a->id);
 	if (!h->slots[i].id) {
 		h->n++;
@@ -289,7 +292,8 @@ static int keep(struct office_hot *h, const struct ledger_account *a)
 	}
 	h->slots[i].id = a->id;
 	h->slots[i].a = *a;
-	return 0;
+	h->slots[i].stored = stored;
+	return &h->slots[i];
 }
 
 /* The slot of id, or NULL when memory does not hold it. */
@@ -377,6 +381,7 @@ static int log_undo(struct office_hot *h, uint64_t id)
 	u->present = sl != NULL;
 	if (sl) {
 		u->dirty = sl->dirty;
+		u->stored = sl->stored;
 		u->a = sl->a;
 		sl->mark = h->sp_mark;
 	}
@@ -405,11 +410,31 @@ static int undo_all(struct office_hot *h)
 		 * a transaction is open, but by this log). */
 		assert(sl);
 		sl->a = u->a;
+		sl->stored = u->stored;
 		sl->dirty = false;
 		if (u->dirty && mark_dirty(h, sl))
 			rc = -1;
 	}
 	return rc;
+}
+
+/* Write slot sl (dirty) to the store now. */
+static int write_one(struct office_hot *h, struct hot_slot *sl)
+{
+	int rc;
+
+	assert(sl && sl->dirty);
+	/* Under a savepoint, its rollback must know that this balance was
+	 * not in the store when it began. */
+	rc = log_undo(h, sl->id);
+	if (!rc)
+		rc = h->base->account_put(h->base->ctx, &sl->a);
+	if (rc)
+		return rc;
+	sl->dirty = false;
+	sl->stored = true;
+	h->flushed++;
+	return 0;
 }
 
 /* Write every dirty account to the store, one statement each. What a
@@ -423,25 +448,35 @@ static int flush(struct office_hot *h)
 	for (i = 0; i < h->ndirty; i++) {
 		struct hot_slot *sl = slot_find(h, h->dirty_ids[i]);
 
-		if (!sl || !sl->dirty) {
-			if (sl)
-				sl->listed = false;
-			continue;
+		if (sl && sl->dirty) {
+			rc = write_one(h, sl);
+			if (rc)
+				break;
 		}
-		/* Under a savepoint, its rollback must know that this
-		 * balance was not in the store when it began. */
-		rc = log_undo(h, sl->id);
-		if (!rc)
-			rc = h->base->account_put(h->base->ctx, &sl->a);
-		if (rc)
-			break;
-		sl->dirty = sl->listed = false;
-		h->flushed++;
+		if (sl)
+			sl->listed = false;
 	}
 	memmove(h->dirty_ids, h->dirty_ids + i,
 		(h->ndirty - i) * sizeof(*h->dirty_ids));
 	h->ndirty -= i;
 	assert(rc || h->ndirty == 0);
+	return rc;
+}
+
+/* Write the accounts the store holds no row for yet (created under the
+ * savepoint being released), so that a refusal (a code already taken)
+ * fails the application that created them; they stay listed. */
+static int flush_new(struct office_hot *h)
+{
+	int rc = 0;
+
+	assert(h && h->in_tx);
+	for (size_t i = 0; !rc && i < h->ndirty; i++) {
+		struct hot_slot *sl = slot_find(h, h->dirty_ids[i]);
+
+		if (sl && sl->dirty && !sl->stored)
+			rc = write_one(h, sl);
+	}
 	return rc;
 }
 
@@ -468,18 +503,20 @@ static int hot_account_get(void *ctx, uint64_t id, struct ledger_account *out)
 	h->misses++;
 	/* Out of memory: not kept, read again next time. */
 	if (rc == 0 && h->in_tx)
-		(void)keep(h, out);
+		(void)keep(h, out, true);
 	return rc;
 }
 
-/* Inside a transaction an account memory holds is written behind (dirty
- * until flush); one it does not hold may be new, and is written through
- * (the transfers' foreign keys must find it), then kept. */
+/* Inside a transaction an account is written behind: kept in memory,
+ * dirty until flush. One memory does not hold is new (the ledger reads
+ * an account before it writes it): its row too is written late, before
+ * the first transfer that names it (the transfers' foreign keys must
+ * find it; the ledger writes a transfer's accounts before the transfer),
+ * at the savepoint's release, or at a flush, whichever comes first. */
 static int hot_account_put(void *ctx, const struct ledger_account *a)
 {
 	struct office_hot *h = ctx;
 	struct hot_slot *sl;
-	int rc;
 
 	assert(h && a && a->id);
 	if (!h->in_tx)
@@ -487,15 +524,22 @@ static int hot_account_put(void *ctx, const struct ledger_account *a)
 	if (log_undo(h, a->id))
 		return -1;
 	sl = slot_find(h, a->id);
-	if (sl) {
+	if (sl)
 		sl->a = *a;
-		return mark_dirty(h, sl);
-	}
-	rc = h->base->account_put(h->base->ctx, a);
-	/* Out of memory: not kept; the store has it. */
-	if (!rc)
-		(void)keep(h, a);
-	return rc;
+	else
+		sl = keep(h, a, false);
+	/* Out of memory: written through, not kept. */
+	if (!sl)
+		return h->base->account_put(h->base->ctx, a);
+	return mark_dirty(h, sl);
+}
+
+/* Write account id now if the store holds no row for it yet. */
+static int make_stored(struct office_hot *h, uint64_t id)
+{
+	struct hot_slot *sl = id ? slot_find(h, id) : NULL;
+
+	return sl && !sl->stored ? write_one(h, sl) : 0;
 }
 
 /* store_on_accounts: the store is about to read the accounts. */
@@ -588,8 +632,15 @@ json_t *office_hot_claims_take(struct office *o)
 static int hot_transfer_put(void *ctx, const struct ledger_transfer *t)
 {
 	struct office_hot *h = ctx;
-	int rc = h->base->transfer_put(h->base->ctx, t);
+	int rc = 0;
 
+	/* The accounts it names exist in the store before it does. */
+	if (h->in_tx)
+		rc = make_stored(h, t->debit);
+	if (!rc && h->in_tx)
+		rc = make_stored(h, t->credit);
+	if (!rc)
+		rc = h->base->transfer_put(h->base->ctx, t);
 	if (!rc && claim(h, t))
 		rc = -1;
 	if (!h->in_tx)
@@ -777,6 +828,10 @@ int office_savepoint_release(struct office *o, struct qerr *e)
 	int rc;
 
 	assert(o && o->store);
+	/* The rows of the accounts created under it, refused (if at all)
+	 * while this savepoint can still be rolled back alone. */
+	if (o->hot && o->hot->in_tx && flush_new(o->hot))
+		return store_ledger_error(o->store, e);
 	rc = store_savepoint_release(o->store, e);
 	/* A failed release (on PostgreSQL, a deferred write refused) is
 	 * followed by the savepoint's rollback, which needs the log. */

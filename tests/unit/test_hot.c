@@ -536,6 +536,21 @@ static void test_write_behind(void **state)
 				 office_ledger(&f->a)->ctx, 9001, &got),
 			 0);
 	assert_int_equal(got.debits_posted, 115);
+
+	/* A new account's row is written at the latest when its savepoint
+	 * is released, so that a code already taken fails there, while the
+	 * savepoint can be rolled back alone. */
+	assert_int_equal(office_savepoint(&f->a, &e), 0);
+	as[3].id = 9005;
+	snprintf(as[3].code, sizeof(as[3].code), "test/0"); /* 9001's */
+	assert_int_equal(
+		ledger_create_accounts(office_ledger(&f->a), &as[3], 1, r), 0);
+	assert_int_equal(r[0], LEDGER_OK);
+	assert_int_equal(office_savepoint_release(&f->a, &e), Q_ERR_CONFLICT);
+	office_savepoint_rollback(&f->a);
+	assert_int_equal(office_ledger(&f->a)->account_get(
+				 office_ledger(&f->a)->ctx, 9005, &got),
+			 1);
 	assert_int_equal(office_commit(&f->a, &e), 0);
 
 	if (office_hot_check(&f->a, why, sizeof(why)))
@@ -544,6 +559,7 @@ static void test_write_behind(void **state)
 	assert_int_equal(stored(&f->b, 9001).a.debits_posted, 115);
 	assert_false(stored(&f->b, 9003).found);
 	assert_false(stored(&f->b, 9004).found);
+	assert_false(stored(&f->b, 9005).found);
 }
 
 int main(void)
