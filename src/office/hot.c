@@ -456,8 +456,10 @@ static int flush(struct office_hot *h)
 		if (sl)
 			sl->listed = false;
 	}
-	memmove(h->dirty_ids, h->dirty_ids + i,
-		(h->ndirty - i) * sizeof(*h->dirty_ids));
+	/* What a failure left, kept (dirty_ids may be NULL when empty). */
+	if (h->ndirty > i)
+		memmove(h->dirty_ids, h->dirty_ids + i,
+			(h->ndirty - i) * sizeof(*h->dirty_ids));
 	h->ndirty -= i;
 	assert(rc || h->ndirty == 0);
 	return rc;
