@@ -62,7 +62,7 @@ struct hot_slot {
 	bool dirty;    /* a's balances are not in the store yet */
 	bool stored;   /* the store holds a row for it (!stored: dirty) */
 	bool listed;   /* id is in the dirty list */
-	unsigned mark; /* logged under the savepoint of this number */
+	uint64_t mark; /* logged under the savepoint of this number */
 };
 
 /* An account as it stood when the savepoint began (present: in memory). */
@@ -112,7 +112,7 @@ struct office_hot {
 	/* The savepoint open (sp_open) and its number, and the accounts
 	 * as they stood when it began, each logged once. */
 	bool sp_open;
-	unsigned sp_mark;
+	uint64_t sp_mark; /* never wraps: a stale mark cannot match */
 	struct hot_undo *undo;
 	size_t nundo, cap_undo;
 	long flushed; /* account rows written behind, for the benchmarks */
