@@ -328,18 +328,21 @@ static void ov_add_transfer(struct overlay *ov, const struct ledger_transfer *t)
 	}
 }
 
-/* Write the chain through the io: its transfers in order, then the accounts
- * it changed. */
+/* Write the chain through the io: the accounts it changed, then its
+ * transfers in order. */
 static int overlay_commit(struct overlay *ov)
 {
 	const struct ledger_io *io = ov->io;
 
-	for (size_t i = 0; i < ov->ntransfers; i++)
-		if (io->transfer_put(io->ctx, &ov->transfers[i]))
-			return -1;
+	/* Accounts first: a storage that writes an account late (the
+	 * office's hot state) then knows its balance after the transfers
+	 * when a transfer that names it is written. */
 	for (size_t i = 0; i < ov->naccounts; i++)
 		if (ov->accounts[i].dirty &&
 		    io->account_put(io->ctx, &ov->accounts[i].a))
+			return -1;
+	for (size_t i = 0; i < ov->ntransfers; i++)
+		if (io->transfer_put(io->ctx, &ov->transfers[i]))
 			return -1;
 	return 0;
 }

@@ -272,6 +272,7 @@ static int stamp(struct office *o, const struct policy *p,
 	rec->received_at = a->received_at;
 	rec->updated_at = now;
 	rec->state = OFFICE_NEW;
+	rec->name = a->applicant.name ? a->applicant.name : "";
 	return Q_OK;
 }
 

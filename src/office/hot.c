@@ -13,9 +13,16 @@
  *
  * The ledger's storage is wrapped (office_ledger): inside a write
  * transaction an account read is answered from memory once the account
- * has been read or written, and every write goes through to the store and
- * into memory. Memory is forgotten, never trusted, whenever it might
- * differ from the store:
+ * has been read or written. A new account is written through to the
+ * store at once (the transfers' foreign keys name it); a balance is
+ * written behind: kept in memory, marked dirty, and written once, with
+ * one statement per dirty account, before the commit and before any
+ * statement that reads the accounts or their tallies from the store
+ * (store_on_accounts). A savepoint keeps an undo log of the accounts
+ * changed or written under it, so that its rollback puts memory back
+ * exactly as it was; a dirty account is never forgotten. The rest of
+ * memory is forgotten, never trusted, whenever it might differ from the
+ * store:
  * - at store_begin, when the generation of the data (store_generation) is
  *   not the one this office left behind at its last commit: another
  *   process has written;
@@ -52,6 +59,17 @@ struct hot_claim {
 struct hot_slot {
 	uint64_t id; /* 0: empty (account ids are never 0) */
 	struct ledger_account a;
+	bool dirty;    /* a's balances are not in the store yet */
+	bool stored;   /* the store holds a row for it (!stored: dirty) */
+	bool listed;   /* id is in the dirty list */
+	uint64_t mark; /* logged under the savepoint of this number */
+};
+
+/* An account as it stood when the savepoint began (present: in memory). */
+struct hot_undo {
+	uint64_t id;
+	bool present, dirty, stored;
+	struct ledger_account a;
 };
 
 /* A set of USCCs, open addressing; a key longer than a USCC is never kept
@@ -80,6 +98,7 @@ struct hot_waiting {
 };
 
 struct office_hot {
+	struct store *store;
 	const struct ledger_io *base; /* the store's */
 	struct ledger_io io;	      /* ctx: this */
 	int64_t generation;	      /* left behind at the last commit; -1 */
@@ -87,6 +106,19 @@ struct office_hot {
 	bool dirty;		      /* written since the last savepoint */
 	struct hot_slot *slots;
 	size_t cap, n; /* cap a power of two */
+	/* The ids whose slot may be dirty (some no longer are). */
+	uint64_t *dirty_ids;
+	size_t ndirty, cap_dirty;
+	/* The savepoint open (sp_open) and its number, and the accounts
+	 * as they stood when it began, each logged once. */
+	bool sp_open;
+	uint64_t sp_mark; /* never wraps: a stale mark cannot match */
+	struct hot_undo *undo;
+	size_t nundo, cap_undo;
+	long flushed; /* account rows written behind, for the benchmarks */
+	/* A savepoint's rollback could not put memory back (out of
+	 * memory): the transaction must not commit. */
+	bool broken;
 	bool have_ts;
 	int64_t last_ts;
 	long hits, misses; /* for the benchmarks */
@@ -193,12 +225,26 @@ static size_t slot_of(const struct office_hot *h, uint64_t id)
 	return i;
 }
 
-/* Forget everything: the next reads go to the store. */
+/* Forget what is beyond the accounts: the next reads go to the store. */
+static void forget_rest(struct office_hot *h)
+{
+	h->have_ts = false;
+	h->nnumbers = 0;
+	h->nwaiting = 0;
+	h->nabsent = 0;
+	h->fresh[0] = '\0';
+}
+
+/* Forget everything: the next reads go to the store. Only when memory
+ * holds nothing the store lacks: outside a transaction, or when the store
+ * has rolled back everything memory was written behind for. */
 static void forget(struct office_hot *h)
 {
 	if (h->slots)
 		memset(h->slots, 0, h->cap * sizeof(*h->slots));
 	h->n = 0;
+	h->ndirty = 0;
+	h->nundo = 0;
 	h->have_ts = false;
 	h->dirty = false;
 	h->nnumbers = 0;
@@ -229,21 +275,211 @@ static int grow(struct office_hot *h)
 	return 0;
 }
 
-/* Keep a; when memory runs short, forget instead (the store has it). */
-static void keep(struct office_hot *h, const struct ledger_account *a)
+/* Keep a (stored: the store holds its row): its slot, or NULL when
+ * memory runs short (a is then not kept). */
+static struct hot_slot *keep(struct office_hot *h,
+			     const struct ledger_account *a, bool stored)
 {
 	size_t i;
 
 	assert(a->id != 0);
-	if ((h->n + 1) * 2 > h->cap && grow(h)) {
-		forget(h);
-		return;
-	}
+	if ((h->n + 1) * 2 > h->cap && grow(h))
+		return NULL;
 	i = slot_of(h, a->id);
-	if (!h->slots[i].id)
+	if (!h->slots[i].id) {
 		h->n++;
+		memset(&h->slots[i], 0, sizeof(h->slots[i]));
+	}
 	h->slots[i].id = a->id;
 	h->slots[i].a = *a;
+	h->slots[i].stored = stored;
+	return &h->slots[i];
+}
+
+/* The slot of id, or NULL when memory does not hold it. */
+static struct hot_slot *slot_find(struct office_hot *h, uint64_t id)
+{
+	size_t i;
+
+	if (!h->cap)
+		return NULL;
+	i = slot_of(h, id);
+	return h->slots[i].id == id ? &h->slots[i] : NULL;
+}
+
+/* Take the slot of id out of the table, moving back the slots after it
+ * that probed past it (linear probing keeps no tombstones). */
+static void slot_remove(struct office_hot *h, uint64_t id)
+{
+	size_t mask = h->cap - 1;
+	size_t i = slot_of(h, id), j = i;
+
+	assert(h->slots[i].id == id);
+	assert(!h->slots[i].dirty);
+	h->slots[i].id = 0;
+	h->n--;
+	for (;;) {
+		size_t k;
+
+		j = (j + 1) & mask;
+		if (!h->slots[j].id)
+			break;
+		k = (size_t)(h->slots[j].id * 0x9e3779b97f4a7c15ull) & mask;
+		/* Leave j where it is when its home k lies in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		h->slots[i] = h->slots[j];
+		h->slots[j].id = 0;
+		i = j;
+	}
+}
+
+/* Mark slot sl dirty (listed for the flush): -1 when out of memory. */
+static int mark_dirty(struct office_hot *h, struct hot_slot *sl)
+{
+	assert(sl && sl->id);
+	if (!sl->listed) {
+		void *g = h->dirty_ids;
+
+		if (h->ndirty == h->cap_dirty) {
+			size_t cap = h->cap_dirty ? h->cap_dirty * 2 : 256;
+
+			g = realloc(h->dirty_ids, cap * sizeof(*h->dirty_ids));
+			if (!g)
+				return -1;
+			h->dirty_ids = g;
+			h->cap_dirty = cap;
+		}
+		h->dirty_ids[h->ndirty++] = sl->id;
+		sl->listed = true;
+	}
+	sl->dirty = true;
+	return 0;
+}
+
+/* Log account id as it stands now, once under the open savepoint, for
+ * its rollback (office_savepoint_rollback): -1 when out of memory. */
+static int log_undo(struct office_hot *h, uint64_t id)
+{
+	struct hot_slot *sl = slot_find(h, id);
+	struct hot_undo *u;
+
+	if (!h->sp_open || (sl && sl->mark == h->sp_mark))
+		return 0;
+	if (h->nundo == h->cap_undo) {
+		size_t cap = h->cap_undo ? h->cap_undo * 2 : 64;
+
+		u = realloc(h->undo, cap * sizeof(*u));
+		if (!u)
+			return -1;
+		h->undo = u;
+		h->cap_undo = cap;
+	}
+	u = &h->undo[h->nundo++];
+	memset(u, 0, sizeof(*u));
+	u->id = id;
+	u->present = sl != NULL;
+	if (sl) {
+		u->dirty = sl->dirty;
+		u->stored = sl->stored;
+		u->a = sl->a;
+		sl->mark = h->sp_mark;
+	}
+	return 0;
+}
+
+/* Put memory back as it stood when the savepoint began: the undo log in
+ * reverse. The store rolled back with it, so a dirty flag put back
+ * tells again what the store lacks. */
+static int undo_all(struct office_hot *h)
+{
+	int rc = 0;
+
+	while (h->nundo) {
+		const struct hot_undo *u = &h->undo[--h->nundo];
+		struct hot_slot *sl = slot_find(h, u->id);
+
+		if (!u->present) {
+			if (sl) {
+				sl->dirty = false;
+				slot_remove(h, u->id);
+			}
+			continue;
+		}
+		/* It was in memory: it still is (no slot is dropped while
+		 * a transaction is open, but by this log). */
+		assert(sl);
+		sl->a = u->a;
+		sl->stored = u->stored;
+		sl->dirty = false;
+		if (u->dirty && mark_dirty(h, sl))
+			rc = -1;
+	}
+	return rc;
+}
+
+/* Write slot sl (dirty) to the store now. */
+static int write_one(struct office_hot *h, struct hot_slot *sl)
+{
+	int rc;
+
+	assert(sl && sl->dirty);
+	/* Under a savepoint, its rollback must know that this balance was
+	 * not in the store when it began. */
+	rc = log_undo(h, sl->id);
+	if (!rc)
+		rc = h->base->account_put(h->base->ctx, &sl->a);
+	if (rc)
+		return rc;
+	sl->dirty = false;
+	sl->stored = true;
+	h->flushed++;
+	return 0;
+}
+
+/* Write every dirty account to the store, one statement each. What a
+ * failure leaves stays dirty and listed, for the rollback that follows. */
+static int flush(struct office_hot *h)
+{
+	size_t i;
+	int rc = 0;
+
+	assert(h && h->in_tx);
+	for (i = 0; i < h->ndirty; i++) {
+		struct hot_slot *sl = slot_find(h, h->dirty_ids[i]);
+
+		if (sl && sl->dirty) {
+			rc = write_one(h, sl);
+			if (rc)
+				break;
+		}
+		if (sl)
+			sl->listed = false;
+	}
+	/* What a failure left, kept (dirty_ids may be NULL when empty). */
+	if (h->ndirty > i)
+		memmove(h->dirty_ids, h->dirty_ids + i,
+			(h->ndirty - i) * sizeof(*h->dirty_ids));
+	h->ndirty -= i;
+	assert(rc || h->ndirty == 0);
+	return rc;
+}
+
+/* Write the accounts the store holds no row for yet (created under the
+ * savepoint being released), so that a refusal (a code already taken)
+ * fails the application that created them; they stay listed. */
+static int flush_new(struct office_hot *h)
+{
+	int rc = 0;
+
+	assert(h && h->in_tx);
+	for (size_t i = 0; !rc && i < h->ndirty; i++) {
+		struct hot_slot *sl = slot_find(h, h->dirty_ids[i]);
+
+		if (sl && sl->dirty && !sl->stored)
+			rc = write_one(h, sl);
+	}
+	return rc;
 }
 
 static int hot_account_get(void *ctx, uint64_t id, struct ledger_account *out)
@@ -267,25 +503,55 @@ static int hot_account_get(void *ctx, uint64_t id, struct ledger_account *out)
 		}
 	rc = h->base->account_get(h->base->ctx, id, out);
 	h->misses++;
+	/* Out of memory: not kept, read again next time. */
 	if (rc == 0 && h->in_tx)
-		keep(h, out);
+		(void)keep(h, out, true);
 	return rc;
 }
 
+/* Inside a transaction an account is written behind: kept in memory,
+ * dirty until flush. One memory does not hold is new (the ledger reads
+ * an account before it writes it): its row too is written late, before
+ * the first transfer that names it (the transfers' foreign keys must
+ * find it; the ledger writes a transfer's accounts before the transfer),
+ * at the savepoint's release, or at a flush, whichever comes first. */
 static int hot_account_put(void *ctx, const struct ledger_account *a)
 {
 	struct office_hot *h = ctx;
-	int rc = h->base->account_put(h->base->ctx, a);
+	struct hot_slot *sl;
 
+	assert(h && a && a->id);
 	if (!h->in_tx)
-		return rc;
-	if (rc) {
-		forget(h);
-		return rc;
-	}
-	h->dirty = true;
-	keep(h, a);
-	return rc;
+		return h->base->account_put(h->base->ctx, a);
+	if (log_undo(h, a->id))
+		return -1;
+	sl = slot_find(h, a->id);
+	if (sl)
+		sl->a = *a;
+	else
+		sl = keep(h, a, false);
+	/* Out of memory: written through, not kept. */
+	if (!sl)
+		return h->base->account_put(h->base->ctx, a);
+	return mark_dirty(h, sl);
+}
+
+/* Write account id now if the store holds no row for it yet. */
+static int make_stored(struct office_hot *h, uint64_t id)
+{
+	struct hot_slot *sl = id ? slot_find(h, id) : NULL;
+
+	return sl && !sl->stored ? write_one(h, sl) : 0;
+}
+
+/* store_on_accounts: the store is about to read the accounts. */
+static int hot_on_accounts(void *ctx, struct qerr *e)
+{
+	struct office_hot *h = ctx;
+
+	if (!h->in_tx || !h->ndirty)
+		return Q_OK;
+	return flush(h) ? store_ledger_error(h->store, e) : Q_OK;
 }
 
 /* Whether id is a reservation of the application numbered just now:
@@ -368,14 +634,23 @@ json_t *office_hot_claims_take(struct office *o)
 static int hot_transfer_put(void *ctx, const struct ledger_transfer *t)
 {
 	struct office_hot *h = ctx;
-	int rc = h->base->transfer_put(h->base->ctx, t);
+	int rc = 0;
 
+	/* The accounts it names exist in the store before it does. */
+	if (h->in_tx)
+		rc = make_stored(h, t->debit);
+	if (!rc && h->in_tx)
+		rc = make_stored(h, t->credit);
+	if (!rc)
+		rc = h->base->transfer_put(h->base->ctx, t);
 	if (!rc && claim(h, t))
 		rc = -1;
 	if (!h->in_tx)
 		return rc;
+	/* The accounts stay: what is dirty the store lacks, and the
+	 * rollback that follows puts them back by the undo log. */
 	if (rc) {
-		forget(h);
+		forget_rest(h);
 		return rc;
 	}
 	/* Written once: a second "reserve/<fresh>" would now exist. */
@@ -419,6 +694,7 @@ int office_hot_new(struct office *o)
 	assert(o && o->store);
 	if (!h)
 		return -1;
+	h->store = o->store;
 	h->base = store_ledger_io(o->store);
 	h->io = (struct ledger_io){h,
 				   hot_account_get,
@@ -429,6 +705,7 @@ int office_hot_new(struct office *o)
 				   hot_last_timestamp};
 	h->generation = -1;
 	o->hot = h;
+	store_on_accounts(o->store, hot_on_accounts, h);
 	return 0;
 }
 
@@ -436,7 +713,11 @@ void office_hot_free(struct office *o)
 {
 	if (!o->hot)
 		return;
+	if (o->store)
+		store_on_accounts(o->store, NULL, NULL);
 	free(o->hot->slots);
+	free(o->hot->dirty_ids);
+	free(o->hot->undo);
 	free(o->hot->numbers);
 	free(o->hot->waiting);
 	free(o->hot->claims);
@@ -461,6 +742,7 @@ int office_begin(struct office *o, struct qerr *e)
 	if (rc || !o->hot)
 		return rc;
 	assert(!o->hot->in_tx);
+	assert(o->hot->ndirty == 0);
 	/* Another process wrote since this office's last commit. */
 	if (store_generation(o->store) != o->hot->generation) {
 		forget(o->hot);
@@ -468,6 +750,8 @@ int office_begin(struct office *o, struct qerr *e)
 		o->hot->reg_loaded = false;
 	}
 	o->hot->in_tx = true;
+	o->hot->broken = false;
+	o->hot->sp_open = false;
 	o->hot->dirty = false;
 	o->hot->txn_wrote_apps = false;
 	o->hot->txn_seq = 0;
@@ -486,6 +770,11 @@ int office_commit(struct office *o, struct qerr *e)
 			o, "transfers", "ledger", NULL, "quan",
 			o->hot->claims[o->hot->nclaims - 1].timestamp / 1000000,
 			NULL, e);
+	if (!rc && o->hot && o->hot->broken)
+		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	/* The balances written behind, before COMMIT. */
+	if (!rc && o->hot && o->hot->in_tx && flush(o->hot))
+		rc = store_ledger_error(o->store, e);
 	if (rc) {
 		office_rollback(o);
 		return rc;
@@ -529,14 +818,30 @@ int office_savepoint(struct office *o, struct qerr *e)
 		o->hot->dirty = false;
 		o->hot->txn_seq_sp = o->hot->txn_seq;
 		o->hot->nclaims_sp = o->hot->nclaims;
+		o->hot->sp_open = o->hot->in_tx;
+		o->hot->sp_mark++;
+		o->hot->nundo = 0;
 	}
 	return store_savepoint(o->store, e);
 }
 
 int office_savepoint_release(struct office *o, struct qerr *e)
 {
+	int rc;
+
 	assert(o && o->store);
-	return store_savepoint_release(o->store, e);
+	/* The rows of the accounts created under it, refused (if at all)
+	 * while this savepoint can still be rolled back alone. */
+	if (o->hot && o->hot->in_tx && flush_new(o->hot))
+		return store_ledger_error(o->store, e);
+	rc = store_savepoint_release(o->store, e);
+	/* A failed release (on PostgreSQL, a deferred write refused) is
+	 * followed by the savepoint's rollback, which needs the log. */
+	if (o->hot && !rc) {
+		o->hot->sp_open = false;
+		o->hot->nundo = 0;
+	}
+	return rc;
 }
 
 void office_savepoint_rollback(struct office *o)
@@ -547,8 +852,14 @@ void office_savepoint_rollback(struct office *o)
 		return;
 	o->hot->txn_seq = o->hot->txn_seq_sp;
 	o->hot->nclaims = o->hot->nclaims_sp;
+	/* The accounts as they stood at the savepoint; out of memory for a
+	 * dirty mark, the transaction cannot be kept equal to memory:
+	 * forget (the writer's commit then fails, see office_commit). */
+	if (o->hot->sp_open && undo_all(o->hot))
+		o->hot->broken = true;
+	o->hot->sp_open = false;
 	if (o->hot->dirty)
-		forget(o->hot);
+		forget_rest(o->hot);
 }
 
 /* --- numbers, the waitlist, the firms ------------------------------------ */

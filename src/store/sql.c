@@ -839,6 +839,40 @@ const struct sql_text sql_migrations[SQL_SCHEMA_VERSION] = {
 		"  (uscc, received_at, requested, seq);",
 		"CREATE INDEX applications_uscc_keys ON applications"
 		"  (uscc COLLATE \"C\", received_at, requested, seq);"),
+	/* 21: the indexes no query uses, dropped: every row written pays
+	 * for each index of its table. Checked with EXPLAIN QUERY PLAN over
+	 * every statement below (SQLite) and EXPLAIN of their generic plans
+	 * (PostgreSQL), and by what each index is for. PostgreSQL's
+	 * applications_uscc_c (uscc COLLATE "C", seq, migration 18) goes:
+	 * applications_uscc_keys (20) leads with the same column in the same
+	 * collation and holds seq, so it serves every prefix range the
+	 * search and ST_APP_USCC_COUNT read, and no statement orders by seq
+	 * under a USCC range. SQLite never had it. Kept, with the queries
+	 * that use them (ST_ names of sql.h and below):
+	 * - applications: the primary key (id) and UNIQUE seq; client_ref
+	 *   (uscc, client_ref), the idempotency key's unique index and
+	 *   ST_APP_BY_REF; applications_queue (program, state, seq), the
+	 *   list by program and state, a page at a time (ST_APPS_LIST);
+	 *   applications_program_seq (program, seq), the list by program
+	 *   alone; applications_uscc_seq (uscc, seq), an applicant's own
+	 *   list (its pages); applications_applicant (program, uscc,
+	 *   fiscal_year), the applicant's yearly sums (ST_APPLICANT_YEAR);
+	 *   applications_waiting, the waitlist's order and count (ST_APP_ANY,
+	 *   ST_APP_COUNT); applications_received and _requested, the
+	 *   search's sorts and their edges (ST_APP_SEARCH,
+	 *   ST_APP_SEARCH_EDGE); applications_uscc_keys, the USCC prefix's
+	 *   range (ST_APP_USCC_COUNT, the search by USCC).
+	 * - contracts: the primary key; contracts_value, the screens' same
+	 *   contract by value (ST_CONTRACT_SAME); contracts_signed, the
+	 *   window by signing date (ST_CONTRACT_BETWEEN and _SUM).
+	 * - transfers: the primary key and UNIQUE timestamp; transfers_ref,
+	 *   an application's transfers in order (ST_TRANSFERS_PAGE_REF);
+	 *   transfers_pending, a pending transfer's state (ST_PENDING_STATE).
+	 * - events: the primary key (seq, the chain's walk); events_subject,
+	 *   an application's events (ST_EVENTS_SUBJECT_PAGE,
+	 *   ST_EVENTS_FIND_SUBJECT).
+	 * - accounts: the primary key and UNIQUE code (constraints). */
+	ALL("DROP INDEX IF EXISTS applications_uscc_c;"),
 };
 
 _Static_assert(sizeof(sql_migrations) / sizeof(sql_migrations[0]) ==
@@ -1309,8 +1343,45 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 		ALL("UPDATE pay_items SET state = 'settled', bank_ref = ?2, "
 		    "settled_on = ?3, settled_by = ?4, settled_at = ?5 WHERE "
 		    "voucher = ?1 AND state = 'paid'"),
-	[ST_APP_GRAM_PUT] = ALL("INSERT INTO app_grams (gram, seq) VALUES "
-				"(?1, ?2) ON CONFLICT DO NOTHING"),
+/* A name's bigrams in one statement; a pair seen twice in one name
+ * is refused quietly, row by row, by the primary key. */
+#define GRAMS_1 "(?2, ?1)"
+#define GRAMS_2 GRAMS_1 ", (?3, ?1)"
+#define GRAMS_3 GRAMS_2 ", (?4, ?1)"
+#define GRAMS_4 GRAMS_3 ", (?5, ?1)"
+#define GRAMS_5 GRAMS_4 ", (?6, ?1)"
+#define GRAMS_6 GRAMS_5 ", (?7, ?1)"
+#define GRAMS_7 GRAMS_6 ", (?8, ?1)"
+#define GRAMS_8 GRAMS_7 ", (?9, ?1)"
+#define GRAMS_9 GRAMS_8 ", (?10, ?1)"
+#define GRAMS_10 GRAMS_9 ", (?11, ?1)"
+#define GRAMS_11 GRAMS_10 ", (?12, ?1)"
+#define GRAMS_12 GRAMS_11 ", (?13, ?1)"
+#define GRAMS_13 GRAMS_12 ", (?14, ?1)"
+#define GRAMS_14 GRAMS_13 ", (?15, ?1)"
+#define GRAMS_15 GRAMS_14 ", (?16, ?1)"
+#define GRAMS_16 GRAMS_15 ", (?17, ?1)"
+#define GRAMS(k)                                                               \
+	[ST_APP_GRAMS + (k)-1] =                                               \
+		ALL("INSERT INTO app_grams (gram, seq) "                       \
+		    "VALUES " GRAMS_##k " ON CONFLICT DO NOTHING")
+	GRAMS(1),
+	GRAMS(2),
+	GRAMS(3),
+	GRAMS(4),
+	GRAMS(5),
+	GRAMS(6),
+	GRAMS(7),
+	GRAMS(8),
+	GRAMS(9),
+	GRAMS(10),
+	GRAMS(11),
+	GRAMS(12),
+	GRAMS(13),
+	GRAMS(14),
+	GRAMS(15),
+	GRAMS(16),
+#undef GRAMS
 	/* How many rows a search's driver would read, up to ?2 (?3). */
 	[ST_APP_GRAM_COUNT] = ALL("SELECT COUNT(*) FROM (SELECT 1 FROM "
 				  "app_grams WHERE gram = ?1 LIMIT ?2) g"),
@@ -1348,6 +1419,8 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 #undef SEARCH_ONE
 };
 
+_Static_assert(ST_APP_GRAMS_LAST - ST_APP_GRAMS + 1 == SQL_GRAMS_MAX,
+	       "one ST_APP_GRAMS statement per count");
 _Static_assert(SQL_PAGE == 64, "PAGE_TEXT must spell SQL_PAGE");
 _Static_assert(LEDGER_POST_PENDING == 4 && LEDGER_VOID_PENDING == 8,
 	       "ST_PENDING_STATE spells the flags as numbers");

@@ -33,7 +33,7 @@ uint64_t sql_params(const char *sql);
 /* --- the schema ------------------------------------------------------------ */
 
 /* The schema version the migrations bring a database to. */
-#define SQL_SCHEMA_VERSION 20
+#define SQL_SCHEMA_VERSION 21
 
 /* Migration i brings the schema from version i to version i + 1. Append
  * only: a migration that shipped is never edited. */
@@ -167,7 +167,10 @@ enum sql_stmt {
 	ST_PAY_ITEM_SETTLE,
 	/* The queue's search (store_search.c): ST_APP_SEARCH + 3 * sort +
 	 * driver, sort and driver as SQL_SEARCH_* below. */
-	ST_APP_GRAM_PUT,
+	/* + k - 1: k rows of app_grams in one INSERT (?1 the seq, ?2 ..
+	 * ?k+1 the grams), k = 1 .. SQL_GRAMS_MAX. */
+	ST_APP_GRAMS,
+	ST_APP_GRAMS_LAST = ST_APP_GRAMS + 15,
 	ST_APP_GRAM_COUNT,
 	ST_APP_USCC_COUNT,
 	ST_APP_SEARCH,
@@ -178,6 +181,9 @@ enum sql_stmt {
 	ST_APP_SEARCH_EDGE_LAST = ST_APP_SEARCH_EDGE + 3,
 	ST__COUNT
 };
+
+/* The most bigrams one ST_APP_GRAMS statement writes. */
+#define SQL_GRAMS_MAX 16
 
 /* The filters of ST_APPS_LIST, added to it; their parameters follow ?1
  * (before this seq) and ?2 (the limit) in this order. */

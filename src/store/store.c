@@ -99,6 +99,36 @@ int store_no_row(struct store *s, const char *op, struct qerr *e)
 			s->ops->name, op);
 }
 
+void store_on_accounts(struct store *s, int (*fn)(void *ctx, struct qerr *e),
+		       void *ctx)
+{
+	assert(s);
+	assert(!s->in_on_accounts);
+	s->on_accounts = fn;
+	s->on_accounts_ctx = ctx;
+}
+
+/* Whether statement id reads or writes the accounts or their tallies
+ * beyond the ledger's point read and write (store_on_accounts). A text
+ * that names them is taken to; a false yes costs a call, never a wrong
+ * read. */
+static bool touches_accounts(struct store *s, enum sql_stmt id)
+{
+	const char *sql;
+
+	assert(id < ST__COUNT);
+	if (!s->touches_accounts[id]) {
+		sql = sql_for(&sql_stmts[id], s->ops->dialect);
+		s->touches_accounts[id] =
+			id != ST_ACCOUNT_GET && id != ST_ACCOUNT_PUT &&
+					(strstr(sql, "accounts") ||
+					 strstr(sql, "account_tallies"))
+				? 2
+				: 1;
+	}
+	return s->touches_accounts[id] == 2;
+}
+
 int store_stmt(struct store *s, enum sql_stmt id, struct drv_stmt **out,
 	       struct qerr *e)
 {
@@ -108,6 +138,13 @@ int store_stmt(struct store *s, enum sql_stmt id, struct drv_stmt **out,
 	 * (test_driver checks the table once, not every call here). */
 	assert(s && id < ST__COUNT);
 	*out = NULL;
+	if (s->on_accounts && !s->in_on_accounts && touches_accounts(s, id)) {
+		s->in_on_accounts = true;
+		rc = s->on_accounts(s->on_accounts_ctx, e);
+		s->in_on_accounts = false;
+		if (rc)
+			return rc;
+	}
 	rc = store_fault_check(s, "a statement", e);
 	if (rc)
 		return rc;

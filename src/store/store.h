@@ -80,6 +80,15 @@ void store_savepoint_rollback(struct store *s);
 /* The ledger's storage inside the current transaction. */
 const struct ledger_io *store_ledger_io(struct store *s);
 
+/* Call fn(ctx, e) before every statement that reads or writes the
+ * accounts or their tallies other than the ledger's own point read and
+ * write of one account (store_ledger_io): a writer that keeps balances in
+ * memory and writes them late (office/hot.c) writes them there, so that
+ * what the statement reads is current. fn's error fails the statement.
+ * fn NULL: none. fn is not called again while it runs. */
+void store_on_accounts(struct store *s, int (*fn)(void *ctx, struct qerr *e),
+		       void *ctx);
+
 /* After a ledger_io call answered -1 (a ledger function returned a storage
  * error): copy the database's error into e and return its code (Q_ERR_IO). */
 int store_ledger_error(struct store *s, struct qerr *e);
@@ -180,6 +189,10 @@ struct store_app {
 	int64_t updated_at;
 	char *json;	/* the application as submitted */
 	char *decision; /* the decision JSON */
+	/* The applicant firm's name, for the search's bigrams, when the
+	 * writer has it parsed (borrowed; read by store_app_insert only;
+	 * NULL: taken from json). */
+	const char *name;
 };
 
 void store_app_release(struct store_app *a);

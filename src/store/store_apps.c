@@ -181,7 +181,7 @@ static int app_insert(struct store *s, struct store_app *a, struct qerr *e)
 		a->seq = seq;
 	/* The name's bigrams, for the queue's search (store_search.c). */
 	if (!rc)
-		rc = store_app_grams_put(s, seq, a->json, e);
+		rc = store_app_grams_put(s, seq, a->name, a->json, e);
 	return rc;
 }
 

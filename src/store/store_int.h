@@ -50,6 +50,12 @@ struct store {
 		int64_t head_seq, next_seq;
 		char head_hash[65];
 	} tail, tail_sp;
+	/* store_on_accounts: the hook, whether it runs now, and which
+	 * statements call it (0 not yet known, 1 no, 2 yes). */
+	int (*on_accounts)(void *ctx, struct qerr *e);
+	void *on_accounts_ctx;
+	bool in_on_accounts;
+	unsigned char touches_accounts[ST__COUNT];
 	/* The test hook store_fault_after and its kin (store.c). */
 	struct {
 		long left;    /* calls still let through; < 0: off */
@@ -97,11 +103,12 @@ void app_visit(struct store_app *page, size_t n, bool visit,
 	       int (*fn)(void *arg, const struct store_app *a), void *arg,
 	       bool *stop);
 
-/* Write the bigrams of the applicant's name in json (an application as
- * submitted; NULL or nameless: nothing) for application seq
- * (store_search.c), inside the caller's write transaction. */
-int store_app_grams_put(struct store *s, int64_t seq, const char *json,
-			struct qerr *e);
+/* Write the bigrams of the applicant's name (name; when NULL, the name
+ * in json, an application as submitted; NULL or nameless: nothing) for
+ * application seq (store_search.c), inside the caller's write
+ * transaction. */
+int store_app_grams_put(struct store *s, int64_t seq, const char *name,
+			const char *json, struct qerr *e);
 /* Bytes of the first two UTF-8 characters of s (len bytes); 0 when s
  * holds fewer than two. */
 size_t store_first_gram(const char *s, size_t len);

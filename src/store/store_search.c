@@ -38,37 +38,65 @@ size_t store_first_gram(const char *s, size_t len)
 	return a + b <= len ? a + b : 0;
 }
 
-int store_app_grams_put(struct store *s, int64_t seq, const char *json,
-			struct qerr *e)
+/* Write the bigrams of name (len bytes) for application seq, up to
+ * SQL_GRAMS_MAX in each statement (one statement for most names). */
+static int grams_write(struct store *s, int64_t seq, const char *name,
+		       size_t len, struct qerr *e)
 {
-	json_t *j;
-	const char *name;
-	size_t len;
+	size_t at[SQL_GRAMS_MAX], gl[SQL_GRAMS_MAX];
+	size_t i = 0;
 	int rc = Q_OK;
 
 	assert(s && seq > 0);
+	assert(name || !len);
+	while (!rc && i < len) {
+		struct drv_stmt *st;
+		int k = 0;
+
+		/* Each pair of neighbouring characters; a pair seen twice
+		 * in one name is refused quietly by the primary key. */
+		while (k < SQL_GRAMS_MAX && i < len) {
+			size_t g = store_first_gram(name + i, len - i);
+
+			if (!g)
+				break;
+			at[k] = i;
+			gl[k++] = g;
+			i += utf8_len((unsigned char)name[i]);
+		}
+		if (!k)
+			break;
+		rc = store_stmt(s, (enum sql_stmt)(ST_APP_GRAMS + k - 1), &st,
+				e);
+		if (rc)
+			break;
+		bind_int(st, 1, seq);
+		for (int j = 0; j < k; j++)
+			st->ops->bind_text(st, j + 2, name + at[j], gl[j]);
+		rc = store_write(st, "indexing an applicant's name", e);
+		if (k < SQL_GRAMS_MAX)
+			break;
+	}
+	return rc;
+}
+
+int store_app_grams_put(struct store *s, int64_t seq, const char *name,
+			const char *json, struct qerr *e)
+{
+	json_t *j;
+	int rc;
+
+	assert(s && seq > 0);
+	if (name)
+		return grams_write(s, seq, name, strlen(name), e);
 	if (!json)
 		return Q_OK;
+	/* A row from elsewhere (a copy of a store, a test): the name is in
+	 * its JSON. The office's own intake passes the parsed name. */
 	j = json_loads(json, 0, NULL);
 	name = json_string_value(
 		json_object_get(json_object_get(j, "applicant"), "name"));
-	len = name ? strlen(name) : 0;
-	/* Each pair of neighbouring characters; a pair seen twice in one
-	 * name is refused quietly by the primary key (DO NOTHING). */
-	for (size_t i = 0; !rc && i < len;) {
-		size_t g = store_first_gram(name + i, len - i);
-		struct drv_stmt *st;
-
-		if (!g)
-			break;
-		rc = store_stmt(s, ST_APP_GRAM_PUT, &st, e);
-		if (rc)
-			break;
-		st->ops->bind_text(st, 1, name + i, g);
-		bind_int(st, 2, seq);
-		rc = store_write(st, "indexing an applicant's name", e);
-		i += utf8_len((unsigned char)name[i]);
-	}
+	rc = grams_write(s, seq, name, name ? strlen(name) : 0, e);
 	json_decref(j);
 	return rc;
 }

@@ -21,13 +21,32 @@
 
 #define BUSY_TIMEOUT_MS 10000
 
+/* The transaction's own statements, prepared once (parsed once, not at
+ * every use as sqlite3_exec would). */
+enum sq_tx {
+	TX_BEGIN,
+	TX_COMMIT,
+	TX_ROLLBACK,
+	TX_SAVEPOINT,
+	TX_RELEASE,
+	TX_ROLLBACK_TO,
+	TX__COUNT
+};
+
+static const char *const tx_sql[TX__COUNT] = {
+	[TX_BEGIN] = "BEGIN IMMEDIATE", [TX_COMMIT] = "COMMIT",
+	[TX_ROLLBACK] = "ROLLBACK",	[TX_SAVEPOINT] = "SAVEPOINT one",
+	[TX_RELEASE] = "RELEASE one",	[TX_ROLLBACK_TO] = "ROLLBACK TO one",
+};
+
 /* One open database. */
 struct sq {
 	struct drv base; /* ops: drv_sqlite */
 	sqlite3 *db;
 	unsigned nstmt;
-	struct sq_stmt **st; /* by id, prepared on first use, or NULL */
-	char err[256];	     /* the database's text of the last error */
+	struct sq_stmt **st;	     /* by id, prepared on first use, or NULL */
+	sqlite3_stmt *tx[TX__COUNT]; /* prepared on first use, or NULL */
+	char err[256];		     /* the database's text of the last error */
 };
 
 /* One prepared statement of it. */
@@ -74,6 +93,28 @@ static int sq_exec(struct drv *d, const char *sql, const char *op,
 	assert(sql && op);
 	rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 	return rc == SQLITE_OK ? Q_OK : fail(s, rc, e, op);
+}
+
+/* Run transaction statement which: SQLITE_OK or SQLite's error code
+ * (the statement is left reset either way). */
+static int tx_run(struct sq *s, enum sq_tx which)
+{
+	sqlite3_stmt **st = &s->tx[which];
+	int rc;
+
+	assert(which < TX__COUNT);
+	if (!*st) {
+		rc = sqlite3_prepare_v3(s->db, tx_sql[which], -1,
+					SQLITE_PREPARE_PERSISTENT, st, NULL);
+		if (rc != SQLITE_OK) {
+			sqlite3_finalize(*st);
+			*st = NULL;
+			return rc;
+		}
+	}
+	rc = sqlite3_step(*st);
+	sqlite3_reset(*st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
 /* --- statements ------------------------------------------------------------ */
@@ -227,7 +268,7 @@ static int sq_begin_write(struct drv *d, struct qerr *e)
 
 	assert(sqlite3_get_autocommit(s->db));
 	for (;;) {
-		rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		rc = tx_run(s, TX_BEGIN);
 		if ((rc & 0xff) != SQLITE_BUSY || now_ms() >= until)
 			break;
 		sqlite3_sleep(10);
@@ -241,7 +282,7 @@ static void sq_rollback(struct drv *d)
 	struct sq *s = sq_of(d);
 
 	if (s->db && !sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)tx_run(s, TX_ROLLBACK);
 }
 
 /* A COMMIT that failed may leave the transaction open (SQLITE_BUSY): it
@@ -249,28 +290,38 @@ static void sq_rollback(struct drv *d)
 static int sq_commit(struct drv *d, struct qerr *e)
 {
 	struct sq *s = sq_of(d);
-	int rc = sq_exec(d, "COMMIT", "committing", e);
+	int rc = tx_run(s, TX_COMMIT);
 
-	if (rc)
+	if (rc != SQLITE_OK) {
+		rc = fail(s, rc, e, "committing");
 		sq_rollback(d);
+	}
 	assert(rc || sqlite3_get_autocommit(s->db));
 	return rc;
 }
 
 static int sq_savepoint(struct drv *d, struct qerr *e)
 {
-	return sq_exec(d, "SAVEPOINT one", "opening a savepoint", e);
+	struct sq *s = sq_of(d);
+	int rc = tx_run(s, TX_SAVEPOINT);
+
+	return rc == SQLITE_OK ? Q_OK : fail(s, rc, e, "opening a savepoint");
 }
 
 static int sq_release(struct drv *d, struct qerr *e)
 {
-	return sq_exec(d, "RELEASE one", "releasing a savepoint", e);
+	struct sq *s = sq_of(d);
+	int rc = tx_run(s, TX_RELEASE);
+
+	return rc == SQLITE_OK ? Q_OK : fail(s, rc, e, "releasing a savepoint");
 }
 
 static void sq_rollback_to(struct drv *d)
 {
-	sqlite3_exec(sq_of(d)->db, "ROLLBACK TO one; RELEASE one", NULL, NULL,
-		     NULL);
+	struct sq *s = sq_of(d);
+
+	if (tx_run(s, TX_ROLLBACK_TO) == SQLITE_OK)
+		(void)tx_run(s, TX_RELEASE);
 }
 
 static bool sq_in_transaction(struct drv *d)
@@ -333,6 +384,8 @@ static void sq_close(struct drv *d)
 		free(s->st[i]);
 	}
 	free(s->st);
+	for (int i = 0; i < TX__COUNT; i++)
+		sqlite3_finalize(s->tx[i]);
 	sqlite3_close(s->db);
 	free(s);
 }

@@ -420,10 +420,154 @@ static void test_claims(void **state)
 	verify(&f->a);
 }
 
+/* --- balances written behind ---------------------------------------------- */
+
+/* Account id as the store holds it (read through store_account_each, as
+ * the ledger check reads it, so that the hot state flushes first). */
+struct seen {
+	uint64_t id;
+	struct ledger_account a;
+	bool found;
+};
+
+static int seen_account(void *arg, const struct ledger_account *a)
+{
+	struct seen *s = arg;
+
+	if (a->id == s->id) {
+		s->a = *a;
+		s->found = true;
+	}
+	return 0;
+}
+
+static struct seen stored(struct office *o, uint64_t id)
+{
+	struct seen s = {id, {0}, false};
+	struct qerr e;
+
+	if (store_account_each(o->store, seen_account, &s, &e))
+		fail_msg("reading the accounts: %s", e.msg);
+	return s;
+}
+
+/* Move amount from account debit to credit (transfer id). */
+static void shift_from(struct office *o, const char *id, uint64_t debit,
+		       uint64_t credit, money_t amount)
+{
+	struct ledger_transfer t;
+	int r = -1;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.id, sizeof(t.id), "%s", id);
+	t.debit = debit;
+	t.credit = credit;
+	t.amount = amount;
+	t.code = 1;
+	assert_int_equal(
+		ledger_create_transfers(office_ledger(o), &t, 1, NOW, &r), 0);
+	assert_int_equal(r, LEDGER_OK);
+}
+
+static void shift(struct office *o, const char *id, money_t amount)
+{
+	shift_from(o, id, 9001, 9002, amount);
+}
+
+/* Inside a transaction the balances live in memory and reach the store
+ * at the latest before COMMIT, at once when the store is asked to read
+ * the accounts. A savepoint's rollback puts memory back exactly: the
+ * balance it had (dirty or flushed since), and no account created under
+ * it; B, reading the store after A's commit, sees what A committed. */
+static void test_write_behind(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_account as[4];
+	struct ledger_account got;
+	int r[3];
+	char why[256];
+	struct qerr e;
+
+	memset(as, 0, sizeof(as));
+	for (int i = 0; i < 4; i++) {
+		as[i].id = 9001 + (uint64_t)i;
+		snprintf(as[i].code, sizeof(as[i].code), "test/%d", i);
+	}
+	assert_int_equal(office_begin(&f->a, &e), 0);
+	assert_int_equal(ledger_create_accounts(office_ledger(&f->a), as, 2, r),
+			 0);
+	assert_int_equal(r[0], LEDGER_OK);
+	shift(&f->a, "wb-1", 100);
+	/* A read of the accounts from the store sees the balance. */
+	assert_int_equal(stored(&f->a, 9002).a.credits_posted, 100);
+
+	/* Kept under a released savepoint. */
+	assert_int_equal(office_savepoint(&f->a, &e), 0);
+	shift(&f->a, "wb-2", 5);
+	assert_int_equal(office_savepoint_release(&f->a, &e), 0);
+	shift(&f->a, "wb-3", 10); /* dirty when the savepoint begins */
+
+	/* Rolled back while dirty. */
+	assert_int_equal(office_savepoint(&f->a, &e), 0);
+	shift(&f->a, "wb-4", 1000);
+	office_savepoint_rollback(&f->a);
+	assert_int_equal(office_ledger(&f->a)->account_get(
+				 office_ledger(&f->a)->ctx, 9002, &got),
+			 0);
+	assert_int_equal(got.credits_posted, 115);
+
+	/* Rolled back after a flush under the savepoint, with accounts
+	 * created under it: 9001 and 9002, dirty when it began and not
+	 * touched under it, are written by the flush and rolled back with
+	 * the store; 115 must still reach the store at the commit. */
+	assert_int_equal(office_savepoint(&f->a, &e), 0);
+	assert_int_equal(
+		ledger_create_accounts(office_ledger(&f->a), &as[2], 2, r), 0);
+	assert_int_equal(r[0], LEDGER_OK);
+	shift_from(&f->a, "wb-5", 9003, 9004, 2000);
+	assert_int_equal(stored(&f->a, 9002).a.credits_posted, 115);
+	assert_int_equal(stored(&f->a, 9004).a.credits_posted, 2000);
+	assert_true(stored(&f->a, 9003).found);
+	office_savepoint_rollback(&f->a);
+	assert_int_equal(office_ledger(&f->a)->account_get(
+				 office_ledger(&f->a)->ctx, 9003, &got),
+			 1);
+	assert_int_equal(office_ledger(&f->a)->account_get(
+				 office_ledger(&f->a)->ctx, 9001, &got),
+			 0);
+	assert_int_equal(got.debits_posted, 115);
+
+	/* A new account's row is written at the latest when its savepoint
+	 * is released, so that a code already taken fails there, while the
+	 * savepoint can be rolled back alone. */
+	assert_int_equal(office_savepoint(&f->a, &e), 0);
+	as[3].id = 9005;
+	snprintf(as[3].code, sizeof(as[3].code), "test/0"); /* 9001's */
+	assert_int_equal(
+		ledger_create_accounts(office_ledger(&f->a), &as[3], 1, r), 0);
+	assert_int_equal(r[0], LEDGER_OK);
+	assert_int_equal(office_savepoint_release(&f->a, &e), Q_ERR_CONFLICT);
+	office_savepoint_rollback(&f->a);
+	assert_int_equal(office_ledger(&f->a)->account_get(
+				 office_ledger(&f->a)->ctx, 9005, &got),
+			 1);
+	assert_int_equal(office_commit(&f->a, &e), 0);
+
+	if (office_hot_check(&f->a, why, sizeof(why)))
+		fail_msg("the hot state: %s", why);
+	assert_int_equal(stored(&f->b, 9002).a.credits_posted, 115);
+	assert_int_equal(stored(&f->b, 9001).a.debits_posted, 115);
+	assert_false(stored(&f->b, 9003).found);
+	assert_false(stored(&f->b, 9004).found);
+	assert_false(stored(&f->b, 9005).found);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_other_writer, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_write_behind, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_savepoint, setup,
 						teardown),
