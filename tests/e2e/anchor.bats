@@ -185,14 +185,8 @@ rehash() { # prev seq at who action subject policy_hash detail
 
 # serve_anchors ARGS...: start quan serve on DB with ARGS; waits for it.
 serve_anchors() {
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
-	PIDS+=($!)
-	for _ in $(seq 200); do
-		grep -q listening "$TMP/serve.out" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	cat "$TMP/serve.err"
-	return 1
+	serve_bg "$TMP/serve" "$DB" "$@" || return 1
+	PIDS+=("$SERVE_PID")
 }
 
 @test "quan serve writes anchors into its directory: at start, on schedule, at shutdown" {

@@ -129,3 +129,40 @@ through_notice() {
 		"$QUAN" notice close --db "$db" "$nid" --by notice-admin >/dev/null || return 1
 	echo "$nid"
 }
+
+# --- a server in the background -------------------------------------------------
+
+# serve_bg OUT DB [ARGS...]: `quan serve --db DB --listen 127.0.0.1:0 ARGS`
+# in the background (with the environment's QUAN_NOW; fd 3, bats' own, closed
+# so that bats does not wait for the server), its stdout in OUT.out, stderr
+# in OUT.err, pid in OUT.pid and $SERVE_PID. Waits up to a minute (a start
+# on a loaded machine once took over 20 s) for its "listening" line, then
+# sets URL (http[s]://127.0.0.1:PORT) and PORT. Fails, printing the server's
+# stderr, if it exits first or never says it listens (then it is killed).
+serve_bg() {
+	local out=$1 db=$2 deadline=$((SECONDS + 60))
+	shift 2
+	URL='' PORT=''
+	"$QUAN" serve --db "$db" --listen 127.0.0.1:0 "$@" >"$out.out" 2>"$out.err" 3>&- &
+	SERVE_PID=$!
+	echo "$SERVE_PID" >"$out.pid"
+	while [ "$SECONDS" -le "$deadline" ]; do
+		URL=$(sed -n 's|^listening \(https*://[^ ]*\)/$|\1|p' "$out.out" 2>/dev/null)
+		[ -n "$URL" ] && break
+		if ! kill -0 "$SERVE_PID" 2>/dev/null; then
+			URL=$(sed -n 's|^listening \(https*://[^ ]*\)/$|\1|p' "$out.out")
+			[ -n "$URL" ] && break
+			echo "quan serve exited before it was listening; its stderr:" >&2
+			cat "$out.err" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	if [ -z "$URL" ]; then
+		kill "$SERVE_PID" 2>/dev/null || true
+		echo "quan serve did not say it was listening in 60 s; its stderr:" >&2
+		cat "$out.err" >&2
+		return 1
+	fi
+	PORT=${URL##*:}
+}

@@ -7,14 +7,7 @@
 load db
 
 start_server() {
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 "$@" \
-		>"$DIR/serve.out" 2>"$DIR/serve.err" 3>&- &
-	echo $! >"$DIR/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$DIR/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	URL=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$DIR/serve.out")
+	serve_bg "$DIR/serve" "$DB" "$@"
 }
 
 setup_file() {

@@ -35,18 +35,8 @@ teardown() {
 # serve ARGS...: `quan serve` on the office with ARGS; sets $URL, $PORT
 # and $PID.
 serve() {
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 "$@" \
-		>"$DIR/serve.out" 2>"$DIR/serve.err" 3>&- &
-	PID=$!
-	echo $PID >"$DIR/serve.pid"
-	# up to a minute: on a loaded machine the start alone took over 20 s
-	for _ in $(seq 1200); do
-		grep -q listening "$DIR/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	URL=$(sed -n 's|^listening \(https*://[^ ]*\)/$|\1|p' "$DIR/serve.out")
-	PORT=${URL##*:}
-	[ -n "$PORT" ]
+	serve_bg "$DIR/serve" "$DB" "$@" || return 1
+	PID=$SERVE_PID
 }
 
 @test "TLS: a request over TLS is served; plaintext to the TLS port is refused" {

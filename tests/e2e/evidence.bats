@@ -147,14 +147,8 @@ checks_pass() {
 	rev=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
 	own=$("$QUAN" user add --db "$DB" firm --role applicant --uscc 91310000MA1FL8WR2F 2>/dev/null)
 	other=$("$QUAN" user add --db "$DB" rival --role applicant --uscc 91310104MA1FR9KP6K 2>/dev/null)
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 --body-max 4096 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
-	pid=$!
-	echo "$pid" >"$TMP/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$TMP/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	url=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve.out")
+	serve_bg "$TMP/serve" "$DB" --body-max 4096
+	pid=$SERVE_PID url=$URL
 	upload() { # upload TOKEN FILE QUERY: the status
 		curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$url/v1/applications/$id/documents?$3" \
 			-H "Authorization: Bearer $1" -H 'Content-Type: application/octet-stream' \

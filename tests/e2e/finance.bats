@@ -255,14 +255,8 @@ checks_pass() {
 	fin=$("$QUAN" user add --db "$DB" fay --role finance 2>/dev/null)
 	aud=$("$QUAN" user add --db "$DB" otto --role auditor 2>/dev/null)
 	rev=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
-	pid=$!
-	echo "$pid" >"$TMP/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$TMP/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	url=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve.out")
+	serve_bg "$TMP/serve" "$DB"
+	pid=$SERVE_PID url=$URL
 	post() { # post PATH TOKEN BODY [KEY]: the status, then the body
 		curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$url$1" \
 			-H "Authorization: Bearer $2" -H 'Content-Type: application/json' \

@@ -14,13 +14,8 @@ setup() {
 	export QUAN_NOW=2025-11-20T10:00:00+08:00
 	"$QUAN" init --db "$DB" --policy "$ROOT/policies/shanghai-2025.yaml" --by admin >/dev/null 2>&1
 	T=$("$QUAN" user add --db "$DB" ada --role administrator 2>/dev/null)
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/out" 2>"$TMP/err" 3>&- &
-	PID=$!
-	for _ in $(seq 100); do
-		grep -q listening "$TMP/out" 2>/dev/null && break
-		sleep 0.05
-	done
-	URL=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/out")
+	serve_bg "$TMP/serve" "$DB"
+	PID=$SERVE_PID
 }
 
 teardown() {

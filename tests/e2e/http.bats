@@ -9,14 +9,9 @@ load db
 # start_server NAME DB: `quan serve` on DB (with the QUAN_NOW of the
 # environment); its URL in $DIR/NAME.url, its pid in $DIR/NAME.pid.
 start_server() {
-	"$QUAN" serve --db "$2" --listen 127.0.0.1:0 --web "$DIR/web" \
-		>"$DIR/$1.out" 2>"$DIR/$1.err" 3>&- &
-	echo $! >"$DIR/$1.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$DIR/$1.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$DIR/$1.out" >"$DIR/$1.url"
+	local URL PORT SERVE_PID # the caller's URL stays; this one goes to the file
+	serve_bg "$DIR/$1" "$2" --web "$DIR/web" || return 1
+	echo "$URL" >"$DIR/$1.url"
 }
 
 setup_file() {

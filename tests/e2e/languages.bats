@@ -11,14 +11,9 @@ load db
 bats_require_minimum_version 1.5.0
 
 start_server() {
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 "$@" \
-		>"$DIR/serve.out" 2>"$DIR/serve.err" 3>&- &
-	echo $! >"$DIR/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$DIR/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$DIR/serve.out" >"$DIR/serve.url"
+	local URL PORT SERVE_PID # the caller's URL stays; this one goes to the file
+	serve_bg "$DIR/serve" "$DB" "$@" || return 1
+	echo "$URL" >"$DIR/serve.url"
 }
 
 setup_file() {

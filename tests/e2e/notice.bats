@@ -207,14 +207,8 @@ checks_pass() {
 	admin=$("$QUAN" user add --db "$DB" ada --role administrator 2>/dev/null)
 	rev=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
 	fin=$("$QUAN" user add --db "$DB" fay --role finance 2>/dev/null)
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
-	pid=$!
-	echo "$pid" >"$TMP/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$TMP/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	url=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve.out")
+	serve_bg "$TMP/serve" "$DB"
+	pid=$SERVE_PID url=$URL
 	post() { # post PATH TOKEN BODY: the status, then the body
 		curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$url$1" \
 			-H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
@@ -395,14 +389,8 @@ checks_pass() {
 	id=$(awarded)
 	admin=$("$QUAN" user add --db "$DB" ada --role administrator 2>/dev/null)
 	rev=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
-	pid=$!
-	echo "$pid" >"$TMP/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$TMP/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	url=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve.out")
+	serve_bg "$TMP/serve" "$DB"
+	pid=$SERVE_PID url=$URL
 	req() { # req METHOD PATH TOKEN [BODY]: the status; the body in $TMP/body
 		curl -s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X "$1" "$url$2" \
 			-H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
@@ -447,14 +435,8 @@ checks_pass() {
 
 	# the day after its end, over HTTP again
 	export QUAN_NOW=2025-10-10T09:00:00+08:00
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
-	pid=$!
-	echo "$pid" >"$TMP/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$TMP/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	url=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve.out")
+	serve_bg "$TMP/serve" "$DB"
+	pid=$SERVE_PID url=$URL
 	[ "$(req POST /v1/notices/shanghai-2025-notice-1/close "$admin")" = 200 ]
 	[ "$(jq -r '.payable' "$TMP/body")" = 1 ]
 	[ "$(req GET /v1/notices/shanghai-2025-notice-1 "$rev")" = 200 ]

@@ -52,14 +52,10 @@ many() {
 
 # serve N: start server N on DB; its URL in $TMP/url$N.
 serve() {
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve$1.out" 2>"$TMP/serve$1.err" 3>&- &
-	PIDS+=($!)
-	for _ in $(seq 200); do
-		grep -q listening "$TMP/serve$1.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve$1.out" >"$TMP/url$1"
-	[ -s "$TMP/url$1" ]
+	local URL PORT SERVE_PID # the caller's URL stays; this one goes to the file
+	serve_bg "$TMP/serve$1" "$DB" || return 1
+	PIDS+=("$SERVE_PID")
+	echo "$URL" >"$TMP/url$1"
 }
 
 # post N I: POST C$I to server N; prints "C$I CODE STATE NUMBER" (the

@@ -25,13 +25,8 @@ setup_file() {
 		"$ROOT/examples/applications/sh-compute-rent.json" >"$DIR/big.json"
 	"$QUAN" apply --db "$DB" "$DIR/big.json" --by admin >/dev/null 2>&1
 	export T_APPLICANT=$("$QUAN" user add --db "$DB" hw --role applicant --uscc 91310115M000000194 2>/dev/null)
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$DIR/serve.out" 2>"$DIR/serve.err" 3>&- &
-	echo $! >"$DIR/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$DIR/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	export URL=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$DIR/serve.out")
+	serve_bg "$DIR/serve" "$DB"
+	export URL
 }
 
 teardown_file() {

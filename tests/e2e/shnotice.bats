@@ -98,13 +98,8 @@ paid() {
 @test "HTTP: disburse is 409 naming the notice until it is closed; the server's earlier clock pays once a later close has run" {
 	id=$(awarded sh-corpus) # 900 000.00
 	fin=$("$QUAN" user add --db "$DB" fay --role finance 2>/dev/null)
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
-	echo $! >"$TMP/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$TMP/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	url=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve.out")
+	serve_bg "$TMP/serve" "$DB"
+	url=$URL
 	disburse() { # the status, then the body
 		curl -s -o "$TMP/body" -w '%{http_code}\n' -X POST "$url/v1/applications/$id/disburse" \
 			-H "Authorization: Bearer $fin" -H 'Content-Type: application/json' \

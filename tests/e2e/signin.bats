@@ -8,14 +8,9 @@ load db
 start_server() {
 	local name=$1 db=$2
 	shift 2
-	"$QUAN" serve --db "$db" --listen 127.0.0.1:0 "$@" \
-		>"$DIR/$name.out" 2>"$DIR/$name.err" 3>&- &
-	echo $! >"$DIR/$name.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$DIR/$name.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$DIR/$name.out" >"$DIR/$name.url"
+	local URL PORT SERVE_PID # the caller's URL stays; this one goes to the file
+	serve_bg "$DIR/$name" "$db" "$@" || return 1
+	echo "$URL" >"$DIR/$name.url"
 }
 
 setup_file() {

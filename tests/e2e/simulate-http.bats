@@ -18,14 +18,8 @@ setup_file() {
 	export T_ADMIN=$("$QUAN" user add --db "$DB" ada --role administrator 2>/dev/null)
 	export T_AUDITOR=$("$QUAN" user add --db "$DB" otto --role auditor 2>/dev/null)
 	export T_APPLICANT=$("$QUAN" user add --db "$DB" firm-a --role applicant --uscc 91310115MA1K4ABCDD 2>/dev/null)
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 --web "$DIR" --forecast-horizon 3660 \
-		>"$DIR/serve.out" 2>"$DIR/serve.err" 3>&- &
-	echo $! >"$DIR/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$DIR/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	export URL=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$DIR/serve.out")
+	serve_bg "$DIR/serve" "$DB" --web "$DIR" --forecast-horizon 3660
+	export URL
 }
 
 teardown_file() {

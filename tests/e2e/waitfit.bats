@@ -142,13 +142,7 @@ head_waits() {
 	[[ "$output" == *"4897513.00"* ]]
 	[[ "$output" != *"does not fit"* ]]
 	T=$("$QUAN" user add --db "$DB" rita --role reviewer 2>/dev/null)
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
-	echo $! >"$TMP/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$TMP/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	URL=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve.out")
+	serve_bg "$TMP/serve" "$DB"
 	run curl -sf -H "Authorization: Bearer $T" "$URL/v1/applications/$H"
 	[ "$status" -eq 0 ]
 	jq -e '.waiting | .order == "fit" and .fits == false and .requested == "5000000.00"

@@ -94,13 +94,7 @@ teardown() {
 	"$QUAN" init --db "$DB" --policy "$ROOT/policies/shanghai-2025.yaml" --by admin >/dev/null
 	T=$("$QUAN" user add --db "$DB" rita --role reviewer)
 	A=$("$QUAN" user add --db "$DB" firm-a --role applicant --uscc 91310115MA1K4ABCDD)
-	"$QUAN" serve --db "$DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" 3>&- &
-	echo $! >"$TMP/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$TMP/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	URL=$(sed -n 's|^listening \(http://[^ ]*\)/$|\1|p' "$TMP/serve.out")
+	serve_bg "$TMP/serve" "$DB"
 	body=$(curl -s -H "Authorization: Bearer $A" -H 'Content-Type: application/json' \
 		-H 'Accept-Language: zh-CN,zh;q=0.9,en;q=0.5' \
 		--data-binary @"$EX/sh-compute-rent.json" "$URL/v1/applications")

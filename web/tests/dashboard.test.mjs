@@ -14,12 +14,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import * as kit from './lib.mjs';
+import { ready, text, moneyOf, confirmMove } from './lib.mjs';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(WEB, '..');
@@ -43,13 +45,13 @@ let MODEL;  // model voucher, another applicant
 const ids = {};
 
 let tmp, db, server, base, browser;
-let serverErr = '';
+let serverErr = () => ''; // the server's stderr so far
 const tokens = {};
 
 /* ---------- helpers ---------- */
 
 function quan(args) {
-  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+  return kit.quan(QUAN, args, { env: QUAN_ENV });
 }
 
 // The bundled Shanghai policy posts an award for 5 working days (公示) before it is paid: a
@@ -58,50 +60,23 @@ function quan(args) {
 // running server, whose clock still reads the 20th, pays it.
 function throughNotice(id) {
   const nid = quan(['notice', 'open', '--db', db, 'shanghai-2025', id, '--by', 'admin']).split(/\s+/)[0];
-  execFileSync(QUAN, ['notice', 'close', '--db', db, nid, '--by', 'admin'], { encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'], env: Object.assign({}, QUAN_ENV, { QUAN_NOW: '2025-11-27T09:00:00+08:00' }) });
+  kit.quan(QUAN, ['notice', 'close', '--db', db, nid, '--by', 'admin'],
+    { env: Object.assign({}, QUAN_ENV, { QUAN_NOW: '2025-11-27T09:00:00+08:00' }) });
 }
 
 function addUser(name, role, uscc) {
-  const args = ['user', 'add', '--db', db, name, '--role', role];
-  if (uscc) args.push('--uscc', uscc);
-  const out = quan(args).trim();
-  assert.match(out, /^\S+$/, `quan user add printed one token line, got: ${out}`);
-  return out;
+  return kit.addUser(quan, db, name, role, uscc);
 }
 
-function startServer() {
-  return new Promise((resolve, reject) => {
-    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`quan serve did not say it was listening in 20 s;
-stdout: ${out}
-stderr: ${serverErr}`)), 20000);
-    server.stderr.on('data', (d) => { serverErr += d; });
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    server.on('exit', (code, sig) => {
-      clearTimeout(timer);
-      reject(new Error(`quan serve exited (${code ?? sig}) before listening: ${serverErr}`));
-    });
-  });
+async function startServer() {
+  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
+  server = s.proc;
+  serverErr = s.stderr;
+  return s.url;
 }
 
-async function api(method, route, token, body) {
-  const res = await fetch(base + route, {
-    method,
-    headers: Object.assign({ Authorization: 'Bearer ' + token },
-      body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
+function api(method, route, token, body) {
+  return kit.api(base, method, route, token, body);
 }
 
 function example(name, changes) {
@@ -109,47 +84,15 @@ function example(name, changes) {
   return Object.assign(a, changes || {});
 }
 
-let shot = 0;
-async function screenshot(page, name) {
-  shot += 1;
-  const file = path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  return file;
+// Screenshots 01-NAME.png, 02-..., in ARTIFACTS.
+const screenshot = kit.screenshots(ARTIFACTS, 0, (n, name) => `${String(n).padStart(2, '0')}-${name}.png`);
+
+function newPage(locale = 'en-US') {
+  return kit.newPage(browser, locale);
 }
 
-async function newPage(locale = 'en-US') {
-  const context = await browser.newContext({ locale, viewport: { width: 1360, height: 900 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => { page.jsErrors = (page.jsErrors || []).concat(String(e)); });
-  return page;
-}
-
-/* Wait until the view shows `route` and has finished loading. */
-async function ready(page, route) {
-  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
-}
-
-async function login(page, token, route) {
-  await page.goto(base + '/#/login');
-  await ready(page, 'login');
-  // The token paste is the secondary way in, folded under "use an API token".
-  await page.click('[data-testid=use-token]');
-  await page.fill('[data-testid=token-input]', token);
-  await page.click('[data-testid=token-submit]');
-  await ready(page, route);
-}
-
-async function text(page, testid) {
-  return (await page.locator(`[data-testid="${testid}"]`).first().textContent()).trim();
-}
-
-/* The raw decimal string behind a displayed amount (the page shows it with separators). */
-async function moneyOf(page, testid) {
-  const el = page.locator(`[data-testid="${testid}"]`).first();
-  const shown = (await el.textContent()).trim();
-  const raw = await el.getAttribute('data-money');
-  assert.equal(shown.replace(/,/g, ''), raw, `${testid} shows ${shown}, which is ${raw}`);
-  return raw;
+function login(page, token, route) {
+  return kit.login(page, base, token, route);
 }
 
 async function chartData(page) {
@@ -171,11 +114,6 @@ function series(data, key) {
 
 /* ---------- set-up ---------- */
 
-/* Every action that moves money asks first, showing the amount (app.js's confirmMove): confirm. */
-async function confirmMove(page) {
-  await page.click('[data-testid=confirm-yes]');
-}
-
 before(async () => {
   assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
   if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
@@ -195,8 +133,8 @@ before(async () => {
 
   base = await startServer();
   // Its stderr (a pipe of its own) may arrive after the listening line.
-  for (let i = 0; i < 100 && !/QUAN_NOW/.test(serverErr); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.match(serverErr, /QUAN_NOW/, 'quan serve announces that its clock is set');
+  for (let i = 0; i < 100 && !/QUAN_NOW/.test(serverErr()); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(serverErr(), /QUAN_NOW/, 'quan serve announces that its clock is set');
 
   for (const f of ['sh-compute-rent.json', 'sh-model.json', 'sh-compute-early.json', 'sh-corpus.json']) {
     const sent = example(f);
@@ -243,7 +181,7 @@ after(async () => {
     }
   }
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  assert.ok(!stuck, `quan serve did not stop within 10 s of SIGTERM; stderr: ${serverErr}`);
+  assert.ok(!stuck, `quan serve did not stop within 10 s of SIGTERM; stderr: ${serverErr()}`);
 });
 
 /* ---------- tests ---------- */

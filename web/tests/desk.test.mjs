@@ -8,12 +8,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import * as kit from './lib.mjs';
+import { ready, text } from './lib.mjs';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(WEB, '..');
@@ -28,10 +30,9 @@ const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 const PASS = 'Audrey-pass-2025';
 
 let tmp, db, server, base, browser, clerk;
-let serverErr = '';
 
 function quan(args, input) {
-  return execFileSync(QUAN, args, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: QUAN_ENV });
+  return kit.quan(QUAN, args, { env: QUAN_ENV, input });
 }
 
 /* The database behind quan's back, as someone holding the file could. */
@@ -39,57 +40,20 @@ function sqlite(sql) {
   return execFileSync('sqlite3', [db, sql], { encoding: 'utf8' }).trim();
 }
 
-function startServer() {
-  return new Promise((resolve, reject) => {
-    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`quan serve did not listen in 20 s: ${serverErr}`)), 20000);
-    server.stderr.on('data', (d) => { serverErr += d; });
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    server.on('exit', (code, sig) => {
-      clearTimeout(timer);
-      reject(new Error(`quan serve exited (${code ?? sig}) before listening: ${serverErr}`));
-    });
-  });
+async function startServer() {
+  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
+  server = s.proc;
+  return s.url;
 }
 
-async function api(method, route, token, body) {
-  const res = await fetch(base + route, {
-    method,
-    headers: Object.assign({ Authorization: 'Bearer ' + token },
-      body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
+function api(method, route, token, body) {
+  return kit.api(base, method, route, token, body);
 }
 
-let shot = 80;
-async function screenshot(page, name) {
-  shot += 1;
-  await page.screenshot({ path: path.join(ARTIFACTS, `${shot}-${name}.png`), fullPage: true });
-}
+const screenshot = kit.screenshots(ARTIFACTS, 80); // 81-NAME.png, ...
 
-async function newPage(locale = 'en-US') {
-  const context = await browser.newContext({ locale, viewport: { width: 1360, height: 900 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => { page.jsErrors = (page.jsErrors || []).concat(String(e)); });
-  return page;
-}
-
-async function ready(page, route) {
-  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
-}
-
-async function text(page, testid) {
-  return (await page.locator(`[data-testid="${testid}"]`).first().textContent()).trim();
+function newPage(locale = 'en-US') {
+  return kit.newPage(browser, locale);
 }
 
 async function signIn(page, name, password, route) {

@@ -9,12 +9,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import * as kit from './lib.mjs';
+import { ready, moneyOf } from './lib.mjs';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(WEB, '..');
@@ -29,10 +31,9 @@ const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 const ACCOUNT = '6222 0210 0111 2222 333';
 
 let tmp, db, server, base, browser, fin, rev, aud, app;
-let serverErr = '';
 
 function quan(args) {
-  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+  return kit.quan(QUAN, args, { env: QUAN_ENV });
 }
 
 // The bundled Shanghai policy posts an award for 5 working days (公示) before it is paid: a
@@ -41,53 +42,22 @@ function quan(args) {
 // running server, whose clock still reads the 20th, pays it.
 function throughNotice(id) {
   const nid = quan(['notice', 'open', '--db', db, 'shanghai-2025', id, '--by', 'admin']).split(/\s+/)[0];
-  execFileSync(QUAN, ['notice', 'close', '--db', db, nid, '--by', 'admin'], { encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'], env: Object.assign({}, QUAN_ENV, { QUAN_NOW: '2025-11-27T09:00:00+08:00' }) });
+  kit.quan(QUAN, ['notice', 'close', '--db', db, nid, '--by', 'admin'],
+    { env: Object.assign({}, QUAN_ENV, { QUAN_NOW: '2025-11-27T09:00:00+08:00' }) });
 }
 
-function startServer() {
-  return new Promise((resolve, reject) => {
-    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`quan serve did not start: ${serverErr}`)), 20000);
-    server.stderr.on('data', (d) => { serverErr += d; });
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-  });
+async function startServer() {
+  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
+  server = s.proc;
+  return s.url;
 }
 
-async function api(method, route, token, body) {
-  const res = await fetch(base + route, {
-    method,
-    headers: Object.assign({ Authorization: 'Bearer ' + token },
-      body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
+function api(method, route, token, body) {
+  return kit.api(base, method, route, token, body);
 }
 
-async function ready(page, route) {
-  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
-}
-
-async function login(page, token, route) {
-  await page.goto(base + '/#/login');
-  await ready(page, 'login');
-  await page.click('[data-testid=use-token]');
-  await page.fill('[data-testid=token-input]', token);
-  await page.click('[data-testid=token-submit]');
-  await ready(page, route);
-}
-
-async function moneyOf(page, testid) {
-  return page.locator(`[data-testid="${testid}"]`).first().getAttribute('data-money');
+function login(page, token, route) {
+  return kit.login(page, base, token, route);
 }
 
 before(async () => {

@@ -10,12 +10,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import * as kit from './lib.mjs';
+import { ready } from './lib.mjs';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(WEB, '..');
@@ -27,30 +29,19 @@ const EXAMPLES = path.join(ROOT, 'examples/applications');
 const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: '2025-11-20T10:00:00+08:00' });
 
 let tmp, db, server, base, browser, rita, fay, firm, corpus, gone;
-let serverErr = '';
 
 function quan(args) {
-  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+  return kit.quan(QUAN, args, { env: QUAN_ENV });
 }
 
-function startServer() {
-  return new Promise((resolve, reject) => {
-    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`quan serve did not listen in 20 s: ${serverErr}`)), 20000);
-    server.stderr.on('data', (d) => { serverErr += d; });
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-  });
+async function startServer() {
+  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
+  server = s.proc;
+  return s.url;
 }
 
-async function api(method, route, token) {
-  const res = await fetch(base + route, { method, headers: { Authorization: 'Bearer ' + token } });
-  return { status: res.status, json: await res.json() };
+function api(method, route, token, body) {
+  return kit.api(base, method, route, token, body);
 }
 
 /* The corpus pool's available amount for 2025, as GET /v1/report says. */
@@ -70,24 +61,12 @@ function fen(s) {
   return BigInt(i) * 100n + BigInt((f + '00').slice(0, 2));
 }
 
-async function newPage(locale) {
-  const context = await browser.newContext({ locale, viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => { page.jsErrors = (page.jsErrors || []).concat(String(e)); });
-  return page;
+function newPage(locale = 'en-US') {
+  return kit.newPage(browser, locale, 1400);
 }
 
-async function ready(page, route) {
-  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
-}
-
-async function login(page, token) {
-  await page.goto(base + '/#/login');
-  await ready(page, 'login');
-  await page.click('[data-testid=use-token]');
-  await page.fill('[data-testid=token-input]', token);
-  await page.click('[data-testid=token-submit]');
-  await page.waitForSelector('#view[aria-busy="false"]:not([data-route="login"])', { timeout: 15000 });
+function login(page, token, route) {
+  return kit.login(page, base, token, route);
 }
 
 before(async () => {

@@ -8,12 +8,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import * as kit from './lib.mjs';
+import { ready } from './lib.mjs';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(WEB, '..');
@@ -29,26 +31,16 @@ const OPENED = '2025-09-26T10:00:00+08:00';
 const AFTER = '2025-10-10T09:00:00+08:00';
 
 let tmp, db, server, base, browser, admin, id;
-let serverErr = '';
 
 function quan(args, now) {
-  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
-    env: Object.assign({}, process.env, { QUAN_NOW: now || OPENED }) });
+  return kit.quan(QUAN, args, { env: Object.assign({}, process.env, { QUAN_NOW: now || OPENED }) });
 }
 
-function startServer(now) {
-  return new Promise((resolve, reject) => {
-    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: Object.assign({}, process.env, { QUAN_NOW: now }) });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`quan serve did not start: ${serverErr}`)), 20000);
-    server.stderr.on('data', (d) => { serverErr += d; });
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-  });
+async function startServer(now) {
+  const s = await kit.startServer({ quan: QUAN, db, web: QUAN_WEB,
+    env: Object.assign({}, process.env, { QUAN_NOW: now }) });
+  server = s.proc;
+  return s.url;
 }
 
 function stopServer() {
@@ -58,17 +50,9 @@ function stopServer() {
   });
 }
 
-async function ready(page, route) {
-  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
-}
-
-async function login(page, url) {
-  await page.goto(url + '/#/login');
-  await ready(page, 'login');
-  await page.click('[data-testid=use-token]');
-  await page.fill('[data-testid=token-input]', admin);
-  await page.click('[data-testid=token-submit]');
-  await ready(page, 'pools');
+// login(page, url): the administrator signs in to the server at url.
+function login(page, url) {
+  return kit.login(page, url, admin, 'pools');
 }
 
 before(async () => {

@@ -12,12 +12,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import * as kit from './lib.mjs';
+import { ready } from './lib.mjs';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(WEB, '..');
@@ -31,38 +33,19 @@ const NOW = '2025-12-01T10:00:00+08:00';
 const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 
 let tmp, db, server, base, browser, rita, rob, fay, notice, corpus, sz, grant;
-let serverErr = '';
 
 function quan(args) {
-  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+  return kit.quan(QUAN, args, { env: QUAN_ENV });
 }
 
-function startServer() {
-  return new Promise((resolve, reject) => {
-    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`quan serve did not listen in 20 s: ${serverErr}`)), 20000);
-    server.stderr.on('data', (d) => { serverErr += d; });
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-  });
+async function startServer() {
+  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
+  server = s.proc;
+  return s.url;
 }
 
-async function api(method, route, token, body) {
-  const res = await fetch(base + route, {
-    method,
-    headers: Object.assign({ Authorization: 'Bearer ' + token },
-      body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
+function api(method, route, token, body) {
+  return kit.api(base, method, route, token, body);
 }
 
 /* Yuan as the server writes them, summed exactly in fen. */
@@ -79,30 +62,14 @@ function thousands(s) {
   return i.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (f ? '.' + f : '');
 }
 
-let shot = 120;
-async function screenshot(page, name) {
-  shot += 1;
-  await page.screenshot({ path: path.join(ARTIFACTS, `${shot}-queue-${name}.png`), fullPage: true });
+const screenshot = kit.screenshots(ARTIFACTS, 120, (n, name) => `${n}-queue-${name}.png`);
+
+function newPage(locale = 'en-US') {
+  return kit.newPage(browser, locale, 1400);
 }
 
-async function newPage(locale = 'en-US') {
-  const context = await browser.newContext({ locale, viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => { page.jsErrors = (page.jsErrors || []).concat(String(e)); });
-  return page;
-}
-
-async function ready(page, route) {
-  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
-}
-
-async function login(page, token, route) {
-  await page.goto(base + '/#/login');
-  await ready(page, 'login');
-  await page.click('[data-testid=use-token]');
-  await page.fill('[data-testid=token-input]', token);
-  await page.click('[data-testid=token-submit]');
-  await ready(page, route);
+function login(page, token, route) {
+  return kit.login(page, base, token, route);
 }
 
 /* The queue page once it shows the search whose API query holds `part`. */

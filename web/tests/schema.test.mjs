@@ -16,13 +16,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
+import * as kit from './lib.mjs';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(WEB, '..');
@@ -77,28 +78,24 @@ function deref(obj) {
   return obj;
 }
 
-let tmp, db, pgName, server, base, serverErr = '';
+let tmp, db, pgName, server, base, serverErr = () => '';
 const tokens = {};
 const reached = new Set();
 const problems = [];
 let seq = 0;
 
 function quan(args, input) {
-  return execFileSync(QUAN, args, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: QUAN_ENV });
+  return kit.quan(QUAN, args, { env: QUAN_ENV, input });
 }
 
-function startServer(env = {}) {
-  return new Promise((resolve, reject) => {
-    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'], env: Object.assign({}, QUAN_ENV, env) });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`quan serve did not start: ${serverErr}`)), 20000);
-    server.stderr.on('data', (d) => { serverErr += d; });
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-  });
+// startServer(env): `quan serve` on db, env over QUAN_ENV; serverErr() is the stderr of every
+// server this file has started, in order.
+async function startServer(env = {}) {
+  const earlier = serverErr();
+  const s = await kit.startServer({ quan: QUAN, db, env: Object.assign({}, QUAN_ENV, env) });
+  server = s.proc;
+  serverErr = () => earlier + s.stderr();
+  return s.url;
 }
 
 function mediaType(header) {
@@ -458,7 +455,7 @@ test('every operation answers what data/openapi.json says, for a real office', a
   // A server built with sanitizers says so on its way out.
   server.kill('SIGTERM');
   await new Promise((resolve) => server.once('exit', resolve));
-  assert.doesNotMatch(serverErr, /AddressSanitizer|LeakSanitizer|runtime error/, serverErr.slice(0, 4000));
+  assert.doesNotMatch(serverErr(), /AddressSanitizer|LeakSanitizer|runtime error/, serverErr().slice(0, 4000));
 });
 
 test('every example in data/openapi.json is valid against the schema it illustrates', () => {

@@ -8,12 +8,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import * as kit from './lib.mjs';
+import { ready, moneyOf } from './lib.mjs';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(WEB, '..');
@@ -27,54 +29,24 @@ const NOW = '2025-11-20T10:00:00+08:00';
 const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 
 let tmp, db, server, base, browser, analyst;
-let serverErr = '';
 
 function quan(args) {
-  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+  return kit.quan(QUAN, args, { env: QUAN_ENV });
 }
 
-function startServer() {
-  return new Promise((resolve, reject) => {
-    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB,
-      '--forecast-horizon', '60'], { stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`quan serve did not start: ${serverErr}`)), 20000);
-    server.stderr.on('data', (d) => { serverErr += d; });
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-  });
+async function startServer() {
+  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB,
+    args: ['--forecast-horizon', '60'] });
+  server = s.proc;
+  return s.url;
 }
 
-async function api(method, route, token, body) {
-  const res = await fetch(base + route, {
-    method,
-    headers: Object.assign({ Authorization: 'Bearer ' + token },
-      body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json() };
+function api(method, route, token, body) {
+  return kit.api(base, method, route, token, body);
 }
 
-async function ready(page, route) {
-  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
-}
-
-async function login(page, token, route) {
-  await page.goto(base + '/#/login');
-  await ready(page, 'login');
-  // The token paste is the secondary way in, folded under "use an API token".
-  await page.click('[data-testid=use-token]');
-  await page.fill('[data-testid=token-input]', token);
-  await page.click('[data-testid=token-submit]');
-  await ready(page, route);
-}
-
-async function moneyOf(page, testid) {
-  const el = page.locator(`[data-testid="${testid}"]`).first();
-  return el.getAttribute('data-money');
+function login(page, token, route) {
+  return kit.login(page, base, token, route);
 }
 
 before(async () => {

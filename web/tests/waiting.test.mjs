@@ -8,12 +8,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import * as kit from './lib.mjs';
+import { ready } from './lib.mjs';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(WEB, '..');
@@ -28,56 +30,28 @@ const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 
 let tmp, db, server, base, browser;
 const ids = {};
-let serverErr = '';
 const tokens = {};
 
 function quan(args) {
-  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+  return kit.quan(QUAN, args, { env: QUAN_ENV });
 }
 
 function addUser(name, role, uscc) {
-  const args = ['user', 'add', '--db', db, name, '--role', role];
-  if (uscc) args.push('--uscc', uscc);
-  return quan(args).trim();
+  return kit.addUser(quan, db, name, role, uscc);
 }
 
-function startServer() {
-  return new Promise((resolve, reject) => {
-    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`quan serve did not listen in 20 s: ${serverErr}`)), 20000);
-    server.stderr.on('data', (d) => { serverErr += d; });
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    server.on('exit', (code, sig) => {
-      clearTimeout(timer);
-      reject(new Error(`quan serve exited (${code ?? sig}) before listening: ${serverErr}`));
-    });
-  });
+async function startServer() {
+  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
+  server = s.proc;
+  return s.url;
 }
 
-async function newPage(locale = 'en-US') {
-  const context = await browser.newContext({ locale, viewport: { width: 1360, height: 900 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => { page.jsErrors = (page.jsErrors || []).concat(String(e)); });
-  return page;
+function newPage(locale = 'en-US') {
+  return kit.newPage(browser, locale);
 }
 
-async function ready(page, route) {
-  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
-}
-
-async function login(page, token, route) {
-  await page.goto(base + '/#/login');
-  await ready(page, 'login');
-  await page.click('[data-testid=use-token]');
-  await page.fill('[data-testid=token-input]', token);
-  await page.click('[data-testid=token-submit]');
-  await ready(page, route);
+function login(page, token, route) {
+  return kit.login(page, base, token, route);
 }
 
 /* A valid USCC of the n-th test firm (GB 32100-2015 check character). */

@@ -17,12 +17,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import * as kit from './lib.mjs';
+import { ready, confirmMove } from './lib.mjs';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(WEB, '..');
@@ -90,50 +92,25 @@ function englishWords(text, fields) {
 }
 
 let tmp, db, server, base, browser;
-let serverErr = '';
 const tokens = {};
 const ids = {};
 
 function quan(args) {
-  return execFileSync(QUAN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
+  return kit.quan(QUAN, args, { env: QUAN_ENV });
 }
 
 function addUser(name, role, uscc) {
-  const args = ['user', 'add', '--db', db, name, '--role', role];
-  if (uscc) args.push('--uscc', uscc);
-  return quan(args).trim();
+  return kit.addUser(quan, db, name, role, uscc);
 }
 
-function startServer() {
-  return new Promise((resolve, reject) => {
-    server = spawn(QUAN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--web', QUAN_WEB],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: QUAN_ENV });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`quan serve did not listen in 20 s: ${serverErr}`)), 20000);
-    server.stderr.on('data', (d) => { serverErr += d; });
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (http:\/\/\S+?)\/?\s*$/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    server.on('exit', (code, sig) => {
-      clearTimeout(timer);
-      reject(new Error(`quan serve exited (${code ?? sig}) before listening: ${serverErr}`));
-    });
-  });
+async function startServer() {
+  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
+  server = s.proc;
+  return s.url;
 }
 
-async function api(method, route, token, body) {
-  const res = await fetch(base + route, {
-    method,
-    headers: Object.assign({ Authorization: 'Bearer ' + token },
-      body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
+function api(method, route, token, body) {
+  return kit.api(base, method, route, token, body);
 }
 
 function example(name, edit) {
@@ -157,17 +134,8 @@ async function zhPage() {
   return page;
 }
 
-async function ready(page, route) {
-  await page.waitForSelector(`#view[data-route="${route}"][aria-busy="false"]`, { timeout: 15000 });
-}
-
-async function login(page, token, route) {
-  await page.goto(base + '/#/login');
-  await ready(page, 'login');
-  await page.click('[data-testid=use-token]');
-  await page.fill('[data-testid=token-input]', token);
-  await page.click('[data-testid=token-submit]');
-  await ready(page, route);
+function login(page, token, route) {
+  return kit.login(page, base, token, route);
 }
 
 async function go(page, hash, route) {
@@ -216,10 +184,6 @@ async function scan(page, where) {
 }
 
 /* Every action that moves money asks first, showing the amount (app.js's confirmMove): confirm. */
-async function confirmMove(page) {
-  await page.click('[data-testid=confirm-yes]');
-}
-
 before(async () => {
   assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
   if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
