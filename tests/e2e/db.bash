@@ -143,6 +143,11 @@ serve_bg() {
 	local out=$1 db=$2 deadline=$((SECONDS + 60))
 	shift 2
 	URL='' PORT=''
+	# Emptied here, before the server starts: the redirection below runs
+	# in the background, and until it has, a file left by an earlier
+	# server would still say where that one listened.
+	: >"$out.out"
+	: >"$out.err"
 	"$QUAN" serve --db "$db" --listen 127.0.0.1:0 "$@" >"$out.out" 2>"$out.err" 3>&- &
 	SERVE_PID=$!
 	echo "$SERVE_PID" >"$out.pid"
