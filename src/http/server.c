@@ -1,7 +1,7 @@
 /*
  * server.c - `quan serve` (server.h): routes, roles, limits, the writer.
  */
-#include "http/server.h"
+#include "http/server_int.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -45,22 +45,6 @@
 
 /* --- roles and routes ------------------------------------------------------------ */
 
-enum {
-	R_ADMIN = 1u << 0,
-	R_REVIEWER = 1u << 1,
-	R_FINANCE = 1u << 2,
-	R_AUDITOR = 1u << 3,
-	R_APPLICANT = 1u << 4,
-	R_ANALYST = 1u << 5, /* reports, forecasts, simulations */
-	R_STAFF = R_ADMIN | R_REVIEWER | R_FINANCE | R_AUDITOR,
-	R_ALL = R_STAFF | R_APPLICANT,
-	/* Signing in: anyone, before authentication. */
-	R_PUBLIC = 1u << 6,
-};
-
-#define HASH_WORKERS_MAX 8
-#define SESSION_COOKIE "quan_session"
-
 static unsigned role_bit(const char *role)
 {
 	static const char *const names[] = {"administrator", "reviewer",
@@ -72,133 +56,6 @@ static unsigned role_bit(const char *role)
 			return 1u << i;
 	return 0;
 }
-
-struct server;
-struct req;
-
-/* A handler fills r->status and r->out. Reads run on an HTTP thread with a
- * borrowed office; writes on the writer thread with the writing office. */
-typedef void (*handler_fn)(struct server *s, struct office *o, struct req *r);
-
-struct route {
-	const char *method;
-	const char *path; /* "{id}" matches one path segment */
-	/* The query parameters it takes, space-separated ("" for none), as
-	 * data/openapi.json lists them (test_routes holds the two equal):
-	 * any other is answered 400. */
-	const char *params;
-	unsigned roles;
-	bool write;
-	handler_fn fn;
-};
-
-/* One request, from its headers to its answer. */
-struct req {
-	const struct route *route;
-	char id[128]; /* the {id} of the path */
-	struct store_user user;
-	unsigned role;
-	char *body;
-	size_t len, cap;
-	/* the answer */
-	unsigned status;
-	json_t *out;
-	/* waiting at the writer */
-	struct MHD_Connection *conn;
-	struct req *next;
-	bool queued;
-	int64_t received_at; /* an application: when the office received it */
-	struct office_parsed *parsed; /* an application, parsed on arrival */
-	/* Its Idempotency-Key header ("" when none), checked on arrival. */
-	char key[OFFICE_KEY_MAX + 1];
-	/* sign-in and users */
-	char addr[64];			 /* the client's address */
-	bool by_cookie;			 /* authenticated by a session */
-	bool tls;			 /* https, by a trusted proxy's word */
-	char session[OFFICE_TOKEN_TEXT]; /* its session's token */
-	char csrf[OFFICE_TOKEN_TEXT];	 /* and CSRF token */
-	json_t *json;			 /* a pwhash route's body */
-	char pw_hash[PWHASH_TEXT];	 /* the password hashed */
-	char cookie[192];		 /* a Set-Cookie to send */
-	int64_t retry_after;		 /* seconds, for a Retry-After */
-	struct req *hnext;		 /* waiting at the hashing pool */
-	/* a failed sign-in the writer audits, then answers fail_status */
-	json_t *fail_detail;
-	unsigned fail_status;
-	/* the connection layer */
-	bool begun;	    /* the access handler has seen its headers */
-	bool nul_in_uri;    /* the raw URI holds %00 */
-	bool close_after;   /* answer with Connection: close */
-	size_t reserved;    /* bytes counted against bodies_max */
-	int64_t started_us; /* monotonic: its first byte of request line */
-	unsigned sent_status;
-	size_t sent_bytes;
-	/* An answer that is not JSON (an export, a letter, a document): its
-	 * malloc'd bytes (sent as they are when status is 200 and out is
-	 * unset; the response frees them), media type and, for a file,
-	 * Content-Disposition. */
-	void *raw;
-	size_t raw_len;
-	const char *raw_type;
-	char disposition[400];
-	/* The body's language when it follows Accept-Language (every JSON
-	 * answer): "en" or "zh-CN"; NULL for files and pages. */
-	const char *content_language;
-};
-
-struct server {
-	struct server_config c;
-	struct MHD_Daemon *d;
-	char *openapi;
-	size_t openapi_len;
-	/* offices for reads, one per borrower */
-	pthread_mutex_t rmu;
-	pthread_cond_t rcv;
-	struct office *readers;
-	bool *busy;
-	size_t nreaders;
-	/* the writer */
-	struct office w;
-	pthread_t writer;
-	bool writer_started;
-	pthread_mutex_t qmu;
-	pthread_cond_t qcv;
-	struct req *head, *tail;
-	bool stopping;
-	/* POST /v1/simulate: one at a time, on the HTTP thread that took it */
-	pthread_mutex_t simmu;
-	/* The long checks (ledger check, audit verify): one at a time, on a
-	 * thread of their own, so that the HTTP threads go on answering;
-	 * another asked meanwhile is 503 with Retry-After. */
-	pthread_t checker;
-	bool checker_started;
-	pthread_mutex_t cmu;
-	pthread_cond_t ccv;
-	struct req *cjob; /* waiting for the checker */
-	bool cbusy;	  /* a check is waiting or running */
-	bool cstopping;
-	/* the hashing pool: its own threads, a bounded queue */
-	pthread_t hashers[HASH_WORKERS_MAX];
-	size_t nhashers;
-	pthread_mutex_t hmu;
-	pthread_cond_t hcv;
-	struct req *hhead, *htail;
-	size_t hqueued;
-	bool hstopping;
-	/* failed sign-ins, per address and per name */
-	struct backoff backoff;
-	struct signin_audit signin_audit; /* which failures are audited */
-	struct office_session_limits lim;
-	/* the connection layer: TLS, request rates, bodies in flight */
-	char *tls_cert, *tls_key;
-	size_t tls_key_len;
-	bool tls;
-	struct ratelimit rl_addr, rl_user;
-	atomic_size_t inflight; /* bytes of request bodies being received */
-	struct metrics metrics;
-	int log_fd;		  /* one JSON line per request; -1: none */
-	struct deadline deadline; /* for request headers */
-};
 
 /* The header deadline's record of connection c (NULL: none). */
 static struct deadline_conn *deadline_of(struct MHD_Connection *c)
@@ -220,7 +77,7 @@ static int64_t mono_us(void)
 
 /* The office's clock: the system's, moved by clock_offset when QUAN_NOW
  * set it (tests, benchmarks and the demo; announced at start-up). */
-static int64_t now_of(const struct server *s)
+int64_t now_of(const struct server *s)
 {
 	return (int64_t)time(NULL) + s->c.clock_offset;
 }
@@ -269,7 +126,7 @@ static json_t *error_json(const char *code, const char *msg, const char *field)
 			 "field", field && field[0] ? field : NULL);
 }
 
-static void fail_with(struct req *r, const struct qerr *e)
+void fail_with(struct req *r, const struct qerr *e)
 {
 	json_decref(r->out);
 	r->status = status_for(e->code);
@@ -277,15 +134,15 @@ static void fail_with(struct req *r, const struct qerr *e)
 }
 
 /* An error of this layer: code name, status and message. */
-static void fail_http(struct req *r, unsigned status, const char *code,
-		      const char *msg)
+void fail_http(struct req *r, unsigned status, const char *code,
+	       const char *msg)
 {
 	json_decref(r->out);
 	r->status = status;
 	r->out = error_json(code, msg, NULL);
 }
 
-static void ok(struct req *r, unsigned status, json_t *out)
+void ok(struct req *r, unsigned status, json_t *out)
 {
 	json_decref(r->out);
 	r->status = status;
@@ -341,7 +198,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 }
 
 /* Queue r's answer as JSON. */
-static enum MHD_Result send_req(struct MHD_Connection *c, struct req *r)
+enum MHD_Result send_req(struct MHD_Connection *c, struct req *r)
 {
 	char *text;
 
@@ -386,8 +243,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, struct req *r,
 
 /* The body as a JSON object holding only the keys in allowed (NULL-ended);
  * an empty body is {} when empty_ok. NULL with r answered on error. */
-static json_t *body_object(struct req *r, const char *const *allowed,
-			   bool empty_ok)
+json_t *body_object(struct req *r, const char *const *allowed, bool empty_ok)
 {
 	json_error_t err;
 	json_t *j;
@@ -434,8 +290,8 @@ static json_t *body_object(struct req *r, const char *const *allowed,
 
 /* A string field: *out NULL when absent; false (r answered) when present
  * and not a string, or missing while required. */
-static bool field_str(struct req *r, json_t *j, const char *name, bool required,
-		      const char **out)
+bool field_str(struct req *r, json_t *j, const char *name, bool required,
+	       const char **out)
 {
 	json_t *v = json_object_get(j, name);
 	struct qerr e;
@@ -464,8 +320,8 @@ static bool field_str(struct req *r, json_t *j, const char *name, bool required,
 
 /* A money field ("1200.00"): false (r answered) when absent while
  * required, not a string or not money. *out -1 when absent. */
-static bool field_money(struct req *r, json_t *j, const char *name,
-			bool required, money_t *out)
+bool field_money(struct req *r, json_t *j, const char *name, bool required,
+		 money_t *out)
 {
 	const char *t;
 	struct qerr e;
@@ -484,7 +340,7 @@ static bool field_money(struct req *r, json_t *j, const char *name,
 
 /* A query parameter of the request, or NULL when absent. The one
  * reader of the query string: the route table lists what may be there. */
-static const char *qarg(struct req *r, const char *name)
+const char *qarg(struct req *r, const char *name)
 {
 	assert(r && name);
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
@@ -776,12 +632,12 @@ static void h_list(struct server *s, struct office *o, struct req *r)
 
 /* An applicant sees only its own applications: another's is "not found",
  * so that ids do not leak. */
-static bool visible(const struct req *r, const char *uscc)
+bool visible(const struct req *r, const char *uscc)
 {
 	return r->role != R_APPLICANT || !strcmp(uscc, r->user.uscc);
 }
 
-static void not_found(struct req *r)
+void not_found(struct req *r)
 {
 	struct qerr e;
 
@@ -1031,14 +887,14 @@ static void h_audit_replay(struct server *s, struct office *o, struct req *r)
 
 /* --- handlers: writes (on the writer thread) -------------------------------------- */
 
-static json_t *money_j(money_t m)
+json_t *money_j(money_t m)
 {
 	char b[MONEY_TEXT_MAX];
 
 	return json_string(money_format(m, b));
 }
 
-static json_t *result_j(const struct office_result *res)
+json_t *result_j(const struct office_result *res)
 {
 	char at[DATETIME_TEXT_MAX];
 
@@ -1052,7 +908,7 @@ static json_t *result_j(const struct office_result *res)
 
 /* The application r->id exists and r's user may act on it; else answered
  * (404 for an applicant's neighbour, as for one that does not exist). */
-static bool check_subject(struct office *o, struct req *r)
+bool check_subject(struct office *o, struct req *r)
 {
 	struct store_app a;
 	struct qerr e;
@@ -1078,8 +934,8 @@ static bool check_subject(struct office *o, struct req *r)
 /* Move money as mv says (its verb and arguments), on r's application and
  * under r's Idempotency-Key, and answer what office_move answers: the
  * same answer again for the same key and request. */
-static void move(struct server *s, struct office *o, struct req *r,
-		 struct office_move *mv)
+void move(struct server *s, struct office *o, struct req *r,
+	  struct office_move *mv)
 {
 	struct qerr e;
 	json_t *answer = NULL;
@@ -1197,8 +1053,8 @@ static void h_clawback(struct server *s, struct office *o, struct req *r)
 /* An optional array of strings (invoice references) into out[0..*n), at
  * most max: false (r answered) when it is something else. The strings
  * are j's. */
-static bool field_strings(struct req *r, json_t *j, const char *name,
-			  const char **out, size_t max, size_t *n)
+bool field_strings(struct req *r, json_t *j, const char *name, const char **out,
+		   size_t max, size_t *n)
 {
 	json_t *v = json_object_get(j, name), *x;
 	struct qerr e;
@@ -1330,7 +1186,7 @@ out:
 }
 
 /* Answer r with the malloc'd bytes text[0..len) of type (taken). */
-static void ok_raw(struct req *r, char *text, size_t len, const char *type)
+void ok_raw(struct req *r, char *text, size_t len, const char *type)
 {
 	json_decref(r->out);
 	r->out = NULL;
@@ -1545,8 +1401,8 @@ out:
 }
 
 /* An integer field that must be a JSON integer. */
-static bool field_int(struct req *r, json_t *j, const char *name, json_int_t lo,
-		      json_int_t hi, json_int_t *out)
+bool field_int(struct req *r, json_t *j, const char *name, json_int_t lo,
+	       json_int_t hi, json_int_t *out)
 {
 	json_t *v = json_object_get(j, name);
 	struct qerr e;
@@ -2399,9 +2255,6 @@ static void h_doc_get(struct server *s, struct office *o, struct req *r)
 
 /* --- finance: payment batches, bank statements, exports (office/finance.h) --- */
 
-static struct office *borrow(struct server *s);
-static void give_back(struct server *s, struct office *o);
-
 /* A batch id as the office writes it ("PB-2025-0001"): anything else is a
  * malformed id (400), where a well-formed one that is not there is 404. */
 static bool batch_id_valid(const char *id)
@@ -2795,7 +2648,7 @@ static const struct route *find_route(const char *method, const char *url,
 
 /* --- the reader pool ------------------------------------------------------------ */
 
-static struct office *borrow(struct server *s)
+struct office *borrow(struct server *s)
 {
 	struct office *o = NULL;
 
@@ -2813,7 +2666,7 @@ static struct office *borrow(struct server *s)
 	return o;
 }
 
-static void give_back(struct server *s, struct office *o)
+void give_back(struct server *s, struct office *o)
 {
 	pthread_mutex_lock(&s->rmu);
 	s->busy[o - s->readers] = false;
