@@ -265,4 +265,9 @@ void move(struct server *s, struct office *o, struct req *r,
 
 /* --- the handlers, by area ------------------------------------------------------ */
 
+/* routes_apps.c: applications */
+void h_list(struct server *s, struct office *o, struct req *r);
+void h_show(struct server *s, struct office *o, struct req *r);
+void h_apply(struct server *s, struct office *o, struct req *r);
+
 #endif
