@@ -511,26 +511,6 @@ static void h_report(struct server *s, struct office *o, struct req *r)
 		ok(r, MHD_HTTP_OK, j);
 }
 
-/* The review queue of ?program=, priority holders first. */
-static void h_queue(struct server *s, struct office *o, struct req *r)
-{
-	const char *program = qarg(r, "program");
-	struct qerr e;
-	json_t *j;
-
-	if (!program || !*program) {
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
-			  "program: the program whose queue to show");
-		return;
-	}
-	qerr_clear(&e);
-	if (view_queue(o, program, now_of(s), &j, &e))
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK,
-		   json_pack("{s:s,s:o}", "program", program, "queue", j));
-}
-
 static void h_burndown(struct server *s, struct office *o, struct req *r)
 {
 	const char *program = qarg(r, "program");
@@ -735,117 +715,6 @@ json_t *result_j(const struct office_result *res)
 			 money_j(res->amount), "existed", res->existed);
 }
 
-/* The application r->id exists and r's user may act on it; else answered
- * (404 for an applicant's neighbour, as for one that does not exist). */
-bool check_subject(struct office *o, struct req *r)
-{
-	struct store_app a;
-	struct qerr e;
-	int rc;
-
-	qerr_clear(&e);
-	rc = store_app_get(o->store, r->id, &a, &e);
-	if (rc == Q_NONE) {
-		not_found(r);
-		return false;
-	}
-	if (rc) {
-		fail_with(r, &e);
-		return false;
-	}
-	rc = visible(r, a.uscc);
-	store_app_release(&a);
-	if (!rc)
-		not_found(r);
-	return rc;
-}
-
-/* Move money as mv says (its verb and arguments), on r's application and
- * under r's Idempotency-Key, and answer what office_move answers: the
- * same answer again for the same key and request. */
-void move(struct server *s, struct office *o, struct req *r,
-	  struct office_move *mv)
-{
-	struct qerr e;
-	json_t *answer = NULL;
-
-	qerr_clear(&e);
-	mv->id = r->id;
-	mv->key = r->key;
-	if (office_move(o, mv, r->user.name, now_of(s), &answer, &e))
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK, answer);
-}
-
-static void h_approve(struct server *s, struct office *o, struct req *r)
-{
-	static const char *const keys[] = {"rate", "approved_value", NULL};
-	json_t *j = body_object(r, keys, true);
-	const char *rate_t;
-	rate_bp rate = -1;
-	money_t value;
-	struct qerr e;
-
-	if (!j)
-		return;
-	qerr_clear(&e);
-	if (!field_str(r, j, "rate", false, &rate_t) ||
-	    !field_money(r, j, "approved_value", false, &value))
-		goto out;
-	if (rate_t &&
-	    rate_parse_given(rate_t, strlen(rate_t), &rate, "rate", &e)) {
-		fail_with(r, &e);
-		goto out;
-	}
-	move(s, o, r,
-	     &(struct office_move){.verb = OFFICE_MOVE_APPROVE,
-				   .rate = rate,
-				   .value = value});
-out:
-	json_decref(j);
-}
-
-static void h_reject(struct server *s, struct office *o, struct req *r)
-{
-	static const char *const keys[] = {"why", NULL};
-	json_t *j = body_object(r, keys, false);
-	struct office_result res;
-	const char *why;
-	struct qerr e;
-
-	if (!j)
-		return;
-	qerr_clear(&e);
-	if (field_str(r, j, "why", true, &why)) {
-		if (office_reject(o, r->id, why, r->user.name, now_of(s), &res,
-				  &e))
-			fail_with(r, &e);
-		else
-			ok(r, MHD_HTTP_OK, result_j(&res));
-	}
-	json_decref(j);
-}
-
-static void h_withdraw(struct server *s, struct office *o, struct req *r)
-{
-	static const char *const keys[] = {NULL};
-	json_t *j = body_object(r, keys, true);
-	struct office_result res;
-	struct qerr e;
-
-	if (!j)
-		return;
-	json_decref(j);
-	if (!check_subject(o, r))
-		return;
-	qerr_clear(&e);
-	if (office_withdraw(o, r->id, r->user.name, now_of(s), &res, &e))
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK, result_j(&res));
-}
-
 /* Disburse (clawback false) or claw back. */
 static void money_verb(struct server *s, struct office *o, struct req *r,
 		       bool clawback)
@@ -877,69 +746,6 @@ static void h_disburse(struct server *s, struct office *o, struct req *r)
 static void h_clawback(struct server *s, struct office *o, struct req *r)
 {
 	money_verb(s, o, r, true);
-}
-
-/* An optional array of strings (invoice references) into out[0..*n), at
- * most max: false (r answered) when it is something else. The strings
- * are j's. */
-bool field_strings(struct req *r, json_t *j, const char *name, const char **out,
-		   size_t max, size_t *n)
-{
-	json_t *v = json_object_get(j, name), *x;
-	struct qerr e;
-	size_t i;
-
-	*n = 0;
-	if (!v)
-		return true;
-	if (!json_is_array(v) || json_array_size(v) > max) {
-		qerr_set(&e, Q_ERR_WRONG_TYPE, name,
-			 "%s: an array of at most %zu strings is expected",
-			 name, max);
-		fail_with(r, &e);
-		return false;
-	}
-	json_array_foreach(v, i, x)
-	{
-		if (!json_is_string(x)) {
-			qerr_set(&e, Q_ERR_WRONG_TYPE, name,
-				 "%s: each is a string", name);
-			fail_with(r, &e);
-			return false;
-		}
-		out[(*n)++] = json_string_value(x);
-	}
-	return true;
-}
-
-/* POST /v1/applications/approve: {"ids": [...], "rate"?}, each approved
- * under the one-approval rules and the request's Idempotency-Key
- * (office/bulk.h); 200 with each id's outcome, whatever they are. */
-static void h_approve_bulk(struct server *s, struct office *o, struct req *r)
-{
-	static const char *const keys[] = {"ids", "rate", NULL};
-	const char *ids[OFFICE_BULK_MAX];
-	json_t *j = body_object(r, keys, false), *answer = NULL;
-	const char *rate_t;
-	rate_bp rate = -1;
-	size_t n = 0;
-	struct qerr e;
-
-	if (!j)
-		return;
-	qerr_clear(&e);
-	if (!field_strings(r, j, "ids", ids, OFFICE_BULK_MAX, &n) ||
-	    !field_str(r, j, "rate", false, &rate_t))
-		goto out;
-	if ((rate_t &&
-	     rate_parse_given(rate_t, strlen(rate_t), &rate, "rate", &e)) ||
-	    office_approve_bulk(o, ids, n, rate, r->key, r->user.name,
-				now_of(s), &answer, &e))
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK, answer);
-out:
-	json_decref(j);
 }
 
 static void h_settle(struct server *s, struct office *o, struct req *r)
@@ -1269,53 +1075,6 @@ static void h_milestone(struct server *s, struct office *o, struct req *r)
 					   .year = (int)year,
 					   .why = what});
 	json_decref(j);
-}
-
-static void h_round_close(struct server *s, struct office *o, struct req *r)
-{
-	static const char *const keys[] = {"program", "measure", "year", NULL};
-	json_t *j = body_object(r, keys, false);
-	const char *program, *measure;
-	struct office_round rd;
-	json_int_t year;
-	struct qerr e;
-
-	if (!j)
-		return;
-	qerr_clear(&e);
-	if (field_str(r, j, "program", true, &program) &&
-	    field_str(r, j, "measure", true, &measure) &&
-	    field_int(r, j, "year", 1900, 9999, &year)) {
-		if (office_round_close(o, program, measure, (int)year,
-				       r->user.name, now_of(s), &rd, &e))
-			fail_with(r, &e);
-		else
-			ok(r, MHD_HTTP_OK,
-			   json_pack("{s:I,s:o,s:o,s:o,s:b}", "count",
-				     (json_int_t)rd.count, "demand",
-				     money_j(rd.demand), "available",
-				     money_j(rd.available), "awarded",
-				     money_j(rd.awarded), "scaled", rd.scaled));
-	}
-	json_decref(j);
-}
-
-static void h_expire(struct server *s, struct office *o, struct req *r)
-{
-	static const char *const keys[] = {NULL};
-	json_t *j = body_object(r, keys, true);
-	struct qerr e;
-	long n = 0;
-
-	if (!j)
-		return;
-	json_decref(j);
-	qerr_clear(&e);
-	if (office_expire(o, r->user.name, now_of(s), &n, &e))
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK,
-		   json_pack("{s:I}", "expired", (json_int_t)n));
 }
 
 /* --- handlers: forecasts and simulations (on the HTTP thread) ---------------- */

@@ -270,4 +270,13 @@ void h_list(struct server *s, struct office *o, struct req *r);
 void h_show(struct server *s, struct office *o, struct req *r);
 void h_apply(struct server *s, struct office *o, struct req *r);
 
+/* routes_review.c: review */
+void h_queue(struct server *s, struct office *o, struct req *r);
+void h_approve(struct server *s, struct office *o, struct req *r);
+void h_reject(struct server *s, struct office *o, struct req *r);
+void h_withdraw(struct server *s, struct office *o, struct req *r);
+void h_approve_bulk(struct server *s, struct office *o, struct req *r);
+void h_round_close(struct server *s, struct office *o, struct req *r);
+void h_expire(struct server *s, struct office *o, struct req *r);
+
 #endif
