@@ -279,4 +279,20 @@ void h_approve_bulk(struct server *s, struct office *o, struct req *r);
 void h_round_close(struct server *s, struct office *o, struct req *r);
 void h_expire(struct server *s, struct office *o, struct req *r);
 
+/* routes_money.c: money */
+void h_disburse(struct server *s, struct office *o, struct req *r);
+void h_clawback(struct server *s, struct office *o, struct req *r);
+void h_settle(struct server *s, struct office *o, struct req *r);
+void h_milestone(struct server *s, struct office *o, struct req *r);
+void h_batches(struct server *s, struct office *o, struct req *r);
+void h_batch_show(struct server *s, struct office *o, struct req *r);
+void h_batch_new(struct server *s, struct office *o, struct req *r);
+void h_batch_pay(struct server *s, struct office *o, struct req *r);
+void h_reconcile(struct server *s, struct office *o, struct req *r);
+void h_export(struct server *s, struct office *o, struct req *r);
+/* GET /v1/exports/{id}: the export as a file to download, queued on c;
+ * dispatch calls it in h_export's place. */
+enum MHD_Result answer_export(struct server *s, struct MHD_Connection *c,
+			      struct req *r);
+
 #endif
