@@ -4,6 +4,7 @@
  */
 #include "http/server_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

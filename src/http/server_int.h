@@ -295,4 +295,14 @@ void h_export(struct server *s, struct office *o, struct req *r);
 enum MHD_Result answer_export(struct server *s, struct MHD_Connection *c,
 			      struct req *r);
 
+/* routes_notice.c: public notice */
+void h_notice_open(struct server *s, struct office *o, struct req *r);
+void h_notices(struct server *s, struct office *o, struct req *r);
+void h_notice_show(struct server *s, struct office *o, struct req *r);
+void h_notice_close(struct server *s, struct office *o, struct req *r);
+void h_notice_export(struct server *s, struct office *o, struct req *r);
+void h_letter(struct server *s, struct office *o, struct req *r);
+void h_object(struct server *s, struct office *o, struct req *r);
+void h_objection_decide(struct server *s, struct office *o, struct req *r);
+
 #endif
