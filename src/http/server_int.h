@@ -305,4 +305,10 @@ void h_letter(struct server *s, struct office *o, struct req *r);
 void h_object(struct server *s, struct office *o, struct req *r);
 void h_objection_decide(struct server *s, struct office *o, struct req *r);
 
+/* routes_audit.c: audit */
+void h_ledger_check(struct server *s, struct office *o, struct req *r);
+void h_audit_verify(struct server *s, struct office *o, struct req *r);
+void h_audit_events(struct server *s, struct office *o, struct req *r);
+void h_audit_replay(struct server *s, struct office *o, struct req *r);
+
 #endif
