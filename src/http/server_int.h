@@ -311,4 +311,9 @@ void h_audit_verify(struct server *s, struct office *o, struct req *r);
 void h_audit_events(struct server *s, struct office *o, struct req *r);
 void h_audit_replay(struct server *s, struct office *o, struct req *r);
 
+/* routes_docs.c: evidence */
+void h_doc_attach(struct server *s, struct office *o, struct req *r);
+void h_doc_list(struct server *s, struct office *o, struct req *r);
+void h_doc_get(struct server *s, struct office *o, struct req *r);
+
 #endif
