@@ -316,4 +316,15 @@ void h_doc_attach(struct server *s, struct office *o, struct req *r);
 void h_doc_list(struct server *s, struct office *o, struct req *r);
 void h_doc_get(struct server *s, struct office *o, struct req *r);
 
+/* routes_admin.c: sign-in, users, programs */
+void h_me(struct server *s, struct office *o, struct req *r);
+void h_programs(struct server *s, struct office *o, struct req *r);
+void h_session_open(struct server *s, struct office *o, struct req *r);
+void h_session_close(struct server *s, struct office *o, struct req *r);
+void h_users(struct server *s, struct office *o, struct req *r);
+void h_user_add(struct server *s, struct office *o, struct req *r);
+void h_user_change(struct server *s, struct office *o, struct req *r);
+void h_user_remove(struct server *s, struct office *o, struct req *r);
+void h_user_password(struct server *s, struct office *o, struct req *r);
+
 #endif
