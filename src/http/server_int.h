@@ -327,4 +327,13 @@ void h_user_change(struct server *s, struct office *o, struct req *r);
 void h_user_remove(struct server *s, struct office *o, struct req *r);
 void h_user_password(struct server *s, struct office *o, struct req *r);
 
+/* routes_analysis.c: analysis */
+void h_choices(struct server *s, struct office *o, struct req *r);
+void h_estimate(struct server *s, struct office *o, struct req *r);
+void h_compare(struct server *s, struct office *o, struct req *r);
+void h_report(struct server *s, struct office *o, struct req *r);
+void h_burndown(struct server *s, struct office *o, struct req *r);
+void h_forecast(struct server *s, struct office *o, struct req *r);
+void h_simulate(struct server *s, struct office *o, struct req *r);
+
 #endif
