@@ -29,49 +29,6 @@ void h_queue(struct server *s, struct office *o, struct req *r)
 		   json_pack("{s:s,s:o}", "program", program, "queue", j));
 }
 
-/* The application r->id exists and r's user may act on it; else answered
- * (404 for an applicant's neighbour, as for one that does not exist). */
-bool check_subject(struct office *o, struct req *r)
-{
-	struct store_app a;
-	struct qerr e;
-	int rc;
-
-	qerr_clear(&e);
-	rc = store_app_get(o->store, r->id, &a, &e);
-	if (rc == Q_NONE) {
-		not_found(r);
-		return false;
-	}
-	if (rc) {
-		fail_with(r, &e);
-		return false;
-	}
-	rc = visible(r, a.uscc);
-	store_app_release(&a);
-	if (!rc)
-		not_found(r);
-	return rc;
-}
-
-/* Move money as mv says (its verb and arguments), on r's application and
- * under r's Idempotency-Key, and answer what office_move answers: the
- * same answer again for the same key and request. */
-void move(struct server *s, struct office *o, struct req *r,
-	  struct office_move *mv)
-{
-	struct qerr e;
-	json_t *answer = NULL;
-
-	qerr_clear(&e);
-	mv->id = r->id;
-	mv->key = r->key;
-	if (office_move(o, mv, r->user.name, now_of(s), &answer, &e))
-		fail_with(r, &e);
-	else
-		ok(r, MHD_HTTP_OK, answer);
-}
-
 void h_approve(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {"rate", "approved_value", NULL};
@@ -138,39 +95,6 @@ void h_withdraw(struct server *s, struct office *o, struct req *r)
 		fail_with(r, &e);
 	else
 		ok(r, MHD_HTTP_OK, result_j(&res));
-}
-
-/* An optional array of strings (invoice references) into out[0..*n), at
- * most max: false (r answered) when it is something else. The strings
- * are j's. */
-bool field_strings(struct req *r, json_t *j, const char *name, const char **out,
-		   size_t max, size_t *n)
-{
-	json_t *v = json_object_get(j, name), *x;
-	struct qerr e;
-	size_t i;
-
-	*n = 0;
-	if (!v)
-		return true;
-	if (!json_is_array(v) || json_array_size(v) > max) {
-		qerr_set(&e, Q_ERR_WRONG_TYPE, name,
-			 "%s: an array of at most %zu strings is expected",
-			 name, max);
-		fail_with(r, &e);
-		return false;
-	}
-	json_array_foreach(v, i, x)
-	{
-		if (!json_is_string(x)) {
-			qerr_set(&e, Q_ERR_WRONG_TYPE, name,
-				 "%s: each is a string", name);
-			fail_with(r, &e);
-			return false;
-		}
-		out[(*n)++] = json_string_value(x);
-	}
-	return true;
 }
 
 /* POST /v1/applications/approve: {"ids": [...], "rate"?}, each approved

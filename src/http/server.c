@@ -1,5 +1,10 @@
 /*
- * server.c - `quan serve` (server.h): routes, roles, limits, the writer.
+ * server.c - `quan serve` (server.h): the server's plumbing. Start and
+ * stop, the request's life (libmicrohttpd's callbacks, bodies, limits,
+ * deadlines), authentication, sessions and CSRF, the route table and
+ * dispatch, the reader pool, the writer and the hashing pool, and the
+ * answer and body helpers every handler uses (server_int.h). The
+ * handlers themselves live in routes_*.c, one file per area.
  */
 #include "http/server_int.h"
 
@@ -22,26 +27,15 @@
 #include <sodium.h>
 
 #include "core/date.h"
-#include "core/doctype.h"
 #include "core/file.h"
 #include "http/backoff.h"
 #include "http/deadline.h"
 #include "http/limit.h"
 #include "http/metrics.h"
 #include "http/signin_audit.h"
-#include "core/industry.h"
-#include "engine/compare.h"
 #include "engine/errzh.h"
 #include "engine/lang.h"
-#include "office/export.h"
-#include "office/finance.h"
-#include "office/bulk.h"
 #include "office/office.h"
-#include "office/search.h"
-#include "office/view.h"
-#include "sim/forecast.h"
-#include "sim/reform.h"
-#include "sim/simrun.h"
 
 /* --- roles and routes ------------------------------------------------------------ */
 
@@ -347,7 +341,7 @@ const char *qarg(struct req *r, const char *name)
 					   name);
 }
 
-/* --- handlers: reads ------------------------------------------------------------ */
+/* --- the application a request acts on ------------------------------------------ */
 
 /* An applicant sees only its own applications: another's is "not found",
  * so that ids do not leak. */
@@ -365,9 +359,50 @@ void not_found(struct req *r)
 	fail_with(r, &e);
 }
 
-/* --- the auditor's desk ---------------------------------------------------------- */
+/* The application r->id exists and r's user may act on it; else answered
+ * (404 for an applicant's neighbour, as for one that does not exist). */
+bool check_subject(struct office *o, struct req *r)
+{
+	struct store_app a;
+	struct qerr e;
+	int rc;
 
-/* --- handlers: writes (on the writer thread) -------------------------------------- */
+	qerr_clear(&e);
+	rc = store_app_get(o->store, r->id, &a, &e);
+	if (rc == Q_NONE) {
+		not_found(r);
+		return false;
+	}
+	if (rc) {
+		fail_with(r, &e);
+		return false;
+	}
+	rc = visible(r, a.uscc);
+	store_app_release(&a);
+	if (!rc)
+		not_found(r);
+	return rc;
+}
+
+/* Move money as mv says (its verb and arguments), on r's application and
+ * under r's Idempotency-Key, and answer what office_move answers: the
+ * same answer again for the same key and request. */
+void move(struct server *s, struct office *o, struct req *r,
+	  struct office_move *mv)
+{
+	struct qerr e;
+	json_t *answer = NULL;
+
+	qerr_clear(&e);
+	mv->id = r->id;
+	mv->key = r->key;
+	if (office_move(o, mv, r->user.name, now_of(s), &answer, &e))
+		fail_with(r, &e);
+	else
+		ok(r, MHD_HTTP_OK, answer);
+}
+
+/* --- the office's answers as JSON ----------------------------------------------- */
 
 json_t *money_j(money_t m)
 {
@@ -388,7 +423,7 @@ json_t *result_j(const struct office_result *res)
 			 money_j(res->amount), "existed", res->existed);
 }
 
-/* --- public notice ---------------------------------------------------------- */
+/* --- more of the answers and bodies ------------------------------------------- */
 
 /* Answer r with the malloc'd bytes text[0..len) of type (taken). */
 void ok_raw(struct req *r, char *text, size_t len, const char *type)
@@ -400,6 +435,39 @@ void ok_raw(struct req *r, char *text, size_t len, const char *type)
 	r->raw = text;
 	r->raw_len = len;
 	r->raw_type = type;
+}
+
+/* An optional array of strings (invoice references) into out[0..*n), at
+ * most max: false (r answered) when it is something else. The strings
+ * are j's. */
+bool field_strings(struct req *r, json_t *j, const char *name, const char **out,
+		   size_t max, size_t *n)
+{
+	json_t *v = json_object_get(j, name), *x;
+	struct qerr e;
+	size_t i;
+
+	*n = 0;
+	if (!v)
+		return true;
+	if (!json_is_array(v) || json_array_size(v) > max) {
+		qerr_set(&e, Q_ERR_WRONG_TYPE, name,
+			 "%s: an array of at most %zu strings is expected",
+			 name, max);
+		fail_with(r, &e);
+		return false;
+	}
+	json_array_foreach(v, i, x)
+	{
+		if (!json_is_string(x)) {
+			qerr_set(&e, Q_ERR_WRONG_TYPE, name,
+				 "%s: each is a string", name);
+			fail_with(r, &e);
+			return false;
+		}
+		out[(*n)++] = json_string_value(x);
+	}
+	return true;
 }
 
 /* An integer field that must be a JSON integer. */
@@ -426,8 +494,6 @@ bool field_int(struct req *r, json_t *j, const char *name, json_int_t lo,
 	return true;
 }
 
-/* --- handlers: forecasts and simulations (on the HTTP thread) ---------------- */
-
 /* --- GET /metrics ---------------------------------------------------------------- */
 
 /* Never called: dispatch() answers GET /metrics in text, not JSON. */
@@ -439,11 +505,7 @@ static void h_metrics(struct server *s, struct office *o, struct req *r)
 		  "metrics are answered as text");
 }
 
-/* --- handlers: sign-in and users ------------------------------------------------ */
-
-/* --- evidence --------------------------------------------------------------- */
-
-/* --- finance: payment batches, bank statements, exports (office/finance.h) --- */
+/* --- the route table (the handlers: routes_*.c) ---------------------------------- */
 
 static const struct route routes[] = {
 	{"GET", "/v1/me", "", R_ALL | R_ANALYST, false, h_me},
