@@ -265,6 +265,11 @@ void move(struct server *s, struct office *o, struct req *r,
 
 /* --- the handlers, by area ------------------------------------------------------ */
 
+/* Each is a handler_fn, named by the route table in server.c; its comment
+ * in its routes_*.c file says the method, the path and the answer. A
+ * handler that writes runs on the writer thread with the writing office,
+ * the others on an HTTP thread with a borrowed one (struct route's write). */
+
 /* routes_apps.c: applications */
 void h_list(struct server *s, struct office *o, struct req *r);
 void h_show(struct server *s, struct office *o, struct req *r);
