@@ -265,35 +265,58 @@ void move(struct server *s, struct office *o, struct req *r,
 
 /* --- the handlers, by area ------------------------------------------------------ */
 
-/* Each is a handler_fn, named by the route table in server.c; its comment
- * in its routes_*.c file says the method, the path and the answer. A
- * handler that writes runs on the writer thread with the writing office,
- * the others on an HTTP thread with a borrowed one (struct route's write). */
+/* Each is a handler_fn for the route above it, as server.c's route table
+ * has it (roles and query parameters there): it fills r->status and
+ * r->out, or r->raw. A handler that writes runs on the writer thread with
+ * the writing office, the others on an HTTP thread with a borrowed one. */
 
 /* routes_apps.c: applications */
+
+/* GET /v1/applications */
 void h_list(struct server *s, struct office *o, struct req *r);
+/* GET /v1/applications/{id} */
 void h_show(struct server *s, struct office *o, struct req *r);
+/* POST /v1/applications */
 void h_apply(struct server *s, struct office *o, struct req *r);
 
 /* routes_review.c: review */
+
+/* GET /v1/queue */
 void h_queue(struct server *s, struct office *o, struct req *r);
+/* POST /v1/applications/{id}/approve */
 void h_approve(struct server *s, struct office *o, struct req *r);
+/* POST /v1/applications/{id}/reject */
 void h_reject(struct server *s, struct office *o, struct req *r);
+/* POST /v1/applications/{id}/withdraw */
 void h_withdraw(struct server *s, struct office *o, struct req *r);
+/* POST /v1/applications/approve */
 void h_approve_bulk(struct server *s, struct office *o, struct req *r);
+/* POST /v1/rounds/close */
 void h_round_close(struct server *s, struct office *o, struct req *r);
+/* POST /v1/expire */
 void h_expire(struct server *s, struct office *o, struct req *r);
 
 /* routes_money.c: money */
+
+/* POST /v1/applications/{id}/disburse */
 void h_disburse(struct server *s, struct office *o, struct req *r);
+/* POST /v1/applications/{id}/clawback */
 void h_clawback(struct server *s, struct office *o, struct req *r);
+/* POST /v1/applications/{id}/settle */
 void h_settle(struct server *s, struct office *o, struct req *r);
+/* POST /v1/applications/{id}/milestones */
 void h_milestone(struct server *s, struct office *o, struct req *r);
+/* GET /v1/batches */
 void h_batches(struct server *s, struct office *o, struct req *r);
+/* GET /v1/batches/{id} */
 void h_batch_show(struct server *s, struct office *o, struct req *r);
+/* POST /v1/batches */
 void h_batch_new(struct server *s, struct office *o, struct req *r);
+/* POST /v1/batches/{id}/pay */
 void h_batch_pay(struct server *s, struct office *o, struct req *r);
+/* POST /v1/reconcile */
 void h_reconcile(struct server *s, struct office *o, struct req *r);
+/* GET /v1/exports/{id} */
 void h_export(struct server *s, struct office *o, struct req *r);
 /* GET /v1/exports/{id}: the export as a file to download, queued on c;
  * dispatch calls it in h_export's place. */
@@ -301,44 +324,80 @@ enum MHD_Result answer_export(struct server *s, struct MHD_Connection *c,
 			      struct req *r);
 
 /* routes_notice.c: public notice */
+
+/* POST /v1/notices */
 void h_notice_open(struct server *s, struct office *o, struct req *r);
+/* GET /v1/notices */
 void h_notices(struct server *s, struct office *o, struct req *r);
+/* GET /v1/notices/{id} */
 void h_notice_show(struct server *s, struct office *o, struct req *r);
+/* POST /v1/notices/{id}/close */
 void h_notice_close(struct server *s, struct office *o, struct req *r);
+/* GET /v1/notices/{id}/export */
 void h_notice_export(struct server *s, struct office *o, struct req *r);
+/* GET /v1/applications/{id}/letter */
 void h_letter(struct server *s, struct office *o, struct req *r);
+/* POST /v1/applications/{id}/objections */
 void h_object(struct server *s, struct office *o, struct req *r);
+/* POST /v1/applications/{id}/objections/decision */
 void h_objection_decide(struct server *s, struct office *o, struct req *r);
 
 /* routes_audit.c: audit */
+
+/* GET /v1/ledger/check */
 void h_ledger_check(struct server *s, struct office *o, struct req *r);
+/* GET /v1/audit/verify */
 void h_audit_verify(struct server *s, struct office *o, struct req *r);
+/* GET /v1/audit/events */
 void h_audit_events(struct server *s, struct office *o, struct req *r);
+/* GET /v1/audit/replay */
 void h_audit_replay(struct server *s, struct office *o, struct req *r);
 
 /* routes_docs.c: evidence */
+
+/* POST /v1/applications/{id}/documents */
 void h_doc_attach(struct server *s, struct office *o, struct req *r);
+/* GET /v1/applications/{id}/documents */
 void h_doc_list(struct server *s, struct office *o, struct req *r);
+/* GET /v1/documents/{id} */
 void h_doc_get(struct server *s, struct office *o, struct req *r);
 
 /* routes_admin.c: sign-in, users, programs */
+
+/* GET /v1/me */
 void h_me(struct server *s, struct office *o, struct req *r);
+/* GET /v1/programs */
 void h_programs(struct server *s, struct office *o, struct req *r);
+/* POST /v1/session */
 void h_session_open(struct server *s, struct office *o, struct req *r);
+/* DELETE /v1/session */
 void h_session_close(struct server *s, struct office *o, struct req *r);
+/* GET /v1/users */
 void h_users(struct server *s, struct office *o, struct req *r);
+/* POST /v1/users */
 void h_user_add(struct server *s, struct office *o, struct req *r);
+/* PATCH /v1/users/{id} */
 void h_user_change(struct server *s, struct office *o, struct req *r);
+/* DELETE /v1/users/{id} */
 void h_user_remove(struct server *s, struct office *o, struct req *r);
+/* POST /v1/users/{id}/password */
 void h_user_password(struct server *s, struct office *o, struct req *r);
 
 /* routes_analysis.c: analysis */
+
+/* GET /v1/choices */
 void h_choices(struct server *s, struct office *o, struct req *r);
+/* POST /v1/estimate */
 void h_estimate(struct server *s, struct office *o, struct req *r);
+/* POST /v1/compare */
 void h_compare(struct server *s, struct office *o, struct req *r);
+/* GET /v1/report */
 void h_report(struct server *s, struct office *o, struct req *r);
+/* GET /v1/burndown */
 void h_burndown(struct server *s, struct office *o, struct req *r);
+/* GET /v1/forecast */
 void h_forecast(struct server *s, struct office *o, struct req *r);
+/* POST /v1/simulate */
 void h_simulate(struct server *s, struct office *o, struct req *r);
 
 #endif
