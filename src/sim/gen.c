@@ -231,12 +231,14 @@ int gen_received_at(const struct gen *g, uint64_t i, int64_t *out)
 /* Every draw of application i, shared by the text (gen_application) and
  * the parsed form (gen_fill), so that both say the same application. */
 struct draws {
-	int ap, sp, chip, accel, hours, term;
+	int ap, sp, chip, accel, hours, term, city; /* city: gen_cities */
 	int64_t value;
 	qdate signd, bad_on;
-	const char *measure, *kind, *city;
+	const char *measure, *kind;
 	bool compute, has_bad, listed, sme, startup, uses_model;
 };
+
+static const char *const gen_cities[] = {"shanghai", "hangzhou", "suzhou"};
 
 static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 {
@@ -249,7 +251,7 @@ static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 	if (!options_ok(g))
 		return Q_ERR_INVALID;
 	memset(d, 0, sizeof(*d));
-	d->city = "shanghai";
+	d->city = 0; /* shanghai */
 	d->listed = true;
 	draw_head(g, i, &s, &w, &d->ap, &d->sp, &ineligible, &large, &at);
 	sub = o->first_day + (qdate)(at / 86400);
@@ -293,7 +295,7 @@ static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 	if (ineligible) {
 		fault = (int)(rnd(&s) % 3);
 		if (fault == 0) {
-			d->city = "hangzhou";
+			d->city = 1; /* hangzhou */
 		} else if (fault == 1) {
 			/* A record within the 3 years before signing. */
 			d->has_bad = true;
@@ -305,7 +307,7 @@ static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 			d->listed = false;
 			d->compute = false;
 		} else {
-			d->city = "suzhou";
+			d->city = 2; /* suzhou */
 		}
 	}
 	/* Drawn one by one: the order in which a call's arguments are
@@ -339,7 +341,7 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 		snprintf(bad_credit, sizeof(bad_credit), "\"%04d-%02d-%02d\"",
 			 by, bm, bd);
 	}
-	gen_party_name(d.ap, false, d.city, app_name);
+	gen_party_name(d.ap, false, gen_cities[d.city], app_name);
 	gen_party_name(d.sp, true, "shanghai", sup_name);
 	r = snprintf(
 		buf, n,
@@ -355,7 +357,7 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 		" \"term_months\": %d, \"uses_registered_model\": %s,"
 		" \"other_subsidies\": [], \"compute\": %s}}",
 		g->prefix, (unsigned long long)i, d.measure, g->app_uscc[d.ap],
-		app_name, d.city, d.sme ? "true" : "false",
+		app_name, gen_cities[d.city], d.sme ? "true" : "false",
 		d.startup ? "true" : "false", bad_credit, g->app_ctrl[d.ap],
 		g->sup_uscc[d.sp], sup_name, d.listed ? "true" : "false",
 		g->sup_ctrl[d.sp], g->prefix, (unsigned long long)i, d.kind,
@@ -368,27 +370,27 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 }
 
 /* head, prefix and i as "%s%s%07llu" into out (GEN_REF_MAX bytes),
- * without printf: this runs once per application. */
-static void put_ref(char *out, const char *head, size_t nhead,
-		    const char *prefix, size_t nprefix, uint64_t i)
+ * without printf: this runs once per application. Returns the length. */
+static size_t put_ref(char *out, const char *head, size_t nhead,
+		      const char *prefix, size_t nprefix, uint64_t i)
 {
-	char digits[24];
-	int nd = 0;
+	size_t nd = 7, at;
 
 	assert(nhead + nprefix + 21 <= GEN_REF_MAX);
-	do {
-		digits[sizeof(digits) - 1 - nd++] = (char)('0' + i % 10);
-		i /= 10;
-	} while (i);
-	while (nd < 7)
-		digits[sizeof(digits) - 1 - nd++] = '0';
+	for (uint64_t v = i / 10000000; v; v /= 10)
+		nd++;
 	memcpy(out, head, nhead);
 	memcpy(out + nhead, prefix, nprefix);
-	memcpy(out + nhead + nprefix, digits + sizeof(digits) - nd, (size_t)nd);
-	out[nhead + nprefix + (size_t)nd] = '\0';
+	at = nhead + nprefix + nd;
+	out[at] = '\0';
+	/* The digits from the last, straight into place (no buffer to copy
+	 * from, whose bytes were just written one at a time). */
+	for (size_t k = 0; k < nd; k++) {
+		out[--at] = (char)('0' + i % 10);
+		i /= 10;
+	}
+	return nhead + nprefix + nd;
 }
-
-static const char *const gen_cities[] = {"shanghai", "hangzhou", "suzhou"};
 
 int gen_names_init(const struct gen *g, struct gen_names *nm)
 {
@@ -407,19 +409,18 @@ int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
 {
 	struct draws d;
 	struct application *a = &out->a;
-	size_t nprefix;
-	int city = 0;
+	size_t nprefix, nref;
+	int city;
 
 	assert(g && nm && out);
 	if (draw_app(g, i, &d))
 		return Q_ERR_INVALID;
-	while (strcmp(gen_cities[city], d.city))
-		city++;
+	city = d.city;
 	memset(a, 0, sizeof(*a));
 	nprefix = strnlen(g->prefix, GEN_PREFIX_MAX);
-	put_ref(out->number, "HT-", 3, g->prefix, nprefix, i);
+	nref = put_ref(out->number, "HT-", 3, g->prefix, nprefix, i);
 	/* The client_ref is the number without its "HT-". */
-	memcpy(out->ref, out->number + 3, strlen(out->number + 3) + 1);
+	memcpy(out->ref, out->number + 3, nref - 3 + 1);
 	out->app_ctrl = g->app_ctrl[d.ap];
 	out->sup_ctrl = g->sup_ctrl[d.sp];
 	a->client_ref = out->ref;
@@ -428,7 +429,7 @@ int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
 	a->applicant.uscc = g->app_uscc[d.ap];
 	a->applicant.name = nm->applicant[city][d.ap];
 	a->applicant.kind = (enum uscc_kind)g->app_kind[d.ap];
-	a->applicant.registered_city = d.city;
+	a->applicant.registered_city = gen_cities[d.city];
 	a->applicant.industry = "I65";
 	a->applicant.sme = d.sme;
 	a->applicant.startup = d.startup;
