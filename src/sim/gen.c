@@ -86,6 +86,8 @@ int gen_init(struct gen *g, uint64_t seed)
 	}
 	g->day_min = date_from_ymd(DATE_MIN_YEAR + 1, 1, 1);
 	g->day_max = date_from_ymd(DATE_MAX_YEAR, 1, 1);
+	for (int k = 0; k <= DATE_MAX_YEAR + 1 - DATE_MIN_YEAR; k++)
+		g->jan1[k] = date_from_ymd(DATE_MIN_YEAR + k, 1, 1);
 	return 0;
 }
 
@@ -234,17 +236,36 @@ struct draws {
 	int ap, sp, chip, accel, hours, term, city; /* city: gen_cities */
 	int64_t value;
 	qdate signd, bad_on;
-	const char *measure, *kind;
+	const char *measure;
+	enum contract_kind kind;
 	bool compute, has_bad, listed, sme, startup, uses_model;
 };
 
 static const char *const gen_cities[] = {"shanghai", "hangzhou", "suzhou"};
 
+/* 1 January of t's year, from the table gen_init made: the same day as
+ * date_from_ymd(date_year(t), 1, 1) for g->day_min <= t < g->day_max
+ * (options_ok holds the days drawn there). */
+static qdate year_start(const struct gen *g, qdate t)
+{
+	/* 365.2425 days a year on average: k is the year or the one after
+	 * it, never earlier (1 January never comes later than that). */
+	int64_t k = ((int64_t)t - g->jan1[0]) * 400 / 146097 + 1;
+
+	assert(t >= g->jan1[0] &&
+	       t < g->jan1[DATE_MAX_YEAR - DATE_MIN_YEAR + 1]);
+	if (k > DATE_MAX_YEAR - DATE_MIN_YEAR + 1)
+		k = DATE_MAX_YEAR - DATE_MIN_YEAR + 1;
+	while (g->jan1[k] > t)
+		k--;
+	return g->jan1[k];
+}
+
 static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 {
 	const struct gen_options *o = &g->opt;
 	uint64_t s = stream(g->seed, i);
-	int w, ineligible, large, fault = -1, sy, sm, sd;
+	int w, ineligible, large, fault = -1;
 	int64_t at;
 	qdate sub, first_of_year;
 
@@ -255,17 +276,16 @@ static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 	d->listed = true;
 	draw_head(g, i, &s, &w, &d->ap, &d->sp, &ineligible, &large, &at);
 	sub = o->first_day + (qdate)(at / 86400);
-	date_to_ymd(sub, &sy, &sm, &sd);
 	/* Signed up to 180 days before, in the same fiscal year, so the
 	 * contract draws on that year's budget. */
-	first_of_year = date_from_ymd(sy, 1, 1);
+	first_of_year = year_start(g, sub);
 	d->signd = sub - (qdate)rnd_in(&s, 0, 180);
 	if (d->signd < first_of_year)
 		d->signd = first_of_year;
 
 	if (w < 40) {
 		d->measure = "compute-rent";
-		d->kind = "rent";
+		d->kind = KIND_RENT;
 		/* 1 k .. 20 k yuan (typical: 100 k .. 5 M); large: 40 M ..
 		 * 100 M (12 M .. 30 M at 30 %, no per-contract cap). */
 		d->value = large ? rnd_in(&s, 4000000000, 10000000000)
@@ -277,7 +297,7 @@ static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 		d->compute = true;
 	} else if (w < 70) {
 		d->measure = "model";
-		d->kind = rnd(&s) & 1 ? "api" : "private-deployment";
+		d->kind = rnd(&s) & 1 ? KIND_API : KIND_PRIVATE_DEPLOYMENT;
 		/* 1 k .. 10 k (typical: 50 k .. 3 M); large: 10 M .. 20 M,
 		 * cut to the 5 M cap at 50 %. */
 		d->value = large ? rnd_in(&s, 1000000000, 2000000000)
@@ -285,7 +305,7 @@ static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 					      : rnd_in(&s, 100000, 1000000);
 	} else {
 		d->measure = "corpus";
-		d->kind = "corpus";
+		d->kind = KIND_CORPUS;
 		/* 1 k .. 9 k (typical: 30 k .. 2 M); large: 17 M .. 30 M,
 		 * cut to the 5 M cap at 30 %. */
 		d->value = large ? rnd_in(&s, 1700000000, 3000000000)
@@ -360,9 +380,10 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 		app_name, gen_cities[d.city], d.sme ? "true" : "false",
 		d.startup ? "true" : "false", bad_credit, g->app_ctrl[d.ap],
 		g->sup_uscc[d.sp], sup_name, d.listed ? "true" : "false",
-		g->sup_ctrl[d.sp], g->prefix, (unsigned long long)i, d.kind,
-		(long long)(d.value / 100), (long long)(d.value % 100), gy, gm,
-		gd, d.term, d.uses_model ? "true" : "false", compute);
+		g->sup_ctrl[d.sp], g->prefix, (unsigned long long)i,
+		kind_name(d.kind), (long long)(d.value / 100),
+		(long long)(d.value % 100), gy, gm, gd, d.term,
+		d.uses_model ? "true" : "false", compute);
 	if (r < 0 || (size_t)r >= n)
 		return Q_ERR_TOO_LARGE;
 	*len = (size_t)r;
@@ -446,7 +467,7 @@ int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
 	a->supplier.controllers = &out->sup_ctrl;
 	a->supplier.ncontrollers = 1;
 	a->contract.number = out->number;
-	a->contract.kind = kind_lookup(d.kind, strlen(d.kind));
+	a->contract.kind = d.kind;
 	a->contract.value = d.value;
 	a->contract.signed_on = d.signd;
 	a->contract.term_months = d.term;
