@@ -86,6 +86,8 @@ int gen_init(struct gen *g, uint64_t seed)
 	}
 	g->day_min = date_from_ymd(DATE_MIN_YEAR + 1, 1, 1);
 	g->day_max = date_from_ymd(DATE_MAX_YEAR, 1, 1);
+	for (int k = 0; k <= DATE_MAX_YEAR + 1 - DATE_MIN_YEAR; k++)
+		g->jan1[k] = date_from_ymd(DATE_MIN_YEAR + k, 1, 1);
 	return 0;
 }
 
@@ -231,39 +233,59 @@ int gen_received_at(const struct gen *g, uint64_t i, int64_t *out)
 /* Every draw of application i, shared by the text (gen_application) and
  * the parsed form (gen_fill), so that both say the same application. */
 struct draws {
-	int ap, sp, chip, accel, hours, term;
+	int ap, sp, chip, accel, hours, term, city; /* city: gen_cities */
 	int64_t value;
 	qdate signd, bad_on;
-	const char *measure, *kind, *city;
+	const char *measure;
+	enum contract_kind kind;
 	bool compute, has_bad, listed, sme, startup, uses_model;
 };
+
+static const char *const gen_cities[] = {"shanghai", "hangzhou", "suzhou"};
+
+/* 1 January of t's year, from the table gen_init made: the same day as
+ * date_from_ymd(date_year(t), 1, 1) for g->day_min <= t < g->day_max
+ * (options_ok holds the days drawn there). */
+static qdate year_start(const struct gen *g, qdate t)
+{
+	/* 365.2425 days a year on average: k is the year or the one after
+	 * it, never earlier (1 January never comes later than that). */
+	int64_t k = ((int64_t)t - g->jan1[0]) * 400 / 146097 + 1;
+
+	assert(t >= g->jan1[0] &&
+	       t < g->jan1[DATE_MAX_YEAR - DATE_MIN_YEAR + 1]);
+	if (k > DATE_MAX_YEAR - DATE_MIN_YEAR + 1)
+		k = DATE_MAX_YEAR - DATE_MIN_YEAR + 1;
+	while (g->jan1[k] > t)
+		k--;
+	return g->jan1[k];
+}
 
 static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 {
 	const struct gen_options *o = &g->opt;
 	uint64_t s = stream(g->seed, i);
-	int w, ineligible, large, fault = -1, sy, sm, sd;
+	int w, ineligible, large, fault = -1;
 	int64_t at;
 	qdate sub, first_of_year;
 
 	if (!options_ok(g))
 		return Q_ERR_INVALID;
 	memset(d, 0, sizeof(*d));
-	d->city = "shanghai";
+	d->city = 0; /* shanghai */
 	d->listed = true;
 	draw_head(g, i, &s, &w, &d->ap, &d->sp, &ineligible, &large, &at);
 	sub = o->first_day + (qdate)(at / 86400);
-	date_to_ymd(sub, &sy, &sm, &sd);
 	/* Signed up to 180 days before, in the same fiscal year, so the
 	 * contract draws on that year's budget. */
-	first_of_year = date_from_ymd(sy, 1, 1);
+	first_of_year = year_start(g, sub);
 	d->signd = sub - (qdate)rnd_in(&s, 0, 180);
 	if (d->signd < first_of_year)
 		d->signd = first_of_year;
 
 	if (w < 40) {
 		d->measure = "compute-rent";
-		d->kind = "rent";
+		d->kind = KIND_RENT;
 		/* 1 k .. 20 k yuan (typical: 100 k .. 5 M); large: 40 M ..
 		 * 100 M (12 M .. 30 M at 30 %, no per-contract cap). */
 		d->value = large ? rnd_in(&s, 4000000000, 10000000000)
@@ -275,7 +297,7 @@ static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 		d->compute = true;
 	} else if (w < 70) {
 		d->measure = "model";
-		d->kind = rnd(&s) & 1 ? "api" : "private-deployment";
+		d->kind = rnd(&s) & 1 ? KIND_API : KIND_PRIVATE_DEPLOYMENT;
 		/* 1 k .. 10 k (typical: 50 k .. 3 M); large: 10 M .. 20 M,
 		 * cut to the 5 M cap at 50 %. */
 		d->value = large ? rnd_in(&s, 1000000000, 2000000000)
@@ -283,7 +305,7 @@ static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 					      : rnd_in(&s, 100000, 1000000);
 	} else {
 		d->measure = "corpus";
-		d->kind = "corpus";
+		d->kind = KIND_CORPUS;
 		/* 1 k .. 9 k (typical: 30 k .. 2 M); large: 17 M .. 30 M,
 		 * cut to the 5 M cap at 30 %. */
 		d->value = large ? rnd_in(&s, 1700000000, 3000000000)
@@ -293,7 +315,7 @@ static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 	if (ineligible) {
 		fault = (int)(rnd(&s) % 3);
 		if (fault == 0) {
-			d->city = "hangzhou";
+			d->city = 1; /* hangzhou */
 		} else if (fault == 1) {
 			/* A record within the 3 years before signing. */
 			d->has_bad = true;
@@ -305,7 +327,7 @@ static int draw_app(const struct gen *g, uint64_t i, struct draws *d)
 			d->listed = false;
 			d->compute = false;
 		} else {
-			d->city = "suzhou";
+			d->city = 2; /* suzhou */
 		}
 	}
 	/* Drawn one by one: the order in which a call's arguments are
@@ -339,7 +361,7 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 		snprintf(bad_credit, sizeof(bad_credit), "\"%04d-%02d-%02d\"",
 			 by, bm, bd);
 	}
-	gen_party_name(d.ap, false, d.city, app_name);
+	gen_party_name(d.ap, false, gen_cities[d.city], app_name);
 	gen_party_name(d.sp, true, "shanghai", sup_name);
 	r = snprintf(
 		buf, n,
@@ -355,12 +377,13 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 		" \"term_months\": %d, \"uses_registered_model\": %s,"
 		" \"other_subsidies\": [], \"compute\": %s}}",
 		g->prefix, (unsigned long long)i, d.measure, g->app_uscc[d.ap],
-		app_name, d.city, d.sme ? "true" : "false",
+		app_name, gen_cities[d.city], d.sme ? "true" : "false",
 		d.startup ? "true" : "false", bad_credit, g->app_ctrl[d.ap],
 		g->sup_uscc[d.sp], sup_name, d.listed ? "true" : "false",
-		g->sup_ctrl[d.sp], g->prefix, (unsigned long long)i, d.kind,
-		(long long)(d.value / 100), (long long)(d.value % 100), gy, gm,
-		gd, d.term, d.uses_model ? "true" : "false", compute);
+		g->sup_ctrl[d.sp], g->prefix, (unsigned long long)i,
+		kind_name(d.kind), (long long)(d.value / 100),
+		(long long)(d.value % 100), gy, gm, gd, d.term,
+		d.uses_model ? "true" : "false", compute);
 	if (r < 0 || (size_t)r >= n)
 		return Q_ERR_TOO_LARGE;
 	*len = (size_t)r;
@@ -368,27 +391,27 @@ int gen_application(const struct gen *g, uint64_t i, char *buf, size_t n,
 }
 
 /* head, prefix and i as "%s%s%07llu" into out (GEN_REF_MAX bytes),
- * without printf: this runs once per application. */
-static void put_ref(char *out, const char *head, size_t nhead,
-		    const char *prefix, size_t nprefix, uint64_t i)
+ * without printf: this runs once per application. Returns the length. */
+static size_t put_ref(char *out, const char *head, size_t nhead,
+		      const char *prefix, size_t nprefix, uint64_t i)
 {
-	char digits[24];
-	int nd = 0;
+	size_t nd = 7, at;
 
 	assert(nhead + nprefix + 21 <= GEN_REF_MAX);
-	do {
-		digits[sizeof(digits) - 1 - nd++] = (char)('0' + i % 10);
-		i /= 10;
-	} while (i);
-	while (nd < 7)
-		digits[sizeof(digits) - 1 - nd++] = '0';
+	for (uint64_t v = i / 10000000; v; v /= 10)
+		nd++;
 	memcpy(out, head, nhead);
 	memcpy(out + nhead, prefix, nprefix);
-	memcpy(out + nhead + nprefix, digits + sizeof(digits) - nd, (size_t)nd);
-	out[nhead + nprefix + (size_t)nd] = '\0';
+	at = nhead + nprefix + nd;
+	out[at] = '\0';
+	/* The digits from the last, straight into place (no buffer to copy
+	 * from, whose bytes were just written one at a time). */
+	for (size_t k = 0; k < nd; k++) {
+		out[--at] = (char)('0' + i % 10);
+		i /= 10;
+	}
+	return nhead + nprefix + nd;
 }
-
-static const char *const gen_cities[] = {"shanghai", "hangzhou", "suzhou"};
 
 int gen_names_init(const struct gen *g, struct gen_names *nm)
 {
@@ -407,19 +430,18 @@ int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
 {
 	struct draws d;
 	struct application *a = &out->a;
-	size_t nprefix;
-	int city = 0;
+	size_t nprefix, nref;
+	int city;
 
 	assert(g && nm && out);
 	if (draw_app(g, i, &d))
 		return Q_ERR_INVALID;
-	while (strcmp(gen_cities[city], d.city))
-		city++;
+	city = d.city;
 	memset(a, 0, sizeof(*a));
 	nprefix = strnlen(g->prefix, GEN_PREFIX_MAX);
-	put_ref(out->number, "HT-", 3, g->prefix, nprefix, i);
+	nref = put_ref(out->number, "HT-", 3, g->prefix, nprefix, i);
 	/* The client_ref is the number without its "HT-". */
-	memcpy(out->ref, out->number + 3, strlen(out->number + 3) + 1);
+	memcpy(out->ref, out->number + 3, nref - 3 + 1);
 	out->app_ctrl = g->app_ctrl[d.ap];
 	out->sup_ctrl = g->sup_ctrl[d.sp];
 	a->client_ref = out->ref;
@@ -428,7 +450,7 @@ int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
 	a->applicant.uscc = g->app_uscc[d.ap];
 	a->applicant.name = nm->applicant[city][d.ap];
 	a->applicant.kind = (enum uscc_kind)g->app_kind[d.ap];
-	a->applicant.registered_city = d.city;
+	a->applicant.registered_city = gen_cities[d.city];
 	a->applicant.industry = "I65";
 	a->applicant.sme = d.sme;
 	a->applicant.startup = d.startup;
@@ -445,7 +467,7 @@ int gen_fill(const struct gen *g, const struct gen_names *nm, uint64_t i,
 	a->supplier.controllers = &out->sup_ctrl;
 	a->supplier.ncontrollers = 1;
 	a->contract.number = out->number;
-	a->contract.kind = kind_lookup(d.kind, strlen(d.kind));
+	a->contract.kind = d.kind;
 	a->contract.value = d.value;
 	a->contract.signed_on = d.signd;
 	a->contract.term_months = d.term;

@@ -81,6 +81,9 @@ struct gen {
 	 * may reach (options_ok). */
 	uint8_t app_kind[GEN_PARTIES], sup_kind[GEN_PARTIES];
 	qdate day_min, day_max;
+	/* 1 January of DATE_MIN_YEAR + k, for the year a contract is signed
+	 * in without date_to_ymd on every application. */
+	qdate jan1[DATE_MAX_YEAR - DATE_MIN_YEAR + 2];
 };
 
 /* Make the parties for seed and set the default options and prefix

@@ -35,6 +35,7 @@ int sim_sort_by_time(void *v, size_t n, size_t size, size_t at)
 	int64_t min = INT64_MAX, max = INT64_MIN;
 	size_t *count;
 	uint64_t range;
+	unsigned bits = 0, passes, width;
 
 	assert(v || !n);
 	assert(at + sizeof(int64_t) <= size);
@@ -50,22 +51,33 @@ int sim_sort_by_time(void *v, size_t n, size_t size, size_t at)
 	range = (uint64_t)max - (uint64_t)min;
 	if (!range)
 		return 0;
+	/* As many passes as 16-bit digits would take, with the bits shared
+	 * evenly between them: 151 days of seconds (24 bits) take two
+	 * passes of 12 bits, whose 4096 counters and destinations stay in
+	 * cache, instead of 16 + 8. */
+	while (bits < 64 && (range >> bits))
+		bits++;
+	passes = (bits + 15) / 16;
+	width = (bits + passes - 1) / passes;
+	assert(passes >= 1 && width >= 1 && width <= 16);
 	tmp = malloc(n * size);
-	count = malloc((1u << 16) * sizeof(*count));
+	count = malloc(((size_t)1 << width) * sizeof(*count));
 	if (!tmp || !count) {
 		free(tmp);
 		free(count);
 		return Q_ERR_NOMEM;
 	}
 	dst = tmp;
-	for (unsigned shift = 0; shift < 64 && (range >> shift); shift += 16) {
+	for (unsigned pass = 0; pass < passes; pass++) {
+		unsigned shift = pass * width;
+		uint64_t mask = ((uint64_t)1 << width) - 1;
 		size_t sum = 0;
 
-		memset(count, 0, (1u << 16) * sizeof(*count));
+		memset(count, 0, ((size_t)1 << width) * sizeof(*count));
 		for (size_t i = 0; i < n; i++)
 			count[(key_of(src + i * size, at, min) >> shift) &
-			      0xffff]++;
-		for (size_t d = 0; d < (1u << 16); d++) {
+			      mask]++;
+		for (size_t d = 0; d < ((size_t)1 << width); d++) {
 			size_t c = count[d];
 
 			count[d] = sum;
@@ -73,7 +85,7 @@ int sim_sort_by_time(void *v, size_t n, size_t size, size_t at)
 		}
 		for (size_t i = 0; i < n; i++) {
 			size_t d = (key_of(src + i * size, at, min) >> shift) &
-				   0xffff;
+				   mask;
 
 			copy(dst + count[d]++ * size, src + i * size, size);
 		}

@@ -5,7 +5,8 @@
  * came (by_arrival in cmd_simulate.c and simrun.c, qsort on time then
  * number). A sort that is stable and keys on the time alone gives the
  * same order when the elements come in by number, and it does not
- * compare: a radix sort, 16 bits of the time at a time.
+ * compare: a radix sort, at most 16 bits of the time at a time (the bits
+ * shared evenly between the passes).
  */
 #ifndef QUAN_SIM_ORDER_H
 #define QUAN_SIM_ORDER_H

@@ -434,6 +434,51 @@ static void test_fill_equals_text(void **state)
 	free(ga);
 }
 
+/* A contract is signed up to 180 days before the day it is received, and
+ * not before 1 January of that year (gen_fill finds that day in a table
+ * gen_init makes): over windows that cross a new year, at the first and
+ * the last years the options allow, and across a leap day. */
+static void test_signed_in_year_of_receipt(void **state)
+{
+	struct fixture *fx = *state;
+	struct gen_names *nm = malloc(sizeof(*nm));
+	struct gen_app *ga = malloc(sizeof(*ga));
+	static const int starts[][3] = {{2025, 12, 1},	{1901, 1, 1},
+					{2199, 11, 1},	{2024, 1, 20},
+					{2000, 12, 30}, {2100, 12, 25}};
+	int jan1 = 0;
+
+	assert_non_null(nm);
+	assert_non_null(ga);
+	gen_init(fx->g, 21);
+	gen_names_init(fx->g, nm);
+	for (size_t w = 0; w < sizeof(starts) / sizeof(starts[0]); w++) {
+		fx->g->opt.first_day =
+			date_from_ymd(starts[w][0], starts[w][1], starts[w][2]);
+		fx->g->opt.days = 60;
+		for (uint64_t i = 0; i < 2000; i++) {
+			int64_t at;
+			qdate on, signd;
+			struct qerr e;
+
+			assert_int_equal(gen_received_at(fx->g, i, &at), 0);
+			assert_int_equal(gen_fill(fx->g, nm, i, ga), 0);
+			assert_int_equal(app_receive(&ga->a, at, &e), 0);
+			on = ga->a.received_on;
+			signd = ga->a.contract.signed_on;
+			assert_true(signd <= on && on - signd <= 180);
+			assert_int_equal(date_year(signd), date_year(on));
+			/* Cut at 1 January only when 180 days reach back past
+			 * it. */
+			if (signd == date_from_ymd(date_year(on), 1, 1))
+				jan1++;
+		}
+	}
+	assert_true(jan1 > 100);
+	free(nm);
+	free(ga);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_ineligible_and_large),
 		cmocka_unit_test(test_names_and_typical_sizes),
 		cmocka_unit_test(test_fill_equals_text),
+		cmocka_unit_test(test_signed_in_year_of_receipt),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

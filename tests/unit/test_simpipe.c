@@ -53,7 +53,19 @@ static uint64_t rnd(uint64_t *s)
  * (three passes), small and large. */
 static void test_sort_is_qsort(void **state)
 {
-	static const int64_t spans[] = {1, 7, 1000, 40000000, (int64_t)1 << 40};
+	/* Ranges of 1 to 63 bits: one pass, and two, three and four passes
+	 * of evenly shared digits (17 bits: 9 + 8; 24 bits, 151 days of
+	 * seconds: 12 + 12; 41 bits: 14 + 14 + 13). */
+	static const int64_t spans[] = {1,
+					7,
+					1000,
+					(int64_t)1 << 16,
+					(1 << 16) + 1,
+					13046400,
+					40000000,
+					(int64_t)1 << 40,
+					INT64_MAX / 2 + 1,
+					INT64_MAX};
 	uint64_t seed = 88172645463325252ull;
 
 	(void)state;
