@@ -14,33 +14,34 @@
 #include "core/date.h"
 #include "office/view.h"
 
-void h_me(struct server *s, struct office *o, struct req *r)
+void srv_h_me(struct server *s, struct office *o, struct req *r)
 {
 	char at[DATETIME_TEXT_MAX];
 
 	/* A session's CSRF token too, so that a reloaded dashboard can
 	 * write again: another site cannot read this answer. */
-	ok(r, MHD_HTTP_OK,
-	   json_pack("{s:s,s:s,s:s?,s:s,s:s?,s:s?}", "name", r->user.name,
-		     "role", r->user.role, "uscc",
-		     r->user.uscc[0] ? r->user.uscc : NULL, "signed_in_with",
-		     r->by_cookie ? "session" : "token", "csrf",
-		     r->by_cookie ? r->csrf : NULL, "token_expires_at",
-		     !r->by_cookie && r->user.token_expires_at
-			     ? datetime_format(r->user.token_expires_at, at)
-			     : NULL));
+	srv_ok(r, MHD_HTTP_OK,
+	       json_pack("{s:s,s:s,s:s?,s:s,s:s?,s:s?}", "name", r->user.name,
+			 "role", r->user.role, "uscc",
+			 r->user.uscc[0] ? r->user.uscc : NULL,
+			 "signed_in_with", r->by_cookie ? "session" : "token",
+			 "csrf", r->by_cookie ? r->csrf : NULL,
+			 "token_expires_at",
+			 !r->by_cookie && r->user.token_expires_at
+				 ? datetime_format(r->user.token_expires_at, at)
+				 : NULL));
 }
 
-void h_programs(struct server *s, struct office *o, struct req *r)
+void srv_h_programs(struct server *s, struct office *o, struct req *r)
 {
 	struct qerr e;
 	json_t *j;
 
 	qerr_clear(&e);
 	if (view_programs(o, &j, &e))
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK, j);
+		srv_ok(r, MHD_HTTP_OK, j);
 }
 
 /* The Set-Cookie of a session: HttpOnly (no script reads it),
@@ -67,25 +68,25 @@ static void signed_in_wrong(struct server *s, struct office *o, struct req *r)
 
 	assert(r->fail_status && r->fail_detail && name);
 	qerr_clear(&e);
-	if (office_sign_in_failed(o, name, r->fail_detail, now_of(s), &e)) {
+	if (office_sign_in_failed(o, name, r->fail_detail, srv_now_of(s), &e)) {
 		r->fail_detail = NULL; /* stolen */
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
 	r->fail_detail = NULL;
 	if (r->fail_status == MHD_HTTP_FORBIDDEN)
-		fail_http(r, MHD_HTTP_FORBIDDEN, "disabled",
-			  "this user is disabled: ask an administrator");
+		srv_fail_http(r, MHD_HTTP_FORBIDDEN, "disabled",
+			      "this user is disabled: ask an administrator");
 	else
-		fail_http(r, MHD_HTTP_UNAUTHORIZED, "wrong_password",
-			  "wrong name or password");
+		srv_fail_http(r, MHD_HTTP_UNAUTHORIZED, "wrong_password",
+			      "wrong name or password");
 }
 
-void h_session_open(struct server *s, struct office *o, struct req *r)
+void srv_h_session_open(struct server *s, struct office *o, struct req *r)
 {
 	char token[OFFICE_TOKEN_TEXT], csrf[OFFICE_TOKEN_TEXT];
 	char at[DATETIME_TEXT_MAX];
-	int64_t now = now_of(s);
+	int64_t now = srv_now_of(s);
 	struct qerr e;
 
 	if (r->fail_status) {
@@ -95,24 +96,24 @@ void h_session_open(struct server *s, struct office *o, struct req *r)
 	qerr_clear(&e);
 	if (office_session_open(o, r->user.name, &s->lim, r->addr, now, token,
 				csrf, &e)) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
 	set_cookie(s, r, token);
 	sodium_memzero(token, sizeof(token));
-	ok(r, MHD_HTTP_OK,
-	   json_pack("{s:s,s:s,s:s?,s:s,s:s}", "name", r->user.name, "role",
-		     r->user.role, "uscc",
-		     r->user.uscc[0] ? r->user.uscc : NULL, "csrf", csrf,
-		     "expires_at", datetime_format(now + s->lim.max, at)));
+	srv_ok(r, MHD_HTTP_OK,
+	       json_pack("{s:s,s:s,s:s?,s:s,s:s}", "name", r->user.name, "role",
+			 r->user.role, "uscc",
+			 r->user.uscc[0] ? r->user.uscc : NULL, "csrf", csrf,
+			 "expires_at", datetime_format(now + s->lim.max, at)));
 }
 
-void h_session_close(struct server *s, struct office *o, struct req *r)
+void srv_h_session_close(struct server *s, struct office *o, struct req *r)
 {
 	struct qerr e;
 
 	if (!r->by_cookie) {
-		fail_http(
+		srv_fail_http(
 			r, MHD_HTTP_BAD_REQUEST, "not_a_session",
 			"signed in with a token, not a session: nothing to "
 			"sign out (an administrator rotates a token with quan "
@@ -121,12 +122,12 @@ void h_session_close(struct server *s, struct office *o, struct req *r)
 	}
 	qerr_clear(&e);
 	if (office_session_close(o, r->session, strlen(r->session),
-				 r->user.name, now_of(s), &e)) {
-		fail_with(r, &e);
+				 r->user.name, srv_now_of(s), &e)) {
+		srv_fail_with(r, &e);
 		return;
 	}
 	set_cookie(s, r, "");
-	ok(r, MHD_HTTP_OK, json_pack("{s:b}", "signed_out", 1));
+	srv_ok(r, MHD_HTTP_OK, json_pack("{s:b}", "signed_out", 1));
 }
 
 /* A user as the API shows it: never a hash. */
@@ -149,7 +150,7 @@ static int list_user(void *arg, const struct store_user *u)
 	return json_array_append_new(arg, user_j(u)) != 0;
 }
 
-void h_users(struct server *s, struct office *o, struct req *r)
+void srv_h_users(struct server *s, struct office *o, struct req *r)
 {
 	json_t *list = json_array();
 	struct qerr e;
@@ -158,13 +159,13 @@ void h_users(struct server *s, struct office *o, struct req *r)
 	if (!list || office_user_each(o, list_user, list, &e)) {
 		json_decref(list);
 		if (e.code)
-			fail_with(r, &e);
+			srv_fail_with(r, &e);
 		else
-			fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				  "out_of_memory", "out of memory");
+			srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				      "out_of_memory", "out of memory");
 		return;
 	}
-	ok(r, MHD_HTTP_OK, json_pack("{s:o}", "users", list));
+	srv_ok(r, MHD_HTTP_OK, json_pack("{s:o}", "users", list));
 }
 
 /* The user r->id after a change, answered with status. */
@@ -177,16 +178,16 @@ static void answer_user(struct office *o, struct req *r, unsigned status,
 
 	qerr_clear(&e);
 	if (office_user_get(o, r->id, &u, &e)) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
 	j = user_j(&u);
 	if (j && token && *token)
 		json_object_set_new(j, "token", json_string(token));
-	ok(r, status, j);
+	srv_ok(r, status, j);
 }
 
-void h_user_add(struct server *s, struct office *o, struct req *r)
+void srv_h_user_add(struct server *s, struct office *o, struct req *r)
 {
 	char token[OFFICE_TOKEN_TEXT];
 	const char *name, *role, *uscc;
@@ -204,8 +205,8 @@ void h_user_add(struct server *s, struct office *o, struct req *r)
 	nu = (struct office_new_user){
 		name, role, uscc, r->pw_hash[0] ? r->pw_hash : NULL, (int)days};
 	qerr_clear(&e);
-	if (office_user_add(o, &nu, r->user.name, now_of(s), token, &e)) {
-		fail_with(r, &e);
+	if (office_user_add(o, &nu, r->user.name, srv_now_of(s), token, &e)) {
+		srv_fail_with(r, &e);
 		return;
 	}
 	snprintf(r->id, sizeof(r->id), "%s", name);
@@ -213,7 +214,7 @@ void h_user_add(struct server *s, struct office *o, struct req *r)
 	answer_user(o, r, MHD_HTTP_CREATED, r->pw_hash[0] ? NULL : token);
 }
 
-void h_user_change(struct server *s, struct office *o, struct req *r)
+void srv_h_user_change(struct server *s, struct office *o, struct req *r)
 {
 	const char *role, *uscc;
 	json_t *d;
@@ -225,47 +226,48 @@ void h_user_change(struct server *s, struct office *o, struct req *r)
 	d = json_object_get(r->json, "disabled");
 	if (!strcmp(r->id, r->user.name) &&
 	    ((role && strcmp(role, r->user.role)) || json_is_true(d))) {
-		fail_http(r, MHD_HTTP_CONFLICT, "conflict",
-			  "an administrator does not demote or disable "
-			  "themselves: ask another administrator");
+		srv_fail_http(r, MHD_HTTP_CONFLICT, "conflict",
+			      "an administrator does not demote or disable "
+			      "themselves: ask another administrator");
 		return;
 	}
 	qerr_clear(&e);
 	if (office_user_change(o, r->id, role, uscc, d ? json_is_true(d) : -1,
-			       r->user.name, now_of(s), &e)) {
-		fail_with(r, &e);
+			       r->user.name, srv_now_of(s), &e)) {
+		srv_fail_with(r, &e);
 		return;
 	}
 	answer_user(o, r, MHD_HTTP_OK, NULL);
 }
 
-void h_user_remove(struct server *s, struct office *o, struct req *r)
+void srv_h_user_remove(struct server *s, struct office *o, struct req *r)
 {
 	struct qerr e;
 
 	if (!strcmp(r->id, r->user.name)) {
-		fail_http(r, MHD_HTTP_CONFLICT, "conflict",
-			  "an administrator does not remove themselves: ask "
-			  "another administrator");
+		srv_fail_http(
+			r, MHD_HTTP_CONFLICT, "conflict",
+			"an administrator does not remove themselves: ask "
+			"another administrator");
 		return;
 	}
 	qerr_clear(&e);
-	if (office_user_remove(o, r->id, r->user.name, now_of(s), &e)) {
-		fail_with(r, &e);
+	if (office_user_remove(o, r->id, r->user.name, srv_now_of(s), &e)) {
+		srv_fail_with(r, &e);
 		return;
 	}
-	ok(r, MHD_HTTP_OK, json_pack("{s:s}", "removed", r->id));
+	srv_ok(r, MHD_HTTP_OK, json_pack("{s:s}", "removed", r->id));
 }
 
-void h_user_password(struct server *s, struct office *o, struct req *r)
+void srv_h_user_password(struct server *s, struct office *o, struct req *r)
 {
 	struct qerr e;
 
 	assert(r->pw_hash[0]);
 	qerr_clear(&e);
-	if (office_user_password(o, r->id, r->pw_hash, r->user.name, now_of(s),
-				 &e)) {
-		fail_with(r, &e);
+	if (office_user_password(o, r->id, r->pw_hash, r->user.name,
+				 srv_now_of(s), &e)) {
+		srv_fail_with(r, &e);
 		return;
 	}
 	answer_user(o, r, MHD_HTTP_OK, NULL);

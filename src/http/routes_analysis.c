@@ -21,7 +21,7 @@
 /* What the dashboard's application form offers in its drop-down lists:
  * the cities of the cost table, the industry codes of GB/T 4754 with
  * their names, and the chips of the catalog. */
-void h_choices(struct server *s, struct office *o, struct req *r)
+void srv_h_choices(struct server *s, struct office *o, struct req *r)
 {
 	const struct industry_name *ind;
 	size_t nind = industry_names(&ind);
@@ -32,8 +32,8 @@ void h_choices(struct server *s, struct office *o, struct req *r)
 		json_decref(cities);
 		json_decref(industries);
 		json_decref(chips);
-		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
-			  "out of memory");
+		srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "out_of_memory", "out of memory");
 		return;
 	}
 	for (size_t i = 0; s->c.costs && i < s->c.costs->n; i++) {
@@ -57,12 +57,12 @@ void h_choices(struct server *s, struct office *o, struct req *r)
 				  c->name ? c->name : c->id, "vendor",
 				  c->vendor, "domestic", c->domestic));
 	}
-	ok(r, MHD_HTTP_OK,
-	   json_pack("{s:o,s:o,s:o}", "cities", cities, "industries",
-		     industries, "chips", chips));
+	srv_ok(r, MHD_HTTP_OK,
+	       json_pack("{s:o,s:o,s:o}", "cities", cities, "industries",
+			 industries, "chips", chips));
 }
 
-void h_estimate(struct server *s, struct office *o, struct req *r)
+void srv_h_estimate(struct server *s, struct office *o, struct req *r)
 {
 	struct qerr e;
 	json_t *j;
@@ -70,21 +70,21 @@ void h_estimate(struct server *s, struct office *o, struct req *r)
 	qerr_clear(&e);
 	/* ?at=TIME: a hypothetical time of receipt; the office's now by
 	 * default. */
-	const char *at_text = qarg(r, "at");
-	int64_t at = now_of(s);
+	const char *at_text = srv_qarg(r, "at");
+	int64_t at = srv_now_of(s);
 
 	if (at_text &&
 	    datetime_parse(at_text, strlen(at_text), &at, NULL, "at", &e))
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	else if (office_estimate(o, r->body ? r->body : "", r->len, at, &j, &e))
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK, j);
+		srv_ok(r, MHD_HTTP_OK, j);
 }
 
 /* The applicant's comparison: the body is a profile (docs/compare.md),
  * compared under the bundled programs; nothing is read from the office. */
-void h_compare(struct server *s, struct office *o, struct req *r)
+void srv_h_compare(struct server *s, struct office *o, struct req *r)
 {
 	struct profile *pr;
 	json_error_t err;
@@ -93,8 +93,8 @@ void h_compare(struct server *s, struct office *o, struct req *r)
 
 	qerr_clear(&e);
 	if (!s->c.ncompare || !s->c.costs) {
-		fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-			  "the comparison is not set up on this server");
+		srv_fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			      "the comparison is not set up on this server");
 		return;
 	}
 	j = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES,
@@ -103,75 +103,76 @@ void h_compare(struct server *s, struct office *o, struct req *r)
 		qerr_set(&e, Q_ERR_INVALID_JSON, "",
 			 "body: line %d column %d: %s", err.line, err.column,
 			 err.text);
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
 	pr = malloc(sizeof(*pr));
 	if (!pr) {
 		json_decref(j);
-		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
-			  "out of memory");
+		srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "out_of_memory", "out of memory");
 		return;
 	}
 	if (profile_from_json(j, pr, &e) ||
 	    compare_run(pr, s->c.compare_policies, s->c.ncompare, s->c.chips,
 			s->c.costs, &out, &e))
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK, out);
+		srv_ok(r, MHD_HTTP_OK, out);
 	free(pr);
 	json_decref(j);
 }
 
-void h_report(struct server *s, struct office *o, struct req *r)
+void srv_h_report(struct server *s, struct office *o, struct req *r)
 {
 	struct qerr e;
 	json_t *j;
 
 	qerr_clear(&e);
 	if (view_report(o, &j, &e))
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK, j);
+		srv_ok(r, MHD_HTTP_OK, j);
 }
 
-void h_burndown(struct server *s, struct office *o, struct req *r)
+void srv_h_burndown(struct server *s, struct office *o, struct req *r)
 {
-	const char *program = qarg(r, "program");
-	const char *pool = qarg(r, "pool");
-	const char *year = qarg(r, "year");
+	const char *program = srv_qarg(r, "program");
+	const char *pool = srv_qarg(r, "pool");
+	const char *year = srv_qarg(r, "year");
 	char *end = NULL;
 	long y = year ? strtol(year, &end, 10) : 0;
 	struct qerr e;
 	json_t *j;
 
 	if (!program || !pool || !year || *end || y < 1900 || y > 9999) {
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "missing_field",
-			  "program, pool and year (1900..9999) are required");
+		srv_fail_http(
+			r, MHD_HTTP_BAD_REQUEST, "missing_field",
+			"program, pool and year (1900..9999) are required");
 		return;
 	}
 	qerr_clear(&e);
 	if (view_burndown(o, program, pool, (int)y, &j, &e))
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK, j);
+		srv_ok(r, MHD_HTTP_OK, j);
 }
 
 /* When each pool runs dry: a projection of the office's own arrivals
  * (sim/forecast.h), 200 runs of seed 1, flagged within the server's
  * horizon. */
-void h_forecast(struct server *s, struct office *o, struct req *r)
+void srv_h_forecast(struct server *s, struct office *o, struct req *r)
 {
-	struct forecast_opts opt = {FORECAST_RUNS_DEFAULT, 1, 0, now_of(s)};
+	struct forecast_opts opt = {FORECAST_RUNS_DEFAULT, 1, 0, srv_now_of(s)};
 	struct forecast f;
 	struct qerr e;
 
 	qerr_clear(&e);
 	if (forecast_office(o, &opt, &f, &e)) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
-	ok(r, MHD_HTTP_OK, forecast_json(&f, s->c.forecast_horizon));
+	srv_ok(r, MHD_HTTP_OK, forecast_json(&f, s->c.forecast_horizon));
 	forecast_release(&f);
 }
 
@@ -231,7 +232,7 @@ static struct policy *sim_reform(struct office *o, struct req *r,
 		free(c.text);
 		if (!rc)
 			qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return NULL;
 	}
 	rc = reform_load_buf(pol->program, c.text, c.len, names, bufs, lens, 1,
@@ -249,7 +250,7 @@ static struct policy *sim_reform(struct office *o, struct req *r,
 				d.items[i].col, d.items[i].msg);
 		qerr_set(&e, rc == Q_ERR_POLICY ? Q_ERR_POLICY : rc, "reform",
 			 "%s", msg);
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	}
 	diag_release(&d);
 	return rc ? NULL : out;
@@ -275,7 +276,7 @@ static bool sim_programs(struct office *o, struct req *r, json_t *j,
 	if (!!one == !!many || (one && !json_is_string(one)) ||
 	    (many && (!json_is_array(many) || !json_array_size(many) ||
 		      json_array_size(many) > SIM_MAX_PROGRAMS))) {
-		fail_http(
+		srv_fail_http(
 			r, MHD_HTTP_BAD_REQUEST, "invalid",
 			"program (a program id) or policies (1 to 16 program ids) is required, not both");
 		return false;
@@ -303,7 +304,7 @@ static bool sim_programs(struct office *o, struct req *r, json_t *j,
 				&e, Q_ERR_UNKNOWN_PROGRAM, "policies",
 				"policies: '%.64s' is not a program of this office (or is repeated)",
 				json_is_string(v) ? json_string_value(v) : "");
-			fail_with(r, &e);
+			srv_fail_with(r, &e);
 			json_decref(many);
 			return false;
 		}
@@ -322,7 +323,7 @@ static bool sim_population(struct server *s, struct req *r, json_t *j,
 	char msg[160];
 
 	if (!json_is_object(pop)) {
-		fail_http(
+		srv_fail_http(
 			r, MHD_HTTP_BAD_REQUEST, "invalid",
 			"population: {synthetic: N, seed: S} or {from_office: true} is required");
 		return false;
@@ -337,7 +338,7 @@ static bool sim_population(struct server *s, struct req *r, json_t *j,
 				&e, Q_ERR_UNKNOWN_FIELD, k,
 				"population.%.64s: not a field of this request",
 				k);
-			fail_with(r, &e);
+			srv_fail_with(r, &e);
 			return false;
 		}
 	}
@@ -348,7 +349,7 @@ static bool sim_population(struct server *s, struct req *r, json_t *j,
 		   : !json_is_integer(n) || !json_is_integer(seed) ||
 			     json_integer_value(n) < 0 ||
 			     json_integer_value(seed) < 0) {
-		fail_http(
+		srv_fail_http(
 			r, MHD_HTTP_BAD_REQUEST, "invalid",
 			"population: {synthetic: N, seed: S} (whole numbers) or {from_office: true}");
 		return false;
@@ -361,7 +362,7 @@ static bool sim_population(struct server *s, struct req *r, json_t *j,
 			msg, sizeof(msg),
 			"population.synthetic: at most %llu applications on this server",
 			(unsigned long long)s->c.simulate_max);
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "too_large", msg);
+		srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "too_large", msg);
 		return false;
 	}
 	q->n = (uint64_t)json_integer_value(n);
@@ -376,7 +377,7 @@ static bool sim_ask(struct server *s, struct office *o, struct req *r,
 	static const char *const keys[] = {
 		"program",    "policies",      "reform",   "compare",
 		"population", "time_limit_ms", "burndown", NULL};
-	json_t *j = body_object(r, keys, false), *v;
+	json_t *j = srv_body_object(r, keys, false), *v;
 	bool good;
 	char msg[128];
 
@@ -385,18 +386,18 @@ static bool sim_ask(struct server *s, struct office *o, struct req *r,
 	memset(q, 0, sizeof(*q));
 	q->ms = s->c.simulate_ms;
 	good = sim_programs(o, r, j, q) && sim_population(s, r, j, q) &&
-	       field_str(r, j, "reform", false, &q->reform);
+	       srv_field_str(r, j, "reform", false, &q->reform);
 	if (good && (v = json_object_get(j, "compare")) &&
 	    !json_is_boolean(v)) {
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "wrong_type",
-			  "compare: true or false");
+		srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "wrong_type",
+			      "compare: true or false");
 		good = false;
 	}
 	q->compare = good && json_is_true(json_object_get(j, "compare"));
 	if (good && (v = json_object_get(j, "burndown")) &&
 	    !json_is_boolean(v)) {
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "wrong_type",
-			  "burndown: true or false");
+		srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "wrong_type",
+			      "burndown: true or false");
 		good = false;
 	}
 	q->burndown = good && json_is_true(json_object_get(j, "burndown"));
@@ -406,7 +407,7 @@ static bool sim_ask(struct server *s, struct office *o, struct req *r,
 			snprintf(msg, sizeof(msg),
 				 "time_limit_ms: 1 to %u on this server",
 				 s->c.simulate_ms);
-			fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid", msg);
+			srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid", msg);
 			good = false;
 		}
 	}
@@ -417,7 +418,7 @@ static bool sim_ask(struct server *s, struct office *o, struct req *r,
 			shanghai |=
 				!strcmp(q->pols[i]->program, "shanghai-2025");
 		if (!shanghai) {
-			fail_http(
+			srv_fail_http(
 				r, MHD_HTTP_BAD_REQUEST, "invalid",
 				"population.synthetic: synthetic applications are Shanghai 2025's: include program shanghai-2025");
 			good = false;
@@ -428,8 +429,8 @@ static bool sim_ask(struct server *s, struct office *o, struct req *r,
 	if (good && q->reform) {
 		q->reform = strdup(q->reform);
 		if (!q->reform) {
-			fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				  "out_of_memory", "out of memory");
+			srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				      "out_of_memory", "out of memory");
 			good = false;
 		}
 	} else {
@@ -443,7 +444,7 @@ static bool sim_ask(struct server *s, struct office *o, struct req *r,
  * answer of `quan simulate --json`. It runs here, on the HTTP thread that
  * took it (never on the writer), one at a time, and is stopped at its
  * time limit (503). */
-void h_simulate(struct server *s, struct office *o, struct req *r)
+void srv_h_simulate(struct server *s, struct office *o, struct req *r)
 {
 	const struct policy *set[2][SIM_MAX_PROGRAMS];
 	struct policy *reformed = NULL;
@@ -460,8 +461,9 @@ void h_simulate(struct server *s, struct office *o, struct req *r)
 		return;
 	if (pthread_mutex_trylock(&s->simmu)) {
 		free((char *)q.reform);
-		fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-			  "another simulation is running: try again shortly");
+		srv_fail_http(
+			r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+			"another simulation is running: try again shortly");
 		return;
 	}
 	memset(&pop, 0, sizeof(pop));
@@ -509,9 +511,10 @@ void h_simulate(struct server *s, struct office *o, struct req *r)
 			msg, sizeof(msg),
 			"the simulation ran over its time limit of %lld ms and was stopped",
 			(long long)q.ms);
-		fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "time_limit", msg);
+		srv_fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "time_limit",
+			      msg);
 	} else if (rc) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	} else {
 		json_t *doc = simrun_json(sims, nsims, reformed != NULL);
 
@@ -523,7 +526,7 @@ void h_simulate(struct server *s, struct office *o, struct req *r)
 						    ? "burndown_baseline"
 						    : "burndown_reform",
 					    simrun_burndown_json(&sims[k], at));
-		ok(r, MHD_HTTP_OK, doc);
+		srv_ok(r, MHD_HTTP_OK, doc);
 	}
 out:
 	free(at);

@@ -46,21 +46,21 @@ static int found_one(void *arg, const struct store_app *a)
  * (search.h): oldest received first unless sort says otherwise;
  * next_after, when the page is full, asks for the next. sr holds the
  * listing's own filters (program, state, limit, the applicant's USCC). */
-static void h_search(struct server *s, struct office *o, struct req *r,
-		     struct search *sr)
+static void srv_h_search(struct server *s, struct office *o, struct req *r,
+			 struct search *sr)
 {
-	struct found f = {o, sr, json_array(), now_of(s), ""};
+	struct found f = {o, sr, json_array(), srv_now_of(s), ""};
 	const char *v;
 	struct qerr e;
 	int rc = Q_OK;
 
 	qerr_clear(&e);
-	if (qarg(r, "before"))
+	if (srv_qarg(r, "before"))
 		rc = qerr_set(&e, Q_ERR_INVALID, "before",
 			      "before: the newest-first listing's cursor; a "
 			      "search pages with after");
 	for (size_t i = 0; !rc && search_params[i]; i++)
-		if ((v = qarg(r, search_params[i])))
+		if ((v = srv_qarg(r, search_params[i])))
 			rc = search_set(sr, search_params[i], v, &e);
 	if (!rc)
 		rc = search_finish(sr, &e);
@@ -70,34 +70,34 @@ static void h_search(struct server *s, struct office *o, struct req *r,
 		json_decref(f.arr);
 		if (!e.code)
 			qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
-	ok(r, MHD_HTTP_OK,
-	   (long)json_array_size(f.arr) == sr->q.limit
-		   ? json_pack("{s:o,s:s}", "applications", f.arr, "next_after",
-			       f.next)
-		   : json_pack("{s:o}", "applications", f.arr));
+	srv_ok(r, MHD_HTTP_OK,
+	       (long)json_array_size(f.arr) == sr->q.limit
+		       ? json_pack("{s:o,s:s}", "applications", f.arr,
+				   "next_after", f.next)
+		       : json_pack("{s:o}", "applications", f.arr));
 }
 
-void h_list(struct server *s, struct office *o, struct req *r)
+void srv_h_list(struct server *s, struct office *o, struct req *r)
 {
 	struct store_app_filter f = {NULL, -1, NULL, 0, 100};
-	struct listing l = {o, json_array(), now_of(s), 0};
-	const char *st = qarg(r, "state");
-	const char *lim = qarg(r, "limit");
-	const char *before = qarg(r, "before");
+	struct listing l = {o, json_array(), srv_now_of(s), 0};
+	const char *st = srv_qarg(r, "state");
+	const char *lim = srv_qarg(r, "limit");
+	const char *before = srv_qarg(r, "before");
 	struct qerr e;
 
-	f.program = qarg(r, "program");
+	f.program = srv_qarg(r, "program");
 	if (st && *st) {
 		for (int i = 0; i < APP__STATE_COUNT; i++)
 			if (!strcmp(st, app_state_name(i)))
 				f.state = i;
 		if (f.state < 0) {
 			json_decref(l.arr);
-			fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
-				  "state: not a state of an application");
+			srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+				      "state: not a state of an application");
 			return;
 		}
 	}
@@ -107,8 +107,8 @@ void h_list(struct server *s, struct office *o, struct req *r)
 
 		if (*end || v < 1 || v > 1000) {
 			json_decref(l.arr);
-			fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
-				  "limit: a whole number from 1 to 1000");
+			srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+				      "limit: a whole number from 1 to 1000");
 			return;
 		}
 		f.limit = v;
@@ -119,8 +119,8 @@ void h_list(struct server *s, struct office *o, struct req *r)
 
 		if (*end || v < 1) {
 			json_decref(l.arr);
-			fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
-				  "before: a positive whole number");
+			srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+				      "before: a positive whole number");
 			return;
 		}
 		f.before_seq = v;
@@ -131,7 +131,7 @@ void h_list(struct server *s, struct office *o, struct req *r)
 	for (size_t i = 0; search_params[i]; i++) {
 		struct search sr;
 
-		if (!qarg(r, search_params[i]))
+		if (!srv_qarg(r, search_params[i]))
 			continue;
 		search_init(&sr);
 		sr.q.program = f.program;
@@ -139,7 +139,7 @@ void h_list(struct server *s, struct office *o, struct req *r)
 		sr.q.uscc = f.uscc;
 		sr.q.limit = f.limit;
 		json_decref(l.arr);
-		h_search(s, o, r, &sr);
+		srv_h_search(s, o, r, &sr);
 		return;
 	}
 	qerr_clear(&e);
@@ -147,17 +147,17 @@ void h_list(struct server *s, struct office *o, struct req *r)
 		json_decref(l.arr);
 		if (!e.code)
 			qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
 	/* next_before: pass as ?before= for the next (older) page. */
-	ok(r, MHD_HTTP_OK,
-	   l.last_seq ? json_pack("{s:o,s:I}", "applications", l.arr,
-				  "next_before", (json_int_t)l.last_seq)
-		      : json_pack("{s:o}", "applications", l.arr));
+	srv_ok(r, MHD_HTTP_OK,
+	       l.last_seq ? json_pack("{s:o,s:I}", "applications", l.arr,
+				      "next_before", (json_int_t)l.last_seq)
+			  : json_pack("{s:o}", "applications", l.arr));
 }
 
-void h_show(struct server *s, struct office *o, struct req *r)
+void srv_h_show(struct server *s, struct office *o, struct req *r)
 {
 	struct qerr e;
 	json_t *j;
@@ -166,23 +166,23 @@ void h_show(struct server *s, struct office *o, struct req *r)
 	qerr_clear(&e);
 	rc = view_app(o, r->id, &j, &e);
 	if (rc == Q_NONE) {
-		not_found(r);
+		srv_not_found(r);
 		return;
 	}
 	if (rc) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
-	if (!visible(r, json_string_value(json_object_get(j, "uscc")))) {
+	if (!srv_visible(r, json_string_value(json_object_get(j, "uscc")))) {
 		json_decref(j);
-		not_found(r);
+		srv_not_found(r);
 		return;
 	}
-	ok(r, MHD_HTTP_OK, j);
+	srv_ok(r, MHD_HTTP_OK, j);
 }
 
 /* Applications are committed in batches by the writer (writer_apply); this
  * marks the route. */
-void h_apply(struct server *s, struct office *o, struct req *r)
+void srv_h_apply(struct server *s, struct office *o, struct req *r)
 {
 }

@@ -12,7 +12,7 @@
 
 #include "core/date.h"
 
-void h_ledger_check(struct server *s, struct office *o, struct req *r)
+void srv_h_ledger_check(struct server *s, struct office *o, struct req *r)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -22,7 +22,7 @@ void h_ledger_check(struct server *s, struct office *o, struct req *r)
 	long n;
 
 	if (!f) {
-		fail_http(r, 500, "out_of_memory", "out of memory");
+		srv_fail_http(r, 500, "out_of_memory", "out of memory");
 		return;
 	}
 	qerr_clear(&e);
@@ -30,7 +30,7 @@ void h_ledger_check(struct server *s, struct office *o, struct req *r)
 	fclose(f);
 	if (n < 0) {
 		free(text);
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
 	problems = json_array();
@@ -42,11 +42,11 @@ void h_ledger_check(struct server *s, struct office *o, struct req *r)
 			json_array_append_new(problems, json_string(line));
 	}
 	free(text);
-	ok(r, MHD_HTTP_OK,
-	   json_pack("{s:b,s:o}", "ok", n == 0, "problems", problems));
+	srv_ok(r, MHD_HTTP_OK,
+	       json_pack("{s:b,s:o}", "ok", n == 0, "problems", problems));
 }
 
-void h_audit_verify(struct server *s, struct office *o, struct req *r)
+void srv_h_audit_verify(struct server *s, struct office *o, struct req *r)
 {
 	int64_t count = 0, bad = 0;
 	char why[256] = "";
@@ -56,15 +56,15 @@ void h_audit_verify(struct server *s, struct office *o, struct req *r)
 	qerr_clear(&e);
 	rc = office_audit_verify(o, &count, &bad, why, sizeof(why), &e);
 	if (rc < 0) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
-	ok(r, MHD_HTTP_OK,
-	   rc == 0 ? json_pack("{s:b,s:I}", "ok", 1, "events",
-			       (json_int_t)count)
-		   : json_pack("{s:b,s:I,s:I,s:s}", "ok", 0, "events",
-			       (json_int_t)count, "bad_seq", (json_int_t)bad,
-			       "why", why));
+	srv_ok(r, MHD_HTTP_OK,
+	       rc == 0 ? json_pack("{s:b,s:I}", "ok", 1, "events",
+				   (json_int_t)count)
+		       : json_pack("{s:b,s:I,s:I,s:s}", "ok", 0, "events",
+				   (json_int_t)count, "bad_seq",
+				   (json_int_t)bad, "why", why));
 }
 
 /* A ?from= or ?to= bound: a day of the office's calendar (from its first
@@ -72,7 +72,7 @@ void h_audit_verify(struct server *s, struct office *o, struct req *r)
  * inclusive) or an instant with its offset. false with r answered. */
 static bool time_bound(struct req *r, const char *name, bool end, int64_t *out)
 {
-	const char *v = qarg(r, name);
+	const char *v = srv_qarg(r, name);
 	struct qerr e;
 	qdate d;
 
@@ -82,7 +82,7 @@ static bool time_bound(struct req *r, const char *name, bool end, int64_t *out)
 	qerr_clear(&e);
 	if (strlen(v) == DATE_TEXT_MAX - 1) {
 		if (date_parse(v, strlen(v), &d, name, &e)) {
-			fail_with(r, &e);
+			srv_fail_with(r, &e);
 			return false;
 		}
 		*out = ((int64_t)d + (end ? 1 : 0)) * 86400 -
@@ -90,7 +90,7 @@ static bool time_bound(struct req *r, const char *name, bool end, int64_t *out)
 		return true;
 	}
 	if (datetime_parse(v, strlen(v), out, NULL, name, &e)) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
 	return true;
@@ -100,7 +100,7 @@ static bool time_bound(struct req *r, const char *name, bool end, int64_t *out)
 static bool whole_param(struct req *r, const char *name, long long lo,
 			long long hi, long long *out)
 {
-	const char *v = qarg(r, name);
+	const char *v = srv_qarg(r, name);
 	char msg[96], *end;
 	long long n;
 
@@ -112,7 +112,7 @@ static bool whole_param(struct req *r, const char *name, long long lo,
 	if (*end || errno || n < lo || n > hi) {
 		snprintf(msg, sizeof(msg),
 			 "%s: a whole number from %lld to %lld", name, lo, hi);
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid", msg);
+		srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid", msg);
 		return false;
 	}
 	*out = n;
@@ -121,7 +121,7 @@ static bool whole_param(struct req *r, const char *name, long long lo,
 
 /* GET /v1/audit/events: a page of the chain in seq order, filtered; pass
  * next_after as ?after= for the next page. */
-void h_audit_events(struct server *s, struct office *o, struct req *r)
+void srv_h_audit_events(struct server *s, struct office *o, struct req *r)
 {
 	struct store_event_filter f = {0,	  NULL,	     NULL, NULL,
 				       INT64_MIN, INT64_MAX, 100};
@@ -130,9 +130,9 @@ void h_audit_events(struct server *s, struct office *o, struct req *r)
 	struct qerr e;
 
 	(void)s;
-	f.action = qarg(r, "kind");
-	f.subject = qarg(r, "app");
-	f.who = qarg(r, "by");
+	f.action = srv_qarg(r, "kind");
+	f.subject = srv_qarg(r, "app");
+	f.who = srv_qarg(r, "by");
 	if (!whole_param(r, "after", 0, INT64_MAX, &after) ||
 	    !whole_param(r, "limit", 1, STORE_EVENTS_MAX, &limit) ||
 	    !time_bound(r, "from", false, &f.from) ||
@@ -144,15 +144,15 @@ void h_audit_events(struct server *s, struct office *o, struct req *r)
 	if (office_events(o, &f, &j, &e)) {
 		if (!e.code)
 			qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
-	ok(r, MHD_HTTP_OK, j);
+	srv_ok(r, MHD_HTTP_OK, j);
 }
 
 /* GET /v1/audit/replay: every application re-decided, on the checker;
  * at most ?limit= differences listed (100 unless asked). */
-void h_audit_replay(struct server *s, struct office *o, struct req *r)
+void srv_h_audit_replay(struct server *s, struct office *o, struct req *r)
 {
 	long long limit = 100;
 	json_t *j;
@@ -165,8 +165,8 @@ void h_audit_replay(struct server *s, struct office *o, struct req *r)
 	if (office_replay_json(o, (long)limit, &j, &e)) {
 		if (!e.code)
 			qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
-	ok(r, MHD_HTTP_OK, j);
+	srv_ok(r, MHD_HTTP_OK, j);
 }

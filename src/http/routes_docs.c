@@ -14,11 +14,11 @@
 /* POST /v1/applications/{id}/documents?kind=K&name=N[&payment=P]: the body
  * is the file's bytes (the server's body cap applies). An applicant files
  * only under its own firm's applications. */
-void h_doc_attach(struct server *s, struct office *o, struct req *r)
+void srv_h_doc_attach(struct server *s, struct office *o, struct req *r)
 {
-	const char *kind = qarg(r, "kind");
-	const char *name = qarg(r, "name");
-	const char *pay = qarg(r, "payment");
+	const char *kind = srv_qarg(r, "kind");
+	const char *name = srv_qarg(r, "name");
+	const char *pay = srv_qarg(r, "payment");
 	struct store_doc_link l;
 	struct store_app a;
 	struct qerr e;
@@ -33,19 +33,19 @@ void h_doc_attach(struct server *s, struct office *o, struct req *r)
 		if (!*pay || *end || payment < 1 || payment > 1000) {
 			qerr_set(&e, Q_ERR_INVALID, "payment",
 				 "payment: a tranche 1 to 1000");
-			fail_with(r, &e);
+			srv_fail_with(r, &e);
 			return;
 		}
 	}
 	rc = store_app_get(o->store, r->id, &a, &e);
-	if (rc == Q_NONE || (!rc && !visible(r, a.uscc))) {
+	if (rc == Q_NONE || (!rc && !srv_visible(r, a.uscc))) {
 		if (!rc)
 			store_app_release(&a);
-		not_found(r);
+		srv_not_found(r);
 		return;
 	}
 	if (rc) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
 	store_app_release(&a);
@@ -57,18 +57,19 @@ void h_doc_attach(struct server *s, struct office *o, struct req *r)
 					  ? s->c.body_max
 					  : OFFICE_DOC_CAP_DEFAULT},
 			  r->user.name, r->received_at, &l, &e)) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		/* Not one of the four types: 415, as HTTP names it. */
 		if (e.code == Q_ERR_INVALID && !strcmp(e.field, "file") &&
 		    r->len > 0)
 			r->status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
 		return;
 	}
-	ok(r, MHD_HTTP_CREATED,
-	   json_pack("{s:s,s:I,s:s,s:s,s:I,s:s,s:I,s:s}", "id", l.app_id, "seq",
-		     (json_int_t)l.seq, "kind", l.kind, "name", l.name,
-		     "payment", (json_int_t)l.payment, "type", l.type, "size",
-		     (json_int_t)l.size, "sha256", l.sha256));
+	srv_ok(r, MHD_HTTP_CREATED,
+	       json_pack("{s:s,s:I,s:s,s:s,s:I,s:s,s:I,s:s}", "id", l.app_id,
+			 "seq", (json_int_t)l.seq, "kind", l.kind, "name",
+			 l.name, "payment", (json_int_t)l.payment, "type",
+			 l.type, "size", (json_int_t)l.size, "sha256",
+			 l.sha256));
 }
 
 static int doc_json(void *arg, const struct store_doc_link *l)
@@ -89,7 +90,7 @@ static int doc_json(void *arg, const struct store_doc_link *l)
 }
 
 /* GET /v1/applications/{id}/documents: what the application holds. */
-void h_doc_list(struct server *s, struct office *o, struct req *r)
+void srv_h_doc_list(struct server *s, struct office *o, struct req *r)
 {
 	struct store_app a;
 	struct qerr e;
@@ -98,36 +99,36 @@ void h_doc_list(struct server *s, struct office *o, struct req *r)
 
 	qerr_clear(&e);
 	rc = store_app_get(o->store, r->id, &a, &e);
-	if (rc == Q_NONE || (!rc && !visible(r, a.uscc))) {
+	if (rc == Q_NONE || (!rc && !srv_visible(r, a.uscc))) {
 		if (!rc)
 			store_app_release(&a);
-		not_found(r);
+		srv_not_found(r);
 		return;
 	}
 	if (rc) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
 	store_app_release(&a);
 	arr = json_array();
 	if (!arr) {
-		ok(r, MHD_HTTP_OK, NULL);
+		srv_ok(r, MHD_HTTP_OK, NULL);
 		return;
 	}
 	if (store_doc_links_each(o->store, r->id, doc_json, arr, &e)) {
 		json_decref(arr);
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
-	ok(r, MHD_HTTP_OK,
-	   json_pack("{s:s,s:o}", "id", r->id, "documents", arr));
+	srv_ok(r, MHD_HTTP_OK,
+	       json_pack("{s:s,s:o}", "id", r->id, "documents", arr));
 }
 
 /* GET /v1/documents/{sha256}: the file's bytes, for staff, or for an
  * applicant whose firm's application holds it (404 otherwise: the same
  * answer as for no such file). Sent as an attachment under its hash, so
  * that a browser never renders it in the dashboard's origin. */
-void h_doc_get(struct server *s, struct office *o, struct req *r)
+void srv_h_doc_get(struct server *s, struct office *o, struct req *r)
 {
 	char type[8];
 	uint8_t *data;
@@ -138,10 +139,10 @@ void h_doc_get(struct server *s, struct office *o, struct req *r)
 	if (office_document(o, r->id,
 			    r->role == R_APPLICANT ? r->user.uscc : "", type,
 			    &data, &len, &e)) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
-	ok_raw(r, (char *)data, len, doctype_mime(doctype_parse(type)));
+	srv_ok_raw(r, (char *)data, len, doctype_mime(doctype_parse(type)));
 	snprintf(r->disposition, sizeof(r->disposition),
 		 "attachment; filename=\"%.64s.%s\"", r->id, type);
 }

@@ -17,68 +17,69 @@ static void money_verb(struct server *s, struct office *o, struct req *r,
 {
 	static const char *const pay[] = {"amount", NULL};
 	static const char *const back[] = {"amount", "why", NULL};
-	json_t *j = body_object(r, clawback ? back : pay, false);
+	json_t *j = srv_body_object(r, clawback ? back : pay, false);
 	const char *why = NULL;
 	money_t amount;
 
 	if (!j)
 		return;
-	if (field_money(r, j, "amount", true, &amount) &&
-	    (!clawback || field_str(r, j, "why", true, &why)))
-		move(s, o, r,
-		     &(struct office_move){
-			     .verb = clawback ? OFFICE_MOVE_CLAWBACK
-					      : OFFICE_MOVE_DISBURSE,
-			     .amount = amount,
-			     .why = why});
+	if (srv_field_money(r, j, "amount", true, &amount) &&
+	    (!clawback || srv_field_str(r, j, "why", true, &why)))
+		srv_move(s, o, r,
+			 &(struct office_move){
+				 .verb = clawback ? OFFICE_MOVE_CLAWBACK
+						  : OFFICE_MOVE_DISBURSE,
+				 .amount = amount,
+				 .why = why});
 	json_decref(j);
 }
 
-void h_disburse(struct server *s, struct office *o, struct req *r)
+void srv_h_disburse(struct server *s, struct office *o, struct req *r)
 {
 	money_verb(s, o, r, false);
 }
 
-void h_clawback(struct server *s, struct office *o, struct req *r)
+void srv_h_clawback(struct server *s, struct office *o, struct req *r)
 {
 	money_verb(s, o, r, true);
 }
 
-void h_settle(struct server *s, struct office *o, struct req *r)
+void srv_h_settle(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {"value", "invoices", NULL};
 	const char *invoices[OFFICE_INVOICES_MAX];
-	json_t *j = body_object(r, keys, false);
+	json_t *j = srv_body_object(r, keys, false);
 	size_t n = 0;
 	money_t value;
 
 	if (!j)
 		return;
-	if (field_money(r, j, "value", true, &value) &&
-	    field_strings(r, j, "invoices", invoices, OFFICE_INVOICES_MAX, &n))
-		move(s, o, r,
-		     &(struct office_move){.verb = OFFICE_MOVE_SETTLE,
-					   .value = value,
-					   .invoices = invoices,
-					   .ninvoices = n});
+	if (srv_field_money(r, j, "value", true, &value) &&
+	    srv_field_strings(r, j, "invoices", invoices, OFFICE_INVOICES_MAX,
+			      &n))
+		srv_move(s, o, r,
+			 &(struct office_move){.verb = OFFICE_MOVE_SETTLE,
+					       .value = value,
+					       .invoices = invoices,
+					       .ninvoices = n});
 	json_decref(j);
 }
 
-void h_milestone(struct server *s, struct office *o, struct req *r)
+void srv_h_milestone(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {"year", "what", NULL};
-	json_t *j = body_object(r, keys, false);
+	json_t *j = srv_body_object(r, keys, false);
 	const char *what;
 	json_int_t year;
 
 	if (!j)
 		return;
-	if (field_int(r, j, "year", 1900, 9999, &year) &&
-	    field_str(r, j, "what", true, &what))
-		move(s, o, r,
-		     &(struct office_move){.verb = OFFICE_MOVE_MILESTONE,
-					   .year = (int)year,
-					   .why = what});
+	if (srv_field_int(r, j, "year", 1900, 9999, &year) &&
+	    srv_field_str(r, j, "what", true, &what))
+		srv_move(s, o, r,
+			 &(struct office_move){.verb = OFFICE_MOVE_MILESTONE,
+					       .year = (int)year,
+					       .why = what});
 	json_decref(j);
 }
 
@@ -104,7 +105,7 @@ static bool check_batch_id(struct req *r)
 		return true;
 	qerr_set(&e, Q_ERR_INVALID, "id",
 		 "id: '%.64s' is not a batch id (PB-YEAR-NNNN)", r->id);
-	fail_with(r, &e);
+	srv_fail_with(r, &e);
 	return false;
 }
 
@@ -125,13 +126,13 @@ static bool field_pairs(struct req *r, json_t *j, const char *name, char ***out,
 		qerr_set(&e, Q_ERR_WRONG_TYPE, name,
 			 "%s: an object of at most %d strings is expected",
 			 name, FINANCE_BATCH_MAX);
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
 	*out = calloc(json_object_size(v) + 1, sizeof(**out));
 	if (!*out) {
-		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
-			  "out of memory");
+		srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "out_of_memory", "out of memory");
 		return false;
 	}
 	json_object_foreach(v, k, x)
@@ -142,7 +143,7 @@ static bool field_pairs(struct req *r, json_t *j, const char *name, char ***out,
 		    asprintf(&t, "%s=%s", k, json_string_value(x)) < 0) {
 			qerr_set(&e, Q_ERR_WRONG_TYPE, name,
 				 "%s: each value is a string", name);
-			fail_with(r, &e);
+			srv_fail_with(r, &e);
 			return false;
 		}
 		(*out)[(*n)++] = t;
@@ -157,19 +158,19 @@ static void pairs_free(char **v, size_t n)
 	free(v);
 }
 
-void h_batches(struct server *s, struct office *o, struct req *r)
+void srv_h_batches(struct server *s, struct office *o, struct req *r)
 {
 	struct qerr e;
 	json_t *j;
 
 	qerr_clear(&e);
 	if (finance_batches_json(o, &j, &e))
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK, j);
+		srv_ok(r, MHD_HTTP_OK, j);
 }
 
-void h_batch_show(struct server *s, struct office *o, struct req *r)
+void srv_h_batch_show(struct server *s, struct office *o, struct req *r)
 {
 	struct qerr e;
 	json_t *j;
@@ -178,25 +179,25 @@ void h_batch_show(struct server *s, struct office *o, struct req *r)
 		return;
 	qerr_clear(&e);
 	if (finance_batch_json(o, r->id, &j, &e))
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK, j);
+		srv_ok(r, MHD_HTTP_OK, j);
 }
 
-void h_batch_new(struct server *s, struct office *o, struct req *r)
+void srv_h_batch_new(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {"program", "measure", "ids",
 					   "accounts", NULL};
 	const char **ids = calloc(FINANCE_BATCH_MAX, sizeof(*ids));
-	json_t *j = ids ? body_object(r, keys, false) : NULL;
+	json_t *j = ids ? srv_body_object(r, keys, false) : NULL;
 	struct finance_batch_req q = {0};
 	char **acc = NULL;
 	struct qerr e;
 	json_t *answer = NULL;
 
 	if (!ids)
-		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
-			  "out of memory");
+		srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "out_of_memory", "out of memory");
 	if (!j) {
 		free(ids);
 		return;
@@ -204,26 +205,26 @@ void h_batch_new(struct server *s, struct office *o, struct req *r)
 	qerr_clear(&e);
 	q.ids = ids;
 	q.key = r->key;
-	if (field_str(r, j, "program", false, &q.program) &&
-	    field_str(r, j, "measure", false, &q.measure) &&
-	    field_strings(r, j, "ids", ids, FINANCE_BATCH_MAX, &q.nids) &&
+	if (srv_field_str(r, j, "program", false, &q.program) &&
+	    srv_field_str(r, j, "measure", false, &q.measure) &&
+	    srv_field_strings(r, j, "ids", ids, FINANCE_BATCH_MAX, &q.nids) &&
 	    field_pairs(r, j, "accounts", &acc, &q.naccounts)) {
 		q.accounts = (const char *const *)acc;
-		if (finance_batch_new(o, &q, r->user.name, now_of(s), &answer,
-				      &e))
-			fail_with(r, &e);
+		if (finance_batch_new(o, &q, r->user.name, srv_now_of(s),
+				      &answer, &e))
+			srv_fail_with(r, &e);
 		else
-			ok(r, MHD_HTTP_CREATED, answer);
+			srv_ok(r, MHD_HTTP_CREATED, answer);
 	}
 	pairs_free(acc, q.naccounts);
 	free(ids);
 	json_decref(j);
 }
 
-void h_batch_pay(struct server *s, struct office *o, struct req *r)
+void srv_h_batch_pay(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {"bank_refs", NULL};
-	json_t *j = body_object(r, keys, true), *answer = NULL;
+	json_t *j = srv_body_object(r, keys, true), *answer = NULL;
 	char **refs = NULL;
 	size_t n = 0;
 	struct qerr e;
@@ -233,51 +234,51 @@ void h_batch_pay(struct server *s, struct office *o, struct req *r)
 	qerr_clear(&e);
 	if (check_batch_id(r) && field_pairs(r, j, "bank_refs", &refs, &n)) {
 		if (finance_batch_pay(o, r->id, (const char *const *)refs, n,
-				      r->key, r->user.name, now_of(s), &answer,
-				      &e))
-			fail_with(r, &e);
+				      r->key, r->user.name, srv_now_of(s),
+				      &answer, &e))
+			srv_fail_with(r, &e);
 		else
-			ok(r, MHD_HTTP_OK, answer);
+			srv_ok(r, MHD_HTTP_OK, answer);
 	}
 	pairs_free(refs, n);
 	json_decref(j);
 }
 
-void h_reconcile(struct server *s, struct office *o, struct req *r)
+void srv_h_reconcile(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {"statement", NULL};
-	json_t *j = body_object(r, keys, false), *answer = NULL;
+	json_t *j = srv_body_object(r, keys, false), *answer = NULL;
 	const char *csv;
 	struct qerr e;
 
 	if (!j)
 		return;
 	qerr_clear(&e);
-	if (field_str(r, j, "statement", true, &csv)) {
+	if (srv_field_str(r, j, "statement", true, &csv)) {
 		if (finance_reconcile(o, csv, strlen(csv), r->user.name,
-				      now_of(s), &answer, &e))
-			fail_with(r, &e);
+				      srv_now_of(s), &answer, &e))
+			srv_fail_with(r, &e);
 		else
-			ok(r, MHD_HTTP_OK, answer);
+			srv_ok(r, MHD_HTTP_OK, answer);
 	}
 	json_decref(j);
 }
 
-/* Answered by answer_export (a file, not JSON); here only as the route's
+/* Answered by srv_answer_export (a file, not JSON); here only as the route's
  * mark. */
-void h_export(struct server *s, struct office *o, struct req *r)
+void srv_h_export(struct server *s, struct office *o, struct req *r)
 {
-	fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-		  "exports are answered as files");
+	srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+		      "exports are answered as files");
 }
 
 /* GET /v1/exports/{awards|payments}?format=csv|xlsx[&batch=B]: the export
  * as a file to download. */
-enum MHD_Result answer_export(struct server *s, struct MHD_Connection *c,
-			      struct req *r)
+enum MHD_Result srv_answer_export(struct server *s, struct MHD_Connection *c,
+				  struct req *r)
 {
-	const char *fmt = qarg(r, "format");
-	const char *batch = qarg(r, "batch");
+	const char *fmt = srv_qarg(r, "format");
+	const char *batch = srv_qarg(r, "batch");
 	enum export_what what;
 	enum export_format f;
 	struct MHD_Response *resp;
@@ -291,15 +292,15 @@ enum MHD_Result answer_export(struct server *s, struct MHD_Connection *c,
 	qerr_clear(&e);
 	if (export_what_parse(r->id, &what, &e) ||
 	    export_format_parse(fmt ? fmt : "", &f, &e)) {
-		fail_with(r, &e);
-		return send_req(c, r);
+		srv_fail_with(r, &e);
+		return srv_send_req(c, r);
 	}
-	o = borrow(s);
+	o = srv_borrow(s);
 	rc = export_buffer(o, what, f, batch, &buf, &len, &e);
-	give_back(s, o);
+	srv_give_back(s, o);
 	if (rc) {
-		fail_with(r, &e);
-		return send_req(c, r);
+		srv_fail_with(r, &e);
+		return srv_send_req(c, r);
 	}
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {

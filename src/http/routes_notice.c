@@ -13,11 +13,11 @@
 #include "core/file.h"
 #include "office/view.h"
 
-void h_notice_open(struct server *s, struct office *o, struct req *r)
+void srv_h_notice_open(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {"program", "ids", "measure", NULL};
 	const char *ids[OFFICE_NOTICE_MAX], *measure = NULL;
-	json_t *j = body_object(r, keys, false);
+	json_t *j = srv_body_object(r, keys, false);
 	struct office_notice n;
 	const char *program;
 	char d1[DATE_TEXT_MAX], d2[DATE_TEXT_MAX];
@@ -28,37 +28,37 @@ void h_notice_open(struct server *s, struct office *o, struct req *r)
 		return;
 	qerr_clear(&e);
 	if (!s->c.holidays) {
-		fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-			  "the server has no holiday calendar to count a "
-			  "notice's working days");
+		srv_fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			      "the server has no holiday calendar to count a "
+			      "notice's working days");
 		goto out;
 	}
-	if (!field_str(r, j, "program", true, &program) ||
-	    !field_str(r, j, "measure", false, &measure))
+	if (!srv_field_str(r, j, "program", true, &program) ||
+	    !srv_field_str(r, j, "measure", false, &measure))
 		goto out;
 	if (json_object_get(j, "ids") && measure) {
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
-			  "ids: a notice takes ids or a measure, not both");
+		srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			      "ids: a notice takes ids or a measure, not both");
 		goto out;
 	}
 	/* Without ids: every award of the program (or measure) waiting. */
 	if (json_object_get(j, "ids") &&
-	    !field_strings(r, j, "ids", ids, OFFICE_NOTICE_MAX, &count))
+	    !srv_field_strings(r, j, "ids", ids, OFFICE_NOTICE_MAX, &count))
 		goto out;
 	if (json_object_get(j, "ids")
 		    ? office_notice_open(o, s->c.holidays, program, ids, count,
-					 r->user.name, now_of(s), &n, &e)
+					 r->user.name, srv_now_of(s), &n, &e)
 		    : office_notice_open_program(o, s->c.holidays, program,
 						 measure, r->user.name,
-						 now_of(s), &n, &e))
-		fail_with(r, &e);
+						 srv_now_of(s), &n, &e))
+		srv_fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_CREATED,
-		   json_pack("{s:s,s:s,s:s,s:s,s:i,s:I}", "id", n.id, "program",
-			     n.program, "opened_on",
-			     date_format(n.opened_on, d1), "ends_on",
-			     date_format(n.ends_on, d2), "working_days",
-			     n.working_days, "count", (json_int_t)n.n));
+		srv_ok(r, MHD_HTTP_CREATED,
+		       json_pack("{s:s,s:s,s:s,s:s,s:i,s:I}", "id", n.id,
+				 "program", n.program, "opened_on",
+				 date_format(n.opened_on, d1), "ends_on",
+				 date_format(n.ends_on, d2), "working_days",
+				 n.working_days, "count", (json_int_t)n.n));
 out:
 	json_decref(j);
 }
@@ -70,24 +70,24 @@ static bool notice_id(struct req *r)
 {
 	if (strstr(r->id, "-notice-"))
 		return true;
-	fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
-		  "id: not a notice's id (<program>-notice-<n>)");
+	srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+		      "id: not a notice's id (<program>-notice-<n>)");
 	return false;
 }
 
-void h_notices(struct server *s, struct office *o, struct req *r)
+void srv_h_notices(struct server *s, struct office *o, struct req *r)
 {
 	struct qerr e;
 	json_t *j;
 
 	qerr_clear(&e);
 	if (office_notices_json(o, NULL, &j, &e))
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK, j);
+		srv_ok(r, MHD_HTTP_OK, j);
 }
 
-void h_notice_show(struct server *s, struct office *o, struct req *r)
+void srv_h_notice_show(struct server *s, struct office *o, struct req *r)
 {
 	struct qerr e;
 	json_t *j;
@@ -96,17 +96,17 @@ void h_notice_show(struct server *s, struct office *o, struct req *r)
 	if (!notice_id(r))
 		return;
 	if (office_notices_json(o, r->id, &j, &e))
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK, j);
+		srv_ok(r, MHD_HTTP_OK, j);
 }
 
-void h_notice_close(struct server *s, struct office *o, struct req *r)
+void srv_h_notice_close(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {NULL};
 	struct office_notice n;
 	char d2[DATE_TEXT_MAX];
-	json_t *j = body_object(r, keys, true);
+	json_t *j = srv_body_object(r, keys, true);
 	struct qerr e;
 
 	if (!j)
@@ -115,20 +115,20 @@ void h_notice_close(struct server *s, struct office *o, struct req *r)
 	qerr_clear(&e);
 	if (!notice_id(r))
 		return;
-	if (office_notice_close(o, r->id, r->user.name, now_of(s), &n, &e))
-		fail_with(r, &e);
+	if (office_notice_close(o, r->id, r->user.name, srv_now_of(s), &n, &e))
+		srv_fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK,
-		   json_pack("{s:s,s:b,s:s,s:I}", "id", n.id, "closed", 1,
-			     "ends_on", date_format(n.ends_on, d2), "payable",
-			     (json_int_t)n.n));
+		srv_ok(r, MHD_HTTP_OK,
+		       json_pack("{s:s,s:b,s:s,s:I}", "id", n.id, "closed", 1,
+				 "ends_on", date_format(n.ends_on, d2),
+				 "payable", (json_int_t)n.n));
 }
 
 /* The export in a temporary file (libxlsxwriter writes to a path), read
  * back whole and removed. */
-void h_notice_export(struct server *s, struct office *o, struct req *r)
+void srv_h_notice_export(struct server *s, struct office *o, struct req *r)
 {
-	const char *format = qarg(r, "format");
+	const char *format = srv_qarg(r, "format");
 	char path[] = "/tmp/quan-notice-XXXXXX";
 	char *text = NULL;
 	size_t len = 0;
@@ -142,30 +142,31 @@ void h_notice_export(struct server *s, struct office *o, struct req *r)
 		format = "csv";
 	if (strcmp(format, "csv") && strcmp(format, "xlsx") &&
 	    strcmp(format, "html")) {
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
-			  "format: csv, xlsx or html");
+		srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			      "format: csv, xlsx or html");
 		return;
 	}
 	fd = mkstemp(path);
 	if (fd < 0) {
-		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-			  "cannot make a temporary file for the export");
+		srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+			      "cannot make a temporary file for the export");
 		return;
 	}
 	close(fd);
 	if (office_notice_export(o, r->id, format, path, &e) ||
 	    file_read(path, (size_t)64 << 20, "export", &text, &len, &e))
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 	else
-		ok_raw(r, text, len,
-		       !strcmp(format, "xlsx")
-			       ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-		       : !strcmp(format, "html") ? "text/html; charset=utf-8"
-						 : "text/csv; charset=utf-8");
+		srv_ok_raw(
+			r, text, len,
+			!strcmp(format, "xlsx")
+				? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+			: !strcmp(format, "html") ? "text/html; charset=utf-8"
+						  : "text/csv; charset=utf-8");
 	unlink(path);
 }
 
-void h_letter(struct server *s, struct office *o, struct req *r)
+void srv_h_letter(struct server *s, struct office *o, struct req *r)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -173,36 +174,36 @@ void h_letter(struct server *s, struct office *o, struct req *r)
 	json_t *app = NULL;
 	FILE *f;
 	int rc;
-	const char *kind = qarg(r, "kind");
+	const char *kind = srv_qarg(r, "kind");
 
 	qerr_clear(&e);
 	if (!kind)
 		kind = "";
 	if (strcmp(kind, "decision") && strcmp(kind, "rejection") &&
 	    strcmp(kind, "award") && strcmp(kind, "clawback")) {
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
-			  "kind: decision, rejection, award or clawback");
+		srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			      "kind: decision, rejection, award or clawback");
 		return;
 	}
 	if (r->role == R_APPLICANT) {
 		rc = view_app(o, r->id, &app, &e);
 		if (rc == Q_NONE ||
-		    (!rc && !visible(r, json_string_value(json_object_get(
-						app, "uscc"))))) {
+		    (!rc && !srv_visible(r, json_string_value(json_object_get(
+						    app, "uscc"))))) {
 			json_decref(app);
-			not_found(r);
+			srv_not_found(r);
 			return;
 		}
 		json_decref(app);
 		if (rc) {
-			fail_with(r, &e);
+			srv_fail_with(r, &e);
 			return;
 		}
 	}
 	f = open_memstream(&text, &len);
 	if (!f) {
-		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
-			  "out of memory");
+		srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "out_of_memory", "out of memory");
 		return;
 	}
 	rc = office_letter(o, r->id, kind, f, &e);
@@ -210,57 +211,58 @@ void h_letter(struct server *s, struct office *o, struct req *r)
 		rc = qerr_set(&e, Q_ERR_NOMEM, "", "out of memory");
 	if (rc) {
 		free(text);
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return;
 	}
-	ok_raw(r, text, len, "text/html; charset=utf-8");
+	srv_ok_raw(r, text, len, "text/html; charset=utf-8");
 }
 
-void h_object(struct server *s, struct office *o, struct req *r)
+void srv_h_object(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {"why", NULL};
-	json_t *j = body_object(r, keys, false);
+	json_t *j = srv_body_object(r, keys, false);
 	const char *why;
 	struct qerr e;
 
 	if (!j)
 		return;
 	qerr_clear(&e);
-	if (field_str(r, j, "why", true, &why)) {
-		if (office_object(o, r->id, why, r->user.name, now_of(s), &e))
-			fail_with(r, &e);
+	if (srv_field_str(r, j, "why", true, &why)) {
+		if (office_object(o, r->id, why, r->user.name, srv_now_of(s),
+				  &e))
+			srv_fail_with(r, &e);
 		else
-			ok(r, MHD_HTTP_CREATED,
-			   json_pack("{s:s,s:s}", "id", r->id, "objection",
-				     "open"));
+			srv_ok(r, MHD_HTTP_CREATED,
+			       json_pack("{s:s,s:s}", "id", r->id, "objection",
+					 "open"));
 	}
 	json_decref(j);
 }
 
-void h_objection_decide(struct server *s, struct office *o, struct req *r)
+void srv_h_objection_decide(struct server *s, struct office *o, struct req *r)
 {
 	static const char *const keys[] = {"outcome", "why", NULL};
-	json_t *j = body_object(r, keys, false);
+	json_t *j = srv_body_object(r, keys, false);
 	const char *outcome, *why = NULL;
 	struct qerr e;
 
 	if (!j)
 		return;
 	qerr_clear(&e);
-	if (!field_str(r, j, "outcome", true, &outcome) ||
-	    !field_str(r, j, "why", false, &why))
+	if (!srv_field_str(r, j, "outcome", true, &outcome) ||
+	    !srv_field_str(r, j, "why", false, &why))
 		goto out;
 	if (strcmp(outcome, "upheld") && strcmp(outcome, "dismissed")) {
 		qerr_set(&e, Q_ERR_INVALID, "outcome",
 			 "outcome: upheld or dismissed");
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		goto out;
 	}
-	move(s, o, r,
-	     &(struct office_move){.verb = strcmp(outcome, "upheld")
-						   ? OFFICE_MOVE_DISMISS
-						   : OFFICE_MOVE_UPHOLD,
-				   .why = why});
+	srv_move(s, o, r,
+		 &(struct office_move){.verb = strcmp(outcome, "upheld")
+						       ? OFFICE_MOVE_DISMISS
+						       : OFFICE_MOVE_UPHOLD,
+				       .why = why});
 out:
 	json_decref(j);
 }

@@ -71,7 +71,7 @@ static int64_t mono_us(void)
 
 /* The office's clock: the system's, moved by clock_offset when QUAN_NOW
  * set it (tests, benchmarks and the demo; announced at start-up). */
-int64_t now_of(const struct server *s)
+int64_t srv_now_of(const struct server *s)
 {
 	return (int64_t)time(NULL) + s->c.clock_offset;
 }
@@ -120,7 +120,7 @@ static json_t *error_json(const char *code, const char *msg, const char *field)
 			 "field", field && field[0] ? field : NULL);
 }
 
-void fail_with(struct req *r, const struct qerr *e)
+void srv_fail_with(struct req *r, const struct qerr *e)
 {
 	json_decref(r->out);
 	r->status = status_for(e->code);
@@ -128,22 +128,22 @@ void fail_with(struct req *r, const struct qerr *e)
 }
 
 /* An error of this layer: code name, status and message. */
-void fail_http(struct req *r, unsigned status, const char *code,
-	       const char *msg)
+void srv_fail_http(struct req *r, unsigned status, const char *code,
+		   const char *msg)
 {
 	json_decref(r->out);
 	r->status = status;
 	r->out = error_json(code, msg, NULL);
 }
 
-void ok(struct req *r, unsigned status, json_t *out)
+void srv_ok(struct req *r, unsigned status, json_t *out)
 {
 	json_decref(r->out);
 	r->status = status;
 	r->out = out;
 	if (!out)
-		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
-			  "out of memory");
+		srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "out_of_memory", "out of memory");
 }
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
@@ -192,7 +192,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 }
 
 /* Queue r's answer as JSON. */
-enum MHD_Result send_req(struct MHD_Connection *c, struct req *r)
+enum MHD_Result srv_send_req(struct MHD_Connection *c, struct req *r)
 {
 	char *text;
 
@@ -203,8 +203,8 @@ enum MHD_Result send_req(struct MHD_Connection *c, struct req *r)
 				 r);
 	}
 	if (!r->out)
-		fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out_of_memory",
-			  "out of memory");
+		srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "out_of_memory", "out of memory");
 	/* Accept-Language: zh puts the Chinese of every text that has one in
 	 * the English key's place (engine/lang.h); English is the default. */
 	r->content_language = "en";
@@ -212,8 +212,8 @@ enum MHD_Result send_req(struct MHD_Connection *c, struct req *r)
 			      c, MHD_HEADER_KIND, "Accept-Language"))) {
 		r->content_language = "zh-CN";
 		if (lang_localize_zh(r->out)) {
-			fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				  "out_of_memory", "out of memory");
+			srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				      "out_of_memory", "out of memory");
 			r->content_language = "en";
 		}
 	}
@@ -229,15 +229,16 @@ static enum MHD_Result send_error(struct MHD_Connection *c, struct req *r,
 				  unsigned status, const char *code,
 				  const char *msg)
 {
-	fail_http(r, status, code, msg);
-	return send_req(c, r);
+	srv_fail_http(r, status, code, msg);
+	return srv_send_req(c, r);
 }
 
 /* --- bodies ------------------------------------------------------------------------ */
 
 /* The body as a JSON object holding only the keys in allowed (NULL-ended);
  * an empty body is {} when empty_ok. NULL with r answered on error. */
-json_t *body_object(struct req *r, const char *const *allowed, bool empty_ok)
+json_t *srv_body_object(struct req *r, const char *const *allowed,
+			bool empty_ok)
 {
 	json_error_t err;
 	json_t *j;
@@ -254,13 +255,13 @@ json_t *body_object(struct req *r, const char *const *allowed, bool empty_ok)
 		qerr_set(&e, Q_ERR_INVALID_JSON, "",
 			 "body: line %d column %d: %s", err.line, err.column,
 			 err.text);
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "wrong_type",
-			  "body: a JSON object is expected");
+		srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "wrong_type",
+			      "body: a JSON object is expected");
 		return NULL;
 	}
 	json_object_foreach(j, k, v)
@@ -274,7 +275,7 @@ json_t *body_object(struct req *r, const char *const *allowed, bool empty_ok)
 
 			qerr_set(&e, Q_ERR_UNKNOWN_FIELD, k,
 				 "%.64s: not a field of this request", k);
-			fail_with(r, &e);
+			srv_fail_with(r, &e);
 			json_decref(j);
 			return NULL;
 		}
@@ -284,8 +285,8 @@ json_t *body_object(struct req *r, const char *const *allowed, bool empty_ok)
 
 /* A string field: *out NULL when absent; false (r answered) when present
  * and not a string, or missing while required. */
-bool field_str(struct req *r, json_t *j, const char *name, bool required,
-	       const char **out)
+bool srv_field_str(struct req *r, json_t *j, const char *name, bool required,
+		   const char **out)
 {
 	json_t *v = json_object_get(j, name);
 	struct qerr e;
@@ -295,7 +296,7 @@ bool field_str(struct req *r, json_t *j, const char *name, bool required,
 		return true;
 	if (!v) {
 		qerr_set(&e, Q_ERR_MISSING_FIELD, name, "%s: required", name);
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
 	if (!json_is_string(v)) {
@@ -305,7 +306,7 @@ bool field_str(struct req *r, json_t *j, const char *name, bool required,
 			json_is_number(v)
 				? " (money is a decimal string such as \"100.00\")"
 				: "");
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
 	*out = json_string_value(v);
@@ -314,19 +315,19 @@ bool field_str(struct req *r, json_t *j, const char *name, bool required,
 
 /* A money field ("1200.00"): false (r answered) when absent while
  * required, not a string or not money. *out -1 when absent. */
-bool field_money(struct req *r, json_t *j, const char *name, bool required,
-		 money_t *out)
+bool srv_field_money(struct req *r, json_t *j, const char *name, bool required,
+		     money_t *out)
 {
 	const char *t;
 	struct qerr e;
 
 	*out = -1;
-	if (!field_str(r, j, name, required, &t))
+	if (!srv_field_str(r, j, name, required, &t))
 		return false;
 	if (!t)
 		return true;
 	if (money_parse(t, strlen(t), out, name, &e)) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
 	return true;
@@ -334,7 +335,7 @@ bool field_money(struct req *r, json_t *j, const char *name, bool required,
 
 /* A query parameter of the request, or NULL when absent. The one
  * reader of the query string: the route table lists what may be there. */
-const char *qarg(struct req *r, const char *name)
+const char *srv_qarg(struct req *r, const char *name)
 {
 	assert(r && name);
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
@@ -345,23 +346,23 @@ const char *qarg(struct req *r, const char *name)
 
 /* An applicant sees only its own applications: another's is "not found",
  * so that ids do not leak. */
-bool visible(const struct req *r, const char *uscc)
+bool srv_visible(const struct req *r, const char *uscc)
 {
 	return r->role != R_APPLICANT || !strcmp(uscc, r->user.uscc);
 }
 
-void not_found(struct req *r)
+void srv_not_found(struct req *r)
 {
 	struct qerr e;
 
 	qerr_set(&e, Q_ERR_NOT_FOUND, "id", "id: no application '%.64s'",
 		 r->id);
-	fail_with(r, &e);
+	srv_fail_with(r, &e);
 }
 
 /* The application r->id exists and r's user may act on it; else answered
  * (404 for an applicant's neighbour, as for one that does not exist). */
-bool check_subject(struct office *o, struct req *r)
+bool srv_check_subject(struct office *o, struct req *r)
 {
 	struct store_app a;
 	struct qerr e;
@@ -370,25 +371,25 @@ bool check_subject(struct office *o, struct req *r)
 	qerr_clear(&e);
 	rc = store_app_get(o->store, r->id, &a, &e);
 	if (rc == Q_NONE) {
-		not_found(r);
+		srv_not_found(r);
 		return false;
 	}
 	if (rc) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
-	rc = visible(r, a.uscc);
+	rc = srv_visible(r, a.uscc);
 	store_app_release(&a);
 	if (!rc)
-		not_found(r);
+		srv_not_found(r);
 	return rc;
 }
 
 /* Move money as mv says (its verb and arguments), on r's application and
  * under r's Idempotency-Key, and answer what office_move answers: the
  * same answer again for the same key and request. */
-void move(struct server *s, struct office *o, struct req *r,
-	  struct office_move *mv)
+void srv_move(struct server *s, struct office *o, struct req *r,
+	      struct office_move *mv)
 {
 	struct qerr e;
 	json_t *answer = NULL;
@@ -396,22 +397,22 @@ void move(struct server *s, struct office *o, struct req *r,
 	qerr_clear(&e);
 	mv->id = r->id;
 	mv->key = r->key;
-	if (office_move(o, mv, r->user.name, now_of(s), &answer, &e))
-		fail_with(r, &e);
+	if (office_move(o, mv, r->user.name, srv_now_of(s), &answer, &e))
+		srv_fail_with(r, &e);
 	else
-		ok(r, MHD_HTTP_OK, answer);
+		srv_ok(r, MHD_HTTP_OK, answer);
 }
 
 /* --- the office's answers as JSON ----------------------------------------------- */
 
-json_t *money_j(money_t m)
+json_t *srv_money_j(money_t m)
 {
 	char b[MONEY_TEXT_MAX];
 
 	return json_string(money_format(m, b));
 }
 
-json_t *result_j(const struct office_result *res)
+json_t *srv_result_j(const struct office_result *res)
 {
 	char at[DATETIME_TEXT_MAX];
 
@@ -420,13 +421,13 @@ json_t *result_j(const struct office_result *res)
 			 res->client_ref[0] ? res->client_ref : NULL,
 			 "received_at", datetime_format(res->received_at, at),
 			 "state", app_state_name(res->state), "amount",
-			 money_j(res->amount), "existed", res->existed);
+			 srv_money_j(res->amount), "existed", res->existed);
 }
 
 /* --- more of the answers and bodies ------------------------------------------- */
 
 /* Answer r with the malloc'd bytes text[0..len) of type (taken). */
-void ok_raw(struct req *r, char *text, size_t len, const char *type)
+void srv_ok_raw(struct req *r, char *text, size_t len, const char *type)
 {
 	json_decref(r->out);
 	r->out = NULL;
@@ -440,8 +441,8 @@ void ok_raw(struct req *r, char *text, size_t len, const char *type)
 /* An optional array of strings (invoice references) into out[0..*n), at
  * most max: false (r answered) when it is something else. The strings
  * are j's. */
-bool field_strings(struct req *r, json_t *j, const char *name, const char **out,
-		   size_t max, size_t *n)
+bool srv_field_strings(struct req *r, json_t *j, const char *name,
+		       const char **out, size_t max, size_t *n)
 {
 	json_t *v = json_object_get(j, name), *x;
 	struct qerr e;
@@ -454,7 +455,7 @@ bool field_strings(struct req *r, json_t *j, const char *name, const char **out,
 		qerr_set(&e, Q_ERR_WRONG_TYPE, name,
 			 "%s: an array of at most %zu strings is expected",
 			 name, max);
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
 	json_array_foreach(v, i, x)
@@ -462,7 +463,7 @@ bool field_strings(struct req *r, json_t *j, const char *name, const char **out,
 		if (!json_is_string(x)) {
 			qerr_set(&e, Q_ERR_WRONG_TYPE, name,
 				 "%s: each is a string", name);
-			fail_with(r, &e);
+			srv_fail_with(r, &e);
 			return false;
 		}
 		out[(*n)++] = json_string_value(x);
@@ -471,15 +472,15 @@ bool field_strings(struct req *r, json_t *j, const char *name, const char **out,
 }
 
 /* An integer field that must be a JSON integer. */
-bool field_int(struct req *r, json_t *j, const char *name, json_int_t lo,
-	       json_int_t hi, json_int_t *out)
+bool srv_field_int(struct req *r, json_t *j, const char *name, json_int_t lo,
+		   json_int_t hi, json_int_t *out)
 {
 	json_t *v = json_object_get(j, name);
 	struct qerr e;
 
 	if (!v) {
 		qerr_set(&e, Q_ERR_MISSING_FIELD, name, "%s: required", name);
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < lo ||
@@ -487,7 +488,7 @@ bool field_int(struct req *r, json_t *j, const char *name, json_int_t lo,
 		qerr_set(&e, Q_ERR_WRONG_TYPE, name,
 			 "%s: a whole number from %lld to %lld", name,
 			 (long long)lo, (long long)hi);
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
 	*out = json_integer_value(v);
@@ -497,98 +498,105 @@ bool field_int(struct req *r, json_t *j, const char *name, json_int_t lo,
 /* --- GET /metrics ---------------------------------------------------------------- */
 
 /* Never called: dispatch() answers GET /metrics in text, not JSON. */
-static void h_metrics(struct server *s, struct office *o, struct req *r)
+static void srv_h_metrics(struct server *s, struct office *o, struct req *r)
 {
 	(void)s;
 	(void)o;
-	fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-		  "metrics are answered as text");
+	srv_fail_http(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+		      "metrics are answered as text");
 }
 
 /* --- the route table (the handlers: routes_*.c) ---------------------------------- */
 
 static const struct route routes[] = {
-	{"GET", "/v1/me", "", R_ALL | R_ANALYST, false, h_me},
-	{"GET", "/v1/programs", "", R_ALL | R_ANALYST, false, h_programs},
-	{"GET", "/v1/choices", "", R_ALL, false, h_choices},
-	{"POST", "/v1/estimate", "at", R_ALL, false, h_estimate},
-	{"POST", "/v1/compare", "", R_ALL, false, h_compare},
-	{"POST", "/v1/applications", "", R_ADMIN | R_APPLICANT, true, h_apply},
+	{"GET", "/v1/me", "", R_ALL | R_ANALYST, false, srv_h_me},
+	{"GET", "/v1/programs", "", R_ALL | R_ANALYST, false, srv_h_programs},
+	{"GET", "/v1/choices", "", R_ALL, false, srv_h_choices},
+	{"POST", "/v1/estimate", "at", R_ALL, false, srv_h_estimate},
+	{"POST", "/v1/compare", "", R_ALL, false, srv_h_compare},
+	{"POST", "/v1/applications", "", R_ADMIN | R_APPLICANT, true,
+	 srv_h_apply},
 	{"GET", "/v1/applications",
 	 "state program limit before q uscc_prefix measure flag amount_min "
 	 "amount_max received_from received_to sort after",
-	 R_ALL, false, h_list},
-	{"GET", "/v1/applications/{id}", "", R_ALL, false, h_show},
+	 R_ALL, false, srv_h_list},
+	{"GET", "/v1/applications/{id}", "", R_ALL, false, srv_h_show},
 	{"POST", "/v1/applications/approve", "", R_REVIEWER, true,
-	 h_approve_bulk},
+	 srv_h_approve_bulk},
 	{"POST", "/v1/applications/{id}/approve", "", R_REVIEWER, true,
-	 h_approve},
+	 srv_h_approve},
 	{"POST", "/v1/applications/{id}/reject", "", R_REVIEWER, true,
-	 h_reject},
+	 srv_h_reject},
 	{"POST", "/v1/applications/{id}/withdraw", "", R_ADMIN | R_APPLICANT,
-	 true, h_withdraw},
+	 true, srv_h_withdraw},
 	{"POST", "/v1/applications/{id}/disburse", "", R_FINANCE, true,
-	 h_disburse},
+	 srv_h_disburse},
 	{"POST", "/v1/applications/{id}/clawback", "", R_FINANCE, true,
-	 h_clawback},
+	 srv_h_clawback},
 	{"POST", "/v1/applications/{id}/milestones", "", R_REVIEWER, true,
-	 h_milestone},
+	 srv_h_milestone},
 	{"POST", "/v1/applications/{id}/settle", "", R_REVIEWER, true,
-	 h_settle},
+	 srv_h_settle},
 	{"POST", "/v1/applications/{id}/objections", "", R_ADMIN | R_REVIEWER,
-	 true, h_object},
+	 true, srv_h_object},
 	{"POST", "/v1/applications/{id}/objections/decision", "", R_REVIEWER,
-	 true, h_objection_decide},
-	{"POST", "/v1/notices", "", R_ADMIN, true, h_notice_open},
-	{"GET", "/v1/notices", "", R_STAFF, false, h_notices},
-	{"GET", "/v1/notices/{id}", "", R_STAFF, false, h_notice_show},
-	{"POST", "/v1/notices/{id}/close", "", R_ADMIN, true, h_notice_close},
+	 true, srv_h_objection_decide},
+	{"POST", "/v1/notices", "", R_ADMIN, true, srv_h_notice_open},
+	{"GET", "/v1/notices", "", R_STAFF, false, srv_h_notices},
+	{"GET", "/v1/notices/{id}", "", R_STAFF, false, srv_h_notice_show},
+	{"POST", "/v1/notices/{id}/close", "", R_ADMIN, true,
+	 srv_h_notice_close},
 	{"GET", "/v1/notices/{id}/export", "format", R_STAFF, false,
-	 h_notice_export},
-	{"GET", "/v1/applications/{id}/letter", "kind", R_ALL, false, h_letter},
+	 srv_h_notice_export},
+	{"GET", "/v1/applications/{id}/letter", "kind", R_ALL, false,
+	 srv_h_letter},
 	{"POST", "/v1/applications/{id}/documents", "kind name payment",
-	 R_ADMIN | R_REVIEWER | R_FINANCE | R_APPLICANT, true, h_doc_attach},
+	 R_ADMIN | R_REVIEWER | R_FINANCE | R_APPLICANT, true,
+	 srv_h_doc_attach},
 	{"GET", "/v1/applications/{id}/documents", "", R_ALL, false,
-	 h_doc_list},
-	{"GET", "/v1/documents/{id}", "", R_ALL, false, h_doc_get},
-	{"POST", "/v1/rounds/close", "", R_ADMIN, true, h_round_close},
-	{"POST", "/v1/expire", "", R_ADMIN, true, h_expire},
-	{"GET", "/v1/report", "", R_STAFF | R_ANALYST, false, h_report},
-	{"GET", "/v1/queue", "program", R_STAFF, false, h_queue},
+	 srv_h_doc_list},
+	{"GET", "/v1/documents/{id}", "", R_ALL, false, srv_h_doc_get},
+	{"POST", "/v1/rounds/close", "", R_ADMIN, true, srv_h_round_close},
+	{"POST", "/v1/expire", "", R_ADMIN, true, srv_h_expire},
+	{"GET", "/v1/report", "", R_STAFF | R_ANALYST, false, srv_h_report},
+	{"GET", "/v1/queue", "program", R_STAFF, false, srv_h_queue},
 	{"GET", "/v1/burndown", "program pool year", R_STAFF | R_ANALYST, false,
-	 h_burndown},
+	 srv_h_burndown},
 	{"GET", "/v1/ledger/check", "", R_ADMIN | R_FINANCE | R_AUDITOR, false,
-	 h_ledger_check},
+	 srv_h_ledger_check},
 	{"GET", "/v1/audit/verify", "", R_ADMIN | R_AUDITOR, false,
-	 h_audit_verify},
-	{"GET", "/v1/forecast", "", R_STAFF | R_ANALYST, false, h_forecast},
+	 srv_h_audit_verify},
+	{"GET", "/v1/forecast", "", R_STAFF | R_ANALYST, false, srv_h_forecast},
 	{"GET", "/metrics", "", R_ADMIN | R_AUDITOR | R_ANALYST, false,
-	 h_metrics},
-	{"POST", "/v1/simulate", "", R_ADMIN | R_ANALYST, false, h_simulate},
+	 srv_h_metrics},
+	{"POST", "/v1/simulate", "", R_ADMIN | R_ANALYST, false,
+	 srv_h_simulate},
 	/* Sign-in, and the administrator's users. */
 	{"POST", "/v1/session", "", R_PUBLIC | R_ALL | R_ANALYST, true,
-	 h_session_open},
-	{"DELETE", "/v1/session", "", R_ALL | R_ANALYST, true, h_session_close},
-	{"GET", "/v1/users", "", R_ADMIN, false, h_users},
-	{"POST", "/v1/users", "", R_ADMIN, true, h_user_add},
-	{"PATCH", "/v1/users/{id}", "", R_ADMIN, true, h_user_change},
-	{"DELETE", "/v1/users/{id}", "", R_ADMIN, true, h_user_remove},
-	{"POST", "/v1/users/{id}/password", "", R_ADMIN, true, h_user_password},
+	 srv_h_session_open},
+	{"DELETE", "/v1/session", "", R_ALL | R_ANALYST, true,
+	 srv_h_session_close},
+	{"GET", "/v1/users", "", R_ADMIN, false, srv_h_users},
+	{"POST", "/v1/users", "", R_ADMIN, true, srv_h_user_add},
+	{"PATCH", "/v1/users/{id}", "", R_ADMIN, true, srv_h_user_change},
+	{"DELETE", "/v1/users/{id}", "", R_ADMIN, true, srv_h_user_remove},
+	{"POST", "/v1/users/{id}/password", "", R_ADMIN, true,
+	 srv_h_user_password},
 	/* The auditor's desk. */
 	{"GET", "/v1/audit/events", "kind app by from to after limit",
-	 R_ADMIN | R_AUDITOR, false, h_audit_events},
+	 R_ADMIN | R_AUDITOR, false, srv_h_audit_events},
 	{"GET", "/v1/audit/replay", "limit", R_ADMIN | R_AUDITOR, false,
-	 h_audit_replay},
+	 srv_h_audit_replay},
 	/* finance (office/finance.h, office/export.h) */
 	{"GET", "/v1/batches", "", R_ADMIN | R_FINANCE | R_AUDITOR, false,
-	 h_batches},
-	{"POST", "/v1/batches", "", R_FINANCE, true, h_batch_new},
+	 srv_h_batches},
+	{"POST", "/v1/batches", "", R_FINANCE, true, srv_h_batch_new},
 	{"GET", "/v1/batches/{id}", "", R_ADMIN | R_FINANCE | R_AUDITOR, false,
-	 h_batch_show},
-	{"POST", "/v1/batches/{id}/pay", "", R_FINANCE, true, h_batch_pay},
-	{"POST", "/v1/reconcile", "", R_FINANCE, true, h_reconcile},
+	 srv_h_batch_show},
+	{"POST", "/v1/batches/{id}/pay", "", R_FINANCE, true, srv_h_batch_pay},
+	{"POST", "/v1/reconcile", "", R_FINANCE, true, srv_h_reconcile},
 	{"GET", "/v1/exports/{id}", "format batch",
-	 R_ADMIN | R_FINANCE | R_AUDITOR, false, h_export},
+	 R_ADMIN | R_FINANCE | R_AUDITOR, false, srv_h_export},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -655,7 +663,7 @@ static const struct route *find_route(const char *method, const char *url,
 
 /* --- the reader pool ------------------------------------------------------------ */
 
-struct office *borrow(struct server *s)
+struct office *srv_borrow(struct server *s)
 {
 	struct office *o = NULL;
 
@@ -673,7 +681,7 @@ struct office *borrow(struct server *s)
 	return o;
 }
 
-void give_back(struct server *s, struct office *o)
+void srv_give_back(struct server *s, struct office *o)
 {
 	pthread_mutex_lock(&s->rmu);
 	s->busy[o - s->readers] = false;
@@ -689,7 +697,7 @@ static void finish_job(struct req *r)
 {
 	struct MHD_Connection *c = r->conn;
 
-	send_req(c, r);
+	srv_send_req(c, r);
 	MHD_resume_connection(c);
 }
 
@@ -716,18 +724,18 @@ static void writer_apply(struct server *s, struct req **rs, size_t n)
 			in[i].received_at = rs[i]->received_at;
 			in[i].parsed = rs[i]->parsed;
 		}
-		rc = office_intake_batch(&s->w, in, n, now_of(s), res, rcs,
+		rc = office_intake_batch(&s->w, in, n, srv_now_of(s), res, rcs,
 					 errs, &e);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (rc)
-			fail_with(rs[i], &e);
+			srv_fail_with(rs[i], &e);
 		else if (rcs[i])
-			fail_with(rs[i], &errs[i]);
+			srv_fail_with(rs[i], &errs[i]);
 		else
-			ok(rs[i],
-			   res[i].existed ? MHD_HTTP_OK : MHD_HTTP_CREATED,
-			   result_j(&res[i]));
+			srv_ok(rs[i],
+			       res[i].existed ? MHD_HTTP_OK : MHD_HTTP_CREATED,
+			       srv_result_j(&res[i]));
 		finish_job(rs[i]);
 	}
 	free(in);
@@ -760,7 +768,7 @@ static void *writer_main(void *arg)
 			r = list;
 			list = r->next;
 			atomic_fetch_sub(&s->metrics.queued, 1);
-			if (r->route->fn == h_apply && batch) {
+			if (r->route->fn == srv_h_apply && batch) {
 				batch[n++] = r;
 				if (n == max) {
 					writer_apply(s, batch, n);
@@ -802,8 +810,8 @@ static void enqueue(struct server *s, struct req *r)
  * every event): then it runs on the checker, one at a time. */
 static bool route_is_long(const struct route *rt)
 {
-	return rt->fn == h_ledger_check || rt->fn == h_audit_verify ||
-	       rt->fn == h_audit_replay;
+	return rt->fn == srv_h_ledger_check || rt->fn == srv_h_audit_verify ||
+	       rt->fn == srv_h_audit_replay;
 }
 
 static void *checker_main(void *arg)
@@ -822,9 +830,9 @@ static void *checker_main(void *arg)
 		pthread_mutex_unlock(&s->cmu);
 		if (!r)
 			break; /* stopping, and nothing left */
-		o = borrow(s);
+		o = srv_borrow(s);
 		r->route->fn(s, o, r);
-		give_back(s, o);
+		srv_give_back(s, o);
 		pthread_mutex_lock(&s->cmu);
 		s->cbusy = false;
 		pthread_mutex_unlock(&s->cmu);
@@ -873,31 +881,34 @@ static bool users_body(struct server *s, struct req *r)
 	static const char *const password[] = {"password", NULL};
 	static const char *const none[] = {NULL};
 	handler_fn fn = r->route->fn;
-	const char *const *allowed = fn == h_session_open    ? session
-				     : fn == h_user_add	     ? add
-				     : fn == h_user_change   ? change
-				     : fn == h_user_password ? password
-							     : none;
+	const char *const *allowed = fn == srv_h_session_open	 ? session
+				     : fn == srv_h_user_add	 ? add
+				     : fn == srv_h_user_change	 ? change
+				     : fn == srv_h_user_password ? password
+								 : none;
 	const char *name, *pw, *role, *uscc;
 	json_t *v;
 	struct qerr e;
 
-	r->json =
-		body_object(r, allowed, allowed == none || fn == h_user_change);
+	r->json = srv_body_object(r, allowed,
+				  allowed == none || fn == srv_h_user_change);
 	if (!r->json)
 		return false;
-	if (!field_str(r, r->json, "name",
-		       fn == h_session_open || fn == h_user_add, &name) ||
-	    !field_str(r, r->json, "password",
-		       fn == h_session_open || fn == h_user_password, &pw) ||
-	    !field_str(r, r->json, "role", fn == h_user_add, &role) ||
-	    !field_str(r, r->json, "uscc", false, &uscc))
+	if (!srv_field_str(r, r->json, "name",
+			   fn == srv_h_session_open || fn == srv_h_user_add,
+			   &name) ||
+	    !srv_field_str(r, r->json, "password",
+			   fn == srv_h_session_open ||
+				   fn == srv_h_user_password,
+			   &pw) ||
+	    !srv_field_str(r, r->json, "role", fn == srv_h_user_add, &role) ||
+	    !srv_field_str(r, r->json, "uscc", false, &uscc))
 		return false;
 	v = json_object_get(r->json, "disabled");
 	if (v && !json_is_boolean(v)) {
 		qerr_set(&e, Q_ERR_WRONG_TYPE, "disabled",
 			 "disabled: true or false");
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
 	v = json_object_get(r->json, "expires_days");
@@ -906,12 +917,12 @@ static bool users_body(struct server *s, struct req *r)
 		qerr_set(&e, Q_ERR_INVALID, "expires_days",
 			 "expires_days: an integer from 1 to %d",
 			 OFFICE_TOKEN_DAYS_MAX);
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
-	if (fn == h_session_open) {
+	if (fn == srv_h_session_open) {
 		char ka[BACKOFF_KEY], ku[BACKOFF_KEY];
-		int64_t now = now_of(s), wa, wu;
+		int64_t now = srv_now_of(s), wa, wu;
 
 		snprintf(ka, sizeof(ka), "a:%s", r->addr);
 		snprintf(ku, sizeof(ku), "u:%.80s", name);
@@ -925,16 +936,16 @@ static bool users_body(struct server *s, struct req *r)
 				msg, sizeof(msg),
 				"too many failed sign-ins: try again in %lld seconds",
 				(long long)r->retry_after);
-			fail_http(r, MHD_HTTP_TOO_MANY_REQUESTS,
-				  "too_many_attempts", msg);
+			srv_fail_http(r, MHD_HTTP_TOO_MANY_REQUESTS,
+				      "too_many_attempts", msg);
 			return false;
 		}
 		return true;
 	}
-	if (pw && fn != h_session_open) {
+	if (pw && fn != srv_h_session_open) {
 		qerr_clear(&e);
 		if (pwhash_check(pw, strlen(pw), &e)) {
-			fail_with(r, &e);
+			srv_fail_with(r, &e);
 			return false;
 		}
 	}
@@ -953,7 +964,7 @@ static bool audit_failure(struct server *s, struct req *r, const char *reason,
 	uint64_t suppressed;
 
 	assert(reason && status);
-	if (!signin_audit_admit(&s->signin_audit, fails, locked, now_of(s),
+	if (!signin_audit_admit(&s->signin_audit, fails, locked, srv_now_of(s),
 				&suppressed))
 		return false;
 	kind = signin_audit_address(r->addr, mark);
@@ -988,18 +999,18 @@ static bool verify_sign_in(struct server *s, struct req *r)
 	snprintf(ka, sizeof(ka), "a:%s", r->addr);
 	snprintf(ku, sizeof(ku), "u:%.80s", name);
 	qerr_clear(&e);
-	o = borrow(s);
+	o = srv_borrow(s);
 	rc = office_user_get(o, name, &u, &e);
-	give_back(s, o);
+	srv_give_back(s, o);
 	if (rc && rc != Q_NONE) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
 	match = pwhash_verify(!rc && u.password_hash[0] ? u.password_hash
 							: NULL,
 			      pw, strlen(pw));
 	if (!match) {
-		int64_t now = now_of(s);
+		int64_t now = srv_now_of(s);
 		int64_t la = backoff_fail(&s->backoff, ka, now);
 		int64_t lu = backoff_fail(&s->backoff, ku, now);
 
@@ -1011,8 +1022,8 @@ static bool verify_sign_in(struct server *s, struct req *r)
 				  backoff_fails(&s->backoff, ku), lu,
 				  MHD_HTTP_UNAUTHORIZED))
 			return true; /* on to the writer, which audits it */
-		fail_http(r, MHD_HTTP_UNAUTHORIZED, "wrong_password",
-			  "wrong name or password");
+		srv_fail_http(r, MHD_HTTP_UNAUTHORIZED, "wrong_password",
+			      "wrong name or password");
 		return false;
 	}
 	backoff_ok(&s->backoff, ka);
@@ -1020,8 +1031,8 @@ static bool verify_sign_in(struct server *s, struct req *r)
 	if (u.disabled) {
 		if (audit_failure(s, r, "disabled", 1, 0, MHD_HTTP_FORBIDDEN))
 			return true;
-		fail_http(r, MHD_HTTP_FORBIDDEN, "disabled",
-			  "this user is disabled: ask an administrator");
+		srv_fail_http(r, MHD_HTTP_FORBIDDEN, "disabled",
+			      "this user is disabled: ask an administrator");
 		return false;
 	}
 	r->user = u;
@@ -1037,13 +1048,13 @@ static bool hash_job(struct server *s, struct req *r)
 		json_string_value(json_object_get(r->json, "password"));
 	struct qerr e;
 
-	if (r->route->fn == h_session_open)
+	if (r->route->fn == srv_h_session_open)
 		return verify_sign_in(s, r);
 	if (!pw)
 		return true;
 	qerr_clear(&e);
 	if (pwhash_hash(pw, strlen(pw), &s->c.pwhash, r->pw_hash, &e)) {
-		fail_with(r, &e);
+		srv_fail_with(r, &e);
 		return false;
 	}
 	return true;
@@ -1256,9 +1267,9 @@ static enum MHD_Result answer_metrics(struct server *s,
 	      "# TYPE quan_pool_fen gauge\n",
 	      f);
 	qerr_clear(&e);
-	o = borrow(s);
+	o = srv_borrow(s);
 	rc = office_pools_each(o, pool_gauges, f, &e);
-	give_back(s, o);
+	srv_give_back(s, o);
 	fprintf(f,
 		"# HELP quan_bodies_inflight_bytes Request bodies being received.\n"
 		"# TYPE quan_bodies_inflight_bytes gauge\n"
@@ -1274,8 +1285,8 @@ static enum MHD_Result answer_metrics(struct server *s,
 	}
 	if (rc) {
 		free(text);
-		fail_with(r, &e);
-		return send_req(c, r);
+		srv_fail_with(r, &e);
+		return srv_send_req(c, r);
 	}
 	return send_text(c, MHD_HTTP_OK,
 			 "text/plain; version=0.0.4; charset=utf-8", text, len,
@@ -1356,10 +1367,10 @@ static bool authenticate(struct server *s, struct MHD_Connection *c,
 				"sign in (POST /v1/session) or send a bearer token (quan user add)");
 			return false;
 		}
-		o = borrow(s);
+		o = srv_borrow(s);
 		rc = office_session_find(o, cookie, strlen(cookie), &s->lim,
-					 now_of(s), &sess, &e);
-		give_back(s, o);
+					 srv_now_of(s), &sess, &e);
+		srv_give_back(s, o);
 		if (rc == Q_NONE || rc == OFFICE_SESSION_EXPIRED) {
 			r->retry_after = 0;
 			*ret = send_error(
@@ -1370,8 +1381,8 @@ static bool authenticate(struct server *s, struct MHD_Connection *c,
 			return false;
 		}
 		if (rc) {
-			fail_with(r, &e);
-			*ret = send_req(c, r);
+			srv_fail_with(r, &e);
+			*ret = srv_send_req(c, r);
 			return false;
 		}
 		r->user = sess.user;
@@ -1398,17 +1409,17 @@ static bool authenticate(struct server *s, struct MHD_Connection *c,
 		return false;
 	}
 	h += 7;
-	o = borrow(s);
+	o = srv_borrow(s);
 	rc = office_user_by_token(o, h, strlen(h), &r->user, &e);
-	give_back(s, o);
+	srv_give_back(s, o);
 	if (rc == Q_NONE) {
 		*ret = send_error(c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 				  "this token belongs to no user");
 		return false;
 	}
 	if (rc) {
-		fail_with(r, &e);
-		*ret = send_req(c, r);
+		srv_fail_with(r, &e);
+		*ret = srv_send_req(c, r);
 		return false;
 	}
 	if (r->user.disabled) {
@@ -1417,7 +1428,8 @@ static bool authenticate(struct server *s, struct MHD_Connection *c,
 			"this user is disabled: ask an administrator");
 		return false;
 	}
-	if (r->user.token_expires_at && now_of(s) >= r->user.token_expires_at) {
+	if (r->user.token_expires_at &&
+	    srv_now_of(s) >= r->user.token_expires_at) {
 		char at[DATETIME_TEXT_MAX], msg[160];
 
 		snprintf(
@@ -1480,7 +1492,7 @@ static bool params_known(struct MHD_Connection *c, struct req *r,
 	qerr_set(&e, Q_ERR_UNKNOWN_FIELD, found[1],
 		 "%.64s: %s %s takes no such query parameter%s%s", found[1],
 		 method, path, *params ? "; it takes: " : "", params);
-	fail_with(r, &e);
+	srv_fail_with(r, &e);
 	return false;
 }
 
@@ -1585,24 +1597,25 @@ static enum MHD_Result health(struct server *s, struct MHD_Connection *c,
 				  "method_not_allowed",
 				  "this route takes another method");
 	if (!params_known(c, r, "GET", url, ""))
-		return send_req(c, r);
+		return srv_send_req(c, r);
 	if (!strcmp(url, "/healthz")) {
 		r->status = MHD_HTTP_OK;
 		r->out = json_pack("{s:s}", "status", "alive");
-		return send_req(c, r);
+		return srv_send_req(c, r);
 	}
 	qerr_clear(&e);
-	o = borrow(s);
+	o = srv_borrow(s);
 	rc = store_ready(o->store, &e);
 	backend = store_backend(o->store);
-	give_back(s, o);
+	srv_give_back(s, o);
 	if (rc) {
-		fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", e.msg);
-		return send_req(c, r);
+		srv_fail_http(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready",
+			      e.msg);
+		return srv_send_req(c, r);
 	}
 	r->status = MHD_HTTP_OK;
 	r->out = json_pack("{s:s,s:s}", "status", "ready", "store", backend);
-	return send_req(c, r);
+	return srv_send_req(c, r);
 }
 
 /* The first call for a request: framing, rate, route, authenticate,
@@ -1634,7 +1647,7 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 		char *copy;
 
 		if (!params_known(c, r, "GET", url, ""))
-			return send_req(c, r);
+			return srv_send_req(c, r);
 		copy = malloc(s->openapi_len);
 
 		if (!copy)
@@ -1673,7 +1686,7 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c,
 				  "this role may not use this route");
 	if (!params_known(c, r, r->route->method, r->route->path,
 			  r->route->params))
-		return send_req(c, r);
+		return srv_send_req(c, r);
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	if (cl) {
 		char *end;
@@ -1712,27 +1725,28 @@ static bool take_key(struct MHD_Connection *c, struct req *r)
 	if (!k)
 		return true;
 	if (!office_key_valid(k, n)) {
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
-			  "Idempotency-Key: 1 to 128 printable ASCII "
-			  "characters, no spaces");
+		srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			      "Idempotency-Key: 1 to 128 printable ASCII "
+			      "characters, no spaces");
 		return false;
 	}
 	memcpy(r->key, k, n + 1);
-	if (r->route->fn != h_apply || !r->parsed)
+	if (r->route->fn != srv_h_apply || !r->parsed)
 		return true;
 	if (r->parsed->app.client_ref) {
 		if (strcmp(r->parsed->app.client_ref, r->key)) {
-			fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
-				  "Idempotency-Key and client_ref differ: an "
-				  "application's key is its client_ref");
+			srv_fail_http(
+				r, MHD_HTTP_BAD_REQUEST, "invalid",
+				"Idempotency-Key and client_ref differ: an "
+				"application's key is its client_ref");
 			return false;
 		}
 		return true;
 	}
 	if (!app_ref_valid(r->key, n)) {
-		fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
-			  "Idempotency-Key: an application's key is its "
-			  "client_ref, 1 to 64 of A-Z a-z 0-9 . _ -");
+		srv_fail_http(r, MHD_HTTP_BAD_REQUEST, "invalid",
+			      "Idempotency-Key: an application's key is its "
+			      "client_ref, 1 to 64 of A-Z a-z 0-9 . _ -");
 		return false;
 	}
 	r->parsed->app.client_ref = r->key;
@@ -1745,7 +1759,7 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 {
 	struct office *o;
 
-	if (r->route->fn == h_estimate) {
+	if (r->route->fn == srv_h_estimate) {
 		struct application a;
 		struct qerr e;
 
@@ -1753,8 +1767,8 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 		 * shows what the firm already holds. */
 		qerr_clear(&e);
 		if (app_parse_json(r->body ? r->body : "", r->len, &a, &e)) {
-			fail_with(r, &e);
-			return send_req(c, r);
+			srv_fail_with(r, &e);
+			return srv_send_req(c, r);
 		}
 		if (r->role == R_APPLICANT &&
 		    strcmp(a.applicant.uscc, r->user.uscc)) {
@@ -1765,7 +1779,7 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 		}
 		app_release(&a);
 	}
-	if (r->route->fn == h_apply) {
+	if (r->route->fn == srv_h_apply) {
 		struct qerr e;
 
 		/* Stamped by the office's clock as it arrives; parsed, checked
@@ -1773,7 +1787,7 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 		 * writer only does what depends on the office's state. Bad
 		 * input never reaches the writer, and an applicant files only
 		 * for its own firm. */
-		r->received_at = now_of(s);
+		r->received_at = srv_now_of(s);
 		r->parsed = calloc(1, sizeof(*r->parsed));
 		if (!r->parsed)
 			return send_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -1781,8 +1795,8 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 		qerr_clear(&e);
 		if (office_prepare(s->c.chips, r->body ? r->body : "", r->len,
 				   r->received_at, r->parsed, &e)) {
-			fail_with(r, &e);
-			return send_req(c, r);
+			srv_fail_with(r, &e);
+			return srv_send_req(c, r);
 		}
 		if (r->role == R_APPLICANT &&
 		    strcmp(r->parsed->app.applicant.uscc, r->user.uscc))
@@ -1791,25 +1805,28 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 				"applicant.uscc: an applicant files only for its own firm");
 	}
 	if (r->route->write && !take_key(c, r))
-		return send_req(c, r);
-	if (r->route->fn == h_session_open || r->route->fn == h_session_close ||
-	    r->route->fn == h_user_add || r->route->fn == h_user_change ||
-	    r->route->fn == h_user_remove || r->route->fn == h_user_password) {
+		return srv_send_req(c, r);
+	if (r->route->fn == srv_h_session_open ||
+	    r->route->fn == srv_h_session_close ||
+	    r->route->fn == srv_h_user_add ||
+	    r->route->fn == srv_h_user_change ||
+	    r->route->fn == srv_h_user_remove ||
+	    r->route->fn == srv_h_user_password) {
 		if (!users_body(s, r))
-			return send_req(c, r);
+			return srv_send_req(c, r);
 		/* These hash or verify a password first, on the pool. */
-		if (r->route->fn == h_session_open ||
-		    r->route->fn == h_user_add ||
-		    r->route->fn == h_user_password)
+		if (r->route->fn == srv_h_session_open ||
+		    r->route->fn == srv_h_user_add ||
+		    r->route->fn == srv_h_user_password)
 			return to_hashers(s, c, r);
 	}
-	if (r->route->fn == h_metrics)
+	if (r->route->fn == srv_h_metrics)
 		return answer_metrics(s, c, r);
-	if (r->route->fn == h_export)
-		return answer_export(s, c, r);
+	if (r->route->fn == srv_h_export)
+		return srv_answer_export(s, c, r);
 	if (r->route->write) {
-		if (r->route->fn != h_apply)
-			r->received_at = now_of(s);
+		if (r->route->fn != srv_h_apply)
+			r->received_at = srv_now_of(s);
 		r->queued = true;
 		MHD_suspend_connection(c);
 		enqueue(s, r);
@@ -1817,10 +1834,10 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c,
 	}
 	if (route_is_long(r->route))
 		return to_checker(s, c, r);
-	o = borrow(s);
+	o = srv_borrow(s);
 	r->route->fn(s, o, r);
-	give_back(s, o);
-	return send_req(c, r);
+	srv_give_back(s, o);
+	return srv_send_req(c, r);
 }
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c,

@@ -175,93 +175,94 @@ struct server {
 
 /* The office's clock: the system's, moved by clock_offset when QUAN_NOW
  * set it (tests, benchmarks and the demo; announced at start-up). */
-int64_t now_of(const struct server *s);
+int64_t srv_now_of(const struct server *s);
 
 /* An office for a read, borrowed from the reader pool (waits for one to
  * be free); give_back returns it. Never NULL. */
-struct office *borrow(struct server *s);
-void give_back(struct server *s, struct office *o);
+struct office *srv_borrow(struct server *s);
+void srv_give_back(struct server *s, struct office *o);
 
 /* --- answers ---------------------------------------------------------------------- */
 
 /* Answer r with the error e: its status, code, message and message_zh. */
-void fail_with(struct req *r, const struct qerr *e);
+void srv_fail_with(struct req *r, const struct qerr *e);
 
 /* An error of this layer: code name, status and message. */
-void fail_http(struct req *r, unsigned status, const char *code,
-	       const char *msg);
+void srv_fail_http(struct req *r, unsigned status, const char *code,
+		   const char *msg);
 
 /* Answer r with status and out (taken: r frees it); a NULL out is a 500
  * out_of_memory. */
-void ok(struct req *r, unsigned status, json_t *out);
+void srv_ok(struct req *r, unsigned status, json_t *out);
 
 /* Answer r with bytes that are not JSON: text[0..len) (malloc'd, taken)
  * of media type type, sent as they are. */
-void ok_raw(struct req *r, char *text, size_t len, const char *type);
+void srv_ok_raw(struct req *r, char *text, size_t len, const char *type);
 
 /* Queue r's answer (JSON, or its raw bytes) on connection c. */
-enum MHD_Result send_req(struct MHD_Connection *c, struct req *r);
+enum MHD_Result srv_send_req(struct MHD_Connection *c, struct req *r);
 
 /* The 404 for r->id, the same whether it does not exist or r's user may
  * not see it. */
-void not_found(struct req *r);
+void srv_not_found(struct req *r);
 
 /* --- bodies and query parameters ----------------------------------------------- */
 
 /* The body as a JSON object holding only the keys in allowed (NULL-ended);
  * an empty body is {} when empty_ok. NULL with r answered on error; the
  * caller frees the object. */
-json_t *body_object(struct req *r, const char *const *allowed, bool empty_ok);
+json_t *srv_body_object(struct req *r, const char *const *allowed,
+			bool empty_ok);
 
 /* A string field: *out NULL when absent (borrowed from j); false (r
  * answered) when present and not a string, or missing while required. */
-bool field_str(struct req *r, json_t *j, const char *name, bool required,
-	       const char **out);
+bool srv_field_str(struct req *r, json_t *j, const char *name, bool required,
+		   const char **out);
 
 /* A money field ("1200.00"): false (r answered) when absent while
  * required, not a string or not money. *out -1 when absent. */
-bool field_money(struct req *r, json_t *j, const char *name, bool required,
-		 money_t *out);
+bool srv_field_money(struct req *r, json_t *j, const char *name, bool required,
+		     money_t *out);
 
 /* A required whole number field within [lo, hi]: false (r answered)
  * when absent, not a JSON integer or out of range. */
-bool field_int(struct req *r, json_t *j, const char *name, json_int_t lo,
-	       json_int_t hi, json_int_t *out);
+bool srv_field_int(struct req *r, json_t *j, const char *name, json_int_t lo,
+		   json_int_t hi, json_int_t *out);
 
 /* An optional array of at most max strings into out[0..*n) (the
  * caller's array; the strings are j's): false (r answered) when it is
  * something else. */
-bool field_strings(struct req *r, json_t *j, const char *name, const char **out,
-		   size_t max, size_t *n);
+bool srv_field_strings(struct req *r, json_t *j, const char *name,
+		       const char **out, size_t max, size_t *n);
 
 /* A query parameter of the request, or NULL when absent. The one
  * reader of the query string: the route table lists what may be there. */
-const char *qarg(struct req *r, const char *name);
+const char *srv_qarg(struct req *r, const char *name);
 
 /* --- the office's answers as JSON ---------------------------------------------- */
 
 /* Money as its decimal text ("1200.00"); NULL when out of memory. */
-json_t *money_j(money_t m);
+json_t *srv_money_j(money_t m);
 
 /* What an office verb answers for one application: id, client_ref,
  * received_at, state, amount, existed. */
-json_t *result_j(const struct office_result *res);
+json_t *srv_result_j(const struct office_result *res);
 
 /* --- the application a request acts on ---------------------------------------- */
 
 /* Whether r's user may see an application of the firm uscc: staff see
  * all, an applicant only its own. */
-bool visible(const struct req *r, const char *uscc);
+bool srv_visible(const struct req *r, const char *uscc);
 
 /* The application r->id exists and r's user may act on it; else answered
  * (404 for an applicant's neighbour, as for one that does not exist). */
-bool check_subject(struct office *o, struct req *r);
+bool srv_check_subject(struct office *o, struct req *r);
 
 /* Move money as mv says (its verb and arguments), on r's application and
  * under r's Idempotency-Key, and answer what office_move answers: the
  * same answer again for the same key and request. */
-void move(struct server *s, struct office *o, struct req *r,
-	  struct office_move *mv);
+void srv_move(struct server *s, struct office *o, struct req *r,
+	      struct office_move *mv);
 
 /* --- the handlers, by area ------------------------------------------------------ */
 
@@ -273,131 +274,131 @@ void move(struct server *s, struct office *o, struct req *r,
 /* routes_apps.c: applications */
 
 /* GET /v1/applications */
-void h_list(struct server *s, struct office *o, struct req *r);
+void srv_h_list(struct server *s, struct office *o, struct req *r);
 /* GET /v1/applications/{id} */
-void h_show(struct server *s, struct office *o, struct req *r);
+void srv_h_show(struct server *s, struct office *o, struct req *r);
 /* POST /v1/applications */
-void h_apply(struct server *s, struct office *o, struct req *r);
+void srv_h_apply(struct server *s, struct office *o, struct req *r);
 
 /* routes_review.c: review */
 
 /* GET /v1/queue */
-void h_queue(struct server *s, struct office *o, struct req *r);
+void srv_h_queue(struct server *s, struct office *o, struct req *r);
 /* POST /v1/applications/{id}/approve */
-void h_approve(struct server *s, struct office *o, struct req *r);
+void srv_h_approve(struct server *s, struct office *o, struct req *r);
 /* POST /v1/applications/{id}/reject */
-void h_reject(struct server *s, struct office *o, struct req *r);
+void srv_h_reject(struct server *s, struct office *o, struct req *r);
 /* POST /v1/applications/{id}/withdraw */
-void h_withdraw(struct server *s, struct office *o, struct req *r);
+void srv_h_withdraw(struct server *s, struct office *o, struct req *r);
 /* POST /v1/applications/approve */
-void h_approve_bulk(struct server *s, struct office *o, struct req *r);
+void srv_h_approve_bulk(struct server *s, struct office *o, struct req *r);
 /* POST /v1/rounds/close */
-void h_round_close(struct server *s, struct office *o, struct req *r);
+void srv_h_round_close(struct server *s, struct office *o, struct req *r);
 /* POST /v1/expire */
-void h_expire(struct server *s, struct office *o, struct req *r);
+void srv_h_expire(struct server *s, struct office *o, struct req *r);
 
 /* routes_money.c: money */
 
 /* POST /v1/applications/{id}/disburse */
-void h_disburse(struct server *s, struct office *o, struct req *r);
+void srv_h_disburse(struct server *s, struct office *o, struct req *r);
 /* POST /v1/applications/{id}/clawback */
-void h_clawback(struct server *s, struct office *o, struct req *r);
+void srv_h_clawback(struct server *s, struct office *o, struct req *r);
 /* POST /v1/applications/{id}/settle */
-void h_settle(struct server *s, struct office *o, struct req *r);
+void srv_h_settle(struct server *s, struct office *o, struct req *r);
 /* POST /v1/applications/{id}/milestones */
-void h_milestone(struct server *s, struct office *o, struct req *r);
+void srv_h_milestone(struct server *s, struct office *o, struct req *r);
 /* GET /v1/batches */
-void h_batches(struct server *s, struct office *o, struct req *r);
+void srv_h_batches(struct server *s, struct office *o, struct req *r);
 /* GET /v1/batches/{id} */
-void h_batch_show(struct server *s, struct office *o, struct req *r);
+void srv_h_batch_show(struct server *s, struct office *o, struct req *r);
 /* POST /v1/batches */
-void h_batch_new(struct server *s, struct office *o, struct req *r);
+void srv_h_batch_new(struct server *s, struct office *o, struct req *r);
 /* POST /v1/batches/{id}/pay */
-void h_batch_pay(struct server *s, struct office *o, struct req *r);
+void srv_h_batch_pay(struct server *s, struct office *o, struct req *r);
 /* POST /v1/reconcile */
-void h_reconcile(struct server *s, struct office *o, struct req *r);
+void srv_h_reconcile(struct server *s, struct office *o, struct req *r);
 /* GET /v1/exports/{id} */
-void h_export(struct server *s, struct office *o, struct req *r);
+void srv_h_export(struct server *s, struct office *o, struct req *r);
 /* GET /v1/exports/{id}: the export as a file to download, queued on c;
- * dispatch calls it in h_export's place. */
-enum MHD_Result answer_export(struct server *s, struct MHD_Connection *c,
-			      struct req *r);
+ * dispatch calls it in srv_h_export's place. */
+enum MHD_Result srv_answer_export(struct server *s, struct MHD_Connection *c,
+				  struct req *r);
 
 /* routes_notice.c: public notice */
 
 /* POST /v1/notices */
-void h_notice_open(struct server *s, struct office *o, struct req *r);
+void srv_h_notice_open(struct server *s, struct office *o, struct req *r);
 /* GET /v1/notices */
-void h_notices(struct server *s, struct office *o, struct req *r);
+void srv_h_notices(struct server *s, struct office *o, struct req *r);
 /* GET /v1/notices/{id} */
-void h_notice_show(struct server *s, struct office *o, struct req *r);
+void srv_h_notice_show(struct server *s, struct office *o, struct req *r);
 /* POST /v1/notices/{id}/close */
-void h_notice_close(struct server *s, struct office *o, struct req *r);
+void srv_h_notice_close(struct server *s, struct office *o, struct req *r);
 /* GET /v1/notices/{id}/export */
-void h_notice_export(struct server *s, struct office *o, struct req *r);
+void srv_h_notice_export(struct server *s, struct office *o, struct req *r);
 /* GET /v1/applications/{id}/letter */
-void h_letter(struct server *s, struct office *o, struct req *r);
+void srv_h_letter(struct server *s, struct office *o, struct req *r);
 /* POST /v1/applications/{id}/objections */
-void h_object(struct server *s, struct office *o, struct req *r);
+void srv_h_object(struct server *s, struct office *o, struct req *r);
 /* POST /v1/applications/{id}/objections/decision */
-void h_objection_decide(struct server *s, struct office *o, struct req *r);
+void srv_h_objection_decide(struct server *s, struct office *o, struct req *r);
 
 /* routes_audit.c: audit */
 
 /* GET /v1/ledger/check */
-void h_ledger_check(struct server *s, struct office *o, struct req *r);
+void srv_h_ledger_check(struct server *s, struct office *o, struct req *r);
 /* GET /v1/audit/verify */
-void h_audit_verify(struct server *s, struct office *o, struct req *r);
+void srv_h_audit_verify(struct server *s, struct office *o, struct req *r);
 /* GET /v1/audit/events */
-void h_audit_events(struct server *s, struct office *o, struct req *r);
+void srv_h_audit_events(struct server *s, struct office *o, struct req *r);
 /* GET /v1/audit/replay */
-void h_audit_replay(struct server *s, struct office *o, struct req *r);
+void srv_h_audit_replay(struct server *s, struct office *o, struct req *r);
 
 /* routes_docs.c: evidence */
 
 /* POST /v1/applications/{id}/documents */
-void h_doc_attach(struct server *s, struct office *o, struct req *r);
+void srv_h_doc_attach(struct server *s, struct office *o, struct req *r);
 /* GET /v1/applications/{id}/documents */
-void h_doc_list(struct server *s, struct office *o, struct req *r);
+void srv_h_doc_list(struct server *s, struct office *o, struct req *r);
 /* GET /v1/documents/{id} */
-void h_doc_get(struct server *s, struct office *o, struct req *r);
+void srv_h_doc_get(struct server *s, struct office *o, struct req *r);
 
 /* routes_admin.c: sign-in, users, programs */
 
 /* GET /v1/me */
-void h_me(struct server *s, struct office *o, struct req *r);
+void srv_h_me(struct server *s, struct office *o, struct req *r);
 /* GET /v1/programs */
-void h_programs(struct server *s, struct office *o, struct req *r);
+void srv_h_programs(struct server *s, struct office *o, struct req *r);
 /* POST /v1/session */
-void h_session_open(struct server *s, struct office *o, struct req *r);
+void srv_h_session_open(struct server *s, struct office *o, struct req *r);
 /* DELETE /v1/session */
-void h_session_close(struct server *s, struct office *o, struct req *r);
+void srv_h_session_close(struct server *s, struct office *o, struct req *r);
 /* GET /v1/users */
-void h_users(struct server *s, struct office *o, struct req *r);
+void srv_h_users(struct server *s, struct office *o, struct req *r);
 /* POST /v1/users */
-void h_user_add(struct server *s, struct office *o, struct req *r);
+void srv_h_user_add(struct server *s, struct office *o, struct req *r);
 /* PATCH /v1/users/{id} */
-void h_user_change(struct server *s, struct office *o, struct req *r);
+void srv_h_user_change(struct server *s, struct office *o, struct req *r);
 /* DELETE /v1/users/{id} */
-void h_user_remove(struct server *s, struct office *o, struct req *r);
+void srv_h_user_remove(struct server *s, struct office *o, struct req *r);
 /* POST /v1/users/{id}/password */
-void h_user_password(struct server *s, struct office *o, struct req *r);
+void srv_h_user_password(struct server *s, struct office *o, struct req *r);
 
 /* routes_analysis.c: analysis */
 
 /* GET /v1/choices */
-void h_choices(struct server *s, struct office *o, struct req *r);
+void srv_h_choices(struct server *s, struct office *o, struct req *r);
 /* POST /v1/estimate */
-void h_estimate(struct server *s, struct office *o, struct req *r);
+void srv_h_estimate(struct server *s, struct office *o, struct req *r);
 /* POST /v1/compare */
-void h_compare(struct server *s, struct office *o, struct req *r);
+void srv_h_compare(struct server *s, struct office *o, struct req *r);
 /* GET /v1/report */
-void h_report(struct server *s, struct office *o, struct req *r);
+void srv_h_report(struct server *s, struct office *o, struct req *r);
 /* GET /v1/burndown */
-void h_burndown(struct server *s, struct office *o, struct req *r);
+void srv_h_burndown(struct server *s, struct office *o, struct req *r);
 /* GET /v1/forecast */
-void h_forecast(struct server *s, struct office *o, struct req *r);
+void srv_h_forecast(struct server *s, struct office *o, struct req *r);
 /* POST /v1/simulate */
-void h_simulate(struct server *s, struct office *o, struct req *r);
+void srv_h_simulate(struct server *s, struct office *o, struct req *r);
 
 #endif
