@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -175,7 +176,19 @@ struct outcome {
 	long commits;
 	long reserved, waitlisted;
 	int64_t events;
+	long long wal_max; /* the largest WAL file seen after a commit, bytes */
 };
+
+/* Note the size of database k's WAL file in *max if larger. */
+static void note_wal(int k, long long *max)
+{
+	char f[1200];
+	struct stat st;
+
+	snprintf(f, sizeof(f), "%.1100s-wal", dbpath[k]);
+	if (!stat(f, &st) && (long long)st.st_size > *max)
+		*max = (long long)st.st_size;
+}
 
 /* Check what mode `name` left in the store: every application present,
  * reserved or waitlisted, the reserved money equal to the ledger's, the
@@ -399,6 +412,7 @@ static void run_fed(struct office *o, char **texts, const size_t *lens, long n,
 			exit(1);
 		}
 		out->commits++;
+		note_wal(0, &out->wal_max);
 		for (size_t j = 0; j < k; j++) {
 			check_result(&res[j], rcs[j], &errs[j],
 				     texts[i + (long)j]);
@@ -454,6 +468,7 @@ static void run_batched(struct office *o, char **texts, const size_t *lens,
 			exit(1);
 		}
 		out->commits++;
+		note_wal(0, &out->wal_max);
 		for (size_t j = 0; j < k; j++)
 			check_result(&res[j], rcs[j], &errs[j],
 				     texts[i + (long)j]);
@@ -485,6 +500,7 @@ static void run_single(struct office *o, char **texts, const size_t *lens,
 				  &r, &e);
 		check_result(&r, rc, &e, texts[i]);
 		out->commits++;
+		note_wal(1, &out->wal_max);
 	}
 	out->secs = now() - t0;
 	out->cpu = cpu() - c0;
@@ -492,9 +508,10 @@ static void run_single(struct office *o, char **texts, const size_t *lens,
 
 static void print_mode(const char *label, long n, const struct outcome *m)
 {
-	printf("  %-30s %8.0f applications/s  %7ld apps in %7.2f s (CPU %6.2f s)  %6ld commits, %7.1f ms each  %ld reserved, %ld waitlisted\n",
+	printf("  %-30s %8.0f applications/s  %7ld apps in %7.2f s (CPU %6.2f s)  %6ld commits, %7.1f ms each  %ld reserved, %ld waitlisted, WAL at most %.1f MiB\n",
 	       label, n / m->secs, n, m->secs, m->cpu, m->commits,
-	       m->secs / m->commits * 1e3, m->reserved, m->waitlisted);
+	       m->secs / m->commits * 1e3, m->reserved, m->waitlisted,
+	       (double)m->wal_max / (1024.0 * 1024.0));
 }
 
 static const char *fs_name(long type)
@@ -530,7 +547,7 @@ int main(int argc, char **argv)
 	char **texts;
 	size_t *lens, bytes = 0;
 	struct office o;
-	struct outcome batched, single;
+	struct outcome batched = {0}, single = {0};
 	struct statfs sf;
 	double r1, r2;
 	int64_t from;

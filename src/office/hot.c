@@ -3,7 +3,10 @@
  * of the store for every application, kept in memory and equal to the
  * store, which the hot path writes but no longer reads:
  * - the ledger: account balances and the last timestamp;
- * - the next number of each program and year;
+ * - the next number of each program and year, written behind as the
+ *   balances are: the numbers given in a transaction are written once per
+ *   program and year, before the commit (nothing in the write path reads
+ *   app_numbers while a transaction holds it);
  * - how many applications wait for each measure and year, so that "is
  *   anyone waiting ahead?" is asked of the store only when someone waits;
  * - the firms that have filed, and the firms on a list or in the registry
@@ -88,6 +91,9 @@ struct hot_number {
 	/* No application holds a number of this program and year above
 	 * last (office_hot_number_clean): the next needs no probe. */
 	bool clean;
+	int64_t stored;	 /* what app_numbers holds; below last: dirty */
+	uint64_t mark;	 /* changed under the savepoint of this number */
+	int64_t sp_last; /* last when that savepoint began */
 };
 
 /* How many applications of a measure and year wait. */
@@ -125,6 +131,7 @@ struct office_hot {
 	/* Forgotten with the ledger's. */
 	struct hot_number *numbers;
 	size_t nnumbers, cap_numbers;
+	size_t nnumbers_sp; /* entries when the savepoint began */
 	struct hot_waiting *waiting;
 	size_t nwaiting, cap_waiting;
 	/* The firms that filed: every application up to seq apps_seq has
@@ -225,11 +232,12 @@ static size_t slot_of(const struct office_hot *h, uint64_t id)
 	return i;
 }
 
-/* Forget what is beyond the accounts: the next reads go to the store. */
+/* Forget what is beyond the accounts: the next reads go to the store.
+ * The numbers stay: like the balances they may hold what the store lacks,
+ * and a savepoint's rollback puts them back exactly (numbers_undo). */
 static void forget_rest(struct office_hot *h)
 {
 	h->have_ts = false;
-	h->nnumbers = 0;
 	h->nwaiting = 0;
 	h->nabsent = 0;
 	h->fresh[0] = '\0';
@@ -733,6 +741,47 @@ const struct ledger_io *office_ledger(struct office *o)
 	return o->hot ? &o->hot->io : store_ledger_io(o->store);
 }
 
+/* Write each number given in this transaction, once per program and
+ * year. */
+static int numbers_flush(struct office *o, struct qerr *e)
+{
+	struct office_hot *h = o->hot;
+
+	assert(h && h->in_tx);
+	for (size_t i = 0; i < h->nnumbers; i++) {
+		struct hot_number *k = &h->numbers[i];
+		int rc;
+
+		assert(k->stored <= k->last);
+		if (k->stored == k->last)
+			continue;
+		rc = store_app_number_set(o->store, k->program, k->year,
+					  k->last, e);
+		if (rc)
+			return rc;
+		k->stored = k->last;
+	}
+	return Q_OK;
+}
+
+/* Put the numbers back as they stood when the savepoint began: those
+ * first drawn under it are dropped (the store rolled their rows back),
+ * the others take their last of then. */
+static void numbers_undo(struct office_hot *h)
+{
+	assert(h && h->sp_open);
+	assert(h->nnumbers_sp <= h->nnumbers);
+	h->nnumbers = h->nnumbers_sp;
+	for (size_t i = 0; i < h->nnumbers; i++) {
+		struct hot_number *k = &h->numbers[i];
+
+		if (k->mark == h->sp_mark) {
+			k->last = k->sp_last;
+			k->mark = 0;
+		}
+	}
+}
+
 int office_begin(struct office *o, struct qerr *e)
 {
 	int rc;
@@ -772,9 +821,11 @@ int office_commit(struct office *o, struct qerr *e)
 			NULL, e);
 	if (!rc && o->hot && o->hot->broken)
 		rc = qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
-	/* The balances written behind, before COMMIT. */
+	/* The balances and numbers written behind, before COMMIT. */
 	if (!rc && o->hot && o->hot->in_tx && flush(o->hot))
 		rc = store_ledger_error(o->store, e);
+	if (!rc && o->hot && o->hot->in_tx)
+		rc = numbers_flush(o, e);
 	if (rc) {
 		office_rollback(o);
 		return rc;
@@ -820,6 +871,7 @@ int office_savepoint(struct office *o, struct qerr *e)
 		o->hot->nclaims_sp = o->hot->nclaims;
 		o->hot->sp_open = o->hot->in_tx;
 		o->hot->sp_mark++;
+		o->hot->nnumbers_sp = o->hot->nnumbers;
 		o->hot->nundo = 0;
 	}
 	return store_savepoint(o->store, e);
@@ -857,6 +909,8 @@ void office_savepoint_rollback(struct office *o)
 	 * forget (the writer's commit then fails, see office_commit). */
 	if (o->hot->sp_open && undo_all(o->hot))
 		o->hot->broken = true;
+	if (o->hot->sp_open)
+		numbers_undo(o->hot);
 	o->hot->sp_open = false;
 	if (o->hot->dirty)
 		forget_rest(o->hot);
@@ -918,16 +972,19 @@ int office_hot_number(struct office *o, const char *program, int year,
 		k = &h->numbers[h->nnumbers++];
 		snprintf(k->program, sizeof(k->program), "%s", program);
 		k->year = year;
-		k->last = *n;
+		k->last = k->stored = *n;
 		k->clean = false;
+		k->mark = 0;
 		return Q_OK;
 	}
 	assert(k->last >= 1);
-	*n = k->last + 1;
-	rc = store_app_number_set(o->store, program, year, *n, e);
-	if (rc)
-		return rc;
-	k->last = *n;
+	/* Written behind (numbers_flush); the savepoint's rollback needs
+	 * its last as it began. */
+	if (h->sp_open && k->mark != h->sp_mark) {
+		k->sp_last = k->last;
+		k->mark = h->sp_mark;
+	}
+	*n = ++k->last;
 	*clean = k->clean;
 	return Q_OK;
 }

@@ -8,10 +8,30 @@
  * each use, so none stays running between calls. A write transaction is
  * BEGIN IMMEDIATE: it takes the database's write lock at once, so two
  * writers never both read a balance and then both spend it.
+ *
+ * Checkpoints run off the writer: a connection to a file has SQLite's
+ * automatic checkpoint replaced by a WAL hook that, once the log holds
+ * CKPT_PAGES pages after a commit, wakes a checkpointer - a thread of this
+ * connection with its own connection to the same file, started on first
+ * need - which copies the log back into the database (PASSIVE: it never
+ * waits for, nor blocks, the writer). SQLite starts the log again from
+ * its beginning only at a write transaction that begins after a
+ * checkpoint has copied all of it; a writer that never pauses would keep
+ * outrunning the checkpointer and the log would grow without bound. So at
+ * CKPT_WAIT_PAGES the writer, after its commit, waits for one pass of
+ * the checkpointer (only the pages written since the last pass are left
+ * to copy), and its next transaction starts the log again. When no
+ * commit has come for CKPT_IDLE_MS the checkpointer truncates the log
+ * (TRUNCATE), so the file does not keep its high-water size. A checkpoint only copies committed frames and syncs
+ * the database before the log is reused: synchronous=FULL still makes a
+ * commit that returned survive a power loss. The thread is stopped and
+ * joined at close, before the writer's own connection closes.
  */
 #include "store/driver.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +40,15 @@
 #include <sqlite3.h>
 
 #define BUSY_TIMEOUT_MS 10000
+
+/* The checkpointer: wake at this many pages of log after a commit (SQLite's
+ * own automatic threshold), truncate the log after this long without a
+ * commit, and wait at most this long for readers while truncating. */
+#define CKPT_PAGES 1000
+#define CKPT_WAIT_PAGES 4000
+#define CKPT_WAIT_MS 2000
+#define CKPT_IDLE_MS 1000
+#define CKPT_BUSY_MS 100
 
 /* The transaction's own statements, prepared once (parsed once, not at
  * every use as sqlite3_exec would). */
@@ -39,6 +68,25 @@ static const char *const tx_sql[TX__COUNT] = {
 	[TX_RELEASE] = "RELEASE one",	[TX_ROLLBACK_TO] = "ROLLBACK TO one",
 };
 
+/* The checkpointer of a connection to a file: its thread and its own
+ * connection, and what the writer's WAL hook tells it. */
+struct sq_ckpt {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;   /* wakes the checkpointer */
+	pthread_cond_t done; /* a pass has ended: wakes a waiting writer */
+	pthread_t thread;
+	bool started; /* the thread runs (guarded by mu) */
+	bool failed;  /* it could not start or connect: SQLite's own
+			 checkpoints come back (guarded by mu) */
+	bool stop;    /* close asks it to end (guarded by mu) */
+	bool want;    /* a commit left >= CKPT_PAGES pages of log (mu) */
+	uint64_t asked, passed;	 /* passes asked for; of those, the last
+				   one a finished pass began after (mu) */
+	bool dirty;		 /* commits since the last truncation (mu) */
+	char *path;		 /* the file, for the thread's own connection */
+	long passive, truncated; /* checkpoints run, for the tests */
+};
+
 /* One open database. */
 struct sq {
 	struct drv base; /* ops: drv_sqlite */
@@ -47,6 +95,7 @@ struct sq {
 	struct sq_stmt **st;	     /* by id, prepared on first use, or NULL */
 	sqlite3_stmt *tx[TX__COUNT]; /* prepared on first use, or NULL */
 	char err[256];		     /* the database's text of the last error */
+	struct sq_ckpt *ck;	     /* a file's checkpointer, or NULL */
 };
 
 /* One prepared statement of it. */
@@ -370,6 +419,186 @@ static int pragma_expect(struct sq *s, const char *sql, const char *want,
 	return Q_OK;
 }
 
+/* --- the checkpointer --------------------------------------------------------- */
+
+/* The CLOCK_REALTIME time ms from now, for pthread_cond_timedwait. */
+static struct timespec deadline(long ms)
+{
+	struct timespec t;
+
+	assert(ms >= 0 && ms < 1000000);
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+/* One checkpoint of mode on the checkpointer's connection db; a failure
+ * is left for the next (the writer's commits do not depend on it). */
+static void ckpt_run(struct sq_ckpt *c, sqlite3 *db, int mode)
+{
+	int rc;
+
+	assert(c && db);
+	rc = sqlite3_wal_checkpoint_v2(db, NULL, mode, NULL, NULL);
+	pthread_mutex_lock(&c->mu);
+	if (rc == SQLITE_OK && mode == SQLITE_CHECKPOINT_TRUNCATE) {
+		c->truncated++;
+	} else if (rc == SQLITE_OK) {
+		c->passive++;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void *ckpt_main(void *arg)
+{
+	struct sq_ckpt *c = arg;
+	sqlite3 *db = NULL;
+	struct timespec until;
+	bool passive, idle;
+	uint64_t pass;
+
+	assert(c && c->path);
+	if (sqlite3_open_v2(c->path, &db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		/* The writer's hook puts SQLite's own checkpoints back. */
+		sqlite3_close(db);
+		db = NULL;
+		pthread_mutex_lock(&c->mu);
+		c->failed = true;
+		pthread_mutex_unlock(&c->mu);
+	} else {
+		/* A checkpoint syncs as its own connection says: FULL, as the
+		 * writer's. */
+		sqlite3_busy_timeout(db, CKPT_BUSY_MS);
+		sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	}
+	pthread_mutex_lock(&c->mu);
+	while (!c->stop) {
+		if (!c->want) {
+			until = deadline(CKPT_IDLE_MS);
+			idle = pthread_cond_timedwait(&c->cv, &c->mu, &until) ==
+			       ETIMEDOUT;
+		} else {
+			idle = false;
+		}
+		if (c->stop)
+			break;
+		passive = c->want;
+		idle = idle && !c->want && c->dirty;
+		c->want = false;
+		pass = c->asked;
+		if (idle)
+			c->dirty = false;
+		if (db && (passive || idle)) {
+			pthread_mutex_unlock(&c->mu);
+			ckpt_run(c, db,
+				 passive ? SQLITE_CHECKPOINT_PASSIVE
+					 : SQLITE_CHECKPOINT_TRUNCATE);
+			pthread_mutex_lock(&c->mu);
+		}
+		/* Without a connection there is nothing to wait for. */
+		c->passed = pass;
+		pthread_cond_broadcast(&c->done);
+	}
+	c->passed = UINT64_MAX;
+	pthread_cond_broadcast(&c->done);
+	pthread_mutex_unlock(&c->mu);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* The writer's WAL hook, after each commit: wake the checkpointer (start
+ * it on first need) once the log holds CKPT_PAGES pages, and from
+ * CKPT_WAIT_PAGES on wait (at most CKPT_WAIT_MS) for its pass to end.
+ * Should the thread not start, SQLite's automatic checkpoint is put
+ * back. */
+static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct sq_ckpt *c = arg;
+	bool fall_back = false;
+	struct timespec until;
+	uint64_t mine;
+
+	assert(c && db);
+	(void)name;
+	pthread_mutex_lock(&c->mu);
+	c->dirty = true;
+	if (pages >= CKPT_PAGES) {
+		if (!c->want)
+			c->asked++;
+		c->want = true;
+		if (!c->started && !c->failed) {
+			c->started =
+				!pthread_create(&c->thread, NULL, ckpt_main, c);
+			c->failed = !c->started;
+		}
+		pthread_cond_signal(&c->cv);
+	}
+	if (pages >= CKPT_WAIT_PAGES && c->started && !c->failed) {
+		mine = c->asked;
+		until = deadline(CKPT_WAIT_MS);
+		while (c->passed < mine &&
+		       !pthread_cond_timedwait(&c->done, &c->mu, &until))
+			;
+	}
+	fall_back = c->failed;
+	pthread_mutex_unlock(&c->mu);
+	if (fall_back) /* replaces this hook */
+		sqlite3_wal_autocheckpoint(db, CKPT_PAGES);
+	return SQLITE_OK;
+}
+
+/* A checkpointer for s's file path, its hook in place of SQLite's
+ * automatic checkpoint; the thread starts on first need. */
+static int ckpt_open(struct sq *s, const char *path, struct qerr *e)
+{
+	struct sq_ckpt *c;
+
+	assert(s && s->db && path && !s->ck);
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->path = strdup(path);
+	if (!c || !c->path) {
+		free(c);
+		return qerr_set(e, Q_ERR_NOMEM, "", "out of memory");
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	pthread_cond_init(&c->done, NULL);
+	s->ck = c;
+	/* Replaces the automatic checkpoint, which is a WAL hook too. */
+	sqlite3_wal_hook(s->db, ckpt_hook, c);
+	return Q_OK;
+}
+
+/* Stop and join s's checkpointer and free it. */
+static void ckpt_close(struct sq *s)
+{
+	struct sq_ckpt *c = s->ck;
+
+	if (!c)
+		return;
+	sqlite3_wal_hook(s->db, NULL, NULL);
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	if (c->started)
+		pthread_join(c->thread, NULL);
+	pthread_cond_destroy(&c->cv);
+	pthread_cond_destroy(&c->done);
+	pthread_mutex_destroy(&c->mu);
+	free(c->path);
+	free(c);
+	s->ck = NULL;
+}
+
 static void sq_close(struct drv *d)
 {
 	struct sq *s;
@@ -378,6 +607,7 @@ static void sq_close(struct drv *d)
 		return;
 	s = sq_of(d);
 	sq_rollback(d);
+	ckpt_close(s);
 	for (unsigned i = 0; s->st && i < s->nstmt; i++) {
 		if (s->st[i])
 			sqlite3_finalize(s->st[i]->st);
@@ -454,6 +684,9 @@ static int sq_open(const char *path, unsigned nstmt, struct drv **out,
 	if (!rc)
 		rc = sq_exec(&s->base, "PRAGMA temp_store = MEMORY",
 			     "setting temp_store", e);
+	if (!rc && strcmp(path, ":memory:") &&
+	    *sqlite3_db_filename(s->db, "main"))
+		rc = ckpt_open(s, sqlite3_db_filename(s->db, "main"), e);
 	if (rc)
 		goto err;
 	*out = &s->base;

@@ -14,6 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "store/driver.h"
 
 #include "store/sql.h"
 #include "store/store.h"
@@ -492,6 +496,80 @@ static void test_migrate_7(void **state)
 	assert_string_equal(hash, "sha256:0007");
 }
 
+/* ---- the SQLite checkpointer ------------------------------------------------- */
+
+#define CK_COMMITS 200 /* of about 50 pages each: 40 MB of log in all */
+
+static long long file_size(const char *path, const char *suffix)
+{
+	char f[500];
+	struct stat st;
+
+	snprintf(f, sizeof(f), "%s%s", path, suffix);
+	return stat(f, &st) ? -1 : (long long)st.st_size;
+}
+
+/* On a SQLite file, the writer's commits leave checkpoints to the
+ * checkpointer: the log stays within a few thousand pages though 10 000
+ * were written, is truncated once the writer is idle, and every commit is
+ * in the database after close. */
+static void test_checkpointer(void **state)
+{
+	struct testdb db;
+	struct drv *d;
+	struct qerr e;
+	char got[32];
+	long long wal, most = 0;
+	int i;
+
+	(void)state;
+	if (testdb_is_pg()) {
+		skip();
+		return;
+	}
+	assert_int_equal(testdb_create(&db), 0);
+	assert_int_equal(drv_sqlite.open(db.url, 1, &d, &e), 0);
+	assert_int_equal(drv_sqlite.exec(d, "CREATE TABLE t (b BLOB NOT NULL)",
+					 "creating", &e),
+			 0);
+	for (i = 0; i < CK_COMMITS; i++) {
+		assert_int_equal(drv_sqlite.begin_write(d, &e), 0);
+		assert_int_equal(
+			drv_sqlite.exec(
+				d,
+				"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+				"SELECT x + 1 FROM c WHERE x < 50) INSERT "
+				"INTO t (b) SELECT randomblob(3000) FROM c",
+				"inserting", &e),
+			0);
+		assert_int_equal(drv_sqlite.commit(d, &e), 0);
+		wal = file_size(db.url, "-wal");
+		if (wal > most)
+			most = wal;
+	}
+	/* 1 000 pages wake the checkpointer, 4 000 make the writer wait for
+	 * it: without it the log would hold all 10 000 (41 MB). */
+	assert_true(most > 0);
+	print_message("largest log after a commit: %lld bytes\n", most);
+	assert_true(most < 5000LL * 4120);
+	/* Idle for a second: the log is truncated. */
+	for (i = 0; i < 50 && file_size(db.url, "-wal") != 0; i++)
+		nanosleep(&(struct timespec){0, 100000000}, NULL);
+	assert_int_equal(file_size(db.url, "-wal"), 0);
+	/* The writer still writes after a truncation. */
+	assert_int_equal(drv_sqlite.begin_write(d, &e), 0);
+	assert_int_equal(drv_sqlite.exec(d, "INSERT INTO t VALUES (x'00')",
+					 "inserting", &e),
+			 0);
+	assert_int_equal(drv_sqlite.commit(d, &e), 0);
+	drv_sqlite.close(d);
+	assert_int_equal(
+		testdb_text(&db, "SELECT count(*) FROM t", got, sizeof(got)),
+		0);
+	assert_string_equal(got, "10001");
+	testdb_drop(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +583,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_app_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_7, setup,
 						teardown),
+		cmocka_unit_test(test_checkpointer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -562,6 +562,68 @@ static void test_write_behind(void **state)
 	assert_false(stored(&f->b, 9005).found);
 }
 
+/* The numbers are written behind, once per program and year at the
+ * commit; a savepoint's rollback gives back the numbers drawn under it,
+ * and drops a program and year first drawn under it. */
+static int64_t draw(struct fx *f, const char *program)
+{
+	struct qerr e;
+	int64_t n = 0;
+	bool clean;
+
+	assert_int_equal(
+		office_hot_number(&f->a, program, 2025, &n, &clean, &e), 0);
+	return n;
+}
+
+static void test_numbers_behind(void **state)
+{
+	struct fx *f = *state;
+	char got[32], why[256];
+	struct qerr e;
+
+	assert_int_equal(office_begin(&f->a, &e), 0);
+	assert_int_equal(draw(f, "nb"), 1);
+	assert_int_equal(draw(f, "nb"), 2);
+	assert_int_equal(office_savepoint(&f->a, &e), 0);
+	assert_int_equal(draw(f, "nb"), 3);
+	assert_int_equal(draw(f, "nb"), 4);
+	office_savepoint_rollback(&f->a);
+	assert_int_equal(office_savepoint(&f->a, &e), 0);
+	assert_int_equal(draw(f, "nb"), 3);
+	assert_int_equal(draw(f, "nb-2"), 1);
+	assert_int_equal(draw(f, "nb-2"), 2);
+	office_savepoint_rollback(&f->a);
+	assert_int_equal(office_savepoint(&f->a, &e), 0);
+	assert_int_equal(draw(f, "nb-2"), 1);
+	assert_int_equal(draw(f, "nb"), 3);
+	assert_int_equal(office_savepoint_release(&f->a, &e), 0);
+	assert_int_equal(office_commit(&f->a, &e), 0);
+	if (office_hot_check(&f->a, why, sizeof(why)))
+		fail_msg("the hot state: %s", why);
+	assert_int_equal(testdb_text(&f->db,
+				     "SELECT last FROM app_numbers WHERE "
+				     "program = 'nb' AND year = 2025",
+				     got, sizeof(got)),
+			 0);
+	assert_string_equal(got, "3");
+	assert_int_equal(testdb_text(&f->db,
+				     "SELECT last FROM app_numbers WHERE "
+				     "program = 'nb-2' AND year = 2025",
+				     got, sizeof(got)),
+			 0);
+	assert_string_equal(got, "1");
+	/* A rolled back transaction leaves the store's numbers. */
+	assert_int_equal(office_begin(&f->a, &e), 0);
+	assert_int_equal(draw(f, "nb"), 4);
+	office_rollback(&f->a);
+	assert_int_equal(office_begin(&f->a, &e), 0);
+	assert_int_equal(draw(f, "nb"), 4);
+	assert_int_equal(office_commit(&f->a, &e), 0);
+	if (office_hot_check(&f->a, why, sizeof(why)))
+		fail_msg("the hot state: %s", why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +638,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_held_numbers, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_numbers_behind, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

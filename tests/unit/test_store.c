@@ -242,7 +242,7 @@ static void test_open_migrate(void **state)
 	raw(f, "DROP TABLE sessions");
 	raw(f, "DROP TABLE users");
 	raw(f, "DROP INDEX events_subject");
-	raw(f, "DROP INDEX applications_uscc_seq");
+	raw(f, "DROP INDEX IF EXISTS applications_uscc_seq");
 	raw(f, "ALTER TABLE applications DROP COLUMN approved_by");
 	raw(f, "DROP INDEX applications_state_measure");
 	raw(f, "DROP TABLE contracts");
@@ -267,7 +267,8 @@ static void test_open_migrate(void **state)
 			"'controllers', 'listings', 'applications_client_ref', "
 			"'app_numbers')"),
 		 mode, sizeof(mode));
-	assert_string_equal(mode, "10");
+	/* Migration 22 drops applications_uscc_seq on SQLite. */
+	assert_string_equal(mode, f->db.pg ? "10" : "9");
 	raw_text(
 		f,
 		either(f,
