@@ -740,7 +740,9 @@ static int place(struct sim *s, int k, int m, const struct application *a,
 					"demand overflows");
 		rc = push_queue(s, &q);
 	} else {
-		int to;
+		/* fcfs_place sets it whenever it succeeds; gcc -O1 cannot
+		 * see that and warns. */
+		int to = SIM_WAITLISTED;
 
 		rc = fcfs_place(s, p, m, a, fy, ix, asked, &to, e);
 		if (rc)
