@@ -50,6 +50,10 @@ struct store {
 		int64_t head_seq, next_seq;
 		char head_hash[65];
 	} tail, tail_sp;
+	/* PostgreSQL: the applications' next seq when this store last had
+	 * the planner's statistics refreshed (store_commit), 0 before its
+	 * first commit. */
+	int64_t analyzed_seq;
 	/* store_on_accounts: the hook, whether it runs now, and which
 	 * statements call it (0 not yet known, 1 no, 2 yes). */
 	int (*on_accounts)(void *ctx, struct qerr *e);
