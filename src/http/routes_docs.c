@@ -20,10 +20,8 @@ void srv_h_doc_attach(struct server *s, struct office *o, struct req *r)
 	const char *name = srv_qarg(r, "name");
 	const char *pay = srv_qarg(r, "payment");
 	struct store_doc_link l;
-	struct store_app a;
 	struct qerr e;
 	int64_t payment = 0;
-	int rc;
 
 	qerr_clear(&e);
 	if (pay) {
@@ -37,18 +35,8 @@ void srv_h_doc_attach(struct server *s, struct office *o, struct req *r)
 			return;
 		}
 	}
-	rc = store_app_get(o->store, r->id, &a, &e);
-	if (rc == Q_NONE || (!rc && !srv_visible(r, a.uscc))) {
-		if (!rc)
-			store_app_release(&a);
-		srv_not_found(r);
+	if (!srv_check_subject(o, r))
 		return;
-	}
-	if (rc) {
-		srv_fail_with(r, &e);
-		return;
-	}
-	store_app_release(&a);
 	if (office_attach(o,
 			  &(struct office_doc_in){
 				  r->id, (const uint8_t *)r->body, r->len,
@@ -92,24 +80,12 @@ static int doc_json(void *arg, const struct store_doc_link *l)
 /* GET /v1/applications/{id}/documents: what the application holds. */
 void srv_h_doc_list(struct server *s, struct office *o, struct req *r)
 {
-	struct store_app a;
 	struct qerr e;
 	json_t *arr;
-	int rc;
 
 	qerr_clear(&e);
-	rc = store_app_get(o->store, r->id, &a, &e);
-	if (rc == Q_NONE || (!rc && !srv_visible(r, a.uscc))) {
-		if (!rc)
-			store_app_release(&a);
-		srv_not_found(r);
+	if (!srv_check_subject(o, r))
 		return;
-	}
-	if (rc) {
-		srv_fail_with(r, &e);
-		return;
-	}
-	store_app_release(&a);
 	arr = json_array();
 	if (!arr) {
 		srv_ok(r, MHD_HTTP_OK, NULL);
