@@ -63,7 +63,7 @@ raw() {
 	# connection without an answer, as a server dying mid-request does.
 	local port hole cfg=$DIR/retry.cfg tmpl codes_plain="" codes_keyed="" k
 	port=$(free_port)
-	hole=$(free_port)
+	hole=$(free_port "$port")
 	sed -e "s|@LISTEN@|127.0.0.1:$port|" -e "s|@QUAN1@|127.0.0.1:$Q1|" \
 		-e "s|@QUAN2@|127.0.0.1:$hole|" -e "s|@STATS@|$DIR/retry.sock|" \
 		"$ROOT/examples/haproxy.cfg" >"$cfg"

@@ -8,11 +8,13 @@
 # ha_down DIR: everything stopped, DIR removed.
 
 free_port() {
-	local p
+	local p taken=" ${*//$'\n'/ } "
 	for _ in $(seq 1 50); do
 		# Below Linux's ephemeral range (32768-60999), where the local
-		# end of any client's connection may hold the port at bind time.
+		# end of any client's connection may hold the port at bind time;
+		# never one of the ports given (chosen, not yet bound).
 		p=$((20000 + RANDOM % 12000))
+		[[ $taken == *" $p "* ]] && continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return
@@ -24,14 +26,18 @@ free_port() {
 # quan_up DIR N: `quan serve` number N on its port Q<N>, its pid in
 # DIR/quanN.pid; waits until it listens.
 quan_up() {
-	local dir=$1 n=$2 port
+	local dir=$1 n=$2 port seen=0
 	port=$(cat "$dir/quan$n.port")
+	[ ! -f "$dir/quan$n.out" ] || seen=$(wc -l <"$dir/quan$n.out")
 	"$QUAN" serve --db "$HA_DB" --listen "127.0.0.1:$port" --trusted-proxy 127.0.0.1 \
 		>>"$dir/quan$n.out" 2>>"$dir/quan$n.err" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo $! >"$dir/quan$n.pid"
 	disown $! # killed with kill -9 by the tests: no job notice
 	for _ in $(seq 200); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && return 0
+		# Its own word that it listens, not another's answer on a port
+		# it could not take.
+		tail -n +$((seen + 1)) "$dir/quan$n.out" | grep -q "^listening http://127.0.0.1:$port/" && return 0
+		kill -0 "$(cat "$dir/quan$n.pid")" 2>/dev/null || break
 		sleep 0.05
 	done
 	echo "quan serve $n did not start" >&2
@@ -49,7 +55,7 @@ lb_ready() {
 }
 
 ha_up() {
-	local dir=$1 out lport
+	local dir=$1 out lport attempt n
 	mkdir -p "$dir"
 	out=$("$ROOT/scripts/ha" start "$dir/ha") || return 1
 	export HA_DIR=$dir/ha
@@ -58,19 +64,34 @@ ha_up() {
 	"$QUAN" init --db "$HA_DB" --policy "$ROOT/policies/shanghai-2025.yaml" --by admin >/dev/null 2>&1
 	export TOKEN
 	TOKEN=$("$QUAN" user add --db "$HA_DB" ada --role administrator 2>/dev/null)
-	free_port >"$dir/quan1.port"
-	free_port >"$dir/quan2.port"
-	lport=$(free_port)
+	# A port found free may be taken before it is bound (other tests and
+	# clusters run on this machine too): then again, on another.
+	for n in 1 2; do
+		for attempt in 1 2 3; do
+			free_port "$(cat "$dir"/quan*.port 2>/dev/null)" >"$dir/quan$n.port"
+			quan_up "$dir" "$n" && break
+			if ! grep -q 'cannot listen' "$dir/quan$n.err" || [ "$attempt" -eq 3 ]; then
+				return 1
+			fi
+			: >"$dir/quan$n.err"
+		done
+	done
 	export Q1 Q2
 	Q1=$(cat "$dir/quan1.port")
 	Q2=$(cat "$dir/quan2.port")
-	quan_up "$dir" 1 && quan_up "$dir" 2 || return 1
-	sed -e "s|@LISTEN@|127.0.0.1:$lport|" -e "s|@QUAN1@|127.0.0.1:$Q1|" \
-		-e "s|@QUAN2@|127.0.0.1:$Q2|" -e "s|@STATS@|$dir/haproxy.sock|" \
-		"$ROOT/examples/haproxy.cfg" >"$dir/haproxy.cfg"
-	# /usr/sbin is not on every user's PATH.
-	"$(command -v haproxy || echo /usr/sbin/haproxy)" -D -p "$dir/haproxy.pid" -f "$dir/haproxy.cfg" 2>"$dir/haproxy.log" \
-		</dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- || { cat "$dir/haproxy.log" >&2; return 1; }
+	for attempt in 1 2 3; do
+		lport=$(free_port "$Q1" "$Q2")
+		sed -e "s|@LISTEN@|127.0.0.1:$lport|" -e "s|@QUAN1@|127.0.0.1:$Q1|" \
+			-e "s|@QUAN2@|127.0.0.1:$Q2|" -e "s|@STATS@|$dir/haproxy.sock|" \
+			"$ROOT/examples/haproxy.cfg" >"$dir/haproxy.cfg"
+		# /usr/sbin is not on every user's PATH.
+		"$(command -v haproxy || echo /usr/sbin/haproxy)" -D -p "$dir/haproxy.pid" -f "$dir/haproxy.cfg" 2>"$dir/haproxy.log" \
+			</dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- && break
+		if ! grep -q 'cannot bind' "$dir/haproxy.log" || [ "$attempt" -eq 3 ]; then
+			cat "$dir/haproxy.log" >&2
+			return 1
+		fi
+	done
 	export LB=http://127.0.0.1:$lport
 	lb_ready 30
 }
