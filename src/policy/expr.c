@@ -2273,3 +2273,435 @@ void expr_free(struct expr *x)
 	free(x->canonical);
 	free(x);
 }
+
+/* ---- over columns --------------------------------------------------------- */
+
+/* field_eq_literal for row r of the columns: the keys decide when the row
+ * has its field's key, strcmp otherwise; the answer is exact either way. */
+static int col_eq_literal(const struct expr_cols *c, size_t r,
+			  const struct insn *in)
+{
+	const char *lit = (const char *)(intptr_t)in->imm;
+	const char *s = (const char *)(intptr_t)c->col[in->a][r];
+	int k = facts_skey_slot(in->a);
+
+	if (k >= 0 && c->skey[k] && c->skey_mask &&
+	    (c->skey_mask[r] >> k) & 1) {
+		if (c->skey[k][r] != in->key ||
+		    (bool)((c->skey_long[r] >> k) & 1) != (bool)in->b)
+			return 0;
+		return !in->b || strcmp(s + FACTS_SKEY_BYTES,
+					lit + FACTS_SKEY_BYTES) == 0;
+	}
+	return strcmp(s ? s : "", lit) == 0;
+}
+
+/* Each row that runs at instruction `at`: not failed, not jumped past
+ * it. */
+#define EACH_ROW                                                               \
+	for (size_t r = 0; r < n; r++)                                         \
+		if (rs[r] <= at)
+#define ROW_FAILS(v)                                                           \
+	do {                                                                   \
+		status[r] = (uint8_t)(v);                                      \
+		rs[r] = INT32_MAX;                                             \
+	} while (0)
+
+/* One instruction of run_cols that pops two values and pushes one, over
+ * the running rows: l is the lower operand and the result. */
+static void cols_binary(const struct insn *in, int32_t at, size_t n,
+			int32_t *rs, int64_t *l, const int64_t *t,
+			uint8_t *status)
+{
+	switch ((enum op)in->op) {
+	case OP_EQ:
+		EACH_ROW l[r] = l[r] == t[r];
+		break;
+	case OP_NE:
+		EACH_ROW l[r] = l[r] != t[r];
+		break;
+	case OP_LT:
+		EACH_ROW l[r] = l[r] < t[r];
+		break;
+	case OP_LE:
+		EACH_ROW l[r] = l[r] <= t[r];
+		break;
+	case OP_GT:
+		EACH_ROW l[r] = l[r] > t[r];
+		break;
+	case OP_GE:
+		EACH_ROW l[r] = l[r] >= t[r];
+		break;
+	case OP_SEQ:
+	case OP_SNE:
+		EACH_ROW
+		{
+			int eq = strcmp((const char *)(intptr_t)l[r],
+					(const char *)(intptr_t)t[r]) == 0;
+
+			l[r] = in->op == OP_SEQ ? eq : !eq;
+		}
+		break;
+	case OP_ADD:
+		EACH_ROW if (__builtin_add_overflow(l[r], t[r], &l[r]))
+			ROW_FAILS(EXPR_OVERFLOW);
+		break;
+	case OP_SUB:
+		EACH_ROW if (__builtin_sub_overflow(l[r], t[r], &l[r]))
+			ROW_FAILS(EXPR_OVERFLOW);
+		break;
+	case OP_MUL:
+		EACH_ROW if (__builtin_mul_overflow(l[r], t[r], &l[r]))
+			ROW_FAILS(EXPR_OVERFLOW);
+		break;
+	case OP_DIV:
+		EACH_ROW
+		{
+			if (t[r] == 0)
+				ROW_FAILS(EXPR_DIV_ZERO);
+			else if (l[r] == INT64_MIN && t[r] == -1)
+				ROW_FAILS(EXPR_OVERFLOW);
+			else
+				l[r] = div_floor(l[r], t[r]);
+		}
+		break;
+	case OP_MADD:
+		EACH_ROW if (money_add(l[r], t[r], &l[r]))
+			ROW_FAILS(EXPR_OVERFLOW);
+		break;
+	case OP_MSUB:
+		EACH_ROW if (money_sub(l[r], t[r], &l[r]))
+			ROW_FAILS(EXPR_OVERFLOW);
+		break;
+	case OP_MMULI:
+		EACH_ROW if (money_mul_int(l[r], t[r], &l[r]))
+			ROW_FAILS(EXPR_OVERFLOW);
+		break;
+	case OP_MMULR:
+		EACH_ROW if (money_scale(l[r], t[r], RATE_BP_ONE, &l[r]))
+			ROW_FAILS(EXPR_OVERFLOW);
+		break;
+	case OP_MDIVI:
+		EACH_ROW
+		{
+			if (t[r] == 0)
+				ROW_FAILS(EXPR_DIV_ZERO);
+			else if (money_div(l[r], t[r], &l[r]))
+				ROW_FAILS(EXPR_OVERFLOW);
+		}
+		break;
+	case OP_MIN:
+		EACH_ROW if (t[r] < l[r]) l[r] = t[r];
+		break;
+	case OP_MAX:
+		EACH_ROW if (t[r] > l[r]) l[r] = t[r];
+		break;
+	case OP_ADD_DAYS:
+		EACH_ROW
+		{
+			int64_t a = l[r];
+
+			if (a < DATE_LO || a > DATE_HI ||
+			    __builtin_add_overflow(a, t[r], &a) ||
+			    a < DATE_LO || a > DATE_HI)
+				ROW_FAILS(EXPR_OVERFLOW);
+			else
+				l[r] = a;
+		}
+		break;
+	case OP_ADD_YEARS:
+		EACH_ROW
+		{
+			int64_t a = l[r], b = t[r];
+
+			if (a < DATE_LO || a > DATE_HI ||
+			    b < -(DATE_MAX_YEAR - DATE_MIN_YEAR) ||
+			    b > DATE_MAX_YEAR - DATE_MIN_YEAR) {
+				ROW_FAILS(EXPR_OVERFLOW);
+				continue;
+			}
+			a = date_add_years((qdate)a, (int)b);
+			if (a < DATE_LO || a > DATE_HI)
+				ROW_FAILS(EXPR_OVERFLOW);
+			else
+				l[r] = a;
+		}
+		break;
+	default:
+		assert(!"not a binary instruction");
+		break;
+	}
+}
+
+/* One instruction of run_cols that pushes a value read from the facts or
+ * the parameters, over the running rows, into u. */
+static void cols_push(const struct expr *x, const struct insn *in,
+		      const struct expr_cols *c, int32_t at, size_t n,
+		      int32_t *rs, int64_t *u, uint8_t *status)
+{
+	const int64_t *v =
+		in->a >= 0 && in->a < F__COUNT ? c->col[in->a] : NULL;
+
+	switch ((enum op)in->op) {
+	case OP_PUSH:
+		EACH_ROW u[r] = in->imm;
+		break;
+	case OP_FIELD:
+		EACH_ROW u[r] = v[r];
+		break;
+	case OP_FIELD_S:
+		EACH_ROW u[r] = v[r] ? v[r] : (int64_t)(intptr_t) "";
+		break;
+	case OP_PARAM:
+		EACH_ROW
+		{
+			const int64_t *pv = c->params ? c->params[r] : NULL;
+			const uint8_t *pn =
+				c->param_null ? c->param_null[r] : NULL;
+
+			if (!pv || (pn && pn[in->a]))
+				ROW_FAILS(EXPR_NOT_IN_FORCE);
+			else
+				u[r] = pv[in->a];
+		}
+		break;
+	case OP_ISNULL:
+		EACH_ROW u[r] = (int64_t)((c->null_mask[r] >> in->a) & 1);
+		break;
+	case OP_NOTNULL:
+		EACH_ROW u[r] = !((c->null_mask[r] >> in->a) & 1);
+		break;
+	case OP_FEQK:
+		EACH_ROW u[r] = v[r] == in->imm;
+		break;
+	case OP_FNEK:
+		EACH_ROW u[r] = v[r] != in->imm;
+		break;
+	case OP_FLTK:
+		EACH_ROW u[r] = v[r] < in->imm;
+		break;
+	case OP_FLEK:
+		EACH_ROW u[r] = v[r] <= in->imm;
+		break;
+	case OP_FGTK:
+		EACH_ROW u[r] = v[r] > in->imm;
+		break;
+	case OP_FGEK:
+		EACH_ROW u[r] = v[r] >= in->imm;
+		break;
+	case OP_FSEQK:
+	case OP_FSNEK:
+		EACH_ROW
+		{
+			int eq = col_eq_literal(c, r, in);
+
+			u[r] = in->op == OP_FSEQK ? eq : !eq;
+		}
+		break;
+	case OP_SUPPLIER_ON:
+		EACH_ROW
+		{
+			if (!c->lists_known[r])
+				ROW_FAILS(EXPR_LISTS_UNKNOWN);
+			else
+				u[r] = (int64_t)((c->supplier_lists[r] >>
+						  in->a) &
+						 1);
+		}
+		break;
+	default:
+		assert(!"not a push");
+		(void)x;
+		break;
+	}
+}
+
+/* One instruction of run_cols that replaces the top value, over the
+ * running rows. */
+static void cols_unary(const struct expr *x, const struct insn *in, int32_t at,
+		       size_t n, int32_t *rs, int64_t *t, uint8_t *status)
+{
+	const int64_t *it = NULL;
+
+	if (in->op == OP_IN || in->op == OP_SIN || in->op == OP_INDUSTRY_IN)
+		it = list_of(x, in);
+	switch ((enum op)in->op) {
+	case OP_NOT:
+		EACH_ROW t[r] = !t[r];
+		break;
+	case OP_NEG:
+		EACH_ROW if (__builtin_sub_overflow((int64_t)0, t[r], &t[r]))
+			ROW_FAILS(EXPR_OVERFLOW);
+		break;
+	case OP_IN:
+		EACH_ROW
+		{
+			int hit = 0;
+
+			for (int64_t k = 0; k < in->imm && !hit; k++)
+				hit = it[k] == t[r];
+			t[r] = hit;
+		}
+		break;
+	case OP_SIN:
+		EACH_ROW
+		{
+			const char *v = (const char *)(intptr_t)t[r];
+			int hit = 0;
+
+			for (int64_t k = 0; k < in->imm && !hit; k++)
+				hit = strcmp((const char *)(intptr_t)it[k],
+					     v) == 0;
+			t[r] = hit;
+		}
+		break;
+	case OP_INDUSTRY_IN:
+		EACH_ROW
+		{
+			const char *v = (const char *)(intptr_t)t[r];
+			int hit = 0;
+
+			for (int64_t k = 0; k < in->imm && !hit; k++)
+				hit = industry_within(
+					v, (const char *)(intptr_t)it[k]);
+			t[r] = hit;
+		}
+		break;
+	default:
+		assert(!"not a unary instruction");
+		break;
+	}
+}
+
+/* run() over columns: x's code from ip0 to its OP_END, or to the OP_COND
+ * that ends the condition ip0 is in, one instruction at a time over every
+ * row whose resume is not past it (rows off start at INT32_MAX). A jump
+ * parks a row until its target; a failure takes it out with its status.
+ * The stack's depth at each instruction is the same on every path (the
+ * compiler's jumps keep it so), so one depth serves every row. out[r] and
+ * status[r] are set for every row that ran. */
+static void run_cols(const struct expr *x, const struct insn *ip0,
+		     const struct expr_cols *c, size_t n, int64_t *out,
+		     uint8_t *status, struct expr_cols_scratch *sc)
+{
+	int32_t *rs = sc->resume;
+	int d = 0;
+
+	assert(x->max_stack <= EXPR_MAX_DEPTH);
+	for (const struct insn *in = ip0;; in++) {
+		const int32_t at = (int32_t)(in - x->code);
+		int64_t *t = d > 0 ? sc->st[d - 1] : NULL;
+
+		assert(d >= 0 && d <= EXPR_MAX_DEPTH);
+		switch ((enum op)in->op) {
+		case OP_END:
+		case OP_COND:
+			assert(d == 1);
+			EACH_ROW
+			{
+				out[r] = t[r];
+				status[r] = EXPR_OK;
+			}
+			return;
+		case OP_PUSH:
+		case OP_FIELD:
+		case OP_FIELD_S:
+		case OP_PARAM:
+		case OP_ISNULL:
+		case OP_NOTNULL:
+		case OP_FEQK:
+		case OP_FNEK:
+		case OP_FLTK:
+		case OP_FLEK:
+		case OP_FGTK:
+		case OP_FGEK:
+		case OP_FSEQK:
+		case OP_FSNEK:
+		case OP_SUPPLIER_ON:
+			cols_push(x, in, c, at, n, rs, sc->st[d], status);
+			d++;
+			break;
+		case OP_JNULL:
+			EACH_ROW if (c->null_mask[r] & (uint64_t)in->imm)
+			{
+				sc->st[d][r] = in->b;
+				rs[r] = in->a;
+			}
+			break;
+		case OP_JFALSE:
+			EACH_ROW if (!t[r]) rs[r] = in->a;
+			d--;
+			break;
+		case OP_JTRUE:
+			EACH_ROW if (t[r]) rs[r] = in->a;
+			d--;
+			break;
+		case OP_NOT:
+		case OP_NEG:
+		case OP_IN:
+		case OP_SIN:
+		case OP_INDUSTRY_IN:
+			cols_unary(x, in, at, n, rs, t, status);
+			break;
+		default:
+			assert(d >= 2);
+			cols_binary(in, at, n, rs, sc->st[d - 2], t, status);
+			d--;
+			break;
+		}
+	}
+}
+
+#undef EACH_ROW
+#undef ROW_FAILS
+
+void expr_eval_columns(const struct expr *x, const struct expr_cols *c,
+		       size_t n, const uint8_t *live, int64_t *out,
+		       uint8_t *status, struct expr_cols_scratch *sc)
+{
+	assert(x && c && out && status && sc);
+	assert(x->ncond == 0 && n <= EXPR_COLS_MAX);
+	for (size_t r = 0; r < n; r++)
+		sc->resume[r] = !live || live[r] ? 0 : INT32_MAX;
+	run_cols(x, x->code, c, n, out, status, sc);
+}
+
+void expr_eval_fused_columns(const struct expr *x, const struct expr_cols *c,
+			     size_t n, const uint8_t *live, uint64_t *pass,
+			     uint64_t *not_in_force, uint8_t *status,
+			     uint8_t *bad, struct expr_cols_scratch *sc)
+{
+	int64_t v[EXPR_COLS_MAX];
+	uint8_t st[EXPR_COLS_MAX];
+	uint8_t on[EXPR_COLS_MAX];
+
+	assert(x && c && pass && not_in_force && status && bad && sc);
+	assert(x->ncond > 0 && x->ncond <= EXPR_MAX_FUSED &&
+	       n <= EXPR_COLS_MAX);
+	for (size_t r = 0; r < n; r++) {
+		on[r] = !live || live[r];
+		if (!on[r])
+			continue;
+		pass[r] = not_in_force[r] = 0;
+		status[r] = EXPR_OK;
+		bad[r] = 0;
+	}
+	for (int k = 0; k < x->ncond; k++) {
+		for (size_t r = 0; r < n; r++)
+			sc->resume[r] = on[r] ? 0 : INT32_MAX;
+		run_cols(x, x->start[k], c, n, v, st, sc);
+		for (size_t r = 0; r < n; r++) {
+			if (!on[r])
+				continue;
+			if (st[r] == EXPR_NOT_IN_FORCE) {
+				not_in_force[r] |= 1ull << k;
+			} else if (st[r]) {
+				status[r] = st[r];
+				bad[r] = (uint8_t)k;
+				on[r] = 0;
+			} else if (v[r]) {
+				pass[r] |= 1ull << k;
+			}
+		}
+	}
+}

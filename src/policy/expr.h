@@ -144,4 +144,50 @@ int expr_eval_fused(const struct expr *x, const struct facts *f,
 
 void expr_free(struct expr *x);
 
+/* ---- over columns (struct of arrays), for the simulator ------------------- */
+
+/* Rows one columnar evaluation takes at most. */
+#define EXPR_COLS_MAX 256
+
+/* The facts of up to EXPR_COLS_MAX applications by field: row r of field
+ * id is col[id][r], what facts.i[id] (or .s[id], as a pointer) holds for
+ * that application; the other members likewise. A column the program does
+ * not read may be NULL. The parameters in force are per row (each row's
+ * signing date: policy_params_on): params[r], param_null[r]. skey[k] is
+ * the column of the string keys of slot k (facts_keys), NULL when unset
+ * for every row. */
+struct expr_cols {
+	const int64_t *col[F__COUNT];
+	const uint64_t *null_mask;
+	const uint8_t *lists_known;
+	const uint64_t *supplier_lists;
+	const uint16_t *skey_mask, *skey_long;
+	const uint64_t *skey[FACTS_NSKEY];
+	const int64_t *const *params;
+	const uint8_t *const *param_null;
+};
+
+/* Scratch for one columnar evaluation: the value stack of every row and
+ * where each row resumes after a jump. About 140 KiB: from the heap. */
+struct expr_cols_scratch {
+	int64_t st[EXPR_MAX_DEPTH + 1][EXPR_COLS_MAX];
+	int32_t resume[EXPR_COLS_MAX];
+};
+
+/* expr_eval over rows 0..n) of c (n <= EXPR_COLS_MAX) whose live[r] is
+ * set: out[r] and status[r] (an enum expr_status) are what expr_eval gives
+ * for that row's facts; rows not live are left as they are. The same
+ * instructions as expr_eval, each run over the block before the next. */
+void expr_eval_columns(const struct expr *x, const struct expr_cols *c,
+		       size_t n, const uint8_t *live, int64_t *out,
+		       uint8_t *status, struct expr_cols_scratch *sc);
+
+/* expr_eval_fused over the live rows of c: pass[r], not_in_force[r] as
+ * expr_eval_fused sets them; status[r] is EXPR_OK or the first other
+ * failure, with bad[r] its condition. */
+void expr_eval_fused_columns(const struct expr *x, const struct expr_cols *c,
+			     size_t n, const uint8_t *live, uint64_t *pass,
+			     uint64_t *not_in_force, uint8_t *status,
+			     uint8_t *bad, struct expr_cols_scratch *sc);
+
 #endif

@@ -9,8 +9,10 @@
  * window edges, one second or one day either side). The facts given to
  * decide_facts carry no string keys (strcmp decides), the columns do
  * (facts_keys): so the test also holds the keyed compare equal to the
- * plain one. Eligibility, rate, rate row, amount, reasons and errors must
- * agree, row by row, to the fen.
+ * plain one. Status, eligibility, rate, rate row, base, gross, amount,
+ * the pool's share, every reason and errors must agree, row by row, to
+ * the fen; most rows must be decided over the columns, not handed back
+ * to decide_facts.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -208,7 +210,7 @@ static int find_seed(uint64_t *s, const struct policy *p, int m,
 	return 0;
 }
 
-static void same(const struct decision_lite *c, int st,
+static void same(const struct decision_lite *c, int st, const struct policy *p,
 		 const struct decision *d, const char *where, size_t row)
 {
 	if (c->status != st)
@@ -217,31 +219,87 @@ static void same(const struct decision_lite *c, int st,
 	if (st)
 		return;
 	if (c->eligible != d->eligible || c->rate != d->rate ||
-	    c->rate_rule != d->rate_rule || c->amount != d->amount ||
-	    c->nreasons != d->nreasons)
+	    c->rate_rule != d->rate_rule || c->base != d->base ||
+	    c->gross != d->gross || c->amount != d->amount ||
+	    c->nreasons != d->nreasons ||
+	    c->pool_share != (d->eligible ? decision_pool_share(p, d) : 0))
 		fail_msg(
-			"%s row %zu: columns %d %d %lld, decide_facts %d %d %lld",
-			where, row, c->eligible, (int)c->rate,
-			(long long)c->amount, d->eligible, (int)d->rate,
-			(long long)d->amount);
-	for (uint16_t k = 0; k < d->nreasons && k < DECISION_LITE_REASONS; k++)
+			"%s row %zu (%s): columns %d %d %d %lld %lld %lld %lld %u, "
+			"decide_facts %d %d %d %lld %lld %lld %lld %u",
+			where, row, c->fell_back ? "fell back" : "columns",
+			c->eligible, (int)c->rate, c->rate_rule,
+			(long long)c->base, (long long)c->gross,
+			(long long)c->amount, (long long)c->pool_share,
+			c->nreasons, d->eligible, (int)d->rate, d->rate_rule,
+			(long long)d->base, (long long)d->gross,
+			(long long)d->amount,
+			(long long)(d->eligible ? decision_pool_share(p, d)
+						: 0),
+			d->nreasons);
+	for (uint16_t k = 0; k < d->nreasons; k++)
 		assert_int_equal(c->reasons[k], d->reasons[k]);
+}
+
+/* Counts over the whole test, so that it can say what it reached. */
+struct tally {
+	size_t measures, seeded, eligible, errors, capped, fell_back;
+	size_t columnar_eligible, rows;
+};
+
+/* Rows 0..n) of measure m, decided over columns (with string keys, in
+ * blocks) and by decide_facts (without them), compared row by row. */
+static void compare_rows(const struct policy *p, int m, struct facts *rows,
+			 size_t n, bool with_history, struct columns_work *w,
+			 struct decision_lite *out, struct decision *d,
+			 struct tally *t)
+{
+	uint64_t fields = columns_fields(p, m);
+
+	for (size_t lo = 0; lo < n; lo += COLUMNS_BLOCK) {
+		size_t hi = lo + COLUMNS_BLOCK < n ? lo + COLUMNS_BLOCK : n;
+		const struct facts *src[COLUMNS_BLOCK];
+
+		fact_columns_clear(&w->c, fields);
+		for (size_t r = lo; r < hi; r++) {
+			struct facts keyed = rows[r];
+
+			facts_keys(&keyed, p->string_fields);
+			fact_columns_add(&w->c, &keyed);
+			src[r - lo] = &rows[r];
+		}
+		decide_columns(p, m, &w->c, with_history, src, out, w);
+		for (size_t r = lo; r < hi; r++) {
+			const struct decision_lite *o = &out[r - lo];
+			struct qerr e;
+			int st = decide_facts(p, m, &rows[r], with_history, d,
+					      &e);
+
+			same(o, st, p, d, p->measures[m].id, r);
+			t->rows++;
+			t->eligible += !st && d->eligible;
+			t->errors += st != 0;
+			t->capped += !st && d->eligible && d->ncaps > 0;
+			t->fell_back += o->fell_back;
+			t->columnar_eligible += !o->fell_back && o->eligible;
+		}
+	}
 }
 
 static void test_every_policy(void **state)
 {
 	glob_t g;
-	size_t measures = 0, eligible = 0, errors = 0, seeded = 0;
+	struct tally t = {0};
+	struct columns_work *w = malloc(sizeof(*w));
 
 	(void)state;
+	assert_non_null(w);
 	assert_int_equal(glob(QUAN_POLICYDIR "/*.yaml", 0, NULL, &g), 0);
 	assert_true(g.gl_pathc >= 8);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		struct diag_list dl = DIAG_LIST_INIT;
 		struct policy *p = NULL;
-		struct fact_columns c;
 		struct facts *rows = calloc(ROWS, sizeof(*rows));
-		struct decision_lite *out = calloc(ROWS, sizeof(*out));
+		struct decision_lite *out = calloc(COLUMNS_BLOCK, sizeof(*out));
 		struct decision *d = malloc(sizeof(*d));
 		uint64_t s = 0x9e3779b97f4a7c15ull + i;
 
@@ -253,45 +311,47 @@ static void test_every_policy(void **state)
 			fail_msg("%s does not load", g.gl_pathv[i]);
 		}
 		diag_release(&dl);
-		assert_int_equal(fact_columns_init(&c, ROWS), Q_OK);
 		for (size_t m = 0; m < p->nmeasures; m++) {
 			struct facts seed;
+			size_t before = t.columnar_eligible;
 			int has = find_seed(&s, p, (int)m, d, &seed);
 
-			seeded += has;
+			t.seeded += has;
 			for (size_t r = 0; r < ROWS; r++) {
 				if (has && r % 4 != 0)
 					near(&s, &p->measures[m], &seed,
 					     &rows[r]);
 				else
 					draw(&s, &p->measures[m], &rows[r]);
-				fact_columns_set(&c, r, &rows[r]);
 			}
-			decide_columns(p, (int)m, &c, ROWS, (m % 2 == 0), out);
-			for (size_t r = 0; r < ROWS; r++) {
-				struct qerr e;
-				int st = decide_facts(p, (int)m, &rows[r],
-						      (m % 2 == 0), d, &e);
-
-				same(&out[r], st, d, p->measures[m].id, r);
-				eligible += !st && d->eligible;
-				errors += st != 0;
-			}
-			measures++;
+			compare_rows(p, (int)m, rows, ROWS, m % 2 == 0, w, out,
+				     d, &t);
+			/* A measure with eligible rows has some decided
+			 * over the columns, not all left to decide_facts. */
+			if (has && t.columnar_eligible == before)
+				fail_msg(
+					"%s: no eligible row decided over columns",
+					p->measures[m].id);
+			t.measures++;
 		}
-		fact_columns_release(&c);
 		policy_free(p);
 		free(rows);
 		free(out);
 		free(d);
 	}
 	globfree(&g);
-	/* The draws reach both outcomes, or the test proves little. */
-	print_message(
-		"%zu measures (%zu with an eligible seed), %d rows each: %zu eligible, %zu errors\n",
-		measures, seeded, ROWS, eligible, errors);
-	assert_true(eligible > 0);
-	assert_true(eligible < measures * ROWS);
+	free(w);
+	/* The draws reach both outcomes, caps and errors, or the test
+	 * proves little. */
+	print_message("%zu measures (%zu with an eligible seed), %zu rows: "
+		      "%zu eligible (%zu over columns), %zu capped, %zu "
+		      "errors, %zu fell back\n",
+		      t.measures, t.seeded, t.rows, t.eligible,
+		      t.columnar_eligible, t.capped, t.errors, t.fell_back);
+	assert_true(t.eligible > 0);
+	assert_true(t.eligible < t.rows);
+	assert_true(t.capped > 0);
+	assert_true(t.fell_back < t.rows / 4);
 }
 
 int main(void)
