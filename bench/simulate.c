@@ -85,7 +85,22 @@ static void prep(void *arg, uint64_t k, void *sl, struct sim_scratch *sr)
 	else
 		x->rc = app_receive(&x->ga.a, c->arr[k].at, &x->e);
 	if (!x->rc)
-		sim_prepare(c->s, &x->ga.a, &x->pp, sr);
+		sim_prepare_facts(c->s, &x->ga.a, &x->pp, sr);
+}
+
+/* The block's applications decided ahead, over columns. */
+static void prep_block(void *arg, uint64_t lo, uint64_t hi, void *first,
+		       struct sim_scratch *sr)
+{
+	struct ctx *c = arg;
+	struct slot *x = first;
+	struct sim_prep *pps[SIM_PIPE_BLOCK];
+	size_t n = 0;
+
+	for (uint64_t i = lo; i < hi; i++, x++)
+		if (!x->rc)
+			pps[n++] = &x->pp;
+	sim_decide_ahead(c->s, pps, n, sr);
 }
 
 static int apply(void *arg, uint64_t k, void *sl)
@@ -206,6 +221,7 @@ int main(int argc, char **argv)
 	pipe.threads = threads;
 	pipe.arg = &c;
 	pipe.prep = prep;
+	pipe.prep_block = prep_block;
 	pipe.apply = apply;
 	pipe.ahead = ahead;
 	if (sim_pipe_run(&pipe))

@@ -520,7 +520,25 @@ static void slot_prep(void *arg, uint64_t i, void *sl, struct sim_scratch *sr)
 	if (!x->rc)
 		x->rc = app_receive(&x->a, it->at, &x->e);
 	for (size_t k = 0; !x->rc && k < c->nsims; k++)
-		sim_prepare(&c->sims[k], &x->a, &x->pp[k], sr);
+		sim_prepare_facts(&c->sims[k], &x->a, &x->pp[k], sr);
+}
+
+/* The block's applications decided ahead, over columns, in each run. */
+static void slot_prep_block(void *arg, uint64_t lo, uint64_t hi, void *first,
+			    struct sim_scratch *sr)
+{
+	struct runctx *c = arg;
+	struct sim_prep *pps[SIM_PIPE_BLOCK];
+
+	for (size_t k = 0; k < c->nsims; k++) {
+		struct slot *x = first;
+		size_t n = 0;
+
+		for (uint64_t i = lo; i < hi; i++, x++)
+			if (!x->rc)
+				pps[n++] = &x->pp[k];
+		sim_decide_ahead(&c->sims[k], pps, n, sr);
+	}
 }
 
 static void slot_ahead(void *arg, void *sl)
@@ -620,6 +638,7 @@ static int run(const struct sopts *o, struct population *pop, struct sim *sims,
 	pipe.threads = threads;
 	pipe.arg = &rc_;
 	pipe.prep = slot_prep;
+	pipe.prep_block = slot_prep_block;
 	pipe.apply = slot_apply;
 	pipe.drop = slot_drop;
 	pipe.ahead = slot_ahead;

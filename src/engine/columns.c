@@ -52,6 +52,12 @@ void fact_columns_clear(struct fact_columns *c, uint64_t fields)
 	assert(c);
 	c->n = 0;
 	c->fields = fields;
+	c->nids = 0;
+	for (int id = 0; id < F__COUNT; id++)
+		if ((fields >> id) & 1) {
+			c->ids[c->nids] = (uint8_t)id;
+			c->slot[c->nids++] = (int8_t)facts_skey_slot(id);
+		}
 }
 
 void fact_columns_add(struct fact_columns *c, const struct facts *f)
@@ -59,13 +65,12 @@ void fact_columns_add(struct fact_columns *c, const struct facts *f)
 	size_t r = c->n;
 
 	assert(c && f && r < COLUMNS_BLOCK);
-	for (uint64_t m = c->fields; m; m &= m - 1) {
-		int id = __builtin_ctzll(m);
-		int k = facts_skey_slot(id);
+	for (size_t j = 0; j < c->nids; j++) {
+		int id = c->ids[j];
 
 		c->col[id][r] = f->i[id];
-		if (k >= 0)
-			c->skey[k][r] = f->skey[k];
+		if (c->slot[j] >= 0)
+			c->skey[c->slot[j]][r] = f->skey[c->slot[j]];
 	}
 	c->null_mask[r] = f->null_mask;
 	c->received_at[r] = f->received_at;

@@ -36,6 +36,11 @@
 struct fact_columns {
 	size_t n;
 	uint64_t fields; /* bit id per field id gathered */
+	/* The same as a list: nids field ids, and each one's key slot or
+	 * -1 (facts_skey_slot). */
+	uint8_t nids;
+	uint8_t ids[F__COUNT];
+	int8_t slot[F__COUNT];
 	int64_t col[F__COUNT][COLUMNS_BLOCK];
 	uint64_t null_mask[COLUMNS_BLOCK];
 	int64_t received_at[COLUMNS_BLOCK];

@@ -2296,136 +2296,134 @@ static int col_eq_literal(const struct expr_cols *c, size_t r,
 	return strcmp(s ? s : "", lit) == 0;
 }
 
-/* Each row that runs at instruction `at`: not failed, not jumped past
- * it. */
-#define EACH_ROW                                                               \
-	for (size_t r = 0; r < n; r++)                                         \
-		if (rs[r] <= at)
+/* The rows of one columnar run and where each stands: rs[r] is the
+ * instruction row r resumes at (0: running; a jump's target: parked
+ * until then; INT32_MAX: failed or not live). dense while every row
+ * runs, so that an instruction need not look at rs. */
+struct cols_run {
+	int32_t *rs;
+	uint8_t *status;
+	size_t n;
+	int32_t at; /* the instruction being run */
+	bool dense;
+	int changed; /* rows failed or parked by this instruction */
+};
+
+/* body for each row that runs the current instruction. */
+#define EACH_ROW(...)                                                          \
+	do {                                                                   \
+		if (cr->dense) {                                               \
+			for (size_t r = 0; r < cr->n; r++) {                   \
+				__VA_ARGS__                                    \
+			}                                                      \
+		} else {                                                       \
+			for (size_t r = 0; r < cr->n; r++)                     \
+				if (cr->rs[r] <= cr->at) {                     \
+					__VA_ARGS__                            \
+				}                                              \
+		}                                                              \
+	} while (0)
 #define ROW_FAILS(v)                                                           \
 	do {                                                                   \
-		status[r] = (uint8_t)(v);                                      \
-		rs[r] = INT32_MAX;                                             \
+		cr->status[r] = (uint8_t)(v);                                  \
+		cr->rs[r] = INT32_MAX;                                         \
+		cr->changed++;                                                 \
 	} while (0)
 
-/* One instruction of run_cols that pops two values and pushes one, over
- * the running rows: l is the lower operand and the result. */
-static void cols_binary(const struct insn *in, int32_t at, size_t n,
-			int32_t *rs, int64_t *l, const int64_t *t,
-			uint8_t *status)
+/* One instruction that pops two values and pushes one, over the running
+ * rows: l is the lower operand and the result. */
+static void cols_binary(struct cols_run *cr, const struct insn *in, int64_t *l,
+			const int64_t *t)
 {
 	switch ((enum op)in->op) {
 	case OP_EQ:
-		EACH_ROW l[r] = l[r] == t[r];
+		EACH_ROW(l[r] = l[r] == t[r];);
 		break;
 	case OP_NE:
-		EACH_ROW l[r] = l[r] != t[r];
+		EACH_ROW(l[r] = l[r] != t[r];);
 		break;
 	case OP_LT:
-		EACH_ROW l[r] = l[r] < t[r];
+		EACH_ROW(l[r] = l[r] < t[r];);
 		break;
 	case OP_LE:
-		EACH_ROW l[r] = l[r] <= t[r];
+		EACH_ROW(l[r] = l[r] <= t[r];);
 		break;
 	case OP_GT:
-		EACH_ROW l[r] = l[r] > t[r];
+		EACH_ROW(l[r] = l[r] > t[r];);
 		break;
 	case OP_GE:
-		EACH_ROW l[r] = l[r] >= t[r];
+		EACH_ROW(l[r] = l[r] >= t[r];);
 		break;
 	case OP_SEQ:
 	case OP_SNE:
-		EACH_ROW
-		{
-			int eq = strcmp((const char *)(intptr_t)l[r],
-					(const char *)(intptr_t)t[r]) == 0;
-
-			l[r] = in->op == OP_SEQ ? eq : !eq;
-		}
+		EACH_ROW(int eq = strcmp((const char *)(intptr_t)l[r],
+					 (const char *)(intptr_t)t[r]) == 0;
+			 l[r] = in->op == OP_SEQ ? eq : !eq;);
 		break;
 	case OP_ADD:
-		EACH_ROW if (__builtin_add_overflow(l[r], t[r], &l[r]))
-			ROW_FAILS(EXPR_OVERFLOW);
+		EACH_ROW(if (__builtin_add_overflow(l[r], t[r], &l[r]))
+				 ROW_FAILS(EXPR_OVERFLOW););
 		break;
 	case OP_SUB:
-		EACH_ROW if (__builtin_sub_overflow(l[r], t[r], &l[r]))
-			ROW_FAILS(EXPR_OVERFLOW);
+		EACH_ROW(if (__builtin_sub_overflow(l[r], t[r], &l[r]))
+				 ROW_FAILS(EXPR_OVERFLOW););
 		break;
 	case OP_MUL:
-		EACH_ROW if (__builtin_mul_overflow(l[r], t[r], &l[r]))
-			ROW_FAILS(EXPR_OVERFLOW);
+		EACH_ROW(if (__builtin_mul_overflow(l[r], t[r], &l[r]))
+				 ROW_FAILS(EXPR_OVERFLOW););
 		break;
 	case OP_DIV:
-		EACH_ROW
-		{
-			if (t[r] == 0)
-				ROW_FAILS(EXPR_DIV_ZERO);
-			else if (l[r] == INT64_MIN && t[r] == -1)
-				ROW_FAILS(EXPR_OVERFLOW);
-			else
-				l[r] = div_floor(l[r], t[r]);
-		}
+		EACH_ROW(if (t[r] == 0) ROW_FAILS(EXPR_DIV_ZERO);
+			 else if (l[r] == INT64_MIN && t[r] == -1)
+				 ROW_FAILS(EXPR_OVERFLOW);
+			 else l[r] = div_floor(l[r], t[r]););
 		break;
 	case OP_MADD:
-		EACH_ROW if (money_add(l[r], t[r], &l[r]))
-			ROW_FAILS(EXPR_OVERFLOW);
+		EACH_ROW(if (money_add(l[r], t[r], &l[r]))
+				 ROW_FAILS(EXPR_OVERFLOW););
 		break;
 	case OP_MSUB:
-		EACH_ROW if (money_sub(l[r], t[r], &l[r]))
-			ROW_FAILS(EXPR_OVERFLOW);
+		EACH_ROW(if (money_sub(l[r], t[r], &l[r]))
+				 ROW_FAILS(EXPR_OVERFLOW););
 		break;
 	case OP_MMULI:
-		EACH_ROW if (money_mul_int(l[r], t[r], &l[r]))
-			ROW_FAILS(EXPR_OVERFLOW);
+		EACH_ROW(if (money_mul_int(l[r], t[r], &l[r]))
+				 ROW_FAILS(EXPR_OVERFLOW););
 		break;
 	case OP_MMULR:
-		EACH_ROW if (money_scale(l[r], t[r], RATE_BP_ONE, &l[r]))
-			ROW_FAILS(EXPR_OVERFLOW);
+		EACH_ROW(if (money_scale(l[r], t[r], RATE_BP_ONE, &l[r]))
+				 ROW_FAILS(EXPR_OVERFLOW););
 		break;
 	case OP_MDIVI:
-		EACH_ROW
-		{
-			if (t[r] == 0)
-				ROW_FAILS(EXPR_DIV_ZERO);
-			else if (money_div(l[r], t[r], &l[r]))
-				ROW_FAILS(EXPR_OVERFLOW);
-		}
+		EACH_ROW(if (t[r] == 0) ROW_FAILS(EXPR_DIV_ZERO);
+			 else if (money_div(l[r], t[r], &l[r]))
+				 ROW_FAILS(EXPR_OVERFLOW););
 		break;
 	case OP_MIN:
-		EACH_ROW if (t[r] < l[r]) l[r] = t[r];
+		EACH_ROW(if (t[r] < l[r]) l[r] = t[r];);
 		break;
 	case OP_MAX:
-		EACH_ROW if (t[r] > l[r]) l[r] = t[r];
+		EACH_ROW(if (t[r] > l[r]) l[r] = t[r];);
 		break;
 	case OP_ADD_DAYS:
-		EACH_ROW
-		{
-			int64_t a = l[r];
-
-			if (a < DATE_LO || a > DATE_HI ||
-			    __builtin_add_overflow(a, t[r], &a) ||
-			    a < DATE_LO || a > DATE_HI)
-				ROW_FAILS(EXPR_OVERFLOW);
-			else
-				l[r] = a;
-		}
+		EACH_ROW(int64_t a = l[r];
+			 if (a < DATE_LO || a > DATE_HI ||
+			     __builtin_add_overflow(a, t[r], &a) ||
+			     a < DATE_LO || a > DATE_HI)
+				 ROW_FAILS(EXPR_OVERFLOW);
+			 else l[r] = a;);
 		break;
 	case OP_ADD_YEARS:
-		EACH_ROW
-		{
-			int64_t a = l[r], b = t[r];
-
-			if (a < DATE_LO || a > DATE_HI ||
-			    b < -(DATE_MAX_YEAR - DATE_MIN_YEAR) ||
-			    b > DATE_MAX_YEAR - DATE_MIN_YEAR) {
-				ROW_FAILS(EXPR_OVERFLOW);
-				continue;
-			}
-			a = date_add_years((qdate)a, (int)b);
-			if (a < DATE_LO || a > DATE_HI)
-				ROW_FAILS(EXPR_OVERFLOW);
-			else
-				l[r] = a;
-		}
+		EACH_ROW(int64_t a = l[r]; int64_t b = t[r];
+			 if (a < DATE_LO || a > DATE_HI ||
+			     b < -(DATE_MAX_YEAR - DATE_MIN_YEAR) ||
+			     b > DATE_MAX_YEAR - DATE_MIN_YEAR) {
+				 ROW_FAILS(EXPR_OVERFLOW);
+				 continue;
+			 } a = date_add_years((qdate)a, (int)b);
+			 if (a < DATE_LO || a > DATE_HI)
+				 ROW_FAILS(EXPR_OVERFLOW);
+			 else l[r] = a;);
 		break;
 	default:
 		assert(!"not a binary instruction");
@@ -2433,93 +2431,76 @@ static void cols_binary(const struct insn *in, int32_t at, size_t n,
 	}
 }
 
-/* One instruction of run_cols that pushes a value read from the facts or
- * the parameters, over the running rows, into u. */
-static void cols_push(const struct expr *x, const struct insn *in,
-		      const struct expr_cols *c, int32_t at, size_t n,
-		      int32_t *rs, int64_t *u, uint8_t *status)
+/* One instruction that pushes a value read from the facts or the
+ * parameters, over the running rows, into u. */
+static void cols_push(struct cols_run *cr, const struct insn *in,
+		      const struct expr_cols *c, int64_t *u)
 {
 	const int64_t *v =
 		in->a >= 0 && in->a < F__COUNT ? c->col[in->a] : NULL;
+	const int64_t k = in->imm;
 
 	switch ((enum op)in->op) {
 	case OP_PUSH:
-		EACH_ROW u[r] = in->imm;
+		EACH_ROW(u[r] = k;);
 		break;
 	case OP_FIELD:
-		EACH_ROW u[r] = v[r];
+		EACH_ROW(u[r] = v[r];);
 		break;
 	case OP_FIELD_S:
-		EACH_ROW u[r] = v[r] ? v[r] : (int64_t)(intptr_t) "";
+		EACH_ROW(u[r] = v[r] ? v[r] : (int64_t)(intptr_t) "";);
 		break;
 	case OP_PARAM:
-		EACH_ROW
-		{
-			const int64_t *pv = c->params ? c->params[r] : NULL;
-			const uint8_t *pn =
-				c->param_null ? c->param_null[r] : NULL;
-
-			if (!pv || (pn && pn[in->a]))
-				ROW_FAILS(EXPR_NOT_IN_FORCE);
-			else
-				u[r] = pv[in->a];
-		}
+		EACH_ROW(const int64_t *pv = c->params ? c->params[r] : NULL;
+			 const uint8_t *pn =
+				 c->param_null ? c->param_null[r] : NULL;
+			 if (!pv || (pn && pn[in->a]))
+				 ROW_FAILS(EXPR_NOT_IN_FORCE);
+			 else u[r] = pv[in->a];);
 		break;
 	case OP_ISNULL:
-		EACH_ROW u[r] = (int64_t)((c->null_mask[r] >> in->a) & 1);
+		EACH_ROW(u[r] = (int64_t)((c->null_mask[r] >> in->a) & 1););
 		break;
 	case OP_NOTNULL:
-		EACH_ROW u[r] = !((c->null_mask[r] >> in->a) & 1);
+		EACH_ROW(u[r] = !((c->null_mask[r] >> in->a) & 1););
 		break;
 	case OP_FEQK:
-		EACH_ROW u[r] = v[r] == in->imm;
+		EACH_ROW(u[r] = v[r] == k;);
 		break;
 	case OP_FNEK:
-		EACH_ROW u[r] = v[r] != in->imm;
+		EACH_ROW(u[r] = v[r] != k;);
 		break;
 	case OP_FLTK:
-		EACH_ROW u[r] = v[r] < in->imm;
+		EACH_ROW(u[r] = v[r] < k;);
 		break;
 	case OP_FLEK:
-		EACH_ROW u[r] = v[r] <= in->imm;
+		EACH_ROW(u[r] = v[r] <= k;);
 		break;
 	case OP_FGTK:
-		EACH_ROW u[r] = v[r] > in->imm;
+		EACH_ROW(u[r] = v[r] > k;);
 		break;
 	case OP_FGEK:
-		EACH_ROW u[r] = v[r] >= in->imm;
+		EACH_ROW(u[r] = v[r] >= k;);
 		break;
 	case OP_FSEQK:
 	case OP_FSNEK:
-		EACH_ROW
-		{
-			int eq = col_eq_literal(c, r, in);
-
-			u[r] = in->op == OP_FSEQK ? eq : !eq;
-		}
+		EACH_ROW(int eq = col_eq_literal(c, r, in);
+			 u[r] = in->op == OP_FSEQK ? eq : !eq;);
 		break;
 	case OP_SUPPLIER_ON:
-		EACH_ROW
-		{
-			if (!c->lists_known[r])
-				ROW_FAILS(EXPR_LISTS_UNKNOWN);
-			else
-				u[r] = (int64_t)((c->supplier_lists[r] >>
-						  in->a) &
-						 1);
-		}
+		EACH_ROW(if (!c->lists_known[r]) ROW_FAILS(EXPR_LISTS_UNKNOWN);
+			 else u[r] = (int64_t)((c->supplier_lists[r] >> in->a) &
+					       1););
 		break;
 	default:
 		assert(!"not a push");
-		(void)x;
 		break;
 	}
 }
 
-/* One instruction of run_cols that replaces the top value, over the
- * running rows. */
-static void cols_unary(const struct expr *x, const struct insn *in, int32_t at,
-		       size_t n, int32_t *rs, int64_t *t, uint8_t *status)
+/* One instruction that replaces the top value, over the running rows. */
+static void cols_unary(struct cols_run *cr, const struct expr *x,
+		       const struct insn *in, int64_t *t)
 {
 	const int64_t *it = NULL;
 
@@ -2527,45 +2508,31 @@ static void cols_unary(const struct expr *x, const struct insn *in, int32_t at,
 		it = list_of(x, in);
 	switch ((enum op)in->op) {
 	case OP_NOT:
-		EACH_ROW t[r] = !t[r];
+		EACH_ROW(t[r] = !t[r];);
 		break;
 	case OP_NEG:
-		EACH_ROW if (__builtin_sub_overflow((int64_t)0, t[r], &t[r]))
-			ROW_FAILS(EXPR_OVERFLOW);
+		EACH_ROW(if (__builtin_sub_overflow((int64_t)0, t[r], &t[r]))
+				 ROW_FAILS(EXPR_OVERFLOW););
 		break;
 	case OP_IN:
-		EACH_ROW
-		{
-			int hit = 0;
-
-			for (int64_t k = 0; k < in->imm && !hit; k++)
-				hit = it[k] == t[r];
-			t[r] = hit;
-		}
+		EACH_ROW(int hit = 0; for (int64_t k = 0; k < in->imm && !hit;
+					   k++) hit = it[k] == t[r];
+			 t[r] = hit;);
 		break;
 	case OP_SIN:
-		EACH_ROW
-		{
-			const char *v = (const char *)(intptr_t)t[r];
-			int hit = 0;
-
-			for (int64_t k = 0; k < in->imm && !hit; k++)
-				hit = strcmp((const char *)(intptr_t)it[k],
-					     v) == 0;
-			t[r] = hit;
-		}
+		EACH_ROW(const char *v = (const char *)(intptr_t)t[r];
+			 int hit = 0;
+			 for (int64_t k = 0; k < in->imm && !hit; k++) hit =
+				 strcmp((const char *)(intptr_t)it[k], v) == 0;
+			 t[r] = hit;);
 		break;
 	case OP_INDUSTRY_IN:
-		EACH_ROW
-		{
-			const char *v = (const char *)(intptr_t)t[r];
-			int hit = 0;
-
-			for (int64_t k = 0; k < in->imm && !hit; k++)
-				hit = industry_within(
-					v, (const char *)(intptr_t)it[k]);
-			t[r] = hit;
-		}
+		EACH_ROW(const char *v = (const char *)(intptr_t)t[r];
+			 int hit = 0;
+			 for (int64_t k = 0; k < in->imm && !hit; k++) hit =
+				 industry_within(v,
+						 (const char *)(intptr_t)it[k]);
+			 t[r] = hit;);
 		break;
 	default:
 		assert(!"not a unary instruction");
@@ -2573,35 +2540,119 @@ static void cols_unary(const struct expr *x, const struct insn *in, int32_t at,
 	}
 }
 
+/* A jump over the running rows: JNULL parks the rows whose field is null
+ * with b pushed (into u), JFALSE and JTRUE those whose top decides. */
+static void cols_jump(struct cols_run *cr, const struct insn *in,
+		      const struct expr_cols *c, int64_t *u, const int64_t *t)
+{
+	switch ((enum op)in->op) {
+	case OP_JNULL:
+		EACH_ROW(if (c->null_mask[r] & (uint64_t)in->imm) {
+			u[r] = in->b;
+			cr->rs[r] = in->a;
+			cr->changed++;
+		});
+		break;
+	case OP_JFALSE:
+		EACH_ROW(if (!t[r]) {
+			cr->rs[r] = in->a;
+			cr->changed++;
+		});
+		break;
+	case OP_JTRUE:
+		EACH_ROW(if (t[r]) {
+			cr->rs[r] = in->a;
+			cr->changed++;
+		});
+		break;
+	default:
+		assert(!"not a jump");
+		break;
+	}
+}
+
+#undef EACH_ROW
+#undef ROW_FAILS
+
+/* What a fused program's run keeps of each condition (OP_COND): the
+ * rows still on, and each one's bits and first failure. */
+struct cols_fused {
+	uint8_t *on;
+	uint64_t *pass, *not_in_force;
+	uint8_t *status, *bad;
+};
+
+/* The end of condition k of a fused program, at instruction `at`, with
+ * the rows' values in t: a row that ran to it passes when its value
+ * holds; one that met a parameter not in force is counted so and goes
+ * on with the next condition; one that failed otherwise is out, with
+ * its status. The next condition starts with every row that is on. */
+static void cols_cond(struct cols_run *cr, struct cols_fused *fz, int k,
+		      const int64_t *t)
+{
+	bool dense = true;
+
+	for (size_t r = 0; r < cr->n; r++) {
+		if (!fz->on[r]) {
+			dense = false;
+			continue;
+		}
+		if (cr->rs[r] <= cr->at) {
+			if (t[r])
+				fz->pass[r] |= 1ull << k;
+		} else if (cr->status[r] == EXPR_NOT_IN_FORCE) {
+			fz->not_in_force[r] |= 1ull << k;
+			cr->rs[r] = cr->at + 1;
+		} else {
+			fz->status[r] = cr->status[r];
+			fz->bad[r] = (uint8_t)k;
+			fz->on[r] = 0;
+			dense = false;
+		}
+	}
+	cr->dense = dense;
+}
+
 /* run() over columns: x's code from ip0 to its OP_END, or to the OP_COND
  * that ends the condition ip0 is in, one instruction at a time over every
- * row whose resume is not past it (rows off start at INT32_MAX). A jump
- * parks a row until its target; a failure takes it out with its status.
- * The stack's depth at each instruction is the same on every path (the
- * compiler's jumps keep it so), so one depth serves every row. out[r] and
- * status[r] are set for every row that ran. */
+ * row whose resume is not past it. A jump parks a row until its target; a
+ * failure takes it out with its status. The stack's depth at each
+ * instruction is the same on every path (the compiler's jumps keep it
+ * so), so one depth serves every row. out[r] and status[r] are set for
+ * every row that ran. With fz, the run goes through every condition of a
+ * fused program to its OP_END, keeping each condition's end in fz. */
 static void run_cols(const struct expr *x, const struct insn *ip0,
-		     const struct expr_cols *c, size_t n, int64_t *out,
-		     uint8_t *status, struct expr_cols_scratch *sc)
+		     const struct expr_cols *c, struct cols_run *cr,
+		     int64_t *out, struct expr_cols_scratch *sc,
+		     struct cols_fused *fz)
 {
-	int32_t *rs = sc->resume;
 	int d = 0;
 
 	assert(x->max_stack <= EXPR_MAX_DEPTH);
 	for (const struct insn *in = ip0;; in++) {
-		const int32_t at = (int32_t)(in - x->code);
 		int64_t *t = d > 0 ? sc->st[d - 1] : NULL;
 
 		assert(d >= 0 && d <= EXPR_MAX_DEPTH);
+		cr->at = (int32_t)(in - x->code);
+		cr->changed = 0;
 		switch ((enum op)in->op) {
-		case OP_END:
 		case OP_COND:
-			assert(d == 1);
-			EACH_ROW
-			{
-				out[r] = t[r];
-				status[r] = EXPR_OK;
+			if (fz) {
+				assert(d == 1);
+				cols_cond(cr, fz, in->a, t);
+				d = 0;
+				continue;
 			}
+			/* fall through */
+		case OP_END:
+			if (fz)
+				return;
+			assert(d == 1);
+			for (size_t r = 0; r < cr->n; r++)
+				if (cr->rs[r] <= cr->at) {
+					out[r] = t[r];
+					cr->status[r] = EXPR_OK;
+				}
 			return;
 		case OP_PUSH:
 		case OP_FIELD:
@@ -2618,22 +2669,15 @@ static void run_cols(const struct expr *x, const struct insn *ip0,
 		case OP_FSEQK:
 		case OP_FSNEK:
 		case OP_SUPPLIER_ON:
-			cols_push(x, in, c, at, n, rs, sc->st[d], status);
+			cols_push(cr, in, c, sc->st[d]);
 			d++;
 			break;
 		case OP_JNULL:
-			EACH_ROW if (c->null_mask[r] & (uint64_t)in->imm)
-			{
-				sc->st[d][r] = in->b;
-				rs[r] = in->a;
-			}
+			cols_jump(cr, in, c, sc->st[d], t);
 			break;
 		case OP_JFALSE:
-			EACH_ROW if (!t[r]) rs[r] = in->a;
-			d--;
-			break;
 		case OP_JTRUE:
-			EACH_ROW if (t[r]) rs[r] = in->a;
+			cols_jump(cr, in, c, NULL, t);
 			d--;
 			break;
 		case OP_NOT:
@@ -2641,29 +2685,45 @@ static void run_cols(const struct expr *x, const struct insn *ip0,
 		case OP_IN:
 		case OP_SIN:
 		case OP_INDUSTRY_IN:
-			cols_unary(x, in, at, n, rs, t, status);
+			cols_unary(cr, x, in, t);
 			break;
 		default:
 			assert(d >= 2);
-			cols_binary(in, at, n, rs, sc->st[d - 2], t, status);
+			cols_binary(cr, in, sc->st[d - 2], t);
 			d--;
 			break;
 		}
+		if (cr->changed)
+			cr->dense = false;
 	}
 }
 
-#undef EACH_ROW
-#undef ROW_FAILS
+/* Start a run over the rows of on: dense when every row is on. */
+static void cols_start(struct cols_run *cr, size_t n, const uint8_t *on,
+		       uint8_t *status, struct expr_cols_scratch *sc)
+{
+	cr->rs = sc->resume;
+	cr->status = status;
+	cr->n = n;
+	cr->dense = true;
+	for (size_t r = 0; r < n; r++) {
+		bool run = !on || on[r];
+
+		sc->resume[r] = run ? 0 : INT32_MAX;
+		cr->dense &= run;
+	}
+}
 
 void expr_eval_columns(const struct expr *x, const struct expr_cols *c,
 		       size_t n, const uint8_t *live, int64_t *out,
 		       uint8_t *status, struct expr_cols_scratch *sc)
 {
+	struct cols_run cr;
+
 	assert(x && c && out && status && sc);
 	assert(x->ncond == 0 && n <= EXPR_COLS_MAX);
-	for (size_t r = 0; r < n; r++)
-		sc->resume[r] = !live || live[r] ? 0 : INT32_MAX;
-	run_cols(x, x->code, c, n, out, status, sc);
+	cols_start(&cr, n, live, status, sc);
+	run_cols(x, x->code, c, &cr, out, sc, NULL);
 }
 
 void expr_eval_fused_columns(const struct expr *x, const struct expr_cols *c,
@@ -2671,9 +2731,10 @@ void expr_eval_fused_columns(const struct expr *x, const struct expr_cols *c,
 			     uint64_t *not_in_force, uint8_t *status,
 			     uint8_t *bad, struct expr_cols_scratch *sc)
 {
-	int64_t v[EXPR_COLS_MAX];
 	uint8_t st[EXPR_COLS_MAX];
 	uint8_t on[EXPR_COLS_MAX];
+	struct cols_fused fz = {on, pass, not_in_force, status, bad};
+	struct cols_run cr;
 
 	assert(x && c && pass && not_in_force && status && bad && sc);
 	assert(x->ncond > 0 && x->ncond <= EXPR_MAX_FUSED &&
@@ -2686,22 +2747,7 @@ void expr_eval_fused_columns(const struct expr *x, const struct expr_cols *c,
 		status[r] = EXPR_OK;
 		bad[r] = 0;
 	}
-	for (int k = 0; k < x->ncond; k++) {
-		for (size_t r = 0; r < n; r++)
-			sc->resume[r] = on[r] ? 0 : INT32_MAX;
-		run_cols(x, x->start[k], c, n, v, st, sc);
-		for (size_t r = 0; r < n; r++) {
-			if (!on[r])
-				continue;
-			if (st[r] == EXPR_NOT_IN_FORCE) {
-				not_in_force[r] |= 1ull << k;
-			} else if (st[r]) {
-				status[r] = st[r];
-				bad[r] = (uint8_t)k;
-				on[r] = 0;
-			} else if (v[r]) {
-				pass[r] |= 1ull << k;
-			}
-		}
-	}
+	/* One run through every condition: each OP_COND is kept in fz. */
+	cols_start(&cr, n, on, st, sc);
+	run_cols(x, x->code, c, &cr, NULL, sc, &fz);
 }

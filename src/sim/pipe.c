@@ -37,8 +37,18 @@ static void prep_block(struct run *r, uint64_t b, struct sim_scratch *sr)
 
 	if (hi > r->p->n)
 		hi = r->p->n;
-	for (uint64_t i = lo; i < hi; i++)
-		r->p->prep(r->p->arg, i, slot_of(r, i), sr);
+	/* A block's slots are consecutive in the ring (slot_of). Each batch
+	 * is given to prep_block while what prep wrote is still in the
+	 * core's cache. */
+	for (uint64_t b0 = lo; b0 < hi; b0 += SIM_PIPE_BATCH) {
+		uint64_t b1 =
+			b0 + SIM_PIPE_BATCH < hi ? b0 + SIM_PIPE_BATCH : hi;
+
+		for (uint64_t i = b0; i < b1; i++)
+			r->p->prep(r->p->arg, i, slot_of(r, i), sr);
+		if (r->p->prep_block)
+			r->p->prep_block(r->p->arg, b0, b1, slot_of(r, b0), sr);
+	}
 }
 
 /* Under mu: the next block to prepare, when the ring has room for it. */

@@ -22,7 +22,8 @@
 #define SIM_PIPE_BLOCK 256 /* items a thread prepares at a time */
 #define SIM_PIPE_RING 8	   /* blocks prepared ahead, at most */
 #define SIM_PIPE_MAX_THREADS 64
-#define SIM_PIPE_AHEAD 8 /* items: how far ahead `ahead` is called */
+#define SIM_PIPE_AHEAD 8  /* items: how far ahead `ahead` is called */
+#define SIM_PIPE_BATCH 64 /* items prep_block takes at a time */
 
 struct sim_pipe {
 	uint64_t n;  /* items, 0..n) */
@@ -41,7 +42,17 @@ struct sim_pipe {
 	/* May be NULL: a hint, SIM_PIPE_AHEAD items before slot's apply
 	 * (in the same block), on the calling thread. */
 	void (*ahead)(void *arg, void *slot);
+	/* May be NULL: after prep has filled items lo..hi) (a batch within
+	 * a block, at most SIM_PIPE_BATCH), on the same thread, with the
+	 * same scratch:
+	 * first is item lo's slot, and item i's is `slot` bytes after item
+	 * i - 1's. For work over the block (sim_decide_ahead). */
+	void (*prep_block)(void *arg, uint64_t lo, uint64_t hi, void *first,
+			   struct sim_scratch *sr);
 };
+
+_Static_assert(SIM_PIPE_BLOCK <= SIM_DECIDE_MAX,
+	       "a block of the pipe is decided ahead in one call");
 
 /* Run p. Returns 0, apply's nonzero code, or Q_ERR_NOMEM (nothing
  * applied). A thread that cannot be started leaves its share to the

@@ -276,8 +276,18 @@ int sim_init(struct sim *s, const struct policy *const *pols, size_t npols,
 			rc = Q_ERR_NOMEM;
 			break;
 		}
-		for (size_t m = 0; m < p->nmeasures; m++)
+		s->fields[s->npols] = calloc(p->nmeasures ? p->nmeasures : 1,
+					     sizeof(uint64_t));
+		if (!s->fields[s->npols]) {
+			free(s->ahead[s->npols]);
+			s->ahead[s->npols] = NULL;
+			rc = Q_ERR_NOMEM;
+			break;
+		}
+		for (size_t m = 0; m < p->nmeasures; m++) {
 			s->ahead[s->npols][m] = reads_no_history(p, m);
+			s->fields[s->npols][m] = columns_fields(p, (int)m);
+		}
 		s->pols[s->npols++] = p;
 		for (uint32_t k = 0; !rc && k < p->npools; k++)
 			for (size_t b = 0; !rc && b < p->pools[k].nbudgets; b++)
@@ -294,8 +304,10 @@ void sim_release(struct sim *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->npols; i++)
+	for (size_t i = 0; i < s->npols; i++) {
 		free(s->ahead[i]);
+		free(s->fields[i]);
+	}
 	for (size_t i = 0; i < s->npools; i++) {
 		free(s->pools[i].reasons);
 		free(s->pools[i].awards);
@@ -806,12 +818,14 @@ int sim_apply(struct sim *s, const struct application *a,
 	return rc ? rc : apply_one(s, a, dout, e);
 }
 
-void sim_prepare(const struct sim *s, const struct application *a,
-		 struct sim_prep *pp, struct sim_scratch *x)
+/* sim_prepare up to the decision: the application's program, measure,
+ * fiscal year, history keys, facts (with an empty history and their
+ * string keys) and the screens' blocking rules. 0 when pp->rc is Q_OK. */
+static int prepare_facts(const struct sim *s, const struct application *a,
+			 struct sim_prep *pp, struct sim_scratch *x)
 {
 	struct history h = {.from_db = true, .lists_known = true};
 	struct screen_result *sr = &x->sr;
-	struct decision *d = &x->d;
 	struct qerr e;
 	const struct policy *p;
 
@@ -821,11 +835,11 @@ void sim_prepare(const struct sim *s, const struct application *a,
 	pp->decided = false;
 	pp->k = program_of(s, a->program);
 	if (pp->k < 0)
-		return;
+		return pp->rc;
 	p = s->pols[pp->k];
 	pp->m = policy_find_measure(p, a->measure, strlen(a->measure));
 	if (pp->m < 0)
-		return;
+		return pp->rc;
 	qerr_clear(&e);
 	pp->fy = date_year(a->received_on);
 	ukey_of(a->applicant.uscc, pp->uw);
@@ -857,11 +871,23 @@ void sim_prepare(const struct sim *s, const struct application *a,
 		if (!seen)
 			pp->block[pp->nblock++] = sr->flags[i].rule;
 	}
+	return pp->rc;
+}
+
+void sim_prepare(const struct sim *s, const struct application *a,
+		 struct sim_prep *pp, struct sim_scratch *x)
+{
+	struct decision *d = &x->d;
+	struct qerr e;
+	const struct policy *p;
+
 	/* A measure that reads no history decides the same whatever the
 	 * history: decide it now too. One that fails is decided again in
 	 * turn, for its error. */
-	if (pp->rc || !s->ahead[pp->k][pp->m] ||
-	    decide_facts(p, pp->m, &pp->f, true, d, &e))
+	if (prepare_facts(s, a, pp, x) || !s->ahead[pp->k][pp->m])
+		return;
+	p = s->pols[pp->k];
+	if (decide_facts(p, pp->m, &pp->f, true, d, &e))
 		return;
 	screen_block(d, pp->block, pp->nblock);
 	if (d->nreasons > DECISION_MAX_REASONS)
@@ -871,6 +897,75 @@ void sim_prepare(const struct sim *s, const struct application *a,
 	pp->nreasons = d->nreasons;
 	memcpy(pp->reasons, d->reasons, d->nreasons * sizeof(d->reasons[0]));
 	pp->asked = d->eligible ? decision_pool_share(p, d) : 0;
+}
+
+void sim_prepare_facts(const struct sim *s, const struct application *a,
+		       struct sim_prep *pp, struct sim_scratch *x)
+{
+	(void)prepare_facts(s, a, pp, x);
+}
+
+/* pp decided as lite says, then blocked by its screens: what sim_prepare
+ * keeps of decide_facts and screen_block. */
+static void keep_lite(struct sim_prep *pp, const struct decision_lite *o)
+{
+	assert(o->status == Q_OK && o->nreasons <= DECISION_MAX_REASONS);
+	pp->eligible = o->eligible && pp->nblock == 0;
+	pp->nreasons = o->nreasons;
+	memcpy(pp->reasons, o->reasons, o->nreasons * sizeof(o->reasons[0]));
+	for (size_t i = 0; i < pp->nblock; i++)
+		if (pp->nreasons < DECISION_MAX_REASONS)
+			pp->reasons[pp->nreasons++] = pp->block[i];
+	pp->asked = pp->eligible ? o->pool_share : 0;
+	pp->decided = true;
+}
+
+void sim_decide_ahead(const struct sim *s, struct sim_prep *const *pps,
+		      size_t n, struct sim_scratch *x)
+{
+	/* Each application's batch: its program and measure as one key,
+	 * or -1 when it is not decided ahead. */
+	int32_t key[SIM_DECIDE_MAX];
+	uint16_t at[COLUMNS_BLOCK];
+	const struct facts *src[COLUMNS_BLOCK];
+	struct columns_work *w = &x->cw;
+
+	assert(s && (pps || !n) && x && n <= SIM_DECIDE_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const struct sim_prep *pp = pps[i];
+
+		key[i] = pp->rc || pp->decided || !s->ahead[pp->k][pp->m]
+				 ? -1
+				 : pp->k << 16 | pp->m;
+	}
+	/* One measure at a time: the block's applications of that measure
+	 * are one batch of columns, decided by its compiled program. */
+	for (size_t i = 0; i < n; i++) {
+		const struct policy *p;
+		int32_t want = key[i];
+		int k, m;
+		size_t rows = 0;
+
+		if (want < 0)
+			continue;
+		k = want >> 16;
+		m = want & 0xffff;
+		p = s->pols[k];
+		fact_columns_clear(&w->c, s->fields[k][m]);
+		for (size_t j = i; j < n && rows < COLUMNS_BLOCK; j++) {
+			if (key[j] != want)
+				continue;
+			key[j] = -1;
+			at[rows] = (uint16_t)j;
+			src[rows++] = &pps[j]->f;
+			fact_columns_add(&w->c, &pps[j]->f);
+		}
+		decide_columns(p, m, &w->c, true, src, x->lite, w);
+		/* One that fails is decided again in turn, for its error. */
+		for (size_t r = 0; r < rows; r++)
+			if (x->lite[r].status == Q_OK)
+				keep_lite(pps[at[r]], &x->lite[r]);
+	}
 }
 
 void sim_prefetch(const struct sim *s, const struct sim_prep *pp)

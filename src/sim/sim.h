@@ -36,6 +36,7 @@
 #include "core/err.h"
 #include "core/money.h"
 #include "engine/app.h"
+#include "engine/columns.h"
 #include "engine/decide.h"
 #include "engine/screen.h"
 #include "policy/chips.h"
@@ -117,6 +118,9 @@ struct sim {
 	/* ahead[k][m]: measure m of pols[k] reads no history, so that
 	 * sim_prepare decides it too. */
 	uint8_t *ahead[SIM_MAX_PROGRAMS];
+	/* fields[k][m]: the facts deciding measure m of pols[k] reads
+	 * (columns_fields), gathered into columns by sim_decide_ahead. */
+	uint64_t *fields[SIM_MAX_PROGRAMS];
 	/* Scratch for one decision: too large for a small stack. */
 	struct decision *d;
 	void *screens;
@@ -184,11 +188,17 @@ struct sim_prep {
 	struct facts f;
 };
 
-/* A preparing thread's own scratch: large, so not for a small stack. */
+/* A preparing thread's own scratch: large (about 500 KiB), so from the
+ * heap. */
 struct sim_scratch {
 	struct screen_result sr;
 	struct decision d;
+	struct columns_work cw;
+	struct decision_lite lite[COLUMNS_BLOCK];
 };
+
+#define SIM_DECIDE_MAX                                                         \
+	256 /* prepared applications one sim_decide_ahead takes */
 
 /* Prepare a for s into *pp. Reads s's policies and chips only: any number
  * of threads may prepare for one simulation while another thread applies
@@ -197,6 +207,20 @@ struct sim_scratch {
  * sim_apply_prepared to meet again. */
 void sim_prepare(const struct sim *s, const struct application *a,
 		 struct sim_prep *pp, struct sim_scratch *x);
+
+/* sim_prepare without the decision: pp is prepared but not decided
+ * ahead. sim_decide_ahead then decides a block of them over columns. */
+void sim_prepare_facts(const struct sim *s, const struct application *a,
+		       struct sim_prep *pp, struct sim_scratch *x);
+
+/* Decide ahead, over columns (engine/columns.h), the applications of
+ * pps[0..n) (n <= SIM_DECIDE_MAX, each from sim_prepare_facts) that
+ * sim_prepare would decide ahead: those whose measure reads no history.
+ * Each measure's applications are one batch, decided by its compiled
+ * program as decide_facts would decide them, so every pp ends as
+ * sim_prepare leaves it. Any thread, as sim_prepare. */
+void sim_decide_ahead(const struct sim *s, struct sim_prep *const *pps,
+		      size_t n, struct sim_scratch *x);
 
 /* Ask the processor for the history pp's application will read, ahead
  * of its sim_apply_prepared (a hint: nothing changes). The calling
