@@ -53,11 +53,12 @@ void fact_columns_clear(struct fact_columns *c, uint64_t fields)
 	c->n = 0;
 	c->fields = fields;
 	c->nids = 0;
-	for (int id = 0; id < F__COUNT; id++)
-		if ((fields >> id) & 1) {
-			c->ids[c->nids] = (uint8_t)id;
-			c->slot[c->nids++] = (int8_t)facts_skey_slot(id);
-		}
+	for (uint64_t m = fields; m; m &= m - 1) {
+		int id = __builtin_ctzll(m);
+
+		c->ids[c->nids] = (uint8_t)id;
+		c->slot[c->nids++] = (int8_t)facts_skey_slot(id);
+	}
 }
 
 void fact_columns_add(struct fact_columns *c, const struct facts *f)
@@ -88,14 +89,10 @@ static void view(const struct fact_columns *c, const struct columns_work *w,
 		 struct expr_cols *x)
 {
 	memset(x, 0, sizeof(*x));
-	for (int id = 0; id < F__COUNT; id++) {
-		int k = facts_skey_slot(id);
-
-		if (!((c->fields >> id) & 1))
-			continue;
-		x->col[id] = c->col[id];
-		if (k >= 0)
-			x->skey[k] = c->skey[k];
+	for (size_t j = 0; j < c->nids; j++) {
+		x->col[c->ids[j]] = c->col[c->ids[j]];
+		if (c->slot[j] >= 0)
+			x->skey[c->slot[j]] = c->skey[c->slot[j]];
 	}
 	x->null_mask = c->null_mask;
 	x->lists_known = c->lists_known;

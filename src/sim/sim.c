@@ -284,6 +284,18 @@ int sim_init(struct sim *s, const struct policy *const *pols, size_t npols,
 			rc = Q_ERR_NOMEM;
 			break;
 		}
+		s->mbase[s->npols] = s->nbatches;
+		s->nbatches += p->nmeasures;
+		if (s->nbatches > SIM_AHEAD_BATCHES) {
+			free(s->ahead[s->npols]);
+			free(s->fields[s->npols]);
+			s->ahead[s->npols] = NULL;
+			s->fields[s->npols] = NULL;
+			sim_release(s);
+			return qerr_set(e, Q_ERR_INVALID, "policy",
+					"at most %d measures in one simulation",
+					SIM_AHEAD_BATCHES);
+		}
 		for (size_t m = 0; m < p->nmeasures; m++) {
 			s->ahead[s->npols][m] = reads_no_history(p, m);
 			s->fields[s->npols][m] = columns_fields(p, (int)m);
@@ -923,48 +935,59 @@ static void keep_lite(struct sim_prep *pp, const struct decision_lite *o)
 void sim_decide_ahead(const struct sim *s, struct sim_prep *const *pps,
 		      size_t n, struct sim_scratch *x)
 {
-	/* Each application's batch: its program and measure as one key,
-	 * or -1 when it is not decided ahead. */
-	int32_t key[SIM_DECIDE_MAX];
-	uint16_t at[COLUMNS_BLOCK];
+	/* Each application's batch: its measure's place among all the
+	 * measures of s (s->mbase), or none when it is not decided ahead;
+	 * the applications are then put in batch order by counting. */
+	uint16_t batch[SIM_DECIDE_MAX], order[SIM_DECIDE_MAX];
+	uint16_t count[SIM_AHEAD_BATCHES + 1] = {0};
 	const struct facts *src[COLUMNS_BLOCK];
 	struct columns_work *w = &x->cw;
 
 	assert(s && (pps || !n) && x && n <= SIM_DECIDE_MAX);
 	for (size_t i = 0; i < n; i++) {
 		const struct sim_prep *pp = pps[i];
+		bool ahead = !pp->rc && !pp->decided && s->ahead[pp->k][pp->m];
 
-		key[i] = pp->rc || pp->decided || !s->ahead[pp->k][pp->m]
-				 ? -1
-				 : pp->k << 16 | pp->m;
+		batch[i] = ahead ? (uint16_t)(s->mbase[pp->k] + pp->m + 1) : 0;
+		count[batch[i]]++;
 	}
-	/* One measure at a time: the block's applications of that measure
-	 * are one batch of columns, decided by its compiled program. */
-	for (size_t i = 0; i < n; i++) {
-		const struct policy *p;
-		int32_t want = key[i];
-		int k, m;
-		size_t rows = 0;
+	for (size_t b = 1, at = count[0]; b <= s->nbatches; b++) {
+		uint16_t c = count[b];
 
-		if (want < 0)
+		count[b] = (uint16_t)at;
+		at += c;
+	}
+	count[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		order[count[batch[i]]++] = (uint16_t)i;
+	/* order[] now lists the applications batch by batch; those not
+	 * decided ahead come first. Each batch (one measure) is one block
+	 * of columns, decided by the measure's compiled program. */
+	for (size_t lo = 0; lo < n;) {
+		const struct sim_prep *first = pps[order[lo]];
+		size_t hi = lo, rows;
+		const struct policy *p;
+
+		if (batch[order[lo]] == 0) {
+			lo++;
 			continue;
-		k = want >> 16;
-		m = want & 0xffff;
-		p = s->pols[k];
-		fact_columns_clear(&w->c, s->fields[k][m]);
-		for (size_t j = i; j < n && rows < COLUMNS_BLOCK; j++) {
-			if (key[j] != want)
-				continue;
-			key[j] = -1;
-			at[rows] = (uint16_t)j;
-			src[rows++] = &pps[j]->f;
-			fact_columns_add(&w->c, &pps[j]->f);
 		}
-		decide_columns(p, m, &w->c, true, src, x->lite, w);
+		while (hi < n && batch[order[hi]] == batch[order[lo]] &&
+		       hi - lo < COLUMNS_BLOCK)
+			hi++;
+		p = s->pols[first->k];
+		fact_columns_clear(&w->c, s->fields[first->k][first->m]);
+		for (size_t j = lo; j < hi; j++) {
+			src[j - lo] = &pps[order[j]]->f;
+			fact_columns_add(&w->c, src[j - lo]);
+		}
+		rows = hi - lo;
+		decide_columns(p, first->m, &w->c, true, src, x->lite, w);
 		/* One that fails is decided again in turn, for its error. */
 		for (size_t r = 0; r < rows; r++)
 			if (x->lite[r].status == Q_OK)
-				keep_lite(pps[at[r]], &x->lite[r]);
+				keep_lite(pps[order[lo + r]], &x->lite[r]);
+		lo = hi;
 	}
 }
 

@@ -45,6 +45,7 @@
 #define SIM_MAX_PROGRAMS 16
 #define SIM_MAX_APPS 100000000ull /* applications one run may hold */
 #define SIM_MAX_TRANCHES 10	  /* a grant's years, as the office allows */
+#define SIM_AHEAD_BATCHES 1024	  /* measures of all the programs, at most */
 
 /* Where an application ends, with the office's names (app_state_name). */
 enum sim_state {
@@ -121,6 +122,10 @@ struct sim {
 	/* fields[k][m]: the facts deciding measure m of pols[k] reads
 	 * (columns_fields), gathered into columns by sim_decide_ahead. */
 	uint64_t *fields[SIM_MAX_PROGRAMS];
+	/* The measures of pols[k] are batches mbase[k] .. + nmeasures of
+	 * sim_decide_ahead, nbatches in all. */
+	uint32_t mbase[SIM_MAX_PROGRAMS];
+	uint32_t nbatches;
 	/* Scratch for one decision: too large for a small stack. */
 	struct decision *d;
 	void *screens;
