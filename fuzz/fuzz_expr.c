@@ -5,7 +5,10 @@
  * evaluates it over fixed facts with the parameters in force, with one not
  * in force and with the nullable field null and not null. It also checks
  * that the canonical form compiles to the same program: re-joining the
- * tokens must not change what an expression means.
+ * tokens must not change what an expression means. The same four
+ * evaluations over columns (expr_eval_columns, one row each, and a
+ * condition fused twice through expr_eval_fused_columns) must give the
+ * same values and statuses.
  */
 #include <assert.h>
 #include <stddef.h>
@@ -97,6 +100,65 @@ static void eval_all(const struct expr *x, const struct facts *f,
 	}
 }
 
+/* eval_all's four evaluations as the four rows of one columnar run. */
+static void eval_columns(const struct expr *x, const struct facts *f,
+			 const int64_t res[4], const int st[4])
+{
+	static int64_t col[F__COUNT][4];
+	static struct expr_cols_scratch sc;
+	uint8_t pn0[NPARAMS] = {0}, pn2[NPARAMS] = {0};
+	const int64_t *params[4] = {pv, pv, pv, NULL};
+	const uint8_t *nulls[4] = {pn0, pn0, pn2, NULL};
+	uint64_t null_mask[4] = {f->null_mask, 0, 0, 0};
+	uint8_t known[4], status[4];
+	uint64_t lists[4];
+	int64_t out[4];
+	struct expr_cols c;
+
+	memset(&c, 0, sizeof(c));
+	pn2[0] = pn2[1] = 1;
+	for (int id = 0; id < F__COUNT; id++) {
+		for (int r = 0; r < 4; r++)
+			col[id][r] = f->i[id];
+		c.col[id] = col[id];
+	}
+	for (int r = 0; r < 4; r++) {
+		known[r] = f->lists_known;
+		lists[r] = f->supplier_lists;
+	}
+	c.null_mask = null_mask;
+	c.lists_known = known;
+	c.supplier_lists = lists;
+	c.params = params;
+	c.param_null = nulls;
+	expr_eval_columns(x, &c, 4, NULL, out, status, &sc);
+	for (int r = 0; r < 4; r++) {
+		assert(status[r] == st[r]);
+		assert(st[r] != EXPR_OK || out[r] == res[r]);
+	}
+	if (expr_type(x) == QT_BOOL) {
+		const struct expr *two[2] = {x, x};
+		struct expr *fz = NULL;
+		uint64_t pass[4], nif[4];
+		uint8_t bad[4];
+
+		if (expr_fuse(two, 2, &fz))
+			return;
+		expr_eval_fused_columns(fz, &c, 4, NULL, pass, nif, status, bad,
+					&sc);
+		for (int r = 0; r < 4; r++) {
+			if (st[r] != EXPR_OK && st[r] != EXPR_NOT_IN_FORCE) {
+				assert(status[r] == st[r] && bad[r] == 0);
+				continue;
+			}
+			assert(status[r] == EXPR_OK);
+			assert(nif[r] == (st[r] ? 3u : 0u));
+			assert(pass[r] == (!st[r] && res[r] ? 3u : 0u));
+		}
+		expr_free(fz);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct expr_env env = {lookup, list_lookup, NULL};
@@ -129,6 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(strlen(expr_source(x)) == size);
 	fill(&f);
 	eval_all(x, &f, r1, s1);
+	eval_columns(x, &f, r1, s1);
 
 	canon = expr_canonical(x);
 	if (strlen(canon) <= EXPR_MAX_SOURCE) {
