@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/arena.h"
 #include "core/file.h"
 #include "core/industry.h"
 #include "core/utf8.h"
@@ -29,57 +30,14 @@
  * the parser's stack, refused before jansson recurses into it. */
 #define APP_MAX_DEPTH 32
 #define PATH_CAP sizeof(((struct qerr *)0)->field)
-#define ARENA_BLOCK 4096
 #define TERM_MONTHS_MAX 600
-
-/* ---- arena ---------------------------------------------------------------- */
-
-/* One block of the arena that owns every string and array of a parsed
- * application. Blocks are chained newest first and freed together. */
-struct arena_block {
-	struct arena_block *next;
-	size_t used, cap;
-	alignas(max_align_t) unsigned char data[];
-};
-
-static void arena_free(struct arena_block *b)
-{
-	while (b) {
-		struct arena_block *next = b->next;
-
-		free(b);
-		b = next;
-	}
-}
-
-static void *arena_alloc(struct arena_block **head, size_t n, size_t align)
-{
-	struct arena_block *b = *head;
-	size_t at = 0;
-
-	assert(align && (align & (align - 1)) == 0 && n < (1u << 30));
-	if (b)
-		at = (b->used + align - 1) & ~(align - 1);
-	if (!b || at > b->cap || b->cap - at < n) {
-		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-
-		b = malloc(sizeof(*b) + cap);
-		if (!b)
-			return NULL;
-		b->next = *head;
-		b->used = 0;
-		b->cap = cap;
-		*head = b;
-		at = 0;
-	}
-	b->used = at + n;
-	return b->data + at;
-}
 
 /* ---- the walk ------------------------------------------------------------- */
 
+/* The walk: the arena that will own the application's strings and
+ * arrays, and where the first problem goes. */
 struct pctx {
-	struct arena_block *arena;
+	struct arena arena;
 	struct qerr *e;
 };
 
@@ -277,12 +235,10 @@ static int val_string(struct pctx *c, struct jv *v, const char *path,
 				c->e, Q_ERR_INVALID, path,
 				"%s: contains a control character (byte 0x%02x)",
 				path, (unsigned char)s[i]);
-	copy = arena_alloc(&c->arena, len + 1, 1);
+	copy = arena_text(&c->arena, s, len);
 	if (!copy)
 		return qerr_set(c->e, Q_ERR_NOMEM, path, "%s: out of memory",
 				path);
-	memcpy(copy, s, len);
-	copy[len] = '\0';
 	*out = copy;
 	return Q_OK;
 }
@@ -919,7 +875,7 @@ static int read_tree(const char *buf, size_t len, struct jv_arena *a,
 int app_parse_json(const char *buf, size_t len, struct application *out,
 		   struct qerr *e)
 {
-	struct pctx c = {.arena = NULL, .e = e};
+	struct pctx c = {.arena = {0}, .e = e};
 	struct jv_arena tree = {0};
 	struct jv *root = NULL;
 	json_t *j = NULL;
@@ -938,7 +894,7 @@ int app_parse_json(const char *buf, size_t len, struct application *out,
 	jv_arena_free(&tree);
 	json_decref(j);
 	if (result) {
-		arena_free(c.arena);
+		arena_release(&c.arena);
 		memset(out, 0, sizeof(*out));
 		if (e) {
 			sanitize(e->field, sizeof(e->field));
@@ -971,6 +927,6 @@ void app_release(struct application *a)
 {
 	if (!a)
 		return;
-	arena_free(a->arena);
+	arena_release(&a->arena);
 	memset(a, 0, sizeof(*a));
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/date.h"
 #include "core/err.h"
 #include "core/money.h"
@@ -99,7 +100,7 @@ struct application {
 	struct app_party applicant;
 	struct app_party supplier;
 	struct app_contract contract;
-	void *arena; /* private: owns every string above */
+	struct arena arena; /* private: owns every string above */
 };
 
 /* Parse buf (len bytes, need not be NUL-terminated) into *out. On error

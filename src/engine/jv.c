@@ -12,68 +12,26 @@
  */
 #include "engine/jv.h"
 
+#include "core/arena.h"
 #include "core/utf8.h"
 
 #include <assert.h>
 #include <stdalign.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <yajl/yajl_parse.h>
 
-#define JV_BLOCK 8192
-
-struct jv_block {
-	struct jv_block *next;
-	size_t used, cap;
-	alignas(max_align_t) unsigned char data[];
-};
-
 void jv_arena_free(struct jv_arena *a)
 {
-	struct jv_block *b;
-
 	if (!a)
 		return;
-	b = a->head;
-	while (b) {
-		struct jv_block *next = b->next;
-
-		free(b);
-		b = next;
-	}
-	a->head = NULL;
+	arena_release(&a->mem);
 	a->nodes = 0;
-}
-
-static void *arena_get(struct jv_arena *a, size_t n, size_t align)
-{
-	struct jv_block *b = a->head;
-	size_t at = 0;
-
-	assert(align && (align & (align - 1)) == 0);
-	assert(n < (1u << 30));
-	if (b)
-		at = (b->used + align - 1) & ~(align - 1);
-	if (!b || at > b->cap || b->cap - at < n) {
-		size_t cap = n > JV_BLOCK ? n : JV_BLOCK;
-
-		b = malloc(sizeof(*b) + cap);
-		if (!b)
-			return NULL;
-		b->next = a->head;
-		b->used = 0;
-		b->cap = cap;
-		a->head = b;
-		at = 0;
-	}
-	b->used = at + n;
-	return b->data + at;
 }
 
 static struct jv *node_new(struct jv_arena *a, enum jv_type t)
 {
-	struct jv *v = arena_get(a, sizeof(*v), alignof(struct jv));
+	struct jv *v = arena_alloc(&a->mem, sizeof(*v), alignof(struct jv));
 
 	if (!v)
 		return NULL;
@@ -116,19 +74,6 @@ static int stop(struct rd *r, int rc)
 	assert(rc == JV_UNSURE || rc == Q_ERR_NOMEM);
 	r->rc = rc;
 	return 0;
-}
-
-/* A copy of s (len bytes) in the arena, NUL-terminated, or NULL. */
-static const char *arena_text(struct jv_arena *a, const unsigned char *s,
-			      size_t len)
-{
-	char *d = arena_get(a, len + 1, 1);
-
-	if (!d)
-		return NULL;
-	memcpy(d, s, len);
-	d[len] = '\0';
-	return d;
 }
 
 /* A new value of type t, put where the walk stands: the root (an object,
@@ -214,7 +159,7 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 	v = add(r, JV_STRING);
 	if (!v)
 		return 0;
-	v->s = arena_text(r->a, s, len);
+	v->s = arena_text(&r->a->mem, s, len);
 	v->n = len;
 	return v->s ? 1 : stop(r, Q_ERR_NOMEM);
 }
@@ -233,7 +178,7 @@ static int on_key(void *ctx, const unsigned char *s, size_t len)
 	for (struct jv *m = o->first; m; m = m->next)
 		if (m->klen == len && !memcmp(m->key, s, len))
 			return stop(r, JV_UNSURE);
-	r->key = arena_text(r->a, s, len);
+	r->key = arena_text(&r->a->mem, s, len);
 	r->klen = len;
 	return r->key ? 1 : stop(r, Q_ERR_NOMEM);
 }

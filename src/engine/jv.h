@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "core/arena.h"
 #include "core/err.h"
 
 #define JV_MAX_DEPTH 32	   /* deeper: unsure (app.c refuses it) */
@@ -55,9 +56,10 @@ struct jv {
 	struct jv *first, *next;
 };
 
-/* Blocks of memory owning a tree, chained newest first. */
+/* The memory owning a tree (core/arena.h), and its count of values. A
+ * zeroed one is empty. */
 struct jv_arena {
-	struct jv_block *head;
+	struct arena mem;
 	size_t nodes;
 };
 
@@ -80,6 +82,7 @@ struct jv *jv_get(const struct jv *o, const char *key);
 /* Whether trees x and y hold the same values in the same order. */
 bool jv_equal(const struct jv *x, const struct jv *y);
 
+/* Free every node and string of a; it is then empty, as when zeroed. */
 void jv_arena_free(struct jv_arena *a);
 
 #endif

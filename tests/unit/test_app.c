@@ -220,7 +220,7 @@ static void test_example(void **state)
 	assert_int_equal(c->compute.accelerators, 64);
 	assert_int_equal(c->compute.hours, 4000);
 	assert_string_equal(c->compute.location, "shanghai");
-	assert_non_null(a.arena);
+	assert_non_null(a.arena.head);
 
 	app_release(&a);
 	assert_true(is_empty(&a));

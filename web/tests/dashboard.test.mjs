@@ -12,28 +12,14 @@
 // the server's clock moves on from there. The office numbers the applications in the order
 // it receives them: the ids below are taken from its answers.
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import * as kit from './lib.mjs';
-import { ready, text, moneyOf, confirmMove } from './lib.mjs';
+import { office, ready, text, moneyOf, confirmMove, ARTIFACTS, POLICY, EXAMPLES, NOW } from './lib.mjs';
 
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
-const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
-const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
-const EXAMPLES = path.join(ROOT, 'examples/applications');
-
-const NOW = '2025-11-20T10:00:00+08:00'; // QUAN_NOW: inside the Shanghai 2025 window
-const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 const RENT_USCC = '91310115MA1K4ABCDD';    // the applicant user's firm
 const MODEL_USCC = '91310110MA1G9C3R1D';   // another firm (sh-model.json), a second applicant user
 const POOL = 'shanghai-2025-compute-2025';
@@ -44,39 +30,19 @@ let EARLY;  // compute-early, for the finance officer
 let MODEL;  // model voucher, another applicant
 const ids = {};
 
-let tmp, db, server, base, browser;
-let serverErr = () => ''; // the server's stderr so far
+const t = office('web');
+const { quan, api, newPage, login, addUser } = t;
 const tokens = {};
 
 /* ---------- helpers ---------- */
-
-function quan(args) {
-  return kit.quan(QUAN, args, { env: QUAN_ENV });
-}
 
 // The bundled Shanghai policy posts an award for 5 working days (公示) before it is paid: a
 // notice opened over it at the office's clock and closed on the CLI with the clock a week on
 // (2025-11-27, the day after its last working day). Payment reads the notice's state, so the
 // running server, whose clock still reads the 20th, pays it.
 function throughNotice(id) {
-  const nid = quan(['notice', 'open', '--db', db, 'shanghai-2025', id, '--by', 'admin']).split(/\s+/)[0];
-  kit.quan(QUAN, ['notice', 'close', '--db', db, nid, '--by', 'admin'],
-    { env: Object.assign({}, QUAN_ENV, { QUAN_NOW: '2025-11-27T09:00:00+08:00' }) });
-}
-
-function addUser(name, role, uscc) {
-  return kit.addUser(quan, db, name, role, uscc);
-}
-
-async function startServer() {
-  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
-  server = s.proc;
-  serverErr = s.stderr;
-  return s.url;
-}
-
-function api(method, route, token, body) {
-  return kit.api(base, method, route, token, body);
+  const nid = quan(['notice', 'open', '--db', t.db, 'shanghai-2025', id, '--by', 'admin']).split(/\s+/)[0];
+  t.quanAt('2025-11-27T09:00:00+08:00', ['notice', 'close', '--db', t.db, nid, '--by', 'admin']);
 }
 
 function example(name, changes) {
@@ -86,14 +52,6 @@ function example(name, changes) {
 
 // Screenshots 01-NAME.png, 02-..., in ARTIFACTS.
 const screenshot = kit.screenshots(ARTIFACTS, 0, (n, name) => `${String(n).padStart(2, '0')}-${name}.png`);
-
-function newPage(locale = 'en-US') {
-  return kit.newPage(browser, locale);
-}
-
-function login(page, token, route) {
-  return kit.login(page, base, token, route);
-}
 
 async function chartData(page) {
   return page.evaluate(() => {
@@ -115,14 +73,7 @@ function series(data, key) {
 /* ---------- set-up ---------- */
 
 before(async () => {
-  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
-  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
-  assert.ok(fs.existsSync(path.join(QUAN_WEB, 'index.html')), `dashboard at ${QUAN_WEB} (web/build.sh)`);
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-web-test-'));
-  db = path.join(tmp, 'office.db');
-  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
+  quan(['init', '--db', t.db, '--policy', POLICY, '--by', 'admin']);
   tokens.admin = addUser('admin', 'administrator');
   tokens.reviewer = addUser('wang.fang', 'reviewer');
   tokens.reviewer2 = addUser('chen.jing', 'reviewer');
@@ -131,10 +82,10 @@ before(async () => {
   tokens.applicant = addUser('示例智能', 'applicant', RENT_USCC);
   tokens.applicant2 = addUser('申城智能', 'applicant', MODEL_USCC);
 
-  base = await startServer();
+  await t.start();
   // Its stderr (a pipe of its own) may arrive after the listening line.
-  for (let i = 0; i < 100 && !/QUAN_NOW/.test(serverErr()); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.match(serverErr(), /QUAN_NOW/, 'quan serve announces that its clock is set');
+  for (let i = 0; i < 100 && !/QUAN_NOW/.test(t.serverErr()); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(t.serverErr(), /QUAN_NOW/, 'quan serve announces that its clock is set');
 
   for (const f of ['sh-compute-rent.json', 'sh-model.json', 'sh-compute-early.json', 'sh-corpus.json']) {
     const sent = example(f);
@@ -160,28 +111,7 @@ before(async () => {
   assert.equal(r2.json.state, 'awarded');
   throughNotice(EARLY);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    headless: true,
-  });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  let stuck = false;
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const gone = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 10000))]);
-    if (server.exitCode === null && server.signalCode === null) {
-      stuck = true;
-      server.kill('SIGKILL');
-      await gone;
-    }
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  assert.ok(!stuck, `quan serve did not stop within 10 s of SIGTERM; stderr: ${serverErr()}`);
+  await t.launch();
 });
 
 /* ---------- tests ---------- */
@@ -312,7 +242,7 @@ test('switching to Chinese relabels the page; the choice is kept', async () => {
   await screenshot(page, 'pools-zh');
 
   // Kept across a reload (localStorage), and the queue speaks Chinese too.
-  await page.goto(base + '/#/queue');
+  await page.goto(t.base + '/#/queue');
   await ready(page, 'queue');
   assert.equal(await page.locator('#view h1').textContent(), '审核队列');
   assert.match(await text(page, `queue-age-${MODEL}`), /^\d+(天\d+小时|小时\d+分钟|分钟)$/);
@@ -327,7 +257,7 @@ test('switching to Chinese relabels the page; the choice is kept', async () => {
 
 test('the browser locale sets the default language', async () => {
   const zh = await newPage('zh-CN');
-  await zh.goto(base + '/');
+  await zh.goto(t.base + '/');
   await ready(zh, 'login');
   assert.equal(await zh.getAttribute('html', 'lang'), 'zh-CN');
   assert.equal(await zh.locator('#view h1').textContent(), '登录');
@@ -344,7 +274,7 @@ test('the browser locale sets the default language', async () => {
   await zh.context().close();
 
   const en = await newPage('en-US');
-  await en.goto(base + '/');
+  await en.goto(t.base + '/');
   await ready(en, 'login');
   assert.equal(await en.getAttribute('html', 'lang'), 'en');
   assert.equal(await en.locator('#view h1').textContent(), 'Sign in');
@@ -366,7 +296,7 @@ test('an applicant sees only its own applications', async () => {
   await screenshot(page, 'applicant-list');
 
   // Another applicant's application is not found.
-  await page.goto(base + `/#/app/${MODEL}`);
+  await page.goto(t.base + `/#/app/${MODEL}`);
   await page.waitForSelector('[data-testid=error]:not([hidden])');
   const theirs = await api('GET', `/v1/applications/${MODEL}`, tokens.applicant);
   assert.equal(theirs.status, 404);
@@ -378,7 +308,7 @@ test('an applicant sees only its own applications', async () => {
 test('an error from the server is shown; a valid tranche is paid', async () => {
   const page = await newPage('en-US');
   await login(page, tokens.finance, 'pools');
-  await page.goto(base + `/#/app/${EARLY}`);
+  await page.goto(t.base + `/#/app/${EARLY}`);
   await ready(page, 'app');
   assert.equal(await page.getAttribute('[data-testid=app-state]', 'data-state'), 'awarded');
   assert.equal(await page.locator('[data-testid=approve]').count(), 0, 'finance cannot approve');
@@ -660,7 +590,7 @@ test('two firms submitting through the form with the same client reference get t
 
 test('a wrong token is refused in plain words, with nothing after them', async () => {
   const page = await newPage('en-US');
-  await page.goto(base + '/#/login');
+  await page.goto(t.base + '/#/login');
   await ready(page, 'login');
   await page.click('[data-testid=use-token]');
   await page.fill('[data-testid=token-input]', 'qt_' + '0'.repeat(64));
@@ -676,7 +606,7 @@ test('a wrong token is refused in plain words, with nothing after them', async (
 
 test('the dashboard has a favicon', async () => {
   for (const [file, type] of [['/favicon.ico', 'image/x-icon'], ['/favicon.svg', 'image/svg+xml']]) {
-    const res = await fetch(base + file);
+    const res = await fetch(t.base + file);
     assert.equal(res.status, 200, file);
     assert.equal(res.headers.get('content-type'), type, file);
     assert.ok((await res.arrayBuffer()).byteLength > 100, file);
@@ -688,7 +618,7 @@ test('Chinese is drawn with a CJK font, not as boxes', async () => {
   const fonts = execFileSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' }).trim();
   assert.ok(fonts.length > 0, 'fc-list :lang=zh finds a font (apt-get install fonts-noto-cjk)');
   const page = await newPage('zh-CN');
-  await page.goto(base + '/');
+  await page.goto(t.base + '/');
   await ready(page, 'login');
   // A CJK glyph is one em wide; U+10FFFD (private use, in no font) is drawn as the fallback box.
   const w = await page.evaluate(() => {

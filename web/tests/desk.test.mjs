@@ -6,62 +6,26 @@
 //
 //   cd web && node --test tests/desk.test.mjs
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import * as kit from './lib.mjs';
-import { ready, text } from './lib.mjs';
+import { office, ready, text, signIn, ARTIFACTS, POLICY, EXAMPLES } from './lib.mjs';
 
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
-const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
-const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
-const EXAMPLES = path.join(ROOT, 'examples/applications');
-const NOW = '2025-11-20T10:00:00+08:00';
-const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 const PASS = 'Audrey-pass-2025';
 
-let tmp, db, server, base, browser, clerk;
-
-function quan(args, input) {
-  return kit.quan(QUAN, args, { env: QUAN_ENV, input });
-}
+const t = office('desk');
+const { quan, api, newPage } = t;
+let clerk;
 
 /* The database behind quan's back, as someone holding the file could. */
 function sqlite(sql) {
-  return execFileSync('sqlite3', [db, sql], { encoding: 'utf8' }).trim();
-}
-
-async function startServer() {
-  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
-  server = s.proc;
-  return s.url;
-}
-
-function api(method, route, token, body) {
-  return kit.api(base, method, route, token, body);
+  return execFileSync('sqlite3', [t.db, sql], { encoding: 'utf8' }).trim();
 }
 
 const screenshot = kit.screenshots(ARTIFACTS, 80); // 81-NAME.png, ...
-
-function newPage(locale = 'en-US') {
-  return kit.newPage(browser, locale);
-}
-
-async function signIn(page, name, password, route) {
-  await page.fill('[data-testid=signin-name]', name);
-  await page.fill('[data-testid=signin-password]', password);
-  await page.click('[data-testid=login-submit]');
-  if (route) await ready(page, route);
-}
 
 /* The seqs of the events the table shows. */
 async function seqs(page) {
@@ -76,40 +40,23 @@ async function runCheck(page, id) {
 }
 
 before(async () => {
-  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
-  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-desk-test-'));
-  db = path.join(tmp, 'office.db');
-  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
-  quan(['user', 'add', '--db', db, 'audrey', '--role', 'auditor', '--password-stdin'], PASS + '\n');
-  clerk = quan(['user', 'add', '--db', db, 'clerk', '--role', 'administrator']).trim();
-  const rita = quan(['user', 'add', '--db', db, 'rita', '--role', 'reviewer']).trim();
-  base = await startServer();
+  quan(['init', '--db', t.db, '--policy', POLICY, '--by', 'admin']);
+  quan(['user', 'add', '--db', t.db, 'audrey', '--role', 'auditor', '--password-stdin'], PASS + '\n');
+  clerk = quan(['user', 'add', '--db', t.db, 'clerk', '--role', 'administrator']).trim();
+  const rita = quan(['user', 'add', '--db', t.db, 'rita', '--role', 'reviewer']).trim();
+  await t.start();
   for (const f of fs.readdirSync(EXAMPLES).filter((n) => /^sh-.*\.json$/.test(n)).sort()) {
     const r = await api('POST', '/v1/applications', clerk, JSON.parse(fs.readFileSync(path.join(EXAMPLES, f), 'utf8')));
     assert.ok(r.status === 201 || r.status === 200, `POST /v1/applications ${f}: ${r.text}`);
   }
   const ok = await api('POST', '/v1/applications/SH-2025-000003/approve', rita, {});
   assert.equal(ok.status, 200, ok.text);
-  browser = await chromium.launch({ executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], headless: true });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const gone = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 10000))]);
-    if (server.exitCode === null && server.signalCode === null) { server.kill('SIGKILL'); await gone; }
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  await t.launch();
 });
 
 test('the auditor signs in, filters and pages the event log, and runs the three checks', async () => {
   const page = await newPage('en-US');
-  await page.goto(base + '/');
+  await page.goto(t.base + '/');
   await ready(page, 'login');
   // A wrong password first: it is in the log the auditor reads next.
   await signIn(page, 'audrey', 'not-the-password');
@@ -158,7 +105,7 @@ test('the auditor signs in, filters and pages the event log, and runs the three 
   await ready(page, 'desk');
 
   // Pages of 4: forward twice, back once, each page after the one before.
-  await page.goto(base + '/#/desk?limit=4');
+  await page.goto(t.base + '/#/desk?limit=4');
   await ready(page, 'desk');
   const p1 = await seqs(page);
   assert.equal(p1.length, 4);
@@ -193,7 +140,7 @@ test('the auditor signs in, filters and pages the event log, and runs the three 
 
 test('the desk in Chinese', async () => {
   const page = await newPage('zh-CN');
-  await page.goto(base + '/');
+  await page.goto(t.base + '/');
   await ready(page, 'login');
   await signIn(page, 'audrey', PASS, 'pools');
   await page.click('[data-testid=nav-desk]');
@@ -219,10 +166,10 @@ test('tampering shows as a failure of each check, naming what differs', async ()
     `'"value":"1200000.00"', '"value":"600000.00"') where id = 'SH-2025-000003'`);
 
   const page = await newPage('en-US');
-  await page.goto(base + '/');
+  await page.goto(t.base + '/');
   await ready(page, 'login');
   await signIn(page, 'audrey', PASS, 'pools');
-  await page.goto(base + '/#/desk');
+  await page.goto(t.base + '/#/desk');
   await ready(page, 'desk');
 
   let r = await runCheck(page, 'verify');
@@ -247,7 +194,7 @@ test('tampering shows as a failure of each check, naming what differs', async ()
 test('the compare form: drop-downs from /v1/choices, the profile it sends, and the JSON behind a toggle', async () => {
   const choices = (await api('GET', '/v1/choices', clerk)).json;
   const page = await newPage('en-US');
-  await page.goto(base + '/');
+  await page.goto(t.base + '/');
   await ready(page, 'login');
   await page.click('[data-testid=use-token]');
   await page.fill('[data-testid=token-input]', clerk);

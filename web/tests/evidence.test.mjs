@@ -3,99 +3,44 @@
 // firm's applicant does not reach the page. playwright-core drives Debian's chromium
 // against a real `quan serve` on a fresh SQLite database, as dashboard.test.mjs does.
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import * as kit from './lib.mjs';
-import { ready } from './lib.mjs';
+import { office, ready, ARTIFACTS, POLICY, EXAMPLES } from './lib.mjs';
 
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
-const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
-const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
-const EXAMPLES = path.join(ROOT, 'examples/applications');
-const NOW = '2025-11-20T10:00:00+08:00';
-const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 const RENT_USCC = '91310115MA1K4ABCDD';
 const MODEL_USCC = '91310110MA1G9C3R1D';
 
-let tmp, db, server, base, browser, RENT;
+const t = office('evidence');
+const { quan, newPage, login, addUser } = t;
+let RENT;
 const tokens = {};
-
-function quan(args) {
-  return kit.quan(QUAN, args, { env: QUAN_ENV });
-}
-
-function addUser(name, role, uscc) {
-  return kit.addUser(quan, db, name, role, uscc);
-}
-
-async function startServer() {
-  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
-  server = s.proc;
-  return s.url;
-}
-
-function newPage(locale = 'en-US') {
-  return kit.newPage(browser, locale);
-}
-
-function login(page, token, route) {
-  return kit.login(page, base, token, route);
-}
 
 /* A small valid PNG (1 x 1, one grey pixel). */
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010800000000' +
   '3a7e9b550000000a49444154789c63600000000200015a6fd4a90000000049454e44ae426082', 'hex');
 
 before(async () => {
-  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
-  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-evidence-test-'));
-  db = path.join(tmp, 'office.db');
-  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
+  quan(['init', '--db', t.db, '--policy', POLICY, '--by', 'admin']);
   tokens.reviewer = addUser('wang.fang', 'reviewer');
   tokens.applicant = addUser('示例智能', 'applicant', RENT_USCC);
   tokens.other = addUser('申城智能', 'applicant', MODEL_USCC);
-  const out = quan(['apply', '--db', db, '--by', 'admin', path.join(EXAMPLES, 'sh-compute-rent.json')]);
+  const out = quan(['apply', '--db', t.db, '--by', 'admin', path.join(EXAMPLES, 'sh-compute-rent.json')]);
   RENT = /^(SH-2025-\d{6})/m.exec(out)[1];
-  base = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    headless: true,
-  });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const gone = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 10000))]);
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  await t.start();
+  await t.launch();
 });
 
 test('a reviewer files a document on an application and opens it; the firm sees it, in Chinese', async () => {
-  const file = path.join(tmp, 'invoice.png');
+  const file = path.join(t.tmp, 'invoice.png');
   fs.writeFileSync(file, PNG);
   const sha = crypto.createHash('sha256').update(PNG).digest('hex');
 
   const page = await newPage('en-US');
   await login(page, tokens.reviewer, 'queue');
-  await page.goto(base + `/#/app/${RENT}`);
+  await page.goto(t.base + `/#/app/${RENT}`);
   await ready(page, 'app');
   await page.waitForSelector('[data-testid=ev-none]');
   await page.setInputFiles('[data-testid=ev-file]', file);
@@ -115,8 +60,8 @@ test('a reviewer files a document on an application and opens it; the firm sees 
   assert.equal(got.type, 'image/png');
   assert.equal(got.hex, PNG.toString('hex'));
   // A file of another type is refused with the server's words, and nothing is added.
-  fs.writeFileSync(path.join(tmp, 'notes.txt'), 'not a document');
-  await page.setInputFiles('[data-testid=ev-file]', path.join(tmp, 'notes.txt'));
+  fs.writeFileSync(path.join(t.tmp, 'notes.txt'), 'not a document');
+  await page.setInputFiles('[data-testid=ev-file]', path.join(t.tmp, 'notes.txt'));
   await page.click('[data-testid=ev-submit]');
   await page.waitForSelector('[data-testid=ev-msg].error');
   assert.match(await page.textContent('[data-testid=ev-msg]'), /not a PDF, JPEG, PNG or OFD/);
@@ -128,7 +73,7 @@ test('a reviewer files a document on an application and opens it; the firm sees 
   // The firm's applicant sees it, in Chinese.
   const zh = await newPage('zh-CN');
   await login(zh, tokens.applicant, 'queue');
-  await zh.goto(base + `/#/app/${RENT}`);
+  await zh.goto(t.base + `/#/app/${RENT}`);
   await ready(zh, 'app');
   await zh.waitForSelector('[data-testid=ev-row-1]');
   assert.equal(await zh.textContent('[data-testid=evidence] h2'), '证明材料');
@@ -139,6 +84,6 @@ test('a reviewer files a document on an application and opens it; the firm sees 
   await zh.context().close();
 
   // Another firm cannot read its bytes.
-  const res = await fetch(`${base}/v1/documents/${sha}`, { headers: { Authorization: 'Bearer ' + tokens.other } });
+  const res = await fetch(`${t.base}/v1/documents/${sha}`, { headers: { Authorization: 'Bearer ' + tokens.other } });
   assert.equal(res.status, 404);
 });

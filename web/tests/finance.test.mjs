@@ -7,72 +7,35 @@
 //
 // Environment as dashboard.test.mjs: QUAN, QUAN_WEB, CHROMIUM, ARTIFACTS.
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import * as kit from './lib.mjs';
-import { ready, moneyOf } from './lib.mjs';
+import { office, ready, moneyOf, ARTIFACTS, POLICY, EXAMPLES } from './lib.mjs';
 
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
-const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
-const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
-const EXAMPLES = path.join(ROOT, 'examples/applications');
-const NOW = '2025-11-20T10:00:00+08:00';
-const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 const ACCOUNT = '6222 0210 0111 2222 333';
 
-let tmp, db, server, base, browser, fin, rev, aud, app;
-
-function quan(args) {
-  return kit.quan(QUAN, args, { env: QUAN_ENV });
-}
+const t = office('fin');
+const { quan, api, login } = t;
+let fin, rev, aud, app;
 
 // The bundled Shanghai policy posts an award for 5 working days (公示) before it is paid: a
 // notice opened over it at the office's clock and closed on the CLI with the clock a week on
 // (2025-11-27, the day after its last working day). Payment reads the notice's state, so the
 // running server, whose clock still reads the 20th, pays it.
 function throughNotice(id) {
-  const nid = quan(['notice', 'open', '--db', db, 'shanghai-2025', id, '--by', 'admin']).split(/\s+/)[0];
-  kit.quan(QUAN, ['notice', 'close', '--db', db, nid, '--by', 'admin'],
-    { env: Object.assign({}, QUAN_ENV, { QUAN_NOW: '2025-11-27T09:00:00+08:00' }) });
-}
-
-async function startServer() {
-  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
-  server = s.proc;
-  return s.url;
-}
-
-function api(method, route, token, body) {
-  return kit.api(base, method, route, token, body);
-}
-
-function login(page, token, route) {
-  return kit.login(page, base, token, route);
+  const nid = quan(['notice', 'open', '--db', t.db, 'shanghai-2025', id, '--by', 'admin']).split(/\s+/)[0];
+  t.quanAt('2025-11-27T09:00:00+08:00', ['notice', 'close', '--db', t.db, nid, '--by', 'admin']);
 }
 
 before(async () => {
-  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
-  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-fin-test-'));
-  db = path.join(tmp, 'office.db');
-  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
-  fin = quan(['user', 'add', '--db', db, 'li.ming', '--role', 'finance']).trim();
-  rev = quan(['user', 'add', '--db', db, 'wang.fang', '--role', 'reviewer']).trim();
-  aud = quan(['user', 'add', '--db', db, 'zhao.lei', '--role', 'auditor']).trim();
-  const admin = quan(['user', 'add', '--db', db, 'ada', '--role', 'administrator']).trim();
-  base = await startServer();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  quan(['init', '--db', t.db, '--policy', POLICY, '--by', 'admin']);
+  fin = quan(['user', 'add', '--db', t.db, 'li.ming', '--role', 'finance']).trim();
+  rev = quan(['user', 'add', '--db', t.db, 'wang.fang', '--role', 'reviewer']).trim();
+  aud = quan(['user', 'add', '--db', t.db, 'zhao.lei', '--role', 'auditor']).trim();
+  const admin = quan(['user', 'add', '--db', t.db, 'ada', '--role', 'administrator']).trim();
+  await t.start();
+  await t.launch();
   const sent = JSON.parse(fs.readFileSync(path.join(EXAMPLES, 'sh-compute-rent.json'), 'utf8'));
   sent.applicant.bank_account = ACCOUNT;
   const r = await api('POST', '/v1/applications', admin, sent);
@@ -83,14 +46,8 @@ before(async () => {
   throughNotice(app);
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server) server.kill('SIGTERM');
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
-
 test('finance makes a batch, pays it after a confirmation showing the amount, exports and reconciles it', async () => {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 },
+  const context = await t.browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 },
     acceptDownloads: true });
   const page = await context.newPage();
   const errors = [];
@@ -98,7 +55,7 @@ test('finance makes a batch, pays it after a confirmation showing the amount, ex
   await login(page, fin, 'pools');
 
   // The award shows what remains to pay.
-  await page.goto(base + `/#/app/${app}`);
+  await page.goto(t.base + `/#/app/${app}`);
   await ready(page, 'app');
   assert.equal(await moneyOf(page, 'app-remaining'), '360000.00');
 
@@ -165,7 +122,7 @@ test('finance makes a batch, pays it after a confirmation showing the amount, ex
 test('the pools page shows the cumulative totals beside the balances; an auditor sees batches, not the forms', async () => {
   const c = await api('POST', `/v1/applications/${app}/clawback`, fin, { amount: '50000.00', why: 'overstated' });
   assert.equal(c.status, 200, c.text);
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
+  const context = await t.browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
   const page = await context.newPage();
   await login(page, aud, 'pools');
   const k = 'shanghai-2025-compute-2025';

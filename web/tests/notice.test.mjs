@@ -6,49 +6,21 @@
 //
 //   cd web && node --test tests/notice.test.mjs
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import * as kit from './lib.mjs';
-import { ready } from './lib.mjs';
-
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
-const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
-const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
-const EXAMPLES = path.join(ROOT, 'examples/applications');
+import { office, ready, ARTIFACTS, POLICY, EXAMPLES } from './lib.mjs';
 
 // A Friday: five working days run over 国庆 to 9 October; the 10th is the day after.
 const OPENED = '2025-09-26T10:00:00+08:00';
 const AFTER = '2025-10-10T09:00:00+08:00';
 
-let tmp, db, server, base, browser, admin, id;
-
-function quan(args, now) {
-  return kit.quan(QUAN, args, { env: Object.assign({}, process.env, { QUAN_NOW: now || OPENED }) });
-}
-
-async function startServer(now) {
-  const s = await kit.startServer({ quan: QUAN, db, web: QUAN_WEB,
-    env: Object.assign({}, process.env, { QUAN_NOW: now }) });
-  server = s.proc;
-  return s.url;
-}
-
-function stopServer() {
-  return new Promise((resolve) => {
-    server.once('exit', resolve);
-    server.kill('SIGTERM');
-  });
-}
+const t = office('notice', { now: OPENED });
+const { quan, quanAt } = t;
+let admin, id;
 
 // login(page, url): the administrator signs in to the server at url.
 function login(page, url) {
@@ -56,33 +28,22 @@ function login(page, url) {
 }
 
 before(async () => {
-  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
-  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-notice-test-'));
-  db = path.join(tmp, 'office.db');
   // The bundled Shanghai policy: a notice of five working days before an award is paid.
-  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
-  id = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sh-corpus.json')]).split(/\s+/)[0];
-  quan(['review', '--db', db, id, '--approve', '--by', 'reviewer']);
-  admin = quan(['user', 'add', '--db', db, 'ada', '--role', 'administrator']).trim();
-  base = await startServer(OPENED);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null) server.kill('SIGTERM');
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  quan(['init', '--db', t.db, '--policy', POLICY, '--by', 'admin']);
+  id = quan(['apply', '--db', t.db, '--by', 'applicant', path.join(EXAMPLES, 'sh-corpus.json')]).split(/\s+/)[0];
+  quan(['review', '--db', t.db, id, '--approve', '--by', 'reviewer']);
+  admin = quan(['user', 'add', '--db', t.db, 'ada', '--role', 'administrator']).trim();
+  await t.start();
+  await t.launch();
 });
 
 test('an administrator opens a notice, objects, exports it, prints a letter and closes it', async () => {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 900 },
+  const context = await t.browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 900 },
     acceptDownloads: true });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await login(page, base);
+  await login(page, t.base);
 
   await page.click('[data-testid=nav-notices]');
   await ready(page, 'notices');
@@ -103,7 +64,7 @@ test('an administrator opens a notice, objects, exports it, prints a letter and 
 
   // The XLSX export is a real workbook.
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-xlsx]')]);
-  const xlsx = path.join(tmp, 'notice.xlsx');
+  const xlsx = path.join(t.tmp, 'notice.xlsx');
   await download.saveAs(xlsx);
   assert.equal(fs.readFileSync(xlsx).subarray(0, 2).toString(), 'PK');
   assert.match(execFileSync('unzip', ['-p', xlsx, 'xl/sharedStrings.xml'], { encoding: 'utf8' }), /900000\.00/);
@@ -126,9 +87,9 @@ test('an administrator opens a notice, objects, exports it, prints a letter and 
   assert.match(await page.textContent('#alert'), /至 \d{4}-\d{2}-\d{2} 结束，次日起方可结束公示/);
 
   // A reviewer dismisses the objection; the day after the notice's end it is closed.
-  quan(['objection', 'decide', '--db', db, id, '--dismiss', '--by', 'reviewer'], AFTER);
-  await stopServer();
-  const again = await startServer(AFTER);
+  quanAt(AFTER, ['objection', 'decide', '--db', t.db, id, '--dismiss', '--by', 'reviewer']);
+  await t.stop();
+  const again = await t.start({ now: AFTER });
   await login(page, again); // another port: another origin, another session storage
   await page.goto(again + '/#/notices/shanghai-2025-notice-1');
   await ready(page, 'notice');

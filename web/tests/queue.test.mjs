@@ -14,39 +14,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import * as kit from './lib.mjs';
-import { ready } from './lib.mjs';
+import { office, ready, ROOT, ARTIFACTS, EXAMPLES } from './lib.mjs';
 
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
-const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
-const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const EXAMPLES = path.join(ROOT, 'examples/applications');
 // A Monday: the notice opened now runs five working days.
 const NOW = '2025-12-01T10:00:00+08:00';
-const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 
-let tmp, db, server, base, browser, rita, rob, fay, notice, corpus, sz, grant;
-
-function quan(args) {
-  return kit.quan(QUAN, args, { env: QUAN_ENV });
-}
-
-async function startServer() {
-  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
-  server = s.proc;
-  return s.url;
-}
-
-function api(method, route, token, body) {
-  return kit.api(base, method, route, token, body);
-}
+const t = office('queue', { now: NOW, width: 1400 });
+const { quan, api, newPage, login } = t;
+let rita, rob, fay, notice, corpus, sz, grant;
 
 /* Yuan as the server writes them, summed exactly in fen. */
 function sumYuan(list) {
@@ -63,14 +40,6 @@ function thousands(s) {
 }
 
 const screenshot = kit.screenshots(ARTIFACTS, 120, (n, name) => `${n}-queue-${name}.png`);
-
-function newPage(locale = 'en-US') {
-  return kit.newPage(browser, locale, 1400);
-}
-
-function login(page, token, route) {
-  return kit.login(page, base, token, route);
-}
 
 /* The queue page once it shows the search whose API query holds `part`. */
 async function queueWith(page, part) {
@@ -95,53 +64,37 @@ async function search(page, fields) {
 }
 
 before(async () => {
-  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
-  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-queue-test-'));
-  db = path.join(tmp, 'office.db');
   // Shanghai, whose awards are posted in a notice of five working days before they are paid,
   // and Shenzhen, whose awards are paid without one.
-  fs.copyFileSync(path.join(ROOT, 'policies/shanghai-2025.yaml'), path.join(tmp, 'shanghai.yaml'));
-  quan(['init', '--db', db, '--policy', path.join(tmp, 'shanghai.yaml'),
+  fs.copyFileSync(path.join(ROOT, 'policies/shanghai-2025.yaml'), path.join(t.tmp, 'shanghai.yaml'));
+  quan(['init', '--db', t.db, '--policy', path.join(t.tmp, 'shanghai.yaml'),
     '--policy', path.join(ROOT, 'policies/shenzhen-2024.yaml'), '--by', 'admin']);
   // Twelve compute-rent applications, each from its own firm: 华为 first, USCCs 91310115... and
   // 91310104..., amounts and arrival times that vary (tests/e2e/tools/queue_csv.py).
-  fs.writeFileSync(path.join(tmp, 'apps.csv'),
+  fs.writeFileSync(path.join(t.tmp, 'apps.csv'),
     execFileSync('python3', [path.join(ROOT, 'tests/e2e/tools/queue_csv.py'), '12'], { encoding: 'utf8' }));
-  quan(['apply', '--db', db, '--csv', path.join(tmp, 'apps.csv'), '--by', 'admin']);
-  corpus = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sh-corpus.json')]).split(/\s+/)[0];
-  quan(['review', '--db', db, corpus, '--approve', '--by', 'rob']);
-  notice = quan(['notice', 'open', '--db', db, 'shanghai-2025', '--by', 'admin']).split(/\s+/)[0];
-  sz = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sz-model.json')]).split(/\s+/)[0];
-  quan(['review', '--db', db, sz, '--approve', '--by', 'rob']);
+  quan(['apply', '--db', t.db, '--csv', path.join(t.tmp, 'apps.csv'), '--by', 'admin']);
+  corpus = quan(['apply', '--db', t.db, '--by', 'applicant', path.join(EXAMPLES, 'sh-corpus.json')]).split(/\s+/)[0];
+  quan(['review', '--db', t.db, corpus, '--approve', '--by', 'rob']);
+  notice = quan(['notice', 'open', '--db', t.db, 'shanghai-2025', '--by', 'admin']).split(/\s+/)[0];
+  sz = quan(['apply', '--db', t.db, '--by', 'applicant', path.join(EXAMPLES, 'sz-model.json')]).split(/\s+/)[0];
+  quan(['review', '--db', t.db, sz, '--approve', '--by', 'rob']);
   // One award above Shanghai's 1 M yuan: it takes two reviewers (as tests/e2e/queue.bats).
   const big = JSON.parse(fs.readFileSync(path.join(EXAMPLES, 'sh-compute-rent.json'), 'utf8'));
   big.client_ref = 'BIG-1';
   big.contract.number = 'HT-BIG-1';
   big.contract.value = '9000000.00';
-  fs.writeFileSync(path.join(tmp, 'big.json'), JSON.stringify(big));
-  quan(['apply', '--db', db, '--by', 'admin', path.join(tmp, 'big.json')]);
+  fs.writeFileSync(path.join(t.tmp, 'big.json'), JSON.stringify(big));
+  quan(['apply', '--db', t.db, '--by', 'admin', path.join(t.tmp, 'big.json')]);
   // The institute grant (500 M, two approvers): its milestones post its tranches.
-  grant = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sh-institute.json')]).split(/\s+/)[0];
-  quan(['review', '--db', db, grant, '--approve', '--by', 'rob']);
-  quan(['review', '--db', db, grant, '--approve', '--by', 'robert']);
-  rita = quan(['user', 'add', '--db', db, 'rita', '--role', 'reviewer']).trim();
-  rob = quan(['user', 'add', '--db', db, 'robin', '--role', 'reviewer']).trim();
-  fay = quan(['user', 'add', '--db', db, 'fay', '--role', 'finance']).trim();
-  base = await startServer();
-  browser = await chromium.launch({ executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], headless: true });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const gone = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 10000))]);
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  grant = quan(['apply', '--db', t.db, '--by', 'applicant', path.join(EXAMPLES, 'sh-institute.json')]).split(/\s+/)[0];
+  quan(['review', '--db', t.db, grant, '--approve', '--by', 'rob']);
+  quan(['review', '--db', t.db, grant, '--approve', '--by', 'robert']);
+  rita = quan(['user', 'add', '--db', t.db, 'rita', '--role', 'reviewer']).trim();
+  rob = quan(['user', 'add', '--db', t.db, 'robin', '--role', 'reviewer']).trim();
+  fay = quan(['user', 'add', '--db', t.db, 'fay', '--role', 'finance']).trim();
+  await t.start();
+  await t.launch();
 });
 
 test('the reviewer searches by name and USCC prefix, filters, and pages without repeats', async () => {
@@ -199,7 +152,7 @@ test('the reviewer searches by name and USCC prefix, filters, and pages without 
   assert.equal(await page.locator('[data-testid=queue-empty]').count(), 1);
 
   // Pages of five, by the server's cursor: each once, all of them, in order.
-  await page.goto(base + '/#/queue?limit=5');
+  await page.goto(t.base + '/#/queue?limit=5');
   await queueWith(page, 'limit=5');
   const seen = [];
   for (let n = 1; ; n++) {
@@ -310,7 +263,7 @@ test('a disbursement and a clawback ask first and show the amount; cancelled the
   const sent = [];
   page.on('request', (r) => { if (r.method() === 'POST') sent.push(r.headers()); });
   await login(page, fay, 'pools');
-  await page.goto(base + `/#/app/${sz}`);
+  await page.goto(t.base + `/#/app/${sz}`);
   await ready(page, 'app');
   const before = (await api('GET', `/v1/applications/${sz}`, fay)).json;
   assert.equal(before.state, 'awarded');
@@ -361,7 +314,7 @@ test('a milestone asks first, naming the grant whose tranche it posts', async ()
   const sent = [];
   page.on('request', (r) => { if (r.method() === 'POST') sent.push(r.headers()); });
   await login(page, rita, 'queue');
-  await page.goto(base + `/#/app/${grant}`);
+  await page.goto(t.base + `/#/app/${grant}`);
   await ready(page, 'app');
   const before = (await api('GET', `/v1/applications/${grant}`, rita)).json;
   assert.equal(before.state, 'awarded');
@@ -393,7 +346,7 @@ test('a milestone asks first, naming the grant whose tranche it posts', async ()
 test('an objection is lodged on the notice page and dismissed after a confirmation', async () => {
   const page = await newPage('zh-CN');
   await login(page, rita, 'queue');
-  await page.goto(base + `/#/notices/${notice}`);
+  await page.goto(t.base + `/#/notices/${notice}`);
   await ready(page, 'notice');
   assert.equal(await page.textContent(`[data-testid=award-outcome-${corpus}]`), '公示中');
   await page.fill(`[data-testid=object-why-${corpus}]`, '语料供应方疑为关联方');

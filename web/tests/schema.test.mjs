@@ -18,23 +18,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import * as kit from './lib.mjs';
+import { office, ROOT, POLICY, EXAMPLES, NOW } from './lib.mjs';
 
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
 const DOC_PATH = path.join(ROOT, 'data/openapi.json');
-const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
-const EXAMPLES = path.join(ROOT, 'examples/applications');
 // A second program that allocates pro rata, so that a round can be closed.
 const PRORATA = path.join(ROOT, 'examples/policies/example-prorata.yaml');
-const NOW = '2025-11-20T10:00:00+08:00';
-const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 const DUMP = process.env.SCHEMA_DUMP || '';
 
 const doc = JSON.parse(fs.readFileSync(DOC_PATH, 'utf8'));
@@ -78,25 +69,13 @@ function deref(obj) {
   return obj;
 }
 
-let tmp, db, pgName, server, base, serverErr = () => '';
+const t = office('schema', { web: false });
+const { quan } = t;
+let pgName;
 const tokens = {};
 const reached = new Set();
 const problems = [];
 let seq = 0;
-
-function quan(args, input) {
-  return kit.quan(QUAN, args, { env: QUAN_ENV, input });
-}
-
-// startServer(env): `quan serve` on db, env over QUAN_ENV; serverErr() is the stderr of every
-// server this file has started, in order.
-async function startServer(env = {}) {
-  const earlier = serverErr();
-  const s = await kit.startServer({ quan: QUAN, db, env: Object.assign({}, QUAN_ENV, env) });
-  server = s.proc;
-  serverErr = () => earlier + s.stderr();
-  return s.url;
-}
 
 function mediaType(header) {
   return (header || '').split(';')[0].trim().toLowerCase();
@@ -132,7 +111,7 @@ async function call(opId, role, o = {}) {
     body = o.raw;
     assert.ok(op.requestBody && op.requestBody.content[o.type], `${opId} documents a ${o.type} request body`);
   }
-  const res = await fetch(base + route, { method, headers, body });
+  const res = await fetch(t.base + route, { method, headers, body });
   const bytes = Buffer.from(await res.arrayBuffer());
   const text = bytes.toString('utf8');
   let json = null;
@@ -204,13 +183,10 @@ function example(name, patch) {
 const ROLES = ['administrator', 'reviewer', 'finance', 'auditor', 'analyst'];
 
 before(async () => {
-  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-schema-test-'));
-  db = path.join(tmp, 'office.db');
   if (process.env.QUAN_TEST_DB) {
     pgName = `quan_schema_${process.pid}`;
     execFileSync('psql', ['-X', '-q', `${process.env.QUAN_TEST_DB}/postgres`, '-c', `CREATE DATABASE ${pgName}`]);
-    db = `${process.env.QUAN_TEST_DB}/${pgName}`;
+    t.db = `${process.env.QUAN_TEST_DB}/${pgName}`;
   }
   // Shanghai as bundled: its awards are posted in a notice of five working days before payment.
   const sh = POLICY;
@@ -218,24 +194,20 @@ before(async () => {
   // priorities) come back.
   const others = fs.readdirSync(path.join(ROOT, 'policies')).filter((f) => f.endsWith('.yaml') && f !== 'shanghai-2025.yaml')
     .flatMap((f) => ['--policy', path.join(ROOT, 'policies', f)]);
-  quan(['init', '--db', db, '--policy', sh, '--policy', PRORATA, ...others, '--by', 'admin']);
-  for (const role of ROLES) tokens[role] = quan(['user', 'add', '--db', db, role.slice(0, 5) + '-user', '--role', role]).trim();
-  tokens['reviewer#2'] = quan(['user', 'add', '--db', db, 'second-reviewer', '--role', 'reviewer']).trim();
+  quan(['init', '--db', t.db, '--policy', sh, '--policy', PRORATA, ...others, '--by', 'admin']);
+  for (const role of ROLES) tokens[role] = quan(['user', 'add', '--db', t.db, role.slice(0, 5) + '-user', '--role', role]).trim();
+  tokens['reviewer#2'] = quan(['user', 'add', '--db', t.db, 'second-reviewer', '--role', 'reviewer']).trim();
   const rent = example('sh-compute-rent.json');
-  tokens.applicant = quan(['user', 'add', '--db', db, 'firm', '--role', 'applicant', '--uscc', rent.applicant.uscc]).trim();
-  quan(['user', 'add', '--db', db, 'pw-user', '--role', 'auditor', '--password-stdin'], 'Schema-pass-2025\n');
-  base = await startServer();
+  tokens.applicant = quan(['user', 'add', '--db', t.db, 'firm', '--role', 'applicant', '--uscc', rent.applicant.uscc]).trim();
+  quan(['user', 'add', '--db', t.db, 'pw-user', '--role', 'auditor', '--password-stdin'], 'Schema-pass-2025\n');
+  await t.start();
 });
 
-after(async () => {
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
-  }
+// After office()'s own after(), which has stopped the server.
+after(() => {
   if (pgName) {
     execFileSync('psql', ['-X', '-q', `${process.env.QUAN_TEST_DB}/postgres`, '-c', `DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`]);
   }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 test('every operation answers what data/openapi.json says, for a real office', async () => {
@@ -417,9 +389,8 @@ test('every operation answers what data/openapi.json says, for a real office', a
   }
 
   // A week later by the office's clock, the notice has run its five working days.
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
-  base = await startServer({ QUAN_NOW: '2025-11-28T10:00:00+08:00' });
+  await t.stop();
+  await t.start({ now: '2025-11-28T10:00:00+08:00' });
   await call('closeNotice', 'administrator', { params: { id: nid }, expect: 200 });
   await call('getNotice', 'auditor', { params: { id: nid }, expect: 200 });
 
@@ -449,13 +420,11 @@ test('every operation answers what data/openapi.json says, for a real office', a
   await call('getExport', 'auditor', { params: { id: 'payments' }, query: { format: 'xlsx', batch: bid }, expect: 200 });
   await call('getExport', 'finance', { params: { id: 'awards' }, query: { format: 'pdf' }, expect: 400 });
 
-
   assert.deepEqual(problems, [], `answers that do not match data/openapi.json:\n${problems.join('\n')}`);
 
   // A server built with sanitizers says so on its way out.
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
-  assert.doesNotMatch(serverErr(), /AddressSanitizer|LeakSanitizer|runtime error/, serverErr().slice(0, 4000));
+  await t.stop();
+  assert.doesNotMatch(t.serverErr(), /AddressSanitizer|LeakSanitizer|runtime error/, t.serverErr().slice(0, 4000));
 });
 
 test('every example in data/openapi.json is valid against the schema it illustrates', () => {

@@ -12,39 +12,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import * as kit from './lib.mjs';
-import { ready } from './lib.mjs';
+import { office, ready, ROOT, ARTIFACTS, EXAMPLES } from './lib.mjs';
 
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
-const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
-const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const EXAMPLES = path.join(ROOT, 'examples/applications');
-const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: '2025-11-20T10:00:00+08:00' });
-
-let tmp, db, server, base, browser, rita, fay, corpus, grant, rent;
-
-function quan(args) {
-  return kit.quan(QUAN, args, { env: QUAN_ENV });
-}
-
-async function startServer() {
-  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
-  server = s.proc;
-  return s.url;
-}
-
-function api(method, route, token, body) {
-  return kit.api(base, method, route, token, body);
-}
+const t = office('settle', { width: 1400 });
+const { quan, api, newPage, login } = t;
+let rita, fay, corpus, grant, rent;
 
 /* The corpus pool's available amount for 2025, as GET /v1/report says. */
 async function available(token) {
@@ -63,44 +36,20 @@ function fen(s) {
   return BigInt(i) * 100n + BigInt((f + '00').slice(0, 2));
 }
 
-function newPage(locale = 'en-US') {
-  return kit.newPage(browser, locale, 1400);
-}
-
-function login(page, token, route) {
-  return kit.login(page, base, token, route);
-}
-
 before(async () => {
-  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
-  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-settle-test-'));
-  db = path.join(tmp, 'office.db');
-  quan(['init', '--db', db, '--policy', path.join(ROOT, 'policies/shanghai-2025.yaml'), '--by', 'admin']);
+  quan(['init', '--db', t.db, '--policy', path.join(ROOT, 'policies/shanghai-2025.yaml'), '--by', 'admin']);
   // The corpus voucher: 30 % of 3 000 000.00 = 900 000.00, one approver (as office.bats's settle).
-  corpus = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sh-corpus.json')]).split(/\s+/)[0];
-  quan(['review', '--db', db, corpus, '--approve', '--by', 'rob']);
-  grant = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sh-institute.json')]).split(/\s+/)[0];
-  quan(['review', '--db', db, grant, '--approve', '--by', 'rob']);
-  quan(['review', '--db', db, grant, '--approve', '--by', 'robert']);
+  corpus = quan(['apply', '--db', t.db, '--by', 'applicant', path.join(EXAMPLES, 'sh-corpus.json')]).split(/\s+/)[0];
+  quan(['review', '--db', t.db, corpus, '--approve', '--by', 'rob']);
+  grant = quan(['apply', '--db', t.db, '--by', 'applicant', path.join(EXAMPLES, 'sh-institute.json')]).split(/\s+/)[0];
+  quan(['review', '--db', t.db, grant, '--approve', '--by', 'rob']);
+  quan(['review', '--db', t.db, grant, '--approve', '--by', 'robert']);
   // A compute-rent application, reserved (360 000.00 held): rejected from its page below.
-  rent = quan(['apply', '--db', db, '--by', 'applicant', path.join(EXAMPLES, 'sh-compute-rent.json')]).split(/\s+/)[0];
-  rita = quan(['user', 'add', '--db', db, 'rita', '--role', 'reviewer']).trim();
-  fay = quan(['user', 'add', '--db', db, 'fay', '--role', 'finance']).trim();
-  base = await startServer();
-  browser = await chromium.launch({ executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], headless: true });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const gone = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 10000))]);
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  rent = quan(['apply', '--db', t.db, '--by', 'applicant', path.join(EXAMPLES, 'sh-compute-rent.json')]).split(/\s+/)[0];
+  rita = quan(['user', 'add', '--db', t.db, 'rita', '--role', 'reviewer']).trim();
+  fay = quan(['user', 'add', '--db', t.db, 'fay', '--role', 'finance']).trim();
+  await t.start();
+  await t.launch();
 });
 
 test('a settlement asks first with the amounts; cancelled it moves nothing, confirmed the award goes down once', async () => {
@@ -108,7 +57,7 @@ test('a settlement asks first with the amounts; cancelled it moves nothing, conf
   const sent = [];
   page.on('request', (r) => { if (r.method() === 'POST') sent.push({ url: r.url(), headers: r.headers() }); });
   await login(page, rita);
-  await page.goto(base + `/#/app/${corpus}`);
+  await page.goto(t.base + `/#/app/${corpus}`);
   await ready(page, 'app');
   const before = (await api('GET', `/v1/applications/${corpus}`, rita)).json;
   assert.equal(before.state, 'awarded');
@@ -146,7 +95,7 @@ test('a settlement asks first with the amounts; cancelled it moves nothing, conf
 test('a value above the face value is refused by the server, and nothing moves', async () => {
   const page = await newPage('en-US');
   await login(page, rita);
-  await page.goto(base + `/#/app/${corpus}`);
+  await page.goto(t.base + `/#/app/${corpus}`);
   await ready(page, 'app');
   await page.fill('[data-testid=settle-value]', '3000000.01');
   await page.click('[data-testid=settle]');
@@ -160,7 +109,7 @@ test('a value above the face value is refused by the server, and nothing moves',
 test('finance sees no settle form; a grant has none, and lists its tranches instead', async () => {
   const page = await newPage('en-US');
   await login(page, fay);
-  await page.goto(base + `/#/app/${corpus}`);
+  await page.goto(t.base + `/#/app/${corpus}`);
   await ready(page, 'app');
   await page.waitForSelector('[data-testid=disburse-form]');
   assert.equal(await page.$('[data-testid=settle-form]'), null);
@@ -168,7 +117,7 @@ test('finance sees no settle form; a grant has none, and lists its tranches inst
 
   const rev = await newPage('zh-CN');
   await login(rev, rita);
-  await rev.goto(base + `/#/app/${grant}`);
+  await rev.goto(t.base + `/#/app/${grant}`);
   await ready(rev, 'app');
   assert.equal(await rev.$('[data-testid=settle-form]'), null);
   const g = (await api('GET', `/v1/applications/${grant}`, rita)).json;
@@ -187,7 +136,7 @@ test('a rejection asks first, saying what returns to the pool; cancelled nothing
   const sent = [];
   page.on('request', (r) => { if (r.method() === 'POST') sent.push(r.url()); });
   await login(page, rita);
-  await page.goto(base + `/#/app/${rent}`);
+  await page.goto(t.base + `/#/app/${rent}`);
   await ready(page, 'app');
   const before = (await api('GET', `/v1/applications/${rent}`, rita)).json;
   assert.equal(before.state, 'reserved');

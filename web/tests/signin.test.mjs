@@ -7,57 +7,19 @@
 // The passwords are hashed with the production argon2id cost (64 MiB, a fraction of a second
 // each): the binary under test is the one that ships, and a handful of sign-ins is quick.
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import * as kit from './lib.mjs';
-import { ready, text, confirmMove } from './lib.mjs';
-
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
-const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
-const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
-const EXAMPLES = path.join(ROOT, 'examples/applications');
-const NOW = '2025-11-20T10:00:00+08:00';
-const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
+import { office, ready, text, confirmMove, signIn, ARTIFACTS, POLICY, EXAMPLES } from './lib.mjs';
 
 const PASS = { ada: 'Ada-pass-2025', rita: 'Rita-pass-2025', rui: 'Rui-pass-2025' };
-let tmp, db, server, base, browser, clerk, RENT, MODEL;
-
-function quan(args, input) {
-  return kit.quan(QUAN, args, { env: QUAN_ENV, input });
-}
-
-async function startServer() {
-  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
-  server = s.proc;
-  return s.url;
-}
-
-function api(method, route, token, body) {
-  return kit.api(base, method, route, token, body);
-}
+const t = office('signin');
+const { quan, api, newPage } = t;
+let clerk, RENT, MODEL;
 
 const screenshot = kit.screenshots(ARTIFACTS, 50); // 51-NAME.png, ...
-
-function newPage(locale = 'en-US') {
-  return kit.newPage(browser, locale);
-}
-
-async function signIn(page, name, password, route) {
-  await page.fill('[data-testid=signin-name]', name);
-  await page.fill('[data-testid=signin-password]', password);
-  await page.click('[data-testid=login-submit]');
-  if (route) await ready(page, route);
-}
 
 /* The error the page shows after a failed attempt, and clears it for the next. */
 async function errorShown(page) {
@@ -72,41 +34,24 @@ async function meStatus(page) {
 
 /* Every action that moves money asks first, showing the amount (app.js's confirmMove): confirm. */
 before(async () => {
-  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
-  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-signin-test-'));
-  db = path.join(tmp, 'office.db');
-  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
+  quan(['init', '--db', t.db, '--policy', POLICY, '--by', 'admin']);
   // People with passwords, read from standard input; a program with a token.
-  quan(['user', 'add', '--db', db, 'ada', '--role', 'administrator', '--password-stdin'], PASS.ada + '\n');
-  quan(['user', 'add', '--db', db, 'rita', '--role', 'reviewer', '--password-stdin'], PASS.rita + '\n');
-  quan(['user', 'add', '--db', db, 'rui', '--role', 'reviewer', '--password-stdin'], PASS.rui + '\n');
-  clerk = quan(['user', 'add', '--db', db, 'clerk', '--role', 'administrator']).trim();
-  base = await startServer();
+  quan(['user', 'add', '--db', t.db, 'ada', '--role', 'administrator', '--password-stdin'], PASS.ada + '\n');
+  quan(['user', 'add', '--db', t.db, 'rita', '--role', 'reviewer', '--password-stdin'], PASS.rita + '\n');
+  quan(['user', 'add', '--db', t.db, 'rui', '--role', 'reviewer', '--password-stdin'], PASS.rui + '\n');
+  clerk = quan(['user', 'add', '--db', t.db, 'clerk', '--role', 'administrator']).trim();
+  await t.start();
   for (const f of ['sh-compute-rent.json', 'sh-model.json']) {
     const r = await api('POST', '/v1/applications', clerk, JSON.parse(fs.readFileSync(path.join(EXAMPLES, f), 'utf8')));
     assert.equal(r.status, 201, `POST /v1/applications ${f}: ${r.text}`);
     if (f === 'sh-compute-rent.json') RENT = r.json.id; else MODEL = r.json.id;
   }
-  browser = await chromium.launch({ executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], headless: true });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const gone = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 10000))]);
-    if (server.exitCode === null && server.signalCode === null) { server.kill('SIGKILL'); await gone; }
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  await t.launch();
 });
 
 test('a reviewer signs in with a password, approves with the session, reloads and signs out', async () => {
   const page = await newPage('en-US');
-  await page.goto(base + '/');
+  await page.goto(t.base + '/');
   await ready(page, 'login');
   assert.equal(await page.locator('#view h1').textContent(), 'Sign in');
   assert.equal(await page.isVisible('[data-testid=token-input]'), false, 'the token paste is folded away');
@@ -139,7 +84,7 @@ test('a reviewer signs in with a password, approves with the session, reloads an
 
   // After a reload the session and its CSRF value come back from GET /v1/me.
   await page.evaluate(() => sessionStorage.removeItem('quan.csrf'));
-  await page.goto(base + `/#/app/${RENT}`);
+  await page.goto(t.base + `/#/app/${RENT}`);
   await page.reload();
   await ready(page, 'app');
   assert.equal(await text(page, 'user-name'), 'rita');
@@ -179,7 +124,7 @@ test('a reviewer signs in with a password, approves with the session, reloads an
 
 test('signing in in Chinese: the form, a wrong password, a lock-out and a busy server', async () => {
   const page = await newPage('zh-CN');
-  await page.goto(base + '/');
+  await page.goto(t.base + '/');
   await ready(page, 'login');
   assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
   assert.equal(await page.locator('#view h1').textContent(), '登录');
@@ -225,7 +170,7 @@ test('signing in in Chinese: the form, a wrong password, a lock-out and a busy s
 
 test('an administrator adds, changes and removes users on the users page; the new user signs in', async () => {
   const page = await newPage('en-US');
-  await page.goto(base + '/');
+  await page.goto(t.base + '/');
   await ready(page, 'login');
   await signIn(page, 'ada', PASS.ada, 'pools');
   await page.click('[data-testid=nav-users]');
@@ -275,7 +220,7 @@ test('an administrator adds, changes and removes users on the users page; the ne
 
   // fay signs in, in another browser.
   const fayPage = await newPage('en-US');
-  await fayPage.goto(base + '/');
+  await fayPage.goto(t.base + '/');
   await ready(fayPage, 'login');
   await signIn(fayPage, 'fay', 'Fay-pass-2025', 'pools');
   assert.equal(await text(fayPage, 'user-role'), 'policy analyst');
@@ -294,7 +239,7 @@ test('an administrator adds, changes and removes users on the users page; the ne
   assert.match(await text(page, 'notice'), /password of fay was reset/);
   await page.click('[data-testid="user-toggle-fay"]');
   await page.waitForFunction(() => document.querySelector('[data-testid="user-disabled-fay"]').textContent === 'yes');
-  await fayPage.goto(base + '/#/login');
+  await fayPage.goto(t.base + '/#/login');
   await fayPage.reload();
   await ready(fayPage, 'login');
   await signIn(fayPage, 'fay', 'Fay-new-2026');

@@ -6,70 +6,28 @@
 //
 // Environment as dashboard.test.mjs: QUAN, QUAN_WEB, CHROMIUM, ARTIFACTS.
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import * as kit from './lib.mjs';
-import { ready, moneyOf } from './lib.mjs';
+import { office, ready, moneyOf, ROOT, ARTIFACTS, POLICY } from './lib.mjs';
 
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
-const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
-const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
 const REFORM = path.join(ROOT, 'examples/reforms/shanghai-rent-40.yaml');
-const NOW = '2025-11-20T10:00:00+08:00';
-const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 
-let tmp, db, server, base, browser, analyst;
-
-function quan(args) {
-  return kit.quan(QUAN, args, { env: QUAN_ENV });
-}
-
-async function startServer() {
-  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB,
-    args: ['--forecast-horizon', '60'] });
-  server = s.proc;
-  return s.url;
-}
-
-function api(method, route, token, body) {
-  return kit.api(base, method, route, token, body);
-}
-
-function login(page, token, route) {
-  return kit.login(page, base, token, route);
-}
+const t = office('sim');
+const { quan, api, login } = t;
+let analyst;
 
 before(async () => {
-  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
-  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-sim-test-'));
-  db = path.join(tmp, 'office.db');
-  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin']);
-  quan(['demo', '--db', db, '--count', '300']);
-  analyst = quan(['user', 'add', '--db', db, 'ana', '--role', 'analyst']).trim();
-  base = await startServer();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) server.kill('SIGTERM');
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  quan(['init', '--db', t.db, '--policy', POLICY, '--by', 'admin']);
+  quan(['demo', '--db', t.db, '--count', '300']);
+  analyst = quan(['user', 'add', '--db', t.db, 'ana', '--role', 'analyst']).trim();
+  await t.start({ args: ['--forecast-horizon', '60'] });
+  await t.launch();
 });
 
 test('an analyst simulates a reform: the table and the burn-down chart are the API\'s figures', async () => {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
+  const context = await t.browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -119,7 +77,7 @@ test('an analyst simulates a reform: the table and the burn-down chart are the A
 });
 
 test('the pools page shows each pool\'s forecast, flagged within the server\'s horizon', async () => {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
+  const context = await t.browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
   const page = await context.newPage();
   await login(page, analyst, 'pools');
   await page.waitForSelector('[data-testid=forecast-note]');

@@ -6,53 +6,16 @@
 // Chinese. playwright-core drives Debian's chromium against a real `quan serve` on a fresh
 // SQLite database, as dashboard.test.mjs does.
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import * as kit from './lib.mjs';
-import { ready } from './lib.mjs';
+import { office, ready, ARTIFACTS, POLICY, EXAMPLES } from './lib.mjs';
 
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
-const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
-const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
-const EXAMPLES = path.join(ROOT, 'examples/applications');
-const NOW = '2025-11-20T10:00:00+08:00';
-const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
-
-let tmp, db, server, base, browser;
+const t = office('waiting');
+const { quan, newPage, login, addUser } = t;
 const ids = {};
 const tokens = {};
-
-function quan(args) {
-  return kit.quan(QUAN, args, { env: QUAN_ENV });
-}
-
-function addUser(name, role, uscc) {
-  return kit.addUser(quan, db, name, role, uscc);
-}
-
-async function startServer() {
-  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
-  server = s.proc;
-  return s.url;
-}
-
-function newPage(locale = 'en-US') {
-  return kit.newPage(browser, locale);
-}
-
-function login(page, token, route) {
-  return kit.login(page, base, token, route);
-}
 
 /* A valid USCC of the n-th test firm (GB 32100-2015 check character). */
 function uscc(n) {
@@ -71,17 +34,12 @@ function corpus(n, value) {
   a.applicant.uscc = uscc(n);
   a.contract.number = 'HT-WF-' + n;
   a.contract.value = value;
-  const file = path.join(tmp, `app-${n}.json`);
+  const file = path.join(t.tmp, `app-${n}.json`);
   fs.writeFileSync(file, JSON.stringify(a));
-  return /^(SH-2025-\d{6})\s+(\S+)/m.exec(quan(['apply', '--db', db, '--by', 'admin', file])).slice(1);
+  return /^(SH-2025-\d{6})\s+(\S+)/m.exec(quan(['apply', '--db', t.db, '--by', 'admin', file])).slice(1);
 }
 
 before(async () => {
-  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
-  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-waiting-test-'));
-  db = path.join(tmp, 'office.db');
   let yaml = fs.readFileSync(POLICY, 'utf8');
   const budget = /(  - id: corpus\n[^]*?2025: )"100000000.00"/;
   assert.ok(budget.test(yaml));
@@ -89,9 +47,9 @@ before(async () => {
   const alloc = /(    kinds: \[corpus\]\n    allocation: first-come-first-served[^\n]*\n)/;
   assert.ok(alloc.test(yaml));
   yaml = yaml.replace(alloc, '$1    waitlist: fit\n');
-  const policy = path.join(tmp, 'shanghai-fit.yaml');
+  const policy = path.join(t.tmp, 'shanghai-fit.yaml');
   fs.writeFileSync(policy, yaml);
-  quan(['init', '--db', db, '--policy', policy, '--by', 'admin']);
+  quan(['init', '--db', t.db, '--policy', policy, '--by', 'admin']);
   const want = [['A', '20000000.00', 'reserved'], ['B1', '200000.00', 'reserved'],
     ['B2', '133333.34', 'reserved'], ['H', '20000000.00', 'waitlisted'],
     ['C', '8290.00', 'reserved'], ['D', '16500000.00', 'waitlisted']];
@@ -102,29 +60,14 @@ before(async () => {
   });
   tokens.reviewer = addUser('wang.fang', 'reviewer');
   tokens.applicant = addUser('语料四号', 'applicant', uscc(4));
-  base = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    headless: true,
-  });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const gone = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 10000))]);
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  await t.start();
+  await t.launch();
 });
 
 test('a reviewer reads why the head waits under fit, and what a later one waits behind', async () => {
   const page = await newPage('en-US');
   await login(page, tokens.reviewer, 'queue');
-  await page.goto(base + `/#/app/${ids.H}`);
+  await page.goto(t.base + `/#/app/${ids.H}`);
   await ready(page, 'app');
   await page.waitForSelector('[data-testid=waiting][data-order=fit]');
   assert.match(await page.textContent('[data-testid=wait-why]'),
@@ -136,14 +79,14 @@ test('a reviewer reads why the head waits under fit, and what a later one waits 
   assert.equal(await page.textContent('[data-testid=wait-position]'), '1');
   await page.screenshot({ path: path.join(ARTIFACTS, 'waiting-fit-head.png'), fullPage: true });
   // D waits behind H, and links to it.
-  await page.goto(base + `/#/app/${ids.D}`);
+  await page.goto(t.base + `/#/app/${ids.D}`);
   await ready(page, 'app');
   await page.waitForSelector('[data-testid=waiting]');
   assert.equal(await page.textContent('[data-testid=wait-position]'), '2');
   assert.equal(await page.textContent('[data-testid=wait-head]'), ids.H);
   assert.equal(await page.textContent('[data-testid=wait-ahead-amount]'), '5,000,000.00');
   // C was reserved past H: its page has no waiting section.
-  await page.goto(base + `/#/app/${ids.C}`);
+  await page.goto(t.base + `/#/app/${ids.C}`);
   await ready(page, 'app');
   assert.equal(await page.locator('[data-testid=waiting]').count(), 0);
   assert.deepEqual(page.jsErrors || [], []);
@@ -153,7 +96,7 @@ test('a reviewer reads why the head waits under fit, and what a later one waits 
 test("the head's applicant reads it in Chinese", async () => {
   const zh = await newPage('zh-CN');
   await login(zh, tokens.applicant, 'queue');
-  await zh.goto(base + `/#/app/${ids.H}`);
+  await zh.goto(t.base + `/#/app/${ids.H}`);
   await ready(zh, 'app');
   await zh.waitForSelector('[data-testid=waiting]');
   assert.equal(await zh.textContent('[data-testid=waiting] h2'), '候补原因');
@@ -170,9 +113,9 @@ test("the head's applicant reads it in Chinese", async () => {
 test('the pools page: under fit the corpus pool is not dry while the head waits; its first refusal is shown', async () => {
   const page = await newPage('zh-CN');
   await login(page, tokens.reviewer, 'queue');
-  await page.goto(base + '/#/pools');
+  await page.goto(t.base + '/#/pools');
   await page.waitForSelector('#view[data-route="pools"][aria-busy="false"]', { timeout: 15000 });
-  const fc = await fetch(base + '/v1/forecast', { headers: { Authorization: 'Bearer ' + tokens.reviewer } })
+  const fc = await fetch(t.base + '/v1/forecast', { headers: { Authorization: 'Bearer ' + tokens.reviewer } })
     .then((r) => r.json());
   const corpus = fc.pools.find((p) => p.pool === 'corpus' && p.year === 2025);
   assert.equal(corpus.waitlist, 'fit');

@@ -15,27 +15,12 @@
 //
 //   cd web && node --test tests/zh.test.mjs   (QUAN, QUAN_WEB, CHROMIUM as dashboard.test.mjs)
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import * as kit from './lib.mjs';
-import { ready, confirmMove } from './lib.mjs';
+import { office, ready, confirmMove, ROOT, ARTIFACTS, POLICY, EXAMPLES } from './lib.mjs';
 
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const QUAN = path.resolve(process.env.QUAN || path.join(ROOT, 'build/quan'));
-const QUAN_WEB = path.resolve(process.env.QUAN_WEB || path.join(ROOT, 'build/web'));
-const ARTIFACTS = path.resolve(process.env.ARTIFACTS || path.join(ROOT, 'build/artifacts/screenshots'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const POLICY = path.join(ROOT, 'policies/shanghai-2025.yaml');
-const EXAMPLES = path.join(ROOT, 'examples/applications');
-const NOW = '2025-11-20T10:00:00+08:00';
-const QUAN_ENV = Object.assign({}, process.env, { QUAN_NOW: NOW });
 const RENT_USCC = '91310115MA1K4ABCDD';
 
 // Words without a digit or separator that a Chinese page may still show, each with its reason.
@@ -91,27 +76,10 @@ function englishWords(text, fields) {
   return out;
 }
 
-let tmp, db, server, base, browser;
+const t = office('zh');
+const { quan, api, login, addUser } = t;
 const tokens = {};
 const ids = {};
-
-function quan(args) {
-  return kit.quan(QUAN, args, { env: QUAN_ENV });
-}
-
-function addUser(name, role, uscc) {
-  return kit.addUser(quan, db, name, role, uscc);
-}
-
-async function startServer() {
-  const s = await kit.startServer({ quan: QUAN, db, env: QUAN_ENV, web: QUAN_WEB });
-  server = s.proc;
-  return s.url;
-}
-
-function api(method, route, token, body) {
-  return kit.api(base, method, route, token, body);
-}
 
 function example(name, edit) {
   const a = JSON.parse(fs.readFileSync(path.join(EXAMPLES, name), 'utf8'));
@@ -127,19 +95,15 @@ async function submit(key, name, edit) {
 
 /* A page in Chinese: the browser's locale is zh-CN and the saved choice is zh. */
 async function zhPage() {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 900 } });
+  const context = await t.browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 900 } });
   await context.addInitScript(() => { try { localStorage.setItem('quan.lang', 'zh'); } catch { /* */ } });
   const page = await context.newPage();
   page.on('pageerror', (e) => { page.jsErrors = (page.jsErrors || []).concat(String(e)); });
   return page;
 }
 
-function login(page, token, route) {
-  return kit.login(page, base, token, route);
-}
-
 async function go(page, hash, route) {
-  await page.goto(base + '/#/' + hash);
+  await page.goto(t.base + '/#/' + hash);
   await ready(page, route);
 }
 
@@ -176,7 +140,6 @@ async function scan(page, where) {
   assert.ok(/[\u4e00-\u9fff]/.test(text), `${where}: the page shows Chinese`);
   const left = englishWords(text, await bannerCodes(page));
   scanned.push(where);
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `zh-${scanned.length}-${where.replace(/\W+/g, '-')}.png`), fullPage: true });
   assert.deepEqual(left, [], `${where}: English left on the Chinese page`);
   assert.deepEqual(page.jsErrors || [], [], `${where}: no script errors`);
@@ -185,11 +148,7 @@ async function scan(page, where) {
 
 /* Every action that moves money asks first, showing the amount (app.js's confirmMove): confirm. */
 before(async () => {
-  assert.ok(fs.existsSync(QUAN), `quan binary at ${QUAN} (set QUAN)`);
-  if (!process.env.QUAN_WEB) execFileSync(path.join(WEB, 'build.sh'), [QUAN_WEB], { stdio: 'inherit' });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quan-zh-test-'));
-  db = path.join(tmp, 'office.db');
-  quan(['init', '--db', db, '--policy', POLICY, '--by', 'admin.1']);
+  quan(['init', '--db', t.db, '--policy', POLICY, '--by', 'admin.1']);
   tokens.admin = addUser('admin.1', 'administrator');
   tokens.reviewer = addUser('wang.fang', 'reviewer');
   tokens.reviewer2 = addUser('chen.jing', 'reviewer');
@@ -197,7 +156,7 @@ before(async () => {
   tokens.auditor = addUser('zhao.lei', 'auditor');
   tokens.analyst = addUser('sun.li', 'analyst');
   tokens.applicant = addUser('firm.a1', 'applicant', RENT_USCC);
-  base = await startServer();
+  await t.start();
 
   await submit('rent', 'sh-compute-rent.json');
   // Compute outside Shanghai: a review flag with its evidence.
@@ -223,22 +182,7 @@ before(async () => {
   const rj = await api('POST', `/v1/applications/${ids.corpus}/reject`, tokens.reviewer, { why: '合同附件不全' });
   assert.equal(rj.status, 200, rj.text);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    headless: true,
-  });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const gone = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 10000))]);
-    if (server.exitCode === null && server.signalCode === null) { server.kill('SIGKILL'); await gone; }
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  await t.launch();
 });
 
 test('the scan itself: English words are found, ids and codes are not', () => {
@@ -250,7 +194,7 @@ test('the scan itself: English words are found, ids and codes are not', () => {
 
 test('sign-in page in Chinese', async () => {
   const page = await zhPage();
-  await page.goto(base + '/#/login');
+  await page.goto(t.base + '/#/login');
   await ready(page, 'login');
   await scan(page, 'sign-in');
   await page.context().close();
@@ -373,7 +317,7 @@ test('auditor, administrator and analyst pages', async () => {
 });
 
 test('the language switch turns the server\'s texts too, without a reload', async () => {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
+  const context = await t.browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 900 } });
   await context.addInitScript(() => { try { localStorage.setItem('quan.lang', 'en'); } catch { /* */ } });
   const page = await context.newPage();
   page.on('pageerror', (e) => { page.jsErrors = (page.jsErrors || []).concat(String(e)); });
