@@ -1046,7 +1046,9 @@ static int decide_any(const struct policy *p, const struct application *a,
 		f.lists_known = true;
 		f.supplier_lists = lists;
 	}
-	facts_keys(&f, p->string_fields);
+	/* No string keys: each string a condition compares is compared once
+	 * here, where strcmp costs less than making its key. */
+	f.skey_mask = f.skey_long = 0;
 	return decide_facts(p, m, &f, hist && hist->from_db, out, e);
 }
 

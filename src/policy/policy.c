@@ -2384,6 +2384,7 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 	need(c, &kv[M_ALLOCATION], "allocation", what, at);
 	need(c, &kv[M_RATES], "rates", what, at);
 	m->id = id_of(c, &kv[M_ID], "id");
+	m->id_len = m->id ? strlen(m->id) : 0;
 	m->name = text_of(c, &kv[M_NAME], "name");
 	for (uint32_t j = 0; m->id && j < index; j++)
 		if (p->measures[j].id && !strcmp(p->measures[j].id, m->id))
@@ -3262,12 +3263,14 @@ void policy_free(struct policy *p)
 
 int policy_find_measure(const struct policy *p, const char *id, size_t len)
 {
-	/* Once per decision: the first byte turns most measures away
-	 * before their length is counted. */
+	/* Once per decision: the length known at load, then the last byte
+	 * (ids of one family differ at their end: "compute-rent",
+	 * "compute-early"), turn most measures away before the bytes are
+	 * compared. */
 	for (size_t i = 0; i < p->nmeasures; i++)
-		if (p->measures[i].id &&
-		    (!len || p->measures[i].id[0] == id[0]) &&
-		    yamldoc_text_eq(id, len, p->measures[i].id))
+		if (p->measures[i].id && p->measures[i].id_len == len &&
+		    (!len || p->measures[i].id[len - 1] == id[len - 1]) &&
+		    memcmp(p->measures[i].id, id, len) == 0)
 			return (int)i;
 	return -1;
 }

@@ -356,6 +356,7 @@ struct policy_measure {
 	 * what the base, the rate table and the caps reduce to. plan_fast is
 	 * false when a decision could outgrow the trace or the reasons; then
 	 * decide_facts takes the plain reading (decide_facts_ref). */
+	size_t id_len; /* strlen(id), for policy_find_measure */
 	struct policy_plan_cond *plan_conds;
 	bool plan_fast;
 	bool plan_yearly_caps; /* a cap per applicant-year */
