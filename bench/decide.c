@@ -75,7 +75,9 @@ static void make_parties(struct parties *ps)
 			u[k] = alpha[rnd() % 31];
 		u[17] = uscc_check_char(u);
 		u[18] = '\0';
-		snprintf(ps->ctrl[i], sizeof(ps->ctrl[i]), "3101011980%08d", i);
+		/* i < NPARTIES: eight digits, as the compiler is told. */
+		snprintf(ps->ctrl[i], sizeof(ps->ctrl[i]), "3101011980%08u",
+			 (unsigned)i % 100000000u);
 		ps->ctrl_ptr[i] = ps->ctrl[i];
 	}
 }
