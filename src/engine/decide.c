@@ -824,8 +824,8 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 	params_on(p, on, &pv, &pn);
 
 #define T(r, o, v)                                                             \
-	(t[nt].rule = (r), t[nt].outcome = (uint8_t)(o), t[nt].value = (v),    \
-	 nt++)
+	(t[nt++] = (struct trace_entry){                                       \
+		 .rule = (r), .outcome = (uint8_t)(o), .value = (v)})
 #define R(r) (d->reasons[nr++] = (r), T(r, TRACE_FAILED, 0))
 	/* Kind and dates, window: as decide_dates. */
 	kr = m->kind_rules[kind];
