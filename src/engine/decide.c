@@ -1036,10 +1036,11 @@ static int decide_any(const struct policy *p, const struct application *a,
 			"measure: '%.64s' is not a measure of '%s' (it has %s)",
 			a->measure, p->program, list);
 	}
-	/* Only what the policy reads: decide_facts reads no field but
-	 * through the policy's expressions and the ones it needs itself,
+	/* Only what the measure reads: decide_facts reads no field but
+	 * through the measure's expressions and the ones it needs itself,
 	 * none of which is left out. */
-	rc = facts_build_need(a, chips, hist, p->fields_read, &f, e);
+	rc = facts_build_need(a, chips, hist, p->measures[m].plan_fields, &f,
+			      e);
 	if (rc)
 		return rc;
 	if (lists_known) {

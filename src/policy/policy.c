@@ -3034,9 +3034,25 @@ static int plan_measure(struct policy_measure *m)
 	m->plan_fast = plan_max_trace(m) <= POLICY_PLAN_MAX_TRACE &&
 		       m->nconds + 5 <= POLICY_PLAN_MAX_REASONS;
 	m->plan_yearly_caps = false;
-	for (size_t i = 0; i < m->ncaps; i++)
-		if (m->caps[i].per == CAP_PER_APPLICANT_YEAR)
+	m->plan_fields = m->base ? expr_fields(m->base) : 0;
+	for (size_t k = 0; k < m->nconds; k++)
+		m->plan_fields |= expr_fields(m->conds[k].when);
+	for (size_t i = 0; i < m->nrows; i++)
+		m->plan_fields |=
+			(m->rows[i].when ? expr_fields(m->rows[i].when) : 0) |
+			expr_fields(m->rows[i].rate);
+	for (size_t i = 0; i < m->ncaps; i++) {
+		const struct policy_cap *cp = &m->caps[i];
+		const struct expr *xs[] = {cp->when, cp->limit,
+					   cp->relaxed_when, cp->relaxed_limit,
+					   cp->hard_limit};
+
+		for (size_t j = 0; j < sizeof(xs) / sizeof(xs[0]); j++)
+			if (xs[j])
+				m->plan_fields |= expr_fields(xs[j]);
+		if (cp->per == CAP_PER_APPLICANT_YEAR)
 			m->plan_yearly_caps = true;
+	}
 	if (m->nconds) {
 		m->plan_conds = calloc(m->nconds, sizeof(*m->plan_conds));
 		if (!m->plan_conds)

@@ -360,6 +360,9 @@ struct policy_measure {
 	struct policy_plan_cond *plan_conds;
 	bool plan_fast;
 	bool plan_yearly_caps; /* a cap per applicant-year */
+	/* Every field an expression of the measure reads (bit id per field
+	 * id): the facts decide() builds for it. */
+	uint64_t plan_fields;
 	/* The base is field plan_base_field alone (-1: not). */
 	int32_t plan_base_field;
 	/* One row, no condition, a constant rate: plan_rate (-1: not). */
