@@ -10,7 +10,9 @@
  *                       "calculation alone" figure);
  *   3. a baseline: the same Shanghai rules written by hand in C over the
  *      same facts, no interpreter. Its amounts must equal the engine's to
- *      the fen, application by application, or the run fails.
+ *      the fen, application by application, or the run fails; and the
+ *      decisions of 1 and 2 must equal the plain reading's
+ *      (decide_facts_ref), every field and the trace, or it fails too.
  * Prints decisions/s for each and the engine's ratio to the baseline.
  *
  * Each application is stamped as the office would stamp it (app_receive):
@@ -73,8 +75,9 @@ static void make_parties(struct parties *ps)
 			u[k] = alpha[rnd() % 31];
 		u[17] = uscc_check_char(u);
 		u[18] = '\0';
-		snprintf(ps->ctrl[i], sizeof(ps->ctrl[i]), "3101011980%08d",
-			 i);
+		/* i < NPARTIES: eight digits, as the compiler is told. */
+		snprintf(ps->ctrl[i], sizeof(ps->ctrl[i]), "3101011980%08u",
+			 (unsigned)i % 100000000u);
 		ps->ctrl_ptr[i] = ps->ctrl[i];
 	}
 }
@@ -87,17 +90,16 @@ struct measure_mix {
 };
 
 static const struct measure_mix mix[] = {
-	{ "compute-rent", 40, KIND_RENT, 1 },
-	{ "compute-early", 15, KIND_RENT, 1 },
-	{ "compute-build", 5, KIND_BUILD, 1 },
-	{ "model", 20, KIND_API, 0 },
-	{ "corpus", 15, KIND_CORPUS, 0 },
-	{ "rnd", 3, KIND_BUILD, 0 },
-	{ "institute", 2, KIND_GRANT, 0 },
+	{"compute-rent", 40, KIND_RENT, 1},
+	{"compute-early", 15, KIND_RENT, 1},
+	{"compute-build", 5, KIND_BUILD, 1},
+	{"model", 20, KIND_API, 0},
+	{"corpus", 15, KIND_CORPUS, 0},
+	{"rnd", 3, KIND_BUILD, 0},
+	{"institute", 2, KIND_GRANT, 0},
 };
-static const char *chips_used[] = { "ascend-910c", "ascend-910b",
-				    "nvidia-h100", "nvidia-a800",
-				    "cambricon-mlu590" };
+static const char *chips_used[] = {"ascend-910c", "ascend-910b", "nvidia-h100",
+				   "nvidia-a800", "cambricon-mlu590"};
 
 static void make_app(struct application *a, struct parties *ps, int i,
 		     char *idbuf)
@@ -143,8 +145,7 @@ static void make_app(struct application *a, struct parties *ps, int i,
 	a->supplier.registered_city = "";
 	a->supplier.industry = "";
 	a->supplier.platform_listed = rnd() % 10 != 0;
-	a->supplier.controllers =
-		&ps->ctrl_ptr[rnd() % 25 == 0 ? ap : sp];
+	a->supplier.controllers = &ps->ctrl_ptr[rnd() % 25 == 0 ? ap : sp];
 	a->supplier.ncontrollers = 1;
 	a->contract.number = idbuf;
 	a->contract.kind = m->kind;
@@ -152,8 +153,8 @@ static void make_app(struct application *a, struct parties *ps, int i,
 	if (m->kind == KIND_GRANT)
 		a->contract.value = rnd_in(1000000000, 60000000000);
 	a->contract.signed_on = day - (qdate)rnd_in(0, 200);
-	a->contract.term_months = m->kind == KIND_GRANT ? rnd_in(24, 72)
-							: rnd_in(1, 36);
+	a->contract.term_months =
+		m->kind == KIND_GRANT ? rnd_in(24, 72) : rnd_in(1, 36);
 	a->contract.uses_registered_model = rnd() % 4 == 0;
 	if (m->compute) {
 		a->contract.has_compute = true;
@@ -181,16 +182,18 @@ enum { M_RENT, M_EARLY, M_BUILD, M_MODEL, M_CORPUS, M_RND, M_INSTITUTE };
 static money_t native_shanghai(int m, const struct facts *f, int64_t opens,
 			       int64_t closes)
 {
-	static const money_t cap[] = { -1, -1, -1, 500000000, 500000000,
-				       5000000000, 50000000000 };
-	static const rate_bp rate[] = { 3000, 10000, 1000, 5000,
-					3000, 3000,  10000 };
+	static const money_t cap[] = {
+		-1, -1, -1, 500000000, 500000000, 5000000000, 50000000000};
+	static const rate_bp rate[] = {3000, 10000, 1000, 5000,
+				       3000, 3000,  10000};
 	static const uint32_t kinds[] = {
-		1u << KIND_RENT,  1u << KIND_RENT,
-		1u << KIND_BUILD, (1u << KIND_API) | (1u << KIND_PRIVATE_DEPLOYMENT),
-		1u << KIND_CORPUS, (1u << KIND_BUILD) | (1u << KIND_BUY),
-		1u << KIND_GRANT
-	};
+		1u << KIND_RENT,
+		1u << KIND_RENT,
+		1u << KIND_BUILD,
+		(1u << KIND_API) | (1u << KIND_PRIVATE_DEPLOYMENT),
+		1u << KIND_CORPUS,
+		(1u << KIND_BUILD) | (1u << KIND_BUY),
+		1u << KIND_GRANT};
 	money_t base = f->i[F_CONTRACT_VALUE];
 	money_t amount;
 	bool ok = (kinds[m] >> f->kind) & 1;
@@ -237,6 +240,44 @@ static money_t native_shanghai(int m, const struct facts *f, int64_t opens,
 	return amount;
 }
 
+/* Whether two decisions agree in every field, the arrays up to their
+ * counts. */
+static bool same_decision(const struct decision *a, const struct decision *b)
+{
+	if (a->measure != b->measure || a->eligible != b->eligible ||
+	    a->rate != b->rate || a->rate_rule != b->rate_rule ||
+	    a->base != b->base || a->gross != b->gross ||
+	    a->amount != b->amount || a->review_up_to != b->review_up_to ||
+	    a->yearly_caps_without_history != b->yearly_caps_without_history ||
+	    a->nreasons != b->nreasons || a->ncaps != b->ncaps ||
+	    a->ntrace != b->ntrace ||
+	    a->trace_truncated != b->trace_truncated ||
+	    a->nflags != b->nflags || a->nfunders != b->nfunders ||
+	    a->params_date != b->params_date)
+		return false;
+	for (uint16_t k = 0; k < a->nreasons; k++)
+		if (a->reasons[k] != b->reasons[k])
+			return false;
+	for (uint16_t k = 0; k < a->ncaps; k++)
+		if (a->caps[k].rule != b->caps[k].rule ||
+		    a->caps[k].limit != b->caps[k].limit ||
+		    a->caps[k].cut != b->caps[k].cut)
+			return false;
+	for (uint16_t k = 0; k < a->ntrace; k++)
+		if (a->trace[k].rule != b->trace[k].rule ||
+		    a->trace[k].outcome != b->trace[k].outcome ||
+		    a->trace[k].value != b->trace[k].value)
+			return false;
+	for (uint16_t k = 0; k < a->nflags; k++)
+		if (memcmp(&a->flags[k], &b->flags[k], sizeof(a->flags[k])))
+			return false;
+	for (uint16_t k = 0; k < a->nfunders; k++)
+		if (a->funders[k].rule != b->funders[k].rule ||
+		    a->funders[k].amount != b->funders[k].amount)
+			return false;
+	return true;
+}
+
 static void usage(void)
 {
 	fputs("usage: bench/decide [--smoke] [-n N] [--policy FILE] [--chips FILE]\n",
@@ -246,7 +287,8 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *policy_path = QUAN_DATADIR "/../policies/shanghai-2025.yaml";
+	const char *policy_path =
+		QUAN_DATADIR "/../policies/shanghai-2025.yaml";
 	const char *chips_path = QUAN_DATADIR "/chips.yaml";
 	long n = 2000000;
 	int reps = 3;
@@ -257,7 +299,7 @@ int main(int argc, char **argv)
 	struct application *apps;
 	struct facts *facts;
 	int *measure;
-	char (*ids)[24];
+	char(*ids)[24];
 	struct decision d;
 	struct qerr e;
 	money_t sum_full = 0, sum_facts = 0, sum_native = 0;
@@ -288,7 +330,8 @@ int main(int argc, char **argv)
 	CPU_SET(0, &one);
 	sched_setaffinity(0, sizeof(one), &one);
 
-	if (policy_load(policy_path, &p, &dl) || chips_load(chips_path, &chips, &dl)) {
+	if (policy_load(policy_path, &p, &dl) ||
+	    chips_load(chips_path, &chips, &dl)) {
 		diag_print(&dl, stderr);
 		return 1;
 	}
@@ -374,11 +417,28 @@ int main(int argc, char **argv)
 		sum_native = s;
 	}
 
-	/* Exact to the fen, application by application. */
+	/* Exact to the fen, application by application; and every field of
+	 * the decision, trace included, the same from decide(), from
+	 * decide_facts() and from the plain reading (decide_facts_ref). */
 	for (long i = 0; i < n; i++) {
-		money_t a = native_shanghai(measure[i], &facts[i], opens, closes);
+		money_t a =
+			native_shanghai(measure[i], &facts[i], opens, closes);
+		struct decision full, ref;
 
-		if (decide_facts(p, map[measure[i]], &facts[i], false, &d, &e) ||
+		if (decide(p, &apps[i], chips, NULL, &full, &e) ||
+		    decide_facts_ref(p, map[measure[i]], &facts[i], false, &ref,
+				     &e) ||
+		    decide_facts(p, map[measure[i]], &facts[i], false, &d,
+				 &e) ||
+		    !same_decision(&d, &ref) || !same_decision(&full, &ref)) {
+			fprintf(stderr,
+				"bench: %s (%s): decide(), decide_facts() and decide_facts_ref() differ\n",
+				apps[i].client_ref, apps[i].measure);
+			return 1;
+		}
+
+		if (decide_facts(p, map[measure[i]], &facts[i], false, &d,
+				 &e) ||
 		    (a < 0 ? d.eligible : !d.eligible || d.amount != a)) {
 			char x[MONEY_TEXT_MAX], y[MONEY_TEXT_MAX];
 

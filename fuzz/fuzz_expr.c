@@ -5,10 +5,13 @@
  * evaluates it over fixed facts with the parameters in force, with one not
  * in force and with the nullable field null and not null. It also checks
  * that the canonical form compiles to the same program: re-joining the
- * tokens must not change what an expression means. The same four
- * evaluations over columns (expr_eval_columns, one row each, and a
- * condition fused twice through expr_eval_fused_columns) must give the
- * same values and statuses.
+ * tokens must not change what an expression means. Each evaluation is
+ * held to the interpreter alone (expr_eval_plain), and a condition fused
+ * alone and run as one (expr_eval_cond) to the same, with and without the
+ * facts' string keys: the one-step forms must not change a value either.
+ * The same four evaluations over columns (expr_eval_columns, one row
+ * each, and a condition fused twice through expr_eval_fused_columns) must
+ * give the same values and statuses.
  */
 #include <assert.h>
 #include <stddef.h>
@@ -81,6 +84,30 @@ static void fill(struct facts *f)
 		       1ull << F_SUPPLIER_PFLOPS;
 }
 
+/* The plain interpreter gives st and v too; so does x fused alone, for a
+ * condition, with and without string keys. */
+static void same_plain(const struct expr *x, const struct facts *f,
+		       const int64_t *params, const uint8_t *pn, int st,
+		       int64_t v)
+{
+	int64_t w = 0;
+	struct expr *fx = NULL;
+	struct facts k = *f;
+
+	assert(expr_eval_plain(x, f, params, pn, &w) == st);
+	assert(st != EXPR_OK || w == v);
+	if (expr_type(x) != QT_BOOL || expr_fuse(&x, 1, &fx))
+		return;
+	assert(expr_eval_cond(fx, 0, f, params, pn, &w) == st);
+	assert(st != EXPR_OK || w == v);
+	assert(expr_eval_cond_plain(fx, 0, f, params, pn, &w) == st);
+	assert(st != EXPR_OK || w == v);
+	facts_keys(&k, (1ull << F__COUNT) - 1);
+	assert(expr_eval_cond(fx, 0, &k, params, pn, &w) == st);
+	assert(st != EXPR_OK || w == v);
+	expr_free(fx);
+}
+
 static void eval_all(const struct expr *x, const struct facts *f,
 		     int64_t res[4], int st[4])
 {
@@ -88,11 +115,15 @@ static void eval_all(const struct expr *x, const struct facts *f,
 	uint8_t pn[NPARAMS] = {0};
 
 	st[0] = expr_eval(x, &g, pv, pn, &res[0]);
+	same_plain(x, &g, pv, pn, st[0], res[0]);
 	g.null_mask = 0;
 	st[1] = expr_eval(x, &g, pv, pn, &res[1]);
+	same_plain(x, &g, pv, pn, st[1], res[1]);
 	pn[0] = pn[1] = 1;
 	st[2] = expr_eval(x, &g, pv, pn, &res[2]);
+	same_plain(x, &g, pv, pn, st[2], res[2]);
 	st[3] = expr_eval(x, &g, NULL, NULL, &res[3]);
+	same_plain(x, &g, NULL, NULL, st[3], res[3]);
 	for (int i = 0; i < 4; i++) {
 		assert(st[i] >= EXPR_OK && st[i] <= EXPR_DIV_ZERO);
 		if (st[i] == EXPR_OK && expr_type(x) == QT_BOOL)

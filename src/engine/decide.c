@@ -7,6 +7,16 @@
  * application: the bits must be those of enum subsidy_level. */
 _Static_assert(CAP_LEVELS_ALL == (1u << SUBSIDY_LEVEL__COUNT) - 1,
 	       "a stacked cap's level bits follow enum subsidy_level");
+_Static_assert(POLICY_PLAN_MAX_TRACE == DECISION_MAX_TRACE &&
+		       POLICY_PLAN_MAX_REASONS == DECISION_MAX_REASONS,
+	       "a measure's plan is sized to a decision");
+
+/* How an expression is evaluated: expr_eval (with its one-step forms) on
+ * the planned path, expr_eval_plain (the interpreter alone) on the
+ * reference. */
+typedef int (*eval_fn)(const struct expr *x, const struct facts *f,
+		       const int64_t *params, const uint8_t *param_null,
+		       int64_t *out);
 
 int facts_history(struct facts *f, const struct application *a,
 		  const struct history *hist, struct qerr *e)
@@ -36,9 +46,14 @@ int facts_history(struct facts *f, const struct application *a,
 
 /* Build the facts a condition may read. Every derived fact is computed
  * here, from the application and the catalog, never taken on the
- * applicant's word. */
-int facts_build(const struct application *a, const struct chip_catalog *chips,
-		const struct history *hist, struct facts *f, struct qerr *e)
+ * applicant's word. The derived facts outside `need` (bit id per field
+ * id) whose computing cannot fail are left at a fixed value instead
+ * (decide_any builds only what the policy reads); every check that can
+ * refuse the application runs whatever need says. */
+static int facts_build_need(const struct application *a,
+			    const struct chip_catalog *chips,
+			    const struct history *hist, uint64_t need,
+			    struct facts *f, struct qerr *e)
 {
 	const struct app_party *ap = &a->applicant;
 	const struct app_party *sp = &a->supplier;
@@ -56,7 +71,10 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	f->s[F_APPLICANT_NAME] = ap->name;
 	f->s[F_APPLICANT_REGISTERED_CITY] = ap->registered_city;
 	f->s[F_APPLICANT_INDUSTRY] = ap->industry;
-	f->s[F_APPLICANT_KIND] = uscc_kind_name(uscc_kind_of(ap->uscc));
+	f->s[F_APPLICANT_KIND] =
+		(need >> F_APPLICANT_KIND) & 1
+			? uscc_kind_name(uscc_kind_of(ap->uscc))
+			: uscc_kind_name(USCC_KIND_OTHER);
 	f->i[F_APPLICANT_SME] = ap->sme;
 	f->i[F_APPLICANT_STARTUP] = ap->startup;
 	f->i[F_APPLICANT_REGISTERED_MODEL] = ap->registered_model;
@@ -124,6 +142,7 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 			chips ? chips_find(chips, c->compute.chip,
 					   strlen(c->compute.chip))
 			      : NULL;
+		int64_t x, h64;
 		__int128 h;
 
 		if (!chip)
@@ -137,8 +156,16 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 		f->i[F_COMPUTE_HOURS] = c->compute.hours;
 		f->s[F_COMPUTE_LOCATION] = c->compute.location;
 		f->i[F_COMPUTE_DOMESTIC] = chip->domestic;
-		h = (__int128)c->compute.hours * c->compute.accelerators *
-		    chip->h100_bp / RATE_BP_ONE;
+		/* In 64 bits when the product fits (a 128-bit division is a
+		 * library call); both truncate toward zero alike. */
+		if (!__builtin_mul_overflow(c->compute.hours,
+					    c->compute.accelerators, &x) &&
+		    !__builtin_mul_overflow(x, (int64_t)chip->h100_bp, &h64))
+			h = h64 / RATE_BP_ONE;
+		else
+			h = (__int128)c->compute.hours *
+			    c->compute.accelerators * chip->h100_bp /
+			    RATE_BP_ONE;
 		if (h > INT64_MAX)
 			return qerr_set(
 				e, Q_ERR_OVERFLOW, "contract.compute",
@@ -147,7 +174,7 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 		/* The price per H100-equivalent hour, by the one rounding
 		 * rule; the contract value is at most INT64_MAX fen, so
 		 * money_scale cannot fail with a positive divisor. */
-		if (h > 0) {
+		if (h > 0 && (need >> F_COMPUTE_PRICE_PER_H100_HOUR) & 1) {
 			money_t price;
 
 			if (money_scale(c->value, 1, (int64_t)h, &price))
@@ -169,8 +196,11 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	rc = facts_history(f, a, hist, e);
 	if (rc)
 		return rc;
-	related = strcmp(ap->uscc, sp->uscc) == 0;
-	for (size_t i = 0; !related && i < ap->ncontrollers; i++)
+	related = (need >> F_RELATED_PARTY) & 1 &&
+		  strcmp(ap->uscc, sp->uscc) == 0;
+	for (size_t i = 0;
+	     (need >> F_RELATED_PARTY) & 1 && !related && i < ap->ncontrollers;
+	     i++)
 		for (size_t j = 0; !related && j < sp->ncontrollers; j++)
 			related = strcmp(ap->controllers[i],
 					 sp->controllers[j]) == 0;
@@ -179,6 +209,12 @@ int facts_build(const struct application *a, const struct chip_catalog *chips,
 	f->received_at = a->received_at;
 	f->kind = (int32_t)c->kind;
 	return Q_OK;
+}
+
+int facts_build(const struct application *a, const struct chip_catalog *chips,
+		const struct history *hist, struct facts *f, struct qerr *e)
+{
+	return facts_build_need(a, chips, hist, ~0ull, f, e);
 }
 
 static void trace(struct decision *d, uint32_t rule, enum trace_outcome o,
@@ -250,7 +286,8 @@ static void decide_dates(const struct policy_measure *m, const struct facts *f,
 
 static int decide_rate(const struct policy *p, const struct policy_measure *m,
 		       const struct facts *f, const int64_t *pv,
-		       const uint8_t *pn, struct decision *d, struct qerr *e)
+		       const uint8_t *pn, eval_fn ev, struct decision *d,
+		       struct qerr *e)
 {
 	int chosen = -1;
 	int chosen_trace = -1;
@@ -263,7 +300,7 @@ static int decide_rate(const struct policy *p, const struct policy_measure *m,
 		int st;
 
 		if (r->when) {
-			st = expr_eval(r->when, f, pv, pn, &v);
+			st = ev(r->when, f, pv, pn, &v);
 			if (st == EXPR_NOT_IN_FORCE) {
 				trace(d, r->rule, TRACE_NOT_IN_FORCE, 0);
 				continue;
@@ -273,7 +310,7 @@ static int decide_rate(const struct policy *p, const struct policy_measure *m,
 		}
 		if (!v)
 			continue;
-		st = expr_eval(r->rate, f, pv, pn, &rate);
+		st = ev(r->rate, f, pv, pn, &rate);
 		if (st == EXPR_NOT_IN_FORCE) {
 			trace(d, r->rule, TRACE_NOT_IN_FORCE, 0);
 			continue;
@@ -376,7 +413,8 @@ static void flag_soft_cap(struct decision *d, uint32_t rule, money_t lim,
  * is the most a reviewer may approve. */
 static int apply_caps(const struct policy *p, const struct policy_measure *m,
 		      const struct facts *f, const int64_t *pv,
-		      const uint8_t *pn, struct decision *d, struct qerr *e)
+		      const uint8_t *pn, eval_fn ev, struct decision *d,
+		      struct qerr *e)
 {
 	money_t ceiling = d->amount;
 
@@ -389,7 +427,7 @@ static int apply_caps(const struct policy *p, const struct policy_measure *m,
 		int st;
 
 		if (c->when) {
-			st = expr_eval(c->when, f, pv, pn, &v);
+			st = ev(c->when, f, pv, pn, &v);
 			if (st == EXPR_NOT_IN_FORCE) {
 				trace(d, rule, TRACE_NOT_IN_FORCE, 0);
 				continue;
@@ -400,7 +438,7 @@ static int apply_caps(const struct policy *p, const struct policy_measure *m,
 				continue;
 		}
 		if (c->relaxed_when) {
-			st = expr_eval(c->relaxed_when, f, pv, pn, &v);
+			st = ev(c->relaxed_when, f, pv, pn, &v);
 			if (st && st != EXPR_NOT_IN_FORCE)
 				return eval_error(p, c->relaxed_rule, st, e);
 			if (st == EXPR_OK && v) {
@@ -408,7 +446,7 @@ static int apply_caps(const struct policy *p, const struct policy_measure *m,
 				rule = c->relaxed_rule;
 			}
 		}
-		st = expr_eval(limit, f, pv, pn, &lim);
+		st = ev(limit, f, pv, pn, &lim);
 		if (st == EXPR_NOT_IN_FORCE) {
 			trace(d, rule, TRACE_NOT_IN_FORCE, 0);
 			continue;
@@ -419,7 +457,7 @@ static int apply_caps(const struct policy *p, const struct policy_measure *m,
 			trace(d, rule, TRACE_RELAXED, lim);
 		hard = lim;
 		if (c->hard_limit) {
-			st = expr_eval(c->hard_limit, f, pv, pn, &hard);
+			st = ev(c->hard_limit, f, pv, pn, &hard);
 			if (st == EXPR_NOT_IN_FORCE)
 				hard = lim; /* no hard limit that day */
 			else if (st)
@@ -561,17 +599,11 @@ static int subsidised_months(const struct policy *p,
 	return Q_OK;
 }
 
-int decide_facts(const struct policy *p, int measure, const struct facts *f,
-		 bool with_history, struct decision *d, struct qerr *e)
+/* Start a decision under measure m: the counters and scalars (the arrays
+ * are read up to the counters). */
+static void decision_start(const struct policy_measure *m, int measure,
+			   const struct facts *f, struct decision *d)
 {
-	const struct policy_measure *m = &p->measures[measure];
-	const int64_t *pv;
-	const uint8_t *pn;
-	int64_t base;
-	int st;
-	int rc;
-
-	/* Only the counters and scalars: the arrays are read up to them. */
 	d->measure = measure;
 	d->eligible = false;
 	d->rate = 0;
@@ -581,6 +613,33 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 	d->nflags = d->nfunders = 0;
 	d->params_date = (qdate)f->i[F_CONTRACT_SIGNED_ON];
 	d->yearly_caps_without_history = false;
+	(void)m;
+}
+
+/* The values of the parameters in force on the signing date; one epoch
+ * (a policy without dated parameters) needs no search. */
+static inline void params_on(const struct policy *p, qdate on,
+			     const int64_t **pv, const uint8_t **pn)
+{
+	if (p->nepochs == 1) {
+		*pv = p->epoch_vals;
+		*pn = p->epoch_null;
+		return;
+	}
+	policy_params_on(p, on, pv, pn);
+}
+
+int decide_facts_ref(const struct policy *p, int measure, const struct facts *f,
+		     bool with_history, struct decision *d, struct qerr *e)
+{
+	const struct policy_measure *m = &p->measures[measure];
+	const int64_t *pv;
+	const uint8_t *pn;
+	int64_t base;
+	int st;
+	int rc;
+
+	decision_start(m, measure, f, d);
 	if (!with_history)
 		for (size_t i = 0; i < m->ncaps; i++)
 			if (m->caps[i].per == CAP_PER_APPLICANT_YEAR)
@@ -596,15 +655,23 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 		trace(d, m->window_rule, TRACE_PASSED, f->received_at);
 
 	if (m->nconds) {
-		uint64_t pass, nif;
-		int bad = 0;
+		uint64_t pass = 0, nif = 0;
 
-		/* One call runs every condition (the fused program); the
-		 * trace then follows the conditions in file order. */
+		/* Every condition, through the interpreter alone; the trace
+		 * then follows the conditions in file order. */
 		assert(m->fused);
-		st = expr_eval_fused(m->fused, f, pv, pn, &pass, &nif, &bad);
-		if (st)
-			return eval_error(p, m->conds[bad].rule, st, e);
+		for (size_t i = 0; i < m->nconds; i++) {
+			int64_t v = 0;
+
+			st = expr_eval_cond_plain(m->fused, (int)i, f, pv, pn,
+						  &v);
+			if (st == EXPR_NOT_IN_FORCE)
+				nif |= 1ull << i;
+			else if (st)
+				return eval_error(p, m->conds[i].rule, st, e);
+			else if (v)
+				pass |= 1ull << i;
+		}
 		for (size_t i = 0; i < m->nconds; i++) {
 			uint32_t rule = m->conds[i].rule;
 
@@ -619,7 +686,7 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 	if (d->nreasons)
 		return Q_OK;
 
-	st = expr_eval(m->base, f, pv, pn, &base);
+	st = expr_eval_plain(m->base, f, pv, pn, &base);
 	if (st == EXPR_NOT_IN_FORCE)
 		return qerr_set(
 			e, Q_ERR_DECISION, "",
@@ -636,19 +703,269 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 	if (rc)
 		return rc;
 
-	rc = decide_rate(p, m, f, pv, pn, d, e);
+	rc = decide_rate(p, m, f, pv, pn, expr_eval_plain, d, e);
 	if (rc)
 		return rc;
 	if (money_apply_rate(d->base, d->rate, &d->gross))
 		return eval_error(p, (uint32_t)d->rate_rule, EXPR_OVERFLOW, e);
 	d->amount = d->gross;
 	d->review_up_to = d->amount;
-	rc = apply_caps(p, m, f, pv, pn, d, e);
+	rc = apply_caps(p, m, f, pv, pn, expr_eval_plain, d, e);
 	if (rc)
 		return rc;
 	rc = split_funders(p, m, d, e);
 	if (rc)
 		return rc;
+	d->eligible = true;
+	return Q_OK;
+}
+
+/* Whether string field c->field equals c's literal, as the interpreter's
+ * keyed compare decides it (exact either way). */
+static inline bool plan_str_eq(const struct policy_plan_cond *c,
+			       const struct facts *f)
+{
+	const char *s = f->s[c->field];
+
+	if (c->slot >= 0 && (f->skey_mask >> c->slot) & 1) {
+		if (f->skey[c->slot] != c->key ||
+		    (bool)((f->skey_long >> c->slot) & 1) != (bool)c->longer)
+			return false;
+		return !c->longer || strcmp(s + FACTS_SKEY_BYTES,
+					    c->str + FACTS_SKEY_BYTES) == 0;
+	}
+	return strcmp(s ? s : "", c->str) == 0;
+}
+
+/* Condition k of m by its planned form: *v its value, or an enum
+ * expr_status from the interpreter. */
+static inline int plan_cond(const struct policy_measure *m, size_t k,
+			    const struct facts *f, const int64_t *pv,
+			    const uint8_t *pn, int64_t *v)
+{
+	const struct policy_plan_cond *c = &m->plan_conds[k];
+	int64_t x;
+
+	switch ((enum expr_form)c->form) {
+	case EXPR_FORM_CONST:
+		*v = c->imm;
+		return EXPR_OK;
+	case EXPR_FORM_FIELD:
+		*v = f->i[c->field];
+		return EXPR_OK;
+	case EXPR_FORM_CMP:
+		x = f->i[c->field];
+		switch (c->cmp) {
+		case 0:
+			*v = x == c->imm;
+			break;
+		case 1:
+			*v = x != c->imm;
+			break;
+		case 2:
+			*v = x < c->imm;
+			break;
+		case 3:
+			*v = x <= c->imm;
+			break;
+		case 4:
+			*v = x > c->imm;
+			break;
+		default:
+			*v = x >= c->imm;
+			break;
+		}
+		return EXPR_OK;
+	case EXPR_FORM_STR:
+		*v = plan_str_eq(c, f) != c->cmp;
+		return EXPR_OK;
+	case EXPR_FORM_NULL_OR:
+		if ((f->null_mask >> c->field) & 1) {
+			*v = 1;
+			return EXPR_OK;
+		}
+		break;
+	case EXPR_FORM_CODE:
+		break;
+	}
+	return expr_eval_cond(m->fused, (int)k, f, pv, pn, v);
+}
+
+/* The planned path (policy_measure.plan_*): the same decision as
+ * decide_facts_ref, field for field, with the trace and reasons counted
+ * in registers (the plan guarantees they fit), the common forms of
+ * conditions, base, rate and caps read without the interpreter, and the
+ * reference taken whenever anything unusual happens (an error, a negative
+ * base, a rate table or caps outside the plan), so that every error is
+ * the reference's own. */
+int decide_facts(const struct policy *p, int measure, const struct facts *f,
+		 bool with_history, struct decision *d, struct qerr *e)
+{
+	const struct policy_measure *m = &p->measures[measure];
+	struct trace_entry *t = d->trace;
+	const int64_t *pv;
+	const uint8_t *pn;
+	qdate on = (qdate)f->i[F_CONTRACT_SIGNED_ON];
+	int32_t kind = f->kind;
+	uint32_t kr;
+	unsigned nt = 0, nr = 0;
+	uint16_t keyok;
+	int64_t base;
+	money_t lim, ceiling;
+	int st;
+	int rc;
+
+	assert(measure >= 0 && (size_t)measure < p->nmeasures);
+	assert(kind >= 0 && kind < KIND__COUNT);
+	if (!m->plan_fast)
+		return decide_facts_ref(p, measure, f, with_history, d, e);
+	decision_start(m, measure, f, d);
+	d->yearly_caps_without_history = !with_history && m->plan_yearly_caps;
+	params_on(p, on, &pv, &pn);
+
+#define T(r, o, v)                                                             \
+	(t[nt++] = (struct trace_entry){                                       \
+		 .rule = (r), .outcome = (uint8_t)(o), .value = (v)})
+#define R(r) (d->reasons[nr++] = (r), T(r, TRACE_FAILED, 0))
+	/* Kind and dates, window: as decide_dates. */
+	kr = m->kind_rules[kind];
+	if (!(m->kinds & (1u << kind))) {
+		R(m->kind_rule);
+	} else {
+		T(m->kind_rule, TRACE_PASSED, kind);
+		if (kr != UINT32_MAX &&
+		    (on < m->kind_from[kind] || on > m->kind_until[kind]))
+			R(kr);
+		else if (kr != UINT32_MAX)
+			T(kr, TRACE_PASSED, on);
+	}
+	if (m->from_rule != UINT32_MAX && on < m->from)
+		R(m->from_rule);
+	else if (m->from_rule != UINT32_MAX)
+		T(m->from_rule, TRACE_PASSED, on);
+	if (m->until_rule != UINT32_MAX && on > m->until)
+		R(m->until_rule);
+	else if (m->until_rule != UINT32_MAX)
+		T(m->until_rule, TRACE_PASSED, on);
+	if (f->received_at < m->window_opens ||
+	    f->received_at > m->window_closes)
+		R(m->window_rule);
+	else if (m->window_opens != INT64_MIN || m->window_closes != INT64_MAX)
+		T(m->window_rule, TRACE_PASSED, f->received_at);
+
+	keyok = (uint16_t)(f->skey_mask & ~f->skey_long);
+	for (size_t k = 0; k < m->nconds; k++) {
+		const struct policy_plan_cond *c = &m->plan_conds[k];
+		uint32_t rule = c->rule;
+		int64_t v = 0;
+
+		st = EXPR_OK;
+		if (c->test && !(c->need & ~keyok)) {
+			uint64_t w;
+			int64_t x;
+
+			memcpy(&w, (const char *)f + c->off, sizeof(w));
+			x = (int64_t)((w >> c->shift) & c->bits);
+			v = (c->pass >> ((x > c->imm) - (x < c->imm) + 1)) & 1;
+			if (!v && c->or_form)
+				st = plan_cond(m, k, f, pv, pn, &v);
+		} else {
+			st = plan_cond(m, k, f, pv, pn, &v);
+		}
+		if (st == EXPR_OK && v)
+			T(rule, TRACE_PASSED, 1);
+		else if (st == EXPR_OK)
+			R(rule);
+		else if (st == EXPR_NOT_IN_FORCE)
+			T(rule, TRACE_NOT_IN_FORCE, 0);
+		else
+			return decide_facts_ref(p, measure, f, with_history, d,
+						e);
+	}
+	d->ntrace = (uint16_t)nt;
+	d->nreasons = (uint16_t)nr;
+	if (nr)
+		return Q_OK;
+
+	if (m->plan_base_field >= 0) {
+		base = f->i[m->plan_base_field];
+	} else {
+		st = expr_eval(m->base, f, pv, pn, &base);
+		if (st)
+			return decide_facts_ref(p, measure, f, with_history, d,
+						e);
+	}
+	if (base < 0)
+		return decide_facts_ref(p, measure, f, with_history, d, e);
+	d->base = base;
+	T(m->base_rule, TRACE_APPLIED, base);
+	d->ntrace = (uint16_t)nt;
+	if (m->subsidised_months) {
+		rc = subsidised_months(p, m, f, d, e);
+		if (rc)
+			return rc;
+		nt = d->ntrace;
+	}
+
+	if (m->plan_rate >= 0) {
+		d->rate = (rate_bp)m->plan_rate;
+		d->rate_rule = (int32_t)m->rows[0].rule;
+		T(m->rows[0].rule, TRACE_CHOSEN, m->plan_rate);
+		d->ntrace = (uint16_t)nt;
+	} else {
+		rc = decide_rate(p, m, f, pv, pn, expr_eval, d, e);
+		if (rc)
+			return rc;
+		nt = d->ntrace;
+	}
+	/* base x rate / 10000 rounded down, as money_apply_rate: both are
+	 * >= 0, so without overflow the floor is the quotient. */
+	{
+		int64_t prod;
+
+		if (!__builtin_mul_overflow(d->base, (int64_t)d->rate, &prod))
+			d->gross = prod / RATE_BP_ONE;
+		else if (money_apply_rate(d->base, d->rate, &d->gross))
+			return eval_error(p, (uint32_t)d->rate_rule,
+					  EXPR_OVERFLOW, e);
+	}
+	d->amount = d->gross;
+	d->review_up_to = d->amount;
+	if (m->plan_caps_const) {
+		ceiling = d->amount;
+		for (size_t i = 0; i < m->ncaps; i++) {
+			uint32_t rule = m->caps[i].rule;
+
+			lim = m->plan_cap_limits[i] < 0 ? 0
+							: m->plan_cap_limits[i];
+			if (d->amount > lim) {
+				if (d->ncaps < DECISION_MAX_CAPS) {
+					d->caps[d->ncaps].rule = rule;
+					d->caps[d->ncaps].limit = lim;
+					d->caps[d->ncaps].cut = d->amount - lim;
+					d->ncaps++;
+				}
+				d->amount = lim;
+				T(rule, TRACE_APPLIED, lim);
+			} else {
+				T(rule, TRACE_NOT_BINDING, lim);
+			}
+			ceiling = money_min(ceiling, lim);
+		}
+		d->review_up_to = money_max(ceiling, d->amount);
+		d->ntrace = (uint16_t)nt;
+	} else {
+		rc = apply_caps(p, m, f, pv, pn, expr_eval, d, e);
+		if (rc)
+			return rc;
+	}
+#undef T
+#undef R
+	if (m->nfunders) {
+		rc = split_funders(p, m, d, e);
+		if (rc)
+			return rc;
+	}
 	d->eligible = true;
 	return Q_OK;
 }
@@ -719,14 +1036,20 @@ static int decide_any(const struct policy *p, const struct application *a,
 			"measure: '%.64s' is not a measure of '%s' (it has %s)",
 			a->measure, p->program, list);
 	}
-	rc = facts_build(a, chips, hist, &f, e);
+	/* Only what the measure reads: decide_facts reads no field but
+	 * through the measure's expressions and the ones it needs itself,
+	 * none of which is left out. */
+	rc = facts_build_need(a, chips, hist, p->measures[m].plan_fields, &f,
+			      e);
 	if (rc)
 		return rc;
 	if (lists_known) {
 		f.lists_known = true;
 		f.supplier_lists = lists;
 	}
-	facts_keys(&f, p->string_fields);
+	/* No string keys: each string a condition compares is compared once
+	 * here, where strcmp costs less than making its key. */
+	f.skey_mask = f.skey_long = 0;
 	return decide_facts(p, m, &f, hist && hist->from_db, out, e);
 }
 

@@ -167,8 +167,16 @@ int decide_listed(const struct policy *p, const struct application *a,
 		  uint64_t lists, struct decision *out, struct qerr *e);
 
 /* The same over facts already built, for callers that build facts once
- * (the benchmark, the simulator). measure is an index into p->measures. */
+ * (the benchmark, the simulator). measure is an index into p->measures.
+ * It follows the measure's plan (policy_measure.plan_*). */
 int decide_facts(const struct policy *p, int measure, const struct facts *f,
 		 bool with_history, struct decision *out, struct qerr *e);
+
+/* decide_facts read plainly: every expression through the interpreter
+ * loop, the trace through its bounds checks, no plan. The reference the
+ * planned path must equal field for field (tests/unit/test_plan.c);
+ * decide_facts also falls back to it for anything outside the plan. */
+int decide_facts_ref(const struct policy *p, int measure, const struct facts *f,
+		     bool with_history, struct decision *out, struct qerr *e);
 
 #endif

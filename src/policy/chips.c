@@ -281,6 +281,7 @@ static void parse_chip(struct cctx *c, struct chip_catalog *cat,
 			       yamldoc_show(s, len).s);
 		} else if (s) {
 			ch->id = text(c, v[K_ID], vat[K_ID], "id");
+			ch->id_len = ch->id ? strlen(ch->id) : 0;
 			for (size_t j = 0; ch->id && j + 1 < cat->n; j++)
 				if (cat->chips[j].id &&
 				    !strcmp(cat->chips[j].id, ch->id))
@@ -429,11 +430,13 @@ int chips_load(const char *path, struct chip_catalog **out, struct diag_list *d)
 const struct chip *chips_find(const struct chip_catalog *c, const char *id,
 			      size_t len)
 {
-	/* Once per compute contract decided: the first byte turns most
-	 * entries away before their length is counted. */
+	/* Once per compute contract decided: the length known at load, then
+	 * the last byte ("ascend-910b", "ascend-910c"), turn most entries
+	 * away before the bytes are compared. */
 	for (size_t i = 0; c && i < c->n; i++)
-		if (c->chips[i].id && (!len || c->chips[i].id[0] == id[0]) &&
-		    yamldoc_text_eq(id, len, c->chips[i].id))
+		if (c->chips[i].id && c->chips[i].id_len == len &&
+		    (!len || c->chips[i].id[len - 1] == id[len - 1]) &&
+		    memcmp(c->chips[i].id, id, len) == 0)
 			return &c->chips[i];
 	return NULL;
 }

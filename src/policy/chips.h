@@ -51,6 +51,7 @@ struct chip {
 	qdate ref_price_on;
 	char *ref_price_source;
 	char *ref_price_assumption; /* set when the price is an estimate */
+	size_t id_len;		    /* strlen(id), for chips_find */
 };
 
 struct chip_catalog {

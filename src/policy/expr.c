@@ -154,11 +154,18 @@ struct insn {
 	uint64_t key;
 };
 
-/* What a program is when it is one step: its value without a loop. */
+/* What a program is when it is one step: its value without a loop. The
+ * same shapes name how expr_eval_fused runs each condition of a fused
+ * program (struct expr, cshape). */
 enum expr_shape {
 	SHAPE_CODE,  /* run the code */
 	SHAPE_CONST, /* OP_PUSH: the value is imm */
 	SHAPE_FIELD, /* OP_FIELD: the value is f->i[a] */
+	SHAPE_FCMPK, /* OP_FEQK .. OP_FGEK: f->i[a] <op> imm */
+	SHAPE_FSEQK, /* OP_FSEQK, OP_FSNEK: a string field and a literal */
+	/* `x == null || rest` (OP_ISNULL, then OP_JTRUE to the end): true
+	 * when x is null, else rest, run from the third instruction. */
+	SHAPE_NULL_OR,
 };
 
 struct expr {
@@ -167,6 +174,7 @@ struct expr {
 	bool const_true;
 	int ncond;		   /* fused: the conditions it holds */
 	const struct insn **start; /* fused: where condition k begins */
+	uint8_t *cshape;	   /* fused: condition k's enum expr_shape */
 	int max_stack;
 	struct insn *code;
 	int64_t *pool; /* `in` list items; strings as pointers into strs */
@@ -1599,6 +1607,37 @@ static void gen_node(struct gen *g, int id)
 	}
 }
 
+/* The shape of a program of n instructions before its OP_END (or OP_COND):
+ * how it can be run without the interpreter loop, or SHAPE_CODE. */
+static uint8_t shape_of(const struct insn *code, size_t n)
+{
+	assert(code && n >= 1);
+	if (n == 1)
+		switch ((enum op)code[0].op) {
+		case OP_PUSH:
+			return SHAPE_CONST;
+		case OP_FIELD:
+			return SHAPE_FIELD;
+		case OP_FEQK:
+		case OP_FNEK:
+		case OP_FLTK:
+		case OP_FLEK:
+		case OP_FGTK:
+		case OP_FGEK:
+			return SHAPE_FCMPK;
+		case OP_FSEQK:
+		case OP_FSNEK:
+			return SHAPE_FSEQK;
+		default:
+			return SHAPE_CODE;
+		}
+	/* The jump is to the program's own end: the || is the root. */
+	if (n >= 3 && code[0].op == OP_ISNULL && code[1].op == OP_JTRUE &&
+	    code[1].a == (int32_t)n)
+		return SHAPE_NULL_OR;
+	return SHAPE_CODE;
+}
+
 /* ---- compile -------------------------------------------------------------- */
 
 static const char *want_what(enum qtype want)
@@ -1729,9 +1768,7 @@ int expr_compile(const char *src, size_t len, const struct expr_env *env,
 		goto err;
 	}
 	x->type = (enum qtype)p.nodes[root].type;
-	x->shape = g.n == 2 && g.code[0].op == OP_PUSH	  ? SHAPE_CONST
-		   : g.n == 2 && g.code[0].op == OP_FIELD ? SHAPE_FIELD
-							  : SHAPE_CODE;
+	x->shape = shape_of(g.code, g.n - 1);
 	x->max_stack = g.max;
 	x->const_true = p.ntok == 2 && p.tok[0].kind == T_TRUE;
 	x->source = malloc(len + 1);
@@ -2119,20 +2156,67 @@ run(const struct expr *x, const struct insn *ip, const struct facts *f,
 	}
 }
 
+/* field <op> constant, one of OP_FEQK .. OP_FGEK. */
+static inline int64_t field_cmp_const(const struct facts *f,
+				      const struct insn *in)
+{
+	int64_t v = f->i[in->a];
+
+	switch ((enum op)in->op) {
+	case OP_FEQK:
+		return v == in->imm;
+	case OP_FNEK:
+		return v != in->imm;
+	case OP_FLTK:
+		return v < in->imm;
+	case OP_FLEK:
+		return v <= in->imm;
+	case OP_FGTK:
+		return v > in->imm;
+	default:
+		assert(in->op == OP_FGEK);
+		return v >= in->imm;
+	}
+}
+
+/* Run the program of shape `shape` that starts at ip: the one-step shapes
+ * without the loop, the rest through run(). */
+static inline __attribute__((always_inline)) int
+run_shaped(const struct expr *x, uint8_t shape, const struct insn *ip,
+	   const struct facts *f, const int64_t *params,
+	   const uint8_t *param_null, int64_t *out)
+{
+	switch ((enum expr_shape)shape) {
+	case SHAPE_CONST:
+		*out = ip->imm;
+		return EXPR_OK;
+	case SHAPE_FIELD:
+		*out = f->i[ip->a];
+		return EXPR_OK;
+	case SHAPE_FCMPK:
+		*out = field_cmp_const(f, ip);
+		return EXPR_OK;
+	case SHAPE_FSEQK:
+		*out = field_eq_literal(f, ip) == (ip->op == OP_FSEQK);
+		return EXPR_OK;
+	case SHAPE_NULL_OR:
+		if ((f->null_mask >> ip->a) & 1) {
+			*out = 1;
+			return EXPR_OK;
+		}
+		return run(x, ip + 2, f, params, param_null, out);
+	case SHAPE_CODE:
+		break;
+	}
+	return run(x, ip, f, params, param_null, out);
+}
+
 int expr_eval(const struct expr *x, const struct facts *f,
 	      const int64_t *params, const uint8_t *param_null, int64_t *out)
 {
 	assert(x && f && out);
 	assert(x->ncond == 0);
-	if (x->shape == SHAPE_CONST) {
-		*out = x->code[0].imm;
-		return EXPR_OK;
-	}
-	if (x->shape == SHAPE_FIELD) {
-		*out = f->i[x->code[0].a];
-		return EXPR_OK;
-	}
-	return run(x, x->code, f, params, param_null, out);
+	return run_shaped(x, x->shape, x->code, f, params, param_null, out);
 }
 
 int expr_fuse(const struct expr *const *xs, size_t n, struct expr **out)
@@ -2159,9 +2243,11 @@ int expr_fuse(const struct expr *const *xs, size_t n, struct expr **out)
 	x->ncond = (int)n;
 	x->code = calloc(len, sizeof(*x->code));
 	x->start = calloc(n, sizeof(*x->start));
+	x->cshape = calloc(n, sizeof(*x->cshape));
 	x->source = strdup("(fused conditions)");
 	x->canonical = strdup("(fused conditions)");
-	if (!x->code || !x->start || !x->source || !x->canonical) {
+	if (!x->code || !x->start || !x->cshape || !x->source ||
+	    !x->canonical) {
 		expr_free(x);
 		return -1;
 	}
@@ -2187,6 +2273,7 @@ int expr_fuse(const struct expr *const *xs, size_t n, struct expr **out)
 				c.key = (uint64_t)(intptr_t)y->pool;
 			x->code[at++] = c;
 		}
+		x->cshape[k] = shape_of(y->code, at - base);
 		x->code[at].op = OP_COND;
 		x->code[at].a = (int32_t)k;
 		at++;
@@ -2207,7 +2294,8 @@ int expr_eval_fused(const struct expr *x, const struct facts *f,
 	assert(x->ncond > 0 && x->ncond <= EXPR_MAX_FUSED);
 	for (int k = 0; k < x->ncond; k++) {
 		int64_t v;
-		int st = run(x, x->start[k], f, params, param_null, &v);
+		int st = run_shaped(x, x->cshape[k], x->start[k], f, params,
+				    param_null, &v);
 
 		if (st == EXPR_NOT_IN_FORCE) {
 			nif |= 1ull << k;
@@ -2221,6 +2309,75 @@ int expr_eval_fused(const struct expr *x, const struct facts *f,
 	*pass = ok;
 	*not_in_force = nif;
 	return EXPR_OK;
+}
+
+int expr_eval_cond(const struct expr *x, int k, const struct facts *f,
+		   const int64_t *params, const uint8_t *param_null,
+		   int64_t *out)
+{
+	assert(x && f && out);
+	assert(k >= 0 && k < x->ncond);
+	return run_shaped(x, x->cshape[k], x->start[k], f, params, param_null,
+			  out);
+}
+
+int expr_eval_plain(const struct expr *x, const struct facts *f,
+		    const int64_t *params, const uint8_t *param_null,
+		    int64_t *out)
+{
+	assert(x && f && out);
+	assert(x->ncond == 0);
+	return run(x, x->code, f, params, param_null, out);
+}
+
+int expr_eval_cond_plain(const struct expr *x, int k, const struct facts *f,
+			 const int64_t *params, const uint8_t *param_null,
+			 int64_t *out)
+{
+	assert(x && f && out);
+	assert(k >= 0 && k < x->ncond);
+	return run(x, x->start[k], f, params, param_null, out);
+}
+
+void expr_form_of(const struct expr *x, int k, struct expr_form_info *out)
+{
+	const struct insn *in;
+	uint8_t shape;
+
+	assert(x && out);
+	assert(k < x->ncond && (k >= 0 || x->ncond == 0));
+	memset(out, 0, sizeof(*out));
+	in = k < 0 ? x->code : x->start[k];
+	shape = k < 0 ? x->shape : x->cshape[k];
+	out->field = in->a;
+	switch ((enum expr_shape)shape) {
+	case SHAPE_CONST:
+		out->form = EXPR_FORM_CONST;
+		out->imm = in->imm;
+		return;
+	case SHAPE_FIELD:
+		out->form = EXPR_FORM_FIELD;
+		return;
+	case SHAPE_FCMPK:
+		out->form = EXPR_FORM_CMP;
+		out->cmp = in->op - OP_FEQK;
+		out->imm = in->imm;
+		return;
+	case SHAPE_FSEQK:
+		out->form = EXPR_FORM_STR;
+		out->cmp = in->op == OP_FSNEK;
+		out->str = (const char *)(intptr_t)in->imm;
+		out->key = in->key;
+		out->longer = in->b != 0;
+		return;
+	case SHAPE_NULL_OR:
+		out->form = EXPR_FORM_NULL_OR;
+		return;
+	case SHAPE_CODE:
+		break;
+	}
+	out->form = EXPR_FORM_CODE;
+	out->field = -1;
 }
 
 /* ---- accessors ------------------------------------------------------------ */
@@ -2267,6 +2424,7 @@ void expr_free(struct expr *x)
 		return;
 	free(x->code);
 	free(x->start);
+	free(x->cshape);
 	free(x->pool);
 	free(x->strs);
 	free(x->source);

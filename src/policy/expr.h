@@ -40,6 +40,7 @@
 #ifndef QUAN_EXPR_H
 #define QUAN_EXPR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -141,6 +142,52 @@ int expr_fuse(const struct expr *const *xs, size_t n, struct expr **out);
 int expr_eval_fused(const struct expr *x, const struct facts *f,
 		    const int64_t *params, const uint8_t *param_null,
 		    uint64_t *pass, uint64_t *not_in_force, int *bad);
+
+/* Condition k of a fused program alone, as expr_eval_fused runs it: its
+ * value in *out; returns an enum expr_status. */
+int expr_eval_cond(const struct expr *x, int k, const struct facts *f,
+		   const int64_t *params, const uint8_t *param_null,
+		   int64_t *out);
+
+/* The same as expr_eval and expr_eval_cond through the interpreter loop
+ * alone, without the one-step forms: the reference the forms are tested
+ * against (decide_facts_ref). */
+int expr_eval_plain(const struct expr *x, const struct facts *f,
+		    const int64_t *params, const uint8_t *param_null,
+		    int64_t *out);
+int expr_eval_cond_plain(const struct expr *x, int k, const struct facts *f,
+			 const int64_t *params, const uint8_t *param_null,
+			 int64_t *out);
+
+/* What a program is when a caller can compute it without calling in (the
+ * policy's compile step plans each measure with it, and decide_facts
+ * runs the plan). */
+enum expr_form {
+	EXPR_FORM_CODE,	 /* only expr_eval (or expr_eval_cond) knows */
+	EXPR_FORM_CONST, /* the value is imm */
+	EXPR_FORM_FIELD, /* the value is f->i[field] */
+	/* f->i[field] <cmp> imm; cmp 0 ==, 1 !=, 2 <, 3 <=, 4 >, 5 >= */
+	EXPR_FORM_CMP,
+	/* string field `field` == (cmp 0) or != (cmp 1) the literal str,
+	 * whose string key (facts_skey) is key, longer set as there */
+	EXPR_FORM_STR,
+	/* `field == null || ...`: true when field is null, otherwise what
+	 * expr_eval_cond says */
+	EXPR_FORM_NULL_OR,
+};
+
+struct expr_form_info {
+	int form; /* enum expr_form */
+	int cmp;
+	int field;
+	int64_t imm;
+	const char *str; /* owned by the expression */
+	uint64_t key;
+	bool longer;
+};
+
+/* The form of x (k < 0) or of condition k of fused program x. */
+void expr_form_of(const struct expr *x, int k, struct expr_form_info *out);
 
 void expr_free(struct expr *x);
 

@@ -2384,6 +2384,7 @@ static void parse_measure(struct ctx *c, struct fy_node *item, struct loc at,
 	need(c, &kv[M_ALLOCATION], "allocation", what, at);
 	need(c, &kv[M_RATES], "rates", what, at);
 	m->id = id_of(c, &kv[M_ID], "id");
+	m->id_len = m->id ? strlen(m->id) : 0;
 	m->name = text_of(c, &kv[M_NAME], "name");
 	for (uint32_t j = 0; m->id && j < index; j++)
 		if (p->measures[j].id && !strcmp(p->measures[j].id, m->id))
@@ -2963,6 +2964,156 @@ static void fuse_conditions(struct ctx *c)
 	}
 }
 
+/* The most trace entries and reasons a decision under m can write, as
+ * decide_facts writes them: kind, its dates, from, until, window, the
+ * conditions, base, subsidised months, each row, a cap's relaxed,
+ * applied and soft-cap entries, the funders' shares. */
+static size_t plan_max_trace(const struct policy_measure *m)
+{
+	return 5 + m->nconds + 2 + m->nrows + 3 * m->ncaps + m->nfunders;
+}
+
+/* The one test of a planned condition (policy_plan_cond.test), when its
+ * form has one. */
+static void plan_test(struct policy_plan_cond *pc)
+{
+	/* The outcomes (1 less, 2 equal, 4 greater) each comparison
+	 * passes, in the order of expr_form_info.cmp. */
+	static const uint8_t passes[6] = {2, 5, 1, 3, 4, 6};
+
+	pc->test = false;
+	pc->or_form = false;
+	pc->shift = 0;
+	pc->need = 0;
+	pc->bits = ~0ull;
+	switch ((enum expr_form)pc->form) {
+	case EXPR_FORM_FIELD: /* a bool field: true when not 0 */
+		pc->test = true;
+		pc->off = (uint32_t)(offsetof(struct facts, i) +
+				     sizeof(int64_t) * (size_t)pc->field);
+		pc->imm = 0;
+		pc->pass = 5;
+		break;
+	case EXPR_FORM_CMP:
+		pc->test = true;
+		pc->off = (uint32_t)(offsetof(struct facts, i) +
+				     sizeof(int64_t) * (size_t)pc->field);
+		pc->pass = passes[pc->cmp];
+		break;
+	case EXPR_FORM_STR:
+		/* A literal longer than a key needs its tail compared. */
+		if (pc->longer || pc->slot < 0)
+			break;
+		pc->test = true;
+		pc->off = (uint32_t)(offsetof(struct facts, skey) +
+				     sizeof(uint64_t) * (size_t)pc->slot);
+		pc->need = (uint16_t)(1u << pc->slot);
+		pc->imm = (int64_t)pc->key;
+		pc->pass = pc->cmp ? 5 : 2;
+		break;
+	case EXPR_FORM_NULL_OR:
+		pc->test = true;
+		pc->or_form = true;
+		pc->off = (uint32_t)offsetof(struct facts, null_mask);
+		pc->shift = (uint8_t)pc->field;
+		pc->bits = 1;
+		pc->imm = 0;
+		pc->pass = 4; /* the bit is set: null */
+		break;
+	default:
+		break;
+	}
+}
+
+/* Plan one measure for decide_facts (policy_measure.plan_*): the forms
+ * of its conditions, base, rate and caps. Returns -1 out of memory. */
+static int plan_measure(struct policy_measure *m)
+{
+	struct expr_form_info fi;
+
+	m->plan_fast = plan_max_trace(m) <= POLICY_PLAN_MAX_TRACE &&
+		       m->nconds + 5 <= POLICY_PLAN_MAX_REASONS;
+	m->plan_yearly_caps = false;
+	m->plan_fields = m->base ? expr_fields(m->base) : 0;
+	for (size_t k = 0; k < m->nconds; k++)
+		m->plan_fields |= expr_fields(m->conds[k].when);
+	for (size_t i = 0; i < m->nrows; i++)
+		m->plan_fields |=
+			(m->rows[i].when ? expr_fields(m->rows[i].when) : 0) |
+			expr_fields(m->rows[i].rate);
+	for (size_t i = 0; i < m->ncaps; i++) {
+		const struct policy_cap *cp = &m->caps[i];
+		const struct expr *xs[] = {cp->when, cp->limit,
+					   cp->relaxed_when, cp->relaxed_limit,
+					   cp->hard_limit};
+
+		for (size_t j = 0; j < sizeof(xs) / sizeof(xs[0]); j++)
+			if (xs[j])
+				m->plan_fields |= expr_fields(xs[j]);
+		if (cp->per == CAP_PER_APPLICANT_YEAR)
+			m->plan_yearly_caps = true;
+	}
+	if (m->nconds) {
+		m->plan_conds = calloc(m->nconds, sizeof(*m->plan_conds));
+		if (!m->plan_conds)
+			return -1;
+	}
+	for (size_t k = 0; k < m->nconds; k++) {
+		struct policy_plan_cond *pc = &m->plan_conds[k];
+
+		expr_form_of(m->fused, (int)k, &fi);
+		pc->rule = m->conds[k].rule;
+		pc->form = (uint8_t)fi.form;
+		pc->cmp = (uint8_t)fi.cmp;
+		pc->field = fi.field;
+		pc->imm = fi.imm;
+		pc->str = fi.str;
+		pc->key = fi.key;
+		pc->longer = fi.longer;
+		pc->slot = (int8_t)(fi.form == EXPR_FORM_STR
+					    ? facts_skey_slot(fi.field)
+					    : -1);
+		plan_test(pc);
+	}
+	m->plan_base_field = -1;
+	if (m->base) {
+		expr_form_of(m->base, -1, &fi);
+		if (fi.form == EXPR_FORM_FIELD)
+			m->plan_base_field = fi.field;
+	}
+	m->plan_rate = -1;
+	if (m->nrows == 1 && !m->rows[0].when) {
+		expr_form_of(m->rows[0].rate, -1, &fi);
+		if (fi.form == EXPR_FORM_CONST && fi.imm >= 0 &&
+		    fi.imm <= INT32_MAX)
+			m->plan_rate = fi.imm;
+	}
+	m->plan_caps_const = true;
+	if (m->ncaps) {
+		m->plan_cap_limits = calloc(m->ncaps, sizeof(money_t));
+		if (!m->plan_cap_limits)
+			return -1;
+	}
+	for (size_t i = 0; i < m->ncaps; i++) {
+		const struct policy_cap *cp = &m->caps[i];
+
+		expr_form_of(cp->limit, -1, &fi);
+		if (cp->per != CAP_PER_CONTRACT || cp->when ||
+		    cp->relaxed_when || cp->hard_limit ||
+		    fi.form != EXPR_FORM_CONST)
+			m->plan_caps_const = false;
+		m->plan_cap_limits[i] = fi.imm;
+	}
+	return 0;
+}
+
+static void plan_measures(struct ctx *c)
+{
+	for (size_t i = 0; i < c->p->nmeasures && !c->nomem; i++)
+		if (plan_measure(&c->p->measures[i]))
+			c->nomem = true;
+}
+
 int policy_load_buf(const char *name, const char *buf, size_t len,
 		    struct policy **out, struct diag_list *d)
 {
@@ -3008,6 +3159,8 @@ int policy_load_buf(const char *name, const char *buf, size_t len,
 		build_epochs(&c);
 	if (!c.nomem && !c.nerr)
 		fuse_conditions(&c);
+	if (!c.nomem && !c.nerr)
+		plan_measures(&c);
 	result = c.nomem ? Q_ERR_NOMEM : c.nerr ? Q_ERR_POLICY : Q_OK;
 out:
 	yamldoc_release(&y);
@@ -3082,6 +3235,8 @@ void policy_free(struct policy *p)
 		free(m->name);
 		expr_free(m->base);
 		expr_free(m->fused);
+		free(m->plan_conds);
+		free(m->plan_cap_limits);
 		for (size_t j = 0; j < m->nconds; j++)
 			expr_free(m->conds[j].when);
 		free(m->conds);
@@ -3124,12 +3279,14 @@ void policy_free(struct policy *p)
 
 int policy_find_measure(const struct policy *p, const char *id, size_t len)
 {
-	/* Once per decision: the first byte turns most measures away
-	 * before their length is counted. */
+	/* Once per decision: the length known at load, then the last byte
+	 * (ids of one family differ at their end: "compute-rent",
+	 * "compute-early"), turn most measures away before the bytes are
+	 * compared. */
 	for (size_t i = 0; i < p->nmeasures; i++)
-		if (p->measures[i].id &&
-		    (!len || p->measures[i].id[0] == id[0]) &&
-		    yamldoc_text_eq(id, len, p->measures[i].id))
+		if (p->measures[i].id && p->measures[i].id_len == len &&
+		    (!len || p->measures[i].id[len - 1] == id[len - 1]) &&
+		    memcmp(p->measures[i].id, id, len) == 0)
 			return (int)i;
 	return -1;
 }

@@ -250,6 +250,42 @@ struct policy_screen {
 	uint8_t nregions;
 };
 
+/* One eligibility condition as decide_facts runs it from a measure's plan
+ * (policy_measure.plan_conds): its rule and its form (expr_form_of), so
+ * the common forms are read without calling the interpreter. */
+/* The trace entries and reasons a decision holds (DECISION_MAX_TRACE and
+ * DECISION_MAX_REASONS of engine/decide.h, which asserts them equal). */
+#define POLICY_PLAN_MAX_TRACE 64
+#define POLICY_PLAN_MAX_REASONS 32
+
+struct policy_plan_cond {
+	uint32_t rule;
+	uint8_t form; /* enum expr_form */
+	uint8_t cmp;
+	uint8_t longer;
+	int8_t slot; /* the string key's slot (facts_skey_slot), or -1 */
+	int32_t field;
+	int64_t imm;
+	const char *str; /* owned by the condition's expression */
+	uint64_t key;
+	/* One test for the commonest forms, without a branch on the form:
+	 * x = (the 8 bytes at byte off of struct facts >> shift) & bits,
+	 * and the condition holds when bit (x > imm) - (x < imm) + 1 of
+	 * pass is set (1 less, 2 equal, 4 greater). A string compare reads
+	 * the key, and only when the facts hold a key for slot `need` (a
+	 * bit of skey_mask) that is no longer than a key; otherwise, and
+	 * for the forms that are not one test (test false), the form
+	 * decides. `x == null || ...` tests the null bit and, when it is
+	 * clear, leaves the rest to the form (or_form). */
+	bool test;
+	bool or_form;
+	uint8_t pass;
+	uint8_t shift;
+	uint16_t need;
+	uint32_t off;
+	uint64_t bits;
+};
+
 struct policy_measure {
 	char *id, *name;
 	uint32_t pool;	/* index into pools */
@@ -315,6 +351,26 @@ struct policy_measure {
 	/* The screens this measure runs: the program-wide `screens:` with
 	 * the measure's own entries in their place. */
 	struct policy_screen screens[SCREEN__COUNT];
+	/* The plan decide_facts follows, set when the policy is loaded: the
+	 * conditions with their forms (nconds of them, NULL without), and
+	 * what the base, the rate table and the caps reduce to. plan_fast is
+	 * false when a decision could outgrow the trace or the reasons; then
+	 * decide_facts takes the plain reading (decide_facts_ref). */
+	size_t id_len; /* strlen(id), for policy_find_measure */
+	struct policy_plan_cond *plan_conds;
+	bool plan_fast;
+	bool plan_yearly_caps; /* a cap per applicant-year */
+	/* Every field an expression of the measure reads (bit id per field
+	 * id): the facts decide() builds for it. */
+	uint64_t plan_fields;
+	/* The base is field plan_base_field alone (-1: not). */
+	int32_t plan_base_field;
+	/* One row, no condition, a constant rate: plan_rate (-1: not). */
+	int64_t plan_rate;
+	/* Every cap is per contract, unconditional, not relaxed, not soft,
+	 * with a constant limit (plan_cap_limits[i], ncaps of them). */
+	bool plan_caps_const;
+	money_t *plan_cap_limits;
 };
 
 #define POLICY_NOTICE_DAYS_MAX 30 /* the longest public notice */
