@@ -250,14 +250,14 @@ struct policy_screen {
 	uint8_t nregions;
 };
 
-/* One eligibility condition as decide_facts runs it from a measure's plan
- * (policy_measure.plan_conds): its rule and its form (expr_form_of), so
- * the common forms are read without calling the interpreter. */
 /* The trace entries and reasons a decision holds (DECISION_MAX_TRACE and
  * DECISION_MAX_REASONS of engine/decide.h, which asserts them equal). */
 #define POLICY_PLAN_MAX_TRACE 64
 #define POLICY_PLAN_MAX_REASONS 32
 
+/* One eligibility condition as decide_facts runs it from a measure's plan
+ * (policy_measure.plan_conds): its rule and its form (expr_form_of), so
+ * the common forms are read without calling the interpreter. */
 struct policy_plan_cond {
 	uint32_t rule;
 	uint8_t form; /* enum expr_form */
