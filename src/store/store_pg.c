@@ -209,6 +209,7 @@ static int collect(struct pg *s, PGresult **keep, const char *op,
 	int want = s->pending + (keep ? 1 : 0);
 	int got = 0, rc = Q_OK;
 	bool write_failed = false;
+	bool refused = false; /* the server answered a write with an error */
 
 	assert(s->piped);
 	if (keep)
@@ -248,6 +249,7 @@ static int collect(struct pg *s, PGresult **keep, const char *op,
 						"postgres: %s: aborted", op)
 				     : fail(s, res, e, op);
 			write_failed = !keep || got < want;
+			refused = write_failed && st != PGRES_PIPELINE_ABORTED;
 		}
 		PQclear(res);
 	}
@@ -256,9 +258,10 @@ static int collect(struct pg *s, PGresult **keep, const char *op,
 		s->piped = false;
 	else if (!rc)
 		rc = fail(s, NULL, e, op);
-	/* Optimistic, what failed may be an earlier item's, already
-	 * released: the batch's failure, and it is run again carefully. */
-	if (write_failed && s->optimistic)
+	/* Optimistic, what the server refused may be an earlier item's,
+	 * already released: the batch's failure, and it is run again
+	 * carefully. A connection lost is the store's failure: not again. */
+	if (refused && s->optimistic && PQstatus(s->conn) == CONNECTION_OK)
 		s->refused_ahead = true;
 	if ((write_failed && (!s->item_open || s->optimistic)) || s->piped) {
 		s->poisoned = true;

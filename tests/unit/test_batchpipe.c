@@ -321,6 +321,59 @@ static void test_refused_write_is_its_items(void **state)
 	free(w);
 }
 
+/* The connection lost in the middle of an optimistic batch (a trigger
+ * made behind the store's back ends the session at firm 51's insert,
+ * once): that is the store failing, not a refusal, so the batch fails as
+ * a whole and is not run again; nothing of it is stored, and the next
+ * batch, on a new connection, is. PostgreSQL only. */
+static void test_lost_connection_fails_the_batch(void **state)
+{
+	struct fx *f = *state;
+	static const int k1[] = {50, 51, 52}, firms1[] = {50, 51, 52};
+	static const int k2[] = {53, 54}, firms2[] = {53, 54};
+	struct batch *b = malloc(sizeof(*b));
+	char why[256], n[16] = "";
+	struct qerr e;
+	int rc;
+
+	assert_non_null(b);
+	if (!f->db.pg) {
+		free(b);
+		skip();
+	}
+	warm(f);
+	if (testdb_exec(
+		    &f->db,
+		    "CREATE SEQUENCE kill_once;"
+		    "CREATE FUNCTION kill_once() RETURNS trigger LANGUAGE "
+		    "plpgsql AS $$ BEGIN IF substr(NEW.uscc, 1, 17) = "
+		    "'91310000MA0000051' AND nextval('kill_once') = 1 THEN "
+		    "PERFORM pg_terminate_backend(pg_backend_pid()); END IF; "
+		    "RETURN NEW; END $$;"
+		    "CREATE TRIGGER kill_once BEFORE INSERT ON applications "
+		    "FOR EACH ROW EXECUTE FUNCTION kill_once();",
+		    why, sizeof(why)))
+		fail_msg("%s", why);
+	batch_of(f, b, k1, firms1, 3);
+	qerr_clear(&e);
+	rc = office_intake_batch(&f->o, b->in, b->n, NOW, b->res, b->rcs,
+				 b->errs, &e);
+	assert_int_equal(rc, Q_ERR_IO);
+	assert_int_equal(testdb_text(&f->db,
+				     "SELECT count(*) FROM applications WHERE "
+				     "client_ref IN ('pipe-50', 'pipe-51', "
+				     "'pipe-52')",
+				     n, sizeof(n)),
+			 0);
+	assert_string_equal(n, "0");
+	batch_of(f, b, k2, firms2, 2);
+	run(&f->o, b);
+	assert_int_equal(b->rcs[0], 0);
+	assert_int_equal(b->rcs[1], 0);
+	sound(&f->o);
+	free(b);
+}
+
 /* Round trips of one batch of n new firms (from firm base on). */
 static uint64_t trips_of(struct fx *f, size_t n, int base)
 {
@@ -373,6 +426,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trips_per_batch,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_lost_connection_fails_the_batch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
