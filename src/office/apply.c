@@ -644,9 +644,14 @@ static bool store_failed(int rc)
 	return rc == Q_ERR_IO || rc == Q_ERR_NOMEM;
 }
 
-int office_intake_batch(struct office *o, const struct office_intake *in,
-			size_t n, int64_t now, struct office_result *res,
-			int *rcs, struct qerr *errs, struct qerr *e)
+/* One pass of a batch in one transaction. Optimistic (PostgreSQL), the
+ * releases do not wait for their items' answers (store_optimistic), and
+ * a write refused there fails the pass as a whole. Carefully, the
+ * release reads them, and a write refused is its item's. */
+static int intake_pass(struct office *o, const struct office_intake *in,
+		       size_t n, int64_t now, bool optimistic,
+		       struct office_result *res, int *rcs, struct qerr *errs,
+		       struct qerr *e)
 {
 	int rc;
 
@@ -655,6 +660,8 @@ int office_intake_batch(struct office *o, const struct office_intake *in,
 	rc = office_begin(o, e);
 	if (rc)
 		return rc;
+	if (optimistic)
+		store_optimistic(o->store);
 	for (size_t i = 0; i < n; i++) {
 		qerr_clear(&errs[i]);
 		rc = office_savepoint(o, e);
@@ -695,6 +702,27 @@ int office_intake_batch(struct office *o, const struct office_intake *in,
 		return Q_OK;
 fail:
 	office_rollback(o);
+	return rc;
+}
+
+/* Optimistic first: one round trip for the batch on PostgreSQL. When a
+ * write was refused ahead (whose item, the pass could not tell), the
+ * transaction is rolled back, the hot state forgotten with it
+ * (office_rollback), and the batch run again carefully, from the same
+ * store: each item then gets the answer it would have had, the refused
+ * one its own refusal. A store that fails fails the batch as a whole. */
+int office_intake_batch(struct office *o, const struct office_intake *in,
+			size_t n, int64_t now, struct office_result *res,
+			int *rcs, struct qerr *errs, struct qerr *e)
+{
+	int rc;
+
+	assert(o && (in || n == 0));
+	rc = intake_pass(o, in, n, now, true, res, rcs, errs, e);
+	if (rc && store_refused_ahead(o->store)) {
+		qerr_clear(e);
+		rc = intake_pass(o, in, n, now, false, res, rcs, errs, e);
+	}
 	return rc;
 }
 

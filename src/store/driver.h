@@ -95,7 +95,9 @@ struct drv_ops {
 	 * a driver may send it and read its answer later, with the next
 	 * call that waits for one, the release at the latest (PostgreSQL's
 	 * pipeline mode): a refusal then fails that call, and rolling back
-	 * to the savepoint undoes it. The statement comes back reset.
+	 * to the savepoint undoes it. In an optimistic transaction (below)
+	 * anywhere, read at the commit at the latest. The statement comes
+	 * back reset.
 	 * NULL: the store steps the statement now. */
 	int (*defer)(struct drv_stmt *st, const char *op, struct qerr *e);
 
@@ -128,6 +130,22 @@ struct drv_ops {
 	/* Undo since the savepoint, and release it. */
 	void (*rollback_to)(struct drv *d);
 	bool (*in_transaction)(struct drv *d);
+
+	/* Optimistic batches, for the rest of the open transaction: a
+	 * release no longer reads its item's answers, so a batch's
+	 * savepoints and deferred writes travel together and are read at
+	 * the next read, or at the commit. A deferred write refused then is
+	 * no longer one item's: the transaction fails as a whole (Q_ERR_IO)
+	 * and refused_ahead answers true until the next begin_write; the
+	 * caller rolls back and runs the batch again in the careful mode
+	 * (without optimistic), where the release reads every answer. NULL
+	 * (SQLite, which defers nothing): releases are as they are. */
+	void (*optimistic)(struct drv *d);
+	bool (*refused_ahead)(struct drv *d);
+	/* Round trips to the server so far (requests whose answers were
+	 * waited for; a pipeline's sync is one), for tests and benchmarks.
+	 * NULL: a library in the process (SQLite), none. */
+	uint64_t (*round_trips)(struct drv *d);
 
 	/* The database's text of the last error ("" if none). */
 	const char *(*error)(struct drv *d);

@@ -569,6 +569,26 @@ void store_savepoint_rollback(struct store *s)
 	s->tail = s->tail_sp;
 }
 
+void store_optimistic(struct store *s)
+{
+	assert(s && s->db);
+	assert(s->ops->in_transaction(s->db));
+	if (s->ops->optimistic)
+		s->ops->optimistic(s->db);
+}
+
+bool store_refused_ahead(struct store *s)
+{
+	assert(s && s->db);
+	return s->ops->refused_ahead && s->ops->refused_ahead(s->db);
+}
+
+uint64_t store_round_trips(struct store *s)
+{
+	assert(s && s->db);
+	return s->ops->round_trips ? s->ops->round_trips(s->db) : 0;
+}
+
 /* --- policies --------------------------------------------------------------------- */
 
 /* The program a version (hash) is stored for, into stored ("" if none). */

@@ -77,6 +77,20 @@ int store_savepoint(struct store *s, struct qerr *e);
 int store_savepoint_release(struct store *s, struct qerr *e);
 void store_savepoint_rollback(struct store *s);
 
+/* An optimistic batch, for the rest of the open transaction (PostgreSQL;
+ * nothing on SQLite): a savepoint's release no longer waits for its
+ * item's answers, so a batch costs one round trip, not one per item. A
+ * write refused then fails the transaction as a whole, and
+ * store_refused_ahead answers true until the next store_begin: the
+ * caller rolls back and runs the batch again without, where the refusal
+ * is that item's alone. */
+void store_optimistic(struct store *s);
+bool store_refused_ahead(struct store *s);
+
+/* Round trips to the database server since the store was opened (0 on
+ * SQLite), for tests and benchmarks. */
+uint64_t store_round_trips(struct store *s);
+
 /* The ledger's storage inside the current transaction. */
 const struct ledger_io *store_ledger_io(struct store *s);
 

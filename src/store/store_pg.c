@@ -59,6 +59,19 @@
  * is "poisoned"): from then on every call fails with Q_ERR_IO until the
  * rollback, and the batch fails as a whole, as when the store fails.
  *
+ * That careful mode costs a round trip per item, at its release. A batch
+ * of applications runs optimistically first (driver.h optimistic,
+ * office_intake_batch): releases and rollbacks to a savepoint go down the
+ * pipeline unread, as do the writes outside the items (the balances
+ * written behind), and one sync at the next read or at the commit reads
+ * every answer, so a batch of new firms costs the same few round trips
+ * (begin, generation, sync, COMMIT) whatever its size. A refusal read
+ * then may be any earlier item's, and the server has skipped everything
+ * after it: the transaction is poisoned, refused_ahead says why, and the
+ * office rolls it back and runs the batch again carefully, where the
+ * refusal is its item's alone and the others get the answers they would
+ * have had.
+ *
  * Every statement is prepared once per connection (PQprepare, its ?N
  * written $N) and run with PQexecPrepared; strings are sent in binary
  * format (their bytes and length), numbers as decimal text; results come
@@ -92,13 +105,18 @@ struct pg {
 	bool piped;	/* in pipeline mode, deferred writes in flight */
 	bool poisoned;	/* a deferred write failed: the transaction is lost */
 	bool item_open; /* a savepoint is open, everything in flight its own */
+	/* Releases do not read their item's answers (driver.h optimistic):
+	 * everything in flight is the batch's, and a refusal its failure. */
+	bool optimistic;
+	bool refused_ahead; /* so it failed: the batch is run again */
 	/* The server refused a write as read-only (SQLSTATE 25006: a standby,
 	 * or a primary demoted under this connection): the connection is
 	 * made again at the next call outside a transaction, and libpq's
 	 * target_session_attrs=read-write then finds the primary. */
 	bool stale;
-	int pending;   /* answers of deferred statements not yet read */
-	char err[300]; /* the server's text of the last error */
+	int pending;	/* answers of deferred statements not yet read */
+	uint64_t trips; /* round trips so far (pg_round_trips) */
+	char err[300];	/* the server's text of the last error */
 };
 
 /* Answers in flight at most: then they are read (a sync), so that
@@ -191,10 +209,12 @@ static int collect(struct pg *s, PGresult **keep, const char *op,
 	int want = s->pending + (keep ? 1 : 0);
 	int got = 0, rc = Q_OK;
 	bool write_failed = false;
+	bool refused = false; /* the server answered a write with an error */
 
 	assert(s->piped);
 	if (keep)
 		*keep = NULL;
+	s->trips++;
 	if (PQpipelineSync(s->conn) != 1) {
 		rc = fail(s, NULL, e, op);
 		write_failed = true;
@@ -229,6 +249,7 @@ static int collect(struct pg *s, PGresult **keep, const char *op,
 						"postgres: %s: aborted", op)
 				     : fail(s, res, e, op);
 			write_failed = !keep || got < want;
+			refused = write_failed && st != PGRES_PIPELINE_ABORTED;
 		}
 		PQclear(res);
 	}
@@ -237,7 +258,12 @@ static int collect(struct pg *s, PGresult **keep, const char *op,
 		s->piped = false;
 	else if (!rc)
 		rc = fail(s, NULL, e, op);
-	if ((write_failed && !s->item_open) || s->piped) {
+	/* Optimistic, what the server refused may be an earlier item's,
+	 * already released: the batch's failure, and it is run again
+	 * carefully. A connection lost is the store's failure: not again. */
+	if (refused && s->optimistic && PQstatus(s->conn) == CONNECTION_OK)
+		s->refused_ahead = true;
+	if ((write_failed && (!s->item_open || s->optimistic)) || s->piped) {
 		s->poisoned = true;
 		rc = Q_ERR_IO;
 		if (e)
@@ -362,6 +388,7 @@ static int pg_exec(struct drv *d, const char *sql, const char *op,
 		if (rc)
 			return rc;
 		res = PQexec(s->conn, sql);
+		s->trips++;
 		if (PQresultStatus(res) == PGRES_COMMAND_OK ||
 		    PQresultStatus(res) == PGRES_TUPLES_OK) {
 			PQclear(res);
@@ -533,15 +560,18 @@ static int run(struct pg_stmt *q, const char *op, struct qerr *e)
 			return rc;
 		if (q->gen != s->gen) {
 			res = PQprepare(s->conn, q->name, q->sql, 0, NULL);
+			s->trips++;
 			if (PQresultStatus(res) == PGRES_COMMAND_OK) {
 				q->gen = s->gen;
 				PQclear(res);
 				res = NULL;
 			}
 		}
-		if (q->gen == s->gen)
+		if (q->gen == s->gen) {
 			res = PQexecPrepared(s->conn, q->name, q->nparams,
 					     q->val, q->len, q->fmt, 0);
+			s->trips++;
+		}
 		st = PQresultStatus(res);
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 			q->res = res;
@@ -577,9 +607,11 @@ static int pg_step(struct drv_stmt *st, const char *op, struct qerr *e)
 
 /* Inside a batch item (a savepoint is open), send the statement and read
  * its answer with the item's release (collect): a refusal is then still
- * the item's, with its own error. Elsewhere run it now, so that a store
- * function called outside a batch answers as it always has. Reset either
- * way. */
+ * the item's, with its own error. In an optimistic transaction, send it
+ * wherever it is (the balances written behind before the commit): a
+ * refusal fails the batch, as it would now. Elsewhere run it now, so
+ * that a store function called outside a batch answers as it always
+ * has. Reset either way. */
 static int pg_defer(struct drv_stmt *st, const char *op, struct qerr *e)
 {
 	struct pg_stmt *q = stmt_of(st);
@@ -587,7 +619,8 @@ static int pg_defer(struct drv_stmt *st, const char *op, struct qerr *e)
 	int rc;
 
 	assert(op && !q->res);
-	if (!s->in_tx || !s->item_open || PQstatus(s->conn) != CONNECTION_OK) {
+	if (!s->in_tx || !(s->item_open || s->optimistic) ||
+	    PQstatus(s->conn) != CONNECTION_OK) {
 		rc = run(q, op, e);
 		pg_reset(st);
 		return rc;
@@ -681,9 +714,12 @@ static int pg_begin_write(struct drv *d, struct qerr *e)
 		res = PQexec(s->conn,
 			     "BEGIN ISOLATION LEVEL READ COMMITTED; "
 			     "SELECT pg_advisory_xact_lock(" QUAN_LOCK ")");
+		s->trips++;
 		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
 			PQclear(res);
 			s->in_tx = true;
+			s->optimistic = false;
+			s->refused_ahead = false;
 			return Q_OK;
 		}
 		if (attempt == 0 && PQstatus(s->conn) != CONNECTION_OK) {
@@ -718,9 +754,11 @@ static int pg_commit(struct drv *d, struct qerr *e)
 		return rc;
 	}
 	s->in_tx = false;
+	s->optimistic = false;
 	if (PQstatus(s->conn) != CONNECTION_OK)
 		return fail(s, NULL, e, "committing: the connection was lost");
 	res = PQexec(s->conn, "COMMIT");
+	s->trips++;
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = fail(s, res, e, "committing");
 	else if (strcmp(PQcmdStatus(res), "COMMIT"))
@@ -740,14 +778,17 @@ static void pg_rollback(struct drv *d)
 	s->in_tx = false;
 	s->poisoned = false;
 	s->item_open = false;
+	s->optimistic = false;
 	if (s->conn && PQstatus(s->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+	    PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
 		PQclear(PQexec(s->conn, "ROLLBACK"));
+		s->trips++;
+	}
 }
 
-/* A batch's savepoints travel with its writes (send_simple); what is in
- * flight before one is read first, so that all in flight after it is
- * its item's. */
+/* A batch's savepoints travel with its writes (send_simple); carefully,
+ * what is in flight before one is read first, so that all in flight
+ * after it is its item's. */
 static int pg_savepoint(struct drv *d, struct qerr *e)
 {
 	static const char op[] = "opening a savepoint";
@@ -756,7 +797,7 @@ static int pg_savepoint(struct drv *d, struct qerr *e)
 
 	if (!s->in_tx)
 		return pg_exec(d, "SAVEPOINT one", op, e);
-	rc = s->pending ? settle(s, op, e) : Q_OK;
+	rc = s->pending && !s->optimistic ? settle(s, op, e) : Q_OK;
 	if (!rc)
 		rc = send_simple(s, "SAVEPOINT one", op, e);
 	if (!rc)
@@ -764,8 +805,9 @@ static int pg_savepoint(struct drv *d, struct qerr *e)
 	return rc;
 }
 
-/* The item's answers are all read here: a write of it that failed fails
- * the release, and the savepoint is still there to roll back to. */
+/* Carefully, the item's answers are all read here: a write of it that
+ * failed fails the release, and the savepoint is still there to roll
+ * back to. Optimistic, the release goes down the pipeline unread. */
 static int pg_release(struct drv *d, struct qerr *e)
 {
 	static const char op[] = "releasing a savepoint";
@@ -775,31 +817,62 @@ static int pg_release(struct drv *d, struct qerr *e)
 	if (!s->in_tx)
 		return pg_exec(d, "RELEASE one", op, e);
 	rc = send_simple(s, "RELEASE one", op, e);
-	if (!rc)
+	if (!rc && !s->optimistic)
 		rc = settle(s, op, e);
 	if (!rc)
 		s->item_open = false;
 	return rc;
 }
 
-/* Every answer read first (settle): a failed write of the item is undone
- * here with it; one before the item has poisoned the transaction, and
- * the rollback is left to pg_rollback. */
+/* Carefully, every answer read first (settle): a failed write of the
+ * item is undone here with it; one before the item has poisoned the
+ * transaction, and the rollback is left to pg_rollback. Optimistic, the
+ * rollback goes down the pipeline unread, as the release does (a write
+ * of the item refused there is found at the next sync, and fails the
+ * batch). */
 static void pg_rollback_to(struct drv *d)
 {
+	static const char op[] = "rolling back to a savepoint";
 	struct pg *s = pg_of(d);
 
+	if (s->optimistic && s->in_tx && !s->poisoned &&
+	    PQstatus(s->conn) == CONNECTION_OK) {
+		s->item_open = false;
+		if (send_simple(s, "ROLLBACK TO one", op, NULL) == Q_OK)
+			send_simple(s, "RELEASE one", op, NULL);
+		return;
+	}
 	if (s->piped)
-		collect(s, NULL, "rolling back to a savepoint", NULL);
+		collect(s, NULL, op, NULL);
 	s->item_open = false;
 	if (PQstatus(s->conn) != CONNECTION_OK || s->poisoned)
 		return;
 	PQclear(PQexec(s->conn, "ROLLBACK TO one; RELEASE one"));
+	s->trips++;
 }
 
 static bool pg_in_transaction(struct drv *d)
 {
 	return pg_of(d)->in_tx;
+}
+
+/* Until the transaction ends; its begin forgets refused_ahead. */
+static void pg_optimistic(struct drv *d)
+{
+	struct pg *s = pg_of(d);
+
+	assert(s->in_tx);
+	s->optimistic = true;
+}
+
+static bool pg_refused_ahead(struct drv *d)
+{
+	return pg_of(d)->refused_ahead;
+}
+
+static uint64_t pg_round_trips(struct drv *d)
+{
+	return pg_of(d)->trips;
 }
 
 static const char *pg_error(struct drv *d)
@@ -920,6 +993,9 @@ const struct drv_ops drv_postgres = {
 	.release = pg_release,
 	.rollback_to = pg_rollback_to,
 	.in_transaction = pg_in_transaction,
+	.optimistic = pg_optimistic,
+	.refused_ahead = pg_refused_ahead,
+	.round_trips = pg_round_trips,
 	.error = pg_error,
 	.reconnect = pg_reconnect,
 };
