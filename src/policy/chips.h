@@ -54,9 +54,17 @@ struct chip {
 	size_t id_len;		    /* strlen(id), for chips_find */
 };
 
+/* The catalog: its chips in file order, and a hashed index of their ids
+ * (chips_find) built when it loads: index[h & index_mask] is the position
+ * of a chip in chips, CHIPS_NO_SLOT when empty, the next slot tried on a
+ * collision. index is NULL only before the catalog is complete, and then
+ * chips_find reads the chips in order. */
+#define CHIPS_NO_SLOT UINT16_MAX
 struct chip_catalog {
 	struct chip *chips;
 	size_t n;
+	uint16_t *index;
+	size_t index_mask; /* a power of two less one, at least 2n - 1 */
 };
 
 /* Load a catalog from path. Every problem goes to d as file:line:col;

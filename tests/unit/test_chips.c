@@ -303,6 +303,75 @@ static void test_yaml_errors(void **state)
 	diag_release(&d);
 }
 
+/* The hashed index (chips_find) over a catalog large enough to collide:
+ * ids one byte apart at either end, in the middle, shorter and longer
+ * than the eight bytes it hashes from each end. Every id finds its own
+ * chip; an id a byte shorter finds what reading the catalog in order
+ * finds ("c1" for "c13"), and one a byte longer or with a byte changed
+ * finds none. */
+static const struct chip *find_in_order(const struct chip_catalog *c,
+					const char *id, size_t len)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strlen(c->chips[i].id) == len &&
+		    memcmp(c->chips[i].id, id, len) == 0)
+			return &c->chips[i];
+	return NULL;
+}
+
+static void test_lookup_index(void **state)
+{
+	enum { N = 300 };
+	static char yaml[N * 160];
+	static char ids[N][40];
+	struct chip_catalog *c;
+	size_t used;
+
+	(void)state;
+	used = (size_t)snprintf(yaml, sizeof(yaml), "chips:\n");
+	for (int i = 0; i < N; i++) {
+		switch (i % 4) {
+		case 0:
+			snprintf(ids[i], sizeof(ids[i]), "ascend-%03d", i);
+			break;
+		case 1:
+			snprintf(ids[i], sizeof(ids[i]), "c%d", i);
+			break;
+		case 2:
+			snprintf(ids[i], sizeof(ids[i]), "vendor-%dx-model", i);
+			break;
+		default:
+			snprintf(ids[i], sizeof(ids[i]),
+				 "a-very-long-chip-family-%d-b", i);
+			break;
+		}
+		used += (size_t)snprintf(
+			yaml + used, sizeof(yaml) - used,
+			"  - id: %s\n    name: n\n    vendor: v\n"
+			"    domestic: true\n    h100_ratio: 1\n"
+			"    source: s\n",
+			ids[i]);
+		assert_true(used < sizeof(yaml));
+	}
+	c = load_ok(yaml);
+	assert_int_equal(c->n, N);
+	assert_non_null(c->index);
+	for (int i = 0; i < N; i++) {
+		size_t len = strlen(ids[i]);
+		char near[48];
+
+		assert_ptr_equal(chips_find(c, ids[i], len), &c->chips[i]);
+		assert_ptr_equal(chips_find(c, ids[i], len - 1),
+				 find_in_order(c, ids[i], len - 1));
+		snprintf(near, sizeof(near), "%sz", ids[i]);
+		assert_null(chips_find(c, near, len + 1));
+		memcpy(near, ids[i], len + 1);
+		near[len / 2] ^= 0x20;
+		assert_null(chips_find(c, near, len));
+	}
+	chips_free(c);
+}
+
 /* The shipped catalog loads and holds what PROGRAMS.md needs. */
 static void test_shipped_catalog(void **state)
 {
@@ -369,6 +438,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_lookup_index),
 		cmocka_unit_test(test_ratios),
 		cmocka_unit_test(test_errors_all_reported),
 		cmocka_unit_test(test_yaml_errors),
