@@ -785,6 +785,7 @@ static inline int plan_cond(const struct policy_measure *m, size_t k,
 			return EXPR_OK;
 		}
 		break;
+	case EXPR_FORM_JOIN2: /* run_shaped reads both sides */
 	case EXPR_FORM_CODE:
 		break;
 	}
@@ -810,6 +811,7 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 	uint32_t kr;
 	unsigned nt = 0, nr = 0;
 	uint16_t keyok;
+	uint64_t pass, open, nif = 0;
 	int64_t base;
 	money_t lim, ceiling;
 	int st;
@@ -853,34 +855,64 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 	else if (m->window_opens != INT64_MIN || m->window_closes != INT64_MAX)
 		T(m->window_rule, TRACE_PASSED, f->received_at);
 
+	/* The conditions in three passes: every test, without a branch,
+	 * into a mask; the few conditions the tests leave open, by their
+	 * form (a string without its key, `x == null || ...` with x set, a
+	 * form without a test); then the trace in file order. */
 	keyok = (uint16_t)(f->skey_mask & ~f->skey_long);
+	pass = 0;
 	for (size_t k = 0; k < m->nconds; k++) {
 		const struct policy_plan_cond *c = &m->plan_conds[k];
-		uint32_t rule = c->rule;
+		uint64_t w, v;
+		int64_t x;
+
+		memcpy(&w, (const char *)f + c->off, sizeof(w));
+		x = (int64_t)((w >> c->shift) & c->bits);
+		v = (c->pass >> ((x > c->imm) - (x < c->imm) + 1)) & 1;
+		if (c->join2) {
+			uint64_t v2;
+
+			memcpy(&w, (const char *)f + c->off2, sizeof(w));
+			x = (int64_t)w;
+			v2 = (c->pass2 >> ((x > c->imm2) - (x < c->imm2) + 1)) &
+			     1;
+			v = c->join_or ? v | v2 : v & v2;
+		}
+		pass |= v << k;
+	}
+	/* Left open: a condition without a test, `x == null || ...` with x
+	 * set, a string compared without its key. */
+	open = m->plan_untested | (m->plan_or_forms & ~pass);
+	if ((m->plan_keys & ~keyok) != 0)
+		open |= m->plan_keyed;
+	for (uint64_t todo = open; todo; todo &= todo - 1) {
+		int k = __builtin_ctzll(todo);
 		int64_t v = 0;
 
-		st = EXPR_OK;
-		if (c->test && !(c->need & ~keyok)) {
-			uint64_t w;
-			int64_t x;
-
-			memcpy(&w, (const char *)f + c->off, sizeof(w));
-			x = (int64_t)((w >> c->shift) & c->bits);
-			v = (c->pass >> ((x > c->imm) - (x < c->imm) + 1)) & 1;
-			if (!v && c->or_form)
-				st = plan_cond(m, k, f, pv, pn, &v);
-		} else {
-			st = plan_cond(m, k, f, pv, pn, &v);
-		}
-		if (st == EXPR_OK && v)
-			T(rule, TRACE_PASSED, 1);
-		else if (st == EXPR_OK)
-			R(rule);
-		else if (st == EXPR_NOT_IN_FORCE)
-			T(rule, TRACE_NOT_IN_FORCE, 0);
-		else
+		pass &= ~(1ull << k);
+		st = plan_cond(m, (size_t)k, f, pv, pn, &v);
+		if (st == EXPR_NOT_IN_FORCE)
+			nif |= 1ull << k;
+		else if (st)
 			return decide_facts_ref(p, measure, f, with_history, d,
 						e);
+		else
+			pass |= (uint64_t)(v != 0) << k;
+	}
+	if (pass == m->plan_all) {
+		for (size_t k = 0; k < m->nconds; k++)
+			T(m->plan_conds[k].rule, TRACE_PASSED, 1);
+	} else {
+		for (size_t k = 0; k < m->nconds; k++) {
+			uint32_t rule = m->plan_conds[k].rule;
+
+			if ((pass >> k) & 1)
+				T(rule, TRACE_PASSED, 1);
+			else if ((nif >> k) & 1)
+				T(rule, TRACE_NOT_IN_FORCE, 0);
+			else
+				R(rule);
+		}
 	}
 	d->ntrace = (uint16_t)nt;
 	d->nreasons = (uint16_t)nr;
@@ -958,14 +990,41 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 		rc = apply_caps(p, m, f, pv, pn, expr_eval, d, e);
 		if (rc)
 			return rc;
+		nt = d->ntrace;
 	}
-#undef T
-#undef R
-	if (m->nfunders) {
+	if (m->nfunders && m->plan_funder_total &&
+	    m->nfunders <= DECISION_MAX_FUNDERS) {
+		/* As funder_shares: the first funder takes the amount less
+		 * the others' shares, each amount x weight / total rounded
+		 * down (both >= 0: the quotient). */
+		money_t rest = d->amount;
+
+		for (size_t i = 1; i < m->nfunders; i++) {
+			int64_t prod;
+
+			if (__builtin_mul_overflow(d->amount,
+						   m->funders[i].weight, &prod))
+				return decide_facts_ref(p, measure, f,
+							with_history, d, e);
+			d->funders[i].rule = m->funders[i].rule;
+			d->funders[i].amount = prod / m->plan_funder_total;
+			rest -= d->funders[i].amount;
+		}
+		assert(rest >= 0);
+		d->funders[0].rule = m->funders[0].rule;
+		d->funders[0].amount = rest;
+		d->nfunders = (uint16_t)m->nfunders;
+		for (size_t i = 0; i < m->nfunders; i++)
+			T(d->funders[i].rule, TRACE_SHARE,
+			  d->funders[i].amount);
+		d->ntrace = (uint16_t)nt;
+	} else if (m->nfunders) {
 		rc = split_funders(p, m, d, e);
 		if (rc)
 			return rc;
 	}
+#undef T
+#undef R
 	d->eligible = true;
 	return Q_OK;
 }

@@ -166,6 +166,11 @@ enum expr_shape {
 	/* `x == null || rest` (OP_ISNULL, then OP_JTRUE to the end): true
 	 * when x is null, else rest, run from the third instruction. */
 	SHAPE_NULL_OR,
+	/* `a && b` or `a || b` (OP_JFALSE or OP_JTRUE to the end between
+	 * them), a and b each one OP_FIELD or one of OP_FEQK .. OP_FGEK:
+	 * both read without the loop (neither can fail), joined as the jump
+	 * joins them. */
+	SHAPE_JOIN2,
 };
 
 struct expr {
@@ -1607,6 +1612,13 @@ static void gen_node(struct gen *g, int id)
 	}
 }
 
+/* Whether in is a step of SHAPE_JOIN2: a field, or a field compared with
+ * a constant. */
+static bool one_test(const struct insn *in)
+{
+	return in->op == OP_FIELD || (in->op >= OP_FEQK && in->op <= OP_FGEK);
+}
+
 /* The shape of a program of n instructions before its OP_END (or OP_COND):
  * how it can be run without the interpreter loop, or SHAPE_CODE. */
 static uint8_t shape_of(const struct insn *code, size_t n)
@@ -1635,6 +1647,10 @@ static uint8_t shape_of(const struct insn *code, size_t n)
 	if (n >= 3 && code[0].op == OP_ISNULL && code[1].op == OP_JTRUE &&
 	    code[1].a == (int32_t)n)
 		return SHAPE_NULL_OR;
+	if (n == 3 && one_test(&code[0]) && one_test(&code[2]) &&
+	    (code[1].op == OP_JFALSE || code[1].op == OP_JTRUE) &&
+	    code[1].a == 3)
+		return SHAPE_JOIN2;
 	return SHAPE_CODE;
 }
 
@@ -2205,6 +2221,17 @@ run_shaped(const struct expr *x, uint8_t shape, const struct insn *ip,
 			return EXPR_OK;
 		}
 		return run(x, ip + 2, f, params, param_null, out);
+	case SHAPE_JOIN2: {
+		/* The value the interpreter leaves: a falsy left side of
+		 * `&&`, a truthy one of `||`, otherwise the right side. */
+		int64_t l = ip[0].op == OP_FIELD ? f->i[ip[0].a]
+						 : field_cmp_const(f, &ip[0]);
+		int64_t r = ip[2].op == OP_FIELD ? f->i[ip[2].a]
+						 : field_cmp_const(f, &ip[2]);
+
+		*out = (ip[1].op == OP_JTRUE) == (l != 0) ? l : r;
+		return EXPR_OK;
+	}
 	case SHAPE_CODE:
 		break;
 	}
@@ -2372,6 +2399,18 @@ void expr_form_of(const struct expr *x, int k, struct expr_form_info *out)
 		return;
 	case SHAPE_NULL_OR:
 		out->form = EXPR_FORM_NULL_OR;
+		return;
+	case SHAPE_JOIN2:
+		out->form = EXPR_FORM_JOIN2;
+		out->join_or = in[1].op == OP_JTRUE;
+		for (int i = 0; i < 2; i++) {
+			const struct insn *t = &in[2 * i];
+
+			out->side[i].field = t->a;
+			out->side[i].cmp =
+				t->op == OP_FIELD ? -1 : t->op - OP_FEQK;
+			out->side[i].imm = t->imm;
+		}
 		return;
 	case SHAPE_CODE:
 		break;

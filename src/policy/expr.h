@@ -174,6 +174,10 @@ enum expr_form {
 	/* `field == null || ...`: true when field is null, otherwise what
 	 * expr_eval_cond says */
 	EXPR_FORM_NULL_OR,
+	/* side[0] && side[1] (join_or false) or side[0] || side[1], each
+	 * side f->i[field] (cmp -1: a bool field) or f->i[field] <cmp> imm;
+	 * neither side can fail, so both may be read */
+	EXPR_FORM_JOIN2,
 };
 
 struct expr_form_info {
@@ -184,6 +188,11 @@ struct expr_form_info {
 	const char *str; /* owned by the expression */
 	uint64_t key;
 	bool longer;
+	bool join_or; /* EXPR_FORM_JOIN2 */
+	struct {
+		int field, cmp;
+		int64_t imm;
+	} side[2];
 };
 
 /* The form of x (k < 0) or of condition k of fused program x. */

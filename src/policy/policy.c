@@ -2973,32 +2973,51 @@ static size_t plan_max_trace(const struct policy_measure *m)
 	return 5 + m->nconds + 2 + m->nrows + 3 * m->ncaps + m->nfunders;
 }
 
-/* The one test of a planned condition (policy_plan_cond.test), when its
- * form has one. */
-static void plan_test(struct policy_plan_cond *pc)
+/* The offset in struct facts of number field `field`. */
+static uint32_t plan_field_off(int field)
 {
-	/* The outcomes (1 less, 2 equal, 4 greater) each comparison
-	 * passes, in the order of expr_form_info.cmp. */
+	assert(field >= 0 && field < F__COUNT);
+	return (uint32_t)(offsetof(struct facts, i) +
+			  sizeof(int64_t) * (size_t)field);
+}
+
+/* The outcomes (1 less, 2 equal, 4 greater) each comparison passes, in
+ * the order of expr_form_info.cmp; a bool field (cmp -1) passes when it
+ * is not 0. */
+static uint8_t plan_pass(int cmp)
+{
 	static const uint8_t passes[6] = {2, 5, 1, 3, 4, 6};
 
+	assert(cmp >= -1 && cmp < 6);
+	return cmp < 0 ? 5 : passes[cmp];
+}
+
+/* The tests of a planned condition (policy_plan_cond.test and its
+ * second test), when its form has them. */
+static void plan_test(struct policy_plan_cond *pc,
+		      const struct expr_form_info *fi)
+{
 	pc->test = false;
 	pc->or_form = false;
+	pc->join2 = false;
+	pc->join_or = false;
 	pc->shift = 0;
 	pc->need = 0;
+	/* A condition without a test still reads 8 bytes that every caller
+	 * sets; its form decides it. */
+	pc->off = (uint32_t)offsetof(struct facts, null_mask);
 	pc->bits = ~0ull;
 	switch ((enum expr_form)pc->form) {
 	case EXPR_FORM_FIELD: /* a bool field: true when not 0 */
 		pc->test = true;
-		pc->off = (uint32_t)(offsetof(struct facts, i) +
-				     sizeof(int64_t) * (size_t)pc->field);
+		pc->off = plan_field_off(pc->field);
 		pc->imm = 0;
-		pc->pass = 5;
+		pc->pass = plan_pass(-1);
 		break;
 	case EXPR_FORM_CMP:
 		pc->test = true;
-		pc->off = (uint32_t)(offsetof(struct facts, i) +
-				     sizeof(int64_t) * (size_t)pc->field);
-		pc->pass = passes[pc->cmp];
+		pc->off = plan_field_off(pc->field);
+		pc->pass = plan_pass(pc->cmp);
 		break;
 	case EXPR_FORM_STR:
 		/* A literal longer than a key needs its tail compared. */
@@ -3020,6 +3039,17 @@ static void plan_test(struct policy_plan_cond *pc)
 		pc->imm = 0;
 		pc->pass = 4; /* the bit is set: null */
 		break;
+	case EXPR_FORM_JOIN2:
+		pc->test = true;
+		pc->join2 = true;
+		pc->join_or = fi->join_or;
+		pc->off = plan_field_off(fi->side[0].field);
+		pc->imm = fi->side[0].imm;
+		pc->pass = plan_pass(fi->side[0].cmp);
+		pc->off2 = plan_field_off(fi->side[1].field);
+		pc->imm2 = fi->side[1].imm;
+		pc->pass2 = plan_pass(fi->side[1].cmp);
+		break;
 	default:
 		break;
 	}
@@ -3034,6 +3064,19 @@ static int plan_measure(struct policy_measure *m)
 	m->plan_fast = plan_max_trace(m) <= POLICY_PLAN_MAX_TRACE &&
 		       m->nconds + 5 <= POLICY_PLAN_MAX_REASONS;
 	m->plan_yearly_caps = false;
+	m->plan_untested = m->plan_or_forms = m->plan_keyed = 0;
+	m->plan_keys = 0;
+	m->plan_all = m->nconds >= 64 ? ~0ull : (1ull << m->nconds) - 1;
+	m->plan_funder_total = 0;
+	for (size_t i = 0; i < m->nfunders; i++) {
+		if (m->funders[i].weight <= 0 ||
+		    __builtin_add_overflow(m->plan_funder_total,
+					   (int64_t)m->funders[i].weight,
+					   &m->plan_funder_total)) {
+			m->plan_funder_total = 0;
+			break;
+		}
+	}
 	m->plan_fields = m->base ? expr_fields(m->base) : 0;
 	for (size_t k = 0; k < m->nconds; k++)
 		m->plan_fields |= expr_fields(m->conds[k].when);
@@ -3073,7 +3116,15 @@ static int plan_measure(struct policy_measure *m)
 		pc->slot = (int8_t)(fi.form == EXPR_FORM_STR
 					    ? facts_skey_slot(fi.field)
 					    : -1);
-		plan_test(pc);
+		plan_test(pc, &fi);
+		if (!pc->test)
+			m->plan_untested |= 1ull << k;
+		if (pc->or_form)
+			m->plan_or_forms |= 1ull << k;
+		if (pc->need) {
+			m->plan_keyed |= 1ull << k;
+			m->plan_keys |= pc->need;
+		}
 	}
 	m->plan_base_field = -1;
 	if (m->base) {

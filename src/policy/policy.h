@@ -284,6 +284,14 @@ struct policy_plan_cond {
 	uint16_t need;
 	uint32_t off;
 	uint64_t bits;
+	/* `a && b` or `a || b` of two one-step sides (EXPR_FORM_JOIN2):
+	 * join2, and the second side's test, of a number field (off2, imm2,
+	 * pass2), joined to the first by || (join_or) or &&. */
+	bool join2;
+	bool join_or;
+	uint8_t pass2;
+	uint32_t off2;
+	int64_t imm2;
 };
 
 struct policy_measure {
@@ -371,6 +379,20 @@ struct policy_measure {
 	 * with a constant limit (plan_cap_limits[i], ncaps of them). */
 	bool plan_caps_const;
 	money_t *plan_cap_limits;
+	/* The conditions (bit k for plan_conds[k]) whose test does not
+	 * decide them: their form does (plan_conds[k].test false). */
+	uint64_t plan_untested;
+	uint64_t plan_all;	/* bit k for every condition k */
+	uint64_t plan_or_forms; /* `x == null || ...`: open when x is set */
+	/* The conditions whose test reads a string key (plan_keyed), and
+	 * the key slots they read (bit slot, as facts.skey_mask): without
+	 * every one of those keys, they are decided by their forms. */
+	uint64_t plan_keyed;
+	uint16_t plan_keys;
+	/* Every funder's weight is positive: the sum of the weights, by
+	 * which each share but the first is one 64-bit division; 0: not
+	 * planned (split_funders). */
+	int64_t plan_funder_total;
 };
 
 #define POLICY_NOTICE_DAYS_MAX 30 /* the longest public notice */

@@ -356,8 +356,9 @@ static void test_every_policy(void **state)
 /* Every form a planned condition takes, each comparison at the thresholds
  * the draws reach (term months 11 to 13, 35 to 37), strings equal and not
  * to literals short and long, a null test, a parameter null from a date,
- * and the forms the plan leaves to the interpreter; then a measure with a
- * constant rate and constant caps at amounts the draws reach. */
+ * and the forms the plan leaves to the interpreter, `a && b` and `a || b`
+ * of two one-step sides; then a measure with a constant rate, constant caps
+ * at amounts the draws reach and three funders whose shares round. */
 static const char forms_text[] =
 	"program: t\n"
 	"name: test\n"
@@ -397,6 +398,11 @@ static const char forms_text[] =
 	"      - { id: param, when: contract.term_months >= param.floor, source: s }\n"
 	"      - { id: or, when: applicant.startup || applicant.sme, source: s }\n"
 	"      - { id: in, when: \"compute.chip in [\\\"ascend-910c\\\", \\\"nvidia-h100\\\"]\", source: s }\n"
+	"      - { id: range, when: contract.term_months >= 12 && contract.term_months <= 36, source: s }\n"
+	"      - { id: outside, when: contract.term_months < 12 || 36 < contract.term_months, source: s }\n"
+	"      - { id: and-bool, when: applicant.sme && contract.term_months != 13, source: s }\n"
+	"      - { id: or-mixed, when: compute.domestic || contract.value < 1000000.00, source: s }\n"
+	"      - { id: and-not, when: \"!applicant.sme && applicant.startup\", source: s }\n"
 	"    rates:\n"
 	"      hit: first\n"
 	"      rows:\n"
@@ -414,7 +420,11 @@ static const char forms_text[] =
 	"        - { id: r, rate: 50%, source: s }\n"
 	"    caps:\n"
 	"      - { id: a, per: contract, limit: \"5000000.00\", source: s }\n"
-	"      - { id: b, per: contract, limit: \"4999999.99\", source: s }\n";
+	"      - { id: b, per: contract, limit: \"4999999.99\", source: s }\n"
+	"    funders:\n"
+	"      - { id: one, name: one, share: 3, source: s }\n"
+	"      - { id: two, name: two, share: 7, source: s, external: true }\n"
+	"      - { id: three, name: three, share: 11, source: s }\n";
 
 static void test_every_form(void **state)
 {
@@ -422,7 +432,7 @@ static void test_every_form(void **state)
 	struct policy *p = NULL;
 	struct decision a, b;
 	uint64_t s = 42;
-	size_t passed[64] = {0}, eligible = 0;
+	size_t passed[64] = {0}, eligible = 0, split = 0;
 
 	(void)state;
 	if (policy_load_buf("t.yaml", forms_text, strlen(forms_text), &p,
@@ -431,6 +441,17 @@ static void test_every_form(void **state)
 		fail_msg("the forms policy does not load");
 	}
 	diag_release(&dl);
+	/* The joined conditions are planned as two tests (`or`, `range`,
+	 * `outside`, `and-bool`, `or-mixed`; not `and-not`, whose `!` is a
+	 * step more), the funders' split by its weights. */
+	{
+		size_t joined = 0;
+
+		for (size_t k = 0; k < p->measures[0].nconds; k++)
+			joined += p->measures[0].plan_conds[k].join2;
+		assert_int_equal(joined, 5);
+		assert_int_equal(p->measures[1].plan_funder_total, 21);
+	}
 	for (size_t m = 0; m < p->nmeasures; m++) {
 		const struct policy_measure *pm = &p->measures[m];
 
@@ -443,11 +464,19 @@ static void test_every_form(void **state)
 				f.i[F_CONTRACT_TERM_MONTHS] =
 					11 + (int64_t)(rnd(&s) % 3) +
 					(rnd(&s) % 2 ? 24 : 0);
+			/* Half of `money`'s rows eligible, so that the shares
+			 * of every amount the draws reach are compared. */
+			if (m == 1 && r % 4 < 2) {
+				f.kind = KIND_RENT;
+				f.s[F_CONTRACT_KIND] = kind_name(KIND_RENT);
+				f.s[F_APPLICANT_REGISTERED_CITY] = "shanghai";
+			}
 			if (r % 2)
 				facts_keys(&f, p->string_fields);
 			if (both(p, (int)m, &f, r % 2 == 0, &a, &b, pm->id, r))
 				continue;
 			eligible += a.eligible;
+			split += a.nfunders == 3;
 			for (uint16_t k = 0; k < a.ntrace; k++)
 				if (a.trace[k].outcome == TRACE_PASSED &&
 				    a.trace[k].rule < 64)
@@ -464,6 +493,7 @@ static void test_every_form(void **state)
 				 p->rules[rule].id);
 	}
 	assert_true(eligible > 0);
+	assert_true(split > 5000);
 	policy_free(p);
 }
 
