@@ -855,10 +855,11 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 	else if (m->window_opens != INT64_MIN || m->window_closes != INT64_MAX)
 		T(m->window_rule, TRACE_PASSED, f->received_at);
 
-	/* The conditions in three passes: every test, without a branch,
-	 * into a mask; the few conditions the tests leave open, by their
-	 * form (a string without its key, `x == null || ...` with x set, a
-	 * form without a test); then the trace in file order. */
+	/* The conditions in three passes: every test into a mask (a branch
+	 * only for a joined condition or a string without its key); the few
+	 * conditions the tests leave open, by their form (`x == null || ...`
+	 * with x set, a form without a test); then the trace in file
+	 * order. */
 	keyok = (uint16_t)(f->skey_mask & ~f->skey_long);
 	pass = 0;
 	for (size_t k = 0; k < m->nconds; k++) {
@@ -866,6 +867,15 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 		uint64_t w, v;
 		int64_t x;
 
+		if (c->need & ~keyok) {
+			/* A string without its key (decide() makes none)
+			 * or longer than one: the compare itself. */
+			const char *str = f->s[c->field];
+
+			v = (strcmp(str ? str : "", c->str) == 0) != c->cmp;
+			pass |= v << k;
+			continue;
+		}
 		memcpy(&w, (const char *)f + c->off, sizeof(w));
 		x = (int64_t)((w >> c->shift) & c->bits);
 		v = (c->pass >> ((x > c->imm) - (x < c->imm) + 1)) & 1;
@@ -881,10 +891,8 @@ int decide_facts(const struct policy *p, int measure, const struct facts *f,
 		pass |= v << k;
 	}
 	/* Left open: a condition without a test, `x == null || ...` with x
-	 * set, a string compared without its key. */
+	 * set. */
 	open = m->plan_untested | (m->plan_or_forms & ~pass);
-	if ((m->plan_keys & ~keyok) != 0)
-		open |= m->plan_keyed;
 	for (uint64_t todo = open; todo; todo &= todo - 1) {
 		int k = __builtin_ctzll(todo);
 		int64_t v = 0;

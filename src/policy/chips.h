@@ -52,6 +52,7 @@ struct chip {
 	char *ref_price_source;
 	char *ref_price_assumption; /* set when the price is an estimate */
 	size_t id_len;		    /* strlen(id), for chips_find */
+	uint64_t id_head, id_tail;  /* its first and last eight bytes */
 };
 
 /* The catalog: its chips in file order, and a hashed index of their ids

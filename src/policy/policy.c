@@ -2964,6 +2964,38 @@ static void fuse_conditions(struct ctx *c)
 	}
 }
 
+/* An id's first and last eight bytes; shorter, its first and last four
+ * (or first, middle and last byte) in head. With its length, all of an id
+ * of up to sixteen bytes, read without a loop. */
+static inline void id_words(const char *id, size_t len, uint64_t *head,
+			    uint64_t *tail)
+{
+	uint32_t lo, hi;
+
+	*head = *tail = 0;
+	if (len >= 8) {
+		memcpy(head, id, 8);
+		memcpy(tail, id + len - 8, 8);
+	} else if (len >= 4) {
+		memcpy(&lo, id, 4);
+		memcpy(&hi, id + len - 4, 4);
+		*head = lo | (uint64_t)hi << 32;
+	} else if (len) {
+		*head = (uint64_t)(unsigned char)id[0] |
+			(uint64_t)(unsigned char)id[len / 2] << 8 |
+			(uint64_t)(unsigned char)id[len - 1] << 16;
+	}
+}
+
+/* The index slot of an id (policy.measure_index) from its words. */
+static inline size_t id_slot(uint64_t head, uint64_t tail, size_t len)
+{
+	uint64_t x = head ^ ((tail << 29) | (tail >> 35)) ^ (uint64_t)len;
+
+	return (size_t)((x * 0x9e3779b97f4a7c15ull) >> 57) %
+	       POLICY_MEASURE_SLOTS;
+}
+
 /* The most trace entries and reasons a decision under m can write, as
  * decide_facts writes them: kind, its dates, from, until, window, the
  * conditions, base, subsidised months, each row, a cap's relaxed,
@@ -3064,8 +3096,7 @@ static int plan_measure(struct policy_measure *m)
 	m->plan_fast = plan_max_trace(m) <= POLICY_PLAN_MAX_TRACE &&
 		       m->nconds + 5 <= POLICY_PLAN_MAX_REASONS;
 	m->plan_yearly_caps = false;
-	m->plan_untested = m->plan_or_forms = m->plan_keyed = 0;
-	m->plan_keys = 0;
+	m->plan_untested = m->plan_or_forms = 0;
 	m->plan_all = m->nconds >= 64 ? ~0ull : (1ull << m->nconds) - 1;
 	m->plan_funder_total = 0;
 	for (size_t i = 0; i < m->nfunders; i++) {
@@ -3121,10 +3152,6 @@ static int plan_measure(struct policy_measure *m)
 			m->plan_untested |= 1ull << k;
 		if (pc->or_form)
 			m->plan_or_forms |= 1ull << k;
-		if (pc->need) {
-			m->plan_keyed |= 1ull << k;
-			m->plan_keys |= pc->need;
-		}
 	}
 	m->plan_base_field = -1;
 	if (m->base) {
@@ -3160,9 +3187,28 @@ static int plan_measure(struct policy_measure *m)
 
 static void plan_measures(struct ctx *c)
 {
-	for (size_t i = 0; i < c->p->nmeasures && !c->nomem; i++)
-		if (plan_measure(&c->p->measures[i]))
+	struct policy *p = c->p;
+
+	for (size_t i = 0; i < p->nmeasures && !c->nomem; i++)
+		if (plan_measure(&p->measures[i]))
 			c->nomem = true;
+	/* The index of the measures' ids; they are unique and set (the
+	 * policy has no error). */
+	assert(p->nmeasures <= MAX_MEASURES &&
+	       2 * MAX_MEASURES <= POLICY_MEASURE_SLOTS);
+	memset(p->measure_index, POLICY_NO_MEASURE, sizeof(p->measure_index));
+	for (size_t i = 0; i < p->nmeasures; i++) {
+		struct policy_measure *m = &p->measures[i];
+		size_t h;
+
+		assert(m->id && m->id_len == strlen(m->id));
+		id_words(m->id, m->id_len, &m->id_head, &m->id_tail);
+		h = id_slot(m->id_head, m->id_tail, m->id_len);
+		while (p->measure_index[h] != POLICY_NO_MEASURE)
+			h = (h + 1) % POLICY_MEASURE_SLOTS;
+		p->measure_index[h] = (uint8_t)i;
+	}
+	p->measure_indexed = true;
 }
 
 int policy_load_buf(const char *name, const char *buf, size_t len,
@@ -3330,15 +3376,30 @@ void policy_free(struct policy *p)
 
 int policy_find_measure(const struct policy *p, const char *id, size_t len)
 {
-	/* Once per decision: the length known at load, then the last byte
-	 * (ids of one family differ at their end: "compute-rent",
-	 * "compute-early"), turn most measures away before the bytes are
-	 * compared. */
-	for (size_t i = 0; i < p->nmeasures; i++)
-		if (p->measures[i].id && p->measures[i].id_len == len &&
-		    (!len || p->measures[i].id[len - 1] == id[len - 1]) &&
-		    memcmp(p->measures[i].id, id, len) == 0)
-			return (int)i;
+	uint64_t head, tail;
+
+	assert(p && (id || len == 0));
+	if (!p->measure_indexed) {
+		for (size_t i = 0; i < p->nmeasures; i++)
+			if (p->measures[i].id && p->measures[i].id_len == len &&
+			    memcmp(p->measures[i].id, id, len) == 0)
+				return (int)i;
+		return -1;
+	}
+	/* Once per decision: one slot, rarely two, and the id's words
+	 * compared (its middle too when longer than sixteen bytes). */
+	id_words(id, len, &head, &tail);
+	for (size_t h = id_slot(head, tail, len);
+	     p->measure_index[h] != POLICY_NO_MEASURE;
+	     h = (h + 1) % POLICY_MEASURE_SLOTS) {
+		const struct policy_measure *m =
+			&p->measures[p->measure_index[h]];
+
+		if (m->id_len == len && m->id_head == head &&
+		    m->id_tail == tail &&
+		    (len <= 16 || memcmp(m->id + 8, id + 8, len - 16) == 0))
+			return p->measure_index[h];
+	}
 	return -1;
 }
 

@@ -365,6 +365,8 @@ struct policy_measure {
 	 * false when a decision could outgrow the trace or the reasons; then
 	 * decide_facts takes the plain reading (decide_facts_ref). */
 	size_t id_len; /* strlen(id), for policy_find_measure */
+	/* The id's first and last eight bytes (policy_find_measure). */
+	uint64_t id_head, id_tail;
 	struct policy_plan_cond *plan_conds;
 	bool plan_fast;
 	bool plan_yearly_caps; /* a cap per applicant-year */
@@ -384,11 +386,6 @@ struct policy_measure {
 	uint64_t plan_untested;
 	uint64_t plan_all;	/* bit k for every condition k */
 	uint64_t plan_or_forms; /* `x == null || ...`: open when x is set */
-	/* The conditions whose test reads a string key (plan_keyed), and
-	 * the key slots they read (bit slot, as facts.skey_mask): without
-	 * every one of those keys, they are decided by their forms. */
-	uint64_t plan_keyed;
-	uint16_t plan_keys;
 	/* Every funder's weight is positive: the sum of the weights, by
 	 * which each share but the first is one 64-bit division; 0: not
 	 * planned (split_funders). */
@@ -410,6 +407,11 @@ int policy_doc_kind_parse(const char *s, size_t len);
 /* The program id and a pool id together, at most: the ledger's account
  * codes ("<program>/<pool>/<year>/awarded/<uscc>") must fit. */
 #define POLICY_ACCOUNT_IDS_MAX 80
+
+/* The slots of a policy's measure index: at least twice the most
+ * measures a policy holds (64). */
+#define POLICY_MEASURE_SLOTS 128
+#define POLICY_NO_MEASURE 0xff
 
 struct policy {
 	char *path;		     /* as given to policy_load */
@@ -434,6 +436,12 @@ struct policy {
 	size_t nparams;
 	struct policy_measure *measures;
 	size_t nmeasures;
+	/* A hashed index of the measures' ids (policy_find_measure), set
+	 * when the policy loads (measure_indexed): measure_index[h] is the
+	 * position of a measure, POLICY_NO_MEASURE when the slot is empty,
+	 * the next slot tried on a collision. */
+	bool measure_indexed;
+	uint8_t measure_index[POLICY_MEASURE_SLOTS];
 	struct policy_rule *rules;
 	size_t nrules;
 	/* The string fields its conditions compare with a literal (bit id per

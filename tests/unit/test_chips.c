@@ -304,11 +304,11 @@ static void test_yaml_errors(void **state)
 }
 
 /* The hashed index (chips_find) over a catalog large enough to collide:
- * ids one byte apart at either end, in the middle, shorter and longer
- * than the eight bytes it hashes from each end. Every id finds its own
+ * ids one byte apart at either end, in the middle, of two to seven bytes
+ * and longer than the eight it reads from each end. Every id finds its own
  * chip; an id a byte shorter finds what reading the catalog in order
- * finds ("c1" for "c13"), and one a byte longer or with a byte changed
- * finds none. */
+ * finds ("c1" for "c13"), one with a byte changed too ("c12" for
+ * "c13"), and one a byte longer none. */
 static const struct chip *find_in_order(const struct chip_catalog *c,
 					const char *id, size_t len)
 {
@@ -330,7 +330,7 @@ static void test_lookup_index(void **state)
 	(void)state;
 	used = (size_t)snprintf(yaml, sizeof(yaml), "chips:\n");
 	for (int i = 0; i < N; i++) {
-		switch (i % 4) {
+		switch (i % 5) {
 		case 0:
 			snprintf(ids[i], sizeof(ids[i]), "ascend-%03d", i);
 			break;
@@ -340,9 +340,12 @@ static void test_lookup_index(void **state)
 		case 2:
 			snprintf(ids[i], sizeof(ids[i]), "vendor-%dx-model", i);
 			break;
-		default:
+		case 3:
 			snprintf(ids[i], sizeof(ids[i]),
 				 "a-very-long-chip-family-%d-b", i);
+			break;
+		default:
+			snprintf(ids[i], sizeof(ids[i]), "chip%d", i);
 			break;
 		}
 		used += (size_t)snprintf(
@@ -365,9 +368,12 @@ static void test_lookup_index(void **state)
 				 find_in_order(c, ids[i], len - 1));
 		snprintf(near, sizeof(near), "%sz", ids[i]);
 		assert_null(chips_find(c, near, len + 1));
-		memcpy(near, ids[i], len + 1);
-		near[len / 2] ^= 0x20;
-		assert_null(chips_find(c, near, len));
+		for (size_t at = 0; at < len; at++) {
+			memcpy(near, ids[i], len + 1);
+			near[at] ^= 0x01;
+			assert_ptr_equal(chips_find(c, near, len),
+					 find_in_order(c, near, len));
+		}
 	}
 	chips_free(c);
 }

@@ -497,6 +497,87 @@ static void test_every_form(void **state)
 	policy_free(p);
 }
 
+/* The measure named id (len bytes) by reading the measures in order. */
+static int in_order(const struct policy *p, const char *id, size_t len)
+{
+	for (size_t i = 0; i < p->nmeasures; i++)
+		if (strlen(p->measures[i].id) == len &&
+		    memcmp(p->measures[i].id, id, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The measure index (policy_find_measure) over the most measures a policy
+ * holds, their ids sharing heads and tails, of every length its words
+ * treat alike and apart (3, 4, 6, 7, 9, 15, 16, 17 and 18 bytes): each id finds its
+ * measure, and an id a byte shorter, a byte longer or with one byte
+ * changed finds what reading the measures in order finds. */
+static void test_measure_index(void **state)
+{
+	enum { N = 64 };
+	static char text[N * 400];
+	static char ids[N][48];
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct policy *p = NULL;
+	size_t used;
+
+	(void)state;
+	used = (size_t)snprintf(
+		text, sizeof(text),
+		"program: t\nname: test\nissuer: nobody\ncurrency: CNY\n"
+		"sources:\n  - { id: s, title: t, url: u }\n"
+		"pools:\n  - { id: p, name: p, budgets: { 2025: \"1.00\" }, source: s }\n"
+		"measures:\n");
+	for (int i = 0; i < N; i++) {
+		static const char *const heads[] = {"m",
+						    "mo",
+						    "mode",
+						    "model",
+						    "measure",
+						    "compute-rent-",
+						    "compute-rent-0",
+						    "compute-rent-00",
+						    "a-long-family-"};
+		static const char *const tails[] = {"", "", "", "",  "",
+						    "", "", "", "-x"};
+
+		snprintf(ids[i], sizeof(ids[i]), "%s%02d%s", heads[i % 9], i,
+			 tails[i % 9]);
+		used += (size_t)snprintf(
+			text + used, sizeof(text) - used,
+			"  - id: %s\n    name: n\n    pool: p\n"
+			"    kinds: [rent]\n"
+			"    allocation: first-come-first-served\n"
+			"    rates:\n      hit: first\n      rows:\n"
+			"        - { id: r%d, rate: 30%%, source: s }\n",
+			ids[i], i);
+		assert_true(used < sizeof(text));
+	}
+	if (policy_load_buf("t.yaml", text, used, &p, &dl)) {
+		diag_print(&dl, stderr);
+		fail_msg("the policy of %d measures does not load", N);
+	}
+	diag_release(&dl);
+	assert_true(p->measure_indexed);
+	for (int i = 0; i < N; i++) {
+		size_t len = strlen(ids[i]);
+		char near[64];
+
+		assert_int_equal(policy_find_measure(p, ids[i], len), i);
+		assert_int_equal(policy_find_measure(p, ids[i], len - 1),
+				 in_order(p, ids[i], len - 1));
+		snprintf(near, sizeof(near), "%sz", ids[i]);
+		assert_int_equal(policy_find_measure(p, near, len + 1), -1);
+		for (size_t at = 0; at < len; at++) {
+			memcpy(near, ids[i], len + 1);
+			near[at] ^= 0x01;
+			assert_int_equal(policy_find_measure(p, near, len),
+					 in_order(p, near, len));
+		}
+	}
+	policy_free(p);
+}
+
 /* decide() builds only the facts the policy reads: it must decide as
  * the full facts do, on every bundled example application. */
 static void test_decide_examples(void **state)
@@ -569,6 +650,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_policy),
 		cmocka_unit_test(test_every_form),
+		cmocka_unit_test(test_measure_index),
 		cmocka_unit_test(test_decide_examples),
 	};
 
