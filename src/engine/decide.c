@@ -18,8 +18,10 @@ typedef int (*eval_fn)(const struct expr *x, const struct facts *f,
 		       const int64_t *params, const uint8_t *param_null,
 		       int64_t *out);
 
-int facts_history(struct facts *f, const struct application *a,
-		  const struct history *hist, struct qerr *e)
+/* facts_history's work, inlined where facts_build_need calls it once a
+ * decision. */
+static inline int history_into(struct facts *f, const struct application *a,
+			       const struct history *hist, struct qerr *e)
 {
 	const struct app_contract *c = &a->contract;
 	money_t compute_year = hist ? hist->compute_contracts_year : 0;
@@ -44,12 +46,19 @@ int facts_history(struct facts *f, const struct application *a,
 	return Q_OK;
 }
 
+int facts_history(struct facts *f, const struct application *a,
+		  const struct history *hist, struct qerr *e)
+{
+	return history_into(f, a, hist, e);
+}
+
 /* Build the facts a condition may read. Every derived fact is computed
  * here, from the application and the catalog, never taken on the
  * applicant's word. The derived facts outside `need` (bit id per field
- * id) whose computing cannot fail are left at a fixed value instead
- * (decide_any builds only what the policy reads); every check that can
- * refuse the application runs whatever need says. */
+ * id) whose computing cannot fail, and the names of the applicant's and
+ * the contract's kinds, are left at a fixed value instead (decide_any
+ * builds only what the measure reads); every check that can refuse the
+ * application runs whatever need says. */
 static int facts_build_need(const struct application *a,
 			    const struct chip_catalog *chips,
 			    const struct history *hist, uint64_t need,
@@ -74,7 +83,7 @@ static int facts_build_need(const struct application *a,
 	f->s[F_APPLICANT_KIND] =
 		(need >> F_APPLICANT_KIND) & 1
 			? uscc_kind_name(uscc_kind_of(ap->uscc))
-			: uscc_kind_name(USCC_KIND_OTHER);
+			: "";
 	f->i[F_APPLICANT_SME] = ap->sme;
 	f->i[F_APPLICANT_STARTUP] = ap->startup;
 	f->i[F_APPLICANT_REGISTERED_MODEL] = ap->registered_model;
@@ -97,7 +106,8 @@ static int facts_build_need(const struct application *a,
 	f->supplier_lists = 0;
 
 	f->s[F_CONTRACT_NUMBER] = c->number;
-	f->s[F_CONTRACT_KIND] = kind_name(c->kind);
+	f->s[F_CONTRACT_KIND] =
+		(need >> F_CONTRACT_KIND) & 1 ? kind_name(c->kind) : "";
 	f->i[F_CONTRACT_VALUE] = c->value;
 	f->i[F_CONTRACT_SIGNED_ON] = c->signed_on;
 	f->i[F_CONTRACT_TERM_MONTHS] = c->term_months;
@@ -193,7 +203,7 @@ static int facts_build_need(const struct application *a,
 		}
 	}
 
-	rc = facts_history(f, a, hist, e);
+	rc = history_into(f, a, hist, e);
 	if (rc)
 		return rc;
 	related = (need >> F_RELATED_PARTY) & 1 &&
