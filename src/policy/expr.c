@@ -171,6 +171,12 @@ enum expr_shape {
 	 * both read without the loop (neither can fail), joined as the jump
 	 * joins them. */
 	SHAPE_JOIN2,
+	/* `a * min(t, K) / t`, a money field and t an int field (OP_FIELD a,
+	 * OP_FIELD t, OP_PUSH K, OP_MIN, OP_MMULI, OP_FIELD t, OP_MDIVI): the
+	 * base pro rata over the first K months of a term. Read without the
+	 * loop when a >= 0, t > 0 and K >= 0, where the floor is the
+	 * quotient; otherwise run. */
+	SHAPE_PRORATA,
 };
 
 struct expr {
@@ -1647,6 +1653,11 @@ static uint8_t shape_of(const struct insn *code, size_t n)
 	if (n >= 3 && code[0].op == OP_ISNULL && code[1].op == OP_JTRUE &&
 	    code[1].a == (int32_t)n)
 		return SHAPE_NULL_OR;
+	if (n == 7 && code[0].op == OP_FIELD && code[1].op == OP_FIELD &&
+	    code[2].op == OP_PUSH && code[3].op == OP_MIN &&
+	    code[4].op == OP_MMULI && code[5].op == OP_FIELD &&
+	    code[5].a == code[1].a && code[6].op == OP_MDIVI)
+		return SHAPE_PRORATA;
 	if (n == 3 && one_test(&code[0]) && one_test(&code[2]) &&
 	    (code[1].op == OP_JFALSE || code[1].op == OP_JTRUE) &&
 	    code[1].a == 3)
@@ -2232,6 +2243,18 @@ run_shaped(const struct expr *x, uint8_t shape, const struct insn *ip,
 		*out = (ip[1].op == OP_JTRUE) == (l != 0) ? l : r;
 		return EXPR_OK;
 	}
+	case SHAPE_PRORATA: {
+		int64_t a = f->i[ip[0].a], t = f->i[ip[1].a], k = ip[2].imm;
+		int64_t prod;
+
+		if (a >= 0 && t > 0 && k >= 0) {
+			if (__builtin_mul_overflow(a, t < k ? t : k, &prod))
+				return EXPR_OVERFLOW;
+			*out = prod / t;
+			return EXPR_OK;
+		}
+		break;
+	}
 	case SHAPE_CODE:
 		break;
 	}
@@ -2412,6 +2435,7 @@ void expr_form_of(const struct expr *x, int k, struct expr_form_info *out)
 			out->side[i].imm = t->imm;
 		}
 		return;
+	case SHAPE_PRORATA: /* expr_eval reads it without the loop */
 	case SHAPE_CODE:
 		break;
 	}

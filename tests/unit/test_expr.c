@@ -904,6 +904,64 @@ static void test_date_floor(void **state)
 	expr_free(x);
 }
 
+/* The shapes expr_eval reads without the interpreter loop (a base pro
+ * rata over the first K months, `a && b` and `a || b` of two one-step
+ * sides) against the loop alone (expr_eval_plain): the same status and
+ * value over values either side of every edge, overflow, a zero and a
+ * negative term included. */
+static void test_shapes(void **state)
+{
+	static const char *const srcs[] = {
+		"contract.value * min(contract.term_months, 12) / contract.term_months",
+		"contract.value * min(contract.term_months, 0) / contract.term_months",
+		"contract.value * min(contract.term_months, 36) / contract.term_months",
+		"contract.value * min(contract.term_months, -2) / contract.term_months",
+		"contract.term_months >= 36 && contract.term_months <= 60",
+		"contract.term_months < 12 || contract.term_months > 36",
+		"applicant.sme || applicant.startup",
+		"applicant.sme && contract.value >= 1000000.00",
+	};
+	static const int64_t values[] = {
+		INT64_MIN, -7, 0, 1, 99, 1200000, INT64_MAX / 13, INT64_MAX};
+	static const int64_t terms[] = {INT64_MIN, -1, 0,  1,  11, 12,
+					13,	   35, 36, 60, 61, INT64_MAX};
+	int64_t v = 0, w = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		struct expr *x = compile_ok(srcs[i], QT_NONE);
+
+		for (size_t a = 0; a < sizeof(values) / sizeof(values[0]); a++)
+			for (size_t t = 0; t < sizeof(terms) / sizeof(terms[0]);
+			     t++)
+				for (int b = 0; b < 4; b++) {
+					int st, sp;
+
+					F.i[F_CONTRACT_VALUE] = values[a];
+					F.i[F_CONTRACT_TERM_MONTHS] = terms[t];
+					F.i[F_APPLICANT_SME] = b & 1;
+					F.i[F_APPLICANT_STARTUP] = b >> 1;
+					st = expr_eval(x, &F, pv, pn, &v);
+					sp = expr_eval_plain(x, &F, pv, pn, &w);
+					if (st != sp ||
+					    (st == EXPR_OK && v != w))
+						fail_msg(
+							"'%s' at %lld, %lld: %d %lld, the loop %d %lld",
+							srcs[i],
+							(long long)values[a],
+							(long long)terms[t], st,
+							(long long)v, sp,
+							(long long)w);
+				}
+		expr_free(x);
+	}
+	F.i[F_CONTRACT_VALUE] = 1200000;
+	F.i[F_CONTRACT_TERM_MONTHS] = 24;
+	assert_int_equal(val(srcs[0]), 600000);
+	F.i[F_CONTRACT_VALUE] = INT64_MAX / 11;
+	run(srcs[0], EXPR_OVERFLOW);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -928,6 +986,7 @@ int main(void)
 		cmocka_unit_test_setup(test_kind_and_industry, setup),
 		cmocka_unit_test_setup(test_supplier_lists, setup),
 		cmocka_unit_test_setup(test_date_floor, setup),
+		cmocka_unit_test_setup(test_shapes, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
