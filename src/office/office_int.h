@@ -457,9 +457,31 @@ int office_hot_filed(struct office *o, const char *uscc, bool *maybe,
 int office_hot_listed(struct office *o, const char *uscc, bool *maybe,
 		      struct qerr *e);
 
+/* The yearly sums of firm uscc in program, measure and year, as
+ * store_applicant_year answers them for application except_id, not yet
+ * recorded (so not in the store). Inside a write transaction they are
+ * read once per firm-year and then answered from memory; none: the
+ * caller knows the firm never filed here (office_hot_filed), so they are
+ * 0 and kept without a read. */
+int office_hot_year(struct office *o, const char *program, const char *measure,
+		    const char *uscc, int year, const char *except_id,
+		    bool none, money_t *awarded, money_t *compute,
+		    struct qerr *e);
+
+/* Application a is about to change (any verb after intake): forget its
+ * firm-year's sums, under every measure; the next need reads the store. */
+void office_hot_year_forget(struct office *o, const struct store_app *a);
+
+/* For the tests: off, every yearly sum is read from the store. */
+void office_hot_years_enable(struct office *o, bool on);
+
+/* How often the yearly sums were answered from memory, and read from the
+ * store into it (for the benchmarks). */
+void office_hot_year_counts(const struct office *o, long *hits, long *reads);
+
 /* Tell the hot state what the office wrote: a application stored in its
- * new state (from: OFFICE_NEW for an insert), a firm added to a list or
- * to the registry. */
+ * new state (from: OFFICE_NEW for an insert, whose share the firm-year's
+ * sums then hold), a firm added to a list or to the registry. */
 void office_hot_moved(struct office *o, const struct store_app *a, int from);
 void office_hot_registered(struct office *o, const char *uscc);
 
