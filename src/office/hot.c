@@ -1401,24 +1401,12 @@ static int check_rest(struct office *o, char *why, size_t n)
 		goto unreadable;
 	if (!c.bad && h->reg_loaded && registry_each(o, check_reg, &c, &e))
 		goto unreadable;
-	for (size_t i = 0; !c.bad && i < h->nyears; i++) {
-		const struct hot_year *y = &h->years[i];
-		money_t aw, co;
+	if (!c.bad) {
+		int rc = office_hot_years_check(o, why, n);
 
-		if (!y->valid)
-			continue;
-		if (store_applicant_year(o->store, y->program, y->measure,
-					 y->uscc, y->year, "", &aw, &co, &e))
-			goto unreadable;
-		if (aw != y->awarded || co != y->compute) {
-			snprintf(why, n,
-				 "the yearly sums of %s in %s %s %d in memory "
-				 "are %lld and %lld, the store's %lld and %lld",
-				 y->uscc, y->program, y->measure, y->year,
-				 (long long)y->awarded, (long long)y->compute,
-				 (long long)aw, (long long)co);
-			c.bad = 1;
-		}
+		if (rc < 0)
+			return rc;
+		c.bad = rc;
 	}
 	return c.bad;
 unreadable:
@@ -1705,4 +1693,37 @@ void office_hot_year_counts(const struct office *o, long *hits, long *reads)
 	assert(o && hits && reads);
 	*hits = o->hot ? o->hot->year_hits : 0;
 	*reads = o->hot ? o->hot->year_reads : 0;
+}
+
+int office_hot_years_check(struct office *o, char *why, size_t n)
+{
+	struct office_hot *h = o->hot;
+	struct qerr e = {0};
+
+	assert(o && why && n > 0);
+	why[0] = '\0';
+	if (!h || h->in_tx)
+		return 0;
+	for (size_t i = 0; i < h->nyears; i++) {
+		const struct hot_year *y = &h->years[i];
+		money_t aw, co;
+
+		if (!y->valid)
+			continue;
+		if (store_applicant_year(o->store, y->program, y->measure,
+					 y->uscc, y->year, "", &aw, &co, &e)) {
+			snprintf(why, n, "the store cannot be read: %s", e.msg);
+			return -1;
+		}
+		if (aw != y->awarded || co != y->compute) {
+			snprintf(why, n,
+				 "the yearly sums of %s in %s %s %d in memory "
+				 "are %lld and %lld, the store's %lld and %lld",
+				 y->uscc, y->program, y->measure, y->year,
+				 (long long)y->awarded, (long long)y->compute,
+				 (long long)aw, (long long)co);
+			return 1;
+		}
+	}
+	return 0;
 }

@@ -490,6 +490,10 @@ void office_hot_registered(struct office *o, const char *uscc);
  * what differs), -1 when the store cannot be read. For the simulator. */
 int office_hot_check(struct office *o, char *why, size_t n);
 
+/* office_hot_check of the firms' yearly sums alone (cheap enough to run
+ * after every step of a test). */
+int office_hot_years_check(struct office *o, char *why, size_t n);
+
 /* How often the hot state answered an account read, and how often the
  * store did (for the benchmarks). */
 void office_hot_counts(const struct office *o, long *hits, long *misses);
