@@ -758,10 +758,13 @@ static void yearly_cap(struct fx *f, bool on)
 	}
 	sums_equal(o);
 	office_hot_year_counts(o, &hits, &reads);
-	/* The first application read the firm's year (it had filed
-	 * nothing: no read at all), the next ones were answered from
-	 * memory. */
-	assert_int_equal(reads, 0);
+	/* The first application read nothing of the firm's year (it had
+	 * filed nothing), the next ones were answered from memory. On
+	 * PostgreSQL the batch runs twice: its optimistic pass is rolled
+	 * back when the refused contract answers, and the set of firms that
+	 * filed, kept through rollbacks, then costs the second pass one
+	 * read. */
+	assert_true(reads <= (f->db.pg ? 1 : 0));
 	assert_true(on ? hits >= 3 : hits == 0);
 	/* Full: one more is refused. */
 	{
