@@ -126,6 +126,10 @@ struct hot_year {
 	char uscc[HOT_USCC_MAX];
 	int year;
 	bool valid;
+	/* Kept since the firm-year had no application (the firm had never
+	 * filed): every application of it since is counted in memory, so
+	 * another measure's sums need no read either. */
+	bool whole;
 	money_t awarded, compute;
 	uint64_t mark; /* logged under the savepoint of this number */
 };
@@ -133,7 +137,7 @@ struct hot_year {
 /* An entry as it stood when the savepoint began. */
 struct hot_year_undo {
 	size_t i;
-	bool valid;
+	bool valid, whole;
 	money_t awarded, compute;
 };
 
@@ -1506,8 +1510,8 @@ static void year_log(struct office_hot *h, size_t i)
 		return;
 	}
 	h->yundo = u;
-	h->yundo[h->nyundo++] =
-		(struct hot_year_undo){i, y->valid, y->awarded, y->compute};
+	h->yundo[h->nyundo++] = (struct hot_year_undo){i, y->valid, y->whole,
+						       y->awarded, y->compute};
 	y->mark = h->sp_mark;
 }
 
@@ -1523,6 +1527,7 @@ static void years_undo(struct office_hot *h)
 
 		assert(u->i < h->nyears);
 		y->valid = u->valid;
+		y->whole = u->whole;
 		y->awarded = u->awarded;
 		y->compute = u->compute;
 		y->mark = 0;
@@ -1549,11 +1554,29 @@ static int years_grow(struct office_hot *h)
 	return 0;
 }
 
-/* Keep the sums of the firm-year under measure (the store's, or zeros for
- * a firm that never filed); out of memory they are not kept. */
+static void years_of_firm(struct office_hot *h, const struct store_app *a,
+			  bool add);
+
+/* Forget the firm-year (under every measure). */
+static void year_forget_firm(struct office_hot *h, const char *program,
+			     const char *uscc, int year)
+{
+	struct store_app a;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(a.program, sizeof(a.program), "%s", program);
+	snprintf(a.uscc, sizeof(a.uscc), "%s", uscc);
+	a.fiscal_year = year;
+	years_of_firm(h, &a, false);
+}
+
+/* Keep the sums of the firm-year under measure (the store's, or those a
+ * whole entry gives). Out of memory they are not kept, and the firm-year
+ * is forgotten: its whole entries would no longer count every
+ * application of it. */
 static void year_keep(struct office_hot *h, const char *program,
 		      const char *measure, const char *uscc, int year,
-		      money_t awarded, money_t compute)
+		      money_t awarded, money_t compute, bool whole)
 {
 	struct hot_year *y;
 	size_t i;
@@ -1561,13 +1584,17 @@ static void year_keep(struct office_hot *h, const char *program,
 
 	if (h->nyears >= HOT_YEARS_MAX)
 		years_forget(h);
-	if ((h->nyears + 1) * 2 > h->cap_idx && years_grow(h))
+	if ((h->nyears + 1) * 2 > h->cap_idx && years_grow(h)) {
+		year_forget_firm(h, program, uscc, year);
 		return;
+	}
 	i = year_slot(h, program, measure, uscc, year);
 	if (!h->years_idx[i]) {
 		g = room(h->years, h->nyears, &h->cap_years, sizeof(*h->years));
-		if (!g)
+		if (!g) {
+			year_forget_firm(h, program, uscc, year);
 			return;
+		}
 		h->years = g;
 		y = &h->years[h->nyears];
 		memset(y, 0, sizeof(*y));
@@ -1580,8 +1607,26 @@ static void year_keep(struct office_hot *h, const char *program,
 	year_log(h, h->years_idx[i] - 1);
 	y = &h->years[h->years_idx[i] - 1];
 	y->valid = true;
+	y->whole = whole;
 	y->awarded = awarded;
 	y->compute = compute;
+}
+
+/* A valid whole entry of the firm-year, under any measure, or NULL. */
+static const struct hot_year *year_whole(const struct office_hot *h,
+					 const char *program, const char *uscc,
+					 int year)
+{
+	size_t i = (size_t)year_hash(program, uscc, year) & (h->cap_idx - 1);
+
+	for (; h->years_idx[i]; i = (i + 1) & (h->cap_idx - 1)) {
+		const struct hot_year *y = &h->years[h->years_idx[i] - 1];
+
+		if (y->valid && y->whole &&
+		    year_same_firm(y, program, uscc, year))
+			return y;
+	}
+	return NULL;
 }
 
 int office_hot_year(struct office *o, const char *program, const char *measure,
@@ -1614,6 +1659,16 @@ int office_hot_year(struct office *o, const char *program, const char *measure,
 			h->year_hits++;
 			return Q_OK;
 		}
+		/* Another measure of a firm-year counted whole: nothing
+		 * under this one, the same compute contracts. */
+		y = year_whole(h, program, uscc, year);
+		if (y) {
+			*compute = y->compute;
+			h->year_hits++;
+			year_keep(h, program, measure, uscc, year, 0, *compute,
+				  true);
+			return Q_OK;
+		}
 	}
 	/* The application except_id is not recorded yet: the firm-year's
 	 * whole sum is its answer. */
@@ -1624,7 +1679,7 @@ int office_hot_year(struct office *o, const char *program, const char *measure,
 			return rc;
 		h->year_reads++;
 	}
-	year_keep(h, program, measure, uscc, year, *awarded, *compute);
+	year_keep(h, program, measure, uscc, year, *awarded, *compute, none);
 	return Q_OK;
 }
 
