@@ -726,9 +726,13 @@ int main(int argc, char **argv)
 	else
 		printf("  firms: the generator's %d, drawn at random\n",
 		       GEN_PARTIES);
-	printf("  group commit, a firm's yearly sums: %ld answered from the "
-	       "writer's memory, %ld read from the store\n",
-	       year_hits, year_reads);
+	if (sums_off)
+		printf("  group commit, a firm's yearly sums: read from the store "
+		       "for every firm that filed before (--sums-off)\n");
+	else
+		printf("  group commit, a firm's yearly sums: %ld answered from "
+		       "the writer's memory, %ld read from the store\n",
+		       year_hits, year_reads);
 	{
 		const struct office_phases *ph = &batched.phases;
 		double k = ph->n ? 1e-3 / (double)ph->n : 0;
