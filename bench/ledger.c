@@ -589,7 +589,7 @@ int main(int argc, char **argv)
 	double r1, r2;
 	int64_t from;
 	char clock[2][DATETIME_TEXT_MAX];
-	long year_hits = 0, year_reads = 0;
+	long year_hits = 0, year_reads = 0, ref_hits = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--serial")) {
@@ -690,6 +690,7 @@ int main(int argc, char **argv)
 	else
 		run_fed(&o, texts, lens, n, b, &batched);
 	office_hot_year_counts(&o, &year_hits, &year_reads);
+	ref_hits = office_hot_ref_hits(&o);
 	verify(&o, "group commit", 0, n, from, &batched);
 	office_close(&o);
 
@@ -733,6 +734,9 @@ int main(int argc, char **argv)
 		printf("  group commit, a firm's yearly sums: %ld answered from "
 		       "the writer's memory, %ld read from the store\n",
 		       year_hits, year_reads);
+	printf("  group commit, client_refs known unused without a read (a "
+	       "firm first met here): %ld\n",
+	       ref_hits);
 	{
 		const struct office_phases *ph = &batched.phases;
 		double k = ph->n ? 1e-3 / (double)ph->n : 0;

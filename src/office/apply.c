@@ -134,6 +134,9 @@ static int by_ref(struct office *o, const struct application *a,
 	rc = office_hot_filed(o, a->applicant.uscc, &maybe, e);
 	if (rc || !maybe)
 		return rc;
+	office_hot_ref(o, a->applicant.uscc, a->client_ref, &maybe);
+	if (!maybe)
+		return Q_OK;
 	rc = store_app_by_ref(o->store, a->applicant.uscc, a->client_ref, &old,
 			      e);
 	if (rc == Q_NONE)

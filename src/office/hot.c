@@ -26,7 +26,13 @@
  *   review, approval, release, settlement, a round...) forgets its
  *   firm-year before it writes (office_hot_year_forget), never patches
  *   it. They are never written behind, so forgetting them is always safe:
- *   the store holds the truth.
+ *   the store holds the truth;
+ * - the firms first met here with no application (new firms), and a set of
+ *   hashes of the (USCC, client_ref) pairs that intake recorded for them
+ *   since: a new firm's reference outside the set is certainly unused
+ *   (office_hot_ref), so its idempotency key needs no read. Kept through
+ *   rollbacks (a pair left in the set costs one read), dropped when
+ *   another process has written.
  *
  * The ledger's storage is wrapped (office_ledger): inside a write
  * transaction an account read is answered from memory once the account
@@ -212,6 +218,12 @@ struct office_hot {
 	size_t nyundo, cap_yundo;
 	bool years_broken, years_off;
 	long year_hits, year_reads;
+	/* The new firms, and the hashes of their references (0 empty, cap a
+	 * power of two or 0). */
+	struct uscc_set newfirms;
+	uint64_t *refs;
+	size_t nrefs, cap_refs;
+	long ref_hits;
 };
 
 static uint64_t uscc_hash(const char *u)
@@ -798,6 +810,8 @@ void office_hot_free(struct office *o)
 	free(o->hot->years);
 	free(o->hot->years_idx);
 	free(o->hot->yundo);
+	free(o->hot->refs);
+	set_free(&o->hot->newfirms);
 	set_free(&o->hot->apps);
 	set_free(&o->hot->reg);
 	free(o->hot);
@@ -851,6 +865,9 @@ static void numbers_undo(struct office_hot *h)
 	}
 }
 
+static void refs_forget(struct office_hot *h);
+static void refs_recorded(struct office_hot *h, const struct store_app *a);
+
 int office_begin(struct office *o, struct qerr *e)
 {
 	int rc;
@@ -864,6 +881,7 @@ int office_begin(struct office *o, struct qerr *e)
 	/* Another process wrote since this office's last commit. */
 	if (store_generation(o->store) != o->hot->generation) {
 		forget(o->hot);
+		refs_forget(o->hot);
 		o->hot->apps_stale = true;
 		o->hot->reg_loaded = false;
 	}
@@ -1135,8 +1153,10 @@ void office_hot_moved(struct office *o, const struct store_app *a, int from)
 
 	assert(o && a);
 	assert(a->state != OFFICE_NEW);
-	if (h && from == OFFICE_NEW)
+	if (h && from == OFFICE_NEW) {
 		years_recorded(h, a);
+		refs_recorded(h, a);
+	}
 	if (!h || !h->in_tx)
 		return;
 	if (from == OFFICE_NEW) {
@@ -1195,6 +1215,10 @@ int office_hot_filed(struct office *o, const char *uscc, bool *maybe,
 		h->apps_stale = false;
 	}
 	*maybe = set_maybe(&h->apps, uscc);
+	/* A new firm: every reference it uses from now on is recorded here
+	 * (refs_recorded). Out of memory, no firm is new. */
+	if (!*maybe && set_add(&h->newfirms, uscc))
+		refs_forget(h);
 	return Q_OK;
 }
 
@@ -1781,4 +1805,102 @@ int office_hot_years_check(struct office *o, char *why, size_t n)
 		}
 	}
 	return 0;
+}
+
+/* --- the new firms' references ------------------------------------------- */
+
+static uint64_t ref_hash(const char *uscc, const char *ref)
+{
+	uint64_t x = uscc_hash(uscc);
+
+	x = (x ^ 0xff) * 1099511628211ull;
+	for (; *ref; ref++)
+		x = (x ^ (unsigned char)*ref) * 1099511628211ull;
+	x ^= x >> 29;
+	return x ? x : 1;
+}
+
+/* Whether uscc is certainly a new firm (in the set, not "maybe"). */
+static bool fresh_has(const struct office_hot *h, const char *uscc)
+{
+	return strlen(uscc) < HOT_USCC_MAX && h->newfirms.cap &&
+	       h->newfirms.keys[set_slot(&h->newfirms, uscc)][0];
+}
+
+static size_t ref_slot(const struct office_hot *h, uint64_t x)
+{
+	size_t i = (size_t)x & (h->cap_refs - 1);
+
+	while (h->refs[i] && h->refs[i] != x)
+		i = (i + 1) & (h->cap_refs - 1);
+	return i;
+}
+
+/* Forget the new firms and their references (always safe: every firm is
+ * then asked of the store). */
+static void refs_forget(struct office_hot *h)
+{
+	set_free(&h->newfirms);
+	if (h->refs)
+		memset(h->refs, 0, h->cap_refs * sizeof(*h->refs));
+	h->nrefs = 0;
+}
+
+/* Refs kept at most: past it, all are forgotten. */
+#define HOT_REFS_MAX (1u << 22)
+
+/* Intake recorded a: a new firm's reference joins the set. */
+static void refs_recorded(struct office_hot *h, const struct store_app *a)
+{
+	uint64_t x;
+
+	assert(h && a);
+	if (!a->client_ref[0] || !fresh_has(h, a->uscc))
+		return;
+	if (h->nrefs >= HOT_REFS_MAX) {
+		refs_forget(h);
+		return;
+	}
+	if ((h->nrefs + 1) * 2 > h->cap_refs) {
+		size_t cap = h->cap_refs ? h->cap_refs * 2 : 1024;
+		uint64_t *old = h->refs, *g = calloc(cap, sizeof(*g));
+		size_t ocap = h->cap_refs;
+
+		if (!g) {
+			refs_forget(h);
+			return;
+		}
+		h->refs = g;
+		h->cap_refs = cap;
+		for (size_t k = 0; k < ocap; k++)
+			if (old[k])
+				h->refs[ref_slot(h, old[k])] = old[k];
+		free(old);
+	}
+	x = ref_hash(a->uscc, a->client_ref);
+	if (!h->refs[ref_slot(h, x)]) {
+		h->refs[ref_slot(h, x)] = x;
+		h->nrefs++;
+	}
+}
+
+void office_hot_ref(struct office *o, const char *uscc, const char *ref,
+		    bool *maybe)
+{
+	struct office_hot *h = o->hot;
+
+	assert(o && uscc && ref);
+	assert(maybe);
+	*maybe = true;
+	if (!h || !h->in_tx || !fresh_has(h, uscc))
+		return;
+	*maybe = h->cap_refs && h->refs[ref_slot(h, ref_hash(uscc, ref))];
+	if (!*maybe)
+		h->ref_hits++;
+}
+
+long office_hot_ref_hits(const struct office *o)
+{
+	assert(o);
+	return o->hot ? o->hot->ref_hits : 0;
 }

@@ -452,6 +452,15 @@ int office_hot_waiting(struct office *o, const char *program,
 int office_hot_filed(struct office *o, const char *uscc, bool *maybe,
 		     struct qerr *e);
 
+/* *maybe: false when firm uscc certainly used no client_ref ref here: a
+ * firm first met with no application (office_hot_filed said so), whose
+ * references since are all in memory. */
+void office_hot_ref(struct office *o, const char *uscc, const char *ref,
+		    bool *maybe);
+
+/* How often office_hot_ref spared a read (for the benchmarks). */
+long office_hot_ref_hits(const struct office *o);
+
 /* *maybe: false when uscc is on no imported list and has no entry in the
  * registry of controllers. */
 int office_hot_listed(struct office *o, const char *uscc, bool *maybe,

@@ -812,6 +812,44 @@ static void test_yearly_cap_off(void **state)
 	yearly_cap(*state, false);
 }
 
+/* A firm first met with no application: its references since are kept,
+ * so a new one needs no read, while a resent one is still found (and
+ * another body under it refused), and one another process stored is
+ * found after that process wrote. */
+static void test_new_firm_refs(void **state)
+{
+	struct fx *f = *state;
+	struct office_result r1, r, rb;
+	char buf[8192];
+	struct qerr e;
+	long spared;
+
+	apply_y(f, &f->a, "n-1", 1, &r1);
+	assert_false(r1.existed);
+	apply_y(f, &f->a, "n-2", 2, &r);
+	assert_false(r.existed);
+	spared = office_hot_ref_hits(&f->a);
+	/* n-2 was certainly unused: no read. */
+	assert_true(spared >= 1);
+	apply_y(f, &f->a, "n-1", 1, &r);
+	assert_true(r.existed);
+	assert_string_equal(r.id, r1.id);
+	/* n-1 with another body. */
+	text_of_y(f, 3, "n-1", buf, sizeof(buf));
+	qerr_clear(&e);
+	assert_int_equal(
+		office_apply(&f->a, buf, strlen(buf), "applicant", NOW, &r, &e),
+		Q_ERR_CONFLICT);
+	/* Another process stores the firm's n-b: A must find it. */
+	apply_y(f, &f->b, "n-b", 4, &rb);
+	assert_false(rb.existed);
+	apply_y(f, &f->a, "n-b", 4, &r);
+	assert_true(r.existed);
+	assert_string_equal(r.id, rb.id);
+	apply_y(f, &f->a, "n-5", 5, &r);
+	assert_false(r.existed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -826,6 +864,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_held_numbers, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_firm_refs, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_yearly_cap, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_yearly_cap_off, setup,
