@@ -35,7 +35,17 @@
  * the run, the ledger must balance (office_ledger_check) and the audit
  * chain must verify, or the run fails.
  *
- * usage: bench/ledger [--smoke] [--serial] [-n N] [-b B]
+ * --returning K: the applicants are firms that file K times each
+ * (applications i of firm i / K, each with its own contract), so that
+ * the writer meets a firm's past, its yearly sums, K - 1 times of K; the
+ * default keeps the generator's firms (4096, drawn at random). The
+ * Shanghai 2025 measures have no yearly cap, so none is refused for it.
+ *
+ * --sums-off: the writer reads a firm's yearly sums from the store for
+ * each application, as before it kept them (the figure to compare with).
+ *
+ * usage: bench/ledger [--smoke] [--serial] [-n N] [-b B] [--returning K]
+ *                     [--sums-off]
  */
 #include <errno.h>
 #include <pthread.h>
@@ -48,7 +58,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/uscc.h"
 #include "office/office.h"
+#include "office/office_int.h"
 #include "sim/gen.h"
 
 #define SEED 0x9e3779b97f4a7c15ull /* every run applies the same applications */
@@ -77,6 +89,30 @@ static double now(void)
  * the monotonic clock), moving on from there. */
 static int64_t office_t0;
 static double office_mono0;
+
+/* Make application text's applicant firm number `firm` (its USCC, the
+ * same length as the generator's, from a range of its own): false when
+ * the text has no applicant. */
+static bool set_firm(char *text, long firm)
+{
+	static const char alpha[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+	static const char key[] = "\"applicant\": {\"uscc\": \"";
+	char u[USCC_LEN + 1] = "91310115R";
+	char *at = strstr(text, key);
+
+	if (!at || firm < 0)
+		return false;
+	for (int k = 13; k >= 9; k--, firm /= 31)
+		u[k] = alpha[firm % 31];
+	memcpy(u + 14, "000", 3);
+	u[17] = uscc_check_char(u);
+	u[18] = '\0';
+	at += sizeof(key) - 1;
+	if (!u[17] || strlen(at) < USCC_LEN || at[USCC_LEN] != '"')
+		return false;
+	memcpy(at, u, USCC_LEN);
+	return true;
+}
 
 static int64_t office_now(void)
 {
@@ -109,7 +145,8 @@ static void cleanup(void)
 
 static void usage(void)
 {
-	fputs("usage: bench/ledger [--smoke] [--serial] [-n N] [-b B]\n",
+	fputs("usage: bench/ledger [--smoke] [--serial] [-n N] [-b B] "
+	      "[--returning K] [--sums-off]\n",
 	      stderr);
 	exit(1);
 }
@@ -539,8 +576,8 @@ int main(int argc, char **argv)
 	const char *policy_path =
 		QUAN_DATADIR "/../policies/shanghai-2025.yaml";
 	const char *chips_path = QUAN_DATADIR "/chips.yaml";
-	long n = 100000, n1 = -1, b = 256;
-	bool serial = false;
+	long n = 100000, n1 = -1, b = 256, returning = 0;
+	bool serial = false, sums_off = false;
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct chip_catalog *chips = NULL;
 	struct gen *g;
@@ -552,10 +589,13 @@ int main(int argc, char **argv)
 	double r1, r2;
 	int64_t from;
 	char clock[2][DATETIME_TEXT_MAX];
+	long year_hits = 0, year_reads = 0, ref_hits = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--serial")) {
 			serial = true;
+		} else if (!strcmp(argv[i], "--sums-off")) {
+			sums_off = true;
 		} else if (!strcmp(argv[i], "--smoke")) {
 			n = 2000;
 			n1 = 200;
@@ -564,6 +604,10 @@ int main(int argc, char **argv)
 			n1 = -1;
 		} else if (!strcmp(argv[i], "-b") && i + 1 < argc) {
 			b = strtol(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--returning") && i + 1 < argc) {
+			returning = strtol(argv[++i], NULL, 10);
+			if (returning <= 0)
+				usage();
 		} else {
 			usage();
 		}
@@ -605,6 +649,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		memcpy(texts[i], buf, lens[i] + 1);
+		if (returning && !set_firm(texts[i], i / returning)) {
+			fputs("bench: no applicant in a generated application\n",
+			      stderr);
+			return 1;
+		}
 		bytes += lens[i];
 		/* The office's clock starts after the last arrival. */
 		if (at >= office_t0)
@@ -633,16 +682,22 @@ int main(int argc, char **argv)
 
 	/* 1. group commit */
 	open_fresh(&o, 0, policy_path, chips);
+	if (sums_off)
+		office_hot_years_enable(&o, false);
 	from = office_now();
 	if (serial)
 		run_batched(&o, texts, lens, n, b, &batched);
 	else
 		run_fed(&o, texts, lens, n, b, &batched);
+	office_hot_year_counts(&o, &year_hits, &year_reads);
+	ref_hits = office_hot_ref_hits(&o);
 	verify(&o, "group commit", 0, n, from, &batched);
 	office_close(&o);
 
 	/* 2. one transaction per application */
 	open_fresh(&o, 1, policy_path, chips);
+	if (sums_off)
+		office_hot_years_enable(&o, false);
 	from = office_now();
 	run_single(&o, texts + n, lens + n, n1, &single);
 	verify(&o, "one per transaction", n, n1, from, &single);
@@ -667,6 +722,21 @@ int main(int argc, char **argv)
 		print_mode("one transaction each", n1, &single);
 	}
 	printf("  ratio group/single: %.1f\n", r1 / r2);
+	if (returning)
+		printf("  firms: each files %ld times\n", returning);
+	else
+		printf("  firms: the generator's %d, drawn at random\n",
+		       GEN_PARTIES);
+	if (sums_off)
+		printf("  group commit, a firm's yearly sums: read from the store "
+		       "for every firm that filed before (--sums-off)\n");
+	else
+		printf("  group commit, a firm's yearly sums: %ld answered from "
+		       "the writer's memory, %ld read from the store\n",
+		       year_hits, year_reads);
+	printf("  group commit, client_refs known unused without a read (a "
+	       "firm first met here): %ld\n",
+	       ref_hits);
 	{
 		const struct office_phases *ph = &batched.phases;
 		double k = ph->n ? 1e-3 / (double)ph->n : 0;

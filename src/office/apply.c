@@ -134,6 +134,9 @@ static int by_ref(struct office *o, const struct application *a,
 	rc = office_hot_filed(o, a->applicant.uscc, &maybe, e);
 	if (rc || !maybe)
 		return rc;
+	office_hot_ref(o, a->applicant.uscc, a->client_ref, &maybe);
+	if (!maybe)
+		return Q_OK;
 	rc = store_app_by_ref(o->store, a->applicant.uscc, a->client_ref, &old,
 			      e);
 	if (rc == Q_NONE)
@@ -293,13 +296,14 @@ static int judge(struct office *o, const struct policy *p,
 
 	assert(rec && rec->state == OFFICE_NEW);
 	assert(sr && d);
-	/* A firm that never filed here has nothing yet this year. */
+	/* A firm that never filed here has nothing yet this year; one that
+	 * did, its sums as the hot state keeps them. */
 	rc = office_hot_filed(o, a->applicant.uscc, &maybe, e);
-	if (!rc && maybe)
-		rc = store_applicant_year(o->store, a->program, a->measure,
-					  a->applicant.uscc, rec->fiscal_year,
-					  a->id, &h.awarded_year,
-					  &h.compute_contracts_year, e);
+	if (!rc)
+		rc = office_hot_year(o, a->program, a->measure,
+				     a->applicant.uscc, rec->fiscal_year, a->id,
+				     !maybe, &h.awarded_year,
+				     &h.compute_contracts_year, e);
 	if (!rc && p->nlists)
 		rc = office_supplier_lists(o, p, a->supplier.uscc, &h, e);
 	if (rc)

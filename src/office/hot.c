@@ -12,7 +12,27 @@
  * - the firms that have filed, and the firms on a list or in the registry
  *   of controllers: sets that hold at least every such firm, so that a
  *   firm not in them has no past to read (its idempotency key, its yearly
- *   sums, its earlier contracts) and no listing to look up.
+ *   sums, its earlier contracts) and no listing to look up;
+ * - a firm's yearly sums (store_applicant_year: per program, measure,
+ *   USCC and fiscal year, what it holds or may be given under the
+ *   measure, and its compute contracts under every measure), read from
+ *   the store the first time a firm-year is needed in a write transaction
+ *   (office_hot_year), not all at open: an office of millions of
+ *   applications opens at once, and most firm-years read once are never
+ *   read again. The writer adds what intake records to them
+ *   (office_hot_moved), so that a firm's next application in the batch
+ *   reads nothing; a savepoint's rollback puts them back by an undo log of
+ *   their own; any other change of an application (a verb after intake:
+ *   review, approval, release, settlement, a round...) forgets its
+ *   firm-year before it writes (office_hot_year_forget), never patches
+ *   it. They are never written behind, so forgetting them is always safe:
+ *   the store holds the truth;
+ * - the firms first met here with no application (new firms), and a set of
+ *   hashes of the (USCC, client_ref) pairs that intake recorded for them
+ *   since: a new firm's reference outside the set is certainly unused
+ *   (office_hot_ref), so its idempotency key needs no read. Kept through
+ *   rollbacks (a pair left in the set costs one read), dropped when
+ *   another process has written.
  *
  * The ledger's storage is wrapped (office_ledger): inside a write
  * transaction an account read is answered from memory once the account
@@ -31,7 +51,8 @@
  *   process has written;
  * - when a transaction is rolled back, or a savepoint after something was
  *   written under it, or a commit fails.
- * The two sets of firms are kept through rollbacks (a firm left in them
+ * The yearly sums are forgotten with the rest (all of them) and kept
+ * through commits. The two sets of firms are kept through rollbacks (a firm left in them
  * that the store does not hold costs one read, never a wrong answer), and
  * brought up to date when another process has written: the firms that
  * filed by reading the applications that arrived since (their seq), the
@@ -103,6 +124,32 @@ struct hot_waiting {
 	int64_t n;
 };
 
+/* A firm's yearly sums under one measure (store_applicant_year of an
+ * application not yet recorded); !valid: forgotten, the key kept (a
+ * tombstone: the index never drops an entry until all are forgotten). */
+struct hot_year {
+	char program[64], measure[64];
+	char uscc[HOT_USCC_MAX];
+	int year;
+	bool valid;
+	/* Kept since the firm-year had no application (the firm had never
+	 * filed): every application of it since is counted in memory, so
+	 * another measure's sums need no read either. */
+	bool whole;
+	money_t awarded, compute;
+	uint64_t mark; /* logged under the savepoint of this number */
+};
+
+/* An entry as it stood when the savepoint began. */
+struct hot_year_undo {
+	size_t i;
+	bool valid, whole;
+	money_t awarded, compute;
+};
+
+/* Firm-years kept at most: past it all are forgotten and kept again. */
+#define HOT_YEARS_MAX (1u << 18)
+
 struct office_hot {
 	struct store *store;
 	const struct ledger_io *base; /* the store's */
@@ -158,6 +205,25 @@ struct office_hot {
 	 * Kept through forget(): they are in the store until a rollback. */
 	struct hot_claim *claims;
 	size_t nclaims, cap_claims, nclaims_sp;
+	/* The yearly sums: entries (their indices stable until all are
+	 * forgotten), an open-addressing index of them by program, USCC and
+	 * year (entry + 1; 0 empty, cap a power of two), the undo log of the
+	 * open savepoint (years_broken: it ran out of memory, so its
+	 * rollback forgets them all). years_off: a test's switch. */
+	struct hot_year *years;
+	size_t nyears, cap_years;
+	uint32_t *years_idx;
+	size_t cap_idx;
+	struct hot_year_undo *yundo;
+	size_t nyundo, cap_yundo;
+	bool years_broken, years_off;
+	long year_hits, year_reads;
+	/* The new firms, and the hashes of their references (0 empty, cap a
+	 * power of two or 0). */
+	struct uscc_set newfirms;
+	uint64_t *refs;
+	size_t nrefs, cap_refs;
+	long ref_hits;
 };
 
 static uint64_t uscc_hash(const char *u)
@@ -232,6 +298,17 @@ static size_t slot_of(const struct office_hot *h, uint64_t id)
 	return i;
 }
 
+/* Forget every firm's yearly sums (always safe: they are never written
+ * behind). */
+static void years_forget(struct office_hot *h)
+{
+	if (h->years_idx)
+		memset(h->years_idx, 0, h->cap_idx * sizeof(*h->years_idx));
+	h->nyears = 0;
+	h->nyundo = 0;
+	h->years_broken = false;
+}
+
 /* Forget what is beyond the accounts: the next reads go to the store.
  * The numbers stay: like the balances they may hold what the store lacks,
  * and a savepoint's rollback puts them back exactly (numbers_undo). */
@@ -259,6 +336,7 @@ static void forget(struct office_hot *h)
 	h->nwaiting = 0;
 	h->nabsent = 0;
 	h->fresh[0] = '\0';
+	years_forget(h);
 }
 
 static int grow(struct office_hot *h)
@@ -729,6 +807,11 @@ void office_hot_free(struct office *o)
 	free(o->hot->numbers);
 	free(o->hot->waiting);
 	free(o->hot->claims);
+	free(o->hot->years);
+	free(o->hot->years_idx);
+	free(o->hot->yundo);
+	free(o->hot->refs);
+	set_free(&o->hot->newfirms);
 	set_free(&o->hot->apps);
 	set_free(&o->hot->reg);
 	free(o->hot);
@@ -782,6 +865,9 @@ static void numbers_undo(struct office_hot *h)
 	}
 }
 
+static void refs_forget(struct office_hot *h);
+static void refs_recorded(struct office_hot *h, const struct store_app *a);
+
 int office_begin(struct office *o, struct qerr *e)
 {
 	int rc;
@@ -795,6 +881,7 @@ int office_begin(struct office *o, struct qerr *e)
 	/* Another process wrote since this office's last commit. */
 	if (store_generation(o->store) != o->hot->generation) {
 		forget(o->hot);
+		refs_forget(o->hot);
 		o->hot->apps_stale = true;
 		o->hot->reg_loaded = false;
 	}
@@ -862,6 +949,9 @@ void office_rollback(struct office *o)
 	forget(o->hot);
 }
 
+static void years_undo(struct office_hot *h);
+static void years_recorded(struct office_hot *h, const struct store_app *a);
+
 int office_savepoint(struct office *o, struct qerr *e)
 {
 	assert(o && o->store);
@@ -873,6 +963,8 @@ int office_savepoint(struct office *o, struct qerr *e)
 		o->hot->sp_mark++;
 		o->hot->nnumbers_sp = o->hot->nnumbers;
 		o->hot->nundo = 0;
+		o->hot->nyundo = 0;
+		o->hot->years_broken = false;
 	}
 	return store_savepoint(o->store, e);
 }
@@ -892,6 +984,7 @@ int office_savepoint_release(struct office *o, struct qerr *e)
 	if (o->hot && !rc) {
 		o->hot->sp_open = false;
 		o->hot->nundo = 0;
+		o->hot->nyundo = 0;
 	}
 	return rc;
 }
@@ -909,8 +1002,10 @@ void office_savepoint_rollback(struct office *o)
 	 * forget (the writer's commit then fails, see office_commit). */
 	if (o->hot->sp_open && undo_all(o->hot))
 		o->hot->broken = true;
-	if (o->hot->sp_open)
+	if (o->hot->sp_open) {
 		numbers_undo(o->hot);
+		years_undo(o->hot);
+	}
 	o->hot->sp_open = false;
 	if (o->hot->dirty)
 		forget_rest(o->hot);
@@ -1058,6 +1153,10 @@ void office_hot_moved(struct office *o, const struct store_app *a, int from)
 
 	assert(o && a);
 	assert(a->state != OFFICE_NEW);
+	if (h && from == OFFICE_NEW) {
+		years_recorded(h, a);
+		refs_recorded(h, a);
+	}
 	if (!h || !h->in_tx)
 		return;
 	if (from == OFFICE_NEW) {
@@ -1116,6 +1215,10 @@ int office_hot_filed(struct office *o, const char *uscc, bool *maybe,
 		h->apps_stale = false;
 	}
 	*maybe = set_maybe(&h->apps, uscc);
+	/* A new firm: every reference it uses from now on is recorded here
+	 * (refs_recorded). Out of memory, no firm is new. */
+	if (!*maybe && set_add(&h->newfirms, uscc))
+		refs_forget(h);
 	return Q_OK;
 }
 
@@ -1296,7 +1399,7 @@ static int check_reg(void *arg, const char *uscc)
 }
 
 /* office_hot_check beyond the ledger: the numbers, the waiting counts, the
- * sets of firms. */
+ * sets of firms, the yearly sums. */
 static int check_rest(struct office *o, char *why, size_t n)
 {
 	struct office_hot *h = o->hot;
@@ -1326,6 +1429,13 @@ static int check_rest(struct office *o, char *why, size_t n)
 		goto unreadable;
 	if (!c.bad && h->reg_loaded && registry_each(o, check_reg, &c, &e))
 		goto unreadable;
+	if (!c.bad) {
+		int rc = office_hot_years_check(o, why, n);
+
+		if (rc < 0)
+			return rc;
+		c.bad = rc;
+	}
 	return c.bad;
 unreadable:
 	snprintf(why, n, "the store cannot be read: %s", e.msg);
@@ -1362,4 +1472,435 @@ void office_hot_fresh(struct office *o, const char *id)
 		h->fresh[0] = '\0';
 	else
 		snprintf(h->fresh, sizeof(h->fresh), "%s", id);
+}
+
+/* --- the firms' yearly sums ---------------------------------------------- */
+
+static uint64_t year_hash(const char *program, const char *uscc, int year)
+{
+	uint64_t x = uscc_hash(program);
+
+	x = (x ^ 0xff) * 1099511628211ull;
+	for (; *uscc; uscc++)
+		x = (x ^ (unsigned char)*uscc) * 1099511628211ull;
+	return (x ^ (uint64_t)(unsigned)year) * 0x9e3779b97f4a7c15ull;
+}
+
+static bool year_fits(const char *program, const char *measure,
+		      const char *uscc)
+{
+	return strlen(program) < sizeof(((struct hot_year *)0)->program) &&
+	       strlen(measure) < sizeof(((struct hot_year *)0)->measure) &&
+	       strlen(uscc) < HOT_USCC_MAX && *uscc;
+}
+
+static bool year_same_firm(const struct hot_year *y, const char *program,
+			   const char *uscc, int year)
+{
+	return y->year == year && !strcmp(y->uscc, uscc) &&
+	       !strcmp(y->program, program);
+}
+
+/* The index slot of the firm-year's entry under measure, or of the empty
+ * slot where it would go. */
+static size_t year_slot(const struct office_hot *h, const char *program,
+			const char *measure, const char *uscc, int year)
+{
+	size_t i = (size_t)year_hash(program, uscc, year) & (h->cap_idx - 1);
+
+	assert(h->cap_idx > 0);
+	for (; h->years_idx[i]; i = (i + 1) & (h->cap_idx - 1)) {
+		const struct hot_year *y = &h->years[h->years_idx[i] - 1];
+
+		if (year_same_firm(y, program, uscc, year) &&
+		    !strcmp(y->measure, measure))
+			break;
+	}
+	return i;
+}
+
+/* Log entry i as it stands, once under the open savepoint; out of memory
+ * the savepoint's rollback forgets every entry instead. */
+static void year_log(struct office_hot *h, size_t i)
+{
+	struct hot_year *y = &h->years[i];
+	struct hot_year_undo *u;
+
+	if (!h->sp_open || y->mark == h->sp_mark)
+		return;
+	u = room(h->yundo, h->nyundo, &h->cap_yundo, sizeof(*h->yundo));
+	if (!u) {
+		h->years_broken = true;
+		return;
+	}
+	h->yundo = u;
+	h->yundo[h->nyundo++] = (struct hot_year_undo){i, y->valid, y->whole,
+						       y->awarded, y->compute};
+	y->mark = h->sp_mark;
+}
+
+static void years_undo(struct office_hot *h)
+{
+	if (h->years_broken) {
+		years_forget(h);
+		return;
+	}
+	while (h->nyundo) {
+		const struct hot_year_undo *u = &h->yundo[--h->nyundo];
+		struct hot_year *y = &h->years[u->i];
+
+		assert(u->i < h->nyears);
+		y->valid = u->valid;
+		y->whole = u->whole;
+		y->awarded = u->awarded;
+		y->compute = u->compute;
+		y->mark = 0;
+	}
+}
+
+/* Double the index: -1 when out of memory (the index is unchanged). */
+static int years_grow(struct office_hot *h)
+{
+	size_t cap = h->cap_idx ? h->cap_idx * 2 : 1024;
+	uint32_t *idx = calloc(cap, sizeof(*idx));
+
+	if (!idx)
+		return -1;
+	free(h->years_idx);
+	h->years_idx = idx;
+	h->cap_idx = cap;
+	for (size_t k = 0; k < h->nyears; k++) {
+		const struct hot_year *y = &h->years[k];
+
+		idx[year_slot(h, y->program, y->measure, y->uscc, y->year)] =
+			(uint32_t)(k + 1);
+	}
+	return 0;
+}
+
+static void years_of_firm(struct office_hot *h, const struct store_app *a,
+			  bool add);
+
+/* Forget the firm-year (under every measure). */
+static void year_forget_firm(struct office_hot *h, const char *program,
+			     const char *uscc, int year)
+{
+	struct store_app a;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(a.program, sizeof(a.program), "%s", program);
+	snprintf(a.uscc, sizeof(a.uscc), "%s", uscc);
+	a.fiscal_year = year;
+	years_of_firm(h, &a, false);
+}
+
+/* Keep the sums of the firm-year under measure (the store's, or those a
+ * whole entry gives). Out of memory they are not kept, and the firm-year
+ * is forgotten: its whole entries would no longer count every
+ * application of it. */
+static void year_keep(struct office_hot *h, const char *program,
+		      const char *measure, const char *uscc, int year,
+		      money_t awarded, money_t compute, bool whole)
+{
+	struct hot_year *y;
+	size_t i;
+	void *g;
+
+	if (h->nyears >= HOT_YEARS_MAX)
+		years_forget(h);
+	if ((h->nyears + 1) * 2 > h->cap_idx && years_grow(h)) {
+		year_forget_firm(h, program, uscc, year);
+		return;
+	}
+	i = year_slot(h, program, measure, uscc, year);
+	if (!h->years_idx[i]) {
+		g = room(h->years, h->nyears, &h->cap_years, sizeof(*h->years));
+		if (!g) {
+			year_forget_firm(h, program, uscc, year);
+			return;
+		}
+		h->years = g;
+		y = &h->years[h->nyears];
+		memset(y, 0, sizeof(*y));
+		snprintf(y->program, sizeof(y->program), "%s", program);
+		snprintf(y->measure, sizeof(y->measure), "%s", measure);
+		snprintf(y->uscc, sizeof(y->uscc), "%s", uscc);
+		y->year = year;
+		h->years_idx[i] = (uint32_t)(++h->nyears);
+	}
+	year_log(h, h->years_idx[i] - 1);
+	y = &h->years[h->years_idx[i] - 1];
+	y->valid = true;
+	y->whole = whole;
+	y->awarded = awarded;
+	y->compute = compute;
+}
+
+/* A valid whole entry of the firm-year, under any measure, or NULL. */
+static const struct hot_year *year_whole(const struct office_hot *h,
+					 const char *program, const char *uscc,
+					 int year)
+{
+	size_t i = (size_t)year_hash(program, uscc, year) & (h->cap_idx - 1);
+
+	for (; h->years_idx[i]; i = (i + 1) & (h->cap_idx - 1)) {
+		const struct hot_year *y = &h->years[h->years_idx[i] - 1];
+
+		if (y->valid && y->whole &&
+		    year_same_firm(y, program, uscc, year))
+			return y;
+	}
+	return NULL;
+}
+
+int office_hot_year(struct office *o, const char *program, const char *measure,
+		    const char *uscc, int year, const char *except_id,
+		    bool none, money_t *awarded, money_t *compute,
+		    struct qerr *e)
+{
+	struct office_hot *h = o->hot;
+	int rc;
+
+	assert(o && program && measure && uscc);
+	assert(awarded && compute);
+	*awarded = *compute = 0;
+	if (!h || !h->in_tx || h->years_off ||
+	    !year_fits(program, measure, uscc)) {
+		if (none)
+			return Q_OK;
+		return store_applicant_year(o->store, program, measure, uscc,
+					    year, except_id, awarded, compute,
+					    e);
+	}
+	if (h->cap_idx) {
+		size_t i = year_slot(h, program, measure, uscc, year);
+		const struct hot_year *y =
+			h->years_idx[i] ? &h->years[h->years_idx[i] - 1] : NULL;
+
+		if (y && y->valid) {
+			*awarded = y->awarded;
+			*compute = y->compute;
+			h->year_hits++;
+			return Q_OK;
+		}
+		/* Another measure of a firm-year counted whole: nothing
+		 * under this one, the same compute contracts. */
+		y = year_whole(h, program, uscc, year);
+		if (y) {
+			*compute = y->compute;
+			h->year_hits++;
+			year_keep(h, program, measure, uscc, year, 0, *compute,
+				  true);
+			return Q_OK;
+		}
+	}
+	/* The application except_id is not recorded yet: the firm-year's
+	 * whole sum is its answer. */
+	if (!none) {
+		rc = store_applicant_year(o->store, program, measure, uscc,
+					  year, "", awarded, compute, e);
+		if (rc)
+			return rc;
+		h->year_reads++;
+	}
+	year_keep(h, program, measure, uscc, year, *awarded, *compute, none);
+	return Q_OK;
+}
+
+/* Every entry of a's firm-year (under every measure): forgotten, or (add)
+ * given a's share: its compute contract to each, what it holds to its
+ * measure's, as ST_APPLICANT_YEAR sums them. */
+static void years_of_firm(struct office_hot *h, const struct store_app *a,
+			  bool add)
+{
+	money_t mine = 0, contract = a->compute ? a->contract_value : 0;
+	size_t i;
+
+	if (!h->cap_idx || !h->nyears)
+		return;
+	if (a->state == APP_RESERVED || a->state == APP_WAITLISTED ||
+	    a->state == APP_QUEUED)
+		mine = a->requested;
+	else if (a->state == APP_AWARDED)
+		mine = a->awarded;
+	i = (size_t)year_hash(a->program, a->uscc, a->fiscal_year) &
+	    (h->cap_idx - 1);
+	for (; h->years_idx[i]; i = (i + 1) & (h->cap_idx - 1)) {
+		size_t k = h->years_idx[i] - 1;
+		struct hot_year *y = &h->years[k];
+
+		if (!y->valid ||
+		    !year_same_firm(y, a->program, a->uscc, a->fiscal_year))
+			continue;
+		if (!add) {
+			y->valid = false;
+			continue;
+		}
+		year_log(h, k);
+		if (money_add(y->compute, contract, &y->compute) ||
+		    (!strcmp(y->measure, a->measure) &&
+		     money_add(y->awarded, mine, &y->awarded)))
+			y->valid = false;
+	}
+}
+
+void office_hot_year_forget(struct office *o, const struct store_app *a)
+{
+	assert(o && a);
+	if (o->hot)
+		years_of_firm(o->hot, a, false);
+}
+
+/* Intake recorded a (office_hot_moved): its firm-year's sums grow. */
+static void years_recorded(struct office_hot *h, const struct store_app *a)
+{
+	assert(h && a);
+	years_of_firm(h, a, h->in_tx);
+}
+
+void office_hot_years_enable(struct office *o, bool on)
+{
+	assert(o);
+	if (!o->hot)
+		return;
+	o->hot->years_off = !on;
+	years_forget(o->hot);
+}
+
+void office_hot_year_counts(const struct office *o, long *hits, long *reads)
+{
+	assert(o && hits && reads);
+	*hits = o->hot ? o->hot->year_hits : 0;
+	*reads = o->hot ? o->hot->year_reads : 0;
+}
+
+int office_hot_years_check(struct office *o, char *why, size_t n)
+{
+	struct office_hot *h = o->hot;
+	struct qerr e = {0};
+
+	assert(o && why && n > 0);
+	why[0] = '\0';
+	if (!h || h->in_tx)
+		return 0;
+	for (size_t i = 0; i < h->nyears; i++) {
+		const struct hot_year *y = &h->years[i];
+		money_t aw, co;
+
+		if (!y->valid)
+			continue;
+		if (store_applicant_year(o->store, y->program, y->measure,
+					 y->uscc, y->year, "", &aw, &co, &e)) {
+			snprintf(why, n, "the store cannot be read: %s", e.msg);
+			return -1;
+		}
+		if (aw != y->awarded || co != y->compute) {
+			snprintf(why, n,
+				 "the yearly sums of %s in %s %s %d in memory "
+				 "are %lld and %lld, the store's %lld and %lld",
+				 y->uscc, y->program, y->measure, y->year,
+				 (long long)y->awarded, (long long)y->compute,
+				 (long long)aw, (long long)co);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* --- the new firms' references ------------------------------------------- */
+
+static uint64_t ref_hash(const char *uscc, const char *ref)
+{
+	uint64_t x = uscc_hash(uscc);
+
+	x = (x ^ 0xff) * 1099511628211ull;
+	for (; *ref; ref++)
+		x = (x ^ (unsigned char)*ref) * 1099511628211ull;
+	x ^= x >> 29;
+	return x ? x : 1;
+}
+
+/* Whether uscc is certainly a new firm (in the set, not "maybe"). */
+static bool fresh_has(const struct office_hot *h, const char *uscc)
+{
+	return strlen(uscc) < HOT_USCC_MAX && h->newfirms.cap &&
+	       h->newfirms.keys[set_slot(&h->newfirms, uscc)][0];
+}
+
+static size_t ref_slot(const struct office_hot *h, uint64_t x)
+{
+	size_t i = (size_t)x & (h->cap_refs - 1);
+
+	while (h->refs[i] && h->refs[i] != x)
+		i = (i + 1) & (h->cap_refs - 1);
+	return i;
+}
+
+/* Forget the new firms and their references (always safe: every firm is
+ * then asked of the store). */
+static void refs_forget(struct office_hot *h)
+{
+	set_free(&h->newfirms);
+	if (h->refs)
+		memset(h->refs, 0, h->cap_refs * sizeof(*h->refs));
+	h->nrefs = 0;
+}
+
+/* Refs kept at most: past it, all are forgotten. */
+#define HOT_REFS_MAX (1u << 22)
+
+/* Intake recorded a: a new firm's reference joins the set. */
+static void refs_recorded(struct office_hot *h, const struct store_app *a)
+{
+	uint64_t x;
+
+	assert(h && a);
+	if (!a->client_ref[0] || !fresh_has(h, a->uscc))
+		return;
+	if (h->nrefs >= HOT_REFS_MAX) {
+		refs_forget(h);
+		return;
+	}
+	if ((h->nrefs + 1) * 2 > h->cap_refs) {
+		size_t cap = h->cap_refs ? h->cap_refs * 2 : 1024;
+		uint64_t *old = h->refs, *g = calloc(cap, sizeof(*g));
+		size_t ocap = h->cap_refs;
+
+		if (!g) {
+			refs_forget(h);
+			return;
+		}
+		h->refs = g;
+		h->cap_refs = cap;
+		for (size_t k = 0; k < ocap; k++)
+			if (old[k])
+				h->refs[ref_slot(h, old[k])] = old[k];
+		free(old);
+	}
+	x = ref_hash(a->uscc, a->client_ref);
+	if (!h->refs[ref_slot(h, x)]) {
+		h->refs[ref_slot(h, x)] = x;
+		h->nrefs++;
+	}
+}
+
+void office_hot_ref(struct office *o, const char *uscc, const char *ref,
+		    bool *maybe)
+{
+	struct office_hot *h = o->hot;
+
+	assert(o && uscc && ref);
+	assert(maybe);
+	*maybe = true;
+	if (!h || !h->in_tx || !fresh_has(h, uscc))
+		return;
+	*maybe = h->cap_refs && h->refs[ref_slot(h, ref_hash(uscc, ref))];
+	if (!*maybe)
+		h->ref_hits++;
+}
+
+long office_hot_ref_hits(const struct office *o)
+{
+	assert(o);
+	return o->hot ? o->hot->ref_hits : 0;
 }

@@ -170,6 +170,10 @@ int office_app_move_with(struct office *o, struct store_app *a,
 	assert(o && s && s->action && s->by);
 	assert(office_step_allowed(from, s->verb, s->to, s->grant));
 	assert(nm < OFFICE_MEMBERS_MAX && (m || nm == 0));
+	/* Its firm-year's sums may differ once it changes: forgotten, never
+	 * patched (intake adds to them, office_hot_moved). */
+	if (from != OFFICE_NEW)
+		office_hot_year_forget(o, a);
 	a->state = s->to;
 	a->updated_at = s->now;
 	rc = from == OFFICE_NEW ? store_app_insert(o->store, a, e)

@@ -452,14 +452,45 @@ int office_hot_waiting(struct office *o, const char *program,
 int office_hot_filed(struct office *o, const char *uscc, bool *maybe,
 		     struct qerr *e);
 
+/* *maybe: false when firm uscc certainly used no client_ref ref here: a
+ * firm first met with no application (office_hot_filed said so), whose
+ * references since are all in memory. */
+void office_hot_ref(struct office *o, const char *uscc, const char *ref,
+		    bool *maybe);
+
+/* How often office_hot_ref spared a read (for the benchmarks). */
+long office_hot_ref_hits(const struct office *o);
+
 /* *maybe: false when uscc is on no imported list and has no entry in the
  * registry of controllers. */
 int office_hot_listed(struct office *o, const char *uscc, bool *maybe,
 		      struct qerr *e);
 
+/* The yearly sums of firm uscc in program, measure and year, as
+ * store_applicant_year answers them for application except_id, not yet
+ * recorded (so not in the store). Inside a write transaction they are
+ * read once per firm-year and then answered from memory; none: the
+ * caller knows the firm never filed here (office_hot_filed), so they are
+ * 0 and kept without a read. */
+int office_hot_year(struct office *o, const char *program, const char *measure,
+		    const char *uscc, int year, const char *except_id,
+		    bool none, money_t *awarded, money_t *compute,
+		    struct qerr *e);
+
+/* Application a is about to change (any verb after intake): forget its
+ * firm-year's sums, under every measure; the next need reads the store. */
+void office_hot_year_forget(struct office *o, const struct store_app *a);
+
+/* For the tests: off, every yearly sum is read from the store. */
+void office_hot_years_enable(struct office *o, bool on);
+
+/* How often the yearly sums were answered from memory, and read from the
+ * store into it (for the benchmarks). */
+void office_hot_year_counts(const struct office *o, long *hits, long *reads);
+
 /* Tell the hot state what the office wrote: a application stored in its
- * new state (from: OFFICE_NEW for an insert), a firm added to a list or
- * to the registry. */
+ * new state (from: OFFICE_NEW for an insert, whose share the firm-year's
+ * sums then hold), a firm added to a list or to the registry. */
 void office_hot_moved(struct office *o, const struct store_app *a, int from);
 void office_hot_registered(struct office *o, const char *uscc);
 
@@ -467,6 +498,10 @@ void office_hot_registered(struct office *o, const char *uscc);
  * transactions: 0 when equal (or nothing is kept), 1 when not (why says
  * what differs), -1 when the store cannot be read. For the simulator. */
 int office_hot_check(struct office *o, char *why, size_t n);
+
+/* office_hot_check of the firms' yearly sums alone (cheap enough to run
+ * after every step of a test). */
+int office_hot_years_check(struct office *o, char *why, size_t n);
 
 /* How often the hot state answered an account read, and how often the
  * store did (for the benchmarks). */

@@ -127,10 +127,15 @@ struct pg {
 struct pg_stmt {
 	struct drv_stmt base; /* ops: drv_postgres */
 	struct pg *db;
-	char name[16]; /* "q" and its id */
-	char *sql;     /* the text, placeholders spelt $N */
-	int nparams;   /* the highest N */
-	unsigned gen;  /* prepared on this generation (0: never) */
+	char name[16]; /* "q" and its id (and "_" and its version, once > 0) */
+	/* Its prepare was sent down the pipeline in this transaction: the
+	 * server skips it when an earlier statement of the pipeline failed,
+	 * so after a rollback it may not exist (stmts_unsure). */
+	bool unsure;
+	unsigned version;
+	char *sql;    /* the text, placeholders spelt $N */
+	int nparams;  /* the highest N */
+	unsigned gen; /* prepared on this generation (0: never) */
 	const char *val[PARAMS_MAX];
 	int len[PARAMS_MAX];
 	int fmt[PARAMS_MAX];
@@ -335,6 +340,7 @@ static int send_prepared(struct pg *s, struct pg_stmt *q, const char *op,
 			goto lost;
 		s->pending++;
 		q->gen = s->gen;
+		q->unsure = true;
 	}
 	if (PQsendQueryPrepared(s->conn, q->name, q->nparams, q->val, q->len,
 				q->fmt, 0) == 1)
@@ -736,6 +742,7 @@ static int pg_begin_write(struct drv *d, struct qerr *e)
 }
 
 static void pg_rollback(struct drv *d);
+static void stmts_unsure(struct pg *s, bool keep);
 
 /* Done only when the server answered COMMIT: a transaction spoilt by an
  * earlier error answers ROLLBACK, and a lost connection answers nothing. */
@@ -766,7 +773,30 @@ static int pg_commit(struct drv *d, struct qerr *e)
 			      "postgres: committing: the transaction had "
 			      "failed and was rolled back");
 	PQclear(res);
+	stmts_unsure(s, rc == Q_OK);
 	return rc;
+}
+
+/* After a rollback: a statement whose prepare went down the pipeline in
+ * the transaction may have been skipped by the server (an earlier
+ * statement failed), or prepared: it is prepared again at its next use,
+ * under a new name (a name the server may hold cannot be prepared
+ * again). keep: the transaction committed, every prepare was done. */
+static void stmts_unsure(struct pg *s, bool keep)
+{
+	assert(s);
+	for (unsigned i = 0; s->st && i < s->nstmt; i++) {
+		struct pg_stmt *q = s->st[i];
+
+		if (!q || !q->unsure)
+			continue;
+		q->unsure = false;
+		if (keep)
+			continue;
+		q->version++;
+		snprintf(q->name, sizeof(q->name), "q%u_%u", i, q->version);
+		q->gen = 0;
+	}
 }
 
 static void pg_rollback(struct drv *d)
@@ -779,6 +809,7 @@ static void pg_rollback(struct drv *d)
 	s->poisoned = false;
 	s->item_open = false;
 	s->optimistic = false;
+	stmts_unsure(s, false);
 	if (s->conn && PQstatus(s->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
 		PQclear(PQexec(s->conn, "ROLLBACK"));
@@ -835,6 +866,7 @@ static void pg_rollback_to(struct drv *d)
 	static const char op[] = "rolling back to a savepoint";
 	struct pg *s = pg_of(d);
 
+	stmts_unsure(s, false);
 	if (s->optimistic && s->in_tx && !s->poisoned &&
 	    PQstatus(s->conn) == CONNECTION_OK) {
 		s->item_open = false;

@@ -2025,7 +2025,9 @@ static void check_writer_hot_state(struct run *r,
 	free(ba.b);
 	free(bb.b);
 	/* The writer's own memory (src/office/hot.c): every account it keeps
-	 * and its last timestamp equal to a fresh read of the store. */
+	 * and its last timestamp, and every firm-year's sums it keeps (as
+	 * store_applicant_year answers them), equal to a fresh read of the
+	 * store. */
 	if (!msg[0] && office_hot_check(&r->o, msg, sizeof(msg)) != 0 &&
 	    !msg[0])
 		snprintf(msg, sizeof(msg),
@@ -2056,7 +2058,13 @@ static void check_all(struct run *r, bool whole)
 		return;
 	r->checks++;
 	if (!whole) {
+		char msg[512];
+
 		check_pool_money(r, ALL_POOLS);
+		/* Every firm-year the writer keeps, after every step: a
+		 * stale sum lets a firm past its yearly cap. */
+		if (office_hot_years_check(&r->o, msg, sizeof(msg)))
+			die(r, "hot state: %s", msg);
 		goto apps;
 	}
 
