@@ -109,6 +109,10 @@ struct pg {
 	 * everything in flight is the batch's, and a refusal its failure. */
 	bool optimistic;
 	bool refused_ahead; /* so it failed: the batch is run again */
+	/* A statement of the pipeline failed or was skipped since the
+	 * statements marked unsure were prepared down it: a prepare after
+	 * the failure was skipped too (stmts_unsure). */
+	bool pipe_failed;
 	/* The server refused a write as read-only (SQLSTATE 25006: a standby,
 	 * or a primary demoted under this connection): the connection is
 	 * made again at the next call outside a transaction, and libpq's
@@ -243,6 +247,8 @@ static int collect(struct pg *s, PGresult **keep, const char *op,
 			break;
 		}
 		got++;
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+			s->pipe_failed = true;
 		if (keep && got == want && !write_failed &&
 		    (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
 			*keep = res;
@@ -742,7 +748,7 @@ static int pg_begin_write(struct drv *d, struct qerr *e)
 }
 
 static void pg_rollback(struct drv *d);
-static void stmts_unsure(struct pg *s, bool keep);
+static void stmts_unsure(struct pg *s);
 
 /* Done only when the server answered COMMIT: a transaction spoilt by an
  * earlier error answers ROLLBACK, and a lost connection answers nothing. */
@@ -773,30 +779,34 @@ static int pg_commit(struct drv *d, struct qerr *e)
 			      "postgres: committing: the transaction had "
 			      "failed and was rolled back");
 	PQclear(res);
-	stmts_unsure(s, rc == Q_OK);
+	stmts_unsure(s);
 	return rc;
 }
 
-/* After a rollback: a statement whose prepare went down the pipeline in
- * the transaction may have been skipped by the server (an earlier
- * statement failed), or prepared: it is prepared again at its next use,
- * under a new name (a name the server may hold cannot be prepared
- * again). keep: the transaction committed, every prepare was done. */
-static void stmts_unsure(struct pg *s, bool keep)
+/* Once every answer of a transaction's pipeline is read (its commit, its
+ * rollback, a careful rollback to a savepoint): the statements whose
+ * prepare went down the pipeline exist on the server, unless a statement
+ * before them failed (pipe_failed), when the server skipped what followed.
+ * Then they are prepared again at their next use, under a new name (a
+ * name the server may hold cannot be prepared again). Server errors are
+ * what the office's own checks let through, so renames stay rare. */
+static void stmts_unsure(struct pg *s)
 {
 	assert(s);
+	assert(!s->piped || PQstatus(s->conn) != CONNECTION_OK);
 	for (unsigned i = 0; s->st && i < s->nstmt; i++) {
 		struct pg_stmt *q = s->st[i];
 
 		if (!q || !q->unsure)
 			continue;
 		q->unsure = false;
-		if (keep)
+		if (!s->pipe_failed)
 			continue;
 		q->version++;
 		snprintf(q->name, sizeof(q->name), "q%u_%u", i, q->version);
 		q->gen = 0;
 	}
+	s->pipe_failed = false;
 }
 
 static void pg_rollback(struct drv *d)
@@ -809,7 +819,7 @@ static void pg_rollback(struct drv *d)
 	s->poisoned = false;
 	s->item_open = false;
 	s->optimistic = false;
-	stmts_unsure(s, false);
+	stmts_unsure(s);
 	if (s->conn && PQstatus(s->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
 		PQclear(PQexec(s->conn, "ROLLBACK"));
@@ -866,7 +876,6 @@ static void pg_rollback_to(struct drv *d)
 	static const char op[] = "rolling back to a savepoint";
 	struct pg *s = pg_of(d);
 
-	stmts_unsure(s, false);
 	if (s->optimistic && s->in_tx && !s->poisoned &&
 	    PQstatus(s->conn) == CONNECTION_OK) {
 		s->item_open = false;
@@ -877,6 +886,8 @@ static void pg_rollback_to(struct drv *d)
 	if (s->piped)
 		collect(s, NULL, op, NULL);
 	s->item_open = false;
+	if (!s->poisoned)
+		stmts_unsure(s);
 	if (PQstatus(s->conn) != CONNECTION_OK || s->poisoned)
 		return;
 	PQclear(PQexec(s->conn, "ROLLBACK TO one; RELEASE one"));
