@@ -8,6 +8,7 @@
 #include "policy/chips.h"
 
 #include "core/file.h"
+#include "core/idkey.h"
 #include "policy/yamldoc.h"
 
 #include <assert.h>
@@ -432,35 +433,11 @@ int chips_load(const char *path, struct chip_catalog **out, struct diag_list *d)
 	return result;
 }
 
-/* An id's first and last eight bytes; shorter, its first and last four
- * (or first, middle and last byte) in head. With its length, all of an id
- * of up to sixteen bytes, read without a loop. */
-static inline void id_words(const char *id, size_t len, uint64_t *head,
-			    uint64_t *tail)
-{
-	uint32_t lo, hi;
-
-	*head = *tail = 0;
-	if (len >= 8) {
-		memcpy(head, id, 8);
-		memcpy(tail, id + len - 8, 8);
-	} else if (len >= 4) {
-		memcpy(&lo, id, 4);
-		memcpy(&hi, id + len - 4, 4);
-		*head = lo | (uint64_t)hi << 32;
-	} else if (len) {
-		*head = (uint64_t)(unsigned char)id[0] |
-			(uint64_t)(unsigned char)id[len / 2] << 8 |
-			(uint64_t)(unsigned char)id[len - 1] << 16;
-	}
-}
-
 /* The hash of an id (chips_find's index) from its words and length, mixed
  * by one multiplication: a chip id is short, so no loop over its bytes. */
 static inline uint64_t chip_hash(uint64_t head, uint64_t tail, size_t len)
 {
-	tail = (tail << 29) | (tail >> 35);
-	return ((head ^ tail ^ (uint64_t)len) * 0x9e3779b97f4a7c15ull) >> 32;
+	return id_mix(head, tail, len) >> 32;
 }
 
 /* Build the catalog's index; the ids are unique (parse_chip refuses a

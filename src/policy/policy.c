@@ -10,6 +10,7 @@
 #include "policy/policy.h"
 
 #include "core/file.h"
+#include "core/idkey.h"
 #include "policy/yamldoc.h"
 
 #include <assert.h>
@@ -2964,36 +2965,10 @@ static void fuse_conditions(struct ctx *c)
 	}
 }
 
-/* An id's first and last eight bytes; shorter, its first and last four
- * (or first, middle and last byte) in head. With its length, all of an id
- * of up to sixteen bytes, read without a loop. */
-static inline void id_words(const char *id, size_t len, uint64_t *head,
-			    uint64_t *tail)
-{
-	uint32_t lo, hi;
-
-	*head = *tail = 0;
-	if (len >= 8) {
-		memcpy(head, id, 8);
-		memcpy(tail, id + len - 8, 8);
-	} else if (len >= 4) {
-		memcpy(&lo, id, 4);
-		memcpy(&hi, id + len - 4, 4);
-		*head = lo | (uint64_t)hi << 32;
-	} else if (len) {
-		*head = (uint64_t)(unsigned char)id[0] |
-			(uint64_t)(unsigned char)id[len / 2] << 8 |
-			(uint64_t)(unsigned char)id[len - 1] << 16;
-	}
-}
-
 /* The index slot of an id (policy.measure_index) from its words. */
 static inline size_t id_slot(uint64_t head, uint64_t tail, size_t len)
 {
-	uint64_t x = head ^ ((tail << 29) | (tail >> 35)) ^ (uint64_t)len;
-
-	return (size_t)((x * 0x9e3779b97f4a7c15ull) >> 57) %
-	       POLICY_MEASURE_SLOTS;
+	return (size_t)(id_mix(head, tail, len) >> 57) % POLICY_MEASURE_SLOTS;
 }
 
 /* The most trace entries and reasons a decision under m can write, as
