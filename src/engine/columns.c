@@ -258,21 +258,15 @@ static int lite_remaining(const struct policy_cap *cap,
 			  const struct fact_columns *c, size_t r, money_t lim,
 			  money_t *out)
 {
-	static const int field[SUBSIDY_LEVEL__COUNT] = {
-		[SUBSIDY_LEVEL_UNKNOWN] = F_CONTRACT_OTHER_SUBSIDIES_UNLEVELED,
-		[SUBSIDY_LEVEL_NATIONAL] = F_CONTRACT_OTHER_SUBSIDIES_NATIONAL,
-		[SUBSIDY_LEVEL_PROVINCE] = F_CONTRACT_OTHER_SUBSIDIES_PROVINCE,
-		[SUBSIDY_LEVEL_CITY] = F_CONTRACT_OTHER_SUBSIDIES_CITY,
-		[SUBSIDY_LEVEL_DISTRICT] = F_CONTRACT_OTHER_SUBSIDIES_DISTRICT,
-	};
 	money_t less = 0;
 
 	if (cap->per == CAP_PER_APPLICANT_YEAR)
 		less = c->col[F_APPLICANT_AWARDED_YEAR][r];
 	else if (cap->per == CAP_PER_STACKED)
 		for (int l = 0; l < SUBSIDY_LEVEL__COUNT; l++)
-			if (((cap->levels | 1u) & (1u << l)) &&
-			    money_add(less, c->col[field[l]][r], &less))
+			if (cap_counts_level(cap, l) &&
+			    money_add(less, c->col[facts_subsidy_field[l]][r],
+				      &less))
 				return -1;
 	if (money_sub(lim, less, &lim))
 		return -1;

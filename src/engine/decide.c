@@ -360,23 +360,23 @@ static int decide_rate(const struct policy *p, const struct policy_measure *m,
 	return Q_OK;
 }
 
-/* The other schemes' subsidies a stacked cap counts: those of its levels,
- * and always those whose level the application does not give. */
+const int facts_subsidy_field[SUBSIDY_LEVEL__COUNT] = {
+	[SUBSIDY_LEVEL_UNKNOWN] = F_CONTRACT_OTHER_SUBSIDIES_UNLEVELED,
+	[SUBSIDY_LEVEL_NATIONAL] = F_CONTRACT_OTHER_SUBSIDIES_NATIONAL,
+	[SUBSIDY_LEVEL_PROVINCE] = F_CONTRACT_OTHER_SUBSIDIES_PROVINCE,
+	[SUBSIDY_LEVEL_CITY] = F_CONTRACT_OTHER_SUBSIDIES_CITY,
+	[SUBSIDY_LEVEL_DISTRICT] = F_CONTRACT_OTHER_SUBSIDIES_DISTRICT,
+};
+
+/* The other schemes' subsidies a stacked cap counts (cap_counts_level). */
 static int stacked_others(const struct policy_cap *c, const struct facts *f,
 			  money_t *out)
 {
-	static const int field[SUBSIDY_LEVEL__COUNT] = {
-		[SUBSIDY_LEVEL_UNKNOWN] = F_CONTRACT_OTHER_SUBSIDIES_UNLEVELED,
-		[SUBSIDY_LEVEL_NATIONAL] = F_CONTRACT_OTHER_SUBSIDIES_NATIONAL,
-		[SUBSIDY_LEVEL_PROVINCE] = F_CONTRACT_OTHER_SUBSIDIES_PROVINCE,
-		[SUBSIDY_LEVEL_CITY] = F_CONTRACT_OTHER_SUBSIDIES_CITY,
-		[SUBSIDY_LEVEL_DISTRICT] = F_CONTRACT_OTHER_SUBSIDIES_DISTRICT,
-	};
 	money_t sum = 0;
 
 	for (int l = 0; l < SUBSIDY_LEVEL__COUNT; l++)
-		if (((c->levels | 1u) & (1u << l)) &&
-		    money_add(sum, f->i[field[l]], &sum))
+		if (cap_counts_level(c, l) &&
+		    money_add(sum, f->i[facts_subsidy_field[l]], &sum))
 			return EXPR_OVERFLOW;
 	*out = sum;
 	return EXPR_OK;

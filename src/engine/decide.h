@@ -135,6 +135,16 @@ int measure_pool_share(const struct policy *p, int measure, money_t amount,
 bool decision_funder_external(const struct policy *p, const struct decision *d,
 			      size_t i);
 
+/* The fact that holds the contract's other subsidies at each level. */
+extern const int facts_subsidy_field[SUBSIDY_LEVEL__COUNT];
+
+/* Whether a stacked cap counts the other subsidies of level l: those of
+ * its levels, and always those whose level the application does not give. */
+static inline bool cap_counts_level(const struct policy_cap *c, int l)
+{
+	return ((c->levels | 1u) & (1u << l)) != 0;
+}
+
 /* Fill the facts of application a (fields.h). Q_ERR_UNKNOWN_CHIP when the
  * compute chip is not in the catalog. hist may be NULL (no history). */
 int facts_build(const struct application *a, const struct chip_catalog *chips,
