@@ -191,12 +191,13 @@ rush_stop() {
 	sort -n "$dir"/answers.* >"$dir/answers"
 }
 
-# rush_check DIR: every 201 is in the store under the number answered, in
-# the state answered; prints how many were checked. Fails naming the
+# rush_check DIR: every 201 (and every 200, a replay of one committed
+# before its answer was lost) is in the store under the number answered,
+# in the state answered; prints how many were checked. Fails naming the
 # first that is not.
 rush_check() {
 	local dir=$1
-	awk '$3 == 201 { print $5 "|" $6 }' "$dir/answers" | sort -u >"$dir/acked"
+	awk '$3 == 201 || $3 == 200 { print $5 "|" $6 }' "$dir/answers" | sort -u >"$dir/acked"
 	psql -X -q -At "$HA_DB" -c "select id || '|' || state from applications" |
 		sort >"$dir/stored"
 	if [ -n "$(comm -23 "$dir/acked" "$dir/stored")" ]; then
