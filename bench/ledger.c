@@ -43,9 +43,11 @@
  *
  * --sums-off: the writer reads a firm's yearly sums from the store for
  * each application, as before it kept them (the figure to compare with).
+ * --contracts-off: the screens read a returning firm's earlier contracts
+ * from the store for each application, as before the writer kept them.
  *
  * usage: bench/ledger [--smoke] [--serial] [-n N] [-b B] [--returning K]
- *                     [--sums-off]
+ *                     [--sums-off] [--contracts-off]
  */
 #include <errno.h>
 #include <pthread.h>
@@ -146,7 +148,7 @@ static void cleanup(void)
 static void usage(void)
 {
 	fputs("usage: bench/ledger [--smoke] [--serial] [-n N] [-b B] "
-	      "[--returning K] [--sums-off]\n",
+	      "[--returning K] [--sums-off] [--contracts-off]\n",
 	      stderr);
 	exit(1);
 }
@@ -577,7 +579,7 @@ int main(int argc, char **argv)
 		QUAN_DATADIR "/../policies/shanghai-2025.yaml";
 	const char *chips_path = QUAN_DATADIR "/chips.yaml";
 	long n = 100000, n1 = -1, b = 256, returning = 0;
-	bool serial = false, sums_off = false;
+	bool serial = false, sums_off = false, contracts_off = false;
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct chip_catalog *chips = NULL;
 	struct gen *g;
@@ -589,13 +591,16 @@ int main(int argc, char **argv)
 	double r1, r2;
 	int64_t from;
 	char clock[2][DATETIME_TEXT_MAX];
-	long year_hits = 0, year_reads = 0, ref_hits = 0;
+	long year_hits = 0, year_reads = 0, ref_hits = 0, c_hits = 0,
+	     c_reads = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--serial")) {
 			serial = true;
 		} else if (!strcmp(argv[i], "--sums-off")) {
 			sums_off = true;
+		} else if (!strcmp(argv[i], "--contracts-off")) {
+			contracts_off = true;
 		} else if (!strcmp(argv[i], "--smoke")) {
 			n = 2000;
 			n1 = 200;
@@ -684,6 +689,8 @@ int main(int argc, char **argv)
 	open_fresh(&o, 0, policy_path, chips);
 	if (sums_off)
 		office_hot_years_enable(&o, false);
+	if (contracts_off)
+		hot_contracts_enable(office_hot_contracts(&o), false);
 	from = office_now();
 	if (serial)
 		run_batched(&o, texts, lens, n, b, &batched);
@@ -691,6 +698,7 @@ int main(int argc, char **argv)
 		run_fed(&o, texts, lens, n, b, &batched);
 	office_hot_year_counts(&o, &year_hits, &year_reads);
 	ref_hits = office_hot_ref_hits(&o);
+	hot_contracts_counts(office_hot_contracts(&o), &c_hits, &c_reads);
 	verify(&o, "group commit", 0, n, from, &batched);
 	office_close(&o);
 
@@ -698,6 +706,8 @@ int main(int argc, char **argv)
 	open_fresh(&o, 1, policy_path, chips);
 	if (sums_off)
 		office_hot_years_enable(&o, false);
+	if (contracts_off)
+		hot_contracts_enable(office_hot_contracts(&o), false);
 	from = office_now();
 	run_single(&o, texts + n, lens + n, n1, &single);
 	verify(&o, "one per transaction", n, n1, from, &single);
@@ -734,6 +744,15 @@ int main(int argc, char **argv)
 		printf("  group commit, a firm's yearly sums: %ld answered from "
 		       "the writer's memory, %ld read from the store\n",
 		       year_hits, year_reads);
+	if (contracts_off)
+		printf("  group commit, a returning firm's earlier contracts: "
+		       "read from the store for every screen "
+		       "(--contracts-off)\n");
+	else
+		printf("  group commit, a returning firm's earlier contracts: "
+		       "%ld screens answered from the writer's memory, %ld "
+		       "firms read from the store\n",
+		       c_hits, c_reads);
 	printf("  group commit, client_refs known unused without a read (a "
 	       "firm first met here): %ld\n",
 	       ref_hits);

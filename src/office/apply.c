@@ -416,6 +416,7 @@ static int add_contract(struct office *o, const struct application *a,
 			struct qerr *e)
 {
 	struct store_contract sc;
+	int rc;
 
 	assert(a && a->id);
 	sc.app_id = a->id;
@@ -425,7 +426,10 @@ static int add_contract(struct office *o, const struct application *a,
 	sc.number = a->contract.number;
 	sc.value = a->contract.value;
 	sc.signed_on = a->contract.signed_on;
-	return store_contract_add(o->store, &sc, e);
+	rc = store_contract_add(o->store, &sc, e);
+	if (!rc)
+		office_hot_contract_added(o, &sc);
+	return rc;
 }
 
 /* Record rec in state `to` with its audit event ("apply", or "import" for

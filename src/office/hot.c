@@ -27,6 +27,8 @@
  *   firm-year before it writes (office_hot_year_forget), never patches
  *   it. They are never written behind, so forgetting them is always safe:
  *   the store holds the truth;
+ * - the contracts of the firms screened, for the screens' lookups
+ *   (hot_contracts.c, which says how they are kept equal);
  * - the firms first met here with no application (new firms), and a set of
  *   hashes of the (USCC, client_ref) pairs that intake recorded for them
  *   since: a new firm's reference outside the set is certainly unused
@@ -218,6 +220,8 @@ struct office_hot {
 	size_t nyundo, cap_yundo;
 	bool years_broken, years_off;
 	long year_hits, year_reads;
+	/* The contract index the screens use (hot_contracts.c). */
+	struct hot_contracts *contracts;
 	/* The new firms, and the hashes of their references (0 empty, cap a
 	 * power of two or 0). */
 	struct uscc_set newfirms;
@@ -337,6 +341,7 @@ static void forget(struct office_hot *h)
 	h->nabsent = 0;
 	h->fresh[0] = '\0';
 	years_forget(h);
+	hot_contracts_forget(h->contracts);
 }
 
 static int grow(struct office_hot *h)
@@ -780,6 +785,11 @@ int office_hot_new(struct office *o)
 	assert(o && o->store);
 	if (!h)
 		return -1;
+	h->contracts = hot_contracts_new();
+	if (!h->contracts) {
+		free(h);
+		return -1;
+	}
 	h->store = o->store;
 	h->base = store_ledger_io(o->store);
 	h->io = (struct ledger_io){h,
@@ -814,8 +824,21 @@ void office_hot_free(struct office *o)
 	set_free(&o->hot->newfirms);
 	set_free(&o->hot->apps);
 	set_free(&o->hot->reg);
+	hot_contracts_free(o->hot->contracts);
 	free(o->hot);
 	o->hot = NULL;
+}
+
+bool office_hot_writing(const struct office *o)
+{
+	assert(o);
+	return o->hot && o->hot->in_tx;
+}
+
+struct hot_contracts *office_hot_contracts(struct office *o)
+{
+	assert(o);
+	return o->hot ? o->hot->contracts : NULL;
 }
 
 const struct ledger_io *office_ledger(struct office *o)
@@ -965,6 +988,8 @@ int office_savepoint(struct office *o, struct qerr *e)
 		o->hot->nundo = 0;
 		o->hot->nyundo = 0;
 		o->hot->years_broken = false;
+		if (o->hot->in_tx)
+			hot_contracts_savepoint(o->hot->contracts);
 	}
 	return store_savepoint(o->store, e);
 }
@@ -985,6 +1010,7 @@ int office_savepoint_release(struct office *o, struct qerr *e)
 		o->hot->sp_open = false;
 		o->hot->nundo = 0;
 		o->hot->nyundo = 0;
+		hot_contracts_release(o->hot->contracts);
 	}
 	return rc;
 }
@@ -1006,6 +1032,7 @@ void office_savepoint_rollback(struct office *o)
 		numbers_undo(o->hot);
 		years_undo(o->hot);
 	}
+	hot_contracts_rollback(o->hot->contracts);
 	o->hot->sp_open = false;
 	if (o->hot->dirty)
 		forget_rest(o->hot);
@@ -1216,9 +1243,12 @@ int office_hot_filed(struct office *o, const char *uscc, bool *maybe,
 	}
 	*maybe = set_maybe(&h->apps, uscc);
 	/* A new firm: every reference it uses from now on is recorded here
-	 * (refs_recorded). Out of memory, no firm is new. */
+	 * (refs_recorded), and every contract (it has none yet). Out of
+	 * memory, no firm is new. */
 	if (!*maybe && set_add(&h->newfirms, uscc))
 		refs_forget(h);
+	if (!*maybe)
+		hot_contracts_none(h->contracts, uscc);
 	return Q_OK;
 }
 
@@ -1432,6 +1462,8 @@ static int check_rest(struct office *o, char *why, size_t n)
 	if (!c.bad) {
 		int rc = office_hot_years_check(o, why, n);
 
+		if (!rc)
+			rc = office_hot_contracts_check(o, why, n);
 		if (rc < 0)
 			return rc;
 		c.bad = rc;

@@ -507,4 +507,61 @@ int office_hot_years_check(struct office *o, char *why, size_t n);
  * store did (for the benchmarks). */
 void office_hot_counts(const struct office *o, long *hits, long *misses);
 
+/* Whether the hot state is on and a write transaction is open: what it
+ * keeps is answered from memory only then. */
+bool office_hot_writing(const struct office *o);
+
+/* The contract index the screens use (hot_contracts.c): a firm's
+ * contracts read once per firm in a write transaction, then answered from
+ * memory. The index of o's hot state, NULL without one. */
+struct hot_contracts;
+struct hot_contracts *office_hot_contracts(struct office *o);
+
+/* Make (NULL when out of memory) and free an index. */
+struct hot_contracts *hot_contracts_new(void);
+void hot_contracts_free(struct hot_contracts *h);
+
+/* Forget everything kept (always safe). h may be NULL in these five. */
+void hot_contracts_forget(struct hot_contracts *h);
+
+/* A savepoint begins, is released, or is rolled back: what was appended
+ * under it is dropped, a firm read under it forgotten. */
+void hot_contracts_savepoint(struct hot_contracts *h);
+void hot_contracts_release(struct hot_contracts *h);
+void hot_contracts_rollback(struct hot_contracts *h);
+
+/* Firm uscc has certainly filed nothing here (office_hot_filed): it is
+ * kept with no contracts, without a read, and gains those intake adds. */
+void hot_contracts_none(struct hot_contracts *h, const char *uscc);
+
+/* For the tests and benchmarks: off, every lookup goes to the store. */
+void hot_contracts_enable(struct hot_contracts *h, bool on);
+
+/* How often a firm's contracts were answered from memory, and read from
+ * the store into it. */
+void hot_contracts_counts(const struct hot_contracts *h, long *hits,
+			  long *reads);
+
+/* store_contract_same and store_contract_between, answered from memory
+ * inside a write transaction (the firm's contracts read at its first
+ * lookup), from the store otherwise. */
+int office_hot_contract_same(struct office *o, const struct store_contract *c,
+			     int days, struct store_contract_row *out,
+			     size_t max, size_t *n, struct qerr *e);
+int office_hot_contract_between(struct office *o,
+				const struct store_contract *c, int32_t from,
+				int32_t to, money_t lo, money_t hi,
+				struct store_contract_row *out, size_t max,
+				size_t *n, int64_t *count, money_t *sum,
+				struct qerr *e);
+
+/* Intake wrote contract c (store_contract_add succeeded): a kept firm's
+ * list grows by it. */
+void office_hot_contract_added(struct office *o,
+			       const struct store_contract *c);
+
+/* Every firm's contracts kept, against a fresh read of the store, between
+ * transactions: as office_hot_check answers (0, 1 with why, -1). */
+int office_hot_contracts_check(struct office *o, char *why, size_t n);
+
 #endif

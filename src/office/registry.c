@@ -56,7 +56,7 @@ static int io_same(void *ctx, const struct screen_query *q, int days,
 	contract_of(q, &c);
 	if (max > SCREEN_MAX_REFS)
 		max = SCREEN_MAX_REFS;
-	rc = store_contract_same(o->store, &c, days, rows, max, n, e);
+	rc = office_hot_contract_same(o, &c, days, rows, max, n, e);
 	if (!rc)
 		rows_to_refs(rows, *n, out);
 	return rc;
@@ -82,8 +82,8 @@ static int io_between(void *ctx, const struct screen_query *q, qdate from,
 	contract_of(q, &c);
 	if (max > SCREEN_MAX_REFS)
 		max = SCREEN_MAX_REFS;
-	rc = store_contract_between(o->store, &c, from, to, lo, hi, rows, max,
-				    n, count, sum, e);
+	rc = office_hot_contract_between(o, &c, from, to, lo, hi, rows, max, n,
+					 count, sum, e);
 	if (!rc)
 		rows_to_refs(rows, *n, out);
 	return rc;

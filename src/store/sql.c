@@ -1196,6 +1196,13 @@ const struct sql_text sql_stmts[ST__COUNT] = {
 				  "supplier, number, value, signed_on FROM "
 				  "contracts WHERE app_id > ?1 ORDER BY app_id "
 				  "LIMIT " PAGE_TEXT),
+	/* A firm's contracts, in the order recorded: a seek of
+	 * contracts_signed's first column, a firm's few rows sorted. */
+	[ST_CONTRACTS_OF] = DIALECT(
+		"SELECT app_id, program, supplier, number, value, signed_on "
+		"FROM contracts WHERE applicant = ?1 ORDER BY rowid LIMIT ?2",
+		"SELECT app_id, program, supplier, number, value, signed_on "
+		"FROM contracts WHERE applicant = ?1 ORDER BY seq LIMIT ?2"),
 	[ST_CONTROLLER_PUT] = ALL(
 		"INSERT INTO controllers (uscc, controller, name, source) "
 		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (uscc, controller) DO "

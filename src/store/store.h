@@ -558,6 +558,11 @@ struct store_contract_row {
 	int32_t signed_on;
 };
 
+/* c as a lookup gives it: its texts cut to fit r's fields (on a UTF-8
+ * character boundary), for a caller that keeps contracts of its own. */
+void store_contract_row_of(const struct store_contract *c,
+			   struct store_contract_row *r);
+
 /* Record a contract. Q_ERR_CONFLICT when app_id has one already. */
 int store_contract_add(struct store *s, const struct store_contract *c,
 		       struct qerr *e);
@@ -579,6 +584,15 @@ int store_contract_between(struct store *s, const struct store_contract *c,
 			   struct store_contract_row *out, size_t max,
 			   size_t *n, int64_t *count, money_t *sum,
 			   struct qerr *e);
+
+/* The contracts of applicant's applications, in the order they were
+ * recorded, at most max: fn(arg, c) for each, c and its strings (full,
+ * never cut) valid during the call only; fn must not call the store, and
+ * stops the walk by answering non-zero, which is then the answer (the
+ * statement reset). Q_OK when every row was visited, or the error. */
+int store_contracts_of(struct store *s, const char *applicant, size_t max,
+		       int (*fn)(void *arg, const struct store_contract *c),
+		       void *arg, struct qerr *e);
 
 /* One entry of the registry of controllers: controller (a person's ID
  * number or a firm's USCC) controls the firm uscc, according to source. */

@@ -24,6 +24,19 @@ static void contract_row(struct drv_stmt *st, struct store_contract_row *r)
 	r->signed_on = (int32_t)col_int(st, 5);
 }
 
+void store_contract_row_of(const struct store_contract *c,
+			   struct store_contract_row *r)
+{
+	assert(c && r);
+	assert(c->app_id && c->program && c->number);
+	snprintf(r->app_id, sizeof(r->app_id), "%s", c->app_id);
+	snprintf(r->program, sizeof(r->program), "%s", c->program);
+	snprintf(r->number, sizeof(r->number), "%s", c->number);
+	store_utf8_trim(r->number);
+	r->value = c->value;
+	r->signed_on = c->signed_on;
+}
+
 int store_contract_add(struct store *s, const struct store_contract *c,
 		       struct qerr *e)
 {
@@ -142,6 +155,47 @@ int store_contract_between(struct store *s, const struct store_contract *c,
 	bind_int(st, 9, (int64_t)max);
 	return contract_rows(st, out, max, n,
 			     "listing contracts between two parties", e);
+}
+
+/* Text column i, "" for NULL (the columns read are NOT NULL). */
+static const char *col_text(struct drv_stmt *st, int i)
+{
+	const char *t = st->ops->column_text(st, i, NULL);
+
+	return t ? t : "";
+}
+
+int store_contracts_of(struct store *s, const char *applicant, size_t max,
+		       int (*fn)(void *arg, const struct store_contract *c),
+		       void *arg, struct qerr *e)
+{
+	static const char op[] = "reading a firm's contracts";
+	struct drv_stmt *st;
+	int rc, stop = 0;
+
+	assert(s && applicant);
+	assert(fn && max <= INT64_MAX);
+	rc = store_stmt(s, ST_CONTRACTS_OF, &st, e);
+	if (rc)
+		return rc;
+	bind_text(st, 1, applicant);
+	bind_int(st, 2, (int64_t)max);
+	while (!stop && (rc = step(st, op, e)) == DRV_ROW) {
+		struct store_contract c;
+
+		c.app_id = col_text(st, 0);
+		c.program = col_text(st, 1);
+		c.applicant = applicant;
+		c.supplier = col_text(st, 2);
+		c.number = col_text(st, 3);
+		c.value = col_int(st, 4);
+		c.signed_on = (int32_t)col_int(st, 5);
+		stop = fn(arg, &c);
+	}
+	done(st);
+	if (stop)
+		return stop;
+	return rc == DRV_DONE ? Q_OK : rc;
 }
 
 int store_controller_add(struct store *s, const struct store_controller *c,

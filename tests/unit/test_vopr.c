@@ -497,6 +497,9 @@ enum mode {
 struct run {
 	uint64_t seed, rng;
 	int step, steps, check_every;
+	/* The contract index's lookups from memory and firms read, over the
+	 * offices closed so far (close_office). */
+	long cidx_hits, cidx_reads;
 	char verb[512]; /* the current verb, for messages */
 	enum mode mode;
 	int pipe_w; /* a child's report to its parent */
@@ -2061,9 +2064,11 @@ static void check_all(struct run *r, bool whole)
 		char msg[512];
 
 		check_pool_money(r, ALL_POOLS);
-		/* Every firm-year the writer keeps, after every step: a
-		 * stale sum lets a firm past its yearly cap. */
-		if (office_hot_years_check(&r->o, msg, sizeof(msg)))
+		/* Every firm-year and every firm's contracts the writer
+		 * keeps, after every step: a stale sum lets a firm past its
+		 * yearly cap, a stale contract list past the screens. */
+		if (office_hot_years_check(&r->o, msg, sizeof(msg)) ||
+		    office_hot_contracts_check(&r->o, msg, sizeof(msg)))
 			die(r, "hot state: %s", msg);
 		goto apps;
 	}
@@ -3176,6 +3181,17 @@ static uint64_t account_of(struct run *r, const char *code)
 	return f.id;
 }
 
+/* Close the office, counting its contract index's lookups first. */
+static void close_office(struct run *r)
+{
+	long hits, reads;
+
+	hot_contracts_counts(office_hot_contracts(&r->o), &hits, &reads);
+	r->cidx_hits += hits;
+	r->cidx_reads += reads;
+	office_close(&r->o);
+}
+
 /* Open a transaction, write to it as a verb would (draw a number, append
  * an event, move money, insert and change applications), then close the
  * handle without a commit and open the office again: none of it may
@@ -3271,7 +3287,7 @@ static void op_abandon(struct run *r)
 			store_app_release(&a);
 		}
 	}
-	office_close(&r->o);
+	close_office(r);
 	r->open = false;
 	open_office(r, &r->o);
 	r->open = true;
@@ -3303,7 +3319,7 @@ static void op_crash(struct run *r)
 		 "crash: a child runs up to %d steps and dies at its store "
 		 "call %ld",
 		 k, at);
-	office_close(&r->o);
+	close_office(r);
 	r->open = false;
 	fflush(stdout);
 	fflush(stderr);
@@ -3625,6 +3641,16 @@ static void report(const struct run *r)
 			"%ld of %ld armed\n",
 			op_names[op], r->weight[op], r->ok[op], r->no[op],
 			r->faults[op], r->armed[op]);
+	{
+		long hits, reads;
+
+		hot_contracts_counts(
+			office_hot_contracts((struct office *)&r->o), &hits,
+			&reads);
+		print_message("  contract index: %ld lookups from memory, %ld "
+			      "firms read\n",
+			      r->cidx_hits + hits, r->cidx_reads + reads);
+	}
 	print_message("  reached:");
 	for (int c = 0; c < COV__COUNT; c++)
 		print_message(" %s %ld%s", cov_names[c], r->cov[c],
