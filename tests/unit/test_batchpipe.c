@@ -27,14 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/file.h"
 #include "core/uscc.h"
 #include "office/office.h"
 #include "office/office_int.h"
 #include "policy/chips.h"
-#include "policy/diag.h"
 #include "store/store.h"
-#include "testdb.h"
+#include "testoffice.h"
 
 /* 2025-11-20T10:00:00+08:00, inside Shanghai's 2025 window. */
 #define NOW 1763604000
@@ -52,31 +50,15 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct diag_list d = DIAG_LIST_INIT;
-	struct qerr e;
-	bool is_new;
 
 	assert_non_null(f);
-	assert_int_equal(testdb_create(&f->db), 0);
-	assert_int_equal(testdb_create(&f->twin), 0);
-	assert_int_equal(chips_load(QUAN_DATADIR "/chips.yaml", &f->chips, &d),
-			 0);
-	diag_release(&d);
-	assert_int_equal(office_open(&f->o, f->db.url, f->chips, &e), 0);
-	assert_int_equal(office_open(&f->t, f->twin.url, f->chips, &e), 0);
-	assert_int_equal(
-		office_load_policy(&f->o, QUAN_POLICYDIR "/shanghai-2025.yaml",
-				   "admin", NOW, &is_new, &e),
-		0);
-	assert_int_equal(
-		office_load_policy(&f->t, QUAN_POLICYDIR "/shanghai-2025.yaml",
-				   "admin", NOW, &is_new, &e),
-		0);
-	assert_int_equal(file_read(QUAN_DATADIR
-				   "/../examples/applications/sh-corpus.json",
-				   1 << 20, "an application", &f->text, &f->len,
-				   &e),
-			 0);
+	testoffice_open(&f->db, &f->chips, &f->o,
+			QUAN_POLICYDIR "/shanghai-2025.yaml", NOW);
+	if (testdb_create(&f->twin))
+		fail_msg("cannot create the twin database");
+	testoffice_open_on(&f->twin, f->chips, &f->t,
+			   QUAN_POLICYDIR "/shanghai-2025.yaml", NOW);
+	testoffice_example("sh-corpus.json", &f->text, &f->len);
 	*state = f;
 	return 0;
 }
@@ -85,25 +67,12 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	office_close(&f->o);
 	office_close(&f->t);
-	chips_free(f->chips);
-	free(f->text);
-	testdb_drop(&f->db);
 	testdb_drop(&f->twin);
+	testoffice_close(&f->db, f->chips, &f->o);
+	free(f->text);
 	free(f);
 	return 0;
-}
-
-/* Replace the first `what` in buf (n bytes of room) by `with`. */
-static void swap(char *buf, size_t n, const char *what, const char *with)
-{
-	char *at = strstr(buf, what);
-	char tail[TEXT_MAX];
-
-	assert_non_null(at);
-	snprintf(tail, sizeof(tail), "%s", at + strlen(what));
-	snprintf(at, n - (size_t)(at - buf), "%s%s", with, tail);
 }
 
 /* The USCC of firm k: a valid code of its own. */
@@ -124,14 +93,14 @@ static void text_of(struct fx *f, int k, int firm, char *buf, size_t n)
 
 	snprintf(buf, n, "%s", f->text);
 	snprintf(ref, sizeof(ref), "pipe-%d", k);
-	swap(buf, n, "sh-corpus-1", ref);
+	testoffice_swap(buf, n, "sh-corpus-1", ref);
 	uscc_of(firm, uscc);
 	snprintf(q, sizeof(q), "\"%s\"", uscc);
-	swap(buf, n, "\"91310000MA1FL8WR2F\"", q);
+	testoffice_swap(buf, n, "\"91310000MA1FL8WR2F\"", q);
 	snprintf(v, sizeof(v), "\"%d.00\"", 300000 + 10 * k);
-	swap(buf, n, "\"3000000.00\"", v);
+	testoffice_swap(buf, n, "\"3000000.00\"", v);
 	snprintf(num, sizeof(num), "\"HT-PIPE-%d\"", k);
-	swap(buf, n, "\"HT-2025-1633\"", num);
+	testoffice_swap(buf, n, "\"HT-2025-1633\"", num);
 }
 
 struct batch {

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/file.h"
 #include "office/office.h"
 #include "office/office_int.h"
 #include "policy/chips.h"
@@ -104,11 +103,7 @@ static int setup(void **state)
 	if (office_load_policy(&f->o, f->policy_path, "admin", NOW_2025,
 			       &is_new, &e))
 		fail_msg("%s", e.msg);
-	assert_int_equal(
-		file_read(QUAN_DATADIR
-			  "/../examples/applications/sh-institute.json",
-			  1 << 20, "an application", &f->example, &f->len, &e),
-		0);
+	testoffice_example("sh-institute.json", &f->example, &f->len);
 	*state = f;
 	return 0;
 }
@@ -124,17 +119,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Replace the first `what` in buf (n bytes of room) by `with`. */
-static void swap(char *buf, size_t n, const char *what, const char *with)
-{
-	char *at = strstr(buf, what);
-	char tail[8192];
-
-	assert_non_null(at);
-	snprintf(tail, sizeof(tail), "%s", at + strlen(what));
-	snprintf(at, n - (size_t)(at - buf), "%s%s", with, tail);
-}
-
 /* The example grant as program `program` asks it: `value` yuan over
  * `months`, signed on `signed_on`, with its own reference and number. */
 static void grant_text(struct fx *f, const char *program, const char *ref,
@@ -145,17 +129,17 @@ static void grant_text(struct fx *f, const char *program, const char *ref,
 
 	snprintf(buf, n, "%s", f->example);
 	snprintf(x, sizeof(x), "\"%s\"", program);
-	swap(buf, n, "\"shanghai-2025\"", x);
+	testoffice_swap(buf, n, "\"shanghai-2025\"", x);
 	snprintf(x, sizeof(x), "\"%s\"", ref);
-	swap(buf, n, "\"sh-institute-1\"", x);
+	testoffice_swap(buf, n, "\"sh-institute-1\"", x);
 	snprintf(x, sizeof(x), "\"%s\"", value);
-	swap(buf, n, "\"500000000.00\"", x);
+	testoffice_swap(buf, n, "\"500000000.00\"", x);
 	snprintf(x, sizeof(x), "\"term_months\": %d", months);
-	swap(buf, n, "\"term_months\": 60", x);
+	testoffice_swap(buf, n, "\"term_months\": 60", x);
 	snprintf(x, sizeof(x), "\"%s\"", signed_on);
-	swap(buf, n, "\"2025-10-15\"", x);
+	testoffice_swap(buf, n, "\"2025-10-15\"", x);
 	snprintf(x, sizeof(x), "\"INST-%s\"", ref);
-	swap(buf, n, "\"SH-AI-INST-2025-01\"", x);
+	testoffice_swap(buf, n, "\"SH-AI-INST-2025-01\"", x);
 }
 
 /* Apply; the office's outcome goes to *res. Returns office_apply's code. */

@@ -20,12 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/file.h"
 #include "office/office.h"
 #include "office/office_int.h"
 #include "policy/chips.h"
-#include "policy/diag.h"
-#include "testdb.h"
+#include "testoffice.h"
 
 /* 2025-11-20T10:00:00+08:00, inside Shanghai's 2025 window. */
 #define NOW 1763604000
@@ -41,26 +39,13 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct diag_list d = DIAG_LIST_INIT;
-	struct qerr e;
-	bool is_new;
 
 	assert_non_null(f);
-	assert_int_equal(testdb_create(&f->db), 0);
-	assert_int_equal(chips_load(QUAN_DATADIR "/chips.yaml", &f->chips, &d),
-			 0);
-	diag_release(&d);
-	assert_int_equal(office_open(&f->a, f->db.url, f->chips, &e), 0);
-	assert_int_equal(
-		office_load_policy(&f->a, QUAN_POLICYDIR "/shanghai-2025.yaml",
-				   "admin", NOW, &is_new, &e),
-		0);
-	assert_int_equal(office_open(&f->b, f->db.url, f->chips, &e), 0);
-	assert_int_equal(file_read(QUAN_DATADIR
-				   "/../examples/applications/sh-corpus.json",
-				   1 << 20, "an application", &f->text, &f->len,
-				   &e),
-			 0);
+	testoffice_open(&f->db, &f->chips, &f->a,
+			QUAN_POLICYDIR "/shanghai-2025.yaml", NOW);
+	/* B, another process's office on the same database. */
+	testoffice_open_on(&f->db, f->chips, &f->b, NULL, NOW);
+	testoffice_example("sh-corpus.json", &f->text, &f->len);
 	*state = f;
 	return 0;
 }
@@ -69,24 +54,11 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	office_close(&f->a);
 	office_close(&f->b);
-	chips_free(f->chips);
+	testoffice_close(&f->db, f->chips, &f->a);
 	free(f->text);
-	testdb_drop(&f->db);
 	free(f);
 	return 0;
-}
-
-/* Replace the first `what` in buf (n bytes of room) by `with`. */
-static void swap(char *buf, size_t n, const char *what, const char *with)
-{
-	char *at = strstr(buf, what);
-	char tail[8192];
-
-	assert_non_null(at);
-	snprintf(tail, sizeof(tail), "%s", at + strlen(what));
-	snprintf(at, n - (size_t)(at - buf), "%s%s", with, tail);
 }
 
 /* Application k: the example with its own client_ref, contract number and
@@ -97,11 +69,11 @@ static void text_of(struct fx *f, int k, const char *ref, char *buf, size_t n)
 	char v[32], num[32];
 
 	snprintf(buf, n, "%s", f->text);
-	swap(buf, n, "sh-corpus-1", ref);
+	testoffice_swap(buf, n, "sh-corpus-1", ref);
 	snprintf(v, sizeof(v), "\"%d.00\"", 3000000 + 10 * k);
-	swap(buf, n, "\"3000000.00\"", v);
+	testoffice_swap(buf, n, "\"3000000.00\"", v);
 	snprintf(num, sizeof(num), "\"HT-HOT-%d\"", k);
-	swap(buf, n, "\"HT-2025-1633\"", num);
+	testoffice_swap(buf, n, "\"HT-2025-1633\"", num);
 }
 
 static void apply(struct fx *f, struct office *o, const char *ref, int k,
@@ -250,9 +222,9 @@ static void test_savepoint(void **state)
 static void text_of_y(struct fx *f, int k, const char *ref, char *buf, size_t n)
 {
 	text_of(f, k, ref, buf, n);
-	swap(buf, n, FIRM_X, "FIRM-X-SWAP");
-	swap(buf, n, FIRM_Y, FIRM_X);
-	swap(buf, n, "FIRM-X-SWAP", FIRM_Y);
+	testoffice_swap(buf, n, FIRM_X, "FIRM-X-SWAP");
+	testoffice_swap(buf, n, FIRM_Y, FIRM_X);
+	testoffice_swap(buf, n, "FIRM-X-SWAP", FIRM_Y);
 }
 
 static void apply_y(struct fx *f, struct office *o, const char *ref, int k,
@@ -636,19 +608,15 @@ static void sz_text(int k, const char *number, char *buf, size_t n)
 {
 	char *text = NULL, v[32], ref[32];
 	size_t len;
-	struct qerr e;
 
-	assert_int_equal(file_read(QUAN_DATADIR
-				   "/../examples/applications/sz-training.json",
-				   1 << 20, "an application", &text, &len, &e),
-			 0);
+	testoffice_example("sz-training.json", &text, &len);
 	snprintf(buf, n, "%s", text);
 	free(text);
 	snprintf(ref, sizeof(ref), "\"sz-cap-%d\"", k);
-	swap(buf, n, "\"sz-training-1\"", ref);
+	testoffice_swap(buf, n, "\"sz-training-1\"", ref);
 	snprintf(v, sizeof(v), "\"%d.%02d\"", 8000000 + k / 10, k % 10 * 10);
-	swap(buf, n, "\"3000000.00\"", v);
-	swap(buf, n, "SZ-HT-2025-0031", number);
+	testoffice_swap(buf, n, "\"3000000.00\"", v);
+	testoffice_swap(buf, n, "SZ-HT-2025-0031", number);
 }
 
 /* Every firm-year the writer keeps equals the store's sums. */

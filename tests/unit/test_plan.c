@@ -6,13 +6,14 @@
  * over every bundled policy (every .yaml file in policies/) and each of
  * its measures.
  *
- * The facts are drawn as in test_columns.c (every field varied, nulls,
- * kinds, strings the conditions name and near misses of them, amounts and
- * dates at the thresholds and the measure's edges), half of them near an
- * eligible seed; each row is decided with and without string keys
- * (facts_keys), some keys made "longer" by a long string, with and
- * without history. Every field of struct decision must be the same, the
- * arrays up to their counts, and so must the status and the error code.
+ * The facts are drawn by factgen.h, as test_columns.c draws them (every
+ * field varied, nulls, kinds, strings the conditions name and near misses
+ * of them, amounts and dates at the thresholds and the measure's edges),
+ * half of them near an eligible seed; each row is decided with and
+ * without string keys (facts_keys), some keys made "longer" by a long
+ * string, with and without history. Every field of struct decision must
+ * be the same, the arrays up to their counts, and so must the status and
+ * the error code.
  * decide() is held the same way against facts_build() + facts_keys() +
  * decide_facts_ref() on the bundled example applications.
  */
@@ -30,187 +31,9 @@
 #include "core/uscc.h"
 #include "engine/decide.h"
 #include "policy/diag.h"
+#include "factgen.h"
 
 #define ROWS 4000
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
-}
-
-static int64_t pick(uint64_t *s, const int64_t *v, size_t n)
-{
-	return v[rnd(s) % n];
-}
-
-#define PICK(s, v) pick(s, v, sizeof(v) / sizeof(v[0]))
-
-static const char *const strings[] = {"shanghai",
-				      "hangzhou",
-				      "beijing",
-				      "chengdu",
-				      "shenzhen",
-				      "zhengzhou",
-				      "henan",
-				      "suzhou",
-				      "",
-				      "shanghaii",
-				      "shangha",
-				      "I65",
-				      "I63",
-				      "I6510",
-				      "C39",
-				      "M73",
-				      "ascend-910c",
-				      "ascend-910b",
-				      "nvidia-h100",
-				      "cambricon-mlu590",
-				      "enterprise",
-				      "individual",
-				      "institution",
-				      "social",
-				      "other",
-				      "longer-than-eight-bytes"};
-
-/* Draw one application's facts for measure m. */
-static void draw(uint64_t *s, const struct policy_measure *m, struct facts *f)
-{
-	static const int64_t money[] = {
-		0,	     1,		 99,	    100,	9999,
-		1000000,     10000000,	 99999999,  100000000,	100000001,
-		499999999,   500000000,	 500000001, 1000000000, 5000000000,
-		50000000000, 60000000000};
-	static const int64_t ints[] = {-1, 0,  1,  2,  3,   5,	  11,	12,
-				       13, 23, 24, 35, 36,  37,	  48,	59,
-				       60, 61, 72, 73, 100, 1000, 8760, 100000};
-	qdate lo = date_from_ymd(2022, 1, 1), hi = date_from_ymd(2028, 1, 1);
-	qdate on;
-
-	memset(f, 0, sizeof(*f));
-	for (int k = 0; k < F__COUNT; k++) {
-		switch (field_table[k].type) {
-		case QT_BOOL:
-			f->i[k] = (int64_t)(rnd(s) & 1);
-			break;
-		case QT_MONEY:
-			f->i[k] = rnd(s) % 3 ? PICK(s, money)
-					     : (int64_t)(rnd(s) % 100000000000);
-			break;
-		case QT_DATE:
-			f->i[k] = lo + (qdate)(rnd(s) % (uint64_t)(hi - lo));
-			break;
-		case QT_STRING:
-			f->s[k] = strings[rnd(s) % (sizeof(strings) /
-						    sizeof(strings[0]))];
-			break;
-		default:
-			f->i[k] = rnd(s) % 3 ? PICK(s, ints)
-					     : (int64_t)(rnd(s) % 20000);
-			break;
-		}
-		if (field_table[k].nullable && rnd(s) % 4 == 0)
-			f->null_mask |= 1ull << k;
-	}
-	/* The kind as both the engine and the conditions see it. */
-	f->kind = (int32_t)(rnd(s) % KIND__COUNT);
-	if (rnd(s) % 2)
-		for (int k = 0; k < KIND__COUNT; k++)
-			if (m->kinds & (1u << k) && rnd(s) % 2) {
-				f->kind = k;
-				break;
-			}
-	f->s[F_CONTRACT_KIND] = kind_name(f->kind);
-	/* Signing dates at the measure's own edges. */
-	on = (qdate)f->i[F_CONTRACT_SIGNED_ON];
-	switch (rnd(s) % 6) {
-	case 0:
-		if (m->from_rule != UINT32_MAX)
-			on = m->from + (qdate)(rnd(s) % 3) - 1;
-		break;
-	case 1:
-		if (m->until_rule != UINT32_MAX)
-			on = m->until + (qdate)(rnd(s) % 3) - 1;
-		break;
-	case 2:
-		if (m->kind_rules[f->kind] != UINT32_MAX)
-			on = m->kind_from[f->kind] + (qdate)(rnd(s) % 3) - 1;
-		break;
-	default:
-		break;
-	}
-	f->i[F_CONTRACT_SIGNED_ON] = on;
-	/* A credit record at and around three years before. */
-	if (rnd(s) % 2)
-		f->i[F_APPLICANT_LAST_BAD_CREDIT_ON] =
-			date_add_years(on, -3) + (qdate)(rnd(s) % 3) - 1;
-	/* Received at the window's edges, or inside it. */
-	switch (rnd(s) % 4) {
-	case 0:
-		f->received_at =
-			m->window_opens == INT64_MIN
-				? (int64_t)on * 86400
-				: m->window_opens + (int64_t)(rnd(s) % 3) - 1;
-		break;
-	case 1:
-		f->received_at =
-			m->window_closes == INT64_MAX
-				? (int64_t)on * 86400 + 86399
-				: m->window_closes + (int64_t)(rnd(s) % 3) - 1;
-		break;
-	default:
-		f->received_at = (int64_t)(on + (qdate)(rnd(s) % 60)) * 86400 +
-				 (int64_t)(rnd(s) % 86400) - DATE_OFFICE_OFFSET;
-		break;
-	}
-	f->i[F_RECEIVED_ON] = date_of_instant(f->received_at);
-	f->lists_known = rnd(s) % 4 != 0;
-	f->supplier_lists = rnd(s);
-}
-
-/* A row near an eligible one: the seed with one to three fields, and
- * maybe the kind or the receipt, taken from a fresh draw, so that each
- * condition is crossed at and around its edges. */
-static void near(uint64_t *s, const struct policy_measure *m,
-		 const struct facts *seed, struct facts *f)
-{
-	struct facts x;
-	int k = (int)(rnd(s) % 3) + 1;
-
-	draw(s, m, &x);
-	*f = *seed;
-	while (k--) {
-		int id = (int)(rnd(s) % F__COUNT);
-
-		f->i[id] = x.i[id];
-		f->null_mask = (f->null_mask & ~(1ull << id)) |
-			       (x.null_mask & (1ull << id));
-	}
-	if (rnd(s) % 4 == 0) {
-		f->kind = x.kind;
-		f->s[F_CONTRACT_KIND] = x.s[F_CONTRACT_KIND];
-	}
-	if (rnd(s) % 4 == 0)
-		f->received_at = x.received_at;
-	f->i[F_RECEIVED_ON] = date_of_instant(f->received_at);
-}
-
-/* An eligible row of measure m, searched among random draws: 1 with
- * *seed set, 0 when none is found. */
-static int find_seed(uint64_t *s, const struct policy *p, int m,
-		     struct decision *d, struct facts *seed)
-{
-	for (int t = 0; t < 400000; t++) {
-		struct qerr e;
-
-		draw(s, &p->measures[m], seed);
-		if (!decide_facts_ref(p, m, seed, true, d, &e) && d->eligible)
-			return 1;
-	}
-	return 0;
-}
 
 /* Every field of two decisions, the arrays up to their counts. */
 static void same(const struct decision *a, const struct decision *b,
@@ -310,25 +133,27 @@ static void test_every_policy(void **state)
 		for (size_t m = 0; m < p->nmeasures; m++) {
 			const struct policy_measure *pm = &p->measures[m];
 			struct facts seed, f;
-			int has = find_seed(&s, p, (int)m, a, &seed);
+			int has = factgen_seed(&s, p, (int)m, decide_facts_ref,
+					       a, &seed);
 
 			planned += pm->plan_fast;
 			for (size_t r = 0; r < ROWS; r++) {
 				int st;
 
 				if (has && r % 2 != 0)
-					near(&s, pm, &seed, &f);
+					factgen_near(&s, pm, &seed, &f);
 				else
-					draw(&s, pm, &f);
+					factgen_draw(&s, pm, &f);
 				/* Without keys: strcmp decides. */
 				st = both(p, (int)m, &f, r % 3 == 0, a, b,
 					  pm->id, r);
 				/* With keys, sometimes a string too long for
 				 * one in a field a condition compares. */
-				if (rnd(&s) % 8 == 0)
+				if (factgen_rnd(&s) % 8 == 0)
 					f.s[F_APPLICANT_REGISTERED_CITY] =
-						rnd(&s) % 2 ? "shanghaixx"
-							    : "shanghai";
+						factgen_rnd(&s) % 2
+							? "shanghaixx"
+							: "shanghai";
 				facts_keys(&f, p->string_fields);
 				st |= both(p, (int)m, &f, r % 3 != 0, a, b,
 					   pm->id, r);
@@ -459,11 +284,11 @@ static void test_every_form(void **state)
 		for (size_t r = 0; r < 20000; r++) {
 			struct facts f;
 
-			draw(&s, pm, &f);
+			factgen_draw(&s, pm, &f);
 			if (r % 3 == 0)
 				f.i[F_CONTRACT_TERM_MONTHS] =
-					11 + (int64_t)(rnd(&s) % 3) +
-					(rnd(&s) % 2 ? 24 : 0);
+					11 + (int64_t)(factgen_rnd(&s) % 3) +
+					(factgen_rnd(&s) % 2 ? 24 : 0);
 			/* Half of `money`'s rows eligible, so that the shares
 			 * of every amount the draws reach are compared. */
 			if (m == 1 && r % 4 < 2) {
