@@ -397,6 +397,17 @@ void office_hot_contract_added(struct office *o, const struct store_contract *c)
 
 /* --- the lookups ------------------------------------------------------------ */
 
+/* k, a contract of applicant, as the store's lookups give it. */
+static void row_of(const struct hc_contract *k, const char *applicant,
+		   struct store_contract_row *out)
+{
+	struct store_contract s = {k->app_id,	k->program, applicant,
+				   k->supplier, k->number,  k->value,
+				   k->signed_on};
+
+	store_contract_row_of(&s, out);
+}
+
 int office_hot_contract_same(struct office *o, const struct store_contract *c,
 			     int days, struct store_contract_row *out,
 			     size_t max, size_t *n, struct qerr *e)
@@ -416,7 +427,6 @@ int office_hot_contract_same(struct office *o, const struct store_contract *c,
 		return store_contract_same(o->store, c, days, out, max, n, e);
 	for (size_t i = 0; i < f->n && *n < max; i++) {
 		const struct hc_contract *k = &f->v[i];
-		struct store_contract s;
 
 		if (k->value != c->value || strcmp(k->supplier, c->supplier) ||
 		    !strcmp(k->app_id, c->app_id))
@@ -424,14 +434,7 @@ int office_hot_contract_same(struct office *o, const struct store_contract *c,
 		if (strcmp(k->number, c->number) &&
 		    (k->signed_on < lo || k->signed_on > hi))
 			continue;
-		s.app_id = k->app_id;
-		s.program = k->program;
-		s.applicant = c->applicant;
-		s.supplier = k->supplier;
-		s.number = k->number;
-		s.value = k->value;
-		s.signed_on = k->signed_on;
-		store_contract_row_of(&s, &out[(*n)++]);
+		row_of(k, c->applicant, &out[(*n)++]);
 	}
 	return Q_OK;
 }
@@ -485,7 +488,6 @@ int office_hot_contract_between(struct office *o,
 	 * stable selection over the picks (already in that order). */
 	while (*n < max && npick) {
 		size_t best = 0;
-		struct store_contract s;
 		const struct hc_contract *k;
 
 		for (size_t j = 1; j < npick; j++)
@@ -493,14 +495,7 @@ int office_hot_contract_between(struct office *o,
 			    f->v[pick[best]].signed_on)
 				best = j;
 		k = &f->v[pick[best]];
-		s.app_id = k->app_id;
-		s.program = k->program;
-		s.applicant = c->applicant;
-		s.supplier = k->supplier;
-		s.number = k->number;
-		s.value = k->value;
-		s.signed_on = k->signed_on;
-		store_contract_row_of(&s, &out[(*n)++]);
+		row_of(k, c->applicant, &out[(*n)++]);
 		memmove(&pick[best], &pick[best + 1],
 			(npick - best - 1) * sizeof(*pick));
 		npick--;
