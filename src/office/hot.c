@@ -911,6 +911,7 @@ int office_begin(struct office *o, struct qerr *e)
 	o->hot->in_tx = true;
 	o->hot->broken = false;
 	o->hot->sp_open = false;
+	hot_contracts_release(o->hot->contracts);
 	o->hot->dirty = false;
 	o->hot->txn_wrote_apps = false;
 	o->hot->txn_seq = 0;
