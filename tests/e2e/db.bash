@@ -34,7 +34,9 @@ sql() {
 	if is_pg "$1"; then
 		psql -X -q -At -v ON_ERROR_STOP=1 "$1" -c "$2"
 	else
-		sqlite3 "$1" "$2"
+		# A server stopping checkpoints its WAL under an exclusive lock
+		# for a moment: wait for it rather than fail "database is locked".
+		sqlite3 -cmd '.timeout 10000' "$1" "$2"
 	fi
 }
 
