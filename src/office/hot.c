@@ -100,7 +100,6 @@ struct hot_undo {
 
 /* A set of USCCs, open addressing; a key longer than a USCC is never kept
  * (and so always "maybe"). */
-#define HOT_USCC_MAX 20
 struct uscc_set {
 	char (*keys)[HOT_USCC_MAX]; /* "": empty slot */
 	size_t cap, n;		    /* cap a power of two, or 0 */
@@ -230,18 +229,9 @@ struct office_hot {
 	long ref_hits;
 };
 
-static uint64_t uscc_hash(const char *u)
-{
-	uint64_t x = 1469598103934665603ull; /* FNV-1a */
-
-	for (; *u; u++)
-		x = (x ^ (unsigned char)*u) * 1099511628211ull;
-	return x;
-}
-
 static size_t set_slot(const struct uscc_set *s, const char *u)
 {
-	size_t i = (size_t)uscc_hash(u) & (s->cap - 1);
+	size_t i = (size_t)office_uscc_hash(u) & (s->cap - 1);
 
 	assert(s->cap > 0);
 	while (s->keys[i][0] && strcmp(s->keys[i], u))
@@ -1511,7 +1501,7 @@ void office_hot_fresh(struct office *o, const char *id)
 
 static uint64_t year_hash(const char *program, const char *uscc, int year)
 {
-	uint64_t x = uscc_hash(program);
+	uint64_t x = office_uscc_hash(program);
 
 	x = (x ^ 0xff) * 1099511628211ull;
 	for (; *uscc; uscc++)
@@ -1844,7 +1834,7 @@ int office_hot_years_check(struct office *o, char *why, size_t n)
 
 static uint64_t ref_hash(const char *uscc, const char *ref)
 {
-	uint64_t x = uscc_hash(uscc);
+	uint64_t x = office_uscc_hash(uscc);
 
 	x = (x ^ 0xff) * 1099511628211ull;
 	for (; *ref; ref++)

@@ -32,7 +32,6 @@
 
 #include "core/arena.h"
 
-#define HC_USCC_MAX 20			/* a longer applicant is never kept */
 #define HC_FIRM_MAX 1024		/* contracts of one kept firm */
 #define HC_FIRMS_MAX (1u << 18)		/* firms kept at most */
 #define HC_CONTRACTS_MAX (1u << 21)	/* contracts kept at most */
@@ -48,7 +47,7 @@ struct hc_contract {
 /* A firm's contracts. !loaded: not kept (the next need reads it); big:
  * more than HC_FIRM_MAX, never kept. */
 struct hc_firm {
-	char uscc[HC_USCC_MAX];
+	char uscc[HOT_USCC_MAX];
 	bool loaded, big;
 	struct hc_contract *v;
 	size_t n, cap;
@@ -169,18 +168,9 @@ void hot_contracts_counts(const struct hot_contracts *h, long *hits,
 
 /* --- the index of firms ---------------------------------------------------- */
 
-static uint64_t firm_hash(const char *uscc)
-{
-	uint64_t x = 14695981039346656037ull;
-
-	for (; *uscc; uscc++)
-		x = (x ^ (unsigned char)*uscc) * 1099511628211ull;
-	return x ^ (x >> 29);
-}
-
 static size_t firm_slot(const struct hot_contracts *h, const char *uscc)
 {
-	size_t i = (size_t)firm_hash(uscc) & (h->cap_idx - 1);
+	size_t i = (size_t)office_uscc_hash(uscc) & (h->cap_idx - 1);
 
 	while (h->idx[i] && strcmp(h->firms[h->idx[i] - 1].uscc, uscc))
 		i = (i + 1) & (h->cap_idx - 1);
@@ -194,7 +184,7 @@ static struct hc_firm *firm_entry(struct hot_contracts *h, const char *uscc)
 	struct hc_firm *f;
 	size_t i;
 
-	assert(strlen(uscc) < HC_USCC_MAX);
+	assert(strlen(uscc) < HOT_USCC_MAX);
 	if (h->cap_idx) {
 		i = firm_slot(h, uscc);
 		if (h->idx[i])
@@ -322,7 +312,7 @@ static int firm_of(struct office *o, const char *applicant,
 	assert(o && applicant && out);
 	*out = NULL;
 	if (!h || h->off || !office_hot_writing(o) ||
-	    strlen(applicant) >= HC_USCC_MAX)
+	    strlen(applicant) >= HOT_USCC_MAX)
 		return Q_OK;
 	l.f = firm_entry(h, applicant);
 	if (!l.f || l.f->big)
@@ -358,7 +348,7 @@ void hot_contracts_none(struct hot_contracts *h, const char *uscc)
 	struct hc_firm *f;
 
 	assert(uscc);
-	if (!h || h->off || strlen(uscc) >= HC_USCC_MAX)
+	if (!h || h->off || strlen(uscc) >= HOT_USCC_MAX)
 		return;
 	f = firm_entry(h, uscc);
 	if (!f || f->loaded || f->big)
@@ -375,7 +365,7 @@ void office_hot_contract_added(struct office *o, const struct store_contract *c)
 
 	assert(o && c);
 	if (!h || h->off || !office_hot_writing(o) || !h->cap_idx ||
-	    strlen(c->applicant) >= HC_USCC_MAX)
+	    strlen(c->applicant) >= HOT_USCC_MAX)
 		return;
 	i = firm_slot(h, c->applicant);
 	if (!h->idx[i])

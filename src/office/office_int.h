@@ -507,6 +507,20 @@ int office_hot_years_check(struct office *o, char *why, size_t n);
  * store did (for the benchmarks). */
 void office_hot_counts(const struct office *o, long *hits, long *misses);
 
+/* Room for a USCC and its NUL in the hot state's tables (hot.c,
+ * hot_contracts.c); a longer key is never kept there. */
+#define HOT_USCC_MAX 20
+
+/* The hash of a USCC (or any short key) for those tables: FNV-1a. */
+static inline uint64_t office_uscc_hash(const char *u)
+{
+	uint64_t x = 1469598103934665603ull;
+
+	for (; *u; u++)
+		x = (x ^ (unsigned char)*u) * 1099511628211ull;
+	return x;
+}
+
 /* Whether the hot state is on and a write transaction is open: what it
  * keeps is answered from memory only then. */
 bool office_hot_writing(const struct office *o);
